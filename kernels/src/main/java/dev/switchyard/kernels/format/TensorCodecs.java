@@ -1,0 +1,30 @@
+package dev.switchyard.kernels.format;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** The registry of codecs: one explicit entry per supported type, no reflection. */
+public final class TensorCodecs {
+
+    private static final Map<GgmlType, TensorCodec> CODECS = new EnumMap<>(GgmlType.class);
+
+    static {
+        register(new F32Codec());
+    }
+
+    private TensorCodecs() {
+    }
+
+    private static void register(TensorCodec codec) {
+        CODECS.put(codec.type(), codec);
+    }
+
+    /** The codec for a type; throws when Switchyard cannot compute with that type. */
+    public static TensorCodec forType(GgmlType type) {
+        TensorCodec codec = CODECS.get(type);
+        if (codec == null) {
+            throw new UnsupportedOperationException("tensor type " + type + " is not supported");
+        }
+        return codec;
+    }
+}
