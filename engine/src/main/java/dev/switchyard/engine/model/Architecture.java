@@ -1,0 +1,94 @@
+package dev.switchyard.engine.model;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The model families Switchyard runs, by their {@code general.architecture} name in GGUF, with what
+ * distinguishes their forward passes. Mixtral is {@code llama} with experts, as llama.cpp writes it.
+ */
+public enum Architecture {
+    LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, false, true),
+    QWEN2("qwen2", RopeLayout.NEOX, QkNorm.NONE, true, false, false),
+    QWEN3("qwen3", RopeLayout.NEOX, QkNorm.PER_HEAD, false, false, true),
+    QWEN2MOE("qwen2moe", RopeLayout.NEOX, QkNorm.NONE, true, true, false),
+    QWEN3MOE("qwen3moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, false, true),
+    OLMOE("olmoe", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, false, false);
+
+    /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
+    public enum RopeLayout { NORMAL, NEOX }
+
+    /** RMSNorm on queries and keys: none, per head (Qwen3), or over the whole projection (OLMoE). */
+    public enum QkNorm { NONE, PER_HEAD, WHOLE_VECTOR }
+
+    private final String ggufName;
+    private final RopeLayout ropeLayout;
+    private final QkNorm qkNorm;
+    private final boolean attentionBias;
+    private final boolean sharedExpert;
+    private final boolean normalizeTopKByDefault;
+
+    Architecture(String ggufName, RopeLayout ropeLayout, QkNorm qkNorm, boolean attentionBias,
+                 boolean sharedExpert, boolean normalizeTopKByDefault) {
+        this.ggufName = ggufName;
+        this.ropeLayout = ropeLayout;
+        this.qkNorm = qkNorm;
+        this.attentionBias = attentionBias;
+        this.sharedExpert = sharedExpert;
+        this.normalizeTopKByDefault = normalizeTopKByDefault;
+    }
+
+    /** The value of {@code general.architecture}, also the prefix of its hyper-parameter keys. */
+    public String ggufName() {
+        return ggufName;
+    }
+
+    public RopeLayout ropeLayout() {
+        return ropeLayout;
+    }
+
+    public QkNorm qkNorm() {
+        return qkNorm;
+    }
+
+    /** Whether q, k and v projections carry a bias (Qwen2 family). */
+    public boolean attentionBias() {
+        return attentionBias;
+    }
+
+    /** Whether MoE layers add an always-on shared expert behind a sigmoid gate (Qwen2-MoE). */
+    public boolean sharedExpert() {
+        return sharedExpert;
+    }
+
+    /**
+     * Whether the top-k router weights are renormalized to sum to one when the file does not say:
+     * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE and OLMoE do not.
+     */
+    public boolean normalizeTopKByDefault() {
+        return normalizeTopKByDefault;
+    }
+
+    /** Whether this family is defined by having experts (it has no dense variant). */
+    public boolean requiresExperts() {
+        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE;
+    }
+
+    /** Whether this family never has experts. */
+    public boolean isDenseOnly() {
+        return this == QWEN2 || this == QWEN3;
+    }
+
+    public static Architecture fromGgufName(String name) {
+        for (Architecture a : values()) {
+            if (a.ggufName.equals(name)) {
+                return a;
+            }
+        }
+        throw new ModelConfigException("unsupported architecture '" + name + "' (supported: " + supportedNames() + ")");
+    }
+
+    public static String supportedNames() {
+        return Arrays.stream(values()).map(Architecture::ggufName).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,106 @@
+package dev.switchyard.engine.model;
+
+import dev.switchyard.engine.gguf.GgufMetadata;
+import dev.switchyard.engine.gguf.MetadataException;
+import java.util.OptionalLong;
+
+/**
+ * Reads a {@link ModelConfig} from GGUF metadata, using the keys and defaults llama.cpp uses
+ * ({@code <arch>.block_count}, {@code <arch>.attention.head_count}, ...). Nothing is taken from
+ * constants: where a key is optional, the default is the one the format documents.
+ */
+public final class ModelConfigReader {
+
+    private ModelConfigReader() {
+    }
+
+    public static ModelConfig read(GgufMetadata md) {
+        try {
+            return readUnchecked(md);
+        } catch (MetadataException e) {
+            throw new ModelConfigException(e.getMessage(), e);
+        }
+    }
+
+    private static ModelConfig readUnchecked(GgufMetadata md) {
+        String archName = md.optString("general.architecture")
+                .orElseThrow(() -> new ModelConfigException("metadata key 'general.architecture' is missing"));
+        Architecture arch = Architecture.fromGgufName(archName);
+        String p = archName + ".";
+
+        int dim = md.requireInt(p + "embedding_length", 1);
+        int layers = md.requireInt(p + "block_count", 1);
+        int heads = md.requireInt(p + "attention.head_count", 1);
+        int kvHeads = md.optInt(p + "attention.head_count_kv", 1, heads);
+        int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
+        int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
+        if (headDimK == 0) {
+            throw new ModelConfigException("embedding_length " + dim + " is not a multiple of head_count " + heads
+                    + " and '" + p + "attention.key_length' is missing");
+        }
+        int context = md.requireInt(p + "context_length", 1);
+        int experts = md.optInt(p + "expert_count", 0, 0);
+        int expertsUsed = md.optInt(p + "expert_used_count", 0, 0);
+        int ffn = md.optInt(p + "feed_forward_length", 0, 0);
+        if (experts == 0 && ffn == 0) {
+            throw new ModelConfigException("metadata key '" + p + "feed_forward_length' is missing");
+        }
+        int expertFfn = 0;
+        int sharedFfn = 0;
+        if (experts > 0) {
+            OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
+            if (explicit.isPresent()) {
+                expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
+            } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
+                // llama.cpp's fallback for these families: the dense width split over the active experts.
+                if (ffn == 0 || expertsUsed == 0) {
+                    throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
+                }
+                expertFfn = ffn / expertsUsed;
+            } else {
+                // Mixtral and OLMoE store the expert width under feed_forward_length.
+                if (ffn == 0) {
+                    throw new ModelConfigException("metadata key '" + p + "feed_forward_length' is missing");
+                }
+                expertFfn = ffn;
+            }
+            if (arch.sharedExpert()) {
+                sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
+            }
+        }
+        boolean normTopK = md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
+        double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
+        double ropeBase = md.optDouble(p + "rope.freq_base").orElse(10000.0);
+        int ropeDims = md.optInt(p + "rope.dimension_count", 0, headDimK);
+        RopeScaling scaling = ropeScaling(md, p);
+        int vocab = md.optInt(p + "vocab_size", 1, 0);
+        if (vocab == 0 && md.contains("tokenizer.ggml.tokens")) {
+            vocab = md.requireArray("tokenizer.ggml.tokens").length();
+        }
+        String name = md.optString("general.name").orElse(archName);
+        return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
+                experts, expertsUsed, expertFfn, sharedFfn, normTopK, eps, ropeBase, ropeDims, scaling, vocab);
+    }
+
+    private static RopeScaling ropeScaling(GgufMetadata md, String p) {
+        String type = md.optString(p + "rope.scaling.type").orElse(null);
+        double factor = md.optDouble(p + "rope.scaling.factor").orElse(0);
+        if (type == null) {
+            // Older files state only a linear factor.
+            double linear = md.optDouble(p + "rope.scale_linear").orElse(0);
+            if (linear > 0 && linear != 1.0) {
+                return new RopeScaling(RopeScaling.Type.LINEAR, linear, 0);
+            }
+            return RopeScaling.NONE;
+        }
+        RopeScaling.Type t = RopeScaling.parseType(type);
+        if (t == RopeScaling.Type.NONE) {
+            return RopeScaling.NONE;
+        }
+        if (!(factor > 0)) {
+            throw new ModelConfigException("rope scaling '" + type + "' needs a positive '" + p + "rope.scaling.factor'");
+        }
+        int original = md.optInt(p + "rope.scaling.original_context_length", 0, 0);
+        return new RopeScaling(t, factor, original);
+    }
+}

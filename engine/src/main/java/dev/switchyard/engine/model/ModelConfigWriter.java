@@ -1,0 +1,64 @@
+package dev.switchyard.engine.model;
+
+import dev.switchyard.engine.gguf.GgufValue;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The inverse of {@link ModelConfigReader}: the metadata keys llama.cpp reads for a configuration.
+ * Keys are written only where the reader (and llama.cpp) would not derive the same value by itself.
+ */
+public final class ModelConfigWriter {
+
+    private ModelConfigWriter() {
+    }
+
+    public static Map<String, GgufValue> metadata(ModelConfig c) {
+        Architecture arch = c.architecture();
+        String p = arch.ggufName() + ".";
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString(arch.ggufName()));
+        m.put("general.name", GgufValue.ofString(c.name()));
+        m.put(p + "context_length", GgufValue.ofUint32(c.contextLength()));
+        m.put(p + "embedding_length", GgufValue.ofUint32(c.dim()));
+        m.put(p + "block_count", GgufValue.ofUint32(c.layers()));
+        int ffn = c.isMoe() && !hasSeparateExpertWidth(arch) ? c.expertFeedForwardLength() : c.feedForwardLength();
+        m.put(p + "feed_forward_length", GgufValue.ofUint32(ffn));
+        m.put(p + "attention.head_count", GgufValue.ofUint32(c.headCount()));
+        m.put(p + "attention.head_count_kv", GgufValue.ofUint32(c.kvHeadCount()));
+        if (c.headDimK() * c.headCount() != c.dim() || c.headDimV() != c.headDimK()) {
+            m.put(p + "attention.key_length", GgufValue.ofUint32(c.headDimK()));
+            m.put(p + "attention.value_length", GgufValue.ofUint32(c.headDimV()));
+        }
+        m.put(p + "attention.layer_norm_rms_epsilon", GgufValue.ofFloat32((float) c.rmsEps()));
+        m.put(p + "rope.freq_base", GgufValue.ofFloat32((float) c.ropeFreqBase()));
+        m.put(p + "rope.dimension_count", GgufValue.ofUint32(c.ropeDimensions()));
+        if (c.ropeScaling().type() != RopeScaling.Type.NONE) {
+            m.put(p + "rope.scaling.type", GgufValue.ofString(c.ropeScaling().type().name().toLowerCase(java.util.Locale.ROOT)));
+            m.put(p + "rope.scaling.factor", GgufValue.ofFloat32((float) c.ropeScaling().factor()));
+            m.put(p + "rope.scaling.original_context_length", GgufValue.ofUint32(c.ropeScaling().originalContextLength()));
+        }
+        if (c.isMoe()) {
+            m.put(p + "expert_count", GgufValue.ofUint32(c.expertCount()));
+            m.put(p + "expert_used_count", GgufValue.ofUint32(c.expertUsedCount()));
+            if (hasSeparateExpertWidth(arch)) {
+                m.put(p + "expert_feed_forward_length", GgufValue.ofUint32(c.expertFeedForwardLength()));
+            }
+            if (arch.sharedExpert()) {
+                m.put(p + "expert_shared_feed_forward_length", GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
+            }
+            if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
+                m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));
+            }
+        }
+        if (c.vocabSize() > 0) {
+            m.put(p + "vocab_size", GgufValue.ofUint32(c.vocabSize()));
+        }
+        return m;
+    }
+
+    /** Families whose files carry the expert width under its own key (the others reuse feed_forward_length). */
+    private static boolean hasSeparateExpertWidth(Architecture arch) {
+        return arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE;
+    }
+}

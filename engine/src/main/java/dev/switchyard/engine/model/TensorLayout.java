@@ -1,0 +1,104 @@
+package dev.switchyard.engine.model;
+
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The tensors a configuration implies, named and shaped exactly as llama.cpp's loader expects, so
+ * that files Switchyard writes run in llama.cpp and llama.cpp's files run here. The generator writes
+ * this list; {@link #validate} checks a file against it. Dims are ggml order (contiguous first):
+ * a projection from n to d is {@code [n, d]}, stacked experts are {@code [n, d, experts]}.
+ */
+public final class TensorLayout {
+
+    private TensorLayout() {
+    }
+
+    public static List<TensorSpec> expectedTensors(ModelConfig c) {
+        if (c.vocabSize() <= 0) {
+            throw new ModelConfigException("vocabulary size is unknown: the file has no tokenizer.ggml.tokens");
+        }
+        List<TensorSpec> out = new ArrayList<>();
+        out.add(spec("token_embd.weight", TensorRole.EMBEDDING, c.dim(), c.vocabSize()));
+        for (int l = 0; l < c.layers(); l++) {
+            String b = "blk." + l + ".";
+            out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
+            out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), c.qDim()));
+            out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
+            out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
+            if (c.architecture().attentionBias()) {
+                out.add(spec(b + "attn_q.bias", TensorRole.BIAS, c.qDim()));
+                out.add(spec(b + "attn_k.bias", TensorRole.BIAS, c.kvDimK()));
+                out.add(spec(b + "attn_v.bias", TensorRole.BIAS, c.kvDimV()));
+            }
+            switch (c.architecture().qkNorm()) {
+                case PER_HEAD -> {
+                    out.add(spec(b + "attn_q_norm.weight", TensorRole.NORM, c.headDimK()));
+                    out.add(spec(b + "attn_k_norm.weight", TensorRole.NORM, c.headDimK()));
+                }
+                case WHOLE_VECTOR -> {
+                    out.add(spec(b + "attn_q_norm.weight", TensorRole.NORM, c.qDim()));
+                    out.add(spec(b + "attn_k_norm.weight", TensorRole.NORM, c.kvDimK()));
+                }
+                case NONE -> { }
+            }
+            out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.headCount() * c.headDimV(), c.dim()));
+            out.add(spec(b + "ffn_norm.weight", TensorRole.NORM, c.dim()));
+            if (c.isMoe()) {
+                int e = c.expertCount();
+                int f = c.expertFeedForwardLength();
+                out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
+                out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+                out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+                out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
+                if (c.architecture().sharedExpert()) {
+                    int s = c.sharedExpertFeedForwardLength();
+                    out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));
+                    out.add(spec(b + "ffn_gate_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
+                    out.add(spec(b + "ffn_up_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
+                    out.add(spec(b + "ffn_down_shexp.weight", TensorRole.WEIGHT, s, c.dim()));
+                }
+            } else {
+                out.add(spec(b + "ffn_gate.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
+                out.add(spec(b + "ffn_up.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
+                out.add(spec(b + "ffn_down.weight", TensorRole.WEIGHT, c.feedForwardLength(), c.dim()));
+            }
+        }
+        out.add(spec("output_norm.weight", TensorRole.NORM, c.dim()));
+        out.add(new TensorSpec("output.weight", new long[] {c.dim(), c.vocabSize()}, TensorRole.OUTPUT, true));
+        return out;
+    }
+
+    /**
+     * Checks that a file has every tensor the configuration needs, with the right shape and a type
+     * Switchyard can compute with. Extra tensors (e.g. rope frequency tables) are allowed.
+     */
+    public static void validate(ModelConfig c, GgufFile file) {
+        for (TensorSpec spec : expectedTensors(c)) {
+            Optional<GgufTensorInfo> found = file.tensor(spec.name());
+            if (found.isEmpty()) {
+                if (spec.optional()) {
+                    continue;
+                }
+                throw new ModelConfigException("tensor '" + spec.name() + "' is missing");
+            }
+            GgufTensorInfo t = found.get();
+            if (!spec.hasDims(t.dims())) {
+                throw new ModelConfigException("tensor '" + spec.name() + "' has shape " + Arrays.toString(t.dims())
+                        + ", expected " + Arrays.toString(spec.dims()));
+            }
+            if (!t.type().isSupported()) {
+                throw new ModelConfigException("tensor '" + spec.name() + "' has type " + t.type()
+                        + ", which Switchyard does not support yet");
+            }
+        }
+    }
+
+    private static TensorSpec spec(String name, TensorRole role, long... dims) {
+        return new TensorSpec(name, dims, role, false);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.switchyard.engine.model;
+
+/**
+ * What a tensor is for, which decides the type it is stored in: llama.cpp keeps norms, biases and
+ * routers in F32 whatever the file's quantization, and quantizes the matrices.
+ */
+public enum TensorRole {
+    /** Token embedding table. */
+    EMBEDDING,
+    /** RMSNorm weights (vectors, F32). */
+    NORM,
+    /** Projection biases (vectors, F32). */
+    BIAS,
+    /** Expert router and shared-expert gate (F32, small, precision-sensitive). */
+    ROUTER,
+    /** Attention and dense FFN matrices. */
+    WEIGHT,
+    /** Routed expert matrices, stacked [in, out, experts]. */
+    EXPERT,
+    /** Output head (absent when tied to the embedding). */
+    OUTPUT;
+
+    public boolean isAlwaysF32() {
+        return this == NORM || this == BIAS || this == ROUTER;
+    }
+}

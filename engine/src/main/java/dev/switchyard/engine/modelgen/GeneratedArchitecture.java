@@ -1,0 +1,55 @@
+package dev.switchyard.engine.modelgen;
+
+import dev.switchyard.engine.model.Architecture;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The names {@code make-model --arch} accepts. They are the GGUF architecture names, plus
+ * {@code mixtral}, which llama.cpp writes as {@code llama} with experts.
+ */
+public enum GeneratedArchitecture {
+    MIXTRAL("mixtral", Architecture.LLAMA, true),
+    LLAMA("llama", Architecture.LLAMA, false),
+    QWEN2("qwen2", Architecture.QWEN2, false),
+    QWEN3("qwen3", Architecture.QWEN3, false),
+    QWEN2MOE("qwen2moe", Architecture.QWEN2MOE, true),
+    QWEN3MOE("qwen3moe", Architecture.QWEN3MOE, true),
+    OLMOE("olmoe", Architecture.OLMOE, true);
+
+    private final String cliName;
+    private final Architecture architecture;
+    private final boolean moeByDefault;
+
+    GeneratedArchitecture(String cliName, Architecture architecture, boolean moeByDefault) {
+        this.cliName = cliName;
+        this.architecture = architecture;
+        this.moeByDefault = moeByDefault;
+    }
+
+    public String cliName() {
+        return cliName;
+    }
+
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    /** Whether the preset's experts apply unless overridden (dense families get none). */
+    public boolean moeByDefault() {
+        return moeByDefault;
+    }
+
+    public static GeneratedArchitecture fromCliName(String name) {
+        for (GeneratedArchitecture a : values()) {
+            if (a.cliName.equalsIgnoreCase(name)) {
+                return a;
+            }
+        }
+        throw new IllegalArgumentException("unknown architecture '" + name + "' (choose from " + names() + ")");
+    }
+
+    public static String names() {
+        return Arrays.stream(values()).map(GeneratedArchitecture::cliName).collect(Collectors.joining(", "));
+    }
+}

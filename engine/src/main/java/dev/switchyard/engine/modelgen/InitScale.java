@@ -1,0 +1,38 @@
+package dev.switchyard.engine.modelgen;
+
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.TensorSpec;
+
+/**
+ * The distribution each generated tensor is drawn from, chosen so that random models behave like
+ * trained ones where it matters for testing: activations keep unit scale through the residual
+ * stream (residual branches scaled by 1/sqrt(2 * layers)), router logits spread wide enough that
+ * top-k choices are clear, and output logits have a standard deviation of about 8, so the top-1
+ * margin is orders of magnitude above float rounding and two correct implementations decode the same
+ * tokens greedily.
+ */
+record InitScale(double mean, double std) {
+
+    static final double ROUTER_LOGIT_STD = 2.0;
+    static final double OUTPUT_LOGIT_STD = 8.0;
+
+    static InitScale forTensor(TensorSpec spec, ModelConfig config) {
+        String name = spec.name();
+        long fanIn = spec.dims()[0];
+        double unit = 1.0 / Math.sqrt(fanIn);
+        double residual = 1.0 / Math.sqrt(2.0 * config.layers());
+        return switch (spec.role()) {
+            case EMBEDDING -> new InitScale(0, 1.0);
+            case NORM -> new InitScale(1.0, 0.05);
+            case BIAS -> new InitScale(0, 0.02);
+            case ROUTER -> new InitScale(0, name.contains("shexp") ? unit : ROUTER_LOGIT_STD * unit);
+            case OUTPUT -> new InitScale(0, OUTPUT_LOGIT_STD * unit);
+            case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);
+        };
+    }
+
+    /** Projections that write back into the residual stream. */
+    private static boolean isResidualOutput(String name) {
+        return name.contains("attn_output") || name.contains("ffn_down");
+    }
+}

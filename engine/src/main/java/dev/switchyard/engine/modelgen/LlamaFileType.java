@@ -1,0 +1,23 @@
+package dev.switchyard.engine.modelgen;
+
+import dev.switchyard.kernels.format.GgmlType;
+
+/** llama.cpp's {@code general.file_type} codes (llama_ftype) for files whose matrices share one type. */
+final class LlamaFileType {
+
+    private LlamaFileType() {
+    }
+
+    static int of(GgmlType type) {
+        return switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            case Q4_K -> 14; // Q4_K_S: every matrix in Q4_K
+            case Q6_K -> 18;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException("no file type for " + type);
+        };
+    }
+}

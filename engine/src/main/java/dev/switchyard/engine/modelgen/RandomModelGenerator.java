@@ -1,0 +1,168 @@
+package dev.switchyard.engine.modelgen;
+
+import dev.switchyard.engine.gguf.GgufArray;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufMetadata;
+import dev.switchyard.engine.gguf.GgufValue;
+import dev.switchyard.engine.gguf.GgufValueType;
+import dev.switchyard.engine.gguf.GgufWriter;
+import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.ModelConfigException;
+import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.engine.model.TensorLayout;
+import dev.switchyard.engine.model.TensorSpec;
+import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.kernels.format.TensorCodec;
+import dev.switchyard.kernels.format.TensorCodecs;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Writes seeded random-weight models of every supported family, named and laid out as llama.cpp
+ * expects (see {@link TensorLayout}). The same spec and seed give the same bytes on every machine and
+ * thread count: each tensor is drawn in fixed chunks, each chunk from its own seed.
+ */
+public final class RandomModelGenerator {
+
+    /** Elements per independently seeded chunk; a multiple of every block size. */
+    static final int CHUNK = 1 << 16;
+    /** Merges learned for the built-in vocabulary when no tokenizer is copied from a file. */
+    static final int DEFAULT_MERGES = 768;
+
+    static final String CHATML_TEMPLATE = """
+            {%- for message in messages %}\
+            {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}\
+            {%- endfor %}\
+            {%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}""";
+
+    private RandomModelGenerator() {
+    }
+
+    /** The configuration a spec describes, for a vocabulary of {@code vocabSize} tokens. */
+    public static ModelConfig configFor(ModelSpec spec, int vocabSize) {
+        Architecture arch = spec.arch().architecture();
+        int dim = spec.resolvedDim();
+        int heads = spec.resolvedHeads();
+        if (heads < 1 || dim % heads != 0) {
+            throw new ModelConfigException("--dim " + dim + " must be a positive multiple of --heads " + heads);
+        }
+        int kvHeads = spec.resolvedKvHeads();
+        int experts = spec.resolvedExperts();
+        int topK = spec.resolvedTopK();
+        int expertFfn = spec.resolvedExpertFfn();
+        boolean moe = experts > 0;
+        // Dense width for families that also state one beside the expert width (as real Qwen MoE files do).
+        int ffn = moe && (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) ? expertFfn * topK : expertFfn;
+        int shared = arch.sharedExpert() ? 2 * expertFfn : 0;
+        boolean qwen = arch != Architecture.LLAMA && arch != Architecture.OLMOE;
+        // float literals: the file stores eps as FLOAT32, so a config read back compares equal
+        double eps = qwen ? 1e-6f : 1e-5f;
+        double ropeBase = qwen ? 1_000_000.0 : 10_000.0;
+        int headDim = dim / heads;
+        String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().name().toLowerCase(java.util.Locale.ROOT);
+        return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared,
+                arch.normalizeTopKByDefault(), eps, ropeBase, headDim, RopeScaling.NONE, vocabSize);
+    }
+
+    public static GeneratedModel write(ModelSpec spec, Path out) throws IOException {
+        Map<String, GgufValue> tokenizer = spec.vocabFrom() != null ? tokenizerFrom(spec.vocabFrom()) : builtInTokenizer();
+        int vocabSize = ((GgufArray) tokenizer.get("tokenizer.ggml.tokens").value()).length();
+        ModelConfig config = configFor(spec, vocabSize);
+        List<TensorSpec> tensors = TensorLayout.expectedTensors(config);
+        GgmlType dtype = spec.dtype();
+        for (TensorSpec t : tensors) {
+            if (!t.role().isAlwaysF32() && t.dims()[0] % dtype.blockSize() != 0) {
+                throw new ModelConfigException("tensor " + t.name() + " has rows of " + t.dims()[0]
+                        + " values, not a multiple of " + dtype.name().toLowerCase(java.util.Locale.ROOT)
+                        + "'s block size " + dtype.blockSize() + "; choose dimensions that are, or another --dtype");
+            }
+        }
+
+        TensorCodecs.forType(dtype); // fails early, before any file is created, for a type we cannot write
+
+        GgufWriter writer = new GgufWriter();
+        Map<String, GgufValue> general = new LinkedHashMap<>(dev.switchyard.engine.model.ModelConfigWriter.metadata(config));
+        general.forEach(writer::put);
+        writer.put("general.file_type", GgufValue.ofUint32(LlamaFileType.of(dtype)));
+        if (dtype.isQuantized()) {
+            writer.put("general.quantization_version", GgufValue.ofUint32(2));
+        }
+        writer.put("general.seed", GgufValue.ofUint64(spec.seed()));
+        tokenizer.forEach(writer::put);
+
+        for (TensorSpec t : tensors) {
+            GgmlType type = t.role().isAlwaysF32() ? GgmlType.F32 : dtype;
+            InitScale scale = InitScale.forTensor(t, config);
+            long seed = mix(mix(spec.seed()) ^ t.name().hashCode());
+            writer.addTensor(t.name(), type, t.dims(), target -> fill(target, type, t.elementCount(), scale, seed));
+        }
+        writer.write(out);
+        return new GeneratedModel(out, config, tensors.size(), Files.size(out));
+    }
+
+    private static void fill(MemorySegment target, GgmlType type, long elements, InitScale scale, long seed) {
+        TensorCodec codec = TensorCodecs.forType(type);
+        long chunks = (elements + CHUNK - 1) / CHUNK;
+        IntStream.range(0, Math.toIntExact(chunks)).parallel().forEach(c -> {
+            long start = (long) c * CHUNK;
+            int n = (int) Math.min(CHUNK, elements - start);
+            float[] values = new float[n];
+            SplittableRandom random = new SplittableRandom(mix(seed + c));
+            for (int i = 0; i < n; i++) {
+                values[i] = (float) (scale.mean() + scale.std() * random.nextGaussian());
+            }
+            codec.quantize(values, 0, target, type.byteSize(start), n);
+        });
+    }
+
+    /** SplitMix64's finalizer: spreads nearby seeds into unrelated streams. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    private static Map<String, GgufValue> builtInTokenizer() {
+        ByteLevelBpeTrainer.Vocabulary v = ByteLevelBpeTrainer.trainDefault(DEFAULT_MERGES);
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("tokenizer.ggml.model", GgufValue.ofString("gpt2"));
+        m.put("tokenizer.ggml.pre", GgufValue.ofString("gpt-2"));
+        m.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufArray.ofStrings(v.tokens().toArray(String[]::new))));
+        long[] types = v.tokenTypes().stream().mapToLong(Integer::longValue).toArray();
+        m.put("tokenizer.ggml.token_type", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, types)));
+        m.put("tokenizer.ggml.merges", GgufValue.ofArray(GgufArray.ofStrings(v.merges().toArray(String[]::new))));
+        m.put("tokenizer.ggml.bos_token_id", GgufValue.ofUint32(v.bosId()));
+        m.put("tokenizer.ggml.eos_token_id", GgufValue.ofUint32(v.eosId()));
+        m.put("tokenizer.ggml.padding_token_id", GgufValue.ofUint32(v.padId()));
+        m.put("tokenizer.ggml.add_bos_token", GgufValue.ofBool(false));
+        m.put("tokenizer.chat_template", GgufValue.ofString(CHATML_TEMPLATE));
+        return m;
+    }
+
+    /** Every {@code tokenizer.*} key of another GGUF file (e.g. a vocabulary-only file of a real model). */
+    private static Map<String, GgufValue> tokenizerFrom(Path file) throws IOException {
+        try (GgufFile source = GgufFile.open(file)) {
+            GgufMetadata md = source.metadata();
+            Map<String, GgufValue> m = new LinkedHashMap<>();
+            md.asMap().forEach((k, v) -> {
+                if (k.startsWith("tokenizer.")) {
+                    m.put(k, v);
+                }
+            });
+            if (!m.containsKey("tokenizer.ggml.tokens")) {
+                throw new ModelConfigException(file + " has no tokenizer (metadata key 'tokenizer.ggml.tokens' is missing)");
+            }
+            md.requireStringArray("tokenizer.ggml.tokens");
+            return m;
+        }
+    }
+}

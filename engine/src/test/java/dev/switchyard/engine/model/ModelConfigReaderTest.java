@@ -1,0 +1,218 @@
+package dev.switchyard.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchyard.engine.gguf.GgufArray;
+import dev.switchyard.engine.gguf.GgufMetadata;
+import dev.switchyard.engine.gguf.GgufValue;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ModelConfigReaderTest {
+
+    /** The keys of Mixtral-8x7B-Instruct as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> mixtral8x7b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("llama"));
+        m.put("general.name", GgufValue.ofString("mistralai_mixtral-8x7b-instruct-v0.1"));
+        m.put("llama.context_length", GgufValue.ofUint32(32768));
+        m.put("llama.embedding_length", GgufValue.ofUint32(4096));
+        m.put("llama.block_count", GgufValue.ofUint32(32));
+        m.put("llama.feed_forward_length", GgufValue.ofUint32(14336));
+        m.put("llama.rope.dimension_count", GgufValue.ofUint32(128));
+        m.put("llama.attention.head_count", GgufValue.ofUint32(32));
+        m.put("llama.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("llama.expert_count", GgufValue.ofUint32(8));
+        m.put("llama.expert_used_count", GgufValue.ofUint32(2));
+        m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("llama.rope.freq_base", GgufValue.ofFloat32(1e6f));
+        m.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufArray.ofStrings("<unk>", "<s>", "</s>")));
+        return m;
+    }
+
+    @Test
+    void readsMixtralAsLlamaWithExperts() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(mixtral8x7b()));
+        assertThat(c.architecture()).isEqualTo(Architecture.LLAMA);
+        assertThat(c.isMoe()).isTrue();
+        assertThat(c.expertCount()).isEqualTo(8);
+        assertThat(c.expertUsedCount()).isEqualTo(2);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(14336);
+        assertThat(c.headDimK()).isEqualTo(128);
+        assertThat(c.queriesPerKvHead()).isEqualTo(4);
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(c.ropeFreqBase()).isEqualTo(1e6);
+        assertThat(c.rmsEps()).isEqualTo(1e-5f);
+        assertThat(c.vocabSize()).isEqualTo(3);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NORMAL);
+    }
+
+    @Test
+    void readsQwen3MoeWithExplicitHeadDimAndExpertWidth() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("qwen3moe"));
+        m.put("qwen3moe.context_length", GgufValue.ofUint32(40960));
+        m.put("qwen3moe.embedding_length", GgufValue.ofUint32(2048));
+        m.put("qwen3moe.block_count", GgufValue.ofUint32(48));
+        m.put("qwen3moe.feed_forward_length", GgufValue.ofUint32(6144));
+        m.put("qwen3moe.attention.head_count", GgufValue.ofUint32(32));
+        m.put("qwen3moe.attention.head_count_kv", GgufValue.ofUint32(4));
+        m.put("qwen3moe.attention.key_length", GgufValue.ofUint32(128));
+        m.put("qwen3moe.attention.value_length", GgufValue.ofUint32(128));
+        m.put("qwen3moe.expert_count", GgufValue.ofUint32(128));
+        m.put("qwen3moe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("qwen3moe.expert_feed_forward_length", GgufValue.ofUint32(768));
+        m.put("qwen3moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.headDimK()).isEqualTo(128);
+        assertThat(c.qDim()).isEqualTo(4096);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(768);
+        assertThat(c.ropeDimensions()).isEqualTo(128);
+        assertThat(c.ropeFreqBase()).isEqualTo(10000.0);
+        assertThat(c.architecture().qkNorm()).isEqualTo(Architecture.QkNorm.PER_HEAD);
+        assertThat(c.vocabSize()).isZero();
+    }
+
+    @Test
+    void qwen2MoeFallsBackToDenseWidthOverActiveExperts() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("qwen2moe"));
+        m.put("qwen2moe.context_length", GgufValue.ofUint32(8192));
+        m.put("qwen2moe.embedding_length", GgufValue.ofUint32(2048));
+        m.put("qwen2moe.block_count", GgufValue.ofUint32(24));
+        m.put("qwen2moe.feed_forward_length", GgufValue.ofUint32(5632));
+        m.put("qwen2moe.attention.head_count", GgufValue.ofUint32(16));
+        m.put("qwen2moe.expert_count", GgufValue.ofUint32(60));
+        m.put("qwen2moe.expert_used_count", GgufValue.ofUint32(4));
+        m.put("qwen2moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.expertFeedForwardLength()).isEqualTo(5632 / 4);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(5632);
+        assertThat(c.kvHeadCount()).isEqualTo(16);
+        assertThat(c.normalizeTopK()).isFalse();
+    }
+
+    @Test
+    void missingKeyIsNamed() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.remove("llama.block_count");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("'llama.block_count'")
+                .hasMessageContaining("missing");
+    }
+
+    @Test
+    void missingEpsilonIsNamed() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.remove("llama.attention.layer_norm_rms_epsilon");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .hasMessageContaining("'llama.attention.layer_norm_rms_epsilon' is missing");
+    }
+
+    @Test
+    void missingArchitectureIsNamed() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.remove("general.architecture");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("'general.architecture' is missing");
+    }
+
+    @Test
+    void unsupportedArchitectureIsNamedWithTheSupportedOnes() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("general.architecture", GgufValue.ofString("mamba"));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("unsupported architecture 'mamba'")
+                .hasMessageContaining("qwen3moe");
+    }
+
+    @Test
+    void mistypedKeyIsAnErrorNotADefault() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("llama.expert_count", GgufValue.ofString("eight"));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("'llama.expert_count' is a STRING");
+    }
+
+    @Test
+    void inconsistentHeadsAreRejected() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("llama.attention.head_count_kv", GgufValue.ofUint32(5));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .hasMessageContaining("not a multiple of head_count_kv 5");
+    }
+
+    @Test
+    void moreExpertsUsedThanExistAreRejected() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("llama.expert_used_count", GgufValue.ofUint32(9));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .hasMessageContaining("expert_used_count 9");
+    }
+
+    @Test
+    void moeFamilyWithoutExpertsIsRejected() {
+        Map<String, GgufValue> m = new LinkedHashMap<>(mixtral8x7b());
+        Map<String, GgufValue> olmoe = new LinkedHashMap<>();
+        m.forEach((k, v) -> olmoe.put(k.replace("llama.", "olmoe."), v));
+        olmoe.put("general.architecture", GgufValue.ofString("olmoe"));
+        olmoe.remove("olmoe.expert_count");
+        olmoe.remove("olmoe.expert_used_count");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(olmoe)))
+                .hasMessageContaining("olmoe is a mixture-of-experts family but expert_count is 0");
+    }
+
+    @Test
+    void linearRopeScalingIsRead() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("llama.rope.scaling.type", GgufValue.ofString("linear"));
+        m.put("llama.rope.scaling.factor", GgufValue.ofFloat32(4f));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.ropeScaling().type()).isEqualTo(RopeScaling.Type.LINEAR);
+        assertThat(c.ropeScaling().factor()).isEqualTo(4.0);
+    }
+
+    @Test
+    void unknownRopeScalingIsRejected() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("llama.rope.scaling.type", GgufValue.ofString("longrope2"));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .hasMessageContaining("unsupported rope scaling type 'longrope2'");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void writerAndReaderAgreeForEveryArchitecture(Architecture arch) {
+        boolean moe = !arch.isDenseOnly();
+        ModelConfig c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
+                moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, arch.sharedExpert() ? 1024 : 0,
+                arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
+        if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256,
+                    arch.sharedExpert() ? 1024 : 0, arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
+        }
+        ModelConfig back = ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)));
+        if (moe && (arch == Architecture.LLAMA || arch == Architecture.OLMOE)) {
+            // these families keep the expert width under feed_forward_length
+            assertThat(back).isEqualTo(new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, 0,
+                    arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000));
+        } else {
+            assertThat(back).isEqualTo(c);
+        }
+    }
+
+    @Test
+    void writerRecordsNonDefaultTopKNormalisation() {
+        ModelConfig c = new ModelConfig(Architecture.OLMOE, "m", 4096, 512, 2, 8, 8, 64, 64, 256, 8, 2, 256, 0,
+                true, 1e-5f, 1e4, 64, RopeScaling.NONE, 100);
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c))).normalizeTopK()).isTrue();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.switchyard.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class TensorLayoutTest {
+
+    private static ModelConfig config(Architecture arch, int experts) {
+        int sharedFfn = arch.sharedExpert() ? 384 : 0;
+        return new ModelConfig(arch, "m", 1024, 256, 2, 8, 2, 32, 32, 512, experts, experts > 0 ? 2 : 0,
+                experts > 0 ? 128 : 0, sharedFfn, arch.normalizeTopKByDefault(), 1e-5, 1e4, 32, RopeScaling.NONE, 300);
+    }
+
+    private static Map<String, TensorSpec> byName(ModelConfig c) {
+        return TensorLayout.expectedTensors(c).stream().collect(Collectors.toMap(TensorSpec::name, t -> t));
+    }
+
+    @Test
+    void mixtralLayerHasStackedExpertsInLlamaCppShapes() {
+        Map<String, TensorSpec> t = byName(config(Architecture.LLAMA, 8));
+        assertThat(t.get("token_embd.weight").dims()).containsExactly(256, 300);
+        assertThat(t.get("blk.1.attn_q.weight").dims()).containsExactly(256, 256);
+        assertThat(t.get("blk.1.attn_k.weight").dims()).containsExactly(256, 64);
+        assertThat(t.get("blk.1.ffn_gate_inp.weight").dims()).containsExactly(256, 8);
+        assertThat(t.get("blk.1.ffn_gate_exps.weight").dims()).containsExactly(256, 128, 8);
+        assertThat(t.get("blk.1.ffn_up_exps.weight").dims()).containsExactly(256, 128, 8);
+        assertThat(t.get("blk.1.ffn_down_exps.weight").dims()).containsExactly(128, 256, 8);
+        assertThat(t.get("output.weight").optional()).isTrue();
+        assertThat(t).doesNotContainKeys("blk.0.ffn_gate.weight", "blk.0.attn_q.bias", "blk.0.attn_q_norm.weight");
+    }
+
+    @Test
+    void denseLlamaHasPlainFfn() {
+        Map<String, TensorSpec> t = byName(config(Architecture.LLAMA, 0));
+        assertThat(t.get("blk.0.ffn_down.weight").dims()).containsExactly(512, 256);
+        assertThat(t).doesNotContainKey("blk.0.ffn_gate_inp.weight");
+    }
+
+    @Test
+    void qwen2MoeHasBiasesAndSigmoidGatedSharedExpert() {
+        Map<String, TensorSpec> t = byName(config(Architecture.QWEN2MOE, 8));
+        assertThat(t.get("blk.0.attn_q.bias").dims()).containsExactly(256);
+        assertThat(t.get("blk.0.attn_v.bias").dims()).containsExactly(64);
+        assertThat(t.get("blk.0.ffn_gate_inp_shexp.weight").dims()).containsExactly(256);
+        assertThat(t.get("blk.0.ffn_gate_shexp.weight").dims()).containsExactly(256, 384);
+        assertThat(t.get("blk.0.ffn_down_shexp.weight").dims()).containsExactly(384, 256);
+        assertThat(t.get("blk.0.ffn_gate_inp_shexp.weight").role()).isEqualTo(TensorRole.ROUTER);
+    }
+
+    @Test
+    void qwen3NormsQueriesAndKeysPerHeadAndOlmoeOverTheWholeProjection() {
+        assertThat(byName(config(Architecture.QWEN3MOE, 8)).get("blk.0.attn_k_norm.weight").dims()).containsExactly(32);
+        Map<String, TensorSpec> olmoe = byName(config(Architecture.OLMOE, 8));
+        assertThat(olmoe.get("blk.0.attn_q_norm.weight").dims()).containsExactly(256);
+        assertThat(olmoe.get("blk.0.attn_k_norm.weight").dims()).containsExactly(64);
+    }
+
+    @Test
+    void everyLayerIsListedOnceInOrder() {
+        List<TensorSpec> all = TensorLayout.expectedTensors(config(Architecture.QWEN3MOE, 8));
+        assertThat(all).extracting(TensorSpec::name).doesNotHaveDuplicates();
+        assertThat(all.getFirst().name()).isEqualTo("token_embd.weight");
+        assertThat(all.getLast().name()).isEqualTo("output.weight");
+        assertThat(all).filteredOn(t -> t.name().endsWith("attn_norm.weight")).hasSize(2);
+    }
+
+    @Test
+    void normsBiasesAndRoutersStayF32() {
+        for (TensorSpec t : TensorLayout.expectedTensors(config(Architecture.QWEN2MOE, 8))) {
+            boolean vectorOrRouter = t.name().contains("norm") || t.name().endsWith(".bias") || t.name().contains("gate_inp");
+            assertThat(t.role().isAlwaysF32()).as(t.name()).isEqualTo(vectorOrRouter);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package dev.switchyard.server.cli;
+
+import dev.switchyard.engine.gguf.GgufArray;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.engine.gguf.GgufValue;
+import dev.switchyard.engine.gguf.GgufValueType;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.ModelConfigException;
+import dev.switchyard.engine.model.ModelConfigReader;
+import dev.switchyard.engine.model.TensorLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What {@code inspect} reports about a file, gathered once and rendered as text or JSON. A file that
+ * is not a complete model (a vocabulary-only file, say) still gets its metadata and tensors listed,
+ * with the reason it is not a runnable model.
+ */
+final class GgufReport {
+
+    private final Path path;
+    private final GgufFile file;
+    private final int arrayItems;
+    private final ModelConfig config;
+    private final String configProblem;
+
+    private GgufReport(Path path, GgufFile file, int arrayItems, ModelConfig config, String configProblem) {
+        this.path = path;
+        this.file = file;
+        this.arrayItems = arrayItems;
+        this.config = config;
+        this.configProblem = configProblem;
+    }
+
+    static GgufReport of(Path path, GgufFile file, int arrayItems) {
+        ModelConfig config = null;
+        String problem = null;
+        try {
+            config = ModelConfigReader.read(file.metadata());
+            if (config.vocabSize() == 0) {
+                config = config.withVocabSize(file.tensor("token_embd.weight").map(t -> (int) t.dim(1)).orElse(0));
+            }
+            TensorLayout.validate(config, file);
+        } catch (ModelConfigException e) {
+            problem = e.getMessage();
+        }
+        return new GgufReport(path, file, arrayItems, config, problem);
+    }
+
+    Map<String, Object> toJson() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("file", path.toString());
+        root.put("version", file.version());
+        root.put("file_bytes", file.fileSize());
+        root.put("alignment", file.alignment());
+        root.put("data_offset", file.dataOffset());
+        Map<String, Object> md = new LinkedHashMap<>();
+        file.metadata().asMap().forEach((k, v) -> md.put(k, jsonValue(v)));
+        root.put("metadata", md);
+        List<Map<String, Object>> tensors = new ArrayList<>();
+        for (GgufTensorInfo t : file.tensors()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("name", t.name());
+            row.put("type", t.type().name());
+            row.put("shape", t.dims());
+            row.put("bytes", t.byteSize());
+            row.put("offset", t.absoluteOffset());
+            tensors.add(row);
+        }
+        root.put("tensors", tensors);
+        if (config != null) {
+            root.put("config", configJson());
+        }
+        root.put("runnable", configProblem == null);
+        if (configProblem != null) {
+            root.put("not_runnable_because", configProblem);
+        }
+        return root;
+    }
+
+    private Object jsonValue(GgufValue v) {
+        if (v.value() instanceof GgufArray a) {
+            return jsonArray(a);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", v.type().name().toLowerCase(Locale.ROOT));
+        m.put("value", v.type() == GgufValueType.UINT64 ? Long.toUnsignedString((Long) v.value()) : v.value());
+        return m;
+    }
+
+    private Map<String, Object> jsonArray(GgufArray a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", "array");
+        m.put("element_type", a.elementType().name().toLowerCase(Locale.ROOT));
+        m.put("length", a.length());
+        List<Object> head = new ArrayList<>();
+        for (int i = 0; i < Math.min(arrayItems, a.length()); i++) {
+            Object e = a.get(i);
+            head.add(e instanceof GgufArray nested ? jsonArray(nested) : e);
+        }
+        m.put("head", head);
+        return m;
+    }
+
+    private Map<String, Object> configJson() {
+        ModelConfig c = config;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architecture", c.architecture().ggufName());
+        m.put("name", c.name());
+        m.put("context_length", c.contextLength());
+        m.put("dim", c.dim());
+        m.put("layers", c.layers());
+        m.put("heads", c.headCount());
+        m.put("kv_heads", c.kvHeadCount());
+        m.put("head_dim_k", c.headDimK());
+        m.put("head_dim_v", c.headDimV());
+        m.put("feed_forward_length", c.feedForwardLength());
+        m.put("experts", c.expertCount());
+        m.put("experts_used", c.expertUsedCount());
+        m.put("expert_feed_forward_length", c.expertFeedForwardLength());
+        m.put("shared_expert_feed_forward_length", c.sharedExpertFeedForwardLength());
+        m.put("normalize_top_k", c.normalizeTopK());
+        m.put("rms_eps", (float) c.rmsEps());
+        m.put("rope_freq_base", (float) c.ropeFreqBase());
+        m.put("rope_dimensions", c.ropeDimensions());
+        m.put("rope_layout", c.architecture().ropeLayout().name().toLowerCase(Locale.ROOT));
+        m.put("rope_scaling", c.ropeScaling().type().name().toLowerCase(Locale.ROOT));
+        m.put("qk_norm", c.architecture().qkNorm().name().toLowerCase(Locale.ROOT));
+        m.put("vocab_size", c.vocabSize());
+        return m;
+    }
+
+    String toText() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%s: GGUF v%d, %s, %d metadata keys, %d tensors, alignment %d, data at offset %d%n",
+                path, file.version(), Bytes.human(file.fileSize()), file.metadata().size(), file.tensors().size(),
+                file.alignment(), file.dataOffset()));
+        sb.append("\nmetadata:\n");
+        file.metadata().asMap().forEach((k, v) -> sb.append("  ").append(k).append(" = ").append(textValue(v)).append('\n'));
+        sb.append("\ntensors:\n");
+        int nameWidth = "name".length();
+        for (GgufTensorInfo t : file.tensors()) {
+            nameWidth = Math.max(nameWidth, t.name().length());
+        }
+        String row = "  %-" + nameWidth + "s  %-6s  %-22s  %12s  %14s%n";
+        sb.append(String.format(Locale.ROOT, row, "name", "type", "shape", "bytes", "offset"));
+        for (GgufTensorInfo t : file.tensors()) {
+            sb.append(String.format(Locale.ROOT, row, t.name(), t.type().name(), Arrays.toString(t.dims()),
+                    t.byteSize(), t.absoluteOffset()));
+        }
+        sb.append("\nmodel configuration:\n");
+        if (config != null) {
+            configJson().forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
+        }
+        sb.append(configProblem == null ? "  runnable: yes\n" : "  runnable: no (" + configProblem + ")\n");
+        return sb.toString();
+    }
+
+    private String textValue(GgufValue v) {
+        return switch (v.value()) {
+            case GgufArray a -> textArray(a);
+            case String s -> quote(s);
+            case Long l when v.type() == GgufValueType.UINT64 -> Long.toUnsignedString(l);
+            default -> String.valueOf(v.value());
+        };
+    }
+
+    private String textArray(GgufArray a) {
+        StringBuilder sb = new StringBuilder("[" + a.elementType().name().toLowerCase(Locale.ROOT) + " x " + a.length() + "] [");
+        int shown = Math.min(arrayItems, a.length());
+        for (int i = 0; i < shown; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            Object e = a.get(i);
+            sb.append(e instanceof String s ? quote(s) : e instanceof GgufArray nested ? textArray(nested) : String.valueOf(e));
+        }
+        if (a.length() > shown) {
+            sb.append(shown > 0 ? ", ..." : "...");
+        }
+        return sb.append(']').toString();
+    }
+
+    /** Quotes a string on one line: long ones cut, control characters escaped. */
+    private static String quote(String s) {
+        String cut = s.length() > 120 ? s.substring(0, 120) + "...(" + s.length() + " chars)" : s;
+        StringBuilder sb = new StringBuilder("\"");
+        cut.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                case '\r' -> sb.append("\\r");
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                default -> {
+                    if (cp < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\x%02x", cp));
+                    } else {
+                        sb.appendCodePoint(cp);
+                    }
+                }
+            }
+        });
+        return sb.append('"').toString();
+    }
+}

@@ -1,0 +1,132 @@
+package dev.switchyard.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MakeModelAndInspectTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void helpListsTheCommands() {
+        CliRun run = CliRun.of("--help");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("make-model", "inspect");
+    }
+
+    @Test
+    void madeModelIsReadBackByInspectWithEveryTensorAndKey() throws Exception {
+        Path model = dir.resolve("m.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "mixtral", "--preset", "tiny", "--layers", "2",
+                "--dtype", "f32", "--seed", "9", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        assertThat(make.out()).contains("wrote", "mixtral", "8 experts top-2");
+
+        CliRun inspect = CliRun.of("inspect", "--json", model.toString());
+        assertThat(inspect.exitCode()).as(inspect.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(inspect.out());
+        try (GgufFile f = GgufFile.open(model)) {
+            List<String> keys = new ArrayList<>();
+            json.get("metadata").fieldNames().forEachRemaining(keys::add);
+            assertThat(keys).containsExactlyElementsOf(f.metadata().keys());
+            assertThat(json.get("tensors")).hasSize(f.tensors().size());
+            for (int i = 0; i < f.tensors().size(); i++) {
+                GgufTensorInfo t = f.tensors().get(i);
+                JsonNode row = json.get("tensors").get(i);
+                assertThat(row.get("name").asText()).isEqualTo(t.name());
+                assertThat(row.get("type").asText()).isEqualTo(t.type().name());
+                assertThat(row.get("bytes").asLong()).isEqualTo(t.byteSize());
+                assertThat(row.get("offset").asLong()).isEqualTo(t.absoluteOffset());
+            }
+        }
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        assertThat(json.get("config").get("experts").asInt()).isEqualTo(8);
+        assertThat(json.get("config").get("layers").asInt()).isEqualTo(2);
+        assertThat(json.get("metadata").get("tokenizer.ggml.tokens").get("length").asInt())
+                .isEqualTo(json.get("config").get("vocab_size").asInt());
+    }
+
+    @Test
+    void textInspectSummarisesArraysAndPrintsTheConfiguration() {
+        Path model = dir.resolve("q.gguf");
+        assertThat(CliRun.of("make-model", "--arch", "qwen2moe", "--layers", "1", "--dtype", "f32", "-o", model.toString())
+                .exitCode()).isZero();
+        CliRun inspect = CliRun.of("inspect", "--array-items", "3", model.toString());
+        assertThat(inspect.exitCode()).isZero();
+        assertThat(inspect.out())
+                .contains("GGUF v3")
+                .containsPattern("tokenizer\\.ggml\\.tokens = \\[string x \\d+\\] \\[\"[^\"]*\", \"[^\"]*\", \"[^\"]*\", \\.\\.\\.\\]")
+                .contains("blk.0.ffn_gate_inp_shexp.weight")
+                .contains("architecture: qwen2moe")
+                .contains("runnable: yes");
+    }
+
+    @Test
+    void badFlagIsOneLineAndExitCodeTwo() {
+        CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err().strip().lines()).hasSize(1);
+        assertThat(run.err()).contains("--bogus");
+    }
+
+    @Test
+    void unknownArchitectureAndDtypeAreNamed() {
+        CliRun arch = CliRun.of("make-model", "--arch", "gpt5", "-o", dir.resolve("x.gguf").toString());
+        assertThat(arch.exitCode()).isEqualTo(1);
+        assertThat(arch.err().strip()).contains("unknown architecture 'gpt5'").contains("mixtral").doesNotContain("\n");
+        CliRun dtype = CliRun.of("make-model", "--arch", "mixtral", "--dtype", "q5_k", "-o", dir.resolve("x.gguf").toString());
+        assertThat(dtype.exitCode()).isEqualTo(1);
+        assertThat(dtype.err()).contains("unsupported --dtype 'q5_k'");
+        assertThat(dir.resolve("x.gguf")).doesNotExist();
+    }
+
+    @Test
+    void missingFileIsNamedWithoutStackTrace() {
+        CliRun run = CliRun.of("inspect", dir.resolve("nope.gguf").toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("no such file").contains("nope.gguf").doesNotContain("\tat ");
+        assertThat(run.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
+    void malformedFileIsOneLineNamingFieldAndOffset() throws Exception {
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1});
+        CliRun run = CliRun.of("inspect", bad.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("malformed GGUF file").contains("tensor_count").contains("offset 8");
+        assertThat(run.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
+    void verbosePrintsTheStackTrace() throws Exception {
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'N', 'O', 'P', 'E', 3, 0, 0, 0});
+        CliRun run = CliRun.of("inspect", "--verbose", bad.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("not a GGUF file").contains("\tat ");
+    }
+
+    @Test
+    void vocabularyOnlyFileIsListedButNotRunnable() throws Exception {
+        Path vocabOnly = dir.resolve("vocab.gguf");
+        new dev.switchyard.engine.gguf.GgufWriter()
+                .putString("general.architecture", "llama")
+                .putArray("tokenizer.ggml.tokens", dev.switchyard.engine.gguf.GgufArray.ofStrings("a", "b"))
+                .write(vocabOnly);
+        CliRun run = CliRun.of("inspect", vocabOnly.toString());
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("runnable: no").contains("llama.embedding_length");
+    }
+}
