@@ -80,6 +80,7 @@ public final class GgufReader {
         long kvCount = in.length("metadata_kv_count", MIN_KV_BYTES);
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
+        long alignmentAt = -1;
         for (long i = 0; i < kvCount; i++) {
             long keyAt = in.position();
             String key = in.string("metadata key #" + i);
@@ -92,10 +93,13 @@ public final class GgufReader {
             if (type == null) {
                 throw new GgufFormatException(key, typeAt, "unknown metadata value type id " + typeId);
             }
+            if (key.equals(ALIGNMENT_KEY)) {
+                alignmentAt = typeAt;
+            }
             kv.put(key, new GgufValue(type, readValue(in, type, key, 0)));
         }
         GgufMetadata metadata = new GgufMetadata(kv);
-        long alignment = alignment(metadata);
+        long alignment = alignment(metadata, alignmentAt);
 
         List<GgufTensorInfo> infos = new ArrayList<>((int) Math.min(tensorCount, 1 << 16));
         List<long[]> rawOffsets = new ArrayList<>();
@@ -172,17 +176,18 @@ public final class GgufReader {
         return new GgufFile(path, arena, mapping, (int) version, metadata, placed, alignment, dataOffset);
     }
 
-    private static long alignment(GgufMetadata metadata) throws GgufFormatException {
+    /** {@code typeAt}: where the alignment's value type is stored; its value follows 4 bytes later. */
+    private static long alignment(GgufMetadata metadata, long typeAt) throws GgufFormatException {
         GgufValue v = metadata.get(ALIGNMENT_KEY).orElse(null);
         if (v == null) {
             return DEFAULT_ALIGNMENT;
         }
         if (v.type() != GgufValueType.UINT32) {
-            throw new GgufFormatException(ALIGNMENT_KEY, 0, "alignment must be a UINT32, found " + v.type());
+            throw new GgufFormatException(ALIGNMENT_KEY, typeAt, "alignment must be a UINT32, found " + v.type());
         }
         long a = (Long) v.value();
         if (a == 0 || Long.bitCount(a) != 1) {
-            throw new GgufFormatException(ALIGNMENT_KEY, 0, "alignment " + a + " is not a power of two");
+            throw new GgufFormatException(ALIGNMENT_KEY, typeAt + 4, "alignment " + a + " is not a power of two");
         }
         return a;
     }
@@ -193,14 +198,19 @@ public final class GgufReader {
             order[i] = i;
         }
         java.util.Arrays.sort(order, Comparator.comparingLong(i -> tensors.get(i).relativeOffset()));
-        for (int k = 1; k < order.length; k++) {
-            GgufTensorInfo prev = tensors.get(order[k - 1]);
+        // Compare each tensor with the furthest-reaching non-empty one before it, not just its
+        // neighbour: an empty tensor in between must not hide an overlap.
+        GgufTensorInfo reach = null;
+        for (int k = 0; k < order.length; k++) {
             GgufTensorInfo cur = tensors.get(order[k]);
-            if (prev.byteSize() > 0 && cur.byteSize() > 0
-                    && cur.relativeOffset() < prev.relativeOffset() + prev.byteSize()) {
-                throw new GgufFormatException(cur.name() + " (offset)", rawOffsets.get(order[k])[0],
-                        "tensor data overlaps tensor '" + prev.name() + "'");
+            if (cur.byteSize() == 0) {
+                continue;
             }
+            if (reach != null && cur.relativeOffset() < reach.relativeOffset() + reach.byteSize()) {
+                throw new GgufFormatException(cur.name() + " (offset)", rawOffsets.get(order[k])[0],
+                        "tensor data overlaps tensor '" + reach.name() + "'");
+            }
+            reach = cur;
         }
     }
 

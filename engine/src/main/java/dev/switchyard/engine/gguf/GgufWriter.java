@@ -119,7 +119,11 @@ public final class GgufWriter {
                 throw new IllegalArgumentException("duplicate tensor name " + name);
             }
         }
-        tensors.add(new PendingTensor(name, type, dims.clone(), type.byteSize(elements), filler));
+        long byteSize = type.byteSize(elements);
+        if (byteSize < 0) {
+            throw new IllegalArgumentException(name + ": byte size of " + elements + " " + type + " values overflows 64 bits");
+        }
+        tensors.add(new PendingTensor(name, type, dims.clone(), byteSize, filler));
         return this;
     }
 
@@ -179,14 +183,19 @@ public final class GgufWriter {
                 }
             });
             file.force();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(tmp);
             if (e instanceof UncheckedIOException u) {
                 throw u.getCause();
             }
             throw e;
         }
-        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException | Error e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
     }
 
     public void write(Path path) throws IOException {
@@ -194,6 +203,17 @@ public final class GgufWriter {
     }
 
     private static void writeValue(LittleEndianOut out, GgufValueType type, Object value) {
+        if (type.isInteger() && type.fixedSize() < 8) {
+            // Writing only the low bytes would silently store a different number.
+            long v = (Long) value;
+            int bits = type.fixedSize() * 8;
+            boolean signed = type == GgufValueType.INT8 || type == GgufValueType.INT16 || type == GgufValueType.INT32;
+            long min = signed ? -(1L << (bits - 1)) : 0;
+            long max = signed ? (1L << (bits - 1)) - 1 : (1L << bits) - 1;
+            if (v < min || v > max) {
+                throw new IllegalArgumentException(type + " value " + v + " is outside [" + min + ", " + max + "]");
+            }
+        }
         switch (type) {
             case UINT8, INT8, BOOL -> out.u8(type == GgufValueType.BOOL ? ((Boolean) value ? 1 : 0) : (int) (long) (Long) value);
             case UINT16, INT16 -> out.u16((int) (long) (Long) value);
