@@ -10,6 +10,12 @@ public final class TensorCodecs {
 
     static {
         register(new F32Codec());
+        register(new F16Codec());
+        register(new BF16Codec());
+        register(new Q8_0Codec());
+        register(new Q4_0Codec());
+        register(new Q4_KCodec());
+        register(new Q6_KCodec());
     }
 
     private TensorCodecs() {

@@ -1,0 +1,98 @@
+package dev.switchyard.kernels.format;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Byte access and rounding rules shared by the codecs.
+ *
+ * <p>GGUF is little-endian whatever the host, and tensor data sits at arbitrary byte offsets inside
+ * a mapped file, so every access goes through unaligned layouts with an explicit order. The
+ * rounding helpers reproduce the C library and ggml functions that ggml's reference quantizers
+ * call, so that our quantizers make the same choices as llama.cpp's.
+ */
+final class Blocks {
+
+    static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The largest finite half-precision value. */
+    static final float F16_MAX = 65504f;
+
+    private Blocks() {
+    }
+
+    static int u8(MemorySegment s, long offset) {
+        return Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, offset));
+    }
+
+    static int i8(MemorySegment s, long offset) {
+        return s.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    static void putByte(MemorySegment s, long offset, int value) {
+        s.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
+    }
+
+    static float f16(MemorySegment s, long offset) {
+        return Float.float16ToFloat(s.get(LE_SHORT, offset));
+    }
+
+    /**
+     * Stores a block scale as f16 and returns the value a decoder will read back. Scales that
+     * overflow half precision saturate instead of becoming infinite, so a block of huge inputs
+     * still decodes to finite values; in range this is plain round-to-nearest-even, as ggml's
+     * GGML_FP32_TO_FP16.
+     */
+    static float putScale(MemorySegment s, long offset, float d) {
+        float saturated = Float.isNaN(d) ? 0f : Math.max(-F16_MAX, Math.min(F16_MAX, d));
+        short h = Float.floatToFloat16(saturated);
+        s.set(LE_SHORT, offset, h);
+        return Float.float16ToFloat(h);
+    }
+
+    /**
+     * ggml's nearest_int: round half to even. ggml adds 1.5 * 2^23 and reads the mantissa, which
+     * is exact only for |v| below 2^22; {@link Math#rint} agrees there and saturates beyond it.
+     */
+    static int nearestInt(float v) {
+        return (int) Math.rint(v);
+    }
+
+    /** C's roundf: halves round away from zero (unlike {@link Math#round}, which rounds up). */
+    static int roundHalfAway(float v) {
+        float a = Math.abs(v);
+        float whole = (float) Math.floor(a);
+        if (a - whole >= 0.5f) {
+            whole += 1f;
+        }
+        return (int) Math.copySign(whole, v);
+    }
+
+    static int clamp(int v, int lo, int hi) {
+        return Math.max(lo, Math.min(hi, v));
+    }
+
+    /**
+     * Copies one block of input, replacing NaN by 0 and clamping to {@code +-limit}. ggml's
+     * quantizers assume finite inputs (a NaN or infinity poisons the whole block's scale); the
+     * limit is chosen per format as the largest magnitude its scale can still express, so that
+     * everything a block can represent passes through unchanged and the rest saturates.
+     */
+    static void copyFinite(float[] src, int srcOffset, float[] block, int n, float limit) {
+        for (int i = 0; i < n; i++) {
+            float v = src[srcOffset + i];
+            block[i] = Float.isNaN(v) ? 0f : Math.max(-limit, Math.min(limit, v));
+        }
+    }
+
+    static void requireWholeBlocks(GgmlType type, int n) {
+        if (n < 0 || n % type.blockSize() != 0) {
+            throw new IllegalArgumentException(
+                    type + " needs a whole number of " + type.blockSize() + "-value blocks, got " + n);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.switchyard.kernels.format;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q4_0: blocks of 32 values sharing one scale, 18 bytes (4.5 bits per value).
+ *
+ * <pre>
+ * offset  size  field
+ *      0     2  d       f16 scale
+ *      2    16  qs[16]  value j (0..15) in the low nibble of qs[j], value j+16 in its high nibble;
+ *                       x = d * (q - 8)
+ * </pre>
+ *
+ * <p>Pairing j with j+16 (not 2j with 2j+1) lets SIMD decoders split a 16-byte load into the two
+ * halves of the block with one mask and one shift. The quantizer is ggml's quantize_row_q4_0_ref:
+ * d = max / -8 where max is the signed value of largest magnitude, so that value lands exactly on
+ * level 0 (q - 8 = -8, the end of the range with the extra level) whatever its sign; q = min(15,
+ * (int) (x / d + 8.5)). Inputs are first made finite (see {@link Blocks#copyFinite}).
+ */
+public final class Q4_0Codec implements TensorCodec {
+
+    private static final int QK = 32;
+    private static final int BLOCK_BYTES = 18;
+    private static final float LIMIT = Blocks.F16_MAX * 8f;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
+        Blocks.requireWholeBlocks(GgmlType.Q4_0, n);
+        for (int b = 0; b < n / QK; b++) {
+            long block = srcOffset + (long) b * BLOCK_BYTES;
+            float d = Blocks.f16(src, block);
+            int out = dstOffset + b * QK;
+            for (int j = 0; j < QK / 2; j++) {
+                int q = Blocks.u8(src, block + 2 + j);
+                dst[out + j] = ((q & 0x0F) - 8) * d;
+                dst[out + j + QK / 2] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    public void quantize(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
+        Blocks.requireWholeBlocks(GgmlType.Q4_0, n);
+        float[] x = new float[QK];
+        for (int b = 0; b < n / QK; b++) {
+            Blocks.copyFinite(src, srcOffset + b * QK, x, QK, LIMIT);
+            long block = dstOffset + (long) b * BLOCK_BYTES;
+
+            float amax = 0f;
+            float max = 0f;
+            for (int j = 0; j < QK; j++) {
+                if (amax < Math.abs(x[j])) {
+                    amax = Math.abs(x[j]);
+                    max = x[j];
+                }
+            }
+            float d = max / -8f;
+            float id = d != 0f ? 1f / d : 0f;
+            Blocks.putScale(dst, block, d);
+            for (int j = 0; j < QK / 2; j++) {
+                int lo = level(x[j] * id);
+                int hi = level(x[j + QK / 2] * id);
+                Blocks.putByte(dst, block + 2 + j, lo | (hi << 4));
+            }
+        }
+    }
+
+    private static int level(float scaled) {
+        return Blocks.clamp((int) (scaled + 8.5f), 0, 15);
+    }
+}

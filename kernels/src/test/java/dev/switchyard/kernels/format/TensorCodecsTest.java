@@ -1,0 +1,41 @@
+package dev.switchyard.kernels.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class TensorCodecsTest {
+
+    static Stream<GgmlType> supportedTypes() {
+        return Arrays.stream(GgmlType.values()).filter(GgmlType::isSupported);
+    }
+
+    static Stream<GgmlType> unsupportedTypes() {
+        return Arrays.stream(GgmlType.values()).filter(t -> !t.isSupported());
+    }
+
+    @ParameterizedTest
+    @MethodSource("supportedTypes")
+    void everySupportedTypeHasACodecForThatType(GgmlType type) {
+        assertThat(TensorCodecs.forType(type).type()).isEqualTo(type);
+    }
+
+    @ParameterizedTest
+    @MethodSource("unsupportedTypes")
+    void unsupportedTypesAreRefused(GgmlType type) {
+        assertThatThrownBy(() -> TensorCodecs.forType(type))
+                .isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining(type.name());
+    }
+
+    @Test
+    void supportsExactlyTheFloatTypesAndFourQuantizations() {
+        assertThat(supportedTypes()).containsExactlyInAnyOrder(GgmlType.F32, GgmlType.F16,
+                GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    }
+}
