@@ -1,0 +1,73 @@
+package dev.switchyard.kernels;
+
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The compute seam: buffers, and the operations a transformer step needs. Each call covers the first
+ * {@code tokens} rows of its matrices (a step's tokens; matrices are sized for the largest step).
+ * Backends are tested op by op against the CPU backend's scalar reference.
+ *
+ * <p>Shapes below use T for tokens, D for the model dimension, and the names of the arguments.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name for logs and metrics, e.g. "cpu" or "cuda:0". */
+    String name();
+
+    /** Worker threads the backend splits work over. */
+    int threads();
+
+    /**
+     * Wraps a weight tensor of ggml dims {@code [cols, rows]} or {@code [cols, rows, count]} whose
+     * bytes are {@code data} (e.g. a view on a memory-mapped GGUF file).
+     */
+    Weight weight(GgmlType type, MemorySegment data, long[] dims);
+
+    FloatMatrix allocate(int rows, int cols);
+
+    KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim);
+
+    /** out[t] = W[matrix] x[t]: x (T, cols) -> out (T, rows). */
+    void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens);
+
+    /** out[t] = row ids[t] of the embedding table {@code table} (dequantized): (T, cols). */
+    void embed(Weight table, int[] ids, FloatMatrix out, int tokens);
+
+    /** out[t] = x[t] / rms(x[t]) * gamma, rms over each row's {@code cols}; out may be x. */
+    void rmsNorm(FloatMatrix x, float[] gamma, float eps, FloatMatrix out, int tokens);
+
+    /** RMSNorm of each {@code headDim}-wide slice of each row in place, one gamma for all heads (QK-norm). */
+    void rmsNormHeads(FloatMatrix x, float[] gamma, float eps, int headDim, int tokens);
+
+    /** x[t] += bias, over every row. */
+    void addBias(FloatMatrix x, float[] bias, int tokens);
+
+    /** Rotates each of {@code heads} heads of width {@code headDim} of x[t] by position positions[t]. */
+    void rope(FloatMatrix x, int[] positions, int heads, int headDim, RopeSpec rope, int tokens);
+
+    /** Writes k[t] and v[t] to cache slot slots[t] of {@code layer}. */
+    void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens);
+
+    /** Causal grouped-query attention of q (T, heads x headDimK) over cached K/V -> out (T, heads x headDimV). */
+    void attention(FloatMatrix q, KvStorage kv, int layer, AttentionBatch batch, FloatMatrix out);
+
+    /** gate[t] = silu(gate[t]) * up[t], elementwise. */
+    void siluMul(FloatMatrix gate, FloatMatrix up, int tokens);
+
+    /** Softmax of each row in place (router probabilities). */
+    void softmax(FloatMatrix x, int tokens);
+
+    /** y[t] += x[t], elementwise (residual connections). */
+    void add(FloatMatrix y, FloatMatrix x, int tokens);
+
+    /** dst[i] = src[rows[i]] for i < n (dispatch: gather an expert's tokens). */
+    void gatherRows(FloatMatrix src, int[] rows, FloatMatrix dst, int n);
+
+    /** dst[rows[i]] += weights[i] * src[i] for i < n (combine: scatter-add weighted expert outputs). */
+    void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n);
+
+    /** Releases worker threads and device memory. */
+    @Override
+    void close();
+}
