@@ -1,0 +1,119 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.TensorLayout;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.format.TensorCodecs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A model's tensors handed to a backend: matrices as backend {@link Weight}s (on the CPU, views on
+ * the file's mapping), vectors (norms, biases) as float arrays. Checked against
+ * {@link TensorLayout} first, so a missing or misshapen tensor is reported by name.
+ */
+public final class ModelWeights {
+
+    private final ModelConfig config;
+    private final Weight tokenEmbedding;
+    private final Weight output;
+    private final float[] outputNorm;
+    private final List<LayerWeights> layers;
+
+    private ModelWeights(ModelConfig config, Weight tokenEmbedding, Weight output, float[] outputNorm, List<LayerWeights> layers) {
+        this.config = config;
+        this.tokenEmbedding = tokenEmbedding;
+        this.output = output;
+        this.outputNorm = outputNorm;
+        this.layers = List.copyOf(layers);
+    }
+
+    public static ModelWeights load(ModelConfig config, GgufFile file, Backend backend) {
+        TensorLayout.validate(config, file);
+        Loader in = new Loader(file, backend);
+        Architecture arch = config.architecture();
+        List<LayerWeights> layers = new ArrayList<>(config.layers());
+        for (int l = 0; l < config.layers(); l++) {
+            String b = "blk." + l + ".";
+            boolean bias = arch.attentionBias();
+            boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
+            boolean moe = config.isMoe();
+            boolean shared = moe && arch.sharedExpert();
+            layers.add(new LayerWeights(
+                    in.vector(b + "attn_norm.weight"),
+                    in.matrix(b + "attn_q.weight"),
+                    in.matrix(b + "attn_k.weight"),
+                    in.matrix(b + "attn_v.weight"),
+                    in.matrix(b + "attn_output.weight"),
+                    bias ? in.vector(b + "attn_q.bias") : null,
+                    bias ? in.vector(b + "attn_k.bias") : null,
+                    bias ? in.vector(b + "attn_v.bias") : null,
+                    qkNorm ? in.vector(b + "attn_q_norm.weight") : null,
+                    qkNorm ? in.vector(b + "attn_k_norm.weight") : null,
+                    in.vector(b + "ffn_norm.weight"),
+                    moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
+                    moe ? in.matrix(b + "ffn_gate_exps.weight") : null,
+                    moe ? in.matrix(b + "ffn_up_exps.weight") : null,
+                    moe ? in.matrix(b + "ffn_down_exps.weight") : null,
+                    shared ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
+                    shared ? in.matrix(b + "ffn_gate_shexp.weight") : null,
+                    shared ? in.matrix(b + "ffn_up_shexp.weight") : null,
+                    shared ? in.matrix(b + "ffn_down_shexp.weight") : null,
+                    moe ? null : in.matrix(b + "ffn_gate.weight"),
+                    moe ? null : in.matrix(b + "ffn_up.weight"),
+                    moe ? null : in.matrix(b + "ffn_down.weight")));
+        }
+        Weight embedding = in.matrix("token_embd.weight");
+        // A file without output.weight ties the output head to the token embedding.
+        Weight output = in.optionalMatrix("output.weight").orElse(embedding);
+        return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    Weight tokenEmbedding() {
+        return tokenEmbedding;
+    }
+
+    Weight output() {
+        return output;
+    }
+
+    float[] outputNorm() {
+        return outputNorm;
+    }
+
+    LayerWeights layer(int l) {
+        return layers.get(l);
+    }
+
+    /** Reads tensors of one file into one backend. */
+    private record Loader(GgufFile file, Backend backend) {
+
+        Weight matrix(String name) {
+            GgufTensorInfo t = file.requireTensor(name);
+            long[] dims = t.dims();
+            // A vector used as a one-row matrix (the shared expert's gate input).
+            long[] asMatrix = dims.length == 1 ? new long[] {dims[0], 1} : dims;
+            return backend.weight(t.type(), file.data(t), asMatrix);
+        }
+
+        Optional<Weight> optionalMatrix(String name) {
+            return file.tensor(name).map(t -> matrix(name));
+        }
+
+        float[] vector(String name) {
+            GgufTensorInfo t = file.requireTensor(name);
+            float[] v = new float[Math.toIntExact(t.elementCount())];
+            TensorCodecs.forType(t.type()).dequantize(file.data(t), 0, v, 0, v.length);
+            return v;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.switchyard.engine.forward;
+
+/**
+ * The tokens of one model step, from any number of sequences: a prompt chunk or one decode token
+ * each. Preallocated for a maximum token count and refilled every step, so a step allocates nothing.
+ * Token rows of one sequence must appear in position order.
+ */
+public final class StepBatch {
+
+    final int capacity;
+    int tokens;
+    final int[] tokenIds;
+    final int[] sequenceOf;
+    final int[] positionOf;
+    final int[] logitRows;
+    int logitCount;
+
+    public StepBatch(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("a step holds at least one token");
+        }
+        this.capacity = capacity;
+        this.tokenIds = new int[capacity];
+        this.sequenceOf = new int[capacity];
+        this.positionOf = new int[capacity];
+        this.logitRows = new int[capacity];
+    }
+
+    public void clear() {
+        tokens = 0;
+        logitCount = 0;
+    }
+
+    /**
+     * Appends a token of {@code sequence} at {@code position}. With {@code wantLogits} the step
+     * produces this token's logits, in the order such tokens were added.
+     */
+    public void add(int sequence, int token, int position, boolean wantLogits) {
+        if (tokens == capacity) {
+            throw new IllegalStateException("step is full (" + capacity + " tokens)");
+        }
+        tokenIds[tokens] = token;
+        sequenceOf[tokens] = sequence;
+        positionOf[tokens] = position;
+        if (wantLogits) {
+            logitRows[logitCount++] = tokens;
+        }
+        tokens++;
+    }
+
+    public int tokens() {
+        return tokens;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int logitCount() {
+        return logitCount;
+    }
+
+    public boolean isFull() {
+        return tokens == capacity;
+    }
+}

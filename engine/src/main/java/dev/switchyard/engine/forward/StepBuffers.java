@@ -1,0 +1,46 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.FloatMatrix;
+
+/** Every activation a step needs, allocated once for the largest step. */
+final class StepBuffers {
+
+    final FloatMatrix x;          // residual stream (T, D)
+    final FloatMatrix h;          // normed input of a sub-block (T, D)
+    final FloatMatrix q;          // (T, heads x headDimK)
+    final FloatMatrix k;          // (T, kvHeads x headDimK)
+    final FloatMatrix v;          // (T, kvHeads x headDimV)
+    final FloatMatrix attention;  // (T, heads x headDimV)
+    final FloatMatrix projected;  // (T, D): attention output projection, dense FFN output
+    final FloatMatrix router;     // (T, experts)
+    final FloatMatrix expertIn;   // (T, D): one expert's gathered tokens
+    final FloatMatrix gate;       // (T, ffn)
+    final FloatMatrix up;         // (T, ffn)
+    final FloatMatrix expertOut;  // (T, D)
+    final FloatMatrix sharedGate; // (T, 1): Qwen2-MoE's shared-expert gate logit
+    final FloatMatrix logitInput; // (T, D): rows that produce logits
+    final FloatMatrix logits;     // (T, vocab)
+
+    StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
+        int d = c.dim();
+        int ffn = Math.max(c.isMoe() ? Math.max(c.expertFeedForwardLength(), c.sharedExpertFeedForwardLength()) : 0,
+                c.isMoe() ? 0 : c.feedForwardLength());
+        x = backend.allocate(maxTokens, d);
+        h = backend.allocate(maxTokens, d);
+        q = backend.allocate(maxTokens, c.qDim());
+        k = backend.allocate(maxTokens, c.kvDimK());
+        v = backend.allocate(maxTokens, c.kvDimV());
+        attention = backend.allocate(maxTokens, c.headCount() * c.headDimV());
+        projected = backend.allocate(maxTokens, d);
+        router = c.isMoe() ? backend.allocate(maxTokens, c.expertCount()) : null;
+        expertIn = backend.allocate(maxTokens, d);
+        gate = backend.allocate(maxTokens, ffn);
+        up = backend.allocate(maxTokens, ffn);
+        expertOut = backend.allocate(maxTokens, d);
+        sharedGate = c.architecture().sharedExpert() ? backend.allocate(maxTokens, 1) : null;
+        logitInput = backend.allocate(maxTokens, d);
+        logits = backend.allocate(maxTokens, c.vocabSize());
+    }
+}

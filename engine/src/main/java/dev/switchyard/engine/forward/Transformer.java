@@ -1,0 +1,235 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.engine.kv.KvCache;
+import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.kernels.AttentionBatch;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RopeSpec;
+
+/**
+ * The forward pass of every supported family, one step at a time: a {@link StepBatch} of tokens
+ * from any number of sequences in, the logits of the tokens that asked for them out.
+ *
+ * <p>Families differ only at a few named points (attention biases, QK-norm, RoPE layout, routed vs
+ * dense FFN, shared expert), all taken from the {@link ModelConfig}; the step reads top to bottom
+ * as the model computes. Nothing is allocated per step: buffers are sized once for the largest step.
+ * Not thread-safe: one step at a time per instance.
+ */
+public final class Transformer implements AutoCloseable {
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final Backend backend;
+    private final KvStorage kvStorage;
+    private final StepBuffers buf;
+    private final RopeSpec rope;
+    private final int maxTokens;
+    private final int maxSequences;
+
+    // host-side scratch for routing
+    private final float[] routerRow;
+    private final float[] routerProbabilities;
+    private final int[] chosenExperts;
+    private final float[] chosenWeights;
+    private final ExpertBuckets buckets;
+    private final int[] expertRows;
+    private final float[] expertWeights;
+    private final int[] identityRows;
+    private final float[] sharedGateValues;
+    private final float[] scalar = new float[1];
+
+    // attention bookkeeping
+    private final int[] slots;
+    private final int[][] blockTables;
+
+    public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
+        this.config = weights.config();
+        this.weights = weights;
+        this.backend = backend;
+        this.maxTokens = maxTokens;
+        this.maxSequences = maxSequences;
+        this.buf = new StepBuffers(backend, config, maxTokens);
+        this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvDimK(), config.kvDimV());
+        this.rope = ropeSpec(config);
+        int experts = Math.max(1, config.expertCount());
+        int k = Math.max(1, config.expertUsedCount());
+        this.routerRow = new float[experts];
+        this.routerProbabilities = new float[experts];
+        this.chosenExperts = new int[maxTokens * k];
+        this.chosenWeights = new float[maxTokens * k];
+        this.buckets = new ExpertBuckets(experts, maxTokens * k);
+        this.expertRows = new int[maxTokens];
+        this.expertWeights = new float[maxTokens];
+        this.identityRows = new int[maxTokens];
+        for (int i = 0; i < maxTokens; i++) {
+            identityRows[i] = i;
+        }
+        this.sharedGateValues = new float[maxTokens];
+        this.slots = new int[maxTokens];
+        this.blockTables = new int[maxSequences][];
+    }
+
+    static RopeSpec ropeSpec(ModelConfig c) {
+        double linear = c.ropeScaling().type() == RopeScaling.Type.LINEAR ? c.ropeScaling().factor() : 1.0;
+        if (c.ropeScaling().type() == RopeScaling.Type.YARN) {
+            throw new UnsupportedOperationException("YaRN rope scaling is not supported yet");
+        }
+        return new RopeSpec(c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX, c.ropeDimensions(),
+                c.ropeFreqBase(), linear);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    public int maxSequences() {
+        return maxSequences;
+    }
+
+    /**
+     * Runs one step. Every token's position must already be reserved in {@code kv}. Writes the
+     * logits of the i-th token that asked for them to {@code logits[i]} (length vocab).
+     */
+    public void step(StepBatch batch, KvCache kv, float[][] logits) {
+        int t = batch.tokens;
+        if (t == 0) {
+            return;
+        }
+        if (kv.blockSize() != kvStorage.blockSize() || kv.capacityBlocks() > kvStorage.blocks()) {
+            throw new IllegalArgumentException("KV cache does not match this transformer's storage");
+        }
+        for (int i = 0; i < t; i++) {
+            int seq = batch.sequenceOf[i];
+            slots[i] = kv.slot(seq, batch.positionOf[i]);
+            blockTables[seq] = kv.blockTable(seq);
+        }
+        AttentionBatch attention = new AttentionBatch(t, batch.sequenceOf, batch.positionOf, blockTables,
+                config.headCount(), config.kvHeadCount(), config.headDimK(), config.headDimV(),
+                (float) (1.0 / Math.sqrt(config.headDimK())));
+
+        // token embeddings
+        backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.x, t);
+        for (int l = 0; l < config.layers(); l++) {
+            LayerWeights w = weights.layer(l);
+            attentionBlock(l, w, batch, attention, t);
+            if (config.isMoe()) {
+                moeBlock(w, t);
+            } else {
+                denseFfnBlock(w, t);
+            }
+        }
+        // final norm and output head, only for the rows that want logits
+        int n = batch.logitCount;
+        if (n > 0) {
+            backend.gatherRows(buf.x, batch.logitRows, buf.logitInput, n);
+            backend.rmsNorm(buf.logitInput, weights.outputNorm(), (float) config.rmsEps(), buf.logitInput, n);
+            backend.matmul(weights.output(), 0, buf.logitInput, buf.logits, n);
+            for (int i = 0; i < n; i++) {
+                buf.logits.readRow(i, logits[i]);
+            }
+        }
+    }
+
+    private void attentionBlock(int layer, LayerWeights w, StepBatch batch, AttentionBatch attention, int t) {
+        float eps = (float) config.rmsEps();
+        // attention rmsnorm
+        backend.rmsNorm(buf.x, w.attnNorm(), eps, buf.h, t);
+        // qkv projections (+ biases in the Qwen2 family)
+        backend.matmul(w.wq(), 0, buf.h, buf.q, t);
+        backend.matmul(w.wk(), 0, buf.h, buf.k, t);
+        backend.matmul(w.wv(), 0, buf.h, buf.v, t);
+        if (w.qBias() != null) {
+            backend.addBias(buf.q, w.qBias(), t);
+            backend.addBias(buf.k, w.kBias(), t);
+            backend.addBias(buf.v, w.vBias(), t);
+        }
+        // QK-norm: per head (Qwen3) or over the whole projection (OLMoE)
+        switch (config.architecture().qkNorm()) {
+            case PER_HEAD -> {
+                backend.rmsNormHeads(buf.q, w.qNorm(), eps, config.headDimK(), t);
+                backend.rmsNormHeads(buf.k, w.kNorm(), eps, config.headDimK(), t);
+            }
+            case WHOLE_VECTOR -> {
+                backend.rmsNorm(buf.q, w.qNorm(), eps, buf.q, t);
+                backend.rmsNorm(buf.k, w.kNorm(), eps, buf.k, t);
+            }
+            case NONE -> { }
+        }
+        // RoPE
+        backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), rope, t);
+        backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
+        // cache this step's keys and values, then attend over everything cached so far
+        backend.storeKv(kvStorage, layer, buf.k, buf.v, slots, t);
+        backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
+        // output projection and residual
+        backend.matmul(w.wo(), 0, buf.attention, buf.projected, t);
+        backend.add(buf.x, buf.projected, t);
+    }
+
+    private void denseFfnBlock(LayerWeights w, int t) {
+        // ffn rmsnorm, SwiGLU, residual
+        backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
+        backend.matmul(w.ffnGate(), 0, buf.h, buf.gate, t);
+        backend.matmul(w.ffnUp(), 0, buf.h, buf.up, t);
+        backend.siluMul(buf.gate, buf.up, t);
+        backend.matmul(w.ffnDown(), 0, buf.gate, buf.projected, t);
+        backend.add(buf.x, buf.projected, t);
+    }
+
+    /** Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add. */
+    private void moeBlock(LayerWeights w, int t) {
+        int k = config.expertUsedCount();
+        int experts = config.expertCount();
+        // ffn rmsnorm
+        backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
+        // route: router logits -> softmax -> top-k per token
+        backend.matmul(w.router(), 0, buf.h, buf.router, t);
+        for (int i = 0; i < t; i++) {
+            buf.router.readRow(i, routerRow);
+            RouterSelection.softmax(routerRow, experts, routerProbabilities);
+            RouterSelection.topK(routerProbabilities, experts, k, config.normalizeTopK(), chosenExperts, chosenWeights, i * k);
+        }
+        // dispatch: group the step's (token, expert) pairs by expert
+        buckets.build(t, k, chosenExperts, chosenWeights);
+        // grouped experts: gather, gate/up, SiLU-mul, down, weighted combine into the residual
+        for (int e = 0; e < experts; e++) {
+            int n = buckets.count(e);
+            if (n == 0) {
+                continue;
+            }
+            System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
+            System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
+            backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+            backend.matmul(w.expertGate(), e, buf.expertIn, buf.gate, n);
+            backend.matmul(w.expertUp(), e, buf.expertIn, buf.up, n);
+            backend.siluMul(buf.gate, buf.up, n);
+            backend.matmul(w.expertDown(), e, buf.gate, buf.expertOut, n);
+            backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
+        }
+        // shared expert behind a sigmoid gate (Qwen2-MoE)
+        if (w.sharedGate() != null) {
+            backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
+            for (int i = 0; i < t; i++) {
+                buf.sharedGate.readRow(i, scalar);
+                sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
+            }
+            backend.matmul(w.sharedGate(), 0, buf.h, buf.gate, t);
+            backend.matmul(w.sharedUp(), 0, buf.h, buf.up, t);
+            backend.siluMul(buf.gate, buf.up, t);
+            backend.matmul(w.sharedDown(), 0, buf.gate, buf.expertOut, t);
+            backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
+        }
+    }
+
+    @Override
+    public void close() {
+        kvStorage.close();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.switchyard.engine.kv;
+
+/**
+ * Which KV-cache blocks each sequence owns. Sequences are small integer ids chosen by the caller
+ * (a scheduler slot); positions of a sequence map to physical slots through its block table, so a
+ * sequence's cache need not be contiguous and freed blocks are reused by anyone.
+ */
+public interface KvCache {
+
+    int blockSize();
+
+    /** Total blocks in the pool. */
+    int capacityBlocks();
+
+    int freeBlocks();
+
+    /**
+     * Makes room for positions {@code 0 .. positions-1} of {@code sequence}, taking blocks from the
+     * pool as needed. Returns false, taking nothing, when the pool has too few free blocks.
+     */
+    boolean reserve(int sequence, int positions);
+
+    /** Positions the sequence has room for. */
+    int reservedPositions(int sequence);
+
+    /** The physical slot of a reserved position. */
+    int slot(int sequence, int position);
+
+    /**
+     * The sequence's block table: physical block of each logical block. The array may be longer
+     * than the blocks in use and is owned by the cache; it is valid until the next reserve/release.
+     */
+    int[] blockTable(int sequence);
+
+    /** Returns all of the sequence's blocks to the pool. */
+    void release(int sequence);
+}

@@ -1,0 +1,241 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.kernels.format.TensorCodecs;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A plain, straight-line, scalar forward pass for one sequence, written independently of the
+ * engine: every tensor dequantized to doubles, every op a loop. It is the oracle the optimized
+ * {@link Transformer} is tested against.
+ */
+final class ReferenceForward {
+
+    private final ModelConfig c;
+    private final GgufFile file;
+    private final List<double[][]> keys = new ArrayList<>();   // per layer: position -> kv row
+    private final List<double[][]> values = new ArrayList<>();
+    private int position;
+
+    ReferenceForward(ModelConfig config, GgufFile file, int maxPositions) {
+        this.c = config;
+        this.file = file;
+        for (int l = 0; l < c.layers(); l++) {
+            keys.add(new double[maxPositions][]);
+            values.add(new double[maxPositions][]);
+        }
+    }
+
+    /** Feeds one token at the next position; returns its logits. */
+    double[] next(int token) {
+        int d = c.dim();
+        double[] x = row("token_embd.weight", token, d);
+        for (int l = 0; l < c.layers(); l++) {
+            String b = "blk." + l + ".";
+            // attention
+            double[] h = rmsNorm(x, vec(b + "attn_norm.weight"));
+            double[] q = matvec(b + "attn_q.weight", h, c.qDim());
+            double[] k = matvec(b + "attn_k.weight", h, c.kvDimK());
+            double[] v = matvec(b + "attn_v.weight", h, c.kvDimV());
+            if (c.architecture().attentionBias()) {
+                addInPlace(q, vec(b + "attn_q.bias"));
+                addInPlace(k, vec(b + "attn_k.bias"));
+                addInPlace(v, vec(b + "attn_v.bias"));
+            }
+            if (c.architecture().qkNorm() == Architecture.QkNorm.PER_HEAD) {
+                q = normPerHead(q, vec(b + "attn_q_norm.weight"), c.headCount());
+                k = normPerHead(k, vec(b + "attn_k_norm.weight"), c.kvHeadCount());
+            } else if (c.architecture().qkNorm() == Architecture.QkNorm.WHOLE_VECTOR) {
+                q = rmsNorm(q, vec(b + "attn_q_norm.weight"));
+                k = rmsNorm(k, vec(b + "attn_k_norm.weight"));
+            }
+            rope(q, c.headCount());
+            rope(k, c.kvHeadCount());
+            keys.get(l)[position] = k;
+            values.get(l)[position] = v;
+            double[] att = new double[c.headCount() * c.headDimV()];
+            int group = c.headCount() / c.kvHeadCount();
+            for (int head = 0; head < c.headCount(); head++) {
+                int kvHead = head / group;
+                double[] scores = new double[position + 1];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int p = 0; p <= position; p++) {
+                    double s = 0;
+                    for (int i = 0; i < c.headDimK(); i++) {
+                        s += q[head * c.headDimK() + i] * keys.get(l)[p][kvHead * c.headDimK() + i];
+                    }
+                    scores[p] = s / Math.sqrt(c.headDimK());
+                    max = Math.max(max, scores[p]);
+                }
+                double sum = 0;
+                for (int p = 0; p <= position; p++) {
+                    scores[p] = Math.exp(scores[p] - max);
+                    sum += scores[p];
+                }
+                for (int p = 0; p <= position; p++) {
+                    for (int i = 0; i < c.headDimV(); i++) {
+                        att[head * c.headDimV() + i] += scores[p] / sum * values.get(l)[p][kvHead * c.headDimV() + i];
+                    }
+                }
+            }
+            addInPlace(x, matvec(b + "attn_output.weight", att, d));
+            // feed-forward
+            h = rmsNorm(x, vec(b + "ffn_norm.weight"));
+            if (c.isMoe()) {
+                addInPlace(x, moe(b, h));
+            } else {
+                addInPlace(x, swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength()));
+            }
+        }
+        double[] out = rmsNorm(x, vec("output_norm.weight"));
+        String head = file.tensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
+        position++;
+        return matvec(head, out, c.vocabSize());
+    }
+
+    private double[] moe(String b, double[] h) {
+        int e = c.expertCount();
+        double[] logits = matvec(b + "ffn_gate_inp.weight", h, e);
+        double max = Double.NEGATIVE_INFINITY;
+        for (double z : logits) {
+            max = Math.max(max, z);
+        }
+        double[] p = new double[e];
+        double sum = 0;
+        for (int i = 0; i < e; i++) {
+            p[i] = Math.exp(logits[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < e; i++) {
+            p[i] /= sum;
+        }
+        boolean[] taken = new boolean[e];
+        int[] chosen = new int[c.expertUsedCount()];
+        double chosenSum = 0;
+        for (int j = 0; j < chosen.length; j++) {
+            int best = -1;
+            for (int i = 0; i < e; i++) {
+                if (!taken[i] && (best < 0 || p[i] > p[best])) {
+                    best = i;
+                }
+            }
+            taken[best] = true;
+            chosen[j] = best;
+            chosenSum += p[best];
+        }
+        double[] out = new double[c.dim()];
+        for (int expert : chosen) {
+            double weight = c.normalizeTopK() ? p[expert] / chosenSum : p[expert];
+            double[] y = swiglu(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight", expert, h,
+                    c.expertFeedForwardLength());
+            for (int i = 0; i < out.length; i++) {
+                out[i] += weight * y[i];
+            }
+        }
+        if (c.architecture().sharedExpert()) {
+            double g = matvec(b + "ffn_gate_inp_shexp.weight", h, 1)[0];
+            double gate = 1 / (1 + Math.exp(-g));
+            double[] y = swiglu(b + "ffn_gate_shexp.weight", b + "ffn_up_shexp.weight", b + "ffn_down_shexp.weight", -1, h,
+                    c.sharedExpertFeedForwardLength());
+            for (int i = 0; i < out.length; i++) {
+                out[i] += gate * y[i];
+            }
+        }
+        return out;
+    }
+
+    private double[] swiglu(String gate, String up, String down, int expert, double[] h, int width) {
+        double[] g = expert < 0 ? matvec(gate, h, width) : matvecExpert(gate, expert, h, width);
+        double[] u = expert < 0 ? matvec(up, h, width) : matvecExpert(up, expert, h, width);
+        for (int i = 0; i < width; i++) {
+            g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+        }
+        return expert < 0 ? matvec(down, g, c.dim()) : matvecExpert(down, expert, g, c.dim());
+    }
+
+    private void rope(double[] x, int heads) {
+        int hd = c.headDimK();
+        int dims = c.ropeDimensions();
+        boolean neox = c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX;
+        for (int head = 0; head < heads; head++) {
+            int base = head * hd;
+            for (int i = 0; i < dims / 2; i++) {
+                double theta = position * Math.pow(c.ropeFreqBase(), -2.0 * i / dims);
+                int a = neox ? base + i : base + 2 * i;
+                int bIdx = neox ? base + i + dims / 2 : base + 2 * i + 1;
+                double x0 = x[a];
+                double x1 = x[bIdx];
+                x[a] = x0 * Math.cos(theta) - x1 * Math.sin(theta);
+                x[bIdx] = x0 * Math.sin(theta) + x1 * Math.cos(theta);
+            }
+        }
+    }
+
+    private double[] rmsNorm(double[] x, double[] gamma) {
+        double ss = 0;
+        for (double v : x) {
+            ss += v * v;
+        }
+        double scale = 1 / Math.sqrt(ss / x.length + c.rmsEps());
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * scale * gamma[i];
+        }
+        return out;
+    }
+
+    private double[] normPerHead(double[] x, double[] gamma, int heads) {
+        int hd = gamma.length;
+        double[] out = new double[x.length];
+        for (int head = 0; head < heads; head++) {
+            double[] slice = java.util.Arrays.copyOfRange(x, head * hd, head * hd + hd);
+            System.arraycopy(rmsNorm(slice, gamma), 0, out, head * hd, hd);
+        }
+        return out;
+    }
+
+    private static void addInPlace(double[] y, double[] x) {
+        for (int i = 0; i < y.length; i++) {
+            y[i] += x[i];
+        }
+    }
+
+    private double[] matvec(String name, double[] x, int rows) {
+        return matvecExpert(name, 0, x, rows);
+    }
+
+    /** y = W[expert] x for a weight of ggml dims [cols, rows(, experts)]. */
+    private double[] matvecExpert(String name, int expert, double[] x, int rows) {
+        double[] y = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double[] w = row(name, expert * rows + r, x.length);
+            double s = 0;
+            for (int i = 0; i < x.length; i++) {
+                s += w[i] * x[i];
+            }
+            y[r] = s;
+        }
+        return y;
+    }
+
+    private double[] vec(String name) {
+        GgufTensorInfo t = file.requireTensor(name);
+        return row(name, 0, (int) t.elementCount());
+    }
+
+    /** Row {@code index} (of {@code cols} values) of a tensor, dequantized with the scalar codec. */
+    private double[] row(String name, int index, int cols) {
+        GgufTensorInfo t = file.requireTensor(name);
+        float[] f = new float[cols];
+        TensorCodecs.forType(t.type()).dequantize(file.data(t), t.type().byteSize((long) index * cols), f, 0, cols);
+        double[] d = new double[cols];
+        for (int i = 0; i < cols; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}
