@@ -1,0 +1,48 @@
+package dev.switchyard.engine.sampling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.management.ManagementFactory;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The per-token path allocates nothing on the heap, for every combination of features. */
+class SamplerAllocationTest {
+
+    private static final int VOCAB = 32_000;
+
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private static long allocatedBytes() {
+        return THREADS.getCurrentThreadAllocatedBytes();
+    }
+
+    private static long bytesPerRun(SamplingParams params) {
+        float[] logits = Logits.normal(VOCAB, 2, 21);
+        Sampler sampler = new Sampler(params, VOCAB);
+        sampler.addPromptTokens(new int[] {1, 2, 3, 500, 700});
+        TokenLogprobs out = new TokenLogprobs();
+        for (int i = 0; i < 300; i++) { // warm up, and fill the penalty state
+            sampler.accept(sampler.sample(logits, out));
+        }
+        long baseline = allocatedBytes();
+        baseline = allocatedBytes() - baseline; // what measuring itself costs
+        long before = allocatedBytes();
+        for (int i = 0; i < 200; i++) {
+            sampler.accept(sampler.sample(logits, out));
+        }
+        return allocatedBytes() - before - baseline;
+    }
+
+    @Test
+    void samplingAllocatesNothingPerToken() {
+        SamplingParams.Builder b = SamplingParams.builder().seed(1L).logprobs(5)
+                .repetitionPenalty(1.1).presencePenalty(0.2).frequencyPenalty(0.1).logitBias(Map.of(42, 2.0));
+        assertThat(bytesPerRun(b.build())).as("no filters").isZero();
+        assertThat(bytesPerRun(b.topK(40).topP(0.9).minP(0.05).build())).as("top-k, top-p, min-p").isZero();
+        assertThat(bytesPerRun(b.topK(0).topP(0.95).minP(0).build())).as("top-p alone").isZero();
+        assertThat(bytesPerRun(b.topP(1).minP(0.1).build())).as("min-p alone").isZero();
+        assertThat(bytesPerRun(b.temperature(0).build())).as("greedy").isZero();
+    }
+}
