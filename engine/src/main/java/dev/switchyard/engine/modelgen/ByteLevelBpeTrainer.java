@@ -1,5 +1,7 @@
 package dev.switchyard.engine.modelgen;
 
+import dev.switchyard.engine.tokenizer.ByteLevel;
+import dev.switchyard.engine.tokenizer.PreTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -12,8 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Learns a small byte-level BPE vocabulary (GPT-2 style) from a built-in corpus, so that generated
@@ -23,9 +23,8 @@ import java.util.regex.Pattern;
  */
 public final class ByteLevelBpeTrainer {
 
-    /** GPT-2's pre-tokenizer: contractions, letter runs, digit runs, punctuation runs, spaces. */
-    static final Pattern GPT2_SPLIT = Pattern.compile(
-            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+    /** The pre-tokenizer the generated files name, so training splits words as encoding will. */
+    public static final String PRE_TOKENIZER = "gpt-2";
 
     public static final String END_OF_TEXT = "<|endoftext|>";
     public static final String IM_START = "<|im_start|>";
@@ -52,12 +51,14 @@ public final class ByteLevelBpeTrainer {
     }
 
     public static Vocabulary train(String corpus, int maxMerges) {
-        String[] byteToSymbol = ByteUnicode.byteToSymbol();
+        String[] byteToSymbol = new String[256];
+        for (int b = 0; b < 256; b++) {
+            byteToSymbol[b] = String.valueOf(ByteLevel.charOf(b));
+        }
         // Word frequencies, each word as its sequence of byte symbols; TreeMap keeps runs repeatable.
         Map<String, Integer> wordCounts = new TreeMap<>();
-        Matcher m = GPT2_SPLIT.matcher(corpus);
-        while (m.find()) {
-            wordCounts.merge(m.group(), 1, Integer::sum);
+        for (String word : PreTokenizer.forName(PRE_TOKENIZER).splitToStrings(corpus)) {
+            wordCounts.merge(word, 1, Integer::sum);
         }
         List<List<String>> words = new ArrayList<>();
         List<Integer> counts = new ArrayList<>();

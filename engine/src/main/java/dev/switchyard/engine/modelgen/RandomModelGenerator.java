@@ -135,7 +135,7 @@ public final class RandomModelGenerator {
         ByteLevelBpeTrainer.Vocabulary v = ByteLevelBpeTrainer.trainDefault(DEFAULT_MERGES);
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("tokenizer.ggml.model", GgufValue.ofString("gpt2"));
-        m.put("tokenizer.ggml.pre", GgufValue.ofString("gpt-2"));
+        m.put("tokenizer.ggml.pre", GgufValue.ofString(ByteLevelBpeTrainer.PRE_TOKENIZER));
         m.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufArray.ofStrings(v.tokens().toArray(String[]::new))));
         long[] types = v.tokenTypes().stream().mapToLong(Integer::longValue).toArray();
         m.put("tokenizer.ggml.token_type", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, types)));

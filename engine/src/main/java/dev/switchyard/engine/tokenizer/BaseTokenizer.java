@@ -80,8 +80,6 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
                 textToId.put(texts[i], i);
             }
         }
-        this.splitter = new SpecialTokenSplitter(texts, types);
-
         this.bos = specialId(md, KEY_BOS, defaultBos);
         this.eos = specialId(md, KEY_EOS, defaultEos);
         this.unk = specialId(md, KEY_UNK, defaultUnk);
@@ -112,6 +110,19 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
         for (int id : eog) {
             isEog[id] = true;
         }
+        // Plain user text must never yield a token the model reads as markup: BOS, EOS, the other
+        // end-of-generation tokens, padding or unknown, even where a vocabulary files one of them as
+        // user-defined (phi-3's </s>).
+        boolean[] reserved = new boolean[size];
+        for (int id : new int[] {bos, eos, unk, pad}) {
+            if (id >= 0 && id < size) {
+                reserved[id] = true;
+            }
+        }
+        for (int id : eog) {
+            reserved[id] = true;
+        }
+        this.splitter = new SpecialTokenSplitter(texts, types, reserved);
 
         this.pieces = new byte[size][];
         this.specialPieces = new byte[size][];

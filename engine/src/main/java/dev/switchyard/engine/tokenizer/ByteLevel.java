@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * the other 68 bytes (controls, space, DEL, NBSP, soft hyphen) map to U+0100 upwards in byte order,
  * so a space is 'Ġ' (U+0120) and a newline 'Ċ' (U+010A).
  */
-final class ByteLevel {
+public final class ByteLevel {
 
     private static final char[] BYTE_TO_CHAR = new char[256];
     private static final int[] CHAR_TO_BYTE = new int[256 + 68];
@@ -28,7 +28,8 @@ final class ByteLevel {
     private ByteLevel() {
     }
 
-    static char charOf(int unsignedByte) {
+    /** The character that spells byte {@code unsignedByte} (0..255) in a byte-level vocabulary. */
+    public static char charOf(int unsignedByte) {
         return BYTE_TO_CHAR[unsignedByte];
     }
 

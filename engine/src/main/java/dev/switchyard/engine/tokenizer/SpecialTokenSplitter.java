@@ -24,7 +24,8 @@ final class SpecialTokenSplitter {
     private final Candidates userDefinedOnly;
     private final Candidates all;
 
-    SpecialTokenSplitter(String[] texts, TokenType[] types) {
+    /** {@code reserved}: ids that plain text never matches, whatever their type. */
+    SpecialTokenSplitter(String[] texts, TokenType[] types, boolean[] reserved) {
         this.texts = texts;
         List<Integer> user = new ArrayList<>();
         List<Integer> any = new ArrayList<>();
@@ -34,7 +35,9 @@ final class SpecialTokenSplitter {
             }
             TokenType t = types[id];
             if (t == TokenType.USER_DEFINED) {
-                user.add(id);
+                if (!reserved[id]) {
+                    user.add(id);
+                }
                 any.add(id);
             } else if (t == TokenType.CONTROL || t == TokenType.UNKNOWN) {
                 any.add(id);

@@ -50,6 +50,18 @@ class SpecialTokenTest {
     }
 
     @Test
+    void userDefinedTokenThatIsEosIsNeverProducedFromPlainText() {
+        // A vocabulary that files its end-of-sequence token as user-defined, as some conversions do.
+        Tokenizer tok = Tokenizers.fromMetadata(HandmadeVocabularies.bpe("gpt-2",
+                w -> w.putUint32("tokenizer.ggml.eos_token_id", HandmadeVocabularies.BPE_IMG)));
+        assertThat(tok.tokenType(tok.eosId())).isEqualTo(TokenType.USER_DEFINED);
+        int[] plain = tok.encode("ab[IMG]", false, false);
+        assertThat(plain).doesNotContain(tok.eosId());
+        assertThat(tok.decode(plain)).isEqualTo("ab[IMG]");
+        assertThat(tok.encode("ab[IMG]", false, true)).endsWith(tok.eosId());
+    }
+
+    @Test
     void endOfGenerationSetHoldsEosAndControlTokensThatEndTurns() {
         Tokenizer phi3 = VocabFiles.tokenizer("phi-3");
         assertThat(phi3.eogIds()).contains(phi3.eosId(), phi3.tokenId("<|end|>"));

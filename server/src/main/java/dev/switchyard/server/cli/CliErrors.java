@@ -3,6 +3,7 @@ package dev.switchyard.server.cli;
 import dev.switchyard.engine.gguf.GgufFormatException;
 import dev.switchyard.engine.gguf.MetadataException;
 import dev.switchyard.engine.model.ModelConfigException;
+import dev.switchyard.engine.tokenizer.TokenizerException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -55,6 +56,7 @@ final class CliErrors {
             return t instanceof IOException
                     || t instanceof ModelConfigException
                     || t instanceof MetadataException
+                    || t instanceof TokenizerException
                     || t instanceof IllegalArgumentException
                     || t instanceof UnsupportedOperationException;
         }

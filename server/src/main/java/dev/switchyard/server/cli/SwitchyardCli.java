@@ -16,6 +16,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
                 MakeModelCommand.class,
                 InspectCommand.class,
+                TokenizeCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
