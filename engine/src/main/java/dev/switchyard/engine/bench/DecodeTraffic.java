@@ -1,0 +1,35 @@
+package dev.switchyard.engine.bench;
+
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.engine.model.ModelConfig;
+
+/**
+ * Bytes of weights one decode token reads at batch 1: every attention matrix, the router, the k
+ * routed experts of each layer (k/E of each stacked expert tensor), the shared expert, dense FFNs,
+ * the output head, and one embedding row. Norms and biases are counted too; they are small. This is
+ * the numerator of the memory-bandwidth bound on decode speed.
+ */
+public final class DecodeTraffic {
+
+    private DecodeTraffic() {
+    }
+
+    public static long bytesPerToken(ModelConfig config, GgufFile file) {
+        long bytes = 0;
+        for (GgufTensorInfo t : file.tensors()) {
+            String name = t.name();
+            if (name.equals("token_embd.weight")) {
+                bytes += t.byteSize() / t.dim(1); // one row
+                if (file.tensor("output.weight").isEmpty()) {
+                    bytes += t.byteSize(); // tied output head reads the whole table
+                }
+            } else if (name.endsWith("_exps.weight")) {
+                bytes += t.byteSize() / config.expertCount() * config.expertUsedCount();
+            } else {
+                bytes += t.byteSize();
+            }
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.switchyard.engine.generate;
+
+import dev.switchyard.engine.forward.ModelWeights;
+import dev.switchyard.engine.forward.Transformer;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.kv.KvCache;
+import dev.switchyard.engine.kv.PagedKvCache;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.ModelConfigReader;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.engine.tokenizer.Tokenizers;
+import dev.switchyard.kernels.Backend;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A GGUF model ready to run on a backend: the mapped file, its configuration, tokenizer, weights,
+ * a transformer sized for the given step and a paged KV cache. Closing it unmaps the file.
+ */
+public final class LoadedModel implements AutoCloseable {
+
+    /** Positions per KV block. */
+    public static final int KV_BLOCK_SIZE = 16;
+
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final Transformer transformer;
+    private final KvCache kv;
+
+    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, KvCache kv) {
+        this.file = file;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.transformer = transformer;
+        this.kv = kv;
+    }
+
+    /**
+     * @param maxStepTokens tokens one step may carry (prompt chunk size)
+     * @param maxSequences  sequences that may run at once
+     * @param kvPositions   KV positions to provision in all (e.g. sequences x their longest length)
+     */
+    public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences, int kvPositions)
+            throws IOException {
+        GgufFile file = GgufFile.open(path);
+        try {
+            ModelConfig config = ModelConfigReader.read(file.metadata());
+            Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
+            if (config.vocabSize() == 0) {
+                config = config.withVocabSize(tokenizer.vocabSize());
+            }
+            ModelWeights weights = ModelWeights.load(config, file, backend);
+            int blocks = Math.max(maxSequences, (kvPositions + KV_BLOCK_SIZE - 1) / KV_BLOCK_SIZE + maxSequences);
+            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE);
+            KvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
+            return new LoadedModel(file, config, tokenizer, transformer, kv);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Transformer transformer() {
+        return transformer;
+    }
+
+    public KvCache kv() {
+        return kv;
+    }
+
+    /** A generator over this model's transformer and cache (one at a time). */
+    public BatchGenerator generator() {
+        return new BatchGenerator(transformer, kv, tokenizer::isEog);
+    }
+
+    @Override
+    public void close() {
+        transformer.close();
+        file.close();
+    }
+}

@@ -1,0 +1,175 @@
+package dev.switchyard.server.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.bench.BandwidthProbe;
+import dev.switchyard.engine.bench.DecodeTraffic;
+import dev.switchyard.engine.generate.BatchGenerator;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.generate.TokenListener;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code switchyard bench}: prefill and decode throughput against the memory-bandwidth bound.
+ *
+ * <p>Decode speed at batch B is measured as the difference of two runs of the same B prompts, one
+ * generating a single token and one generating {@code --gen-tokens}, so prompt processing cancels
+ * out: {@code B x (gen - 1) / (t_gen - t_1)}. Each figure is the best of {@code --repeat} runs after
+ * one warm-up run.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode tokens/s, and how close decode comes to the memory-bandwidth bound.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE.gguf", description = "The model (default: the built-in demo model).")
+    Path model;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "64", description = "Tokens generated per sequence (default: ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--batch", defaultValue = "1,4,16", split = ",", description = "Batch sizes for decode (default: ${DEFAULT-VALUE}).")
+    int[] batches;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--json", description = "Print the figures as one JSON object on one line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (promptTokens < 1 || genTokens < 2 || repeat < 1 || batches.length == 0 || Arrays.stream(batches).anyMatch(b -> b < 1)) {
+            throw new IllegalArgumentException("--prompt-tokens >= 1, --gen-tokens >= 2, --repeat >= 1 and batches >= 1 are required");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path path = ModelPaths.resolve(model, err);
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int maxBatch = Arrays.stream(batches).max().orElseThrow();
+        Map<String, Object> result = new LinkedHashMap<>();
+        try (CpuBackend backend = new CpuBackend(workers);
+             LoadedModel loaded = LoadedModel.open(path, backend, Math.max(promptTokens, maxBatch), maxBatch,
+                     maxBatch * (promptTokens + genTokens))) {
+            if (promptTokens + genTokens > loaded.config().contextLength()) {
+                throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
+                        + loaded.config().contextLength());
+            }
+            BatchGenerator generator = loaded.generator();
+            int vocab = loaded.config().vocabSize();
+            result.put("model", path.toString());
+            result.put("threads", workers);
+            result.put("prompt_tokens", promptTokens);
+            result.put("gen_tokens", genTokens);
+
+            List<GenerationRequest> one = prompts(1, 1, vocab, loaded);
+            double prefill = best(() -> time(generator, one));
+            double prefillTokS = promptTokens / prefill;
+            result.put("prefill_tok_s", round(prefillTokS));
+
+            Map<String, Double> decode = new LinkedHashMap<>();
+            for (int b : batches) {
+                List<GenerationRequest> first = prompts(b, 1, vocab, loaded);
+                List<GenerationRequest> full = prompts(b, genTokens, vocab, loaded);
+                double t1 = best(() -> time(generator, first));
+                double tn = best(() -> time(generator, full));
+                decode.put(String.valueOf(b), round(b * (genTokens - 1) / Math.max(1e-9, tn - t1)));
+            }
+            result.put("decode_tok_s", decode);
+
+            BandwidthProbe.Result bw = BandwidthProbe.measure(BandwidthProbe.DEFAULT_BYTES, workers, 5);
+            long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
+            double bound = bw.gigabytesPerSecond() * 1e9 / bytesPerToken;
+            result.put("bandwidth_gb_s", round(bw.gigabytesPerSecond()));
+            result.put("bytes_per_decode_token", bytesPerToken);
+            result.put("decode_bound_tok_s", round(bound));
+            Double batch1 = decode.get("1");
+            if (batch1 != null) {
+                result.put("bound_fraction", Math.round(batch1 / bound * 1000) / 1000.0);
+            }
+            if (json) {
+                out.println(new ObjectMapper().writeValueAsString(result));
+            } else {
+                printTable(out, result, decode, bw);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode, BandwidthProbe.Result bw) {
+        out.printf(Locale.ROOT, "model %s, %d threads, prompt %d tokens, %d generated%n", r.get("model"), r.get("threads"),
+                promptTokens, genTokens);
+        out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
+        decode.forEach((b, v) -> out.printf(Locale.ROOT, "decode batch %-6s  %10.1f tok/s%n", b, v));
+        out.printf(Locale.ROOT, "memory bandwidth     %10.1f GB/s  (read of a %d MiB buffer by %d threads, best of %d, as STREAM's read test)%n",
+                bw.gigabytesPerSecond(), bw.bufferBytes() >> 20, bw.threads(), bw.passes());
+        out.printf(Locale.ROOT, "weights per token    %10.1f MiB   (attention, router, top-k experts, output head)%n",
+                ((Long) r.get("bytes_per_decode_token")) / 1048576.0);
+        out.printf(Locale.ROOT, "decode bound         %10.1f tok/s at batch 1%n", (Double) r.get("decode_bound_tok_s"));
+        if (r.containsKey("bound_fraction")) {
+            out.printf(Locale.ROOT, "reached              %10.1f %% of the bound at batch 1%n", 100 * (Double) r.get("bound_fraction"));
+        }
+    }
+
+    /** {@code count} prompts of random non-special tokens, seeded so every run sees the same ones. */
+    private List<GenerationRequest> prompts(int count, int maxTokens, int vocab, LoadedModel loaded) {
+        SamplingParams greedy = SamplingParams.builder().temperature(0).ignoreEos(true).build();
+        List<GenerationRequest> list = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(1234);
+        for (int i = 0; i < count; i++) {
+            int[] ids = new int[promptTokens];
+            for (int j = 0; j < ids.length; j++) {
+                int id;
+                do {
+                    id = random.nextInt(vocab);
+                } while (loaded.tokenizer().isControl(id) || loaded.tokenizer().isEog(id));
+                ids[j] = id;
+            }
+            list.add(new GenerationRequest(ids, greedy, maxTokens));
+        }
+        return list;
+    }
+
+    private static double time(BatchGenerator generator, List<GenerationRequest> requests) {
+        long start = System.nanoTime();
+        generator.generate(requests, TokenListener.NONE);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private double best(java.util.function.DoubleSupplier run) {
+        run.getAsDouble(); // warm-up: JIT and page faults
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < repeat; i++) {
+            best = Math.min(best, run.getAsDouble());
+        }
+        return best;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+}

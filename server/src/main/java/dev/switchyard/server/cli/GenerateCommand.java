@@ -1,0 +1,152 @@
+package dev.switchyard.server.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.GenerationResult;
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.modelgen.DemoModel;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code switchyard generate}: one prompt, streamed to standard output as it is produced. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text from a prompt and stream it as it is produced. Without --model, the built-in "
+                + "demo model is used (written on first use into the cache folder: $SWITCHYARD_CACHE, "
+                + "$XDG_CACHE_HOME/switchyard or ~/.cache/switchyard).")
+final class GenerateCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE.gguf", description = "The model (default: the built-in demo model).")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text.")
+    String prompt;
+
+    @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
+    boolean chat;
+
+    @Option(names = "--system", description = "A system message (with --chat).")
+    String system;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "0 for greedy decoding (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens, 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "Minimum probability relative to the best token (default: ${DEFAULT-VALUE}).")
+    double minP;
+
+    @Option(names = "--seed", description = "Random seed: the same seed gives the same output.")
+    Long seed;
+
+    @Option(names = "--logprobs", defaultValue = "0", paramLabel = "N", description = "With --json, the N most likely alternatives of each token.")
+    int logprobs;
+
+    @Option(names = "--json", description = "Print one JSON object per token: {\"id\",\"text\",\"logprob\",\"top\"}.")
+    boolean json;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path path = ModelPaths.resolve(model, err);
+        SamplingParams sampling = SamplingParams.builder()
+                .temperature(temperature).topP(topP).topK(topK).minP(minP).seed(seed)
+                .logprobs(json ? logprobs : SamplingParams.NO_LOGPROBS)
+                .build();
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be at least 1");
+        }
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (workers < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1");
+        }
+        try (CpuBackend backend = new CpuBackend(workers)) {
+            int chunk = 256;
+            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, 0)) {
+                Tokenizer tokenizer = loaded.tokenizer();
+                int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
+                int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);
+                if (budget < 1) {
+                    throw new IllegalArgumentException("the prompt (" + ids.length + " tokens) fills the model's context of "
+                            + loaded.config().contextLength());
+                }
+                StreamingDetokenizer detokenizer = tokenizer.newDetokenizer();
+                ObjectMapper mapper = new ObjectMapper();
+                long start = System.nanoTime();
+                long[] firstToken = {0};
+                List<GenerationResult> results = loaded.generator().generate(
+                        List.of(new GenerationRequest(ids, sampling, budget)),
+                        (request, token, lp) -> {
+                            if (firstToken[0] == 0) {
+                                firstToken[0] = System.nanoTime();
+                            }
+                            String delta = detokenizer.push(token);
+                            if (json) {
+                                out.println(tokenJson(mapper, token, delta, lp));
+                            } else {
+                                out.print(delta);
+                            }
+                            out.flush();
+                        });
+                String rest = detokenizer.finish();
+                if (!json) {
+                    out.println(rest);
+                }
+                out.flush();
+                GenerationResult r = results.getFirst();
+                double total = (System.nanoTime() - start) / 1e9;
+                double prefill = (firstToken[0] - start) / 1e9;
+                double decodeRate = r.tokens().length > 1 ? (r.tokens().length - 1) / (total - prefill) : 0;
+                err.printf(Locale.ROOT, "%d prompt tokens in %.2f s (%.1f tok/s), %d generated in %.2f s (%.1f tok/s), finish: %s%n",
+                        ids.length, prefill, ids.length / prefill, r.tokens().length, total - prefill, decodeRate,
+                        r.finishReason().apiName());
+            }
+        }
+        return 0;
+    }
+
+    private static String tokenJson(ObjectMapper mapper, int token, String delta,
+                                    dev.switchyard.engine.sampling.TokenLogprobs lp) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", token);
+        m.put("text", delta);
+        m.put("logprob", lp.logprob());
+        List<Object[]> top = new ArrayList<>();
+        for (int i = 0; i < lp.topCount(); i++) {
+            top.add(new Object[] {lp.topId(i), lp.topLogprob(i)});
+        }
+        m.put("top", top);
+        try {
+            return mapper.writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
