@@ -11,7 +11,7 @@ import java.util.List;
  *
  * <p>A tag ends at its closing delimiter outside string literals and outside brackets, as in
  * jinja2's lexer (so {@code {{ {'a': {'b': 1}} }}} is one expression). The content of a
- * {@code {% raw %}} block is kept as one verbatim piece.
+ * {@code {% raw %}} block is one verbatim RAW piece between its raw and endraw tags.
  */
 final class TemplatePieces {
 
@@ -158,7 +158,7 @@ final class TemplatePieces {
         throw new ChatTemplateException("unterminated string literal at offset " + start);
     }
 
-    /** Adds the raw block's content and its endraw tag as one RAW piece; returns the offset after it. */
+    /** Adds the raw block's content as a RAW piece and its endraw tag; returns the offset after them. */
     private static int endOfRaw(String template, int from, List<Piece> pieces) {
         int i = from;
         while (true) {
@@ -169,7 +169,8 @@ final class TemplatePieces {
             int end = endOfTag(template, open + 2, "%}");
             Piece tag = tag(Kind.STATEMENT, template, open, end, 2);
             if (tag.keyword().equals("endraw")) {
-                pieces.add(new Piece(Kind.RAW, "", template.substring(from, end), ""));
+                pieces.add(new Piece(Kind.RAW, "", template.substring(from, open), ""));
+                pieces.add(tag);
                 return end;
             }
             i = end;

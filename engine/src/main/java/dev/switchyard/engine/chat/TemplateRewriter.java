@@ -24,11 +24,14 @@ import java.util.regex.Pattern;
  *       the filtered items exactly as in jinja2.
  *   <li>{@code loop.previtem} and {@code loop.nextitem}, which jinjava's loop lacks, become
  *       index look-ups into the loop's sequence, bound to a variable before the loop.
- *   <li>{@code {% generation %}...{% endgeneration %}} (Hugging Face's assistant-mask marker)
- *       renders its body, through an always-true {@code if} that keeps the tags' whitespace
- *       behaviour.
- *   <li>One trailing newline of the template is dropped, as jinja2 does without
- *       {@code keep_trailing_newline}.
+ *   <li>{@code {% for %}...{% else %}...{% endfor %}}: jinjava renders the else part as loop
+ *       body; it becomes an {@code if} after the loop on the loop's bound sequence being empty.
+ *   <li>{@code not a == b} gets its operand parenthesized ({@link #parenthesizeNotOperands}) and
+ *       {@code n+1} a space ({@link #spaceBinaryPlus}).
+ *   <li>{@code {% generation %}...{% endgeneration %}} (Hugging Face's assistant-mask marker,
+ *       unknown to jinjava) becomes an always-true {@code if}: it renders its body.
+ *   <li>Whitespace control is applied to the text here, as jinja2's lexer applies it
+ *       ({@link WhitespaceControl}), and line breaks normalized as jinja2 does.
  * </ul>
  */
 final class TemplateRewriter {
@@ -43,9 +46,10 @@ final class TemplateRewriter {
     private TemplateRewriter() {}
 
     static String rewrite(String template) {
-        List<Piece> pieces = applyWhitespaceControl(TemplatePieces.split(normalizeNewlines(template)));
+        List<Piece> pieces = WhitespaceControl.apply(TemplatePieces.split(WhitespaceControl.normalizeNewlines(template)));
         List<Piece> out = new ArrayList<>(pieces.size());
         Deque<LoopFrame> loops = new ArrayDeque<>();
+        Deque<Object> blocks = new ArrayDeque<>(); // open block tags: a LoopFrame for a for, else the keyword
         int loopCount = 0;
         for (Piece piece : pieces) {
             if (piece.kind() != Kind.EXPRESSION && piece.kind() != Kind.STATEMENT) {
@@ -58,158 +62,108 @@ final class TemplateRewriter {
             body = spaceBinaryPlus(body);
             Piece rewritten = piece.withBody(body);
             String keyword = rewritten.keyword();
-            if (keyword.equals("for")) {
-                // The header's own expressions refer to an enclosing loop, if any.
-                rewritten = rewritten.withBody(neighbourLookups(rewritten.body(), loops.peek()));
-                LoopFrame frame = new LoopFrame(out.size(), "__sy_items_" + loopCount++, rewritten);
-                loops.push(frame);
-                out.add(rewritten);
-                continue;
-            }
-            if (keyword.equals("endfor") && !loops.isEmpty()) {
-                // Nested loops closed before this one, so only later pieces shift.
-                LoopFrame frame = loops.pop();
-                List<Piece> header = rewriteLoopHeader(frame.header, frame);
-                out.remove(frame.headerPosition);
-                out.addAll(frame.headerPosition, header);
-                out.add(rewritten);
-                continue;
-            }
-            if (keyword.equals("generation")) {
-                out.add(rewritten.withBody(" if true "));
-                continue;
-            }
-            if (keyword.equals("endgeneration")) {
-                out.add(rewritten.withBody(" endif "));
-                continue;
-            }
-            out.add(rewritten.withBody(neighbourLookups(rewritten.body(), loops.peek())));
-        }
-        return joinGuarded(out);
-    }
-
-    /**
-     * Joins the pieces, writing a text's {@code {} as {@code {{ '{' }}} wherever it would
-     * otherwise open a tag: where stripped whitespace or a dropped comment brought it next to a
-     * tag or to a {@code {}, {@code %} or {@code #} ({@code "results": {{% for ...}).
-     */
-    private static String joinGuarded(List<Piece> pieces) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < pieces.size(); i++) {
-            Piece p = pieces.get(i);
-            if (p.kind() != Kind.TEXT) {
-                sb.append(p.text());
-                continue;
-            }
-            StringBuilder text = new StringBuilder(p.body());
-            // Adjacent texts (around a dropped comment) are one text for this purpose.
-            while (i + 1 < pieces.size() && pieces.get(i + 1).kind() == Kind.TEXT) {
-                text.append(pieces.get(++i).body());
-            }
-            boolean tagFollows = i + 1 < pieces.size();
-            for (int j = 0; j < text.length(); j++) {
-                char c = text.charAt(j);
-                boolean opens = c == '{' && (j + 1 < text.length() ? "{%#".indexOf(text.charAt(j + 1)) >= 0 : tagFollows);
-                sb.append(opens ? "{{ '{' }}" : String.valueOf(c));
-            }
-        }
-        return sb.toString();
-    }
-
-    /**
-     * Line breaks as jinja2's lexer leaves them: every line break Python's {@code splitlines}
-     * knows becomes {@code \n}, and the template loses one trailing newline (jinja2 without
-     * {@code keep_trailing_newline}).
-     */
-    static String normalizeNewlines(String template) {
-        return String.join("\n", PythonStrings.splitlines(template));
-    }
-
-    /**
-     * Applies jinja2's whitespace control, as its lexer does with {@code trim_blocks} and
-     * {@code lstrip_blocks} on, to the text pieces, and returns the pieces with every tag's
-     * markers removed and comments dropped, for jinjava to render with its own whitespace
-     * handling off. (jinjava's differs: it strips before a tag that does not start its line,
-     * lets {@code -%}} reach past a comment, ignores {@code -#}}.) The rules:
-     * <ul>
-     *   <li>{@code {%-}, {@code {{-}, {@code {#-}: strip all whitespace before the tag.
-     *   <li>{@code -%}}, {@code -}}}, {@code -#}}: strip all whitespace after the tag.
-     *   <li>lstrip_blocks, for {@code {%} and {@code {#} without a marker: strip the spaces and
-     *       tabs before the tag when only they stand between it and the start of its line.
-     *   <li>trim_blocks, for {@code %}} and {@code #}} without a marker: drop one newline right
-     *       after the tag.
-     *   <li>{@code +} on either side turns the block rule of that side off.
-     * </ul>
-     */
-    static List<Piece> applyWhitespaceControl(List<Piece> pieces) {
-        List<Piece> in = new ArrayList<>(pieces);
-        List<Piece> out = new ArrayList<>(in.size());
-        boolean lineStarting = true; // whether the text piece before the current tag starts a line
-        for (int i = 0; i < in.size(); i++) {
-            Piece piece = in.get(i);
-            if (piece.kind() == Kind.TEXT || piece.kind() == Kind.RAW) {
-                out.add(piece);
-                continue;
-            }
-            boolean block = piece.kind() != Kind.EXPRESSION;
-            char left = piece.open().length() > 2 ? piece.open().charAt(2) : ' ';
-            char right = piece.close().length() > 2 ? piece.close().charAt(0) : ' ';
-            if (!out.isEmpty() && out.getLast().kind() == Kind.TEXT) {
-                String text = out.getLast().body();
-                if (left == '-') {
-                    text = PythonStrings.strip(text, null, false, true);
-                } else if (block && left != '+') {
-                    int lineStart = text.lastIndexOf('\n') + 1;
-                    boolean onlyBlanks = text.substring(lineStart).chars().allMatch(c -> c == ' ' || c == '\t');
-                    if (onlyBlanks && (lineStart > 0 || lineStarting)) {
-                        text = text.substring(0, lineStart);
+            LoopFrame current = innermostLoopBody(loops);
+            switch (keyword) {
+                case "for" -> {
+                    // The header's own expressions refer to an enclosing loop, if any.
+                    rewritten = rewritten.withBody(neighbourLookups(rewritten.body(), current));
+                    LoopFrame frame = new LoopFrame(out.size(), "__sy_items_" + loopCount++, rewritten);
+                    loops.push(frame);
+                    blocks.push(frame);
+                    out.add(rewritten);
+                }
+                case "endfor" -> {
+                    if (loops.isEmpty()) {
+                        out.add(rewritten);
+                        break;
+                    }
+                    // Nested loops closed before this one, so only later pieces shift.
+                    LoopFrame frame = loops.pop();
+                    blocks.remove(frame);
+                    List<Piece> header = rewriteLoopHeader(frame.header, frame);
+                    out.remove(frame.headerPosition);
+                    out.addAll(frame.headerPosition, header);
+                    out.add(frame.inElse ? rewritten.withBody(" endif ") : rewritten);
+                }
+                case "else" -> {
+                    if (blocks.peek() instanceof LoopFrame frame) {
+                        // for ... else: the else part renders when the loop had no items.
+                        frame.needsItems = true;
+                        frame.inElse = true;
+                        out.add(rewritten.withBody(" endfor "));
+                        out.add(rewritten.withBody(" if not " + frame.itemsVariable + " "));
+                    } else {
+                        out.add(rewritten);
                     }
                 }
-                out.set(out.size() - 1, Piece.text(text));
-            }
-            if (piece.kind() != Kind.COMMENT) {
-                out.add(new Piece(piece.kind(), piece.open().substring(0, 2), piece.body(),
-                        piece.close().substring(piece.close().length() - 2)));
-            }
-            lineStarting = false;
-            if (i + 1 < in.size() && in.get(i + 1).kind() == Kind.TEXT) {
-                String next = in.get(i + 1).body();
-                if (right == '-') {
-                    String stripped = PythonStrings.strip(next, null, true, false);
-                    lineStarting = next.substring(0, next.length() - stripped.length()).endsWith("\n");
-                    next = stripped;
-                } else if (block && right != '+' && next.startsWith("\n")) {
-                    next = next.substring(1);
-                    lineStarting = true;
+                case "generation" -> {
+                    blocks.push(keyword);
+                    out.add(rewritten.withBody(" if true "));
                 }
-                in.set(i + 1, Piece.text(next));
+                case "endgeneration" -> {
+                    blocks.poll();
+                    out.add(rewritten.withBody(" endif "));
+                }
+                default -> {
+                    if (OPENS_BLOCK.contains(keyword) || (keyword.equals("set") && !hasTopLevelAssignment(body))) {
+                        blocks.push(keyword);
+                    } else if (closesBlock(keyword) && !blocks.isEmpty() && !(blocks.peek() instanceof LoopFrame)) {
+                        blocks.pop();
+                    }
+                    out.add(rewritten.withBody(neighbourLookups(rewritten.body(), current)));
+                }
             }
         }
-        return out;
+        return WhitespaceControl.joinGuarded(out);
     }
+
+    /** Block tags other than for that take an end tag ({@code set} only in its block form). */
+    private static final java.util.Set<String> OPENS_BLOCK = java.util.Set.of("if", "macro", "call", "filter",
+            "block", "with", "autoescape");
+
+    private static boolean closesBlock(String keyword) {
+        return keyword.startsWith("end") && (OPENS_BLOCK.contains(keyword.substring(3)) || keyword.equals("endset"));
+    }
+
+    /** The loop whose body we are in: the innermost one not already in its else part. */
+    private static LoopFrame innermostLoopBody(Deque<LoopFrame> loops) {
+        for (LoopFrame frame : loops) {
+            if (!frame.inElse) {
+                return frame;
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasTopLevelAssignment(String body) {
+        String masked = mask(body);
+        int depth = 0;
+        for (int i = 0; i < masked.length(); i++) {
+            char c = masked.charAt(i);
+            if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                depth--;
+            } else if (c == '=' && depth == 0 && (i + 1 >= masked.length() || masked.charAt(i + 1) != '=')
+                    && (i == 0 || "=!<>".indexOf(masked.charAt(i - 1)) < 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A {@code for} being rewritten: where its header sits in the output and what it needs. */
     private static final class LoopFrame {
         final int headerPosition;
         final String itemsVariable;
         final Piece header;
         boolean needsItems;
+        boolean inElse;
 
         LoopFrame(int headerPosition, String itemsVariable, Piece header) {
             this.headerPosition = headerPosition;
             this.itemsVariable = itemsVariable;
             this.header = header;
-        }
-    }
-
-    private static void dropTrailingNewline(List<Piece> pieces) {
-        if (pieces.isEmpty()) {
-            return;
-        }
-        Piece last = pieces.getLast();
-        if (last.kind() == Kind.TEXT && last.body().endsWith("\n")) {
-            String body = last.body();
-            int cut = body.endsWith("\r\n") ? 2 : 1;
-            pieces.set(pieces.size() - 1, last.withBody(body.substring(0, body.length() - cut)));
         }
     }
 
