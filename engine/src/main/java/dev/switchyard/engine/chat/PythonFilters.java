@@ -12,7 +12,7 @@ final class PythonFilters {
     private PythonFilters() {}
 
     static List<Filter> all() {
-        return List.of(new ToJson(), new Items(), new ToStr(), new Indent());
+        return List.of(new ToJson(), new Items(), new ToStr(), new Indent(), new Sum(), new Extreme("max"), new Extreme("min"));
     }
 
     /**
@@ -149,6 +149,105 @@ final class PythonFilters {
                 sb.append(line);
             }
             return first ? indentation + sb : sb.toString();
+        }
+    }
+
+    /** The items of a filter's input, or of its {@code attribute} when given. */
+    private static List<Object> values(Object var, Object attribute) {
+        List<Object> items = var == null ? List.of() : PythonFormat.asList(var);
+        if (items == null) {
+            throw new ChatTemplateException("expected a sequence, got " + PythonFormat.repr(var));
+        }
+        if (attribute == null) {
+            return items;
+        }
+        List<Object> out = new ArrayList<>(items.size());
+        for (Object item : items) {
+            out.add(item instanceof Map<?, ?> m ? m.get(PythonFormat.str(attribute)) : null);
+        }
+        return out;
+    }
+
+    /** jinja2's {@code sum(attribute=None, start=0)}: an int while every term is one. */
+    static final class Sum implements Filter {
+
+        @Override
+        public String getName() {
+            return "sum";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object start = ToJson.argument(args, kwargs, 1, "start");
+            long whole = start instanceof Number n && !(start instanceof Double || start instanceof Float) ? n.longValue() : 0;
+            double fraction = start instanceof Double || start instanceof Float ? ((Number) start).doubleValue() : 0;
+            boolean floating = start instanceof Double || start instanceof Float;
+            for (Object v : values(var, ToJson.argument(args, kwargs, 0, "attribute"))) {
+                if (v instanceof Double || v instanceof Float) {
+                    floating = true;
+                    fraction += ((Number) v).doubleValue();
+                } else if (v instanceof Number n) {
+                    whole += n.longValue();
+                } else if (v instanceof Boolean b) {
+                    whole += b ? 1 : 0;
+                } else {
+                    throw new ChatTemplateException("sum: unsupported operand " + PythonFormat.repr(v));
+                }
+            }
+            return floating ? (Object) (whole + fraction) : (Object) whole;
+        }
+    }
+
+    /**
+     * jinja2's {@code max}/{@code min(case_sensitive=False, attribute=None)}: numbers by value,
+     * strings ignoring case unless asked; nothing for an empty sequence.
+     */
+    static final class Extreme implements Filter {
+
+        private final String name;
+
+        Extreme(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            boolean caseSensitive = ToJson.truthy(ToJson.argument(args, kwargs, 0, "case_sensitive"));
+            Object best = null;
+            Object bestKey = null;
+            for (Object v : values(var, ToJson.argument(args, kwargs, 1, "attribute"))) {
+                Object key = !caseSensitive && v instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : v;
+                if (best == null || (name.equals("max") ? compare(key, bestKey) > 0 : compare(key, bestKey) < 0)) {
+                    best = v;
+                    bestKey = key;
+                }
+            }
+            return best;
+        }
+
+        private static int compare(Object a, Object b) {
+            if (a instanceof Number x && b instanceof Number y) {
+                return Double.compare(x.doubleValue(), y.doubleValue());
+            }
+            if (a instanceof String x && b instanceof String y) {
+                return x.compareTo(y);
+            }
+            throw new ChatTemplateException("cannot compare " + PythonFormat.repr(a) + " and " + PythonFormat.repr(b));
         }
     }
 }

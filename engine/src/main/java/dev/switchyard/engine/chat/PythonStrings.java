@@ -240,4 +240,87 @@ final class PythonStrings {
             throw new ChatTemplateException("unsupported format field {" + field + "}");
         }
     }
+
+    /**
+     * printf-style {@code format % args}: {@code %s}, {@code %r}, {@code %d}/{@code %i},
+     * {@code %f}/{@code %e}/{@code %g}, {@code %x}, {@code %%}, with flags, width and precision;
+     * {@code %(name)s} takes values from a dict. {@code args}: one value, a list (Python's
+     * tuple) or a dict.
+     */
+    static String percentFormat(String format, Object args) {
+        List<Object> positional = args instanceof java.util.Map<?, ?> ? List.of()
+                : PythonFormat.asList(args) != null ? PythonFormat.asList(args) : java.util.Collections.singletonList(args);
+        StringBuilder sb = new StringBuilder();
+        int next = 0;
+        int i = 0;
+        while (i < format.length()) {
+            char c = format.charAt(i++);
+            if (c != '%') {
+                sb.append(c);
+                continue;
+            }
+            if (i >= format.length()) {
+                throw new ChatTemplateException("incomplete format");
+            }
+            Object value = null;
+            boolean named = false;
+            if (format.charAt(i) == '(') {
+                int close = format.indexOf(')', i);
+                if (close < 0 || !(args instanceof java.util.Map<?, ?> map)) {
+                    throw new ChatTemplateException("format requires a mapping");
+                }
+                value = map.get(format.substring(i + 1, close));
+                named = true;
+                i = close + 1;
+            }
+            int specStart = i;
+            while (i < format.length() && "-+ #0123456789.".indexOf(format.charAt(i)) >= 0) {
+                i++;
+            }
+            if (i >= format.length()) {
+                throw new ChatTemplateException("incomplete format");
+            }
+            String spec = format.substring(specStart, i);
+            char type = format.charAt(i++);
+            if (type == '%') {
+                sb.append('%');
+                continue;
+            }
+            if (!named) {
+                if (next >= positional.size()) {
+                    throw new ChatTemplateException("not enough arguments for format string");
+                }
+                value = positional.get(next++);
+            }
+            sb.append(switch (type) {
+                case 's' -> String.format("%" + spec + "s", PythonFormat.str(value == null ? "None" : value));
+                case 'r' -> String.format("%" + spec + "s", PythonFormat.repr(value));
+                case 'd', 'i' -> String.format("%" + spec + "d", toLong(value));
+                case 'f', 'F', 'e', 'E', 'g', 'G' -> String.format(java.util.Locale.ROOT, "%" + spec + type, toDouble(value));
+                case 'x', 'X', 'o' -> String.format("%" + spec + type, toLong(value));
+                default -> throw new ChatTemplateException("unsupported format character '" + type + "'");
+            });
+        }
+        if (next < positional.size() && !(args instanceof java.util.Map<?, ?>)) {
+            throw new ChatTemplateException("not all arguments converted during string formatting");
+        }
+        return sb.toString();
+    }
+
+    private static long toLong(Object value) {
+        if (value instanceof Boolean b) {
+            return b ? 1 : 0;
+        }
+        if (value instanceof Number n) {
+            return n.longValue();
+        }
+        throw new ChatTemplateException("%d format: a number is required, not " + PythonFormat.repr(value));
+    }
+
+    private static double toDouble(Object value) {
+        if (value instanceof Number n) {
+            return n.doubleValue();
+        }
+        throw new ChatTemplateException("%f format: a number is required, not " + PythonFormat.repr(value));
+    }
 }

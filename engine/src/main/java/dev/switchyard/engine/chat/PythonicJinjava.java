@@ -9,6 +9,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Properties;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
+import jinjava.de.odysseus.el.misc.NumberOperations;
 import jinjava.de.odysseus.el.misc.TypeConverter;
 import jinjava.de.odysseus.el.tree.TreeBuilder;
 import jinjava.de.odysseus.el.tree.impl.Builder;
@@ -18,12 +19,13 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.javax.el.ExpressionFactory;
 
 /**
- * jinjava whose expressions convert values ({@link PythonTypeConverter}) and compare them with
- * {@code ==}/{@code !=} as Python does: values of different kinds are unequal instead of being
- * coerced ({@code "x" != 1} is true where jinjava fails to make a number of "x"), and a bool
- * equals 0 or 1. jinjava fixes its expression factory in its constructor, so it is rebuilt here
- * as jinjava builds it (its extended syntax, default cache), with our converter and a parser that
- * swaps in the two operators.
+ * jinjava whose expressions convert values ({@link PythonTypeConverter}) and apply some operators
+ * as Python does: {@code ==}/{@code !=} hold values of different kinds unequal instead of
+ * coercing them ({@code "x" != 1} is true where jinjava fails to make a number of "x"), and a
+ * bool equals 0 or 1; {@code *} repeats strings and lists ({@code '=' * 3}); {@code %} formats
+ * strings ({@code '%s!' % name}) and takes the divisor's sign. jinjava fixes its expression
+ * factory in its constructor, so it is rebuilt here as jinjava builds it (its extended syntax,
+ * default cache), with our converter and a parser that swaps in these operators.
  */
 final class PythonicJinjava extends Jinjava {
 
@@ -59,6 +61,10 @@ final class PythonicJinjava extends Jinjava {
                         operator = PythonEquality.EQ;
                     } else if (operator == AstBinary.NE) {
                         operator = PythonEquality.NE;
+                    } else if (operator == AstBinary.MUL) {
+                        operator = PythonArithmetic.MUL;
+                    } else if (operator == AstBinary.MOD) {
+                        operator = PythonArithmetic.MOD;
                     }
                     return super.createAstBinary(left, right, operator);
                 }
@@ -126,6 +132,61 @@ final class PythonicJinjava extends Jinjava {
         @Override
         public String toString() {
             return negated ? "!=" : "==";
+        }
+    }
+
+    /** Python's {@code *} (sequence repetition) and {@code %} (string formatting, floored modulo). */
+    static final class PythonArithmetic extends AstBinary.SimpleOperator {
+
+        static final PythonArithmetic MUL = new PythonArithmetic('*');
+        static final PythonArithmetic MOD = new PythonArithmetic('%');
+
+        private final char symbol;
+
+        private PythonArithmetic(char symbol) {
+            this.symbol = symbol;
+        }
+
+        @Override
+        protected Object apply(TypeConverter converter, Object a, Object b) {
+            if (symbol == '*') {
+                if (a instanceof CharSequence s && isInteger(b)) {
+                    return s.toString().repeat(Math.max(0, ((Number) b).intValue()));
+                }
+                if (isInteger(a) && b instanceof CharSequence s) {
+                    return s.toString().repeat(Math.max(0, ((Number) a).intValue()));
+                }
+                if (a instanceof java.util.List<?> list && isInteger(b)) {
+                    java.util.List<Object> out = new java.util.ArrayList<>();
+                    for (int i = 0; i < ((Number) b).intValue(); i++) {
+                        out.addAll(list);
+                    }
+                    return out;
+                }
+                return NumberOperations.mul(converter, a, b);
+            }
+            if (a instanceof CharSequence s) {
+                return PythonStrings.percentFormat(s.toString(), b);
+            }
+            if (isInteger(a) && isInteger(b) && ((Number) b).longValue() != 0) {
+                return Math.floorMod(((Number) a).longValue(), ((Number) b).longValue());
+            }
+            if (a instanceof Number x && b instanceof Number y && y.doubleValue() != 0) {
+                double d = y.doubleValue();
+                double r = x.doubleValue() % d;
+                return r != 0 && (r < 0) != (d < 0) ? r + d : r;
+            }
+            return NumberOperations.mod(converter, a, b);
+        }
+
+        private static boolean isInteger(Object o) {
+            return o instanceof Long || o instanceof Integer || o instanceof Short || o instanceof Byte
+                    || o instanceof BigInteger;
+        }
+
+        @Override
+        public String toString() {
+            return String.valueOf(symbol);
         }
     }
 }

@@ -64,6 +64,8 @@ final class TemplateEngine {
         PythonTests.all().forEach(jinjava::registerExpTest);
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception",
                 TemplateFunctions.class, "raiseException", Object.class));
+        jinjava.registerFunction(new ELFunctionDefinition("", "dict",
+                TemplateFunctions.class, "dict", Object[].class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now",
                 TemplateFunctions.class, "strftimeNow", String.class));
         return jinjava;

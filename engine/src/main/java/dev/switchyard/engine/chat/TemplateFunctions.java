@@ -9,7 +9,8 @@ import java.util.Locale;
  * The globals Hugging Face gives chat templates: {@code raise_exception(message)}, which rejects
  * the conversation, and {@code strftime_now(format)}, the current time in Python's
  * {@code strftime} format (Llama 3.x prints "Today Date: 26 Jul 2024" with it). Both find the
- * render they belong to through {@link RenderState}, bound under {@link RenderState#KEY}.
+ * render they belong to through {@link RenderState}, bound under {@link RenderState#KEY}. Also
+ * jinja2's {@code dict(...)} global.
  */
 final class TemplateFunctions {
 
@@ -32,6 +33,18 @@ final class TemplateFunctions {
             state.raise(text);
         }
         throw new TemplateRaised(text);
+    }
+
+    /** Bound as {@code dict}: {@code dict(a=1, b=2)}, jinja2's global (jinjava has none). */
+    public static Object dict(Object... params) {
+        java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+        for (Object p : params) {
+            if (!(p instanceof com.hubspot.jinjava.el.ext.NamedParameter named)) {
+                throw new ChatTemplateException("dict() takes keyword arguments only");
+            }
+            map.put(named.getName(), named.getValue());
+        }
+        return map;
     }
 
     /** Bound as {@code strftime_now}. */

@@ -26,8 +26,11 @@ import java.util.regex.Pattern;
  *       index look-ups into the loop's sequence, bound to a variable before the loop.
  *   <li>{@code {% for %}...{% else %}...{% endfor %}}: jinjava renders the else part as loop
  *       body; it becomes an {@code if} after the loop on the loop's bound sequence being empty.
- *   <li>{@code not a == b} gets its operand parenthesized ({@link #parenthesizeNotOperands}) and
- *       {@code n+1} a space ({@link #spaceBinaryPlus}).
+ *   <li>{@code {% filter f %}...{% endfilter %}}, a tag jinjava lacks, becomes a block
+ *       {@code set} of the body and a print of it through {@code f}.
+ *   <li>{@code not a == b} gets its operand parenthesized ({@link #parenthesizeNotOperands}),
+ *       {@code n+1} a space ({@link #spaceBinaryPlus}), and an expression starting with a sign
+ *       ({@code {{ -1 }}}) parentheses, which jinjava would read as a whitespace marker.
  *   <li>{@code {% generation %}...{% endgeneration %}} (Hugging Face's assistant-mask marker,
  *       unknown to jinjava) becomes an always-true {@code if}: it renders its body.
  *   <li>Whitespace control is applied to the text here, as jinja2's lexer applies it
@@ -60,6 +63,10 @@ final class TemplateRewriter {
             body = parenthesizeNamespaceArguments(body);
             body = parenthesizeNotOperands(body);
             body = spaceBinaryPlus(body);
+            if (piece.kind() == Kind.EXPRESSION && (body.strip().startsWith("-") || body.strip().startsWith("+"))) {
+                // jinjava would take the sign of {{ -7 }} for a whitespace-control marker.
+                body = " (" + body.strip() + ") ";
+            }
             Piece rewritten = piece.withBody(body);
             String keyword = rewritten.keyword();
             LoopFrame current = innermostLoopBody(loops);
@@ -96,6 +103,22 @@ final class TemplateRewriter {
                         out.add(rewritten);
                     }
                 }
+                case "filter" -> {
+                    // A filter block renders its body into a variable and prints it filtered.
+                    FilterBlock block = new FilterBlock("__sy_filtered_" + loopCount++,
+                            body.strip().substring("filter".length()).strip());
+                    blocks.push(block);
+                    out.add(rewritten.withBody(" set " + block.variable() + " "));
+                }
+                case "endfilter" -> {
+                    if (blocks.peek() instanceof FilterBlock block) {
+                        blocks.pop();
+                        out.add(rewritten.withBody(" endset "));
+                        out.add(new Piece(Kind.EXPRESSION, "{{", " " + block.variable() + "|" + block.filters() + " ", "}}"));
+                    } else {
+                        out.add(rewritten);
+                    }
+                }
                 case "generation" -> {
                     blocks.push(keyword);
                     out.add(rewritten.withBody(" if true "));
@@ -117,9 +140,12 @@ final class TemplateRewriter {
         return WhitespaceControl.joinGuarded(out);
     }
 
+    /** An open {@code {% filter f %}} block: the variable its body goes to, and the filters. */
+    private record FilterBlock(String variable, String filters) {}
+
     /** Block tags other than for that take an end tag ({@code set} only in its block form). */
-    private static final java.util.Set<String> OPENS_BLOCK = java.util.Set.of("if", "macro", "call", "filter",
-            "block", "with", "autoescape");
+    private static final java.util.Set<String> OPENS_BLOCK = java.util.Set.of("if", "macro", "call", "block",
+            "with", "autoescape");
 
     private static boolean closesBlock(String keyword) {
         return keyword.startsWith("end") && (OPENS_BLOCK.contains(keyword.substring(3)) || keyword.equals("endset"));
