@@ -1,5 +1,6 @@
 package dev.switchyard.engine.chat;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,19 +11,27 @@ import java.util.Objects;
  * for tool use, an optional {@code name}, the assistant's {@code tool_calls} (OpenAI-shaped maps:
  * {@code {"id", "type": "function", "function": {"name", "arguments"}}}) and a tool result's
  * {@code tool_call_id}. Absent fields are left out of the template's view of the message, so
- * {@code message.tool_calls is defined} holds only when there are tool calls.
+ * {@code message.tool_calls is defined} holds only when there are tool calls. Other fields some
+ * templates read ({@code reasoning_content}, ...) go in {@code extra}.
  *
  * @param content may be null (an assistant message that only calls tools)
  * @param name may be null
  * @param toolCalls may be null; JSON-like maps and lists
  * @param toolCallId may be null
+ * @param extra further fields by name, JSON-like values; they do not replace the fields above
  */
 public record ChatMessage(String role, String content, String name, List<Map<String, Object>> toolCalls,
-                          String toolCallId) {
+                          String toolCallId, Map<String, Object> extra) {
 
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         toolCalls = toolCalls == null ? null : List.copyOf(toolCalls);
+        extra = extra == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(extra));
+    }
+
+    public ChatMessage(String role, String content, String name, List<Map<String, Object>> toolCalls,
+                       String toolCallId) {
+        this(role, content, name, toolCalls, toolCallId, Map.of());
     }
 
     public static ChatMessage of(String role, String content) {
@@ -69,6 +78,7 @@ public record ChatMessage(String role, String content, String name, List<Map<Str
         if (toolCallId != null) {
             m.put("tool_call_id", toolCallId);
         }
+        extra.forEach(m::putIfAbsent);
         return m;
     }
 }

@@ -17,6 +17,11 @@ import java.util.Objects;
  * {@code add_generation_prompt}, {@code tools} (None without tools), {@code documents} (None),
  * {@code bos_token}, {@code eos_token}, and any extra arguments ({@code enable_thinking}, ...).
  * Immutable and safe to share between threads.
+ *
+ * <p>Where jinja2 renders, the output is jinja2's (see the conformance tests for the gaps left).
+ * Where jinja2 fails for want of a value, this is more lenient: jinjava has one null for None and
+ * undefined, so iterating None, adding it to a string or printing it gives nothing rather than a
+ * TypeError (or, printed, "None"). A template's {@code raise_exception} always fails the render.
  */
 public final class ChatTemplate {
 

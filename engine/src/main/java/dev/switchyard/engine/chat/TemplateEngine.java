@@ -26,8 +26,10 @@ import jinjava.javax.el.CompositeELResolver;
  *   <li>{@code nestedInterpretationEnabled} off: jinjava would otherwise render template syntax
  *       found inside printed values, so a user message containing {@code {{ ... }}} would run as
  *       template code.
- *   <li>Our {@link PythonMethodResolver} ahead of jinjava's resolvers; {@link PythonicInterpreter}
- *       for printing; {@link PythonFilters}; {@link TemplateFunctions}.
+ *   <li>Our {@link PythonMethodResolver} ahead of jinjava's default (read-only) resolvers;
+ *       {@link PythonicInterpreter} for printing;
+ *       {@link PythonicJinjava} for conversions and operators; {@link PythonFilters},
+ *       {@link PythonTests}, {@link TemplateFunctions}.
  * </ul>
  */
 final class TemplateEngine {
@@ -42,7 +44,7 @@ final class TemplateEngine {
     private static Jinjava create() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonMethodResolver());
-        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(false)
                 .withLstripBlocks(false)

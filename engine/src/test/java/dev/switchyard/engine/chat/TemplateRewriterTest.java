@@ -2,7 +2,6 @@ package dev.switchyard.engine.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,14 +69,5 @@ class TemplateRewriterTest {
                 + "{% set __sy_items_1 = a|list %}{% for b in __sy_items_1 %}"
                 + "{{ (__sy_items_1[loop.index0 - 1] if loop.index0 > 0 else none) }}{% endfor %}"
                 + "{{ (__sy_items_0[loop.index0 + 1] if not loop.last else none) }}{% endfor %}");
-    }
-
-    @Test
-    void chatMessageLeavesAbsentFieldsOut() {
-        assertThat(ChatMessage.user("hi").toTemplateMap()).containsOnlyKeys("role", "content");
-        assertThat(ChatMessage.assistantToolCalls(null, List.of()).toTemplateMap())
-                .containsOnlyKeys("role", "tool_calls");
-        assertThat(ChatMessage.toolResult("c1", "f", "r").toTemplateMap())
-                .containsOnlyKeys("role", "content", "name", "tool_call_id");
     }
 }
