@@ -197,12 +197,26 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
 
     @Override
     public final int[] encode(String text, boolean addBosToken, boolean parseSpecial) {
+        return encode(text, addBosToken, parseSpecial, null);
+    }
+
+    @Override
+    public final int[] encodeWithPlainRanges(String text, boolean addBosToken, int[] plainRanges) {
+        return encode(text, addBosToken, true, plainRanges);
+    }
+
+    @Override
+    public final boolean containsSpecialText(String text) {
+        return !text.isEmpty() && splitter.containsReservedText(text);
+    }
+
+    private int[] encode(String text, boolean addBosToken, boolean parseSpecial, int[] plainRanges) {
         IntList out = new IntList(Math.max(16, text.length() / 3));
         if (addBosToken && bos >= 0) {
             out.add(bos);
         }
         if (!text.isEmpty()) {
-            IntList fragments = splitter.split(text, parseSpecial);
+            IntList fragments = splitter.split(text, parseSpecial, plainRanges);
             boolean afterSpecial = true;
             for (int f = 0; f < fragments.size(); f += 3) {
                 int token = fragments.get(f + 2);

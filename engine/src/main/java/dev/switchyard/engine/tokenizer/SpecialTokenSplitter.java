@@ -23,6 +23,8 @@ final class SpecialTokenSplitter {
     private final String[] texts;
     private final Candidates userDefinedOnly;
     private final Candidates all;
+    /** Tokens that plain text may produce too (user-defined, not reserved). */
+    private final boolean[] allowedInPlainText;
 
     /** {@code reserved}: ids that plain text never matches, whatever their type. */
     SpecialTokenSplitter(String[] texts, TokenType[] types, boolean[] reserved) {
@@ -42,6 +44,10 @@ final class SpecialTokenSplitter {
             } else if (t == TokenType.CONTROL || t == TokenType.UNKNOWN) {
                 any.add(id);
             }
+        }
+        allowedInPlainText = new boolean[texts.length];
+        for (int id : user) {
+            allowedInPlainText[id] = true;
         }
         userDefinedOnly = new Candidates(texts, user);
         all = new Candidates(texts, any);
@@ -70,6 +76,16 @@ final class SpecialTokenSplitter {
 
     /** Splits {@code text} into raw-text and token fragments. */
     IntList split(String text, boolean parseSpecial) {
+        return split(text, parseSpecial, null);
+    }
+
+    /**
+     * Splits with special tokens parsed everywhere except inside {@code plainRanges} (sorted,
+     * disjoint [start, end) pairs of char offsets): a special token text overlapping such a range
+     * stays text there, as in plain text. Chat prompts use this so that a message's content cannot
+     * inject the template's markup.
+     */
+    IntList split(String text, boolean parseSpecial, int[] plainRanges) {
         Candidates c = parseSpecial ? all : userDefinedOnly;
         IntList fragments = new IntList(8);
         fragments.add(0, text.length());
@@ -103,8 +119,13 @@ final class SpecialTokenSplitter {
                     continue;
                 }
                 int pos = start;
+                int from = start;
                 int m;
-                while ((m = indexOf(text, token, pos, end)) >= 0) {
+                while ((m = indexOf(text, token, from, end)) >= 0) {
+                    if (plainRanges != null && !allowedInPlainText[id] && overlaps(plainRanges, m, m + token.length())) {
+                        from = m + 1;
+                        continue;
+                    }
                     if (m > pos) {
                         next.add(pos, m);
                         next.add(RAW);
@@ -112,6 +133,7 @@ final class SpecialTokenSplitter {
                     next.add(m, m + token.length());
                     next.add(id);
                     pos = m + token.length();
+                    from = pos;
                 }
                 if (pos < end) {
                     next.add(pos, end);
@@ -121,6 +143,27 @@ final class SpecialTokenSplitter {
             fragments = next;
         }
         return fragments;
+    }
+
+    private static boolean overlaps(int[] ranges, int start, int end) {
+        for (int i = 0; i + 1 < ranges.length; i += 2) {
+            if (ranges[i] < end && start < ranges[i + 1]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code text} holds the text of a token that plain text must not produce. */
+    boolean containsReservedText(String text) {
+        IntList fragments = split(text, true);
+        for (int f = 2; f < fragments.size(); f += 3) {
+            int token = fragments.get(f);
+            if (token != RAW && !allowedInPlainText[token]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** First occurrence of {@code token} wholly inside {@code text[from, to)}, or -1. */

@@ -31,6 +31,16 @@ public interface Tokenizer {
     int[] encode(String text, boolean addBos, boolean parseSpecial);
 
     /** Plain text, no BOS, special strings not parsed. */
+    /**
+     * Encodes a prompt rendered from a chat template: special tokens are parsed, except where a
+     * special token's text overlaps one of {@code plainRanges} (sorted, disjoint [start, end) pairs
+     * of char offsets: the messages' own content), where it stays text.
+     */
+    int[] encodeWithPlainRanges(String text, boolean addBos, int[] plainRanges);
+
+    /** Whether {@code text} contains the text of a control or reserved token (e.g. {@code <|im_end|>}). */
+    boolean containsSpecialText(String text);
+
     default int[] encode(String text) {
         return encode(text, false, false);
     }
