@@ -2,6 +2,7 @@ package dev.switchyard.server.cli;
 
 import dev.switchyard.engine.gguf.GgufFormatException;
 import dev.switchyard.engine.gguf.MetadataException;
+import dev.switchyard.engine.chat.ChatTemplateException;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.tokenizer.TokenizerException;
 import java.io.IOException;
@@ -57,6 +58,7 @@ final class CliErrors {
                     || t instanceof ModelConfigException
                     || t instanceof MetadataException
                     || t instanceof TokenizerException
+                    || t instanceof ChatTemplateException
                     || t instanceof IllegalArgumentException
                     || t instanceof UnsupportedOperationException;
         }

@@ -17,6 +17,8 @@ import picocli.CommandLine.ScopeType;
                 MakeModelCommand.class,
                 InspectCommand.class,
                 TokenizeCommand.class,
+                GenerateCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {

@@ -1,0 +1,47 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.modelgen.ModelPreset;
+import dev.switchyard.engine.modelgen.ModelSpec;
+import dev.switchyard.engine.modelgen.RandomModelGenerator;
+import dev.switchyard.kernels.format.GgmlType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Small generated models shared by the engine tests, written once per JVM into a temp folder. */
+public final class TinyModels {
+
+    private static final Map<String, Path> WRITTEN = new ConcurrentHashMap<>();
+    private static final Path DIR;
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("switchyard-tiny-models");
+            DIR.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private TinyModels() {
+    }
+
+    /** The tiny preset cut to 2 layers and context 256: every family in well under a second. */
+    public static Path of(GeneratedArchitecture arch, GgmlType type) {
+        return WRITTEN.computeIfAbsent(arch.cliName() + "-" + type, key -> {
+            Path file = DIR.resolve(key + ".gguf");
+            try {
+                RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, 2, null, null, null, null, null, null, 256,
+                        type, 7, null), file);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            file.toFile().deleteOnExit();
+            return file;
+        });
+    }
+}

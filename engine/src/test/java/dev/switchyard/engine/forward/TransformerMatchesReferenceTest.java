@@ -1,0 +1,81 @@
+package dev.switchyard.engine.forward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.kv.KvCache;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The optimized forward pass against the plain scalar reference, for every family, over a prompt
+ * processed in one step and then token-by-token decoding. Tolerances are relative to the RMS of
+ * the reference logits: the reference dequantizes weights with the same codecs, so what differs is
+ * float32 accumulation order and, for block formats, the backend's quantization of activations.
+ */
+class TransformerMatchesReferenceTest {
+
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (GeneratedArchitecture arch : GeneratedArchitecture.values()) {
+            b.add(Arguments.of(arch, GgmlType.F32, 1e-4));
+        }
+        b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.F16, 1e-3));
+        b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.BF16, 1e-3));
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, t, 3e-2));
+        }
+        b.add(Arguments.of(GeneratedArchitecture.QWEN2MOE, GgmlType.Q8_0, 3e-2));
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void logitsAgreeWithTheScalarReference(GeneratedArchitecture arch, GgmlType type, double tolerance) throws Exception {
+        Path file = TinyModels.of(arch, type);
+        int[] prompt = {5, 77, 300, 12, 9, 150, 401};
+        int[] decode = {33, 260, 7};
+        try (CpuBackend backend = new CpuBackend(2); LoadedModel model = LoadedModel.open(file, backend, 16, 1, 64)) {
+            ReferenceForward reference = new ReferenceForward(model.config(), model.file(), 64);
+            Transformer transformer = model.transformer();
+            KvCache kv = model.kv();
+            int vocab = model.config().vocabSize();
+            float[][] logits = new float[16][vocab];
+            StepBatch batch = new StepBatch(16);
+
+            kv.reserve(0, prompt.length + decode.length);
+            for (int i = 0; i < prompt.length; i++) {
+                batch.add(0, prompt[i], i, true);
+            }
+            transformer.step(batch, kv, logits);
+            for (int i = 0; i < prompt.length; i++) {
+                assertClose(logits[i], reference.next(prompt[i]), tolerance, "prompt position " + i);
+            }
+            for (int j = 0; j < decode.length; j++) {
+                batch.clear();
+                batch.add(0, decode[j], prompt.length + j, true);
+                transformer.step(batch, kv, logits);
+                assertClose(logits[0], reference.next(decode[j]), tolerance, "decode step " + j);
+            }
+        }
+    }
+
+    private static void assertClose(float[] actual, double[] expected, double tolerance, String where) {
+        double ss = 0;
+        for (double e : expected) {
+            ss += e * e;
+        }
+        double rms = Math.sqrt(ss / expected.length);
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+        }
+        assertThat(worst / rms).as(where + ": max |error| / rms(logits)").isLessThan(tolerance);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.switchyard.engine.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.forward.TinyModels;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A sequence's tokens and log-probabilities are identical, bit for bit, whether it runs alone or in
+ * a batch of up to 16 with others, however its prompt is chunked, and at any thread count.
+ */
+class BatchingChangesNothingTest {
+
+    private static List<GenerationRequest> requests(int count, int vocab) {
+        SplittableRandom random = new SplittableRandom(99);
+        List<GenerationRequest> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int[] prompt = new int[1 + random.nextInt(40)];
+            for (int j = 0; j < prompt.length; j++) {
+                prompt[j] = random.nextInt(vocab - 3); // the last three ids are control tokens
+            }
+            SamplingParams params = i % 2 == 0
+                    ? SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(3).build()
+                    : SamplingParams.builder().temperature(0.9).topP(0.9).seed(1000L + i).ignoreEos(true).logprobs(3).build();
+            list.add(new GenerationRequest(prompt, params, 12));
+        }
+        return list;
+    }
+
+    private static List<GenerationResult> run(Path file, List<GenerationRequest> requests, int threads, int stepTokens,
+                                              int sequences) throws Exception {
+        try (CpuBackend backend = new CpuBackend(threads);
+             LoadedModel model = LoadedModel.open(file, backend, stepTokens, sequences, sequences * 64)) {
+            return model.generator().generate(requests, TokenListener.NONE);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "OLMOE"})
+    void eachSequenceGeneratesTheSameAloneAsInABatch(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
+        List<GenerationRequest> all = requests(16, 500);
+        List<GenerationResult> batched = run(file, all, 2, 64, 16);
+        List<GenerationResult> smallSteps = run(file, all, 3, 16, 16);
+        for (int i = 0; i < all.size(); i++) {
+            List<GenerationResult> alone = run(file, List.of(all.get(i)), 1, 7, 1);
+            assertThat(batched.get(i).tokens()).as("request " + i + " tokens").containsExactly(alone.getFirst().tokens());
+            assertThat(batched.get(i).logprobs()).as("request " + i + " logprobs").containsExactly(alone.getFirst().logprobs());
+            assertThat(smallSteps.get(i).tokens()).containsExactly(alone.getFirst().tokens());
+            assertThat(smallSteps.get(i).logprobs()).containsExactly(alone.getFirst().logprobs());
+        }
+    }
+}
