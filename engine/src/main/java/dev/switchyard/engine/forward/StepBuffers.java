@@ -16,8 +16,10 @@ final class StepBuffers {
     final FloatMatrix projected;  // (T, D): attention output projection, dense FFN output
     final FloatMatrix router;     // (T, experts)
     final FloatMatrix expertIn;   // (T, D): one expert's gathered tokens
-    final FloatMatrix gate;       // (T, ffn)
+    final FloatMatrix gate;       // (T, ffn): routed expert's or dense FFN's width
     final FloatMatrix up;         // (T, ffn)
+    final FloatMatrix sharedHidden; // (T, shared ffn): Qwen2-MoE's shared expert gate activations
+    final FloatMatrix sharedUp;   // (T, shared ffn)
     final FloatMatrix expertOut;  // (T, D)
     final FloatMatrix sharedGate; // (T, 1): Qwen2-MoE's shared-expert gate logit
     final FloatMatrix logitInput; // (T, D): rows that produce logits
@@ -25,8 +27,8 @@ final class StepBuffers {
 
     StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
         int d = c.dim();
-        int ffn = Math.max(c.isMoe() ? Math.max(c.expertFeedForwardLength(), c.sharedExpertFeedForwardLength()) : 0,
-                c.isMoe() ? 0 : c.feedForwardLength());
+        int ffn = c.isMoe() ? c.expertFeedForwardLength() : c.feedForwardLength();
+        boolean shared = c.isMoe() && c.architecture().sharedExpert();
         x = backend.allocate(maxTokens, d);
         h = backend.allocate(maxTokens, d);
         q = backend.allocate(maxTokens, c.qDim());
@@ -38,6 +40,8 @@ final class StepBuffers {
         expertIn = backend.allocate(maxTokens, d);
         gate = backend.allocate(maxTokens, ffn);
         up = backend.allocate(maxTokens, ffn);
+        sharedHidden = shared ? backend.allocate(maxTokens, c.sharedExpertFeedForwardLength()) : null;
+        sharedUp = shared ? backend.allocate(maxTokens, c.sharedExpertFeedForwardLength()) : null;
         expertOut = backend.allocate(maxTokens, d);
         sharedGate = c.architecture().sharedExpert() ? backend.allocate(maxTokens, 1) : null;
         logitInput = backend.allocate(maxTokens, d);

@@ -220,10 +220,10 @@ public final class Transformer implements AutoCloseable {
                 buf.sharedGate.readRow(i, scalar);
                 sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
             }
-            backend.matmul(w.sharedGate(), 0, buf.h, buf.gate, t);
-            backend.matmul(w.sharedUp(), 0, buf.h, buf.up, t);
-            backend.siluMul(buf.gate, buf.up, t);
-            backend.matmul(w.sharedDown(), 0, buf.gate, buf.expertOut, t);
+            backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
+            backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
+            backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
+            backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
             backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
         }
     }
