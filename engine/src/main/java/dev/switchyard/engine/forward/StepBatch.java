@@ -13,6 +13,7 @@ public final class StepBatch {
     final int[] sequenceOf;
     final int[] positionOf;
     final int[] logitRows;
+    final boolean[] generated;
     int logitCount;
 
     public StepBatch(int capacity) {
@@ -24,6 +25,7 @@ public final class StepBatch {
         this.sequenceOf = new int[capacity];
         this.positionOf = new int[capacity];
         this.logitRows = new int[capacity];
+        this.generated = new boolean[capacity];
     }
 
     public void clear() {
@@ -31,17 +33,25 @@ public final class StepBatch {
         logitCount = 0;
     }
 
+    /** Appends a prompt token; see {@link #add(int, int, int, boolean, boolean)}. */
+    public void add(int sequence, int token, int position, boolean wantLogits) {
+        add(sequence, token, position, wantLogits, false);
+    }
+
     /**
      * Appends a token of {@code sequence} at {@code position}. With {@code wantLogits} the step
-     * produces this token's logits, in the order such tokens were added.
+     * produces this token's logits, in the order such tokens were added. {@code generated} marks a
+     * token the model produced (rather than one of the prompt): capacity-aware dispatch gives each
+     * such token a capacity group of its own, also when it is recomputed after preemption.
      */
-    public void add(int sequence, int token, int position, boolean wantLogits) {
+    public void add(int sequence, int token, int position, boolean wantLogits, boolean generated) {
         if (tokens == capacity) {
             throw new IllegalStateException("step is full (" + capacity + " tokens)");
         }
         tokenIds[tokens] = token;
         sequenceOf[tokens] = sequence;
         positionOf[tokens] = position;
+        this.generated[tokens] = generated;
         if (wantLogits) {
             logitRows[logitCount++] = tokens;
         }

@@ -4,6 +4,10 @@ import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.engine.moe.CapacityGroups;
+import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.moe.DispatchPlan;
+import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.KvStorage;
@@ -41,11 +45,23 @@ public final class Transformer implements AutoCloseable {
     private final float[] sharedGateValues;
     private final float[] scalar = new float[1];
 
+    // capacity-aware dispatch (null when dropless)
+    private final DispatchConfig dispatch;
+    private final DispatchPlan plan;
+    private final CapacityGroups groups;
+    private final float[] stepProbabilities;
+
     // attention bookkeeping
     private final int[] slots;
     private final int[][] blockTables;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
+        this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
+                DispatchConfig.defaults(weights.config().normalizeTopK()));
+    }
+
+    public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize,
+                       DispatchConfig dispatch) {
         this.config = weights.config();
         this.weights = weights;
         this.backend = backend;
@@ -70,6 +86,20 @@ public final class Transformer implements AutoCloseable {
         this.sharedGateValues = new float[maxTokens];
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
+        this.dispatch = dispatch.withNormalizeTopK(config.normalizeTopK());
+        boolean capacityLimited = config.isMoe() && this.dispatch.capacityLimited();
+        this.plan = capacityLimited ? new DispatchPlan(this.dispatch, experts, k, maxTokens) : null;
+        this.groups = capacityLimited ? CapacityGroups.of(this.dispatch, maxTokens) : null;
+        this.stepProbabilities = capacityLimited ? new float[maxTokens * experts] : null;
+    }
+
+    /** How tokens were dispatched to experts, over every step so far (empty when dropless). */
+    public DispatchStats dispatchStats() {
+        return plan != null ? plan.stats() : new DispatchStats();
+    }
+
+    public DispatchConfig dispatchConfig() {
+        return dispatch;
     }
 
     static RopeSpec ropeSpec(ModelConfig c) {
@@ -114,13 +144,17 @@ public final class Transformer implements AutoCloseable {
                 config.headCount(), config.kvHeadCount(), config.headDimK(), config.headDimV(),
                 (float) (1.0 / Math.sqrt(config.headDimK())));
 
+        if (groups != null) {
+            // capacity groups depend on the step's tokens alone: build once, use in every layer
+            groups.build(t, batch.sequenceOf, batch.positionOf, batch.generated);
+        }
         // token embeddings
         backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.x, t);
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
             attentionBlock(l, w, batch, attention, t);
             if (config.isMoe()) {
-                moeBlock(w, t);
+                moeBlock(w, batch, t);
             } else {
                 denseFfnBlock(w, t);
             }
@@ -184,17 +218,28 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add. */
-    private void moeBlock(LayerWeights w, int t) {
+    private void moeBlock(LayerWeights w, StepBatch batch, int t) {
         int k = config.expertUsedCount();
         int experts = config.expertCount();
         // ffn rmsnorm
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
-        // route: router logits -> softmax -> top-k per token
+        // route: router logits -> softmax -> top-k per token, or a capacity-aware plan per group
         backend.matmul(w.router(), 0, buf.h, buf.router, t);
         for (int i = 0; i < t; i++) {
             buf.router.readRow(i, routerRow);
-            RouterSelection.softmax(routerRow, experts, routerProbabilities);
-            RouterSelection.topK(routerProbabilities, experts, k, config.normalizeTopK(), chosenExperts, chosenWeights, i * k);
+            if (plan == null) {
+                RouterSelection.softmax(routerRow, experts, routerProbabilities);
+                RouterSelection.topK(routerProbabilities, experts, k, config.normalizeTopK(), chosenExperts, chosenWeights, i * k);
+            } else {
+                RouterSelection.softmax(routerRow, experts, routerProbabilities);
+                System.arraycopy(routerProbabilities, 0, stepProbabilities, i * experts, experts);
+            }
+        }
+        if (plan != null) {
+            for (int g = 0; g < groups.count(); g++) {
+                plan.plan(stepProbabilities, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
+                        groups.size(g), chosenExperts, chosenWeights);
+            }
         }
         // dispatch: group the step's (token, expert) pairs by expert
         buckets.build(t, k, chosenExperts, chosenWeights);

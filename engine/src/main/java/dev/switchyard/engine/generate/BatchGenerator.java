@@ -3,6 +3,9 @@ package dev.switchyard.engine.generate;
 import dev.switchyard.engine.forward.StepBatch;
 import dev.switchyard.engine.forward.Transformer;
 import dev.switchyard.engine.kv.KvCache;
+import dev.switchyard.engine.moe.CapacityGroups;
+import dev.switchyard.engine.moe.CapacityScope;
+import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.sampling.Sampler;
 import dev.switchyard.engine.sampling.SamplingScratch;
 import dev.switchyard.engine.sampling.TokenLogprobs;
@@ -27,6 +30,8 @@ public final class BatchGenerator {
     private final int[] logitOwner;
     private final TokenLogprobs logprobs;
     private final SamplingScratch scratch;
+    /** Capacity window prefill chunks must end on, or 0 when chunks may end anywhere. */
+    private final int chunkWindow;
 
     public BatchGenerator(Transformer transformer, KvCache kv, IntPredicate endOfGeneration) {
         if (transformer.maxSequences() > transformer.maxTokens()) {
@@ -42,6 +47,14 @@ public final class BatchGenerator {
         this.logitOwner = new int[transformer.maxTokens()];
         this.logprobs = new TokenLogprobs();
         this.scratch = new SamplingScratch(vocab);
+        DispatchConfig dispatch = transformer.dispatchConfig();
+        boolean windowed = transformer.config().isMoe() && dispatch.capacityLimited()
+                && dispatch.scope() == CapacityScope.SEQUENCE;
+        this.chunkWindow = windowed ? dispatch.window() : 0;
+        if (windowed && transformer.maxTokens() < dispatch.window()) {
+            throw new IllegalArgumentException("a step of " + transformer.maxTokens()
+                    + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
+        }
     }
 
     /** One sequence's progress. */
@@ -139,7 +152,7 @@ public final class BatchGenerator {
                 int position = s.nextPosition();
                 reserve(s, position + 1);
                 logitOwner[batch.logitCount()] = i;
-                batch.add(s.slot, s.generated[s.count - 1], position, true);
+                batch.add(s.slot, s.generated[s.count - 1], position, true, true);
             }
         }
         for (int i = 0; i < running.size() && !batch.isFull(); i++) {
@@ -148,7 +161,15 @@ public final class BatchGenerator {
                 continue;
             }
             int[] prompt = s.spec.prompt();
-            int take = Math.min(prompt.length - s.prefilled, batch.capacity() - batch.tokens());
+            int room = batch.capacity() - batch.tokens();
+            // With capacity groups by window, a chunk ends on a window boundary (or the prompt's
+            // end), so a request's groups never depend on how the scheduler cut its prompt.
+            int take = chunkWindow > 0
+                    ? CapacityGroups.alignedChunkLength(s.prefilled, prompt.length, room, chunkWindow)
+                    : Math.min(prompt.length - s.prefilled, room);
+            if (take == 0) {
+                continue;
+            }
             reserve(s, s.prefilled + take);
             for (int j = 0; j < take; j++) {
                 int position = s.prefilled + j;

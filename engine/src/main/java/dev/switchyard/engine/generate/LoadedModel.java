@@ -7,6 +7,7 @@ import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.kv.PagedKvCache;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
+import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizers;
 import dev.switchyard.kernels.Backend;
@@ -39,10 +40,17 @@ public final class LoadedModel implements AutoCloseable {
     /**
      * @param maxStepTokens tokens one step may carry (prompt chunk size)
      * @param maxSequences  sequences that may run at once
-     * @param kvPositions   KV positions to provision in all (e.g. sequences x their longest length)
+     * @param kvPositions   KV positions to provision in all (e.g. sequences x their longest length);
+     *                      0 or less: every sequence may grow to the model's full context
      */
     public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences, int kvPositions)
             throws IOException {
+        return open(path, backend, maxStepTokens, maxSequences, kvPositions, null);
+    }
+
+    /** As above, with capacity-aware dispatch ({@code null}: dropless). */
+    public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences, int kvPositions,
+                                   DispatchConfig dispatch) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
             ModelConfig config = ModelConfigReader.read(file.metadata());
@@ -51,8 +59,12 @@ public final class LoadedModel implements AutoCloseable {
                 config = config.withVocabSize(tokenizer.vocabSize());
             }
             ModelWeights weights = ModelWeights.load(config, file, backend);
+            if (kvPositions <= 0) {
+                kvPositions = Math.multiplyExact(maxSequences, config.contextLength());
+            }
             int blocks = Math.max(maxSequences, (kvPositions + KV_BLOCK_SIZE - 1) / KV_BLOCK_SIZE + maxSequences);
-            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE);
+            DispatchConfig moe = dispatch != null ? dispatch : DispatchConfig.defaults(config.normalizeTopK());
+            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe);
             KvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
             return new LoadedModel(file, config, tokenizer, transformer, kv);
         } catch (RuntimeException e) {

@@ -7,6 +7,8 @@ import dev.switchyard.engine.generate.BatchGenerator;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.generate.TokenListener;
+import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.PrintWriter;
@@ -54,6 +56,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
+    @picocli.CommandLine.Mixin
+    DispatchOptions dispatch = new DispatchOptions();
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -71,9 +76,11 @@ final class BenchCommand implements Callable<Integer> {
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
         Map<String, Object> result = new LinkedHashMap<>();
+        DispatchConfig moe = dispatch.toConfig();
+        int stepTokens = Math.max(Math.max(promptTokens, maxBatch), moe.window());
         try (CpuBackend backend = new CpuBackend(workers);
-             LoadedModel loaded = LoadedModel.open(path, backend, Math.max(promptTokens, maxBatch), maxBatch,
-                     maxBatch * (promptTokens + genTokens))) {
+             LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
+                     maxBatch * (promptTokens + genTokens), moe)) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());
@@ -100,6 +107,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             result.put("decode_tok_s", decode);
 
+            if (loaded.config().isMoe() && moe.capacityLimited()) {
+                result.put("dispatch", dispatchComparison(path, backend, loaded, moe, maxBatch, stepTokens));
+            }
+
             BandwidthProbe.Result bw = BandwidthProbe.measure(BandwidthProbe.DEFAULT_BYTES, workers, 5);
             long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
             double bound = bw.gigabytesPerSecond() * 1e9 / bytesPerToken;
@@ -120,6 +131,38 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Prefill of a batch of prompts with the chosen overflow mode against dropless dispatch: what
+     * capacity limits buy on this backend, and what they cost in dropped or rerouted assignments.
+     */
+    private Map<String, Object> dispatchComparison(Path path, CpuBackend backend, LoadedModel limited, DispatchConfig moe,
+                                                   int batch, int stepTokens) throws Exception {
+        int vocab = limited.config().vocabSize();
+        List<GenerationRequest> prompts = prompts(batch, 1, vocab, limited);
+        int tokens = batch * promptTokens;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("overflow", moe.mode().cliName());
+        m.put("capacity_factor", moe.gamma());
+        m.put("capacity_scope", moe.scope().cliName());
+        m.put("capacity_window", moe.window());
+        m.put("prefill_batch", batch);
+        try (LoadedModel dropless = LoadedModel.open(path, backend, stepTokens, batch, batch * (promptTokens + 1))) {
+            BatchGenerator none = dropless.generator();
+            m.put("prefill_tok_s_none", round(tokens / best(() -> time(none, prompts))));
+        }
+        BatchGenerator generator = limited.generator();
+        double seconds = best(() -> time(generator, prompts));
+        m.put("prefill_tok_s_" + moe.mode().cliName(), round(tokens / seconds));
+        DispatchStats stats = limited.transformer().dispatchStats();
+        stats.reset();
+        time(generator, prompts);
+        m.put("load_ratio_max_over_mean", Math.round(stats.loadRatio() * 1000) / 1000.0);
+        m.put("dropless_load_ratio_max_over_mean", Math.round(stats.droplessLoadRatio() * 1000) / 1000.0);
+        m.put("dropped_fraction", stats.dropRate());
+        m.put("rerouted_fraction", stats.rerouteRate());
+        return m;
+    }
+
     private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode, BandwidthProbe.Result bw) {
         out.printf(Locale.ROOT, "model %s, %d threads, prompt %d tokens, %d generated%n", r.get("model"), r.get("threads"),
                 promptTokens, genTokens);
@@ -130,6 +173,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "weights per token    %10.1f MiB   (attention, router, top-k experts, output head)%n",
                 ((Long) r.get("bytes_per_decode_token")) / 1048576.0);
         out.printf(Locale.ROOT, "decode bound         %10.1f tok/s at batch 1%n", (Double) r.get("decode_bound_tok_s"));
+        if (r.get("dispatch") instanceof Map<?, ?> d) {
+            out.printf(Locale.ROOT, "dispatch             %s%n", d);
+        }
         if (r.containsKey("bound_fraction")) {
             out.printf(Locale.ROOT, "reached              %10.1f %% of the bound at batch 1%n", 100 * (Double) r.get("bound_fraction"));
         }

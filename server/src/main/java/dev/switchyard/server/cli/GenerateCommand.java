@@ -71,6 +71,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
+    @picocli.CommandLine.Mixin
+    DispatchOptions dispatch = new DispatchOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -88,8 +91,9 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--threads must be at least 1");
         }
         try (CpuBackend backend = new CpuBackend(workers)) {
-            int chunk = 256;
-            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, 0)) {
+            var moe = dispatch.toConfig();
+            int chunk = Math.max(256, moe.window());
+            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, 0, moe)) {
                 Tokenizer tokenizer = loaded.tokenizer();
                 int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
                 int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);
