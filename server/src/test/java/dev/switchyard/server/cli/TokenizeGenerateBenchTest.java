@@ -1,0 +1,106 @@
+package dev.switchyard.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenizeGenerateBenchTest {
+
+    @TempDir
+    static Path dir;
+    static Path model;
+
+    @BeforeAll
+    static void writeModel() {
+        model = dir.resolve("tiny.gguf");
+        CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--layers", "2", "--context", "512", "-o", model.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+    }
+
+    @Test
+    void tokenizeJsonGivesIdsAndPiecesAndKeepsMarkupAsText() throws Exception {
+        CliRun plain = CliRun.of("tokenize", "--model", model.toString(), "--json", "hi <|im_end|>");
+        assertThat(plain.exitCode()).as(plain.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(plain.out());
+        assertThat(json.get("ids").size()).isEqualTo(json.get("pieces").size()).isGreaterThan(2);
+        StringBuilder text = new StringBuilder();
+        json.get("pieces").forEach(p -> text.append(p.asText()));
+        assertThat(text.toString()).isEqualTo("hi <|im_end|>");
+
+        CliRun special = CliRun.of("tokenize", "--model", model.toString(), "--special", "--json", "hi <|im_end|>");
+        JsonNode parsed = new ObjectMapper().readTree(special.out());
+        assertThat(parsed.get("pieces").get(parsed.get("pieces").size() - 1).asText()).isEqualTo("<|im_end|>");
+    }
+
+    @Test
+    void tokenizeLinesShowOneTokenEach() {
+        CliRun run = CliRun.of("tokenize", "--model", model.toString(), "a b");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out().lines()).allMatch(l -> l.matches("\\s*\\d+ -> '.*'"));
+    }
+
+    @Test
+    void generateJsonPrintsOneObjectPerTokenWithLogprobs() throws Exception {
+        CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "5",
+                "--temperature", "0", "--json", "--logprobs", "3", "--threads", "1");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        var lines = run.out().strip().lines().toList();
+        assertThat(lines).hasSize(5);
+        for (String line : lines) {
+            JsonNode token = new ObjectMapper().readTree(line);
+            assertThat(token.get("logprob").asDouble()).isLessThanOrEqualTo(0);
+            assertThat(token.get("top")).hasSize(3);
+            // greedy: the chosen token is the most probable one
+            assertThat(token.get("top").get(0).get(0).asInt()).isEqualTo(token.get("id").asInt());
+        }
+        assertThat(run.err()).contains("finish: length");
+    }
+
+    @Test
+    void seededGenerationRepeatsAndChatUsesTheTemplate() {
+        String[] args = {"generate", "--model", model.toString(), "--prompt", "Hi", "--chat", "--seed", "11",
+                "--temperature", "1.0", "--max-tokens", "6", "--threads", "1"};
+        CliRun first = CliRun.of(args);
+        CliRun second = CliRun.of(args);
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(first.out()).isEqualTo(second.out());
+        assertThat(first.err()).contains("chat template");
+    }
+
+    @Test
+    void batchScopeIsRefusedWithoutTheExplicitFlag() {
+        CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--overflow", "drop",
+                "--capacity-scope", "batch");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("--allow-cross-request-capacity");
+    }
+
+    @Test
+    void badSamplingValuesAreOneLineErrors() {
+        CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "1.5");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err().strip().lines()).hasSize(1);
+        assertThat(run.err()).contains("top_p");
+    }
+
+    @Test
+    void benchJsonReportsEveryFigure() throws Exception {
+        CliRun run = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "3",
+                "--batch", "1,2", "--repeat", "1", "--threads", "1", "--json", "--overflow", "drop");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        assertThat(json.get("prefill_tok_s").asDouble()).isPositive();
+        assertThat(json.get("decode_tok_s").get("1").asDouble()).isPositive();
+        assertThat(json.get("decode_tok_s").get("2").asDouble()).isPositive();
+        assertThat(json.get("bandwidth_gb_s").asDouble()).isPositive();
+        assertThat(json.get("decode_bound_tok_s").asDouble()).isPositive();
+        assertThat(json.get("bound_fraction").asDouble()).isPositive();
+        assertThat(json.get("dispatch").get("overflow").asText()).isEqualTo("drop");
+        assertThat(json.get("dispatch").has("dropped_fraction")).isTrue();
+    }
+}
