@@ -1,0 +1,884 @@
+package dev.switchyard.kernels.cpu;
+
+import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
+
+import dev.switchyard.kernels.AttentionBatch;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The CPU backend: heap activations, weights used in place (memory-mapped), Vector API kernels, and
+ * a fixed team of {@code threads} threads (the caller plus {@code threads - 1} workers).
+ *
+ * <h2>Matmul</h2>
+ * Output rows are split into a few long runs per thread (8): long sequential streams let the
+ * hardware prefetchers keep up, where short interleaved chunks cost a third of the bandwidth.
+ * <ul>
+ *   <li>One token: each row's dot product is computed straight from the stored encoding, weights
+ *       widened to floats in registers (activations are not quantized).</li>
+ *   <li>Several tokens: each run is walked in blocks of 16 rows, decoded to floats once, straight
+ *       into per-thread panels of four rows interleaved chunk by chunk; every token is then
+ *       served from there by a 4-row x 4-token register-blocked kernel (the tokens packed the
+ *       same way, once per call), so weights are read from memory once per step whatever the
+ *       batch.</li>
+ * </ul>
+ * Both paths use the canonical summation order of {@link Vec}: a token's output is bitwise the
+ * same alone or in any batch, and for any thread count.
+ *
+ * <h2>Rules for callers</h2>
+ * <ul>
+ *   <li>One op at a time: ops must not be called concurrently (from several threads) on one
+ *       backend; each op returns when its result is complete.</li>
+ *   <li>Matrices are {@link CpuMatrix}; rows are contiguous, so matmul needs
+ *       {@code x.cols() == w.cols()} and {@code out.cols() == w.rows()}, and {@code out} must not
+ *       be {@code x}. Elementwise ops need matching column counts; rmsNorm may write in place.</li>
+ *   <li>Weights are read, never written or copied; their segment must stay valid while in use.</li>
+ * </ul>
+ */
+public final class CpuBackend implements Backend {
+
+    /** Below this many elements an elementwise op runs on the calling thread alone. */
+    private static final int PARALLEL_ELEMENTS = 1 << 15;
+    /** Rows decoded at a time by the multi-token matmul (bounds the per-thread scratch). */
+    private static final int BLOCK_ROWS = 16;
+    /** Matmul chunks per thread: long contiguous row ranges stream best, a few allow balancing. */
+    private static final int CHUNKS_PER_THREAD = 8;
+
+    private final WorkerPool pool;
+    private final Scratch[] scratch;
+    private final MatmulJob matmulJob = new MatmulJob();
+    private final AttentionJob attentionJob = new AttentionJob();
+    private final RmsNormJob rmsNormJob = new RmsNormJob();
+    private final RmsNormHeadsJob rmsNormHeadsJob = new RmsNormHeadsJob();
+    private final RopeJob ropeJob = new RopeJob();
+    private final SiluMulJob siluMulJob = new SiluMulJob();
+    private final AddJob addJob = new AddJob();
+    private double[] ropeFreqs = new double[0];
+    private RopeSpec ropeFreqSpec;
+    private volatile boolean closed;
+
+    public CpuBackend(int threads) {
+        this.pool = new WorkerPool(threads, "switchyard-cpu");
+        this.scratch = new Scratch[threads];
+        for (int i = 0; i < threads; i++) {
+            scratch[i] = new Scratch();
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    @Override
+    public String toString() {
+        return "cpu(" + threads() + " threads, " + Vec.describe() + ")";
+    }
+
+    @Override
+    public Weight weight(GgmlType type, MemorySegment data, long[] dims) {
+        return new CpuWeight(type, Objects.requireNonNull(data, "data"), dims);
+    }
+
+    @Override
+    public FloatMatrix allocate(int rows, int cols) {
+        return new CpuMatrix(rows, cols);
+    }
+
+    @Override
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+        return new CpuKvStorage(layers, blocks, blockSize, keyDim, valueDim);
+    }
+
+    // ---- matmul ------------------------------------------------------------------------------
+
+    @Override
+    public void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens) {
+        CpuWeight cw = weight(w);
+        CpuMatrix cx = matrix(x);
+        CpuMatrix co = matrix(out);
+        Objects.checkIndex(matrix, cw.count());
+        if (cx.cols() != cw.cols() || co.cols() != cw.rows()) {
+            throw new IllegalArgumentException("matmul of " + cw + " needs x with " + cw.cols()
+                    + " columns and out with " + cw.rows() + ", got " + cx + " and " + co);
+        }
+        if (cx == co) {
+            throw new IllegalArgumentException("matmul cannot write into its input");
+        }
+        checkTokens(tokens, cx, co);
+        if (tokens == 0) {
+            return;
+        }
+        MatmulJob job = matmulJob;
+        job.w = cw;
+        job.base = cw.rowOffset(matrix, 0);
+        job.x = cx.data();
+        job.out = co.data();
+        job.tokens = tokens;
+        job.rows = cw.rows();
+        job.cols = cw.cols();
+        // A few long runs of rows per thread (the hardware prefetchers follow long streams best;
+        // short interleaved chunks cost a third of the bandwidth), each a multiple of 4 rows.
+        int perChunk = ceilDiv(ceilDiv(job.rows, CHUNKS_PER_THREAD * threads()), 4) * 4;
+        job.rowsPerChunk = perChunk;
+        if (tokens >= 4) {
+            int nc = job.cols / Vec.L;
+            int groups = tokens / 4;
+            float[] packed = scratch[0].packedX(groups * 4 * nc * Vec.L);
+            for (int g = 0; g < groups; g++) {
+                FloatDot.pack4(job.x, 4 * g * job.cols, job.cols, 4, nc, packed, g * 4 * nc * Vec.L);
+            }
+            job.xPacked = packed;
+        }
+        try {
+            pool.run(job, ceilDiv(job.rows, perChunk));
+        } finally {
+            job.w = null;
+            job.x = null;
+            job.xPacked = null;
+            job.out = null;
+        }
+    }
+
+    private final class MatmulJob implements WorkerPool.Job {
+        CpuWeight w;
+        long base;
+        float[] x;
+        /** Whole groups of four tokens of x, packed ({@link FloatDot#pack4}) by the caller. */
+        float[] xPacked;
+        float[] out;
+        int tokens;
+        int rows;
+        int cols;
+        int rowsPerChunk;
+
+        @Override
+        public void run(int worker, int chunk) {
+            int r0 = chunk * rowsPerChunk;
+            int r1 = Math.min(rows, r0 + rowsPerChunk);
+            if (tokens == 1) {
+                DotKernel kernel = w.kernel();
+                MemorySegment seg = w.data();
+                long rowBytes = w.rowBytes();
+                for (int r = r0; r < r1; r++) {
+                    out[r] = kernel.dot(seg, base + r * rowBytes, x, 0, cols);
+                }
+                return;
+            }
+            for (int b = r0; b < r1; b += BLOCK_ROWS) {
+                block(worker, b, Math.min(r1, b + BLOCK_ROWS));
+            }
+        }
+
+        /**
+         * Rows r0..r1 (at most BLOCK_ROWS) for every token: decoded once, straight into panels of
+         * four interleaved rows (the few values after the last whole chunk, which only plain float
+         * rows have, kept aside), then served to four tokens at a time from the packed activations
+         * (the remaining tokens one by one).
+         */
+        private void block(int worker, int r0, int r1) {
+            int n = cols;
+            int nc = n / Vec.L;
+            int kt = nc * Vec.L;
+            int tail = n - kt;
+            int nr = r1 - r0;
+            int panelSize = 4 * nc * Vec.L;
+            Scratch s = scratch[worker];
+            float[] panel = s.panel(ceilDiv(nr, 4) * panelSize);
+            float[] tails = s.rows(nr * Vec.L);
+            float[] tile = s.tile;
+            DotKernel kernel = w.kernel();
+            MemorySegment seg = w.data();
+            long rowBytes = w.rowBytes();
+            for (int i = 0; i < nr; i++) {
+                long off = base + (r0 + i) * rowBytes;
+                kernel.decodeChunks(seg, off, panel, (i >> 2) * panelSize + (i & 3) * Vec.L, 4 * Vec.L, n);
+                for (int k = kt; k < n; k++) {
+                    tails[i * Vec.L + k - kt] = kernel.value(seg, off, k);
+                }
+            }
+            for (int i = nr; i < ceilDiv(nr, 4) * 4; i++) {
+                for (int c = 0; c < nc; c++) {
+                    int at = (i >> 2) * panelSize + (4 * c + (i & 3)) * Vec.L;
+                    java.util.Arrays.fill(panel, at, at + Vec.L, 0f);
+                }
+            }
+            int m = rows;
+            int groups = tokens / 4;
+            for (int g = 0; g < nr; g += 4) {
+                int valid = Math.min(4, nr - g);
+                int wo = (g >> 2) * panelSize;
+                for (int tg = 0; tg < groups; tg++) {
+                    FloatDot.dot4x4(panel, wo, xPacked, tg * panelSize, nc, tile);
+                    for (int j = 0; j < 4; j++) {
+                        int t = 4 * tg + j;
+                        for (int i = 0; i < valid; i++) {
+                            out[t * m + r0 + g + i] = FloatDot.finish(tile, (i + 4 * j) * Vec.L,
+                                    tails, (g + i) * Vec.L, x, t * n + kt, tail);
+                        }
+                    }
+                }
+                for (int t = 4 * groups; t < tokens; t++) {
+                    FloatDot.dot4x1(panel, wo, x, t * n, nc, tile);
+                    for (int i = 0; i < valid; i++) {
+                        out[t * m + r0 + g + i] = FloatDot.finish(tile, i * Vec.L, tails, (g + i) * Vec.L, x, t * n + kt, tail);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- embed -------------------------------------------------------------------------------
+
+    @Override
+    public void embed(Weight table, int[] ids, FloatMatrix out, int tokens) {
+        CpuWeight w = weight(table);
+        CpuMatrix co = matrix(out);
+        if (co.cols() != w.cols()) {
+            throw new IllegalArgumentException("embed of " + w + " needs out with " + w.cols() + " columns, got " + co);
+        }
+        checkTokens(tokens, co, co);
+        float[] dst = co.data();
+        for (int t = 0; t < tokens; t++) {
+            int id = Objects.checkIndex(ids[t], w.rows());
+            w.kernel().dequantize(w.data(), w.rowOffset(0, id), dst, t * w.cols(), w.cols());
+        }
+    }
+
+    // ---- norms -------------------------------------------------------------------------------
+
+    @Override
+    public void rmsNorm(FloatMatrix x, float[] gamma, float eps, FloatMatrix out, int tokens) {
+        CpuMatrix cx = matrix(x);
+        CpuMatrix co = matrix(out);
+        if (co.cols() != cx.cols() || gamma.length < cx.cols()) {
+            throw new IllegalArgumentException("rmsNorm shapes: " + cx + ", " + co + ", gamma " + gamma.length);
+        }
+        checkTokens(tokens, cx, co);
+        RmsNormJob job = rmsNormJob;
+        job.x = cx.data();
+        job.out = co.data();
+        job.gamma = gamma;
+        job.eps = eps;
+        job.cols = cx.cols();
+        forRows(job, tokens, cx.cols());
+        job.x = null;
+        job.out = null;
+        job.gamma = null;
+    }
+
+    private final class RmsNormJob extends RowJob {
+        float[] x;
+        float[] out;
+        float[] gamma;
+        float eps;
+        int cols;
+
+        @Override
+        void row(int worker, int t) {
+            normalize(x, out, t * cols, cols, gamma, eps);
+        }
+    }
+
+    @Override
+    public void rmsNormHeads(FloatMatrix x, float[] gamma, float eps, int headDim, int tokens) {
+        CpuMatrix cx = matrix(x);
+        if (headDim <= 0 || cx.cols() % headDim != 0 || gamma.length < headDim) {
+            throw new IllegalArgumentException("rmsNormHeads: " + cx + ", head dim " + headDim + ", gamma " + gamma.length);
+        }
+        checkTokens(tokens, cx, cx);
+        RmsNormHeadsJob job = rmsNormHeadsJob;
+        job.x = cx.data();
+        job.gamma = gamma;
+        job.eps = eps;
+        job.cols = cx.cols();
+        job.headDim = headDim;
+        forRows(job, tokens, cx.cols());
+        job.x = null;
+        job.gamma = null;
+    }
+
+    private final class RmsNormHeadsJob extends RowJob {
+        float[] x;
+        float[] gamma;
+        float eps;
+        int cols;
+        int headDim;
+
+        @Override
+        void row(int worker, int t) {
+            for (int h = t * cols; h < (t + 1) * cols; h += headDim) {
+                normalize(x, x, h, headDim, gamma, eps);
+            }
+        }
+    }
+
+    /** out[o + i] = x[o + i] / rms(x[o .. o + n)) * gamma[i]. */
+    private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, float eps) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, o + i);
+            acc = v.fma(v, acc);
+        }
+        float ss = Vec.hsum(acc);
+        for (; i < n; i++) {
+            ss = Math.fma(x[o + i], x[o + i], ss);
+        }
+        float inv = (float) (1.0 / Math.sqrt((double) ss / n + eps));
+        i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, x, o + i).mul(inv).mul(FloatVector.fromArray(F, gamma, i)).intoArray(out, o + i);
+        }
+        for (; i < n; i++) {
+            out[o + i] = x[o + i] * inv * gamma[i];
+        }
+    }
+
+    // ---- bias, rope --------------------------------------------------------------------------
+
+    @Override
+    public void addBias(FloatMatrix x, float[] bias, int tokens) {
+        CpuMatrix cx = matrix(x);
+        int cols = cx.cols();
+        if (bias.length < cols) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values for " + cx);
+        }
+        checkTokens(tokens, cx, cx);
+        float[] d = cx.data();
+        int bound = F.loopBound(cols);
+        for (int t = 0; t < tokens; t++) {
+            int o = t * cols;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(F, d, o + i).add(FloatVector.fromArray(F, bias, i)).intoArray(d, o + i);
+            }
+            for (; i < cols; i++) {
+                d[o + i] += bias[i];
+            }
+        }
+    }
+
+    @Override
+    public void rope(FloatMatrix x, int[] positions, int heads, int headDim, RopeSpec rope, int tokens) {
+        CpuMatrix cx = matrix(x);
+        if (heads <= 0 || headDim <= 0 || (long) heads * headDim > cx.cols() || rope.dims() > headDim) {
+            throw new IllegalArgumentException("rope: " + heads + " heads of " + headDim + " (rotating "
+                    + rope.dims() + ") in " + cx);
+        }
+        checkTokens(tokens, cx, cx);
+        int half = rope.dims() / 2;
+        if (half == 0 || tokens == 0) {
+            return;
+        }
+        if (!rope.equals(ropeFreqSpec)) {
+            if (ropeFreqs.length < half) {
+                ropeFreqs = new double[half];
+            }
+            for (int i = 0; i < half; i++) {
+                ropeFreqs[i] = Math.pow(rope.base(), -2.0 * i / rope.dims());
+            }
+            ropeFreqSpec = rope;
+        }
+        RopeJob job = ropeJob;
+        job.x = cx.data();
+        job.cols = cx.cols();
+        job.positions = positions;
+        job.heads = heads;
+        job.headDim = headDim;
+        job.half = half;
+        job.neox = rope.neox();
+        job.scale = rope.linearScale();
+        job.freqs = ropeFreqs;
+        forRows(job, tokens, (long) heads * rope.dims() * 8);
+        job.x = null;
+        job.positions = null;
+    }
+
+    private final class RopeJob extends RowJob {
+        float[] x;
+        int cols;
+        int[] positions;
+        int heads;
+        int headDim;
+        int half;
+        boolean neox;
+        double scale;
+        double[] freqs;
+
+        @Override
+        void row(int worker, int t) {
+            Scratch s = scratch[worker];
+            float[] cos = s.cos(half);
+            float[] sin = s.sin(half);
+            double p = positions[t] / scale;
+            for (int i = 0; i < half; i++) {
+                double a = p * freqs[i];
+                cos[i] = (float) Math.cos(a);
+                sin[i] = (float) Math.sin(a);
+            }
+            int stride = neox ? 1 : 2;
+            int partner = neox ? half : 1;
+            for (int h = 0; h < heads; h++) {
+                int o = t * cols + h * headDim;
+                for (int i = 0; i < half; i++) {
+                    int a = o + i * stride;
+                    int b = a + partner;
+                    float x0 = x[a];
+                    float x1 = x[b];
+                    x[a] = x0 * cos[i] - x1 * sin[i];
+                    x[b] = x0 * sin[i] + x1 * cos[i];
+                }
+            }
+        }
+    }
+
+    // ---- attention ---------------------------------------------------------------------------
+
+    @Override
+    public void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens) {
+        CpuKvStorage c = kv(kv);
+        CpuMatrix ck = matrix(k);
+        CpuMatrix cv = matrix(v);
+        if (ck.cols() != c.keyDim() || cv.cols() != c.valueDim()) {
+            throw new IllegalArgumentException("storeKv: k " + ck + " and v " + cv + " for key/value widths "
+                    + c.keyDim() + "/" + c.valueDim());
+        }
+        checkTokens(tokens, ck, cv);
+        float[] keys = c.keys(layer);
+        float[] values = c.values(layer);
+        int slotCount = c.blocks() * c.blockSize();
+        for (int t = 0; t < tokens; t++) {
+            int slot = Objects.checkIndex(slots[t], slotCount);
+            System.arraycopy(ck.data(), t * c.keyDim(), keys, slot * c.keyDim(), c.keyDim());
+            System.arraycopy(cv.data(), t * c.valueDim(), values, slot * c.valueDim(), c.valueDim());
+        }
+    }
+
+    @Override
+    public void attention(FloatMatrix q, KvStorage kv, int layer, AttentionBatch batch, FloatMatrix out) {
+        CpuKvStorage c = kv(kv);
+        CpuMatrix cq = matrix(q);
+        CpuMatrix co = matrix(out);
+        int heads = batch.heads();
+        int kvHeads = batch.kvHeads();
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        }
+        if ((long) heads * batch.headDimK() > cq.cols() || (long) heads * batch.headDimV() > co.cols()
+                || (long) kvHeads * batch.headDimK() > c.keyDim() || (long) kvHeads * batch.headDimV() > c.valueDim()) {
+            throw new IllegalArgumentException("attention shapes: q " + cq + ", out " + co + ", batch " + batch);
+        }
+        int tokens = batch.tokens();
+        checkTokens(tokens, cq, co);
+        int bs = c.blockSize();
+        int maxPositions = 0;
+        for (int t = 0; t < tokens; t++) {
+            int pos = batch.positionOf()[t];
+            int[] table = batch.blockTables()[batch.sequenceOf()[t]];
+            if (pos < 0 || pos / bs >= table.length) {
+                throw new IllegalArgumentException("token " + t + " at position " + pos + " beyond its block table");
+            }
+            for (int b = 0; b <= pos / bs; b++) {
+                Objects.checkIndex(table[b], c.blocks());
+            }
+            maxPositions = Math.max(maxPositions, pos + 1);
+        }
+        AttentionJob job = attentionJob;
+        job.q = cq.data();
+        job.qCols = cq.cols();
+        job.out = co.data();
+        job.outCols = co.cols();
+        job.keys = c.keys(layer);
+        job.values = c.values(layer);
+        job.keyDim = c.keyDim();
+        job.valueDim = c.valueDim();
+        job.blockSize = bs;
+        job.batch = batch;
+        job.group = heads / kvHeads;
+        job.kvHeads = kvHeads;
+        job.hk = batch.headDimK();
+        job.hv = batch.headDimV();
+        job.scale = batch.scale();
+        job.maxPositions = maxPositions;
+        try {
+            pool.run(job, tokens * kvHeads);
+        } finally {
+            job.q = null;
+            job.out = null;
+            job.keys = null;
+            job.values = null;
+            job.batch = null;
+        }
+    }
+
+    private final class AttentionJob implements WorkerPool.Job {
+        float[] q;
+        int qCols;
+        float[] out;
+        int outCols;
+        float[] keys;
+        float[] values;
+        int keyDim;
+        int valueDim;
+        int blockSize;
+        AttentionBatch batch;
+        int group;
+        int kvHeads;
+        int hk;
+        int hv;
+        float scale;
+        int maxPositions;
+
+        @Override
+        public void run(int worker, int chunk) {
+            int t = chunk / kvHeads;
+            int g = chunk % kvHeads;
+            int pos = batch.positionOf()[t];
+            int[] table = batch.blockTables()[batch.sequenceOf()[t]];
+            int n = pos + 1;
+            float[] scores = scratch[worker].scores(group * n);
+            int qBase = t * qCols + g * group * hk;
+            int kOff = g * hk;
+            int vOff = g * hv;
+            for (int p = 0; p < n; p++) {
+                int slot = table[p / blockSize] * blockSize + p % blockSize;
+                int ko = slot * keyDim + kOff;
+                for (int h = 0; h < group; h++) {
+                    scores[h * n + p] = FloatDot.dot(keys, ko, q, qBase + h * hk, hk) * scale;
+                }
+            }
+            int oBase = t * outCols + g * group * hv;
+            for (int h = 0; h < group; h++) {
+                float inv = 1f / softmaxWeights(scores, h * n, n);
+                java.util.Arrays.fill(out, oBase + h * hv, oBase + (h + 1) * hv, 0f);
+                // Fold the normalization into the weights so the sum is already the average.
+                for (int p = 0; p < n; p++) {
+                    scores[h * n + p] *= inv;
+                }
+            }
+            int bound = F.loopBound(hv);
+            for (int p = 0; p < n; p++) {
+                int slot = table[p / blockSize] * blockSize + p % blockSize;
+                int vo = slot * valueDim + vOff;
+                for (int h = 0; h < group; h++) {
+                    float wp = scores[h * n + p];
+                    FloatVector wv = FloatVector.broadcast(F, wp);
+                    int o = oBase + h * hv;
+                    int i = 0;
+                    for (; i < bound; i += L) {
+                        FloatVector.fromArray(F, values, vo + i)
+                                .fma(wv, FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+                    }
+                    for (; i < hv; i++) {
+                        out[o + i] = Math.fma(values[vo + i], wp, out[o + i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Replaces a[o .. o + n) by exp(a - max) and returns their sum. */
+    private static float softmaxWeights(float[] a, int o, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, a[o + i]);
+        }
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += L) {
+            FloatVector e = Vec.exp(FloatVector.fromArray(F, a, o + i).sub(max));
+            e.intoArray(a, o + i);
+            acc = acc.add(e);
+        }
+        float sum = Vec.hsum(acc);
+        for (; i < n; i++) {
+            float e = Vec.exp(a[o + i] - max);
+            a[o + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    // ---- elementwise -------------------------------------------------------------------------
+
+    @Override
+    public void siluMul(FloatMatrix gate, FloatMatrix up, int tokens) {
+        CpuMatrix cg = matrix(gate);
+        CpuMatrix cu = matrix(up);
+        if (cg.cols() != cu.cols()) {
+            throw new IllegalArgumentException("siluMul shapes: " + cg + ", " + cu);
+        }
+        checkTokens(tokens, cg, cu);
+        SiluMulJob job = siluMulJob;
+        job.gate = cg.data();
+        job.up = cu.data();
+        job.cols = cg.cols();
+        forRows(job, tokens, cg.cols());
+        job.gate = null;
+        job.up = null;
+    }
+
+    private final class SiluMulJob extends RowJob {
+        float[] gate;
+        float[] up;
+        int cols;
+
+        @Override
+        void row(int worker, int t) {
+            int o = t * cols;
+            int i = 0;
+            int bound = F.loopBound(cols);
+            for (; i < bound; i += L) {
+                FloatVector g = FloatVector.fromArray(F, gate, o + i);
+                FloatVector e = Vec.exp(g.neg());
+                g.div(e.add(1f)).mul(FloatVector.fromArray(F, up, o + i)).intoArray(gate, o + i);
+            }
+            for (; i < cols; i++) {
+                float g = gate[o + i];
+                gate[o + i] = g / (Vec.exp(-g) + 1f) * up[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void softmax(FloatMatrix x, int tokens) {
+        CpuMatrix cx = matrix(x);
+        checkTokens(tokens, cx, cx);
+        int cols = cx.cols();
+        float[] d = cx.data();
+        for (int t = 0; t < tokens; t++) {
+            int o = t * cols;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < cols; i++) {
+                max = Math.max(max, d[o + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < cols; i++) {
+                double e = Math.exp((double) d[o + i] - max);
+                d[o + i] = (float) e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int i = 0; i < cols; i++) {
+                d[o + i] *= inv;
+            }
+        }
+    }
+
+    @Override
+    public void add(FloatMatrix y, FloatMatrix x, int tokens) {
+        CpuMatrix cy = matrix(y);
+        CpuMatrix cx = matrix(x);
+        if (cy.cols() != cx.cols()) {
+            throw new IllegalArgumentException("add shapes: " + cy + ", " + cx);
+        }
+        checkTokens(tokens, cy, cx);
+        AddJob job = addJob;
+        job.y = cy.data();
+        job.x = cx.data();
+        job.cols = cy.cols();
+        forRows(job, tokens, cy.cols());
+        job.y = null;
+        job.x = null;
+    }
+
+    private final class AddJob extends RowJob {
+        float[] y;
+        float[] x;
+        int cols;
+
+        @Override
+        void row(int worker, int t) {
+            int o = t * cols;
+            int i = 0;
+            int bound = F.loopBound(cols);
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(F, y, o + i).add(FloatVector.fromArray(F, x, o + i)).intoArray(y, o + i);
+            }
+            for (; i < cols; i++) {
+                y[o + i] += x[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void gatherRows(FloatMatrix src, int[] rows, FloatMatrix dst, int n) {
+        CpuMatrix cs = matrix(src);
+        CpuMatrix cd = matrix(dst);
+        if (cs.cols() != cd.cols() || n < 0 || n > cd.rows()) {
+            throw new IllegalArgumentException("gatherRows of " + n + ": " + cs + " -> " + cd);
+        }
+        int cols = cs.cols();
+        for (int i = 0; i < n; i++) {
+            int r = Objects.checkIndex(rows[i], cs.rows());
+            System.arraycopy(cs.data(), r * cols, cd.data(), i * cols, cols);
+        }
+    }
+
+    @Override
+    public void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n) {
+        CpuMatrix cs = matrix(src);
+        CpuMatrix cd = matrix(dst);
+        if (cs.cols() != cd.cols() || n < 0 || n > cs.rows()) {
+            throw new IllegalArgumentException("scatterAddRows of " + n + ": " + cs + " -> " + cd);
+        }
+        int cols = cs.cols();
+        float[] s = cs.data();
+        float[] d = cd.data();
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < n; i++) {
+            int so = i * cols;
+            int dOff = Objects.checkIndex(rows[i], cd.rows()) * cols;
+            float wi = weights[i];
+            FloatVector wv = FloatVector.broadcast(F, wi);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector.fromArray(F, s, so + j).fma(wv, FloatVector.fromArray(F, d, dOff + j)).intoArray(d, dOff + j);
+            }
+            for (; j < cols; j++) {
+                d[dOff + j] = Math.fma(s[so + j], wi, d[dOff + j]);
+            }
+        }
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------
+
+    /** A loop over tokens (rows), split into chunks of rows when the work is large enough. */
+    private abstract static class RowJob implements WorkerPool.Job {
+        int tokens;
+        int perChunk;
+
+        abstract void row(int worker, int t);
+
+        @Override
+        public final void run(int worker, int chunk) {
+            int end = Math.min(tokens, (chunk + 1) * perChunk);
+            for (int t = chunk * perChunk; t < end; t++) {
+                row(worker, t);
+            }
+        }
+    }
+
+    private void forRows(RowJob job, int tokens, long workPerRow) {
+        if (tokens <= 0) {
+            return;
+        }
+        if (threads() == 1 || tokens == 1 || tokens * workPerRow < PARALLEL_ELEMENTS) {
+            for (int t = 0; t < tokens; t++) {
+                job.row(0, t);
+            }
+            return;
+        }
+        job.tokens = tokens;
+        job.perChunk = ceilDiv(tokens, 4 * threads());
+        pool.run(job, ceilDiv(tokens, job.perChunk));
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static void checkTokens(int tokens, CpuMatrix a, CpuMatrix b) {
+        if (tokens < 0 || tokens > a.rows() || tokens > b.rows()) {
+            throw new IllegalArgumentException(tokens + " tokens for " + a + " and " + b);
+        }
+    }
+
+    private CpuMatrix matrix(FloatMatrix m) {
+        if (m instanceof CpuMatrix c) {
+            return c;
+        }
+        throw new IllegalArgumentException("not a CPU matrix: " + m);
+    }
+
+    private CpuWeight weight(Weight w) {
+        if (w instanceof CpuWeight c) {
+            return c;
+        }
+        throw new IllegalArgumentException("not a CPU weight: " + w);
+    }
+
+    private CpuKvStorage kv(KvStorage kv) {
+        if (kv instanceof CpuKvStorage c) {
+            return c;
+        }
+        throw new IllegalArgumentException("not CPU KV storage: " + kv);
+    }
+
+    /** Per-thread buffers, grown on demand and then reused. */
+    private static final class Scratch {
+        final float[] tile = new float[16 * Vec.L];
+        private float[] rows = new float[0];
+        private float[] panel = new float[0];
+        private float[] packedX = new float[0];
+        private float[] scores = new float[0];
+        private float[] cos = new float[0];
+        private float[] sin = new float[0];
+
+        float[] rows(int n) {
+            if (rows.length < n) {
+                rows = new float[n];
+            }
+            return rows;
+        }
+
+        float[] panel(int n) {
+            if (panel.length < n) {
+                panel = new float[n];
+            }
+            return panel;
+        }
+
+        float[] packedX(int n) {
+            if (packedX.length < n) {
+                packedX = new float[n];
+            }
+            return packedX;
+        }
+
+        float[] scores(int n) {
+            if (scores.length < n) {
+                scores = new float[Math.max(n, scores.length * 2)];
+            }
+            return scores;
+        }
+
+        float[] cos(int n) {
+            if (cos.length < n) {
+                cos = new float[n];
+            }
+            return cos;
+        }
+
+        float[] sin(int n) {
+            if (sin.length < n) {
+                sin = new float[n];
+            }
+            return sin;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            pool.close();
+        }
+    }
+}

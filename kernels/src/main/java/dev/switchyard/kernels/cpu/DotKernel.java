@@ -1,0 +1,74 @@
+package dev.switchyard.kernels.cpu;
+
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Row kernels of one weight format: the dot product of a weight row (in its stored encoding, read
+ * straight from a possibly memory-mapped segment) with a float vector, and exact decoding of a row.
+ *
+ * <p>{@link #dot} is the Vector API path and follows the canonical order of {@link Vec}, so it is
+ * bitwise equal to {@code FloatDot.dot} over the row decoded by {@link #dequantize}: single-token and
+ * multi-token matmuls agree exactly. {@link #dequantize} reproduces the reference codec's floats bit
+ * for bit. {@link #dotScalar} is a plain loop over the same decoding, kept beside the vector code as
+ * its readable twin (and tested against it).
+ *
+ * <p>Offsets are in bytes; {@code n} is the row length, a whole number of blocks. Stateless and
+ * thread-safe.
+ */
+abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_KDot, Q6_KDot {
+
+    private static final DotKernel F32 = new F32Dot();
+    private static final DotKernel F16 = new F16Dot();
+    private static final DotKernel BF16 = new BF16Dot();
+    private static final DotKernel Q8_0 = new Q8_0Dot();
+    private static final DotKernel Q4_0 = new Q4_0Dot();
+    private static final DotKernel Q4_K = new Q4_KDot();
+    private static final DotKernel Q6_K = new Q6_KDot();
+
+    /** The kernel for a type; throws for types without one. */
+    static DotKernel forType(GgmlType type) {
+        return switch (type) {
+            case F32 -> F32;
+            case F16 -> F16;
+            case BF16 -> BF16;
+            case Q8_0 -> Q8_0;
+            case Q4_0 -> Q4_0;
+            case Q4_K -> Q4_K;
+            case Q6_K -> Q6_K;
+            default -> throw new UnsupportedOperationException("no CPU kernel for tensor type " + type);
+        };
+    }
+
+    abstract GgmlType type();
+
+    /** {@code sum_k w[k] * x[xo + k]} over the row of n values at byte {@code off}: vector path. */
+    abstract float dot(MemorySegment w, long off, float[] x, int xo, int n);
+
+    /** The same sum by a plain scalar loop (sequential float accumulation). */
+    abstract float dotScalar(MemorySegment w, long off, float[] x, int xo, int n);
+
+    /**
+     * Decodes the row's {@code n / L} whole L-value chunks, exactly: chunk c to
+     * {@code dst[dstOff + c * stride ..]} (stride {@code L}: a plain row; {@code 4L}: one row of a
+     * four-row panel, see {@code FloatDot.pack4}). The {@code n mod L} values after them are left
+     * to {@link #value}.
+     */
+    abstract void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n);
+
+    /**
+     * Value k of the row, decoded alone; only asked for the tail after the whole chunks, which
+     * only plain float rows have (a quantized row is whole 32-value blocks).
+     */
+    float value(MemorySegment w, long off, int k) {
+        throw new UnsupportedOperationException(type() + " rows are whole blocks");
+    }
+
+    /** Decodes the row of n values at byte {@code off} into {@code dst[dstOff ..]}, exactly. */
+    final void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        decodeChunks(w, off, dst, dstOff, Vec.L, n);
+        for (int k = n / Vec.L * Vec.L; k < n; k++) {
+            dst[dstOff + k] = value(w, off, k);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package dev.switchyard.kernels.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchyard.kernels.AttentionBatch;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Paged causal GQA against the double-precision reference, which works on each sequence's logical
+ * K/V and knows nothing of blocks. Tolerance 2e-5 of the output's RMS (float dot products and the
+ * polynomial exp against double).
+ */
+class CpuAttentionTest {
+
+    private static final int LAYERS = 2;
+    private static final int LAYER = 1;
+    private static final int BLOCKS = 16;
+    private static final int BLOCK_SIZE = 4;
+    private static final int HEADS = 6;
+    private static final int KV_HEADS = 2;
+    private static final int HK = 24;
+    private static final int HV = 20;
+    private static final int KEY_DIM = KV_HEADS * HK;
+    private static final int VALUE_DIM = KV_HEADS * HV;
+    private static final float SCALE = (float) (1 / Math.sqrt(HK));
+
+    private static CpuBackend one;
+    private static CpuBackend three;
+
+    @BeforeAll
+    static void start() {
+        one = new CpuBackend(1);
+        three = new CpuBackend(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        one.close();
+        three.close();
+    }
+
+    /** Three sequences: logical K/V per position, and a scattered block table each. */
+    private static final int[] LENGTHS = {7, 13, 1};
+    private static final int[][] SCATTERED = {{5, 2}, {9, 0, 14, 3}, {7}};
+    private static final int[][] CONTIGUOUS = {{0, 1}, {2, 3, 4, 5}, {6}};
+
+    private static float[][][] keys(long seed) {
+        float[][][] k = new float[LENGTHS.length][][];
+        for (int s = 0; s < LENGTHS.length; s++) {
+            k[s] = new float[LENGTHS[s]][];
+            for (int p = 0; p < LENGTHS[s]; p++) {
+                k[s][p] = TestData.gaussian(seed * 1000 + s * 100 + p, KEY_DIM, 2f);
+            }
+        }
+        return k;
+    }
+
+    private static float[][][] values(long seed) {
+        float[][][] v = new float[LENGTHS.length][][];
+        for (int s = 0; s < LENGTHS.length; s++) {
+            v[s] = new float[LENGTHS[s]][];
+            for (int p = 0; p < LENGTHS[s]; p++) {
+                v[s][p] = TestData.gaussian(seed * 1000 + s * 100 + p + 50, VALUE_DIM, 1f);
+            }
+        }
+        return v;
+    }
+
+    /** Stores every position of every sequence through the backend, in layer {@code layer}. */
+    private static CpuKvStorage fill(CpuBackend b, int[][] tables, float[][][] k, float[][][] v) {
+        CpuKvStorage kv = (CpuKvStorage) b.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, KEY_DIM, VALUE_DIM);
+        // Layer 0 gets different data: attention must read its own layer.
+        store(b, kv, 0, tables, keys(99), values(99));
+        store(b, kv, LAYER, tables, k, v);
+        return kv;
+    }
+
+    private static void store(CpuBackend b, CpuKvStorage kv, int layer, int[][] tables, float[][][] k, float[][][] v) {
+        for (int s = 0; s < LENGTHS.length; s++) {
+            int n = LENGTHS[s];
+            CpuMatrix km = (CpuMatrix) b.allocate(n, KEY_DIM);
+            CpuMatrix vm = (CpuMatrix) b.allocate(n, VALUE_DIM);
+            int[] slots = new int[n];
+            for (int p = 0; p < n; p++) {
+                km.writeRow(p, k[s][p]);
+                vm.writeRow(p, v[s][p]);
+                slots[p] = tables[s][p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+            }
+            b.storeKv(kv, layer, km, vm, slots, n);
+        }
+    }
+
+    // A batch mixing sequences and positions; sequence 0 has two tokens (a chunk of a prefill).
+    private static final int[] SEQ = {1, 0, 2, 0, 1};
+    private static final int[] POS = {12, 6, 0, 3, 5};
+
+    private static AttentionBatch batch(int[][] tables, int[] seq, int[] pos) {
+        return new AttentionBatch(seq.length, seq, pos, tables, HEADS, KV_HEADS, HK, HV, SCALE);
+    }
+
+    private static float[] attend(CpuBackend b, CpuKvStorage kv, AttentionBatch batch, float[] q) {
+        CpuMatrix qm = (CpuMatrix) b.allocate(batch.tokens() + 1, HEADS * HK);
+        System.arraycopy(q, 0, qm.data(), 0, batch.tokens() * HEADS * HK);
+        CpuMatrix out = (CpuMatrix) b.allocate(batch.tokens() + 1, HEADS * HV);
+        b.attention(qm, kv, LAYER, batch, out);
+        return TestData.prefix(out.data(), batch.tokens() * HEADS * HV);
+    }
+
+    private static float[] reference(float[][][] k, float[][][] v, int[] seq, int[] pos, float[] q) {
+        float[] out = new float[seq.length * HEADS * HV];
+        for (int t = 0; t < seq.length; t++) {
+            ReferenceOps.attention(q, t * HEADS * HK, k[seq[t]], v[seq[t]], pos[t], HEADS, KV_HEADS, HK, HV, SCALE,
+                    out, t * HEADS * HV);
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void matchesReferenceWithGqaAndScatteredBlocks(int threads) {
+        CpuBackend b = threads == 1 ? one : three;
+        float[][][] k = keys(1);
+        float[][][] v = values(1);
+        float[] q = TestData.gaussian(2, SEQ.length * HEADS * HK, 1f);
+        float[] actual = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q);
+        TestData.assertClose(actual, reference(k, v, SEQ, POS, q), 2e-5, "attention");
+    }
+
+    @Test
+    void gqaGroupsShareTheirKvHead() {
+        // Identical queries in heads 0..2 (kv head 0) must give identical outputs, and differ from heads 3..5.
+        float[][][] k = keys(3);
+        float[][][] v = values(3);
+        float[] q = new float[HEADS * HK];
+        float[] one = TestData.gaussian(4, HK, 1f);
+        for (int h = 0; h < HEADS; h++) {
+            System.arraycopy(one, 0, q, h * HK, HK);
+        }
+        float[] out = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, new int[] {1}, new int[] {12}), q);
+        for (int h = 1; h < 3; h++) {
+            assertThat(Arrays.copyOfRange(out, h * HV, (h + 1) * HV)).containsExactly(Arrays.copyOfRange(out, 0, HV));
+        }
+        assertThat(Arrays.copyOfRange(out, 3 * HV, 4 * HV)).isNotEqualTo(Arrays.copyOfRange(out, 0, HV));
+    }
+
+    @Test
+    void laterPositionsAreInvisible() {
+        float[][][] k = keys(5);
+        float[][][] v = values(5);
+        float[] q = TestData.gaussian(6, SEQ.length * HEADS * HK, 1f);
+        float[] before = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q);
+        // Sequence 0 position 5: after token 3 (position 3), before token 1 (position 6).
+        k[0][5] = TestData.gaussian(7, KEY_DIM, 5f);
+        v[0][5] = TestData.gaussian(8, VALUE_DIM, 5f);
+        float[] after = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q);
+        int w = HEADS * HV;
+        assertThat(Arrays.copyOfRange(after, 3 * w, 4 * w)).as("token at position 3").containsExactly(Arrays.copyOfRange(before, 3 * w, 4 * w));
+        assertThat(Arrays.copyOfRange(after, w, 2 * w)).as("token at position 6").isNotEqualTo(Arrays.copyOfRange(before, w, 2 * w));
+        for (int t : new int[] {0, 2, 4}) {
+            assertThat(Arrays.copyOfRange(after, t * w, (t + 1) * w)).as("other sequences").containsExactly(Arrays.copyOfRange(before, t * w, (t + 1) * w));
+        }
+    }
+
+    @Test
+    void scatteredBlocksGiveTheSameResultAsContiguousOnes() {
+        float[][][] k = keys(9);
+        float[][][] v = values(9);
+        float[] q = TestData.gaussian(10, SEQ.length * HEADS * HK, 1f);
+        float[] scattered = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q);
+        float[] contiguous = attend(three, fill(three, CONTIGUOUS, k, v), batch(CONTIGUOUS, SEQ, POS), q);
+        assertThat(scattered).containsExactly(contiguous);
+    }
+
+    @Test
+    void eachTokenAloneEqualsItsPlaceInTheBatchAndThreadsAgree() {
+        float[][][] k = keys(11);
+        float[][][] v = values(11);
+        float[] q = TestData.gaussian(12, SEQ.length * HEADS * HK, 1f);
+        CpuKvStorage kv = fill(three, SCATTERED, k, v);
+        float[] batched = attend(three, kv, batch(SCATTERED, SEQ, POS), q);
+        assertThat(attend(one, fill(one, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q)).containsExactly(batched);
+        int qw = HEADS * HK;
+        int ow = HEADS * HV;
+        for (int t = 0; t < SEQ.length; t++) {
+            float[] alone = attend(three, kv, batch(SCATTERED, new int[] {SEQ[t]}, new int[] {POS[t]}),
+                    Arrays.copyOfRange(q, t * qw, (t + 1) * qw));
+            assertThat(alone).as("token %d", t).containsExactly(Arrays.copyOfRange(batched, t * ow, (t + 1) * ow));
+        }
+    }
+
+    @Test
+    void longContextStaysAccurate() {
+        // One sequence of 1000 positions through 250 blocks in reverse order; large, spread scores.
+        int n = 1000;
+        int blocks = n / BLOCK_SIZE;
+        int[] table = new int[blocks];
+        for (int i = 0; i < blocks; i++) {
+            table[i] = blocks - 1 - i;
+        }
+        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(LAYERS, blocks, BLOCK_SIZE, KEY_DIM, VALUE_DIM);
+        float[][] k = new float[n][];
+        float[][] v = new float[n][];
+        CpuMatrix km = (CpuMatrix) three.allocate(n, KEY_DIM);
+        CpuMatrix vm = (CpuMatrix) three.allocate(n, VALUE_DIM);
+        int[] slots = new int[n];
+        for (int p = 0; p < n; p++) {
+            k[p] = TestData.gaussian(20_000 + p, KEY_DIM, 3f);
+            v[p] = TestData.gaussian(30_000 + p, VALUE_DIM, 1f);
+            km.writeRow(p, k[p]);
+            vm.writeRow(p, v[p]);
+            slots[p] = table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+        }
+        three.storeKv(kv, LAYER, km, vm, slots, n);
+        int[] seq = {0, 0};
+        int[] pos = {999, 517};
+        float[] q = TestData.gaussian(13, 2 * HEADS * HK, 3f);
+        float[] actual = attend(three, kv, new AttentionBatch(2, seq, pos, new int[][] {table}, HEADS, KV_HEADS, HK, HV, SCALE), q);
+        float[] expected = new float[2 * HEADS * HV];
+        for (int t = 0; t < 2; t++) {
+            ReferenceOps.attention(q, t * HEADS * HK, k, v, pos[t], HEADS, KV_HEADS, HK, HV, SCALE, expected, t * HEADS * HV);
+        }
+        TestData.assertClose(actual, expected, 2e-5, "long context");
+    }
+
+    @Test
+    void rejectsPositionsBeyondTheBlockTable() {
+        CpuKvStorage kv = fill(three, SCATTERED, keys(14), values(14));
+        float[] q = new float[HEADS * HK];
+        assertThatThrownBy(() -> attend(three, kv, batch(SCATTERED, new int[] {0}, new int[] {8}), q))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> attend(three, kv, batch(new int[][] {{16}}, new int[] {0}, new int[] {0}), q))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+}

@@ -1,0 +1,296 @@
+package dev.switchyard.kernels.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The non-matmul ops against {@link ReferenceOps}, for T in {1, 3, 17} and 1 and 3 threads. Rows
+ * are 2100 wide (not a multiple of any vector width) so that 17 of them are enough work for the
+ * ops to split over threads.
+ *
+ * <p>Tolerances, relative to the output's RMS: 1e-6 for add, bias, gather and scatter-add (one
+ * float rounding per element); 2e-6 for RMSNorm and RoPE (float arithmetic against double); 4e-6
+ * for SiLU and softmax (the CPU exp is a polynomial good to a few ulp). Embedding is exact.
+ */
+class CpuOpsTest {
+
+    private static final int COLS = 2100;
+    private static CpuBackend one;
+    private static CpuBackend three;
+
+    @BeforeAll
+    static void start() {
+        one = new CpuBackend(1);
+        three = new CpuBackend(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        one.close();
+        three.close();
+    }
+
+    static List<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int threads : new int[] {1, 3}) {
+            for (int tokens : new int[] {1, 3, 17}) {
+                cases.add(Arguments.of(threads, tokens));
+            }
+        }
+        return cases;
+    }
+
+    private static CpuBackend backend(int threads) {
+        return threads == 1 ? one : three;
+    }
+
+    private static CpuMatrix matrix(CpuBackend b, float[] values, int cols) {
+        CpuMatrix m = (CpuMatrix) b.allocate(values.length / cols, cols);
+        System.arraycopy(values, 0, m.data(), 0, values.length);
+        return m;
+    }
+
+    /** A matrix of 20 rows whose first {@code tokens} rows are the op's input; the rest must not change. */
+    private static float[] rows(long seed, int cols) {
+        return TestData.gaussian(seed, 20 * cols, 1.5f);
+    }
+
+    private static void assertUntouchedBeyond(float[] actual, float[] before, int tokens, int cols) {
+        assertThat(java.util.Arrays.copyOfRange(actual, tokens * cols, actual.length))
+                .containsExactly(java.util.Arrays.copyOfRange(before, tokens * cols, before.length));
+    }
+
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
+    void rmsNorm(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        float[] x = rows(1, COLS);
+        float[] gamma = TestData.gaussian(2, COLS, 1f);
+        float[] expected = ReferenceOps.rmsNorm(x, COLS, tokens, gamma, 1e-5f);
+        CpuMatrix in = matrix(b, x, COLS);
+        CpuMatrix out = matrix(b, x, COLS);
+        b.rmsNorm(in, gamma, 1e-5f, out, tokens);
+        TestData.assertClose(TestData.prefix(out.data(), tokens * COLS), TestData.prefix(expected, tokens * COLS), 2e-6, "rmsNorm");
+        assertThat(in.data()).containsExactly(x);
+        b.rmsNorm(in, gamma, 1e-5f, in, tokens);
+        assertThat(in.data()).as("in place").containsExactly(out.data());
+        assertUntouchedBeyond(in.data(), x, tokens, COLS);
+    }
+
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
+    void rmsNormHeads(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        int headDim = 70;
+        float[] x = rows(3, COLS);
+        float[] gamma = TestData.gaussian(4, headDim, 1f);
+        float[] expected = ReferenceOps.rmsNormHeads(x, COLS, tokens, gamma, 1e-6f, headDim);
+        CpuMatrix m = matrix(b, x, COLS);
+        b.rmsNormHeads(m, gamma, 1e-6f, headDim, tokens);
+        TestData.assertClose(TestData.prefix(m.data(), tokens * COLS), TestData.prefix(expected, tokens * COLS), 2e-6, "rmsNormHeads");
+        assertUntouchedBeyond(m.data(), x, tokens, COLS);
+    }
+
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
+    void addBiasAddSiluMulSoftmax(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        float[] x = rows(5, COLS);
+        float[] y = rows(6, COLS);
+        float[] bias = TestData.gaussian(7, COLS, 1f);
+
+        CpuMatrix m = matrix(b, x, COLS);
+        b.addBias(m, bias, tokens);
+        TestData.assertClose(m.data(), ReferenceOps.addBias(x, COLS, tokens, bias), 1e-6, "addBias");
+        assertUntouchedBeyond(m.data(), x, tokens, COLS);
+
+        m = matrix(b, y, COLS);
+        b.add(m, matrix(b, x, COLS), tokens);
+        TestData.assertClose(m.data(), ReferenceOps.add(y, x, COLS, tokens), 1e-6, "add");
+        assertUntouchedBeyond(m.data(), y, tokens, COLS);
+
+        m = matrix(b, x, COLS);
+        b.siluMul(m, matrix(b, y, COLS), tokens);
+        TestData.assertClose(m.data(), ReferenceOps.siluMul(x, y, COLS, tokens), 4e-6, "siluMul");
+        assertUntouchedBeyond(m.data(), x, tokens, COLS);
+
+        int experts = 61;
+        float[] logits = TestData.gaussian(8, 20 * experts, 3f);
+        m = matrix(b, logits, experts);
+        b.softmax(m, tokens);
+        TestData.assertClose(m.data(), ReferenceOps.softmax(logits, experts, tokens), 4e-6, "softmax");
+        for (int t = 0; t < tokens; t++) {
+            double sum = 0;
+            for (int i = 0; i < experts; i++) {
+                sum += m.data()[t * experts + i];
+            }
+            assertThat(sum).isCloseTo(1.0, within(1e-6));
+        }
+    }
+
+    @Test
+    void siluAndSoftmaxStayFiniteOnExtremeValues() {
+        float[] g = {-1000f, -90f, -20f, -1e-30f, 0f, 1e-30f, 20f, 90f, 1000f, 3.4e38f, -3.4e38f};
+        float[] up = new float[g.length];
+        java.util.Arrays.fill(up, 1f);
+        CpuMatrix gate = matrix(three, g, g.length);
+        three.siluMul(gate, matrix(three, up, g.length), 1);
+        float[] expected = ReferenceOps.siluMul(g, up, g.length, 1);
+        for (int i = 0; i < g.length; i++) {
+            assertThat(gate.data()[i]).as("silu(%s)", g[i]).isCloseTo(expected[i], within(Math.abs(expected[i]) * 1e-6f + 1e-30f));
+        }
+        float[] l = {1e30f, -1e30f, 0f, 1e30f};
+        CpuMatrix s = matrix(three, l, l.length);
+        three.softmax(s, 1);
+        assertThat(s.data()).containsExactly(0.5f, 0f, 0f, 0.5f);
+    }
+
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
+    void gatherAndScatterAdd(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        float[] src = rows(9, COLS);
+        float[] dst = rows(10, COLS);
+        int[] picks = new int[tokens];
+        float[] weights = new float[tokens];
+        for (int i = 0; i < tokens; i++) {
+            picks[i] = (i * 7 + 3) % 5; // repeats rows once tokens > 5
+            weights[i] = 0.25f + i;
+        }
+        CpuMatrix d = matrix(b, dst, COLS);
+        b.gatherRows(matrix(b, src, COLS), picks, d, tokens);
+        assertThat(d.data()).containsExactly(ReferenceOps.gatherRows(src, COLS, picks, tokens, dst));
+
+        d = matrix(b, dst, COLS);
+        b.scatterAddRows(matrix(b, src, COLS), picks, weights, d, tokens);
+        TestData.assertClose(d.data(), ReferenceOps.scatterAddRows(src, COLS, picks, weights, tokens, dst), 1e-6, "scatterAdd");
+    }
+
+    static GgmlType[] types() {
+        return TestData.TYPES;
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void embedDecodesRowsExactly(GgmlType type) {
+        int rows = 11;
+        int cols = TestData.oddCols(type);
+        MemorySegment data = TestData.weights(type, 20, rows, cols, 1);
+        float[] table = ReferenceOps.dequantize(type, data, 0, rows, cols);
+        Weight w = three.weight(type, data, new long[] {cols, rows});
+        int[] ids = {10, 0, 3, 3, 7};
+        CpuMatrix out = (CpuMatrix) three.allocate(6, cols);
+        three.embed(w, ids, out, 5);
+        for (int t = 0; t < 5; t++) {
+            assertThat(java.util.Arrays.copyOfRange(out.data(), t * cols, (t + 1) * cols))
+                    .containsExactly(java.util.Arrays.copyOfRange(table, ids[t] * cols, (ids[t] + 1) * cols));
+        }
+        assertThat(java.util.Arrays.copyOfRange(out.data(), 5 * cols, 6 * cols)).containsOnly(0f);
+    }
+
+    // ---- RoPE ------------------------------------------------------------------------------------
+
+    static List<Arguments> ropeCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (boolean neox : new boolean[] {false, true}) {
+            for (int tokens : new int[] {1, 3, 17}) {
+                cases.add(Arguments.of(neox, tokens));
+            }
+        }
+        return cases;
+    }
+
+    @ParameterizedTest(name = "neox {0}, {1} tokens")
+    @MethodSource("ropeCases")
+    void ropeMatchesReference(boolean neox, int tokens) {
+        int heads = 5;
+        int headDim = 64;
+        int cols = heads * headDim + 6;
+        RopeSpec spec = new RopeSpec(neox, 48, 500000, 2.0);
+        int[] positions = new int[tokens];
+        for (int t = 0; t < tokens; t++) {
+            positions[t] = t * 977 % 4099;
+        }
+        float[] x = TestData.gaussian(21, 20 * cols, 1f);
+        float[] expected = ReferenceOps.rope(x, cols, tokens, positions, heads, headDim, spec);
+        for (CpuBackend b : new CpuBackend[] {one, three}) {
+            CpuMatrix m = matrix(b, x, cols);
+            b.rope(m, positions, heads, headDim, spec, tokens);
+            TestData.assertClose(m.data(), expected, 2e-6, "rope");
+            for (int t = 0; t < tokens; t++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 48; i < headDim; i++) {
+                        int at = t * cols + h * headDim + i;
+                        assertThat(m.data()[at]).as("unrotated tail").isEqualTo(x[at]);
+                    }
+                }
+                for (int i = heads * headDim; i < cols; i++) {
+                    assertThat(m.data()[t * cols + i]).as("columns beyond the heads").isEqualTo(x[t * cols + i]);
+                }
+            }
+            assertUntouchedBeyond(m.data(), x, tokens, cols);
+        }
+    }
+
+    @Test
+    void ropeAtPositionZeroIsIdentity() {
+        float[] x = TestData.gaussian(22, 3 * 128, 1f);
+        for (boolean neox : new boolean[] {false, true}) {
+            CpuMatrix m = matrix(three, x, 128);
+            three.rope(m, new int[] {0, 0, 0}, 2, 64, new RopeSpec(neox, 64, 10000, 1), 3);
+            assertThat(m.data()).containsExactly(x);
+        }
+    }
+
+    @Test
+    void ropeByHand() {
+        // head of 4, base 10000: pair 0 turns by position * 1, pair 1 by position * 10000^(-1/2).
+        float[] x = {1f, 0f, 0f, 1f};
+        CpuMatrix normal = matrix(three, x, 4);
+        three.rope(normal, new int[] {1}, 1, 4, new RopeSpec(false, 4, 10000, 1), 1);
+        float c1 = (float) Math.cos(1);
+        float s1 = (float) Math.sin(1);
+        float c2 = (float) Math.cos(0.01);
+        float s2 = (float) Math.sin(0.01);
+        // Adjacent pairs (x0, x1) and (x2, x3).
+        assertThat(normal.data()).containsExactly(new float[] {c1, s1, -s2, c2}, within(1e-7f));
+        CpuMatrix neox = matrix(three, x, 4);
+        three.rope(neox, new int[] {1}, 1, 4, new RopeSpec(true, 4, 10000, 1), 1);
+        // Halves: pairs (x0, x2) and (x1, x3).
+        assertThat(neox.data()).containsExactly(new float[] {c1, -s2, s1, c2}, within(1e-7f));
+        assertThat(neox.data()).isNotEqualTo(normal.data());
+    }
+
+    @Test
+    void ropeLinearScaleDividesThePosition() {
+        float[] x = TestData.gaussian(23, 2 * 64, 1f);
+        CpuMatrix scaled = matrix(three, x, 64);
+        three.rope(scaled, new int[] {6, 10}, 1, 64, new RopeSpec(true, 64, 10000, 4), 2);
+        CpuMatrix plain = matrix(three, x, 64);
+        three.rope(plain, new int[] {6, 10}, 1, 64, new RopeSpec(true, 64, 10000, 1), 2);
+        CpuMatrix quarter = matrix(three, x, 64);
+        // 10 / 4 = 2.5 is not an integer position, so compare the first token only: 6 / 4 vs 1.5.
+        three.rope(quarter, new int[] {6, 10}, 1, 64, new RopeSpec(true, 64, 10000, 1), 2);
+        assertThat(scaled.data()).isNotEqualTo(plain.data());
+        float[] expected = ReferenceOps.rope(x, 64, 2, new int[] {6, 10}, 1, 64, new RopeSpec(true, 64, 10000, 4));
+        TestData.assertClose(scaled.data(), expected, 2e-6, "scaled rope");
+        CpuMatrix twice = matrix(three, x, 64);
+        three.rope(twice, new int[] {8, 12}, 1, 64, new RopeSpec(true, 64, 10000, 4), 2);
+        CpuMatrix once = matrix(three, x, 64);
+        three.rope(once, new int[] {2, 3}, 1, 64, new RopeSpec(true, 64, 10000, 1), 2);
+        assertThat(twice.data()).as("position 8 / 4 is position 2").containsExactly(once.data());
+    }
+}

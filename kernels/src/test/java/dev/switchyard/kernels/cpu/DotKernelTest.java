@@ -1,0 +1,119 @@
+package dev.switchyard.kernels.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Each format's row kernel: exact decoding, the canonical summation order (vector dot equals the
+ * float dot of the decoded row bit for bit), and agreement of the vector, scalar and double paths.
+ */
+class DotKernelTest {
+
+    static GgmlType[] types() {
+        return TestData.TYPES;
+    }
+
+    private static final int ROWS = 5;
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void dequantizeIsBitwiseTheCodec(GgmlType type) {
+        int cols = TestData.oddCols(type) * 2;
+        MemorySegment w = TestData.weights(type, 1, ROWS, cols, 1);
+        float[] expected = ReferenceOps.dequantize(type, w, 0, ROWS, cols);
+        DotKernel k = DotKernel.forType(type);
+        float[] actual = new float[ROWS * cols + 3];
+        for (int r = 0; r < ROWS; r++) {
+            k.dequantize(w, r * type.byteSize(cols), actual, 3 + r * cols, cols);
+        }
+        assertThat(java.util.Arrays.copyOfRange(actual, 3, actual.length)).containsExactly(expected);
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void vectorDotFollowsTheCanonicalOrder(GgmlType type) {
+        int cols = TestData.oddCols(type) * 2;
+        MemorySegment w = TestData.weights(type, 2, ROWS, cols, 1);
+        float[] x = TestData.gaussian(3, cols + 5, 1f);
+        DotKernel k = DotKernel.forType(type);
+        float[] row = new float[cols];
+        for (int r = 0; r < ROWS; r++) {
+            long off = r * type.byteSize(cols);
+            k.dequantize(w, off, row, 0, cols);
+            float vector = k.dot(w, off, x, 5, cols);
+            assertThat(Float.floatToRawIntBits(vector))
+                    .as("row %d", r)
+                    .isEqualTo(Float.floatToRawIntBits(FloatDot.dot(row, 0, x, 5, cols)));
+        }
+    }
+
+    /**
+     * Vector and scalar paths both match the double-precision dot of the decoded row. Only float
+     * rounding separates them: with exact decoding the bound is a few float epsilons times the
+     * sum of |w x| (here 1e-5 of it, checked against the double result).
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void vectorAndScalarPathsAgreeWithDouble(GgmlType type) {
+        for (int cols : new int[] {TestData.oddCols(type), TestData.oddCols(type) * 4}) {
+            MemorySegment w = TestData.weights(type, 4, ROWS, cols, 1);
+            float[] x = TestData.gaussian(5, cols, 1f);
+            float[] dq = ReferenceOps.dequantize(type, w, 0, ROWS, cols);
+            DotKernel k = DotKernel.forType(type);
+            for (int r = 0; r < ROWS; r++) {
+                long off = r * type.byteSize(cols);
+                double exact = ReferenceOps.dot(dq, r * cols, x, 0, cols);
+                double magnitude = 0;
+                for (int i = 0; i < cols; i++) {
+                    magnitude += Math.abs((double) dq[r * cols + i] * x[i]);
+                }
+                float vector = k.dot(w, off, x, 0, cols);
+                float scalar = k.dotScalar(w, off, x, 0, cols);
+                assertThat(Math.abs(vector - exact)).as("vector, %s row %d", type, r).isLessThanOrEqualTo(1e-5 * magnitude);
+                assertThat(Math.abs(scalar - exact)).as("scalar, %s row %d", type, r).isLessThanOrEqualTo(1e-5 * magnitude);
+                assertThat((double) Math.abs(vector - scalar)).as("vector vs scalar").isLessThanOrEqualTo(2e-5 * magnitude);
+            }
+        }
+    }
+
+    /** The packed blocked kernels plus their tails are bitwise the single dot, with and without a tail. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 16, 67, 96, 768})
+    void blockedFloatKernelsEqualSingleDots(int n) {
+        int ws = n + 3;
+        int xs = n + 5;
+        int nc = n / Vec.L;
+        int kt = nc * Vec.L;
+        float[] w = TestData.gaussian(6, 1 + 4 * ws, 1f);
+        float[] x = TestData.gaussian(7, 2 + 5 * xs, 1f);
+        for (int rows = 1; rows <= 4; rows++) {
+            float[] wp = new float[2 + 4 * nc * Vec.L];
+            float[] xp = new float[3 + 4 * nc * Vec.L];
+            FloatDot.pack4(w, 1, ws, rows, nc, wp, 2);
+            FloatDot.pack4(x, 2, xs, 4, nc, xp, 3);
+            float[] tile = new float[16 * Vec.L];
+            FloatDot.dot4x4(wp, 2, xp, 3, nc, tile);
+            float[] tile1 = new float[4 * Vec.L];
+            FloatDot.dot4x1(wp, 2, x, 2 + 4 * xs, nc, tile1);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < 4; j++) {
+                    float blocked = FloatDot.finish(tile, (i + 4 * j) * Vec.L, w, 1 + i * ws + kt, x, 2 + j * xs + kt, n - kt);
+                    assertThat(blocked).as("4x4 (%d, %d) of %d rows", i, j, rows).isEqualTo(FloatDot.dot(w, 1 + i * ws, x, 2 + j * xs, n));
+                }
+                float one = FloatDot.finish(tile1, i * Vec.L, w, 1 + i * ws + kt, x, 2 + 4 * xs + kt, n - kt);
+                assertThat(one).as("4x1 row %d", i).isEqualTo(FloatDot.dot(w, 1 + i * ws, x, 2 + 4 * xs, n));
+            }
+            for (int i = rows; i < 4; i++) {
+                assertThat(Vec.hsum(tile, i * Vec.L)).as("padding rows are zero").isZero();
+            }
+        }
+        double exact = ReferenceOps.dot(w, 1, x, 2, n);
+        assertThat(Math.abs(FloatDot.dot(w, 1, x, 2, n) - exact)).isLessThanOrEqualTo(1e-5 * Math.sqrt(n));
+        assertThat(Math.abs(FloatDot.dotScalar(w, 1, x, 2, n) - exact)).isLessThanOrEqualTo(1e-5 * Math.sqrt(n));
+    }
+}
