@@ -162,7 +162,11 @@ public final class CpuBackend implements Backend {
      * panels pay off sooner.
      */
     static int panelMinTokens(GgmlType type) {
-        return type == GgmlType.F32 ? 4 : 12;
+        return switch (type) {
+            case F32 -> 4;
+            case Q8_0 -> 64; // dot4 decodes each block once for four tokens
+            default -> 12;
+        };
     }
 
     private final class MatmulJob implements WorkerPool.Job {
@@ -193,7 +197,11 @@ public final class CpuBackend implements Backend {
                 int m = rows;
                 for (int r = r0; r < r1; r++) {
                     long off = base + r * rowBytes;
-                    for (int t = 0; t < tokens; t++) {
+                    int t = 0;
+                    for (; t + 4 <= tokens; t += 4) {
+                        kernel.dot4(seg, off, x, t * cols, cols, cols, out, t * m + r, m);
+                    }
+                    for (; t < tokens; t++) {
                         out[t * m + r] = kernel.dot(seg, off, x, t * cols, cols);
                     }
                 }

@@ -45,6 +45,18 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
     /** {@code sum_k w[k] * x[xo + k]} over the row of n values at byte {@code off}: vector path. */
     abstract float dot(MemorySegment w, long off, float[] x, int xo, int n);
 
+    /**
+     * The dots of one row with four vectors at {@code x[xo + t * xs ..]} ({@code t < 4}), written to
+     * {@code out[oo + t * os]}: each equal, bit for bit, to {@link #dot} of that vector. Formats
+     * override it to decode each block once for all four (the same operations per vector, in the
+     * same order), which is what makes a handful of tokens per expert cheaper than one at a time.
+     */
+    void dot4(MemorySegment w, long off, float[] x, int xo, int xs, int n, float[] out, int oo, int os) {
+        for (int t = 0; t < 4; t++) {
+            out[oo + t * os] = dot(w, off, x, xo + t * xs, n);
+        }
+    }
+
     /** The same sum by a plain scalar loop (sequential float accumulation). */
     abstract float dotScalar(MemorySegment w, long off, float[] x, int xo, int n);
 

@@ -47,7 +47,9 @@ class CpuMatmulTest {
     static List<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
         for (GgmlType type : TestData.TYPES) {
-            for (int tokens : new int[] {1, 3, 17}) {
+            // 1, a few, and both sides of the switch from per-token dots to decoded panels
+            int panel = CpuBackend.panelMinTokens(type);
+            for (int tokens : new int[] {1, 3, 17, panel - 1, panel}) {
                 cases.add(Arguments.of(type, tokens));
             }
         }
@@ -92,14 +94,15 @@ class CpuMatmulTest {
     void batchedEqualsSingleTokensBitwiseAndThreadsAgree(GgmlType type) {
         int rows = 101;
         int cols = TestData.oddCols(type);
-        int tokens = 17;
+        // enough tokens for the panel path, whose prefixes below take the per-token path
+        int tokens = Math.max(17, CpuBackend.panelMinTokens(type) + 5);
         MemorySegment data = TestData.weights(type, 12, rows, cols, 1);
         Weight w1 = one.weight(type, data, new long[] {cols, rows});
         Weight w3 = three.weight(type, data, new long[] {cols, rows});
         CpuMatrix x = input(three, 13, tokens, cols);
         float[] batched = run(three, w3, 0, x, tokens);
         assertThat(run(one, w1, 0, x, tokens)).as("1 vs 3 threads").containsExactly(batched);
-        for (int n : new int[] {3, 4, 5, 8}) {
+        for (int n : new int[] {3, 4, 5, 8, CpuBackend.panelMinTokens(type) - 1}) {
             float[] prefix = run(three, w3, 0, x, n);
             assertThat(prefix).as("first %d tokens", n).containsExactly(TestData.prefix(batched, n * rows));
         }
