@@ -54,6 +54,7 @@ public final class Transformer implements AutoCloseable {
     // attention bookkeeping
     private final int[] slots;
     private final int[][] blockTables;
+    private final AttentionBatch attention;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
         this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
@@ -86,6 +87,8 @@ public final class Transformer implements AutoCloseable {
         this.sharedGateValues = new float[maxTokens];
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
+        this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
+                config.headDimV(), (float) (1.0 / Math.sqrt(config.headDimK())));
         this.dispatch = dispatch.withNormalizeTopK(config.normalizeTopK());
         boolean capacityLimited = config.isMoe() && this.dispatch.capacityLimited();
         this.plan = capacityLimited ? new DispatchPlan(this.dispatch, experts, k, maxTokens) : null;
@@ -140,9 +143,7 @@ public final class Transformer implements AutoCloseable {
             slots[i] = kv.slot(seq, batch.positionOf[i]);
             blockTables[seq] = kv.blockTable(seq);
         }
-        AttentionBatch attention = new AttentionBatch(t, batch.sequenceOf, batch.positionOf, blockTables,
-                config.headCount(), config.kvHeadCount(), config.headDimK(), config.headDimV(),
-                (float) (1.0 / Math.sqrt(config.headDimK())));
+        attention.set(t, batch.sequenceOf, batch.positionOf, blockTables);
 
         if (groups != null) {
             // capacity groups depend on the step's tokens alone: build once, use in every layer
@@ -227,11 +228,10 @@ public final class Transformer implements AutoCloseable {
         backend.matmul(w.router(), 0, buf.h, buf.router, t);
         for (int i = 0; i < t; i++) {
             buf.router.readRow(i, routerRow);
+            RouterSelection.softmax(routerRow, experts, routerProbabilities);
             if (plan == null) {
-                RouterSelection.softmax(routerRow, experts, routerProbabilities);
                 RouterSelection.topK(routerProbabilities, experts, k, config.normalizeTopK(), chosenExperts, chosenWeights, i * k);
             } else {
-                RouterSelection.softmax(routerRow, experts, routerProbabilities);
                 System.arraycopy(routerProbabilities, 0, stepProbabilities, i * experts, experts);
             }
         }

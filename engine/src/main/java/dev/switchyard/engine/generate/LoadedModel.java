@@ -54,10 +54,8 @@ public final class LoadedModel implements AutoCloseable {
         GgufFile file = GgufFile.open(path);
         try {
             ModelConfig config = ModelConfigReader.read(file.metadata());
+            // the reader takes the vocabulary size from tokenizer.ggml.tokens, which the tokenizer requires
             Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
-            if (config.vocabSize() == 0) {
-                config = config.withVocabSize(tokenizer.vocabSize());
-            }
             ModelWeights weights = ModelWeights.load(config, file, backend);
             if (kvPositions <= 0) {
                 kvPositions = Math.multiplyExact(maxSequences, config.contextLength());

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
@@ -26,6 +27,10 @@ final class GgufCursor {
 
     private final MemorySegment file;
     private final long size;
+    /** One decoder for all strings (a vocabulary holds 100k+): decode() resets it each time. */
+    private final CharsetDecoder strictUtf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     private long position;
 
     GgufCursor(MemorySegment file) {
@@ -121,11 +126,7 @@ final class GgufCursor {
         long at = take(n, field);
         byte[] bytes = file.asSlice(at, n).toArray(U8);
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes))
-                    .toString();
+            return strictUtf8.decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             // Some real vocabularies hold token strings that are not valid UTF-8 (partial
             // multi-byte pieces); keep them readable rather than reject the whole file.

@@ -102,7 +102,8 @@ public final class GgufReader {
         long alignment = alignment(metadata, alignmentAt);
 
         List<GgufTensorInfo> infos = new ArrayList<>((int) Math.min(tensorCount, 1 << 16));
-        List<long[]> rawOffsets = new ArrayList<>();
+        // where each tensor's offset field sits, for errors found once all offsets are known
+        List<Long> offsetFieldAt = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             long infoAt = in.position();
@@ -151,7 +152,7 @@ public final class GgufReader {
                         + Long.toUnsignedString(offset) + " is not a multiple of the alignment " + alignment);
             }
             infos.add(new GgufTensorInfo(name, type, dims, offset, -1));
-            rawOffsets.add(new long[] {offsetAt});
+            offsetFieldAt.add(offsetAt);
         }
 
         long dataOffset = alignUp(in.position(), alignment);
@@ -165,14 +166,14 @@ public final class GgufReader {
             GgufTensorInfo t = infos.get(i);
             long bytes = t.byteSize();
             if (t.relativeOffset() > dataSize || bytes > dataSize - t.relativeOffset()) {
-                throw new GgufFormatException(t.name() + " (offset)", rawOffsets.get(i)[0],
+                throw new GgufFormatException(t.name() + " (offset)", offsetFieldAt.get(i),
                         "tensor data [" + t.relativeOffset() + ", +" + bytes + ") runs past the end of the "
                                 + dataSize + "-byte data section (truncated file?)");
             }
             placed.add(new GgufTensorInfo(t.name(), t.type(), t.dims(), t.relativeOffset(),
                     dataOffset + t.relativeOffset()));
         }
-        checkNoOverlap(placed, rawOffsets);
+        checkNoOverlap(placed, offsetFieldAt);
         return new GgufFile(path, arena, mapping, (int) version, metadata, placed, alignment, dataOffset);
     }
 
@@ -192,7 +193,7 @@ public final class GgufReader {
         return a;
     }
 
-    private static void checkNoOverlap(List<GgufTensorInfo> tensors, List<long[]> rawOffsets) throws GgufFormatException {
+    private static void checkNoOverlap(List<GgufTensorInfo> tensors, List<Long> offsetFieldAt) throws GgufFormatException {
         Integer[] order = new Integer[tensors.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -207,7 +208,7 @@ public final class GgufReader {
                 continue;
             }
             if (reach != null && cur.relativeOffset() < reach.relativeOffset() + reach.byteSize()) {
-                throw new GgufFormatException(cur.name() + " (offset)", rawOffsets.get(order[k])[0],
+                throw new GgufFormatException(cur.name() + " (offset)", offsetFieldAt.get(order[k]),
                         "tensor data overlaps tensor '" + reach.name() + "'");
             }
             reach = cur;

@@ -170,8 +170,7 @@ public final class GgufWriter {
         try (Arena arena = Arena.ofShared();
              FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                      StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            MemorySegment file = total == 0 ? MemorySegment.NULL
-                    : ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
+            MemorySegment file = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
             MemorySegment.copy(MemorySegment.ofArray(header), 0, file, 0, header.length);
             var indices = java.util.stream.IntStream.range(0, tensors.size());
             (parallel ? indices.parallel() : indices).forEach(i -> {

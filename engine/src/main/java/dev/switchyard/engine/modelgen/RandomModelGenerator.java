@@ -9,6 +9,7 @@ import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
+import dev.switchyard.engine.model.ModelConfigWriter;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.engine.model.TensorSpec;
@@ -90,8 +91,7 @@ public final class RandomModelGenerator {
         TensorCodecs.forType(dtype); // fails early, before any file is created, for a type we cannot write
 
         GgufWriter writer = new GgufWriter();
-        Map<String, GgufValue> general = new LinkedHashMap<>(dev.switchyard.engine.model.ModelConfigWriter.metadata(config));
-        general.forEach(writer::put);
+        ModelConfigWriter.metadata(config).forEach(writer::put);
         writer.put("general.file_type", GgufValue.ofUint32(LlamaFileType.of(dtype)));
         if (dtype.isQuantized()) {
             writer.put("general.quantization_version", GgufValue.ofUint32(2));

@@ -51,24 +51,9 @@ final class ChatTestData {
         }
     }
 
-    /**
-     * The shared folder's chat-templates directory: system property {@code switchyard.shared.dir}
-     * (Surefire sets it to {@code <repo>/../shared}), else a {@code shared} folder beside the
-     * working directory or one of its ancestors ({@code ../shared}, {@code ../../shared}, ...).
-     */
+    /** The shared folder's chat-templates directory, when present. */
     static Optional<Path> templatesDir() {
-        List<Path> candidates = new ArrayList<>();
-        String property = System.getProperty("switchyard.shared.dir");
-        if (property != null && !property.isBlank()) {
-            candidates.add(Path.of(property));
-        }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            candidates.add(dir.resolve("shared"));
-        }
-        return candidates.stream()
-                .map(p -> p.resolve("chat-templates"))
-                .filter(Files::isDirectory)
-                .findFirst();
+        return dev.switchyard.engine.SharedFolder.subfolder("chat-templates");
     }
 
     static List<Path> templates(Path dir) {

@@ -123,15 +123,7 @@ class GenerationTest {
     }
 
     static Path sharedVocab(String name) {
-        String configured = System.getProperty("switchyard.shared.dir");
-        List<Path> candidates = new ArrayList<>();
-        if (configured != null) {
-            candidates.add(Path.of(configured, "vocab", name));
-        }
-        Path here = Path.of("").toAbsolutePath();
-        for (Path p = here; p != null; p = p.getParent()) {
-            candidates.add(p.resolve("shared").resolve("vocab").resolve(name));
-        }
-        return candidates.stream().filter(Files::isRegularFile).findFirst().orElse(null);
+        return dev.switchyard.engine.SharedFolder.subfolder("vocab").map(d -> d.resolve(name))
+                .filter(Files::isRegularFile).orElse(null);
     }
 }

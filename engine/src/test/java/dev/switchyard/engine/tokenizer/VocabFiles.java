@@ -30,28 +30,10 @@ final class VocabFiles {
     private static final String PREFIX = "ggml-vocab-";
     private static final String SUFFIX = ".gguf";
 
-    private static final Optional<Path> DIR = locate();
+    private static final Optional<Path> DIR = dev.switchyard.engine.SharedFolder.subfolder("vocab");
     private static final Map<String, Tokenizer> TOKENIZERS = new ConcurrentHashMap<>();
 
     private VocabFiles() {
-    }
-
-    private static Optional<Path> locate() {
-        List<Path> candidates = new ArrayList<>();
-        String property = System.getProperty("switchyard.shared.dir");
-        if (property != null && !property.isBlank()) {
-            candidates.add(Path.of(property));
-        }
-        Path cwd = Path.of("").toAbsolutePath();
-        candidates.add(cwd.resolve("../shared"));
-        candidates.add(cwd.resolve("../../shared"));
-        for (Path p = cwd; p != null; p = p.getParent()) {
-            candidates.add(p.resolve("shared"));
-        }
-        return candidates.stream()
-                .map(p -> p.resolve("vocab").normalize())
-                .filter(Files::isDirectory)
-                .findFirst();
     }
 
     static boolean available() {

@@ -95,10 +95,10 @@ final class MakeModelCommand implements Callable<Integer> {
         GeneratedModel written = RandomModelGenerator.write(model, output);
         double seconds = (System.nanoTime() - start) / 1e9;
         ModelConfig c = written.config();
-        String experts = c.isMoe() ? ", " + c.expertCount() + " experts top-" + c.expertUsedCount() : ", dense";
+        String routing = c.isMoe() ? ", " + c.expertCount() + " experts top-" + c.expertUsedCount() : ", dense";
         spec.commandLine().getOut().printf(Locale.ROOT,
                 "wrote %s: %s (%s%s), %d layers, dim %d, vocab %d, %s, %d tensors, %s in %.1f s%n",
-                output, generated.cliName(), c.architecture().ggufName(), experts, c.layers(), c.dim(), c.vocabSize(),
+                output, generated.cliName(), c.architecture().ggufName(), routing, c.layers(), c.dim(), c.vocabSize(),
                 type.name().toLowerCase(Locale.ROOT), written.tensorCount(), Bytes.human(written.fileBytes()), seconds);
         return 0;
     }
