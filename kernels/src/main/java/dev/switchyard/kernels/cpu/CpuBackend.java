@@ -157,7 +157,8 @@ public final class CpuBackend implements Backend {
     /**
      * Token count from which matmul decodes weight rows into float panels shared by all tokens;
      * below it, per-token dots (four tokens per pass where the format has {@code dot4}) are cheaper.
-     * Measured on 2816x1024, 2 threads, us per call: Q8_0 panels 1389, 1612, 1944, 2538 at T = 2, 8,
+     * Measured by calling matmul in a loop on one cache-resident 2816x1024 weight, 2 threads, us
+     * per call (MatmulBenchmark gives the from-memory figures): Q8_0 panels 1389, 1612, 1944, 2538 at T = 2, 8,
      * 16, 32 against dot4 261 (T = 4), 701, 1345, 2696; F32 panels 291 and 293 at T = 2 and 4
      * against dots 230 and 449. Prefill of the bench model slowed with the Q8_0 switch at 64 tokens
      * and not at 32. Plain floats need no decoding, so panels pay off sooner.
