@@ -5,7 +5,9 @@ public enum FinishReason {
     /** An end-of-generation token or a stop token id. */
     STOP("stop"),
     /** max_tokens, or the model's context, was reached. */
-    LENGTH("length");
+    LENGTH("length"),
+    /** Cancelled before it finished: the client left, its timeout passed, or the server shut down. */
+    ABORT("abort");
 
     private final String apiName;
 

@@ -8,11 +8,14 @@ import dev.switchyard.engine.kv.PagedKvCache;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.schedule.Scheduler;
+import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizers;
 import dev.switchyard.kernels.Backend;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.ToIntFunction;
 
 /**
  * A GGUF model ready to run on a backend: the mapped file, its configuration, tokenizer, weights,
@@ -51,12 +54,22 @@ public final class LoadedModel implements AutoCloseable {
     /** As above, with capacity-aware dispatch ({@code null}: dropless). */
     public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences, int kvPositions,
                                    DispatchConfig dispatch) throws IOException {
+        return open(path, backend, maxStepTokens, maxSequences, config -> kvPositions, dispatch);
+    }
+
+    /**
+     * As above, with the KV positions to provision worked out from the model's configuration (e.g.
+     * from a memory budget and {@link #kvBytesPerPosition}).
+     */
+    public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences,
+                                   ToIntFunction<ModelConfig> kvPositionsFor, DispatchConfig dispatch) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
             ModelConfig config = ModelConfigReader.read(file.metadata());
             // the reader takes the vocabulary size from tokenizer.ggml.tokens, which the tokenizer requires
             Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
             ModelWeights weights = ModelWeights.load(config, file, backend);
+            int kvPositions = kvPositionsFor.applyAsInt(config);
             if (kvPositions <= 0) {
                 kvPositions = Math.multiplyExact(maxSequences, config.contextLength());
             }
@@ -69,6 +82,11 @@ public final class LoadedModel implements AutoCloseable {
             file.close();
             throw e;
         }
+    }
+
+    /** Bytes of keys and values one position of one sequence takes in the cache (all layers, float32). */
+    public static long kvBytesPerPosition(ModelConfig config) {
+        return (long) config.layers() * (config.kvDimK() + config.kvDimV()) * Float.BYTES;
     }
 
     public GgufFile file() {
@@ -91,9 +109,17 @@ public final class LoadedModel implements AutoCloseable {
         return kv;
     }
 
-    /** A generator over this model's transformer and cache (one at a time). */
+    /** A generator over this model's transformer and cache (one at a time, and not beside a scheduler). */
     public BatchGenerator generator() {
         return new BatchGenerator(transformer, kv, tokenizer::isEog);
+    }
+
+    /**
+     * A serving scheduler over this model's transformer and cache, with its own thread. Close it
+     * before the model.
+     */
+    public Scheduler scheduler(int maxQueue, SchedulerObserver observer) {
+        return new Scheduler(transformer, kv, tokenizer::isEog, maxQueue, observer);
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.switchyard.engine.modelgen.ModelPreset;
 import dev.switchyard.engine.modelgen.ModelSpec;
 import dev.switchyard.engine.modelgen.RandomModelGenerator;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.schedule.ContextLengthExceededException;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Files;
@@ -94,12 +95,19 @@ class GenerationTest {
     @Test
     void promptsOutsideTheVocabularyOrContextAreRejected() throws Exception {
         Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
-        try (CpuBackend backend = new CpuBackend(1); LoadedModel model = LoadedModel.open(file, backend, 32, 1, 128)) {
-            SamplingParams p = SamplingParams.greedy();
+        SamplingParams p = SamplingParams.greedy();
+        try (CpuBackend backend = new CpuBackend(1); LoadedModel model = LoadedModel.open(file, backend, 32, 1, 0)) {
             assertThatThrownBy(() -> model.generator().generate(List.of(new GenerationRequest(new int[] {999_999}, p, 3)), TokenListener.NONE))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside the vocabulary");
             assertThatThrownBy(() -> model.generator().generate(List.of(new GenerationRequest(new int[300], p, 3)), TokenListener.NONE))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context of 256");
+                    .isInstanceOf(ContextLengthExceededException.class).hasMessageContaining("context of 256");
+            assertThatThrownBy(() -> model.generator().generate(List.of(new GenerationRequest(new int[250], p, 7)), TokenListener.NONE))
+                    .isInstanceOf(ContextLengthExceededException.class).hasMessageContaining("250 in the prompt and 7");
+        }
+        // a pool of 128 positions (plus a block per sequence) limits one sequence before the context does
+        try (CpuBackend backend = new CpuBackend(1); LoadedModel model = LoadedModel.open(file, backend, 32, 1, 128)) {
+            assertThatThrownBy(() -> model.generator().generate(List.of(new GenerationRequest(new int[200], p, 3)), TokenListener.NONE))
+                    .isInstanceOf(ContextLengthExceededException.class).hasMessageContaining("KV cache");
         }
     }
 

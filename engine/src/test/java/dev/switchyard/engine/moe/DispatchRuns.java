@@ -106,13 +106,12 @@ final class DispatchRuns {
 
     /**
      * Runs {@code requests} with at most {@code maxSequences} at once: the others wait for a free slot.
-     * Routing is recorded only when every request gets a slot of its own ({@code maxSequences} at least
-     * the request count); otherwise {@link Run#routing()} is null.
+     * The KV cache is large enough that nothing is preempted.
      */
     static Run run(DispatchConfig dispatch, List<GenerationRequest> requests, int stepTokens, int maxSequences)
             throws Exception {
         int longest = requests.stream().mapToInt(r -> r.prompt().length + r.maxTokens()).max().orElse(1);
-        Recorder recorder = new Recorder(new CpuBackend(2), maxSequences);
+        Recorder recorder = new Recorder(new CpuBackend(2), maxSequences, requests.size());
         Backend backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                 new Class<?>[] {Backend.class}, recorder);
         try (backend; LoadedModel model = LoadedModel.open(model(), backend, stepTokens, maxSequences,
@@ -120,7 +119,7 @@ final class DispatchRuns {
             List<GenerationResult> results = model.generator().generate(requests, TokenListener.NONE);
             DispatchStats stats = new DispatchStats();
             stats.add(model.transformer().dispatchStats());
-            return new Run(results, stats, maxSequences >= requests.size() ? recorder.routing() : null);
+            return new Run(results, stats, recorder.routing());
         }
     }
 
@@ -141,20 +140,28 @@ final class DispatchRuns {
         }
     }
 
-    /** Notes which experts ran for which (sequence, position) in which layer. */
+    /**
+     * Notes which experts ran for which (request, position) in which layer. The scheduler admits
+     * requests in order, each into a free slot, and a request's first chunk starts at position 0; with
+     * no preemption, the n-th row at position 0 is therefore request n's, and its slot is that
+     * request's until the next position 0 in it.
+     */
     private static final class Recorder implements InvocationHandler {
 
         private final Backend target;
-        private final List<Map<Long, List<long[]>>> bySlot = new ArrayList<>();
+        private final List<Map<Long, List<long[]>>> byRequest = new ArrayList<>();
+        private final int[] requestInSlot;
+        private int admitted;
         private int layer = -1;
         private int[] sequenceOf = new int[0];
         private int[] positionOf = new int[0];
         private int expert = -1;
 
-        Recorder(Backend target, int slots) {
+        Recorder(Backend target, int slots, int requests) {
             this.target = target;
-            for (int s = 0; s < slots; s++) {
-                bySlot.add(new HashMap<>());
+            this.requestInSlot = new int[slots];
+            for (int r = 0; r < requests; r++) {
+                byRequest.add(new HashMap<>());
             }
         }
 
@@ -167,6 +174,13 @@ final class DispatchRuns {
                     sequenceOf = Arrays.copyOf(batch.sequenceOf(), batch.tokens());
                     positionOf = Arrays.copyOf(batch.positionOf(), batch.tokens());
                     expert = -1;
+                    if (layer == 0) {
+                        for (int row = 0; row < positionOf.length; row++) {
+                            if (positionOf[row] == 0) {
+                                requestInSlot[sequenceOf[row]] = admitted++;
+                            }
+                        }
+                    }
                 }
                 case "matmul" -> expert = ((Weight) args[0]).count() > 1 ? (Integer) args[1] : -1;
                 case "scatterAddRows" -> {
@@ -177,7 +191,7 @@ final class DispatchRuns {
                         for (int i = 0; i < n; i++) {
                             int row = rows[i];
                             long key = (long) layer << 32 | positionOf[row];
-                            bySlot.get(sequenceOf[row]).computeIfAbsent(key, x -> new ArrayList<>())
+                            byRequest.get(requestInSlot[sequenceOf[row]]).computeIfAbsent(key, x -> new ArrayList<>())
                                     .add(new long[] {expert, Float.floatToRawIntBits(weights[i])});
                         }
                     }
@@ -194,7 +208,7 @@ final class DispatchRuns {
 
         List<TreeMap<Long, String>> routing() {
             List<TreeMap<Long, String>> out = new ArrayList<>();
-            for (Map<Long, List<long[]>> slot : bySlot) {
+            for (Map<Long, List<long[]>> slot : byRequest) {
                 TreeMap<Long, String> sorted = new TreeMap<>();
                 slot.forEach((key, list) -> {
                     list.sort((a, b) -> Long.compare(a[0], b[0]));

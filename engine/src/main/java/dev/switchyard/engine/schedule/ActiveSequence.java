@@ -1,0 +1,69 @@
+package dev.switchyard.engine.schedule;
+
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.sampling.Sampler;
+
+/**
+ * One sequence's progress through the batcher. Its known tokens are the prompt followed by what it
+ * generated; {@code fed} of them have their keys and values in the cache. A running sequence that
+ * has fed all but its last known token is decoding; fewer means prefill, or recompute after it lost
+ * its blocks to preemption. Only the scheduler's thread touches it, except {@link #requestAbort()}.
+ */
+final class ActiveSequence {
+
+    final GenerationRequest request;
+    final Sampler sampler;
+    final SequenceSink sink;
+    final long submittedNanos;
+    /** The request this sequence belongs to, or null when the caller tracks requests itself. */
+    final Submission owner;
+    final int[] generated;
+    int count;
+    int fed;
+    int slot = -1;
+    boolean admitted;
+    long lastTokenNanos;
+    /** The batcher's step number when this sequence last added rows. */
+    long lastStep;
+    FinishReason finish;
+    RuntimeException failure;
+    private volatile boolean abortRequested;
+
+    ActiveSequence(GenerationRequest request, Sampler sampler, SequenceSink sink, long submittedNanos, Submission owner) {
+        this.request = request;
+        this.sampler = sampler;
+        this.sink = sink;
+        this.submittedNanos = submittedNanos;
+        this.owner = owner;
+        this.generated = new int[request.maxTokens()];
+    }
+
+    int promptLength() {
+        return request.prompt().length;
+    }
+
+    /** Prompt tokens plus generated ones. */
+    int known() {
+        return request.prompt().length + count;
+    }
+
+    int tokenAt(int position) {
+        int[] prompt = request.prompt();
+        return position < prompt.length ? prompt[position] : generated[position - prompt.length];
+    }
+
+    /** Whether the next step feeds this sequence's last sampled token (rather than a prompt chunk). */
+    boolean isDecoding() {
+        return count > 0 && fed == known() - 1;
+    }
+
+    /** Asks the scheduler to end this sequence with {@link FinishReason#ABORT} at its next step; any thread. */
+    void requestAbort() {
+        abortRequested = true;
+    }
+
+    boolean abortRequested() {
+        return abortRequested || owner != null && owner.isCancelled();
+    }
+}

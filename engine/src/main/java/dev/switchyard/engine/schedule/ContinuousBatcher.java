@@ -1,0 +1,456 @@
+package dev.switchyard.engine.schedule;
+
+import dev.switchyard.engine.forward.StepBatch;
+import dev.switchyard.engine.forward.Transformer;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.kv.KvCache;
+import dev.switchyard.engine.moe.CapacityGroups;
+import dev.switchyard.engine.moe.CapacityScope;
+import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.sampling.Sampler;
+import dev.switchyard.engine.sampling.SamplingScratch;
+import dev.switchyard.engine.sampling.TokenLogprobs;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
+
+/**
+ * Iteration-level continuous batching over one transformer and its paged KV cache (the scheme of
+ * Orca and vLLM): every {@link #step()} forms a new batch from whatever is running and waiting.
+ *
+ * <p><b>One step</b>, with a budget of {@code maxTokens} rows:
+ * <ol>
+ * <li>Aborted sequences leave and free their blocks.</li>
+ * <li>Running sequences that are decoding, oldest first, add their one token. When the cache has no
+ *     block for it, the youngest running sequence is preempted (its blocks freed, its progress kept,
+ *     recomputed later), down to the sequence itself.</li>
+ * <li>Running sequences still in prefill (or recompute), oldest first, add a chunk; when blocks run
+ *     out they may preempt younger sequences that have no row in this step yet.</li>
+ * <li>Waiting sequences, oldest first (preempted ones first of all), are admitted into free slots
+ *     while rows and blocks remain; admission never preempts, and stops at the first that does not
+ *     fit (first come, first served). Nothing is admitted in a step where a running sequence went
+ *     short of blocks.</li>
+ * </ol>
+ * With capacity-aware dispatch in sequence scope, prompt chunks end only at capacity-window
+ * boundaries or at the prompt's end; generated tokens (also when recomputed) are groups of their own.
+ * Because the model's arithmetic for a row does not depend on the other rows, a sequence's tokens are
+ * identical whatever it shares steps with, however its prompt is chunked and however often it is
+ * preempted.
+ *
+ * <p>Progress: the oldest running sequence can always take every block (a request that does not fit
+ * the whole pool is refused before it is added), so some sequence always advances.
+ *
+ * <p>Not thread-safe: one thread drives it, except {@link ActiveSequence#requestAbort()}.
+ */
+public final class ContinuousBatcher {
+
+    private final Transformer transformer;
+    private final KvCache kv;
+    private final IntPredicate endOfGeneration;
+    private final SchedulerObserver observer;
+    private final LongSupplier clock;
+    private final StepBatch batch;
+    private final float[][] logits;
+    private final ActiveSequence[] logitOwner;
+    private final TokenLogprobs logprobs = new TokenLogprobs();
+    /** Shared by every sequence's sampler: sampling happens on this batcher's thread only. */
+    private final SamplingScratch scratch;
+    private final int chunkWindow;
+    private final int contextLength;
+    private final boolean[] slotInUse;
+    /** Running sequences in arrival order: the last is the youngest. */
+    private final List<ActiveSequence> running = new ArrayList<>();
+    /** Waiting sequences in arrival order (preempted ones return to the front). */
+    private final ArrayDeque<ActiveSequence> waiting = new ArrayDeque<>();
+    private long preemptions;
+    private long steps;
+    /** Whether a running sequence went short of blocks in this step (then nothing is admitted). */
+    private boolean shortOfBlocks;
+
+    public ContinuousBatcher(Transformer transformer, KvCache kv, IntPredicate endOfGeneration,
+                             SchedulerObserver observer, LongSupplier clock) {
+        if (transformer.maxSequences() > transformer.maxTokens()) {
+            throw new IllegalArgumentException("a step must hold one decode token of every sequence: max sequences "
+                    + transformer.maxSequences() + " > max step tokens " + transformer.maxTokens());
+        }
+        this.transformer = transformer;
+        this.kv = kv;
+        this.endOfGeneration = endOfGeneration;
+        this.observer = observer;
+        this.clock = clock;
+        this.batch = new StepBatch(transformer.maxTokens());
+        this.logits = new float[transformer.maxTokens()][transformer.config().vocabSize()];
+        this.logitOwner = new ActiveSequence[transformer.maxTokens()];
+        this.scratch = new SamplingScratch(transformer.config().vocabSize());
+        this.contextLength = transformer.config().contextLength();
+        this.slotInUse = new boolean[transformer.maxSequences()];
+        DispatchConfig dispatch = transformer.dispatchConfig();
+        boolean windowed = transformer.config().isMoe() && dispatch.capacityLimited()
+                && dispatch.scope() == CapacityScope.SEQUENCE;
+        this.chunkWindow = windowed ? dispatch.window() : 0;
+        if (windowed && transformer.maxTokens() < dispatch.window()) {
+            throw new IllegalArgumentException("a step of " + transformer.maxTokens()
+                    + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
+        }
+    }
+
+    /**
+     * The most positions one sequence may use: the model's context, or the whole KV pool if smaller.
+     * A longer request could never run, so callers refuse it up front.
+     */
+    public int maxSequencePositions() {
+        return Math.min(contextLength, kv.capacityBlocks() * kv.blockSize());
+    }
+
+    /**
+     * Checks a request against the model and the cache and prepares its sampler. Safe to call from any
+     * thread: it reads only what never changes.
+     *
+     * @throws ContextLengthExceededException if prompt plus completion do not fit one sequence
+     * @throws IllegalArgumentException       if a token id is outside the vocabulary, or the sampling
+     *                                        parameters name one
+     */
+    ActiveSequence prepare(GenerationRequest request, SequenceSink sink, long submittedNanos, Submission owner) {
+        int[] prompt = request.prompt();
+        int vocab = transformer.config().vocabSize();
+        for (int id : prompt) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab + " tokens");
+            }
+        }
+        int limit = maxSequencePositions();
+        long wanted = (long) prompt.length + request.maxTokens();
+        if (prompt.length >= limit || wanted > limit) {
+            throw new ContextLengthExceededException(limit, prompt.length, request.maxTokens(),
+                    limit < contextLength ? "the size of its KV cache" : "the model's context of " + contextLength);
+        }
+        Sampler sampler = new Sampler(request.sampling(), vocab, scratch);
+        sampler.addPromptTokens(prompt);
+        return new ActiveSequence(request, sampler, sink, submittedNanos, owner);
+    }
+
+    /**
+     * Checks a request as {@link #add(GenerationRequest, SequenceSink)} would, queueing nothing.
+     *
+     * @throws IllegalArgumentException as {@link #prepare} does
+     */
+    public void check(GenerationRequest request) {
+        prepare(request, null, 0, null);
+    }
+
+    /**
+     * Checks and queues a sequence for a caller that drives this batcher itself.
+     *
+     * @throws IllegalArgumentException as {@link #prepare} does
+     */
+    public void add(GenerationRequest request, SequenceSink sink) {
+        add(prepare(request, sink, clock.getAsLong(), null));
+    }
+
+    /** Queues a prepared sequence; it joins a batch at a later step. */
+    void add(ActiveSequence s) {
+        if (s.request.maxTokens() == 0) {
+            finish(s, FinishReason.LENGTH);
+            return;
+        }
+        waiting.addLast(s);
+    }
+
+    public boolean hasWork() {
+        return !running.isEmpty() || !waiting.isEmpty();
+    }
+
+    public int runningCount() {
+        return running.size();
+    }
+
+    public int waitingCount() {
+        return waiting.size();
+    }
+
+    public long preemptions() {
+        return preemptions;
+    }
+
+    /** Fraction of KV blocks in use. */
+    public double kvUsage() {
+        return 1.0 - (double) kv.freeBlocks() / kv.capacityBlocks();
+    }
+
+    /** Ends every sequence, running or waiting, with {@link FinishReason#ABORT}. */
+    public void abortAll() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            finishRunning(i, FinishReason.ABORT);
+        }
+        while (!waiting.isEmpty()) {
+            finish(waiting.removeFirst(), FinishReason.ABORT);
+        }
+    }
+
+    /** Runs one iteration; does nothing when there is no work. */
+    public void step() {
+        removeAborted();
+        batch.clear();
+        steps++;
+        shortOfBlocks = false;
+        int decodeTokens = addDecodeTokens();
+        addRunningChunks();
+        if (!shortOfBlocks) {
+            admitWaiting();
+        }
+        if (batch.tokens() == 0) {
+            return;
+        }
+        long start = clock.getAsLong();
+        try {
+            transformer.step(batch, kv, logits);
+        } catch (RuntimeException e) {
+            failRunning(e);
+            return;
+        }
+        long now = clock.getAsLong();
+        observer.stepped(batch.tokens(), decodeTokens, now - start);
+        for (int i = 0; i < batch.logitCount(); i++) {
+            accept(logitOwner[i], logits[i], now);
+        }
+        for (int i = running.size() - 1; i >= 0; i--) {
+            ActiveSequence s = running.get(i);
+            if (s.failure != null) {
+                fail(retire(i), s.failure);
+            } else if (s.finish != null) {
+                finish(retire(i), s.finish);
+            }
+        }
+    }
+
+    private void removeAborted() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            if (running.get(i).abortRequested()) {
+                finishRunning(i, FinishReason.ABORT);
+            }
+        }
+        for (Iterator<ActiveSequence> it = waiting.iterator(); it.hasNext(); ) {
+            ActiveSequence s = it.next();
+            if (s.abortRequested()) {
+                it.remove();
+                finish(s, FinishReason.ABORT);
+            }
+        }
+    }
+
+    /** Step 2 of the class comment; returns the number of decode tokens added. */
+    private int addDecodeTokens() {
+        int added = 0;
+        for (int i = 0; i < running.size(); i++) {
+            ActiveSequence s = running.get(i);
+            if (!s.isDecoding()) {
+                continue;
+            }
+            int position = s.fed;
+            // Younger sequences, later in the list, have no row yet: any of them may give way.
+            while (!kv.reserve(s.slot, position + 1)) {
+                shortOfBlocks = true;
+                preempt(running.size() - 1);
+                if (running.size() <= i) {
+                    break; // s itself was the youngest
+                }
+            }
+            if (running.size() <= i) {
+                break;
+            }
+            logitOwner[batch.logitCount()] = s;
+            batch.add(s.slot, s.tokenAt(position), position, true, true);
+            s.fed++;
+            s.lastStep = steps;
+            added++;
+        }
+        return added;
+    }
+
+    /** Step 3 of the class comment. */
+    private void addRunningChunks() {
+        for (int i = 0; i < running.size() && !batch.isFull(); i++) {
+            ActiveSequence s = running.get(i);
+            if (s.fed == s.known()) {
+                continue; // a decode token added in step 2
+            }
+            int take = chunkLength(s, batch.capacity() - batch.tokens());
+            if (take == 0) {
+                continue;
+            }
+            // Preempt only sequences younger than s that hold no row in this step.
+            while (!kv.reserve(s.slot, s.fed + take)) {
+                shortOfBlocks = true;
+                int youngest = running.size() - 1;
+                if (youngest <= i || running.get(youngest).lastStep == steps) {
+                    take = 0;
+                    break;
+                }
+                preempt(youngest);
+            }
+            if (take > 0) {
+                addChunk(s, take);
+            }
+        }
+    }
+
+    private void admitWaiting() {
+        while (!waiting.isEmpty() && !batch.isFull() && running.size() < slotInUse.length) {
+            ActiveSequence s = waiting.peekFirst();
+            int take = chunkLength(s, batch.capacity() - batch.tokens());
+            if (take == 0) {
+                return;
+            }
+            int slot = freeSlot();
+            if (!kv.reserve(slot, take)) {
+                return;
+            }
+            waiting.removeFirst();
+            s.slot = slot;
+            slotInUse[slot] = true;
+            running.add(s);
+            if (!s.admitted) {
+                s.admitted = true;
+                observer.admitted(clock.getAsLong() - s.submittedNanos, s.promptLength());
+                if (s.owner != null) {
+                    s.owner.onAdmitted();
+                }
+            }
+            addChunk(s, take);
+        }
+    }
+
+    /**
+     * How many of {@code s}'s unfed tokens fit in {@code room} rows: prompt chunks end on a capacity
+     * window boundary or at the prompt's end; generated tokens, each a group of its own, end anywhere.
+     */
+    private int chunkLength(ActiveSequence s, int room) {
+        int remaining = s.known() - s.fed;
+        int promptLength = s.promptLength();
+        if (chunkWindow == 0 || s.fed >= promptLength) {
+            return Math.min(remaining, room);
+        }
+        int inPrompt = CapacityGroups.alignedChunkLength(s.fed, promptLength, room, chunkWindow);
+        return s.fed + inPrompt < promptLength ? inPrompt : Math.min(remaining, room);
+    }
+
+    private void addChunk(ActiveSequence s, int take) {
+        int last = s.known() - 1;
+        for (int j = 0; j < take; j++) {
+            int position = s.fed + j;
+            boolean wantLogits = position == last;
+            if (wantLogits) {
+                logitOwner[batch.logitCount()] = s;
+            }
+            batch.add(s.slot, s.tokenAt(position), position, wantLogits, position >= s.promptLength());
+        }
+        s.fed += take;
+        s.lastStep = steps;
+    }
+
+    /** Frees the blocks of the running sequence at {@code index}; it returns to the front of the queue. */
+    private void preempt(int index) {
+        ActiveSequence s = running.remove(index);
+        releaseSlot(s);
+        s.fed = 0;
+        // Running sequences all arrived before the waiting ones, and the list is in arrival order, so
+        // pushing from the youngest preempted keeps the queue in arrival order.
+        waiting.addFirst(s);
+        preemptions++;
+        observer.preempted();
+    }
+
+    private void accept(ActiveSequence s, float[] rowLogits, long now) {
+        int token;
+        try {
+            token = s.sampler.sample(rowLogits, logprobs);
+            s.sampler.accept(token);
+        } catch (RuntimeException e) {
+            s.failure = e; // reported once its blocks are free, at the end of the step
+            return;
+        }
+        s.generated[s.count++] = token;
+        if (s.count == 1) {
+            observer.firstToken(now - s.submittedNanos);
+        } else {
+            observer.nextToken(now - s.lastTokenNanos);
+        }
+        s.lastTokenNanos = now;
+        boolean goOn;
+        try {
+            goOn = s.sink.onToken(token, logprobs);
+        } catch (RuntimeException e) {
+            goOn = false;
+            s.requestAbort();
+        }
+        if (s.abortRequested()) {
+            s.finish = FinishReason.ABORT;
+        } else if (!goOn || s.sampler.isStopToken(token, endOfGeneration.test(token))) {
+            s.finish = FinishReason.STOP;
+        } else if (s.count == s.request.maxTokens() || s.known() >= contextLength) {
+            s.finish = FinishReason.LENGTH;
+        }
+    }
+
+    private void finishRunning(int index, FinishReason reason) {
+        finish(retire(index), reason);
+    }
+
+    /** Takes the running sequence at {@code index} out of the batch and frees its blocks. */
+    private ActiveSequence retire(int index) {
+        ActiveSequence s = running.remove(index);
+        releaseSlot(s);
+        return s;
+    }
+
+    private void finish(ActiveSequence s, FinishReason reason) {
+        s.finish = reason;
+        observer.finished(reason, clock.getAsLong() - s.submittedNanos);
+        try {
+            s.sink.onFinish(reason);
+        } catch (RuntimeException ignored) {
+            // the sink's owner is gone; nothing else depends on this call
+        }
+        if (s.owner != null) {
+            s.owner.onSequenceDone();
+        }
+    }
+
+    private void fail(ActiveSequence s, RuntimeException error) {
+        observer.finished(null, clock.getAsLong() - s.submittedNanos);
+        try {
+            s.sink.onFailure(error);
+        } catch (RuntimeException ignored) {
+            // as in finish
+        }
+        if (s.owner != null) {
+            s.owner.onSequenceDone();
+        }
+    }
+
+    /** Fails every running sequence (their step could not run); waiting ones stay. */
+    void failRunning(RuntimeException error) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            fail(retire(i), error);
+        }
+    }
+
+    private void releaseSlot(ActiveSequence s) {
+        kv.release(s.slot);
+        slotInUse[s.slot] = false;
+        s.slot = -1;
+    }
+
+    private int freeSlot() {
+        for (int i = 0; i < slotInUse.length; i++) {
+            if (!slotInUse[i]) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no free sequence slot");
+    }
+}

@@ -1,0 +1,27 @@
+package dev.switchyard.engine.schedule;
+
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.sampling.TokenLogprobs;
+
+/**
+ * Where one sequence's tokens go. Every call comes from the scheduler's thread, in order, and each
+ * sequence ends with exactly one of {@link #onFinish} or {@link #onFailure}. Calls should be quick:
+ * the next step of every sequence waits for them.
+ */
+public interface SequenceSink {
+
+    /**
+     * A sampled token.
+     *
+     * @param logprobs its log-probability and the top alternatives (valid only during this call)
+     * @return true to go on; false to finish now with reason {@link FinishReason#STOP} (a stop string
+     *         matched), so no further token is computed
+     */
+    boolean onToken(int token, TokenLogprobs logprobs);
+
+    /** The sequence ended normally or was aborted; its KV blocks are already free. */
+    void onFinish(FinishReason reason);
+
+    /** The sequence could not go on (e.g. the model produced NaN logits); its KV blocks are already free. */
+    void onFailure(RuntimeException error);
+}

@@ -1,0 +1,143 @@
+package dev.switchyard.server.serving;
+
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.schedule.Scheduler;
+import dev.switchyard.engine.schedule.SchedulerObserver;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The serving metrics, in Prometheus text format, each labelled with the model's name. The request
+ * figures come from the scheduler's thread through {@link SchedulerObserver} (counted per sequence, so
+ * a request with {@code n} choices counts {@code n} times, as vLLM counts them); gauges are read from
+ * the scheduler when scraped.
+ */
+public final class ServingMetrics implements SchedulerObserver {
+
+    /** Latency buckets in seconds, from sub-millisecond inter-token gaps to minute-long requests. */
+    private static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15,
+        0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160};
+    private static final double NANOS = 1e9;
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private final CounterDataPoint preemptions;
+    private final CounterDataPoint promptTokens;
+    private final CounterDataPoint generationTokens;
+    private final CounterDataPoint clientDisconnects;
+    private final Map<FinishReason, CounterDataPoint> finished = new EnumMap<>(FinishReason.class);
+    private final CounterDataPoint failed;
+    private final DistributionDataPoint timeToFirstToken;
+    private final DistributionDataPoint interTokenLatency;
+    private final DistributionDataPoint e2eLatency;
+    private final DistributionDataPoint queueTime;
+
+    /**
+     * @param scheduler supplies the gauges; it may be set after construction (the scheduler takes this
+     *                  object as its observer), and reads as zero until it is
+     */
+    public ServingMetrics(String model, Supplier<Scheduler> scheduler) {
+        gauge("switchyard_requests_running", "Sequences in the running batch.", model,
+                () -> scheduler.get() == null ? 0 : scheduler.get().running());
+        gauge("switchyard_requests_waiting", "Sequences waiting for admission, preempted ones included.", model,
+                () -> scheduler.get() == null ? 0 : scheduler.get().waiting());
+        gauge("switchyard_kv_usage_ratio", "Fraction of KV-cache blocks in use.", model,
+                () -> scheduler.get() == null ? 0 : scheduler.get().kvUsage());
+        preemptions = counter("switchyard_preemptions_total", "Sequences preempted to free KV blocks.", model);
+        promptTokens = counter("switchyard_prompt_tokens_total", "Prompt tokens admitted.", model);
+        generationTokens = counter("switchyard_generation_tokens_total", "Tokens generated.", model);
+        clientDisconnects = counter("switchyard_client_disconnects_total",
+                "Requests whose client went away before they finished.", model);
+        Counter success = Counter.builder().name("switchyard_request_success_total")
+                .help("Sequences that finished, by finish reason.").labelNames("model", "finish_reason").register(registry);
+        for (FinishReason reason : FinishReason.values()) {
+            finished.put(reason, success.labelValues(model, reason.apiName()));
+        }
+        failed = counter("switchyard_request_failure_total", "Sequences that failed with an error.", model);
+        timeToFirstToken = histogram("switchyard_time_to_first_token_seconds",
+                "From submission to the first generated token.", model);
+        interTokenLatency = histogram("switchyard_inter_token_latency_seconds",
+                "Between successive generated tokens of one sequence.", model);
+        e2eLatency = histogram("switchyard_e2e_request_latency_seconds", "From submission to the end.", model);
+        queueTime = histogram("switchyard_queue_time_seconds", "From submission to the first step.", model);
+    }
+
+    private void gauge(String name, String help, String model, java.util.function.DoubleSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("model")
+                .callback(cb -> cb.call(value.getAsDouble(), model)).register(registry);
+    }
+
+    private CounterDataPoint counter(String name, String help, String model) {
+        return Counter.builder().name(name).help(help).labelNames("model").register(registry).labelValues(model);
+    }
+
+    private DistributionDataPoint histogram(String name, String help, String model) {
+        return Histogram.builder().name(name).help(help).labelNames("model").classicOnly()
+                .classicUpperBounds(LATENCY_BUCKETS).register(registry).labelValues(model);
+    }
+
+    /** A client left before its request finished (connection closed, stream cancelled). */
+    public void clientDisconnected() {
+        clientDisconnects.inc();
+    }
+
+    /** Every metric in the Prometheus text format (version 0.0.4). */
+    public String scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The media type of {@link #scrape()}. */
+    public String contentType() {
+        return writer.getContentType();
+    }
+
+    @Override
+    public void admitted(long queueNanos, int prompt) {
+        queueTime.observe(queueNanos / NANOS);
+        promptTokens.inc(prompt);
+    }
+
+    @Override
+    public void firstToken(long ttftNanos) {
+        timeToFirstToken.observe(ttftNanos / NANOS);
+        generationTokens.inc();
+    }
+
+    @Override
+    public void nextToken(long gapNanos) {
+        interTokenLatency.observe(gapNanos / NANOS);
+        generationTokens.inc();
+    }
+
+    @Override
+    public void preempted() {
+        preemptions.inc();
+    }
+
+    @Override
+    public void finished(FinishReason reason, long e2eNanos) {
+        e2eLatency.observe(e2eNanos / NANOS);
+        if (reason == null) {
+            failed.inc();
+        } else {
+            finished.get(reason).inc();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.switchyard.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.generate.FinishReason;
+import org.junit.jupiter.api.Test;
+
+class ServingMetricsTest {
+
+    @Test
+    void everyServingMetricIsExportedWithTheModelLabel() {
+        ServingMetrics metrics = new ServingMetrics("demo", () -> null);
+        metrics.admitted(2_000_000, 17);
+        metrics.firstToken(50_000_000);
+        metrics.nextToken(10_000_000);
+        metrics.nextToken(12_000_000);
+        metrics.preempted();
+        metrics.finished(FinishReason.LENGTH, 900_000_000);
+        metrics.finished(FinishReason.ABORT, 100_000_000);
+        metrics.clientDisconnected();
+        String text = metrics.scrape();
+        assertThat(text)
+                .contains("switchyard_requests_running{model=\"demo\"} 0.0")
+                .contains("switchyard_requests_waiting{model=\"demo\"} 0.0")
+                .contains("switchyard_kv_usage_ratio{model=\"demo\"} 0.0")
+                .contains("switchyard_preemptions_total{model=\"demo\"} 1.0")
+                .contains("switchyard_prompt_tokens_total{model=\"demo\"} 17.0")
+                .contains("switchyard_generation_tokens_total{model=\"demo\"} 3.0")
+                .contains("switchyard_request_success_total{finish_reason=\"length\",model=\"demo\"} 1.0")
+                .contains("switchyard_request_success_total{finish_reason=\"abort\",model=\"demo\"} 1.0")
+                .contains("switchyard_request_success_total{finish_reason=\"stop\",model=\"demo\"} 0.0")
+                .contains("switchyard_client_disconnects_total{model=\"demo\"} 1.0")
+                .contains("switchyard_time_to_first_token_seconds_count{model=\"demo\"} 1")
+                .contains("switchyard_time_to_first_token_seconds_bucket{model=\"demo\",le=\"0.06\"} 1")
+                .contains("switchyard_inter_token_latency_seconds_count{model=\"demo\"} 2")
+                .contains("switchyard_e2e_request_latency_seconds_count{model=\"demo\"} 2")
+                .contains("switchyard_queue_time_seconds_sum{model=\"demo\"} 0.002");
+        assertThat(metrics.contentType()).startsWith("text/plain");
+    }
+}
