@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
                 TokenizeCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {

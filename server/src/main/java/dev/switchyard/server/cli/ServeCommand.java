@@ -1,0 +1,148 @@
+package dev.switchyard.server.cli;
+
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.server.http.HttpServer;
+import dev.switchyard.server.http.HttpServerConfig;
+import dev.switchyard.server.http.HttpTransport;
+import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.EngineConfig;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.ServerHealth;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
+
+/**
+ * {@code switchyard serve}: the OpenAI-compatible HTTP server. It listens at once (health answers 503
+ * while the model loads), and on SIGTERM or SIGINT drains: new requests get 503, those in flight
+ * finish for up to --drain-timeout, the rest end with finish reason abort, and the process exits 0.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, defaultValueProvider = EnvironmentDefaults.class,
+        description = "Serve a model over an OpenAI-compatible HTTP API. Without --model, the built-in demo model.",
+        footer = {"", "Every option has an environment twin: --max-seqs defaults to $SWITCHYARD_MAX_SEQS, "
+                + "--api-key to $SWITCHYARD_API_KEY, and so on. A flag on the command line wins."})
+final class ServeCommand implements Callable<Integer> {
+
+    /** The name the built-in demo model has in the API. */
+    static final String DEMO_NAME = "switchyard-demo";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE.gguf", description = "The model (default: the built-in demo model).")
+    Path model;
+
+    @Option(names = "--model-name", paramLabel = "NAME",
+            description = "The model's name in the API (default: the file name without .gguf; " + DEMO_NAME + " for the demo).")
+    String modelName;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--max-seqs", defaultValue = "32", description = "Sequences in one batch at most (default: ${DEFAULT-VALUE}).")
+    int maxSeqs;
+
+    @Option(names = "--max-batch-tokens", paramLabel = "N",
+            description = "Tokens one step may carry, decode tokens and prompt chunks together (default: the largest of "
+                    + "512, --max-seqs and --capacity-window).")
+    Integer maxBatchTokens;
+
+    @Option(names = "--kv-memory", defaultValue = "1GiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
+            description = "Memory for the KV cache, e.g. 512MiB or 2GiB; blocks = BYTES / (16 x bytes per position), "
+                    + "never more than every sequence's full context; 0: that full amount (default: ${DEFAULT-VALUE}).")
+    long kvMemory;
+
+    @Option(names = "--max-queue", defaultValue = "256",
+            description = "Requests that may wait for a batch; more get 429 (default: ${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Option(names = "--request-timeout", defaultValue = "10m", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "A request still running after this long ends with finish reason abort; 0: no limit "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration requestTimeout;
+
+    @Option(names = "--drain-timeout", defaultValue = "30s", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "On SIGTERM, how long requests in flight may take to finish before they are aborted "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration drainTimeout;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (default: none).")
+    String apiKey;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--max-body", defaultValue = "4MiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
+            description = "Largest request body; larger ones get 413 (default: ${DEFAULT-VALUE}).")
+    long maxBody;
+
+    @Option(names = "--idle-timeout", defaultValue = "60s", paramLabel = "DURATION", converter = Units.DurationConverter.class,
+            description = "Close a connection idle this long between requests (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Mixin
+    DispatchOptions dispatch = new DispatchOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        // Every flag is checked before anything starts: a refused setting must not leave a half-started server.
+        DispatchConfig moe = dispatch.toConfig();
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int batchTokens = maxBatchTokens != null ? maxBatchTokens : EngineConfig.defaultBatchTokens(maxSeqs, moe);
+        EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe);
+        if (maxBody > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--max-body must be below 2 GiB");
+        }
+        HttpServerConfig http = new HttpServerConfig(host, port, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
+                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults());
+        Path path = ModelPaths.resolve(model, err);
+        String name = modelName != null ? modelName
+                : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");
+
+        CountDownLatch stop = new CountDownLatch(1);
+        // Our own handlers replace the JVM's, which would exit with 143 before the drain.
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+
+        ServerHealth health = new ServerHealth();
+        HttpServer server = new HttpServer(http, health, HttpTransport.nio());
+        try {
+            server.start();
+            out.println("switchyard serve: listening on http://" + host + ":" + server.port() + " (loading " + path + ")");
+            out.flush();
+            try (ServedModel served = ServedModel.open(path, name, engine)) {
+                health.ready(served);
+                out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
+                        + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
+                        + Bytes.human(LoadedModel.kvBytesPerPosition(served.config())) + " per position), "
+                        + workers + " threads");
+                out.flush();
+                stop.await();
+                out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
+                out.flush();
+                boolean finished = server.shutdown(drainTimeout);
+                out.println("switchyard serve: " + (finished ? "all requests finished" : "aborted the requests still running")
+                        + "; stopped");
+                out.flush();
+            }
+        } finally {
+            server.close();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.switchyard.server.http;
+
+import dev.switchyard.server.openai.OpenAiJson;
+import dev.switchyard.server.serving.ServerHealth;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** What every connection's handler shares: configuration, health, JSON limits, the key check, open responses. */
+final class ApiContext {
+
+    final HttpServerConfig config;
+    final ServerHealth health;
+    final OpenAiJson json;
+    final ApiKeyCheck apiKey;
+    /** Generation responses not yet fully written: shutdown waits for them after the drain. */
+    final AtomicInteger openExchanges = new AtomicInteger();
+    final String version;
+
+    ApiContext(HttpServerConfig config, ServerHealth health) {
+        this.config = config;
+        this.health = health;
+        this.json = new OpenAiJson(config.maxBodyBytes());
+        this.apiKey = new ApiKeyCheck(config.apiKey());
+        String v = ApiContext.class.getPackage().getImplementationVersion();
+        this.version = v != null ? v : "development";
+    }
+}

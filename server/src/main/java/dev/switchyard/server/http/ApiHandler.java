@@ -1,0 +1,224 @@
+package dev.switchyard.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.schedule.QueueFullException;
+import dev.switchyard.engine.schedule.SchedulerUnavailableException;
+import dev.switchyard.server.openai.ApiError;
+import dev.switchyard.server.openai.ChatRequests;
+import dev.switchyard.server.openai.CompletionRenderer;
+import dev.switchyard.server.openai.CompletionRequests;
+import dev.switchyard.server.openai.OpenAiRequest;
+import dev.switchyard.server.openai.UtilityApi;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Routes each request to its endpoint and answers errors in OpenAI's shape. Runs on the channel's
+ * API executor, not the event loop: parsing, tokenizing and chat templates take real CPU time. One
+ * request at a time per connection (HTTP/1.1 without pipelining).
+ */
+final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger LOG = Logger.getLogger(ApiHandler.class.getName());
+
+    private final ApiContext api;
+    private GenerationExchange exchange;
+
+    ApiHandler(ApiContext api) {
+        this.api = api;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            rejectMalformed(ctx, request.decoderResult().cause());
+            return;
+        }
+        if (exchange != null && !exchange.isEnded()) {
+            HttpResponses.sendError(ctx, api.json.factory(), ApiError.invalid(null,
+                    "a request is still in progress on this connection (pipelining is not supported)"), true);
+            return;
+        }
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        String path = query >= 0 ? uri.substring(0, query) : uri;
+        try {
+            route(ctx, request, path);
+        } catch (ApiError e) {
+            HttpResponses.sendError(ctx, api.json.factory(), e, false);
+        } catch (InvalidRequestException e) {
+            HttpResponses.sendError(ctx, api.json.factory(), ApiError.of(e), false);
+        } catch (QueueFullException e) {
+            HttpResponses.sendError(ctx, api.json.factory(), ApiError.overloaded(e.getMessage()), false);
+        } catch (SchedulerUnavailableException e) {
+            HttpResponses.sendError(ctx, api.json.factory(), ApiError.unavailable(e.getMessage()), false);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "request failed: " + request.method() + " " + path, e);
+            HttpResponses.sendError(ctx, api.json.factory(), ApiError.internal("internal error: " + e), false);
+        }
+    }
+
+    private void route(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
+        HttpMethod method = request.method();
+        switch (path) {
+            case "/v1/completions", "/v1/chat/completions" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                JsonNode body = readBody(request);
+                OpenAiRequest parsed = path.equals("/v1/completions")
+                        ? CompletionRequests.parse(body, model, api.config.limits())
+                        : ChatRequests.parse(body, model, api.config.limits(), api.json.mapper());
+                CompletionRenderer renderer = path.equals("/v1/completions")
+                        ? CompletionRenderer.completions(model, parsed) : CompletionRenderer.chat(model, parsed);
+                startGeneration(ctx, model, renderer);
+            }
+            case "/v1/models" -> {
+                expect(method, HttpMethod.GET, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model), false);
+            }
+            case "/tokenize" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                JsonNode body = readBody(request);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                        g -> UtilityApi.tokenize(body, model, api.json.mapper(), g), false);
+            }
+            case "/detokenize" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                JsonNode body = readBody(request);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                        g -> UtilityApi.detokenize(body, model, g), false);
+            }
+            case "/health" -> {
+                expect(method, HttpMethod.GET, path);
+                readyModel();
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> {
+                    g.writeStartObject();
+                    g.writeStringField("status", "ok");
+                    g.writeEndObject();
+                }, false);
+            }
+            case "/version" -> {
+                expect(method, HttpMethod.GET, path);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> {
+                    g.writeStartObject();
+                    g.writeStringField("version", api.version);
+                    g.writeEndObject();
+                }, false);
+            }
+            case "/metrics" -> {
+                expect(method, HttpMethod.GET, path);
+                ServedModel model = api.health.model();
+                if (model == null) {
+                    throw ApiError.unavailable("the model is still loading");
+                }
+                HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
+            }
+            default -> throw ApiError.unknownRoute(method.name(), path);
+        }
+    }
+
+    private void startGeneration(ChannelHandlerContext ctx, ServedModel model, CompletionRenderer renderer) {
+        GenerationExchange started = new GenerationExchange(ctx, api.json.factory(), renderer,
+                api.openExchanges::decrementAndGet);
+        api.openExchanges.incrementAndGet();
+        try {
+            started.start(model);
+        } catch (RuntimeException e) {
+            api.openExchanges.decrementAndGet();
+            throw e;
+        }
+        exchange = started;
+    }
+
+    private static void expect(HttpMethod method, HttpMethod allowed, String path) {
+        if (!method.equals(allowed)) {
+            throw ApiError.methodNotAllowed(method.name(), path, allowed.name());
+        }
+    }
+
+    private void authorize(FullHttpRequest request) {
+        if (!api.apiKey.accepts(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            throw ApiError.unauthorized();
+        }
+    }
+
+    /** The model, or 503 while it loads or while the server drains. */
+    private ServedModel readyModel() {
+        return switch (api.health.state()) {
+            case READY -> api.health.model();
+            case LOADING -> throw ApiError.unavailable("the model is still loading; retry shortly");
+            case DRAINING -> throw ApiError.unavailable("the server is shutting down and accepts no new requests");
+        };
+    }
+
+    private JsonNode readBody(FullHttpRequest request) {
+        return api.json.readObject(new ByteBufInputStream(request.content()));
+    }
+
+    private void rejectMalformed(ChannelHandlerContext ctx, Throwable cause) {
+        ApiError error;
+        if (cause instanceof TooLongHttpHeaderException) {
+            error = new ApiError(431, "invalid_request_error", "the request headers are larger than this server accepts ("
+                    + api.config.maxHeaderBytes() + " bytes)", null, "headers_too_large");
+        } else if (cause instanceof TooLongHttpLineException) {
+            error = new ApiError(414, "invalid_request_error", "the request line is longer than this server accepts ("
+                    + api.config.maxHeaderBytes() + " bytes)", null, "uri_too_long");
+        } else if (cause instanceof TooLongFrameException) {
+            error = ApiError.tooLarge(api.config.maxBodyBytes());
+        } else {
+            error = ApiError.invalid(null, "malformed HTTP request: " + cause.getMessage());
+        }
+        // The decoder discards the rest of the connection after a malformed request: close it.
+        HttpResponses.sendError(ctx, api.json.factory(), error, true);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (exchange != null && !exchange.isEnded()) {
+            exchange.cancel();
+            ServedModel model = api.health.model();
+            if (model != null) {
+                model.metrics().clientDisconnected();
+            }
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent) {
+            // Idle means no request in progress: a long generation without streaming is quiet, not idle.
+            if (exchange == null || exchange.isEnded()) {
+                ctx.close();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.log(Level.FINE, "connection error; closing", cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,157 @@
+package dev.switchyard.server.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.openai.ApiError;
+import dev.switchyard.server.openai.CompletionRenderer;
+import dev.switchyard.server.serving.Generation;
+import dev.switchyard.server.serving.GenerationListener;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.serving.Usage;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.EventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One completions request on one connection, from submission to the last byte. Events arrive on the
+ * scheduler's thread; streamed ones are handed to this channel's API executor (so the scheduler
+ * never waits on JSON or sockets), each becoming one small {@code data: {...}} write. Without
+ * streaming, the text is collected on the scheduler's thread (a string append per token) and the
+ * response is written from the executor when the last choice ends.
+ */
+final class GenerationExchange implements GenerationListener {
+
+    private static final Logger LOG = Logger.getLogger(GenerationExchange.class.getName());
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final ChannelHandlerContext ctx;
+    private final EventExecutor executor;
+    private final JsonFactory json;
+    private final CompletionRenderer renderer;
+    private final boolean stream;
+    private final Runnable onEnd;
+    private Generation generation;
+    /** Set on the scheduler's thread when a choice fails; read after onComplete (ordered by the executor's queue). */
+    private volatile RuntimeException failure;
+    private boolean ended;
+
+    GenerationExchange(ChannelHandlerContext ctx, JsonFactory json, CompletionRenderer renderer, Runnable onEnd) {
+        this.ctx = ctx;
+        this.executor = ctx.executor();
+        this.json = json;
+        this.renderer = renderer;
+        this.stream = renderer.request().stream();
+        this.onEnd = onEnd;
+    }
+
+    /**
+     * Submits the request and, when streaming, sends the response head; called on the executor.
+     *
+     * @throws RuntimeException as {@link ServedModel#generate} does; then nothing was sent
+     */
+    void start(ServedModel model) {
+        generation = model.generate(renderer.request().spec(), this);
+        if (stream) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+            head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            ctx.write(head, ctx.voidPromise());
+            for (int i = 0; renderer.hasOpeningChunk() && i < renderer.choiceCount(); i++) {
+                int index = i;
+                ctx.write(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, DATA,
+                        g -> renderer.writeOpeningChunk(g, index), END_EVENT)), ctx.voidPromise());
+            }
+            ctx.flush();
+        }
+    }
+
+    /** The client went away: stop generating (frees the KV blocks at the next step). */
+    void cancel() {
+        if (generation != null) {
+            generation.cancel();
+        }
+    }
+
+    boolean isEnded() {
+        return ended;
+    }
+
+    @Override
+    public void onToken(int index, int token, String text, TokenLogprob logprob) {
+        if (!stream) {
+            renderer.collect(index, text, logprob);
+        } else if (!text.isEmpty() || logprob != null) {
+            executor.execute(() -> sendChunk(g -> renderer.writeTokenChunk(g, index, text, logprob)));
+        }
+    }
+
+    @Override
+    public void onChoiceFinished(int index, FinishReason reason, String text) {
+        if (!stream) {
+            renderer.collectFinish(index, text, reason);
+        } else {
+            executor.execute(() -> sendChunk(g -> renderer.writeFinishChunk(g, index, text, reason)));
+        }
+    }
+
+    @Override
+    public void onChoiceFailed(int index, RuntimeException error) {
+        LOG.log(Level.WARNING, "a choice failed", error);
+        if (failure == null) {
+            failure = error;
+            ApiError e = ApiError.internal("generation failed: " + error.getMessage());
+            executor.execute(() -> {
+                generation.cancel(); // the response is an error: the other choices need not finish
+                if (stream) {
+                    sendChunk(e::write);
+                }
+            });
+        }
+    }
+
+    @Override
+    public void onComplete(Usage usage) {
+        executor.execute(() -> finish(usage));
+    }
+
+    private void finish(Usage usage) {
+        try {
+            if (stream) {
+                if (renderer.request().includeUsage() && failure == null) {
+                    sendChunk(g -> renderer.writeUsageChunk(g, usage));
+                }
+                ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+            } else if (failure != null) {
+                HttpResponses.sendError(ctx, json, ApiError.internal("generation failed: " + failure.getMessage()), false);
+            } else {
+                HttpResponses.sendJson(ctx, json, HttpResponseStatus.OK, g -> renderer.writeResponse(g, usage), false);
+            }
+        } finally {
+            ended = true;
+            onEnd.run();
+        }
+    }
+
+    /** One event; a void promise, since nobody waits on it (a closed channel just drops it). */
+    private void sendChunk(HttpResponses.JsonWriter writer) {
+        ctx.writeAndFlush(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, DATA, writer, END_EVENT)),
+                ctx.voidPromise());
+    }
+}

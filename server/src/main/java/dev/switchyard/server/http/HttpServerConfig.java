@@ -1,0 +1,56 @@
+package dev.switchyard.server.http;
+
+import dev.switchyard.server.openai.ApiLimits;
+import java.time.Duration;
+
+/**
+ * How the HTTP front end listens and what it accepts.
+ *
+ * @param host           address to bind
+ * @param port           port to bind; 0 picks a free one (tests)
+ * @param apiKey         when set, every /v1 and tokenizer request must carry {@code Authorization: Bearer KEY};
+ *                       null or empty: no key
+ * @param maxBodyBytes   larger request bodies get 413
+ * @param maxHeaderBytes larger header blocks (and request lines) get 431 (414)
+ * @param idleTimeout    a connection with no request in progress and no traffic for this long is closed
+ * @param ioThreads      Netty event-loop threads (socket I/O only)
+ * @param apiThreads     threads that parse requests, tokenize prompts and write responses, off the event loop
+ * @param limits         caps on what one request may ask for
+ */
+public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
+                               Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits) {
+
+    public static final int DEFAULT_MAX_BODY = 4 << 20;
+    public static final int DEFAULT_MAX_HEADER = 16 << 10;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    public HttpServerConfig {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
+        }
+        if (maxBodyBytes < 1024 || maxHeaderBytes < 1024) {
+            throw new IllegalArgumentException("body and header limits must be at least 1 KiB");
+        }
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("--idle-timeout must be positive");
+        }
+        if (ioThreads < 1 || apiThreads < 1) {
+            throw new IllegalArgumentException("thread counts must be at least 1");
+        }
+        apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
+    }
+
+    /** Loopback, the given port, no key, default limits: what tests start. */
+    public static HttpServerConfig loopback(int port) {
+        return new HttpServerConfig("127.0.0.1", port, null, DEFAULT_MAX_BODY, DEFAULT_MAX_HEADER, DEFAULT_IDLE_TIMEOUT,
+                1, 2, ApiLimits.defaults());
+    }
+
+    public HttpServerConfig withApiKey(String key) {
+        return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits);
+    }
+
+    public HttpServerConfig withLimits(int body, int header, Duration idle) {
+        return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits);
+    }
+}

@@ -1,0 +1,104 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchyard.server.serving.InvalidRequestException;
+import java.io.IOException;
+
+/**
+ * An error as OpenAI reports it: an HTTP status and {@code {"error": {"message", "type", "param",
+ * "code"}}}. Thrown while a request is read and validated; the HTTP layer writes it as it is.
+ */
+public final class ApiError extends RuntimeException {
+
+    private final int status;
+    private final String type;
+    private final String param;
+    private final String code;
+
+    public ApiError(int status, String type, String message, String param, String code) {
+        super(message, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.param = param;
+        this.code = code;
+    }
+
+    /** 400: a field is missing, malformed or out of range. */
+    public static ApiError invalid(String param, String message) {
+        return new ApiError(400, "invalid_request_error", message, param, null);
+    }
+
+    /** 400: a field we understand but cannot honour (yet), rather than silently ignoring it. */
+    public static ApiError unsupported(String param, String what) {
+        return new ApiError(400, "invalid_request_error", what + " is not supported by this server", param,
+                "unsupported_parameter");
+    }
+
+    public static ApiError of(InvalidRequestException e) {
+        return new ApiError(400, "invalid_request_error", e.getMessage(), e.param(), e.code());
+    }
+
+    public static ApiError unauthorized() {
+        return new ApiError(401, "authentication_error",
+                "invalid or missing API key: send it as 'Authorization: Bearer KEY'", null, "invalid_api_key");
+    }
+
+    public static ApiError modelNotFound(String model, String served) {
+        return new ApiError(404, "invalid_request_error", "the model '" + model + "' does not exist; this server serves '"
+                + served + "'", "model", "model_not_found");
+    }
+
+    public static ApiError unknownRoute(String method, String path) {
+        return new ApiError(404, "invalid_request_error", "unknown URL: " + method + " " + path, null, "unknown_url");
+    }
+
+    public static ApiError methodNotAllowed(String method, String path, String allowed) {
+        return new ApiError(405, "invalid_request_error", path + " does not accept " + method + "; use " + allowed,
+                null, "method_not_allowed");
+    }
+
+    public static ApiError tooLarge(long limit) {
+        return new ApiError(413, "invalid_request_error", "the request body is larger than this server accepts ("
+                + limit + " bytes)", null, "request_too_large");
+    }
+
+    public static ApiError overloaded(String message) {
+        return new ApiError(429, "rate_limit_error", message, null, "server_overloaded");
+    }
+
+    public static ApiError internal(String message) {
+        return new ApiError(500, "server_error", message, null, "internal_error");
+    }
+
+    public static ApiError unavailable(String message) {
+        return new ApiError(503, "server_error", message, null, "service_unavailable");
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public String param() {
+        return param;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    /** {@code {"error": {...}}}. */
+    public void write(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeObjectFieldStart("error");
+        g.writeStringField("message", getMessage());
+        g.writeStringField("type", type);
+        g.writeStringField("param", param);
+        g.writeStringField("code", code);
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+}

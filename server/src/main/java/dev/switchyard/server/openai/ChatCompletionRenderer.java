@@ -1,0 +1,133 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.serving.Usage;
+import java.io.IOException;
+import java.util.List;
+
+/** {@code chat.completion} and {@code chat.completion.chunk} objects, with chat's logprobs shape. */
+final class ChatCompletionRenderer extends CompletionRenderer {
+
+    ChatCompletionRenderer(ServedModel model, OpenAiRequest request) {
+        super("chatcmpl-", model, request);
+    }
+
+    @Override
+    protected String chunkObject() {
+        return "chat.completion.chunk";
+    }
+
+    @Override
+    public boolean hasOpeningChunk() {
+        return true;
+    }
+
+    @Override
+    public void writeOpeningChunk(JsonGenerator g, int index) throws IOException {
+        startChoiceChunk(g, index);
+        g.writeStringField("role", "assistant");
+        g.writeStringField("content", "");
+        endChoiceChunk(g, null, null);
+    }
+
+    @Override
+    public void writeTokenChunk(JsonGenerator g, int index, String text, TokenLogprob logprob) throws IOException {
+        startChoiceChunk(g, index);
+        g.writeStringField("content", text);
+        endChoiceChunk(g, logprob, null);
+    }
+
+    @Override
+    public void writeFinishChunk(JsonGenerator g, int index, String text, FinishReason reason) throws IOException {
+        startChoiceChunk(g, index);
+        if (!text.isEmpty()) {
+            g.writeStringField("content", text);
+        }
+        endChoiceChunk(g, null, reason);
+    }
+
+    private void startChoiceChunk(JsonGenerator g, int index) throws IOException {
+        startChunk(g);
+        g.writeArrayFieldStart("choices");
+        g.writeStartObject();
+        g.writeNumberField("index", index);
+        g.writeObjectFieldStart("delta");
+    }
+
+    private void endChoiceChunk(JsonGenerator g, TokenLogprob logprob, FinishReason reason) throws IOException {
+        g.writeEndObject(); // delta
+        if (logprob != null) {
+            g.writeFieldName("logprobs");
+            writeLogprobs(g, List.of(logprob));
+        } else {
+            g.writeNullField("logprobs");
+        }
+        writeFinishReason(g, reason);
+        g.writeEndObject();
+        g.writeEndArray();
+        endChunk(g);
+    }
+
+    @Override
+    public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", id);
+        g.writeStringField("object", "chat.completion");
+        g.writeNumberField("created", created);
+        g.writeStringField("model", model.name());
+        g.writeArrayFieldStart("choices");
+        for (int i = 0; i < choices.length; i++) {
+            Choice c = choices[i];
+            g.writeStartObject();
+            g.writeNumberField("index", i);
+            g.writeObjectFieldStart("message");
+            g.writeStringField("role", "assistant");
+            g.writeStringField("content", c.text.toString());
+            g.writeEndObject();
+            if (request.logprobs() >= 0) {
+                g.writeFieldName("logprobs");
+                writeLogprobs(g, c.logprobs);
+            } else {
+                g.writeNullField("logprobs");
+            }
+            writeFinishReason(g, c.finish);
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeFieldName("usage");
+        writeUsage(g, usage);
+        g.writeEndObject();
+    }
+
+    private void writeLogprobs(JsonGenerator g, List<TokenLogprob> tokens) throws IOException {
+        g.writeStartObject();
+        g.writeArrayFieldStart("content");
+        for (TokenLogprob t : tokens) {
+            g.writeStartObject();
+            writeToken(g, t.token(), t.logprob());
+            g.writeArrayFieldStart("top_logprobs");
+            for (int r = 0; r < t.topIds().length; r++) {
+                g.writeStartObject();
+                writeToken(g, t.topIds()[r], t.topLogprobs()[r]);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private void writeToken(JsonGenerator g, int token, double logprob) throws IOException {
+        g.writeStringField("token", model.tokenText(token));
+        g.writeNumberField("logprob", printable(logprob));
+        g.writeArrayFieldStart("bytes");
+        for (byte b : model.tokenBytes(token)) {
+            g.writeNumber(b & 0xff);
+        }
+        g.writeEndArray();
+    }
+}

@@ -1,0 +1,136 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Reads and validates a {@code POST /v1/chat/completions} body. */
+public final class ChatRequests {
+
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final TypeReference<List<Map<String, Object>>> TOOL_CALLS = new TypeReference<>() {
+    };
+
+    private ChatRequests() {
+    }
+
+    public static OpenAiRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        CommonFields.refuseUnsupported(f);
+        boolean logprobs = f.bool("logprobs", false);
+        Integer top = f.integer("top_logprobs");
+        if (top != null) {
+            if (!logprobs) {
+                throw ApiError.invalid("top_logprobs", "top_logprobs needs logprobs set to true");
+            }
+            if (top < 0 || top > SamplingParams.MAX_LOGPROBS) {
+                throw ApiError.invalid("top_logprobs", "top_logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS
+                        + ", got " + top);
+            }
+        }
+        int alternatives = logprobs ? (top == null ? 0 : top) : SamplingParams.NO_LOGPROBS;
+        int n = CommonFields.n(f, limits);
+        boolean[] streaming = CommonFields.streaming(f);
+        // max_completion_tokens replaced max_tokens; OpenAI still takes both.
+        String maxParam = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        Integer maxTokens = CommonFields.maxTokens(f, maxParam);
+        List<String> stop = CommonFields.stop(f, limits);
+        SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
+        sampling.logprobs(alternatives);
+        if (n > limits.maxChoices()) {
+            throw ApiError.invalid("n", "n may be at most " + limits.maxChoices());
+        }
+
+        List<ChatMessage> messages = messages(f.node("messages"), mapper);
+        int[] prompt;
+        try {
+            prompt = model.prompts().chat(messages, "messages");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+        // vLLM's echo for chat: the reply repeats the last message when it is the assistant's own (a prefill).
+        List<String> echo = null;
+        ChatMessage last = messages.getLast();
+        if (f.bool("echo", false) && last.role().equals("assistant") && last.content() != null) {
+            echo = List.of(last.content());
+        }
+        GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
+                "messages", maxParam);
+        return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
+    }
+
+    private static List<ChatMessage> messages(JsonNode array, ObjectMapper mapper) {
+        if (array == null) {
+            throw ApiError.invalid("messages", "messages is required");
+        }
+        if (!array.isArray() || array.isEmpty()) {
+            throw ApiError.invalid("messages", "messages must be a non-empty list of messages");
+        }
+        List<ChatMessage> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            String param = "messages[" + i + "]";
+            JsonNode m = array.get(i);
+            if (!m.isObject()) {
+                throw ApiError.invalid(param, param + " must be an object");
+            }
+            Fields mf = new Fields(m, param + ".");
+            String role = mf.string("role");
+            if (role == null || !ROLES.contains(role)) {
+                throw ApiError.invalid(param + ".role", param + ".role must be one of " + ROLES + ", got " + role);
+            }
+            // Chat templates know "system"; OpenAI's "developer" is its newer name.
+            String templateRole = role.equals("developer") ? "system" : role;
+            String content = content(m.get("content"), param + ".content");
+            if (content == null && !role.equals("assistant")) {
+                throw ApiError.invalid(param + ".content", param + ".content is required for role " + role);
+            }
+            List<Map<String, Object>> toolCalls = null;
+            JsonNode calls = mf.node("tool_calls");
+            if (calls != null) {
+                if (!calls.isArray()) {
+                    throw ApiError.invalid(param + ".tool_calls", param + ".tool_calls must be a list");
+                }
+                toolCalls = mapper.convertValue(calls, TOOL_CALLS);
+            }
+            out.add(new ChatMessage(templateRole, content, mf.string("name"), toolCalls, mf.string("tool_call_id")));
+        }
+        return out;
+    }
+
+    /** A string, or a list of text parts (joined); other part types are refused. */
+    private static String content(JsonNode content, String param) {
+        if (content == null || content.isNull()) {
+            return null;
+        }
+        if (content.isTextual()) {
+            return content.textValue();
+        }
+        if (!content.isArray()) {
+            throw ApiError.invalid(param, param + " must be a string or a list of content parts");
+        }
+        StringBuilder text = new StringBuilder();
+        for (int j = 0; j < content.size(); j++) {
+            JsonNode part = content.get(j);
+            String type = part.path("type").asText(null);
+            if (!"text".equals(type)) {
+                throw ApiError.unsupported(param + "[" + j + "].type", "content of type '" + type + "' (only text)");
+            }
+            JsonNode t = part.get("text");
+            if (t == null || !t.isTextual()) {
+                throw ApiError.invalid(param + "[" + j + "].text", param + "[" + j + "].text must be a string");
+            }
+            text.append(t.textValue());
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,225 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The fields that completions and chat completions share. */
+final class CommonFields {
+
+    /** Fields of structured output and tool use, which this server cannot honour yet. */
+    private static final List<String> UNSUPPORTED = List.of("functions", "function_call", "prompt_logprobs",
+            "guided_json", "guided_regex", "guided_choice", "guided_grammar", "guided_decoding_backend",
+            "structured_outputs", "audio", "prediction", "web_search_options");
+
+    private CommonFields() {
+    }
+
+    static void checkModel(Fields f, ServedModel model) {
+        String name = f.string("model");
+        if (name != null && !name.equals(model.name())) {
+            throw ApiError.modelNotFound(name, model.name());
+        }
+    }
+
+    /** A 400 for every field we understand but cannot honour: never silently dropped. */
+    static void refuseUnsupported(Fields f) {
+        for (String name : UNSUPPORTED) {
+            if (f.has(name)) {
+                throw ApiError.unsupported(name, name);
+            }
+        }
+        JsonNode tools = f.node("tools");
+        if (tools != null && !(tools.isArray() && tools.isEmpty())) {
+            throw ApiError.unsupported("tools", "tool calling (tools)");
+        }
+        JsonNode toolChoice = f.node("tool_choice");
+        if (toolChoice != null && !(toolChoice.isTextual() && (toolChoice.textValue().equals("none")
+                || toolChoice.textValue().equals("auto")))) {
+            throw ApiError.unsupported("tool_choice", "tool_choice other than \"none\"");
+        }
+        JsonNode format = f.node("response_format");
+        if (format != null && !(format.isObject() && "text".equals(format.path("type").asText()))) {
+            throw ApiError.unsupported("response_format", "structured output (response_format other than text)");
+        }
+        JsonNode modalities = f.node("modalities");
+        if (modalities != null && !(modalities.isArray() && modalities.size() == 1 && "text".equals(modalities.get(0).asText()))) {
+            throw ApiError.unsupported("modalities", "output other than text (modalities)");
+        }
+        if (f.has("best_of")) {
+            Integer bestOf = f.integer("best_of");
+            Integer n = f.integer("n");
+            if (bestOf != (n == null ? 1 : n)) {
+                throw ApiError.unsupported("best_of", "best_of other than n");
+            }
+        }
+        f.string("user"); // accepted and unused, but it must be a string
+    }
+
+    static int n(Fields f, ApiLimits limits) {
+        Integer n = f.integer("n");
+        if (n == null) {
+            return 1;
+        }
+        if (n < 1 || n > limits.maxN()) {
+            throw ApiError.invalid("n", "n must be in 1.." + limits.maxN() + ", got " + n);
+        }
+        return n;
+    }
+
+    /** {@code max_tokens} (or the chat field that replaces it), null when absent. */
+    static Integer maxTokens(Fields f, String name) {
+        Integer v = f.integer(name);
+        if (v != null && v < 0) {
+            throw ApiError.invalid(name, name + " must be 0 or more, got " + v);
+        }
+        return v;
+    }
+
+    static List<String> stop(Fields f, ApiLimits limits) {
+        JsonNode stop = f.node("stop");
+        if (stop == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        if (stop.isTextual()) {
+            out.add(stop.textValue());
+        } else if (stop.isArray()) {
+            if (stop.size() > limits.maxStop()) {
+                throw ApiError.invalid("stop", "stop may hold at most " + limits.maxStop() + " strings, got " + stop.size());
+            }
+            for (int i = 0; i < stop.size(); i++) {
+                if (!stop.get(i).isTextual()) {
+                    throw ApiError.invalid("stop[" + i + "]", "stop[" + i + "] must be a string");
+                }
+                out.add(stop.get(i).textValue());
+            }
+        } else {
+            throw ApiError.invalid("stop", "stop must be a string or a list of strings");
+        }
+        for (String s : out) {
+            if (s.isEmpty() || s.length() > limits.maxStopLength()) {
+                throw ApiError.invalid("stop", "each stop string must have 1.." + limits.maxStopLength()
+                        + " characters, got " + s.length());
+            }
+        }
+        return out;
+    }
+
+    /** Whether to stream, and whether to end the stream with a usage chunk. */
+    static boolean[] streaming(Fields f) {
+        boolean stream = f.bool("stream", false);
+        JsonNode options = f.node("stream_options");
+        boolean includeUsage = false;
+        if (options != null) {
+            if (!stream) {
+                throw ApiError.invalid("stream_options", "stream_options is only allowed when stream is true");
+            }
+            if (!options.isObject()) {
+                throw ApiError.invalid("stream_options", "stream_options must be an object");
+            }
+            includeUsage = new Fields(options, "stream_options.").bool("include_usage", false);
+        }
+        return new boolean[] {stream, includeUsage};
+    }
+
+    /** The sampling fields, validated; ids checked against the vocabulary of {@code vocab} tokens. */
+    static SamplingParams.Builder sampling(Fields f, int vocab) {
+        SamplingParams.Builder b = SamplingParams.builder();
+        Double v;
+        if ((v = f.number("temperature")) != null) {
+            b.temperature(v);
+        }
+        if ((v = f.number("top_p")) != null) {
+            b.topP(v);
+        }
+        Integer topK = f.integer("top_k");
+        if (topK != null) {
+            b.topK(topK == -1 ? 0 : topK); // vLLM spells "off" as -1
+        }
+        if ((v = f.number("min_p")) != null) {
+            b.minP(v);
+        }
+        if ((v = f.number("presence_penalty")) != null) {
+            b.presencePenalty(v);
+        }
+        if ((v = f.number("frequency_penalty")) != null) {
+            b.frequencyPenalty(v);
+        }
+        if ((v = f.number("repetition_penalty")) != null) {
+            b.repetitionPenalty(v);
+        }
+        b.seed(f.longInteger("seed"));
+        b.ignoreEos(f.bool("ignore_eos", false));
+        b.logitBias(logitBias(f, vocab));
+        b.stopTokenIds(stopTokenIds(f, vocab));
+        return b;
+    }
+
+    /** Builds the parameters; the engine's checks name the field first in their messages. */
+    static SamplingParams build(SamplingParams.Builder b) {
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            int space = message.indexOf(' ');
+            throw ApiError.invalid(space > 0 ? message.substring(0, space) : null, message);
+        }
+    }
+
+    private static Map<Integer, Double> logitBias(Fields f, int vocab) {
+        JsonNode bias = f.node("logit_bias");
+        if (bias == null) {
+            return Map.of();
+        }
+        if (!bias.isObject()) {
+            throw ApiError.invalid("logit_bias", "logit_bias must be an object of token id -> bias");
+        }
+        Map<Integer, Double> out = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = bias.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException ex) {
+                throw ApiError.invalid("logit_bias", "logit_bias keys must be token ids, got '" + e.getKey() + "'");
+            }
+            if (id < 0 || id >= vocab) {
+                throw ApiError.invalid("logit_bias", "logit_bias token id " + id + " is outside the vocabulary (0.."
+                        + (vocab - 1) + ")");
+            }
+            if (!e.getValue().isNumber()) {
+                throw ApiError.invalid("logit_bias", "logit_bias values must be numbers, got " + e.getValue());
+            }
+            out.put(id, e.getValue().doubleValue());
+        }
+        return out;
+    }
+
+    private static Set<Integer> stopTokenIds(Fields f, int vocab) {
+        JsonNode ids = f.node("stop_token_ids");
+        if (ids == null) {
+            return Set.of();
+        }
+        if (!ids.isArray()) {
+            throw ApiError.invalid("stop_token_ids", "stop_token_ids must be a list of token ids");
+        }
+        Set<Integer> out = new HashSet<>();
+        for (int i = 0; i < ids.size(); i++) {
+            int id = Fields.intElement(ids.get(i), "stop_token_ids[" + i + "]");
+            if (id < 0 || id >= vocab) {
+                throw ApiError.invalid("stop_token_ids[" + i + "]", "token id " + id + " is outside the vocabulary (0.."
+                        + (vocab - 1) + ")");
+            }
+            out.add(id);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,144 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.serving.Usage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes one request's response in OpenAI's shapes: either SSE chunks as events arrive, or, without
+ * streaming, the whole object once every choice has ended (events are collected meanwhile). One
+ * instance per request, used from one thread at a time.
+ */
+public abstract sealed class CompletionRenderer permits TextCompletionRenderer, ChatCompletionRenderer {
+
+    /** JSON has no infinities: a token the model rules out entirely is shown as vLLM shows it. */
+    static final double MIN_LOGPROB = -9999.0;
+
+    protected final String id;
+    protected final long created;
+    protected final ServedModel model;
+    protected final OpenAiRequest request;
+    protected final Choice[] choices;
+
+    /** What a choice produced so far. */
+    protected static final class Choice {
+        final StringBuilder text = new StringBuilder();
+        final List<TokenLogprob> logprobs = new ArrayList<>();
+        FinishReason finish;
+        /** Characters of token texts sent so far, for {@code text_offset} in streamed chunks. */
+        int tokenTextOffset;
+    }
+
+    protected CompletionRenderer(String idPrefix, ServedModel model, OpenAiRequest request) {
+        this.id = idPrefix + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE)
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        this.created = System.currentTimeMillis() / 1000;
+        this.model = model;
+        this.request = request;
+        this.choices = new Choice[request.spec().choices()];
+        for (int i = 0; i < choices.length; i++) {
+            choices[i] = new Choice();
+        }
+    }
+
+    public static CompletionRenderer completions(ServedModel model, OpenAiRequest request) {
+        return new TextCompletionRenderer(model, request);
+    }
+
+    public static CompletionRenderer chat(ServedModel model, OpenAiRequest request) {
+        return new ChatCompletionRenderer(model, request);
+    }
+
+    public OpenAiRequest request() {
+        return request;
+    }
+
+    public int choiceCount() {
+        return choices.length;
+    }
+
+    // ---- streaming: each method writes one chunk object ----
+
+    /** Whether each choice's stream opens with a chunk of its own (chat's role delta). */
+    public abstract boolean hasOpeningChunk();
+
+    /** The chunk that opens choice {@code index}, when {@link #hasOpeningChunk()}. */
+    public abstract void writeOpeningChunk(JsonGenerator g, int index) throws IOException;
+
+    public abstract void writeTokenChunk(JsonGenerator g, int index, String text, TokenLogprob logprob) throws IOException;
+
+    public abstract void writeFinishChunk(JsonGenerator g, int index, String text, FinishReason reason) throws IOException;
+
+    /** The last chunk with {@code stream_options.include_usage}: no choices, the usage. */
+    public void writeUsageChunk(JsonGenerator g, Usage usage) throws IOException {
+        startChunk(g);
+        g.writeArrayFieldStart("choices");
+        g.writeEndArray();
+        g.writeFieldName("usage");
+        writeUsage(g, usage);
+        g.writeEndObject();
+    }
+
+    // ---- collected: the whole response at the end ----
+
+    public void collect(int index, String text, TokenLogprob logprob) {
+        Choice c = choices[index];
+        c.text.append(text);
+        if (logprob != null) {
+            c.logprobs.add(logprob);
+        }
+    }
+
+    public void collectFinish(int index, String text, FinishReason reason) {
+        choices[index].text.append(text);
+        choices[index].finish = reason;
+    }
+
+    public abstract void writeResponse(JsonGenerator g, Usage usage) throws IOException;
+
+    // ---- shared pieces ----
+
+    protected abstract String chunkObject();
+
+    protected void startChunk(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", id);
+        g.writeStringField("object", chunkObject());
+        g.writeNumberField("created", created);
+        g.writeStringField("model", model.name());
+    }
+
+    /** Closes a chunk that has choices: {@code "usage": null} when the stream ends with usage, as OpenAI does. */
+    protected void endChunk(JsonGenerator g) throws IOException {
+        if (request.includeUsage()) {
+            g.writeNullField("usage");
+        }
+        g.writeEndObject();
+    }
+
+    protected static void writeUsage(JsonGenerator g, Usage usage) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("prompt_tokens", usage.promptTokens());
+        g.writeNumberField("completion_tokens", usage.completionTokens());
+        g.writeNumberField("total_tokens", usage.totalTokens());
+        g.writeEndObject();
+    }
+
+    protected static void writeFinishReason(JsonGenerator g, FinishReason reason) throws IOException {
+        if (reason == null) {
+            g.writeNullField("finish_reason");
+        } else {
+            g.writeStringField("finish_reason", reason.apiName());
+        }
+    }
+
+    protected static double printable(double logprob) {
+        return Double.isFinite(logprob) ? logprob : MIN_LOGPROB;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads and validates a {@code POST /v1/completions} body. */
+public final class CompletionRequests {
+
+    /** OpenAI's default for the legacy completions endpoint. */
+    static final int DEFAULT_MAX_TOKENS = 16;
+
+    private CompletionRequests() {
+    }
+
+    public static OpenAiRequest parse(JsonNode body, ServedModel model, ApiLimits limits) {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        CommonFields.refuseUnsupported(f);
+        String suffix = f.string("suffix");
+        if (suffix != null && !suffix.isEmpty()) {
+            throw ApiError.unsupported("suffix", "suffix (insertion)");
+        }
+        boolean echo = f.bool("echo", false);
+        Integer logprobs = f.integer("logprobs");
+        if (logprobs != null && (logprobs < 0 || logprobs > SamplingParams.MAX_LOGPROBS)) {
+            throw ApiError.invalid("logprobs", "logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS + ", got " + logprobs);
+        }
+        if (echo && logprobs != null) {
+            throw ApiError.unsupported("logprobs", "logprobs with echo (the prompt's log-probabilities)");
+        }
+        int n = CommonFields.n(f, limits);
+        boolean[] streaming = CommonFields.streaming(f);
+        Integer maxTokens = CommonFields.maxTokens(f, "max_tokens");
+        List<String> stop = CommonFields.stop(f, limits);
+        SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
+        sampling.logprobs(logprobs == null ? SamplingParams.NO_LOGPROBS : logprobs);
+
+        List<int[]> prompts = new ArrayList<>();
+        List<String> echoTexts = new ArrayList<>();
+        readPrompts(f.node("prompt"), model, prompts, echoTexts);
+        if (prompts.size() > limits.maxPrompts()) {
+            throw ApiError.invalid("prompt", "at most " + limits.maxPrompts() + " prompts per request, got " + prompts.size());
+        }
+        if (prompts.size() * n > limits.maxChoices()) {
+            throw ApiError.invalid("n", "prompts x n may be at most " + limits.maxChoices() + ", got "
+                    + prompts.size() + " x " + n);
+        }
+        GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
+                maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens");
+        return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs);
+    }
+
+    /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */
+    private static void readPrompts(JsonNode prompt, ServedModel model, List<int[]> prompts, List<String> texts) {
+        if (prompt == null) {
+            throw ApiError.invalid("prompt", "prompt is required");
+        }
+        try {
+            if (prompt.isTextual()) {
+                prompts.add(model.prompts().text(prompt.textValue(), "prompt"));
+                texts.add(prompt.textValue());
+                return;
+            }
+            if (!prompt.isArray() || prompt.isEmpty()) {
+                throw ApiError.invalid("prompt", "prompt must be a string, a list of strings, a list of token ids "
+                        + "or a list of lists of token ids");
+            }
+            JsonNode first = prompt.get(0);
+            if (first.isNumber()) {
+                int[] ids = ids(prompt, "prompt");
+                prompts.add(model.prompts().tokenIds(ids, "prompt"));
+                texts.add(model.tokenizer().decode(ids));
+                return;
+            }
+            for (int i = 0; i < prompt.size(); i++) {
+                JsonNode p = prompt.get(i);
+                String param = "prompt[" + i + "]";
+                if (first.isTextual() && p.isTextual()) {
+                    prompts.add(model.prompts().text(p.textValue(), param));
+                    texts.add(p.textValue());
+                } else if (first.isArray() && p.isArray()) {
+                    int[] ids = ids(p, param);
+                    prompts.add(model.prompts().tokenIds(ids, param));
+                    texts.add(model.tokenizer().decode(ids));
+                } else {
+                    throw ApiError.invalid(param, "the prompts of one request must all be strings or all lists of token ids");
+                }
+            }
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+    }
+
+    static int[] ids(JsonNode array, String param) {
+        int[] ids = new int[array.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = Fields.intElement(array.get(i), param + "[" + i + "]");
+        }
+        return ids;
+    }
+}

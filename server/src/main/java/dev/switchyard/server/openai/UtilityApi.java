@@ -1,0 +1,86 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import java.io.IOException;
+
+/**
+ * The small endpoints: {@code /v1/models}, and vLLM's {@code /tokenize} and {@code /detokenize}
+ * (same request and response fields, so vLLM clients work unchanged).
+ */
+public final class UtilityApi {
+
+    private UtilityApi() {
+    }
+
+    public static void writeModels(JsonGenerator g, ServedModel model) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("object", "list");
+        g.writeArrayFieldStart("data");
+        g.writeStartObject();
+        g.writeStringField("id", model.name());
+        g.writeStringField("object", "model");
+        g.writeNumberField("created", model.createdEpochSeconds());
+        g.writeStringField("owned_by", "switchyard");
+        g.writeStringField("root", model.name());
+        g.writeNumberField("max_model_len", model.maxSequenceLength());
+        g.writeEndObject();
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    /**
+     * {@code {"prompt": "..."}} (add_special_tokens, default true: BOS as the model wants it) or
+     * {@code {"messages": [...]}} through the chat template; answers count, max_model_len and tokens.
+     */
+    public static void tokenize(JsonNode body, ServedModel model, ObjectMapper mapper, JsonGenerator g) throws IOException {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        int[] ids;
+        try {
+            if (f.has("messages")) {
+                JsonNode request = mapper.createObjectNode().set("messages", body.get("messages"));
+                ids = ChatRequests.parse(request, model, ApiLimits.defaults(), mapper).spec().prompts().getFirst();
+            } else {
+                String prompt = f.string("prompt");
+                if (prompt == null) {
+                    throw ApiError.invalid("prompt", "prompt (or messages) is required");
+                }
+                boolean special = f.bool("add_special_tokens", true);
+                ids = model.tokenizer().encode(prompt, special && model.tokenizer().addBosByDefault(), false);
+            }
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+        g.writeStartObject();
+        g.writeNumberField("count", ids.length);
+        g.writeNumberField("max_model_len", model.maxSequenceLength());
+        g.writeFieldName("tokens");
+        g.writeArray(ids, 0, ids.length);
+        g.writeEndObject();
+    }
+
+    /** {@code {"tokens": [...]}} to {@code {"prompt": "..."}}. */
+    public static void detokenize(JsonNode body, ServedModel model, JsonGenerator g) throws IOException {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        JsonNode tokens = f.node("tokens");
+        if (tokens == null || !tokens.isArray()) {
+            throw ApiError.invalid("tokens", "tokens must be a list of token ids");
+        }
+        int[] ids = CompletionRequests.ids(tokens, "tokens");
+        int vocab = model.tokenizer().vocabSize();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw ApiError.invalid("tokens[" + i + "]", "token id " + ids[i] + " is outside the vocabulary (0.."
+                        + (vocab - 1) + ")");
+            }
+        }
+        g.writeStartObject();
+        g.writeStringField("prompt", model.tokenizer().decode(ids));
+        g.writeEndObject();
+    }
+}

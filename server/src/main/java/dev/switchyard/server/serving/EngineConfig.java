@@ -1,0 +1,44 @@
+package dev.switchyard.server.serving;
+
+import dev.switchyard.engine.moe.DispatchConfig;
+import java.time.Duration;
+
+/**
+ * How the served model runs: the engine's sizes and the scheduler's bounds.
+ *
+ * @param threads        compute threads of the CPU backend
+ * @param maxSequences   sequences in one batch at most
+ * @param maxBatchTokens rows one step may carry (decode tokens plus prompt chunks); at least
+ *                       {@code maxSequences} and, with capacity-limited dispatch, the capacity window
+ * @param kvMemoryBytes  memory for the KV cache; it sizes the block pool as
+ *                       {@code bytes / (16 x bytes per position)}; 0 or less: every sequence may grow to
+ *                       the model's full context
+ * @param maxQueue       requests that may wait for admission before new ones get 429
+ * @param requestTimeout how long a request may take in all, queueing included; zero for no limit
+ * @param dispatch       capacity-aware MoE dispatch
+ */
+public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                           Duration requestTimeout, DispatchConfig dispatch) {
+
+    public EngineConfig {
+        require(threads >= 1, "--threads must be at least 1, got " + threads);
+        require(maxSequences >= 1, "--max-seqs must be at least 1, got " + maxSequences);
+        require(maxBatchTokens >= maxSequences, "--max-batch-tokens (" + maxBatchTokens
+                + ") must be at least --max-seqs (" + maxSequences + "): a step holds one decode token of every sequence");
+        require(!dispatch.capacityLimited() || maxBatchTokens >= dispatch.window(), "--max-batch-tokens ("
+                + maxBatchTokens + ") must be at least --capacity-window (" + dispatch.window() + ")");
+        require(maxQueue >= 1, "--max-queue must be at least 1, got " + maxQueue);
+        require(!requestTimeout.isNegative(), "--request-timeout must not be negative");
+    }
+
+    /** The default rows per step: enough for a long prompt chunk, every sequence and a capacity window. */
+    public static int defaultBatchTokens(int maxSequences, DispatchConfig dispatch) {
+        return Math.max(Math.max(512, maxSequences), dispatch.window());
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

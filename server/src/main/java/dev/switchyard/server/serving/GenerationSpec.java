@@ -1,0 +1,44 @@
+package dev.switchyard.server.serving;
+
+import dev.switchyard.engine.sampling.SamplingParams;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A validated generation request, whatever transport it came by: its prompts as token ids, and how
+ * to continue each. It becomes {@code prompts.size() x n} sequences in one submission; choice
+ * {@code p * n + j} is the {@code j}-th continuation of prompt {@code p}.
+ *
+ * @param prompts        one or more prompts, already tokenized and checked against the vocabulary
+ * @param echoTexts      per prompt, text to put in front of each of its choices' output; null for none
+ * @param n              continuations per prompt, at least 1
+ * @param sampling       how to sample; with a seed, choice {@code i} uses {@code seed + i}, so choices
+ *                       differ and each is reproducible
+ * @param maxTokens      tokens per choice at most; null for as many as the context leaves
+ * @param stop           strings that end a choice (not part of its output); never null
+ * @param promptParam    the request field that holds the prompt, for errors ("prompt", "messages")
+ * @param maxTokensParam the request field that set {@code maxTokens}, for errors
+ */
+public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                             Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam) {
+
+    public GenerationSpec {
+        if (prompts.isEmpty() || n < 1) {
+            throw new IllegalArgumentException("a generation needs a prompt and n >= 1");
+        }
+        prompts = List.copyOf(prompts);
+        echoTexts = echoTexts == null ? null : List.copyOf(echoTexts);
+        Objects.requireNonNull(sampling, "sampling");
+        stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+
+    public int choices() {
+        return prompts.size() * n;
+    }
+
+    /** The sampling parameters of choice {@code index}: the request's, with seed + index where seeded. */
+    public SamplingParams samplingFor(int index) {
+        Long seed = sampling.seed();
+        return seed == null || index == 0 ? sampling : sampling.toBuilder().seed(seed + index).build();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.switchyard.server.serving;
+
+import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.engine.chat.ChatPromptEncoder;
+import dev.switchyard.engine.chat.ChatTemplate;
+import dev.switchyard.engine.chat.ChatTemplateException;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Prompts as token ids, from text, from token ids a client sent, or from a conversation rendered by
+ * the model's chat template. Client text is always plain text: control-token spellings in it stay
+ * text, so no client can forge a role switch.
+ */
+public final class Prompts {
+
+    private final Tokenizer tokenizer;
+    private final ChatTemplate template;
+
+    Prompts(Tokenizer tokenizer, ChatTemplate template) {
+        this.tokenizer = tokenizer;
+        this.template = template;
+    }
+
+    public ChatTemplate template() {
+        return template;
+    }
+
+    /** Plain text, with BOS where the model asks for it. */
+    public int[] text(String text, String param) {
+        return nonEmpty(tokenizer.encode(text, tokenizer.addBosByDefault(), false), param);
+    }
+
+    /** Token ids as a client sent them, checked against the vocabulary. */
+    public int[] tokenIds(int[] ids, String param) {
+        int vocab = tokenizer.vocabSize();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new InvalidRequestException(param + "[" + i + "]", "token id " + ids[i]
+                        + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+        }
+        return nonEmpty(ids.clone(), param);
+    }
+
+    /** A conversation through the chat template, with the assistant's turn opened. */
+    public int[] chat(List<ChatMessage> messages, String param) {
+        try {
+            return nonEmpty(ChatPromptEncoder.encode(template, tokenizer, messages, true, null, Map.of()), param);
+        } catch (ChatTemplateException e) {
+            throw new InvalidRequestException(param, "the model's chat template rejected the conversation: "
+                    + e.getMessage());
+        }
+    }
+
+    private static int[] nonEmpty(int[] ids, String param) {
+        if (ids.length == 0) {
+            throw new InvalidRequestException(param, "the prompt is empty: it needs at least one token");
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,200 @@
+package dev.switchyard.server.serving;
+
+import dev.switchyard.engine.chat.ChatTemplates;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.schedule.ContextLengthExceededException;
+import dev.switchyard.engine.schedule.Scheduler;
+import dev.switchyard.engine.schedule.Submission;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The model being served, with its scheduler and metrics: what every transport hands requests to.
+ * {@link #generate} turns a validated {@link GenerationSpec} into one scheduler submission and routes
+ * its tokens, as text, to a {@link GenerationListener}.
+ */
+public final class ServedModel implements AutoCloseable {
+
+    private final String name;
+    private final long createdEpochSeconds;
+    private final CpuBackend backend;
+    private final LoadedModel model;
+    private final Scheduler scheduler;
+    private final ServingMetrics metrics;
+    private final Prompts prompts;
+    private final Duration requestTimeout;
+
+    private ServedModel(String name, CpuBackend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
+                        Duration requestTimeout) {
+        this.name = name;
+        this.createdEpochSeconds = Instant.now().getEpochSecond();
+        this.backend = backend;
+        this.model = model;
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.requestTimeout = requestTimeout;
+        this.prompts = new Prompts(model.tokenizer(), ChatTemplates.fromMetadata(model.file().metadata()));
+    }
+
+    /** Maps the file, loads the weights and starts the scheduler. */
+    public static ServedModel open(Path path, String name, EngineConfig config) throws IOException {
+        CpuBackend backend = new CpuBackend(config.threads());
+        try {
+            LoadedModel model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
+                    c -> kvPositions(c, config), config.dispatch());
+            AtomicReference<Scheduler> ref = new AtomicReference<>();
+            ServingMetrics metrics = new ServingMetrics(name, ref::get);
+            Scheduler scheduler = model.scheduler(config.maxQueue(), metrics);
+            ref.set(scheduler);
+            return new ServedModel(name, backend, model, scheduler, metrics, config.requestTimeout());
+        } catch (IOException | RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** KV positions the memory budget buys, in whole blocks; never more than every sequence's full context. */
+    static int kvPositions(ModelConfig config, EngineConfig engine) {
+        if (engine.kvMemoryBytes() <= 0) {
+            return 0;
+        }
+        long blockBytes = LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(config);
+        long blocks = engine.kvMemoryBytes() / blockBytes;
+        if (blocks < 1) {
+            throw new IllegalArgumentException("--kv-memory of " + engine.kvMemoryBytes()
+                    + " bytes holds no KV block: one block of " + LoadedModel.KV_BLOCK_SIZE + " positions takes "
+                    + blockBytes + " bytes for this model");
+        }
+        long full = (long) engine.maxSequences() * config.contextLength();
+        return (int) Math.min(blocks * LoadedModel.KV_BLOCK_SIZE, full);
+    }
+
+    /** The model's name in the API (the {@code model} field). */
+    public String name() {
+        return name;
+    }
+
+    public long createdEpochSeconds() {
+        return createdEpochSeconds;
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return model.tokenizer();
+    }
+
+    public Prompts prompts() {
+        return prompts;
+    }
+
+    public ServingMetrics metrics() {
+        return metrics;
+    }
+
+    /** Positions one sequence may use, prompt and completion together. */
+    public int maxSequenceLength() {
+        return scheduler.maxSequencePositions();
+    }
+
+    /** The text of one token as the API shows it in logprobs (bytes of a split character become U+FFFD). */
+    public String tokenText(int id) {
+        return new String(model.tokenizer().pieceBytes(id), StandardCharsets.UTF_8);
+    }
+
+    public byte[] tokenBytes(int id) {
+        return model.tokenizer().pieceBytes(id);
+    }
+
+    /**
+     * Starts a request. Its tokens go to {@code listener} from the scheduler's thread, possibly before
+     * this method returns.
+     *
+     * @throws InvalidRequestException      if it cannot fit the context (code {@code context_length_exceeded})
+     *                                      or the engine refuses a parameter
+     * @throws dev.switchyard.engine.schedule.QueueFullException           when the queue is full
+     * @throws dev.switchyard.engine.schedule.SchedulerUnavailableException while draining
+     */
+    public Generation generate(GenerationSpec spec, GenerationListener listener) {
+        int limit = scheduler.maxSequencePositions();
+        int longest = 0;
+        int promptTokens = 0;
+        for (int[] p : spec.prompts()) {
+            longest = Math.max(longest, p.length);
+            promptTokens += p.length;
+        }
+        if (longest >= limit) {
+            throw contextExceeded(spec.promptParam(), limit, longest, spec.maxTokens() == null ? 1 : spec.maxTokens());
+        }
+        int maxTokens = spec.maxTokens() != null ? spec.maxTokens() : limit - longest;
+        if ((long) longest + maxTokens > limit) {
+            throw contextExceeded(spec.maxTokensParam(), limit, longest, maxTokens);
+        }
+        Generation generation = new Generation(listener, spec.choices(), promptTokens);
+        List<Scheduler.SequenceRequest> sequences = new ArrayList<>(spec.choices());
+        for (int p = 0; p < spec.prompts().size(); p++) {
+            String echo = spec.echoTexts() == null ? null : spec.echoTexts().get(p);
+            for (int j = 0; j < spec.n(); j++) {
+                int index = p * spec.n() + j;
+                var sampling = spec.samplingFor(index);
+                ChoiceSink sink = new ChoiceSink(index, model.tokenizer().newDetokenizer(), new StopStrings(spec.stop()),
+                        sampling.wantsLogprobs(), echo, listener, generation);
+                sequences.add(new Scheduler.SequenceRequest(
+                        new GenerationRequest(spec.prompts().get(p), sampling, maxTokens), sink));
+            }
+        }
+        Submission submission;
+        try {
+            submission = scheduler.submit(sequences, requestTimeout);
+        } catch (ContextLengthExceededException e) {
+            throw new InvalidRequestException(spec.maxTokensParam(), e.getMessage(), "context_length_exceeded");
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(null, e.getMessage());
+        }
+        generation.attach(submission);
+        return generation;
+    }
+
+    private InvalidRequestException contextExceeded(String param, int limit, int prompt, int maxTokens) {
+        return new InvalidRequestException(param, "this model can take at most " + limit + " tokens per sequence, but "
+                + ((long) prompt + maxTokens) + " were requested (" + prompt + " in the prompt, " + maxTokens
+                + " for the completion); shorten the prompt or lower max_tokens", "context_length_exceeded");
+    }
+
+    /**
+     * Shutdown: refuses new requests, lets those accepted finish for up to {@code timeout}, then ends
+     * the rest with finish reason abort.
+     *
+     * @return whether every request finished before the timeout
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        scheduler.beginDrain();
+        boolean finished = scheduler.awaitIdle(timeout);
+        scheduler.close();
+        return finished;
+    }
+
+    /** Gauges for tests and logs. */
+    public double kvUsage() {
+        return scheduler.kvUsage();
+    }
+
+    @Override
+    public void close() {
+        scheduler.close();
+        model.close();
+        backend.close();
+    }
+}

@@ -1,0 +1,143 @@
+package dev.switchyard.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code switchyard serve} as a real process: the demo model by default, environment twins, SIGTERM drain. */
+class ServeCommandTest {
+
+    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+    @Test
+    void refusesBatchScopeWithoutTheOptIn() {
+        CliRun run = CliRun.of("serve", "--capacity-scope", "batch", "--overflow", "drop", "--port", "0");
+        assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(run.err()).contains("--allow-cross-request-capacity");
+    }
+
+    @Test
+    void everyOptionHasAnEnvironmentTwin() {
+        assertThat(EnvironmentDefaults.variableFor("--max-batch-tokens")).isEqualTo("SWITCHYARD_MAX_BATCH_TOKENS");
+        Map<String, String> env = Map.of("SWITCHYARD_PORT", "9999", "SWITCHYARD_KV_MEMORY", "512MiB",
+                "SWITCHYARD_ALLOW_CROSS_REQUEST_CAPACITY", "true");
+        ServeCommand command = new ServeCommand();
+        picocli.CommandLine cli = new picocli.CommandLine(command)
+                .setDefaultValueProvider(new EnvironmentDefaults(env::get));
+        cli.parseArgs("--port", "7000");
+        assertThat(command.port).as("the flag wins").isEqualTo(7000);
+        assertThat(command.kvMemory).isEqualTo(512L << 20);
+        assertThat(command.dispatch.allowCrossRequest).isTrue();
+        assertThat(command.host).as("no variable: the built-in default").isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void sizesAndDurations() {
+        assertThat(Units.parseBytes("2GiB")).isEqualTo(2L << 30);
+        assertThat(Units.parseBytes("1.5 MB")).isEqualTo(1_500_000L);
+        assertThat(Units.parseBytes("4096")).isEqualTo(4096L);
+        assertThat(Units.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Units.parseDuration("10m")).isEqualTo(Duration.ofMinutes(10));
+        assertThat(Units.parseDuration("30")).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void sigtermDrainsInFlightRequestsRefusesNewOnesAndExitsZero(@TempDir Path cache) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                SwitchyardCli.class.getName(), "serve")
+                .redirectErrorStream(true);
+        // No --model: the demo model, written into this cache; the port and threads from the environment.
+        pb.environment().put("SWITCHYARD_CACHE", cache.toString());
+        pb.environment().put("SWITCHYARD_PORT", "0");
+        pb.environment().put("SWITCHYARD_THREADS", "1");
+        pb.environment().put("SWITCHYARD_DRAIN_TIMEOUT", "60s");
+        Process process = pb.start();
+        try {
+            List<String> log = new ArrayList<>();
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            int port = -1;
+            for (String line; (line = out.readLine()) != null; ) {
+                log.add(line);
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    port = Integer.parseInt(m.group(1));
+                }
+                if (line.contains("ready:")) {
+                    break;
+                }
+            }
+            assertThat(port).as(String.join("\n", log)).isPositive();
+            assertThat(Files.list(cache)).isNotEmpty();
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            URI base = URI.create("http://127.0.0.1:" + port);
+            assertThat(client.send(HttpRequest.newBuilder(base.resolve("/v1/models")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).contains("switchyard-demo");
+
+            try (Socket inFlight = new Socket("127.0.0.1", port)) {
+                startStream(inFlight, port, "{\"prompt\":\"Hi\",\"max_tokens\":400,\"ignore_eos\":true,\"stream\":true}");
+                InputStream in = inFlight.getInputStream();
+                StringBuilder seen = new StringBuilder();
+                readUntil(in, seen, "data: ");
+
+                process.destroy(); // SIGTERM
+                HttpResponse<String> health;
+                do {
+                    health = client.send(HttpRequest.newBuilder(base.resolve("/health")).build(), HttpResponse.BodyHandlers.ofString());
+                } while (health.statusCode() == 200);
+                assertThat(health.statusCode()).isEqualTo(503);
+                HttpResponse<String> refused = client.send(HttpRequest.newBuilder(base.resolve("/v1/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hi\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).isEqualTo(503);
+
+                readUntil(in, seen, "data: [DONE]");
+                assertThat(seen.toString()).contains("\"finish_reason\":\"length\"").doesNotContain("\"abort\"");
+            }
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).isZero();
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void startStream(Socket socket, int port, String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        OutputStream o = socket.getOutputStream();
+        o.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: " + bytes.length
+                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        o.write(bytes);
+        o.flush();
+        socket.setSoTimeout(60_000);
+    }
+
+    private static void readUntil(InputStream in, StringBuilder seen, String marker) throws Exception {
+        while (seen.indexOf(marker) < 0) {
+            int b = in.read();
+            if (b < 0) {
+                throw new AssertionError("connection closed before '" + marker + "': " + seen);
+            }
+            seen.append((char) b);
+        }
+    }
+}

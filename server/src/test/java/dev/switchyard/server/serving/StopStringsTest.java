@@ -1,0 +1,42 @@
+package dev.switchyard.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StopStringsTest {
+
+    @Test
+    void holdsBackWhatMayBeginAStopStringAndReleasesItWhenItDoesNot() {
+        StopStrings stops = new StopStrings(List.of("</end>"));
+        assertThat(stops.push("Hello </")).isEqualTo("Hello ");
+        assertThat(stops.push("em>")).isEqualTo("</em>");
+        assertThat(stops.push(" and <")).isEqualTo(" and ");
+        assertThat(stops.flush()).isEqualTo("<");
+        assertThat(stops.matched()).isFalse();
+    }
+
+    @Test
+    void aStopStringSplitAcrossTokensEndsTheTextBeforeIt() {
+        StopStrings stops = new StopStrings(List.of("STOP", "ab"));
+        assertThat(stops.push("xyzST")).isEqualTo("xyz");
+        assertThat(stops.push("OPmore")).isEqualTo("");
+        assertThat(stops.matched()).isTrue();
+        assertThat(stops.push("later")).isEmpty();
+        assertThat(stops.flush()).isEmpty();
+    }
+
+    @Test
+    void theEarliestOfSeveralMatchesWins() {
+        StopStrings stops = new StopStrings(List.of("world", "lo w"));
+        assertThat(stops.push("hello world")).isEqualTo("hel");
+    }
+
+    @Test
+    void withoutStopStringsTextPassesStraightThrough() {
+        StopStrings none = new StopStrings(List.of());
+        assertThat(none.push("abc")).isEqualTo("abc");
+        assertThat(none.flush()).isEmpty();
+    }
+}
