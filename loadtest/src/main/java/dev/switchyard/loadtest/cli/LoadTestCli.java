@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
         footer = {
                 "",
                 "Example:",
-                "  switchyard loadtest --url http://localhost:8000 --num-requests 200 --request-rate 4 \\",
-                "      --input-len 512 --output-len 128 --result-json result.json --report-html report.html",
+                "  switchyard loadtest --url http://localhost:8000 --num-requests 200 \\",
+                "      --request-rate 4 --input-len 512 --output-len 128 \\",
+                "      --result-json result.json --report-html report.html",
         })
 public final class LoadTestCli implements Callable<Integer> {
 

@@ -34,6 +34,10 @@ final class Charts {
     static String latencyCdf(String metric, List<MeasuredRun> runs, Function<MeasuredRun, double[]> values) throws IOException {
         XYChart chart = lineChart(metric + " distribution", metric + " (ms)", "fraction of requests at or below");
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(1.0);
+        chart.getStyler().setYAxisDecimalPattern("0.0");
+        chart.getStyler().setXAxisDecimalPattern("#,##0.##");
         for (MeasuredRun run : runs) {
             double[] v = values.apply(run);
             if (v.length > 0) {
@@ -46,6 +50,8 @@ final class Charts {
 
     static String throughputOverTime(List<MeasuredRun> runs) throws IOException {
         XYChart chart = lineChart("Output token throughput over time", "seconds since the start", "output tokens/s");
+        chart.getStyler().setXAxisDecimalPattern("0.0");
+        chart.getStyler().setYAxisDecimalPattern("#,##0");
         for (MeasuredRun run : runs) {
             if (run.summary().completed() > 0) {
                 double[][] xy = Samples.outputThroughputOverTime(run.records(), TIME_BUCKETS);
@@ -60,6 +66,8 @@ final class Charts {
                 .xAxisTitle("requests in flight when sent").yAxisTitle("TTFT (ms)").build();
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setMarkerSize(4);
+        chart.getStyler().setXAxisDecimalPattern("#,##0");
+        chart.getStyler().setYAxisDecimalPattern("#,##0.#");
         for (MeasuredRun run : runs) {
             if (run.summary().completed() > 0) {
                 double[][] xy = Samples.ttftAgainstLoad(run.records());
@@ -73,6 +81,8 @@ final class Charts {
     static String latencyAgainstThroughput(List<MeasuredRun> runs) throws IOException {
         XYChart chart = lineChart("Latency against throughput", "output tokens/s", "ms (log scale)");
         chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisDecimalPattern("#,##0.##");
+        chart.getStyler().setXAxisDecimalPattern("#,##0");
         List<RunSummary> s = runs.stream().map(MeasuredRun::summary).filter(r -> r.completed() > 0).toList();
         if (!s.isEmpty()) {
             double[] x = s.stream().mapToDouble(RunSummary::outputTokenThroughput).toArray();
