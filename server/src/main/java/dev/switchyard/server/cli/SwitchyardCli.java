@@ -23,7 +23,8 @@ import picocli.CommandLine.ScopeType;
         },
         footer = {
                 "",
-                "The ./switchyard launcher also takes: build (build the jar), test (run the test suite).",
+                "The ./switchyard launcher also takes: build (build the jar), test (run the test suite),",
+                "loadtest (drive a running server; ./switchyard loadtest --help).",
         })
 public final class SwitchyardCli implements Runnable {
 
