@@ -51,6 +51,9 @@ public final class Transformer implements AutoCloseable {
     private final CapacityGroups groups;
     private final float[] stepProbabilities;
 
+    // who watches routing (routing traces); null almost always
+    private RoutingObserver routingObserver;
+
     // attention bookkeeping
     private final int[] slots;
     private final int[][] blockTables;
@@ -105,6 +108,16 @@ public final class Transformer implements AutoCloseable {
         return dispatch;
     }
 
+    /** Reports every MoE layer's routing to {@code observer} (null: to nobody). */
+    public void setRoutingObserver(RoutingObserver observer) {
+        this.routingObserver = observer;
+    }
+
+    /** A gate that applies this model's routers to a hidden state, with scratch of its own. */
+    public SpeculativeGate speculativeGate() {
+        return new SpeculativeGate(weights, backend, maxTokens);
+    }
+
     static RopeSpec ropeSpec(ModelConfig c) {
         double linear = c.ropeScaling().type() == RopeScaling.Type.LINEAR ? c.ropeScaling().factor() : 1.0;
         if (c.ropeScaling().type() == RopeScaling.Type.YARN) {
@@ -155,7 +168,7 @@ public final class Transformer implements AutoCloseable {
             LayerWeights w = weights.layer(l);
             attentionBlock(l, w, batch, attention, t);
             if (config.isMoe()) {
-                moeBlock(w, batch, t);
+                moeBlock(l, w, batch, t);
             } else {
                 denseFfnBlock(w, t);
             }
@@ -219,7 +232,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add. */
-    private void moeBlock(LayerWeights w, StepBatch batch, int t) {
+    private void moeBlock(int layer, LayerWeights w, StepBatch batch, int t) {
         int k = config.expertUsedCount();
         int experts = config.expertCount();
         // ffn rmsnorm
@@ -240,6 +253,9 @@ public final class Transformer implements AutoCloseable {
                 plan.plan(stepProbabilities, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
                         groups.size(g), chosenExperts, chosenWeights);
             }
+        }
+        if (routingObserver != null) {
+            routingObserver.onRouting(layer, batch, chosenExperts, k, buf.x);
         }
         // dispatch: group the step's (token, expert) pairs by expert
         buckets.build(t, k, chosenExperts, chosenWeights);
