@@ -51,6 +51,18 @@ final class LruList {
         }
     }
 
+    /** Moves a present {@code key} to the least recent end: the next to go. */
+    void demote(int key) {
+        if (!present[key] || key == tail) {
+            return;
+        }
+        unlink(key);
+        prev[key] = tail;
+        next[key] = NONE;
+        next[tail] = key;
+        tail = key;
+    }
+
     /** The least recent key, or -1 when empty. */
     int eldest() {
         return tail;

@@ -34,7 +34,8 @@ public final class Policies {
                 "least frequently used among resident experts"));
         add(new Entry("caffeine", s -> new CaffeinePolicy(s.capacity(), s.stream().keySpace(),
                 s.stream().header().experts()), false, "a Caffeine cache (W-TinyLFU)"));
-        add(new Entry("predictive", s -> new PredictivePolicy(s.capacity(), s.stream().keySpace()), true,
+        add(new Entry("predictive", s -> new PredictivePolicy(s.capacity(), s.stream().keySpace(),
+                s.stream().header().experts()), true,
                 "LRU plus the predictor's prefetches"));
         add(new Entry("opt", s -> new ClairvoyantPolicy(s.capacity(), s.stream()), false,
                 "Belady's optimum for demand caching (knows the future)"));

@@ -10,8 +10,11 @@ public interface Policy {
     /** A demand access; true when the expert was resident (its copy may still be in flight). */
     boolean access(int key);
 
-    /** A layer's accesses are about to begin (policies that must not evict them use this). */
-    default void beginLayer() {
+    /**
+     * Layer {@code layer}'s accesses are about to begin, so the layer before it is done (policies
+     * that must not evict the current layer's experts, or that judge prefetches, use this).
+     */
+    default void beginLayer(int layer) {
     }
 
     /** A prefetch hint; true when it starts a copy. Demand-only policies return false. */

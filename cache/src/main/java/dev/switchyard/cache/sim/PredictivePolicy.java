@@ -8,7 +8,10 @@ package dev.switchyard.cache.sim;
  * a whole expert's bytes over the link.
  *
  * <p>A prefetch never evicts an expert the current layer has accessed: that expert is computing. If
- * the only candidate is such an expert the hint is dropped.
+ * the only candidate is such an expert the hint is dropped. A prefetched expert whose layer has
+ * come and gone without using it was a wrong guess: it moves to the eviction end at once rather
+ * than pushing out experts that later tokens will want (without this, wrong guesses cost a
+ * second time as evicted hits).
  */
 public final class PredictivePolicy implements Policy {
 
@@ -19,16 +22,29 @@ public final class PredictivePolicy implements Policy {
     private long layer;
     private final PolicyStats stats = new PolicyStats();
 
-    public PredictivePolicy(int capacity, int keySpace) {
+    private final int experts;
+    private int previousLayer = -1;
+
+    public PredictivePolicy(int capacity, int keySpace, int experts) {
         this.capacity = capacity;
+        this.experts = experts;
         this.order = new LruList(keySpace);
         this.prefetchedUnused = new boolean[keySpace];
         this.accessedInLayer = new long[keySpace];
     }
 
     @Override
-    public void beginLayer() {
+    public void beginLayer(int modelLayer) {
         layer++;
+        if (previousLayer >= 0) {
+            int from = previousLayer * experts;
+            for (int key = from; key < from + experts; key++) {
+                if (prefetchedUnused[key]) {
+                    order.demote(key);
+                }
+            }
+        }
+        previousLayer = modelLayer;
     }
 
     @Override

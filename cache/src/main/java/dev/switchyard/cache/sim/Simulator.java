@@ -64,7 +64,7 @@ public final class Simulator {
             bytesBefore = time.bytesMoved();
             double stepStall = 0;
             for (int l = 0; l < h.layers(); l++) {
-                policy.beginLayer();
+                policy.beginLayer(l);
                 double ready = time.now();
                 int from = stream.layerStart(s, l);
                 int to = stream.layerEnd(s, l);

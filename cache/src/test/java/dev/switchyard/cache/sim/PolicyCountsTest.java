@@ -108,34 +108,37 @@ class PolicyCountsTest {
 
     @Test
     void predictiveCountsUsefulAndWastedPrefetches() {
-        PredictivePolicy p = new PredictivePolicy(2, 4);
-        p.beginLayer();
+        // one expert per layer (keys are layers here), 2 slots; most recent first
+        PredictivePolicy p = new PredictivePolicy(2, 4, 1);
+        p.beginLayer(0);
         assertThat(p.access(0)).isFalse();          // demand miss: [0]
         assertThat(p.prefetch(1)).isTrue();         // copy started: [1 0]
         assertThat(p.prefetch(1)).isFalse();        // already there, no copy
-        p.beginLayer();
+        p.beginLayer(1);
         assertThat(p.access(1)).isTrue();           // served by the prefetch: useful
         assertThat(p.prefetch(2)).isTrue();         // evicts 0: [2 1]
-        p.beginLayer();
-        assertThat(p.access(3)).isFalse();          // evicts 1: [3 2]
-        assertThat(p.prefetch(0)).isTrue();         // evicts 2 unused: wasted
-        p.finish();                                 // 0 never used: wasted
+        p.beginLayer(2);                            // layer 2 uses nothing
+        p.beginLayer(3);                            // so its prefetch was wrong: 2 goes last: [1 2]
+        assertThat(p.access(3)).isFalse();          // evicts 2, wasted: [3 1] (plain LRU would evict 1)
+        assertThat(p.access(1)).isTrue();           // 1 survived the wrong guess: [1 3]
+        assertThat(p.prefetch(0)).isFalse();        // the only victim, 3, is in use: hint dropped
+        p.finish();
         PolicyStats s = p.stats();
-        assertThat(s.hits()).isEqualTo(1);
+        assertThat(s.hits()).isEqualTo(2);
         assertThat(s.misses()).isEqualTo(2);
-        assertThat(s.prefetches()).isEqualTo(3);
+        assertThat(s.prefetches()).isEqualTo(2);
         assertThat(s.usefulPrefetches()).isEqualTo(1);
-        assertThat(s.wastedPrefetches()).isEqualTo(2);
-        assertThat(s.prefetchPrecision()).isEqualTo(1.0 / 3);
+        assertThat(s.wastedPrefetches()).isEqualTo(1);
+        assertThat(s.prefetchPrecision()).isEqualTo(0.5);
     }
 
     @Test
     void predictiveNeverEvictsAnExpertTheCurrentLayerUses() {
-        PredictivePolicy p = new PredictivePolicy(1, 4);
-        p.beginLayer();
+        PredictivePolicy p = new PredictivePolicy(1, 4, 4);
+        p.beginLayer(0);
         p.access(0);
         assertThat(p.prefetch(1)).isFalse();
-        p.beginLayer();
+        p.beginLayer(1);
         assertThat(p.prefetch(1)).isTrue();
         assertThat(p.access(1)).isTrue();
     }
