@@ -55,6 +55,8 @@ public final class Transformer implements AutoCloseable {
     // per-layer expert load for metrics (null: nobody listens)
     private volatile ExpertLoadObserver loadObserver;
     private final int[] tokensPerExpert;
+    // who watches routing (routing traces); null almost always
+    private RoutingObserver routingObserver;
 
     // attention bookkeeping
     private final int[] slots;
@@ -114,6 +116,16 @@ public final class Transformer implements AutoCloseable {
 
     public DispatchConfig dispatchConfig() {
         return dispatch;
+    }
+
+    /** Reports every MoE layer's routing to {@code observer} (null: to nobody). */
+    public void setRoutingObserver(RoutingObserver observer) {
+        this.routingObserver = observer;
+    }
+
+    /** A gate that applies this model's routers to a hidden state, with scratch of its own. */
+    public SpeculativeGate speculativeGate() {
+        return new SpeculativeGate(weights, backend, maxTokens);
     }
 
     static RopeSpec ropeSpec(ModelConfig c) {
@@ -253,6 +265,9 @@ public final class Transformer implements AutoCloseable {
                 plan.plan(stepProbabilities, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
                         groups.size(g), chosenExperts, chosenWeights);
             }
+        }
+        if (routingObserver != null) {
+            routingObserver.onRouting(layer, batch, chosenExperts, k, buf.x);
         }
         // dispatch: group the step's (token, expert) pairs by expert
         buckets.build(t, k, chosenExperts, chosenWeights);

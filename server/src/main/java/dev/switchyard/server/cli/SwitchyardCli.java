@@ -19,6 +19,8 @@ import picocli.CommandLine.ScopeType;
                 TokenizeCommand.class,
                 GenerateCommand.class,
                 BenchCommand.class,
+                TraceCommand.class,
+                SimCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
