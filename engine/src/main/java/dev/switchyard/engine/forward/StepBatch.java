@@ -66,6 +66,16 @@ public final class StepBatch {
         return capacity;
     }
 
+    /** The sequence (slot) of token {@code i}. */
+    public int sequenceOf(int i) {
+        return sequenceOf[i];
+    }
+
+    /** Whether token {@code i} is one the model generated rather than a prompt token. */
+    public boolean isGenerated(int i) {
+        return generated[i];
+    }
+
     public int logitCount() {
         return logitCount;
     }

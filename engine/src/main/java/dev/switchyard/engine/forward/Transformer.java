@@ -8,6 +8,7 @@ import dev.switchyard.engine.moe.CapacityGroups;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchPlan;
 import dev.switchyard.engine.moe.DispatchStats;
+import dev.switchyard.engine.moe.ExpertLoadObserver;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.KvStorage;
@@ -51,6 +52,12 @@ public final class Transformer implements AutoCloseable {
     private final CapacityGroups groups;
     private final float[] stepProbabilities;
 
+    // per-layer expert load for metrics (null: nobody listens)
+    private volatile ExpertLoadObserver loadObserver;
+    private final int[] tokensPerExpert;
+    // who watches routing (routing traces); null almost always
+    private RoutingObserver routingObserver;
+
     // attention bookkeeping
     private final int[] slots;
     private final int[][] blockTables;
@@ -85,6 +92,7 @@ public final class Transformer implements AutoCloseable {
             identityRows[i] = i;
         }
         this.sharedGateValues = new float[maxTokens];
+        this.tokensPerExpert = new int[experts];
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
@@ -96,6 +104,11 @@ public final class Transformer implements AutoCloseable {
         this.stepProbabilities = capacityLimited ? new float[maxTokens * experts] : null;
     }
 
+    /** Reports each MoE layer's expert loads from now on; null stops the reports. */
+    public void setLoadObserver(ExpertLoadObserver observer) {
+        this.loadObserver = observer;
+    }
+
     /** How tokens were dispatched to experts, over every step so far (empty when dropless). */
     public DispatchStats dispatchStats() {
         return plan != null ? plan.stats() : new DispatchStats();
@@ -103,6 +116,16 @@ public final class Transformer implements AutoCloseable {
 
     public DispatchConfig dispatchConfig() {
         return dispatch;
+    }
+
+    /** Reports every MoE layer's routing to {@code observer} (null: to nobody). */
+    public void setRoutingObserver(RoutingObserver observer) {
+        this.routingObserver = observer;
+    }
+
+    /** A gate that applies this model's routers to a hidden state, with scratch of its own. */
+    public SpeculativeGate speculativeGate() {
+        return new SpeculativeGate(weights, backend, maxTokens);
     }
 
     static RopeSpec ropeSpec(ModelConfig c) {
@@ -155,7 +178,7 @@ public final class Transformer implements AutoCloseable {
             LayerWeights w = weights.layer(l);
             attentionBlock(l, w, batch, attention, t);
             if (config.isMoe()) {
-                moeBlock(w, batch, t);
+                moeBlock(l, w, batch, t);
             } else {
                 denseFfnBlock(w, t);
             }
@@ -219,7 +242,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add. */
-    private void moeBlock(LayerWeights w, StepBatch batch, int t) {
+    private void moeBlock(int layer, LayerWeights w, StepBatch batch, int t) {
         int k = config.expertUsedCount();
         int experts = config.expertCount();
         // ffn rmsnorm
@@ -235,14 +258,28 @@ public final class Transformer implements AutoCloseable {
                 System.arraycopy(routerProbabilities, 0, stepProbabilities, i * experts, experts);
             }
         }
+        long droppedBefore = plan != null ? plan.stats().dropped() : 0;
+        long reroutedBefore = plan != null ? plan.stats().rerouted() : 0;
         if (plan != null) {
             for (int g = 0; g < groups.count(); g++) {
                 plan.plan(stepProbabilities, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
                         groups.size(g), chosenExperts, chosenWeights);
             }
         }
+        if (routingObserver != null) {
+            routingObserver.onRouting(layer, batch, chosenExperts, k, buf.x);
+        }
         // dispatch: group the step's (token, expert) pairs by expert
         buckets.build(t, k, chosenExperts, chosenWeights);
+        ExpertLoadObserver observer = loadObserver;
+        if (observer != null) {
+            for (int e = 0; e < experts; e++) {
+                tokensPerExpert[e] = buckets.count(e);
+            }
+            observer.layerDispatched(layer, t, k, tokensPerExpert,
+                    plan != null ? (int) (plan.stats().dropped() - droppedBefore) : 0,
+                    plan != null ? (int) (plan.stats().rerouted() - reroutedBefore) : 0);
+        }
         // grouped experts: gather, gate/up, SiLU-mul, down, weighted combine into the residual
         for (int e = 0; e < experts; e++) {
             int n = buckets.count(e);

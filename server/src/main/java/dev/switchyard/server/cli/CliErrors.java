@@ -1,5 +1,6 @@
 package dev.switchyard.server.cli;
 
+import dev.switchyard.cache.trace.TraceFormatException;
 import dev.switchyard.engine.gguf.GgufFormatException;
 import dev.switchyard.engine.gguf.MetadataException;
 import dev.switchyard.engine.chat.ChatTemplateException;
@@ -68,6 +69,7 @@ final class CliErrors {
                 case NoSuchFileException e -> "no such file: " + e.getFile();
                 case AccessDeniedException e -> "permission denied: " + e.getFile();
                 case GgufFormatException e -> "malformed GGUF file: " + e.getMessage();
+                case TraceFormatException e -> "malformed routing trace: " + e.getMessage();
                 default -> t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
             };
         }

@@ -20,11 +20,14 @@ import picocli.CommandLine.ScopeType;
                 GenerateCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                TraceCommand.class,
+                SimCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {
                 "",
-                "The ./switchyard launcher also takes: build (build the jar), test (run the test suite).",
+                "The ./switchyard launcher also takes: build (build the jar), test (run the test suite),",
+                "loadtest (drive a running server; ./switchyard loadtest --help).",
         })
 public final class SwitchyardCli implements Runnable {
 

@@ -31,6 +31,7 @@ public final class ServingMetrics implements SchedulerObserver {
     private static final double NANOS = 1e9;
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final String model;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final CounterDataPoint preemptions;
     private final CounterDataPoint promptTokens;
@@ -48,6 +49,7 @@ public final class ServingMetrics implements SchedulerObserver {
      *                  object as its observer), and reads as zero until it is
      */
     public ServingMetrics(String model, Supplier<Scheduler> scheduler) {
+        this.model = model;
         gauge("switchyard_requests_running", "Sequences in the running batch.", model,
                 () -> scheduler.get() == null ? 0 : scheduler.get().running());
         gauge("switchyard_requests_waiting", "Sequences waiting for admission, preempted ones included.", model,
@@ -85,6 +87,14 @@ public final class ServingMetrics implements SchedulerObserver {
     private DistributionDataPoint histogram(String name, String help, String model) {
         return Histogram.builder().name(name).help(help).labelNames("model").classicOnly()
                 .classicUpperBounds(LATENCY_BUCKETS).register(registry).labelValues(model);
+    }
+
+    /**
+     * Registers the per-layer MoE metrics for a model of {@code layers} layers and returns the observer
+     * that feeds them (give it to {@code Transformer.setLoadObserver}).
+     */
+    public ExpertLoadMetrics expertLoad(int layers) {
+        return new ExpertLoadMetrics(registry, model, layers);
     }
 
     /** A client left before its request finished (connection closed, stream cancelled). */

@@ -37,4 +37,23 @@ class ServingMetricsTest {
                 .contains("switchyard_queue_time_seconds_sum{model=\"demo\"} 0.002");
         assertThat(metrics.contentType()).startsWith("text/plain");
     }
+
+    @Test
+    void expertLoadIsReportedPerLayer() {
+        ServingMetrics metrics = new ServingMetrics("demo", () -> null);
+        ExpertLoadMetrics load = metrics.expertLoad(2);
+        // layer 1: 4 rows, k = 2, 4 experts: loads 3, 3, 1, 1 -> mean 2, max 3
+        load.layerDispatched(1, 4, 2, new int[] {3, 3, 1, 1}, 0, 0);
+        // then 2 rows with loads 4, 0, 0, 0 (mean 1) and one dropped, one rerouted
+        load.layerDispatched(1, 2, 2, new int[] {4, 0, 0, 0}, 1, 1);
+        String text = metrics.scrape();
+        assertThat(text)
+                .contains("switchyard_moe_expert_tokens_count{layer=\"1\",model=\"demo\"} 8")
+                .contains("switchyard_moe_expert_tokens_bucket{layer=\"1\",model=\"demo\",le=\"1.0\"} 5")
+                .contains("switchyard_moe_expert_tokens_count{layer=\"0\",model=\"demo\"} 0")
+                .contains("switchyard_moe_load_ratio{layer=\"1\",model=\"demo\"} 2.333")
+                .contains("switchyard_moe_dropped_assignments_total{layer=\"1\",model=\"demo\"} 1.0")
+                .contains("switchyard_moe_rerouted_assignments_total{layer=\"1\",model=\"demo\"} 1.0")
+                .contains("switchyard_moe_load_ratio{layer=\"0\",model=\"demo\"} 0.0");
+    }
 }

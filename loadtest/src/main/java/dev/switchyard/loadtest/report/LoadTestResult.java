@@ -1,0 +1,14 @@
+package dev.switchyard.loadtest.report;
+
+import dev.switchyard.loadtest.workload.PromptCalibrator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a load test produced: what was asked for ({@code config}, in the JSON file's key order),
+ * how input lengths were made, and one {@link MeasuredRun} per load level ({@code sweep} when the
+ * command asked for several rates).
+ */
+public record LoadTestResult(String target, String model, Map<String, Object> config,
+                             PromptCalibrator.Report inputTokens, List<MeasuredRun> runs, boolean sweep) {
+}

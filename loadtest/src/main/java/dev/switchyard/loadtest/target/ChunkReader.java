@@ -1,0 +1,96 @@
+package dev.switchyard.loadtest.target;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Reads one streamed chunk (the JSON of an SSE {@code data:} payload) into what the load test measures:
+ * the generated text, the usage report, or an error the server reported inside the stream.
+ *
+ * <p>Text is the first choice's {@code text} (completions) or {@code delta.content} (chat); an empty or
+ * absent one is no text, so chat's opening role-only delta does not count as a token (RESULTS.md, TTFT).
+ * Thread-safe: Jackson's mapper is, and nothing else is kept.
+ */
+final class ChunkReader {
+
+    private final ObjectMapper json;
+    private final ApiKind api;
+
+    ChunkReader(ObjectMapper json, ApiKind api) {
+        this.json = json;
+        this.api = api;
+    }
+
+    /** What one chunk says; {@code text} and {@code error} are null when absent, token counts -1. */
+    record Chunk(String text, int promptTokens, int completionTokens, String error) {
+
+        boolean hasText() {
+            return text != null;
+        }
+
+        boolean hasUsage() {
+            return completionTokens >= 0;
+        }
+
+        boolean isError() {
+            return error != null;
+        }
+    }
+
+    /** @throws BadChunkException when the payload is not a JSON object */
+    Chunk read(String payload) throws BadChunkException {
+        JsonNode node;
+        try {
+            node = json.readTree(payload);
+        } catch (JsonProcessingException e) {
+            throw new BadChunkException("not JSON: " + Failures.excerpt(payload));
+        }
+        if (node == null || !node.isObject()) {
+            throw new BadChunkException("not a JSON object: " + Failures.excerpt(payload));
+        }
+        String error = error(node);
+        if (error != null) {
+            return new Chunk(null, -1, -1, error);
+        }
+        JsonNode usage = node.path("usage");
+        int prompt = -1;
+        int completion = -1;
+        // vLLM sends "usage": null on every chunk but the last when include_usage is on.
+        if (usage.isObject() && usage.path("completion_tokens").canConvertToInt()) {
+            completion = usage.path("completion_tokens").asInt();
+            prompt = usage.path("prompt_tokens").canConvertToInt() ? usage.path("prompt_tokens").asInt() : -1;
+        }
+        return new Chunk(text(node), prompt, completion, null);
+    }
+
+    private String text(JsonNode node) {
+        JsonNode choice = node.path("choices").path(0);
+        JsonNode text = api == ApiKind.CHAT ? choice.path("delta").path("content") : choice.path("text");
+        return text.isTextual() && !text.asText().isEmpty() ? text.asText() : null;
+    }
+
+    /**
+     * The message of an in-stream error: OpenAI's {@code {"error": {"message": ...}}} or vLLM's
+     * {@code {"object": "error", "message": ...}}; null when the chunk is no error.
+     */
+    private static String error(JsonNode node) {
+        JsonNode error = node.get("error");
+        if (error != null && !error.isNull()) {
+            String message = error.isObject() ? error.path("message").asText("") : error.asText("");
+            return message.isEmpty() ? Failures.excerpt(error.toString()) : message;
+        }
+        if ("error".equals(node.path("object").asText())) {
+            String message = node.path("message").asText("");
+            return message.isEmpty() ? Failures.excerpt(node.toString()) : message;
+        }
+        return null;
+    }
+
+    /** A payload that is not a chunk at all (the {@code bad_chunk} failure). */
+    static final class BadChunkException extends Exception {
+        BadChunkException(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.switchyard.loadtest.target;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.UncheckedIOException;
+
+/**
+ * The JSON bodies the load test sends. Generation requests are made to be measured as vLLM's
+ * {@code bench serve} measures them (RESULTS.md): exactly {@code max_tokens} tokens ({@code ignore_eos}),
+ * greedy ({@code temperature: 0}), streamed, with a final usage chunk ({@code stream_options.include_usage})
+ * so output tokens are counted by the server and not guessed from chunks.
+ */
+final class RequestBodies {
+
+    private final ObjectMapper json;
+
+    RequestBodies(ObjectMapper json) {
+        this.json = json;
+    }
+
+    byte[] generation(ApiKind api, StreamRequest request) {
+        ObjectNode body = json.createObjectNode();
+        body.put("model", request.model());
+        switch (api) {
+            case COMPLETIONS -> body.put("prompt", request.prompt());
+            case CHAT -> body.putArray("messages").addObject().put("role", "user").put("content", request.prompt());
+        }
+        body.put("max_tokens", request.maxTokens());
+        body.put("temperature", 0);
+        body.put("ignore_eos", true);
+        body.put("stream", true);
+        body.putObject("stream_options").put("include_usage", true);
+        return bytes(body);
+    }
+
+    /** vLLM's {@code POST /tokenize} request for a plain prompt. */
+    byte[] tokenize(String model, String prompt) {
+        ObjectNode body = json.createObjectNode();
+        body.put("model", model);
+        body.put("prompt", prompt);
+        return bytes(body);
+    }
+
+    private byte[] bytes(ObjectNode body) {
+        try {
+            return json.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e); // a tree of strings and numbers always serialises
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.switchyard.server.grpc;
+
+import java.time.Duration;
+
+/**
+ * Where the gRPC server listens and the limits it enforces before any work starts.
+ *
+ * @param maxInboundMessageBytes     largest request message (a prompt of token ids, a chat)
+ * @param maxInboundMetadataBytes    largest header block (the API key travels there)
+ * @param maxConcurrentCallsPerConnection streams one connection may hold open at once
+ * @param keepAliveTime              server pings an idle connection this often
+ * @param keepAliveTimeout           and drops it when the ping is not answered this fast
+ * @param permitKeepAliveTime        clients pinging more often than this are cut off
+ * @param maxConnectionAge           connections are asked to reconnect after this long, so load
+ *                                   balancers can rebalance long-lived clients
+ * @param maxConnectionAgeGrace      calls still running then get this long to finish
+ * @param apiKey                     required as {@code authorization: Bearer KEY}; null: no key
+ */
+public record GrpcConfig(String host, int port, int maxInboundMessageBytes, int maxInboundMetadataBytes,
+                         int maxConcurrentCallsPerConnection, Duration keepAliveTime, Duration keepAliveTimeout,
+                         Duration permitKeepAliveTime, Duration maxConnectionAge, Duration maxConnectionAgeGrace,
+                         String apiKey) {
+
+    public static final int DEFAULT_PORT = 50051;
+
+    /** Defaults for {@code host:port}: 4 MiB messages, 8 KiB metadata, 100 calls per connection. */
+    public static GrpcConfig defaults(String host, int port, String apiKey) {
+        return new GrpcConfig(host, port, 4 << 20, 8 << 10, 100, Duration.ofMinutes(2), Duration.ofSeconds(20),
+                Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofMinutes(5), apiKey);
+    }
+}
