@@ -2,6 +2,9 @@ package dev.switchyard.server.cli;
 
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.server.grpc.GenerationService;
+import dev.switchyard.server.grpc.GrpcConfig;
+import dev.switchyard.server.grpc.GrpcServer;
 import dev.switchyard.server.http.HttpServer;
 import dev.switchyard.server.http.HttpServerConfig;
 import dev.switchyard.server.http.HttpTransport;
@@ -9,6 +12,7 @@ import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
+import dev.switchyard.server.serving.Version;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +38,8 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The name the built-in demo model has in the API. */
     static final String DEMO_NAME = "switchyard-demo";
+    /** After a drain, how long gRPC calls get to send their final messages before connections close. */
+    private static final long FINAL_MESSAGES_WAIT_MILLIS = 2_000;
 
     @Spec
     CommandSpec spec;
@@ -50,6 +56,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8080", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Option(names = "--grpc-port", defaultValue = "50051",
+            description = "Port of the gRPC Generate API; 0 turns it off (default: ${DEFAULT-VALUE}).")
+    int grpcPort;
 
     @Option(names = "--max-seqs", defaultValue = "32", description = "Sequences in one batch at most (default: ${DEFAULT-VALUE}).")
     int maxSeqs;
@@ -121,12 +131,21 @@ final class ServeCommand implements Callable<Integer> {
 
         ServerHealth health = new ServerHealth();
         HttpServer server = new HttpServer(http, health, HttpTransport.nio());
+        GrpcServer grpc = null;
         try {
             server.start();
-            out.println("switchyard serve: listening on http://" + host + ":" + server.port() + " (loading " + path + ")");
+            if (grpcPort != 0) {
+                grpc = GrpcServer.start(GrpcConfig.defaults(host, grpcPort, apiKey),
+                        new GenerationService(health, Version.current(), http.limits()));
+            }
+            out.println("switchyard serve: listening on http://" + host + ":" + server.port()
+                    + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
             out.flush();
             try (ServedModel served = ServedModel.open(path, name, engine)) {
                 health.ready(served);
+                if (grpc != null) {
+                    grpc.serving(true);
+                }
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
                         + Bytes.human(LoadedModel.kvBytesPerPosition(served.config())) + " per position), "
@@ -135,12 +154,21 @@ final class ServeCommand implements Callable<Integer> {
                 stop.await();
                 out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
                 out.flush();
+                if (grpc != null) {
+                    grpc.serving(false);
+                }
                 boolean finished = server.shutdown(drainTimeout);
+                if (grpc != null) {
+                    grpc.shutdown(FINAL_MESSAGES_WAIT_MILLIS);
+                }
                 out.println("switchyard serve: " + (finished ? "all requests finished" : "aborted the requests still running")
                         + "; stopped");
                 out.flush();
             }
         } finally {
+            if (grpc != null) {
+                grpc.shutdown(0);
+            }
             server.close();
         }
         return 0;

@@ -33,16 +33,20 @@ public final class ServedModel implements AutoCloseable {
     private final ServingMetrics metrics;
     private final Prompts prompts;
     private final Duration requestTimeout;
+    private final EngineConfig engine;
+    private final String weightType;
 
     private ServedModel(String name, CpuBackend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
-                        Duration requestTimeout) {
+                        EngineConfig engine) {
         this.name = name;
         this.createdEpochSeconds = Instant.now().getEpochSecond();
         this.backend = backend;
         this.model = model;
         this.scheduler = scheduler;
         this.metrics = metrics;
-        this.requestTimeout = requestTimeout;
+        this.requestTimeout = engine.requestTimeout();
+        this.engine = engine;
+        this.weightType = dominantWeightType(model);
         this.prompts = new Prompts(model.tokenizer(), ChatTemplates.fromMetadata(model.file().metadata()));
     }
 
@@ -54,9 +58,12 @@ public final class ServedModel implements AutoCloseable {
                     c -> kvPositions(c, config), config.dispatch());
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
+            if (model.config().isMoe()) {
+                model.transformer().setLoadObserver(metrics.expertLoad(model.config().layers()));
+            }
             Scheduler scheduler = model.scheduler(config.maxQueue(), metrics);
             ref.set(scheduler);
-            return new ServedModel(name, backend, model, scheduler, metrics, config.requestTimeout());
+            return new ServedModel(name, backend, model, scheduler, metrics, config);
         } catch (IOException | RuntimeException e) {
             backend.close();
             throw e;
@@ -77,6 +84,44 @@ public final class ServedModel implements AutoCloseable {
         }
         long full = (long) engine.maxSequences() * config.contextLength();
         return (int) Math.min(blocks * LoadedModel.KV_BLOCK_SIZE, full);
+    }
+
+    /** The tensor type holding most of the file's bytes, e.g. Q8_0. */
+    private static String dominantWeightType(LoadedModel model) {
+        java.util.Map<String, Long> bytes = new java.util.HashMap<>();
+        for (var tensor : model.file().tensors()) {
+            bytes.merge(tensor.type().name(), tensor.byteSize(), Long::sum);
+        }
+        return bytes.entrySet().stream().max(java.util.Map.Entry.comparingByValue())
+                .map(java.util.Map.Entry::getKey).orElse("");
+    }
+
+    /** The tensor type holding most of the file's bytes, e.g. Q8_0. */
+    public String weightType() {
+        return weightType;
+    }
+
+    /** The compute backend's name. */
+    public String backendName() {
+        return backend.name();
+    }
+
+    public int maxSequences() {
+        return engine.maxSequences();
+    }
+
+    public int maxBatchTokens() {
+        return engine.maxBatchTokens();
+    }
+
+    /** Sequences in the batch now. */
+    public int running() {
+        return scheduler.running();
+    }
+
+    /** Sequences waiting for admission. */
+    public int waiting() {
+        return scheduler.waiting();
     }
 
     /** The model's name in the API (the {@code model} field). */

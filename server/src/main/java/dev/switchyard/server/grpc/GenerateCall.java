@@ -1,0 +1,156 @@
+package dev.switchyard.server.grpc;
+
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.proto.v1.ChoiceResult;
+import dev.switchyard.proto.v1.Chunk;
+import dev.switchyard.proto.v1.Complete;
+import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.TopLogprob;
+import dev.switchyard.server.serving.GenerationListener;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.serving.Usage;
+import io.grpc.stub.ServerCallStreamObserver;
+
+/**
+ * One Generate call: turns the request's events into response messages. Streaming calls get a chunk
+ * per token event and a {@code complete} with every choice's finish reason and the usage; unary calls
+ * get one {@code complete} with each choice's whole output. Every event arrives on the scheduler's
+ * thread, one at a time, so the observer (not thread-safe) is only ever used from there after the
+ * call started; writes queue in gRPC and never block.
+ */
+final class GenerateCall implements GenerationListener {
+
+    private final String requestId;
+    private final ServerCallStreamObserver<GenerateResponse> out;
+    private final ServedModel model;
+    private final boolean unary;
+    private final boolean includeText;
+    private final boolean includeTokenIds;
+    private final ChoiceResult.Builder[] choices;
+    /** Unary calls only: each choice's text so far. */
+    private final StringBuilder[] texts;
+    private final Runnable onEnd;
+    private boolean closed;
+
+    GenerateCall(String requestId, ServerCallStreamObserver<GenerateResponse> out, ServedModel model, int choices,
+                 boolean unary, boolean includeText, boolean includeTokenIds, Runnable onEnd) {
+        this.requestId = requestId;
+        this.out = out;
+        this.model = model;
+        this.unary = unary;
+        this.includeText = includeText;
+        this.includeTokenIds = includeTokenIds;
+        this.choices = new ChoiceResult.Builder[choices];
+        this.texts = new StringBuilder[choices];
+        for (int i = 0; i < choices; i++) {
+            this.choices[i] = ChoiceResult.newBuilder().setIndex(i);
+            this.texts[i] = new StringBuilder();
+        }
+        this.onEnd = onEnd;
+    }
+
+    @Override
+    public void onToken(int index, int token, String text, TokenLogprob logprob) {
+        if (closed) {
+            return;
+        }
+        if (unary) {
+            ChoiceResult.Builder c = choices[index];
+            if (includeTokenIds) {
+                c.addTokenIds(token);
+            }
+            texts[index].append(text);
+            if (logprob != null) {
+                c.addLogprobs(logprob(logprob));
+            }
+            return;
+        }
+        Chunk.Builder chunk = Chunk.newBuilder().setIndex(index);
+        if (includeTokenIds) {
+            chunk.addTokenIds(token);
+        }
+        if (includeText) {
+            chunk.setText(text);
+        }
+        if (logprob != null) {
+            chunk.addLogprobs(logprob(logprob));
+        }
+        send(GenerateResponse.newBuilder().setRequestId(requestId).setChunk(chunk).build());
+    }
+
+    @Override
+    public void onChoiceFinished(int index, FinishReason reason, String text) {
+        if (closed) {
+            return;
+        }
+        choices[index].setFinishReason(finishReason(reason));
+        if (unary) {
+            texts[index].append(text);
+        } else if (includeText && !text.isEmpty()) {
+            send(GenerateResponse.newBuilder().setRequestId(requestId)
+                    .setChunk(Chunk.newBuilder().setIndex(index).setText(text)).build());
+        }
+    }
+
+    @Override
+    public void onChoiceFailed(int index, RuntimeException error) {
+        if (closed) {
+            return;
+        }
+        // One failed choice fails the call: the client gets the error, the others stop.
+        send(GenerateResponse.newBuilder().setRequestId(requestId).setError(dev.switchyard.proto.v1.Error.newBuilder()
+                .setCode("internal_error").setMessage("generation failed: " + error.getMessage())).build());
+        finish();
+    }
+
+    @Override
+    public void onComplete(Usage usage) {
+        if (closed) {
+            return;
+        }
+        Complete.Builder complete = Complete.newBuilder().setUsage(dev.switchyard.proto.v1.Usage.newBuilder()
+                .setPromptTokens(usage.promptTokens()).setCompletionTokens(usage.completionTokens())
+                .setTotalTokens(usage.totalTokens()));
+        for (int i = 0; i < choices.length; i++) {
+            if (unary && includeText) {
+                choices[i].setText(texts[i].toString());
+            }
+            complete.addChoices(choices[i]);
+        }
+        send(GenerateResponse.newBuilder().setRequestId(requestId).setComplete(complete).build());
+        finish();
+    }
+
+    private void send(GenerateResponse response) {
+        if (!out.isCancelled()) {
+            out.onNext(response);
+        }
+    }
+
+    private void finish() {
+        closed = true;
+        onEnd.run();
+        if (!out.isCancelled()) {
+            out.onCompleted();
+        }
+    }
+
+    private dev.switchyard.proto.v1.TokenLogprob logprob(TokenLogprob lp) {
+        dev.switchyard.proto.v1.TokenLogprob.Builder b = dev.switchyard.proto.v1.TokenLogprob.newBuilder()
+                .setTokenId(lp.token()).setToken(model.tokenText(lp.token())).setLogprob(lp.logprob());
+        for (int i = 0; i < lp.topIds().length; i++) {
+            b.addTop(TopLogprob.newBuilder().setTokenId(lp.topIds()[i]).setToken(model.tokenText(lp.topIds()[i]))
+                    .setLogprob(lp.topLogprobs()[i]));
+        }
+        return b.build();
+    }
+
+    static dev.switchyard.proto.v1.FinishReason finishReason(FinishReason reason) {
+        return switch (reason) {
+            case STOP -> dev.switchyard.proto.v1.FinishReason.FINISH_REASON_STOP;
+            case LENGTH -> dev.switchyard.proto.v1.FinishReason.FINISH_REASON_LENGTH;
+            case ABORT -> dev.switchyard.proto.v1.FinishReason.FINISH_REASON_ABORT;
+        };
+    }
+}

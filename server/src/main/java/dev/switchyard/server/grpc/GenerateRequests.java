@@ -1,0 +1,145 @@
+package dev.switchyard.server.grpc;
+
+import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.proto.v1.GenerateRequest;
+import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * Turns a {@link GenerateRequest} into the transport-neutral {@link GenerationSpec}, with the same
+ * rules and limits as the HTTP API; a bad field becomes an {@link InvalidRequestException} naming it
+ * as the proto spells it ({@code sampling.top_p}).
+ */
+final class GenerateRequests {
+
+    /** Roles a chat message may have, as over HTTP. */
+    static final List<String> ROLES = List.of("system", "developer", "user", "assistant", "tool");
+
+    private GenerateRequests() {
+    }
+
+    static GenerationSpec toSpec(GenerateRequest request, ServedModel model, ApiLimits limits) {
+        String promptParam;
+        int[] prompt;
+        switch (request.getInputCase()) {
+            case TEXT -> {
+                promptParam = "text";
+                prompt = model.prompts().text(request.getText(), promptParam);
+            }
+            case TOKEN_IDS -> {
+                promptParam = "token_ids.ids";
+                prompt = model.prompts().tokenIds(toInts(request.getTokenIds().getIdsList()), promptParam);
+            }
+            case MESSAGES -> {
+                promptParam = "messages";
+                prompt = model.prompts().chat(messages(request.getMessages().getMessagesList()), promptParam);
+            }
+            default -> throw new InvalidRequestException("input", "the request has no input: set text, token_ids or messages");
+        }
+        dev.switchyard.proto.v1.SamplingParams p = request.getSampling();
+        int n = p.hasN() ? p.getN() : 1;
+        if (n < 1 || n > limits.maxN()) {
+            throw new InvalidRequestException("sampling.n", "n must be between 1 and " + limits.maxN() + ", got "
+                    + Integer.toUnsignedString(n));
+        }
+        List<String> stop = new ArrayList<>(p.getStopList());
+        if (stop.size() > limits.maxStop()) {
+            throw new InvalidRequestException("sampling.stop", "at most " + limits.maxStop() + " stop strings, got "
+                    + stop.size());
+        }
+        for (int i = 0; i < stop.size(); i++) {
+            if (stop.get(i).isEmpty() || stop.get(i).length() > limits.maxStopLength()) {
+                throw new InvalidRequestException("sampling.stop[" + i + "]",
+                        "a stop string must have 1 to " + limits.maxStopLength() + " characters");
+            }
+        }
+        Integer maxTokens = p.hasMaxTokens() ? p.getMaxTokens() : null;
+        if (maxTokens != null && maxTokens < 0) {
+            throw new InvalidRequestException("sampling.max_tokens", "max_tokens is too large: " + Integer.toUnsignedString(maxTokens));
+        }
+        return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
+                "sampling.max_tokens");
+    }
+
+    static List<ChatMessage> messages(List<dev.switchyard.proto.v1.ChatMessage> messages) {
+        List<ChatMessage> list = new ArrayList<>();
+        if (messages.isEmpty()) {
+            throw new InvalidRequestException("messages", "the conversation is empty");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            var m = messages.get(i);
+            if (!ROLES.contains(m.getRole())) {
+                throw new InvalidRequestException("messages[" + i + "].role",
+                        "role must be one of " + ROLES + ", got '" + m.getRole() + "'");
+            }
+            // "developer" is OpenAI's newer name for the system role; templates know only "system"
+            list.add(ChatMessage.of(m.getRole().equals("developer") ? "system" : m.getRole(), m.getContent()));
+        }
+        return list;
+    }
+
+    static SamplingParams sampling(dev.switchyard.proto.v1.SamplingParams p) {
+        SamplingParams.Builder b = SamplingParams.builder();
+        if (p.hasTemperature()) {
+            b.temperature(p.getTemperature());
+        }
+        if (p.hasTopP()) {
+            b.topP(p.getTopP());
+        }
+        if (p.hasTopK()) {
+            b.topK(p.getTopK());
+        }
+        if (p.hasMinP()) {
+            b.minP(p.getMinP());
+        }
+        if (p.hasPresencePenalty()) {
+            b.presencePenalty(p.getPresencePenalty());
+        }
+        if (p.hasFrequencyPenalty()) {
+            b.frequencyPenalty(p.getFrequencyPenalty());
+        }
+        if (p.hasRepetitionPenalty()) {
+            b.repetitionPenalty(p.getRepetitionPenalty());
+        }
+        if (p.hasSeed()) {
+            b.seed(p.getSeed());
+        }
+        if (p.getLogitBiasCount() > 0) {
+            b.logitBias(new HashMap<>(p.getLogitBiasMap()));
+        }
+        if (p.getStopTokenIdsCount() > 0) {
+            b.stopTokenIds(new LinkedHashSet<>(p.getStopTokenIdsList()));
+        }
+        b.ignoreEos(p.getIgnoreEos());
+        if (p.hasLogprobs()) {
+            b.logprobs(p.getLogprobs());
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            // the engine's messages start with the field's name ("top_p must be in (0, 1]")
+            String message = e.getMessage();
+            int space = message.indexOf(' ');
+            return fail("sampling." + (space > 0 ? message.substring(0, space) : ""), message);
+        }
+    }
+
+    private static SamplingParams fail(String param, String message) {
+        throw new InvalidRequestException(param, message);
+    }
+
+    static int[] toInts(List<Integer> ids) {
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ids.get(i); // uint32 above 2^31 arrives negative and is refused as outside the vocabulary
+        }
+        return out;
+    }
+}

@@ -1,0 +1,236 @@
+package dev.switchyard.server.grpc;
+
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.schedule.QueueFullException;
+import dev.switchyard.engine.schedule.SchedulerUnavailableException;
+import dev.switchyard.proto.v1.AbortRequest;
+import dev.switchyard.proto.v1.AbortResponse;
+import dev.switchyard.proto.v1.DetokenizeRequest;
+import dev.switchyard.proto.v1.DetokenizeResponse;
+import dev.switchyard.proto.v1.GenerateRequest;
+import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.GenerationGrpc;
+import dev.switchyard.proto.v1.GetModelInfoRequest;
+import dev.switchyard.proto.v1.GetServerInfoRequest;
+import dev.switchyard.proto.v1.ModelInfo;
+import dev.switchyard.proto.v1.ServerInfo;
+import dev.switchyard.proto.v1.TokenizeRequest;
+import dev.switchyard.proto.v1.TokenizeResponse;
+import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.Generation;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.ServerHealth;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The {@code switchyard.v1.Generation} service over the same served model and scheduler as the HTTP
+ * API. Errors before a stream starts are statuses: INVALID_ARGUMENT naming the field, NOT_FOUND for
+ * another model, RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE while loading or draining.
+ * A cancelled call (client gone, deadline passed) aborts its request, which frees its KV blocks at the
+ * scheduler's next step.
+ */
+public final class GenerationService extends GenerationGrpc.GenerationImplBase {
+
+    private final ServerHealth health;
+    private final String version;
+    private final ApiLimits limits;
+    /** Running Generate calls by request id, for Abort. */
+    private final Map<String, RunningCall> running = new ConcurrentHashMap<>();
+
+    /** A Generate call that may be aborted before its generation has even started. */
+    private static final class RunningCall {
+        private volatile Generation generation;
+        private volatile boolean aborted;
+
+        void started(Generation g) {
+            generation = g;
+            if (aborted) {
+                g.cancel();
+            }
+        }
+
+        /** Returns whether the call was still going. */
+        boolean abort() {
+            aborted = true;
+            Generation g = generation;
+            if (g != null) {
+                g.cancel();
+            }
+            return g == null || !g.isDone();
+        }
+    }
+
+    public GenerationService(ServerHealth health, String version, ApiLimits limits) {
+        this.health = health;
+        this.version = version;
+        this.limits = limits;
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
+        ServerCallStreamObserver<GenerateResponse> out = (ServerCallStreamObserver<GenerateResponse>) observer;
+        String id = request.getRequestId().isEmpty() ? "gen-" + UUID.randomUUID() : request.getRequestId();
+        RunningCall call = new RunningCall();
+        AtomicBoolean registered = new AtomicBoolean();
+        // A cancelled call (client gone, deadline passed) aborts its request and frees its KV blocks.
+        out.setOnCancelHandler(() -> {
+            if (registered.get() && call.abort()) {
+                ServedModel model = health.model();
+                if (model != null) {
+                    model.metrics().clientDisconnected();
+                }
+            }
+            running.remove(id, call);
+        });
+        try {
+            ServedModel model = servingModel(request.getModel());
+            GenerationSpec spec = GenerateRequests.toSpec(request, model, limits);
+            if (running.putIfAbsent(id, call) != null) {
+                throw Status.ALREADY_EXISTS.withDescription("request_id " + id + " is already running").asRuntimeException();
+            }
+            registered.set(true);
+            GenerateCall events = new GenerateCall(id, out, model, spec.choices(), request.getUnary(),
+                    !request.hasIncludeText() || request.getIncludeText(),
+                    !request.hasIncludeTokenIds() || request.getIncludeTokenIds(), () -> running.remove(id, call));
+            try {
+                call.started(model.generate(spec, events));
+            } catch (RuntimeException e) {
+                running.remove(id, call);
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            out.onError(toStatus(e));
+        }
+    }
+
+    @Override
+    public void abort(AbortRequest request, StreamObserver<AbortResponse> observer) {
+        RunningCall call = running.get(request.getRequestId());
+        boolean found = call != null && call.abort();
+        observer.onNext(AbortResponse.newBuilder().setFound(found).build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> observer) {
+        try {
+            ServedModel model = loadedModel(request.getModel());
+            int[] ids = switch (request.getInputCase()) {
+                case TEXT -> model.tokenizer().encode(request.getText(),
+                        (!request.hasAddSpecialTokens() || request.getAddSpecialTokens())
+                                && model.tokenizer().addBosByDefault(), false);
+                case MESSAGES -> model.prompts().chat(GenerateRequests.messages(request.getMessages().getMessagesList()),
+                        "messages");
+                default -> throw new InvalidRequestException("input", "set text or messages");
+            };
+            TokenizeResponse.Builder b = TokenizeResponse.newBuilder().setCount(ids.length)
+                    .setMaxModelLen(model.maxSequenceLength());
+            for (int id : ids) {
+                b.addTokenIds(id);
+            }
+            observer.onNext(b.build());
+            observer.onCompleted();
+        } catch (RuntimeException e) {
+            observer.onError(toStatus(e));
+        }
+    }
+
+    @Override
+    public void detokenize(DetokenizeRequest request, StreamObserver<DetokenizeResponse> observer) {
+        try {
+            ServedModel model = loadedModel(request.getModel());
+            int[] ids = model.prompts().tokenIds(GenerateRequests.toInts(request.getTokenIdsList()), "token_ids");
+            observer.onNext(DetokenizeResponse.newBuilder().setText(model.tokenizer().decode(ids)).build());
+            observer.onCompleted();
+        } catch (RuntimeException e) {
+            observer.onError(toStatus(e));
+        }
+    }
+
+    @Override
+    public void getModelInfo(GetModelInfoRequest request, StreamObserver<ModelInfo> observer) {
+        try {
+            ServedModel model = loadedModel(request.getModel());
+            ModelConfig c = model.config();
+            observer.onNext(ModelInfo.newBuilder().setId(model.name())
+                    .setArchitecture(c.architecture().ggufName())
+                    .setVocabSize(c.vocabSize()).setContextLength(c.contextLength())
+                    .setMaxSequenceTokens(model.maxSequenceLength()).setLayers(c.layers())
+                    .setExperts(c.expertCount()).setExpertsPerToken(c.expertUsedCount())
+                    .setWeightType(model.weightType()).build());
+            observer.onCompleted();
+        } catch (RuntimeException e) {
+            observer.onError(toStatus(e));
+        }
+    }
+
+    @Override
+    public void getServerInfo(GetServerInfoRequest request, StreamObserver<ServerInfo> observer) {
+        ServedModel model = health.model();
+        ServerInfo.Builder b = ServerInfo.newBuilder().setVersion(version)
+                .setDraining(health.state() == ServerHealth.State.DRAINING);
+        if (model != null) {
+            b.setRunning(model.running()).setWaiting(model.waiting()).setKvUsage(model.kvUsage())
+                    .setMaxSequences(model.maxSequences()).setMaxBatchTokens(model.maxBatchTokens())
+                    .setBackend(model.backendName());
+        }
+        observer.onNext(b.build());
+        observer.onCompleted();
+    }
+
+    /** The model for a generation: the server must be ready and the name must be ours (or empty). */
+    private ServedModel servingModel(String name) {
+        if (!health.isReady()) {
+            throw Status.UNAVAILABLE.withDescription(health.state() == ServerHealth.State.DRAINING
+                    ? "the server is shutting down and accepts no new requests" : "the model is still loading")
+                    .asRuntimeException();
+        }
+        return named(health.model(), name);
+    }
+
+    /** The model for the utility calls, which work while draining too. */
+    private ServedModel loadedModel(String name) {
+        ServedModel model = health.model();
+        if (model == null) {
+            throw Status.UNAVAILABLE.withDescription("the model is still loading").asRuntimeException();
+        }
+        return named(model, name);
+    }
+
+    private static ServedModel named(ServedModel model, String name) {
+        if (!name.isEmpty() && !name.equals(model.name())) {
+            throw Status.NOT_FOUND.withDescription("model '" + name + "' is not served here; this server serves '"
+                    + model.name() + "'").asRuntimeException();
+        }
+        return model;
+    }
+
+    static StatusRuntimeException toStatus(RuntimeException e) {
+        if (e instanceof StatusRuntimeException s) {
+            return s;
+        }
+        if (e instanceof InvalidRequestException invalid) {
+            String field = invalid.param() == null ? "" : invalid.param() + ": ";
+            return Status.INVALID_ARGUMENT.withDescription(field + invalid.getMessage()).asRuntimeException();
+        }
+        if (e instanceof QueueFullException) {
+            return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof SchedulerUnavailableException) {
+            return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+        }
+        return Status.INTERNAL.withDescription("internal error: " + e).withCause(e).asRuntimeException();
+    }
+}

@@ -1,0 +1,242 @@
+package dev.switchyard.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.proto.v1.ChatMessage;
+import dev.switchyard.proto.v1.ChatMessages;
+import dev.switchyard.proto.v1.ChoiceResult;
+import dev.switchyard.proto.v1.Complete;
+import dev.switchyard.proto.v1.DetokenizeRequest;
+import dev.switchyard.proto.v1.FinishReason;
+import dev.switchyard.proto.v1.GenerateRequest;
+import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.GenerationGrpc;
+import dev.switchyard.proto.v1.GetModelInfoRequest;
+import dev.switchyard.proto.v1.GetServerInfoRequest;
+import dev.switchyard.proto.v1.ModelInfo;
+import dev.switchyard.proto.v1.SamplingParams;
+import dev.switchyard.proto.v1.TokenIds;
+import dev.switchyard.proto.v1.TokenizeRequest;
+import dev.switchyard.proto.v1.TokenizeResponse;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every RPC on a real Netty server with a real channel, checked against the HTTP API's answers. */
+class GrpcApiTest {
+
+    private static GrpcFixture server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = GrpcFixture.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    private static GenerateRequest.Builder text(String prompt, SamplingParams.Builder sampling) {
+        return GenerateRequest.newBuilder().setText(prompt).setSampling(sampling);
+    }
+
+    private static SamplingParams.Builder greedy(int maxTokens) {
+        return SamplingParams.newBuilder().setTemperature(0).setMaxTokens(maxTokens).setIgnoreEos(true);
+    }
+
+    /** Streams a request; returns its responses, checking that exactly one complete comes last. */
+    private static List<GenerateResponse> stream(GenerateRequest request) {
+        List<GenerateResponse> all = new ArrayList<>();
+        server.blocking().generate(request).forEachRemaining(all::add);
+        assertThat(all.getLast().hasComplete()).as("last message is complete: %s", all.getLast()).isTrue();
+        assertThat(all.stream().filter(GenerateResponse::hasComplete)).hasSize(1);
+        return all;
+    }
+
+    private static String streamedText(List<GenerateResponse> responses, int index) {
+        StringBuilder sb = new StringBuilder();
+        responses.stream().filter(GenerateResponse::hasChunk).map(GenerateResponse::getChunk)
+                .filter(c -> c.getIndex() == index).forEach(c -> sb.append(c.getText()));
+        return sb.toString();
+    }
+
+    private static List<Integer> streamedTokens(List<GenerateResponse> responses, int index) {
+        List<Integer> ids = new ArrayList<>();
+        responses.stream().filter(GenerateResponse::hasChunk).map(GenerateResponse::getChunk)
+                .filter(c -> c.getIndex() == index).forEach(c -> ids.addAll(c.getTokenIdsList()));
+        return ids;
+    }
+
+    @Test
+    void streamedGenerateEqualsTheHttpCompletion() {
+        List<GenerateResponse> responses = stream(text("The switchyard", greedy(12)).setRequestId("r1").build());
+        JsonNode http = server.httpPost("/v1/completions",
+                "{\"prompt\":\"The switchyard\",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true}");
+        assertThat(streamedText(responses, 0)).isEqualTo(http.get("choices").get(0).get("text").asText());
+        assertThat(streamedTokens(responses, 0)).hasSize(12);
+        assertThat(responses).allSatisfy(r -> assertThat(r.getRequestId()).isEqualTo("r1"));
+        Complete complete = responses.getLast().getComplete();
+        assertThat(complete.getChoices(0).getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_LENGTH);
+        assertThat(complete.getUsage().getPromptTokens()).isEqualTo(http.get("usage").get("prompt_tokens").asInt());
+        assertThat(complete.getUsage().getCompletionTokens()).isEqualTo(12);
+        assertThat(complete.getUsage().getTotalTokens()).isEqualTo(http.get("usage").get("total_tokens").asInt());
+    }
+
+    @Test
+    void unaryWithNChoicesAndLogprobsEqualsStreamingAndSeedsChoiceIWithSeedPlusI() {
+        SamplingParams.Builder sampled = SamplingParams.newBuilder().setTemperature(0.9).setTopP(0.95).setSeed(40)
+                .setN(2).setMaxTokens(10).setIgnoreEos(true).setLogprobs(2);
+        GenerateRequest request = text("Once upon", sampled).build();
+        Iterator<GenerateResponse> unary = server.blocking().generate(request.toBuilder().setUnary(true).build());
+        GenerateResponse only = unary.next();
+        assertThat(unary.hasNext()).isFalse();
+        assertThat(only.hasComplete()).isTrue();
+        List<GenerateResponse> streamed = stream(request);
+        for (int i = 0; i < 2; i++) {
+            ChoiceResult choice = only.getComplete().getChoices(i);
+            assertThat(choice.getIndex()).isEqualTo(i);
+            assertThat(choice.getText()).isEqualTo(streamedText(streamed, i));
+            assertThat(choice.getTokenIdsList()).isEqualTo(streamedTokens(streamed, i)).hasSize(10);
+            assertThat(choice.getLogprobsList()).hasSize(10).allSatisfy(lp -> {
+                assertThat(lp.getTopList()).hasSize(2);
+                assertThat(lp.getLogprob()).isLessThanOrEqualTo(0);
+            });
+            JsonNode http = server.httpPost("/v1/completions", "{\"prompt\":\"Once upon\",\"max_tokens\":10,"
+                    + "\"temperature\":0.9,\"top_p\":0.95,\"ignore_eos\":true,\"seed\":" + (40 + i) + "}");
+            assertThat(choice.getText()).as("choice %d equals HTTP with seed %d", i, 40 + i)
+                    .isEqualTo(http.get("choices").get(0).get("text").asText());
+        }
+    }
+
+    @Test
+    void chatMessagesAndTokenIdsMatchTheHttpApi() {
+        GenerateRequest chat = GenerateRequest.newBuilder().setMessages(ChatMessages.newBuilder()
+                        .addMessages(ChatMessage.newBuilder().setRole("system").setContent("Be brief."))
+                        .addMessages(ChatMessage.newBuilder().setRole("user").setContent("Hello!")))
+                .setSampling(greedy(8)).build();
+        JsonNode http = server.httpPost("/v1/chat/completions", "{\"messages\":[{\"role\":\"system\",\"content\":"
+                + "\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hello!\"}],\"max_tokens\":8,\"temperature\":0,"
+                + "\"ignore_eos\":true}");
+        assertThat(streamedText(stream(chat), 0))
+                .isEqualTo(http.get("choices").get(0).get("message").get("content").asText());
+
+        TokenizeResponse ids = server.blocking().tokenize(TokenizeRequest.newBuilder().setText("The switchyard").build());
+        assertThat(ids.getCount()).isEqualTo(ids.getTokenIdsCount()).isPositive();
+        assertThat(ids.getMaxModelLen()).isEqualTo(256);
+        GenerateRequest byIds = GenerateRequest.newBuilder()
+                .setTokenIds(TokenIds.newBuilder().addAllIds(ids.getTokenIdsList())).setSampling(greedy(12)).build();
+        assertThat(streamedText(stream(byIds), 0))
+                .isEqualTo(streamedText(stream(text("The switchyard", greedy(12)).build()), 0));
+        String decoded = server.blocking().detokenize(DetokenizeRequest.newBuilder()
+                .addAllTokenIds(ids.getTokenIdsList()).build()).getText();
+        assertThat(decoded).endsWith("The switchyard");
+    }
+
+    @Test
+    void textAndTokenIdsCanBeLeftOut() {
+        List<GenerateResponse> r = stream(text("Hi", greedy(4)).setIncludeTokenIds(false).build());
+        assertThat(streamedTokens(r, 0)).isEmpty();
+        assertThat(streamedText(r, 0)).isNotEmpty();
+        List<GenerateResponse> ids = stream(text("Hi", greedy(4)).setIncludeText(false).build());
+        assertThat(streamedText(ids, 0)).isEmpty();
+        assertThat(streamedTokens(ids, 0)).hasSize(4);
+    }
+
+    @Test
+    void modelAndServerInfo() {
+        ModelInfo info = server.blocking().getModelInfo(GetModelInfoRequest.getDefaultInstance());
+        assertThat(info.getId()).isEqualTo("tiny");
+        assertThat(info.getArchitecture()).isEqualTo("llama");
+        assertThat(info.getContextLength()).isEqualTo(256);
+        assertThat(info.getLayers()).isEqualTo(2);
+        assertThat(info.getExperts()).isPositive();
+        assertThat(info.getExpertsPerToken()).isPositive();
+        assertThat(info.getWeightType()).isEqualTo("Q8_0");
+        var serverInfo = server.blocking().getServerInfo(GetServerInfoRequest.getDefaultInstance());
+        assertThat(serverInfo.getVersion()).isEqualTo("test");
+        assertThat(serverInfo.getMaxSequences()).isEqualTo(8);
+        assertThat(serverInfo.getBackend()).isEqualTo("cpu");
+        assertThat(serverInfo.getDraining()).isFalse();
+    }
+
+    @Test
+    void invalidArgumentsNameTheirField() {
+        assertStatus(() -> stream(text("x", greedy(4).setTopP(2)).build()), Status.Code.INVALID_ARGUMENT, "sampling.top_p");
+        assertStatus(() -> stream(text("x", greedy(4).setN(100)).build()), Status.Code.INVALID_ARGUMENT, "sampling.n");
+        assertStatus(() -> stream(GenerateRequest.newBuilder().setSampling(greedy(4)).build()),
+                Status.Code.INVALID_ARGUMENT, "input");
+        assertStatus(() -> stream(GenerateRequest.newBuilder().setTokenIds(TokenIds.newBuilder().addIds(999_999))
+                .setSampling(greedy(4)).build()), Status.Code.INVALID_ARGUMENT, "token_ids.ids[0]");
+        assertStatus(() -> stream(text("x", greedy(400)).build()), Status.Code.INVALID_ARGUMENT, "sampling.max_tokens");
+        assertStatus(() -> stream(text("x", greedy(4)).setModel("gpt-4").build()), Status.Code.NOT_FOUND, "gpt-4");
+        assertStatus(() -> stream(GenerateRequest.newBuilder().setMessages(ChatMessages.newBuilder()
+                        .addMessages(ChatMessage.newBuilder().setRole("robot").setContent("hi"))).setSampling(greedy(4)).build()),
+                Status.Code.INVALID_ARGUMENT, "messages[0].role");
+        // and the server still serves
+        assertThat(streamedTokens(stream(text("x", greedy(3)).build()), 0)).hasSize(3);
+    }
+
+    @Test
+    void cancellingMidStreamAbortsAndFreesTheBlocks() throws Exception {
+        Context.CancellableContext context = Context.current().withCancellation();
+        Iterator<GenerateResponse> it = context.call(() -> server.blocking()
+                .generate(text("A long story", greedy(200)).build()));
+        assertThat(it.next().hasChunk()).isTrue();
+        assertThat(it.next().hasChunk()).isTrue();
+        context.cancel(null);
+        server.awaitKvEmpty();
+        assertThat(streamedTokens(stream(text("after", greedy(3)).build()), 0)).hasSize(3);
+    }
+
+    @Test
+    void aPassedDeadlineAbortsTheRequest() throws Exception {
+        GenerationGrpc.GenerationBlockingStub stub = server.blocking().withDeadlineAfter(300, TimeUnit.MILLISECONDS);
+        assertStatus(() -> stub.generate(text("A long story", greedy(240)).build()).forEachRemaining(r -> { }),
+                Status.Code.DEADLINE_EXCEEDED, "");
+        server.awaitKvEmpty();
+    }
+
+    @Test
+    void abortByRequestIdEndsTheStreamWithReasonAbort() throws Exception {
+        Iterator<GenerateResponse> it = server.blocking().generate(text("A long story", greedy(200))
+                .setRequestId("to-abort").build());
+        assertThat(it.next().hasChunk()).isTrue();
+        assertThat(server.blocking().abort(dev.switchyard.proto.v1.AbortRequest.newBuilder()
+                .setRequestId("to-abort").build()).getFound()).isTrue();
+        GenerateResponse last = null;
+        while (it.hasNext()) {
+            last = it.next();
+        }
+        assertThat(last.getComplete().getChoices(0).getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_ABORT);
+        assertThat(server.blocking().abort(dev.switchyard.proto.v1.AbortRequest.newBuilder()
+                .setRequestId("to-abort").build()).getFound()).isFalse();
+        server.awaitKvEmpty();
+    }
+
+    @Test
+    void healthReportsServingAndWorksWithoutAKey() {
+        HealthCheckResponse health = HealthGrpc.newBlockingStub(server.channel)
+                .check(HealthCheckRequest.getDefaultInstance());
+        assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    }
+
+    static void assertStatus(Runnable call, Status.Code code, String messagePart) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
+            assertThat(e.getStatus().getDescription()).contains(messagePart);
+        });
+    }
+}
