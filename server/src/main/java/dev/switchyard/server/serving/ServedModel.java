@@ -49,8 +49,9 @@ public final class ServedModel implements AutoCloseable {
     /** Maps the file, loads the weights and starts the scheduler. */
     public static ServedModel open(Path path, String name, EngineConfig config) throws IOException {
         CpuBackend backend = new CpuBackend(config.threads());
+        LoadedModel model = null;
         try {
-            LoadedModel model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
+            model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, config), config.dispatch());
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
@@ -58,6 +59,9 @@ public final class ServedModel implements AutoCloseable {
             ref.set(scheduler);
             return new ServedModel(name, backend, model, scheduler, metrics, config.requestTimeout());
         } catch (IOException | RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
             backend.close();
             throw e;
         }
