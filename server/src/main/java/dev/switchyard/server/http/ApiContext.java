@@ -2,6 +2,7 @@ package dev.switchyard.server.http;
 
 import dev.switchyard.server.openai.OpenAiJson;
 import dev.switchyard.server.serving.ServerHealth;
+import dev.switchyard.server.serving.Version;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** What every connection's handler shares: configuration, health, JSON limits, the key check, open responses. */
@@ -20,7 +21,6 @@ final class ApiContext {
         this.health = health;
         this.json = new OpenAiJson(config.maxBodyBytes());
         this.apiKey = new ApiKeyCheck(config.apiKey());
-        String v = ApiContext.class.getPackage().getImplementationVersion();
-        this.version = v != null ? v : "development";
+        this.version = Version.current();
     }
 }

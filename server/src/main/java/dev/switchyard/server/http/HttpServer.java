@@ -9,8 +9,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.local.LocalAddress;
-import io.netty.channel.local.LocalServerChannel;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -54,14 +52,9 @@ public final class HttpServer implements AutoCloseable {
                 .group(acceptors, workers)
                 .channel(transport.channelType())
                 .childHandler(new HttpInitializer(api, apiExecutors, channels));
-        SocketAddress address;
-        if (LocalServerChannel.class.isAssignableFrom(transport.channelType())) {
-            address = new LocalAddress("switchyard-" + api.config.port());
-        } else {
-            bootstrap.childOption(ChannelOption.TCP_NODELAY, true);
-            address = new InetSocketAddress(api.config.host(), api.config.port());
-        }
-        serverChannel = bootstrap.bind(address).sync().channel();
+        // Streams send one small chunk per token: never let Nagle hold one back.
+        bootstrap.childOption(ChannelOption.TCP_NODELAY, true);
+        serverChannel = bootstrap.bind(new InetSocketAddress(api.config.host(), api.config.port())).sync().channel();
         channels.add(serverChannel);
         return serverChannel.localAddress();
     }

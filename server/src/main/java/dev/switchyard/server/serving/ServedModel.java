@@ -53,8 +53,9 @@ public final class ServedModel implements AutoCloseable {
     /** Maps the file, loads the weights and starts the scheduler. */
     public static ServedModel open(Path path, String name, EngineConfig config) throws IOException {
         CpuBackend backend = new CpuBackend(config.threads());
+        LoadedModel model = null;
         try {
-            LoadedModel model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
+            model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, config), config.dispatch());
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
@@ -65,6 +66,9 @@ public final class ServedModel implements AutoCloseable {
             ref.set(scheduler);
             return new ServedModel(name, backend, model, scheduler, metrics, config);
         } catch (IOException | RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
             backend.close();
             throw e;
         }
