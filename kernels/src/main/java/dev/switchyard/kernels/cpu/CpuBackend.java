@@ -193,50 +193,58 @@ public final class CpuBackend implements Backend {
             int r0 = chunk * rowsPerChunk;
             int r1 = Math.min(rows, r0 + rowsPerChunk);
             if (tokens < panelMinTokens) {
-                // Few tokens (decode, and MoE experts, which see a handful of tokens each): dots
-                // straight from the stored encoding, each row read from memory once and reused
-                // from L1 for the other tokens. Every dot sums in the same order as the panel path
-                // below, so which path runs never changes a bit of the result.
-                DotKernel kernel = w.kernel();
-                MemorySegment seg = w.data();
-                long rowBytes = w.rowBytes();
-                float[] tile = scratch[worker].tile;
-                int m = rows;
-                int r = r0;
-                // four rows at a time: independent FMA chains, each block decoded once for four
-                // tokens and each activation chunk loaded once for four rows
-                for (; r + 4 <= r1; r += 4) {
-                    long off = base + r * rowBytes;
-                    int t = 0;
-                    for (; t + 4 <= tokens; t += 4) {
-                        kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
-                    }
-                    if (t >= 4 && tokens - t >= 2) {
-                        // two or three tokens left: one more 4x4 over the last four tokens (a few
-                        // recomputed, bitwise the same) costs less than two or three single ones,
-                        // which run at half the 4x4 kernel's rate
-                        t = tokens - 4;
-                        kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
-                        t = tokens;
-                    }
-                    for (; t < tokens; t++) {
-                        kernel.dot4Rows(seg, off, rowBytes, x, t * cols, cols, out, t * m + r, tile);
-                    }
-                }
-                for (; r < r1; r++) {
-                    long off = base + r * rowBytes;
-                    int t = 0;
-                    for (; t + 4 <= tokens; t += 4) {
-                        kernel.dot4(seg, off, x, t * cols, cols, cols, out, t * m + r, m);
-                    }
-                    for (; t < tokens; t++) {
-                        out[t * m + r] = kernel.dot(seg, off, x, t * cols, cols);
-                    }
-                }
+                fewTokens(worker, r0, r1);
                 return;
             }
             for (int b = r0; b < r1; b += BLOCK_ROWS) {
                 block(worker, b, Math.min(r1, b + BLOCK_ROWS));
+            }
+        }
+
+        /**
+         * Rows r0..r1 for few tokens (decode, and MoE experts, which see a handful of tokens each):
+         * dots straight from the stored encoding, each row read from memory once and reused from
+         * L1 for the other tokens, four rows at a time (independent FMA chains, each block decoded
+         * once for up to four tokens, each activation chunk loaded once for four rows). Every dot
+         * sums in the same order as the panel path, so which path runs never changes a bit.
+         */
+        private void fewTokens(int worker, int r0, int r1) {
+            DotKernel kernel = w.kernel();
+            MemorySegment seg = w.data();
+            long rowBytes = w.rowBytes();
+            float[] tile = scratch[worker].tile;
+            int m = rows;
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) {
+                long off = base + r * rowBytes;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                }
+                if (t >= 4 && tokens - t == 3) {
+                    // three tokens left: one more 4x4 over the last four tokens (one of them
+                    // recomputed, bitwise the same) costs less than a 4x2 and a single dot
+                    t = tokens - 4;
+                    kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                    t = tokens;
+                }
+                if (t + 2 <= tokens) {
+                    kernel.dot4x2(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                    t += 2;
+                }
+                if (t < tokens) {
+                    kernel.dot4Rows(seg, off, rowBytes, x, t * cols, cols, out, t * m + r, tile);
+                }
+            }
+            for (; r < r1; r++) {
+                long off = base + r * rowBytes;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    kernel.dot4(seg, off, x, t * cols, cols, cols, out, t * m + r, m);
+                }
+                for (; t < tokens; t++) {
+                    out[t * m + r] = kernel.dot(seg, off, x, t * cols, cols);
+                }
             }
         }
 

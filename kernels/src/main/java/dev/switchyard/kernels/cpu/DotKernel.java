@@ -83,6 +83,16 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
         }
     }
 
+    /**
+     * As {@link #dot4x4} for two vectors ({@code tile}: scratch of {@code 8 L} floats or more):
+     * experts that see two or three tokens of a step decode each block once for two of them.
+     */
+    void dot4x2(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile) {
+        dot4Rows(w, off, rowBytes, x, xo, n, out, oo, tile);
+        dot4Rows(w, off, rowBytes, x, xo + xs, n, out, oo + os, tile);
+    }
+
     /** The same sum by a plain scalar loop (sequential float accumulation). */
     abstract float dotScalar(MemorySegment w, long off, float[] x, int xo, int n);
 

@@ -113,6 +113,68 @@ final class Q8_0Dot extends DotKernel {
     }
 
     @Override
+    void dot4x2(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile) {
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a10 = a00;
+        FloatVector a20 = a00;
+        FloatVector a30 = a00;
+        FloatVector a01 = a00;
+        FloatVector a11 = a00;
+        FloatVector a21 = a00;
+        FloatVector a31 = a00;
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off + (long) b * BLOCK_BYTES;
+            long o1 = o0 + rowBytes;
+            long o2 = o1 + rowBytes;
+            long o3 = o2 + rowBytes;
+            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(w, o0));
+            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(w, o1));
+            FloatVector d2 = FloatVector.broadcast(F, Vec.f16(w, o2));
+            FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
+            for (int half = 0; half < 2; half++) {
+                int h = 2 + 16 * half;
+                ByteVector q0 = Vec.load16(w, o0 + h);
+                ByteVector q1 = Vec.load16(w, o1 + h);
+                ByteVector q2 = Vec.load16(w, o2 + h);
+                ByteVector q3 = Vec.load16(w, o3 + h);
+                int k = xo + b * QK + 16 * half;
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector w0 = Vec.widen(q0, p).mul(d0);
+                    FloatVector w1 = Vec.widen(q1, p).mul(d1);
+                    FloatVector w2 = Vec.widen(q2, p).mul(d2);
+                    FloatVector w3 = Vec.widen(q3, p).mul(d3);
+                    int kp = k + p * L;
+                    FloatVector xv = FloatVector.fromArray(F, x, kp);
+                    a00 = w0.fma(xv, a00);
+                    a10 = w1.fma(xv, a10);
+                    a20 = w2.fma(xv, a20);
+                    a30 = w3.fma(xv, a30);
+                    xv = FloatVector.fromArray(F, x, kp + xs);
+                    a01 = w0.fma(xv, a01);
+                    a11 = w1.fma(xv, a11);
+                    a21 = w2.fma(xv, a21);
+                    a31 = w3.fma(xv, a31);
+                }
+            }
+        }
+        a00.intoArray(tile, 0);
+        a10.intoArray(tile, L);
+        a20.intoArray(tile, 2 * L);
+        a30.intoArray(tile, 3 * L);
+        a01.intoArray(tile, 4 * L);
+        a11.intoArray(tile, 5 * L);
+        a21.intoArray(tile, 6 * L);
+        a31.intoArray(tile, 7 * L);
+        for (int t = 0; t < 2; t++) {
+            for (int i = 0; i < 4; i++) {
+                out[oo + t * os + i] = Vec.hsum(tile, (i + 4 * t) * L);
+            }
+        }
+    }
+
+    @Override
     void dot4x4(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
                 float[] tile) {
         FloatVector z = FloatVector.zero(F);

@@ -53,8 +53,7 @@ class DotKernelTest {
     }
 
     /**
-     * The four-row kernels (four rows by one vector, four rows by four vectors, and four vectors of
-     * one row) give each (row, vector) pair bitwise its single dot, at odd offsets and row lengths.
+     * The four-row kernels (four rows by one, two or four vectors, and four vectors of one row) give each (row, vector) pair bitwise its single dot, at odd offsets and row lengths.
      */
     @ParameterizedTest
     @MethodSource("types")
@@ -72,6 +71,8 @@ class DotKernelTest {
             float[] tile = new float[16 * Vec.L];
             k.dot4Rows(w, off, rowBytes, x, 5 + xs, cols, rows4, 2, tile);
             k.dot4x4(w, off, rowBytes, x, 5, xs, cols, tile4x4, 3, os, tile);
+            float[] tile4x2 = new float[3 + os + 4];
+            k.dot4x2(w, off, rowBytes, x, 5 + 2 * xs, xs, cols, tile4x2, 3, os, tile);
             for (int i = 0; i < 4; i++) {
                 long ro = off + i * rowBytes;
                 float[] tokens4 = new float[1 + 3 * os + 1];
@@ -81,6 +82,9 @@ class DotKernelTest {
                     float single = k.dot(w, ro, x, 5 + t * xs, cols);
                     assertThat(tile4x4[3 + t * os + i]).as("%s 4x4 row %d vector %d", type, i, t).isEqualTo(single);
                     assertThat(tokens4[1 + t * os]).as("%s 4 vectors, row %d vector %d", type, i, t).isEqualTo(single);
+                    if (t >= 2) {
+                        assertThat(tile4x2[3 + (t - 2) * os + i]).as("%s 4x2 row %d vector %d", type, i, t).isEqualTo(single);
+                    }
                 }
             }
         }
