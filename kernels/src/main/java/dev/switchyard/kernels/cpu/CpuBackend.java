@@ -22,9 +22,13 @@ import jdk.incubator.vector.FloatVector;
  * Output rows are split into a few long runs per thread (8): long sequential streams let the
  * hardware prefetchers keep up, where short interleaved chunks cost a third of the bandwidth.
  * <ul>
- *   <li>One token: each row's dot product is computed straight from the stored encoding, weights
- *       widened to floats in registers (activations are not quantized).</li>
- *   <li>Several tokens: each run is walked in blocks of 16 rows, decoded to floats once, straight
+ *   <li>Few tokens (below {@link #panelMinTokens}): dot products straight from the stored
+ *       encoding, weights widened to floats in registers (activations are not quantized), four
+ *       rows at a time: four independent FMA chains for one token (one chain alone waits on FMA
+ *       latency), and with four or more tokens each block decoded once for four tokens. Q8_0 on
+ *       one core, weights in cache: 16 GMAC/s for one token (13.7 one row at a time), 33 for four
+ *       tokens (23 one row at a time).</li>
+ *   <li>More tokens: each run is walked in blocks of 16 rows, decoded to floats once, straight
  *       into per-thread panels of four rows interleaved chunk by chunk; every token is then
  *       served from there by a 4-row x 4-token register-blocked kernel (the tokens packed the
  *       same way, once per call), so weights are read from memory once per step whatever the
@@ -156,17 +160,17 @@ public final class CpuBackend implements Backend {
 
     /**
      * Token count from which matmul decodes weight rows into float panels shared by all tokens;
-     * below it, per-token dots (four tokens per pass where the format has {@code dot4}) are cheaper.
-     * Measured by calling matmul in a loop on one cache-resident 2816x1024 weight, 2 threads, us
-     * per call (MatmulBenchmark gives the from-memory figures): Q8_0 panels 1389, 1612, 1944, 2538 at T = 2, 8,
-     * 16, 32 against dot4 261 (T = 4), 701, 1345, 2696; F32 panels 291 and 293 at T = 2 and 4
-     * against dots 230 and 449. Prefill of the bench model slowed with the Q8_0 switch at 64 tokens
-     * and not at 32. Plain floats need no decoding, so panels pay off sooner.
+     * below it, dots straight from the stored encoding (four rows by four tokens per pass where the
+     * format has {@code dot4x4}) are cheaper. Q8_0 measured by calling matmul in a loop on one
+     * cache-resident 512x1024 weight, 1 thread, best of 450 calls, us per token: panels 15.6-16.7,
+     * 14.2-14.8, 13.9-14.3, 13.0 at T = 8, 12, 16, 24 against 15.9 for dot4x4 at any multiple of
+     * four. F32 (2 threads, 2816x1024): panels 291 and 293 us per call at T = 2 and 4 against dots
+     * 230 and 449. Plain floats need no decoding, so panels pay off sooner.
      */
     static int panelMinTokens(GgmlType type) {
         return switch (type) {
             case F32 -> 4;
-            case Q8_0 -> 32; // dot4 decodes each block once for four tokens
+            case Q8_0 -> 12; // dot4x4 decodes each block once for four tokens
             default -> 12;
         };
     }
@@ -189,28 +193,58 @@ public final class CpuBackend implements Backend {
             int r0 = chunk * rowsPerChunk;
             int r1 = Math.min(rows, r0 + rowsPerChunk);
             if (tokens < panelMinTokens) {
-                // Few tokens (decode, and MoE experts, which see a handful of tokens each): one
-                // quantized dot per row and token, each row read from memory once and reused from
-                // L1 for the other tokens. The dot sums in the same order as the panel path below,
-                // so which path runs never changes a bit of the result.
-                DotKernel kernel = w.kernel();
-                MemorySegment seg = w.data();
-                long rowBytes = w.rowBytes();
-                int m = rows;
-                for (int r = r0; r < r1; r++) {
-                    long off = base + r * rowBytes;
-                    int t = 0;
-                    for (; t + 4 <= tokens; t += 4) {
-                        kernel.dot4(seg, off, x, t * cols, cols, cols, out, t * m + r, m);
-                    }
-                    for (; t < tokens; t++) {
-                        out[t * m + r] = kernel.dot(seg, off, x, t * cols, cols);
-                    }
-                }
+                fewTokens(worker, r0, r1);
                 return;
             }
             for (int b = r0; b < r1; b += BLOCK_ROWS) {
                 block(worker, b, Math.min(r1, b + BLOCK_ROWS));
+            }
+        }
+
+        /**
+         * Rows r0..r1 for few tokens (decode, and MoE experts, which see a handful of tokens each):
+         * dots straight from the stored encoding, each row read from memory once and reused from
+         * L1 for the other tokens, four rows at a time (independent FMA chains, each block decoded
+         * once for up to four tokens, each activation chunk loaded once for four rows). Every dot
+         * sums in the same order as the panel path, so which path runs never changes a bit.
+         */
+        private void fewTokens(int worker, int r0, int r1) {
+            DotKernel kernel = w.kernel();
+            MemorySegment seg = w.data();
+            long rowBytes = w.rowBytes();
+            float[] tile = scratch[worker].tile;
+            int m = rows;
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) {
+                long off = base + r * rowBytes;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                }
+                if (t >= 4 && tokens - t == 3) {
+                    // three tokens left: one more 4x4 over the last four tokens (one of them
+                    // recomputed, bitwise the same) costs less than a 4x2 and a single dot
+                    t = tokens - 4;
+                    kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                    t = tokens;
+                }
+                if (t + 2 <= tokens) {
+                    kernel.dot4x2(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                    t += 2;
+                }
+                if (t < tokens) {
+                    kernel.dot4Rows(seg, off, rowBytes, x, t * cols, cols, out, t * m + r, tile);
+                }
+            }
+            for (; r < r1; r++) {
+                long off = base + r * rowBytes;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    kernel.dot4(seg, off, x, t * cols, cols, cols, out, t * m + r, m);
+                }
+                for (; t < tokens; t++) {
+                    out[t * m + r] = kernel.dot(seg, off, x, t * cols, cols);
+                }
             }
         }
 

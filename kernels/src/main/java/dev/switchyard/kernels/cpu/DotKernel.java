@@ -57,6 +57,42 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
         }
     }
 
+    /**
+     * The dots of four consecutive rows ({@code rowBytes} apart from {@code off}) with one vector,
+     * written to {@code out[oo + i]}: each equal, bit for bit, to {@link #dot} of that row
+     * ({@code tile}: scratch of {@code 4 L} floats or more). Four
+     * independent FMA chains instead of one: a single dot waits on its one accumulator (4 cycles a
+     * chunk), which is what bounds single-token decode; formats override it to interleave them.
+     */
+    void dot4Rows(MemorySegment w, long off, long rowBytes, float[] x, int xo, int n, float[] out, int oo, float[] tile) {
+        for (int i = 0; i < 4; i++) {
+            out[oo + i] = dot(w, off + i * rowBytes, x, xo, n);
+        }
+    }
+
+    /**
+     * Four consecutive rows by four vectors ({@code x[xo + t * xs ..]}): row i with vector t to
+     * {@code out[oo + t * os + i]}, each bitwise {@link #dot}. {@code tile} is scratch of
+     * {@code 16 L} floats. Formats override it to decode each block of the four rows once for the
+     * four vectors and to load each vector once for the four rows.
+     */
+    void dot4x4(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile) {
+        for (int i = 0; i < 4; i++) {
+            dot4(w, off + i * rowBytes, x, xo, xs, n, out, oo + i, os);
+        }
+    }
+
+    /**
+     * As {@link #dot4x4} for two vectors ({@code tile}: scratch of {@code 8 L} floats or more):
+     * experts that see two or three tokens of a step decode each block once for two of them.
+     */
+    void dot4x2(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile) {
+        dot4Rows(w, off, rowBytes, x, xo, n, out, oo, tile);
+        dot4Rows(w, off, rowBytes, x, xo + xs, n, out, oo + os, tile);
+    }
+
     /** The same sum by a plain scalar loop (sequential float accumulation). */
     abstract float dotScalar(MemorySegment w, long off, float[] x, int xo, int n);
 

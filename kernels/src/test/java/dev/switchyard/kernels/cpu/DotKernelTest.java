@@ -53,6 +53,44 @@ class DotKernelTest {
     }
 
     /**
+     * The four-row kernels (four rows by one, two or four vectors, and four vectors of one row) give each (row, vector) pair bitwise its single dot, at odd offsets and row lengths.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void multiRowKernelsEqualSingleDotsBitwise(GgmlType type) {
+        for (int cols : new int[] {TestData.oddCols(type), TestData.oddCols(type) * 3}) {
+            long rowBytes = type.byteSize(cols);
+            MemorySegment w = TestData.weights(type, 8, ROWS, cols, 1);
+            int xs = cols + 3;
+            float[] x = TestData.gaussian(9, 5 + 4 * xs, 1f);
+            DotKernel k = DotKernel.forType(type);
+            long off = rowBytes; // rows 1..4 of 5
+            int os = 7;
+            float[] rows4 = new float[2 + 4];
+            float[] tile4x4 = new float[3 + 3 * os + 4];
+            float[] tile = new float[16 * Vec.L];
+            k.dot4Rows(w, off, rowBytes, x, 5 + xs, cols, rows4, 2, tile);
+            k.dot4x4(w, off, rowBytes, x, 5, xs, cols, tile4x4, 3, os, tile);
+            float[] tile4x2 = new float[3 + os + 4];
+            k.dot4x2(w, off, rowBytes, x, 5 + 2 * xs, xs, cols, tile4x2, 3, os, tile);
+            for (int i = 0; i < 4; i++) {
+                long ro = off + i * rowBytes;
+                float[] tokens4 = new float[1 + 3 * os + 1];
+                k.dot4(w, ro, x, 5, xs, cols, tokens4, 1, os);
+                assertThat(rows4[2 + i]).as("%s 4 rows, row %d", type, i).isEqualTo(k.dot(w, ro, x, 5 + xs, cols));
+                for (int t = 0; t < 4; t++) {
+                    float single = k.dot(w, ro, x, 5 + t * xs, cols);
+                    assertThat(tile4x4[3 + t * os + i]).as("%s 4x4 row %d vector %d", type, i, t).isEqualTo(single);
+                    assertThat(tokens4[1 + t * os]).as("%s 4 vectors, row %d vector %d", type, i, t).isEqualTo(single);
+                    if (t >= 2) {
+                        assertThat(tile4x2[3 + (t - 2) * os + i]).as("%s 4x2 row %d vector %d", type, i, t).isEqualTo(single);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Vector and scalar paths both match the double-precision dot of the decoded row. Only float
      * rounding separates them: with exact decoding the bound is a few float epsilons times the
      * sum of |w x| (here 1e-5 of it, checked against the double result).
