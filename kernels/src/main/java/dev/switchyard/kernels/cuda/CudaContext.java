@@ -107,6 +107,10 @@ final class CudaContext implements AutoCloseable {
         return out.get(ValueLayout.JAVA_INT, 0);
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     /** Makes this context current on the calling thread (cheap; done by every entry point). */
     void makeCurrent() {
         if (closed) {
@@ -165,6 +169,16 @@ final class CudaContext implements AutoCloseable {
         if (bytes > 0) {
             check(cuMemcpyDtoDAsync_v2(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2");
         }
+    }
+
+    /** Page-locked host memory (cuMemAllocHost_v2), which copies reach at full link speed; free with {@link #freePinned}. */
+    MemorySegment allocatePinned(long bytes) {
+        check(cuMemAllocHost_v2(out, bytes), "cuMemAllocHost_v2(" + bytes + ")");
+        return out.get(ValueLayout.ADDRESS, 0).reinterpret(bytes);
+    }
+
+    void freePinned(MemorySegment pinned) {
+        check(cuMemFreeHost(pinned), "cuMemFreeHost");
     }
 
     /** A host buffer of at least {@code bytes} for staging copies, reused call after call. */

@@ -95,6 +95,9 @@ public final class CudaKvStorage implements KvStorage {
     public void close() {
         if (!closed) {
             closed = true;
+            if (ctx.isClosed()) {
+                return; // the backend freed everything when it closed
+            }
             ctx.makeCurrent();
             ctx.free(keys);
             ctx.free(values);

@@ -2,6 +2,7 @@ package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -49,7 +50,16 @@ public final class CudaWeight implements Weight {
         }
         ctx.makeCurrent();
         this.pointer = ctx.allocate(bytes);
-        ctx.upload(data, pointer, bytes);
+        if (data.isNative()) {
+            ctx.upload(data, pointer, bytes);
+        } else {
+            // The driver reads host memory by address: a heap segment goes through a native copy.
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment copy = arena.allocate(bytes, 16);
+                copy.copyFrom(data.asSlice(0, bytes));
+                ctx.upload(copy, pointer, bytes);
+            }
+        }
     }
 
     @Override

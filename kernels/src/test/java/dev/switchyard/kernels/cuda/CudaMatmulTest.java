@@ -8,9 +8,11 @@ import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -92,5 +94,20 @@ class CudaMatmulTest {
         cpu.embed(tc, ids, oc, ids.length);
         cuda.embed(tg, ids, og, ids.length);
         assertThat(GpuTests.read(og, ids.length)).containsExactly(GpuTests.read(oc, ids.length));
+    }
+
+    @Test
+    void weightsOnTheJavaHeapAreCopiedToo() {
+        int cols = cols(GgmlType.Q8_0);
+        MemorySegment heap = MemorySegment.ofArray(GpuTests.weights(GgmlType.Q8_0, 9, ROWS, cols, 1).toArray(ValueLayout.JAVA_BYTE));
+        long[] dims = {cols, ROWS};
+        Weight wc = cpu.weight(GgmlType.Q8_0, heap, dims);
+        Weight wg = cuda.weight(GgmlType.Q8_0, heap, dims);
+        float[] x = GpuTests.gaussian(1, 2 * cols, 1f);
+        FloatMatrix oc = cpu.allocate(2, ROWS);
+        FloatMatrix og = cuda.allocate(2, ROWS);
+        cpu.matmul(wc, 0, GpuTests.matrix(cpu, x, 2, cols), oc, 2);
+        cuda.matmul(wg, 0, GpuTests.matrix(cuda, x, 2, cols), og, 2);
+        GpuTests.assertClose(GpuTests.read(og, 2), GpuTests.read(oc, 2), 1e-5, "heap weight");
     }
 }
