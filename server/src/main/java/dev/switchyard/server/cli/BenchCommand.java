@@ -10,7 +10,8 @@ import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.engine.sampling.SamplingParams;
-import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.Devices;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +54,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1,4,16", split = ",", description = "Batch sizes for decode (default: ${DEFAULT-VALUE}).")
     int[] batches;
 
-    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:N]",
+            description = "Where to compute: auto (CUDA device 0 when usable, else the CPU, saying so), cpu, or cuda[:N] "
+                    + "(fails when CUDA is unavailable) (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", description = "CPU worker threads (default: all cores).")
     Integer threads;
 
     @picocli.CommandLine.Mixin
@@ -73,12 +79,11 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Path path = ModelPaths.resolve(model, err);
-        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
         Map<String, Object> result = new LinkedHashMap<>();
         DispatchConfig moe = dispatch.toConfig();
         int stepTokens = Math.max(Math.max(promptTokens, maxBatch), moe.window());
-        try (CpuBackend backend = new CpuBackend(workers);
+        try (Backend backend = Devices.open(device, threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
                      maxBatch * (promptTokens + genTokens), moe)) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {
@@ -88,7 +93,8 @@ final class BenchCommand implements Callable<Integer> {
             BatchGenerator generator = loaded.generator();
             int vocab = loaded.config().vocabSize();
             result.put("model", path.toString());
-            result.put("threads", workers);
+            result.put("device", backend.name());
+            result.put("threads", backend.threads());
             result.put("prompt_tokens", promptTokens);
             result.put("gen_tokens", genTokens);
 
@@ -111,15 +117,19 @@ final class BenchCommand implements Callable<Integer> {
                 result.put("dispatch", dispatchComparison(path, backend, loaded, moe, maxBatch, stepTokens));
             }
 
-            BandwidthProbe.Result bw = BandwidthProbe.measure(BandwidthProbe.DEFAULT_BYTES, workers, 5);
-            long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
-            double bound = bw.gigabytesPerSecond() * 1e9 / bytesPerToken;
-            result.put("bandwidth_gb_s", round(bw.gigabytesPerSecond()));
-            result.put("bytes_per_decode_token", bytesPerToken);
-            result.put("decode_bound_tok_s", round(bound));
-            Double batch1 = decode.get("1");
-            if (batch1 != null) {
-                result.put("bound_fraction", Math.round(batch1 / bound * 1000) / 1000.0);
+            // The memory-bandwidth bound is the host's: measured for the CPU backend only.
+            BandwidthProbe.Result bw = null;
+            if (backend.name().equals("cpu")) {
+                bw = BandwidthProbe.measure(BandwidthProbe.DEFAULT_BYTES, backend.threads(), 5);
+                long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
+                double bound = bw.gigabytesPerSecond() * 1e9 / bytesPerToken;
+                result.put("bandwidth_gb_s", round(bw.gigabytesPerSecond()));
+                result.put("bytes_per_decode_token", bytesPerToken);
+                result.put("decode_bound_tok_s", round(bound));
+                Double batch1 = decode.get("1");
+                if (batch1 != null) {
+                    result.put("bound_fraction", Math.round(batch1 / bound * 1000) / 1000.0);
+                }
             }
             if (json) {
                 out.println(new ObjectMapper().writeValueAsString(result));
@@ -135,7 +145,7 @@ final class BenchCommand implements Callable<Integer> {
      * Prefill of a batch of prompts with the chosen overflow mode against dropless dispatch: what
      * capacity limits buy on this backend, and what they cost in dropped or rerouted assignments.
      */
-    private Map<String, Object> dispatchComparison(Path path, CpuBackend backend, LoadedModel limited, DispatchConfig moe,
+    private Map<String, Object> dispatchComparison(Path path, Backend backend, LoadedModel limited, DispatchConfig moe,
                                                    int batch, int stepTokens) throws Exception {
         int vocab = limited.config().vocabSize();
         List<GenerationRequest> prompts = prompts(batch, 1, vocab, limited);
@@ -164,18 +174,21 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode, BandwidthProbe.Result bw) {
-        out.printf(Locale.ROOT, "model %s, %d threads, prompt %d tokens, %d generated%n", r.get("model"), r.get("threads"),
-                promptTokens, genTokens);
+        out.printf(Locale.ROOT, "model %s, %s, %d threads, prompt %d tokens, %d generated%n", r.get("model"), r.get("device"),
+                r.get("threads"), promptTokens, genTokens);
         out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
         decode.forEach((b, v) -> out.printf(Locale.ROOT, "decode batch %-6s  %10.1f tok/s%n", b, v));
+        if (r.get("dispatch") instanceof Map<?, ?> d) {
+            out.printf(Locale.ROOT, "dispatch             %s%n", d);
+        }
+        if (bw == null) {
+            return;
+        }
         out.printf(Locale.ROOT, "memory bandwidth     %10.1f GB/s  (read of a %d MiB buffer by %d threads, best of %d, as STREAM's read test)%n",
                 bw.gigabytesPerSecond(), bw.bufferBytes() >> 20, bw.threads(), bw.passes());
         out.printf(Locale.ROOT, "weights per token    %10.1f MiB   (attention, router, top-k experts, output head)%n",
                 ((Long) r.get("bytes_per_decode_token")) / 1048576.0);
         out.printf(Locale.ROOT, "decode bound         %10.1f tok/s at batch 1%n", (Double) r.get("decode_bound_tok_s"));
-        if (r.get("dispatch") instanceof Map<?, ?> d) {
-            out.printf(Locale.ROOT, "dispatch             %s%n", d);
-        }
         if (r.containsKey("bound_fraction")) {
             out.printf(Locale.ROOT, "reached              %10.1f %% of the bound at batch 1%n", 100 * (Double) r.get("bound_fraction"));
         }

@@ -6,6 +6,7 @@ import dev.switchyard.engine.gguf.MetadataException;
 import dev.switchyard.engine.chat.ChatTemplateException;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.tokenizer.TokenizerException;
+import dev.switchyard.kernels.DeviceUnavailableException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -60,6 +61,7 @@ final class CliErrors {
                     || t instanceof MetadataException
                     || t instanceof TokenizerException
                     || t instanceof ChatTemplateException
+                    || t instanceof DeviceUnavailableException
                     || t instanceof IllegalArgumentException
                     || t instanceof UnsupportedOperationException;
         }

@@ -8,7 +8,8 @@ import dev.switchyard.engine.modelgen.DemoModel;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
-import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.Devices;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +69,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per token: {\"id\",\"text\",\"logprob\",\"top\"}.")
     boolean json;
 
-    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:N]",
+            description = "Where to compute: auto (CUDA device 0 when usable, else the CPU, saying so), cpu, or cuda[:N] "
+                    + "(fails when CUDA is unavailable) (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", description = "CPU worker threads (default: all cores).")
     Integer threads;
 
     @picocli.CommandLine.Mixin
@@ -86,11 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be at least 1");
         }
-        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (workers < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1");
-        }
-        try (CpuBackend backend = new CpuBackend(workers)) {
+        try (Backend backend = Devices.open(device, threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
             try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, 0, moe)) {

@@ -1,0 +1,175 @@
+// Shared device helpers: warp and block reductions, and decoding one value of a ggml row.
+//
+// Everything here is header-only and inlined into each op family's module. Decoding follows the
+// Java codecs in dev.switchyard.kernels.format operation for operation; the build passes
+// -fmad=false, so no multiply-add is fused unless a kernel asks for it with fmaf, and a decoded
+// value is bitwise the one the CPU backend decodes.
+#pragma once
+
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+// ggml type ids (GgmlType.id()), used as template arguments.
+#define GGML_F32 0
+#define GGML_F16 1
+#define GGML_Q4_0 2
+#define GGML_Q8_0 8
+#define GGML_Q4_K 12
+#define GGML_Q6_K 14
+#define GGML_BF16 30
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    }
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    }
+    return v;
+}
+
+// Sum over a block of blockDim.x threads (a multiple of 32, at most 1024); every thread gets it.
+// `scratch` holds 32 floats of shared memory.
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) {
+        scratch[warp] = v;
+    }
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    float total = lane < warps ? scratch[lane] : 0.f;
+    return warp_sum(total);
+}
+
+__device__ __forceinline__ double warp_sum_double(double v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    }
+    return v;
+}
+
+__device__ __forceinline__ double block_sum_double(double v, double* scratch) {
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    v = warp_sum_double(v);
+    __syncthreads();
+    if (lane == 0) {
+        scratch[warp] = v;
+    }
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    double total = lane < warps ? scratch[lane] : 0.0;
+    return warp_sum_double(total);
+}
+
+__device__ __forceinline__ float block_max(float v, float* scratch) {
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) {
+        scratch[warp] = v;
+    }
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    float m = lane < warps ? scratch[lane] : -INFINITY;
+    return warp_max(m);
+}
+
+__device__ __forceinline__ float f16_at(const uint8_t* p) {
+    return __half2float(__ushort_as_half(*reinterpret_cast<const unsigned short*>(p)));
+}
+
+// Value k of one row of a ggml tensor in format TYPE, `row` pointing at the row's first byte.
+// Layouts (see the Java codecs for the full tables):
+//   F32   4 bytes per value            F16/BF16  2 bytes per value
+//   Q8_0  34-byte blocks of 32: f16 d, int8 q[32]; x = d * q
+//   Q4_0  18-byte blocks of 32: f16 d, q[16] nibbles (low: values 0..15, high: 16..31); x = (q - 8) * d
+//   Q4_K  144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qs[128]
+//   Q6_K  210-byte super-blocks of 256: ql[128], qh[64], int8 scales[16], f16 d
+template <int TYPE>
+__device__ __forceinline__ float decode(const uint8_t* row, int k);
+
+template <>
+__device__ __forceinline__ float decode<GGML_F32>(const uint8_t* row, int k) {
+    return reinterpret_cast<const float*>(row)[k];
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_F16>(const uint8_t* row, int k) {
+    return f16_at(row + 2 * (size_t)k);
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_BF16>(const uint8_t* row, int k) {
+    unsigned int bits = *reinterpret_cast<const unsigned short*>(row + 2 * (size_t)k);
+    return __uint_as_float(bits << 16);
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q8_0>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 34 * (size_t)(k >> 5);
+    float d = f16_at(block);
+    return (float)(int8_t)block[2 + (k & 31)] * d;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q4_0>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 18 * (size_t)(k >> 5);
+    float d = f16_at(block);
+    int j = k & 31;
+    int q = block[2 + (j & 15)];
+    q = j < 16 ? (q & 0x0F) : (q >> 4);
+    return (float)(q - 8) * d;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q4_K>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 144 * (size_t)(k >> 8);
+    int i = k & 255;
+    int j = i >> 5;          // sub-block of 32
+    int l = i & 31;
+    float d = f16_at(block);
+    float dmin = f16_at(block + 2);
+    const uint8_t* s = block + 4;
+    int sc, m;
+    if (j < 4) {             // ggml get_scale_min_k4
+        sc = s[j] & 63;
+        m = s[j + 4] & 63;
+    } else {
+        sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+        m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+    int byte = block[16 + 32 * (j >> 1) + l];
+    int q = (j & 1) ? (byte >> 4) : (byte & 0x0F);
+    float d1 = d * (float)sc;
+    float m1 = dmin * (float)m;
+    return d1 * (float)q - m1;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q6_K>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 210 * (size_t)(k >> 8);
+    int i = k & 255;
+    int h = i >> 7;          // half of 128 values
+    int r = i & 127;
+    int quarter = r >> 5;    // which of the four 32-value runs of the half
+    int l = r & 31;
+    int low = block[64 * h + l + (quarter & 1) * 32];
+    low = quarter < 2 ? (low & 0x0F) : (low >> 4);
+    int high = (block[128 + 32 * h + l] >> (2 * quarter)) & 3;
+    int q = (low | (high << 4)) - 32;
+    float d = f16_at(block + 208);
+    int sc = (int8_t)block[192 + 8 * h + (l >> 4) + 2 * quarter];
+    return d * (float)sc * (float)q;
+}

@@ -1,0 +1,73 @@
+// Elementwise ops over the first T rows of row-major float matrices of `cols` columns, and the
+// row shuffles of MoE dispatch and combine.
+//
+// add_bias:         x (T, cols) += bias (cols) on every row.           grid-stride over T * cols
+// add:              y (T, cols) += x (T, cols).                        grid-stride over T * cols
+// silu_mul:         gate (T, cols) = silu(gate) * up (T, cols).        grid-stride over T * cols
+// softmax_rows:     each row of x (T, cols) in place; exp and the sum in double as on the CPU.
+//                   Launch: grid (T), block 256.
+// gather_rows:      dst[i] = src[rows[i]] for i < n: (n, cols).        Launch: grid (n), block 256
+// scatter_add_rows: dst[rows[i]] += weights[i] * src[i] for i < n, rows may repeat: each thread
+//                   owns a column and walks i in order, so the sums are deterministic and fused
+//                   as the CPU fuses them. Launch: grid (ceil(cols / 256)), block 256.
+#include "common.cuh"
+
+extern "C" __global__ void add_bias(float* x, const float* __restrict__ bias, long long n, int cols) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        x[i] += bias[i % cols];
+    }
+}
+
+extern "C" __global__ void add(float* y, const float* __restrict__ x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        y[i] += x[i];
+    }
+}
+
+extern "C" __global__ void silu_mul(float* gate, const float* __restrict__ up, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        float g = gate[i];
+        gate[i] = g / (expf(-g) + 1.f) * up[i];
+    }
+}
+
+extern "C" __global__ void softmax_rows(float* x, int cols) {
+    __shared__ float scratch[32];
+    __shared__ double dscratch[32];
+    float* r = x + (size_t)blockIdx.x * cols;
+    float m = -INFINITY;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        m = fmaxf(m, r[i]);
+    }
+    m = block_max(m, scratch);
+    double s = 0.0;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        s += exp((double)r[i] - m);
+    }
+    s = block_sum_double(s, dscratch);
+    float inv = (float)(1.0 / s);
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        r[i] = (float)exp((double)r[i] - m) * inv;
+    }
+}
+
+extern "C" __global__ void gather_rows(const float* __restrict__ src, const int* __restrict__ rows,
+                                       float* __restrict__ dst, int cols) {
+    const float* s = src + (size_t)rows[blockIdx.x] * cols;
+    float* d = dst + (size_t)blockIdx.x * cols;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        d[i] = s[i];
+    }
+}
+
+extern "C" __global__ void scatter_add_rows(const float* __restrict__ src, const int* __restrict__ rows,
+                                            const float* __restrict__ weights, float* dst, int n, int cols) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= cols) {
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        float* d = dst + (size_t)rows[i] * cols + c;
+        *d = fmaf(src[(size_t)i * cols + c], weights[i], *d);
+    }
+}

@@ -1,0 +1,412 @@
+package dev.switchyard.kernels.cuda;
+
+import dev.switchyard.kernels.AttentionBatch;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The CUDA backend: weights copied once into device memory in their file encoding, activations and
+ * the paged KV cache in device memory, and every op a kernel of {@code kernels/src/main/cuda} queued
+ * on one stream through the driver API (no CUDA runtime library). Ops return once their work is
+ * queued; {@link FloatMatrix#readRow} waits for it.
+ *
+ * <h2>Rules for callers</h2> As the CPU backend's, plus:
+ * <ul>
+ *   <li>Matrices, weights and KV storage must come from this backend.</li>
+ *   <li>The per-call arrays (ids, positions, slots, rows, weights, block tables) are copied at the
+ *       call; the float vectors (norm gammas, biases) are kept on the device and sent again only
+ *       when their contents change.</li>
+ *   <li>Weights of types {@link CudaKernels#supportedTypes()} only; others are refused at
+ *       {@link #weight}.</li>
+ * </ul>
+ *
+ * <p>Checked against the CPU backend op by op (CudaBackendOpsTest, CudaMatmulTest,
+ * CudaAttentionTest) and end to end (greedy tokens of the tiny model) where a GPU is present.
+ */
+public final class CudaBackend implements Backend {
+
+    private final CudaContext ctx;
+    private final CudaKernels kernels;
+    private final Staging staging;
+    private final DeviceConstants constants;
+    private int[] tableStart = new int[0];
+    private int[] tables = new int[0];
+    private int[] sequenceStart = new int[0];
+    private int[] usedBlocks = new int[0];
+    private int tableLength;
+
+    private CudaBackend(CudaContext ctx) {
+        this.ctx = ctx;
+        this.kernels = new CudaKernels(ctx);
+        this.staging = new Staging(ctx);
+        this.constants = new DeviceConstants(ctx);
+    }
+
+    /**
+     * Opens device {@code ordinal}. Call {@link CudaProbe#probe()} first: this touches the driver
+     * bindings, which cannot load where the probe found no driver.
+     */
+    public static CudaBackend open(int ordinal) {
+        return new CudaBackend(CudaContext.open(ordinal));
+    }
+
+    @Override
+    public String name() {
+        return "cuda:" + ctx.ordinal();
+    }
+
+    @Override
+    public int threads() {
+        return 1;
+    }
+
+    @Override
+    public String toString() {
+        return "cuda:" + ctx.ordinal() + " (" + ctx.deviceName() + ", compute " + ctx.computeCapability() + ")";
+    }
+
+    @Override
+    public Weight weight(GgmlType type, MemorySegment data, long[] dims) {
+        return new CudaWeight(ctx, type, Objects.requireNonNull(data, "data"), dims);
+    }
+
+    @Override
+    public FloatMatrix allocate(int rows, int cols) {
+        ctx.makeCurrent();
+        return new CudaMatrix(ctx, rows, cols);
+    }
+
+    @Override
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+        ctx.makeCurrent();
+        return new CudaKvStorage(ctx, layers, blocks, blockSize, keyDim, valueDim);
+    }
+
+    // ---- matmul, embed -----------------------------------------------------------------------
+
+    @Override
+    public void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens) {
+        CudaWeight cw = weight(w);
+        CudaMatrix cx = matrix(x);
+        CudaMatrix co = matrix(out);
+        Objects.checkIndex(matrix, cw.count());
+        if (cx.cols() != cw.cols() || co.cols() != cw.rows()) {
+            throw new IllegalArgumentException("matmul of " + cw + " needs x with " + cw.cols()
+                    + " columns and out with " + cw.rows() + ", got " + cx + " and " + co);
+        }
+        if (cx == co) {
+            throw new IllegalArgumentException("matmul cannot write into its input");
+        }
+        checkTokens(tokens, cx, co);
+        ctx.makeCurrent();
+        kernels.matmul(cw.type(), cw.matrix(matrix), cw.rowBytes(), cw.rows(), cw.cols(), cx.pointer(), co.pointer(), tokens);
+    }
+
+    @Override
+    public void embed(Weight table, int[] ids, FloatMatrix out, int tokens) {
+        CudaWeight w = weight(table);
+        CudaMatrix co = matrix(out);
+        if (co.cols() != w.cols()) {
+            throw new IllegalArgumentException("embed of " + w + " needs out with " + w.cols() + " columns, got " + co);
+        }
+        checkTokens(tokens, co, co);
+        for (int t = 0; t < tokens; t++) {
+            Objects.checkIndex(ids[t], w.rows());
+        }
+        ctx.makeCurrent();
+        long at = staging.begin().ints(ids, tokens);
+        long base = staging.upload();
+        kernels.embed(w.type(), w.matrix(0), w.rowBytes(), w.cols(), base + at, co.pointer(), tokens);
+    }
+
+    // ---- norms, bias, rope -------------------------------------------------------------------
+
+    @Override
+    public void rmsNorm(FloatMatrix x, float[] gamma, float eps, FloatMatrix out, int tokens) {
+        CudaMatrix cx = matrix(x);
+        CudaMatrix co = matrix(out);
+        if (co.cols() != cx.cols() || gamma.length < cx.cols()) {
+            throw new IllegalArgumentException("rmsNorm shapes: " + cx + ", " + co + ", gamma " + gamma.length);
+        }
+        checkTokens(tokens, cx, co);
+        ctx.makeCurrent();
+        kernels.rmsNorm(cx.pointer(), constants.vector(gamma), eps, co.pointer(), cx.cols(), tokens);
+    }
+
+    @Override
+    public void rmsNormHeads(FloatMatrix x, float[] gamma, float eps, int headDim, int tokens) {
+        CudaMatrix cx = matrix(x);
+        if (headDim <= 0 || cx.cols() % headDim != 0 || gamma.length < headDim) {
+            throw new IllegalArgumentException("rmsNormHeads: " + cx + ", head dim " + headDim + ", gamma " + gamma.length);
+        }
+        checkTokens(tokens, cx, cx);
+        checkGridY(tokens);
+        ctx.makeCurrent();
+        kernels.rmsNormHeads(cx.pointer(), constants.vector(gamma), eps, cx.cols(), headDim, tokens);
+    }
+
+    @Override
+    public void addBias(FloatMatrix x, float[] bias, int tokens) {
+        CudaMatrix cx = matrix(x);
+        if (bias.length < cx.cols()) {
+            throw new IllegalArgumentException("bias has " + bias.length + " values for " + cx);
+        }
+        checkTokens(tokens, cx, cx);
+        ctx.makeCurrent();
+        kernels.addBias(cx.pointer(), constants.vector(bias), (long) tokens * cx.cols(), cx.cols());
+    }
+
+    @Override
+    public void rope(FloatMatrix x, int[] positions, int heads, int headDim, RopeSpec rope, int tokens) {
+        CudaMatrix cx = matrix(x);
+        if (heads <= 0 || headDim <= 0 || (long) heads * headDim > cx.cols() || rope.dims() > headDim) {
+            throw new IllegalArgumentException("rope: " + heads + " heads of " + headDim + " (rotating "
+                    + rope.dims() + ") in " + cx);
+        }
+        checkTokens(tokens, cx, cx);
+        int half = rope.dims() / 2;
+        if (half == 0 || tokens == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        long freqs = constants.ropeFrequencies(rope);
+        long at = staging.begin().ints(positions, tokens);
+        long base = staging.upload();
+        kernels.rope(cx.pointer(), base + at, freqs, cx.cols(), heads, headDim, half, rope.neox(), rope.linearScale(), tokens);
+    }
+
+    // ---- attention ---------------------------------------------------------------------------
+
+    @Override
+    public void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens) {
+        CudaKvStorage c = kv(kv);
+        CudaMatrix ck = matrix(k);
+        CudaMatrix cv = matrix(v);
+        if (ck.cols() != c.keyDim() || cv.cols() != c.valueDim()) {
+            throw new IllegalArgumentException("storeKv: k " + ck + " and v " + cv + " for key/value widths "
+                    + c.keyDim() + "/" + c.valueDim());
+        }
+        checkTokens(tokens, ck, cv);
+        int slotCount = c.blocks() * c.blockSize();
+        for (int t = 0; t < tokens; t++) {
+            Objects.checkIndex(slots[t], slotCount);
+        }
+        ctx.makeCurrent();
+        long at = staging.begin().ints(slots, tokens);
+        long base = staging.upload();
+        kernels.storeKv(ck.pointer(), cv.pointer(), base + at, c.keys(layer), c.values(layer), c.keyDim(), c.valueDim(), tokens);
+    }
+
+    @Override
+    public void attention(FloatMatrix q, KvStorage kv, int layer, AttentionBatch batch, FloatMatrix out) {
+        CudaKvStorage c = kv(kv);
+        CudaMatrix cq = matrix(q);
+        CudaMatrix co = matrix(out);
+        int heads = batch.heads();
+        int kvHeads = batch.kvHeads();
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        }
+        if ((long) heads * batch.headDimK() > cq.cols() || (long) heads * batch.headDimV() > co.cols()
+                || (long) kvHeads * batch.headDimK() > c.keyDim() || (long) kvHeads * batch.headDimV() > c.valueDim()) {
+            throw new IllegalArgumentException("attention shapes: q " + cq + ", out " + co + ", batch " + batch);
+        }
+        if (batch.headDimK() > CudaKernels.ATTENTION_MAX_HEAD_DIM_K || batch.headDimV() > CudaKernels.ATTENTION_MAX_HEAD_DIM_V) {
+            throw new UnsupportedOperationException("the CUDA attention kernel takes key heads up to "
+                    + CudaKernels.ATTENTION_MAX_HEAD_DIM_K + " and value heads up to " + CudaKernels.ATTENTION_MAX_HEAD_DIM_V
+                    + " wide, got " + batch.headDimK() + " and " + batch.headDimV());
+        }
+        int tokens = batch.tokens();
+        checkTokens(tokens, cq, co);
+        checkGridY(tokens);
+        if (tokens == 0) {
+            return;
+        }
+        int bs = c.blockSize();
+        packBlockTables(batch, bs, c.blocks());
+        ctx.makeCurrent();
+        Staging s = staging.begin();
+        long positions = s.ints(batch.positionOf(), tokens);
+        long starts = s.ints(tableStart, tokens);
+        long tableOffset = s.ints(tables, tableLength);
+        long base = s.upload();
+        kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), c.values(layer), c.keyDim(),
+                c.valueDim(), bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
+                batch.headDimK(), batch.headDimV(), batch.scale(), tokens);
+    }
+
+    /**
+     * Flattens the block tables the step's tokens use into {@code tables} (each sequence's blocks
+     * up to its furthest token, once) and points {@code tableStart[t]} at token t's; checks every
+     * block a token attends to, as the CPU backend does.
+     */
+    private void packBlockTables(AttentionBatch batch, int blockSize, int blocks) {
+        int tokens = batch.tokens();
+        int[][] blockTables = batch.blockTables();
+        if (sequenceStart.length < blockTables.length) {
+            sequenceStart = new int[blockTables.length];
+            usedBlocks = new int[blockTables.length];
+        }
+        Arrays.fill(sequenceStart, 0, blockTables.length, -1);
+        Arrays.fill(usedBlocks, 0, blockTables.length, 0);
+        int[] used = usedBlocks;
+        for (int t = 0; t < tokens; t++) {
+            int pos = batch.positionOf()[t];
+            int seq = batch.sequenceOf()[t];
+            int[] table = blockTables[seq];
+            if (pos < 0 || pos / blockSize >= table.length) {
+                throw new IllegalArgumentException("token " + t + " at position " + pos + " beyond its block table");
+            }
+            used[seq] = Math.max(used[seq], pos / blockSize + 1);
+        }
+        int length = 0;
+        for (int seq = 0; seq < blockTables.length; seq++) {
+            length += used[seq];
+        }
+        if (tables.length < length) {
+            tables = new int[Math.max(length, 2 * tables.length)];
+        }
+        if (tableStart.length < tokens) {
+            tableStart = new int[Math.max(tokens, 2 * tableStart.length)];
+        }
+        int at = 0;
+        for (int t = 0; t < tokens; t++) {
+            int seq = batch.sequenceOf()[t];
+            if (sequenceStart[seq] < 0) {
+                sequenceStart[seq] = at;
+                for (int b = 0; b < used[seq]; b++) {
+                    tables[at++] = Objects.checkIndex(blockTables[seq][b], blocks);
+                }
+            }
+            tableStart[t] = sequenceStart[seq];
+        }
+        tableLength = at;
+    }
+
+    // ---- elementwise -------------------------------------------------------------------------
+
+    @Override
+    public void siluMul(FloatMatrix gate, FloatMatrix up, int tokens) {
+        CudaMatrix cg = matrix(gate);
+        CudaMatrix cu = matrix(up);
+        if (cg.cols() != cu.cols()) {
+            throw new IllegalArgumentException("siluMul shapes: " + cg + ", " + cu);
+        }
+        checkTokens(tokens, cg, cu);
+        ctx.makeCurrent();
+        kernels.siluMul(cg.pointer(), cu.pointer(), (long) tokens * cg.cols());
+    }
+
+    @Override
+    public void softmax(FloatMatrix x, int tokens) {
+        CudaMatrix cx = matrix(x);
+        checkTokens(tokens, cx, cx);
+        ctx.makeCurrent();
+        kernels.softmax(cx.pointer(), cx.cols(), tokens);
+    }
+
+    @Override
+    public void add(FloatMatrix y, FloatMatrix x, int tokens) {
+        CudaMatrix cy = matrix(y);
+        CudaMatrix cx = matrix(x);
+        if (cy.cols() != cx.cols()) {
+            throw new IllegalArgumentException("add shapes: " + cy + ", " + cx);
+        }
+        checkTokens(tokens, cy, cx);
+        ctx.makeCurrent();
+        kernels.add(cy.pointer(), cx.pointer(), (long) tokens * cy.cols());
+    }
+
+    @Override
+    public void gatherRows(FloatMatrix src, int[] rows, FloatMatrix dst, int n) {
+        CudaMatrix cs = matrix(src);
+        CudaMatrix cd = matrix(dst);
+        if (cs.cols() != cd.cols() || n < 0 || n > cd.rows()) {
+            throw new IllegalArgumentException("gatherRows of " + n + ": " + cs + " -> " + cd);
+        }
+        for (int i = 0; i < n; i++) {
+            Objects.checkIndex(rows[i], cs.rows());
+        }
+        if (n == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        long at = staging.begin().ints(rows, n);
+        long base = staging.upload();
+        kernels.gatherRows(cs.pointer(), base + at, cd.pointer(), cs.cols(), n);
+    }
+
+    @Override
+    public void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n) {
+        CudaMatrix cs = matrix(src);
+        CudaMatrix cd = matrix(dst);
+        if (cs.cols() != cd.cols() || n < 0 || n > cs.rows()) {
+            throw new IllegalArgumentException("scatterAddRows of " + n + ": " + cs + " -> " + cd);
+        }
+        for (int i = 0; i < n; i++) {
+            Objects.checkIndex(rows[i], cd.rows());
+        }
+        if (n == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        Staging s = staging.begin();
+        long r = s.ints(rows, n);
+        long w = s.floats(weights, n);
+        long base = s.upload();
+        kernels.scatterAddRows(cs.pointer(), base + r, base + w, cd.pointer(), n, cs.cols());
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------
+
+    /** Waits for all queued work (tests and benchmarks; reading a row waits by itself). */
+    public void synchronize() {
+        ctx.makeCurrent();
+        ctx.synchronize();
+    }
+
+    private static void checkTokens(int tokens, CudaMatrix a, CudaMatrix b) {
+        if (tokens < 0 || tokens > a.rows() || tokens > b.rows()) {
+            throw new IllegalArgumentException(tokens + " tokens for " + a + " and " + b);
+        }
+    }
+
+    private static void checkGridY(int tokens) {
+        if (tokens > CudaKernels.MAX_GRID_Y) {
+            throw new IllegalArgumentException("at most " + CudaKernels.MAX_GRID_Y + " tokens per step on CUDA, got " + tokens);
+        }
+    }
+
+    private CudaMatrix matrix(FloatMatrix m) {
+        if (m instanceof CudaMatrix c && c.context() == ctx) {
+            return c;
+        }
+        throw new IllegalArgumentException("not a matrix of this CUDA backend: " + m);
+    }
+
+    private CudaWeight weight(Weight w) {
+        if (w instanceof CudaWeight c) {
+            return c;
+        }
+        throw new IllegalArgumentException("not a CUDA weight: " + w);
+    }
+
+    private CudaKvStorage kv(KvStorage kv) {
+        if (kv instanceof CudaKvStorage c) {
+            return c;
+        }
+        throw new IllegalArgumentException("not CUDA KV storage: " + kv);
+    }
+
+    @Override
+    public void close() {
+        ctx.close();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.switchyard.kernels.cuda;
+
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The entry points of the kernel modules, one method each, with the launch geometry their source
+ * comments ask for. Arguments are device addresses and sizes, already checked by the backend; the
+ * argument order and C types follow the kernels' signatures in {@code kernels/src/main/cuda}.
+ */
+final class CudaKernels {
+
+    private static final Set<GgmlType> TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+            GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    /** matmul.cu: output rows per block (one warp each) and tokens per warp. */
+    private static final int MATMUL_ROWS_PER_BLOCK = 4;
+    private static final int MATMUL_TOKEN_TILE = 8;
+    /** attention.cu: the largest key and value head widths its shared memory and registers hold. */
+    static final int ATTENTION_MAX_HEAD_DIM_K = 512;
+    static final int ATTENTION_MAX_HEAD_DIM_V = 256;
+    /** The largest second grid dimension of a launch. */
+    static final int MAX_GRID_Y = 65535;
+
+    private final CudaContext ctx;
+    private final KernelArgs args = new KernelArgs();
+
+    CudaKernels(CudaContext ctx) {
+        this.ctx = ctx;
+    }
+
+    static boolean supports(GgmlType type) {
+        return TYPES.contains(type);
+    }
+
+    static String supportedTypes() {
+        return TYPES.toString();
+    }
+
+    private static String suffix(GgmlType type) {
+        return type.name().toLowerCase(Locale.ROOT);
+    }
+
+    private MemorySegment fn(CudaModule module, String name) {
+        return ctx.function(module, name);
+    }
+
+    /** out (T, rows) = x (T, cols) W^T, W in {@code type} at {@code w}. */
+    void matmul(GgmlType type, long w, long rowBytes, int rows, int cols, long x, long out, int tokens) {
+        args.reset().ptr(w).i64(rowBytes).i32(rows).i32(cols).ptr(x).ptr(out).i32(tokens);
+        ctx.launch(fn(CudaModule.MATMUL, "matmul_" + suffix(type)), ceilDiv(rows, MATMUL_ROWS_PER_BLOCK),
+                ceilDiv(tokens, MATMUL_TOKEN_TILE), 32, MATMUL_ROWS_PER_BLOCK, args);
+    }
+
+    /** out (T, cols) = rows ids[t] of the table, decoded. */
+    void embed(GgmlType type, long table, long rowBytes, int cols, long ids, long out, int tokens) {
+        args.reset().ptr(table).i64(rowBytes).i32(cols).ptr(ids).ptr(out);
+        ctx.launch(fn(CudaModule.MATMUL, "embed_" + suffix(type)), tokens, 1, 256, 1, args);
+    }
+
+    void rmsNorm(long x, long gamma, float eps, long out, int cols, int tokens) {
+        args.reset().ptr(x).ptr(gamma).f32(eps).ptr(out).i32(cols);
+        ctx.launch(fn(CudaModule.NORM, "rms_norm"), tokens, 1, 256, 1, args);
+    }
+
+    void rmsNormHeads(long x, long gamma, float eps, int cols, int headDim, int tokens) {
+        args.reset().ptr(x).ptr(gamma).f32(eps).i32(cols).i32(headDim);
+        ctx.launch(fn(CudaModule.NORM, "rms_norm_heads"), cols / headDim, tokens, 32, 1, args);
+    }
+
+    void addBias(long x, long bias, long n, int cols) {
+        args.reset().ptr(x).ptr(bias).i64(n).i32(cols);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "add_bias"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
+    void add(long y, long x, long n) {
+        args.reset().ptr(y).ptr(x).i64(n);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "add"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
+    void siluMul(long gate, long up, long n) {
+        args.reset().ptr(gate).ptr(up).i64(n);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "silu_mul"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
+    void softmax(long x, int cols, int tokens) {
+        args.reset().ptr(x).i32(cols);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "softmax_rows"), tokens, 1, 256, 1, args);
+    }
+
+    void gatherRows(long src, long rows, long dst, int cols, int n) {
+        args.reset().ptr(src).ptr(rows).ptr(dst).i32(cols);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "gather_rows"), n, 1, 256, 1, args);
+    }
+
+    void scatterAddRows(long src, long rows, long weights, long dst, int n, int cols) {
+        args.reset().ptr(src).ptr(rows).ptr(weights).ptr(dst).i32(n).i32(cols);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "scatter_add_rows"), ceilDiv(cols, 256), n == 0 ? 0 : 1, 256, 1, args);
+    }
+
+    void rope(long x, long positions, long freqs, int cols, int heads, int headDim, int half, boolean neox,
+              double linearScale, int tokens) {
+        args.reset().ptr(x).ptr(positions).ptr(freqs).i32(cols).i32(heads).i32(headDim).i32(half).i32(neox ? 1 : 0)
+                .f64(linearScale);
+        ctx.launch(fn(CudaModule.ROPE, "rope"), tokens, 1, 128, 1, args);
+    }
+
+    void storeKv(long k, long v, long slots, long keys, long values, int keyDim, int valueDim, int tokens) {
+        args.reset().ptr(k).ptr(v).ptr(slots).ptr(keys).ptr(values).i32(keyDim).i32(valueDim);
+        ctx.launch(fn(CudaModule.ATTENTION, "store_kv"), tokens, 1, 128, 1, args);
+    }
+
+    void attention(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
+                   int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
+                   float scale, int tokens) {
+        args.reset().ptr(q).i32(qCols).ptr(out).i32(outCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim)
+                .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale);
+        ctx.launch(fn(CudaModule.ATTENTION, "attention_paged"), heads, tokens, 128, 1, args);
+    }
+
+    private static int elementwiseBlocks(long n) {
+        return (int) Math.min(4096, (n + 255) / 256);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

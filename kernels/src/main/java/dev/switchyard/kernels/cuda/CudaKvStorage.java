@@ -1,0 +1,106 @@
+package dev.switchyard.kernels.cuda;
+
+import dev.switchyard.kernels.KvStorage;
+
+/**
+ * Paged K/V cache in device memory, laid out as the CPU backend's: per layer {@code blocks *
+ * blockSize} slots, slot s of layer l holding its keys at {@code keys + 4 ((l * slots + s) * keyDim)}
+ * and its values likewise in {@code values}.
+ */
+public final class CudaKvStorage implements KvStorage {
+
+    private final CudaContext ctx;
+    private final int layers;
+    private final int blocks;
+    private final int blockSize;
+    private final int keyDim;
+    private final int valueDim;
+    private final long keys;
+    private final long values;
+    private boolean closed;
+
+    CudaKvStorage(CudaContext ctx, int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim <= 0) {
+            throw new IllegalArgumentException("bad KV shape");
+        }
+        if ((long) blocks * blockSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("too many KV slots: " + (long) blocks * blockSize);
+        }
+        this.ctx = ctx;
+        this.layers = layers;
+        this.blocks = blocks;
+        this.blockSize = blockSize;
+        this.keyDim = keyDim;
+        this.valueDim = valueDim;
+        long slots = (long) blocks * blockSize;
+        this.keys = ctx.allocate(4L * layers * slots * keyDim);
+        long v;
+        try {
+            v = ctx.allocate(4L * layers * slots * valueDim);
+        } catch (RuntimeException e) {
+            ctx.free(keys);
+            throw e;
+        }
+        this.values = v;
+    }
+
+    /** Device address of layer {@code layer}'s keys. */
+    long keys(int layer) {
+        check(layer);
+        return keys + 4L * layer * slots() * keyDim;
+    }
+
+    long values(int layer) {
+        check(layer);
+        return values + 4L * layer * slots() * valueDim;
+    }
+
+    private long slots() {
+        return (long) blocks * blockSize;
+    }
+
+    private void check(int layer) {
+        if (closed) {
+            throw new IllegalStateException("KV storage is closed");
+        }
+        java.util.Objects.checkIndex(layer, layers);
+    }
+
+    @Override
+    public int layers() {
+        return layers;
+    }
+
+    @Override
+    public int blocks() {
+        return blocks;
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
+    }
+
+    @Override
+    public int keyDim() {
+        return keyDim;
+    }
+
+    @Override
+    public int valueDim() {
+        return valueDim;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (ctx.isClosed()) {
+                return; // the backend freed everything when it closed
+            }
+            ctx.makeCurrent();
+            ctx.free(keys);
+            ctx.free(values);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.switchyard.kernels.cuda;
+
+import dev.switchyard.kernels.RopeSpec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Device copies of the small float vectors ops take as Java arrays (norm gammas, biases) and of the
+ * RoPE frequency tables: sent once and reused while the array's contents stay the same (checked
+ * on every use against a copy, which costs a compare of a few thousand floats, not a transfer).
+ */
+final class DeviceConstants {
+
+    private record Entry(long pointer, float[] copy) {
+    }
+
+    private final CudaContext ctx;
+    private final Map<float[], Entry> vectors = new IdentityHashMap<>();
+    private final Map<RopeSpec, Long> ropeFrequencies = new HashMap<>();
+
+    DeviceConstants(CudaContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** The device address of {@code values}, sent now if new or changed. */
+    long vector(float[] values) {
+        Entry e = vectors.get(values);
+        if (e != null && Arrays.equals(e.copy(), values)) {
+            return e.pointer();
+        }
+        if (e != null) {
+            ctx.free(e.pointer());
+        }
+        long p = ctx.allocate(4L * values.length);
+        try (Arena arena = Arena.ofConfined()) {
+            ctx.upload(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), p, 4L * values.length);
+        }
+        vectors.put(values, new Entry(p, values.clone()));
+        return p;
+    }
+
+    /** freqs[i] = base^(-2i / dims) for i < dims / 2, in double, computed as the CPU backend does. */
+    long ropeFrequencies(RopeSpec rope) {
+        return ropeFrequencies.computeIfAbsent(rope, r -> {
+            int half = r.dims() / 2;
+            double[] freqs = new double[Math.max(1, half)];
+            for (int i = 0; i < half; i++) {
+                freqs[i] = Math.pow(r.base(), -2.0 * i / r.dims());
+            }
+            long p = ctx.allocate(8L * freqs.length);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, freqs);
+                ctx.upload(host, p, 8L * freqs.length);
+            }
+            return p;
+        });
+    }
+}

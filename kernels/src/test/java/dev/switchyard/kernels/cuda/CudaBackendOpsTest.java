@@ -1,0 +1,140 @@
+package dev.switchyard.kernels.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every non-matmul op of the CUDA backend against the CPU backend on the same inputs. Copies and
+ * fused multiply-adds in the CPU's order must match exactly; reductions (norms, softmax) and
+ * transcendental functions (SiLU, RoPE's angles) within 1e-6 of the output's RMS.
+ */
+class CudaBackendOpsTest {
+
+    private static final int T = 5;
+    private static final int COLS = 300;   // not a multiple of a block's 256 threads
+    private static CpuBackend cpu;
+    private static CudaBackend cuda;
+
+    @BeforeAll
+    static void open() {
+        cuda = GpuTests.openIfPresent();
+        cpu = new CpuBackend(2);
+    }
+
+    @BeforeEach
+    void needsGpu() {
+        GpuTests.assumeGpu();
+    }
+
+    @AfterAll
+    static void close() {
+        if (cuda != null) {
+            cuda.close();
+        }
+        if (cpu != null) {
+            cpu.close();
+        }
+    }
+
+    /** Runs {@code op} on both backends over matrices holding {@code inputs}; returns {cuda, cpu} of matrix 0's first {@code rows} rows. */
+    private static float[][] both(int rows, int cols, float[][] inputs, int[] inputRows, BiConsumer<Backend, FloatMatrix[]> op) {
+        float[][] result = new float[2][];
+        Backend[] backends = {cuda, cpu};
+        for (int b = 0; b < 2; b++) {
+            FloatMatrix[] m = new FloatMatrix[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                m[i] = GpuTests.matrix(backends[b], inputs[i], inputRows[i], inputs[i].length / inputRows[i]);
+            }
+            op.accept(backends[b], m);
+            result[b] = GpuTests.read(m[0], rows);
+        }
+        return result;
+    }
+
+    private static float[] data(long seed, int n) {
+        return GpuTests.gaussian(seed, n, 1.5f);
+    }
+
+    @Test
+    void rmsNormMatchesInPlaceAndIntoAnotherMatrix() {
+        float[] gamma = data(2, COLS);
+        float[][] into = both(T, COLS, new float[][] {new float[T * COLS], data(1, T * COLS)}, new int[] {T, T},
+                (b, m) -> b.rmsNorm(m[1], gamma, 1e-5f, m[0], T));
+        GpuTests.assertClose(into[0], into[1], 1e-6, "rmsNorm");
+        float[][] inPlace = both(T, COLS, new float[][] {data(1, T * COLS)}, new int[] {T},
+                (b, m) -> b.rmsNorm(m[0], gamma, 1e-5f, m[0], T));
+        GpuTests.assertClose(inPlace[0], inPlace[1], 1e-6, "rmsNorm in place");
+    }
+
+    @Test
+    void rmsNormHeadsNormalizesEachHead() {
+        float[] gamma = data(4, 64);
+        float[][] r = both(T, 6 * 64, new float[][] {data(3, T * 6 * 64)}, new int[] {T},
+                (b, m) -> b.rmsNormHeads(m[0], gamma, 1e-6f, 64, T));
+        GpuTests.assertClose(r[0], r[1], 1e-6, "rmsNormHeads");
+    }
+
+    @Test
+    void addBiasAddAndSiluMul() {
+        float[] bias = data(5, COLS);
+        float[][] biased = both(T, COLS, new float[][] {data(6, T * COLS)}, new int[] {T}, (b, m) -> b.addBias(m[0], bias, T - 1));
+        assertThat(biased[0]).containsExactly(biased[1]);
+        float[][] sum = both(T, COLS, new float[][] {data(7, T * COLS), data(8, T * COLS)}, new int[] {T, T},
+                (b, m) -> b.add(m[0], m[1], T));
+        assertThat(sum[0]).containsExactly(sum[1]);
+        float[][] silu = both(T, COLS, new float[][] {data(9, T * COLS), data(10, T * COLS)}, new int[] {T, T},
+                (b, m) -> b.siluMul(m[0], m[1], T));
+        GpuTests.assertClose(silu[0], silu[1], 1e-6, "siluMul");
+    }
+
+    @Test
+    void changedVectorsAreSentAgain() {
+        float[] bias = data(11, COLS);
+        float[][] first = both(1, COLS, new float[][] {new float[COLS]}, new int[] {1}, (b, m) -> b.addBias(m[0], bias, 1));
+        bias[17] += 1f;
+        float[][] second = both(1, COLS, new float[][] {new float[COLS]}, new int[] {1}, (b, m) -> b.addBias(m[0], bias, 1));
+        assertThat(second[0]).containsExactly(second[1]);
+        assertThat(second[0][17]).isEqualTo(first[0][17] + 1f);
+    }
+
+    @Test
+    void softmaxRows() {
+        float[][] r = both(T, 60, new float[][] {data(12, T * 60)}, new int[] {T}, (b, m) -> b.softmax(m[0], T));
+        GpuTests.assertClose(r[0], r[1], 1e-6, "softmax");
+    }
+
+    @Test
+    void ropeInBothLayoutsWithPartialRotationAndLinearScaling() {
+        int heads = 4;
+        int headDim = 64;
+        int[] positions = {0, 1, 17, 300, 4095};
+        for (RopeSpec spec : new RopeSpec[] {
+            new RopeSpec(false, 64, 10000, 1), new RopeSpec(true, 64, 1_000_000, 1),
+            new RopeSpec(true, 32, 10000, 4), new RopeSpec(false, 48, 500_000, 2)}) {
+            float[][] r = both(T, heads * headDim + 8, new float[][] {data(13, T * (heads * headDim + 8))}, new int[] {T},
+                    (b, m) -> b.rope(m[0], positions, heads, headDim, spec, T));
+            GpuTests.assertClose(r[0], r[1], 1e-6, "rope " + spec);
+        }
+    }
+
+    @Test
+    void gatherAndWeightedScatterAddWithRepeatedRows() {
+        int[] rows = {4, 0, 4, 2};
+        float[][] gathered = both(rows.length, COLS, new float[][] {new float[rows.length * COLS], data(14, T * COLS)},
+                new int[] {rows.length, T}, (b, m) -> b.gatherRows(m[1], rows, m[0], rows.length));
+        assertThat(gathered[0]).containsExactly(gathered[1]);
+        float[] weights = {0.25f, -1.5f, 0.75f, 2f};
+        float[][] scattered = both(T, COLS, new float[][] {data(15, T * COLS), data(16, rows.length * COLS)},
+                new int[] {T, rows.length}, (b, m) -> b.scatterAddRows(m[1], rows, weights, m[0], rows.length));
+        assertThat(scattered[0]).containsExactly(scattered[1]);
+    }
+}

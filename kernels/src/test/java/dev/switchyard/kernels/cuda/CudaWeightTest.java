@@ -1,0 +1,28 @@
+package dev.switchyard.kernels.cuda;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/** What the CUDA backend refuses before it touches the device (runs everywhere). */
+class CudaWeightTest {
+
+    @Test
+    void formatsWithoutKernelsAreRefusedWhenTheWeightIsCreated() {
+        MemorySegment data = Arena.ofAuto().allocate(GgmlType.Q5_0.byteSize(64));
+        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.Q5_0, data, new long[] {64, 1}))
+                .isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("no kernels for Q5_0");
+    }
+
+    @Test
+    void quantizedRowsMustHoldWholeBlocks() {
+        MemorySegment data = Arena.ofAuto().allocate(1024);
+        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.Q8_0, data, new long[] {40, 2}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("multiple of 32");
+    }
+}
