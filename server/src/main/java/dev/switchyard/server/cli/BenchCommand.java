@@ -11,7 +11,6 @@ import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.kernels.Backend;
-import dev.switchyard.kernels.Devices;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,10 +53,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1,4,16", split = ",", description = "Batch sizes for decode (default: ${DEFAULT-VALUE}).")
     int[] batches;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:N]",
-            description = "Where to compute: auto (CUDA device 0 when usable, else the CPU, saying so), cpu, or cuda[:N] "
-                    + "(fails when CUDA is unavailable) (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOption device = new DeviceOption();
 
     @Option(names = "--threads", description = "CPU worker threads (default: all cores).")
     Integer threads;
@@ -83,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         DispatchConfig moe = dispatch.toConfig();
         int stepTokens = Math.max(Math.max(promptTokens, maxBatch), moe.window());
-        try (Backend backend = Devices.open(device, threads, err);
+        try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
                      maxBatch * (promptTokens + genTokens), moe)) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {

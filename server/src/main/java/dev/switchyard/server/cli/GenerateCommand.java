@@ -9,7 +9,6 @@ import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.kernels.Backend;
-import dev.switchyard.kernels.Devices;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,10 +68,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per token: {\"id\",\"text\",\"logprob\",\"top\"}.")
     boolean json;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:N]",
-            description = "Where to compute: auto (CUDA device 0 when usable, else the CPU, saying so), cpu, or cuda[:N] "
-                    + "(fails when CUDA is unavailable) (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOption device = new DeviceOption();
 
     @Option(names = "--threads", description = "CPU worker threads (default: all cores).")
     Integer threads;
@@ -92,7 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be at least 1");
         }
-        try (Backend backend = Devices.open(device, threads, err)) {
+        try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
             try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, 0, moe)) {

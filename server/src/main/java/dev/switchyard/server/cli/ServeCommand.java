@@ -92,6 +92,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (default: none).")
     String apiKey;
 
+    @picocli.CommandLine.Mixin
+    DeviceOption device = new DeviceOption();
+
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
 
@@ -112,6 +115,7 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         // Every flag is checked before anything starts: a refused setting must not leave a half-started server.
         DispatchConfig moe = dispatch.toConfig();
+        device.check();
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int batchTokens = maxBatchTokens != null ? maxBatchTokens : EngineConfig.defaultBatchTokens(maxSeqs, moe);
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe);
@@ -141,7 +145,7 @@ final class ServeCommand implements Callable<Integer> {
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
             out.flush();
-            try (ServedModel served = ServedModel.open(path, name, engine)) {
+            try (ServedModel served = ServedModel.open(path, name, engine, device.open(workers, err))) {
                 health.ready(served);
                 if (grpc != null) {
                     grpc.serving(true);

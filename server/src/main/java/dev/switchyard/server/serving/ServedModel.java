@@ -8,6 +8,7 @@ import dev.switchyard.engine.schedule.ContextLengthExceededException;
 import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.Submission;
 import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ public final class ServedModel implements AutoCloseable {
 
     private final String name;
     private final long createdEpochSeconds;
-    private final CpuBackend backend;
+    private final Backend backend;
     private final LoadedModel model;
     private final Scheduler scheduler;
     private final ServingMetrics metrics;
@@ -36,7 +37,7 @@ public final class ServedModel implements AutoCloseable {
     private final EngineConfig engine;
     private final String weightType;
 
-    private ServedModel(String name, CpuBackend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
+    private ServedModel(String name, Backend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
                         EngineConfig engine) {
         this.name = name;
         this.createdEpochSeconds = Instant.now().getEpochSecond();
@@ -50,9 +51,16 @@ public final class ServedModel implements AutoCloseable {
         this.prompts = new Prompts(model.tokenizer(), ChatTemplates.fromMetadata(model.file().metadata()));
     }
 
-    /** Maps the file, loads the weights and starts the scheduler. */
+    /** Maps the file, loads the weights on the CPU backend and starts the scheduler. */
     public static ServedModel open(Path path, String name, EngineConfig config) throws IOException {
-        CpuBackend backend = new CpuBackend(config.threads());
+        return open(path, name, config, new CpuBackend(config.threads()));
+    }
+
+    /**
+     * Maps the file, loads the weights on {@code backend} and starts the scheduler. The served model
+     * owns the backend from now on, and closes it also when opening fails.
+     */
+    public static ServedModel open(Path path, String name, EngineConfig config, Backend backend) throws IOException {
         LoadedModel model = null;
         try {
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
