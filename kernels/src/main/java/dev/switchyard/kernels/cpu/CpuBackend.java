@@ -215,7 +215,11 @@ public final class CpuBackend implements Backend {
             float[] tile = scratch[worker].tile;
             int m = rows;
             int r = r0;
-            for (; r + 4 <= r1; r += 4) {
+            // A single token reads each row once either way; there, four rows at a time measured
+            // slower end to end (70 against 112 decode tok/s on the bench preset, 2 threads), as
+            // four concurrent row streams defeat the hardware prefetcher that one stream keeps busy.
+            boolean fourRows = tokens >= 2;
+            for (; fourRows && r + 4 <= r1; r += 4) {
                 long off = base + r * rowBytes;
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
