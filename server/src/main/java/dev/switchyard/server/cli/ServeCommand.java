@@ -136,11 +136,11 @@ final class ServeCommand implements Callable<Integer> {
         ServerHealth health = new ServerHealth();
         HttpServer server = new HttpServer(http, health, HttpTransport.nio());
         GrpcServer grpc = null;
+        GenerationService generation = new GenerationService(health, Version.current(), http.limits());
         try {
             server.start();
             if (grpcPort != 0) {
-                grpc = GrpcServer.start(GrpcConfig.defaults(host, grpcPort, apiKey),
-                        new GenerationService(health, Version.current(), http.limits()));
+                grpc = GrpcServer.start(GrpcConfig.defaults(host, grpcPort, apiKey), generation);
             }
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
@@ -173,6 +173,7 @@ final class ServeCommand implements Callable<Integer> {
             if (grpc != null) {
                 grpc.shutdown(0);
             }
+            generation.close();
             server.close();
         }
         return 0;

@@ -11,13 +11,15 @@ import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.concurrent.Executor;
 
 /**
  * One Generate call: turns the request's events into response messages. Streaming calls get a chunk
  * per token event and a {@code complete} with every choice's finish reason and the usage; unary calls
- * get one {@code complete} with each choice's whole output. Every event arrives on the scheduler's
- * thread, one at a time, so the observer (not thread-safe) is only ever used from there after the
- * call started; writes queue in gRPC and never block.
+ * get one {@code complete} with each choice's whole output. Events arrive on the scheduler's thread,
+ * which every running sequence waits on, so each is handed at once, in order, to this call's
+ * single-threaded executor: building and serializing messages happens there, and only there is the
+ * observer (not thread-safe) used after the call started.
  */
 final class GenerateCall implements GenerationListener {
 
@@ -31,10 +33,11 @@ final class GenerateCall implements GenerationListener {
     /** Unary calls only: each choice's text so far. */
     private final StringBuilder[] texts;
     private final Runnable onEnd;
+    private final Executor executor;
     private boolean closed;
 
     GenerateCall(String requestId, ServerCallStreamObserver<GenerateResponse> out, ServedModel model, int choices,
-                 boolean unary, boolean includeText, boolean includeTokenIds, Runnable onEnd) {
+                 boolean unary, boolean includeText, boolean includeTokenIds, Executor executor, Runnable onEnd) {
         this.requestId = requestId;
         this.out = out;
         this.model = model;
@@ -48,10 +51,30 @@ final class GenerateCall implements GenerationListener {
             this.texts[i] = new StringBuilder();
         }
         this.onEnd = onEnd;
+        this.executor = executor;
     }
 
     @Override
     public void onToken(int index, int token, String text, TokenLogprob logprob) {
+        executor.execute(() -> token(index, token, text, logprob));
+    }
+
+    @Override
+    public void onChoiceFinished(int index, FinishReason reason, String text) {
+        executor.execute(() -> choiceFinished(index, reason, text));
+    }
+
+    @Override
+    public void onChoiceFailed(int index, RuntimeException error) {
+        executor.execute(() -> choiceFailed(error));
+    }
+
+    @Override
+    public void onComplete(Usage usage) {
+        executor.execute(() -> complete(usage));
+    }
+
+    private void token(int index, int token, String text, TokenLogprob logprob) {
         if (closed) {
             return;
         }
@@ -79,8 +102,7 @@ final class GenerateCall implements GenerationListener {
         send(GenerateResponse.newBuilder().setRequestId(requestId).setChunk(chunk).build());
     }
 
-    @Override
-    public void onChoiceFinished(int index, FinishReason reason, String text) {
+    private void choiceFinished(int index, FinishReason reason, String text) {
         if (closed) {
             return;
         }
@@ -93,8 +115,7 @@ final class GenerateCall implements GenerationListener {
         }
     }
 
-    @Override
-    public void onChoiceFailed(int index, RuntimeException error) {
+    private void choiceFailed(RuntimeException error) {
         if (closed) {
             return;
         }
@@ -104,8 +125,7 @@ final class GenerateCall implements GenerationListener {
         finish();
     }
 
-    @Override
-    public void onComplete(Usage usage) {
+    private void complete(Usage usage) {
         if (closed) {
             return;
         }

@@ -23,6 +23,9 @@ import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
 import io.grpc.Status;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -38,11 +41,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A cancelled call (client gone, deadline passed) aborts its request, which frees its KV blocks at the
  * scheduler's next step.
  */
-public final class GenerationService extends GenerationGrpc.GenerationImplBase {
+public final class GenerationService extends GenerationGrpc.GenerationImplBase implements AutoCloseable {
+
+    /** Threads that build and send response messages; each call stays on one of them, in order. */
+    private static final int RESPONSE_THREADS = 2;
 
     private final ServerHealth health;
     private final String version;
     private final ApiLimits limits;
+    private final EventExecutorGroup responders = new DefaultEventExecutorGroup(RESPONSE_THREADS,
+            new DefaultThreadFactory("switchyard-grpc-responses", true));
     /** Running Generate calls by request id, for Abort. */
     private final Map<String, RunningCall> running = new ConcurrentHashMap<>();
 
@@ -100,7 +108,8 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase {
             registered.set(true);
             GenerateCall events = new GenerateCall(id, out, model, spec.choices(), request.getUnary(),
                     !request.hasIncludeText() || request.getIncludeText(),
-                    !request.hasIncludeTokenIds() || request.getIncludeTokenIds(), () -> running.remove(id, call));
+                    !request.hasIncludeTokenIds() || request.getIncludeTokenIds(), responders.next(),
+                    () -> running.remove(id, call));
             try {
                 call.started(model.generate(spec, events));
             } catch (RuntimeException e) {
@@ -185,6 +194,12 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase {
         }
         observer.onNext(b.build());
         observer.onCompleted();
+    }
+
+    /** Stops the response threads once the calls' last messages are out (after the server shut down). */
+    @Override
+    public void close() {
+        responders.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     /** The model for a generation: the server must be ready and the name must be ours (or empty). */

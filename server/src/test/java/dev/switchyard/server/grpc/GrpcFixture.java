@@ -42,6 +42,7 @@ final class GrpcFixture implements AutoCloseable {
     final ServerHealth health = new ServerHealth();
     final ServedModel served;
     final GrpcServer grpc;
+    final GenerationService generation = new GenerationService(health, "test", ApiLimits.defaults());
     final HttpServer http;
     final ManagedChannel channel;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -53,8 +54,7 @@ final class GrpcFixture implements AutoCloseable {
         grpc = GrpcServer.start(new GrpcConfig("127.0.0.1", 0, config.maxInboundMessageBytes(),
                 config.maxInboundMetadataBytes(), config.maxConcurrentCallsPerConnection(), config.keepAliveTime(),
                 config.keepAliveTimeout(), config.permitKeepAliveTime(), config.maxConnectionAge(),
-                config.maxConnectionAgeGrace(), config.apiKey()),
-                new GenerationService(health, "test", ApiLimits.defaults()));
+                config.maxConnectionAgeGrace(), config.apiKey()), generation);
         health.ready(served);
         grpc.serving(true);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc.port()).usePlaintext().build();
@@ -125,6 +125,7 @@ final class GrpcFixture implements AutoCloseable {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         served.close();
         grpc.close();
+        generation.close();
         http.close();
     }
 }
