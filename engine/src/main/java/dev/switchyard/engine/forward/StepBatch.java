@@ -71,6 +71,16 @@ public final class StepBatch {
         return sequenceOf[i];
     }
 
+    /** The id of token {@code i}. */
+    public int tokenAt(int i) {
+        return tokenIds[i];
+    }
+
+    /** The position of token {@code i} in its sequence. */
+    public int positionOf(int i) {
+        return positionOf[i];
+    }
+
     /** Whether token {@code i} is one the model generated rather than a prompt token. */
     public boolean isGenerated(int i) {
         return generated[i];
