@@ -89,13 +89,16 @@ public final class ServedModel implements AutoCloseable {
         }
         long blockBytes = LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(config);
         long blocks = engine.kvMemoryBytes() / blockBytes;
-        if (blocks < 1) {
-            throw new IllegalArgumentException("--kv-memory of " + engine.kvMemoryBytes()
-                    + " bytes holds no KV block: one block of " + LoadedModel.KV_BLOCK_SIZE + " positions takes "
-                    + blockBytes + " bytes for this model");
+        // LoadedModel adds one block per sequence slot to the positions asked for (a partly filled last
+        // block each); asking for the rest keeps the whole pool within the budget.
+        long spare = engine.maxSequences();
+        if (blocks <= spare) {
+            throw new IllegalArgumentException("--kv-memory of " + engine.kvMemoryBytes() + " bytes holds " + blocks
+                    + " KV blocks (" + blockBytes + " bytes each for this model), but --max-seqs " + engine.maxSequences()
+                    + " needs more than " + spare + ": raise --kv-memory or lower --max-seqs");
         }
         long full = (long) engine.maxSequences() * config.contextLength();
-        return (int) Math.min(blocks * LoadedModel.KV_BLOCK_SIZE, full);
+        return (int) Math.min((blocks - spare) * LoadedModel.KV_BLOCK_SIZE, full);
     }
 
     /** The tensor type holding most of the file's bytes, e.g. Q8_0. */
@@ -241,6 +244,11 @@ public final class ServedModel implements AutoCloseable {
         boolean finished = scheduler.awaitIdle(timeout);
         scheduler.close();
         return finished;
+    }
+
+    /** Bytes the KV block pool takes: what --kv-memory bought. */
+    public long kvCapacityBytes() {
+        return (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(model.config());
     }
 
     /** Gauges for tests and logs. */
