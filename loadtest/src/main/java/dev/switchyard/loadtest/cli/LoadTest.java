@@ -11,8 +11,6 @@ import dev.switchyard.loadtest.report.MeasuredRun;
 import dev.switchyard.loadtest.report.ResultJson;
 import dev.switchyard.loadtest.run.LoadRunner;
 import dev.switchyard.loadtest.run.RunRecords;
-import dev.switchyard.loadtest.target.ApiKind;
-import dev.switchyard.loadtest.target.OpenAiHttpTarget;
 import dev.switchyard.loadtest.target.Target;
 import dev.switchyard.loadtest.workload.ArrivalSchedule;
 import dev.switchyard.loadtest.workload.DatasetPrompts;
@@ -38,7 +36,7 @@ import java.util.SplittableRandom;
 final class LoadTest {
 
     /** What the command line asked for, checked. {@code metricsUrl} is null when scraping is off. */
-    record Settings(URI url, ApiKind api, String model, WorkloadSpec workload, double[] rates, double burstiness,
+    record Settings(TargetAddress address, String model, WorkloadSpec workload, double[] rates, double burstiness,
                     int maxConcurrency, Slo slo, long timeoutNanos, URI metricsUrl, boolean tokenize,
                     Path resultJson, Path reportHtml, Map<String, Object> config) {
     }
@@ -54,12 +52,18 @@ final class LoadTest {
     }
 
     int run() throws IOException, InterruptedException {
+        report(measure());
+        return 0;
+    }
+
+    /** Finds the model, fits the prompts, warms up and runs every load level; prints progress to {@code err}. */
+    LoadTestResult measure() throws IOException, InterruptedException {
         // Callback threads: a few are plenty, since each only parses a chunk and stamps a time.
         int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
-        try (Target target = new OpenAiHttpTarget(settings.url(), settings.api(), threads)) {
+        WorkloadSpec spec = settings.workload();
+        try (Target target = settings.address().open(mostInFlight(spec), threads)) {
             String model = model(target);
             PromptCalibrator calibrator = calibrator(target, model);
-            WorkloadSpec spec = settings.workload();
             List<DatasetPrompts.Entry> dataset = spec.dataset() == null ? null : DatasetPrompts.read(spec.dataset());
             WorkloadPlanner.Plan plan = new WorkloadPlanner(spec, calibrator, dataset).plan();
             LoadRunner runner = new LoadRunner(target, model, settings.maxConcurrency(), settings.timeoutNanos());
@@ -80,19 +84,31 @@ final class LoadTest {
                 ServerMetricsReport server = serverReport(scraper, before);
                 runs.add(new MeasuredRun(records, RunMetrics.compute(records, settings.slo()), server));
             }
-            LoadTestResult result = new LoadTestResult(target.describe(), model, settings.config(),
+            return new LoadTestResult(target.describe(), model, settings.config(),
                     calibrator.report(), List.copyOf(runs), settings.rates().length > 1);
-            ConsoleTable.print(out, result);
-            if (settings.resultJson() != null) {
-                ResultJson.write(result, settings.resultJson());
-                err.println("loadtest: wrote " + settings.resultJson());
-            }
-            if (settings.reportHtml() != null) {
-                HtmlReport.write(result, settings.reportHtml());
-                err.println("loadtest: wrote " + settings.reportHtml());
-            }
-            return 0;
         }
+    }
+
+    /** Prints the table and writes the files asked for. */
+    void report(LoadTestResult result) throws IOException {
+        ConsoleTable.print(out, result);
+        if (settings.resultJson() != null) {
+            ResultJson.write(result, settings.resultJson());
+            err.println("loadtest: wrote " + settings.resultJson());
+        }
+        if (settings.reportHtml() != null) {
+            HtmlReport.write(result, settings.reportHtml());
+            err.println("loadtest: wrote " + settings.reportHtml());
+        }
+    }
+
+    /**
+     * The most requests the run can hold open at once: the concurrency limit, and never more than a run
+     * sends. A gRPC target opens enough connections for that many streams.
+     */
+    private int mostInFlight(WorkloadSpec spec) {
+        int sent = Math.max(spec.numRequests(), spec.warmup());
+        return settings.maxConcurrency() > 0 ? Math.min(settings.maxConcurrency(), sent) : sent;
     }
 
     private String model(Target target) throws IOException, InterruptedException {
@@ -103,13 +119,13 @@ final class LoadTest {
         try {
             models = target.models();
         } catch (IOException e) {
-            throw new IOException("cannot discover the model from " + target.describe() + " /v1/models ("
+            throw new IOException("cannot discover the model from " + target.describe() + " " + target.modelsEndpoint() + " ("
                     + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + "); is the server up? --model skips discovery", e);
         }
         if (models.isEmpty()) {
-            throw new IOException("the server lists no models at /v1/models; name one with --model");
+            throw new IOException("the server lists no models at " + target.modelsEndpoint() + "; name one with --model");
         }
-        err.println("loadtest: model " + models.getFirst() + " (from /v1/models)");
+        err.println("loadtest: model " + models.getFirst() + " (from " + target.modelsEndpoint() + ")");
         return models.getFirst();
     }
 
@@ -117,12 +133,12 @@ final class LoadTest {
         Optional<TokenCounter> counter = settings.tokenize() ? target.tokenCounter(model) : Optional.empty();
         if (counter.isPresent()) {
             PromptCalibrator c = PromptCalibrator.measured(counter.get());
-            err.printf(Locale.ROOT, "loadtest: input lengths counted with the server's /tokenize (%.2f tokens per word)%n",
-                    c.tokensPerWord());
+            err.printf(Locale.ROOT, "loadtest: input lengths counted with the server's %s (%.2f tokens per word)%n",
+                    target.tokenizeEndpoint(), c.tokensPerWord());
             return c;
         }
         err.println("loadtest: input lengths are approximate (one token per word): "
-                + (settings.tokenize() ? "the server offers no POST /tokenize" : "--no-tokenize")
+                + (settings.tokenize() ? "the server offers no " + target.tokenizeEndpoint() : "--no-tokenize")
                 + "; the server's usage report gives the true counts");
         return PromptCalibrator.approximate();
     }

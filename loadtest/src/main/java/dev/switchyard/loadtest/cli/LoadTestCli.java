@@ -31,6 +31,8 @@ import picocli.CommandLine.Spec;
                 "  switchyard loadtest --url http://localhost:8000 --num-requests 200 \\",
                 "      --request-rate 4 --input-len 512 --output-len 128 \\",
                 "      --result-json result.json --report-html report.html",
+                "  switchyard loadtest --grpc localhost:50051 --metrics-url http://localhost:8000/metrics \\",
+                "      --num-requests 200 --max-concurrency 64 --output-len 128",
         })
 public final class LoadTestCli implements Callable<Integer> {
 
@@ -40,14 +42,15 @@ public final class LoadTestCli implements Callable<Integer> {
     @Option(names = "--url", paramLabel = "URL", description = "The server's HTTP base URL, e.g. http://localhost:8000.")
     URI url;
 
-    @Option(names = "--grpc", paramLabel = "HOST:PORT", description = "Drive the gRPC API instead (not available in this build).")
+    @Option(names = "--grpc", paramLabel = "HOST:PORT",
+            description = "Drive Switchyard's gRPC API instead of --url, e.g. localhost:50051.")
     String grpc;
 
     @Option(names = "--api", defaultValue = "completions", paramLabel = "completions|chat",
-            description = "OpenAI endpoint to stream from (default: ${DEFAULT-VALUE}).")
+            description = "OpenAI endpoint to stream from with --url (default: ${DEFAULT-VALUE}).")
     ApiKind api;
 
-    @Option(names = "--model", description = "Model name (default: the first one GET /v1/models lists).")
+    @Option(names = "--model", description = "Model name (default: the first one GET /v1/models lists, or GetModelInfo's over gRPC).")
     String model;
 
     @Option(names = "--num-requests", defaultValue = "100", description = "Measured requests (default: ${DEFAULT-VALUE}).")
@@ -105,7 +108,7 @@ public final class LoadTestCli implements Callable<Integer> {
             description = "A request still open after this long fails as 'timeout' (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
-    @Option(names = "--metrics-url", paramLabel = "URL", description = "Prometheus page to scrape (default: URL/metrics).")
+    @Option(names = "--metrics-url", paramLabel = "URL", description = "Prometheus page to scrape (default: URL/metrics; with --grpc, none unless given).")
     URI metricsUrl;
 
     @Option(names = "--no-server-metrics", description = "Do not scrape the server's metrics.")
@@ -133,15 +136,7 @@ public final class LoadTestCli implements Callable<Integer> {
 
     /** Checks the flags together and names the first bad one; every problem here exits with 2. */
     LoadTest.Settings settings() {
-        if (grpc != null) {
-            throw usage("--grpc: the gRPC target is not available in this build; drive the HTTP API with --url");
-        }
-        if (url == null) {
-            throw usage("--url is required (the server's HTTP base URL, e.g. http://localhost:8000)");
-        }
-        if (url.getScheme() == null || !url.getScheme().matches("https?") || url.getHost() == null) {
-            throw usage("--url must be an http:// or https:// URL with a host, got '" + url + "'");
-        }
+        TargetAddress address = address();
         if (numRequests < 1) {
             throw usage("--num-requests must be at least 1, got " + numRequests);
         }
@@ -181,18 +176,42 @@ public final class LoadTestCli implements Callable<Integer> {
         double[] rates = sweepRates != null
                 ? Arrays.stream(sweepRates).mapToDouble(Double::doubleValue).toArray()
                 : new double[] {requestRate != null ? requestRate : Double.POSITIVE_INFINITY};
-        URI metrics = noServerMetrics ? null
-                : metricsUrl != null ? metricsUrl : URI.create(url.toString().replaceAll("/+$", "") + "/metrics");
+        URI metrics = noServerMetrics ? null : metricsUrl != null ? metricsUrl : address.defaultMetricsUrl();
         WorkloadSpec workload = new WorkloadSpec(numRequests, warmup, inputLen, outputLen, prefixLen, dataset,
                 cancelRate, cancelDelay, seed);
-        return new LoadTest.Settings(url, api, model, workload, rates, burstiness, maxConcurrency, slo,
-                timeoutSeconds * 1_000_000_000L, metrics, !noTokenize, resultJson, reportHtml, config(rates));
+        return new LoadTest.Settings(address, model, workload, rates, burstiness, maxConcurrency, slo,
+                timeoutSeconds * 1_000_000_000L, metrics, !noTokenize, resultJson, reportHtml, config(address, rates));
+    }
+
+    /** Exactly one of {@code --url} and {@code --grpc}; {@code --api} chooses among OpenAI endpoints only. */
+    private TargetAddress address() {
+        if (url != null && grpc != null) {
+            throw usage("--url and --grpc exclude each other: drive either the HTTP or the gRPC API");
+        }
+        if (grpc != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--api")) {
+                throw usage("--api chooses an OpenAI HTTP endpoint; with --grpc, Generate is driven with text input");
+            }
+            TargetAddress.Grpc address = TargetAddress.Grpc.parse(grpc.strip());
+            if (address == null) {
+                throw usage("--grpc must be HOST:PORT, e.g. localhost:50051, got '" + grpc + "'");
+            }
+            return address;
+        }
+        if (url == null) {
+            throw usage("--url or --grpc is required (the server's HTTP base URL, e.g. http://localhost:8000, "
+                    + "or its gRPC HOST:PORT)");
+        }
+        if (url.getScheme() == null || !url.getScheme().matches("https?") || url.getHost() == null) {
+            throw usage("--url must be an http:// or https:// URL with a host, got '" + url + "'");
+        }
+        return new TargetAddress.Http(url, api);
     }
 
     /** The request as the result file records it (RESULTS.md, "config"). */
-    private Map<String, Object> config(double[] rates) {
+    private Map<String, Object> config(TargetAddress address, double[] rates) {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("api", api.name().toLowerCase());
+        c.put("api", address.apiLabel());
         c.put("num_requests", numRequests);
         c.put("warmup", warmup);
         c.put("request_rate", rates.length == 1 ? rate(rates[0]) : Arrays.stream(rates).mapToObj(LoadTestCli::rate).toList());
@@ -224,13 +243,18 @@ public final class LoadTestCli implements Callable<Integer> {
     /** Runs the command with the given streams and returns the exit code (tests call this directly). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         boolean verbose = Arrays.asList(args).contains("--verbose");
+        return commandLine(out, err, verbose).execute(args);
+    }
+
+    /** The command as {@link #execute} parses it: case-insensitive enum values, errors as CliErrors reports them. */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, boolean verbose) {
         CommandLine cli = new CommandLine(new LoadTestCli());
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler(new CliErrors.ParameterErrors());
         cli.setExecutionExceptionHandler(new CliErrors.ExecutionErrors(verbose));
-        return cli.execute(args);
+        return cli;
     }
 
     /** The version from the jar's manifest, or "development" when run from classes. */

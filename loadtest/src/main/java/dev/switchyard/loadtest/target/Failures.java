@@ -2,6 +2,7 @@ package dev.switchyard.loadtest.target;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
@@ -36,6 +37,20 @@ final class Failures {
             }
         }
         return "io";
+    }
+
+    /**
+     * A failed gRPC call: {@code connect} when no connection could be made (gRPC reports that as
+     * UNAVAILABLE, caused by a refused or unresolved connection), else {@code grpc_} and the status code
+     * in lower case, e.g. {@code grpc_resource_exhausted} for a full queue, {@code grpc_unavailable} for a
+     * server loading or draining.
+     */
+    static String grpcKind(Throwable t) {
+        Status status = Status.fromThrowable(t);
+        if (status.getCode() == Status.Code.UNAVAILABLE && kind(t).equals("connect")) {
+            return "connect";
+        }
+        return "grpc_" + status.getCode().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The first message along the cause chain, else the exception's class name. */

@@ -72,6 +72,16 @@ public final class OpenAiHttpTarget implements Target {
     }
 
     @Override
+    public String modelsEndpoint() {
+        return "/v1/models";
+    }
+
+    @Override
+    public String tokenizeEndpoint() {
+        return "POST /tokenize";
+    }
+
+    @Override
     public List<String> models() throws IOException, InterruptedException {
         HttpResponse<String> answer = client.send(HttpRequest.newBuilder(endpoint("/v1/models"))
                 .timeout(CONTROL_TIMEOUT).header("Accept", "application/json").GET().build(),

@@ -11,6 +11,12 @@ public interface Target extends AutoCloseable {
     /** How reports name the target, e.g. {@code http://localhost:8000 (completions)}. */
     String describe();
 
+    /** The call {@link #models()} makes, as messages name it: {@code /v1/models}, {@code GetModelInfo}. */
+    String modelsEndpoint();
+
+    /** The call a {@link #tokenCounter} makes, as messages name it: {@code /tokenize}, {@code Tokenize}. */
+    String tokenizeEndpoint();
+
     /** The model ids the server lists, in its order. */
     List<String> models() throws IOException, InterruptedException;
 

@@ -9,11 +9,6 @@ import dev.switchyard.loadtest.fake.Reply;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
-import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,8 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The whole command against the scripted server: failures by kind, server metrics, the JSON and HTML files. */
 class LoadTestCommandTest {
-
-    private static final Set<String> LATENCY_KEYS = Set.of("count", "mean", "p50", "p90", "p99", "min", "max");
 
     @TempDir
     Path dir;
@@ -71,7 +64,7 @@ class LoadTestCommandTest {
             assertThat(m.get("kv_usage_ratio_before").asDouble()).isZero();
             assertThat(m.at("/counter_deltas/switchyard_expert_cache_hits_total").asDouble()).isEqualTo(18.0);
 
-            assertDocumented(r, false);
+            ResultKeys.assertDocumented(r, false);
             assertPngCharts(Files.readString(html), 6);
         }
     }
@@ -94,43 +87,10 @@ class LoadTestCommandTest {
             assertThat(r.at("/sweep/1/request_rate").asText()).isEqualTo("inf");
             assertThat(r.at("/sweep/1/completed").asInt()).isEqualTo(5);
             assertThat(r.at("/input_tokens/method").asText()).isEqualTo("approximate");
-            assertDocumented(r, true);
+            ResultKeys.assertDocumented(r, true);
             assertPngCharts(Files.readString(html), 7);
             assertThat(run.out()).contains("TTFT p99");
         }
-    }
-
-    /** Every key in the file is in RESULTS.md and every documented key is in the file. */
-    private static void assertDocumented(JsonNode r, boolean sweep) throws Exception {
-        Map<String, Set<String>> doc = ResultKeys.read();
-        Set<String> top = new LinkedHashSet<>(doc.get("Top level"));
-        top.remove("sweep");
-        Set<String> expectedTop = new LinkedHashSet<>(top);
-        if (sweep) {
-            expectedTop.add("sweep");
-        } else {
-            expectedTop.addAll(doc.get("Run object"));
-        }
-        assertThat(names(r)).isEqualTo(expectedTop);
-        assertThat(names(r.get("config"))).isEqualTo(doc.get("`config`"));
-        assertThat(names(r.get("input_tokens"))).isEqualTo(doc.get("`input_tokens`"));
-        for (JsonNode run : sweep ? r.get("sweep") : java.util.List.of(r)) {
-            if (sweep) {
-                assertThat(names(run)).isEqualTo(doc.get("Run object"));
-            }
-            for (String latency : new String[] {"ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"}) {
-                assertThat(names(run.get(latency))).isEqualTo(LATENCY_KEYS);
-            }
-            assertThat(names(run.get("server_metrics"))).isEqualTo(doc.get("`server_metrics`"));
-        }
-    }
-
-    private static Set<String> names(JsonNode node) {
-        Set<String> names = new HashSet<>();
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            names.add(it.next());
-        }
-        return names;
     }
 
     private static void assertPngCharts(String html, int expected) {

@@ -12,8 +12,11 @@ class UsageErrorsTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "--grpc localhost:50051                          | --grpc: the gRPC target is not available in this build",
-            "--num-requests 5                                | --url is required",
+            "--grpc localhost:50051 --url http://h:1        | --url and --grpc exclude each other",
+            "--grpc localhost                                | --grpc must be HOST:PORT",
+            "--grpc localhost:http                           | --grpc must be HOST:PORT",
+            "--grpc h:1 --api chat                           | --api chooses an OpenAI HTTP endpoint",
+            "--num-requests 5                                | --url or --grpc is required",
             "--url localhost:8000                            | --url must be an http",
             "--url http://h:1 --request-rate fast           | '--request-rate'",
             "--url http://h:1 --request-rate 0              | '--request-rate': a request rate must be positive",
@@ -45,9 +48,21 @@ class UsageErrorsTest {
     }
 
     @Test
+    void anUnreachableGrpcServerIsAnErrorSayingSo() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        CliRun run = CliRun.of("--grpc", "127.0.0.1:" + port, "--num-requests", "1");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("cannot discover the model").contains("GetModelInfo").contains("UNAVAILABLE")
+                .contains("--model");
+    }
+
+    @Test
     void helpListsTheWorkloadFlags() {
         CliRun run = CliRun.of("--help");
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).contains("--request-rate", "--burstiness", "--cancel-rate", "--slo", "--sweep-rate", "--report-html");
+        assertThat(run.out()).contains("--grpc", "--request-rate", "--burstiness", "--cancel-rate", "--slo", "--sweep-rate", "--report-html");
     }
 }
