@@ -1,5 +1,7 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.cache.residency.ExpertResidency;
+import dev.switchyard.cache.residency.Resident;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ModelConfig;
@@ -57,6 +59,9 @@ public final class Transformer implements AutoCloseable {
     private final int[] tokensPerExpert;
     // who watches routing (routing traces); null almost always
     private RoutingObserver routingObserver;
+    // routed experts behind a residency cache; null (the default): used in place from the file
+    private OffloadedExperts offloaded;
+    private ExpertPrefetcher prefetcher;
 
     // attention bookkeeping
     private final int[] slots;
@@ -121,6 +126,18 @@ public final class Transformer implements AutoCloseable {
     /** Reports every MoE layer's routing to {@code observer} (null: to nobody). */
     public void setRoutingObserver(RoutingObserver observer) {
         this.routingObserver = observer;
+    }
+
+    /**
+     * Computes routed experts from {@code experts}' device slots from now on, prefetching as its
+     * settings say (null: in place again). Call between steps.
+     */
+    public void offloadExperts(OffloadedExperts experts) {
+        this.offloaded = experts;
+        this.prefetcher = experts != null && experts.settings().predicts()
+                ? new ExpertPrefetcher(experts.residency(), experts.settings(), speculativeGate(), config.layers(),
+                        config.expertCount(), config.expertUsedCount(), maxTokens)
+                : null;
     }
 
     /** A gate that applies this model's routers to a hidden state, with scratch of its own. */
@@ -280,7 +297,28 @@ public final class Transformer implements AutoCloseable {
                     plan != null ? (int) (plan.stats().dropped() - droppedBefore) : 0,
                     plan != null ? (int) (plan.stats().rerouted() - reroutedBefore) : 0);
         }
-        // grouped experts: gather, gate/up, SiLU-mul, down, weighted combine into the residual
+        if (offloaded != null) {
+            residentExperts(layer, batch, t);
+        } else {
+            inPlaceExperts(w, experts);
+        }
+        // shared expert behind a sigmoid gate (Qwen2-MoE)
+        if (w.sharedGate() != null) {
+            backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
+            for (int i = 0; i < t; i++) {
+                buf.sharedGate.readRow(i, scalar);
+                sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
+            }
+            backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
+            backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
+            backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
+            backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
+            backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
+        }
+    }
+
+    /** Grouped experts from the mapped file: gather, gate/up, SiLU-mul, down, weighted combine into the residual. */
+    private void inPlaceExperts(LayerWeights w, int experts) {
         for (int e = 0; e < experts; e++) {
             int n = buckets.count(e);
             if (n == 0) {
@@ -295,18 +333,45 @@ public final class Transformer implements AutoCloseable {
             backend.matmul(w.expertDown(), e, buf.gate, buf.expertOut, n);
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
-        // shared expert behind a sigmoid gate (Qwen2-MoE)
-        if (w.sharedGate() != null) {
-            backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
-            for (int i = 0; i < t; i++) {
-                buf.sharedGate.readRow(i, scalar);
-                sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
+    }
+
+    /**
+     * The same computation from device slots. The layer's misses start copying first, then the
+     * predictions for later layers; then each expert, in the same order as in place (so the sums
+     * into the residual are bitwise the same), is held only for its own matmuls: a thread never
+     * waits for a copy while holding a slot, which is what keeps a small pool from deadlocking.
+     */
+    private void residentExperts(int layer, StepBatch batch, int t) {
+        ExpertResidency residency = offloaded.residency();
+        SlotWeights slots = offloaded.weights();
+        int experts = config.expertCount();
+        for (int e = 0; e < experts; e++) {
+            if (buckets.count(e) > 0) {
+                residency.loadAhead(layer, e);
             }
-            backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
-            backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
-            backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
-            backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
-            backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
+        }
+        if (prefetcher != null) {
+            prefetcher.afterRouting(layer, batch, chosenExperts, buf.x, t);
+        }
+        for (int e = 0; e < experts; e++) {
+            int n = buckets.count(e);
+            if (n == 0) {
+                continue;
+            }
+            System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
+            System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
+            backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+            Resident r = residency.acquire(layer, e);
+            try {
+                int s = r.slot();
+                backend.matmul(slots.gate(s, layer), 0, buf.expertIn, buf.gate, n);
+                backend.matmul(slots.up(s, layer), 0, buf.expertIn, buf.up, n);
+                backend.siluMul(buf.gate, buf.up, n);
+                backend.matmul(slots.down(s, layer), 0, buf.gate, buf.expertOut, n);
+            } finally {
+                residency.release(r);
+            }
+            backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
     }
 

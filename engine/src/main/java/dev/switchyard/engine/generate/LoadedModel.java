@@ -1,6 +1,8 @@
 package dev.switchyard.engine.generate;
 
+import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.ModelWeights;
+import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.forward.Transformer;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.kv.KvCache;
@@ -31,13 +33,16 @@ public final class LoadedModel implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final Transformer transformer;
     private final KvCache kv;
+    private final OffloadedExperts offloaded; // null: experts used in place
 
-    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, KvCache kv) {
+    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, KvCache kv,
+                        OffloadedExperts offloaded) {
         this.file = file;
         this.config = config;
         this.tokenizer = tokenizer;
         this.transformer = transformer;
         this.kv = kv;
+        this.offloaded = offloaded;
     }
 
     /**
@@ -63,7 +68,15 @@ public final class LoadedModel implements AutoCloseable {
      */
     public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences,
                                    ToIntFunction<ModelConfig> kvPositionsFor, DispatchConfig dispatch) throws IOException {
+        return open(path, backend, maxStepTokens, maxSequences, kvPositionsFor, dispatch, null);
+    }
+
+    /** As above, with routed experts offloaded to a device tier ({@code offload} null: used in place). */
+    public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences,
+                                   ToIntFunction<ModelConfig> kvPositionsFor, DispatchConfig dispatch,
+                                   ExpertOffload offload) throws IOException {
         GgufFile file = GgufFile.open(path);
+        OffloadedExperts offloaded = null;
         try {
             ModelConfig config = ModelConfigReader.read(file.metadata());
             // the reader takes the vocabulary size from tokenizer.ggml.tokens, which the tokenizer requires
@@ -77,8 +90,15 @@ public final class LoadedModel implements AutoCloseable {
             DispatchConfig moe = dispatch != null ? dispatch : DispatchConfig.defaults(config.normalizeTopK());
             Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe);
             KvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
-            return new LoadedModel(file, config, tokenizer, transformer, kv);
+            if (offload != null) {
+                offloaded = OffloadedExperts.open(config, file, backend, offload);
+                transformer.offloadExperts(offloaded);
+            }
+            return new LoadedModel(file, config, tokenizer, transformer, kv, offloaded);
         } catch (RuntimeException e) {
+            if (offloaded != null) {
+                offloaded.close();
+            }
             file.close();
             throw e;
         }
@@ -109,6 +129,11 @@ public final class LoadedModel implements AutoCloseable {
         return kv;
     }
 
+    /** The offloaded experts and their residency figures, or null when experts are used in place. */
+    public OffloadedExperts offloadedExperts() {
+        return offloaded;
+    }
+
     /** A generator over this model's transformer and cache (one at a time, and not beside a scheduler). */
     public BatchGenerator generator() {
         return new BatchGenerator(transformer, kv, tokenizer::isEog);
@@ -125,6 +150,9 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         transformer.close();
+        if (offloaded != null) {
+            offloaded.close();
+        }
         file.close();
     }
 }

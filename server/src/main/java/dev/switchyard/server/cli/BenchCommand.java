@@ -62,6 +62,9 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
+    @picocli.CommandLine.Mixin
+    OffloadOptions offload = new OffloadOptions();
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -82,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
         int stepTokens = Math.max(Math.max(promptTokens, maxBatch), moe.window());
         try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
-                     maxBatch * (promptTokens + genTokens), moe)) {
+                     c -> maxBatch * (promptTokens + genTokens), moe, offload.toOffload())) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());
@@ -101,14 +104,22 @@ final class BenchCommand implements Callable<Integer> {
             result.put("prefill_tok_s", round(prefillTokS));
 
             Map<String, Double> decode = new LinkedHashMap<>();
+            Map<String, Object> offloading = new LinkedHashMap<>();
             for (int b : batches) {
                 List<GenerationRequest> first = prompts(b, 1, vocab, loaded);
                 List<GenerationRequest> full = prompts(b, genTokens, vocab, loaded);
                 double t1 = best(() -> time(generator, first));
                 double tn = best(() -> time(generator, full));
                 decode.put(String.valueOf(b), round(b * (genTokens - 1) / Math.max(1e-9, tn - t1)));
+                if (loaded.offloadedExperts() != null) {
+                    offloading.put(String.valueOf(b), decodeResidency(loaded, generator, first, full, b));
+                }
             }
             result.put("decode_tok_s", decode);
+            if (loaded.offloadedExperts() != null) {
+                result.put("expert_slots", loaded.offloadedExperts().residency().slots());
+                result.put("offload_per_decode_token", offloading);
+            }
 
             if (loaded.config().isMoe() && moe.capacityLimited()) {
                 result.put("dispatch", dispatchComparison(path, backend, loaded, moe, maxBatch, stepTokens));
@@ -178,6 +189,10 @@ final class BenchCommand implements Callable<Integer> {
         if (r.get("dispatch") instanceof Map<?, ?> d) {
             out.printf(Locale.ROOT, "dispatch             %s%n", d);
         }
+        if (r.get("offload_per_decode_token") instanceof Map<?, ?> o) {
+            out.printf(Locale.ROOT, "expert slots         %10d%n", (Integer) r.get("expert_slots"));
+            o.forEach((b, v) -> out.printf(Locale.ROOT, "offload batch %-5s  %s per decode token%n", b, v));
+        }
         if (bw == null) {
             return;
         }
@@ -208,6 +223,22 @@ final class BenchCommand implements Callable<Integer> {
             list.add(new GenerationRequest(ids, greedy, maxTokens));
         }
         return list;
+    }
+
+    /**
+     * The residency cache's work per decode token at batch {@code b}: what a full run adds over a
+     * run that stops after the first token (the prompt's share), over the tokens decoded between.
+     */
+    private Map<String, Object> decodeResidency(LoadedModel loaded, BatchGenerator generator,
+                                                List<GenerationRequest> first, List<GenerationRequest> full, int b) {
+        var stats = loaded.offloadedExperts().residency().stats();
+        var s0 = stats.snapshot();
+        time(generator, first);
+        var s1 = stats.snapshot();
+        time(generator, full);
+        var s2 = stats.snapshot();
+        var decodeOnly = s2.minus(s1).minus(s1.minus(s0));
+        return OffloadReport.perToken(decodeOnly, (long) b * (genTokens - 1));
     }
 
     private static double time(BatchGenerator generator, List<GenerationRequest> requests) {

@@ -77,6 +77,9 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
+    @picocli.CommandLine.Mixin
+    OffloadOptions offload = new OffloadOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -92,7 +95,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
-            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, 0, moe)) {
+            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, offload.toOffload())) {
                 Tokenizer tokenizer = loaded.tokenizer();
                 int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
                 int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);
@@ -130,6 +133,10 @@ final class GenerateCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "%d prompt tokens in %.2f s (%.1f tok/s), %d generated in %.2f s (%.1f tok/s), finish: %s%n",
                         ids.length, prefill, ids.length / prefill, r.tokens().length, total - prefill, decodeRate,
                         r.finishReason().apiName());
+                if (loaded.offloadedExperts() != null) {
+                    err.println(OffloadReport.summary(loaded.offloadedExperts(),
+                            loaded.offloadedExperts().residency().stats().snapshot()));
+                }
             }
         }
         return 0;

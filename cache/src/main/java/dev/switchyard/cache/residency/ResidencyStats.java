@@ -1,0 +1,53 @@
+package dev.switchyard.cache.residency;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the residency cache did, counted as it happens (any thread). Hits and demand misses are
+ * also kept per layer: the first and last layers, which predictors see least well, are where
+ * offloading usually hurts.
+ */
+public final class ResidencyStats {
+
+    final LongAdder hits = new LongAdder();
+    final LongAdder demandMisses = new LongAdder();
+    final LongAdder stallNanos = new LongAdder();
+    final LongAdder h2dBytes = new LongAdder();
+    final LongAdder copyNanos = new LongAdder();
+    final LongAdder copies = new LongAdder();
+    final LongAdder evictions = new LongAdder();
+    final LongAdder prefetchIssued = new LongAdder();
+    final LongAdder prefetchUseful = new LongAdder();
+    final LongAdder prefetchSkipped = new LongAdder();
+    private final AtomicLongArray layerHits;
+    private final AtomicLongArray layerMisses;
+
+    ResidencyStats(int layers) {
+        layerHits = new AtomicLongArray(layers);
+        layerMisses = new AtomicLongArray(layers);
+    }
+
+    void hit(int layer) {
+        hits.increment();
+        layerHits.incrementAndGet(layer);
+    }
+
+    void miss(int layer) {
+        demandMisses.increment();
+        layerMisses.incrementAndGet(layer);
+    }
+
+    public ResidencyCounters snapshot() {
+        int layers = layerHits.length();
+        long[] lh = new long[layers];
+        long[] lm = new long[layers];
+        for (int l = 0; l < layers; l++) {
+            lh[l] = layerHits.get(l);
+            lm[l] = layerMisses.get(l);
+        }
+        return new ResidencyCounters(hits.sum(), demandMisses.sum(), stallNanos.sum() / 1e9, h2dBytes.sum(),
+                copyNanos.sum() / 1e9, copies.sum(), evictions.sum(), prefetchIssued.sum(), prefetchUseful.sum(),
+                prefetchSkipped.sum(), lh, lm);
+    }
+}

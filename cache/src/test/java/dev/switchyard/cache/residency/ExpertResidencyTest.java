@@ -1,0 +1,180 @@
+package dev.switchyard.cache.residency;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+// A deadlock (a copy waiting for a slot nobody will return) shows as a timeout, not a hung build.
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ExpertResidencyTest {
+
+    @Test
+    void aCopyHoldsTheExpertsBytesPackedAndASecondAskHits() {
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 3, LinkPacer.unlimited())) {
+            Resident a = r.acquire(1, 2);
+            assertTrue(PatternSource.holds(a.memory(), 1, 2));
+            r.release(a);
+            Resident b = r.acquire(1, 2);
+            assertEquals(a, b, "the resident copy is reused");
+            r.release(b);
+            ResidencyCounters c = r.stats().snapshot();
+            assertEquals(1, c.hits());
+            assertEquals(1, c.demandMisses());
+            assertEquals(1, c.copies());
+            assertEquals(2600, c.h2dBytes());
+            assertEquals(1, c.layerHits()[1]);
+            assertEquals(0, c.layerHits()[0]);
+        }
+    }
+
+    @Test
+    void concurrentAsksForOneExpertShareOneCopy() throws Exception {
+        PatternSource source = new PatternSource(1, 4);
+        CountDownLatch gate = new CountDownLatch(1);
+        source.gate = gate;
+        try (ExpertResidency r = new ExpertResidency(source, 2, LinkPacer.unlimited());
+             ExecutorService pool = Executors.newFixedThreadPool(6)) {
+            List<Future<Boolean>> asks = new ArrayList<>();
+            CountDownLatch started = new CountDownLatch(6);
+            for (int i = 0; i < 6; i++) {
+                asks.add(pool.submit(() -> {
+                    started.countDown();
+                    Resident x = r.acquire(0, 3);
+                    boolean ok = PatternSource.holds(x.memory(), 0, 3);
+                    r.release(x);
+                    return ok;
+                }));
+            }
+            started.await();
+            // every asker is either waiting on the one copy or about to find it in the cache
+            while (r.stats().snapshot().hits() + r.stats().snapshot().demandMisses() < 6) {
+                Thread.onSpinWait();
+            }
+            gate.countDown();
+            for (Future<Boolean> f : asks) {
+                assertTrue(f.get());
+            }
+            assertEquals(1, r.stats().snapshot().copies());
+        }
+    }
+
+    @Test
+    void aDemandedExpertIsComputableEvenWhenTheCacheKeepsNothing() {
+        // one slot: Caffeine is bounded to zero entries and evicts each copy as it completes
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 3), 1, LinkPacer.unlimited())) {
+            for (int i = 0; i < 50; i++) {
+                Resident x = r.acquire(i % 2, i % 3);
+                assertTrue(PatternSource.holds(x.memory(), i % 2, i % 3));
+                r.release(x);
+            }
+            assertEquals(1, r.freeSlots());
+        }
+    }
+
+    @Test
+    void anExpertInUseIsNeverOverwrittenUnderTinyCachesAndManyThreads() throws Exception {
+        int layers = 3;
+        int experts = 8;
+        for (int slots : new int[] {1, 2, 3, 5}) {
+            PatternSource source = new PatternSource(layers, experts);
+            try (ExpertResidency r = new ExpertResidency(source, slots, LinkPacer.unlimited());
+                 ExecutorService pool = Executors.newFixedThreadPool(8)) {
+                // which expert each slot holds for its current holders, and how many there are
+                AtomicReferenceArray<String> owner = new AtomicReferenceArray<>(slots);
+                AtomicIntegerArray holders = new AtomicIntegerArray(slots);
+                List<Future<String>> workers = new ArrayList<>();
+                for (int w = 0; w < 8; w++) {
+                    long seed = 1000L * slots + w;
+                    workers.add(pool.submit(() -> {
+                        SplittableRandom rnd = new SplittableRandom(seed);
+                        for (int i = 0; i < 1500; i++) {
+                            int l = rnd.nextInt(layers);
+                            int e = rnd.nextInt(experts);
+                            if (rnd.nextInt(4) == 0) {
+                                r.prefetch(rnd.nextInt(layers), rnd.nextInt(experts));
+                            }
+                            if (rnd.nextInt(4) == 0) {
+                                r.loadAhead(rnd.nextInt(layers), rnd.nextInt(experts));
+                            }
+                            Resident x = r.acquire(l, e);
+                            String me = l + "/" + e;
+                            synchronized (owner) {
+                                if (holders.getAndIncrement(x.slot()) > 0 && !me.equals(owner.get(x.slot()))) {
+                                    return "slot " + x.slot() + " handed to " + me + " while " + owner.get(x.slot()) + " used it";
+                                }
+                                owner.set(x.slot(), me);
+                            }
+                            boolean before = PatternSource.holds(x.memory(), l, e);
+                            Thread.yield(); // let copies run while we "compute"
+                            boolean after = PatternSource.holds(x.memory(), l, e);
+                            synchronized (owner) {
+                                holders.decrementAndGet(x.slot());
+                            }
+                            r.release(x);
+                            if (!before || !after) {
+                                return me + " in slot " + x.slot() + " was " + (before ? "overwritten while in use" : "wrong on arrival");
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<String> f : workers) {
+                    String problem = f.get();
+                    assertEquals(null, problem, "slots=" + slots);
+                }
+                ResidencyCounters c = r.stats().snapshot();
+                assertEquals(8 * 1500, c.hits() + c.demandMisses());
+                r.evictAll();
+                assertEquals(slots, r.freeSlots(), "every slot back in the pool (slots=" + slots + ")");
+            }
+        }
+    }
+
+    @Test
+    void noSlotLeaksAfterThousandsOfLoads() {
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(4, 8), 4, LinkPacer.unlimited())) {
+            SplittableRandom rnd = new SplittableRandom(7);
+            for (int i = 0; i < 5000; i++) {
+                r.prefetch(rnd.nextInt(4), rnd.nextInt(8));
+                Resident x = r.acquire(rnd.nextInt(4), rnd.nextInt(8));
+                r.release(x);
+            }
+            ResidencyCounters c = r.stats().snapshot();
+            assertTrue(c.demandMisses() > 1000, "a 4-slot cache of 32 experts misses often: " + c.demandMisses());
+            assertTrue(c.evictions() > 1000, "and evicts as often: " + c.evictions());
+            r.evictAll();
+            assertEquals(4, r.freeSlots());
+        }
+    }
+
+    @Test
+    void aPrefetchedExpertCountsAsUsefulOnceADemandUsesIt() throws Exception {
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 4, LinkPacer.unlimited())) {
+            r.prefetch(1, 1);
+            r.prefetch(1, 1); // already coming: not issued twice
+            Resident x = r.acquire(1, 1);
+            r.release(x);
+            Resident y = r.acquire(1, 1);
+            r.release(y);
+            ResidencyCounters c = r.stats().snapshot();
+            assertEquals(1, c.prefetchIssued());
+            assertEquals(1, c.prefetchUseful());
+            assertEquals(1, c.copies());
+            assertTrue(r.isResident(1, 1));
+            assertFalse(r.isResident(0, 1));
+        }
+    }
+}

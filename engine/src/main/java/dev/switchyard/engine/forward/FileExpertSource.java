@@ -1,0 +1,81 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.cache.residency.ExpertSource;
+import dev.switchyard.cache.residency.PackedExpert;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The host tier on the CPU: each expert's gate, up and down matrices as views on the mapped GGUF
+ * file, where a stacked {@code ffn_*_exps} tensor holds expert e's matrix at {@code e x matrix bytes}.
+ */
+final class FileExpertSource implements ExpertSource {
+
+    /** One stacked expert tensor of one layer. */
+    record Stack(GgmlType type, long cols, long rows, MemorySegment data, long matrixBytes) {
+
+        MemorySegment matrix(int expert) {
+            return data.asSlice(expert * matrixBytes, matrixBytes);
+        }
+    }
+
+    private static final String[] NAMES = {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"};
+
+    private final Stack[][] stacks; // [layer][gate, up, down]
+    private final int experts;
+    private final long maxPacked;
+
+    FileExpertSource(GgufFile file, int layers, int experts) {
+        this.experts = experts;
+        this.stacks = new Stack[layers][NAMES.length];
+        long max = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int p = 0; p < NAMES.length; p++) {
+                GgufTensorInfo t = file.requireTensor("blk." + l + "." + NAMES[p] + ".weight");
+                long matrixBytes = t.type().byteSize(t.dim(0)) * t.dim(1);
+                stacks[l][p] = new Stack(t.type(), t.dim(0), t.dim(1), file.data(t), matrixBytes);
+            }
+            max = Math.max(max, PackedExpert.size(sizes(l)));
+        }
+        this.maxPacked = max;
+    }
+
+    /** Bytes of layer {@code l}'s gate, up and down matrices of one expert. */
+    long[] sizes(int layer) {
+        long[] s = new long[NAMES.length];
+        for (int p = 0; p < s.length; p++) {
+            s[p] = stacks[layer][p].matrixBytes();
+        }
+        return s;
+    }
+
+    Stack stack(int layer, int part) {
+        return stacks[layer][part];
+    }
+
+    @Override
+    public int layers() {
+        return stacks.length;
+    }
+
+    @Override
+    public int experts() {
+        return experts;
+    }
+
+    @Override
+    public MemorySegment[] parts(int layer, int expert) {
+        MemorySegment[] parts = new MemorySegment[NAMES.length];
+        for (int p = 0; p < parts.length; p++) {
+            parts[p] = stacks[layer][p].matrix(expert);
+        }
+        return parts;
+    }
+
+    @Override
+    public long maxPackedBytes() {
+        return maxPacked;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.cache.residency.PackedExpert;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.Weight;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Backend weights over the device slots: for every slot and every distinct expert layout (types and
+ * shapes; usually one for the whole model), the gate, up and down matrices at their packed offsets.
+ * Built once, so computing with a resident expert allocates nothing; a slot's bytes are the
+ * expert's file bytes, so the same kernels give bitwise the same results as in place.
+ */
+final class SlotWeights {
+
+    private final int[] layoutOfLayer;
+    private final Weight[][][] weights; // [slot][layout][gate, up, down]
+
+    SlotWeights(FileExpertSource source, Backend backend, int slots, java.util.function.IntFunction<MemorySegment> slot) {
+        int layers = source.layers();
+        layoutOfLayer = new int[layers];
+        List<Integer> firstLayerOfLayout = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            int found = -1;
+            for (int i = 0; i < firstLayerOfLayout.size() && found < 0; i++) {
+                if (sameLayout(source, l, firstLayerOfLayout.get(i))) {
+                    found = i;
+                }
+            }
+            if (found < 0) {
+                found = firstLayerOfLayout.size();
+                firstLayerOfLayout.add(l);
+            }
+            layoutOfLayer[l] = found;
+        }
+        weights = new Weight[slots][firstLayerOfLayout.size()][3];
+        for (int s = 0; s < slots; s++) {
+            MemorySegment memory = slot.apply(s);
+            for (int layout = 0; layout < firstLayerOfLayout.size(); layout++) {
+                int l = firstLayerOfLayout.get(layout);
+                long[] sizes = source.sizes(l);
+                for (int p = 0; p < 3; p++) {
+                    FileExpertSource.Stack st = source.stack(l, p);
+                    weights[s][layout][p] = backend.weight(st.type(),
+                            memory.asSlice(PackedExpert.offset(sizes, p), sizes[p]), new long[] {st.cols(), st.rows()});
+                }
+            }
+        }
+    }
+
+    private static boolean sameLayout(FileExpertSource source, int a, int b) {
+        for (int p = 0; p < 3; p++) {
+            FileExpertSource.Stack x = source.stack(a, p);
+            FileExpertSource.Stack y = source.stack(b, p);
+            if (x.type() != y.type() || x.cols() != y.cols() || x.rows() != y.rows()) {
+                return false;
+            }
+        }
+        return Arrays.equals(source.sizes(a), source.sizes(b));
+    }
+
+    Weight gate(int slot, int layer) {
+        return weights[slot][layoutOfLayer[layer]][0];
+    }
+
+    Weight up(int slot, int layer) {
+        return weights[slot][layoutOfLayer[layer]][1];
+    }
+
+    Weight down(int slot, int layer) {
+        return weights[slot][layoutOfLayer[layer]][2];
+    }
+}

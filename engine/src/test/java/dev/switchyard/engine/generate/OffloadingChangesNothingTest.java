@@ -1,0 +1,94 @@
+package dev.switchyard.engine.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.cache.residency.ExpertMemory;
+import dev.switchyard.cache.residency.ExpertResidency;
+import dev.switchyard.cache.residency.ResidencyCounters;
+import dev.switchyard.engine.forward.ExpertOffload;
+import dev.switchyard.engine.forward.TinyModels;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Tokens and log-probabilities never depend on how much expert memory there is, which predictor
+ * prefetches, or how fast the link is: bit for bit the same as with every expert used in place,
+ * for a batch of concurrent requests, down to a device tier that holds one token's top-k experts.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class OffloadingChangesNothingTest {
+
+    private static List<GenerationRequest> requests(int count, int vocab) {
+        SplittableRandom random = new SplittableRandom(5);
+        List<GenerationRequest> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int[] prompt = new int[1 + random.nextInt(30)];
+            for (int j = 0; j < prompt.length; j++) {
+                prompt[j] = random.nextInt(vocab - 3);
+            }
+            SamplingParams params = i % 2 == 0
+                    ? SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(3).build()
+                    : SamplingParams.builder().temperature(0.9).topP(0.9).seed(77L + i).ignoreEos(true).logprobs(3).build();
+            list.add(new GenerationRequest(prompt, params, 10));
+        }
+        return list;
+    }
+
+    private record Run(List<GenerationResult> results, ResidencyCounters counters, boolean slotsAllBack) {
+    }
+
+    private static Run run(Path file, List<GenerationRequest> requests, ExpertOffload offload) throws Exception {
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(file, backend, 16, 8, c -> 8 * 64, null, offload)) {
+            List<GenerationResult> results = model.generator().generate(requests, TokenListener.NONE);
+            if (offload == null) {
+                return new Run(results, null, true);
+            }
+            ExpertResidency residency = model.offloadedExperts().residency();
+            ResidencyCounters counters = residency.stats().snapshot();
+            residency.evictAll();
+            return new Run(results, counters, residency.freeSlots() == residency.slots());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE"})
+    void tokensAndLogprobsAreTheSameAtEveryMemorySizeAndPredictor(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
+        List<GenerationRequest> all = requests(8, 500);
+        List<GenerationResult> inPlace = run(file, all, null).results();
+        // 2 layers x 8 experts, top-2: 12.5% is the minimum, one layer's top-k
+        for (String memory : List.of("100%", "50%", "25%", "12.5%")) {
+            for (String predictor : List.of("none", "gate", "affinity", "combined")) {
+                double link = predictor.equals("gate") ? 2e9 : 0; // paced and unpaced links alike
+                Run offloaded = run(file, all, new ExpertOffload(ExpertMemory.parse(memory), link, predictor, 1));
+                String what = arch + " at " + memory + " with " + predictor;
+                for (int i = 0; i < all.size(); i++) {
+                    assertThat(offloaded.results().get(i).tokens()).as(what + ", request " + i + " tokens")
+                            .containsExactly(inPlace.get(i).tokens());
+                    assertThat(offloaded.results().get(i).logprobs()).as(what + ", request " + i + " logprobs")
+                            .containsExactly(inPlace.get(i).logprobs());
+                }
+                ResidencyCounters c = offloaded.counters();
+                assertThat(c.hits() + c.demandMisses()).as(what + ": every expert came through the cache").isPositive();
+                assertThat(offloaded.slotsAllBack()).as(what + ": no slot leaked").isTrue();
+                if (!memory.equals("100%")) {
+                    assertThat(c.evictions()).as(what + ": a partial tier evicts").isPositive();
+                }
+                if (!predictor.equals("none")) {
+                    assertThat(c.prefetchIssued()).as(what + ": the predictor prefetched").isPositive();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.switchyard.server.cli;
+
+import dev.switchyard.cache.residency.ExpertMemory;
+import dev.switchyard.cache.residency.LinkPacer;
+import dev.switchyard.engine.forward.ExpertOffload;
+import picocli.CommandLine.Option;
+
+/** The expert-offloading flags shared by generate, bench and serve; without --expert-memory, none. */
+final class OffloadOptions {
+
+    @Option(names = "--expert-memory", paramLabel = "SIZE",
+            description = "Offload routed experts to a device tier of SIZE: bytes (e.g. 2GB) or a share of all "
+                    + "experts (e.g. 50%). At least one layer's top-k experts. Default: no offloading.")
+    String expertMemory;
+
+    @Option(names = "--link-bandwidth", defaultValue = "25GB/s", paramLabel = "RATE",
+            description = "Host-to-device bandwidth copies are paced to, e.g. 25GB/s; 'unlimited' for memory speed "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String linkBandwidth;
+
+    @Option(names = "--predictor", defaultValue = "none", paramLabel = "NAME",
+            description = "What prefetches experts of later layers: none, gate, affinity or combined (default: ${DEFAULT-VALUE}).")
+    String predictor;
+
+    @Option(names = "--prefetch-depth", defaultValue = "1", paramLabel = "D",
+            description = "Layers ahead the predictor prefetches for (default: ${DEFAULT-VALUE}).")
+    int prefetchDepth;
+
+    /** The settings, or null when experts stay in place. */
+    ExpertOffload toOffload() {
+        if (expertMemory == null) {
+            return null;
+        }
+        return new ExpertOffload(ExpertMemory.parse(expertMemory), LinkPacer.parseBandwidth(linkBandwidth), predictor,
+                prefetchDepth);
+    }
+}
