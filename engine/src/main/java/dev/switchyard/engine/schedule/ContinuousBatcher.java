@@ -197,7 +197,7 @@ public final class ContinuousBatcher {
         batch.clear();
         steps++;
         shortOfBlocks = false;
-        int decodeTokens = addDecodeTokens();
+        addDecodeTokens();
         addRunningChunks();
         if (!shortOfBlocks) {
             admitWaiting();
@@ -205,7 +205,6 @@ public final class ContinuousBatcher {
         if (batch.tokens() == 0) {
             return;
         }
-        long start = clock.getAsLong();
         try {
             transformer.step(batch, kv, logits);
         } catch (RuntimeException e) {
@@ -213,7 +212,6 @@ public final class ContinuousBatcher {
             return;
         }
         long now = clock.getAsLong();
-        observer.stepped(batch.tokens(), decodeTokens, now - start);
         for (int i = 0; i < batch.logitCount(); i++) {
             accept(logitOwner[i], logits[i], now);
         }
@@ -242,9 +240,8 @@ public final class ContinuousBatcher {
         }
     }
 
-    /** Step 2 of the class comment; returns the number of decode tokens added. */
-    private int addDecodeTokens() {
-        int added = 0;
+    /** Step 2 of the class comment. */
+    private void addDecodeTokens() {
         for (int i = 0; i < running.size(); i++) {
             ActiveSequence s = running.get(i);
             if (!s.isDecoding()) {
@@ -266,9 +263,7 @@ public final class ContinuousBatcher {
             batch.add(s.slot, s.tokenAt(position), position, true, true);
             s.fed++;
             s.lastStep = steps;
-            added++;
         }
-        return added;
     }
 
     /** Step 3 of the class comment. */

@@ -28,10 +28,6 @@ public interface SchedulerObserver {
     default void finished(FinishReason reason, long e2eNanos) {
     }
 
-    /** One model step ran with {@code tokens} rows, {@code decodeTokens} of them decode tokens. */
-    default void stepped(int tokens, int decodeTokens, long stepNanos) {
-    }
-
     SchedulerObserver NONE = new SchedulerObserver() {
     };
 }

@@ -4,6 +4,7 @@ import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
@@ -19,8 +20,6 @@ import java.util.List;
  */
 final class GenerateRequests {
 
-    /** Roles a chat message may have, as over HTTP. */
-    static final List<String> ROLES = List.of("system", "developer", "user", "assistant", "tool");
 
     private GenerateRequests() {
     }
@@ -75,12 +74,11 @@ final class GenerateRequests {
         }
         for (int i = 0; i < messages.size(); i++) {
             var m = messages.get(i);
-            if (!ROLES.contains(m.getRole())) {
+            if (!ChatRoles.isAccepted(m.getRole())) {
                 throw new InvalidRequestException("messages[" + i + "].role",
-                        "role must be one of " + ROLES + ", got '" + m.getRole() + "'");
+                        "role must be one of " + ChatRoles.ACCEPTED + ", got '" + m.getRole() + "'");
             }
-            // "developer" is OpenAI's newer name for the system role; templates know only "system"
-            list.add(ChatMessage.of(m.getRole().equals("developer") ? "system" : m.getRole(), m.getContent()));
+            list.add(ChatMessage.of(ChatRoles.forTemplate(m.getRole()), m.getContent()));
         }
         return list;
     }

@@ -73,11 +73,7 @@ final class ChatCompletionRenderer extends CompletionRenderer {
 
     @Override
     public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("id", id);
-        g.writeStringField("object", "chat.completion");
-        g.writeNumberField("created", created);
-        g.writeStringField("model", model.name());
+        startObject(g, "chat.completion");
         g.writeArrayFieldStart("choices");
         for (int i = 0; i < choices.length; i++) {
             Choice c = choices[i];

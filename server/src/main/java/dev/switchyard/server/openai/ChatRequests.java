@@ -5,18 +5,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Reads and validates a {@code POST /v1/chat/completions} body. */
 public final class ChatRequests {
 
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final TypeReference<List<Map<String, Object>>> TOOL_CALLS = new TypeReference<>() {
     };
 
@@ -85,11 +84,10 @@ public final class ChatRequests {
             }
             Fields mf = new Fields(m, param + ".");
             String role = mf.string("role");
-            if (role == null || !ROLES.contains(role)) {
-                throw ApiError.invalid(param + ".role", param + ".role must be one of " + ROLES + ", got " + role);
+            if (!ChatRoles.isAccepted(role)) {
+                throw ApiError.invalid(param + ".role", param + ".role must be one of " + ChatRoles.ACCEPTED + ", got " + role);
             }
-            // Chat templates know "system"; OpenAI's "developer" is its newer name.
-            String templateRole = role.equals("developer") ? "system" : role;
+            String templateRole = ChatRoles.forTemplate(role);
             String content = content(m.get("content"), param + ".content");
             if (content == null && !role.equals("assistant")) {
                 throw ApiError.invalid(param + ".content", param + ".content is required for role " + role);

@@ -107,9 +107,14 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
     protected abstract String chunkObject();
 
     protected void startChunk(JsonGenerator g) throws IOException {
+        startObject(g, chunkObject());
+    }
+
+    /** Opens a chunk or a whole response: id, object, created, model. */
+    protected void startObject(JsonGenerator g, String object) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", id);
-        g.writeStringField("object", chunkObject());
+        g.writeStringField("object", object);
         g.writeNumberField("created", created);
         g.writeStringField("model", model.name());
     }

@@ -62,11 +62,7 @@ final class TextCompletionRenderer extends CompletionRenderer {
 
     @Override
     public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("id", id);
-        g.writeStringField("object", "text_completion");
-        g.writeNumberField("created", created);
-        g.writeStringField("model", model.name());
+        startObject(g, "text_completion");
         g.writeArrayFieldStart("choices");
         for (int i = 0; i < choices.length; i++) {
             Choice c = choices[i];

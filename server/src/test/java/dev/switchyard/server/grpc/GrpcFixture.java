@@ -2,13 +2,9 @@ package dev.switchyard.server.grpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchyard.engine.modelgen.GeneratedArchitecture;
-import dev.switchyard.engine.modelgen.ModelPreset;
-import dev.switchyard.engine.modelgen.ModelSpec;
-import dev.switchyard.engine.modelgen.RandomModelGenerator;
 import dev.switchyard.engine.moe.DispatchConfig;
-import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.proto.v1.GenerationGrpc;
+import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.http.HttpServer;
 import dev.switchyard.server.http.HttpServerConfig;
 import dev.switchyard.server.http.HttpTransport;
@@ -24,8 +20,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -37,7 +31,6 @@ final class GrpcFixture implements AutoCloseable {
 
     static final String MODEL_NAME = "tiny";
     static final ObjectMapper JSON = new ObjectMapper();
-    private static Path model;
 
     final ServerHealth health = new ServerHealth();
     final ServedModel served;
@@ -47,14 +40,12 @@ final class GrpcFixture implements AutoCloseable {
     final ManagedChannel channel;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+    /** {@code config} should listen on 127.0.0.1, port 0. */
     GrpcFixture(EngineConfig engine, GrpcConfig config) throws Exception {
-        served = ServedModel.open(tinyModel(), MODEL_NAME, engine);
+        served = ServedModel.open(TinyModelFile.path(), MODEL_NAME, engine);
         http = new HttpServer(HttpServerConfig.loopback(0), health, HttpTransport.nio());
         http.start();
-        grpc = GrpcServer.start(new GrpcConfig("127.0.0.1", 0, config.maxInboundMessageBytes(),
-                config.maxInboundMetadataBytes(), config.maxConcurrentCallsPerConnection(), config.keepAliveTime(),
-                config.keepAliveTimeout(), config.permitKeepAliveTime(), config.maxConnectionAge(),
-                config.maxConnectionAgeGrace(), config.apiKey()), generation);
+        grpc = GrpcServer.start(config, generation);
         health.ready(served);
         grpc.serving(true);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc.port()).usePlaintext().build();
@@ -68,23 +59,6 @@ final class GrpcFixture implements AutoCloseable {
         DispatchConfig dispatch = DispatchConfig.defaults(true);
         return new EngineConfig(1, maxSeqs, EngineConfig.defaultBatchTokens(maxSeqs, dispatch), 0, maxQueue,
                 Duration.ZERO, dispatch);
-    }
-
-    /** The same tiny Mixtral the HTTP tests use: 2 layers, context 256, a ChatML template. */
-    static synchronized Path tinyModel() {
-        if (model == null) {
-            try {
-                Path dir = Files.createTempDirectory("switchyard-grpc-tests");
-                dir.toFile().deleteOnExit();
-                model = dir.resolve("tiny-mixtral.gguf");
-                RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null,
-                        null, null, null, null, 256, GgmlType.Q8_0, 11, null), model);
-                model.toFile().deleteOnExit();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return model;
     }
 
     GenerationGrpc.GenerationBlockingStub blocking() {

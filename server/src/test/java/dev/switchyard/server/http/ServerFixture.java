@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchyard.engine.modelgen.GeneratedArchitecture;
-import dev.switchyard.engine.modelgen.ModelPreset;
-import dev.switchyard.engine.modelgen.ModelSpec;
-import dev.switchyard.engine.modelgen.RandomModelGenerator;
 import dev.switchyard.engine.moe.DispatchConfig;
-import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
@@ -19,8 +15,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +27,6 @@ final class ServerFixture implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String MODEL_NAME = "tiny";
-    private static Path model;
 
     final ServerHealth health = new ServerHealth();
     final HttpServer server;
@@ -43,30 +36,13 @@ final class ServerFixture implements AutoCloseable {
     private final String base;
 
     private ServerFixture(EngineConfig engine, HttpServerConfig http) throws Exception {
-        served = engine == null ? null : ServedModel.open(tinyModel(), MODEL_NAME, engine);
+        served = engine == null ? null : ServedModel.open(TinyModelFile.path(), MODEL_NAME, engine);
         server = new HttpServer(http, health, HttpTransport.nio());
         server.start();
         if (served != null) {
             health.ready(served);
         }
         base = "http://127.0.0.1:" + server.port();
-    }
-
-    /** The tiny model, written once per JVM. */
-    static synchronized Path tinyModel() {
-        if (model == null) {
-            try {
-                Path dir = Files.createTempDirectory("switchyard-server-tests");
-                dir.toFile().deleteOnExit();
-                model = dir.resolve("tiny-mixtral.gguf");
-                RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null,
-                        null, null, null, null, 256, GgmlType.Q8_0, 11, null), model);
-                model.toFile().deleteOnExit();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return model;
     }
 
     static EngineConfig engine(int maxSeqs, long kvBytes, int maxQueue) {
