@@ -85,7 +85,10 @@ class OffloadingChangesNothingTest {
                 if (!memory.equals("100%")) {
                     assertThat(c.evictions()).as(what + ": a partial tier evicts").isPositive();
                 }
-                if (!predictor.equals("none")) {
+                // With room for every expert, a predictor that learns online (affinity) may only
+                // know the model once all its experts are resident and then has nothing left to
+                // fetch; a partial tier always has evicted experts to bring back.
+                if (!predictor.equals("none") && !memory.equals("100%")) {
                     assertThat(c.prefetchIssued()).as(what + ": the predictor prefetched").isPositive();
                 }
             }
