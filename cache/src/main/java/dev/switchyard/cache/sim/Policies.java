@@ -34,9 +34,14 @@ public final class Policies {
                 "least frequently used among resident experts"));
         add(new Entry("caffeine", s -> new CaffeinePolicy(s.capacity(), s.stream().keySpace(),
                 s.stream().header().experts()), false, "a Caffeine cache (W-TinyLFU)"));
+        add(new Entry("nextuse", s -> new NextUsePolicy(s.capacity(), s.stream().header().layers(),
+                s.stream().header().experts(), s.stream().header().topK()), false,
+                "evicts the expert with the longest expected wait until its next use (layer cycle + pick rates)"));
         add(new Entry("predictive", s -> new PredictivePolicy(s.capacity(), s.stream().keySpace(),
                 s.stream().header().experts()), true,
                 "LRU plus the predictor's prefetches"));
+        add(new Entry("static-opt", s -> new StaticOptimumPolicy(s.capacity(), s.stream()), false,
+                "the stream's most used experts, fixed (knows how often each is used, not when)"));
         add(new Entry("opt", s -> new ClairvoyantPolicy(s.capacity(), s.stream()), false,
                 "Belady's optimum for demand caching (knows the future)"));
     }

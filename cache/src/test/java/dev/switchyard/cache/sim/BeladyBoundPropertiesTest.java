@@ -22,6 +22,17 @@ class BeladyBoundPropertiesTest {
         assertThat(misses(new LruPolicy(capacity, keySpace), keys)).isGreaterThanOrEqualTo(opt);
         assertThat(misses(new LfuPolicy(capacity, keySpace), keys)).isGreaterThanOrEqualTo(opt);
         assertThat(misses(new CaffeinePolicy(capacity, keySpace, keySpace), keys)).isGreaterThanOrEqualTo(opt);
+        assertThat(misses(new StaticOptimumPolicy(capacity, stream), keys)).isGreaterThanOrEqualTo(opt);
+        assertThat(missesPerVisit(new NextUsePolicy(capacity, 1, keySpace, 1), keys)).isGreaterThanOrEqualTo(opt);
+    }
+
+    /** Each access its own visit of the one layer, as the simulator announces a single-layer trace. */
+    private static long missesPerVisit(Policy p, int[] keys) {
+        for (int k : keys) {
+            p.beginLayer(0);
+            p.access(k);
+        }
+        return p.stats().misses();
     }
 
     @Property(tries = 200)

@@ -34,8 +34,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "sim", mixinStandardHelpOptions = true,
         description = {"Replay routing traces (back to back, as one workload) against expert-cache policies at several cache "
                 + "sizes, and predict decode speed on a device from the hits, prefetches and misses.",
-                "Policies: lru, lfu, caffeine (W-TinyLFU), predictive (LRU plus the predictor's prefetches), "
-                        + "opt (Belady's optimum for demand caching: the bound for the others).",
+                "Policies: lru, lfu, caffeine (W-TinyLFU), nextuse (evicts the longest expected wait until next use, "
+                        + "from the layer cycle and pick rates), predictive (LRU plus the predictor's prefetches), "
+                        + "static-opt (the most used experts, chosen in hindsight: the bound for policies that learn "
+                        + "frequencies), opt (Belady's optimum for demand caching: the bound for all demand policies).",
                 "Prefill steps warm the cache but are not counted."})
 final class SimCommand implements Callable<Integer> {
 
@@ -47,10 +49,10 @@ final class SimCommand implements Callable<Integer> {
 
     @Option(names = "--cache", split = ",", defaultValue = "10%,25%,50%,75%", paramLabel = "SIZE",
             converter = SimConverters.CacheFraction.class,
-            description = "Cache sizes as shares of all experts: 25% or 0.25 (default: ${DEFAULT-VALUE}).")
+            description = "Cache sizes as shares of all experts: 25%% or 0.25 (default: 10%%,25%%,50%%,75%%).")
     List<Double> cacheFractions;
 
-    @Option(names = "--policy", split = ",", defaultValue = "lru,lfu,caffeine,predictive,opt", paramLabel = "NAME",
+    @Option(names = "--policy", split = ",", defaultValue = "lru,lfu,caffeine,nextuse,predictive,static-opt,opt", paramLabel = "NAME",
             converter = SimConverters.PolicyName.class, description = "Policies (default: ${DEFAULT-VALUE}).")
     List<String> policies;
 

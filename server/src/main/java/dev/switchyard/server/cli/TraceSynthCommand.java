@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 /** {@code switchyard trace synth}: a synthetic trace with Mixtral's measured routing locality. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = {"Write a synthetic routing trace. At --locality 1 consecutive tokens repeat experts as often as "
-                + "Mixtral-8x7B's do (its paper's Table 5: same first choice 14% at the first layer, 24-28% in the middle, "
-                + "20-26% at the last; a shared top-2 expert 45-50%, 62-67%, 45-54%), interpolated over depth.",
+                + "Mixtral-8x7B's do (its paper's Table 5: same first choice 14%% at the first layer, 24-28%% in the middle, "
+                + "20-26%% at the last; a shared top-2 expert 45-50%%, 62-67%%, 45-54%%), interpolated over depth.",
                 "The defaults are Mixtral-8x7B's shape."})
 final class TraceSynthCommand implements Callable<Integer> {
 
