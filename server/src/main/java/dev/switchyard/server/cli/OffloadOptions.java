@@ -10,7 +10,7 @@ final class OffloadOptions {
 
     @Option(names = "--expert-memory", paramLabel = "SIZE",
             description = "Offload routed experts to a device tier of SIZE: bytes (e.g. 2GB) or a share of all "
-                    + "experts (e.g. 50%). At least one layer's top-k experts. Default: no offloading.")
+                    + "experts (e.g. 50%%). At least one layer's top-k experts. Default: no offloading.")
     String expertMemory;
 
     @Option(names = "--link-bandwidth", defaultValue = "25GB/s", paramLabel = "RATE",
