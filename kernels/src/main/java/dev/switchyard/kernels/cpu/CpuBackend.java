@@ -219,25 +219,28 @@ public final class CpuBackend implements Backend {
             // slower end to end (70 against 112 decode tok/s on the bench preset, 2 threads), as
             // four concurrent row streams defeat the hardware prefetcher that one stream keeps busy.
             boolean fourRows = tokens >= 2;
+            boolean six = kernel.decodesSixTokensAtOnce();
             for (; fourRows && r + 4 <= r1; r += 4) {
                 long off = base + r * rowBytes;
                 int t = 0;
-                for (; t + 4 <= tokens; t += 4) {
-                    kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
-                }
-                if (t >= 4 && tokens - t == 3) {
-                    // three tokens left: one more 4x4 over the last four tokens (one of them
-                    // recomputed, bitwise the same) costs less than a 4x2 and a single dot
-                    t = tokens - 4;
-                    kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
-                    t = tokens;
-                }
-                if (t + 2 <= tokens) {
-                    kernel.dot4x2(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
-                    t += 2;
-                }
-                if (t < tokens) {
-                    kernel.dot4Rows(seg, off, rowBytes, x, t * cols, cols, out, t * m + r, tile);
+                while (t < tokens) {
+                    // each pass decodes the four rows' blocks once, so fewer passes cost less:
+                    // up to six tokens in one, and never a pass of one or two after a long one
+                    int left = tokens - t;
+                    if (!six && left == 3 && t >= 4) {
+                        t--; // one more 4x4 with a token recomputed (bitwise the same) beats 4x2 + 4x1
+                        left = 4;
+                    }
+                    int pass = !six ? Math.min(left, 4)
+                            : left >= 9 ? 6 : left == 8 || left == 7 ? 4 : Math.min(left, 6);
+                    switch (pass) {
+                        case 6, 5 -> kernel.dot4x6(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile, pass);
+                        case 4 -> kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                        case 3 -> kernel.dot4x3(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                        case 2 -> kernel.dot4x2(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
+                        default -> kernel.dot4Rows(seg, off, rowBytes, x, t * cols, cols, out, t * m + r, tile);
+                    }
+                    t += pass;
                 }
             }
             for (; r < r1; r++) {
@@ -892,7 +895,7 @@ public final class CpuBackend implements Backend {
 
     /** Per-thread buffers, grown on demand and then reused. */
     private static final class Scratch {
-        final float[] tile = new float[16 * Vec.L];
+        final float[] tile = new float[24 * Vec.L];
         private float[] rows = new float[0];
         private float[] panel = new float[0];
         private float[] packedX = new float[0];

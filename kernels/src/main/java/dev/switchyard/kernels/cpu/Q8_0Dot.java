@@ -267,6 +267,206 @@ final class Q8_0Dot extends DotKernel {
     }
 
     @Override
+    void dot4x3(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z;
+        FloatVector a10 = z;
+        FloatVector a20 = z;
+        FloatVector a30 = z;
+        FloatVector a01 = z;
+        FloatVector a11 = z;
+        FloatVector a21 = z;
+        FloatVector a31 = z;
+        FloatVector a02 = z;
+        FloatVector a12 = z;
+        FloatVector a22 = z;
+        FloatVector a32 = z;
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off + (long) b * BLOCK_BYTES;
+            long o1 = o0 + rowBytes;
+            long o2 = o1 + rowBytes;
+            long o3 = o2 + rowBytes;
+            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(w, o0));
+            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(w, o1));
+            FloatVector d2 = FloatVector.broadcast(F, Vec.f16(w, o2));
+            FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
+            for (int half = 0; half < 2; half++) {
+                int h = 2 + 16 * half;
+                ByteVector q0 = Vec.load16(w, o0 + h);
+                ByteVector q1 = Vec.load16(w, o1 + h);
+                ByteVector q2 = Vec.load16(w, o2 + h);
+                ByteVector q3 = Vec.load16(w, o3 + h);
+                int k = xo + b * QK + 16 * half;
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector w0 = Vec.widen(q0, p).mul(d0);
+                    FloatVector w1 = Vec.widen(q1, p).mul(d1);
+                    FloatVector w2 = Vec.widen(q2, p).mul(d2);
+                    FloatVector w3 = Vec.widen(q3, p).mul(d3);
+                    int kp = k + p * L;
+                    FloatVector xv;
+                    xv = FloatVector.fromArray(F, x, kp);
+                    a00 = w0.fma(xv, a00);
+                    a10 = w1.fma(xv, a10);
+                    a20 = w2.fma(xv, a20);
+                    a30 = w3.fma(xv, a30);
+                    xv = FloatVector.fromArray(F, x, kp + xs);
+                    a01 = w0.fma(xv, a01);
+                    a11 = w1.fma(xv, a11);
+                    a21 = w2.fma(xv, a21);
+                    a31 = w3.fma(xv, a31);
+                    xv = FloatVector.fromArray(F, x, kp + 2 * xs);
+                    a02 = w0.fma(xv, a02);
+                    a12 = w1.fma(xv, a12);
+                    a22 = w2.fma(xv, a22);
+                    a32 = w3.fma(xv, a32);
+                }
+            }
+        }
+        a00.intoArray(tile, 0);
+        a10.intoArray(tile, 1 * L);
+        a20.intoArray(tile, 2 * L);
+        a30.intoArray(tile, 3 * L);
+        a01.intoArray(tile, 4 * L);
+        a11.intoArray(tile, 5 * L);
+        a21.intoArray(tile, 6 * L);
+        a31.intoArray(tile, 7 * L);
+        a02.intoArray(tile, 8 * L);
+        a12.intoArray(tile, 9 * L);
+        a22.intoArray(tile, 10 * L);
+        a32.intoArray(tile, 11 * L);
+        for (int t = 0; t < 3; t++) {
+            for (int i = 0; i < 4; i++) {
+                out[oo + t * os + i] = Vec.hsum(tile, (i + 4 * t) * L);
+            }
+        }
+    }
+
+    @Override
+    void dot4x6(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile, int tokens) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z;
+        FloatVector a10 = z;
+        FloatVector a20 = z;
+        FloatVector a30 = z;
+        FloatVector a01 = z;
+        FloatVector a11 = z;
+        FloatVector a21 = z;
+        FloatVector a31 = z;
+        FloatVector a02 = z;
+        FloatVector a12 = z;
+        FloatVector a22 = z;
+        FloatVector a32 = z;
+        FloatVector a03 = z;
+        FloatVector a13 = z;
+        FloatVector a23 = z;
+        FloatVector a33 = z;
+        FloatVector a04 = z;
+        FloatVector a14 = z;
+        FloatVector a24 = z;
+        FloatVector a34 = z;
+        FloatVector a05 = z;
+        FloatVector a15 = z;
+        FloatVector a25 = z;
+        FloatVector a35 = z;
+        // a fifth token is computed twice (bitwise the same) rather than by a second pass
+        int last = xs * (tokens - 1);
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off + (long) b * BLOCK_BYTES;
+            long o1 = o0 + rowBytes;
+            long o2 = o1 + rowBytes;
+            long o3 = o2 + rowBytes;
+            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(w, o0));
+            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(w, o1));
+            FloatVector d2 = FloatVector.broadcast(F, Vec.f16(w, o2));
+            FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
+            for (int half = 0; half < 2; half++) {
+                int h = 2 + 16 * half;
+                ByteVector q0 = Vec.load16(w, o0 + h);
+                ByteVector q1 = Vec.load16(w, o1 + h);
+                ByteVector q2 = Vec.load16(w, o2 + h);
+                ByteVector q3 = Vec.load16(w, o3 + h);
+                int k = xo + b * QK + 16 * half;
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector w0 = Vec.widen(q0, p).mul(d0);
+                    FloatVector w1 = Vec.widen(q1, p).mul(d1);
+                    FloatVector w2 = Vec.widen(q2, p).mul(d2);
+                    FloatVector w3 = Vec.widen(q3, p).mul(d3);
+                    int kp = k + p * L;
+                    FloatVector xv;
+                    xv = FloatVector.fromArray(F, x, kp);
+                    a00 = w0.fma(xv, a00);
+                    a10 = w1.fma(xv, a10);
+                    a20 = w2.fma(xv, a20);
+                    a30 = w3.fma(xv, a30);
+                    xv = FloatVector.fromArray(F, x, kp + xs);
+                    a01 = w0.fma(xv, a01);
+                    a11 = w1.fma(xv, a11);
+                    a21 = w2.fma(xv, a21);
+                    a31 = w3.fma(xv, a31);
+                    xv = FloatVector.fromArray(F, x, kp + 2 * xs);
+                    a02 = w0.fma(xv, a02);
+                    a12 = w1.fma(xv, a12);
+                    a22 = w2.fma(xv, a22);
+                    a32 = w3.fma(xv, a32);
+                    xv = FloatVector.fromArray(F, x, kp + 3 * xs);
+                    a03 = w0.fma(xv, a03);
+                    a13 = w1.fma(xv, a13);
+                    a23 = w2.fma(xv, a23);
+                    a33 = w3.fma(xv, a33);
+                    xv = FloatVector.fromArray(F, x, kp + 4 * xs);
+                    a04 = w0.fma(xv, a04);
+                    a14 = w1.fma(xv, a14);
+                    a24 = w2.fma(xv, a24);
+                    a34 = w3.fma(xv, a34);
+                    xv = FloatVector.fromArray(F, x, kp + last);
+                    a05 = w0.fma(xv, a05);
+                    a15 = w1.fma(xv, a15);
+                    a25 = w2.fma(xv, a25);
+                    a35 = w3.fma(xv, a35);
+                }
+            }
+        }
+        a00.intoArray(tile, 0);
+        a10.intoArray(tile, 1 * L);
+        a20.intoArray(tile, 2 * L);
+        a30.intoArray(tile, 3 * L);
+        a01.intoArray(tile, 4 * L);
+        a11.intoArray(tile, 5 * L);
+        a21.intoArray(tile, 6 * L);
+        a31.intoArray(tile, 7 * L);
+        a02.intoArray(tile, 8 * L);
+        a12.intoArray(tile, 9 * L);
+        a22.intoArray(tile, 10 * L);
+        a32.intoArray(tile, 11 * L);
+        a03.intoArray(tile, 12 * L);
+        a13.intoArray(tile, 13 * L);
+        a23.intoArray(tile, 14 * L);
+        a33.intoArray(tile, 15 * L);
+        a04.intoArray(tile, 16 * L);
+        a14.intoArray(tile, 17 * L);
+        a24.intoArray(tile, 18 * L);
+        a34.intoArray(tile, 19 * L);
+        a05.intoArray(tile, 20 * L);
+        a15.intoArray(tile, 21 * L);
+        a25.intoArray(tile, 22 * L);
+        a35.intoArray(tile, 23 * L);
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < 4; i++) {
+                out[oo + t * os + i] = Vec.hsum(tile, (i + 4 * t) * L);
+            }
+        }
+    }
+
+    @Override
+    boolean decodesSixTokensAtOnce() {
+        return true;
+    }
+
+    @Override
     void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n) {
         int blocks = n / QK;
         int unit = PARTS * stride;

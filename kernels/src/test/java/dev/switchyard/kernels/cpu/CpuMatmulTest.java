@@ -102,7 +102,7 @@ class CpuMatmulTest {
         CpuMatrix x = input(three, 13, tokens, cols);
         float[] batched = run(three, w3, 0, x, tokens);
         assertThat(run(one, w1, 0, x, tokens)).as("1 vs 3 threads").containsExactly(batched);
-        for (int n : new int[] {2, 3, 4, 5, 6, 7, 8, CpuBackend.panelMinTokens(type) - 1}) {
+        for (int n : new int[] {2, 3, 4, 5, 6, 7, 8, 9, 10, CpuBackend.panelMinTokens(type) - 1}) {
             float[] prefix = run(three, w3, 0, x, n);
             assertThat(prefix).as("first %d tokens", n).containsExactly(TestData.prefix(batched, n * rows));
         }
