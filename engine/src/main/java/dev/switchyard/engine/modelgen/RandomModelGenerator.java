@@ -68,7 +68,7 @@ public final class RandomModelGenerator {
         double eps = qwen ? 1e-6f : 1e-5f;
         double ropeBase = qwen ? 1_000_000.0 : 10_000.0;
         int headDim = dim / heads;
-        String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().name().toLowerCase(java.util.Locale.ROOT);
+        String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().cliName();
         return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
                 headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared,
                 arch.normalizeTopKByDefault(), eps, ropeBase, headDim, RopeScaling.NONE, vocabSize);
@@ -100,13 +100,36 @@ public final class RandomModelGenerator {
         tokenizer.forEach(writer::put);
 
         for (TensorSpec t : tensors) {
-            GgmlType type = t.role().isAlwaysF32() ? GgmlType.F32 : dtype;
+            GgmlType type = typeOf(t, dtype);
             InitScale scale = InitScale.forTensor(t, config);
             long seed = mix(mix(spec.seed()) ^ t.name().hashCode());
             writer.addTensor(t.name(), type, t.dims(), target -> fill(target, type, t.elementCount(), scale, seed));
         }
         writer.write(out);
         return new GeneratedModel(out, config, tensors.size(), Files.size(out));
+    }
+
+    /**
+     * The bytes of tensor data the file of {@code spec} holds for a vocabulary of {@code vocabSize}
+     * tokens, known without writing it: the file adds only its metadata (the tokenizer among it) and
+     * alignment padding.
+     */
+    public static long tensorBytes(ModelSpec spec, int vocabSize) {
+        long bytes = 0;
+        for (TensorSpec t : TensorLayout.expectedTensors(configFor(spec, vocabSize))) {
+            bytes += typeOf(t, spec.dtype()).byteSize(t.elementCount());
+        }
+        return bytes;
+    }
+
+    /** The vocabulary size of generated models that copy no tokenizer from a file. */
+    public static int builtInVocabularySize() {
+        return ((GgufArray) builtInTokenizer().get("tokenizer.ggml.tokens").value()).length();
+    }
+
+    /** Norms, biases and routers stay F32, as llama.cpp keeps them; the matrices take the file's type. */
+    private static GgmlType typeOf(TensorSpec t, GgmlType dtype) {
+        return t.role().isAlwaysF32() ? GgmlType.F32 : dtype;
     }
 
     private static void fill(MemorySegment target, GgmlType type, long elements, InitScale scale, long seed) {

@@ -37,7 +37,9 @@ import java.util.Objects;
  * rows permutes the output, bit for bit. The tie key is the last resort of the order; two tokens of one
  * group may share a position only if their tie keys differ (tokens of one sequence never share one; in
  * batch scope the caller passes a request-scoped sequence id). Equal (position, tie key) pairs are
- * rejected, since no rule could order them. CUDA reproduces exactly these rules.
+ * rejected, since no rule could order them. CUDA reproduces exactly these rules
+ * ({@code kernels/src/main/cuda/moe_dispatch.cuh}, compared with this class on the host by the engine's
+ * MoeDispatchHeaderMatchesCpuTest and on a GPU by CudaRoutingMatchesCpuTest).
  *
  * <p>A group of one token never overflows: {@code C >= 1} and its {@code k} experts are distinct, so
  * each has load 1. Decode tokens, each its own group in sequence scope, always run their plain top-k.

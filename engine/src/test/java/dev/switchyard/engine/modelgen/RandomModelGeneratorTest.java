@@ -73,6 +73,59 @@ class RandomModelGeneratorTest {
     }
 
     @Test
+    void gpuBenchPresetIsMixtral8x7bCutToFourLayersAndItsSizeIsKnownWithoutWritingIt() {
+        int vocab = RandomModelGenerator.builtInVocabularySize();
+        ModelSpec spec = ModelSpec.of(GeneratedArchitecture.MIXTRAL, ModelPreset.GPU_BENCH, GgmlType.BF16, 0);
+        ModelConfig c = RandomModelGenerator.configFor(spec, vocab);
+        assertThat(c.dim()).isEqualTo(4096);
+        assertThat(c.layers()).isEqualTo(4);
+        assertThat(c.headCount()).isEqualTo(32);
+        assertThat(c.kvHeadCount()).isEqualTo(8);
+        assertThat(c.expertCount()).isEqualTo(8);
+        assertThat(c.expertUsedCount()).isEqualTo(2);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(14336);
+        assertThat(c.contextLength()).isEqualTo(4096);
+        assertThat(c.name()).isEqualTo("switchyard-mixtral-gpu-bench");
+        // the bench preset's vocabulary: the built-in one
+        assertThat(c.vocabSize()).isEqualTo(RandomModelGenerator.configFor(
+                ModelSpec.of(GeneratedArchitecture.MIXTRAL, ModelPreset.BENCH, GgmlType.Q8_0, 0), vocab).vocabSize());
+
+        // bf16 matrices (2 bytes a value), f32 norms and routers
+        long attention = 2L * (4096L * 4096 + 4096L * 1024) * 2;     // q, o; k, v
+        long experts = 3L * 8 * 4096 * 14336 * 2;                     // gate, up, down of 8 experts
+        long layer = attention + experts + 8L * 4096 * 4 + 2L * 4096 * 4; // + router, two norms
+        long total = 4 * layer + 2L * vocab * 4096 * 2 + 4096L * 4;   // + embeddings, output head, final norm
+        assertThat(RandomModelGenerator.tensorBytes(spec, vocab)).isEqualTo(total);
+        assertThat(total).isBetween(11_000_000_000L, 12_000_000_000L);
+        // the same shape in q4_0 is under a third of that
+        ModelSpec q4 = ModelSpec.of(GeneratedArchitecture.MIXTRAL, ModelPreset.GPU_BENCH, GgmlType.Q4_0, 0);
+        assertThat(RandomModelGenerator.tensorBytes(q4, vocab)).isLessThan(total / 3);
+    }
+
+    @Test
+    void tensorBytesIsWhatTheWrittenFileHolds() throws Exception {
+        Path out = dir.resolve("size.gguf");
+        ModelSpec spec = small(GeneratedArchitecture.MIXTRAL, GgmlType.BF16, 4);
+        GeneratedModel m = RandomModelGenerator.write(spec, out);
+        long tensors = 0;
+        try (GgufFile f = GgufFile.open(out)) {
+            for (GgufTensorInfo t : f.tensors()) {
+                tensors += t.byteSize();
+            }
+        }
+        assertThat(RandomModelGenerator.tensorBytes(spec, m.config().vocabSize())).isEqualTo(tensors);
+        assertThat(m.fileBytes()).isGreaterThan(tensors);
+    }
+
+    @Test
+    void presetsAreNamedAsTheCommandLineSpellsThem() {
+        assertThat(ModelPreset.names()).isEqualTo("tiny, small, bench, gpu-bench");
+        assertThat(ModelPreset.parse(" GPU-Bench ")).isEqualTo(ModelPreset.GPU_BENCH);
+        assertThat(ModelPreset.parse("bench")).isEqualTo(ModelPreset.BENCH);
+        assertThatThrownBy(() -> ModelPreset.parse("gpu_bench")).hasMessageContaining("tiny, small, bench, gpu-bench");
+    }
+
+    @Test
     void sameSeedGivesIdenticalBytesAndAnotherSeedDoesNot() throws Exception {
         Path a = dir.resolve("a.gguf");
         Path b = dir.resolve("b.gguf");

@@ -28,7 +28,8 @@ import java.util.Objects;
  * </ul>
  *
  * <p>Checked against the CPU backend op by op (CudaBackendOpsTest, CudaMatmulTest,
- * CudaAttentionTest) and end to end (greedy tokens of the tiny model) where a GPU is present.
+ * CudaAttentionTest), MoE routing and dispatch against the engine's planner (CudaRoutingMatchesCpuTest),
+ * and end to end (greedy tokens of the tiny model) where a GPU is present.
  */
 public final class CudaBackend implements Backend {
 
@@ -362,6 +363,18 @@ public final class CudaBackend implements Backend {
         long w = s.floats(weights, n);
         long base = s.upload();
         kernels.scatterAddRows(cs.pointer(), base + r, base + w, cd.pointer(), n, cs.cols());
+    }
+
+    // ---- MoE routing and dispatch --------------------------------------------------------------
+
+    /**
+     * Device buffers and kernels for routing and capacity-aware dispatch of steps of up to
+     * {@code maxTokens} tokens, top-{@code k} of {@code experts}, with expert lists padded to at most
+     * {@code maxAlign} rows; see {@link CudaRouting}. Close it before this backend.
+     */
+    public CudaRouting routing(int experts, int k, int maxTokens, int maxAlign) {
+        ctx.makeCurrent();
+        return new CudaRouting(ctx, kernels, experts, k, maxTokens, maxAlign);
     }
 
     // ---- plumbing ----------------------------------------------------------------------------

@@ -120,6 +120,31 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ATTENTION, "attention_paged"), heads, tokens, 128, 1, args);
     }
 
+    /** moe_route.cu: router logits (T, E) -> probabilities (T, E), plain top-k experts and weights (T, k). */
+    void moeRoute(long logits, int tokens, int experts, int k, boolean normalize, long probs, long topk,
+                  long topkWeights) {
+        args.reset().ptr(logits).i32(tokens).i32(experts).i32(k).i32(normalize ? 1 : 0).ptr(probs).ptr(topk)
+                .ptr(topkWeights);
+        ctx.launch(fn(CudaModule.MOE_ROUTE, "moe_route"), ceilDiv(tokens, 128), 1, 128, 1, args);
+    }
+
+    /** moe_route.cu: one block per capacity group; {@code mode} is a MOE_OVERFLOW_* code. */
+    void moeDispatch(long probs, long topk, long rows, long groupStarts, long positions, long tieKeys, int experts,
+                     int k, int mode, double gamma, boolean normalize, long workspace, long outExperts,
+                     long outWeights, long stats, int groups) {
+        args.reset().ptr(probs).ptr(topk).ptr(rows).ptr(groupStarts).ptr(positions).ptr(tieKeys).i32(experts).i32(k)
+                .i32(mode).f64(gamma).i32(normalize ? 1 : 0).ptr(workspace).ptr(outExperts).ptr(outWeights).ptr(stats);
+        ctx.launch(fn(CudaModule.MOE_ROUTE, "moe_dispatch"), groups, 1, 256, 1, args);
+    }
+
+    /** moe_route.cu: each expert's (row, weight) list in row order, padded to a multiple of {@code align}. */
+    void moeExpertLists(long experts, long weights, int tokens, int k, int expertCount, int align, long counts,
+                        long offsets, long listRows, long listWeights) {
+        args.reset().ptr(experts).ptr(weights).i32(tokens).i32(k).i32(expertCount).i32(align).ptr(counts).ptr(offsets)
+                .ptr(listRows).ptr(listWeights);
+        ctx.launch(fn(CudaModule.MOE_ROUTE, "moe_expert_lists"), 1, 1, 256, 1, args);
+    }
+
     private static int elementwiseBlocks(long n) {
         return (int) Math.min(4096, (n + 255) / 256);
     }

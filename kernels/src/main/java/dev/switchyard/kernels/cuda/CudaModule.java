@@ -15,7 +15,8 @@ enum CudaModule {
     NORM("norm"),
     ELEMENTWISE("elementwise"),
     ROPE("rope"),
-    ATTENTION("attention");
+    ATTENTION("attention"),
+    MOE_ROUTE("moe_route");
 
     private final String file;
 

@@ -11,17 +11,23 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code switchyard make-model}: writes a seeded random-weight GGUF model. */
 @Command(name = "make-model", mixinStandardHelpOptions = true,
         description = {
                 "Write a seeded random-weight GGUF model of any supported architecture.",
-                "Presets: tiny (dim 256, 4 layers, 8 heads, 2 KV heads, 8 experts top-2, expert FFN 512),",
-                "small (dim 512, 6 layers, 8 experts top-2, FFN 1024), bench (dim 1024, 8 layers, 16 heads,",
-                "4 KV heads, 8 experts top-2, expert FFN 2816, context 4096)."})
+                "Presets:",
+                "  tiny       dim 256, 4 layers, 8 heads, 2 KV heads, 8 experts top-2, FFN 512",
+                "  small      dim 512, 6 layers, 8 experts top-2, FFN 1024",
+                "  bench      dim 1024, 8 layers, 16 heads, 4 KV heads, 8 experts top-2,",
+                "             FFN 2816, context 4096",
+                "  gpu-bench  Mixtral-8x7B cut to 4 layers: dim 4096, 32 heads, 8 KV heads,",
+                "             8 experts top-2, FFN 14336, context 4096 (11.6 GB in bf16)"})
 final class MakeModelCommand implements Callable<Integer> {
 
     static final String DTYPES = "f32, f16, bf16, q8_0, q4_0, q4_k, q6_k";
@@ -33,8 +39,8 @@ final class MakeModelCommand implements Callable<Integer> {
             description = "mixtral, llama, qwen2, qwen3, qwen2moe, qwen3moe or olmoe.")
     String arch;
 
-    @Option(names = "--preset", defaultValue = "tiny", paramLabel = "NAME",
-            description = "tiny, small or bench (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", defaultValue = "tiny", paramLabel = "NAME", converter = PresetConverter.class,
+            description = "tiny, small, bench or gpu-bench (default: ${DEFAULT-VALUE}).")
     ModelPreset preset;
 
     @Option(names = "--layers", description = "Override the number of layers.")
@@ -110,6 +116,18 @@ final class MakeModelCommand implements Callable<Integer> {
             }
         }
         throw new IllegalArgumentException("unsupported --dtype '" + name + "' (choose from " + DTYPES + ")");
+    }
+
+    /** Preset names as {@link ModelPreset#cliName()} spells them ({@code gpu-bench}, not the constant's name). */
+    static final class PresetConverter implements ITypeConverter<ModelPreset> {
+        @Override
+        public ModelPreset convert(String value) {
+            try {
+                return ModelPreset.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     private static void checkPositive(String option, Integer value) {

@@ -26,6 +26,26 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void makeModelHelpListsThePresetsAndGpuBenchIsTakenByName() throws Exception {
+        CliRun help = CliRun.of("make-model", "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).contains("gpu-bench  Mixtral-8x7B cut to 4 layers", "tiny, small, bench or gpu-bench");
+        // the preset's name reaches the generator; the shape is cut down here, so the file stays tiny
+        Path model = dir.resolve("g.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "mixtral", "--preset", "gpu-bench", "--layers", "1", "--dim", "256",
+                "--heads", "8", "--kv-heads", "2", "--expert-ffn", "256", "--context", "256", "--dtype", "bf16",
+                "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        assertThat(make.out()).contains("8 experts top-2", "bf16");
+        try (GgufFile f = GgufFile.open(model)) {
+            assertThat(f.metadata().requireString("general.name")).isEqualTo("switchyard-mixtral-gpu-bench");
+        }
+        CliRun bad = CliRun.of("make-model", "--arch", "mixtral", "--preset", "huge", "-o", dir.resolve("x.gguf").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("tiny, small, bench, gpu-bench");
+    }
+
+    @Test
     void madeModelIsReadBackByInspectWithEveryTensorAndKey() throws Exception {
         Path model = dir.resolve("m.gguf");
         CliRun make = CliRun.of("make-model", "--arch", "mixtral", "--preset", "tiny", "--layers", "2",
