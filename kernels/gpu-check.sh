@@ -6,12 +6,13 @@
 #                                         jars into out/gpu-check/switchyard-gpu-check.tar.gz
 #   kernels/gpu-check.sh run [ARCHIVE]    there: unpack, run the GPU tests, measure host-to-device
 #                                         bandwidth (pageable and pinned, 1 GiB), generate the bench
-#                                         model and measure prefill and decode tok/s on CUDA, then the
+#                                         model and measure prefill and decode tok/s on CUDA, and decode
+#                                         with expert offloading at 50% and 25% expert memory, then the
 #                                         same for the gpu-bench model (Mixtral-8x7B cut to 4 layers,
 #                                         11.6 GB in bf16; written to the unpack folder, deleted after);
 #                                         all of it into one log ($OUT/gpu-check.log, else ./gpu-check.log)
 #
-# The run stays under 8 minutes (each step has its own time limit, 470 s in all) and exits non-zero
+# The run stays under 8 minutes (each step has its own time limit, 475 s in all) and exits non-zero
 # when a GPU test fails or a step times out. The gpu-bench steps need about 12 GB of free disk and
 # device memory. The archive is a build output (out/ is ignored), never committed.
 set -euo pipefail
@@ -21,11 +22,14 @@ ARCHIVE_DIR="$ROOT/out/gpu-check"
 ARCHIVE="$ARCHIVE_DIR/switchyard-gpu-check.tar.gz"
 MODULES=java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported,java.naming
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
-# The GPU tests: the kernel tests against the CPU backend, the stub-driver fallback, whole models.
+# The GPU tests: the kernel tests against the CPU backend, the stub-driver fallback, the expert
+# slots (pinned and staged copies, reuse ordered after readers), whole models in place and offloaded.
 GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cuda.CudaFallbackTest
            dev.switchyard.kernels.cuda.CudaBackendOpsTest dev.switchyard.kernels.cuda.CudaMatmulTest
-           dev.switchyard.kernels.cuda.CudaAttentionTest dev.switchyard.engine.forward.CudaRoutingMatchesCpuTest
-           dev.switchyard.engine.generate.CudaGreedyMatchesCpuTest)
+           dev.switchyard.kernels.cuda.CudaAttentionTest dev.switchyard.kernels.cuda.CudaExpertSlotsTest
+           dev.switchyard.engine.forward.CudaRoutingMatchesCpuTest
+           dev.switchyard.engine.generate.CudaGreedyMatchesCpuTest
+           dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest)
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
 
@@ -101,12 +105,17 @@ run() {
     "$java" -version 2>&1
   } >>"$LOG" 2>&1
 
-  step "GPU tests" 200 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
-  step "host-to-device bandwidth" 30 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.HostToDeviceBandwidth 1024
+  step "GPU tests" 205 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
+  step "host-to-device bandwidth" 15 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.HostToDeviceBandwidth 1024
   step "bench model" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral --preset bench \
     --dtype q8_0 -o "$home/bench.gguf"
-  step "bench on cuda" 75 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \
+  step "bench on cuda" 70 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \
     --device cuda --batch 1,16 --prompt-tokens 128 --gen-tokens 32 --repeat 1
+  # Expert offloading on CUDA: decode with half, then a quarter, of the routed experts in device slots
+  # (copies at the real link's speed, the combined predictor prefetching a layer ahead).
+  step "bench offload on cuda (50%, 25%)" 30 bash -c 'for m in 50% 25%; do "$0" "$@" --expert-memory "$m" || exit 1; done' \
+    "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" --device cuda \
+    --batch 1,8 --prompt-tokens 16 --gen-tokens 32 --repeat 1 --predictor combined --prefetch-depth 1
   rm -f "$home/bench.gguf"
   # Mixtral-8x7B's shapes: 2.9 GB of weights per layer; decode at batch 1 and 8 (every expert busy).
   # Written to /dev/shm where it has room (no disk flush of 11.6 GB), else beside the runtime.
@@ -117,7 +126,7 @@ run() {
   echo "gpu-bench model in $big ($(df -Ph "$big" | awk 'NR == 2 { print $4 }') free)" >>"$LOG"
   step "gpu-bench model" 75 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral \
     --preset gpu-bench --dtype bf16 -o "$big/gpu-bench.gguf"
-  step "gpu-bench decode on cuda" 50 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
+  step "gpu-bench decode on cuda" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
     --model "$big/gpu-bench.gguf" --device cuda --batch 1,8 --prompt-tokens 16 --gen-tokens 32 --repeat 1
   if [[ "$big" == "$home" ]]; then rm -f "$big"/gpu-bench.gguf*; else rm -rf "$big"; fi
 

@@ -2,6 +2,7 @@ package dev.switchyard.kernels;
 
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The compute seam: buffers, and the operations a transformer step needs. Each call covers the first
@@ -23,6 +24,16 @@ public interface Backend extends AutoCloseable {
      * bytes are {@code data} (e.g. a view on a memory-mapped GGUF file).
      */
     Weight weight(GgmlType type, MemorySegment data, long[] dims);
+
+    /**
+     * The device tier for offloaded experts: {@code count} slots of {@code slotBytes} bytes each in
+     * the memory this backend's kernels read weights from. {@code hostRegions} are the host memory
+     * copies will read from (the mapped model file's expert tensors), which a backend may pin so
+     * that copies from them run at the link's full speed.
+     *
+     * @throws IllegalArgumentException when the slots do not fit (the message names the sizes)
+     */
+    ExpertSlots expertSlots(int count, long slotBytes, List<MemorySegment> hostRegions);
 
     FloatMatrix allocate(int rows, int cols);
 

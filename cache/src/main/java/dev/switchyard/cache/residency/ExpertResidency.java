@@ -4,6 +4,8 @@ import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.switchyard.cache.ExpertKey;
+import dev.switchyard.kernels.ExpertSlots;
+import dev.switchyard.kernels.cpu.CpuExpertSlots;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 
@@ -31,6 +33,12 @@ import java.util.concurrent.CompletableFuture;
  *       will need ({@link #loadAhead}), then predictions ({@link #prefetch}) best first. Speculative
  *       copies never wait for a slot: with none free they are dropped, so they can neither block
  *       compute nor hold up a demand copy. Copies are paced by {@link LinkPacer}.</li>
+ *   <li><b>The backend owns the bytes.</b> Slot memory and the copy into a slot are the backend's
+ *       {@link ExpertSlots}: an off-heap arena and memory copies on the CPU, device memory and a
+ *       copy stream on a GPU. A copy completes (its future with it) once its bytes have landed.
+ *       Where kernels run after their launch returns, a slot released to the pool may still be
+ *       read: {@link #release} first tells the slots that the holder's kernels are queued, and the
+ *       next copy into that slot lands after them.</li>
  *   <li><b>Hot path.</b> A hit is a map lookup on a prebuilt key, a CAS and two counter updates:
  *       nothing is allocated. A miss allocates its copy task.</li>
  * </ul>
@@ -49,11 +57,27 @@ public final class ExpertResidency implements AutoCloseable {
     private final Thread copyThread;
 
     /**
+     * A device tier of host memory (the CPU backend's).
+     *
      * @param slots the pool's size in experts (at least the model's top-k)
      */
     public ExpertResidency(ExpertSource source, int slots, LinkPacer pacer) {
+        this(source, new CpuExpertSlots(slots, SlotPool.align(source.maxPackedBytes())), pacer);
+    }
+
+    /**
+     * @param memory a backend's slots (at least the model's top-k, each holding the largest packed
+     *               expert); closed with this residency
+     */
+    public ExpertResidency(ExpertSource source, ExpertSlots memory, LinkPacer pacer) {
+        if (memory.slotBytes() < source.maxPackedBytes()) {
+            memory.close();
+            throw new IllegalArgumentException("slots of " + memory.slotBytes() + " bytes cannot hold an expert of "
+                    + source.maxPackedBytes());
+        }
+        int slots = memory.count();
         this.source = source;
-        this.pool = new SlotPool(slots, source.maxPackedBytes());
+        this.pool = new SlotPool(memory);
         this.pacer = pacer;
         this.stats = new ResidencyStats(source.layers());
         this.capacity = slots - 1;
@@ -90,9 +114,14 @@ public final class ExpertResidency implements AutoCloseable {
         return pool.slotBytes();
     }
 
-    /** Slot {@code slot}'s memory, for building compute views on it once. */
+    /** Slot {@code slot}'s bytes where the tier is host memory ({@link MemorySegment#NULL} on a device). */
     public MemorySegment slotMemory(int slot) {
         return pool.segment(slot);
+    }
+
+    /** The backend's slots: for building compute views on them once, and for reports. */
+    public ExpertSlots memory() {
+        return pool.memory();
     }
 
     public ResidencyStats stats() {
@@ -136,7 +165,9 @@ public final class ExpertResidency implements AutoCloseable {
         }
     }
 
+    /** Gives up the caller's hold on {@code r}, once it has queued every kernel that reads it. */
     public void release(Resident r) {
+        pool.memory().readsQueued(r.slot());
         r.release();
     }
 
@@ -224,20 +255,20 @@ public final class ExpertResidency implements AutoCloseable {
             }
         }
         try {
-            MemorySegment dst = pool.segment(slot);
-            long start = System.nanoTime();
+            ExpertSlots memory = pool.memory();
             MemorySegment[] parts = source.parts(task.key.layer(), task.key.expert());
+            memory.beginCopy(slot);
             long at = 0;
             long bytes = 0;
             for (MemorySegment part : parts) {
-                pacer.copy(part, dst, at);
+                pacer.copy(part, memory, at);
                 at += SlotPool.align(part.byteSize());
                 bytes += part.byteSize();
             }
-            stats.copyNanos.add(System.nanoTime() - start);
+            stats.copyNanos.add(memory.endCopy());
             stats.h2dBytes.add(bytes);
             stats.copies.increment();
-            task.complete(new Resident(task.key, slot, dst, pool, task.kind == LoadTask.Kind.PREFETCH,
+            task.complete(new Resident(task.key, slot, pool.segment(slot), pool, task.kind == LoadTask.Kind.PREFETCH,
                     task.initialReferences()));
         } catch (RuntimeException | Error e) {
             pool.give(slot);

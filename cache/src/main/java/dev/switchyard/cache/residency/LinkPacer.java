@@ -1,5 +1,6 @@
 package dev.switchyard.cache.residency;
 
+import dev.switchyard.kernels.ExpertSlots;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,6 +11,10 @@ import java.util.concurrent.locks.LockSupport;
  * since the last one, and waits only for the shortfall. Unlike a sleep per copy this charges large
  * and small copies alike, and idle time earns at most one burst of credit. Used by the copy thread
  * alone.
+ *
+ * <p>On a GPU the link is real and is the limit by itself; there a pacer is unlimited unless a rate
+ * was asked for, and one above the link's never waits (its bucket refills faster than the link
+ * drains it), so it only ever slows copies to a rate below the link's.
  */
 public final class LinkPacer {
 
@@ -41,6 +46,19 @@ public final class LinkPacer {
             long n = Math.min(CHUNK, size - at);
             spend(n);
             MemorySegment.copy(src, at, dst, offset + at, n);
+        }
+    }
+
+    /**
+     * Writes {@code src} into the slot {@code slots} is copying into, at {@code offset}, chunk by
+     * chunk at the link's pace.
+     */
+    public void copy(MemorySegment src, ExpertSlots slots, long offset) {
+        long size = src.byteSize();
+        for (long at = 0; at < size; at += CHUNK) {
+            long n = Math.min(CHUNK, size - at);
+            spend(n);
+            slots.write(src, at, offset + at, n);
         }
     }
 

@@ -48,7 +48,10 @@ public final class Resident {
         return slot;
     }
 
-    /** The packed expert: its matrices back to back at {@link PackedExpert} offsets. */
+    /**
+     * The packed expert, its matrices back to back at {@link PackedExpert} offsets, where the tier
+     * is host memory; {@link MemorySegment#NULL} where it is device memory.
+     */
     public MemorySegment memory() {
         return memory;
     }

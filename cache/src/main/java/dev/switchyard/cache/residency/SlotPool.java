@@ -1,39 +1,45 @@
 package dev.switchyard.cache.residency;
 
-import java.lang.foreign.Arena;
+import dev.switchyard.kernels.ExpertSlots;
+import dev.switchyard.kernels.cpu.CpuExpertSlots;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The device tier: {@code count} equal slots carved from one off-heap arena, each big enough for
- * the largest packed expert. The pool, not Caffeine's weight, is the real budget: a slot is either
- * free here or owned by exactly one {@link Resident}, so nothing is ever overcommitted and a slot in
- * use is never handed out twice.
+ * The device tier's bookkeeping: which of the backend's {@link ExpertSlots} are free. The pool, not
+ * Caffeine's weight, is the real budget: a slot is either free here or owned by exactly one
+ * {@link Resident}, so nothing is ever overcommitted and a slot in use is never handed out twice.
  */
 public final class SlotPool implements AutoCloseable {
 
-    /** Slots start on cache-line boundaries so vector loads of a packed matrix never straddle one needlessly. */
+    /** Packed parts and slots start on cache lines, so vector loads of a packed matrix never straddle one needlessly. */
     static final long ALIGNMENT = 64;
 
-    private final Arena arena;
-    private final MemorySegment memory;
-    private final long slotBytes;
+    private final ExpertSlots memory;
     private final int count;
     private final int[] free;
     private int freeCount;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition returned = lock.newCondition();
 
+    /** {@code count} slots of host memory, each big enough for {@code slotBytes} (the CPU backend's tier). */
     public SlotPool(int count, long slotBytes) {
+        this(newHostSlots(count, slotBytes));
+    }
+
+    private static ExpertSlots newHostSlots(int count, long slotBytes) {
         if (count < 1 || slotBytes < 1) {
             throw new IllegalArgumentException("a slot pool needs at least one slot of at least one byte");
         }
-        this.count = count;
-        this.slotBytes = align(slotBytes);
-        this.arena = Arena.ofShared();
-        this.memory = arena.allocate(Math.multiplyExact(this.slotBytes, count), ALIGNMENT);
+        return new CpuExpertSlots(count, align(slotBytes));
+    }
+
+    /** The slots of a backend's device tier, all free; the pool owns them from now on. */
+    public SlotPool(ExpertSlots memory) {
+        this.memory = memory;
+        this.count = memory.count();
         this.free = new int[count];
         for (int i = 0; i < count; i++) {
             free[i] = count - 1 - i; // slot 0 handed out first: easier to read in tests and dumps
@@ -41,7 +47,8 @@ public final class SlotPool implements AutoCloseable {
         this.freeCount = count;
     }
 
-    static long align(long bytes) {
+    /** {@code bytes} rounded up to the slot alignment (packed parts and slots start on cache lines). */
+    public static long align(long bytes) {
         return (bytes + ALIGNMENT - 1) & -ALIGNMENT;
     }
 
@@ -50,11 +57,17 @@ public final class SlotPool implements AutoCloseable {
     }
 
     public long slotBytes() {
-        return slotBytes;
+        return memory.slotBytes();
     }
 
+    /** The slots themselves: where the bytes are and how copies reach them. */
+    public ExpertSlots memory() {
+        return memory;
+    }
+
+    /** Slot {@code slot}'s bytes where the tier is host memory; {@link MemorySegment#NULL} on a device. */
     public MemorySegment segment(int slot) {
-        return memory.asSlice(slot * slotBytes, slotBytes);
+        return memory.hostView(slot);
     }
 
     /** A free slot, or -1 when every slot is owned. Never waits. */
@@ -115,6 +128,6 @@ public final class SlotPool implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        memory.close();
     }
 }

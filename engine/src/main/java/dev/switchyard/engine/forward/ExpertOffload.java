@@ -8,13 +8,27 @@ import dev.switchyard.cache.residency.ExpertMemory;
  * how many layers ahead it prefetches. Absent (null) everywhere means no offloading: every expert
  * is used in place from the mapped file.
  *
- * @param linkBytesPerSecond 0 copies at memory speed
+ * @param linkBytesPerSecond the rate copies are paced to; 0 unpaced; {@link #DEVICE_LINK} as the
+ *                           device has it
  * @param predictor          none, gate, affinity or combined
  * @param prefetchDepth      layers ahead to prefetch (ignored with predictor none)
  */
 public record ExpertOffload(ExpertMemory memory, double linkBytesPerSecond, String predictor, int prefetchDepth) {
 
+    /**
+     * The device's own link: on the CPU backend, which has none, a modeled PCIe link of
+     * {@link #MODELED_LINK}; on a GPU the real one, unpaced (an explicit rate there paces copies,
+     * which matters only where it is below the link's).
+     */
+    public static final double DEVICE_LINK = -1;
+
+    /** The link the CPU backend models unless told otherwise: 25 GB/s, about PCIe 4.0 x16 in practice. */
+    public static final double MODELED_LINK = 25e9;
+
     public ExpertOffload {
+        if (!(linkBytesPerSecond >= 0 || linkBytesPerSecond == DEVICE_LINK)) {
+            throw new IllegalArgumentException("link bandwidth must be positive, or 0 for unlimited: " + linkBytesPerSecond);
+        }
         if (!Predictors.NONE.equals(predictor) && !"gate".equals(predictor) && !"affinity".equals(predictor)
                 && !"combined".equals(predictor)) {
             throw new IllegalArgumentException("unknown predictor '" + predictor + "' (choose from none, gate, affinity, combined)");
@@ -22,6 +36,14 @@ public record ExpertOffload(ExpertMemory memory, double linkBytesPerSecond, Stri
         if (prefetchDepth < 0) {
             throw new IllegalArgumentException("prefetch depth must be 0 or more: " + prefetchDepth);
         }
+    }
+
+    /** The rate to pace copies to over a real link (a GPU's) or a modeled one (the CPU's); 0: unpaced. */
+    public double pacedBytesPerSecond(boolean realLink) {
+        if (linkBytesPerSecond != DEVICE_LINK) {
+            return linkBytesPerSecond;
+        }
+        return realLink ? 0 : MODELED_LINK;
     }
 
     public boolean predicts() {

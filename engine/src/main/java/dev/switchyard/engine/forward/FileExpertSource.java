@@ -6,10 +6,12 @@ import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The host tier on the CPU: each expert's gate, up and down matrices as views on the mapped GGUF
- * file, where a stacked {@code ffn_*_exps} tensor holds expert e's matrix at {@code e x matrix bytes}.
+ * The host tier: each expert's gate, up and down matrices as views on the mapped GGUF file, where a
+ * stacked {@code ffn_*_exps} tensor holds expert e's matrix at {@code e x matrix bytes}.
  */
 final class FileExpertSource implements ExpertSource {
 
@@ -49,6 +51,17 @@ final class FileExpertSource implements ExpertSource {
             s[p] = stacks[layer][p].matrixBytes();
         }
         return s;
+    }
+
+    /** Every stacked expert tensor's bytes on the mapping: what copies read, for a backend to pin. */
+    List<MemorySegment> hostRegions() {
+        List<MemorySegment> regions = new ArrayList<>();
+        for (Stack[] layer : stacks) {
+            for (Stack s : layer) {
+                regions.add(s.data());
+            }
+        }
+        return regions;
     }
 
     Stack stack(int layer, int part) {

@@ -34,6 +34,15 @@ public final class ModelWeights {
     }
 
     public static ModelWeights load(ModelConfig config, GgufFile file, Backend backend) {
+        return load(config, file, backend, true);
+    }
+
+    /**
+     * As above; with {@code routedExperts} false the routed experts are not handed to the backend
+     * (they will be offloaded, and a GPU backend would otherwise copy them all to the device), and
+     * only {@link OffloadedExperts} can compute them.
+     */
+    public static ModelWeights load(ModelConfig config, GgufFile file, Backend backend, boolean routedExperts) {
         TensorLayout.validate(config, file);
         Loader in = new Loader(file, backend);
         Architecture arch = config.architecture();
@@ -43,6 +52,7 @@ public final class ModelWeights {
             boolean bias = arch.attentionBias();
             boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
             boolean moe = config.isMoe();
+            boolean routed = moe && routedExperts;
             boolean shared = moe && arch.sharedExpert();
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
@@ -57,9 +67,9 @@ public final class ModelWeights {
                     qkNorm ? in.vector(b + "attn_k_norm.weight") : null,
                     in.vector(b + "ffn_norm.weight"),
                     moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
-                    moe ? in.matrix(b + "ffn_gate_exps.weight") : null,
-                    moe ? in.matrix(b + "ffn_up_exps.weight") : null,
-                    moe ? in.matrix(b + "ffn_down_exps.weight") : null,
+                    routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
+                    routed ? in.matrix(b + "ffn_up_exps.weight") : null,
+                    routed ? in.matrix(b + "ffn_down_exps.weight") : null,
                     shared ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_gate_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_up_shexp.weight") : null,
@@ -88,6 +98,11 @@ public final class ModelWeights {
 
     float[] outputNorm() {
         return outputNorm;
+    }
+
+    /** Whether the routed experts can be computed in place (false: they were loaded for offloading only). */
+    boolean routedExpertsInPlace() {
+        return !config.isMoe() || layers.getFirst().expertGate() != null;
     }
 
     LayerWeights layer(int l) {

@@ -2,13 +2,16 @@ package dev.switchyard.engine.forward;
 
 import dev.switchyard.cache.residency.ExpertResidency;
 import dev.switchyard.cache.residency.LinkPacer;
+import dev.switchyard.cache.residency.SlotPool;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertSlots;
 
 /**
- * A model's routed experts behind a residency cache: the device tier, the compute views on its
- * slots, and the settings the transformer's prefetcher follows. Attention, embeddings, norms,
+ * A model's routed experts behind a residency cache: the device tier (the backend's
+ * {@link ExpertSlots}: host arena slots on the CPU, device memory on a GPU), the compute views on
+ * its slots, and the settings the transformer's prefetcher follows. Attention, embeddings, norms,
  * routers and the output head stay where they are (always resident).
  */
 public final class OffloadedExperts implements AutoCloseable {
@@ -25,21 +28,30 @@ public final class OffloadedExperts implements AutoCloseable {
         this.expertBytes = expertBytes;
     }
 
+    /**
+     * Opens the backend's device tier for {@code settings}' share of the model's routed experts.
+     *
+     * @throws IllegalArgumentException when the model has no routed experts, or the tier asked for
+     *                                  holds less than one token's experts or does not fit on the device
+     */
     public static OffloadedExperts open(ModelConfig config, GgufFile file, Backend backend, ExpertOffload settings) {
         if (!config.isMoe()) {
             throw new IllegalArgumentException("expert offloading needs a mixture-of-experts model");
         }
-        if (!backend.name().startsWith("cpu")) {
-            // the CUDA backend copies a weight to the device when it is wrapped, so slot views
-            // would not be views; offloading there needs device slots of its own
-            throw new IllegalArgumentException("expert offloading runs on the CPU backend only, not " + backend.name());
-        }
         FileExpertSource source = new FileExpertSource(file, config.layers(), config.expertCount());
         int slots = settings.memory().slots(config.layers(), config.expertCount(), config.expertUsedCount(),
                 source.maxPackedBytes());
-        ExpertResidency residency = new ExpertResidency(source, slots, new LinkPacer(settings.linkBytesPerSecond()));
+        ExpertSlots memory = backend.expertSlots(slots, SlotPool.align(source.maxPackedBytes()), source.hostRegions());
+        LinkPacer pacer;
         try {
-            SlotWeights weights = new SlotWeights(source, backend, slots, residency::slotMemory);
+            pacer = new LinkPacer(settings.pacedBytesPerSecond(memory.realLink()));
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+        ExpertResidency residency = new ExpertResidency(source, memory, pacer); // owns the slots from here
+        try {
+            SlotWeights weights = new SlotWeights(source, memory);
             return new OffloadedExperts(residency, weights, settings, source.maxPackedBytes());
         } catch (RuntimeException e) {
             residency.close();
@@ -57,6 +69,11 @@ public final class OffloadedExperts implements AutoCloseable {
 
     public ExpertOffload settings() {
         return settings;
+    }
+
+    /** Where the slots are and how copies reach them (pinned or staged host memory on a GPU). */
+    public String describe() {
+        return residency.memory().describe();
     }
 
     /** Bytes of one packed expert (the slot size before alignment). */

@@ -1,17 +1,17 @@
 package dev.switchyard.engine.forward;
 
 import dev.switchyard.cache.residency.PackedExpert;
-import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.Weight;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Backend weights over the device slots: for every slot and every distinct expert layout (types and
- * shapes; usually one for the whole model), the gate, up and down matrices at their packed offsets.
- * Built once, so computing with a resident expert allocates nothing; a slot's bytes are the
+ * shapes; usually one for the whole model), the gate, up and down matrices at their packed offsets,
+ * as views the backend's {@link ExpertSlots} make (no copy: they compute with whatever the slot
+ * holds). Built once, so computing with a resident expert allocates nothing; a slot's bytes are the
  * expert's file bytes, so the same kernels give bitwise the same results as in place.
  */
 final class SlotWeights {
@@ -19,7 +19,8 @@ final class SlotWeights {
     private final int[] layoutOfLayer;
     private final Weight[][][] weights; // [slot][layout][gate, up, down]
 
-    SlotWeights(FileExpertSource source, Backend backend, int slots, java.util.function.IntFunction<MemorySegment> slot) {
+    SlotWeights(FileExpertSource source, ExpertSlots memory) {
+        int slots = memory.count();
         int layers = source.layers();
         layoutOfLayer = new int[layers];
         List<Integer> firstLayerOfLayout = new ArrayList<>();
@@ -38,14 +39,13 @@ final class SlotWeights {
         }
         weights = new Weight[slots][firstLayerOfLayout.size()][3];
         for (int s = 0; s < slots; s++) {
-            MemorySegment memory = slot.apply(s);
             for (int layout = 0; layout < firstLayerOfLayout.size(); layout++) {
                 int l = firstLayerOfLayout.get(layout);
                 long[] sizes = source.sizes(l);
                 for (int p = 0; p < 3; p++) {
                     FileExpertSource.Stack st = source.stack(l, p);
-                    weights[s][layout][p] = backend.weight(st.type(),
-                            memory.asSlice(PackedExpert.offset(sizes, p), sizes[p]), new long[] {st.cols(), st.rows()});
+                    weights[s][layout][p] = memory.weight(s, PackedExpert.offset(sizes, p), st.type(),
+                            new long[] {st.cols(), st.rows()});
                 }
             }
         }

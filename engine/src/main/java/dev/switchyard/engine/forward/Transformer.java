@@ -130,9 +130,12 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Computes routed experts from {@code experts}' device slots from now on, prefetching as its
-     * settings say (null: in place again). Call between steps.
+     * settings say (null: in place again, where the weights hold them). Call between steps.
      */
     public void offloadExperts(OffloadedExperts experts) {
+        if (experts == null && !weights.routedExpertsInPlace()) {
+            throw new IllegalStateException("this model's routed experts were loaded for offloading only");
+        }
         this.offloaded = experts;
         this.prefetcher = experts != null && experts.settings().predicts()
                 ? new ExpertPrefetcher(experts.residency(), experts.settings(), speculativeGate(), config.layers(),

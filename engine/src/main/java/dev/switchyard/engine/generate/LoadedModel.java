@@ -81,7 +81,8 @@ public final class LoadedModel implements AutoCloseable {
             ModelConfig config = ModelConfigReader.read(file.metadata());
             // the reader takes the vocabulary size from tokenizer.ggml.tokens, which the tokenizer requires
             Tokenizer tokenizer = Tokenizers.fromMetadata(file.metadata());
-            ModelWeights weights = ModelWeights.load(config, file, backend);
+            // offloaded experts stay on the host until the residency cache copies them in
+            ModelWeights weights = ModelWeights.load(config, file, backend, offload == null);
             int kvPositions = kvPositionsFor.applyAsInt(config);
             if (kvPositions <= 0) {
                 kvPositions = Math.multiplyExact(maxSequences, config.contextLength());

@@ -5,12 +5,14 @@ import static dev.switchyard.kernels.cpu.Vec.L;
 
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
@@ -95,6 +97,12 @@ public final class CpuBackend implements Backend {
     @Override
     public Weight weight(GgmlType type, MemorySegment data, long[] dims) {
         return new CpuWeight(type, Objects.requireNonNull(data, "data"), dims);
+    }
+
+    /** Off-heap arena slots; nothing to pin, since the "device" reads host memory. */
+    @Override
+    public ExpertSlots expertSlots(int count, long slotBytes, List<MemorySegment> hostRegions) {
+        return new CpuExpertSlots(count, slotBytes);
     }
 
     @Override

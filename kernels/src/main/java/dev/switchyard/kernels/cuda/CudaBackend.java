@@ -2,6 +2,7 @@ package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
@@ -9,13 +10,15 @@ import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * The CUDA backend: weights copied once into device memory in their file encoding, activations and
  * the paged KV cache in device memory, and every op a kernel of {@code kernels/src/main/cuda} queued
  * on one stream through the driver API (no CUDA runtime library). Ops return once their work is
- * queued; {@link FloatMatrix#readRow} waits for it.
+ * queued; {@link FloatMatrix#readRow} waits for it. Offloaded experts live in {@link #expertSlots},
+ * filled by a copy thread on a stream of their own.
  *
  * <h2>Rules for callers</h2> As the CPU backend's, plus:
  * <ul>
@@ -42,6 +45,7 @@ public final class CudaBackend implements Backend {
     private int[] sequenceStart = new int[0];
     private int[] usedBlocks = new int[0];
     private int tableLength;
+    private boolean pinHostExperts = true;
 
     private CudaBackend(CudaContext ctx) {
         this.ctx = ctx;
@@ -76,6 +80,22 @@ public final class CudaBackend implements Backend {
     @Override
     public Weight weight(GgmlType type, MemorySegment data, long[] dims) {
         return new CudaWeight(ctx, type, Objects.requireNonNull(data, "data"), dims);
+    }
+
+    /**
+     * Device slots in one allocation, filled on a copy stream of their own from the host regions
+     * pinned in place where the device and driver allow, else through pinned staging buffers; see
+     * {@link CudaExpertSlots}. Refused, naming the sizes, when the device has less free memory.
+     */
+    @Override
+    public ExpertSlots expertSlots(int count, long slotBytes, List<MemorySegment> hostRegions) {
+        ctx.makeCurrent();
+        return new CudaExpertSlots(ctx, count, slotBytes, hostRegions, pinHostExperts);
+    }
+
+    /** Tests: false makes expert slots opened from now on stage every copy, as where pinning fails. */
+    void pinHostExperts(boolean pin) {
+        this.pinHostExperts = pin;
     }
 
     @Override
@@ -378,6 +398,11 @@ public final class CudaBackend implements Backend {
     }
 
     // ---- plumbing ----------------------------------------------------------------------------
+
+    /** The device context (tests: raw copies to check device memory). */
+    CudaContext context() {
+        return ctx;
+    }
 
     /** Waits for all queued work (tests and benchmarks; reading a row waits by itself). */
     public void synchronize() {

@@ -20,7 +20,9 @@ import java.util.Set;
  * <p>Host-to-device copies here read pageable host memory, which the driver stages before the call
  * returns, so the source may be reused at once; device-to-host copies wait for the stream. Not
  * thread-safe: one caller at a time, though not always the same thread (each call makes the
- * context current on the calling thread).
+ * context current on the calling thread). The one exception is the expert tier's copy thread
+ * ({@link CudaExpertSlots}), which calls only {@link #makeCurrent} and uses a stream, events and
+ * buffers of its own.
  */
 final class CudaContext implements AutoCloseable {
 
@@ -102,9 +104,25 @@ final class CudaContext implements AutoCloseable {
         return computeMajor + "." + computeMinor;
     }
 
-    private int attribute(int attribute) {
+    /** A device attribute (CU_DEVICE_ATTRIBUTE_*). */
+    int attribute(int attribute) {
         check(cuDeviceGetAttribute(out, attribute, device), "cuDeviceGetAttribute(" + attribute + ")");
         return out.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    /** The stream every kernel and backend copy is queued on. */
+    MemorySegment stream() {
+        return stream;
+    }
+
+    /** {free, total} bytes of device memory now. */
+    long[] memoryInfo() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            check(cuMemGetInfo_v2(free, total), "cuMemGetInfo_v2");
+            return new long[] {free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0)};
+        }
     }
 
     boolean isClosed() {

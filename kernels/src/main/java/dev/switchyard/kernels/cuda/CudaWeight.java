@@ -7,8 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
- * A weight tensor copied once into device memory in its file encoding (ggml blocks, unchanged):
- * matrix m's row r starts at {@code pointer + m * matrixBytes + r * rowBytes}.
+ * A weight tensor in device memory in its file encoding (ggml blocks, unchanged): copied once into
+ * an allocation of its own, or a view over bytes already on the device (an expert slot). Matrix m's
+ * row r starts at {@code pointer + m * matrixBytes + r * rowBytes}.
  */
 public final class CudaWeight implements Weight {
 
@@ -20,36 +21,36 @@ public final class CudaWeight implements Weight {
     private final long matrixBytes;
     private final long pointer;
 
+    /** Copies {@code data} into a device allocation of its own. */
     CudaWeight(CudaContext ctx, GgmlType type, MemorySegment data, long[] dims) {
-        if (dims == null || dims.length < 1 || dims.length > 3) {
-            throw new IllegalArgumentException("weight dims must be [cols], [cols, rows] or [cols, rows, count]");
-        }
-        long c = dims[0];
-        long r = dims.length > 1 ? dims[1] : 1;
-        long n = dims.length > 2 ? dims[2] : 1;
-        if (c <= 0 || r <= 0 || n <= 0 || c > Integer.MAX_VALUE || r > Integer.MAX_VALUE || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("bad weight dims " + Arrays.toString(dims));
-        }
-        if (!CudaKernels.supports(type)) {
-            throw new UnsupportedOperationException("the CUDA backend has no kernels for " + type + " weights (it has "
-                    + CudaKernels.supportedTypes() + ")");
-        }
-        long rb = type.byteSize(c);
-        if (rb < 0) {
-            throw new IllegalArgumentException(type + " rows need a multiple of " + type.blockSize() + " columns, got " + c);
-        }
-        this.type = type;
-        this.cols = (int) c;
-        this.rows = (int) r;
-        this.count = (int) n;
-        this.rowBytes = rb;
-        this.matrixBytes = Math.multiplyExact(rb, r);
-        long bytes = Math.multiplyExact(matrixBytes, n);
-        if (data.byteSize() < bytes) {
-            throw new IllegalArgumentException("weight needs " + bytes + " bytes, segment has " + data.byteSize());
-        }
+        this(Shape.of(type, dims, data.byteSize()), ctx, data);
+    }
+
+    private CudaWeight(Shape shape, CudaContext ctx, MemorySegment data) {
+        this(shape, upload(ctx, data, shape.bytes()));
+    }
+
+    private CudaWeight(Shape shape, long pointer) {
+        this.type = shape.type;
+        this.rows = shape.rows;
+        this.cols = shape.cols;
+        this.count = shape.count;
+        this.rowBytes = shape.rowBytes;
+        this.matrixBytes = shape.matrixBytes;
+        this.pointer = pointer;
+    }
+
+    /**
+     * A weight over bytes already in device memory at {@code pointer} (an expert slot), of which
+     * {@code available} may be read: no copy, and nothing of its own to free.
+     */
+    static CudaWeight at(long pointer, long available, GgmlType type, long[] dims) {
+        return new CudaWeight(Shape.of(type, dims, available), pointer);
+    }
+
+    private static long upload(CudaContext ctx, MemorySegment data, long bytes) {
         ctx.makeCurrent();
-        this.pointer = ctx.allocate(bytes);
+        long pointer = ctx.allocate(bytes);
         if (data.isNative()) {
             ctx.upload(data, pointer, bytes);
         } else {
@@ -59,6 +60,41 @@ public final class CudaWeight implements Weight {
                 copy.copyFrom(data.asSlice(0, bytes));
                 ctx.upload(copy, pointer, bytes);
             }
+        }
+        return pointer;
+    }
+
+    /** A checked shape: dims, a type the kernels take, whole blocks per row, enough bytes. */
+    private record Shape(GgmlType type, int rows, int cols, int count, long rowBytes, long matrixBytes) {
+
+        long bytes() {
+            return matrixBytes * count;
+        }
+
+        static Shape of(GgmlType type, long[] dims, long available) {
+            if (dims == null || dims.length < 1 || dims.length > 3) {
+                throw new IllegalArgumentException("weight dims must be [cols], [cols, rows] or [cols, rows, count]");
+            }
+            long c = dims[0];
+            long r = dims.length > 1 ? dims[1] : 1;
+            long n = dims.length > 2 ? dims[2] : 1;
+            if (c <= 0 || r <= 0 || n <= 0 || c > Integer.MAX_VALUE || r > Integer.MAX_VALUE || n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("bad weight dims " + Arrays.toString(dims));
+            }
+            if (!CudaKernels.supports(type)) {
+                throw new UnsupportedOperationException("the CUDA backend has no kernels for " + type + " weights (it has "
+                        + CudaKernels.supportedTypes() + ")");
+            }
+            long rb = type.byteSize(c);
+            if (rb < 0) {
+                throw new IllegalArgumentException(type + " rows need a multiple of " + type.blockSize() + " columns, got " + c);
+            }
+            long matrixBytes = Math.multiplyExact(rb, r);
+            long bytes = Math.multiplyExact(matrixBytes, n);
+            if (available < bytes) {
+                throw new IllegalArgumentException("weight needs " + bytes + " bytes, segment has " + available);
+            }
+            return new Shape(type, (int) r, (int) c, (int) n, rb, matrixBytes);
         }
     }
 

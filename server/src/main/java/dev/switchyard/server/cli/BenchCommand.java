@@ -118,6 +118,7 @@ final class BenchCommand implements Callable<Integer> {
             result.put("decode_tok_s", decode);
             if (loaded.offloadedExperts() != null) {
                 result.put("expert_slots", loaded.offloadedExperts().residency().slots());
+                result.put("expert_tier", loaded.offloadedExperts().describe());
                 result.put("offload_per_decode_token", offloading);
             }
 
@@ -190,7 +191,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "dispatch             %s%n", d);
         }
         if (r.get("offload_per_decode_token") instanceof Map<?, ?> o) {
-            out.printf(Locale.ROOT, "expert slots         %10d%n", (Integer) r.get("expert_slots"));
+            out.printf(Locale.ROOT, "expert slots         %10d   (%s)%n", (Integer) r.get("expert_slots"), r.get("expert_tier"));
             o.forEach((b, v) -> out.printf(Locale.ROOT, "offload batch %-5s  %s per decode token%n", b, v));
         }
         if (bw == null) {

@@ -136,6 +136,7 @@ final class GenerateCommand implements Callable<Integer> {
                 if (loaded.offloadedExperts() != null) {
                     err.println(OffloadReport.summary(loaded.offloadedExperts(),
                             loaded.offloadedExperts().residency().stats().snapshot()));
+                    err.println("expert tier: " + loaded.offloadedExperts().describe());
                 }
             }
         }

@@ -13,9 +13,10 @@ final class OffloadOptions {
                     + "experts (e.g. 50%%). At least one layer's top-k experts. Default: no offloading.")
     String expertMemory;
 
-    @Option(names = "--link-bandwidth", defaultValue = "25GB/s", paramLabel = "RATE",
-            description = "Host-to-device bandwidth copies are paced to, e.g. 25GB/s; 'unlimited' for memory speed "
-                    + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--link-bandwidth", defaultValue = "auto", paramLabel = "RATE",
+            description = "Host-to-device bandwidth copies are paced to, e.g. 25GB/s; 'unlimited' for no pacing; "
+                    + "'auto' (the default): a modeled 25GB/s link on the CPU backend, the real link unpaced on CUDA, "
+                    + "where a rate only matters if it is below the link's.")
     String linkBandwidth;
 
     @Option(names = "--predictor", defaultValue = "none", paramLabel = "NAME",
@@ -31,7 +32,8 @@ final class OffloadOptions {
         if (expertMemory == null) {
             return null;
         }
-        return new ExpertOffload(ExpertMemory.parse(expertMemory), LinkPacer.parseBandwidth(linkBandwidth), predictor,
-                prefetchDepth);
+        double link = linkBandwidth.strip().equalsIgnoreCase("auto") ? ExpertOffload.DEVICE_LINK
+                : LinkPacer.parseBandwidth(linkBandwidth);
+        return new ExpertOffload(ExpertMemory.parse(expertMemory), link, predictor, prefetchDepth);
     }
 }

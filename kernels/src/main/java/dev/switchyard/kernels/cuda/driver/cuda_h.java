@@ -90,6 +90,16 @@ public class cuda_h {
         return CU_MEMHOSTREGISTER_DEVICEMAP;
     }
 
+    private static final int CU_MEMHOSTREGISTER_READ_ONLY = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define CU_MEMHOSTREGISTER_READ_ONLY 8
+     * }
+     */
+    public static int CU_MEMHOSTREGISTER_READ_ONLY() {
+        return CU_MEMHOSTREGISTER_READ_ONLY;
+    }
+
     private static final int CU_MEMHOSTALLOC_PORTABLE = (int)1L;
     /**
      * {@snippet lang=c :
@@ -98,6 +108,16 @@ public class cuda_h {
      */
     public static int CU_MEMHOSTALLOC_PORTABLE() {
         return CU_MEMHOSTALLOC_PORTABLE;
+    }
+
+    private static final int CU_MEMHOSTALLOC_WRITECOMBINED = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define CU_MEMHOSTALLOC_WRITECOMBINED 4
+     * }
+     */
+    public static int CU_MEMHOSTALLOC_WRITECOMBINED() {
+        return CU_MEMHOSTALLOC_WRITECOMBINED;
     }
 
     private static final int CUDA_SUCCESS = (int)0L;
@@ -208,6 +228,26 @@ public class cuda_h {
      */
     public static int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR() {
         return CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+    }
+
+    private static final int CU_DEVICE_ATTRIBUTE_HOST_REGISTER_SUPPORTED = (int)99L;
+    /**
+     * {@snippet lang=c :
+     * enum CUdevice_attribute_enum.CU_DEVICE_ATTRIBUTE_HOST_REGISTER_SUPPORTED = 99
+     * }
+     */
+    public static int CU_DEVICE_ATTRIBUTE_HOST_REGISTER_SUPPORTED() {
+        return CU_DEVICE_ATTRIBUTE_HOST_REGISTER_SUPPORTED;
+    }
+
+    private static final int CU_DEVICE_ATTRIBUTE_READ_ONLY_HOST_REGISTER_SUPPORTED = (int)113L;
+    /**
+     * {@snippet lang=c :
+     * enum CUdevice_attribute_enum.CU_DEVICE_ATTRIBUTE_READ_ONLY_HOST_REGISTER_SUPPORTED = 113
+     * }
+     */
+    public static int CU_DEVICE_ATTRIBUTE_READ_ONLY_HOST_REGISTER_SUPPORTED() {
+        return CU_DEVICE_ATTRIBUTE_READ_ONLY_HOST_REGISTER_SUPPORTED;
     }
 
     private static final int CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED = (int)115L;
@@ -2038,6 +2078,68 @@ public class cuda_h {
                 traceDowncall("cuMemFreeHost", p);
             }
             return (int)mh$.invokeExact(p);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cuMemHostAlloc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cuda_h.C_INT,
+            cuda_h.C_POINTER,
+            cuda_h.C_LONG,
+            cuda_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = cuda_h.findOrThrow("cuMemHostAlloc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags)
+     * }
+     */
+    public static FunctionDescriptor cuMemHostAlloc$descriptor() {
+        return cuMemHostAlloc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags)
+     * }
+     */
+    public static MethodHandle cuMemHostAlloc$handle() {
+        return cuMemHostAlloc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags)
+     * }
+     */
+    public static MemorySegment cuMemHostAlloc$address() {
+        return cuMemHostAlloc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags)
+     * }
+     */
+    public static int cuMemHostAlloc(MemorySegment pp, long bytesize, int Flags) {
+        var mh$ = cuMemHostAlloc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cuMemHostAlloc", pp, bytesize, Flags);
+            }
+            return (int)mh$.invokeExact(pp, bytesize, Flags);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

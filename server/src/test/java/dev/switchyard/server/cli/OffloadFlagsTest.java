@@ -1,0 +1,63 @@
+package dev.switchyard.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.forward.ExpertOffload;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The offloading flags: the link's default follows the device, and the tier is reported. */
+class OffloadFlagsTest {
+
+    @TempDir
+    static Path dir;
+    static Path model;
+
+    @BeforeAll
+    static void writeModel() {
+        model = dir.resolve("tiny.gguf");
+        CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--layers", "2", "--context", "512", "-o", model.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+    }
+
+    private static ExpertOffload parse(String... args) {
+        OffloadOptions options = new OffloadOptions();
+        new CommandLine(options).parseArgs(args);
+        return options.toOffload();
+    }
+
+    @Test
+    void theLinkDefaultsToTheDevicesOwnAndAnExplicitRateIsKept() {
+        ExpertOffload auto = parse("--expert-memory", "50%");
+        assertThat(auto.linkBytesPerSecond()).isEqualTo(ExpertOffload.DEVICE_LINK);
+        assertThat(auto.pacedBytesPerSecond(false)).as("the CPU models a 25 GB/s link").isEqualTo(25e9);
+        assertThat(auto.pacedBytesPerSecond(true)).as("a GPU's real link goes unpaced").isZero();
+        ExpertOffload explicit = parse("--expert-memory", "50%", "--link-bandwidth", "12GB/s");
+        assertThat(explicit.pacedBytesPerSecond(false)).isEqualTo(12e9);
+        assertThat(explicit.pacedBytesPerSecond(true)).isEqualTo(12e9);
+        assertThat(parse("--expert-memory", "50%", "--link-bandwidth", "unlimited").pacedBytesPerSecond(false)).isZero();
+        assertThat(parse()).as("no --expert-memory, no offloading").isNull();
+    }
+
+    @Test
+    void generateAndBenchReportTheExpertTier() throws Exception {
+        CliRun generate = CliRun.of("generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "4",
+                "--temperature", "0", "--threads", "1", "--device", "cpu", "--expert-memory", "25%", "--predictor", "gate");
+        assertThat(generate.exitCode()).as(generate.err()).isZero();
+        assertThat(generate.err()).contains("experts: 4 slots").contains("expert tier: 4 slots of")
+                .contains("host memory");
+
+        CliRun bench = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "3",
+                "--batch", "1", "--repeat", "1", "--threads", "1", "--device", "cpu", "--json", "--expert-memory", "50%");
+        assertThat(bench.exitCode()).as(bench.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(bench.out());
+        assertThat(json.get("expert_slots").asInt()).isEqualTo(8);
+        assertThat(json.get("expert_tier").asText()).contains("8 slots of");
+        assertThat(json.get("offload_per_decode_token").get("1").get("link_gb_s").isNumber()).isTrue();
+    }
+}
