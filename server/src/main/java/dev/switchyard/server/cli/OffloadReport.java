@@ -29,7 +29,8 @@ final class OffloadReport {
         m.put("demand_misses_per_token", round(c.demandMisses() / n, 100));
         m.put("stall_ms_per_token", round(c.stallSeconds() * 1e3 / n, 1000));
         m.put("mib_moved_per_token", round(c.h2dBytes() / 1048576.0 / n, 100));
-        m.put("link_gb_s", round(c.linkBytesPerSecond() / 1e9, 10));
+        // null, not NaN, when the window copied nothing: JSON has no NaN
+        m.put("link_gb_s", c.copySeconds() > 0 ? round(c.linkBytesPerSecond() / 1e9, 10) : null);
         m.put("prefetch_issued", c.prefetchIssued());
         m.put("prefetch_useful", c.prefetchUseful());
         return m;
