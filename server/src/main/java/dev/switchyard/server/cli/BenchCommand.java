@@ -1,6 +1,7 @@
 package dev.switchyard.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.bench.BandwidthProbe;
 import dev.switchyard.engine.bench.DecodeTraffic;
 import dev.switchyard.engine.generate.BatchGenerator;
@@ -112,7 +113,7 @@ final class BenchCommand implements Callable<Integer> {
                 double tn = best(() -> time(generator, full));
                 decode.put(String.valueOf(b), round(b * (genTokens - 1) / Math.max(1e-9, tn - t1)));
                 if (loaded.offloadedExperts() != null) {
-                    offloading.put(String.valueOf(b), decodeResidency(loaded, generator, first, full, b));
+                    offloading.put(String.valueOf(b), decodeResidency(loaded, generator, full, b));
                 }
             }
             result.put("decode_tok_s", decode);
@@ -230,16 +231,30 @@ final class BenchCommand implements Callable<Integer> {
      * The residency cache's work per decode token at batch {@code b}: what a full run adds over a
      * run that stops after the first token (the prompt's share), over the tokens decoded between.
      */
+    /**
+     * The residency's counters over the decode steps of one run of {@code full}: from the moment
+     * every request has its first token (all prefills done) to the end. Counted within one run, as
+     * the cache's state carries over from run to run (a difference of two runs would mix states).
+     */
     private Map<String, Object> decodeResidency(LoadedModel loaded, BatchGenerator generator,
-                                                List<GenerationRequest> first, List<GenerationRequest> full, int b) {
+                                                List<GenerationRequest> full, int b) {
         var stats = loaded.offloadedExperts().residency().stats();
-        var s0 = stats.snapshot();
-        time(generator, first);
-        var s1 = stats.snapshot();
-        time(generator, full);
-        var s2 = stats.snapshot();
-        var decodeOnly = s2.minus(s1).minus(s1.minus(s0));
-        return OffloadReport.perToken(decodeOnly, (long) b * (genTokens - 1));
+        boolean[] started = new boolean[b];
+        int[] firstTokens = {0};
+        long[] emitted = {0};
+        long[] emittedAtDecode = {0};
+        ResidencyCounters[] atDecode = {stats.snapshot()};
+        generator.generate(full, (request, token, logprobs) -> {
+            emitted[0]++;
+            if (!started[request]) {
+                started[request] = true;
+                if (++firstTokens[0] == b) {
+                    atDecode[0] = stats.snapshot();
+                    emittedAtDecode[0] = emitted[0];
+                }
+            }
+        });
+        return OffloadReport.perToken(stats.snapshot().minus(atDecode[0]), Math.max(1, emitted[0] - emittedAtDecode[0]));
     }
 
     private static double time(BatchGenerator generator, List<GenerationRequest> requests) {
