@@ -1,6 +1,7 @@
 package dev.switchyard.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.bench.BandwidthProbe;
 import dev.switchyard.engine.bench.DecodeTraffic;
 import dev.switchyard.engine.generate.BatchGenerator;
@@ -105,6 +106,9 @@ final class BenchCommand implements Callable<Integer> {
 
             Map<String, Double> decode = new LinkedHashMap<>();
             Map<String, Object> offloading = new LinkedHashMap<>();
+            Map<String, Object> predictor = new LinkedHashMap<>();
+            Map<String, List<String>> predictorTables = new LinkedHashMap<>();
+            boolean predicts = loaded.offloadedExperts() != null && loaded.offloadedExperts().settings().predicts();
             for (int b : batches) {
                 List<GenerationRequest> first = prompts(b, 1, vocab, loaded);
                 List<GenerationRequest> full = prompts(b, genTokens, vocab, loaded);
@@ -112,13 +116,22 @@ final class BenchCommand implements Callable<Integer> {
                 double tn = best(() -> time(generator, full));
                 decode.put(String.valueOf(b), round(b * (genTokens - 1) / Math.max(1e-9, tn - t1)));
                 if (loaded.offloadedExperts() != null) {
-                    offloading.put(String.valueOf(b), decodeResidency(loaded, generator, first, full, b));
+                    ResidencyCounters decodeOnly = decodeResidency(loaded, generator, first, full);
+                    offloading.put(String.valueOf(b), OffloadReport.perToken(decodeOnly, (long) b * (genTokens - 1)));
+                    if (predicts) {
+                        predictor.put(String.valueOf(b), OffloadReport.predictorByLayer(decodeOnly));
+                        predictorTables.put(String.valueOf(b), OffloadReport.predictorTable(decodeOnly));
+                    }
                 }
             }
             result.put("decode_tok_s", decode);
             if (loaded.offloadedExperts() != null) {
                 result.put("expert_slots", loaded.offloadedExperts().residency().slots());
                 result.put("offload_per_decode_token", offloading);
+            }
+            if (predicts) {
+                result.put("predictor", loaded.offloadedExperts().settings().predictor());
+                result.put("predictor_by_layer", predictor);
             }
 
             if (loaded.config().isMoe() && moe.capacityLimited()) {
@@ -142,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
             if (json) {
                 out.println(new ObjectMapper().writeValueAsString(result));
             } else {
-                printTable(out, result, decode, bw);
+                printTable(out, result, decode, predictorTables, bw);
             }
             out.flush();
         }
@@ -181,7 +194,8 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode, BandwidthProbe.Result bw) {
+    private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode,
+                            Map<String, List<String>> predictorTables, BandwidthProbe.Result bw) {
         out.printf(Locale.ROOT, "model %s, %s, %d threads, prompt %d tokens, %d generated%n", r.get("model"), r.get("device"),
                 r.get("threads"), promptTokens, genTokens);
         out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
@@ -193,6 +207,10 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "expert slots         %10d%n", (Integer) r.get("expert_slots"));
             o.forEach((b, v) -> out.printf(Locale.ROOT, "offload batch %-5s  %s per decode token%n", b, v));
         }
+        predictorTables.forEach((b, lines) -> {
+            out.printf(Locale.ROOT, "predictor %s, decode at batch %s:%n", r.get("predictor"), b);
+            lines.forEach(line -> out.println("  " + line));
+        });
         if (bw == null) {
             return;
         }
@@ -226,19 +244,18 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * The residency cache's work per decode token at batch {@code b}: what a full run adds over a
-     * run that stops after the first token (the prompt's share), over the tokens decoded between.
+     * The residency cache's work over the decode tokens of one run: what a full run adds over a run
+     * that stops after the first token (the prompt's share).
      */
-    private Map<String, Object> decodeResidency(LoadedModel loaded, BatchGenerator generator,
-                                                List<GenerationRequest> first, List<GenerationRequest> full, int b) {
+    private static ResidencyCounters decodeResidency(LoadedModel loaded, BatchGenerator generator,
+                                                     List<GenerationRequest> first, List<GenerationRequest> full) {
         var stats = loaded.offloadedExperts().residency().stats();
         var s0 = stats.snapshot();
         time(generator, first);
         var s1 = stats.snapshot();
         time(generator, full);
         var s2 = stats.snapshot();
-        var decodeOnly = s2.minus(s1).minus(s1.minus(s0));
-        return OffloadReport.perToken(decodeOnly, (long) b * (genTokens - 1));
+        return s2.minus(s1).minus(s1.minus(s0));
     }
 
     private static double time(BatchGenerator generator, List<GenerationRequest> requests) {
