@@ -366,7 +366,8 @@ public final class ExpertResidency implements AutoCloseable {
 
     /**
      * Drops every cached entry and every unclaimed reservation of a finished copy, releasing their
-     * references (in-use slots return when their users release them). For tests and for checking that nothing leaked.
+     * references (in-use slots return when their users release them). For tests and for checking
+     * that nothing leaked.
      */
     public void evictAll() {
         reclaimReservations();
