@@ -1,13 +1,15 @@
 package dev.switchyard.cache.residency;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.switchyard.cache.ExpertCaches;
 import dev.switchyard.cache.ExpertKey;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.cpu.CpuExpertSlots;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * Which experts are on the device, and getting the others there.
@@ -18,29 +20,46 @@ import java.util.concurrent.CompletableFuture;
  *       copy takes a free slot or, if it is a copy a compute thread waits for, waits for one; it
  *       never takes a slot that is in use, so the device tier is never overcommitted.</li>
  *   <li><b>Caffeine chooses, reference counts free.</b> An {@code AsyncCache<ExpertKey, Resident>}
- *       weighs every entry at one slot's bytes and is bounded to one slot less than the pool, so
- *       that after Caffeine has evicted down to its bound one slot is always free or about to be.
- *       Caffeine evicts on its own schedule and knows nothing of kernels in flight; eviction only
- *       drops the cache's reference ({@link Resident}), and the slot returns to the pool when the
- *       last kernel using it releases it. In-flight copies weigh nothing and are never evicted;
- *       concurrent asks for one expert share its copy through the cached future.</li>
+ *       configured by {@link ExpertCaches} (the simulator's {@code caffeine} policy uses the same)
+ *       is bounded to one expert less than the pool, so that after Caffeine has evicted down to
+ *       its bound one slot is always free or about to be. Caffeine evicts on its own schedule and
+ *       knows nothing of kernels in flight; eviction only drops the cache's reference
+ *       ({@link Resident}), and the slot returns to the pool when the last kernel using it
+ *       releases it. In-flight copies weigh nothing and are never evicted; concurrent asks for one
+ *       expert share its copy through the cached future.</li>
+ *   <li><b>A layer asks ahead.</b> {@link #loadAhead} is called for each expert the layer now
+ *       computing routed to, before its acquires: it records the layer's accesses in routing order
+ *       (the acquire that follows uses what it found and is not counted again) and starts the
+ *       missing experts' copies while the resident ones compute. Such a copy is the layer's own:
+ *       it holds a second reference, reserved for the layer's acquire, so that Caffeine turning the
+ *       newcomer away (W-TinyLFU may) cannot throw it away before its one use; and with no slot
+ *       free it is not dropped but parked, unrun, until the acquire promotes it to a demand. Either
+ *       way the expert is copied and entered into the cache once, as in a replay.</li>
  *   <li><b>Progress.</b> Compute threads acquire one expert, compute, release, and never wait for
- *       a copy while holding a reference. So every slot not resident is either free or held by a
- *       thread that will release it without waiting, and a waiting copy always gets a slot. A
- *       demand copy is created holding its requester's reference, so even a cache bounded to zero
- *       entries (which evicts each copy as it completes) makes progress.</li>
- *   <li><b>One copy thread</b> (a single link): demand copies first, then copies the current layer
- *       will need ({@link #loadAhead}), then predictions ({@link #prefetch}) best first. Speculative
- *       copies never wait for a slot: with none free they are dropped, so they can neither block
- *       compute nor hold up a demand copy. Copies are paced by {@link LinkPacer}.</li>
+ *       a copy while holding a reference. So every slot not resident is free, held by a thread
+ *       that will release it without waiting, or reserved for an acquire; a copy that must wait
+ *       for a slot takes back the reservations of finished copies nobody has claimed yet (their
+ *       acquires then find them in the cache or copy them again), so a waiting copy always gets a
+ *       slot. A demand copy is created holding its requester's reference, so even a cache bounded
+ *       to zero entries (which evicts each copy as it completes) makes progress.</li>
+ *   <li><b>One copy thread</b> (a single link): demand copies first, then the current layer's
+ *       copies, then predictions ({@link #prefetch}) best first. Speculative copies never wait
+ *       for a slot: a prediction with none free is dropped, so it can neither block compute nor
+ *       hold up a demand copy. Copies are paced by {@link LinkPacer}.</li>
+ *   <li><b>Hits are the cache's, stalls are the link's.</b> An acquire is a hit when the expert was
+ *       resident, or on its way by a prediction, when its layer asked for it; a miss when its copy
+ *       started because the layer routed to it, even if that copy arrived before the acquire (the
+ *       time waited is the stall). So the hit rate measures the policy and the predictor, not the
+ *       link's speed, and is what the simulator's {@code caffeine} policy reports for a trace of
+ *       the same run (up to Caffeine's randomness; see {@code CaffeinePolicy}).</li>
  *   <li><b>The backend owns the bytes.</b> Slot memory and the copy into a slot are the backend's
  *       {@link ExpertSlots}: an off-heap arena and memory copies on the CPU, device memory and a
  *       copy stream on a GPU. A copy completes (its future with it) once its bytes have landed.
  *       Where kernels run after their launch returns, a slot released to the pool may still be
  *       read: {@link #release} first tells the slots that the holder's kernels are queued, and the
  *       next copy into that slot lands after them.</li>
- *   <li><b>Hot path.</b> A hit is a map lookup on a prebuilt key, a CAS and two counter updates:
- *       nothing is allocated. A miss allocates its copy task.</li>
+ *   <li><b>Hot path.</b> A hit is a map lookup on a prebuilt key, two array reads, two CASes and
+ *       two counter updates: nothing is allocated. A miss allocates its copy task.</li>
  * </ul>
  * Results never depend on any of this: a slot holds the expert's bytes exactly as the host does.
  */
@@ -53,6 +72,11 @@ public final class ExpertResidency implements AutoCloseable {
     private final CopyQueue queue;
     private final ResidencyStats stats;
     private final ExpertKey[][] keys;
+    // by dense key, what a layer's loadAhead left for that layer's acquire: the copy it started, whose
+    // reserved reference the acquire claims, or the entry it found, so that the acquire need not look
+    // (and be counted by Caffeine) a second time
+    private final AtomicReferenceArray<LoadTask> reserved;
+    private final AtomicReferenceArray<CompletableFuture<Resident>> found;
     private final int capacity;
     private final Thread copyThread;
 
@@ -87,14 +111,11 @@ public final class ExpertResidency implements AutoCloseable {
                 keys[l][e] = new ExpertKey(l, e);
             }
         }
-        long slotBytes = pool.slotBytes();
-        int weight = Math.toIntExact(slotBytes);
-        this.cache = Caffeine.newBuilder()
-                .maximumWeight(capacity * slotBytes)
-                .<ExpertKey, Resident>weigher((k, r) -> weight)
-                // maintenance and listeners on the calling thread: the copy thread may be waiting
-                // for exactly the slot an eviction would free
-                .executor(Runnable::run)
+        this.reserved = new AtomicReferenceArray<>(source.layers() * source.experts());
+        this.found = new AtomicReferenceArray<>(source.layers() * source.experts());
+        // maintenance and listeners on the calling thread: the copy thread may be waiting for
+        // exactly the slot an eviction would free
+        this.cache = ExpertCaches.<Resident>bounded(capacity)
                 .evictionListener((ExpertKey k, Resident r, RemovalCause cause) -> {
                     if (r != null) {
                         stats.evictions.increment();
@@ -108,6 +129,14 @@ public final class ExpertResidency implements AutoCloseable {
 
     public int slots() {
         return pool.count();
+    }
+
+    /**
+     * Experts the cache keeps resident at most: one less than the slots, the spare one being where
+     * the next copy lands. A simulated cache of this many experts makes the same choices.
+     */
+    public int capacity() {
+        return capacity;
     }
 
     public long slotBytes() {
@@ -133,10 +162,9 @@ public final class ExpertResidency implements AutoCloseable {
         return pool.freeSlots();
     }
 
-    /** Whether the expert is resident now (no access recorded). */
+    /** Whether the expert is resident now (no access recorded: a map view's get would record one). */
     public boolean isResident(int layer, int expert) {
-        CompletableFuture<Resident> f = cache.asMap().get(keys[layer][expert]);
-        return f != null && f.isDone() && !f.isCompletedExceptionally() && f.getNow(null) != null;
+        return cache.synchronous().policy().getIfPresentQuietly(keys[layer][expert]) != null;
     }
 
     /**
@@ -145,24 +173,60 @@ public final class ExpertResidency implements AutoCloseable {
      */
     public Resident acquire(int layer, int expert) {
         ExpertKey key = keys[layer][expert];
-        CompletableFuture<Resident> f = cache.getIfPresent(key);
+        int i = index(key);
+        LoadTask ahead = claim(reserved, i);
+        if (ahead != null) {
+            stats.miss(layer);
+            return timed(() -> useReserved(ahead, key));
+        }
+        CompletableFuture<Resident> f = claim(found, i);
+        if (f == null) {
+            f = cache.getIfPresent(key);
+        }
         if (f != null && f.isDone() && !f.isCompletedExceptionally()) {
             Resident r = f.getNow(null);
             if (r != null && r.tryRetain()) {
                 stats.hit(layer);
                 if (r.firstUseOfPrefetch()) {
-                    stats.prefetchUseful.increment();
+                    stats.prefetchUseful(layer);
                 }
                 return r;
             }
         }
-        stats.miss(layer);
+        if (f instanceof LoadTask copy && copy.kind == LoadTask.Kind.PREFETCH) {
+            stats.hit(layer); // a prediction was bringing it: the layer only waits for the rest of the copy
+        } else {
+            stats.miss(layer);
+        }
+        return timed(() -> loadOnDemand(key));
+    }
+
+    private Resident timed(Supplier<Resident> load) {
         long start = System.nanoTime();
         try {
-            return loadOnDemand(key);
+            return load.get();
         } finally {
             stats.stallNanos.add(System.nanoTime() - start);
         }
+    }
+
+    /** Takes what loadAhead left at {@code i}, if anything (the caller then owns a reserved reference). */
+    private static <T> T claim(AtomicReferenceArray<T> left, int i) {
+        T value = left.get(i);
+        return value != null && left.compareAndSet(i, value, null) ? value : null;
+    }
+
+    /** Waits for a reserved copy (ahead of any prediction, as a demand); asks again if it was dropped. */
+    private Resident useReserved(LoadTask task, ExpertKey key) {
+        if (!task.isDone() && task.promote()) {
+            queue.promote(task);
+        }
+        Resident r = task.join();
+        return r != null ? r : loadOnDemand(key); // dropped for want of a free slot
+    }
+
+    private int index(ExpertKey key) {
+        return key.index(keys[0].length);
     }
 
     /** Gives up the caller's hold on {@code r}, once it has queued every kernel that reads it. */
@@ -185,7 +249,7 @@ public final class ExpertResidency implements AutoCloseable {
             Resident r = f.join();
             if (r != null && r.tryRetain()) {
                 if (r.firstUseOfPrefetch()) {
-                    stats.prefetchUseful.increment();
+                    stats.prefetchUseful(r.layer());
                 }
                 return r;
             }
@@ -193,28 +257,47 @@ public final class ExpertResidency implements AutoCloseable {
         }
     }
 
-    /** Starts copying an expert the layer now computing needs, if it is neither resident nor coming. */
+    /**
+     * The layer now computing routed to this expert and will acquire it: records the access, as the
+     * layer's accesses come in routing order, and starts its copy if it is neither resident nor
+     * coming. The acquire that follows uses what this found and is not counted again.
+     */
     public void loadAhead(int layer, int expert) {
-        speculate(keys[layer][expert], LoadTask.Kind.AHEAD);
+        ExpertKey key = keys[layer][expert];
+        int i = index(key);
+        CompletableFuture<Resident> f = cache.getIfPresent(key);
+        if (f == null) {
+            LoadTask task = new LoadTask(key, LoadTask.Kind.AHEAD);
+            f = cache.get(key, (k, executor) -> task);
+            if (f == task) {
+                LoadTask unclaimed = reserved.getAndSet(i, task);
+                if (unclaimed != null) {
+                    unclaimed.thenAccept(ExpertResidency::dropReservation);
+                }
+                submit(task);
+                return;
+            }
+        }
+        found.set(i, f);
     }
 
     /** Starts copying a predicted expert, if it is neither resident nor coming. Never waits. */
     public void prefetch(int layer, int expert) {
-        if (speculate(keys[layer][expert], LoadTask.Kind.PREFETCH)) {
-            stats.prefetchIssued.increment();
+        ExpertKey key = keys[layer][expert];
+        if (cache.asMap().containsKey(key)) {
+            return; // resident or coming; probing this way records no access: a prediction is not a use
+        }
+        LoadTask task = new LoadTask(key, LoadTask.Kind.PREFETCH);
+        if (cache.get(key, (k, executor) -> task) == task) {
+            stats.prefetchIssued(layer);
+            submit(task);
         }
     }
 
-    private boolean speculate(ExpertKey key, LoadTask.Kind kind) {
-        if (cache.asMap().containsKey(key)) {
-            return false; // resident or coming; probing this way records no access
+    private static void dropReservation(Resident r) {
+        if (r != null) {
+            r.release();
         }
-        LoadTask task = new LoadTask(key, kind);
-        if (cache.get(key, (k, executor) -> task) != task) {
-            return false;
-        }
-        submit(task);
-        return true;
     }
 
     private void submit(LoadTask task) {
@@ -239,20 +322,19 @@ public final class ExpertResidency implements AutoCloseable {
     }
 
     private void copy(LoadTask task) throws InterruptedException {
-        int slot;
-        if (task.mayWait()) {
-            slot = pool.take(this::makeRoom);
-        } else {
-            slot = pool.tryTake();
-            if (slot < 0) {
-                makeRoom();
-                slot = pool.tryTake();
-            }
-            if (slot < 0) {
+        int slot = task.mayWait() ? waitForSlot() : freeSlot();
+        if (slot < 0) {
+            if (task.kind == LoadTask.Kind.AHEAD) {
+                task.park();
+                if (!task.promoted() || !task.claim()) {
+                    return;
+                }
+            } else if (!task.promoted()) {
                 stats.prefetchSkipped.increment();
                 task.complete(null);
                 return;
             }
+            slot = waitForSlot(); // promoted meanwhile: a compute thread waits for it
         }
         try {
             ExpertSlots memory = pool.memory();
@@ -276,16 +358,50 @@ public final class ExpertResidency implements AutoCloseable {
         }
     }
 
+    /** A slot for a copy a compute thread waits for: waits, making room, until one is free. */
+    private int waitForSlot() throws InterruptedException {
+        return pool.take(() -> {
+            makeRoom();
+            reclaimReservations();
+        });
+    }
+
+    /** A slot for a speculative copy, if one is free or Caffeine's pending evictions free one; else -1. */
+    private int freeSlot() {
+        int slot = pool.tryTake();
+        if (slot < 0) {
+            makeRoom();
+            slot = pool.tryTake();
+        }
+        return slot;
+    }
+
     /** Lets Caffeine carry out the evictions it has pending, which may free a slot. */
     private void makeRoom() {
         cache.synchronous().cleanUp();
     }
 
     /**
-     * Drops every cached entry, releasing the cache's references (in-use slots return when their
-     * users release them). For tests and for checking that nothing leaked.
+     * Drops the reserved references of finished copies nobody has claimed yet, which frees the
+     * slots of those Caffeine has already evicted. Their layers' acquires then find them in the
+     * cache, or copy them again.
+     */
+    private void reclaimReservations() {
+        for (int i = 0; i < reserved.length(); i++) {
+            LoadTask task = reserved.get(i);
+            if (task != null && task.isDone() && reserved.compareAndSet(i, task, null)) {
+                dropReservation(task.isCompletedExceptionally() ? null : task.getNow(null));
+            }
+        }
+    }
+
+    /**
+     * Drops every cached entry and every unclaimed reservation of a finished copy, releasing their
+     * references (in-use slots return when their users release them). For tests and for checking
+     * that nothing leaked.
      */
     public void evictAll() {
+        reclaimReservations();
         for (var e : cache.asMap().entrySet()) {
             CompletableFuture<Resident> f = e.getValue();
             if (f.isDone() && cache.asMap().remove(e.getKey(), f)) {

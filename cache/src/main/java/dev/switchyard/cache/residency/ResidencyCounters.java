@@ -1,34 +1,82 @@
 package dev.switchyard.cache.residency;
 
+import java.util.Arrays;
+
 /**
  * A snapshot of {@link ResidencyStats}; {@link #minus} gives what one run added.
  *
- * @param stallSeconds    time compute threads waited for demand copies
- * @param copySeconds     time the copy thread spent copying (pacing included): bytes over this is
- *                        the link bandwidth achieved
- * @param prefetchSkipped predicted loads dropped because no slot was free (a prefetch never waits)
+ * @param hits                demand acquisitions whose expert was resident, or already on its way
+ *                            by a prediction, when its layer asked for it
+ * @param demandMisses        demand acquisitions whose expert was neither: its copy started because
+ *                            the layer routed to it (whether or not the layer then waited for it)
+ * @param stallSeconds        time compute threads waited for copies
+ * @param copySeconds         time the copy thread spent copying (pacing included): bytes over this is
+ *                            the link bandwidth achieved
+ * @param prefetchSkipped     predicted loads dropped because no slot was free (a prefetch never waits)
+ * @param layerPrefetchIssued per layer, copies a prediction started for an expert of that layer
+ * @param layerPrefetchUseful per layer, those copies a demand acquire then used (counted at the first
+ *                            use, however late)
  */
 public record ResidencyCounters(long hits, long demandMisses, double stallSeconds, long h2dBytes,
-                                double copySeconds, long copies, long evictions, long prefetchIssued,
-                                long prefetchUseful, long prefetchSkipped, long[] layerHits, long[] layerMisses) {
+                                double copySeconds, long copies, long evictions, long prefetchSkipped,
+                                long[] layerHits, long[] layerMisses, long[] layerPrefetchIssued,
+                                long[] layerPrefetchUseful) {
 
     public ResidencyCounters minus(ResidencyCounters before) {
-        long[] lh = layerHits.clone();
-        long[] lm = layerMisses.clone();
-        for (int l = 0; l < lh.length; l++) {
-            lh[l] -= before.layerHits[l];
-            lm[l] -= before.layerMisses[l];
-        }
         return new ResidencyCounters(hits - before.hits, demandMisses - before.demandMisses,
                 stallSeconds - before.stallSeconds, h2dBytes - before.h2dBytes, copySeconds - before.copySeconds,
-                copies - before.copies, evictions - before.evictions, prefetchIssued - before.prefetchIssued,
-                prefetchUseful - before.prefetchUseful, prefetchSkipped - before.prefetchSkipped, lh, lm);
+                copies - before.copies, evictions - before.evictions, prefetchSkipped - before.prefetchSkipped,
+                minus(layerHits, before.layerHits), minus(layerMisses, before.layerMisses),
+                minus(layerPrefetchIssued, before.layerPrefetchIssued),
+                minus(layerPrefetchUseful, before.layerPrefetchUseful));
+    }
+
+    private static long[] minus(long[] after, long[] before) {
+        long[] d = after.clone();
+        for (int l = 0; l < d.length; l++) {
+            d[l] -= before[l];
+        }
+        return d;
+    }
+
+    public int layers() {
+        return layerHits.length;
+    }
+
+    /** Copies predictions started, all layers. */
+    public long prefetchIssued() {
+        return Arrays.stream(layerPrefetchIssued).sum();
+    }
+
+    /** Of those, the ones a demand acquire used, all layers. */
+    public long prefetchUseful() {
+        return Arrays.stream(layerPrefetchUseful).sum();
     }
 
     /** Hits over demand acquisitions; NaN before the first. */
     public double hitRate() {
         long all = hits + demandMisses;
         return all == 0 ? Double.NaN : (double) hits / all;
+    }
+
+    /**
+     * The predictor's precision at {@code layer}: useful prefetches over prefetches issued for the
+     * layer. NaN while nothing was issued for it (always so for layer 0, which nothing precedes).
+     */
+    public double prefetchPrecision(int layer) {
+        long issued = layerPrefetchIssued[layer];
+        return issued == 0 ? Double.NaN : (double) layerPrefetchUseful[layer] / issued;
+    }
+
+    /**
+     * The predictor's recall at {@code layer}: of the experts the layer demanded, the share a
+     * prediction had already brought or was bringing (useful prefetches over demand acquisitions).
+     * An expert predicted while already resident issues no copy and earns nothing here: recall
+     * measures the misses predictions turned into hits. NaN before the layer's first acquisition.
+     */
+    public double prefetchRecall(int layer) {
+        long demanded = layerHits[layer] + layerMisses[layer];
+        return demanded == 0 ? Double.NaN : (double) layerPrefetchUseful[layer] / demanded;
     }
 
     /** Achieved host-to-device bandwidth in bytes per second; NaN before the first copy. */

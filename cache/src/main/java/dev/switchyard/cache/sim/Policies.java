@@ -33,7 +33,7 @@ public final class Policies {
         add(new Entry("lfu", s -> new LfuPolicy(s.capacity(), s.stream().keySpace()), false,
                 "least frequently used among resident experts"));
         add(new Entry("caffeine", s -> new CaffeinePolicy(s.capacity(), s.stream().keySpace(),
-                s.stream().header().experts()), false, "a Caffeine cache (W-TinyLFU)"));
+                s.stream().header().experts()), false, "the live cache: Caffeine (W-TinyLFU) as the residency configures it"));
         add(new Entry("nextuse", s -> new NextUsePolicy(s.capacity(), s.stream().header().layers(),
                 s.stream().header().experts(), s.stream().header().topK()), false,
                 "evicts the expert with the longest expected wait until its next use (layer cycle + pick rates)"));

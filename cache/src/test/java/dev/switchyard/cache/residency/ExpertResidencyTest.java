@@ -177,4 +177,138 @@ class ExpertResidencyTest {
             assertFalse(r.isResident(0, 1));
         }
     }
+
+    @Test
+    void aCopyTheLayerAskedForIsMadeOnceEvenWhenTheCacheTurnsItAway() {
+        // 3 slots, 2 kept: two hot experts fill the cache, and W-TinyLFU prefers them to a newcomer
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(1, 8), 3, LinkPacer.unlimited())) {
+            for (int i = 0; i < 40; i++) {
+                r.release(r.acquire(0, i % 2));
+            }
+            ResidencyCounters before = r.stats().snapshot();
+            r.loadAhead(0, 5);
+            Resident x = r.acquire(0, 5);
+            assertTrue(PatternSource.holds(x.memory(), 0, 5));
+            r.release(x);
+            ResidencyCounters c = r.stats().snapshot().minus(before);
+            assertFalse(r.isResident(0, 5), "turned away: the hot experts stay");
+            assertTrue(r.isResident(0, 0) && r.isResident(0, 1));
+            assertEquals(1, c.copies(), "used once from its one copy, not copied again on demand");
+            assertEquals(1, c.demandMisses());
+            r.evictAll();
+            assertEquals(3, r.freeSlots());
+        }
+    }
+
+    @Test
+    void aCopyStartedForTheLayerIsAMissEvenWhenItArrivesBeforeTheAcquire() {
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 4, LinkPacer.unlimited())) {
+            r.loadAhead(1, 2);
+            while (!r.isResident(1, 2)) {
+                Thread.onSpinWait();
+            }
+            r.release(r.acquire(1, 2));
+            r.loadAhead(1, 2);
+            r.release(r.acquire(1, 2));
+            ResidencyCounters c = r.stats().snapshot();
+            assertEquals(1, c.demandMisses(), "the hit rate is the cache's, whatever the link's speed");
+            assertEquals(1, c.hits(), "resident when its layer asked the second time");
+            assertEquals(1, c.copies());
+        }
+    }
+
+    @Test
+    void anExpertOnItsWayByAPredictionIsAHitAndPrecisionAndRecallAreKeptPerLayer() throws Exception {
+        PatternSource source = new PatternSource(2, 8);
+        CountDownLatch gate = new CountDownLatch(1);
+        source.gate = gate;
+        try (ExpertResidency r = new ExpertResidency(source, 6, LinkPacer.unlimited());
+             ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            r.prefetch(1, 1);
+            Future<Boolean> use = pool.submit(() -> {
+                Resident x = r.acquire(1, 1);
+                boolean ok = PatternSource.holds(x.memory(), 1, 1);
+                r.release(x);
+                return ok;
+            });
+            while (r.stats().snapshot().hits() < 1) {
+                Thread.onSpinWait(); // counted before the copy it waits for has arrived
+            }
+            gate.countDown();
+            assertTrue(use.get());
+            r.prefetch(1, 4); // never used
+            r.release(r.acquire(1, 3)); // never predicted
+            r.release(r.acquire(0, 3));
+            ResidencyCounters c = r.stats().snapshot();
+            assertEquals(2, c.layerPrefetchIssued()[1]);
+            assertEquals(1, c.layerPrefetchUseful()[1]);
+            assertEquals(0.5, c.prefetchPrecision(1));
+            assertEquals(0.5, c.prefetchRecall(1), "one of layer 1's two demanded experts came by prediction");
+            assertTrue(Double.isNaN(c.prefetchPrecision(0)), "nothing was predicted for layer 0");
+            assertEquals(0.0, c.prefetchRecall(0));
+            assertEquals(1, c.hits());
+            assertEquals(2, c.demandMisses());
+        }
+    }
+
+    @Test
+    void layersAskingAheadFromManyThreadsNeitherDeadlockNorLeakSlots() throws Exception {
+        int layers = 3;
+        int experts = 8;
+        for (int slots : new int[] {1, 2, 3, 5}) {
+            try (ExpertResidency r = new ExpertResidency(new PatternSource(layers, experts), slots, LinkPacer.unlimited());
+                 ExecutorService pool = Executors.newFixedThreadPool(6)) {
+                List<Future<String>> workers = new ArrayList<>();
+                for (int w = 0; w < 6; w++) {
+                    long seed = 77L * slots + w;
+                    workers.add(pool.submit(() -> {
+                        SplittableRandom rnd = new SplittableRandom(seed);
+                        for (int i = 0; i < 800; i++) {
+                            // as a transformer layer does: ask ahead for what it routed to, predict, then
+                            // acquire each in expert order
+                            int l = rnd.nextInt(layers);
+                            boolean[] routed = new boolean[experts];
+                            for (int j = 1 + rnd.nextInt(3); j > 0; j--) {
+                                routed[rnd.nextInt(experts)] = true;
+                            }
+                            for (int e = 0; e < experts; e++) {
+                                if (routed[e]) {
+                                    r.loadAhead(l, e);
+                                }
+                            }
+                            if (rnd.nextBoolean()) {
+                                r.prefetch((l + 1) % layers, rnd.nextInt(experts));
+                            }
+                            for (int e = 0; e < experts; e++) {
+                                if (routed[e]) {
+                                    Resident x = r.acquire(l, e);
+                                    boolean ok = PatternSource.holds(x.memory(), l, e);
+                                    r.release(x);
+                                    if (!ok) {
+                                        return l + "/" + e + " held the wrong bytes";
+                                    }
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<String> f : workers) {
+                    assertEquals(null, f.get(), "slots=" + slots);
+                }
+                assertEquals(slots, freeSlotsOnceCopiesSettle(r), "every slot back in the pool (slots=" + slots + ")");
+            }
+        }
+    }
+
+    /** Free slots after evicting everything, once the last predictions' copies (which nobody waits for) have landed. */
+    private static int freeSlotsOnceCopiesSettle(ExpertResidency r) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        r.evictAll();
+        while (r.freeSlots() < r.slots() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            r.evictAll();
+        }
+        return r.freeSlots();
+    }
 }

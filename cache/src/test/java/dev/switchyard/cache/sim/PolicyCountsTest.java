@@ -77,6 +77,14 @@ class PolicyCountsTest {
     }
 
     @Test
+    void caffeineCountsAnEvictionForEveryNewcomerBeyondItsSize() {
+        // whether W-TinyLFU evicts the newcomer or its victim, the cache stays at its size
+        PolicyStats s = replay(new CaffeinePolicy(2, 5, 5), 0, 1, 2, 3, 4);
+        assertThat(s.misses()).isEqualTo(5);
+        assertThat(s.evictions()).isEqualTo(3);
+    }
+
+    @Test
     void beladyOnTheTextbookReferenceString() {
         // Silberschatz's reference string, 3 frames: the book's OPT takes 9 faults, admitting every
         // newcomer. Keeping out one that is needed last saves a fault: 8, the exhaustive optimum.

@@ -20,4 +20,12 @@ public interface RoutingObserver {
      *                 what a {@link SpeculativeGate} applies later layers' routers to
      */
     void onRouting(int layer, StepBatch batch, int[] experts, int k, FloatMatrix residual);
+
+    /** This observer, then {@code next}, for every layer. */
+    default RoutingObserver andThen(RoutingObserver next) {
+        return (layer, batch, experts, k, residual) -> {
+            onRouting(layer, batch, experts, k, residual);
+            next.onRouting(layer, batch, experts, k, residual);
+        };
+    }
 }

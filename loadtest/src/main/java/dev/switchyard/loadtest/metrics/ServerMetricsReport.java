@@ -8,7 +8,9 @@ import java.util.TreeMap;
  * change over the run (they only grow); gauges as the two readings. All figures are null when the
  * server does not export the metric.
  *
- * @param expertCacheHitRate hits / (hits + misses) of the expert residency cache over the run
+ * @param expertCacheHitRate hits / (hits + misses) of the expert residency cache over the run (the
+ *                           server counts them per layer; the sums over every label set are the
+ *                           model's totals); null when the server does not offload experts
  * @param deltas the change of every {@code switchyard_*_total} counter over the run
  */
 public record ServerMetricsReport(String url, String error,

@@ -173,13 +173,18 @@ public final class FakeOpenAiServer implements AutoCloseable {
         answer(ex, 200, "{\"count\":" + tokens(body.path("prompt").asText()) + "}");
     }
 
-    /** Counters that move with the traffic: each finished stream 3 expert-cache hits and 1 miss; each failure a preemption. */
+    /**
+     * Counters that move with the traffic: each finished stream 3 expert-cache hits and 1 miss (per
+     * layer, as Switchyard exports them); each failure a preemption.
+     */
     private void metrics(HttpExchange ex) throws IOException {
         int done = finished.get();
         String page = "# HELP switchyard_expert_cache_hits_total Expert cache hits.\n"
                 + "# TYPE switchyard_expert_cache_hits_total counter\n"
-                + "switchyard_expert_cache_hits_total{model=\"fake-moe\"} " + (100 + 3 * done) + "\n"
-                + "switchyard_expert_cache_misses_total{model=\"fake-moe\"} " + (50 + done) + "\n"
+                + "switchyard_expert_cache_hits_total{layer=\"0\",model=\"fake-moe\"} " + (60 + 2 * done) + "\n"
+                + "switchyard_expert_cache_hits_total{layer=\"1\",model=\"fake-moe\"} " + (40 + done) + "\n"
+                + "switchyard_expert_cache_misses_total{layer=\"0\",model=\"fake-moe\"} " + (30 + done) + "\n"
+                + "switchyard_expert_cache_misses_total{layer=\"1\",model=\"fake-moe\"} 20\n"
                 + "switchyard_preemptions_total{model=\"fake-moe\"} " + failedReplies.get() + "\n"
                 + "switchyard_kv_usage_ratio{model=\"fake-moe\"} " + (open.get() / 10.0) + "\n"
                 + "switchyard_requests_running{model=\"fake-moe\"} " + open.get() + "\n"

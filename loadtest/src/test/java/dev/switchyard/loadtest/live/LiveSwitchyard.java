@@ -1,10 +1,12 @@
 package dev.switchyard.loadtest.live;
 
+import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.engine.modelgen.ModelPreset;
 import dev.switchyard.engine.modelgen.ModelSpec;
 import dev.switchyard.engine.modelgen.RandomModelGenerator;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.server.grpc.GenerationService;
 import dev.switchyard.server.grpc.GrpcConfig;
@@ -42,7 +44,7 @@ public final class LiveSwitchyard implements AutoCloseable {
     private final GrpcServer grpc;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private LiveSwitchyard(Path dir, int maxSeqs) throws IOException, InterruptedException {
+    private LiveSwitchyard(Path dir, int maxSeqs, ExpertOffload offload) throws IOException, InterruptedException {
         this.dir = dir;
         Path model = dir.resolve("tiny-mixtral.gguf");
         RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null,
@@ -50,7 +52,8 @@ public final class LiveSwitchyard implements AutoCloseable {
         DispatchConfig dispatch = DispatchConfig.defaults(true);
         // KV memory 0: room for every sequence's whole context, so no preemption muddles the figures.
         served = ServedModel.open(model, MODEL_NAME, new EngineConfig(1, maxSeqs,
-                EngineConfig.defaultBatchTokens(maxSeqs, dispatch), 0, 64, Duration.ZERO, dispatch));
+                EngineConfig.defaultBatchTokens(maxSeqs, dispatch), 0, 64, Duration.ZERO, dispatch), new CpuBackend(1),
+                offload);
         http = new HttpServer(HttpServerConfig.loopback(0), health, HttpTransport.nio());
         http.start();
         grpc = GrpcServer.start(GrpcConfig.defaults("127.0.0.1", 0, null), generation);
@@ -60,7 +63,12 @@ public final class LiveSwitchyard implements AutoCloseable {
 
     /** Writes the model into a fresh temporary folder and starts both servers; at most {@code maxSeqs} run at once. */
     public static LiveSwitchyard start(int maxSeqs) throws IOException, InterruptedException {
-        return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs);
+        return start(maxSeqs, null);
+    }
+
+    /** As {@link #start(int)}, with the routed experts offloaded as {@code offload} says (null: in place). */
+    public static LiveSwitchyard start(int maxSeqs, ExpertOffload offload) throws IOException, InterruptedException {
+        return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs, offload);
     }
 
     public URI httpUrl() {

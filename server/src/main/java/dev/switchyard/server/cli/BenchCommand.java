@@ -106,6 +106,9 @@ final class BenchCommand implements Callable<Integer> {
 
             Map<String, Double> decode = new LinkedHashMap<>();
             Map<String, Object> offloading = new LinkedHashMap<>();
+            Map<String, Object> predictor = new LinkedHashMap<>();
+            Map<String, List<String>> predictorTables = new LinkedHashMap<>();
+            boolean predicts = loaded.offloadedExperts() != null && loaded.offloadedExperts().settings().predicts();
             for (int b : batches) {
                 List<GenerationRequest> first = prompts(b, 1, vocab, loaded);
                 List<GenerationRequest> full = prompts(b, genTokens, vocab, loaded);
@@ -113,7 +116,13 @@ final class BenchCommand implements Callable<Integer> {
                 double tn = best(() -> time(generator, full));
                 decode.put(String.valueOf(b), round(b * (genTokens - 1) / Math.max(1e-9, tn - t1)));
                 if (loaded.offloadedExperts() != null) {
-                    offloading.put(String.valueOf(b), decodeResidency(loaded, generator, full, b));
+                    DecodeWindow window = decodeResidency(loaded, generator, full, b);
+                    ResidencyCounters decodeOnly = window.counters();
+                    offloading.put(String.valueOf(b), OffloadReport.perToken(decodeOnly, window.tokens()));
+                    if (predicts) {
+                        predictor.put(String.valueOf(b), OffloadReport.predictorByLayer(decodeOnly));
+                        predictorTables.put(String.valueOf(b), OffloadReport.predictorTable(decodeOnly));
+                    }
                 }
             }
             result.put("decode_tok_s", decode);
@@ -121,6 +130,10 @@ final class BenchCommand implements Callable<Integer> {
                 result.put("expert_slots", loaded.offloadedExperts().residency().slots());
                 result.put("expert_tier", loaded.offloadedExperts().describe());
                 result.put("offload_per_decode_token", offloading);
+            }
+            if (predicts) {
+                result.put("predictor", loaded.offloadedExperts().settings().predictor());
+                result.put("predictor_by_layer", predictor);
             }
 
             if (loaded.config().isMoe() && moe.capacityLimited()) {
@@ -144,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
             if (json) {
                 out.println(new ObjectMapper().writeValueAsString(result));
             } else {
-                printTable(out, result, decode, bw);
+                printTable(out, result, decode, predictorTables, bw);
             }
             out.flush();
         }
@@ -183,7 +196,8 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode, BandwidthProbe.Result bw) {
+    private void printTable(PrintWriter out, Map<String, Object> r, Map<String, Double> decode,
+                            Map<String, List<String>> predictorTables, BandwidthProbe.Result bw) {
         out.printf(Locale.ROOT, "model %s, %s, %d threads, prompt %d tokens, %d generated%n", r.get("model"), r.get("device"),
                 r.get("threads"), promptTokens, genTokens);
         out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
@@ -195,6 +209,10 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "expert slots         %10d   (%s)%n", (Integer) r.get("expert_slots"), r.get("expert_tier"));
             o.forEach((b, v) -> out.printf(Locale.ROOT, "offload batch %-5s  %s per decode token%n", b, v));
         }
+        predictorTables.forEach((b, lines) -> {
+            out.printf(Locale.ROOT, "predictor %s, decode at batch %s:%n", r.get("predictor"), b);
+            lines.forEach(line -> out.println("  " + line));
+        });
         if (bw == null) {
             return;
         }
@@ -227,17 +245,17 @@ final class BenchCommand implements Callable<Integer> {
         return list;
     }
 
-    /**
-     * The residency cache's work per decode token at batch {@code b}: what a full run adds over a
-     * run that stops after the first token (the prompt's share), over the tokens decoded between.
-     */
+    /** The residency's counters over a run's decode steps, and the tokens those steps produced. */
+    record DecodeWindow(ResidencyCounters counters, long tokens) {
+    }
+
     /**
      * The residency's counters over the decode steps of one run of {@code full}: from the moment
      * every request has its first token (all prefills done) to the end. Counted within one run, as
      * the cache's state carries over from run to run (a difference of two runs would mix states).
      */
-    private Map<String, Object> decodeResidency(LoadedModel loaded, BatchGenerator generator,
-                                                List<GenerationRequest> full, int b) {
+    static DecodeWindow decodeResidency(LoadedModel loaded, BatchGenerator generator, List<GenerationRequest> full,
+                                        int b) {
         var stats = loaded.offloadedExperts().residency().stats();
         boolean[] started = new boolean[b];
         int[] firstTokens = {0};
@@ -254,7 +272,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         });
-        return OffloadReport.perToken(stats.snapshot().minus(atDecode[0]), Math.max(1, emitted[0] - emittedAtDecode[0]));
+        return new DecodeWindow(stats.snapshot().minus(atDecode[0]), Math.max(1, emitted[0] - emittedAtDecode[0]));
     }
 
     private static double time(BatchGenerator generator, List<GenerationRequest> requests) {

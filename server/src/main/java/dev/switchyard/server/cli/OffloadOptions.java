@@ -5,7 +5,7 @@ import dev.switchyard.cache.residency.LinkPacer;
 import dev.switchyard.engine.forward.ExpertOffload;
 import picocli.CommandLine.Option;
 
-/** The expert-offloading flags shared by generate, bench and serve; without --expert-memory, none. */
+/** The expert-offloading flags shared by generate, bench, serve and trace record; without --expert-memory, none. */
 final class OffloadOptions {
 
     @Option(names = "--expert-memory", paramLabel = "SIZE",

@@ -2,7 +2,9 @@ package dev.switchyard.server.cli;
 
 import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.forward.OffloadedExperts;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -34,6 +36,43 @@ final class OffloadReport {
         m.put("prefetch_issued", c.prefetchIssued());
         m.put("prefetch_useful", c.prefetchUseful());
         return m;
+    }
+
+    /**
+     * The predictor's precision and recall for each layer (see {@link ResidencyCounters#prefetchPrecision}
+     * and {@link ResidencyCounters#prefetchRecall}), as fractions rounded to 0.001; null where
+     * undefined (layer 0, which nothing precedes, is never predicted).
+     */
+    static Map<String, Object> predictorByLayer(ResidencyCounters c) {
+        List<Double> precision = new ArrayList<>();
+        List<Double> recall = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            precision.add(orNull(round(c.prefetchPrecision(l), 1000)));
+            recall.add(orNull(round(c.prefetchRecall(l), 1000)));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("precision", precision);
+        m.put("recall", recall);
+        return m;
+    }
+
+    /** {@link #predictorByLayer} as a table, one line per layer. */
+    static List<String> predictorTable(ResidencyCounters c) {
+        List<String> lines = new ArrayList<>();
+        lines.add("layer   precision   recall   (prefetches used / issued; demanded experts a prediction brought)");
+        for (int l = 0; l < c.layers(); l++) {
+            lines.add(String.format(Locale.ROOT, "%-5d   %9s   %6s", l, percent(c.prefetchPrecision(l)),
+                    percent(c.prefetchRecall(l))));
+        }
+        return lines;
+    }
+
+    private static String percent(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+    }
+
+    private static Double orNull(double v) {
+        return Double.isNaN(v) ? null : v;
     }
 
     private static double round(double v, double scale) {

@@ -1,6 +1,9 @@
 package dev.switchyard.server.cli;
 
+import dev.switchyard.engine.forward.ExpertOffload;
+import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.server.grpc.GenerationService;
 import dev.switchyard.server.grpc.GrpcConfig;
@@ -109,12 +112,16 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
+    @Mixin
+    OffloadOptions offload = new OffloadOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         // Every flag is checked before anything starts: a refused setting must not leave a half-started server.
         DispatchConfig moe = dispatch.toConfig();
+        ExpertOffload experts = offload.toOffload();
         device.check();
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int batchTokens = maxBatchTokens != null ? maxBatchTokens : EngineConfig.defaultBatchTokens(maxSeqs, moe);
@@ -145,7 +152,7 @@ final class ServeCommand implements Callable<Integer> {
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
             out.flush();
-            try (ServedModel served = ServedModel.open(path, name, engine, device.open(workers, err))) {
+            try (ServedModel served = ServedModel.open(path, name, engine, device.open(workers, err), experts)) {
                 health.ready(served);
                 if (grpc != null) {
                     grpc.serving(true);
@@ -153,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
                         + Bytes.human(LoadedModel.kvBytesPerPosition(served.config())) + " per position), "
-                        + workers + " threads");
+                        + workers + " threads" + offloadNote(served));
                 out.flush();
                 stop.await();
                 out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
@@ -177,5 +184,15 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    private static String offloadNote(ServedModel served) {
+        OffloadedExperts offloaded = served.offloadedExperts();
+        if (offloaded == null) {
+            return "";
+        }
+        ModelConfig c = served.config();
+        return ", experts offloaded to " + offloaded.residency().slots() + " slots of " + c.layers() * c.expertCount()
+                + " (predictor " + offloaded.settings().predictor() + ")";
     }
 }

@@ -2,6 +2,7 @@ package dev.switchyard.server.cli;
 
 import dev.switchyard.cache.trace.TraceHeader;
 import dev.switchyard.cache.trace.TraceWriter;
+import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.generate.TokenListener;
@@ -9,10 +10,14 @@ import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.server.trace.DecodeResidencyCounter;
 import dev.switchyard.server.trace.RoutingTraceRecorder;
 import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -24,8 +29,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code switchyard trace record}: run prompts through a model and write the routing it chose. */
 @Command(name = "record", mixinStandardHelpOptions = true,
-        description = "Generate from one or more prompts (one request each, in turn) and write every step's routing, "
-                + "with the speculative gate's proposals, to a trace file. Without --model, the built-in demo model.")
+        description = {"Generate from one or more prompts (one request each, in turn) and write every step's routing, "
+                + "with the speculative gate's proposals, to a trace file. Without --model, the built-in demo model.",
+                "With --expert-memory the run offloads its experts, as generate does, and also reports the live cache's "
+                        + "decode hit rate and the sim command that replays this trace through the same cache."})
 final class TraceRecordCommand implements Callable<Integer> {
 
     @Spec
@@ -59,6 +66,9 @@ final class TraceRecordCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
+    @CommandLine.Mixin
+    OffloadOptions offload = new OffloadOptions();
+
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.trace", description = "The trace file to write.")
     Path output;
 
@@ -75,7 +85,8 @@ final class TraceRecordCommand implements Callable<Integer> {
         Path path = ModelPaths.resolve(model, err);
         var moe = dispatch.toConfig();
         try (CpuBackend backend = new CpuBackend(workers);
-             LoadedModel loaded = LoadedModel.open(path, backend, Math.max(256, moe.window()), 1, 0, moe)) {
+             LoadedModel loaded = LoadedModel.open(path, backend, Math.max(256, moe.window()), 1, c -> 0, moe,
+                     offload.toOffload())) {
             ModelConfig c = loaded.config();
             if (!c.isMoe()) {
                 throw new IllegalArgumentException(path + " is a dense model: it routes nothing to trace");
@@ -85,7 +96,10 @@ final class TraceRecordCommand implements Callable<Integer> {
             boolean done = false;
             try (TraceWriter writer = TraceWriter.create(output, header)) {
                 recorder = new RoutingTraceRecorder(writer, loaded.transformer().speculativeGate());
-                loaded.transformer().setRoutingObserver(recorder);
+                OffloadedExperts offloaded = loaded.offloadedExperts();
+                DecodeResidencyCounter live = offloaded == null ? null
+                        : new DecodeResidencyCounter(offloaded.residency().stats());
+                loaded.transformer().setRoutingObserver(live == null ? recorder : recorder.andThen(live));
                 SamplingParams sampling = SamplingParams.builder().temperature(temperature).seed(seed).ignoreEos(true).build();
                 long start = System.nanoTime();
                 for (int i = 0; i < prompts.size(); i++) {
@@ -99,10 +113,16 @@ final class TraceRecordCommand implements Callable<Integer> {
                     loaded.generator().generate(List.of(new GenerationRequest(ids, sampling, budget)), TokenListener.NONE);
                 }
                 loaded.transformer().setRoutingObserver(null);
+                if (live != null) {
+                    live.finish();
+                }
                 err.printf(Locale.ROOT, "wrote %s: %d steps, %d tokens of %d request(s), %d layers x %d experts top-%d, "
                                 + "gate proposals %d layer(s) ahead, in %.1f s%n", output, writer.stepsWritten(),
                         recorder.tokensRecorded(), prompts.size(), c.layers(), c.expertCount(), c.expertUsedCount(),
                         header.gateDepth(), (System.nanoTime() - start) / 1e9);
+                if (live != null) {
+                    liveCache(offloaded, live, c).forEach(err::println);
+                }
                 done = true;
             } finally {
                 if (!done) {
@@ -111,6 +131,30 @@ final class TraceRecordCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * What the live cache did, as generate reports it, then its hit rate over decode steps (what the
+     * simulator counts) and, without a predictor, the replay that puts the simulator's Caffeine
+     * policy in its place: a cache of as many experts as the live one keeps, on this trace.
+     */
+    private List<String> liveCache(OffloadedExperts offloaded, DecodeResidencyCounter live, ModelConfig c) {
+        var residency = offloaded.residency();
+        var counters = residency.stats().snapshot();
+        int total = c.layers() * c.expertCount();
+        List<String> lines = new ArrayList<>();
+        lines.add(OffloadReport.summary(offloaded, counters));
+        lines.add(String.format(Locale.ROOT, "live decode hit rate %.2f%% (%d hits, %d misses), %d of %d experts kept, "
+                        + "predictor %s", 100 * live.hitRate(), live.hits(), live.misses(), residency.capacity(), total,
+                offloaded.settings().predictor()));
+        if (offloaded.settings().predicts()) {
+            lines.addAll(OffloadReport.predictorTable(counters));
+        } else {
+            String fraction = BigDecimal.valueOf(residency.capacity())
+                    .divide(BigDecimal.valueOf(total), MathContext.DECIMAL64).stripTrailingZeros().toPlainString();
+            lines.add("the same cache simulated: switchyard sim --trace " + output + " --policy caffeine --cache " + fraction);
+        }
+        return lines;
     }
 
     private TraceHeader header(ModelConfig c, GgufFile file, Path path) {

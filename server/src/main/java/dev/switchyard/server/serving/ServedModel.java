@@ -1,6 +1,9 @@
 package dev.switchyard.server.serving;
 
+import dev.switchyard.cache.residency.ResidencyStats;
 import dev.switchyard.engine.chat.ChatTemplates;
+import dev.switchyard.engine.forward.ExpertOffload;
+import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.model.ModelConfig;
@@ -61,14 +64,28 @@ public final class ServedModel implements AutoCloseable {
      * owns the backend from now on, and closes it also when opening fails.
      */
     public static ServedModel open(Path path, String name, EngineConfig config, Backend backend) throws IOException {
+        return open(path, name, config, backend, null);
+    }
+
+    /**
+     * As above, with the routed experts offloaded to a device tier of their own ({@code offload}
+     * null: used in place), whose cache figures then join the metrics.
+     */
+    public static ServedModel open(Path path, String name, EngineConfig config, Backend backend, ExpertOffload offload)
+            throws IOException {
         LoadedModel model = null;
         try {
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
-                    c -> kvPositions(c, config), config.dispatch());
+                    c -> kvPositions(c, config), config.dispatch(), offload);
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
             if (model.config().isMoe()) {
                 model.transformer().setLoadObserver(metrics.expertLoad(model.config().layers()));
+            }
+            OffloadedExperts offloaded = model.offloadedExperts();
+            if (offloaded != null) {
+                ResidencyStats stats = offloaded.residency().stats();
+                metrics.expertCache(stats::snapshot, offloaded.residency().slots(), offloaded.settings().predicts());
             }
             Scheduler scheduler = model.scheduler(config.maxQueue(), metrics);
             ref.set(scheduler);
@@ -162,6 +179,11 @@ public final class ServedModel implements AutoCloseable {
 
     public ServingMetrics metrics() {
         return metrics;
+    }
+
+    /** The offloaded experts and their residency cache, or null when experts are used in place. */
+    public OffloadedExperts offloadedExperts() {
+        return model.offloadedExperts();
     }
 
     /** Positions one sequence may use, prompt and completion together. */

@@ -1,5 +1,6 @@
 package dev.switchyard.server.serving;
 
+import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.SchedulerObserver;
@@ -95,6 +96,16 @@ public final class ServingMetrics implements SchedulerObserver {
      */
     public ExpertLoadMetrics expertLoad(int layers) {
         return new ExpertLoadMetrics(registry, model, layers);
+    }
+
+    /**
+     * Registers the expert residency cache's metrics (when experts are offloaded); they read
+     * {@code counters} when scraped.
+     *
+     * @param predicts whether a predictor prefetches: its precision and recall are exported then only
+     */
+    public void expertCache(Supplier<ResidencyCounters> counters, int slots, boolean predicts) {
+        ExpertCacheMetrics.register(registry, model, counters, slots, predicts);
     }
 
     /** A client left before its request finished (connection closed, stream cancelled). */

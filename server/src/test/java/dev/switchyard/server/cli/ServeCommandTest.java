@@ -52,6 +52,32 @@ class ServeCommandTest {
     }
 
     @Test
+    void offloadingFlagsHaveEnvironmentTwinsToo() {
+        Map<String, String> env = Map.of("SWITCHYARD_EXPERT_MEMORY", "25%", "SWITCHYARD_LINK_BANDWIDTH", "8GB/s",
+                "SWITCHYARD_PREDICTOR", "gate", "SWITCHYARD_PREFETCH_DEPTH", "2");
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(env::get))
+                .parseArgs("--predictor", "affinity");
+        var offload = command.offload.toOffload();
+        assertThat(offload.memory().fraction()).isEqualTo(0.25);
+        assertThat(offload.linkBytesPerSecond()).isEqualTo(8e9);
+        assertThat(offload.predictor()).as("the flag wins").isEqualTo("affinity");
+        assertThat(offload.prefetchDepth()).isEqualTo(2);
+        ServeCommand plain = new ServeCommand();
+        new picocli.CommandLine(plain).setDefaultValueProvider(new EnvironmentDefaults(Map.<String, String>of()::get))
+                .parseArgs();
+        assertThat(plain.offload.toOffload()).as("no --expert-memory: experts stay in place").isNull();
+    }
+
+    @Test
+    void refusesABadExpertMemoryBeforeListening() {
+        CliRun run = CliRun.of("serve", "--expert-memory", "150%", "--port", "0", "--grpc-port", "0");
+        assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(run.err()).contains("(0, 100]").doesNotContain("listening");
+        assertThat(run.out()).doesNotContain("listening");
+    }
+
+    @Test
     void sizesAndDurations() {
         assertThat(Units.parseBytes("2GiB")).isEqualTo(2L << 30);
         assertThat(Units.parseBytes("1.5 MB")).isEqualTo(1_500_000L);

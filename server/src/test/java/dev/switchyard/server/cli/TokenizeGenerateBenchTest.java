@@ -103,4 +103,32 @@ class TokenizeGenerateBenchTest {
         assertThat(json.get("dispatch").get("overflow").asText()).isEqualTo("drop");
         assertThat(json.get("dispatch").has("dropped_fraction")).isTrue();
     }
+
+    @Test
+    void benchReportsThePredictorsPrecisionAndRecallPerLayerWhenOneIsSet() throws Exception {
+        String[] args = {"bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "6", "--batch", "1",
+            "--repeat", "1", "--threads", "1", "--expert-memory", "50%", "--predictor", "affinity"};
+        CliRun json = CliRun.of(concat(args, "--json"));
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        JsonNode parsed = new ObjectMapper().readTree(json.out());
+        assertThat(parsed.get("predictor").asText()).isEqualTo("affinity");
+        JsonNode layers = parsed.get("predictor_by_layer").get("1");
+        assertThat(layers.get("precision")).hasSize(2);
+        assertThat(layers.get("recall")).hasSize(2);
+        assertThat(layers.get("precision").get(0).isNull()).as("layer 0 is never predicted").isTrue();
+        assertThat(layers.get("recall").get(1).asDouble()).isBetween(0.0, 1.0);
+
+        CliRun text = CliRun.of(args);
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        assertThat(text.out()).contains("predictor affinity, decode at batch 1:").containsPattern("(?m)^ +1 +\\S+%? +\\S+%");
+        CliRun none = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "3",
+                "--batch", "1", "--repeat", "1", "--threads", "1", "--expert-memory", "50%", "--json");
+        assertThat(new ObjectMapper().readTree(none.out()).has("predictor_by_layer")).as("no predictor").isFalse();
+    }
+
+    private static String[] concat(String[] args, String more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = more;
+        return all;
+    }
 }

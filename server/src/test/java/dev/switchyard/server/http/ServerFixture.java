@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ServedModel;
@@ -35,8 +37,9 @@ final class ServerFixture implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
 
-    private ServerFixture(EngineConfig engine, HttpServerConfig http) throws Exception {
-        served = engine == null ? null : ServedModel.open(TinyModelFile.path(), MODEL_NAME, engine);
+    private ServerFixture(EngineConfig engine, HttpServerConfig http, ExpertOffload offload) throws Exception {
+        served = engine == null ? null : ServedModel.open(TinyModelFile.path(), MODEL_NAME, engine,
+                new CpuBackend(engine.threads()), offload);
         server = new HttpServer(http, health, HttpTransport.nio());
         server.start();
         if (served != null) {
@@ -56,12 +59,17 @@ final class ServerFixture implements AutoCloseable {
     }
 
     static ServerFixture start(EngineConfig engine, HttpServerConfig http) throws Exception {
-        return new ServerFixture(engine, http);
+        return new ServerFixture(engine, http, null);
+    }
+
+    /** The default server with the routed experts offloaded as {@code offload} says. */
+    static ServerFixture offloaded(ExpertOffload offload) throws Exception {
+        return new ServerFixture(engine(8, 0, 64), HttpServerConfig.loopback(0), offload);
     }
 
     /** A server whose model never finishes loading. */
     static ServerFixture loading() throws Exception {
-        return new ServerFixture(null, HttpServerConfig.loopback(0));
+        return new ServerFixture(null, HttpServerConfig.loopback(0), null);
     }
 
     URI uri(String path) {

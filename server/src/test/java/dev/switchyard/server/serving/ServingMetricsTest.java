@@ -2,7 +2,9 @@ package dev.switchyard.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.generate.FinishReason;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ServingMetricsTest {
@@ -55,5 +57,49 @@ class ServingMetricsTest {
                 .contains("switchyard_moe_dropped_assignments_total{layer=\"1\",model=\"demo\"} 1.0")
                 .contains("switchyard_moe_rerouted_assignments_total{layer=\"1\",model=\"demo\"} 1.0")
                 .contains("switchyard_moe_load_ratio{layer=\"0\",model=\"demo\"} 0.0");
+    }
+
+    private static ResidencyCounters counters(long[] hits, long[] misses, long[] issued, long[] useful) {
+        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0.25, 4096, 0.5, 3, 7, 0, hits, misses,
+                issued, useful);
+    }
+
+    @Test
+    void expertCacheFiguresAreReadFromTheCacheWhenScraped() {
+        ServingMetrics metrics = new ServingMetrics("demo", () -> null);
+        AtomicReference<ResidencyCounters> now = new AtomicReference<>(
+                counters(new long[] {5, 3}, new long[] {1, 2}, new long[] {0, 4}, new long[] {0, 2}));
+        metrics.expertCache(now::get, 16, true);
+        String first = metrics.scrape();
+        assertThat(first)
+                .contains("switchyard_expert_cache_slots{model=\"demo\"} 16.0")
+                .contains("switchyard_expert_cache_hits_total{layer=\"0\",model=\"demo\"} 5.0")
+                .contains("switchyard_expert_cache_hits_total{layer=\"1\",model=\"demo\"} 3.0")
+                .contains("switchyard_expert_cache_misses_total{layer=\"1\",model=\"demo\"} 2.0")
+                .contains("switchyard_expert_cache_prefetch_issued_total{layer=\"1\",model=\"demo\"} 4.0")
+                .contains("switchyard_expert_cache_prefetch_useful_total{layer=\"1\",model=\"demo\"} 2.0")
+                .contains("switchyard_expert_cache_evictions_total{model=\"demo\"} 7.0")
+                .contains("switchyard_expert_cache_h2d_bytes_total{model=\"demo\"} 4096.0")
+                .contains("switchyard_expert_cache_stall_seconds_total{model=\"demo\"} 0.25")
+                // layer 1: 2 useful of 4 issued; 2 useful of 5 demanded (3 hits + 2 misses)
+                .contains("switchyard_expert_cache_predictor_precision{layer=\"1\",model=\"demo\"} 0.5")
+                .contains("switchyard_expert_cache_predictor_recall{layer=\"1\",model=\"demo\"} 0.4")
+                .contains("switchyard_expert_cache_predictor_precision{layer=\"0\",model=\"demo\"} NaN")
+                .contains("switchyard_expert_cache_predictor_recall{layer=\"0\",model=\"demo\"} 0.0");
+        // no series without the layer label beside the per-layer ones: a sum over the name is the total
+        assertThat(first).doesNotContain("switchyard_expert_cache_hits_total{model=");
+
+        now.set(counters(new long[] {9, 3}, new long[] {1, 2}, new long[] {0, 4}, new long[] {0, 2}));
+        assertThat(metrics.scrape()).as("read again, not accumulated")
+                .contains("switchyard_expert_cache_hits_total{layer=\"0\",model=\"demo\"} 9.0");
+    }
+
+    @Test
+    void predictorFiguresOnlyWhenAPredictorPrefetchesAndNoCacheFiguresWithoutOffloading() {
+        ServingMetrics none = new ServingMetrics("demo", () -> null);
+        none.expertCache(() -> counters(new long[2], new long[2], new long[2], new long[2]), 4, false);
+        assertThat(none.scrape()).contains("switchyard_expert_cache_hits_total")
+                .doesNotContain("switchyard_expert_cache_predictor");
+        assertThat(new ServingMetrics("demo", () -> null).scrape()).doesNotContain("switchyard_expert_cache");
     }
 }
