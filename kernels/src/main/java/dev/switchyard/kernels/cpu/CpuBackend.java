@@ -227,22 +227,23 @@ public final class CpuBackend implements Backend {
             // slower end to end (70 against 112 decode tok/s on the bench preset, 2 threads), as
             // four concurrent row streams defeat the hardware prefetcher that one stream keeps busy.
             boolean fourRows = tokens >= 2;
-            boolean six = kernel.decodesSixTokensAtOnce();
+            boolean three = kernel.decodesThreeTokensAtOnce();
             for (; fourRows && r + 4 <= r1; r += 4) {
                 long off = base + r * rowBytes;
                 int t = 0;
                 while (t < tokens) {
-                    // each pass decodes the four rows' blocks once, so fewer passes cost less:
-                    // up to six tokens in one, and never a pass of one or two after a long one
+                    // each pass decodes the four rows' blocks once for its tokens. Q8_0, 2816x1024,
+                    // one thread, cache-resident (MatmulBenchmark): 261, 310 and 390 us per call
+                    // for passes of 2, 3 and 4 tokens, so five and six tokens go as 3+2 and 3+3,
+                    // seven as 4+3. A six-token pass measured slower still (857 us: its 24
+                    // accumulators spill).
                     int left = tokens - t;
-                    if (!six && left == 3 && t >= 4) {
+                    if (!three && left == 3 && t >= 4) {
                         t--; // one more 4x4 with a token recomputed (bitwise the same) beats 4x2 + 4x1
                         left = 4;
                     }
-                    int pass = !six ? Math.min(left, 4)
-                            : left >= 9 ? 6 : left == 8 || left == 7 ? 4 : Math.min(left, 6);
+                    int pass = !three ? Math.min(left, 4) : left == 5 || left == 6 ? 3 : Math.min(left, 4);
                     switch (pass) {
-                        case 6, 5 -> kernel.dot4x6(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile, pass);
                         case 4 -> kernel.dot4x4(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
                         case 3 -> kernel.dot4x3(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
                         case 2 -> kernel.dot4x2(seg, off, rowBytes, x, t * cols, cols, cols, out, t * m + r, m, tile);
@@ -903,7 +904,7 @@ public final class CpuBackend implements Backend {
 
     /** Per-thread buffers, grown on demand and then reused. */
     private static final class Scratch {
-        final float[] tile = new float[24 * Vec.L];
+        final float[] tile = new float[16 * Vec.L];
         private float[] rows = new float[0];
         private float[] panel = new float[0];
         private float[] packedX = new float[0];

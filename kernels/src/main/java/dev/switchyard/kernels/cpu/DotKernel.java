@@ -103,22 +103,8 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
         dot4Rows(w, off, rowBytes, x, xo + 2 * xs, n, out, oo + 2 * os, tile);
     }
 
-    /**
-     * As {@link #dot4x4} for {@code tokens} (5 or 6) vectors ({@code tile}: scratch of {@code 24 L}
-     * floats or more): experts with five or six tokens of a step decode each block once.
-     */
-    void dot4x6(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
-                float[] tile, int tokens) {
-        dot4x4(w, off, rowBytes, x, xo, xs, n, out, oo, os, tile);
-        if (tokens == 6) {
-            dot4x2(w, off, rowBytes, x, xo + 4 * xs, xs, n, out, oo + 4 * os, os, tile);
-        } else {
-            dot4Rows(w, off, rowBytes, x, xo + 4 * xs, n, out, oo + 4 * os, tile);
-        }
-    }
-
-    /** Whether {@link #dot4x3} and {@link #dot4x6} decode once (else they only compose the others). */
-    boolean decodesSixTokensAtOnce() {
+    /** Whether {@link #dot4x3} decodes once (else it only composes {@link #dot4x2} and {@link #dot4Rows}). */
+    boolean decodesThreeTokensAtOnce() {
         return false;
     }
 
