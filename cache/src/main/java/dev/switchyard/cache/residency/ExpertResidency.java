@@ -34,7 +34,10 @@ import java.util.function.Supplier;
  *       it holds a second reference, reserved for the layer's acquire, so that Caffeine turning the
  *       newcomer away (W-TinyLFU may) cannot throw it away before its one use; and with no slot
  *       free it is not dropped but parked, unrun, until the acquire promotes it to a demand. Either
- *       way the expert is copied and entered into the cache once, as in a replay.</li>
+ *       way the expert is copied and entered into the cache once, as in a replay. An expert it
+ *       finds resident is held the same way, so that a prediction for a later layer that makes
+ *       Caffeine evict it before the layer gets to it costs no second copy: predictions never take
+ *       away what the current layer needs.</li>
  *   <li><b>Progress.</b> Compute threads acquire one expert, compute, release, and never wait for
  *       a copy while holding a reference. So every slot not resident is free, held by a thread
  *       that will release it without waiting, or reserved for an acquire; a copy that must wait
@@ -76,6 +79,9 @@ public final class ExpertResidency implements AutoCloseable {
     // reserved reference the acquire claims, or the entry it found, so that the acquire need not look
     // (and be counted by Caffeine) a second time
     private final AtomicReferenceArray<LoadTask> reserved;
+    // a resident expert the layer found, held by a reference reserved for its acquire: a prediction
+    // for a later layer may make Caffeine evict it meanwhile, and the layer must not lose it then
+    private final AtomicReferenceArray<Resident> held;
     private final AtomicReferenceArray<CompletableFuture<Resident>> found;
     private final int capacity;
     private final Thread copyThread;
@@ -112,6 +118,7 @@ public final class ExpertResidency implements AutoCloseable {
             }
         }
         this.reserved = new AtomicReferenceArray<>(source.layers() * source.experts());
+        this.held = new AtomicReferenceArray<>(source.layers() * source.experts());
         this.found = new AtomicReferenceArray<>(source.layers() * source.experts());
         // maintenance and listeners on the calling thread: the copy thread may be waiting for
         // exactly the slot an eviction would free
@@ -178,6 +185,14 @@ public final class ExpertResidency implements AutoCloseable {
         if (ahead != null) {
             stats.miss(layer);
             return timed(() -> useReserved(ahead, key));
+        }
+        Resident kept = claim(held, i);
+        if (kept != null) {
+            stats.hit(layer);
+            if (kept.firstUseOfPrefetch()) {
+                stats.prefetchUseful(layer);
+            }
+            return kept;
         }
         CompletableFuture<Resident> f = claim(found, i);
         if (f == null) {
@@ -275,6 +290,16 @@ public final class ExpertResidency implements AutoCloseable {
                     unclaimed.thenAccept(ExpertResidency::dropReservation);
                 }
                 submit(task);
+                return;
+            }
+        }
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+            Resident r = f.getNow(null);
+            if (r != null && r.tryRetain()) {
+                Resident unclaimed = held.getAndSet(i, r);
+                if (unclaimed != null) {
+                    unclaimed.release();
+                }
                 return;
             }
         }
@@ -382,15 +407,19 @@ public final class ExpertResidency implements AutoCloseable {
     }
 
     /**
-     * Drops the reserved references of finished copies nobody has claimed yet, which frees the
-     * slots of those Caffeine has already evicted. Their layers' acquires then find them in the
-     * cache, or copy them again.
+     * Drops the reserved references of finished copies and found residents nobody has claimed
+     * yet, which frees the slots of those Caffeine has already evicted. Their layers' acquires
+     * then find them in the cache, or copy them again.
      */
     private void reclaimReservations() {
         for (int i = 0; i < reserved.length(); i++) {
             LoadTask task = reserved.get(i);
             if (task != null && task.isDone() && reserved.compareAndSet(i, task, null)) {
                 dropReservation(task.isCompletedExceptionally() ? null : task.getNow(null));
+            }
+            Resident kept = claim(held, i);
+            if (kept != null) {
+                kept.release();
             }
         }
     }
@@ -409,6 +438,19 @@ public final class ExpertResidency implements AutoCloseable {
                 if (r != null) {
                     r.release();
                 }
+            }
+        }
+    }
+
+    /** Removes one resident expert as Caffeine's eviction does, dropping the cache's reference (tests). */
+    void evict(int layer, int expert) {
+        ExpertKey key = keys[layer][expert];
+        CompletableFuture<Resident> f = cache.asMap().get(key);
+        if (f != null && f.isDone() && cache.asMap().remove(key, f)) {
+            Resident r = f.isCompletedExceptionally() ? null : f.getNow(null);
+            if (r != null) {
+                stats.evictions.increment();
+                r.release();
             }
         }
     }

@@ -201,6 +201,46 @@ class ExpertResidencyTest {
     }
 
     @Test
+    void anExpertTheLayerFoundResidentSurvivesAnEvictionBeforeItsAcquire() {
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 4, LinkPacer.unlimited())) {
+            Resident first = r.acquire(1, 3);
+            r.release(first);
+            ResidencyCounters before = r.stats().snapshot();
+            r.loadAhead(1, 3);
+            r.evict(1, 3); // as Caffeine would when a prediction for a later layer needs room
+            assertFalse(r.isResident(1, 3));
+            Resident x = r.acquire(1, 3);
+            assertEquals(first.slot(), x.slot(), "the layer uses the bytes it found, not a new copy");
+            assertTrue(PatternSource.holds(x.memory(), 1, 3));
+            r.release(x);
+            ResidencyCounters c = r.stats().snapshot().minus(before);
+            assertEquals(0, c.copies());
+            assertEquals(1, c.hits(), "resident when the layer asked");
+            assertEquals(4, r.freeSlots(), "the evicted expert's slot returns once the layer is done with it");
+        }
+    }
+
+    @Test
+    void anUnclaimedFoundExpertIsGivenBackWhenACopyNeedsItsSlot() {
+        // 2 slots, 1 kept: the layer found expert 0 resident and holds it; Caffeine evicts it; a
+        // copy that must wait for a slot takes the hold back instead of waiting forever
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(1, 4), 2, LinkPacer.unlimited())) {
+            r.release(r.acquire(0, 0));
+            r.loadAhead(0, 0);
+            r.evict(0, 0);
+            r.release(r.acquire(0, 1)); // the other slot, now expert 1's, kept by the cache
+            Resident other = r.acquire(0, 2); // no slot free: only giving back the hold makes one
+            assertTrue(PatternSource.holds(other.memory(), 0, 2));
+            r.release(other);
+            Resident again = r.acquire(0, 0);
+            assertTrue(PatternSource.holds(again.memory(), 0, 0));
+            r.release(again);
+            r.evictAll();
+            assertEquals(2, r.freeSlots());
+        }
+    }
+
+    @Test
     void aCopyStartedForTheLayerIsAMissEvenWhenItArrivesBeforeTheAcquire() {
         try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 4, LinkPacer.unlimited())) {
             r.loadAhead(1, 2);
