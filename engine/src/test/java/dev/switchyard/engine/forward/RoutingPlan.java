@@ -71,6 +71,21 @@ record RoutingPlan(int[] experts, float[] weights, int[] stats, int[] counts, in
         assertSameBits(listWeights, expected.listWeights, step + ": list weights");
     }
 
+    /**
+     * Asserts each router probability within one float ulp of the CPU's (double exp may differ in
+     * its last bit between libraries) and returns how many are bit-identical.
+     */
+    static int probabilitiesWithinAnUlp(float[] actual, float[] cpu, Object what) {
+        int exact = 0;
+        for (int i = 0; i < cpu.length; i++) {
+            long ulps = ulps(actual[i], cpu[i]);
+            assertThat(ulps).as("%s: probability %d, %s against the CPU's %s", what, i, actual[i], cpu[i])
+                    .isLessThanOrEqualTo(1);
+            exact += ulps == 0 ? 1 : 0;
+        }
+        return exact;
+    }
+
     static void assertSameBits(float[] actual, float[] expected, String what) {
         assertThat(actual.length).as(what + ": length").isEqualTo(expected.length);
         for (int i = 0; i < actual.length; i++) {

@@ -9,15 +9,12 @@ import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.TinyModels;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
-import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.kernels.cuda.CudaBackend;
 import dev.switchyard.kernels.cuda.CudaProbe;
 import dev.switchyard.kernels.cuda.CudaSwitches;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,22 +52,6 @@ class CudaOffloadingMatchesInPlaceTest {
     void needsGpu() {
         CudaProbe.Result probe = CudaProbe.probe();
         assumeTrue(probe.available(), () -> "needs a GPU: " + probe.describe());
-    }
-
-    private static List<GenerationRequest> requests(int count, int vocab, int maxTokens) {
-        SplittableRandom random = new SplittableRandom(5);
-        List<GenerationRequest> list = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int[] prompt = new int[1 + random.nextInt(30)];
-            for (int j = 0; j < prompt.length; j++) {
-                prompt[j] = random.nextInt(vocab - 3);
-            }
-            SamplingParams params = i % 2 == 0
-                    ? SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(3).build()
-                    : SamplingParams.builder().temperature(0.9).topP(0.9).seed(77L + i).ignoreEos(true).logprobs(3).build();
-            list.add(new GenerationRequest(prompt, params, maxTokens));
-        }
-        return list;
     }
 
     private record Run(List<GenerationResult> results, ResidencyCounters counters, boolean slotsAllBack, String tier) {
@@ -111,7 +92,7 @@ class CudaOffloadingMatchesInPlaceTest {
     @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE"})
     void tokensAndLogprobsMatchCudaInPlaceAtEveryMemorySize(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
-        List<GenerationRequest> all = requests(8, 500, 10);
+        List<GenerationRequest> all = OffloadingChangesNothingTest.requests(8, 500, 10);
         Run inPlace = run(file, all, null, false);
         // 2 layers x 8 experts, top-2: 12.5% is the minimum, one layer's top-k
         for (String memory : List.of("100%", "50%", "25%", "12.5%")) {
@@ -131,7 +112,7 @@ class CudaOffloadingMatchesInPlaceTest {
     @Test
     void stagedCopiesGiveTheSameTokensAsPinnedOnes() throws Exception {
         Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
-        List<GenerationRequest> all = requests(8, 500, 10);
+        List<GenerationRequest> all = OffloadingChangesNothingTest.requests(8, 500, 10);
         Run inPlace = run(file, all, null, false);
         ExpertOffload offload = new ExpertOffload(ExpertMemory.parse("25%"), ExpertOffload.DEVICE_LINK, "gate", 1);
         Run staged = run(file, all, offload, true);
@@ -144,7 +125,7 @@ class CudaOffloadingMatchesInPlaceTest {
     @Test
     void theSmallestTierServesManyRequestsAndReturnsEverySlot() throws Exception {
         Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
-        List<GenerationRequest> all = requests(40, 500, 12);
+        List<GenerationRequest> all = OffloadingChangesNothingTest.requests(40, 500, 12);
         Run inPlace = run(file, all, null, false);
         Run offloaded = run(file, all, new ExpertOffload(ExpertMemory.parse("12.5%"), 0, "combined", 1), false);
         String what = "2 slots, 40 requests (" + offloaded.tier() + ")";

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class OffloadingChangesNothingTest {
 
-    private static List<GenerationRequest> requests(int count, int vocab) {
+    /** Concurrent requests of prompts 1-30 tokens long, greedy and seeded sampling alternately, with logprobs. */
+    static List<GenerationRequest> requests(int count, int vocab, int maxTokens) {
         SplittableRandom random = new SplittableRandom(5);
         List<GenerationRequest> list = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -39,7 +40,7 @@ class OffloadingChangesNothingTest {
             SamplingParams params = i % 2 == 0
                     ? SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(3).build()
                     : SamplingParams.builder().temperature(0.9).topP(0.9).seed(77L + i).ignoreEos(true).logprobs(3).build();
-            list.add(new GenerationRequest(prompt, params, 10));
+            list.add(new GenerationRequest(prompt, params, maxTokens));
         }
         return list;
     }
@@ -65,7 +66,7 @@ class OffloadingChangesNothingTest {
     @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE"})
     void tokensAndLogprobsAreTheSameAtEveryMemorySizeAndPredictor(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
-        List<GenerationRequest> all = requests(8, 500);
+        List<GenerationRequest> all = requests(8, 500, 10);
         List<GenerationResult> inPlace = run(file, all, null).results();
         // 2 layers x 8 experts, top-2: 12.5% is the minimum, one layer's top-k
         for (String memory : List.of("100%", "50%", "25%", "12.5%")) {
