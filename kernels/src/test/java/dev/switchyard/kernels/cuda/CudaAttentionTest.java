@@ -4,10 +4,6 @@ import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
-import dev.switchyard.kernels.cpu.CpuBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -17,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * interleaved), then each decodes one more token. Tolerance 1e-5 of the output's RMS (online
  * softmax in float against the CPU's two-pass softmax).
  */
-class CudaAttentionTest {
+class CudaAttentionTest extends AgainstCpuTest {
 
     private static final int LAYERS = 2;
     private static final int LAYER = 1;
@@ -25,30 +21,6 @@ class CudaAttentionTest {
     private static final int BLOCK_SIZE = 4;
     private static final int[] LENGTHS = {7, 45, 1};
     private static final int[][] TABLES = {{5, 2, 30}, {9, 0, 14, 3, 20, 21, 22, 23, 24, 25, 26, 27, 28}, {7}};
-
-    private static CpuBackend cpu;
-    private static CudaBackend cuda;
-
-    @BeforeAll
-    static void open() {
-        cuda = GpuTests.openIfPresent();
-        cpu = new CpuBackend(2);
-    }
-
-    @BeforeEach
-    void needsGpu() {
-        GpuTests.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cuda != null) {
-            cuda.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
 
     @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}")
     @CsvSource({"8, 2, 64, 64", "6, 6, 24, 20", "16, 4, 128, 128", "4, 1, 256, 256"})

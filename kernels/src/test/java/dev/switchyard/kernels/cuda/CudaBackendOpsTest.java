@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.RopeSpec;
-import dev.switchyard.kernels.cpu.CpuBackend;
 import java.util.function.BiConsumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,33 +13,10 @@ import org.junit.jupiter.api.Test;
  * fused multiply-adds in the CPU's order must match exactly; reductions (norms, softmax) and
  * transcendental functions (SiLU, RoPE's angles) within 1e-6 of the output's RMS.
  */
-class CudaBackendOpsTest {
+class CudaBackendOpsTest extends AgainstCpuTest {
 
     private static final int T = 5;
     private static final int COLS = 300;   // not a multiple of a block's 256 threads
-    private static CpuBackend cpu;
-    private static CudaBackend cuda;
-
-    @BeforeAll
-    static void open() {
-        cuda = GpuTests.openIfPresent();
-        cpu = new CpuBackend(2);
-    }
-
-    @BeforeEach
-    void needsGpu() {
-        GpuTests.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cuda != null) {
-            cuda.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
 
     /** Runs {@code op} on both backends over matrices holding {@code inputs}; returns {cuda, cpu} of matrix 0's first {@code rows} rows. */
     private static float[][] both(int rows, int cols, float[][] inputs, int[] inputRows, BiConsumer<Backend, FloatMatrix[]> op) {

@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.Weight;
-import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,32 +17,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * same bytes to the same floats (embeddings must match bit for bit); matmul sums in another order,
  * so its tolerance is 1e-5 of the output's RMS, far below the formats' own quantization error.
  */
-class CudaMatmulTest {
+class CudaMatmulTest extends AgainstCpuTest {
 
     private static final int ROWS = 70;   // not a multiple of the 4 rows a block computes
-    private static CpuBackend cpu;
-    private static CudaBackend cuda;
-
-    @BeforeAll
-    static void open() {
-        cuda = GpuTests.openIfPresent();
-        cpu = new CpuBackend(2);
-    }
-
-    @BeforeEach
-    void needsGpu() {
-        GpuTests.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cuda != null) {
-            cuda.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
 
     static GgmlType[] types() {
         return TYPES;
