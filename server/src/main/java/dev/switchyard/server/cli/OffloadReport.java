@@ -17,10 +17,10 @@ final class OffloadReport {
     static String summary(OffloadedExperts offloaded, ResidencyCounters c) {
         return String.format(Locale.ROOT,
                 "experts: %d slots, %.1f%% hits (%d hits, %d demand misses), %.3f s stalled, %.1f MiB moved at %.1f GB/s, "
-                        + "%d evictions, prefetch %d issued / %d useful",
+                        + "%d evictions, prefetch %d issued / %d useful / %d dropped for want of a free slot",
                 offloaded.residency().slots(), 100 * c.hitRate(), c.hits(), c.demandMisses(),
                 c.stallSeconds(), c.h2dBytes() / 1048576.0, c.linkBytesPerSecond() / 1e9, c.evictions(),
-                c.prefetchIssued(), c.prefetchUseful());
+                c.prefetchIssued(), c.prefetchUseful(), c.prefetchSkipped());
     }
 
     /** Per-token figures over {@code tokens} tokens. */
@@ -35,6 +35,8 @@ final class OffloadReport {
         m.put("link_gb_s", c.copySeconds() > 0 ? round(c.linkBytesPerSecond() / 1e9, 10) : null);
         m.put("prefetch_issued", c.prefetchIssued());
         m.put("prefetch_useful", c.prefetchUseful());
+        // issued but never copied: a prediction never waits for a slot or evicts to get one
+        m.put("prefetch_dropped", c.prefetchSkipped());
         return m;
     }
 

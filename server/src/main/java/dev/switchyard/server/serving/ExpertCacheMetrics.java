@@ -56,6 +56,9 @@ final class ExpertCacheMetrics {
         perLayer(registry, "switchyard_expert_cache_prefetch_useful_total",
                 "Copies the predictor started that a token of the layer then used (counted at the first use).",
                 model, layer, counters, ResidencyCounters::layerPrefetchUseful);
+        perModel(registry, "switchyard_expert_cache_prefetch_dropped_total", "Prefetches issued but never copied: "
+                + "no slot was free, and a prediction never waits for one or evicts to get one.", model, counters,
+                ResidencyCounters::prefetchSkipped);
         perModel(registry, "switchyard_expert_cache_evictions_total", "Experts the cache evicted.", model, counters,
                 ResidencyCounters::evictions);
         perModel(registry, "switchyard_expert_cache_h2d_bytes_total", "Bytes copied from host to device memory.",

@@ -60,7 +60,7 @@ class ServingMetricsTest {
     }
 
     private static ResidencyCounters counters(long[] hits, long[] misses, long[] issued, long[] useful) {
-        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0.25, 4096, 0.5, 3, 7, 0, hits, misses,
+        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0.25, 4096, 0.5, 3, 7, 6, hits, misses,
                 issued, useful);
     }
 
@@ -78,6 +78,7 @@ class ServingMetricsTest {
                 .contains("switchyard_expert_cache_misses_total{layer=\"1\",model=\"demo\"} 2.0")
                 .contains("switchyard_expert_cache_prefetch_issued_total{layer=\"1\",model=\"demo\"} 4.0")
                 .contains("switchyard_expert_cache_prefetch_useful_total{layer=\"1\",model=\"demo\"} 2.0")
+                .contains("switchyard_expert_cache_prefetch_dropped_total{model=\"demo\"} 6.0")
                 .contains("switchyard_expert_cache_evictions_total{model=\"demo\"} 7.0")
                 .contains("switchyard_expert_cache_h2d_bytes_total{model=\"demo\"} 4096.0")
                 .contains("switchyard_expert_cache_stall_seconds_total{model=\"demo\"} 0.25")
