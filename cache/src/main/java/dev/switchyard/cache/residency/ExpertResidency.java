@@ -1,6 +1,7 @@
 package dev.switchyard.cache.residency;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.switchyard.cache.ExpertCaches;
 import dev.switchyard.cache.ExpertKey;
@@ -85,6 +86,10 @@ public final class ExpertResidency implements AutoCloseable {
     private final AtomicReferenceArray<CompletableFuture<Resident>> found;
     private final int capacity;
     private final Thread copyThread;
+    /** The layer whose experts were last asked for ahead: the one computing (the copy thread reads it). */
+    private volatile int runningLayer = -1;
+    /** How far down Caffeine's eviction order a prediction looks for an expert to replace. */
+    private static final int VICTIMS_LOOKED_AT = 8;
 
     /**
      * A device tier of host memory (the CPU backend's).
@@ -278,6 +283,7 @@ public final class ExpertResidency implements AutoCloseable {
      * coming. The acquire that follows uses what this found and is not counted again.
      */
     public void loadAhead(int layer, int expert) {
+        runningLayer = layer;
         ExpertKey key = keys[layer][expert];
         int i = index(key);
         CompletableFuture<Resident> f = cache.getIfPresent(key);
@@ -347,7 +353,8 @@ public final class ExpertResidency implements AutoCloseable {
     }
 
     private void copy(LoadTask task) throws InterruptedException {
-        int slot = task.mayWait() ? waitForSlot() : freeSlot();
+        int slot = task.mayWait() ? waitForSlot()
+                : task.kind == LoadTask.Kind.PREFETCH ? slotForPrediction(task.key) : freeSlot();
         if (slot < 0) {
             if (task.kind == LoadTask.Kind.AHEAD) {
                 task.park();
@@ -401,6 +408,38 @@ public final class ExpertResidency implements AutoCloseable {
         return slot;
     }
 
+    /**
+     * A slot for a prediction, or -1: never waits. When the cache is full, the prediction first
+     * takes the place of the expert Caffeine would evict first among those no layer is using and
+     * that belong neither to the layer computing now nor to the predicted one. Otherwise W-TinyLFU,
+     * seeing a newcomer it has rarely seen, would mostly turn it away on arrival (or, with no slot
+     * free, the prediction would be dropped), and the copy would be wasted.
+     */
+    private int slotForPrediction(ExpertKey predicted) {
+        var eviction = cache.synchronous().policy().eviction();
+        if (eviction.isPresent() && eviction.get().weightedSize().orElse(0) >= eviction.get().getMaximum()) {
+            replaceColdest(eviction.get(), predicted);
+        }
+        return freeSlot();
+    }
+
+    private void replaceColdest(Policy.Eviction<ExpertKey, Resident> eviction, ExpertKey predicted) {
+        int running = runningLayer;
+        for (ExpertKey victim : eviction.coldest(VICTIMS_LOOKED_AT).keySet()) {
+            if (victim.layer() == running || victim.layer() == predicted.layer()) {
+                continue;
+            }
+            CompletableFuture<Resident> f = cache.asMap().get(victim);
+            Resident r = f == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
+            if (r == null || r.references() != 1 || !cache.asMap().remove(victim, f)) {
+                continue; // in use, held for a layer, or gone meanwhile: its slot would not come free
+            }
+            stats.evictions.increment();
+            r.release();
+            return;
+        }
+    }
+
     /** Lets Caffeine carry out the evictions it has pending, which may free a slot. */
     private void makeRoom() {
         cache.synchronous().cleanUp();
@@ -440,6 +479,21 @@ public final class ExpertResidency implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #evictAll}, repeated as the last predictions' copies (which nobody waits for) land,
+     * until every slot is free or {@code timeout} has passed. True when every slot came back: with
+     * no expert in use, anything else is a leak.
+     */
+    public boolean evictAllOnceCopiesLand(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        evictAll();
+        while (freeSlots() < slots() && System.nanoTime() - deadline < 0) {
+            Thread.sleep(5);
+            evictAll();
+        }
+        return freeSlots() == slots();
     }
 
     /** Removes one resident expert as Caffeine's eviction does, dropping the cache's reference (tests). */

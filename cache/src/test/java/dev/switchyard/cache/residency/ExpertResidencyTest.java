@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
 class ExpertResidencyTest {
 
     @Test
-    void aCopyHoldsTheExpertsBytesPackedAndASecondAskHits() {
+    void aCopyHoldsTheExpertsBytesPackedAndASecondAskHits() throws Exception {
         try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 3, LinkPacer.unlimited())) {
             Resident a = r.acquire(1, 2);
             assertTrue(PatternSource.holds(a.memory(), 1, 2));
@@ -72,7 +72,7 @@ class ExpertResidencyTest {
     }
 
     @Test
-    void aDemandedExpertIsComputableEvenWhenTheCacheKeepsNothing() {
+    void aDemandedExpertIsComputableEvenWhenTheCacheKeepsNothing() throws Exception {
         // one slot: Caffeine is bounded to zero entries and evicts each copy as it completes
         try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 3), 1, LinkPacer.unlimited())) {
             for (int i = 0; i < 50; i++) {
@@ -137,14 +137,13 @@ class ExpertResidencyTest {
                 }
                 ResidencyCounters c = r.stats().snapshot();
                 assertEquals(8 * 1500, c.hits() + c.demandMisses());
-                r.evictAll();
-                assertEquals(slots, r.freeSlots(), "every slot back in the pool (slots=" + slots + ")");
+                assertEquals(slots, freeSlotsOnceCopiesSettle(r), "every slot back in the pool (slots=" + slots + ")");
             }
         }
     }
 
     @Test
-    void noSlotLeaksAfterThousandsOfLoads() {
+    void noSlotLeaksAfterThousandsOfLoads() throws Exception {
         try (ExpertResidency r = new ExpertResidency(new PatternSource(4, 8), 4, LinkPacer.unlimited())) {
             SplittableRandom rnd = new SplittableRandom(7);
             for (int i = 0; i < 5000; i++) {
@@ -155,7 +154,7 @@ class ExpertResidencyTest {
             ResidencyCounters c = r.stats().snapshot();
             assertTrue(c.demandMisses() > 1000, "a 4-slot cache of 32 experts misses often: " + c.demandMisses());
             assertTrue(c.evictions() > 1000, "and evicts as often: " + c.evictions());
-            r.evictAll();
+            r.evictAllOnceCopiesLand(java.time.Duration.ofSeconds(5));
             assertEquals(4, r.freeSlots());
         }
     }
@@ -179,7 +178,43 @@ class ExpertResidencyTest {
     }
 
     @Test
-    void aCopyTheLayerAskedForIsMadeOnceEvenWhenTheCacheTurnsItAway() {
+    void aPredictionIntoAFullCacheTakesAnIdleExpertsPlaceInsteadOfBeingTurnedAway() throws Exception {
+        // 3 slots, 2 kept: layer 0's experts fill the cache and expert (1, 3) is in use. W-TinyLFU
+        // would turn a newcomer it has never seen away on arrival; the prediction instead takes the
+        // place of an idle expert of another layer, and is there when its layer asks.
+        try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 3, LinkPacer.unlimited())) {
+            r.release(r.acquire(0, 0));
+            r.release(r.acquire(0, 1));
+            Resident inUse = r.acquire(1, 3);
+            ResidencyCounters before = r.stats().snapshot();
+            r.prefetch(1, 2);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!r.isResident(1, 2) && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertTrue(r.isResident(1, 2), "the prediction was copied and kept");
+            int resident = 0;
+            for (int l = 0; l < 2; l++) {
+                for (int e = 0; e < 4; e++) {
+                    resident += r.isResident(l, e) ? 1 : 0;
+                }
+            }
+            assertTrue(resident <= 2, "still within the cache's bound: " + resident);
+            ResidencyCounters c = r.stats().snapshot().minus(before);
+            assertEquals(0, c.prefetchSkipped());
+            assertEquals(1, c.prefetchIssued());
+            Resident predicted = r.acquire(1, 2);
+            assertTrue(PatternSource.holds(predicted.memory(), 1, 2));
+            r.release(predicted);
+            r.release(inUse);
+            assertEquals(1, r.stats().snapshot().minus(before).prefetchUseful());
+            r.evictAllOnceCopiesLand(java.time.Duration.ofSeconds(5));
+            assertEquals(3, r.freeSlots());
+        }
+    }
+
+    @Test
+    void aCopyTheLayerAskedForIsMadeOnceEvenWhenTheCacheTurnsItAway() throws Exception {
         // 3 slots, 2 kept: two hot experts fill the cache, and W-TinyLFU prefers them to a newcomer
         try (ExpertResidency r = new ExpertResidency(new PatternSource(1, 8), 3, LinkPacer.unlimited())) {
             for (int i = 0; i < 40; i++) {
@@ -195,13 +230,13 @@ class ExpertResidencyTest {
             assertTrue(r.isResident(0, 0) && r.isResident(0, 1));
             assertEquals(1, c.copies(), "used once from its one copy, not copied again on demand");
             assertEquals(1, c.demandMisses());
-            r.evictAll();
+            r.evictAllOnceCopiesLand(java.time.Duration.ofSeconds(5));
             assertEquals(3, r.freeSlots());
         }
     }
 
     @Test
-    void anExpertTheLayerFoundResidentSurvivesAnEvictionBeforeItsAcquire() {
+    void anExpertTheLayerFoundResidentSurvivesAnEvictionBeforeItsAcquire() throws Exception {
         try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 4, LinkPacer.unlimited())) {
             Resident first = r.acquire(1, 3);
             r.release(first);
@@ -221,7 +256,7 @@ class ExpertResidencyTest {
     }
 
     @Test
-    void anUnclaimedFoundExpertIsGivenBackWhenACopyNeedsItsSlot() {
+    void anUnclaimedFoundExpertIsGivenBackWhenACopyNeedsItsSlot() throws Exception {
         // 2 slots, 1 kept: the layer found expert 0 resident and holds it; Caffeine evicts it; a
         // copy that must wait for a slot takes the hold back instead of waiting forever
         try (ExpertResidency r = new ExpertResidency(new PatternSource(1, 4), 2, LinkPacer.unlimited())) {
@@ -235,13 +270,13 @@ class ExpertResidencyTest {
             Resident again = r.acquire(0, 0);
             assertTrue(PatternSource.holds(again.memory(), 0, 0));
             r.release(again);
-            r.evictAll();
+            r.evictAllOnceCopiesLand(java.time.Duration.ofSeconds(5));
             assertEquals(2, r.freeSlots());
         }
     }
 
     @Test
-    void aCopyStartedForTheLayerIsAMissEvenWhenItArrivesBeforeTheAcquire() {
+    void aCopyStartedForTheLayerIsAMissEvenWhenItArrivesBeforeTheAcquire() throws Exception {
         try (ExpertResidency r = new ExpertResidency(new PatternSource(2, 4), 4, LinkPacer.unlimited())) {
             r.loadAhead(1, 2);
             while (!r.isResident(1, 2)) {
@@ -343,12 +378,7 @@ class ExpertResidencyTest {
 
     /** Free slots after evicting everything, once the last predictions' copies (which nobody waits for) have landed. */
     private static int freeSlotsOnceCopiesSettle(ExpertResidency r) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        r.evictAll();
-        while (r.freeSlots() < r.slots() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            r.evictAll();
-        }
+        r.evictAllOnceCopiesLand(java.time.Duration.ofSeconds(5));
         return r.freeSlots();
     }
 }

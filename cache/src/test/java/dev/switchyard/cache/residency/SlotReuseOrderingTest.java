@@ -144,7 +144,7 @@ class SlotReuseOrderingTest {
                 for (int s = 0; s < slots; s++) {
                     assertEquals(memory.holds.get(s), memory.readsQueued.get(s), "slot " + s + ": one reads-queued per hold");
                 }
-                r.evictAll();
+                r.evictAllOnceCopiesLand(java.time.Duration.ofSeconds(5));
                 assertEquals(slots, r.freeSlots(), "every slot back in the pool (slots=" + slots + ")");
             }
         }
