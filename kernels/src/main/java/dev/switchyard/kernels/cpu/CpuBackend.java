@@ -8,6 +8,7 @@ import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
@@ -122,15 +123,7 @@ public final class CpuBackend implements Backend {
         CpuWeight cw = weight(w);
         CpuMatrix cx = matrix(x);
         CpuMatrix co = matrix(out);
-        Objects.checkIndex(matrix, cw.count());
-        if (cx.cols() != cw.cols() || co.cols() != cw.rows()) {
-            throw new IllegalArgumentException("matmul of " + cw + " needs x with " + cw.cols()
-                    + " columns and out with " + cw.rows() + ", got " + cx + " and " + co);
-        }
-        if (cx == co) {
-            throw new IllegalArgumentException("matmul cannot write into its input");
-        }
-        checkTokens(tokens, cx, co);
+        OpChecks.matmul(cw, matrix, cx, co, tokens);
         if (tokens == 0) {
             return;
         }
@@ -331,7 +324,7 @@ public final class CpuBackend implements Backend {
         if (co.cols() != w.cols()) {
             throw new IllegalArgumentException("embed of " + w + " needs out with " + w.cols() + " columns, got " + co);
         }
-        checkTokens(tokens, co, co);
+        OpChecks.tokens(tokens, co, co);
         float[] dst = co.data();
         for (int t = 0; t < tokens; t++) {
             int id = Objects.checkIndex(ids[t], w.rows());
@@ -348,7 +341,7 @@ public final class CpuBackend implements Backend {
         if (co.cols() != cx.cols() || gamma.length < cx.cols()) {
             throw new IllegalArgumentException("rmsNorm shapes: " + cx + ", " + co + ", gamma " + gamma.length);
         }
-        checkTokens(tokens, cx, co);
+        OpChecks.tokens(tokens, cx, co);
         RmsNormJob job = rmsNormJob;
         job.x = cx.data();
         job.out = co.data();
@@ -380,7 +373,7 @@ public final class CpuBackend implements Backend {
         if (headDim <= 0 || cx.cols() % headDim != 0 || gamma.length < headDim) {
             throw new IllegalArgumentException("rmsNormHeads: " + cx + ", head dim " + headDim + ", gamma " + gamma.length);
         }
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         RmsNormHeadsJob job = rmsNormHeadsJob;
         job.x = cx.data();
         job.gamma = gamma;
@@ -439,7 +432,7 @@ public final class CpuBackend implements Backend {
         if (bias.length < cols) {
             throw new IllegalArgumentException("bias has " + bias.length + " values for " + cx);
         }
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         float[] d = cx.data();
         int bound = F.loopBound(cols);
         for (int t = 0; t < tokens; t++) {
@@ -461,7 +454,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("rope: " + heads + " heads of " + headDim + " (rotating "
                     + rope.dims() + ") in " + cx);
         }
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         int half = rope.dims() / 2;
         if (half == 0 || tokens == 0) {
             return;
@@ -539,7 +532,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("storeKv: k " + ck + " and v " + cv + " for key/value widths "
                     + c.keyDim() + "/" + c.valueDim());
         }
-        checkTokens(tokens, ck, cv);
+        OpChecks.tokens(tokens, ck, cv);
         float[] keys = c.keys(layer);
         float[] values = c.values(layer);
         int slotCount = c.blocks() * c.blockSize();
@@ -565,7 +558,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("attention shapes: q " + cq + ", out " + co + ", batch " + batch);
         }
         int tokens = batch.tokens();
-        checkTokens(tokens, cq, co);
+        OpChecks.tokens(tokens, cq, co);
         int bs = c.blockSize();
         int maxPositions = 0;
         for (int t = 0; t < tokens; t++) {
@@ -705,7 +698,7 @@ public final class CpuBackend implements Backend {
         if (cg.cols() != cu.cols()) {
             throw new IllegalArgumentException("siluMul shapes: " + cg + ", " + cu);
         }
-        checkTokens(tokens, cg, cu);
+        OpChecks.tokens(tokens, cg, cu);
         SiluMulJob job = siluMulJob;
         job.gate = cg.data();
         job.up = cu.data();
@@ -740,7 +733,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmax(FloatMatrix x, int tokens) {
         CpuMatrix cx = matrix(x);
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         int cols = cx.cols();
         float[] d = cx.data();
         for (int t = 0; t < tokens; t++) {
@@ -769,7 +762,7 @@ public final class CpuBackend implements Backend {
         if (cy.cols() != cx.cols()) {
             throw new IllegalArgumentException("add shapes: " + cy + ", " + cx);
         }
-        checkTokens(tokens, cy, cx);
+        OpChecks.tokens(tokens, cy, cx);
         AddJob job = addJob;
         job.y = cy.data();
         job.x = cx.data();
@@ -875,11 +868,6 @@ public final class CpuBackend implements Backend {
         return (a + b - 1) / b;
     }
 
-    private static void checkTokens(int tokens, CpuMatrix a, CpuMatrix b) {
-        if (tokens < 0 || tokens > a.rows() || tokens > b.rows()) {
-            throw new IllegalArgumentException(tokens + " tokens for " + a + " and " + b);
-        }
-    }
 
     private CpuMatrix matrix(FloatMatrix m) {
         if (m instanceof CpuMatrix c) {

@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cpu;
 
 import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.WeightShape;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 
@@ -21,30 +22,14 @@ public final class CpuWeight implements Weight {
     private final DotKernel kernel;
 
     CpuWeight(GgmlType type, MemorySegment data, long[] dims) {
-        if (dims == null || dims.length < 1 || dims.length > 3) {
-            throw new IllegalArgumentException("weight dims must be [cols], [cols, rows] or [cols, rows, count]");
-        }
-        long c = dims[0];
-        long r = dims.length > 1 ? dims[1] : 1;
-        long n = dims.length > 2 ? dims[2] : 1;
-        if (c <= 0 || r <= 0 || n <= 0 || c > Integer.MAX_VALUE || r > Integer.MAX_VALUE || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("bad weight dims " + java.util.Arrays.toString(dims));
-        }
+        WeightShape shape = WeightShape.of(type, dims, data.byteSize(), DotKernel::forType);
         this.kernel = DotKernel.forType(type);
-        long rb = type.byteSize(c);
-        if (rb < 0) {
-            throw new IllegalArgumentException(type + " rows need a multiple of " + type.blockSize() + " columns, got " + c);
-        }
         this.type = type;
-        this.cols = (int) c;
-        this.rows = (int) r;
-        this.count = (int) n;
-        this.rowBytes = rb;
-        this.matrixBytes = Math.multiplyExact(rb, r);
-        long need = Math.multiplyExact(matrixBytes, n);
-        if (data.byteSize() < need) {
-            throw new IllegalArgumentException("weight needs " + need + " bytes, segment has " + data.byteSize());
-        }
+        this.cols = shape.cols();
+        this.rows = shape.rows();
+        this.count = shape.count();
+        this.rowBytes = shape.rowBytes();
+        this.matrixBytes = shape.matrixBytes();
         this.data = data;
     }
 

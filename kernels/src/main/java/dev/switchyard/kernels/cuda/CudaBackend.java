@@ -5,6 +5,7 @@ import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
@@ -117,15 +118,7 @@ public final class CudaBackend implements Backend {
         CudaWeight cw = weight(w);
         CudaMatrix cx = matrix(x);
         CudaMatrix co = matrix(out);
-        Objects.checkIndex(matrix, cw.count());
-        if (cx.cols() != cw.cols() || co.cols() != cw.rows()) {
-            throw new IllegalArgumentException("matmul of " + cw + " needs x with " + cw.cols()
-                    + " columns and out with " + cw.rows() + ", got " + cx + " and " + co);
-        }
-        if (cx == co) {
-            throw new IllegalArgumentException("matmul cannot write into its input");
-        }
-        checkTokens(tokens, cx, co);
+        OpChecks.matmul(cw, matrix, cx, co, tokens);
         ctx.makeCurrent();
         kernels.matmul(cw.type(), cw.matrix(matrix), cw.rowBytes(), cw.rows(), cw.cols(), cx.pointer(), co.pointer(), tokens);
     }
@@ -137,7 +130,7 @@ public final class CudaBackend implements Backend {
         if (co.cols() != w.cols()) {
             throw new IllegalArgumentException("embed of " + w + " needs out with " + w.cols() + " columns, got " + co);
         }
-        checkTokens(tokens, co, co);
+        OpChecks.tokens(tokens, co, co);
         for (int t = 0; t < tokens; t++) {
             Objects.checkIndex(ids[t], w.rows());
         }
@@ -156,7 +149,7 @@ public final class CudaBackend implements Backend {
         if (co.cols() != cx.cols() || gamma.length < cx.cols()) {
             throw new IllegalArgumentException("rmsNorm shapes: " + cx + ", " + co + ", gamma " + gamma.length);
         }
-        checkTokens(tokens, cx, co);
+        OpChecks.tokens(tokens, cx, co);
         ctx.makeCurrent();
         kernels.rmsNorm(cx.pointer(), constants.vector(gamma), eps, co.pointer(), cx.cols(), tokens);
     }
@@ -167,7 +160,7 @@ public final class CudaBackend implements Backend {
         if (headDim <= 0 || cx.cols() % headDim != 0 || gamma.length < headDim) {
             throw new IllegalArgumentException("rmsNormHeads: " + cx + ", head dim " + headDim + ", gamma " + gamma.length);
         }
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         checkGridY(tokens);
         ctx.makeCurrent();
         kernels.rmsNormHeads(cx.pointer(), constants.vector(gamma), eps, cx.cols(), headDim, tokens);
@@ -179,7 +172,7 @@ public final class CudaBackend implements Backend {
         if (bias.length < cx.cols()) {
             throw new IllegalArgumentException("bias has " + bias.length + " values for " + cx);
         }
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         ctx.makeCurrent();
         kernels.addBias(cx.pointer(), constants.vector(bias), (long) tokens * cx.cols(), cx.cols());
     }
@@ -191,7 +184,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("rope: " + heads + " heads of " + headDim + " (rotating "
                     + rope.dims() + ") in " + cx);
         }
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         int half = rope.dims() / 2;
         if (half == 0 || tokens == 0) {
             return;
@@ -214,7 +207,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("storeKv: k " + ck + " and v " + cv + " for key/value widths "
                     + c.keyDim() + "/" + c.valueDim());
         }
-        checkTokens(tokens, ck, cv);
+        OpChecks.tokens(tokens, ck, cv);
         int slotCount = c.blocks() * c.blockSize();
         for (int t = 0; t < tokens; t++) {
             Objects.checkIndex(slots[t], slotCount);
@@ -245,7 +238,7 @@ public final class CudaBackend implements Backend {
                     + " wide, got " + batch.headDimK() + " and " + batch.headDimV());
         }
         int tokens = batch.tokens();
-        checkTokens(tokens, cq, co);
+        OpChecks.tokens(tokens, cq, co);
         checkGridY(tokens);
         if (tokens == 0) {
             return;
@@ -320,7 +313,7 @@ public final class CudaBackend implements Backend {
         if (cg.cols() != cu.cols()) {
             throw new IllegalArgumentException("siluMul shapes: " + cg + ", " + cu);
         }
-        checkTokens(tokens, cg, cu);
+        OpChecks.tokens(tokens, cg, cu);
         ctx.makeCurrent();
         kernels.siluMul(cg.pointer(), cu.pointer(), (long) tokens * cg.cols());
     }
@@ -328,7 +321,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void softmax(FloatMatrix x, int tokens) {
         CudaMatrix cx = matrix(x);
-        checkTokens(tokens, cx, cx);
+        OpChecks.tokens(tokens, cx, cx);
         ctx.makeCurrent();
         kernels.softmax(cx.pointer(), cx.cols(), tokens);
     }
@@ -340,7 +333,7 @@ public final class CudaBackend implements Backend {
         if (cy.cols() != cx.cols()) {
             throw new IllegalArgumentException("add shapes: " + cy + ", " + cx);
         }
-        checkTokens(tokens, cy, cx);
+        OpChecks.tokens(tokens, cy, cx);
         ctx.makeCurrent();
         kernels.add(cy.pointer(), cx.pointer(), (long) tokens * cy.cols());
     }
@@ -410,11 +403,6 @@ public final class CudaBackend implements Backend {
         ctx.synchronize();
     }
 
-    private static void checkTokens(int tokens, CudaMatrix a, CudaMatrix b) {
-        if (tokens < 0 || tokens > a.rows() || tokens > b.rows()) {
-            throw new IllegalArgumentException(tokens + " tokens for " + a + " and " + b);
-        }
-    }
 
     private static void checkGridY(int tokens) {
         if (tokens > CudaKernels.MAX_GRID_Y) {
