@@ -203,15 +203,13 @@ public final class ExpertResidency implements AutoCloseable {
         if (f == null) {
             f = cache.getIfPresent(key);
         }
-        if (f != null && f.isDone() && !f.isCompletedExceptionally()) {
-            Resident r = f.getNow(null);
-            if (r != null && r.tryRetain()) {
-                stats.hit(layer);
-                if (r.firstUseOfPrefetch()) {
-                    stats.prefetchUseful(layer);
-                }
-                return r;
+        Resident r = landed(f);
+        if (r != null && r.tryRetain()) {
+            stats.hit(layer);
+            if (r.firstUseOfPrefetch()) {
+                stats.prefetchUseful(layer);
             }
+            return r;
         }
         if (f instanceof LoadTask copy && copy.kind == LoadTask.Kind.PREFETCH) {
             stats.hit(layer); // a prediction was bringing it: the layer only waits for the rest of the copy
@@ -299,15 +297,13 @@ public final class ExpertResidency implements AutoCloseable {
                 return;
             }
         }
-        if (f.isDone() && !f.isCompletedExceptionally()) {
-            Resident r = f.getNow(null);
-            if (r != null && r.tryRetain()) {
-                Resident unclaimed = held.getAndSet(i, r);
-                if (unclaimed != null) {
-                    unclaimed.release();
-                }
-                return;
+        Resident r = landed(f);
+        if (r != null && r.tryRetain()) {
+            Resident unclaimed = held.getAndSet(i, r);
+            if (unclaimed != null) {
+                unclaimed.release();
             }
+            return;
         }
         found.set(i, f);
     }
@@ -430,13 +426,11 @@ public final class ExpertResidency implements AutoCloseable {
                 continue;
             }
             CompletableFuture<Resident> f = cache.asMap().get(victim);
-            Resident r = f == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
-            if (r == null || r.references() != 1 || !cache.asMap().remove(victim, f)) {
-                continue; // in use, held for a layer, or gone meanwhile: its slot would not come free
+            Resident r = landed(f);
+            // in use, held for a layer, or gone meanwhile: its slot would not come free
+            if (r != null && r.references() == 1 && dropEntry(victim, f, true)) {
+                return;
             }
-            stats.evictions.increment();
-            r.release();
-            return;
         }
     }
 
@@ -454,7 +448,7 @@ public final class ExpertResidency implements AutoCloseable {
         for (int i = 0; i < reserved.length(); i++) {
             LoadTask task = reserved.get(i);
             if (task != null && task.isDone() && reserved.compareAndSet(i, task, null)) {
-                dropReservation(task.isCompletedExceptionally() ? null : task.getNow(null));
+                dropReservation(landed(task));
             }
             Resident kept = claim(held, i);
             if (kept != null) {
@@ -471,14 +465,31 @@ public final class ExpertResidency implements AutoCloseable {
     public void evictAll() {
         reclaimReservations();
         for (var e : cache.asMap().entrySet()) {
-            CompletableFuture<Resident> f = e.getValue();
-            if (f.isDone() && cache.asMap().remove(e.getKey(), f)) {
-                Resident r = f.isCompletedExceptionally() ? null : f.getNow(null);
-                if (r != null) {
-                    r.release();
-                }
-            }
+            dropEntry(e.getKey(), e.getValue(), false);
         }
+    }
+
+    /**
+     * Removes {@code key}'s entry {@code f} if it has landed and is still there, dropping the
+     * cache's reference as an eviction does (whose listener explicit removals do not call).
+     */
+    private boolean dropEntry(ExpertKey key, CompletableFuture<Resident> f, boolean countAsEviction) {
+        if (!f.isDone() || !cache.asMap().remove(key, f)) {
+            return false;
+        }
+        Resident r = landed(f);
+        if (r != null) {
+            if (countAsEviction) {
+                stats.evictions.increment();
+            }
+            r.release();
+        }
+        return true;
+    }
+
+    /** The resident a finished copy produced, or null (in flight, dropped or failed). */
+    private static Resident landed(CompletableFuture<Resident> f) {
+        return f == null || !f.isDone() || f.isCompletedExceptionally() ? null : f.getNow(null);
     }
 
     /**
@@ -500,12 +511,8 @@ public final class ExpertResidency implements AutoCloseable {
     void evict(int layer, int expert) {
         ExpertKey key = keys[layer][expert];
         CompletableFuture<Resident> f = cache.asMap().get(key);
-        if (f != null && f.isDone() && cache.asMap().remove(key, f)) {
-            Resident r = f.isCompletedExceptionally() ? null : f.getNow(null);
-            if (r != null) {
-                stats.evictions.increment();
-                r.release();
-            }
+        if (f != null) {
+            dropEntry(key, f, true);
         }
     }
 
