@@ -46,13 +46,7 @@ public final class LinkPacer {
 
     /** Copies {@code src} to {@code dst} at {@code offset}, chunk by chunk at the link's pace. */
     public void copy(MemorySegment src, MemorySegment dst, long offset) {
-        long size = src.byteSize();
-        for (long at = 0; at < size; at += CHUNK) {
-            long n = Math.min(CHUNK, size - at);
-            give(n);
-            MemorySegment.copy(src, at, dst, offset + at, n);
-            waitForLink();
-        }
+        paced(src.byteSize(), (at, n) -> MemorySegment.copy(src, at, dst, offset + at, n));
     }
 
     /**
@@ -60,11 +54,20 @@ public final class LinkPacer {
      * chunk at the link's pace.
      */
     public void copy(MemorySegment src, ExpertSlots slots, long offset) {
-        long size = src.byteSize();
+        paced(src.byteSize(), (at, n) -> slots.write(src, at, offset + at, n));
+    }
+
+    /** Copies one chunk: {@code n} bytes from {@code at} in the source. */
+    @FunctionalInterface
+    private interface ChunkCopy {
+        void copy(long at, long n);
+    }
+
+    private void paced(long size, ChunkCopy chunk) {
         for (long at = 0; at < size; at += CHUNK) {
             long n = Math.min(CHUNK, size - at);
             give(n);
-            slots.write(src, at, offset + at, n);
+            chunk.copy(at, n);
             waitForLink();
         }
     }
