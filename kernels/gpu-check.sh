@@ -7,12 +7,12 @@
 #   kernels/gpu-check.sh run [ARCHIVE]    there: unpack, run the GPU tests, measure host-to-device
 #                                         bandwidth (pageable and pinned, 1 GiB), generate the bench
 #                                         model and measure prefill and decode tok/s on CUDA, and decode
-#                                         with expert offloading at 50% and 25% expert memory, then the
-#                                         same for the gpu-bench model (Mixtral-8x7B cut to 4 layers,
+#                                         with expert offloading at 50% and 25% expert memory, then
+#                                         resident and at 25% for the gpu-bench model (Mixtral-8x7B cut to 4 layers,
 #                                         11.6 GB in bf16; written to the unpack folder, deleted after);
 #                                         all of it into one log ($OUT/gpu-check.log, else ./gpu-check.log)
 #
-# The run stays under 8 minutes (each step has its own time limit, 475 s in all) and exits non-zero
+# The run stays under 8 minutes (each step has its own time limit, 480 s in all) and exits non-zero
 # when a GPU test fails or a step times out. The gpu-bench steps need about 12 GB of free disk and
 # device memory. The archive is a build output (out/ is ignored), never committed.
 set -euo pipefail
@@ -105,11 +105,11 @@ run() {
     "$java" -version 2>&1
   } >>"$LOG" 2>&1
 
-  step "GPU tests" 205 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
+  step "GPU tests" 180 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
   step "host-to-device bandwidth" 15 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.HostToDeviceBandwidth 1024
   step "bench model" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral --preset bench \
     --dtype q8_0 -o "$home/bench.gguf"
-  step "bench on cuda" 70 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \
+  step "bench on cuda" 60 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \
     --device cuda --batch 1,16 --prompt-tokens 128 --gen-tokens 32 --repeat 1
   # Expert offloading on CUDA: decode with half, then a quarter, of the routed experts in device slots
   # (copies at the real link's speed, the combined predictor prefetching a layer ahead).
@@ -128,6 +128,10 @@ run() {
     --preset gpu-bench --dtype bf16 -o "$big/gpu-bench.gguf"
   step "gpu-bench decode on cuda" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
     --model "$big/gpu-bench.gguf" --device cuda --batch 1,8 --prompt-tokens 16 --gen-tokens 32 --repeat 1
+  # A quarter of its experts in device slots: the stall per token against the link's bound.
+  step "gpu-bench offload on cuda (25%)" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
+    --model "$big/gpu-bench.gguf" --device cuda --batch 1 --prompt-tokens 16 --gen-tokens 32 --repeat 1 \
+    --expert-memory 25% --predictor combined --prefetch-depth 1
   if [[ "$big" == "$home" ]]; then rm -f "$big"/gpu-bench.gguf*; else rm -rf "$big"; fi
 
   rm -rf "$home"

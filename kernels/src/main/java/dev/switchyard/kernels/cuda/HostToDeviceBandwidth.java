@@ -8,7 +8,9 @@ import java.util.Locale;
  * Host-to-device copy bandwidth of device 0, from pageable memory (what a memory-mapped model file
  * is) and from page-locked memory (what the expert copy stream will use): one copy of the whole
  * buffer with {@code cuMemcpyHtoDAsync_v2}, timed from the call to the stream's completion, best of
- * three after one warm-up.
+ * three after one warm-up. Then the device's own memory bandwidth: a device-to-device copy of the
+ * buffer, counting the bytes read and the bytes written (the ceiling a decode step's weight reads
+ * are measured against).
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp switchyard.jar dev.switchyard.kernels.cuda.HostToDeviceBandwidth [MiB, default 1024]</pre>
  */
@@ -43,7 +45,24 @@ public final class HostToDeviceBandwidth {
             }
             System.out.printf(Locale.ROOT, "host-to-device on cuda:0 (%s), %d MiB: pageable %.1f GB/s, pinned %.1f GB/s "
                     + "(best of %d)%n", ctx.deviceName(), mib, pageableGbs, pinnedGbs, RUNS);
+            long other = ctx.allocate(bytes);
+            double deviceGbs = bestDeviceCopy(ctx, device, other, bytes);
+            System.out.printf(Locale.ROOT, "device memory on cuda:0, %d MiB copied device to device: %.1f GB/s "
+                    + "(bytes read + bytes written, best of %d)%n", mib, deviceGbs, RUNS);
         }
+    }
+
+    private static double bestDeviceCopy(CudaContext ctx, long src, long dst, long bytes) {
+        ctx.copy(src, dst, bytes);
+        ctx.synchronize();
+        double best = 0;
+        for (int i = 0; i < RUNS; i++) {
+            long start = System.nanoTime();
+            ctx.copy(src, dst, bytes);
+            ctx.synchronize();
+            best = Math.max(best, 2.0 * bytes / ((System.nanoTime() - start) / 1e9) / 1e9);
+        }
+        return best;
     }
 
     private static double best(CudaContext ctx, MemorySegment host, long device, long bytes) {

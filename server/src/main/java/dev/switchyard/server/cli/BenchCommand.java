@@ -140,14 +140,14 @@ final class BenchCommand implements Callable<Integer> {
                 result.put("dispatch", dispatchComparison(path, backend, loaded, moe, maxBatch, stepTokens));
             }
 
+            long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
+            result.put("bytes_per_decode_token", bytesPerToken);
             // The memory-bandwidth bound is the host's: measured for the CPU backend only.
             BandwidthProbe.Result bw = null;
             if (backend.name().equals("cpu")) {
                 bw = BandwidthProbe.measure(BandwidthProbe.DEFAULT_BYTES, backend.threads(), 5);
-                long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
                 double bound = bw.gigabytesPerSecond() * 1e9 / bytesPerToken;
                 result.put("bandwidth_gb_s", round(bw.gigabytesPerSecond()));
-                result.put("bytes_per_decode_token", bytesPerToken);
                 result.put("decode_bound_tok_s", round(bound));
                 Double batch1 = decode.get("1");
                 if (batch1 != null) {
@@ -214,6 +214,8 @@ final class BenchCommand implements Callable<Integer> {
             lines.forEach(line -> out.println("  " + line));
         });
         if (bw == null) {
+            out.printf(Locale.ROOT, "weights per token    %10.1f MiB   (attention, router, top-k experts, output head)%n",
+                    ((Long) r.get("bytes_per_decode_token")) / 1048576.0);
             return;
         }
         out.printf(Locale.ROOT, "memory bandwidth     %10.1f GB/s  (read of a %d MiB buffer by %d threads, best of %d, as STREAM's read test)%n",
