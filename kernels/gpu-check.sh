@@ -12,7 +12,7 @@
 #                                         11.6 GB in bf16; written to the unpack folder, deleted after);
 #                                         all of it into one log ($OUT/gpu-check.log, else ./gpu-check.log)
 #
-# The run stays under 8 minutes (each step has its own time limit, 480 s in all) and exits non-zero
+# The run stays under 8 minutes (each step has its own time limit, 405 s in all) and exits non-zero
 # when a GPU test fails or a step times out. The gpu-bench steps need about 12 GB of free disk and
 # device memory. The archive is a build output (out/ is ignored), never committed.
 set -euo pipefail
@@ -27,6 +27,7 @@ JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
 GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cuda.CudaFallbackTest
            dev.switchyard.kernels.cuda.CudaBackendOpsTest dev.switchyard.kernels.cuda.CudaMatmulTest
            dev.switchyard.kernels.cuda.CudaAttentionTest dev.switchyard.kernels.cuda.CudaExpertSlotsTest
+           dev.switchyard.kernels.cuda.CudaGraphReplayTest
            dev.switchyard.engine.forward.CudaRoutingMatchesCpuTest
            dev.switchyard.engine.generate.CudaGreedyMatchesCpuTest
            dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest)
@@ -105,12 +106,15 @@ run() {
     "$java" -version 2>&1
   } >>"$LOG" 2>&1
 
-  step "GPU tests" 180 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
+  step "GPU tests" 120 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
   step "host-to-device bandwidth" 15 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.HostToDeviceBandwidth 1024
-  step "bench model" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral --preset bench \
+  step "bench model" 20 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral --preset bench \
     --dtype q8_0 -o "$home/bench.gguf"
-  step "bench on cuda" 60 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \
+  step "bench on cuda" 45 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \
     --device cuda --batch 1,16 --prompt-tokens 128 --gen-tokens 32 --repeat 1
+  # The same kernels launched one by one: what graph replay of repeated kernel chunks buys.
+  step "bench on cuda, graphs off" 20 env SWITCHYARD_CUDA_GRAPHS=off "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" \
+    bench --model "$home/bench.gguf" --device cuda --batch 1 --prompt-tokens 16 --gen-tokens 32 --repeat 1
   # Expert offloading on CUDA: decode with half, then a quarter, of the routed experts in device slots
   # (copies at the real link's speed, the combined predictor prefetching a layer ahead).
   step "bench offload on cuda (50%, 25%)" 30 bash -c 'for m in 50% 25%; do "$0" "$@" --expert-memory "$m" || exit 1; done' \
@@ -124,10 +128,13 @@ run() {
     big="$(mktemp -d /dev/shm/switchyard-gpu-bench.XXXXXX)"
   fi
   echo "gpu-bench model in $big ($(df -Ph "$big" | awk 'NR == 2 { print $4 }') free)" >>"$LOG"
-  step "gpu-bench model" 75 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral \
+  step "gpu-bench model" 45 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral \
     --preset gpu-bench --dtype bf16 -o "$big/gpu-bench.gguf"
   step "gpu-bench decode on cuda" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
-    --model "$big/gpu-bench.gguf" --device cuda --batch 1,8 --prompt-tokens 16 --gen-tokens 32 --repeat 1
+    --model "$big/gpu-bench.gguf" --device cuda --batch 1,8 --prompt-tokens 16 --gen-tokens 64 --repeat 1
+  step "gpu-bench decode on cuda, graphs off" 30 env SWITCHYARD_CUDA_GRAPHS=off "$java" "${JVM_FLAGS[@]}" \
+    -jar "$home/lib/switchyard.jar" bench --model "$big/gpu-bench.gguf" --device cuda --batch 1 --prompt-tokens 16 \
+    --gen-tokens 64 --repeat 1
   # A quarter of its experts in device slots: the stall per token against the link's bound.
   step "gpu-bench offload on cuda (25%)" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
     --model "$big/gpu-bench.gguf" --device cuda --batch 1 --prompt-tokens 16 --gen-tokens 32 --repeat 1 \

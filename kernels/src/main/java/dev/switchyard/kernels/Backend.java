@@ -3,6 +3,7 @@ package dev.switchyard.kernels;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.OptionalDouble;
 
 /**
  * The compute seam: buffers, and the operations a transformer step needs. Each call covers the first
@@ -18,6 +19,15 @@ public interface Backend extends AutoCloseable {
 
     /** Worker threads the backend splits work over. */
     int threads();
+
+    /**
+     * The bandwidth of this backend's own memory in GB/s, measured now (a large device-to-device
+     * copy, bytes read plus bytes written), for backends whose weights live outside host memory;
+     * empty for the CPU backend, whose bound is the host's (measured by the bench's probe).
+     */
+    default OptionalDouble measureMemoryBandwidth() {
+        return OptionalDouble.empty();
+    }
 
     /**
      * Wraps a weight tensor of ggml dims {@code [cols, rows]} or {@code [cols, rows, count]} whose

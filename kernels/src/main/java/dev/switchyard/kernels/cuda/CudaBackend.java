@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 
 /**
  * The CUDA backend: weights copied once into device memory in their file encoding, activations and
@@ -71,6 +72,30 @@ public final class CudaBackend implements Backend {
     @Override
     public int threads() {
         return 1;
+    }
+
+    /** A 512 MiB device-to-device copy, best of three after one warm-up, counting bytes read and written. */
+    @Override
+    public OptionalDouble measureMemoryBandwidth() {
+        ctx.makeCurrent();
+        long bytes = 512L << 20;
+        long src = ctx.allocate(bytes);
+        long dst = ctx.allocate(bytes);
+        try {
+            ctx.copy(src, dst, bytes);
+            ctx.synchronize();
+            double best = 0;
+            for (int i = 0; i < 3; i++) {
+                long start = System.nanoTime();
+                ctx.copy(src, dst, bytes);
+                ctx.synchronize();
+                best = Math.max(best, 2.0 * bytes / ((System.nanoTime() - start) / 1e9) / 1e9);
+            }
+            return OptionalDouble.of(best);
+        } finally {
+            ctx.free(dst);
+            ctx.free(src);
+        }
     }
 
     @Override

@@ -17,6 +17,11 @@ import java.util.Set;
  * is queued on (so they run in the order issued), the kernel modules, and the device allocations,
  * all released by {@link #close}.
  *
+ * <p>Kernels go through a {@link KernelQueue}, which sends them in chunks and replays repeated
+ * chunks as CUDA graphs; every other stream operation here first sends what the queue holds, so
+ * the stream sees everything in the order it was asked for. The exception is {@link #uploadStaged},
+ * for the staging ring's fresh space, which no queued kernel reads.
+ *
  * <p>Host-to-device copies here read pageable host memory, which the driver stages before the call
  * returns, so the source may be reused at once; device-to-host copies wait for the stream. Not
  * thread-safe: one caller at a time, though not always the same thread (each call makes the
@@ -37,7 +42,10 @@ final class CudaContext implements AutoCloseable {
     private final String deviceName;
     private final int computeMajor;
     private final int computeMinor;
+    private final KernelQueue queue;
     private MemorySegment host = MemorySegment.NULL;
+    /** Counts the waits that left the stream idle: staging space is free again after each. */
+    private long idleEpoch;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -77,6 +85,7 @@ final class CudaContext implements AutoCloseable {
             throw e;
         }
         this.stream = s;
+        this.queue = new KernelQueue(s, GraphSettings.chunk(), GraphSettings.enabled());
     }
 
     /** Opens device {@code ordinal}; CUDA must have passed {@link CudaProbe#probe()}. */
@@ -110,9 +119,23 @@ final class CudaContext implements AutoCloseable {
         return out.get(ValueLayout.JAVA_INT, 0);
     }
 
-    /** The stream every kernel and backend copy is queued on. */
+    /**
+     * The stream every kernel and backend copy is queued on, for an operation that must follow the
+     * kernels asked for so far (an event record, a wait): they are sent first.
+     */
     MemorySegment stream() {
+        queue.flush();
         return stream;
+    }
+
+    /** The kernel queue (tests: graph replay counts). */
+    KernelQueue queue() {
+        return queue;
+    }
+
+    /** Increases each time a wait leaves the stream idle (see {@link Staging}). */
+    long idleEpoch() {
+        return idleEpoch;
     }
 
     /** {free, total} bytes of device memory now. */
@@ -163,13 +186,25 @@ final class CudaContext implements AutoCloseable {
     /** Frees an allocation once the work queued so far no longer needs it. */
     void free(long pointer) {
         if (allocations.remove(pointer)) {
-            check(cuStreamSynchronize(stream), "cuStreamSynchronize");
+            synchronize();
             check(cuMemFree_v2(pointer), "cuMemFree_v2");
         }
     }
 
     /** Queues a copy of {@code bytes} host bytes to device address {@code dst}. */
     void upload(MemorySegment src, long dst, long bytes) {
+        if (bytes > 0) {
+            queue.flush();
+            check(cuMemcpyHtoDAsync_v2(dst, src, bytes, stream), "cuMemcpyHtoDAsync_v2");
+        }
+    }
+
+    /**
+     * Queues a copy into device space that no kernel asked for so far reads (the staging ring's
+     * fresh space), so it may go ahead of the kernels still in the queue. {@code src} must be
+     * page-locked and stay untouched until the stream has passed the copy.
+     */
+    void uploadStaged(MemorySegment src, long dst, long bytes) {
         if (bytes > 0) {
             check(cuMemcpyHtoDAsync_v2(dst, src, bytes, stream), "cuMemcpyHtoDAsync_v2");
         }
@@ -178,6 +213,7 @@ final class CudaContext implements AutoCloseable {
     /** Copies device bytes to the host, after everything queued before it. */
     void download(long src, MemorySegment dst, long bytes) {
         if (bytes > 0) {
+            queue.flush();
             check(cuMemcpyDtoHAsync_v2(dst, src, bytes, stream), "cuMemcpyDtoHAsync_v2");
         }
         synchronize();
@@ -185,6 +221,7 @@ final class CudaContext implements AutoCloseable {
 
     void copy(long src, long dst, long bytes) {
         if (bytes > 0) {
+            queue.flush();
             check(cuMemcpyDtoDAsync_v2(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2");
         }
     }
@@ -207,17 +244,19 @@ final class CudaContext implements AutoCloseable {
         return host;
     }
 
+    /** Queues a kernel launch (sent with the next chunk; see {@link KernelQueue}). */
     void launch(MemorySegment function, int gridX, int gridY, int blockX, int blockY, KernelArgs args) {
         if (gridX == 0 || gridY == 0) {
             return;
         }
-        check(cuLaunchKernel(function, gridX, gridY, 1, blockX, blockY, 1, 0, stream, args.params(), MemorySegment.NULL),
-                "cuLaunchKernel");
+        queue.add(function, gridX, gridY, blockX, blockY, args);
     }
 
-    /** Waits for everything queued; a kernel's fault surfaces here. */
+    /** Waits for everything asked for so far; a kernel's fault surfaces here. */
     void synchronize() {
+        queue.flush();
         check(cuStreamSynchronize(stream), "cuStreamSynchronize");
+        idleEpoch++;
     }
 
     @Override
@@ -227,7 +266,13 @@ final class CudaContext implements AutoCloseable {
         }
         makeCurrent();
         closed = true;
+        try {
+            queue.flush();
+        } catch (CudaException e) {
+            // closing anyway: the kernels' fault was or will be reported where they were waited for
+        }
         cuStreamSynchronize(stream);
+        queue.close();
         for (long p : allocations) {
             cuMemFree_v2(p);
         }

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class KernelArgs {
 
-    private static final int MAX = 24;
+    static final int MAX = 24;
 
     private final MemorySegment values;
     private final MemorySegment pointers;
@@ -35,8 +35,10 @@ final class KernelArgs {
         return this;
     }
 
+    // 32-bit values fill their whole slot (upper half zero), so a slot's 8 bytes depend on this
+    // launch's arguments alone: KernelQueue compares launches by these bytes.
     KernelArgs i32(int v) {
-        values.set(ValueLayout.JAVA_INT, slot(), v);
+        values.set(ValueLayout.JAVA_LONG, slot(), v & 0xFFFF_FFFFL);
         return this;
     }
 
@@ -46,7 +48,7 @@ final class KernelArgs {
     }
 
     KernelArgs f32(float v) {
-        values.set(ValueLayout.JAVA_FLOAT, slot(), v);
+        values.set(ValueLayout.JAVA_LONG, slot(), Float.floatToRawIntBits(v) & 0xFFFF_FFFFL);
         return this;
     }
 
@@ -57,6 +59,16 @@ final class KernelArgs {
 
     MemorySegment params() {
         return pointers;
+    }
+
+    /** Arguments set since {@link #reset}. */
+    int count() {
+        return count;
+    }
+
+    /** The argument slots, 8 bytes each, argument i at offset 8 i. */
+    MemorySegment values() {
+        return values;
     }
 
     private long slot() {

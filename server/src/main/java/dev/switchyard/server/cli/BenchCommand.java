@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -142,9 +143,20 @@ final class BenchCommand implements Callable<Integer> {
 
             long bytesPerToken = DecodeTraffic.bytesPerToken(loaded.config(), loaded.file());
             result.put("bytes_per_decode_token", bytesPerToken);
-            // The memory-bandwidth bound is the host's: measured for the CPU backend only.
+            // The memory-bandwidth bound: the device's own memory where the backend has one, else
+            // the host's, measured by the probe.
             BandwidthProbe.Result bw = null;
-            if (backend.name().equals("cpu")) {
+            OptionalDouble deviceBandwidth = backend.measureMemoryBandwidth();
+            if (deviceBandwidth.isPresent()) {
+                double bound = deviceBandwidth.getAsDouble() * 1e9 / bytesPerToken;
+                result.put("bandwidth_gb_s", round(deviceBandwidth.getAsDouble()));
+                result.put("bandwidth_source", "device memory: a 512 MiB device-to-device copy, bytes read + written");
+                result.put("decode_bound_tok_s", round(bound));
+                Double batch1 = decode.get("1");
+                if (batch1 != null) {
+                    result.put("bound_fraction", Math.round(batch1 / bound * 1000) / 1000.0);
+                }
+            } else if (backend.name().equals("cpu")) {
                 bw = BandwidthProbe.measure(BandwidthProbe.DEFAULT_BYTES, backend.threads(), 5);
                 double bound = bw.gigabytesPerSecond() * 1e9 / bytesPerToken;
                 result.put("bandwidth_gb_s", round(bw.gigabytesPerSecond()));
@@ -216,6 +228,15 @@ final class BenchCommand implements Callable<Integer> {
         if (bw == null) {
             out.printf(Locale.ROOT, "weights per token    %10.1f MiB   (attention, router, top-k experts, output head)%n",
                     ((Long) r.get("bytes_per_decode_token")) / 1048576.0);
+            if (r.containsKey("bandwidth_source")) {
+                out.printf(Locale.ROOT, "memory bandwidth     %10.1f GB/s  (%s)%n", (Double) r.get("bandwidth_gb_s"),
+                        r.get("bandwidth_source"));
+                out.printf(Locale.ROOT, "decode bound         %10.1f tok/s at batch 1%n", (Double) r.get("decode_bound_tok_s"));
+                if (r.containsKey("bound_fraction")) {
+                    out.printf(Locale.ROOT, "reached              %10.1f %% of the bound at batch 1%n",
+                            100 * (Double) r.get("bound_fraction"));
+                }
+            }
             return;
         }
         out.printf(Locale.ROOT, "memory bandwidth     %10.1f GB/s  (read of a %d MiB buffer by %d threads, best of %d, as STREAM's read test)%n",
