@@ -12,6 +12,9 @@
 #                                         11.6 GB in bf16; written to the unpack folder, deleted after);
 #                                         all of it into one log ($OUT/gpu-check.log, else ./gpu-check.log)
 #
+# GPU_CHECK_STEPS=REGEX runs only the steps whose names match (e.g. 'tests|model|decode'), for a
+# shorter check after a change; the model steps must match too where a bench step needs them.
+#
 # The run stays under 8 minutes (each step has its own time limit, 405 s in all) and exits non-zero
 # when a GPU test fails or a step times out. The gpu-bench steps need about 12 GB of free disk and
 # device memory. The archive is a build output (out/ is ignored), never committed.
@@ -83,6 +86,10 @@ pack() {
 step() {
   local name="$1" limit="$2"
   shift 2
+  if [[ -n "${GPU_CHECK_STEPS:-}" && ! "$name" =~ $GPU_CHECK_STEPS ]]; then
+    echo "=== $name: skipped (GPU_CHECK_STEPS)" >>"$LOG"
+    return 0
+  fi
   echo "=== $name (limit ${limit}s) $(date -u +%H:%M:%S)" >>"$LOG"
   local start=$SECONDS rc=0
   timeout "$limit" "$@" >>"$LOG" 2>&1 || rc=$?

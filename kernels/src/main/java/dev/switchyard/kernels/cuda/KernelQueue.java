@@ -35,7 +35,8 @@ import java.util.Arrays;
  *
  * <p>Nothing is allocated per launch or per flush once warm, except when a new graph is captured.
  * A capture or instantiation the driver refuses turns graphs off for this queue, with one log line;
- * the kernels then run as recorded, so results never depend on it. Not thread-safe: the compute
+ * the kernels then run as recorded, so results never depend on it. With graphs off, each launch
+ * goes to the stream at once, as if there were no queue. Not thread-safe: the compute
  * stream's single caller.
  */
 final class KernelQueue implements AutoCloseable {
@@ -95,8 +96,15 @@ final class KernelQueue implements AutoCloseable {
         }
     }
 
-    /** Records one launch; sends the chunk when it is full. */
+    /** Records one launch and sends the chunk when it is full; with graphs off, launches it now. */
     void add(MemorySegment function, int gridX, int gridY, int blockX, int blockY, KernelArgs args) {
+        if (!graphs) {
+            flush();
+            check(cuLaunchKernel(function, gridX, gridY, 1, blockX, blockY, 1, 0, stream, args.params(), MemorySegment.NULL),
+                    "cuLaunchKernel");
+            direct++;
+            return;
+        }
         int i = pending;
         int at = i * WORDS;
         functions[i] = function;
