@@ -82,15 +82,7 @@ public final class CudaBackend implements Backend {
         long src = ctx.allocate(bytes);
         long dst = ctx.allocate(bytes);
         try {
-            ctx.copy(src, dst, bytes);
-            ctx.synchronize();
-            double best = 0;
-            for (int i = 0; i < 3; i++) {
-                long start = System.nanoTime();
-                ctx.copy(src, dst, bytes);
-                ctx.synchronize();
-                best = Math.max(best, 2.0 * bytes / ((System.nanoTime() - start) / 1e9) / 1e9);
-            }
+            double best = HostToDeviceBandwidth.bestOf(ctx, () -> ctx.copy(src, dst, bytes), 2.0 * bytes);
             return OptionalDouble.of(best);
         } finally {
             ctx.free(dst);

@@ -46,34 +46,29 @@ public final class HostToDeviceBandwidth {
             System.out.printf(Locale.ROOT, "host-to-device on cuda:0 (%s), %d MiB: pageable %.1f GB/s, pinned %.1f GB/s "
                     + "(best of %d)%n", ctx.deviceName(), mib, pageableGbs, pinnedGbs, RUNS);
             long other = ctx.allocate(bytes);
-            double deviceGbs = bestDeviceCopy(ctx, device, other, bytes);
+            double deviceGbs = bestOf(ctx, () -> ctx.copy(device, other, bytes), 2.0 * bytes);
             System.out.printf(Locale.ROOT, "device memory on cuda:0, %d MiB copied device to device: %.1f GB/s "
                     + "(bytes read + bytes written, best of %d)%n", mib, deviceGbs, RUNS);
         }
     }
 
-    private static double bestDeviceCopy(CudaContext ctx, long src, long dst, long bytes) {
-        ctx.copy(src, dst, bytes);
-        ctx.synchronize();
-        double best = 0;
-        for (int i = 0; i < RUNS; i++) {
-            long start = System.nanoTime();
-            ctx.copy(src, dst, bytes);
-            ctx.synchronize();
-            best = Math.max(best, 2.0 * bytes / ((System.nanoTime() - start) / 1e9) / 1e9);
-        }
-        return best;
+    private static double best(CudaContext ctx, MemorySegment host, long device, long bytes) {
+        return bestOf(ctx, () -> ctx.upload(host, device, bytes), bytes);
     }
 
-    private static double best(CudaContext ctx, MemorySegment host, long device, long bytes) {
-        ctx.upload(host, device, bytes);
+    /**
+     * GB/s of {@code copy}, which moves {@code bytesMoved} bytes: best of {@value #RUNS} runs after
+     * one warm-up, each timed from the call to the stream's completion.
+     */
+    static double bestOf(CudaContext ctx, Runnable copy, double bytesMoved) {
+        copy.run();
         ctx.synchronize();
         double best = 0;
         for (int i = 0; i < RUNS; i++) {
             long start = System.nanoTime();
-            ctx.upload(host, device, bytes);
+            copy.run();
             ctx.synchronize();
-            best = Math.max(best, bytes / ((System.nanoTime() - start) / 1e9) / 1e9);
+            best = Math.max(best, bytesMoved / ((System.nanoTime() - start) / 1e9) / 1e9);
         }
         return best;
     }

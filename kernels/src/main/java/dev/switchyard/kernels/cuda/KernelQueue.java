@@ -190,11 +190,15 @@ final class KernelQueue implements AutoCloseable {
     }
 
     private void launch(int i) {
+        check(send(i), "cuLaunchKernel");
+    }
+
+    /** Sends recorded launch i to the stream (or into the capture under way); the driver's result. */
+    private int send(int i) {
         int at = i * WORDS;
-        int block = (int) records[at + 3];
-        int blockY = (int) (records[at + 3] >>> 32);
-        check(cuLaunchKernel(functions[i], (int) records[at + 1], (int) records[at + 2], 1, block, blockY, 1, 0, stream,
-                params[i], MemorySegment.NULL), "cuLaunchKernel");
+        long block = records[at + 3];
+        return cuLaunchKernel(functions[i], (int) records[at + 1], (int) records[at + 2], 1, (int) block,
+                (int) (block >>> 32), 1, 0, stream, params[i], MemorySegment.NULL);
     }
 
     /**
@@ -208,9 +212,7 @@ final class KernelQueue implements AutoCloseable {
         }
         int launchRc = 0;
         for (int i = 0; i < n && launchRc == 0; i++) {
-            int at = i * WORDS;
-            launchRc = cuLaunchKernel(functions[i], (int) records[at + 1], (int) records[at + 2], 1, (int) records[at + 3],
-                    (int) (records[at + 3] >>> 32), 1, 0, stream, params[i], MemorySegment.NULL);
+            launchRc = send(i);
         }
         int endRc = cuStreamEndCapture(stream, out);
         MemorySegment graph = endRc == 0 ? out.get(ValueLayout.ADDRESS, 0) : MemorySegment.NULL;
