@@ -120,6 +120,8 @@ final class KernelQueue implements AutoCloseable {
             records[at + HEADER + j] = word;
             values.setAtIndex(ValueLayout.JAVA_LONG, (long) i * MAX_ARGS + j, word);
         }
+        // unused words zeroed, so a launch's record depends on its own arguments alone
+        Arrays.fill(records, at + HEADER + n, at + WORDS, 0L);
         pending = i + 1;
         if (pending == chunk) {
             flush();
