@@ -57,6 +57,19 @@ final class CopyQueue {
         }
     }
 
+    /**
+     * Copies waiting that run before one the running layer asks for now: demand copies and the
+     * layer's own (a promoted copy may be counted twice). Predictions run after it and are not counted.
+     */
+    int waitingAhead() {
+        lock.lock();
+        try {
+            return demand.size() + ahead.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The next copy to run, or null once closed. */
     LoadTask next() throws InterruptedException {
         lock.lock();

@@ -56,6 +56,11 @@ import java.util.function.Supplier;
  *       time waited is the stall). So the hit rate measures the policy and the predictor, not the
  *       link's speed, and is what the simulator's {@code caffeine} policy reports for a trace of
  *       the same run (up to Caffeine's randomness; see {@code CaffeinePolicy}).</li>
+ *   <li><b>Hybrid execution leaves the cache alone.</b> The engine may compute a missing expert on
+ *       the host instead of copying it: it asks {@link #isResidentOrComing} first (an expert
+ *       resident or coming is always used from the device) and {@link #copiesAhead} for the link's
+ *       queue, and then either reports {@link #computedOnHost}, and asks for nothing (no copy, no
+ *       access recorded, neither hit nor miss), or {@link #copyChosen} and asks ahead as usual.</li>
  *   <li><b>The backend owns the bytes.</b> Slot memory and the copy into a slot are the backend's
  *       {@link ExpertSlots}: an off-heap arena and memory copies on the CPU, device memory and a
  *       copy stream on a GPU. A copy completes (its future with it) once its bytes have landed.
@@ -88,6 +93,8 @@ public final class ExpertResidency implements AutoCloseable {
     private final Thread copyThread;
     /** The layer whose experts were last asked for ahead: the one computing (the copy thread reads it). */
     private volatile int runningLayer = -1;
+    /** Whether the copy thread is carrying a copy now. */
+    private volatile boolean copying;
     /** How far down Caffeine's eviction order a prediction looks for an expert to replace. */
     private static final int VICTIMS_LOOKED_AT = 8;
 
@@ -177,6 +184,42 @@ public final class ExpertResidency implements AutoCloseable {
     /** Whether the expert is resident now (no access recorded: a map view's get would record one). */
     public boolean isResident(int layer, int expert) {
         return cache.synchronous().policy().getIfPresentQuietly(keys[layer][expert]) != null;
+    }
+
+    /**
+     * Whether the expert is resident or on its way (any copy in flight, a prediction's included).
+     * Records no access, as {@link #isResident} does not.
+     */
+    public boolean isResidentOrComing(int layer, int expert) {
+        return cache.asMap().containsKey(keys[layer][expert]);
+    }
+
+    /**
+     * Copies the link carries before one the running layer asks for now: demand copies, the copies
+     * the layer asked for ahead and have not started, and the one being carried (counted whole).
+     * Predictions wait behind it and are not counted. An estimate: the copy thread moves on meanwhile.
+     */
+    public int copiesAhead() {
+        return queue.waitingAhead() + (copying ? 1 : 0);
+    }
+
+    /**
+     * Hybrid execution: the layer now computing routed to an expert that is neither resident nor
+     * coming, and computes it on the host from host memory instead of copying it. Nothing is copied
+     * or entered into the cache (Caffeine records no access): counted as a host expert, apart from
+     * hits and misses, so the hit rate stays the cache's.
+     */
+    public void computedOnHost(int layer) {
+        runningLayer = layer;
+        stats.hostExpert(layer);
+    }
+
+    /**
+     * Hybrid execution chose to copy a missing expert of {@code layer} rather than compute it on the
+     * host; {@link #loadAhead} then starts the copy and counts the miss as for any other.
+     */
+    public void copyChosen(int layer) {
+        stats.copiedExpert(layer);
     }
 
     /**
@@ -340,7 +383,12 @@ public final class ExpertResidency implements AutoCloseable {
             LoadTask task;
             while ((task = queue.next()) != null) {
                 if (task.claim()) {
-                    copy(task);
+                    copying = true;
+                    try {
+                        copy(task);
+                    } finally {
+                        copying = false;
+                    }
                 }
             }
         } catch (InterruptedException e) {

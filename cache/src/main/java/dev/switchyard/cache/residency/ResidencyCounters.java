@@ -16,11 +16,15 @@ import java.util.Arrays;
  * @param layerPrefetchIssued per layer, copies a prediction started for an expert of that layer
  * @param layerPrefetchUseful per layer, those copies a demand acquire then used (counted at the first
  *                            use, however late)
+ * @param layerHostExperts    per layer, experts hybrid execution computed on the host from host memory
+ *                            instead of copying them (no copy started: neither a hit nor a miss)
+ * @param layerCopiedExperts  per layer, missing experts hybrid execution chose to copy (each also a
+ *                            demand miss); both zero without hybrid execution
  */
 public record ResidencyCounters(long hits, long demandMisses, double stallSeconds, long h2dBytes,
                                 double copySeconds, long copies, long evictions, long prefetchSkipped,
                                 long[] layerHits, long[] layerMisses, long[] layerPrefetchIssued,
-                                long[] layerPrefetchUseful) {
+                                long[] layerPrefetchUseful, long[] layerHostExperts, long[] layerCopiedExperts) {
 
     public ResidencyCounters minus(ResidencyCounters before) {
         return new ResidencyCounters(hits - before.hits, demandMisses - before.demandMisses,
@@ -28,7 +32,8 @@ public record ResidencyCounters(long hits, long demandMisses, double stallSecond
                 copies - before.copies, evictions - before.evictions, prefetchSkipped - before.prefetchSkipped,
                 minus(layerHits, before.layerHits), minus(layerMisses, before.layerMisses),
                 minus(layerPrefetchIssued, before.layerPrefetchIssued),
-                minus(layerPrefetchUseful, before.layerPrefetchUseful));
+                minus(layerPrefetchUseful, before.layerPrefetchUseful),
+                minus(layerHostExperts, before.layerHostExperts), minus(layerCopiedExperts, before.layerCopiedExperts));
     }
 
     private static long[] minus(long[] after, long[] before) {
@@ -51,6 +56,16 @@ public record ResidencyCounters(long hits, long demandMisses, double stallSecond
     /** Of those, the ones a demand acquire used, all layers. */
     public long prefetchUseful() {
         return Arrays.stream(layerPrefetchUseful).sum();
+    }
+
+    /** Experts hybrid execution computed on the host, all layers. */
+    public long hostExperts() {
+        return Arrays.stream(layerHostExperts).sum();
+    }
+
+    /** Missing experts hybrid execution chose to copy, all layers. */
+    public long copiedExperts() {
+        return Arrays.stream(layerCopiedExperts).sum();
     }
 
     /** Hits over demand acquisitions; NaN before the first. */

@@ -41,6 +41,46 @@ class ExpertResidencyTest {
     }
 
     @Test
+    void hybridExecutionSeesWhatIsComingAndItsChoicesAreCountedApartFromHitsAndMisses() throws Exception {
+        PatternSource source = new PatternSource(2, 4);
+        CountDownLatch gate = new CountDownLatch(1);
+        source.gate = gate;
+        try (ExpertResidency r = new ExpertResidency(source, 4, LinkPacer.unlimited())) {
+            assertEquals(0, r.copiesAhead());
+            r.loadAhead(1, 0);
+            r.loadAhead(1, 1);
+            // one copy on the link (held up), one waiting behind it
+            while (r.copiesAhead() < 2) {
+                Thread.onSpinWait();
+            }
+            assertTrue(r.isResidentOrComing(1, 0));
+            assertTrue(r.isResidentOrComing(1, 1));
+            assertFalse(r.isResidentOrComing(1, 2));
+            r.copyChosen(1);
+            r.computedOnHost(1);
+            r.computedOnHost(0);
+            gate.countDown();
+            for (int e = 0; e < 2; e++) {
+                r.release(r.acquire(1, e));
+            }
+            while (r.copiesAhead() > 0) { // the copy thread lets go of its last copy just after it lands
+                Thread.onSpinWait();
+            }
+            assertTrue(r.isResidentOrComing(1, 0));
+            assertFalse(r.isResidentOrComing(1, 2), "an expert computed on the host is not brought in");
+            ResidencyCounters c = r.stats().snapshot();
+            assertEquals(2, c.copies());
+            assertEquals(0, c.hits());
+            assertEquals(2, c.demandMisses());
+            assertEquals(1, c.layerHostExperts()[0]);
+            assertEquals(1, c.layerHostExperts()[1]);
+            assertEquals(2, c.hostExperts());
+            assertEquals(1, c.copiedExperts());
+            assertEquals(0, c.minus(c).hostExperts());
+        }
+    }
+
+    @Test
     void concurrentAsksForOneExpertShareOneCopy() throws Exception {
         PatternSource source = new PatternSource(1, 4);
         CountDownLatch gate = new CountDownLatch(1);

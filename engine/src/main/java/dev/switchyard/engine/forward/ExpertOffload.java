@@ -5,15 +5,19 @@ import dev.switchyard.cache.residency.ExpertMemory;
 
 /**
  * How routed experts are offloaded: the device tier's size, the link's bandwidth, the predictor and
- * how many layers ahead it prefetches. Absent (null) everywhere means no offloading: every expert
- * is used in place from the mapped file.
+ * how many layers ahead it prefetches, and whether misses may be computed on the host. Absent (null)
+ * everywhere means no offloading: every expert is used in place from the mapped file.
  *
  * @param linkBytesPerSecond the rate copies are paced to; 0 unpaced; {@link #DEVICE_LINK} as the
  *                           device has it
  * @param predictor          none, gate, affinity or combined
  * @param prefetchDepth      layers ahead to prefetch (ignored with predictor none)
+ * @param hybrid             hybrid execution: a missing expert whose copy would take longer than
+ *                           computing it on the host is computed there, from host memory, and not
+ *                           copied (see {@link HybridCostModel})
  */
-public record ExpertOffload(ExpertMemory memory, double linkBytesPerSecond, String predictor, int prefetchDepth) {
+public record ExpertOffload(ExpertMemory memory, double linkBytesPerSecond, String predictor, int prefetchDepth,
+                            boolean hybrid) {
 
     /**
      * The device's own link: on the CPU backend, which has none, a modeled PCIe link of
@@ -24,6 +28,11 @@ public record ExpertOffload(ExpertMemory memory, double linkBytesPerSecond, Stri
 
     /** The link the CPU backend models unless told otherwise: 25 GB/s, about PCIe 4.0 x16 in practice. */
     public static final double MODELED_LINK = 25e9;
+
+    /** Without hybrid execution: every expert computed on the device, misses copied. */
+    public ExpertOffload(ExpertMemory memory, double linkBytesPerSecond, String predictor, int prefetchDepth) {
+        this(memory, linkBytesPerSecond, predictor, prefetchDepth, false);
+    }
 
     public ExpertOffload {
         if (!(linkBytesPerSecond >= 0 || linkBytesPerSecond == DEVICE_LINK)) {

@@ -11,8 +11,9 @@ import dev.switchyard.kernels.ExpertSlots;
 /**
  * A model's routed experts behind a residency cache: the device tier (the backend's
  * {@link ExpertSlots}: host arena slots on the CPU, device memory on a GPU), the compute views on
- * its slots, and the settings the transformer's prefetcher follows. Attention, embeddings, norms,
- * routers and the output head stay where they are (always resident).
+ * its slots, the settings the transformer's prefetcher follows and, with hybrid execution, the host
+ * path that computes some misses from host memory instead. Attention, embeddings, norms, routers
+ * and the output head stay where they are (always resident).
  */
 public final class OffloadedExperts implements AutoCloseable {
 
@@ -20,21 +21,27 @@ public final class OffloadedExperts implements AutoCloseable {
     private final SlotWeights weights;
     private final ExpertOffload settings;
     private final long expertBytes;
+    private final HostExperts host; // null without hybrid execution
 
-    private OffloadedExperts(ExpertResidency residency, SlotWeights weights, ExpertOffload settings, long expertBytes) {
+    private OffloadedExperts(ExpertResidency residency, SlotWeights weights, ExpertOffload settings, long expertBytes,
+                             HostExperts host) {
         this.residency = residency;
         this.weights = weights;
         this.settings = settings;
         this.expertBytes = expertBytes;
+        this.host = host;
     }
 
     /**
-     * Opens the backend's device tier for {@code settings}' share of the model's routed experts.
+     * Opens the backend's device tier for {@code settings}' share of the model's routed experts and,
+     * with hybrid execution, the host path (its rate measured now, which takes a tenth of a second).
      *
+     * @param maxTokens the largest step of the transformer that will compute them
      * @throws IllegalArgumentException when the model has no routed experts, or the tier asked for
      *                                  holds less than one token's experts or does not fit on the device
      */
-    public static OffloadedExperts open(ModelConfig config, GgufFile file, Backend backend, ExpertOffload settings) {
+    public static OffloadedExperts open(ModelConfig config, GgufFile file, Backend backend, ExpertOffload settings,
+                                        int maxTokens) {
         if (!config.isMoe()) {
             throw new IllegalArgumentException("expert offloading needs a mixture-of-experts model");
         }
@@ -52,7 +59,9 @@ public final class OffloadedExperts implements AutoCloseable {
         ExpertResidency residency = new ExpertResidency(source, memory, pacer); // owns the slots from here
         try {
             SlotWeights weights = new SlotWeights(source, memory);
-            return new OffloadedExperts(residency, weights, settings, source.maxPackedBytes());
+            HostExperts host = settings.hybrid() ? HostExperts.open(residency, source, backend, maxTokens,
+                    HybridCostModel.modeledLink(settings, memory.realLink())) : null;
+            return new OffloadedExperts(residency, weights, settings, source.maxPackedBytes(), host);
         } catch (RuntimeException e) {
             residency.close();
             throw e;
@@ -65,6 +74,11 @@ public final class OffloadedExperts implements AutoCloseable {
 
     SlotWeights weights() {
         return weights;
+    }
+
+    /** The host path of hybrid execution, or null without it. */
+    HostExperts host() {
+        return host;
     }
 
     public ExpertOffload settings() {
@@ -83,6 +97,9 @@ public final class OffloadedExperts implements AutoCloseable {
 
     @Override
     public void close() {
+        if (host != null) {
+            host.close();
+        }
         residency.close();
     }
 }

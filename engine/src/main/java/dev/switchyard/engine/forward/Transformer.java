@@ -44,6 +44,7 @@ public final class Transformer implements AutoCloseable {
     private final ExpertBuckets buckets;
     private final int[] expertRows;
     private final float[] expertWeights;
+    private final boolean[] onHost; // hybrid execution: per expert, whether this layer computes it on the host
     private final int[] identityRows;
     private final float[] sharedGateValues;
     private final float[] scalar = new float[1];
@@ -92,6 +93,7 @@ public final class Transformer implements AutoCloseable {
         this.buckets = new ExpertBuckets(experts, maxTokens * k);
         this.expertRows = new int[maxTokens];
         this.expertWeights = new float[maxTokens];
+        this.onHost = new boolean[experts];
         this.identityRows = new int[maxTokens];
         for (int i = 0; i < maxTokens; i++) {
             identityRows[i] = i;
@@ -135,6 +137,10 @@ public final class Transformer implements AutoCloseable {
     public void offloadExperts(OffloadedExperts experts) {
         if (experts == null && !weights.routedExpertsInPlace()) {
             throw new IllegalStateException("this model's routed experts were loaded for offloading only");
+        }
+        if (experts != null && experts.host() != null && experts.host().maxTokens() < maxTokens) {
+            throw new IllegalArgumentException("the host path was sized for steps of " + experts.host().maxTokens()
+                    + " tokens, this transformer takes " + maxTokens);
         }
         this.offloaded = experts;
         this.prefetcher = experts != null && experts.settings().predicts()
@@ -343,13 +349,18 @@ public final class Transformer implements AutoCloseable {
      * predictions for later layers; then each expert, in the same order as in place (so the sums
      * into the residual are bitwise the same), is held only for its own matmuls: a thread never
      * waits for a copy while holding a slot, which is what keeps a small pool from deadlocking.
+     * With hybrid execution, a miss the cost model finds cheaper on the host starts no copy and is
+     * computed there instead, into the same output rows, and scatter-added in its turn.
      */
     private void residentExperts(int layer, StepBatch batch, int t) {
         ExpertResidency residency = offloaded.residency();
         SlotWeights slots = offloaded.weights();
+        HostExperts host = offloaded.host();
         int experts = config.expertCount();
         for (int e = 0; e < experts; e++) {
-            if (buckets.count(e) > 0) {
+            int n = buckets.count(e);
+            onHost[e] = n > 0 && host != null && host.computesOnHost(layer, e, n);
+            if (n > 0 && !onHost[e]) {
                 residency.loadAhead(layer, e);
             }
         }
@@ -363,18 +374,27 @@ public final class Transformer implements AutoCloseable {
             }
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
-            backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
-            Resident r = residency.acquire(layer, e);
-            try {
-                int s = r.slot();
-                backend.matmul(slots.gate(s, layer), 0, buf.expertIn, buf.gate, n);
-                backend.matmul(slots.up(s, layer), 0, buf.expertIn, buf.up, n);
-                backend.siluMul(buf.gate, buf.up, n);
-                backend.matmul(slots.down(s, layer), 0, buf.gate, buf.expertOut, n);
-            } finally {
-                residency.release(r);
+            if (onHost[e]) {
+                host.compute(layer, e, buf.h, expertRows, n, buf.expertOut);
+            } else {
+                deviceExpert(residency, slots, layer, e, n);
             }
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
+        }
+    }
+
+    /** One expert's tokens through its device slot: gather, gate/up, SiLU-mul, down into expertOut. */
+    private void deviceExpert(ExpertResidency residency, SlotWeights slots, int layer, int e, int n) {
+        backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+        Resident r = residency.acquire(layer, e);
+        try {
+            int s = r.slot();
+            backend.matmul(slots.gate(s, layer), 0, buf.expertIn, buf.gate, n);
+            backend.matmul(slots.up(s, layer), 0, buf.expertIn, buf.up, n);
+            backend.siluMul(buf.gate, buf.up, n);
+            backend.matmul(slots.down(s, layer), 0, buf.gate, buf.expertOut, n);
+        } finally {
+            residency.release(r);
         }
     }
 

@@ -92,7 +92,7 @@ public final class LoadedModel implements AutoCloseable {
             Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe);
             KvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
             if (offload != null) {
-                offloaded = OffloadedExperts.open(config, file, backend, offload);
+                offloaded = OffloadedExperts.open(config, file, backend, offload, maxStepTokens);
                 transformer.offloadExperts(offloaded);
             }
             return new LoadedModel(file, config, tokenizer, transformer, kv, offloaded);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.bench.BandwidthProbe;
 import dev.switchyard.engine.bench.DecodeTraffic;
+import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.generate.BatchGenerator;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
@@ -67,6 +68,9 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     OffloadOptions offload = new OffloadOptions();
 
+    @picocli.CommandLine.Mixin
+    HybridOption hybrid = new HybridOption();
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -80,6 +84,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        ExpertOffload experts = offload.toOffload(hybrid.enabled());
         Path path = ModelPaths.resolve(model, err);
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
         Map<String, Object> result = new LinkedHashMap<>();
@@ -87,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         int stepTokens = Math.max(Math.max(promptTokens, maxBatch), moe.window());
         try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
-                     c -> maxBatch * (promptTokens + genTokens), moe, offload.toOffload())) {
+                     c -> maxBatch * (promptTokens + genTokens), moe, experts)) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());

@@ -1,6 +1,7 @@
 package dev.switchyard.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.GenerationResult;
 import dev.switchyard.engine.generate.LoadedModel;
@@ -80,10 +81,14 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     OffloadOptions offload = new OffloadOptions();
 
+    @picocli.CommandLine.Mixin
+    HybridOption hybrid = new HybridOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        ExpertOffload experts = offload.toOffload(hybrid.enabled());
         Path path = ModelPaths.resolve(model, err);
         SamplingParams sampling = SamplingParams.builder()
                 .temperature(temperature).topP(topP).topK(topK).minP(minP).seed(seed)
@@ -95,7 +100,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
-            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, offload.toOffload())) {
+            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts)) {
                 Tokenizer tokenizer = loaded.tokenizer();
                 int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
                 int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);

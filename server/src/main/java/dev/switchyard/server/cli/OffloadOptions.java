@@ -5,7 +5,10 @@ import dev.switchyard.cache.residency.LinkPacer;
 import dev.switchyard.engine.forward.ExpertOffload;
 import picocli.CommandLine.Option;
 
-/** The expert-offloading flags shared by generate, bench, serve and trace record; without --expert-memory, none. */
+/**
+ * The expert-offloading flags shared by generate, bench, serve and trace record; without
+ * --expert-memory, none. The first three add {@link HybridOption}.
+ */
 final class OffloadOptions {
 
     @Option(names = "--expert-memory", paramLabel = "SIZE",
@@ -27,13 +30,26 @@ final class OffloadOptions {
             description = "Layers ahead the predictor prefetches for (default: ${DEFAULT-VALUE}).")
     int prefetchDepth;
 
-    /** The settings, or null when experts stay in place. */
+    /** The settings, or null when experts stay in place; without hybrid execution. */
     ExpertOffload toOffload() {
+        return toOffload(false);
+    }
+
+    /**
+     * The settings with hybrid execution as {@code hybrid} says, or null when experts stay in place.
+     *
+     * @throws IllegalArgumentException for hybrid execution without offloading, which has no misses to take
+     */
+    ExpertOffload toOffload(boolean hybrid) {
         if (expertMemory == null) {
+            if (hybrid) {
+                throw new IllegalArgumentException("--hybrid on computes missing experts on the host instead of copying "
+                        + "them, so it needs offloading: add --expert-memory below 100% (e.g. --expert-memory 25%)");
+            }
             return null;
         }
         double link = linkBandwidth.strip().equalsIgnoreCase("auto") ? ExpertOffload.DEVICE_LINK
                 : LinkPacer.parseBandwidth(linkBandwidth);
-        return new ExpertOffload(ExpertMemory.parse(expertMemory), link, predictor, prefetchDepth);
+        return new ExpertOffload(ExpertMemory.parse(expertMemory), link, predictor, prefetchDepth, hybrid);
     }
 }

@@ -15,12 +15,17 @@ final class OffloadReport {
     }
 
     static String summary(OffloadedExperts offloaded, ResidencyCounters c) {
-        return String.format(Locale.ROOT,
+        String line = String.format(Locale.ROOT,
                 "experts: %d slots, %.1f%% hits (%d hits, %d demand misses), %.3f s stalled, %.1f MiB moved at %.1f GB/s, "
                         + "%d evictions, prefetch %d issued / %d useful / %d dropped for want of a free slot",
                 offloaded.residency().slots(), 100 * c.hitRate(), c.hits(), c.demandMisses(),
                 c.stallSeconds(), c.h2dBytes() / 1048576.0, c.linkBytesPerSecond() / 1e9, c.evictions(),
                 c.prefetchIssued(), c.prefetchUseful(), c.prefetchSkipped());
+        if (!offloaded.settings().hybrid()) {
+            return line;
+        }
+        return line + String.format(Locale.ROOT, ", hybrid: %d misses computed on the host, %d copied",
+                c.hostExperts(), c.copiedExperts());
     }
 
     /** Per-token figures over {@code tokens} tokens. */
@@ -29,6 +34,9 @@ final class OffloadReport {
         double n = Math.max(1, tokens);
         m.put("hits_per_token", round(c.hits() / n, 100));
         m.put("demand_misses_per_token", round(c.demandMisses() / n, 100));
+        // hybrid execution (zero without it): misses computed on the host, and those it chose to copy
+        m.put("host_experts_per_token", round(c.hostExperts() / n, 100));
+        m.put("copied_experts_per_token", round(c.copiedExperts() / n, 100));
         m.put("stall_ms_per_token", round(c.stallSeconds() * 1e3 / n, 1000));
         m.put("mib_moved_per_token", round(c.h2dBytes() / 1048576.0 / n, 100));
         // null, not NaN, when the window copied nothing: JSON has no NaN

@@ -115,13 +115,16 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     OffloadOptions offload = new OffloadOptions();
 
+    @Mixin
+    HybridOption hybrid = new HybridOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         // Every flag is checked before anything starts: a refused setting must not leave a half-started server.
         DispatchConfig moe = dispatch.toConfig();
-        ExpertOffload experts = offload.toOffload();
+        ExpertOffload experts = offload.toOffload(hybrid.enabled());
         device.check();
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int batchTokens = maxBatchTokens != null ? maxBatchTokens : EngineConfig.defaultBatchTokens(maxSeqs, moe);
@@ -193,6 +196,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         ModelConfig c = served.config();
         return ", experts offloaded to " + offloaded.residency().slots() + " slots of " + c.layers() * c.expertCount()
-                + " (predictor " + offloaded.settings().predictor() + ")";
+                + " (predictor " + offloaded.settings().predictor() + (offloaded.settings().hybrid() ? ", hybrid on" : "")
+                + ")";
     }
 }

@@ -23,9 +23,15 @@ import java.util.function.ToLongFunction;
  *       starts no copy and does not count).</li>
  * </ul>
  * Both are over the whole run so far; rates over a window come from the counters
- * ({@code rate(useful) / rate(issued)}).
+ * ({@code rate(useful) / rate(issued)}). With hybrid execution, its choices beside them, per layer:
+ * misses computed on the host ({@code switchyard_hybrid_host_experts_total}: no copy, neither hit nor
+ * miss) and misses it chose to copy ({@code switchyard_hybrid_copied_experts_total}: each also a
+ * miss). So {@code host / (host + copied)} is the share of misses the host took.
  */
 final class ExpertCacheMetrics {
+
+    static final String HYBRID_HOST_EXPERTS = "switchyard_hybrid_host_experts_total";
+    static final String HYBRID_COPIED_EXPERTS = "switchyard_hybrid_copied_experts_total";
 
     private ExpertCacheMetrics() {
     }
@@ -33,9 +39,10 @@ final class ExpertCacheMetrics {
     /**
      * @param counters a fresh snapshot of the cache's counters on every call
      * @param predicts whether a predictor prefetches (precision and recall are exported then only)
+     * @param hybrid   whether misses may be computed on the host (its counters are exported then only)
      */
     static void register(PrometheusRegistry registry, String model, Supplier<ResidencyCounters> counters, int slots,
-                         boolean predicts) {
+                         boolean predicts, boolean hybrid) {
         int layers = counters.get().layers();
         String[] layer = new String[layers];
         for (int l = 0; l < layers; l++) {
@@ -66,6 +73,14 @@ final class ExpertCacheMetrics {
         CounterWithCallback.builder().name("switchyard_expert_cache_stall_seconds_total")
                 .help("Time compute waited for expert copies.").labelNames("model")
                 .callback(cb -> cb.call(counters.get().stallSeconds(), model)).register(registry);
+        if (hybrid) {
+            perLayer(registry, HYBRID_HOST_EXPERTS, "Experts the layer computed on the host from host memory instead "
+                    + "of copying them (hybrid execution): no copy started, neither a hit nor a miss.", model, layer,
+                    counters, ResidencyCounters::layerHostExperts);
+            perLayer(registry, HYBRID_COPIED_EXPERTS, "Missing experts hybrid execution chose to copy rather than "
+                    + "compute on the host (each also counted as a miss).", model, layer, counters,
+                    ResidencyCounters::layerCopiedExperts);
+        }
         if (predicts) {
             GaugeWithCallback.builder().name("switchyard_expert_cache_predictor_precision")
                     .help("Prefetches a token of the layer used over prefetches issued for it, since start "

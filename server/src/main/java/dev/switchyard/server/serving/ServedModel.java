@@ -85,7 +85,8 @@ public final class ServedModel implements AutoCloseable {
             OffloadedExperts offloaded = model.offloadedExperts();
             if (offloaded != null) {
                 ResidencyStats stats = offloaded.residency().stats();
-                metrics.expertCache(stats::snapshot, offloaded.residency().slots(), offloaded.settings().predicts());
+                metrics.expertCache(stats::snapshot, offloaded.residency().slots(), offloaded.settings().predicts(),
+                        offloaded.settings().hybrid());
             }
             Scheduler scheduler = model.scheduler(config.maxQueue(), metrics);
             ref.set(scheduler);

@@ -103,9 +103,10 @@ public final class ServingMetrics implements SchedulerObserver {
      * {@code counters} when scraped.
      *
      * @param predicts whether a predictor prefetches: its precision and recall are exported then only
+     * @param hybrid   whether misses may be computed on the host: its choices are exported then only
      */
-    public void expertCache(Supplier<ResidencyCounters> counters, int slots, boolean predicts) {
-        ExpertCacheMetrics.register(registry, model, counters, slots, predicts);
+    public void expertCache(Supplier<ResidencyCounters> counters, int slots, boolean predicts, boolean hybrid) {
+        ExpertCacheMetrics.register(registry, model, counters, slots, predicts, hybrid);
     }
 
     /** A client left before its request finished (connection closed, stream cancelled). */

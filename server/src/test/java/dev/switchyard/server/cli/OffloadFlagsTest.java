@@ -45,6 +45,50 @@ class OffloadFlagsTest {
     }
 
     @Test
+    void hybridExecutionWithoutOffloadingIsRefused() {
+        for (String command : new String[] {"generate", "bench"}) {
+            CliRun run = command.equals("generate")
+                    ? CliRun.of("generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "2",
+                            "--threads", "1", "--device", "cpu", "--hybrid", "on")
+                    : CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "2",
+                            "--batch", "1", "--repeat", "1", "--threads", "1", "--device", "cpu", "--hybrid", "on");
+            assertThat(run.exitCode()).as(command).isEqualTo(CliErrors.BAD_INPUT);
+            assertThat(run.err()).as(command).isEqualTo("switchyard " + command + ": error: --hybrid on computes missing "
+                    + "experts on the host instead of copying them, so it needs offloading: add --expert-memory below "
+                    + "100% (e.g. --expert-memory 25%)" + System.lineSeparator());
+        }
+        CliRun bad = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--expert-memory", "25%",
+                "--hybrid", "maybe");
+        assertThat(bad.exitCode()).isEqualTo(CliErrors.USAGE);
+        assertThat(bad.err()).contains("--hybrid");
+    }
+
+    @Test
+    void generateAndBenchComputeMissesOnTheHostWithHybridOn() throws Exception {
+        // a 10 KB/s link (40 s a copy): every miss is cheaper on the host, and nothing is ever copied
+        CliRun generate = CliRun.of("generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "4",
+                "--temperature", "0", "--threads", "1", "--device", "cpu", "--expert-memory", "25%",
+                "--link-bandwidth", "10KB/s", "--hybrid", "on");
+        assertThat(generate.exitCode()).as(generate.err()).isZero();
+        assertThat(generate.err()).containsPattern("hybrid: [1-9][0-9]* misses computed on the host, 0 copied")
+                .contains("0.0 MiB moved");
+        CliRun plain = CliRun.of("generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "4",
+                "--temperature", "0", "--threads", "1", "--device", "cpu", "--expert-memory", "25%", "--hybrid", "off");
+        assertThat(plain.exitCode()).as(plain.err()).isZero();
+        assertThat(plain.out()).as("the same text either way").isEqualTo(generate.out());
+        assertThat(plain.err()).doesNotContain("hybrid");
+
+        CliRun bench = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "3",
+                "--batch", "1", "--repeat", "1", "--threads", "1", "--device", "cpu", "--json", "--expert-memory", "25%",
+                "--link-bandwidth", "10KB/s", "--hybrid", "on");
+        assertThat(bench.exitCode()).as(bench.err()).isZero();
+        JsonNode decode = new ObjectMapper().readTree(bench.out()).get("offload_per_decode_token").get("1");
+        assertThat(decode.get("host_experts_per_token").asDouble()).as(decode.toString()).isPositive();
+        assertThat(decode.get("copied_experts_per_token").asDouble()).as(decode.toString()).isZero();
+        assertThat(decode.get("mib_moved_per_token").asDouble()).as(decode.toString()).isZero();
+    }
+
+    @Test
     void generateAndBenchReportTheExpertTier() throws Exception {
         CliRun generate = CliRun.of("generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "4",
                 "--temperature", "0", "--threads", "1", "--device", "cpu", "--expert-memory", "25%", "--predictor", "gate");

@@ -70,6 +70,26 @@ class ServeCommandTest {
     }
 
     @Test
+    void hybridExecutionHasAnEnvironmentTwinAndNeedsOffloading() {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true)
+                .setDefaultValueProvider(new EnvironmentDefaults(
+                        Map.of("SWITCHYARD_HYBRID", "on", "SWITCHYARD_EXPERT_MEMORY", "25%")::get))
+                .parseArgs();
+        assertThat(command.hybrid.enabled()).isTrue();
+        assertThat(command.offload.toOffload(command.hybrid.enabled()).hybrid()).isTrue();
+        ServeCommand plain = new ServeCommand();
+        new picocli.CommandLine(plain).setDefaultValueProvider(new EnvironmentDefaults(Map.<String, String>of()::get))
+                .parseArgs("--expert-memory", "25%");
+        assertThat(plain.hybrid.enabled()).as("off by default").isFalse();
+
+        CliRun run = CliRun.of("serve", "--hybrid", "on", "--port", "0", "--grpc-port", "0");
+        assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(run.err()).contains("--hybrid on").contains("needs offloading").contains("--expert-memory");
+        assertThat(run.out()).doesNotContain("listening");
+    }
+
+    @Test
     void refusesABadExpertMemoryBeforeListening() {
         CliRun run = CliRun.of("serve", "--expert-memory", "150%", "--port", "0", "--grpc-port", "0");
         assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);

@@ -12,14 +12,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Serving with the routed experts offloaded answers exactly as serving them in place, and the
- * expert cache's figures appear on {@code /metrics} (only then).
+ * Serving with the routed experts offloaded answers exactly as serving them in place, with or
+ * without hybrid execution, and the expert cache's figures appear on {@code /metrics} (only then),
+ * hybrid execution's beside them.
  */
 class OffloadedServingTest {
 
     private static ServerFixture inPlace;
     private static ServerFixture offloaded;
     private static ServerFixture predicted;
+    private static ServerFixture hybrid;
 
     @BeforeAll
     static void start() throws Exception {
@@ -27,6 +29,8 @@ class OffloadedServingTest {
         // the tiny model has 2 layers x 8 experts: 25% is 4 slots, where the cache must evict
         offloaded = ServerFixture.offloaded(new ExpertOffload(ExpertMemory.parse("25%"), 0, "none", 1));
         predicted = ServerFixture.offloaded(new ExpertOffload(ExpertMemory.parse("50%"), 0, "affinity", 1));
+        // over a 10 KB/s link (40 s a copy) every miss is cheaper on the host: computed there, never copied
+        hybrid = ServerFixture.offloaded(new ExpertOffload(ExpertMemory.parse("25%"), 1e4, "none", 1, true));
     }
 
     @AfterAll
@@ -34,6 +38,7 @@ class OffloadedServingTest {
         inPlace.close();
         offloaded.close();
         predicted.close();
+        hybrid.close();
     }
 
     private static String completion(String prompt) {
@@ -45,7 +50,7 @@ class OffloadedServingTest {
     void greedyCompletionsAreTheSameAsWithEveryExpertInPlace() {
         for (String prompt : new String[] {"The switchyard", "Hello there", "Once upon a time"}) {
             JsonNode expected = inPlace.ok("/v1/completions", completion(prompt)).get("choices").get(0);
-            for (ServerFixture server : new ServerFixture[] {offloaded, predicted}) {
+            for (ServerFixture server : new ServerFixture[] {offloaded, predicted, hybrid}) {
                 JsonNode choice = server.ok("/v1/completions", completion(prompt)).get("choices").get(0);
                 assertThat(choice.get("text").asText()).as(prompt).isEqualTo(expected.get("text").asText());
                 assertThat(choice.get("logprobs")).as(prompt).isEqualTo(expected.get("logprobs"));
@@ -61,6 +66,15 @@ class OffloadedServingTest {
         assertThat(metrics).contains("switchyard_expert_cache_slots{model=\"tiny\"} 4.0")
                 .contains("switchyard_expert_cache_hits_total{layer=\"1\",model=\"tiny\"}")
                 .doesNotContain("switchyard_expert_cache_predictor_precision");
+
+        assertThat(metrics).doesNotContain("switchyard_hybrid");
+
+        String host = hybrid.get("/metrics").body();
+        assertThat(sum(host, "switchyard_hybrid_host_experts_total")).isPositive();
+        assertThat(sum(host, "switchyard_hybrid_copied_experts_total")).isZero();
+        assertThat(sum(host, "switchyard_expert_cache_h2d_bytes_total")).as("no copy started").isZero();
+        assertThat(sum(host, "switchyard_expert_cache_misses_total")).isZero();
+        assertThat(host).contains("switchyard_hybrid_host_experts_total{layer=\"1\",model=\"tiny\"}");
 
         String withPredictor = predicted.get("/metrics").body();
         assertThat(sum(withPredictor, "switchyard_expert_cache_prefetch_issued_total")).isPositive();

@@ -60,8 +60,13 @@ class ServingMetricsTest {
     }
 
     private static ResidencyCounters counters(long[] hits, long[] misses, long[] issued, long[] useful) {
+        return counters(hits, misses, issued, useful, new long[hits.length], new long[hits.length]);
+    }
+
+    private static ResidencyCounters counters(long[] hits, long[] misses, long[] issued, long[] useful, long[] host,
+                                              long[] copied) {
         return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0.25, 4096, 0.5, 3, 7, 6, hits, misses,
-                issued, useful);
+                issued, useful, host, copied);
     }
 
     @Test
@@ -69,7 +74,7 @@ class ServingMetricsTest {
         ServingMetrics metrics = new ServingMetrics("demo", () -> null);
         AtomicReference<ResidencyCounters> now = new AtomicReference<>(
                 counters(new long[] {5, 3}, new long[] {1, 2}, new long[] {0, 4}, new long[] {0, 2}));
-        metrics.expertCache(now::get, 16, true);
+        metrics.expertCache(now::get, 16, true, false);
         String first = metrics.scrape();
         assertThat(first)
                 .contains("switchyard_expert_cache_slots{model=\"demo\"} 16.0")
@@ -98,9 +103,23 @@ class ServingMetricsTest {
     @Test
     void predictorFiguresOnlyWhenAPredictorPrefetchesAndNoCacheFiguresWithoutOffloading() {
         ServingMetrics none = new ServingMetrics("demo", () -> null);
-        none.expertCache(() -> counters(new long[2], new long[2], new long[2], new long[2]), 4, false);
+        none.expertCache(() -> counters(new long[2], new long[2], new long[2], new long[2]), 4, false, false);
         assertThat(none.scrape()).contains("switchyard_expert_cache_hits_total")
-                .doesNotContain("switchyard_expert_cache_predictor");
-        assertThat(new ServingMetrics("demo", () -> null).scrape()).doesNotContain("switchyard_expert_cache");
+                .doesNotContain("switchyard_expert_cache_predictor").doesNotContain("switchyard_hybrid");
+        assertThat(new ServingMetrics("demo", () -> null).scrape()).doesNotContain("switchyard_expert_cache")
+                .doesNotContain("switchyard_hybrid");
+    }
+
+    @Test
+    void hybridChoicesArePerLayerBesideTheCacheFigures() {
+        ServingMetrics metrics = new ServingMetrics("demo", () -> null);
+        metrics.expertCache(() -> counters(new long[] {5, 3}, new long[] {1, 2}, new long[2], new long[2],
+                new long[] {4, 6}, new long[] {1, 2}), 16, false, true);
+        assertThat(metrics.scrape())
+                .contains("switchyard_hybrid_host_experts_total{layer=\"0\",model=\"demo\"} 4.0")
+                .contains("switchyard_hybrid_host_experts_total{layer=\"1\",model=\"demo\"} 6.0")
+                .contains("switchyard_hybrid_copied_experts_total{layer=\"1\",model=\"demo\"} 2.0")
+                .contains("switchyard_expert_cache_misses_total{layer=\"1\",model=\"demo\"} 2.0")
+                .doesNotContain("switchyard_hybrid_host_experts_total{model=");
     }
 }
