@@ -15,7 +15,7 @@
 # GPU_CHECK_STEPS=REGEX runs only the steps whose names match (e.g. 'tests|model|decode'), for a
 # shorter check after a change; the model steps must match too where a bench step needs them.
 #
-# The run stays under 8 minutes (each step has its own time limit, 405 s in all) and exits non-zero
+# The run stays under 8 minutes (each step has its own time limit, 435 s in all) and exits non-zero
 # when a GPU test fails or a step times out. The gpu-bench steps need about 12 GB of free disk and
 # device memory. The archive is a build output (out/ is ignored), never committed.
 set -euo pipefail
@@ -33,7 +33,8 @@ GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cud
            dev.switchyard.kernels.cuda.CudaGraphReplayTest
            dev.switchyard.engine.forward.CudaRoutingMatchesCpuTest
            dev.switchyard.engine.generate.CudaGreedyMatchesCpuTest
-           dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest)
+           dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest
+           dev.switchyard.engine.generate.CudaHybridMatchesInPlaceTest)
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
 
@@ -142,9 +143,11 @@ run() {
   step "gpu-bench decode on cuda, graphs off" 30 env SWITCHYARD_CUDA_GRAPHS=off "$java" "${JVM_FLAGS[@]}" \
     -jar "$home/lib/switchyard.jar" bench --model "$big/gpu-bench.gguf" --device cuda --batch 1 --prompt-tokens 16 \
     --gen-tokens 64 --repeat 1
-  # A quarter of its experts in device slots: the stall per token against the link's bound.
-  step "gpu-bench offload on cuda (25%)" 40 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench \
-    --model "$big/gpu-bench.gguf" --device cuda --batch 1 --prompt-tokens 16 --gen-tokens 32 --repeat 1 \
+  # A quarter of its experts in device slots: the stall per token against the link's bound, then
+  # with hybrid execution (misses the cost model finds cheaper computed on the host).
+  step "gpu-bench offload on cuda (25%, hybrid off and on)" 70 bash -c \
+    'for h in off on; do "$0" "$@" --hybrid "$h" || exit 1; done' "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" \
+    bench --model "$big/gpu-bench.gguf" --device cuda --batch 1 --prompt-tokens 16 --gen-tokens 32 --repeat 1 \
     --expert-memory 25% --predictor combined --prefetch-depth 1
   if [[ "$big" == "$home" ]]; then rm -f "$big"/gpu-bench.gguf*; else rm -rf "$big"; fi
 
