@@ -30,6 +30,7 @@ public final class Transformer implements AutoCloseable {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
+    private final boolean deviceRouting;
     private final KvStorage kvStorage;
     private final StepBuffers buf;
     private final RopeSpec rope;
@@ -79,6 +80,7 @@ public final class Transformer implements AutoCloseable {
         this.config = weights.config();
         this.weights = weights;
         this.backend = backend;
+        this.deviceRouting = backend.routesOnDevice();
         this.maxTokens = maxTokens;
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
@@ -267,14 +269,53 @@ public final class Transformer implements AutoCloseable {
         backend.add(buf.x, buf.projected, t);
     }
 
-    /** Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add. */
+    /**
+     * Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add;
+     * or, for a small step where the backend can, routed and combined on the device.
+     */
     private void moeBlock(int layer, LayerWeights w, StepBatch batch, int t) {
-        int k = config.expertUsedCount();
-        int experts = config.expertCount();
         // ffn rmsnorm
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
-        // route: router logits -> softmax -> top-k per token, or a capacity-aware plan per group
         backend.matmul(w.router(), 0, buf.h, buf.router, t);
+        if (routesOnDevice(t)) {
+            // no host round trip: nothing waits for the device mid-step, so the step's kernels
+            // repeat from step to step and replay as graphs
+            backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(),
+                    config.expertUsedCount(), config.normalizeTopK(), buf.x, t);
+        } else {
+            hostRoutedExperts(layer, w, batch, t);
+        }
+        // shared expert behind a sigmoid gate (Qwen2-MoE)
+        if (w.sharedGate() != null) {
+            backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
+            for (int i = 0; i < t; i++) {
+                buf.sharedGate.readRow(i, scalar);
+                sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
+            }
+            backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
+            backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
+            backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
+            backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
+            backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
+        }
+    }
+
+    /**
+     * Whether this step's routed experts run routed on the device: where the backend can, for
+     * dropless dispatch (capacity plans are the host's), experts in place, nobody on the host
+     * watching the routing (traces, load metrics), and steps small enough that running each
+     * (token, expert) pair on its own reads little more than bucketing would (at most half the
+     * experts' worth of pairs: decode of a batch or two).
+     */
+    private boolean routesOnDevice(int t) {
+        return deviceRouting && plan == null && offloaded == null && routingObserver == null && loadObserver == null
+                && 2L * t * config.expertUsedCount() <= config.expertCount();
+    }
+
+    /** Routing on the host: router logits -> softmax -> top-k per token, or a capacity-aware plan per group. */
+    private void hostRoutedExperts(int layer, LayerWeights w, StepBatch batch, int t) {
+        int k = config.expertUsedCount();
+        int experts = config.expertCount();
         for (int i = 0; i < t; i++) {
             buf.router.readRow(i, routerRow);
             RouterSelection.softmax(routerRow, experts, routerProbabilities);
@@ -310,19 +351,6 @@ public final class Transformer implements AutoCloseable {
             residentExperts(layer, batch, t);
         } else {
             inPlaceExperts(w, experts);
-        }
-        // shared expert behind a sigmoid gate (Qwen2-MoE)
-        if (w.sharedGate() != null) {
-            backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
-            for (int i = 0; i < t; i++) {
-                buf.sharedGate.readRow(i, scalar);
-                sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
-            }
-            backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
-            backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
-            backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
-            backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
-            backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
         }
     }
 

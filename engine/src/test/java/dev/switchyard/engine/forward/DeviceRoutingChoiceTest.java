@@ -1,0 +1,91 @@
+package dev.switchyard.engine.forward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.GenerationResult;
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.generate.TokenListener;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Where the backend routes on the device, small steps (decode) hand it the whole routed-expert part
+ * of each MoE layer, and the tokens and log-probabilities are the host path's; big steps (prompt
+ * chunks), capacity plans, and anyone on the host watching the routing keep the host path. The
+ * backend here does "device" routing with host ops, so this runs without a GPU.
+ */
+class DeviceRoutingChoiceTest {
+
+    /** The tiny preset: 8 experts, top-2, so steps of at most 2 tokens route on the device. */
+    private static final int SMALL_STEP = 2;
+
+    private record Run(List<GenerationResult> results, int calls, int largestStep) {
+    }
+
+    private static List<GenerationRequest> requests() {
+        int[] longPrompt = new int[11];
+        for (int i = 0; i < longPrompt.length; i++) {
+            longPrompt[i] = 7 + 5 * i;
+        }
+        return List.of(
+                new GenerationRequest(longPrompt, SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(3).build(), 12),
+                new GenerationRequest(new int[] {3, 40, 41}, SamplingParams.builder().temperature(0.8).seed(9L)
+                        .ignoreEos(true).logprobs(2).build(), 12));
+    }
+
+    private static Run run(Path file, boolean deviceRouting, DispatchConfig dispatch, Consumer<LoadedModel> setup)
+            throws Exception {
+        CpuBackend cpu = new CpuBackend(2);
+        HostRoutingAsDeviceBackend device = deviceRouting ? new HostRoutingAsDeviceBackend(cpu) : null;
+        Backend backend = device != null ? device : cpu;
+        try (backend; LoadedModel model = LoadedModel.open(file, backend, 16, 2, 256, dispatch)) {
+            setup.accept(model);
+            List<GenerationResult> results = model.generator().generate(requests(), TokenListener.NONE);
+            return new Run(results, device != null ? device.calls() : 0, device != null ? device.largestStep() : 0);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN3MOE", "QWEN2MOE", "OLMOE"})
+    void decodeStepsRouteOnTheDeviceAndGiveTheHostPathsTokens(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
+        Run host = run(file, false, null, m -> { });
+        Run device = run(file, true, null, m -> { });
+        assertThat(device.calls()).as("MoE layers routed on the device").isPositive();
+        assertThat(device.largestStep()).as("only small steps").isLessThanOrEqualTo(SMALL_STEP);
+        for (int i = 0; i < host.results().size(); i++) {
+            assertThat(device.results().get(i).tokens()).as("request %d tokens", i)
+                    .containsExactly(host.results().get(i).tokens());
+            assertThat(device.results().get(i).logprobs()).as("request %d logprobs", i)
+                    .containsExactly(host.results().get(i).logprobs());
+        }
+    }
+
+    @Test
+    void loadMetricsKeepRoutingOnTheHost() throws Exception {
+        Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
+        int[] observed = new int[1];
+        Run run = run(file, true, null,
+                m -> m.transformer().setLoadObserver((layer, tokens, k, perExpert, dropped, rerouted) -> observed[0]++));
+        assertThat(run.calls()).isZero();
+        assertThat(observed[0]).as("every MoE layer of every step reported").isPositive();
+    }
+
+    @Test
+    void capacityPlansKeepRoutingOnTheHost() throws Exception {
+        Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
+        Run run = run(file, true, DispatchConfig.parse("drop", 1.0, "sequence", 16, true), m -> { });
+        assertThat(run.calls()).isZero();
+    }
+}

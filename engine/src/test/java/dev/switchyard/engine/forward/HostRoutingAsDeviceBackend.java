@@ -1,0 +1,183 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.kernels.AttentionBatch;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertSlots;
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A CPU backend that claims to route on the device, doing {@link #routedExperts} with plain host
+ * ops one (token, expert) pair at a time, exactly as the method's contract reads: so the engine's
+ * choice between host and device routing, and what it passes, can be tested where no GPU is.
+ * Counts the calls and the tokens they covered.
+ */
+final class HostRoutingAsDeviceBackend implements Backend {
+
+    private final CpuBackend cpu;
+    private int calls;
+    private int largestStep;
+    private FloatMatrix in;
+    private FloatMatrix gateOut;
+    private FloatMatrix upOut;
+    private FloatMatrix out;
+
+    HostRoutingAsDeviceBackend(CpuBackend cpu) {
+        this.cpu = cpu;
+    }
+
+    int calls() {
+        return calls;
+    }
+
+    int largestStep() {
+        return largestStep;
+    }
+
+    @Override
+    public boolean routesOnDevice() {
+        return true;
+    }
+
+    @Override
+    public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
+                              boolean normalize, FloatMatrix x, int tokens) {
+        calls++;
+        largestStep = Math.max(largestStep, tokens);
+        int experts = routerLogits.cols();
+        int ffn = gate.rows();
+        if (in == null || gateOut.cols() != ffn || in.cols() != h.cols()) {
+            in = cpu.allocate(1, h.cols());
+            gateOut = cpu.allocate(1, ffn);
+            upOut = cpu.allocate(1, ffn);
+            out = cpu.allocate(1, h.cols());
+        }
+        float[] logits = new float[experts];
+        float[] probabilities = new float[experts];
+        int[] chosen = new int[k];
+        float[] weights = new float[k];
+        for (int t = 0; t < tokens; t++) {
+            routerLogits.readRow(t, logits);
+            RouterSelection.softmax(logits, experts, probabilities);
+            RouterSelection.topK(probabilities, experts, k, normalize, chosen, weights, 0);
+            for (int e = 0; e < experts; e++) { // the token's experts in ascending index
+                for (int j = 0; j < k; j++) {
+                    if (chosen[j] == e) {
+                        cpu.gatherRows(h, new int[] {t}, in, 1);
+                        cpu.matmul(gate, e, in, gateOut, 1);
+                        cpu.matmul(up, e, in, upOut, 1);
+                        cpu.siluMul(gateOut, upOut, 1);
+                        cpu.matmul(down, e, gateOut, out, 1);
+                        cpu.scatterAddRows(out, new int[] {t}, new float[] {weights[j]}, x, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cpu routing as a device";
+    }
+
+    @Override
+    public int threads() {
+        return cpu.threads();
+    }
+
+    @Override
+    public Weight weight(GgmlType type, MemorySegment data, long[] dims) {
+        return cpu.weight(type, data, dims);
+    }
+
+    @Override
+    public ExpertSlots expertSlots(int count, long slotBytes, List<MemorySegment> hostRegions) {
+        return cpu.expertSlots(count, slotBytes, hostRegions);
+    }
+
+    @Override
+    public FloatMatrix allocate(int rows, int cols) {
+        return cpu.allocate(rows, cols);
+    }
+
+    @Override
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+        return cpu.allocateKv(layers, blocks, blockSize, keyDim, valueDim);
+    }
+
+    @Override
+    public void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens) {
+        cpu.matmul(w, matrix, x, out, tokens);
+    }
+
+    @Override
+    public void embed(Weight table, int[] ids, FloatMatrix out, int tokens) {
+        cpu.embed(table, ids, out, tokens);
+    }
+
+    @Override
+    public void rmsNorm(FloatMatrix x, float[] gamma, float eps, FloatMatrix out, int tokens) {
+        cpu.rmsNorm(x, gamma, eps, out, tokens);
+    }
+
+    @Override
+    public void rmsNormHeads(FloatMatrix x, float[] gamma, float eps, int headDim, int tokens) {
+        cpu.rmsNormHeads(x, gamma, eps, headDim, tokens);
+    }
+
+    @Override
+    public void addBias(FloatMatrix x, float[] bias, int tokens) {
+        cpu.addBias(x, bias, tokens);
+    }
+
+    @Override
+    public void rope(FloatMatrix x, int[] positions, int heads, int headDim, RopeSpec rope, int tokens) {
+        cpu.rope(x, positions, heads, headDim, rope, tokens);
+    }
+
+    @Override
+    public void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens) {
+        cpu.storeKv(kv, layer, k, v, slots, tokens);
+    }
+
+    @Override
+    public void attention(FloatMatrix q, KvStorage kv, int layer, AttentionBatch batch, FloatMatrix out) {
+        cpu.attention(q, kv, layer, batch, out);
+    }
+
+    @Override
+    public void siluMul(FloatMatrix gate, FloatMatrix up, int tokens) {
+        cpu.siluMul(gate, up, tokens);
+    }
+
+    @Override
+    public void softmax(FloatMatrix x, int tokens) {
+        cpu.softmax(x, tokens);
+    }
+
+    @Override
+    public void add(FloatMatrix y, FloatMatrix x, int tokens) {
+        cpu.add(y, x, tokens);
+    }
+
+    @Override
+    public void gatherRows(FloatMatrix src, int[] rows, FloatMatrix dst, int n) {
+        cpu.gatherRows(src, rows, dst, n);
+    }
+
+    @Override
+    public void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n) {
+        cpu.scatterAddRows(src, rows, weights, dst, n);
+    }
+
+    @Override
+    public void close() {
+        cpu.close();
+    }
+}
