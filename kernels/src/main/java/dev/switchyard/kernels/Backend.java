@@ -78,6 +78,29 @@ public interface Backend extends AutoCloseable {
     /** dst[rows[i]] += weights[i] * src[i] for i < n (combine: scatter-add weighted expert outputs). */
     void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n);
 
+    /** Whether {@link #routedExperts} runs on this backend (routing without the host seeing it). */
+    default boolean routesOnDevice() {
+        return false;
+    }
+
+    /**
+     * One MoE layer's routed experts for a step of {@code tokens} tokens, routed on the device: per
+     * token, softmax over the router logits (T, E) -> the top-k experts (equal probabilities to the
+     * lower index) -> their weights, renormalized to sum to 1 when {@code normalize} -> for each chosen
+     * expert e its SwiGLU FFN {@code down_e(silu(gate_e h) * up_e h)} -> {@code x[t] += weight * out},
+     * the token's experts added in ascending expert index (the host path's order). gate and up
+     * (E matrices of F x D) and down (E of D x F) are the stacked expert weights, matrix e = expert e.
+     * Same results as routing on the host and running the experts op by op, within the weights'
+     * matmul tolerance.
+     *
+     * @throws IllegalArgumentException when the shapes disagree (the message names them)
+     * @throws UnsupportedOperationException where {@link #routesOnDevice()} is false
+     */
+    default void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
+                               boolean normalize, FloatMatrix x, int tokens) {
+        throw new UnsupportedOperationException(name() + " routes on the host");
+    }
+
     /** Releases worker threads and device memory. */
     @Override
     void close();
