@@ -30,7 +30,7 @@ JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
 GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cuda.CudaFallbackTest
            dev.switchyard.kernels.cuda.CudaBackendOpsTest dev.switchyard.kernels.cuda.CudaMatmulTest
            dev.switchyard.kernels.cuda.CudaAttentionTest dev.switchyard.kernels.cuda.CudaExpertSlotsTest
-           dev.switchyard.kernels.cuda.CudaGraphReplayTest
+           dev.switchyard.kernels.cuda.CudaGraphReplayTest dev.switchyard.kernels.cuda.CudaRoutedExpertsTest
            dev.switchyard.engine.forward.CudaRoutingMatchesCpuTest
            dev.switchyard.engine.generate.CudaGreedyMatchesCpuTest
            dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest

@@ -1,53 +1,86 @@
 // Matmul of a ggml weight with float activations, and embedding lookup (rows of the same weights).
 //
-// matmul_<type>: W (rows, cols) in ggml format TYPE, row r at W + r * rowBytes
-//                x (T, cols) float row-major -> out (T, rows) float row-major
-//                out[t][r] = sum_k W[r][k] * x[t][k]
+// matmul_<type>:      W (rows, cols) in ggml format TYPE, row r at W + r * rowBytes
+//                     x (T, cols) float row-major -> out (T, rows) float row-major
+//                     out[t][r] = sum_k W[r][k] * x[t][k]
 // Launch: block (32, ROWS_PER_BLOCK): one warp per output row; grid (ceil(rows / ROWS_PER_BLOCK),
 // ceil(T / TOKEN_TILE)): each warp serves TOKEN_TILE tokens, so a weight row is read from memory
 // once per tile of tokens. Lane l decodes columns l, l + 32, ...: consecutive lanes read
-// consecutive bytes of a block, and the activations are read coalesced.
+// consecutive bytes of a block, and the activations are read coalesced (gemv.cuh's dot_generic).
+//
+// matmul_wide_t<TILE>_<type>: the same product and launch, with TILE tokens per warp instead of
+//                     TOKEN_TILE, for F32, F16, BF16, Q8_0 and Q4_0 rows that allow 16-byte loads:
+//                     rowBytes % 16 == 0 and W and x 16-byte aligned (the host decides; other weights
+//                     take matmul_<type>). Decode steps (T <= 8, one tile) are bound by reading W once,
+//                     so each lane moves 16 bytes a load (gemv.cuh's dot_wide: dense chunks straight to
+//                     registers, Q8_0 / Q4_0 blocks through shared memory, as they are only 2-byte
+//                     aligned). TILE = 1 serves single-token steps: it needs about half the registers
+//                     of TILE = 8, so twice the warps fit an SM to keep loads in flight; TILE = 8 serves
+//                     every other step. rows = 4096 gives 1024 blocks of 4 warps, several per SM of an
+//                     H200's 132.
 //
 // embed_<type>:  table (vocab, cols) in format TYPE; ids (T) -> out (T, cols) float: the decoded rows.
 // Launch: grid (T), block 256.
-#include "common.cuh"
+#include "gemv.cuh"
 
 #define ROWS_PER_BLOCK 4
-#define TOKEN_TILE 8
+
+// This warp's output row (-1 past the last row) and its tile: tokens xrow[j] = t0 + j for j < tiles.
+template <int TILE>
+__device__ __forceinline__ int matmul_tile(int rows, int tokens, int (&xrow)[TILE], int& tiles) {
+    int r = blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
+    int t0 = blockIdx.y * TILE;
+    tiles = min(TILE, tokens - t0);
+#pragma unroll
+    for (int j = 0; j < TILE; j++) {
+        xrow[j] = t0 + j;
+    }
+    return r < rows ? r : -1;
+}
+
+template <int TILE>
+__device__ __forceinline__ void matmul_store(const float (&acc)[1][TILE], int r, int rows, int t0, int tiles,
+                                             float* __restrict__ out) {
+#pragma unroll
+    for (int j = 0; j < TILE; j++) {
+        if (j < tiles) {
+            float s = warp_sum(acc[0][j]);
+            if (threadIdx.x == j) {
+                out[(size_t)(t0 + j) * rows + r] = s;
+            }
+        }
+    }
+}
 
 template <int TYPE>
 __device__ void matmul(const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
                        const float* __restrict__ x, float* __restrict__ out, int tokens) {
-    int lane = threadIdx.x;
-    int r = blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
-    int t0 = blockIdx.y * TOKEN_TILE;
-    if (r >= rows) {
+    int xrow[TOKEN_TILE];
+    int tiles;
+    int r = matmul_tile(rows, tokens, xrow, tiles);
+    if (r < 0) {
         return;
     }
-    int tiles = min(TOKEN_TILE, tokens - t0);
-    const uint8_t* row = w + (size_t)r * rowBytes;
-    const float* xt = x + (size_t)t0 * cols;
-    float acc[TOKEN_TILE];
-#pragma unroll
-    for (int j = 0; j < TOKEN_TILE; j++) {
-        acc[j] = 0.f;
+    const uint8_t* row[1] = {w + (size_t)r * rowBytes};
+    float acc[1][TOKEN_TILE] = {};
+    dot_generic<TYPE, 1, TOKEN_TILE>(row, cols, x, cols, xrow, tiles, acc);
+    matmul_store(acc, r, rows, xrow[0], tiles, out);
+}
+
+template <int TYPE, int TILE>
+__device__ void matmul_wide(const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
+                            const float* __restrict__ x, float* __restrict__ out, int tokens) {
+    __shared__ uint4 stage[ROWS_PER_BLOCK][WideStage<TYPE>::CHUNKS];
+    int xrow[TILE];
+    int tiles;
+    int r = matmul_tile(rows, tokens, xrow, tiles);
+    if (r < 0) {
+        return;
     }
-    for (int k = lane; k < cols; k += 32) {
-        float v = decode<TYPE>(row, k);
-#pragma unroll
-        for (int j = 0; j < TOKEN_TILE; j++) {
-            if (j < tiles) {
-                acc[j] = fmaf(v, xt[(size_t)j * cols + k], acc[j]);
-            }
-        }
-    }
-#pragma unroll
-    for (int j = 0; j < TOKEN_TILE; j++) {
-        float s = warp_sum(acc[j]);
-        if (lane == 0 && j < tiles) {
-            out[(size_t)(t0 + j) * rows + r] = s;
-        }
-    }
+    const uint8_t* row[1] = {w + (size_t)r * rowBytes};
+    float acc[1][TILE] = {};
+    dot_wide<TYPE, 1, TILE>(row, cols, x, cols, xrow, tiles, acc, stage[threadIdx.y]);
+    matmul_store(acc, r, rows, xrow[0], tiles, out);
 }
 
 template <int TYPE>
@@ -70,6 +103,13 @@ __device__ void embed(const uint8_t* __restrict__ table, long long rowBytes, int
         embed<TYPE>(table, rowBytes, cols, ids, out);                                              \
     }
 
+#define MATMUL_WIDE_ENTRY(name, TYPE, TILE)                                                        \
+    extern "C" __global__ void matmul_wide_t##TILE##_##name(const uint8_t* w, long long rowBytes,  \
+                                                            int rows, int cols, const float* x,    \
+                                                            float* out, int tokens) {              \
+        matmul_wide<TYPE, TILE>(w, rowBytes, rows, cols, x, out, tokens);                          \
+    }
+
 MATMUL_ENTRY(f32, GGML_F32)
 MATMUL_ENTRY(f16, GGML_F16)
 MATMUL_ENTRY(bf16, GGML_BF16)
@@ -77,3 +117,14 @@ MATMUL_ENTRY(q8_0, GGML_Q8_0)
 MATMUL_ENTRY(q4_0, GGML_Q4_0)
 MATMUL_ENTRY(q4_k, GGML_Q4_K)
 MATMUL_ENTRY(q6_k, GGML_Q6_K)
+
+MATMUL_WIDE_ENTRY(f32, GGML_F32, 1)
+MATMUL_WIDE_ENTRY(f16, GGML_F16, 1)
+MATMUL_WIDE_ENTRY(bf16, GGML_BF16, 1)
+MATMUL_WIDE_ENTRY(q8_0, GGML_Q8_0, 1)
+MATMUL_WIDE_ENTRY(q4_0, GGML_Q4_0, 1)
+MATMUL_WIDE_ENTRY(f32, GGML_F32, 8)
+MATMUL_WIDE_ENTRY(f16, GGML_F16, 8)
+MATMUL_WIDE_ENTRY(bf16, GGML_BF16, 8)
+MATMUL_WIDE_ENTRY(q8_0, GGML_Q8_0, 8)
+MATMUL_WIDE_ENTRY(q4_0, GGML_Q4_0, 8)

@@ -27,4 +27,27 @@ public final class OpChecks {
         }
         tokens(tokens, x, out);
     }
+
+    /**
+     * {@link Backend#routedExperts} is well formed: router logits (T, E), h and x (T, D), gate and up
+     * stacks of E matrices F x D, down a stack of E matrices D x F, and 1 <= k <= E.
+     */
+    public static void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
+                                     int k, FloatMatrix x, int tokens) {
+        int experts = gate.count();
+        int dim = gate.cols();
+        int ffn = gate.rows();
+        if (up.count() != experts || down.count() != experts || routerLogits.cols() != experts
+                || up.rows() != ffn || up.cols() != dim || down.rows() != dim || down.cols() != ffn
+                || h.cols() != dim || x.cols() != dim) {
+            throw new IllegalArgumentException("routed experts need router logits (T, E), h and x (T, D), gate and up"
+                    + " of E x (F x D) and down of E x (D x F); got logits " + routerLogits + ", h " + h + ", gate "
+                    + gate + ", up " + up + ", down " + down + ", x " + x);
+        }
+        if (k < 1 || k > experts) {
+            throw new IllegalArgumentException("cannot route to the top " + k + " of " + experts + " experts");
+        }
+        tokens(tokens, h, x);
+        tokens(tokens, routerLogits, routerLogits);
+    }
 }

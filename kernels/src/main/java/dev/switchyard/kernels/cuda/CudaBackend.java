@@ -34,6 +34,7 @@ import java.util.OptionalDouble;
  *
  * <p>Checked against the CPU backend op by op (CudaBackendOpsTest, CudaMatmulTest,
  * CudaAttentionTest), MoE routing and dispatch against the engine's planner (CudaRoutingMatchesCpuTest),
+ * device-routed experts against the CPU backend's ops (CudaRoutedExpertsTest),
  * and end to end (greedy tokens of the tiny model) where a GPU is present.
  */
 public final class CudaBackend implements Backend {
@@ -48,6 +49,7 @@ public final class CudaBackend implements Backend {
     private int[] usedBlocks = new int[0];
     private int tableLength;
     private boolean pinHostExperts = true;
+    private CudaRoutedExperts routedExperts;
 
     private CudaBackend(CudaContext ctx) {
         this.ctx = ctx;
@@ -395,7 +397,31 @@ public final class CudaBackend implements Backend {
         kernels.scatterAddRows(cs.pointer(), base + r, base + w, cd.pointer(), n, cs.cols());
     }
 
-    // ---- MoE routing and dispatch --------------------------------------------------------------
+    // ---- MoE: routed experts, routing and dispatch ---------------------------------------------
+
+    @Override
+    public boolean routesOnDevice() {
+        return true;
+    }
+
+    /** Routing and the experts queued on the stream with no host sync; see {@link CudaRoutedExperts}. */
+    @Override
+    public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
+                              boolean normalize, FloatMatrix x, int tokens) {
+        CudaMatrix cl = matrix(routerLogits);
+        CudaMatrix ch = matrix(h);
+        CudaMatrix cx = matrix(x);
+        CudaWeight cg = weight(gate);
+        CudaWeight cu = weight(up);
+        CudaWeight cd = weight(down);
+        OpChecks.routedExperts(cl, ch, cg, cu, cd, k, cx, tokens);
+        CudaRoutedExperts.checkLimits(cg, cu, k, tokens);
+        ctx.makeCurrent();
+        if (routedExperts == null) {
+            routedExperts = new CudaRoutedExperts(ctx, kernels);
+        }
+        routedExperts.run(cl, ch, cg, cu, cd, k, normalize, cx, tokens);
+    }
 
     /**
      * Device buffers and kernels for routing and capacity-aware dispatch of steps of up to

@@ -15,9 +15,15 @@ final class CudaKernels {
 
     private static final Set<GgmlType> TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
-    /** matmul.cu: output rows per block (one warp each) and tokens per warp. */
+    /** The formats with 16-byte-load kernels (matmul_wide_, moe_*_wide_; gemv.cuh's dot_wide). */
+    private static final Set<GgmlType> WIDE_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
+            GgmlType.Q8_0, GgmlType.Q4_0);
+    /** matmul.cu and moe_experts.cu: output rows per block (one warp each) and tokens per warp. */
     private static final int MATMUL_ROWS_PER_BLOCK = 4;
-    private static final int MATMUL_TOKEN_TILE = 8;
+    static final int MATMUL_TOKEN_TILE = 8;
+    /** moe_experts.cu: the most experts moe_plan counts in shared memory, and the largest top-k of moe_combine. */
+    static final int MOE_MAX_EXPERTS = 1024;
+    static final int MOE_MAX_K = 32;
     /** attention.cu: the largest key and value head widths its shared memory and registers hold. */
     static final int ATTENTION_MAX_HEAD_DIM_K = 512;
     static final int ATTENTION_MAX_HEAD_DIM_V = 256;
@@ -47,11 +53,37 @@ final class CudaKernels {
         return ctx.function(module, name);
     }
 
+    /**
+     * Whether rows of {@code rowBytes} bytes of a {@code type} weight at {@code weights}, against float
+     * activations at {@code activations}, take the 16-byte-load kernels: a format they decode, whole
+     * 16-byte chunks per row (for Q8_0 and Q4_0 that is whole groups of 8 blocks, cols % 256 == 0) and
+     * both addresses 16-byte aligned (the activation rows, cols floats apart, then are too). Expert
+     * slots may put a weight anywhere, so the addresses are checked, not assumed.
+     */
+    static boolean wide(GgmlType type, long rowBytes, long weights, long activations) {
+        return WIDE_TYPES.contains(type) && rowBytes % 16 == 0 && weights % 16 == 0 && activations % 16 == 0;
+    }
+
+    /**
+     * Tokens per warp: the wide kernels come with a tile of 1 for single-token steps (half the
+     * registers, so twice the warps per SM keep loads in flight) and of 8; the generic ones with 8.
+     */
+    private static int tokenTile(boolean wide, int tokens) {
+        return wide && tokens == 1 ? 1 : MATMUL_TOKEN_TILE;
+    }
+
+    /** e.g. matmul_q4_k, matmul_wide_t1_bf16. */
+    private static String kernel(String family, boolean wide, int tile, GgmlType type) {
+        return family + (wide ? "wide_t" + tile + "_" : "") + suffix(type);
+    }
+
     /** out (T, rows) = x (T, cols) W^T, W in {@code type} at {@code w}. */
     void matmul(GgmlType type, long w, long rowBytes, int rows, int cols, long x, long out, int tokens) {
         args.reset().ptr(w).i64(rowBytes).i32(rows).i32(cols).ptr(x).ptr(out).i32(tokens);
-        ctx.launch(fn(CudaModule.MATMUL, "matmul_" + suffix(type)), ceilDiv(rows, MATMUL_ROWS_PER_BLOCK),
-                ceilDiv(tokens, MATMUL_TOKEN_TILE), 32, MATMUL_ROWS_PER_BLOCK, args);
+        boolean wide = wide(type, rowBytes, w, x);
+        int tile = tokenTile(wide, tokens);
+        ctx.launch(fn(CudaModule.MATMUL, kernel("matmul_", wide, tile, type)), ceilDiv(rows, MATMUL_ROWS_PER_BLOCK),
+                ceilDiv(tokens, tile), 32, MATMUL_ROWS_PER_BLOCK, args);
     }
 
     /** out (T, cols) = rows ids[t] of the table, decoded. */
@@ -143,6 +175,48 @@ final class CudaKernels {
         args.reset().ptr(experts).ptr(weights).i32(tokens).i32(k).i32(expertCount).i32(align).ptr(counts).ptr(offsets)
                 .ptr(listRows).ptr(listWeights);
         ctx.launch(fn(CudaModule.MOE_ROUTE, "moe_expert_lists"), 1, 1, 256, 1, args);
+    }
+
+    /** moe_experts.cu: ints of a plan of {@code slots} slots for {@code assignments} (token, slot) pairs. */
+    static long moePlanInts(int slots, int assignments) {
+        return 2L + 2L * slots + assignments;
+    }
+
+    /** moe_experts.cu: the step's experts in ascending order, each with its assignments; one warp. */
+    void moePlan(long topk, int assignments, int experts, int slots, long plan) {
+        args.reset().ptr(topk).i32(assignments).i32(experts).i32(slots).ptr(plan);
+        ctx.launch(fn(CudaModule.MOE_EXPERTS, "moe_plan"), 1, 1, 32, 1, args);
+    }
+
+    /**
+     * moe_experts.cu: act (T k, ffn) = silu(gate_e h_t) * (up_e h_t) for each planned (token, expert);
+     * gate and up are matrix 0 of their stacks, {@code matrixBytes} apart, rows of {@code rowBytes}.
+     */
+    void moeGateUp(GgmlType type, boolean wide, long h, int dim, long plan, int slots, int k, int tokens, long gate,
+                   long up, long matrixBytes, long rowBytes, int ffn, long act) {
+        int tile = tokenTile(wide, tokens);
+        int tileCount = ceilDiv(tokens, tile);
+        args.reset().ptr(h).i32(dim).ptr(plan).i32(slots).i32(k).i32(tileCount).ptr(gate).ptr(up).i64(matrixBytes)
+                .i64(rowBytes).i32(ffn).ptr(act);
+        ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel("moe_gate_up_", wide, tile, type)),
+                ceilDiv(ffn, MATMUL_ROWS_PER_BLOCK), slots * tileCount, 32, MATMUL_ROWS_PER_BLOCK, args);
+    }
+
+    /** moe_experts.cu: y (T k, dim) = down_e act for each planned (token, expert). */
+    void moeDown(GgmlType type, boolean wide, long act, int ffn, long plan, int slots, int tokens, long down,
+                 long matrixBytes, long rowBytes, int dim, long y) {
+        int tile = tokenTile(wide, tokens);
+        int tileCount = ceilDiv(tokens, tile);
+        args.reset().ptr(act).i32(ffn).ptr(plan).i32(slots).i32(tileCount).ptr(down).i64(matrixBytes).i64(rowBytes)
+                .i32(dim).ptr(y);
+        ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel("moe_down_", wide, tile, type)),
+                ceilDiv(dim, MATMUL_ROWS_PER_BLOCK), slots * tileCount, 32, MATMUL_ROWS_PER_BLOCK, args);
+    }
+
+    /** moe_experts.cu: x[t] += w y for each of the token's k experts, in ascending expert order. */
+    void moeCombine(long x, int dim, long topk, long weights, int k, int experts, long y, int tokens) {
+        args.reset().ptr(x).i32(dim).ptr(topk).ptr(weights).i32(k).i32(experts).ptr(y);
+        ctx.launch(fn(CudaModule.MOE_EXPERTS, "moe_combine"), ceilDiv(dim, 256), tokens, 256, 1, args);
     }
 
     private static int elementwiseBlocks(long n) {

@@ -16,7 +16,8 @@ enum CudaModule {
     ELEMENTWISE("elementwise"),
     ROPE("rope"),
     ATTENTION("attention"),
-    MOE_ROUTE("moe_route");
+    MOE_ROUTE("moe_route"),
+    MOE_EXPERTS("moe_experts");
 
     private final String file;
 

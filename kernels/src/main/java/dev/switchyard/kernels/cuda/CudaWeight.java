@@ -98,6 +98,11 @@ public final class CudaWeight implements Weight {
         return rowBytes;
     }
 
+    /** Bytes from one matrix of the stack to the next. */
+    long matrixBytes() {
+        return matrixBytes;
+    }
+
     /** Device address of matrix {@code matrix}'s first row. */
     long matrix(int matrix) {
         return pointer + matrix * matrixBytes;

@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.switchyard.kernels.RopeSpec;
@@ -139,6 +140,15 @@ class CpuOpsTest {
             }
             assertThat(sum).isCloseTo(1.0, within(1e-6));
         }
+    }
+
+    @Test
+    void routedExpertsRunOnTheHostPathOnly() {
+        assertThat(one.routesOnDevice()).isFalse();
+        CpuMatrix m = (CpuMatrix) one.allocate(1, 8);
+        assertThatThrownBy(() -> one.routedExperts(m, m, null, null, null, 2, true, m, 1))
+                .isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("cpu routes on the host");
     }
 
     @Test

@@ -8,24 +8,31 @@ import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Matmul and embedding lookup of every weight format against the CPU backend. Both decode the
  * same bytes to the same floats (embeddings must match bit for bit); matmul sums in another order,
  * so its tolerance is 1e-5 of the output's RMS, far below the formats' own quantization error.
+ *
+ * <p>Each format runs with columns that the generic kernel takes and, for the formats with a wide
+ * kernel, with columns that allow 16-byte loads: fewer chunks than lanes, a last step with only part
+ * of the lanes, and for Q8_0 and Q4_0 a last step of 8 blocks and none ({@link WideKernelChoiceTest}
+ * proves which kernel each shape gets). Every token count of one tile and past it (one token takes
+ * the wide kernels' single-token variant), a weight of several matrices read at matrix 1 and 2, and
+ * 70 rows (not a multiple of the 4 rows of a block).
  */
 class CudaMatmulTest extends AgainstCpuTest {
 
-    private static final int ROWS = 70;   // not a multiple of the 4 rows a block computes
+    private static final int ROWS = 70;
 
-    static GgmlType[] types() {
-        return TYPES;
-    }
-
-    private static int cols(GgmlType type) {
+    /** Columns only the generic kernel takes. */
+    static int cols(GgmlType type) {
         return switch (type) {
             case F32, F16, BF16 -> 67;   // not a multiple of the 32 lanes of a warp
             case Q8_0, Q4_0 -> 96;
@@ -33,24 +40,84 @@ class CudaMatmulTest extends AgainstCpuTest {
         };
     }
 
-    @ParameterizedTest
-    @MethodSource("types")
-    void matmulMatchesTheCpuBackendForEveryTokenCount(GgmlType type) {
-        int cols = cols(type);
-        MemorySegment data = GpuTests.weights(type, 3, ROWS, cols, 2);
-        long[] dims = {cols, ROWS, 2};
+    /** Columns that allow 16-byte loads, per format with a wide kernel (none for the others). */
+    static int[] wideCols(GgmlType type) {
+        return switch (type) {
+            case F32 -> new int[] {68, 260};          // 17 chunks of 4; 65 chunks: lane 0 takes a third
+            case F16, BF16 -> new int[] {72, 264};    // 9 chunks of 8; 33 chunks
+            case Q8_0 -> new int[] {256, 768, 1024};  // 8 blocks; 16 + 8; 16 + 16
+            case Q4_0 -> new int[] {256, 768};
+            default -> new int[0];
+        };
+    }
+
+    static List<Arguments> shapes() {
+        List<Arguments> shapes = new ArrayList<>();
+        for (GgmlType type : TYPES) {
+            shapes.add(Arguments.of(type, cols(type)));
+            for (int cols : wideCols(type)) {
+                shapes.add(Arguments.of(type, cols));
+            }
+        }
+        return shapes;
+    }
+
+    static GgmlType[] types() {
+        return TYPES;
+    }
+
+    @ParameterizedTest(name = "{0} x {1} columns")
+    @MethodSource("shapes")
+    void matmulMatchesTheCpuBackendForEveryTokenCount(GgmlType type, int cols) {
+        MemorySegment data = GpuTests.weights(type, 3, ROWS, cols, 3);
+        long[] dims = {cols, ROWS, 3};
         Weight wc = cpu.weight(type, data, dims);
         Weight wg = cuda.weight(type, data, dims);
-        for (int tokens : new int[] {1, 3, 8, 9, 33}) {
-            float[] x = GpuTests.gaussian(tokens, tokens * cols, 1f);
-            FloatMatrix xc = GpuTests.matrix(cpu, x, tokens, cols);
-            FloatMatrix xg = GpuTests.matrix(cuda, x, tokens, cols);
-            FloatMatrix oc = cpu.allocate(tokens, ROWS);
-            FloatMatrix og = cuda.allocate(tokens, ROWS);
-            cpu.matmul(wc, 1, xc, oc, tokens);
-            cuda.matmul(wg, 1, xg, og, tokens);
-            GpuTests.assertClose(GpuTests.read(og, tokens), GpuTests.read(oc, tokens), 1e-5, type + " x " + tokens + " tokens");
+        for (int tokens : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33}) {
+            for (int matrix = 1; matrix <= (tokens == 1 || tokens == 8 ? 2 : 1); matrix++) {
+                assertSameProduct(wc, wg, matrix, cols, tokens, type + " x " + cols + " columns, matrix " + matrix
+                        + ", " + tokens + " tokens");
+            }
         }
+    }
+
+    /** A weight at an address that is not 16-byte aligned (an expert slot may put one anywhere) takes the generic kernel. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void weightsAtUnalignedAddressesFallBackToTheGenericKernel(GgmlType type) {
+        int[] wide = wideCols(type);
+        if (wide.length == 0) {
+            return;
+        }
+        int cols = wide[wide.length - 1];
+        long offset = type == GgmlType.F32 ? 4 : 2;   // the generic kernel reads a value at its own alignment
+        MemorySegment data = GpuTests.weights(type, 4, ROWS, cols, 2);
+        long[] dims = {cols, ROWS, 2};
+        CudaContext ctx = cuda.context();
+        ctx.makeCurrent();
+        long base = ctx.allocate(data.byteSize() + 16);
+        try {
+            ctx.upload(data, base + offset, data.byteSize());
+            CudaWeight wg = CudaWeight.at(base + offset, data.byteSize(), type, dims);
+            assertThat(CudaKernels.wide(type, wg.rowBytes(), wg.matrix(1), 0)).isFalse();
+            Weight wc = cpu.weight(type, data, dims);
+            for (int tokens : new int[] {1, 8, 9}) {
+                assertSameProduct(wc, wg, 1, cols, tokens, type + " at +" + offset + ", " + tokens + " tokens");
+            }
+        } finally {
+            ctx.free(base);
+        }
+    }
+
+    private static void assertSameProduct(Weight wc, Weight wg, int matrix, int cols, int tokens, String what) {
+        float[] x = GpuTests.gaussian(tokens * 7L + matrix, tokens * cols, 1f);
+        FloatMatrix xc = GpuTests.matrix(cpu, x, tokens, cols);
+        FloatMatrix xg = GpuTests.matrix(cuda, x, tokens, cols);
+        FloatMatrix oc = cpu.allocate(tokens, ROWS);
+        FloatMatrix og = cuda.allocate(tokens, ROWS);
+        cpu.matmul(wc, matrix, xc, oc, tokens);
+        cuda.matmul(wg, matrix, xg, og, tokens);
+        GpuTests.assertClose(GpuTests.read(og, tokens), GpuTests.read(oc, tokens), 1e-5, what);
     }
 
     @ParameterizedTest

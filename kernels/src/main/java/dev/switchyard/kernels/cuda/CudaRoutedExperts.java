@@ -1,0 +1,108 @@
+package dev.switchyard.kernels.cuda;
+
+/**
+ * One MoE layer's routed experts on the device for a step of a few tokens, with no host round trip,
+ * so that a decode step can be queued (and later captured as one CUDA graph) without the host seeing
+ * the routing. T tokens, top-k of E experts, model dimension D, expert FFN width F:
+ * <pre>
+ *   moe_route    router logits (T, E) -> top-k experts and weights (T, k)       moe_route.cu
+ *   moe_plan     -> the chosen experts in ascending order, each with its tokens   moe_experts.cu
+ *   moe_gate_up  h (T, D) -> act (T k, F) = silu(gate_e h_t) * (up_e h_t), by expert
+ *   moe_down     act -> y (T k, D) = down_e act, by (token, slot)
+ *   moe_combine  x[t] += w y, the token's experts in ascending index (the host path's order)
+ * </pre>
+ * An expert's rows are read once per 8 of its tokens, with 16-byte loads where the format and the
+ * addresses allow ({@link CudaKernels#wide}). The scratch buffers grow to the largest step seen and
+ * stay, so a warm step allocates nothing and queues the same five launches. Not thread-safe, as the
+ * backend that owns it.
+ */
+final class CudaRoutedExperts {
+
+    private final CudaContext ctx;
+    private final CudaKernels kernels;
+    private final Scratch probabilities = new Scratch();
+    private final Scratch topK = new Scratch();
+    private final Scratch topKWeights = new Scratch();
+    private final Scratch plan = new Scratch();
+    private final Scratch act = new Scratch();
+    private final Scratch out = new Scratch();
+
+    CudaRoutedExperts(CudaContext ctx, CudaKernels kernels) {
+        this.ctx = ctx;
+        this.kernels = kernels;
+    }
+
+    /** The checks beyond {@code OpChecks.routedExperts} that the kernels' limits add. */
+    static void checkLimits(CudaWeight gate, CudaWeight up, int k, int tokens) {
+        if (gate.type() != up.type()) {
+            throw new IllegalArgumentException("routed experts read gate and up in one pass, so they share a type; got "
+                    + gate + " and " + up);
+        }
+        if (gate.count() > CudaKernels.MOE_MAX_EXPERTS || k > CudaKernels.MOE_MAX_K) {
+            throw new IllegalArgumentException("routed experts on CUDA take up to " + CudaKernels.MOE_MAX_EXPERTS
+                    + " experts and top-" + CudaKernels.MOE_MAX_K + ", got top-" + k + " of " + gate.count());
+        }
+        long slots = Math.min(gate.count(), (long) tokens * k);
+        if (tokens > CudaKernels.MAX_GRID_Y || slots * tileCount(tokens) > CudaKernels.MAX_GRID_Y) {
+            throw new IllegalArgumentException("a step of " + tokens + " tokens is too large for routed experts on CUDA");
+        }
+    }
+
+    /** Blocks per expert along the second grid dimension: one per 8 of the step's tokens at most. */
+    private static int tileCount(int tokens) {
+        return (tokens + CudaKernels.MATMUL_TOKEN_TILE - 1) / CudaKernels.MATMUL_TOKEN_TILE;
+    }
+
+    /** Queues the layer; the arguments are checked by the backend (OpChecks and {@link #checkLimits}). */
+    void run(CudaMatrix logits, CudaMatrix h, CudaWeight gate, CudaWeight up, CudaWeight down, int k, boolean normalize,
+             CudaMatrix x, int tokens) {
+        if (tokens == 0) {
+            return;
+        }
+        int experts = gate.count();
+        int dim = gate.cols();
+        int ffn = gate.rows();
+        int assignments = tokens * k;
+        int slots = Math.min(experts, assignments);
+        long probs = probabilities.ensure(ctx, 4L * tokens * experts);
+        long ids = topK.ensure(ctx, 4L * assignments);
+        long weights = topKWeights.ensure(ctx, 4L * assignments);
+        long steps = plan.ensure(ctx, 4 * CudaKernels.moePlanInts(slots, assignments));
+        long hidden = act.ensure(ctx, 4L * assignments * ffn);
+        long y = out.ensure(ctx, 4L * assignments * dim);
+        // route: softmax, top-k, weights
+        kernels.moeRoute(logits.pointer(), tokens, experts, k, normalize, probs, ids, weights);
+        // plan: the chosen experts, each with its tokens
+        kernels.moePlan(ids, assignments, experts, slots, steps);
+        // gate and up in one pass, SiLU-mul
+        boolean wideGateUp = CudaKernels.wide(gate.type(), gate.rowBytes(), gate.matrix(0), h.pointer())
+                && up.matrix(0) % 16 == 0;
+        kernels.moeGateUp(gate.type(), wideGateUp, h.pointer(), dim, steps, slots, k, tokens, gate.matrix(0),
+                up.matrix(0), gate.matrixBytes(), gate.rowBytes(), ffn, hidden);
+        // down
+        boolean wideDown = CudaKernels.wide(down.type(), down.rowBytes(), down.matrix(0), hidden);
+        kernels.moeDown(down.type(), wideDown, hidden, ffn, steps, slots, tokens, down.matrix(0), down.matrixBytes(),
+                down.rowBytes(), dim, y);
+        // combine into the residual, experts in ascending order
+        kernels.moeCombine(x.pointer(), dim, ids, weights, k, experts, y, tokens);
+    }
+
+    /** A device buffer that only grows; the old one is freed once the work queued so far is done with it. */
+    private static final class Scratch {
+        private long pointer;
+        private long bytes;
+
+        long ensure(CudaContext ctx, long needed) {
+            if (needed > bytes) {
+                long size = Math.max(needed, 2 * bytes);
+                if (bytes > 0) {
+                    ctx.free(pointer);
+                    bytes = 0;
+                }
+                pointer = ctx.allocate(size);
+                bytes = size;
+            }
+            return pointer;
+        }
+    }
+}

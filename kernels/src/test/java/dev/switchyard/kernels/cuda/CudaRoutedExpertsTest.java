@@ -1,0 +1,266 @@
+package dev.switchyard.kernels.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Device-routed experts against the host path written out with CPU backend ops, as the engine runs
+ * it: softmax of the router logits, a plain top-k (equal probabilities to the lower expert),
+ * renormalized weights when asked, then expert after expert in ascending order: gather the expert's
+ * tokens, gate and up matmuls of matrix e, SiLU-mul, down matmul, scatter-add into the residual.
+ * The sums of the matmuls run in another order, so the tolerance is the matmul tests' 1e-5 of the
+ * output's RMS; the residual row past the step must not change at all.
+ *
+ * <p>Shapes: Mixtral-like (8 experts, top-2), Qwen-MoE-like (60 experts, top-4) and one whose rows
+ * only the generic kernels take; which kernels each gets is in {@link Shape} and checked by
+ * {@link WideKernelChoiceTest}.
+ */
+class CudaRoutedExpertsTest extends AgainstCpuTest {
+
+    static final GgmlType[] TYPES = {GgmlType.BF16, GgmlType.Q8_0, GgmlType.F32};
+
+    /** E experts, top-k, model dimension D, FFN width F, and whether gate/up and down rows allow 16-byte loads. */
+    record Shape(String name, int experts, int k, int dim, int ffn, boolean wideGateUp, boolean wideDown) {
+        @Override
+        public String toString() {
+            return name + " (" + experts + " experts, top-" + k + ", D " + dim + ", F " + ffn + ")";
+        }
+    }
+
+    static List<Shape> shapes(GgmlType type) {
+        boolean q8 = type == GgmlType.Q8_0;
+        return List.of(
+                // Q8_0 gate/up rows: 24 blocks, a step of 16 and one of 8
+                new Shape("Mixtral-like", 8, 2, 768, 512, true, true),
+                // Q8_0 down rows of 5 blocks: generic
+                new Shape("Qwen-MoE-like", 60, 4, 256, 160, true, !q8),
+                q8 ? new Shape("unaligned rows", 8, 2, 96, 64, false, false)
+                   : new Shape("unaligned rows", 8, 2, 90, 70, false, false));
+    }
+
+    static List<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (GgmlType type : TYPES) {
+            for (Shape shape : shapes(type)) {
+                for (boolean normalize : new boolean[] {true, false}) {
+                    cases.add(Arguments.of(type, shape, normalize));
+                }
+            }
+        }
+        return cases;
+    }
+
+    static GgmlType[] tiledTypes() {
+        return new GgmlType[] {GgmlType.BF16, GgmlType.Q8_0};
+    }
+
+    @ParameterizedTest(name = "{0} {1}, normalize {2}")
+    @MethodSource("cases")
+    void matchesTheHostPathOpByOp(GgmlType type, Shape shape, boolean normalize) {
+        Experts w = Experts.of(type, shape, 1000);
+        for (int tokens : new int[] {1, 3, 8}) {
+            float[] logits = GpuTests.gaussian(100 + tokens, (tokens + 1) * shape.experts(), 1f);
+            assertMatchesHostPath(w, logits, tokens, normalize, type + " " + shape + ", " + tokens + " tokens");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("tiledTypes")
+    void anExpertWithMoreTokensThanOneTileServesThemAll(GgmlType type) {
+        Shape shape = new Shape("tiled", 8, 2, 256, 256, true, true);
+        Experts w = Experts.of(type, shape, 4000);
+        int tokens = 20;
+        float[] logits = GpuTests.gaussian(7, (tokens + 1) * shape.experts(), 1f);
+        for (int t = 0; t < tokens; t++) {
+            logits[t * shape.experts() + 3] += 10;   // expert 3 for every token: tiles of 8, 8 and 4 tokens
+        }
+        Routing r = route(logits, tokens, shape.experts(), shape.k(), true);
+        for (int t = 0; t < tokens; t++) {
+            assertThat(r.experts()[t * shape.k()]).isEqualTo(3);
+        }
+        assertMatchesHostPath(w, logits, tokens, true, type + ", 20 tokens on expert 3");
+    }
+
+    @Test
+    void equalProbabilitiesGoToTheLowerExpert() {
+        Shape shape = new Shape("ties", 8, 2, 256, 256, true, true);
+        Experts w = Experts.of(GgmlType.BF16, shape, 5000);
+        int tokens = 2;
+        float[] logits = {
+            0, 1, 4, 0.5f, 3, 0, 3, -1,   // expert 2 first; 4 and 6 tie for second place: 4
+            3, 0, 0, 3, 0, 3, 0, 0,       // 0, 3 and 5 tie for both places: 0 and 3
+            0, 0, 0, 0, 0, 0, 0, 0,       // past the step
+        };
+        Routing r = route(logits, tokens, shape.experts(), shape.k(), true);
+        assertThat(r.experts()).containsExactly(2, 4, 0, 3);
+        float[] h = GpuTests.gaussian(51, (tokens + 1) * shape.dim(), 1f);
+        float[] x = GpuTests.gaussian(52, (tokens + 1) * shape.dim(), 1f);
+        float[] expected = hostPath(w, h, x, r, tokens);
+        float[] higher = hostPath(w, h, x, new Routing(new int[] {2, 6, 0, 5}, r.weights()), tokens);
+        float[] actual = Arrays.copyOf(device(w, logits, h, x, true, tokens), tokens * shape.dim());
+        GpuTests.assertClose(actual, expected, 1e-5, "ties to the lower expert");
+        assertThat(relativeError(actual, higher)).as("the higher experts give another result").isGreaterThan(1e-2);
+    }
+
+    @Test
+    void mismatchedShapesAreRefusedNamingThem() {
+        Shape shape = new Shape("small", 4, 2, 256, 64, true, true);
+        Experts w = Experts.of(GgmlType.F32, shape, 6000);
+        FloatMatrix logits = cuda.allocate(2, 4);
+        FloatMatrix h = cuda.allocate(2, 256);
+        FloatMatrix x = cuda.allocate(2, 256);
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), 2, true, x, 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("down CudaWeight[F32 64 x 256 x 4]");
+        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), 2, true, x, 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("logits CudaMatrix[2 x 5]");
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 5, true, x, 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("top 5 of 4");
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 2, true, x, 3))
+                .isInstanceOf(IllegalArgumentException.class);
+        Weight upBf16 = cuda.weight(GgmlType.BF16, GpuTests.weights(GgmlType.BF16, 6001, 64, 256, 4), new long[] {256, 64, 4});
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), 2, true, x, 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("share a type");
+    }
+
+    @Test
+    void theCudaBackendRoutesOnTheDevice() {
+        assertThat(cuda.routesOnDevice()).isTrue();
+    }
+
+    // ---- the two paths -------------------------------------------------------------------------
+
+    /** The expert stacks on both backends: gate and up E x (F x D), down E x (D x F). */
+    private record Experts(Shape shape, Weight gateC, Weight upC, Weight downC, Weight gateG, Weight upG, Weight downG) {
+        static Experts of(GgmlType type, Shape s, long seed) {
+            long[] gateDims = {s.dim(), s.ffn(), s.experts()};
+            long[] downDims = {s.ffn(), s.dim(), s.experts()};
+            // seeds far apart: GpuTests.weights seeds matrix m with seed * 31 + m
+            MemorySegment gate = GpuTests.weights(type, seed, s.ffn(), s.dim(), s.experts());
+            MemorySegment up = GpuTests.weights(type, seed + 100, s.ffn(), s.dim(), s.experts());
+            MemorySegment down = GpuTests.weights(type, seed + 200, s.dim(), s.ffn(), s.experts());
+            return new Experts(s, cpu.weight(type, gate, gateDims), cpu.weight(type, up, gateDims),
+                    cpu.weight(type, down, downDims), cuda.weight(type, gate, gateDims), cuda.weight(type, up, gateDims),
+                    cuda.weight(type, down, downDims));
+        }
+    }
+
+    /** Per token, its k experts (highest probability first) and their weights: (T, k) each. */
+    private record Routing(int[] experts, float[] weights) {
+    }
+
+    private static void assertMatchesHostPath(Experts w, float[] logits, int tokens, boolean normalize, String what) {
+        Shape s = w.shape();
+        float[] h = GpuTests.gaussian(tokens * 3L + 1, (tokens + 1) * s.dim(), 1f);
+        float[] x = GpuTests.gaussian(tokens * 3L + 2, (tokens + 1) * s.dim(), 1f);
+        float[] expected = hostPath(w, h, x, route(logits, tokens, s.experts(), s.k(), normalize), tokens);
+        float[] actual = device(w, logits, h, x, normalize, tokens);
+        int n = tokens * s.dim();
+        GpuTests.assertClose(Arrays.copyOf(actual, n), expected, 1e-5, what);
+        assertThat(Arrays.copyOfRange(actual, n, n + s.dim())).as(what + ": the row past the step")
+                .containsExactly(Arrays.copyOfRange(x, n, n + s.dim()));
+    }
+
+    /** The CUDA backend's routed experts over T + 1 rows of logits, h and x; all T + 1 rows of x after. */
+    private static float[] device(Experts w, float[] logits, float[] h, float[] x, boolean normalize, int tokens) {
+        Shape s = w.shape();
+        FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens + 1, s.experts());
+        FloatMatrix hg = GpuTests.matrix(cuda, h, tokens + 1, s.dim());
+        FloatMatrix xg = GpuTests.matrix(cuda, x, tokens + 1, s.dim());
+        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), s.k(), normalize, xg, tokens);
+        return GpuTests.read(xg, tokens + 1);
+    }
+
+    /** CPU backend softmax, then the k largest probabilities, equal ones to the lower index. */
+    private static Routing route(float[] logits, int tokens, int experts, int k, boolean normalize) {
+        FloatMatrix probabilities = GpuTests.matrix(cpu, logits, tokens, experts);
+        cpu.softmax(probabilities, tokens);
+        float[] p = GpuTests.read(probabilities, tokens);
+        int[] chosen = new int[tokens * k];
+        float[] weights = new float[tokens * k];
+        for (int t = 0; t < tokens; t++) {
+            double sum = 0;
+            for (int j = 0; j < k; j++) {
+                int best = -1;
+                for (int e = 0; e < experts; e++) {
+                    boolean taken = false;
+                    for (int q = 0; q < j; q++) {
+                        taken |= chosen[t * k + q] == e;
+                    }
+                    if (!taken && (best < 0 || p[t * experts + e] > p[t * experts + best])) {
+                        best = e;
+                    }
+                }
+                chosen[t * k + j] = best;
+                weights[t * k + j] = p[t * experts + best];
+                sum += weights[t * k + j];
+            }
+            if (normalize) {
+                for (int j = 0; j < k; j++) {
+                    weights[t * k + j] = (float) (weights[t * k + j] / sum);
+                }
+            }
+        }
+        return new Routing(chosen, weights);
+    }
+
+    /** The first T rows of x after the host path: expert after expert, in ascending order, with CPU backend ops. */
+    private static float[] hostPath(Experts w, float[] h, float[] x, Routing routing, int tokens) {
+        Shape s = w.shape();
+        FloatMatrix hc = GpuTests.matrix(cpu, h, tokens, s.dim());
+        FloatMatrix xc = GpuTests.matrix(cpu, x, tokens, s.dim());
+        FloatMatrix in = cpu.allocate(tokens, s.dim());
+        FloatMatrix gate = cpu.allocate(tokens, s.ffn());
+        FloatMatrix up = cpu.allocate(tokens, s.ffn());
+        FloatMatrix out = cpu.allocate(tokens, s.dim());
+        int[] rows = new int[tokens];
+        float[] weights = new float[tokens];
+        for (int e = 0; e < s.experts(); e++) {
+            int n = 0;
+            for (int t = 0; t < tokens; t++) {
+                for (int j = 0; j < s.k(); j++) {
+                    if (routing.experts()[t * s.k() + j] == e) {
+                        rows[n] = t;
+                        weights[n++] = routing.weights()[t * s.k() + j];
+                    }
+                }
+            }
+            if (n == 0) {
+                continue;
+            }
+            cpu.gatherRows(hc, rows, in, n);
+            cpu.matmul(w.gateC(), e, in, gate, n);
+            cpu.matmul(w.upC(), e, in, up, n);
+            cpu.siluMul(gate, up, n);
+            cpu.matmul(w.downC(), e, gate, out, n);
+            cpu.scatterAddRows(out, rows, weights, xc, n);
+        }
+        return GpuTests.read(xc, tokens);
+    }
+
+    /** max |a - b| over the RMS of b. */
+    private static double relativeError(float[] a, float[] b) {
+        double err = 0;
+        double ss = 0;
+        for (int i = 0; i < a.length; i++) {
+            err = Math.max(err, Math.abs((double) a[i] - b[i]));
+            ss += (double) b[i] * b[i];
+        }
+        return err / Math.sqrt(ss / b.length);
+    }
+}
