@@ -101,13 +101,27 @@ public interface Backend extends AutoCloseable {
      * the token's experts added in ascending expert index (the host path's order). gate and up
      * (E matrices of F x D) and down (E of D x F) are the stacked expert weights, matrix e = expert e.
      * Same results as routing on the host and running the experts op by op, within the weights'
-     * matmul tolerance.
+     * matmul tolerance. The chosen experts stay on the device in {@code slot} (the engine passes the
+     * layer) until the next call with that slot, for {@link #readRoutedExperts}.
      *
      * @throws IllegalArgumentException when the shapes disagree (the message names them)
      * @throws UnsupportedOperationException where {@link #routesOnDevice()} is false
      */
     default void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
-                               boolean normalize, FloatMatrix x, int tokens) {
+                               boolean normalize, FloatMatrix x, int tokens, int slot) {
+        throw new UnsupportedOperationException(name() + " routes on the host");
+    }
+
+    /**
+     * The experts that the last {@link #routedExperts} call of each slot {@code 0 .. slots-1} chose,
+     * each call's (tokens, k) row-major, slot after slot, into {@code out}; waits for the device. For
+     * what watches the routing on the host (load metrics) once a step has run: one wait per step
+     * instead of one per layer.
+     *
+     * @throws IllegalArgumentException where a slot was not routed with {@code tokens} tokens of top-{@code k}
+     * @throws UnsupportedOperationException where {@link #routesOnDevice()} is false
+     */
+    default void readRoutedExperts(int slots, int tokens, int k, int[] out) {
         throw new UnsupportedOperationException(name() + " routes on the host");
     }
 

@@ -15,6 +15,7 @@ import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
+import java.util.Arrays;
 
 /**
  * The forward pass of every supported family, one step at a time: a {@link StepBatch} of tokens
@@ -31,6 +32,10 @@ public final class Transformer implements AutoCloseable {
     private final ModelWeights weights;
     private final Backend backend;
     private final boolean deviceRouting;
+    /** Whether this step's MoE layers routed on the device (then every layer did: the choice is per step). */
+    private boolean routedOnDevice;
+    /** The chosen experts of every layer of a step routed on the device, read back for the load observer. */
+    private final int[] routedExperts;
     private final KvStorage kvStorage;
     private final StepBuffers buf;
     private final RopeSpec rope;
@@ -102,6 +107,7 @@ public final class Transformer implements AutoCloseable {
         }
         this.sharedGateValues = new float[maxTokens];
         this.tokensPerExpert = new int[experts];
+        this.routedExperts = deviceRouting ? new int[config.layers() * maxTokens * k] : null;
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
@@ -200,6 +206,7 @@ public final class Transformer implements AutoCloseable {
             // capacity groups depend on the step's tokens alone: build once, use in every layer
             groups.build(t, batch.sequenceOf, batch.positionOf, batch.generated);
         }
+        routedOnDevice = false;
         // token embeddings
         backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.x, t);
         for (int l = 0; l < config.layers(); l++) {
@@ -220,6 +227,10 @@ public final class Transformer implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 buf.logits.readRow(i, logits[i]);
             }
+        }
+        ExpertLoadObserver observer = loadObserver;
+        if (routedOnDevice && observer != null) {
+            reportDeviceRouting(observer, t);
         }
     }
 
@@ -281,7 +292,8 @@ public final class Transformer implements AutoCloseable {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
             backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(),
-                    config.expertUsedCount(), config.normalizeTopK(), buf.x, t);
+                    config.expertUsedCount(), config.normalizeTopK(), buf.x, t, layer);
+            routedOnDevice = true;
         } else {
             hostRoutedExperts(layer, w, batch, t);
         }
@@ -302,14 +314,32 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Whether this step's routed experts run routed on the device: where the backend can, for
-     * dropless dispatch (capacity plans are the host's), experts in place, nobody on the host
-     * watching the routing (traces, load metrics), and steps small enough that running each
-     * (token, expert) pair on its own reads little more than bucketing would (at most half the
-     * experts' worth of pairs: decode of a batch or two).
+     * dropless dispatch (capacity plans are the host's), experts in place, no trace watching each
+     * layer's routing as it happens (load metrics read it once the step is done), and steps small
+     * enough that running each (token, expert) pair on its own reads little more than bucketing
+     * would (at most half the experts' worth of pairs: decode of a batch or two).
      */
     private boolean routesOnDevice(int t) {
-        return deviceRouting && plan == null && offloaded == null && routingObserver == null && loadObserver == null
+        return deviceRouting && plan == null && offloaded == null && routingObserver == null
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
+    }
+
+    /**
+     * Tells the load observer how a step routed on the device spread its tokens: the chosen experts
+     * of every layer read back at once, after the step (a single wait, the device idle by then).
+     */
+    private void reportDeviceRouting(ExpertLoadObserver observer, int t) {
+        int k = config.expertUsedCount();
+        int layers = config.layers();
+        int perLayer = t * k;
+        backend.readRoutedExperts(layers, t, k, routedExperts);
+        for (int l = 0; l < layers; l++) {
+            Arrays.fill(tokensPerExpert, 0);
+            for (int i = 0; i < perLayer; i++) {
+                tokensPerExpert[routedExperts[l * perLayer + i]]++;
+            }
+            observer.layerDispatched(l, t, k, tokensPerExpert, 0, 0);
+        }
     }
 
     /** Routing on the host: router logits -> softmax -> top-k per token, or a capacity-aware plan per group. */

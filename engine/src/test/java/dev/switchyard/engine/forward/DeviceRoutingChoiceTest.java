@@ -8,11 +8,14 @@ import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.moe.ExpertLoadObserver;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -22,15 +25,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Where the backend routes on the device, small steps (decode) hand it the whole routed-expert part
  * of each MoE layer, and the tokens and log-probabilities are the host path's; big steps (prompt
- * chunks), capacity plans, and anyone on the host watching the routing keep the host path. The
- * backend here does "device" routing with host ops, so this runs without a GPU.
+ * chunks) and capacity plans keep the host path, and load metrics read the device's routing back
+ * once per step. The backend here does "device" routing with host ops, so this runs without a GPU.
  */
 class DeviceRoutingChoiceTest {
 
     /** The tiny preset: 8 experts, top-2, so steps of at most 2 tokens route on the device. */
     private static final int SMALL_STEP = 2;
 
-    private record Run(List<GenerationResult> results, int calls, int largestStep) {
+    private record Run(List<GenerationResult> results, int calls, int largestStep, int reads) {
     }
 
     private static List<GenerationRequest> requests() {
@@ -52,7 +55,8 @@ class DeviceRoutingChoiceTest {
         try (backend; LoadedModel model = LoadedModel.open(file, backend, 16, 2, 256, dispatch)) {
             setup.accept(model);
             List<GenerationResult> results = model.generator().generate(requests(), TokenListener.NONE);
-            return new Run(results, device != null ? device.calls() : 0, device != null ? device.largestStep() : 0);
+            return new Run(results, device != null ? device.calls() : 0, device != null ? device.largestStep() : 0,
+                    device != null ? device.reads() : 0);
         }
     }
 
@@ -64,6 +68,7 @@ class DeviceRoutingChoiceTest {
         Run device = run(file, true, null, m -> { });
         assertThat(device.calls()).as("MoE layers routed on the device").isPositive();
         assertThat(device.largestStep()).as("only small steps").isLessThanOrEqualTo(SMALL_STEP);
+        assertThat(device.reads()).as("nobody asked for the routing").isZero();
         for (int i = 0; i < host.results().size(); i++) {
             assertThat(device.results().get(i).tokens()).as("request %d tokens", i)
                     .containsExactly(host.results().get(i).tokens());
@@ -73,13 +78,21 @@ class DeviceRoutingChoiceTest {
     }
 
     @Test
-    void loadMetricsKeepRoutingOnTheHost() throws Exception {
+    void loadMetricsSeeTheSameSpreadWhenRoutingIsReadBackAfterTheStep() throws Exception {
         Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
-        int[] observed = new int[1];
-        Run run = run(file, true, null,
-                m -> m.transformer().setLoadObserver((layer, tokens, k, perExpert, dropped, rerouted) -> observed[0]++));
-        assertThat(run.calls()).isZero();
-        assertThat(observed[0]).as("every MoE layer of every step reported").isPositive();
+        List<String> host = new ArrayList<>();
+        List<String> device = new ArrayList<>();
+        run(file, false, null, m -> m.transformer().setLoadObserver(recorder(host)));
+        Run run = run(file, true, null, m -> m.transformer().setLoadObserver(recorder(device)));
+        assertThat(run.calls()).as("decode still routes on the device").isPositive();
+        assertThat(run.reads()).as("one read-back per step routed on the device").isPositive();
+        assertThat(device).as("each layer of each step, the same spread over the experts").isEqualTo(host);
+    }
+
+    /** An observer that writes down each report as "layer tokens k [per-expert counts] dropped rerouted". */
+    private static ExpertLoadObserver recorder(List<String> into) {
+        return (layer, tokens, k, perExpert, dropped, rerouted) -> into.add(layer + " " + tokens + " " + k + " "
+                + Arrays.toString(perExpert) + " " + dropped + " " + rerouted);
     }
 
     @Test

@@ -10,18 +10,21 @@ import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * A CPU backend that claims to route on the device, doing {@link #routedExperts} with plain host
  * ops one (token, expert) pair at a time, exactly as the method's contract reads: so the engine's
  * choice between host and device routing, and what it passes, can be tested where no GPU is.
- * Counts the calls and the tokens they covered.
+ * Counts the calls, the tokens they covered and the read-backs; keeps each slot's chosen experts.
  */
 final class HostRoutingAsDeviceBackend implements Backend {
 
     private final CpuBackend cpu;
     private int calls;
+    private int reads;
+    private int[][] slots = new int[0][];
     private int largestStep;
     private FloatMatrix in;
     private FloatMatrix gateOut;
@@ -47,8 +50,12 @@ final class HostRoutingAsDeviceBackend implements Backend {
 
     @Override
     public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
-                              boolean normalize, FloatMatrix x, int tokens) {
+                              boolean normalize, FloatMatrix x, int tokens, int slot) {
         calls++;
+        if (slots.length <= slot) {
+            slots = Arrays.copyOf(slots, slot + 1);
+        }
+        slots[slot] = new int[tokens * k];
         largestStep = Math.max(largestStep, tokens);
         int experts = routerLogits.cols();
         int ffn = gate.rows();
@@ -66,6 +73,7 @@ final class HostRoutingAsDeviceBackend implements Backend {
             routerLogits.readRow(t, logits);
             RouterSelection.softmax(logits, experts, probabilities);
             RouterSelection.topK(probabilities, experts, k, normalize, chosen, weights, 0);
+            System.arraycopy(chosen, 0, slots[slot], t * k, k);
             for (int e = 0; e < experts; e++) { // the token's experts in ascending index
                 for (int j = 0; j < k; j++) {
                     if (chosen[j] == e) {
@@ -79,6 +87,21 @@ final class HostRoutingAsDeviceBackend implements Backend {
                 }
             }
         }
+    }
+
+    @Override
+    public void readRoutedExperts(int count, int tokens, int k, int[] out) {
+        reads++;
+        for (int s = 0; s < count; s++) {
+            if (s >= slots.length || slots[s] == null || slots[s].length != tokens * k) {
+                throw new IllegalArgumentException("slot " + s + " was not routed with " + tokens + " tokens");
+            }
+            System.arraycopy(slots[s], 0, out, s * tokens * k, tokens * k);
+        }
+    }
+
+    int reads() {
+        return reads;
     }
 
     @Override

@@ -407,7 +407,7 @@ public final class CudaBackend implements Backend {
     /** Routing and the experts queued on the stream with no host sync; see {@link CudaRoutedExperts}. */
     @Override
     public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
-                              boolean normalize, FloatMatrix x, int tokens) {
+                              boolean normalize, FloatMatrix x, int tokens, int slot) {
         CudaMatrix cl = matrix(routerLogits);
         CudaMatrix ch = matrix(h);
         CudaMatrix cx = matrix(x);
@@ -416,11 +416,23 @@ public final class CudaBackend implements Backend {
         CudaWeight cd = weight(down);
         OpChecks.routedExperts(cl, ch, cg, cu, cd, k, cx, tokens);
         CudaRoutedExperts.checkLimits(cg, cu, k, tokens);
+        if (slot < 0) {
+            throw new IllegalArgumentException("routing slot " + slot);
+        }
         ctx.makeCurrent();
         if (routedExperts == null) {
             routedExperts = new CudaRoutedExperts(ctx, kernels);
         }
-        routedExperts.run(cl, ch, cg, cu, cd, k, normalize, cx, tokens);
+        routedExperts.run(cl, ch, cg, cu, cd, k, normalize, cx, tokens, slot);
+    }
+
+    @Override
+    public void readRoutedExperts(int slots, int tokens, int k, int[] out) {
+        if (routedExperts == null) {
+            throw new IllegalArgumentException("nothing was routed on " + name());
+        }
+        ctx.makeCurrent();
+        routedExperts.read(slots, tokens * k, out);
     }
 
     /**

@@ -1,5 +1,9 @@
 package dev.switchyard.kernels.cuda;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
 /**
  * One MoE layer's routed experts on the device for a step of a few tokens, with no host round trip,
  * so that a decode step can be queued (and later captured as one CUDA graph) without the host seeing
@@ -21,7 +25,11 @@ final class CudaRoutedExperts {
     private final CudaContext ctx;
     private final CudaKernels kernels;
     private final Scratch probabilities = new Scratch();
-    private final Scratch topK = new Scratch();
+    /** The chosen experts of each slot's last call: slot s at s x assignmentCapacity ints. */
+    private long chosen;
+    private int slotCapacity;
+    private int assignmentCapacity;
+    private int[] assignmentsIn = new int[0];
     private final Scratch topKWeights = new Scratch();
     private final Scratch plan = new Scratch();
     private final Scratch act = new Scratch();
@@ -55,7 +63,7 @@ final class CudaRoutedExperts {
 
     /** Queues the layer; the arguments are checked by the backend (OpChecks and {@link #checkLimits}). */
     void run(CudaMatrix logits, CudaMatrix h, CudaWeight gate, CudaWeight up, CudaWeight down, int k, boolean normalize,
-             CudaMatrix x, int tokens) {
+             CudaMatrix x, int tokens, int slot) {
         if (tokens == 0) {
             return;
         }
@@ -65,7 +73,7 @@ final class CudaRoutedExperts {
         int assignments = tokens * k;
         int slots = Math.min(experts, assignments);
         long probs = probabilities.ensure(ctx, 4L * tokens * experts);
-        long ids = topK.ensure(ctx, 4L * assignments);
+        long ids = chosenFor(slot, assignments);
         long weights = topKWeights.ensure(ctx, 4L * assignments);
         long steps = plan.ensure(ctx, 4 * CudaKernels.moePlanInts(slots, assignments));
         long hidden = act.ensure(ctx, 4L * assignments * ffn);
@@ -85,6 +93,53 @@ final class CudaRoutedExperts {
                 down.rowBytes(), dim, y);
         // combine into the residual, experts in ascending order
         kernels.moeCombine(x.pointer(), dim, ids, weights, k, experts, y, tokens);
+    }
+
+    /**
+     * Where slot {@code slot}'s chosen experts go, room made for {@code assignments} of them: the
+     * buffer grows keeping every slot's last experts (copied on the stream, after the kernels that
+     * wrote them).
+     */
+    private long chosenFor(int slot, int assignments) {
+        if (slot >= slotCapacity || assignments > assignmentCapacity) {
+            int slots = Math.max(slotCapacity, slot + 1);
+            int perSlot = Math.max(assignmentCapacity, assignments);
+            long grown = ctx.allocate(4L * slots * perSlot);
+            if (chosen != 0) {
+                for (int s = 0; s < slotCapacity; s++) {
+                    ctx.copy(chosen + 4L * s * assignmentCapacity, grown + 4L * s * perSlot, 4L * assignmentCapacity);
+                }
+                ctx.free(chosen);
+            }
+            chosen = grown;
+            slotCapacity = slots;
+            if (assignmentsIn.length < slots) {
+                assignmentsIn = Arrays.copyOf(assignmentsIn, slots);
+            }
+            assignmentCapacity = perSlot;
+        }
+        assignmentsIn[slot] = assignments;
+        return chosen + 4L * slot * assignmentCapacity;
+    }
+
+    /** Slots {@code 0 .. slots-1}'s last chosen experts, {@code assignments} each, into {@code out}; waits. */
+    void read(int slots, int assignments, int[] out) {
+        if (slots > slotCapacity) {
+            throw new IllegalArgumentException(slots + " routing slots asked for, " + slotCapacity + " were routed");
+        }
+        for (int s = 0; s < slots; s++) {
+            if (assignmentsIn[s] != assignments) {
+                throw new IllegalArgumentException("slot " + s + " last routed " + assignmentsIn[s]
+                        + " assignments, not " + assignments);
+            }
+        }
+        long bytes = 4L * slots * assignmentCapacity;
+        MemorySegment host = ctx.hostBuffer(bytes);
+        ctx.download(chosen, host, bytes);
+        for (int s = 0; s < slots; s++) {
+            MemorySegment.copy(host, ValueLayout.JAVA_INT, 4L * s * assignmentCapacity,
+                    out, s * assignments, assignments);
+        }
     }
 
     /** A device buffer that only grows; the old one is freed once the work queued so far is done with it. */

@@ -146,7 +146,7 @@ class CpuOpsTest {
     void routedExpertsRunOnTheHostPathOnly() {
         assertThat(one.routesOnDevice()).isFalse();
         CpuMatrix m = (CpuMatrix) one.allocate(1, 8);
-        assertThatThrownBy(() -> one.routedExperts(m, m, null, null, null, 2, true, m, 1))
+        assertThatThrownBy(() -> one.routedExperts(m, m, null, null, null, 2, true, m, 1, 0))
                 .isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("cpu routes on the host");
     }

@@ -94,6 +94,41 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
     }
 
     @Test
+    void eachSlotKeepsItsChosenExpertsUntilReadBackAfterTheStep() {
+        Shape shape = new Shape("slots", 8, 2, 256, 256, true, true);
+        Experts w = Experts.of(GgmlType.BF16, shape, 6000);
+        int tokens = 3;
+        int[] slotOrder = {1, 0, 4, 2, 3};    // slot 4 before 2 and 3: the buffer grows, keeping 0 and 1
+        int[][] expected = new int[5][];
+        FloatMatrix hg = GpuTests.matrix(cuda, GpuTests.gaussian(61, tokens * shape.dim(), 1f), tokens, shape.dim());
+        FloatMatrix xg = GpuTests.matrix(cuda, GpuTests.gaussian(62, tokens * shape.dim(), 1f), tokens, shape.dim());
+        for (int slot : slotOrder) {
+            float[] logits = GpuTests.gaussian(70 + slot, tokens * shape.experts(), 2f);
+            expected[slot] = sortedPerToken(route(logits, tokens, shape.experts(), shape.k(), true).experts(), shape.k());
+            FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens, shape.experts());
+            cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), shape.k(), true, xg, tokens, slot);
+        }
+        int[] read = new int[5 * tokens * shape.k()];
+        cuda.readRoutedExperts(5, tokens, shape.k(), read);
+        for (int slot = 0; slot < 5; slot++) {
+            int[] got = sortedPerToken(Arrays.copyOfRange(read, slot * tokens * shape.k(), (slot + 1) * tokens * shape.k()),
+                    shape.k());
+            assertThat(got).as("slot %d", slot).containsExactly(expected[slot]);
+        }
+        assertThatThrownBy(() -> cuda.readRoutedExperts(5, tokens + 1, shape.k(), new int[5 * (tokens + 1) * shape.k()]))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Each token's k experts in ascending order (the order within a token is the kernel's). */
+    private static int[] sortedPerToken(int[] experts, int k) {
+        int[] sorted = experts.clone();
+        for (int t = 0; t < sorted.length / k; t++) {
+            Arrays.sort(sorted, t * k, (t + 1) * k);
+        }
+        return sorted;
+    }
+
+    @Test
     void equalProbabilitiesGoToTheLowerExpert() {
         Shape shape = new Shape("ties", 8, 2, 256, 256, true, true);
         Experts w = Experts.of(GgmlType.BF16, shape, 5000);
@@ -121,19 +156,19 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         FloatMatrix logits = cuda.allocate(2, 4);
         FloatMatrix h = cuda.allocate(2, 256);
         FloatMatrix x = cuda.allocate(2, 256);
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), 2, true, x, 2))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), 2, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("down CudaWeight[F32 64 x 256 x 4]");
-        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), 2, true, x, 2))
+        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), 2, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("logits CudaMatrix[2 x 5]");
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 5, true, x, 2))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 5, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("top 5 of 4");
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 2, true, x, 3))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 2, true, x, 3, 0))
                 .isInstanceOf(IllegalArgumentException.class);
         Weight upBf16 = cuda.weight(GgmlType.BF16, GpuTests.weights(GgmlType.BF16, 6001, 64, 256, 4), new long[] {256, 64, 4});
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), 2, true, x, 2))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), 2, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("share a type");
     }
@@ -182,7 +217,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens + 1, s.experts());
         FloatMatrix hg = GpuTests.matrix(cuda, h, tokens + 1, s.dim());
         FloatMatrix xg = GpuTests.matrix(cuda, x, tokens + 1, s.dim());
-        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), s.k(), normalize, xg, tokens);
+        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), s.k(), normalize, xg, tokens, 0);
         return GpuTests.read(xg, tokens + 1);
     }
 
