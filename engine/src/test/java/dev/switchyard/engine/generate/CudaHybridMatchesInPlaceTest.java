@@ -16,7 +16,6 @@ import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
@@ -43,13 +42,8 @@ class CudaHybridMatchesInPlaceTest {
     }
 
     private static List<GenerationRequest> greedy(int count, int vocab) {
-        SplittableRandom random = new SplittableRandom(5);
         List<GenerationRequest> list = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int[] prompt = new int[1 + random.nextInt(30)];
-            for (int j = 0; j < prompt.length; j++) {
-                prompt[j] = random.nextInt(vocab - 3);
-            }
+        for (int[] prompt : OffloadingChangesNothingTest.prompts(count, vocab)) {
             list.add(new GenerationRequest(prompt, SamplingParams.builder().temperature(0).ignoreEos(true).build(), 10));
         }
         return list;

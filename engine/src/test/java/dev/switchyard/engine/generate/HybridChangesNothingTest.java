@@ -3,15 +3,12 @@ package dev.switchyard.engine.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.cache.residency.ExpertMemory;
-import dev.switchyard.cache.residency.ExpertResidency;
 import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.TinyModels;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
-import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
@@ -27,28 +24,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class HybridChangesNothingTest {
 
-    private record Run(List<GenerationResult> results, ResidencyCounters counters, boolean slotsAllBack) {
-    }
-
-    private static Run run(Path file, List<GenerationRequest> requests, ExpertOffload offload) throws Exception {
-        try (CpuBackend backend = new CpuBackend(2);
-             LoadedModel model = LoadedModel.open(file, backend, 16, 8, c -> 8 * 64, null, offload)) {
-            List<GenerationResult> results = model.generator().generate(requests, TokenListener.NONE);
-            if (offload == null) {
-                return new Run(results, null, true);
-            }
-            ExpertResidency residency = model.offloadedExperts().residency();
-            ResidencyCounters counters = residency.stats().snapshot();
-            return new Run(results, counters, residency.evictAllOnceCopiesLand(Duration.ofSeconds(10)));
-        }
-    }
-
     @ParameterizedTest
     @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE"})
     void tokensAndLogprobsAreThoseOfExpertsInPlaceAtQuarterMemory(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = OffloadingChangesNothingTest.requests(8, 500, 10);
-        List<GenerationResult> inPlace = run(file, all, null).results();
+        List<GenerationResult> inPlace = OffloadingChangesNothingTest.run(file, all, null).results();
         ExpertMemory quarter = ExpertMemory.parse("25%");
         record Setting(String name, ExpertOffload offload) {
         }
@@ -58,7 +39,7 @@ class HybridChangesNothingTest {
                 new Setting("a slow link and a predictor", new ExpertOffload(quarter, 0.2e9, "gate", 1, true)),
                 new Setting("the modeled link", new ExpertOffload(quarter, ExpertOffload.DEVICE_LINK, "combined", 1, true)),
                 new Setting("an unpaced link", new ExpertOffload(quarter, 0, "none", 1, true)))) {
-            Run hybrid = run(file, all, s.offload());
+            OffloadingChangesNothingTest.Run hybrid = OffloadingChangesNothingTest.run(file, all, s.offload());
             String what = arch + " over " + s.name();
             for (int i = 0; i < all.size(); i++) {
                 assertThat(hybrid.results().get(i).tokens()).as(what + ", request " + i + " tokens")

@@ -28,15 +28,26 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class OffloadingChangesNothingTest {
 
-    /** Concurrent requests of prompts 1-30 tokens long, greedy and seeded sampling alternately, with logprobs. */
-    static List<GenerationRequest> requests(int count, int vocab, int maxTokens) {
+    /** {@code count} prompts 1-30 tokens long of random ordinary tokens, the same every run. */
+    static List<int[]> prompts(int count, int vocab) {
         SplittableRandom random = new SplittableRandom(5);
-        List<GenerationRequest> list = new ArrayList<>();
+        List<int[]> list = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             int[] prompt = new int[1 + random.nextInt(30)];
             for (int j = 0; j < prompt.length; j++) {
                 prompt[j] = random.nextInt(vocab - 3);
             }
+            list.add(prompt);
+        }
+        return list;
+    }
+
+    /** Concurrent requests of {@link #prompts}, greedy and seeded sampling alternately, with logprobs. */
+    static List<GenerationRequest> requests(int count, int vocab, int maxTokens) {
+        List<int[]> prompts = prompts(count, vocab);
+        List<GenerationRequest> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int[] prompt = prompts.get(i);
             SamplingParams params = i % 2 == 0
                     ? SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(3).build()
                     : SamplingParams.builder().temperature(0.9).topP(0.9).seed(77L + i).ignoreEos(true).logprobs(3).build();
@@ -45,10 +56,12 @@ class OffloadingChangesNothingTest {
         return list;
     }
 
-    private record Run(List<GenerationResult> results, ResidencyCounters counters, boolean slotsAllBack) {
+    /** A run's results, with offloading its counters and whether every slot came back after it. */
+    record Run(List<GenerationResult> results, ResidencyCounters counters, boolean slotsAllBack) {
     }
 
-    private static Run run(Path file, List<GenerationRequest> requests, ExpertOffload offload) throws Exception {
+    /** {@code requests} on the CPU backend, experts in place ({@code offload} null) or offloaded. */
+    static Run run(Path file, List<GenerationRequest> requests, ExpertOffload offload) throws Exception {
         try (CpuBackend backend = new CpuBackend(2);
              LoadedModel model = LoadedModel.open(file, backend, 16, 8, c -> 8 * 64, null, offload)) {
             List<GenerationResult> results = model.generator().generate(requests, TokenListener.NONE);
