@@ -92,7 +92,6 @@ final class Staging {
      */
     private void makeRoom(long needed) {
         ctx.synchronize();
-        epoch = ctx.idleEpoch();
         if (needed > capacity || device == 0) {
             long grown = Math.max(INITIAL_BYTES, Math.max(needed, 2 * capacity));
             MemorySegment newHost = ctx.allocatePinned(grown);
@@ -112,5 +111,8 @@ final class Staging {
         }
         start = 0;
         cursor = 0;
+        // after the frees, which wait for the stream too: the next begin() must not start over at 0
+        // while this region's copy is still queued
+        epoch = ctx.idleEpoch();
     }
 }
