@@ -16,11 +16,27 @@
 //           WARPS, ... with an online softmax (running max m, sum l, output acc, lane j holding
 //           dims j, j + 32, ...); the warps' partial results are merged at the end.
 //           Needs hk <= MAX_HK and hv <= MAX_HV (checked by the caller).
+//
+// Split-K ("flash-decoding") for steps of few tokens, where grid (heads, T) would leave most SMs
+// idle at long contexts: S splits per (head, token), S chosen by the host from heads, T and the
+// SM count alone (CudaKernels.attentionSplits), never from the context length, so a decode step
+// queues the same launches at every position and replays as the same CUDA graph.
+//
+// attention_split: as attention_paged, but block (h, t * S + s) walks only positions
+//           [s * chunk, min((s + 1) * chunk, positions[t] + 1)), chunk = ceil((positions[t] + 1) / S),
+//           and writes its unnormalized partial to partials (T, heads, S, 2 + hv): m (max score),
+//           l (sum of exp(score - m)), acc[hv] (sum of exp(score - m) v). A split past the end of
+//           the context writes m = -inf, l = 0, acc = 0.
+//           Launch: grid (heads, T * S), block WARPS * 32.
+// attention_combine: partials (T, heads, S, 2 + hv) -> out (T, outCols), head h at out[t][h * hv ..]:
+//           M = max m_s, out = sum_s acc_s exp(m_s - M) / sum_s l_s exp(m_s - M).
+//           Launch: grid (heads, T), block 128. Needs S <= MAX_SPLITS.
 #include "common.cuh"
 
 #define WARPS 4
 #define MAX_HK 512
 #define MAX_HV 256
+#define MAX_SPLITS 32
 
 extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v,
                                     const int* __restrict__ slots, float* keys, float* values,
@@ -35,27 +51,16 @@ extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __
     }
 }
 
-extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols,
-                                           const float* __restrict__ keys, const float* __restrict__ values,
-                                           int keyDim, int valueDim, int blockSize,
-                                           const int* __restrict__ positions, const int* __restrict__ tableStart,
-                                           const int* __restrict__ tables, int group, int hk, int hv, float scale) {
-    __shared__ float qs[MAX_HK];
-    __shared__ float wm[WARPS];
-    __shared__ float wl[WARPS];
-    __shared__ float wacc[WARPS][MAX_HV];
-    int h = blockIdx.x;
-    int t = blockIdx.y;
+// One block's walk over positions [begin, end) of a token: warp w takes begin + w, begin + w +
+// WARPS, ... with an online softmax and leaves its state in wm[w], wl[w], wacc[w][0 .. hv) (m = -inf,
+// l = 0, acc = 0 for a warp that saw no position). qs holds the query head; ends with a barrier.
+__device__ __forceinline__ void attend_positions(const float* qs, const float* __restrict__ keys,
+                                                 const float* __restrict__ values, int keyDim, int valueDim,
+                                                 int blockSize, const int* __restrict__ table, int g, int hk, int hv,
+                                                 float scale, int begin, int end, float* wm, float* wl,
+                                                 float (*wacc)[MAX_HV]) {
     int lane = threadIdx.x & 31;
     int warp = threadIdx.x >> 5;
-    int g = h / group;
-    const float* qh = q + (size_t)t * qCols + (size_t)h * hk;
-    for (int i = threadIdx.x; i < hk; i += blockDim.x) {
-        qs[i] = qh[i];
-    }
-    __syncthreads();
-    int pos = positions[t];
-    const int* table = tables + tableStart[t];
     float m = -INFINITY;
     float l = 0.f;
     float acc[MAX_HV / 32];
@@ -63,7 +68,7 @@ extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCol
     for (int j = 0; j < MAX_HV / 32; j++) {
         acc[j] = 0.f;
     }
-    for (int p = warp; p <= pos; p += WARPS) {
+    for (int p = begin + warp; p < end; p += WARPS) {
         size_t slot = (size_t)table[p / blockSize] * blockSize + p % blockSize;
         const float* kp = keys + slot * keyDim + (size_t)g * hk;
         float s = 0.f;
@@ -97,6 +102,26 @@ extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCol
         }
     }
     __syncthreads();
+}
+
+extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols,
+                                           const float* __restrict__ keys, const float* __restrict__ values,
+                                           int keyDim, int valueDim, int blockSize,
+                                           const int* __restrict__ positions, const int* __restrict__ tableStart,
+                                           const int* __restrict__ tables, int group, int hk, int hv, float scale) {
+    __shared__ float qs[MAX_HK];
+    __shared__ float wm[WARPS];
+    __shared__ float wl[WARPS];
+    __shared__ float wacc[WARPS][MAX_HV];
+    int h = blockIdx.x;
+    int t = blockIdx.y;
+    const float* qh = q + (size_t)t * qCols + (size_t)h * hk;
+    for (int i = threadIdx.x; i < hk; i += blockDim.x) {
+        qs[i] = qh[i];
+    }
+    __syncthreads();
+    attend_positions(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv, scale,
+                     0, positions[t] + 1, wm, wl, wacc);
     float mAll = -INFINITY;
     for (int w = 0; w < WARPS; w++) {
         mAll = fmaxf(mAll, wm[w]);
@@ -110,6 +135,88 @@ extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCol
         float sum = 0.f;
         for (int w = 0; w < WARPS; w++) {
             sum += wacc[w][i] * expf(wm[w] - mAll);
+        }
+        o[i] = sum / lAll;
+    }
+}
+
+extern "C" __global__ void attention_split(const float* __restrict__ q, int qCols,
+                                           const float* __restrict__ keys, const float* __restrict__ values,
+                                           int keyDim, int valueDim, int blockSize,
+                                           const int* __restrict__ positions, const int* __restrict__ tableStart,
+                                           const int* __restrict__ tables, int group, int hk, int hv, float scale,
+                                           int splits, float* __restrict__ partials) {
+    __shared__ float qs[MAX_HK];
+    __shared__ float wm[WARPS];
+    __shared__ float wl[WARPS];
+    __shared__ float wacc[WARPS][MAX_HV];
+    int h = blockIdx.x;
+    int t = blockIdx.y / splits;
+    int split = blockIdx.y % splits;
+    int length = positions[t] + 1;
+    int chunk = (length + splits - 1) / splits;
+    int begin = min(split * chunk, length);
+    int end = min(begin + chunk, length);
+    const float* qh = q + (size_t)t * qCols + (size_t)h * hk;
+    for (int i = threadIdx.x; i < hk; i += blockDim.x) {
+        qs[i] = qh[i];
+    }
+    __syncthreads();
+    attend_positions(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv, scale,
+                     begin, end, wm, wl, wacc);
+    float mAll = -INFINITY;
+    for (int w = 0; w < WARPS; w++) {
+        mAll = fmaxf(mAll, wm[w]);
+    }
+    float* part = partials + (((size_t)t * gridDim.x + h) * splits + split) * (2 + hv);
+    if (mAll == -INFINITY) {
+        // no position in this split: weight 0 in the combine (and no exp(-inf - -inf) = NaN here)
+        for (int i = threadIdx.x; i < hv + 2; i += blockDim.x) {
+            part[i] = i == 0 ? -INFINITY : 0.f;
+        }
+        return;
+    }
+    float lAll = 0.f;
+    for (int w = 0; w < WARPS; w++) {
+        lAll += wl[w] * expf(wm[w] - mAll);
+    }
+    if (threadIdx.x == 0) {
+        part[0] = mAll;
+        part[1] = lAll;
+    }
+    for (int i = threadIdx.x; i < hv; i += blockDim.x) {
+        float sum = 0.f;
+        for (int w = 0; w < WARPS; w++) {
+            sum += wacc[w][i] * expf(wm[w] - mAll);
+        }
+        part[2 + i] = sum;
+    }
+}
+
+extern "C" __global__ void attention_combine(const float* __restrict__ partials, int splits, int hv,
+                                             float* __restrict__ out, int outCols) {
+    __shared__ float weight[MAX_SPLITS];
+    int h = blockIdx.x;
+    int t = blockIdx.y;
+    const float* part = partials + ((size_t)t * gridDim.x + h) * splits * (2 + hv);
+    float mAll = -INFINITY;
+    for (int s = 0; s < splits; s++) {
+        mAll = fmaxf(mAll, part[(size_t)s * (2 + hv)]);
+    }
+    // split 0 always holds position 0, so mAll is finite; an empty split's m = -inf weighs 0
+    for (int s = threadIdx.x; s < splits; s += blockDim.x) {
+        weight[s] = expf(part[(size_t)s * (2 + hv)] - mAll);
+    }
+    __syncthreads();
+    float lAll = 0.f;
+    for (int s = 0; s < splits; s++) {
+        lAll += part[(size_t)s * (2 + hv) + 1] * weight[s];
+    }
+    float* o = out + (size_t)t * outCols + (size_t)h * hv;
+    for (int i = threadIdx.x; i < hv; i += blockDim.x) {
+        float sum = 0.f;
+        for (int s = 0; s < splits; s++) {
+            sum += part[(size_t)s * (2 + hv) + 2 + i] * weight[s];
         }
         o[i] = sum / lAll;
     }

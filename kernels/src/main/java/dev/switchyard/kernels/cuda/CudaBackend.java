@@ -50,6 +50,8 @@ public final class CudaBackend implements Backend {
     private int tableLength;
     private boolean pinHostExperts = true;
     private CudaRoutedExperts routedExperts;
+    /** Split-K attention's per-split partials (see {@link CudaKernels#attentionSplits}). */
+    private final Scratch attentionPartials = new Scratch();
 
     private CudaBackend(CudaContext ctx) {
         this.ctx = ctx;
@@ -265,11 +267,23 @@ public final class CudaBackend implements Backend {
         int bs = c.blockSize();
         packBlockTables(batch, bs, c.blocks());
         ctx.makeCurrent();
+        int splits = CudaKernels.attentionSplits(heads, tokens, ctx.multiprocessors());
+        // grown (if at all) before staging, as growing waits for the stream
+        long partials = splits > 1
+                ? attentionPartials.ensure(ctx, 4 * CudaKernels.attentionPartialFloats(heads, tokens, splits, batch.headDimV()))
+                : 0;
         Staging s = staging.begin();
         long positions = s.ints(batch.positionOf(), tokens);
         long starts = s.ints(tableStart, tokens);
         long tableOffset = s.ints(tables, tableLength);
         long base = s.upload();
+        if (splits > 1) {
+            // few tokens: split each one's positions across blocks, then merge the splits
+            kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), c.values(layer),
+                    c.keyDim(), c.valueDim(), bs, base + positions, base + starts, base + tableOffset, heads,
+                    heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), tokens, splits, partials);
+            return;
+        }
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), c.values(layer), c.keyDim(),
                 c.valueDim(), bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
                 batch.headDimK(), batch.headDimV(), batch.scale(), tokens);

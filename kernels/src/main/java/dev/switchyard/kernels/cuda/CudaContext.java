@@ -42,6 +42,7 @@ final class CudaContext implements AutoCloseable {
     private final String deviceName;
     private final int computeMajor;
     private final int computeMinor;
+    private final int multiprocessors;
     private final KernelQueue queue;
     private MemorySegment host = MemorySegment.NULL;
     /** Counts the waits that left the stream idle: staging space is free again after each. */
@@ -60,6 +61,7 @@ final class CudaContext implements AutoCloseable {
         }
         this.computeMajor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR());
         this.computeMinor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR());
+        this.multiprocessors = attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT());
         check(cuDevicePrimaryCtxRetain(out, device), "cuDevicePrimaryCtxRetain");
         this.context = out.get(ValueLayout.ADDRESS, 0);
         MemorySegment s = MemorySegment.NULL;
@@ -111,6 +113,11 @@ final class CudaContext implements AutoCloseable {
     /** e.g. "9.0". */
     String computeCapability() {
         return computeMajor + "." + computeMinor;
+    }
+
+    /** Streaming multiprocessors (132 on an H200). */
+    int multiprocessors() {
+        return multiprocessors;
     }
 
     /** A device attribute (CU_DEVICE_ATTRIBUTE_*). */

@@ -27,6 +27,8 @@ final class CudaKernels {
     /** attention.cu: the largest key and value head widths its shared memory and registers hold. */
     static final int ATTENTION_MAX_HEAD_DIM_K = 512;
     static final int ATTENTION_MAX_HEAD_DIM_V = 256;
+    /** attention.cu: the most splits attention_combine merges (MAX_SPLITS). */
+    static final int ATTENTION_MAX_SPLITS = 32;
     /** The largest second grid dimension of a launch. */
     static final int MAX_GRID_Y = 65535;
 
@@ -150,6 +152,37 @@ final class CudaKernels {
         args.reset().ptr(q).i32(qCols).ptr(out).i32(outCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim)
                 .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale);
         ctx.launch(fn(CudaModule.ATTENTION, "attention_paged"), heads, tokens, 128, 1, args);
+    }
+
+    /**
+     * Splits of each (head, token)'s positions for split-K attention, or 1 for attention_paged's
+     * one block per (head, token): split only while heads x tokens blocks leave SMs idle, into
+     * enough splits for about two blocks per SM. From the shape and the device alone, never the
+     * context length, so a decode step's launches repeat from step to step (and replay as a graph).
+     */
+    static int attentionSplits(int heads, int tokens, int multiprocessors) {
+        long blocks = (long) heads * tokens;
+        if (blocks >= multiprocessors) {
+            return 1;
+        }
+        long splits = (2L * multiprocessors + blocks - 1) / blocks;
+        return (int) Math.min(splits, ATTENTION_MAX_SPLITS);
+    }
+
+    /** Floats of attention_split's partials for a step: (tokens, heads, splits, 2 + hv). */
+    static long attentionPartialFloats(int heads, int tokens, int splits, int hv) {
+        return (long) tokens * heads * splits * (2 + hv);
+    }
+
+    /** attention_split then attention_combine (see attention.cu); {@code partials} as {@link #attentionPartialFloats}. */
+    void attentionSplit(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
+                        int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
+                        float scale, int tokens, int splits, long partials) {
+        args.reset().ptr(q).i32(qCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim).i32(blockSize).ptr(positions)
+                .ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale).i32(splits).ptr(partials);
+        ctx.launch(fn(CudaModule.ATTENTION, "attention_split"), heads, tokens * splits, 128, 1, args);
+        args.reset().ptr(partials).i32(splits).i32(hv).ptr(out).i32(outCols);
+        ctx.launch(fn(CudaModule.ATTENTION, "attention_combine"), heads, tokens, 128, 1, args);
     }
 
     /** moe_route.cu: router logits (T, E) -> probabilities (T, E), plain top-k experts and weights (T, k). */

@@ -141,23 +141,4 @@ final class CudaRoutedExperts {
                     out, s * assignments, assignments);
         }
     }
-
-    /** A device buffer that only grows; the old one is freed once the work queued so far is done with it. */
-    private static final class Scratch {
-        private long pointer;
-        private long bytes;
-
-        long ensure(CudaContext ctx, long needed) {
-            if (needed > bytes) {
-                long size = Math.max(needed, 2 * bytes);
-                if (bytes > 0) {
-                    ctx.free(pointer);
-                    bytes = 0;
-                }
-                pointer = ctx.allocate(size);
-                bytes = size;
-            }
-            return pointer;
-        }
-    }
 }

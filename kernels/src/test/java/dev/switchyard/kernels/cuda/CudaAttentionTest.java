@@ -4,14 +4,21 @@ import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Paged causal GQA on the CUDA backend against the CPU backend: three sequences with scattered
  * block tables are prefilled (stored and attended in one step, tokens of different sequences
- * interleaved), then each decodes one more token. Tolerance 1e-5 of the output's RMS (online
- * softmax in float against the CPU's two-pass softmax).
+ * interleaved), then each decodes one more token; and long contexts (1000 and 3000 positions over
+ * scattered blocks), prefilled in one step (attention_paged), then decoded two tokens and one
+ * token at a time (split-K; which shapes take which path is WideKernelChoiceTest's to check).
+ * Tolerance 1e-5 of the output's RMS (online softmax in float against the CPU's two-pass softmax).
  */
 class CudaAttentionTest extends AgainstCpuTest {
 
@@ -21,6 +28,15 @@ class CudaAttentionTest extends AgainstCpuTest {
     private static final int BLOCK_SIZE = 4;
     private static final int[] LENGTHS = {7, 45, 1};
     private static final int[][] TABLES = {{5, 2, 30}, {9, 0, 14, 3, 20, 21, 22, 23, 24, 25, 26, 27, 28}, {7}};
+    /** The SM count the path choice is checked for (an H200's). */
+    static final int H200_SMS = 132;
+    /** Long contexts: GQA group 4, a decode step of two tokens, then one of one. */
+    static final int LONG_HEADS = 8;
+    static final int LONG_KV_HEADS = 2;
+    static final int[] LONG_LENGTHS = {1000, 3000};
+    static final int[] LONG_DECODE_TOKENS = {2, 1};
+    private static final int LONG_BLOCK_SIZE = 16;
+    private static final int LONG_BLOCKS = 260;
 
     @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}")
     @CsvSource({"8, 2, 64, 64", "6, 6, 24, 20", "16, 4, 128, 128", "4, 1, 256, 256"})
@@ -51,27 +67,80 @@ class CudaAttentionTest extends AgainstCpuTest {
             Backend be = backends[b];
             try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, kvHeads * hk, kvHeads * hv)) {
                 AttentionBatch batch = new AttentionBatch(heads, kvHeads, hk, hv, (float) (1 / Math.sqrt(hk)));
-                step(be, kv, batch, seqOf, posOf, heads, kvHeads, hk, hv, 1);
-                results[b] = step(be, kv, batch, decodeSeq, decodePos, heads, kvHeads, hk, hv, 2);
+                step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, kvHeads, hk, hv, 1);
+                results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, kvHeads, hk, hv, 2);
             }
         }
         GpuTests.assertClose(results[0], results[1], 1e-5, "attention");
     }
 
+    @Test
+    void longContextsPrefillThenDecodeMatchTheCpuBackend() {
+        int hk = 128;
+        int hv = 64;
+        // each sequence's blocks, shuffled across the cache, with room for the decoded tokens
+        List<Integer> free = new ArrayList<>();
+        for (int i = 0; i < LONG_BLOCKS; i++) {
+            free.add(i);
+        }
+        Collections.shuffle(free, new Random(11));
+        int[][] tables = new int[LONG_LENGTHS.length][];
+        int prefill = 0;
+        int used = 0;
+        for (int s = 0; s < LONG_LENGTHS.length; s++) {
+            tables[s] = new int[(LONG_LENGTHS[s] + 2) / LONG_BLOCK_SIZE + 1];
+            for (int i = 0; i < tables[s].length; i++) {
+                tables[s][i] = free.get(used++);
+            }
+            prefill += LONG_LENGTHS[s];
+        }
+        int[] seqOf = new int[prefill];
+        int[] posOf = new int[prefill];
+        for (int s = 0, t = 0; s < LONG_LENGTHS.length; s++) {
+            for (int p = 0; p < LONG_LENGTHS[s]; p++, t++) {
+                seqOf[t] = s;
+                posOf[t] = p;
+            }
+        }
+        // two tokens of sequences of different lengths, then the longer one's next token alone
+        int[][] decodeSeq = {{0, 1}, {1}};
+        int[][] decodePos = {{LONG_LENGTHS[0], LONG_LENGTHS[1]}, {LONG_LENGTHS[1] + 1}};
+        float[][][] results = new float[2][3][];
+        Backend[] backends = {cuda, cpu};
+        for (int b = 0; b < 2; b++) {
+            Backend be = backends[b];
+            try (KvStorage kv = be.allocateKv(LAYERS, LONG_BLOCKS, LONG_BLOCK_SIZE, LONG_KV_HEADS * hk,
+                    LONG_KV_HEADS * hv)) {
+                AttentionBatch batch = new AttentionBatch(LONG_HEADS, LONG_KV_HEADS, hk, hv, (float) (1 / Math.sqrt(hk)));
+                results[b][0] = step(be, kv, batch, tables, LONG_BLOCK_SIZE, seqOf, posOf, LONG_HEADS, LONG_KV_HEADS,
+                        hk, hv, 3);
+                for (int d = 0; d < decodeSeq.length; d++) {
+                    results[b][d + 1] = step(be, kv, batch, tables, LONG_BLOCK_SIZE, decodeSeq[d], decodePos[d],
+                            LONG_HEADS, LONG_KV_HEADS, hk, hv, 4 + d);
+                }
+            }
+        }
+        GpuTests.assertClose(results[0][0], results[1][0], 1e-5, "prefill of " + prefill + " tokens");
+        for (int d = 0; d < decodeSeq.length; d++) {
+            GpuTests.assertClose(results[0][d + 1], results[1][d + 1], 1e-5,
+                    "decode of " + decodeSeq[d].length + " tokens");
+        }
+    }
+
     /** Stores this step's K/V and attends; returns the attention output. */
-    private static float[] step(Backend be, KvStorage kv, AttentionBatch batch, int[] seqOf, int[] posOf, int heads,
-                                int kvHeads, int hk, int hv, long seed) {
+    private static float[] step(Backend be, KvStorage kv, AttentionBatch batch, int[][] tables, int blockSize,
+                                int[] seqOf, int[] posOf, int heads, int kvHeads, int hk, int hv, long seed) {
         int tokens = seqOf.length;
         int[] slots = new int[tokens];
         for (int i = 0; i < tokens; i++) {
-            slots[i] = TABLES[seqOf[i]][posOf[i] / BLOCK_SIZE] * BLOCK_SIZE + posOf[i] % BLOCK_SIZE;
+            slots[i] = tables[seqOf[i]][posOf[i] / blockSize] * blockSize + posOf[i] % blockSize;
         }
         FloatMatrix q = GpuTests.matrix(be, GpuTests.gaussian(seed * 10 + 1, tokens * heads * hk, 1f), tokens, heads * hk);
         FloatMatrix k = GpuTests.matrix(be, GpuTests.gaussian(seed * 10 + 2, tokens * kvHeads * hk, 1f), tokens, kvHeads * hk);
         FloatMatrix v = GpuTests.matrix(be, GpuTests.gaussian(seed * 10 + 3, tokens * kvHeads * hv, 1f), tokens, kvHeads * hv);
         FloatMatrix out = be.allocate(tokens, heads * hv);
         be.storeKv(kv, LAYER, k, v, slots, tokens);
-        batch.set(tokens, seqOf, posOf, TABLES);
+        batch.set(tokens, seqOf, posOf, tables);
         be.attention(q, kv, LAYER, batch, out);
         return GpuTests.read(out, tokens);
     }

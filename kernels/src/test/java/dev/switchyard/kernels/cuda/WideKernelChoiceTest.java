@@ -6,8 +6,9 @@ import dev.switchyard.kernels.format.GgmlType;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which shapes take the 16-byte-load kernels (runs everywhere): the GPU tests' shapes must reach the
- * kernels they are meant to check, the wide one and the generic one.
+ * Which shapes take the 16-byte-load kernels, and which attention steps take split-K (runs
+ * everywhere): the GPU tests' shapes must reach the kernels they are meant to check, the wide one
+ * and the generic one, split-K attention and attention_paged.
  */
 class WideKernelChoiceTest {
 
@@ -54,5 +55,29 @@ class WideKernelChoiceTest {
                 assertThat(wide(type, s.ffn())).as(type + " down of " + s).isEqualTo(s.wideDown());
             }
         }
+    }
+
+    @Test
+    void decodeStepsOfTheAttentionTestSplitAndItsPrefillDoesNot() {
+        int sms = CudaAttentionTest.H200_SMS;
+        for (int tokens : CudaAttentionTest.LONG_DECODE_TOKENS) {
+            int splits = CudaKernels.attentionSplits(CudaAttentionTest.LONG_HEADS, tokens, sms);
+            assertThat(splits).as(tokens + " tokens").isGreaterThan(1);
+        }
+        int prefill = CudaAttentionTest.LONG_LENGTHS[0] + CudaAttentionTest.LONG_LENGTHS[1];
+        assertThat(CudaKernels.attentionSplits(CudaAttentionTest.LONG_HEADS, prefill, sms)).isEqualTo(1);
+    }
+
+    @Test
+    void attentionSplitsAimAtTwoBlocksPerSmAndStayWithinTheCombinesLimit() {
+        // 8 heads x 1 token on 132 SMs: ceil(264 / 8) = 33 splits, clamped to 32
+        assertThat(CudaKernels.attentionSplits(8, 1, 132)).isEqualTo(CudaKernels.ATTENTION_MAX_SPLITS);
+        // 32 heads x 2 tokens: ceil(264 / 64) = 5
+        assertThat(CudaKernels.attentionSplits(32, 2, 132)).isEqualTo(5);
+        // 32 heads x 4 tokens: 128 blocks still leave SMs idle; ceil(264 / 128) = 3
+        assertThat(CudaKernels.attentionSplits(32, 4, 132)).isEqualTo(3);
+        // 132 blocks or more fill the device: one block per (head, token)
+        assertThat(CudaKernels.attentionSplits(33, 4, 132)).isEqualTo(1);
+        assertThat(CudaKernels.attentionSplits(64, 1000, 132)).isEqualTo(1);
     }
 }
