@@ -20,6 +20,10 @@ import java.lang.foreign.ValueLayout;
  * its logits are read), so the same step shape finds its arrays at the same addresses, which is
  * what lets its kernels replay as a graph. A region that does not fit before the ring's end waits
  * for the stream and starts over at 0; one larger than the ring grows it.
+ *
+ * <p>Nothing may wait for the stream between {@link #upload} and the launches that read the region
+ * (grow a scratch buffer before packing, not after): the wait would let the next op's region start
+ * over at 0 and overwrite this one before its kernels were even queued.
  */
 final class Staging {
 
