@@ -7,6 +7,9 @@
 // softmax_rows:     each row of x (T, cols) in place; exp and the sum in double as on the CPU.
 //                   Launch: grid (T), block 256.
 // gather_rows:      dst[i] = src[rows[i]] for i < n: (n, cols).        Launch: grid (n), block 256
+// sigmoid_gated_add: dst[t] += w_t * src[t], w_t = sigmoid(gate[t][0]) in double rounded to float
+//                   (a shared expert behind its gate), fused as scatter_add_rows fuses.
+//                   Launch: grid (ceil(cols / 256), T), block 256.
 // scatter_add_rows: dst[rows[i]] += weights[i] * src[i] for i < n, rows may repeat: each thread
 //                   owns a column and walks i in order, so the sums are deterministic and fused
 //                   as the CPU fuses them. Launch: grid (ceil(cols / 256)), block 256.
@@ -58,6 +61,18 @@ extern "C" __global__ void gather_rows(const float* __restrict__ src, const int*
     for (int i = threadIdx.x; i < cols; i += blockDim.x) {
         d[i] = s[i];
     }
+}
+
+extern "C" __global__ void sigmoid_gated_add(const float* __restrict__ gate, int gateCols,
+                                             const float* __restrict__ src, float* dst, int cols) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int t = blockIdx.y;
+    if (c >= cols) {
+        return;
+    }
+    float w = (float)(1.0 / (1.0 + exp(-(double)gate[(size_t)t * gateCols])));
+    float* d = dst + (size_t)t * cols + c;
+    *d = fmaf(src[(size_t)t * cols + c], w, *d);
 }
 
 extern "C" __global__ void scatter_add_rows(const float* __restrict__ src, const int* __restrict__ rows,

@@ -88,6 +88,13 @@ public interface Backend extends AutoCloseable {
     /** dst[rows[i]] += weights[i] * src[i] for i < n (combine: scatter-add weighted expert outputs). */
     void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n);
 
+    /**
+     * dst[t] += w_t * src[t] for t < tokens, w_t = sigmoid(gate[t][0]) computed in double and rounded
+     * to float (a shared expert behind its gate, Qwen2-MoE), with scatterAddRows' arithmetic: so the
+     * gate never travels through the host.
+     */
+    void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens);
+
     /** Whether {@link #routedExperts} runs on this backend (routing without the host seeing it). */
     default boolean routesOnDevice() {
         return false;

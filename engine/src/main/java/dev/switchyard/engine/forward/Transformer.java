@@ -51,9 +51,6 @@ public final class Transformer implements AutoCloseable {
     private final int[] expertRows;
     private final float[] expertWeights;
     private final boolean[] onHost; // hybrid execution: per expert, whether this layer computes it on the host
-    private final int[] identityRows;
-    private final float[] sharedGateValues;
-    private final float[] scalar = new float[1];
 
     // capacity-aware dispatch (null when dropless)
     private final DispatchConfig dispatch;
@@ -101,11 +98,6 @@ public final class Transformer implements AutoCloseable {
         this.expertRows = new int[maxTokens];
         this.expertWeights = new float[maxTokens];
         this.onHost = new boolean[experts];
-        this.identityRows = new int[maxTokens];
-        for (int i = 0; i < maxTokens; i++) {
-            identityRows[i] = i;
-        }
-        this.sharedGateValues = new float[maxTokens];
         this.tokensPerExpert = new int[experts];
         this.routedExperts = deviceRouting ? new int[config.layers() * maxTokens * k] : null;
         this.slots = new int[maxTokens];
@@ -300,15 +292,11 @@ public final class Transformer implements AutoCloseable {
         // shared expert behind a sigmoid gate (Qwen2-MoE)
         if (w.sharedGate() != null) {
             backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
-            for (int i = 0; i < t; i++) {
-                buf.sharedGate.readRow(i, scalar);
-                sharedGateValues[i] = (float) (1.0 / (1.0 + Math.exp(-scalar[0])));
-            }
             backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
             backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
             backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
             backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
-            backend.scatterAddRows(buf.expertOut, identityRows, sharedGateValues, buf.x, t);
+            backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, buf.x, t);
         }
     }
 

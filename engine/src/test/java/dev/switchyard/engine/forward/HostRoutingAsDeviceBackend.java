@@ -200,6 +200,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
+        cpu.sigmoidGatedAdd(gate, src, dst, tokens);
+    }
+
+    @Override
     public void close() {
         cpu.close();
     }

@@ -813,21 +813,38 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("scatterAddRows of " + n + ": " + cs + " -> " + cd);
         }
         int cols = cs.cols();
-        float[] s = cs.data();
-        float[] d = cd.data();
-        int bound = F.loopBound(cols);
         for (int i = 0; i < n; i++) {
-            int so = i * cols;
-            int dOff = Objects.checkIndex(rows[i], cd.rows()) * cols;
-            float wi = weights[i];
-            FloatVector wv = FloatVector.broadcast(F, wi);
-            int j = 0;
-            for (; j < bound; j += L) {
-                FloatVector.fromArray(F, s, so + j).fma(wv, FloatVector.fromArray(F, d, dOff + j)).intoArray(d, dOff + j);
-            }
-            for (; j < cols; j++) {
-                d[dOff + j] = Math.fma(s[so + j], wi, d[dOff + j]);
-            }
+            addScaledRow(cs.data(), i * cols, weights[i], cd.data(), Objects.checkIndex(rows[i], cd.rows()) * cols, cols);
+        }
+    }
+
+    @Override
+    public void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
+        CpuMatrix cg = matrix(gate);
+        CpuMatrix cs = matrix(src);
+        CpuMatrix cd = matrix(dst);
+        if (cs.cols() != cd.cols()) {
+            throw new IllegalArgumentException("sigmoidGatedAdd shapes: " + cs + " -> " + cd);
+        }
+        OpChecks.tokens(tokens, cs, cd);
+        OpChecks.tokens(tokens, cg, cg);
+        int cols = cs.cols();
+        for (int t = 0; t < tokens; t++) {
+            float w = (float) (1.0 / (1.0 + Math.exp(-cg.data()[t * cg.cols()])));
+            addScaledRow(cs.data(), t * cols, w, cd.data(), t * cols, cols);
+        }
+    }
+
+    /** d[dOff ..] = fma(s[so ..], w, d[dOff ..]) over {@code cols} values. */
+    private static void addScaledRow(float[] s, int so, float w, float[] d, int dOff, int cols) {
+        FloatVector wv = FloatVector.broadcast(F, w);
+        int bound = F.loopBound(cols);
+        int j = 0;
+        for (; j < bound; j += L) {
+            FloatVector.fromArray(F, s, so + j).fma(wv, FloatVector.fromArray(F, d, dOff + j)).intoArray(d, dOff + j);
+        }
+        for (; j < cols; j++) {
+            d[dOff + j] = Math.fma(s[so + j], w, d[dOff + j]);
         }
     }
 

@@ -411,6 +411,21 @@ public final class CudaBackend implements Backend {
         kernels.scatterAddRows(cs.pointer(), base + r, base + w, cd.pointer(), n, cs.cols());
     }
 
+    @Override
+    public void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
+        CudaMatrix cg = matrix(gate);
+        CudaMatrix cs = matrix(src);
+        CudaMatrix cd = matrix(dst);
+        if (cs.cols() != cd.cols()) {
+            throw new IllegalArgumentException("sigmoidGatedAdd shapes: " + cs + " -> " + cd);
+        }
+        OpChecks.tokens(tokens, cs, cd);
+        OpChecks.tokens(tokens, cg, cg);
+        checkGridY(tokens);
+        ctx.makeCurrent();
+        kernels.sigmoidGatedAdd(cg.pointer(), cg.cols(), cs.pointer(), cd.pointer(), cd.cols(), tokens);
+    }
+
     // ---- MoE: routed experts, routing and dispatch ---------------------------------------------
 
     @Override

@@ -129,6 +129,11 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ELEMENTWISE, "gather_rows"), n, 1, 256, 1, args);
     }
 
+    void sigmoidGatedAdd(long gate, int gateCols, long src, long dst, int cols, int tokens) {
+        args.reset().ptr(gate).i32(gateCols).ptr(src).ptr(dst).i32(cols);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "sigmoid_gated_add"), ceilDiv(cols, 256), tokens, 256, 1, args);
+    }
+
     void scatterAddRows(long src, long rows, long weights, long dst, int n, int cols) {
         args.reset().ptr(src).ptr(rows).ptr(weights).ptr(dst).i32(n).i32(cols);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "scatter_add_rows"), ceilDiv(cols, 256), n == 0 ? 0 : 1, 256, 1, args);

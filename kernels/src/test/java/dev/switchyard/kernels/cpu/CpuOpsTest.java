@@ -189,6 +189,28 @@ class CpuOpsTest {
         TestData.assertClose(d.data(), ReferenceOps.scatterAddRows(src, COLS, picks, weights, tokens, dst), 1e-6, "scatterAdd");
     }
 
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
+    void sigmoidGatedAddIsAScatterAddWeightedByEachTokensGate(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        float[] src = rows(11, COLS);
+        float[] dst = rows(12, COLS);
+        float[] gateLogits = new float[tokens * 2];    // the gate is column 0 of a (T, 2) matrix
+        int[] identity = new int[tokens];
+        float[] weights = new float[tokens];
+        for (int t = 0; t < tokens; t++) {
+            gateLogits[2 * t] = (t % 7 - 3) * 1.7f;
+            gateLogits[2 * t + 1] = 1e9f;              // never read
+            identity[t] = t;
+            weights[t] = (float) (1.0 / (1.0 + Math.exp(-gateLogits[2 * t])));
+        }
+        CpuMatrix expected = matrix(b, dst, COLS);
+        b.scatterAddRows(matrix(b, src, COLS), identity, weights, expected, tokens);
+        CpuMatrix actual = matrix(b, dst, COLS);
+        b.sigmoidGatedAdd(matrix(b, gateLogits, 2), matrix(b, src, COLS), actual, tokens);
+        assertThat(actual.data()).containsExactly(expected.data());
+    }
+
     static GgmlType[] types() {
         return TestData.TYPES;
     }

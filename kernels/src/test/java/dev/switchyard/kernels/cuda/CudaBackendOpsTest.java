@@ -100,6 +100,14 @@ class CudaBackendOpsTest extends AgainstCpuTest {
     }
 
     @Test
+    void sigmoidGatedAddWeighsEachTokenByItsGate() {
+        float[] gate = data(17, T * 3);   // (T, 3): column 0 is the gate
+        float[][] r = both(T, COLS, new float[][] {data(18, T * COLS), data(19, T * COLS), gate}, new int[] {T, T, T},
+                (b, m) -> b.sigmoidGatedAdd(m[2], m[1], m[0], T));
+        GpuTests.assertClose(r[0], r[1], 1e-6, "sigmoidGatedAdd");
+    }
+
+    @Test
     void gatherAndWeightedScatterAddWithRepeatedRows() {
         int[] rows = {4, 0, 4, 2};
         float[][] gathered = both(rows.length, COLS, new float[][] {new float[rows.length * COLS], data(14, T * COLS)},
