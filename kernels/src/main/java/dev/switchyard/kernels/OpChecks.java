@@ -28,6 +28,15 @@ public final class OpChecks {
         tokens(tokens, x, out);
     }
 
+    /** {@link Backend#sigmoidGatedAdd} is well formed: src and dst of one width, gate, src and dst of {@code tokens} rows. */
+    public static void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
+        if (src.cols() != dst.cols()) {
+            throw new IllegalArgumentException("sigmoidGatedAdd shapes: " + src + " -> " + dst);
+        }
+        tokens(tokens, src, dst);
+        tokens(tokens, gate, gate);
+    }
+
     /**
      * {@link Backend#routedExperts} is well formed: router logits (T, E), h and x (T, D), gate and up
      * stacks of E matrices F x D, down a stack of E matrices D x F, and 1 <= k <= E.

@@ -823,11 +823,7 @@ public final class CpuBackend implements Backend {
         CpuMatrix cg = matrix(gate);
         CpuMatrix cs = matrix(src);
         CpuMatrix cd = matrix(dst);
-        if (cs.cols() != cd.cols()) {
-            throw new IllegalArgumentException("sigmoidGatedAdd shapes: " + cs + " -> " + cd);
-        }
-        OpChecks.tokens(tokens, cs, cd);
-        OpChecks.tokens(tokens, cg, cg);
+        OpChecks.sigmoidGatedAdd(cg, cs, cd, tokens);
         int cols = cs.cols();
         for (int t = 0; t < tokens; t++) {
             float w = (float) (1.0 / (1.0 + Math.exp(-cg.data()[t * cg.cols()])));

@@ -416,11 +416,7 @@ public final class CudaBackend implements Backend {
         CudaMatrix cg = matrix(gate);
         CudaMatrix cs = matrix(src);
         CudaMatrix cd = matrix(dst);
-        if (cs.cols() != cd.cols()) {
-            throw new IllegalArgumentException("sigmoidGatedAdd shapes: " + cs + " -> " + cd);
-        }
-        OpChecks.tokens(tokens, cs, cd);
-        OpChecks.tokens(tokens, cg, cg);
+        OpChecks.sigmoidGatedAdd(cg, cs, cd, tokens);
         checkGridY(tokens);
         ctx.makeCurrent();
         kernels.sigmoidGatedAdd(cg.pointer(), cg.cols(), cs.pointer(), cd.pointer(), cd.cols(), tokens);

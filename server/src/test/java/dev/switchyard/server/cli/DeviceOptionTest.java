@@ -19,8 +19,7 @@ class DeviceOptionTest {
     @BeforeAll
     static void writeModel() {
         model = dir.resolve("tiny.gguf");
-        CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--layers", "1", "--context", "128", "-o", model.toString());
-        assertThat(run.exitCode()).as(run.err()).isZero();
+        CliRun.mixtral(model, 1, 128);
     }
 
     @Test

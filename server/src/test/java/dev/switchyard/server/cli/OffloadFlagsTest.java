@@ -21,8 +21,7 @@ class OffloadFlagsTest {
     @BeforeAll
     static void writeModel() {
         model = dir.resolve("tiny.gguf");
-        CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--layers", "2", "--context", "512", "-o", model.toString());
-        assertThat(run.exitCode()).as(run.err()).isZero();
+        CliRun.mixtral(model, 2, 512);
     }
 
     private static ExpertOffload parse(String... args) {

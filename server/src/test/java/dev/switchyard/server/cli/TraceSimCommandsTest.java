@@ -20,8 +20,7 @@ class TraceSimCommandsTest {
     @BeforeAll
     static void writeModelAndSyntheticTrace() {
         model = dir.resolve("tiny.gguf");
-        CliRun made = CliRun.of("make-model", "--arch", "mixtral", "--layers", "3", "--context", "256", "-o", model.toString());
-        assertThat(made.exitCode()).as(made.err()).isZero();
+        CliRun.mixtral(model, 3, 256);
         synth = dir.resolve("synth.trace");
         CliRun run = CliRun.of("trace", "synth", "--layers", "8", "--requests", "2", "--tokens", "100", "-o", synth.toString());
         assertThat(run.exitCode()).as(run.err()).isZero();
