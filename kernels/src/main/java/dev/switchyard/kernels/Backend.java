@@ -95,6 +95,19 @@ public interface Backend extends AutoCloseable {
      */
     void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens);
 
+    /**
+     * What greedy decoding needs from rows {@code 0 .. rows-1} of {@code logits}, without reading
+     * them: {@code tokens[i]} = the lowest column holding row i's largest value (compared with
+     * {@code >}), and {@code logprobs[i]} = that token's natural-log probability under the row's
+     * softmax, {@code 0 - ln sum exp(l - max)} with the exponentials and their sum in double (the
+     * sampler's log-probability of its pick). A row holding NaN or +infinity, or nothing but
+     * -infinity, gets {@code tokens[i] = -1} and NaN: the caller reads that row and lets its sampler
+     * say what is wrong with it. Waits for the device.
+     *
+     * @throws IllegalArgumentException when {@code rows} exceeds the matrix or the arrays
+     */
+    void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs);
+
     /** Whether {@link #routedExperts} runs on this backend (routing without the host seeing it). */
     default boolean routesOnDevice() {
         return false;

@@ -37,6 +37,15 @@ public final class OpChecks {
         tokens(tokens, gate, gate);
     }
 
+    /** {@link Backend#greedyRows}: the rows exist and both arrays hold one result per row. */
+    public static void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+        tokens(rows, logits, logits);
+        if (tokens.length < rows || logprobs.length < rows) {
+            throw new IllegalArgumentException("greedyRows of " + rows + " rows into arrays of " + tokens.length
+                    + " tokens and " + logprobs.length + " log-probabilities");
+        }
+    }
+
     /**
      * {@link Backend#routedExperts} is well formed: router logits (T, E), h and x (T, D), gate and up
      * stacks of E matrices F x D, down a stack of E matrices D x F, and 1 <= k <= E.

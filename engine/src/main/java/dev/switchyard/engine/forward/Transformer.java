@@ -216,13 +216,32 @@ public final class Transformer implements AutoCloseable {
             backend.gatherRows(buf.x, batch.logitRows, buf.logitInput, n);
             backend.rmsNorm(buf.logitInput, weights.outputNorm(), (float) config.rmsEps(), buf.logitInput, n);
             backend.matmul(weights.output(), 0, buf.logitInput, buf.logits, n);
-            for (int i = 0; i < n; i++) {
-                buf.logits.readRow(i, logits[i]);
-            }
+            readLogits(batch, n, logits);
         }
         ExpertLoadObserver observer = loadObserver;
         if (routedOnDevice && observer != null) {
             reportDeviceRouting(observer, t);
+        }
+    }
+
+    /**
+     * The step's logits to the caller: for greedy-only rows, the backend's argmax and its
+     * log-probability (the row stays where it is); the rows themselves for the others, and for any
+     * greedy-only row the backend could not settle (its sampler reports what is wrong with it).
+     */
+    private void readLogits(StepBatch batch, int n, float[][] logits) {
+        boolean anyGreedy = false;
+        for (int i = 0; i < n; i++) {
+            anyGreedy |= batch.greedyOnly[i];
+        }
+        if (anyGreedy) {
+            backend.greedyRows(buf.logits, n, batch.greedyTokens, batch.greedyLogprobs);
+        }
+        for (int i = 0; i < n; i++) {
+            if (!batch.greedyOnly[i] || batch.greedyTokens[i] < 0) {
+                batch.greedyTokens[i] = -1;
+                buf.logits.readRow(i, logits[i]);
+            }
         }
     }
 

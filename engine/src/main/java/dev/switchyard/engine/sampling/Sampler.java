@@ -179,6 +179,36 @@ public final class Sampler {
         return token;
     }
 
+    /**
+     * Whether {@link #sample(float[], TokenLogprobs)} would return the plain argmax of the raw logits
+     * and report nothing but its log-probability: greedy, no logit bias, no penalties, no
+     * alternatives asked for. Then a backend's argmax, with that log-probability, stands in for the
+     * row ({@link #takeGreedy}).
+     */
+    public boolean needsOnlyGreedyToken() {
+        return params.isGreedy() && biasIds.length == 0 && penalties == null && params.logprobs() <= 0;
+    }
+
+    /**
+     * What {@link #sample(float[], TokenLogprobs)} returns and reports when
+     * {@link #needsOnlyGreedyToken()}, given the row's argmax (lowest id among ties) and its
+     * natural-log probability, computed where the row is.
+     *
+     * @throws IllegalStateException    when the sampler needs more than the argmax
+     * @throws IllegalArgumentException when {@code token} is outside the vocabulary
+     */
+    public int takeGreedy(int token, double logprob, TokenLogprobs logprobs) {
+        if (!needsOnlyGreedyToken()) {
+            throw new IllegalStateException("this sampler needs the whole row of logits");
+        }
+        checkToken(token);
+        if (logprobs != null) {
+            logprobs.setChosen(token, logprob);
+            logprobs.setTopCount(0);
+        }
+        return token;
+    }
+
     /** Steps 1-3 into {@code work}; returns the argmax (lowest id among ties). */
     private int adjust(float[] logits, float[] work) {
         if (logits.length != vocabSize) {

@@ -213,7 +213,7 @@ public final class ContinuousBatcher {
         }
         long now = clock.getAsLong();
         for (int i = 0; i < batch.logitCount(); i++) {
-            accept(logitOwner[i], logits[i], now);
+            accept(logitOwner[i], logits[i], batch.greedyToken(i), batch.greedyLogprob(i), now);
         }
         for (int i = running.size() - 1; i >= 0; i--) {
             ActiveSequence s = running.get(i);
@@ -260,7 +260,7 @@ public final class ContinuousBatcher {
                 break;
             }
             logitOwner[batch.logitCount()] = s;
-            batch.add(s.slot, s.tokenAt(position), position, true, true);
+            batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.needsOnlyGreedyToken());
             s.fed++;
             s.lastStep = steps;
         }
@@ -341,7 +341,8 @@ public final class ContinuousBatcher {
             if (wantLogits) {
                 logitOwner[batch.logitCount()] = s;
             }
-            batch.add(s.slot, s.tokenAt(position), position, wantLogits, position >= s.promptLength());
+            batch.add(s.slot, s.tokenAt(position), position, wantLogits, position >= s.promptLength(),
+                    s.sampler.needsOnlyGreedyToken());
         }
         s.fed += take;
         s.lastStep = steps;
@@ -359,10 +360,12 @@ public final class ContinuousBatcher {
         observer.preempted();
     }
 
-    private void accept(ActiveSequence s, float[] rowLogits, long now) {
+    /** The sequence's next token: the step's greedy pick where it made one (not -1), else sampled from the row. */
+    private void accept(ActiveSequence s, float[] rowLogits, int greedyToken, double greedyLogprob, long now) {
         int token;
         try {
-            token = s.sampler.sample(rowLogits, logprobs);
+            token = greedyToken >= 0 ? s.sampler.takeGreedy(greedyToken, greedyLogprob, logprobs)
+                    : s.sampler.sample(rowLogits, logprobs);
             s.sampler.accept(token);
         } catch (RuntimeException e) {
             s.failure = e; // reported once its blocks are free, at the end of the step

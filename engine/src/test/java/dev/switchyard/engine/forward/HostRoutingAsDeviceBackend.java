@@ -205,6 +205,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+        cpu.greedyRows(logits, rows, tokens, logprobs);
+    }
+
+    @Override
     public void close() {
         cpu.close();
     }

@@ -818,6 +818,48 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * The sampler's own arithmetic, in its order (an upward scan with {@code >}, then
+     * {@code Math.max} and a sequential double sum of {@code exp}), so a greedy token and its
+     * log-probability are bitwise what sampling the read row would give.
+     */
+    @Override
+    public void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+        CpuMatrix cl = matrix(logits);
+        OpChecks.greedyRows(cl, rows, tokens, logprobs);
+        int cols = cl.cols();
+        float[] d = cl.data();
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            int best = -1;
+            float max = Float.NEGATIVE_INFINITY;
+            boolean usable = true;
+            for (int i = 0; i < cols && usable; i++) {
+                float l = d[o + i];
+                usable = l < Float.POSITIVE_INFINITY;
+                if (best < 0 || l > max) {
+                    best = i;
+                    max = l;
+                }
+            }
+            if (!usable || max == Float.NEGATIVE_INFINITY) {
+                tokens[r] = -1;
+                logprobs[r] = Double.NaN;
+                continue;
+            }
+            float top = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < cols; i++) {
+                top = Math.max(top, d[o + i]);
+            }
+            double z = 0;
+            for (int i = 0; i < cols; i++) {
+                z += Math.exp((double) d[o + i] - top);
+            }
+            tokens[r] = best;
+            logprobs[r] = (double) d[o + best] - top - Math.log(z);
+        }
+    }
+
     @Override
     public void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
         CpuMatrix cg = matrix(gate);

@@ -10,6 +10,7 @@ import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -52,6 +53,8 @@ public final class CudaBackend implements Backend {
     private CudaRoutedExperts routedExperts;
     /** Split-K attention's per-split partials (see {@link CudaKernels#attentionSplits}). */
     private final Scratch attentionPartials = new Scratch();
+    /** greedyRows' results: rows log-probabilities (double), then rows tokens (int). */
+    private final Scratch greedyResults = new Scratch();
 
     private CudaBackend(CudaContext ctx) {
         this.ctx = ctx;
@@ -420,6 +423,28 @@ public final class CudaBackend implements Backend {
         checkGridY(tokens);
         ctx.makeCurrent();
         kernels.sigmoidGatedAdd(cg.pointer(), cg.cols(), cs.pointer(), cd.pointer(), cd.cols(), tokens);
+    }
+
+    /**
+     * One block per row on the device; only {@code rows} doubles and ints come back (12 bytes a row
+     * instead of the whole vocabulary's 4 bytes a column), in one copy.
+     */
+    @Override
+    public void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+        CudaMatrix cl = matrix(logits);
+        OpChecks.greedyRows(cl, rows, tokens, logprobs);
+        if (rows == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        long bytes = 12L * rows;
+        long results = greedyResults.ensure(ctx, bytes);
+        long tokenResults = results + 8L * rows;
+        kernels.greedyRows(cl.pointer(), cl.cols(), rows, tokenResults, results);
+        MemorySegment host = ctx.hostBuffer(bytes);
+        ctx.download(results, host, bytes);
+        MemorySegment.copy(host, ValueLayout.JAVA_DOUBLE, 0, logprobs, 0, rows);
+        MemorySegment.copy(host, ValueLayout.JAVA_INT, 8L * rows, tokens, 0, rows);
     }
 
     // ---- MoE: routed experts, routing and dispatch ---------------------------------------------

@@ -31,6 +31,8 @@ final class CudaKernels {
     static final int ATTENTION_MAX_SPLITS = 32;
     /** The largest second grid dimension of a launch. */
     static final int MAX_GRID_Y = 65535;
+    /** Block size of greedy_rows (sampling.cu's GREEDY_THREADS). */
+    private static final int GREEDY_THREADS = 256;
 
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs();
@@ -132,6 +134,11 @@ final class CudaKernels {
     void sigmoidGatedAdd(long gate, int gateCols, long src, long dst, int cols, int tokens) {
         args.reset().ptr(gate).i32(gateCols).ptr(src).ptr(dst).i32(cols);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "sigmoid_gated_add"), ceilDiv(cols, 256), tokens, 256, 1, args);
+    }
+
+    void greedyRows(long logits, int cols, int rows, long tokens, long logprobs) {
+        args.reset().ptr(logits).i32(cols).ptr(tokens).ptr(logprobs);
+        ctx.launch(fn(CudaModule.SAMPLING, "greedy_rows"), rows, 1, GREEDY_THREADS, 1, args);
     }
 
     void scatterAddRows(long src, long rows, long weights, long dst, int n, int cols) {

@@ -17,7 +17,8 @@ enum CudaModule {
     ROPE("rope"),
     ATTENTION("attention"),
     MOE_ROUTE("moe_route"),
-    MOE_EXPERTS("moe_experts");
+    MOE_EXPERTS("moe_experts"),
+    SAMPLING("sampling");
 
     private final String file;
 

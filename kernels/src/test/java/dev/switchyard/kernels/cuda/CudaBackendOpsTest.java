@@ -1,10 +1,12 @@
 package dev.switchyard.kernels.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.RopeSpec;
+import java.util.Arrays;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +98,36 @@ class CudaBackendOpsTest extends AgainstCpuTest {
             float[][] r = both(T, heads * headDim + 8, new float[][] {data(13, T * (heads * headDim + 8))}, new int[] {T},
                     (b, m) -> b.rope(m[0], positions, heads, headDim, spec, T));
             GpuTests.assertClose(r[0], r[1], 1e-6, "rope " + spec);
+        }
+    }
+
+    @Test
+    void greedyRowsPickTheCpusTokensAndLogprobs() {
+        int cols = 32000;
+        float[] logits = GpuTests.gaussian(20, 6 * cols, 4f);
+        logits[cols + 31000] = 40f;                    // row 1: a three-way tie, the lowest id wins
+        logits[cols + 900] = 40f;
+        logits[cols + 20000] = 40f;
+        logits[2 * cols + 77] = Float.NaN;             // row 2: the sampler must see it
+        logits[3 * cols + cols - 1] = Float.POSITIVE_INFINITY;
+        Arrays.fill(logits, 4 * cols, 5 * cols, Float.NEGATIVE_INFINITY);  // row 4: all masked
+        Arrays.fill(logits, 5 * cols, 6 * cols, Float.NEGATIVE_INFINITY);  // row 5: one left
+        logits[5 * cols + 12345] = -3f;
+        int[][] tokens = new int[2][6];
+        double[][] logprobs = new double[2][6];
+        Backend[] backends = {cuda, cpu};
+        for (int b = 0; b < 2; b++) {
+            backends[b].greedyRows(GpuTests.matrix(backends[b], logits, 6, cols), 6, tokens[b], logprobs[b]);
+        }
+        assertThat(tokens[0]).containsExactly(tokens[1]);
+        assertThat(tokens[0][1]).isEqualTo(900);
+        assertThat(tokens[0]).containsSubsequence(-1, -1, -1, 12345);
+        for (int r = 0; r < 6; r++) {
+            if (tokens[1][r] < 0) {
+                assertThat(logprobs[0][r]).as("row %d", r).isNaN();
+            } else {
+                assertThat(logprobs[0][r]).as("row %d", r).isCloseTo(logprobs[1][r], within(1e-12));
+            }
         }
     }
 
