@@ -5,7 +5,8 @@
 #   kernels/gpu-check.sh pack             here: build, then pack a jlink'd JDK 25 runtime and the
 #                                         jars into out/gpu-check/switchyard-gpu-check.tar.gz
 #   kernels/gpu-check.sh run [ARCHIVE]    there: unpack, run the GPU tests, measure host-to-device
-#                                         bandwidth (pageable and pinned, 1 GiB), generate the bench
+#                                         bandwidth (pageable and pinned, 1 GiB) and each decode op's
+#                                         share of the device's bandwidth, generate the bench
 #                                         model and measure prefill and decode tok/s on CUDA, and decode
 #                                         with expert offloading at 50% and 25% expert memory, then
 #                                         resident and at 25% for the gpu-bench model (Mixtral-8x7B cut to 4 layers,
@@ -15,7 +16,7 @@
 # GPU_CHECK_STEPS=REGEX runs only the steps whose names match (e.g. 'tests|model|decode'), for a
 # shorter check after a change; the model steps must match too where a bench step needs them.
 #
-# The run stays under 8 minutes (each step has its own time limit, 435 s in all) and exits non-zero
+# The run stays under 8 minutes (each step has its own time limit, 475 s in all) and exits non-zero
 # when a GPU test fails or a step times out. The gpu-bench steps need about 12 GB of free disk and
 # device memory. The archive is a build output (out/ is ignored), never committed.
 set -euo pipefail
@@ -116,6 +117,8 @@ run() {
 
   step "GPU tests" 120 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
   step "host-to-device bandwidth" 15 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.HostToDeviceBandwidth 1024
+  # Each weight-reading op of decode alone, on Mixtral-8x7B's shapes: its share of the device's bandwidth.
+  step "op bandwidth" 40 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.DeviceOpBandwidth bf16 q8_0
   step "bench model" 20 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" make-model --arch mixtral --preset bench \
     --dtype q8_0 -o "$home/bench.gguf"
   step "bench on cuda" 45 "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" \

@@ -1,0 +1,120 @@
+package dev.switchyard.kernels.cuda;
+
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.Weight;
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+
+/**
+ * How close each weight-reading op of a decode step comes to the device's memory bandwidth, op by
+ * op, on the shapes of Mixtral-8x7B (the gpu-bench preset): the matmuls of attention, the output
+ * head and one expert at 1 and 8 tokens, and a whole MoE layer's routed experts at 1 and 8 tokens.
+ * Each op runs {@value #CALLS} times back to back (as decode issues them, repeated launches replay
+ * as graphs), after a warm-up; the figure is the weight bytes it must read per call divided by the
+ * time per call, against the device-to-device bandwidth that {@code bench} measures its bound with.
+ * What a decode step's share of that bound is lost to, where the whole-step figure alone cannot say.
+ *
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp switchyard.jar dev.switchyard.kernels.cuda.DeviceOpBandwidth [bf16|q8_0|q4_0 ...]</pre>
+ */
+public final class DeviceOpBandwidth {
+
+    private static final int CALLS = 20;
+    private static final int DIM = 4096;
+    private static final int KV_DIM = 1024;
+    private static final int FFN = 14336;
+    private static final int VOCAB = 32000;
+    private static final int EXPERTS = 8;
+    private static final int TOP_K = 2;
+
+    private DeviceOpBandwidth() {
+    }
+
+    public static void main(String[] args) {
+        CudaProbe.Result probe = CudaProbe.probe();
+        if (!probe.available()) {
+            System.err.println(probe.describe());
+            System.exit(1);
+        }
+        String[] types = args.length > 0 ? args : new String[] {"bf16", "q8_0"};
+        try (CudaBackend cuda = CudaBackend.open(0); Arena arena = Arena.ofConfined()) {
+            double deviceGbs = cuda.measureMemoryBandwidth().orElseThrow();
+            System.out.printf(Locale.ROOT, "op bandwidth on %s against %.0f GB/s (device-to-device copy, read + written)%n",
+                    cuda, deviceGbs);
+            for (String name : types) {
+                GgmlType type = GgmlType.fromName(name);
+                // each weight once per type (device memory is freed only with the context)
+                Weight q = weight(cuda, arena, type, DIM, DIM, 1);
+                Weight k = weight(cuda, arena, type, KV_DIM, DIM, 1);
+                Weight gateUp = weight(cuda, arena, type, FFN, DIM, 1);
+                Weight down = weight(cuda, arena, type, DIM, FFN, 1);
+                Weight head = weight(cuda, arena, type, VOCAB, DIM, 1);
+                Weight[] experts = {weight(cuda, arena, type, FFN, DIM, EXPERTS), weight(cuda, arena, type, FFN, DIM, EXPERTS),
+                    weight(cuda, arena, type, DIM, FFN, EXPERTS)};
+                for (int tokens : new int[] {1, 8}) {
+                    matmul(cuda, type, "attention q/o", q, tokens, deviceGbs);
+                    matmul(cuda, type, "attention k/v", k, tokens, deviceGbs);
+                    matmul(cuda, type, "expert gate/up", gateUp, tokens, deviceGbs);
+                    matmul(cuda, type, "expert down", down, tokens, deviceGbs);
+                    matmul(cuda, type, "output head", head, tokens, deviceGbs);
+                    routedExperts(cuda, type, experts, tokens, deviceGbs);
+                }
+            }
+        }
+    }
+
+    /** A weight of {@code count} matrices (rows x cols) whose every byte is 0x3c: finite values in every format. */
+    private static Weight weight(CudaBackend cuda, Arena arena, GgmlType type, int rows, int cols, int count) {
+        MemorySegment data = arena.allocate(type.byteSize((long) rows * cols * count), 64);
+        data.fill((byte) 0x3c);
+        return cuda.weight(type, data, count == 1 ? new long[] {cols, rows} : new long[] {cols, rows, count});
+    }
+
+    private static void matmul(CudaBackend cuda, GgmlType type, String what, Weight w, int tokens, double deviceGbs) {
+        FloatMatrix x = cuda.allocate(tokens, w.cols());
+        FloatMatrix out = cuda.allocate(tokens, w.rows());
+        double seconds = perCall(cuda, () -> cuda.matmul(w, 0, x, out, tokens));
+        report(type, what + " " + w.rows() + "x" + w.cols(), tokens, type.byteSize((long) w.rows() * w.cols()), seconds,
+                deviceGbs);
+    }
+
+    /**
+     * One MoE layer routed on the device: router logits that send every token to experts 0 and 1
+     * (the weights read are those two experts' gate, up and down, whatever the token count).
+     */
+    private static void routedExperts(CudaBackend cuda, GgmlType type, Weight[] experts, int tokens, double deviceGbs) {
+        FloatMatrix logits = cuda.allocate(tokens, EXPERTS);
+        float[] row = new float[EXPERTS];
+        row[0] = 2f;
+        row[1] = 1f;
+        for (int t = 0; t < tokens; t++) {
+            logits.writeRow(t, row);
+        }
+        FloatMatrix h = cuda.allocate(tokens, DIM);
+        FloatMatrix x = cuda.allocate(tokens, DIM);
+        double seconds = perCall(cuda, () -> cuda.routedExperts(logits, h, experts[0], experts[1], experts[2], TOP_K, true, x, tokens, 0));
+        long bytes = TOP_K * (2 * type.byteSize((long) FFN * DIM) + type.byteSize((long) DIM * FFN));
+        report(type, "routed experts, top-" + TOP_K + " of " + EXPERTS, tokens, bytes, seconds, deviceGbs);
+    }
+
+    /** Seconds per call of {@code op}: {@value #CALLS} calls after as many to warm up, timed to the stream's end. */
+    private static double perCall(CudaBackend cuda, Runnable op) {
+        for (int i = 0; i < CALLS; i++) {
+            op.run();
+        }
+        cuda.synchronize();
+        long start = System.nanoTime();
+        for (int i = 0; i < CALLS; i++) {
+            op.run();
+        }
+        cuda.synchronize();
+        return (System.nanoTime() - start) / 1e9 / CALLS;
+    }
+
+    private static void report(GgmlType type, String what, int tokens, long bytes, double seconds, double deviceGbs) {
+        double gbs = bytes / seconds / 1e9;
+        System.out.printf(Locale.ROOT, "op %-5s %-36s T=%d  %8.1f us  %7.1f GB/s  %5.1f%% of the device's%n",
+                type.name().toLowerCase(Locale.ROOT), what, tokens, seconds * 1e6, gbs, 100 * gbs / deviceGbs);
+    }
+}
