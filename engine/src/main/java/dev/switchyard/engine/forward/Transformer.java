@@ -237,11 +237,17 @@ public final class Transformer implements AutoCloseable {
         if (anyGreedy) {
             backend.greedyRows(buf.logits, n, batch.greedyTokens, batch.greedyLogprobs);
         }
-        for (int i = 0; i < n; i++) {
-            if (!batch.greedyOnly[i] || batch.greedyTokens[i] < 0) {
-                batch.greedyTokens[i] = -1;
-                buf.logits.readRow(i, logits[i]);
+        // each run of rows to read comes back in one copy
+        for (int i = 0; i < n; ) {
+            if (batch.greedyOnly[i] && batch.greedyTokens[i] >= 0) {
+                i++;
+                continue;
             }
+            int start = i;
+            while (i < n && !(batch.greedyOnly[i] && batch.greedyTokens[i] >= 0)) {
+                batch.greedyTokens[i++] = -1;
+            }
+            buf.logits.readRows(start, i - start, logits);
         }
     }
 

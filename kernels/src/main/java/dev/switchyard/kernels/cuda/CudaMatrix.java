@@ -57,6 +57,21 @@ public final class CudaMatrix implements FloatMatrix {
     }
 
     @Override
+    public void readRows(int first, int count, float[][] dst) {
+        Objects.checkFromIndexSize(first, count, rows);
+        if (count == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        long rowBytes = 4L * cols;
+        MemorySegment host = ctx.hostBuffer(rowBytes * count);
+        ctx.download(row(first), host, rowBytes * count);
+        for (int i = 0; i < count; i++) {
+            MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, i * rowBytes, dst[first + i], 0, cols);
+        }
+    }
+
+    @Override
     public void writeRow(int r, float[] src) {
         Objects.checkIndex(r, rows);
         ctx.makeCurrent();

@@ -102,6 +102,21 @@ class CudaBackendOpsTest extends AgainstCpuTest {
     }
 
     @Test
+    void aRunOfRowsReadsInOneCopyWhatRowByRowReads() {
+        float[] values = data(21, T * COLS);
+        FloatMatrix m = GpuTests.matrix(cuda, values, T, COLS);
+        float[][] run = new float[T][COLS];
+        m.readRows(1, T - 2, run);
+        for (int r = 1; r < T - 1; r++) {
+            float[] one = new float[COLS];
+            m.readRow(r, one);
+            assertThat(run[r]).as("row %d", r).containsExactly(one);
+        }
+        assertThat(run[0]).containsOnly(0f);
+        assertThat(run[T - 1]).containsOnly(0f);
+    }
+
+    @Test
     void greedyRowsPickTheCpusTokensAndLogprobs() {
         int cols = 32000;
         float[] logits = GpuTests.gaussian(20, 6 * cols, 4f);
