@@ -278,7 +278,11 @@ public final class CudaBackend implements Backend {
         Staging s = staging.begin();
         long positions = s.ints(batch.positionOf(), tokens);
         long starts = s.ints(tableStart, tokens);
-        long tableOffset = s.ints(tables, tableLength);
+        // tableLength rounded up to a power of two (the array is at least that long): the region's
+        // size then changes rarely, so the regions staged after it keep their addresses, and the
+        // step's kernel chunks their graphs, while sequences cross block boundaries (the kernels
+        // read only their own tables)
+        long tableOffset = s.ints(tables, stagedTableLength(tableLength, tables.length));
         long base = s.upload();
         if (splits > 1) {
             // few tokens: split each one's positions across blocks, then merge the splits
@@ -290,6 +294,12 @@ public final class CudaBackend implements Backend {
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), c.values(layer), c.keyDim(),
                 c.valueDim(), bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
                 batch.headDimK(), batch.headDimV(), batch.scale(), tokens);
+    }
+
+    /** {@code length} rounded up to a power of two, at most {@code capacity}. */
+    static int stagedTableLength(int length, int capacity) {
+        int rounded = length <= 1 ? length : Integer.highestOneBit(length - 1) << 1;
+        return Math.min(rounded, capacity);
     }
 
     /**
@@ -321,7 +331,7 @@ public final class CudaBackend implements Backend {
             length += used[seq];
         }
         if (tables.length < length) {
-            tables = new int[Math.max(length, 2 * tables.length)];
+            tables = new int[Math.max(stagedTableLength(length, Integer.MAX_VALUE), 2 * tables.length)];
         }
         if (tableStart.length < tokens) {
             tableStart = new int[Math.max(tokens, 2 * tableStart.length)];

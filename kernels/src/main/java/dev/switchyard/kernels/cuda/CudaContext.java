@@ -38,6 +38,8 @@ final class CudaContext implements AutoCloseable {
     private final Map<CudaModule, MemorySegment> modules = new EnumMap<>(CudaModule.class);
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final Set<Long> allocations = new LinkedHashSet<>();
+    /** Page-locked host memory still held (staging rings), freed with the context. */
+    private final Set<Long> pinnedAllocations = new LinkedHashSet<>();
     private final MemorySegment out = Arena.ofAuto().allocate(8, 8);
     private final String deviceName;
     private final int computeMajor;
@@ -236,11 +238,16 @@ final class CudaContext implements AutoCloseable {
     /** Page-locked host memory (cuMemAllocHost_v2), which copies reach at full link speed; free with {@link #freePinned}. */
     MemorySegment allocatePinned(long bytes) {
         check(cuMemAllocHost_v2(out, bytes), "cuMemAllocHost_v2(" + bytes + ")");
-        return out.get(ValueLayout.ADDRESS, 0).reinterpret(bytes);
+        MemorySegment pinned = out.get(ValueLayout.ADDRESS, 0).reinterpret(bytes);
+        pinnedAllocations.add(pinned.address());
+        return pinned;
     }
 
+    /** Frees page-locked memory from {@link #allocatePinned}; nothing once {@link #close} has freed it. */
     void freePinned(MemorySegment pinned) {
-        check(cuMemFreeHost(pinned), "cuMemFreeHost");
+        if (pinnedAllocations.remove(pinned.address())) {
+            check(cuMemFreeHost(pinned), "cuMemFreeHost");
+        }
     }
 
     /** A host buffer of at least {@code bytes} for staging copies, reused call after call. */
@@ -284,6 +291,10 @@ final class CudaContext implements AutoCloseable {
             cuMemFree_v2(p);
         }
         allocations.clear();
+        for (long p : pinnedAllocations) {
+            cuMemFreeHost(MemorySegment.ofAddress(p));
+        }
+        pinnedAllocations.clear();
         modules.values().forEach(m -> cuModuleUnload(m));
         cuStreamDestroy_v2(stream);
         cuDevicePrimaryCtxRelease_v2(device);

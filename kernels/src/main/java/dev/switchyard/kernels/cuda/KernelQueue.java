@@ -213,10 +213,15 @@ final class KernelQueue implements AutoCloseable {
             return disable("cuStreamBeginCapture_v2", rc);
         }
         int launchRc = 0;
-        for (int i = 0; i < n && launchRc == 0; i++) {
-            launchRc = send(i);
+        int endRc;
+        try {
+            for (int i = 0; i < n && launchRc == 0; i++) {
+                launchRc = send(i);
+            }
+        } finally {
+            // whatever happened, the stream must not stay in capture mode
+            endRc = cuStreamEndCapture(stream, out);
         }
-        int endRc = cuStreamEndCapture(stream, out);
         MemorySegment graph = endRc == 0 ? out.get(ValueLayout.ADDRESS, 0) : MemorySegment.NULL;
         if (launchRc != 0 || endRc != 0) {
             if (!graph.equals(MemorySegment.NULL)) {
