@@ -115,7 +115,7 @@ run() {
     "$java" -version 2>&1
   } >>"$LOG" 2>&1
 
-  step "GPU tests" 120 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
+  step "GPU tests" 100 "$java" "${JVM_FLAGS[@]}" -Xmx8g -cp "$cp" dev.switchyard.kernels.cuda.GpuTestRunner "${GPU_TESTS[@]}"
   step "host-to-device bandwidth" 15 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.HostToDeviceBandwidth 1024
   # Each weight-reading op of decode alone, on Mixtral-8x7B's shapes: its share of the device's bandwidth.
   step "op bandwidth" 40 "$java" "${JVM_FLAGS[@]}" -cp "$cp" dev.switchyard.kernels.cuda.DeviceOpBandwidth bf16 q8_0
@@ -126,6 +126,10 @@ run() {
   # The same kernels launched one by one: what graph replay of repeated kernel chunks buys.
   step "bench on cuda, graphs off" 20 env SWITCHYARD_CUDA_GRAPHS=off "$java" "${JVM_FLAGS[@]}" -jar "$home/lib/switchyard.jar" \
     bench --model "$home/bench.gguf" --device cuda --batch 1 --prompt-tokens 16 --gen-tokens 32 --repeat 1
+  # Prompts through the tiled kernels instead of the tensor-core matmul: what tensor cores buy prefill.
+  step "bench on cuda, tensor cores off" 20 env SWITCHYARD_CUDA_TENSOR_CORES=off "$java" "${JVM_FLAGS[@]}" \
+    -jar "$home/lib/switchyard.jar" bench --model "$home/bench.gguf" --device cuda --batch 1 --prompt-tokens 128 \
+    --gen-tokens 8 --repeat 1
   # Expert offloading on CUDA: decode with half, then a quarter, of the routed experts in device slots
   # (copies at the real link's speed, the combined predictor prefetching a layer ahead).
   step "bench offload on cuda (50%, 25%)" 30 bash -c 'for m in 50% 25%; do "$0" "$@" --expert-memory "$m" || exit 1; done' \

@@ -113,6 +113,10 @@ final class CudaContext implements AutoCloseable {
     }
 
     /** e.g. "9.0". */
+    int computeMajor() {
+        return computeMajor;
+    }
+
     String computeCapability() {
         return computeMajor + "." + computeMinor;
     }

@@ -34,11 +34,24 @@ final class CudaKernels {
     /** Block size of greedy_rows (sampling.cu's GREEDY_THREADS). */
     private static final int GREEDY_THREADS = 256;
 
+    /** matmul_tc.cu: weight rows and tokens of a block's tile, its threads, and the columns a step takes. */
+    static final int TC_ROWS = 64;
+    static final int TC_TOKENS = 64;
+    private static final int TC_THREADS = 128;
+    static final int TC_COLUMN_STEP = 32;
+    /**
+     * Fewest tokens that take the tensor-core matmul. Below, the tiled kernels read the weights
+     * once per 8 tokens, which costs less than a 64-token tile of products of which most are unused.
+     */
+    static final int TC_MIN_TOKENS = 32;
+
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs();
+    private final boolean tensorCores;
 
     CudaKernels(CudaContext ctx) {
         this.ctx = ctx;
+        this.tensorCores = GraphSettings.tensorCores() && ctx.computeMajor() >= 8;
     }
 
     static boolean supports(GgmlType type) {
@@ -81,9 +94,24 @@ final class CudaKernels {
         return family + (wide ? "wide_t" + tile + "_" : "") + suffix(type);
     }
 
+    /**
+     * Whether a product of {@code tokens} tokens over {@code cols} columns, activations at
+     * {@code activations}, takes the tensor-core matmul on a GPU that has it ({@code available}):
+     * enough tokens to fill its tiles, whole 32-column steps, and activation rows it reads 16 bytes
+     * at a time (aligned, as cols % 32 == 0 keeps every row).
+     */
+    static boolean tensorCores(boolean available, int cols, int tokens, long activations) {
+        return available && tokens >= TC_MIN_TOKENS && cols % TC_COLUMN_STEP == 0 && activations % 16 == 0;
+    }
+
     /** out (T, rows) = x (T, cols) W^T, W in {@code type} at {@code w}. */
     void matmul(GgmlType type, long w, long rowBytes, int rows, int cols, long x, long out, int tokens) {
         args.reset().ptr(w).i64(rowBytes).i32(rows).i32(cols).ptr(x).ptr(out).i32(tokens);
+        if (tensorCores(tensorCores, cols, tokens, x)) {
+            ctx.launch(fn(CudaModule.MATMUL_TC, "matmul_tc_" + suffix(type)), ceilDiv(rows, TC_ROWS),
+                    ceilDiv(tokens, TC_TOKENS), TC_THREADS, 1, args);
+            return;
+        }
         boolean wide = wide(type, rowBytes, w, x);
         int tile = tokenTile(wide, tokens);
         ctx.launch(fn(CudaModule.MATMUL, kernel("matmul_", wide, tile, type)), ceilDiv(rows, MATMUL_ROWS_PER_BLOCK),

@@ -12,6 +12,7 @@ import java.util.Optional;
  */
 enum CudaModule {
     MATMUL("matmul"),
+    MATMUL_TC("matmul_tc"),
     NORM("norm"),
     ELEMENTWISE("elementwise"),
     ROPE("rope"),

@@ -10,7 +10,8 @@ import java.util.Locale;
 /**
  * How close each weight-reading op of a decode step comes to the device's memory bandwidth, op by
  * op, on the shapes of Mixtral-8x7B (the gpu-bench preset): the matmuls of attention, the output
- * head and one expert at 1 and 8 tokens, and a whole MoE layer's routed experts at 1 and 8 tokens.
+ * head and one expert at 1 and 8 tokens, and a whole MoE layer's routed experts at 1 and 8 tokens;
+ * and the matmuls at a prompt chunk's 256 tokens, in TFLOP/s (tensor cores).
  * Each op runs {@value #CALLS} times back to back (as decode issues them, repeated launches replay
  * as graphs), after a warm-up; the figure is the weight bytes it must read per call divided by the
  * time per call, against the device-to-device bandwidth that {@code bench} measures its bound with.
@@ -27,6 +28,8 @@ public final class DeviceOpBandwidth {
     private static final int VOCAB = 32000;
     private static final int EXPERTS = 8;
     private static final int TOP_K = 2;
+    /** A prompt chunk's tokens: there the matmuls are bound by arithmetic (tensor cores), not by reading. */
+    private static final int PROMPT_TOKENS = 256;
 
     private DeviceOpBandwidth() {
     }
@@ -52,13 +55,15 @@ public final class DeviceOpBandwidth {
                 Weight head = weight(cuda, arena, type, VOCAB, DIM, 1);
                 Weight[] experts = {weight(cuda, arena, type, FFN, DIM, EXPERTS), weight(cuda, arena, type, FFN, DIM, EXPERTS),
                     weight(cuda, arena, type, DIM, FFN, EXPERTS)};
-                for (int tokens : new int[] {1, 8}) {
+                for (int tokens : new int[] {1, 8, PROMPT_TOKENS}) {
                     matmul(cuda, type, "attention q/o", q, tokens, deviceGbs);
                     matmul(cuda, type, "attention k/v", k, tokens, deviceGbs);
                     matmul(cuda, type, "expert gate/up", gateUp, tokens, deviceGbs);
                     matmul(cuda, type, "expert down", down, tokens, deviceGbs);
                     matmul(cuda, type, "output head", head, tokens, deviceGbs);
-                    routedExperts(cuda, type, experts, tokens, deviceGbs);
+                    if (tokens < PROMPT_TOKENS) {
+                        routedExperts(cuda, type, experts, tokens, deviceGbs);
+                    }
                 }
             }
         }
@@ -77,6 +82,10 @@ public final class DeviceOpBandwidth {
         double seconds = perCall(cuda, () -> cuda.matmul(w, 0, x, out, tokens));
         report(type, what + " " + w.rows() + "x" + w.cols(), tokens, type.byteSize((long) w.rows() * w.cols()), seconds,
                 deviceGbs);
+        if (tokens == PROMPT_TOKENS) {
+            System.out.printf(Locale.ROOT, "op %-5s %-36s T=%d  %8.1f TFLOP/s%n", type.name().toLowerCase(Locale.ROOT),
+                    what + " " + w.rows() + "x" + w.cols(), tokens, 2.0 * w.rows() * w.cols() * tokens / seconds / 1e12);
+        }
     }
 
     /**

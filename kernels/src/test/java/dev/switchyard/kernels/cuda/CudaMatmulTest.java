@@ -73,7 +73,7 @@ class CudaMatmulTest extends AgainstCpuTest {
         long[] dims = {cols, ROWS, 3};
         Weight wc = cpu.weight(type, data, dims);
         Weight wg = cuda.weight(type, data, dims);
-        for (int tokens : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33}) {
+        for (int tokens : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 31, 33}) {
             for (int matrix = 1; matrix <= (tokens == 1 || tokens == 8 ? 2 : 1); matrix++) {
                 assertSameProduct(wc, wg, matrix, cols, tokens, type + " x " + cols + " columns, matrix " + matrix
                         + ", " + tokens + " tokens");
@@ -109,7 +109,35 @@ class CudaMatmulTest extends AgainstCpuTest {
         }
     }
 
+    /** Columns and token counts of the tensor-core test: whole K-quant super-blocks; one tile, part of one, and three. */
+    static final int TENSOR_CORE_COLS = 512;
+    static final int[] TENSOR_CORE_TOKENS = {CudaKernels.TC_MIN_TOKENS, 64, 100, 130};
+
+    /**
+     * Steps of many tokens take the tensor-core matmul (3xTF32: each product to about float
+     * precision); its sums round differently again, so the tolerance is 5e-5 of the RMS. 70 rows
+     * leave the second tile of rows mostly empty, and the token counts the last tile of tokens.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void tensorCoreMatmulMatchesTheCpuBackend(GgmlType type) {
+        int cols = TENSOR_CORE_COLS;
+        MemorySegment data = GpuTests.weights(type, 5, ROWS, cols, 2);
+        long[] dims = {cols, ROWS, 2};
+        Weight wc = cpu.weight(type, data, dims);
+        Weight wg = cuda.weight(type, data, dims);
+        for (int tokens : TENSOR_CORE_TOKENS) {
+            assertSameProduct(wc, wg, 1, cols, tokens, type + " on tensor cores, " + tokens + " tokens", 5e-5);
+        }
+    }
+
     private static void assertSameProduct(Weight wc, Weight wg, int matrix, int cols, int tokens, String what) {
+        assertSameProduct(wc, wg, matrix, cols, tokens, what,
+                CudaKernels.tensorCores(true, cols, tokens, 0) ? 5e-5 : 1e-5);
+    }
+
+    private static void assertSameProduct(Weight wc, Weight wg, int matrix, int cols, int tokens, String what,
+                                          double tolerance) {
         float[] x = GpuTests.gaussian(tokens * 7L + matrix, tokens * cols, 1f);
         FloatMatrix xc = GpuTests.matrix(cpu, x, tokens, cols);
         FloatMatrix xg = GpuTests.matrix(cuda, x, tokens, cols);
@@ -117,7 +145,7 @@ class CudaMatmulTest extends AgainstCpuTest {
         FloatMatrix og = cuda.allocate(tokens, ROWS);
         cpu.matmul(wc, matrix, xc, oc, tokens);
         cuda.matmul(wg, matrix, xg, og, tokens);
-        GpuTests.assertClose(GpuTests.read(og, tokens), GpuTests.read(oc, tokens), 1e-5, what);
+        GpuTests.assertClose(GpuTests.read(og, tokens), GpuTests.read(oc, tokens), tolerance, what);
     }
 
     @ParameterizedTest

@@ -28,6 +28,21 @@ class WideKernelChoiceTest {
     }
 
     @Test
+    void stepsOfManyTokensTakeTheTensorCoreMatmul() {
+        int min = CudaKernels.TC_MIN_TOKENS;
+        assertThat(CudaKernels.tensorCores(true, 4096, min, 0)).isTrue();
+        assertThat(CudaKernels.tensorCores(true, 4096, 512, 256)).isTrue();
+        assertThat(CudaKernels.tensorCores(true, 4096, min - 1, 0)).as("a decode-sized step").isFalse();
+        assertThat(CudaKernels.tensorCores(true, 4100, 512, 0)).as("columns past whole 32-column steps").isFalse();
+        assertThat(CudaKernels.tensorCores(true, 4096, 512, 8)).as("activations off 16 bytes").isFalse();
+        assertThat(CudaKernels.tensorCores(false, 4096, 512, 0)).as("a GPU without them, or switched off").isFalse();
+        for (int tokens : CudaMatmulTest.TENSOR_CORE_TOKENS) {
+            assertThat(CudaKernels.tensorCores(true, CudaMatmulTest.TENSOR_CORE_COLS, tokens, 0))
+                    .as("the tensor-core test's shape, %d tokens", tokens).isTrue();
+        }
+    }
+
+    @Test
     void quantizedRowsNeedWholeGroupsOfEightBlocks() {
         assertThat(wide(GgmlType.Q8_0, 256)).isTrue();
         assertThat(wide(GgmlType.Q8_0, 4096)).isTrue();
