@@ -15,6 +15,7 @@
 #define GGML_Q4_0 2
 #define GGML_Q8_0 8
 #define GGML_Q4_K 12
+#define GGML_Q5_K 13
 #define GGML_Q6_K 14
 #define GGML_BF16 30
 
@@ -96,6 +97,8 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   Q8_0  34-byte blocks of 32: f16 d, int8 q[32]; x = d * q
 //   Q4_0  18-byte blocks of 32: f16 d, q[16] nibbles (low: values 0..15, high: 16..31); x = (q - 8) * d
 //   Q4_K  144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qs[128]
+//   Q5_K  176-byte super-blocks of 256: as Q4_K with qh[32] (bit j of qh[l]: value l of sub-block j's
+//         fifth bit) before qs[128]
 //   Q6_K  210-byte super-blocks of 256: ql[128], qh[64], int8 scales[16], f16 d
 template <int TYPE>
 __device__ __forceinline__ float decode(const uint8_t* row, int k);
@@ -152,6 +155,30 @@ __device__ __forceinline__ float decode<GGML_Q4_K>(const uint8_t* row, int k) {
     }
     int byte = block[16 + 32 * (j >> 1) + l];
     int q = (j & 1) ? (byte >> 4) : (byte & 0x0F);
+    float d1 = d * (float)sc;
+    float m1 = dmin * (float)m;
+    return d1 * (float)q - m1;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q5_K>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 176 * (size_t)(k >> 8);
+    int i = k & 255;
+    int j = i >> 5;          // sub-block of 32
+    int l = i & 31;
+    float d = f16_at(block);
+    float dmin = f16_at(block + 2);
+    const uint8_t* s = block + 4;
+    int sc, m;
+    if (j < 4) {             // ggml get_scale_min_k4
+        sc = s[j] & 63;
+        m = s[j + 4] & 63;
+    } else {
+        sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+        m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+    int byte = block[48 + 32 * (j >> 1) + l];
+    int q = ((j & 1) ? (byte >> 4) : (byte & 0x0F)) + 16 * ((block[16 + l] >> j) & 1);
     float d1 = d * (float)sc;
     float m1 = dmin * (float)m;
     return d1 * (float)q - m1;

@@ -15,6 +15,7 @@ final class LlamaFileType {
             case Q4_0 -> 2;
             case Q8_0 -> 7;
             case Q4_K -> 14; // Q4_K_S: every matrix in Q4_K
+            case Q5_K -> 16; // Q5_K_S: every matrix in Q5_K
             case Q6_K -> 18;
             case BF16 -> 32;
             default -> throw new IllegalArgumentException("no file type for " + type);

@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Offsets are in bytes; {@code n} is the row length, a whole number of blocks. Stateless and
  * thread-safe.
  */
-abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_KDot, Q6_KDot {
+abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_KDot, Q5_KDot,
+        Q6_KDot {
 
     private static final DotKernel F32 = new F32Dot();
     private static final DotKernel F16 = new F16Dot();
@@ -24,6 +25,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
     private static final DotKernel Q8_0 = new Q8_0Dot();
     private static final DotKernel Q4_0 = new Q4_0Dot();
     private static final DotKernel Q4_K = new Q4_KDot();
+    private static final DotKernel Q5_K = new Q5_KDot();
     private static final DotKernel Q6_K = new Q6_KDot();
 
     /** The kernel for a type; throws for types without one. */
@@ -35,6 +37,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
             case Q4_K -> Q4_K;
+            case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;
             default -> throw new UnsupportedOperationException("no CPU kernel for tensor type " + type);
         };

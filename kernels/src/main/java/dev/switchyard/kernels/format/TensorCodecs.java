@@ -15,6 +15,7 @@ public final class TensorCodecs {
         register(new Q8_0Codec());
         register(new Q4_0Codec());
         register(new Q4_KCodec());
+        register(new Q5_KCodec());
         register(new Q6_KCodec());
     }
 
