@@ -13,6 +13,8 @@
 #define GGML_F32 0
 #define GGML_F16 1
 #define GGML_Q4_0 2
+#define GGML_Q5_0 6
+#define GGML_Q5_1 7
 #define GGML_Q8_0 8
 #define GGML_Q4_K 12
 #define GGML_Q5_K 13
@@ -96,6 +98,9 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   F32   4 bytes per value            F16/BF16  2 bytes per value
 //   Q8_0  34-byte blocks of 32: f16 d, int8 q[32]; x = d * q
 //   Q4_0  18-byte blocks of 32: f16 d, q[16] nibbles (low: values 0..15, high: 16..31); x = (q - 8) * d
+//   Q5_0  22-byte blocks of 32: f16 d, qh[4] (bit j: value j's fifth bit), q[16] nibbles as Q4_0;
+//         x = (q - 16) * d
+//   Q5_1  24-byte blocks of 32: f16 d, f16 m, qh[4], q[16] nibbles; x = q * d + m
 //   Q4_K  144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qs[128]
 //   Q5_K  176-byte super-blocks of 256: as Q4_K with qh[32] (bit j of qh[l]: value l of sub-block j's
 //         fifth bit) before qs[128]
@@ -134,6 +139,29 @@ __device__ __forceinline__ float decode<GGML_Q4_0>(const uint8_t* row, int k) {
     int q = block[2 + (j & 15)];
     q = j < 16 ? (q & 0x0F) : (q >> 4);
     return (float)(q - 8) * d;
+}
+
+// The 5-bit level j of a Q5_0 / Q5_1 block: qh and qs at their offsets; qh read a byte at a
+// time, as the block (22 or 24 bytes) keeps it only 2-byte aligned.
+__device__ __forceinline__ int q5_level(const uint8_t* qh, const uint8_t* qs, int j) {
+    int q = qs[j & 15];
+    q = j < 16 ? (q & 0x0F) : (q >> 4);
+    return q | (((qh[j >> 3] >> (j & 7)) & 1) << 4);
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q5_0>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 22 * (size_t)(k >> 5);
+    float d = f16_at(block);
+    return (float)(q5_level(block + 2, block + 6, k & 31) - 16) * d;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q5_1>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 24 * (size_t)(k >> 5);
+    float d = f16_at(block);
+    float m = f16_at(block + 2);
+    return (float)q5_level(block + 4, block + 8, k & 31) * d + m;
 }
 
 template <>

@@ -16,14 +16,16 @@ import java.lang.foreign.MemorySegment;
  * <p>Offsets are in bytes; {@code n} is the row length, a whole number of blocks. Stateless and
  * thread-safe.
  */
-abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_KDot, Q5_KDot,
-        Q6_KDot {
+abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q5_0Dot, Q5_1Dot,
+        Q4_KDot, Q5_KDot, Q6_KDot {
 
     private static final DotKernel F32 = new F32Dot();
     private static final DotKernel F16 = new F16Dot();
     private static final DotKernel BF16 = new BF16Dot();
     private static final DotKernel Q8_0 = new Q8_0Dot();
     private static final DotKernel Q4_0 = new Q4_0Dot();
+    private static final DotKernel Q5_0 = new Q5_0Dot();
+    private static final DotKernel Q5_1 = new Q5_1Dot();
     private static final DotKernel Q4_K = new Q4_KDot();
     private static final DotKernel Q5_K = new Q5_KDot();
     private static final DotKernel Q6_K = new Q6_KDot();
@@ -36,6 +38,8 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
             case BF16 -> BF16;
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
+            case Q5_0 -> Q5_0;
+            case Q5_1 -> Q5_1;
             case Q4_K -> Q4_K;
             case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -177,6 +178,16 @@ final class Vec {
 
     static float f16(MemorySegment s, long offset) {
         return Float.float16ToFloat(s.get(LE_SHORT, offset));
+    }
+
+    /**
+     * 16 bytes, byte i = 16 when bit i of {@code bits} is set, else 0: Q5_0 and Q5_1 keep the fifth
+     * bit of each value in one 32-bit word. A mask made from the low 16 bits selects the 16s (one
+     * mask move on AVX-512): few enough operations that a dot kernel using it still inlines whole
+     * into its caller (an int-lane spreading of the bits did not, and boxed its vectors).
+     */
+    static ByteVector sixteens(int bits) {
+        return ByteVector.zero(B16).blend((byte) 16, VectorMask.fromLong(B16, bits & 0xFFFFL));
     }
 
     static ByteVector load16(MemorySegment s, long offset) {

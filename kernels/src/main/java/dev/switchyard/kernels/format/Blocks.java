@@ -16,6 +16,8 @@ final class Blocks {
 
     static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt LE_INT =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat LE_FLOAT =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -31,6 +33,15 @@ final class Blocks {
 
     static int i8(MemorySegment s, long offset) {
         return s.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    /** A little-endian 32-bit word (Q5_0 and Q5_1 keep their fifth bits in one). */
+    static int u32(MemorySegment s, long offset) {
+        return s.get(LE_INT, offset);
+    }
+
+    static void putU32(MemorySegment s, long offset, int value) {
+        s.set(LE_INT, offset, value);
     }
 
     static void putByte(MemorySegment s, long offset, int value) {

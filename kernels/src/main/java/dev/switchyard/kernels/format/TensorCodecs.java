@@ -14,6 +14,8 @@ public final class TensorCodecs {
         register(new BF16Codec());
         register(new Q8_0Codec());
         register(new Q4_0Codec());
+        register(new Q5_0Codec());
+        register(new Q5_1Codec());
         register(new Q4_KCodec());
         register(new Q5_KCodec());
         register(new Q6_KCodec());
