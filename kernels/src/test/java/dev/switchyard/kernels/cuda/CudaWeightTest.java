@@ -12,10 +12,10 @@ class CudaWeightTest {
 
     @Test
     void formatsWithoutKernelsAreRefusedWhenTheWeightIsCreated() {
-        MemorySegment data = Arena.ofAuto().allocate(GgmlType.Q5_0.byteSize(64));
-        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.Q5_0, data, new long[] {64, 1}))
+        MemorySegment data = Arena.ofAuto().allocate(GgmlType.Q2_K.byteSize(256));
+        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.Q2_K, data, new long[] {256, 1}))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("no kernels for Q5_0");
+                .hasMessageContaining("no kernels for Q2_K");
     }
 
     @Test
