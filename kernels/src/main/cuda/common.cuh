@@ -16,6 +16,7 @@
 #define GGML_Q5_0 6
 #define GGML_Q5_1 7
 #define GGML_Q8_0 8
+#define GGML_Q3_K 11
 #define GGML_Q4_K 12
 #define GGML_Q5_K 13
 #define GGML_Q6_K 14
@@ -101,6 +102,9 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   Q5_0  22-byte blocks of 32: f16 d, qh[4] (bit j: value j's fifth bit), q[16] nibbles as Q4_0;
 //         x = (q - 16) * d
 //   Q5_1  24-byte blocks of 32: f16 d, f16 m, qh[4], q[16] nibbles; x = q * d + m
+//   Q3_K  110-byte super-blocks of 256: hmask[32] (bit b of hmask[l]: value 32 b + l's third bit),
+//         qs[64] (bits 2j of qs[32 h + l]: value 128 h + 32 j + l), 12 bytes of sixteen 6-bit
+//         scales, f16 d; x = d * (sc - 32) * (q - 4) per 16-value sub-block
 //   Q4_K  144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qs[128]
 //   Q5_K  176-byte super-blocks of 256: as Q4_K with qh[32] (bit j of qh[l]: value l of sub-block j's
 //         fifth bit) before qs[128]
@@ -162,6 +166,24 @@ __device__ __forceinline__ float decode<GGML_Q5_1>(const uint8_t* row, int k) {
     float d = f16_at(block);
     float m = f16_at(block + 2);
     return (float)q5_level(block + 4, block + 8, k & 31) * d + m;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q3_K>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 110 * (size_t)(k >> 8);
+    int i = k & 255;
+    int s = i >> 4;          // sub-block of 16: s = 8 h + 2 j + half
+    int h = s >> 3;
+    int j = (s >> 1) & 3;
+    int l = i & 31;
+    const uint8_t* sc = block + 96;
+    int low = sc[s & 7];
+    low = s < 8 ? (low & 0x0F) : (low >> 4);
+    int scale = low | (((sc[8 + (s & 3)] >> (2 * (s >> 2))) & 3) << 4);
+    int q = (block[32 + 32 * h + l] >> (2 * j)) & 3;
+    int third = (block[l] >> (4 * h + j)) & 1;
+    float dl = f16_at(block + 108) * (float)(scale - 32);
+    return dl * (float)(q - (third ? 0 : 4));
 }
 
 template <>
