@@ -16,6 +16,7 @@
 #define GGML_Q5_0 6
 #define GGML_Q5_1 7
 #define GGML_Q8_0 8
+#define GGML_Q2_K 10
 #define GGML_Q3_K 11
 #define GGML_Q4_K 12
 #define GGML_Q5_K 13
@@ -102,6 +103,8 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   Q5_0  22-byte blocks of 32: f16 d, qh[4] (bit j: value j's fifth bit), q[16] nibbles as Q4_0;
 //         x = (q - 16) * d
 //   Q5_1  24-byte blocks of 32: f16 d, f16 m, qh[4], q[16] nibbles; x = q * d + m
+//   Q2_K  84-byte super-blocks of 256: scales[16] (low nibble scale, high nibble min per 16 values),
+//         qs[64] as Q3_K's, f16 d, f16 dmin; x = d * (sc & 15) * q - dmin * (sc >> 4)
 //   Q3_K  110-byte super-blocks of 256: hmask[32] (bit b of hmask[l]: value 32 b + l's third bit),
 //         qs[64] (bits 2j of qs[32 h + l]: value 128 h + 32 j + l), 12 bytes of sixteen 6-bit
 //         scales, f16 d; x = d * (sc - 32) * (q - 4) per 16-value sub-block
@@ -166,6 +169,18 @@ __device__ __forceinline__ float decode<GGML_Q5_1>(const uint8_t* row, int k) {
     float d = f16_at(block);
     float m = f16_at(block + 2);
     return (float)q5_level(block + 4, block + 8, k & 31) * d + m;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q2_K>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 84 * (size_t)(k >> 8);
+    int i = k & 255;
+    int s = i >> 4;          // sub-block of 16: s = 8 h + 2 j + half
+    int sc = block[s];
+    int q = (block[16 + 32 * (s >> 3) + (i & 31)] >> (2 * ((s >> 1) & 3))) & 3;
+    float dl = f16_at(block + 80) * (float)(sc & 0x0F);
+    float ml = f16_at(block + 82) * (float)(sc >> 4);
+    return dl * (float)q - ml;
 }
 
 template <>

@@ -16,6 +16,7 @@ final class LlamaFileType {
             case Q8_0 -> 7;
             case Q5_0 -> 8;
             case Q5_1 -> 9;
+            case Q2_K -> 10;
             case Q3_K -> 11; // Q3_K_S: every matrix in Q3_K
             case Q4_K -> 14; // Q4_K_S: every matrix in Q4_K
             case Q5_K -> 16; // Q5_K_S: every matrix in Q5_K

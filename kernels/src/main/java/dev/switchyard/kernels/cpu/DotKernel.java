@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  * thread-safe.
  */
 abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q5_0Dot, Q5_1Dot,
-        Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot {
+        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot {
 
     private static final DotKernel F32 = new F32Dot();
     private static final DotKernel F16 = new F16Dot();
@@ -26,6 +26,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
     private static final DotKernel Q4_0 = new Q4_0Dot();
     private static final DotKernel Q5_0 = new Q5_0Dot();
     private static final DotKernel Q5_1 = new Q5_1Dot();
+    private static final DotKernel Q2_K = new Q2_KDot();
     private static final DotKernel Q3_K = new Q3_KDot();
     private static final DotKernel Q4_K = new Q4_KDot();
     private static final DotKernel Q5_K = new Q5_KDot();
@@ -41,6 +42,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
             case Q4_0 -> Q4_0;
             case Q5_0 -> Q5_0;
             case Q5_1 -> Q5_1;
+            case Q2_K -> Q2_K;
             case Q3_K -> Q3_K;
             case Q4_K -> Q4_K;
             case Q5_K -> Q5_K;

@@ -16,7 +16,7 @@ public enum GgmlType {
     Q5_1(7, 32, 24, true),
     Q8_0(8, 32, 34, true),
     Q8_1(9, 32, 36, false),
-    Q2_K(10, 256, 84, false),
+    Q2_K(10, 256, 84, true),
     Q3_K(11, 256, 110, true),
     Q4_K(12, 256, 144, true),
     Q5_K(13, 256, 176, true),

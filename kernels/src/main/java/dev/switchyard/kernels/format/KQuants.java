@@ -3,7 +3,7 @@ package dev.switchyard.kernels.format;
 import java.lang.foreign.MemorySegment;
 
 /**
- * What Q4_K and Q5_K share: super-blocks of 256 values in eight sub-blocks of 32, each with a
+ * What Q4_K and Q5_K share (and, for the fit, Q2_K): super-blocks of 256 values in eight sub-blocks of 32, each with a
  * 6-bit scale and a 6-bit min against two f16 super-scales (d, dmin) at the block's first four
  * bytes, the sixteen 6-bit numbers packed into twelve bytes at byte 4 (ggml's get_scale_min_k4):
  * <pre>
@@ -79,7 +79,8 @@ final class KQuants {
             for (int l = 0; l < 32; l++) {
                 s.weights[l] = avX + Math.abs(x[32 * j + l]);
             }
-            s.scales[j] = fitScaleAndMin(x, 32 * j, s.weights, s.levels, s.aux, s.mins, j, nmax, rmin, rdelta, nstep);
+            s.scales[j] = fitScaleAndMin(x, 32 * j, 32, s.weights, s.levels, s.aux, s.mins, j, nmax, rmin, rdelta, nstep,
+                    false);
             if (s.scales[j] > maxScale) {
                 maxScale = s.scales[j];
             }
@@ -116,14 +117,14 @@ final class KQuants {
     }
 
     /**
-     * ggml's make_qkx2_quants(32, nmax, x, weights, L, &amp;the_min, Laux, rmin, rdelta, nstep, false):
+     * ggml's make_qkx2_quants(n, nmax, x, weights, L, &amp;the_min, Laux, rmin, rdelta, nstep, useMad):
      * fits x ~ scale * q + min with q in 0..nmax and min &lt;= 0, trying the plain min-max grid and
-     * nstep + 1 stretched ones, each refined by weighted least squares. Writes the levels to
-     * {@code levels[xo ..]}, stores -min in {@code mins[slot]} and returns the scale.
+     * nstep + 1 stretched ones, each refined by weighted least squares and judged by weighted
+     * squared (or, with {@code useMad}, absolute) error. Writes the levels to {@code levels[xo ..]},
+     * stores -min in {@code mins[slot]} and returns the scale.
      */
-    private static float fitScaleAndMin(float[] x, int xo, float[] w, int[] levels, int[] aux, float[] mins, int slot,
-                                        int nmax, float rmin, float rdelta, int nstep) {
-        final int n = 32;
+    static float fitScaleAndMin(float[] x, int xo, int n, float[] w, int[] levels, int[] aux, float[] mins, int slot,
+                                int nmax, float rmin, float rdelta, int nstep, boolean useMad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = w[0];
@@ -155,7 +156,7 @@ final class KQuants {
             int l = Blocks.clamp(Blocks.nearestInt(iscale * (x[xo + i] - min)), 0, nmax);
             levels[xo + i] = l;
             float diff = scale * l + min - x[xo + i];
-            bestError += w[i] * (diff * diff);
+            bestError += w[i] * (useMad ? Math.abs(diff) : diff * diff);
         }
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -180,7 +181,7 @@ final class KQuants {
                 float error = 0f;
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * aux[i] + thisMin - x[xo + i];
-                    error += w[i] * (diff * diff);
+                    error += w[i] * (useMad ? Math.abs(diff) : diff * diff);
                 }
                 if (error < bestError) {
                     for (int i = 0; i < n; i++) {

@@ -16,6 +16,7 @@ public final class TensorCodecs {
         register(new Q4_0Codec());
         register(new Q5_0Codec());
         register(new Q5_1Codec());
+        register(new Q2_KCodec());
         register(new Q3_KCodec());
         register(new Q4_KCodec());
         register(new Q5_KCodec());

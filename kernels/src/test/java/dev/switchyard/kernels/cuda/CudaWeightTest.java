@@ -12,10 +12,10 @@ class CudaWeightTest {
 
     @Test
     void formatsWithoutKernelsAreRefusedWhenTheWeightIsCreated() {
-        MemorySegment data = Arena.ofAuto().allocate(GgmlType.Q2_K.byteSize(256));
-        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.Q2_K, data, new long[] {256, 1}))
+        MemorySegment data = Arena.ofAuto().allocate(GgmlType.IQ4_XS.byteSize(256));
+        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.IQ4_XS, data, new long[] {256, 1}))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("no kernels for Q2_K");
+                .hasMessageContaining("no kernels for IQ4_XS");
     }
 
     @Test
