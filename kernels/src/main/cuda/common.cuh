@@ -21,6 +21,8 @@
 #define GGML_Q4_K 12
 #define GGML_Q5_K 13
 #define GGML_Q6_K 14
+#define GGML_IQ4_NL 20
+#define GGML_IQ4_XS 23
 #define GGML_BF16 30
 
 __device__ __forceinline__ float warp_sum(float v) {
@@ -111,6 +113,10 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   Q4_K  144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, qs[128]
 //   Q5_K  176-byte super-blocks of 256: as Q4_K with qh[32] (bit j of qh[l]: value l of sub-block j's
 //         fifth bit) before qs[128]
+//   IQ4_NL 18-byte blocks of 32: f16 d, q[16] nibbles as Q4_0's, indices into the 16 levels below;
+//         x = d * level
+//   IQ4_XS 136-byte super-blocks of 256: f16 d, u16 scales_h, scales_l[4] (6-bit scales of the eight
+//         32-value blocks), q[128] (block ib: nibbles of q[16 ib ..] as Q4_0's); x = d * (sc - 32) * level
 //   Q6_K  210-byte super-blocks of 256: ql[128], qh[64], int8 scales[16], f16 d
 template <int TYPE>
 __device__ __forceinline__ float decode(const uint8_t* row, int k);
@@ -247,6 +253,32 @@ __device__ __forceinline__ float decode<GGML_Q5_K>(const uint8_t* row, int k) {
     float d1 = d * (float)sc;
     float m1 = dmin * (float)m;
     return d1 * (float)q - m1;
+}
+
+// ggml's kvalues_iq4nl: the sixteen levels of the IQ4 formats.
+static __constant__ int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+template <>
+__device__ __forceinline__ float decode<GGML_IQ4_NL>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 18 * (size_t)(k >> 5);
+    int j = k & 31;
+    int q = block[2 + (j & 15)];
+    q = j < 16 ? (q & 0x0F) : (q >> 4);
+    return f16_at(block) * (float)IQ4_LEVELS[q];
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_IQ4_XS>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 136 * (size_t)(k >> 8);
+    int i = k & 255;
+    int ib = i >> 5;
+    int j = i & 31;
+    int high = block[2] | (block[3] << 8);
+    int ls = ((block[4 + (ib >> 1)] >> (4 * (ib & 1))) & 0x0F) | (((high >> (2 * ib)) & 3) << 4);
+    int q = block[8 + 16 * ib + (j & 15)];
+    q = j < 16 ? (q & 0x0F) : (q >> 4);
+    float dl = f16_at(block) * (float)(ls - 32);
+    return dl * (float)IQ4_LEVELS[q];
 }
 
 template <>

@@ -21,6 +21,8 @@ final class LlamaFileType {
             case Q4_K -> 14; // Q4_K_S: every matrix in Q4_K
             case Q5_K -> 16; // Q5_K_S: every matrix in Q5_K
             case Q6_K -> 18;
+            case IQ4_NL -> 25;
+            case IQ4_XS -> 30;
             case BF16 -> 32;
             default -> throw new IllegalArgumentException("no file type for " + type);
         };

@@ -35,6 +35,15 @@ final class Blocks {
         return s.get(ValueLayout.JAVA_BYTE, offset);
     }
 
+    /** A little-endian unsigned 16-bit word. */
+    static int u16(MemorySegment s, long offset) {
+        return Short.toUnsignedInt(s.get(LE_SHORT, offset));
+    }
+
+    static void putShort(MemorySegment s, long offset, int value) {
+        s.set(LE_SHORT, offset, (short) value);
+    }
+
     /** A little-endian 32-bit word (Q5_0 and Q5_1 keep their fifth bits in one). */
     static int u32(MemorySegment s, long offset) {
         return s.get(LE_INT, offset);

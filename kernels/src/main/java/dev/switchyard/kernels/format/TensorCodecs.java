@@ -21,6 +21,8 @@ public final class TensorCodecs {
         register(new Q4_KCodec());
         register(new Q5_KCodec());
         register(new Q6_KCodec());
+        register(new IQ4_NLCodec());
+        register(new IQ4_XSCodec());
     }
 
     private TensorCodecs() {

@@ -12,10 +12,10 @@ class CudaWeightTest {
 
     @Test
     void formatsWithoutKernelsAreRefusedWhenTheWeightIsCreated() {
-        MemorySegment data = Arena.ofAuto().allocate(GgmlType.IQ4_XS.byteSize(256));
-        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.IQ4_XS, data, new long[] {256, 1}))
+        MemorySegment data = Arena.ofAuto().allocate(GgmlType.IQ2_XXS.byteSize(256));
+        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.IQ2_XXS, data, new long[] {256, 1}))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("no kernels for IQ4_XS");
+                .hasMessageContaining("no kernels for IQ2_XXS");
     }
 
     @Test

@@ -105,9 +105,9 @@ class MakeModelAndInspectTest {
         CliRun arch = CliRun.of("make-model", "--arch", "gpt5", "-o", dir.resolve("x.gguf").toString());
         assertThat(arch.exitCode()).isEqualTo(1);
         assertThat(arch.err().strip()).contains("unknown architecture 'gpt5'").contains("mixtral").doesNotContain("\n");
-        CliRun dtype = CliRun.of("make-model", "--arch", "mixtral", "--dtype", "iq4_xs", "-o", dir.resolve("x.gguf").toString());
+        CliRun dtype = CliRun.of("make-model", "--arch", "mixtral", "--dtype", "iq2_xxs", "-o", dir.resolve("x.gguf").toString());
         assertThat(dtype.exitCode()).isEqualTo(1);
-        assertThat(dtype.err()).contains("unsupported --dtype 'iq4_xs'");
+        assertThat(dtype.err()).contains("unsupported --dtype 'iq2_xxs'");
         assertThat(dir.resolve("x.gguf")).doesNotExist();
     }
 
