@@ -155,12 +155,17 @@ public final class Transformer implements AutoCloseable {
     }
 
     static RopeSpec ropeSpec(ModelConfig c) {
-        double linear = c.ropeScaling().type() == RopeScaling.Type.LINEAR ? c.ropeScaling().factor() : 1.0;
-        if (c.ropeScaling().type() == RopeScaling.Type.YARN) {
-            throw new UnsupportedOperationException("YaRN rope scaling is not supported yet");
-        }
-        return new RopeSpec(c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX, c.ropeDimensions(),
-                c.ropeFreqBase(), linear);
+        boolean neox = c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX;
+        RopeScaling scaling = c.ropeScaling();
+        return switch (scaling.type()) {
+            case NONE -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), 1.0);
+            case LINEAR -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), scaling.factor());
+            // llama.cpp's defaults for what a file does not state: betas 32 and 1, the blend at
+            // full weight, the original context the model's own when not given
+            case YARN -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), 1.0,
+                    new RopeSpec.Yarn(scaling.factor(), scaling.originalContextLength() > 0
+                            ? scaling.originalContextLength() : c.contextLength(), 32, 1, 1, scaling.attnFactor()));
+        };
     }
 
     public ModelConfig config() {

@@ -101,6 +101,10 @@ public final class ModelConfigReader {
             throw new ModelConfigException("rope scaling '" + type + "' needs a positive '" + p + "rope.scaling.factor'");
         }
         int original = md.optInt(p + "rope.scaling.original_context_length", 0, 0);
-        return new RopeScaling(t, factor, original);
+        double attnFactor = md.optDouble(p + "rope.scaling.attn_factor").orElse(1.0);
+        if (!(attnFactor > 0)) {
+            throw new ModelConfigException("'" + p + "rope.scaling.attn_factor' must be positive, got " + attnFactor);
+        }
+        return new RopeScaling(t, factor, original, attnFactor);
     }
 }

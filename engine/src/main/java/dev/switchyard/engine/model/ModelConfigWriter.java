@@ -37,6 +37,9 @@ public final class ModelConfigWriter {
             m.put(p + "rope.scaling.type", GgufValue.ofString(c.ropeScaling().type().name().toLowerCase(java.util.Locale.ROOT)));
             m.put(p + "rope.scaling.factor", GgufValue.ofFloat32((float) c.ropeScaling().factor()));
             m.put(p + "rope.scaling.original_context_length", GgufValue.ofUint32(c.ropeScaling().originalContextLength()));
+            if (c.ropeScaling().attnFactor() != 1.0) {
+                m.put(p + "rope.scaling.attn_factor", GgufValue.ofFloat32((float) c.ropeScaling().attnFactor()));
+            }
         }
         if (c.isMoe()) {
             m.put(p + "expert_count", GgufValue.ofUint32(c.expertCount()));

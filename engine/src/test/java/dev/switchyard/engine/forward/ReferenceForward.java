@@ -4,6 +4,7 @@ import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.kernels.format.TensorCodecs;
 import java.util.ArrayList;
 import java.util.List;
@@ -157,20 +158,42 @@ final class ReferenceForward {
         return expert < 0 ? matvec(down, g, c.dim()) : matvecExpert(down, expert, g, c.dim());
     }
 
+    /**
+     * RoPE with the file's scaling: linear divides the position; YaRN, as llama.cpp's rope_yarn
+     * writes it (betas 32 and 1, full blend), blends each pair's angle with the one slowed by the
+     * factor over the corrected dimensions and scales cos and sin by attn_factor (1 + 0.1 ln factor).
+     */
     private void rope(double[] x, int heads) {
         int hd = c.headDimK();
         int dims = c.ropeDimensions();
         boolean neox = c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX;
+        RopeScaling scaling = c.ropeScaling();
+        double base = c.ropeFreqBase();
+        double low = 0;
+        double high = 0;
+        double magnitude = 1;
+        if (scaling.type() == RopeScaling.Type.YARN) {
+            int original = scaling.originalContextLength() > 0 ? scaling.originalContextLength() : c.contextLength();
+            low = Math.max(0, Math.floor(dims * Math.log(original / (32 * 2 * Math.PI)) / (2 * Math.log(base))));
+            high = Math.min(dims - 1, Math.ceil(dims * Math.log(original / (1 * 2 * Math.PI)) / (2 * Math.log(base))));
+            magnitude = scaling.attnFactor() * (1 + 0.1 * Math.log(scaling.factor()));
+        }
         for (int head = 0; head < heads; head++) {
-            int base = head * hd;
+            int o = head * hd;
             for (int i = 0; i < dims / 2; i++) {
-                double theta = position * Math.pow(c.ropeFreqBase(), -2.0 * i / dims);
-                int a = neox ? base + i : base + 2 * i;
-                int bIdx = neox ? base + i + dims / 2 : base + 2 * i + 1;
+                double theta = position * Math.pow(base, -2.0 * i / dims);
+                if (scaling.type() == RopeScaling.Type.LINEAR) {
+                    theta /= scaling.factor();
+                } else if (scaling.type() == RopeScaling.Type.YARN) {
+                    double mix = 1 - Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low)));
+                    theta = theta / scaling.factor() * (1 - mix) + theta * mix;
+                }
+                int a = neox ? o + i : o + 2 * i;
+                int bIdx = neox ? o + i + dims / 2 : o + 2 * i + 1;
                 double x0 = x[a];
                 double x1 = x[bIdx];
-                x[a] = x0 * Math.cos(theta) - x1 * Math.sin(theta);
-                x[bIdx] = x0 * Math.sin(theta) + x1 * Math.cos(theta);
+                x[a] = magnitude * (x0 * Math.cos(theta) - x1 * Math.sin(theta));
+                x[bIdx] = magnitude * (x0 * Math.sin(theta) + x1 * Math.cos(theta));
             }
         }
     }

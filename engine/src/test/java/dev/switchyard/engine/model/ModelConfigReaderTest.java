@@ -181,6 +181,22 @@ class ModelConfigReaderTest {
     }
 
     @Test
+    void yarnRopeScalingIsReadWithItsOriginalContextAndAttentionFactor() {
+        Map<String, GgufValue> m = mixtral8x7b();
+        m.put("llama.rope.scaling.type", GgufValue.ofString("yarn"));
+        m.put("llama.rope.scaling.factor", GgufValue.ofFloat32(4f));
+        m.put("llama.rope.scaling.original_context_length", GgufValue.ofUint32(32768));
+        m.put("llama.rope.scaling.attn_factor", GgufValue.ofFloat32(0.5f));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.ropeScaling()).isEqualTo(new RopeScaling(RopeScaling.Type.YARN, 4.0, 32768, 0.5));
+        m.remove("llama.rope.scaling.attn_factor");
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).ropeScaling().attnFactor()).isEqualTo(1.0);
+        m.put("llama.rope.scaling.attn_factor", GgufValue.ofFloat32(0f));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .hasMessageContaining("rope.scaling.attn_factor");
+    }
+
+    @Test
     void unknownRopeScalingIsRejected() {
         Map<String, GgufValue> m = mixtral8x7b();
         m.put("llama.rope.scaling.type", GgufValue.ofString("longrope2"));

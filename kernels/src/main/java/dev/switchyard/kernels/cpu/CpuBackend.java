@@ -460,12 +460,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         if (!rope.equals(ropeFreqSpec)) {
-            if (ropeFreqs.length < half) {
-                ropeFreqs = new double[half];
-            }
-            for (int i = 0; i < half; i++) {
-                ropeFreqs[i] = Math.pow(rope.base(), -2.0 * i / rope.dims());
-            }
+            ropeFreqs = rope.frequencies();
             ropeFreqSpec = rope;
         }
         RopeJob job = ropeJob;
@@ -477,6 +472,7 @@ public final class CpuBackend implements Backend {
         job.half = half;
         job.neox = rope.neox();
         job.scale = rope.linearScale();
+        job.magnitude = rope.magnitude();
         job.freqs = ropeFreqs;
         forRows(job, tokens, (long) heads * rope.dims() * 8);
         job.x = null;
@@ -492,6 +488,7 @@ public final class CpuBackend implements Backend {
         int half;
         boolean neox;
         double scale;
+        double magnitude;
         double[] freqs;
 
         @Override
@@ -502,8 +499,8 @@ public final class CpuBackend implements Backend {
             double p = positions[t] / scale;
             for (int i = 0; i < half; i++) {
                 double a = p * freqs[i];
-                cos[i] = (float) Math.cos(a);
-                sin[i] = (float) Math.sin(a);
+                cos[i] = (float) (Math.cos(a) * magnitude);
+                sin[i] = (float) (Math.sin(a) * magnitude);
             }
             int stride = neox ? 1 : 2;
             int partner = neox ? half : 1;

@@ -217,7 +217,8 @@ public final class CudaBackend implements Backend {
         long freqs = constants.ropeFrequencies(rope);
         long at = staging.begin().ints(positions, tokens);
         long base = staging.upload();
-        kernels.rope(cx.pointer(), base + at, freqs, cx.cols(), heads, headDim, half, rope.neox(), rope.linearScale(), tokens);
+        kernels.rope(cx.pointer(), base + at, freqs, cx.cols(), heads, headDim, half, rope.neox(), rope.linearScale(),
+                rope.magnitude(), tokens);
     }
 
     // ---- attention ---------------------------------------------------------------------------

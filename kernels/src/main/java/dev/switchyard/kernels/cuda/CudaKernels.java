@@ -175,9 +175,9 @@ final class CudaKernels {
     }
 
     void rope(long x, long positions, long freqs, int cols, int heads, int headDim, int half, boolean neox,
-              double linearScale, int tokens) {
+              double linearScale, double magnitude, int tokens) {
         args.reset().ptr(x).ptr(positions).ptr(freqs).i32(cols).i32(heads).i32(headDim).i32(half).i32(neox ? 1 : 0)
-                .f64(linearScale);
+                .f64(linearScale).f64(magnitude);
         ctx.launch(fn(CudaModule.ROPE, "rope"), tokens, 1, 128, 1, args);
     }
 

@@ -44,14 +44,10 @@ final class DeviceConstants {
         return p;
     }
 
-    /** freqs[i] = base^(-2i / dims) for i < dims / 2, in double, computed as the CPU backend does. */
+    /** {@link RopeSpec#frequencies()} on the device, in double, the CPU backend's numbers. */
     long ropeFrequencies(RopeSpec rope) {
         return ropeFrequencies.computeIfAbsent(rope, r -> {
-            int half = r.dims() / 2;
-            double[] freqs = new double[Math.max(1, half)];
-            for (int i = 0; i < half; i++) {
-                freqs[i] = Math.pow(r.base(), -2.0 * i / r.dims());
-            }
+            double[] freqs = r.dims() >= 2 ? r.frequencies() : new double[1];
             long p = ctx.allocate(8L * freqs.length);
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, freqs);

@@ -278,6 +278,25 @@ class CpuOpsTest {
     }
 
     @Test
+    void yarnRopeMatchesReference() {
+        int heads = 3;
+        int headDim = 128;
+        int cols = heads * headDim;
+        int[] positions = {0, 5, 4000, 40_000, 131_000};
+        float[] x = TestData.gaussian(24, positions.length * cols, 1f);
+        for (boolean neox : new boolean[] {false, true}) {
+            RopeSpec spec = new RopeSpec(neox, 128, 1_000_000, 1, new RopeSpec.Yarn(4, 32768, 32, 1, 1, 0.9));
+            float[] expected = ReferenceOps.rope(x, cols, positions.length, positions, heads, headDim, spec);
+            CpuMatrix m = matrix(three, x, cols);
+            three.rope(m, positions, heads, headDim, spec, positions.length);
+            TestData.assertClose(m.data(), expected, 2e-6, "yarn rope, neox " + neox);
+            float[] plain = ReferenceOps.rope(x, cols, positions.length, positions, heads, headDim,
+                    new RopeSpec(neox, 128, 1_000_000, 1));
+            assertThat(m.data()).as("YaRN changes the rotation").isNotEqualTo(plain);
+        }
+    }
+
+    @Test
     void ropeAtPositionZeroIsIdentity() {
         float[] x = TestData.gaussian(22, 3 * 128, 1f);
         for (boolean neox : new boolean[] {false, true}) {

@@ -84,21 +84,36 @@ final class ReferenceOps {
         return out;
     }
 
-    /** RoPE as defined: pair i of dims/2 turns by (position / linearScale) * base^(-2i / dims). */
+    /**
+     * RoPE as defined: pair i of dims/2 turns by (position / linearScale) * base^(-2i / dims); with
+     * YaRN, as llama.cpp's rope_yarn writes it: that angle blended with the one slowed by the
+     * factor, the blend ramping over the corrected dimensions, cos and sin scaled by the magnitude.
+     */
     static float[] rope(float[] x, int cols, int tokens, int[] positions, int heads, int headDim, RopeSpec spec) {
         float[] out = x.clone();
         int half = spec.dims() / 2;
+        RopeSpec.Yarn y = spec.yarn();
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < heads; h++) {
                 int o = t * cols + h * headDim;
                 for (int i = 0; i < half; i++) {
                     double angle = positions[t] / spec.linearScale() * Math.pow(spec.base(), -2.0 * i / spec.dims());
+                    double m = 1;
+                    if (y != null) {
+                        double low = Math.max(0, Math.floor(spec.dims()
+                                * Math.log(y.originalContext() / (y.betaFast() * 2 * Math.PI)) / (2 * Math.log(spec.base()))));
+                        double high = Math.min(spec.dims() - 1, Math.ceil(spec.dims()
+                                * Math.log(y.originalContext() / (y.betaSlow() * 2 * Math.PI)) / (2 * Math.log(spec.base()))));
+                        double mix = (1 - Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low)))) * y.extFactor();
+                        angle = angle / y.factor() * (1 - mix) + angle * mix;
+                        m = y.attnFactor() * (1 + 0.1 * Math.log(y.factor()));
+                    }
                     int a = spec.neox() ? o + i : o + 2 * i;
                     int b = spec.neox() ? o + i + half : o + 2 * i + 1;
                     double x0 = x[a];
                     double x1 = x[b];
-                    out[a] = (float) (x0 * Math.cos(angle) - x1 * Math.sin(angle));
-                    out[b] = (float) (x0 * Math.sin(angle) + x1 * Math.cos(angle));
+                    out[a] = (float) (m * (x0 * Math.cos(angle) - x1 * Math.sin(angle)));
+                    out[b] = (float) (m * (x0 * Math.sin(angle) + x1 * Math.cos(angle)));
                 }
             }
         }

@@ -94,7 +94,8 @@ class CudaBackendOpsTest extends AgainstCpuTest {
         int[] positions = {0, 1, 17, 300, 4095};
         for (RopeSpec spec : new RopeSpec[] {
             new RopeSpec(false, 64, 10000, 1), new RopeSpec(true, 64, 1_000_000, 1),
-            new RopeSpec(true, 32, 10000, 4), new RopeSpec(false, 48, 500_000, 2)}) {
+            new RopeSpec(true, 32, 10000, 4), new RopeSpec(false, 48, 500_000, 2),
+            new RopeSpec(true, 64, 1_000_000, 1, new RopeSpec.Yarn(4, 2048, 32, 1, 1, 0.9))}) {
             float[][] r = both(T, heads * headDim + 8, new float[][] {data(13, T * (heads * headDim + 8))}, new int[] {T},
                     (b, m) -> b.rope(m[0], positions, heads, headDim, spec, T));
             GpuTests.assertClose(r[0], r[1], 1e-6, "rope " + spec);
