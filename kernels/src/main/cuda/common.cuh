@@ -13,6 +13,7 @@
 #define GGML_F32 0
 #define GGML_F16 1
 #define GGML_Q4_0 2
+#define GGML_Q4_1 3
 #define GGML_Q5_0 6
 #define GGML_Q5_1 7
 #define GGML_Q8_0 8
@@ -102,6 +103,7 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   F32   4 bytes per value            F16/BF16  2 bytes per value
 //   Q8_0  34-byte blocks of 32: f16 d, int8 q[32]; x = d * q
 //   Q4_0  18-byte blocks of 32: f16 d, q[16] nibbles (low: values 0..15, high: 16..31); x = (q - 8) * d
+//   Q4_1  20-byte blocks of 32: f16 d, f16 m, q[16] nibbles as Q4_0's; x = q * d + m
 //   Q5_0  22-byte blocks of 32: f16 d, qh[4] (bit j: value j's fifth bit), q[16] nibbles as Q4_0;
 //         x = (q - 16) * d
 //   Q5_1  24-byte blocks of 32: f16 d, f16 m, qh[4], q[16] nibbles; x = q * d + m
@@ -152,6 +154,15 @@ __device__ __forceinline__ float decode<GGML_Q4_0>(const uint8_t* row, int k) {
     int q = block[2 + (j & 15)];
     q = j < 16 ? (q & 0x0F) : (q >> 4);
     return (float)(q - 8) * d;
+}
+
+template <>
+__device__ __forceinline__ float decode<GGML_Q4_1>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 20 * (size_t)(k >> 5);
+    int j = k & 31;
+    int q = block[4 + (j & 15)];
+    q = j < 16 ? (q & 0x0F) : (q >> 4);
+    return (float)q * f16_at(block) + f16_at(block + 2);
 }
 
 // The 5-bit level j of a Q5_0 / Q5_1 block: qh and qs at their offsets; qh read a byte at a

@@ -13,6 +13,7 @@ final class LlamaFileType {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
+            case Q4_1 -> 3;
             case Q8_0 -> 7;
             case Q5_0 -> 8;
             case Q5_1 -> 9;

@@ -28,7 +28,7 @@ class TransformerMatchesReferenceTest {
         }
         b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.F16, 1e-3));
         b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.BF16, 1e-3));
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
             GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS}) {
             b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, t, 3e-2));
         }

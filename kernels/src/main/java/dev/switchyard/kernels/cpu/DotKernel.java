@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Offsets are in bytes; {@code n} is the row length, a whole number of blocks. Stateless and
  * thread-safe.
  */
-abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q5_0Dot, Q5_1Dot,
+abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_1Dot, Q5_0Dot, Q5_1Dot,
         Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot {
 
     private static final DotKernel F32 = new F32Dot();
@@ -24,6 +24,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
     private static final DotKernel BF16 = new BF16Dot();
     private static final DotKernel Q8_0 = new Q8_0Dot();
     private static final DotKernel Q4_0 = new Q4_0Dot();
+    private static final DotKernel Q4_1 = new Q4_1Dot();
     private static final DotKernel Q5_0 = new Q5_0Dot();
     private static final DotKernel Q5_1 = new Q5_1Dot();
     private static final DotKernel Q2_K = new Q2_KDot();
@@ -42,6 +43,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
             case BF16 -> BF16;
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
+            case Q4_1 -> Q4_1;
             case Q5_0 -> Q5_0;
             case Q5_1 -> Q5_1;
             case Q2_K -> Q2_K;

@@ -11,7 +11,7 @@ public enum GgmlType {
     F32(0, 1, 4, true),
     F16(1, 1, 2, true),
     Q4_0(2, 32, 18, true),
-    Q4_1(3, 32, 20, false),
+    Q4_1(3, 32, 20, true),
     Q5_0(6, 32, 22, true),
     Q5_1(7, 32, 24, true),
     Q8_0(8, 32, 34, true),

@@ -14,6 +14,7 @@ public final class TensorCodecs {
         register(new BF16Codec());
         register(new Q8_0Codec());
         register(new Q4_0Codec());
+        register(new Q4_1Codec());
         register(new Q5_0Codec());
         register(new Q5_1Codec());
         register(new Q2_KCodec());

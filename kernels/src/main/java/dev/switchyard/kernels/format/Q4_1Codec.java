@@ -1,0 +1,77 @@
+package dev.switchyard.kernels.format;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q4_1: blocks of 32 values with a scale and a minimum, 20 bytes (5 bits per value).
+ *
+ * <pre>
+ * offset  size  field
+ *      0     2  d       f16 scale
+ *      2     2  m       f16 minimum
+ *      4    16  qs[16]  value j (0..15) in the low nibble of qs[j], value j+16 in its high nibble;
+ *                       x = q * d + m
+ * </pre>
+ *
+ * <p>An older format some files still carry. The quantizer is quantize_row_q4_1_ref: d = (max -
+ * min) / 15, m = min, q = min(15, (int) ((x - min) / d + 0.5)); decoding is dequantize_row_q4_1's
+ * {@code q * d + m} (the product exact: 4 bits times an f16). Inputs are first made finite and
+ * within what an f16 minimum can hold (see {@link Blocks#copyFinite}).
+ */
+public final class Q4_1Codec implements TensorCodec {
+
+    private static final int QK = 32;
+    private static final int BLOCK_BYTES = 20;
+    private static final int QS = 4;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_1;
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
+        Blocks.requireWholeBlocks(GgmlType.Q4_1, n);
+        for (int b = 0; b < n / QK; b++) {
+            long block = srcOffset + (long) b * BLOCK_BYTES;
+            float d = Blocks.f16(src, block);
+            float m = Blocks.f16(src, block + 2);
+            int out = dstOffset + b * QK;
+            for (int j = 0; j < QK / 2; j++) {
+                int q = Blocks.u8(src, block + QS + j);
+                dst[out + j] = (q & 0x0F) * d + m;
+                dst[out + j + QK / 2] = (q >>> 4) * d + m;
+            }
+        }
+    }
+
+    @Override
+    public void quantize(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
+        Blocks.requireWholeBlocks(GgmlType.Q4_1, n);
+        float[] x = new float[QK];
+        for (int b = 0; b < n / QK; b++) {
+            Blocks.copyFinite(src, srcOffset + b * QK, x, QK, Blocks.F16_MAX);
+            long block = dstOffset + (long) b * BLOCK_BYTES;
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < QK; j++) {
+                // ggml's comparisons, not Math.min/max: they keep the first of 0.0 and -0.0
+                if (x[j] < min) {
+                    min = x[j];
+                }
+                if (x[j] > max) {
+                    max = x[j];
+                }
+            }
+            float d = (max - min) / 15f;
+            float id = d != 0f ? 1f / d : 0f;
+            Blocks.putScale(dst, block, d);
+            Blocks.putScale(dst, block + 2, min);
+            for (int j = 0; j < QK / 2; j++) {
+                int lo = Blocks.clamp((int) ((x[j] - min) * id + 0.5f), 0, 15);
+                int hi = Blocks.clamp((int) ((x[j + QK / 2] - min) * id + 0.5f), 0, 15);
+                Blocks.putByte(dst, block + QS + j, lo | (hi << 4));
+            }
+        }
+    }
+}
