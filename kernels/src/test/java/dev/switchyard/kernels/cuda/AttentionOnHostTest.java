@@ -1,0 +1,135 @@
+package dev.switchyard.kernels.cuda;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Decode attention over the paged KV cache ({@code attention.cu}) run on the host, threads as
+ * threads: the paged kernel and split-K with several split counts (each split's online softmax
+ * merged by attention_combine, splits past a short context left empty) against attention computed
+ * here in double, over two sequences whose blocks lie shuffled in the cache, with grouped-query
+ * heads. Within 1e-5 of the output's RMS. Skipped, with the reason, where no C++ compiler is at hand.
+ */
+@SuppressWarnings("restricted")
+class AttentionOnHostTest {
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+
+    @TempDir
+    static Path dir;
+
+    private static MethodHandle attention;
+
+    @BeforeAll
+    static void build() throws IOException, InterruptedException {
+        SymbolLookup lookup = HostHarness.build("kernels/src/test/cuda/attention_host.cpp", dir, "-std=c++20", "-pthread");
+        attention = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("attention_host"), FunctionDescriptor.ofVoid(
+                ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT, INT, FLOAT, INT, INT,
+                ValueLayout.ADDRESS));
+    }
+
+    @Test
+    void pagedAndSplitKMatchAttentionInDouble() throws Throwable {
+        int heads = 4;
+        int kvHeads = 2;
+        int group = heads / kvHeads;
+        int hk = 64;
+        int hv = 48;
+        int bs = 16;
+        int[] lengths = {201, 601};          // positions 0..200 and 0..600
+        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
+        int blocks = blocksOf[0] + blocksOf[1];
+        List<Integer> order = new ArrayList<>();
+        for (int b = 0; b < blocks; b++) {
+            order.add(b);
+        }
+        Collections.shuffle(order, new Random(5));
+        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();   // seq 0 first, then seq 1
+        int[] tableStartOfSeq = {0, blocksOf[0]};
+        int keyDim = kvHeads * hk;
+        int valueDim = kvHeads * hv;
+        float[] keys = GpuTests.gaussian(1, blocks * bs * keyDim, 2f);
+        float[] values = GpuTests.gaussian(2, blocks * bs * valueDim, 1f);
+        float scale = (float) (1 / Math.sqrt(hk));
+
+        int[][] steps = {{0, 1}, {1}};   // sequences decoding in the step, each at its last position
+        for (int[] seqs : steps) {
+            int tokens = seqs.length;
+            int[] positions = new int[tokens];
+            int[] tableStart = new int[tokens];
+            for (int t = 0; t < tokens; t++) {
+                positions[t] = lengths[seqs[t]] - 1;
+                tableStart[t] = tableStartOfSeq[seqs[t]];
+            }
+            float[] q = GpuTests.gaussian(3 + tokens, tokens * heads * hk, 1f);
+            float[] expected = new float[tokens * heads * hv];
+            for (int t = 0; t < tokens; t++) {
+                for (int h = 0; h < heads; h++) {
+                    int g = h / group;
+                    int n = positions[t] + 1;
+                    double[] s = new double[n];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int p = 0; p < n; p++) {
+                        int slot = tables[tableStart[t] + p / bs] * bs + p % bs;
+                        double dot = 0;
+                        for (int i = 0; i < hk; i++) {
+                            dot += (double) q[(t * heads + h) * hk + i] * keys[slot * keyDim + g * hk + i];
+                        }
+                        s[p] = dot * scale;
+                        max = Math.max(max, s[p]);
+                    }
+                    double sum = 0;
+                    for (int p = 0; p < n; p++) {
+                        s[p] = Math.exp(s[p] - max);
+                        sum += s[p];
+                    }
+                    for (int i = 0; i < hv; i++) {
+                        double acc = 0;
+                        for (int p = 0; p < n; p++) {
+                            int slot = tables[tableStart[t] + p / bs] * bs + p % bs;
+                            acc += s[p] * values[slot * valueDim + g * hv + i];
+                        }
+                        expected[(t * heads + h) * hv + i] = (float) (acc / sum);
+                    }
+                }
+            }
+            for (int splits : new int[] {1, 5, 32}) {   // 32 splits of 201 positions: chunks of 7
+                float[] out = run(q, heads * hk, heads * hv, keys, values, keyDim, valueDim, bs, positions, tableStart,
+                        tables, heads, group, hk, hv, scale, tokens, splits);
+                GpuTests.assertClose(out, expected, 1e-5, tokens + " tokens, " + splits + " splits");
+            }
+        }
+    }
+
+    private static float[] run(float[] q, int qCols, int outCols, float[] keys, float[] values, int keyDim, int valueDim,
+                               int bs, int[] positions, int[] tableStart, int[] tables, int heads, int group, int hk,
+                               int hv, float scale, int tokens, int splits) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(FLOAT, (long) tokens * outCols);
+            out.fill((byte) 0xFF); // NaN: every output must be written
+            MemorySegment partials = a.allocate(FLOAT, CudaKernels.attentionPartialFloats(heads, tokens, splits, hv));
+            partials.fill((byte) 0xFF);
+            attention.invokeExact(a.allocateFrom(FLOAT, q), qCols, out, outCols, a.allocateFrom(FLOAT, keys),
+                    a.allocateFrom(FLOAT, values), keyDim, valueDim, bs, a.allocateFrom(INT, positions),
+                    a.allocateFrom(INT, tableStart), a.allocateFrom(INT, tables), heads, group, hk, hv, scale, tokens,
+                    splits, partials);
+            return out.toArray(FLOAT);
+        }
+    }
+}
