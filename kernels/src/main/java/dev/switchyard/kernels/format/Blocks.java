@@ -92,6 +92,41 @@ final class Blocks {
         return (int) Math.copySign(whole, v);
     }
 
+    /** The value of largest magnitude among {@code x[0 .. n)}, the first of equals (ggml's amax scan). */
+    static float signedMax(float[] x, int n) {
+        float amax = 0f;
+        float max = 0f;
+        for (int j = 0; j < n; j++) {
+            if (amax < Math.abs(x[j])) {
+                amax = Math.abs(x[j]);
+                max = x[j];
+            }
+        }
+        return max;
+    }
+
+    /** The least of {@code x[0 .. n)} by ggml's {@code <} scan (the first of 0.0 and -0.0, unlike Math.min). */
+    static float least(float[] x, int n) {
+        float min = Float.MAX_VALUE;
+        for (int j = 0; j < n; j++) {
+            if (x[j] < min) {
+                min = x[j];
+            }
+        }
+        return min;
+    }
+
+    /** The greatest of {@code x[0 .. n)} by ggml's {@code >} scan. */
+    static float greatest(float[] x, int n) {
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < n; j++) {
+            if (x[j] > max) {
+                max = x[j];
+            }
+        }
+        return max;
+    }
+
     static int clamp(int v, int lo, int hi) {
         return Math.max(lo, Math.min(hi, v));
     }

@@ -52,17 +52,8 @@ public final class Q4_1Codec implements TensorCodec {
         for (int b = 0; b < n / QK; b++) {
             Blocks.copyFinite(src, srcOffset + b * QK, x, QK, Blocks.F16_MAX);
             long block = dstOffset + (long) b * BLOCK_BYTES;
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                // ggml's comparisons, not Math.min/max: they keep the first of 0.0 and -0.0
-                if (x[j] < min) {
-                    min = x[j];
-                }
-                if (x[j] > max) {
-                    max = x[j];
-                }
-            }
+            float min = Blocks.least(x, QK);
+            float max = Blocks.greatest(x, QK);
             float d = (max - min) / 15f;
             float id = d != 0f ? 1f / d : 0f;
             Blocks.putScale(dst, block, d);

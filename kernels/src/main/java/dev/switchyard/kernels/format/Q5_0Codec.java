@@ -56,14 +56,7 @@ public final class Q5_0Codec implements TensorCodec {
         for (int b = 0; b < n / QK; b++) {
             Blocks.copyFinite(src, srcOffset + b * QK, x, QK, LIMIT);
             long block = dstOffset + (long) b * BLOCK_BYTES;
-            float amax = 0f;
-            float max = 0f;
-            for (int j = 0; j < QK; j++) {
-                if (amax < Math.abs(x[j])) {
-                    amax = Math.abs(x[j]);
-                    max = x[j];
-                }
-            }
+            float max = Blocks.signedMax(x, QK);
             float d = max / -16f;
             float id = d != 0f ? 1f / d : 0f;
             Blocks.putScale(dst, block, d);
