@@ -218,52 +218,43 @@ __device__ __forceinline__ float decode<GGML_Q3_K>(const uint8_t* row, int k) {
     return dl * (float)(q - (third ? 0 : 4));
 }
 
-template <>
-__device__ __forceinline__ float decode<GGML_Q4_K>(const uint8_t* row, int k) {
-    const uint8_t* block = row + 144 * (size_t)(k >> 8);
-    int i = k & 255;
+// Value i (0..255) of a Q4_K or Q5_K super-block: d * sc[j] * q - dmin * m[j] for sub-block j = i / 32,
+// the scales and mins unpacked as ggml's get_scale_min_k4; q is the nibble of qs (at `qs`), plus 16
+// times bit j of qh[i % 32] where the format has them (`qh`, else null).
+__device__ __forceinline__ float k_quant_value(const uint8_t* block, const uint8_t* qh, const uint8_t* qs, int i) {
     int j = i >> 5;          // sub-block of 32
     int l = i & 31;
     float d = f16_at(block);
     float dmin = f16_at(block + 2);
     const uint8_t* s = block + 4;
     int sc, m;
-    if (j < 4) {             // ggml get_scale_min_k4
+    if (j < 4) {
         sc = s[j] & 63;
         m = s[j + 4] & 63;
     } else {
         sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
         m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
     }
-    int byte = block[16 + 32 * (j >> 1) + l];
+    int byte = qs[32 * (j >> 1) + l];
     int q = (j & 1) ? (byte >> 4) : (byte & 0x0F);
+    if (qh != nullptr) {
+        q += 16 * ((qh[l] >> j) & 1);
+    }
     float d1 = d * (float)sc;
     float m1 = dmin * (float)m;
     return d1 * (float)q - m1;
 }
 
 template <>
+__device__ __forceinline__ float decode<GGML_Q4_K>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 144 * (size_t)(k >> 8);
+    return k_quant_value(block, nullptr, block + 16, k & 255);
+}
+
+template <>
 __device__ __forceinline__ float decode<GGML_Q5_K>(const uint8_t* row, int k) {
     const uint8_t* block = row + 176 * (size_t)(k >> 8);
-    int i = k & 255;
-    int j = i >> 5;          // sub-block of 32
-    int l = i & 31;
-    float d = f16_at(block);
-    float dmin = f16_at(block + 2);
-    const uint8_t* s = block + 4;
-    int sc, m;
-    if (j < 4) {             // ggml get_scale_min_k4
-        sc = s[j] & 63;
-        m = s[j + 4] & 63;
-    } else {
-        sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
-        m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-    int byte = block[48 + 32 * (j >> 1) + l];
-    int q = ((j & 1) ? (byte >> 4) : (byte & 0x0F)) + 16 * ((block[16 + l] >> j) & 1);
-    float d1 = d * (float)sc;
-    float m1 = dmin * (float)m;
-    return d1 * (float)q - m1;
+    return k_quant_value(block, block + 16, block + 48, k & 255);
 }
 
 // ggml's kvalues_iq4nl: the sixteen levels of the IQ4 formats.
