@@ -1,0 +1,88 @@
+// A MoE layer routed on the device (moe_route, then moe_experts.cu's plan, gate/up, down and
+// combine) run on the host, threads as threads (host_threads.h), launched as CudaRoutedExperts
+// launches it, so that a test can hold it to the host path where no GPU is.
+//
+//   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host
+//       -I kernels/src/main/cuda -o libmoe_experts_host.so kernels/src/test/cuda/moe_experts_host.cpp
+//
+// (kernels: dev.switchyard.kernels.cuda.RoutedExpertsOnHostTest builds and binds it.)
+#include <vector>
+#include "host_threads.h"
+#include "cuda_fp16.h"
+#include "moe_route.cu"
+#include "moe_experts.cu"
+
+typedef void (*GateUp)(const float*, int, const int*, int, int, int, const uint8_t*, const uint8_t*, long long,
+                       long long, int, float*);
+typedef void (*Down)(const float*, int, const int*, int, int, const uint8_t*, long long, long long, int, float*);
+
+// The entry points of one format: generic, or wide with a tile of 1 or 8 tokens (0 where missing).
+static void entries(int type, int wideTile, GateUp* g, Down* d) {
+    *g = nullptr;
+    *d = nullptr;
+#define PICK(T, name)                                                                          \
+    case T:                                                                                    \
+        if (wideTile == 0) { *g = moe_gate_up_##name; *d = moe_down_##name; }                  \
+        return;
+#define PICK_WIDE(T, name)                                                                     \
+    case T:                                                                                    \
+        if (wideTile == 0) { *g = moe_gate_up_##name; *d = moe_down_##name; }                  \
+        else if (wideTile == 1) { *g = moe_gate_up_wide_t1_##name; *d = moe_down_wide_t1_##name; } \
+        else { *g = moe_gate_up_wide_t8_##name; *d = moe_down_wide_t8_##name; }                \
+        return;
+    switch (type) {
+        PICK_WIDE(GGML_F32, f32)
+        PICK_WIDE(GGML_BF16, bf16)
+        PICK_WIDE(GGML_Q8_0, q8_0)
+        PICK_WIDE(GGML_Q4_0, q4_0)
+        PICK(GGML_Q4_K, q4_k)
+        PICK(GGML_Q6_K, q6_k)
+        PICK(GGML_IQ4_XS, iq4_xs)
+        default: return;
+    }
+#undef PICK
+#undef PICK_WIDE
+}
+
+extern "C" {
+
+// x (T, dim) += the layer's routed experts for h (T, dim) and router logits (T, E); gate and up are
+// E matrices (ffn, dim) and down E matrices (dim, ffn), `*MatrixBytes` apart, rows `*RowBytes`.
+// `wide` picks the 16-byte-load entry points (a tile of 1 token for single-token steps, else 8),
+// as CudaKernels does when the rows and addresses allow. Returns 0, or -1 for a missing entry.
+int moe_layer_host(int type, int wide, const float* logits, const float* h, float* x, int tokens, int E, int k,
+                   int normalize, const uint8_t* gate, const uint8_t* up, long long gateMatrixBytes,
+                   long long gateRowBytes, const uint8_t* down, long long downMatrixBytes, long long downRowBytes,
+                   int dim, int ffn, int* chosen) {
+    int tile = wide && tokens == 1 ? 1 : TOKEN_TILE;
+    GateUp gateUp;
+    Down downFn;
+    entries(type, wide ? tile : 0, &gateUp, &downFn);
+    if (gateUp == nullptr) {
+        return -1;
+    }
+    int assignments = tokens * k;
+    int slots = std::min(E, assignments);
+    int tiles = (tokens + tile - 1) / tile;
+    std::vector<float> probs((size_t)tokens * E), weights(assignments), act((size_t)assignments * ffn),
+        y((size_t)assignments * dim);
+    std::vector<int> plan(2 + 2 * slots + assignments);
+    host_launch(dim3{(unsigned)((tokens + 127) / 128), 1, 1}, dim3{128, 1, 1},
+                [&] { moe_route(logits, tokens, E, k, normalize, probs.data(), chosen, weights.data()); });
+    host_launch(dim3{1, 1, 1}, dim3{32, 1, 1}, [&] { moe_plan(chosen, assignments, E, slots, plan.data()); });
+    host_launch(dim3{(unsigned)((ffn + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), (unsigned)(slots * tiles), 1},
+                dim3{32, ROWS_PER_BLOCK, 1}, [&] {
+                    gateUp(h, dim, plan.data(), slots, k, tiles, gate, up, gateMatrixBytes, gateRowBytes, ffn,
+                           act.data());
+                });
+    host_launch(dim3{(unsigned)((dim + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), (unsigned)(slots * tiles), 1},
+                dim3{32, ROWS_PER_BLOCK, 1}, [&] {
+                    downFn(act.data(), ffn, plan.data(), slots, tiles, down, downMatrixBytes, downRowBytes, dim,
+                           y.data());
+                });
+    host_launch(dim3{(unsigned)((dim + 255) / 256), (unsigned)tokens, 1}, dim3{256, 1, 1},
+                [&] { moe_combine(x, dim, chosen, weights.data(), k, E, y.data()); });
+    return 0;
+}
+
+}
