@@ -190,9 +190,15 @@ final class Vec {
         return ByteVector.zero(B16).blend((byte) 16, VectorMask.fromLong(B16, bits & 0xFFFFL));
     }
 
-    /** The IQ4 formats' sixteen levels (ggml's kvalues_iq4nl), as bytes for the lookup and as ints. */
-    private static final byte[] IQ4_TABLE = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    /** The IQ4 formats' sixteen levels (ggml's kvalues_iq4nl), as ints and as bytes for the lookup. */
     static final int[] IQ4_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    private static final byte[] IQ4_TABLE = new byte[16];
+
+    static {
+        for (int i = 0; i < 16; i++) {
+            IQ4_TABLE[i] = (byte) IQ4_VALUES[i];
+        }
+    }
 
     /** The IQ4 level of each of 16 indices (0..15): one byte shuffle against the table. */
     static ByteVector iq4Levels(ByteVector indices) {

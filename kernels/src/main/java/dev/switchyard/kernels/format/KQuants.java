@@ -44,6 +44,41 @@ final class KQuants {
         }
     }
 
+    /**
+     * Decodes {@code blocks} super-blocks of {@code blockBytes} bytes from {@code srcOffset} into
+     * {@code dst[dstOffset ..]}, as dequantize_row_q4_K and dequantize_row_q5_K do: the scales and
+     * mins at byte 4, the nibbles at byte {@code qs} of each block, and, where {@code qh} &gt;= 0,
+     * the fifth bits at byte {@code qh} (bit j of qh[l] belongs to value l of sub-block j).
+     */
+    static void dequantize(MemorySegment src, long srcOffset, int blocks, int blockBytes, int qh, int qs, float[] dst,
+                           int dstOffset) {
+        int[] sc = new int[8];
+        int[] m = new int[8];
+        for (int b = 0; b < blocks; b++) {
+            long block = srcOffset + (long) b * blockBytes;
+            float d = Blocks.f16(src, block);
+            float min = Blocks.f16(src, block + 2);
+            unpackScales(src, block + SCALES, sc, m);
+            int y = dstOffset + b * QK_K;
+            long q = block + qs;
+            for (int j = 0; j < 8; j += 2) {
+                float d1 = d * sc[j];
+                float m1 = min * m[j];
+                float d2 = d * sc[j + 1];
+                float m2 = min * m[j + 1];
+                for (int l = 0; l < 32; l++) {
+                    int high = qh < 0 ? 0 : (Blocks.u8(src, block + qh + l) >>> j) & 1;
+                    dst[y++] = d1 * ((Blocks.u8(src, q + l) & 0x0F) + 16 * high) - m1;
+                }
+                for (int l = 0; l < 32; l++) {
+                    int high = qh < 0 ? 0 : (Blocks.u8(src, block + qh + l) >>> (j + 1)) & 1;
+                    dst[y++] = d2 * ((Blocks.u8(src, q + l) >>> 4) + 16 * high) - m2;
+                }
+                q += 32;
+            }
+        }
+    }
+
     /** A super-block's working arrays, reused block after block. */
     static final class Scratch {
         final float[] x = new float[QK_K];

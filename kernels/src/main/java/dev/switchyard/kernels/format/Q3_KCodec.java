@@ -82,14 +82,15 @@ public final class Q3_KCodec implements TensorCodec {
         float[] x = new float[QK_K];
         int[] levels = new int[QK_K];
         float[] scales = new float[16];
+        int[] sc = new int[16];
         for (int b = 0; b < n / QK_K; b++) {
             Blocks.copyFinite(src, srcOffset + b * QK_K, x, QK_K, LIMIT);
             long block = dstOffset + (long) b * BLOCK_BYTES;
-            quantizeBlock(x, levels, scales, dst, block);
+            quantizeBlock(x, levels, scales, sc, dst, block);
         }
     }
 
-    private static void quantizeBlock(float[] x, int[] levels, float[] scales, MemorySegment dst, long block) {
+    private static void quantizeBlock(float[] x, int[] levels, float[] scales, int[] sc, MemorySegment dst, long block) {
         float maxScale = 0f;
         float amax = 0f;
         for (int j = 0; j < 16; j++) {
@@ -118,7 +119,6 @@ public final class Q3_KCodec implements TensorCodec {
             Blocks.putScale(dst, block + D, 0f);
         }
 
-        int[] sc = new int[16];
         unpackScales(dst, block + SCALES, sc);
         float d = Blocks.f16(dst, block + D);
         for (int j = 0; j < 16; j++) {

@@ -37,29 +37,7 @@ public final class Q4_KCodec implements TensorCodec {
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
         Blocks.requireWholeBlocks(GgmlType.Q4_K, n);
-        int[] sc = new int[8];
-        int[] m = new int[8];
-        for (int b = 0; b < n / QK_K; b++) {
-            long block = srcOffset + (long) b * BLOCK_BYTES;
-            float d = Blocks.f16(src, block);
-            float min = Blocks.f16(src, block + 2);
-            KQuants.unpackScales(src, block + KQuants.SCALES, sc, m);
-            int y = dstOffset + b * QK_K;
-            long q = block + QS;
-            for (int j = 0; j < 8; j += 2) {
-                float d1 = d * sc[j];
-                float m1 = min * m[j];
-                float d2 = d * sc[j + 1];
-                float m2 = min * m[j + 1];
-                for (int l = 0; l < 32; l++) {
-                    dst[y++] = d1 * (Blocks.u8(src, q + l) & 0x0F) - m1;
-                }
-                for (int l = 0; l < 32; l++) {
-                    dst[y++] = d2 * (Blocks.u8(src, q + l) >>> 4) - m2;
-                }
-                q += 32;
-            }
-        }
+        KQuants.dequantize(src, srcOffset, n / QK_K, BLOCK_BYTES, -1, QS, dst, dstOffset);
     }
 
     @Override
