@@ -22,6 +22,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -133,7 +135,31 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 }
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
-            default -> throw ApiError.unknownRoute(method.name(), path);
+            default -> {
+                if (!path.startsWith(MODEL_PREFIX) || path.length() == MODEL_PREFIX.length()) {
+                    throw ApiError.unknownRoute(method.name(), path);
+                }
+                expect(method, HttpMethod.GET, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                String id = modelId(path);
+                if (!id.equals(model.name())) {
+                    throw ApiError.modelNotFound(id, model.name());
+                }
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModel(g, model), false);
+            }
+        }
+    }
+
+    /** {@code GET /v1/models/{id}}: one model, as OpenAI's "retrieve model". */
+    private static final String MODEL_PREFIX = "/v1/models/";
+
+    /** The id in {@code /v1/models/{id}}: it may hold '/' (e.g. "org/name"), sent as is or percent-encoded. */
+    private static String modelId(String path) {
+        try {
+            return URLDecoder.decode(path.substring(MODEL_PREFIX.length()).replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid(null, "malformed percent-encoding in the model id of " + path);
         }
     }
 

@@ -20,6 +20,13 @@ public final class UtilityApi {
         g.writeStartObject();
         g.writeStringField("object", "list");
         g.writeArrayFieldStart("data");
+        writeModel(g, model);
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    /** One model object, as {@code GET /v1/models/{id}} answers and the list holds. */
+    public static void writeModel(JsonGenerator g, ServedModel model) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", model.name());
         g.writeStringField("object", "model");
@@ -27,8 +34,6 @@ public final class UtilityApi {
         g.writeStringField("owned_by", "switchyard");
         g.writeStringField("root", model.name());
         g.writeNumberField("max_model_len", model.maxSequenceLength());
-        g.writeEndObject();
-        g.writeEndArray();
         g.writeEndObject();
     }
 

@@ -5,6 +5,9 @@ import static dev.switchyard.server.http.ServerFixture.streamedText;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -222,6 +225,34 @@ class OpenAiEndpointsTest {
                 + "\"max_tokens\":3,\"temperature\":0,\"echo\":true}";
         assertThat(server.ok("/v1/chat/completions", body).get("choices").get(0).get("message").get("content").asText())
                 .startsWith("Well,");
+    }
+
+    @Test
+    void retrievesTheServedModelByIdAndNoOther() throws Exception {
+        JsonNode listed = ServerFixture.parse(server.get("/v1/models").body()).get("data").get(0);
+        HttpResponse<String> one = server.get("/v1/models/tiny");
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(ServerFixture.parse(one.body())).isEqualTo(listed);
+
+        HttpResponse<String> other = server.get("/v1/models/org%2Fother");
+        assertThat(other.statusCode()).isEqualTo(404);
+        JsonNode error = ServerFixture.parse(other.body()).get("error");
+        assertThat(error.get("code").asText()).isEqualTo("model_not_found");
+        assertThat(error.get("param").asText()).isEqualTo("model");
+        assertThat(error.get("message").asText()).contains("'org/other'");
+
+        assertThat(rawGet("/v1/models/%zz")).startsWith("HTTP/1.1 400");
+        assertThat(server.post("/v1/models/tiny", "{}").statusCode()).isEqualTo(405);
+    }
+
+    /** A GET sent over a plain socket, for a path java.net.URI would refuse; answers the status line. */
+    private static String rawGet(String path) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String reply = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return reply.lines().findFirst().orElse("");
+        }
     }
 
     @Test

@@ -1,0 +1,64 @@
+package dev.switchyard.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The official openai Node SDK (the version pinned in {@code src/test/sdk/package.json}) against a
+ * real server: listing models, completions and chat, streamed and not, the SDK's stream helper,
+ * seeded sampling, and its typed errors (unknown model, validation, unsupported field, context
+ * length, wrong API key). The checks themselves are in {@code src/test/sdk/openai_sdk_check.mjs}.
+ *
+ * <p>Needs Node.js and the SDK installed next to the script ({@code ./switchyard test} runs
+ * {@code npm ci} there when npm is present); skipped with the reason otherwise.
+ */
+class OpenAiNodeSdkTest {
+
+    private static final Path SDK_DIR = Path.of("src/test/sdk");
+    private static final String KEY = "sk-sdk-check";
+
+    @Test
+    void officialNodeSdkWorksAgainstTheServer() throws Exception {
+        assumeTrue(Files.isRegularFile(SDK_DIR.resolve("node_modules/openai/package.json")),
+                "the openai Node SDK is not installed in " + SDK_DIR.toAbsolutePath()
+                        + " (npm ci there; ./switchyard test does it when npm is present)");
+        assumeTrue(nodeRuns(), "node is not on PATH");
+        try (ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64),
+                HttpServerConfig.loopback(0).withApiKey(KEY))) {
+            Process node = new ProcessBuilder("node", "openai_sdk_check.mjs",
+                    "http://127.0.0.1:" + server.port() + "/v1", ServerFixture.MODEL_NAME, KEY)
+                    .directory(SDK_DIR.toFile()).redirectErrorStream(true).start();
+            node.getOutputStream().close();
+            boolean done = node.waitFor(120, TimeUnit.SECONDS);
+            if (!done) {
+                node.destroyForcibly();
+            }
+            String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(done).as("the SDK check finished within 120 s; output so far:%n%s", output).isTrue();
+            assertThat(node.exitValue()).as(output).isZero();
+            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(13);
+            assertThat(output.lines().toList()).as(output).endsWith("all ok");
+        }
+    }
+
+    private static boolean nodeRuns() {
+        try {
+            Process p = new ProcessBuilder(List.of("node", "--version")).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

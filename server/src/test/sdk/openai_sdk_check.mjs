@@ -1,0 +1,133 @@
+// The official openai Node SDK against a running Switchyard server: what an application written for
+// OpenAI gets when it points its base URL here. Each check prints "ok <name>" or throws (exit 1).
+//
+//   node openai_sdk_check.mjs http://127.0.0.1:8080/v1 MODEL [API_KEY]
+//
+// The server must serve MODEL and, when API_KEY is given, require it. OpenAiNodeSdkTest runs this
+// against a tiny generated model.
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const [baseURL, model, apiKey] = process.argv.slice(2);
+if (!baseURL || !model) {
+  console.error('usage: node openai_sdk_check.mjs BASE_URL MODEL [API_KEY]');
+  process.exit(2);
+}
+const client = new OpenAI({ baseURL, apiKey: apiKey ?? 'unused', maxRetries: 0, timeout: 60_000 });
+const ok = (name) => console.log(`ok ${name}`);
+// ignore_eos is not in the SDK's types; the SDK sends extra fields as they are
+const chatRequest = {
+  model,
+  messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }],
+  max_completion_tokens: 10, temperature: 0, ignore_eos: true,
+};
+
+const models = await client.models.list();
+assert.ok(models.data.some((m) => m.id === model && m.object === 'model'), JSON.stringify(models.data));
+const one = await client.models.retrieve(model);
+assert.equal(one.id, model);
+ok('models');
+
+const completion = await client.completions.create({
+  model, prompt: 'The switchyard', max_tokens: 8, temperature: 0, ignore_eos: true, logprobs: 2,
+});
+const choice = completion.choices[0];
+assert.equal(completion.object, 'text_completion');
+assert.equal(choice.finish_reason, 'length');
+assert.equal(completion.usage.completion_tokens, 8);
+assert.equal(completion.usage.total_tokens, completion.usage.prompt_tokens + 8);
+assert.equal(choice.logprobs.tokens.length, 8);
+assert.equal(choice.logprobs.tokens.join(''), choice.text);
+assert.ok(choice.logprobs.token_logprobs.every((lp) => lp <= 0));
+ok('completion');
+
+let streamedText = '';
+let finish = null;
+for await (const chunk of await client.completions.create({
+  model, prompt: 'The switchyard', max_tokens: 8, temperature: 0, ignore_eos: true, stream: true,
+})) {
+  for (const c of chunk.choices) {
+    streamedText += c.text;
+    finish = c.finish_reason ?? finish;
+  }
+}
+assert.equal(streamedText, choice.text);
+assert.equal(finish, 'length');
+ok('completion stream');
+
+const byIndex = {};
+for await (const chunk of await client.completions.create({
+  model, prompt: ['one', 'two'], max_tokens: 4, temperature: 0, ignore_eos: true, stream: true,
+})) {
+  for (const c of chunk.choices) byIndex[c.index] = (byIndex[c.index] ?? '') + c.text;
+}
+assert.deepEqual(Object.keys(byIndex).sort(), ['0', '1']);
+ok('completion stream of two prompts');
+
+const chat = await client.chat.completions.create({ ...chatRequest, logprobs: true, top_logprobs: 2 });
+const message = chat.choices[0].message;
+assert.equal(chat.object, 'chat.completion');
+assert.equal(message.role, 'assistant');
+assert.equal(chat.choices[0].finish_reason, 'length');
+assert.equal(chat.usage.completion_tokens, 10);
+const content = chat.choices[0].logprobs.content;
+assert.equal(content.length, 10);
+assert.ok(content.every((t) => t.top_logprobs.length === 2 && t.logprob <= 0));
+ok('chat');
+
+let chatText = '';
+let usage = null;
+for await (const chunk of await client.chat.completions.create({
+  ...chatRequest, stream: true, stream_options: { include_usage: true },
+})) {
+  if (chunk.usage) usage = chunk.usage;
+  for (const c of chunk.choices) chatText += c.delta?.content ?? '';
+}
+assert.equal(chatText, message.content);
+assert.deepEqual(usage, chat.usage);
+ok('chat stream with usage');
+
+// the SDK's stream helper reassembles the chunks into a whole completion
+const helper = client.beta.chat.completions.stream(chatRequest);
+const assembled = await helper.finalChatCompletion();
+assert.equal(assembled.choices[0].message.content, message.content);
+assert.equal(assembled.choices[0].finish_reason, 'length');
+ok('chat stream helper');
+
+const seeded = { ...chatRequest, temperature: 0.9, seed: 1234, n: 2 };
+const first = await client.chat.completions.create(seeded);
+const again = await client.chat.completions.create(seeded);
+assert.deepEqual(first.choices.map((c) => c.index), [0, 1]);
+assert.deepEqual(again.choices.map((c) => c.message.content), first.choices.map((c) => c.message.content));
+ok('seeded sampling with n');
+
+// errors come back as the SDK's typed errors, with OpenAI's fields
+async function rejects(name, call, errorClass, status, param, code) {
+  try {
+    await call();
+  } catch (e) {
+    assert.ok(e instanceof errorClass, `${name}: ${e.constructor.name}: ${e.message}`);
+    assert.equal(e.status, status, name);
+    assert.equal(e.type, status === 401 ? e.type : 'invalid_request_error', name);
+    if (param !== undefined) assert.equal(e.param, param, name);
+    if (code !== undefined) assert.equal(e.code, code, name);
+    assert.ok(e.message.length > 10, name);
+    ok(name);
+    return;
+  }
+  assert.fail(`${name}: no error`);
+}
+await rejects('unknown model', () => client.chat.completions.create({ ...chatRequest, model: 'no-such-model' }),
+  OpenAI.NotFoundError, 404, 'model', 'model_not_found');
+await rejects('bad temperature', () => client.chat.completions.create({ ...chatRequest, temperature: -1 }),
+  OpenAI.BadRequestError, 400, 'temperature');
+await rejects('tools refused', () => client.chat.completions.create({
+  ...chatRequest, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+}), OpenAI.BadRequestError, 400, 'tools', 'unsupported_parameter');
+await rejects('context length', () => client.completions.create({ model, prompt: 'x', max_tokens: 10_000_000 }),
+  OpenAI.BadRequestError, 400, 'max_tokens', 'context_length_exceeded');
+if (apiKey) {
+  const wrong = new OpenAI({ baseURL, apiKey: `${apiKey}-wrong`, maxRetries: 0 });
+  await rejects('wrong key', () => wrong.models.list(), OpenAI.AuthenticationError, 401);
+}
+console.log('all ok');
