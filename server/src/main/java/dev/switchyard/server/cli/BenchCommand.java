@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.cache.residency.ResidencyCounters;
 import dev.switchyard.engine.bench.BandwidthProbe;
 import dev.switchyard.engine.bench.DecodeTraffic;
+import dev.switchyard.engine.bench.JitWarmup;
 import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.generate.BatchGenerator;
 import dev.switchyard.engine.generate.GenerationRequest;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Spec;
  * <p>Decode speed at batch B is measured as the difference of two runs of the same B prompts, one
  * generating a single token and one generating {@code --gen-tokens}, so prompt processing cancels
  * out: {@code B x (gen - 1) / (t_gen - t_1)}. Each figure is the best of {@code --repeat} runs after
- * one warm-up run.
+ * warm-up runs that last until the JIT has settled ({@link JitWarmup}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prefill and decode tokens/s, and how close decode comes to the memory-bandwidth bound.")
@@ -309,8 +310,10 @@ final class BenchCommand implements Callable<Integer> {
         return (System.nanoTime() - start) / 1e9;
     }
 
+    private static final JitWarmup WARMUP = JitWarmup.ofThisJvm();
+
     private double best(java.util.function.DoubleSupplier run) {
-        run.getAsDouble(); // warm-up: JIT and page faults
+        WARMUP.warmUp(run); // page faults, and the JIT until it has settled
         double best = Double.MAX_VALUE;
         for (int i = 0; i < repeat; i++) {
             best = Math.min(best, run.getAsDouble());
