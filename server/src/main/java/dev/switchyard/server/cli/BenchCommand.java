@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
         description = "Measure prefill and decode tokens/s, and how close decode comes to the memory-bandwidth bound.")
 final class BenchCommand implements Callable<Integer> {
 
+    private static final JitWarmup WARMUP = JitWarmup.ofThisJvm();
+
     @Spec
     CommandSpec spec;
 
@@ -309,8 +311,6 @@ final class BenchCommand implements Callable<Integer> {
         generator.generate(requests, TokenListener.NONE);
         return (System.nanoTime() - start) / 1e9;
     }
-
-    private static final JitWarmup WARMUP = JitWarmup.ofThisJvm();
 
     private double best(java.util.function.DoubleSupplier run) {
         WARMUP.warmUp(run); // page faults, and the JIT until it has settled
