@@ -209,13 +209,16 @@ public final class CpuBackend implements Backend {
          * once for up to four tokens, each activation chunk loaded once for four rows). Every dot
          * sums in the same order as the panel path, so which path runs never changes a bit.
          *
-         * <p>The four rows of a pass are a quarter of the run apart, not adjacent: each of the four
-         * streams then walks on through consecutive rows for the whole run, where four adjacent
-         * rows of a short matrix (a 1024-column Q8_0 row is 17 cache lines) end before the
-         * hardware prefetcher has picked them up. Q8_0, 2816x1024, 2 threads, weights far beyond
-         * the caches (MatmulBenchmark): 147, 228 and 428 us per call at T = 2, 4 and 8 against
-         * 288, 365 and 548 for adjacent rows; the bench preset decodes 160 against 112 tok/s at
-         * batch 4 and 227 against 179 at batch 16.
+         * <p>Where the format asks for it ({@link DotKernel#spreadsRowsOfAPass}), the four rows of a
+         * pass are a quarter of the run apart, not adjacent: each of the four streams then walks on
+         * through consecutive rows for the whole run, where four adjacent rows of a short matrix (a
+         * 1024-column Q8_0 row is 17 cache lines) end before the hardware prefetcher has picked
+         * them up. Q8_0, 2816x1024, 2 threads, weights far beyond the caches (MatmulBenchmark):
+         * 147, 228 and 428 us per call at T = 2, 4 and 8 against 288, 365 and 548 for adjacent
+         * rows; the bench preset decodes 160 against 112 tok/s at batch 4 and 227 against 179 at
+         * batch 16. Formats whose decoding costs more are compute-bound here, and BF16 and Q6_K
+         * measured slower spread (T = 4: 471-626 against 634-794 us, 1505-1540 against
+         * 1822-2180), so they keep adjacent rows.
          */
         private void fewTokens(int worker, int r0, int r1) {
             DotKernel kernel = w.kernel();
@@ -229,11 +232,14 @@ public final class CpuBackend implements Backend {
             // slower end to end (70 against 112 decode tok/s on the bench preset, 2 threads, with
             // adjacent rows; no better spread a quarter apart), one stream per thread keeps the
             // prefetcher busiest.
-            int quarter = tokens >= 2 ? (r1 - r0) / 4 : 0;
-            long stride = quarter * rowBytes;
+            int passes = tokens >= 2 ? (r1 - r0) / 4 : 0;
+            boolean spread = kernel.spreadsRowsOfAPass();
+            int gap = spread ? passes : 1; // a pass's rows: r, r + gap, r + 2 gap, r + 3 gap
+            int step = spread ? 1 : 4; // from one pass's first row to the next one's
+            long stride = gap * rowBytes;
             boolean three = kernel.decodesThreeTokensAtOnce();
-            for (int j = 0; j < quarter; j++) {
-                int r = r0 + j;
+            for (int j = 0; j < passes; j++) {
+                int r = r0 + j * step;
                 long off = base + r * rowBytes;
                 int t = 0;
                 while (t < tokens) {
@@ -254,18 +260,18 @@ public final class CpuBackend implements Backend {
                         case 2 -> kernel.dot4x2(seg, off, stride, x, t * cols, cols, cols, quad, 0, 4, tile);
                         default -> kernel.dot4Rows(seg, off, stride, x, t * cols, cols, quad, 0, tile);
                     }
-                    // quad holds the pass's tokens by four rows: scattered to rows r + i * quarter
+                    // quad holds the pass's tokens by four rows: scattered to rows r + i * gap
                     for (int p = 0; p < pass; p++) {
                         int o = (t + p) * m + r;
                         out[o] = quad[4 * p];
-                        out[o + quarter] = quad[4 * p + 1];
-                        out[o + 2 * quarter] = quad[4 * p + 2];
-                        out[o + 3 * quarter] = quad[4 * p + 3];
+                        out[o + gap] = quad[4 * p + 1];
+                        out[o + 2 * gap] = quad[4 * p + 2];
+                        out[o + 3 * gap] = quad[4 * p + 3];
                     }
                     t += pass;
                 }
             }
-            int r = r0 + 4 * quarter;
+            int r = r0 + 4 * passes;
             for (; r < r1; r++) {
                 long off = base + r * rowBytes;
                 int t = 0;

@@ -120,6 +120,16 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
         dot4Rows(w, off, rowBytes, x, xo + 2 * xs, n, out, oo + 2 * os, tile);
     }
 
+    /**
+     * Whether the few-token matmul should give a pass four rows a quarter of the thread's run
+     * apart rather than four adjacent rows: worth it where decoding is cheap enough for the pass to
+     * wait on memory, so that four long row streams keep the hardware prefetcher busy (Q8_0).
+     * Results are bitwise the same either way.
+     */
+    boolean spreadsRowsOfAPass() {
+        return false;
+    }
+
     /** Whether {@link #dot4x3} decodes once (else it only composes {@link #dot4x2} and {@link #dot4Rows}). */
     boolean decodesThreeTokensAtOnce() {
         return false;

@@ -349,6 +349,11 @@ final class Q8_0Dot extends DotKernel {
     }
 
     @Override
+    boolean spreadsRowsOfAPass() {
+        return true;
+    }
+
+    @Override
     void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n) {
         int blocks = n / QK;
         int unit = PARTS * stride;
