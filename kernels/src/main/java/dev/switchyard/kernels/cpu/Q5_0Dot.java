@@ -27,6 +27,16 @@ final class Q5_0Dot extends DotKernel {
         return GgmlType.Q5_0;
     }
 
+    /** A Q5 block's first 16 levels, 0..31: the low nibbles, plus 16 where bits 0..15 of qh are set. */
+    static ByteVector lowLevels(ByteVector q, int qh) {
+        return q.and((byte) 0x0F).or(Vec.sixteens(qh));
+    }
+
+    /** A Q5 block's last 16 levels: the high nibbles, plus 16 where bits 16..31 of qh are set. */
+    static ByteVector highLevels(ByteVector q, int qh) {
+        return Vec.bits(q, 4, 0x0F0F0F0F).or(Vec.sixteens(qh >>> 16));
+    }
+
     @Override
     float dot(MemorySegment w, long off, float[] x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
@@ -37,8 +47,8 @@ final class Q5_0Dot extends DotKernel {
             int qh = w.get(Vec.LE_INT, o + QH);
             ByteVector q = Vec.load16(w, o + QS);
             int k = xo + b * QK;
-            acc = Vec.foldScaled(q.and((byte) 0x0F).or(Vec.sixteens(qh)).sub((byte) 16), d, x, k, acc);
-            acc = Vec.foldScaled(Vec.bits(q, 4, 0x0F0F0F0F).or(Vec.sixteens(qh >>> 16)).sub((byte) 16), d, x, k + 16, acc);
+            acc = Vec.foldScaled(lowLevels(q, qh).sub((byte) 16), d, x, k, acc);
+            acc = Vec.foldScaled(highLevels(q, qh).sub((byte) 16), d, x, k + 16, acc);
         }
         return Vec.hsum(acc);
     }
@@ -53,9 +63,8 @@ final class Q5_0Dot extends DotKernel {
             int qh = w.get(Vec.LE_INT, o + QH);
             ByteVector q = Vec.load16(w, o + QS);
             int k = dstOff + 2 * b * unit;
-            Vec.storeScaled(q.and((byte) 0x0F).or(Vec.sixteens(qh)).sub((byte) 16), d, dst, k, stride);
-            Vec.storeScaled(Vec.bits(q, 4, 0x0F0F0F0F).or(Vec.sixteens(qh >>> 16)).sub((byte) 16), d, dst, k + unit,
-                    stride);
+            Vec.storeScaled(lowLevels(q, qh).sub((byte) 16), d, dst, k, stride);
+            Vec.storeScaled(highLevels(q, qh).sub((byte) 16), d, dst, k + unit, stride);
         }
     }
 

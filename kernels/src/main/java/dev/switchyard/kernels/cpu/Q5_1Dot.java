@@ -38,8 +38,8 @@ final class Q5_1Dot extends DotKernel {
             int qh = w.get(Vec.LE_INT, o + QH);
             ByteVector q = Vec.load16(w, o + QS);
             int k = xo + b * QK;
-            acc = Vec.foldAffine(q.and((byte) 0x0F).or(Vec.sixteens(qh)), d, m, x, k, acc);
-            acc = Vec.foldAffine(Vec.bits(q, 4, 0x0F0F0F0F).or(Vec.sixteens(qh >>> 16)), d, m, x, k + 16, acc);
+            acc = Vec.foldAffine(Q5_0Dot.lowLevels(q, qh), d, m, x, k, acc);
+            acc = Vec.foldAffine(Q5_0Dot.highLevels(q, qh), d, m, x, k + 16, acc);
         }
         return Vec.hsum(acc);
     }
@@ -55,8 +55,8 @@ final class Q5_1Dot extends DotKernel {
             int qh = w.get(Vec.LE_INT, o + QH);
             ByteVector q = Vec.load16(w, o + QS);
             int k = dstOff + 2 * b * unit;
-            Vec.storeAffine(q.and((byte) 0x0F).or(Vec.sixteens(qh)), d, m, dst, k, stride);
-            Vec.storeAffine(Vec.bits(q, 4, 0x0F0F0F0F).or(Vec.sixteens(qh >>> 16)), d, m, dst, k + unit, stride);
+            Vec.storeAffine(Q5_0Dot.lowLevels(q, qh), d, m, dst, k, stride);
+            Vec.storeAffine(Q5_0Dot.highLevels(q, qh), d, m, dst, k + unit, stride);
         }
     }
 
