@@ -39,6 +39,12 @@ inline float __uint_as_float(unsigned u) {
     return f;
 }
 
+inline unsigned __float_as_uint(float f) {
+    unsigned u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+
 #ifndef SWITCHYARD_HOST_THREADS
 // declared only: the decoders never reach them (host_threads.h defines them for harnesses that run
 // whole kernels)

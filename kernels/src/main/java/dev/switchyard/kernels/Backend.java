@@ -95,18 +95,24 @@ public interface Backend extends AutoCloseable {
      */
     void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens);
 
+    /** The most tokens {@link #topRows} finds per row. */
+    int MAX_TOP_ROWS = 128;
+
     /**
-     * What greedy decoding needs from rows {@code 0 .. rows-1} of {@code logits}, without reading
-     * them: {@code tokens[i]} = the lowest column holding row i's largest value (compared with
-     * {@code >}), and {@code logprobs[i]} = that token's natural-log probability under the row's
-     * softmax, {@code 0 - ln sum exp(l - max)} with the exponentials and their sum in double (the
-     * sampler's log-probability of its pick). A row holding NaN or +infinity, or nothing but
-     * -infinity, gets {@code tokens[i] = -1} and NaN: the caller reads that row and lets its sampler
-     * say what is wrong with it. Waits for the device.
+     * What sampling needs from rows {@code 0 .. rows-1} of {@code logits}, without reading them: the
+     * {@code count} best tokens of row i, best first, in {@code ids[i * count + j]} with their
+     * logits as they are in the row in {@code values[i * count + j]}, and {@code logZ[i] =
+     * ln sum exp(l - max)} over the whole row, {@code max} its best logit, the exponentials and their
+     * sum in double; a token's natural-log probability is then {@code l - max - logZ[i]}. Best is the
+     * sampler's order: the larger logit first, the lower id among equals (compared with {@code >},
+     * so -0 and +0 are equal). A row holding NaN or +infinity, or nothing but -infinity, gets
+     * {@code ids[i * count] = -1} and {@code logZ[i]} NaN: the caller reads that row and lets its
+     * sampler say what is wrong with it. Waits for the device.
      *
-     * @throws IllegalArgumentException when {@code rows} exceeds the matrix or the arrays
+     * @throws IllegalArgumentException when {@code rows} exceeds the matrix, {@code count} is not in
+     *                                  {@code 1 .. min(columns, MAX_TOP_ROWS)}, or the arrays are short
      */
-    void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs);
+    void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ);
 
     /** Whether {@link #routedExperts} runs on this backend (routing without the host seeing it). */
     default boolean routesOnDevice() {

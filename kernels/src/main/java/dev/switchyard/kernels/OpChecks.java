@@ -37,12 +37,20 @@ public final class OpChecks {
         tokens(tokens, gate, gate);
     }
 
-    /** {@link Backend#greedyRows}: the rows exist and both arrays hold one result per row. */
-    public static void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+    /**
+     * {@link Backend#topRows}: the rows exist, {@code 1 <= count <= min(columns, MAX_TOP_ROWS)},
+     * and the arrays hold {@code count} results (one log-sum) per row.
+     */
+    public static void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
         tokens(rows, logits, logits);
-        if (tokens.length < rows || logprobs.length < rows) {
-            throw new IllegalArgumentException("greedyRows of " + rows + " rows into arrays of " + tokens.length
-                    + " tokens and " + logprobs.length + " log-probabilities");
+        if (count < 1 || count > Math.min(logits.cols(), Backend.MAX_TOP_ROWS)) {
+            throw new IllegalArgumentException("cannot find the best " + count + " of " + logits.cols()
+                    + " logits per row (at most " + Backend.MAX_TOP_ROWS + ")");
+        }
+        long results = (long) rows * count;
+        if (ids.length < results || values.length < results || logZ.length < rows) {
+            throw new IllegalArgumentException("topRows of " + rows + " rows by " + count + " into arrays of "
+                    + ids.length + " ids, " + values.length + " values and " + logZ.length + " log-sums");
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.sampling.RowCandidates;
+import dev.switchyard.kernels.Backend;
 import java.util.Objects;
 
 /**
@@ -16,9 +18,11 @@ public final class StepBatch {
     final int[] positionOf;
     final int[] logitRows;
     final boolean[] generated;
-    final boolean[] greedyOnly;   // per logit row: only the greedy token and its log-probability are wanted
-    final int[] greedyTokens;     // per logit row, after the step: that token, or -1 where the logits were read
-    final double[] greedyLogprobs;
+    final int[] candidatesWanted; // per logit row: how many best tokens settle its sampler, 0 to read the row
+    int candidateCount;           // after a step: best tokens found per logit row (the most any wanted), or 0
+    int[] candidateIds = new int[0];       // (logit rows, candidateCount); a row's first id -1: the row was read
+    float[] candidateValues = new float[0];
+    double[] candidateLogZ;
     int logitCount;
 
     public StepBatch(int capacity) {
@@ -31,14 +35,14 @@ public final class StepBatch {
         this.positionOf = new int[capacity];
         this.logitRows = new int[capacity];
         this.generated = new boolean[capacity];
-        this.greedyOnly = new boolean[capacity];
-        this.greedyTokens = new int[capacity];
-        this.greedyLogprobs = new double[capacity];
+        this.candidatesWanted = new int[capacity];
+        this.candidateLogZ = new double[capacity];
     }
 
     public void clear() {
         tokens = 0;
         logitCount = 0;
+        candidateCount = 0;
     }
 
     /** Appends a prompt token; see {@link #add(int, int, int, boolean, boolean)}. */
@@ -46,9 +50,9 @@ public final class StepBatch {
         add(sequence, token, position, wantLogits, false);
     }
 
-    /** Appends a token whose logits, if wanted, are read in full; see {@link #add(int, int, int, boolean, boolean, boolean)}. */
+    /** Appends a token whose logits, if wanted, are read in full; see {@link #add(int, int, int, boolean, boolean, int)}. */
     public void add(int sequence, int token, int position, boolean wantLogits, boolean generated) {
-        add(sequence, token, position, wantLogits, generated, false);
+        add(sequence, token, position, wantLogits, generated, 0);
     }
 
     /**
@@ -56,11 +60,15 @@ public final class StepBatch {
      * produces this token's logits, in the order such tokens were added. {@code generated} marks a
      * token the model produced (rather than one of the prompt): capacity-aware dispatch gives each
      * such token a capacity group of its own, also when it is recomputed after preemption. With
-     * {@code greedyOnly} (and {@code wantLogits}) the caller needs only the greedy token and its
-     * log-probability: the step then leaves the logits on the backend and reports those two
-     * ({@link #greedyToken}), which on a GPU spares reading back the whole vocabulary.
+     * {@code candidates} above 0 (and {@code wantLogits}) the caller's sampler is settled by the row's
+     * best {@code candidates} tokens ({@code Sampler.candidatesNeeded()}): the step then leaves the
+     * logits on the backend and reports those ({@link #candidatesOf}), which on a GPU spares reading
+     * back the whole vocabulary.
      */
-    public void add(int sequence, int token, int position, boolean wantLogits, boolean generated, boolean greedyOnly) {
+    public void add(int sequence, int token, int position, boolean wantLogits, boolean generated, int candidates) {
+        if (candidates < 0 || candidates > Backend.MAX_TOP_ROWS) {
+            throw new IllegalArgumentException("cannot ask for the best " + candidates + " tokens of a row");
+        }
         if (tokens == capacity) {
             throw new IllegalStateException("step is full (" + capacity + " tokens)");
         }
@@ -69,7 +77,7 @@ public final class StepBatch {
         positionOf[tokens] = position;
         this.generated[tokens] = generated;
         if (wantLogits) {
-            this.greedyOnly[logitCount] = greedyOnly;
+            this.candidatesWanted[logitCount] = candidates;
             logitRows[logitCount++] = tokens;
         }
         tokens++;
@@ -108,17 +116,33 @@ public final class StepBatch {
     }
 
     /**
-     * After a step, for the {@code i}-th token that wanted logits: the greedy token (the lowest id of
-     * the largest logit) where the token was added greedy-only, or -1 where its logits were read
-     * instead (not greedy-only, or a row the sampler must look at: NaN, +infinity, all masked).
+     * After a step, for the {@code i}-th token that wanted logits: whether the step found its best
+     * tokens, pointing {@code into} at them if so; false where its logits were read instead (no
+     * candidates asked for, or a row the sampler must look at: NaN, +infinity, all masked).
      */
-    public int greedyToken(int i) {
-        return greedyTokens[Objects.checkIndex(i, logitCount)];
+    public boolean candidatesOf(int i, RowCandidates into) {
+        Objects.checkIndex(i, logitCount);
+        if (!settledByCandidates(i)) {
+            return false;
+        }
+        into.view(candidateIds, candidateValues, i * candidateCount, candidateCount, candidateLogZ[i]);
+        return true;
     }
 
-    /** The natural-log probability of {@link #greedyToken(int)}, when that is not -1. */
-    public double greedyLogprob(int i) {
-        return greedyLogprobs[Objects.checkIndex(i, logitCount)];
+    /** Whether logit row {@code i} wanted candidates and the backend found them. */
+    boolean settledByCandidates(int i) {
+        return candidatesWanted[i] > 0 && candidateCount > 0 && candidateIds[i * candidateCount] >= 0;
+    }
+
+    /** Room for {@code count} candidates of each logit row, grown only when a step needs more. */
+    void ensureCandidates(int count) {
+        int size = logitCount * count;
+        if (candidateIds.length < size) {
+            int grown = Math.max(size, Math.min(capacity, 4 * logitCount) * count);
+            candidateIds = new int[grown];
+            candidateValues = new float[grown];
+        }
+        candidateCount = count;
     }
 
     public boolean isFull() {

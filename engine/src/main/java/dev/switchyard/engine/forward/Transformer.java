@@ -230,27 +230,29 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * The step's logits to the caller: for greedy-only rows, the backend's argmax and its
-     * log-probability (the row stays where it is); the rows themselves for the others, and for any
-     * greedy-only row the backend could not settle (its sampler reports what is wrong with it).
+     * The step's logits to the caller: for rows whose sampler is settled by the row's best tokens,
+     * those tokens and the row's log-sum (the row stays where it is); the rows themselves for the
+     * others, and for any such row the backend could not settle (its sampler reports what is wrong
+     * with it).
      */
     private void readLogits(StepBatch batch, int n, float[][] logits) {
-        boolean anyGreedy = false;
+        int count = 0;
         for (int i = 0; i < n; i++) {
-            anyGreedy |= batch.greedyOnly[i];
+            count = Math.max(count, batch.candidatesWanted[i]);
         }
-        if (anyGreedy) {
-            backend.greedyRows(buf.logits, n, batch.greedyTokens, batch.greedyLogprobs);
+        if (count > 0) {
+            batch.ensureCandidates(count);
+            backend.topRows(buf.logits, n, count, batch.candidateIds, batch.candidateValues, batch.candidateLogZ);
         }
         // each run of rows to read comes back in one copy
         for (int i = 0; i < n; ) {
-            if (batch.greedyOnly[i] && batch.greedyTokens[i] >= 0) {
+            if (batch.settledByCandidates(i)) {
                 i++;
                 continue;
             }
             int start = i;
-            while (i < n && !(batch.greedyOnly[i] && batch.greedyTokens[i] >= 0)) {
-                batch.greedyTokens[i++] = -1;
+            while (i < n && !batch.settledByCandidates(i)) {
+                i++;
             }
             buf.logits.readRows(start, i - start, logits);
         }

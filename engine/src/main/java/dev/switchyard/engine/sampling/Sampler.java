@@ -1,5 +1,6 @@
 package dev.switchyard.engine.sampling;
 
+import dev.switchyard.kernels.Backend;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Map;
@@ -53,6 +54,8 @@ import java.util.random.RandomGeneratorFactory;
 public final class Sampler {
 
     public static final String RANDOM_ALGORITHM = "L64X128MixRandom";
+    /** The most best tokens {@link #candidatesNeeded()} asks a backend for. */
+    public static final int MAX_CANDIDATES = Backend.MAX_TOP_ROWS;
 
     private static final RandomGeneratorFactory<RandomGenerator> RANDOMS = RandomGeneratorFactory.of(RANDOM_ALGORITHM);
     private static final SecureRandom SEEDS = new SecureRandom();
@@ -180,31 +183,82 @@ public final class Sampler {
     }
 
     /**
-     * Whether {@link #sample(float[], TokenLogprobs)} would return the plain argmax of the raw logits
-     * and report nothing but its log-probability: greedy, no logit bias, no penalties, no
-     * alternatives asked for. Then a backend's argmax, with that log-probability, stands in for the
-     * row ({@link #takeGreedy}).
+     * How many of a row's best tokens decide what {@link #sample(float[], TokenLogprobs)} returns and
+     * reports, so that a backend's {@code topRows} (with the row's log-sum) stands in for the row
+     * ({@link #takeCandidates}); 0 when the whole row is needed. Without logit bias and penalties
+     * (which change the order): greedy needs the best token and the alternatives asked for; sampling
+     * with top-k (below the vocabulary size) needs the k best, since top-p, min-p and temperature then
+     * look at those alone. Top-p or min-p without top-k need the row: the nucleus is cut by mass over
+     * the whole vocabulary. At most {@link #MAX_CANDIDATES}.
      */
-    public boolean needsOnlyGreedyToken() {
-        return params.isGreedy() && biasIds.length == 0 && penalties == null && params.logprobs() <= 0;
+    public int candidatesNeeded() {
+        if (biasIds.length > 0 || penalties != null) {
+            return 0;
+        }
+        int needed = Math.max(1, params.logprobs());
+        if (!params.isGreedy()) {
+            int topK = params.topK();
+            if (topK <= 0 || topK >= vocabSize) {
+                return 0;
+            }
+            needed = Math.max(needed, topK);
+        }
+        needed = Math.min(needed, vocabSize);
+        return needed <= MAX_CANDIDATES ? needed : 0;
     }
 
     /**
-     * What {@link #sample(float[], TokenLogprobs)} returns and reports when
-     * {@link #needsOnlyGreedyToken()}, given the row's argmax (lowest id among ties) and its
-     * natural-log probability, computed where the row is.
+     * What {@link #sample(float[], TokenLogprobs)} returns and reports, taken from the row's best
+     * tokens when {@link #candidatesNeeded()} is not 0: the same token for the same logits, the same
+     * random draw, and log-probabilities that differ from the row's only by the order the backend
+     * summed the row's exponentials in (bit for bit on the CPU backend).
      *
-     * @throws IllegalStateException    when the sampler needs more than the argmax
-     * @throws IllegalArgumentException when {@code token} is outside the vocabulary
+     * @throws IllegalStateException    when the sampler needs the whole row
+     * @throws IllegalArgumentException when fewer candidates are given than it needs, or a candidate is
+     *                                  outside the vocabulary
      */
-    public int takeGreedy(int token, double logprob, TokenLogprobs logprobs) {
-        if (!needsOnlyGreedyToken()) {
+    public int takeCandidates(RowCandidates candidates, TokenLogprobs logprobs) {
+        int needed = candidatesNeeded();
+        if (needed == 0) {
             throw new IllegalStateException("this sampler needs the whole row of logits");
         }
-        checkToken(token);
+        if (candidates.count() < needed) {
+            throw new IllegalArgumentException("this sampler needs the best " + needed + " tokens, got "
+                    + candidates.count());
+        }
+        for (int i = 0; i < needed; i++) {
+            checkToken(candidates.id(i));
+        }
+        float max = candidates.value(0);
+        int token;
+        if (params.isGreedy()) {
+            token = candidates.id(0);
+        } else {
+            // the k best, best first, are what selectTopK leaves: the filters and the draw see only them
+            float[] work = scratch.work;
+            long[] keys = scratch.keys;
+            int topK = params.topK();
+            for (int i = 0; i < topK; i++) {
+                work[candidates.id(i)] = candidates.value(i);
+                keys[i] = CandidateFilters.key(candidates.value(i), candidates.id(i));
+            }
+            token = drawAmong(work, max, CandidateFilters.cutSortedPrefix(work, keys, topK, params.topP(), logMinP,
+                    scratch.weights));
+        }
         if (logprobs != null) {
-            logprobs.setChosen(token, logprob);
-            logprobs.setTopCount(0);
+            int chosen = 0;
+            while (candidates.id(chosen) != token) {
+                chosen++;
+            }
+            logprobs.setChosen(token, (double) candidates.value(chosen) - max - candidates.logZ());
+            int count = Math.min(Math.max(0, params.logprobs()), vocabSize);
+            int[] ids = logprobs.topIdsBuffer();
+            double[] values = logprobs.topLogprobsBuffer();
+            for (int i = 0; i < count; i++) {
+                ids[i] = candidates.id(i);
+                values[i] = (double) candidates.value(i) - max - candidates.logZ();
+            }
+            logprobs.setTopCount(count);
         }
         return token;
     }
@@ -262,7 +316,11 @@ public final class Sampler {
 
     /** Steps 5-9. */
     private int draw(float[] work, float max) {
-        int n = filter(work, max);
+        return drawAmong(work, max, filter(work, max));
+    }
+
+    /** Steps 8-9 over the survivors of {@link #filter}: {@code keys[0..n)}, or every token for {@link #ALL}. */
+    private int drawAmong(float[] work, float max, int n) {
         boolean all = n == ALL;
         int count = all ? vocabSize : n;
         long[] keys = scratch.keys;

@@ -8,6 +8,7 @@ import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.moe.CapacityGroups;
 import dev.switchyard.engine.moe.CapacityScope;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.sampling.RowCandidates;
 import dev.switchyard.engine.sampling.Sampler;
 import dev.switchyard.engine.sampling.SamplingScratch;
 import dev.switchyard.engine.sampling.TokenLogprobs;
@@ -57,6 +58,7 @@ public final class ContinuousBatcher {
     private final float[][] logits;
     private final ActiveSequence[] logitOwner;
     private final TokenLogprobs logprobs = new TokenLogprobs();
+    private final RowCandidates candidates = new RowCandidates();
     /** Shared by every sequence's sampler: sampling happens on this batcher's thread only. */
     private final SamplingScratch scratch;
     private final int chunkWindow;
@@ -213,7 +215,7 @@ public final class ContinuousBatcher {
         }
         long now = clock.getAsLong();
         for (int i = 0; i < batch.logitCount(); i++) {
-            accept(logitOwner[i], logits[i], batch.greedyToken(i), batch.greedyLogprob(i), now);
+            accept(logitOwner[i], batch.candidatesOf(i, candidates) ? null : logits[i], now);
         }
         for (int i = running.size() - 1; i >= 0; i--) {
             ActiveSequence s = running.get(i);
@@ -260,7 +262,7 @@ public final class ContinuousBatcher {
                 break;
             }
             logitOwner[batch.logitCount()] = s;
-            batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.needsOnlyGreedyToken());
+            batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.candidatesNeeded());
             s.fed++;
             s.lastStep = steps;
         }
@@ -342,7 +344,7 @@ public final class ContinuousBatcher {
                 logitOwner[batch.logitCount()] = s;
             }
             batch.add(s.slot, s.tokenAt(position), position, wantLogits, position >= s.promptLength(),
-                    s.sampler.needsOnlyGreedyToken());
+                    s.sampler.candidatesNeeded());
         }
         s.fed += take;
         s.lastStep = steps;
@@ -360,11 +362,11 @@ public final class ContinuousBatcher {
         observer.preempted();
     }
 
-    /** The sequence's next token: the step's greedy pick where it made one (not -1), else sampled from the row. */
-    private void accept(ActiveSequence s, float[] rowLogits, int greedyToken, double greedyLogprob, long now) {
+    /** The sequence's next token: sampled from the row's logits, or, where they are null, from the step's candidates. */
+    private void accept(ActiveSequence s, float[] rowLogits, long now) {
         int token;
         try {
-            token = greedyToken >= 0 ? s.sampler.takeGreedy(greedyToken, greedyLogprob, logprobs)
+            token = rowLogits == null ? s.sampler.takeCandidates(candidates, logprobs)
                     : s.sampler.sample(rowLogits, logprobs);
             s.sampler.accept(token);
         } catch (RuntimeException e) {

@@ -205,8 +205,8 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
-    public void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
-        cpu.greedyRows(logits, rows, tokens, logprobs);
+    public void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
+        cpu.topRows(logits, rows, count, ids, values, logZ);
     }
 
     @Override

@@ -45,4 +45,37 @@ class SamplerAllocationTest {
         assertThat(bytesPerRun(b.topP(1).minP(0.1).build())).as("min-p alone").isZero();
         assertThat(bytesPerRun(b.temperature(0).build())).as("greedy").isZero();
     }
+
+    /** Taking tokens from a row's best ones, as decode on a GPU does. */
+    private static long bytesPerCandidateRun(SamplingParams params) {
+        float[] logits = Logits.normal(VOCAB, 2, 21);
+        Sampler sampler = new Sampler(params, VOCAB);
+        int count = sampler.candidatesNeeded();
+        int[] ids = new int[count];
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) { // any descending run will do: only the cost is measured here
+            ids[i] = 10 * i;
+            values[i] = logits[0] - i;
+        }
+        RowCandidates candidates = new RowCandidates().view(ids, values, 0, count, 3.5);
+        TokenLogprobs out = new TokenLogprobs();
+        for (int i = 0; i < 300; i++) {
+            sampler.accept(sampler.takeCandidates(candidates, out));
+        }
+        long baseline = allocatedBytes();
+        baseline = allocatedBytes() - baseline;
+        long before = allocatedBytes();
+        for (int i = 0; i < 200; i++) {
+            sampler.accept(sampler.takeCandidates(candidates, out));
+            candidates.view(ids, values, 0, count, 3.5);
+        }
+        return allocatedBytes() - before - baseline;
+    }
+
+    @Test
+    void takingFromTheBestTokensAllocatesNothingPerToken() {
+        SamplingParams.Builder b = SamplingParams.builder().seed(1L).logprobs(5);
+        assertThat(bytesPerCandidateRun(b.topK(40).topP(0.9).minP(0.05).build())).as("top-k").isZero();
+        assertThat(bytesPerCandidateRun(b.temperature(0).topK(0).topP(1).minP(0).build())).as("greedy").isZero();
+    }
 }

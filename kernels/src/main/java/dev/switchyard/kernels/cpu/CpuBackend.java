@@ -848,39 +848,33 @@ public final class CpuBackend implements Backend {
      * log-probability are bitwise what sampling the read row would give.
      */
     @Override
-    public void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+    public void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
         CpuMatrix cl = matrix(logits);
-        OpChecks.greedyRows(cl, rows, tokens, logprobs);
+        OpChecks.topRows(cl, rows, count, ids, values, logZ);
         int cols = cl.cols();
         float[] d = cl.data();
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
-            int best = -1;
-            float max = Float.NEGATIVE_INFINITY;
+            int first = r * count;
             boolean usable = true;
+            boolean anyFinite = false;
             for (int i = 0; i < cols && usable; i++) {
                 float l = d[o + i];
                 usable = l < Float.POSITIVE_INFINITY;
-                if (best < 0 || l > max) {
-                    best = i;
-                    max = l;
-                }
+                anyFinite |= l > Float.NEGATIVE_INFINITY;
             }
-            if (!usable || max == Float.NEGATIVE_INFINITY) {
-                tokens[r] = -1;
-                logprobs[r] = Double.NaN;
+            if (!usable || !anyFinite) {
+                ids[first] = -1;
+                logZ[r] = Double.NaN;
                 continue;
             }
-            float top = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < cols; i++) {
-                top = Math.max(top, d[o + i]);
-            }
+            TopK.topK(d, o, cols, count, ids, values, first);
+            float max = values[first];
             double z = 0;
             for (int i = 0; i < cols; i++) {
-                z += Math.exp((double) d[o + i] - top);
+                z += Math.exp((double) d[o + i] - max);
             }
-            tokens[r] = best;
-            logprobs[r] = (double) d[o + best] - top - Math.log(z);
+            logZ[r] = Math.log(z);
         }
     }
 

@@ -1,6 +1,10 @@
 package dev.switchyard.kernels.cpu;
 
-/** Top-k selection for routing: allocation-free, O(n k), which suits k of a few and n of hundreds. */
+/**
+ * Top-k selection, allocation-free, O(n k) at worst: for routing (k of a few, n of hundreds) and for
+ * a row of logits's best tokens (k up to {@code Backend.MAX_TOP_ROWS}, where nearly every value is
+ * turned away by one comparison with the worst kept so far).
+ */
 public final class TopK {
 
     private TopK() {
@@ -12,7 +16,12 @@ public final class TopK {
      * largest first; equal scores rank by lower index. NaN ranks below every number.
      */
     public static void topK(float[] scores, int offset, int n, int k, int[] outIdx, float[] outVal) {
-        if (k < 0 || k > n || outIdx.length < k || outVal.length < k) {
+        topK(scores, offset, n, k, outIdx, outVal, 0);
+    }
+
+    /** As {@link #topK(float[], int, int, int, int[], float[])}, into {@code out[at .. at + k)}. */
+    public static void topK(float[] scores, int offset, int n, int k, int[] outIdx, float[] outVal, int at) {
+        if (k < 0 || k > n || at < 0 || outIdx.length - at < k || outVal.length - at < k) {
             throw new IllegalArgumentException("cannot pick " + k + " of " + n);
         }
         if (offset < 0 || offset + n > scores.length) {
@@ -24,12 +33,12 @@ public final class TopK {
         int size = 0;
         for (int i = 0; i < n; i++) {
             float v = scores[offset + i];
-            if (size == k && !above(v, outVal[k - 1])) {
+            if (size == k && !above(v, outVal[at + k - 1])) {
                 continue;
             }
             // Shift down everything strictly below v; equal values stay ahead (they have lower indices).
-            int j = size < k ? size++ : k - 1;
-            while (j > 0 && above(v, outVal[j - 1])) {
+            int j = at + (size < k ? size++ : k - 1);
+            while (j > at && above(v, outVal[j - 1])) {
                 outVal[j] = outVal[j - 1];
                 outIdx[j] = outIdx[j - 1];
                 j--;

@@ -53,8 +53,8 @@ public final class CudaBackend implements Backend {
     private CudaRoutedExperts routedExperts;
     /** Split-K attention's per-split partials (see {@link CudaKernels#attentionSplits}). */
     private final Scratch attentionPartials = new Scratch();
-    /** greedyRows' results: rows log-probabilities (double), then rows tokens (int). */
-    private final Scratch greedyResults = new Scratch();
+    /** topRows' results: rows log-sums (double), then rows x count ids (int), then as many values (float). */
+    private final Scratch topResults = new Scratch();
 
     private CudaBackend(CudaContext ctx) {
         this.ctx = ctx;
@@ -437,25 +437,33 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * One block per row on the device; only {@code rows} doubles and ints come back (12 bytes a row
-     * instead of the whole vocabulary's 4 bytes a column), in one copy.
+     * One block per row on the device (an argmax kernel for one token, a radix select for more;
+     * sampling.cu's MAX_TOP is {@link #MAX_TOP_ROWS}); only the picks and one double per row come
+     * back (8 + 8 count bytes a row instead of the whole vocabulary's 4 bytes a column), in one copy.
      */
     @Override
-    public void greedyRows(FloatMatrix logits, int rows, int[] tokens, double[] logprobs) {
+    public void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
         CudaMatrix cl = matrix(logits);
-        OpChecks.greedyRows(cl, rows, tokens, logprobs);
+        OpChecks.topRows(cl, rows, count, ids, values, logZ);
         if (rows == 0) {
             return;
         }
         ctx.makeCurrent();
-        long bytes = 12L * rows;
-        long results = greedyResults.ensure(ctx, bytes);
-        long tokenResults = results + 8L * rows;
-        kernels.greedyRows(cl.pointer(), cl.cols(), rows, tokenResults, results);
+        long picks = (long) rows * count;
+        long bytes = 8L * rows + 8L * picks;
+        long results = topResults.ensure(ctx, bytes);
+        long idResults = results + 8L * rows;
+        long valueResults = idResults + 4L * picks;
+        if (count == 1) {
+            kernels.greedyRows(cl.pointer(), cl.cols(), rows, idResults, valueResults, results);
+        } else {
+            kernels.topRows(cl.pointer(), cl.cols(), rows, count, idResults, valueResults, results);
+        }
         MemorySegment host = ctx.hostBuffer(bytes);
         ctx.download(results, host, bytes);
-        MemorySegment.copy(host, ValueLayout.JAVA_DOUBLE, 0, logprobs, 0, rows);
-        MemorySegment.copy(host, ValueLayout.JAVA_INT, 8L * rows, tokens, 0, rows);
+        MemorySegment.copy(host, ValueLayout.JAVA_DOUBLE, 0, logZ, 0, rows);
+        MemorySegment.copy(host, ValueLayout.JAVA_INT, 8L * rows, ids, 0, (int) picks);
+        MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 8L * rows + 4L * picks, values, 0, (int) picks);
     }
 
     // ---- MoE: routed experts, routing and dispatch ---------------------------------------------

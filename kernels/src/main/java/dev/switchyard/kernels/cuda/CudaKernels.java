@@ -33,6 +33,8 @@ final class CudaKernels {
     static final int MAX_GRID_Y = 65535;
     /** Block size of greedy_rows (sampling.cu's GREEDY_THREADS). */
     private static final int GREEDY_THREADS = 256;
+    /** Block size of top_rows (sampling.cu's TOP_THREADS). */
+    private static final int TOP_THREADS = 256;
 
     /** matmul_tc.cu: weight rows and tokens of a block's tile, its threads, and the columns a step takes. */
     static final int TC_ROWS = 64;
@@ -164,9 +166,14 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ELEMENTWISE, "sigmoid_gated_add"), ceilDiv(cols, 256), tokens, 256, 1, args);
     }
 
-    void greedyRows(long logits, int cols, int rows, long tokens, long logprobs) {
-        args.reset().ptr(logits).i32(cols).ptr(tokens).ptr(logprobs);
+    void greedyRows(long logits, int cols, int rows, long ids, long values, long logZ) {
+        args.reset().ptr(logits).i32(cols).ptr(ids).ptr(values).ptr(logZ);
         ctx.launch(fn(CudaModule.SAMPLING, "greedy_rows"), rows, 1, GREEDY_THREADS, 1, args);
+    }
+
+    void topRows(long logits, int cols, int rows, int count, long ids, long values, long logZ) {
+        args.reset().ptr(logits).i32(cols).i32(count).ptr(ids).ptr(values).ptr(logZ);
+        ctx.launch(fn(CudaModule.SAMPLING, "top_rows"), rows, 1, TOP_THREADS, 1, args);
     }
 
     void scatterAddRows(long src, long rows, long weights, long dst, int n, int cols) {

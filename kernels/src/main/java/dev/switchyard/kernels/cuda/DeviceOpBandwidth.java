@@ -1,17 +1,20 @@
 package dev.switchyard.kernels.cuda;
 
+import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
+import java.util.SplittableRandom;
 
 /**
  * How close each weight-reading op of a decode step comes to the device's memory bandwidth, op by
  * op, on the shapes of Mixtral-8x7B (the gpu-bench preset): the matmuls of attention, the output
  * head and one expert at 1 and 8 tokens, and a whole MoE layer's routed experts at 1 and 8 tokens;
- * and the matmuls at a prompt chunk's 256 tokens, in TFLOP/s (tensor cores).
+ * and the matmuls at a prompt chunk's 256 tokens, in TFLOP/s (tensor cores); then what choosing a
+ * step's tokens costs, rows of logits read back against their best tokens found on the device.
  * Each op runs {@value #CALLS} times back to back (as decode issues them, repeated launches replay
  * as graphs), after a warm-up; the figure is the weight bytes it must read per call divided by the
  * time per call, against the device-to-device bandwidth that {@code bench} measures its bound with.
@@ -30,6 +33,8 @@ public final class DeviceOpBandwidth {
     private static final int TOP_K = 2;
     /** A prompt chunk's tokens: there the matmuls are bound by arithmetic (tensor cores), not by reading. */
     private static final int PROMPT_TOKENS = 256;
+    /** Mixtral's vocabulary and Qwen3's. */
+    private static final int[] SAMPLING_VOCABULARIES = {32000, 151936};
 
     private DeviceOpBandwidth() {
     }
@@ -66,7 +71,38 @@ public final class DeviceOpBandwidth {
                     }
                 }
             }
+            for (int vocab : SAMPLING_VOCABULARIES) {
+                for (int rows : new int[] {1, 16}) {
+                    sampling(cuda, vocab, rows);
+                }
+            }
         }
+    }
+
+    /**
+     * What choosing a step's tokens costs on the host's side of the link: the rows of logits read
+     * back whole, against the best 1, 40 and 128 tokens found on the device ({@code topRows}).
+     */
+    private static void sampling(CudaBackend cuda, int vocab, int rows) {
+        FloatMatrix logits = cuda.allocate(rows, vocab);
+        SplittableRandom random = new SplittableRandom(vocab);
+        float[][] host = new float[rows][vocab];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < vocab; i++) {
+                host[r][i] = (float) (4 * random.nextGaussian());
+            }
+            logits.writeRow(r, host[r]);
+        }
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "op sampling vocabulary %d, %2d rows: read whole %8.1f us",
+                vocab, rows, 1e6 * perCall(cuda, () -> logits.readRows(0, rows, host))));
+        for (int count : new int[] {1, 40, Backend.MAX_TOP_ROWS}) {
+            int[] ids = new int[rows * count];
+            float[] values = new float[rows * count];
+            double[] logZ = new double[rows];
+            double seconds = perCall(cuda, () -> cuda.topRows(logits, rows, count, ids, values, logZ));
+            line.append(String.format(Locale.ROOT, ", best %d %7.1f us", count, 1e6 * seconds));
+        }
+        System.out.println(line);
     }
 
     /** A weight of {@code count} matrices (rows x cols) whose every byte is 0x3c: finite values in every format. */

@@ -118,10 +118,11 @@ class CudaBackendOpsTest extends AgainstCpuTest {
     }
 
     @Test
-    void greedyRowsPickTheCpusTokensAndLogprobs() {
+    void topRowsPickTheCpusTokensInItsOrder() {
         int cols = 32000;
-        float[] logits = GpuTests.gaussian(20, 6 * cols, 4f);
-        logits[cols + 31000] = 40f;                    // row 1: a three-way tie, the lowest id wins
+        int rows = 7;
+        float[] logits = GpuTests.gaussian(20, rows * cols, 4f);
+        logits[cols + 31000] = 40f;                    // row 1: a three-way tie, the lowest id first
         logits[cols + 900] = 40f;
         logits[cols + 20000] = 40f;
         logits[2 * cols + 77] = Float.NaN;             // row 2: the sampler must see it
@@ -129,20 +130,32 @@ class CudaBackendOpsTest extends AgainstCpuTest {
         Arrays.fill(logits, 4 * cols, 5 * cols, Float.NEGATIVE_INFINITY);  // row 4: all masked
         Arrays.fill(logits, 5 * cols, 6 * cols, Float.NEGATIVE_INFINITY);  // row 5: one left
         logits[5 * cols + 12345] = -3f;
-        int[][] tokens = new int[2][6];
-        double[][] logprobs = new double[2][6];
-        Backend[] backends = {cuda, cpu};
-        for (int b = 0; b < 2; b++) {
-            backends[b].greedyRows(GpuTests.matrix(backends[b], logits, 6, cols), 6, tokens[b], logprobs[b]);
+        for (int i = 0; i < cols; i += 2) {            // row 6: half the row tied
+            logits[6 * cols + i] = 2f;
         }
-        assertThat(tokens[0]).containsExactly(tokens[1]);
-        assertThat(tokens[0][1]).isEqualTo(900);
-        assertThat(tokens[0]).containsSubsequence(-1, -1, -1, 12345);
-        for (int r = 0; r < 6; r++) {
-            if (tokens[1][r] < 0) {
-                assertThat(logprobs[0][r]).as("row %d", r).isNaN();
-            } else {
-                assertThat(logprobs[0][r]).as("row %d", r).isCloseTo(logprobs[1][r], within(1e-12));
+        Backend[] backends = {cuda, cpu};
+        for (int count : new int[] {1, 5, Backend.MAX_TOP_ROWS}) {
+            int[][] ids = new int[2][rows * count];
+            float[][] values = new float[2][rows * count];
+            double[][] logZ = new double[2][rows];
+            for (int b = 0; b < 2; b++) {
+                backends[b].topRows(GpuTests.matrix(backends[b], logits, rows, cols), rows, count, ids[b], values[b],
+                        logZ[b]);
+            }
+            assertThat(ids[0][count]).isEqualTo(900);
+            assertThat(ids[0][5 * count]).isEqualTo(12345);
+            for (int r = 0; r < rows; r++) {
+                int first = r * count;
+                if (ids[1][first] < 0) {
+                    assertThat(ids[0][first]).as("row %d", r).isEqualTo(-1);
+                    assertThat(logZ[0][r]).as("row %d", r).isNaN();
+                    continue;
+                }
+                assertThat(Arrays.copyOfRange(ids[0], first, first + count)).as("row %d, %d best", r, count)
+                        .containsExactly(Arrays.copyOfRange(ids[1], first, first + count));
+                assertThat(Arrays.copyOfRange(values[0], first, first + count))
+                        .containsExactly(Arrays.copyOfRange(values[1], first, first + count));
+                assertThat(logZ[0][r]).as("row %d", r).isCloseTo(logZ[1][r], within(1e-12));
             }
         }
     }
