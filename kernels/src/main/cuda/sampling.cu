@@ -11,8 +11,10 @@
 //              Launch: grid (rows), block GREEDY_THREADS.
 // top_rows:    the best `count` tokens, 1 <= count <= MAX_TOP <= cols, best first. A radix select
 //              finds the count-th best logit in four passes over the row (one byte of its ordered
-//              bits each), then one pass takes every better logit and one takes the ties at that
-//              logit in column order, so the pick never depends on the threads' timing.
+//              bits each), then one pass takes every better logit, with the ties at that logit when
+//              all of them are wanted (the usual case: one); where ties straddle the cut, one more
+//              walk takes the lowest columns among them, so the pick never depends on the threads'
+//              timing.
 //              Launch: grid (rows), block TOP_THREADS.
 #include "common.cuh"
 
@@ -156,6 +158,7 @@ extern "C" __global__ void top_rows(const float* __restrict__ logits, int cols, 
     __shared__ double sums[32];
     __shared__ unsigned threshold_shared;
     __shared__ int wanted_shared;
+    __shared__ int ties_shared;
     __shared__ int taken;
     __shared__ int best_column;
     const float* r = logits + (size_t)blockIdx.x * cols;
@@ -204,29 +207,33 @@ extern "C" __global__ void top_rows(const float* __restrict__ logits, int cols, 
             }
             wanted_shared = wanted - above;
             threshold_shared = threshold | ((unsigned)b << shift);
+            ties_shared = histogram[b];
         }
         __syncthreads();
         threshold = threshold_shared;
         wanted = wanted_shared;
         mask |= 255u << shift;
     }
-    // Every key above the threshold is in (count - wanted of them, in any order for now)...
+    // After the last pass the bin is one key: ties_shared keys equal the threshold. Every key above
+    // it is in (count - wanted of them), and so are the ties when all `wanted` of them are: in any
+    // order for now, the ranks below sort them...
+    bool all_ties = ties_shared == wanted;
     if (threadIdx.x == 0) {
         taken = 0;
     }
     __syncthreads();
     for (int i = threadIdx.x; i < cols; i += blockDim.x) {
         unsigned k = order_key(r[i]);
-        if (k > threshold) {
+        if (k > threshold || (all_ties && k == threshold)) {
             int at = atomicAdd(&taken, 1);
             chosen_keys[at] = k;
             chosen_columns[at] = i;
         }
     }
     __syncthreads();
-    // ...and of the keys equal to it, the `wanted` lowest columns, taken in column order.
+    // ...else, of the keys equal to it, the `wanted` lowest columns, taken in column order.
     int next = count - wanted;
-    for (int start = 0; start < cols && wanted > 0; start += blockDim.x) {
+    for (int start = 0; start < cols && wanted > 0 && !all_ties; start += blockDim.x) {
         int i = start + threadIdx.x;
         int tie = i < cols && order_key(r[i]) == threshold;
         int ties;
