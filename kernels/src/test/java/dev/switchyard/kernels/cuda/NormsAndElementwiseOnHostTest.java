@@ -1,0 +1,241 @@
+package dev.switchyard.kernels.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The norms ({@code norm.cu}) and the elementwise ops and row shuffles ({@code elementwise.cu}) run
+ * on the host, their threads as real threads ({@code kernels/src/test/cuda/elementwise_host.cpp}),
+ * each launched as {@link CudaKernels} launches it, against the CPU backend on the same inputs: rows
+ * wider than a block of 256 threads, heads not a multiple of a warp's 32 lanes, a bias over more
+ * values than the grid's 4096 blocks of 256 threads hold (so threads stride past the grid), repeated
+ * rows in gather and scatter-add, and a scatter of no rows. Copies and fused multiply-adds in the
+ * CPU's order exactly; reductions (norms, softmax) and transcendental functions (SiLU, the sigmoid
+ * gate) within 1e-6 of the output's RMS, as {@code CudaBackendOpsTest} holds the GPU to. Skipped,
+ * with the reason, where no C++ compiler or no source tree is at hand.
+ */
+@SuppressWarnings("restricted")
+class NormsAndElementwiseOnHostTest {
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout ADDRESS = ValueLayout.ADDRESS;
+    private static final int T = 5;
+    private static final int COLS = 300;   // not a multiple of a block's 256 threads
+
+    @TempDir
+    static Path dir;
+
+    private static MethodHandle rmsNorm;
+    private static MethodHandle rmsNormHeads;
+    private static MethodHandle addBias;
+    private static MethodHandle add;
+    private static MethodHandle siluMul;
+    private static MethodHandle softmax;
+    private static MethodHandle gatherRows;
+    private static MethodHandle sigmoidGatedAdd;
+    private static MethodHandle scatterAddRows;
+    private static CpuBackend cpu;
+
+    @BeforeAll
+    static void build() throws IOException, InterruptedException {
+        SymbolLookup lookup = HostHarness.build("kernels/src/test/cuda/elementwise_host.cpp", dir, "-std=c++20", "-pthread");
+        rmsNorm = bind(lookup, "rms_norm_host", ADDRESS, ADDRESS, FLOAT, ADDRESS, INT, INT);
+        rmsNormHeads = bind(lookup, "rms_norm_heads_host", ADDRESS, ADDRESS, FLOAT, INT, INT, INT);
+        addBias = bind(lookup, "add_bias_host", ADDRESS, ADDRESS, LONG, INT);
+        add = bind(lookup, "add_host", ADDRESS, ADDRESS, LONG);
+        siluMul = bind(lookup, "silu_mul_host", ADDRESS, ADDRESS, LONG);
+        softmax = bind(lookup, "softmax_rows_host", ADDRESS, INT, INT);
+        gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
+        sigmoidGatedAdd = bind(lookup, "sigmoid_gated_add_host", ADDRESS, INT, ADDRESS, ADDRESS, INT, INT);
+        scatterAddRows = bind(lookup, "scatter_add_rows_host", ADDRESS, ADDRESS, ADDRESS, ADDRESS, INT, INT);
+        cpu = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cpu != null) {
+            cpu.close();
+        }
+    }
+
+    private static MethodHandle bind(SymbolLookup lookup, String name, MemoryLayout... args) {
+        return Linker.nativeLinker().downcallHandle(lookup.findOrThrow(name), FunctionDescriptor.ofVoid(args));
+    }
+
+    private static float[] data(long seed, int n) {
+        return GpuTests.gaussian(seed, n, 1.5f);
+    }
+
+    /** Runs {@code op} on CPU backend matrices holding {@code inputs} ({@code cols} wide each); returns matrix 0's rows. */
+    private static float[] onCpu(int cols, float[][] inputs, Consumer<FloatMatrix[]> op) {
+        FloatMatrix[] m = new FloatMatrix[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            m[i] = GpuTests.matrix(cpu, inputs[i], inputs[i].length / cols, cols);
+        }
+        op.accept(m);
+        return GpuTests.read(m[0], inputs[0].length / cols);
+    }
+
+    /** Bit for bit (a plain scan: containsExactly takes minutes over a million values). */
+    private static void assertSameValues(float[] actual, float[] expected, String what) {
+        int at = Arrays.mismatch(actual, expected);
+        assertThat(at).as("%s: first difference at %d: %s against %s", what, at, at < 0 ? 0 : actual[at],
+                at < 0 ? 0 : expected[at]).isEqualTo(-1);
+    }
+
+    private static MemorySegment floats(Arena a, float[] values) {
+        return a.allocateFrom(FLOAT, values);
+    }
+
+    private static MemorySegment ints(Arena a, int[] values) {
+        return a.allocateFrom(INT, values);
+    }
+
+    @Test
+    void rmsNormIntoAnotherMatrixAndInPlace() throws Throwable {
+        for (int cols : new int[] {COLS, 1000}) {
+            float[] x = data(1, T * cols);
+            float[] gamma = data(2, cols);
+            float[] expected = onCpu(cols, new float[][] {new float[T * cols], x},
+                    m -> cpu.rmsNorm(m[1], gamma, 1e-5f, m[0], T));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment xd = floats(a, x);
+                MemorySegment out = a.allocate(FLOAT, (long) T * cols);
+                rmsNorm.invokeExact(xd, floats(a, gamma), 1e-5f, out, cols, T);
+                GpuTests.assertClose(out.toArray(FLOAT), expected, 1e-6, "rmsNorm of " + cols);
+                assertSameValues(xd.toArray(FLOAT), x, "rmsNorm's input, left as it was");
+                rmsNorm.invokeExact(xd, floats(a, gamma), 1e-5f, xd, cols, T);
+                GpuTests.assertClose(xd.toArray(FLOAT), expected, 1e-6, "rmsNorm of " + cols + " in place");
+            }
+        }
+    }
+
+    @Test
+    void rmsNormHeadsNormalizesEachHeadOnItsOwn() throws Throwable {
+        int heads = 6;
+        for (int headDim : new int[] {64, 72}) {   // 72: lanes take two or three values
+            int cols = heads * headDim;
+            float[] x = data(3, T * cols);
+            for (int h = 0; h < heads; h++) {
+                x[h * headDim] *= 1 + 4 * h;       // heads of different scales
+            }
+            float[] gamma = data(4, headDim);
+            float[] expected = onCpu(cols, new float[][] {x}, m -> cpu.rmsNormHeads(m[0], gamma, 1e-6f, headDim, T));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment xd = floats(a, x);
+                rmsNormHeads.invokeExact(xd, floats(a, gamma), 1e-6f, cols, headDim, T);
+                GpuTests.assertClose(xd.toArray(FLOAT), expected, 1e-6, "rmsNormHeads of " + heads + " x " + headDim);
+            }
+        }
+    }
+
+    @Test
+    void addBiasAddAndSiluMul() throws Throwable {
+        float[] x = data(6, T * COLS);
+        float[] y = data(7, T * COLS);
+        float[] bias = data(5, COLS);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment biased = floats(a, x);
+            addBias.invokeExact(biased, floats(a, bias), (long) (T - 1) * COLS, COLS);
+            assertSameValues(biased.toArray(FLOAT), onCpu(COLS, new float[][] {x}, m -> cpu.addBias(m[0], bias, T - 1)),
+                    "addBias over all rows but the last");
+            MemorySegment sum = floats(a, x);
+            add.invokeExact(sum, floats(a, y), (long) T * COLS);
+            assertSameValues(sum.toArray(FLOAT), onCpu(COLS, new float[][] {x, y}, m -> cpu.add(m[0], m[1], T)), "add");
+            MemorySegment gate = floats(a, x);
+            siluMul.invokeExact(gate, floats(a, y), (long) T * COLS);
+            float[] expected = onCpu(COLS, new float[][] {x, y}, m -> cpu.siluMul(m[0], m[1], T));
+            GpuTests.assertClose(gate.toArray(FLOAT), expected, 1e-6, "siluMul");
+        }
+    }
+
+    /** More values than 4096 blocks of 256 threads: each thread strides on by the whole grid, its bias column with it. */
+    @Test
+    void addBiasStridesPastTheLastBlockOfTheGrid() throws Throwable {
+        int tokens = 3500;
+        long n = (long) tokens * COLS;
+        assertThat(n).isGreaterThan(4096L * 256);
+        float[] x = data(8, tokens * COLS);
+        float[] bias = data(9, COLS);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment xd = floats(a, x);
+            addBias.invokeExact(xd, floats(a, bias), n, COLS);
+            assertSameValues(xd.toArray(FLOAT), onCpu(COLS, new float[][] {x}, m -> cpu.addBias(m[0], bias, tokens)),
+                    "addBias over " + n + " values");
+        }
+    }
+
+    @Test
+    void softmaxOfRowsNarrowerAndWiderThanABlock() throws Throwable {
+        for (int cols : new int[] {60, COLS}) {
+            float[] x = data(10, T * cols);
+            x[cols + 3] = Float.NEGATIVE_INFINITY;   // a masked value
+            float[] expected = onCpu(cols, new float[][] {x}, m -> cpu.softmax(m[0], T));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment xd = floats(a, x);
+                softmax.invokeExact(xd, cols, T);
+                float[] actual = xd.toArray(FLOAT);
+                GpuTests.assertClose(actual, expected, 1e-6, "softmax of " + cols);
+                assertThat(actual[cols + 3]).isZero();
+            }
+        }
+    }
+
+    @Test
+    void gatherAndWeightedScatterAddWithRepeatedRows() throws Throwable {
+        int[] rows = {4, 0, 4, 2};
+        int n = rows.length;
+        float[] weights = {0.25f, -1.5f, 0.75f, 2f};
+        float[] src = data(14, T * COLS);
+        float[] dst = data(15, T * COLS);
+        float[] contributions = data(16, n * COLS);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment gathered = a.allocate(FLOAT, (long) n * COLS);
+            gatherRows.invokeExact(floats(a, src), ints(a, rows), gathered, COLS, n);
+            float[] expected = onCpu(COLS, new float[][] {new float[n * COLS], src}, m -> cpu.gatherRows(m[1], rows, m[0], n));
+            assertSameValues(gathered.toArray(FLOAT), expected, "gatherRows");
+            MemorySegment scattered = floats(a, dst);
+            scatterAddRows.invokeExact(floats(a, contributions), ints(a, rows), floats(a, weights), scattered, n, COLS);
+            expected = onCpu(COLS, new float[][] {dst, contributions}, m -> cpu.scatterAddRows(m[1], rows, weights, m[0], n));
+            assertSameValues(scattered.toArray(FLOAT), expected, "scatterAddRows");
+            MemorySegment none = floats(a, dst);
+            scatterAddRows.invokeExact(floats(a, contributions), ints(a, rows), floats(a, weights), none, 0, COLS);
+            assertSameValues(none.toArray(FLOAT), dst, "a scatter of no rows");
+        }
+    }
+
+    @Test
+    void sigmoidGatedAddWeighsEachTokenByItsGate() throws Throwable {
+        int gateCols = 3;                      // (T, 3): column 0 is the gate
+        float[] gate = data(17, T * gateCols);
+        float[] dst = data(18, T * COLS);
+        float[] src = data(19, T * COLS);
+        float[] expected = onCpu(COLS, new float[][] {dst, src},
+                m -> cpu.sigmoidGatedAdd(GpuTests.matrix(cpu, gate, T, gateCols), m[1], m[0], T));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = floats(a, dst);
+            sigmoidGatedAdd.invokeExact(floats(a, gate), gateCols, floats(a, src), d, COLS, T);
+            GpuTests.assertClose(d.toArray(FLOAT), expected, 1e-6, "sigmoidGatedAdd");
+        }
+    }
+}
