@@ -13,6 +13,13 @@
 
 extern "C" {
 
+// store_kv as CudaKernels.storeKv launches it: token t's key and value rows to cache slot slots[t].
+void store_kv_host(const float* k, const float* v, const int* slots, float* keys, float* values, int keyDim,
+                   int valueDim, int tokens) {
+    host_launch(dim3{(unsigned)tokens, 1, 1}, dim3{128, 1, 1},
+                [&] { store_kv(k, v, slots, keys, values, keyDim, valueDim); });
+}
+
 void attention_host(const float* q, int qCols, float* out, int outCols, const float* keys, const float* values,
                     int keyDim, int valueDim, int blockSize, const int* positions, const int* tableStart,
                     const int* tables, int heads, int group, int hk, int hv, float scale, int tokens, int splits,

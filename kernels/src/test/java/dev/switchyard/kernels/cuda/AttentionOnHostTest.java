@@ -1,5 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -22,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * threads: the paged kernel and split-K with several split counts (each split's online softmax
  * merged by attention_combine, splits past a short context left empty) against attention computed
  * here in double, over two sequences whose blocks lie shuffled in the cache, with grouped-query
- * heads. Within 1e-5 of the output's RMS. Skipped, with the reason, where no C++ compiler is at hand.
+ * heads. Within 1e-5 of the output's RMS. And store_kv, each token's key and value rows copied to its
+ * cache slot bit for bit, every other slot untouched. Skipped, with the reason, where no C++ compiler is at hand.
  */
 @SuppressWarnings("restricted")
 class AttentionOnHostTest {
@@ -34,6 +37,7 @@ class AttentionOnHostTest {
     static Path dir;
 
     private static MethodHandle attention;
+    private static MethodHandle storeKv;
 
     @BeforeAll
     static void build() throws IOException, InterruptedException {
@@ -42,6 +46,36 @@ class AttentionOnHostTest {
                 ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT,
                 ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT, INT, FLOAT, INT, INT,
                 ValueLayout.ADDRESS));
+        storeKv = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host"), FunctionDescriptor.ofVoid(
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                INT, INT, INT));
+    }
+
+    @Test
+    void storeKvWritesEachTokensRowsToItsSlotAndNothingElse() throws Throwable {
+        int keyDim = 200;     // wider than the block's 128 threads
+        int valueDim = 72;
+        int cacheSlots = 40;
+        int[] slots = {17, 3, 39, 0, 18};
+        int tokens = slots.length;
+        float[] k = GpuTests.gaussian(7, tokens * keyDim, 1f);
+        float[] v = GpuTests.gaussian(8, tokens * valueDim, 1f);
+        float[] keys = GpuTests.gaussian(9, cacheSlots * keyDim, 1f);
+        float[] values = GpuTests.gaussian(10, cacheSlots * valueDim, 1f);
+        float[] expectedKeys = keys.clone();
+        float[] expectedValues = values.clone();
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(k, t * keyDim, expectedKeys, slots[t] * keyDim, keyDim);
+            System.arraycopy(v, t * valueDim, expectedValues, slots[t] * valueDim, valueDim);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment kd = a.allocateFrom(FLOAT, keys);
+            MemorySegment vd = a.allocateFrom(FLOAT, values);
+            storeKv.invokeExact(a.allocateFrom(FLOAT, k), a.allocateFrom(FLOAT, v), a.allocateFrom(INT, slots), kd, vd,
+                    keyDim, valueDim, tokens);
+            assertThat(kd.toArray(FLOAT)).containsExactly(expectedKeys);
+            assertThat(vd.toArray(FLOAT)).containsExactly(expectedValues);
+        }
     }
 
     @Test
