@@ -94,6 +94,22 @@ public record ResidencyCounters(long hits, long demandMisses, double stallSecond
         return demanded == 0 ? Double.NaN : (double) layerPrefetchUseful[layer] / demanded;
     }
 
+    /**
+     * The least time compute could have waited for its demand misses: each miss's copy at the link
+     * rate achieved, one after another (the mean copy's time, as a copy's bytes over that rate). A
+     * stall close to it means demand copies waited for nothing but the link; well above it, for
+     * copies ahead of them (predictions in flight) or for slots. NaN before the first copy.
+     */
+    public double linkBoundStallSeconds() {
+        return copies > 0 ? demandMisses * copySeconds / copies : Double.NaN;
+    }
+
+    /** {@link #stallSeconds} over {@link #linkBoundStallSeconds}; NaN where there was no demand miss or copy. */
+    public double stallOverLinkBound() {
+        double bound = linkBoundStallSeconds();
+        return bound > 0 ? stallSeconds / bound : Double.NaN;
+    }
+
     /** Achieved host-to-device bandwidth in bytes per second; NaN before the first copy. */
     public double linkBytesPerSecond() {
         return copySeconds > 0 ? h2dBytes / copySeconds : Double.NaN;

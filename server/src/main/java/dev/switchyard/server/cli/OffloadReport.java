@@ -16,16 +16,23 @@ final class OffloadReport {
 
     static String summary(OffloadedExperts offloaded, ResidencyCounters c) {
         String line = String.format(Locale.ROOT,
-                "experts: %d slots, %.1f%% hits (%d hits, %d demand misses), %.3f s stalled, %.1f MiB moved at %.1f GB/s, "
+                "experts: %d slots, %.1f%% hits (%d hits, %d demand misses), %.3f s stalled%s, "
+                        + "%.1f MiB moved at %.1f GB/s, "
                         + "%d evictions, prefetch %d issued / %d useful / %d dropped for want of a free slot",
                 offloaded.residency().slots(), 100 * c.hitRate(), c.hits(), c.demandMisses(),
-                c.stallSeconds(), c.h2dBytes() / 1048576.0, c.linkBytesPerSecond() / 1e9, c.evictions(),
+                c.stallSeconds(), overLinkBound(c), c.h2dBytes() / 1048576.0, c.linkBytesPerSecond() / 1e9, c.evictions(),
                 c.prefetchIssued(), c.prefetchUseful(), c.prefetchSkipped());
         if (!offloaded.settings().hybrid()) {
             return line;
         }
         return line + String.format(Locale.ROOT, ", hybrid: %d misses computed on the host, %d copied",
                 c.hostExperts(), c.copiedExperts());
+    }
+
+    /** How far the stall is from the demand misses' copies at the link's rate, where there were copies. */
+    private static String overLinkBound(ResidencyCounters c) {
+        double over = c.stallOverLinkBound();
+        return Double.isNaN(over) ? "" : String.format(Locale.ROOT, " (%.2fx the link's bound)", over);
     }
 
     /** Per-token figures over {@code tokens} tokens. */
@@ -38,6 +45,11 @@ final class OffloadReport {
         m.put("host_experts_per_token", round(c.hostExperts() / n, 100));
         m.put("copied_experts_per_token", round(c.copiedExperts() / n, 100));
         m.put("stall_ms_per_token", round(c.stallSeconds() * 1e3 / n, 1000));
+        // the demand misses' copies back to back at the link rate achieved; null (not NaN) without copies
+        double bound = c.linkBoundStallSeconds();
+        m.put("stall_link_bound_ms_per_token", Double.isNaN(bound) ? null : round(bound * 1e3 / n, 1000));
+        double over = c.stallOverLinkBound();
+        m.put("stall_over_link_bound", Double.isNaN(over) ? null : round(over, 100));
         m.put("mib_moved_per_token", round(c.h2dBytes() / 1048576.0 / n, 100));
         // null, not NaN, when the window copied nothing: JSON has no NaN
         m.put("link_gb_s", c.copySeconds() > 0 ? round(c.linkBytesPerSecond() / 1e9, 10) : null);

@@ -105,8 +105,13 @@ class OffloadFlagsTest {
         // the achieved link rate where decode copied anything, else null (never NaN, which JSON lacks)
         if (decode.get("mib_moved_per_token").asDouble() > 0) {
             assertThat(decode.get("link_gb_s").isNumber()).as(decode.toString()).isTrue();
+            assertThat(decode.get("stall_link_bound_ms_per_token").isNumber()).as(decode.toString()).isTrue();
         } else {
             assertThat(decode.get("link_gb_s").isNull()).as(decode.toString()).isTrue();
+            assertThat(decode.get("stall_link_bound_ms_per_token").isNull()).as(decode.toString()).isTrue();
         }
+        // the stall against that bound, where decode missed (ResidencyCountersTest checks the figure)
+        assertThat(decode.get("stall_over_link_bound").isNumber()).as(decode.toString())
+                .isEqualTo(decode.get("demand_misses_per_token").asDouble() > 0);
     }
 }
