@@ -10,6 +10,7 @@ import dev.switchyard.kernels.cpu.CpuExpertSlots;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -256,18 +257,27 @@ public final class ExpertResidency implements AutoCloseable {
         }
         if (f instanceof LoadTask copy && copy.kind == LoadTask.Kind.PREFETCH) {
             stats.hit(layer); // a prediction was bringing it: the layer only waits for the rest of the copy
-        } else {
-            stats.miss(layer);
+            return timed(() -> loadOnDemand(key), stats.lateStallNanos);
         }
+        stats.miss(layer);
         return timed(() -> loadOnDemand(key));
     }
 
     private Resident timed(Supplier<Resident> load) {
+        return timed(load, null);
+    }
+
+    /** Runs {@code load}, its time counted as stall, and also into {@code share} where given. */
+    private Resident timed(Supplier<Resident> load, LongAdder share) {
         long start = System.nanoTime();
         try {
             return load.get();
         } finally {
-            stats.stallNanos.add(System.nanoTime() - start);
+            long waited = System.nanoTime() - start;
+            stats.stallNanos.add(waited);
+            if (share != null) {
+                share.add(waited);
+            }
         }
     }
 

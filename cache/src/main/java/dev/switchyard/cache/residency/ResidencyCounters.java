@@ -10,6 +10,8 @@ import java.util.Arrays;
  * @param demandMisses        demand acquisitions whose expert was neither: its copy started because
  *                            the layer routed to it (whether or not the layer then waited for it)
  * @param stallSeconds        time compute threads waited for copies
+ * @param lateStallSeconds    of that, time they waited for experts a prediction was still copying
+ *                            (hits that came late)
  * @param copySeconds         time the copy thread spent copying (pacing included): bytes over this is
  *                            the link bandwidth achieved
  * @param prefetchSkipped     predicted loads dropped because no slot was free (a prefetch never waits)
@@ -21,14 +23,15 @@ import java.util.Arrays;
  * @param layerCopiedExperts  per layer, missing experts hybrid execution chose to copy (each also a
  *                            demand miss); both zero without hybrid execution
  */
-public record ResidencyCounters(long hits, long demandMisses, double stallSeconds, long h2dBytes,
+public record ResidencyCounters(long hits, long demandMisses, double stallSeconds, double lateStallSeconds, long h2dBytes,
                                 double copySeconds, long copies, long evictions, long prefetchSkipped,
                                 long[] layerHits, long[] layerMisses, long[] layerPrefetchIssued,
                                 long[] layerPrefetchUseful, long[] layerHostExperts, long[] layerCopiedExperts) {
 
     public ResidencyCounters minus(ResidencyCounters before) {
         return new ResidencyCounters(hits - before.hits, demandMisses - before.demandMisses,
-                stallSeconds - before.stallSeconds, h2dBytes - before.h2dBytes, copySeconds - before.copySeconds,
+                stallSeconds - before.stallSeconds, lateStallSeconds - before.lateStallSeconds,
+                h2dBytes - before.h2dBytes, copySeconds - before.copySeconds,
                 copies - before.copies, evictions - before.evictions, prefetchSkipped - before.prefetchSkipped,
                 minus(layerHits, before.layerHits), minus(layerMisses, before.layerMisses),
                 minus(layerPrefetchIssued, before.layerPrefetchIssued),
@@ -108,6 +111,16 @@ public record ResidencyCounters(long hits, long demandMisses, double stallSecond
     public double stallOverLinkBound() {
         double bound = linkBoundStallSeconds();
         return bound > 0 ? stallSeconds / bound : Double.NaN;
+    }
+
+    /**
+     * The stall on demand misses alone (the late predictions' share taken out) over
+     * {@link #linkBoundStallSeconds}: how well demand copies are served, apart from how timely the
+     * predictions were. NaN where there was no demand miss or copy.
+     */
+    public double demandStallOverLinkBound() {
+        double bound = linkBoundStallSeconds();
+        return bound > 0 ? (stallSeconds - lateStallSeconds) / bound : Double.NaN;
     }
 
     /** Achieved host-to-device bandwidth in bytes per second; NaN before the first copy. */

@@ -15,6 +15,8 @@ public final class ResidencyStats {
     final LongAdder hits = new LongAdder();
     final LongAdder demandMisses = new LongAdder();
     final LongAdder stallNanos = new LongAdder();
+    /** Of stallNanos, waits for experts a prediction was still copying when their layer asked. */
+    final LongAdder lateStallNanos = new LongAdder();
     final LongAdder h2dBytes = new LongAdder();
     final LongAdder copyNanos = new LongAdder();
     final LongAdder copies = new LongAdder();
@@ -91,7 +93,8 @@ public final class ResidencyStats {
             host[l] = layerHostExperts.get(l);
             copied[l] = layerCopiedExperts.get(l);
         }
-        return new ResidencyCounters(hits.sum(), demandMisses.sum(), stallNanos.sum() / 1e9, h2dBytes.sum(),
+        return new ResidencyCounters(hits.sum(), demandMisses.sum(), stallNanos.sum() / 1e9,
+                lateStallNanos.sum() / 1e9, h2dBytes.sum(),
                 copyNanos.sum() / 1e9, copies.sum(), evictions.sum(), prefetchSkipped.sum(), lh, lm, li, lu, host, copied);
     }
 }

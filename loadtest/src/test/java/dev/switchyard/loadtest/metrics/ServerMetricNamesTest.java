@@ -17,7 +17,7 @@ class ServerMetricNamesTest {
 
     private static ResidencyCounters counters(long[] hits, long[] misses, long[] host, long[] copied) {
         long[] none = new long[hits.length];
-        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0, 0, 0, 0, 0, 0, hits, misses, none, none,
+        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0, 0, 0, 0, 0, 0, 0, hits, misses, none, none,
                 host, copied);
     }
 

@@ -29,10 +29,17 @@ final class OffloadReport {
                 c.hostExperts(), c.copiedExperts());
     }
 
-    /** How far the stall is from the demand misses' copies at the link's rate, where there were copies. */
+    /**
+     * How far the stall is from the demand misses' copies at the link's rate, where there were
+     * copies, and how much of it went on predictions still in flight.
+     */
     private static String overLinkBound(ResidencyCounters c) {
         double over = c.stallOverLinkBound();
-        return Double.isNaN(over) ? "" : String.format(Locale.ROOT, " (%.2fx the link's bound)", over);
+        if (Double.isNaN(over)) {
+            return "";
+        }
+        return String.format(Locale.ROOT, " (%.2fx the link's bound; %.3f s of it on predictions still in flight, "
+                + "demand misses %.2fx)", over, c.lateStallSeconds(), c.demandStallOverLinkBound());
     }
 
     /** Per-token figures over {@code tokens} tokens. */
@@ -50,6 +57,10 @@ final class OffloadReport {
         m.put("stall_link_bound_ms_per_token", Double.isNaN(bound) ? null : round(bound * 1e3 / n, 1000));
         double over = c.stallOverLinkBound();
         m.put("stall_over_link_bound", Double.isNaN(over) ? null : round(over, 100));
+        // the share of the stall spent on predicted experts still being copied when their layer asked
+        m.put("late_prediction_stall_ms_per_token", round(c.lateStallSeconds() * 1e3 / n, 1000));
+        double demandOver = c.demandStallOverLinkBound();
+        m.put("demand_stall_over_link_bound", Double.isNaN(demandOver) ? null : round(demandOver, 100));
         m.put("mib_moved_per_token", round(c.h2dBytes() / 1048576.0 / n, 100));
         // null, not NaN, when the window copied nothing: JSON has no NaN
         m.put("link_gb_s", c.copySeconds() > 0 ? round(c.linkBytesPerSecond() / 1e9, 10) : null);

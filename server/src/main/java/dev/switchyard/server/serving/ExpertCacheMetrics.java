@@ -73,6 +73,10 @@ final class ExpertCacheMetrics {
         CounterWithCallback.builder().name("switchyard_expert_cache_stall_seconds_total")
                 .help("Time compute waited for expert copies.").labelNames("model")
                 .callback(cb -> cb.call(counters.get().stallSeconds(), model)).register(registry);
+        CounterWithCallback.builder().name("switchyard_expert_cache_late_prediction_stall_seconds_total")
+                .help("Of the stall, time compute waited for experts a prediction was still copying when their layer "
+                        + "asked for them (hits that came late).").labelNames("model")
+                .callback(cb -> cb.call(counters.get().lateStallSeconds(), model)).register(registry);
         if (hybrid) {
             perLayer(registry, HYBRID_HOST_EXPERTS, "Experts the layer computed on the host from host memory instead "
                     + "of copying them (hybrid execution): no copy started, neither a hit nor a miss.", model, layer,

@@ -65,7 +65,7 @@ class ServingMetricsTest {
 
     private static ResidencyCounters counters(long[] hits, long[] misses, long[] issued, long[] useful, long[] host,
                                               long[] copied) {
-        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0.25, 4096, 0.5, 3, 7, 6, hits, misses,
+        return new ResidencyCounters(hits[0] + hits[1], misses[0] + misses[1], 0.25, 0.05, 4096, 0.5, 3, 7, 6, hits, misses,
                 issued, useful, host, copied);
     }
 
@@ -87,6 +87,7 @@ class ServingMetricsTest {
                 .contains("switchyard_expert_cache_evictions_total{model=\"demo\"} 7.0")
                 .contains("switchyard_expert_cache_h2d_bytes_total{model=\"demo\"} 4096.0")
                 .contains("switchyard_expert_cache_stall_seconds_total{model=\"demo\"} 0.25")
+                .contains("switchyard_expert_cache_late_prediction_stall_seconds_total{model=\"demo\"} 0.05")
                 // layer 1: 2 useful of 4 issued; 2 useful of 5 demanded (3 hits + 2 misses)
                 .contains("switchyard_expert_cache_predictor_precision{layer=\"1\",model=\"demo\"} 0.5")
                 .contains("switchyard_expert_cache_predictor_recall{layer=\"1\",model=\"demo\"} 0.4")
