@@ -15,6 +15,12 @@
 typedef void (*Matmul)(const uint8_t*, long long, int, int, const float*, float*, int);
 typedef void (*Embed)(const uint8_t*, long long, int, const int*, float*);
 
+// The formats with 16-byte-load entry points, then the others, as (ggml type id, entry name).
+#define WIDE_FORMATS(X) X(GGML_F32, f32) X(GGML_F16, f16) X(GGML_BF16, bf16) X(GGML_Q8_0, q8_0) X(GGML_Q4_0, q4_0)
+#define OTHER_FORMATS(X)                                                                           \
+    X(GGML_Q4_1, q4_1) X(GGML_Q5_0, q5_0) X(GGML_Q5_1, q5_1) X(GGML_Q2_K, q2_k) X(GGML_Q3_K, q3_k)  \
+    X(GGML_Q4_K, q4_k) X(GGML_Q5_K, q5_k) X(GGML_Q6_K, q6_k) X(GGML_IQ4_NL, iq4_nl) X(GGML_IQ4_XS, iq4_xs)
+
 // The matmul entry point of ggml type id `type`: generic (tile 0), or wide with a tile of 1 or 8
 // tokens; null where there is none.
 static Matmul matmul_entry(int type, int tile) {
@@ -25,21 +31,8 @@ static Matmul matmul_entry(int type, int tile) {
     case T:                                                                                    \
         return tile == 0 ? matmul_##name : tile == 1 ? matmul_wide_t1_##name : matmul_wide_t8_##name;
     switch (type) {
-        PICK_WIDE(GGML_F32, f32)
-        PICK_WIDE(GGML_F16, f16)
-        PICK_WIDE(GGML_BF16, bf16)
-        PICK_WIDE(GGML_Q8_0, q8_0)
-        PICK_WIDE(GGML_Q4_0, q4_0)
-        PICK(GGML_Q4_1, q4_1)
-        PICK(GGML_Q5_0, q5_0)
-        PICK(GGML_Q5_1, q5_1)
-        PICK(GGML_Q2_K, q2_k)
-        PICK(GGML_Q3_K, q3_k)
-        PICK(GGML_Q4_K, q4_k)
-        PICK(GGML_Q5_K, q5_k)
-        PICK(GGML_Q6_K, q6_k)
-        PICK(GGML_IQ4_NL, iq4_nl)
-        PICK(GGML_IQ4_XS, iq4_xs)
+        WIDE_FORMATS(PICK_WIDE)
+        OTHER_FORMATS(PICK)
         default: return nullptr;
     }
 #undef PICK
@@ -50,21 +43,8 @@ static Embed embed_entry(int type) {
 #define PICK(T, name) \
     case T: return embed_##name;
     switch (type) {
-        PICK(GGML_F32, f32)
-        PICK(GGML_F16, f16)
-        PICK(GGML_BF16, bf16)
-        PICK(GGML_Q8_0, q8_0)
-        PICK(GGML_Q4_0, q4_0)
-        PICK(GGML_Q4_1, q4_1)
-        PICK(GGML_Q5_0, q5_0)
-        PICK(GGML_Q5_1, q5_1)
-        PICK(GGML_Q2_K, q2_k)
-        PICK(GGML_Q3_K, q3_k)
-        PICK(GGML_Q4_K, q4_k)
-        PICK(GGML_Q5_K, q5_k)
-        PICK(GGML_Q6_K, q6_k)
-        PICK(GGML_IQ4_NL, iq4_nl)
-        PICK(GGML_IQ4_XS, iq4_xs)
+        WIDE_FORMATS(PICK)
+        OTHER_FORMATS(PICK)
         default: return nullptr;
     }
 #undef PICK

@@ -117,15 +117,19 @@ class MatmulKernelsOnHostTest {
                 type + " x " + cols + " columns at +" + offset + ", " + tokens + " tokens");
     }
 
+    /** Every token count of {@link #TOKENS}, at {@code cols} columns that take the wide kernel or not. */
+    private static void assertSameProducts(GgmlType type, int cols, boolean wide) throws Throwable {
+        assertThat(CudaKernels.wide(type, type.byteSize(cols), 0, 0)).as("%s x %d takes the %s kernel", type, cols,
+                wide ? "wide" : "generic").isEqualTo(wide);
+        for (int tokens : TOKENS) {
+            assertSameProduct(type, cols, 0, tokens);
+        }
+    }
+
     @Test
     void genericKernelsOfEveryFormatMatchTheCpuBackend() throws Throwable {
         for (GgmlType type : GpuTests.TYPES) {
-            int cols = genericCols(type);
-            assertThat(CudaKernels.wide(type, type.byteSize(cols), 0, 0)).as("%s x %d takes the generic kernel", type, cols)
-                    .isFalse();
-            for (int tokens : TOKENS) {
-                assertSameProduct(type, cols, 0, tokens);
-            }
+            assertSameProducts(type, genericCols(type), false);
         }
     }
 
@@ -133,11 +137,7 @@ class MatmulKernelsOnHostTest {
     void wideKernelsWithTilesOfOneAndEightTokensMatchTheCpuBackend() throws Throwable {
         for (GgmlType type : GpuTests.TYPES) {
             for (int cols : wideCols(type)) {
-                assertThat(CudaKernels.wide(type, type.byteSize(cols), 0, 0)).as("%s x %d takes the wide kernel", type, cols)
-                        .isTrue();
-                for (int tokens : TOKENS) {
-                    assertSameProduct(type, cols, 0, tokens);
-                }
+                assertSameProducts(type, cols, true);
             }
         }
     }
