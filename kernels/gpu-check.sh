@@ -35,7 +35,8 @@ GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cud
            dev.switchyard.engine.forward.CudaRoutingMatchesCpuTest
            dev.switchyard.engine.generate.CudaGreedyMatchesCpuTest
            dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest
-           dev.switchyard.engine.generate.CudaHybridMatchesInPlaceTest)
+           dev.switchyard.engine.generate.CudaHybridMatchesInPlaceTest
+           dev.switchyard.engine.generate.CandidateSamplingMatchesRowsTest)
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
 
