@@ -333,6 +333,33 @@ class ExpertResidencyTest {
     }
 
     @Test
+    void waitsForAPredictionStillInFlightAreCountedApartFromDemandMisses() throws Exception {
+        PatternSource source = new PatternSource(2, 8);
+        CountDownLatch gate = new CountDownLatch(1);
+        source.gate = gate;
+        try (ExpertResidency r = new ExpertResidency(source, 6, LinkPacer.unlimited());
+             ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            r.prefetch(1, 1);
+            Future<?> use = pool.submit(() -> r.release(r.acquire(1, 1)));
+            while (r.stats().snapshot().hits() < 1) {
+                Thread.onSpinWait();
+            }
+            Thread.sleep(30); // the layer waits this long at least for the prediction to land
+            gate.countDown();
+            use.get();
+            ResidencyCounters late = r.stats().snapshot();
+            assertTrue(late.lateStallSeconds() >= 0.03, "late: " + late.lateStallSeconds());
+            assertEquals(late.stallSeconds(), late.lateStallSeconds(), "the only wait was for the prediction");
+
+            r.release(r.acquire(1, 3)); // a demand miss: stall, not late
+            ResidencyCounters after = r.stats().snapshot();
+            assertEquals(1, after.demandMisses());
+            assertEquals(late.lateStallSeconds(), after.lateStallSeconds());
+            assertTrue(after.stallSeconds() > late.stallSeconds());
+        }
+    }
+
+    @Test
     void anExpertOnItsWayByAPredictionIsAHitAndPrecisionAndRecallAreKeptPerLayer() throws Exception {
         PatternSource source = new PatternSource(2, 8);
         CountDownLatch gate = new CountDownLatch(1);
