@@ -11,6 +11,7 @@ import dev.switchyard.loadtest.report.MeasuredRun;
 import dev.switchyard.loadtest.report.ResultJson;
 import dev.switchyard.loadtest.run.LoadRunner;
 import dev.switchyard.loadtest.run.RunRecords;
+import dev.switchyard.loadtest.target.RequestSampling;
 import dev.switchyard.loadtest.target.Target;
 import dev.switchyard.loadtest.workload.ArrivalSchedule;
 import dev.switchyard.loadtest.workload.DatasetPrompts;
@@ -36,7 +37,8 @@ import java.util.SplittableRandom;
 final class LoadTest {
 
     /** What the command line asked for, checked. {@code metricsUrl} is null when scraping is off. */
-    record Settings(TargetAddress address, String model, WorkloadSpec workload, double[] rates, double burstiness,
+    record Settings(TargetAddress address, String model, WorkloadSpec workload, RequestSampling sampling,
+                    double[] rates, double burstiness,
                     int maxConcurrency, Slo slo, long timeoutNanos, URI metricsUrl, boolean tokenize,
                     Path resultJson, Path reportHtml, Map<String, Object> config) {
     }
@@ -66,7 +68,8 @@ final class LoadTest {
             PromptCalibrator calibrator = calibrator(target, model);
             List<DatasetPrompts.Entry> dataset = spec.dataset() == null ? null : DatasetPrompts.read(spec.dataset());
             WorkloadPlanner.Plan plan = new WorkloadPlanner(spec, calibrator, dataset).plan();
-            LoadRunner runner = new LoadRunner(target, model, settings.maxConcurrency(), settings.timeoutNanos());
+            LoadRunner runner = new LoadRunner(target, model, settings.sampling(), settings.maxConcurrency(),
+                    settings.timeoutNanos());
             if (!plan.warmup().isEmpty()) {
                 err.println("loadtest: warming up with " + plan.warmup().size() + " requests");
                 runner.run(plan.warmup(), new long[plan.warmup().size()], Double.POSITIVE_INFINITY);

@@ -2,6 +2,7 @@ package dev.switchyard.loadtest.cli;
 
 import dev.switchyard.loadtest.metrics.Slo;
 import dev.switchyard.loadtest.target.ApiKind;
+import dev.switchyard.loadtest.target.RequestSampling;
 import dev.switchyard.loadtest.workload.IntRange;
 import dev.switchyard.loadtest.workload.WorkloadSpec;
 import java.io.PrintWriter;
@@ -123,6 +124,19 @@ public final class LoadTestCli implements Callable<Integer> {
     @Option(names = "--report-html", paramLabel = "FILE", description = "Write a self-contained HTML report with charts.")
     Path reportHtml;
 
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+            description = "Sampling temperature of every request (default: ${DEFAULT-VALUE}, greedy, as vLLM's bench serve).")
+    double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Top-p of every request (default: the server's).")
+    Double topP;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Top-k of every request (default: the server's).")
+    Integer topK;
+
+    @Option(names = "--min-p", paramLabel = "P", description = "Min-p of every request (default: the server's).")
+    Double minP;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -173,14 +187,25 @@ public final class LoadTestCli implements Callable<Integer> {
         if (timeoutSeconds < 1) {
             throw usage("--timeout must be at least 1 second, got " + timeoutSeconds);
         }
+        RequestSampling sampling = sampling();
         double[] rates = sweepRates != null
                 ? Arrays.stream(sweepRates).mapToDouble(Double::doubleValue).toArray()
                 : new double[] {requestRate != null ? requestRate : Double.POSITIVE_INFINITY};
         URI metrics = noServerMetrics ? null : metricsUrl != null ? metricsUrl : address.defaultMetricsUrl();
         WorkloadSpec workload = new WorkloadSpec(numRequests, warmup, inputLen, outputLen, prefixLen, dataset,
                 cancelRate, cancelDelay, seed);
-        return new LoadTest.Settings(address, model, workload, rates, burstiness, maxConcurrency, slo,
-                timeoutSeconds * 1_000_000_000L, metrics, !noTokenize, resultJson, reportHtml, config(address, rates));
+        return new LoadTest.Settings(address, model, workload, sampling, rates, burstiness, maxConcurrency, slo,
+                timeoutSeconds * 1_000_000_000L, metrics, !noTokenize, resultJson, reportHtml,
+                config(address, rates, sampling));
+    }
+
+    /** The sampling flags together; a value out of range is a usage error naming its flag. */
+    private RequestSampling sampling() {
+        try {
+            return new RequestSampling(temperature, topP, topK, minP);
+        } catch (IllegalArgumentException e) {
+            throw usage("--" + e.getMessage()); // the record names each field as its flag does
+        }
     }
 
     /** Exactly one of {@code --url} and {@code --grpc}; {@code --api} chooses among OpenAI endpoints only. */
@@ -209,7 +234,7 @@ public final class LoadTestCli implements Callable<Integer> {
     }
 
     /** The request as the result file records it (RESULTS.md, "config"). */
-    private Map<String, Object> config(TargetAddress address, double[] rates) {
+    private Map<String, Object> config(TargetAddress address, double[] rates, RequestSampling sampling) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("api", address.apiLabel());
         c.put("num_requests", numRequests);
@@ -224,6 +249,7 @@ public final class LoadTestCli implements Callable<Integer> {
         c.put("cancel_rate", cancelRate);
         c.put("cancel_delay_ms", cancelDelay.toString());
         c.put("seed", seed);
+        c.putAll(sampling.describe());
         c.put("timeout_s", timeoutSeconds);
         return c;
     }

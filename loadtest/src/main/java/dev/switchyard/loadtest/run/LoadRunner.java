@@ -1,6 +1,7 @@
 package dev.switchyard.loadtest.run;
 
 import dev.switchyard.loadtest.target.InFlight;
+import dev.switchyard.loadtest.target.RequestSampling;
 import dev.switchyard.loadtest.target.StreamRequest;
 import dev.switchyard.loadtest.target.Target;
 import dev.switchyard.loadtest.workload.PlannedRequest;
@@ -28,14 +29,21 @@ public final class LoadRunner {
 
     private final Target target;
     private final String model;
+    private final RequestSampling sampling;
     private final int maxConcurrency;
     private final long timeoutNanos;
     private final LongSupplier clock = System::nanoTime;
 
-    /** {@code maxConcurrency} 0 means no limit. */
+    /** Greedy requests; {@code maxConcurrency} 0 means no limit. */
     public LoadRunner(Target target, String model, int maxConcurrency, long timeoutNanos) {
+        this(target, model, RequestSampling.GREEDY, maxConcurrency, timeoutNanos);
+    }
+
+    /** Requests sampled as {@code sampling} asks; {@code maxConcurrency} 0 means no limit. */
+    public LoadRunner(Target target, String model, RequestSampling sampling, int maxConcurrency, long timeoutNanos) {
         this.target = target;
         this.model = model;
+        this.sampling = sampling;
         this.maxConcurrency = maxConcurrency;
         this.timeoutNanos = timeoutNanos;
     }
@@ -73,7 +81,7 @@ public final class LoadRunner {
     private CompletableFuture<RequestResult> send(PlannedRequest plan, AtomicInteger inFlight, Semaphore slots,
                                                   ScheduledExecutorService timers) {
         RequestRecorder recorder = new RequestRecorder(plan, clock, inFlight.incrementAndGet());
-        InFlight call = target.send(new StreamRequest(model, plan.prompt(), plan.maxTokens()), recorder);
+        InFlight call = target.send(new StreamRequest(model, plan.prompt(), plan.maxTokens(), sampling), recorder);
         List<java.util.concurrent.ScheduledFuture<?>> pending = new ArrayList<>(2);
         if (plan.cancels()) {
             pending.add(timers.schedule(() -> {

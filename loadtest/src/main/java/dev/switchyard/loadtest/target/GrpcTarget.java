@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * asynchronous stub, the model from {@code GetModelInfo}, token counts from {@code Tokenize}.
  *
  * <p>Requests are made to be measured as the HTTP target's are (RESULTS.md): text input, greedy
- * ({@code temperature 0}), exactly {@code max_tokens} tokens ({@code ignore_eos}); the final
+ * ({@code temperature 0}) unless the run asks for sampling, exactly {@code max_tokens} tokens
+ * ({@code ignore_eos}); the final
  * {@code complete} message carries the server's usage. Streams are asynchronous and multiplexed: a
  * thousand calls share a few HTTP/2 connections ({@link GrpcChannels}), Netty's event loop reads them
  * all, and their callbacks run on a small fixed pool, so no stream holds a thread.
@@ -101,13 +102,24 @@ public final class GrpcTarget implements Target {
 
     @Override
     public InFlight send(StreamRequest request, StreamListener listener) {
+        RequestSampling sampling = request.sampling();
+        SamplingParams.Builder params = SamplingParams.newBuilder()
+                .setTemperature(sampling.temperature())
+                .setMaxTokens(request.maxTokens())
+                .setIgnoreEos(true);
+        if (sampling.topP() != null) {
+            params.setTopP(sampling.topP());
+        }
+        if (sampling.topK() != null) {
+            params.setTopK(sampling.topK());
+        }
+        if (sampling.minP() != null) {
+            params.setMinP(sampling.minP());
+        }
         GenerateRequest generate = GenerateRequest.newBuilder()
                 .setModel(request.model())
                 .setText(request.prompt())
-                .setSampling(SamplingParams.newBuilder()
-                        .setTemperature(0)
-                        .setMaxTokens(request.maxTokens())
-                        .setIgnoreEos(true))
+                .setSampling(params)
                 // The load test reads text only; token ids would be bytes on the wire for nothing.
                 .setIncludeTokenIds(false)
                 .build();

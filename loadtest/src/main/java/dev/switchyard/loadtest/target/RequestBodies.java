@@ -8,8 +8,9 @@ import java.io.UncheckedIOException;
 /**
  * The JSON bodies the load test sends. Generation requests are made to be measured as vLLM's
  * {@code bench serve} measures them (RESULTS.md): exactly {@code max_tokens} tokens ({@code ignore_eos}),
- * greedy ({@code temperature: 0}), streamed, with a final usage chunk ({@code stream_options.include_usage})
- * so output tokens are counted by the server and not guessed from chunks.
+ * greedy ({@code temperature: 0}) unless the run asks for sampling, streamed, with a final usage chunk
+ * ({@code stream_options.include_usage}) so output tokens are counted by the server and not guessed
+ * from chunks.
  */
 final class RequestBodies {
 
@@ -27,7 +28,17 @@ final class RequestBodies {
             case CHAT -> body.putArray("messages").addObject().put("role", "user").put("content", request.prompt());
         }
         body.put("max_tokens", request.maxTokens());
-        body.put("temperature", 0);
+        RequestSampling sampling = request.sampling();
+        body.put("temperature", sampling.temperature());
+        if (sampling.topP() != null) {
+            body.put("top_p", sampling.topP());
+        }
+        if (sampling.topK() != null) {
+            body.put("top_k", sampling.topK());
+        }
+        if (sampling.minP() != null) {
+            body.put("min_p", sampling.minP());
+        }
         body.put("ignore_eos", true);
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);

@@ -64,6 +64,8 @@ class LoadTestCommandTest {
             assertThat(m.get("kv_usage_ratio_before").asDouble()).isZero();
             assertThat(m.at("/counter_deltas/switchyard_expert_cache_hits_total").asDouble()).isEqualTo(18.0);
 
+            assertThat(r.at("/config/temperature").asDouble()).isZero();
+            assertThat(r.at("/config/top_k").isNull()).isTrue();
             ResultKeys.assertDocumented(r, false);
             assertPngCharts(Files.readString(html), 6);
         }
@@ -76,10 +78,14 @@ class LoadTestCommandTest {
             Path html = dir.resolve("sweep.html");
             CliRun run = CliRun.of("--url", server.url().toString(), "--api", "chat", "--num-requests", "5",
                     "--warmup", "2", "--sweep-rate", "200,inf", "--input-len", "8-16", "--output-len", "3",
+                    "--temperature", "0.8", "--top-k", "40",
                     "--result-json", json.toString(), "--report-html", html.toString());
             assertThat(run.exitCode()).as(run.err()).isZero();
             assertThat(run.err()).contains("approximate");
             assertThat(server.requests()).isEqualTo(2 + 2 * 5);
+            assertThat(server.lastGeneration().get("temperature").asDouble()).isEqualTo(0.8);
+            assertThat(server.lastGeneration().get("top_k").asInt()).isEqualTo(40);
+            assertThat(server.lastGeneration().has("top_p")).isFalse();
 
             JsonNode r = new ObjectMapper().readTree(json.toFile());
             assertThat(r.get("sweep")).hasSize(2);
@@ -87,6 +93,9 @@ class LoadTestCommandTest {
             assertThat(r.at("/sweep/1/request_rate").asText()).isEqualTo("inf");
             assertThat(r.at("/sweep/1/completed").asInt()).isEqualTo(5);
             assertThat(r.at("/input_tokens/method").asText()).isEqualTo("approximate");
+            assertThat(r.at("/config/temperature").asDouble()).isEqualTo(0.8);
+            assertThat(r.at("/config/top_k").asInt()).isEqualTo(40);
+            assertThat(r.at("/config/top_p").isNull()).isTrue();
             ResultKeys.assertDocumented(r, true);
             assertPngCharts(Files.readString(html), 7);
             assertThat(run.out()).contains("TTFT p99");

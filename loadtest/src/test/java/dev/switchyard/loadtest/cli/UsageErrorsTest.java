@@ -29,6 +29,10 @@ class UsageErrorsTest {
             "--url http://h:1 --request-rate 2 --sweep-rate 1,2 | --request-rate and --sweep-rate exclude each other",
             "--url http://h:1 --num-requests 0              | --num-requests must be at least 1",
             "--url http://h:1 --max-concurrency -1          | --max-concurrency must be at least 1",
+            "--url http://h:1 --temperature -0.5            | --temperature must be a number of at least 0",
+            "--url http://h:1 --top-p 0                     | --top-p must be in (0, 1], got 0.0",
+            "--url http://h:1 --top-k 0                     | --top-k must be at least 1, got 0",
+            "--url http://h:1 --min-p 1.5                   | --min-p must be in [0, 1], got 1.5",
     })
     void badFlagsAreUsageErrorsNamingTheFlag(String args, String message) {
         CliRun run = CliRun.of(args.strip().split("\\s+"));

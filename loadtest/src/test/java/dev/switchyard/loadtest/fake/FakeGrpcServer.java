@@ -31,6 +31,7 @@ public final class FakeGrpcServer implements AutoCloseable {
     private final ExecutorService executor = Executors.newFixedThreadPool(2);
     private final ConcurrentLinkedQueue<StreamObserver<GenerateResponse>> held = new ConcurrentLinkedQueue<>();
     private final AtomicInteger open = new AtomicInteger();
+    private volatile GenerateRequest last;
     private final Server server;
 
     public FakeGrpcServer(int holdUntil, List<String> pieces) throws IOException {
@@ -51,6 +52,11 @@ public final class FakeGrpcServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /** The last Generate request that reached the server, or null. */
+    public GenerateRequest lastRequest() {
+        return last;
+    }
+
     /** Generate calls that reached the server. */
     public int calls() {
         return open.get();
@@ -59,6 +65,7 @@ public final class FakeGrpcServer implements AutoCloseable {
     private final class Service extends GenerationGrpc.GenerationImplBase {
         @Override
         public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
+            last = request;
             held.add(observer);
             if (open.incrementAndGet() == holdUntil) {
                 // The last call to arrive releases them all, on this thread, each observer used by it alone.

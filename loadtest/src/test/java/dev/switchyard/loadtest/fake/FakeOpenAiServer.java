@@ -35,6 +35,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private final IntFunction<Reply> script;
     private final boolean tokenize;
     private final AtomicInteger requests = new AtomicInteger();
+    private volatile JsonNode lastGeneration;
     private final AtomicInteger finished = new AtomicInteger();
     private final AtomicInteger disconnects = new AtomicInteger();
     private final AtomicInteger open = new AtomicInteger();
@@ -70,6 +71,11 @@ public final class FakeOpenAiServer implements AutoCloseable {
         return requests.get();
     }
 
+    /** The body of the last generation request that reached the server, or null. */
+    public JsonNode lastGeneration() {
+        return lastGeneration;
+    }
+
     public int finished() {
         return finished.get();
     }
@@ -96,6 +102,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private void generate(HttpExchange ex) throws IOException {
         int number = requests.incrementAndGet();
         JsonNode body = json.readTree(ex.getRequestBody().readAllBytes());
+        lastGeneration = body;
         String prompt = body.has("messages") ? body.get("messages").get(0).get("content").asText() : body.path("prompt").asText();
         Reply reply = script.apply(number);
         switch (reply) {
