@@ -112,7 +112,18 @@ public interface Backend extends AutoCloseable {
      * @throws IllegalArgumentException when {@code rows} exceeds the matrix, {@code count} is not in
      *                                  {@code 1 .. min(columns, MAX_TOP_ROWS)}, or the arrays are short
      */
-    void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ);
+    default void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
+        topRows(logits, rows, count, null, ids, values, logZ);
+    }
+
+    /**
+     * {@link #topRows(FloatMatrix, int, int, int[], float[], double[])} where only the rows i with
+     * {@code wanted[i] > 0} are needed (all where {@code wanted} is null): a backend may skip the
+     * others, which then read as rows it could not settle ({@code ids[i * count] = -1}). The CPU
+     * backend skips them, since there each row costs a pass over the vocabulary; a GPU does every
+     * row in the same launch.
+     */
+    void topRows(FloatMatrix logits, int rows, int count, int[] wanted, int[] ids, float[] values, double[] logZ);
 
     /** Whether {@link #routedExperts} runs on this backend (routing without the host seeing it). */
     default boolean routesOnDevice() {

@@ -39,10 +39,15 @@ public final class OpChecks {
 
     /**
      * {@link Backend#topRows}: the rows exist, {@code 1 <= count <= min(columns, MAX_TOP_ROWS)},
-     * and the arrays hold {@code count} results (one log-sum) per row.
+     * the arrays hold {@code count} results (one log-sum) per row, and {@code wanted}, if given,
+     * one flag per row.
      */
-    public static void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
+    public static void topRows(FloatMatrix logits, int rows, int count, int[] wanted, int[] ids, float[] values,
+                               double[] logZ) {
         tokens(rows, logits, logits);
+        if (wanted != null && wanted.length < rows) {
+            throw new IllegalArgumentException("topRows of " + rows + " rows with " + wanted.length + " wanted");
+        }
         if (count < 1 || count > Math.min(logits.cols(), Backend.MAX_TOP_ROWS)) {
             throw new IllegalArgumentException("cannot find the best " + count + " of " + logits.cols()
                     + " logits per row (at most " + Backend.MAX_TOP_ROWS + ")");

@@ -242,7 +242,8 @@ public final class Transformer implements AutoCloseable {
         }
         if (count > 0) {
             batch.ensureCandidates(count);
-            backend.topRows(buf.logits, n, count, batch.candidateIds, batch.candidateValues, batch.candidateLogZ);
+            backend.topRows(buf.logits, n, count, batch.candidatesWanted, batch.candidateIds, batch.candidateValues,
+                    batch.candidateLogZ);
         }
         // each run of rows to read comes back in one copy
         for (int i = 0; i < n; ) {

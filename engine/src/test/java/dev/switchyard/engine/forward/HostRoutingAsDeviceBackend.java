@@ -205,8 +205,9 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
-    public void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
-        cpu.topRows(logits, rows, count, ids, values, logZ);
+    public void topRows(FloatMatrix logits, int rows, int count, int[] wanted, int[] ids, float[] values,
+                        double[] logZ) {
+        cpu.topRows(logits, rows, count, wanted, ids, values, logZ);
     }
 
     @Override

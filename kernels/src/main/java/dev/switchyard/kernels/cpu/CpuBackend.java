@@ -848,15 +848,16 @@ public final class CpuBackend implements Backend {
      * log-probability are bitwise what sampling the read row would give.
      */
     @Override
-    public void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
+    public void topRows(FloatMatrix logits, int rows, int count, int[] wanted, int[] ids, float[] values,
+                        double[] logZ) {
         CpuMatrix cl = matrix(logits);
-        OpChecks.topRows(cl, rows, count, ids, values, logZ);
+        OpChecks.topRows(cl, rows, count, wanted, ids, values, logZ);
         int cols = cl.cols();
         float[] d = cl.data();
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             int first = r * count;
-            boolean usable = true;
+            boolean usable = wanted == null || wanted[r] > 0; // a row nobody needs: left unsettled
             boolean anyFinite = false;
             for (int i = 0; i < cols && usable; i++) {
                 float l = d[o + i];

@@ -442,9 +442,10 @@ public final class CudaBackend implements Backend {
      * back (8 + 8 count bytes a row instead of the whole vocabulary's 4 bytes a column), in one copy.
      */
     @Override
-    public void topRows(FloatMatrix logits, int rows, int count, int[] ids, float[] values, double[] logZ) {
+    public void topRows(FloatMatrix logits, int rows, int count, int[] wanted, int[] ids, float[] values,
+                        double[] logZ) {
         CudaMatrix cl = matrix(logits);
-        OpChecks.topRows(cl, rows, count, ids, values, logZ);
+        OpChecks.topRows(cl, rows, count, wanted, ids, values, logZ);
         if (rows == 0) {
             return;
         }

@@ -113,6 +113,21 @@ class TopRowsTest {
     }
 
     @Test
+    void rowsNotWantedAreLeftUnsettled() {
+        float[] a = {1f, 3f, 2f};
+        float[] b = {4f, 2f, 9f};
+        int[] ids = new int[4];
+        double[] logZ = new double[2];
+        cpu.topRows(rows(a, b), 2, 2, new int[] {0, 2}, ids, new float[4], logZ);
+        assertThat(ids[0]).isEqualTo(-1);
+        assertThat(logZ[0]).isNaN();
+        assertThat(Arrays.copyOfRange(ids, 2, 4)).containsExactly(2, 0);
+        assertThat(logZ[1]).isCloseTo(referenceLogZ(b), within(1e-12));
+        assertThatThrownBy(() -> cpu.topRows(rows(a, b), 2, 1, new int[1], new int[2], new float[2], new double[2]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 wanted");
+    }
+
+    @Test
     void onlyTheRowsAskedForAreWritten() {
         int[] ids = {-5, -5};
         double[] logZ = {9, 9};
