@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -332,6 +333,19 @@ class ExpertResidencyTest {
         }
     }
 
+    /**
+     * Predicts expert 1 of layer 1, then runs {@code ask} (which acquires it) on {@code pool}; returns
+     * once the acquire has counted its hit, which it does before the copy it waits for has arrived.
+     */
+    private static Future<Boolean> askWhilePredicted(ExpertResidency r, ExecutorService pool, Callable<Boolean> ask) {
+        r.prefetch(1, 1);
+        Future<Boolean> asked = pool.submit(ask);
+        while (r.stats().snapshot().hits() < 1) {
+            Thread.onSpinWait();
+        }
+        return asked;
+    }
+
     @Test
     void waitsForAPredictionStillInFlightAreCountedApartFromDemandMisses() throws Exception {
         PatternSource source = new PatternSource(2, 8);
@@ -339,11 +353,10 @@ class ExpertResidencyTest {
         source.gate = gate;
         try (ExpertResidency r = new ExpertResidency(source, 6, LinkPacer.unlimited());
              ExecutorService pool = Executors.newSingleThreadExecutor()) {
-            r.prefetch(1, 1);
-            Future<?> use = pool.submit(() -> r.release(r.acquire(1, 1)));
-            while (r.stats().snapshot().hits() < 1) {
-                Thread.onSpinWait();
-            }
+            Future<Boolean> use = askWhilePredicted(r, pool, () -> {
+                r.release(r.acquire(1, 1));
+                return true;
+            });
             Thread.sleep(30); // the layer waits this long at least for the prediction to land
             gate.countDown();
             use.get();
@@ -366,16 +379,12 @@ class ExpertResidencyTest {
         source.gate = gate;
         try (ExpertResidency r = new ExpertResidency(source, 6, LinkPacer.unlimited());
              ExecutorService pool = Executors.newSingleThreadExecutor()) {
-            r.prefetch(1, 1);
-            Future<Boolean> use = pool.submit(() -> {
+            Future<Boolean> use = askWhilePredicted(r, pool, () -> {
                 Resident x = r.acquire(1, 1);
                 boolean ok = PatternSource.holds(x.memory(), 1, 1);
                 r.release(x);
                 return ok;
             });
-            while (r.stats().snapshot().hits() < 1) {
-                Thread.onSpinWait(); // counted before the copy it waits for has arrived
-            }
             gate.countDown();
             assertTrue(use.get());
             r.prefetch(1, 4); // never used

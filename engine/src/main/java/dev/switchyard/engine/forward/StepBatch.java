@@ -22,7 +22,7 @@ public final class StepBatch {
     int candidateCount;           // after a step: best tokens found per logit row (the most any wanted), or 0
     int[] candidateIds = new int[0];       // (logit rows, candidateCount); a row's first id -1: the row was read
     float[] candidateValues = new float[0];
-    double[] candidateLogZ;
+    final double[] candidateLogZ;
     int logitCount;
 
     public StepBatch(int capacity) {

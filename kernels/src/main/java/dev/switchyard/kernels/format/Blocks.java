@@ -144,6 +144,26 @@ final class Blocks {
         }
     }
 
+    /**
+     * Dequantizes {@code blocks} blocks of 32 values laid out as an f16 scale d then 16 bytes of
+     * nibbles (byte j: value j in its low nibble, value j + 16 in its high one), each value
+     * {@code d * levels[nibble]}: Q4_0's 18-byte blocks (levels -8..7) and IQ4_NL's (the non-linear
+     * grid).
+     */
+    static void dequantizeNibbleBlocks(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int blocks,
+                                       int[] levels) {
+        for (int b = 0; b < blocks; b++) {
+            long block = srcOffset + (long) b * 18;
+            float d = f16(src, block);
+            int out = dstOffset + b * 32;
+            for (int j = 0; j < 16; j++) {
+                int q = u8(src, block + 2 + j);
+                dst[out + j] = d * levels[q & 0x0F];
+                dst[out + j + 16] = d * levels[q >>> 4];
+            }
+        }
+    }
+
     static void requireWholeBlocks(GgmlType type, int n) {
         if (n < 0 || n % type.blockSize() != 0) {
             throw new IllegalArgumentException(

@@ -32,16 +32,7 @@ public final class IQ4_NLCodec implements TensorCodec {
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
         Blocks.requireWholeBlocks(GgmlType.IQ4_NL, n);
-        for (int b = 0; b < n / QK; b++) {
-            long block = srcOffset + (long) b * BLOCK_BYTES;
-            float d = Blocks.f16(src, block);
-            int out = dstOffset + b * QK;
-            for (int j = 0; j < QK / 2; j++) {
-                int q = Blocks.u8(src, block + 2 + j);
-                dst[out + j] = d * IQ4Quants.VALUES[q & 0x0F];
-                dst[out + j + QK / 2] = d * IQ4Quants.VALUES[q >>> 4];
-            }
-        }
+        Blocks.dequantizeNibbleBlocks(src, srcOffset, dst, dstOffset, n / QK, IQ4Quants.VALUES);
     }
 
     @Override

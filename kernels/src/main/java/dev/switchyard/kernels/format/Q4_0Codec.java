@@ -23,6 +23,8 @@ public final class Q4_0Codec implements TensorCodec {
     private static final int QK = 32;
     private static final int BLOCK_BYTES = 18;
     private static final float LIMIT = Blocks.F16_MAX * 8f;
+    /** q - 8 for each nibble q. */
+    private static final int[] LEVELS = {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7};
 
     @Override
     public GgmlType type() {
@@ -32,16 +34,7 @@ public final class Q4_0Codec implements TensorCodec {
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
         Blocks.requireWholeBlocks(GgmlType.Q4_0, n);
-        for (int b = 0; b < n / QK; b++) {
-            long block = srcOffset + (long) b * BLOCK_BYTES;
-            float d = Blocks.f16(src, block);
-            int out = dstOffset + b * QK;
-            for (int j = 0; j < QK / 2; j++) {
-                int q = Blocks.u8(src, block + 2 + j);
-                dst[out + j] = ((q & 0x0F) - 8) * d;
-                dst[out + j + QK / 2] = ((q >>> 4) - 8) * d;
-            }
-        }
+        Blocks.dequantizeNibbleBlocks(src, srcOffset, dst, dstOffset, n / QK, LEVELS);
     }
 
     @Override
