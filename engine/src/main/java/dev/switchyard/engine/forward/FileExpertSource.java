@@ -4,6 +4,7 @@ import dev.switchyard.cache.residency.ExpertSource;
 import dev.switchyard.cache.residency.PackedExpert;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -11,7 +12,8 @@ import java.util.List;
 
 /**
  * The host tier: each expert's gate, up and down matrices as views on the mapped GGUF file, where a
- * stacked {@code ffn_*_exps} tensor holds expert e's matrix at {@code e x matrix bytes}.
+ * stacked {@code ffn_*_exps} tensor holds expert e's matrix at {@code e x matrix bytes}. Layers are
+ * the model's routed layers ({@link ModelConfig#routedLayers()}), each read from its own block.
  */
 final class FileExpertSource implements ExpertSource {
 
@@ -29,13 +31,14 @@ final class FileExpertSource implements ExpertSource {
     private final int experts;
     private final long maxPacked;
 
-    FileExpertSource(GgufFile file, int layers, int experts) {
-        this.experts = experts;
+    FileExpertSource(GgufFile file, ModelConfig config) {
+        int layers = config.routedLayers();
+        this.experts = config.expertCount();
         this.stacks = new Stack[layers][NAMES.length];
         long max = 0;
         for (int l = 0; l < layers; l++) {
             for (int p = 0; p < NAMES.length; p++) {
-                GgufTensorInfo t = file.requireTensor("blk." + l + "." + NAMES[p] + ".weight");
+                GgufTensorInfo t = file.requireTensor("blk." + config.blockOfRoutedLayer(l) + "." + NAMES[p] + ".weight");
                 long matrixBytes = t.type().byteSize(t.dim(0)) * t.dim(1);
                 stacks[l][p] = new Stack(t.type(), t.dim(0), t.dim(1), file.data(t), matrixBytes);
             }

@@ -3,9 +3,10 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.kernels.Weight;
 
 /**
- * One transformer block's tensors. Optional parts are null when the family has none: biases
- * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE), shared expert (Qwen2-MoE), dense
- * FFN (dense models).
+ * One transformer block's tensors. Optional parts are null when the block has none: biases
+ * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE blocks), shared expert (Qwen2-MoE,
+ * DeepSeek-MoE) and its gate (Qwen2-MoE only), dense FFN (dense models and DeepSeek-MoE's leading
+ * blocks).
  */
 record LayerWeights(
         float[] attnNorm,

@@ -51,9 +51,10 @@ public final class ModelWeights {
             String b = "blk." + l + ".";
             boolean bias = arch.attentionBias();
             boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
-            boolean moe = config.isMoe();
+            boolean moe = config.isRoutedBlock(l);
             boolean routed = moe && routedExperts;
-            boolean shared = moe && arch.sharedExpert();
+            boolean shared = moe && arch.hasSharedExpert();
+            boolean sharedGated = moe && arch.sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED;
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
                     in.matrix(b + "attn_q.weight"),
@@ -70,7 +71,7 @@ public final class ModelWeights {
                     routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
                     routed ? in.matrix(b + "ffn_up_exps.weight") : null,
                     routed ? in.matrix(b + "ffn_down_exps.weight") : null,
-                    shared ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
+                    sharedGated ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_gate_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_up_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_down_shexp.weight") : null,
@@ -102,7 +103,7 @@ public final class ModelWeights {
 
     /** Whether the routed experts can be computed in place (false: they were loaded for offloading only). */
     boolean routedExpertsInPlace() {
-        return !config.isMoe() || layers.getFirst().expertGate() != null;
+        return !config.isMoe() || layers.get(config.blockOfRoutedLayer(0)).expertGate() != null;
     }
 
     LayerWeights layer(int l) {

@@ -45,8 +45,8 @@ public final class OffloadedExperts implements AutoCloseable {
         if (!config.isMoe()) {
             throw new IllegalArgumentException("expert offloading needs a mixture-of-experts model");
         }
-        FileExpertSource source = new FileExpertSource(file, config.layers(), config.expertCount());
-        int slots = settings.memory().slots(config.layers(), config.expertCount(), config.expertUsedCount(),
+        FileExpertSource source = new FileExpertSource(file, config);
+        int slots = settings.memory().slots(config.routedLayers(), config.expertCount(), config.expertUsedCount(),
                 source.maxPackedBytes());
         ExpertSlots memory = backend.expertSlots(slots, SlotPool.align(source.maxPackedBytes()), source.hostRegions());
         LinkPacer pacer;

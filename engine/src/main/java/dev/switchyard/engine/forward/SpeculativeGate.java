@@ -1,5 +1,6 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 
@@ -37,12 +38,15 @@ public final class SpeculativeGate {
         this.chosenWeights = new float[experts];
     }
 
-    /** Writes the {@code width} best experts of layer {@code target} for each of {@code tokens} rows to {@code out[t * width ..]}. */
+    /**
+     * Writes the {@code width} best experts of routed layer {@code target} (numbered as
+     * {@link ModelConfig#routedLayers()} counts) for each of {@code tokens} rows to {@code out[t * width ..]}.
+     */
     public void propose(FloatMatrix residual, int tokens, int target, int width, int[] out) {
         if (width < 1 || width > weights.config().expertCount()) {
             throw new IllegalArgumentException("proposal width must be in 1..experts: " + width);
         }
-        LayerWeights w = weights.layer(target);
+        LayerWeights w = weights.layer(weights.config().blockOfRoutedLayer(target));
         int experts = weights.config().expertCount();
         backend.rmsNorm(residual, w.ffnNorm(), (float) weights.config().rmsEps(), normed, tokens);
         backend.matmul(w.router(), 0, normed, logits, tokens);

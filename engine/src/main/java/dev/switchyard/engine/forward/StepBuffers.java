@@ -1,5 +1,6 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
@@ -16,9 +17,11 @@ final class StepBuffers {
     final FloatMatrix projected;  // (T, D): attention output projection, dense FFN output
     final FloatMatrix router;     // (T, experts)
     final FloatMatrix expertIn;   // (T, D): one expert's gathered tokens
-    final FloatMatrix gate;       // (T, ffn): routed expert's or dense FFN's width
+    final FloatMatrix gate;       // (T, ffn): a routed expert's width, or a dense model's FFN width
     final FloatMatrix up;         // (T, ffn)
-    final FloatMatrix sharedHidden; // (T, shared ffn): Qwen2-MoE's shared expert gate activations
+    final FloatMatrix denseGate;  // (T, dense ffn): dense blocks' FFN (gate itself in dense models; null without dense blocks)
+    final FloatMatrix denseUp;    // (T, dense ffn)
+    final FloatMatrix sharedHidden; // (T, shared ffn): the shared expert's gate activations (Qwen2-MoE, DeepSeek-MoE)
     final FloatMatrix sharedUp;   // (T, shared ffn)
     final FloatMatrix expertOut;  // (T, D)
     final FloatMatrix sharedGate; // (T, 1): Qwen2-MoE's shared-expert gate logit
@@ -28,7 +31,7 @@ final class StepBuffers {
     StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
         int d = c.dim();
         int ffn = c.isMoe() ? c.expertFeedForwardLength() : c.feedForwardLength();
-        boolean shared = c.isMoe() && c.architecture().sharedExpert();
+        boolean shared = c.isMoe() && c.architecture().hasSharedExpert();
         x = backend.allocate(maxTokens, d);
         h = backend.allocate(maxTokens, d);
         q = backend.allocate(maxTokens, c.qDim());
@@ -40,10 +43,15 @@ final class StepBuffers {
         expertIn = backend.allocate(maxTokens, d);
         gate = backend.allocate(maxTokens, ffn);
         up = backend.allocate(maxTokens, ffn);
+        // a dense model's FFN shares gate and up; DeepSeek-MoE's leading dense blocks are wider than an expert
+        boolean denseBlocksBesideExperts = c.isMoe() && c.routedLayers() < c.layers();
+        denseGate = denseBlocksBesideExperts ? backend.allocate(maxTokens, c.feedForwardLength()) : c.isMoe() ? null : gate;
+        denseUp = denseBlocksBesideExperts ? backend.allocate(maxTokens, c.feedForwardLength()) : c.isMoe() ? null : up;
         sharedHidden = shared ? backend.allocate(maxTokens, c.sharedExpertFeedForwardLength()) : null;
         sharedUp = shared ? backend.allocate(maxTokens, c.sharedExpertFeedForwardLength()) : null;
         expertOut = backend.allocate(maxTokens, d);
-        sharedGate = c.architecture().sharedExpert() ? backend.allocate(maxTokens, 1) : null;
+        sharedGate = c.isMoe() && c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED
+                ? backend.allocate(maxTokens, 1) : null;
         logitInput = backend.allocate(maxTokens, d);
         logits = backend.allocate(maxTokens, c.vocabSize());
     }

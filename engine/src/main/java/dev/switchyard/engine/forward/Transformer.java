@@ -22,8 +22,10 @@ import java.util.Arrays;
  * from any number of sequences in, the logits of the tokens that asked for them out.
  *
  * <p>Families differ only at a few named points (attention biases, QK-norm, RoPE layout, routed vs
- * dense FFN, shared expert), all taken from the {@link ModelConfig}; the step reads top to bottom
- * as the model computes. Nothing is allocated per step: buffers are sized once for the largest step.
+ * dense FFN per block, shared expert), all taken from the {@link ModelConfig}; the step reads top
+ * to bottom as the model computes. Everything about experts (routing observers, load metrics, the
+ * residency cache, prefetching) numbers the blocks that route as routed layers from 0
+ * ({@link ModelConfig#routedLayers()}), so leading dense blocks take no part in it. Nothing is allocated per step: buffers are sized once for the largest step.
  * Not thread-safe: one step at a time per instance.
  */
 public final class Transformer implements AutoCloseable {
@@ -34,7 +36,7 @@ public final class Transformer implements AutoCloseable {
     private final boolean deviceRouting;
     /** Whether this step's MoE layers routed on the device (then every layer did: the choice is per step). */
     private boolean routedOnDevice;
-    /** The chosen experts of every layer of a step routed on the device, read back for the load observer. */
+    /** The chosen experts of every routed layer of a step routed on the device, read back for the load observer. */
     private final int[] routedExperts;
     private final KvStorage kvStorage;
     private final StepBuffers buf;
@@ -99,7 +101,7 @@ public final class Transformer implements AutoCloseable {
         this.expertWeights = new float[maxTokens];
         this.onHost = new boolean[experts];
         this.tokensPerExpert = new int[experts];
-        this.routedExperts = deviceRouting ? new int[config.layers() * maxTokens * k] : null;
+        this.routedExperts = deviceRouting ? new int[Math.max(1, config.routedLayers()) * maxTokens * k] : null;
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
@@ -144,7 +146,7 @@ public final class Transformer implements AutoCloseable {
         }
         this.offloaded = experts;
         this.prefetcher = experts != null && experts.settings().predicts()
-                ? new ExpertPrefetcher(experts.residency(), experts.settings(), speculativeGate(), config.layers(),
+                ? new ExpertPrefetcher(experts.residency(), experts.settings(), speculativeGate(), config.routedLayers(),
                         config.expertCount(), config.expertUsedCount(), maxTokens)
                 : null;
     }
@@ -209,8 +211,8 @@ public final class Transformer implements AutoCloseable {
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
             attentionBlock(l, w, batch, attention, t);
-            if (config.isMoe()) {
-                moeBlock(l, w, batch, t);
+            if (config.isRoutedBlock(l)) {
+                moeBlock(config.routedLayerOf(l), w, batch, t);
             } else {
                 denseFfnBlock(w, t);
             }
@@ -298,16 +300,17 @@ public final class Transformer implements AutoCloseable {
     private void denseFfnBlock(LayerWeights w, int t) {
         // ffn rmsnorm, SwiGLU, residual
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
-        backend.matmul(w.ffnGate(), 0, buf.h, buf.gate, t);
-        backend.matmul(w.ffnUp(), 0, buf.h, buf.up, t);
-        backend.siluMul(buf.gate, buf.up, t);
-        backend.matmul(w.ffnDown(), 0, buf.gate, buf.projected, t);
+        backend.matmul(w.ffnGate(), 0, buf.h, buf.denseGate, t);
+        backend.matmul(w.ffnUp(), 0, buf.h, buf.denseUp, t);
+        backend.siluMul(buf.denseGate, buf.denseUp, t);
+        backend.matmul(w.ffnDown(), 0, buf.denseGate, buf.projected, t);
         backend.add(buf.x, buf.projected, t);
     }
 
     /**
      * Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add;
-     * or, for a small step where the backend can, routed and combined on the device.
+     * or, for a small step where the backend can, routed and combined on the device. {@code layer}
+     * is the routed layer's number, not the block's.
      */
     private void moeBlock(int layer, LayerWeights w, StepBatch batch, int t) {
         // ffn rmsnorm
@@ -322,14 +325,18 @@ public final class Transformer implements AutoCloseable {
         } else {
             hostRoutedExperts(layer, w, batch, t);
         }
-        // shared expert behind a sigmoid gate (Qwen2-MoE)
+        // shared expert: behind a sigmoid gate (Qwen2-MoE) or added as it is (DeepSeek-MoE)
         if (w.sharedGate() != null) {
-            backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
             backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
             backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
             backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
             backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
-            backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, buf.x, t);
+            if (w.sharedGateInput() != null) {
+                backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
+                backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, buf.x, t);
+            } else {
+                backend.add(buf.x, buf.expertOut, t);
+            }
         }
     }
 
@@ -351,7 +358,7 @@ public final class Transformer implements AutoCloseable {
      */
     private void reportDeviceRouting(ExpertLoadObserver observer, int t) {
         int k = config.expertUsedCount();
-        int layers = config.layers();
+        int layers = config.routedLayers();
         int perLayer = t * k;
         backend.readRoutedExperts(layers, t, k, routedExperts);
         for (int l = 0; l < layers; l++) {

@@ -5,15 +5,17 @@ import java.util.stream.Collectors;
 
 /**
  * The model families Switchyard runs, by their {@code general.architecture} name in GGUF, with what
- * distinguishes their forward passes. Mixtral is {@code llama} with experts, as llama.cpp writes it.
+ * distinguishes their forward passes. Mixtral is {@code llama} with experts, as llama.cpp writes it;
+ * {@code deepseek} is DeepSeek-MoE (the first DeepSeek MoE generation, multi-head attention).
  */
 public enum Architecture {
-    LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, false, true),
-    QWEN2("qwen2", RopeLayout.NEOX, QkNorm.NONE, true, false, false),
-    QWEN3("qwen3", RopeLayout.NEOX, QkNorm.PER_HEAD, false, false, true),
-    QWEN2MOE("qwen2moe", RopeLayout.NEOX, QkNorm.NONE, true, true, false),
-    QWEN3MOE("qwen3moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, false, true),
-    OLMOE("olmoe", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, false, false);
+    LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
+    QWEN2("qwen2", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, false),
+    QWEN3("qwen3", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    QWEN2MOE("qwen2moe", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.SIGMOID_GATED, false),
+    QWEN3MOE("qwen3moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    OLMOE("olmoe", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, false),
+    DEEPSEEK("deepseek", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -21,15 +23,22 @@ public enum Architecture {
     /** RMSNorm on queries and keys: none, per head (Qwen3), or over the whole projection (OLMoE). */
     public enum QkNorm { NONE, PER_HEAD, WHOLE_VECTOR }
 
+    /**
+     * The always-on expert beside the routed ones in every MoE layer: none; one behind a sigmoid
+     * gate of its own (Qwen2-MoE); or the sum of a few ungated ones stored as one wider FFN
+     * (DeepSeek-MoE).
+     */
+    public enum SharedExpert { NONE, SIGMOID_GATED, UNGATED }
+
     private final String ggufName;
     private final RopeLayout ropeLayout;
     private final QkNorm qkNorm;
     private final boolean attentionBias;
-    private final boolean sharedExpert;
+    private final SharedExpert sharedExpert;
     private final boolean normalizeTopKByDefault;
 
     Architecture(String ggufName, RopeLayout ropeLayout, QkNorm qkNorm, boolean attentionBias,
-                 boolean sharedExpert, boolean normalizeTopKByDefault) {
+                 SharedExpert sharedExpert, boolean normalizeTopKByDefault) {
         this.ggufName = ggufName;
         this.ropeLayout = ropeLayout;
         this.qkNorm = qkNorm;
@@ -56,14 +65,35 @@ public enum Architecture {
         return attentionBias;
     }
 
-    /** Whether MoE layers add an always-on shared expert behind a sigmoid gate (Qwen2-MoE). */
-    public boolean sharedExpert() {
+    /** What MoE layers add beside the routed experts. */
+    public SharedExpert sharedExpert() {
         return sharedExpert;
+    }
+
+    /** Whether MoE layers add an always-on shared expert (Qwen2-MoE, DeepSeek-MoE). */
+    public boolean hasSharedExpert() {
+        return sharedExpert != SharedExpert.NONE;
+    }
+
+    /**
+     * Whether files of this family may start with dense layers before the MoE ones
+     * ({@code leading_dense_block_count}, DeepSeek-MoE).
+     */
+    public boolean hasLeadingDenseLayers() {
+        return this == DEEPSEEK;
+    }
+
+    /**
+     * Whether files of this family carry the routed experts' width under its own key
+     * ({@code expert_feed_forward_length}); the others reuse {@code feed_forward_length}.
+     */
+    public boolean hasSeparateExpertWidth() {
+        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK;
     }
 
     /**
      * Whether the top-k router weights are renormalized to sum to one when the file does not say:
-     * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE and OLMoE do not.
+     * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE, OLMoE and DeepSeek-MoE do not.
      */
     public boolean normalizeTopKByDefault() {
         return normalizeTopKByDefault;
@@ -71,7 +101,7 @@ public enum Architecture {
 
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE;
+        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK;
     }
 
     /** Whether this family never has experts. */

@@ -8,7 +8,10 @@ package dev.switchyard.engine.model;
  *                            same key is the expert width
  * @param expertCount         0 for a dense model
  * @param expertFeedForwardLength width of one routed expert's FFN
- * @param sharedExpertFeedForwardLength width of the shared expert (Qwen2-MoE), else 0
+ * @param sharedExpertFeedForwardLength width of the shared expert (Qwen2-MoE; DeepSeek-MoE's shared
+ *                            experts together), else 0
+ * @param leadingDenseLayers  blocks at the start with a dense FFN instead of experts (DeepSeek-MoE's
+ *                            {@code leading_dense_block_count}); the blocks after them route
  * @param normalizeTopK       whether the chosen experts' weights are renormalized to sum to one
  * @param vocabSize           number of tokens, 0 when the metadata does not say
  */
@@ -27,6 +30,7 @@ public record ModelConfig(
         int expertUsedCount,
         int expertFeedForwardLength,
         int sharedExpertFeedForwardLength,
+        int leadingDenseLayers,
         boolean normalizeTopK,
         double rmsEps,
         double ropeFreqBase,
@@ -47,15 +51,26 @@ public record ModelConfig(
             require(expertUsedCount >= 1 && expertUsedCount <= expertCount,
                     "expert_used_count " + expertUsedCount + " must be in 1.." + expertCount);
             require(expertFeedForwardLength >= 1, "expert feed-forward length must be positive");
+            require(leadingDenseLayers >= 0 && leadingDenseLayers < layers, "leading_dense_block_count "
+                    + leadingDenseLayers + " must be in 0.." + (layers - 1) + " (at least one block must have experts)");
+            require(leadingDenseLayers == 0 || feedForwardLength >= 1,
+                    "feed_forward_length must be positive for the leading dense blocks");
         } else {
             require(feedForwardLength >= 1, "feed_forward_length must be positive");
+            require(leadingDenseLayers == 0, "leading_dense_block_count is set but the model has no experts");
         }
         require(!architecture.requiresExperts() || expertCount > 0,
                 architecture.ggufName() + " is a mixture-of-experts family but expert_count is 0");
         require(!architecture.isDenseOnly() || expertCount == 0,
                 architecture.ggufName() + " has no experts but expert_count is " + expertCount);
-        require(!architecture.sharedExpert() || sharedExpertFeedForwardLength >= 1,
+        require(!architecture.hasSharedExpert() || expertCount == 0 || sharedExpertFeedForwardLength >= 1,
                 architecture.ggufName() + " needs a shared expert feed-forward length");
+        require(architecture.sharedExpert() != Architecture.SharedExpert.UNGATED || expertCount == 0
+                        || sharedExpertFeedForwardLength % expertFeedForwardLength == 0,
+                "the shared experts' width " + sharedExpertFeedForwardLength + " must be a whole number of experts of width "
+                        + expertFeedForwardLength);
+        require(architecture.hasLeadingDenseLayers() || leadingDenseLayers == 0,
+                architecture.ggufName() + " has no leading dense blocks");
     }
 
     private static void require(boolean condition, String message) {
@@ -66,6 +81,30 @@ public record ModelConfig(
 
     public boolean isMoe() {
         return expertCount > 0;
+    }
+
+    /**
+     * The blocks with routed experts, numbered from 0 ("routed layers"): every block of a MoE model
+     * but its leading dense ones. The expert cache, predictors, traces and expert metrics count
+     * layers this way, so a DeepSeek-MoE's dense first block takes no room in them.
+     */
+    public int routedLayers() {
+        return isMoe() ? layers - leadingDenseLayers : 0;
+    }
+
+    /** Whether block {@code block} routes its tokens to experts (else it has a dense FFN). */
+    public boolean isRoutedBlock(int block) {
+        return isMoe() && block >= leadingDenseLayers;
+    }
+
+    /** The routed layer number of block {@code block}, which must route. */
+    public int routedLayerOf(int block) {
+        return block - leadingDenseLayers;
+    }
+
+    /** The block of routed layer {@code routedLayer}. */
+    public int blockOfRoutedLayer(int routedLayer) {
+        return routedLayer + leadingDenseLayers;
     }
 
     /** Grouped-query attention: query heads per key/value head. */
@@ -88,6 +127,6 @@ public record ModelConfig(
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
-                sharedExpertFeedForwardLength, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocab);
+                sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocab);
     }
 }

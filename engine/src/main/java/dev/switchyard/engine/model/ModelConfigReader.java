@@ -47,10 +47,13 @@ public final class ModelConfigReader {
         }
         int expertFfn = 0;
         int sharedFfn = 0;
+        int leadingDense = 0;
         if (experts > 0) {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
+            } else if (arch == Architecture.DEEPSEEK) {
+                throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
             } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
                 if (ffn == 0 || expertsUsed == 0) {
@@ -64,8 +67,14 @@ public final class ModelConfigReader {
                 }
                 expertFfn = ffn;
             }
-            if (arch.sharedExpert()) {
-                sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
+            switch (arch.sharedExpert()) {
+                case SIGMOID_GATED -> sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
+                // DeepSeek-MoE states how many expert-wide shared experts there are; they run as one FFN
+                case UNGATED -> sharedFfn = sharedExpertsWidth(md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
+                case NONE -> { }
+            }
+            if (arch.hasLeadingDenseLayers()) {
+                leadingDense = md.requireInt(p + "leading_dense_block_count", 0);
             }
         }
         boolean normTopK = md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
@@ -79,7 +88,16 @@ public final class ModelConfigReader {
         }
         String name = md.optString("general.name").orElse(archName);
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
-                experts, expertsUsed, expertFfn, sharedFfn, normTopK, eps, ropeBase, ropeDims, scaling, vocab);
+                experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab);
+    }
+
+    private static int sharedExpertsWidth(int count, int expertFfn, String p) {
+        long width = (long) count * expertFfn;
+        if (width > Integer.MAX_VALUE) {
+            throw new ModelConfigException("'" + p + "expert_shared_count' " + count + " experts of width " + expertFfn
+                    + " is too wide");
+        }
+        return (int) width;
     }
 
     private static RopeScaling ropeScaling(GgufMetadata md, String p) {

@@ -22,7 +22,7 @@ public final class ModelConfigWriter {
         m.put(p + "context_length", GgufValue.ofUint32(c.contextLength()));
         m.put(p + "embedding_length", GgufValue.ofUint32(c.dim()));
         m.put(p + "block_count", GgufValue.ofUint32(c.layers()));
-        int ffn = c.isMoe() && !hasSeparateExpertWidth(arch) ? c.expertFeedForwardLength() : c.feedForwardLength();
+        int ffn = c.isMoe() && !arch.hasSeparateExpertWidth() ? c.expertFeedForwardLength() : c.feedForwardLength();
         m.put(p + "feed_forward_length", GgufValue.ofUint32(ffn));
         m.put(p + "attention.head_count", GgufValue.ofUint32(c.headCount()));
         m.put(p + "attention.head_count_kv", GgufValue.ofUint32(c.kvHeadCount()));
@@ -44,11 +44,18 @@ public final class ModelConfigWriter {
         if (c.isMoe()) {
             m.put(p + "expert_count", GgufValue.ofUint32(c.expertCount()));
             m.put(p + "expert_used_count", GgufValue.ofUint32(c.expertUsedCount()));
-            if (hasSeparateExpertWidth(arch)) {
+            if (arch.hasSeparateExpertWidth()) {
                 m.put(p + "expert_feed_forward_length", GgufValue.ofUint32(c.expertFeedForwardLength()));
             }
-            if (arch.sharedExpert()) {
-                m.put(p + "expert_shared_feed_forward_length", GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
+            switch (arch.sharedExpert()) {
+                case SIGMOID_GATED -> m.put(p + "expert_shared_feed_forward_length",
+                        GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
+                case UNGATED -> m.put(p + "expert_shared_count",
+                        GgufValue.ofUint32(c.sharedExpertFeedForwardLength() / c.expertFeedForwardLength()));
+                case NONE -> { }
+            }
+            if (arch.hasLeadingDenseLayers()) {
+                m.put(p + "leading_dense_block_count", GgufValue.ofUint32(c.leadingDenseLayers()));
             }
             if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));
@@ -58,10 +65,5 @@ public final class ModelConfigWriter {
             m.put(p + "vocab_size", GgufValue.ofUint32(c.vocabSize()));
         }
         return m;
-    }
-
-    /** Families whose files carry the expert width under its own key (the others reuse feed_forward_length). */
-    private static boolean hasSeparateExpertWidth(Architecture arch) {
-        return arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE;
     }
 }

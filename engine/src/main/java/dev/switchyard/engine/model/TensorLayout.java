@@ -48,16 +48,18 @@ public final class TensorLayout {
             }
             out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.headCount() * c.headDimV(), c.dim()));
             out.add(spec(b + "ffn_norm.weight", TensorRole.NORM, c.dim()));
-            if (c.isMoe()) {
+            if (c.isRoutedBlock(l)) {
                 int e = c.expertCount();
                 int f = c.expertFeedForwardLength();
                 out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
                 out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
-                if (c.architecture().sharedExpert()) {
+                if (c.architecture().hasSharedExpert()) {
                     int s = c.sharedExpertFeedForwardLength();
-                    out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));
+                    if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
+                        out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));
+                    }
                     out.add(spec(b + "ffn_gate_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
                     out.add(spec(b + "ffn_up_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
                     out.add(spec(b + "ffn_down_shexp.weight", TensorRole.WEIGHT, s, c.dim()));

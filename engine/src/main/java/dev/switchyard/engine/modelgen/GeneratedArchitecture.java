@@ -15,7 +15,8 @@ public enum GeneratedArchitecture {
     QWEN3("qwen3", Architecture.QWEN3, false),
     QWEN2MOE("qwen2moe", Architecture.QWEN2MOE, true),
     QWEN3MOE("qwen3moe", Architecture.QWEN3MOE, true),
-    OLMOE("olmoe", Architecture.OLMOE, true);
+    OLMOE("olmoe", Architecture.OLMOE, true),
+    DEEPSEEK("deepseek", Architecture.DEEPSEEK, true);
 
     private final String cliName;
     private final Architecture architecture;

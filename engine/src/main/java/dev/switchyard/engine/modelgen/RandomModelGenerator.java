@@ -60,17 +60,21 @@ public final class RandomModelGenerator {
         int topK = spec.resolvedTopK();
         int expertFfn = spec.resolvedExpertFfn();
         boolean moe = experts > 0;
-        // Dense width for families that also state one beside the expert width (as real Qwen MoE files do).
-        int ffn = moe && (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) ? expertFfn * topK : expertFfn;
-        int shared = arch.sharedExpert() ? 2 * expertFfn : 0;
-        boolean qwen = arch != Architecture.LLAMA && arch != Architecture.OLMOE;
+        // Dense width for families that also state one beside the expert width (as real Qwen and
+        // DeepSeek MoE files do; DeepSeek-MoE's leading dense block computes with it).
+        int ffn = moe && arch.hasSeparateExpertWidth() ? expertFfn * topK : expertFfn;
+        // Qwen2-MoE's shared expert is twice an expert wide here; DeepSeek-MoE has two expert-wide ones.
+        int shared = moe && arch.hasSharedExpert() ? 2 * expertFfn : 0;
+        // DeepSeek-MoE's first block is dense, as in the released models (first_k_dense_replace 1).
+        int leadingDense = moe && arch.hasLeadingDenseLayers() && spec.resolvedLayers() > 1 ? 1 : 0;
+        boolean qwen = arch != Architecture.LLAMA && arch != Architecture.OLMOE && arch != Architecture.DEEPSEEK;
         // float literals: the file stores eps as FLOAT32, so a config read back compares equal
-        double eps = qwen ? 1e-6f : 1e-5f;
+        double eps = qwen || arch == Architecture.DEEPSEEK ? 1e-6f : 1e-5f;
         double ropeBase = qwen ? 1_000_000.0 : 10_000.0;
         int headDim = dim / heads;
         String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().cliName();
         return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
-                headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared,
+                headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared, leadingDense,
                 arch.normalizeTopKByDefault(), eps, ropeBase, headDim, RopeScaling.NONE, vocabSize);
     }
 

@@ -86,7 +86,8 @@ final class ReferenceForward {
             addInPlace(x, matvec(b + "attn_output.weight", att, d));
             // feed-forward
             h = rmsNorm(x, vec(b + "ffn_norm.weight"));
-            if (c.isMoe()) {
+            // DeepSeek-MoE's first blocks are dense
+            if (c.isMoe() && l >= c.leadingDenseLayers()) {
                 addInPlace(x, moe(b, h));
             } else {
                 addInPlace(x, swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength()));
@@ -137,9 +138,12 @@ final class ReferenceForward {
                 out[i] += weight * y[i];
             }
         }
-        if (c.architecture().sharedExpert()) {
-            double g = matvec(b + "ffn_gate_inp_shexp.weight", h, 1)[0];
-            double gate = 1 / (1 + Math.exp(-g));
+        if (c.architecture().sharedExpert() != Architecture.SharedExpert.NONE) {
+            double gate = 1;
+            if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
+                double g = matvec(b + "ffn_gate_inp_shexp.weight", h, 1)[0];
+                gate = 1 / (1 + Math.exp(-g));
+            }
             double[] y = swiglu(b + "ffn_gate_shexp.weight", b + "ffn_up_shexp.weight", b + "ffn_down_shexp.weight", -1, h,
                     c.sharedExpertFeedForwardLength());
             for (int i = 0; i < out.length; i++) {

@@ -55,7 +55,7 @@ class RopeScalingMatchesReferenceTest {
                     config.name(), config.contextLength(), config.dim(), config.layers(), config.headCount(),
                     config.kvHeadCount(), config.headDimK(), config.headDimV(), config.feedForwardLength(),
                     config.expertCount(), config.expertUsedCount(), config.expertFeedForwardLength(),
-                    config.sharedExpertFeedForwardLength(), config.normalizeTopK(), config.rmsEps(),
+                    config.sharedExpertFeedForwardLength(), config.leadingDenseLayers(), config.normalizeTopK(), config.rmsEps(),
                     config.ropeFreqBase(), config.ropeDimensions(), RopeScaling.NONE, config.vocabSize()) : config;
             ReferenceForward reference = new ReferenceForward(referenceConfig, model.file(), 64);
             float[][] logits = new float[16][config.vocabSize()];

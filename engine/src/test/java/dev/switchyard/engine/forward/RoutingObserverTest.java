@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class RoutingObserverTest {
 
@@ -25,9 +27,15 @@ class RoutingObserverTest {
                 .getFirst().tokens();
     }
 
-    @Test
-    void anObserverSeesEveryLayerOfEveryStepAndChangesNothing() throws Exception {
-        Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
+    /**
+     * Both models have two layers that route: all of Mixtral's blocks, DeepSeek-MoE's last two of
+     * three. The observer numbers them 0 and 1 either way, and a gate aimed at one reads that
+     * block's router.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "DEEPSEEK"})
+    void anObserverSeesEveryRoutedLayerOfEveryStepAndChangesNothing(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
         try (CpuBackend backend = new CpuBackend(1); LoadedModel model = LoadedModel.open(file, backend, 16, 1, 32)) {
             int[] unobserved = generate(model);
             model.kv().release(0);
@@ -44,7 +52,7 @@ class RoutingObserverTest {
             });
             int[] observed = generate(model);
             assertThat(observed).containsExactly(unobserved);
-            // a prefill step of 6 tokens, then 3 decode steps of one generated token, 2 layers each
+            // a prefill step of 6 tokens, then 3 decode steps of one generated token, 2 routed layers each
             assertThat(calls).containsExactly("0:6:false", "1:6:false", "0:1:true", "1:1:true", "0:1:true", "1:1:true",
                     "0:1:true", "1:1:true");
             assertThat(gateMatches[0]).isTrue();

@@ -208,26 +208,87 @@ class ModelConfigReaderTest {
     @EnumSource(Architecture.class)
     void writerAndReaderAgreeForEveryArchitecture(Architecture arch) {
         boolean moe = !arch.isDenseOnly();
+        int shared = arch.hasSharedExpert() ? 1024 : 0;
+        int leadingDense = arch.hasLeadingDenseLayers() ? 1 : 0;
         ModelConfig c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
-                moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, arch.sharedExpert() ? 1024 : 0,
+                moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
                 arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
-        if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
+        if (arch.hasSeparateExpertWidth()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256,
-                    arch.sharedExpert() ? 1024 : 0, arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
+                    shared, leadingDense, arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
         }
         ModelConfig back = ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)));
         if (moe && (arch == Architecture.LLAMA || arch == Architecture.OLMOE)) {
             // these families keep the expert width under feed_forward_length
-            assertThat(back).isEqualTo(new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, 0,
+            assertThat(back).isEqualTo(new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, 0, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000));
         } else {
             assertThat(back).isEqualTo(c);
         }
     }
 
+    /** The keys of DeepSeek-MoE-16B as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> deepseekMoe16b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("deepseek"));
+        m.put("deepseek.context_length", GgufValue.ofUint32(4096));
+        m.put("deepseek.embedding_length", GgufValue.ofUint32(2048));
+        m.put("deepseek.block_count", GgufValue.ofUint32(28));
+        m.put("deepseek.feed_forward_length", GgufValue.ofUint32(10944));
+        m.put("deepseek.attention.head_count", GgufValue.ofUint32(16));
+        m.put("deepseek.attention.head_count_kv", GgufValue.ofUint32(16));
+        m.put("deepseek.rope.dimension_count", GgufValue.ofUint32(128));
+        m.put("deepseek.rope.freq_base", GgufValue.ofFloat32(10000f));
+        m.put("deepseek.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("deepseek.expert_count", GgufValue.ofUint32(64));
+        m.put("deepseek.expert_used_count", GgufValue.ofUint32(6));
+        m.put("deepseek.expert_feed_forward_length", GgufValue.ofUint32(1408));
+        m.put("deepseek.expert_shared_count", GgufValue.ofUint32(2));
+        m.put("deepseek.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("deepseek.expert_weights_scale", GgufValue.ofFloat32(1f));
+        return m;
+    }
+
+    @Test
+    void readsDeepseekMoeWithItsDenseFirstBlockAndSharedExperts() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(deepseekMoe16b()));
+        assertThat(c.architecture()).isEqualTo(Architecture.DEEPSEEK);
+        assertThat(c.feedForwardLength()).isEqualTo(10944);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(1408);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(2 * 1408);
+        assertThat(c.leadingDenseLayers()).isEqualTo(1);
+        assertThat(c.routedLayers()).isEqualTo(27);
+        assertThat(c.isRoutedBlock(0)).isFalse();
+        assertThat(c.isRoutedBlock(1)).isTrue();
+        assertThat(c.routedLayerOf(27)).isEqualTo(26);
+        assertThat(c.blockOfRoutedLayer(0)).isEqualTo(1);
+        assertThat(c.normalizeTopK()).isFalse();
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NORMAL);
+    }
+
+    @Test
+    void deepseekWithoutItsMoeKeysIsRefusedByName() {
+        for (String key : new String[] {"deepseek.expert_shared_count", "deepseek.leading_dense_block_count",
+                "deepseek.expert_feed_forward_length"}) {
+            Map<String, GgufValue> m = deepseekMoe16b();
+            m.remove(key);
+            assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                    .as(key).isInstanceOf(ModelConfigException.class).hasMessageContaining("'" + key + "'");
+        }
+    }
+
+    @Test
+    void deepseekWithNoBlockLeftToRouteIsRefused() {
+        Map<String, GgufValue> m = deepseekMoe16b();
+        m.put("deepseek.leading_dense_block_count", GgufValue.ofUint32(28));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("leading_dense_block_count 28 must be in 0..27");
+    }
+
     @Test
     void writerRecordsNonDefaultTopKNormalisation() {
-        ModelConfig c = new ModelConfig(Architecture.OLMOE, "m", 4096, 512, 2, 8, 8, 64, 64, 256, 8, 2, 256, 0,
+        ModelConfig c = new ModelConfig(Architecture.OLMOE, "m", 4096, 512, 2, 8, 8, 64, 64, 256, 8, 2, 256, 0, 0,
                 true, 1e-5f, 1e4, 64, RopeScaling.NONE, 100);
         assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c))).normalizeTopK()).isTrue();
     }

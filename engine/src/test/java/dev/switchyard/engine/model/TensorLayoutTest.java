@@ -10,9 +10,11 @@ import org.junit.jupiter.api.Test;
 class TensorLayoutTest {
 
     private static ModelConfig config(Architecture arch, int experts) {
-        int sharedFfn = arch.sharedExpert() ? 384 : 0;
+        int sharedFfn = arch.hasSharedExpert() && experts > 0 ? 384 : 0;
+        int leadingDense = arch.hasLeadingDenseLayers() && experts > 0 ? 1 : 0;
         return new ModelConfig(arch, "m", 1024, 256, 2, 8, 2, 32, 32, 512, experts, experts > 0 ? 2 : 0,
-                experts > 0 ? 128 : 0, sharedFfn, arch.normalizeTopKByDefault(), 1e-5, 1e4, 32, RopeScaling.NONE, 300);
+                experts > 0 ? 128 : 0, sharedFfn, leadingDense, arch.normalizeTopKByDefault(), 1e-5, 1e4, 32,
+                RopeScaling.NONE, 300);
     }
 
     private static Map<String, TensorSpec> byName(ModelConfig c) {
@@ -49,6 +51,20 @@ class TensorLayoutTest {
         assertThat(t.get("blk.0.ffn_gate_shexp.weight").dims()).containsExactly(256, 384);
         assertThat(t.get("blk.0.ffn_down_shexp.weight").dims()).containsExactly(384, 256);
         assertThat(t.get("blk.0.ffn_gate_inp_shexp.weight").role()).isEqualTo(TensorRole.ROUTER);
+    }
+
+    @Test
+    void deepseekStartsWithDenseBlocksThenExpertsBesideUngatedSharedOnes() {
+        Map<String, TensorSpec> t = byName(config(Architecture.DEEPSEEK, 8));
+        assertThat(t.get("blk.0.ffn_gate.weight").dims()).containsExactly(256, 512);
+        assertThat(t.get("blk.0.ffn_down.weight").dims()).containsExactly(512, 256);
+        assertThat(t).doesNotContainKeys("blk.0.ffn_gate_inp.weight", "blk.0.ffn_gate_exps.weight",
+                "blk.0.ffn_gate_shexp.weight", "blk.1.ffn_gate.weight");
+        assertThat(t.get("blk.1.ffn_gate_inp.weight").dims()).containsExactly(256, 8);
+        assertThat(t.get("blk.1.ffn_up_exps.weight").dims()).containsExactly(256, 128, 8);
+        assertThat(t.get("blk.1.ffn_gate_shexp.weight").dims()).containsExactly(256, 384);
+        assertThat(t.get("blk.1.ffn_down_shexp.weight").dims()).containsExactly(384, 256);
+        assertThat(t).doesNotContainKey("blk.1.ffn_gate_inp_shexp.weight");
     }
 
     @Test

@@ -125,6 +125,9 @@ final class GgufReport {
         m.put("experts_used", c.expertUsedCount());
         m.put("expert_feed_forward_length", c.expertFeedForwardLength());
         m.put("shared_expert_feed_forward_length", c.sharedExpertFeedForwardLength());
+        m.put("shared_expert", c.architecture().sharedExpert().name().toLowerCase(Locale.ROOT));
+        m.put("leading_dense_layers", c.leadingDenseLayers());
+        m.put("routed_layers", c.routedLayers());
         m.put("normalize_top_k", c.normalizeTopK());
         m.put("rms_eps", (float) c.rmsEps());
         m.put("rope_freq_base", (float) c.ropeFreqBase());

@@ -101,7 +101,8 @@ final class MakeModelCommand implements Callable<Integer> {
         GeneratedModel written = RandomModelGenerator.write(model, output);
         double seconds = (System.nanoTime() - start) / 1e9;
         ModelConfig c = written.config();
-        String routing = c.isMoe() ? ", " + c.expertCount() + " experts top-" + c.expertUsedCount() : ", dense";
+        String routing = c.isMoe() ? ", " + c.expertCount() + " experts top-" + c.expertUsedCount()
+                + (c.leadingDenseLayers() > 0 ? " after " + c.leadingDenseLayers() + " dense block(s)" : "") : ", dense";
         spec.commandLine().getOut().printf(Locale.ROOT,
                 "wrote %s: %s (%s%s), %d layers, dim %d, vocab %d, %s, %d tensors, %s in %.1f s%n",
                 output, generated.cliName(), c.architecture().ggufName(), routing, c.layers(), c.dim(), c.vocabSize(),

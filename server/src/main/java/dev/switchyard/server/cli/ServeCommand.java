@@ -195,7 +195,7 @@ final class ServeCommand implements Callable<Integer> {
             return "";
         }
         ModelConfig c = served.config();
-        return ", experts offloaded to " + offloaded.residency().slots() + " slots of " + c.layers() * c.expertCount()
+        return ", experts offloaded to " + offloaded.residency().slots() + " slots of " + c.routedLayers() * c.expertCount()
                 + " (predictor " + offloaded.settings().predictor() + (offloaded.settings().hybrid() ? ", hybrid on" : "")
                 + ")";
     }

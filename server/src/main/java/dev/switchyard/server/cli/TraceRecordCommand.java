@@ -118,7 +118,7 @@ final class TraceRecordCommand implements Callable<Integer> {
                 }
                 err.printf(Locale.ROOT, "wrote %s: %d steps, %d tokens of %d request(s), %d layers x %d experts top-%d, "
                                 + "gate proposals %d layer(s) ahead, in %.1f s%n", output, writer.stepsWritten(),
-                        recorder.tokensRecorded(), prompts.size(), c.layers(), c.expertCount(), c.expertUsedCount(),
+                        recorder.tokensRecorded(), prompts.size(), c.routedLayers(), c.expertCount(), c.expertUsedCount(),
                         header.gateDepth(), (System.nanoTime() - start) / 1e9);
                 if (live != null) {
                     liveCache(offloaded, live, c).forEach(err::println);
@@ -141,7 +141,7 @@ final class TraceRecordCommand implements Callable<Integer> {
     private List<String> liveCache(OffloadedExperts offloaded, DecodeResidencyCounter live, ModelConfig c) {
         var residency = offloaded.residency();
         var counters = residency.stats().snapshot();
-        int total = c.layers() * c.expertCount();
+        int total = c.routedLayers() * c.expertCount();
         List<String> lines = new ArrayList<>();
         lines.add(OffloadReport.summary(offloaded, counters));
         lines.add(String.format(Locale.ROOT, "live decode hit rate %.2f%% (%d hits, %d misses), %d of %d experts kept, "
@@ -160,18 +160,19 @@ final class TraceRecordCommand implements Callable<Integer> {
     private TraceHeader header(ModelConfig c, GgufFile file, Path path) {
         int k = c.expertUsedCount();
         int width = gateWidth != null ? gateWidth : k;
-        if (gateDepth < 0 || gateDepth > c.layers() - 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--gate-depth must be in 0.." + (c.layers() - 1)
-                    + " for a model of " + c.layers() + " layers");
+        if (gateDepth < 0 || gateDepth > c.routedLayers() - 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--gate-depth must be in 0.."
+                    + (c.routedLayers() - 1) + " for a model of " + c.routedLayers() + " layers with experts");
         }
         if (width < 1 || width > c.expertCount()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--gate-width must be in 1.." + c.expertCount());
         }
         long expertBytes = 0;
         for (String part : new String[] {"gate", "up", "down"}) {
-            expertBytes += file.requireTensor("blk.0.ffn_" + part + "_exps.weight").byteSize() / c.expertCount();
+            expertBytes += file.requireTensor("blk." + c.blockOfRoutedLayer(0) + ".ffn_" + part + "_exps.weight")
+                    .byteSize() / c.expertCount();
         }
-        return new TraceHeader(c.layers(), c.expertCount(), k, gateDepth, gateDepth == 0 ? 0 : width, expertBytes,
+        return new TraceHeader(c.routedLayers(), c.expertCount(), k, gateDepth, gateDepth == 0 ? 0 : width, expertBytes,
                 "recorded: model=" + path.getFileName() + " prompts=" + prompts.size() + " max-tokens=" + maxTokens
                         + " temperature=" + temperature + " seed=" + seed);
     }

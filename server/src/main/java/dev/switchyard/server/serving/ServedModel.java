@@ -80,7 +80,7 @@ public final class ServedModel implements AutoCloseable {
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
             if (model.config().isMoe()) {
-                model.transformer().setLoadObserver(metrics.expertLoad(model.config().layers()));
+                model.transformer().setLoadObserver(metrics.expertLoad(model.config().routedLayers()));
             }
             OffloadedExperts offloaded = model.offloadedExperts();
             if (offloaded != null) {
