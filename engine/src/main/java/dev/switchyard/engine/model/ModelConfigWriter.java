@@ -56,6 +56,9 @@ public final class ModelConfigWriter {
             }
             if (arch.hasLeadingDenseLayers()) {
                 m.put(p + "leading_dense_block_count", GgufValue.ofUint32(c.leadingDenseLayers()));
+                // llama.cpp insists on the key for DeepSeek-MoE, though its forward pass leaves the
+                // routed weights unscaled whatever it says; 1 is what the released models state
+                m.put(p + "expert_weights_scale", GgufValue.ofFloat32(1f));
             }
             if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));

@@ -267,6 +267,16 @@ class ModelConfigReaderTest {
     }
 
     @Test
+    void deepseekFilesCarryEveryKeyLlamaCppRequiresOfThem() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(deepseekMoe16b()));
+        Map<String, GgufValue> written = ModelConfigWriter.metadata(c);
+        for (String key : new String[] {"deepseek.leading_dense_block_count", "deepseek.expert_feed_forward_length",
+                "deepseek.expert_shared_count", "deepseek.expert_weights_scale", "deepseek.feed_forward_length"}) {
+            assertThat(written).as(key).containsEntry(key, deepseekMoe16b().get(key));
+        }
+    }
+
+    @Test
     void deepseekWithoutItsMoeKeysIsRefusedByName() {
         for (String key : new String[] {"deepseek.expert_shared_count", "deepseek.leading_dense_block_count",
                 "deepseek.expert_feed_forward_length"}) {
