@@ -34,8 +34,8 @@
 #include "common.cuh"
 
 #define WARPS 4
-#define MAX_HK 512
-#define MAX_HV 256
+#define MAX_HK 576   // latent attention (DeepSeek-V2/V3): 512 latent + 64 rope dims per key
+#define MAX_HV 512   // and the 512 latent dims per value
 #define MAX_SPLITS 32
 
 extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v,

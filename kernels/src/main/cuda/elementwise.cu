@@ -1,5 +1,5 @@
-// Elementwise ops over the first T rows of row-major float matrices of `cols` columns, and the
-// row shuffles of MoE dispatch and combine.
+// Elementwise ops over the first T rows of row-major float matrices of `cols` columns, the row
+// shuffles of MoE dispatch and combine, and strided column copies.
 //
 // add_bias:         x (T, cols) += bias (cols) on every row.           grid-stride over T * cols
 // add:              y (T, cols) += x (T, cols).                        grid-stride over T * cols
@@ -13,6 +13,13 @@
 // scatter_add_rows: dst[rows[i]] += weights[i] * src[i] for i < n, rows may repeat: each thread
 //                   owns a column and walks i in order, so the sums are deterministic and fused
 //                   as the CPU fuses them. Launch: grid (ceil(cols / 256)), block 256.
+// copy_columns:     dst[r][dstCol + g * dstStride + i] = src[r][srcCol + g * srcStride + i] for
+//                   r < rows, g < groups, i < width: latent attention's per-head slices. Rows of
+//                   srcCols and dstCols floats; src != dst and dst's blocks apart (the caller
+//                   checks both, so groups * width <= dstCols fits an int and no two threads
+//                   write one value). Thread j of row r copies g = j / width, i = j % width:
+//                   neighbouring threads take neighbouring columns except across a block edge.
+//                   Launch: grid (ceil(groups * width / 256), rows), block 256.
 #include "common.cuh"
 
 extern "C" __global__ void add_bias(float* x, const float* __restrict__ bias, long long n, int cols) {
@@ -85,4 +92,17 @@ extern "C" __global__ void scatter_add_rows(const float* __restrict__ src, const
         float* d = dst + (size_t)rows[i] * cols + c;
         *d = fmaf(src[(size_t)i * cols + c], weights[i], *d);
     }
+}
+
+extern "C" __global__ void copy_columns(const float* __restrict__ src, int srcCols, int srcCol, int srcStride,
+                                        float* __restrict__ dst, int dstCols, int dstCol, int dstStride, int width,
+                                        int groups) {
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= groups * width) {
+        return;
+    }
+    int g = j / width;
+    int i = j - g * width;
+    size_t r = blockIdx.y;
+    dst[r * dstCols + dstCol + (size_t)g * dstStride + i] = src[r * srcCols + srcCol + (size_t)g * srcStride + i];
 }

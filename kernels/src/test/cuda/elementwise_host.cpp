@@ -1,6 +1,7 @@
 // norm.cu and elementwise.cu run on the host, their threads as real threads (host_threads.h), each
 // entry point launched as CudaKernels launches it, so that a test can hold the norms, the
-// elementwise ops and the row shuffles of MoE dispatch and combine to the CPU backend where no GPU is.
+// elementwise ops, the row shuffles of MoE dispatch and combine and the column copies of latent
+// attention to the CPU backend where no GPU is.
 //
 //   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host
 //       -I kernels/src/main/cuda -o libelementwise_host.so kernels/src/test/cuda/elementwise_host.cpp
@@ -50,6 +51,12 @@ void softmax_rows_host(float* x, int cols, int tokens) {
 
 void gather_rows_host(const float* src, const int* rows, float* dst, int cols, int n) {
     host_launch(dim3{(unsigned)n, 1, 1}, dim3{256, 1, 1}, [&] { gather_rows(src, rows, dst, cols); });
+}
+
+void copy_columns_host(const float* src, int srcCols, int srcCol, int srcStride, float* dst, int dstCols, int dstCol,
+                       int dstStride, int width, int groups, int rows) {
+    host_launch(dim3{ceil_div(groups * width, 256), (unsigned)rows, 1}, dim3{256, 1, 1},
+                [&] { copy_columns(src, srcCols, srcCol, srcStride, dst, dstCols, dstCol, dstStride, width, groups); });
 }
 
 void sigmoid_gated_add_host(const float* gate, int gateCols, const float* src, float* dst, int cols, int tokens) {

@@ -89,6 +89,15 @@ public interface Backend extends AutoCloseable {
     void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n);
 
     /**
+     * Copies {@code groups} blocks of {@code width} columns in each of the first {@code rows} rows:
+     * {@code dst[r][dstCol + g * dstStride + i] = src[r][srcCol + g * srcStride + i]} for g < groups,
+     * i < width. Latent attention (DeepSeek-V2/V3) slices and regroups its per-head projections
+     * with it; src and dst must be different matrices.
+     */
+    void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride, int width,
+                     int groups, int rows);
+
+    /**
      * dst[t] += w_t * src[t] for t < tokens, w_t = sigmoid(gate[t][0]) computed in double and rounded
      * to float (a shared expert behind its gate, Qwen2-MoE), with scatterAddRows' arithmetic: so the
      * gate never travels through the host.

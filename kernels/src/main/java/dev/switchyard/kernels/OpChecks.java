@@ -28,6 +28,30 @@ public final class OpChecks {
         tokens(tokens, x, out);
     }
 
+    /**
+     * {@link Backend#copyColumns} is well formed: positive width and groups, every block inside its
+     * row on both sides, destination blocks apart (overlapping ones would leave the result to
+     * whichever of a device's threads writes last), the rows present, src and dst apart.
+     */
+    public static void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride,
+                                   int width, int groups, int rows) {
+        if (width < 1 || groups < 1 || srcCol < 0 || dstCol < 0 || srcStride < 0 || dstStride < 0
+                || srcCol + (long) (groups - 1) * srcStride + width > src.cols()
+                || dstCol + (long) (groups - 1) * dstStride + width > dst.cols()) {
+            throw new IllegalArgumentException("copyColumns of " + groups + " blocks of " + width + " from column "
+                    + srcCol + " every " + srcStride + " of " + src + " to column " + dstCol + " every " + dstStride
+                    + " of " + dst);
+        }
+        if (groups > 1 && dstStride < width) {
+            throw new IllegalArgumentException("copyColumns needs destination blocks apart: " + groups + " blocks of "
+                    + width + " every " + dstStride + " columns");
+        }
+        if (src == dst) {
+            throw new IllegalArgumentException("copyColumns cannot copy within one matrix");
+        }
+        tokens(rows, src, dst);
+    }
+
     /** {@link Backend#sigmoidGatedAdd} is well formed: src and dst of one width, gate, src and dst of {@code tokens} rows. */
     public static void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
         if (src.cols() != dst.cols()) {

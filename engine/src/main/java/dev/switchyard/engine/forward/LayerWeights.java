@@ -3,7 +3,9 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.kernels.Weight;
 
 /**
- * One transformer block's tensors. Optional parts are null when the block has none: biases
+ * One transformer block's tensors. Optional parts are null when the block has none: wk and wv
+ * and, where queries take the low-rank path, wq (latent attention, whose own tensors are in
+ * {@code latent}, else null); biases
  * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE blocks), shared expert (Qwen2-MoE,
  * DeepSeek-MoE) and its gate (Qwen2-MoE only), dense FFN (dense models and DeepSeek-MoE's leading
  * blocks).
@@ -30,5 +32,6 @@ record LayerWeights(
         Weight sharedDown,
         Weight ffnGate,
         Weight ffnUp,
-        Weight ffnDown) {
+        Weight ffnDown,
+        LatentAttentionWeights latent) {
 }

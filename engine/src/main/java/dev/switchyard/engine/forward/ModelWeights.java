@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.kernels.Backend;
@@ -55,11 +56,14 @@ public final class ModelWeights {
             boolean routed = moe && routedExperts;
             boolean shared = moe && arch.hasSharedExpert();
             boolean sharedGated = moe && arch.sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED;
+            LatentAttention latent = config.latentAttention();
+            boolean mha = latent == null;
+            boolean directQueries = mha || !latent.queriesThroughLatent();
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
-                    in.matrix(b + "attn_q.weight"),
-                    in.matrix(b + "attn_k.weight"),
-                    in.matrix(b + "attn_v.weight"),
+                    directQueries ? in.matrix(b + "attn_q.weight") : null,
+                    mha ? in.matrix(b + "attn_k.weight") : null,
+                    mha ? in.matrix(b + "attn_v.weight") : null,
                     in.matrix(b + "attn_output.weight"),
                     bias ? in.vector(b + "attn_q.bias") : null,
                     bias ? in.vector(b + "attn_k.bias") : null,
@@ -77,12 +81,25 @@ public final class ModelWeights {
                     shared ? in.matrix(b + "ffn_down_shexp.weight") : null,
                     moe ? null : in.matrix(b + "ffn_gate.weight"),
                     moe ? null : in.matrix(b + "ffn_up.weight"),
-                    moe ? null : in.matrix(b + "ffn_down.weight")));
+                    moe ? null : in.matrix(b + "ffn_down.weight"),
+                    mha ? null : latentWeights(in, b, latent)));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
         Weight output = in.optionalMatrix("output.weight").orElse(embedding);
         return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers);
+    }
+
+    private static LatentAttentionWeights latentWeights(Loader in, String b, LatentAttention latent) {
+        boolean lowRank = latent.queriesThroughLatent();
+        return new LatentAttentionWeights(
+                lowRank ? in.matrix(b + "attn_q_a.weight") : null,
+                lowRank ? in.vector(b + "attn_q_a_norm.weight") : null,
+                lowRank ? in.matrix(b + "attn_q_b.weight") : null,
+                in.matrix(b + "attn_kv_a_mqa.weight"),
+                in.vector(b + "attn_kv_a_norm.weight"),
+                in.matrix(b + "attn_k_b.weight"),
+                in.matrix(b + "attn_v_b.weight"));
     }
 
     public ModelConfig config() {

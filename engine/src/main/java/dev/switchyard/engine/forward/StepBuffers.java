@@ -27,6 +27,7 @@ final class StepBuffers {
     final FloatMatrix sharedGate; // (T, 1): Qwen2-MoE's shared-expert gate logit
     final FloatMatrix logitInput; // (T, D): rows that produce logits
     final FloatMatrix logits;     // (T, vocab)
+    final LatentAttentionBuffers latent; // latent attention's own (null with multi-head attention)
 
     StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
         int d = c.dim();
@@ -54,5 +55,6 @@ final class StepBuffers {
                 ? backend.allocate(maxTokens, 1) : null;
         logitInput = backend.allocate(maxTokens, d);
         logits = backend.allocate(maxTokens, c.vocabSize());
+        latent = c.latentAttention() != null ? new LatentAttentionBuffers(backend, c, maxTokens) : null;
     }
 }

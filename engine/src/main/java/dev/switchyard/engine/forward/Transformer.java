@@ -4,6 +4,7 @@ import dev.switchyard.cache.residency.ExpertResidency;
 import dev.switchyard.cache.residency.Resident;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.engine.moe.CapacityGroups;
@@ -105,7 +106,7 @@ public final class Transformer implements AutoCloseable {
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
-                config.headDimV(), (float) (1.0 / Math.sqrt(config.headDimK())));
+                config.headDimV(), (float) config.attentionScale());
         this.dispatch = dispatch.withNormalizeTopK(config.normalizeTopK());
         boolean capacityLimited = config.isMoe() && this.dispatch.capacityLimited();
         this.plan = capacityLimited ? new DispatchPlan(this.dispatch, experts, k, maxTokens) : null;
@@ -163,10 +164,15 @@ public final class Transformer implements AutoCloseable {
             case NONE -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), 1.0);
             case LINEAR -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), scaling.factor());
             // llama.cpp's defaults for what a file does not state: betas 32 and 1, the blend at
-            // full weight, the original context the model's own when not given
+            // full weight, the original context the model's own when not given. Latent attention
+            // moves YaRN's magnitude boost (1 + 0.1 ln factor) out of the rotation into the softmax
+            // scale (ModelConfig.attentionScale), so its rotation keeps attn_factor alone.
             case YARN -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), 1.0,
                     new RopeSpec.Yarn(scaling.factor(), scaling.originalContextLength() > 0
-                            ? scaling.originalContextLength() : c.contextLength(), 32, 1, 1, scaling.attnFactor()));
+                            ? scaling.originalContextLength() : c.contextLength(), 32, 1, 1,
+                            c.latentAttention() != null
+                                    ? scaling.attnFactor() / (1.0 + 0.1 * Math.log(scaling.factor()))
+                                    : scaling.attnFactor()));
         };
     }
 
@@ -265,6 +271,10 @@ public final class Transformer implements AutoCloseable {
         float eps = (float) config.rmsEps();
         // attention rmsnorm
         backend.rmsNorm(buf.x, w.attnNorm(), eps, buf.h, t);
+        if (w.latent() != null) {
+            latentAttentionBlock(layer, w, batch, attention, t);
+            return;
+        }
         // qkv projections (+ biases in the Qwen2 family)
         backend.matmul(w.wq(), 0, buf.h, buf.q, t);
         backend.matmul(w.wk(), 0, buf.h, buf.k, t);
@@ -294,6 +304,60 @@ public final class Transformer implements AutoCloseable {
         backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
         // output projection and residual
         backend.matmul(w.wo(), 0, buf.attention, buf.projected, t);
+        backend.add(buf.x, buf.projected, t);
+    }
+
+    /**
+     * Multi-head latent attention (DeepSeek-V2) in its absorbed form, as one key/value head over
+     * the cached latent: each head's non-rotary query is carried into latent space by its key
+     * decompression ({@code attn_k_b}), so scores are taken against the latent itself and no head's
+     * keys or values are ever expanded; each head's output, a mix of latents, is decompressed by
+     * {@code attn_v_b} afterwards. Query and key rows are laid out rotary part first, so the one
+     * rope op rotates them in place. Reads {@code buf.h} (the normed input).
+     */
+    private void latentAttentionBlock(int layer, LayerWeights w, StepBatch batch, AttentionBatch attention, int t) {
+        LatentAttentionWeights a = w.latent();
+        LatentAttentionBuffers lb = buf.latent;
+        LatentAttention shape = config.latentAttention();
+        float eps = (float) config.rmsEps();
+        int heads = config.headCount();
+        int rotary = config.ropeDimensions();
+        int nope = shape.nopeLength(rotary);
+        int kvRank = shape.kvLoraRank();
+        int cached = config.headDimK(); // rotary + kvRank: a head's row in the assembled queries and the key
+        // queries: straight or through the normed low-rank path; per head, non-rotary then rotary
+        if (a.queryDown() != null) {
+            backend.matmul(a.queryDown(), 0, buf.h, lb.queryLatent, t);
+            backend.rmsNorm(lb.queryLatent, a.queryNorm(), eps, lb.queryLatent, t);
+            backend.matmul(a.queryUp(), 0, lb.queryLatent, lb.queries, t);
+        } else {
+            backend.matmul(w.wq(), 0, buf.h, lb.queries, t);
+        }
+        // the latent (normed: these are the values) and the shared rotary key: key row = [rotary | latent]
+        backend.matmul(a.latentDown(), 0, buf.h, lb.keyLatent, t);
+        backend.copyColumns(lb.keyLatent, 0, 0, buf.v, 0, 0, kvRank, 1, t);
+        backend.rmsNorm(buf.v, a.latentNorm(), eps, buf.v, t);
+        backend.copyColumns(lb.keyLatent, kvRank, 0, buf.k, 0, 0, rotary, 1, t);
+        backend.copyColumns(buf.v, 0, 0, buf.k, rotary, 0, kvRank, 1, t);
+        // query rows: each head's rotary part as it is, its non-rotary part absorbed into latent space
+        backend.copyColumns(lb.queries, nope, shape.keyLength(), buf.q, 0, cached, rotary, heads, t);
+        for (int head = 0; head < heads; head++) {
+            backend.copyColumns(lb.queries, head * shape.keyLength(), 0, lb.headQuery, 0, 0, nope, 1, t);
+            backend.matmul(a.keyUp(), head, lb.headQuery, lb.headAbsorbed, t);
+            backend.copyColumns(lb.headAbsorbed, 0, 0, buf.q, head * cached + rotary, 0, kvRank, 1, t);
+        }
+        backend.rope(buf.q, batch.positionOf, heads, cached, rope, t);
+        backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
+        // cache [rotary key | latent] and the latent, attend as one key/value head
+        backend.storeKv(kvStorage, layer, buf.k, buf.v, slots, t);
+        backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
+        // each head's mix of latents, decompressed to its value width
+        for (int head = 0; head < heads; head++) {
+            backend.copyColumns(buf.attention, head * kvRank, 0, lb.headLatent, 0, 0, kvRank, 1, t);
+            backend.matmul(a.valueUp(), head, lb.headLatent, lb.headValue, t);
+            backend.copyColumns(lb.headValue, 0, 0, lb.output, head * shape.valueLength(), 0, shape.valueLength(), 1, t);
+        }
+        backend.matmul(w.wo(), 0, lb.output, buf.projected, t);
         backend.add(buf.x, buf.projected, t);
     }
 
@@ -349,6 +413,7 @@ public final class Transformer implements AutoCloseable {
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null
+                && config.routedWeightScale() == 1.0
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
 
@@ -389,6 +454,13 @@ public final class Transformer implements AutoCloseable {
             for (int g = 0; g < groups.count(); g++) {
                 plan.plan(stepProbabilities, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
                         groups.size(g), chosenExperts, chosenWeights);
+            }
+        }
+        if (config.routedWeightScale() != 1.0) {
+            // DeepSeek-V2 scales the routed experts' weights once they are chosen (and renormalized)
+            float scale = (float) config.routedWeightScale();
+            for (int i = 0; i < t * k; i++) {
+                chosenWeights[i] *= scale;
             }
         }
         if (routingObserver != null) {

@@ -6,7 +6,8 @@ import java.util.stream.Collectors;
 /**
  * The model families Switchyard runs, by their {@code general.architecture} name in GGUF, with what
  * distinguishes their forward passes. Mixtral is {@code llama} with experts, as llama.cpp writes it;
- * {@code deepseek} is DeepSeek-MoE (the first DeepSeek MoE generation, multi-head attention).
+ * {@code deepseek} is DeepSeek-MoE (the first DeepSeek MoE generation, multi-head attention);
+ * {@code deepseek2} is DeepSeek-V2 and V2-Lite, with multi-head latent attention.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -15,7 +16,8 @@ public enum Architecture {
     QWEN2MOE("qwen2moe", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.SIGMOID_GATED, false),
     QWEN3MOE("qwen3moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     OLMOE("olmoe", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, false),
-    DEEPSEEK("deepseek", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
+    DEEPSEEK("deepseek", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
+    DEEPSEEK2("deepseek2", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -80,7 +82,12 @@ public enum Architecture {
      * ({@code leading_dense_block_count}, DeepSeek-MoE).
      */
     public boolean hasLeadingDenseLayers() {
-        return this == DEEPSEEK;
+        return this == DEEPSEEK || this == DEEPSEEK2;
+    }
+
+    /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
+    public boolean latentAttention() {
+        return this == DEEPSEEK2;
     }
 
     /**
@@ -88,7 +95,7 @@ public enum Architecture {
      * ({@code expert_feed_forward_length}); the others reuse {@code feed_forward_length}.
      */
     public boolean hasSeparateExpertWidth() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK;
+        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2;
     }
 
     /**
@@ -101,7 +108,7 @@ public enum Architecture {
 
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK;
+        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2;
     }
 
     /** Whether this family never has experts. */

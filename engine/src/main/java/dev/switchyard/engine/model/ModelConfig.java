@@ -14,6 +14,10 @@ package dev.switchyard.engine.model;
  *                            {@code leading_dense_block_count}); the blocks after them route
  * @param normalizeTopK       whether the chosen experts' weights are renormalized to sum to one
  * @param vocabSize           number of tokens, 0 when the metadata does not say
+ * @param latentAttention     the latent attention's shape (DeepSeek-V2), else null; then the head
+ *                            dimensions and the single KV head describe the latent cache
+ * @param routedWeightScale   factor on the routed experts' weights after selection (DeepSeek-V2's
+ *                            {@code expert_weights_scale}); 1 for every other family
  */
 public record ModelConfig(
         Architecture architecture,
@@ -36,7 +40,20 @@ public record ModelConfig(
         double ropeFreqBase,
         int ropeDimensions,
         RopeScaling ropeScaling,
-        int vocabSize) {
+        int vocabSize,
+        LatentAttention latentAttention,
+        double routedWeightScale) {
+
+    /** A configuration with multi-head attention and unscaled routed weights (every family but DeepSeek-V2). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize, null, 1.0);
+    }
 
     public ModelConfig {
         require(layers >= 1, "block_count must be at least 1");
@@ -71,6 +88,21 @@ public record ModelConfig(
                         + expertFeedForwardLength);
         require(architecture.hasLeadingDenseLayers() || leadingDenseLayers == 0,
                 architecture.ggufName() + " has no leading dense blocks");
+        require(Double.isFinite(routedWeightScale) && routedWeightScale > 0,
+                "expert_weights_scale must be positive, got " + routedWeightScale);
+        require(architecture.latentAttention() == (latentAttention != null), architecture.latentAttention()
+                ? architecture.ggufName() + " needs its latent attention's shape" : architecture.ggufName()
+                + " has no latent attention");
+        if (latentAttention != null) {
+            LatentAttention a = latentAttention;
+            require(kvHeadCount == 1, "latent attention caches one key/value head, the file says " + kvHeadCount);
+            require(headDimK == a.kvLoraRank() + ropeDimensions, "attention.key_length " + headDimK
+                    + " must be kv_lora_rank " + a.kvLoraRank() + " + rope.dimension_count " + ropeDimensions);
+            require(headDimV == a.kvLoraRank(), "attention.value_length " + headDimV + " must be kv_lora_rank "
+                    + a.kvLoraRank());
+            require(a.keyLength() > ropeDimensions, "attention.key_length_mla " + a.keyLength()
+                    + " must exceed rope.dimension_count " + ropeDimensions);
+        }
     }
 
     private static void require(boolean condition, String message) {
@@ -124,9 +156,29 @@ public record ModelConfig(
         return kvHeadCount * headDimV;
     }
 
+    /** Width of the attention output that feeds {@code attn_output}: heads times a head's value width. */
+    public int attentionOutputDim() {
+        return headCount * (latentAttention != null ? latentAttention.valueLength() : headDimV);
+    }
+
+    /**
+     * The softmax scale of attention scores: 1/sqrt(key width), with latent attention the width
+     * before absorption, sharpened by YaRN's log multiplier as llama.cpp applies it (the square
+     * of attn_factor x (1 + 0.1 x multiplier x ln factor)).
+     */
+    public double attentionScale() {
+        if (latentAttention == null) {
+            return 1.0 / Math.sqrt(headDimK);
+        }
+        double factor = ropeScaling.type() == RopeScaling.Type.NONE ? 1.0 : ropeScaling.factor();
+        double mscale = ropeScaling.attnFactor() * (1.0 + 0.1 * latentAttention.yarnLogMultiplier() * Math.log(factor));
+        return mscale * mscale / Math.sqrt(latentAttention.keyLength());
+    }
+
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
-                sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocab);
+                sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
+                ropeScaling, vocab, latentAttention, routedWeightScale);
     }
 }

@@ -52,7 +52,7 @@ public final class ModelConfigReader {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
-            } else if (arch == Architecture.DEEPSEEK) {
+            } else if (arch == Architecture.DEEPSEEK || arch == Architecture.DEEPSEEK2) {
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
             } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
@@ -87,8 +87,55 @@ public final class ModelConfigReader {
             vocab = md.requireArray("tokenizer.ggml.tokens").length();
         }
         String name = md.optString("general.name").orElse(archName);
+        LatentAttention latent = arch.latentAttention() ? latentAttention(md, p) : null;
+        double routedScale = 1.0;
+        if (arch == Architecture.DEEPSEEK2) {
+            routedScale = md.requireDouble(p + "expert_weights_scale");
+            deepseek2SoftmaxRouting(md, p);
+        }
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
-                experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab);
+                experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
+                latent, routedScale);
+    }
+
+    /**
+     * DeepSeek-V2's latent attention as llama.cpp lays it out since it caches the latent: the
+     * per-head key and value decompressions split into {@code attn_k_b} and {@code attn_v_b}, and
+     * the head lengths before absorption under their own keys. Files converted before that carry
+     * one {@code attn_kv_b} and no such keys; they are refused by name.
+     */
+    private static LatentAttention latentAttention(GgufMetadata md, String p) {
+        if (md.optLong(p + "attention.key_length_mla").isEmpty()) {
+            throw new ModelConfigException("metadata key '" + p + "attention.key_length_mla' is missing: the file has the "
+                    + "older DeepSeek-V2 layout (one attn_kv_b per layer), which Switchyard does not read; convert the "
+                    + "model again with a current llama.cpp");
+        }
+        return new LatentAttention(
+                md.optInt(p + "attention.q_lora_rank", 0, 0),
+                md.requireInt(p + "attention.kv_lora_rank", 1),
+                md.requireInt(p + "attention.key_length_mla", 1),
+                md.requireInt(p + "attention.value_length_mla", 1),
+                md.optDouble(p + "rope.scaling.yarn_log_multiplier").orElse(0));
+    }
+
+    /**
+     * DeepSeek-V2 routes by softmax over all experts. The sigmoid gate with a selection bias and
+     * group-limited routing of DeepSeek-V3, R1 and Kimi-K2 (same family name) are not supported yet:
+     * refused by name rather than run with the wrong routing.
+     */
+    private static void deepseek2SoftmaxRouting(GgufMetadata md, String p) {
+        int gating = md.optInt(p + "expert_gating_func", 0, 1);
+        if (gating == 2) {
+            throw new ModelConfigException("'" + p + "expert_gating_func' is 2 (sigmoid, as DeepSeek-V3 and Kimi-K2 "
+                    + "route): not supported yet; DeepSeek-V2's softmax routing is");
+        }
+        if (gating != 0 && gating != 1) {
+            throw new ModelConfigException("unknown '" + p + "expert_gating_func' " + gating);
+        }
+        if (md.optInt(p + "expert_group_count", 0, 1) > 1) {
+            throw new ModelConfigException("'" + p + "expert_group_count' " + md.optInt(p + "expert_group_count", 0, 1)
+                    + ": group-limited expert routing is not supported yet");
+        }
     }
 
     private static int sharedExpertsWidth(int count, int expertFfn, String p) {

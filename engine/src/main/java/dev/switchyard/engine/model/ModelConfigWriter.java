@@ -56,12 +56,27 @@ public final class ModelConfigWriter {
             }
             if (arch.hasLeadingDenseLayers()) {
                 m.put(p + "leading_dense_block_count", GgufValue.ofUint32(c.leadingDenseLayers()));
-                // llama.cpp insists on the key for DeepSeek-MoE, though its forward pass leaves the
-                // routed weights unscaled whatever it says; 1 is what the released models state
-                m.put(p + "expert_weights_scale", GgufValue.ofFloat32(1f));
+                // llama.cpp insists on the key for both DeepSeek families; DeepSeek-MoE's forward pass
+                // leaves the routed weights unscaled whatever it says (1, as the released models state)
+                m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routedWeightScale()));
+            }
+            if (arch == Architecture.DEEPSEEK2) {
+                m.put(p + "expert_gating_func", GgufValue.ofUint32(1)); // softmax
             }
             if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));
+            }
+        }
+        LatentAttention latent = c.latentAttention();
+        if (latent != null) {
+            if (latent.queriesThroughLatent()) {
+                m.put(p + "attention.q_lora_rank", GgufValue.ofUint32(latent.qLoraRank()));
+            }
+            m.put(p + "attention.kv_lora_rank", GgufValue.ofUint32(latent.kvLoraRank()));
+            m.put(p + "attention.key_length_mla", GgufValue.ofUint32(latent.keyLength()));
+            m.put(p + "attention.value_length_mla", GgufValue.ofUint32(latent.valueLength()));
+            if (latent.yarnLogMultiplier() != 0) {
+                m.put(p + "rope.scaling.yarn_log_multiplier", GgufValue.ofFloat32((float) latent.yarnLogMultiplier()));
             }
         }
         if (c.vocabSize() > 0) {

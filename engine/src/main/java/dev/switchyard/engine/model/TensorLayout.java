@@ -27,9 +27,13 @@ public final class TensorLayout {
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
             out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
-            out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), c.qDim()));
-            out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
-            out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
+            if (c.latentAttention() != null) {
+                latentAttention(c, b, out);
+            } else {
+                out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), c.qDim()));
+                out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
+                out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
+            }
             if (c.architecture().attentionBias()) {
                 out.add(spec(b + "attn_q.bias", TensorRole.BIAS, c.qDim()));
                 out.add(spec(b + "attn_k.bias", TensorRole.BIAS, c.kvDimK()));
@@ -46,7 +50,7 @@ public final class TensorLayout {
                 }
                 case NONE -> { }
             }
-            out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.headCount() * c.headDimV(), c.dim()));
+            out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.attentionOutputDim(), c.dim()));
             out.add(spec(b + "ffn_norm.weight", TensorRole.NORM, c.dim()));
             if (c.isRoutedBlock(l)) {
                 int e = c.expertCount();
@@ -73,6 +77,29 @@ public final class TensorLayout {
         out.add(spec("output_norm.weight", TensorRole.NORM, c.dim()));
         out.add(new TensorSpec("output.weight", new long[] {c.dim(), c.vocabSize()}, TensorRole.OUTPUT, true));
         return out;
+    }
+
+    /**
+     * DeepSeek-V2's latent attention: queries straight ({@code attn_q}) or through a normed low-rank
+     * path; one projection to the key/value latent and the shared rotary key; and per head, the
+     * stacked decompressions of the non-rotary key ({@code attn_k_b}, latent <- key) and the value
+     * ({@code attn_v_b}, latent -> value), stacked as experts are.
+     */
+    private static void latentAttention(ModelConfig c, String b, List<TensorSpec> out) {
+        LatentAttention a = c.latentAttention();
+        int heads = c.headCount();
+        int nope = a.nopeLength(c.ropeDimensions());
+        if (a.queriesThroughLatent()) {
+            out.add(spec(b + "attn_q_a.weight", TensorRole.WEIGHT, c.dim(), a.qLoraRank()));
+            out.add(spec(b + "attn_q_a_norm.weight", TensorRole.NORM, a.qLoraRank()));
+            out.add(spec(b + "attn_q_b.weight", TensorRole.WEIGHT, a.qLoraRank(), (long) heads * a.keyLength()));
+        } else {
+            out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), (long) heads * a.keyLength()));
+        }
+        out.add(spec(b + "attn_kv_a_mqa.weight", TensorRole.WEIGHT, c.dim(), a.kvLoraRank() + c.ropeDimensions()));
+        out.add(spec(b + "attn_kv_a_norm.weight", TensorRole.NORM, a.kvLoraRank()));
+        out.add(spec(b + "attn_k_b.weight", TensorRole.WEIGHT, nope, a.kvLoraRank(), heads));
+        out.add(spec(b + "attn_v_b.weight", TensorRole.WEIGHT, a.kvLoraRank(), a.valueLength(), heads));
     }
 
     /**

@@ -6,7 +6,9 @@ import java.util.stream.Collectors;
 
 /**
  * The names {@code make-model --arch} accepts. They are the GGUF architecture names, plus
- * {@code mixtral}, which llama.cpp writes as {@code llama} with experts.
+ * {@code mixtral}, which llama.cpp writes as {@code llama} with experts, and {@code deepseek2-lite},
+ * DeepSeek-V2-Lite's shape of {@code deepseek2} (queries without the low-rank path, routed weights
+ * unscaled) beside {@code deepseek2}'s DeepSeek-V2 shape.
  */
 public enum GeneratedArchitecture {
     MIXTRAL("mixtral", Architecture.LLAMA, true),
@@ -16,7 +18,9 @@ public enum GeneratedArchitecture {
     QWEN2MOE("qwen2moe", Architecture.QWEN2MOE, true),
     QWEN3MOE("qwen3moe", Architecture.QWEN3MOE, true),
     OLMOE("olmoe", Architecture.OLMOE, true),
-    DEEPSEEK("deepseek", Architecture.DEEPSEEK, true);
+    DEEPSEEK("deepseek", Architecture.DEEPSEEK, true),
+    DEEPSEEK2("deepseek2", Architecture.DEEPSEEK2, true),
+    DEEPSEEK2_LITE("deepseek2-lite", Architecture.DEEPSEEK2, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -7,6 +7,7 @@ import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigWriter;
@@ -67,15 +68,40 @@ public final class RandomModelGenerator {
         int shared = moe && arch.hasSharedExpert() ? 2 * expertFfn : 0;
         // DeepSeek-MoE's first block is dense, as in the released models (first_k_dense_replace 1).
         int leadingDense = moe && arch.hasLeadingDenseLayers() && spec.resolvedLayers() > 1 ? 1 : 0;
-        boolean qwen = arch != Architecture.LLAMA && arch != Architecture.OLMOE && arch != Architecture.DEEPSEEK;
+        boolean deepseek = arch == Architecture.DEEPSEEK || arch == Architecture.DEEPSEEK2;
+        boolean qwen = arch != Architecture.LLAMA && arch != Architecture.OLMOE && !deepseek;
         // float literals: the file stores eps as FLOAT32, so a config read back compares equal
-        double eps = qwen || arch == Architecture.DEEPSEEK ? 1e-6f : 1e-5f;
+        double eps = qwen || deepseek ? 1e-6f : 1e-5f;
         double ropeBase = qwen ? 1_000_000.0 : 10_000.0;
         int headDim = dim / heads;
         String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().cliName();
+        if (arch.latentAttention()) {
+            return latentConfig(spec, name, dim, heads, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, eps,
+                    ropeBase, vocabSize);
+        }
         return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
                 headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared, leadingDense,
                 arch.normalizeTopKByDefault(), eps, ropeBase, headDim, RopeScaling.NONE, vocabSize);
+    }
+
+    /**
+     * DeepSeek-V2's latent attention in proportion to the released models, from the head width
+     * {@code dim / heads}: non-rotary and value parts one head wide, rotary half as wide, a latent
+     * of two heads' width (kv_lora_rank 512 to heads of 128 there, 4), and, except in the Lite
+     * shape, queries through a low-rank path half the model wide with routed weights scaled by 2.5
+     * (DeepSeek-V3's factor, so the scaling is exercised).
+     */
+    private static ModelConfig latentConfig(ModelSpec spec, String name, int dim, int heads, int headDim, int ffn,
+                                            int experts, int topK, int expertFfn, int shared, int leadingDense,
+                                            double eps, double ropeBase, int vocabSize) {
+        boolean lite = spec.arch() == GeneratedArchitecture.DEEPSEEK2_LITE;
+        int rotary = headDim / 2;
+        int kvRank = 2 * headDim;
+        LatentAttention latent = new LatentAttention(lite ? 0 : dim / 2, kvRank, headDim + rotary, headDim, 0);
+        return new ModelConfig(Architecture.DEEPSEEK2, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads,
+                1, kvRank + rotary, kvRank, ffn, experts, topK, expertFfn, shared, leadingDense,
+                Architecture.DEEPSEEK2.normalizeTopKByDefault(), eps, ropeBase, rotary, RopeScaling.NONE, vocabSize,
+                latent, lite ? 1.0 : 2.5);
     }
 
     public static GeneratedModel write(ModelSpec spec, Path out) throws IOException {

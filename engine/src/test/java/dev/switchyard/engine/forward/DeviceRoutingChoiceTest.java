@@ -61,7 +61,7 @@ class DeviceRoutingChoiceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN3MOE", "QWEN2MOE", "OLMOE", "DEEPSEEK"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN3MOE", "QWEN2MOE", "OLMOE", "DEEPSEEK", "DEEPSEEK2_LITE"})
     void decodeStepsRouteOnTheDeviceAndGiveTheHostPathsTokens(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         Run host = run(file, false, null, m -> { });

@@ -200,6 +200,12 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride,
+                            int width, int groups, int rows) {
+        cpu.copyColumns(src, srcCol, srcStride, dst, dstCol, dstStride, width, groups, rows);
+    }
+
+    @Override
     public void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
         cpu.sigmoidGatedAdd(gate, src, dst, tokens);
     }

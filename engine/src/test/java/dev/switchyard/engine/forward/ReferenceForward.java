@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.kernels.format.TensorCodecs;
@@ -39,6 +40,11 @@ final class ReferenceForward {
             String b = "blk." + l + ".";
             // attention
             double[] h = rmsNorm(x, vec(b + "attn_norm.weight"));
+            if (c.latentAttention() != null) {
+                addInPlace(x, matvec(b + "attn_output.weight", latentAttention(b, l, h), d));
+                feedForward(b, l, x);
+                continue;
+            }
             double[] q = matvec(b + "attn_q.weight", h, c.qDim());
             double[] k = matvec(b + "attn_k.weight", h, c.kvDimK());
             double[] v = matvec(b + "attn_v.weight", h, c.kvDimV());
@@ -84,19 +90,97 @@ final class ReferenceForward {
                 }
             }
             addInPlace(x, matvec(b + "attn_output.weight", att, d));
-            // feed-forward
-            h = rmsNorm(x, vec(b + "ffn_norm.weight"));
-            // DeepSeek-MoE's first blocks are dense
-            if (c.isMoe() && l >= c.leadingDenseLayers()) {
-                addInPlace(x, moe(b, h));
-            } else {
-                addInPlace(x, swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength()));
-            }
+            feedForward(b, l, x);
         }
         double[] out = rmsNorm(x, vec("output_norm.weight"));
         String head = file.tensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
         position++;
         return matvec(head, out, c.vocabSize());
+    }
+
+    private void feedForward(String b, int l, double[] x) {
+        double[] h = rmsNorm(x, vec(b + "ffn_norm.weight"));
+        // the DeepSeek families' first blocks are dense
+        if (c.isMoe() && l >= c.leadingDenseLayers()) {
+            addInPlace(x, moe(b, h));
+        } else {
+            addInPlace(x, swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength()));
+        }
+    }
+
+    /**
+     * DeepSeek-V2's latent attention in its plain form, as the model defines it: every head's keys
+     * and values decompressed from the latent (no absorption, unlike the engine), scores over the
+     * non-rotary and rotary parts, the softmax scale 1/sqrt(key length) sharpened by YaRN's mscale
+     * squared. Returns the heads' values concatenated, what attn_output reads.
+     */
+    private double[] latentAttention(String b, int l, double[] h) {
+        LatentAttention a = c.latentAttention();
+        int heads = c.headCount();
+        int rot = c.ropeDimensions();
+        int nope = a.keyLength() - rot;
+        int rank = a.kvLoraRank();
+        int vl = a.valueLength();
+        double[] q = a.qLoraRank() > 0
+                ? matvec(b + "attn_q_b.weight", rmsNorm(matvec(b + "attn_q_a.weight", h, a.qLoraRank()),
+                        vec(b + "attn_q_a_norm.weight")), heads * a.keyLength())
+                : matvec(b + "attn_q.weight", h, heads * a.keyLength());
+        double[] kva = matvec(b + "attn_kv_a_mqa.weight", h, rank + rot);
+        double[] latent = rmsNorm(java.util.Arrays.copyOfRange(kva, 0, rank), vec(b + "attn_kv_a_norm.weight"));
+        double[] kPe = java.util.Arrays.copyOfRange(kva, rank, rank + rot);
+        rope(kPe, 1, rot, false);
+        double[] qPe = new double[heads * rot];
+        for (int head = 0; head < heads; head++) {
+            System.arraycopy(q, head * a.keyLength() + nope, qPe, head * rot, rot);
+        }
+        rope(qPe, heads, rot, false);
+        // this position's keys (every head's non-rotary key, then the shared rotary key) and values
+        double[] key = new double[heads * nope + rot];
+        double[] value = new double[heads * vl];
+        for (int head = 0; head < heads; head++) {
+            for (int r = 0; r < rank; r++) {
+                double[] kb = row(b + "attn_k_b.weight", head * rank + r, nope); // ggml [nope, rank, heads]
+                for (int i = 0; i < nope; i++) {
+                    key[head * nope + i] += kb[i] * latent[r];
+                }
+            }
+            System.arraycopy(matvecExpert(b + "attn_v_b.weight", head, latent, vl), 0, value, head * vl, vl);
+        }
+        System.arraycopy(kPe, 0, key, heads * nope, rot);
+        keys.get(l)[position] = key;
+        values.get(l)[position] = value;
+        RopeScaling scaling = c.ropeScaling();
+        double factor = scaling.type() == RopeScaling.Type.NONE ? 1 : scaling.factor();
+        double mscale = scaling.attnFactor() * (1 + 0.1 * a.yarnLogMultiplier() * Math.log(factor));
+        double scale = mscale * mscale / Math.sqrt(a.keyLength());
+        double[] out = new double[heads * vl];
+        for (int head = 0; head < heads; head++) {
+            double[] scores = new double[position + 1];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int p = 0; p <= position; p++) {
+                double[] k = keys.get(l)[p];
+                double s = 0;
+                for (int i = 0; i < nope; i++) {
+                    s += q[head * a.keyLength() + i] * k[head * nope + i];
+                }
+                for (int j = 0; j < rot; j++) {
+                    s += qPe[head * rot + j] * k[heads * nope + j];
+                }
+                scores[p] = s * scale;
+                max = Math.max(max, scores[p]);
+            }
+            double sum = 0;
+            for (int p = 0; p <= position; p++) {
+                scores[p] = Math.exp(scores[p] - max);
+                sum += scores[p];
+            }
+            for (int p = 0; p <= position; p++) {
+                for (int i = 0; i < vl; i++) {
+                    out[head * vl + i] += scores[p] / sum * values.get(l)[p][head * vl + i];
+                }
+            }
+        }
+        return out;
     }
 
     private double[] moe(String b, double[] h) {
@@ -131,7 +215,7 @@ final class ReferenceForward {
         }
         double[] out = new double[c.dim()];
         for (int expert : chosen) {
-            double weight = c.normalizeTopK() ? p[expert] / chosenSum : p[expert];
+            double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * c.routedWeightScale();
             double[] y = swiglu(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight", expert, h,
                     c.expertFeedForwardLength());
             for (int i = 0; i < out.length; i++) {
@@ -168,7 +252,14 @@ final class ReferenceForward {
      * factor over the corrected dimensions and scales cos and sin by attn_factor (1 + 0.1 ln factor).
      */
     private void rope(double[] x, int heads) {
-        int hd = c.headDimK();
+        rope(x, heads, c.headDimK(), true);
+    }
+
+    /**
+     * As above over heads {@code hd} wide; {@code yarnBoost} false leaves YaRN's magnitude at
+     * attn_factor alone, as latent attention does (its boost goes into the softmax scale).
+     */
+    private void rope(double[] x, int heads, int hd, boolean yarnBoost) {
         int dims = c.ropeDimensions();
         boolean neox = c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX;
         RopeScaling scaling = c.ropeScaling();
@@ -180,7 +271,7 @@ final class ReferenceForward {
             int original = scaling.originalContextLength() > 0 ? scaling.originalContextLength() : c.contextLength();
             low = Math.max(0, Math.floor(dims * Math.log(original / (32 * 2 * Math.PI)) / (2 * Math.log(base))));
             high = Math.min(dims - 1, Math.ceil(dims * Math.log(original / (1 * 2 * Math.PI)) / (2 * Math.log(base))));
-            magnitude = scaling.attnFactor() * (1 + 0.1 * Math.log(scaling.factor()));
+            magnitude = scaling.attnFactor() * (yarnBoost ? 1 + 0.1 * Math.log(scaling.factor()) : 1);
         }
         for (int head = 0; head < heads; head++) {
             int o = head * hd;

@@ -29,14 +29,24 @@ class RopeScalingMatchesReferenceTest {
 
     /** The tiny Qwen3-MoE model with {@code qwen3moe.rope.scaling.*} set as given. */
     private Path scaled(String type, float factor, int originalContext, float attnFactor) throws Exception {
-        Path source = TinyModels.of(GeneratedArchitecture.QWEN3MOE, GgmlType.F32);
-        Path out = dir.resolve(type + ".gguf");
+        return scaled(GeneratedArchitecture.QWEN3MOE, type, factor, originalContext, attnFactor, 0);
+    }
+
+    /** A tiny model of {@code arch} with its rope scaling keys (and YaRN's log multiplier, if not 0) set as given. */
+    private Path scaled(GeneratedArchitecture arch, String type, float factor, int originalContext, float attnFactor,
+                        float yarnLogMultiplier) throws Exception {
+        Path source = TinyModels.of(arch, GgmlType.F32);
+        Path out = dir.resolve(arch.cliName() + "-" + type + ".gguf");
+        String p = arch.architecture().ggufName() + ".";
         try (GgufFile in = GgufFile.open(source)) {
             GgufWriter w = new GgufWriter().putAll(in.metadata());
-            w.putString("qwen3moe.rope.scaling.type", type);
-            w.putFloat32("qwen3moe.rope.scaling.factor", factor);
-            w.putUint32("qwen3moe.rope.scaling.original_context_length", originalContext);
-            w.putFloat32("qwen3moe.rope.scaling.attn_factor", attnFactor);
+            w.putString(p + "rope.scaling.type", type);
+            w.putFloat32(p + "rope.scaling.factor", factor);
+            w.putUint32(p + "rope.scaling.original_context_length", originalContext);
+            w.putFloat32(p + "rope.scaling.attn_factor", attnFactor);
+            if (yarnLogMultiplier != 0) {
+                w.putFloat32(p + "rope.scaling.yarn_log_multiplier", yarnLogMultiplier);
+            }
             for (GgufTensorInfo t : in.tensors()) {
                 MemorySegment data = in.data(t);
                 w.addTensor(t.name(), t.type(), t.dims(), target -> target.copyFrom(data));
@@ -56,7 +66,8 @@ class RopeScalingMatchesReferenceTest {
                     config.kvHeadCount(), config.headDimK(), config.headDimV(), config.feedForwardLength(),
                     config.expertCount(), config.expertUsedCount(), config.expertFeedForwardLength(),
                     config.sharedExpertFeedForwardLength(), config.leadingDenseLayers(), config.normalizeTopK(), config.rmsEps(),
-                    config.ropeFreqBase(), config.ropeDimensions(), RopeScaling.NONE, config.vocabSize()) : config;
+                    config.ropeFreqBase(), config.ropeDimensions(), RopeScaling.NONE, config.vocabSize(),
+                    config.latentAttention(), config.routedWeightScale()) : config;
             ReferenceForward reference = new ReferenceForward(referenceConfig, model.file(), 64);
             float[][] logits = new float[16][config.vocabSize()];
             StepBatch batch = new StepBatch(16);
@@ -86,6 +97,20 @@ class RopeScalingMatchesReferenceTest {
         try (GgufFile f = GgufFile.open(file)) {
             assertThat(ModelConfigReader.read(f.metadata()).ropeScaling().type())
                     .isEqualTo(RopeScaling.Type.YARN);
+        }
+        assertThat(worstError(file, false)).isLessThan(1e-4);
+        assertThat(worstError(file, true)).as("the scaling matters").isGreaterThan(1e-2);
+    }
+
+    /**
+     * Latent attention keeps YaRN's rotation at attn_factor and sharpens the softmax by the log
+     * multiplier instead; an original context of 8 positions again puts the ramp mid-head.
+     */
+    @Test
+    void deepseekV2YarnLogitsMatchTheReference() throws Exception {
+        Path file = scaled(GeneratedArchitecture.DEEPSEEK2, "yarn", 4f, 8, 0.9f, 0.707f);
+        try (GgufFile f = GgufFile.open(file)) {
+            assertThat(ModelConfigReader.read(f.metadata()).latentAttention().yarnLogMultiplier()).isEqualTo(0.707f);
         }
         assertThat(worstError(file, false)).isLessThan(1e-4);
         assertThat(worstError(file, true)).as("the scaling matters").isGreaterThan(1e-2);

@@ -33,7 +33,7 @@ class RoutingObserverTest {
      * block's router.
      */
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "DEEPSEEK"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "DEEPSEEK", "DEEPSEEK2"})
     void anObserverSeesEveryRoutedLayerOfEveryStepAndChangesNothing(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         try (CpuBackend backend = new CpuBackend(1); LoadedModel model = LoadedModel.open(file, backend, 16, 1, 32)) {

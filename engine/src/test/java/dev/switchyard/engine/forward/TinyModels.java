@@ -32,13 +32,13 @@ public final class TinyModels {
 
     /**
      * The tiny preset cut to 2 layers and context 256: every family in well under a second.
-     * DeepSeek-MoE gets 3, its dense first block and two that route, so that its routed layers
-     * predict one another as every other family's do.
+     * The DeepSeek families get 3, a dense first block and two that route, so that their routed
+     * layers predict one another as every other family's do.
      */
     public static Path of(GeneratedArchitecture arch, GgmlType type) {
         return WRITTEN.computeIfAbsent(arch.cliName() + "-" + type, key -> {
             Path file = DIR.resolve(key + ".gguf");
-            int layers = arch == GeneratedArchitecture.DEEPSEEK ? 3 : 2;
+            int layers = arch.architecture().hasLeadingDenseLayers() ? 3 : 2;
             try {
                 RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,
                         256, type, 7, null), file);

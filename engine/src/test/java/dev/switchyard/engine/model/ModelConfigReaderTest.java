@@ -210,10 +210,16 @@ class ModelConfigReaderTest {
         boolean moe = !arch.isDenseOnly();
         int shared = arch.hasSharedExpert() ? 1024 : 0;
         int leadingDense = arch.hasLeadingDenseLayers() ? 1 : 0;
-        ModelConfig c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
-                moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
-                arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
-        if (arch.hasSeparateExpertWidth()) {
+        ModelConfig c;
+        if (!arch.latentAttention() && !arch.hasSeparateExpertWidth()) {
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
+                    moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
+                    arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
+        } else if (arch.latentAttention()) {
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 1, 160, 128, 1024, 16, 4, 256, shared, leadingDense,
+                    arch.normalizeTopKByDefault(), 1e-6f, 1e4, 32, new RopeScaling(RopeScaling.Type.YARN, 40, 4096),
+                    1000, new LatentAttention(96, 128, 96, 64, 0.5), 2.5);
+        } else {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256,
                     shared, leadingDense, arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
         }
@@ -294,6 +300,108 @@ class ModelConfigReaderTest {
         assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
                 .isInstanceOf(ModelConfigException.class)
                 .hasMessageContaining("leading_dense_block_count 28 must be in 0..27");
+    }
+
+    /** The keys of DeepSeek-V2-Lite-Chat as llama.cpp's converter writes them since it caches the latent. */
+    private static Map<String, GgufValue> deepseekV2Lite() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("deepseek2"));
+        m.put("deepseek2.context_length", GgufValue.ofUint32(163840));
+        m.put("deepseek2.embedding_length", GgufValue.ofUint32(2048));
+        m.put("deepseek2.block_count", GgufValue.ofUint32(27));
+        m.put("deepseek2.feed_forward_length", GgufValue.ofUint32(10944));
+        m.put("deepseek2.attention.head_count", GgufValue.ofUint32(16));
+        m.put("deepseek2.attention.head_count_kv", GgufValue.ofUint32(1));
+        m.put("deepseek2.attention.key_length", GgufValue.ofUint32(576));
+        m.put("deepseek2.attention.value_length", GgufValue.ofUint32(512));
+        m.put("deepseek2.attention.key_length_mla", GgufValue.ofUint32(192));
+        m.put("deepseek2.attention.value_length_mla", GgufValue.ofUint32(128));
+        m.put("deepseek2.attention.kv_lora_rank", GgufValue.ofUint32(512));
+        m.put("deepseek2.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("deepseek2.rope.freq_base", GgufValue.ofFloat32(10000f));
+        m.put("deepseek2.rope.dimension_count", GgufValue.ofUint32(64));
+        m.put("deepseek2.rope.scaling.type", GgufValue.ofString("yarn"));
+        m.put("deepseek2.rope.scaling.factor", GgufValue.ofFloat32(40f));
+        m.put("deepseek2.rope.scaling.original_context_length", GgufValue.ofUint32(4096));
+        m.put("deepseek2.rope.scaling.yarn_log_multiplier", GgufValue.ofFloat32(0.707f));
+        m.put("deepseek2.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("deepseek2.expert_count", GgufValue.ofUint32(64));
+        m.put("deepseek2.expert_used_count", GgufValue.ofUint32(6));
+        m.put("deepseek2.expert_feed_forward_length", GgufValue.ofUint32(1408));
+        m.put("deepseek2.expert_shared_count", GgufValue.ofUint32(2));
+        m.put("deepseek2.expert_weights_scale", GgufValue.ofFloat32(1f));
+        m.put("deepseek2.expert_weights_norm", GgufValue.ofBool(false));
+        m.put("deepseek2.expert_gating_func", GgufValue.ofUint32(1));
+        return m;
+    }
+
+    @Test
+    void readsDeepseekV2LiteAsOneLatentKeyValueHead() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(deepseekV2Lite()));
+        assertThat(c.architecture()).isEqualTo(Architecture.DEEPSEEK2);
+        assertThat(c.latentAttention()).isEqualTo(new LatentAttention(0, 512, 192, 128, 0.707f));
+        assertThat(c.latentAttention().nopeLength(c.ropeDimensions())).isEqualTo(128);
+        assertThat(c.kvHeadCount()).isEqualTo(1);
+        assertThat(c.kvDimK()).isEqualTo(576);
+        assertThat(c.kvDimV()).isEqualTo(512);
+        assertThat(c.attentionOutputDim()).isEqualTo(16 * 128);
+        assertThat(c.leadingDenseLayers()).isEqualTo(1);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(2 * 1408);
+        assertThat(c.routedWeightScale()).isEqualTo(1.0);
+        assertThat(c.normalizeTopK()).isFalse();
+        // HF's softmax_scale: 192^-0.5 x yarn_get_mscale(40, 0.707)^2, mscale = 0.1 x 0.707 x ln 40 + 1
+        double mscale = 0.1 * 0.707f * Math.log(40) + 1;
+        assertThat(c.attentionScale()).isCloseTo(mscale * mscale / Math.sqrt(192), org.assertj.core.data.Offset.offset(1e-12));
+    }
+
+    @Test
+    void deepseekV2WithQueriesThroughTheirLatentReadsItsRank() {
+        Map<String, GgufValue> m = deepseekV2Lite();
+        m.put("deepseek2.attention.q_lora_rank", GgufValue.ofUint32(1536));
+        m.put("deepseek2.expert_weights_scale", GgufValue.ofFloat32(16f));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.latentAttention().qLoraRank()).isEqualTo(1536);
+        assertThat(c.latentAttention().queriesThroughLatent()).isTrue();
+        assertThat(c.routedWeightScale()).isEqualTo(16.0);
+    }
+
+    @Test
+    void deepseekV2FilesOfTheOlderLayoutAreRefusedWithWhatToDo() {
+        Map<String, GgufValue> m = deepseekV2Lite();
+        m.remove("deepseek2.attention.key_length_mla");
+        m.remove("deepseek2.attention.value_length_mla");
+        m.put("deepseek2.attention.key_length", GgufValue.ofUint32(192));
+        m.put("deepseek2.attention.value_length", GgufValue.ofUint32(128));
+        m.put("deepseek2.attention.head_count_kv", GgufValue.ofUint32(16));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("'deepseek2.attention.key_length_mla' is missing")
+                .hasMessageContaining("convert the model again");
+    }
+
+    @Test
+    void deepseekV3RoutingIsRefusedRatherThanRunWrong() {
+        Map<String, GgufValue> sigmoid = deepseekV2Lite();
+        sigmoid.put("deepseek2.expert_gating_func", GgufValue.ofUint32(2));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(sigmoid)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("sigmoid").hasMessageContaining("not supported yet");
+        Map<String, GgufValue> groups = deepseekV2Lite();
+        groups.put("deepseek2.expert_group_count", GgufValue.ofUint32(8));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(groups)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("group-limited");
+        Map<String, GgufValue> noScale = deepseekV2Lite();
+        noScale.remove("deepseek2.expert_weights_scale");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noScale)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("'deepseek2.expert_weights_scale'");
+    }
+
+    @Test
+    void latentAttentionWhoseCacheShapeDisagreesWithItsRanksIsRefused() {
+        Map<String, GgufValue> m = deepseekV2Lite();
+        m.put("deepseek2.attention.key_length", GgufValue.ofUint32(512));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class)
+                .hasMessageContaining("attention.key_length 512 must be kv_lora_rank 512 + rope.dimension_count 64");
     }
 
     @Test

@@ -68,6 +68,31 @@ class TensorLayoutTest {
     }
 
     @Test
+    void deepseekV2HasLatentAttentionWithPerHeadDecompressionsStackedAsExperts() {
+        // 8 heads, rotary 16, non-rotary 32, values 32, latent 64: the cache sees one head of 80 and 64
+        ModelConfig lite = new ModelConfig(Architecture.DEEPSEEK2, "m", 1024, 256, 2, 8, 1, 80, 64, 512, 8, 2, 128, 256, 1,
+                false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(0, 64, 48, 32, 0), 1.0);
+        Map<String, TensorSpec> t = byName(lite);
+        assertThat(t.get("blk.0.attn_q.weight").dims()).containsExactly(256, 8 * 48);
+        assertThat(t.get("blk.0.attn_kv_a_mqa.weight").dims()).containsExactly(256, 64 + 16);
+        assertThat(t.get("blk.0.attn_kv_a_norm.weight").dims()).containsExactly(64);
+        assertThat(t.get("blk.0.attn_k_b.weight").dims()).containsExactly(32, 64, 8);
+        assertThat(t.get("blk.0.attn_v_b.weight").dims()).containsExactly(64, 32, 8);
+        assertThat(t.get("blk.0.attn_output.weight").dims()).containsExactly(8 * 32, 256);
+        assertThat(t).doesNotContainKeys("blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_q_a.weight",
+                "blk.0.attn_kv_b.weight");
+        assertThat(t.get("blk.1.ffn_gate_exps.weight").dims()).containsExactly(256, 128, 8);
+
+        ModelConfig full = new ModelConfig(Architecture.DEEPSEEK2, "m", 1024, 256, 2, 8, 1, 80, 64, 512, 8, 2, 128, 256, 1,
+                false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(96, 64, 48, 32, 0), 2.5);
+        Map<String, TensorSpec> q = byName(full);
+        assertThat(q.get("blk.0.attn_q_a.weight").dims()).containsExactly(256, 96);
+        assertThat(q.get("blk.0.attn_q_a_norm.weight").role()).isEqualTo(TensorRole.NORM);
+        assertThat(q.get("blk.0.attn_q_b.weight").dims()).containsExactly(96, 8 * 48);
+        assertThat(q).doesNotContainKey("blk.0.attn_q.weight");
+    }
+
+    @Test
     void qwen3NormsQueriesAndKeysPerHeadAndOlmoeOverTheWholeProjection() {
         assertThat(byName(config(Architecture.QWEN3MOE, 8)).get("blk.0.attn_k_norm.weight").dims()).containsExactly(32);
         Map<String, TensorSpec> olmoe = byName(config(Architecture.OLMOE, 8));

@@ -830,6 +830,21 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride,
+                            int width, int groups, int rows) {
+        CpuMatrix cs = matrix(src);
+        CpuMatrix cd = matrix(dst);
+        OpChecks.copyColumns(cs, srcCol, srcStride, cd, dstCol, dstStride, width, groups, rows);
+        for (int r = 0; r < rows; r++) {
+            int from = r * cs.cols() + srcCol;
+            int to = r * cd.cols() + dstCol;
+            for (int g = 0; g < groups; g++) {
+                System.arraycopy(cs.data(), from + g * srcStride, cd.data(), to + g * dstStride, width);
+            }
+        }
+    }
+
+    @Override
     public void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n) {
         CpuMatrix cs = matrix(src);
         CpuMatrix cd = matrix(dst);

@@ -426,6 +426,21 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride,
+                            int width, int groups, int rows) {
+        CudaMatrix cs = matrix(src);
+        CudaMatrix cd = matrix(dst);
+        OpChecks.copyColumns(cs, srcCol, srcStride, cd, dstCol, dstStride, width, groups, rows);
+        checkGridY(rows);
+        if (rows == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        kernels.copyColumns(cs.pointer(), cs.cols(), srcCol, srcStride, cd.pointer(), cd.cols(), dstCol, dstStride, width,
+                groups, rows);
+    }
+
+    @Override
     public void sigmoidGatedAdd(FloatMatrix gate, FloatMatrix src, FloatMatrix dst, int tokens) {
         CudaMatrix cg = matrix(gate);
         CudaMatrix cs = matrix(src);

@@ -25,8 +25,8 @@ final class CudaKernels {
     static final int MOE_MAX_EXPERTS = 1024;
     static final int MOE_MAX_K = 32;
     /** attention.cu: the largest key and value head widths its shared memory and registers hold. */
-    static final int ATTENTION_MAX_HEAD_DIM_K = 512;
-    static final int ATTENTION_MAX_HEAD_DIM_V = 256;
+    static final int ATTENTION_MAX_HEAD_DIM_K = 576;
+    static final int ATTENTION_MAX_HEAD_DIM_V = 512;
     /** attention.cu: the most splits attention_combine merges (MAX_SPLITS). */
     static final int ATTENTION_MAX_SPLITS = 32;
     /** The largest second grid dimension of a launch. */
@@ -159,6 +159,14 @@ final class CudaKernels {
     void gatherRows(long src, long rows, long dst, int cols, int n) {
         args.reset().ptr(src).ptr(rows).ptr(dst).i32(cols);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "gather_rows"), n, 1, 256, 1, args);
+    }
+
+    /** Blocks of {@code width} columns, {@code groups} per row, each side's blocks {@code *Stride} apart. */
+    void copyColumns(long src, int srcCols, int srcCol, int srcStride, long dst, int dstCols, int dstCol, int dstStride,
+                     int width, int groups, int rows) {
+        args.reset().ptr(src).i32(srcCols).i32(srcCol).i32(srcStride).ptr(dst).i32(dstCols).i32(dstCol).i32(dstStride)
+                .i32(width).i32(groups);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "copy_columns"), ceilDiv(groups * width, 256), rows, 256, 1, args);
     }
 
     void sigmoidGatedAdd(long gate, int gateCols, long src, long dst, int cols, int tokens) {

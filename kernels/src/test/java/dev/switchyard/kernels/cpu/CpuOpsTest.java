@@ -344,4 +344,46 @@ class CpuOpsTest {
         three.rope(once, new int[] {2, 3}, 1, 64, new RopeSpec(true, 64, 10000, 1), 2);
         assertThat(twice.data()).as("position 8 / 4 is position 2").containsExactly(once.data());
     }
+
+    @Test
+    void copyColumnsMovesStridedBlocksAndNothingElse() {
+        int rows = 3;
+        float[] src = new float[rows * 40];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = i;
+        }
+        var a = one.allocate(4, 40);
+        var b = one.allocate(4, 30);
+        for (int r = 0; r < rows; r++) {
+            a.writeRow(r, java.util.Arrays.copyOfRange(src, r * 40, r * 40 + 40));
+        }
+        float[] untouched = new float[30];
+        java.util.Arrays.fill(untouched, -1f);
+        for (int r = 0; r < 4; r++) {
+            b.writeRow(r, untouched);
+        }
+        // three blocks of 4 taken every 10 columns from column 2, put every 6 from column 5
+        one.copyColumns(a, 2, 10, b, 5, 6, 4, 3, rows);
+        float[][] out = new float[4][30];
+        b.readRows(0, 4, out);
+        for (int r = 0; r < 4; r++) {
+            for (int c = 0; c < 30; c++) {
+                int g = (c - 5) / 6;
+                int i = (c - 5) % 6;
+                boolean copied = r < rows && c >= 5 && g < 3 && i < 4;
+                assertThat(out[r][c]).as("row %d column %d", r, c).isEqualTo(copied ? src[r * 40 + 2 + g * 10 + i] : -1f);
+            }
+        }
+    }
+
+    @Test
+    void copyColumnsRefusesBlocksPastARowOverlappingOrInPlace() {
+        var a = one.allocate(2, 40);
+        var b = one.allocate(2, 30);
+        assertThatThrownBy(() -> one.copyColumns(a, 30, 0, b, 0, 0, 11, 1, 2)).hasMessageContaining("copyColumns of");
+        assertThatThrownBy(() -> one.copyColumns(a, 0, 8, b, 0, 8, 8, 4, 2)).hasMessageContaining("copyColumns of");
+        assertThatThrownBy(() -> one.copyColumns(a, 0, 10, b, 0, 3, 4, 2, 2)).hasMessageContaining("blocks apart");
+        assertThatThrownBy(() -> one.copyColumns(a, 0, 0, a, 20, 0, 4, 1, 2)).hasMessageContaining("within one matrix");
+        assertThatThrownBy(() -> one.copyColumns(a, 0, 0, b, 0, 0, 4, 1, 3)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -2,6 +2,10 @@ package dev.switchyard.kernels.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchyard.kernels.AttentionBatch;
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -12,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -24,8 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * threads: the paged kernel and split-K with several split counts (each split's online softmax
  * merged by attention_combine, splits past a short context left empty) against attention computed
  * here in double, over two sequences whose blocks lie shuffled in the cache, with grouped-query
- * heads. Within 1e-5 of the output's RMS. And store_kv, each token's key and value rows copied to its
- * cache slot bit for bit, every other slot untouched. Skipped, with the reason, where no C++ compiler is at hand.
+ * heads; and latent attention's widest heads (576-wide keys, 512-wide values, one KV head under
+ * eight query heads, a scale of its own) against the CPU backend. Within 1e-5 of the output's RMS.
+ * And store_kv, each token's key and value rows copied to its cache slot bit for bit, every other
+ * slot untouched. Skipped, with the reason, where no C++ compiler is at hand.
  */
 @SuppressWarnings("restricted")
 class AttentionOnHostTest {
@@ -147,6 +154,68 @@ class AttentionOnHostTest {
                 float[] out = run(q, heads * hk, heads * hv, keys, values, keyDim, valueDim, bs, positions, tableStart,
                         tables, heads, group, hk, hv, scale, tokens, splits);
                 GpuTests.assertClose(out, expected, 1e-5, tokens + " tokens, " + splits + " splits");
+            }
+        }
+    }
+
+    /**
+     * Latent attention (DeepSeek-V2/V3 with the projections absorbed into the query): one KV head
+     * of 512 latent + 64 rope dims per key and the 512 latent dims per value, shared by 8 query
+     * heads, scaled by the model's own factor rather than 1/sqrt(hk). At the kernels' MAX_HK and
+     * MAX_HV, paged and split-K (splits past a short context left empty), against the CPU backend:
+     * a decode step of two sequences, then three tokens of one sequence at different positions.
+     */
+    @Test
+    void latentAttentionAtTheWidestHeadsMatchesTheCpuBackend() throws Throwable {
+        int heads = 8;
+        int kvHeads = 1;
+        int group = heads / kvHeads;
+        int hk = 576;
+        int hv = 512;
+        assertThat(hk).isEqualTo(CudaKernels.ATTENTION_MAX_HEAD_DIM_K);
+        assertThat(hv).isEqualTo(CudaKernels.ATTENTION_MAX_HEAD_DIM_V);
+        float scale = 0.07f;
+        int bs = 16;
+        int[] lengths = {75, 300};
+        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
+        int blocks = blocksOf[0] + blocksOf[1];
+        List<Integer> order = new ArrayList<>();
+        for (int b = 0; b < blocks; b++) {
+            order.add(b);
+        }
+        Collections.shuffle(order, new Random(6));
+        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();   // seq 0 first, then seq 1
+        int[] tableStartOfSeq = {0, blocksOf[0]};
+        int[][] blockTables = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+        int slots = blocks * bs;
+        float[] keys = GpuTests.gaussian(11, slots * hk, 1f);
+        float[] values = GpuTests.gaussian(12, slots * hv, 1f);
+        int[] everySlot = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            everySlot[i] = i;
+        }
+        int[][] seqOf = {{0, 1}, {1, 1, 1}};
+        int[][] posOf = {{lengths[0] - 1, lengths[1] - 1}, {40, 41, lengths[1] - 1}};
+        try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, hk, hv)) {
+            cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, hk), GpuTests.matrix(cpu, values, slots, hv), everySlot,
+                    slots);
+            for (int step = 0; step < seqOf.length; step++) {
+                int tokens = seqOf[step].length;
+                int[] tableStart = new int[tokens];
+                for (int t = 0; t < tokens; t++) {
+                    tableStart[t] = tableStartOfSeq[seqOf[step][t]];
+                }
+                float[] q = GpuTests.gaussian(13 + step, tokens * heads * hk, 1f);
+                FloatMatrix out = cpu.allocate(tokens, heads * hv);
+                cpu.attention(GpuTests.matrix(cpu, q, tokens, heads * hk), kv, 0,
+                        new AttentionBatch(tokens, seqOf[step], posOf[step], blockTables, heads, kvHeads, hk, hv, scale), out);
+                float[] expected = GpuTests.read(out, tokens);
+                for (int splits : new int[] {1, 3, 32}) {   // 32 splits of 41 positions: chunks of 2, the last 11 empty
+                    float[] actual = run(q, heads * hk, heads * hv, keys, values, hk, hv, bs, posOf[step], tableStart,
+                            tables, heads, group, hk, hv, scale, tokens, splits);
+                    GpuTests.assertClose(actual, expected, 1e-5, "latent attention, " + tokens + " tokens, " + splits
+                            + " splits");
+                }
             }
         }
     }

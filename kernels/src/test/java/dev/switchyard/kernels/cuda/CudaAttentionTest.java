@@ -39,7 +39,7 @@ class CudaAttentionTest extends AgainstCpuTest {
     private static final int LONG_BLOCKS = 260;
 
     @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}")
-    @CsvSource({"8, 2, 64, 64", "6, 6, 24, 20", "16, 4, 128, 128", "4, 1, 256, 256"})
+    @CsvSource({"8, 2, 64, 64", "6, 6, 24, 20", "16, 4, 128, 128", "4, 1, 256, 256", "8, 1, 576, 512"})
     void prefillThenDecodeMatchesTheCpuBackend(int heads, int kvHeads, int hk, int hv) {
         int prefill = 0;
         for (int n : LENGTHS) {

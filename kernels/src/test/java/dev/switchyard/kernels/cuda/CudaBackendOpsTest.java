@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.switchyard.kernels.Backend;
@@ -11,9 +12,10 @@ import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every non-matmul op of the CUDA backend against the CPU backend on the same inputs. Copies and
- * fused multiply-adds in the CPU's order must match exactly; reductions (norms, softmax) and
- * transcendental functions (SiLU, RoPE's angles) within 1e-6 of the output's RMS.
+ * Every non-matmul op of the CUDA backend against the CPU backend on the same inputs. Copies (of
+ * rows and of strided column blocks) and fused multiply-adds in the CPU's order must match exactly;
+ * reductions (norms, softmax) and transcendental functions (SiLU, RoPE's angles) within 1e-6 of the
+ * output's RMS.
  */
 class CudaBackendOpsTest extends AgainstCpuTest {
 
@@ -178,5 +180,31 @@ class CudaBackendOpsTest extends AgainstCpuTest {
         float[][] scattered = both(T, COLS, new float[][] {data(15, T * COLS), data(16, rows.length * COLS)},
                 new int[] {T, rows.length}, (b, m) -> b.scatterAddRows(m[1], rows, weights, m[0], rows.length));
         assertThat(scattered[0]).containsExactly(scattered[1]);
+    }
+
+    /** Latent attention's head slices and shapes off the warp and block sizes, rows short of T; bit for bit. */
+    @Test
+    void copyColumnsCopiesStridedBlocks() {
+        int[][] copies = {
+            // srcCols, srcCol, srcStride, dstCols, dstCol, dstStride, width, groups, rows
+            {310, 7, 0, 300, 0, 0, 300, 1, T},
+            {8 * 192, 128, 192, 8 * 64 + 5, 5, 64, 64, 8, T},
+            {7 * 50 + 3, 11, 50, 7 * 41 + 9, 2, 41, 37, 7, T - 1},
+            {90, 13, 0, 400, 1, 80, 77, 5, 2},
+        };
+        for (int[] c : copies) {
+            float[][] r = both(T, c[3], new float[][] {data(22, T * c[3]), data(23, T * c[0])}, new int[] {T, T},
+                    (b, m) -> b.copyColumns(m[1], c[1], c[2], m[0], c[4], c[5], c[6], c[7], c[8]));
+            assertThat(r[0]).as("copyColumns %s", Arrays.toString(c)).containsExactly(r[1]);
+        }
+    }
+
+    /** Overlapping destination blocks would race on the GPU, where the CPU's last write wins: refused. */
+    @Test
+    void copyColumnsRefusesOverlappingDestinationBlocks() {
+        FloatMatrix src = cuda.allocate(T, COLS);
+        FloatMatrix dst = cuda.allocate(T, COLS);
+        assertThatThrownBy(() -> cuda.copyColumns(src, 0, 40, dst, 0, 20, 30, 3, T))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

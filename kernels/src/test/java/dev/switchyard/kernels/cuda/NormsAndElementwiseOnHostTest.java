@@ -27,10 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  * each launched as {@link CudaKernels} launches it, against the CPU backend on the same inputs: rows
  * wider than a block of 256 threads, heads not a multiple of a warp's 32 lanes, a bias over more
  * values than the grid's 4096 blocks of 256 threads hold (so threads stride past the grid), repeated
- * rows in gather and scatter-add, and a scatter of no rows. Copies and fused multiply-adds in the
- * CPU's order exactly; reductions (norms, softmax) and transcendental functions (SiLU, the sigmoid
- * gate) within 1e-6 of the output's RMS, as {@code CudaBackendOpsTest} holds the GPU to. Skipped,
- * with the reason, where no C++ compiler or no source tree is at hand.
+ * rows in gather and scatter-add, a scatter of no rows, and strided column copies (one block and
+ * many, strides past the width, widths off the warp and the block, offsets on both sides, a
+ * source block copied to several places, the rows past the count untouched). Copies and fused
+ * multiply-adds in the CPU's order exactly; reductions (norms, softmax) and transcendental
+ * functions (SiLU, the sigmoid gate) within 1e-6 of the output's RMS, as {@code CudaBackendOpsTest}
+ * holds the GPU to. Skipped, with the reason, where no C++ compiler or no source tree is at hand.
  */
 @SuppressWarnings("restricted")
 class NormsAndElementwiseOnHostTest {
@@ -54,6 +56,7 @@ class NormsAndElementwiseOnHostTest {
     private static MethodHandle gatherRows;
     private static MethodHandle sigmoidGatedAdd;
     private static MethodHandle scatterAddRows;
+    private static MethodHandle copyColumns;
     private static CpuBackend cpu;
 
     @BeforeAll
@@ -68,6 +71,7 @@ class NormsAndElementwiseOnHostTest {
         gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
         sigmoidGatedAdd = bind(lookup, "sigmoid_gated_add_host", ADDRESS, INT, ADDRESS, ADDRESS, INT, INT);
         scatterAddRows = bind(lookup, "scatter_add_rows_host", ADDRESS, ADDRESS, ADDRESS, ADDRESS, INT, INT);
+        copyColumns = bind(lookup, "copy_columns_host", ADDRESS, INT, INT, INT, ADDRESS, INT, INT, INT, INT, INT, INT);
         cpu = new CpuBackend(2);
     }
 
@@ -236,6 +240,46 @@ class NormsAndElementwiseOnHostTest {
             MemorySegment d = floats(a, dst);
             sigmoidGatedAdd.invokeExact(floats(a, gate), gateCols, floats(a, src), d, COLS, T);
             GpuTests.assertClose(d.toArray(FLOAT), expected, 1e-6, "sigmoidGatedAdd");
+        }
+    }
+
+    /**
+     * Column copies as latent attention slices its heads, and shapes off every boundary: one block
+     * wider than the 256 threads, heads of 192 split into their first 128 and last 64 dims, a width
+     * of 37 (no multiple of a warp) with strides past it, 77-wide blocks whose 385 values run over a
+     * block of threads mid-block, one source block to five places; rows short of the matrices' T.
+     */
+    @Test
+    void copyColumnsCopiesStridedBlocksAsTheCpuDoes() throws Throwable {
+        int[][] copies = {
+            // srcCols, srcCol, srcStride, dstCols, dstCol, dstStride, width, groups, rows
+            {310, 7, 0, 300, 0, 0, 300, 1, T},
+            {8 * 192, 0, 192, 8 * 128, 0, 128, 128, 8, T},
+            {8 * 192, 128, 192, 8 * 64 + 5, 5, 64, 64, 8, T},
+            {7 * 50 + 3, 11, 50, 7 * 41 + 9, 2, 41, 37, 7, T - 1},
+            {90, 13, 0, 400, 1, 80, 77, 5, 2},
+        };
+        for (int[] c : copies) {
+            int srcCols = c[0];
+            int srcCol = c[1];
+            int srcStride = c[2];
+            int dstCols = c[3];
+            int dstCol = c[4];
+            int dstStride = c[5];
+            int width = c[6];
+            int groups = c[7];
+            int rows = c[8];
+            float[] src = data(20, T * srcCols);
+            float[] dst = data(21, T * dstCols);   // what the copy leaves alone must stay
+            FloatMatrix cpuSrc = GpuTests.matrix(cpu, src, T, srcCols);
+            float[] expected = onCpu(dstCols, new float[][] {dst},
+                    m -> cpu.copyColumns(cpuSrc, srcCol, srcStride, m[0], dstCol, dstStride, width, groups, rows));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment d = floats(a, dst);
+                copyColumns.invokeExact(floats(a, src), srcCols, srcCol, srcStride, d, dstCols, dstCol, dstStride, width,
+                        groups, rows);
+                assertSameValues(d.toArray(FLOAT), expected, "copyColumns " + Arrays.toString(c));
+            }
         }
     }
 }

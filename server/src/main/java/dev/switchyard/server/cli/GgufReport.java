@@ -5,6 +5,7 @@ import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
+import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigReader;
@@ -128,6 +129,17 @@ final class GgufReport {
         m.put("shared_expert", c.architecture().sharedExpert().name().toLowerCase(Locale.ROOT));
         m.put("leading_dense_layers", c.leadingDenseLayers());
         m.put("routed_layers", c.routedLayers());
+        m.put("routed_weight_scale", (float) c.routedWeightScale());
+        LatentAttention latent = c.latentAttention();
+        if (latent != null) {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("q_lora_rank", latent.qLoraRank());
+            a.put("kv_lora_rank", latent.kvLoraRank());
+            a.put("key_length", latent.keyLength());
+            a.put("value_length", latent.valueLength());
+            a.put("yarn_log_multiplier", (float) latent.yarnLogMultiplier());
+            m.put("latent_attention", a);
+        }
         m.put("normalize_top_k", c.normalizeTopK());
         m.put("rms_eps", (float) c.rmsEps());
         m.put("rope_freq_base", (float) c.ropeFreqBase());
