@@ -7,7 +7,7 @@ import dev.switchyard.kernels.Weight;
  * and, where queries take the low-rank path, wq (latent attention, whose own tensors are in
  * {@code latent}, else null); biases
  * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE blocks), shared expert (Qwen2-MoE,
- * DeepSeek-MoE) and its gate (Qwen2-MoE only), dense FFN (dense models and DeepSeek-MoE's leading
+ * DeepSeek-MoE) and its gate (Qwen2-MoE only), the router's selection bias (DeepSeek-V3), dense FFN (dense models and DeepSeek-MoE's leading
  * blocks).
  */
 record LayerWeights(
@@ -23,6 +23,7 @@ record LayerWeights(
         float[] kNorm,
         float[] ffnNorm,
         Weight router,
+        float[] selectionBias,
         Weight expertGate,
         Weight expertUp,
         Weight expertDown,

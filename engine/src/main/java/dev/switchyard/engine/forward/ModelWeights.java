@@ -72,6 +72,7 @@ public final class ModelWeights {
                     qkNorm ? in.vector(b + "attn_k_norm.weight") : null,
                     in.vector(b + "ffn_norm.weight"),
                     moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
+                    moe ? in.optionalVector(b + "exp_probs_b.bias") : null,
                     routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
                     routed ? in.matrix(b + "ffn_up_exps.weight") : null,
                     routed ? in.matrix(b + "ffn_down_exps.weight") : null,
@@ -118,6 +119,16 @@ public final class ModelWeights {
         return outputNorm;
     }
 
+    /** Whether some MoE layer ranks experts with a selection bias ({@code exp_probs_b}). */
+    boolean hasSelectionBias() {
+        for (LayerWeights l : layers) {
+            if (l.selectionBias() != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether the routed experts can be computed in place (false: they were loaded for offloading only). */
     boolean routedExpertsInPlace() {
         return !config.isMoe() || layers.get(config.blockOfRoutedLayer(0)).expertGate() != null;
@@ -140,6 +151,10 @@ public final class ModelWeights {
 
         Optional<Weight> optionalMatrix(String name) {
             return file.tensor(name).map(t -> matrix(name));
+        }
+
+        float[] optionalVector(String name) {
+            return file.tensor(name).isPresent() ? vector(name) : null;
         }
 
         float[] vector(String name) {

@@ -22,6 +22,7 @@ public final class SpeculativeGate {
     private final float[] probabilities;
     private final int[] chosen;
     private final float[] chosenWeights;
+    private final ExpertSelector selector;
 
     SpeculativeGate(ModelWeights weights, Backend backend, int maxTokens) {
         if (!weights.config().isMoe()) {
@@ -36,6 +37,7 @@ public final class SpeculativeGate {
         this.probabilities = new float[experts];
         this.chosen = new int[experts];
         this.chosenWeights = new float[experts];
+        this.selector = new ExpertSelector(weights.config().routing(), experts);
     }
 
     /**
@@ -52,8 +54,8 @@ public final class SpeculativeGate {
         backend.matmul(w.router(), 0, normed, logits, tokens);
         for (int t = 0; t < tokens; t++) {
             logits.readRow(t, row);
-            RouterSelection.softmax(row, experts, probabilities);
-            RouterSelection.topK(probabilities, experts, width, false, chosen, chosenWeights, 0);
+            selector.scores(row, probabilities);
+            selector.select(probabilities, w.selectionBias(), width, false, chosen, chosenWeights, 0);
             System.arraycopy(chosen, 0, out, t * width, width);
         }
     }

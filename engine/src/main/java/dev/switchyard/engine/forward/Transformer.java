@@ -48,6 +48,9 @@ public final class Transformer implements AutoCloseable {
     // host-side scratch for routing
     private final float[] routerRow;
     private final float[] routerProbabilities;
+    private final ExpertSelector selector;
+    /** Whether some layer ranks experts with a selection bias (then only the host routes). */
+    private final boolean selectionBiased;
     private final int[] chosenExperts;
     private final float[] chosenWeights;
     private final ExpertBuckets buckets;
@@ -95,6 +98,8 @@ public final class Transformer implements AutoCloseable {
         int k = Math.max(1, config.expertUsedCount());
         this.routerRow = new float[experts];
         this.routerProbabilities = new float[experts];
+        this.selector = new ExpertSelector(config.routing(), experts);
+        this.selectionBiased = weights.hasSelectionBias();
         this.chosenExperts = new int[maxTokens * k];
         this.chosenWeights = new float[maxTokens * k];
         this.buckets = new ExpertBuckets(experts, maxTokens * k);
@@ -109,6 +114,11 @@ public final class Transformer implements AutoCloseable {
                 config.headDimV(), (float) config.attentionScale());
         this.dispatch = dispatch.withNormalizeTopK(config.normalizeTopK());
         boolean capacityLimited = config.isMoe() && this.dispatch.capacityLimited();
+        if (capacityLimited && (selectionBiased || config.routing().groupLimited())) {
+            // the capacity plan ranks and weights by one score; biased or group-limited routing ranks by another
+            throw new IllegalArgumentException("capacity-aware dispatch does not support routing with a selection bias "
+                    + "or expert groups (DeepSeek-V3) yet; run this model dropless (--overflow none)");
+        }
         this.plan = capacityLimited ? new DispatchPlan(this.dispatch, experts, k, maxTokens) : null;
         this.groups = capacityLimited ? CapacityGroups.of(this.dispatch, maxTokens) : null;
         this.stepProbabilities = capacityLimited ? new float[maxTokens * experts] : null;
@@ -413,7 +423,7 @@ public final class Transformer implements AutoCloseable {
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null
-                && config.routedWeightScale() == 1.0
+                && config.routing().isPlainSoftmax() && !selectionBiased
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
 
@@ -441,9 +451,10 @@ public final class Transformer implements AutoCloseable {
         int experts = config.expertCount();
         for (int i = 0; i < t; i++) {
             buf.router.readRow(i, routerRow);
-            RouterSelection.softmax(routerRow, experts, routerProbabilities);
+            selector.scores(routerRow, routerProbabilities);
             if (plan == null) {
-                RouterSelection.topK(routerProbabilities, experts, k, config.normalizeTopK(), chosenExperts, chosenWeights, i * k);
+                selector.select(routerProbabilities, w.selectionBias(), k, config.normalizeTopK(), chosenExperts,
+                        chosenWeights, i * k);
             } else {
                 System.arraycopy(routerProbabilities, 0, stepProbabilities, i * experts, experts);
             }
@@ -456,9 +467,9 @@ public final class Transformer implements AutoCloseable {
                         groups.size(g), chosenExperts, chosenWeights);
             }
         }
-        if (config.routedWeightScale() != 1.0) {
-            // DeepSeek-V2 scales the routed experts' weights once they are chosen (and renormalized)
-            float scale = (float) config.routedWeightScale();
+        if (config.routing().weightScale() != 1.0) {
+            // the DeepSeek-V2 family scales the routed experts' weights once they are chosen (and renormalized)
+            float scale = (float) config.routing().weightScale();
             for (int i = 0; i < t * k; i++) {
                 chosenWeights[i] *= scale;
             }

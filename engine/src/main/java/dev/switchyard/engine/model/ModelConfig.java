@@ -16,8 +16,9 @@ package dev.switchyard.engine.model;
  * @param vocabSize           number of tokens, 0 when the metadata does not say
  * @param latentAttention     the latent attention's shape (DeepSeek-V2), else null; then the head
  *                            dimensions and the single KV head describe the latent cache
- * @param routedWeightScale   factor on the routed experts' weights after selection (DeepSeek-V2's
- *                            {@code expert_weights_scale}); 1 for every other family
+ * @param routing             how logits become chosen experts and weights beyond top-k (the DeepSeek
+ *                            families' gating, selection bias, expert groups and weight scale);
+ *                            {@link ExpertRouting#SOFTMAX} for every other family
  */
 public record ModelConfig(
         Architecture architecture,
@@ -42,7 +43,7 @@ public record ModelConfig(
         RopeScaling ropeScaling,
         int vocabSize,
         LatentAttention latentAttention,
-        double routedWeightScale) {
+        ExpertRouting routing) {
 
     /** A configuration with multi-head attention and unscaled routed weights (every family but DeepSeek-V2). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -52,7 +53,8 @@ public record ModelConfig(
                        int ropeDimensions, RopeScaling ropeScaling, int vocabSize) {
         this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
                 feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
-                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize, null, 1.0);
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize, null,
+                ExpertRouting.SOFTMAX);
     }
 
     public ModelConfig {
@@ -88,8 +90,13 @@ public record ModelConfig(
                         + expertFeedForwardLength);
         require(architecture.hasLeadingDenseLayers() || leadingDenseLayers == 0,
                 architecture.ggufName() + " has no leading dense blocks");
-        require(Double.isFinite(routedWeightScale) && routedWeightScale > 0,
-                "expert_weights_scale must be positive, got " + routedWeightScale);
+        require(routing != null, "expert routing must be stated");
+        require(routing.groupCount() == 1 || (expertCount % routing.groupCount() == 0
+                        && expertCount / routing.groupCount() >= 2),
+                "expert_count " + expertCount + " must split into expert_group_count " + routing.groupCount()
+                        + " groups of at least two experts");
+        require(!routing.groupLimited() || expertUsedCount <= routing.groupsUsed() * (expertCount / routing.groupCount()),
+                "expert_used_count " + expertUsedCount + " is more experts than " + routing.groupsUsed() + " groups hold");
         require(architecture.latentAttention() == (latentAttention != null), architecture.latentAttention()
                 ? architecture.ggufName() + " needs its latent attention's shape" : architecture.ggufName()
                 + " has no latent attention");
@@ -179,6 +186,6 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routedWeightScale);
+                ropeScaling, vocab, latentAttention, routing);
     }
 }

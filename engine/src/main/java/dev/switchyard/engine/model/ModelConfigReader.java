@@ -88,14 +88,11 @@ public final class ModelConfigReader {
         }
         String name = md.optString("general.name").orElse(archName);
         LatentAttention latent = arch.latentAttention() ? latentAttention(md, p) : null;
-        double routedScale = 1.0;
-        if (arch == Architecture.DEEPSEEK2) {
-            routedScale = md.requireDouble(p + "expert_weights_scale");
-            deepseek2SoftmaxRouting(md, p);
-        }
+        ExpertRouting routing = arch == Architecture.DEEPSEEK2 && experts > 0 ? deepseek2Routing(md, p)
+                : ExpertRouting.SOFTMAX;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routedScale);
+                latent, routing);
     }
 
     /**
@@ -119,23 +116,21 @@ public final class ModelConfigReader {
     }
 
     /**
-     * DeepSeek-V2 routes by softmax over all experts. The sigmoid gate with a selection bias and
-     * group-limited routing of DeepSeek-V3, R1 and Kimi-K2 (same family name) are not supported yet:
-     * refused by name rather than run with the wrong routing.
+     * The DeepSeek-V2 family's routing: softmax (V2, V2.5; also files that do not say) or sigmoid
+     * (V3, R1, Kimi-K2) scores, expert groups where stated, and the weight scale llama.cpp requires.
      */
-    private static void deepseek2SoftmaxRouting(GgufMetadata md, String p) {
-        int gating = md.optInt(p + "expert_gating_func", 0, 1);
-        if (gating == 2) {
-            throw new ModelConfigException("'" + p + "expert_gating_func' is 2 (sigmoid, as DeepSeek-V3 and Kimi-K2 "
-                    + "route): not supported yet; DeepSeek-V2's softmax routing is");
-        }
-        if (gating != 0 && gating != 1) {
-            throw new ModelConfigException("unknown '" + p + "expert_gating_func' " + gating);
-        }
-        if (md.optInt(p + "expert_group_count", 0, 1) > 1) {
-            throw new ModelConfigException("'" + p + "expert_group_count' " + md.optInt(p + "expert_group_count", 0, 1)
-                    + ": group-limited expert routing is not supported yet");
-        }
+    private static ExpertRouting deepseek2Routing(GgufMetadata md, String p) {
+        int code = md.optInt(p + "expert_gating_func", 0, 0);
+        ExpertRouting.Gating gating = switch (code) {
+            case 0, 1 -> ExpertRouting.Gating.SOFTMAX;
+            case 2 -> ExpertRouting.Gating.SIGMOID;
+            default -> throw new ModelConfigException("'" + p + "expert_gating_func' " + code
+                    + " is not one Switchyard knows (1 softmax, 2 sigmoid)");
+        };
+        int groups = md.optInt(p + "expert_group_count", 0, 1);
+        groups = Math.max(groups, 1);
+        int used = groups > 1 ? md.requireInt(p + "expert_group_used_count", 1) : 1;
+        return new ExpertRouting(gating, groups, used, md.requireDouble(p + "expert_weights_scale"));
     }
 
     private static int sharedExpertsWidth(int count, int expertFfn, String p) {

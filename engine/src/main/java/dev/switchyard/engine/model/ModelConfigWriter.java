@@ -58,10 +58,14 @@ public final class ModelConfigWriter {
                 m.put(p + "leading_dense_block_count", GgufValue.ofUint32(c.leadingDenseLayers()));
                 // llama.cpp insists on the key for both DeepSeek families; DeepSeek-MoE's forward pass
                 // leaves the routed weights unscaled whatever it says (1, as the released models state)
-                m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routedWeightScale()));
+                m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
             }
             if (arch == Architecture.DEEPSEEK2) {
-                m.put(p + "expert_gating_func", GgufValue.ofUint32(1)); // softmax
+                m.put(p + "expert_gating_func", GgufValue.ofUint32(c.routing().gating().ggufCode()));
+                if (c.routing().groupCount() > 1) {
+                    m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));
+                    m.put(p + "expert_group_used_count", GgufValue.ofUint32(c.routing().groupsUsed()));
+                }
             }
             if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));

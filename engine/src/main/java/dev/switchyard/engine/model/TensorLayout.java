@@ -56,6 +56,10 @@ public final class TensorLayout {
                 int e = c.expertCount();
                 int f = c.expertFeedForwardLength();
                 out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
+                if (c.routing().gating() == ExpertRouting.Gating.SIGMOID) {
+                    // DeepSeek-V3's selection bias; llama.cpp reads files without it too
+                    out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS, true));
+                }
                 out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));

@@ -7,6 +7,7 @@ import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
@@ -87,9 +88,10 @@ public final class RandomModelGenerator {
     /**
      * DeepSeek-V2's latent attention in proportion to the released models, from the head width
      * {@code dim / heads}: non-rotary and value parts one head wide, rotary half as wide, a latent
-     * of two heads' width (kv_lora_rank 512 to heads of 128 there, 4), and, except in the Lite
-     * shape, queries through a low-rank path half the model wide with routed weights scaled by 2.5
-     * (DeepSeek-V3's factor, so the scaling is exercised).
+     * of two heads' width (kv_lora_rank 512 to heads of 128 there, 4). The Lite shape routes as
+     * DeepSeek-V2-Lite (softmax, weights as they are); the other as DeepSeek-V3: queries through a
+     * low-rank path half the model wide, sigmoid scores with a selection bias, the experts in four
+     * groups of which the best half may be chosen from, weights renormalized and scaled by 2.5.
      */
     private static ModelConfig latentConfig(ModelSpec spec, String name, int dim, int heads, int headDim, int ffn,
                                             int experts, int topK, int expertFfn, int shared, int leadingDense,
@@ -98,10 +100,12 @@ public final class RandomModelGenerator {
         int rotary = headDim / 2;
         int kvRank = 2 * headDim;
         LatentAttention latent = new LatentAttention(lite ? 0 : dim / 2, kvRank, headDim + rotary, headDim, 0);
+        boolean groups = !lite && experts % 4 == 0 && experts >= 8 && topK <= experts / 2;
+        ExpertRouting routing = lite ? ExpertRouting.SOFTMAX
+                : new ExpertRouting(ExpertRouting.Gating.SIGMOID, groups ? 4 : 1, groups ? 2 : 1, 2.5);
         return new ModelConfig(Architecture.DEEPSEEK2, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads,
-                1, kvRank + rotary, kvRank, ffn, experts, topK, expertFfn, shared, leadingDense,
-                Architecture.DEEPSEEK2.normalizeTopKByDefault(), eps, ropeBase, rotary, RopeScaling.NONE, vocabSize,
-                latent, lite ? 1.0 : 2.5);
+                1, kvRank + rotary, kvRank, ffn, experts, topK, expertFfn, shared, leadingDense, !lite, eps, ropeBase,
+                rotary, RopeScaling.NONE, vocabSize, latent, routing);
     }
 
     public static GeneratedModel write(ModelSpec spec, Path out) throws IOException {

@@ -101,4 +101,21 @@ class DeviceRoutingChoiceTest {
         Run run = run(file, true, DispatchConfig.parse("drop", 1.0, "sequence", 16, true), m -> { });
         assertThat(run.calls()).isZero();
     }
+
+    /**
+     * DeepSeek-V3's routing (sigmoid scores ranked with a selection bias inside the best groups)
+     * never reaches the device's softmax routing kernel, and a capacity plan, which ranks and weighs
+     * by one score, is refused for it by name; DeepSeek-V2-Lite's softmax routing takes both.
+     */
+    @Test
+    void deepseekV3RoutingStaysOnTheHostAndRefusesCapacityPlans() throws Exception {
+        Path v3 = TinyModels.of(GeneratedArchitecture.DEEPSEEK2, GgmlType.Q8_0);
+        assertThat(run(v3, true, null, m -> { }).calls()).as("no device routing").isZero();
+        DispatchConfig drop = DispatchConfig.parse("drop", 1.0, "sequence", 16, true);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> run(v3, false, drop, m -> { }))
+                .hasMessageContaining("capacity-aware dispatch does not support routing with a selection bias")
+                .hasMessageContaining("--overflow none");
+        Path lite = TinyModels.of(GeneratedArchitecture.DEEPSEEK2_LITE, GgmlType.Q8_0);
+        assertThat(run(lite, false, drop, m -> { }).results()).isNotEmpty();
+    }
 }

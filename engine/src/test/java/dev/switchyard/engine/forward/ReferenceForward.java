@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
@@ -185,19 +186,54 @@ final class ReferenceForward {
 
     private double[] moe(String b, double[] h) {
         int e = c.expertCount();
+        ExpertRouting routing = c.routing();
         double[] logits = matvec(b + "ffn_gate_inp.weight", h, e);
-        double max = Double.NEGATIVE_INFINITY;
-        for (double z : logits) {
-            max = Math.max(max, z);
-        }
         double[] p = new double[e];
-        double sum = 0;
-        for (int i = 0; i < e; i++) {
-            p[i] = Math.exp(logits[i] - max);
-            sum += p[i];
+        if (routing.gating() == ExpertRouting.Gating.SIGMOID) {
+            for (int i = 0; i < e; i++) {
+                p[i] = 1 / (1 + Math.exp(-logits[i]));
+            }
+        } else {
+            double max = Double.NEGATIVE_INFINITY;
+            for (double z : logits) {
+                max = Math.max(max, z);
+            }
+            double sum = 0;
+            for (int i = 0; i < e; i++) {
+                p[i] = Math.exp(logits[i] - max);
+                sum += p[i];
+            }
+            for (int i = 0; i < e; i++) {
+                p[i] /= sum;
+            }
         }
-        for (int i = 0; i < e; i++) {
-            p[i] /= sum;
+        // DeepSeek-V3: rank by score plus bias, only within the groups with the best two-expert sums
+        double[] rank = p.clone();
+        if (file.tensor(b + "exp_probs_b.bias").isPresent()) {
+            double[] bias = vec(b + "exp_probs_b.bias");
+            for (int i = 0; i < e; i++) {
+                rank[i] += bias[i];
+            }
+        }
+        boolean[] excluded = new boolean[e];
+        if (routing.groupsUsed() < routing.groupCount()) {
+            int size = e / routing.groupCount();
+            double[] groupScore = new double[routing.groupCount()];
+            for (int g = 0; g < groupScore.length; g++) {
+                double[] members = java.util.Arrays.copyOfRange(rank, g * size, g * size + size);
+                java.util.Arrays.sort(members);
+                groupScore[g] = members[size - 1] + members[size - 2];
+            }
+            Integer[] order = new Integer[groupScore.length];
+            for (int g = 0; g < order.length; g++) {
+                order[g] = g;
+            }
+            java.util.Arrays.sort(order, (x, y) -> Double.compare(groupScore[y], groupScore[x]));
+            for (int r = routing.groupsUsed(); r < order.length; r++) {
+                for (int i = order[r] * size; i < order[r] * size + size; i++) {
+                    excluded[i] = true;
+                }
+            }
         }
         boolean[] taken = new boolean[e];
         int[] chosen = new int[c.expertUsedCount()];
@@ -205,7 +241,7 @@ final class ReferenceForward {
         for (int j = 0; j < chosen.length; j++) {
             int best = -1;
             for (int i = 0; i < e; i++) {
-                if (!taken[i] && (best < 0 || p[i] > p[best])) {
+                if (!taken[i] && !excluded[i] && (best < 0 || rank[i] > rank[best])) {
                     best = i;
                 }
             }
@@ -215,7 +251,7 @@ final class ReferenceForward {
         }
         double[] out = new double[c.dim()];
         for (int expert : chosen) {
-            double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * c.routedWeightScale();
+            double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * routing.weightScale();
             double[] y = swiglu(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight", expert, h,
                     c.expertFeedForwardLength());
             for (int i = 0; i < out.length; i++) {

@@ -67,7 +67,7 @@ class RopeScalingMatchesReferenceTest {
                     config.expertCount(), config.expertUsedCount(), config.expertFeedForwardLength(),
                     config.sharedExpertFeedForwardLength(), config.leadingDenseLayers(), config.normalizeTopK(), config.rmsEps(),
                     config.ropeFreqBase(), config.ropeDimensions(), RopeScaling.NONE, config.vocabSize(),
-                    config.latentAttention(), config.routedWeightScale()) : config;
+                    config.latentAttention(), config.routing()) : config;
             ReferenceForward reference = new ReferenceForward(referenceConfig, model.file(), 64);
             float[][] logits = new float[16][config.vocabSize()];
             StepBatch batch = new StepBatch(16);

@@ -218,7 +218,8 @@ class ModelConfigReaderTest {
         } else if (arch.latentAttention()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 1, 160, 128, 1024, 16, 4, 256, shared, leadingDense,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e4, 32, new RopeScaling(RopeScaling.Type.YARN, 40, 4096),
-                    1000, new LatentAttention(96, 128, 96, 64, 0.5), 2.5);
+                    1000, new LatentAttention(96, 128, 96, 64, 0.5),
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, 4, 2, 2.5));
         } else {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256,
                     shared, leadingDense, arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
@@ -347,7 +348,7 @@ class ModelConfigReaderTest {
         assertThat(c.attentionOutputDim()).isEqualTo(16 * 128);
         assertThat(c.leadingDenseLayers()).isEqualTo(1);
         assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(2 * 1408);
-        assertThat(c.routedWeightScale()).isEqualTo(1.0);
+        assertThat(c.routing()).isEqualTo(ExpertRouting.SOFTMAX);
         assertThat(c.normalizeTopK()).isFalse();
         // HF's softmax_scale: 192^-0.5 x yarn_get_mscale(40, 0.707)^2, mscale = 0.1 x 0.707 x ln 40 + 1
         double mscale = 0.1 * 0.707f * Math.log(40) + 1;
@@ -362,7 +363,7 @@ class ModelConfigReaderTest {
         ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
         assertThat(c.latentAttention().qLoraRank()).isEqualTo(1536);
         assertThat(c.latentAttention().queriesThroughLatent()).isTrue();
-        assertThat(c.routedWeightScale()).isEqualTo(16.0);
+        assertThat(c.routing().weightScale()).isEqualTo(16.0);
     }
 
     @Test
@@ -379,16 +380,45 @@ class ModelConfigReaderTest {
                 .hasMessageContaining("convert the model again");
     }
 
+    /** DeepSeek-V3's routing keys on DeepSeek-V2-Lite's shape: 64 experts in 8 groups, 4 used, top-6. */
+    private static Map<String, GgufValue> deepseekV3Routing() {
+        Map<String, GgufValue> m = deepseekV2Lite();
+        m.put("deepseek2.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("deepseek2.expert_group_count", GgufValue.ofUint32(8));
+        m.put("deepseek2.expert_group_used_count", GgufValue.ofUint32(4));
+        m.put("deepseek2.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("deepseek2.expert_weights_scale", GgufValue.ofFloat32(2.5f));
+        return m;
+    }
+
     @Test
-    void deepseekV3RoutingIsRefusedRatherThanRunWrong() {
-        Map<String, GgufValue> sigmoid = deepseekV2Lite();
-        sigmoid.put("deepseek2.expert_gating_func", GgufValue.ofUint32(2));
-        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(sigmoid)))
-                .isInstanceOf(ModelConfigException.class).hasMessageContaining("sigmoid").hasMessageContaining("not supported yet");
-        Map<String, GgufValue> groups = deepseekV2Lite();
-        groups.put("deepseek2.expert_group_count", GgufValue.ofUint32(8));
-        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(groups)))
-                .isInstanceOf(ModelConfigException.class).hasMessageContaining("group-limited");
+    void readsDeepseekV3SigmoidGroupLimitedRouting() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(deepseekV3Routing()));
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 8, 4, 2.5));
+        assertThat(c.routing().groupLimited()).isTrue();
+        assertThat(c.routing().isPlainSoftmax()).isFalse();
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+    }
+
+    @Test
+    void malformedExpertRoutingIsRefusedByName() {
+        Map<String, GgufValue> unknown = deepseekV3Routing();
+        unknown.put("deepseek2.expert_gating_func", GgufValue.ofUint32(3));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(unknown)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("'deepseek2.expert_gating_func' 3");
+        Map<String, GgufValue> noUsed = deepseekV3Routing();
+        noUsed.remove("deepseek2.expert_group_used_count");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noUsed)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("'deepseek2.expert_group_used_count'");
+        Map<String, GgufValue> uneven = deepseekV3Routing();
+        uneven.put("deepseek2.expert_group_count", GgufValue.ofUint32(5));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(uneven)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("expert_group_count 5");
+        Map<String, GgufValue> tooFew = deepseekV3Routing();
+        tooFew.put("deepseek2.expert_group_used_count", GgufValue.ofUint32(9));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(tooFew)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("expert_group_used_count 9");
         Map<String, GgufValue> noScale = deepseekV2Lite();
         noScale.remove("deepseek2.expert_weights_scale");
         assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noScale)))

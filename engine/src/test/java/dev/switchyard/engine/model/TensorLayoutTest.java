@@ -71,7 +71,7 @@ class TensorLayoutTest {
     void deepseekV2HasLatentAttentionWithPerHeadDecompressionsStackedAsExperts() {
         // 8 heads, rotary 16, non-rotary 32, values 32, latent 64: the cache sees one head of 80 and 64
         ModelConfig lite = new ModelConfig(Architecture.DEEPSEEK2, "m", 1024, 256, 2, 8, 1, 80, 64, 512, 8, 2, 128, 256, 1,
-                false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(0, 64, 48, 32, 0), 1.0);
+                false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(0, 64, 48, 32, 0), ExpertRouting.SOFTMAX);
         Map<String, TensorSpec> t = byName(lite);
         assertThat(t.get("blk.0.attn_q.weight").dims()).containsExactly(256, 8 * 48);
         assertThat(t.get("blk.0.attn_kv_a_mqa.weight").dims()).containsExactly(256, 64 + 16);
@@ -84,12 +84,17 @@ class TensorLayoutTest {
         assertThat(t.get("blk.1.ffn_gate_exps.weight").dims()).containsExactly(256, 128, 8);
 
         ModelConfig full = new ModelConfig(Architecture.DEEPSEEK2, "m", 1024, 256, 2, 8, 1, 80, 64, 512, 8, 2, 128, 256, 1,
-                false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(96, 64, 48, 32, 0), 2.5);
+                false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(96, 64, 48, 32, 0),
+                new ExpertRouting(ExpertRouting.Gating.SIGMOID, 4, 2, 2.5));
         Map<String, TensorSpec> q = byName(full);
         assertThat(q.get("blk.0.attn_q_a.weight").dims()).containsExactly(256, 96);
         assertThat(q.get("blk.0.attn_q_a_norm.weight").role()).isEqualTo(TensorRole.NORM);
         assertThat(q.get("blk.0.attn_q_b.weight").dims()).containsExactly(96, 8 * 48);
         assertThat(q).doesNotContainKey("blk.0.attn_q.weight");
+        // sigmoid routing may carry a selection bias; files without one load too
+        assertThat(q.get("blk.1.exp_probs_b.bias").dims()).containsExactly(8);
+        assertThat(q.get("blk.1.exp_probs_b.bias").optional()).isTrue();
+        assertThat(t).doesNotContainKey("blk.1.exp_probs_b.bias");
     }
 
     @Test

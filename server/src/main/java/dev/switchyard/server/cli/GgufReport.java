@@ -129,7 +129,10 @@ final class GgufReport {
         m.put("shared_expert", c.architecture().sharedExpert().name().toLowerCase(Locale.ROOT));
         m.put("leading_dense_layers", c.leadingDenseLayers());
         m.put("routed_layers", c.routedLayers());
-        m.put("routed_weight_scale", (float) c.routedWeightScale());
+        m.put("expert_gating", c.routing().gating().name().toLowerCase(Locale.ROOT));
+        m.put("expert_groups", c.routing().groupCount());
+        m.put("expert_groups_used", c.routing().groupsUsed());
+        m.put("expert_weights_scale", (float) c.routing().weightScale());
         LatentAttention latent = c.latentAttention();
         if (latent != null) {
             Map<String, Object> a = new LinkedHashMap<>();
