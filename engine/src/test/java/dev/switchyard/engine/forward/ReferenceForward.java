@@ -70,23 +70,17 @@ final class ReferenceForward {
             for (int head = 0; head < c.headCount(); head++) {
                 int kvHead = head / group;
                 double[] scores = new double[position + 1];
-                double max = Double.NEGATIVE_INFINITY;
                 for (int p = 0; p <= position; p++) {
                     double s = 0;
                     for (int i = 0; i < c.headDimK(); i++) {
                         s += q[head * c.headDimK() + i] * keys.get(l)[p][kvHead * c.headDimK() + i];
                     }
                     scores[p] = s / Math.sqrt(c.headDimK());
-                    max = Math.max(max, scores[p]);
                 }
-                double sum = 0;
-                for (int p = 0; p <= position; p++) {
-                    scores[p] = Math.exp(scores[p] - max);
-                    sum += scores[p];
-                }
+                softmaxInPlace(scores);
                 for (int p = 0; p <= position; p++) {
                     for (int i = 0; i < c.headDimV(); i++) {
-                        att[head * c.headDimV() + i] += scores[p] / sum * values.get(l)[p][kvHead * c.headDimV() + i];
+                        att[head * c.headDimV() + i] += scores[p] * values.get(l)[p][kvHead * c.headDimV() + i];
                     }
                 }
             }
@@ -157,7 +151,6 @@ final class ReferenceForward {
         double[] out = new double[heads * vl];
         for (int head = 0; head < heads; head++) {
             double[] scores = new double[position + 1];
-            double max = Double.NEGATIVE_INFINITY;
             for (int p = 0; p <= position; p++) {
                 double[] k = keys.get(l)[p];
                 double s = 0;
@@ -168,16 +161,11 @@ final class ReferenceForward {
                     s += qPe[head * rot + j] * k[heads * nope + j];
                 }
                 scores[p] = s * scale;
-                max = Math.max(max, scores[p]);
             }
-            double sum = 0;
-            for (int p = 0; p <= position; p++) {
-                scores[p] = Math.exp(scores[p] - max);
-                sum += scores[p];
-            }
+            softmaxInPlace(scores);
             for (int p = 0; p <= position; p++) {
                 for (int i = 0; i < vl; i++) {
-                    out[head * vl + i] += scores[p] / sum * values.get(l)[p][head * vl + i];
+                    out[head * vl + i] += scores[p] * values.get(l)[p][head * vl + i];
                 }
             }
         }
@@ -188,24 +176,13 @@ final class ReferenceForward {
         int e = c.expertCount();
         ExpertRouting routing = c.routing();
         double[] logits = matvec(b + "ffn_gate_inp.weight", h, e);
-        double[] p = new double[e];
+        double[] p = logits.clone();
         if (routing.gating() == ExpertRouting.Gating.SIGMOID) {
             for (int i = 0; i < e; i++) {
                 p[i] = 1 / (1 + Math.exp(-logits[i]));
             }
         } else {
-            double max = Double.NEGATIVE_INFINITY;
-            for (double z : logits) {
-                max = Math.max(max, z);
-            }
-            double sum = 0;
-            for (int i = 0; i < e; i++) {
-                p[i] = Math.exp(logits[i] - max);
-                sum += p[i];
-            }
-            for (int i = 0; i < e; i++) {
-                p[i] /= sum;
-            }
+            softmaxInPlace(p);
         }
         // DeepSeek-V3: rank by score plus bias, only within the groups with the best two-expert sums
         double[] rank = p.clone();
@@ -350,6 +327,22 @@ final class ReferenceForward {
             System.arraycopy(rmsNorm(slice, gamma), 0, out, head * hd, hd);
         }
         return out;
+    }
+
+    /** scores = softmax(scores), in place. */
+    private static void softmaxInPlace(double[] scores) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : scores) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = Math.exp(scores[i] - max);
+            sum += scores[i];
+        }
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] /= sum;
+        }
     }
 
     private static void addInPlace(double[] y, double[] x) {
