@@ -19,16 +19,29 @@
 //                     every other step. rows = 4096 gives 1024 blocks of 4 warps, several per SM of an
 //                     H200's 132.
 //
+// matmul_heads_<type>: one product per head h < heads with matrix h of a stack, each head reading and
+//                     writing its own column block of x (T, xCols) and out (T, outCols):
+//                     W (heads, rows, cols), matrix h at W + h * matrixBytes (rows * rowBytes, as
+//                     CudaWeight stacks them), its row r at + r * rowBytes
+//                     out[t][outCol + h outStride + r] = sum_k W[h][r][k] * x[t][xCol + h xStride + k]
+//                     (latent attention: every head's query into latent space, every head's output
+//                     out of it, small matrices and few tokens). Any format, through the generic dot.
+// Launch: block (32, ROWS_PER_BLOCK) as matmul_<type>; grid (heads * ceil(rows / ROWS_PER_BLOCK),
+// ceil(T / TOKEN_TILE)): with B = ceil(rows / ROWS_PER_BLOCK), block x serves head x / B, row block
+// x % B. The heads share grid x with the row blocks (limit 2^31 - 1) instead of taking grid z, as
+// the launch path (CudaContext.launch) has two grid dimensions; y keeps matmul's tiles of tokens.
+//
 // embed_<type>:  table (vocab, cols) in format TYPE; ids (T) -> out (T, cols) float: the decoded rows.
 // Launch: grid (T), block 256.
 #include "gemv.cuh"
 
 #define ROWS_PER_BLOCK 4
 
-// This warp's output row (-1 past the last row) and its tile: tokens xrow[j] = t0 + j for j < tiles.
+// This warp's output row in row block `rowBlock` (-1 past the last row) and its tile: tokens
+// xrow[j] = t0 + j for j < tiles.
 template <int TILE>
-__device__ __forceinline__ int matmul_tile(int rows, int tokens, int (&xrow)[TILE], int& tiles) {
-    int r = blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
+__device__ __forceinline__ int matmul_tile(int rowBlock, int rows, int tokens, int (&xrow)[TILE], int& tiles) {
+    int r = rowBlock * ROWS_PER_BLOCK + threadIdx.y;
     int t0 = blockIdx.y * TILE;
     tiles = min(TILE, tokens - t0);
 #pragma unroll
@@ -38,15 +51,16 @@ __device__ __forceinline__ int matmul_tile(int rows, int tokens, int (&xrow)[TIL
     return r < rows ? r : -1;
 }
 
+// out[t][r] = the warp's sum for each token t of the tile, out's rows ldo floats apart.
 template <int TILE>
-__device__ __forceinline__ void matmul_store(const float (&acc)[1][TILE], int r, int rows, int t0, int tiles,
+__device__ __forceinline__ void matmul_store(const float (&acc)[1][TILE], int r, int ldo, int t0, int tiles,
                                              float* __restrict__ out) {
 #pragma unroll
     for (int j = 0; j < TILE; j++) {
         if (j < tiles) {
             float s = warp_sum(acc[0][j]);
             if (threadIdx.x == j) {
-                out[(size_t)(t0 + j) * rows + r] = s;
+                out[(size_t)(t0 + j) * ldo + r] = s;
             }
         }
     }
@@ -57,7 +71,7 @@ __device__ void matmul(const uint8_t* __restrict__ w, long long rowBytes, int ro
                        const float* __restrict__ x, float* __restrict__ out, int tokens) {
     int xrow[TOKEN_TILE];
     int tiles;
-    int r = matmul_tile(rows, tokens, xrow, tiles);
+    int r = matmul_tile(blockIdx.x, rows, tokens, xrow, tiles);
     if (r < 0) {
         return;
     }
@@ -67,13 +81,32 @@ __device__ void matmul(const uint8_t* __restrict__ w, long long rowBytes, int ro
     matmul_store(acc, r, rows, xrow[0], tiles, out);
 }
 
+template <int TYPE>
+__device__ void matmul_heads(const uint8_t* __restrict__ w, long long matrixBytes, long long rowBytes, int rows,
+                             int cols, const float* __restrict__ x, int xCols, int xCol, int xStride,
+                             float* __restrict__ out, int outCols, int outCol, int outStride, int tokens) {
+    int rowBlocks = (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    int h = blockIdx.x / rowBlocks;
+    int xrow[TOKEN_TILE];
+    int tiles;
+    int r = matmul_tile(blockIdx.x % rowBlocks, rows, tokens, xrow, tiles);
+    if (r < 0) {
+        return;
+    }
+    const uint8_t* row[1] = {w + (size_t)h * matrixBytes + (size_t)r * rowBytes};
+    float acc[1][TOKEN_TILE] = {};
+    // the head's block of x as a matrix of its own: rows xCols apart, from column xCol + h xStride
+    dot_generic<TYPE, 1, TOKEN_TILE>(row, cols, x + xCol + (size_t)h * xStride, xCols, xrow, tiles, acc);
+    matmul_store(acc, r, outCols, xrow[0], tiles, out + outCol + (size_t)h * outStride);
+}
+
 template <int TYPE, int TILE>
 __device__ void matmul_wide(const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
                             const float* __restrict__ x, float* __restrict__ out, int tokens) {
     __shared__ uint4 stage[ROWS_PER_BLOCK][WideStage<TYPE>::CHUNKS];
     int xrow[TILE];
     int tiles;
-    int r = matmul_tile(rows, tokens, xrow, tiles);
+    int r = matmul_tile(blockIdx.x, rows, tokens, xrow, tiles);
     if (r < 0) {
         return;
     }
@@ -97,6 +130,13 @@ __device__ void embed(const uint8_t* __restrict__ table, long long rowBytes, int
     extern "C" __global__ void matmul_##name(const uint8_t* w, long long rowBytes, int rows,       \
                                              int cols, const float* x, float* out, int tokens) {   \
         matmul<TYPE>(w, rowBytes, rows, cols, x, out, tokens);                                     \
+    }                                                                                              \
+    extern "C" __global__ void matmul_heads_##name(                                                \
+        const uint8_t* w, long long matrixBytes, long long rowBytes, int rows, int cols,           \
+        const float* x, int xCols, int xCol, int xStride, float* out, int outCols, int outCol,     \
+        int outStride, int tokens) {                                                               \
+        matmul_heads<TYPE>(w, matrixBytes, rowBytes, rows, cols, x, xCols, xCol, xStride, out,     \
+                           outCols, outCol, outStride, tokens);                                    \
     }                                                                                              \
     extern "C" __global__ void embed_##name(const uint8_t* table, long long rowBytes, int cols,    \
                                             const int* ids, float* out) {                          \

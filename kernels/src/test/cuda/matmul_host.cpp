@@ -1,7 +1,7 @@
 // matmul.cu run on the host, its blocks' threads as real threads (host_threads.h): the generic
 // matmul of every format, the 16-byte-load ones (gemv.cuh's dot_wide) with a tile of 1 and of 8
-// tokens, and the embedding lookup, launched as CudaKernels.matmul and CudaKernels.embed launch
-// them. So a test can hold their tiling of rows and tokens, their bounds and their sums to the CPU
+// tokens, the per-head matmul of every format, and the embedding lookup, launched as
+// CudaKernels.matmul, CudaKernels.matmulHeads and CudaKernels.embed launch them. So a test can hold their tiling of rows and tokens, their bounds and their sums to the CPU
 // backend where no GPU is.
 //
 //   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host
@@ -14,6 +14,8 @@
 
 typedef void (*Matmul)(const uint8_t*, long long, int, int, const float*, float*, int);
 typedef void (*Embed)(const uint8_t*, long long, int, const int*, float*);
+typedef void (*MatmulHeads)(const uint8_t*, long long, long long, int, int, const float*, int, int, int, float*, int,
+                            int, int, int);
 
 // The formats with 16-byte-load entry points, then the others, as (ggml type id, entry name).
 #define WIDE_FORMATS(X) X(GGML_F32, f32) X(GGML_F16, f16) X(GGML_BF16, bf16) X(GGML_Q8_0, q8_0) X(GGML_Q4_0, q4_0)
@@ -50,6 +52,17 @@ static Embed embed_entry(int type) {
 #undef PICK
 }
 
+static MatmulHeads matmul_heads_entry(int type) {
+#define PICK(T, name) \
+    case T: return matmul_heads_##name;
+    switch (type) {
+        WIDE_FORMATS(PICK)
+        OTHER_FORMATS(PICK)
+        default: return nullptr;
+    }
+#undef PICK
+}
+
 extern "C" {
 
 // out (tokens, rows) = x (tokens, cols) W^T for a weight of ggml type id `type`; `wide` picks the
@@ -64,6 +77,24 @@ int matmul_host(int type, int wide, const uint8_t* w, long long rowBytes, int ro
     }
     dim3 grid{(unsigned)((rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), (unsigned)((tokens + tile - 1) / tile), 1};
     host_launch(grid, dim3{32, ROWS_PER_BLOCK, 1}, [&] { fn(w, rowBytes, rows, cols, x, out, tokens); });
+    return 0;
+}
+
+// out[t][outCol + h outStride + r] = W[h][r] . x[t][xCol + h xStride ..] for h < heads, matrices
+// matrixBytes apart, as CudaKernels.matmulHeads launches it (the heads' row blocks along grid x).
+// Returns 0, or -1 for a missing entry point.
+int matmul_heads_host(int type, const uint8_t* w, long long matrixBytes, long long rowBytes, int rows, int cols,
+                      const float* x, int xCols, int xCol, int xStride, float* out, int outCols, int outCol,
+                      int outStride, int heads, int tokens) {
+    MatmulHeads fn = matmul_heads_entry(type);
+    if (fn == nullptr) {
+        return -1;
+    }
+    unsigned rowBlocks = (unsigned)((rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK);
+    dim3 grid{rowBlocks * (unsigned)heads, (unsigned)((tokens + TOKEN_TILE - 1) / TOKEN_TILE), 1};
+    host_launch(grid, dim3{32, ROWS_PER_BLOCK, 1}, [&] {
+        fn(w, matrixBytes, rowBytes, rows, cols, x, xCols, xCol, xStride, out, outCols, outCol, outStride, tokens);
+    });
     return 0;
 }
 

@@ -52,6 +52,16 @@ public interface Backend extends AutoCloseable {
     /** out[t] = W[matrix] x[t]: x (T, cols) -> out (T, rows). */
     void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens);
 
+    /**
+     * One product per head with a stack of {@code heads} matrices (rows x cols), each head reading
+     * its own column block of x and writing its own of out: for h < heads, t < tokens, r < rows,
+     * {@code out[t][outCol + h * outStride + r] = sum over i < cols of W[h][r][i] * x[t][xCol + h * xStride + i]}.
+     * Latent attention carries every head's query into latent space, and decompresses every head's
+     * output, with one of these. x and out are different matrices; out's blocks do not overlap.
+     */
+    void matmulHeads(Weight w, FloatMatrix x, int xCol, int xStride, FloatMatrix out, int outCol, int outStride, int heads,
+                     int tokens);
+
     /** out[t] = row ids[t] of the embedding table {@code table} (dequantized): (T, cols). */
     void embed(Weight table, int[] ids, FloatMatrix out, int tokens);
 

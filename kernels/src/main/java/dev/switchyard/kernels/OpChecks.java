@@ -29,6 +29,26 @@ public final class OpChecks {
     }
 
     /**
+     * {@link Backend#matmulHeads} is well formed: one matrix per head, every head's block inside
+     * its row of x and of out, out's blocks apart, x not out, the tokens present.
+     */
+    public static void matmulHeads(Weight w, FloatMatrix x, int xCol, int xStride, FloatMatrix out, int outCol,
+                                   int outStride, int heads, int tokens) {
+        if (heads < 1 || heads != w.count() || xCol < 0 || outCol < 0 || xStride < 0 || outStride < 0
+                || xCol + (long) (heads - 1) * xStride + w.cols() > x.cols()
+                || outCol + (long) (heads - 1) * outStride + w.rows() > out.cols()
+                || (heads > 1 && outStride < w.rows())) {
+            throw new IllegalArgumentException("matmulHeads of " + w + " over " + heads + " heads: x blocks from column "
+                    + xCol + " every " + xStride + " of " + x + ", out blocks from column " + outCol + " every "
+                    + outStride + " of " + out);
+        }
+        if (x == out) {
+            throw new IllegalArgumentException("matmulHeads cannot write into its input");
+        }
+        tokens(tokens, x, out);
+    }
+
+    /**
      * {@link Backend#copyColumns} is well formed: positive width and groups, every block inside its
      * row on both sides, destination blocks apart (overlapping ones would leave the result to
      * whichever of a device's threads writes last), the rows present, src and dst apart.

@@ -16,10 +16,6 @@ final class LatentAttentionBuffers {
     final FloatMatrix queries;       // (T, heads x keyLength): each head's non-rotary then rotary query
     final FloatMatrix queryLatent;   // (T, qLoraRank): the low-rank path's inner activation (null without it)
     final FloatMatrix keyLatent;     // (T, kvLoraRank + rope): the latent then the shared rotary key
-    final FloatMatrix headQuery;     // (T, nope): one head's non-rotary query
-    final FloatMatrix headAbsorbed;  // (T, kvLoraRank): that query carried into latent space
-    final FloatMatrix headLatent;    // (T, kvLoraRank): one head's attention output in latent space
-    final FloatMatrix headValue;     // (T, valueLength): the same, decompressed
     final FloatMatrix output;        // (T, heads x valueLength): what attn_output reads
 
     LatentAttentionBuffers(Backend backend, ModelConfig c, int maxTokens) {
@@ -28,10 +24,6 @@ final class LatentAttentionBuffers {
         queries = backend.allocate(maxTokens, heads * a.keyLength());
         queryLatent = a.queriesThroughLatent() ? backend.allocate(maxTokens, a.qLoraRank()) : null;
         keyLatent = backend.allocate(maxTokens, a.kvLoraRank() + c.ropeDimensions());
-        headQuery = backend.allocate(maxTokens, a.nopeLength(c.ropeDimensions()));
-        headAbsorbed = backend.allocate(maxTokens, a.kvLoraRank());
-        headLatent = backend.allocate(maxTokens, a.kvLoraRank());
-        headValue = backend.allocate(maxTokens, a.valueLength());
         output = backend.allocate(maxTokens, c.attentionOutputDim());
     }
 }

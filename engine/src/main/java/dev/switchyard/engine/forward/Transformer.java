@@ -322,8 +322,9 @@ public final class Transformer implements AutoCloseable {
      * the cached latent: each head's non-rotary query is carried into latent space by its key
      * decompression ({@code attn_k_b}), so scores are taken against the latent itself and no head's
      * keys or values are ever expanded; each head's output, a mix of latents, is decompressed by
-     * {@code attn_v_b} afterwards. Query and key rows are laid out rotary part first, so the one
-     * rope op rotates them in place. Reads {@code buf.h} (the normed input).
+     * {@code attn_v_b} afterwards, each for all heads in one op ({@link Backend#matmulHeads}). Query
+     * and key rows are laid out rotary part first, so the one rope op rotates them in place. Reads
+     * {@code buf.h} (the normed input).
      */
     private void latentAttentionBlock(int layer, LayerWeights w, StepBatch batch, AttentionBatch attention, int t) {
         LatentAttentionWeights a = w.latent();
@@ -351,22 +352,14 @@ public final class Transformer implements AutoCloseable {
         backend.copyColumns(buf.v, 0, 0, buf.k, rotary, 0, kvRank, 1, t);
         // query rows: each head's rotary part as it is, its non-rotary part absorbed into latent space
         backend.copyColumns(lb.queries, nope, shape.keyLength(), buf.q, 0, cached, rotary, heads, t);
-        for (int head = 0; head < heads; head++) {
-            backend.copyColumns(lb.queries, head * shape.keyLength(), 0, lb.headQuery, 0, 0, nope, 1, t);
-            backend.matmul(a.keyUp(), head, lb.headQuery, lb.headAbsorbed, t);
-            backend.copyColumns(lb.headAbsorbed, 0, 0, buf.q, head * cached + rotary, 0, kvRank, 1, t);
-        }
+        backend.matmulHeads(a.keyUp(), lb.queries, 0, shape.keyLength(), buf.q, rotary, cached, heads, t);
         backend.rope(buf.q, batch.positionOf, heads, cached, rope, t);
         backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
         // cache [rotary key | latent] and the latent, attend as one key/value head
         backend.storeKv(kvStorage, layer, buf.k, buf.v, slots, t);
         backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
         // each head's mix of latents, decompressed to its value width
-        for (int head = 0; head < heads; head++) {
-            backend.copyColumns(buf.attention, head * kvRank, 0, lb.headLatent, 0, 0, kvRank, 1, t);
-            backend.matmul(a.valueUp(), head, lb.headLatent, lb.headValue, t);
-            backend.copyColumns(lb.headValue, 0, 0, lb.output, head * shape.valueLength(), 0, shape.valueLength(), 1, t);
-        }
+        backend.matmulHeads(a.valueUp(), buf.attention, 0, kvRank, lb.output, 0, shape.valueLength(), heads, t);
         backend.matmul(w.wo(), 0, lb.output, buf.projected, t);
         backend.add(buf.x, buf.projected, t);
     }

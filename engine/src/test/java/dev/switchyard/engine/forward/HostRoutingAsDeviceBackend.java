@@ -200,6 +200,12 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void matmulHeads(Weight w, FloatMatrix x, int xCol, int xStride, FloatMatrix out, int outCol, int outStride,
+                            int heads, int tokens) {
+        cpu.matmulHeads(w, x, xCol, xStride, out, outCol, outStride, heads, tokens);
+    }
+
+    @Override
     public void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride,
                             int width, int groups, int rows) {
         cpu.copyColumns(src, srcCol, srcStride, dst, dstCol, dstStride, width, groups, rows);

@@ -62,6 +62,7 @@ public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final Scratch[] scratch;
     private final MatmulJob matmulJob = new MatmulJob();
+    private final HeadsJob headsJob = new HeadsJob();
     private final AttentionJob attentionJob = new AttentionJob();
     private final RmsNormJob rmsNormJob = new RmsNormJob();
     private final RmsNormHeadsJob rmsNormHeadsJob = new RmsNormHeadsJob();
@@ -826,6 +827,68 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < n; i++) {
             int r = Objects.checkIndex(rows[i], cs.rows());
             System.arraycopy(cs.data(), r * cols, cd.data(), i * cols, cols);
+        }
+    }
+
+    /**
+     * Heads are independent products of small matrices (a head's key decompression is 128 x 512
+     * in DeepSeek-V2), so the workers split the heads, and each dot reads its head's block of x in
+     * place: one dispatch for all heads instead of a matmul and two copies per head.
+     */
+    @Override
+    public void matmulHeads(Weight w, FloatMatrix x, int xCol, int xStride, FloatMatrix out, int outCol, int outStride,
+                            int heads, int tokens) {
+        CpuWeight cw = weight(w);
+        CpuMatrix cx = matrix(x);
+        CpuMatrix co = matrix(out);
+        OpChecks.matmulHeads(cw, cx, xCol, xStride, co, outCol, outStride, heads, tokens);
+        if (tokens == 0) {
+            return;
+        }
+        HeadsJob job = headsJob;
+        job.w = cw;
+        job.x = cx.data();
+        job.xCols = cx.cols();
+        job.xCol = xCol;
+        job.xStride = xStride;
+        job.out = co.data();
+        job.outCols = co.cols();
+        job.outCol = outCol;
+        job.outStride = outStride;
+        job.tokens = tokens;
+        try {
+            pool.run(job, heads);
+        } finally {
+            job.w = null;
+            job.x = null;
+            job.out = null;
+        }
+    }
+
+    private static final class HeadsJob implements WorkerPool.Job {
+        CpuWeight w;
+        float[] x;
+        int xCols;
+        int xCol;
+        int xStride;
+        float[] out;
+        int outCols;
+        int outCol;
+        int outStride;
+        int tokens;
+
+        @Override
+        public void run(int worker, int head) {
+            DotKernel kernel = w.kernel();
+            MemorySegment seg = w.data();
+            int cols = w.cols();
+            for (int r = 0; r < w.rows(); r++) {
+                long off = w.rowOffset(head, r);
+                for (int t = 0; t < tokens; t++) {
+                    out[t * outCols + outCol + head * outStride + r] =
+                            kernel.dot(seg, off, x, t * xCols + xCol + head * xStride, cols);
+                }
+            }
         }
     }
 

@@ -147,6 +147,28 @@ public final class CudaBackend implements Backend {
         kernels.matmul(cw.type(), cw.matrix(matrix), cw.rowBytes(), cw.rows(), cw.cols(), cx.pointer(), co.pointer(), tokens);
     }
 
+    /** One launch for all heads (see matmul.cu's matmul_heads_): the heads' blocks are read and written in place. */
+    @Override
+    public void matmulHeads(Weight w, FloatMatrix x, int xCol, int xStride, FloatMatrix out, int outCol, int outStride,
+                            int heads, int tokens) {
+        CudaWeight cw = weight(w);
+        CudaMatrix cx = matrix(x);
+        CudaMatrix co = matrix(out);
+        OpChecks.matmulHeads(cw, cx, xCol, xStride, co, outCol, outStride, heads, tokens);
+        checkGridY(tokens);
+        long blocks = CudaKernels.matmulHeadsBlocks(cw.rows(), heads);
+        if (blocks > CudaKernels.MAX_GRID_X) {
+            throw new IllegalArgumentException("matmulHeads of " + cw + " over " + heads + " heads needs " + blocks
+                    + " blocks of rows, more than a launch's " + CudaKernels.MAX_GRID_X);
+        }
+        if (tokens == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        kernels.matmulHeads(cw.type(), cw.matrix(0), cw.matrixBytes(), cw.rowBytes(), cw.rows(), cw.cols(), cx.pointer(),
+                cx.cols(), xCol, xStride, co.pointer(), co.cols(), outCol, outStride, heads, tokens);
+    }
+
     @Override
     public void embed(Weight table, int[] ids, FloatMatrix out, int tokens) {
         CudaWeight w = weight(table);

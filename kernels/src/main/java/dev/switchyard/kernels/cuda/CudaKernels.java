@@ -29,7 +29,8 @@ final class CudaKernels {
     static final int ATTENTION_MAX_HEAD_DIM_V = 512;
     /** attention.cu: the most splits attention_combine merges (MAX_SPLITS). */
     static final int ATTENTION_MAX_SPLITS = 32;
-    /** The largest second grid dimension of a launch. */
+    /** The largest first and second grid dimensions of a launch. */
+    static final int MAX_GRID_X = Integer.MAX_VALUE;
     static final int MAX_GRID_Y = 65535;
     /** Block size of greedy_rows (sampling.cu's GREEDY_THREADS). */
     private static final int GREEDY_THREADS = 256;
@@ -118,6 +119,25 @@ final class CudaKernels {
         int tile = tokenTile(wide, tokens);
         ctx.launch(fn(CudaModule.MATMUL, kernel("matmul_", wide, tile, type)), ceilDiv(rows, MATMUL_ROWS_PER_BLOCK),
                 ceilDiv(tokens, tile), 32, MATMUL_ROWS_PER_BLOCK, args);
+    }
+
+    /** Grid x of {@link #matmulHeads}: every head's blocks of rows, in a long, as it may pass {@link #MAX_GRID_X}. */
+    static long matmulHeadsBlocks(int rows, int heads) {
+        return (long) heads * ceilDiv(rows, MATMUL_ROWS_PER_BLOCK);
+    }
+
+    /**
+     * out[t][outCol + h outStride + r] = W[h][r] . x[t][xCol + h xStride ..] for h < heads: matrix h of
+     * the stack at {@code w + h matrixBytes}; x and out rows {@code xCols} and {@code outCols} floats
+     * wide. Always the generic kernel: a head's block of x starts wherever xCol + h xStride puts it,
+     * not where 16-byte loads need it.
+     */
+    void matmulHeads(GgmlType type, long w, long matrixBytes, long rowBytes, int rows, int cols, long x, int xCols,
+                     int xCol, int xStride, long out, int outCols, int outCol, int outStride, int heads, int tokens) {
+        args.reset().ptr(w).i64(matrixBytes).i64(rowBytes).i32(rows).i32(cols).ptr(x).i32(xCols).i32(xCol)
+                .i32(xStride).ptr(out).i32(outCols).i32(outCol).i32(outStride).i32(tokens);
+        ctx.launch(fn(CudaModule.MATMUL, "matmul_heads_" + suffix(type)), Math.toIntExact(matmulHeadsBlocks(rows, heads)),
+                ceilDiv(tokens, MATMUL_TOKEN_TILE), 32, MATMUL_ROWS_PER_BLOCK, args);
     }
 
     /** out (T, cols) = rows ids[t] of the table, decoded. */

@@ -163,4 +163,59 @@ class CpuMatmulTest {
         assertThatThrownBy(() -> three.weight(GgmlType.Q8_0, data, new long[] {64, 4, 3})).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> three.weight(GgmlType.IQ2_XXS, data, new long[] {64, 1})).isInstanceOf(UnsupportedOperationException.class);
     }
+
+    /**
+     * matmulHeads gives, bit for bit, what a matmul per head gives on that head's block of x copied
+     * out, written into that head's block of out (and nothing else of out), for any token count.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void matmulHeadsIsAMatmulPerHeadOnItsBlocks(GgmlType type) {
+        int rows = 9;
+        int cols = TestData.oddCols(type);
+        int heads = 3;
+        int xStride = cols + 5;
+        int outStride = rows + 2;
+        MemorySegment data = TestData.weights(type, 16, rows, cols, heads);
+        Weight w = three.weight(type, data, new long[] {cols, rows, heads});
+        for (int tokens : new int[] {1, 4, 13}) {
+            CpuMatrix x = input(three, 17, tokens, 3 + (heads - 1) * xStride + cols);
+            CpuMatrix out = (CpuMatrix) three.allocate(tokens, 1 + (heads - 1) * outStride + rows + 4);
+            java.util.Arrays.fill(out.data(), -7f);
+            three.matmulHeads(w, x, 3, xStride, out, 1, outStride, heads, tokens);
+            CpuMatrix block = (CpuMatrix) three.allocate(tokens, cols);
+            boolean[] written = new boolean[out.cols()];
+            for (int h = 0; h < heads; h++) {
+                three.copyColumns(x, 3 + h * xStride, 0, block, 0, 0, cols, 1, tokens);
+                float[] expected = run(three, w, h, block, tokens);
+                for (int t = 0; t < tokens; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        assertThat(out.data()[t * out.cols() + 1 + h * outStride + r])
+                                .as("%s head %d token %d row %d of %d tokens", type, h, t, r, tokens)
+                                .isEqualTo(expected[t * rows + r]);
+                        written[1 + h * outStride + r] = true;
+                    }
+                }
+            }
+            for (int t = 0; t < tokens; t++) {
+                for (int c = 0; c < out.cols(); c++) {
+                    if (!written[c]) {
+                        assertThat(out.data()[t * out.cols() + c]).as("column %d untouched", c).isEqualTo(-7f);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulHeadsRefusesBlocksPastTheRowsOrOverlappingOutputs() {
+        MemorySegment data = TestData.weights(GgmlType.F32, 18, 4, 8, 2);
+        Weight w = one.weight(GgmlType.F32, data, new long[] {8, 4, 2});
+        FloatMatrix x = one.allocate(2, 16);
+        FloatMatrix out = one.allocate(2, 8);
+        assertThatThrownBy(() -> one.matmulHeads(w, x, 1, 8, out, 0, 4, 2, 2)).hasMessageContaining("matmulHeads of");
+        assertThatThrownBy(() -> one.matmulHeads(w, x, 0, 8, out, 0, 3, 2, 2)).hasMessageContaining("matmulHeads of");
+        assertThatThrownBy(() -> one.matmulHeads(w, x, 0, 8, out, 0, 4, 3, 2)).hasMessageContaining("matmulHeads of");
+        assertThatThrownBy(() -> one.matmulHeads(w, x, 0, 8, x, 8, 4, 2, 2)).hasMessageContaining("into its input");
+    }
 }

@@ -9,6 +9,7 @@ import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * of the lanes, and for Q8_0 and Q4_0 a last step of 8 blocks and none ({@link WideKernelChoiceTest}
  * proves which kernel each shape gets). Every token count of one tile and past it (one token takes
  * the wide kernels' single-token variant), a weight of several matrices read at matrix 1 and 2, and
- * 70 rows (not a multiple of the 4 rows of a block).
+ * 70 rows (not a multiple of the 4 rows of a block). The per-head matmul (matmulHeads) of every
+ * format, its heads' blocks of x and out with gaps between them, to the same tolerance.
  */
 class CudaMatmulTest extends AgainstCpuTest {
 
@@ -146,6 +148,48 @@ class CudaMatmulTest extends AgainstCpuTest {
         cpu.matmul(wc, matrix, xc, oc, tokens);
         cuda.matmul(wg, matrix, xg, og, tokens);
         GpuTests.assertClose(GpuTests.read(og, tokens), GpuTests.read(oc, tokens), tolerance, what);
+    }
+
+    /**
+     * matmulHeads of every format (4 heads of 70 rows each) against the CPU backend: x blocks with
+     * gaps between them from column 3, or every head reading one block; out blocks with gaps from
+     * column 2, or adjacent. out starts with other values, which its gaps must keep.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void perHeadMatmulMatchesTheCpuBackend(GgmlType type) {
+        int cols = cols(type);
+        int heads = 4;
+        MemorySegment data = GpuTests.weights(type, 6, ROWS, cols, heads);
+        long[] dims = {cols, ROWS, heads};
+        Weight wc = cpu.weight(type, data, dims);
+        Weight wg = cuda.weight(type, data, dims);
+        // {xCol, xStride, outCol, outStride}
+        int[][] layouts = {{3, cols + 5, 2, ROWS + 4}, {1, 0, 0, ROWS}};
+        for (int[] l : layouts) {
+            int xCols = l[0] + (heads - 1) * l[1] + cols + 2;
+            int outCols = l[2] + (heads - 1) * l[3] + ROWS + 1;
+            for (int tokens : new int[] {1, 8, 11, 33}) {
+                String what = type + " x " + cols + " columns, " + heads + " heads, layout " + Arrays.toString(l)
+                        + ", " + tokens + " tokens";
+                float[] x = GpuTests.gaussian(tokens * 5L + l[1], tokens * xCols, 1f);
+                float[] before = GpuTests.gaussian(tokens * 3L + l[3], tokens * outCols, 1f);
+                FloatMatrix oc = GpuTests.matrix(cpu, before, tokens, outCols);
+                FloatMatrix og = GpuTests.matrix(cuda, before, tokens, outCols);
+                cpu.matmulHeads(wc, GpuTests.matrix(cpu, x, tokens, xCols), l[0], l[1], oc, l[2], l[3], heads, tokens);
+                cuda.matmulHeads(wg, GpuTests.matrix(cuda, x, tokens, xCols), l[0], l[1], og, l[2], l[3], heads, tokens);
+                float[] got = GpuTests.read(og, tokens);
+                float[] want = GpuTests.read(oc, tokens);
+                GpuTests.assertClose(got, want, 1e-5, what);
+                for (int i = 0; i < got.length; i++) {
+                    int c = i % outCols - l[2];
+                    boolean inBlock = c >= 0 && c < (heads - 1) * l[3] + ROWS && c % l[3] < ROWS;
+                    if (!inBlock) {
+                        assertThat(got[i]).as("%s: out[%d] outside the heads' blocks", what, i).isEqualTo(before[i]);
+                    }
+                }
+            }
+        }
     }
 
     @ParameterizedTest

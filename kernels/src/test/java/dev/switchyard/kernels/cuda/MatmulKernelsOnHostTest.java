@@ -30,8 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
  * 8 and 9 tokens are one token, part of a tile, a whole one and one past it. The wide columns give a
  * last step to part of the lanes (F32, F16 and BF16 also a step of four chunks in flight first;
  * Q8_0 and Q4_0 a last step of 8 blocks, or of 16), and weights at addresses off 16 bytes take the
- * generic kernel. Within 1e-5 of the output's RMS, as {@code CudaMatmulTest} holds the GPU to; the
- * embedding lookup of every format bit for bit. Skipped, with the reason, where no C++ compiler or
+ * generic kernel. The per-head matmul of every format ({@link CudaKernels#matmulHeads}) against
+ * {@link CpuBackend#matmulHeads}: heads reading column blocks of x with gaps between them, or all the
+ * same block, and writing blocks of out with gaps, which must stay untouched. Within 1e-5 of the
+ * output's RMS, as {@code CudaMatmulTest} holds the GPU to; the embedding lookup of every format bit
+ * for bit. Skipped, with the reason, where no C++ compiler or
  * no source tree is at hand.
  */
 @SuppressWarnings("restricted")
@@ -45,6 +48,7 @@ class MatmulKernelsOnHostTest {
 
     private static MethodHandle matmul;
     private static MethodHandle embed;
+    private static MethodHandle matmulHeads;
     private static CpuBackend cpu;
 
     @BeforeAll
@@ -56,6 +60,8 @@ class MatmulKernelsOnHostTest {
                 i, i, i, a, ValueLayout.JAVA_LONG, i, i, a, a, i));
         embed = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("embed_host"), FunctionDescriptor.of(
                 i, i, a, ValueLayout.JAVA_LONG, i, a, a, i));
+        matmulHeads = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("matmul_heads_host"), FunctionDescriptor.of(
+                i, i, a, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, i, i, a, i, i, i, a, i, i, i, i, i));
         cpu = new CpuBackend(2);
     }
 
@@ -157,6 +163,85 @@ class MatmulKernelsOnHostTest {
                 assertSameProduct(type, cols, offset, tokens);
             }
         }
+    }
+
+    /** Heads of the per-head test, and its tokens: one, and a tile and a part of one. */
+    private static final int HEADS = 3;
+    private static final int[] HEAD_TOKENS = {1, 11};
+
+    /**
+     * matmulHeads of every format: {@link #ROWS} rows per head leave each head's last block one warp
+     * of four; the heads' x blocks {@code cols + 5} apart from column 3 (gaps between them), or all
+     * one block from column 1; their out blocks {@code ROWS + 4} apart from column 2, or adjacent.
+     */
+    @Test
+    void perHeadMatmulOfEveryFormatMatchesTheCpuBackend() throws Throwable {
+        for (GgmlType type : GpuTests.TYPES) {
+            int cols = genericCols(type);
+            MemorySegment data = GpuTests.weights(type, 17, ROWS, cols, HEADS);
+            // {xCol, xStride, outCol, outStride}
+            int[][] layouts = {{3, cols + 5, 2, ROWS + 4}, {1, 0, 0, ROWS}};
+            for (int[] l : layouts) {
+                for (int tokens : HEAD_TOKENS) {
+                    assertSameHeads(type, data, cols, l[0], l[1], l[2], l[3], tokens);
+                }
+            }
+        }
+    }
+
+    private static void assertSameHeads(GgmlType type, MemorySegment data, int cols, int xCol, int xStride, int outCol,
+                                        int outStride, int tokens) throws Throwable {
+        String what = type + " x " + cols + " columns, " + HEADS + " heads, x from " + xCol + " every " + xStride
+                + ", out from " + outCol + " every " + outStride + ", " + tokens + " tokens";
+        int xCols = xCol + (HEADS - 1) * xStride + cols + 2;          // a column past the last block
+        int outCols = outCol + (HEADS - 1) * outStride + ROWS + 1;
+        float[] x = GpuTests.gaussian(tokens * 13L + xStride, tokens * xCols, 1f);
+
+        Weight w = cpu.weight(type, data, new long[] {cols, ROWS, HEADS});
+        FloatMatrix expectedOut = cpu.allocate(tokens, outCols);
+        cpu.matmulHeads(w, GpuTests.matrix(cpu, x, tokens, xCols), xCol, xStride, expectedOut, outCol, outStride,
+                HEADS, tokens);
+        float[] expected = GpuTests.read(expectedOut, tokens);
+
+        float[] actual;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment wd = a.allocate(data.byteSize(), 64).copyFrom(data);
+            MemorySegment xd = a.allocate(4L * x.length, 64);
+            MemorySegment.copy(x, 0, xd, ValueLayout.JAVA_FLOAT, 0, x.length);
+            MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, (long) tokens * outCols);
+            out.fill((byte) 0xFF); // NaN: every block cell must be written, every gap left so
+            int rc = (int) matmulHeads.invokeExact(type.id(), wd, type.byteSize((long) ROWS * cols), type.byteSize(cols),
+                    ROWS, cols, xd, xCols, xCol, xStride, out, outCols, outCol, outStride, HEADS, tokens);
+            assertThat(rc).as("%s has a per-head entry point", type).isZero();
+            actual = out.toArray(ValueLayout.JAVA_FLOAT);
+        }
+
+        // the heads' blocks, compared as the generic matmul is; everything else must be untouched
+        float[] inBlocks = new float[tokens * HEADS * ROWS];
+        float[] expectedInBlocks = new float[inBlocks.length];
+        boolean[] block = new boolean[outCols];
+        for (int h = 0; h < HEADS; h++) {
+            for (int r = 0; r < ROWS; r++) {
+                block[outCol + h * outStride + r] = true;
+            }
+        }
+        int n = 0;
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < HEADS; h++) {
+                for (int r = 0; r < ROWS; r++) {
+                    int at = t * outCols + outCol + h * outStride + r;
+                    inBlocks[n] = actual[at];
+                    expectedInBlocks[n++] = expected[at];
+                }
+            }
+            for (int c = 0; c < outCols; c++) {
+                if (!block[c]) {
+                    assertThat(Float.floatToRawIntBits(actual[t * outCols + c])).as("%s: token %d, column %d outside "
+                            + "the heads' blocks", what, t, c).isEqualTo(-1);
+                }
+            }
+        }
+        GpuTests.assertClose(inBlocks, expectedInBlocks, 1e-5, what);
     }
 
     @Test
