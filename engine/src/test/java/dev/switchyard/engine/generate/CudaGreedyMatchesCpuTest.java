@@ -25,7 +25,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Whole models on the CUDA backend pick the CPU backend's greedy tokens: two sequences of different
  * lengths decoded side by side, for every family feature (MoE and dense, biases, QK-norm per head
- * and over the vector, the shared expert, both RoPE layouts) and several weight formats. Runs only
+ * and over the vector, shared experts gated and not, leading dense blocks, latent attention with and
+ * without the query's low-rank path, sigmoid routing over expert groups, both RoPE layouts) and
+ * several weight formats. Runs only
  * where a GPU is present; generated models' top-1 margins are far above the backends' rounding
  * differences.
  */
@@ -42,7 +44,7 @@ class CudaGreedyMatchesCpuTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"MIXTRAL, Q8_0", "QWEN3MOE, F16", "QWEN2MOE, BF16", "OLMOE, Q4_K", "LLAMA, Q6_K", "QWEN2, Q4_0",
-            "QWEN3, F32", "QWEN3MOE, Q5_K"})
+            "QWEN3, F32", "QWEN3MOE, Q5_K", "DEEPSEEK, Q4_0", "DEEPSEEK2, Q8_0", "DEEPSEEK2_LITE, BF16"})
     void tinyModelsOfEveryFamily(GeneratedArchitecture arch, GgmlType type) throws Exception {
         assertSameTokens(TinyModels.of(arch, type));
     }
