@@ -83,7 +83,7 @@ public final class ModelWeights {
                     moe ? null : in.matrix(b + "ffn_gate.weight"),
                     moe ? null : in.matrix(b + "ffn_up.weight"),
                     moe ? null : in.matrix(b + "ffn_down.weight"),
-                    mha ? null : latentWeights(in, b, latent)));
+                    mha ? null : latentWeights(in, b, config)));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
@@ -91,16 +91,28 @@ public final class ModelWeights {
         return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers);
     }
 
-    private static LatentAttentionWeights latentWeights(Loader in, String b, LatentAttention latent) {
+    private static LatentAttentionWeights latentWeights(Loader in, String b, ModelConfig config) {
+        LatentAttention latent = config.latentAttention();
         boolean lowRank = latent.queriesThroughLatent();
+        Weight keyUp;
+        Weight valueUp;
+        if (latent.joinedDecompression()) {
+            GgufTensorInfo kvB = in.file().requireTensor(b + "attn_kv_b.weight");
+            int nope = latent.nopeLength(config.ropeDimensions());
+            keyUp = JoinedDecompression.keys(in.file(), kvB, latent, nope, config.headCount(), in.backend());
+            valueUp = JoinedDecompression.values(in.file(), kvB, latent, nope, config.headCount(), in.backend());
+        } else {
+            keyUp = in.matrix(b + "attn_k_b.weight");
+            valueUp = in.matrix(b + "attn_v_b.weight");
+        }
         return new LatentAttentionWeights(
                 lowRank ? in.matrix(b + "attn_q_a.weight") : null,
                 lowRank ? in.vector(b + "attn_q_a_norm.weight") : null,
                 lowRank ? in.matrix(b + "attn_q_b.weight") : null,
                 in.matrix(b + "attn_kv_a_mqa.weight"),
                 in.vector(b + "attn_kv_a_norm.weight"),
-                in.matrix(b + "attn_k_b.weight"),
-                in.matrix(b + "attn_v_b.weight"));
+                keyUp,
+                valueUp);
     }
 
     public ModelConfig config() {

@@ -15,8 +15,17 @@ package dev.switchyard.engine.model;
  * @param valueLength       a head's value width ({@code attention.value_length_mla})
  * @param yarnLogMultiplier {@code rope.scaling.yarn_log_multiplier}: how much YaRN's context
  *                          extension sharpens the attention softmax (0: not at all)
+ * @param joinedDecompression whether the file stores both decompressions as one {@code attn_kv_b}
+ *                          per block, as llama.cpp converted DeepSeek-V2 before it cached the latent
+ *                          (they are split into the per-head stacks when the weights load)
  */
-public record LatentAttention(int qLoraRank, int kvLoraRank, int keyLength, int valueLength, double yarnLogMultiplier) {
+public record LatentAttention(int qLoraRank, int kvLoraRank, int keyLength, int valueLength, double yarnLogMultiplier,
+                              boolean joinedDecompression) {
+
+    /** A shape in llama.cpp's current layout: {@code attn_k_b} and {@code attn_v_b} stored apart. */
+    public LatentAttention(int qLoraRank, int kvLoraRank, int keyLength, int valueLength, double yarnLogMultiplier) {
+        this(qLoraRank, kvLoraRank, keyLength, valueLength, yarnLogMultiplier, false);
+    }
 
     public LatentAttention {
         if (qLoraRank < 0 || kvLoraRank < 1 || keyLength < 1 || valueLength < 1) {

@@ -87,7 +87,14 @@ public final class ModelConfigReader {
             vocab = md.requireArray("tokenizer.ggml.tokens").length();
         }
         String name = md.optString("general.name").orElse(archName);
-        LatentAttention latent = arch.latentAttention() ? latentAttention(md, p) : null;
+        LatentAttention latent = null;
+        if (arch.latentAttention()) {
+            latent = latentAttention(md, p, headDimK, headDimV, ropeDims);
+            // the cache holds one head: the latent with the shared rotary key, and the latent
+            headDimK = latent.kvLoraRank() + ropeDims;
+            headDimV = latent.kvLoraRank();
+            kvHeads = 1;
+        }
         ExpertRouting routing = arch == Architecture.DEEPSEEK2 && experts > 0 ? deepseek2Routing(md, p)
                 : ExpertRouting.SOFTMAX;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
@@ -96,23 +103,29 @@ public final class ModelConfigReader {
     }
 
     /**
-     * DeepSeek-V2's latent attention as llama.cpp lays it out since it caches the latent: the
-     * per-head key and value decompressions split into {@code attn_k_b} and {@code attn_v_b}, and
-     * the head lengths before absorption under their own keys. Files converted before that carry
-     * one {@code attn_kv_b} and no such keys; they are refused by name.
+     * DeepSeek-V2's latent attention in either of llama.cpp's layouts. Since it caches the latent,
+     * llama.cpp converts the per-head key and value decompressions into {@code attn_k_b} and
+     * {@code attn_v_b}, states the head lengths before absorption under {@code *_length_mla}, and
+     * the cache's under {@code key_length} and {@code value_length}. Files converted before that
+     * carry one {@code attn_kv_b} and state the head lengths under {@code key_length} and
+     * {@code value_length} themselves (with as many KV heads as heads).
      */
-    private static LatentAttention latentAttention(GgufMetadata md, String p) {
-        if (md.optLong(p + "attention.key_length_mla").isEmpty()) {
-            throw new ModelConfigException("metadata key '" + p + "attention.key_length_mla' is missing: the file has the "
-                    + "older DeepSeek-V2 layout (one attn_kv_b per layer), which Switchyard does not read; convert the "
-                    + "model again with a current llama.cpp");
+    private static LatentAttention latentAttention(GgufMetadata md, String p, int keyLength, int valueLength,
+                                                   int ropeDims) {
+        boolean joined = md.optLong(p + "attention.key_length_mla").isEmpty();
+        int kvRank = md.requireInt(p + "attention.kv_lora_rank", 1);
+        if (!joined && (keyLength != kvRank + ropeDims || valueLength != kvRank)) {
+            throw new ModelConfigException("attention.key_length " + keyLength + " must be kv_lora_rank " + kvRank
+                    + " + rope.dimension_count " + ropeDims + " and attention.value_length " + valueLength
+                    + " must be kv_lora_rank in a file with '" + p + "attention.key_length_mla'");
         }
         return new LatentAttention(
                 md.optInt(p + "attention.q_lora_rank", 0, 0),
-                md.requireInt(p + "attention.kv_lora_rank", 1),
-                md.requireInt(p + "attention.key_length_mla", 1),
-                md.requireInt(p + "attention.value_length_mla", 1),
-                md.optDouble(p + "rope.scaling.yarn_log_multiplier").orElse(0));
+                kvRank,
+                joined ? keyLength : md.requireInt(p + "attention.key_length_mla", 1),
+                joined ? valueLength : md.requireInt(p + "attention.value_length_mla", 1),
+                md.optDouble(p + "rope.scaling.yarn_log_multiplier").orElse(0),
+                joined);
     }
 
     /**

@@ -25,8 +25,14 @@ public final class ModelConfigWriter {
         int ffn = c.isMoe() && !arch.hasSeparateExpertWidth() ? c.expertFeedForwardLength() : c.feedForwardLength();
         m.put(p + "feed_forward_length", GgufValue.ofUint32(ffn));
         m.put(p + "attention.head_count", GgufValue.ofUint32(c.headCount()));
-        m.put(p + "attention.head_count_kv", GgufValue.ofUint32(c.kvHeadCount()));
-        if (c.headDimK() * c.headCount() != c.dim() || c.headDimV() != c.headDimK()) {
+        LatentAttention latent = c.latentAttention();
+        boolean joined = latent != null && latent.joinedDecompression();
+        // the older latent layout states the attention as multi-head: its heads' lengths, a KV head per head
+        m.put(p + "attention.head_count_kv", GgufValue.ofUint32(joined ? c.headCount() : c.kvHeadCount()));
+        if (joined) {
+            m.put(p + "attention.key_length", GgufValue.ofUint32(latent.keyLength()));
+            m.put(p + "attention.value_length", GgufValue.ofUint32(latent.valueLength()));
+        } else if (c.headDimK() * c.headCount() != c.dim() || c.headDimV() != c.headDimK()) {
             m.put(p + "attention.key_length", GgufValue.ofUint32(c.headDimK()));
             m.put(p + "attention.value_length", GgufValue.ofUint32(c.headDimV()));
         }
@@ -71,14 +77,15 @@ public final class ModelConfigWriter {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));
             }
         }
-        LatentAttention latent = c.latentAttention();
         if (latent != null) {
             if (latent.queriesThroughLatent()) {
                 m.put(p + "attention.q_lora_rank", GgufValue.ofUint32(latent.qLoraRank()));
             }
             m.put(p + "attention.kv_lora_rank", GgufValue.ofUint32(latent.kvLoraRank()));
-            m.put(p + "attention.key_length_mla", GgufValue.ofUint32(latent.keyLength()));
-            m.put(p + "attention.value_length_mla", GgufValue.ofUint32(latent.valueLength()));
+            if (!joined) {
+                m.put(p + "attention.key_length_mla", GgufValue.ofUint32(latent.keyLength()));
+                m.put(p + "attention.value_length_mla", GgufValue.ofUint32(latent.valueLength()));
+            }
             if (latent.yarnLogMultiplier() != 0) {
                 m.put(p + "rope.scaling.yarn_log_multiplier", GgufValue.ofFloat32((float) latent.yarnLogMultiplier()));
             }

@@ -102,8 +102,14 @@ public final class TensorLayout {
         }
         out.add(spec(b + "attn_kv_a_mqa.weight", TensorRole.WEIGHT, c.dim(), a.kvLoraRank() + c.ropeDimensions()));
         out.add(spec(b + "attn_kv_a_norm.weight", TensorRole.NORM, a.kvLoraRank()));
-        out.add(spec(b + "attn_k_b.weight", TensorRole.WEIGHT, nope, a.kvLoraRank(), heads));
-        out.add(spec(b + "attn_v_b.weight", TensorRole.WEIGHT, a.kvLoraRank(), a.valueLength(), heads));
+        if (a.joinedDecompression()) {
+            // per head: nope key rows, then value rows, each from the latent
+            out.add(spec(b + "attn_kv_b.weight", TensorRole.WEIGHT, a.kvLoraRank(),
+                    (long) heads * (nope + a.valueLength())));
+        } else {
+            out.add(spec(b + "attn_k_b.weight", TensorRole.WEIGHT, nope, a.kvLoraRank(), heads));
+            out.add(spec(b + "attn_v_b.weight", TensorRole.WEIGHT, a.kvLoraRank(), a.valueLength(), heads));
+        }
     }
 
     /**

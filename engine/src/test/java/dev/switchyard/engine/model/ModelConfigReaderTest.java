@@ -367,17 +367,21 @@ class ModelConfigReaderTest {
     }
 
     @Test
-    void deepseekV2FilesOfTheOlderLayoutAreRefusedWithWhatToDo() {
+    void readsDeepseekV2FilesOfTheOlderLayoutIntoTheSameCacheShape() {
         Map<String, GgufValue> m = deepseekV2Lite();
         m.remove("deepseek2.attention.key_length_mla");
         m.remove("deepseek2.attention.value_length_mla");
         m.put("deepseek2.attention.key_length", GgufValue.ofUint32(192));
         m.put("deepseek2.attention.value_length", GgufValue.ofUint32(128));
         m.put("deepseek2.attention.head_count_kv", GgufValue.ofUint32(16));
-        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
-                .isInstanceOf(ModelConfigException.class)
-                .hasMessageContaining("'deepseek2.attention.key_length_mla' is missing")
-                .hasMessageContaining("convert the model again");
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.latentAttention()).isEqualTo(new LatentAttention(0, 512, 192, 128, 0.707f, true));
+        assertThat(c.kvHeadCount()).isEqualTo(1);
+        assertThat(c.kvDimK()).isEqualTo(576);
+        assertThat(c.kvDimV()).isEqualTo(512);
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+        assertThat(ModelConfigWriter.metadata(c)).containsEntry("deepseek2.attention.head_count_kv", GgufValue.ofUint32(16))
+                .doesNotContainKey("deepseek2.attention.key_length_mla");
     }
 
     /** DeepSeek-V3's routing keys on DeepSeek-V2-Lite's shape: 64 experts in 8 groups, 4 used, top-6. */
