@@ -83,6 +83,14 @@ class TensorLayoutTest {
                 "blk.0.attn_kv_b.weight");
         assertThat(t.get("blk.1.ffn_gate_exps.weight").dims()).containsExactly(256, 128, 8);
 
+        // the older layout: one joined decompression, each head's 32 key rows then its 32 value rows
+        ModelConfig joined = new ModelConfig(Architecture.DEEPSEEK2, "m", 1024, 256, 2, 8, 1, 80, 64, 512, 8, 2, 128,
+                256, 1, false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(0, 64, 48, 32, 0, true),
+                ExpertRouting.SOFTMAX);
+        Map<String, TensorSpec> j = byName(joined);
+        assertThat(j.get("blk.0.attn_kv_b.weight").dims()).containsExactly(64, 8 * (32 + 32));
+        assertThat(j).doesNotContainKeys("blk.0.attn_k_b.weight", "blk.0.attn_v_b.weight");
+
         ModelConfig full = new ModelConfig(Architecture.DEEPSEEK2, "m", 1024, 256, 2, 8, 1, 80, 64, 512, 8, 2, 128, 256, 1,
                 false, 1e-6, 1e4, 16, RopeScaling.NONE, 300, new LatentAttention(96, 64, 48, 32, 0),
                 new ExpertRouting(ExpertRouting.Gating.SIGMOID, 4, 2, 2.5));
