@@ -81,6 +81,24 @@ final class ExpertSelector {
         }
     }
 
+    /**
+     * The keys that rank a token's experts, into {@code keys[offset..offset+experts)}: score plus
+     * bias, and -infinity outside the best groups (for a capacity plan, which ranks by them and
+     * weighs by the scores).
+     */
+    void selectionKeys(float[] scores, float[] bias, float[] keys, int offset) {
+        for (int e = 0; e < experts; e++) {
+            selection[e] = bias != null ? scores[e] + bias[e] : scores[e];
+            allowed[e] = true;
+        }
+        if (routing.groupLimited()) {
+            limitToBestGroups();
+        }
+        for (int e = 0; e < experts; e++) {
+            keys[offset + e] = allowed[e] ? selection[e] : Float.NEGATIVE_INFINITY;
+        }
+    }
+
     /** An allowed expert beats one outside the kept groups; then the larger selection value. */
     private boolean better(int e, int best) {
         if (allowed[e] != allowed[best]) {

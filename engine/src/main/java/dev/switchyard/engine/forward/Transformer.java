@@ -63,6 +63,7 @@ public final class Transformer implements AutoCloseable {
     private final DispatchPlan plan;
     private final CapacityGroups groups;
     private final float[] stepProbabilities;
+    private final float[] stepSelection; // what ranks experts where that is not the probabilities (DeepSeek-V3)
 
     // per-layer expert load for metrics (null: nobody listens)
     private volatile ExpertLoadObserver loadObserver;
@@ -114,14 +115,11 @@ public final class Transformer implements AutoCloseable {
                 config.headDimV(), (float) config.attentionScale());
         this.dispatch = dispatch.withNormalizeTopK(config.normalizeTopK());
         boolean capacityLimited = config.isMoe() && this.dispatch.capacityLimited();
-        if (capacityLimited && (selectionBiased || config.routing().groupLimited())) {
-            // the capacity plan ranks and weights by one score; biased or group-limited routing ranks by another
-            throw new IllegalArgumentException("capacity-aware dispatch does not support routing with a selection bias "
-                    + "or expert groups (DeepSeek-V3) yet; run this model dropless (--overflow none)");
-        }
         this.plan = capacityLimited ? new DispatchPlan(this.dispatch, experts, k, maxTokens) : null;
         this.groups = capacityLimited ? CapacityGroups.of(this.dispatch, maxTokens) : null;
         this.stepProbabilities = capacityLimited ? new float[maxTokens * experts] : null;
+        this.stepSelection = capacityLimited && (selectionBiased || config.routing().groupLimited())
+                ? new float[maxTokens * experts] : null;
     }
 
     /** Reports each MoE layer's expert loads from now on; null stops the reports. */
@@ -450,13 +448,16 @@ public final class Transformer implements AutoCloseable {
                         chosenWeights, i * k);
             } else {
                 System.arraycopy(routerProbabilities, 0, stepProbabilities, i * experts, experts);
+                if (stepSelection != null) {
+                    selector.selectionKeys(routerProbabilities, w.selectionBias(), stepSelection, i * experts);
+                }
             }
         }
         long droppedBefore = plan != null ? plan.stats().dropped() : 0;
         long reroutedBefore = plan != null ? plan.stats().rerouted() : 0;
         if (plan != null) {
             for (int g = 0; g < groups.count(); g++) {
-                plan.plan(stepProbabilities, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
+                plan.plan(stepProbabilities, stepSelection, groups.rows(), groups.start(g), batch.positionOf, batch.sequenceOf,
                         groups.size(g), chosenExperts, chosenWeights);
             }
         }

