@@ -37,7 +37,8 @@ import java.util.Objects;
  * rows permutes the output, bit for bit. The tie key is the last resort of the order; two tokens of one
  * group may share a position only if their tie keys differ (tokens of one sequence never share one; in
  * batch scope the caller passes a request-scoped sequence id). Equal (position, tie key) pairs are
- * rejected, since no rule could order them. CUDA reproduces exactly these rules
+ * rejected, since no rule could order them. CUDA reproduces exactly these rules (without selection
+ * keys, below: routing that needs them stays on the host)
  * ({@code kernels/src/main/cuda/moe_dispatch.cuh}, compared with this class on the host by the engine's
  * MoeDispatchHeaderMatchesCpuTest and on a GPU by CudaRoutingMatchesCpuTest).
  *
