@@ -52,9 +52,10 @@ public final class ModelWeights {
             String b = "blk." + l + ".";
             boolean bias = arch.attentionBias();
             boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
+            boolean optional = arch.optionalAttentionParts();
             boolean moe = config.isRoutedBlock(l);
             boolean routed = moe && routedExperts;
-            boolean shared = moe && arch.hasSharedExpert();
+            boolean shared = moe && config.hasSharedExpert();
             boolean sharedGated = moe && arch.sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED;
             LatentAttention latent = config.latentAttention();
             boolean mha = latent == null;
@@ -65,12 +66,12 @@ public final class ModelWeights {
                     mha ? in.matrix(b + "attn_k.weight") : null,
                     mha ? in.matrix(b + "attn_v.weight") : null,
                     in.matrix(b + "attn_output.weight"),
-                    bias ? in.vector(b + "attn_q.bias") : null,
-                    bias ? in.vector(b + "attn_k.bias") : null,
-                    bias ? in.vector(b + "attn_v.bias") : null,
-                    qkNorm ? in.vector(b + "attn_q_norm.weight") : null,
-                    qkNorm ? in.vector(b + "attn_k_norm.weight") : null,
-                    in.vector(b + "ffn_norm.weight"),
+                    bias ? in.vector(b + "attn_q.bias", optional) : null,
+                    bias ? in.vector(b + "attn_k.bias", optional) : null,
+                    bias ? in.vector(b + "attn_v.bias", optional) : null,
+                    qkNorm ? in.vector(b + "attn_q_norm.weight", optional) : null,
+                    qkNorm ? in.vector(b + "attn_k_norm.weight", optional) : null,
+                    in.vector(b + arch.ffnNormName() + ".weight"),
                     moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
                     moe ? in.optionalVector(b + "exp_probs_b.bias") : null,
                     routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
@@ -167,6 +168,10 @@ public final class ModelWeights {
 
         float[] optionalVector(String name) {
             return file.tensor(name).isPresent() ? vector(name) : null;
+        }
+
+        float[] vector(String name, boolean optional) {
+            return optional ? optionalVector(name) : vector(name);
         }
 
         float[] vector(String name) {

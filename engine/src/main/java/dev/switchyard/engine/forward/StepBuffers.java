@@ -32,7 +32,7 @@ final class StepBuffers {
     StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
         int d = c.dim();
         int ffn = c.isMoe() ? c.expertFeedForwardLength() : c.feedForwardLength();
-        boolean shared = c.isMoe() && c.architecture().hasSharedExpert();
+        boolean shared = c.hasSharedExpert();
         x = backend.allocate(maxTokens, d);
         h = backend.allocate(maxTokens, d);
         q = backend.allocate(maxTokens, c.qDim());

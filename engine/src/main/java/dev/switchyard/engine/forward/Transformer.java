@@ -292,8 +292,8 @@ public final class Transformer implements AutoCloseable {
             backend.addBias(buf.k, w.kBias(), t);
             backend.addBias(buf.v, w.vBias(), t);
         }
-        // QK-norm: per head (Qwen3) or over the whole projection (OLMoE)
-        switch (config.architecture().qkNorm()) {
+        // QK-norm: per head (Qwen3, GLM-4.5) or over the whole projection (OLMoE); GLM-4.5-Air's files have none
+        switch (w.qNorm() != null ? config.architecture().qkNorm() : Architecture.QkNorm.NONE) {
             case PER_HEAD -> {
                 backend.rmsNormHeads(buf.q, w.qNorm(), eps, config.headDimK(), t);
                 backend.rmsNormHeads(buf.k, w.kNorm(), eps, config.headDimK(), t);

@@ -7,7 +7,8 @@ import java.util.stream.Collectors;
  * The model families Switchyard runs, by their {@code general.architecture} name in GGUF, with what
  * distinguishes their forward passes. Mixtral is {@code llama} with experts, as llama.cpp writes it;
  * {@code deepseek} is DeepSeek-MoE (the first DeepSeek MoE generation, multi-head attention);
- * {@code deepseek2} is DeepSeek-V2 and V2-Lite, with multi-head latent attention.
+ * {@code deepseek2} is DeepSeek-V2 and V2-Lite, with multi-head latent attention (and DeepSeek-V3,
+ * R1 and Kimi-K2, which route differently); {@code glm4moe} is GLM-4.5 and GLM-4.5-Air.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -17,7 +18,8 @@ public enum Architecture {
     QWEN3MOE("qwen3moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     OLMOE("olmoe", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, false),
     DEEPSEEK("deepseek", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
-    DEEPSEEK2("deepseek2", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
+    DEEPSEEK2("deepseek2", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
+    GLM4MOE("glm4moe", RopeLayout.NEOX, QkNorm.PER_HEAD, true, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -82,7 +84,31 @@ public enum Architecture {
      * ({@code leading_dense_block_count}, DeepSeek-MoE).
      */
     public boolean hasLeadingDenseLayers() {
-        return this == DEEPSEEK || this == DEEPSEEK2;
+        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE;
+    }
+
+    /**
+     * Whether the family's files may leave out its attention biases and QK-norm, and its shared
+     * experts (GLM-4.5-Air has no QK-norm where GLM-4.5 has).
+     */
+    public boolean optionalAttentionParts() {
+        return this == GLM4MOE;
+    }
+
+    /**
+     * The name of the norm before each block's FFN: {@code ffn_norm}, or {@code post_attention_norm}
+     * as llama.cpp names GLM-4.5's.
+     */
+    public String ffnNormName() {
+        return this == GLM4MOE ? "post_attention_norm" : "ffn_norm";
+    }
+
+    /**
+     * Whether block_count counts multi-token-prediction blocks after the model's own
+     * ({@code nextn_predict_layers}); they are not run.
+     */
+    public boolean hasPredictionBlocks() {
+        return this == GLM4MOE;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -95,7 +121,7 @@ public enum Architecture {
      * ({@code expert_feed_forward_length}); the others reuse {@code feed_forward_length}.
      */
     public boolean hasSeparateExpertWidth() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2;
+        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE;
     }
 
     /**
@@ -108,7 +134,8 @@ public enum Architecture {
 
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2;
+        return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
+                || this == GLM4MOE;
     }
 
     /** Whether this family never has experts. */

@@ -82,7 +82,8 @@ public record ModelConfig(
                 architecture.ggufName() + " is a mixture-of-experts family but expert_count is 0");
         require(!architecture.isDenseOnly() || expertCount == 0,
                 architecture.ggufName() + " has no experts but expert_count is " + expertCount);
-        require(!architecture.hasSharedExpert() || expertCount == 0 || sharedExpertFeedForwardLength >= 1,
+        require(!architecture.hasSharedExpert() || expertCount == 0 || sharedExpertFeedForwardLength >= 1
+                        || architecture.optionalAttentionParts(),
                 architecture.ggufName() + " needs a shared expert feed-forward length");
         require(architecture.sharedExpert() != Architecture.SharedExpert.UNGATED || expertCount == 0
                         || sharedExpertFeedForwardLength % expertFeedForwardLength == 0,
@@ -120,6 +121,11 @@ public record ModelConfig(
 
     public boolean isMoe() {
         return expertCount > 0;
+    }
+
+    /** Whether MoE blocks run a shared expert beside the routed ones. */
+    public boolean hasSharedExpert() {
+        return isMoe() && architecture.hasSharedExpert() && sharedExpertFeedForwardLength > 0;
     }
 
     /**

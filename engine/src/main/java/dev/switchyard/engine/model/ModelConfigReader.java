@@ -30,6 +30,19 @@ public final class ModelConfigReader {
 
         int dim = md.requireInt(p + "embedding_length", 1);
         int layers = md.requireInt(p + "block_count", 1);
+        if (arch.hasPredictionBlocks()) {
+            // GLM-4.5 counts its multi-token-prediction block(s) in block_count; only the others run
+            int prediction = md.optInt(p + "nextn_predict_layers", 0, 0);
+            if (prediction >= layers) {
+                throw new ModelConfigException("nextn_predict_layers " + prediction + " leaves none of block_count "
+                        + layers + " to run");
+            }
+            layers -= prediction;
+            if (md.contains(p + "rope.dimension_sections")) {
+                throw new ModelConfigException("'" + p + "rope.dimension_sections' (the multimodal rope of GLM-4.5V) "
+                        + "is not supported");
+            }
+        }
         int heads = md.requireInt(p + "attention.head_count", 1);
         int kvHeads = md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
@@ -52,7 +65,7 @@ public final class ModelConfigReader {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
-            } else if (arch == Architecture.DEEPSEEK || arch == Architecture.DEEPSEEK2) {
+            } else if (arch == Architecture.DEEPSEEK || arch == Architecture.DEEPSEEK2 || arch == Architecture.GLM4MOE) {
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
             } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
@@ -70,11 +83,15 @@ public final class ModelConfigReader {
             switch (arch.sharedExpert()) {
                 case SIGMOID_GATED -> sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
                 // DeepSeek-MoE states how many expert-wide shared experts there are; they run as one FFN
-                case UNGATED -> sharedFfn = sharedExpertsWidth(md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
+                // GLM-4.5's files may have none
+                case UNGATED -> sharedFfn = sharedExpertsWidth(arch.optionalAttentionParts()
+                        ? md.optInt(p + "expert_shared_count", 0, 0)
+                        : md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
                 case NONE -> { }
             }
             if (arch.hasLeadingDenseLayers()) {
-                leadingDense = md.requireInt(p + "leading_dense_block_count", 0);
+                leadingDense = arch == Architecture.GLM4MOE ? md.optInt(p + "leading_dense_block_count", 0, 0)
+                        : md.requireInt(p + "leading_dense_block_count", 0);
             }
         }
         boolean normTopK = md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
@@ -95,8 +112,8 @@ public final class ModelConfigReader {
             headDimV = latent.kvLoraRank();
             kvHeads = 1;
         }
-        ExpertRouting routing = arch == Architecture.DEEPSEEK2 && experts > 0 ? deepseek2Routing(md, p)
-                : ExpertRouting.SOFTMAX;
+        ExpertRouting routing = experts > 0 && (arch == Architecture.DEEPSEEK2 || arch == Architecture.GLM4MOE)
+                ? statedRouting(md, p, arch) : ExpertRouting.SOFTMAX;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
                 latent, routing);
@@ -129,13 +146,17 @@ public final class ModelConfigReader {
     }
 
     /**
-     * The DeepSeek-V2 family's routing: softmax (V2, V2.5; also files that do not say) or sigmoid
-     * (V3, R1, Kimi-K2) scores, expert groups where stated, and the weight scale llama.cpp requires.
+     * Routing as the file states it, with llama.cpp's defaults for what it does not: the DeepSeek-V2
+     * family's softmax (V2, V2.5) or sigmoid (V3, R1, Kimi-K2) scores, softmax when unstated, and the
+     * weight scale it requires; GLM-4.5's sigmoid when unstated, unscaled when unstated. Expert
+     * groups where stated.
      */
-    private static ExpertRouting deepseek2Routing(GgufMetadata md, String p) {
+    private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
+        boolean glm = arch == Architecture.GLM4MOE;
         int code = md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
-            case 0, 1 -> ExpertRouting.Gating.SOFTMAX;
+            case 0 -> glm ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
+            case 1 -> ExpertRouting.Gating.SOFTMAX;
             case 2 -> ExpertRouting.Gating.SIGMOID;
             default -> throw new ModelConfigException("'" + p + "expert_gating_func' " + code
                     + " is not one Switchyard knows (1 softmax, 2 sigmoid)");
@@ -143,7 +164,9 @@ public final class ModelConfigReader {
         int groups = md.optInt(p + "expert_group_count", 0, 1);
         groups = Math.max(groups, 1);
         int used = groups > 1 ? md.requireInt(p + "expert_group_used_count", 1) : 1;
-        return new ExpertRouting(gating, groups, used, md.requireDouble(p + "expert_weights_scale"));
+        double scale = glm ? md.optDouble(p + "expert_weights_scale").orElse(1.0) : md.requireDouble(p + "expert_weights_scale");
+        // llama.cpp scales only by a factor other than 0 and 1
+        return new ExpertRouting(gating, groups, used, scale == 0 ? 1.0 : scale);
     }
 
     private static int sharedExpertsWidth(int count, int expertFfn, String p) {

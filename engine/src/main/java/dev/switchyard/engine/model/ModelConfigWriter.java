@@ -66,7 +66,7 @@ public final class ModelConfigWriter {
                 // leaves the routed weights unscaled whatever it says (1, as the released models state)
                 m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
             }
-            if (arch == Architecture.DEEPSEEK2) {
+            if (arch == Architecture.DEEPSEEK2 || arch == Architecture.GLM4MOE) {
                 m.put(p + "expert_gating_func", GgufValue.ofUint32(c.routing().gating().ggufCode()));
                 if (c.routing().groupCount() > 1) {
                     m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));

@@ -34,15 +34,16 @@ public final class TensorLayout {
                 out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
                 out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
             }
+            boolean optional = c.architecture().optionalAttentionParts();
             if (c.architecture().attentionBias()) {
-                out.add(spec(b + "attn_q.bias", TensorRole.BIAS, c.qDim()));
-                out.add(spec(b + "attn_k.bias", TensorRole.BIAS, c.kvDimK()));
-                out.add(spec(b + "attn_v.bias", TensorRole.BIAS, c.kvDimV()));
+                out.add(new TensorSpec(b + "attn_q.bias", new long[] {c.qDim()}, TensorRole.BIAS, optional));
+                out.add(new TensorSpec(b + "attn_k.bias", new long[] {c.kvDimK()}, TensorRole.BIAS, optional));
+                out.add(new TensorSpec(b + "attn_v.bias", new long[] {c.kvDimV()}, TensorRole.BIAS, optional));
             }
             switch (c.architecture().qkNorm()) {
                 case PER_HEAD -> {
-                    out.add(spec(b + "attn_q_norm.weight", TensorRole.NORM, c.headDimK()));
-                    out.add(spec(b + "attn_k_norm.weight", TensorRole.NORM, c.headDimK()));
+                    out.add(new TensorSpec(b + "attn_q_norm.weight", new long[] {c.headDimK()}, TensorRole.NORM, optional));
+                    out.add(new TensorSpec(b + "attn_k_norm.weight", new long[] {c.headDimK()}, TensorRole.NORM, optional));
                 }
                 case WHOLE_VECTOR -> {
                     out.add(spec(b + "attn_q_norm.weight", TensorRole.NORM, c.qDim()));
@@ -51,19 +52,20 @@ public final class TensorLayout {
                 case NONE -> { }
             }
             out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.attentionOutputDim(), c.dim()));
-            out.add(spec(b + "ffn_norm.weight", TensorRole.NORM, c.dim()));
+            out.add(spec(b + c.architecture().ffnNormName() + ".weight", TensorRole.NORM, c.dim()));
             if (c.isRoutedBlock(l)) {
                 int e = c.expertCount();
                 int f = c.expertFeedForwardLength();
                 out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
                 if (c.routing().gating() == ExpertRouting.Gating.SIGMOID) {
-                    // DeepSeek-V3's selection bias; llama.cpp reads files without it too
-                    out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS, true));
+                    // the selection bias: GLM-4.5's files always have it, DeepSeek-V3's may not
+                    out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
+                            c.architecture() != Architecture.GLM4MOE));
                 }
                 out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
-                if (c.architecture().hasSharedExpert()) {
+                if (c.hasSharedExpert()) {
                     int s = c.sharedExpertFeedForwardLength();
                     if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
                         out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));

@@ -1,6 +1,7 @@
 package dev.switchyard.engine.modelgen;
 
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.TensorSpec;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -8,7 +9,8 @@ import java.util.stream.Collectors;
  * The names {@code make-model --arch} accepts. They are the GGUF architecture names, plus
  * {@code mixtral}, which llama.cpp writes as {@code llama} with experts, and {@code deepseek2-lite},
  * DeepSeek-V2-Lite's shape of {@code deepseek2} (queries without the low-rank path, routed weights
- * unscaled) beside {@code deepseek2}'s DeepSeek-V2 shape.
+ * unscaled) beside {@code deepseek2}'s DeepSeek-V2 shape, and {@code glm4moe-air}, GLM-4.5-Air's
+ * shape of {@code glm4moe} (no QK-norm, routed weights unscaled).
  */
 public enum GeneratedArchitecture {
     MIXTRAL("mixtral", Architecture.LLAMA, true),
@@ -20,7 +22,9 @@ public enum GeneratedArchitecture {
     OLMOE("olmoe", Architecture.OLMOE, true),
     DEEPSEEK("deepseek", Architecture.DEEPSEEK, true),
     DEEPSEEK2("deepseek2", Architecture.DEEPSEEK2, true),
-    DEEPSEEK2_LITE("deepseek2-lite", Architecture.DEEPSEEK2, true);
+    DEEPSEEK2_LITE("deepseek2-lite", Architecture.DEEPSEEK2, true),
+    GLM4MOE("glm4moe", Architecture.GLM4MOE, true),
+    GLM4MOE_AIR("glm4moe-air", Architecture.GLM4MOE, true);
 
     private final String cliName;
     private final Architecture architecture;
@@ -43,6 +47,11 @@ public enum GeneratedArchitecture {
     /** Whether the preset's experts apply unless overridden (dense families get none). */
     public boolean moeByDefault() {
         return moeByDefault;
+    }
+
+    /** Whether files of this shape leave out a tensor their family may have (GLM-4.5-Air's QK-norm). */
+    public boolean leavesOut(TensorSpec spec) {
+        return this == GLM4MOE_AIR && (spec.name().endsWith("attn_q_norm.weight") || spec.name().endsWith("attn_k_norm.weight"));
     }
 
     public static GeneratedArchitecture fromCliName(String name) {

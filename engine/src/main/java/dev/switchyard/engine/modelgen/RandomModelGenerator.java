@@ -65,8 +65,9 @@ public final class RandomModelGenerator {
         // Dense width for families that also state one beside the expert width (as real Qwen and
         // DeepSeek MoE files do; DeepSeek-MoE's leading dense block computes with it).
         int ffn = moe && arch.hasSeparateExpertWidth() ? expertFfn * topK : expertFfn;
-        // Qwen2-MoE's shared expert is twice an expert wide here; DeepSeek-MoE has two expert-wide ones.
-        int shared = moe && arch.hasSharedExpert() ? 2 * expertFfn : 0;
+        // Qwen2-MoE's shared expert is twice an expert wide here; DeepSeek-MoE has two expert-wide
+        // ones, GLM-4.5 one.
+        int shared = moe && arch.hasSharedExpert() ? (arch == Architecture.GLM4MOE ? 1 : 2) * expertFfn : 0;
         // DeepSeek-MoE's first block is dense, as in the released models (first_k_dense_replace 1).
         int leadingDense = moe && arch.hasLeadingDenseLayers() && spec.resolvedLayers() > 1 ? 1 : 0;
         boolean deepseek = arch == Architecture.DEEPSEEK || arch == Architecture.DEEPSEEK2;
@@ -76,6 +77,15 @@ public final class RandomModelGenerator {
         double ropeBase = qwen ? 1_000_000.0 : 10_000.0;
         int headDim = dim / heads;
         String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().cliName();
+        if (arch == Architecture.GLM4MOE) {
+            // GLM-4.5: half of each head rotated (neox), 1e-5 and 1e6 as its configs state; sigmoid
+            // routing with a selection bias, weights renormalized, scaled by 2.5 (1 in the Air)
+            boolean air = spec.arch() == GeneratedArchitecture.GLM4MOE_AIR;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, true, 1e-5f, 1_000_000.0,
+                    headDim / 2, RopeScaling.NONE, vocabSize, null,
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, air ? 1.0 : 2.5));
+        }
         if (arch.latentAttention()) {
             return latentConfig(spec, name, dim, heads, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, eps,
                     ropeBase, vocabSize);
@@ -112,7 +122,7 @@ public final class RandomModelGenerator {
         Map<String, GgufValue> tokenizer = spec.vocabFrom() != null ? tokenizerFrom(spec.vocabFrom()) : builtInTokenizer();
         int vocabSize = ((GgufArray) tokenizer.get("tokenizer.ggml.tokens").value()).length();
         ModelConfig config = configFor(spec, vocabSize);
-        List<TensorSpec> tensors = TensorLayout.expectedTensors(config);
+        List<TensorSpec> tensors = tensorsOf(spec, config);
         GgmlType dtype = spec.dtype();
         for (TensorSpec t : tensors) {
             if (!t.role().isAlwaysF32() && t.dims()[0] % dtype.blockSize() != 0) {
@@ -150,10 +160,15 @@ public final class RandomModelGenerator {
      */
     public static long tensorBytes(ModelSpec spec, int vocabSize) {
         long bytes = 0;
-        for (TensorSpec t : TensorLayout.expectedTensors(configFor(spec, vocabSize))) {
+        for (TensorSpec t : tensorsOf(spec, configFor(spec, vocabSize))) {
             bytes += typeOf(t, spec.dtype()).byteSize(t.elementCount());
         }
         return bytes;
+    }
+
+    /** The tensors a spec's file holds: its configuration's, less any its shape leaves out. */
+    private static List<TensorSpec> tensorsOf(ModelSpec spec, ModelConfig config) {
+        return TensorLayout.expectedTensors(config).stream().filter(t -> !spec.arch().leavesOut(t)).toList();
     }
 
     /** The vocabulary size of generated models that copy no tokenizer from a file. */

@@ -49,15 +49,17 @@ final class ReferenceForward {
             double[] q = matvec(b + "attn_q.weight", h, c.qDim());
             double[] k = matvec(b + "attn_k.weight", h, c.kvDimK());
             double[] v = matvec(b + "attn_v.weight", h, c.kvDimV());
-            if (c.architecture().attentionBias()) {
+            // biases and QK-norm where the family has them (GLM-4.5's files may leave them out)
+            if (c.architecture().attentionBias() && file.tensor(b + "attn_q.bias").isPresent()) {
                 addInPlace(q, vec(b + "attn_q.bias"));
                 addInPlace(k, vec(b + "attn_k.bias"));
                 addInPlace(v, vec(b + "attn_v.bias"));
             }
-            if (c.architecture().qkNorm() == Architecture.QkNorm.PER_HEAD) {
+            boolean qkNorm = file.tensor(b + "attn_q_norm.weight").isPresent();
+            if (qkNorm && c.architecture().qkNorm() == Architecture.QkNorm.PER_HEAD) {
                 q = normPerHead(q, vec(b + "attn_q_norm.weight"), c.headCount());
                 k = normPerHead(k, vec(b + "attn_k_norm.weight"), c.kvHeadCount());
-            } else if (c.architecture().qkNorm() == Architecture.QkNorm.WHOLE_VECTOR) {
+            } else if (qkNorm && c.architecture().qkNorm() == Architecture.QkNorm.WHOLE_VECTOR) {
                 q = rmsNorm(q, vec(b + "attn_q_norm.weight"));
                 k = rmsNorm(k, vec(b + "attn_k_norm.weight"));
             }
@@ -94,7 +96,7 @@ final class ReferenceForward {
     }
 
     private void feedForward(String b, int l, double[] x) {
-        double[] h = rmsNorm(x, vec(b + "ffn_norm.weight"));
+        double[] h = rmsNorm(x, vec(b + c.architecture().ffnNormName() + ".weight"));
         // the DeepSeek families' first blocks are dense
         if (c.isMoe() && l >= c.leadingDenseLayers()) {
             addInPlace(x, moe(b, h));
@@ -235,7 +237,7 @@ final class ReferenceForward {
                 out[i] += weight * y[i];
             }
         }
-        if (c.architecture().sharedExpert() != Architecture.SharedExpert.NONE) {
+        if (c.architecture().sharedExpert() != Architecture.SharedExpert.NONE && c.sharedExpertFeedForwardLength() > 0) {
             double gate = 1;
             if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
                 double g = matvec(b + "ffn_gate_inp_shexp.weight", h, 1)[0];

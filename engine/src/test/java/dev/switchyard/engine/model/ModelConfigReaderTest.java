@@ -438,6 +438,72 @@ class ModelConfigReaderTest {
                 .hasMessageContaining("attention.key_length 512 must be kv_lora_rank 512 + rope.dimension_count 64");
     }
 
+    /** The keys of GLM-4.5-Air as llama.cpp's converter writes them, its prediction block counted in. */
+    private static Map<String, GgufValue> glm45Air() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("glm4moe"));
+        m.put("glm4moe.context_length", GgufValue.ofUint32(131072));
+        m.put("glm4moe.embedding_length", GgufValue.ofUint32(4096));
+        m.put("glm4moe.block_count", GgufValue.ofUint32(47));
+        m.put("glm4moe.nextn_predict_layers", GgufValue.ofUint32(1));
+        m.put("glm4moe.feed_forward_length", GgufValue.ofUint32(10944));
+        m.put("glm4moe.attention.head_count", GgufValue.ofUint32(96));
+        m.put("glm4moe.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("glm4moe.attention.key_length", GgufValue.ofUint32(128));
+        m.put("glm4moe.attention.value_length", GgufValue.ofUint32(128));
+        m.put("glm4moe.rope.dimension_count", GgufValue.ofUint32(64));
+        m.put("glm4moe.rope.freq_base", GgufValue.ofFloat32(1e6f));
+        m.put("glm4moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("glm4moe.expert_count", GgufValue.ofUint32(128));
+        m.put("glm4moe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("glm4moe.expert_shared_count", GgufValue.ofUint32(1));
+        m.put("glm4moe.expert_feed_forward_length", GgufValue.ofUint32(1408));
+        m.put("glm4moe.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("glm4moe.expert_weights_scale", GgufValue.ofFloat32(1f));
+        m.put("glm4moe.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("glm4moe.expert_gating_func", GgufValue.ofUint32(2));
+        return m;
+    }
+
+    @Test
+    void readsGlm45AirWithoutItsPredictionBlock() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(glm45Air()));
+        assertThat(c.architecture()).isEqualTo(Architecture.GLM4MOE);
+        assertThat(c.layers()).as("47 blocks less the prediction block").isEqualTo(46);
+        assertThat(c.routedLayers()).isEqualTo(45);
+        assertThat(c.ropeDimensions()).isEqualTo(64);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NEOX);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(1408);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
+        assertThat(c.normalizeTopK()).isTrue();
+    }
+
+    @Test
+    void glm45DefaultsToSigmoidRoutingAndMayHaveNoSharedExpert() {
+        Map<String, GgufValue> m = glm45Air();
+        m.remove("glm4moe.expert_gating_func");
+        m.remove("glm4moe.expert_shared_count");
+        m.remove("glm4moe.expert_weights_scale");
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.routing().gating()).isEqualTo(ExpertRouting.Gating.SIGMOID);
+        assertThat(c.routing().weightScale()).isEqualTo(1.0);
+        assertThat(c.hasSharedExpert()).isFalse();
+    }
+
+    @Test
+    void glm45FilesItCannotRunAreRefusedByName() {
+        Map<String, GgufValue> allPrediction = glm45Air();
+        allPrediction.put("glm4moe.nextn_predict_layers", GgufValue.ofUint32(47));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(allPrediction)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("nextn_predict_layers 47");
+        Map<String, GgufValue> vision = glm45Air();
+        vision.put("glm4moe.rope.dimension_sections", GgufValue.ofArray(
+                dev.switchyard.engine.gguf.GgufArray.ofInts(dev.switchyard.engine.gguf.GgufValueType.INT32,
+                        new long[] {8, 12, 12, 0})));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(vision)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("rope.dimension_sections");
+    }
+
     @Test
     void writerRecordsNonDefaultTopKNormalisation() {
         ModelConfig c = new ModelConfig(Architecture.OLMOE, "m", 4096, 512, 2, 8, 8, 64, 64, 256, 8, 2, 256, 0, 0,

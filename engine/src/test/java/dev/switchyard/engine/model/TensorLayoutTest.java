@@ -106,6 +106,20 @@ class TensorLayoutTest {
     }
 
     @Test
+    void glm45NamesItsFfnNormAsLlamaCppDoesAndMayLeaveOutBiasesAndQkNorm() {
+        ModelConfig c = new ModelConfig(Architecture.GLM4MOE, "m", 1024, 256, 2, 8, 2, 32, 32, 512, 8, 2, 128, 128, 1,
+                true, 1e-5, 1e6, 16, RopeScaling.NONE, 300, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5));
+        Map<String, TensorSpec> t = byName(c);
+        assertThat(t).containsKeys("blk.0.post_attention_norm.weight", "blk.1.post_attention_norm.weight")
+                .doesNotContainKey("blk.0.ffn_norm.weight");
+        assertThat(t.get("blk.0.attn_q.bias").optional()).isTrue();
+        assertThat(t.get("blk.0.attn_k_norm.weight").optional()).isTrue();
+        assertThat(t.get("blk.1.exp_probs_b.bias").optional()).as("GLM-4.5 always has the selection bias").isFalse();
+        assertThat(t.get("blk.1.ffn_up_shexp.weight").dims()).containsExactly(256, 128);
+        assertThat(t).doesNotContainKey("blk.1.ffn_gate_inp_shexp.weight");
+    }
+
+    @Test
     void qwen3NormsQueriesAndKeysPerHeadAndOlmoeOverTheWholeProjection() {
         assertThat(byName(config(Architecture.QWEN3MOE, 8)).get("blk.0.attn_k_norm.weight").dims()).containsExactly(32);
         Map<String, TensorSpec> olmoe = byName(config(Architecture.OLMOE, 8));
