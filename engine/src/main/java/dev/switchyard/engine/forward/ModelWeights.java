@@ -52,7 +52,7 @@ public final class ModelWeights {
             String b = "blk." + l + ".";
             boolean bias = arch.attentionBias();
             boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
-            boolean optional = arch.optionalAttentionParts();
+            boolean optional = arch.hasOptionalParts();
             boolean moe = config.isRoutedBlock(l);
             boolean routed = moe && routedExperts;
             boolean shared = moe && config.hasSharedExpert();

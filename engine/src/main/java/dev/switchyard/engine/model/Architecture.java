@@ -88,10 +88,10 @@ public enum Architecture {
     }
 
     /**
-     * Whether the family's files may leave out its attention biases and QK-norm, and its shared
-     * experts (GLM-4.5-Air has no QK-norm where GLM-4.5 has).
+     * Whether the family's files may leave out some of its parts: attention biases, QK-norm and the
+     * shared expert (GLM-4.5-Air has no QK-norm where GLM-4.5 has).
      */
-    public boolean optionalAttentionParts() {
+    public boolean hasOptionalParts() {
         return this == GLM4MOE;
     }
 

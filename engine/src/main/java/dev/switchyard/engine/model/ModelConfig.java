@@ -83,7 +83,7 @@ public record ModelConfig(
         require(!architecture.isDenseOnly() || expertCount == 0,
                 architecture.ggufName() + " has no experts but expert_count is " + expertCount);
         require(!architecture.hasSharedExpert() || expertCount == 0 || sharedExpertFeedForwardLength >= 1
-                        || architecture.optionalAttentionParts(),
+                        || architecture.hasOptionalParts(),
                 architecture.ggufName() + " needs a shared expert feed-forward length");
         require(architecture.sharedExpert() != Architecture.SharedExpert.UNGATED || expertCount == 0
                         || sharedExpertFeedForwardLength % expertFeedForwardLength == 0,

@@ -84,7 +84,7 @@ public final class ModelConfigReader {
                 case SIGMOID_GATED -> sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
                 // DeepSeek-MoE states how many expert-wide shared experts there are; they run as one FFN
                 // GLM-4.5's files may have none
-                case UNGATED -> sharedFfn = sharedExpertsWidth(arch.optionalAttentionParts()
+                case UNGATED -> sharedFfn = sharedExpertsWidth(arch.hasOptionalParts()
                         ? md.optInt(p + "expert_shared_count", 0, 0)
                         : md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
                 case NONE -> { }

@@ -34,7 +34,7 @@ public final class TensorLayout {
                 out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
                 out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
             }
-            boolean optional = c.architecture().optionalAttentionParts();
+            boolean optional = c.architecture().hasOptionalParts();
             if (c.architecture().attentionBias()) {
                 out.add(new TensorSpec(b + "attn_q.bias", new long[] {c.qDim()}, TensorRole.BIAS, optional));
                 out.add(new TensorSpec(b + "attn_k.bias", new long[] {c.kvDimK()}, TensorRole.BIAS, optional));
