@@ -7,8 +7,9 @@ import dev.switchyard.engine.model.ModelConfig;
 /**
  * Bytes of weights one decode token reads at batch 1: every attention matrix, the router, the k
  * routed experts of each layer (k/E of each stacked expert tensor), the shared expert, dense FFNs,
- * the output head, and one embedding row. Norms and biases are counted too; they are small. This is
- * the numerator of the memory-bandwidth bound on decode speed.
+ * the output head, and one embedding row. Norms and biases are counted too; they are small. Blocks
+ * the model does not run (GLM-4.5's multi-token-prediction block) are not counted. This is the
+ * numerator of the memory-bandwidth bound on decode speed.
  */
 public final class DecodeTraffic {
 
@@ -19,6 +20,9 @@ public final class DecodeTraffic {
         long bytes = 0;
         for (GgufTensorInfo t : file.tensors()) {
             String name = t.name();
+            if (name.startsWith("blk.") && blockOf(name) >= config.layers()) {
+                continue;
+            }
             if (name.equals("token_embd.weight")) {
                 bytes += t.byteSize() / t.dim(1); // one row
                 if (file.tensor("output.weight").isEmpty()) {
@@ -31,5 +35,14 @@ public final class DecodeTraffic {
             }
         }
         return bytes;
+    }
+
+    private static int blockOf(String name) {
+        int end = name.indexOf('.', 4);
+        try {
+            return Integer.parseInt(name.substring(4, end < 0 ? name.length() : end));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 }

@@ -54,13 +54,7 @@ final class ExpertSelector {
             RouterSelection.topK(scores, experts, k, normalize, chosen, weights, offset);
             return;
         }
-        for (int e = 0; e < experts; e++) {
-            selection[e] = bias != null ? scores[e] + bias[e] : scores[e];
-            allowed[e] = true;
-        }
-        if (routing.groupLimited()) {
-            limitToBestGroups();
-        }
+        rank(scores, bias);
         double sum = 0;
         for (int j = 0; j < k; j++) {
             int best = -1;
@@ -87,15 +81,20 @@ final class ExpertSelector {
      * weighs by the scores).
      */
     void selectionKeys(float[] scores, float[] bias, float[] keys, int offset) {
+        rank(scores, bias);
+        for (int e = 0; e < experts; e++) {
+            keys[offset + e] = allowed[e] ? selection[e] : Float.NEGATIVE_INFINITY;
+        }
+    }
+
+    /** selection = scores plus bias; allowed = the experts of the best groups (all without a group limit). */
+    private void rank(float[] scores, float[] bias) {
         for (int e = 0; e < experts; e++) {
             selection[e] = bias != null ? scores[e] + bias[e] : scores[e];
             allowed[e] = true;
         }
         if (routing.groupLimited()) {
             limitToBestGroups();
-        }
-        for (int e = 0; e < experts; e++) {
-            keys[offset + e] = allowed[e] ? selection[e] : Float.NEGATIVE_INFINITY;
         }
     }
 

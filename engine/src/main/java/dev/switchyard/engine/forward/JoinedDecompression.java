@@ -6,6 +6,7 @@ import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.kernels.format.TensorCodec;
 import dev.switchyard.kernels.format.TensorCodecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,9 +38,10 @@ final class JoinedDecompression {
         long rowBytes = kvB.type().byteSize(rank);
         MemorySegment out = Arena.ofAuto().allocate((long) heads * rank * nope * Float.BYTES, 64);
         float[] row = new float[rank];
+        TensorCodec codec = TensorCodecs.forType(kvB.type());
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < nope; i++) {
-                TensorCodecs.forType(kvB.type()).dequantize(data, (long) (h * perHead + i) * rowBytes, row, 0, rank);
+                codec.dequantize(data, (long) (h * perHead + i) * rowBytes, row, 0, rank);
                 for (int c = 0; c < rank; c++) {
                     // head h's matrix, row c (a latent dimension), column i (a key dimension)
                     out.setAtIndex(ValueLayout.JAVA_FLOAT, ((long) h * rank + c) * nope + i, row[c]);

@@ -14,6 +14,7 @@ import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.engine.moe.ExpertLoadObserver;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
 import java.util.Arrays;
@@ -172,14 +173,14 @@ public final class Transformer implements AutoCloseable {
             case NONE -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), 1.0);
             case LINEAR -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), scaling.factor());
             // llama.cpp's defaults for what a file does not state: betas 32 and 1, the blend at
-            // full weight, the original context the model's own when not given. Latent attention
-            // moves YaRN's magnitude boost (1 + 0.1 ln factor) out of the rotation into the softmax
-            // scale (ModelConfig.attentionScale), so its rotation keeps attn_factor alone.
+            // full weight, the original context the model's own when not given. The kernels scale
+            // by attnFactor x (1 + 0.1 ln factor); latent attention sets its own magnitude
+            // (ModelConfig.latentRopeMagnitude), so it passes what gives that.
             case YARN -> new RopeSpec(neox, c.ropeDimensions(), c.ropeFreqBase(), 1.0,
                     new RopeSpec.Yarn(scaling.factor(), scaling.originalContextLength() > 0
                             ? scaling.originalContextLength() : c.contextLength(), 32, 1, 1,
                             c.latentAttention() != null
-                                    ? scaling.attnFactor() / (1.0 + 0.1 * Math.log(scaling.factor()))
+                                    ? c.latentRopeMagnitude() / (1.0 + 0.1 * Math.log(scaling.factor()))
                                     : scaling.attnFactor()));
         };
     }
@@ -287,23 +288,13 @@ public final class Transformer implements AutoCloseable {
         backend.matmul(w.wq(), 0, buf.h, buf.q, t);
         backend.matmul(w.wk(), 0, buf.h, buf.k, t);
         backend.matmul(w.wv(), 0, buf.h, buf.v, t);
-        if (w.qBias() != null) {
-            backend.addBias(buf.q, w.qBias(), t);
-            backend.addBias(buf.k, w.kBias(), t);
-            backend.addBias(buf.v, w.vBias(), t);
-        }
+        // each where the block has it (GLM-4.5's files may leave any of them out)
+        addBiasIfAny(buf.q, w.qBias(), t);
+        addBiasIfAny(buf.k, w.kBias(), t);
+        addBiasIfAny(buf.v, w.vBias(), t);
         // QK-norm: per head (Qwen3, GLM-4.5) or over the whole projection (OLMoE); GLM-4.5-Air's files have none
-        switch (w.qNorm() != null ? config.architecture().qkNorm() : Architecture.QkNorm.NONE) {
-            case PER_HEAD -> {
-                backend.rmsNormHeads(buf.q, w.qNorm(), eps, config.headDimK(), t);
-                backend.rmsNormHeads(buf.k, w.kNorm(), eps, config.headDimK(), t);
-            }
-            case WHOLE_VECTOR -> {
-                backend.rmsNorm(buf.q, w.qNorm(), eps, buf.q, t);
-                backend.rmsNorm(buf.k, w.kNorm(), eps, buf.k, t);
-            }
-            case NONE -> { }
-        }
+        normIfAny(buf.q, w.qNorm(), t);
+        normIfAny(buf.k, w.kNorm(), t);
         // RoPE
         backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), rope, t);
         backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
@@ -313,6 +304,24 @@ public final class Transformer implements AutoCloseable {
         // output projection and residual
         backend.matmul(w.wo(), 0, buf.attention, buf.projected, t);
         backend.add(buf.x, buf.projected, t);
+    }
+
+    private void addBiasIfAny(FloatMatrix x, float[] bias, int t) {
+        if (bias != null) {
+            backend.addBias(x, bias, t);
+        }
+    }
+
+    private void normIfAny(FloatMatrix x, float[] gamma, int t) {
+        if (gamma == null) {
+            return;
+        }
+        float eps = (float) config.rmsEps();
+        switch (config.architecture().qkNorm()) {
+            case PER_HEAD -> backend.rmsNormHeads(x, gamma, eps, config.headDimK(), t);
+            case WHOLE_VECTOR -> backend.rmsNorm(x, gamma, eps, x, t);
+            case NONE -> { }
+        }
     }
 
     /**

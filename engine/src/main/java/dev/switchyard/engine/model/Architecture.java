@@ -81,7 +81,7 @@ public enum Architecture {
 
     /**
      * Whether files of this family may start with dense layers before the MoE ones
-     * ({@code leading_dense_block_count}, DeepSeek-MoE).
+     * ({@code leading_dense_block_count}: the DeepSeek families, GLM-4.5).
      */
     public boolean hasLeadingDenseLayers() {
         return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE;
@@ -109,6 +109,14 @@ public enum Architecture {
      */
     public boolean hasPredictionBlocks() {
         return this == GLM4MOE;
+    }
+
+    /**
+     * Whether files of this family state their routing ({@code expert_gating_func}, expert groups,
+     * {@code expert_weights_scale}; see {@link ExpertRouting}) rather than route by softmax top-k.
+     */
+    public boolean statesRouting() {
+        return this == DEEPSEEK2 || this == GLM4MOE;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */

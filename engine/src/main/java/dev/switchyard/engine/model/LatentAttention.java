@@ -13,8 +13,10 @@ package dev.switchyard.engine.model;
  * @param keyLength         a head's query/key width before absorption: the non-rotary part plus the
  *                          rotary part ({@code attention.key_length_mla})
  * @param valueLength       a head's value width ({@code attention.value_length_mla})
- * @param yarnLogMultiplier {@code rope.scaling.yarn_log_multiplier}: how much YaRN's context
- *                          extension sharpens the attention softmax (0: not at all)
+ * @param yarnLogMultiplier {@code rope.scaling.yarn_log_multiplier} as the file states it: llama.cpp's
+ *                          converter writes 0.1 x the model's {@code mscale_all_dim} (0.0707 for
+ *                          DeepSeek-V2, 0.1 for V3), how much YaRN's context extension sharpens
+ *                          the attention softmax; 0 when not stated
  * @param joinedDecompression whether the file stores both decompressions as one {@code attn_kv_b}
  *                          per block, as llama.cpp converted DeepSeek-V2 before it cached the latent
  *                          (they are split into the per-head stacks when the weights load)
@@ -42,6 +44,14 @@ public record LatentAttention(int qLoraRank, int kvLoraRank, int keyLength, int 
     /** Whether queries pass through the low-rank path. */
     public boolean queriesThroughLatent() {
         return qLoraRank > 0;
+    }
+
+    /**
+     * The model's {@code mscale_all_dim}: the stated multiplier with the converter's factor 0.1
+     * taken back out, as llama.cpp's loader does.
+     */
+    public double mscaleAllDim() {
+        return yarnLogMultiplier / 0.1;
     }
 
     /** A head's non-rotary query/key width, given the rotary width. */

@@ -175,17 +175,32 @@ public record ModelConfig(
     }
 
     /**
-     * The softmax scale of attention scores: 1/sqrt(key width), with latent attention the width
-     * before absorption, sharpened by YaRN's log multiplier as llama.cpp applies it (the square
-     * of attn_factor x (1 + 0.1 x multiplier x ln factor)).
+     * The softmax scale of attention scores: 1/sqrt(key width); with latent attention the width
+     * before absorption, times the square of llama.cpp's mscale for this family:
+     * {@link #latentRopeMagnitude()} x (1 + 0.1 x mscale_all_dim x ln factor).
      */
     public double attentionScale() {
         if (latentAttention == null) {
             return 1.0 / Math.sqrt(headDimK);
         }
-        double factor = ropeScaling.type() == RopeScaling.Type.NONE ? 1.0 : ropeScaling.factor();
-        double mscale = ropeScaling.attnFactor() * (1.0 + 0.1 * latentAttention.yarnLogMultiplier() * Math.log(factor));
+        double mscale = latentRopeMagnitude()
+                * (1.0 + 0.1 * latentAttention.mscaleAllDim() * Math.log(scalingFactor()));
         return mscale * mscale / Math.sqrt(latentAttention.keyLength());
+    }
+
+    /**
+     * The magnitude latent attention's rotation keeps under YaRN, as llama.cpp sets it for this
+     * family: attn_factor alone where the file states a log multiplier (the sharpening then goes
+     * into the softmax scale), else YaRN's usual attn_factor x (1 + 0.1 ln factor); attn_factor
+     * without YaRN.
+     */
+    public double latentRopeMagnitude() {
+        boolean boosted = ropeScaling.type() == RopeScaling.Type.YARN && latentAttention.yarnLogMultiplier() == 0;
+        return ropeScaling.attnFactor() * (boosted ? 1.0 + 0.1 * Math.log(scalingFactor()) : 1.0);
+    }
+
+    private double scalingFactor() {
+        return ropeScaling.type() == RopeScaling.Type.NONE ? 1.0 : ropeScaling.factor();
     }
 
     public ModelConfig withVocabSize(int vocab) {

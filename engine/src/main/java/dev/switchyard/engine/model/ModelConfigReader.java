@@ -65,7 +65,8 @@ public final class ModelConfigReader {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
-            } else if (arch == Architecture.DEEPSEEK || arch == Architecture.DEEPSEEK2 || arch == Architecture.GLM4MOE) {
+            } else if (arch.hasLeadingDenseLayers()) {
+                // the families with dense leading blocks state their experts' width
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
             } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
@@ -94,7 +95,9 @@ public final class ModelConfigReader {
                         : md.requireInt(p + "leading_dense_block_count", 0);
             }
         }
-        boolean normTopK = md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
+        // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says
+        boolean normTopK = arch != Architecture.DEEPSEEK
+                && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
         double ropeBase = md.optDouble(p + "rope.freq_base").orElse(10000.0);
         int ropeDims = md.optInt(p + "rope.dimension_count", 0, headDimK);
@@ -112,7 +115,7 @@ public final class ModelConfigReader {
             headDimV = latent.kvLoraRank();
             kvHeads = 1;
         }
-        ExpertRouting routing = experts > 0 && (arch == Architecture.DEEPSEEK2 || arch == Architecture.GLM4MOE)
+        ExpertRouting routing = experts > 0 && arch.statesRouting()
                 ? statedRouting(md, p, arch) : ExpertRouting.SOFTMAX;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
@@ -147,9 +150,8 @@ public final class ModelConfigReader {
 
     /**
      * Routing as the file states it, with llama.cpp's defaults for what it does not: the DeepSeek-V2
-     * family's softmax (V2, V2.5) or sigmoid (V3, R1, Kimi-K2) scores, softmax when unstated, and the
-     * weight scale it requires; GLM-4.5's sigmoid when unstated, unscaled when unstated. Expert
-     * groups where stated.
+     * family's softmax (V2, V2.5) or sigmoid (V3, R1, Kimi-K2) scores, softmax when unstated;
+     * GLM-4.5's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
      */
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
         boolean glm = arch == Architecture.GLM4MOE;
@@ -164,7 +166,7 @@ public final class ModelConfigReader {
         int groups = md.optInt(p + "expert_group_count", 0, 1);
         groups = Math.max(groups, 1);
         int used = groups > 1 ? md.requireInt(p + "expert_group_used_count", 1) : 1;
-        double scale = glm ? md.optDouble(p + "expert_weights_scale").orElse(1.0) : md.requireDouble(p + "expert_weights_scale");
+        double scale = md.optDouble(p + "expert_weights_scale").orElse(1.0);
         // llama.cpp scales only by a factor other than 0 and 1
         return new ExpertRouting(gating, groups, used, scale == 0 ? 1.0 : scale);
     }

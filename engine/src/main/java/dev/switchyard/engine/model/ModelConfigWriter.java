@@ -62,11 +62,11 @@ public final class ModelConfigWriter {
             }
             if (arch.hasLeadingDenseLayers()) {
                 m.put(p + "leading_dense_block_count", GgufValue.ofUint32(c.leadingDenseLayers()));
-                // llama.cpp insists on the key for both DeepSeek families; DeepSeek-MoE's forward pass
-                // leaves the routed weights unscaled whatever it says (1, as the released models state)
+                // llama.cpp insists on the key for DeepSeek-MoE, whose forward pass leaves the routed
+                // weights unscaled whatever it says (1, as the released models state); the others use it
                 m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
             }
-            if (arch == Architecture.DEEPSEEK2 || arch == Architecture.GLM4MOE) {
+            if (arch.statesRouting()) {
                 m.put(p + "expert_gating_func", GgufValue.ofUint32(c.routing().gating().ggufCode()));
                 if (c.routing().groupCount() > 1) {
                     m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));

@@ -125,12 +125,17 @@ final class ReferenceForward {
         double[] kva = matvec(b + "attn_kv_a_mqa.weight", h, rank + rot);
         double[] latent = rmsNorm(java.util.Arrays.copyOfRange(kva, 0, rank), vec(b + "attn_kv_a_norm.weight"));
         double[] kPe = java.util.Arrays.copyOfRange(kva, rank, rank + rot);
-        rope(kPe, 1, rot, false);
+        // llama.cpp keeps YaRN's usual magnitude unless the file states a log multiplier, which
+        // then sharpens the softmax instead
+        RopeScaling scaling = c.ropeScaling();
+        boolean yarn = scaling.type() == RopeScaling.Type.YARN;
+        boolean boost = yarn && a.yarnLogMultiplier() == 0;
+        rope(kPe, 1, rot, boost);
         double[] qPe = new double[heads * rot];
         for (int head = 0; head < heads; head++) {
             System.arraycopy(q, head * a.keyLength() + nope, qPe, head * rot, rot);
         }
-        rope(qPe, heads, rot, false);
+        rope(qPe, heads, rot, boost);
         // this position's keys (every head's non-rotary key, then the shared rotary key) and values
         double[] key = new double[heads * nope + rot];
         double[] value = new double[heads * vl];
@@ -146,9 +151,10 @@ final class ReferenceForward {
         System.arraycopy(kPe, 0, key, heads * nope, rot);
         keys.get(l)[position] = key;
         values.get(l)[position] = value;
-        RopeScaling scaling = c.ropeScaling();
         double factor = scaling.type() == RopeScaling.Type.NONE ? 1 : scaling.factor();
-        double mscale = scaling.attnFactor() * (1 + 0.1 * a.yarnLogMultiplier() * Math.log(factor));
+        double magnitude = scaling.attnFactor() * (boost ? 1 + 0.1 * Math.log(factor) : 1);
+        // the stated multiplier is the converter's 0.1 x mscale_all_dim: mscale = 1 + 0.1 mscale_all_dim ln factor
+        double mscale = magnitude * (1 + a.yarnLogMultiplier() * Math.log(factor));
         double scale = mscale * mscale / Math.sqrt(a.keyLength());
         double[] out = new double[heads * vl];
         for (int head = 0; head < heads; head++) {

@@ -108,10 +108,19 @@ class RopeScalingMatchesReferenceTest {
      */
     @Test
     void deepseekV2YarnLogitsMatchTheReference() throws Exception {
-        Path file = scaled(GeneratedArchitecture.DEEPSEEK2, "yarn", 4f, 8, 0.9f, 0.707f);
+        // DeepSeek-V2's multiplier as llama.cpp's converter writes it: 0.1 x mscale_all_dim 0.707
+        Path file = scaled(GeneratedArchitecture.DEEPSEEK2, "yarn", 4f, 8, 0.9f, 0.0707f);
         try (GgufFile f = GgufFile.open(file)) {
-            assertThat(ModelConfigReader.read(f.metadata()).latentAttention().yarnLogMultiplier()).isEqualTo(0.707f);
+            assertThat(ModelConfigReader.read(f.metadata()).latentAttention().yarnLogMultiplier()).isEqualTo(0.0707f);
         }
+        assertThat(worstError(file, false)).isLessThan(1e-4);
+        assertThat(worstError(file, true)).as("the scaling matters").isGreaterThan(1e-2);
+    }
+
+    /** Without a stated multiplier the rotation keeps YaRN's usual magnitude, and the softmax is sharpened by it too. */
+    @Test
+    void deepseekV2YarnWithoutALogMultiplierMatchesTheReference() throws Exception {
+        Path file = scaled(GeneratedArchitecture.DEEPSEEK2_LITE, "yarn", 4f, 8, 1f, 0);
         assertThat(worstError(file, false)).isLessThan(1e-4);
         assertThat(worstError(file, true)).as("the scaling matters").isGreaterThan(1e-2);
     }

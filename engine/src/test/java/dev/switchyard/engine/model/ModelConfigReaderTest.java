@@ -324,7 +324,8 @@ class ModelConfigReaderTest {
         m.put("deepseek2.rope.scaling.type", GgufValue.ofString("yarn"));
         m.put("deepseek2.rope.scaling.factor", GgufValue.ofFloat32(40f));
         m.put("deepseek2.rope.scaling.original_context_length", GgufValue.ofUint32(4096));
-        m.put("deepseek2.rope.scaling.yarn_log_multiplier", GgufValue.ofFloat32(0.707f));
+        // the converter's 0.1 x mscale_all_dim (0.707 in the model's config)
+        m.put("deepseek2.rope.scaling.yarn_log_multiplier", GgufValue.ofFloat32(0.0707f));
         m.put("deepseek2.leading_dense_block_count", GgufValue.ofUint32(1));
         m.put("deepseek2.expert_count", GgufValue.ofUint32(64));
         m.put("deepseek2.expert_used_count", GgufValue.ofUint32(6));
@@ -340,7 +341,8 @@ class ModelConfigReaderTest {
     void readsDeepseekV2LiteAsOneLatentKeyValueHead() {
         ModelConfig c = ModelConfigReader.read(new GgufMetadata(deepseekV2Lite()));
         assertThat(c.architecture()).isEqualTo(Architecture.DEEPSEEK2);
-        assertThat(c.latentAttention()).isEqualTo(new LatentAttention(0, 512, 192, 128, 0.707f));
+        assertThat(c.latentAttention()).isEqualTo(new LatentAttention(0, 512, 192, 128, 0.0707f));
+        assertThat(c.latentAttention().mscaleAllDim()).isCloseTo(0.707, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(c.latentAttention().nopeLength(c.ropeDimensions())).isEqualTo(128);
         assertThat(c.kvHeadCount()).isEqualTo(1);
         assertThat(c.kvDimK()).isEqualTo(576);
@@ -351,8 +353,10 @@ class ModelConfigReaderTest {
         assertThat(c.routing()).isEqualTo(ExpertRouting.SOFTMAX);
         assertThat(c.normalizeTopK()).isFalse();
         // HF's softmax_scale: 192^-0.5 x yarn_get_mscale(40, 0.707)^2, mscale = 0.1 x 0.707 x ln 40 + 1
-        double mscale = 0.1 * 0.707f * Math.log(40) + 1;
-        assertThat(c.attentionScale()).isCloseTo(mscale * mscale / Math.sqrt(192), org.assertj.core.data.Offset.offset(1e-12));
+        double mscale = 0.1 * 0.707 * Math.log(40) + 1;
+        assertThat(c.attentionScale()).isCloseTo(mscale * mscale / Math.sqrt(192), org.assertj.core.data.Offset.offset(1e-6));
+        // the rotation keeps attn_factor (HF: yarn_get_mscale(40, 0.707) / yarn_get_mscale(40, 0.707) = 1)
+        assertThat(c.latentRopeMagnitude()).isEqualTo(1.0);
     }
 
     @Test
@@ -375,7 +379,7 @@ class ModelConfigReaderTest {
         m.put("deepseek2.attention.value_length", GgufValue.ofUint32(128));
         m.put("deepseek2.attention.head_count_kv", GgufValue.ofUint32(16));
         ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
-        assertThat(c.latentAttention()).isEqualTo(new LatentAttention(0, 512, 192, 128, 0.707f, true));
+        assertThat(c.latentAttention()).isEqualTo(new LatentAttention(0, 512, 192, 128, 0.0707f, true));
         assertThat(c.kvHeadCount()).isEqualTo(1);
         assertThat(c.kvDimK()).isEqualTo(576);
         assertThat(c.kvDimV()).isEqualTo(512);
@@ -423,10 +427,17 @@ class ModelConfigReaderTest {
         tooFew.put("deepseek2.expert_group_used_count", GgufValue.ofUint32(9));
         assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(tooFew)))
                 .isInstanceOf(ModelConfigException.class).hasMessageContaining("expert_group_used_count 9");
+        // as llama.cpp reads it: no scale stated leaves the weights unscaled
         Map<String, GgufValue> noScale = deepseekV2Lite();
         noScale.remove("deepseek2.expert_weights_scale");
-        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noScale)))
-                .isInstanceOf(ModelConfigException.class).hasMessageContaining("'deepseek2.expert_weights_scale'");
+        assertThat(ModelConfigReader.read(new GgufMetadata(noScale)).routing().weightScale()).isEqualTo(1.0);
+    }
+
+    @Test
+    void deepseekMoeNeverRenormalizesItsWeights() {
+        Map<String, GgufValue> m = deepseekMoe16b();
+        m.put("deepseek.expert_weights_norm", GgufValue.ofBool(true));
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).normalizeTopK()).isFalse();
     }
 
     @Test
