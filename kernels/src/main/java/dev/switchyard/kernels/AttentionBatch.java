@@ -8,6 +8,10 @@ package dev.switchyard.kernels;
  *
  * <p>The head geometry is fixed per model; the token arrays change every step, so an engine keeps
  * one instance and {@link #set}s it per step rather than allocating one per decoded token.
+ *
+ * <p>With a {@link #valueOffset()} of 0 or more there is one KV head and no value cache: each
+ * position's value is read from its cached key row, {@code headDimV} floats from that offset
+ * (latent attention, whose value is the latent its key row holds after the rotary part).
  */
 public final class AttentionBatch {
 
@@ -20,13 +24,24 @@ public final class AttentionBatch {
     private final int headDimK;
     private final int headDimV;
     private final float scale;
+    private final int valueOffset;
 
     public AttentionBatch(int heads, int kvHeads, int headDimK, int headDimV, float scale) {
+        this(heads, kvHeads, headDimK, headDimV, scale, -1);
+    }
+
+    /** @param valueOffset where values start in each cached key row, or -1 for a value cache of their own */
+    public AttentionBatch(int heads, int kvHeads, int headDimK, int headDimV, float scale, int valueOffset) {
+        if (valueOffset >= 0 && (kvHeads != 1 || valueOffset + headDimV > headDimK)) {
+            throw new IllegalArgumentException("values read from keys need one KV head and " + headDimV
+                    + " floats from offset " + valueOffset + " within keys of " + headDimK);
+        }
         this.heads = heads;
         this.kvHeads = kvHeads;
         this.headDimK = headDimK;
         this.headDimV = headDimV;
         this.scale = scale;
+        this.valueOffset = valueOffset;
     }
 
     public AttentionBatch(int tokens, int[] sequenceOf, int[] positionOf, int[][] blockTables, int heads, int kvHeads,
@@ -78,5 +93,15 @@ public final class AttentionBatch {
 
     public float scale() {
         return scale;
+    }
+
+    /** Where values start in each cached key row; -1 when they have a cache of their own. */
+    public int valueOffset() {
+        return valueOffset;
+    }
+
+    /** Whether values are read from the key cache. */
+    public boolean valuesInKeys() {
+        return valueOffset >= 0;
     }
 }

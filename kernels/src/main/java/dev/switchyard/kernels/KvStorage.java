@@ -17,7 +17,7 @@ public interface KvStorage extends AutoCloseable {
     /** Key width per position: kv heads x key head dim. */
     int keyDim();
 
-    /** Value width per position: kv heads x value head dim. */
+    /** Value width per position: kv heads x value head dim; 0 where values are read from the keys. */
     int valueDim();
 
     @Override

@@ -15,6 +15,38 @@ public final class OpChecks {
         }
     }
 
+    /**
+     * {@link Backend#attention}'s shapes: whole KV groups, q and out wide enough for every head,
+     * the cache wide enough for every KV head's keys and values (read from the keys where the
+     * batch says so), the tokens present.
+     */
+    public static void attention(FloatMatrix q, KvStorage kv, AttentionBatch batch, FloatMatrix out) {
+        int heads = batch.heads();
+        int kvHeads = batch.kvHeads();
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        }
+        boolean valuesFit = batch.valuesInKeys() || (long) kvHeads * batch.headDimV() <= kv.valueDim();
+        if ((long) heads * batch.headDimK() > q.cols() || (long) heads * batch.headDimV() > out.cols()
+                || (long) kvHeads * batch.headDimK() > kv.keyDim() || !valuesFit) {
+            throw new IllegalArgumentException("attention shapes: q " + q + ", out " + out + ", batch " + batch);
+        }
+        tokens(batch.tokens(), q, out);
+    }
+
+    /**
+     * {@link Backend#storeKv}'s shapes: k as wide as the cache's keys, v as wide as its values
+     * (v is not read, and may be null, where the cache keeps no values).
+     */
+    public static void storeKv(KvStorage kv, FloatMatrix k, FloatMatrix v, int tokens) {
+        boolean values = kv.valueDim() > 0;
+        if (k.cols() != kv.keyDim() || (values && (v == null || v.cols() != kv.valueDim()))) {
+            throw new IllegalArgumentException("storeKv: k " + k + " and v " + v + " for key/value widths "
+                    + kv.keyDim() + "/" + kv.valueDim());
+        }
+        tokens(tokens, k, values ? v : k);
+    }
+
     /** {@code out = W[matrix] x} is well formed: the matrix exists, the shapes agree, out is not x. */
     public static void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens) {
         Objects.checkIndex(matrix, w.count());

@@ -94,7 +94,8 @@ public final class Transformer implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
-        this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvDimK(), config.kvDimV());
+        this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvDimK(),
+                config.cachedValueDim());
         this.rope = ropeSpec(config);
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
@@ -112,8 +113,10 @@ public final class Transformer implements AutoCloseable {
         this.routedExperts = deviceRouting ? new int[Math.max(1, config.routedLayers()) * maxTokens * k] : null;
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
+        // latent attention reads each position's value (the latent) from its key row, after the rotary part
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
-                config.headDimV(), (float) config.attentionScale());
+                config.headDimV(), (float) config.attentionScale(),
+                config.latentAttention() != null ? config.ropeDimensions() : -1);
         this.dispatch = dispatch.withNormalizeTopK(config.normalizeTopK());
         boolean capacityLimited = config.isMoe() && this.dispatch.capacityLimited();
         this.plan = capacityLimited ? new DispatchPlan(this.dispatch, experts, k, maxTokens) : null;
@@ -362,8 +365,8 @@ public final class Transformer implements AutoCloseable {
         backend.matmulHeads(a.keyUp(), lb.queries, 0, shape.keyLength(), buf.q, rotary, cached, heads, t);
         backend.rope(buf.q, batch.positionOf, heads, cached, rope, t);
         backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
-        // cache [rotary key | latent] and the latent, attend as one key/value head
-        backend.storeKv(kvStorage, layer, buf.k, buf.v, slots, t);
+        // cache [rotary key | latent] alone (the values are its latent part); attend as one key/value head
+        backend.storeKv(kvStorage, layer, buf.k, null, slots, t);
         backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
         // each head's mix of latents, decompressed to its value width
         backend.matmulHeads(a.valueUp(), buf.attention, 0, kvRank, lb.output, 0, shape.valueLength(), heads, t);

@@ -107,7 +107,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Bytes of keys and values one position of one sequence takes in the cache (all layers, float32). */
     public static long kvBytesPerPosition(ModelConfig config) {
-        return (long) config.layers() * (config.kvDimK() + config.kvDimV()) * Float.BYTES;
+        return (long) config.layers() * (config.kvDimK() + config.cachedValueDim()) * Float.BYTES;
     }
 
     public GgufFile file() {

@@ -169,6 +169,14 @@ public record ModelConfig(
         return kvHeadCount * headDimV;
     }
 
+    /**
+     * Value floats the KV cache keeps per position and layer: none with latent attention, whose
+     * values are the latent its key rows already hold (after the rotary part); else {@link #kvDimV()}.
+     */
+    public int cachedValueDim() {
+        return latentAttention != null ? 0 : kvDimV();
+    }
+
     /** Width of the attention output that feeds {@code attn_output}: heads times a head's value width. */
     public int attentionOutputDim() {
         return headCount * (latentAttention != null ? latentAttention.valueLength() : headDimV);

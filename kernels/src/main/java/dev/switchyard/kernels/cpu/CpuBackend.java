@@ -552,19 +552,17 @@ public final class CpuBackend implements Backend {
     public void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens) {
         CpuKvStorage c = kv(kv);
         CpuMatrix ck = matrix(k);
-        CpuMatrix cv = matrix(v);
-        if (ck.cols() != c.keyDim() || cv.cols() != c.valueDim()) {
-            throw new IllegalArgumentException("storeKv: k " + ck + " and v " + cv + " for key/value widths "
-                    + c.keyDim() + "/" + c.valueDim());
-        }
-        OpChecks.tokens(tokens, ck, cv);
+        CpuMatrix cv = c.valueDim() > 0 ? matrix(v) : null;
+        OpChecks.storeKv(c, ck, cv, tokens);
         float[] keys = c.keys(layer);
         float[] values = c.values(layer);
         int slotCount = c.blocks() * c.blockSize();
         for (int t = 0; t < tokens; t++) {
             int slot = Objects.checkIndex(slots[t], slotCount);
             System.arraycopy(ck.data(), t * c.keyDim(), keys, slot * c.keyDim(), c.keyDim());
-            System.arraycopy(cv.data(), t * c.valueDim(), values, slot * c.valueDim(), c.valueDim());
+            if (cv != null) {
+                System.arraycopy(cv.data(), t * c.valueDim(), values, slot * c.valueDim(), c.valueDim());
+            }
         }
     }
 
@@ -573,17 +571,10 @@ public final class CpuBackend implements Backend {
         CpuKvStorage c = kv(kv);
         CpuMatrix cq = matrix(q);
         CpuMatrix co = matrix(out);
+        OpChecks.attention(cq, c, batch, co);
         int heads = batch.heads();
         int kvHeads = batch.kvHeads();
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
-        }
-        if ((long) heads * batch.headDimK() > cq.cols() || (long) heads * batch.headDimV() > co.cols()
-                || (long) kvHeads * batch.headDimK() > c.keyDim() || (long) kvHeads * batch.headDimV() > c.valueDim()) {
-            throw new IllegalArgumentException("attention shapes: q " + cq + ", out " + co + ", batch " + batch);
-        }
         int tokens = batch.tokens();
-        OpChecks.tokens(tokens, cq, co);
         int bs = c.blockSize();
         int maxPositions = 0;
         for (int t = 0; t < tokens; t++) {
@@ -603,9 +594,11 @@ public final class CpuBackend implements Backend {
         job.out = co.data();
         job.outCols = co.cols();
         job.keys = c.keys(layer);
-        job.values = c.values(layer);
+        // values read from the key rows (one KV head) start at the batch's offset in each
+        job.values = batch.valuesInKeys() ? c.keys(layer) : c.values(layer);
+        job.valueDim = batch.valuesInKeys() ? c.keyDim() : c.valueDim();
+        job.valueBase = batch.valuesInKeys() ? batch.valueOffset() : 0;
         job.keyDim = c.keyDim();
-        job.valueDim = c.valueDim();
         job.blockSize = bs;
         job.batch = batch;
         job.group = heads / kvHeads;
@@ -633,7 +626,8 @@ public final class CpuBackend implements Backend {
         float[] keys;
         float[] values;
         int keyDim;
-        int valueDim;
+        int valueDim;   // the stride of a slot's values
+        int valueBase;  // where values start in a slot's row
         int blockSize;
         AttentionBatch batch;
         int group;
@@ -653,7 +647,7 @@ public final class CpuBackend implements Backend {
             float[] scores = scratch[worker].scores(group * n);
             int qBase = t * qCols + g * group * hk;
             int kOff = g * hk;
-            int vOff = g * hv;
+            int vOff = valueBase + g * hv;
             for (int p = 0; p < n; p++) {
                 int slot = table[p / blockSize] * blockSize + p % blockSize;
                 int ko = slot * keyDim + kOff;

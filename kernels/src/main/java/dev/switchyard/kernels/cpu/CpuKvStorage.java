@@ -17,7 +17,8 @@ public final class CpuKvStorage implements KvStorage {
     private float[][] values;
 
     CpuKvStorage(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
-        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim <= 0) {
+        // valueDim 0: keys only (latent attention reads its values from them)
+        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim < 0) {
             throw new IllegalArgumentException("bad KV shape");
         }
         long slots = (long) blocks * blockSize;

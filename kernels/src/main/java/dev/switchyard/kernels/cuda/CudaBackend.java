@@ -249,12 +249,8 @@ public final class CudaBackend implements Backend {
     public void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens) {
         CudaKvStorage c = kv(kv);
         CudaMatrix ck = matrix(k);
-        CudaMatrix cv = matrix(v);
-        if (ck.cols() != c.keyDim() || cv.cols() != c.valueDim()) {
-            throw new IllegalArgumentException("storeKv: k " + ck + " and v " + cv + " for key/value widths "
-                    + c.keyDim() + "/" + c.valueDim());
-        }
-        OpChecks.tokens(tokens, ck, cv);
+        CudaMatrix cv = c.valueDim() > 0 ? matrix(v) : null;
+        OpChecks.storeKv(c, ck, cv, tokens);
         int slotCount = c.blocks() * c.blockSize();
         for (int t = 0; t < tokens; t++) {
             Objects.checkIndex(slots[t], slotCount);
@@ -262,7 +258,9 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
         long at = staging.begin().ints(slots, tokens);
         long base = staging.upload();
-        kernels.storeKv(ck.pointer(), cv.pointer(), base + at, c.keys(layer), c.values(layer), c.keyDim(), c.valueDim(), tokens);
+        // without a value cache the kernel copies no value (valueDim 0) and reads no v
+        kernels.storeKv(ck.pointer(), cv != null ? cv.pointer() : 0, base + at, c.keys(layer),
+                cv != null ? c.values(layer) : 0, c.keyDim(), c.valueDim(), tokens);
     }
 
     @Override
@@ -270,23 +268,20 @@ public final class CudaBackend implements Backend {
         CudaKvStorage c = kv(kv);
         CudaMatrix cq = matrix(q);
         CudaMatrix co = matrix(out);
+        OpChecks.attention(cq, c, batch, co);
         int heads = batch.heads();
         int kvHeads = batch.kvHeads();
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
-        }
-        if ((long) heads * batch.headDimK() > cq.cols() || (long) heads * batch.headDimV() > co.cols()
-                || (long) kvHeads * batch.headDimK() > c.keyDim() || (long) kvHeads * batch.headDimV() > c.valueDim()) {
-            throw new IllegalArgumentException("attention shapes: q " + cq + ", out " + co + ", batch " + batch);
-        }
         if (batch.headDimK() > CudaKernels.ATTENTION_MAX_HEAD_DIM_K || batch.headDimV() > CudaKernels.ATTENTION_MAX_HEAD_DIM_V) {
             throw new UnsupportedOperationException("the CUDA attention kernel takes key heads up to "
                     + CudaKernels.ATTENTION_MAX_HEAD_DIM_K + " and value heads up to " + CudaKernels.ATTENTION_MAX_HEAD_DIM_V
                     + " wide, got " + batch.headDimK() + " and " + batch.headDimV());
         }
         int tokens = batch.tokens();
-        OpChecks.tokens(tokens, cq, co);
         checkGridY(tokens);
+        // values read from the (one KV head's) key rows: the kernels' value pointer starts at the
+        // offset within the first row, and a slot's values are a key row apart
+        long values = batch.valuesInKeys() ? c.keys(layer) + 4L * batch.valueOffset() : c.values(layer);
+        int valueStride = batch.valuesInKeys() ? c.keyDim() : c.valueDim();
         if (tokens == 0) {
             return;
         }
@@ -309,13 +304,13 @@ public final class CudaBackend implements Backend {
         long base = s.upload();
         if (splits > 1) {
             // few tokens: split each one's positions across blocks, then merge the splits
-            kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), c.values(layer),
-                    c.keyDim(), c.valueDim(), bs, base + positions, base + starts, base + tableOffset, heads,
+            kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values,
+                    c.keyDim(), valueStride, bs, base + positions, base + starts, base + tableOffset, heads,
                     heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), tokens, splits, partials);
             return;
         }
-        kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), c.values(layer), c.keyDim(),
-                c.valueDim(), bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
+        kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values, c.keyDim(),
+                valueStride, bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
                 batch.headDimK(), batch.headDimV(), batch.scale(), tokens);
     }
 

@@ -20,7 +20,8 @@ public final class CudaKvStorage implements KvStorage {
     private boolean closed;
 
     CudaKvStorage(CudaContext ctx, int layers, int blocks, int blockSize, int keyDim, int valueDim) {
-        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim <= 0) {
+        // valueDim 0: keys only (latent attention reads its values from them)
+        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim < 0) {
             throw new IllegalArgumentException("bad KV shape");
         }
         if ((long) blocks * blockSize > Integer.MAX_VALUE) {
@@ -34,9 +35,11 @@ public final class CudaKvStorage implements KvStorage {
         this.valueDim = valueDim;
         long slots = (long) blocks * blockSize;
         this.keys = ctx.allocate(4L * layers * slots * keyDim);
-        long v;
+        long v = 0;
         try {
-            v = ctx.allocate(4L * layers * slots * valueDim);
+            if (valueDim > 0) {
+                v = ctx.allocate(4L * layers * slots * valueDim);
+            }
         } catch (RuntimeException e) {
             ctx.free(keys);
             throw e;
@@ -100,7 +103,9 @@ public final class CudaKvStorage implements KvStorage {
             }
             ctx.makeCurrent();
             ctx.free(keys);
-            ctx.free(values);
+            if (values != 0) {
+                ctx.free(values);
+            }
         }
     }
 }

@@ -237,4 +237,56 @@ class CpuAttentionTest {
         assertThatThrownBy(() -> attend(three, kv, batch(new int[][] {{16}}, new int[] {0}, new int[] {0}), q))
                 .isInstanceOf(IndexOutOfBoundsException.class);
     }
+
+    /**
+     * With one KV head and values read from the key rows (latent attention), attention equals,
+     * bit for bit, the same computation over a value cache holding those parts of the key rows;
+     * the keys-only cache keeps no values, and storeKv takes no v for it.
+     */
+    @Test
+    void valuesReadFromTheKeyRowsEqualAValueCacheOfThem() {
+        int heads = 4;
+        int hk = 24;
+        int offset = 8;
+        int hv = 16;
+        int positions = 9;
+        int[][] tables = {{2, 0, 1}};
+        float[][] rows = new float[positions][];
+        for (int p = 0; p < positions; p++) {
+            rows[p] = TestData.gaussian(700 + p, hk, 1.5f);
+        }
+        var keysOnly = three.allocateKv(1, 4, BLOCK_SIZE, hk, 0);
+        var separate = three.allocateKv(1, 4, BLOCK_SIZE, hk, hv);
+        var k = three.allocate(1, hk);
+        var v = three.allocate(1, hv);
+        for (int p = 0; p < positions; p++) {
+            int slot = tables[0][p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+            k.writeRow(0, rows[p]);
+            v.writeRow(0, Arrays.copyOfRange(rows[p], offset, offset + hv));
+            three.storeKv(keysOnly, 0, k, null, new int[] {slot}, 1);
+            three.storeKv(separate, 0, k, v, new int[] {slot}, 1);
+        }
+        assertThat(keysOnly.valueDim()).isZero();
+        var q = three.allocate(2, heads * hk);
+        q.writeRow(0, TestData.gaussian(801, heads * hk, 1f));
+        q.writeRow(1, TestData.gaussian(802, heads * hk, 1f));
+        int[] sequenceOf = {0, 0};
+        int[] positionOf = {4, positions - 1};
+        var fromKeys = three.allocate(2, heads * hv);
+        var fromValues = three.allocate(2, heads * hv);
+        three.attention(q, keysOnly, 0, new AttentionBatch(heads, 1, hk, hv, SCALE, offset)
+                .set(2, sequenceOf, positionOf, tables), fromKeys);
+        three.attention(q, separate, 0, new AttentionBatch(2, sequenceOf, positionOf, tables, heads, 1, hk, hv, SCALE),
+                fromValues);
+        float[][] a = new float[2][heads * hv];
+        float[][] b = new float[2][heads * hv];
+        fromKeys.readRows(0, 2, a);
+        fromValues.readRows(0, 2, b);
+        assertThat(a[0]).containsExactly(b[0]);
+        assertThat(a[1]).containsExactly(b[1]);
+        assertThatThrownBy(() -> new AttentionBatch(heads, 2, hk, hv, SCALE, offset))
+                .hasMessageContaining("one KV head");
+        assertThatThrownBy(() -> new AttentionBatch(heads, 1, hk, hv, SCALE, hk - hv + 1))
+                .hasMessageContaining("within keys of " + hk);
+    }
 }

@@ -74,6 +74,33 @@ class CudaAttentionTest extends AgainstCpuTest {
         GpuTests.assertClose(results[0], results[1], 1e-5, "attention");
     }
 
+    /**
+     * Latent attention's cache: one KV head of keys only, each position's value read from its key
+     * row after the rotary part (the kernels' value pointer offset into the keys, a key row apart).
+     */
+    @Test
+    void valuesReadFromTheKeyRowsMatchTheCpuBackend() {
+        int heads = 8;
+        int hk = 576;
+        int hv = 512;
+        int offset = 64;
+        int[] seqOf = {0, 0, 0, 1, 1, 2};
+        int[] posOf = {0, 1, 2, 0, 1, 0};
+        int[] decodeSeq = {0, 1, 2};
+        int[] decodePos = {3, 2, 1};
+        float[][] results = new float[2][];
+        Backend[] backends = {cuda, cpu};
+        for (int b = 0; b < 2; b++) {
+            Backend be = backends[b];
+            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, hk, 0)) {
+                AttentionBatch batch = new AttentionBatch(heads, 1, hk, hv, 0.05f, offset);
+                step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, 1, hk, hv, 7);
+                results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, 1, hk, hv, 8);
+            }
+        }
+        GpuTests.assertClose(results[0], results[1], 1e-5, "attention with values in the keys");
+    }
+
     @Test
     void longContextsPrefillThenDecodeMatchTheCpuBackend() {
         int hk = 128;
