@@ -91,8 +91,9 @@ public final class ModelConfigReader {
                 case NONE -> { }
             }
             if (arch.hasLeadingDenseLayers()) {
-                leadingDense = arch == Architecture.GLM4MOE ? md.optInt(p + "leading_dense_block_count", 0, 0)
-                        : md.requireInt(p + "leading_dense_block_count", 0);
+                // llama.cpp requires it of DeepSeek-MoE only
+                leadingDense = arch == Architecture.DEEPSEEK ? md.requireInt(p + "leading_dense_block_count", 0)
+                        : md.optInt(p + "leading_dense_block_count", 0, 0);
             }
         }
         // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says
@@ -109,6 +110,11 @@ public final class ModelConfigReader {
         String name = md.optString("general.name").orElse(archName);
         LatentAttention latent = null;
         if (arch.latentAttention()) {
+            // attention temperature tuning (files of other models under this family's name)
+            if (md.optDouble(p + "attention.temperature_scale").orElse(0) != 0) {
+                throw new ModelConfigException("'" + p + "attention.temperature_scale' (attention temperature tuning) "
+                        + "is not supported");
+            }
             latent = latentAttention(md, p, headDimK, headDimV, ropeDims);
             // the cache holds one head: the latent with the shared rotary key, and the latent
             headDimK = latent.kvLoraRank() + ropeDims;

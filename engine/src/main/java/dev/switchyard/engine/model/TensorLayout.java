@@ -125,6 +125,11 @@ public final class TensorLayout {
                 if (spec.optional()) {
                     continue;
                 }
+                String fused = spec.name().replace("ffn_gate_exps", "ffn_gate_up_exps");
+                if (!fused.equals(spec.name()) && file.tensor(fused).isPresent()) {
+                    throw new ModelConfigException("tensor '" + fused + "' holds the experts' gate and up projections "
+                            + "fused, which Switchyard does not read yet (it reads them as ffn_gate_exps and ffn_up_exps)");
+                }
                 throw new ModelConfigException("tensor '" + spec.name() + "' is missing");
             }
             GgufTensorInfo t = found.get();

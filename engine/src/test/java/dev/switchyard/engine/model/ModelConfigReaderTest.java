@@ -434,6 +434,17 @@ class ModelConfigReaderTest {
     }
 
     @Test
+    void deepseekV2MayLeaveOutItsDenseBlocksButNotTemperatureTuning() {
+        Map<String, GgufValue> noDense = deepseekV2Lite();
+        noDense.remove("deepseek2.leading_dense_block_count");
+        assertThat(ModelConfigReader.read(new GgufMetadata(noDense)).leadingDenseLayers()).isZero();
+        Map<String, GgufValue> tuned = deepseekV2Lite();
+        tuned.put("deepseek2.attention.temperature_scale", GgufValue.ofFloat32(0.1f));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(tuned)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("temperature_scale");
+    }
+
+    @Test
     void deepseekMoeNeverRenormalizesItsWeights() {
         Map<String, GgufValue> m = deepseekMoe16b();
         m.put("deepseek.expert_weights_norm", GgufValue.ofBool(true));

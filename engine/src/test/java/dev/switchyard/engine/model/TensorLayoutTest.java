@@ -1,11 +1,19 @@
 package dev.switchyard.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchyard.engine.forward.TinyModels;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufWriter;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TensorLayoutTest {
 
@@ -141,6 +149,39 @@ class TensorLayoutTest {
         for (TensorSpec t : TensorLayout.expectedTensors(config(Architecture.QWEN2MOE, 8))) {
             boolean vectorOrRouter = t.name().contains("norm") || t.name().endsWith(".bias") || t.name().contains("gate_inp");
             assertThat(t.role().isAlwaysF32()).as(t.name()).isEqualTo(vectorOrRouter);
+        }
+    }
+
+    @TempDir
+    Path dir;
+
+    /** A file whose experts' gate and up projections are fused is refused, naming the fused tensor. */
+    @Test
+    void fusedGateAndUpExpertsAreRefusedByName() throws Exception {
+        Path source = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.F32);
+        Path fused = dir.resolve("fused.gguf");
+        try (var in = GgufFile.open(source)) {
+            var w = new GgufWriter().putAll(in.metadata());
+            for (var t : in.tensors()) {
+                if (t.name().endsWith("ffn_up_exps.weight")) {
+                    continue;
+                }
+                var data = in.data(t);
+                if (t.name().endsWith("ffn_gate_exps.weight")) {
+                    long[] dims = {t.dims()[0], 2 * t.dims()[1], t.dims()[2]};
+                    w.addTensor(t.name().replace("ffn_gate_exps", "ffn_gate_up_exps"), t.type(), dims, target -> { });
+                    continue;
+                }
+                w.addTensor(t.name(), t.type(), t.dims(), target -> target.copyFrom(data));
+            }
+            w.write(fused);
+        }
+        try (var f = GgufFile.open(fused)) {
+            ModelConfig c = ModelConfigReader.read(f.metadata());
+            assertThatThrownBy(() -> TensorLayout.validate(c, f))
+                    .isInstanceOf(ModelConfigException.class)
+                    .hasMessageContaining("'blk.0.ffn_gate_up_exps.weight'")
+                    .hasMessageContaining("fused");
         }
     }
 }
