@@ -14,6 +14,7 @@ import java.nio.file.Path;
 public final class TinyModelFile {
 
     private static Path model;
+    private static Path deepseek;
 
     private TinyModelFile() {
     }
@@ -32,5 +33,25 @@ public final class TinyModelFile {
             }
         }
         return model;
+    }
+
+    /**
+     * A tiny DeepSeek-V3-shaped model (3 blocks: a dense first block, then two that route; latent
+     * attention; sigmoid routing over expert groups), written once per JVM.
+     */
+    public static synchronized Path deepseek() {
+        if (deepseek == null) {
+            try {
+                Path dir = Files.createTempDirectory("switchyard-server-tests");
+                dir.toFile().deleteOnExit();
+                deepseek = dir.resolve("tiny-deepseek2.gguf");
+                RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.DEEPSEEK2, ModelPreset.TINY, 3, null, null,
+                        null, null, null, null, 256, GgmlType.Q8_0, 11, null), deepseek);
+                deepseek.toFile().deleteOnExit();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return deepseek;
     }
 }

@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +39,11 @@ final class ServerFixture implements AutoCloseable {
     private final String base;
 
     private ServerFixture(EngineConfig engine, HttpServerConfig http, ExpertOffload offload) throws Exception {
-        served = engine == null ? null : ServedModel.open(TinyModelFile.path(), MODEL_NAME, engine,
+        this(TinyModelFile.path(), engine, http, offload);
+    }
+
+    private ServerFixture(Path model, EngineConfig engine, HttpServerConfig http, ExpertOffload offload) throws Exception {
+        served = engine == null ? null : ServedModel.open(model, MODEL_NAME, engine,
                 new CpuBackend(engine.threads()), offload);
         server = new HttpServer(http, health, HttpTransport.nio());
         server.start();
@@ -65,6 +70,11 @@ final class ServerFixture implements AutoCloseable {
     /** The default server with the routed experts offloaded as {@code offload} says. */
     static ServerFixture offloaded(ExpertOffload offload) throws Exception {
         return new ServerFixture(engine(8, 0, 64), HttpServerConfig.loopback(0), offload);
+    }
+
+    /** A server of {@code model} (served as "tiny"), its routed experts offloaded as {@code offload} says (null: in place). */
+    static ServerFixture serving(Path model, ExpertOffload offload) throws Exception {
+        return new ServerFixture(model, engine(8, 0, 64), HttpServerConfig.loopback(0), offload);
     }
 
     /** A server whose model never finishes loading. */
