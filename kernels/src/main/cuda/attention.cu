@@ -15,7 +15,8 @@
 //           Launch: grid (heads, T), block WARPS * 32. Each warp walks positions warp, warp +
 //           WARPS, ... with an online softmax (running max m, sum l, output acc, lane j holding
 //           dims j, j + 32, ...); the warps' partial results are merged at the end.
-//           Needs hk <= MAX_HK and hv <= MAX_HV (checked by the caller).
+//           Needs hk <= MAX_HK and hv <= MAX_HV (checked by the caller); attention_paged_wide
+//           and attention_split_wide are the same kernels for hv up to MAX_HV_WIDE.
 //
 // Split-K ("flash-decoding") for steps of few tokens, where grid (heads, T) would leave most SMs
 // idle at long contexts: S splits per (head, token), S chosen by the host from heads, T and the
@@ -34,8 +35,10 @@
 #include "common.cuh"
 
 #define WARPS 4
-#define MAX_HK 576   // latent attention (DeepSeek-V2/V3): 512 latent + 64 rope dims per key
-#define MAX_HV 512   // and the 512 latent dims per value
+#define MAX_HK 576        // latent attention (DeepSeek-V2/V3): 512 latent + 64 rope dims per key
+#define MAX_HV 256        // value heads of the *_paged and *_split kernels
+#define MAX_HV_WIDE 512   // and of their *_wide twins: latent attention's 512 latent dims per value,
+                          // kept apart so that other models' kernels hold only 8 accumulators a lane
 #define MAX_SPLITS 32
 
 extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v,
@@ -54,18 +57,19 @@ extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __
 // One block's walk over positions [begin, end) of a token: warp w takes begin + w, begin + w +
 // WARPS, ... with an online softmax and leaves its state in wm[w], wl[w], wacc[w][0 .. hv) (m = -inf,
 // l = 0, acc = 0 for a warp that saw no position). qs holds the query head; ends with a barrier.
+template <int MAXV>
 __device__ __forceinline__ void attend_positions(const float* qs, const float* __restrict__ keys,
                                                  const float* __restrict__ values, int keyDim, int valueDim,
                                                  int blockSize, const int* __restrict__ table, int g, int hk, int hv,
                                                  float scale, int begin, int end, float* wm, float* wl,
-                                                 float (*wacc)[MAX_HV]) {
+                                                 float (*wacc)[MAXV]) {
     int lane = threadIdx.x & 31;
     int warp = threadIdx.x >> 5;
     float m = -INFINITY;
     float l = 0.f;
-    float acc[MAX_HV / 32];
+    float acc[MAXV / 32];
 #pragma unroll
-    for (int j = 0; j < MAX_HV / 32; j++) {
+    for (int j = 0; j < MAXV / 32; j++) {
         acc[j] = 0.f;
     }
     for (int p = begin + warp; p < end; p += WARPS) {
@@ -82,7 +86,7 @@ __device__ __forceinline__ void attend_positions(const float* qs, const float* _
         l = l * correction + e;
         const float* vp = values + slot * valueDim + (size_t)g * hv;
 #pragma unroll
-        for (int j = 0; j < MAX_HV / 32; j++) {
+        for (int j = 0; j < MAXV / 32; j++) {
             int i = lane + 32 * j;
             if (i < hv) {
                 acc[j] = fmaf(e, vp[i], acc[j] * correction);
@@ -95,7 +99,7 @@ __device__ __forceinline__ void attend_positions(const float* qs, const float* _
         wl[warp] = l;
     }
 #pragma unroll
-    for (int j = 0; j < MAX_HV / 32; j++) {
+    for (int j = 0; j < MAXV / 32; j++) {
         int i = lane + 32 * j;
         if (i < hv) {
             wacc[warp][i] = acc[j];
@@ -104,15 +108,18 @@ __device__ __forceinline__ void attend_positions(const float* qs, const float* _
     __syncthreads();
 }
 
-extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols,
-                                           const float* __restrict__ keys, const float* __restrict__ values,
-                                           int keyDim, int valueDim, int blockSize,
-                                           const int* __restrict__ positions, const int* __restrict__ tableStart,
-                                           const int* __restrict__ tables, int group, int hk, int hv, float scale) {
+template <int MAXV>
+__device__ __forceinline__ void attention_paged_body(const float* __restrict__ q, int qCols, float* __restrict__ out,
+                                                     int outCols, const float* __restrict__ keys,
+                                                     const float* __restrict__ values, int keyDim, int valueDim,
+                                                     int blockSize, const int* __restrict__ positions,
+                                                     const int* __restrict__ tableStart,
+                                                     const int* __restrict__ tables, int group, int hk, int hv,
+                                                     float scale) {
     __shared__ float qs[MAX_HK];
     __shared__ float wm[WARPS];
     __shared__ float wl[WARPS];
-    __shared__ float wacc[WARPS][MAX_HV];
+    __shared__ float wacc[WARPS][MAXV];
     int h = blockIdx.x;
     int t = blockIdx.y;
     const float* qh = q + (size_t)t * qCols + (size_t)h * hk;
@@ -120,8 +127,8 @@ extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCol
         qs[i] = qh[i];
     }
     __syncthreads();
-    attend_positions(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv, scale,
-                     0, positions[t] + 1, wm, wl, wacc);
+    attend_positions<MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
+                           scale, 0, positions[t] + 1, wm, wl, wacc);
     float mAll = -INFINITY;
     for (int w = 0; w < WARPS; w++) {
         mAll = fmaxf(mAll, wm[w]);
@@ -140,16 +147,18 @@ extern "C" __global__ void attention_paged(const float* __restrict__ q, int qCol
     }
 }
 
-extern "C" __global__ void attention_split(const float* __restrict__ q, int qCols,
-                                           const float* __restrict__ keys, const float* __restrict__ values,
-                                           int keyDim, int valueDim, int blockSize,
-                                           const int* __restrict__ positions, const int* __restrict__ tableStart,
-                                           const int* __restrict__ tables, int group, int hk, int hv, float scale,
-                                           int splits, float* __restrict__ partials) {
+template <int MAXV>
+__device__ __forceinline__ void attention_split_body(const float* __restrict__ q, int qCols,
+                                                     const float* __restrict__ keys, const float* __restrict__ values,
+                                                     int keyDim, int valueDim, int blockSize,
+                                                     const int* __restrict__ positions,
+                                                     const int* __restrict__ tableStart,
+                                                     const int* __restrict__ tables, int group, int hk, int hv,
+                                                     float scale, int splits, float* __restrict__ partials) {
     __shared__ float qs[MAX_HK];
     __shared__ float wm[WARPS];
     __shared__ float wl[WARPS];
-    __shared__ float wacc[WARPS][MAX_HV];
+    __shared__ float wacc[WARPS][MAXV];
     int h = blockIdx.x;
     int t = blockIdx.y / splits;
     int split = blockIdx.y % splits;
@@ -162,8 +171,8 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, int qCol
         qs[i] = qh[i];
     }
     __syncthreads();
-    attend_positions(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv, scale,
-                     begin, end, wm, wl, wacc);
+    attend_positions<MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
+                           scale, begin, end, wm, wl, wacc);
     float mAll = -INFINITY;
     for (int w = 0; w < WARPS; w++) {
         mAll = fmaxf(mAll, wm[w]);
@@ -192,6 +201,26 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, int qCol
         part[2 + i] = sum;
     }
 }
+
+#define ATTENTION_ENTRIES(suffix, MAXV)                                                                        \
+    extern "C" __global__ void attention_paged##suffix(                                                          \
+        const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols, const float* __restrict__ keys, \
+        const float* __restrict__ values, int keyDim, int valueDim, int blockSize, const int* __restrict__ positions, \
+        const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale) { \
+        attention_paged_body<MAXV>(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,    \
+                                   tableStart, tables, group, hk, hv, scale);                                        \
+    }                                                                                                            \
+    extern "C" __global__ void attention_split##suffix(                                                          \
+        const float* __restrict__ q, int qCols, const float* __restrict__ keys, const float* __restrict__ values,   \
+        int keyDim, int valueDim, int blockSize, const int* __restrict__ positions,                                 \
+        const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
+        int splits, float* __restrict__ partials) {                                                              \
+        attention_split_body<MAXV>(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart,      \
+                                   tables, group, hk, hv, scale, splits, partials);                                  \
+    }
+
+ATTENTION_ENTRIES(, MAX_HV)
+ATTENTION_ENTRIES(_wide, MAX_HV_WIDE)
 
 extern "C" __global__ void attention_combine(const float* __restrict__ partials, int splits, int hv,
                                              float* __restrict__ out, int outCols) {

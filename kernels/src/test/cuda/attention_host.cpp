@@ -25,16 +25,28 @@ void attention_host(const float* q, int qCols, float* out, int outCols, const fl
                     const int* tables, int heads, int group, int hk, int hv, float scale, int tokens, int splits,
                     float* partials) {
     dim3 block{WARPS * 32, 1, 1};
+    // as CudaKernels.attentionKernel chooses: the *_wide twins for value heads past MAX_HV
+    bool wide = hv > MAX_HV;
     if (splits <= 1) {
         host_launch(dim3{(unsigned)heads, (unsigned)tokens, 1}, block, [&] {
-            attention_paged(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart,
-                            tables, group, hk, hv, scale);
+            if (wide) {
+                attention_paged_wide(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,
+                                     tableStart, tables, group, hk, hv, scale);
+            } else {
+                attention_paged(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,
+                                tableStart, tables, group, hk, hv, scale);
+            }
         });
         return;
     }
     host_launch(dim3{(unsigned)heads, (unsigned)(tokens * splits), 1}, block, [&] {
-        attention_split(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart, tables, group, hk,
-                        hv, scale, splits, partials);
+        if (wide) {
+            attention_split_wide(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart, tables,
+                                 group, hk, hv, scale, splits, partials);
+        } else {
+            attention_split(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart, tables, group,
+                            hk, hv, scale, splits, partials);
+        }
     });
     host_launch(dim3{(unsigned)heads, (unsigned)tokens, 1}, dim3{128, 1, 1},
                 [&] { attention_combine(partials, splits, hv, out, outCols); });

@@ -27,6 +27,8 @@ final class CudaKernels {
     /** attention.cu: the largest key and value head widths its shared memory and registers hold. */
     static final int ATTENTION_MAX_HEAD_DIM_K = 576;
     static final int ATTENTION_MAX_HEAD_DIM_V = 512;
+    /** attention.cu: value heads up to this take the narrow kernels (MAX_HV), wider ones the *_wide twins. */
+    static final int ATTENTION_NARROW_HEAD_DIM_V = 256;
     /** attention.cu: the most splits attention_combine merges (MAX_SPLITS). */
     static final int ATTENTION_MAX_SPLITS = 32;
     /** The largest first and second grid dimensions of a launch. */
@@ -226,7 +228,12 @@ final class CudaKernels {
                    float scale, int tokens) {
         args.reset().ptr(q).i32(qCols).ptr(out).i32(outCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim)
                 .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale);
-        ctx.launch(fn(CudaModule.ATTENTION, "attention_paged"), heads, tokens, 128, 1, args);
+        ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_paged", hv)), heads, tokens, 128, 1, args);
+    }
+
+    /** The narrow kernel, or its *_wide twin for value heads wider than its accumulators hold. */
+    static String attentionKernel(String name, int hv) {
+        return hv > ATTENTION_NARROW_HEAD_DIM_V ? name + "_wide" : name;
     }
 
     /**
@@ -255,7 +262,7 @@ final class CudaKernels {
                         float scale, int tokens, int splits, long partials) {
         args.reset().ptr(q).i32(qCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim).i32(blockSize).ptr(positions)
                 .ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale).i32(splits).ptr(partials);
-        ctx.launch(fn(CudaModule.ATTENTION, "attention_split"), heads, tokens * splits, 128, 1, args);
+        ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_split", hv)), heads, tokens * splits, 128, 1, args);
         args.reset().ptr(partials).i32(splits).i32(hv).ptr(out).i32(outCols);
         ctx.launch(fn(CudaModule.ATTENTION, "attention_combine"), heads, tokens, 128, 1, args);
     }

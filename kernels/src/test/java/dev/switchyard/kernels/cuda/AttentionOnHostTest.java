@@ -174,6 +174,10 @@ class AttentionOnHostTest {
         int hv = 512;
         assertThat(hk).isEqualTo(CudaKernels.ATTENTION_MAX_HEAD_DIM_K);
         assertThat(hv).isEqualTo(CudaKernels.ATTENTION_MAX_HEAD_DIM_V);
+        // value heads this wide take the *_wide kernels; others keep the narrow ones' fewer registers
+        assertThat(CudaKernels.attentionKernel("attention_paged", hv)).isEqualTo("attention_paged_wide");
+        assertThat(CudaKernels.attentionKernel("attention_split", CudaKernels.ATTENTION_NARROW_HEAD_DIM_V))
+                .isEqualTo("attention_split");
         float scale = 0.07f;
         int bs = 16;
         int[] lengths = {75, 300};
