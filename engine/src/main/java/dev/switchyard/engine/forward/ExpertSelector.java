@@ -59,7 +59,7 @@ final class ExpertSelector {
         for (int j = 0; j < k; j++) {
             int best = -1;
             for (int e = 0; e < experts; e++) {
-                if (!taken(chosen, offset, j, e) && (best < 0 || better(e, best))) {
+                if (!RouterSelection.chosen(chosen, offset, j, e) && (best < 0 || better(e, best))) {
                     best = e;
                 }
             }
@@ -140,14 +140,5 @@ final class ExpertSelector {
         for (int e = 0; e < experts; e++) {
             allowed[e] = groupKept[e / perGroup];
         }
-    }
-
-    private static boolean taken(int[] chosen, int offset, int count, int e) {
-        for (int j = 0; j < count; j++) {
-            if (chosen[offset + j] == e) {
-                return true;
-            }
-        }
-        return false;
     }
 }

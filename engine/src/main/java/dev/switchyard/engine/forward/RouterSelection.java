@@ -49,7 +49,8 @@ final class RouterSelection {
         }
     }
 
-    private static boolean chosen(int[] experts, int offset, int count, int e) {
+    /** Whether expert {@code e} is among experts[offset..offset+count). */
+    static boolean chosen(int[] experts, int offset, int count, int e) {
         for (int j = 0; j < count; j++) {
             if (experts[offset + j] == e) {
                 return true;

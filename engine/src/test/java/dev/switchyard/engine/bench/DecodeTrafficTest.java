@@ -3,6 +3,7 @@ package dev.switchyard.engine.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.engine.forward.TinyModels;
+import dev.switchyard.engine.gguf.GgufCopy;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.gguf.GgufWriter;
@@ -10,7 +11,6 @@ import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.kernels.format.GgmlType;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,15 +33,12 @@ class DecodeTrafficTest {
             ModelConfig c = ModelConfigReader.read(in.metadata());
             plain = DecodeTraffic.bytesPerToken(c, in);
             int last = c.layers() - 1;
-            GgufWriter w = new GgufWriter().putAll(in.metadata());
+            GgufWriter w = GgufCopy.of(in);
             w.putUint32("glm4moe.block_count", c.layers() + 1);
             w.putUint32("glm4moe.nextn_predict_layers", 1);
             for (GgufTensorInfo t : in.tensors()) {
-                MemorySegment data = in.data(t);
-                w.addTensor(t.name(), t.type(), t.dims(), target -> target.copyFrom(data));
                 if (t.name().startsWith("blk." + last + ".")) {
-                    w.addTensor(t.name().replace("blk." + last + ".", "blk." + (last + 1) + "."), t.type(), t.dims(),
-                            target -> target.copyFrom(data));
+                    GgufCopy.copyTensor(w, in, t, t.name().replace("blk." + last + ".", "blk." + (last + 1) + "."));
                 }
             }
             w.write(withPrediction);

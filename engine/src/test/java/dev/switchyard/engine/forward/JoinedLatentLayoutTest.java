@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.gguf.GgufCopy;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.gguf.GgufWriter;
@@ -72,42 +73,32 @@ class JoinedLatentLayoutTest {
             int nope = a.nopeLength(c.ropeDimensions());
             int v = a.valueLength();
             String p = "deepseek2.";
-            GgufWriter w = new GgufWriter();
-            in.metadata().asMap().forEach((key, value) -> {
-                if (!key.endsWith("_length_mla")) {
-                    w.put(key, value);
-                }
-            });
+            GgufWriter w = GgufCopy.of(in, key -> !key.endsWith("_length_mla"),
+                    t -> !t.name().endsWith("attn_k_b.weight") && !t.name().endsWith("attn_v_b.weight"));
             w.putUint32(p + "attention.head_count_kv", heads);
             w.putUint32(p + "attention.key_length", a.keyLength());
             w.putUint32(p + "attention.value_length", v);
             for (GgufTensorInfo t : in.tensors()) {
-                String name = t.name();
-                if (name.endsWith("attn_v_b.weight")) {
+                if (!t.name().endsWith("attn_k_b.weight")) {
                     continue;
                 }
-                if (name.endsWith("attn_k_b.weight")) {
-                    String block = name.substring(0, name.length() - "attn_k_b.weight".length());
-                    MemorySegment kb = in.data(t);
-                    MemorySegment vb = in.data(in.requireTensor(block + "attn_v_b.weight"));
-                    w.addTensor(block + "attn_kv_b.weight", GgmlType.F32, new long[] {rank, (long) heads * (nope + v)},
-                            target -> {
-                                for (int h = 0; h < heads; h++) {
-                                    for (int r = 0; r < nope + v; r++) {
-                                        for (int col = 0; col < rank; col++) {
-                                            float value = r < nope
-                                                    ? kb.getAtIndex(ValueLayout.JAVA_FLOAT, ((long) h * rank + col) * nope + r)
-                                                    : vb.getAtIndex(ValueLayout.JAVA_FLOAT, ((long) h * v + r - nope) * rank + col);
-                                            target.setAtIndex(ValueLayout.JAVA_FLOAT,
-                                                    ((long) h * (nope + v) + r) * rank + col, value);
-                                        }
+                String block = t.name().substring(0, t.name().length() - "attn_k_b.weight".length());
+                MemorySegment kb = in.data(t);
+                MemorySegment vb = in.data(in.requireTensor(block + "attn_v_b.weight"));
+                w.addTensor(block + "attn_kv_b.weight", GgmlType.F32, new long[] {rank, (long) heads * (nope + v)},
+                        target -> {
+                            for (int h = 0; h < heads; h++) {
+                                for (int r = 0; r < nope + v; r++) {
+                                    for (int col = 0; col < rank; col++) {
+                                        float value = r < nope
+                                                ? kb.getAtIndex(ValueLayout.JAVA_FLOAT, ((long) h * rank + col) * nope + r)
+                                                : vb.getAtIndex(ValueLayout.JAVA_FLOAT, ((long) h * v + r - nope) * rank + col);
+                                        target.setAtIndex(ValueLayout.JAVA_FLOAT,
+                                                ((long) h * (nope + v) + r) * rank + col, value);
                                     }
                                 }
-                            });
-                    continue;
-                }
-                MemorySegment data = in.data(t);
-                w.addTensor(name, t.type(), t.dims(), target -> target.copyFrom(data));
+                            }
+                        });
             }
             w.write(out);
         }

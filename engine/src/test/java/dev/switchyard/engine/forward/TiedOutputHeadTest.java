@@ -3,13 +3,11 @@ package dev.switchyard.engine.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.gguf.GgufCopy;
 import dev.switchyard.engine.gguf.GgufFile;
-import dev.switchyard.engine.gguf.GgufTensorInfo;
-import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,15 +23,7 @@ class TiedOutputHeadTest {
         Path source = TinyModels.of(GeneratedArchitecture.QWEN3MOE, GgmlType.Q8_0);
         Path tied = dir.resolve("tied.gguf");
         try (GgufFile in = GgufFile.open(source)) {
-            GgufWriter out = new GgufWriter().putAll(in.metadata());
-            for (GgufTensorInfo t : in.tensors()) {
-                if (t.name().equals("output.weight")) {
-                    continue;
-                }
-                MemorySegment data = in.data(t);
-                out.addTensor(t.name(), t.type(), t.dims(), target -> target.copyFrom(data));
-            }
-            out.write(tied);
+            GgufCopy.of(in, key -> true, t -> !t.name().equals("output.weight")).write(tied);
         }
         int[] prompt = {3, 14, 15, 92, 65};
         try (CpuBackend backend = new CpuBackend(2); LoadedModel model = LoadedModel.open(tied, backend, 8, 1, 16)) {
