@@ -12,6 +12,11 @@ package dev.switchyard.kernels;
  * <p>With a {@link #valueOffset()} of 0 or more there is one KV head and no value cache: each
  * position's value is read from its cached key row, {@code headDimV} floats from that offset
  * (latent attention, whose value is the latent its key row holds after the rotary part).
+ *
+ * <p>Two settings change from layer to layer ({@link #layer}): a sliding window, under which token
+ * {@code t} attends only to positions {@code positionOf[t] - window + 1 .. positionOf[t]}; and
+ * attention sinks, one learned logit per query head that joins each softmax's denominator (and its
+ * maximum) without a value of its own, so a head can attend to nothing (gpt-oss).
  */
 public final class AttentionBatch {
 
@@ -25,6 +30,8 @@ public final class AttentionBatch {
     private final int headDimV;
     private final float scale;
     private final int valueOffset;
+    private int window;
+    private float[] sinks;
 
     public AttentionBatch(int heads, int kvHeads, int headDimK, int headDimV, float scale) {
         this(heads, kvHeads, headDimK, headDimV, scale, -1);
@@ -57,6 +64,39 @@ public final class AttentionBatch {
         this.positionOf = positionOf;
         this.blockTables = blockTables;
         return this;
+    }
+
+    /**
+     * Sets the layer about to attend: its sliding window in positions (0: none, every earlier
+     * position), and its sinks (one logit per query head; null: none). Engines call it before each
+     * layer's {@link Backend#attention}; a backend may keep {@code sinks} by identity, so a layer
+     * passes the same array every time and never changes it.
+     */
+    public AttentionBatch layer(int window, float[] sinks) {
+        if (window < 0) {
+            throw new IllegalArgumentException("sliding window " + window);
+        }
+        if (sinks != null && sinks.length < heads) {
+            throw new IllegalArgumentException(sinks.length + " attention sinks for " + heads + " heads");
+        }
+        this.window = window;
+        this.sinks = sinks;
+        return this;
+    }
+
+    /** The current layer's sliding window in positions; 0 when it attends to every earlier position. */
+    public int window() {
+        return window;
+    }
+
+    /** The current layer's per-head sink logits, or null. */
+    public float[] sinks() {
+        return sinks;
+    }
+
+    /** The first position token {@code t} attends to under the current layer's window. */
+    public int firstPosition(int t) {
+        return window > 0 ? Math.max(0, positionOf[t] - window + 1) : 0;
     }
 
     public int tokens() {

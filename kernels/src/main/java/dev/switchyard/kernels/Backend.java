@@ -86,6 +86,12 @@ public interface Backend extends AutoCloseable {
     /** gate[t] = silu(gate[t]) * up[t], elementwise. */
     void siluMul(FloatMatrix gate, FloatMatrix up, int tokens);
 
+    /**
+     * gpt-oss's gated activation, elementwise: with g = min(gate, limit) and u = clamp(up, -limit,
+     * limit), {@code gate[t] = g * sigmoid(alpha * g) * (u + 1)}.
+     */
+    void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens);
+
     /** Softmax of each row in place (router probabilities). */
     void softmax(FloatMatrix x, int tokens);
 

@@ -180,6 +180,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens) {
+        cpu.swigluClamped(gate, up, alpha, limit, tokens);
+    }
+
+    @Override
     public void softmax(FloatMatrix x, int tokens) {
         cpu.softmax(x, tokens);
     }

@@ -68,6 +68,7 @@ public final class CpuBackend implements Backend {
     private final RmsNormHeadsJob rmsNormHeadsJob = new RmsNormHeadsJob();
     private final RopeJob ropeJob = new RopeJob();
     private final SiluMulJob siluMulJob = new SiluMulJob();
+    private final SwigluClampedJob swigluClampedJob = new SwigluClampedJob();
     private final AddJob addJob = new AddJob();
     private double[] ropeFreqs = new double[0];
     private RopeSpec ropeFreqSpec;
@@ -745,6 +746,51 @@ public final class CpuBackend implements Backend {
             for (; i < cols; i++) {
                 float g = gate[o + i];
                 gate[o + i] = g / (Vec.exp(-g) + 1f) * up[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens) {
+        CpuMatrix cg = matrix(gate);
+        CpuMatrix cu = matrix(up);
+        if (cg.cols() != cu.cols()) {
+            throw new IllegalArgumentException("swigluClamped shapes: " + cg + ", " + cu);
+        }
+        OpChecks.tokens(tokens, cg, cu);
+        SwigluClampedJob job = swigluClampedJob;
+        job.gate = cg.data();
+        job.up = cu.data();
+        job.cols = cg.cols();
+        job.alpha = alpha;
+        job.limit = limit;
+        forRows(job, tokens, cg.cols());
+        job.gate = null;
+        job.up = null;
+    }
+
+    private final class SwigluClampedJob extends RowJob {
+        float[] gate;
+        float[] up;
+        int cols;
+        float alpha;
+        float limit;
+
+        @Override
+        void row(int worker, int t) {
+            int o = t * cols;
+            int i = 0;
+            int bound = F.loopBound(cols);
+            for (; i < bound; i += L) {
+                FloatVector g = FloatVector.fromArray(F, gate, o + i).min(limit);
+                FloatVector u = FloatVector.fromArray(F, up, o + i).max(-limit).min(limit);
+                FloatVector e = Vec.exp(g.mul(-alpha));
+                g.div(e.add(1f)).mul(u.add(1f)).intoArray(gate, o + i);
+            }
+            for (; i < cols; i++) {
+                float g = Math.min(gate[o + i], limit);
+                float u = Math.max(-limit, Math.min(up[o + i], limit));
+                gate[o + i] = g / (Vec.exp(-alpha * g) + 1f) * (u + 1f);
             }
         }
     }

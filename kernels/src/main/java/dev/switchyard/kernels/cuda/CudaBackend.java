@@ -383,6 +383,18 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens) {
+        CudaMatrix cg = matrix(gate);
+        CudaMatrix cu = matrix(up);
+        if (cg.cols() != cu.cols()) {
+            throw new IllegalArgumentException("swigluClamped shapes: " + cg + ", " + cu);
+        }
+        OpChecks.tokens(tokens, cg, cu);
+        ctx.makeCurrent();
+        kernels.swigluClamped(cg.pointer(), cu.pointer(), alpha, limit, (long) tokens * cg.cols());
+    }
+
+    @Override
     public void softmax(FloatMatrix x, int tokens) {
         CudaMatrix cx = matrix(x);
         OpChecks.tokens(tokens, cx, cx);

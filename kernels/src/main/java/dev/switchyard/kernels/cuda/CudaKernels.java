@@ -173,6 +173,11 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ELEMENTWISE, "silu_mul"), elementwiseBlocks(n), 1, 256, 1, args);
     }
 
+    void swigluClamped(long gate, long up, float alpha, float limit, long n) {
+        args.reset().ptr(gate).ptr(up).f32(alpha).f32(limit).i64(n);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "swiglu_clamped"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
     void softmax(long x, int cols, int tokens) {
         args.reset().ptr(x).i32(cols);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "softmax_rows"), tokens, 1, 256, 1, args);

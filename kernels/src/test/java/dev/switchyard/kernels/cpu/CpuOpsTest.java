@@ -128,6 +128,15 @@ class CpuOpsTest {
         TestData.assertClose(m.data(), ReferenceOps.siluMul(x, y, COLS, tokens), 4e-6, "siluMul");
         assertUntouchedBeyond(m.data(), x, tokens, COLS);
 
+        // scaled up so that some values pass the limit on either side
+        float[] wideGate = scaled(x, 9f);
+        float[] wideUp = scaled(y, 9f);
+        m = matrix(b, wideGate, COLS);
+        b.swigluClamped(m, matrix(b, wideUp, COLS), 1.702f, 7f, tokens);
+        TestData.assertClose(m.data(), ReferenceOps.swigluClamped(wideGate, wideUp, 1.702f, 7f, COLS, tokens), 4e-6,
+                "swigluClamped");
+        assertUntouchedBeyond(m.data(), wideGate, tokens, COLS);
+
         int experts = 61;
         float[] logits = TestData.gaussian(8, 20 * experts, 3f);
         m = matrix(b, logits, experts);
@@ -385,5 +394,13 @@ class CpuOpsTest {
         assertThatThrownBy(() -> one.copyColumns(a, 0, 10, b, 0, 3, 4, 2, 2)).hasMessageContaining("blocks apart");
         assertThatThrownBy(() -> one.copyColumns(a, 0, 0, a, 20, 0, 4, 1, 2)).hasMessageContaining("within one matrix");
         assertThatThrownBy(() -> one.copyColumns(a, 0, 0, b, 0, 0, 4, 1, 3)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static float[] scaled(float[] x, float by) {
+        float[] out = x.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= by;
+        }
+        return out;
     }
 }

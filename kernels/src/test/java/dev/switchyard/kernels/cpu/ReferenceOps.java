@@ -129,6 +129,17 @@ final class ReferenceOps {
         return out;
     }
 
+    /** gpt-oss's activation from its definition, in double. */
+    static float[] swigluClamped(float[] gate, float[] up, float alpha, float limit, int cols, int tokens) {
+        float[] out = gate.clone();
+        for (int i = 0; i < tokens * cols; i++) {
+            double g = Math.min(gate[i], limit);
+            double u = Math.max(-limit, Math.min(up[i], limit));
+            out[i] = (float) (g / (1 + Math.exp(-alpha * g)) * (u + 1));
+        }
+        return out;
+    }
+
     static float[] softmax(float[] x, int cols, int tokens) {
         float[] out = x.clone();
         for (int t = 0; t < tokens; t++) {

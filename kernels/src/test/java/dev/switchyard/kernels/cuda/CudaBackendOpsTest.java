@@ -71,6 +71,12 @@ class CudaBackendOpsTest extends AgainstCpuTest {
         float[][] silu = both(T, COLS, new float[][] {data(9, T * COLS), data(10, T * COLS)}, new int[] {T, T},
                 (b, m) -> b.siluMul(m[0], m[1], T));
         GpuTests.assertClose(silu[0], silu[1], 1e-6, "siluMul");
+        float[][] clamped = both(T, COLS, new float[][] {data(12, T * COLS), data(13, T * COLS)}, new int[] {T, T},
+                (b, m) -> {
+                    b.addBias(m[0], data(14, COLS), T);
+                    b.swigluClamped(m[0], m[1], 1.702f, 7f, T);
+                });
+        GpuTests.assertClose(clamped[0], clamped[1], 1e-6, "swigluClamped");
     }
 
     @Test

@@ -52,6 +52,7 @@ class NormsAndElementwiseOnHostTest {
     private static MethodHandle addBias;
     private static MethodHandle add;
     private static MethodHandle siluMul;
+    private static MethodHandle swigluClamped;
     private static MethodHandle softmax;
     private static MethodHandle gatherRows;
     private static MethodHandle sigmoidGatedAdd;
@@ -67,6 +68,7 @@ class NormsAndElementwiseOnHostTest {
         addBias = bind(lookup, "add_bias_host", ADDRESS, ADDRESS, LONG, INT);
         add = bind(lookup, "add_host", ADDRESS, ADDRESS, LONG);
         siluMul = bind(lookup, "silu_mul_host", ADDRESS, ADDRESS, LONG);
+        swigluClamped = bind(lookup, "swiglu_clamped_host", ADDRESS, ADDRESS, FLOAT, FLOAT, LONG);
         softmax = bind(lookup, "softmax_rows_host", ADDRESS, INT, INT);
         gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
         sigmoidGatedAdd = bind(lookup, "sigmoid_gated_add_host", ADDRESS, INT, ADDRESS, ADDRESS, INT, INT);
@@ -170,6 +172,13 @@ class NormsAndElementwiseOnHostTest {
             siluMul.invokeExact(gate, floats(a, y), (long) T * COLS);
             float[] expected = onCpu(COLS, new float[][] {x, y}, m -> cpu.siluMul(m[0], m[1], T));
             GpuTests.assertClose(gate.toArray(FLOAT), expected, 1e-6, "siluMul");
+            float[] wideX = times(x, 9f);
+            float[] wideY = times(y, 9f);
+            MemorySegment clamped = floats(a, wideX);
+            swigluClamped.invokeExact(clamped, floats(a, wideY), 1.702f, 7f, (long) T * COLS);
+            GpuTests.assertClose(clamped.toArray(FLOAT),
+                    onCpu(COLS, new float[][] {wideX, wideY}, m -> cpu.swigluClamped(m[0], m[1], 1.702f, 7f, T)), 1e-6,
+                    "swigluClamped");
         }
     }
 
@@ -281,5 +290,13 @@ class NormsAndElementwiseOnHostTest {
                 assertSameValues(d.toArray(FLOAT), expected, "copyColumns " + Arrays.toString(c));
             }
         }
+    }
+
+    private static float[] times(float[] x, float by) {
+        float[] out = x.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= by;
+        }
+        return out;
     }
 }
