@@ -6,7 +6,7 @@ import dev.switchyard.engine.model.ModelConfig;
 
 /**
  * Bytes of weights one decode token reads at batch 1: every attention matrix, the router, the k
- * routed experts of each layer (k/E of each stacked expert tensor), the shared expert, dense FFNs,
+ * routed experts of each layer (k/E of each stacked expert tensor, and of its biases), the shared expert, dense FFNs,
  * the output head, and one embedding row. Norms and biases are counted too; they are small. Blocks
  * the model does not run (GLM-4.5's multi-token-prediction block) are not counted. This is the
  * numerator of the memory-bandwidth bound on decode speed.
@@ -28,7 +28,8 @@ public final class DecodeTraffic {
                 if (file.tensor("output.weight").isEmpty()) {
                     bytes += t.byteSize(); // tied output head reads the whole table
                 }
-            } else if (name.endsWith("_exps.weight")) {
+            } else if (name.endsWith("_exps.weight") || name.endsWith("_exps.bias")) {
+                // the chosen experts' matrices, and their biases (gpt-oss)
                 bytes += t.byteSize() / config.expertCount() * config.expertUsedCount();
             } else {
                 bytes += t.byteSize();

@@ -17,7 +17,7 @@ import dev.switchyard.kernels.cpu.CpuBackend;
  * uses. An expert's rows travel as the device path's do, only through the host:
  * <pre>
  *   h (T, D) on the device --readRow/writeRow--> in (n, D) on the host      gather the expert's n tokens
- *   gate = W_gate[e] in, up = W_up[e] in (n, ffn); gate = silu(gate) * up   SwiGLU
+ *   gate = W_gate[e] in, up = W_up[e] in (n, ffn); gate = silu(gate) * up   SwiGLU (ExpertFfn)
  *   out = W_down[e] gate (n, D) --readRow/writeRow--> expertOut (n, D) on the device
  * </pre>
  * and the caller scatter-adds {@code expertOut} into the residual exactly as for a device expert,
@@ -119,17 +119,18 @@ final class HostExperts implements AutoCloseable {
     }
 
     /**
-     * expertOut[i] = FFN_expert(h[rows[i]]) for i < n: the SwiGLU FFN of {@code layer}'s
-     * {@code expert} for its tokens, from host memory, into the device's {@code expertOut} rows
-     * 0..n-1 (for the caller's scatter-add). Times itself for the cost model.
+     * expertOut[i] = FFN_expert(h[rows[i]]) for i < n: the FFN of {@code layer}'s {@code expert}
+     * for its tokens ({@link ExpertFfn}, with the layer's expert biases where it has them), from
+     * host memory, into the device's {@code expertOut} rows 0..n-1 (for the caller's scatter-add).
+     * Times itself for the cost model.
      */
-    void compute(int layer, int expert, FloatMatrix h, int[] rows, int n, FloatMatrix expertOut) {
+    void compute(int layer, int expert, ExpertBiases biases, FloatMatrix h, int[] rows, int n, FloatMatrix expertOut) {
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             h.readRow(rows[i], row);
             in.writeRow(i, row);
         }
-        ffn(layer, expert, n);
+        ffn(layer, expert, biases, n);
         for (int i = 0; i < n; i++) {
             out.readRow(i, row);
             expertOut.writeRow(i, row);
@@ -137,13 +138,10 @@ final class HostExperts implements AutoCloseable {
         costs.hostTimed(n, expertBytes[layer], System.nanoTime() - start);
     }
 
-    /** out = W_down (silu(W_gate in) * W_up in), the first n rows. */
-    private void ffn(int layer, int expert, int n) {
+    /** out = the expert's FFN of in, the first n rows. */
+    private void ffn(int layer, int expert, ExpertBiases biases, int n) {
         Weight[] w = weights[layer];
-        host.matmul(w[0], expert, in, gate, n);
-        host.matmul(w[1], expert, in, up, n);
-        host.siluMul(gate, up, n);
-        host.matmul(w[2], expert, gate, out, n);
+        ExpertFfn.run(host, w[0], w[1], w[2], expert, biases, expert, in, gate, up, out, n);
     }
 
     /**
@@ -159,7 +157,7 @@ final class HostExperts implements AutoCloseable {
         long deadline = System.nanoTime() + SEED_BUDGET_NANOS;
         for (int run = 0; run < SEED_MIN_RUNS || System.nanoTime() - deadline < 0; run++) {
             long start = System.nanoTime();
-            ffn(0, 0, 1);
+            ffn(0, 0, null, 1);
             best = Math.min(best, System.nanoTime() - start);
         }
         return expertBytes[0] * 1e9 / Math.max(1, best);

@@ -8,7 +8,7 @@ import dev.switchyard.kernels.Weight;
  * {@code latent}, else null); biases
  * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE blocks), shared expert (Qwen2-MoE,
  * DeepSeek-MoE) and its gate (Qwen2-MoE only), the router's selection bias (DeepSeek-V3), dense FFN (dense models and DeepSeek-MoE's leading
- * blocks).
+ * blocks); gpt-oss's attention output bias, sinks, router bias and expert biases.
  */
 record LayerWeights(
         float[] attnNorm,
@@ -34,5 +34,9 @@ record LayerWeights(
         Weight ffnGate,
         Weight ffnUp,
         Weight ffnDown,
-        LatentAttentionWeights latent) {
+        LatentAttentionWeights latent,
+        float[] outputBias,
+        float[] sinks,
+        float[] routerBias,
+        ExpertBiases expertBiases) {
 }

@@ -60,6 +60,7 @@ public final class ModelWeights {
             LatentAttention latent = config.latentAttention();
             boolean mha = latent == null;
             boolean directQueries = mha || !latent.queriesThroughLatent();
+            boolean gptOss = arch.hasGptOssBlocks();
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
                     directQueries ? in.matrix(b + "attn_q.weight") : null,
@@ -84,7 +85,11 @@ public final class ModelWeights {
                     moe ? null : in.matrix(b + "ffn_gate.weight"),
                     moe ? null : in.matrix(b + "ffn_up.weight"),
                     moe ? null : in.matrix(b + "ffn_down.weight"),
-                    mha ? null : latentWeights(in, b, config)));
+                    mha ? null : latentWeights(in, b, config),
+                    gptOss ? in.vector(b + "attn_output.bias") : null,
+                    gptOss ? in.vector(b + "attn_sinks.weight") : null,
+                    gptOss && moe ? in.vector(b + "ffn_gate_inp.bias") : null,
+                    gptOss && moe ? expertBiases(in, b, config) : null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
@@ -114,6 +119,20 @@ public final class ModelWeights {
                 in.vector(b + "attn_kv_a_norm.weight"),
                 keyUp,
                 valueUp);
+    }
+
+    /** gpt-oss's expert biases, a row per expert, split out of their [width, experts] tensors. */
+    private static ExpertBiases expertBiases(Loader in, String b, ModelConfig config) {
+        int experts = config.expertCount();
+        return new ExpertBiases(
+                ExpertBiases.rows(in.vector(b + "ffn_gate_exps.bias"), experts),
+                ExpertBiases.rows(in.vector(b + "ffn_up_exps.bias"), experts),
+                ExpertBiases.rows(in.vector(b + "ffn_down_exps.bias"), experts));
+    }
+
+    /** Whether MoE blocks have expert biases and gpt-oss's clamped activation, which only the host's routing path computes. */
+    boolean hasExpertBiases() {
+        return config.isMoe() && layers.get(config.blockOfRoutedLayer(0)).expertBiases() != null;
     }
 
     public ModelConfig config() {

@@ -52,6 +52,9 @@ public final class SpeculativeGate {
         int experts = weights.config().expertCount();
         backend.rmsNorm(residual, w.ffnNorm(), (float) weights.config().rmsEps(), normed, tokens);
         backend.matmul(w.router(), 0, normed, logits, tokens);
+        if (w.routerBias() != null) {
+            backend.addBias(logits, w.routerBias(), tokens);
+        }
         for (int t = 0; t < tokens; t++) {
             logits.readRow(t, row);
             selector.scores(row, probabilities);

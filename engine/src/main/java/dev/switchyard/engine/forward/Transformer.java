@@ -52,6 +52,8 @@ public final class Transformer implements AutoCloseable {
     private final ExpertSelector selector;
     /** Whether some layer ranks experts with a selection bias (then only the host routes). */
     private final boolean selectionBiased;
+    /** Whether routed experts carry biases and gpt-oss's activation (then only the host routes). */
+    private final boolean expertBiases;
     private final int[] chosenExperts;
     private final float[] chosenWeights;
     private final ExpertBuckets buckets;
@@ -103,6 +105,7 @@ public final class Transformer implements AutoCloseable {
         this.routerProbabilities = new float[experts];
         this.selector = new ExpertSelector(config.routing(), experts);
         this.selectionBiased = weights.hasSelectionBias();
+        this.expertBiases = weights.hasExpertBiases();
         this.chosenExperts = new int[maxTokens * k];
         this.chosenWeights = new float[maxTokens * k];
         this.buckets = new ExpertBuckets(experts, maxTokens * k);
@@ -301,11 +304,14 @@ public final class Transformer implements AutoCloseable {
         // RoPE
         backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), rope, t);
         backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
-        // cache this step's keys and values, then attend over everything cached so far
+        // cache this step's keys and values, then attend over everything cached so far (over the
+        // block's window where it has one, with its sinks: gpt-oss)
         backend.storeKv(kvStorage, layer, buf.k, buf.v, slots, t);
+        attention.layer(config.slidingWindow(layer), w.sinks());
         backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
-        // output projection and residual
+        // output projection (+ bias: gpt-oss) and residual
         backend.matmul(w.wo(), 0, buf.attention, buf.projected, t);
+        addBiasIfAny(buf.projected, w.outputBias(), t);
         backend.add(buf.x, buf.projected, t);
     }
 
@@ -367,6 +373,7 @@ public final class Transformer implements AutoCloseable {
         backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
         // cache [rotary key | latent] alone (the values are its latent part); attend as one key/value head
         backend.storeKv(kvStorage, layer, buf.k, null, slots, t);
+        attention.layer(0, null);
         backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
         // each head's mix of latents, decompressed to its value width
         backend.matmulHeads(a.valueUp(), buf.attention, 0, kvRank, lb.output, 0, shape.valueLength(), heads, t);
@@ -393,6 +400,7 @@ public final class Transformer implements AutoCloseable {
         // ffn rmsnorm
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
         backend.matmul(w.router(), 0, buf.h, buf.router, t);
+        addBiasIfAny(buf.router, w.routerBias(), t);
         if (routesOnDevice(t)) {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
@@ -422,11 +430,12 @@ public final class Transformer implements AutoCloseable {
      * dropless dispatch (capacity plans are the host's), experts in place, no trace watching each
      * layer's routing as it happens (load metrics read it once the step is done), and steps small
      * enough that running each (token, expert) pair on its own reads little more than bucketing
-     * would (at most half the experts' worth of pairs: decode of a batch or two).
+     * would (at most half the experts' worth of pairs: decode of a batch or two). Experts with
+     * biases of their own (gpt-oss) run only as the host routes them.
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null
-                && config.routing().isPlainSoftmax() && !selectionBiased
+                && config.routing().isPlainSoftmax() && !selectionBiased && !expertBiases
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
 
@@ -495,13 +504,13 @@ public final class Transformer implements AutoCloseable {
                     plan != null ? (int) (plan.stats().rerouted() - reroutedBefore) : 0);
         }
         if (offloaded != null) {
-            residentExperts(layer, batch, t);
+            residentExperts(layer, w, batch, t);
         } else {
             inPlaceExperts(w, experts);
         }
     }
 
-    /** Grouped experts from the mapped file: gather, gate/up, SiLU-mul, down, weighted combine into the residual. */
+    /** Grouped experts from the mapped file: gather, the expert's FFN, weighted combine into the residual. */
     private void inPlaceExperts(LayerWeights w, int experts) {
         for (int e = 0; e < experts; e++) {
             int n = buckets.count(e);
@@ -511,10 +520,8 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
-            backend.matmul(w.expertGate(), e, buf.expertIn, buf.gate, n);
-            backend.matmul(w.expertUp(), e, buf.expertIn, buf.up, n);
-            backend.siluMul(buf.gate, buf.up, n);
-            backend.matmul(w.expertDown(), e, buf.gate, buf.expertOut, n);
+            ExpertFfn.run(backend, w.expertGate(), w.expertUp(), w.expertDown(), e, w.expertBiases(), e, buf.expertIn,
+                    buf.gate, buf.up, buf.expertOut, n);
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
     }
@@ -527,7 +534,7 @@ public final class Transformer implements AutoCloseable {
      * With hybrid execution, a miss the cost model finds cheaper on the host starts no copy and is
      * computed there instead, into the same output rows, and scatter-added in its turn.
      */
-    private void residentExperts(int layer, StepBatch batch, int t) {
+    private void residentExperts(int layer, LayerWeights w, StepBatch batch, int t) {
         ExpertResidency residency = offloaded.residency();
         SlotWeights slots = offloaded.weights();
         HostExperts host = offloaded.host();
@@ -550,24 +557,22 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             if (onHost[e]) {
-                host.compute(layer, e, buf.h, expertRows, n, buf.expertOut);
+                host.compute(layer, e, w.expertBiases(), buf.h, expertRows, n, buf.expertOut);
             } else {
-                deviceExpert(residency, slots, layer, e, n);
+                deviceExpert(residency, slots, layer, e, n, w.expertBiases());
             }
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
     }
 
-    /** One expert's tokens through its device slot: gather, gate/up, SiLU-mul, down into expertOut. */
-    private void deviceExpert(ExpertResidency residency, SlotWeights slots, int layer, int e, int n) {
+    /** One expert's tokens through its device slot: gather, the expert's FFN into expertOut. */
+    private void deviceExpert(ExpertResidency residency, SlotWeights slots, int layer, int e, int n, ExpertBiases biases) {
         backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
         Resident r = residency.acquire(layer, e);
         try {
             int s = r.slot();
-            backend.matmul(slots.gate(s, layer), 0, buf.expertIn, buf.gate, n);
-            backend.matmul(slots.up(s, layer), 0, buf.expertIn, buf.up, n);
-            backend.siluMul(buf.gate, buf.up, n);
-            backend.matmul(slots.down(s, layer), 0, buf.gate, buf.expertOut, n);
+            ExpertFfn.run(backend, slots.gate(s, layer), slots.up(s, layer), slots.down(s, layer), 0, biases, e,
+                    buf.expertIn, buf.gate, buf.up, buf.expertOut, n);
         } finally {
             residency.release(r);
         }

@@ -8,7 +8,8 @@ import java.util.stream.Collectors;
  * distinguishes their forward passes. Mixtral is {@code llama} with experts, as llama.cpp writes it;
  * {@code deepseek} is DeepSeek-MoE (the first DeepSeek MoE generation, multi-head attention);
  * {@code deepseek2} is DeepSeek-V2 and V2-Lite, with multi-head latent attention (and DeepSeek-V3,
- * R1 and Kimi-K2, which route differently); {@code glm4moe} is GLM-4.5 and GLM-4.5-Air.
+ * R1 and Kimi-K2, which route differently); {@code glm4moe} is GLM-4.5 and GLM-4.5-Air;
+ * {@code gpt-oss} is OpenAI's gpt-oss-20b and gpt-oss-120b.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -19,7 +20,8 @@ public enum Architecture {
     OLMOE("olmoe", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, false),
     DEEPSEEK("deepseek", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     DEEPSEEK2("deepseek2", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
-    GLM4MOE("glm4moe", RopeLayout.NEOX, QkNorm.PER_HEAD, true, SharedExpert.UNGATED, false);
+    GLM4MOE("glm4moe", RopeLayout.NEOX, QkNorm.PER_HEAD, true, SharedExpert.UNGATED, false),
+    GPT_OSS("gpt-oss", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -100,7 +102,30 @@ public enum Architecture {
      * as llama.cpp names GLM-4.5's.
      */
     public String ffnNormName() {
-        return this == GLM4MOE ? "post_attention_norm" : "ffn_norm";
+        return this == GLM4MOE || this == GPT_OSS ? "post_attention_norm" : "ffn_norm";
+    }
+
+    /**
+     * Whether blocks carry gpt-oss's extras: a bias on the attention output, one learned sink logit
+     * per query head ({@code attn_sinks}), biases on the router and on every expert's three
+     * projections, and the clamped SwiGLU ({@code ffn_gate * sigmoid(1.702 ffn_gate) * (ffn_up + 1)},
+     * both clamped at 7) in place of SiLU.
+     */
+    public boolean hasGptOssBlocks() {
+        return this == GPT_OSS;
+    }
+
+    /**
+     * Whether some blocks attend through a sliding window ({@code attention.sliding_window}): in
+     * gpt-oss every other block, the first among them; the others attend to every position.
+     */
+    public boolean slidesWindows() {
+        return this == GPT_OSS;
+    }
+
+    /** Whether block {@code block} of a family that {@link #slidesWindows} is one of its windowed blocks. */
+    public boolean windowedBlock(int block) {
+        return slidesWindows() && block % 2 == 0;
     }
 
     /**
@@ -129,12 +154,14 @@ public enum Architecture {
      * ({@code expert_feed_forward_length}); the others reuse {@code feed_forward_length}.
      */
     public boolean hasSeparateExpertWidth() {
-        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE;
+        return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
+                || this == GPT_OSS;
     }
 
     /**
      * Whether the top-k router weights are renormalized to sum to one when the file does not say:
-     * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE, OLMoE and DeepSeek-MoE do not.
+     * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE, OLMoE and DeepSeek-MoE do not. gpt-oss
+     * takes the softmax of the chosen experts' logits, which is the same thing.
      */
     public boolean normalizeTopKByDefault() {
         return normalizeTopKByDefault;
@@ -143,7 +170,7 @@ public enum Architecture {
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
-                || this == GLM4MOE;
+                || this == GLM4MOE || this == GPT_OSS;
     }
 
     /** Whether this family never has experts. */

@@ -19,6 +19,9 @@ package dev.switchyard.engine.model;
  * @param routing             how logits become chosen experts and weights beyond top-k (the DeepSeek
  *                            families' gating, selection bias, expert groups and weight scale);
  *                            {@link ExpertRouting#SOFTMAX} for every other family
+ * @param slidingWindow       the positions a windowed block attends to (gpt-oss's
+ *                            {@code attention.sliding_window}; see {@link #slidingWindow(int)}), 0
+ *                            for a family without windowed blocks
  */
 public record ModelConfig(
         Architecture architecture,
@@ -43,7 +46,21 @@ public record ModelConfig(
         RopeScaling ropeScaling,
         int vocabSize,
         LatentAttention latentAttention,
-        ExpertRouting routing) {
+        ExpertRouting routing,
+        int slidingWindow) {
+
+    /** A configuration without windowed blocks (every family but gpt-oss). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, 0);
+    }
 
     /** A configuration with multi-head attention and unscaled routed weights (every family but DeepSeek-V2). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -92,6 +109,9 @@ public record ModelConfig(
         require(architecture.hasLeadingDenseLayers() || leadingDenseLayers == 0,
                 architecture.ggufName() + " has no leading dense blocks");
         require(routing != null, "expert routing must be stated");
+        require(architecture.slidesWindows() ? slidingWindow >= 1 : slidingWindow == 0, architecture.slidesWindows()
+                ? "attention.sliding_window must be at least 1, got " + slidingWindow
+                : architecture.ggufName() + " has no sliding-window blocks");
         require(routing.groupCount() == 1 || (expertCount % routing.groupCount() == 0
                         && expertCount / routing.groupCount() >= 2),
                 "expert_count " + expertCount + " must split into expert_group_count " + routing.groupCount()
@@ -117,6 +137,14 @@ public record ModelConfig(
         if (!condition) {
             throw new ModelConfigException(message);
         }
+    }
+
+    /**
+     * The sliding window of block {@code block} in positions: a token there attends to itself and
+     * the {@code window - 1} positions before it. 0 where the block attends to every position.
+     */
+    public int slidingWindow(int block) {
+        return architecture.windowedBlock(block) ? slidingWindow : 0;
     }
 
     public boolean isMoe() {
@@ -215,6 +243,6 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routing);
+                ropeScaling, vocab, latentAttention, routing, slidingWindow);
     }
 }

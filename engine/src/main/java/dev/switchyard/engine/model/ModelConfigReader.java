@@ -96,9 +96,10 @@ public final class ModelConfigReader {
                         : md.optInt(p + "leading_dense_block_count", 0, 0);
             }
         }
-        // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says
-        boolean normTopK = arch != Architecture.DEEPSEEK
-                && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
+        // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says; gpt-oss's
+        // softmax over the chosen experts' logits always does
+        boolean normTopK = arch == Architecture.GPT_OSS || (arch != Architecture.DEEPSEEK
+                && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault()));
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
         double ropeBase = md.optDouble(p + "rope.freq_base").orElse(10000.0);
         int ropeDims = md.optInt(p + "rope.dimension_count", 0, headDimK);
@@ -123,9 +124,11 @@ public final class ModelConfigReader {
         }
         ExpertRouting routing = experts > 0 && arch.statesRouting()
                 ? statedRouting(md, p, arch) : ExpertRouting.SOFTMAX;
+        // llama.cpp requires the window of the families with windowed blocks
+        int window = arch.slidesWindows() ? md.requireInt(p + "attention.sliding_window", 1) : 0;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routing);
+                latent, routing, window);
     }
 
     /**

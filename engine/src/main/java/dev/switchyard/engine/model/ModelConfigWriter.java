@@ -73,7 +73,7 @@ public final class ModelConfigWriter {
                     m.put(p + "expert_group_used_count", GgufValue.ofUint32(c.routing().groupsUsed()));
                 }
             }
-            if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
+            if (c.normalizeTopK() != arch.normalizeTopKByDefault() && arch != Architecture.GPT_OSS) {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));
             }
         }
@@ -89,6 +89,9 @@ public final class ModelConfigWriter {
             if (latent.yarnLogMultiplier() != 0) {
                 m.put(p + "rope.scaling.yarn_log_multiplier", GgufValue.ofFloat32((float) latent.yarnLogMultiplier()));
             }
+        }
+        if (arch.slidesWindows()) {
+            m.put(p + "attention.sliding_window", GgufValue.ofUint32(c.slidingWindow()));
         }
         if (c.vocabSize() > 0) {
             m.put(p + "vocab_size", GgufValue.ofUint32(c.vocabSize()));

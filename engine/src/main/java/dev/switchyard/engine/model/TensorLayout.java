@@ -52,11 +52,19 @@ public final class TensorLayout {
                 case NONE -> { }
             }
             out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.attentionOutputDim(), c.dim()));
+            boolean gptOss = c.architecture().hasGptOssBlocks();
+            if (gptOss) {
+                out.add(spec(b + "attn_output.bias", TensorRole.BIAS, c.dim()));
+                out.add(spec(b + "attn_sinks.weight", TensorRole.BIAS, c.headCount()));
+            }
             out.add(spec(b + c.architecture().ffnNormName() + ".weight", TensorRole.NORM, c.dim()));
             if (c.isRoutedBlock(l)) {
                 int e = c.expertCount();
                 int f = c.expertFeedForwardLength();
                 out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
+                if (gptOss) {
+                    out.add(spec(b + "ffn_gate_inp.bias", TensorRole.BIAS, e));
+                }
                 if (c.routing().gating() == ExpertRouting.Gating.SIGMOID) {
                     // the selection bias: GLM-4.5's files always have it, DeepSeek-V3's may not
                     out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
@@ -65,6 +73,12 @@ public final class TensorLayout {
                 out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
+                if (gptOss) {
+                    // one bias row per expert: [width, experts]
+                    out.add(spec(b + "ffn_gate_exps.bias", TensorRole.BIAS, f, e));
+                    out.add(spec(b + "ffn_up_exps.bias", TensorRole.BIAS, f, e));
+                    out.add(spec(b + "ffn_down_exps.bias", TensorRole.BIAS, c.dim(), e));
+                }
                 if (c.hasSharedExpert()) {
                     int s = c.sharedExpertFeedForwardLength();
                     if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {

@@ -24,7 +24,8 @@ public enum GeneratedArchitecture {
     DEEPSEEK2("deepseek2", Architecture.DEEPSEEK2, true),
     DEEPSEEK2_LITE("deepseek2-lite", Architecture.DEEPSEEK2, true),
     GLM4MOE("glm4moe", Architecture.GLM4MOE, true),
-    GLM4MOE_AIR("glm4moe-air", Architecture.GLM4MOE, true);
+    GLM4MOE_AIR("glm4moe-air", Architecture.GLM4MOE, true),
+    GPT_OSS("gpt-oss", Architecture.GPT_OSS, true);
 
     private final String cliName;
     private final Architecture architecture;

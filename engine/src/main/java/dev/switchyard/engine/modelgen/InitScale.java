@@ -25,7 +25,8 @@ record InitScale(double mean, double std) {
             case EMBEDDING -> new InitScale(0, 1.0);
             case NORM -> new InitScale(1.0, 0.05);
             // DeepSeek-V3's selection bias is a few tenths, against sigmoid scores about 0.5
-            case BIAS -> new InitScale(0, name.contains("exp_probs_b") ? 0.2 : 0.02);
+            // gpt-oss's sinks are logits of the order of the attention scores they compete with
+            case BIAS -> new InitScale(0, name.contains("exp_probs_b") ? 0.2 : name.contains("attn_sinks") ? 1.0 : 0.02);
             case ROUTER -> new InitScale(0, name.contains("shexp") ? unit : ROUTER_LOGIT_STD * unit);
             case OUTPUT -> new InitScale(0, OUTPUT_LOGIT_STD * unit);
             case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);

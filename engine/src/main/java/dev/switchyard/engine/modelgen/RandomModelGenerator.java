@@ -39,6 +39,8 @@ public final class RandomModelGenerator {
     static final int CHUNK = 1 << 16;
     /** Merges learned for the built-in vocabulary when no tokenizer is copied from a file. */
     static final int DEFAULT_MERGES = 768;
+    /** gpt-oss's head width, in every released size. */
+    static final int GPT_OSS_HEAD = 64;
 
     static final String CHATML_TEMPLATE = """
             {%- for message in messages %}\
@@ -85,6 +87,15 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, true, 1e-5f, 1_000_000.0,
                     headDim / 2, RopeScaling.NONE, vocabSize, null,
                     new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, air ? 1.0 : 2.5));
+        }
+        if (arch == Architecture.GPT_OSS) {
+            // gpt-oss: heads of 64 whatever the width (its 64 query heads are wider than the model),
+            // neox rope over the whole head with YaRN x32 from 4096 positions, base 150000, eps
+            // 1e-5, every other block windowed
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    GPT_OSS_HEAD, GPT_OSS_HEAD, ffn, experts, topK, expertFfn, 0, 0, true, 1e-5f, 150_000.0, GPT_OSS_HEAD,
+                    new RopeScaling(RopeScaling.Type.YARN, 32, 4096), vocabSize, null, ExpertRouting.SOFTMAX,
+                    spec.preset().slidingWindow());
         }
         if (arch.latentAttention()) {
             return latentConfig(spec, name, dim, heads, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, eps,

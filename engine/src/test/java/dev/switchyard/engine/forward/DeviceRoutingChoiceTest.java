@@ -104,13 +104,15 @@ class DeviceRoutingChoiceTest {
 
     /**
      * DeepSeek-V3's routing (sigmoid scores ranked with a selection bias inside the best groups)
-     * never reaches the device's softmax routing kernel; it stays on the host.
+     * and gpt-oss's experts (biased, with their clamped activation) never reach the device's
+     * softmax routing kernel; they stay on the host.
      */
-    @Test
-    void deepseekV3RoutingStaysOnTheHost() throws Exception {
-        Path v3 = TinyModels.of(GeneratedArchitecture.DEEPSEEK2, GgmlType.Q8_0);
-        Run host = run(v3, false, null, m -> { });
-        Run device = run(v3, true, null, m -> { });
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"DEEPSEEK2", "GPT_OSS"})
+    void routingTheDeviceKernelCannotComputeStaysOnTheHost(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
+        Run host = run(file, false, null, m -> { });
+        Run device = run(file, true, null, m -> { });
         assertThat(device.calls()).as("no device routing").isZero();
         for (int i = 0; i < host.results().size(); i++) {
             assertThat(device.results().get(i).tokens()).containsExactly(host.results().get(i).tokens());

@@ -62,7 +62,7 @@ class HybridExecutionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK", "DEEPSEEK2"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK", "DEEPSEEK2", "GPT_OSS"})
     void expertsComputedOnTheHostGiveBitwiseTheLogitsOfExpertsInPlace(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         float[][] inPlace;

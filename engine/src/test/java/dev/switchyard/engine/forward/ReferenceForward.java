@@ -69,24 +69,37 @@ final class ReferenceForward {
             values.get(l)[position] = v;
             double[] att = new double[c.headCount() * c.headDimV()];
             int group = c.headCount() / c.kvHeadCount();
+            // gpt-oss: every other block sees only the last sliding_window positions, and each head
+            // has a sink, a logit without a value that joins the softmax
+            boolean windowed = c.architecture() == Architecture.GPT_OSS && l % 2 == 0;
+            int first = windowed ? Math.max(0, position - c.slidingWindow() + 1) : 0;
+            double[] sinks = file.tensor(b + "attn_sinks.weight").isPresent() ? vec(b + "attn_sinks.weight") : null;
             for (int head = 0; head < c.headCount(); head++) {
                 int kvHead = head / group;
-                double[] scores = new double[position + 1];
-                for (int p = 0; p <= position; p++) {
+                int n = position + 1 - first;
+                double[] scores = new double[sinks != null ? n + 1 : n];
+                for (int p = first; p <= position; p++) {
                     double s = 0;
                     for (int i = 0; i < c.headDimK(); i++) {
                         s += q[head * c.headDimK() + i] * keys.get(l)[p][kvHead * c.headDimK() + i];
                     }
-                    scores[p] = s / Math.sqrt(c.headDimK());
+                    scores[p - first] = s / Math.sqrt(c.headDimK());
+                }
+                if (sinks != null) {
+                    scores[n] = sinks[head];
                 }
                 softmaxInPlace(scores);
-                for (int p = 0; p <= position; p++) {
+                for (int p = first; p <= position; p++) {
                     for (int i = 0; i < c.headDimV(); i++) {
-                        att[head * c.headDimV() + i] += scores[p] * values.get(l)[p][kvHead * c.headDimV() + i];
+                        att[head * c.headDimV() + i] += scores[p - first] * values.get(l)[p][kvHead * c.headDimV() + i];
                     }
                 }
             }
-            addInPlace(x, matvec(b + "attn_output.weight", att, d));
+            double[] projected = matvec(b + "attn_output.weight", att, d);
+            if (file.tensor(b + "attn_output.bias").isPresent()) {
+                addInPlace(projected, vec(b + "attn_output.bias"));
+            }
+            addInPlace(x, projected);
             feedForward(b, l, x);
         }
         double[] out = rmsNorm(x, vec("output_norm.weight"));
@@ -184,6 +197,9 @@ final class ReferenceForward {
         int e = c.expertCount();
         ExpertRouting routing = c.routing();
         double[] logits = matvec(b + "ffn_gate_inp.weight", h, e);
+        if (c.architecture() == Architecture.GPT_OSS) {
+            return gptOssExperts(b, h, logits);
+        }
         double[] p = logits.clone();
         if (routing.gating() == ExpertRouting.Gating.SIGMOID) {
             for (int i = 0; i < e; i++) {
@@ -253,6 +269,47 @@ final class ReferenceForward {
                     c.sharedExpertFeedForwardLength());
             for (int i = 0; i < out.length; i++) {
                 out[i] += gate * y[i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * gpt-oss's MoE as its reference implementation computes it: the router's logits plus its
+     * bias, the top-k of those, a softmax over just the chosen logits for their weights; each
+     * expert's projections biased, and between them the clamped SwiGLU
+     * {@code g * sigmoid(1.702 g) * (u + 1)}, g = min(gate, 7), u = clamp(up, -7, 7).
+     */
+    private double[] gptOssExperts(String b, double[] h, double[] logits) {
+        int e = c.expertCount();
+        int f = c.expertFeedForwardLength();
+        addInPlace(logits, vec(b + "ffn_gate_inp.bias"));
+        Integer[] order = new Integer[e];
+        for (int i = 0; i < e; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (x, y) -> logits[y] != logits[x] ? Double.compare(logits[y], logits[x]) : x - y);
+        double[] chosenLogits = new double[c.expertUsedCount()];
+        for (int j = 0; j < chosenLogits.length; j++) {
+            chosenLogits[j] = logits[order[j]];
+        }
+        softmaxInPlace(chosenLogits);
+        double[] gateBias = vec(b + "ffn_gate_exps.bias");
+        double[] upBias = vec(b + "ffn_up_exps.bias");
+        double[] downBias = vec(b + "ffn_down_exps.bias");
+        double[] out = new double[c.dim()];
+        for (int j = 0; j < chosenLogits.length; j++) {
+            int expert = order[j];
+            double[] g = matvecExpert(b + "ffn_gate_exps.weight", expert, h, f);
+            double[] u = matvecExpert(b + "ffn_up_exps.weight", expert, h, f);
+            for (int i = 0; i < f; i++) {
+                double gi = Math.min(g[i] + gateBias[expert * f + i], 7);
+                double ui = Math.max(-7, Math.min(u[i] + upBias[expert * f + i], 7));
+                g[i] = gi / (1 + Math.exp(-1.702 * gi)) * (ui + 1);
+            }
+            double[] y = matvecExpert(b + "ffn_down_exps.weight", expert, g, c.dim());
+            for (int i = 0; i < out.length; i++) {
+                out[i] += chosenLogits[j] * (y[i] + downBias[expert * c.dim() + i]);
             }
         }
         return out;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -39,16 +40,35 @@ class TransformerMatchesReferenceTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void logitsAgreeWithTheScalarReference(GeneratedArchitecture arch, GgmlType type, double tolerance) throws Exception {
+        agree(arch, type, tolerance, new int[] {5, 77, 300, 12, 9, 150, 401}, new int[] {33, 260, 7});
+    }
+
+    /**
+     * gpt-oss's windowed blocks past their window (16 positions in the tiny model): a prompt that
+     * outgrows it in one step, then decoding further still, so both the prefill and the decode
+     * paths drop the positions that left the window.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0"})
+    void windowedBlocksAgreeWithTheReferenceBeyondTheirWindow(GgmlType type) throws Exception {
+        int[] prompt = new int[22];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (i * 37 + 11) % 500;
+        }
+        agree(GeneratedArchitecture.GPT_OSS, type, type == GgmlType.F32 ? 1e-4 : 3e-2, prompt,
+                new int[] {33, 260, 7, 91, 402, 18});
+    }
+
+    private static void agree(GeneratedArchitecture arch, GgmlType type, double tolerance, int[] prompt, int[] decode)
+            throws Exception {
         Path file = TinyModels.of(arch, type);
-        int[] prompt = {5, 77, 300, 12, 9, 150, 401};
-        int[] decode = {33, 260, 7};
-        try (CpuBackend backend = new CpuBackend(2); LoadedModel model = LoadedModel.open(file, backend, 16, 1, 64)) {
+        try (CpuBackend backend = new CpuBackend(2); LoadedModel model = LoadedModel.open(file, backend, 32, 1, 64)) {
             ReferenceForward reference = new ReferenceForward(model.config(), model.file(), 64);
             Transformer transformer = model.transformer();
             KvCache kv = model.kv();
             int vocab = model.config().vocabSize();
-            float[][] logits = new float[16][vocab];
-            StepBatch batch = new StepBatch(16);
+            float[][] logits = new float[32][vocab];
+            StepBatch batch = new StepBatch(32);
 
             kv.reserve(0, prompt.length + decode.length);
             for (int i = 0; i < prompt.length; i++) {

@@ -58,7 +58,7 @@ class CudaHybridMatchesInPlaceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK2"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK2", "GPT_OSS"})
     void greedyTokensMatchCudaInPlaceAtQuarterMemory(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = greedy(8, 500);

@@ -89,7 +89,7 @@ class CudaOffloadingMatchesInPlaceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK2"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK2", "GPT_OSS"})
     void tokensAndLogprobsMatchCudaInPlaceAtEveryMemorySize(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = OffloadingChangesNothingTest.requests(8, 500, 10);

@@ -215,6 +215,9 @@ class ModelConfigReaderTest {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
                     moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
+        } else if (arch.slidesWindows()) {
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256, 0, 0, true, 1e-5f, 150000,
+                    64, new RopeScaling(RopeScaling.Type.YARN, 32, 4096), 1000, null, ExpertRouting.SOFTMAX, 128);
         } else if (arch.latentAttention()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 1, 160, 128, 1024, 16, 4, 256, shared, leadingDense,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e4, 32, new RopeScaling(RopeScaling.Type.YARN, 40, 4096),
@@ -531,5 +534,68 @@ class ModelConfigReaderTest {
         ModelConfig c = new ModelConfig(Architecture.OLMOE, "m", 4096, 512, 2, 8, 8, 64, 64, 256, 8, 2, 256, 0, 0,
                 true, 1e-5f, 1e4, 64, RopeScaling.NONE, 100);
         assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c))).normalizeTopK()).isTrue();
+    }
+
+    /** The keys of gpt-oss-20b as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> gptOss20b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("gpt-oss"));
+        m.put("gpt-oss.context_length", GgufValue.ofUint32(131072));
+        m.put("gpt-oss.embedding_length", GgufValue.ofUint32(2880));
+        m.put("gpt-oss.block_count", GgufValue.ofUint32(24));
+        m.put("gpt-oss.feed_forward_length", GgufValue.ofUint32(2880));
+        m.put("gpt-oss.attention.head_count", GgufValue.ofUint32(64));
+        m.put("gpt-oss.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("gpt-oss.attention.key_length", GgufValue.ofUint32(64));
+        m.put("gpt-oss.attention.value_length", GgufValue.ofUint32(64));
+        m.put("gpt-oss.rope.freq_base", GgufValue.ofFloat32(150000f));
+        m.put("gpt-oss.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("gpt-oss.attention.sliding_window", GgufValue.ofUint32(128));
+        m.put("gpt-oss.expert_count", GgufValue.ofUint32(32));
+        m.put("gpt-oss.expert_used_count", GgufValue.ofUint32(4));
+        m.put("gpt-oss.expert_feed_forward_length", GgufValue.ofUint32(2880));
+        m.put("gpt-oss.rope.scaling.type", GgufValue.ofString("yarn"));
+        m.put("gpt-oss.rope.scaling.factor", GgufValue.ofFloat32(32f));
+        m.put("gpt-oss.rope.scaling.original_context_length", GgufValue.ofUint32(4096));
+        return m;
+    }
+
+    @Test
+    void readsGptOss20bWithHeadsWiderThanTheModelAndEveryOtherBlockWindowed() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(gptOss20b()));
+        assertThat(c.architecture()).isEqualTo(Architecture.GPT_OSS);
+        assertThat(c.qDim()).as("64 heads of 64 from a width of 2880").isEqualTo(4096);
+        assertThat(c.attentionOutputDim()).isEqualTo(4096);
+        assertThat(c.ropeDimensions()).isEqualTo(64);
+        assertThat(c.ropeScaling()).isEqualTo(new RopeScaling(RopeScaling.Type.YARN, 32, 4096));
+        assertThat(c.slidingWindow(0)).isEqualTo(128);
+        assertThat(c.slidingWindow(1)).isZero();
+        assertThat(c.slidingWindow(22)).isEqualTo(128);
+        assertThat(c.slidingWindow(23)).isZero();
+        assertThat(c.routedLayers()).isEqualTo(24);
+        assertThat(c.routing()).isEqualTo(ExpertRouting.SOFTMAX);
+        assertThat(c.normalizeTopK()).as("a softmax over the chosen experts' logits").isTrue();
+        assertThat(c.attentionScale()).isEqualTo(1 / Math.sqrt(64));
+    }
+
+    @Test
+    void gptOssAlwaysRenormalizesAndNeedsItsWindow() {
+        Map<String, GgufValue> m = gptOss20b();
+        m.put("gpt-oss.expert_weights_norm", GgufValue.ofBool(false));
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).normalizeTopK()).isTrue();
+        m.remove("gpt-oss.attention.sliding_window");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("gpt-oss.attention.sliding_window");
+        Map<String, GgufValue> zero = gptOss20b();
+        zero.put("gpt-oss.attention.sliding_window", GgufValue.ofUint32(0));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(zero)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("sliding_window");
+    }
+
+    @Test
+    void onlyWindowedFamiliesTakeAWindow() {
+        assertThatThrownBy(() -> new ModelConfig(Architecture.QWEN3MOE, "m", 4096, 512, 2, 8, 2, 64, 64, 1024, 8, 2,
+                256, 0, 0, true, 1e-6, 1e6, 64, RopeScaling.NONE, 100, null, ExpertRouting.SOFTMAX, 128))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("qwen3moe has no sliding-window blocks");
     }
 }

@@ -129,6 +129,28 @@ class TensorLayoutTest {
     }
 
     @Test
+    void gptOssHasItsBiasesSinksAndPostAttentionNormInLlamaCppShapes() {
+        ModelConfig c = new ModelConfig(Architecture.GPT_OSS, "m", 1024, 256, 2, 8, 2, 64, 64, 512, 8, 2, 128, 0, 0,
+                true, 1e-5, 1.5e5, 64, new RopeScaling(RopeScaling.Type.YARN, 32, 4096), 300, null,
+                ExpertRouting.SOFTMAX, 16);
+        Map<String, TensorSpec> t = byName(c);
+        assertThat(t.get("blk.0.attn_q.weight").dims()).as("heads wider than the model").containsExactly(256, 512);
+        assertThat(t.get("blk.0.attn_q.bias").dims()).containsExactly(512);
+        assertThat(t.get("blk.0.attn_v.bias").dims()).containsExactly(128);
+        assertThat(t.get("blk.0.attn_output.weight").dims()).containsExactly(512, 256);
+        assertThat(t.get("blk.0.attn_output.bias").dims()).containsExactly(256);
+        assertThat(t.get("blk.0.attn_sinks.weight").dims()).as("one per query head").containsExactly(8);
+        assertThat(t.get("blk.1.ffn_gate_inp.bias").dims()).containsExactly(8);
+        assertThat(t.get("blk.1.ffn_gate_exps.bias").dims()).containsExactly(128, 8);
+        assertThat(t.get("blk.1.ffn_up_exps.bias").dims()).containsExactly(128, 8);
+        assertThat(t.get("blk.1.ffn_down_exps.bias").dims()).containsExactly(256, 8);
+        assertThat(t).containsKey("blk.1.post_attention_norm.weight").doesNotContainKey("blk.1.ffn_norm.weight");
+        assertThat(t.values()).filteredOn(s -> s.name().endsWith(".bias") || s.name().contains("sinks"))
+                .allSatisfy(s -> assertThat(s.role().isAlwaysF32()).as(s.name()).isTrue())
+                .allSatisfy(s -> assertThat(s.optional()).as(s.name()).isFalse());
+    }
+
+    @Test
     void qwen3NormsQueriesAndKeysPerHeadAndOlmoeOverTheWholeProjection() {
         assertThat(byName(config(Architecture.QWEN3MOE, 8)).get("blk.0.attn_k_norm.weight").dims()).containsExactly(32);
         Map<String, TensorSpec> olmoe = byName(config(Architecture.OLMOE, 8));

@@ -1,0 +1,43 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.Weight;
+
+/**
+ * One routed expert's FFN over its gathered tokens, as the model's family computes it: SwiGLU,
+ * {@code down(silu(gate in) * up in)}; or, where the layer has expert biases (gpt-oss), each
+ * projection biased and the clamped SwiGLU between them. The in-place, device-slot and host paths
+ * all run it, so they compute the same thing in the same order.
+ */
+final class ExpertFfn {
+
+    /** gpt-oss's activation: the sigmoid's slope and the clamp on both inputs. */
+    static final float GPT_OSS_ALPHA = 1.702f;
+    static final float GPT_OSS_LIMIT = 7f;
+
+    private ExpertFfn() {
+    }
+
+    /**
+     * out = FFN(in) over the first {@code n} rows, with matrix {@code matrix} of each stacked weight
+     * (expert {@code expert}'s biases, where {@code biases} is not null); {@code gate} and
+     * {@code up} are scratch as wide as the expert.
+     */
+    static void run(Backend backend, Weight gateWeight, Weight upWeight, Weight downWeight, int matrix,
+                    ExpertBiases biases, int expert, FloatMatrix in, FloatMatrix gate, FloatMatrix up, FloatMatrix out,
+                    int n) {
+        backend.matmul(gateWeight, matrix, in, gate, n);
+        backend.matmul(upWeight, matrix, in, up, n);
+        if (biases == null) {
+            backend.siluMul(gate, up, n);
+            backend.matmul(downWeight, matrix, gate, out, n);
+            return;
+        }
+        backend.addBias(gate, biases.gate()[expert], n);
+        backend.addBias(up, biases.up()[expert], n);
+        backend.swigluClamped(gate, up, GPT_OSS_ALPHA, GPT_OSS_LIMIT, n);
+        backend.matmul(downWeight, matrix, gate, out, n);
+        backend.addBias(out, biases.down()[expert], n);
+    }
+}
