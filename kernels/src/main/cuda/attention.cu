@@ -8,10 +8,15 @@
 //
 // attention_paged: q (T, qCols), head h at q[t][h * hk ..]; out (T, outCols), head h at
 //           out[t][h * hv ..]. Token t sits at positions[t] and attends to positions
-//           0 .. positions[t] of its own sequence, whose block table starts at
-//           tables[tableStart[t]]. Query head h reads KV head g = h / group, keys at
-//           [g * hk, (g + 1) * hk) of a slot, values at [g * hv, (g + 1) * hv).
-//           out = softmax(scale * q . k_p) . v_p over p.
+//           first_t .. positions[t] of its own sequence, whose block table starts at
+//           tables[tableStart[t]]; first_t = max(0, positions[t] - window + 1) under a sliding
+//           window (window > 0), else 0, and positions before it are never read. Query head h
+//           reads KV head g = h / group, keys at [g * hk, (g + 1) * hk) of a slot, values at
+//           [g * hv, (g + 1) * hv).
+//           out = sum_p exp(s_p - m) v_p / (exp(sink_h - m) + sum_p exp(s_p - m)), s_p = scale * q . k_p,
+//           m = max(sink_h, max_p s_p): sinks (heads), one logit per query head taken as it is,
+//           joins the softmax's denominator without a value (gpt-oss); a null sinks is sink_h = -inf,
+//           which adds exp(-inf) = 0, so models without sinks get the plain softmax bit for bit.
 //           Launch: grid (heads, T), block WARPS * 32. Each warp walks positions warp, warp +
 //           WARPS, ... with an online softmax (running max m, sum l, output acc, lane j holding
 //           dims j, j + 32, ...); the warps' partial results are merged at the end.
@@ -24,13 +29,15 @@
 // queues the same launches at every position and replays as the same CUDA graph.
 //
 // attention_split: as attention_paged, but block (h, t * S + s) walks only positions
-//           [s * chunk, min((s + 1) * chunk, positions[t] + 1)), chunk = ceil((positions[t] + 1) / S),
-//           and writes its unnormalized partial to partials (T, heads, S, 2 + hv): m (max score),
-//           l (sum of exp(score - m)), acc[hv] (sum of exp(score - m) v). A split past the end of
-//           the context writes m = -inf, l = 0, acc = 0.
+//           [first_t + s * chunk, min(first_t + (s + 1) * chunk, positions[t] + 1)), chunk =
+//           ceil((positions[t] + 1 - first_t) / S) (only the window is split, and no split sees the
+//           sink), and writes its unnormalized partial to partials (T, heads, S, 2 + hv): m (max
+//           score), l (sum of exp(score - m)), acc[hv] (sum of exp(score - m) v). A split past the
+//           end of the window writes m = -inf, l = 0, acc = 0.
 //           Launch: grid (heads, T * S), block WARPS * 32.
 // attention_combine: partials (T, heads, S, 2 + hv) -> out (T, outCols), head h at out[t][h * hv ..]:
-//           M = max m_s, out = sum_s acc_s exp(m_s - M) / sum_s l_s exp(m_s - M).
+//           M = max(sink_h, max m_s), out = sum_s acc_s exp(m_s - M) / (exp(sink_h - M) + sum_s l_s
+//           exp(m_s - M)): the sink joins here, once, and not in any split.
 //           Launch: grid (heads, T), block 128. Needs S <= MAX_SPLITS.
 #include "common.cuh"
 
@@ -52,6 +59,11 @@ extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __
     for (int i = threadIdx.x; i < valueDim; i += blockDim.x) {
         values[slot * valueDim + i] = v[(size_t)t * valueDim + i];
     }
+}
+
+// The first position a token attends to, given the end of its positions (its own position + 1).
+__device__ __forceinline__ int first_position(int end, int window) {
+    return window > 0 ? max(0, end - window) : 0;
 }
 
 // One block's walk over positions [begin, end) of a token: warp w takes begin + w, begin + w +
@@ -115,7 +127,7 @@ __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q
                                                      int blockSize, const int* __restrict__ positions,
                                                      const int* __restrict__ tableStart,
                                                      const int* __restrict__ tables, int group, int hk, int hv,
-                                                     float scale) {
+                                                     float scale, int window, const float* __restrict__ sinks) {
     __shared__ float qs[MAX_HK];
     __shared__ float wm[WARPS];
     __shared__ float wl[WARPS];
@@ -127,13 +139,15 @@ __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q
         qs[i] = qh[i];
     }
     __syncthreads();
+    int end = positions[t] + 1;
     attend_positions<MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
-                           scale, 0, positions[t] + 1, wm, wl, wacc);
-    float mAll = -INFINITY;
+                           scale, first_position(end, window), end, wm, wl, wacc);
+    float sink = sinks != nullptr ? sinks[h] : -INFINITY;
+    float mAll = sink;
     for (int w = 0; w < WARPS; w++) {
         mAll = fmaxf(mAll, wm[w]);
     }
-    float lAll = 0.f;
+    float lAll = expf(sink - mAll);   // 0 without a sink (mAll is finite: the window holds the token)
     for (int w = 0; w < WARPS; w++) {
         lAll += wl[w] * expf(wm[w] - mAll);   // a warp that saw no position has m = -inf: weight 0
     }
@@ -154,7 +168,8 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
                                                      const int* __restrict__ positions,
                                                      const int* __restrict__ tableStart,
                                                      const int* __restrict__ tables, int group, int hk, int hv,
-                                                     float scale, int splits, float* __restrict__ partials) {
+                                                     float scale, int window, int splits,
+                                                     float* __restrict__ partials) {
     __shared__ float qs[MAX_HK];
     __shared__ float wm[WARPS];
     __shared__ float wl[WARPS];
@@ -162,10 +177,11 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
     int h = blockIdx.x;
     int t = blockIdx.y / splits;
     int split = blockIdx.y % splits;
-    int length = positions[t] + 1;
-    int chunk = (length + splits - 1) / splits;
-    int begin = min(split * chunk, length);
-    int end = min(begin + chunk, length);
+    int last = positions[t] + 1;
+    int first = first_position(last, window);
+    int chunk = (last - first + splits - 1) / splits;
+    int begin = min(first + split * chunk, last);
+    int end = min(begin + chunk, last);
     const float* qh = q + (size_t)t * qCols + (size_t)h * hk;
     for (int i = threadIdx.x; i < hk; i += blockDim.x) {
         qs[i] = qh[i];
@@ -206,38 +222,41 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
     extern "C" __global__ void attention_paged##suffix(                                                          \
         const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols, const float* __restrict__ keys, \
         const float* __restrict__ values, int keyDim, int valueDim, int blockSize, const int* __restrict__ positions, \
-        const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale) { \
+        const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
+        int window, const float* __restrict__ sinks) {                                                           \
         attention_paged_body<MAXV>(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,    \
-                                   tableStart, tables, group, hk, hv, scale);                                        \
+                                   tableStart, tables, group, hk, hv, scale, window, sinks);                         \
     }                                                                                                            \
     extern "C" __global__ void attention_split##suffix(                                                          \
         const float* __restrict__ q, int qCols, const float* __restrict__ keys, const float* __restrict__ values,   \
         int keyDim, int valueDim, int blockSize, const int* __restrict__ positions,                                 \
         const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
-        int splits, float* __restrict__ partials) {                                                              \
+        int window, int splits, float* __restrict__ partials) {                                                  \
         attention_split_body<MAXV>(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart,      \
-                                   tables, group, hk, hv, scale, splits, partials);                                  \
+                                   tables, group, hk, hv, scale, window, splits, partials);                          \
     }
 
 ATTENTION_ENTRIES(, MAX_HV)
 ATTENTION_ENTRIES(_wide, MAX_HV_WIDE)
 
 extern "C" __global__ void attention_combine(const float* __restrict__ partials, int splits, int hv,
-                                             float* __restrict__ out, int outCols) {
+                                             const float* __restrict__ sinks, float* __restrict__ out, int outCols) {
     __shared__ float weight[MAX_SPLITS];
     int h = blockIdx.x;
     int t = blockIdx.y;
     const float* part = partials + ((size_t)t * gridDim.x + h) * splits * (2 + hv);
-    float mAll = -INFINITY;
+    float sink = sinks != nullptr ? sinks[h] : -INFINITY;
+    float mAll = sink;
     for (int s = 0; s < splits; s++) {
         mAll = fmaxf(mAll, part[(size_t)s * (2 + hv)]);
     }
-    // split 0 always holds position 0, so mAll is finite; an empty split's m = -inf weighs 0
+    // split 0 always holds the window's first position, so mAll is finite; an empty split's m =
+    // -inf weighs 0, and so does a null sinks' -inf
     for (int s = threadIdx.x; s < splits; s += blockDim.x) {
         weight[s] = expf(part[(size_t)s * (2 + hv)] - mAll);
     }
     __syncthreads();
-    float lAll = 0.f;
+    float lAll = expf(sink - mAll);
     for (int s = 0; s < splits; s++) {
         lAll += part[(size_t)s * (2 + hv) + 1] * weight[s];
     }

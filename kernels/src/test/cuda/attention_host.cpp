@@ -1,6 +1,7 @@
 // attention.cu's decode attention run on the host (threads as threads, host_threads.h): the paged
 // kernel, or split-K (attention_split then attention_combine) with `splits` splits, launched as
-// CudaKernels launches them, so that a test can hold both to a reference where no GPU is.
+// CudaKernels launches them, so that a test can hold both to a reference where no GPU is. `window`
+// 0 and `sinks` null are a layer without a sliding window or sinks, as CudaBackend passes them.
 //
 //   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host
 //       -I kernels/src/main/cuda -o libattention_host.so kernels/src/test/cuda/attention_host.cpp
@@ -22,8 +23,8 @@ void store_kv_host(const float* k, const float* v, const int* slots, float* keys
 
 void attention_host(const float* q, int qCols, float* out, int outCols, const float* keys, const float* values,
                     int keyDim, int valueDim, int blockSize, const int* positions, const int* tableStart,
-                    const int* tables, int heads, int group, int hk, int hv, float scale, int tokens, int splits,
-                    float* partials) {
+                    const int* tables, int heads, int group, int hk, int hv, float scale, int window,
+                    const float* sinks, int tokens, int splits, float* partials) {
     dim3 block{WARPS * 32, 1, 1};
     // as CudaKernels.attentionKernel chooses: the *_wide twins for value heads past MAX_HV
     bool wide = hv > MAX_HV;
@@ -31,10 +32,10 @@ void attention_host(const float* q, int qCols, float* out, int outCols, const fl
         host_launch(dim3{(unsigned)heads, (unsigned)tokens, 1}, block, [&] {
             if (wide) {
                 attention_paged_wide(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,
-                                     tableStart, tables, group, hk, hv, scale);
+                                     tableStart, tables, group, hk, hv, scale, window, sinks);
             } else {
                 attention_paged(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,
-                                tableStart, tables, group, hk, hv, scale);
+                                tableStart, tables, group, hk, hv, scale, window, sinks);
             }
         });
         return;
@@ -42,14 +43,14 @@ void attention_host(const float* q, int qCols, float* out, int outCols, const fl
     host_launch(dim3{(unsigned)heads, (unsigned)(tokens * splits), 1}, block, [&] {
         if (wide) {
             attention_split_wide(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart, tables,
-                                 group, hk, hv, scale, splits, partials);
+                                 group, hk, hv, scale, window, splits, partials);
         } else {
             attention_split(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart, tables, group,
-                            hk, hv, scale, splits, partials);
+                            hk, hv, scale, window, splits, partials);
         }
     });
     host_launch(dim3{(unsigned)heads, (unsigned)tokens, 1}, dim3{128, 1, 1},
-                [&] { attention_combine(partials, splits, hv, out, outCols); });
+                [&] { attention_combine(partials, splits, hv, sinks, out, outCols); });
 }
 
 }

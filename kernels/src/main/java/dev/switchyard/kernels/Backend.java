@@ -80,7 +80,13 @@ public interface Backend extends AutoCloseable {
     /** Writes k[t] and v[t] to cache slot slots[t] of {@code layer}. */
     void storeKv(KvStorage kv, int layer, FloatMatrix k, FloatMatrix v, int[] slots, int tokens);
 
-    /** Causal grouped-query attention of q (T, heads x headDimK) over cached K/V -> out (T, heads x headDimV). */
+    /**
+     * Causal grouped-query attention of q (T, heads x headDimK) over cached K/V -> out (T, heads x
+     * headDimV), under the batch's current {@link AttentionBatch#layer layer} settings: token t
+     * attends to positions {@link AttentionBatch#firstPosition firstPosition(t)} .. positionOf[t]
+     * (earlier ones are not read), and query head h's sink logit, where there are sinks, joins its
+     * softmax's maximum and denominator as it is (not scaled), with no value.
+     */
     void attention(FloatMatrix q, KvStorage kv, int layer, AttentionBatch batch, FloatMatrix out);
 
     /** gate[t] = silu(gate[t]) * up[t], elementwise. */

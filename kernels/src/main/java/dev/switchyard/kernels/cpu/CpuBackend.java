@@ -644,33 +644,39 @@ public final class CpuBackend implements Backend {
             int g = chunk % kvHeads;
             int pos = batch.positionOf()[t];
             int[] table = batch.blockTables()[batch.sequenceOf()[t]];
-            int n = pos + 1;
+            // positions first .. pos (all of them without a sliding window); earlier ones are not read
+            int first = batch.firstPosition(t);
+            int n = pos + 1 - first;
+            float[] sinks = batch.sinks();
             float[] scores = scratch[worker].scores(group * n);
             int qBase = t * qCols + g * group * hk;
             int kOff = g * hk;
             int vOff = valueBase + g * hv;
-            for (int p = 0; p < n; p++) {
+            for (int j = 0; j < n; j++) {
+                int p = first + j;
                 int slot = table[p / blockSize] * blockSize + p % blockSize;
                 int ko = slot * keyDim + kOff;
                 for (int h = 0; h < group; h++) {
-                    scores[h * n + p] = FloatDot.dot(keys, ko, q, qBase + h * hk, hk) * scale;
+                    scores[h * n + j] = FloatDot.dot(keys, ko, q, qBase + h * hk, hk) * scale;
                 }
             }
             int oBase = t * outCols + g * group * hv;
             for (int h = 0; h < group; h++) {
-                float inv = 1f / softmaxWeights(scores, h * n, n);
+                float sink = sinks != null ? sinks[g * group + h] : Float.NEGATIVE_INFINITY;
+                float inv = 1f / softmaxWeights(scores, h * n, n, sink);
                 java.util.Arrays.fill(out, oBase + h * hv, oBase + (h + 1) * hv, 0f);
                 // Fold the normalization into the weights so the sum is already the average.
-                for (int p = 0; p < n; p++) {
-                    scores[h * n + p] *= inv;
+                for (int j = 0; j < n; j++) {
+                    scores[h * n + j] *= inv;
                 }
             }
             int bound = F.loopBound(hv);
-            for (int p = 0; p < n; p++) {
+            for (int j = 0; j < n; j++) {
+                int p = first + j;
                 int slot = table[p / blockSize] * blockSize + p % blockSize;
                 int vo = slot * valueDim + vOff;
                 for (int h = 0; h < group; h++) {
-                    float wp = scores[h * n + p];
+                    float wp = scores[h * n + j];
                     FloatVector wv = FloatVector.broadcast(F, wp);
                     int o = oBase + h * hv;
                     int i = 0;
@@ -686,9 +692,13 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Replaces a[o .. o + n) by exp(a - max) and returns their sum. */
-    private static float softmaxWeights(float[] a, int o, int n) {
-        float max = Float.NEGATIVE_INFINITY;
+    /**
+     * Replaces a[o .. o + n) by exp(a - max) and returns their sum plus exp(sink - max), max taken
+     * over the scores and the sink: an attention sink (gpt-oss) joins the denominator without a
+     * value. A sink of -infinity is none, and adds nothing.
+     */
+    private static float softmaxWeights(float[] a, int o, int n, float sink) {
+        float max = sink;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, a[o + i]);
         }
@@ -706,7 +716,7 @@ public final class CpuBackend implements Backend {
             a[o + i] = e;
             sum += e;
         }
-        return sum;
+        return sink == Float.NEGATIVE_INFINITY ? sum : sum + Vec.exp(sink - max);
     }
 
     // ---- elementwise -------------------------------------------------------------------------

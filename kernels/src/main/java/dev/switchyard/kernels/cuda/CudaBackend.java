@@ -293,6 +293,8 @@ public final class CudaBackend implements Backend {
         long partials = splits > 1
                 ? attentionPartials.ensure(ctx, 4 * CudaKernels.attentionPartialFloats(heads, tokens, splits, batch.headDimV()))
                 : 0;
+        // a layer's sinks are sent once and kept by identity, as biases are; none is a null pointer
+        long sinks = batch.sinks() != null ? constants.vector(batch.sinks()) : 0;
         Staging s = staging.begin();
         long positions = s.ints(batch.positionOf(), tokens);
         long starts = s.ints(tableStart, tokens);
@@ -306,12 +308,13 @@ public final class CudaBackend implements Backend {
             // few tokens: split each one's positions across blocks, then merge the splits
             kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values,
                     c.keyDim(), valueStride, bs, base + positions, base + starts, base + tableOffset, heads,
-                    heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), tokens, splits, partials);
+                    heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens,
+                    splits, partials);
             return;
         }
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values, c.keyDim(),
                 valueStride, bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
-                batch.headDimK(), batch.headDimV(), batch.scale(), tokens);
+                batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens);
     }
 
     /** {@code length} rounded up to a power of two, at most {@code capacity}. */

@@ -228,11 +228,13 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ATTENTION, "store_kv"), tokens, 1, 128, 1, args);
     }
 
+    /** attention_paged; {@code window} 0 for none, {@code sinks} (heads floats) 0 for none. */
     void attention(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
                    int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
-                   float scale, int tokens) {
+                   float scale, int window, long sinks, int tokens) {
         args.reset().ptr(q).i32(qCols).ptr(out).i32(outCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim)
-                .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale);
+                .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale)
+                .i32(window).ptr(sinks);
         ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_paged", hv)), heads, tokens, 128, 1, args);
     }
 
@@ -264,11 +266,13 @@ final class CudaKernels {
     /** attention_split then attention_combine (see attention.cu); {@code partials} as {@link #attentionPartialFloats}. */
     void attentionSplit(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
                         int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
-                        float scale, int tokens, int splits, long partials) {
+                        float scale, int window, long sinks, int tokens, int splits, long partials) {
         args.reset().ptr(q).i32(qCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim).i32(blockSize).ptr(positions)
-                .ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale).i32(splits).ptr(partials);
+                .ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale).i32(window).i32(splits)
+                .ptr(partials);
         ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_split", hv)), heads, tokens * splits, 128, 1, args);
-        args.reset().ptr(partials).i32(splits).i32(hv).ptr(out).i32(outCols);
+        // the sinks join in the combine, once per (head, token)
+        args.reset().ptr(partials).i32(splits).i32(hv).ptr(sinks).ptr(out).i32(outCols);
         ctx.launch(fn(CudaModule.ATTENTION, "attention_combine"), heads, tokens, 128, 1, args);
     }
 

@@ -14,7 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Paged causal GQA against the double-precision reference, which works on each sequence's logical
  * K/V and knows nothing of blocks. Tolerance 2e-5 of the output's RMS (float dot products and the
- * polynomial exp against double).
+ * polynomial exp against double). Then gpt-oss's layer settings, alone and together: sliding windows
+ * narrower than, as wide as and wider than a token's context (window 1, tokens at position 0), whose
+ * earlier positions are never read; and attention sinks, one per query head.
  */
 class CpuAttentionTest {
 
@@ -113,12 +115,22 @@ class CpuAttentionTest {
     }
 
     private static float[] reference(float[][][] k, float[][][] v, int[] seq, int[] pos, float[] q) {
+        return reference(k, v, seq, pos, q, 0, null);
+    }
+
+    private static float[] reference(float[][][] k, float[][][] v, int[] seq, int[] pos, float[] q, int window,
+                                     float[] sinks) {
         float[] out = new float[seq.length * HEADS * HV];
         for (int t = 0; t < seq.length; t++) {
             ReferenceOps.attention(q, t * HEADS * HK, k[seq[t]], v[seq[t]], pos[t], HEADS, KV_HEADS, HK, HV, SCALE,
-                    out, t * HEADS * HV);
+                    window, sinks, out, t * HEADS * HV);
         }
         return out;
+    }
+
+    /** A different sink per query head, around the scores' own size (so each one matters). */
+    private static float[] sinks(long seed) {
+        return TestData.gaussian(seed, HEADS, 1.5f);
     }
 
     @ParameterizedTest
@@ -288,5 +300,256 @@ class CpuAttentionTest {
                 .hasMessageContaining("one KV head");
         assertThatThrownBy(() -> new AttentionBatch(heads, 1, hk, hv, SCALE, hk - hv + 1))
                 .hasMessageContaining("within keys of " + hk);
+    }
+
+    // ---- sliding windows and sinks (gpt-oss) -------------------------------------------------------
+
+    /**
+     * Windows of 1 (each token sees only itself), narrower than every context, as wide as token 0's
+     * 13 positions and token 1's 7, and wider than any: the batch holds a token at position 0 and
+     * tokens of three sequences, with GQA.
+     */
+    @ParameterizedTest(name = "window {0}")
+    @ValueSource(ints = {1, 2, 4, 7, 13, 100})
+    void slidingWindowsMatchTheReference(int window) {
+        float[][][] k = keys(21);
+        float[][][] v = values(21);
+        float[] q = TestData.gaussian(22, SEQ.length * HEADS * HK, 1f);
+        for (CpuBackend b : new CpuBackend[] {one, three}) {
+            float[] actual = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(window, null), q);
+            TestData.assertClose(actual, reference(k, v, SEQ, POS, q, window, null), 2e-5, "window " + window);
+        }
+    }
+
+    @Test
+    void aWindowAsWideAsTheContextChangesNothing() {
+        float[][][] k = keys(23);
+        float[][][] v = values(23);
+        float[] q = TestData.gaussian(24, SEQ.length * HEADS * HK, 1f);
+        CpuKvStorage kv = fill(three, SCATTERED, k, v);
+        float[] whole = attend(three, kv, batch(SCATTERED, SEQ, POS), q);
+        // the longest context is 13 positions (token 0 at position 12)
+        assertThat(attend(three, kv, batch(SCATTERED, SEQ, POS).layer(13, null), q)).containsExactly(whole);
+        assertThat(attend(three, kv, batch(SCATTERED, SEQ, POS).layer(1000, null), q)).containsExactly(whole);
+    }
+
+    @Test
+    void windowOfOneReturnsEachTokensOwnValue() {
+        float[][][] k = keys(25);
+        float[][][] v = values(25);
+        float[] q = TestData.gaussian(26, SEQ.length * HEADS * HK, 1f);
+        float[] out = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(1, null), q);
+        int group = HEADS / KV_HEADS;
+        for (int t = 0; t < SEQ.length; t++) {
+            for (int h = 0; h < HEADS; h++) {
+                int g = h / group;
+                assertThat(Arrays.copyOfRange(out, (t * HEADS + h) * HV, (t * HEADS + h + 1) * HV))
+                        .as("token %d head %d", t, h)
+                        .containsExactly(Arrays.copyOfRange(v[SEQ[t]][POS[t]], g * HV, (g + 1) * HV));
+            }
+        }
+    }
+
+    /**
+     * Keys and values before a token's window are not read at all: NaN there (which any masking
+     * by multiplication would carry into the output) leaves every output as it was.
+     */
+    @Test
+    void positionsBeforeTheWindowAreNeverRead() {
+        int window = 3;
+        float[][][] k = keys(27);
+        float[][][] v = values(27);
+        float[] q = TestData.gaussian(28, SEQ.length * HEADS * HK, 1f);
+        float[] before = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(window, null), q);
+        for (int s = 0; s < LENGTHS.length; s++) {
+            int firstSeen = Integer.MAX_VALUE;   // the earliest position any of the sequence's tokens sees
+            for (int t = 0; t < SEQ.length; t++) {
+                if (SEQ[t] == s) {
+                    firstSeen = Math.min(firstSeen, Math.max(0, POS[t] - window + 1));
+                }
+            }
+            for (int p = 0; p < Math.min(firstSeen, LENGTHS[s]); p++) {
+                Arrays.fill(k[s][p], Float.NaN);
+                Arrays.fill(v[s][p], Float.NaN);
+            }
+        }
+        float[] after = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(window, null), q);
+        assertThat(after).containsExactly(before);
+        // and without the window those positions are read
+        float[] unwindowed = attend(three, fill(three, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q);
+        assertThat(Float.isNaN(unwindowed[0])).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void sinksMatchTheReference(int threads) {
+        CpuBackend b = threads == 1 ? one : three;
+        float[][][] k = keys(31);
+        float[][][] v = values(31);
+        float[] q = TestData.gaussian(32, SEQ.length * HEADS * HK, 1f);
+        float[] sinks = sinks(33);
+        float[] actual = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(0, sinks), q);
+        TestData.assertClose(actual, reference(k, v, SEQ, POS, q, 0, sinks), 2e-5, "sinks");
+        // the sinks take weight from the values: outputs shrink, head by head
+        float[] plain = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS), q);
+        assertThat(TestData.rms(actual)).isLessThan(TestData.rms(plain));
+    }
+
+    @Test
+    void aVeryLargeSinkDrivesOutputsToZeroAndAVeryNegativeOneChangesNothing() {
+        float[][][] k = keys(35);
+        float[][][] v = values(35);
+        float[] q = TestData.gaussian(36, SEQ.length * HEADS * HK, 1f);
+        CpuKvStorage kv = fill(three, SCATTERED, k, v);
+        float[] plain = attend(three, kv, batch(SCATTERED, SEQ, POS), q);
+        float[] large = new float[HEADS];
+        Arrays.fill(large, 1e4f);
+        float[] zeroed = attend(three, kv, batch(SCATTERED, SEQ, POS).layer(0, large), q);
+        for (float x : zeroed) {
+            assertThat(Math.abs(x)).isLessThan(1e-30f);
+        }
+        // a sink 30 above every score: still a proper softmax, outputs about e^-30 of the plain ones
+        float[] high = new float[HEADS];
+        Arrays.fill(high, 30f);
+        TestData.assertClose(attend(three, kv, batch(SCATTERED, SEQ, POS).layer(0, high), q),
+                reference(k, v, SEQ, POS, q, 0, high), 2e-5, "sink of 30");
+        for (float low : new float[] {-1e4f, -1e30f, Float.NEGATIVE_INFINITY}) {
+            float[] sinks = new float[HEADS];
+            Arrays.fill(sinks, low);
+            assertThat(attend(three, kv, batch(SCATTERED, SEQ, POS).layer(0, sinks), q)).as("sink %s", low)
+                    .containsExactly(plain);
+        }
+    }
+
+    /** Query heads sharing a KV head, with the same query, differ only where their sinks do. */
+    @Test
+    void eachQueryHeadHasItsOwnSink() {
+        float[][][] k = keys(37);
+        float[][][] v = values(37);
+        float[] q = new float[HEADS * HK];
+        float[] same = TestData.gaussian(38, HK, 1f);
+        for (int h = 0; h < HEADS; h++) {
+            System.arraycopy(same, 0, q, h * HK, HK);
+        }
+        float[] sinks = {0.5f, 0.5f, 2f, -1f, -1f, -1f};
+        float[] out = attend(three, fill(three, SCATTERED, k, v),
+                batch(SCATTERED, new int[] {1}, new int[] {12}).layer(0, sinks), q);
+        float[][] head = new float[HEADS][];
+        for (int h = 0; h < HEADS; h++) {
+            head[h] = Arrays.copyOfRange(out, h * HV, (h + 1) * HV);
+        }
+        assertThat(head[1]).containsExactly(head[0]);
+        assertThat(head[2]).isNotEqualTo(head[0]);
+        assertThat(head[4]).containsExactly(head[3]);
+        assertThat(head[5]).containsExactly(head[3]);
+    }
+
+    @ParameterizedTest(name = "window {0}")
+    @ValueSource(ints = {1, 3, 4, 13})
+    void windowsAndSinksTogetherMatchTheReference(int window) {
+        float[][][] k = keys(41);
+        float[][][] v = values(41);
+        float[] q = TestData.gaussian(42, SEQ.length * HEADS * HK, 1f);
+        float[] sinks = sinks(43);
+        float[] expected = reference(k, v, SEQ, POS, q, window, sinks);
+        for (CpuBackend b : new CpuBackend[] {one, three}) {
+            float[] actual = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(window, sinks), q);
+            TestData.assertClose(actual, expected, 2e-5, "window " + window + " with sinks");
+        }
+        // the same settings with contiguous blocks, and each token alone: the same numbers
+        CpuKvStorage kv = fill(three, SCATTERED, k, v);
+        float[] batched = attend(three, kv, batch(SCATTERED, SEQ, POS).layer(window, sinks), q);
+        assertThat(attend(three, fill(three, CONTIGUOUS, k, v), batch(CONTIGUOUS, SEQ, POS).layer(window, sinks), q))
+                .containsExactly(batched);
+        int qw = HEADS * HK;
+        int ow = HEADS * HV;
+        for (int t = 0; t < SEQ.length; t++) {
+            AttentionBatch alone = batch(SCATTERED, new int[] {SEQ[t]}, new int[] {POS[t]}).layer(window, sinks);
+            assertThat(attend(three, kv, alone, Arrays.copyOfRange(q, t * qw, (t + 1) * qw))).as("token %d", t)
+                    .containsExactly(Arrays.copyOfRange(batched, t * ow, (t + 1) * ow));
+        }
+    }
+
+    /**
+     * gpt-oss's shape of layer over a long context: a window of 128 (crossing block boundaries at
+     * both ends) and sinks, a prefill chunk's tokens and decode positions, in 250 reversed blocks.
+     */
+    @Test
+    void longContextUnderAWindowWithSinksStaysAccurate() {
+        int n = 1000;
+        int blocks = n / BLOCK_SIZE;
+        int[] table = new int[blocks];
+        for (int i = 0; i < blocks; i++) {
+            table[i] = blocks - 1 - i;
+        }
+        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(LAYERS, blocks, BLOCK_SIZE, KEY_DIM, VALUE_DIM);
+        float[][] k = new float[n][];
+        float[][] v = new float[n][];
+        CpuMatrix km = (CpuMatrix) three.allocate(n, KEY_DIM);
+        CpuMatrix vm = (CpuMatrix) three.allocate(n, VALUE_DIM);
+        int[] slots = new int[n];
+        for (int p = 0; p < n; p++) {
+            k[p] = TestData.gaussian(40_000 + p, KEY_DIM, 3f);
+            v[p] = TestData.gaussian(50_000 + p, VALUE_DIM, 1f);
+            km.writeRow(p, k[p]);
+            vm.writeRow(p, v[p]);
+            slots[p] = table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+        }
+        three.storeKv(kv, LAYER, km, vm, slots, n);
+        int[] pos = {999, 517, 518, 519, 126, 127, 128, 0};
+        int[] seq = new int[pos.length];
+        float[] q = TestData.gaussian(44, pos.length * HEADS * HK, 3f);
+        float[] sinks = sinks(45);
+        AttentionBatch batch = new AttentionBatch(pos.length, seq, pos, new int[][] {table}, HEADS, KV_HEADS, HK, HV,
+                SCALE).layer(128, sinks);
+        float[] actual = attend(three, kv, batch, q);
+        float[] expected = new float[pos.length * HEADS * HV];
+        for (int t = 0; t < pos.length; t++) {
+            ReferenceOps.attention(q, t * HEADS * HK, k, v, pos[t], HEADS, KV_HEADS, HK, HV, SCALE, 128, sinks,
+                    expected, t * HEADS * HV);
+        }
+        TestData.assertClose(actual, expected, 2e-5, "long context, window 128 with sinks");
+    }
+
+    /** Latent attention's values, read from the key rows, under a window and with sinks. */
+    @Test
+    void valuesReadFromTheKeyRowsUnderAWindowWithSinksMatchTheReference() {
+        int heads = 4;
+        int hk = 24;
+        int offset = 8;
+        int hv = 16;
+        int positions = 11;
+        int[][] tables = {{2, 0, 1}};
+        float[][] rows = new float[positions][];
+        float[][] valueRows = new float[positions][];
+        var kv = three.allocateKv(1, 4, BLOCK_SIZE, hk, 0);
+        var k = three.allocate(1, hk);
+        for (int p = 0; p < positions; p++) {
+            rows[p] = TestData.gaussian(900 + p, hk, 1.5f);
+            valueRows[p] = Arrays.copyOfRange(rows[p], offset, offset + hv);
+            k.writeRow(0, rows[p]);
+            three.storeKv(kv, 0, k, null, new int[] {tables[0][p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE}, 1);
+        }
+        int[] positionOf = {0, 4, 5, positions - 1};
+        int tokens = positionOf.length;
+        float[] q = TestData.gaussian(901, tokens * heads * hk, 1f);
+        var qm = three.allocate(tokens, heads * hk);
+        for (int t = 0; t < tokens; t++) {
+            qm.writeRow(t, Arrays.copyOfRange(q, t * heads * hk, (t + 1) * heads * hk));
+        }
+        float[] sinks = TestData.gaussian(902, heads, 1f);
+        var out = three.allocate(tokens, heads * hv);
+        three.attention(qm, kv, 0, new AttentionBatch(heads, 1, hk, hv, SCALE, offset)
+                .set(tokens, new int[tokens], positionOf, tables).layer(5, sinks), out);
+        float[][] rowsOut = new float[tokens][heads * hv];
+        out.readRows(0, tokens, rowsOut);
+        float[] actual = new float[tokens * heads * hv];
+        float[] expected = new float[tokens * heads * hv];
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(rowsOut[t], 0, actual, t * heads * hv, heads * hv);
+            ReferenceOps.attention(q, t * heads * hk, rows, valueRows, positionOf[t], heads, 1, hk, hv, SCALE, 5, sinks,
+                    expected, t * heads * hv);
+        }
+        TestData.assertClose(actual, expected, 2e-5, "values in the keys, window 5, sinks");
     }
 }

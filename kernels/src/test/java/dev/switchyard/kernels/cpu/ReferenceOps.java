@@ -197,23 +197,35 @@ final class ReferenceOps {
      */
     static void attention(float[] q, int qo, float[][] keys, float[][] values, int pos, int heads, int kvHeads,
             int hk, int hv, float scale, float[] out, int oo) {
+        attention(q, qo, keys, values, pos, heads, kvHeads, hk, hv, scale, 0, null, out, oo);
+    }
+
+    /**
+     * As above, under a sliding window and with sinks, from their definitions: the token sees only
+     * positions {@code max(0, pos - window + 1) .. pos} (every one for window 0); query head h's
+     * weights are {@code exp(s_p - m) / (exp(sink_h - m) + sum_j exp(s_j - m))} with {@code m =
+     * max(sink_h, max_j s_j)}, the sink taken as it is and given no value (no sink without sinks).
+     */
+    static void attention(float[] q, int qo, float[][] keys, float[][] values, int pos, int heads, int kvHeads,
+            int hk, int hv, float scale, int window, float[] sinks, float[] out, int oo) {
         int group = heads / kvHeads;
+        int first = window == 0 ? 0 : Math.max(0, pos - window + 1);
         for (int h = 0; h < heads; h++) {
             int g = h / group;
             double[] s = new double[pos + 1];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int p = 0; p <= pos; p++) {
+            double max = sinks == null ? Double.NEGATIVE_INFINITY : sinks[h];
+            for (int p = first; p <= pos; p++) {
                 s[p] = dot(keys[p], g * hk, q, qo + h * hk, hk) * scale;
                 max = Math.max(max, s[p]);
             }
-            double sum = 0;
-            for (int p = 0; p <= pos; p++) {
+            double sum = sinks == null ? 0 : Math.exp(sinks[h] - max);
+            for (int p = first; p <= pos; p++) {
                 s[p] = Math.exp(s[p] - max);
                 sum += s[p];
             }
             for (int i = 0; i < hv; i++) {
                 double acc = 0;
-                for (int p = 0; p <= pos; p++) {
+                for (int p = first; p <= pos; p++) {
                     acc += s[p] * values[p][g * hv + i];
                 }
                 out[oo + h * hv + i] = (float) (acc / sum);

@@ -23,6 +23,9 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Decode attention over the paged KV cache ({@code attention.cu}) run on the host, threads as
@@ -30,9 +33,12 @@ import org.junit.jupiter.api.io.TempDir;
  * merged by attention_combine, splits past a short context left empty) against attention computed
  * here in double, over two sequences whose blocks lie shuffled in the cache, with grouped-query
  * heads; and latent attention's widest heads (576-wide keys, 512-wide values, one KV head under
- * eight query heads, a scale of its own) against the CPU backend. Within 1e-5 of the output's RMS.
- * And store_kv, each token's key and value rows copied to its cache slot bit for bit, every other
- * slot untouched. Skipped, with the reason, where no C++ compiler is at hand.
+ * eight query heads, a scale of its own) against the CPU backend. Each also under gpt-oss's layer
+ * settings: a sliding window (starting mid-block; split-K splitting only the window) and a sink per
+ * query head (joining in attention_combine, once); and a prefill, every position a token, under
+ * both. Within 1e-5 of the output's RMS. And store_kv, each token's key and value rows copied to
+ * its cache slot bit for bit, every other slot untouched. Skipped, with the reason, where no C++
+ * compiler is at hand.
  */
 @SuppressWarnings("restricted")
 class AttentionOnHostTest {
@@ -51,8 +57,8 @@ class AttentionOnHostTest {
         SymbolLookup lookup = HostHarness.build("kernels/src/test/cuda/attention_host.cpp", dir, "-std=c++20", "-pthread");
         attention = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("attention_host"), FunctionDescriptor.ofVoid(
                 ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT,
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT, INT, FLOAT, INT, INT,
-                ValueLayout.ADDRESS));
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT, INT, FLOAT, INT,
+                ValueLayout.ADDRESS, INT, INT, ValueLayout.ADDRESS));
         storeKv = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host"), FunctionDescriptor.ofVoid(
                 ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                 INT, INT, INT));
@@ -85,8 +91,14 @@ class AttentionOnHostTest {
         }
     }
 
-    @Test
-    void pagedAndSplitKMatchAttentionInDouble() throws Throwable {
+    /**
+     * Windows: none; 128 (gpt-oss's, starting 9 positions into a block); 16, one block's worth
+     * straddling two; 1, where 31 of 32 splits are empty; 700, wider than either context. Sinks
+     * drawn per query head, or none.
+     */
+    @ParameterizedTest(name = "window {0}, sinks {1}")
+    @CsvSource({"0, false", "128, false", "0, true", "128, true", "16, true", "1, true", "700, true"})
+    void pagedAndSplitKMatchAttentionInDouble(int window, boolean withSinks) throws Throwable {
         int heads = 4;
         int kvHeads = 2;
         int group = heads / kvHeads;
@@ -108,6 +120,7 @@ class AttentionOnHostTest {
         float[] keys = GpuTests.gaussian(1, blocks * bs * keyDim, 2f);
         float[] values = GpuTests.gaussian(2, blocks * bs * valueDim, 1f);
         float scale = (float) (1 / Math.sqrt(hk));
+        float[] sinks = withSinks ? GpuTests.gaussian(4, heads, 2f) : null;
 
         int[][] steps = {{0, 1}, {1}};   // sequences decoding in the step, each at its last position
         for (int[] seqs : steps) {
@@ -123,10 +136,12 @@ class AttentionOnHostTest {
             for (int t = 0; t < tokens; t++) {
                 for (int h = 0; h < heads; h++) {
                     int g = h / group;
+                    // positions first .. positions[t]; the sink, as it is, in the max and the sum
                     int n = positions[t] + 1;
+                    int first = window == 0 ? 0 : Math.max(0, positions[t] - window + 1);
                     double[] s = new double[n];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int p = 0; p < n; p++) {
+                    double max = sinks == null ? Double.NEGATIVE_INFINITY : sinks[h];
+                    for (int p = first; p < n; p++) {
                         int slot = tables[tableStart[t] + p / bs] * bs + p % bs;
                         double dot = 0;
                         for (int i = 0; i < hk; i++) {
@@ -135,14 +150,14 @@ class AttentionOnHostTest {
                         s[p] = dot * scale;
                         max = Math.max(max, s[p]);
                     }
-                    double sum = 0;
-                    for (int p = 0; p < n; p++) {
+                    double sum = sinks == null ? 0 : Math.exp(sinks[h] - max);
+                    for (int p = first; p < n; p++) {
                         s[p] = Math.exp(s[p] - max);
                         sum += s[p];
                     }
                     for (int i = 0; i < hv; i++) {
                         double acc = 0;
-                        for (int p = 0; p < n; p++) {
+                        for (int p = first; p < n; p++) {
                             int slot = tables[tableStart[t] + p / bs] * bs + p % bs;
                             acc += s[p] * values[slot * valueDim + g * hv + i];
                         }
@@ -152,8 +167,8 @@ class AttentionOnHostTest {
             }
             for (int splits : new int[] {1, 5, 32}) {   // 32 splits of 201 positions: chunks of 7
                 float[] out = run(q, heads * hk, heads * hv, keys, values, keyDim, valueDim, bs, positions, tableStart,
-                        tables, heads, group, hk, hv, scale, tokens, splits);
-                GpuTests.assertClose(out, expected, 1e-5, tokens + " tokens, " + splits + " splits");
+                        tables, heads, group, hk, hv, scale, window, sinks, tokens, splits);
+                GpuTests.assertClose(out, expected, 1e-5, tokens + " tokens, " + splits + " splits, window " + window);
             }
         }
     }
@@ -163,10 +178,12 @@ class AttentionOnHostTest {
      * of 512 latent + 64 rope dims per key and the 512 latent dims per value, shared by 8 query
      * heads, scaled by the model's own factor rather than 1/sqrt(hk). At the kernels' MAX_HK and
      * MAX_HV, paged and split-K (splits past a short context left empty), against the CPU backend:
-     * a decode step of two sequences, then three tokens of one sequence at different positions.
+     * a decode step of two sequences, then three tokens of one sequence at different positions;
+     * also under a window of 32 (crossing blocks) with sinks.
      */
-    @Test
-    void latentAttentionAtTheWidestHeadsMatchesTheCpuBackend() throws Throwable {
+    @ParameterizedTest(name = "window {0}, sinks {1}")
+    @CsvSource({"0, false", "32, true"})
+    void latentAttentionAtTheWidestHeadsMatchesTheCpuBackend(int window, boolean withSinks) throws Throwable {
         int heads = 8;
         int kvHeads = 1;
         int group = heads / kvHeads;
@@ -200,6 +217,7 @@ class AttentionOnHostTest {
         }
         int[][] seqOf = {{0, 1}, {1, 1, 1}};
         int[][] posOf = {{lengths[0] - 1, lengths[1] - 1}, {40, 41, lengths[1] - 1}};
+        float[] sinks = withSinks ? GpuTests.gaussian(15, heads, 2f) : null;
         try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, hk, hv)) {
             cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, hk), GpuTests.matrix(cpu, values, slots, hv), everySlot,
                     slots);
@@ -212,11 +230,12 @@ class AttentionOnHostTest {
                 float[] q = GpuTests.gaussian(13 + step, tokens * heads * hk, 1f);
                 FloatMatrix out = cpu.allocate(tokens, heads * hv);
                 cpu.attention(GpuTests.matrix(cpu, q, tokens, heads * hk), kv, 0,
-                        new AttentionBatch(tokens, seqOf[step], posOf[step], blockTables, heads, kvHeads, hk, hv, scale), out);
+                        new AttentionBatch(tokens, seqOf[step], posOf[step], blockTables, heads, kvHeads, hk, hv, scale)
+                                .layer(window, sinks), out);
                 float[] expected = GpuTests.read(out, tokens);
                 for (int splits : new int[] {1, 3, 32}) {   // 32 splits of 41 positions: chunks of 2, the last 11 empty
                     float[] actual = run(q, heads * hk, heads * hv, keys, values, hk, hv, bs, posOf[step], tableStart,
-                            tables, heads, group, hk, hv, scale, tokens, splits);
+                            tables, heads, group, hk, hv, scale, window, sinks, tokens, splits);
                     GpuTests.assertClose(actual, expected, 1e-5, "latent attention, " + tokens + " tokens, " + splits
                             + " splits");
                 }
@@ -224,18 +243,86 @@ class AttentionOnHostTest {
         }
     }
 
+    /**
+     * A prefill under gpt-oss's settings: two sequences of 70 and 45 positions, every position a
+     * token (interleaved), windows of 5 and 16 (a block's worth) with sinks, GQA: the paged kernel,
+     * as prefill launches it, and split-K over the same tokens, against the CPU backend.
+     */
+    @ParameterizedTest(name = "window {0}")
+    @ValueSource(ints = {5, 16})
+    void prefillUnderAWindowWithSinksMatchesTheCpuBackend(int window) throws Throwable {
+        int heads = 8;
+        int kvHeads = 2;
+        int hk = 64;
+        int hv = 64;
+        int bs = 16;
+        int[] lengths = {70, 45};
+        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
+        int blocks = blocksOf[0] + blocksOf[1];
+        List<Integer> order = new ArrayList<>();
+        for (int b = 0; b < blocks; b++) {
+            order.add(b);
+        }
+        Collections.shuffle(order, new Random(7));
+        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();
+        int[] tableStartOfSeq = {0, blocksOf[0]};
+        int[][] blockTables = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+        int slots = blocks * bs;
+        int keyDim = kvHeads * hk;
+        int valueDim = kvHeads * hv;
+        float[] keys = GpuTests.gaussian(21, slots * keyDim, 2f);
+        float[] values = GpuTests.gaussian(22, slots * valueDim, 1f);
+        int[] everySlot = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            everySlot[i] = i;
+        }
+        int tokens = lengths[0] + lengths[1];
+        int[] seqOf = new int[tokens];
+        int[] posOf = new int[tokens];
+        int[] tableStart = new int[tokens];
+        int[] next = new int[2];
+        for (int t = 0; t < tokens; ) {
+            for (int s = 0; s < 2; s++) {
+                if (next[s] < lengths[s]) {
+                    seqOf[t] = s;
+                    posOf[t] = next[s]++;
+                    tableStart[t] = tableStartOfSeq[s];
+                    t++;
+                }
+            }
+        }
+        float scale = (float) (1 / Math.sqrt(hk));
+        float[] sinks = GpuTests.gaussian(23, heads, 2f);
+        float[] q = GpuTests.gaussian(24, tokens * heads * hk, 1f);
+        try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, keyDim, valueDim)) {
+            cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, keyDim), GpuTests.matrix(cpu, values, slots, valueDim),
+                    everySlot, slots);
+            FloatMatrix out = cpu.allocate(tokens, heads * hv);
+            cpu.attention(GpuTests.matrix(cpu, q, tokens, heads * hk), kv, 0,
+                    new AttentionBatch(tokens, seqOf, posOf, blockTables, heads, kvHeads, hk, hv, scale)
+                            .layer(window, sinks), out);
+            float[] expected = GpuTests.read(out, tokens);
+            for (int splits : new int[] {1, 4}) {
+                float[] actual = run(q, heads * hk, heads * hv, keys, values, keyDim, valueDim, bs, posOf, tableStart,
+                        tables, heads, heads / kvHeads, hk, hv, scale, window, sinks, tokens, splits);
+                GpuTests.assertClose(actual, expected, 1e-5, "prefill, window " + window + ", " + splits + " splits");
+            }
+        }
+    }
+
     private static float[] run(float[] q, int qCols, int outCols, float[] keys, float[] values, int keyDim, int valueDim,
                                int bs, int[] positions, int[] tableStart, int[] tables, int heads, int group, int hk,
-                               int hv, float scale, int tokens, int splits) throws Throwable {
+                               int hv, float scale, int window, float[] sinks, int tokens, int splits) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(FLOAT, (long) tokens * outCols);
             out.fill((byte) 0xFF); // NaN: every output must be written
             MemorySegment partials = a.allocate(FLOAT, CudaKernels.attentionPartialFloats(heads, tokens, splits, hv));
             partials.fill((byte) 0xFF);
+            MemorySegment sinkLogits = sinks == null ? MemorySegment.NULL : a.allocateFrom(FLOAT, sinks);
             attention.invokeExact(a.allocateFrom(FLOAT, q), qCols, out, outCols, a.allocateFrom(FLOAT, keys),
                     a.allocateFrom(FLOAT, values), keyDim, valueDim, bs, a.allocateFrom(INT, positions),
-                    a.allocateFrom(INT, tableStart), a.allocateFrom(INT, tables), heads, group, hk, hv, scale, tokens,
-                    splits, partials);
+                    a.allocateFrom(INT, tableStart), a.allocateFrom(INT, tables), heads, group, hk, hv, scale, window,
+                    sinkLogits, tokens, splits, partials);
             return out.toArray(FLOAT);
         }
     }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -18,6 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * interleaved), then each decodes one more token; and long contexts (1000 and 3000 positions over
  * scattered blocks), prefilled in one step (attention_paged), then decoded two tokens and one
  * token at a time (split-K; which shapes take which path is WideKernelChoiceTest's to check).
+ * Each again under gpt-oss's layer settings: a sliding window (1, crossing blocks, gpt-oss's 128,
+ * wider than the context) and a sink per query head, on the narrow and the wide kernels.
  * Tolerance 1e-5 of the output's RMS (online softmax in float against the CPU's two-pass softmax).
  */
 class CudaAttentionTest extends AgainstCpuTest {
@@ -41,6 +42,20 @@ class CudaAttentionTest extends AgainstCpuTest {
     @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}")
     @CsvSource({"8, 2, 64, 64", "6, 6, 24, 20", "16, 4, 128, 128", "4, 1, 256, 256", "8, 1, 576, 512"})
     void prefillThenDecodeMatchesTheCpuBackend(int heads, int kvHeads, int hk, int hv) {
+        prefillThenDecode(heads, kvHeads, hk, hv, 0, false);
+    }
+
+    /** Window 0 is none; sinks drawn per query head (different within each GQA group). */
+    @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}, window {4}, sinks {5}")
+    @CsvSource({"8, 2, 64, 64, 5, true", "8, 2, 64, 64, 5, false", "6, 6, 24, 20, 0, true", "16, 4, 128, 128, 1, true",
+                "4, 1, 256, 256, 16, true", "8, 1, 576, 512, 5, true", "8, 2, 64, 64, 128, true"})
+    void prefillThenDecodeUnderAWindowWithSinksMatchesTheCpuBackend(int heads, int kvHeads, int hk, int hv, int window,
+                                                                    boolean withSinks) {
+        prefillThenDecode(heads, kvHeads, hk, hv, window, withSinks);
+    }
+
+    private void prefillThenDecode(int heads, int kvHeads, int hk, int hv, int window, boolean withSinks) {
+        float[] sinks = withSinks ? GpuTests.gaussian(17, heads, 2f) : null;
         int prefill = 0;
         for (int n : LENGTHS) {
             prefill += n;
@@ -66,20 +81,23 @@ class CudaAttentionTest extends AgainstCpuTest {
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
             try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, kvHeads * hk, kvHeads * hv)) {
-                AttentionBatch batch = new AttentionBatch(heads, kvHeads, hk, hv, (float) (1 / Math.sqrt(hk)));
+                AttentionBatch batch = new AttentionBatch(heads, kvHeads, hk, hv, (float) (1 / Math.sqrt(hk)))
+                        .layer(window, sinks);
                 step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, kvHeads, hk, hv, 1);
                 results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, kvHeads, hk, hv, 2);
             }
         }
-        GpuTests.assertClose(results[0], results[1], 1e-5, "attention");
+        GpuTests.assertClose(results[0], results[1], 1e-5, "attention, window " + window + ", sinks " + withSinks);
     }
 
     /**
      * Latent attention's cache: one KV head of keys only, each position's value read from its key
-     * row after the rotary part (the kernels' value pointer offset into the keys, a key row apart).
+     * row after the rotary part (the kernels' value pointer offset into the keys, a key row apart);
+     * and so under a window of 2 with sinks.
      */
-    @Test
-    void valuesReadFromTheKeyRowsMatchTheCpuBackend() {
+    @ParameterizedTest(name = "window {0}, sinks {1}")
+    @CsvSource({"0, false", "2, true"})
+    void valuesReadFromTheKeyRowsMatchTheCpuBackend(int window, boolean withSinks) {
         int heads = 8;
         int hk = 576;
         int hv = 512;
@@ -88,12 +106,13 @@ class CudaAttentionTest extends AgainstCpuTest {
         int[] posOf = {0, 1, 2, 0, 1, 0};
         int[] decodeSeq = {0, 1, 2};
         int[] decodePos = {3, 2, 1};
+        float[] sinks = withSinks ? GpuTests.gaussian(18, heads, 2f) : null;
         float[][] results = new float[2][];
         Backend[] backends = {cuda, cpu};
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
             try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, hk, 0)) {
-                AttentionBatch batch = new AttentionBatch(heads, 1, hk, hv, 0.05f, offset);
+                AttentionBatch batch = new AttentionBatch(heads, 1, hk, hv, 0.05f, offset).layer(window, sinks);
                 step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, 1, hk, hv, 7);
                 results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, 1, hk, hv, 8);
             }
@@ -101,10 +120,13 @@ class CudaAttentionTest extends AgainstCpuTest {
         GpuTests.assertClose(results[0], results[1], 1e-5, "attention with values in the keys");
     }
 
-    @Test
-    void longContextsPrefillThenDecodeMatchTheCpuBackend() {
+    /** Also as gpt-oss's windowed layers attend: the last 128 positions, with sinks. */
+    @ParameterizedTest(name = "window {0}, sinks {1}")
+    @CsvSource({"0, false", "128, true"})
+    void longContextsPrefillThenDecodeMatchTheCpuBackend(int window, boolean withSinks) {
         int hk = 128;
         int hv = 64;
+        float[] sinks = withSinks ? GpuTests.gaussian(19, LONG_HEADS, 2f) : null;
         // each sequence's blocks, shuffled across the cache, with room for the decoded tokens
         List<Integer> free = new ArrayList<>();
         for (int i = 0; i < LONG_BLOCKS; i++) {
@@ -138,7 +160,8 @@ class CudaAttentionTest extends AgainstCpuTest {
             Backend be = backends[b];
             try (KvStorage kv = be.allocateKv(LAYERS, LONG_BLOCKS, LONG_BLOCK_SIZE, LONG_KV_HEADS * hk,
                     LONG_KV_HEADS * hv)) {
-                AttentionBatch batch = new AttentionBatch(LONG_HEADS, LONG_KV_HEADS, hk, hv, (float) (1 / Math.sqrt(hk)));
+                AttentionBatch batch = new AttentionBatch(LONG_HEADS, LONG_KV_HEADS, hk, hv, (float) (1 / Math.sqrt(hk)))
+                        .layer(window, sinks);
                 results[b][0] = step(be, kv, batch, tables, LONG_BLOCK_SIZE, seqOf, posOf, LONG_HEADS, LONG_KV_HEADS,
                         hk, hv, 3);
                 for (int d = 0; d < decodeSeq.length; d++) {
