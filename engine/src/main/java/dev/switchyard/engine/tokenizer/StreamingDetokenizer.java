@@ -19,6 +19,8 @@ public final class StreamingDetokenizer {
     private final Tokenizer tokenizer;
     private final boolean renderSpecial;
     private final boolean stripLeadingSpace;
+    /** Control tokens rendered as their text although {@code renderSpecial} is off; few, so a scan is cheapest. */
+    private final int[] renderedControls;
     private byte[] pending = new byte[16];
     private int pendingLength;
     private boolean seenText;
@@ -38,15 +40,29 @@ public final class StreamingDetokenizer {
      *                          text that already has a beginning)
      */
     public StreamingDetokenizer(Tokenizer tokenizer, boolean renderSpecial, boolean stripLeadingSpace) {
+        this(tokenizer, renderSpecial, stripLeadingSpace, new int[0]);
+    }
+
+    /**
+     * Control tokens silent except {@code renderedControls}, whose text is emitted: markup that a
+     * reader of the reply needs to see (a chat format's channel markers), though users never do.
+     */
+    public StreamingDetokenizer(Tokenizer tokenizer, int[] renderedControls) {
+        this(tokenizer, false, tokenizer.stripsLeadingSpace(), renderedControls);
+    }
+
+    private StreamingDetokenizer(Tokenizer tokenizer, boolean renderSpecial, boolean stripLeadingSpace,
+                                 int[] renderedControls) {
         this.tokenizer = tokenizer;
         this.renderSpecial = renderSpecial;
         this.stripLeadingSpace = stripLeadingSpace;
+        this.renderedControls = renderedControls.clone();
     }
 
     /** Adds a token and returns the text that became complete (possibly empty). */
     public String push(int id) {
-        byte[] p = tokenizer instanceof BaseTokenizer base ? base.piece(id, renderSpecial)
-                : tokenizer.pieceBytes(id, renderSpecial);
+        boolean render = renderSpecial || rendered(id);
+        byte[] p = tokenizer instanceof BaseTokenizer base ? base.piece(id, render) : tokenizer.pieceBytes(id, render);
         if (p.length == 0) {
             return "";
         }
@@ -64,6 +80,15 @@ public final class StreamingDetokenizer {
         System.arraycopy(p, off, pending, pendingLength, len);
         pendingLength += len;
         return drain(false);
+    }
+
+    private boolean rendered(int id) {
+        for (int r : renderedControls) {
+            if (r == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ends the reply: returns whatever was held back, incomplete sequences as U+FFFD. */

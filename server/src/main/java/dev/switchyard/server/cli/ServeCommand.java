@@ -13,6 +13,7 @@ import dev.switchyard.server.http.HttpServerConfig;
 import dev.switchyard.server.http.HttpTransport;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.EngineConfig;
+import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
 import dev.switchyard.server.serving.Version;
@@ -109,6 +110,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Close a connection idle this long between requests (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
 
+    @Option(names = "--reasoning-format", defaultValue = "auto", paramLabel = "auto|none",
+            description = "auto: chat replies return the model's reasoning in reasoning_content, apart from the answer, "
+                    + "where its chat format marks it (<think> tags, gpt-oss's harmony channels); none: replies as "
+                    + "generated, all in content. A request's reasoning_format overrides it (default: ${DEFAULT-VALUE}).")
+    String reasoningFormat;
+
     @Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
@@ -128,7 +135,12 @@ final class ServeCommand implements Callable<Integer> {
         device.check();
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int batchTokens = maxBatchTokens != null ? maxBatchTokens : EngineConfig.defaultBatchTokens(maxSeqs, moe);
-        EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe);
+        ReasoningFormat reasoning = ReasoningFormat.parse(reasoningFormat);
+        if (reasoning == null) {
+            throw new IllegalArgumentException("--reasoning-format must be auto or none, got '" + reasoningFormat + "'");
+        }
+        EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
+                reasoning);
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
@@ -163,7 +175,7 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
                         + Bytes.human(LoadedModel.kvBytesPerPosition(served.config())) + " per position), "
-                        + workers + " threads" + offloadNote(served));
+                        + workers + " threads" + offloadNote(served) + reasoningNote(served));
                 out.flush();
                 stop.await();
                 out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
@@ -187,6 +199,14 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    private static String reasoningNote(ServedModel served) {
+        if (served.reasoningSyntax() == null) {
+            return "";
+        }
+        return ", reasoning marked by " + served.reasoningSyntax().describe()
+                + (served.reasoningFormat() == ReasoningFormat.AUTO ? " (returned apart)" : " (--reasoning-format none)");
     }
 
     private static String offloadNote(ServedModel served) {

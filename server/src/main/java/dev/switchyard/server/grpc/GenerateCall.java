@@ -32,6 +32,8 @@ final class GenerateCall implements GenerationListener {
     private final ChoiceResult.Builder[] choices;
     /** Unary calls only: each choice's text so far. */
     private final StringBuilder[] texts;
+    /** Unary calls only: each choice's reasoning so far (empty unless it comes apart). */
+    private final StringBuilder[] reasonings;
     private final Runnable onEnd;
     private final Executor executor;
     private boolean closed;
@@ -46,22 +48,24 @@ final class GenerateCall implements GenerationListener {
         this.includeTokenIds = includeTokenIds;
         this.choices = new ChoiceResult.Builder[choices];
         this.texts = new StringBuilder[choices];
+        this.reasonings = new StringBuilder[choices];
         for (int i = 0; i < choices; i++) {
             this.choices[i] = ChoiceResult.newBuilder().setIndex(i);
             this.texts[i] = new StringBuilder();
+            this.reasonings[i] = new StringBuilder();
         }
         this.onEnd = onEnd;
         this.executor = executor;
     }
 
     @Override
-    public void onToken(int index, int token, String text, TokenLogprob logprob) {
-        executor.execute(() -> token(index, token, text, logprob));
+    public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
+        executor.execute(() -> token(index, token, reasoning, text, logprob));
     }
 
     @Override
-    public void onChoiceFinished(int index, FinishReason reason, String text) {
-        executor.execute(() -> choiceFinished(index, reason, text));
+    public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
+        executor.execute(() -> choiceFinished(index, reason, reasoning, text));
     }
 
     @Override
@@ -74,7 +78,7 @@ final class GenerateCall implements GenerationListener {
         executor.execute(() -> complete(usage));
     }
 
-    private void token(int index, int token, String text, TokenLogprob logprob) {
+    private void token(int index, int token, String reasoning, String text, TokenLogprob logprob) {
         if (closed) {
             return;
         }
@@ -84,6 +88,7 @@ final class GenerateCall implements GenerationListener {
                 c.addTokenIds(token);
             }
             texts[index].append(text);
+            reasonings[index].append(reasoning);
             if (logprob != null) {
                 c.addLogprobs(logprob(logprob));
             }
@@ -94,7 +99,7 @@ final class GenerateCall implements GenerationListener {
             chunk.addTokenIds(token);
         }
         if (includeText) {
-            chunk.setText(text);
+            chunk.setText(text).setReasoningText(reasoning);
         }
         if (logprob != null) {
             chunk.addLogprobs(logprob(logprob));
@@ -102,16 +107,17 @@ final class GenerateCall implements GenerationListener {
         send(GenerateResponse.newBuilder().setRequestId(requestId).setChunk(chunk).build());
     }
 
-    private void choiceFinished(int index, FinishReason reason, String text) {
+    private void choiceFinished(int index, FinishReason reason, String reasoning, String text) {
         if (closed) {
             return;
         }
         choices[index].setFinishReason(finishReason(reason));
         if (unary) {
             texts[index].append(text);
-        } else if (includeText && !text.isEmpty()) {
+            reasonings[index].append(reasoning);
+        } else if (includeText && !(text.isEmpty() && reasoning.isEmpty())) {
             send(GenerateResponse.newBuilder().setRequestId(requestId)
-                    .setChunk(Chunk.newBuilder().setIndex(index).setText(text)).build());
+                    .setChunk(Chunk.newBuilder().setIndex(index).setText(text).setReasoningText(reasoning)).build());
         }
     }
 
@@ -134,7 +140,7 @@ final class GenerateCall implements GenerationListener {
                 .setTotalTokens(usage.totalTokens()));
         for (int i = 0; i < choices.length; i++) {
             if (unary && includeText) {
-                choices[i].setText(texts[i].toString());
+                choices[i].setText(texts[i].toString()).setReasoningText(reasonings[i].toString());
             }
             complete.addChoices(choices[i]);
         }

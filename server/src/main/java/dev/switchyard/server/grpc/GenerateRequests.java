@@ -7,6 +7,7 @@ import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,8 +64,20 @@ final class GenerateRequests {
         if (maxTokens != null && maxTokens < 0) {
             throw new InvalidRequestException("sampling.max_tokens", "max_tokens is too large: " + Integer.toUnsignedString(maxTokens));
         }
+        boolean chat = request.getInputCase() == GenerateRequest.InputCase.MESSAGES;
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
-                "sampling.max_tokens");
+                "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO);
+    }
+
+    /** The request's reasoning format, or the server's when it leaves it unspecified. */
+    static ReasoningFormat reasoningFormat(GenerateRequest request, ServedModel model) {
+        return switch (request.getReasoningFormat()) {
+            case REASONING_FORMAT_AUTO -> ReasoningFormat.AUTO;
+            case REASONING_FORMAT_NONE -> ReasoningFormat.NONE;
+            case REASONING_FORMAT_UNSPECIFIED -> model.reasoningFormat();
+            case UNRECOGNIZED -> throw new InvalidRequestException("reasoning_format",
+                    "reasoning_format " + request.getReasoningFormatValue() + " is not one this server knows");
+        };
     }
 
     static List<ChatMessage> messages(List<dev.switchyard.proto.v1.ChatMessage> messages) {

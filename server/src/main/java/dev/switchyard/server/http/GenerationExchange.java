@@ -93,20 +93,20 @@ final class GenerationExchange implements GenerationListener {
     }
 
     @Override
-    public void onToken(int index, int token, String text, TokenLogprob logprob) {
+    public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
         if (!stream) {
-            renderer.collect(index, text, logprob);
-        } else if (!text.isEmpty() || logprob != null) {
-            executor.execute(() -> sendChunk(g -> renderer.writeTokenChunk(g, index, text, logprob)));
+            renderer.collect(index, reasoning, text, logprob);
+        } else if (!text.isEmpty() || !reasoning.isEmpty() || logprob != null) {
+            executor.execute(() -> sendChunk(g -> renderer.writeTokenChunk(g, index, reasoning, text, logprob)));
         }
     }
 
     @Override
-    public void onChoiceFinished(int index, FinishReason reason, String text) {
+    public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
         if (!stream) {
-            renderer.collectFinish(index, text, reason);
+            renderer.collectFinish(index, reasoning, text, reason);
         } else {
-            executor.execute(() -> sendChunk(g -> renderer.writeFinishChunk(g, index, text, reason)));
+            executor.execute(() -> sendChunk(g -> renderer.writeFinishChunk(g, index, reasoning, text, reason)));
         }
     }
 

@@ -8,7 +8,12 @@ import dev.switchyard.server.serving.Usage;
 import java.io.IOException;
 import java.util.List;
 
-/** {@code chat.completion} and {@code chat.completion.chunk} objects, with chat's logprobs shape. */
+/**
+ * {@code chat.completion} and {@code chat.completion.chunk} objects, with chat's logprobs shape.
+ * Reasoning set apart from the answer goes in {@code reasoning_content} beside {@code content}, as
+ * vLLM and llama.cpp return it; the field is left out where there is none, so a reply without
+ * reasoning reads exactly as before.
+ */
 final class ChatCompletionRenderer extends CompletionRenderer {
 
     ChatCompletionRenderer(ServedModel model, OpenAiRequest request) {
@@ -34,15 +39,25 @@ final class ChatCompletionRenderer extends CompletionRenderer {
     }
 
     @Override
-    public void writeTokenChunk(JsonGenerator g, int index, String text, TokenLogprob logprob) throws IOException {
+    public void writeTokenChunk(JsonGenerator g, int index, String reasoning, String text, TokenLogprob logprob)
+            throws IOException {
         startChoiceChunk(g, index);
-        g.writeStringField("content", text);
+        if (!reasoning.isEmpty()) {
+            g.writeStringField("reasoning_content", reasoning);
+        }
+        if (!text.isEmpty() || reasoning.isEmpty()) {
+            g.writeStringField("content", text);
+        }
         endChoiceChunk(g, logprob, null);
     }
 
     @Override
-    public void writeFinishChunk(JsonGenerator g, int index, String text, FinishReason reason) throws IOException {
+    public void writeFinishChunk(JsonGenerator g, int index, String reasoning, String text, FinishReason reason)
+            throws IOException {
         startChoiceChunk(g, index);
+        if (!reasoning.isEmpty()) {
+            g.writeStringField("reasoning_content", reasoning);
+        }
         if (!text.isEmpty()) {
             g.writeStringField("content", text);
         }
@@ -82,6 +97,9 @@ final class ChatCompletionRenderer extends CompletionRenderer {
             g.writeObjectFieldStart("message");
             g.writeStringField("role", "assistant");
             g.writeStringField("content", c.text.toString());
+            if (!c.reasoning.isEmpty()) {
+                g.writeStringField("reasoning_content", c.reasoning.toString());
+            }
             g.writeEndObject();
             if (request.logprobs() >= 0) {
                 g.writeFieldName("logprobs");

@@ -8,6 +8,7 @@ import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,7 @@ public final class ChatRequests {
         String maxParam = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         Integer maxTokens = CommonFields.maxTokens(f, maxParam);
         List<String> stop = CommonFields.stop(f, limits);
+        ReasoningFormat reasoning = reasoningFormat(f, model);
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
         sampling.logprobs(alternatives);
         if (n > limits.maxChoices()) {
@@ -64,8 +66,21 @@ public final class ChatRequests {
             echo = List.of(last.content());
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
-                "messages", maxParam);
+                "messages", maxParam, reasoning == ReasoningFormat.AUTO);
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
+    }
+
+    /** {@code reasoning_format} (llama.cpp's field): {@code auto} or {@code none}; the server's setting when absent. */
+    private static ReasoningFormat reasoningFormat(Fields f, ServedModel model) {
+        String name = f.string("reasoning_format");
+        if (name == null) {
+            return model.reasoningFormat();
+        }
+        ReasoningFormat format = ReasoningFormat.parse(name);
+        if (format == null) {
+            throw ApiError.invalid("reasoning_format", "reasoning_format must be \"auto\" or \"none\", got \"" + name + "\"");
+        }
+        return format;
     }
 
     private static List<ChatMessage> messages(JsonNode array, ObjectMapper mapper) {

@@ -29,6 +29,8 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
     /** What a choice produced so far. */
     protected static final class Choice {
         final StringBuilder text = new StringBuilder();
+        /** Reasoning set apart from the text (chat only); empty when there is none. */
+        final StringBuilder reasoning = new StringBuilder();
         final List<TokenLogprob> logprobs = new ArrayList<>();
         FinishReason finish;
         /** Characters of token texts sent so far, for {@code text_offset} in streamed chunks. */
@@ -71,9 +73,12 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
     /** The chunk that opens choice {@code index}, when {@link #hasOpeningChunk()}. */
     public abstract void writeOpeningChunk(JsonGenerator g, int index) throws IOException;
 
-    public abstract void writeTokenChunk(JsonGenerator g, int index, String text, TokenLogprob logprob) throws IOException;
+    /** A token's chunk: the reasoning and text it released (either possibly empty) and its logprob (or null). */
+    public abstract void writeTokenChunk(JsonGenerator g, int index, String reasoning, String text, TokenLogprob logprob)
+            throws IOException;
 
-    public abstract void writeFinishChunk(JsonGenerator g, int index, String text, FinishReason reason) throws IOException;
+    public abstract void writeFinishChunk(JsonGenerator g, int index, String reasoning, String text, FinishReason reason)
+            throws IOException;
 
     /** The last chunk with {@code stream_options.include_usage}: no choices, the usage. */
     public void writeUsageChunk(JsonGenerator g, Usage usage) throws IOException {
@@ -87,15 +92,17 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
 
     // ---- collected: the whole response at the end ----
 
-    public void collect(int index, String text, TokenLogprob logprob) {
+    public void collect(int index, String reasoning, String text, TokenLogprob logprob) {
         Choice c = choices[index];
+        c.reasoning.append(reasoning);
         c.text.append(text);
         if (logprob != null) {
             c.logprobs.add(logprob);
         }
     }
 
-    public void collectFinish(int index, String text, FinishReason reason) {
+    public void collectFinish(int index, String reasoning, String text, FinishReason reason) {
+        choices[index].reasoning.append(reasoning);
         choices[index].text.append(text);
         choices[index].finish = reason;
     }

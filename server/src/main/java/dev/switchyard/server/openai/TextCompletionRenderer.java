@@ -31,12 +31,14 @@ final class TextCompletionRenderer extends CompletionRenderer {
     }
 
     @Override
-    public void writeTokenChunk(JsonGenerator g, int index, String text, TokenLogprob logprob) throws IOException {
-        writeChunk(g, index, text, logprob, null);
+    public void writeTokenChunk(JsonGenerator g, int index, String reasoning, String text, TokenLogprob logprob)
+            throws IOException {
+        writeChunk(g, index, text, logprob, null); // completions never set reasoning apart
     }
 
     @Override
-    public void writeFinishChunk(JsonGenerator g, int index, String text, FinishReason reason) throws IOException {
+    public void writeFinishChunk(JsonGenerator g, int index, String reasoning, String text, FinishReason reason)
+            throws IOException {
         writeChunk(g, index, text, null, reason);
     }
 

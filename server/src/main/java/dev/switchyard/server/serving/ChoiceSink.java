@@ -1,19 +1,28 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.reasoning.ReasoningSplitter;
 import dev.switchyard.engine.sampling.TokenLogprobs;
 import dev.switchyard.engine.schedule.SequenceSink;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 
 /**
  * One choice's tokens turned into text on the scheduler's thread: the detokenizer releases whole
- * characters, the stop strings hold back what may begin one, and the result goes to the listener.
- * A matched stop string ends the sequence at once (no further token is computed).
+ * characters, the reasoning splitter (where the reply's reasoning comes apart) sorts them into
+ * reasoning and content, the stop strings hold back what may begin one, and the result goes to the
+ * listener. A matched stop string ends the sequence at once (no further token is computed).
+ *
+ * <p>Stop strings are looked for in the content only, as it is returned: reasoning runs on however
+ * it reads (llama.cpp and vLLM match the raw text instead, markers and reasoning included), since a
+ * stop string is the answer's format, and cutting the thinking short would end the reply before
+ * it answers.
  */
 final class ChoiceSink implements SequenceSink {
 
     private final int index;
     private final StreamingDetokenizer detokenizer;
+    /** Null when the output is all content. */
+    private final ReasoningSplitter splitter;
     private final StopStrings stops;
     private final boolean wantLogprobs;
     private final GenerationListener listener;
@@ -22,10 +31,12 @@ final class ChoiceSink implements SequenceSink {
     private String echo;
     private int tokens;
 
-    ChoiceSink(int index, StreamingDetokenizer detokenizer, StopStrings stops, boolean wantLogprobs, String echo,
-               GenerationListener listener, Generation owner) {
+    /** @param splitter null for output that is all content */
+    ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, StopStrings stops,
+               boolean wantLogprobs, String echo, GenerationListener listener, Generation owner) {
         this.index = index;
         this.detokenizer = detokenizer;
+        this.splitter = splitter;
         this.stops = stops;
         this.wantLogprobs = wantLogprobs;
         this.echo = echo;
@@ -36,17 +47,31 @@ final class ChoiceSink implements SequenceSink {
     @Override
     public boolean onToken(int token, TokenLogprobs logprobs) {
         tokens++;
-        String text = withEcho(stops.push(detokenizer.push(token)));
-        listener.onToken(index, token, text, wantLogprobs ? TokenLogprob.copyOf(logprobs) : null);
+        String text = detokenizer.push(token);
+        String reasoning = "";
+        if (splitter != null) {
+            splitter.push(text);
+            reasoning = splitter.reasoning();
+            text = splitter.content();
+        }
+        text = withEcho(stops.push(text));
+        listener.onToken(index, token, reasoning, text, wantLogprobs ? TokenLogprob.copyOf(logprobs) : null);
         return !stops.matched();
     }
 
     @Override
     public void onFinish(FinishReason reason) {
+        String reasoning = "";
         String rest = "";
         FinishReason why = reason;
         if (!stops.matched()) {
-            rest = stops.push(detokenizer.finish());
+            String last = detokenizer.finish();
+            if (splitter != null) {
+                splitter.finish(last);
+                reasoning = splitter.reasoning();
+                last = splitter.content();
+            }
+            rest = stops.push(last);
             if (stops.matched()) {
                 why = FinishReason.STOP; // the last characters completed a stop string
             } else {
@@ -54,7 +79,7 @@ final class ChoiceSink implements SequenceSink {
             }
         }
         try {
-            listener.onChoiceFinished(index, why, withEcho(rest));
+            listener.onChoiceFinished(index, why, reasoning, withEcho(rest));
         } finally {
             owner.choiceDone(tokens);
         }

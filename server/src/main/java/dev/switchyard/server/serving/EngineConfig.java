@@ -2,9 +2,11 @@ package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.moe.DispatchConfig;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
- * How the served model runs: the engine's sizes and the scheduler's bounds.
+ * How the served model runs: the engine's sizes, the scheduler's bounds, and how its chat replies
+ * come back.
  *
  * @param threads        compute threads of the CPU backend
  * @param maxSequences   sequences in one batch at most
@@ -16,11 +18,19 @@ import java.time.Duration;
  * @param maxQueue       requests that may wait for admission before new ones get 429
  * @param requestTimeout how long a request may take in all, queueing included; zero for no limit
  * @param dispatch       capacity-aware MoE dispatch
+ * @param reasoning      chat replies' reasoning apart from the answer or not, unless a request says
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
-                           Duration requestTimeout, DispatchConfig dispatch) {
+                           Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning) {
+
+    /** Reasoning apart ({@link ReasoningFormat#AUTO}), the default. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, ReasoningFormat.AUTO);
+    }
 
     public EngineConfig {
+        Objects.requireNonNull(reasoning, "reasoning");
         require(threads >= 1, "--threads must be at least 1, got " + threads);
         require(maxSequences >= 1, "--max-seqs must be at least 1, got " + maxSequences);
         require(maxBatchTokens >= maxSequences, "--max-batch-tokens (" + maxBatchTokens

@@ -9,21 +9,27 @@ import dev.switchyard.engine.generate.FinishReason;
  *
  * <p>Per choice: any number of {@link #onToken}, then exactly one of {@link #onChoiceFinished} or
  * {@link #onChoiceFailed}; after the last choice ends, {@link #onComplete} once.
+ *
+ * <p>A choice's output is two texts: its reasoning, set apart when the request asked for it and the
+ * model's chat format marks it, and its content (the answer; all of the output otherwise). Each
+ * event carries what it released of both, either possibly empty; the pieces of each concatenate to
+ * that whole text.
  */
 public interface GenerationListener {
 
     /**
      * A generated token of choice {@code index}.
      *
-     * @param text    the text released with it: possibly empty (part of a character, or text held back
-     *                because it may begin a stop string) and possibly text of earlier tokens; the
-     *                texts of a choice's events concatenate to its full output
-     * @param logprob null unless the request asked for logprobs
+     * @param reasoning reasoning released with it; empty when none (always, without reasoning apart)
+     * @param text      content released with it: possibly empty (part of a character, text held back
+     *                  because it may begin a stop string or a reasoning marker, a marker itself) and
+     *                  possibly text of earlier tokens
+     * @param logprob   null unless the request asked for logprobs
      */
-    void onToken(int index, int token, String text, TokenLogprob logprob);
+    void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob);
 
-    /** Choice {@code index} ended; {@code text} is the rest of its output (possibly empty). */
-    void onChoiceFinished(int index, FinishReason reason, String text);
+    /** Choice {@code index} ended; {@code reasoning} and {@code text} are the rest of its output (possibly empty). */
+    void onChoiceFinished(int index, FinishReason reason, String reasoning, String text);
 
     /** Choice {@code index} could not go on (e.g. the model produced NaN logits). */
     void onChoiceFailed(int index, RuntimeException error);

@@ -18,9 +18,19 @@ import java.util.Objects;
  * @param stop           strings that end a choice (not part of its output); never null
  * @param promptParam    the request field that holds the prompt, for errors ("prompt", "messages")
  * @param maxTokensParam the request field that set {@code maxTokens}, for errors
+ * @param separateReasoning whether each choice's reasoning comes apart from its content, where the
+ *                       model's chat format marks it (chat replies only: the prompts are rendered
+ *                       conversations whose tails say where the reply begins)
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
-                             Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam) {
+                             Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                             boolean separateReasoning) {
+
+    /** Output as generated, all content: completions. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false);
+    }
 
     public GenerationSpec {
         if (prompts.isEmpty() || n < 1) {

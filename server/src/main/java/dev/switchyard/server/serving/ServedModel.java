@@ -7,9 +7,11 @@ import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.reasoning.ReasoningSyntax;
 import dev.switchyard.engine.schedule.ContextLengthExceededException;
 import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.Submission;
+import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.cpu.CpuBackend;
@@ -39,6 +41,8 @@ public final class ServedModel implements AutoCloseable {
     private final Duration requestTimeout;
     private final EngineConfig engine;
     private final String weightType;
+    /** How the model's chat replies mark their reasoning; null when they do not. */
+    private final ReasoningSyntax reasoning;
 
     private ServedModel(String name, Backend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
                         EngineConfig engine) {
@@ -52,6 +56,7 @@ public final class ServedModel implements AutoCloseable {
         this.engine = engine;
         this.weightType = dominantWeightType(model);
         this.prompts = new Prompts(model.tokenizer(), ChatTemplates.fromMetadata(model.file().metadata()));
+        this.reasoning = ReasoningSyntax.detect(prompts.template(), model.tokenizer());
     }
 
     /** Maps the file, loads the weights on the CPU backend and starts the scheduler. */
@@ -178,6 +183,19 @@ public final class ServedModel implements AutoCloseable {
         return prompts;
     }
 
+    /**
+     * How the model's chat format marks a reply's reasoning, found from its template and vocabulary;
+     * null when it does not (every reply is then all content).
+     */
+    public ReasoningSyntax reasoningSyntax() {
+        return reasoning;
+    }
+
+    /** Whether chat replies' reasoning comes apart when a request does not say: the server's setting. */
+    public ReasoningFormat reasoningFormat() {
+        return engine.reasoning();
+    }
+
     public ServingMetrics metrics() {
         return metrics;
     }
@@ -227,13 +245,16 @@ public final class ServedModel implements AutoCloseable {
         }
         Generation generation = new Generation(listener, spec.choices(), promptTokens);
         List<Scheduler.SequenceRequest> sequences = new ArrayList<>(spec.choices());
+        ReasoningSyntax split = spec.separateReasoning() ? reasoning : null;
         for (int p = 0; p < spec.prompts().size(); p++) {
             String echo = spec.echoTexts() == null ? null : spec.echoTexts().get(p);
+            String promptTail = split == null ? null : split.promptTail(spec.prompts().get(p));
             for (int j = 0; j < spec.n(); j++) {
                 int index = p * spec.n() + j;
                 var sampling = spec.samplingFor(index);
-                ChoiceSink sink = new ChoiceSink(index, model.tokenizer().newDetokenizer(), new StopStrings(spec.stop()),
-                        sampling.wantsLogprobs(), echo, listener, generation);
+                StreamingDetokenizer detokenizer = split == null ? model.tokenizer().newDetokenizer() : split.newDetokenizer();
+                ChoiceSink sink = new ChoiceSink(index, detokenizer, split == null ? null : split.newSplitter(promptTail),
+                        new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation);
                 sequences.add(new Scheduler.SequenceRequest(
                         new GenerationRequest(spec.prompts().get(p), sampling, maxTokens), sink));
             }

@@ -37,6 +37,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void refusesAReasoningFormatOtherThanAutoOrNone() {
+        CliRun run = CliRun.of("serve", "--reasoning-format", "deepseek", "--port", "0");
+        assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(run.err()).contains("--reasoning-format must be auto or none");
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(
+                new EnvironmentDefaults(Map.of("SWITCHYARD_REASONING_FORMAT", "none")::get)).parseArgs();
+        assertThat(command.reasoningFormat).as("set by its environment twin").isEqualTo("none");
+    }
+
+    @Test
     void everyOptionHasAnEnvironmentTwin() {
         assertThat(EnvironmentDefaults.variableFor("--max-batch-tokens")).isEqualTo("SWITCHYARD_MAX_BATCH_TOKENS");
         Map<String, String> env = Map.of("SWITCHYARD_PORT", "9999", "SWITCHYARD_KV_MEMORY", "512MiB",

@@ -20,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -42,7 +43,12 @@ final class GrpcFixture implements AutoCloseable {
 
     /** {@code config} should listen on 127.0.0.1, port 0. */
     GrpcFixture(EngineConfig engine, GrpcConfig config) throws Exception {
-        served = ServedModel.open(TinyModelFile.path(), MODEL_NAME, engine);
+        this(TinyModelFile.path(), engine, config);
+    }
+
+    /** A server of {@code model}, served as "tiny". */
+    GrpcFixture(Path model, EngineConfig engine, GrpcConfig config) throws Exception {
+        served = ServedModel.open(model, MODEL_NAME, engine);
         http = new HttpServer(HttpServerConfig.loopback(0), health, HttpTransport.nio());
         http.start();
         grpc = GrpcServer.start(config, generation);

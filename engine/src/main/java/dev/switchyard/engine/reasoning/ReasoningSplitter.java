@@ -1,0 +1,172 @@
+package dev.switchyard.engine.reasoning;
+
+/**
+ * Splits one reply's text, as it streams, into reasoning (what the model thinks before it answers)
+ * and content (the answer), dropping the chat format's markers between them.
+ *
+ * <p>Feed it each text delta with {@link #push} and the last one with {@link #finish}; after each
+ * call {@link #reasoning()} and {@link #content()} hold what that call released, either or both
+ * possibly empty. Over a reply, the released pieces concatenate to the same two texts however the
+ * text was cut into deltas: a marker split across deltas is recognised, because only the text that
+ * could still be the beginning of a marker is held back (at most a marker's length less one), and
+ * it is released with the next delta that rules the marker out, or at the end.
+ *
+ * <p>Cheap per token: a delta that holds no {@code '<'} (every marker begins with one) and follows no
+ * held text is released as it is, without copying. One instance follows one reply; not thread-safe.
+ */
+public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, HarmonySplitter {
+
+    private final StringBuilder reasoningOut = new StringBuilder();
+    private final StringBuilder contentOut = new StringBuilder();
+    private String reasoning = "";
+    private String content = "";
+
+    ReasoningSplitter() {
+    }
+
+    /** Adds the next text delta of the reply. */
+    public final void push(String text) {
+        reasoning = "";
+        content = "";
+        accept(text, false);
+        publish();
+    }
+
+    /** Adds the last text of the reply (possibly empty) and releases whatever was held back. */
+    public final void finish(String text) {
+        reasoning = "";
+        content = "";
+        accept(text, true);
+        publish();
+    }
+
+    /** Reasoning released by the last call; empty when none. */
+    public final String reasoning() {
+        return reasoning;
+    }
+
+    /** Content released by the last call; empty when none. */
+    public final String content() {
+        return content;
+    }
+
+    /** Takes {@code text}; releases through {@link #release}; {@code last} means nothing follows, so hold nothing. */
+    abstract void accept(String text, boolean last);
+
+    /** Releases a whole delta, without copying when it is the only piece of this call. */
+    final void release(boolean toReasoning, String text) {
+        if (text.isEmpty()) {
+            return;
+        }
+        StringBuilder out = toReasoning ? reasoningOut : contentOut;
+        String already = toReasoning ? reasoning : content;
+        if (out.isEmpty() && already.isEmpty()) {
+            if (toReasoning) {
+                reasoning = text;
+            } else {
+                content = text;
+            }
+            return;
+        }
+        if (!already.isEmpty()) {
+            out.append(already);
+            if (toReasoning) {
+                reasoning = "";
+            } else {
+                content = "";
+            }
+        }
+        out.append(text);
+    }
+
+    /** Releases {@code text[from, to)}. */
+    final void release(boolean toReasoning, CharSequence text, int from, int to) {
+        if (from >= to) {
+            return;
+        }
+        if (from == 0 && to == text.length() && text instanceof String s) {
+            release(toReasoning, s);
+            return;
+        }
+        StringBuilder out = toReasoning ? reasoningOut : contentOut;
+        String already = toReasoning ? reasoning : content;
+        if (!already.isEmpty()) {
+            out.append(already);
+            if (toReasoning) {
+                reasoning = "";
+            } else {
+                content = "";
+            }
+        }
+        out.append(text, from, to);
+    }
+
+    private void publish() {
+        if (!reasoningOut.isEmpty()) {
+            reasoning = reasoningOut.toString();
+            reasoningOut.setLength(0);
+        }
+        if (!contentOut.isEmpty()) {
+            content = contentOut.toString();
+            contentOut.setLength(0);
+        }
+    }
+
+    // ---- marker search, shared by the formats ----
+
+    /** Where the earliest of {@code markers} begins in {@code text} at or after {@code from}; -1 when none does. */
+    static int earliest(CharSequence text, int from, String[] markers, int[] which) {
+        int best = -1;
+        for (int m = 0; m < markers.length; m++) {
+            int at = indexOf(text, markers[m], from);
+            if (at >= 0 && (best < 0 || at < best)) {
+                best = at;
+                which[0] = m;
+            }
+        }
+        return best;
+    }
+
+    static int indexOf(CharSequence text, String marker, int from) {
+        if (text instanceof String s) {
+            return s.indexOf(marker, from);
+        }
+        return ((StringBuilder) text).indexOf(marker, from);
+    }
+
+    /**
+     * Length of the longest suffix of {@code text[from, length)} that is a proper prefix of one of
+     * {@code markers}: what must be held back because the next delta may complete a marker.
+     */
+    static int heldBack(CharSequence text, int from, String[] markers) {
+        int length = text.length();
+        int keep = 0;
+        for (String marker : markers) {
+            for (int k = Math.min(marker.length() - 1, length - from); k > keep; k--) {
+                if (endsWithPrefix(text, length, marker, k)) {
+                    keep = k;
+                    break;
+                }
+            }
+        }
+        return keep;
+    }
+
+    private static boolean endsWithPrefix(CharSequence text, int length, String marker, int k) {
+        for (int i = 0; i < k; i++) {
+            if (text.charAt(length - k + i) != marker.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Index of the first non-whitespace character of {@code text[from, to)}, or {@code to}. */
+    static int skipWhitespace(CharSequence text, int from, int to) {
+        int i = from;
+        while (i < to && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+}

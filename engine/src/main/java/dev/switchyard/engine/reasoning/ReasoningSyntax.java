@@ -1,0 +1,120 @@
+package dev.switchyard.engine.reasoning;
+
+import dev.switchyard.engine.chat.ChatTemplate;
+import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
+import dev.switchyard.engine.tokenizer.TokenType;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import java.util.Arrays;
+
+/**
+ * How a model's chat format sets its reasoning apart from its answer, found from its chat template
+ * and vocabulary, never from its name:
+ * <ul>
+ *   <li>{@link Kind#HARMONY} (gpt-oss) when the vocabulary has harmony's message tokens
+ *       {@code <|start|>}, {@code <|channel|>}, {@code <|message|>} and {@code <|end|>};
+ *   <li>{@link Kind#THINK_TAGS} when the template writes {@code <think>} or {@code </think>}, or the
+ *       vocabulary has a {@code </think>} token (a template may leave the tags to the model);
+ *   <li>none otherwise: the reply is all content.
+ * </ul>
+ * A template that mentions the tags without thinking by default (Granite's optional thinking) is
+ * safe: a reply counts as thinking only if the prompt opened the thinking or the reply opens with
+ * {@code <think>}. Whether the prompt opened it is read from each prompt's own tail, since the same
+ * template opens or closes it depending on its arguments ({@code enable_thinking}).
+ *
+ * <p>Immutable; one per served model.
+ */
+public final class ReasoningSyntax {
+
+    /** The conventions known. */
+    public enum Kind {
+        THINK_TAGS("<think> tags"),
+        HARMONY("harmony channels");
+
+        private final String description;
+
+        Kind(String description) {
+            this.description = description;
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
+    /** Prompt tokens decoded to find where the reply begins: more than any generation prompt's markup. */
+    static final int PROMPT_TAIL_TOKENS = 32;
+
+    private final Kind kind;
+    private final Tokenizer tokenizer;
+    /** The markers that are control tokens: silent in plain output, rendered for the splitter. */
+    private final int[] controlMarkers;
+
+    private ReasoningSyntax(Kind kind, Tokenizer tokenizer, int[] controlMarkers) {
+        this.kind = kind;
+        this.tokenizer = tokenizer;
+        this.controlMarkers = controlMarkers;
+    }
+
+    /** The model's convention, or null when its replies have no reasoning to set apart. */
+    public static ReasoningSyntax detect(ChatTemplate template, Tokenizer tokenizer) {
+        if (hasToken(tokenizer, HarmonySplitter.START) && hasToken(tokenizer, HarmonySplitter.CHANNEL)
+                && hasToken(tokenizer, HarmonySplitter.MESSAGE) && hasToken(tokenizer, HarmonySplitter.END)) {
+            return new ReasoningSyntax(Kind.HARMONY, tokenizer, controlTokens(tokenizer, HarmonySplitter.MARKERS));
+        }
+        String text = template == null ? "" : template.text();
+        if (text.contains(ThinkTagSplitter.OPEN) || text.contains(ThinkTagSplitter.CLOSE)
+                || hasToken(tokenizer, ThinkTagSplitter.CLOSE)) {
+            return new ReasoningSyntax(Kind.THINK_TAGS, tokenizer,
+                    controlTokens(tokenizer, new String[] {ThinkTagSplitter.OPEN, ThinkTagSplitter.CLOSE}));
+        }
+        return null;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Ids of the markers that are control tokens, which {@link #newDetokenizer()} renders. */
+    public int[] controlMarkers() {
+        return controlMarkers.clone();
+    }
+
+    /** A detokenizer for one reply: as the vocabulary's own, but rendering the markers that are control tokens. */
+    public StreamingDetokenizer newDetokenizer() {
+        return controlMarkers.length == 0 ? tokenizer.newDetokenizer()
+                : new StreamingDetokenizer(tokenizer, controlMarkers);
+    }
+
+    /** The end of the rendered prompt {@code ids}, control tokens included: what decides where a reply begins. */
+    public String promptTail(int[] ids) {
+        int from = Math.max(0, ids.length - PROMPT_TAIL_TOKENS);
+        return tokenizer.decode(Arrays.copyOfRange(ids, from, ids.length), true);
+    }
+
+    /** A splitter for one reply to a prompt whose {@link #promptTail} is {@code promptTail}. */
+    public ReasoningSplitter newSplitter(String promptTail) {
+        return switch (kind) {
+            case THINK_TAGS -> new ThinkTagSplitter(ThinkTagSplitter.startAfter(promptTail));
+            case HARMONY -> HarmonySplitter.after(promptTail);
+        };
+    }
+
+    /** One line for the server log. */
+    public String describe() {
+        return kind.description();
+    }
+
+    private static boolean hasToken(Tokenizer tokenizer, String text) {
+        return tokenizer.tokenId(text) >= 0;
+    }
+
+    private static int[] controlTokens(Tokenizer tokenizer, String[] markers) {
+        return Arrays.stream(markers).mapToInt(tokenizer::tokenId)
+                .filter(id -> id >= 0 && tokenizer.tokenType(id) == TokenType.CONTROL).toArray();
+    }
+
+    @Override
+    public String toString() {
+        return "ReasoningSyntax[" + kind + "]";
+    }
+}
