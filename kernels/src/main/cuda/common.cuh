@@ -25,6 +25,7 @@
 #define GGML_IQ4_NL 20
 #define GGML_IQ4_XS 23
 #define GGML_BF16 30
+#define GGML_MXFP4 39
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
@@ -120,6 +121,8 @@ __device__ __forceinline__ float f16_at(const uint8_t* p) {
 //   IQ4_XS 136-byte super-blocks of 256: f16 d, u16 scales_h, scales_l[4] (6-bit scales of the eight
 //         32-value blocks), q[128] (block ib: nibbles of q[16 ib ..] as Q4_0's); x = d * (sc - 32) * level
 //   Q6_K  210-byte super-blocks of 256: ql[128], qh[64], int8 scales[16], f16 d
+//   MXFP4 17-byte blocks of 32: E8M0 exponent e, q[16] nibbles as Q4_0's (FP4 E2M1: sign bit 3);
+//         x = 2^(e - 128) * level, the levels below twice the E2M1 values
 template <int TYPE>
 __device__ __forceinline__ float decode(const uint8_t* row, int k);
 
@@ -298,4 +301,23 @@ __device__ __forceinline__ float decode<GGML_Q6_K>(const uint8_t* row, int k) {
     float d = f16_at(block + 208);
     int sc = (int8_t)block[192 + 8 * h + (l >> 4) + 2 * quarter];
     return d * (float)sc * (float)q;
+}
+
+// ggml's kvalues_mxfp4: twice the FP4 E2M1 value of each nibble (+0 for the negative zero, 8).
+static __constant__ int8_t MXFP4_LEVELS[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// Half the scale of E8M0 exponent e (0..255), 2^(e - 128), from its bits: exponent field e - 1, or
+// for e < 2 the subnormals 2^-128 and 2^-127.
+__device__ __forceinline__ float e8m0_half(unsigned int e) {
+    return __uint_as_float(e < 2 ? 0x00200000u << e : (e - 1) << 23);
+}
+
+// Blocks are 17 bytes, so nothing in them is aligned: the exponent and the quants are read as bytes.
+template <>
+__device__ __forceinline__ float decode<GGML_MXFP4>(const uint8_t* row, int k) {
+    const uint8_t* block = row + 17 * (size_t)(k >> 5);
+    int j = k & 31;
+    int q = block[1 + (j & 15)];
+    q = j < 16 ? (q & 0x0F) : (q >> 4);
+    return e8m0_half(block[0]) * (float)MXFP4_LEVELS[q];
 }

@@ -37,6 +37,7 @@ int decode_host(int type, const uint8_t* row, int n, float* out) {
         case GGML_Q6_K: decode_row<GGML_Q6_K>(row, n, out); return 0;
         case GGML_IQ4_NL: decode_row<GGML_IQ4_NL>(row, n, out); return 0;
         case GGML_IQ4_XS: decode_row<GGML_IQ4_XS>(row, n, out); return 0;
+        case GGML_MXFP4: decode_row<GGML_MXFP4>(row, n, out); return 0;
         default: return -1;
     }
 }

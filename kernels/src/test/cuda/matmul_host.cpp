@@ -21,7 +21,8 @@ typedef void (*MatmulHeads)(const uint8_t*, long long, long long, int, int, cons
 #define WIDE_FORMATS(X) X(GGML_F32, f32) X(GGML_F16, f16) X(GGML_BF16, bf16) X(GGML_Q8_0, q8_0) X(GGML_Q4_0, q4_0)
 #define OTHER_FORMATS(X)                                                                           \
     X(GGML_Q4_1, q4_1) X(GGML_Q5_0, q5_0) X(GGML_Q5_1, q5_1) X(GGML_Q2_K, q2_k) X(GGML_Q3_K, q3_k)  \
-    X(GGML_Q4_K, q4_k) X(GGML_Q5_K, q5_k) X(GGML_Q6_K, q6_k) X(GGML_IQ4_NL, iq4_nl) X(GGML_IQ4_XS, iq4_xs)
+    X(GGML_Q4_K, q4_k) X(GGML_Q5_K, q5_k) X(GGML_Q6_K, q6_k) X(GGML_IQ4_NL, iq4_nl) X(GGML_IQ4_XS, iq4_xs)  \
+    X(GGML_MXFP4, mxfp4)
 
 // The matmul entry point of ggml type id `type`: generic (tile 0), or wide with a tile of 1 or 8
 // tokens; null where there is none.

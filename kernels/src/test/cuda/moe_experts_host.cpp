@@ -38,6 +38,7 @@ static void entries(int type, int wideTile, GateUp* g, Down* d) {
         PICK(GGML_Q4_K, q4_k)
         PICK(GGML_Q6_K, q6_k)
         PICK(GGML_IQ4_XS, iq4_xs)
+        PICK(GGML_MXFP4, mxfp4)
         default: return;
     }
 #undef PICK

@@ -12,7 +12,7 @@ package dev.switchyard.kernels.cpu;
  * The score is microseconds per matmul; the weights stream at gbPerS = weightBytes / time, where
  * weightBytes (per matrix) is, for 2816 x 1024 or 1024 x 2816: F32 11.53 MB, Q8_0 3.06 MB,
  * Q4_0 1.62 MB, Q5_0 1.98 MB, Q5_1 2.16 MB, Q2_K 0.95 MB, Q3_K 1.24 MB, Q4_K 1.62 MB, Q5_K 1.98 MB,
- * Q6_K 2.37 MB. Each call uses the next matrix of a stack of
+ * Q6_K 2.37 MB, MXFP4 1.53 MB. Each call uses the next matrix of a stack of
  * stackMiB (default 256 MiB, far beyond the caches), so T=1 reads weights from memory as a
  * decoding engine does. ReadBandwidthBenchmark gives the machine's read bandwidth for context.
  * A few seconds of calls in the trial setup let the JIT finish compiling the kernels first.
@@ -44,7 +44,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g", "-XX:+UseParallelGC"})
 public class MatmulBenchmark {
 
-    @Param({"F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
+    @Param({"F32", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS", "MXFP4"})
     public String type;
 
     @Param({"1", "16"})

@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  * thread-safe.
  */
 abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_1Dot, Q5_0Dot, Q5_1Dot,
-        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot {
+        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot, MXFP4Dot {
 
     private static final DotKernel F32 = new F32Dot();
     private static final DotKernel F16 = new F16Dot();
@@ -34,6 +34,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
     private static final DotKernel Q6_K = new Q6_KDot();
     private static final DotKernel IQ4_NL = new IQ4_NLDot();
     private static final DotKernel IQ4_XS = new IQ4_XSDot();
+    private static final DotKernel MXFP4 = new MXFP4Dot();
 
     /** The kernel for a type; throws for types without one. */
     static DotKernel forType(GgmlType type) {
@@ -53,6 +54,7 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
             case Q6_K -> Q6_K;
             case IQ4_NL -> IQ4_NL;
             case IQ4_XS -> IQ4_XS;
+            case MXFP4 -> MXFP4;
             default -> throw new UnsupportedOperationException("no CPU kernel for tensor type " + type);
         };
     }

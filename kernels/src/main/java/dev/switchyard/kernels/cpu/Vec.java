@@ -192,17 +192,36 @@ final class Vec {
 
     /** The IQ4 formats' sixteen levels (ggml's kvalues_iq4nl), as ints and as bytes for the lookup. */
     static final int[] IQ4_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-    private static final byte[] IQ4_TABLE = new byte[16];
+    private static final byte[] IQ4_TABLE = table(IQ4_VALUES);
+    /** MXFP4's sixteen levels: twice each nibble's FP4 E2M1 value (ggml's kvalues_mxfp4), whole numbers. */
+    static final int[] MXFP4_VALUES = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+    private static final byte[] MXFP4_TABLE = table(MXFP4_VALUES);
 
-    static {
+    private static byte[] table(int[] values) {
+        byte[] t = new byte[16];
         for (int i = 0; i < 16; i++) {
-            IQ4_TABLE[i] = (byte) IQ4_VALUES[i];
+            t[i] = (byte) values[i];
         }
+        return t;
     }
 
     /** The IQ4 level of each of 16 indices (0..15): one byte shuffle against the table. */
     static ByteVector iq4Levels(ByteVector indices) {
         return indices.selectFrom(ByteVector.fromArray(B16, IQ4_TABLE, 0));
+    }
+
+    /** The MXFP4 level of each of 16 nibbles (0..15), likewise. */
+    static ByteVector mxfp4Levels(ByteVector nibbles) {
+        return nibbles.selectFrom(ByteVector.fromArray(B16, MXFP4_TABLE, 0));
+    }
+
+    /**
+     * Half the scale of an E8M0 exponent e (0..255), 2^(e - 128), built from its bits: the exponent
+     * field e - 1, or for e &lt; 2 the subnormals 2^-128 and 2^-127. MXFP4's levels are twice the
+     * FP4 values, so they take half the block's scale.
+     */
+    static float e8m0Half(int e) {
+        return Float.intBitsToFloat(e < 2 ? 0x00200000 << e : (e - 1) << 23);
     }
 
     static ByteVector load16(MemorySegment s, long offset) {

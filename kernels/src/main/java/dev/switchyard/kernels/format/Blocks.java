@@ -154,13 +154,21 @@ final class Blocks {
                                        int[] levels) {
         for (int b = 0; b < blocks; b++) {
             long block = srcOffset + (long) b * 18;
-            float d = f16(src, block);
-            int out = dstOffset + b * 32;
-            for (int j = 0; j < 16; j++) {
-                int q = u8(src, block + 2 + j);
-                dst[out + j] = d * levels[q & 0x0F];
-                dst[out + j + 16] = d * levels[q >>> 4];
-            }
+            decodeNibbles(src, block + 2, f16(src, block), levels, dst, dstOffset + b * 32);
+        }
+    }
+
+    /**
+     * Decodes one block's 16 bytes of nibbles at {@code qs} (byte j: value j in its low nibble,
+     * value j + 16 in its high one) to {@code dst[out .. out + 32)}, each value
+     * {@code d * levels[nibble]}: what the 32-value nibble formats (Q4_0, IQ4_NL, MXFP4) share once
+     * their scale is read.
+     */
+    static void decodeNibbles(MemorySegment src, long qs, float d, int[] levels, float[] dst, int out) {
+        for (int j = 0; j < 16; j++) {
+            int q = u8(src, qs + j);
+            dst[out + j] = d * levels[q & 0x0F];
+            dst[out + j + 16] = d * levels[q >>> 4];
         }
     }
 

@@ -39,7 +39,7 @@ public enum GgmlType {
     BF16(30, 1, 2, true),
     TQ1_0(34, 256, 54, false),
     TQ2_0(35, 256, 66, false),
-    MXFP4(39, 32, 17, false);
+    MXFP4(39, 32, 17, true);
 
     private static final GgmlType[] BY_ID = new GgmlType[40];
 

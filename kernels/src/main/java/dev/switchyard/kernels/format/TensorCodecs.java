@@ -24,6 +24,7 @@ public final class TensorCodecs {
         register(new Q6_KCodec());
         register(new IQ4_NLCodec());
         register(new IQ4_XSCodec());
+        register(new MXFP4Codec());
     }
 
     private TensorCodecs() {

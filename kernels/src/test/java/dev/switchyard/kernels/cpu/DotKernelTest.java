@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -94,6 +95,24 @@ class DotKernelTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * MXFP4's scale is read from its bits ({@link Vec#e8m0Half}), the codec's by Math.scalb: a row
+     * of 256 blocks, block e with exponent e and every nibble, decodes bit for bit as the codec
+     * decodes it, subnormal half scales (e &lt; 2) and infinite products (e &gt;= 253) included.
+     */
+    @Test
+    void mxfp4DecodesEveryExponentAndNibbleAsTheCodec() {
+        MemorySegment w = TestData.everyMxfp4Exponent();
+        int n = 256 * 32;
+        float[] expected = ReferenceOps.dequantize(GgmlType.MXFP4, w, 0, 1, n);
+        float[] actual = new float[n];
+        DotKernel.forType(GgmlType.MXFP4).dequantize(w, 0, actual, 0, n);
+        for (int k = 0; k < n; k++) {
+            assertThat(Float.floatToRawIntBits(actual[k])).as("block %d value %d", k / 32, k % 32)
+                    .isEqualTo(Float.floatToRawIntBits(expected[k]));
         }
     }
 

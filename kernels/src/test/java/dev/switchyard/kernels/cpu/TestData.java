@@ -6,6 +6,7 @@ import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.TensorCodecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 
 /** Random test data, quantized weights, and error measures. Every generator takes a seed. */
@@ -14,7 +15,7 @@ final class TestData {
     /** The weight formats the CPU backend computes with. */
     static final GgmlType[] TYPES = {
         GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL,
-        GgmlType.IQ4_XS
+        GgmlType.IQ4_XS, GgmlType.MXFP4
     };
 
     private TestData() {
@@ -46,6 +47,18 @@ final class TestData {
         for (int m = 0; m < count; m++) {
             float[] w = gaussian(seed * 31 + m, n, 0.5f);
             TensorCodecs.forType(type).quantize(w, 0, seg, m * matrixBytes, n);
+        }
+        return seg.asReadOnly();
+    }
+
+    /** One MXFP4 row of 256 blocks: block e has exponent e, and byte j nibbles j (low) and 15 - j (high). */
+    static MemorySegment everyMxfp4Exponent() {
+        MemorySegment seg = Arena.ofAuto().allocate(256 * 17);
+        for (int e = 0; e < 256; e++) {
+            seg.set(ValueLayout.JAVA_BYTE, e * 17L, (byte) e);
+            for (int j = 0; j < 16; j++) {
+                seg.set(ValueLayout.JAVA_BYTE, e * 17L + 1 + j, (byte) (j | (15 - j) << 4));
+            }
         }
         return seg.asReadOnly();
     }

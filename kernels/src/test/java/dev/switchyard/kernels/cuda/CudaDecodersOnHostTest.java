@@ -71,6 +71,30 @@ class CudaDecodersOnHostTest {
         }
     }
 
+    /**
+     * MXFP4's scale is built from its bits on the device: every exponent (block e of the row has
+     * exponent e) with every nibble, bit for bit as the codec decodes it, subnormal half scales
+     * (e &lt; 2) and infinite products (e &gt;= 253) included.
+     */
+    @Test
+    void mxfp4DecodesEveryExponentAndNibbleAsTheCodec() throws Throwable {
+        int n = 256 * 32;
+        MemorySegment row = Arena.ofAuto().allocate(256 * 17);
+        for (int e = 0; e < 256; e++) {
+            row.set(ValueLayout.JAVA_BYTE, e * 17L, (byte) e);
+            for (int j = 0; j < 16; j++) {
+                row.set(ValueLayout.JAVA_BYTE, e * 17L + 1 + j, (byte) (j | (15 - j) << 4));
+            }
+        }
+        float[] expected = new float[n];
+        TensorCodecs.forType(GgmlType.MXFP4).dequantize(row, 0, expected, 0, n);
+        float[] actual = decodeOnHost(GgmlType.MXFP4, row, n);
+        for (int k = 0; k < n; k++) {
+            assertThat(Float.floatToRawIntBits(actual[k])).as("block %d value %d: %s against %s", k / 32, k % 32,
+                    actual[k], expected[k]).isEqualTo(Float.floatToRawIntBits(expected[k]));
+        }
+    }
+
     @Test
     void everyFormatWithKernelsIsChecked() {
         for (GgmlType type : GgmlType.values()) {

@@ -24,12 +24,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * output's RMS; the residual row past the step must not change at all.
  *
  * <p>Shapes: Mixtral-like (8 experts, top-2), Qwen-MoE-like (60 experts, top-4) and one whose rows
- * only the generic kernels take; which kernels each gets is in {@link Shape} and checked by
- * {@link WideKernelChoiceTest}.
+ * only the generic kernels take; MXFP4, which has only generic kernels, in gpt-oss-like rows (32
+ * experts, top-4, D 2880) and Qwen-MoE-like ones. Which kernels each gets is in {@link Shape} and
+ * checked by {@link WideKernelChoiceTest}.
  */
 class CudaRoutedExpertsTest extends AgainstCpuTest {
 
-    static final GgmlType[] TYPES = {GgmlType.BF16, GgmlType.Q8_0, GgmlType.F32};
+    static final GgmlType[] TYPES = {GgmlType.BF16, GgmlType.Q8_0, GgmlType.F32, GgmlType.MXFP4};
 
     /** E experts, top-k, model dimension D, FFN width F, and whether gate/up and down rows allow 16-byte loads. */
     record Shape(String name, int experts, int k, int dim, int ffn, boolean wideGateUp, boolean wideDown) {
@@ -40,6 +41,12 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
     }
 
     static List<Shape> shapes(GgmlType type) {
+        if (type == GgmlType.MXFP4) {
+            // generic kernels only: gpt-oss's rows (D = 2880, 90 blocks of 17 bytes) with 32 experts,
+            // top-4, and a narrower FFN than its 2880 to keep the test small
+            return List.of(new Shape("gpt-oss-like", 32, 4, 2880, 192, false, false),
+                    new Shape("Qwen-MoE-like", 60, 4, 256, 160, false, false));
+        }
         boolean q8 = type == GgmlType.Q8_0;
         return List.of(
                 // Q8_0 gate/up rows: 24 blocks, a step of 16 and one of 8

@@ -76,7 +76,7 @@ class MatmulKernelsOnHostTest {
     private static int genericCols(GgmlType type) {
         return switch (type) {
             case F32, F16, BF16 -> 67;                                   // not a multiple of the 32 lanes
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> 96;             // 3 blocks of 32
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 -> 96;      // 3 blocks of 32
             default -> 512;                                              // 2 super-blocks of 256
         };
     }

@@ -120,8 +120,9 @@ class RoutedExpertsOnHostTest {
 
     @Test
     void genericAndWideEntryPointsMatchTheHostPath() throws Throwable {
-        // F32 both ways, Q8_0 through its wide kernels (blocks staged in shared memory), Q4_K generic
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K}) {
+        // F32 both ways, Q8_0 through its wide kernels (blocks staged in shared memory), Q4_K generic,
+        // MXFP4 generic (gpt-oss's experts)
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.MXFP4}) {
             boolean[] widths = type == GgmlType.F32 ? new boolean[] {false, true}
                     : new boolean[] {CudaKernels.wide(type, type.byteSize(DIM), 0, 0)};
             for (boolean wide : widths) {

@@ -1,0 +1,82 @@
+package dev.switchyard.kernels.cpu;
+
+import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.PARTS;
+
+import dev.switchyard.kernels.format.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * MXFP4 rows (17-byte blocks of 32: an E8M0 exponent e, 16 bytes of FP4 nibble pairs; value j in
+ * the low nibble of byte j, j + 16 in its high nibble, x = 2^(e - 128) * VALUES[nibble], the values
+ * twice the E2M1 ones). {@link IQ4_NLDot}'s kernel with another table and another scale: per block
+ * one 16-byte load (from byte 1 of a 17-byte block, so at any alignment: segment loads need none),
+ * the nibbles' levels by one byte shuffle ({@link Vec#mxfp4Levels}), widened and multiplied by the
+ * half scale ({@link Vec#e8m0Half}; the product rounds once, as the codec's).
+ */
+final class MXFP4Dot extends DotKernel {
+
+    static final int QK = 32;
+    static final int BLOCK_BYTES = 17;
+
+    @Override
+    GgmlType type() {
+        return GgmlType.MXFP4;
+    }
+
+    private static float halfScale(MemorySegment w, long o) {
+        return Vec.e8m0Half(Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o)));
+    }
+
+    @Override
+    float dot(MemorySegment w, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, halfScale(w, o));
+            ByteVector q = Vec.load16(w, o + 1);
+            int k = xo + b * QK;
+            acc = Vec.foldScaled(Vec.mxfp4Levels(q.and((byte) 0x0F)), d, x, k, acc);
+            acc = Vec.foldScaled(Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F)), d, x, k + 16, acc);
+        }
+        return Vec.hsum(acc);
+    }
+
+    @Override
+    void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n) {
+        int blocks = n / QK;
+        int unit = PARTS * stride;
+        for (int b = 0; b < blocks; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, halfScale(w, o));
+            ByteVector q = Vec.load16(w, o + 1);
+            int k = dstOff + 2 * b * unit;
+            Vec.storeScaled(Vec.mxfp4Levels(q.and((byte) 0x0F)), d, dst, k, stride);
+            Vec.storeScaled(Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F)), d, dst, k + unit, stride);
+        }
+    }
+
+    @Override
+    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
+        float s = 0f;
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = halfScale(w, o);
+            int k = xo + b * QK;
+            for (int j = 0; j < 16; j++) {
+                int q = Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + 1 + j));
+                s += d * Vec.MXFP4_VALUES[q & 0x0F] * x[k + j];
+            }
+            for (int j = 0; j < 16; j++) {
+                int q = Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + 1 + j));
+                s += d * Vec.MXFP4_VALUES[q >>> 4] * x[k + 16 + j];
+            }
+        }
+        return s;
+    }
+}
