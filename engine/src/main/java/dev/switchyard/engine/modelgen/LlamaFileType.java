@@ -2,7 +2,10 @@ package dev.switchyard.engine.modelgen;
 
 import dev.switchyard.kernels.format.GgmlType;
 
-/** llama.cpp's {@code general.file_type} codes (llama_ftype) for files whose matrices share one type. */
+/**
+ * llama.cpp's {@code general.file_type} codes (llama_ftype) for files whose matrices share one type,
+ * or whose routed experts do (MXFP4).
+ */
 final class LlamaFileType {
 
     private LlamaFileType() {
@@ -25,6 +28,7 @@ final class LlamaFileType {
             case IQ4_NL -> 25;
             case IQ4_XS -> 30;
             case BF16 -> 32;
+            case MXFP4 -> 38; // MXFP4_MOE: the routed experts in MXFP4, the other matrices Q8_0
             default -> throw new IllegalArgumentException("no file type for " + type);
         };
     }

@@ -14,6 +14,7 @@ import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigWriter;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.engine.model.TensorLayout;
+import dev.switchyard.engine.model.TensorRole;
 import dev.switchyard.engine.model.TensorSpec;
 import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.TensorCodec;
@@ -136,10 +137,11 @@ public final class RandomModelGenerator {
         List<TensorSpec> tensors = tensorsOf(spec, config);
         GgmlType dtype = spec.dtype();
         for (TensorSpec t : tensors) {
-            if (!t.role().isAlwaysF32() && t.dims()[0] % dtype.blockSize() != 0) {
+            GgmlType type = typeOf(t, dtype);
+            if (t.dims()[0] % type.blockSize() != 0) {
                 throw new ModelConfigException("tensor " + t.name() + " has rows of " + t.dims()[0]
-                        + " values, not a multiple of " + dtype.name().toLowerCase(java.util.Locale.ROOT)
-                        + "'s block size " + dtype.blockSize() + "; choose dimensions that are, or another --dtype");
+                        + " values, not a multiple of " + type.name().toLowerCase(java.util.Locale.ROOT)
+                        + "'s block size " + type.blockSize() + "; choose dimensions that are, or another --dtype");
             }
         }
 
@@ -187,9 +189,19 @@ public final class RandomModelGenerator {
         return ((GgufArray) builtInTokenizer().get("tokenizer.ggml.tokens").value()).length();
     }
 
-    /** Norms, biases and routers stay F32, as llama.cpp keeps them; the matrices take the file's type. */
-    private static GgmlType typeOf(TensorSpec t, GgmlType dtype) {
-        return t.role().isAlwaysF32() ? GgmlType.F32 : dtype;
+    /**
+     * Norms, biases and routers stay F32, as llama.cpp keeps them; the matrices take the file's type,
+     * but for MXFP4, which goes to the routed experts alone (the other matrices Q8_0), as in the
+     * gpt-oss files llama.cpp's converter writes.
+     */
+    static GgmlType typeOf(TensorSpec t, GgmlType dtype) {
+        if (t.role().isAlwaysF32()) {
+            return GgmlType.F32;
+        }
+        if (dtype == GgmlType.MXFP4 && t.role() != TensorRole.EXPERT) {
+            return GgmlType.Q8_0;
+        }
+        return dtype;
     }
 
     private static void fill(MemorySegment target, GgmlType type, long elements, InitScale scale, long seed) {

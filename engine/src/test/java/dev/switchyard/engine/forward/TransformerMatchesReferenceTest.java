@@ -30,7 +30,7 @@ class TransformerMatchesReferenceTest {
         b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.F16, 1e-3));
         b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.BF16, 1e-3));
         for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
-            GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS}) {
+            GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4}) {
             b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, t, 3e-2));
         }
         b.add(Arguments.of(GeneratedArchitecture.QWEN2MOE, GgmlType.Q8_0, 3e-2));
@@ -49,7 +49,7 @@ class TransformerMatchesReferenceTest {
      * paths drop the positions that left the window.
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "MXFP4"})
     void windowedBlocksAgreeWithTheReferenceBeyondTheirWindow(GgmlType type) throws Exception {
         int[] prompt = new int[22];
         for (int i = 0; i < prompt.length; i++) {

@@ -154,6 +154,24 @@ class RandomModelGeneratorTest {
     }
 
     @Test
+    void mxfp4GoesToTheRoutedExpertsAndTheOtherMatricesToQ8() throws Exception {
+        Path out = dir.resolve("mxfp4.gguf");
+        GeneratedModel m = RandomModelGenerator.write(small(GeneratedArchitecture.GPT_OSS, GgmlType.MXFP4, 3), out);
+        try (GgufFile f = GgufFile.open(out)) {
+            assertThat(f.requireTensor("blk.0.ffn_gate_exps.weight").type()).isEqualTo(GgmlType.MXFP4);
+            assertThat(f.requireTensor("blk.1.ffn_down_exps.weight").type()).isEqualTo(GgmlType.MXFP4);
+            assertThat(f.requireTensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q8_0);
+            assertThat(f.requireTensor("token_embd.weight").type()).isEqualTo(GgmlType.Q8_0);
+            assertThat(f.requireTensor("blk.0.ffn_gate_exps.bias").type()).isEqualTo(GgmlType.F32);
+            assertThat(f.requireTensor("blk.0.attn_sinks.weight").type()).isEqualTo(GgmlType.F32);
+            assertThat(f.metadata().requireLong("general.file_type")).as("MXFP4_MOE").isEqualTo(38);
+            assertThat(f.metadata().requireLong("gpt-oss.attention.sliding_window")).isEqualTo(16);
+        }
+        assertThat(RandomModelGenerator.tensorBytes(small(GeneratedArchitecture.GPT_OSS, GgmlType.MXFP4, 3),
+                m.config().vocabSize())).isLessThan(m.fileBytes());
+    }
+
+    @Test
     void weightsFollowTheirInitialisationScale() throws Exception {
         Path out = dir.resolve("scale.gguf");
         GeneratedModel m = RandomModelGenerator.write(small(GeneratedArchitecture.MIXTRAL, GgmlType.F32, 5), out);

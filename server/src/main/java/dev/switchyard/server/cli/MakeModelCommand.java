@@ -30,7 +30,7 @@ import picocli.CommandLine.TypeConversionException;
                 "             8 experts top-2, FFN 14336, context 4096 (11.6 GB in bf16)"})
 final class MakeModelCommand implements Callable<Integer> {
 
-    static final String DTYPES = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs";
+    static final String DTYPES = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs, mxfp4";
 
     @Spec
     CommandSpec spec;
@@ -69,7 +69,8 @@ final class MakeModelCommand implements Callable<Integer> {
 
     @Option(names = "--dtype", defaultValue = "q8_0", paramLabel = "TYPE",
             description = "Type of the matrices: " + DTYPES + " (default: ${DEFAULT-VALUE}). "
-                    + "Norms, biases and routers are always f32, as llama.cpp keeps them.")
+                    + "Norms, biases and routers are always f32, as llama.cpp keeps them; with mxfp4 the routed "
+                    + "experts take it and the other matrices q8_0, as llama.cpp's MXFP4 MoE files do.")
     String dtype;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
