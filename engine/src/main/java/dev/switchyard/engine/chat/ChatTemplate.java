@@ -95,6 +95,11 @@ public final class ChatTemplate {
         return "chat template '" + name + "' (" + source + ", " + text.length() + " chars)";
     }
 
+    /** Whether {@code name} is a template argument the renderer sets itself, which no caller may pass. */
+    public static boolean isReservedArgument(String name) {
+        return RESERVED.contains(name);
+    }
+
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
         return render(messages, addGenerationPrompt, null, Map.of());
     }

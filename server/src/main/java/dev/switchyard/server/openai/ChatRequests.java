@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.engine.chat.ChatTemplate;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
@@ -18,6 +19,8 @@ import java.util.Map;
 public final class ChatRequests {
 
     private static final TypeReference<List<Map<String, Object>>> TOOL_CALLS = new TypeReference<>() {
+    };
+    private static final TypeReference<Map<String, Object>> TEMPLATE_ARGUMENTS = new TypeReference<>() {
     };
 
     private ChatRequests() {
@@ -55,7 +58,7 @@ public final class ChatRequests {
         List<ChatMessage> messages = messages(f.node("messages"), mapper);
         int[] prompt;
         try {
-            prompt = model.prompts().chat(messages, "messages");
+            prompt = model.prompts().chat(messages, templateArguments(f, mapper, model), "messages");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
@@ -81,6 +84,49 @@ public final class ChatRequests {
             throw ApiError.invalid("reasoning_format", "reasoning_format must be \"auto\" or \"none\", got \"" + name + "\"");
         }
         return format;
+    }
+
+    /**
+     * Extra arguments for the chat template: {@code chat_template_kwargs} (vLLM's and llama.cpp's
+     * field: Qwen3's {@code enable_thinking}, ...), then OpenAI's {@code reasoning_effort} over it
+     * (gpt-oss's template reads it: low, medium or high). Their text is the client's, so it may not
+     * spell a control token of the model, just as message content cannot.
+     */
+    private static Map<String, Object> templateArguments(Fields f, ObjectMapper mapper, ServedModel model) {
+        Map<String, Object> arguments = new java.util.LinkedHashMap<>();
+        JsonNode kwargs = f.node("chat_template_kwargs");
+        if (kwargs != null) {
+            if (!kwargs.isObject()) {
+                throw ApiError.invalid("chat_template_kwargs", "chat_template_kwargs must be an object");
+            }
+            arguments.putAll(mapper.convertValue(kwargs, TEMPLATE_ARGUMENTS));
+        }
+        String effort = f.string("reasoning_effort");
+        if (effort != null) {
+            arguments.put("reasoning_effort", effort);
+        }
+        for (Map.Entry<String, Object> e : arguments.entrySet()) {
+            String param = e.getKey().equals("reasoning_effort") && effort != null ? "reasoning_effort"
+                    : "chat_template_kwargs." + e.getKey();
+            if (ChatTemplate.isReservedArgument(e.getKey())) {
+                throw ApiError.invalid(param, "'" + e.getKey() + "' is set by the server, not by chat_template_kwargs");
+            }
+            if (spellsControlToken(e.getValue(), model)) {
+                throw ApiError.invalid(param, param + " may not contain the model's control tokens");
+            }
+        }
+        return arguments;
+    }
+
+    /** Whether any text in a JSON-like value spells one of the model's control tokens. */
+    private static boolean spellsControlToken(Object value, ServedModel model) {
+        return switch (value) {
+            case String s -> model.tokenizer().containsSpecialText(s);
+            case Map<?, ?> m -> m.keySet().stream().anyMatch(k -> spellsControlToken(k, model))
+                    || m.values().stream().anyMatch(v -> spellsControlToken(v, model));
+            case List<?> l -> l.stream().anyMatch(v -> spellsControlToken(v, model));
+            case null, default -> false;
+        };
     }
 
     private static List<ChatMessage> messages(JsonNode array, ObjectMapper mapper) {

@@ -46,8 +46,16 @@ public final class Prompts {
 
     /** A conversation through the chat template, with the assistant's turn opened. */
     public int[] chat(List<ChatMessage> messages, String param) {
+        return chat(messages, Map.of(), param);
+    }
+
+    /**
+     * As above, with extra template arguments ({@code reasoning_effort}, {@code enable_thinking},
+     * ...); the caller has checked that none is reserved ({@link ChatTemplate#isReservedArgument}).
+     */
+    public int[] chat(List<ChatMessage> messages, Map<String, Object> templateArguments, String param) {
         try {
-            return nonEmpty(ChatPromptEncoder.encode(template, tokenizer, messages, true, null, Map.of()), param);
+            return nonEmpty(ChatPromptEncoder.encode(template, tokenizer, messages, true, null, templateArguments), param);
         } catch (ChatTemplateException e) {
             throw new InvalidRequestException(param, "the model's chat template rejected the conversation: "
                     + e.getMessage());

@@ -220,6 +220,15 @@ class OpenAiEndpointsTest {
     }
 
     @Test
+    void templateArgumentsTheTemplateDoesNotReadChangeNothing() {
+        String plain = server.ok("/v1/chat/completions", chat("")).get("choices").get(0).get("message").get("content")
+                .asText();
+        JsonNode withArguments = server.ok("/v1/chat/completions",
+                chat(",\"reasoning_effort\":\"low\",\"chat_template_kwargs\":{\"enable_thinking\":false}"));
+        assertThat(withArguments.get("choices").get(0).get("message").get("content").asText()).isEqualTo(plain);
+    }
+
+    @Test
     void chatEchoRepeatsAnAssistantPrefill() {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Well,\"}],"
                 + "\"max_tokens\":3,\"temperature\":0,\"echo\":true}";
