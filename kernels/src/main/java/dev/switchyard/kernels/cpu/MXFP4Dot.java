@@ -46,6 +46,82 @@ final class MXFP4Dot extends DotKernel {
         return Vec.hsum(acc);
     }
 
+    /**
+     * Four vectors against one row, each block's levels decoded once for all four: gpt-oss's
+     * experts in a decode batch see a few tokens each, and the default dot4x4 comes through here.
+     * Per vector the same operations in the same order as {@link #dot}, so bitwise its result.
+     */
+    @Override
+    void dot4(MemorySegment w, long off, float[] x, int xo, int xs, int n, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, halfScale(w, o));
+            ByteVector q = Vec.load16(w, o + 1);
+            ByteVector low = Vec.mxfp4Levels(q.and((byte) 0x0F));
+            ByteVector high = Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F));
+            int k = xo + b * QK;
+            for (int p = 0; p < PARTS; p++) {
+                FloatVector wv = Vec.widen(low, p).mul(d);
+                int kp = k + p * Vec.L;
+                a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
+            }
+            for (int p = 0; p < PARTS; p++) {
+                FloatVector wv = Vec.widen(high, p).mul(d);
+                int kp = k + 16 + p * Vec.L;
+                a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
+            }
+        }
+        out[oo] = Vec.hsum(a0);
+        out[oo + os] = Vec.hsum(a1);
+        out[oo + 2 * os] = Vec.hsum(a2);
+        out[oo + 3 * os] = Vec.hsum(a3);
+    }
+
+    /** As {@link #dot4} for two vectors, row by row: an expert with two or three tokens decodes once for two. */
+    @Override
+    void dot4x2(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
+                float[] tile) {
+        int blocks = n / QK;
+        for (int i = 0; i < 4; i++) {
+            long row = off + i * rowBytes;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            for (int b = 0; b < blocks; b++) {
+                long o = row + (long) b * BLOCK_BYTES;
+                FloatVector d = FloatVector.broadcast(F, halfScale(w, o));
+                ByteVector q = Vec.load16(w, o + 1);
+                ByteVector low = Vec.mxfp4Levels(q.and((byte) 0x0F));
+                ByteVector high = Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F));
+                int k = xo + b * QK;
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector wv = Vec.widen(low, p).mul(d);
+                    int kp = k + p * Vec.L;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                }
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector wv = Vec.widen(high, p).mul(d);
+                    int kp = k + 16 + p * Vec.L;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                }
+            }
+            out[oo + i] = Vec.hsum(a0);
+            out[oo + os + i] = Vec.hsum(a1);
+        }
+    }
+
     @Override
     void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n) {
         int blocks = n / QK;
