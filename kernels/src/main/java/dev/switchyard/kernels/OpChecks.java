@@ -47,6 +47,17 @@ public final class OpChecks {
         tokens(tokens, k, values ? v : k);
     }
 
+    /**
+     * A gated activation's operands ({@link Backend#siluMul}, {@link Backend#swigluClamped}): gate
+     * and up as wide as each other, the tokens present in both.
+     */
+    public static void gated(String op, FloatMatrix gate, FloatMatrix up, int tokens) {
+        if (gate.cols() != up.cols()) {
+            throw new IllegalArgumentException(op + " shapes: " + gate + ", " + up);
+        }
+        tokens(tokens, gate, up);
+    }
+
     /** {@code out = W[matrix] x} is well formed: the matrix exists, the shapes agree, out is not x. */
     public static void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens) {
         Objects.checkIndex(matrix, w.count());

@@ -68,15 +68,7 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
             }
             return;
         }
-        if (!already.isEmpty()) {
-            out.append(already);
-            if (toReasoning) {
-                reasoning = "";
-            } else {
-                content = "";
-            }
-        }
-        out.append(text);
+        pending(toReasoning).append(text);
     }
 
     /** Releases {@code text[from, to)}. */
@@ -88,6 +80,14 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
             release(toReasoning, s);
             return;
         }
+        pending(toReasoning).append(text, from, to);
+    }
+
+    /**
+     * The builder this call's {@code toReasoning} output collects in, holding by now whatever was
+     * released uncopied before (a second piece of one call cannot be released uncopied).
+     */
+    private StringBuilder pending(boolean toReasoning) {
         StringBuilder out = toReasoning ? reasoningOut : contentOut;
         String already = toReasoning ? reasoning : content;
         if (!already.isEmpty()) {
@@ -98,7 +98,7 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
                 content = "";
             }
         }
-        out.append(text, from, to);
+        return out;
     }
 
     private void publish() {

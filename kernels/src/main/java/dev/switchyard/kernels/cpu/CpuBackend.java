@@ -725,10 +725,7 @@ public final class CpuBackend implements Backend {
     public void siluMul(FloatMatrix gate, FloatMatrix up, int tokens) {
         CpuMatrix cg = matrix(gate);
         CpuMatrix cu = matrix(up);
-        if (cg.cols() != cu.cols()) {
-            throw new IllegalArgumentException("siluMul shapes: " + cg + ", " + cu);
-        }
-        OpChecks.tokens(tokens, cg, cu);
+        OpChecks.gated("siluMul", cg, cu, tokens);
         SiluMulJob job = siluMulJob;
         job.gate = cg.data();
         job.up = cu.data();
@@ -764,10 +761,7 @@ public final class CpuBackend implements Backend {
     public void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens) {
         CpuMatrix cg = matrix(gate);
         CpuMatrix cu = matrix(up);
-        if (cg.cols() != cu.cols()) {
-            throw new IllegalArgumentException("swigluClamped shapes: " + cg + ", " + cu);
-        }
-        OpChecks.tokens(tokens, cg, cu);
+        OpChecks.gated("swigluClamped", cg, cu, tokens);
         SwigluClampedJob job = swigluClampedJob;
         job.gate = cg.data();
         job.up = cu.data();

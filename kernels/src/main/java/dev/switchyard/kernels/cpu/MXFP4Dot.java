@@ -65,22 +65,10 @@ final class MXFP4Dot extends DotKernel {
             ByteVector low = Vec.mxfp4Levels(q.and((byte) 0x0F));
             ByteVector high = Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F));
             int k = xo + b * QK;
-            for (int p = 0; p < PARTS; p++) {
-                FloatVector wv = Vec.widen(low, p).mul(d);
-                int kp = k + p * Vec.L;
-                a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
-            }
-            for (int p = 0; p < PARTS; p++) {
-                FloatVector wv = Vec.widen(high, p).mul(d);
-                int kp = k + 16 + p * Vec.L;
-                a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
-            }
+            a0 = Vec.foldScaled(high, d, x, k + 16, Vec.foldScaled(low, d, x, k, a0));
+            a1 = Vec.foldScaled(high, d, x, k + xs + 16, Vec.foldScaled(low, d, x, k + xs, a1));
+            a2 = Vec.foldScaled(high, d, x, k + 2 * xs + 16, Vec.foldScaled(low, d, x, k + 2 * xs, a2));
+            a3 = Vec.foldScaled(high, d, x, k + 3 * xs + 16, Vec.foldScaled(low, d, x, k + 3 * xs, a3));
         }
         out[oo] = Vec.hsum(a0);
         out[oo + os] = Vec.hsum(a1);
@@ -104,18 +92,8 @@ final class MXFP4Dot extends DotKernel {
                 ByteVector low = Vec.mxfp4Levels(q.and((byte) 0x0F));
                 ByteVector high = Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F));
                 int k = xo + b * QK;
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector wv = Vec.widen(low, p).mul(d);
-                    int kp = k + p * Vec.L;
-                    a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
-                    a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
-                }
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector wv = Vec.widen(high, p).mul(d);
-                    int kp = k + 16 + p * Vec.L;
-                    a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
-                    a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
-                }
+                a0 = Vec.foldScaled(high, d, x, k + 16, Vec.foldScaled(low, d, x, k, a0));
+                a1 = Vec.foldScaled(high, d, x, k + xs + 16, Vec.foldScaled(low, d, x, k + xs, a1));
             }
             out[oo + i] = Vec.hsum(a0);
             out[oo + os + i] = Vec.hsum(a1);

@@ -377,10 +377,7 @@ public final class CudaBackend implements Backend {
     public void siluMul(FloatMatrix gate, FloatMatrix up, int tokens) {
         CudaMatrix cg = matrix(gate);
         CudaMatrix cu = matrix(up);
-        if (cg.cols() != cu.cols()) {
-            throw new IllegalArgumentException("siluMul shapes: " + cg + ", " + cu);
-        }
-        OpChecks.tokens(tokens, cg, cu);
+        OpChecks.gated("siluMul", cg, cu, tokens);
         ctx.makeCurrent();
         kernels.siluMul(cg.pointer(), cu.pointer(), (long) tokens * cg.cols());
     }
@@ -389,10 +386,7 @@ public final class CudaBackend implements Backend {
     public void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens) {
         CudaMatrix cg = matrix(gate);
         CudaMatrix cu = matrix(up);
-        if (cg.cols() != cu.cols()) {
-            throw new IllegalArgumentException("swigluClamped shapes: " + cg + ", " + cu);
-        }
-        OpChecks.tokens(tokens, cg, cu);
+        OpChecks.gated("swigluClamped", cg, cu, tokens);
         ctx.makeCurrent();
         kernels.swigluClamped(cg.pointer(), cu.pointer(), alpha, limit, (long) tokens * cg.cols());
     }
