@@ -72,7 +72,15 @@ public interface Backend extends AutoCloseable {
     void rmsNormHeads(FloatMatrix x, float[] gamma, float eps, int headDim, int tokens);
 
     /** x[t] += bias, over every row. */
-    void addBias(FloatMatrix x, float[] bias, int tokens);
+    default void addBias(FloatMatrix x, float[] bias, int tokens) {
+        addBias(x, bias, 0, tokens);
+    }
+
+    /**
+     * x[t][i] += bias[offset + i] over every row: one row of a stacked bias (gpt-oss's experts'
+     * biases, a row per expert), without a copy of its own.
+     */
+    void addBias(FloatMatrix x, float[] bias, int offset, int tokens);
 
     /** Rotates each of {@code heads} heads of width {@code headDim} of x[t] by position positions[t]. */
     void rope(FloatMatrix x, int[] positions, int heads, int headDim, RopeSpec rope, int tokens);

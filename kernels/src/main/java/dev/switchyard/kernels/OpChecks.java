@@ -47,6 +47,14 @@ public final class OpChecks {
         tokens(tokens, k, values ? v : k);
     }
 
+    /** A bias row of x's width at {@code offset} of {@code bias}. */
+    public static void bias(float[] bias, int offset, FloatMatrix x) {
+        if (offset < 0 || (long) offset + x.cols() > bias.length) {
+            throw new IllegalArgumentException("bias of " + bias.length + " values has no " + x.cols()
+                    + " from offset " + offset + " for " + x);
+        }
+    }
+
     /**
      * A gated activation's operands ({@link Backend#siluMul}, {@link Backend#swigluClamped}): gate
      * and up as wide as each other, the tokens present in both.

@@ -1,21 +1,27 @@
 package dev.switchyard.engine.forward;
 
-import java.util.Arrays;
-
 /**
- * The biases of one layer's routed experts (gpt-oss), one row per expert: {@code gate[e]} and
- * {@code up[e]} as wide as an expert, {@code down[e]} as wide as the model. Each row is its own
- * array, so a backend that keeps vectors by identity keeps one per expert.
+ * The biases of one layer's routed experts (gpt-oss), stacked as the file holds them (ggml
+ * [width, experts], a row per expert): {@code gate} and {@code up} rows as wide as an expert,
+ * {@code down} rows as wide as the model. Kept stacked, so a device holds one copy per tensor and
+ * a fused kernel can index them by expert.
  */
-record ExpertBiases(float[][] gate, float[][] up, float[][] down) {
+record ExpertBiases(float[] gate, float[] up, float[] down, int width, int dim) {
 
-    /** Splits a stacked bias tensor (ggml [width, experts], expert-major) into one row per expert. */
-    static float[][] rows(float[] stacked, int experts) {
-        int width = stacked.length / experts;
-        float[][] rows = new float[experts][];
-        for (int e = 0; e < experts; e++) {
-            rows[e] = Arrays.copyOfRange(stacked, e * width, (e + 1) * width);
+    ExpertBiases {
+        if (gate.length % width != 0 || up.length != gate.length || down.length / dim != gate.length / width) {
+            throw new IllegalArgumentException("expert biases of " + gate.length + ", " + up.length + " and "
+                    + down.length + " values do not stack rows of " + width + " and " + dim);
         }
-        return rows;
+    }
+
+    /** Where expert {@code e}'s gate and up bias rows start. */
+    int widthOffset(int expert) {
+        return expert * width;
+    }
+
+    /** Where expert {@code e}'s down bias row starts. */
+    int dimOffset(int expert) {
+        return expert * dim;
     }
 }

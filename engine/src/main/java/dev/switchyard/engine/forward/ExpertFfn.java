@@ -34,10 +34,10 @@ final class ExpertFfn {
             backend.matmul(downWeight, matrix, gate, out, n);
             return;
         }
-        backend.addBias(gate, biases.gate()[expert], n);
-        backend.addBias(up, biases.up()[expert], n);
+        backend.addBias(gate, biases.gate(), biases.widthOffset(expert), n);
+        backend.addBias(up, biases.up(), biases.widthOffset(expert), n);
         backend.swigluClamped(gate, up, GPT_OSS_ALPHA, GPT_OSS_LIMIT, n);
         backend.matmul(downWeight, matrix, gate, out, n);
-        backend.addBias(out, biases.down()[expert], n);
+        backend.addBias(out, biases.down(), biases.dimOffset(expert), n);
     }
 }

@@ -121,13 +121,10 @@ public final class ModelWeights {
                 valueUp);
     }
 
-    /** gpt-oss's expert biases, a row per expert, split out of their [width, experts] tensors. */
+    /** gpt-oss's expert biases, stacked a row per expert as the file holds them. */
     private static ExpertBiases expertBiases(Loader in, String b, ModelConfig config) {
-        int experts = config.expertCount();
-        return new ExpertBiases(
-                ExpertBiases.rows(in.vector(b + "ffn_gate_exps.bias"), experts),
-                ExpertBiases.rows(in.vector(b + "ffn_up_exps.bias"), experts),
-                ExpertBiases.rows(in.vector(b + "ffn_down_exps.bias"), experts));
+        return new ExpertBiases(in.vector(b + "ffn_gate_exps.bias"), in.vector(b + "ffn_up_exps.bias"),
+                in.vector(b + "ffn_down_exps.bias"), config.expertFeedForwardLength(), config.dim());
     }
 
     /** Whether MoE blocks have expert biases and gpt-oss's clamped activation, which only the host's routing path computes. */

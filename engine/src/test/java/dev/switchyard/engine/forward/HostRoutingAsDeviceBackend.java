@@ -155,8 +155,8 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
-    public void addBias(FloatMatrix x, float[] bias, int tokens) {
-        cpu.addBias(x, bias, tokens);
+    public void addBias(FloatMatrix x, float[] bias, int offset, int tokens) {
+        cpu.addBias(x, bias, offset, tokens);
     }
 
     @Override

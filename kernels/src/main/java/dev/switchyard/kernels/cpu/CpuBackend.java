@@ -455,12 +455,10 @@ public final class CpuBackend implements Backend {
     // ---- bias, rope --------------------------------------------------------------------------
 
     @Override
-    public void addBias(FloatMatrix x, float[] bias, int tokens) {
+    public void addBias(FloatMatrix x, float[] bias, int offset, int tokens) {
         CpuMatrix cx = matrix(x);
         int cols = cx.cols();
-        if (bias.length < cols) {
-            throw new IllegalArgumentException("bias has " + bias.length + " values for " + cx);
-        }
+        OpChecks.bias(bias, offset, cx);
         OpChecks.tokens(tokens, cx, cx);
         float[] d = cx.data();
         int bound = F.loopBound(cols);
@@ -468,10 +466,10 @@ public final class CpuBackend implements Backend {
             int o = t * cols;
             int i = 0;
             for (; i < bound; i += L) {
-                FloatVector.fromArray(F, d, o + i).add(FloatVector.fromArray(F, bias, i)).intoArray(d, o + i);
+                FloatVector.fromArray(F, d, o + i).add(FloatVector.fromArray(F, bias, offset + i)).intoArray(d, o + i);
             }
             for (; i < cols; i++) {
-                d[o + i] += bias[i];
+                d[o + i] += bias[offset + i];
             }
         }
     }

@@ -213,14 +213,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void addBias(FloatMatrix x, float[] bias, int tokens) {
+    public void addBias(FloatMatrix x, float[] bias, int offset, int tokens) {
         CudaMatrix cx = matrix(x);
-        if (bias.length < cx.cols()) {
-            throw new IllegalArgumentException("bias has " + bias.length + " values for " + cx);
-        }
+        OpChecks.bias(bias, offset, cx);
         OpChecks.tokens(tokens, cx, cx);
         ctx.makeCurrent();
-        kernels.addBias(cx.pointer(), constants.vector(bias), (long) tokens * cx.cols(), cx.cols());
+        kernels.addBias(cx.pointer(), constants.vector(bias) + 4L * offset, (long) tokens * cx.cols(), cx.cols());
     }
 
     @Override

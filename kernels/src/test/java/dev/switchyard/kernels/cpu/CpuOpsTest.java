@@ -118,6 +118,16 @@ class CpuOpsTest {
         TestData.assertClose(m.data(), ReferenceOps.addBias(x, COLS, tokens, bias), 1e-6, "addBias");
         assertUntouchedBeyond(m.data(), x, tokens, COLS);
 
+        // row 2 of a stack of three bias rows
+        float[] stacked = TestData.gaussian(8, 3 * COLS, 1f);
+        m = matrix(b, x, COLS);
+        b.addBias(m, stacked, 2 * COLS, tokens);
+        float[] row2 = java.util.Arrays.copyOfRange(stacked, 2 * COLS, 3 * COLS);
+        TestData.assertClose(m.data(), ReferenceOps.addBias(x, COLS, tokens, row2), 1e-6, "addBias from an offset");
+        CpuMatrix target = m;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.addBias(target, stacked, 2 * COLS + 1, tokens))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("from offset " + (2 * COLS + 1));
+
         m = matrix(b, y, COLS);
         b.add(m, matrix(b, x, COLS), tokens);
         TestData.assertClose(m.data(), ReferenceOps.add(y, x, COLS, tokens), 1e-6, "add");

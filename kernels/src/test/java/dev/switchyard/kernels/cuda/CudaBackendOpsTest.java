@@ -65,6 +65,10 @@ class CudaBackendOpsTest extends AgainstCpuTest {
         float[] bias = data(5, COLS);
         float[][] biased = both(T, COLS, new float[][] {data(6, T * COLS)}, new int[] {T}, (b, m) -> b.addBias(m[0], bias, T - 1));
         assertThat(biased[0]).containsExactly(biased[1]);
+        float[] stacked = data(15, 3 * COLS);
+        float[][] fromRow = both(T, COLS, new float[][] {data(6, T * COLS)}, new int[] {T},
+                (b, m) -> b.addBias(m[0], stacked, 2 * COLS, T));
+        assertThat(fromRow[0]).as("a bias row at an offset").containsExactly(fromRow[1]);
         float[][] sum = both(T, COLS, new float[][] {data(7, T * COLS), data(8, T * COLS)}, new int[] {T, T},
                 (b, m) -> b.add(m[0], m[1], T));
         assertThat(sum[0]).containsExactly(sum[1]);
