@@ -15,22 +15,14 @@ public final class TinyModelFile {
 
     private static Path model;
     private static Path deepseek;
+    private static Path gptOss;
 
     private TinyModelFile() {
     }
 
     public static synchronized Path path() {
         if (model == null) {
-            try {
-                Path dir = Files.createTempDirectory("switchyard-server-tests");
-                dir.toFile().deleteOnExit();
-                model = dir.resolve("tiny-mixtral.gguf");
-                RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null,
-                        null, null, null, null, 256, GgmlType.Q8_0, 11, null), model);
-                model.toFile().deleteOnExit();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            model = write(GeneratedArchitecture.MIXTRAL, 2, "tiny-mixtral.gguf", GgmlType.Q8_0);
         }
         return model;
     }
@@ -41,17 +33,33 @@ public final class TinyModelFile {
      */
     public static synchronized Path deepseek() {
         if (deepseek == null) {
-            try {
-                Path dir = Files.createTempDirectory("switchyard-server-tests");
-                dir.toFile().deleteOnExit();
-                deepseek = dir.resolve("tiny-deepseek2.gguf");
-                RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.DEEPSEEK2, ModelPreset.TINY, 3, null, null,
-                        null, null, null, null, 256, GgmlType.Q8_0, 11, null), deepseek);
-                deepseek.toFile().deleteOnExit();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            deepseek = write(GeneratedArchitecture.DEEPSEEK2, 3, "tiny-deepseek2.gguf", GgmlType.Q8_0);
         }
         return deepseek;
+    }
+
+    /**
+     * A tiny gpt-oss-shaped model (2 blocks, the first attending through a window of 16 positions;
+     * sinks and biases; its routed experts in MXFP4, the rest Q8_0), written once per JVM.
+     */
+    public static synchronized Path gptOss() {
+        if (gptOss == null) {
+            gptOss = write(GeneratedArchitecture.GPT_OSS, 2, "tiny-gpt-oss.gguf", GgmlType.MXFP4);
+        }
+        return gptOss;
+    }
+
+    private static Path write(GeneratedArchitecture arch, int layers, String name, GgmlType type) {
+        try {
+            Path dir = Files.createTempDirectory("switchyard-server-tests");
+            dir.toFile().deleteOnExit();
+            Path file = dir.resolve(name);
+            RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,
+                    256, type, 11, null), file);
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
