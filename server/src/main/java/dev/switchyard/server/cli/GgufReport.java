@@ -150,6 +150,16 @@ final class GgufReport {
         m.put("rope_layout", c.architecture().ropeLayout().name().toLowerCase(Locale.ROOT));
         m.put("rope_scaling", c.ropeScaling().type().name().toLowerCase(Locale.ROOT));
         m.put("qk_norm", c.architecture().qkNorm().name().toLowerCase(Locale.ROOT));
+        if (c.architecture().slidesWindows()) {
+            // gpt-oss: every other block, the first among them, attends through the window
+            m.put("sliding_window", c.slidingWindow());
+            m.put("windowed_blocks", java.util.stream.IntStream.range(0, c.layers())
+                    .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
+        }
+        if (c.architecture().hasGptOssBlocks()) {
+            m.put("attention_sinks", true);
+            m.put("expert_activation", "swiglu clamped at 7, alpha 1.702, with biases");
+        }
         m.put("vocab_size", c.vocabSize());
         return m;
     }

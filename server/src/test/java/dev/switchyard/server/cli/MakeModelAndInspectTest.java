@@ -93,6 +93,21 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void gptOssInMxfp4IsMadeAndInspectedWithItsWindowedBlocks() throws Exception {
+        Path model = dir.resolve("oss.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "gpt-oss", "--layers", "3", "--dtype", "mxfp4", "-o",
+                model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        assertThat(make.out()).contains("gpt-oss", "mxfp4");
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        assertThat(json.get("config").get("sliding_window").asInt()).isEqualTo(16);
+        assertThat(json.get("config").get("windowed_blocks").toString()).isEqualTo("[0,2]");
+        assertThat(json.get("config").get("attention_sinks").asBoolean()).isTrue();
+        assertThat(json.get("metadata").get("general.file_type").toString()).as("MXFP4_MOE").contains("38");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);
