@@ -126,6 +126,15 @@ public final class LoadedModel implements AutoCloseable {
         return transformer;
     }
 
+    /**
+     * Turns prefix caching on or off: sequences then take the KV blocks the cache still holds for
+     * their first tokens instead of computing them again ({@link PagedKvCache}). Off by default, so
+     * that benchmarks measure what they compute; call before any sequence runs.
+     */
+    public void reusePrefixes(boolean on) {
+        ((PagedKvCache) kv).setPrefixCaching(on);
+    }
+
     public KvCache kv() {
         return kv;
     }

@@ -1,5 +1,7 @@
 package dev.switchyard.engine.kv;
 
+import java.util.function.IntUnaryOperator;
+
 /**
  * Which KV-cache blocks each sequence owns. Sequences are small integer ids chosen by the caller
  * (a scheduler slot); positions of a sequence map to physical slots through its block table, so a
@@ -34,4 +36,26 @@ public interface KvCache {
 
     /** Returns all of the sequence's blocks to the pool. */
     void release(int sequence);
+
+    /** Whether this cache reuses the blocks of prompts it has seen ({@link #attachPrefix}). */
+    default boolean cachesPrefixes() {
+        return false;
+    }
+
+    /**
+     * Gives an empty sequence whatever blocks the cache still holds for its first positions (at
+     * most {@code positions}, whole blocks), their keys and values already written; {@code tokenAt}
+     * names the sequence's token at a position. Returns the positions covered: the sequence then
+     * computes from there on. 0 where the cache reuses nothing.
+     */
+    default int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions) {
+        return 0;
+    }
+
+    /**
+     * Tells the cache that the keys and values of the sequence's first {@code written} positions are
+     * written, so that its full blocks among them may serve later sequences that start the same way.
+     */
+    default void blocksWritten(int sequence, IntUnaryOperator tokenAt, int written) {
+    }
 }

@@ -3,6 +3,7 @@ package dev.switchyard.engine.schedule;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.Sampler;
+import java.util.function.IntUnaryOperator;
 
 /**
  * One sequence's progress through the batcher. Its known tokens are the prompt followed by what it
@@ -10,7 +11,7 @@ import dev.switchyard.engine.sampling.Sampler;
  * has fed all but its last known token is decoding; fewer means prefill, or recompute after it lost
  * its blocks to preemption. Only the scheduler's thread touches it, except {@link #requestAbort()}.
  */
-final class ActiveSequence {
+final class ActiveSequence implements IntUnaryOperator {
 
     final GenerationRequest request;
     final Sampler sampler;
@@ -51,6 +52,12 @@ final class ActiveSequence {
     int tokenAt(int position) {
         int[] prompt = request.prompt();
         return position < prompt.length ? prompt[position] : generated[position - prompt.length];
+    }
+
+    /** {@link #tokenAt}: the sequence's tokens, as the prefix cache reads them. */
+    @Override
+    public int applyAsInt(int position) {
+        return tokenAt(position);
     }
 
     /** Whether the next step feeds this sequence's last sampled token (rather than a prompt chunk). */

@@ -38,6 +38,13 @@ import java.util.function.LongSupplier;
  * </ol>
  * With capacity-aware dispatch in sequence scope, prompt chunks end only at capacity-window
  * boundaries or at the prompt's end; generated tokens (also when recomputed) are groups of their own.
+ *
+ * <p>Where the KV cache reuses prefixes ({@link KvCache#cachesPrefixes()}), a sequence joining the
+ * batch takes the blocks the cache still holds for its first tokens (another request's same
+ * system prompt or conversation so far, or its own before it was preempted) and computes from
+ * there, always at least its last known token, whose logits it needs; after each step the full
+ * blocks written are offered to the cache. Dropless dispatch only: under capacity limits a
+ * position's keys depend on the other tokens of its capacity group, not on its prefix alone.
  * Because the model's arithmetic for a row does not depend on the other rows, a sequence's tokens are
  * identical whatever it shares steps with, however its prompt is chunked and however often it is
  * preempted.
@@ -62,6 +69,8 @@ public final class ContinuousBatcher {
     /** Shared by every sequence's sampler: sampling happens on this batcher's thread only. */
     private final SamplingScratch scratch;
     private final int chunkWindow;
+    /** Whether a position's keys and values depend on its sequence's tokens up to it alone (dropless dispatch). */
+    private final boolean prefixDetermined;
     private final int contextLength;
     private final boolean[] slotInUse;
     /** Running sequences in arrival order: the last is the youngest. */
@@ -94,6 +103,7 @@ public final class ContinuousBatcher {
         boolean windowed = transformer.config().isMoe() && dispatch.capacityLimited()
                 && dispatch.scope() == CapacityScope.SEQUENCE;
         this.chunkWindow = windowed ? dispatch.window() : 0;
+        this.prefixDetermined = !(transformer.config().isMoe() && dispatch.capacityLimited());
         if (windowed && transformer.maxTokens() < dispatch.window()) {
             throw new IllegalArgumentException("a step of " + transformer.maxTokens()
                     + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
@@ -213,6 +223,12 @@ public final class ContinuousBatcher {
             failRunning(e);
             return;
         }
+        if (reusesPrefixes()) {
+            for (int i = 0; i < running.size(); i++) {
+                ActiveSequence s = running.get(i);
+                kv.blocksWritten(s.slot, s, s.fed);
+            }
+        }
         long now = clock.getAsLong();
         for (int i = 0; i < batch.logitCount(); i++) {
             accept(logitOwner[i], batch.candidatesOf(i, candidates) ? null : logits[i], now);
@@ -295,16 +311,25 @@ public final class ContinuousBatcher {
         }
     }
 
+    private boolean reusesPrefixes() {
+        return prefixDetermined && kv.cachesPrefixes();
+    }
+
     private void admitWaiting() {
         while (!waiting.isEmpty() && !batch.isFull() && running.size() < slotInUse.length) {
             ActiveSequence s = waiting.peekFirst();
+            int slot = freeSlot();
+            // the cache may hold this sequence's first blocks; its last known token is fed whatever
+            int reused = reusesPrefixes() ? kv.attachPrefix(slot, s, s.known() - 1) : 0;
+            s.fed = reused;
             int take = chunkLength(s, batch.capacity() - batch.tokens());
-            if (take == 0) {
+            if (take == 0 || !kv.reserve(slot, reused + take)) {
+                kv.release(slot);
+                s.fed = 0;
                 return;
             }
-            int slot = freeSlot();
-            if (!kv.reserve(slot, take)) {
-                return;
+            if (reused > 0) {
+                observer.prefixReused(reused);
             }
             waiting.removeFirst();
             s.slot = slot;
@@ -312,6 +337,7 @@ public final class ContinuousBatcher {
             running.add(s);
             if (!s.admitted) {
                 s.admitted = true;
+                s.sink.onPrefixReused(Math.min(reused, s.promptLength()));
                 observer.admitted(clock.getAsLong() - s.submittedNanos, s.promptLength());
                 if (s.owner != null) {
                     s.owner.onAdmitted();

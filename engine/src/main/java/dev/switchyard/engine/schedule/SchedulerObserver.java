@@ -20,6 +20,10 @@ public interface SchedulerObserver {
     default void nextToken(long gapNanos) {
     }
 
+    /** A sequence joining a batch took its first {@code tokens} positions from the prefix cache. */
+    default void prefixReused(int tokens) {
+    }
+
     /** A running sequence gave up its KV blocks to an older one and will be recomputed. */
     default void preempted() {
     }

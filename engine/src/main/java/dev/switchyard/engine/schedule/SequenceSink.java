@@ -24,4 +24,11 @@ public interface SequenceSink {
 
     /** The sequence could not go on (e.g. the model produced NaN logits); its KV blocks are already free. */
     void onFailure(RuntimeException error);
+
+    /**
+     * When the sequence first joins a batch: how many of its prompt's first tokens it took from the
+     * prefix cache (keys and values another sequence had written), not computed.
+     */
+    default void onPrefixReused(int tokens) {
+    }
 }

@@ -16,6 +16,7 @@ final class RecordingSink implements SequenceSink {
     private volatile FinishReason finish;
     private volatile RuntimeException failure;
     private volatile int stopAfter = Integer.MAX_VALUE;
+    private volatile int reused = -1;
     private final CountDownLatch done = new CountDownLatch(1);
 
     /** Asks to stop after the {@code n}-th token, as a matched stop string does. */
@@ -30,6 +31,16 @@ final class RecordingSink implements SequenceSink {
         count++;
         notifyAll();
         return count < stopAfter;
+    }
+
+    @Override
+    public void onPrefixReused(int tokens) {
+        reused = tokens;
+    }
+
+    /** Prompt positions taken from the prefix cache at first admission; -1 before it. */
+    int reused() {
+        return reused;
     }
 
     @Override

@@ -116,6 +116,13 @@ final class ServeCommand implements Callable<Integer> {
                     + "generated, all in content. A request's reasoning_format overrides it (default: ${DEFAULT-VALUE}).")
     String reasoningFormat;
 
+    @Option(names = "--prefix-cache", defaultValue = "on", paramLabel = "on|off",
+            description = "on: a request takes the KV blocks the cache still holds for the start of its prompt (a shared "
+                    + "system prompt, the conversation so far) instead of computing them again; replies are the same "
+                    + "either way, but a reused prefix answers sooner, which other clients could time. Needs dropless "
+                    + "dispatch (default: ${DEFAULT-VALUE}).")
+    String prefixCache;
+
     @Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
@@ -139,8 +146,11 @@ final class ServeCommand implements Callable<Integer> {
         if (reasoning == null) {
             throw new IllegalArgumentException("--reasoning-format must be auto or none, got '" + reasoningFormat + "'");
         }
+        if (!prefixCache.equals("on") && !prefixCache.equals("off")) {
+            throw new IllegalArgumentException("--prefix-cache must be on or off, got '" + prefixCache + "'");
+        }
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
-                reasoning);
+                reasoning, prefixCache.equals("on"));
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }

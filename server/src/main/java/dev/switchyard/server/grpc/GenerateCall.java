@@ -137,6 +137,7 @@ final class GenerateCall implements GenerationListener {
         }
         Complete.Builder complete = Complete.newBuilder().setUsage(dev.switchyard.proto.v1.Usage.newBuilder()
                 .setPromptTokens(usage.promptTokens()).setCompletionTokens(usage.completionTokens())
+                .setCachedTokens(usage.cachedTokens())
                 .setTotalTokens(usage.totalTokens()));
         for (int i = 0; i < choices.length; i++) {
             if (unary && includeText) {

@@ -139,6 +139,10 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
         g.writeNumberField("prompt_tokens", usage.promptTokens());
         g.writeNumberField("completion_tokens", usage.completionTokens());
         g.writeNumberField("total_tokens", usage.totalTokens());
+        // OpenAI's shape for prompt tokens served from the prefix cache
+        g.writeObjectFieldStart("prompt_tokens_details");
+        g.writeNumberField("cached_tokens", usage.cachedTokens());
+        g.writeEndObject();
         g.writeEndObject();
     }
 

@@ -27,6 +27,8 @@ final class ChoiceSink implements SequenceSink {
     private final boolean wantLogprobs;
     private final GenerationListener listener;
     private final Generation owner;
+    /** Whether this is its prompt's first choice, which counts the prompt's cached tokens in the usage. */
+    private final boolean countsPrompt;
     /** Echoed prompt text, sent with the first event and then dropped. */
     private String echo;
     private int tokens;
@@ -34,6 +36,13 @@ final class ChoiceSink implements SequenceSink {
     /** @param splitter null for output that is all content */
     ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, StopStrings stops,
                boolean wantLogprobs, String echo, GenerationListener listener, Generation owner) {
+        this(index, detokenizer, splitter, stops, wantLogprobs, echo, listener, owner, true);
+    }
+
+    /** @param countsPrompt whether this choice counts its prompt's cached tokens (a prompt's first choice does) */
+    ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, StopStrings stops,
+               boolean wantLogprobs, String echo, GenerationListener listener, Generation owner, boolean countsPrompt) {
+        this.countsPrompt = countsPrompt;
         this.index = index;
         this.detokenizer = detokenizer;
         this.splitter = splitter;
@@ -57,6 +66,13 @@ final class ChoiceSink implements SequenceSink {
         text = withEcho(stops.push(text));
         listener.onToken(index, token, reasoning, text, wantLogprobs ? TokenLogprob.copyOf(logprobs) : null);
         return !stops.matched();
+    }
+
+    @Override
+    public void onPrefixReused(int cached) {
+        if (countsPrompt) {
+            owner.promptCached(cached);
+        }
     }
 
     @Override

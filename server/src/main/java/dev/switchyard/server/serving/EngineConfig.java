@@ -19,14 +19,23 @@ import java.util.Objects;
  * @param requestTimeout how long a request may take in all, queueing included; zero for no limit
  * @param dispatch       capacity-aware MoE dispatch
  * @param reasoning      chat replies' reasoning apart from the answer or not, unless a request says
+ * @param prefixCache    whether sequences reuse the KV blocks of prompts the cache still holds
+ *                       (dropless dispatch only; see {@code ContinuousBatcher})
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
-                           Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning) {
+                           Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
+                           boolean prefixCache) {
 
-    /** Reasoning apart ({@link ReasoningFormat#AUTO}), the default. */
+    /** Reasoning apart ({@link ReasoningFormat#AUTO}) and prefixes reused, the defaults. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                         Duration requestTimeout, DispatchConfig dispatch) {
         this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, ReasoningFormat.AUTO);
+    }
+
+    /** Prefixes reused, the default. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning, true);
     }
 
     public EngineConfig {

@@ -13,6 +13,7 @@ public final class Generation {
     /** Touched on the scheduler's thread only (every sink call comes from there). */
     private int remaining;
     private int completionTokens;
+    private int cachedTokens;
     private volatile Submission submission;
     private volatile boolean done;
     private volatile boolean cancelled;
@@ -50,11 +51,16 @@ public final class Generation {
         return s != null && s.timedOut();
     }
 
+    /** A prompt's first choice took {@code tokens} of its prompt from the prefix cache. */
+    void promptCached(int tokens) {
+        cachedTokens += tokens;
+    }
+
     void choiceDone(int tokens) {
         completionTokens += tokens;
         if (--remaining == 0) {
             done = true;
-            listener.onComplete(new Usage(promptTokens, completionTokens));
+            listener.onComplete(new Usage(promptTokens, completionTokens, cachedTokens));
         }
     }
 }

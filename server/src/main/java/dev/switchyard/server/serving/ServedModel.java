@@ -82,6 +82,7 @@ public final class ServedModel implements AutoCloseable {
         try {
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, config), config.dispatch(), offload);
+            model.reusePrefixes(config.prefixCache());
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
             if (model.config().isMoe()) {
@@ -254,7 +255,7 @@ public final class ServedModel implements AutoCloseable {
                 var sampling = spec.samplingFor(index);
                 StreamingDetokenizer detokenizer = split == null ? model.tokenizer().newDetokenizer() : split.newDetokenizer();
                 ChoiceSink sink = new ChoiceSink(index, detokenizer, split == null ? null : split.newSplitter(promptTail),
-                        new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation);
+                        new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
                 sequences.add(new Scheduler.SequenceRequest(
                         new GenerationRequest(spec.prompts().get(p), sampling, maxTokens), sink));
             }

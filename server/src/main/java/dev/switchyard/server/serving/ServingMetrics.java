@@ -35,6 +35,7 @@ public final class ServingMetrics implements SchedulerObserver {
     private final String model;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final CounterDataPoint preemptions;
+    private final CounterDataPoint prefixTokens;
     private final CounterDataPoint promptTokens;
     private final CounterDataPoint generationTokens;
     private final CounterDataPoint clientDisconnects;
@@ -58,6 +59,8 @@ public final class ServingMetrics implements SchedulerObserver {
         gauge("switchyard_kv_usage_ratio", "Fraction of KV-cache blocks in use.", model,
                 () -> scheduler.get() == null ? 0 : scheduler.get().kvUsage());
         preemptions = counter("switchyard_preemptions_total", "Sequences preempted to free KV blocks.", model);
+        prefixTokens = counter("switchyard_prefix_cache_tokens_total",
+                "Positions sequences took from the prefix cache instead of computing them.", model);
         promptTokens = counter("switchyard_prompt_tokens_total", "Prompt tokens admitted.", model);
         generationTokens = counter("switchyard_generation_tokens_total", "Tokens generated.", model);
         clientDisconnects = counter("switchyard_client_disconnects_total",
@@ -151,6 +154,11 @@ public final class ServingMetrics implements SchedulerObserver {
     @Override
     public void preempted() {
         preemptions.inc();
+    }
+
+    @Override
+    public void prefixReused(int tokens) {
+        prefixTokens.inc(tokens);
     }
 
     @Override

@@ -229,6 +229,21 @@ class OpenAiEndpointsTest {
     }
 
     @Test
+    void aRepeatedPromptIsServedFromThePrefixCacheAndAnswersTheSame() {
+        String body = "{\"model\":\"tiny\",\"prompt\":\"" + "The yard sorts the trains. ".repeat(8)
+                + "\",\"max_tokens\":8,\"temperature\":0,\"ignore_eos\":true}";
+        JsonNode first = server.ok("/v1/completions", body);
+        JsonNode again = server.ok("/v1/completions", body);
+        int prompt = again.get("usage").get("prompt_tokens").asInt();
+        int cached = again.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt();
+        assertThat(cached).as("whole 16-position blocks short of the last prompt token").isEqualTo((prompt - 1) / 16 * 16)
+                .isPositive();
+        assertThat(again.get("choices").get(0).get("text").asText())
+                .isEqualTo(first.get("choices").get(0).get("text").asText());
+        assertThat(server.get("/metrics").body()).containsPattern("switchyard_prefix_cache_tokens_total\\{[^}]*\\} [1-9]");
+    }
+
+    @Test
     void chatEchoRepeatsAnAssistantPrefill() {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Well,\"}],"
                 + "\"max_tokens\":3,\"temperature\":0,\"echo\":true}";
