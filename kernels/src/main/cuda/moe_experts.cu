@@ -33,9 +33,10 @@
 //              so that the plain entries stay as they were: the same choices made at run time in one
 //              kernel cost the plain path registers (nvcc -arch=sm_90 --resource-usage: Q8_0's wide
 //              8-token gate/up from 80 to 96, MXFP4's gate/up from 56 to 64).
-//              Launch of both: block (32, ROWS_PER_BLOCK); grid (ceil(rows / ROWS_PER_BLOCK), S tiles)
-//              with tiles = ceil(T / TILE): block y serves slot y / tiles, its pairs
-//              (y % tiles) TILE .. + TILE; blocks past the step's n slots or pairs return at once.
+//              Launch of both (and their twins): block (32, ROWS_PER_BLOCK); grid
+//              (ceil(rows / ROWS_PER_BLOCK), S tiles) with tiles = ceil(T / TILE): block y serves slot
+//              y / tiles, its pairs (y % tiles) TILE .. + TILE; blocks past the step's n slots or pairs
+//              return at once.
 //              TILE = TOKEN_TILE, except the moe_*_wide_t1_ entries (TILE = 1) for single-token steps.
 //              The _wide_ entries (F32, F16, BF16, Q8_0, Q4_0) need 16-byte rows and aligned weights
 //              and activations, as matmul_wide_; the host picks. Example, Mixtral-8x7B decode (T = 1,
