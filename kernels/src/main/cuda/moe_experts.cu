@@ -17,16 +17,26 @@
 //              Launch: grid (1), block 32: one warp, lane l owns experts [l ceil(E/32), ...); E <= 1024.
 //
 // moe_gate_up_<type>: h (T, D) -> act (A, F), act rows in pair order: for pair p (assignment
-//              a = t k + j, expert e), act[p][r] = silu(gate_e[r] . h_t) * (up_e[r] . h_t), SiLU as
-//              elementwise.cu's silu_mul (g / (expf(-g) + 1) * u). One warp per row r of the expert,
-//              reading its gate and up rows in one pass against up to TILE of the expert's tokens
-//              (gemv.cuh, NR = 2).
-// moe_down_<type>: act (A, F) -> y (A, D), y rows by assignment: y[a][r] = down_e[r] . act[p], one warp
+//              a = t k + j, expert e), g = gate_e[r] . h_t (+ gateBias[e F + r]), u = up_e[r] . h_t
+//              (+ upBias[e F + r]), act[p][r] = silu(g) * u as elementwise.cu's silu_mul
+//              (g / (expf(-g) + 1) * u), or, `clamped` (gpt-oss), as its swiglu_clamped:
+//              g' = min(g, limit), u' = clamp(u, -limit, limit), g' / (expf(-alpha g') + 1) * (u' + 1).
+//              The biases (E x F, a row per expert) are null where the model has none. One warp per
+//              row r of the expert, reading its gate and up rows in one pass against up to TILE of
+//              the expert's tokens (gemv.cuh, NR = 2).
+// moe_down_<type>: act (A, F) -> y (A, D), y rows by assignment: y[a][r] = down_e[r] . act[p]
+//              (+ downBias[e D + r], before moe_combine weighs it, as the host path adds it), one warp
 //              per row, likewise. Pair order makes a tile's act rows adjacent (rows p0 .. p0 + TILE),
 //              which saves the registers of TILE row addresses.
-//              Launch of both: block (32, ROWS_PER_BLOCK); grid (ceil(rows / ROWS_PER_BLOCK), S tiles)
-//              with tiles = ceil(T / TILE): block y serves slot y / tiles, its pairs
-//              (y % tiles) TILE .. + TILE; blocks past the step's n slots or pairs return at once.
+//              The biased/clamped form is a twin of each entry, moe_gate_up_form_<type> and
+//              moe_down_form_<type> (biases null where absent, the activation chosen by `clamped`),
+//              so that the plain entries stay as they were: the same choices made at run time in one
+//              kernel cost the plain path registers (nvcc -arch=sm_90 --resource-usage: Q8_0's wide
+//              8-token gate/up from 80 to 96, MXFP4's gate/up from 56 to 64).
+//              Launch of both (and their twins): block (32, ROWS_PER_BLOCK); grid
+//              (ceil(rows / ROWS_PER_BLOCK), S tiles) with tiles = ceil(T / TILE): block y serves slot
+//              y / tiles, its pairs (y % tiles) TILE .. + TILE; blocks past the step's n slots or pairs
+//              return at once.
 //              TILE = TOKEN_TILE, except the moe_*_wide_t1_ entries (TILE = 1) for single-token steps.
 //              The _wide_ entries (F32, F16, BF16, Q8_0, Q4_0) need 16-byte rows and aligned weights
 //              and activations, as matmul_wide_; the host picks. Example, Mixtral-8x7B decode (T = 1,
@@ -126,10 +136,12 @@ __device__ __forceinline__ bool moe_tile(const int* __restrict__ plan, int slots
     return true;
 }
 
-template <int TYPE, bool WIDE, int TILE>
+template <int TYPE, bool WIDE, int TILE, bool FORM>
 __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __restrict__ plan, int slots, int k,
                             int tileCount, const uint8_t* __restrict__ gate, const uint8_t* __restrict__ up,
-                            long long matrixBytes, long long rowBytes, int ffn, float* __restrict__ act) {
+                            long long matrixBytes, long long rowBytes, int ffn, const float* __restrict__ gateBias,
+                            const float* __restrict__ upBias, int clamped, float alpha, float limit,
+                            float* __restrict__ act) {
     __shared__ uint4 stage[ROWS_PER_BLOCK][2 * WideStage<TYPE>::CHUNKS];
     int e;
     int p0;
@@ -158,16 +170,32 @@ __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __r
             float g = warp_sum(acc[0][j]);
             float u = warp_sum(acc[1][j]);
             if (threadIdx.x == j) {
-                act[(size_t)(p0 + j) * ffn + r] = g / (expf(-g) + 1.f) * u;
+                float a;
+                if constexpr (FORM) {
+                    if (gateBias != nullptr) {
+                        g += gateBias[(size_t)e * ffn + r];
+                        u += upBias[(size_t)e * ffn + r];
+                    }
+                    if (clamped) {
+                        g = fminf(g, limit);
+                        u = fmaxf(-limit, fminf(u, limit));
+                        a = g / (expf(-alpha * g) + 1.f) * (u + 1.f);
+                    } else {
+                        a = g / (expf(-g) + 1.f) * u;
+                    }
+                } else {
+                    a = g / (expf(-g) + 1.f) * u;
+                }
+                act[(size_t)(p0 + j) * ffn + r] = a;
             }
         }
     }
 }
 
-template <int TYPE, bool WIDE, int TILE>
+template <int TYPE, bool WIDE, int TILE, bool FORM>
 __device__ void moe_down(const float* __restrict__ act, int ffn, const int* __restrict__ plan, int slots,
                          int tileCount, const uint8_t* __restrict__ down, long long matrixBytes, long long rowBytes,
-                         int dim, float* __restrict__ y) {
+                         int dim, const float* __restrict__ downBias, float* __restrict__ y) {
     __shared__ uint4 stage[ROWS_PER_BLOCK][WideStage<TYPE>::CHUNKS];
     int e;
     int p0;
@@ -194,6 +222,11 @@ __device__ void moe_down(const float* __restrict__ act, int ffn, const int* __re
         if (j < tiles) {
             float s = warp_sum(acc[0][j]);
             if (threadIdx.x == j) {
+                if constexpr (FORM) {
+                    if (downBias != nullptr) {
+                        s += downBias[(size_t)e * dim + r];
+                    }
+                }
                 y[(size_t)pair[j] * dim + r] = s;
             }
         }
@@ -254,13 +287,28 @@ extern "C" __global__ void moe_combine(float* x, int dim, const int* __restrict_
                                                   int tileCount, const uint8_t* gate, const uint8_t* up,       \
                                                   long long matrixBytes, long long rowBytes, int ffn,          \
                                                   float* act) {                                                \
-        moe_gate_up<TYPE, WIDE, TILE>(h, dim, plan, slots, k, tileCount, gate, up, matrixBytes, rowBytes, ffn, \
-                                      act);                                                                    \
+        moe_gate_up<TYPE, WIDE, TILE, false>(h, dim, plan, slots, k, tileCount, gate, up, matrixBytes,         \
+                                             rowBytes, ffn, nullptr, nullptr, 0, 0.f, 0.f, act);               \
     }                                                                                                          \
     extern "C" __global__ void moe_down_##name(const float* act, int ffn, const int* plan, int slots,          \
                                                int tileCount, const uint8_t* down, long long matrixBytes,      \
                                                long long rowBytes, int dim, float* y) {                        \
-        moe_down<TYPE, WIDE, TILE>(act, ffn, plan, slots, tileCount, down, matrixBytes, rowBytes, dim, y);    \
+        moe_down<TYPE, WIDE, TILE, false>(act, ffn, plan, slots, tileCount, down, matrixBytes, rowBytes, dim,  \
+                                          nullptr, y);                                                         \
+    }                                                                                                          \
+    extern "C" __global__ void moe_gate_up_form_##name(                                                        \
+        const float* h, int dim, const int* plan, int slots, int k, int tileCount, const uint8_t* gate,        \
+        const uint8_t* up, long long matrixBytes, long long rowBytes, int ffn, const float* gateBias,          \
+        const float* upBias, int clamped, float alpha, float limit, float* act) {                              \
+        moe_gate_up<TYPE, WIDE, TILE, true>(h, dim, plan, slots, k, tileCount, gate, up, matrixBytes,          \
+                                            rowBytes, ffn, gateBias, upBias, clamped, alpha, limit, act);      \
+    }                                                                                                          \
+    extern "C" __global__ void moe_down_form_##name(const float* act, int ffn, const int* plan, int slots,     \
+                                                    int tileCount, const uint8_t* down, long long matrixBytes, \
+                                                    long long rowBytes, int dim, const float* downBias,        \
+                                                    float* y) {                                                \
+        moe_down<TYPE, WIDE, TILE, true>(act, ffn, plan, slots, tileCount, down, matrixBytes, rowBytes, dim,   \
+                                         downBias, y);                                                         \
     }
 
 MOE_ENTRY(f32, GGML_F32, false, TOKEN_TILE)

@@ -15,20 +15,32 @@
 typedef void (*GateUp)(const float*, int, const int*, int, int, int, const uint8_t*, const uint8_t*, long long,
                        long long, int, float*);
 typedef void (*Down)(const float*, int, const int*, int, int, const uint8_t*, long long, long long, int, float*);
+typedef void (*GateUpForm)(const float*, int, const int*, int, int, int, const uint8_t*, const uint8_t*, long long,
+                           long long, int, const float*, const float*, int, float, float, float*);
+typedef void (*DownForm)(const float*, int, const int*, int, int, const uint8_t*, long long, long long, int,
+                         const float*, float*);
 
-// The entry points of one format: generic, or wide with a tile of 1 or 8 tokens (0 where missing).
-static void entries(int type, int wideTile, GateUp* g, Down* d) {
-    *g = nullptr;
-    *d = nullptr;
+// The entry points of one format: generic, or wide with a tile of 1 or 8 tokens (0 where missing);
+// the plain ones and their _form_ twins (biases, clamped SwiGLU).
+struct Entries {
+    GateUp gateUp;
+    Down down;
+    GateUpForm gateUpForm;
+    DownForm downForm;
+};
+
+static void entries(int type, int wideTile, Entries* n) {
+    *n = Entries{};
+#define SET(name) *n = Entries{moe_gate_up_##name, moe_down_##name, moe_gate_up_form_##name, moe_down_form_##name}
 #define PICK(T, name)                                                                          \
     case T:                                                                                    \
-        if (wideTile == 0) { *g = moe_gate_up_##name; *d = moe_down_##name; }                  \
+        if (wideTile == 0) { SET(name); }                                                      \
         return;
 #define PICK_WIDE(T, name)                                                                     \
     case T:                                                                                    \
-        if (wideTile == 0) { *g = moe_gate_up_##name; *d = moe_down_##name; }                  \
-        else if (wideTile == 1) { *g = moe_gate_up_wide_t1_##name; *d = moe_down_wide_t1_##name; } \
-        else { *g = moe_gate_up_wide_t8_##name; *d = moe_down_wide_t8_##name; }                \
+        if (wideTile == 0) { SET(name); }                                                      \
+        else if (wideTile == 1) { SET(wide_t1_##name); }                                       \
+        else { SET(wide_t8_##name); }                                                          \
         return;
     switch (type) {
         PICK_WIDE(GGML_F32, f32)
@@ -41,6 +53,7 @@ static void entries(int type, int wideTile, GateUp* g, Down* d) {
         PICK(GGML_MXFP4, mxfp4)
         default: return;
     }
+#undef SET
 #undef PICK
 #undef PICK_WIDE
 }
@@ -50,18 +63,22 @@ extern "C" {
 // x (T, dim) += the layer's routed experts for h (T, dim) and router logits (T, E); gate and up are
 // E matrices (ffn, dim) and down E matrices (dim, ffn), `*MatrixBytes` apart, rows `*RowBytes`.
 // `wide` picks the 16-byte-load entry points (a tile of 1 token for single-token steps, else 8),
-// as CudaKernels does when the rows and addresses allow. Returns 0, or -1 for a missing entry.
+// as CudaKernels does when the rows and addresses allow. The expert FFN's form: stacked biases
+// gate and up (E, ffn), down (E, dim), null where none, and `clamped` for gpt-oss's SwiGLU; the
+// _form_ entries where it has either, as CudaKernels picks. Returns 0, or -1 for a missing entry.
 int moe_layer_host(int type, int wide, const float* logits, const float* h, float* x, int tokens, int E, int k,
                    int normalize, const uint8_t* gate, const uint8_t* up, long long gateMatrixBytes,
                    long long gateRowBytes, const uint8_t* down, long long downMatrixBytes, long long downRowBytes,
-                   int dim, int ffn, int* chosen) {
+                   int dim, int ffn, const float* gateBias, const float* upBias, const float* downBias, int clamped,
+                   float alpha, float limit, int* chosen) {
     int tile = wide && tokens == 1 ? 1 : TOKEN_TILE;
-    GateUp gateUp;
-    Down downFn;
-    entries(type, wide ? tile : 0, &gateUp, &downFn);
-    if (gateUp == nullptr) {
+    Entries n;
+    entries(type, wide ? tile : 0, &n);
+    if (n.gateUp == nullptr) {
         return -1;
     }
+    bool gateUpForm = gateBias != nullptr || clamped;
+    bool downForm = downBias != nullptr;
     int assignments = tokens * k;
     int slots = std::min(E, assignments);
     int tiles = (tokens + tile - 1) / tile;
@@ -73,13 +90,23 @@ int moe_layer_host(int type, int wide, const float* logits, const float* h, floa
     host_launch(dim3{1, 1, 1}, dim3{32, 1, 1}, [&] { moe_plan(chosen, assignments, E, slots, plan.data()); });
     host_launch(dim3{(unsigned)((ffn + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), (unsigned)(slots * tiles), 1},
                 dim3{32, ROWS_PER_BLOCK, 1}, [&] {
-                    gateUp(h, dim, plan.data(), slots, k, tiles, gate, up, gateMatrixBytes, gateRowBytes, ffn,
-                           act.data());
+                    if (gateUpForm) {
+                        n.gateUpForm(h, dim, plan.data(), slots, k, tiles, gate, up, gateMatrixBytes, gateRowBytes,
+                                     ffn, gateBias, upBias, clamped, alpha, limit, act.data());
+                    } else {
+                        n.gateUp(h, dim, plan.data(), slots, k, tiles, gate, up, gateMatrixBytes, gateRowBytes, ffn,
+                                 act.data());
+                    }
                 });
     host_launch(dim3{(unsigned)((dim + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), (unsigned)(slots * tiles), 1},
                 dim3{32, ROWS_PER_BLOCK, 1}, [&] {
-                    downFn(act.data(), ffn, plan.data(), slots, tiles, down, downMatrixBytes, downRowBytes, dim,
-                           y.data());
+                    if (downForm) {
+                        n.downForm(act.data(), ffn, plan.data(), slots, tiles, down, downMatrixBytes, downRowBytes,
+                                   dim, downBias, y.data());
+                    } else {
+                        n.down(act.data(), ffn, plan.data(), slots, tiles, down, downMatrixBytes, downRowBytes, dim,
+                               y.data());
+                    }
                 });
     host_launch(dim3{(unsigned)((dim + 255) / 256), (unsigned)tokens, 1}, dim3{256, 1, 1},
                 [&] { moe_combine(x, dim, chosen, weights.data(), k, E, y.data()); });

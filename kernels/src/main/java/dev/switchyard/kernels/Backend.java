@@ -173,18 +173,20 @@ public interface Backend extends AutoCloseable {
      * One MoE layer's routed experts for a step of {@code tokens} tokens, routed on the device: per
      * token, softmax over the router logits (T, E) -> the top-k experts (equal probabilities to the
      * lower index) -> their weights, renormalized to sum to 1 when {@code normalize} -> for each chosen
-     * expert e its SwiGLU FFN {@code down_e(silu(gate_e h) * up_e h)} -> {@code x[t] += weight * out},
-     * the token's experts added in ascending expert index (the host path's order). gate and up
-     * (E matrices of F x D) and down (E of D x F) are the stacked expert weights, matrix e = expert e.
-     * Same results as routing on the host and running the experts op by op, within the weights'
-     * matmul tolerance. The chosen experts stay on the device in {@code slot} (the engine passes the
-     * layer) until the next call with that slot, for {@link #readRoutedExperts}.
+     * expert e its FFN in the given {@code form}, {@code down_e(silu(gate_e h) * up_e h)} for
+     * {@link ExpertFfnForm#SWIGLU}, or with expert e's bias rows added to each projection and gpt-oss's
+     * clamped SwiGLU between them -> {@code x[t] += weight * out}, the token's experts added in
+     * ascending expert index (the host path's order). gate and up (E matrices of F x D) and down (E of
+     * D x F) are the stacked expert weights, matrix e = expert e. Same results as routing on the host
+     * and running the experts op by op (matmul, addBias, the activation, matmul, addBias), within the
+     * weights' matmul tolerance. The chosen experts stay on the device in {@code slot} (the engine
+     * passes the layer) until the next call with that slot, for {@link #readRoutedExperts}.
      *
      * @throws IllegalArgumentException when the shapes disagree (the message names them)
      * @throws UnsupportedOperationException where {@link #routesOnDevice()} is false
      */
-    default void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
-                               boolean normalize, FloatMatrix x, int tokens, int slot) {
+    default void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
+                               ExpertFfnForm form, int k, boolean normalize, FloatMatrix x, int tokens, int slot) {
         throw new UnsupportedOperationException(name() + " routes on the host");
     }
 

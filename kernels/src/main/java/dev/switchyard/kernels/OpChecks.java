@@ -156,10 +156,11 @@ public final class OpChecks {
 
     /**
      * {@link Backend#routedExperts} is well formed: router logits (T, E), h and x (T, D), gate and up
-     * stacks of E matrices F x D, down a stack of E matrices D x F, and 1 <= k <= E.
+     * stacks of E matrices F x D, down a stack of E matrices D x F, the form's biases (where it has
+     * them) E x F, E x F and E x D values, and 1 <= k <= E.
      */
     public static void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
-                                     int k, FloatMatrix x, int tokens) {
+                                     ExpertFfnForm form, int k, FloatMatrix x, int tokens) {
         int experts = gate.count();
         int dim = gate.cols();
         int ffn = gate.rows();
@@ -169,6 +170,13 @@ public final class OpChecks {
             throw new IllegalArgumentException("routed experts need router logits (T, E), h and x (T, D), gate and up"
                     + " of E x (F x D) and down of E x (D x F); got logits " + routerLogits + ", h " + h + ", gate "
                     + gate + ", up " + up + ", down " + down + ", x " + x);
+        }
+        if (form.biased() && ((long) form.gateBias().length != (long) experts * ffn
+                || (long) form.upBias().length != (long) experts * ffn
+                || (long) form.downBias().length != (long) experts * dim)) {
+            throw new IllegalArgumentException("routed experts' biases must stack " + experts + " rows of " + ffn
+                    + " (gate, up) and of " + dim + " (down) values; got " + form.gateBias().length + ", "
+                    + form.upBias().length + " and " + form.downBias().length);
         }
         if (k < 1 || k > experts) {
             throw new IllegalArgumentException("cannot route to the top " + k + " of " + experts + " experts");

@@ -1,5 +1,6 @@
 package dev.switchyard.kernels;
 
+import static dev.switchyard.kernels.ExpertFfnForm.SWIGLU;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,24 +41,49 @@ class OpChecksTest {
         FloatMatrix logits = cpu.allocate(3, E);
         FloatMatrix h = cpu.allocate(3, D);
         FloatMatrix x = cpu.allocate(3, D);
-        assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, 2, x, 3)).doesNotThrowAnyException();
+        assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, 2, x, 3)).doesNotThrowAnyException();
         // down with gate's shape: F x D where D x F belongs
-        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, gate, 2, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, gate, SWIGLU, 2, x, 3))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("down CpuWeight[F32 16 x 8 x 4]");
-        assertThatThrownBy(() -> OpChecks.routedExperts(cpu.allocate(3, E + 1), h, gate, up, down, 2, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(cpu.allocate(3, E + 1), h, gate, up, down, SWIGLU, 2, x, 3))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("logits CpuMatrix[3 x 5]");
-        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, stack(F, D, E + 1), down, 2, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, stack(F, D, E + 1), down, SWIGLU, 2, x, 3))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> OpChecks.routedExperts(logits, cpu.allocate(3, D + 1), gate, up, down, 2, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, cpu.allocate(3, D + 1), gate, up, down, SWIGLU, 2, x, 3))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, 0, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, 0, x, 3))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("top 0 of 4");
-        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, 5, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, 5, x, 3))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> OpChecks.routedExperts(cpu.allocate(2, E), h, gate, up, down, 2, x, 3))
+        assertThatThrownBy(() -> OpChecks.routedExperts(cpu.allocate(2, E), h, gate, up, down, SWIGLU, 2, x, 3))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void routedExpertsBiasesStackARowPerExpert() {
+        Weight gate = stack(F, D, E);
+        Weight up = stack(F, D, E);
+        Weight down = stack(D, F, E);
+        FloatMatrix logits = cpu.allocate(3, E);
+        FloatMatrix h = cpu.allocate(3, D);
+        FloatMatrix x = cpu.allocate(3, D);
+        ExpertFfnForm gptOss = ExpertFfnForm.clampedSwiglu(new float[E * F], new float[E * F], new float[E * D], 1.702f, 7f);
+        assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, gptOss, 2, x, 3)).doesNotThrowAnyException();
+        // down's bias as wide as an expert
+        ExpertFfnForm swapped = ExpertFfnForm.clampedSwiglu(new float[E * F], new float[E * F], new float[E * F], 1.702f, 7f);
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, swapped, 2, x, 3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("4 rows of 16 (gate, up) and of 8 (down) values; got 64, 64 and 64");
+        // gate's one row short
+        ExpertFfnForm short1 = ExpertFfnForm.clampedSwiglu(new float[(E - 1) * F], new float[E * F], new float[E * D], 1.702f, 7f);
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, short1, 2, x, 3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 48, 64 and 32");
+        assertThatThrownBy(() -> new ExpertFfnForm(new float[E * F], null, new float[E * D], true, 1.702f, 7f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("together");
     }
 }

@@ -1,6 +1,7 @@
 package dev.switchyard.engine.forward;
 
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.Weight;
 
@@ -17,6 +18,15 @@ final class ExpertFfn {
     static final float GPT_OSS_LIMIT = 7f;
 
     private ExpertFfn() {
+    }
+
+    /**
+     * The same FFN as {@link #run} computes, for a backend's fused routed experts: plain SwiGLU, or
+     * the biases and the clamped SwiGLU where the layer has expert biases. Built once per layer.
+     */
+    static ExpertFfnForm form(ExpertBiases biases) {
+        return biases == null ? ExpertFfnForm.SWIGLU
+                : ExpertFfnForm.clampedSwiglu(biases.gate(), biases.up(), biases.down(), GPT_OSS_ALPHA, GPT_OSS_LIMIT);
     }
 
     /**

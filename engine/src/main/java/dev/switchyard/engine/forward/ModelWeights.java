@@ -127,11 +127,6 @@ public final class ModelWeights {
                 in.vector(b + "ffn_down_exps.bias"), config.expertFeedForwardLength(), config.dim());
     }
 
-    /** Whether MoE blocks have expert biases and gpt-oss's clamped activation, which only the host's routing path computes. */
-    boolean hasExpertBiases() {
-        return config.isMoe() && layers.get(config.blockOfRoutedLayer(0)).expertBiases() != null;
-    }
-
     public ModelConfig config() {
         return config;
     }

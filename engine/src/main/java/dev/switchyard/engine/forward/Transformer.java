@@ -14,6 +14,7 @@ import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.engine.moe.ExpertLoadObserver;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
@@ -52,8 +53,8 @@ public final class Transformer implements AutoCloseable {
     private final ExpertSelector selector;
     /** Whether some layer ranks experts with a selection bias (then only the host routes). */
     private final boolean selectionBiased;
-    /** Whether routed experts carry biases and gpt-oss's activation (then only the host routes). */
-    private final boolean expertBiases;
+    /** Each routed layer's expert FFN as the device-routed experts take it (gpt-oss: biases, clamped SwiGLU). */
+    private final ExpertFfnForm[] expertForms;
     private final int[] chosenExperts;
     private final float[] chosenWeights;
     private final ExpertBuckets buckets;
@@ -105,7 +106,10 @@ public final class Transformer implements AutoCloseable {
         this.routerProbabilities = new float[experts];
         this.selector = new ExpertSelector(config.routing(), experts);
         this.selectionBiased = weights.hasSelectionBias();
-        this.expertBiases = weights.hasExpertBiases();
+        this.expertForms = new ExpertFfnForm[Math.max(0, config.routedLayers())];
+        for (int l = 0; l < expertForms.length; l++) {
+            expertForms[l] = ExpertFfn.form(weights.layer(config.blockOfRoutedLayer(l)).expertBiases());
+        }
         this.chosenExperts = new int[maxTokens * k];
         this.chosenWeights = new float[maxTokens * k];
         this.buckets = new ExpertBuckets(experts, maxTokens * k);
@@ -404,7 +408,7 @@ public final class Transformer implements AutoCloseable {
         if (routesOnDevice(t)) {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
-            backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(),
+            backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(), expertForms[layer],
                     config.expertUsedCount(), config.normalizeTopK(), buf.x, t, layer);
             routedOnDevice = true;
         } else {
@@ -430,12 +434,12 @@ public final class Transformer implements AutoCloseable {
      * dropless dispatch (capacity plans are the host's), experts in place, no trace watching each
      * layer's routing as it happens (load metrics read it once the step is done), and steps small
      * enough that running each (token, expert) pair on its own reads little more than bucketing
-     * would (at most half the experts' worth of pairs: decode of a batch or two). Experts with
-     * biases of their own (gpt-oss) run only as the host routes them.
+     * would (at most half the experts' worth of pairs: decode of a batch or two). gpt-oss's biased,
+     * clamped experts go as their layer's {@link ExpertFfnForm}.
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null
-                && config.routing().isPlainSoftmax() && !selectionBiased && !expertBiases
+                && config.routing().isPlainSoftmax() && !selectionBiased
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
 

@@ -2,6 +2,7 @@ package dev.switchyard.engine.forward;
 
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
@@ -15,7 +16,8 @@ import java.util.List;
 
 /**
  * A CPU backend that claims to route on the device, doing {@link #routedExperts} with plain host
- * ops one (token, expert) pair at a time, exactly as the method's contract reads: so the engine's
+ * ops one (token, expert) pair at a time, exactly as the method's contract reads (the expert FFN
+ * in the form given: biases by offset and the clamped SwiGLU for gpt-oss): so the engine's
  * choice between host and device routing, and what it passes, can be tested where no GPU is.
  * Counts the calls, the tokens they covered and the read-backs; keeps each slot's chosen experts.
  */
@@ -49,8 +51,8 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
-    public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
-                              boolean normalize, FloatMatrix x, int tokens, int slot) {
+    public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
+                              ExpertFfnForm form, int k, boolean normalize, FloatMatrix x, int tokens, int slot) {
         calls++;
         if (slots.length <= slot) {
             slots = Arrays.copyOf(slots, slot + 1);
@@ -80,8 +82,19 @@ final class HostRoutingAsDeviceBackend implements Backend {
                         cpu.gatherRows(h, new int[] {t}, in, 1);
                         cpu.matmul(gate, e, in, gateOut, 1);
                         cpu.matmul(up, e, in, upOut, 1);
-                        cpu.siluMul(gateOut, upOut, 1);
+                        if (form.biased()) {
+                            cpu.addBias(gateOut, form.gateBias(), e * ffn, 1);
+                            cpu.addBias(upOut, form.upBias(), e * ffn, 1);
+                        }
+                        if (form.clamped()) {
+                            cpu.swigluClamped(gateOut, upOut, form.alpha(), form.limit(), 1);
+                        } else {
+                            cpu.siluMul(gateOut, upOut, 1);
+                        }
                         cpu.matmul(down, e, gateOut, out, 1);
+                        if (form.biased()) {
+                            cpu.addBias(out, form.downBias(), e * h.cols(), 1);
+                        }
                         cpu.scatterAddRows(out, new int[] {t}, new float[] {weights[j]}, x, 1);
                     }
                 }

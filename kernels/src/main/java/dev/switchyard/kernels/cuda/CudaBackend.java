@@ -2,6 +2,7 @@ package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvStorage;
@@ -515,24 +516,24 @@ public final class CudaBackend implements Backend {
 
     /** Routing and the experts queued on the stream with no host sync; see {@link CudaRoutedExperts}. */
     @Override
-    public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down, int k,
-                              boolean normalize, FloatMatrix x, int tokens, int slot) {
+    public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
+                              ExpertFfnForm form, int k, boolean normalize, FloatMatrix x, int tokens, int slot) {
         CudaMatrix cl = matrix(routerLogits);
         CudaMatrix ch = matrix(h);
         CudaMatrix cx = matrix(x);
         CudaWeight cg = weight(gate);
         CudaWeight cu = weight(up);
         CudaWeight cd = weight(down);
-        OpChecks.routedExperts(cl, ch, cg, cu, cd, k, cx, tokens);
+        OpChecks.routedExperts(cl, ch, cg, cu, cd, form, k, cx, tokens);
         CudaRoutedExperts.checkLimits(cg, cu, k, tokens);
         if (slot < 0) {
             throw new IllegalArgumentException("routing slot " + slot);
         }
         ctx.makeCurrent();
         if (routedExperts == null) {
-            routedExperts = new CudaRoutedExperts(ctx, kernels);
+            routedExperts = new CudaRoutedExperts(ctx, kernels, constants);
         }
-        routedExperts.run(cl, ch, cg, cu, cd, k, normalize, cx, tokens, slot);
+        routedExperts.run(cl, ch, cg, cu, cd, form, k, normalize, cx, tokens, slot);
     }
 
     @Override

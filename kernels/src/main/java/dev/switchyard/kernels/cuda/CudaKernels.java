@@ -314,27 +314,44 @@ final class CudaKernels {
     }
 
     /**
-     * moe_experts.cu: act (T k, ffn) = silu(gate_e h_t) * (up_e h_t) for each planned (token, expert);
-     * gate and up are matrix 0 of their stacks, {@code matrixBytes} apart, rows of {@code rowBytes}.
+     * moe_experts.cu: act (T k, ffn) = silu(gate_e h_t) * (up_e h_t) for each planned (token, expert),
+     * or with expert e's rows of the stacked biases added (where {@code gateBias} is not 0) and, where
+     * {@code clamped}, gpt-oss's clamped SwiGLU: the _form_ twin of the kernel, the plain one
+     * otherwise. gate and up are matrix 0 of their stacks, {@code matrixBytes} apart, rows of
+     * {@code rowBytes}.
      */
     void moeGateUp(GgmlType type, boolean wide, long h, int dim, long plan, int slots, int k, int tokens, long gate,
-                   long up, long matrixBytes, long rowBytes, int ffn, long act) {
+                   long up, long matrixBytes, long rowBytes, int ffn, long gateBias, long upBias, boolean clamped,
+                   float alpha, float limit, long act) {
         int tile = tokenTile(wide, tokens);
         int tileCount = ceilDiv(tokens, tile);
+        boolean form = gateBias != 0 || clamped;
         args.reset().ptr(h).i32(dim).ptr(plan).i32(slots).i32(k).i32(tileCount).ptr(gate).ptr(up).i64(matrixBytes)
-                .i64(rowBytes).i32(ffn).ptr(act);
-        ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel("moe_gate_up_", wide, tile, type)),
+                .i64(rowBytes).i32(ffn);
+        if (form) {
+            args.ptr(gateBias).ptr(upBias).i32(clamped ? 1 : 0).f32(alpha).f32(limit);
+        }
+        args.ptr(act);
+        ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel(form ? "moe_gate_up_form_" : "moe_gate_up_", wide, tile, type)),
                 ceilDiv(ffn, MATMUL_ROWS_PER_BLOCK), slots * tileCount, 32, MATMUL_ROWS_PER_BLOCK, args);
     }
 
-    /** moe_experts.cu: y (T k, dim) = down_e act for each planned (token, expert). */
+    /**
+     * moe_experts.cu: y (T k, dim) = down_e act for each planned (token, expert), plus expert e's row
+     * of the stacked {@code downBias} where it is not 0 (the _form_ twin).
+     */
     void moeDown(GgmlType type, boolean wide, long act, int ffn, long plan, int slots, int tokens, long down,
-                 long matrixBytes, long rowBytes, int dim, long y) {
+                 long matrixBytes, long rowBytes, int dim, long downBias, long y) {
         int tile = tokenTile(wide, tokens);
         int tileCount = ceilDiv(tokens, tile);
+        boolean form = downBias != 0;
         args.reset().ptr(act).i32(ffn).ptr(plan).i32(slots).i32(tileCount).ptr(down).i64(matrixBytes).i64(rowBytes)
-                .i32(dim).ptr(y);
-        ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel("moe_down_", wide, tile, type)),
+                .i32(dim);
+        if (form) {
+            args.ptr(downBias);
+        }
+        args.ptr(y);
+        ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel(form ? "moe_down_form_" : "moe_down_", wide, tile, type)),
                 ceilDiv(dim, MATMUL_ROWS_PER_BLOCK), slots * tileCount, 32, MATMUL_ROWS_PER_BLOCK, args);
     }
 

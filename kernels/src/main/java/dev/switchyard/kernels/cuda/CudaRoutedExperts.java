@@ -1,5 +1,6 @@
 package dev.switchyard.kernels.cuda;
 
+import dev.switchyard.kernels.ExpertFfnForm;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -12,18 +13,21 @@ import java.util.Arrays;
  *   moe_route    router logits (T, E) -> top-k experts and weights (T, k)       moe_route.cu
  *   moe_plan     -> the chosen experts in ascending order, each with its tokens   moe_experts.cu
  *   moe_gate_up  h (T, D) -> act (T k, F) = silu(gate_e h_t) * (up_e h_t), by expert
- *   moe_down     act -> y (T k, D) = down_e act, by (token, slot)
+ *                (gpt-oss: biases added, then the clamped SwiGLU)
+ *   moe_down     act -> y (T k, D) = down_e act (+ the expert's down bias), by (token, slot)
  *   moe_combine  x[t] += w y, the token's experts in ascending index (the host path's order)
  * </pre>
  * An expert's rows are read once per 8 of its tokens, with 16-byte loads where the format and the
  * addresses allow ({@link CudaKernels#wide}). The scratch buffers grow to the largest step seen and
- * stay, so a warm step allocates nothing and queues the same five launches. Not thread-safe, as the
- * backend that owns it.
+ * stay, so a warm step allocates nothing and queues the same five launches. The stacked biases of
+ * an {@link ExpertFfnForm} go to the device once ({@link DeviceConstants#fixedVector}).
+ * Not thread-safe, as the backend that owns it.
  */
 final class CudaRoutedExperts {
 
     private final CudaContext ctx;
     private final CudaKernels kernels;
+    private final DeviceConstants constants;
     private final Scratch probabilities = new Scratch();
     /** The chosen experts of each slot's last call: slot s at s x assignmentCapacity ints. */
     private long chosen;
@@ -35,9 +39,10 @@ final class CudaRoutedExperts {
     private final Scratch act = new Scratch();
     private final Scratch out = new Scratch();
 
-    CudaRoutedExperts(CudaContext ctx, CudaKernels kernels) {
+    CudaRoutedExperts(CudaContext ctx, CudaKernels kernels, DeviceConstants constants) {
         this.ctx = ctx;
         this.kernels = kernels;
+        this.constants = constants;
     }
 
     /** The checks beyond {@code OpChecks.routedExperts} that the kernels' limits add. */
@@ -62,8 +67,8 @@ final class CudaRoutedExperts {
     }
 
     /** Queues the layer; the arguments are checked by the backend (OpChecks and {@link #checkLimits}). */
-    void run(CudaMatrix logits, CudaMatrix h, CudaWeight gate, CudaWeight up, CudaWeight down, int k, boolean normalize,
-             CudaMatrix x, int tokens, int slot) {
+    void run(CudaMatrix logits, CudaMatrix h, CudaWeight gate, CudaWeight up, CudaWeight down, ExpertFfnForm form, int k,
+             boolean normalize, CudaMatrix x, int tokens, int slot) {
         if (tokens == 0) {
             return;
         }
@@ -78,19 +83,24 @@ final class CudaRoutedExperts {
         long steps = plan.ensure(ctx, 4 * CudaKernels.moePlanInts(slots, assignments));
         long hidden = act.ensure(ctx, 4L * assignments * ffn);
         long y = out.ensure(ctx, 4L * assignments * dim);
+        boolean biased = form.biased();
+        long gateBias = biased ? constants.fixedVector(form.gateBias()) : 0;
+        long upBias = biased ? constants.fixedVector(form.upBias()) : 0;
+        long downBias = biased ? constants.fixedVector(form.downBias()) : 0;
         // route: softmax, top-k, weights
         kernels.moeRoute(logits.pointer(), tokens, experts, k, normalize, probs, ids, weights);
         // plan: the chosen experts, each with its tokens
         kernels.moePlan(ids, assignments, experts, slots, steps);
-        // gate and up in one pass, SiLU-mul
+        // gate and up in one pass, biases, SiLU-mul or the clamped SwiGLU
         boolean wideGateUp = CudaKernels.wide(gate.type(), gate.rowBytes(), gate.matrix(0), h.pointer())
                 && up.matrix(0) % 16 == 0;
         kernels.moeGateUp(gate.type(), wideGateUp, h.pointer(), dim, steps, slots, k, tokens, gate.matrix(0),
-                up.matrix(0), gate.matrixBytes(), gate.rowBytes(), ffn, hidden);
-        // down
+                up.matrix(0), gate.matrixBytes(), gate.rowBytes(), ffn, gateBias, upBias, form.clamped(), form.alpha(),
+                form.limit(), hidden);
+        // down, bias
         boolean wideDown = CudaKernels.wide(down.type(), down.rowBytes(), down.matrix(0), hidden);
         kernels.moeDown(down.type(), wideDown, hidden, ffn, steps, slots, tokens, down.matrix(0), down.matrixBytes(),
-                down.rowBytes(), dim, y);
+                down.rowBytes(), dim, downBias, y);
         // combine into the residual, experts in ascending order
         kernels.moeCombine(x.pointer(), dim, ids, weights, k, experts, y, tokens);
     }

@@ -1,8 +1,10 @@
 package dev.switchyard.kernels.cuda;
 
+import static dev.switchyard.kernels.ExpertFfnForm.SWIGLU;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
@@ -19,7 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Device-routed experts against the host path written out with CPU backend ops, as the engine runs
  * it: softmax of the router logits, a plain top-k (equal probabilities to the lower expert),
  * renormalized weights when asked, then expert after expert in ascending order: gather the expert's
- * tokens, gate and up matmuls of matrix e, SiLU-mul, down matmul, scatter-add into the residual.
+ * tokens, gate and up matmuls of matrix e, SiLU-mul, down matmul, scatter-add into the residual;
+ * in gpt-oss's form, expert e's bias rows added after each matmul and the clamped SwiGLU for SiLU-mul.
  * The sums of the matmuls run in another order, so the tolerance is the matmul tests' 1e-5 of the
  * output's RMS; the residual row past the step must not change at all.
  *
@@ -69,6 +72,17 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         return cases;
     }
 
+    /** gpt-oss's form in each format's shapes: its own MXFP4, and the wide and generic kernels of the others. */
+    static List<Arguments> gptOssCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (GgmlType type : TYPES) {
+            for (Shape shape : shapes(type)) {
+                cases.add(Arguments.of(type, shape));
+            }
+        }
+        return cases;
+    }
+
     static GgmlType[] tiledTypes() {
         return new GgmlType[] {GgmlType.BF16, GgmlType.Q8_0};
     }
@@ -80,6 +94,21 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         for (int tokens : new int[] {1, 3, 8}) {
             float[] logits = GpuTests.gaussian(100 + tokens, (tokens + 1) * shape.experts(), 1f);
             assertMatchesHostPath(w, logits, tokens, normalize, type + " " + shape + ", " + tokens + " tokens");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("gptOssCases")
+    void gptOssBiasedClampedExpertsMatchTheHostPathOpByOp(GgmlType type, Shape shape) {
+        // biases of sigma 4 on projections of sigma 0.5 sqrt(D) or more: the clamp bounds gate from
+        // above and up from both sides
+        ExpertFfnForm form = ExpertFfnForm.clampedSwiglu(GpuTests.gaussian(7001, shape.experts() * shape.ffn(), 4f),
+                GpuTests.gaussian(7002, shape.experts() * shape.ffn(), 4f),
+                GpuTests.gaussian(7003, shape.experts() * shape.dim(), 4f), 1.702f, 7f);
+        Experts w = Experts.of(type, shape, 7000, form);
+        for (int tokens : new int[] {1, 3, 8}) {
+            float[] logits = GpuTests.gaussian(200 + tokens, (tokens + 1) * shape.experts(), 1f);
+            assertMatchesHostPath(w, logits, tokens, true, "gpt-oss form, " + type + " " + shape + ", " + tokens + " tokens");
         }
     }
 
@@ -113,7 +142,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
             float[] logits = GpuTests.gaussian(70 + slot, tokens * shape.experts(), 2f);
             expected[slot] = sortedPerToken(route(logits, tokens, shape.experts(), shape.k(), true).experts(), shape.k());
             FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens, shape.experts());
-            cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), shape.k(), true, xg, tokens, slot);
+            cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), SWIGLU, shape.k(), true, xg, tokens, slot);
         }
         int[] read = new int[5 * tokens * shape.k()];
         cuda.readRoutedExperts(5, tokens, shape.k(), read);
@@ -163,21 +192,26 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         FloatMatrix logits = cuda.allocate(2, 4);
         FloatMatrix h = cuda.allocate(2, 256);
         FloatMatrix x = cuda.allocate(2, 256);
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), SWIGLU, 2, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("down CudaWeight[F32 64 x 256 x 4]");
-        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), SWIGLU, 2, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("logits CudaMatrix[2 x 5]");
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 5, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU, 5, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("top 5 of 4");
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), 2, true, x, 3, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU, 2, true, x, 3, 0))
                 .isInstanceOf(IllegalArgumentException.class);
         Weight upBf16 = cuda.weight(GgmlType.BF16, GpuTests.weights(GgmlType.BF16, 6001, 64, 256, 4), new long[] {256, 64, 4});
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), SWIGLU, 2, true, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("share a type");
+        ExpertFfnForm shortDownBias = ExpertFfnForm.clampedSwiglu(new float[4 * 64], new float[4 * 64], new float[4 * 64],
+                1.702f, 7f);
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), shortDownBias, 2, true, x, 2, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 256, 256 and 256");
     }
 
     @Test
@@ -188,8 +222,13 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
     // ---- the two paths -------------------------------------------------------------------------
 
     /** The expert stacks on both backends: gate and up E x (F x D), down E x (D x F). */
-    private record Experts(Shape shape, Weight gateC, Weight upC, Weight downC, Weight gateG, Weight upG, Weight downG) {
+    private record Experts(Shape shape, Weight gateC, Weight upC, Weight downC, Weight gateG, Weight upG, Weight downG,
+                           ExpertFfnForm form) {
         static Experts of(GgmlType type, Shape s, long seed) {
+            return of(type, s, seed, SWIGLU);
+        }
+
+        static Experts of(GgmlType type, Shape s, long seed, ExpertFfnForm form) {
             long[] gateDims = {s.dim(), s.ffn(), s.experts()};
             long[] downDims = {s.ffn(), s.dim(), s.experts()};
             // seeds far apart: GpuTests.weights seeds matrix m with seed * 31 + m
@@ -198,7 +237,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
             MemorySegment down = GpuTests.weights(type, seed + 200, s.dim(), s.ffn(), s.experts());
             return new Experts(s, cpu.weight(type, gate, gateDims), cpu.weight(type, up, gateDims),
                     cpu.weight(type, down, downDims), cuda.weight(type, gate, gateDims), cuda.weight(type, up, gateDims),
-                    cuda.weight(type, down, downDims));
+                    cuda.weight(type, down, downDims), form);
         }
     }
 
@@ -224,7 +263,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens + 1, s.experts());
         FloatMatrix hg = GpuTests.matrix(cuda, h, tokens + 1, s.dim());
         FloatMatrix xg = GpuTests.matrix(cuda, x, tokens + 1, s.dim());
-        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), s.k(), normalize, xg, tokens, 0);
+        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), w.form(), s.k(), normalize, xg, tokens, 0);
         return GpuTests.read(xg, tokens + 1);
     }
 
@@ -288,8 +327,20 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
             cpu.gatherRows(hc, rows, in, n);
             cpu.matmul(w.gateC(), e, in, gate, n);
             cpu.matmul(w.upC(), e, in, up, n);
-            cpu.siluMul(gate, up, n);
+            ExpertFfnForm form = w.form();
+            if (form.biased()) {
+                cpu.addBias(gate, form.gateBias(), e * s.ffn(), n);
+                cpu.addBias(up, form.upBias(), e * s.ffn(), n);
+            }
+            if (form.clamped()) {
+                cpu.swigluClamped(gate, up, form.alpha(), form.limit(), n);
+            } else {
+                cpu.siluMul(gate, up, n);
+            }
             cpu.matmul(w.downC(), e, gate, out, n);
+            if (form.biased()) {
+                cpu.addBias(out, form.downBias(), e * s.dim(), n);
+            }
             cpu.scatterAddRows(out, rows, weights, xc, n);
         }
         return GpuTests.read(xc, tokens);

@@ -2,6 +2,7 @@ package dev.switchyard.kernels.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.cpu.CpuBackend;
@@ -25,10 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  * A MoE layer routed on the device ({@code moe_route}, then {@code moe_experts.cu}: plan, gate/up
  * with SiLU, down, combine) run on the host, threads as threads, against the host path written out
  * with CPU backend ops: per token, softmax over the router, the top-k experts (renormalized), and
- * for each chosen expert in ascending order {@code x += w * down(silu(gate h) * up h)}. Generic
- * and 16-byte-load entry points (Q8_0's through shared memory), one token (the wide kernels'
- * single-token tile) and several; the chosen experts read back as the engine's load metrics read
- * them.
+ * for each chosen expert in ascending order {@code x += w * down(silu(gate h) * up h)}; in gpt-oss's
+ * form, {@code x += w * (down(swigluClamped(gate h + gb_e, up h + ub_e)) + db_e)}, op by op as the
+ * engine's ExpertFfn runs it. Generic and 16-byte-load entry points (Q8_0's through shared memory),
+ * one token (the wide kernels' single-token tile) and several; the chosen experts read back as the
+ * engine's load metrics read them.
  * Within 1e-5 of the residual's RMS. Skipped, with the reason, where no C++ compiler is at hand.
  */
 @SuppressWarnings("restricted")
@@ -37,7 +39,9 @@ class RoutedExpertsOnHostTest {
     private static final int E = 8;
     private static final int K = 2;
     private static final int DIM = 256;
-    private static final int FFN = 256;
+    private static final int FFN = 512;
+    private static final float ALPHA = 1.702f;
+    private static final float LIMIT = 7f;
 
     @TempDir
     static Path dir;
@@ -51,8 +55,9 @@ class RoutedExpertsOnHostTest {
         ValueLayout.OfInt i = ValueLayout.JAVA_INT;
         ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
         ValueLayout a = ValueLayout.ADDRESS;
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT;
         layer = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("moe_layer_host"), FunctionDescriptor.of(
-                i, i, i, a, a, a, i, i, i, i, a, a, l, l, a, l, l, i, i, a));
+                i, i, i, a, a, a, i, i, i, i, a, a, l, l, a, l, l, i, i, a, a, a, i, f, f, a));
         cpu = new CpuBackend(2);
     }
 
@@ -63,13 +68,18 @@ class RoutedExpertsOnHostTest {
         }
     }
 
-    /** The host path with CPU backend ops; returns x after the layer and the chosen experts (T, k). */
+    /**
+     * The host path with CPU backend ops; returns x after the layer and the chosen experts (T, k).
+     * {@code clamps} counts, over the chosen experts' biased gate and up values, those the clamp
+     * bounds: gate above the limit, up above it, up below minus it.
+     */
     private static float[] hostPath(GgmlType type, MemorySegment gate, MemorySegment up, MemorySegment down,
-                                    float[] logits, float[] h, float[] x, int tokens, int[] chosen) {
+                                    ExpertFfnForm form, float[] logits, float[] h, float[] x, int tokens, int[] chosen,
+                                    int[] clamps) {
         Weight wg = cpu.weight(type, gate, new long[] {DIM, FFN, E});
         Weight wu = cpu.weight(type, up, new long[] {DIM, FFN, E});
         Weight wd = cpu.weight(type, down, new long[] {FFN, DIM, E});
-        float[] out = x.clone();
+        FloatMatrix xs = GpuTests.matrix(cpu, x, tokens, DIM);
         float[] row = new float[DIM];
         for (int t = 0; t < tokens; t++) {
             double[] p = new double[E];
@@ -106,16 +116,87 @@ class RoutedExpertsOnHostTest {
                 FloatMatrix y = cpu.allocate(1, DIM);
                 cpu.matmul(wg, e, in, g, 1);
                 cpu.matmul(wu, e, in, u, 1);
-                cpu.siluMul(g, u, 1);
-                cpu.matmul(wd, e, g, y, 1);
-                float w = (float) (p[e] / sum / total);
-                float[] yr = GpuTests.read(y, 1);
-                for (int c = 0; c < DIM; c++) {
-                    out[t * DIM + c] = Math.fma(yr[c], w, out[t * DIM + c]);
+                if (form.biased()) {
+                    cpu.addBias(g, form.gateBias(), e * FFN, 1);
+                    cpu.addBias(u, form.upBias(), e * FFN, 1);
                 }
+                if (form.clamped()) {
+                    countClamps(GpuTests.read(g, 1), GpuTests.read(u, 1), clamps);
+                    cpu.swigluClamped(g, u, form.alpha(), form.limit(), 1);
+                } else {
+                    cpu.siluMul(g, u, 1);
+                }
+                cpu.matmul(wd, e, g, y, 1);
+                if (form.biased()) {
+                    cpu.addBias(y, form.downBias(), e * DIM, 1);
+                }
+                float w = (float) (p[e] / sum / total);
+                cpu.scatterAddRows(y, new int[] {t}, new float[] {w}, xs, 1);
             }
         }
-        return out;
+        return GpuTests.read(xs, tokens);
+    }
+
+    private static void countClamps(float[] g, float[] u, int[] clamps) {
+        for (int i = 0; i < g.length; i++) {
+            clamps[0] += g[i] > LIMIT ? 1 : 0;
+            clamps[1] += u[i] > LIMIT ? 1 : 0;
+            clamps[2] += u[i] < -LIMIT ? 1 : 0;
+        }
+    }
+
+    /** The layer through moe_layer_host; returns x after it, the chosen experts into {@code chosenOut}. */
+    private static float[] device(GgmlType type, boolean wide, MemorySegment gate, MemorySegment up,
+                                  MemorySegment down, ExpertFfnForm form, float[] logits, float[] h, float[] x,
+                                  int tokens, int[] chosenOut) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment xs = a.allocate((long) tokens * DIM * 4, 64);
+            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+            MemorySegment hs = a.allocate((long) tokens * DIM * 4, 64);
+            MemorySegment.copy(h, 0, hs, ValueLayout.JAVA_FLOAT, 0, h.length);
+            MemorySegment ids = a.allocate(ValueLayout.JAVA_INT, (long) tokens * K);
+            MemorySegment g = a.allocate(gate.byteSize(), 64).copyFrom(gate);
+            MemorySegment u = a.allocate(up.byteSize(), 64).copyFrom(up);
+            MemorySegment d = a.allocate(down.byteSize(), 64).copyFrom(down);
+            MemorySegment gb = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.gateBias()) : MemorySegment.NULL;
+            MemorySegment ub = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.upBias()) : MemorySegment.NULL;
+            MemorySegment db = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.downBias()) : MemorySegment.NULL;
+            int rc = (int) layer.invokeExact(type.id(), wide ? 1 : 0, a.allocateFrom(ValueLayout.JAVA_FLOAT, logits),
+                    hs, xs, tokens, E, K, 1, g, u, type.byteSize((long) FFN * DIM), type.byteSize(DIM), d,
+                    type.byteSize((long) DIM * FFN), type.byteSize(FFN), DIM, FFN, gb, ub, db, form.clamped() ? 1 : 0,
+                    form.alpha(), form.limit(), ids);
+            assertThat(rc).isZero();
+            MemorySegment.copy(ids, ValueLayout.JAVA_INT, 0, chosenOut, 0, tokens * K);
+            return xs.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    /** Each format's entry points: F32 both ways, the others as CudaKernels would pick for rows of DIM. */
+    private static boolean[] widths(GgmlType type) {
+        return type == GgmlType.F32 ? new boolean[] {false, true}
+                : new boolean[] {CudaKernels.wide(type, type.byteSize(DIM), 0, 0)};
+    }
+
+    /** The layer on both paths, in {@code form}, for 1 and 3 tokens; the clamps counted over every run. */
+    private static void assertMatchesHostPath(GgmlType type, ExpertFfnForm form, long seed, int[] clamps)
+            throws Throwable {
+        for (boolean wide : widths(type)) {
+            for (int tokens : new int[] {1, 3}) {
+                MemorySegment gate = GpuTests.weights(type, seed, FFN, DIM, E);
+                MemorySegment up = GpuTests.weights(type, seed + 1, FFN, DIM, E);
+                MemorySegment down = GpuTests.weights(type, seed + 2, DIM, FFN, E);
+                float[] logits = GpuTests.gaussian(seed + 3 + tokens, tokens * E, 2f);
+                float[] h = GpuTests.gaussian(seed + 4 + tokens, tokens * DIM, 1f);
+                float[] x = GpuTests.gaussian(seed + 5 + tokens, tokens * DIM, 1f);
+                int[] expectedChosen = new int[tokens * K];
+                float[] expected = hostPath(type, gate, up, down, form, logits, h, x, tokens, expectedChosen, clamps);
+                int[] chosen = new int[tokens * K];
+                float[] actual = device(type, wide, gate, up, down, form, logits, h, x, tokens, chosen);
+                String what = type + (wide ? " wide" : "") + ", " + form + ", " + tokens + " tokens";
+                assertThat(sorted(chosen, tokens)).as(what + ": chosen experts").containsExactly(sorted(expectedChosen, tokens));
+                GpuTests.assertClose(actual, expected, 1e-5, what);
+            }
+        }
     }
 
     @Test
@@ -123,42 +204,33 @@ class RoutedExpertsOnHostTest {
         // F32 both ways, Q8_0 through its wide kernels (blocks staged in shared memory), Q4_K generic,
         // MXFP4 generic (gpt-oss's experts)
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.MXFP4}) {
-            boolean[] widths = type == GgmlType.F32 ? new boolean[] {false, true}
-                    : new boolean[] {CudaKernels.wide(type, type.byteSize(DIM), 0, 0)};
-            for (boolean wide : widths) {
-                for (int tokens : new int[] {1, 3}) {
-                    MemorySegment gate = GpuTests.weights(type, 51, FFN, DIM, E);
-                    MemorySegment up = GpuTests.weights(type, 52, FFN, DIM, E);
-                    MemorySegment down = GpuTests.weights(type, 53, DIM, FFN, E);
-                    float[] logits = GpuTests.gaussian(54 + tokens, tokens * E, 2f);
-                    float[] h = GpuTests.gaussian(55 + tokens, tokens * DIM, 1f);
-                    float[] x = GpuTests.gaussian(56 + tokens, tokens * DIM, 1f);
-                    int[] expectedChosen = new int[tokens * K];
-                    float[] expected = hostPath(type, gate, up, down, logits, h, x, tokens, expectedChosen);
-                    float[] actual;
-                    int[] chosen;
-                    try (Arena a = Arena.ofConfined()) {
-                        MemorySegment xs = a.allocate((long) tokens * DIM * 4, 64);
-                        MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
-                        MemorySegment hs = a.allocate((long) tokens * DIM * 4, 64);
-                        MemorySegment.copy(h, 0, hs, ValueLayout.JAVA_FLOAT, 0, h.length);
-                        MemorySegment ids = a.allocate(ValueLayout.JAVA_INT, (long) tokens * K);
-                        MemorySegment g = a.allocate(gate.byteSize(), 64).copyFrom(gate);
-                        MemorySegment u = a.allocate(up.byteSize(), 64).copyFrom(up);
-                        MemorySegment d = a.allocate(down.byteSize(), 64).copyFrom(down);
-                        int rc = (int) layer.invokeExact(type.id(), wide ? 1 : 0, a.allocateFrom(ValueLayout.JAVA_FLOAT, logits),
-                                hs, xs, tokens, E, K, 1, g, u, type.byteSize((long) FFN * DIM), type.byteSize(DIM), d,
-                                type.byteSize((long) DIM * FFN), type.byteSize(FFN), DIM, FFN, ids);
-                        assertThat(rc).isZero();
-                        actual = xs.toArray(ValueLayout.JAVA_FLOAT);
-                        chosen = ids.toArray(ValueLayout.JAVA_INT);
-                    }
-                    String what = type + (wide ? " wide" : "") + ", " + tokens + " tokens";
-                    assertThat(sorted(chosen, tokens)).as(what + ": chosen experts").containsExactly(sorted(expectedChosen, tokens));
-                    GpuTests.assertClose(actual, expected, 1e-5, what);
-                }
-            }
+            assertMatchesHostPath(type, ExpertFfnForm.SWIGLU, 51, new int[3]);
         }
+    }
+
+    @Test
+    void gptOssBiasedClampedExpertsMatchTheHostPathOpByOp() throws Throwable {
+        // the _form_ twins, generic and wide: MXFP4 (gpt-oss's own), Q8_0 wide, Q4_K, F32 both ways;
+        // biases of sigma 4 on top of projections of sigma about 8 (weights 0.5, h 1, D 256), so that
+        // the clamp bounds gate from above and up from both sides
+        int[] clamps = new int[3];
+        for (GgmlType type : new GgmlType[] {GgmlType.MXFP4, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.F32}) {
+            ExpertFfnForm form = ExpertFfnForm.clampedSwiglu(GpuTests.gaussian(61, E * FFN, 4f),
+                    GpuTests.gaussian(62, E * FFN, 4f), GpuTests.gaussian(63, E * DIM, 4f), ALPHA, LIMIT);
+            assertMatchesHostPath(type, form, 71, clamps);
+        }
+        assertThat(Arrays.stream(clamps).min().orElseThrow()).as("the fewest of gate above the limit, up above it,"
+                + " up below minus it: " + Arrays.toString(clamps)).isGreaterThan(100);
+    }
+
+    @Test
+    void biasesAloneOrTheClampAloneTakeTheFormEntries() throws Throwable {
+        // each half of gpt-oss's form on its own: the twins must not tie one to the other
+        float[] gb = GpuTests.gaussian(81, E * FFN, 4f);
+        float[] ub = GpuTests.gaussian(82, E * FFN, 4f);
+        float[] db = GpuTests.gaussian(83, E * DIM, 4f);
+        assertMatchesHostPath(GgmlType.Q8_0, new ExpertFfnForm(gb, ub, db, false, 0f, 0f), 91, new int[3]);
+        assertMatchesHostPath(GgmlType.MXFP4, new ExpertFfnForm(null, null, null, true, ALPHA, LIMIT), 95, new int[3]);
     }
 
     /** Each token's k experts in ascending order (the kernels and the host path may list them differently). */
