@@ -219,7 +219,8 @@ public final class CudaBackend implements Backend {
         OpChecks.bias(bias, offset, cx);
         OpChecks.tokens(tokens, cx, cx);
         ctx.makeCurrent();
-        kernels.addBias(cx.pointer(), constants.vector(bias) + 4L * offset, (long) tokens * cx.cols(), cx.cols());
+        long row = constants.vector(bias, offset, offset + cx.cols()) + 4L * offset;
+        kernels.addBias(cx.pointer(), row, (long) tokens * cx.cols(), cx.cols());
     }
 
     @Override

@@ -29,8 +29,17 @@ final class DeviceConstants {
 
     /** The device address of {@code values}, sent now if new or changed. */
     long vector(float[] values) {
+        return vector(values, 0, values.length);
+    }
+
+    /**
+     * The device address of {@code values}, sent now (whole) if new or if {@code values[from, to)}
+     * changed: a row of a stacked bias (an expert's, of thousands of values in all) costs the
+     * compare of its own few thousand.
+     */
+    long vector(float[] values, int from, int to) {
         Entry e = vectors.get(values);
-        if (e != null && Arrays.equals(e.copy(), values)) {
+        if (e != null && Arrays.equals(e.copy(), from, to, values, from, to)) {
             return e.pointer();
         }
         if (e != null) {
