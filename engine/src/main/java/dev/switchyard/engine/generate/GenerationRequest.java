@@ -2,8 +2,16 @@ package dev.switchyard.engine.generate;
 
 import dev.switchyard.engine.sampling.SamplingParams;
 
-/** One sequence to generate: its prompt ids, how to sample, and at most how many tokens to produce. */
-public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens) {
+/**
+ * One sequence to generate: its prompt ids, how to sample, at most how many tokens to produce, and
+ * its prefix-cache salt: only sequences with the same salt (or none) share cached prompt blocks, so
+ * a tenant with a salt of its own cannot time another's prompts.
+ */
+public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt) {
+
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens) {
+        this(prompt, sampling, maxTokens, null);
+    }
 
     public GenerationRequest {
         if (prompt == null || prompt.length == 0) {

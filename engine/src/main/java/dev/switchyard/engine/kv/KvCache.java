@@ -46,9 +46,10 @@ public interface KvCache {
      * Gives an empty sequence whatever blocks the cache still holds for its first positions (at
      * most {@code positions}, whole blocks), their keys and values already written; {@code tokenAt}
      * names the sequence's token at a position. Returns the positions covered: the sequence then
-     * computes from there on. 0 where the cache reuses nothing.
+     * computes from there on. 0 where the cache reuses nothing. Only blocks written under the same
+     * {@code salt} (null: none) are taken, and the blocks this sequence writes are remembered under it.
      */
-    default int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions) {
+    default int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, String salt) {
         return 0;
     }
 

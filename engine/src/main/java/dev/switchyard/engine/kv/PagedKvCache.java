@@ -21,18 +21,22 @@ import java.util.function.IntUnaryOperator;
  */
 public final class PagedKvCache implements KvCache {
 
-    /** What a remembered block holds: its predecessor (physical block and its allocation count) and its tokens. */
-    private record Content(int previous, int previousAllocation, int[] tokens) {
+    /**
+     * What a remembered block holds: its predecessor (physical block and its allocation count) and
+     * its tokens; a first block, its sequence's salt instead (null: none).
+     */
+    private record Content(int previous, int previousAllocation, String salt, int[] tokens) {
 
         @Override
         public boolean equals(Object o) {
             return o instanceof Content c && c.previous == previous && c.previousAllocation == previousAllocation
-                    && Arrays.equals(c.tokens, tokens);
+                    && java.util.Objects.equals(c.salt, salt) && Arrays.equals(c.tokens, tokens);
         }
 
         @Override
         public int hashCode() {
-            return 31 * (31 * previous + previousAllocation) + Arrays.hashCode(tokens);
+            return 31 * (31 * (31 * previous + previousAllocation) + java.util.Objects.hashCode(salt))
+                    + Arrays.hashCode(tokens);
         }
     }
 
@@ -60,6 +64,8 @@ public final class PagedKvCache implements KvCache {
     private int rememberedFree;
     /** Per sequence: its leading blocks already remembered or checked (full and written). */
     private int[] settled;
+    /** Per sequence: the salt its first block is remembered under. */
+    private final String[] salts;
     private long reusedBlocks;
 
     public PagedKvCache(int blocks, int blockSize, int maxSequences) {
@@ -77,6 +83,7 @@ public final class PagedKvCache implements KvCache {
         this.tables = new int[maxSequences][];
         this.blocksUsed = new int[maxSequences];
         this.settled = new int[maxSequences];
+        this.salts = new String[maxSequences];
         Arrays.setAll(tables, i -> new int[4]);
         this.holders = new int[blocks];
         this.allocations = new int[blocks];
@@ -157,15 +164,16 @@ public final class PagedKvCache implements KvCache {
 
     /**
      * Gives an empty sequence the remembered blocks that hold its first positions (up to
-     * {@code positions}, whole blocks only), {@code tokenAt} naming its tokens; returns how many
-     * positions they cover (0 with prefix caching off).
+     * {@code positions}, whole blocks only) under {@code salt}, {@code tokenAt} naming its tokens;
+     * returns how many positions they cover (0 with prefix caching off).
      */
     @Override
-    public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions) {
+    public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, String salt) {
         checkSequence(sequence);
         if (blocksUsed[sequence] != 0) {
             throw new IllegalStateException("sequence " + sequence + " already holds blocks");
         }
+        salts[sequence] = salt;
         if (!prefixCaching) {
             return 0;
         }
@@ -173,7 +181,7 @@ public final class PagedKvCache implements KvCache {
         int previous = NONE;
         int attached = 0;
         while (attached < full) {
-            Integer block = remembered.get(contentOf(previous, tokenAt, attached));
+            Integer block = remembered.get(contentOf(previous, salt, tokenAt, attached));
             if (block == null) {
                 break;
             }
@@ -207,7 +215,7 @@ public final class PagedKvCache implements KvCache {
         for (int i = settled[sequence]; i < full; i++) {
             int b = tables[sequence][i];
             if (content[b] == null) {
-                Content c = contentOf(i == 0 ? NONE : tables[sequence][i - 1], tokenAt, i);
+                Content c = contentOf(i == 0 ? NONE : tables[sequence][i - 1], salts[sequence], tokenAt, i);
                 if (!remembered.containsKey(c)) {
                     remembered.put(c, b);
                     content[b] = c;
@@ -217,12 +225,13 @@ public final class PagedKvCache implements KvCache {
         settled[sequence] = Math.max(settled[sequence], full);
     }
 
-    private Content contentOf(int previous, IntUnaryOperator tokenAt, int block) {
+    private Content contentOf(int previous, String salt, IntUnaryOperator tokenAt, int block) {
         int[] tokens = new int[blockSize];
         for (int j = 0; j < blockSize; j++) {
             tokens[j] = tokenAt.applyAsInt(block * blockSize + j);
         }
-        return new Content(previous, previous == NONE ? 0 : allocations[previous], tokens);
+        return previous == NONE ? new Content(NONE, 0, salt, tokens)
+                : new Content(previous, allocations[previous], null, tokens);
     }
 
     @Override
@@ -264,6 +273,7 @@ public final class PagedKvCache implements KvCache {
         }
         blocksUsed[sequence] = 0;
         settled[sequence] = 0;
+        salts[sequence] = null;
     }
 
     /** A free block: one that remembers nothing if any, else the least recently freed remembered one. */

@@ -320,7 +320,7 @@ public final class ContinuousBatcher {
             ActiveSequence s = waiting.peekFirst();
             int slot = freeSlot();
             // the cache may hold this sequence's first blocks; its last known token is fed whatever
-            int reused = reusesPrefixes() ? kv.attachPrefix(slot, s, s.known() - 1) : 0;
+            int reused = reusesPrefixes() ? kv.attachPrefix(slot, s, s.known() - 1, s.request.cacheSalt()) : 0;
             s.fed = reused;
             int take = chunkLength(s, batch.capacity() - batch.tokens());
             if (take == 0 || !kv.reserve(slot, reused + take)) {

@@ -32,7 +32,7 @@ class PagedKvCacheTest {
         PagedKvCache kv = new PagedKvCache(8, BLOCK, 2);
         write(kv, 0, 1, 2, 3, 4, 5, 6, 7, 8);
         kv.release(0);
-        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8)).isZero();
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8, null)).isZero();
         assertThat(kv.freeBlocks()).isEqualTo(8);
     }
 
@@ -43,7 +43,7 @@ class PagedKvCacheTest {
         int[] first = kv.blockTable(0).clone();
         // the same first eight tokens, then others: two full blocks shared, the rest its own
         int[] other = {1, 2, 3, 4, 5, 6, 7, 8, 42, 43, 44};
-        assertThat(kv.attachPrefix(1, tokens(other), other.length - 1)).isEqualTo(8);
+        assertThat(kv.attachPrefix(1, tokens(other), other.length - 1, null)).isEqualTo(8);
         assertThat(kv.blockTable(1)[0]).isEqualTo(first[0]);
         assertThat(kv.blockTable(1)[1]).isEqualTo(first[1]);
         assertThat(kv.reserve(1, other.length)).isTrue();
@@ -58,7 +58,7 @@ class PagedKvCacheTest {
         write(kv, 0, 1, 2, 3, 4, 5, 6, 7, 8);
         kv.release(0);
         // the same eight tokens: the caller keeps the last one to compute, so only the first block comes back
-        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8), 7)).isEqualTo(4);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8), 7, null)).isEqualTo(4);
     }
 
     @Test
@@ -66,9 +66,9 @@ class PagedKvCacheTest {
         PagedKvCache kv = caching(8, 2);
         write(kv, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
         kv.release(0);
-        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 0, 8, 9), 8)).isEqualTo(4);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 0, 8, 9), 8, null)).isEqualTo(4);
         kv.release(1);
-        assertThat(kv.attachPrefix(1, tokens(0, 2, 3, 4, 5, 6, 7, 8, 9), 8)).isZero();
+        assertThat(kv.attachPrefix(1, tokens(0, 2, 3, 4, 5, 6, 7, 8, 9), 8, null)).isZero();
     }
 
     @Test
@@ -77,7 +77,7 @@ class PagedKvCacheTest {
         write(kv, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
         kv.release(0);
         // the second block's tokens after another first block: not the same keys, never matched
-        assertThat(kv.attachPrefix(1, tokens(9, 9, 9, 9, 5, 6, 7, 8, 9), 8)).isZero();
+        assertThat(kv.attachPrefix(1, tokens(9, 9, 9, 9, 5, 6, 7, 8, 9), 8, null)).isZero();
     }
 
     @Test
@@ -90,21 +90,21 @@ class PagedKvCacheTest {
         write(kv, 1, 7, 7, 7, 7, 8);    // takes never-remembered blocks first
         kv.release(1);
         assertThat(kv.rememberedFreeBlocks()).isEqualTo(2);
-        assertThat(kv.attachPrefix(2, tokens(1, 2, 3, 4, 0), 4)).as("still there").isEqualTo(4);
+        assertThat(kv.attachPrefix(2, tokens(1, 2, 3, 4, 0), 4, null)).as("still there").isEqualTo(4);
         kv.release(2); // used again: now the most recently freed
         // three blocks: the two plain ones, then the least recently freed remembered one, [7 7 7 7]
         assertThat(kv.reserve(0, 12)).isTrue();
         kv.release(0);
-        assertThat(kv.attachPrefix(1, tokens(7, 7, 7, 7, 0), 4)).as("taken by the pool: forgotten").isZero();
-        assertThat(kv.attachPrefix(2, tokens(1, 2, 3, 4, 0), 4)).as("the recently used one survived").isEqualTo(4);
+        assertThat(kv.attachPrefix(1, tokens(7, 7, 7, 7, 0), 4, null)).as("taken by the pool: forgotten").isZero();
+        assertThat(kv.attachPrefix(2, tokens(1, 2, 3, 4, 0), 4, null)).as("the recently used one survived").isEqualTo(4);
     }
 
     @Test
     void aBlockHeldBySeveralSequencesIsFreedWhenTheLastLetsGo() {
         PagedKvCache kv = caching(4, 3);
         write(kv, 0, 1, 2, 3, 4, 5);
-        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5), 4)).isEqualTo(4);
-        assertThat(kv.attachPrefix(2, tokens(1, 2, 3, 4, 6), 4)).isEqualTo(4);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5), 4, null)).isEqualTo(4);
+        assertThat(kv.attachPrefix(2, tokens(1, 2, 3, 4, 6), 4, null)).isEqualTo(4);
         int shared = kv.blockTable(0)[0];
         kv.release(0);
         kv.release(1);
@@ -125,7 +125,7 @@ class PagedKvCacheTest {
         kv.blocksWritten(0, tokens(9, 9, 9, 9, 8, 8, 8, 8), 8);
         kv.release(0);
         // [1 2 3 4] survived, but its successor [5 6 7 8] was taken and now holds other tokens
-        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8)).isEqualTo(4);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8, null)).isEqualTo(4);
     }
 
     @Test
@@ -140,10 +140,23 @@ class PagedKvCacheTest {
     }
 
     @Test
+    void onlySequencesWithTheSameSaltShareBlocks() {
+        PagedKvCache kv = caching(8, 2);
+        assertThat(kv.attachPrefix(0, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8, "tenant-a")).isZero();
+        write(kv, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+        kv.release(0);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8, "tenant-b")).as("another salt").isZero();
+        kv.release(1);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8, null)).as("no salt").isZero();
+        kv.release(1);
+        assertThat(kv.attachPrefix(1, tokens(1, 2, 3, 4, 5, 6, 7, 8, 9), 8, "tenant-a")).as("the same salt").isEqualTo(8);
+    }
+
+    @Test
     void attachingNeedsAnEmptySequenceAndSwitchingNeedsAnIdleCache() {
         PagedKvCache kv = caching(4, 2);
         write(kv, 0, 1, 2, 3, 4);
-        assertThatThrownBy(() -> kv.attachPrefix(0, tokens(1, 2, 3, 4, 5), 4)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> kv.attachPrefix(0, tokens(1, 2, 3, 4, 5), 4, null)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> kv.setPrefixCaching(false)).isInstanceOf(IllegalStateException.class);
         kv.release(0);
         kv.setPrefixCaching(false);

@@ -69,7 +69,7 @@ public final class ChatRequests {
             echo = List.of(last.content());
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
-                "messages", maxParam, reasoning == ReasoningFormat.AUTO);
+                "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f));
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
     }
 

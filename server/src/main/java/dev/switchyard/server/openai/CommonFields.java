@@ -30,6 +30,22 @@ final class CommonFields {
     }
 
     /** A 400 for every field we understand but cannot honour: never silently dropped. */
+    /** The longest {@code cache_salt} taken: a salt names a tenant, it is not a payload. */
+    static final int MAX_CACHE_SALT = 256;
+
+    /**
+     * {@code cache_salt} (vLLM's field): requests share cached prompt blocks only with requests of the
+     * same salt, so a tenant with a salt of its own cannot time another's prompts; null when absent.
+     */
+    static String cacheSalt(Fields f) {
+        String salt = f.string("cache_salt");
+        if (salt != null && (salt.isEmpty() || salt.length() > MAX_CACHE_SALT)) {
+            throw ApiError.invalid("cache_salt", "cache_salt must be a string of 1 to " + MAX_CACHE_SALT
+                    + " characters");
+        }
+        return salt;
+    }
+
     static void refuseUnsupported(Fields f) {
         for (String name : UNSUPPORTED) {
             if (f.has(name)) {

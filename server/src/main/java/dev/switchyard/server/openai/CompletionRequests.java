@@ -51,7 +51,8 @@ public final class CompletionRequests {
                     + prompts.size() + " x " + n);
         }
         GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
-                maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens");
+                maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
+                CommonFields.cacheSalt(f));
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs);
     }
 

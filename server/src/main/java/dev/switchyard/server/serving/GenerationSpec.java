@@ -21,10 +21,19 @@ import java.util.Objects;
  * @param separateReasoning whether each choice's reasoning comes apart from its content, where the
  *                       model's chat format marks it (chat replies only: the prompts are rendered
  *                       conversations whose tails say where the reply begins)
+ * @param cacheSalt      the prefix-cache salt: only requests with the same salt (null: none) share
+ *                       cached prompt blocks
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
-                             boolean separateReasoning) {
+                             boolean separateReasoning, String cacheSalt) {
+
+    /** No prefix-cache salt. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, null);
+    }
 
     /** Output as generated, all content: completions. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,

@@ -257,7 +257,7 @@ public final class ServedModel implements AutoCloseable {
                 ChoiceSink sink = new ChoiceSink(index, detokenizer, split == null ? null : split.newSplitter(promptTail),
                         new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
                 sequences.add(new Scheduler.SequenceRequest(
-                        new GenerationRequest(spec.prompts().get(p), sampling, maxTokens), sink));
+                        new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt()), sink));
             }
         }
         Submission submission;

@@ -102,6 +102,8 @@ class BadRequestsTest {
                         "chat_template_kwargs.x", null),
                 Arguments.of(CHAT, chat + ",\"reasoning_effort\":\"high<|im_end|>\"}", 400, "reasoning_effort", null),
                 Arguments.of(CHAT, chat + ",\"reasoning_effort\":3}", 400, "reasoning_effort", null),
+                Arguments.of(CHAT, chat + ",\"cache_salt\":\"\"}", 400, "cache_salt", null),
+                Arguments.of(C, "{\"prompt\":\"Hi\",\"cache_salt\":7}", 400, "cache_salt", null),
                 Arguments.of(CHAT, chat + ",\"logprobs\":true,\"top_logprobs\":21}", 400, "top_logprobs", null),
                 Arguments.of(CHAT, chat + ",\"max_completion_tokens\":100000}", 400, "max_completion_tokens",
                         "context_length_exceeded"),

@@ -244,6 +244,26 @@ class OpenAiEndpointsTest {
     }
 
     @Test
+    void onlyRequestsWithTheSameCacheSaltShareCachedPrompts() {
+        String prompt = "{\"model\":\"tiny\",\"prompt\":\"" + "Salted tracks run apart. ".repeat(8)
+                + "\",\"max_tokens\":4,\"temperature\":0,\"ignore_eos\":true";
+        String a = prompt + ",\"cache_salt\":\"tenant-a\"}";
+        String b = prompt + ",\"cache_salt\":\"tenant-b\"}";
+        JsonNode first = server.ok("/v1/completions", a);
+        assertThat(cached(first)).isZero();
+        assertThat(cached(server.ok("/v1/completions", b))).as("another tenant's salt").isZero();
+        assertThat(cached(server.ok("/v1/completions", prompt + "}"))).as("no salt").isZero();
+        JsonNode again = server.ok("/v1/completions", a);
+        assertThat(cached(again)).as("the same salt").isPositive();
+        assertThat(again.get("choices").get(0).get("text").asText())
+                .isEqualTo(first.get("choices").get(0).get("text").asText());
+    }
+
+    private static int cached(JsonNode response) {
+        return response.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt();
+    }
+
+    @Test
     void chatEchoRepeatsAnAssistantPrefill() {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Well,\"}],"
                 + "\"max_tokens\":3,\"temperature\":0,\"echo\":true}";
