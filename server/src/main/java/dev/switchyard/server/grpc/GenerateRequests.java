@@ -21,6 +21,8 @@ import java.util.List;
  */
 final class GenerateRequests {
 
+    /** The longest cache_salt taken, as over HTTP: a salt names a tenant, it is not a payload. */
+    static final int MAX_CACHE_SALT = 256;
 
     private GenerateRequests() {
     }
@@ -65,8 +67,14 @@ final class GenerateRequests {
             throw new InvalidRequestException("sampling.max_tokens", "max_tokens is too large: " + Integer.toUnsignedString(maxTokens));
         }
         boolean chat = request.getInputCase() == GenerateRequest.InputCase.MESSAGES;
+        String salt = request.getCacheSalt();
+        if (salt.length() > MAX_CACHE_SALT) {
+            throw new InvalidRequestException("cache_salt", "cache_salt may have at most " + MAX_CACHE_SALT
+                    + " characters, got " + salt.length());
+        }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
-                "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO);
+                "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
+                salt.isEmpty() ? null : salt);
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */

@@ -96,6 +96,18 @@ class GrpcApiTest {
     }
 
     @Test
+    void aRepeatedPromptReportsItsCachedTokensUnderItsSalt() {
+        String prompt = "The yard keeps its salted trains apart. ".repeat(6);
+        Complete first = stream(text(prompt, greedy(4)).setCacheSalt("grpc-a").build()).getLast().getComplete();
+        Complete other = stream(text(prompt, greedy(4)).setCacheSalt("grpc-b").build()).getLast().getComplete();
+        Complete again = stream(text(prompt, greedy(4)).setCacheSalt("grpc-a").build()).getLast().getComplete();
+        assertThat(first.getUsage().getCachedTokens()).isZero();
+        assertThat(other.getUsage().getCachedTokens()).as("another salt").isZero();
+        assertThat(again.getUsage().getCachedTokens()).as("the same salt")
+                .isEqualTo((again.getUsage().getPromptTokens() - 1) / 16 * 16).isPositive();
+    }
+
+    @Test
     void unaryWithNChoicesAndLogprobsEqualsStreamingAndSeedsChoiceIWithSeedPlusI() {
         SamplingParams.Builder sampled = SamplingParams.newBuilder().setTemperature(0.9).setTopP(0.95).setSeed(40)
                 .setN(2).setMaxTokens(10).setIgnoreEos(true).setLogprobs(2);
@@ -181,6 +193,8 @@ class GrpcApiTest {
         assertStatus(() -> stream(GenerateRequest.newBuilder().setTokenIds(TokenIds.newBuilder().addIds(999_999))
                 .setSampling(greedy(4)).build()), Status.Code.INVALID_ARGUMENT, "token_ids.ids[0]");
         assertStatus(() -> stream(text("x", greedy(400)).build()), Status.Code.INVALID_ARGUMENT, "sampling.max_tokens");
+        assertStatus(() -> stream(text("x", greedy(4)).setCacheSalt("s".repeat(257)).build()), Status.Code.INVALID_ARGUMENT,
+                "cache_salt");
         assertStatus(() -> stream(text("x", greedy(4)).setModel("gpt-4").build()), Status.Code.NOT_FOUND, "gpt-4");
         assertStatus(() -> stream(GenerateRequest.newBuilder().setMessages(ChatMessages.newBuilder()
                         .addMessages(ChatMessage.newBuilder().setRole("robot").setContent("hi"))).setSampling(greedy(4)).build()),
