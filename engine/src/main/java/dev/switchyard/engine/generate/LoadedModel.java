@@ -32,10 +32,10 @@ public final class LoadedModel implements AutoCloseable {
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Transformer transformer;
-    private final KvCache kv;
+    private final PagedKvCache kv;
     private final OffloadedExperts offloaded; // null: experts used in place
 
-    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, KvCache kv,
+    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, PagedKvCache kv,
                         OffloadedExperts offloaded) {
         this.file = file;
         this.config = config;
@@ -90,7 +90,7 @@ public final class LoadedModel implements AutoCloseable {
             int blocks = Math.max(maxSequences, (kvPositions + KV_BLOCK_SIZE - 1) / KV_BLOCK_SIZE + maxSequences);
             DispatchConfig moe = dispatch != null ? dispatch : DispatchConfig.defaults(config.normalizeTopK());
             Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe);
-            KvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
+            PagedKvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
             if (offload != null) {
                 offloaded = OffloadedExperts.open(config, file, backend, offload, maxStepTokens);
                 transformer.offloadExperts(offloaded);
@@ -132,7 +132,7 @@ public final class LoadedModel implements AutoCloseable {
      * that benchmarks measure what they compute; call before any sequence runs.
      */
     public void reusePrefixes(boolean on) {
-        ((PagedKvCache) kv).setPrefixCaching(on);
+        kv.setPrefixCaching(on);
     }
 
     public KvCache kv() {

@@ -73,7 +73,7 @@ public final class ModelConfigWriter {
                     m.put(p + "expert_group_used_count", GgufValue.ofUint32(c.routing().groupsUsed()));
                 }
             }
-            if (c.normalizeTopK() != arch.normalizeTopKByDefault() && arch != Architecture.GPT_OSS) {
+            if (c.normalizeTopK() != arch.normalizeTopKByDefault()) {
                 m.put(p + "expert_weights_norm", GgufValue.ofBool(c.normalizeTopK()));
             }
         }

@@ -21,9 +21,6 @@ import java.util.List;
  */
 final class GenerateRequests {
 
-    /** The longest cache_salt taken, as over HTTP: a salt names a tenant, it is not a payload. */
-    static final int MAX_CACHE_SALT = 256;
-
     private GenerateRequests() {
     }
 
@@ -68,8 +65,8 @@ final class GenerateRequests {
         }
         boolean chat = request.getInputCase() == GenerateRequest.InputCase.MESSAGES;
         String salt = request.getCacheSalt();
-        if (salt.length() > MAX_CACHE_SALT) {
-            throw new InvalidRequestException("cache_salt", "cache_salt may have at most " + MAX_CACHE_SALT
+        if (salt.length() > GenerationSpec.MAX_CACHE_SALT) {
+            throw new InvalidRequestException("cache_salt", "cache_salt may have at most " + GenerationSpec.MAX_CACHE_SALT
                     + " characters, got " + salt.length());
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,

@@ -2,6 +2,7 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,17 +31,14 @@ final class CommonFields {
     }
 
     /** A 400 for every field we understand but cannot honour: never silently dropped. */
-    /** The longest {@code cache_salt} taken: a salt names a tenant, it is not a payload. */
-    static final int MAX_CACHE_SALT = 256;
-
     /**
      * {@code cache_salt} (vLLM's field): requests share cached prompt blocks only with requests of the
      * same salt, so a tenant with a salt of its own cannot time another's prompts; null when absent.
      */
     static String cacheSalt(Fields f) {
         String salt = f.string("cache_salt");
-        if (salt != null && (salt.isEmpty() || salt.length() > MAX_CACHE_SALT)) {
-            throw ApiError.invalid("cache_salt", "cache_salt must be a string of 1 to " + MAX_CACHE_SALT
+        if (salt != null && (salt.isEmpty() || salt.length() > GenerationSpec.MAX_CACHE_SALT)) {
+            throw ApiError.invalid("cache_salt", "cache_salt must be a string of 1 to " + GenerationSpec.MAX_CACHE_SALT
                     + " characters");
         }
         return salt;

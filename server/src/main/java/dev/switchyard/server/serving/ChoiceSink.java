@@ -33,13 +33,10 @@ final class ChoiceSink implements SequenceSink {
     private String echo;
     private int tokens;
 
-    /** @param splitter null for output that is all content */
-    ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, StopStrings stops,
-               boolean wantLogprobs, String echo, GenerationListener listener, Generation owner) {
-        this(index, detokenizer, splitter, stops, wantLogprobs, echo, listener, owner, true);
-    }
-
-    /** @param countsPrompt whether this choice counts its prompt's cached tokens (a prompt's first choice does) */
+    /**
+     * @param splitter     null for output that is all content
+     * @param countsPrompt whether this choice counts its prompt's cached tokens (a prompt's first choice does)
+     */
     ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, StopStrings stops,
                boolean wantLogprobs, String echo, GenerationListener listener, Generation owner, boolean countsPrompt) {
         this.countsPrompt = countsPrompt;

@@ -28,17 +28,10 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt) {
 
-    /** No prefix-cache salt. */
-    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
-                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
-                          boolean separateReasoning) {
-        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, null);
-    }
-
     /** Output as generated, all content: completions. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                           Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam) {
-        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false);
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false, null);
     }
 
     public GenerationSpec {
@@ -50,6 +43,9 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         Objects.requireNonNull(sampling, "sampling");
         stop = stop == null ? List.of() : List.copyOf(stop);
     }
+
+    /** The longest cache_salt either transport takes: a salt names a tenant, it is not a payload. */
+    public static final int MAX_CACHE_SALT = 256;
 
     public int choices() {
         return prompts.size() * n;

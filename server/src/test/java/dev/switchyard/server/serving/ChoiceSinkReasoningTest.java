@@ -106,7 +106,7 @@ class ChoiceSinkReasoningTest {
                              FinishReason reason) {
         Heard heard = new Heard();
         ChoiceSink sink = new ChoiceSink(0, syntax.newDetokenizer(), syntax.newSplitter(promptTail), new StopStrings(stops),
-                false, null, heard, new Generation(heard, 1, 1));
+                false, null, heard, new Generation(heard, 1, 1), true);
         for (int id : ids) {
             if (!sink.onToken(id, null)) {
                 reason = FinishReason.STOP;
