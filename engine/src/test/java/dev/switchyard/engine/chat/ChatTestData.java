@@ -21,25 +21,25 @@ import java.util.stream.Stream;
  * class path, expected outputs under {@code chat/expected/<template>/<conversation>.txt|.error}
  * (written by {@code render_expected.py}), and the real templates in the shared folder.
  */
-final class ChatTestData {
+public final class ChatTestData {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ChatTestData() {}
 
     /** A conversation file: what the client sends. */
-    record Conversation(String name, List<ChatMessage> messages, boolean addGenerationPrompt,
+    public record Conversation(String name, List<ChatMessage> messages, boolean addGenerationPrompt,
                         List<Map<String, Object>> tools, Map<String, Object> kwargs) {
 
-        String render(ChatTemplate template) {
+        public String render(ChatTemplate template) {
             return template.render(messages, addGenerationPrompt, tools, kwargs);
         }
     }
 
     /** The render settings both engines use: BOS/EOS texts and the pinned time. */
-    record Settings(String bosToken, String eosToken, Clock clock) {}
+    public record Settings(String bosToken, String eosToken, Clock clock) {}
 
-    static Path resourceDir() {
+    public static Path resourceDir() {
         URL url = ChatTestData.class.getResource("/chat/render-settings.json");
         if (url == null) {
             throw new IllegalStateException("chat test resources are not on the class path");
@@ -52,11 +52,11 @@ final class ChatTestData {
     }
 
     /** The shared folder's chat-templates directory, when present. */
-    static Optional<Path> templatesDir() {
+    public static Optional<Path> templatesDir() {
         return dev.switchyard.engine.SharedFolder.subfolder("chat-templates");
     }
 
-    static List<Path> templates(Path dir) {
+    public static List<Path> templates(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".jinja")).sorted().toList();
         } catch (IOException e) {
@@ -64,20 +64,20 @@ final class ChatTestData {
         }
     }
 
-    static String stem(Path file) {
+    public static String stem(Path file) {
         String name = file.getFileName().toString();
         int dot = name.lastIndexOf('.');
         return dot < 0 ? name : name.substring(0, dot);
     }
 
-    static Settings settings() {
+    public static Settings settings() {
         Map<String, Object> s = readJson(resourceDir().resolve("render-settings.json"));
         LocalDateTime now = LocalDateTime.parse((String) s.get("now"));
         return new Settings((String) s.get("bos_token"), (String) s.get("eos_token"),
                 Clock.fixed(now.toInstant(ZoneOffset.UTC), ZoneOffset.UTC));
     }
 
-    static ChatTemplate template(Path file, Settings settings) {
+    public static ChatTemplate template(Path file, Settings settings) {
         try {
             return ChatTemplate.of(stem(file), file.toString(), Files.readString(file), settings.bosToken(),
                     settings.eosToken()).withClock(settings.clock());
@@ -86,7 +86,7 @@ final class ChatTestData {
         }
     }
 
-    static List<Conversation> conversations() {
+    public static List<Conversation> conversations() {
         try (Stream<Path> files = Files.list(resourceDir().resolve("conversations"))) {
             return files.filter(p -> p.toString().endsWith(".json")).sorted().map(ChatTestData::conversation).toList();
         } catch (IOException e) {
@@ -95,7 +95,7 @@ final class ChatTestData {
     }
 
     @SuppressWarnings("unchecked")
-    static Conversation conversation(Path file) {
+    public static Conversation conversation(Path file) {
         Map<String, Object> c = readJson(file);
         List<ChatMessage> messages = new ArrayList<>();
         for (Map<String, Object> m : (List<Map<String, Object>>) c.get("messages")) {

@@ -1,0 +1,22 @@
+package dev.switchyard.engine.tools;
+
+import java.util.Objects;
+
+/**
+ * One call a model wrote: the function's name and its arguments as the text of a JSON object, as
+ * OpenAI's {@code function.arguments} carries them.
+ *
+ * @param id the call's id when the model wrote one (Mistral's {@code [CALL_ID]}, Kimi's
+ *           {@code functions.name:0}); null when the server names it
+ */
+public record ToolCall(String name, String arguments, String id) {
+
+    public ToolCall {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(arguments, "arguments");
+    }
+
+    public ToolCall(String name, String arguments) {
+        this(name, arguments, null);
+    }
+}

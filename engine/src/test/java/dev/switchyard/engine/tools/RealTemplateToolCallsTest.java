@@ -1,0 +1,188 @@
+package dev.switchyard.engine.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.switchyard.engine.chat.ChatTemplate;
+import dev.switchyard.engine.chat.ChatTestData;
+import dev.switchyard.engine.chat.ChatTestData.Conversation;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * A model writes tool calls as its own chat template writes past calls back into the conversation,
+ * so each real template's rendering of the {@code tools} conversation (an assistant turn calling
+ * {@code get_weather(city="Paris", unit="celsius")}, as Python's jinja2 renders it) holds a reply
+ * in the model's own syntax. For every template whose syntax is read, that reply, cut into deltas
+ * every way at two pieces and one character at a time, must come back as exactly that call with no
+ * content; every other template must be detected as writing no syntax we read, so the server
+ * refuses tools for its model instead of returning calls as text.
+ */
+class RealTemplateToolCallsTest {
+
+    /** How a reply in a template's syntax ends: the end-of-turn text after it, cut off (the model stops there). */
+    private record Expected(ToolCallSyntax.Kind kind, String endOfReply) {}
+
+    private static final Map<String, Expected> READ = read();
+
+    /** Templates whose calls are in a syntax not read (their models get a 400 for tools), with the syntax. */
+    private static final Map<String, String> NOT_READ = notRead();
+
+    private static Map<String, Expected> read() {
+        Map<String, Expected> m = new TreeMap<>();
+        ToolCallSyntax.Kind hermes = ToolCallSyntax.Kind.HERMES;
+        for (String stem : List.of("Bielik-11B-v3.0-Instruct", "MiMo-VL", "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use",
+                "NousResearch-Hermes-3-Llama-3.1-8B-tool_use", "Qwen-QwQ-32B", "Qwen-Qwen2.5-7B-Instruct",
+                "Qwen-Qwen3-0.6B")) {
+            m.put(stem, new Expected(hermes, "<|im_end|>"));
+        }
+        m.put("Reka-Edge", new Expected(hermes, "<sep>"));
+        m.put("ibm-granite-granite-4.0", new Expected(hermes, "<|end_of_text|>"));
+        m.put("ibm-granite-granite-4.1", new Expected(hermes, "<|end_of_text|>"));
+        ToolCallSyntax.Kind block = ToolCallSyntax.Kind.JSON_BLOCK;
+        m.put("MiniMax-M1", new Expected(block, "<end_of_sentence>"));
+        m.put("Apriel-1.6-15b-Thinker-fixed", new Expected(block, "<|end|>"));
+        m.put("unsloth-Apriel-1.5", new Expected(block, "<|end|>"));
+        m.put("NVIDIA-Nemotron-Nano-v2", new Expected(block, "<SPECIAL_12>"));
+        ToolCallSyntax.Kind mistral = ToolCallSyntax.Kind.MISTRAL;
+        for (String stem : List.of("Mistral-Small-3.2-24B-Instruct-2506", "mistralai-Ministral-3-14B-Reasoning-2512",
+                "mistralai-Mistral-Nemo-Instruct-2407", "unsloth-mistral-Devstral-Small-2507")) {
+            m.put(stem, new Expected(mistral, "</s>"));
+        }
+        m.put("openai-gpt-oss-120b", new Expected(ToolCallSyntax.Kind.HARMONY, "<|call|>"));
+        return m;
+    }
+
+    private static Map<String, String> notRead() {
+        Map<String, String> m = new TreeMap<>();
+        m.put("Apertus-8B-Instruct", "<|tools_prefix|>[{name: arguments}]");
+        m.put("Cohere2MoE", "<|START_ACTION|> with tool_name and parameters");
+        m.put("CohereForAI-c4ai-command-r-plus-tool_use", "Action: ```json list");
+        m.put("CohereForAI-c4ai-command-r7b-12-2024-tool_use", "<|START_ACTION|> with tool_name and parameters");
+        m.put("GigaChat3-10B-A1.8B", "a 'function call' role");
+        m.put("GigaChat3.1-10B-A1.8B", "<|function_call|>");
+        m.put("Kimi-K3", "<|open|>call tool=... markup");
+        m.put("LFM2.5-8B-A1B", "<|tool_call_start|>[f(x=...)] Python calls");
+        m.put("MiniMax-M3", "]<]minimax[>[ markup");
+        m.put("google-gemma-4-31B-it", "<|tool_call>call:f{...}");
+        m.put("google-gemma-4-31B-it-interleaved", "<|tool_call>call:f{...}");
+        m.put("meetkai-functionary-medium-v3.1", "<function=f>{...}</function> without a block");
+        m.put("meta-llama-Llama-3.1-8B-Instruct", "a bare JSON reply with parameters");
+        m.put("meta-llama-Llama-3.2-3B-Instruct", "a bare JSON reply with parameters");
+        m.put("meta-llama-Llama-3.3-70B-Instruct", "a bare JSON reply with parameters");
+        m.put("muse-glimmer", "<atem:function_calls>");
+        m.put("openbmb-MiniCPM5-1B", "<function name=...><param>");
+        m.put("tencent-Hy3", "<tool_call:opensource>");
+        m.put("upstage-Solar-Open-100B", "<|tool_call:begin|>");
+        return m;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyReadTemplateHasItsCallReadBack() {
+        Optional<Path> dir = ChatTestData.templatesDir();
+        assumeTrue(dir.isPresent(), "shared chat-templates folder not found: real templates not tested");
+        Conversation tools = ChatTestData.conversations().stream().filter(c -> c.name().equals("tools")).findFirst()
+                .orElseThrow();
+        ChatTestData.Settings settings = ChatTestData.settings();
+        return ChatTestData.templates(dir.get()).stream().map(file -> {
+            String stem = ChatTestData.stem(file);
+            return DynamicTest.dynamicTest(stem, () -> {
+                ChatTemplate template = ChatTestData.template(file, settings);
+                ToolCallSyntax syntax = ToolCallSyntax.detect(template, null);
+                Expected expected = READ.get(stem);
+                if (expected == null) {
+                    assertThat(syntax).as(stem + ": writes " + NOT_READ.getOrDefault(stem, "no tool calls")).isNull();
+                    return;
+                }
+                assertThat(syntax).as(stem).isNotNull();
+                assertThat(syntax.kind()).as(stem).isEqualTo(expected.kind());
+                if (syntax.kind() != ToolCallSyntax.Kind.HARMONY) {
+                    assertReadsBack(stem, syntax, reply(template, tools, stem, expected.endOfReply()), tools.tools());
+                }
+            });
+        });
+    }
+
+    @Test
+    void everyListedTemplateExists() {
+        Optional<Path> dir = ChatTestData.templatesDir();
+        assumeTrue(dir.isPresent(), "shared chat-templates folder not found");
+        List<String> stems = ChatTestData.templates(dir.get()).stream().map(ChatTestData::stem).toList();
+        assertThat(stems).containsAll(READ.keySet()).containsAll(NOT_READ.keySet());
+    }
+
+    /**
+     * The assistant's tool-call turn of jinja2's rendering: what follows the prompt that asks for it
+     * (the conversation up to the user's question, with the generation prompt), up to its end of turn.
+     * A thinking block the template writes in front (closed empty) is dropped, as the reasoning
+     * splitter drops it before tool calls are looked for.
+     */
+    private static String reply(ChatTemplate template, Conversation tools, String stem, String endOfReply)
+            throws IOException {
+        String rendered = Files.readString(ChatTestData.resourceDir().resolve("expected").resolve(stem)
+                .resolve("tools.txt"));
+        String prompt = template.render(tools.messages().subList(0, 2), true, tools.tools(), tools.kwargs());
+        // Templates place tool definitions differently for different conversations, so the two texts
+        // are compared from the user's question on: what the prompt adds after it is the generation prompt.
+        String question = "What's the weather in Paris?";
+        String generationPrompt = prompt.substring(prompt.lastIndexOf(question) + question.length());
+        rendered = rendered.substring(rendered.indexOf(question) + question.length());
+        int common = 0;
+        while (common < generationPrompt.length() && common < rendered.length()
+                && generationPrompt.charAt(common) == rendered.charAt(common)) {
+            common++;
+        }
+        if (common < generationPrompt.length()) {
+            // They part inside the generation prompt (it opens a thinking block the history closes):
+            // the reply starts after the last whole piece of markup they share.
+            while (common > 0 && "\n>]".indexOf(rendered.charAt(common - 1)) < 0) {
+                common--;
+            }
+        }
+        String reply = rendered.substring(common);
+        int end = reply.indexOf(endOfReply);
+        assertThat(end).as(stem + ": the reply's end " + endOfReply + " in " + reply).isPositive();
+        reply = reply.substring(0, end);
+        int think = reply.lastIndexOf("</think>");
+        return think < 0 ? reply : reply.substring(think + "</think>".length());
+    }
+
+    private static void assertReadsBack(String stem, ToolCallSyntax syntax, String reply,
+                                        List<Map<String, Object>> tools) {
+        ToolSchemas schemas = ToolSchemas.of(tools);
+        List<List<String>> cuts = new ArrayList<>();
+        for (int at = 0; at <= reply.length(); at++) {
+            cuts.add(List.of(reply.substring(0, at), reply.substring(at)));
+        }
+        cuts.add(reply.codePoints().mapToObj(Character::toString).toList());
+        for (List<String> deltas : cuts) {
+            ToolCallExtractor extractor = syntax.newExtractor(schemas);
+            StringBuilder content = new StringBuilder();
+            List<ToolCall> calls = new ArrayList<>();
+            for (int i = 0; i < deltas.size(); i++) {
+                if (i + 1 < deltas.size()) {
+                    extractor.push(deltas.get(i));
+                } else {
+                    extractor.finish(deltas.get(i));
+                }
+                content.append(extractor.content());
+                calls.addAll(extractor.calls());
+            }
+            assertThat(calls).as(stem + " read from " + deltas).hasSize(1);
+            assertThat(calls.getFirst().name()).isEqualTo("get_weather");
+            assertThat(ToolArguments.parse(calls.getFirst().arguments()))
+                    .isEqualTo(ToolArguments.parse("{\"city\": \"Paris\", \"unit\": \"celsius\"}"));
+            assertThat(content.toString()).as(stem + " content from " + deltas).isBlank();
+        }
+    }
+}
