@@ -1,5 +1,7 @@
 package dev.switchyard.engine.reasoning;
 
+import dev.switchyard.engine.tools.ToolCall;
+
 /**
  * gpt-oss's harmony format: a reply is a run of messages, each a header and a body,
  * {@code <|channel|>analysis<|message|>thinking<|end|><|start|>assistant<|channel|>final<|message|>answer<|return|>}.
@@ -36,6 +38,8 @@ final class HarmonySplitter extends ReasoningSplitter {
     private static final int M_CONSTRAIN = 4;
 
     static final String REASONING_CHANNEL = "analysis";
+    /** What a header names a function recipient with. */
+    private static final String FUNCTION_RECIPIENT = "to=functions.";
     static final int MAX_LEADING_HEADER = 256;
 
     private enum State {
@@ -58,13 +62,26 @@ final class HarmonySplitter extends ReasoningSplitter {
     /** Text that may be the beginning of a marker. */
     private final StringBuilder held = new StringBuilder();
     private final int[] which = new int[1];
+    /** Whether messages to functions become tool calls. */
+    private final boolean takeCalls;
+    /** The current message's header text, markers left out: where its recipient is named. */
+    private final StringBuilder header = new StringBuilder();
+    /** The function the current body calls, or null when the body is not a call. */
+    private String calling;
+    private final StringBuilder arguments = new StringBuilder();
 
-    private HarmonySplitter() {
+    private HarmonySplitter(boolean takeCalls) {
+        this.takeCalls = takeCalls;
     }
 
     /** A splitter for a reply that follows a prompt whose rendered text ends with {@code promptTail}. */
     static HarmonySplitter after(String promptTail) {
-        HarmonySplitter s = new HarmonySplitter();
+        return after(promptTail, false);
+    }
+
+    /** As above; {@code takeCalls}: messages to functions become {@link #calls()}. */
+    static HarmonySplitter after(String promptTail, boolean takeCalls) {
+        HarmonySplitter s = new HarmonySplitter(takeCalls);
         int at = promptTail.lastIndexOf(START);
         if (at >= 0) {
             s.push(promptTail.substring(at)); // enters the header the prompt opened
@@ -77,7 +94,14 @@ final class HarmonySplitter extends ReasoningSplitter {
     @Override
     void accept(String text, boolean last) {
         if (state != State.HEADER && held.isEmpty() && text.indexOf('<') < 0) {
-            release(state == State.BODY && reasoningBody, text);
+            if (calling != null && state == State.BODY) {
+                arguments.append(text);
+            } else {
+                release(state == State.BODY && reasoningBody, text);
+            }
+            if (last) {
+                endCall();
+            }
             return;
         }
         CharSequence buf = text;
@@ -98,6 +122,9 @@ final class HarmonySplitter extends ReasoningSplitter {
         } else {
             held.append(text, end, text.length());
         }
+        if (last) {
+            endCall(); // a reply cut off inside a call
+        }
         if (last && state == State.HEADER && !sawMarker && !leading.isEmpty()) {
             release(false, leading, 0, leading.length()); // the reply never took up the format
             leading.setLength(0);
@@ -109,13 +136,20 @@ final class HarmonySplitter extends ReasoningSplitter {
             return;
         }
         switch (state) {
-            case BODY -> release(reasoningBody, buf, from, to);
+            case BODY -> {
+                if (calling != null) {
+                    arguments.append(buf, from, to);
+                } else {
+                    release(reasoningBody, buf, from, to);
+                }
+            }
             case PLAIN -> release(false, buf, from, to);
             case HEADER -> header(buf, from, to);
         }
     }
 
     private void header(CharSequence buf, int from, int to) {
+        header.append(buf, from, to);
         for (int i = from; readingChannel && i < to; i++) {
             char c = buf.charAt(i);
             if (!Character.isWhitespace(c)) {
@@ -142,6 +176,7 @@ final class HarmonySplitter extends ReasoningSplitter {
         leading.setLength(0);
         switch (m) {
             case M_CHANNEL -> {
+                header.append(' '); // the recipient may come before the channel, with no space between
                 state = State.HEADER;
                 readingChannel = true;
                 channel.setLength(0);
@@ -151,14 +186,50 @@ final class HarmonySplitter extends ReasoningSplitter {
                     state = State.BODY;
                     reasoningBody = REASONING_CHANNEL.contentEquals(channel);
                     readingChannel = false;
+                    calling = takeCalls ? recipientFunction() : null;
+                    header.setLength(0);
                 }
             }
-            case M_CONSTRAIN -> readingChannel = false;
+            case M_CONSTRAIN -> {
+                header.append(' ');
+                readingChannel = false;
+            }
             default -> { // start, end, return, call: a message ends, and any next one begins with a header
+                endCall();
+                header.setLength(0);
                 state = State.HEADER;
                 readingChannel = false;
                 channel.setLength(0);
             }
         }
+    }
+
+    /** The function the header names as recipient ({@code to=functions.name}), or null. */
+    private String recipientFunction() {
+        int at = header.indexOf(FUNCTION_RECIPIENT);
+        if (at < 0) {
+            return null;
+        }
+        int from = at + FUNCTION_RECIPIENT.length();
+        int to = from;
+        while (to < header.length() && !Character.isWhitespace(header.charAt(to))) {
+            to++;
+        }
+        return to > from ? header.substring(from, to) : null;
+    }
+
+    /** Ends the call whose arguments are being read: a call when they are a JSON object, else content as written. */
+    private void endCall() {
+        if (calling == null) {
+            return;
+        }
+        ToolCall call = ToolCall.withJsonArguments(calling, arguments.toString());
+        if (call != null) {
+            releaseCall(call);
+        } else {
+            release(false, arguments, 0, arguments.length());
+        }
+        calling = null;
+        arguments.setLength(0);
     }
 }

@@ -1,5 +1,9 @@
 package dev.switchyard.engine.reasoning;
 
+import dev.switchyard.engine.tools.ToolCall;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Splits one reply's text, as it streams, into reasoning (what the model thinks before it answers)
  * and content (the answer), dropping the chat format's markers between them.
@@ -20,6 +24,8 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
     private final StringBuilder contentOut = new StringBuilder();
     private String reasoning = "";
     private String content = "";
+    private final List<ToolCall> callsOut = new ArrayList<>();
+    private List<ToolCall> calls = List.of();
 
     ReasoningSplitter() {
     }
@@ -48,6 +54,19 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
     /** Content released by the last call; empty when none. */
     public final String content() {
         return content;
+    }
+
+    /**
+     * Tool calls completed by the last call, for formats whose calls are messages of their own
+     * (harmony) and only when asked for; empty otherwise.
+     */
+    public final List<ToolCall> calls() {
+        return calls;
+    }
+
+    /** Releases a completed call. */
+    final void releaseCall(ToolCall call) {
+        callsOut.add(call);
     }
 
     /** Takes {@code text}; releases through {@link #release}; {@code last} means nothing follows, so hold nothing. */
@@ -102,6 +121,8 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
     }
 
     private void publish() {
+        calls = callsOut.isEmpty() ? List.of() : List.copyOf(callsOut);
+        callsOut.clear();
         if (!reasoningOut.isEmpty()) {
             reasoning = reasoningOut.toString();
             reasoningOut.setLength(0);

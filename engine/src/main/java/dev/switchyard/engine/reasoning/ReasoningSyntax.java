@@ -93,9 +93,17 @@ public final class ReasoningSyntax {
 
     /** A splitter for one reply to a prompt whose {@link #promptTail} is {@code promptTail}. */
     public ReasoningSplitter newSplitter(String promptTail) {
+        return newSplitter(promptTail, false);
+    }
+
+    /**
+     * As above; {@code takeCalls}: tool calls that are messages of their own (harmony's messages to
+     * functions) come out as {@link ReasoningSplitter#calls()} instead of content.
+     */
+    public ReasoningSplitter newSplitter(String promptTail, boolean takeCalls) {
         return switch (kind) {
             case THINK_TAGS -> new ThinkTagSplitter(ThinkTagSplitter.startAfter(promptTail));
-            case HARMONY -> HarmonySplitter.after(promptTail);
+            case HARMONY -> HarmonySplitter.after(promptTail, takeCalls);
         };
     }
 

@@ -19,4 +19,10 @@ public record ToolCall(String name, String arguments, String id) {
     public ToolCall(String name, String arguments) {
         this(name, arguments, null);
     }
+
+    /** A call whose arguments the model wrote as JSON: null unless {@code json} is one JSON object. */
+    public static ToolCall withJsonArguments(String name, String json) {
+        String arguments = ToolArguments.object(json);
+        return arguments == null || name.isBlank() ? null : new ToolCall(name, arguments);
+    }
 }
