@@ -67,11 +67,11 @@ public final class ThinkingModelFile {
                 dir.toFile().deleteOnExit();
                 Path templated = dir.resolve("tiny-think-template.gguf");
                 templated.toFile().deleteOnExit();
-                rewrite(TinyModelFile.path(), templated, tokens -> tokens, types -> types);
+                ModelFileEdits.rewrite(TinyModelFile.path(), templated, TEMPLATE, tokens -> tokens, types -> types);
                 renamed = tokenToRename(templated);
                 model = dir.resolve("tiny-thinking.gguf");
                 model.toFile().deleteOnExit();
-                rewrite(templated, model, tokens -> {
+                ModelFileEdits.rewrite(templated, model, TEMPLATE, tokens -> {
                     String[] t = tokens.clone();
                     t[renamed] = "</think>";
                     return t;
@@ -103,7 +103,7 @@ public final class ThinkingModelFile {
                 dispatch);
         try (ServedModel served = ServedModel.open(file, "probe", engine)) {
             int[] prompt = served.prompts().chat(List.of(ChatMessage.user(QUESTION)), "messages");
-            int[] reply = greedyReply(served, prompt);
+            int[] reply = ModelFileEdits.greedyReply(served, prompt, MAX_TOKENS);
             for (int k = 1; k + 1 < reply.length; k++) {
                 int id = reply[k];
                 int at = k;
@@ -118,64 +118,6 @@ public final class ThinkingModelFile {
             }
             throw new IllegalStateException("the tiny model's reply " + Arrays.toString(reply)
                     + " has no token to rename </think>");
-        }
-    }
-
-    private static int[] greedyReply(ServedModel served, int[] prompt) {
-        int[] ids = new int[MAX_TOKENS];
-        int[] count = {0};
-        CountDownLatch done = new CountDownLatch(1);
-        SamplingParams greedy = SamplingParams.builder().temperature(0).ignoreEos(true).build();
-        served.generate(new GenerationSpec(List.of(prompt), null, 1, greedy, MAX_TOKENS, List.of(), "messages", "max_tokens"),
-                new GenerationListener() {
-                    @Override
-                    public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
-                        ids[count[0]++] = token;
-                    }
-
-                    @Override
-                    public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
-                    }
-
-                    @Override
-                    public void onChoiceFailed(int index, RuntimeException error) {
-                    }
-
-                    @Override
-                    public void onComplete(Usage usage) {
-                        done.countDown();
-                    }
-                });
-        try {
-            if (!done.await(60, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the probe generation did not finish");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        return Arrays.copyOf(ids, count[0]);
-    }
-
-    /** Copies {@code in} to {@code out} with the think template and the vocabulary passed through the two edits. */
-    private static void rewrite(Path in, Path out, Function<String[], String[]> tokens, Function<long[], long[]> types)
-            throws IOException {
-        try (GgufFile file = GgufFile.open(in)) {
-            GgufWriter w = new GgufWriter();
-            for (Map.Entry<String, GgufValue> e : file.metadata().asMap().entrySet()) {
-                w.put(e.getKey(), e.getValue());
-            }
-            w.putString("tokenizer.chat_template", TEMPLATE);
-            w.putArray("tokenizer.ggml.tokens", GgufArray.ofStrings(
-                    tokens.apply(file.metadata().requireStringArray("tokenizer.ggml.tokens"))));
-            long[] typeCodes = Arrays.stream(file.metadata().optIntArray("tokenizer.ggml.token_type").orElseThrow())
-                    .asLongStream().toArray();
-            w.putArray("tokenizer.ggml.token_type", GgufArray.ofInts(GgufValueType.INT32, types.apply(typeCodes)));
-            for (GgufTensorInfo t : file.tensors()) {
-                MemorySegment data = file.data(t);
-                w.addTensor(t.name(), t.type(), t.dims(), target -> target.copyFrom(data));
-            }
-            w.write(out);
         }
     }
 }

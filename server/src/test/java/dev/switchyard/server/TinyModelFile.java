@@ -16,6 +16,7 @@ public final class TinyModelFile {
     private static Path model;
     private static Path deepseek;
     private static Path gptOss;
+    private static Path longContext;
 
     private TinyModelFile() {
     }
@@ -49,13 +50,25 @@ public final class TinyModelFile {
         return gptOss;
     }
 
+    /** The tiny Mixtral with a context of 1024: room for a prompt that lays out tools. */
+    public static synchronized Path longContext() {
+        if (longContext == null) {
+            longContext = write(GeneratedArchitecture.MIXTRAL, 2, "tiny-mixtral-1k.gguf", GgmlType.Q8_0, 1024);
+        }
+        return longContext;
+    }
+
     private static Path write(GeneratedArchitecture arch, int layers, String name, GgmlType type) {
+        return write(arch, layers, name, type, 256);
+    }
+
+    private static Path write(GeneratedArchitecture arch, int layers, String name, GgmlType type, int context) {
         try {
             Path dir = Files.createTempDirectory("switchyard-server-tests");
             dir.toFile().deleteOnExit();
             Path file = dir.resolve(name);
             RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,
-                    256, type, 11, null), file);
+                    context, type, 11, null), file);
             file.toFile().deleteOnExit();
             return file;
         } catch (IOException e) {

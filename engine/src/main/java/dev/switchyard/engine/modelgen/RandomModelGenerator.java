@@ -43,9 +43,36 @@ public final class RandomModelGenerator {
     /** gpt-oss's head width, in every released size. */
     static final int GPT_OSS_HEAD = 64;
 
+    /**
+     * ChatML, with tools as Qwen2.5 and Hermes lay them out: definitions in a system turn, calls as
+     * JSON in {@code <tool_call>} tags, results in {@code <tool_response>} tags. Without tools it
+     * renders plain ChatML, as generated models always have.
+     */
     static final String CHATML_TEMPLATE = """
+            {%- if tools %}\
+            {{- '<|im_start|>system\\n' }}\
+            {%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] + '\\n\\n' }}{%- endif %}\
+            {{- '# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n' }}\
+            {{- 'You are provided with function signatures within <tools></tools> XML tags:\\n<tools>' }}\
+            {%- for tool in tools %}{{- '\\n' + (tool | tojson) }}{%- endfor %}\
+            {{- '\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments ' }}\
+            {{- 'within <tool_call></tool_call> XML tags:\\n<tool_call>\\n' }}\
+            {{- '{"name": <function-name>, "arguments": <args-json-object>}\\n</tool_call><|im_end|>\\n' }}\
+            {%- endif %}\
             {%- for message in messages %}\
+            {%- if tools and loop.first and message['role'] == 'system' %}\
+            {%- elif message['role'] == 'assistant' and message['tool_calls'] is defined %}\
+            {{- '<|im_start|>assistant\\n' + (message['content'] or '') }}\
+            {%- for call in message['tool_calls'] %}\
+            {{- '<tool_call>\\n{"name": "' + call['function']['name'] + '", "arguments": ' }}\
+            {{- (call['function']['arguments'] | tojson) + '}\\n</tool_call>' }}\
+            {%- endfor %}\
+            {{- '<|im_end|>\\n' }}\
+            {%- elif message['role'] == 'tool' %}\
+            {{- '<|im_start|>user\\n<tool_response>\\n' + message['content'] + '\\n</tool_response><|im_end|>\\n' }}\
+            {%- else %}\
             {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}\
+            {%- endif %}\
             {%- endfor %}\
             {%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}""";
 

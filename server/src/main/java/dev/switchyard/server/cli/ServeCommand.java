@@ -185,7 +185,7 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
                         + Bytes.human(LoadedModel.kvBytesPerPosition(served.config())) + " per position), "
-                        + workers + " threads" + offloadNote(served) + reasoningNote(served));
+                        + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served));
                 out.flush();
                 stop.await();
                 out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
@@ -217,6 +217,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         return ", reasoning marked by " + served.reasoningSyntax().describe()
                 + (served.reasoningFormat() == ReasoningFormat.AUTO ? " (returned apart)" : " (--reasoning-format none)");
+    }
+
+    private static String toolCallNote(ServedModel served) {
+        return served.toolCallSyntax() == null ? ", no tool calls (its template writes none we read)"
+                : ", tool calls as " + served.toolCallSyntax().describe();
     }
 
     private static String offloadNote(ServedModel served) {

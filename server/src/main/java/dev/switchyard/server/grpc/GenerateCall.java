@@ -5,12 +5,15 @@ import dev.switchyard.proto.v1.ChoiceResult;
 import dev.switchyard.proto.v1.Chunk;
 import dev.switchyard.proto.v1.Complete;
 import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.ToolCall;
 import dev.switchyard.proto.v1.TopLogprob;
+import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.GenerationListener;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -34,6 +37,8 @@ final class GenerateCall implements GenerationListener {
     private final StringBuilder[] texts;
     /** Unary calls only: each choice's reasoning so far (empty unless it comes apart). */
     private final StringBuilder[] reasonings;
+    /** Whether each choice made tool calls: a reply that then ends by itself ends for them. */
+    private final boolean[] madeCalls;
     private final Runnable onEnd;
     private final Executor executor;
     private boolean closed;
@@ -49,6 +54,7 @@ final class GenerateCall implements GenerationListener {
         this.choices = new ChoiceResult.Builder[choices];
         this.texts = new StringBuilder[choices];
         this.reasonings = new StringBuilder[choices];
+        this.madeCalls = new boolean[choices];
         for (int i = 0; i < choices; i++) {
             this.choices[i] = ChoiceResult.newBuilder().setIndex(i);
             this.texts[i] = new StringBuilder();
@@ -61,6 +67,11 @@ final class GenerateCall implements GenerationListener {
     @Override
     public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
         executor.execute(() -> token(index, token, reasoning, text, logprob));
+    }
+
+    @Override
+    public void onToolCalls(int index, List<ChoiceToolCall> calls) {
+        executor.execute(() -> toolCalls(index, calls));
     }
 
     @Override
@@ -107,11 +118,27 @@ final class GenerateCall implements GenerationListener {
         send(GenerateResponse.newBuilder().setRequestId(requestId).setChunk(chunk).build());
     }
 
+    private void toolCalls(int index, List<ChoiceToolCall> calls) {
+        if (closed) {
+            return;
+        }
+        madeCalls[index] = true;
+        List<ToolCall> messages = calls.stream().map(c -> ToolCall.newBuilder().setId(c.id()).setName(c.name())
+                .setArgumentsJson(c.arguments()).build()).toList();
+        if (unary) {
+            choices[index].addAllToolCalls(messages);
+        } else {
+            send(GenerateResponse.newBuilder().setRequestId(requestId)
+                    .setChunk(Chunk.newBuilder().setIndex(index).addAllToolCalls(messages)).build());
+        }
+    }
+
     private void choiceFinished(int index, FinishReason reason, String reasoning, String text) {
         if (closed) {
             return;
         }
-        choices[index].setFinishReason(finishReason(reason));
+        choices[index].setFinishReason(madeCalls[index] && reason == FinishReason.STOP
+                ? dev.switchyard.proto.v1.FinishReason.FINISH_REASON_TOOL_CALLS : finishReason(reason));
         if (unary) {
             texts[index].append(text);
             reasonings[index].append(reasoning);

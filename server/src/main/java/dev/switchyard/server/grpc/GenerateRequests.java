@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns a {@link GenerateRequest} into the transport-neutral {@link GenerationSpec}, with the same
@@ -25,6 +26,7 @@ final class GenerateRequests {
     }
 
     static GenerationSpec toSpec(GenerateRequest request, ServedModel model, ApiLimits limits) {
+        GrpcTools.Offer tools = GrpcTools.offer(request, model);
         String promptParam;
         int[] prompt;
         switch (request.getInputCase()) {
@@ -38,7 +40,8 @@ final class GenerateRequests {
             }
             case MESSAGES -> {
                 promptParam = "messages";
-                prompt = model.prompts().chat(messages(request.getMessages().getMessagesList()), promptParam);
+                prompt = model.prompts().chat(messages(request.getMessages().getMessagesList()),
+                        tools == null ? null : tools.definitions(), Map.of(), promptParam);
             }
             default -> throw new InvalidRequestException("input", "the request has no input: set text, token_ids or messages");
         }
@@ -71,7 +74,7 @@ final class GenerateRequests {
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
-                salt.isEmpty() ? null : salt);
+                salt.isEmpty() ? null : salt, tools == null ? null : tools.use());
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */
@@ -96,7 +99,17 @@ final class GenerateRequests {
                 throw new InvalidRequestException("messages[" + i + "].role",
                         "role must be one of " + ChatRoles.ACCEPTED + ", got '" + m.getRole() + "'");
             }
-            list.add(ChatMessage.of(ChatRoles.forTemplate(m.getRole()), m.getContent()));
+            List<Map<String, Object>> calls = null;
+            if (m.getToolCallsCount() > 0) {
+                calls = new ArrayList<>();
+                for (int j = 0; j < m.getToolCallsCount(); j++) {
+                    calls.add(GrpcTools.templateCall(m.getToolCalls(j), "messages[" + i + "].tool_calls[" + j + "]"));
+                }
+            }
+            boolean toolCallsOnly = calls != null && m.getContent().isEmpty();
+            list.add(new ChatMessage(ChatRoles.forTemplate(m.getRole()), toolCallsOnly ? null : m.getContent(),
+                    m.getName().isEmpty() ? null : m.getName(), calls,
+                    m.getToolCallId().isEmpty() ? null : m.getToolCallId()));
         }
         return list;
     }

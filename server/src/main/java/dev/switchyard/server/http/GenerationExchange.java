@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.CompletionRenderer;
+import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationListener;
 import dev.switchyard.server.serving.ServedModel;
@@ -22,6 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -98,6 +100,15 @@ final class GenerationExchange implements GenerationListener {
             renderer.collect(index, reasoning, text, logprob);
         } else if (!text.isEmpty() || !reasoning.isEmpty() || logprob != null) {
             executor.execute(() -> sendChunk(g -> renderer.writeTokenChunk(g, index, reasoning, text, logprob)));
+        }
+    }
+
+    @Override
+    public void onToolCalls(int index, List<ChoiceToolCall> calls) {
+        if (!stream) {
+            renderer.collectToolCalls(index, calls);
+        } else {
+            executor.execute(() -> sendChunk(g -> renderer.writeToolCallsChunk(g, index, calls)));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
@@ -12,7 +13,8 @@ import java.util.List;
  * {@code chat.completion} and {@code chat.completion.chunk} objects, with chat's logprobs shape.
  * Reasoning set apart from the answer goes in {@code reasoning_content} beside {@code content}, as
  * vLLM and llama.cpp return it; the field is left out where there is none, so a reply without
- * reasoning reads exactly as before.
+ * reasoning reads exactly as before. Tool calls go in {@code tool_calls}, and a reply that ended by
+ * itself after making them finishes for {@code tool_calls}.
  */
 final class ChatCompletionRenderer extends CompletionRenderer {
 
@@ -61,7 +63,38 @@ final class ChatCompletionRenderer extends CompletionRenderer {
         if (!text.isEmpty()) {
             g.writeStringField("content", text);
         }
-        endChoiceChunk(g, null, reason);
+        endChoiceChunk(g, null, reason, !choices[index].calls.isEmpty());
+    }
+
+    /**
+     * Each call whole in one delta (OpenAI splits a call's arguments over deltas; clients join them
+     * by {@code index}, so one piece reads the same), and remembered for the finish reason.
+     */
+    @Override
+    public void writeToolCallsChunk(JsonGenerator g, int index, List<ChoiceToolCall> calls) throws IOException {
+        choices[index].calls.addAll(calls);
+        startChoiceChunk(g, index);
+        writeToolCalls(g, calls, true);
+        endChoiceChunk(g, null, null, false);
+    }
+
+    private static void writeToolCalls(JsonGenerator g, List<ChoiceToolCall> calls, boolean withIndex)
+            throws IOException {
+        g.writeArrayFieldStart("tool_calls");
+        for (ChoiceToolCall call : calls) {
+            g.writeStartObject();
+            if (withIndex) {
+                g.writeNumberField("index", call.position());
+            }
+            g.writeStringField("id", call.id());
+            g.writeStringField("type", "function");
+            g.writeObjectFieldStart("function");
+            g.writeStringField("name", call.name());
+            g.writeStringField("arguments", call.arguments());
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
     }
 
     private void startChoiceChunk(JsonGenerator g, int index) throws IOException {
@@ -73,6 +106,11 @@ final class ChatCompletionRenderer extends CompletionRenderer {
     }
 
     private void endChoiceChunk(JsonGenerator g, TokenLogprob logprob, FinishReason reason) throws IOException {
+        endChoiceChunk(g, logprob, reason, false);
+    }
+
+    private void endChoiceChunk(JsonGenerator g, TokenLogprob logprob, FinishReason reason, boolean madeCalls)
+            throws IOException {
         g.writeEndObject(); // delta
         if (logprob != null) {
             g.writeFieldName("logprobs");
@@ -80,7 +118,7 @@ final class ChatCompletionRenderer extends CompletionRenderer {
         } else {
             g.writeNullField("logprobs");
         }
-        writeFinishReason(g, reason);
+        writeFinishReason(g, reason, madeCalls);
         g.writeEndObject();
         g.writeEndArray();
         endChunk(g);
@@ -96,9 +134,16 @@ final class ChatCompletionRenderer extends CompletionRenderer {
             g.writeNumberField("index", i);
             g.writeObjectFieldStart("message");
             g.writeStringField("role", "assistant");
-            g.writeStringField("content", c.text.toString());
+            if (!c.calls.isEmpty() && c.text.toString().isBlank()) {
+                g.writeNullField("content"); // as OpenAI returns a reply that only calls tools
+            } else {
+                g.writeStringField("content", c.text.toString());
+            }
             if (!c.reasoning.isEmpty()) {
                 g.writeStringField("reasoning_content", c.reasoning.toString());
+            }
+            if (!c.calls.isEmpty()) {
+                writeToolCalls(g, c.calls, false);
             }
             g.writeEndObject();
             if (request.logprobs() >= 0) {
@@ -107,7 +152,7 @@ final class ChatCompletionRenderer extends CompletionRenderer {
             } else {
                 g.writeNullField("logprobs");
             }
-            writeFinishReason(g, c.finish);
+            writeFinishReason(g, c.finish, !c.calls.isEmpty());
             g.writeEndObject();
         }
         g.writeEndArray();

@@ -56,9 +56,11 @@ public final class ChatRequests {
         }
 
         List<ChatMessage> messages = messages(f.node("messages"), mapper);
+        ChatTools.Offer tools = ChatTools.parse(f, model, mapper);
         int[] prompt;
         try {
-            prompt = model.prompts().chat(messages, templateArguments(f, mapper, model), "messages");
+            prompt = model.prompts().chat(messages, tools == null ? null : tools.definitions(),
+                    templateArguments(f, mapper, model), "messages");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
@@ -69,7 +71,8 @@ public final class ChatRequests {
             echo = List.of(last.content());
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
-                "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f));
+                "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
+                tools == null ? null : tools.use());
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
     }
 
@@ -160,10 +163,31 @@ public final class ChatRequests {
                     throw ApiError.invalid(param + ".tool_calls", param + ".tool_calls must be a list");
                 }
                 toolCalls = mapper.convertValue(calls, TOOL_CALLS);
+                toolCalls.forEach(call -> argumentsAsObject(call, mapper));
             }
             out.add(new ChatMessage(templateRole, content, mf.string("name"), toolCalls, mf.string("tool_call_id")));
         }
         return out;
+    }
+
+    /**
+     * OpenAI clients send a past call's arguments as JSON text; templates write them with
+     * {@code tojson} or walk them as a mapping (Kimi, GLM, Qwen3-Coder), so an object is what they
+     * need, and what they were given in training. Text that is not an object stays text.
+     */
+    private static void argumentsAsObject(Map<String, Object> call, ObjectMapper mapper) {
+        if (call.get("function") instanceof Map<?, ?> function && function.get("arguments") instanceof String text) {
+            try {
+                JsonNode parsed = mapper.readTree(text);
+                if (parsed != null && parsed.isObject()) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> writable = (Map<String, Object>) function;
+                    writable.put("arguments", mapper.convertValue(parsed, TEMPLATE_ARGUMENTS));
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                // not JSON: the template gets the text as the client sent it
+            }
+        }
     }
 
     /** A string, or a list of text parts (joined); other part types are refused. */

@@ -50,15 +50,6 @@ final class CommonFields {
                 throw ApiError.unsupported(name, name);
             }
         }
-        JsonNode tools = f.node("tools");
-        if (tools != null && !(tools.isArray() && tools.isEmpty())) {
-            throw ApiError.unsupported("tools", "tool calling (tools)");
-        }
-        JsonNode toolChoice = f.node("tool_choice");
-        if (toolChoice != null && !(toolChoice.isTextual() && (toolChoice.textValue().equals("none")
-                || toolChoice.textValue().equals("auto")))) {
-            throw ApiError.unsupported("tool_choice", "tool_choice other than \"none\"");
-        }
         JsonNode format = f.node("response_format");
         if (format != null && !(format.isObject() && "text".equals(format.path("type").asText()))) {
             throw ApiError.unsupported("response_format", "structured output (response_format other than text)");

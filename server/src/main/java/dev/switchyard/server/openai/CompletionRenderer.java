@@ -2,6 +2,7 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
@@ -32,6 +33,8 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
         /** Reasoning set apart from the text (chat only); empty when there is none. */
         final StringBuilder reasoning = new StringBuilder();
         final List<TokenLogprob> logprobs = new ArrayList<>();
+        /** Tool calls made (chat with tools only), collected or, when streaming, sent. */
+        final List<ChoiceToolCall> calls = new ArrayList<>();
         FinishReason finish;
         /** Characters of token texts sent so far, for {@code text_offset} in streamed chunks. */
         int tokenTextOffset;
@@ -80,6 +83,9 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
     public abstract void writeFinishChunk(JsonGenerator g, int index, String reasoning, String text, FinishReason reason)
             throws IOException;
 
+    /** A chunk with tool calls choice {@code index} completed (chat requests with tools only). */
+    public abstract void writeToolCallsChunk(JsonGenerator g, int index, List<ChoiceToolCall> calls) throws IOException;
+
     /** The last chunk with {@code stream_options.include_usage}: no choices, the usage. */
     public void writeUsageChunk(JsonGenerator g, Usage usage) throws IOException {
         startChunk(g);
@@ -99,6 +105,10 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
         if (logprob != null) {
             c.logprobs.add(logprob);
         }
+    }
+
+    public void collectToolCalls(int index, List<ChoiceToolCall> calls) {
+        choices[index].calls.addAll(calls);
     }
 
     public void collectFinish(int index, String reasoning, String text, FinishReason reason) {
@@ -147,10 +157,15 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
     }
 
     protected static void writeFinishReason(JsonGenerator g, FinishReason reason) throws IOException {
+        writeFinishReason(g, reason, false);
+    }
+
+    /** As OpenAI words it: a reply that ended by itself after calling tools ended for {@code tool_calls}. */
+    protected static void writeFinishReason(JsonGenerator g, FinishReason reason, boolean madeCalls) throws IOException {
         if (reason == null) {
             g.writeNullField("finish_reason");
         } else {
-            g.writeStringField("finish_reason", reason.apiName());
+            g.writeStringField("finish_reason", madeCalls && reason == FinishReason.STOP ? "tool_calls" : reason.apiName());
         }
     }
 

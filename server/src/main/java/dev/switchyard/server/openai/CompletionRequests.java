@@ -25,6 +25,11 @@ public final class CompletionRequests {
         if (suffix != null && !suffix.isEmpty()) {
             throw ApiError.unsupported("suffix", "suffix (insertion)");
         }
+        for (String chatOnly : List.of("tools", "tool_choice", "parallel_tool_calls")) {
+            if (f.has(chatOnly)) {
+                throw ApiError.invalid(chatOnly, chatOnly + " belongs to chat completions (/v1/chat/completions)");
+            }
+        }
         boolean echo = f.bool("echo", false);
         Integer logprobs = f.integer("logprobs");
         if (logprobs != null && (logprobs < 0 || logprobs > SamplingParams.MAX_LOGPROBS)) {
@@ -52,7 +57,7 @@ public final class CompletionRequests {
         }
         GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
-                CommonFields.cacheSalt(f));
+                CommonFields.cacheSalt(f), null);
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs);
     }
 

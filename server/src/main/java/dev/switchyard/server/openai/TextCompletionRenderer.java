@@ -2,6 +2,7 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
@@ -116,5 +117,10 @@ final class TextCompletionRenderer extends CompletionRenderer {
         g.writeEndArray();
         g.writeEndObject();
         return offset;
+    }
+
+    @Override
+    public void writeToolCallsChunk(JsonGenerator g, int index, List<ChoiceToolCall> calls) {
+        throw new IllegalStateException("completions requests offer no tools, so they make no calls");
     }
 }

@@ -5,12 +5,14 @@ import dev.switchyard.engine.reasoning.ReasoningSplitter;
 import dev.switchyard.engine.sampling.TokenLogprobs;
 import dev.switchyard.engine.schedule.SequenceSink;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
+import dev.switchyard.engine.tools.ToolCall;
+import java.util.List;
 
 /**
  * One choice's tokens turned into text on the scheduler's thread: the detokenizer releases whole
  * characters, the reasoning splitter (where the reply's reasoning comes apart) sorts them into
- * reasoning and content, the stop strings hold back what may begin one, and the result goes to the
- * listener. A matched stop string ends the sequence at once (no further token is computed).
+ * reasoning and content, the tool calls (where the request offers tools) come out of the content,
+ * the stop strings hold back what may begin one, and the result goes to the listener. A matched stop string ends the sequence at once (no further token is computed).
  *
  * <p>Stop strings are looked for in the content only, as it is returned: reasoning runs on however
  * it reads (llama.cpp and vLLM match the raw text instead, markers and reasoning included), since a
@@ -23,6 +25,10 @@ final class ChoiceSink implements SequenceSink {
     private final StreamingDetokenizer detokenizer;
     /** Null when the output is all content. */
     private final ReasoningSplitter splitter;
+    /** Whether the splitter's reasoning is returned as content: it runs only to take tool calls apart. */
+    private final boolean reasoningAsContent;
+    /** Null when the request offers no tools. */
+    private final ChoiceToolCalls tools;
     private final StopStrings stops;
     private final boolean wantLogprobs;
     private final GenerationListener listener;
@@ -39,10 +45,23 @@ final class ChoiceSink implements SequenceSink {
      */
     ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, StopStrings stops,
                boolean wantLogprobs, String echo, GenerationListener listener, Generation owner, boolean countsPrompt) {
+        this(index, detokenizer, splitter, false, null, stops, wantLogprobs, echo, listener, owner, countsPrompt);
+    }
+
+    /**
+     * @param reasoningAsContent whether the splitter's reasoning goes out as content (it runs for tool
+     *                           calls only)
+     * @param tools              null when the request offers no tools
+     */
+    ChoiceSink(int index, StreamingDetokenizer detokenizer, ReasoningSplitter splitter, boolean reasoningAsContent,
+               ChoiceToolCalls tools, StopStrings stops, boolean wantLogprobs, String echo, GenerationListener listener,
+               Generation owner, boolean countsPrompt) {
         this.countsPrompt = countsPrompt;
         this.index = index;
         this.detokenizer = detokenizer;
         this.splitter = splitter;
+        this.reasoningAsContent = reasoningAsContent;
+        this.tools = tools;
         this.stops = stops;
         this.wantLogprobs = wantLogprobs;
         this.echo = echo;
@@ -55,14 +74,27 @@ final class ChoiceSink implements SequenceSink {
         tokens++;
         String text = detokenizer.push(token);
         String reasoning = "";
+        List<ToolCall> calls = List.of();
         if (splitter != null) {
             splitter.push(text);
             reasoning = splitter.reasoning();
             text = splitter.content();
+            calls = splitter.calls();
+            if (reasoningAsContent) {
+                text = reasoning + text;
+                reasoning = "";
+            }
+        }
+        if (tools != null) {
+            text = tools.push(text, calls);
+            List<ChoiceToolCall> made = tools.released();
+            if (!made.isEmpty()) {
+                listener.onToolCalls(index, made);
+            }
         }
         text = withEcho(stops.push(text));
         listener.onToken(index, token, reasoning, text, wantLogprobs ? TokenLogprob.copyOf(logprobs) : null);
-        return !stops.matched();
+        return !stops.matched() && (tools == null || !tools.ended());
     }
 
     @Override
@@ -79,10 +111,19 @@ final class ChoiceSink implements SequenceSink {
         FinishReason why = reason;
         if (!stops.matched()) {
             String last = detokenizer.finish();
+            List<ToolCall> calls = List.of();
             if (splitter != null) {
                 splitter.finish(last);
                 reasoning = splitter.reasoning();
                 last = splitter.content();
+                calls = splitter.calls();
+                if (reasoningAsContent) {
+                    last = reasoning + last;
+                    reasoning = "";
+                }
+            }
+            if (tools != null) {
+                last = tools.finish(last, calls);
             }
             rest = stops.push(last);
             if (stops.matched()) {
@@ -92,6 +133,10 @@ final class ChoiceSink implements SequenceSink {
             }
         }
         try {
+            List<ChoiceToolCall> made = tools == null ? List.of() : tools.released();
+            if (!made.isEmpty()) {
+                listener.onToolCalls(index, made);
+            }
             listener.onChoiceFinished(index, why, reasoning, withEcho(rest));
         } finally {
             owner.choiceDone(tokens);

@@ -1,6 +1,7 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.generate.FinishReason;
+import java.util.List;
 
 /**
  * Receives one request's output, choice by choice. Every call comes from the scheduler's thread and
@@ -13,7 +14,7 @@ import dev.switchyard.engine.generate.FinishReason;
  * <p>A choice's output is two texts: its reasoning, set apart when the request asked for it and the
  * model's chat format marks it, and its content (the answer; all of the output otherwise). Each
  * event carries what it released of both, either possibly empty; the pieces of each concatenate to
- * that whole text.
+ * that whole text. Tool calls, when the request offers tools, come apart from both.
  */
 public interface GenerationListener {
 
@@ -27,6 +28,13 @@ public interface GenerationListener {
      * @param logprob   null unless the request asked for logprobs
      */
     void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob);
+
+    /**
+     * Tool calls choice {@code index} completed, in order, before the {@link #onToken} or
+     * {@link #onChoiceFinished} of the token that completed them. Only requests with tools
+     * ({@link GenerationSpec#tools()}) make any.
+     */
+    void onToolCalls(int index, List<ChoiceToolCall> calls);
 
     /** Choice {@code index} ended; {@code reasoning} and {@code text} are the rest of its output (possibly empty). */
     void onChoiceFinished(int index, FinishReason reason, String reasoning, String text);

@@ -23,15 +23,17 @@ import java.util.Objects;
  *                       conversations whose tails say where the reply begins)
  * @param cacheSalt      the prefix-cache salt: only requests with the same salt (null: none) share
  *                       cached prompt blocks
+ * @param tools          the tools a chat prompt offers, whose calls come out of each reply apart from
+ *                       its content; null when none are offered (or {@code tool_choice} is none)
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
-                             boolean separateReasoning, String cacheSalt) {
+                             boolean separateReasoning, String cacheSalt, ToolUse tools) {
 
     /** Output as generated, all content: completions. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                           Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam) {
-        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false, null);
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false, null, null);
     }
 
     public GenerationSpec {

@@ -54,8 +54,14 @@ public final class Prompts {
      * ...); the caller has checked that none is reserved ({@link ChatTemplate#isReservedArgument}).
      */
     public int[] chat(List<ChatMessage> messages, Map<String, Object> templateArguments, String param) {
+        return chat(messages, null, templateArguments, param);
+    }
+
+    /** As above, offering {@code tools} (OpenAI-shaped definitions; null for none) as the template lays them out. */
+    public int[] chat(List<ChatMessage> messages, List<Map<String, Object>> tools, Map<String, Object> templateArguments,
+                      String param) {
         try {
-            return nonEmpty(ChatPromptEncoder.encode(template, tokenizer, messages, true, null, templateArguments), param);
+            return nonEmpty(ChatPromptEncoder.encode(template, tokenizer, messages, true, tools, templateArguments), param);
         } catch (ChatTemplateException e) {
             throw new InvalidRequestException(param, "the model's chat template rejected the conversation: "
                     + e.getMessage());

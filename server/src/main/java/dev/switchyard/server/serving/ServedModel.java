@@ -13,6 +13,7 @@ import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.Submission;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.engine.tools.ToolCallSyntax;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 
 /**
  * The model being served, with its scheduler and metrics: what every transport hands requests to.
@@ -43,6 +45,8 @@ public final class ServedModel implements AutoCloseable {
     private final String weightType;
     /** How the model's chat replies mark their reasoning; null when they do not. */
     private final ReasoningSyntax reasoning;
+    /** How the model's chat replies write tool calls; null when in no form this server reads. */
+    private final ToolCallSyntax toolCalls;
 
     private ServedModel(String name, Backend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
                         EngineConfig engine) {
@@ -57,6 +61,7 @@ public final class ServedModel implements AutoCloseable {
         this.weightType = dominantWeightType(model);
         this.prompts = new Prompts(model.tokenizer(), ChatTemplates.fromMetadata(model.file().metadata()));
         this.reasoning = ReasoningSyntax.detect(prompts.template(), model.tokenizer());
+        this.toolCalls = ToolCallSyntax.detect(prompts.template(), model.tokenizer());
     }
 
     /** Maps the file, loads the weights on the CPU backend and starts the scheduler. */
@@ -192,6 +197,14 @@ public final class ServedModel implements AutoCloseable {
         return reasoning;
     }
 
+    /**
+     * How the model's chat format writes tool calls, found by its template writing one back; null
+     * when in no form this server reads (requests with tools are then refused).
+     */
+    public ToolCallSyntax toolCallSyntax() {
+        return toolCalls;
+    }
+
     /** Whether chat replies' reasoning comes apart when a request does not say: the server's setting. */
     public ReasoningFormat reasoningFormat() {
         return engine.reasoning();
@@ -246,15 +259,27 @@ public final class ServedModel implements AutoCloseable {
         }
         Generation generation = new Generation(listener, spec.choices(), promptTokens);
         List<Scheduler.SequenceRequest> sequences = new ArrayList<>(spec.choices());
-        ReasoningSyntax split = spec.separateReasoning() ? reasoning : null;
+        ToolUse tools = spec.tools();
+        if (tools != null && toolCalls == null) {
+            throw new InvalidRequestException("tools", "this model's chat template writes tool calls in no form this "
+                    + "server reads, so it cannot return them as tool_calls");
+        }
+        // Harmony's calls are messages of their own: its splitter runs to find them even where the
+        // request keeps the reasoning in the content.
+        boolean splitForCalls = tools != null && toolCalls.kind() == ToolCallSyntax.Kind.HARMONY && reasoning != null;
+        ReasoningSyntax split = spec.separateReasoning() || splitForCalls ? reasoning : null;
+        int[] rendered = renderedMarkers(split, tools != null);
         for (int p = 0; p < spec.prompts().size(); p++) {
             String echo = spec.echoTexts() == null ? null : spec.echoTexts().get(p);
             String promptTail = split == null ? null : split.promptTail(spec.prompts().get(p));
             for (int j = 0; j < spec.n(); j++) {
                 int index = p * spec.n() + j;
                 var sampling = spec.samplingFor(index);
-                StreamingDetokenizer detokenizer = split == null ? model.tokenizer().newDetokenizer() : split.newDetokenizer();
-                ChoiceSink sink = new ChoiceSink(index, detokenizer, split == null ? null : split.newSplitter(promptTail),
+                StreamingDetokenizer detokenizer = rendered.length == 0 ? model.tokenizer().newDetokenizer()
+                        : new StreamingDetokenizer(model.tokenizer(), rendered);
+                ChoiceSink sink = new ChoiceSink(index, detokenizer,
+                        split == null ? null : split.newSplitter(promptTail, tools != null),
+                        split != null && !spec.separateReasoning(), tools == null ? null : new ChoiceToolCalls(toolCalls, tools),
                         new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
                 sequences.add(new Scheduler.SequenceRequest(
                         new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt()), sink));
@@ -270,6 +295,13 @@ public final class ServedModel implements AutoCloseable {
         }
         generation.attach(submission);
         return generation;
+    }
+
+    /** The control tokens a reply's detokenizer renders: the markers its splitter and tool-call extractor read. */
+    private int[] renderedMarkers(ReasoningSyntax split, boolean tools) {
+        IntStream reasoningMarkers = split == null ? IntStream.empty() : IntStream.of(split.controlMarkers());
+        IntStream toolMarkers = tools ? IntStream.of(toolCalls.controlMarkers()) : IntStream.empty();
+        return IntStream.concat(reasoningMarkers, toolMarkers).distinct().toArray();
     }
 
     private InvalidRequestException contextExceeded(String param, int limit, int prompt, int maxTokens) {

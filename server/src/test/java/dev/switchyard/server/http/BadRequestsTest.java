@@ -39,6 +39,7 @@ class BadRequestsTest {
 
     static Stream<Arguments> badBodies() {
         String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]";
+        String tool = "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}";
         return Stream.of(
                 Arguments.of(C, "{not json", 400, null, null),
                 Arguments.of(C, "[1,2]", 400, null, null),
@@ -89,9 +90,25 @@ class BadRequestsTest {
                 Arguments.of(CHAT, "{\"messages\":[{\"role\":\"user\"}]}", 400, "messages[0].content", null),
                 Arguments.of(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{}}]}]}",
                         400, "messages[0].content[0].type", "unsupported_parameter"),
-                Arguments.of(CHAT, chat + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", 400, "tools",
+                Arguments.of(CHAT, chat + ",\"tools\":{}}", 400, "tools", null),
+                Arguments.of(CHAT, chat + ",\"tools\":[{\"type\":\"custom\",\"custom\":{\"name\":\"f\"}}]}", 400,
+                        "tools[0].type", "unsupported_parameter"),
+                Arguments.of(CHAT, chat + ",\"tools\":[{\"type\":\"function\"}]}", 400, "tools[0].function", null),
+                Arguments.of(CHAT, chat + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get weather\"}}]}",
+                        400, "tools[0].function.name", null),
+                Arguments.of(CHAT, chat + ",\"tools\":[" + tool + "," + tool + "]}", 400,
+                        "tools[1].function.name", null),
+                Arguments.of(CHAT, chat + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+                        + "\"parameters\":[]}}]}", 400, "tools[0].function.parameters", null),
+                Arguments.of(CHAT, chat + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+                        + "\"description\":\"<|im_start|>system\"}}]}", 400, "tools[0]", null),
+                Arguments.of(CHAT, chat + ",\"tools\":[" + tool + "],\"tool_choice\":\"required\"}", 400,
+                        "tool_choice", "unsupported_parameter"),
+                Arguments.of(CHAT, chat + ",\"tools\":[" + tool + "],\"tool_choice\":" + tool + "}", 400, "tool_choice",
                         "unsupported_parameter"),
-                Arguments.of(CHAT, chat + ",\"tool_choice\":\"required\"}", 400, "tool_choice", "unsupported_parameter"),
+                Arguments.of(CHAT, chat + ",\"tool_choice\":\"sometimes\"}", 400, "tool_choice", null),
+                Arguments.of(CHAT, chat + ",\"parallel_tool_calls\":\"yes\"}", 400, "parallel_tool_calls", null),
+                Arguments.of(C, "{\"prompt\":\"Hi\",\"tools\":[]}", 400, "tools", null),
                 Arguments.of(CHAT, chat + ",\"response_format\":{\"type\":\"json_object\"}}", 400, "response_format",
                         "unsupported_parameter"),
                 Arguments.of(CHAT, chat + ",\"top_logprobs\":2}", 400, "top_logprobs", null),

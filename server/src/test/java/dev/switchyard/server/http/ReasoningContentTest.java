@@ -180,4 +180,17 @@ class ReasoningContentTest {
             assertThat(streamedText(streamedAuto, 0)).isEqualTo(auto.at("/choices/0/message/content").asText());
         }
     }
+
+    @Test
+    void toolsAreRefusedForAModelWhoseTemplateWritesNoCalls() {
+        var r = server.post("/v1/chat/completions", chat(",\"tools\":[{\"type\":\"function\",\"function\":"
+                + "{\"name\":\"get_weather\"}}]"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        JsonNode error = ServerFixture.parse(r.body()).get("error");
+        assertThat(error.get("param").asText()).isEqualTo("tools");
+        assertThat(error.get("message").asText()).contains("writes tool calls in no form");
+        JsonNode none = server.ok("/v1/chat/completions", chat(",\"tools\":[{\"type\":\"function\",\"function\":"
+                + "{\"name\":\"get_weather\"}}],\"tool_choice\":\"none\""));
+        assertThat(none.at("/choices/0/message/content").asText()).as("tool_choice none asks for no calls").isNotEmpty();
+    }
 }

@@ -55,8 +55,14 @@ class ChoiceSinkReasoningTest {
         final StringBuilder reasoning = new StringBuilder();
         final StringBuilder content = new StringBuilder();
         final List<String> events = new ArrayList<>();
+        final List<ChoiceToolCall> calls = new ArrayList<>();
         int tokens;
         FinishReason finish;
+
+        @Override
+        public void onToolCalls(int index, List<ChoiceToolCall> made) {
+            calls.addAll(made);
+        }
 
         @Override
         public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {

@@ -1,0 +1,129 @@
+package dev.switchyard.server.http;
+
+import static dev.switchyard.server.ToolCallingModelFile.ARGUMENTS;
+import static dev.switchyard.server.ToolCallingModelFile.MAX_TOKENS;
+import static dev.switchyard.server.ToolCallingModelFile.MESSAGES_JSON;
+import static dev.switchyard.server.ToolCallingModelFile.TOOLS_JSON;
+import static dev.switchyard.server.http.ServerFixture.finishReason;
+import static dev.switchyard.server.http.ServerFixture.streamedText;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.server.ToolCallingModelFile;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Chat requests with tools to a model whose greedy reply calls one ({@link ToolCallingModelFile}):
+ * the call comes back in {@code tool_calls}, apart from the content, streamed or not, and a reply
+ * that ends after calling ends for {@code tool_calls}, as OpenAI's API returns them.
+ */
+class ToolCallingTest {
+
+    private static ServerFixture server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = ServerFixture.serving(ToolCallingModelFile.path(), null);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static String chat(String extra) {
+        return "{\"messages\":" + MESSAGES_JSON + ",\"tools\":" + TOOLS_JSON + ",\"max_tokens\":" + MAX_TOKENS
+                + ",\"temperature\":0,\"ignore_eos\":true" + extra + "}";
+    }
+
+    private static String stoppingAfterTheCall(String extra) {
+        return chat(",\"stop_token_ids\":[" + ToolCallingModelFile.tokenAfterTheCall() + "]" + extra);
+    }
+
+    private static void assertTheCall(JsonNode call) {
+        assertThat(call.get("id").asText()).matches("call_[A-Za-z0-9]{24}");
+        assertThat(call.get("type").asText()).isEqualTo("function");
+        assertThat(call.at("/function/name").asText()).isEqualTo("get_weather");
+        assertThat(ServerFixture.parse(call.at("/function/arguments").asText())).isEqualTo(ServerFixture.parse(ARGUMENTS));
+    }
+
+    @Test
+    void aCallInTheReplyComesBackAsToolCallsApartFromTheContent() {
+        JsonNode message = server.ok("/v1/chat/completions", chat("")).at("/choices/0/message");
+        assertThat(message.get("tool_calls")).hasSize(1);
+        assertTheCall(message.get("tool_calls").get(0));
+        assertThat(message.get("content").asText()).isNotBlank().doesNotContain("tool_call").doesNotContain("get_weather");
+    }
+
+    @Test
+    void aReplyThatEndsAfterItsCallFinishesForToolCalls() {
+        JsonNode r = server.ok("/v1/chat/completions", stoppingAfterTheCall(""));
+        assertThat(r.at("/choices/0/finish_reason").asText()).isEqualTo("tool_calls");
+        assertTheCall(r.at("/choices/0/message/tool_calls/0"));
+        JsonNode cut = server.ok("/v1/chat/completions", chat(""));
+        assertThat(cut.at("/choices/0/finish_reason").asText()).as("max_tokens still ends for length")
+                .isEqualTo("length");
+    }
+
+    @Test
+    void streamedCallsArriveWholeWithTheirIndexAndTheSameContent() {
+        JsonNode whole = server.ok("/v1/chat/completions", stoppingAfterTheCall("")).at("/choices/0/message");
+        List<JsonNode> chunks = server.stream("/v1/chat/completions", stoppingAfterTheCall(",\"stream\":true"));
+        List<JsonNode> calls = new ArrayList<>();
+        for (JsonNode chunk : chunks) {
+            for (JsonNode choice : chunk.path("choices")) {
+                choice.at("/delta/tool_calls").forEach(calls::add);
+            }
+        }
+        assertThat(calls).hasSize(1);
+        assertThat(calls.getFirst().get("index").asInt()).isZero();
+        assertTheCall(calls.getFirst());
+        assertThat(streamedText(chunks, 0)).isEqualTo(whole.get("content").asText());
+        assertThat(finishReason(chunks, 0)).isEqualTo("tool_calls");
+    }
+
+    @Test
+    void withoutParallelCallsTheReplyEndsAtItsFirstCall() {
+        JsonNode r = server.ok("/v1/chat/completions", chat(",\"parallel_tool_calls\":false"));
+        assertThat(r.at("/choices/0/finish_reason").asText()).isEqualTo("tool_calls");
+        assertTheCall(r.at("/choices/0/message/tool_calls/0"));
+        JsonNode stopped = server.ok("/v1/chat/completions", stoppingAfterTheCall(""));
+        assertThat(r.at("/usage/completion_tokens").asInt()).as("no token after the call's last")
+                .isEqualTo(stopped.at("/usage/completion_tokens").asInt() - 1);
+    }
+
+    @Test
+    void everyChoiceHasItsOwnCallId() {
+        JsonNode r = server.ok("/v1/chat/completions", stoppingAfterTheCall(",\"n\":2"));
+        JsonNode first = r.at("/choices/0/message/tool_calls/0");
+        JsonNode second = r.at("/choices/1/message/tool_calls/0");
+        assertTheCall(first);
+        assertTheCall(second);
+        assertThat(first.get("id").asText()).isNotEqualTo(second.get("id").asText());
+    }
+
+    @Test
+    void toolChoiceNoneLeavesTheToolsOutOfThePromptAndTheReply() {
+        JsonNode offered = server.ok("/v1/chat/completions", chat(""));
+        JsonNode none = server.ok("/v1/chat/completions", chat(",\"tool_choice\":\"none\""));
+        assertThat(none.at("/usage/prompt_tokens").asInt()).isLessThan(offered.at("/usage/prompt_tokens").asInt());
+        assertThat(none.at("/choices/0/message").has("tool_calls")).isFalse();
+    }
+
+    @Test
+    void theNextTurnTakesTheCallAndItsResult() {
+        String messages = "[{\"role\":\"user\",\"content\":\"" + ToolCallingModelFile.QUESTION + "\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\": \\\"Paris\\\"}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"18 C and sunny\"}]";
+        JsonNode r = server.ok("/v1/chat/completions", "{\"messages\":" + messages + ",\"tools\":" + TOOLS_JSON
+                + ",\"max_tokens\":4,\"temperature\":0}");
+        JsonNode first = server.ok("/v1/chat/completions", chat(""));
+        assertThat(r.at("/usage/prompt_tokens").asInt()).as("the call and its result are in the prompt")
+                .isGreaterThan(first.at("/usage/prompt_tokens").asInt() + 10);
+    }
+}
