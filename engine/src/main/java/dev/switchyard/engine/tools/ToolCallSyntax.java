@@ -31,7 +31,11 @@ public final class ToolCallSyntax {
         /** {@code [TOOL_CALLS]}: Mixtral 8x22B, Mistral Nemo, Mistral Small 3, Devstral. */
         MISTRAL("[TOOL_CALLS]"),
         /** gpt-oss: a commentary message to {@code functions.name}. */
-        HARMONY("harmony messages to functions");
+        HARMONY("harmony messages to functions"),
+        /** {@code <｜tool▁calls▁begin｜>}: DeepSeek V3, R1 and its distills, V3.1. */
+        DEEPSEEK("DeepSeek tool-call tokens"),
+        /** {@code <|tool_calls_section_begin|>}: Kimi K2. */
+        KIMI("Kimi tool-call sections");
 
         private final String description;
 
@@ -113,7 +117,10 @@ public final class ToolCallSyntax {
             new Candidate(Kind.HERMES, "<tool_call>", rest -> rest.substring("<tool_call>".length()).strip()
                     .startsWith("{"), () -> new HermesFormat("<tool_call>", "</tool_call>")),
             new Candidate(Kind.JSON_BLOCK, "<tool_calls>", () -> new HermesFormat("<tool_calls>", "</tool_calls>")),
-            new Candidate(Kind.JSON_BLOCK, "<TOOLCALL>", () -> new HermesFormat("<TOOLCALL>", "</TOOLCALL>")));
+            new Candidate(Kind.JSON_BLOCK, "<TOOLCALL>", () -> new HermesFormat("<TOOLCALL>", "</TOOLCALL>")),
+            new Candidate(Kind.DEEPSEEK, DeepSeekFormat.CALLS_BEGIN, DeepSeekFormat::new),
+            new Candidate(Kind.KIMI, KimiFormat.SECTION_BEGIN, KimiFormat::new),
+            new Candidate(Kind.KIMI, KimiFormat.SECTION_BEGIN_SINGULAR, KimiFormat::new));
 
     private static final String PROBE_QUESTION = "Which tool answers this probe?";
     /** A conversation whose assistant turn calls a tool, followed by the tool's result. */
