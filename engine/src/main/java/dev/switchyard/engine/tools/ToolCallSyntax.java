@@ -35,7 +35,23 @@ public final class ToolCallSyntax {
         /** {@code <｜tool▁calls▁begin｜>}: DeepSeek V3, R1 and its distills, V3.1. */
         DEEPSEEK("DeepSeek tool-call tokens"),
         /** {@code <|tool_calls_section_begin|>}: Kimi K2. */
-        KIMI("Kimi tool-call sections");
+        KIMI("Kimi tool-call sections"),
+        /**
+         * {@code <tool_call><function=name><parameter=key>value</parameter></function></tool_call>}:
+         * Qwen3-Coder, Qwen3.5, Nemotron 3 Nano, Step 3.5 Flash; Seed-OSS in {@code <seed:tool_call>}.
+         */
+        XML_FUNCTION("Qwen3-Coder XML"),
+        /**
+         * {@code <tool_call>name<arg_key>key</arg_key><arg_value>value</arg_value></tool_call>}:
+         * GLM-4.5 to 4.7, poolside's Laguna.
+         */
+        GLM("GLM <arg_key>"),
+        /** {@code <minimax:tool_call><invoke name="f"><parameter name="key">}: MiniMax-M2. */
+        MINIMAX("MiniMax <invoke>"),
+        /** {@code ]<]minimax[>[<tool_call>}, every tag behind that token, arguments as nested tags: MiniMax-M3. */
+        MINIMAX_M3("MiniMax-M3 nested tags"),
+        /** {@code <｜DSML｜function_calls>} (DeepSeek-V3.2) or {@code <｜DSML｜tool_calls>} (V4) of invokes. */
+        DSML("DeepSeek DSML");
 
         private final String description;
 
@@ -116,6 +132,18 @@ public final class ToolCallSyntax {
             new Candidate(Kind.MISTRAL, MistralFormat.TOOL_CALLS, MistralFormat::new),
             new Candidate(Kind.HERMES, "<tool_call>", rest -> rest.substring("<tool_call>".length()).strip()
                     .startsWith("{"), () -> new HermesFormat("<tool_call>", "</tool_call>")),
+            new Candidate(Kind.XML_FUNCTION, "<tool_call>",
+                    rest -> XmlFunctionFormat.opensFunction("<tool_call>", rest),
+                    () -> new XmlFunctionFormat("<tool_call>", "</tool_call>")),
+            new Candidate(Kind.XML_FUNCTION, "<seed:tool_call>",
+                    rest -> XmlFunctionFormat.opensFunction("<seed:tool_call>", rest),
+                    () -> new XmlFunctionFormat("<seed:tool_call>", "</seed:tool_call>")),
+            new Candidate(Kind.GLM, GlmFormat.TOOL_CALL, GlmFormat::namesFunction, GlmFormat::new),
+            new Candidate(Kind.MINIMAX, MiniMaxFormat.TOOL_CALL, MiniMaxFormat::new),
+            // Its opener ends in <tool_call>, which the forms above look at too: being earlier, it wins.
+            new Candidate(Kind.MINIMAX_M3, MiniMaxM3Format.TOOL_CALL, MiniMaxM3Format::new),
+            new Candidate(Kind.DSML, DsmlFormat.FUNCTION_CALLS, DsmlFormat::new),
+            new Candidate(Kind.DSML, DsmlFormat.TOOL_CALLS, DsmlFormat::new),
             new Candidate(Kind.JSON_BLOCK, "<tool_calls>", () -> new HermesFormat("<tool_calls>", "</tool_calls>")),
             new Candidate(Kind.JSON_BLOCK, "<TOOLCALL>", () -> new HermesFormat("<TOOLCALL>", "</TOOLCALL>")),
             new Candidate(Kind.DEEPSEEK, DeepSeekFormat.CALLS_BEGIN, DeepSeekFormat::new),

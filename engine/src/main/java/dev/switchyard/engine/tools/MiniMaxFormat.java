@@ -1,0 +1,75 @@
+package dev.switchyard.engine.tools;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MiniMax-M2's calls: an {@code <invoke>} per call in one {@code <minimax:tool_call>} block, each
+ * parameter a tag named by attribute, values as bare text typed by the request's schema
+ * ({@link ToolArguments#value}):
+ * <pre>{@code
+ * <minimax:tool_call>
+ * <invoke name="get_weather">
+ * <parameter name="city">Paris</parameter>
+ * </invoke>
+ * </minimax:tool_call>
+ * }</pre>
+ */
+final class MiniMaxFormat implements ToolCallFormat {
+
+    static final String TOOL_CALL = "<minimax:tool_call>";
+    static final String END_TOOL_CALL = "</minimax:tool_call>";
+    static final String INVOKE = "<invoke";
+    static final String END_INVOKE = "</invoke>";
+    static final String PARAMETER = "<parameter";
+    static final String END_PARAMETER = "</parameter>";
+
+    @Override
+    public String[] openers() {
+        return new String[] {TOOL_CALL};
+    }
+
+    @Override
+    public String closer(int opener) {
+        return END_TOOL_CALL;
+    }
+
+    @Override
+    public List<ToolCall> parse(int opener, String body, ToolSchemas schemas) {
+        MarkupReader r = new MarkupReader(body);
+        List<ToolCall> calls = new ArrayList<>();
+        while (!r.atEnd()) {
+            String name = r.take(INVOKE) ? name(r.attributesToTagEnd()) : null;
+            if (name == null) {
+                return null;
+            }
+            ObjectNode arguments = ToolArguments.newObject();
+            while (r.take(PARAMETER)) {
+                String key = name(r.attributesToTagEnd());
+                String value = key == null ? null : r.upTo(END_PARAMETER);
+                if (value == null) {
+                    return null;
+                }
+                arguments.set(key, ToolArguments.value(value, schemas.isString(name, key)));
+            }
+            if (!r.take(END_INVOKE)) {
+                return null;
+            }
+            calls.add(new ToolCall(name, ToolArguments.write(arguments)));
+        }
+        return calls;
+    }
+
+    /** The tag's {@code name}, or null when it has none that can be one. */
+    private static String name(Map<String, String> attributes) {
+        String name = attributes == null ? null : attributes.get("name");
+        return MarkupReader.isName(name) ? name : null;
+    }
+
+    @Override
+    public List<String> markers() {
+        return List.of(TOOL_CALL, END_TOOL_CALL, INVOKE, END_INVOKE, PARAMETER, END_PARAMETER);
+    }
+}
