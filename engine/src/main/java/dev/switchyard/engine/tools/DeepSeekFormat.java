@@ -1,6 +1,5 @@
 package dev.switchyard.engine.tools;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,25 +40,7 @@ final class DeepSeekFormat implements ToolCallFormat {
 
     @Override
     public List<ToolCall> parse(int opener, String body, ToolSchemas schemas) {
-        List<ToolCall> calls = new ArrayList<>();
-        int at = skipWhitespace(body, 0);
-        while (at < body.length()) {
-            if (!body.startsWith(CALL_BEGIN, at)) {
-                return null;
-            }
-            int start = at + CALL_BEGIN.length();
-            int end = body.indexOf(CALL_END, start);
-            if (end < 0) {
-                return null; // cut off inside the call
-            }
-            ToolCall call = call(body.substring(start, end));
-            if (call == null) {
-                return null;
-            }
-            calls.add(call);
-            at = skipWhitespace(body, end + CALL_END.length());
-        }
-        return calls.isEmpty() ? null : calls;
+        return MarkupReader.delimitedCalls(body, CALL_BEGIN, CALL_END, DeepSeekFormat::call);
     }
 
     /** One call's text between its markers, in either form; null when it is neither. */
@@ -99,13 +80,6 @@ final class DeepSeekFormat implements ToolCallFormat {
         }
         String arguments = ToolArguments.object(inner);
         return arguments == null ? null : new ToolCall(name, arguments);
-    }
-
-    private static int skipWhitespace(String text, int from) {
-        while (from < text.length() && Character.isWhitespace(text.charAt(from))) {
-            from++;
-        }
-        return from;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.switchyard.engine.tools;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,25 +35,7 @@ final class KimiFormat implements ToolCallFormat {
 
     @Override
     public List<ToolCall> parse(int opener, String body, ToolSchemas schemas) {
-        List<ToolCall> calls = new ArrayList<>();
-        int at = skipWhitespace(body, 0);
-        while (at < body.length()) {
-            if (!body.startsWith(CALL_BEGIN, at)) {
-                return null;
-            }
-            int start = at + CALL_BEGIN.length();
-            int end = body.indexOf(CALL_END, start);
-            if (end < 0) {
-                return null; // cut off inside the call
-            }
-            ToolCall call = call(body.substring(start, end));
-            if (call == null) {
-                return null;
-            }
-            calls.add(call);
-            at = skipWhitespace(body, end + CALL_END.length());
-        }
-        return calls.isEmpty() ? null : calls;
+        return MarkupReader.delimitedCalls(body, CALL_BEGIN, CALL_END, KimiFormat::call);
     }
 
     /** {@code functions.f:0<|tool_call_argument_begin|>{...}}; null when it is not that. */
@@ -74,13 +55,6 @@ final class KimiFormat implements ToolCallFormat {
         }
         String arguments = ToolArguments.object(text.substring(args + ARGUMENT_BEGIN.length()));
         return name.isBlank() || arguments == null ? null : new ToolCall(name, arguments, id);
-    }
-
-    private static int skipWhitespace(String text, int from) {
-        while (from < text.length() && Character.isWhitespace(text.charAt(from))) {
-            from++;
-        }
-        return from;
     }
 
     @Override

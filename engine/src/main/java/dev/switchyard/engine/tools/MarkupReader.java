@@ -1,7 +1,10 @@
 package dev.switchyard.engine.tools;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reads the body of an XML-style call block left to right, for the formats that write one tag per
@@ -118,5 +121,24 @@ final class MarkupReader {
             }
         }
         return out;
+    }
+
+    /**
+     * The calls of a body that holds only calls, each between {@code begin} and {@code end} with
+     * whitespace between them (DeepSeek's and Kimi's tokens), each read by {@code read}; null when
+     * anything else stands between them, a call is cut off, or {@code read} refuses one.
+     */
+    static List<ToolCall> delimitedCalls(String body, String begin, String end, Function<String, ToolCall> read) {
+        MarkupReader r = new MarkupReader(body);
+        List<ToolCall> calls = new ArrayList<>();
+        while (!r.atEnd()) {
+            String inner = r.take(begin) ? r.upTo(end) : null;
+            ToolCall call = inner == null ? null : read.apply(inner);
+            if (call == null) {
+                return null;
+            }
+            calls.add(call);
+        }
+        return calls.isEmpty() ? null : calls;
     }
 }
