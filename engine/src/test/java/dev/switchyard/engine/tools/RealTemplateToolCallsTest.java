@@ -9,7 +9,6 @@ import dev.switchyard.engine.chat.ChatTestData.Conversation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -219,30 +218,11 @@ class RealTemplateToolCallsTest {
 
     private static void assertReadsBack(String stem, ToolCallSyntax syntax, String reply,
                                         List<Map<String, Object>> tools) {
-        ToolSchemas schemas = ToolSchemas.of(tools);
-        List<List<String>> cuts = new ArrayList<>();
-        for (int at = 0; at <= reply.length(); at++) {
-            cuts.add(List.of(reply.substring(0, at), reply.substring(at)));
-        }
-        cuts.add(reply.codePoints().mapToObj(Character::toString).toList());
-        for (List<String> deltas : cuts) {
-            ToolCallExtractor extractor = syntax.newExtractor(schemas);
-            StringBuilder content = new StringBuilder();
-            List<ToolCall> calls = new ArrayList<>();
-            for (int i = 0; i < deltas.size(); i++) {
-                if (i + 1 < deltas.size()) {
-                    extractor.push(deltas.get(i));
-                } else {
-                    extractor.finish(deltas.get(i));
-                }
-                content.append(extractor.content());
-                calls.addAll(extractor.calls());
-            }
-            assertThat(calls).as(stem + " read from " + deltas).hasSize(1);
-            assertThat(calls.getFirst().name()).isEqualTo("get_weather");
-            assertThat(ToolArguments.parse(calls.getFirst().arguments()))
-                    .isEqualTo(ToolArguments.parse("{\"city\": \"Paris\", \"unit\": \"celsius\"}"));
-            assertThat(content.toString()).as(stem + " content from " + deltas).isBlank();
-        }
+        ExtractedReply read = ExtractedReply.howeverCut(syntax, ToolSchemas.of(tools), reply);
+        assertThat(read.calls()).as(stem + " read from " + reply).hasSize(1);
+        assertThat(read.calls().getFirst().name()).isEqualTo("get_weather");
+        assertThat(ToolArguments.parse(read.calls().getFirst().arguments()))
+                .isEqualTo(ToolArguments.parse("{\"city\": \"Paris\", \"unit\": \"celsius\"}"));
+        assertThat(read.content()).as(stem + " content from " + reply).isBlank();
     }
 }

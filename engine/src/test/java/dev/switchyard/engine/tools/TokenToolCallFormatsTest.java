@@ -2,8 +2,6 @@ package dev.switchyard.engine.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,8 +30,6 @@ class TokenToolCallFormatsTest {
             KIMI_BEGIN + KIMI_CALL + "functions.probe_tool:0" + KIMI_ARGS + "{\"topic\": \"probe\"}" + KIMI_CALL_END
                     + KIMI_END, null);
 
-    private record Read(String content, List<ToolCall> calls) {}
-
     private static String v3(String name, String arguments) {
         return DS_CALL + "function" + DS_SEP + name + "\n```json\n" + arguments + "\n```" + DS_CALL_END;
     }
@@ -47,38 +43,12 @@ class TokenToolCallFormatsTest {
     }
 
     /** What {@code reply} reads as, the same however it is cut into deltas. */
-    private static Read read(ToolCallSyntax syntax, String reply) {
-        List<List<String>> cuts = new ArrayList<>();
-        for (int at = 0; at <= reply.length(); at++) {
-            cuts.add(List.of(reply.substring(0, at), reply.substring(at)));
-        }
-        cuts.add(reply.codePoints().mapToObj(Character::toString).toList());
-        Read first = null;
-        for (List<String> deltas : cuts) {
-            ToolCallExtractor extractor = syntax.newExtractor(ToolSchemas.NONE);
-            StringBuilder content = new StringBuilder();
-            List<ToolCall> calls = new ArrayList<>();
-            for (int i = 0; i < deltas.size(); i++) {
-                if (i + 1 < deltas.size()) {
-                    extractor.push(deltas.get(i));
-                } else {
-                    extractor.finish(deltas.get(i));
-                }
-                content.append(extractor.content());
-                calls.addAll(extractor.calls());
-            }
-            Read read = new Read(content.toString(), List.copyOf(calls));
-            if (first == null) {
-                first = read;
-            } else {
-                assertThat(read).as("read from " + deltas).isEqualTo(first);
-            }
-        }
-        return first;
+    private static ExtractedReply read(ToolCallSyntax syntax, String reply) {
+        return ExtractedReply.howeverCut(syntax, ToolSchemas.NONE, reply);
     }
 
     private static void assertContentAsWritten(ToolCallSyntax syntax, String reply) {
-        Read read = read(syntax, reply);
+        ExtractedReply read = read(syntax, reply);
         assertThat(read.calls()).as(reply).isEmpty();
         assertThat(read.content()).isEqualTo(reply);
     }
@@ -101,7 +71,7 @@ class TokenToolCallFormatsTest {
 
     @Test
     void deepSeekV3TwoCallsInOneBlock() {
-        Read read = read(DEEPSEEK, DS_BEGIN + v3("get_weather", "{\"city\": \"Paris\"}") + "\n"
+        ExtractedReply read = read(DEEPSEEK, DS_BEGIN + v3("get_weather", "{\"city\": \"Paris\"}") + "\n"
                 + v3("get_time", "{\n  \"zone\": \"CET\"\n}") + DS_END);
         assertThat(read.calls()).containsExactly(new ToolCall("get_weather", "{\"city\": \"Paris\"}"),
                 new ToolCall("get_time", "{\n  \"zone\": \"CET\"\n}"));
@@ -110,7 +80,7 @@ class TokenToolCallFormatsTest {
 
     @Test
     void deepSeekV31TwoCallsInOneBlock() {
-        Read read = read(DEEPSEEK, DS_BEGIN + v31("get_weather", "{\"city\": \"Paris\", \"unit\": \"celsius\"}")
+        ExtractedReply read = read(DEEPSEEK, DS_BEGIN + v31("get_weather", "{\"city\": \"Paris\", \"unit\": \"celsius\"}")
                 + v31("get_time", "{}") + DS_END);
         assertThat(read.calls()).containsExactly(
                 new ToolCall("get_weather", "{\"city\": \"Paris\", \"unit\": \"celsius\"}"),
@@ -120,13 +90,13 @@ class TokenToolCallFormatsTest {
 
     @Test
     void deepSeekV31FunctionNamedFunction() {
-        Read read = read(DEEPSEEK, DS_BEGIN + v31("function", "{\"x\": 1}") + DS_END);
+        ExtractedReply read = read(DEEPSEEK, DS_BEGIN + v31("function", "{\"x\": 1}") + DS_END);
         assertThat(read.calls()).containsExactly(new ToolCall("function", "{\"x\": 1}"));
     }
 
     @Test
     void deepSeekTextAroundTheBlockStaysContent() {
-        Read read = read(DEEPSEEK, "Let me look that up.\n\n" + DS_BEGIN + v31("get_weather", "{\"city\": \"Paris\"}")
+        ExtractedReply read = read(DEEPSEEK, "Let me look that up.\n\n" + DS_BEGIN + v31("get_weather", "{\"city\": \"Paris\"}")
                 + DS_END + "\nDone.");
         assertThat(read.content()).isEqualTo("Let me look that up.\n\n\nDone.");
         assertThat(read.calls()).containsExactly(new ToolCall("get_weather", "{\"city\": \"Paris\"}"));
@@ -153,7 +123,7 @@ class TokenToolCallFormatsTest {
 
     @Test
     void deepSeekReplyStoppingAfterItsLastCallStillHoldsItsCalls() {
-        Read read = read(DEEPSEEK, DS_BEGIN + v3("get_weather", "{\"city\": \"Paris\"}") + "\n"
+        ExtractedReply read = read(DEEPSEEK, DS_BEGIN + v3("get_weather", "{\"city\": \"Paris\"}") + "\n"
                 + v3("get_time", "{}"));
         assertThat(read.calls()).containsExactly(new ToolCall("get_weather", "{\"city\": \"Paris\"}"),
                 new ToolCall("get_time", "{}"));
@@ -173,7 +143,7 @@ class TokenToolCallFormatsTest {
 
     @Test
     void kimiTwoCallsInOneSectionKeepTheirIds() {
-        Read read = read(KIMI, KIMI_BEGIN + kimi("functions.get_weather:0", "{\"city\": \"Paris\"}")
+        ExtractedReply read = read(KIMI, KIMI_BEGIN + kimi("functions.get_weather:0", "{\"city\": \"Paris\"}")
                 + kimi("functions.get_time:1", "{}") + KIMI_END);
         assertThat(read.calls()).containsExactly(
                 new ToolCall("get_weather", "{\"city\": \"Paris\"}", "functions.get_weather:0"),
@@ -183,13 +153,13 @@ class TokenToolCallFormatsTest {
 
     @Test
     void kimiNameIsWhatFollowsFunctionsUpToTheLastColon() {
-        Read read = read(KIMI, KIMI_BEGIN + kimi("functions.ns:lookup:12", "{\"q\": 1}") + KIMI_END);
+        ExtractedReply read = read(KIMI, KIMI_BEGIN + kimi("functions.ns:lookup:12", "{\"q\": 1}") + KIMI_END);
         assertThat(read.calls()).containsExactly(new ToolCall("ns:lookup", "{\"q\": 1}", "functions.ns:lookup:12"));
     }
 
     @Test
     void kimiSingularSectionMarkers() {
-        Read read = read(KIMI, "<|tool_call_section_begin|>" + kimi("functions.get_weather:0", "{\"city\": \"Paris\"}")
+        ExtractedReply read = read(KIMI, "<|tool_call_section_begin|>" + kimi("functions.get_weather:0", "{\"city\": \"Paris\"}")
                 + "\n" + kimi("functions.get_time:1", "{}") + "<|tool_call_section_end|>");
         assertThat(read.calls()).containsExactly(
                 new ToolCall("get_weather", "{\"city\": \"Paris\"}", "functions.get_weather:0"),
@@ -201,7 +171,7 @@ class TokenToolCallFormatsTest {
 
     @Test
     void kimiTextBeforeTheSectionStaysContent() {
-        Read read = read(KIMI, "I'll check the weather. " + KIMI_BEGIN + kimi("functions.get_weather:0", "{}")
+        ExtractedReply read = read(KIMI, "I'll check the weather. " + KIMI_BEGIN + kimi("functions.get_weather:0", "{}")
                 + KIMI_END);
         assertThat(read.content()).isEqualTo("I'll check the weather. ");
         assertThat(read.calls()).containsExactly(new ToolCall("get_weather", "{}", "functions.get_weather:0"));
@@ -224,7 +194,7 @@ class TokenToolCallFormatsTest {
 
     @Test
     void kimiReplyStoppingAfterItsLastCallStillHoldsItsCalls() {
-        Read read = read(KIMI, KIMI_BEGIN + kimi("functions.get_weather:0", "{\"city\": \"Paris\"}")
+        ExtractedReply read = read(KIMI, KIMI_BEGIN + kimi("functions.get_weather:0", "{\"city\": \"Paris\"}")
                 + kimi("functions.get_time:1", "{}"));
         assertThat(read.calls()).containsExactly(
                 new ToolCall("get_weather", "{\"city\": \"Paris\"}", "functions.get_weather:0"),

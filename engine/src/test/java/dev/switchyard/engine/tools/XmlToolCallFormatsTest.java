@@ -2,7 +2,6 @@ package dev.switchyard.engine.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
@@ -26,8 +25,6 @@ class XmlToolCallFormatsTest {
 
     private static final String NS = "]<]minimax[>[";
 
-    private record Reply(String content, List<ToolCall> calls) {}
-
     private static ToolCallSyntax syntax(String renderedCall, ToolCallSyntax.Kind kind) {
         ToolCallSyntax syntax = ToolCallSyntax.fromRenderedCall(renderedCall, null);
         assertThat(syntax).as(renderedCall).isNotNull();
@@ -35,27 +32,8 @@ class XmlToolCallFormatsTest {
         return syntax;
     }
 
-    private static Reply read(ToolCallSyntax syntax, String reply) {
-        Reply whole = read(syntax, List.of(reply));
-        Reply byCharacter = read(syntax, reply.codePoints().mapToObj(Character::toString).toList());
-        assertThat(byCharacter).as("read one character at a time").isEqualTo(whole);
-        return whole;
-    }
-
-    private static Reply read(ToolCallSyntax syntax, List<String> deltas) {
-        ToolCallExtractor extractor = syntax.newExtractor(SCHEMAS);
-        StringBuilder content = new StringBuilder();
-        List<ToolCall> calls = new ArrayList<>();
-        for (int i = 0; i < deltas.size(); i++) {
-            if (i + 1 < deltas.size()) {
-                extractor.push(deltas.get(i));
-            } else {
-                extractor.finish(deltas.get(i));
-            }
-            content.append(extractor.content());
-            calls.addAll(extractor.calls());
-        }
-        return new Reply(content.toString(), calls);
+    private static ExtractedReply read(ToolCallSyntax syntax, String reply) {
+        return ExtractedReply.howeverCut(syntax, SCHEMAS, reply);
     }
 
     private static void assertCall(ToolCall call, String name, String arguments) {
@@ -64,14 +42,14 @@ class XmlToolCallFormatsTest {
                 .isEqualTo(ToolArguments.parse(arguments));
     }
 
-    private static void assertOneCall(Reply reply, String name, String arguments) {
+    private static void assertOneCall(ExtractedReply reply, String name, String arguments) {
         assertThat(reply.content()).isEmpty();
         assertThat(reply.calls()).hasSize(1);
         assertCall(reply.calls().getFirst(), name, arguments);
     }
 
     private static void assertContentOnly(ToolCallSyntax syntax, String reply) {
-        assertThat(read(syntax, reply)).isEqualTo(new Reply(reply, List.of()));
+        assertThat(read(syntax, reply)).isEqualTo(new ExtractedReply(reply, List.of()));
     }
 
     @Nested
@@ -88,7 +66,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void valuesAreTypedByTheSchemaElseByWhatTheySpell() {
-            Reply reply = read(qwen, "<tool_call>\n<function=f>\n" + parameter("n", "42") + parameter("s", "42")
+            ExtractedReply reply = read(qwen, "<tool_call>\n<function=f>\n" + parameter("n", "42") + parameter("s", "42")
                     + parameter("list", "[1, \"a\"]") + parameter("flag", "true") + parameter("word", "Paris")
                     + "</function>\n</tool_call>");
             assertOneCall(reply, "f",
@@ -98,21 +76,21 @@ class XmlToolCallFormatsTest {
         @Test
         void onlyOneNewlineOnEitherSideIsMarkup() {
             String text = "\n  indented\n\nlast line \n";
-            Reply reply = read(qwen, "<tool_call>\n<function=f>\n" + parameter("text", text)
+            ExtractedReply reply = read(qwen, "<tool_call>\n<function=f>\n" + parameter("text", text)
                     + "</function>\n</tool_call>");
             assertOneCall(reply, "f", ToolArguments.write(ToolArguments.newObject().put("text", text)));
         }
 
         @Test
         void seedWritesValuesRightInsideTheTags() {
-            Reply reply = read(seed, "<seed:tool_call>\n<function=f>\n<parameter=n>7</parameter>\n"
+            ExtractedReply reply = read(seed, "<seed:tool_call>\n<function=f>\n<parameter=n>7</parameter>\n"
                     + "<parameter=text>two\nlines</parameter>\n</function>\n</seed:tool_call>");
             assertOneCall(reply, "f", "{\"n\": 7, \"text\": \"two\\nlines\"}");
         }
 
         @Test
         void severalFunctionsInOneBlockAreSeveralCalls() {
-            Reply reply = read(qwen, "<tool_call>\n<function=f>\n" + parameter("n", "1") + "</function>\n<function=g>\n"
+            ExtractedReply reply = read(qwen, "<tool_call>\n<function=f>\n" + parameter("n", "1") + "</function>\n<function=g>\n"
                     + "</function>\n</tool_call>");
             assertThat(reply.content()).isEmpty();
             assertThat(reply.calls()).hasSize(2);
@@ -122,7 +100,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void textBeforeTheBlockStaysContent() {
-            Reply reply = read(qwen, "Checking the weather.\n\n<tool_call>\n<function=f>\n" + parameter("s", "x")
+            ExtractedReply reply = read(qwen, "Checking the weather.\n\n<tool_call>\n<function=f>\n" + parameter("s", "x")
                     + "</function>\n</tool_call>\n");
             assertThat(reply.content()).isEqualTo("Checking the weather.\n\n");
             assertThat(reply.calls()).hasSize(1);
@@ -156,14 +134,14 @@ class XmlToolCallFormatsTest {
 
         @Test
         void valuesAreTypedByTheSchemaElseByWhatTheySpell() {
-            Reply reply = read(glm, "<tool_call>f\n" + argument("n", "42") + argument("s", "42")
+            ExtractedReply reply = read(glm, "<tool_call>f\n" + argument("n", "42") + argument("s", "42")
                     + argument("map", "{\"a\": null}") + argument("word", "Paris") + "</tool_call>");
             assertOneCall(reply, "f", "{\"n\": 42, \"s\": \"42\", \"map\": {\"a\": null}, \"word\": \"Paris\"}");
         }
 
         @Test
         void glm47WritesItOnOneLine() {
-            Reply reply = read(glm, "<tool_call>f<arg_key>n</arg_key><arg_value>5</arg_value><arg_key>s</arg_key>"
+            ExtractedReply reply = read(glm, "<tool_call>f<arg_key>n</arg_key><arg_value>5</arg_value><arg_key>s</arg_key>"
                     + "<arg_value>five</arg_value></tool_call>");
             assertOneCall(reply, "f", "{\"n\": 5, \"s\": \"five\"}");
         }
@@ -171,7 +149,7 @@ class XmlToolCallFormatsTest {
         @Test
         void stringValuesAreKeptExactly() {
             String text = "\n  first\n\tsecond \n";
-            Reply reply = read(glm, "<tool_call>f\n" + argument("text", text) + "</tool_call>");
+            ExtractedReply reply = read(glm, "<tool_call>f\n" + argument("text", text) + "</tool_call>");
             assertOneCall(reply, "f", ToolArguments.write(ToolArguments.newObject().put("text", text)));
         }
 
@@ -184,7 +162,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void eachCallIsItsOwnBlock() {
-            Reply reply = read(glm, "<tool_call>f\n" + argument("n", "1") + "</tool_call>\n<tool_call>g\n"
+            ExtractedReply reply = read(glm, "<tool_call>f\n" + argument("n", "1") + "</tool_call>\n<tool_call>g\n"
                     + argument("q", "x") + "</tool_call>");
             assertThat(reply.content()).isEmpty();
             assertThat(reply.calls()).hasSize(2);
@@ -194,7 +172,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void textBeforeTheBlockStaysContent() {
-            Reply reply = read(glm, "Let me look.\n<tool_call>f\n" + argument("s", "x") + "</tool_call>");
+            ExtractedReply reply = read(glm, "Let me look.\n<tool_call>f\n" + argument("s", "x") + "</tool_call>");
             assertThat(reply.content()).isEqualTo("Let me look.\n");
             assertThat(reply.calls()).hasSize(1);
         }
@@ -235,7 +213,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void valuesAreTypedByTheSchemaElseByWhatTheySpell() {
-            Reply reply = read(minimax, block(invoke("f", parameter("n", "42") + parameter("s", "42")
+            ExtractedReply reply = read(minimax, block(invoke("f", parameter("n", "42") + parameter("s", "42")
                     + parameter("x", "2.50") + parameter("word", "Paris"))));
             assertOneCall(reply, "f", "{\"n\": 42, \"s\": \"42\", \"x\": 2.50, \"word\": \"Paris\"}");
         }
@@ -243,13 +221,13 @@ class XmlToolCallFormatsTest {
         @Test
         void stringValuesAreKeptExactly() {
             String text = "\nline one\n  line two\n\n";
-            Reply reply = read(minimax, block(invoke("f", parameter("text", text))));
+            ExtractedReply reply = read(minimax, block(invoke("f", parameter("text", text))));
             assertOneCall(reply, "f", ToolArguments.write(ToolArguments.newObject().put("text", text)));
         }
 
         @Test
         void severalInvokesInOneBlockAreSeveralCalls() {
-            Reply reply = read(minimax, block(invoke("f", parameter("n", "1")) + invoke("g", "")));
+            ExtractedReply reply = read(minimax, block(invoke("f", parameter("n", "1")) + invoke("g", "")));
             assertThat(reply.content()).isEmpty();
             assertThat(reply.calls()).hasSize(2);
             assertCall(reply.calls().get(0), "f", "{\"n\": 1}");
@@ -258,7 +236,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void textBeforeTheBlockStaysContent() {
-            Reply reply = read(minimax, "I'll check.\n\n" + block(invoke("f", parameter("s", "x"))));
+            ExtractedReply reply = read(minimax, "I'll check.\n\n" + block(invoke("f", parameter("s", "x"))));
             assertThat(reply.content()).isEqualTo("I'll check.\n\n");
             assertThat(reply.calls()).hasSize(1);
         }
@@ -299,14 +277,14 @@ class XmlToolCallFormatsTest {
 
         @Test
         void valuesAreTypedByTheSchemaElseByWhatTheySpell() {
-            Reply reply = read(m3, block(invoke("f", element("n", "42") + element("s", "42") + element("flag", "false")
+            ExtractedReply reply = read(m3, block(invoke("f", element("n", "42") + element("s", "42") + element("flag", "false")
                     + element("word", "Paris"))));
             assertOneCall(reply, "f", "{\"n\": 42, \"s\": \"42\", \"flag\": false, \"word\": \"Paris\"}");
         }
 
         @Test
         void objectsAndListsAreNestedTags() {
-            Reply reply = read(m3, block(invoke("f", element("filter", element("city", "Paris")
+            ExtractedReply reply = read(m3, block(invoke("f", element("filter", element("city", "Paris")
                     + element("days", element("item", "1") + element("item", "2")))
                     + element("points", element("item", element("x", "1") + element("y", "2"))))));
             assertOneCall(reply, "f", "{\"filter\": {\"city\": \"Paris\", \"days\": [1, 2]},"
@@ -316,13 +294,13 @@ class XmlToolCallFormatsTest {
         @Test
         void stringValuesAreKeptExactly() {
             String text = "\n first\n\nsecond ";
-            Reply reply = read(m3, block(invoke("f", element("text", text))));
+            ExtractedReply reply = read(m3, block(invoke("f", element("text", text))));
             assertOneCall(reply, "f", ToolArguments.write(ToolArguments.newObject().put("text", text)));
         }
 
         @Test
         void severalInvokesInOneBlockAreSeveralCalls() {
-            Reply reply = read(m3, block(invoke("f", element("n", "1")) + invoke("g", "")));
+            ExtractedReply reply = read(m3, block(invoke("f", element("n", "1")) + invoke("g", "")));
             assertThat(reply.content()).isEmpty();
             assertThat(reply.calls()).hasSize(2);
             assertCall(reply.calls().get(0), "f", "{\"n\": 1}");
@@ -331,7 +309,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void textBeforeTheBlockStaysContent() {
-            Reply reply = read(m3, "One moment." + block(invoke("f", element("s", "x"))));
+            ExtractedReply reply = read(m3, "One moment." + block(invoke("f", element("s", "x"))));
             assertThat(reply.content()).isEqualTo("One moment.");
             assertThat(reply.calls()).hasSize(1);
         }
@@ -376,7 +354,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void theStringAttributeTypesValues() {
-            Reply reply = read(v4, block("tool_calls", invoke("f", parameter("s", "false", "42")
+            ExtractedReply reply = read(v4, block("tool_calls", invoke("f", parameter("s", "false", "42")
                     + parameter("n", "true", "42") + parameter("map", "false", "{\"a\": [true]}")
                     + parameter("word", "true", "null"))));
             assertOneCall(reply, "f", "{\"s\": 42, \"n\": \"42\", \"map\": {\"a\": [true]}, \"word\": \"null\"}");
@@ -384,7 +362,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void withoutTheAttributeTheSchemaTypesValues() {
-            Reply reply = read(v4, block("tool_calls", invoke("f", parameter("n", null, "42")
+            ExtractedReply reply = read(v4, block("tool_calls", invoke("f", parameter("n", null, "42")
                     + parameter("s", null, "42") + parameter("other", null, "[1]"))));
             assertOneCall(reply, "f", "{\"n\": 42, \"s\": \"42\", \"other\": [1]}");
         }
@@ -403,13 +381,13 @@ class XmlToolCallFormatsTest {
         @Test
         void stringValuesAreKeptExactly() {
             String text = "\n  quoted \"text\"\n\n";
-            Reply reply = read(v32, block("function_calls", invoke("f", parameter("text", "true", text))));
+            ExtractedReply reply = read(v32, block("function_calls", invoke("f", parameter("text", "true", text))));
             assertOneCall(reply, "f", ToolArguments.write(ToolArguments.newObject().put("text", text)));
         }
 
         @Test
         void severalInvokesInOneBlockAreSeveralCalls() {
-            Reply reply = read(v32, block("function_calls", invoke("f", parameter("n", "false", "1"))
+            ExtractedReply reply = read(v32, block("function_calls", invoke("f", parameter("n", "false", "1"))
                     + invoke("g", "")));
             assertThat(reply.content()).isEmpty();
             assertThat(reply.calls()).hasSize(2);
@@ -419,7 +397,7 @@ class XmlToolCallFormatsTest {
 
         @Test
         void textBeforeTheBlockStaysContent() {
-            Reply reply = read(v4, "Looking it up.\n\n"
+            ExtractedReply reply = read(v4, "Looking it up.\n\n"
                     + block("tool_calls", invoke("f", parameter("s", "true", "x"))));
             assertThat(reply.content()).isEqualTo("Looking it up.\n\n");
             assertThat(reply.calls()).hasSize(1);
