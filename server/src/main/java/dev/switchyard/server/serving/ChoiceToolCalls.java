@@ -18,13 +18,16 @@ final class ChoiceToolCalls {
     /** Null when the splitter takes the calls out (harmony). */
     private final ToolCallExtractor extractor;
     private final boolean parallel;
+    /** Told of each call made, for the metrics. */
+    private final Runnable counted;
     private final List<ChoiceToolCall> released = new ArrayList<>();
     private int made;
 
-    ChoiceToolCalls(ToolCallSyntax syntax, ToolUse use) {
+    ChoiceToolCalls(ToolCallSyntax syntax, ToolUse use, Runnable counted) {
         this.syntax = syntax;
         this.extractor = syntax.newExtractor(use.schemas());
         this.parallel = use.parallel();
+        this.counted = counted;
     }
 
     /** Takes the calls out of a content delta; returns the content left. {@code fromSplitter}: calls already apart. */
@@ -68,5 +71,6 @@ final class ChoiceToolCalls {
         }
         String id = call.id() != null ? call.id() : syntax.newCallId();
         released.add(new ChoiceToolCall(made++, id, call.name(), call.arguments()));
+        counted.run();
     }
 }

@@ -279,7 +279,7 @@ public final class ServedModel implements AutoCloseable {
                         : new StreamingDetokenizer(model.tokenizer(), rendered);
                 ChoiceSink sink = new ChoiceSink(index, detokenizer,
                         split == null ? null : split.newSplitter(promptTail, tools != null),
-                        split != null && !spec.separateReasoning(), tools == null ? null : new ChoiceToolCalls(toolCalls, tools),
+                        split != null && !spec.separateReasoning(), tools == null ? null : new ChoiceToolCalls(toolCalls, tools, metrics::toolCallMade),
                         new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
                 sequences.add(new Scheduler.SequenceRequest(
                         new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt()), sink));

@@ -36,6 +36,7 @@ public final class ServingMetrics implements SchedulerObserver {
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final CounterDataPoint preemptions;
     private final CounterDataPoint prefixTokens;
+    private final CounterDataPoint toolCalls;
     private final CounterDataPoint promptTokens;
     private final CounterDataPoint generationTokens;
     private final CounterDataPoint clientDisconnects;
@@ -61,6 +62,7 @@ public final class ServingMetrics implements SchedulerObserver {
         preemptions = counter("switchyard_preemptions_total", "Sequences preempted to free KV blocks.", model);
         prefixTokens = counter("switchyard_prefix_cache_tokens_total",
                 "Positions sequences took from the prefix cache instead of computing them.", model);
+        toolCalls = counter("switchyard_tool_calls_total", "Tool calls returned apart from the content.", model);
         promptTokens = counter("switchyard_prompt_tokens_total", "Prompt tokens admitted.", model);
         generationTokens = counter("switchyard_generation_tokens_total", "Tokens generated.", model);
         clientDisconnects = counter("switchyard_client_disconnects_total",
@@ -159,6 +161,11 @@ public final class ServingMetrics implements SchedulerObserver {
     @Override
     public void prefixReused(int tokens) {
         prefixTokens.inc(tokens);
+    }
+
+    /** A reply's tool call was read and returned as one. */
+    void toolCallMade() {
+        toolCalls.inc();
     }
 
     @Override

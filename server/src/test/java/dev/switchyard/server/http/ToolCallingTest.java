@@ -97,6 +97,14 @@ class ToolCallingTest {
     }
 
     @Test
+    void callsAreCountedInTheMetrics() {
+        server.ok("/v1/chat/completions", stoppingAfterTheCall(""));
+        String metrics = server.get("/metrics").body();
+        assertThat(metrics.lines().filter(l -> l.startsWith("switchyard_tool_calls_total{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum()).isPositive();
+    }
+
+    @Test
     void everyChoiceHasItsOwnCallId() {
         JsonNode r = server.ok("/v1/chat/completions", stoppingAfterTheCall(",\"n\":2"));
         JsonNode first = r.at("/choices/0/message/tool_calls/0");

@@ -58,7 +58,7 @@ class ChoiceSinkToolCallsTest {
                               ToolCallSyntax syntax, boolean parallel, List<String> stops) {
         var heard = new ChoiceSinkReasoningTest.Heard();
         return new Wired(new ChoiceSink(0, detokenizer, splitter, asContent,
-                new ChoiceToolCalls(syntax, new ToolUse(ToolSchemas.NONE, parallel)), new StopStrings(stops), false,
+                new ChoiceToolCalls(syntax, new ToolUse(ToolSchemas.NONE, parallel), () -> { }), new StopStrings(stops), false,
                 null, heard, new Generation(heard, 1, 1), true), heard);
     }
 
