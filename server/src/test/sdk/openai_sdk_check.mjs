@@ -1,14 +1,16 @@
 // The official openai Node SDK against a running Switchyard server: what an application written for
 // OpenAI gets when it points its base URL here. Each check prints "ok <name>" or throws (exit 1).
 //
-//   node openai_sdk_check.mjs http://127.0.0.1:8080/v1 MODEL [API_KEY]
+//   node openai_sdk_check.mjs http://127.0.0.1:8080/v1 MODEL [API_KEY [TOOLS_URL TOOLS_MODEL STOP_TOKEN]]
 //
-// The server must serve MODEL and, when API_KEY is given, require it. OpenAiNodeSdkTest runs this
-// against a tiny generated model.
+// The server must serve MODEL and, when API_KEY is given, require it. With TOOLS_URL, a second
+// server there serves TOOLS_MODEL, whose greedy reply to the weather question below calls
+// get_weather(city="Paris") and ends on STOP_TOKEN (ToolCallingModelFile); its calls are checked
+// too. OpenAiNodeSdkTest runs this against tiny generated models.
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 
-const [baseURL, model, apiKey] = process.argv.slice(2);
+const [baseURL, model, apiKey, toolsURL, toolsModel, stopToken] = process.argv.slice(2);
 if (!baseURL || !model) {
   console.error('usage: node openai_sdk_check.mjs BASE_URL MODEL [API_KEY]');
   process.exit(2);
@@ -125,13 +127,54 @@ await rejects('unknown model', () => client.chat.completions.create({ ...chatReq
   OpenAI.NotFoundError, 404, 'model', 'model_not_found');
 await rejects('bad temperature', () => client.chat.completions.create({ ...chatRequest, temperature: -1 }),
   OpenAI.BadRequestError, 400, 'temperature');
-await rejects('tools refused', () => client.chat.completions.create({
+await rejects('tool_choice required refused', () => client.chat.completions.create({
   ...chatRequest, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
-}), OpenAI.BadRequestError, 400, 'tools', 'unsupported_parameter');
+  tool_choice: 'required',
+}), OpenAI.BadRequestError, 400, 'tool_choice', 'unsupported_parameter');
 await rejects('context length', () => client.completions.create({ model, prompt: 'x', max_tokens: 10_000_000 }),
   OpenAI.BadRequestError, 400, 'max_tokens', 'context_length_exceeded');
 if (apiKey) {
   const wrong = new OpenAI({ baseURL, apiKey: `${apiKey}-wrong`, maxRetries: 0 });
   await rejects('wrong key', () => wrong.models.list(), OpenAI.AuthenticationError, 401);
+}
+if (toolsURL) {
+  const tools = new OpenAI({ baseURL: toolsURL, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+  const toolRequest = {
+    model: toolsModel,
+    messages: [{ role: 'user', content: 'What is the weather in Paris today?' }],
+    tools: [{
+      type: 'function',
+      function: {
+        name: 'get_weather', description: 'The weather now in a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    }],
+    max_completion_tokens: 24, temperature: 0, ignore_eos: true, stop_token_ids: [Number(stopToken)],
+  };
+  const called = await tools.chat.completions.create(toolRequest);
+  const call = called.choices[0].message.tool_calls?.[0];
+  assert.equal(called.choices[0].finish_reason, 'tool_calls', JSON.stringify(called));
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+  ok('tool call');
+
+  // the stream helper joins tool-call deltas by index into the same message
+  const joined = await tools.beta.chat.completions.stream(toolRequest).finalChatCompletion();
+  const joinedCall = joined.choices[0].message.tool_calls[0];
+  assert.equal(joined.choices[0].finish_reason, 'tool_calls');
+  assert.equal(joinedCall.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(joinedCall.function.arguments), { city: 'Paris' });
+  assert.equal(joined.choices[0].message.content ?? '', called.choices[0].message.content ?? '');
+
+  // the next turn: the call and its result go back, as an agent loop sends them
+  const next = await tools.chat.completions.create({
+    ...toolRequest,
+    messages: [...toolRequest.messages, called.choices[0].message,
+      { role: 'tool', tool_call_id: call.id, content: '18 C and sunny' }],
+    max_completion_tokens: 4, stop_token_ids: undefined,
+  });
+  assert.ok(next.usage.prompt_tokens > called.usage.prompt_tokens, JSON.stringify(next.usage));
+  ok('tool call stream helper and next turn');
 }
 console.log('all ok');

@@ -3,6 +3,7 @@ package dev.switchyard.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.switchyard.server.ToolCallingModelFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,8 +15,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The official openai Node SDK (the version pinned in {@code src/test/sdk/package.json}) against a
  * real server: listing models, completions and chat, streamed and not, the SDK's stream helper,
- * seeded sampling, and its typed errors (unknown model, validation, unsupported field, context
- * length, wrong API key). The checks themselves are in {@code src/test/sdk/openai_sdk_check.mjs}.
+ * seeded sampling, tool calls (whole, joined from a stream by the SDK's helper, and sent back in the
+ * next turn), and its typed errors (unknown model, validation, unsupported field, context length,
+ * wrong API key). The checks themselves are in {@code src/test/sdk/openai_sdk_check.mjs}.
  *
  * <p>Needs Node.js and the SDK installed next to the script ({@code ./switchyard test} runs
  * {@code npm ci} there when npm is present); skipped with the reason otherwise.
@@ -32,9 +34,12 @@ class OpenAiNodeSdkTest {
                         + " (npm ci there; ./switchyard test does it when npm is present)");
         assumeTrue(nodeRuns(), "node is not on PATH");
         try (ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64),
-                HttpServerConfig.loopback(0).withApiKey(KEY))) {
+                HttpServerConfig.loopback(0).withApiKey(KEY));
+             ServerFixture tools = ServerFixture.serving(ToolCallingModelFile.path(), null)) {
             Process node = new ProcessBuilder("node", "openai_sdk_check.mjs",
-                    "http://127.0.0.1:" + server.port() + "/v1", ServerFixture.MODEL_NAME, KEY)
+                    "http://127.0.0.1:" + server.port() + "/v1", ServerFixture.MODEL_NAME, KEY,
+                    "http://127.0.0.1:" + tools.port() + "/v1", ServerFixture.MODEL_NAME,
+                    String.valueOf(ToolCallingModelFile.tokenAfterTheCall()))
                     .directory(SDK_DIR.toFile()).redirectErrorStream(true).start();
             node.getOutputStream().close();
             boolean done = node.waitFor(120, TimeUnit.SECONDS);
@@ -44,7 +49,7 @@ class OpenAiNodeSdkTest {
             String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(done).as("the SDK check finished within 120 s; output so far:%n%s", output).isTrue();
             assertThat(node.exitValue()).as(output).isZero();
-            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(13);
+            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(15);
             assertThat(output.lines().toList()).as(output).endsWith("all ok");
         }
     }
