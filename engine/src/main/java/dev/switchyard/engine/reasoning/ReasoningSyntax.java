@@ -5,6 +5,7 @@ import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.TokenType;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * How a model's chat format sets its reasoning apart from its answer, found from its chat template
@@ -13,7 +14,9 @@ import java.util.Arrays;
  *   <li>{@link Kind#HARMONY} (gpt-oss) when the vocabulary has harmony's message tokens
  *       {@code <|start|>}, {@code <|channel|>}, {@code <|message|>} and {@code <|end|>};
  *   <li>{@link Kind#THINK_TAGS} when the template writes {@code <think>} or {@code </think>}, or the
- *       vocabulary has a {@code </think>} token (a template may leave the tags to the model);
+ *       vocabulary has a {@code </think>} token (a template may leave the tags to the model); the
+ *       same for the tags some families name their own way, {@code <seed:think>} (Seed-OSS) and
+ *       {@code <mm:think>} (MiniMax-M3);
  *   <li>none otherwise: the reply is all content.
  * </ul>
  * A template that mentions the tags without thinking by default (Granite's optional thinking) is
@@ -44,28 +47,35 @@ public final class ReasoningSyntax {
     /** Prompt tokens decoded to find where the reply begins: more than any generation prompt's markup. */
     static final int PROMPT_TAIL_TOKENS = 32;
 
+    /** Think tags by family, those named their own way first (neither contains {@code <think>}). */
+    private static final List<String[]> TAG_PAIRS = List.of(new String[] {"<seed:think>", "</seed:think>"},
+            new String[] {"<mm:think>", "</mm:think>"}, new String[] {ThinkTagSplitter.OPEN, ThinkTagSplitter.CLOSE});
+
     private final Kind kind;
     private final Tokenizer tokenizer;
+    /** {@link Kind#THINK_TAGS}: the opening and closing tag; null otherwise. */
+    private final String[] tags;
     /** The markers that are control tokens: silent in plain output, rendered for the splitter. */
     private final int[] controlMarkers;
 
-    private ReasoningSyntax(Kind kind, Tokenizer tokenizer, int[] controlMarkers) {
+    private ReasoningSyntax(Kind kind, Tokenizer tokenizer, int[] controlMarkers, String[] tags) {
         this.kind = kind;
         this.tokenizer = tokenizer;
         this.controlMarkers = controlMarkers;
+        this.tags = tags;
     }
 
     /** The model's convention, or null when its replies have no reasoning to set apart. */
     public static ReasoningSyntax detect(ChatTemplate template, Tokenizer tokenizer) {
         if (hasToken(tokenizer, HarmonySplitter.START) && hasToken(tokenizer, HarmonySplitter.CHANNEL)
                 && hasToken(tokenizer, HarmonySplitter.MESSAGE) && hasToken(tokenizer, HarmonySplitter.END)) {
-            return new ReasoningSyntax(Kind.HARMONY, tokenizer, controlTokens(tokenizer, HarmonySplitter.MARKERS));
+            return new ReasoningSyntax(Kind.HARMONY, tokenizer, controlTokens(tokenizer, HarmonySplitter.MARKERS), null);
         }
         String text = template == null ? "" : template.text();
-        if (text.contains(ThinkTagSplitter.OPEN) || text.contains(ThinkTagSplitter.CLOSE)
-                || hasToken(tokenizer, ThinkTagSplitter.CLOSE)) {
-            return new ReasoningSyntax(Kind.THINK_TAGS, tokenizer,
-                    controlTokens(tokenizer, new String[] {ThinkTagSplitter.OPEN, ThinkTagSplitter.CLOSE}));
+        for (String[] tags : TAG_PAIRS) {
+            if (text.contains(tags[0]) || text.contains(tags[1]) || hasToken(tokenizer, tags[1])) {
+                return new ReasoningSyntax(Kind.THINK_TAGS, tokenizer, controlTokens(tokenizer, tags), tags);
+            }
         }
         return null;
     }
@@ -102,14 +112,15 @@ public final class ReasoningSyntax {
      */
     public ReasoningSplitter newSplitter(String promptTail, boolean takeCalls) {
         return switch (kind) {
-            case THINK_TAGS -> new ThinkTagSplitter(ThinkTagSplitter.startAfter(promptTail));
+            case THINK_TAGS -> new ThinkTagSplitter(tags[0], tags[1],
+                    ThinkTagSplitter.startAfter(promptTail, tags[0], tags[1]));
             case HARMONY -> HarmonySplitter.after(promptTail, takeCalls);
         };
     }
 
     /** One line for the server log. */
     public String describe() {
-        return kind.description();
+        return tags == null ? kind.description() : tags[0] + " tags";
     }
 
     private static boolean hasToken(Tokenizer tokenizer, String text) {

@@ -3,7 +3,8 @@ package dev.switchyard.engine.reasoning;
 /**
  * The think-tag convention (DeepSeek-R1, Qwen3, QwQ, GLM-4.5, Kimi-K2-Thinking, MiniMax-M2, ...):
  * {@code <think>reasoning</think>answer}. Text up to the first {@code </think>} is reasoning; after
- * it everything is content, a later {@code </think>} included.
+ * it everything is content, a later {@code </think>} included. Some families name the tags their
+ * own way (Seed-OSS's {@code <seed:think>}, MiniMax-M3's {@code <mm:think>}); they work alike.
  *
  * <p>Where the reply begins depends on the prompt's tail: many templates open the thinking in the
  * generation prompt ({@code <｜Assistant｜><think>\n}), so the reply starts inside it with no tag of
@@ -20,7 +21,10 @@ final class ThinkTagSplitter extends ReasoningSplitter {
 
     static final String OPEN = "<think>";
     static final String CLOSE = "</think>";
-    private static final String[] CLOSE_ONLY = {CLOSE};
+
+    private final String open;
+    private final String close;
+    private final String[] closeOnly;
 
     /** Where the reply begins. */
     enum Start {
@@ -42,6 +46,14 @@ final class ThinkTagSplitter extends ReasoningSplitter {
     private final int[] which = new int[1];
 
     ThinkTagSplitter(Start start) {
+        this(OPEN, CLOSE, start);
+    }
+
+    /** With tags of a family's own ({@code <seed:think>}, {@code </seed:think>}); both begin with {@code <}. */
+    ThinkTagSplitter(String open, String close, Start start) {
+        this.open = open;
+        this.close = close;
+        this.closeOnly = new String[] {close};
         switch (start) {
             case INSIDE -> {
                 state = State.REASONING;
@@ -57,11 +69,16 @@ final class ThinkTagSplitter extends ReasoningSplitter {
 
     /** Where a reply begins after a prompt whose rendered text ends with {@code promptTail}. */
     static Start startAfter(String promptTail) {
+        return startAfter(promptTail, OPEN, CLOSE);
+    }
+
+    /** As above, for the tags {@code open} and {@code close}. */
+    static Start startAfter(String promptTail, String open, String close) {
         String tail = promptTail.stripTrailing();
-        if (tail.endsWith(OPEN)) {
+        if (tail.endsWith(open)) {
             return Start.INSIDE;
         }
-        if (tail.endsWith(CLOSE)) {
+        if (tail.endsWith(close)) {
             return Start.CLOSED;
         }
         return Start.MAY_OPEN;
@@ -80,15 +97,15 @@ final class ThinkTagSplitter extends ReasoningSplitter {
     private void opening(String text, boolean last) {
         held.append(text);
         int tag = skipWhitespace(held, 0, held.length());
-        if (startsWith(held, tag, OPEN)) {
-            String rest = held.substring(tag + OPEN.length());
+        if (startsWith(held, tag, open)) {
+            String rest = held.substring(tag + open.length());
             held.setLength(0);
             state = State.REASONING;
             sectionStart = true;
             reasoning(rest, last);
             return;
         }
-        if (!last && isPrefixOfOpen(held, tag)) {
+        if (!last && isPrefixOf(held, tag, open)) {
             return; // still may be the tag
         }
         state = State.CONTENT;
@@ -107,17 +124,17 @@ final class ThinkTagSplitter extends ReasoningSplitter {
             held.append(text);
             buf = held;
         }
-        int at = earliest(buf, 0, CLOSE_ONLY, which);
+        int at = earliest(buf, 0, closeOnly, which);
         if (at >= 0) {
             section(true, buf, 0, at);
-            String rest = buf.subSequence(at + CLOSE.length(), buf.length()).toString();
+            String rest = buf.subSequence(at + close.length(), buf.length()).toString();
             held.setLength(0);
             state = State.CONTENT;
             sectionStart = true;
             section(false, rest, 0, rest.length());
             return;
         }
-        int keep = last ? 0 : heldBack(buf, 0, CLOSE_ONLY);
+        int keep = last ? 0 : heldBack(buf, 0, closeOnly);
         int end = buf.length() - keep;
         section(true, buf, 0, end);
         if (buf == held) {
@@ -153,14 +170,14 @@ final class ThinkTagSplitter extends ReasoningSplitter {
         return true;
     }
 
-    /** Whether {@code text[from, length)} is a proper prefix of {@code <think>} (empty included). */
-    private static boolean isPrefixOfOpen(CharSequence text, int from) {
+    /** Whether {@code text[from, length)} is a proper prefix of {@code tag} (empty included). */
+    private static boolean isPrefixOf(CharSequence text, int from, String tag) {
         int n = text.length() - from;
-        if (n >= OPEN.length()) {
+        if (n >= tag.length()) {
             return false;
         }
         for (int i = 0; i < n; i++) {
-            if (text.charAt(from + i) != OPEN.charAt(i)) {
+            if (text.charAt(from + i) != tag.charAt(i)) {
                 return false;
             }
         }

@@ -181,4 +181,25 @@ class ReasoningSyntaxTest {
         s.push("Hello there.");
         assertThat(s.content()).isEqualTo("Hello there.");
     }
+
+    @Test
+    void familiesThatNameTheirTagsTheirOwnWaySplitOnThoseTags() throws IOException {
+        Tokenizer plain = vocabulary(CHATML_TOKENS, List.of());
+        for (String[] family : List.of(new String[] {"ByteDance-Seed-OSS", "<seed:think>", "</seed:think>"},
+                new String[] {"MiniMax-M3", "<mm:think>", "</mm:think>"})) {
+            ReasoningSyntax syntax = ReasoningSyntax.detect(template(family[0]), plain);
+            assertThat(syntax.kind()).as(family[0]).isEqualTo(Kind.THINK_TAGS);
+            assertThat(syntax.describe()).isEqualTo(family[1] + " tags");
+            ReasoningSplitter opened = syntax.newSplitter("assistant\n");
+            opened.push(family[1] + "Rain is likely.");
+            String reasoning = opened.reasoning();
+            opened.finish(family[2] + "\n\nTake an umbrella. <think>stays</think>");
+            assertThat(reasoning + opened.reasoning()).isEqualTo("Rain is likely.");
+            assertThat(opened.content()).isEqualTo("Take an umbrella. <think>stays</think>");
+            ReasoningSplitter inside = syntax.newSplitter("assistant\n" + family[1]);
+            inside.finish("Rain is likely." + family[2] + "Umbrella.");
+            assertThat(inside.reasoning()).isEqualTo("Rain is likely.");
+            assertThat(inside.content()).isEqualTo("Umbrella.");
+        }
+    }
 }
