@@ -73,6 +73,8 @@ public final class Sampler {
     private final int[] stopIds;
     private final double inverseTemperature;
     private final double logMinP;
+    /** Null unless the output must follow a format. */
+    private final TokenConstraint constraint;
 
     /** A sampler with its own scratch. */
     public Sampler(SamplingParams params, int vocabSize) {
@@ -86,7 +88,19 @@ public final class Sampler {
      *                                  outside the vocabulary, or the scratch is for another size
      */
     public Sampler(SamplingParams params, int vocabSize, SamplingScratch scratch) {
+        this(params, vocabSize, scratch, null);
+    }
+
+    /**
+     * As above, with the output held to {@code constraint} (null for none): a token it refuses is
+     * never chosen. The token sampling would choose is asked about first; only when it is refused
+     * are all tokens asked, the refused ones masked and the choice made again among the rest (the
+     * same distribution as masking first: the refused tokens' mass is spread as renormalizing does).
+     * Generation stops as soon as the constraint is {@linkplain TokenConstraint#finished finished}.
+     */
+    public Sampler(SamplingParams params, int vocabSize, SamplingScratch scratch, TokenConstraint constraint) {
         this.params = params;
+        this.constraint = constraint;
         this.vocabSize = vocabSize;
         if (scratch.vocabSize() != vocabSize) {
             throw new IllegalArgumentException("scratch is for " + scratch.vocabSize()
@@ -142,11 +156,14 @@ public final class Sampler {
         }
     }
 
-    /** Records a generated token for the penalties; the engine calls it once per token it emits. */
+    /** Records a generated token for the penalties and the constraint; the engine calls it once per token it emits. */
     public void accept(int token) {
         checkToken(token);
         if (penalties != null) {
             penalties.addGeneratedToken(token);
+        }
+        if (constraint != null) {
+            constraint.accept(token);
         }
     }
 
@@ -156,7 +173,8 @@ public final class Sampler {
      * {@code ignore_eos} is off.
      */
     public boolean isStopToken(int token, boolean endOfGeneration) {
-        return (endOfGeneration && !params.ignoreEos()) || Arrays.binarySearch(stopIds, token) >= 0;
+        return (endOfGeneration && !params.ignoreEos()) || Arrays.binarySearch(stopIds, token) >= 0
+                || (constraint != null && constraint.finished());
     }
 
     /** The next token; see the class comment for the steps. */
@@ -176,6 +194,9 @@ public final class Sampler {
         float[] work = scratch.work;
         int best = adjust(logits, work);
         int token = params.isGreedy() ? best : draw(work, work[best]);
+        if (constraint != null && !constraint.allows(token)) {
+            token = chooseAllowed(work);
+        }
         if (logprobs != null) {
             fillLogprobs(logits, token, Math.max(0, params.logprobs()), logprobs);
         }
@@ -192,7 +213,7 @@ public final class Sampler {
      * the whole vocabulary. At most {@link #MAX_CANDIDATES}.
      */
     public int candidatesNeeded() {
-        if (biasIds.length > 0 || penalties != null) {
+        if (biasIds.length > 0 || penalties != null || constraint != null) {
             return 0;
         }
         int needed = Math.max(1, params.logprobs());
@@ -294,6 +315,27 @@ public final class Sampler {
             throw new IllegalArgumentException("every token's logit is -infinity: nothing can be sampled");
         }
         return best;
+    }
+
+    /** Masks every token the constraint refuses and chooses again among the rest. */
+    private int chooseAllowed(float[] work) {
+        int best = -1;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabSize; i++) {
+            if (work[i] == Float.NEGATIVE_INFINITY) {
+                continue;
+            }
+            if (!constraint.allows(i)) {
+                work[i] = Float.NEGATIVE_INFINITY;
+            } else if (work[i] > max) {
+                max = work[i];
+                best = i;
+            }
+        }
+        if (best < 0) {
+            throw new IllegalArgumentException("the output's format allows no token the model can write here");
+        }
+        return params.isGreedy() ? best : draw(work, max);
     }
 
     /** Steps 5-7: the survivors in {@code scratch.keys[0..n)}, n returned, or {@link #ALL}. */

@@ -140,7 +140,8 @@ public final class ContinuousBatcher {
             throw new ContextLengthExceededException(limit, prompt.length, request.maxTokens(),
                     limit < contextLength ? "the size of its KV cache" : "the model's context of " + contextLength);
         }
-        Sampler sampler = new Sampler(request.sampling(), vocab, scratch);
+        Sampler sampler = new Sampler(request.sampling(), vocab, scratch,
+                request.constraint() == null ? null : request.constraint().get());
         sampler.addPromptTokens(prompt);
         return new ActiveSequence(request, sampler, sink, submittedNanos, owner);
     }

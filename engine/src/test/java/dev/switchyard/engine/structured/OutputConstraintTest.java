@@ -1,0 +1,92 @@
+package dev.switchyard.engine.structured;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.sampling.Sampler;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.sampling.SamplingScratch;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A reply held to its parts token by token, on a small vocabulary of plain texts: tokens that carry
+ * the reply on are allowed, others refused, and the reply is finished at its last byte; the sampler
+ * never chooses a refused token, however the model prefers it.
+ */
+class OutputConstraintTest {
+
+    /** 0 "{", 1 "}", 2 "\"", 3 "a", 4 ":", 5 "1", 6 " ", 7 "</think>", 8 "\"a\":", 9 "}\n</tool>", 10 "hmm", 11 "<tool>" */
+    private static final TokenTexts VOCAB = TokenTexts.ofPlain("{", "}", "\"", "a", ":", "1", " ", "</think>", "\"a\":",
+            "}\n</tool>", "hmm", "<tool>");
+    private static final JsonSchema A_IS_NUMBER = JsonMatcherTest.schema(
+            "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"}},\"required\":[\"a\"],"
+                    + "\"additionalProperties\":false}");
+
+    private static int[] allowed(OutputConstraint c) {
+        return java.util.stream.IntStream.range(0, VOCAB.size()).filter(c::allows).toArray();
+    }
+
+    @Test
+    void onlyTokensThatCarryTheValueOnAreAllowedAndItEndsAtItsLastByte() {
+        OutputConstraint c = new OutputConstraint(VOCAB, OutputConstraint.jsonOnly(A_IS_NUMBER), null);
+        assertThat(allowed(c)).containsExactly(0, 6);
+        c.accept(0);
+        assertThat(allowed(c)).as("a key, or blanks; not } while a is required").containsExactly(2, 6, 8);
+        c.accept(8);
+        assertThat(allowed(c)).containsExactly(5, 6);
+        c.accept(5);
+        assertThat(allowed(c)).as("the end, more digits, blanks; not what would follow the end").containsExactly(1, 5, 6);
+        c.accept(1);
+        assertThat(c.finished()).isTrue();
+        assertThat(allowed(c)).isEmpty();
+    }
+
+    @Test
+    void freeTextRunsUntilTheMarkerAndATokenThatEndsItMustCarryTheValueOn() {
+        OutputConstraint c = new OutputConstraint(VOCAB, OutputConstraint.jsonOnly(A_IS_NUMBER), "</think>");
+        assertThat(allowed(c)).as("thinking is free").hasSize(VOCAB.size());
+        c.accept(10);
+        c.accept(7);
+        assertThat(c.finished()).isFalse();
+        assertThat(allowed(c)).containsExactly(0, 6);
+    }
+
+    @Test
+    void literalPartsAreSpelledExactlyAroundTheValue() {
+        List<OutputConstraint.Part> parts = List.of(OutputConstraint.literal("<tool>"), OutputConstraint.json(A_IS_NUMBER),
+                OutputConstraint.literal("\n</tool>"));
+        OutputConstraint c = new OutputConstraint(VOCAB, parts, null);
+        assertThat(allowed(c)).containsExactly(11);
+        for (int t : new int[] {11, 0, 8, 5}) {
+            c.accept(t);
+        }
+        assertThat(allowed(c)).as("the closing brace alone, or with the literal after it").contains(1, 9);
+        c.accept(9);
+        assertThat(c.finished()).isTrue();
+    }
+
+    @Test
+    void theSamplerChoosesOnlyAllowedTokensAndStopsWhenTheValueIsWhole() {
+        for (SamplingParams params : List.of(SamplingParams.builder().temperature(0).build(),
+                SamplingParams.builder().temperature(1.5).seed(7L).build())) {
+            OutputConstraint c = new OutputConstraint(VOCAB, OutputConstraint.jsonOnly(A_IS_NUMBER), null);
+            Sampler sampler = new Sampler(params, VOCAB.size(), new SamplingScratch(VOCAB.size()), c);
+            float[] logits = new float[VOCAB.size()];
+            Arrays.fill(logits, 0f);
+            logits[10] = 20f; // the model would rather say "hmm"
+            StringBuilder out = new StringBuilder();
+            for (int step = 0; step < 40; step++) {
+                int token = sampler.sample(logits);
+                sampler.accept(token);
+                out.append(new String(VOCAB.bytes(token), java.nio.charset.StandardCharsets.UTF_8));
+                if (sampler.isStopToken(token, false)) {
+                    break;
+                }
+            }
+            assertThat(c.finished()).as(out.toString()).isTrue();
+            assertThat(JsonMatcherTest.whole(A_IS_NUMBER, out.toString())).as(out.toString()).isTrue();
+            assertThat(sampler.candidatesNeeded()).as("a constrained sampler needs the whole row").isZero();
+        }
+    }
+}
