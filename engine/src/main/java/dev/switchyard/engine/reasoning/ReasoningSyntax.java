@@ -101,6 +101,20 @@ public final class ReasoningSyntax {
         return tokenizer.decode(Arrays.copyOfRange(ids, from, ids.length), true);
     }
 
+    /**
+     * What ends the reasoning of a reply to a prompt whose {@link #promptTail} is {@code promptTail},
+     * so that the answer follows: the closing tag where the prompt opened the thinking, harmony's
+     * opening of the final channel; null where the answer comes first (the prompt closed the
+     * thinking, or left it to the reply to open).
+     */
+    public String answerMarker(String promptTail) {
+        return switch (kind) {
+            case THINK_TAGS -> ThinkTagSplitter.startAfter(promptTail, tags[0], tags[1]) == ThinkTagSplitter.Start.INSIDE
+                    ? tags[1] : null;
+            case HARMONY -> HarmonySplitter.CHANNEL + "final" + HarmonySplitter.MESSAGE;
+        };
+    }
+
     /** A splitter for one reply to a prompt whose {@link #promptTail} is {@code promptTail}. */
     public ReasoningSplitter newSplitter(String promptTail) {
         return newSplitter(promptTail, false);

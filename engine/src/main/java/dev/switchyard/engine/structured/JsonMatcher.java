@@ -22,14 +22,14 @@ import java.util.List;
  * whole value has been read: its closing bracket, since roots are objects or arrays. Keys are
  * checked as they are spelled (a key no property starts with is refused at its first wrong byte),
  * duplicate keys are refused, and an object closes only once its required properties are there.
- * Whitespace between tokens is JSON's, at most {@value #MAX_WHITESPACE} bytes in a row, so a model
- * cannot run on in blanks forever.
+ * Whitespace between tokens is JSON's, at most {@value #MAX_WHITESPACE} bytes in a row (room for
+ * a newline and the indentation of pretty-printed output), so a model cannot run on in blanks.
  */
 public final class JsonMatcher {
 
     /** Open brackets and the value being read, at most. */
     public static final int MAX_DEPTH = 64;
-    static final int MAX_WHITESPACE = 64;
+    static final int MAX_WHITESPACE = 24;
 
     private static final byte VALUE = 0;
     private static final byte OBJECT = 1;
@@ -283,6 +283,13 @@ public final class JsonMatcher {
                 return REFUSED;
             }
             if (b == '\\') {
+                // refused now where no escape could follow: a key only property names may spell, a
+                // string already at its longest
+                boolean room = key ? objectBelow(top).additional != null
+                        : count[top] < ((StringSchema) schema[top]).maxLength();
+                if (!room) {
+                    return REFUSED;
+                }
                 mode[top] = S_ESCAPE;
                 return TAKEN;
             }
@@ -297,11 +304,8 @@ public final class JsonMatcher {
             }
             if (key) {
                 keyEscaped = true;
-                if (objectBelow(top).additional == null) {
-                    return REFUSED; // no property's name has an escape
-                }
-            } else if (++count[top] > ((StringSchema) schema[top]).maxLength()) {
-                return REFUSED;
+            } else {
+                count[top]++;
             }
             mode[top] = b == 'u' ? (byte) (S_HEX + 4) : S_BODY;
             return TAKEN;

@@ -169,4 +169,36 @@ class JsonMatcherTest {
         assertThat(a.done()).isFalse();
         assertThat(a.feed((byte) '"')).as("the source did not move").isTrue();
     }
+
+    /**
+     * No byte is taken that leaves nothing to follow it: a random walk over the bytes each state
+     * takes, through schemas with closed keys, short strings, enums and required keys, always either
+     * finds a next byte or is done. (A walk that dead-ends would leave the sampler no token.)
+     */
+    @Test
+    void everyTakenByteLeavesAWayOn() {
+        List<JsonSchema> schemas = List.of(ANY_OBJECT, schema("{\"type\":\"object\",\"properties\":{\"unit\":"
+                + "{\"enum\":[\"celsius\",\"fahrenheit\"]},\"code\":{\"type\":\"string\",\"maxLength\":2},"
+                + "\"n\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":2}},"
+                + "\"required\":[\"unit\",\"code\"],\"additionalProperties\":false}"));
+        java.util.Random random = new java.util.Random(5);
+        JsonMatcher trial = new JsonMatcher(ANY_OBJECT);
+        for (JsonSchema s : schemas) {
+            for (int walk = 0; walk < 300; walk++) {
+                JsonMatcher m = new JsonMatcher(s);
+                trial = new JsonMatcher(s);
+                for (int step = 0; step < 400 && !m.done(); step++) {
+                    List<Byte> next = new java.util.ArrayList<>();
+                    for (int b = 0; b < 128; b++) {
+                        trial.copyFrom(m);
+                        if (trial.feed((byte) b)) {
+                            next.add((byte) b);
+                        }
+                    }
+                    assertThat(next).as("walk %d, step %d", walk, step).isNotEmpty();
+                    m.feed(next.get(random.nextInt(next.size())));
+                }
+            }
+        }
+    }
 }

@@ -74,7 +74,7 @@ final class GenerateRequests {
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
-                salt.isEmpty() ? null : salt, tools == null ? null : tools.use());
+                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), null);
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */

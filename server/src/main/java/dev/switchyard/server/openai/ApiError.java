@@ -34,6 +34,11 @@ public final class ApiError extends RuntimeException {
                 "unsupported_parameter");
     }
 
+    /** 400: a field we understand but cannot honour as given, {@code message} saying what in it. */
+    public static ApiError unsupportedAs(String param, String message) {
+        return new ApiError(400, "invalid_request_error", message, param, "unsupported_parameter");
+    }
+
     public static ApiError of(InvalidRequestException e) {
         return new ApiError(400, "invalid_request_error", e.getMessage(), e.param(), e.code());
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.chat.ChatTemplate;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
@@ -57,6 +58,11 @@ public final class ChatRequests {
 
         List<ChatMessage> messages = messages(f.node("messages"), mapper);
         ChatTools.Offer tools = ChatTools.parse(f, model, mapper);
+        JsonSchema format = ResponseFormats.parse(f);
+        if (format != null && tools != null) {
+            throw ApiError.unsupportedAs("response_format", "response_format with tools is not supported: a reply "
+                    + "held to the schema could not call them; send one or the other (or tool_choice \"none\")");
+        }
         int[] prompt;
         try {
             prompt = model.prompts().chat(messages, tools == null ? null : tools.definitions(),
@@ -72,7 +78,7 @@ public final class ChatRequests {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use());
+                tools == null ? null : tools.use(), format);
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
     }
 

@@ -50,10 +50,6 @@ final class CommonFields {
                 throw ApiError.unsupported(name, name);
             }
         }
-        JsonNode format = f.node("response_format");
-        if (format != null && !(format.isObject() && "text".equals(format.path("type").asText()))) {
-            throw ApiError.unsupported("response_format", "structured output (response_format other than text)");
-        }
         JsonNode modalities = f.node("modalities");
         if (modalities != null && !(modalities.isArray() && modalities.size() == 1 && "text".equals(modalities.get(0).asText()))) {
             throw ApiError.unsupported("modalities", "output other than text (modalities)");

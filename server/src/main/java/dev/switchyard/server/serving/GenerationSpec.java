@@ -1,6 +1,7 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.structured.JsonSchema;
 import java.util.List;
 import java.util.Objects;
 
@@ -25,15 +26,17 @@ import java.util.Objects;
  *                       cached prompt blocks
  * @param tools          the tools a chat prompt offers, whose calls come out of each reply apart from
  *                       its content; null when none are offered (or {@code tool_choice} is none)
+ * @param format         the schema each reply's answer is held to ({@code response_format}); null for
+ *                       free text
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
-                             boolean separateReasoning, String cacheSalt, ToolUse tools) {
+                             boolean separateReasoning, String cacheSalt, ToolUse tools, JsonSchema format) {
 
     /** Output as generated, all content: completions. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                           Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam) {
-        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false, null, null);
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, false, null, null, null);
     }
 
     public GenerationSpec {

@@ -8,9 +8,12 @@ import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.reasoning.ReasoningSyntax;
+import dev.switchyard.engine.sampling.TokenConstraint;
 import dev.switchyard.engine.schedule.ContextLengthExceededException;
 import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.Submission;
+import dev.switchyard.engine.structured.OutputConstraint;
+import dev.switchyard.engine.structured.TokenTexts;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.engine.tools.ToolCallSyntax;
@@ -24,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 /**
@@ -47,6 +51,8 @@ public final class ServedModel implements AutoCloseable {
     private final ReasoningSyntax reasoning;
     /** How the model's chat replies write tool calls; null when in no form this server reads. */
     private final ToolCallSyntax toolCalls;
+    /** Each token's bytes, for structured output; built by the first request that asks for it. */
+    private volatile TokenTexts tokenTexts;
 
     private ServedModel(String name, Backend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
                         EngineConfig engine) {
@@ -272,6 +278,7 @@ public final class ServedModel implements AutoCloseable {
         for (int p = 0; p < spec.prompts().size(); p++) {
             String echo = spec.echoTexts() == null ? null : spec.echoTexts().get(p);
             String promptTail = split == null ? null : split.promptTail(spec.prompts().get(p));
+            Supplier<TokenConstraint> format = format(spec, p);
             for (int j = 0; j < spec.n(); j++) {
                 int index = p * spec.n() + j;
                 var sampling = spec.samplingFor(index);
@@ -282,7 +289,7 @@ public final class ServedModel implements AutoCloseable {
                         split != null && !spec.separateReasoning(), tools == null ? null : new ChoiceToolCalls(toolCalls, tools, metrics::toolCallMade),
                         new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
                 sequences.add(new Scheduler.SequenceRequest(
-                        new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt()), sink));
+                        new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt(), format), sink));
             }
         }
         Submission submission;
@@ -295,6 +302,37 @@ public final class ServedModel implements AutoCloseable {
         }
         generation.attach(submission);
         return generation;
+    }
+
+    /**
+     * A fresh constraint per choice holding the reply to the spec's format, or null for free text. A
+     * chat reply that reasons first (the prompt opened its thinking, or harmony's analysis) is free
+     * until the marker that ends the reasoning, whether or not the request sets the reasoning apart.
+     */
+    private Supplier<TokenConstraint> format(GenerationSpec spec, int prompt) {
+        if (spec.format() == null) {
+            return null;
+        }
+        TokenTexts texts = tokenTexts();
+        boolean chat = "messages".equals(spec.promptParam());
+        String gate = chat && reasoning != null ? reasoning.answerMarker(reasoning.promptTail(spec.prompts().get(prompt)))
+                : null;
+        List<OutputConstraint.Part> parts = OutputConstraint.jsonOnly(spec.format());
+        return () -> new OutputConstraint(texts, parts, gate);
+    }
+
+    private TokenTexts tokenTexts() {
+        TokenTexts texts = tokenTexts;
+        if (texts == null) {
+            synchronized (this) {
+                texts = tokenTexts;
+                if (texts == null) {
+                    texts = TokenTexts.of(model.tokenizer());
+                    tokenTexts = texts;
+                }
+            }
+        }
+        return texts;
     }
 
     /** The control tokens a reply's detokenizer renders: the markers its splitter and tool-call extractor read. */

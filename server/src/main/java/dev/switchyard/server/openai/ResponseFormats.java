@@ -1,0 +1,56 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.structured.JsonSchema;
+import dev.switchyard.engine.structured.JsonSchemaCompiler;
+import dev.switchyard.engine.structured.SchemaException;
+
+/**
+ * OpenAI's {@code response_format}: {@code text} (free output), {@code json_object} (any JSON
+ * object) or {@code json_schema} (a value of {@code json_schema.schema}), as the schema the reply is
+ * held to token by token; what the schema says that cannot be enforced is a 400 naming it.
+ */
+final class ResponseFormats {
+
+    private ResponseFormats() {
+    }
+
+    /** The schema the reply must follow, or null for free text. */
+    static JsonSchema parse(Fields f) {
+        JsonNode format = f.node("response_format");
+        if (format == null) {
+            return null;
+        }
+        if (!format.isObject()) {
+            throw ApiError.invalid("response_format", "response_format must be an object with a type");
+        }
+        String type = format.path("type").asText("");
+        return switch (type) {
+            case "text" -> null;
+            case "json_object" -> JsonSchema.ObjectSchema.anyObject();
+            case "json_schema" -> schema(format.get("json_schema"));
+            default -> throw ApiError.invalid("response_format.type", "response_format.type must be \"text\", "
+                    + "\"json_object\" or \"json_schema\", got \"" + type + "\"");
+        };
+    }
+
+    private static JsonSchema schema(JsonNode jsonSchema) {
+        if (jsonSchema == null || !jsonSchema.isObject()) {
+            throw ApiError.invalid("response_format.json_schema", "response_format.json_schema must be an object with "
+                    + "a name and a schema");
+        }
+        JsonNode name = jsonSchema.get("name");
+        if (name != null && !name.isTextual()) {
+            throw ApiError.invalid("response_format.json_schema.name", "response_format.json_schema.name must be a string");
+        }
+        JsonNode schema = jsonSchema.get("schema");
+        if (schema == null) {
+            throw ApiError.invalid("response_format.json_schema.schema", "response_format.json_schema.schema is required");
+        }
+        try {
+            return JsonSchemaCompiler.compile(schema);
+        } catch (SchemaException e) {
+            throw ApiError.unsupportedAs("response_format.json_schema.schema", e.getMessage());
+        }
+    }
+}

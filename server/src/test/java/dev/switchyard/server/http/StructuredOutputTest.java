@@ -1,0 +1,120 @@
+package dev.switchyard.server.http;
+
+import static dev.switchyard.server.http.ServerFixture.finishReason;
+import static dev.switchyard.server.http.ServerFixture.streamedText;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.structured.JsonMatcher;
+import dev.switchyard.engine.structured.JsonSchema;
+import dev.switchyard.server.TinyModelFile;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code response_format} holds a random-weight model's replies to JSON and to a schema: whatever
+ * the model would rather write, every reply is a valid prefix of an allowed value, and a reply that
+ * ends by itself is a whole one. What a schema says that cannot be enforced is a 400 naming it.
+ */
+class StructuredOutputTest {
+
+    private static final String WEATHER_SCHEMA = "{\"type\":\"object\",\"properties\":{\"unit\":{\"enum\":[\"celsius\","
+            + "\"fahrenheit\"]},\"sunny\":{\"type\":\"boolean\"},\"rain\":{\"type\":\"null\"}},\"required\":[\"unit\","
+            + "\"sunny\"],\"additionalProperties\":false}";
+    private static final String WEATHER_FORMAT = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"weather\","
+            + "\"strict\":true,\"schema\":" + WEATHER_SCHEMA + "}}";
+
+    private static ServerFixture server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = ServerFixture.serving(TinyModelFile.longContext(), null);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static String chat(String format, String extra) {
+        return "{\"messages\":[{\"role\":\"user\",\"content\":\"The weather in Paris, as JSON.\"}],"
+                + "\"response_format\":" + format + ",\"max_tokens\":400" + extra + "}";
+    }
+
+    @Test
+    void aSchemaHoldsEveryReplyToAWholeAllowedValue() {
+        for (String sampling : List.of(",\"temperature\":0", ",\"temperature\":1.2,\"seed\":3,\"n\":3")) {
+            JsonNode r = server.ok("/v1/chat/completions", chat(WEATHER_FORMAT, sampling));
+            for (JsonNode choice : r.get("choices")) {
+                String content = choice.at("/message/content").asText();
+                JsonNode value = ServerFixture.parse(content);
+                assertThat(value.get("unit").asText()).as(content).isIn("celsius", "fahrenheit");
+                assertThat(value.get("sunny").isBoolean()).as(content).isTrue();
+                assertThat(value.size()).as(content).isBetween(2, 3);
+                assertThat(choice.get("finish_reason").asText()).as("the value ends the reply").isEqualTo("stop");
+            }
+        }
+    }
+
+    @Test
+    void streamedRepliesAreTheSameValue() {
+        String whole = server.ok("/v1/chat/completions", chat(WEATHER_FORMAT, ",\"temperature\":0"))
+                .at("/choices/0/message/content").asText();
+        List<JsonNode> chunks = server.stream("/v1/chat/completions", chat(WEATHER_FORMAT,
+                ",\"temperature\":0,\"stream\":true"));
+        assertThat(streamedText(chunks, 0)).isEqualTo(whole);
+        assertThat(finishReason(chunks, 0)).isEqualTo("stop");
+    }
+
+    @Test
+    void jsonObjectRepliesAreAlwaysAValidBeginningOfAnObject() {
+        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+            String body = path.endsWith("chat/completions")
+                    ? chat("{\"type\":\"json_object\"}", ",\"temperature\":1.0,\"seed\":11,\"n\":2,\"max_tokens\":60")
+                    : "{\"prompt\":\"JSON:\",\"response_format\":{\"type\":\"json_object\"},\"max_tokens\":60,"
+                            + "\"temperature\":1.0,\"seed\":11,\"n\":2}";
+            JsonNode r = server.ok(path, body);
+            for (JsonNode choice : r.get("choices")) {
+                String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
+                        : choice.get("text").asText();
+                JsonMatcher m = new JsonMatcher(JsonSchema.ObjectSchema.anyObject());
+                for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                    assertThat(m.feed(b)).as("%s: %s", path, text).isTrue();
+                }
+                if (choice.get("finish_reason").asText().equals("stop")) {
+                    assertThat(m.done()).isTrue();
+                    assertThat(ServerFixture.parse(text).isObject()).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void whatCannotBeEnforcedIsRefusedNamingIt() {
+        String pattern = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\","
+                + "\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^[0-9]{5}$\"}}}}}";
+        assertError(chat(pattern, ""), "response_format.json_schema.schema", "unsupported_parameter", "'pattern'");
+        assertError(chat("{\"type\":\"xml\"}", ""), "response_format.type", null, "json_schema");
+        assertError(chat("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}", ""),
+                "response_format.json_schema.schema", null, "required");
+        assertError(chat("{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"type\":\"string\"}}}", ""),
+                "response_format.json_schema.schema", "unsupported_parameter", "object or an array");
+        assertError(chat("{\"type\":\"json_object\"}", ",\"tools\":[{\"type\":\"function\",\"function\":"
+                + "{\"name\":\"f\"}}]"), "response_format", "unsupported_parameter", "tools");
+    }
+
+    private static void assertError(String body, String param, String code, String inMessage) {
+        HttpResponse<String> r = server.post("/v1/chat/completions", body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        JsonNode error = ServerFixture.parse(r.body()).get("error");
+        assertThat(error.get("param").asText()).isEqualTo(param);
+        if (code != null) {
+            assertThat(error.get("code").asText()).isEqualTo(code);
+        }
+        assertThat(error.get("message").asText()).contains(inMessage);
+    }
+}
