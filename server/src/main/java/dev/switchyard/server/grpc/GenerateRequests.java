@@ -1,8 +1,14 @@
 package dev.switchyard.server.grpc;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.structured.JsonSchema;
+import dev.switchyard.engine.structured.JsonSchemaCompiler;
+import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.proto.v1.GenerateRequest;
+import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
@@ -21,6 +27,8 @@ import java.util.Map;
  * as the proto spells it ({@code sampling.top_p}).
  */
 final class GenerateRequests {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private GenerateRequests() {
     }
@@ -74,7 +82,7 @@ final class GenerateRequests {
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
-                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), null);
+                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request));
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */
@@ -85,6 +93,32 @@ final class GenerateRequests {
             case REASONING_FORMAT_UNSPECIFIED -> model.reasoningFormat();
             case UNRECOGNIZED -> throw new InvalidRequestException("reasoning_format",
                     "reasoning_format " + request.getReasoningFormatValue() + " is not one this server knows");
+        };
+    }
+
+    /** The schema {@code output_format} holds replies to, or null for free text. */
+    private static JsonSchema outputFormat(GenerateRequest request) {
+        if (!request.hasOutputFormat()) {
+            return null;
+        }
+        if (request.getToolsCount() > 0) {
+            throw new InvalidRequestException("output_format", "output_format with tools is not supported: a reply "
+                    + "held to the format could not call them");
+        }
+        OutputFormat format = request.getOutputFormat();
+        return switch (format.getFormatCase()) {
+            case JSON_OBJECT -> JsonSchema.ObjectSchema.anyObject();
+            case JSON_SCHEMA -> {
+                try {
+                    yield JsonSchemaCompiler.compile(JSON.readTree(format.getJsonSchema()));
+                } catch (JsonProcessingException e) {
+                    throw new InvalidRequestException("output_format.json_schema", "output_format.json_schema is not "
+                            + "JSON: " + e.getOriginalMessage());
+                } catch (SchemaException e) {
+                    throw new InvalidRequestException("output_format.json_schema", e.getMessage());
+                }
+            }
+            case FORMAT_NOT_SET -> null;
         };
     }
 

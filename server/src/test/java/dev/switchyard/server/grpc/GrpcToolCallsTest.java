@@ -13,6 +13,7 @@ import dev.switchyard.proto.v1.ChoiceResult;
 import dev.switchyard.proto.v1.FinishReason;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.proto.v1.SamplingParams;
 import dev.switchyard.proto.v1.Tool;
 import dev.switchyard.proto.v1.ToolCall;
@@ -25,7 +26,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Generate with chat messages and tools returns the calls apart from the text, as the HTTP API does. */
+/**
+ * Generate with chat messages and tools returns the calls apart from the text, as the HTTP API does;
+ * an output format holds the reply as response_format does.
+ */
 class GrpcToolCallsTest {
 
     private static GrpcFixture server;
@@ -114,6 +118,29 @@ class GrpcToolCallsTest {
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                         assertThat(e.getStatus().getDescription()).contains("tools");
+                    });
+        }
+    }
+
+    @Test
+    void anOutputFormatHoldsTheReplyAsResponseFormatDoes() {
+        GenerateRequest json = GenerateRequest.newBuilder().setUnary(true)
+                .setMessages(ChatMessages.newBuilder().addMessages(
+                        ChatMessage.newBuilder().setRole("user").setContent(ToolCallingModelFile.QUESTION)))
+                .setOutputFormat(OutputFormat.newBuilder().setJsonSchema("{\"type\":\"object\",\"properties\":"
+                        + "{\"sunny\":{\"type\":\"boolean\"}},\"required\":[\"sunny\"],\"additionalProperties\":false}"))
+                .setSampling(SamplingParams.newBuilder().setTemperature(0).setMaxTokens(200)).build();
+        ChoiceResult r = server.blocking().generate(json).next().getComplete().getChoices(0);
+        assertThat(r.getText()).matches("\\s*\\{\\s*\"sunny\"\\s*:\\s*(true|false)\\s*}");
+        assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
+        for (GenerateRequest bad : List.of(
+                json.toBuilder().setOutputFormat(OutputFormat.newBuilder().setJsonSchema("{\"type\":\"string\"}")).build(),
+                json.toBuilder().setOutputFormat(OutputFormat.newBuilder().setJsonSchema("{")).build(),
+                chat().setOutputFormat(OutputFormat.newBuilder().setJsonObject(true)).build())) {
+            assertThatThrownBy(() -> server.blocking().generate(bad).next())
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                        assertThat(e.getStatus().getDescription()).contains("output_format");
                     });
         }
     }

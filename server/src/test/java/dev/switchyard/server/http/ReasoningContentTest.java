@@ -193,4 +193,18 @@ class ReasoningContentTest {
                 + "{\"name\":\"get_weather\"}}],\"tool_choice\":\"none\""));
         assertThat(none.at("/choices/0/message/content").asText()).as("tool_choice none asks for no calls").isNotEmpty();
     }
+
+    @Test
+    void aSchemaHoldsTheAnswerOnlyTheReasoningBeforeItRunsFree() {
+        String format = ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"w\",\"schema\":"
+                + "{\"type\":\"object\",\"properties\":{\"sunny\":{\"type\":\"boolean\"}},\"required\":[\"sunny\"],"
+                + "\"additionalProperties\":false}}}";
+        JsonNode r = server.ok("/v1/chat/completions", "{\"messages\":" + MESSAGES_JSON
+                + ",\"max_tokens\":200,\"temperature\":0" + format + "}");
+        JsonNode message = r.at("/choices/0/message");
+        assertThat(message.get("reasoning_content").asText()).as("the thinking is what the model wrote unheld")
+                .isEqualTo(reasoning);
+        assertThat(ServerFixture.parse(message.get("content").asText()).get("sunny").isBoolean()).isTrue();
+        assertThat(r.at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+    }
 }
