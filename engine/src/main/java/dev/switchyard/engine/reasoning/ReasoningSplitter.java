@@ -30,6 +30,14 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
     ReasoningSplitter() {
     }
 
+    /**
+     * A harmony splitter for a reply after {@code promptTail}, without a vocabulary (tests of what
+     * reads harmony's text); {@code takeCalls}: messages to functions become {@link #calls()}.
+     */
+    public static ReasoningSplitter harmony(String promptTail, boolean takeCalls) {
+        return HarmonySplitter.after(promptTail, takeCalls);
+    }
+
     /** Adds the next text delta of the reply. */
     public final void push(String text) {
         reasoning = "";

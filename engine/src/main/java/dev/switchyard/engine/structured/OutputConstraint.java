@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Holds one reply to a sequence of parts, each text written exactly ({@link #literal}) or a JSON
- * value of a schema ({@link #json}), optionally after a stretch of free text that ends with a
+ * Holds one reply to a sequence of parts, each text written exactly ({@link #literal}), one of
+ * several texts ({@link #oneOf}) or a JSON value of a schema ({@link #json}), optionally after a stretch of free text that ends with a
  * marker (the reply's reasoning, which ends with {@code </think>} or opens harmony's final channel).
  * The reply is finished once its last part is: the sampler then ends the sequence, with no need for
  * an end-of-generation token.
@@ -30,8 +30,16 @@ public final class OutputConstraint implements TokenConstraint {
     private record Json(JsonSchema schema) implements Part {
     }
 
+    private record OneOf(List<byte[]> texts) implements Part {
+    }
+
     public static Part literal(String text) {
         return new Literal(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** One of {@code texts}, written exactly (a function's name among those offered). */
+    public static Part oneOf(List<String> texts) {
+        return new OneOf(texts.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList());
     }
 
     public static Part json(JsonSchema schema) {
@@ -41,7 +49,9 @@ public final class OutputConstraint implements TokenConstraint {
     /** Where a reply stands: its part, the position in a literal one, the matcher of a JSON one. */
     private static final class State {
         int part;
+        /** Bytes written of a literal, or of a choice (then also in {@link #spelled}). */
         int position;
+        byte[] spelled = new byte[64];
         final JsonMatcher[] matchers;
         /** Before the marker: how much of it the text so far ends with. */
         int gateMatched;
@@ -51,9 +61,20 @@ public final class OutputConstraint implements TokenConstraint {
             this.matchers = matchers;
         }
 
+        void spell(byte b) {
+            if (position == spelled.length) {
+                spelled = java.util.Arrays.copyOf(spelled, spelled.length * 2);
+            }
+            spelled[position++] = b;
+        }
+
         void copyFrom(State other) {
             part = other.part;
             position = other.position;
+            if (spelled.length < other.spelled.length) {
+                spelled = new byte[other.spelled.length];
+            }
+            System.arraycopy(other.spelled, 0, spelled, 0, position);
             gateMatched = other.gateMatched;
             gated = other.gated;
             JsonMatcher source = other.part < matchers.length ? other.matchers[other.part] : null;
@@ -91,7 +112,8 @@ public final class OutputConstraint implements TokenConstraint {
                 starts[i] = new JsonMatcher(j.schema());
                 liveMatchers[i] = new JsonMatcher(j.schema());
                 scratchMatchers[i] = new JsonMatcher(j.schema());
-            } else if (((Literal) this.parts[i]).text().length == 0) {
+            } else if (this.parts[i] instanceof Literal l && l.text().length == 0
+                    || this.parts[i] instanceof OneOf o && o.texts().stream().anyMatch(t -> t.length == 0)) {
                 throw new IllegalArgumentException("a literal part needs text");
             }
         }
@@ -153,23 +175,83 @@ public final class OutputConstraint implements TokenConstraint {
             return false; // writes nothing: the reply would not move on
         }
         for (int i = from; i < bytes.length; i++) {
-            if (s.part == parts.length) {
+            if (!take(s, bytes[i], special)) {
                 return false;
             }
-            if (parts[s.part] instanceof Literal l) {
-                if (l.text()[s.position] != bytes[i]) {
+        }
+        return true;
+    }
+
+    /** One byte of the reply; false when the current part cannot take it. */
+    private boolean take(State s, byte b, boolean special) {
+        while (s.part < parts.length) {
+            switch (parts[s.part]) {
+                case Literal l -> {
+                    if (l.text()[s.position] != b) {
+                        return false;
+                    }
+                    if (++s.position == l.text().length) {
+                        enter(s, s.part + 1);
+                    }
+                    return true;
+                }
+                case Json j -> {
+                    if (special || !s.matchers[s.part].feed(b)) {
+                        return false;
+                    }
+                    if (s.matchers[s.part].done()) {
+                        enter(s, s.part + 1);
+                    }
+                    return true;
+                }
+                case OneOf o -> {
+                    int written = s.position;
+                    boolean goesOn = false;
+                    boolean whole = false;
+                    for (byte[] t : o.texts()) {
+                        if (matches(t, s.spelled, written)) {
+                            goesOn |= t.length > written && t[written] == b;
+                            whole |= t.length == written;
+                        }
+                    }
+                    if (goesOn) {
+                        s.spell(b);
+                        if (ends(o, s)) {
+                            enter(s, s.part + 1);
+                        }
+                        return true;
+                    }
+                    if (!whole) {
+                        return false;
+                    }
+                    enter(s, s.part + 1); // the choice is whole: the byte belongs to the next part
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether what is spelled is one of the texts and none goes on from it. */
+    private static boolean ends(OneOf o, State s) {
+        boolean whole = false;
+        for (byte[] t : o.texts()) {
+            if (matches(t, s.spelled, s.position)) {
+                if (t.length > s.position) {
                     return false;
                 }
-                if (++s.position == l.text().length) {
-                    enter(s, s.part + 1);
-                }
-            } else {
-                if (special || !s.matchers[s.part].feed(bytes[i])) {
-                    return false;
-                }
-                if (s.matchers[s.part].done()) {
-                    enter(s, s.part + 1);
-                }
+                whole = true;
+            }
+        }
+        return whole;
+    }
+
+    private static boolean matches(byte[] text, byte[] spelled, int length) {
+        if (text.length < length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (text[i] != spelled[i]) {
+                return false;
             }
         }
         return true;

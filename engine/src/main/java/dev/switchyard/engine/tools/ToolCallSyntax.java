@@ -71,6 +71,8 @@ public final class ToolCallSyntax {
     private final Kind kind;
     /** Null for {@link Kind#HARMONY}, whose calls the reasoning splitter takes out of its messages. */
     private final ToolCallFormat format;
+    /** How a call is spelled around its name and arguments, for replies made to call; null where it cannot be. */
+    private ForcedCallFrame forcedCall;
     private final int[] controlMarkers;
 
     private ToolCallSyntax(Kind kind, ToolCallFormat format, Tokenizer tokenizer) {
@@ -94,7 +96,20 @@ public final class ToolCallSyntax {
         } catch (RuntimeException e) {
             return null; // a template that cannot write a call back has no syntax we could confirm
         }
-        return fromRenderedCall(call, tokenizer);
+        ToolCallSyntax syntax = fromRenderedCall(call, tokenizer);
+        if (syntax != null) {
+            syntax.forcedCall = ForcedCallFrame.probe(template, syntax.kind, syntax.format);
+        }
+        return syntax;
+    }
+
+    /**
+     * How a reply made to call a tool must spell it around the function's name and JSON arguments,
+     * with a fresh id where the format writes one; null where calls' arguments are not JSON
+     * (XML-style parameters), so a call cannot be held to a schema.
+     */
+    public ForcedCallFrame forcedCall() {
+        return forcedCall == null ? null : forcedCall.withId(newCallId());
     }
 
     /**

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.switchyard.engine.chat.ChatTemplate;
 import dev.switchyard.engine.chat.ChatTestData;
 import dev.switchyard.engine.chat.ChatTestData.Conversation;
+import dev.switchyard.engine.reasoning.ReasoningSplitter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -224,5 +226,47 @@ class RealTemplateToolCallsTest {
         assertThat(ToolArguments.parse(read.calls().getFirst().arguments()))
                 .isEqualTo(ToolArguments.parse("{\"city\": \"Paris\", \"unit\": \"celsius\"}"));
         assertThat(read.content()).as(stem + " content from " + reply).isBlank();
+    }
+
+    /**
+     * A reply made to call a tool is spelled with the frame each template's own rendering gives,
+     * and reads back as that call: for every read syntax whose arguments are JSON; the XML-style
+     * ones, whose arguments are not, have no frame (forcing a call there is refused).
+     */
+    @TestFactory
+    Stream<DynamicTest> forcedCallsReadBackAsTheCallTheyForce() {
+        Optional<Path> dir = ChatTestData.templatesDir();
+        assumeTrue(dir.isPresent(), "shared chat-templates folder not found: real templates not tested");
+        ChatTestData.Settings settings = ChatTestData.settings();
+        Set<ToolCallSyntax.Kind> xml = Set.of(ToolCallSyntax.Kind.XML_FUNCTION, ToolCallSyntax.Kind.GLM,
+                ToolCallSyntax.Kind.MINIMAX, ToolCallSyntax.Kind.MINIMAX_M3, ToolCallSyntax.Kind.DSML);
+        return READ.keySet().stream().map(stem -> DynamicTest.dynamicTest(stem, () -> {
+            ChatTemplate template = ChatTestData.template(dir.get().resolve(stem + ".jinja"), settings);
+            ToolCallSyntax syntax = ToolCallSyntax.detect(template, null);
+            ForcedCallFrame frame = syntax.forcedCall();
+            if (xml.contains(syntax.kind())) {
+                assertThat(frame).as(stem).isNull();
+                return;
+            }
+            assertThat(frame).as(stem).isNotNull();
+            String arguments = "{\"city\": \"Paris\", \"unit\": \"celsius\"}";
+            String reply = frame.beforeName() + "get_weather" + frame.beforeArguments() + arguments
+                    + frame.afterArguments();
+            List<ToolCall> calls;
+            if (syntax.kind() == ToolCallSyntax.Kind.HARMONY) {
+                ReasoningSplitter harmony = ReasoningSplitter.harmony("<|start|>assistant", true);
+                harmony.finish(reply);
+                assertThat(harmony.content() + harmony.reasoning()).as(stem + ": " + reply).isBlank();
+                calls = harmony.calls();
+            } else {
+                ExtractedReply read = ExtractedReply.of(syntax, ToolSchemas.NONE, List.of(reply));
+                assertThat(read.content()).as(stem + ": " + reply).isBlank();
+                calls = read.calls();
+            }
+            assertThat(calls).as(stem + ": " + reply).hasSize(1);
+            assertThat(calls.getFirst().name()).isEqualTo("get_weather");
+            assertThat(ToolArguments.parse(calls.getFirst().arguments())).isEqualTo(ToolArguments.parse(arguments));
+            assertThat(reply).as("a fresh id each time").doesNotContain(ForcedCallFrame.PROBE_ID);
+        }));
     }
 }
