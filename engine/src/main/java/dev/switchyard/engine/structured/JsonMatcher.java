@@ -30,6 +30,11 @@ public final class JsonMatcher {
     /** Open brackets and the value being read, at most. */
     public static final int MAX_DEPTH = 64;
     static final int MAX_WHITESPACE = 24;
+    /**
+     * Before the value, one blank at most: a SentencePiece vocabulary's word-initial tokens carry
+     * a space, and more is never needed.
+     */
+    static final int MAX_LEADING_WHITESPACE = 1;
 
     private static final byte VALUE = 0;
     private static final byte OBJECT = 1;
@@ -133,7 +138,8 @@ public final class JsonMatcher {
         int top = depth - 1;
         boolean blank = b == ' ' || b == '\n' || b == '\r' || b == '\t';
         if (blank && kind[top] != STRING && kind[top] != KEY && kind[top] != NUMBER && kind[top] != LITERAL) {
-            return ++whitespace <= MAX_WHITESPACE ? TAKEN : REFUSED;
+            int most = top == 0 && kind[top] == VALUE ? MAX_LEADING_WHITESPACE : MAX_WHITESPACE;
+            return ++whitespace <= most ? TAKEN : REFUSED;
         }
         if (kind[top] != STRING && kind[top] != KEY) {
             whitespace = 0;

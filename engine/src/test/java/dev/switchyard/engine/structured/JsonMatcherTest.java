@@ -52,7 +52,7 @@ class JsonMatcherTest {
     private static final JsonSchema ANY_OBJECT = JsonSchema.ObjectSchema.anyObject();
 
     @ParameterizedTest
-    @ValueSource(strings = {"{}", "{\"a\":1}", " {\n  \"a\": [1, -2.5e+3, 0, 0.25, true, false, null],\n  \"b\": {}\n}",
+    @ValueSource(strings = {"{}", "{\"a\":1}", " {\n  \"a\": [1, -2.5e+3, 0, 0.25, true, false, null],\n  \"b\": {}\n}", "\n{\"one blank\":\"before\"}",
             "{\"s\":\"tab\\tquote\\\" \\u00e9 é 日本 😀\"}", "{\"deep\":[[[[{\"x\":[]}]]]]}", "{\"n\":-0.0E-1}",
             "{\"a\":{\"a\":{\"a\":\"\"}},\"b\":[\"\",{}]}"})
     void anyObjectTakesValidJsonAndIsDoneAtItsLastByte(String text) throws Exception {
@@ -152,6 +152,7 @@ class JsonMatcherTest {
         assertThat(whole(ANY_OBJECT, deep)).isFalse();
         assertThat(whole(ANY_OBJECT, "{" + " ".repeat(JsonMatcher.MAX_WHITESPACE) + "}")).isTrue();
         assertThat(whole(ANY_OBJECT, "{" + " ".repeat(JsonMatcher.MAX_WHITESPACE + 1) + "}")).isFalse();
+        assertThat(whole(ANY_OBJECT, "  {}")).as("one blank at most before the value").isFalse();
     }
 
     @Test

@@ -3,10 +3,13 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.structured.JsonSchema;
+import dev.switchyard.engine.structured.JsonSchemaCompiler;
+import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.engine.tools.ToolSchemas;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ToolUse;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,11 +18,11 @@ import java.util.Set;
  * A chat request's {@code tools}, {@code tool_choice} and {@code parallel_tool_calls}, checked: what
  * goes to the chat template, and what generation needs to return the calls.
  *
- * <p>Only {@code tool_choice} {@code "auto"} (the default with tools) and {@code "none"} are
- * honoured: {@code "required"} and a named function promise a call, which only decoding
- * constrained to the call syntax can keep, so they are refused rather than quietly treated as auto.
- * For the same reason a function's {@code strict} flag is accepted but not enforced: arguments are
- * what the model wrote, checked to be a JSON object and no more.
+ * <p>{@code tool_choice} {@code "auto"} (the default with tools) lets the model call or answer;
+ * {@code "none"} leaves the tools out; {@code "required"} and a named function make every reply
+ * one call, held token by token to the model's own call syntax (where its arguments are JSON).
+ * Under auto, arguments are what the model wrote, checked to be a JSON object and no more, so a
+ * function's {@code strict} is honoured only when the call is forced.
  */
 final class ChatTools {
 
@@ -44,13 +47,17 @@ final class ChatTools {
         if (tools != null && !tools.isArray()) {
             throw ApiError.invalid("tools", "tools must be a list of tools");
         }
-        boolean offered = choice(f.node("tool_choice"));
+        JsonNode choice = f.node("tool_choice");
+        String mode = mode(choice);
         boolean parallel = f.bool("parallel_tool_calls", true);
-        if (tools == null || tools.isEmpty() || !offered) {
+        if (tools == null || tools.isEmpty() || mode.equals("none")) {
+            if (!mode.equals("none") && !mode.equals("auto")) {
+                throw ApiError.invalid("tool_choice", "tool_choice " + mode + " needs tools to call");
+            }
             return null;
         }
         List<Map<String, Object>> definitions = new java.util.ArrayList<>(tools.size());
-        Set<String> names = new HashSet<>();
+        Set<String> names = new LinkedHashSet<>();
         for (int i = 0; i < tools.size(); i++) {
             definitions.add(definition(tools.get(i), "tools[" + i + "]", names, model, mapper));
         }
@@ -58,33 +65,68 @@ final class ChatTools {
             throw ApiError.invalid("tools", "this model's chat template writes tool calls in no form this server reads, "
                     + "so it cannot return them as tool_calls; send the request without tools");
         }
-        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel));
+        ToolUse.ForcedCall forced = mode.equals("auto") ? null : forced(choice, tools, names, model);
+        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, forced));
     }
 
-    /** Whether tools are offered under {@code tool_choice} (absent: auto). */
-    private static boolean choice(JsonNode choice) {
+    /** {@code tool_choice} as a word: auto (its default), none, required, or function. */
+    private static String mode(JsonNode choice) {
         if (choice == null) {
-            return true;
+            return "auto";
         }
         if (choice.isTextual()) {
-            switch (choice.textValue()) {
-                case "auto":
-                    return true;
-                case "none":
-                    return false;
-                case "required":
-                    throw ApiError.unsupported("tool_choice", "tool_choice \"required\" (a call guaranteed needs "
-                            + "constrained decoding; use \"auto\")");
-                default:
-                    throw ApiError.invalid("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or a "
-                            + "function, got \"" + choice.textValue() + "\"");
+            String mode = choice.textValue();
+            if (mode.equals("auto") || mode.equals("none") || mode.equals("required")) {
+                return mode;
+            }
+            throw ApiError.invalid("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or a "
+                    + "function, got \"" + mode + "\"");
+        }
+        if (choice.isObject() && "function".equals(choice.path("type").asText())
+                && choice.path("function").path("name").isTextual()) {
+            return "function";
+        }
+        throw ApiError.invalid("tool_choice", "tool_choice must be a string or {\"type\": \"function\", "
+                + "\"function\": {\"name\": ...}}");
+    }
+
+    /**
+     * The call a reply must make: any of the tools ({@code required}, arguments any JSON object,
+     * since each tool has its own), or the one named, its arguments held to its parameters' schema.
+     * A schema that cannot be enforced holds them to a JSON object only, unless the tool is
+     * {@code strict}, which asks for the schema and gets a 400 naming what cannot be held.
+     */
+    private static ToolUse.ForcedCall forced(JsonNode choice, JsonNode tools, Set<String> names, ServedModel model) {
+        if (model.toolCallSyntax().forcedCall() == null) {
+            throw ApiError.unsupportedAs("tool_choice", "tool_choice other than auto or none is not supported for "
+                    + "this model: its calls (" + model.toolCallSyntax().describe() + ") write arguments as markup, "
+                    + "not JSON, so a call cannot be held to them; use \"auto\"");
+        }
+        if (!choice.isObject()) {
+            return new ToolUse.ForcedCall(List.copyOf(names), JsonSchema.ObjectSchema.anyObject());
+        }
+        String name = choice.path("function").path("name").textValue();
+        for (int i = 0; i < tools.size(); i++) {
+            JsonNode function = tools.get(i).get("function");
+            if (!name.equals(function.path("name").asText())) {
+                continue;
+            }
+            JsonNode parameters = function.get("parameters");
+            if (parameters == null) {
+                return new ToolUse.ForcedCall(List.of(name), JsonSchema.ObjectSchema.anyObject());
+            }
+            try {
+                return new ToolUse.ForcedCall(List.of(name), JsonSchemaCompiler.compile(parameters));
+            } catch (SchemaException e) {
+                if (function.path("strict").asBoolean(false)) {
+                    throw ApiError.unsupportedAs("tools[" + i + "].function.parameters", e.getMessage()
+                            + "; a strict tool's arguments must follow its schema exactly");
+                }
+                return new ToolUse.ForcedCall(List.of(name), JsonSchema.ObjectSchema.anyObject());
             }
         }
-        if (choice.isObject()) {
-            throw ApiError.unsupported("tool_choice", "tool_choice naming a function (a call guaranteed needs "
-                    + "constrained decoding; use \"auto\")");
-        }
-        throw ApiError.invalid("tool_choice", "tool_choice must be a string or an object");
+        throw ApiError.invalid("tool_choice.function.name", "tool_choice names \"" + name + "\", which is not among "
+                + "the tools");
     }
 
     private static Map<String, Object> definition(JsonNode tool, String param, Set<String> names, ServedModel model,

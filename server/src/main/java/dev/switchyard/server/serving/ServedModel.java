@@ -16,6 +16,7 @@ import dev.switchyard.engine.structured.OutputConstraint;
 import dev.switchyard.engine.structured.TokenTexts;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.engine.tools.ForcedCallFrame;
 import dev.switchyard.engine.tools.ToolCallSyntax;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.cpu.CpuBackend;
@@ -305,20 +306,46 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /**
-     * A fresh constraint per choice holding the reply to the spec's format, or null for free text. A
-     * chat reply that reasons first (the prompt opened its thinking, or harmony's analysis) is free
-     * until the marker that ends the reasoning, whether or not the request sets the reasoning apart.
+     * A fresh constraint per choice holding the reply to the spec's format or to the call it must
+     * make, or null for free text. A chat reply that reasons first (the prompt opened its thinking,
+     * or harmony's analysis) is free until the marker that ends the reasoning, whether or not the
+     * request sets the reasoning apart; a forced call in harmony starts at once, as a message of its
+     * own.
      */
     private Supplier<TokenConstraint> format(GenerationSpec spec, int prompt) {
-        if (spec.format() == null) {
+        ToolUse.ForcedCall forced = spec.tools() == null ? null : spec.tools().forced();
+        if (spec.format() == null && forced == null) {
             return null;
         }
         TokenTexts texts = tokenTexts();
         boolean chat = "messages".equals(spec.promptParam());
-        String gate = chat && reasoning != null ? reasoning.answerMarker(reasoning.promptTail(spec.prompts().get(prompt)))
-                : null;
-        List<OutputConstraint.Part> parts = OutputConstraint.jsonOnly(spec.format());
-        return () -> new OutputConstraint(texts, parts, gate);
+        String tail = chat && reasoning != null ? reasoning.promptTail(spec.prompts().get(prompt)) : null;
+        if (forced == null) {
+            String gate = tail == null ? null : reasoning.answerMarker(tail);
+            List<OutputConstraint.Part> parts = OutputConstraint.jsonOnly(spec.format());
+            return () -> new OutputConstraint(texts, parts, gate);
+        }
+        String gate = tail == null || reasoning.kind() != ReasoningSyntax.Kind.THINK_TAGS ? null
+                : reasoning.answerMarker(tail);
+        return () -> new OutputConstraint(texts, callParts(toolCalls.forcedCall(), forced), gate);
+    }
+
+    /** The call spelled as the model's syntax writes one: its frame (with a fresh id), the name, the arguments. */
+    private static List<OutputConstraint.Part> callParts(ForcedCallFrame frame, ToolUse.ForcedCall call) {
+        List<OutputConstraint.Part> parts = new ArrayList<>();
+        if (!frame.beforeName().isEmpty()) {
+            parts.add(OutputConstraint.literal(frame.beforeName()));
+        }
+        parts.add(call.names().size() == 1 ? OutputConstraint.literal(call.names().getFirst())
+                : OutputConstraint.oneOf(call.names()));
+        if (!frame.beforeArguments().isEmpty()) {
+            parts.add(OutputConstraint.literal(frame.beforeArguments()));
+        }
+        parts.add(OutputConstraint.json(call.arguments()));
+        if (!frame.afterArguments().isEmpty()) {
+            parts.add(OutputConstraint.literal(frame.afterArguments()));
+        }
+        return parts;
     }
 
     private TokenTexts tokenTexts() {

@@ -134,4 +134,57 @@ class ToolCallingTest {
         assertThat(r.at("/usage/prompt_tokens").asInt()).as("the call and its result are in the prompt")
                 .isGreaterThan(first.at("/usage/prompt_tokens").asInt() + 10);
     }
+
+    /** A second tool whose arguments can only be one of two words: a forced call to it always ends. */
+    private static final String SET_UNIT = "{\"type\":\"function\",\"function\":{\"name\":\"set_unit\","
+            + "\"strict\":true,\"parameters\":{\"type\":\"object\",\"properties\":{\"unit\":{\"enum\":"
+            + "[\"celsius\",\"fahrenheit\"]}},\"required\":[\"unit\"],\"additionalProperties\":false}}}";
+
+    private static String forced(String toolChoice, String extra) {
+        return "{\"messages\":" + MESSAGES_JSON + ",\"tools\":[" + TOOLS_JSON.substring(1, TOOLS_JSON.length() - 1)
+                + "," + SET_UNIT + "],\"tool_choice\":" + toolChoice + ",\"max_tokens\":200" + extra + "}";
+    }
+
+    @Test
+    void aNamedToolChoiceMakesEveryReplyThatCallHeldToItsSchema() {
+        for (String sampling : List.of(",\"temperature\":0", ",\"temperature\":1.3,\"seed\":5,\"n\":3")) {
+            JsonNode r = server.ok("/v1/chat/completions", forced("{\"type\":\"function\",\"function\":"
+                    + "{\"name\":\"set_unit\"}}", sampling));
+            for (JsonNode choice : r.get("choices")) {
+                JsonNode message = choice.get("message");
+                assertThat(message.get("tool_calls")).as(message.toString()).hasSize(1);
+                JsonNode call = message.at("/tool_calls/0/function");
+                assertThat(call.get("name").asText()).isEqualTo("set_unit");
+                assertThat(ServerFixture.parse(call.get("arguments").asText()).get("unit").asText())
+                        .isIn("celsius", "fahrenheit");
+                assertThat(message.get("content").isNull()).as("a forced call is the whole reply").isTrue();
+                assertThat(choice.get("finish_reason").asText()).isEqualTo("tool_calls");
+            }
+        }
+    }
+
+    @Test
+    void requiredMakesTheReplyCallOneOfTheTools() {
+        JsonNode r = server.ok("/v1/chat/completions", forced("\"required\"", ",\"temperature\":0,\"max_tokens\":400"));
+        JsonNode choice = r.at("/choices/0");
+        if (choice.get("finish_reason").asText().equals("length")) {
+            // the arguments (any object) may run on in a string; what was written is still the call's start
+            assertThat(choice.at("/message/content").asText()).startsWith("<tool_call>\n{\"name\": \"");
+            return;
+        }
+        assertThat(choice.at("/message/tool_calls/0/function/name").asText()).isIn("get_weather", "set_unit");
+        assertThat(choice.get("finish_reason").asText()).isEqualTo("tool_calls");
+    }
+
+    @Test
+    void aStrictToolWhoseSchemaCannotBeHeldIsRefusedWhenNamed() {
+        String strict = "{\"type\":\"function\",\"function\":{\"name\":\"pick\",\"strict\":true,\"parameters\":"
+                + "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":1}}}}}";
+        var r = server.post("/v1/chat/completions", "{\"messages\":" + MESSAGES_JSON + ",\"tools\":[" + strict
+                + "],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"pick\"}}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        JsonNode error = ServerFixture.parse(r.body()).get("error");
+        assertThat(error.get("param").asText()).isEqualTo("tools[0].function.parameters");
+        assertThat(error.get("message").asText()).contains("'minimum'");
+    }
 }
