@@ -107,6 +107,26 @@ assert.deepEqual(first.choices.map((c) => c.index), [0, 1]);
 assert.deepEqual(again.choices.map((c) => c.message.content), first.choices.map((c) => c.message.content));
 ok('seeded sampling with n');
 
+// structured output: the reply is a value of the schema, whatever a random-weight model would write
+const structured = await client.chat.completions.create({
+  ...chatRequest, max_completion_tokens: 120, ignore_eos: false,
+  response_format: {
+    type: 'json_schema',
+    json_schema: {
+      name: 'weather', strict: true,
+      schema: {
+        type: 'object', properties: { unit: { enum: ['celsius', 'fahrenheit'] }, sunny: { type: 'boolean' } },
+        required: ['unit', 'sunny'], additionalProperties: false,
+      },
+    },
+  },
+});
+const weather = JSON.parse(structured.choices[0].message.content);
+assert.ok(['celsius', 'fahrenheit'].includes(weather.unit), structured.choices[0].message.content);
+assert.equal(typeof weather.sunny, 'boolean');
+assert.equal(structured.choices[0].finish_reason, 'stop');
+ok('structured output');
+
 // errors come back as the SDK's typed errors, with OpenAI's fields
 async function rejects(name, call, errorClass, status, param, code) {
   try {
@@ -127,10 +147,13 @@ await rejects('unknown model', () => client.chat.completions.create({ ...chatReq
   OpenAI.NotFoundError, 404, 'model', 'model_not_found');
 await rejects('bad temperature', () => client.chat.completions.create({ ...chatRequest, temperature: -1 }),
   OpenAI.BadRequestError, 400, 'temperature');
-await rejects('tool_choice required refused', () => client.chat.completions.create({
-  ...chatRequest, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
-  tool_choice: 'required',
-}), OpenAI.BadRequestError, 400, 'tool_choice', 'unsupported_parameter');
+await rejects('unenforceable schema refused', () => client.chat.completions.create({
+  ...chatRequest,
+  response_format: {
+    type: 'json_schema',
+    json_schema: { name: 'zip', schema: { type: 'object', properties: { zip: { type: 'string', pattern: '^[0-9]{5}$' } } } },
+  },
+}), OpenAI.BadRequestError, 400, 'response_format.json_schema.schema', 'unsupported_parameter');
 await rejects('context length', () => client.completions.create({ model, prompt: 'x', max_tokens: 10_000_000 }),
   OpenAI.BadRequestError, 400, 'max_tokens', 'context_length_exceeded');
 if (apiKey) {
@@ -176,5 +199,26 @@ if (toolsURL) {
   });
   assert.ok(next.usage.prompt_tokens > called.usage.prompt_tokens, JSON.stringify(next.usage));
   ok('tool call stream helper and next turn');
+
+  // a named tool_choice: the reply is that call, its arguments held to the tool's schema
+  const setUnit = {
+    type: 'function',
+    function: {
+      name: 'set_unit', strict: true,
+      parameters: {
+        type: 'object', properties: { unit: { enum: ['celsius', 'fahrenheit'] } }, required: ['unit'],
+        additionalProperties: false,
+      },
+    },
+  };
+  const named = await tools.chat.completions.create({
+    ...toolRequest, tools: [...toolRequest.tools, setUnit], stop_token_ids: undefined, max_completion_tokens: 200,
+    tool_choice: { type: 'function', function: { name: 'set_unit' } },
+  });
+  const forcedCall = named.choices[0].message.tool_calls[0];
+  assert.equal(forcedCall.function.name, 'set_unit');
+  assert.ok(['celsius', 'fahrenheit'].includes(JSON.parse(forcedCall.function.arguments).unit));
+  assert.equal(named.choices[0].finish_reason, 'tool_calls');
+  ok('named tool_choice');
 }
 console.log('all ok');

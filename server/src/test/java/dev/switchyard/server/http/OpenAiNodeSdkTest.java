@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The official openai Node SDK (the version pinned in {@code src/test/sdk/package.json}) against a
  * real server: listing models, completions and chat, streamed and not, the SDK's stream helper,
- * seeded sampling, tool calls (whole, joined from a stream by the SDK's helper, and sent back in the
- * next turn), and its typed errors (unknown model, validation, unsupported field, context length,
+ * seeded sampling, structured output, tool calls (whole, joined from a stream by the SDK's helper,
+ * sent back in the next turn, and forced by a named tool_choice), and its typed errors (unknown model, validation, unsupported field, context length,
  * wrong API key). The checks themselves are in {@code src/test/sdk/openai_sdk_check.mjs}.
  *
  * <p>Needs Node.js and the SDK installed next to the script ({@code ./switchyard test} runs
@@ -49,7 +49,7 @@ class OpenAiNodeSdkTest {
             String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(done).as("the SDK check finished within 120 s; output so far:%n%s", output).isTrue();
             assertThat(node.exitValue()).as(output).isZero();
-            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(15);
+            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(17);
             assertThat(output.lines().toList()).as(output).endsWith("all ok");
         }
     }
