@@ -319,15 +319,11 @@ public final class Sampler {
 
     /** Masks every token the constraint refuses and chooses again among the rest. */
     private int chooseAllowed(float[] work) {
+        constraint.mask(work);
         int best = -1;
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocabSize; i++) {
-            if (work[i] == Float.NEGATIVE_INFINITY) {
-                continue;
-            }
-            if (!constraint.allows(i)) {
-                work[i] = Float.NEGATIVE_INFINITY;
-            } else if (work[i] > max) {
+            if (work[i] > max) {
                 max = work[i];
                 best = i;
             }

@@ -11,6 +11,19 @@ public interface TokenConstraint {
     /** Whether {@code token} may come next. */
     boolean allows(int token);
 
+    /**
+     * Sets to -infinity the logit of every token it refuses ({@code logits} is vocabulary-sized;
+     * tokens already at -infinity need not be asked about). Implementations may do better than
+     * asking token by token.
+     */
+    default void mask(float[] logits) {
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] != Float.NEGATIVE_INFINITY && !allows(i)) {
+                logits[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
     /** The sequence emitted {@code token}, which {@link #allows} allowed. */
     void accept(int token);
 

@@ -140,6 +140,38 @@ public final class OutputConstraint implements TokenConstraint {
         return advance(scratch, token);
     }
 
+    /**
+     * Masks by first byte: a byte that cannot come next refuses every plain token starting with it
+     * at once (after a value only {@code ,} {@code }} {@code ]} and blanks can, inside a key only the
+     * properties' next letters), so only the tokens starting with an allowed byte are tried one by
+     * one.
+     */
+    @Override
+    public void mask(float[] logits) {
+        if (finished() || live.gated) {
+            TokenConstraint.super.mask(logits);
+            return;
+        }
+        for (int b = 0; b < 256; b++) {
+            int[] group = texts.startingWith(b);
+            if (group.length == 0) {
+                continue;
+            }
+            scratch.copyFrom(live);
+            boolean opens = take(scratch, (byte) b, false);
+            for (int t : group) {
+                if (logits[t] != Float.NEGATIVE_INFINITY && (!opens || !allows(t))) {
+                    logits[t] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        for (int t : texts.special()) {
+            if (logits[t] != Float.NEGATIVE_INFINITY && !allows(t)) {
+                logits[t] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
     @Override
     public void accept(int token) {
         if (!advance(live, token)) {

@@ -13,11 +13,53 @@ public final class TokenTexts {
     private final byte[][] bytes;
     private final boolean[] control;
     private final boolean[] endOfGeneration;
+    /** The plain tokens (neither control nor end of generation, with text) by their first byte. */
+    private final int[][] byFirstByte;
+    /** The rest: control, end-of-generation and empty tokens. */
+    private final int[] special;
 
     private TokenTexts(byte[][] bytes, boolean[] control, boolean[] endOfGeneration) {
         this.bytes = bytes;
         this.control = control;
         this.endOfGeneration = endOfGeneration;
+        int[] counts = new int[256];
+        int specials = 0;
+        for (int t = 0; t < bytes.length; t++) {
+            if (isPlain(t)) {
+                counts[bytes[t][0] & 0xff]++;
+            } else {
+                specials++;
+            }
+        }
+        this.byFirstByte = new int[256][];
+        for (int b = 0; b < 256; b++) {
+            byFirstByte[b] = new int[counts[b]];
+        }
+        this.special = new int[specials];
+        int[] filled = new int[256];
+        int s = 0;
+        for (int t = 0; t < bytes.length; t++) {
+            if (isPlain(t)) {
+                int b = bytes[t][0] & 0xff;
+                byFirstByte[b][filled[b]++] = t;
+            } else {
+                special[s++] = t;
+            }
+        }
+    }
+
+    private boolean isPlain(int token) {
+        return !control[token] && !endOfGeneration[token] && bytes[token].length > 0;
+    }
+
+    /** The plain tokens whose text starts with {@code b}. */
+    int[] startingWith(int b) {
+        return byFirstByte[b];
+    }
+
+    /** The tokens that are not plain: control, end of generation, empty. */
+    int[] special() {
+        return special;
     }
 
     public static TokenTexts of(Tokenizer tokenizer) {

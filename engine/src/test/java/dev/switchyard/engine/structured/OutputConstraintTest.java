@@ -89,4 +89,36 @@ class OutputConstraintTest {
             assertThat(sampler.candidatesNeeded()).as("a constrained sampler needs the whole row").isZero();
         }
     }
+
+    /** Masking by first byte refuses exactly the tokens asking one by one refuses, wherever the reply stands. */
+    @Test
+    void maskingByFirstByteRefusesWhatAskingEachTokenRefuses() {
+        List<String> pieces = new java.util.ArrayList<>(List.of("{", "}", "\"", ":", ",", " ", "\n", "[", "]", "1", "-",
+                "0.5", "true", "null", "\\", "\"a\"", "\"unit\":", "celsius", "\"c", "}}", "} ", ", \"", "é", "\u0000"));
+        for (char c = 'a'; c <= 'z'; c++) {
+            pieces.add(String.valueOf(c));
+        }
+        TokenTexts vocab = TokenTexts.ofPlain(pieces.toArray(String[]::new));
+        JsonSchema schema = JsonMatcherTest.schema("{\"type\":\"object\",\"properties\":{\"unit\":{\"enum\":"
+                + "[\"celsius\",\"fahrenheit\"]},\"a\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}},"
+                + "\"n\":{\"type\":\"string\"}},\"required\":[\"unit\"]}");
+        java.util.Random random = new java.util.Random(3);
+        for (int walk = 0; walk < 200; walk++) {
+            OutputConstraint c = new OutputConstraint(vocab, OutputConstraint.jsonOnly(schema), null);
+            for (int step = 0; step < 30 && !c.finished(); step++) {
+                float[] byGroup = new float[vocab.size()];
+                float[] oneByOne = new float[vocab.size()];
+                c.mask(byGroup);
+                for (int t = 0; t < vocab.size(); t++) {
+                    oneByOne[t] = c.allows(t) ? 0f : Float.NEGATIVE_INFINITY;
+                }
+                assertThat(byGroup).as("walk %d step %d", walk, step).containsExactly(oneByOne);
+                int[] open = java.util.stream.IntStream.range(0, vocab.size()).filter(c::allows).toArray();
+                if (open.length == 0) {
+                    break;
+                }
+                c.accept(open[random.nextInt(open.length)]);
+            }
+        }
+    }
 }

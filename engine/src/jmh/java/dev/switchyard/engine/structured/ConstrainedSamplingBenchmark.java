@@ -1,0 +1,116 @@
+package dev.switchyard.engine.structured;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.sampling.Sampler;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.sampling.SamplingScratch;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.engine.tokenizer.Tokenizers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What holding a reply to a schema costs per token, on a real vocabulary, beside sampling without
+ * it: {@code free} samples greedily with no constraint; {@code allowedFirst} with one whose choice
+ * is allowed (one token tried); {@code refusedFirst} with one that refuses the model's favourite, so
+ * every token of the vocabulary is tried and masked (the worst case). The reply stands inside an
+ * object, after a key's opening quote, where only the schema's property names may go on.
+ *
+ * <p>Vocabularies come from {@code <shared>/vocab} ({@code -Dswitchyard.shared.dir} or the nearest
+ * {@code shared/vocab} above the working directory).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g", "--enable-native-access=ALL-UNNAMED"})
+public class ConstrainedSamplingBenchmark {
+
+    @Param({"gpt-2", "deepseek-llm"})
+    public String vocab;
+
+    private Sampler free;
+    private OutputConstraint constraint;
+    private Sampler held;
+    private float[] logits;
+    private int favourite;
+    private int allowed;
+    private TokenTexts texts;
+    private List<OutputConstraint.Part> parts;
+
+    @Setup(Level.Trial)
+    public void load() throws IOException {
+        Tokenizer tokenizer = Tokenizers.fromFile(vocabDir().resolve("ggml-vocab-" + vocab + ".gguf"));
+        texts = TokenTexts.of(tokenizer);
+        JsonSchema schema = JsonSchemaCompiler.compile(new ObjectMapper().readTree("{\"type\":\"object\","
+                + "\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"unit\":{\"enum\":"
+                + "[\"celsius\",\"fahrenheit\"]}},\"required\":[\"city\"],\"additionalProperties\":false}"));
+        parts = OutputConstraint.jsonOnly(schema);
+        int size = tokenizer.vocabSize();
+        logits = new float[size];
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < size; i++) {
+            logits[i] = (float) random.nextGaussian();
+        }
+        favourite = tokenizer.encode("hello")[0];
+        allowed = tokenizer.encode("c")[0];
+        logits[favourite] = 30f;
+        SamplingParams greedy = SamplingParams.builder().temperature(0).build();
+        free = new Sampler(greedy, size, new SamplingScratch(size));
+        constraint = new OutputConstraint(texts, parts, null);
+        for (int t : tokenizer.encode("{\"")) {
+            constraint.accept(t);
+        }
+        held = new Sampler(greedy, size, new SamplingScratch(size), constraint);
+    }
+
+    @Benchmark
+    public int free() {
+        return free.sample(logits);
+    }
+
+    @Benchmark
+    public int allowedFirst() {
+        float saved = logits[allowed];
+        logits[allowed] = 40f;
+        int token = held.sample(logits);
+        logits[allowed] = saved;
+        return token;
+    }
+
+    @Benchmark
+    public int refusedFirst() {
+        return held.sample(logits);
+    }
+
+    static Path vocabDir() {
+        List<Path> candidates = new ArrayList<>();
+        String property = System.getProperty("switchyard.shared.dir");
+        if (property != null) {
+            candidates.add(Path.of(property));
+        }
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            candidates.add(p.resolve("shared"));
+        }
+        return candidates.stream().map(p -> p.resolve("vocab")).filter(Files::isDirectory).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no shared/vocab folder; pass -Dswitchyard.shared.dir"));
+    }
+}
