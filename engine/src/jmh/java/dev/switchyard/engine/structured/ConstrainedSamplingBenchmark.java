@@ -5,11 +5,9 @@ import dev.switchyard.engine.sampling.Sampler;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.sampling.SamplingScratch;
 import dev.switchyard.engine.tokenizer.Tokenizer;
+import dev.switchyard.engine.tokenizer.TokenizerEncodeBenchmark;
 import dev.switchyard.engine.tokenizer.Tokenizers;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +56,7 @@ public class ConstrainedSamplingBenchmark {
 
     @Setup(Level.Trial)
     public void load() throws IOException {
-        Tokenizer tokenizer = Tokenizers.fromFile(vocabDir().resolve("ggml-vocab-" + vocab + ".gguf"));
+        Tokenizer tokenizer = Tokenizers.fromFile(TokenizerEncodeBenchmark.vocabDir().resolve("ggml-vocab-" + vocab + ".gguf"));
         texts = TokenTexts.of(tokenizer);
         JsonSchema schema = JsonSchemaCompiler.compile(new ObjectMapper().readTree("{\"type\":\"object\","
                 + "\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"unit\":{\"enum\":"
@@ -99,18 +97,5 @@ public class ConstrainedSamplingBenchmark {
     @Benchmark
     public int refusedFirst() {
         return held.sample(logits);
-    }
-
-    static Path vocabDir() {
-        List<Path> candidates = new ArrayList<>();
-        String property = System.getProperty("switchyard.shared.dir");
-        if (property != null) {
-            candidates.add(Path.of(property));
-        }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            candidates.add(p.resolve("shared"));
-        }
-        return candidates.stream().map(p -> p.resolve("vocab")).filter(Files::isDirectory).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no shared/vocab folder; pass -Dswitchyard.shared.dir"));
     }
 }

@@ -64,7 +64,8 @@ public class TokenizerEncodeBenchmark {
         return tokenizer.encode(text, false, false);
     }
 
-    static Path vocabDir() {
+    /** The shared folder's vocab directory: {@code -Dswitchyard.shared.dir}, or the nearest {@code shared} above. */
+    public static Path vocabDir() {
         List<Path> candidates = new ArrayList<>();
         String property = System.getProperty("switchyard.shared.dir");
         if (property != null) {

@@ -16,7 +16,7 @@ import java.util.List;
  * holds its calls; one cut inside a call holds none. The markers are control tokens, rendered for
  * this format.
  */
-final class DeepSeekFormat implements ToolCallFormat {
+final class DeepSeekFormat extends BlockFormat {
 
     static final String CALLS_BEGIN = "<｜tool▁calls▁begin｜>";
     static final String CALLS_END = "<｜tool▁calls▁end｜>";
@@ -28,14 +28,8 @@ final class DeepSeekFormat implements ToolCallFormat {
     private static final String FUNCTION = "function";
     private static final String FENCE = "```";
 
-    @Override
-    public String[] openers() {
-        return new String[] {CALLS_BEGIN};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return CALLS_END;
+    DeepSeekFormat() {
+        super(CALLS_BEGIN, CALLS_END);
     }
 
     @Override

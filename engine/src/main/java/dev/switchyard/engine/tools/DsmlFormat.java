@@ -23,7 +23,7 @@ import java.util.Map;
  * it stands, {@code string="false"} JSON (a block whose JSON does not parse is not read); a
  * parameter without the attribute is typed by the request's schema.
  */
-final class DsmlFormat implements ToolCallFormat {
+final class DsmlFormat extends BlockFormat {
 
     static final String DSML = "｜DSML｜";
     static final String FUNCTION_CALLS = "<" + DSML + "function_calls>";
@@ -38,14 +38,8 @@ final class DsmlFormat implements ToolCallFormat {
     private static final String[] OPENERS = {FUNCTION_CALLS, TOOL_CALLS};
     private static final String[] CLOSERS = {END_FUNCTION_CALLS, END_TOOL_CALLS};
 
-    @Override
-    public String[] openers() {
-        return OPENERS.clone();
-    }
-
-    @Override
-    public String closer(int opener) {
-        return CLOSERS[opener];
+    DsmlFormat() {
+        super(OPENERS, CLOSERS);
     }
 
     @Override

@@ -27,9 +27,8 @@ public record ForcedCallFrame(String beforeName, String beforeArguments, String 
     static ForcedCallFrame probe(ChatTemplate template, ToolCallSyntax.Kind kind, ToolCallFormat format) {
         String rendered;
         try {
-            rendered = template.render(List.of(ChatMessage.user("Call the tool."),
-                    ChatMessage.assistantToolCalls("", List.of(Map.of("id", PROBE_ID, "type", "function", "function",
-                            Map.of("name", PROBE_NAME, "arguments", Map.of(ARGUMENT, 0)))))), false, null, Map.of());
+            rendered = template.render(List.of(ChatMessage.user("Call the tool."), ChatMessage.assistantToolCalls("",
+                    List.of(ToolCallSyntax.openAiCall(PROBE_ID, PROBE_NAME, Map.of(ARGUMENT, 0))))), false, null, Map.of());
         } catch (RuntimeException e) {
             return null;
         }

@@ -16,7 +16,7 @@ import java.util.List;
  * GLM-4.7 and Laguna-S write it on one line. Values are bare text, typed by the request's schema
  * ({@link ToolArguments#value}); a call without arguments is {@code <tool_call>f</tool_call>}.
  */
-final class GlmFormat implements ToolCallFormat {
+final class GlmFormat extends BlockFormat {
 
     static final String TOOL_CALL = "<tool_call>";
     static final String END_TOOL_CALL = "</tool_call>";
@@ -36,14 +36,8 @@ final class GlmFormat implements ToolCallFormat {
                 && (rest.startsWith(ARG_KEY, tag) || rest.startsWith(END_TOOL_CALL, tag));
     }
 
-    @Override
-    public String[] openers() {
-        return new String[] {TOOL_CALL};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return END_TOOL_CALL;
+    GlmFormat() {
+        super(TOOL_CALL, END_TOOL_CALL);
     }
 
     @Override

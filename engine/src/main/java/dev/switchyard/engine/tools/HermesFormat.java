@@ -9,24 +9,15 @@ import java.util.List;
  * write them: {@code <tool_call>\n{"name": "f", "arguments": {...}}\n</tool_call>}, one block per
  * call. A block holding several objects in a row (MiniMax-M1's {@code <tool_calls>}) is several calls.
  */
-final class HermesFormat implements ToolCallFormat {
+final class HermesFormat extends BlockFormat {
 
     private final String opener;
     private final String closer;
 
     HermesFormat(String opener, String closer) {
+        super(opener, closer);
         this.opener = opener;
         this.closer = closer;
-    }
-
-    @Override
-    public String[] openers() {
-        return new String[] {opener};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return closer;
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.List;
  * call's index in the conversation; that name is the call's id, as its template writes it back for
  * the tool's result. The markers are control tokens, rendered for this format.
  */
-final class KimiFormat implements ToolCallFormat {
+final class KimiFormat extends BlockFormat {
 
     static final String SECTION_BEGIN = "<|tool_calls_section_begin|>";
     static final String SECTION_END = "<|tool_calls_section_end|>";
@@ -23,14 +23,8 @@ final class KimiFormat implements ToolCallFormat {
 
     private static final String FUNCTIONS = "functions.";
 
-    @Override
-    public String[] openers() {
-        return new String[] {SECTION_BEGIN, SECTION_BEGIN_SINGULAR};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return opener == 0 ? SECTION_END : SECTION_END_SINGULAR;
+    KimiFormat() {
+        super(new String[] {SECTION_BEGIN, SECTION_BEGIN_SINGULAR}, new String[] {SECTION_END, SECTION_END_SINGULAR});
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.Map;
  * </minimax:tool_call>
  * }</pre>
  */
-final class MiniMaxFormat implements ToolCallFormat {
+final class MiniMaxFormat extends BlockFormat {
 
     static final String TOOL_CALL = "<minimax:tool_call>";
     static final String END_TOOL_CALL = "</minimax:tool_call>";
@@ -26,14 +26,8 @@ final class MiniMaxFormat implements ToolCallFormat {
     static final String PARAMETER = "<parameter";
     static final String END_PARAMETER = "</parameter>";
 
-    @Override
-    public String[] openers() {
-        return new String[] {TOOL_CALL};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return END_TOOL_CALL;
+    MiniMaxFormat() {
+        super(TOOL_CALL, END_TOOL_CALL);
     }
 
     @Override

@@ -22,7 +22,7 @@ import java.util.Map;
  * JSON would keep, as the template writes it: an empty object or list reads as {@code ""}, and an
  * object whose only keys are {@code item} as a list.
  */
-final class MiniMaxM3Format implements ToolCallFormat {
+final class MiniMaxM3Format extends BlockFormat {
 
     static final String NS = "]<]minimax[>[";
     static final String TOOL_CALL = NS + "<tool_call>";
@@ -35,14 +35,8 @@ final class MiniMaxM3Format implements ToolCallFormat {
     /** Deeper nesting than any tool's arguments is not read: the parser recurses once per level. */
     private static final int MAX_DEPTH = 64;
 
-    @Override
-    public String[] openers() {
-        return new String[] {TOOL_CALL};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return END_TOOL_CALL;
+    MiniMaxM3Format() {
+        super(TOOL_CALL, END_TOOL_CALL);
     }
 
     @Override

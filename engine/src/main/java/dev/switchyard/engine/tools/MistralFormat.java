@@ -16,20 +16,14 @@ import java.util.List;
  * </ul>
  * The markers are control tokens, rendered for this format.
  */
-final class MistralFormat implements ToolCallFormat {
+final class MistralFormat extends BlockFormat {
 
     static final String TOOL_CALLS = "[TOOL_CALLS]";
     static final String ARGS = "[ARGS]";
     static final String CALL_ID = "[CALL_ID]";
 
-    @Override
-    public String[] openers() {
-        return new String[] {TOOL_CALLS};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return null;
+    MistralFormat() {
+        super(TOOL_CALLS, null);
     }
 
     @Override

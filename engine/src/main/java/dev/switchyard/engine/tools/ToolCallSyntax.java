@@ -5,6 +5,7 @@ import dev.switchyard.engine.chat.ChatTemplate;
 import dev.switchyard.engine.tokenizer.TokenType;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import java.security.SecureRandom;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -169,9 +170,23 @@ public final class ToolCallSyntax {
     /** A conversation whose assistant turn calls a tool, followed by the tool's result. */
     private static final List<ChatMessage> PROBE = List.of(
             ChatMessage.user(PROBE_QUESTION),
-            ChatMessage.assistantToolCalls("", List.of(Map.of("id", "call00001", "type", "function",
-                    "function", Map.of("name", PROBE_TOOL, "arguments", Map.of("topic", "probe"))))),
+            ChatMessage.assistantToolCalls("", List.of(openAiCall("call00001", PROBE_TOOL, Map.of("topic", "probe")))),
             ChatMessage.toolResult("call00001", PROBE_TOOL, "probe result"));
+
+    /**
+     * A past call as OpenAI's API shapes it, its keys in OpenAI's order: templates that write a
+     * call with {@code tojson} write its keys in the order the map holds them.
+     */
+    static Map<String, Object> openAiCall(String id, String name, Map<String, Object> arguments) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", name);
+        function.put("arguments", arguments);
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("id", id);
+        call.put("type", "function");
+        call.put("function", function);
+        return call;
+    }
 
     public Kind kind() {
         return kind;

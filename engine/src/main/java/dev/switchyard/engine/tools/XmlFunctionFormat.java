@@ -22,7 +22,7 @@ import java.util.List;
  * request's schema gives them ({@link ToolArguments#value}). A block holding several functions is
  * several calls.
  */
-final class XmlFunctionFormat implements ToolCallFormat {
+final class XmlFunctionFormat extends BlockFormat {
 
     static final String FUNCTION = "<function=";
     static final String END_FUNCTION = "</function>";
@@ -33,6 +33,7 @@ final class XmlFunctionFormat implements ToolCallFormat {
     private final String closer;
 
     XmlFunctionFormat(String opener, String closer) {
+        super(opener, closer);
         this.opener = opener;
         this.closer = closer;
     }
@@ -40,16 +41,6 @@ final class XmlFunctionFormat implements ToolCallFormat {
     /** Whether the text from an opener on holds a function tag first: Hermes-style JSON shares the opener. */
     static boolean opensFunction(String opener, String fromOpener) {
         return fromOpener.substring(opener.length()).stripLeading().startsWith(FUNCTION);
-    }
-
-    @Override
-    public String[] openers() {
-        return new String[] {opener};
-    }
-
-    @Override
-    public String closer(int opener) {
-        return closer;
     }
 
     @Override
