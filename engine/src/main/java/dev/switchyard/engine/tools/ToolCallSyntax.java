@@ -113,6 +113,11 @@ public final class ToolCallSyntax {
         return forcedCall == null ? null : forcedCall.withId(newCallId());
     }
 
+    /** Whether a reply can be made to call a tool: the syntax's arguments are JSON. */
+    public boolean forcesCalls() {
+        return forcedCall != null;
+    }
+
     /**
      * The form of the earliest known call markup in {@code call}, the text a template wrote for an
      * assistant turn calling {@value #PROBE_TOOL}; a null tokenizer renders no marker (tests of the

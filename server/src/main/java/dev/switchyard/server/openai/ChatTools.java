@@ -97,7 +97,7 @@ final class ChatTools {
      * {@code strict}, which asks for the schema and gets a 400 naming what cannot be held.
      */
     private static ToolUse.ForcedCall forced(JsonNode choice, JsonNode tools, Set<String> names, ServedModel model) {
-        if (model.toolCallSyntax().forcedCall() == null) {
+        if (!model.toolCallSyntax().forcesCalls()) {
             throw ApiError.unsupportedAs("tool_choice", "tool_choice other than auto or none is not supported for "
                     + "this model: its calls (" + model.toolCallSyntax().describe() + ") write arguments as markup, "
                     + "not JSON, so a call cannot be held to them; use \"auto\"");

@@ -52,7 +52,9 @@ final class ChoiceToolCalls {
 
     private String take(String content, List<ToolCall> fromSplitter, boolean last) {
         released.clear();
-        fromSplitter.forEach(this::add);
+        for (ToolCall call : fromSplitter) {
+            add(call);
+        }
         if (extractor == null) {
             return content;
         }
@@ -61,7 +63,9 @@ final class ChoiceToolCalls {
         } else {
             extractor.push(content);
         }
-        extractor.calls().forEach(this::add);
+        for (ToolCall call : extractor.calls()) {
+            add(call);
+        }
         return extractor.content();
     }
 

@@ -278,8 +278,10 @@ public final class ServedModel implements AutoCloseable {
         int[] rendered = renderedMarkers(split, tools != null);
         for (int p = 0; p < spec.prompts().size(); p++) {
             String echo = spec.echoTexts() == null ? null : spec.echoTexts().get(p);
-            String promptTail = split == null ? null : split.promptTail(spec.prompts().get(p));
-            Supplier<TokenConstraint> format = format(spec, p);
+            // the rendered prompt's end says where a chat reply begins: inside its thinking or not
+            String promptTail = reasoning == null || !"messages".equals(spec.promptParam()) ? null
+                    : reasoning.promptTail(spec.prompts().get(p));
+            Supplier<TokenConstraint> format = format(spec, promptTail);
             for (int j = 0; j < spec.n(); j++) {
                 int index = p * spec.n() + j;
                 var sampling = spec.samplingFor(index);
@@ -310,16 +312,15 @@ public final class ServedModel implements AutoCloseable {
      * make, or null for free text. A chat reply that reasons first (the prompt opened its thinking,
      * or harmony's analysis) is free until the marker that ends the reasoning, whether or not the
      * request sets the reasoning apart; a forced call in harmony starts at once, as a message of its
-     * own.
+     * own. {@code tail} is the chat prompt's {@link ReasoningSyntax#promptTail}, null for text
+     * prompts and models that do not reason.
      */
-    private Supplier<TokenConstraint> format(GenerationSpec spec, int prompt) {
+    private Supplier<TokenConstraint> format(GenerationSpec spec, String tail) {
         ToolUse.ForcedCall forced = spec.tools() == null ? null : spec.tools().forced();
         if (spec.format() == null && forced == null) {
             return null;
         }
         TokenTexts texts = tokenTexts();
-        boolean chat = "messages".equals(spec.promptParam());
-        String tail = chat && reasoning != null ? reasoning.promptTail(spec.prompts().get(prompt)) : null;
         if (forced == null) {
             String gate = tail == null ? null : reasoning.answerMarker(tail);
             List<OutputConstraint.Part> parts = OutputConstraint.jsonOnly(spec.format());
