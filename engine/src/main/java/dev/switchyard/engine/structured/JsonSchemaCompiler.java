@@ -167,7 +167,7 @@ public final class JsonSchemaCompiler {
             if (properties.size() > ObjectSchema.MAX_PROPERTIES) {
                 throw new SchemaException(at + "/properties", "more than " + ObjectSchema.MAX_PROPERTIES + " properties");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = properties.properties().iterator(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> p = it.next();
                 if (p.getKey().isEmpty() || p.getKey().chars().anyMatch(c -> c == '"' || c == '\\' || c < 0x20)) {
                     throw new SchemaException(at + "/properties", "property names with quotes, backslashes or "

@@ -30,7 +30,6 @@ public interface Tokenizer {
      */
     int[] encode(String text, boolean addBos, boolean parseSpecial);
 
-    /** Plain text, no BOS, special strings not parsed. */
     /**
      * Encodes a prompt rendered from a chat template: special tokens are parsed, except where a
      * special token's text overlaps one of {@code plainRanges} (sorted, disjoint [start, end) pairs
@@ -41,6 +40,7 @@ public interface Tokenizer {
     /** Whether {@code text} contains the text of a control or reserved token (e.g. {@code <|im_end|>}). */
     boolean containsSpecialText(String text);
 
+    /** Plain text, no BOS, special strings not parsed. */
     default int[] encode(String text) {
         return encode(text, false, false);
     }

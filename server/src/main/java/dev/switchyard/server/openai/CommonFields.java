@@ -30,7 +30,6 @@ final class CommonFields {
         }
     }
 
-    /** A 400 for every field we understand but cannot honour: never silently dropped. */
     /**
      * {@code cache_salt} (vLLM's field): requests share cached prompt blocks only with requests of the
      * same salt, so a tenant with a salt of its own cannot time another's prompts; null when absent.
@@ -44,6 +43,7 @@ final class CommonFields {
         return salt;
     }
 
+    /** A 400 for every field we understand but cannot honour: never silently dropped. */
     static void refuseUnsupported(Fields f) {
         for (String name : UNSUPPORTED) {
             if (f.has(name)) {
@@ -184,7 +184,7 @@ final class CommonFields {
             throw ApiError.invalid("logit_bias", "logit_bias must be an object of token id -> bias");
         }
         Map<Integer, Double> out = new HashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = bias.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = bias.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             int id;
             try {
