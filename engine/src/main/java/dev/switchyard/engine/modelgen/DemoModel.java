@@ -11,7 +11,11 @@ import java.nio.file.Path;
  */
 public final class DemoModel {
 
-    public static final String FILE_NAME = "demo-mixtral-tiny-q8_0-seed42.gguf";
+    /**
+     * The cached file's name, with the revision of what the generator writes for it (2: a chat
+     * template that lays out tools), so that a file an older build wrote is not reused.
+     */
+    public static final String FILE_NAME = "demo-mixtral-tiny-q8_0-seed42-r2.gguf";
     public static final ModelSpec SPEC = ModelSpec.of(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, GgmlType.Q8_0, 42);
 
     /** Where a model was found or written, and whether this call wrote it. */

@@ -136,7 +136,8 @@ public final class JsonMatcher {
 
     private int step(byte b) {
         int top = depth - 1;
-        boolean blank = b == ' ' || b == '\n' || b == '\r' || b == '\t';
+        // JSON's blanks but the carriage return, which no one needs a model to write
+        boolean blank = b == ' ' || b == '\n' || b == '\t';
         if (blank && kind[top] != STRING && kind[top] != KEY && kind[top] != NUMBER && kind[top] != LITERAL) {
             int most = top == 0 && kind[top] == VALUE ? MAX_LEADING_WHITESPACE : MAX_WHITESPACE;
             return ++whitespace <= most ? TAKEN : REFUSED;
