@@ -7,6 +7,9 @@ import dev.switchyard.engine.tools.ToolSchemas;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.Tool;
 import dev.switchyard.proto.v1.ToolCall;
+import dev.switchyard.proto.v1.ToolChoice;
+import dev.switchyard.proto.v1.ToolChoiceMode;
+import dev.switchyard.server.serving.ForcedCalls;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ToolUse;
@@ -36,7 +39,20 @@ final class GrpcTools {
 
     /** The request's tools, or null when it offers none. */
     static Offer offer(GenerateRequest request, ServedModel model) {
-        if (request.getToolsCount() == 0) {
+        ToolChoice choice = request.getToolChoice();
+        if (choice.getChoiceCase() == ToolChoice.ChoiceCase.MODE && choice.getMode() == ToolChoiceMode.UNRECOGNIZED) {
+            throw new InvalidRequestException("tool_choice.mode", "tool_choice.mode " + choice.getModeValue()
+                    + " is not one this server knows");
+        }
+        boolean none = choice.getChoiceCase() == ToolChoice.ChoiceCase.MODE
+                && choice.getMode() == ToolChoiceMode.TOOL_CHOICE_MODE_NONE;
+        boolean forcing = choice.getChoiceCase() == ToolChoice.ChoiceCase.FUNCTION
+                || (choice.getChoiceCase() == ToolChoice.ChoiceCase.MODE
+                && choice.getMode() == ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED);
+        if (request.getToolsCount() == 0 || none) {
+            if (forcing) {
+                throw new InvalidRequestException("tool_choice", "a call required or named needs tools to call");
+            }
             return null;
         }
         if (request.getInputCase() != GenerateRequest.InputCase.MESSAGES) {
@@ -75,7 +91,10 @@ final class GrpcTools {
                     + "server reads, so it cannot return them; send the request without tools");
         }
         boolean parallel = !request.hasParallelToolCalls() || request.getParallelToolCalls();
-        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel));
+        ToolUse.ForcedCall forced = !forcing ? null : ForcedCalls.of(model, definitions,
+                choice.getChoiceCase() == ToolChoice.ChoiceCase.FUNCTION ? choice.getFunction() : null,
+                "tool_choice", i -> "tools[" + i + "].parameters_json");
+        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, forced));
     }
 
     /** A past call as templates take it (OpenAI's shape, the arguments an object where they are one). */

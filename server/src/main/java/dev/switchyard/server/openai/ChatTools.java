@@ -3,10 +3,9 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchyard.engine.structured.JsonSchema;
-import dev.switchyard.engine.structured.JsonSchemaCompiler;
-import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.engine.tools.ToolSchemas;
+import dev.switchyard.server.serving.ForcedCalls;
+import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ToolUse;
 import java.util.LinkedHashSet;
@@ -65,7 +64,15 @@ final class ChatTools {
             throw ApiError.invalid("tools", "this model's chat template writes tool calls in no form this server reads, "
                     + "so it cannot return them as tool_calls; send the request without tools");
         }
-        ToolUse.ForcedCall forced = mode.equals("auto") ? null : forced(choice, tools, names, model);
+        ToolUse.ForcedCall forced;
+        try {
+            forced = mode.equals("auto") ? null : ForcedCalls.of(model, definitions,
+                    mode.equals("function") ? choice.path("function").path("name").textValue() : null,
+                    mode.equals("function") ? "tool_choice.function.name" : "tool_choice",
+                    i -> "tools[" + i + "].function.parameters");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
         return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, forced));
     }
 
@@ -88,45 +95,6 @@ final class ChatTools {
         }
         throw ApiError.invalid("tool_choice", "tool_choice must be a string or {\"type\": \"function\", "
                 + "\"function\": {\"name\": ...}}");
-    }
-
-    /**
-     * The call a reply must make: any of the tools ({@code required}, arguments any JSON object,
-     * since each tool has its own), or the one named, its arguments held to its parameters' schema.
-     * A schema that cannot be enforced holds them to a JSON object only, unless the tool is
-     * {@code strict}, which asks for the schema and gets a 400 naming what cannot be held.
-     */
-    private static ToolUse.ForcedCall forced(JsonNode choice, JsonNode tools, Set<String> names, ServedModel model) {
-        if (!model.toolCallSyntax().forcesCalls()) {
-            throw ApiError.unsupportedAs("tool_choice", "tool_choice other than auto or none is not supported for "
-                    + "this model: its calls (" + model.toolCallSyntax().describe() + ") write arguments as markup, "
-                    + "not JSON, so a call cannot be held to them; use \"auto\"");
-        }
-        if (!choice.isObject()) {
-            return new ToolUse.ForcedCall(List.copyOf(names), JsonSchema.ObjectSchema.anyObject());
-        }
-        String name = choice.path("function").path("name").textValue();
-        for (int i = 0; i < tools.size(); i++) {
-            JsonNode function = tools.get(i).get("function");
-            if (!name.equals(function.path("name").asText())) {
-                continue;
-            }
-            JsonNode parameters = function.get("parameters");
-            if (parameters == null) {
-                return new ToolUse.ForcedCall(List.of(name), JsonSchema.ObjectSchema.anyObject());
-            }
-            try {
-                return new ToolUse.ForcedCall(List.of(name), JsonSchemaCompiler.compile(parameters));
-            } catch (SchemaException e) {
-                if (function.path("strict").asBoolean(false)) {
-                    throw ApiError.unsupportedAs("tools[" + i + "].function.parameters", e.getMessage()
-                            + "; a strict tool's arguments must follow its schema exactly");
-                }
-                return new ToolUse.ForcedCall(List.of(name), JsonSchema.ObjectSchema.anyObject());
-            }
-        }
-        throw ApiError.invalid("tool_choice.function.name", "tool_choice names \"" + name + "\", which is not among "
-                + "the tools");
     }
 
     private static Map<String, Object> definition(JsonNode tool, String param, Set<String> names, ServedModel model,

@@ -17,6 +17,8 @@ import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.proto.v1.SamplingParams;
 import dev.switchyard.proto.v1.Tool;
 import dev.switchyard.proto.v1.ToolCall;
+import dev.switchyard.proto.v1.ToolChoice;
+import dev.switchyard.proto.v1.ToolChoiceMode;
 import dev.switchyard.server.ToolCallingModelFile;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -141,6 +143,32 @@ class GrpcToolCallsTest {
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                         assertThat(e.getStatus().getDescription()).contains("output_format");
+                    });
+        }
+    }
+
+    @Test
+    void aNamedToolChoiceMakesTheReplyThatCall() throws Exception {
+        GenerateRequest named = chat().setUnary(true)
+                .addTools(Tool.newBuilder().setName("set_unit").setParametersJson("{\"type\":\"object\",\"properties\":"
+                        + "{\"unit\":{\"enum\":[\"celsius\",\"fahrenheit\"]}},\"required\":[\"unit\"],"
+                        + "\"additionalProperties\":false}"))
+                .setToolChoice(ToolChoice.newBuilder().setFunction("set_unit"))
+                .setSampling(SamplingParams.newBuilder().setTemperature(0).setMaxTokens(200)).build();
+        ChoiceResult r = server.blocking().generate(named).next().getComplete().getChoices(0);
+        assertThat(r.getToolCallsList()).hasSize(1);
+        assertThat(r.getToolCalls(0).getName()).isEqualTo("set_unit");
+        assertThat(GrpcFixture.JSON.readTree(r.getToolCalls(0).getArgumentsJson()).get("unit").asText())
+                .isIn("celsius", "fahrenheit");
+        assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_TOOL_CALLS);
+        for (GenerateRequest bad : List.of(
+                named.toBuilder().setToolChoice(ToolChoice.newBuilder().setFunction("missing")).build(),
+                named.toBuilder().clearTools().setToolChoice(ToolChoice.newBuilder()
+                        .setMode(ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED)).build())) {
+            assertThatThrownBy(() -> server.blocking().generate(bad).next())
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                        assertThat(e.getStatus().getDescription()).contains("tool_choice");
                     });
         }
     }
