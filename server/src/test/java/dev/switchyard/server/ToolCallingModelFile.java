@@ -80,7 +80,7 @@ public final class ToolCallingModelFile {
         return picked[2];
     }
 
-    static List<Map<String, Object>> tools() {
+    public static List<Map<String, Object>> tools() {
         try {
             return new ObjectMapper().readValue(TOOLS_JSON, new TypeReference<>() {
             });

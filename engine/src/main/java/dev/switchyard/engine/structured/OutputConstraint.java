@@ -3,20 +3,23 @@ package dev.switchyard.engine.structured;
 import dev.switchyard.engine.sampling.TokenConstraint;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Holds one reply to a sequence of parts, each text written exactly ({@link #literal}), one of
- * several texts ({@link #oneOf}) or a JSON value of a schema ({@link #json}), optionally after a stretch of free text that ends with a
- * marker (the reply's reasoning, which ends with {@code </think>} or opens harmony's final channel).
- * The reply is finished once its last part is: the sampler then ends the sequence, with no need for
- * an end-of-generation token.
+ * Holds one reply to a sequence of parts: text written exactly ({@link #literal}), one of several
+ * texts ({@link #oneOf}), a JSON value of a schema ({@link #json}, or {@link #jsonByChoice}: the
+ * schema of the text the last choice took), or free text up to a marker ({@link #freeUntil}: the
+ * reply's reasoning, which ends with {@code </think>}; the text before a tool call's opening).
+ * The reply is finished once its last part is, and the sampler then ends the sequence with no need
+ * for an end-of-generation token; or, where the parts repeat, the reply goes back to a free part and
+ * runs on (each tool call held, the text between them free).
  *
- * <p>A token may come next when its bytes carry the reply on: through the literal's next bytes,
- * through what the JSON may be, or, before the marker, anywhere (a token that completes the marker
- * must carry the rest into the first part). Control and end-of-generation tokens may only spell a
- * literal part (harmony's {@code <|call|>}, Mistral's {@code [TOOL_CALLS]}); inside JSON they are
- * refused. Trying a token copies the state into scratch and allocates nothing.
+ * <p>A token may come next when its bytes carry the reply on: through a literal's next bytes, a
+ * choice's, what the JSON may be, or anywhere in free text (a token that completes its marker must
+ * carry the rest into the next part). Control and end-of-generation tokens may spell a literal or
+ * a choice (harmony's {@code <|call|>}, Mistral's {@code [TOOL_CALLS]}) and appear in free text;
+ * inside JSON they are refused. Trying a token copies the state into scratch and allocates nothing.
  */
 public final class OutputConstraint implements TokenConstraint {
 
@@ -30,7 +33,14 @@ public final class OutputConstraint implements TokenConstraint {
     private record Json(JsonSchema schema) implements Part {
     }
 
+    private record JsonByChoice(List<JsonSchema> schemas) implements Part {
+    }
+
     private record OneOf(List<byte[]> texts) implements Part {
+    }
+
+    /** {@code fallback[i]}: how much of the marker still matches after a mismatch at {@code i} (KMP). */
+    private record Free(byte[] marker, int[] fallback) implements Part {
     }
 
     public static Part literal(String text) {
@@ -46,24 +56,37 @@ public final class OutputConstraint implements TokenConstraint {
         return new Json(schema);
     }
 
-    /** Where a reply stands: its part, the position in a literal one, the matcher of a JSON one. */
+    /** A JSON value of {@code schemas.get(i)}, where the last {@link #oneOf} took its {@code i}-th text. */
+    public static Part jsonByChoice(List<JsonSchema> schemas) {
+        return new JsonByChoice(List.copyOf(schemas));
+    }
+
+    /** Free text, ended by {@code marker} (which belongs to it). */
+    public static Part freeUntil(String marker) {
+        byte[] m = marker.getBytes(StandardCharsets.UTF_8);
+        if (m.length == 0) {
+            throw new IllegalArgumentException("free text needs a marker to end it");
+        }
+        return new Free(m, fallback(m));
+    }
+
+    /** Where a reply stands: its part, the position in it, the matcher of a JSON one. */
     private static final class State {
         int part;
-        /** Bytes written of a literal, or of a choice (then also in {@link #spelled}). */
+        /** Bytes written of a literal or a choice (then also in {@link #spelled}), of a free part's marker. */
         int position;
         byte[] spelled = new byte[64];
+        /** The text the last choice took, or -1. */
+        int chosen = -1;
         final JsonMatcher[] matchers;
-        /** Before the marker: how much of it the text so far ends with. */
-        int gateMatched;
-        boolean gated;
 
-        State(JsonMatcher[] matchers) {
-            this.matchers = matchers;
+        State(int parts) {
+            this.matchers = new JsonMatcher[parts];
         }
 
         void spell(byte b) {
             if (position == spelled.length) {
-                spelled = java.util.Arrays.copyOf(spelled, spelled.length * 2);
+                spelled = Arrays.copyOf(spelled, spelled.length * 2);
             }
             spelled[position++] = b;
         }
@@ -71,64 +94,87 @@ public final class OutputConstraint implements TokenConstraint {
         void copyFrom(State other) {
             part = other.part;
             position = other.position;
+            chosen = other.chosen;
             if (spelled.length < other.spelled.length) {
                 spelled = new byte[other.spelled.length];
             }
-            System.arraycopy(other.spelled, 0, spelled, 0, position);
-            gateMatched = other.gateMatched;
-            gated = other.gated;
-            JsonMatcher source = other.part < matchers.length ? other.matchers[other.part] : null;
-            if (source != null) {
-                matchers[part].copyFrom(source);
+            System.arraycopy(other.spelled, 0, spelled, 0, Math.min(position, other.spelled.length));
+            if (part < matchers.length && other.matchers[part] != null) {
+                matchers[part].copyFrom(other.matchers[part]);
             }
         }
     }
 
     private final TokenTexts texts;
     private final Part[] parts;
-    /** A matcher at the start of each JSON part (null for literals), copied where that part begins. */
-    private final JsonMatcher[] starts;
-    private final byte[] gate;
-    /** {@code gateFallback[i]}: how much of the marker still matches after a mismatch at {@code i} (KMP). */
-    private final int[] gateFallback;
+    /** Per JSON part, a matcher at the start of each schema it may take, copied where that part begins. */
+    private final JsonMatcher[][] starts;
+    /** The part a finished last part leads back to, or -1 where the reply ends with it. */
+    private final int repeatFrom;
     private final State live;
     private final State scratch;
 
-    /**
-     * @param gate the marker that ends free text before the first part; null when the reply starts
-     *             with it
-     */
+    /** A reply that is the parts once, after free text up to {@code gate} when it is not null. */
     public OutputConstraint(TokenTexts texts, List<Part> parts, String gate) {
+        this(texts, gate == null ? parts : withGate(gate, parts), -1);
+    }
+
+    /**
+     * @param repeatFrom the part the reply goes back to once its last part is written (a free one),
+     *                   or -1 where the reply ends there
+     */
+    public OutputConstraint(TokenTexts texts, List<Part> parts, int repeatFrom) {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("a constraint needs a part");
         }
+        if (repeatFrom >= parts.size() || (repeatFrom >= 0 && !(parts.get(repeatFrom) instanceof Free))) {
+            throw new IllegalArgumentException("a reply repeats from a free part");
+        }
         this.texts = texts;
         this.parts = parts.toArray(Part[]::new);
-        this.starts = new JsonMatcher[this.parts.length];
-        JsonMatcher[] liveMatchers = new JsonMatcher[this.parts.length];
-        JsonMatcher[] scratchMatchers = new JsonMatcher[this.parts.length];
+        this.repeatFrom = repeatFrom;
+        this.starts = new JsonMatcher[this.parts.length][];
+        this.live = new State(this.parts.length);
+        this.scratch = new State(this.parts.length);
         for (int i = 0; i < this.parts.length; i++) {
-            if (this.parts[i] instanceof Json j) {
-                starts[i] = new JsonMatcher(j.schema());
-                liveMatchers[i] = new JsonMatcher(j.schema());
-                scratchMatchers[i] = new JsonMatcher(j.schema());
-            } else if (this.parts[i] instanceof Literal l && l.text().length == 0
-                    || this.parts[i] instanceof OneOf o && o.texts().stream().anyMatch(t -> t.length == 0)) {
-                throw new IllegalArgumentException("a literal part needs text");
+            List<JsonSchema> schemas = switch (this.parts[i]) {
+                case Json j -> List.of(j.schema());
+                case JsonByChoice c -> c.schemas();
+                case Literal l -> {
+                    if (l.text().length == 0) {
+                        throw new IllegalArgumentException("a literal part needs text");
+                    }
+                    yield null;
+                }
+                case OneOf o -> {
+                    if (o.texts().isEmpty() || o.texts().stream().anyMatch(t -> t.length == 0)) {
+                        throw new IllegalArgumentException("a choice needs texts");
+                    }
+                    yield null;
+                }
+                case Free f -> null;
+            };
+            if (schemas != null) {
+                starts[i] = schemas.stream().map(JsonMatcher::new).toArray(JsonMatcher[]::new);
+                live.matchers[i] = new JsonMatcher(schemas.getFirst());
+                scratch.matchers[i] = new JsonMatcher(schemas.getFirst());
             }
         }
-        this.gate = gate == null ? null : gate.getBytes(StandardCharsets.UTF_8);
-        this.gateFallback = this.gate == null ? null : fallback(this.gate);
-        this.live = new State(liveMatchers);
-        this.scratch = new State(scratchMatchers);
-        live.gated = this.gate != null;
+        enter(live, 0);
     }
 
-    /** The JSON parts' schemas and the literals between them, for a reply held to one value. */
+    /** The parts of a reply held to one value. */
     public static List<Part> jsonOnly(JsonSchema schema) {
         List<Part> parts = new ArrayList<>();
         parts.add(json(schema));
         return parts;
+    }
+
+    private static List<Part> withGate(String gate, List<Part> parts) {
+        List<Part> gated = new ArrayList<>();
+        gated.add(freeUntil(gate));
+        gated.addAll(parts);
+        return gated;
     }
 
     @Override
@@ -144,11 +190,11 @@ public final class OutputConstraint implements TokenConstraint {
      * Masks by first byte: a byte that cannot come next refuses every plain token starting with it
      * at once (after a value only {@code ,} {@code }} {@code ]} and blanks can, inside a key only the
      * properties' next letters), so only the tokens starting with an allowed byte are tried one by
-     * one.
+     * one. In free text every token is asked.
      */
     @Override
     public void mask(float[] logits) {
-        if (finished() || live.gated) {
+        if (finished() || parts[live.part] instanceof Free) {
             TokenConstraint.super.mask(logits);
             return;
         }
@@ -181,33 +227,21 @@ public final class OutputConstraint implements TokenConstraint {
 
     @Override
     public boolean finished() {
-        return !live.gated && live.part == parts.length;
+        return live.part == parts.length;
     }
 
     private boolean advance(State s, int token) {
         byte[] bytes = texts.bytes(token);
-        boolean special = texts.isControl(token) || texts.isEndOfGeneration(token);
-        int from = 0;
-        if (s.gated) {
-            if (texts.isEndOfGeneration(token)) {
-                return true; // the reply may end before it answers
-            }
-            from = passGate(s, bytes);
-            if (from < 0) {
-                return true;
-            }
-            if (from == bytes.length) {
-                return true;
-            }
-            if (special) {
-                return false;
-            }
+        boolean eog = texts.isEndOfGeneration(token);
+        boolean special = texts.isControl(token) || eog;
+        if (parts[s.part] instanceof Free && (eog || bytes.length == 0)) {
+            return true; // the reply may end, or pass a silent token, in free text
         }
         if (bytes.length == 0) {
             return false; // writes nothing: the reply would not move on
         }
-        for (int i = from; i < bytes.length; i++) {
-            if (!take(s, bytes[i], special)) {
+        for (byte b : bytes) {
+            if (!take(s, b, special)) {
                 return false;
             }
         }
@@ -218,23 +252,34 @@ public final class OutputConstraint implements TokenConstraint {
     private boolean take(State s, byte b, boolean special) {
         while (s.part < parts.length) {
             switch (parts[s.part]) {
+                case Free f -> {
+                    int matched = s.position;
+                    while (matched > 0 && f.marker()[matched] != b) {
+                        matched = f.fallback()[matched - 1];
+                    }
+                    if (f.marker()[matched] == b) {
+                        matched++;
+                    }
+                    s.position = matched;
+                    if (matched == f.marker().length) {
+                        next(s);
+                    }
+                    return true;
+                }
                 case Literal l -> {
                     if (l.text()[s.position] != b) {
                         return false;
                     }
                     if (++s.position == l.text().length) {
-                        enter(s, s.part + 1);
+                        next(s);
                     }
                     return true;
                 }
                 case Json j -> {
-                    if (special || !s.matchers[s.part].feed(b)) {
-                        return false;
-                    }
-                    if (s.matchers[s.part].done()) {
-                        enter(s, s.part + 1);
-                    }
-                    return true;
+                    return json(s, b, special);
+                }
+                case JsonByChoice c -> {
+                    return json(s, b, special);
                 }
                 case OneOf o -> {
                     int written = s.position;
@@ -249,18 +294,56 @@ public final class OutputConstraint implements TokenConstraint {
                     if (goesOn) {
                         s.spell(b);
                         if (ends(o, s)) {
-                            enter(s, s.part + 1);
+                            choose(o, s);
                         }
                         return true;
                     }
                     if (!whole) {
                         return false;
                     }
-                    enter(s, s.part + 1); // the choice is whole: the byte belongs to the next part
+                    choose(o, s); // the choice is whole: the byte belongs to the next part
                 }
             }
         }
         return false;
+    }
+
+    private boolean json(State s, byte b, boolean special) {
+        JsonMatcher m = s.matchers[s.part];
+        if (special || !m.feed(b)) {
+            return false;
+        }
+        if (m.done()) {
+            next(s);
+        }
+        return true;
+    }
+
+    /** Records which text the choice took and moves on. */
+    private void choose(OneOf o, State s) {
+        for (int i = 0; i < o.texts().size(); i++) {
+            byte[] t = o.texts().get(i);
+            if (t.length == s.position && matches(t, s.spelled, s.position)) {
+                s.chosen = i;
+                break;
+            }
+        }
+        next(s);
+    }
+
+    /** The part after the current one; past the last, back to the repeated part where there is one. */
+    private void next(State s) {
+        int part = s.part + 1;
+        enter(s, part == parts.length && repeatFrom >= 0 ? repeatFrom : part);
+    }
+
+    private void enter(State s, int part) {
+        s.part = part;
+        s.position = 0;
+        if (part < parts.length && starts[part] != null) {
+            int which = parts[part] instanceof JsonByChoice && s.chosen >= 0 ? s.chosen : 0;
+            s.matchers[part].copyFrom(starts[part][which]);
+        }
     }
 
     /** Whether what is spelled is one of the texts and none goes on from it. */
@@ -287,35 +370,6 @@ public final class OutputConstraint implements TokenConstraint {
             }
         }
         return true;
-    }
-
-    private void enter(State s, int part) {
-        s.part = part;
-        s.position = 0;
-        if (part < parts.length && starts[part] != null) {
-            s.matchers[part].copyFrom(starts[part]);
-        }
-    }
-
-    /** Follows the marker through {@code bytes}; where its end leaves them, or -1 while it is not complete. */
-    private int passGate(State s, byte[] bytes) {
-        int matched = s.gateMatched;
-        for (int i = 0; i < bytes.length; i++) {
-            while (matched > 0 && gate[matched] != bytes[i]) {
-                matched = gateFallback[matched - 1];
-            }
-            if (gate[matched] == bytes[i]) {
-                matched++;
-            }
-            if (matched == gate.length) {
-                s.gated = false;
-                s.gateMatched = 0;
-                enter(s, 0);
-                return i + 1;
-            }
-        }
-        s.gateMatched = matched;
-        return -1;
     }
 
     private static int[] fallback(byte[] marker) {

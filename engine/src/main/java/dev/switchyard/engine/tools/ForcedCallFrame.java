@@ -39,8 +39,8 @@ public record ForcedCallFrame(String beforeName, String beforeArguments, String 
         }
         int[] opener = {-1};
         int start = start(rendered, name, kind, format, opener);
-        if (start < 0) {
-            return null;
+        if (start < 0 || start == name) {
+            return null; // a call must open with something before its name, or it could not be told from text
         }
         int argsEnd = rendered.indexOf('}', args) + 1;
         String after = kind == ToolCallSyntax.Kind.HARMONY ? "<|call|>"

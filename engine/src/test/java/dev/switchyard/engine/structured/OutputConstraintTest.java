@@ -121,4 +121,56 @@ class OutputConstraintTest {
             }
         }
     }
+
+    /** Printable ASCII, one token per character, then "<call>" as one token. */
+    private static final TokenTexts ASCII = asciiAndCall();
+
+    private static TokenTexts asciiAndCall() {
+        String[] pieces = new String[96];
+        for (int c = 32; c < 127; c++) {
+            pieces[c - 32] = String.valueOf((char) c);
+        }
+        pieces[95] = "<call>";
+        return TokenTexts.ofPlain(pieces);
+    }
+
+    /** Feeds {@code text} a character at a time (the "<call>" token where {@code call} is set); whether all was allowed. */
+    private static boolean writes(OutputConstraint c, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            int token = text.startsWith("<call>", i) ? 95 : text.charAt(i) - 32;
+            if (!c.allows(token)) {
+                return false;
+            }
+            c.accept(token);
+            if (token == 95) {
+                i += "<call>".length() - 1;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Calls held in a free reply: text runs free until a call opens, the call's name is one of those
+     * offered, its arguments follow that name's schema, and after it the reply is free again, for
+     * as many calls as it makes; the reply never finishes by itself.
+     */
+    @Test
+    void heldCallsRepeatWithFreeTextBetweenAndEachNameItsOwnSchema() {
+        JsonSchema f = JsonMatcherTest.schema("{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"integer\"}},"
+                + "\"required\":[\"x\"],\"additionalProperties\":false}");
+        JsonSchema g = JsonMatcherTest.schema("{\"type\":\"object\",\"properties\":{\"y\":{\"type\":\"boolean\"}},"
+                + "\"additionalProperties\":false}");
+        List<OutputConstraint.Part> parts = List.of(OutputConstraint.freeUntil("<call>"),
+                OutputConstraint.oneOf(List.of("f", "g")), OutputConstraint.literal("("),
+                OutputConstraint.jsonByChoice(List.of(f, g)), OutputConstraint.literal(")"));
+        OutputConstraint held = new OutputConstraint(ASCII, parts, 0);
+        assertThat(writes(held, "Sure. <call>f({\"x\":1}) and <call>g({\"y\":true}) done {not json")).isTrue();
+        assertThat(held.finished()).isFalse();
+        assertThat(writes(new OutputConstraint(ASCII, parts, 0), "<call>f({\"y\":true})")).as("f's own schema").isFalse();
+        assertThat(writes(new OutputConstraint(ASCII, parts, 0), "<call>h(")).as("only the names offered").isFalse();
+        assertThat(writes(new OutputConstraint(ASCII, parts, 0), "<call>g({\"y\":true}")).isTrue();
+        OutputConstraint once = new OutputConstraint(ASCII, parts, -1);
+        assertThat(writes(once, "x<call>f({\"x\":2})")).isTrue();
+        assertThat(once.finished()).as("without repeating, the reply ends with its call").isTrue();
+    }
 }

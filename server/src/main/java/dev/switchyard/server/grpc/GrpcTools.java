@@ -91,10 +91,10 @@ final class GrpcTools {
                     + "server reads, so it cannot return them; send the request without tools");
         }
         boolean parallel = !request.hasParallelToolCalls() || request.getParallelToolCalls();
-        ToolUse.ForcedCall forced = !forcing ? null : ForcedCalls.of(model, definitions,
+        ToolUse.HeldCalls held = ForcedCalls.of(model, definitions, forcing,
                 choice.getChoiceCase() == ToolChoice.ChoiceCase.FUNCTION ? choice.getFunction() : null,
                 "tool_choice", i -> "tools[" + i + "].parameters_json");
-        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, forced));
+        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, held, forcing));
     }
 
     /** A past call as templates take it (OpenAI's shape, the arguments an object where they are one). */

@@ -19,9 +19,8 @@ import java.util.Set;
  *
  * <p>{@code tool_choice} {@code "auto"} (the default with tools) lets the model call or answer;
  * {@code "none"} leaves the tools out; {@code "required"} and a named function make every reply
- * one call, held token by token to the model's own call syntax (where its arguments are JSON).
- * Under auto, arguments are what the model wrote, checked to be a JSON object and no more, so a
- * function's {@code strict} is honoured only when the call is forced.
+ * one call. Where the model's call syntax writes arguments as JSON, calls are held token by token
+ * to it and to each tool's schema ({@link ForcedCalls}), under auto from the call's opening on.
  */
 final class ChatTools {
 
@@ -64,16 +63,17 @@ final class ChatTools {
             throw ApiError.invalid("tools", "this model's chat template writes tool calls in no form this server reads, "
                     + "so it cannot return them as tool_calls; send the request without tools");
         }
-        ToolUse.ForcedCall forced;
+        boolean forced = !mode.equals("auto");
+        ToolUse.HeldCalls held;
         try {
-            forced = mode.equals("auto") ? null : ForcedCalls.of(model, definitions,
+            held = ForcedCalls.of(model, definitions, forced,
                     mode.equals("function") ? choice.path("function").path("name").textValue() : null,
                     mode.equals("function") ? "tool_choice.function.name" : "tool_choice",
                     i -> "tools[" + i + "].function.parameters");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
-        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, forced));
+        return new Offer(List.copyOf(definitions), new ToolUse(ToolSchemas.of(definitions), parallel, held, forced));
     }
 
     /** {@code tool_choice} as a word: auto (its default), none, required, or function. */

@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * The call a reply must make under {@code tool_choice} {@code required} or a named function, as
- * both transports ask for it: any of the tools ({@code required}; arguments any JSON object, since
- * each tool has its own schema), or the one named, its arguments held to its parameters' schema. A
- * schema that cannot be enforced holds them to a JSON object only, unless the tool is
- * {@code strict}, which asks for the schema and is refused naming what cannot be held.
+ * How a request's tool calls are held, as both transports ask for it. Where the model's call syntax
+ * writes arguments as JSON, every call is held token by token: its name to one of the tools (the
+ * one named, under a named {@code tool_choice}), its arguments to that tool's parameters' schema. A
+ * schema that cannot be enforced holds its arguments to a JSON object only, unless the call is
+ * forced and the tool {@code strict}, which asks for the schema and is refused naming what cannot
+ * be held. Where the syntax writes arguments as markup, calls are read as written, and forcing one
+ * is refused.
  */
 public final class ForcedCalls {
 
@@ -26,41 +28,51 @@ public final class ForcedCalls {
 
     /**
      * @param definitions     the tools in OpenAI's shape ({@code {"type": "function", "function": {...}}})
-     * @param named           the function named, or null for {@code required}
-     * @param choiceParam     the field that names it, for errors
+     * @param forced          whether every reply must call ({@code required} or a named function)
+     * @param named           the function named, or null
+     * @param choiceParam     the field that forces the call, for errors
      * @param parametersParam the field holding tool {@code i}'s parameters, for errors
+     * @return the calls held, or null where the syntax cannot hold them (and no call is forced)
      */
-    public static ToolUse.ForcedCall of(ServedModel model, List<Map<String, Object>> definitions, String named,
-                                        String choiceParam, IntFunction<String> parametersParam) {
+    public static ToolUse.HeldCalls of(ServedModel model, List<Map<String, Object>> definitions, boolean forced,
+                                       String named, String choiceParam, IntFunction<String> parametersParam) {
         if (!model.toolCallSyntax().forcesCalls()) {
+            if (!forced) {
+                return null;
+            }
             throw new InvalidRequestException(choiceParam, "a call required or named is not supported for this "
                     + "model: its calls (" + model.toolCallSyntax().describe() + ") write arguments as markup, not "
                     + "JSON, so a call cannot be held to them; let the model choose (auto)", UNSUPPORTED);
         }
         List<String> names = new ArrayList<>();
-        for (Map<String, Object> d : definitions) {
-            names.add((String) function(d).get("name"));
+        List<JsonSchema> arguments = new ArrayList<>();
+        for (int i = 0; i < definitions.size(); i++) {
+            Map<String, Object> function = function(definitions.get(i));
+            String name = (String) function.get("name");
+            if (named == null || named.equals(name)) {
+                names.add(name);
+                arguments.add(arguments(function, forced, parametersParam.apply(i)));
+            }
         }
-        if (named == null) {
-            return new ToolUse.ForcedCall(names, JsonSchema.ObjectSchema.anyObject());
-        }
-        int i = names.indexOf(named);
-        if (i < 0) {
+        if (names.isEmpty()) {
             throw new InvalidRequestException(choiceParam, "the tool named \"" + named + "\" is not among the tools");
         }
-        Map<String, Object> function = function(definitions.get(i));
+        return new ToolUse.HeldCalls(names, arguments);
+    }
+
+    private static JsonSchema arguments(Map<String, Object> function, boolean forced, String param) {
         Object parameters = function.get("parameters");
         if (parameters == null) {
-            return new ToolUse.ForcedCall(List.of(named), JsonSchema.ObjectSchema.anyObject());
+            return JsonSchema.ObjectSchema.anyObject();
         }
         try {
-            return new ToolUse.ForcedCall(List.of(named), JsonSchemaCompiler.compile(JSON.valueToTree(parameters)));
+            return JsonSchemaCompiler.compile(JSON.valueToTree(parameters));
         } catch (SchemaException e) {
-            if (Boolean.TRUE.equals(function.get("strict"))) {
-                throw new InvalidRequestException(parametersParam.apply(i), e.getMessage()
+            if (forced && Boolean.TRUE.equals(function.get("strict"))) {
+                throw new InvalidRequestException(param, e.getMessage()
                         + "; a strict tool's arguments must follow its schema exactly", UNSUPPORTED);
             }
-            return new ToolUse.ForcedCall(List.of(named), JsonSchema.ObjectSchema.anyObject());
+            return JsonSchema.ObjectSchema.anyObject();
         }
     }
 

@@ -316,37 +316,51 @@ public final class ServedModel implements AutoCloseable {
      * prompts and models that do not reason.
      */
     private Supplier<TokenConstraint> format(GenerationSpec spec, String tail) {
-        ToolUse.ForcedCall forced = spec.tools() == null ? null : spec.tools().forced();
-        if (spec.format() == null && forced == null) {
+        ToolUse.HeldCalls calls = spec.tools() == null ? null : spec.tools().calls();
+        if (spec.format() == null && calls == null) {
             return null;
         }
         TokenTexts texts = tokenTexts();
-        if (forced == null) {
+        if (spec.format() != null) {
             String gate = tail == null ? null : reasoning.answerMarker(tail);
             List<OutputConstraint.Part> parts = OutputConstraint.jsonOnly(spec.format());
             return () -> new OutputConstraint(texts, parts, gate);
         }
-        String gate = tail == null || reasoning.kind() != ReasoningSyntax.Kind.THINK_TAGS ? null
+        // a forced call in harmony starts at once, as a message of its own; think tags first close
+        String thinking = tail == null || reasoning.kind() != ReasoningSyntax.Kind.THINK_TAGS ? null
                 : reasoning.answerMarker(tail);
-        return () -> new OutputConstraint(texts, callParts(toolCalls.forcedCall(), forced), gate);
+        boolean forced = spec.tools().forced();
+        return () -> {
+            List<OutputConstraint.Part> parts = new ArrayList<>();
+            if (thinking != null) {
+                parts.add(OutputConstraint.freeUntil(thinking));
+            }
+            int callStart = parts.size();
+            callParts(parts, toolCalls.forcedCall(), calls, forced);
+            return new OutputConstraint(texts, parts, forced ? -1 : callStart);
+        };
     }
 
-    /** The call spelled as the model's syntax writes one: its frame (with a fresh id), the name, the arguments. */
-    private static List<OutputConstraint.Part> callParts(ForcedCallFrame frame, ToolUse.ForcedCall call) {
-        List<OutputConstraint.Part> parts = new ArrayList<>();
-        if (!frame.beforeName().isEmpty()) {
+    /**
+     * A call spelled as the model's syntax writes one: its opening (written, or free text up to it
+     * where the reply may answer instead), the name, the arguments by that name's schema, the
+     * closing; the frame carries a fresh id.
+     */
+    private static void callParts(List<OutputConstraint.Part> parts, ForcedCallFrame frame, ToolUse.HeldCalls calls,
+                                  boolean forced) {
+        if (!forced) {
+            parts.add(OutputConstraint.freeUntil(frame.beforeName()));
+        } else if (!frame.beforeName().isEmpty()) {
             parts.add(OutputConstraint.literal(frame.beforeName()));
         }
-        parts.add(call.names().size() == 1 ? OutputConstraint.literal(call.names().getFirst())
-                : OutputConstraint.oneOf(call.names()));
+        parts.add(OutputConstraint.oneOf(calls.names()));
         if (!frame.beforeArguments().isEmpty()) {
             parts.add(OutputConstraint.literal(frame.beforeArguments()));
         }
-        parts.add(OutputConstraint.json(call.arguments()));
+        parts.add(OutputConstraint.jsonByChoice(calls.arguments()));
         if (!frame.afterArguments().isEmpty()) {
             parts.add(OutputConstraint.literal(frame.afterArguments()));
         }
-        return parts;
     }
 
     private TokenTexts tokenTexts() {
