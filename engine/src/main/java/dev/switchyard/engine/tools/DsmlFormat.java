@@ -47,9 +47,8 @@ final class DsmlFormat extends BlockFormat {
         MarkupReader r = new MarkupReader(body);
         List<ToolCall> calls = new ArrayList<>();
         while (!r.atEnd()) {
-            Map<String, String> invoke = r.take(INVOKE) ? r.attributesToTagEnd() : null;
-            String name = invoke == null ? null : invoke.get("name");
-            if (!MarkupReader.isName(name)) {
+            String name = r.takeNamedTag(INVOKE);
+            if (name == null) {
                 return null;
             }
             ObjectNode arguments = ToolArguments.newObject();

@@ -87,6 +87,21 @@ final class MarkupReader {
     }
 
     /**
+     * Skips blanks and {@code tag} (the start of an opening tag, {@code <invoke}) and reads its
+     * attributes to the tag's end; its {@code name}, or null when that tag is not next or names
+     * nothing that can be a name.
+     */
+    String takeNamedTag(String tag) {
+        return take(tag) ? nameIn(attributesToTagEnd()) : null;
+    }
+
+    /** The {@code name} among a tag's attributes (null for none read), or null when it cannot be one. */
+    static String nameIn(Map<String, String> attributes) {
+        String name = attributes == null ? null : attributes.get("name");
+        return isName(name) ? name : null;
+    }
+
+    /**
      * Whether {@code s} can be a function's or a parameter's name as these formats write it between
      * markup: not empty, not a closing tag's {@code /}, and without whitespace or the characters
      * that would make it markup.

@@ -3,7 +3,6 @@ package dev.switchyard.engine.tools;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * MiniMax-M2's calls: an {@code <invoke>} per call in one {@code <minimax:tool_call>} block, each
@@ -35,13 +34,13 @@ final class MiniMaxFormat extends BlockFormat {
         MarkupReader r = new MarkupReader(body);
         List<ToolCall> calls = new ArrayList<>();
         while (!r.atEnd()) {
-            String name = r.take(INVOKE) ? name(r.attributesToTagEnd()) : null;
+            String name = r.takeNamedTag(INVOKE);
             if (name == null) {
                 return null;
             }
             ObjectNode arguments = ToolArguments.newObject();
             while (r.take(PARAMETER)) {
-                String key = name(r.attributesToTagEnd());
+                String key = MarkupReader.nameIn(r.attributesToTagEnd());
                 String value = key == null ? null : r.upTo(END_PARAMETER);
                 if (value == null) {
                     return null;
@@ -54,12 +53,6 @@ final class MiniMaxFormat extends BlockFormat {
             calls.add(new ToolCall(name, ToolArguments.write(arguments)));
         }
         return calls;
-    }
-
-    /** The tag's {@code name}, or null when it has none that can be one. */
-    private static String name(Map<String, String> attributes) {
-        String name = attributes == null ? null : attributes.get("name");
-        return MarkupReader.isName(name) ? name : null;
     }
 
     @Override

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * MiniMax-M3's calls: every tag behind its namespace token {@code ]<]minimax[>[}, an
@@ -44,9 +43,8 @@ final class MiniMaxM3Format extends BlockFormat {
         MarkupReader r = new MarkupReader(body);
         List<ToolCall> calls = new ArrayList<>();
         while (!r.atEnd()) {
-            Map<String, String> invoke = r.take(INVOKE) ? r.attributesToTagEnd() : null;
-            String name = invoke == null ? null : invoke.get("name");
-            if (!MarkupReader.isName(name)) {
+            String name = r.takeNamedTag(INVOKE);
+            if (name == null) {
                 return null;
             }
             ObjectNode arguments = ToolArguments.newObject();
