@@ -1,5 +1,8 @@
 package dev.switchyard.engine.reasoning;
 
+import static dev.switchyard.engine.text.Markers.earliest;
+import static dev.switchyard.engine.text.Markers.heldBack;
+
 import dev.switchyard.engine.tools.ToolCall;
 
 /**

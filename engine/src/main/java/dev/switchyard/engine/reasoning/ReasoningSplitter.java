@@ -141,55 +141,6 @@ public abstract sealed class ReasoningSplitter permits ThinkTagSplitter, Harmony
         }
     }
 
-    // ---- marker search, shared by the formats ----
-
-    /** Where the earliest of {@code markers} begins in {@code text} at or after {@code from}; -1 when none does. */
-    static int earliest(CharSequence text, int from, String[] markers, int[] which) {
-        int best = -1;
-        for (int m = 0; m < markers.length; m++) {
-            int at = indexOf(text, markers[m], from);
-            if (at >= 0 && (best < 0 || at < best)) {
-                best = at;
-                which[0] = m;
-            }
-        }
-        return best;
-    }
-
-    static int indexOf(CharSequence text, String marker, int from) {
-        if (text instanceof String s) {
-            return s.indexOf(marker, from);
-        }
-        return ((StringBuilder) text).indexOf(marker, from);
-    }
-
-    /**
-     * Length of the longest suffix of {@code text[from, length)} that is a proper prefix of one of
-     * {@code markers}: what must be held back because the next delta may complete a marker.
-     */
-    static int heldBack(CharSequence text, int from, String[] markers) {
-        int length = text.length();
-        int keep = 0;
-        for (String marker : markers) {
-            for (int k = Math.min(marker.length() - 1, length - from); k > keep; k--) {
-                if (endsWithPrefix(text, length, marker, k)) {
-                    keep = k;
-                    break;
-                }
-            }
-        }
-        return keep;
-    }
-
-    private static boolean endsWithPrefix(CharSequence text, int length, String marker, int k) {
-        for (int i = 0; i < k; i++) {
-            if (text.charAt(length - k + i) != marker.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Index of the first non-whitespace character of {@code text[from, to)}, or {@code to}. */
     static int skipWhitespace(CharSequence text, int from, int to) {
         int i = from;

@@ -1,5 +1,8 @@
 package dev.switchyard.engine.reasoning;
 
+import static dev.switchyard.engine.text.Markers.earliest;
+import static dev.switchyard.engine.text.Markers.heldBack;
+
 /**
  * The think-tag convention (DeepSeek-R1, Qwen3, QwQ, GLM-4.5, Kimi-K2-Thinking, MiniMax-M2, ...):
  * {@code <think>reasoning</think>answer}. Text up to the first {@code </think>} is reasoning; after

@@ -344,7 +344,7 @@ public final class JsonMatcher {
         }
         long taken = seen[top - 1];
         for (int p = 0; p < o.size(); p++) {
-            if ((taken & (1L << p)) == 0 && startsWith(o.nameBytes.get(p), spelled, spelledLength)) {
+            if ((taken & (1L << p)) == 0 && Spellings.startsWith(o.nameBytes.get(p), spelled, spelledLength)) {
                 return TAKEN;
             }
         }
@@ -358,7 +358,7 @@ public final class JsonMatcher {
         if (!keyEscaped) {
             for (int p = 0; p < o.size(); p++) {
                 byte[] name = o.nameBytes.get(p);
-                if (name.length == spelledLength && startsWith(name, spelled, spelledLength)) {
+                if (name.length == spelledLength && Spellings.startsWith(name, spelled, spelledLength)) {
                     match = p;
                     break;
                 }
@@ -408,41 +408,14 @@ public final class JsonMatcher {
 
     private int literal(int top, byte b) {
         List<byte[]> texts = ((Literals) schema[top]).texts();
-        boolean goesOn = false;
-        boolean whole = false;
-        for (byte[] t : texts) {
-            if (t.length > spelledLength && startsWith(t, spelled, spelledLength) && t[spelledLength] == b) {
-                goesOn = true;
-            }
-            if (t.length == spelledLength && startsWith(t, spelled, spelledLength)) {
-                whole = true;
-            }
-        }
-        if (goesOn) {
+        if (Spellings.goesOn(texts, spelled, spelledLength, b)) {
             if (spelledLength == spelled.length) {
                 spelled = Arrays.copyOf(spelled, spelled.length * 2);
             }
             spelled[spelledLength++] = b;
-            if (endsEveryMatch(texts)) {
-                return close();
-            }
-            return TAKEN;
+            return Spellings.ends(texts, spelled, spelledLength) ? close() : TAKEN;
         }
-        return whole && pop() ? AGAIN : REFUSED;
-    }
-
-    /** Whether the spelling is one of the texts and none goes on from it: the literal is whole. */
-    private boolean endsEveryMatch(List<byte[]> texts) {
-        boolean whole = false;
-        for (byte[] t : texts) {
-            if (startsWith(t, spelled, spelledLength)) {
-                if (t.length > spelledLength) {
-                    return false;
-                }
-                whole = true;
-            }
-        }
-        return whole;
+        return Spellings.isOne(texts, spelled, spelledLength) && pop() ? AGAIN : REFUSED;
     }
 
     /** The top frame's value is whole and took the byte that ended it. */
@@ -479,18 +452,6 @@ public final class JsonMatcher {
         seen[depth] = 0;
         current[depth] = -1;
         depth++;
-        return true;
-    }
-
-    private static boolean startsWith(byte[] text, byte[] prefix, int length) {
-        if (text.length < length) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (text[i] != prefix[i]) {
-                return false;
-            }
-        }
         return true;
     }
 

@@ -165,9 +165,7 @@ public final class OutputConstraint implements TokenConstraint {
 
     /** The parts of a reply held to one value. */
     public static List<Part> jsonOnly(JsonSchema schema) {
-        List<Part> parts = new ArrayList<>();
-        parts.add(json(schema));
-        return parts;
+        return List.of(json(schema));
     }
 
     private static List<Part> withGate(String gate, List<Part> parts) {
@@ -282,23 +280,14 @@ public final class OutputConstraint implements TokenConstraint {
                     return json(s, b, special);
                 }
                 case OneOf o -> {
-                    int written = s.position;
-                    boolean goesOn = false;
-                    boolean whole = false;
-                    for (byte[] t : o.texts()) {
-                        if (matches(t, s.spelled, written)) {
-                            goesOn |= t.length > written && t[written] == b;
-                            whole |= t.length == written;
-                        }
-                    }
-                    if (goesOn) {
+                    if (Spellings.goesOn(o.texts(), s.spelled, s.position, b)) {
                         s.spell(b);
-                        if (ends(o, s)) {
+                        if (Spellings.ends(o.texts(), s.spelled, s.position)) {
                             choose(o, s);
                         }
                         return true;
                     }
-                    if (!whole) {
+                    if (!Spellings.isOne(o.texts(), s.spelled, s.position)) {
                         return false;
                     }
                     choose(o, s); // the choice is whole: the byte belongs to the next part
@@ -323,7 +312,7 @@ public final class OutputConstraint implements TokenConstraint {
     private void choose(OneOf o, State s) {
         for (int i = 0; i < o.texts().size(); i++) {
             byte[] t = o.texts().get(i);
-            if (t.length == s.position && matches(t, s.spelled, s.position)) {
+            if (t.length == s.position && Spellings.startsWith(t, s.spelled, s.position)) {
                 s.chosen = i;
                 break;
             }
@@ -344,32 +333,6 @@ public final class OutputConstraint implements TokenConstraint {
             int which = parts[part] instanceof JsonByChoice && s.chosen >= 0 ? s.chosen : 0;
             s.matchers[part].copyFrom(starts[part][which]);
         }
-    }
-
-    /** Whether what is spelled is one of the texts and none goes on from it. */
-    private static boolean ends(OneOf o, State s) {
-        boolean whole = false;
-        for (byte[] t : o.texts()) {
-            if (matches(t, s.spelled, s.position)) {
-                if (t.length > s.position) {
-                    return false;
-                }
-                whole = true;
-            }
-        }
-        return whole;
-    }
-
-    private static boolean matches(byte[] text, byte[] spelled, int length) {
-        if (text.length < length) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (text[i] != spelled[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int[] fallback(byte[] marker) {

@@ -1,5 +1,8 @@
 package dev.switchyard.engine.tools;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /** A {@link ToolCallFormat} whose blocks open and close with fixed markers, pair by pair. */
 abstract class BlockFormat implements ToolCallFormat {
 
@@ -27,5 +30,17 @@ abstract class BlockFormat implements ToolCallFormat {
     @Override
     public final String closer(int opener) {
         return closers[opener];
+    }
+
+    /** The openers and closers, then {@code inner}: the markers of a format whose blocks hold those. */
+    final List<String> blockMarkers(String... inner) {
+        List<String> markers = new ArrayList<>(List.of(openers));
+        for (String c : closers) {
+            if (c != null) {
+                markers.add(c);
+            }
+        }
+        markers.addAll(List.of(inner));
+        return markers;
     }
 }

@@ -11,13 +11,8 @@ import java.util.List;
  */
 final class HermesFormat extends BlockFormat {
 
-    private final String opener;
-    private final String closer;
-
     HermesFormat(String opener, String closer) {
         super(opener, closer);
-        this.opener = opener;
-        this.closer = closer;
     }
 
     @Override
@@ -39,6 +34,6 @@ final class HermesFormat extends BlockFormat {
 
     @Override
     public List<String> markers() {
-        return List.of(opener, closer);
+        return blockMarkers();
     }
 }

@@ -1,5 +1,6 @@
 package dev.switchyard.engine.tools;
 
+import dev.switchyard.engine.text.Markers;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -96,14 +97,7 @@ public final class ToolCallExtractor {
 
     /** Content until the next opener; returns what follows the opener, or null when the text is used up. */
     private String inContent(String text, boolean last) {
-        int best = -1;
-        for (int o = 0; o < openers.length; o++) {
-            int at = text.indexOf(openers[o]);
-            if (at >= 0 && (best < 0 || at < best)) {
-                best = at;
-                which[0] = o;
-            }
-        }
+        int best = Markers.earliest(text, 0, openers, which);
         if (best >= 0) {
             content(text, 0, best, true);
             opener = which[0];
@@ -111,7 +105,7 @@ public final class ToolCallExtractor {
             searchFrom = 0;
             return text.substring(best + openers[opener].length());
         }
-        int keep = last ? 0 : heldBack(text);
+        int keep = last ? 0 : Markers.heldBack(text, 0, openers);
         content(text, 0, text.length() - keep, last);
         held.append(text, text.length() - keep, text.length());
         return null;
@@ -179,19 +173,5 @@ public final class ToolCallExtractor {
         contentOut.append(trailing);
         trailing.setLength(0);
         afterBlock = false;
-    }
-
-    /** Length of the longest suffix of {@code text} that is a proper prefix of an opener. */
-    private int heldBack(String text) {
-        int keep = 0;
-        for (String o : openers) {
-            for (int k = Math.min(o.length() - 1, text.length()); k > keep; k--) {
-                if (text.regionMatches(text.length() - k, o, 0, k)) {
-                    keep = k;
-                    break;
-                }
-            }
-        }
-        return keep;
     }
 }

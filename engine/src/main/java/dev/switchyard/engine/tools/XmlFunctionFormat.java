@@ -29,13 +29,8 @@ final class XmlFunctionFormat extends BlockFormat {
     static final String PARAMETER = "<parameter=";
     static final String END_PARAMETER = "</parameter>";
 
-    private final String opener;
-    private final String closer;
-
     XmlFunctionFormat(String opener, String closer) {
         super(opener, closer);
-        this.opener = opener;
-        this.closer = closer;
     }
 
     /** Whether the text from an opener on holds a function tag first: Hermes-style JSON shares the opener. */
@@ -81,6 +76,6 @@ final class XmlFunctionFormat extends BlockFormat {
 
     @Override
     public List<String> markers() {
-        return List.of(opener, closer, FUNCTION, END_FUNCTION, PARAMETER, END_PARAMETER);
+        return blockMarkers(FUNCTION, END_FUNCTION, PARAMETER, END_PARAMETER);
     }
 }
