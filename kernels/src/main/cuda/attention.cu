@@ -1,7 +1,10 @@
 // Paged KV cache: store and causal grouped-query attention.
 //
-// Cache of one layer: keys (slots, keyDim) and values (slots, valueDim), float row-major; a
-// sequence's position p lives in slot table[p / blockSize] * blockSize + p % blockSize.
+// Cache of one layer: keys (slots, keyDim) and values (slots, valueDim), row-major; a sequence's
+// position p lives in slot table[p / blockSize] * blockSize + p % blockSize. Elements are floats, or
+// IEEE halves in the *_f16 kernels (an F16 cache, half the memory): store_kv_f16 rounds each key and
+// value to the nearest half once, and attention widens them back to float as it reads; everything
+// else (scores, softmax, sums) is float in both.
 //
 // store_kv: k (T, keyDim), v (T, valueDim) -> slot slots[t] of keys and values.
 //           Launch: grid (T), block 128.
@@ -48,17 +51,48 @@
                           // kept apart so that other models' kernels hold only 8 accumulators a lane
 #define MAX_SPLITS 32
 
-extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v,
-                                    const int* __restrict__ slots, float* keys, float* values,
-                                    int keyDim, int valueDim) {
+// A cached element as a float, and a float into the cache: floats as they are, halves rounded to
+// nearest (ties to even) on the way in and widened exactly on the way out.
+__device__ __forceinline__ float kv_float(const float* p, size_t i) {
+    return p[i];
+}
+
+__device__ __forceinline__ float kv_float(const __half* p, size_t i) {
+    return __half2float(p[i]);
+}
+
+__device__ __forceinline__ void kv_put(float* p, size_t i, float x) {
+    p[i] = x;
+}
+
+__device__ __forceinline__ void kv_put(__half* p, size_t i, float x) {
+    p[i] = __float2half_rn(x);
+}
+
+template <typename KV>
+__device__ __forceinline__ void store_kv_body(const float* __restrict__ k, const float* __restrict__ v,
+                                              const int* __restrict__ slots, KV* keys, KV* values, int keyDim,
+                                              int valueDim) {
     int t = blockIdx.x;
     size_t slot = (size_t)slots[t];
     for (int i = threadIdx.x; i < keyDim; i += blockDim.x) {
-        keys[slot * keyDim + i] = k[(size_t)t * keyDim + i];
+        kv_put(keys, slot * keyDim + i, k[(size_t)t * keyDim + i]);
     }
     for (int i = threadIdx.x; i < valueDim; i += blockDim.x) {
-        values[slot * valueDim + i] = v[(size_t)t * valueDim + i];
+        kv_put(values, slot * valueDim + i, v[(size_t)t * valueDim + i]);
     }
+}
+
+extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v,
+                                    const int* __restrict__ slots, float* keys, float* values,
+                                    int keyDim, int valueDim) {
+    store_kv_body<float>(k, v, slots, keys, values, keyDim, valueDim);
+}
+
+extern "C" __global__ void store_kv_f16(const float* __restrict__ k, const float* __restrict__ v,
+                                        const int* __restrict__ slots, __half* keys, __half* values,
+                                        int keyDim, int valueDim) {
+    store_kv_body<__half>(k, v, slots, keys, values, keyDim, valueDim);
 }
 
 // The first position a token attends to, given the end of its positions (its own position + 1).
@@ -69,9 +103,9 @@ __device__ __forceinline__ int first_position(int end, int window) {
 // One block's walk over positions [begin, end) of a token: warp w takes begin + w, begin + w +
 // WARPS, ... with an online softmax and leaves its state in wm[w], wl[w], wacc[w][0 .. hv) (m = -inf,
 // l = 0, acc = 0 for a warp that saw no position). qs holds the query head; ends with a barrier.
-template <int MAXV>
-__device__ __forceinline__ void attend_positions(const float* qs, const float* __restrict__ keys,
-                                                 const float* __restrict__ values, int keyDim, int valueDim,
+template <typename KV, int MAXV>
+__device__ __forceinline__ void attend_positions(const float* qs, const KV* __restrict__ keys,
+                                                 const KV* __restrict__ values, int keyDim, int valueDim,
                                                  int blockSize, const int* __restrict__ table, int g, int hk, int hv,
                                                  float scale, int begin, int end, float* wm, float* wl,
                                                  float (*wacc)[MAXV]) {
@@ -86,22 +120,22 @@ __device__ __forceinline__ void attend_positions(const float* qs, const float* _
     }
     for (int p = begin + warp; p < end; p += WARPS) {
         size_t slot = (size_t)table[p / blockSize] * blockSize + p % blockSize;
-        const float* kp = keys + slot * keyDim + (size_t)g * hk;
+        const KV* kp = keys + slot * keyDim + (size_t)g * hk;
         float s = 0.f;
         for (int i = lane; i < hk; i += 32) {
-            s = fmaf(qs[i], kp[i], s);
+            s = fmaf(qs[i], kv_float(kp, i), s);
         }
         s = warp_sum(s) * scale;
         float mNew = fmaxf(m, s);
         float correction = expf(m - mNew);
         float e = expf(s - mNew);
         l = l * correction + e;
-        const float* vp = values + slot * valueDim + (size_t)g * hv;
+        const KV* vp = values + slot * valueDim + (size_t)g * hv;
 #pragma unroll
         for (int j = 0; j < MAXV / 32; j++) {
             int i = lane + 32 * j;
             if (i < hv) {
-                acc[j] = fmaf(e, vp[i], acc[j] * correction);
+                acc[j] = fmaf(e, kv_float(vp, i), acc[j] * correction);
             }
         }
         m = mNew;
@@ -120,10 +154,10 @@ __device__ __forceinline__ void attend_positions(const float* qs, const float* _
     __syncthreads();
 }
 
-template <int MAXV>
+template <typename KV, int MAXV>
 __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q, int qCols, float* __restrict__ out,
-                                                     int outCols, const float* __restrict__ keys,
-                                                     const float* __restrict__ values, int keyDim, int valueDim,
+                                                     int outCols, const KV* __restrict__ keys,
+                                                     const KV* __restrict__ values, int keyDim, int valueDim,
                                                      int blockSize, const int* __restrict__ positions,
                                                      const int* __restrict__ tableStart,
                                                      const int* __restrict__ tables, int group, int hk, int hv,
@@ -140,7 +174,7 @@ __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q
     }
     __syncthreads();
     int end = positions[t] + 1;
-    attend_positions<MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
+    attend_positions<KV, MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
                            scale, first_position(end, window), end, wm, wl, wacc);
     float sink = sinks != nullptr ? sinks[h] : -INFINITY;
     float mAll = sink;
@@ -161,9 +195,9 @@ __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q
     }
 }
 
-template <int MAXV>
+template <typename KV, int MAXV>
 __device__ __forceinline__ void attention_split_body(const float* __restrict__ q, int qCols,
-                                                     const float* __restrict__ keys, const float* __restrict__ values,
+                                                     const KV* __restrict__ keys, const KV* __restrict__ values,
                                                      int keyDim, int valueDim, int blockSize,
                                                      const int* __restrict__ positions,
                                                      const int* __restrict__ tableStart,
@@ -187,7 +221,7 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
         qs[i] = qh[i];
     }
     __syncthreads();
-    attend_positions<MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
+    attend_positions<KV, MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
                            scale, begin, end, wm, wl, wacc);
     float mAll = -INFINITY;
     for (int w = 0; w < WARPS; w++) {
@@ -218,26 +252,28 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
     }
 }
 
-#define ATTENTION_ENTRIES(suffix, MAXV)                                                                        \
+#define ATTENTION_ENTRIES(suffix, KV, MAXV)                                                                    \
     extern "C" __global__ void attention_paged##suffix(                                                          \
-        const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols, const float* __restrict__ keys, \
-        const float* __restrict__ values, int keyDim, int valueDim, int blockSize, const int* __restrict__ positions, \
+        const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols, const KV* __restrict__ keys,  \
+        const KV* __restrict__ values, int keyDim, int valueDim, int blockSize, const int* __restrict__ positions,   \
         const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
         int window, const float* __restrict__ sinks) {                                                           \
-        attention_paged_body<MAXV>(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize, positions,    \
-                                   tableStart, tables, group, hk, hv, scale, window, sinks);                         \
+        attention_paged_body<KV, MAXV>(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize,           \
+                                       positions, tableStart, tables, group, hk, hv, scale, window, sinks);          \
     }                                                                                                            \
     extern "C" __global__ void attention_split##suffix(                                                          \
-        const float* __restrict__ q, int qCols, const float* __restrict__ keys, const float* __restrict__ values,   \
+        const float* __restrict__ q, int qCols, const KV* __restrict__ keys, const KV* __restrict__ values,         \
         int keyDim, int valueDim, int blockSize, const int* __restrict__ positions,                                 \
         const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
         int window, int splits, float* __restrict__ partials) {                                                  \
-        attention_split_body<MAXV>(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart,      \
-                                   tables, group, hk, hv, scale, window, splits, partials);                          \
+        attention_split_body<KV, MAXV>(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart,  \
+                                       tables, group, hk, hv, scale, window, splits, partials);                      \
     }
 
-ATTENTION_ENTRIES(, MAX_HV)
-ATTENTION_ENTRIES(_wide, MAX_HV_WIDE)
+ATTENTION_ENTRIES(, float, MAX_HV)
+ATTENTION_ENTRIES(_wide, float, MAX_HV_WIDE)
+ATTENTION_ENTRIES(_f16, __half, MAX_HV)
+ATTENTION_ENTRIES(_wide_f16, __half, MAX_HV_WIDE)
 
 extern "C" __global__ void attention_combine(const float* __restrict__ partials, int splits, int hv,
                                              const float* __restrict__ sinks, float* __restrict__ out, int outCols) {

@@ -45,6 +45,31 @@ inline unsigned __float_as_uint(float f) {
     return u;
 }
 
+// Round to the nearest half, ties to even, as the device's conversion does: overflow to infinity,
+// small values to subnormals (exact scaling by 2^24, then the current rounding mode, nearest by
+// default), NaN to the canonical quiet NaN.
+inline __half __float2half_rn(float f) {
+    unsigned x = __float_as_uint(f);
+    unsigned short sign = (unsigned short)((x >> 16) & 0x8000);
+    unsigned ax = x & 0x7fffffffu;
+    if (ax > 0x7f800000u) {
+        return {(unsigned short)0x7fff};
+    }
+    if (ax >= 0x47800000u) {  // 65536 and above, infinity included
+        return {(unsigned short)(sign | 0x7c00)};
+    }
+    if (ax < 0x38800000u) {   // below the smallest normal half, 2^-14
+        unsigned m = (unsigned)std::nearbyint(__uint_as_float(ax) * 16777216.0f);
+        return {(unsigned short)(sign | m)};
+    }
+    unsigned h = ((((ax >> 23) - 127 + 15) << 10) | ((ax & 0x7fffffu) >> 13));
+    unsigned rest = ax & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) {
+        h++;  // a carry into the exponent is right, up to infinity at 65520
+    }
+    return {(unsigned short)(sign | h)};
+}
+
 #ifndef SWITCHYARD_HOST_THREADS
 // declared only: the decoders never reach them (host_threads.h defines them for harnesses that run
 // whole kernels)

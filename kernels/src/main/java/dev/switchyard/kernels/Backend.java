@@ -47,7 +47,17 @@ public interface Backend extends AutoCloseable {
 
     FloatMatrix allocate(int rows, int cols);
 
-    KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim);
+    /**
+     * The paged KV cache of every layer: {@code blocks} blocks of {@code blockSize} positions, each
+     * position {@code keyDim} keys and {@code valueDim} values (0: values read from the keys), stored
+     * as {@code type} says. Attention reads them back as floats.
+     */
+    KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type);
+
+    /** A float32 KV cache ({@link #allocateKv(int, int, int, int, int, KvCacheType)}). */
+    default KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+        return allocateKv(layers, blocks, blockSize, keyDim, valueDim, KvCacheType.F32);
+    }
 
     /** out[t] = W[matrix] x[t]: x (T, cols) -> out (T, rows). */
     void matmul(Weight w, int matrix, FloatMatrix x, FloatMatrix out, int tokens);

@@ -20,6 +20,9 @@ public interface KvStorage extends AutoCloseable {
     /** Value width per position: kv heads x value head dim; 0 where values are read from the keys. */
     int valueDim();
 
+    /** How each key and value is stored. */
+    KvCacheType type();
+
     @Override
     void close();
 }

@@ -16,6 +16,7 @@ import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
 import java.util.Arrays;
@@ -90,6 +91,12 @@ public final class Transformer implements AutoCloseable {
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize,
                        DispatchConfig dispatch) {
+        this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize, dispatch, KvCacheType.F32);
+    }
+
+    /** As above, the KV cache storing its keys and values as {@code kvType} says. */
+    public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize,
+                       DispatchConfig dispatch, KvCacheType kvType) {
         this.config = weights.config();
         this.weights = weights;
         this.backend = backend;
@@ -98,7 +105,7 @@ public final class Transformer implements AutoCloseable {
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
         this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvDimK(),
-                config.cachedValueDim());
+                config.cachedValueDim(), kvType);
         this.rope = ropeSpec(config);
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
@@ -197,6 +204,11 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** How the KV cache stores keys and values. */
+    public KvCacheType kvCacheType() {
+        return kvStorage.type();
     }
 
     public int maxTokens() {

@@ -15,6 +15,7 @@ import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizers;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.KvCacheType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.ToIntFunction;
@@ -75,6 +76,16 @@ public final class LoadedModel implements AutoCloseable {
     public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences,
                                    ToIntFunction<ModelConfig> kvPositionsFor, DispatchConfig dispatch,
                                    ExpertOffload offload) throws IOException {
+        return open(path, backend, maxStepTokens, maxSequences, kvPositionsFor, dispatch, offload, KvCacheType.F32);
+    }
+
+    /**
+     * As above, the KV cache storing keys and values as {@code kvType} says (the shorter forms keep
+     * them as float32, exactly as computed).
+     */
+    public static LoadedModel open(Path path, Backend backend, int maxStepTokens, int maxSequences,
+                                   ToIntFunction<ModelConfig> kvPositionsFor, DispatchConfig dispatch,
+                                   ExpertOffload offload, KvCacheType kvType) throws IOException {
         GgufFile file = GgufFile.open(path);
         OffloadedExperts offloaded = null;
         try {
@@ -89,7 +100,8 @@ public final class LoadedModel implements AutoCloseable {
             }
             int blocks = Math.max(maxSequences, (kvPositions + KV_BLOCK_SIZE - 1) / KV_BLOCK_SIZE + maxSequences);
             DispatchConfig moe = dispatch != null ? dispatch : DispatchConfig.defaults(config.normalizeTopK());
-            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe);
+            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe,
+                    kvType);
             PagedKvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
             if (offload != null) {
                 offloaded = OffloadedExperts.open(config, file, backend, offload, maxStepTokens);
@@ -105,9 +117,9 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
-    /** Bytes of keys and values one position of one sequence takes in the cache (all layers, float32). */
-    public static long kvBytesPerPosition(ModelConfig config) {
-        return (long) config.layers() * (config.kvDimK() + config.cachedValueDim()) * Float.BYTES;
+    /** Bytes of keys and values one position of one sequence takes in a cache of {@code type} (all layers). */
+    public static long kvBytesPerPosition(ModelConfig config, KvCacheType type) {
+        return (long) config.layers() * (config.kvDimK() + config.cachedValueDim()) * type.bytes();
     }
 
     public GgufFile file() {

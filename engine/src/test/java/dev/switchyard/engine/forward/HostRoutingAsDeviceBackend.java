@@ -5,6 +5,7 @@ import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
@@ -143,8 +144,8 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
-    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
-        return cpu.allocateKv(layers, blocks, blockSize, keyDim, valueDim);
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
+        return cpu.allocateKv(layers, blocks, blockSize, keyDim, valueDim, type);
     }
 
     @Override

@@ -22,9 +22,19 @@ final class ReferenceForward {
     private final GgufFile file;
     private final List<double[][]> keys = new ArrayList<>();   // per layer: position -> kv row
     private final List<double[][]> values = new ArrayList<>();
+    private final boolean halfCache;
     private int position;
 
     ReferenceForward(ModelConfig config, GgufFile file, int maxPositions) {
+        this(config, file, maxPositions, false);
+    }
+
+    /**
+     * {@code halfCache}: what the cache holds is rounded to the nearest half as it is cached (an F16
+     * KV cache); the keys, values and latent rows are otherwise computed as always.
+     */
+    ReferenceForward(ModelConfig config, GgufFile file, int maxPositions, boolean halfCache) {
+        this.halfCache = halfCache;
         this.c = config;
         this.file = file;
         for (int l = 0; l < c.layers(); l++) {
@@ -65,8 +75,8 @@ final class ReferenceForward {
             }
             rope(q, c.headCount());
             rope(k, c.kvHeadCount());
-            keys.get(l)[position] = k;
-            values.get(l)[position] = v;
+            keys.get(l)[position] = cached(k);
+            values.get(l)[position] = cached(v);
             double[] att = new double[c.headCount() * c.headDimV()];
             int group = c.headCount() / c.kvHeadCount();
             // gpt-oss: every other block sees only the last sliding_window positions, and each head
@@ -106,6 +116,18 @@ final class ReferenceForward {
         String head = file.tensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
         position++;
         return matvec(head, out, c.vocabSize());
+    }
+
+    /** A row as the cache holds it: as it is, or each element rounded to the nearest half. */
+    private double[] cached(double[] row) {
+        if (!halfCache) {
+            return row;
+        }
+        double[] r = new double[row.length];
+        for (int i = 0; i < row.length; i++) {
+            r[i] = Float.float16ToFloat(Float.floatToFloat16((float) row[i]));
+        }
+        return r;
     }
 
     private void feedForward(String b, int l, double[] x) {
@@ -149,6 +171,9 @@ final class ReferenceForward {
             System.arraycopy(q, head * a.keyLength() + nope, qPe, head * rot, rot);
         }
         rope(qPe, heads, rot, boost);
+        // the cache holds the normed latent and the rotated shared key
+        latent = cached(latent);
+        kPe = cached(kPe);
         // this position's keys (every head's non-rotary key, then the shared rotary key) and values
         double[] key = new double[heads * nope + rot];
         double[] value = new double[heads * vl];

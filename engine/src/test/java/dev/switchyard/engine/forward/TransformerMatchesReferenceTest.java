@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
@@ -59,11 +60,36 @@ class TransformerMatchesReferenceTest {
                 new int[] {33, 260, 7, 91, 402, 18});
     }
 
+    /**
+     * An F16 KV cache, every family (latent attention's cached latent, gpt-oss's windows and sinks
+     * included): the engine against the reference whose cache rounds to halves as well, past a
+     * windowed block's window. Over the unrounded reference the logits move by more than the float
+     * kernels' own error, so the halves are really what attention reads.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(GeneratedArchitecture.class)
+    void anF16CacheAgreesWithTheReferenceOverHalves(GeneratedArchitecture arch) throws Exception {
+        int[] prompt = new int[20];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (i * 53 + 7) % 500;
+        }
+        agree(arch, GgmlType.F32, 2e-4, prompt, new int[] {33, 260, 7}, KvCacheType.F16);
+    }
+
     private static void agree(GeneratedArchitecture arch, GgmlType type, double tolerance, int[] prompt, int[] decode)
             throws Exception {
+        agree(arch, type, tolerance, prompt, decode, KvCacheType.F32);
+    }
+
+    private static void agree(GeneratedArchitecture arch, GgmlType type, double tolerance, int[] prompt, int[] decode,
+                              KvCacheType kvType) throws Exception {
         Path file = TinyModels.of(arch, type);
-        try (CpuBackend backend = new CpuBackend(2); LoadedModel model = LoadedModel.open(file, backend, 32, 1, 64)) {
-            ReferenceForward reference = new ReferenceForward(model.config(), model.file(), 64);
+        boolean half = kvType == KvCacheType.F16;
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(file, backend, 32, 1, c -> 64, null, null, kvType)) {
+            ReferenceForward reference = new ReferenceForward(model.config(), model.file(), 64, half);
+            ReferenceForward unrounded = half ? new ReferenceForward(model.config(), model.file(), 64) : null;
+            double moved = 0;
             Transformer transformer = model.transformer();
             KvCache kv = model.kv();
             int vocab = model.config().vocabSize();
@@ -77,17 +103,31 @@ class TransformerMatchesReferenceTest {
             transformer.step(batch, kv, logits);
             for (int i = 0; i < prompt.length; i++) {
                 assertClose(logits[i], reference.next(prompt[i]), tolerance, "prompt position " + i);
+                if (half) {
+                    moved = Math.max(moved, error(logits[i], unrounded.next(prompt[i])));
+                }
             }
             for (int j = 0; j < decode.length; j++) {
                 batch.clear();
                 batch.add(0, decode[j], prompt.length + j, true);
                 transformer.step(batch, kv, logits);
                 assertClose(logits[0], reference.next(decode[j]), tolerance, "decode step " + j);
+                if (half) {
+                    moved = Math.max(moved, error(logits[0], unrounded.next(decode[j])));
+                }
+            }
+            if (half) {
+                assertThat(moved).as("how far halves move the logits from the unrounded reference").isGreaterThan(1e-4);
             }
         }
     }
 
     private static void assertClose(float[] actual, double[] expected, double tolerance, String where) {
+        assertThat(error(actual, expected)).as(where + ": max |error| / rms(logits)").isLessThan(tolerance);
+    }
+
+    /** max |actual - expected| / rms(expected). */
+    private static double error(float[] actual, double[] expected) {
         double ss = 0;
         for (double e : expected) {
             ss += e * e;
@@ -97,6 +137,6 @@ class TransformerMatchesReferenceTest {
         for (int i = 0; i < expected.length; i++) {
             worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
         }
-        assertThat(worst / rms).as(where + ": max |error| / rms(logits)").isLessThan(tolerance);
+        return worst / rms;
     }
 }

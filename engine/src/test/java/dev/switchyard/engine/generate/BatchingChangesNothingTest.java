@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchyard.engine.forward.TinyModels;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A sequence's tokens and log-probabilities are identical, bit for bit, whether it runs alone or in
- * a batch of up to 16 with others, however its prompt is chunked, and at any thread count.
+ * a batch of up to 16 with others, however its prompt is chunked, and at any thread count; with a
+ * float KV cache and with an F16 one.
  */
 class BatchingChangesNothingTest {
 
@@ -38,8 +40,14 @@ class BatchingChangesNothingTest {
 
     private static List<GenerationResult> run(Path file, List<GenerationRequest> requests, int threads, int stepTokens,
                                               int sequences) throws Exception {
+        return run(file, requests, threads, stepTokens, sequences, KvCacheType.F32);
+    }
+
+    private static List<GenerationResult> run(Path file, List<GenerationRequest> requests, int threads, int stepTokens,
+                                              int sequences, KvCacheType kvType) throws Exception {
         try (CpuBackend backend = new CpuBackend(threads);
-             LoadedModel model = LoadedModel.open(file, backend, stepTokens, sequences, sequences * 64)) {
+             LoadedModel model = LoadedModel.open(file, backend, stepTokens, sequences, c -> sequences * 64, null, null,
+                     kvType)) {
             return model.generator().generate(requests, TokenListener.NONE);
         }
     }
@@ -57,6 +65,20 @@ class BatchingChangesNothingTest {
             assertThat(batched.get(i).logprobs()).as("request " + i + " logprobs").containsExactly(alone.getFirst().logprobs());
             assertThat(smallSteps.get(i).tokens()).containsExactly(alone.getFirst().tokens());
             assertThat(smallSteps.get(i).logprobs()).containsExactly(alone.getFirst().logprobs());
+        }
+    }
+
+    /** So with an F16 KV cache: each position's halves are rounded alone, whatever else the step holds. */
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "DEEPSEEK2", "GPT_OSS"})
+    void anF16CacheChangesNothingEither(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
+        List<GenerationRequest> all = requests(8, 500);
+        List<GenerationResult> batched = run(file, all, 3, 16, 8, KvCacheType.F16);
+        for (int i = 0; i < all.size(); i++) {
+            List<GenerationResult> alone = run(file, List.of(all.get(i)), 1, 7, 1, KvCacheType.F16);
+            assertThat(batched.get(i).tokens()).as("request " + i + " tokens").containsExactly(alone.getFirst().tokens());
+            assertThat(batched.get(i).logprobs()).as("request " + i + " logprobs").containsExactly(alone.getFirst().logprobs());
         }
     }
 }

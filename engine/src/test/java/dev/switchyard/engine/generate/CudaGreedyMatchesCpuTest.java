@@ -10,6 +10,7 @@ import dev.switchyard.engine.modelgen.ModelSpec;
 import dev.switchyard.engine.modelgen.RandomModelGenerator;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.cuda.CudaBackend;
 import dev.switchyard.kernels.cuda.CudaProbe;
@@ -49,6 +50,13 @@ class CudaGreedyMatchesCpuTest {
         assertSameTokens(TinyModels.of(arch, type));
     }
 
+    /** An F16 KV cache on both backends: the half kernels in a whole model, latent attention and windows included. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"MIXTRAL, Q8_0", "DEEPSEEK2, Q8_0", "GPT_OSS, MXFP4"})
+    void anF16KvCacheOnBoth(GeneratedArchitecture arch, GgmlType type) throws Exception {
+        assertSameTokens(TinyModels.of(arch, type), KvCacheType.F16);
+    }
+
     @Test
     void theWholeTinyPreset() throws Exception {
         Path file = dir.resolve("tiny.gguf");
@@ -57,21 +65,25 @@ class CudaGreedyMatchesCpuTest {
     }
 
     private static void assertSameTokens(Path file) throws Exception {
+        assertSameTokens(file, KvCacheType.F32);
+    }
+
+    private static void assertSameTokens(Path file, KvCacheType kvType) throws Exception {
         int[][] cpu;
         try (Backend backend = new CpuBackend(2)) {
-            cpu = greedy(file, backend);
+            cpu = greedy(file, backend, kvType);
         }
         int[][] cuda;
         try (Backend backend = CudaBackend.open(0)) {
-            cuda = greedy(file, backend);
+            cuda = greedy(file, backend, kvType);
         }
         for (int i = 0; i < cpu.length; i++) {
             assertThat(cuda[i]).as("sequence " + i).containsExactly(cpu[i]);
         }
     }
 
-    private static int[][] greedy(Path file, Backend backend) throws Exception {
-        try (LoadedModel model = LoadedModel.open(file, backend, 64, 2, 256)) {
+    private static int[][] greedy(Path file, Backend backend, KvCacheType kvType) throws Exception {
+        try (LoadedModel model = LoadedModel.open(file, backend, 64, 2, c -> 256, null, null, kvType)) {
             SamplingParams p = SamplingParams.builder().temperature(0).ignoreEos(true).build();
             int[] longPrompt = new int[37];
             for (int i = 0; i < longPrompt.length; i++) {

@@ -7,6 +7,7 @@ import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
@@ -114,8 +115,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
-        return new CpuKvStorage(layers, blocks, blockSize, keyDim, valueDim);
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
+        return new CpuKvStorage(layers, blocks, blockSize, keyDim, valueDim, type);
     }
 
     // ---- matmul ------------------------------------------------------------------------------
@@ -553,15 +554,28 @@ public final class CpuBackend implements Backend {
         CpuMatrix ck = matrix(k);
         CpuMatrix cv = c.valueDim() > 0 ? matrix(v) : null;
         OpChecks.storeKv(c, ck, cv, tokens);
-        float[] keys = c.keys(layer);
-        float[] values = c.values(layer);
         int slotCount = c.blocks() * c.blockSize();
+        boolean half = c.type() == KvCacheType.F16;
         for (int t = 0; t < tokens; t++) {
             int slot = Objects.checkIndex(slots[t], slotCount);
-            System.arraycopy(ck.data(), t * c.keyDim(), keys, slot * c.keyDim(), c.keyDim());
-            if (cv != null) {
-                System.arraycopy(cv.data(), t * c.valueDim(), values, slot * c.valueDim(), c.valueDim());
+            if (half) {
+                toHalves(ck.data(), t * c.keyDim(), c.halfKeys(layer), slot * c.keyDim(), c.keyDim());
+                if (cv != null) {
+                    toHalves(cv.data(), t * c.valueDim(), c.halfValues(layer), slot * c.valueDim(), c.valueDim());
+                }
+            } else {
+                System.arraycopy(ck.data(), t * c.keyDim(), c.keys(layer), slot * c.keyDim(), c.keyDim());
+                if (cv != null) {
+                    System.arraycopy(cv.data(), t * c.valueDim(), c.values(layer), slot * c.valueDim(), c.valueDim());
+                }
             }
+        }
+    }
+
+    /** Rounds {@code n} floats to the nearest half (ties to even, as the CUDA kernel's __float2half_rn). */
+    private static void toHalves(float[] src, int so, short[] dst, int d, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[d + i] = Float.floatToFloat16(src[so + i]);
         }
     }
 
@@ -592,9 +606,14 @@ public final class CpuBackend implements Backend {
         job.qCols = cq.cols();
         job.out = co.data();
         job.outCols = co.cols();
-        job.keys = c.keys(layer);
         // values read from the key rows (one KV head) start at the batch's offset in each
-        job.values = batch.valuesInKeys() ? c.keys(layer) : c.values(layer);
+        if (c.type() == KvCacheType.F16) {
+            job.halfKeys = c.halfKeys(layer);
+            job.halfValues = batch.valuesInKeys() ? c.halfKeys(layer) : c.halfValues(layer);
+        } else {
+            job.keys = c.keys(layer);
+            job.values = batch.valuesInKeys() ? c.keys(layer) : c.values(layer);
+        }
         job.valueDim = batch.valuesInKeys() ? c.keyDim() : c.valueDim();
         job.valueBase = batch.valuesInKeys() ? batch.valueOffset() : 0;
         job.keyDim = c.keyDim();
@@ -613,6 +632,8 @@ public final class CpuBackend implements Backend {
             job.out = null;
             job.keys = null;
             job.values = null;
+            job.halfKeys = null;
+            job.halfValues = null;
             job.batch = null;
         }
     }
@@ -622,8 +643,10 @@ public final class CpuBackend implements Backend {
         int qCols;
         float[] out;
         int outCols;
-        float[] keys;
+        float[] keys;        // an F32 cache's layer, else null
         float[] values;
+        short[] halfKeys;    // an F16 cache's layer, else null
+        short[] halfValues;
         int keyDim;
         int valueDim;   // the stride of a slot's values
         int valueBase;  // where values start in a slot's row
@@ -655,7 +678,9 @@ public final class CpuBackend implements Backend {
                 int slot = table[p / blockSize] * blockSize + p % blockSize;
                 int ko = slot * keyDim + kOff;
                 for (int h = 0; h < group; h++) {
-                    scores[h * n + j] = FloatDot.dot(keys, ko, q, qBase + h * hk, hk) * scale;
+                    float s = keys != null ? FloatDot.dot(keys, ko, q, qBase + h * hk, hk)
+                            : F16Dot.dot(halfKeys, ko, q, qBase + h * hk, hk);
+                    scores[h * n + j] = s * scale;
                 }
             }
             int oBase = t * outCols + g * group * hv;
@@ -675,6 +700,10 @@ public final class CpuBackend implements Backend {
                 int vo = slot * valueDim + vOff;
                 for (int h = 0; h < group; h++) {
                     float wp = scores[h * n + j];
+                    if (values == null) {
+                        F16Dot.accumulate(halfValues, vo, wp, out, oBase + h * hv, hv);
+                        continue;
+                    }
                     FloatVector wv = FloatVector.broadcast(F, wp);
                     int o = oBase + h * hv;
                     int i = 0;

@@ -34,7 +34,45 @@ final class F16Dot extends DotKernel {
 
     /** L halves at byte {@code o} as floats. */
     static FloatVector load(MemorySegment w, long o) {
-        ShortVector h = ShortVector.fromMemorySegment(S, w, o, LE);
+        return widen(ShortVector.fromMemorySegment(S, w, o, LE));
+    }
+
+    /** L halves at {@code a[o ..]} as floats. */
+    static FloatVector load(short[] a, int o) {
+        return widen(ShortVector.fromArray(S, a, o));
+    }
+
+    /**
+     * {@code sum w[wo + k] * x[xo + k]} for k below n with w's halves widened, in the canonical order
+     * (a half KV cache's keys against a query).
+     */
+    static float dot(short[] w, int wo, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int k = 0;
+        for (; k + L <= n; k += L) {
+            acc = load(w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), acc);
+        }
+        float s = Vec.hsum(acc);
+        for (; k < n; k++) {
+            s = Math.fma(Float.float16ToFloat(w[wo + k]), x[xo + k], s);
+        }
+        return s;
+    }
+
+    /** {@code out[o + i] += weight * v[vo + i]} for i below n, v's halves widened (one FMA each). */
+    static void accumulate(short[] v, int vo, float weight, float[] out, int o, int n) {
+        FloatVector wv = FloatVector.broadcast(F, weight);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += L) {
+            load(v, vo + i).fma(wv, FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+        }
+        for (; i < n; i++) {
+            out[o + i] = Math.fma(Float.float16ToFloat(v[vo + i]), weight, out[o + i]);
+        }
+    }
+
+    private static FloatVector widen(ShortVector h) {
         IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
         IntVector magnitude = bits.and(0x7fff);
         IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);

@@ -5,6 +5,7 @@ import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
@@ -131,9 +132,9 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
         ctx.makeCurrent();
-        return new CudaKvStorage(ctx, layers, blocks, blockSize, keyDim, valueDim);
+        return new CudaKvStorage(ctx, layers, blocks, blockSize, keyDim, valueDim, type);
     }
 
     // ---- matmul, embed -----------------------------------------------------------------------
@@ -260,7 +261,7 @@ public final class CudaBackend implements Backend {
         long base = staging.upload();
         // without a value cache the kernel copies no value (valueDim 0) and reads no v
         kernels.storeKv(ck.pointer(), cv != null ? cv.pointer() : 0, base + at, c.keys(layer),
-                cv != null ? c.values(layer) : 0, c.keyDim(), c.valueDim(), tokens);
+                cv != null ? c.values(layer) : 0, c.keyDim(), c.valueDim(), tokens, c.type());
     }
 
     @Override
@@ -280,7 +281,8 @@ public final class CudaBackend implements Backend {
         checkGridY(tokens);
         // values read from the (one KV head's) key rows: the kernels' value pointer starts at the
         // offset within the first row, and a slot's values are a key row apart
-        long values = batch.valuesInKeys() ? c.keys(layer) + 4L * batch.valueOffset() : c.values(layer);
+        long values = batch.valuesInKeys() ? c.keys(layer) + (long) c.type().bytes() * batch.valueOffset()
+                : c.values(layer);
         int valueStride = batch.valuesInKeys() ? c.keyDim() : c.valueDim();
         if (tokens == 0) {
             return;
@@ -309,12 +311,12 @@ public final class CudaBackend implements Backend {
             kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values,
                     c.keyDim(), valueStride, bs, base + positions, base + starts, base + tableOffset, heads,
                     heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens,
-                    splits, partials);
+                    splits, partials, c.type());
             return;
         }
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values, c.keyDim(),
                 valueStride, bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
-                batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens);
+                batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens, c.type());
     }
 
     /** {@code length} rounded up to a power of two, at most {@code capacity}. */

@@ -1,5 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
+import dev.switchyard.kernels.KvCacheType;
+
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
@@ -224,24 +226,31 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ROPE, "rope"), tokens, 1, 128, 1, args);
     }
 
-    void storeKv(long k, long v, long slots, long keys, long values, int keyDim, int valueDim, int tokens) {
+    /** store_kv, or store_kv_f16 rounding to halves for an F16 cache. */
+    void storeKv(long k, long v, long slots, long keys, long values, int keyDim, int valueDim, int tokens,
+                 KvCacheType type) {
         args.reset().ptr(k).ptr(v).ptr(slots).ptr(keys).ptr(values).i32(keyDim).i32(valueDim);
-        ctx.launch(fn(CudaModule.ATTENTION, "store_kv"), tokens, 1, 128, 1, args);
+        ctx.launch(fn(CudaModule.ATTENTION, type == KvCacheType.F16 ? "store_kv_f16" : "store_kv"), tokens, 1, 128, 1,
+                args);
     }
 
     /** attention_paged; {@code window} 0 for none, {@code sinks} (heads floats) 0 for none. */
     void attention(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
                    int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
-                   float scale, int window, long sinks, int tokens) {
+                   float scale, int window, long sinks, int tokens, KvCacheType type) {
         args.reset().ptr(q).i32(qCols).ptr(out).i32(outCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim)
                 .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale)
                 .i32(window).ptr(sinks);
-        ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_paged", hv)), heads, tokens, 128, 1, args);
+        ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_paged", hv, type)), heads, tokens, 128, 1, args);
     }
 
-    /** The narrow kernel, or its *_wide twin for value heads wider than its accumulators hold. */
-    static String attentionKernel(String name, int hv) {
-        return hv > ATTENTION_NARROW_HEAD_DIM_V ? name + "_wide" : name;
+    /**
+     * The narrow kernel, or its *_wide twin for value heads wider than its accumulators hold; the
+     * *_f16 form of either for an F16 cache.
+     */
+    static String attentionKernel(String name, int hv, KvCacheType type) {
+        String kernel = hv > ATTENTION_NARROW_HEAD_DIM_V ? name + "_wide" : name;
+        return type == KvCacheType.F16 ? kernel + "_f16" : kernel;
     }
 
     /**
@@ -267,11 +276,12 @@ final class CudaKernels {
     /** attention_split then attention_combine (see attention.cu); {@code partials} as {@link #attentionPartialFloats}. */
     void attentionSplit(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
                         int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
-                        float scale, int window, long sinks, int tokens, int splits, long partials) {
+                        float scale, int window, long sinks, int tokens, int splits, long partials,
+                        KvCacheType type) {
         args.reset().ptr(q).i32(qCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim).i32(blockSize).ptr(positions)
                 .ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale).i32(window).i32(splits)
                 .ptr(partials);
-        ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_split", hv)), heads, tokens * splits, 128, 1, args);
+        ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_split", hv, type)), heads, tokens * splits, 128, 1, args);
         // the sinks join in the combine, once per (head, token)
         args.reset().ptr(partials).i32(splits).i32(hv).ptr(sinks).ptr(out).i32(outCols);
         ctx.launch(fn(CudaModule.ATTENTION, "attention_combine"), heads, tokens, 128, 1, args);

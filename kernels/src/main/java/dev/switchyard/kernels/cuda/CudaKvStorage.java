@@ -1,11 +1,13 @@
 package dev.switchyard.kernels.cuda;
 
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 
 /**
  * Paged K/V cache in device memory, laid out as the CPU backend's: per layer {@code blocks *
- * blockSize} slots, slot s of layer l holding its keys at {@code keys + 4 ((l * slots + s) * keyDim)}
- * and its values likewise in {@code values}.
+ * blockSize} slots, slot s of layer l holding its keys at {@code keys + e ((l * slots + s) * keyDim)}
+ * and its values likewise in {@code values}, e being the bytes of one element of its
+ * {@link KvCacheType} (4 for floats, 2 for halves).
  */
 public final class CudaKvStorage implements KvStorage {
 
@@ -15,11 +17,12 @@ public final class CudaKvStorage implements KvStorage {
     private final int blockSize;
     private final int keyDim;
     private final int valueDim;
+    private final KvCacheType type;
     private final long keys;
     private final long values;
     private boolean closed;
 
-    CudaKvStorage(CudaContext ctx, int layers, int blocks, int blockSize, int keyDim, int valueDim) {
+    CudaKvStorage(CudaContext ctx, int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
         // valueDim 0: keys only (latent attention reads its values from them)
         if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim < 0) {
             throw new IllegalArgumentException("bad KV shape");
@@ -33,12 +36,13 @@ public final class CudaKvStorage implements KvStorage {
         this.blockSize = blockSize;
         this.keyDim = keyDim;
         this.valueDim = valueDim;
+        this.type = java.util.Objects.requireNonNull(type, "type");
         long slots = (long) blocks * blockSize;
-        this.keys = ctx.allocate(4L * layers * slots * keyDim);
+        this.keys = ctx.allocate((long) type.bytes() * layers * slots * keyDim);
         long v = 0;
         try {
             if (valueDim > 0) {
-                v = ctx.allocate(4L * layers * slots * valueDim);
+                v = ctx.allocate((long) type.bytes() * layers * slots * valueDim);
             }
         } catch (RuntimeException e) {
             ctx.free(keys);
@@ -50,12 +54,12 @@ public final class CudaKvStorage implements KvStorage {
     /** Device address of layer {@code layer}'s keys. */
     long keys(int layer) {
         check(layer);
-        return keys + 4L * layer * slots() * keyDim;
+        return keys + (long) type.bytes() * layer * slots() * keyDim;
     }
 
     long values(int layer) {
         check(layer);
-        return values + 4L * layer * slots() * valueDim;
+        return values + (long) type.bytes() * layer * slots() * valueDim;
     }
 
     private long slots() {
@@ -92,6 +96,11 @@ public final class CudaKvStorage implements KvStorage {
     @Override
     public int valueDim() {
         return valueDim;
+    }
+
+    @Override
+    public KvCacheType type() {
+        return type;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchyard.kernels.AttentionBatch;
+import dev.switchyard.kernels.KvCacheType;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,7 +17,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * K/V and knows nothing of blocks. Tolerance 2e-5 of the output's RMS (float dot products and the
  * polynomial exp against double). Then gpt-oss's layer settings, alone and together: sliding windows
  * narrower than, as wide as and wider than a token's context (window 1, tokens at position 0), whose
- * earlier positions are never read; and attention sinks, one per query head.
+ * earlier positions are never read; and attention sinks, one per query head. And an F16 cache: it
+ * holds each key and value rounded to the nearest half, and attends over them exactly as a float
+ * cache of those halves does.
  */
 class CpuAttentionTest {
 
@@ -76,7 +79,11 @@ class CpuAttentionTest {
 
     /** Stores every position of every sequence through the backend, in layer {@code layer}. */
     private static CpuKvStorage fill(CpuBackend b, int[][] tables, float[][][] k, float[][][] v) {
-        CpuKvStorage kv = (CpuKvStorage) b.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, KEY_DIM, VALUE_DIM);
+        return fill(b, tables, k, v, KvCacheType.F32);
+    }
+
+    private static CpuKvStorage fill(CpuBackend b, int[][] tables, float[][][] k, float[][][] v, KvCacheType type) {
+        CpuKvStorage kv = (CpuKvStorage) b.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, KEY_DIM, VALUE_DIM, type);
         // Layer 0 gets different data: attention must read its own layer.
         store(b, kv, 0, tables, keys(99), values(99));
         store(b, kv, LAYER, tables, k, v);
@@ -551,5 +558,119 @@ class CpuAttentionTest {
                     expected, t * heads * hv);
         }
         TestData.assertClose(actual, expected, 2e-5, "values in the keys, window 5, sinks");
+    }
+
+    // ---- an F16 cache ------------------------------------------------------------------------------
+
+    private static float[][][] roundedToHalves(float[][][] x) {
+        float[][][] r = new float[x.length][][];
+        for (int s = 0; s < x.length; s++) {
+            r[s] = new float[x[s].length][];
+            for (int p = 0; p < x[s].length; p++) {
+                r[s][p] = new float[x[s][p].length];
+                for (int i = 0; i < x[s][p].length; i++) {
+                    r[s][p][i] = Float.float16ToFloat(Float.floatToFloat16(x[s][p][i]));
+                }
+            }
+        }
+        return r;
+    }
+
+    /** Each stored key and value is the nearest half of what was written, in its slot. */
+    @Test
+    void anF16CacheHoldsTheNearestHalfOfEachKeyAndValue() {
+        float[][][] k = keys(41);
+        float[][][] v = values(41);
+        CpuKvStorage kv = fill(three, SCATTERED, k, v, KvCacheType.F16);
+        assertThat(kv.type()).isEqualTo(KvCacheType.F16);
+        short[] keys = kv.halfKeys(LAYER);
+        short[] values = kv.halfValues(LAYER);
+        for (int s = 0; s < LENGTHS.length; s++) {
+            for (int p = 0; p < LENGTHS[s]; p++) {
+                int slot = SCATTERED[s][p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+                for (int i = 0; i < KEY_DIM; i++) {
+                    assertThat(keys[slot * KEY_DIM + i]).isEqualTo(Float.floatToFloat16(k[s][p][i]));
+                }
+                for (int i = 0; i < VALUE_DIM; i++) {
+                    assertThat(values[slot * VALUE_DIM + i]).isEqualTo(Float.floatToFloat16(v[s][p][i]));
+                }
+            }
+        }
+        assertThatThrownBy(() -> kv.keys(LAYER)).hasMessageContaining("holds f16, not f32");
+        CpuKvStorage floats = fill(three, SCATTERED, k, v);
+        assertThatThrownBy(() -> floats.halfValues(LAYER)).hasMessageContaining("holds f32, not f16");
+    }
+
+    /**
+     * Over keys and values that are halves already, an F16 cache and a float one give the same
+     * output bit for bit, with GQA, a window and sinks, on one thread and three: the half kernels
+     * widen exactly and keep the float kernels' order of operations.
+     */
+    @ParameterizedTest(name = "window {0}")
+    @ValueSource(ints = {0, 4})
+    void anF16CacheOfHalvesAttendsExactlyAsAFloatCacheOfThem(int window) {
+        float[][][] k = roundedToHalves(keys(43));
+        float[][][] v = roundedToHalves(values(43));
+        float[] q = TestData.gaussian(44, SEQ.length * HEADS * HK, 1f);
+        float[] sinks = window > 0 ? sinks(45) : null;
+        for (CpuBackend b : new CpuBackend[] {one, three}) {
+            float[] halves = attend(b, fill(b, SCATTERED, k, v, KvCacheType.F16),
+                    batch(SCATTERED, SEQ, POS).layer(window, sinks), q);
+            float[] floats = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).layer(window, sinks), q);
+            assertThat(halves).containsExactly(floats);
+        }
+    }
+
+    /**
+     * Over any keys and values, an F16 cache matches the double reference over their halves within
+     * the float kernels' own tolerance, and the reference over the unrounded ones within what the
+     * rounding costs (a half keeps 11 significant bits).
+     */
+    @Test
+    void anF16CacheMatchesTheReferenceOverItsHalves() {
+        float[][][] k = keys(47);
+        float[][][] v = values(47);
+        float[] q = TestData.gaussian(48, SEQ.length * HEADS * HK, 1f);
+        float[] actual = attend(three, fill(three, SCATTERED, k, v, KvCacheType.F16), batch(SCATTERED, SEQ, POS), q);
+        TestData.assertClose(actual, reference(roundedToHalves(k), roundedToHalves(v), SEQ, POS, q), 2e-5, "over halves");
+        TestData.assertClose(actual, reference(k, v, SEQ, POS, q), 3e-3, "over the floats written");
+    }
+
+    /** Latent attention's values read from an F16 cache's key rows, as from an F16 value cache of them. */
+    @Test
+    void valuesReadFromHalfKeyRowsEqualAHalfValueCacheOfThem() {
+        int heads = 4;
+        int hk = 24;
+        int offset = 8;
+        int hv = 16;
+        int positions = 9;
+        int[][] tables = {{2, 0, 1}};
+        var keysOnly = three.allocateKv(1, 4, BLOCK_SIZE, hk, 0, KvCacheType.F16);
+        var separate = three.allocateKv(1, 4, BLOCK_SIZE, hk, hv, KvCacheType.F16);
+        var k = three.allocate(1, hk);
+        var v = three.allocate(1, hv);
+        for (int p = 0; p < positions; p++) {
+            float[] row = TestData.gaussian(900 + p, hk, 1.5f);
+            int slot = tables[0][p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+            k.writeRow(0, row);
+            v.writeRow(0, Arrays.copyOfRange(row, offset, offset + hv));
+            three.storeKv(keysOnly, 0, k, null, new int[] {slot}, 1);
+            three.storeKv(separate, 0, k, v, new int[] {slot}, 1);
+        }
+        var q = three.allocate(1, heads * hk);
+        q.writeRow(0, TestData.gaussian(901, heads * hk, 1f));
+        int[] sequenceOf = {0};
+        int[] positionOf = {positions - 1};
+        var fromKeys = three.allocate(1, heads * hv);
+        var fromValues = three.allocate(1, heads * hv);
+        three.attention(q, keysOnly, 0, new AttentionBatch(heads, 1, hk, hv, SCALE, offset)
+                .set(1, sequenceOf, positionOf, tables), fromKeys);
+        three.attention(q, separate, 0, new AttentionBatch(1, sequenceOf, positionOf, tables, heads, 1, hk, hv, SCALE),
+                fromValues);
+        float[][] a = new float[1][heads * hv];
+        float[][] b = new float[1][heads * hv];
+        fromKeys.readRows(0, 1, a);
+        fromValues.readRows(0, 1, b);
+        assertThat(a[0]).containsExactly(b[0]);
     }
 }

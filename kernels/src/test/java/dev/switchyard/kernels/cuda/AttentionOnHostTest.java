@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.IOException;
@@ -50,18 +51,23 @@ class AttentionOnHostTest {
     static Path dir;
 
     private static MethodHandle attention;
+    private static MethodHandle attentionF16;
     private static MethodHandle storeKv;
+    private static MethodHandle storeKvF16;
 
     @BeforeAll
     static void build() throws IOException, InterruptedException {
         SymbolLookup lookup = HostHarness.build("kernels/src/test/cuda/attention_host.cpp", dir, "-std=c++20", "-pthread");
-        attention = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("attention_host"), FunctionDescriptor.ofVoid(
+        FunctionDescriptor attend = FunctionDescriptor.ofVoid(
                 ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT,
                 ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT, INT, FLOAT, INT,
-                ValueLayout.ADDRESS, INT, INT, ValueLayout.ADDRESS));
-        storeKv = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host"), FunctionDescriptor.ofVoid(
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                INT, INT, INT));
+                ValueLayout.ADDRESS, INT, INT, ValueLayout.ADDRESS);
+        attention = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("attention_host"), attend);
+        attentionF16 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("attention_host_f16"), attend);
+        FunctionDescriptor store = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT);
+        storeKv = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host"), store);
+        storeKvF16 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host_f16"), store);
     }
 
     @Test
@@ -192,9 +198,9 @@ class AttentionOnHostTest {
         assertThat(hk).isEqualTo(CudaKernels.ATTENTION_MAX_HEAD_DIM_K);
         assertThat(hv).isEqualTo(CudaKernels.ATTENTION_MAX_HEAD_DIM_V);
         // value heads this wide take the *_wide kernels; others keep the narrow ones' fewer registers
-        assertThat(CudaKernels.attentionKernel("attention_paged", hv)).isEqualTo("attention_paged_wide");
-        assertThat(CudaKernels.attentionKernel("attention_split", CudaKernels.ATTENTION_NARROW_HEAD_DIM_V))
-                .isEqualTo("attention_split");
+        assertThat(CudaKernels.attentionKernel("attention_paged", hv, KvCacheType.F32)).isEqualTo("attention_paged_wide");
+        assertThat(CudaKernels.attentionKernel("attention_split", CudaKernels.ATTENTION_NARROW_HEAD_DIM_V,
+                KvCacheType.F32)).isEqualTo("attention_split");
         float scale = 0.07f;
         int bs = 16;
         int[] lengths = {75, 300};
@@ -313,17 +319,168 @@ class AttentionOnHostTest {
     private static float[] run(float[] q, int qCols, int outCols, float[] keys, float[] values, int keyDim, int valueDim,
                                int bs, int[] positions, int[] tableStart, int[] tables, int heads, int group, int hk,
                                int hv, float scale, int window, float[] sinks, int tokens, int splits) throws Throwable {
+        return run(KvCacheType.F32, q, qCols, outCols, keys, values, keyDim, valueDim, bs, positions, tableStart, tables,
+                heads, group, hk, hv, scale, window, sinks, tokens, splits);
+    }
+
+    /** The kernels for a cache of {@code type}: an F16 cache holds keys and values rounded to halves here. */
+    private static float[] run(KvCacheType type, float[] q, int qCols, int outCols, float[] keys, float[] values,
+                               int keyDim, int valueDim, int bs, int[] positions, int[] tableStart, int[] tables,
+                               int heads, int group, int hk, int hv, float scale, int window, float[] sinks, int tokens,
+                               int splits) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(FLOAT, (long) tokens * outCols);
             out.fill((byte) 0xFF); // NaN: every output must be written
             MemorySegment partials = a.allocate(FLOAT, CudaKernels.attentionPartialFloats(heads, tokens, splits, hv));
             partials.fill((byte) 0xFF);
             MemorySegment sinkLogits = sinks == null ? MemorySegment.NULL : a.allocateFrom(FLOAT, sinks);
-            attention.invokeExact(a.allocateFrom(FLOAT, q), qCols, out, outCols, a.allocateFrom(FLOAT, keys),
-                    a.allocateFrom(FLOAT, values), keyDim, valueDim, bs, a.allocateFrom(INT, positions),
+            boolean half = type == KvCacheType.F16;
+            MethodHandle kernels = half ? attentionF16 : attention;
+            kernels.invokeExact(a.allocateFrom(FLOAT, q), qCols, out, outCols, cache(a, keys, half),
+                    cache(a, values, half), keyDim, valueDim, bs, a.allocateFrom(INT, positions),
                     a.allocateFrom(INT, tableStart), a.allocateFrom(INT, tables), heads, group, hk, hv, scale, window,
                     sinkLogits, tokens, splits, partials);
             return out.toArray(FLOAT);
+        }
+    }
+
+    /** A cache's elements in native memory: floats, or their nearest halves' bits. */
+    private static MemorySegment cache(Arena a, float[] elements, boolean half) {
+        return half ? a.allocateFrom(ValueLayout.JAVA_SHORT, halves(elements)) : a.allocateFrom(FLOAT, elements);
+    }
+
+    private static short[] halves(float[] x) {
+        short[] h = new short[x.length];
+        for (int i = 0; i < x.length; i++) {
+            h[i] = Float.floatToFloat16(x[i]);
+        }
+        return h;
+    }
+
+    /**
+     * store_kv_f16 rounds as Java's {@link Float#floatToFloat16} does (nearest, ties to even), bit
+     * for bit: exact halves, ties between neighbours (both ways), the largest half and what rounds
+     * past it to infinity, infinities, subnormals and what rounds down to zero, signed zeros, and
+     * random floats at many scales; into each token's slot only.
+     */
+    @Test
+    void storeKvF16RoundsToTheNearestHalfAsJavaDoes() throws Throwable {
+        List<Float> specials = new ArrayList<>(List.of(0f, -0f, 1f, -2.5f, 65504f, -65504f, 65519.99f, 65520f, -65520f,
+                1e6f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, Float.MIN_VALUE, 0x1p-24f,
+                0x1p-25f, 0x1.8p-25f, 0x1p-26f, 0x3p-25f, 0x1p-14f, 0x1.ffcp-15f, 0x1.ff8p-15f, 6.1e-5f, -3e-7f));
+        // exact ties between two neighbouring halves: 1 + (2k + 1) / 2048, rounding to even either way
+        for (int k = 0; k < 8; k++) {
+            specials.add(1f + (2 * k + 1) / 2048f);
+            specials.add(-(1024f + (2 * k + 1) * 0.5f));
+        }
+        Random random = new Random(31);
+        for (int i = 0; i < 4000; i++) {
+            specials.add((float) (random.nextGaussian() * Math.pow(10, random.nextInt(13) - 8)));
+        }
+        int keyDim = 96;
+        int valueDim = 40;
+        int tokens = (specials.size() + keyDim - 1) / keyDim;
+        float[] k = new float[tokens * keyDim];
+        for (int i = 0; i < specials.size(); i++) {
+            k[i] = specials.get(i);
+        }
+        float[] v = GpuTests.gaussian(32, tokens * valueDim, 3f);
+        int cacheSlots = tokens + 7;
+        List<Integer> shuffled = new ArrayList<>();
+        for (int slot = 0; slot < cacheSlots; slot++) {
+            shuffled.add(slot);
+        }
+        Collections.shuffle(shuffled, new Random(33));
+        int[] slots = shuffled.stream().limit(tokens).mapToInt(Integer::intValue).toArray();   // scattered, distinct
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment kd = a.allocate(ValueLayout.JAVA_SHORT, (long) cacheSlots * keyDim);
+            MemorySegment vd = a.allocate(ValueLayout.JAVA_SHORT, (long) cacheSlots * valueDim);
+            kd.fill((byte) 0x5A);
+            vd.fill((byte) 0x5A);
+            storeKvF16.invokeExact(a.allocateFrom(FLOAT, k), a.allocateFrom(FLOAT, v), a.allocateFrom(INT, slots), kd, vd,
+                    keyDim, valueDim, tokens);
+            short[] keys = kd.toArray(ValueLayout.JAVA_SHORT);
+            short[] values = vd.toArray(ValueLayout.JAVA_SHORT);
+            short untouched = (short) 0x5A5A;
+            boolean[] written = new boolean[cacheSlots];
+            for (int t = 0; t < tokens; t++) {
+                written[slots[t]] = true;
+                for (int i = 0; i < keyDim; i++) {
+                    float x = k[t * keyDim + i];
+                    assertThat(keys[slots[t] * keyDim + i]).as("key %s", x).isEqualTo(Float.floatToFloat16(x));
+                }
+                for (int i = 0; i < valueDim; i++) {
+                    assertThat(values[slots[t] * valueDim + i]).isEqualTo(Float.floatToFloat16(v[t * valueDim + i]));
+                }
+            }
+            for (int slot = 0; slot < cacheSlots; slot++) {
+                if (!written[slot]) {
+                    for (int i = 0; i < keyDim; i++) {
+                        assertThat(keys[slot * keyDim + i]).isEqualTo(untouched);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * An F16 cache: the *_f16 kernels, narrow and wide, paged and split-K, read the halves the CPU
+     * backend's F16 cache holds and attend as it does, within 1e-5 of the output's RMS: GQA without
+     * and with a sliding window and sinks, and latent attention's widest heads with both.
+     */
+    @ParameterizedTest(name = "hk {0}, hv {1}, kv heads {2}, window {3}")
+    @CsvSource({"64, 48, 2, 0", "64, 48, 2, 128", "576, 512, 1, 32"})
+    void halfCacheKernelsMatchTheCpuBackendsHalfCache(int hk, int hv, int kvHeads, int window) throws Throwable {
+        int heads = 8;
+        int group = heads / kvHeads;
+        String paged = CudaKernels.attentionKernel("attention_paged", hv, KvCacheType.F16);
+        assertThat(paged).isEqualTo(hv > CudaKernels.ATTENTION_NARROW_HEAD_DIM_V ? "attention_paged_wide_f16"
+                : "attention_paged_f16");
+        int bs = 16;
+        int[] lengths = {90, 260};
+        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
+        int blocks = blocksOf[0] + blocksOf[1];
+        List<Integer> order = new ArrayList<>();
+        for (int b = 0; b < blocks; b++) {
+            order.add(b);
+        }
+        Collections.shuffle(order, new Random(8));
+        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();
+        int[] tableStartOfSeq = {0, blocksOf[0]};
+        int[][] blockTables = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+        int slots = blocks * bs;
+        int keyDim = kvHeads * hk;
+        int valueDim = kvHeads * hv;
+        float[] keys = GpuTests.gaussian(41, slots * keyDim, 2f);
+        float[] values = GpuTests.gaussian(42, slots * valueDim, 1f);
+        int[] everySlot = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            everySlot[i] = i;
+        }
+        float scale = (float) (1 / Math.sqrt(hk));
+        float[] sinks = window > 0 ? GpuTests.gaussian(43, heads, 2f) : null;
+        int[] seqOf = {0, 1, 1};
+        int[] posOf = {lengths[0] - 1, 100, lengths[1] - 1};
+        int tokens = seqOf.length;
+        int[] tableStart = new int[tokens];
+        for (int t = 0; t < tokens; t++) {
+            tableStart[t] = tableStartOfSeq[seqOf[t]];
+        }
+        float[] q = GpuTests.gaussian(44, tokens * heads * hk, 1f);
+        try (CpuBackend cpu = new CpuBackend(2);
+             KvStorage kv = cpu.allocateKv(1, blocks, bs, keyDim, valueDim, KvCacheType.F16)) {
+            cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, keyDim), GpuTests.matrix(cpu, values, slots, valueDim),
+                    everySlot, slots);
+            FloatMatrix out = cpu.allocate(tokens, heads * hv);
+            cpu.attention(GpuTests.matrix(cpu, q, tokens, heads * hk), kv, 0,
+                    new AttentionBatch(tokens, seqOf, posOf, blockTables, heads, kvHeads, hk, hv, scale)
+                            .layer(window, sinks), out);
+            float[] expected = GpuTests.read(out, tokens);
+            for (int splits : new int[] {1, 5}) {
+                float[] actual = run(KvCacheType.F16, q, heads * hk, heads * hv, keys, values, keyDim, valueDim, bs, posOf,
+                        tableStart, tables, heads, group, hk, hv, scale, window, sinks, tokens, splits);
+                GpuTests.assertClose(actual, expected, 1e-5, "F16 cache, " + splits + " splits");
+            }
         }
     }
 }

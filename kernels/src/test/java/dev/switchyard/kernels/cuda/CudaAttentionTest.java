@@ -3,6 +3,7 @@ package dev.switchyard.kernels.cuda;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,7 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * scattered blocks), prefilled in one step (attention_paged), then decoded two tokens and one
  * token at a time (split-K; which shapes take which path is WideKernelChoiceTest's to check).
  * Each again under gpt-oss's layer settings: a sliding window (1, crossing blocks, gpt-oss's 128,
- * wider than the context) and a sink per query head, on the narrow and the wide kernels.
+ * wider than the context) and a sink per query head, on the narrow and the wide kernels. And all of
+ * it over an F16 cache on both backends.
  * Tolerance 1e-5 of the output's RMS (online softmax in float against the CPU's two-pass softmax).
  */
 class CudaAttentionTest extends AgainstCpuTest {
@@ -42,7 +44,7 @@ class CudaAttentionTest extends AgainstCpuTest {
     @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}")
     @CsvSource({"8, 2, 64, 64", "6, 6, 24, 20", "16, 4, 128, 128", "4, 1, 256, 256", "8, 1, 576, 512"})
     void prefillThenDecodeMatchesTheCpuBackend(int heads, int kvHeads, int hk, int hv) {
-        prefillThenDecode(heads, kvHeads, hk, hv, 0, false);
+        prefillThenDecode(heads, kvHeads, hk, hv, 0, false, KvCacheType.F32);
     }
 
     /** Window 0 is none; sinks drawn per query head (different within each GQA group). */
@@ -51,10 +53,23 @@ class CudaAttentionTest extends AgainstCpuTest {
                 "4, 1, 256, 256, 16, true", "8, 1, 576, 512, 5, true", "8, 2, 64, 64, 128, true"})
     void prefillThenDecodeUnderAWindowWithSinksMatchesTheCpuBackend(int heads, int kvHeads, int hk, int hv, int window,
                                                                     boolean withSinks) {
-        prefillThenDecode(heads, kvHeads, hk, hv, window, withSinks);
+        prefillThenDecode(heads, kvHeads, hk, hv, window, withSinks, KvCacheType.F32);
     }
 
-    private void prefillThenDecode(int heads, int kvHeads, int hk, int hv, int window, boolean withSinks) {
+    /**
+     * An F16 cache on both backends: the *_f16 kernels (narrow and wide, paged and split-K, values
+     * read from the keys' rows at a half's offset) against the CPU backend's F16 cache.
+     */
+    @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}, window {4}, sinks {5}")
+    @CsvSource({"8, 2, 64, 64, 0, false", "8, 2, 64, 64, 5, true", "8, 1, 576, 512, 0, false"})
+    void anF16CacheMatchesTheCpuBackendsF16Cache(int heads, int kvHeads, int hk, int hv, int window, boolean withSinks) {
+        prefillThenDecode(heads, kvHeads, hk, hv, window, withSinks, KvCacheType.F16);
+        valuesReadFromTheKeyRows(window, withSinks, KvCacheType.F16);
+        longContexts(window, withSinks, KvCacheType.F16);
+    }
+
+    private void prefillThenDecode(int heads, int kvHeads, int hk, int hv, int window, boolean withSinks,
+                                   KvCacheType type) {
         float[] sinks = withSinks ? GpuTests.gaussian(17, heads, 2f) : null;
         int prefill = 0;
         for (int n : LENGTHS) {
@@ -80,14 +95,15 @@ class CudaAttentionTest extends AgainstCpuTest {
         Backend[] backends = {cuda, cpu};
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
-            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, kvHeads * hk, kvHeads * hv)) {
+            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, kvHeads * hk, kvHeads * hv, type)) {
                 AttentionBatch batch = new AttentionBatch(heads, kvHeads, hk, hv, (float) (1 / Math.sqrt(hk)))
                         .layer(window, sinks);
                 step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, kvHeads, hk, hv, 1);
                 results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, kvHeads, hk, hv, 2);
             }
         }
-        GpuTests.assertClose(results[0], results[1], 1e-5, "attention, window " + window + ", sinks " + withSinks);
+        GpuTests.assertClose(results[0], results[1], 1e-5, "attention, window " + window + ", sinks " + withSinks
+                + ", " + type.label() + " cache");
     }
 
     /**
@@ -98,6 +114,10 @@ class CudaAttentionTest extends AgainstCpuTest {
     @ParameterizedTest(name = "window {0}, sinks {1}")
     @CsvSource({"0, false", "2, true"})
     void valuesReadFromTheKeyRowsMatchTheCpuBackend(int window, boolean withSinks) {
+        valuesReadFromTheKeyRows(window, withSinks, KvCacheType.F32);
+    }
+
+    private void valuesReadFromTheKeyRows(int window, boolean withSinks, KvCacheType type) {
         int heads = 8;
         int hk = 576;
         int hv = 512;
@@ -111,19 +131,24 @@ class CudaAttentionTest extends AgainstCpuTest {
         Backend[] backends = {cuda, cpu};
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
-            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, hk, 0)) {
+            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, hk, 0, type)) {
                 AttentionBatch batch = new AttentionBatch(heads, 1, hk, hv, 0.05f, offset).layer(window, sinks);
                 step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, 1, hk, hv, 7);
                 results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, 1, hk, hv, 8);
             }
         }
-        GpuTests.assertClose(results[0], results[1], 1e-5, "attention with values in the keys");
+        GpuTests.assertClose(results[0], results[1], 1e-5, "attention with values in the keys, " + type.label()
+                + " cache");
     }
 
     /** Also as gpt-oss's windowed layers attend: the last 128 positions, with sinks. */
     @ParameterizedTest(name = "window {0}, sinks {1}")
     @CsvSource({"0, false", "128, true"})
     void longContextsPrefillThenDecodeMatchTheCpuBackend(int window, boolean withSinks) {
+        longContexts(window, withSinks, KvCacheType.F32);
+    }
+
+    private void longContexts(int window, boolean withSinks, KvCacheType type) {
         int hk = 128;
         int hv = 64;
         float[] sinks = withSinks ? GpuTests.gaussian(19, LONG_HEADS, 2f) : null;
@@ -159,7 +184,7 @@ class CudaAttentionTest extends AgainstCpuTest {
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
             try (KvStorage kv = be.allocateKv(LAYERS, LONG_BLOCKS, LONG_BLOCK_SIZE, LONG_KV_HEADS * hk,
-                    LONG_KV_HEADS * hv)) {
+                    LONG_KV_HEADS * hv, type)) {
                 AttentionBatch batch = new AttentionBatch(LONG_HEADS, LONG_KV_HEADS, hk, hv, (float) (1 / Math.sqrt(hk)))
                         .layer(window, sinks);
                 results[b][0] = step(be, kv, batch, tables, LONG_BLOCK_SIZE, seqOf, posOf, LONG_HEADS, LONG_KV_HEADS,
@@ -170,7 +195,8 @@ class CudaAttentionTest extends AgainstCpuTest {
                 }
             }
         }
-        GpuTests.assertClose(results[0][0], results[1][0], 1e-5, "prefill of " + prefill + " tokens");
+        GpuTests.assertClose(results[0][0], results[1][0], 1e-5, "prefill of " + prefill + " tokens, " + type.label()
+                + " cache");
         for (int d = 0; d < decodeSeq.length; d++) {
             GpuTests.assertClose(results[0][d + 1], results[1][d + 1], 1e-5,
                     "decode of " + decodeSeq[d].length + " tokens");

@@ -84,6 +84,9 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     HybridOption hybrid = new HybridOption();
 
+    @picocli.CommandLine.Mixin
+    KvCacheOption kvCache = new KvCacheOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -100,7 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
-            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts)) {
+            try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts, kvCache.type)) {
                 Tokenizer tokenizer = loaded.tokenizer();
                 int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
                 int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);

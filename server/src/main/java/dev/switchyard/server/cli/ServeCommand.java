@@ -132,6 +132,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     HybridOption hybrid = new HybridOption();
 
+    @Mixin
+    KvCacheOption kvCache = new KvCacheOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -150,7 +153,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prefix-cache must be on or off, got '" + prefixCache + "'");
         }
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
-                reasoning, prefixCache.equals("on"));
+                reasoning, prefixCache.equals("on"), kvCache.type);
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
@@ -184,7 +187,8 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
-                        + Bytes.human(LoadedModel.kvBytesPerPosition(served.config())) + " per position), "
+                        + Bytes.human(LoadedModel.kvBytesPerPosition(served.config(), engine.kvCacheType())) + " per position, "
+                        + engine.kvCacheType().label() + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served));
                 out.flush();
                 stop.await();

@@ -69,6 +69,9 @@ final class TraceRecordCommand implements Callable<Integer> {
     @CommandLine.Mixin
     OffloadOptions offload = new OffloadOptions();
 
+    @CommandLine.Mixin
+    KvCacheOption kvCache = new KvCacheOption();
+
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.trace", description = "The trace file to write.")
     Path output;
 
@@ -86,7 +89,7 @@ final class TraceRecordCommand implements Callable<Integer> {
         var moe = dispatch.toConfig();
         try (CpuBackend backend = new CpuBackend(workers);
              LoadedModel loaded = LoadedModel.open(path, backend, Math.max(256, moe.window()), 1, c -> 0, moe,
-                     offload.toOffload())) {
+                     offload.toOffload(), kvCache.type)) {
             ModelConfig c = loaded.config();
             if (!c.isMoe()) {
                 throw new IllegalArgumentException(path + " is a dense model: it routes nothing to trace");

@@ -1,6 +1,7 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.kernels.KvCacheType;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -21,10 +22,11 @@ import java.util.Objects;
  * @param reasoning      chat replies' reasoning apart from the answer or not, unless a request says
  * @param prefixCache    whether sequences reuse the KV blocks of prompts the cache still holds
  *                       (dropless dispatch only; see {@code ContinuousBatcher})
+ * @param kvCacheType    how the KV cache stores keys and values (and so the bytes per position)
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
-                           boolean prefixCache) {
+                           boolean prefixCache, KvCacheType kvCacheType) {
 
     /** Reasoning apart ({@link ReasoningFormat#AUTO}) and prefixes reused, the defaults. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
@@ -38,8 +40,16 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
         this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning, true);
     }
 
+    /** An F16 KV cache, the default. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning, boolean prefixCache) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, KvCacheType.F16);
+    }
+
     public EngineConfig {
         Objects.requireNonNull(reasoning, "reasoning");
+        Objects.requireNonNull(kvCacheType, "kvCacheType");
         require(threads >= 1, "--threads must be at least 1, got " + threads);
         require(maxSequences >= 1, "--max-seqs must be at least 1, got " + maxSequences);
         require(maxBatchTokens >= maxSequences, "--max-batch-tokens (" + maxBatchTokens

@@ -93,7 +93,7 @@ public final class ServedModel implements AutoCloseable {
         LoadedModel model = null;
         try {
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
-                    c -> kvPositions(c, config), config.dispatch(), offload);
+                    c -> kvPositions(c, config), config.dispatch(), offload, config.kvCacheType());
             model.reusePrefixes(config.prefixCache());
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
@@ -123,7 +123,7 @@ public final class ServedModel implements AutoCloseable {
         if (engine.kvMemoryBytes() <= 0) {
             return 0;
         }
-        long blockBytes = LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(config);
+        long blockBytes = LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(config, engine.kvCacheType());
         long blocks = engine.kvMemoryBytes() / blockBytes;
         // LoadedModel adds one block per sequence slot to the positions asked for (a partly filled last
         // block each); asking for the rest keeps the whole pool within the budget.
@@ -405,7 +405,8 @@ public final class ServedModel implements AutoCloseable {
 
     /** Bytes the KV block pool takes: what --kv-memory bought. */
     public long kvCapacityBytes() {
-        return (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(model.config());
+        return (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE
+                * LoadedModel.kvBytesPerPosition(model.config(), model.transformer().kvCacheType());
     }
 
     /** Gauges for tests and logs. */

@@ -2,6 +2,7 @@ package dev.switchyard.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchyard.kernels.KvCacheType;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -98,6 +99,25 @@ class ServeCommandTest {
         assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
         assertThat(run.err()).contains("--hybrid on").contains("needs offloading").contains("--expert-memory");
         assertThat(run.out()).doesNotContain("listening");
+    }
+
+    @Test
+    void theKvCacheTypeIsF16UnlessSetAndAnUnknownOneIsAUsageError() {
+        ServeCommand plain = new ServeCommand();
+        new picocli.CommandLine(plain).setDefaultValueProvider(new EnvironmentDefaults(Map.<String, String>of()::get))
+                .parseArgs();
+        assertThat(plain.kvCache.type).isEqualTo(KvCacheType.F16);
+        ServeCommand fromEnv = new ServeCommand();
+        new picocli.CommandLine(fromEnv).setDefaultValueProvider(
+                new EnvironmentDefaults(Map.of("SWITCHYARD_KV_CACHE_TYPE", "F32")::get)).parseArgs();
+        assertThat(fromEnv.kvCache.type).as("set by its environment twin, in any case").isEqualTo(KvCacheType.F32);
+
+        for (String command : List.of("serve", "generate", "bench")) {
+            CliRun run = CliRun.of(command, "--kv-cache-type", "q4_0", "--port", "0");
+            assertThat(run.exitCode()).as(command).isEqualTo(CliErrors.USAGE);
+            assertThat(run.err()).as(command).contains("--kv-cache-type").contains("choose one of f32, f16");
+            assertThat(run.out()).doesNotContain("listening");
+        }
     }
 
     @Test

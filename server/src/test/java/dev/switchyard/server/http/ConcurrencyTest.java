@@ -86,10 +86,10 @@ class ConcurrencyTest {
             requests.add(request(i, 24));
         }
         List<String> unconstrained = runConcurrently(server, requests);
-        // 2 layers x (64 + 64) floats = 1 KiB per position: 14 blocks of 16 positions in all, for 8
-        // sequences that each need 2 or 3 blocks.
-        try (ServerFixture tight = ServerFixture.start(ServerFixture.engine(8, 14 * 16 * 1024, 64), HttpServerConfig.loopback(0))) {
-            assertThat(tight.served.kvCapacityBytes()).isEqualTo(14 * 16 * 1024);
+        // 2 layers x (64 + 64) halves = 512 bytes per position in the default F16 cache: 14 blocks of 16
+        // positions in all, for 8 sequences that each need 2 or 3 blocks.
+        try (ServerFixture tight = ServerFixture.start(ServerFixture.engine(8, 14 * 16 * 512, 64), HttpServerConfig.loopback(0))) {
+            assertThat(tight.served.kvCapacityBytes()).isEqualTo(14 * 16 * 512);
             assertThat(runConcurrently(tight, requests)).containsExactlyElementsOf(unconstrained);
             assertThat(tight.metric("switchyard_preemptions_total{model=\"tiny\"}")).isPositive();
         }

@@ -1,0 +1,45 @@
+package dev.switchyard.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.server.TinyModelFile;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A --kv-memory budget buys twice the positions in an F16 cache as in a float one, and neither pool
+ * outgrows the budget.
+ */
+class KvCacheBudgetTest {
+
+    private static EngineConfig engine(long kvBytes, KvCacheType type) {
+        DispatchConfig dispatch = DispatchConfig.defaults(true);
+        return new EngineConfig(1, 1, EngineConfig.defaultBatchTokens(1, dispatch), kvBytes, 4, Duration.ZERO, dispatch,
+                ReasoningFormat.AUTO, true, type);
+    }
+
+    @Test
+    void anF16CacheHoldsTwiceThePositionsOfTheSameBudget() throws Exception {
+        long perPosition;
+        try (ServedModel probe = ServedModel.open(TinyModelFile.longContext(), "probe", engine(0, KvCacheType.F32))) {
+            perPosition = LoadedModel.kvBytesPerPosition(probe.config(), KvCacheType.F32);
+            assertThat(LoadedModel.kvBytesPerPosition(probe.config(), KvCacheType.F16)).isEqualTo(perPosition / 2);
+        }
+        long budget = 21 * LoadedModel.KV_BLOCK_SIZE * perPosition;   // 21 float blocks
+        int floats;
+        int halves;
+        try (ServedModel served = ServedModel.open(TinyModelFile.longContext(), "f32", engine(budget, KvCacheType.F32))) {
+            floats = served.maxSequenceLength();
+            assertThat(served.kvCapacityBytes()).isLessThanOrEqualTo(budget);
+        }
+        try (ServedModel served = ServedModel.open(TinyModelFile.longContext(), "f16", engine(budget, KvCacheType.F16))) {
+            halves = served.maxSequenceLength();
+            assertThat(served.kvCapacityBytes()).isLessThanOrEqualTo(budget);
+        }
+        assertThat(floats).isEqualTo(21 * LoadedModel.KV_BLOCK_SIZE);
+        assertThat(halves).isEqualTo(2 * floats);
+    }
+}
