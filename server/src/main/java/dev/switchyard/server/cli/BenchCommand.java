@@ -33,9 +33,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code switchyard bench}: prefill and decode throughput against the memory-bandwidth bound.
  *
- * <p>Decode speed at batch B is measured as the difference of two runs of the same B prompts, one
- * generating a single token and one generating {@code --gen-tokens}, so prompt processing cancels
- * out: {@code B x (gen - 1) / (t_gen - t_1)}. Each figure is the best of {@code --repeat} runs after
+ * <p>Decode speed at batch B is measured within a run of B prompts generating {@code --gen-tokens}
+ * each: a step holds all B prompts, so the sequences start decoding together, and the tokens that
+ * follow their first ones are timed from the first ones to the last ({@link DecodeClock}), every
+ * decode step carrying the whole batch. Each figure is the best of {@code --repeat} runs after
  * warm-up runs that last until the JIT has settled ({@link JitWarmup}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -74,6 +75,9 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     HybridOption hybrid = new HybridOption();
 
+    @picocli.CommandLine.Mixin
+    KvCacheOption kvCache = new KvCacheOption();
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -92,10 +96,12 @@ final class BenchCommand implements Callable<Integer> {
         int maxBatch = Arrays.stream(batches).max().orElseThrow();
         Map<String, Object> result = new LinkedHashMap<>();
         DispatchConfig moe = dispatch.toConfig();
-        int stepTokens = Math.max(Math.max(promptTokens, maxBatch), moe.window());
+        // room for every prompt of the largest batch in one step: all its sequences start decoding
+        // together, so every decode step measured carries the whole batch
+        int stepTokens = Math.max(Math.multiplyExact(promptTokens, maxBatch), moe.window());
         try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
-                     c -> maxBatch * (promptTokens + genTokens), moe, experts)) {
+                     c -> maxBatch * (promptTokens + genTokens), moe, experts, kvCache.type)) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());
@@ -105,6 +111,7 @@ final class BenchCommand implements Callable<Integer> {
             result.put("model", path.toString());
             result.put("device", backend.name());
             result.put("threads", backend.threads());
+            result.put("kv_cache_type", kvCache.type.label());
             result.put("prompt_tokens", promptTokens);
             result.put("gen_tokens", genTokens);
 
@@ -119,11 +126,11 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, List<String>> predictorTables = new LinkedHashMap<>();
             boolean predicts = loaded.offloadedExperts() != null && loaded.offloadedExperts().settings().predicts();
             for (int b : batches) {
-                List<GenerationRequest> first = prompts(b, 1, vocab, loaded);
                 List<GenerationRequest> full = prompts(b, genTokens, vocab, loaded);
-                double t1 = best(() -> time(generator, first));
-                double tn = best(() -> time(generator, full));
-                decode.put(String.valueOf(b), round(b * (genTokens - 1) / Math.max(1e-9, tn - t1)));
+                int batch = b;
+                // the best rate is the shortest time per token
+                double secondsPerToken = best(() -> 1 / decodeRate(generator, full, batch));
+                decode.put(String.valueOf(b), round(1 / secondsPerToken));
                 if (loaded.offloadedExperts() != null) {
                     DecodeWindow window = decodeResidency(loaded, generator, full, b);
                     ResidencyCounters decodeOnly = window.counters();
@@ -199,7 +206,8 @@ final class BenchCommand implements Callable<Integer> {
         m.put("capacity_scope", moe.scope().cliName());
         m.put("capacity_window", moe.window());
         m.put("prefill_batch", batch);
-        try (LoadedModel dropless = LoadedModel.open(path, backend, stepTokens, batch, batch * (promptTokens + 1))) {
+        try (LoadedModel dropless = LoadedModel.open(path, backend, stepTokens, batch, c -> batch * (promptTokens + 1),
+                null, null, kvCache.type)) {
             BatchGenerator none = dropless.generator();
             m.put("prefill_tok_s_none", round(tokens / best(() -> time(none, prompts))));
         }
@@ -304,6 +312,12 @@ final class BenchCommand implements Callable<Integer> {
             }
         });
         return new DecodeWindow(stats.snapshot().minus(atDecode[0]), Math.max(1, emitted[0] - emittedAtDecode[0]));
+    }
+
+    private static double decodeRate(BatchGenerator generator, List<GenerationRequest> requests, int batch) {
+        DecodeClock clock = new DecodeClock(batch);
+        generator.generate(requests, clock);
+        return clock.tokensPerSecond();
     }
 
     private static double time(BatchGenerator generator, List<GenerationRequest> requests) {
