@@ -49,14 +49,16 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The paged KV cache of every layer: {@code blocks} blocks of {@code blockSize} positions, each
-     * position {@code keyDim} keys and {@code valueDim} values (0: values read from the keys), stored
-     * as {@code type} says. Attention reads them back as floats.
+     * position {@code keyDim} keys and {@code valueDim} values (0: values read from the keys) of
+     * {@code kvHeads} heads, which divide both, stored as {@code type} says. Attention reads them back
+     * as floats, for batches of as many KV heads.
      */
-    KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type);
+    KvStorage allocateKv(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim,
+                         KvCacheType type);
 
-    /** A float32 KV cache ({@link #allocateKv(int, int, int, int, int, KvCacheType)}). */
-    default KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim) {
-        return allocateKv(layers, blocks, blockSize, keyDim, valueDim, KvCacheType.F32);
+    /** A float32 KV cache ({@link #allocateKv(int, int, int, int, int, int, KvCacheType)}). */
+    default KvStorage allocateKv(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim) {
+        return allocateKv(layers, blocks, blockSize, kvHeads, keyDim, valueDim, KvCacheType.F32);
     }
 
     /** out[t] = W[matrix] x[t]: x (T, cols) -> out (T, rows). */

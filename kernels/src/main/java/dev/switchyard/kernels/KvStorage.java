@@ -14,6 +14,9 @@ public interface KvStorage extends AutoCloseable {
 
     int blockSize();
 
+    /** KV heads per position; attention batches must have as many. */
+    int kvHeads();
+
     /** Key width per position: kv heads x key head dim. */
     int keyDim();
 

@@ -26,9 +26,9 @@ public final class OpChecks {
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
         }
-        boolean valuesFit = batch.valuesInKeys() || (long) kvHeads * batch.headDimV() <= kv.valueDim();
+        boolean valuesFit = batch.valuesInKeys() || (long) kvHeads * batch.headDimV() == kv.valueDim();
         if ((long) heads * batch.headDimK() > q.cols() || (long) heads * batch.headDimV() > out.cols()
-                || (long) kvHeads * batch.headDimK() > kv.keyDim() || !valuesFit) {
+                || kvHeads != kv.kvHeads() || (long) kvHeads * batch.headDimK() != kv.keyDim() || !valuesFit) {
             throw new IllegalArgumentException("attention shapes: q " + q + ", out " + out + ", batch " + batch);
         }
         tokens(batch.tokens(), q, out);

@@ -104,7 +104,7 @@ public final class Transformer implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
-        this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvDimK(),
+        this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvHeadCount(), config.kvDimK(),
                 config.cachedValueDim(), kvType);
         this.rope = ropeSpec(config);
         int experts = Math.max(1, config.expertCount());

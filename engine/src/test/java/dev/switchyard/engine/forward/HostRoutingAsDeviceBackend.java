@@ -144,8 +144,9 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
-    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
-        return cpu.allocateKv(layers, blocks, blockSize, keyDim, valueDim, type);
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim,
+                                KvCacheType type) {
+        return cpu.allocateKv(layers, blocks, blockSize, kvHeads, keyDim, valueDim, type);
     }
 
     @Override

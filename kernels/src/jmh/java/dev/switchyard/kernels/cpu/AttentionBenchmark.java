@@ -72,7 +72,7 @@ public class AttentionBenchmark {
         int blocksPerSequence = context / BLOCK;
         int blocks = sequences * blocksPerSequence;
         int dim = KV_HEADS * HEAD_DIM;
-        kv = backend.allocateKv(1, blocks, BLOCK, dim, dim, KvCacheType.valueOf(cache));
+        kv = backend.allocateKv(1, blocks, BLOCK, KV_HEADS, dim, dim, KvCacheType.valueOf(cache));
         List<Integer> pool = new ArrayList<>();
         for (int b = 0; b < blocks; b++) {
             pool.add(b);

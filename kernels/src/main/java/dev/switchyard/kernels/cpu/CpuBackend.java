@@ -115,8 +115,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
-        return new CpuKvStorage(layers, blocks, blockSize, keyDim, valueDim, type);
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim,
+                                KvCacheType type) {
+        return new CpuKvStorage(layers, blocks, blockSize, kvHeads, keyDim, valueDim, type);
     }
 
     // ---- matmul ------------------------------------------------------------------------------
@@ -556,17 +557,24 @@ public final class CpuBackend implements Backend {
         OpChecks.storeKv(c, ck, cv, tokens);
         int slotCount = c.blocks() * c.blockSize();
         boolean half = c.type() == KvCacheType.F16;
+        int hk = c.keyDim() / c.kvHeads();
+        int hv = c.valueDim() / c.kvHeads();
         for (int t = 0; t < tokens; t++) {
             int slot = Objects.checkIndex(slots[t], slotCount);
-            if (half) {
-                toHalves(ck.data(), t * c.keyDim(), c.halfKeys(layer), slot * c.keyDim(), c.keyDim());
-                if (cv != null) {
-                    toHalves(cv.data(), t * c.valueDim(), c.halfValues(layer), slot * c.valueDim(), c.valueDim());
-                }
-            } else {
-                System.arraycopy(ck.data(), t * c.keyDim(), c.keys(layer), slot * c.keyDim(), c.keyDim());
-                if (cv != null) {
-                    System.arraycopy(cv.data(), t * c.valueDim(), c.values(layer), slot * c.valueDim(), c.valueDim());
+            // each KV head's part of the row goes to its own run of the slot's block
+            for (int g = 0; g < c.kvHeads(); g++) {
+                int ks = t * c.keyDim() + g * hk;
+                int vs = t * c.valueDim() + g * hv;
+                if (half) {
+                    toHalves(ck.data(), ks, c.halfKeys(layer), c.keyOffset(slot, g), hk);
+                    if (cv != null) {
+                        toHalves(cv.data(), vs, c.halfValues(layer), c.valueOffset(slot, g), hv);
+                    }
+                } else {
+                    System.arraycopy(ck.data(), ks, c.keys(layer), c.keyOffset(slot, g), hk);
+                    if (cv != null) {
+                        System.arraycopy(cv.data(), vs, c.values(layer), c.valueOffset(slot, g), hv);
+                    }
                 }
             }
         }
@@ -614,9 +622,8 @@ public final class CpuBackend implements Backend {
             job.keys = c.keys(layer);
             job.values = batch.valuesInKeys() ? c.keys(layer) : c.values(layer);
         }
-        job.valueDim = batch.valuesInKeys() ? c.keyDim() : c.valueDim();
+        job.valueRow = batch.valuesInKeys() ? batch.headDimK() : batch.headDimV();
         job.valueBase = batch.valuesInKeys() ? batch.valueOffset() : 0;
-        job.keyDim = c.keyDim();
         job.blockSize = bs;
         job.batch = batch;
         job.group = heads / kvHeads;
@@ -647,9 +654,8 @@ public final class CpuBackend implements Backend {
         float[] values;
         short[] halfKeys;    // an F16 cache's layer, else null
         short[] halfValues;
-        int keyDim;
-        int valueDim;   // the stride of a slot's values
-        int valueBase;  // where values start in a slot's row
+        int valueRow;   // the stride of a KV head's values from one slot to the next (hk where read from the keys)
+        int valueBase;  // where values start in that row
         int blockSize;
         AttentionBatch batch;
         int group;
@@ -671,16 +677,18 @@ public final class CpuBackend implements Backend {
             float[] sinks = batch.sinks();
             float[] scores = scratch[worker].scores(group * n);
             int qBase = t * qCols + g * group * hk;
-            int kOff = g * hk;
-            int vOff = valueBase + g * hv;
+            // this KV head's rows of a block are one run (CpuKvStorage's layout): row r of its run at
+            // ((block * kvHeads + g) * blockSize + r) * width
+            // an F16 cache's row is widened once, for all the query heads that read it
+            float[] widened = keys != null ? null : scratch[worker].kvRows(Math.max(hk, blockSize * hv));
             for (int j = 0; j < n; j++) {
                 int p = first + j;
-                int slot = table[p / blockSize] * blockSize + p % blockSize;
-                int ko = slot * keyDim + kOff;
-                for (int h = 0; h < group; h++) {
-                    float s = keys != null ? FloatDot.dot(keys, ko, q, qBase + h * hk, hk)
-                            : F16Dot.dot(halfKeys, ko, q, qBase + h * hk, hk);
-                    scores[h * n + j] = s * scale;
+                int row = (table[p / blockSize] * kvHeads + g) * blockSize + p % blockSize;
+                if (keys != null) {
+                    FloatDot.dotHeads(keys, row * hk, q, qBase, hk, hk, group, scale, scores, j, n);
+                } else {
+                    F16Dot.widen(halfKeys, row * hk, widened, 0, hk);
+                    FloatDot.dotHeads(widened, 0, q, qBase, hk, hk, group, scale, scores, j, n);
                 }
             }
             int oBase = t * outCols + g * group * hv;
@@ -693,28 +701,47 @@ public final class CpuBackend implements Backend {
                     scores[h * n + j] *= inv;
                 }
             }
+            // A block's positions at a time, each output chunk held in a register across them: the
+            // same FMAs in the same order (positions ascending) as one position at a time, without
+            // loading and storing the output for every position.
             int bound = F.loopBound(hv);
-            for (int j = 0; j < n; j++) {
+            for (int j = 0; j < n; ) {
                 int p = first + j;
-                int slot = table[p / blockSize] * blockSize + p % blockSize;
-                int vo = slot * valueDim + vOff;
-                for (int h = 0; h < group; h++) {
-                    float wp = scores[h * n + j];
-                    if (values == null) {
-                        F16Dot.accumulate(halfValues, vo, wp, out, oBase + h * hv, hv);
-                        continue;
+                int offset = p % blockSize;
+                int run = Math.min(blockSize - offset, n - j);   // consecutive rows of this block
+                int row = (table[p / blockSize] * kvHeads + g) * blockSize + offset;
+                float[] v = values;
+                int vo = row * valueRow + valueBase;
+                int stride = valueRow;
+                if (v == null) {
+                    for (int r = 0; r < run; r++) {
+                        F16Dot.widen(halfValues, vo + r * valueRow, widened, r * hv, hv);
                     }
-                    FloatVector wv = FloatVector.broadcast(F, wp);
+                    v = widened;
+                    vo = 0;
+                    stride = hv;
+                }
+                for (int h = 0; h < group; h++) {
                     int o = oBase + h * hv;
+                    int w = h * n + j;
                     int i = 0;
                     for (; i < bound; i += L) {
-                        FloatVector.fromArray(F, values, vo + i)
-                                .fma(wv, FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+                        FloatVector acc = FloatVector.fromArray(F, out, o + i);
+                        for (int r = 0; r < run; r++) {
+                            acc = FloatVector.fromArray(F, v, vo + r * stride + i)
+                                    .fma(FloatVector.broadcast(F, scores[w + r]), acc);
+                        }
+                        acc.intoArray(out, o + i);
                     }
                     for (; i < hv; i++) {
-                        out[o + i] = Math.fma(values[vo + i], wp, out[o + i]);
+                        float acc = out[o + i];
+                        for (int r = 0; r < run; r++) {
+                            acc = Math.fma(v[vo + r * stride + i], scores[w + r], acc);
+                        }
+                        out[o + i] = acc;
                     }
                 }
+                j += run;
             }
         }
     }
@@ -1122,8 +1149,17 @@ public final class CpuBackend implements Backend {
         private float[] panel = new float[0];
         private float[] packedX = new float[0];
         private float[] scores = new float[0];
+        private float[] kvRows = new float[0];
         private float[] cos = new float[0];
         private float[] sin = new float[0];
+
+        /** Cached rows widened to floats (attention over an F16 cache): a key, or a block's values. */
+        float[] kvRows(int n) {
+            if (kvRows.length < n) {
+                kvRows = new float[n];
+            }
+            return kvRows;
+        }
 
         float[] rows(int n) {
             if (rows.length < n) {

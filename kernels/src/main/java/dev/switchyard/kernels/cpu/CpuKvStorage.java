@@ -4,15 +4,21 @@ import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 
 /**
- * Paged K/V cache on the heap: per layer one array of keys and one of values, slot-major (slot s
- * holds {@code keyDim} keys at {@code s * keyDim}), with {@code blocks * blockSize} slots. Float
- * arrays for {@link KvCacheType#F32}, arrays of IEEE half bits for {@link KvCacheType#F16}.
+ * Paged K/V cache on the heap: per layer one array of keys and one of values for {@code blocks *
+ * blockSize} slots, laid out block by block and, within a block, KV head by KV head: head g of slot
+ * s (block b, offset o) holds its {@code hk} keys at {@code ((b * kvHeads + g) * blockSize + o) * hk}
+ * ({@link #keyOffset}), values likewise with {@code hv}. Attention walks one KV head's positions
+ * at a time, so each block gives it one contiguous run of {@code blockSize * hk} elements, which
+ * the hardware prefetcher streams; slot-major rows would give it {@code hk} elements every
+ * {@code keyDim}, a page apart for large models. Float arrays for {@link KvCacheType#F32}, arrays of
+ * IEEE half bits for {@link KvCacheType#F16}.
  */
 public final class CpuKvStorage implements KvStorage {
 
     private final int layers;
     private final int blocks;
     private final int blockSize;
+    private final int kvHeads;
     private final int keyDim;
     private final int valueDim;
     private final KvCacheType type;
@@ -22,10 +28,12 @@ public final class CpuKvStorage implements KvStorage {
     private short[][] halfValues;
     private boolean closed;
 
-    CpuKvStorage(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
+    CpuKvStorage(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim, KvCacheType type) {
         // valueDim 0: keys only (latent attention reads its values from them)
-        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim < 0) {
-            throw new IllegalArgumentException("bad KV shape");
+        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || kvHeads <= 0 || keyDim <= 0 || valueDim < 0
+                || keyDim % kvHeads != 0 || valueDim % kvHeads != 0) {
+            throw new IllegalArgumentException("bad KV shape: " + kvHeads + " heads of " + keyDim + " keys and "
+                    + valueDim + " values");
         }
         long slots = (long) blocks * blockSize;
         if (slots * Math.max(keyDim, valueDim) > Integer.MAX_VALUE - 16) {
@@ -34,6 +42,7 @@ public final class CpuKvStorage implements KvStorage {
         this.layers = layers;
         this.blocks = blocks;
         this.blockSize = blockSize;
+        this.kvHeads = kvHeads;
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.type = java.util.Objects.requireNonNull(type, "type");
@@ -62,6 +71,25 @@ public final class CpuKvStorage implements KvStorage {
     }
 
     @Override
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    /** Where KV head {@code head}'s keys of slot {@code slot} start in a layer's key array. */
+    public int keyOffset(int slot, int head) {
+        return offset(slot, head, keyDim / kvHeads);
+    }
+
+    /** Where KV head {@code head}'s values of slot {@code slot} start in a layer's value array. */
+    public int valueOffset(int slot, int head) {
+        return offset(slot, head, valueDim / kvHeads);
+    }
+
+    private int offset(int slot, int head, int width) {
+        return ((slot / blockSize * kvHeads + head) * blockSize + slot % blockSize) * width;
+    }
+
+    @Override
     public int keyDim() {
         return keyDim;
     }
@@ -76,25 +104,25 @@ public final class CpuKvStorage implements KvStorage {
         return type;
     }
 
-    /** Keys of a layer of an F32 cache: slot s at {@code s * keyDim}. */
+    /** Keys of a layer of an F32 cache ({@link #keyOffset}). */
     public float[] keys(int layer) {
         open(KvCacheType.F32);
         return keys[layer];
     }
 
-    /** Values of a layer of an F32 cache: slot s at {@code s * valueDim}. */
+    /** Values of a layer of an F32 cache ({@link #valueOffset}). */
     public float[] values(int layer) {
         open(KvCacheType.F32);
         return values[layer];
     }
 
-    /** Keys of a layer of an F16 cache, as half bits: slot s at {@code s * keyDim}. */
+    /** Keys of a layer of an F16 cache, as half bits ({@link #keyOffset}). */
     public short[] halfKeys(int layer) {
         open(KvCacheType.F16);
         return halfKeys[layer];
     }
 
-    /** Values of a layer of an F16 cache, as half bits: slot s at {@code s * valueDim}. */
+    /** Values of a layer of an F16 cache, as half bits ({@link #valueOffset}). */
     public short[] halfValues(int layer) {
         open(KvCacheType.F16);
         return halfValues[layer];

@@ -42,33 +42,15 @@ final class F16Dot extends DotKernel {
         return widen(ShortVector.fromArray(S, a, o));
     }
 
-    /**
-     * {@code sum w[wo + k] * x[xo + k]} for k below n with w's halves widened, in the canonical order
-     * (a half KV cache's keys against a query).
-     */
-    static float dot(short[] w, int wo, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int k = 0;
-        for (; k + L <= n; k += L) {
-            acc = load(w, wo + k).fma(FloatVector.fromArray(F, x, xo + k), acc);
-        }
-        float s = Vec.hsum(acc);
-        for (; k < n; k++) {
-            s = Math.fma(Float.float16ToFloat(w[wo + k]), x[xo + k], s);
-        }
-        return s;
-    }
-
-    /** {@code out[o + i] += weight * v[vo + i]} for i below n, v's halves widened (one FMA each). */
-    static void accumulate(short[] v, int vo, float weight, float[] out, int o, int n) {
-        FloatVector wv = FloatVector.broadcast(F, weight);
+    /** Widens {@code n} halves at {@code src[so ..]} into floats at {@code dst[d ..]}, exactly. */
+    static void widen(short[] src, int so, float[] dst, int d, int n) {
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += L) {
-            load(v, vo + i).fma(wv, FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+            load(src, so + i).intoArray(dst, d + i);
         }
         for (; i < n; i++) {
-            out[o + i] = Math.fma(Float.float16ToFloat(v[vo + i]), weight, out[o + i]);
+            dst[d + i] = Float.float16ToFloat(src[so + i]);
         }
     }
 

@@ -35,6 +35,53 @@ final class FloatDot {
     }
 
     /**
+     * {@code out[oo + h * os] = scale * dot(w, wo, x, xo + h * xStride, n)} for h below heads: one
+     * row against several vectors (a cached key against the query heads that share it), each in the
+     * canonical order and so equal to {@link #dot} bit for bit, four at a time: four independent
+     * accumulator chains sharing the row's loads, where one dot alone waits on its single chain.
+     */
+    static void dotHeads(float[] w, int wo, float[] x, int xo, int xStride, int n, int heads, float scale,
+                         float[] out, int oo, int os) {
+        int h = 0;
+        for (; h + 4 <= heads; h += 4) {
+            int x0 = xo + h * xStride;
+            int x1 = x0 + xStride;
+            int x2 = x1 + xStride;
+            int x3 = x2 + xStride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int k = 0;
+            for (; k + L <= n; k += L) {
+                FloatVector wv = FloatVector.fromArray(F, w, wo + k);
+                a0 = wv.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+            }
+            float s0 = Vec.hsum(a0);
+            float s1 = Vec.hsum(a1);
+            float s2 = Vec.hsum(a2);
+            float s3 = Vec.hsum(a3);
+            for (; k < n; k++) {
+                float wk = w[wo + k];
+                s0 = Math.fma(wk, x[x0 + k], s0);
+                s1 = Math.fma(wk, x[x1 + k], s1);
+                s2 = Math.fma(wk, x[x2 + k], s2);
+                s3 = Math.fma(wk, x[x3 + k], s3);
+            }
+            out[oo + h * os] = s0 * scale;
+            out[oo + (h + 1) * os] = s1 * scale;
+            out[oo + (h + 2) * os] = s2 * scale;
+            out[oo + (h + 3) * os] = s3 * scale;
+        }
+        for (; h < heads; h++) {
+            out[oo + h * os] = dot(w, wo, x, xo + h * xStride, n) * scale;
+        }
+    }
+
+    /**
      * Copies four rows of {@code nc} whole chunks into a panel: chunk c of row i goes to
      * {@code dst[dOff + (4c + i) L ..]}, so a kernel reads the four rows as one sequential stream.
      * Rows from {@code rows} on (fewer than four left) are zeros.

@@ -132,9 +132,10 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public KvStorage allocateKv(int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
+    public KvStorage allocateKv(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim,
+                                KvCacheType type) {
         ctx.makeCurrent();
-        return new CudaKvStorage(ctx, layers, blocks, blockSize, keyDim, valueDim, type);
+        return new CudaKvStorage(ctx, layers, blocks, blockSize, kvHeads, keyDim, valueDim, type);
     }
 
     // ---- matmul, embed -----------------------------------------------------------------------

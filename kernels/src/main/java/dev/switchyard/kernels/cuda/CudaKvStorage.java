@@ -4,10 +4,11 @@ import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 
 /**
- * Paged K/V cache in device memory, laid out as the CPU backend's: per layer {@code blocks *
- * blockSize} slots, slot s of layer l holding its keys at {@code keys + e ((l * slots + s) * keyDim)}
- * and its values likewise in {@code values}, e being the bytes of one element of its
- * {@link KvCacheType} (4 for floats, 2 for halves).
+ * Paged K/V cache in device memory: per layer {@code blocks * blockSize} slots, slot s of layer l
+ * holding its keys at {@code keys + e ((l * slots + s) * keyDim)} and its values likewise in
+ * {@code values}, e being the bytes of one element of its {@link KvCacheType} (4 for floats, 2 for
+ * halves). Slot-major, unlike the CPU backend's head-major blocks: a warp reads one head's keys of
+ * a slot as one coalesced run either way.
  */
 public final class CudaKvStorage implements KvStorage {
 
@@ -15,6 +16,7 @@ public final class CudaKvStorage implements KvStorage {
     private final int layers;
     private final int blocks;
     private final int blockSize;
+    private final int kvHeads;
     private final int keyDim;
     private final int valueDim;
     private final KvCacheType type;
@@ -22,10 +24,13 @@ public final class CudaKvStorage implements KvStorage {
     private final long values;
     private boolean closed;
 
-    CudaKvStorage(CudaContext ctx, int layers, int blocks, int blockSize, int keyDim, int valueDim, KvCacheType type) {
+    CudaKvStorage(CudaContext ctx, int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim,
+                  KvCacheType type) {
         // valueDim 0: keys only (latent attention reads its values from them)
-        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || keyDim <= 0 || valueDim < 0) {
-            throw new IllegalArgumentException("bad KV shape");
+        if (layers <= 0 || blocks <= 0 || blockSize <= 0 || kvHeads <= 0 || keyDim <= 0 || valueDim < 0
+                || keyDim % kvHeads != 0 || valueDim % kvHeads != 0) {
+            throw new IllegalArgumentException("bad KV shape: " + kvHeads + " heads of " + keyDim + " keys and "
+                    + valueDim + " values");
         }
         if ((long) blocks * blockSize > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("too many KV slots: " + (long) blocks * blockSize);
@@ -34,6 +39,7 @@ public final class CudaKvStorage implements KvStorage {
         this.layers = layers;
         this.blocks = blocks;
         this.blockSize = blockSize;
+        this.kvHeads = kvHeads;
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.type = java.util.Objects.requireNonNull(type, "type");
@@ -86,6 +92,11 @@ public final class CudaKvStorage implements KvStorage {
     @Override
     public int blockSize() {
         return blockSize;
+    }
+
+    @Override
+    public int kvHeads() {
+        return kvHeads;
     }
 
     @Override

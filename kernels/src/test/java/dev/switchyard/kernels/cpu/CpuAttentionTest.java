@@ -83,7 +83,7 @@ class CpuAttentionTest {
     }
 
     private static CpuKvStorage fill(CpuBackend b, int[][] tables, float[][][] k, float[][][] v, KvCacheType type) {
-        CpuKvStorage kv = (CpuKvStorage) b.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, KEY_DIM, VALUE_DIM, type);
+        CpuKvStorage kv = (CpuKvStorage) b.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, KV_HEADS, KEY_DIM, VALUE_DIM, type);
         // Layer 0 gets different data: attention must read its own layer.
         store(b, kv, 0, tables, keys(99), values(99));
         store(b, kv, LAYER, tables, k, v);
@@ -222,7 +222,7 @@ class CpuAttentionTest {
         for (int i = 0; i < blocks; i++) {
             table[i] = blocks - 1 - i;
         }
-        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(LAYERS, blocks, BLOCK_SIZE, KEY_DIM, VALUE_DIM);
+        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(LAYERS, blocks, BLOCK_SIZE, KV_HEADS, KEY_DIM, VALUE_DIM);
         float[][] k = new float[n][];
         float[][] v = new float[n][];
         CpuMatrix km = (CpuMatrix) three.allocate(n, KEY_DIM);
@@ -274,8 +274,8 @@ class CpuAttentionTest {
         for (int p = 0; p < positions; p++) {
             rows[p] = TestData.gaussian(700 + p, hk, 1.5f);
         }
-        var keysOnly = three.allocateKv(1, 4, BLOCK_SIZE, hk, 0);
-        var separate = three.allocateKv(1, 4, BLOCK_SIZE, hk, hv);
+        var keysOnly = three.allocateKv(1, 4, BLOCK_SIZE, 1, hk, 0);
+        var separate = three.allocateKv(1, 4, BLOCK_SIZE, 1, hk, hv);
         var k = three.allocate(1, hk);
         var v = three.allocate(1, hv);
         for (int p = 0; p < positions; p++) {
@@ -489,7 +489,7 @@ class CpuAttentionTest {
         for (int i = 0; i < blocks; i++) {
             table[i] = blocks - 1 - i;
         }
-        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(LAYERS, blocks, BLOCK_SIZE, KEY_DIM, VALUE_DIM);
+        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(LAYERS, blocks, BLOCK_SIZE, KV_HEADS, KEY_DIM, VALUE_DIM);
         float[][] k = new float[n][];
         float[][] v = new float[n][];
         CpuMatrix km = (CpuMatrix) three.allocate(n, KEY_DIM);
@@ -529,7 +529,7 @@ class CpuAttentionTest {
         int[][] tables = {{2, 0, 1}};
         float[][] rows = new float[positions][];
         float[][] valueRows = new float[positions][];
-        var kv = three.allocateKv(1, 4, BLOCK_SIZE, hk, 0);
+        var kv = three.allocateKv(1, 4, BLOCK_SIZE, 1, hk, 0);
         var k = three.allocate(1, hk);
         for (int p = 0; p < positions; p++) {
             rows[p] = TestData.gaussian(900 + p, hk, 1.5f);
@@ -558,6 +558,50 @@ class CpuAttentionTest {
                     expected, t * heads * hv);
         }
         TestData.assertClose(actual, expected, 2e-5, "values in the keys, window 5, sinks");
+    }
+
+    /**
+     * A block holds each KV head's rows as one run: head g's keys of a block's slots follow each
+     * other, then head g + 1's; every element written lands in exactly one place, and attention
+     * refuses a batch whose KV heads are not the cache's.
+     */
+    @Test
+    void eachKvHeadsRowsOfABlockAreOneRun() {
+        CpuKvStorage kv = (CpuKvStorage) three.allocateKv(1, 3, BLOCK_SIZE, KV_HEADS, KEY_DIM, VALUE_DIM);
+        for (int g = 0; g < KV_HEADS; g++) {
+            for (int o = 0; o + 1 < BLOCK_SIZE; o++) {
+                int slot = BLOCK_SIZE + o;   // block 1
+                assertThat(kv.keyOffset(slot + 1, g)).isEqualTo(kv.keyOffset(slot, g) + HK);
+                assertThat(kv.valueOffset(slot + 1, g)).isEqualTo(kv.valueOffset(slot, g) + HV);
+            }
+            assertThat(kv.keyOffset(BLOCK_SIZE, g)).isEqualTo((KV_HEADS + g) * BLOCK_SIZE * HK);
+        }
+        var k = three.allocate(3 * BLOCK_SIZE, KEY_DIM);
+        var v = three.allocate(3 * BLOCK_SIZE, VALUE_DIM);
+        int[] slots = new int[3 * BLOCK_SIZE];
+        for (int t = 0; t < slots.length; t++) {
+            float[] row = new float[KEY_DIM];
+            java.util.Arrays.fill(row, t + 1);
+            k.writeRow(t, row);
+            v.writeRow(t, java.util.Arrays.copyOf(row, VALUE_DIM));
+            slots[t] = slots.length - 1 - t;
+        }
+        three.storeKv(kv, 0, k, v, slots, slots.length);
+        int[] seen = new int[slots.length + 1];
+        for (float x : kv.keys(0)) {
+            seen[(int) x]++;
+        }
+        for (int t = 1; t <= slots.length; t++) {
+            assertThat(seen[t]).as("token %d's keys", t - 1).isEqualTo(KEY_DIM);
+        }
+        assertThat(kv.keys(0)[kv.keyOffset(slots[5], 1) + 3]).isEqualTo(6f);
+        // the same widths read as one KV head would take other heads' rows for its own
+        var q = three.allocate(1, HEADS * KEY_DIM);
+        var out = three.allocate(1, HEADS * VALUE_DIM);
+        AttentionBatch oneHead = new AttentionBatch(1, new int[] {0}, new int[] {0}, new int[][] {{0}}, HEADS, 1, KEY_DIM,
+                VALUE_DIM, SCALE);
+        assertThatThrownBy(() -> three.attention(q, kv, 0, oneHead, out))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attention shapes");
     }
 
     // ---- an F16 cache ------------------------------------------------------------------------------
@@ -589,10 +633,10 @@ class CpuAttentionTest {
             for (int p = 0; p < LENGTHS[s]; p++) {
                 int slot = SCATTERED[s][p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
                 for (int i = 0; i < KEY_DIM; i++) {
-                    assertThat(keys[slot * KEY_DIM + i]).isEqualTo(Float.floatToFloat16(k[s][p][i]));
+                    assertThat(keys[kv.keyOffset(slot, i / HK) + i % HK]).isEqualTo(Float.floatToFloat16(k[s][p][i]));
                 }
                 for (int i = 0; i < VALUE_DIM; i++) {
-                    assertThat(values[slot * VALUE_DIM + i]).isEqualTo(Float.floatToFloat16(v[s][p][i]));
+                    assertThat(values[kv.valueOffset(slot, i / HV) + i % HV]).isEqualTo(Float.floatToFloat16(v[s][p][i]));
                 }
             }
         }
@@ -645,8 +689,8 @@ class CpuAttentionTest {
         int hv = 16;
         int positions = 9;
         int[][] tables = {{2, 0, 1}};
-        var keysOnly = three.allocateKv(1, 4, BLOCK_SIZE, hk, 0, KvCacheType.F16);
-        var separate = three.allocateKv(1, 4, BLOCK_SIZE, hk, hv, KvCacheType.F16);
+        var keysOnly = three.allocateKv(1, 4, BLOCK_SIZE, 1, hk, 0, KvCacheType.F16);
+        var separate = three.allocateKv(1, 4, BLOCK_SIZE, 1, hk, hv, KvCacheType.F16);
         var k = three.allocate(1, hk);
         var v = three.allocate(1, hv);
         for (int p = 0; p < positions; p++) {

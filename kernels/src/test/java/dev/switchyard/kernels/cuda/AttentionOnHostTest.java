@@ -224,7 +224,7 @@ class AttentionOnHostTest {
         int[][] seqOf = {{0, 1}, {1, 1, 1}};
         int[][] posOf = {{lengths[0] - 1, lengths[1] - 1}, {40, 41, lengths[1] - 1}};
         float[] sinks = withSinks ? GpuTests.gaussian(15, heads, 2f) : null;
-        try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, hk, hv)) {
+        try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, kvHeads, hk, hv)) {
             cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, hk), GpuTests.matrix(cpu, values, slots, hv), everySlot,
                     slots);
             for (int step = 0; step < seqOf.length; step++) {
@@ -300,7 +300,7 @@ class AttentionOnHostTest {
         float scale = (float) (1 / Math.sqrt(hk));
         float[] sinks = GpuTests.gaussian(23, heads, 2f);
         float[] q = GpuTests.gaussian(24, tokens * heads * hk, 1f);
-        try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, keyDim, valueDim)) {
+        try (CpuBackend cpu = new CpuBackend(2); KvStorage kv = cpu.allocateKv(1, blocks, bs, kvHeads, keyDim, valueDim)) {
             cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, keyDim), GpuTests.matrix(cpu, values, slots, valueDim),
                     everySlot, slots);
             FloatMatrix out = cpu.allocate(tokens, heads * hv);
@@ -468,7 +468,7 @@ class AttentionOnHostTest {
         }
         float[] q = GpuTests.gaussian(44, tokens * heads * hk, 1f);
         try (CpuBackend cpu = new CpuBackend(2);
-             KvStorage kv = cpu.allocateKv(1, blocks, bs, keyDim, valueDim, KvCacheType.F16)) {
+             KvStorage kv = cpu.allocateKv(1, blocks, bs, kvHeads, keyDim, valueDim, KvCacheType.F16)) {
             cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, keyDim), GpuTests.matrix(cpu, values, slots, valueDim),
                     everySlot, slots);
             FloatMatrix out = cpu.allocate(tokens, heads * hv);

@@ -95,7 +95,7 @@ class CudaAttentionTest extends AgainstCpuTest {
         Backend[] backends = {cuda, cpu};
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
-            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, kvHeads * hk, kvHeads * hv, type)) {
+            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, kvHeads, kvHeads * hk, kvHeads * hv, type)) {
                 AttentionBatch batch = new AttentionBatch(heads, kvHeads, hk, hv, (float) (1 / Math.sqrt(hk)))
                         .layer(window, sinks);
                 step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, kvHeads, hk, hv, 1);
@@ -131,7 +131,7 @@ class CudaAttentionTest extends AgainstCpuTest {
         Backend[] backends = {cuda, cpu};
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
-            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, hk, 0, type)) {
+            try (KvStorage kv = be.allocateKv(LAYERS, BLOCKS, BLOCK_SIZE, 1, hk, 0, type)) {
                 AttentionBatch batch = new AttentionBatch(heads, 1, hk, hv, 0.05f, offset).layer(window, sinks);
                 step(be, kv, batch, TABLES, BLOCK_SIZE, seqOf, posOf, heads, 1, hk, hv, 7);
                 results[b] = step(be, kv, batch, TABLES, BLOCK_SIZE, decodeSeq, decodePos, heads, 1, hk, hv, 8);
@@ -183,7 +183,7 @@ class CudaAttentionTest extends AgainstCpuTest {
         Backend[] backends = {cuda, cpu};
         for (int b = 0; b < 2; b++) {
             Backend be = backends[b];
-            try (KvStorage kv = be.allocateKv(LAYERS, LONG_BLOCKS, LONG_BLOCK_SIZE, LONG_KV_HEADS * hk,
+            try (KvStorage kv = be.allocateKv(LAYERS, LONG_BLOCKS, LONG_BLOCK_SIZE, LONG_KV_HEADS, LONG_KV_HEADS * hk,
                     LONG_KV_HEADS * hv, type)) {
                 AttentionBatch batch = new AttentionBatch(LONG_HEADS, LONG_KV_HEADS, hk, hv, (float) (1 / Math.sqrt(hk)))
                         .layer(window, sinks);
