@@ -112,15 +112,10 @@ class AttentionOnHostTest {
         int hv = 48;
         int bs = 16;
         int[] lengths = {201, 601};          // positions 0..200 and 0..600
-        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
-        int blocks = blocksOf[0] + blocksOf[1];
-        List<Integer> order = new ArrayList<>();
-        for (int b = 0; b < blocks; b++) {
-            order.add(b);
-        }
-        Collections.shuffle(order, new Random(5));
-        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();   // seq 0 first, then seq 1
-        int[] tableStartOfSeq = {0, blocksOf[0]};
+        ScatteredBlocks scattered = ScatteredBlocks.of(bs, lengths, 5);
+        int blocks = scattered.blocks();
+        int[] tables = scattered.tables();   // seq 0 first, then seq 1
+        int[] tableStartOfSeq = scattered.tableStartOfSeq();
         int keyDim = kvHeads * hk;
         int valueDim = kvHeads * hv;
         float[] keys = GpuTests.gaussian(1, blocks * bs * keyDim, 2f);
@@ -204,23 +199,15 @@ class AttentionOnHostTest {
         float scale = 0.07f;
         int bs = 16;
         int[] lengths = {75, 300};
-        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
-        int blocks = blocksOf[0] + blocksOf[1];
-        List<Integer> order = new ArrayList<>();
-        for (int b = 0; b < blocks; b++) {
-            order.add(b);
-        }
-        Collections.shuffle(order, new Random(6));
-        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();   // seq 0 first, then seq 1
-        int[] tableStartOfSeq = {0, blocksOf[0]};
-        int[][] blockTables = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+        ScatteredBlocks scattered = ScatteredBlocks.of(bs, lengths, 6);
+        int blocks = scattered.blocks();
+        int[] tables = scattered.tables();   // seq 0 first, then seq 1
+        int[] tableStartOfSeq = scattered.tableStartOfSeq();
+        int[][] blockTables = scattered.blockTables();
         int slots = blocks * bs;
         float[] keys = GpuTests.gaussian(11, slots * hk, 1f);
         float[] values = GpuTests.gaussian(12, slots * hv, 1f);
-        int[] everySlot = new int[slots];
-        for (int i = 0; i < slots; i++) {
-            everySlot[i] = i;
-        }
+        int[] everySlot = scattered.everySlot();
         int[][] seqOf = {{0, 1}, {1, 1, 1}};
         int[][] posOf = {{lengths[0] - 1, lengths[1] - 1}, {40, 41, lengths[1] - 1}};
         float[] sinks = withSinks ? GpuTests.gaussian(15, heads, 2f) : null;
@@ -263,25 +250,17 @@ class AttentionOnHostTest {
         int hv = 64;
         int bs = 16;
         int[] lengths = {70, 45};
-        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
-        int blocks = blocksOf[0] + blocksOf[1];
-        List<Integer> order = new ArrayList<>();
-        for (int b = 0; b < blocks; b++) {
-            order.add(b);
-        }
-        Collections.shuffle(order, new Random(7));
-        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();
-        int[] tableStartOfSeq = {0, blocksOf[0]};
-        int[][] blockTables = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+        ScatteredBlocks scattered = ScatteredBlocks.of(bs, lengths, 7);
+        int blocks = scattered.blocks();
+        int[] tables = scattered.tables();   // seq 0 first, then seq 1
+        int[] tableStartOfSeq = scattered.tableStartOfSeq();
+        int[][] blockTables = scattered.blockTables();
         int slots = blocks * bs;
         int keyDim = kvHeads * hk;
         int valueDim = kvHeads * hv;
         float[] keys = GpuTests.gaussian(21, slots * keyDim, 2f);
         float[] values = GpuTests.gaussian(22, slots * valueDim, 1f);
-        int[] everySlot = new int[slots];
-        for (int i = 0; i < slots; i++) {
-            everySlot[i] = i;
-        }
+        int[] everySlot = scattered.everySlot();
         int tokens = lengths[0] + lengths[1];
         int[] seqOf = new int[tokens];
         int[] posOf = new int[tokens];
@@ -438,25 +417,17 @@ class AttentionOnHostTest {
                 : "attention_paged_f16");
         int bs = 16;
         int[] lengths = {90, 260};
-        int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
-        int blocks = blocksOf[0] + blocksOf[1];
-        List<Integer> order = new ArrayList<>();
-        for (int b = 0; b < blocks; b++) {
-            order.add(b);
-        }
-        Collections.shuffle(order, new Random(8));
-        int[] tables = order.stream().mapToInt(Integer::intValue).toArray();
-        int[] tableStartOfSeq = {0, blocksOf[0]};
-        int[][] blockTables = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+        ScatteredBlocks scattered = ScatteredBlocks.of(bs, lengths, 8);
+        int blocks = scattered.blocks();
+        int[] tables = scattered.tables();   // seq 0 first, then seq 1
+        int[] tableStartOfSeq = scattered.tableStartOfSeq();
+        int[][] blockTables = scattered.blockTables();
         int slots = blocks * bs;
         int keyDim = kvHeads * hk;
         int valueDim = kvHeads * hv;
         float[] keys = GpuTests.gaussian(41, slots * keyDim, 2f);
         float[] values = GpuTests.gaussian(42, slots * valueDim, 1f);
-        int[] everySlot = new int[slots];
-        for (int i = 0; i < slots; i++) {
-            everySlot[i] = i;
-        }
+        int[] everySlot = scattered.everySlot();
         float scale = (float) (1 / Math.sqrt(hk));
         float[] sinks = window > 0 ? GpuTests.gaussian(43, heads, 2f) : null;
         int[] seqOf = {0, 1, 1};
@@ -481,6 +452,35 @@ class AttentionOnHostTest {
                         tableStart, tables, heads, group, hk, hv, scale, window, sinks, tokens, splits);
                 GpuTests.assertClose(actual, expected, 1e-5, "F16 cache, " + splits + " splits");
             }
+        }
+    }
+
+    /**
+     * Two sequences of {@code lengths} positions in blocks of {@code bs}, their blocks shuffled across
+     * the cache: one table of both, sequence 0's blocks first, and each sequence's own table.
+     */
+    private record ScatteredBlocks(int blocks, int bs, int[] tables, int[] tableStartOfSeq, int[][] blockTables) {
+
+        static ScatteredBlocks of(int bs, int[] lengths, long seed) {
+            int[] blocksOf = {(lengths[0] + bs - 1) / bs, (lengths[1] + bs - 1) / bs};
+            int blocks = blocksOf[0] + blocksOf[1];
+            List<Integer> order = new ArrayList<>();
+            for (int b = 0; b < blocks; b++) {
+                order.add(b);
+            }
+            Collections.shuffle(order, new Random(seed));
+            int[] tables = order.stream().mapToInt(Integer::intValue).toArray();
+            int[][] each = {Arrays.copyOfRange(tables, 0, blocksOf[0]), Arrays.copyOfRange(tables, blocksOf[0], blocks)};
+            return new ScatteredBlocks(blocks, bs, tables, new int[] {0, blocksOf[0]}, each);
+        }
+
+        /** Slot 0, 1, ... up to the cache's last: a store of every slot's row. */
+        int[] everySlot() {
+            int[] slots = new int[blocks * bs];
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = i;
+            }
+            return slots;
         }
     }
 }
