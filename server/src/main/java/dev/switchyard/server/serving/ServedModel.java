@@ -97,6 +97,8 @@ public final class ServedModel implements AutoCloseable {
             model.reusePrefixes(config.prefixCache());
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
+            metrics.kvCache(model.transformer().kvCacheType().label(), LoadedModel.KV_BLOCK_SIZE,
+                    (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE);
             if (model.config().isMoe()) {
                 model.transformer().setLoadObserver(metrics.expertLoad(model.config().routedLayers()));
             }

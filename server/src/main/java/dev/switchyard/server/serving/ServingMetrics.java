@@ -114,6 +114,20 @@ public final class ServingMetrics implements SchedulerObserver {
         ExpertCacheMetrics.register(registry, model, counters, slots, predicts, hybrid);
     }
 
+    /**
+     * The KV cache as configured: {@code switchyard_kv_cache_info} (1, its type and block size as
+     * labels, as vLLM's cache_config_info) and {@code switchyard_kv_cache_capacity_tokens}, the
+     * positions its blocks hold in all.
+     */
+    public void kvCache(String type, int blockSize, long positions) {
+        GaugeWithCallback.builder().name("switchyard_kv_cache_info")
+                .help("The KV cache's element type and positions per block (value 1).")
+                .labelNames("model", "cache_type", "block_size")
+                .callback(cb -> cb.call(1, model, type, String.valueOf(blockSize))).register(registry);
+        gauge("switchyard_kv_cache_capacity_tokens", "Positions the KV cache's blocks hold in all.", model,
+                () -> positions);
+    }
+
     /** A client left before its request finished (connection closed, stream cancelled). */
     public void clientDisconnected() {
         clientDisconnects.inc();

@@ -10,8 +10,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
- * A --kv-memory budget buys twice the positions in an F16 cache as in a float one, and neither pool
- * outgrows the budget.
+ * A --kv-memory budget buys twice the positions in an F16 cache as in a float one, neither pool
+ * outgrows the budget, and the metrics say which cache it is.
  */
 class KvCacheBudgetTest {
 
@@ -38,6 +38,9 @@ class KvCacheBudgetTest {
         try (ServedModel served = ServedModel.open(TinyModelFile.longContext(), "f16", engine(budget, KvCacheType.F16))) {
             halves = served.maxSequenceLength();
             assertThat(served.kvCapacityBytes()).isLessThanOrEqualTo(budget);
+            assertThat(served.metrics().scrape())
+                    .contains("switchyard_kv_cache_info{block_size=\"16\",cache_type=\"f16\",model=\"f16\"} 1.0")
+                    .contains("switchyard_kv_cache_capacity_tokens{model=\"f16\"} " + halves + ".0");
         }
         assertThat(floats).isEqualTo(21 * LoadedModel.KV_BLOCK_SIZE);
         assertThat(halves).isEqualTo(2 * floats);

@@ -20,11 +20,14 @@ class ServingMetricsTest {
         metrics.finished(FinishReason.LENGTH, 900_000_000);
         metrics.finished(FinishReason.ABORT, 100_000_000);
         metrics.clientDisconnected();
+        metrics.kvCache("f16", 16, 4096);
         String text = metrics.scrape();
         assertThat(text)
                 .contains("switchyard_requests_running{model=\"demo\"} 0.0")
                 .contains("switchyard_requests_waiting{model=\"demo\"} 0.0")
                 .contains("switchyard_kv_usage_ratio{model=\"demo\"} 0.0")
+                .contains("switchyard_kv_cache_info{block_size=\"16\",cache_type=\"f16\",model=\"demo\"} 1.0")
+                .contains("switchyard_kv_cache_capacity_tokens{model=\"demo\"} 4096.0")
                 .contains("switchyard_preemptions_total{model=\"demo\"} 1.0")
                 .contains("switchyard_prompt_tokens_total{model=\"demo\"} 17.0")
                 .contains("switchyard_generation_tokens_total{model=\"demo\"} 3.0")
