@@ -40,10 +40,18 @@ GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cud
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
 
+# Whether the JDK at $1 is release 25 or newer (its release file's JAVA_VERSION).
+jdk_is_25() {
+  local major
+  major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null)
+  [[ -n "$major" && "$major" -ge 25 ]]
+}
+
 pack() {
   local jdk="${JAVA_HOME:-}"
-  [[ -x "$jdk/bin/jlink" ]] || jdk=/usr/lib/jvm/temurin-25-jdk-amd64
-  [[ -x "$jdk/bin/jlink" ]] || die "no JDK 25 with jlink (set JAVA_HOME)"
+  # an unset JAVA_HOME must not make "/bin/jlink" (the system's JDK, maybe older) the one taken
+  [[ -n "$jdk" && -x "$jdk/bin/jlink" ]] && jdk_is_25 "$jdk" || jdk=/usr/lib/jvm/temurin-25-jdk-amd64
+  [[ -x "$jdk/bin/jlink" ]] && jdk_is_25 "$jdk" || die "no JDK 25 or newer with jlink (set JAVA_HOME)"
   export JAVA_HOME="$jdk"
   [[ -x /usr/local/cuda/bin/nvcc || -x "${CUDA_HOME:-/nonexistent}/bin/nvcc" ]] || command -v nvcc >/dev/null \
     || die "nvcc is needed here: the archive must carry the CUDA kernels"
