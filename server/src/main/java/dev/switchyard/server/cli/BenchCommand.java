@@ -34,9 +34,9 @@ import picocli.CommandLine.Spec;
  * {@code switchyard bench}: prefill and decode throughput against the memory-bandwidth bound.
  *
  * <p>Decode speed at batch B is measured within a run of B prompts generating {@code --gen-tokens}
- * each: a step holds all B prompts, so the sequences start decoding together, and the tokens that
- * follow their first ones are timed from the first ones to the last ({@link DecodeClock}), every
- * decode step carrying the whole batch. Each figure is the best of {@code --repeat} runs after
+ * each: a step holds all B prompts (up to {@value #MAX_STEP_TOKENS} tokens), so the sequences start
+ * decoding together, and the tokens that follow their first ones are timed from the first ones to
+ * the last ({@link DecodeClock}), every decode step carrying the whole batch. Each figure is the best of {@code --repeat} runs after
  * warm-up runs that last until the JIT has settled ({@link JitWarmup}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -44,6 +44,8 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
 
     private static final JitWarmup WARMUP = JitWarmup.ofThisJvm();
+    /** The most tokens a bench step is sized for when it reads a whole batch's prompts at once. */
+    private static final int MAX_STEP_TOKENS = 16384;
 
     @Spec
     CommandSpec spec;
@@ -97,8 +99,10 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         DispatchConfig moe = dispatch.toConfig();
         // room for every prompt of the largest batch in one step: all its sequences start decoding
-        // together, so every decode step measured carries the whole batch
-        int stepTokens = Math.max(Math.multiplyExact(promptTokens, maxBatch), moe.window());
+        // together, so every decode step measured carries the whole batch (up to a bound on the step's
+        // buffers; past it prompts are read in turn, and decode is timed once all have started)
+        long together = (long) promptTokens * maxBatch;
+        int stepTokens = (int) Math.max(Math.max(promptTokens, Math.min(together, MAX_STEP_TOKENS)), moe.window());
         try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
                      c -> maxBatch * (promptTokens + genTokens), moe, experts, kvCache.type)) {
