@@ -677,12 +677,12 @@ public final class CpuBackend implements Backend {
             float[] sinks = batch.sinks();
             float[] scores = scratch[worker].scores(group * n);
             int qBase = t * qCols + g * group * hk;
-            // this KV head's rows of a block are one run (CpuKvStorage's layout): row r of its run at
-            // ((block * kvHeads + g) * blockSize + r) * width
-            // an F16 cache's row is widened once, for all the query heads that read it
+            // an F16 cache's key row is widened once, for all the query heads that read it
             float[] widened = keys != null ? null : scratch[worker].kvRows(Math.max(hk, blockSize * hv));
             for (int j = 0; j < n; j++) {
                 int p = first + j;
+                // this KV head's rows of a block are one run (CpuKvStorage's layout): row r of the run
+                // starts at ((block * kvHeads + g) * blockSize + r) * width
                 int row = (table[p / blockSize] * kvHeads + g) * blockSize + p % blockSize;
                 if (keys != null) {
                     FloatDot.dotHeads(keys, row * hk, q, qBase, hk, hk, group, scale, scores, j, n);
