@@ -1,8 +1,9 @@
 package dev.switchyard.kernels.cpu;
 
 /*
- * Decode attention on the CPU backend over a float and a half KV cache: one step of `sequences`
- * tokens, each at the end of a `context`-position sequence, Mixtral's heads (32 query heads over 8
+ * Attention on the CPU backend over a float and a half KV cache: one step of `sequences` x `chunk`
+ * tokens, each sequence's at the last `chunk` positions of its `context` (a decode step with chunk
+ * 1, a prompt's last chunk with more), Mixtral's heads (32 query heads over 8
  * KV heads of 128). Each sequence's blocks are scattered over the pool, as a busy server leaves
  * them.
  *
@@ -57,6 +58,10 @@ public class AttentionBenchmark {
     @Param({"512", "4096"})
     public int context;
 
+    /** Tokens of each sequence in the step, at its last positions: 1 decodes, more read a prompt's chunk. */
+    @Param("1")
+    public int chunk;
+
     @Param("2")
     public int threads;
 
@@ -101,22 +106,23 @@ public class AttentionBenchmark {
             }
             backend.storeKv(kv, 0, k, v, slots, BLOCK);
         }
-        q = backend.allocate(sequences, HEADS * HEAD_DIM);
+        int tokens = sequences * chunk;
+        q = backend.allocate(tokens, HEADS * HEAD_DIM);
         float[] qRow = new float[HEADS * HEAD_DIM];
-        for (int s = 0; s < sequences; s++) {
+        for (int s = 0; s < tokens; s++) {
             for (int i = 0; i < qRow.length; i++) {
                 qRow[i] = (float) random.nextGaussian();
             }
             q.writeRow(s, qRow);
         }
-        out = backend.allocate(sequences, HEADS * HEAD_DIM);
-        int[] sequenceOf = new int[sequences];
-        int[] positionOf = new int[sequences];
-        for (int s = 0; s < sequences; s++) {
-            sequenceOf[s] = s;
-            positionOf[s] = context - 1;
+        out = backend.allocate(tokens, HEADS * HEAD_DIM);
+        int[] sequenceOf = new int[tokens];
+        int[] positionOf = new int[tokens];
+        for (int t = 0; t < tokens; t++) {
+            sequenceOf[t] = t / chunk;
+            positionOf[t] = context - chunk + t % chunk;
         }
-        batch = new AttentionBatch(sequences, sequenceOf, positionOf, tables, HEADS, KV_HEADS, HEAD_DIM, HEAD_DIM,
+        batch = new AttentionBatch(tokens, sequenceOf, positionOf, tables, HEADS, KV_HEADS, HEAD_DIM, HEAD_DIM,
                 (float) (1 / Math.sqrt(HEAD_DIM)));
     }
 

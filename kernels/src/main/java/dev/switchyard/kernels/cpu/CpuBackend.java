@@ -633,7 +633,7 @@ public final class CpuBackend implements Backend {
         job.scale = batch.scale();
         job.maxPositions = maxPositions;
         try {
-            pool.run(job, tokens * kvHeads);
+            pool.run(job, job.tile(batch) * kvHeads);
         } finally {
             job.q = null;
             job.out = null;
@@ -644,6 +644,9 @@ public final class CpuBackend implements Backend {
             job.batch = null;
         }
     }
+
+    /** Tokens one attention job serves at once where they are consecutive positions of one sequence. */
+    private static final int QUERY_TILE = 4;
 
     private final class AttentionJob implements WorkerPool.Job {
         float[] q;
@@ -664,51 +667,102 @@ public final class CpuBackend implements Backend {
         int hv;
         float scale;
         int maxPositions;
+        int[] tileStart = new int[0];    // the step's tiles: first token and token count of each
+        int[] tileLength = new int[0];
+
+        /**
+         * Cuts the batch into tiles of up to {@link #QUERY_TILE} tokens at consecutive positions of one
+         * sequence (a prompt's chunk), which read the same rows; returns how many.
+         */
+        int tile(AttentionBatch b) {
+            int tokens = b.tokens();
+            if (tileStart.length < tokens) {
+                tileStart = new int[tokens];
+                tileLength = new int[tokens];
+            }
+            int[] seq = b.sequenceOf();
+            int[] pos = b.positionOf();
+            int tiles = 0;
+            for (int t = 0; t < tokens; ) {
+                int m = 1;
+                while (m < QUERY_TILE && t + m < tokens && seq[t + m] == seq[t] && pos[t + m] == pos[t] + m) {
+                    m++;
+                }
+                tileStart[tiles] = t;
+                tileLength[tiles] = m;
+                tiles++;
+                t += m;
+            }
+            return tiles;
+        }
 
         @Override
         public void run(int worker, int chunk) {
-            int t = chunk / kvHeads;
+            int tile = chunk / kvHeads;
             int g = chunk % kvHeads;
-            int pos = batch.positionOf()[t];
-            int[] table = batch.blockTables()[batch.sequenceOf()[t]];
-            // positions first .. pos (all of them without a sliding window); earlier ones are not read
-            int first = batch.firstPosition(t);
-            int n = pos + 1 - first;
+            int t0 = tileStart[tile];
+            int m = tileLength[tile];
+            int[] table = batch.blockTables()[batch.sequenceOf()[t0]];
+            // token t0 + i attends to positions firsts[i] .. lasts[i] (all before it without a sliding
+            // window; earlier ones are not read), its scores at offsets[i], head h's n[i] of them at
+            // offsets[i] + h * n[i]; the tile's tokens are consecutive positions, so together they read
+            // positions firsts[0] .. lasts[m - 1], each row once
+            Scratch sc = scratch[worker];
+            int[] firsts = sc.firsts;
+            int[] lasts = sc.lasts;
+            int[] n = sc.counts;
+            int[] offsets = sc.offsets;
+            int total = 0;
+            for (int i = 0; i < m; i++) {
+                firsts[i] = batch.firstPosition(t0 + i);
+                lasts[i] = batch.positionOf()[t0 + i];
+                n[i] = lasts[i] + 1 - firsts[i];
+                offsets[i] = total;
+                total += group * n[i];
+            }
+            int from = firsts[0];
+            int to = lasts[m - 1];
             float[] sinks = batch.sinks();
-            float[] scores = scratch[worker].scores(group * n);
-            int qBase = t * qCols + g * group * hk;
-            // an F16 cache's key row is widened once, for all the query heads that read it
-            float[] widened = keys != null ? null : scratch[worker].kvRows(Math.max(hk, blockSize * hv));
-            for (int j = 0; j < n; j++) {
-                int p = first + j;
+            float[] scores = sc.scores(total);
+            // an F16 cache's rows are widened once, for all the tokens and query heads that read them
+            float[] widened = keys != null ? null : sc.kvRows(Math.max(hk, blockSize * hv));
+            for (int p = from; p <= to; p++) {
                 // this KV head's rows of a block are one run (CpuKvStorage's layout): row r of the run
                 // starts at ((block * kvHeads + g) * blockSize + r) * width
                 int row = (table[p / blockSize] * kvHeads + g) * blockSize + p % blockSize;
-                if (keys != null) {
-                    FloatDot.dotHeads(keys, row * hk, q, qBase, hk, hk, group, scale, scores, j, n);
-                } else {
-                    F16Dot.widen(halfKeys, row * hk, widened, 0, hk);
-                    FloatDot.dotHeads(widened, 0, q, qBase, hk, hk, group, scale, scores, j, n);
+                float[] k = keys;
+                int ko = row * hk;
+                if (k == null) {
+                    F16Dot.widen(halfKeys, ko, widened, 0, hk);
+                    k = widened;
+                    ko = 0;
+                }
+                for (int i = 0; i < m; i++) {
+                    if (p >= firsts[i] && p <= lasts[i]) {
+                        FloatDot.dotHeads(k, ko, q, (t0 + i) * qCols + g * group * hk, hk, hk, group, scale, scores,
+                                offsets[i] + p - firsts[i], n[i]);
+                    }
                 }
             }
-            int oBase = t * outCols + g * group * hv;
-            for (int h = 0; h < group; h++) {
-                float sink = sinks != null ? sinks[g * group + h] : Float.NEGATIVE_INFINITY;
-                float inv = 1f / softmaxWeights(scores, h * n, n, sink);
-                java.util.Arrays.fill(out, oBase + h * hv, oBase + (h + 1) * hv, 0f);
-                // Fold the normalization into the weights so the sum is already the average.
-                for (int j = 0; j < n; j++) {
-                    scores[h * n + j] *= inv;
+            for (int i = 0; i < m; i++) {
+                int oBase = (t0 + i) * outCols + g * group * hv;
+                for (int h = 0; h < group; h++) {
+                    int w = offsets[i] + h * n[i];
+                    float sink = sinks != null ? sinks[g * group + h] : Float.NEGATIVE_INFINITY;
+                    float inv = 1f / softmaxWeights(scores, w, n[i], sink);
+                    java.util.Arrays.fill(out, oBase + h * hv, oBase + (h + 1) * hv, 0f);
+                    // Fold the normalization into the weights so the sum is already the average.
+                    for (int j = 0; j < n[i]; j++) {
+                        scores[w + j] *= inv;
+                    }
                 }
             }
-            // A block's positions at a time, each output chunk held in a register across them: the
-            // same FMAs in the same order (positions ascending) as one position at a time, without
-            // loading and storing the output for every position.
-            int bound = F.loopBound(hv);
-            for (int j = 0; j < n; ) {
-                int p = first + j;
+            // A block's positions at a time, each output chunk held in a register across them: for
+            // every token the same FMAs in the same order (positions ascending) as one position at a
+            // time, without loading and storing the output for every position.
+            for (int p = from; p <= to; ) {
                 int offset = p % blockSize;
-                int run = Math.min(blockSize - offset, n - j);   // consecutive rows of this block
+                int run = Math.min(blockSize - offset, to + 1 - p);   // consecutive rows of this block
                 int row = (table[p / blockSize] * kvHeads + g) * blockSize + offset;
                 float[] v = values;
                 int vo = row * valueRow + valueBase;
@@ -721,28 +775,43 @@ public final class CpuBackend implements Backend {
                     vo = 0;
                     stride = hv;
                 }
-                for (int h = 0; h < group; h++) {
-                    int o = oBase + h * hv;
-                    int w = h * n + j;
-                    int i = 0;
-                    for (; i < bound; i += L) {
-                        FloatVector acc = FloatVector.fromArray(F, out, o + i);
-                        for (int r = 0; r < run; r++) {
-                            acc = FloatVector.fromArray(F, v, vo + r * stride + i)
-                                    .fma(FloatVector.broadcast(F, scores[w + r]), acc);
+                for (int i = 0; i < m; i++) {
+                    int r0 = Math.max(p, firsts[i]) - p;
+                    int r1 = Math.min(p + run - 1, lasts[i]) + 1 - p;
+                    if (r0 < r1) {
+                        int oBase = (t0 + i) * outCols + g * group * hv;
+                        for (int h = 0; h < group; h++) {
+                            accumulate(v, vo, stride, scores, offsets[i] + h * n[i] + p - firsts[i], r0, r1, out,
+                                    oBase + h * hv, hv);
                         }
-                        acc.intoArray(out, o + i);
-                    }
-                    for (; i < hv; i++) {
-                        float acc = out[o + i];
-                        for (int r = 0; r < run; r++) {
-                            acc = Math.fma(v[vo + r * stride + i], scores[w + r], acc);
-                        }
-                        out[o + i] = acc;
                     }
                 }
-                j += run;
+                p += run;
             }
+        }
+    }
+
+    /**
+     * {@code out[o + i] += sum over r in [r0, r1) of weights[w + r] * v[vo + r * stride + i]} for i
+     * below hv, r ascending: each output chunk in a register across the rows.
+     */
+    private static void accumulate(float[] v, int vo, int stride, float[] weights, int w, int r0, int r1, float[] out,
+                                   int o, int hv) {
+        int bound = F.loopBound(hv);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector acc = FloatVector.fromArray(F, out, o + i);
+            for (int r = r0; r < r1; r++) {
+                acc = FloatVector.fromArray(F, v, vo + r * stride + i).fma(FloatVector.broadcast(F, weights[w + r]), acc);
+            }
+            acc.intoArray(out, o + i);
+        }
+        for (; i < hv; i++) {
+            float acc = out[o + i];
+            for (int r = r0; r < r1; r++) {
+                acc = Math.fma(v[vo + r * stride + i], weights[w + r], acc);
+            }
+            out[o + i] = acc;
         }
     }
 
@@ -1150,6 +1219,11 @@ public final class CpuBackend implements Backend {
         private float[] packedX = new float[0];
         private float[] scores = new float[0];
         private float[] kvRows = new float[0];
+        /** An attention tile's tokens: first and last positions, count and score offset of each. */
+        final int[] firsts = new int[QUERY_TILE];
+        final int[] lasts = new int[QUERY_TILE];
+        final int[] counts = new int[QUERY_TILE];
+        final int[] offsets = new int[QUERY_TILE];
         private float[] cos = new float[0];
         private float[] sin = new float[0];
 

@@ -214,6 +214,34 @@ class CpuAttentionTest {
         }
     }
 
+    /**
+     * A prompt chunk (sequence 1's positions 2 .. 12, read together in tiles of consecutive
+     * positions, one crossing blocks) beside tokens of other sequences: every token's output equals
+     * its output alone bit for bit, and the reference; with a window and sinks, in both cache types.
+     */
+    @ParameterizedTest(name = "window {0}, {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"0, F32", "4, F32", "0, F16", "3, F16"})
+    void aPromptChunkAttendsAsEachOfItsTokensAlone(int window, KvCacheType type) {
+        float[][][] k = keys(61);
+        float[][][] v = values(61);
+        int[] seq = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0};
+        int[] pos = {6, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 5};
+        float[] q = TestData.gaussian(62, seq.length * HEADS * HK, 1f);
+        float[] sinks = window > 0 ? sinks(63) : null;
+        CpuKvStorage kv = fill(three, SCATTERED, k, v, type);
+        float[] together = attend(three, kv, batch(SCATTERED, seq, pos).layer(window, sinks), q);
+        int qw = HEADS * HK;
+        int ow = HEADS * HV;
+        for (int t = 0; t < seq.length; t++) {
+            float[] alone = attend(one, kv, batch(SCATTERED, new int[] {seq[t]}, new int[] {pos[t]}).layer(window, sinks),
+                    Arrays.copyOfRange(q, t * qw, (t + 1) * qw));
+            assertThat(Arrays.copyOfRange(together, t * ow, (t + 1) * ow)).as("token %d", t).containsExactly(alone);
+        }
+        if (type == KvCacheType.F32) {
+            TestData.assertClose(together, reference(k, v, seq, pos, q, window, sinks), 2e-5, "prompt chunk");
+        }
+    }
+
     @Test
     void longContextStaysAccurate() {
         // One sequence of 1000 positions through 250 blocks in reverse order; large, spread scores.
