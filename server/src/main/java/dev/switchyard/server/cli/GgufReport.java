@@ -1,5 +1,6 @@
 package dev.switchyard.server.cli;
 
+import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.gguf.GgufArray;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
@@ -10,6 +11,7 @@ import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.model.TensorLayout;
+import dev.switchyard.kernels.KvCacheType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -161,6 +163,12 @@ final class GgufReport {
             m.put("expert_activation", "swiglu clamped at 7, alpha 1.702, with biases");
         }
         m.put("vocab_size", c.vocabSize());
+        // what --kv-memory buys: a sequence's position takes this much in each cache type
+        Map<String, Object> kv = new LinkedHashMap<>();
+        for (KvCacheType type : KvCacheType.values()) {
+            kv.put(type.label(), LoadedModel.kvBytesPerPosition(c, type));
+        }
+        m.put("kv_bytes_per_position", kv);
         return m;
     }
 

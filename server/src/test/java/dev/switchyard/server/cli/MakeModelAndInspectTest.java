@@ -73,6 +73,11 @@ class MakeModelAndInspectTest {
         assertThat(json.get("runnable").asBoolean()).isTrue();
         assertThat(json.get("config").get("experts").asInt()).isEqualTo(8);
         assertThat(json.get("config").get("layers").asInt()).isEqualTo(2);
+        JsonNode config = json.get("config");
+        long elements = 2L * config.get("kv_heads").asLong()
+                * (config.get("head_dim_k").asLong() + config.get("head_dim_v").asLong());
+        assertThat(config.get("kv_bytes_per_position").get("f16").asLong()).isEqualTo(2 * elements);
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(4 * elements);
         assertThat(json.get("metadata").get("tokenizer.ggml.tokens").get("length").asInt())
                 .isEqualTo(json.get("config").get("vocab_size").asInt());
     }
