@@ -3,7 +3,6 @@ package dev.switchyard.engine.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -44,13 +43,7 @@ final class DsmlFormat extends BlockFormat {
 
     @Override
     public List<ToolCall> parse(int opener, String body, ToolSchemas schemas) {
-        MarkupReader r = new MarkupReader(body);
-        List<ToolCall> calls = new ArrayList<>();
-        while (!r.atEnd()) {
-            String name = r.takeNamedTag(INVOKE);
-            if (name == null) {
-                return null;
-            }
+        return MarkupReader.invokeCalls(body, INVOKE, (r, name) -> {
             ObjectNode arguments = ToolArguments.newObject();
             while (r.take(PARAMETER)) {
                 Map<String, String> parameter = r.attributesToTagEnd();
@@ -63,12 +56,8 @@ final class DsmlFormat extends BlockFormat {
                 }
                 arguments.set(key, value);
             }
-            if (!r.take(END_INVOKE)) {
-                return null;
-            }
-            calls.add(new ToolCall(name, ToolArguments.write(arguments)));
-        }
-        return calls;
+            return r.take(END_INVOKE) ? arguments : null;
+        });
     }
 
     /** A value as its {@code string} attribute says; null when it is not what the attribute says. */

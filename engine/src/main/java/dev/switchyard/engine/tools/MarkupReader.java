@@ -1,5 +1,6 @@
 package dev.switchyard.engine.tools;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -155,5 +156,29 @@ final class MarkupReader {
             calls.add(call);
         }
         return calls.isEmpty() ? null : calls;
+    }
+
+    /** Reads one invoke's arguments, named {@code name}, through the invoke's end; null when malformed. */
+    interface InvokeArguments {
+        ObjectNode read(MarkupReader r, String name);
+    }
+
+    /**
+     * The calls of a body of invokes ({@code <invoke name="f">} in the format's spelling
+     * {@code invoke}), each one's arguments read by {@code arguments}; null when anything else
+     * stands between them or an invoke does not read.
+     */
+    static List<ToolCall> invokeCalls(String body, String invoke, InvokeArguments arguments) {
+        MarkupReader r = new MarkupReader(body);
+        List<ToolCall> calls = new ArrayList<>();
+        while (!r.atEnd()) {
+            String name = r.takeNamedTag(invoke);
+            ObjectNode read = name == null ? null : arguments.read(r, name);
+            if (read == null) {
+                return null;
+            }
+            calls.add(new ToolCall(name, ToolArguments.write(read)));
+        }
+        return calls;
     }
 }

@@ -1,7 +1,6 @@
 package dev.switchyard.engine.tools;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,13 +30,7 @@ final class MiniMaxFormat extends BlockFormat {
 
     @Override
     public List<ToolCall> parse(int opener, String body, ToolSchemas schemas) {
-        MarkupReader r = new MarkupReader(body);
-        List<ToolCall> calls = new ArrayList<>();
-        while (!r.atEnd()) {
-            String name = r.takeNamedTag(INVOKE);
-            if (name == null) {
-                return null;
-            }
+        return MarkupReader.invokeCalls(body, INVOKE, (r, name) -> {
             ObjectNode arguments = ToolArguments.newObject();
             while (r.take(PARAMETER)) {
                 String key = MarkupReader.nameIn(r.attributesToTagEnd());
@@ -47,12 +40,8 @@ final class MiniMaxFormat extends BlockFormat {
                 }
                 arguments.set(key, ToolArguments.value(value, schemas.isString(name, key)));
             }
-            if (!r.take(END_INVOKE)) {
-                return null;
-            }
-            calls.add(new ToolCall(name, ToolArguments.write(arguments)));
-        }
-        return calls;
+            return r.take(END_INVOKE) ? arguments : null;
+        });
     }
 
     @Override

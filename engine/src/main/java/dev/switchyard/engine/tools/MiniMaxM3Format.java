@@ -40,13 +40,7 @@ final class MiniMaxM3Format extends BlockFormat {
 
     @Override
     public List<ToolCall> parse(int opener, String body, ToolSchemas schemas) {
-        MarkupReader r = new MarkupReader(body);
-        List<ToolCall> calls = new ArrayList<>();
-        while (!r.atEnd()) {
-            String name = r.takeNamedTag(INVOKE);
-            if (name == null) {
-                return null;
-            }
+        return MarkupReader.invokeCalls(body, INVOKE, (r, name) -> {
             ObjectNode arguments = ToolArguments.newObject();
             while (!r.take(END_INVOKE)) {
                 String key = r.take(OPEN) ? r.upTo(">") : null;
@@ -56,9 +50,8 @@ final class MiniMaxM3Format extends BlockFormat {
                 }
                 arguments.set(key, value);
             }
-            calls.add(new ToolCall(name, ToolArguments.write(arguments)));
-        }
-        return calls;
+            return arguments;
+        });
     }
 
     /** The value of the element {@code tag} opened, through its end tag; null when it is not well-formed. */

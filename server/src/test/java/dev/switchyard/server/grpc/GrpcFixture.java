@@ -3,6 +3,9 @@ package dev.switchyard.server.grpc;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.proto.v1.ChatMessage;
+import dev.switchyard.proto.v1.ChatMessages;
+import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerationGrpc;
 import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.http.HttpServer;
@@ -58,7 +61,18 @@ final class GrpcFixture implements AutoCloseable {
     }
 
     static GrpcFixture start() throws Exception {
-        return new GrpcFixture(engine(8, 64), GrpcConfig.defaults("127.0.0.1", 0, null));
+        return start(TinyModelFile.path());
+    }
+
+    /** A server of {@code model} with the default limits. */
+    static GrpcFixture start(Path model) throws Exception {
+        return new GrpcFixture(model, engine(8, 64), GrpcConfig.defaults("127.0.0.1", 0, null));
+    }
+
+    /** A chat request of one user message. */
+    static GenerateRequest.Builder userChat(String content) {
+        return GenerateRequest.newBuilder().setMessages(ChatMessages.newBuilder()
+                .addMessages(ChatMessage.newBuilder().setRole("user").setContent(content)));
     }
 
     static EngineConfig engine(int maxSeqs, int maxQueue) {

@@ -5,8 +5,6 @@ import static dev.switchyard.server.ThinkingModelFile.MESSAGES_JSON;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchyard.proto.v1.ChatMessage;
-import dev.switchyard.proto.v1.ChatMessages;
 import dev.switchyard.proto.v1.ChoiceResult;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
@@ -26,8 +24,7 @@ class GrpcReasoningTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new GrpcFixture(ThinkingModelFile.path(), GrpcFixture.engine(8, 64),
-                GrpcConfig.defaults("127.0.0.1", 0, null));
+        server = GrpcFixture.start(ThinkingModelFile.path());
     }
 
     @AfterAll
@@ -36,9 +33,7 @@ class GrpcReasoningTest {
     }
 
     private static GenerateRequest.Builder chat() {
-        return GenerateRequest.newBuilder()
-                .setMessages(ChatMessages.newBuilder().addMessages(
-                        ChatMessage.newBuilder().setRole("user").setContent(ThinkingModelFile.QUESTION)))
+        return GrpcFixture.userChat(ThinkingModelFile.QUESTION)
                 .setSampling(SamplingParams.newBuilder().setTemperature(0).setMaxTokens(MAX_TOKENS).setIgnoreEos(true));
     }
 

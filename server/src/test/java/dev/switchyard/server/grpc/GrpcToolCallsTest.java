@@ -38,8 +38,7 @@ class GrpcToolCallsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new GrpcFixture(ToolCallingModelFile.path(), GrpcFixture.engine(8, 64),
-                GrpcConfig.defaults("127.0.0.1", 0, null));
+        server = GrpcFixture.start(ToolCallingModelFile.path());
     }
 
     @AfterAll
@@ -48,9 +47,7 @@ class GrpcToolCallsTest {
     }
 
     private static GenerateRequest.Builder chat() {
-        return GenerateRequest.newBuilder()
-                .setMessages(ChatMessages.newBuilder().addMessages(
-                        ChatMessage.newBuilder().setRole("user").setContent(ToolCallingModelFile.QUESTION)))
+        return GrpcFixture.userChat(ToolCallingModelFile.QUESTION)
                 .addTools(Tool.newBuilder().setName("get_weather").setDescription("The weather now in a city")
                         .setParametersJson("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
                                 + "\"required\":[\"city\"]}"))
@@ -126,9 +123,7 @@ class GrpcToolCallsTest {
 
     @Test
     void anOutputFormatHoldsTheReplyAsResponseFormatDoes() {
-        GenerateRequest json = GenerateRequest.newBuilder().setUnary(true)
-                .setMessages(ChatMessages.newBuilder().addMessages(
-                        ChatMessage.newBuilder().setRole("user").setContent(ToolCallingModelFile.QUESTION)))
+        GenerateRequest json = GrpcFixture.userChat(ToolCallingModelFile.QUESTION).setUnary(true)
                 .setOutputFormat(OutputFormat.newBuilder().setJsonSchema("{\"type\":\"object\",\"properties\":"
                         + "{\"sunny\":{\"type\":\"boolean\"}},\"required\":[\"sunny\"],\"additionalProperties\":false}"))
                 .setSampling(SamplingParams.newBuilder().setTemperature(0).setMaxTokens(200)).build();
