@@ -43,6 +43,10 @@ public final class Transformer implements AutoCloseable {
     /** The chosen experts of every routed layer of a step routed on the device, read back for the load observer. */
     private final int[] routedExperts;
     private final KvStorage kvStorage;
+    /** The windowed layers' keys and values where they are kept apart (null: they share {@link #kvStorage}). */
+    private final KvStorage windowStorage;
+    /** Each layer's index within the storage that holds it. */
+    private final int[] storageLayer;
     private final StepBuffers buf;
     private final RopeSpec rope;
     private final int maxTokens;
@@ -83,6 +87,10 @@ public final class Transformer implements AutoCloseable {
     private final int[] slots;
     private final int[][] blockTables;
     private final AttentionBatch attention;
+    // the same for the windowed layers where their keys and values are kept apart (else null)
+    private final int[] windowSlots;
+    private final int[][] windowTables;
+    private final AttentionBatch windowAttention;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
         this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
@@ -97,6 +105,16 @@ public final class Transformer implements AutoCloseable {
     /** As above, the KV cache storing its keys and values as {@code kvType} says. */
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize,
                        DispatchConfig dispatch, KvCacheType kvType) {
+        this(weights, backend, maxTokens, maxSequences, kvBlocks, 0, kvBlockSize, dispatch, kvType);
+    }
+
+    /**
+     * As above, with {@code windowKvBlocks} blocks for the layers that attend through a sliding
+     * window, kept apart from the {@code kvBlocks} of the others (0: every layer in one pool), to run
+     * against a {@link dev.switchyard.engine.kv.WindowedKvCache} of as many.
+     */
+    public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks,
+                       int windowKvBlocks, int kvBlockSize, DispatchConfig dispatch, KvCacheType kvType) {
         this.config = weights.config();
         this.weights = weights;
         this.backend = backend;
@@ -104,8 +122,27 @@ public final class Transformer implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
-        this.kvStorage = backend.allocateKv(config.layers(), kvBlocks, kvBlockSize, config.kvHeadCount(), config.kvDimK(),
-                config.cachedValueDim(), kvType);
+        if (windowKvBlocks < 0 || windowKvBlocks > 0 && !config.keepsWindowedKvApart()) {
+            throw new IllegalArgumentException(windowKvBlocks + " windowed KV blocks for a model whose "
+                    + config.windowedBlocks() + " of " + config.layers() + " blocks attend through a window");
+        }
+        int windowed = windowKvBlocks > 0 ? config.windowedBlocks() : 0;
+        this.storageLayer = new int[config.layers()];
+        for (int l = 0, inWindow = 0, inFull = 0; l < config.layers(); l++) {
+            storageLayer[l] = windowed > 0 && config.slidingWindow(l) > 0 ? inWindow++ : inFull++;
+        }
+        this.kvStorage = backend.allocateKv(config.layers() - windowed, kvBlocks, kvBlockSize, config.kvHeadCount(),
+                config.kvDimK(), config.cachedValueDim(), kvType);
+        KvStorage apart = null;
+        try {
+            apart = windowed > 0 ? backend.allocateKv(windowed, windowKvBlocks, kvBlockSize, config.kvHeadCount(),
+                    config.kvDimK(), config.cachedValueDim(), kvType) : null;
+        } finally {
+            if (windowed > 0 && apart == null) {
+                kvStorage.close();
+            }
+        }
+        this.windowStorage = apart;
         this.rope = ropeSpec(config);
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
@@ -127,6 +164,10 @@ public final class Transformer implements AutoCloseable {
         this.routedExperts = deviceRouting ? new int[Math.max(1, config.routedLayers()) * maxTokens * k] : null;
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
+        this.windowSlots = windowStorage != null ? new int[maxTokens] : null;
+        this.windowTables = windowStorage != null ? new int[maxSequences][] : null;
+        this.windowAttention = windowStorage != null ? new AttentionBatch(config.headCount(), config.kvHeadCount(),
+                config.headDimK(), config.headDimV(), (float) config.attentionScale()) : null;
         // latent attention reads each position's value (the latent) from its key row, after the rotary part
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
                 config.headDimV(), (float) config.attentionScale(),
@@ -228,7 +269,9 @@ public final class Transformer implements AutoCloseable {
         if (t == 0) {
             return;
         }
-        if (kv.blockSize() != kvStorage.blockSize() || kv.capacityBlocks() > kvStorage.blocks()) {
+        if (kv.blockSize() != kvStorage.blockSize() || kv.capacityBlocks() > kvStorage.blocks()
+                || (kv.windowCapacityBlocks() > 0) != (windowStorage != null)
+                || windowStorage != null && kv.windowCapacityBlocks() > windowStorage.blocks()) {
             throw new IllegalArgumentException("KV cache does not match this transformer's storage");
         }
         for (int i = 0; i < t; i++) {
@@ -237,6 +280,14 @@ public final class Transformer implements AutoCloseable {
             blockTables[seq] = kv.blockTable(seq);
         }
         attention.set(t, batch.sequenceOf, batch.positionOf, blockTables);
+        if (windowStorage != null) {
+            for (int i = 0; i < t; i++) {
+                int seq = batch.sequenceOf[i];
+                windowSlots[i] = kv.windowSlot(seq, batch.positionOf[i]);
+                windowTables[seq] = kv.windowBlockTable(seq);
+            }
+            windowAttention.set(t, batch.sequenceOf, batch.positionOf, windowTables);
+        }
 
         if (groups != null) {
             // capacity groups depend on the step's tokens alone: build once, use in every layer
@@ -322,9 +373,13 @@ public final class Transformer implements AutoCloseable {
         backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
         // cache this step's keys and values, then attend over everything cached so far (over the
         // block's window where it has one, with its sinks: gpt-oss)
-        backend.storeKv(kvStorage, layer, buf.k, buf.v, slots, t);
-        attention.layer(config.slidingWindow(layer), w.sinks());
-        backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
+        int window = config.slidingWindow(layer);
+        boolean apart = window > 0 && windowStorage != null;
+        KvStorage storage = apart ? windowStorage : kvStorage;
+        AttentionBatch reads = apart ? windowAttention : attention;
+        backend.storeKv(storage, storageLayer[layer], buf.k, buf.v, apart ? windowSlots : slots, t);
+        reads.layer(window, w.sinks());
+        backend.attention(buf.q, storage, storageLayer[layer], reads, buf.attention);
         // output projection (+ bias: gpt-oss) and residual
         backend.matmul(w.wo(), 0, buf.attention, buf.projected, t);
         addBiasIfAny(buf.projected, w.outputBias(), t);
@@ -388,9 +443,9 @@ public final class Transformer implements AutoCloseable {
         backend.rope(buf.q, batch.positionOf, heads, cached, rope, t);
         backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
         // cache [rotary key | latent] alone (the values are its latent part); attend as one key/value head
-        backend.storeKv(kvStorage, layer, buf.k, null, slots, t);
+        backend.storeKv(kvStorage, storageLayer[layer], buf.k, null, slots, t);
         attention.layer(0, null);
-        backend.attention(buf.q, kvStorage, layer, attention, buf.attention);
+        backend.attention(buf.q, kvStorage, storageLayer[layer], attention, buf.attention);
         // each head's mix of latents, decompressed to its value width
         backend.matmulHeads(a.valueUp(), buf.attention, 0, kvRank, lb.output, 0, shape.valueLength(), heads, t);
         backend.matmul(w.wo(), 0, lb.output, buf.projected, t);
@@ -597,5 +652,8 @@ public final class Transformer implements AutoCloseable {
     @Override
     public void close() {
         kvStorage.close();
+        if (windowStorage != null) {
+            windowStorage.close();
+        }
     }
 }

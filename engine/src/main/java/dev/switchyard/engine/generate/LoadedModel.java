@@ -7,6 +7,7 @@ import dev.switchyard.engine.forward.Transformer;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.kv.PagedKvCache;
+import dev.switchyard.engine.kv.WindowedKvCache;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
@@ -33,10 +34,10 @@ public final class LoadedModel implements AutoCloseable {
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Transformer transformer;
-    private final PagedKvCache kv;
+    private final KvCache kv;
     private final OffloadedExperts offloaded; // null: experts used in place
 
-    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, PagedKvCache kv,
+    private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, KvCache kv,
                         OffloadedExperts offloaded) {
         this.file = file;
         this.config = config;
@@ -100,9 +101,12 @@ public final class LoadedModel implements AutoCloseable {
             }
             int blocks = Math.max(maxSequences, (kvPositions + KV_BLOCK_SIZE - 1) / KV_BLOCK_SIZE + maxSequences);
             DispatchConfig moe = dispatch != null ? dispatch : DispatchConfig.defaults(config.normalizeTopK());
-            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, KV_BLOCK_SIZE, moe,
-                    kvType);
-            PagedKvCache kv = new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
+            int windowBlocks = windowKvBlocks(config, maxSequences, maxStepTokens);
+            Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, windowBlocks,
+                    KV_BLOCK_SIZE, moe, kvType);
+            KvCache kv = windowBlocks > 0
+                    ? new WindowedKvCache(blocks, windowBlocks, KV_BLOCK_SIZE, maxSequences, config.slidingWindow())
+                    : new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
             if (offload != null) {
                 offloaded = OffloadedExperts.open(config, file, backend, offload, maxStepTokens);
                 transformer.offloadExperts(offloaded);
@@ -117,9 +121,30 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
-    /** Bytes of keys and values one position of one sequence takes in a cache of {@code type} (all layers). */
+    /**
+     * Bytes of keys and values one position of one sequence takes in a cache of {@code type}, in the
+     * pool that grows with each sequence: every layer's, but for the windowed layers where they are
+     * kept apart ({@link #windowKvBytes}).
+     */
     public static long kvBytesPerPosition(ModelConfig config, KvCacheType type) {
-        return (long) config.layers() * (config.kvDimK() + config.cachedValueDim()) * type.bytes();
+        int layers = config.layers() - (config.keepsWindowedKvApart() ? config.windowedBlocks() : 0);
+        return (long) layers * (config.kvDimK() + config.cachedValueDim()) * type.bytes();
+    }
+
+    /**
+     * Blocks of the windowed layers' own pool, enough for every sequence's window and a step's new
+     * positions ({@link WindowedKvCache#blocksFor}); 0 where the model keeps no layers apart.
+     */
+    public static int windowKvBlocks(ModelConfig config, int maxSequences, int maxStepTokens) {
+        return config.keepsWindowedKvApart()
+                ? WindowedKvCache.blocksFor(config.slidingWindow(), KV_BLOCK_SIZE, maxSequences, maxStepTokens)
+                : 0;
+    }
+
+    /** Bytes the windowed layers' own pool takes, whatever the sequences' lengths; 0 where there is none. */
+    public static long windowKvBytes(ModelConfig config, KvCacheType type, int maxSequences, int maxStepTokens) {
+        return (long) windowKvBlocks(config, maxSequences, maxStepTokens) * KV_BLOCK_SIZE * config.windowedBlocks()
+                * (config.kvDimK() + config.cachedValueDim()) * type.bytes();
     }
 
     public GgufFile file() {

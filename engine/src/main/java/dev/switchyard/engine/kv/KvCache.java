@@ -59,4 +59,49 @@ public interface KvCache {
      */
     default void blocksWritten(int sequence, IntUnaryOperator tokenAt, int written) {
     }
+
+    /**
+     * Turns prefix caching on or off; off forgets every remembered block. Call it while no sequence
+     * holds a block. A cache that reuses nothing refuses to turn it on.
+     */
+    default void setPrefixCaching(boolean on) {
+        if (on) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " does not cache prefixes");
+        }
+    }
+
+    /**
+     * Blocks in the pool of the layers that attend through a sliding window, where the cache keeps
+     * them apart ({@link WindowedKvCache}); 0 where every layer's keys and values share one pool.
+     */
+    default int windowCapacityBlocks() {
+        return 0;
+    }
+
+    /** Free blocks in the windowed layers' pool; 0 where there is none. */
+    default int windowFreeBlocks() {
+        return 0;
+    }
+
+    /** The physical slot of a reserved position in the windowed layers' pool (the shared one's where there is none). */
+    default int windowSlot(int sequence, int position) {
+        return slot(sequence, position);
+    }
+
+    /**
+     * The sequence's block table in the windowed layers' pool (the shared one where there is none).
+     * Entries of blocks no window reaches any more name blocks the sequence no longer holds; attention
+     * never reads them.
+     */
+    default int[] windowBlockTable(int sequence) {
+        return blockTable(sequence);
+    }
+
+    /**
+     * Tells the cache that the sequence computes no position before {@code next} any more, so that
+     * its windowed layers will never again attend to positions before {@code next - window + 1}: a
+     * cache that keeps those layers apart lets their blocks go. Call it after {@link #blocksWritten}.
+     */
+    default void computesFrom(int sequence, int next) {
+    }
 }

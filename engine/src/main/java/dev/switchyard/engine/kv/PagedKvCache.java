@@ -1,8 +1,6 @@
 package dev.switchyard.engine.kv;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -40,28 +38,13 @@ public final class PagedKvCache implements KvCache {
         }
     }
 
-    private static final int NONE = -1;
+    private static final int NONE = BlockPool.NONE;
 
     private final int blockSize;
-    private final int capacity;
-    /** Free blocks that remember nothing, as a stack. */
-    private final int[] plainFree;
-    private int plainCount;
+    private final BlockPool<Content> pool;
     private int[][] tables;
     private int[] blocksUsed;
-
-    // prefix caching
     private boolean prefixCaching;
-    private final int[] holders;          // sequences holding each block
-    private final int[] allocations;      // times each block was taken from the pool
-    private final Content[] content;      // what each remembered block holds, else null
-    private final Map<Content, Integer> remembered = new HashMap<>();
-    /** Free remembered blocks, least recently freed first: an intrusive list over block numbers. */
-    private final int[] older;
-    private final int[] newer;
-    private int oldest = NONE;
-    private int newest = NONE;
-    private int rememberedFree;
     /** Per sequence: its leading blocks already remembered or checked (full and written). */
     private int[] settled;
     /** Per sequence: the salt its first block is remembered under. */
@@ -73,29 +56,19 @@ public final class PagedKvCache implements KvCache {
             throw new IllegalArgumentException("blocks, block size and sequences must be positive");
         }
         this.blockSize = blockSize;
-        this.capacity = blocks;
-        this.plainFree = new int[blocks];
-        // Hand out low block numbers first: easier to read in tests and traces.
-        for (int i = 0; i < blocks; i++) {
-            plainFree[i] = blocks - 1 - i;
-        }
-        this.plainCount = blocks;
+        this.pool = new BlockPool<>(blocks);
         this.tables = new int[maxSequences][];
         this.blocksUsed = new int[maxSequences];
         this.settled = new int[maxSequences];
         this.salts = new String[maxSequences];
         Arrays.setAll(tables, i -> new int[4]);
-        this.holders = new int[blocks];
-        this.allocations = new int[blocks];
-        this.content = new Content[blocks];
-        this.older = new int[blocks];
-        this.newer = new int[blocks];
     }
 
     /**
      * Turns prefix caching on or off; off forgets every remembered block. Call it while no sequence
      * holds a block.
      */
+    @Override
     public void setPrefixCaching(boolean on) {
         for (int used : blocksUsed) {
             if (used > 0) {
@@ -103,12 +76,7 @@ public final class PagedKvCache implements KvCache {
             }
         }
         if (!on) {
-            while (oldest != NONE) {
-                int b = oldest;
-                unlink(b);
-                forget(b);
-                plainFree[plainCount++] = b;
-            }
+            pool.forgetFree();
         }
         prefixCaching = on;
     }
@@ -125,17 +93,17 @@ public final class PagedKvCache implements KvCache {
 
     @Override
     public int capacityBlocks() {
-        return capacity;
+        return pool.capacity();
     }
 
     @Override
     public int freeBlocks() {
-        return plainCount + rememberedFree;
+        return pool.free();
     }
 
     /** Blocks no sequence holds that still remember their content, ready to be attached again. */
     public int rememberedFreeBlocks() {
-        return rememberedFree;
+        return pool.rememberedFree();
     }
 
     /** Blocks that {@link #attachPrefix} has handed out instead of their being computed again, in all. */
@@ -156,7 +124,7 @@ public final class PagedKvCache implements KvCache {
         }
         ensureTable(sequence, needed);
         for (int b = blocksUsed[sequence]; b < needed; b++) {
-            tables[sequence][b] = take();
+            tables[sequence][b] = pool.take();
         }
         blocksUsed[sequence] = needed;
         return true;
@@ -169,35 +137,57 @@ public final class PagedKvCache implements KvCache {
      */
     @Override
     public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, String salt) {
+        int[] chain = new int[prefixCaching ? positions / blockSize : 0];
+        int found = rememberedPrefix(tokenAt, positions, salt, chain);
+        return attach(sequence, chain, found, salt);
+    }
+
+    /**
+     * Finds, without taking them, the remembered blocks that hold a sequence's first positions (up
+     * to {@code positions}, whole blocks), in order into {@code chain}; returns how many.
+     */
+    int rememberedPrefix(IntUnaryOperator tokenAt, int positions, String salt, int[] chain) {
+        if (!prefixCaching) {
+            return 0;
+        }
+        int full = Math.min(positions / blockSize, chain.length);
+        int previous = NONE;
+        int found = 0;
+        while (found < full) {
+            int b = pool.find(contentOf(previous, salt, tokenAt, found));
+            if (b == NONE) {
+                break;
+            }
+            chain[found++] = b;
+            previous = b;
+        }
+        return found;
+    }
+
+    /**
+     * Gives an empty sequence the first {@code count} blocks of a chain {@link #rememberedPrefix}
+     * found; returns the positions they cover. The blocks it writes are remembered under {@code salt}.
+     */
+    int attach(int sequence, int[] chain, int count, String salt) {
         checkSequence(sequence);
         if (blocksUsed[sequence] != 0) {
             throw new IllegalStateException("sequence " + sequence + " already holds blocks");
         }
         salts[sequence] = salt;
-        if (!prefixCaching) {
-            return 0;
+        ensureTable(sequence, count);
+        for (int i = 0; i < count; i++) {
+            pool.hold(chain[i]);
+            tables[sequence][i] = chain[i];
         }
-        int full = positions / blockSize;
-        int previous = NONE;
-        int attached = 0;
-        while (attached < full) {
-            Integer block = remembered.get(contentOf(previous, salt, tokenAt, attached));
-            if (block == null) {
-                break;
-            }
-            int b = block;
-            if (holders[b] == 0) {
-                unlink(b);
-            }
-            holders[b]++;
-            ensureTable(sequence, attached + 1);
-            tables[sequence][attached++] = b;
-            previous = b;
-        }
-        blocksUsed[sequence] = attached;
-        settled[sequence] = attached;
-        reusedBlocks += attached;
-        return attached * blockSize;
+        blocksUsed[sequence] = count;
+        settled[sequence] = count;
+        reusedBlocks += count;
+        return count * blockSize;
+    }
+
+    /** Times block {@code b} was taken from the pool: with its number, it names one use of the block. */
+    int allocationOf(int b) {
+        return pool.allocation(b);
     }
 
     /**
@@ -213,14 +203,8 @@ public final class PagedKvCache implements KvCache {
         checkSequence(sequence);
         int full = Math.min(written / blockSize, blocksUsed[sequence]);
         for (int i = settled[sequence]; i < full; i++) {
-            int b = tables[sequence][i];
-            if (content[b] == null) {
-                Content c = contentOf(i == 0 ? NONE : tables[sequence][i - 1], salts[sequence], tokenAt, i);
-                if (!remembered.containsKey(c)) {
-                    remembered.put(c, b);
-                    content[b] = c;
-                }
-            }
+            pool.remember(tables[sequence][i],
+                    contentOf(i == 0 ? NONE : tables[sequence][i - 1], salts[sequence], tokenAt, i));
         }
         settled[sequence] = Math.max(settled[sequence], full);
     }
@@ -231,7 +215,7 @@ public final class PagedKvCache implements KvCache {
             tokens[j] = tokenAt.applyAsInt(block * blockSize + j);
         }
         return previous == NONE ? new Content(NONE, 0, salt, tokens)
-                : new Content(previous, allocations[previous], null, tokens);
+                : new Content(previous, pool.allocation(previous), null, tokens);
     }
 
     @Override
@@ -261,67 +245,11 @@ public final class PagedKvCache implements KvCache {
         checkSequence(sequence);
         // the last blocks first, so that a chain's first block is freed last and taken last
         for (int i = blocksUsed[sequence] - 1; i >= 0; i--) {
-            int b = tables[sequence][i];
-            if (--holders[b] > 0) {
-                continue;
-            }
-            if (content[b] != null) {
-                link(b);
-            } else {
-                plainFree[plainCount++] = b;
-            }
+            pool.release(tables[sequence][i]);
         }
         blocksUsed[sequence] = 0;
         settled[sequence] = 0;
         salts[sequence] = null;
-    }
-
-    /** A free block: one that remembers nothing if any, else the least recently freed remembered one. */
-    private int take() {
-        int b;
-        if (plainCount > 0) {
-            b = plainFree[--plainCount];
-        } else {
-            b = oldest;
-            unlink(b);
-            forget(b);
-        }
-        holders[b] = 1;
-        allocations[b]++;
-        return b;
-    }
-
-    private void forget(int b) {
-        remembered.remove(content[b]);
-        content[b] = null;
-    }
-
-    /** Appends a free remembered block as the newest. */
-    private void link(int b) {
-        older[b] = newest;
-        newer[b] = NONE;
-        if (newest != NONE) {
-            newer[newest] = b;
-        } else {
-            oldest = b;
-        }
-        newest = b;
-        rememberedFree++;
-    }
-
-    /** Takes a free remembered block out of the list. */
-    private void unlink(int b) {
-        if (older[b] != NONE) {
-            newer[older[b]] = newer[b];
-        } else {
-            oldest = newer[b];
-        }
-        if (newer[b] != NONE) {
-            older[newer[b]] = older[b];
-        } else {
-            newest = older[b];
-        }
-        rememberedFree--;
     }
 
     private void ensureTable(int sequence, int blocks) {

@@ -147,6 +147,27 @@ public record ModelConfig(
         return architecture.windowedBlock(block) ? slidingWindow : 0;
     }
 
+    /** Blocks that attend through a sliding window. */
+    public int windowedBlocks() {
+        int n = 0;
+        for (int b = 0; b < layers; b++) {
+            if (slidingWindow(b) > 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Whether windowed blocks keep their keys and values in a pool of their own, where a sequence
+     * holds only what its window reaches: where some blocks attend through a window and others to
+     * every position.
+     */
+    public boolean keepsWindowedKvApart() {
+        int windowed = windowedBlocks();
+        return windowed > 0 && windowed < layers && latentAttention == null;
+    }
+
     public boolean isMoe() {
         return expertCount > 0;
     }

@@ -224,11 +224,14 @@ public final class ContinuousBatcher {
             failRunning(e);
             return;
         }
-        if (reusesPrefixes()) {
-            for (int i = 0; i < running.size(); i++) {
-                ActiveSequence s = running.get(i);
+        boolean remember = reusesPrefixes();
+        for (int i = 0; i < running.size(); i++) {
+            ActiveSequence s = running.get(i);
+            if (remember) {
                 kv.blocksWritten(s.slot, s, s.fed);
             }
+            // windowed layers let go of the blocks no later window reaches (after they are remembered)
+            kv.computesFrom(s.slot, s.fed);
         }
         long now = clock.getAsLong();
         for (int i = 0; i < batch.logitCount(); i++) {

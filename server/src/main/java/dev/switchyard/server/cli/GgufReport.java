@@ -169,6 +169,14 @@ final class GgufReport {
             kv.put(type.label(), LoadedModel.kvBytesPerPosition(c, type));
         }
         m.put("kv_bytes_per_position", kv);
+        if (c.keepsWindowedKvApart()) {
+            // the windowed blocks' own pool: a sequence holds about a window of positions there, whatever its length
+            Map<String, Object> windowed = new LinkedHashMap<>();
+            for (KvCacheType type : KvCacheType.values()) {
+                windowed.put(type.label(), (long) c.windowedBlocks() * (c.kvDimK() + c.cachedValueDim()) * type.bytes());
+            }
+            m.put("windowed_kv_bytes_per_position", windowed);
+        }
         return m;
     }
 

@@ -188,7 +188,9 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
                         + Bytes.human(LoadedModel.kvBytesPerPosition(served.config(), engine.kvCacheType())) + " per position, "
-                        + engine.kvCacheType().label() + "), "
+                        + engine.kvCacheType().label()
+                        + (served.windowKvBytes() > 0 ? ", windowed layers apart in " + Bytes.human(served.windowKvBytes()) : "")
+                        + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served));
                 out.flush();
                 stop.await();

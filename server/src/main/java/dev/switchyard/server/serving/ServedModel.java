@@ -19,6 +19,7 @@ import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.engine.tools.ForcedCallFrame;
 import dev.switchyard.engine.tools.ToolCallSyntax;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -98,7 +99,8 @@ public final class ServedModel implements AutoCloseable {
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
             metrics.kvCache(model.transformer().kvCacheType().label(), LoadedModel.KV_BLOCK_SIZE,
-                    (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE);
+                    (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE,
+                    (long) model.kv().windowCapacityBlocks() * LoadedModel.KV_BLOCK_SIZE);
             if (model.config().isMoe()) {
                 model.transformer().setLoadObserver(metrics.expertLoad(model.config().routedLayers()));
             }
@@ -126,14 +128,19 @@ public final class ServedModel implements AutoCloseable {
             return 0;
         }
         long blockBytes = LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(config, engine.kvCacheType());
-        long blocks = engine.kvMemoryBytes() / blockBytes;
+        // the windowed layers' own pool (gpt-oss) comes first: its size is fixed by the sequences and the step
+        long windowBytes = LoadedModel.windowKvBytes(config, engine.kvCacheType(), engine.maxSequences(),
+                engine.maxBatchTokens());
+        long blocks = Math.max(0, engine.kvMemoryBytes() - windowBytes) / blockBytes;
         // LoadedModel adds one block per sequence slot to the positions asked for (a partly filled last
         // block each); asking for the rest keeps the whole pool within the budget.
         long spare = engine.maxSequences();
         if (blocks <= spare) {
             throw new IllegalArgumentException("--kv-memory of " + engine.kvMemoryBytes() + " bytes holds " + blocks
-                    + " KV blocks (" + blockBytes + " bytes each for this model), but --max-seqs " + engine.maxSequences()
-                    + " needs more than " + spare + ": raise --kv-memory or lower --max-seqs");
+                    + " KV blocks (" + blockBytes + " bytes each for this model"
+                    + (windowBytes > 0 ? ", after " + windowBytes + " bytes for the windowed layers' blocks" : "")
+                    + "), but --max-seqs " + engine.maxSequences() + " needs more than " + spare
+                    + ": raise --kv-memory or lower --max-seqs" + (windowBytes > 0 ? " or --max-batch-tokens" : ""));
         }
         long full = (long) engine.maxSequences() * config.contextLength();
         return (int) Math.min((blocks - spare) * LoadedModel.KV_BLOCK_SIZE, full);
@@ -405,10 +412,18 @@ public final class ServedModel implements AutoCloseable {
         return finished;
     }
 
-    /** Bytes the KV block pool takes: what --kv-memory bought. */
+    /** Bytes the windowed layers' own KV pool takes (gpt-oss), whatever the sequences' lengths; 0 where there is none. */
+    public long windowKvBytes() {
+        return LoadedModel.windowKvBytes(model.config(), model.transformer().kvCacheType(),
+                model.transformer().maxSequences(), model.transformer().maxTokens());
+    }
+
+    /** Bytes the KV block pools take: what --kv-memory bought. */
     public long kvCapacityBytes() {
+        KvCacheType type = model.transformer().kvCacheType();
         return (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE
-                * LoadedModel.kvBytesPerPosition(model.config(), model.transformer().kvCacheType());
+                * LoadedModel.kvBytesPerPosition(model.config(), type)
+                + windowKvBytes();
     }
 
     /** Gauges for tests and logs. */

@@ -117,15 +117,21 @@ public final class ServingMetrics implements SchedulerObserver {
     /**
      * The KV cache as configured: {@code switchyard_kv_cache_info} (1, its type and block size as
      * labels, as vLLM's cache_config_info) and {@code switchyard_kv_cache_capacity_tokens}, the
-     * positions its blocks hold in all.
+     * positions its blocks hold in all; and where the windowed layers keep their blocks apart (gpt-oss),
+     * {@code switchyard_kv_cache_window_capacity_tokens}, the positions those hold.
      */
-    public void kvCache(String type, int blockSize, long positions) {
+    public void kvCache(String type, int blockSize, long positions, long windowPositions) {
         GaugeWithCallback.builder().name("switchyard_kv_cache_info")
                 .help("The KV cache's element type and positions per block (value 1).")
                 .labelNames("model", "cache_type", "block_size")
                 .callback(cb -> cb.call(1, model, type, String.valueOf(blockSize))).register(registry);
         gauge("switchyard_kv_cache_capacity_tokens", "Positions the KV cache's blocks hold in all.", model,
                 () -> positions);
+        if (windowPositions > 0) {
+            gauge("switchyard_kv_cache_window_capacity_tokens",
+                    "Positions the blocks of the layers that attend through a sliding window hold in all.", model,
+                    () -> windowPositions);
+        }
     }
 
     /** A client left before its request finished (connection closed, stream cancelled). */

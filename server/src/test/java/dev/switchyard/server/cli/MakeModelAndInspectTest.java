@@ -110,6 +110,12 @@ class MakeModelAndInspectTest {
         assertThat(json.get("config").get("windowed_blocks").toString()).isEqualTo("[0,2]");
         assertThat(json.get("config").get("attention_sinks").asBoolean()).isTrue();
         assertThat(json.get("metadata").get("general.file_type").toString()).as("MXFP4_MOE").contains("38");
+        // one full block grows with each position; the two windowed ones hold a window's worth apart
+        JsonNode config = json.get("config");
+        long perLayer = 2L * config.get("kv_heads").asLong() * config.get("head_dim_k").asLong() * 2;
+        assertThat(config.get("kv_bytes_per_position").get("f16").asLong()).isEqualTo(perLayer);
+        assertThat(config.get("windowed_kv_bytes_per_position").get("f16").asLong()).isEqualTo(2 * perLayer);
+        assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(4 * perLayer);
     }
 
     @Test

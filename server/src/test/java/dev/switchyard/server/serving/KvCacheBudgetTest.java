@@ -1,6 +1,7 @@
 package dev.switchyard.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.moe.DispatchConfig;
@@ -11,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A --kv-memory budget buys twice the positions in an F16 cache as in a float one, neither pool
- * outgrows the budget, and the metrics say which cache it is.
+ * outgrows the budget, and the metrics say which cache it is; gpt-oss's windowed blocks take their
+ * fixed pool from the budget first, and the rest buys positions at its full blocks' cost alone.
  */
 class KvCacheBudgetTest {
 
@@ -44,5 +46,31 @@ class KvCacheBudgetTest {
         }
         assertThat(floats).isEqualTo(21 * LoadedModel.KV_BLOCK_SIZE);
         assertThat(halves).isEqualTo(2 * floats);
+    }
+
+    @Test
+    void windowedBlocksTakeTheirPoolFirstAndTheRestBuysPositionsOfTheFullBlocks() throws Exception {
+        long perPosition;
+        long window;
+        try (ServedModel probe = ServedModel.open(TinyModelFile.gptOss(), "probe", engine(0, KvCacheType.F16))) {
+            perPosition = LoadedModel.kvBytesPerPosition(probe.config(), KvCacheType.F16);
+            window = probe.windowKvBytes();
+            assertThat(probe.config().windowedBlocks()).isEqualTo(1);
+            assertThat(perPosition).as("one full block of two")
+                    .isEqualTo((probe.config().kvDimK() + probe.config().cachedValueDim()) * 2L);
+            assertThat(window).isPositive();
+        }
+        // the window's pool, then 10 blocks of the full block's positions (one of them a sequence's spare)
+        long budget = window + 10 * LoadedModel.KV_BLOCK_SIZE * perPosition;
+        try (ServedModel served = ServedModel.open(TinyModelFile.gptOss(), "oss", engine(budget, KvCacheType.F16))) {
+            assertThat(served.maxSequenceLength()).isEqualTo(10 * LoadedModel.KV_BLOCK_SIZE);
+            assertThat(served.kvCapacityBytes()).isEqualTo(budget);
+            assertThat(served.metrics().scrape()).contains("switchyard_kv_cache_window_capacity_tokens{model=\"oss\"} "
+                    + window / perPosition + ".0");
+        }
+        assertThatThrownBy(() -> ServedModel.open(TinyModelFile.gptOss(), "small", engine(window, KvCacheType.F16)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("after " + window + " bytes for the windowed layers' blocks")
+                .hasMessageContaining("--max-batch-tokens");
     }
 }

@@ -20,7 +20,7 @@ class ServingMetricsTest {
         metrics.finished(FinishReason.LENGTH, 900_000_000);
         metrics.finished(FinishReason.ABORT, 100_000_000);
         metrics.clientDisconnected();
-        metrics.kvCache("f16", 16, 4096);
+        metrics.kvCache("f16", 16, 4096, 0);
         String text = metrics.scrape();
         assertThat(text)
                 .contains("switchyard_requests_running{model=\"demo\"} 0.0")
@@ -28,6 +28,7 @@ class ServingMetricsTest {
                 .contains("switchyard_kv_usage_ratio{model=\"demo\"} 0.0")
                 .contains("switchyard_kv_cache_info{block_size=\"16\",cache_type=\"f16\",model=\"demo\"} 1.0")
                 .contains("switchyard_kv_cache_capacity_tokens{model=\"demo\"} 4096.0")
+                .doesNotContain("switchyard_kv_cache_window_capacity_tokens")
                 .contains("switchyard_preemptions_total{model=\"demo\"} 1.0")
                 .contains("switchyard_prompt_tokens_total{model=\"demo\"} 17.0")
                 .contains("switchyard_generation_tokens_total{model=\"demo\"} 3.0")
@@ -41,6 +42,15 @@ class ServingMetricsTest {
                 .contains("switchyard_e2e_request_latency_seconds_count{model=\"demo\"} 2")
                 .contains("switchyard_queue_time_seconds_sum{model=\"demo\"} 0.002");
         assertThat(metrics.contentType()).startsWith("text/plain");
+    }
+
+    @Test
+    void windowedLayersBlocksApartAreExportedBesideTheCache() {
+        ServingMetrics metrics = new ServingMetrics("demo", () -> null);
+        metrics.kvCache("f16", 16, 4096, 640);
+        assertThat(metrics.scrape())
+                .contains("switchyard_kv_cache_capacity_tokens{model=\"demo\"} 4096.0")
+                .contains("switchyard_kv_cache_window_capacity_tokens{model=\"demo\"} 640.0");
     }
 
     @Test
