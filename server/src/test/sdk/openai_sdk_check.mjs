@@ -127,6 +127,30 @@ assert.equal(typeof weather.sunny, 'boolean');
 assert.equal(structured.choices[0].finish_reason, 'stop');
 ok('structured output');
 
+// the Responses API: the same conversation answers as chat does; the SDK adds output_text
+const responseRequest = {
+  model, instructions: 'Be brief.', input: 'Hello there', max_output_tokens: 10, temperature: 0, ignore_eos: true,
+};
+const response = await client.responses.create(responseRequest);
+assert.equal(response.object, 'response');
+assert.equal(response.status, 'incomplete');
+assert.equal(response.incomplete_details.reason, 'max_output_tokens');
+assert.equal(response.output_text, message.content);
+assert.equal(response.usage.output_tokens, 10);
+assert.equal(response.usage.input_tokens, chat.usage.prompt_tokens);
+ok('responses');
+
+// the SDK's stream helper rebuilds the response from the semantic events (output_text is added to
+// whole responses only, and an incomplete one keeps the snapshot its events built)
+const responseStream = client.responses.stream(responseRequest);
+let deltas = '';
+responseStream.on('response.output_text.delta', (event) => { deltas += event.delta; });
+const rebuilt = await responseStream.finalResponse();
+assert.equal(deltas, message.content);
+assert.equal(rebuilt.output[0].type, 'message');
+assert.equal(rebuilt.output[0].content[0].text, message.content);
+ok('responses stream helper');
+
 // errors come back as the SDK's typed errors, with OpenAI's fields
 async function rejects(name, call, errorClass, status, param, code) {
   try {
@@ -154,6 +178,8 @@ await rejects('unenforceable schema refused', () => client.chat.completions.crea
     json_schema: { name: 'zip', schema: { type: 'object', properties: { zip: { type: 'string', pattern: '^[0-9]{5}$' } } } },
   },
 }), OpenAI.BadRequestError, 400, 'response_format.json_schema.schema', 'unsupported_parameter');
+await rejects('responses kept nowhere', () => client.responses.create({ ...responseRequest, previous_response_id: 'resp_1' }),
+  OpenAI.BadRequestError, 400, 'previous_response_id', 'unsupported_parameter');
 await rejects('context length', () => client.completions.create({ model, prompt: 'x', max_tokens: 10_000_000 }),
   OpenAI.BadRequestError, 400, 'max_tokens', 'context_length_exceeded');
 if (apiKey) {
@@ -220,5 +246,24 @@ if (toolsURL) {
   assert.ok(['celsius', 'fahrenheit'].includes(JSON.parse(forcedCall.function.arguments).unit));
   assert.equal(named.choices[0].finish_reason, 'tool_calls');
   ok('named tool_choice');
+
+  // the Responses API's function tools (flat) and function_call items, then the call's output sent back
+  const flatTools = [{ type: 'function', name: 'get_weather', description: 'The weather now in a city', strict: false,
+    parameters: toolRequest.tools[0].function.parameters }];
+  const toolResponse = await tools.responses.create({
+    model: toolsModel, input: toolRequest.messages[0].content, tools: flatTools,
+    max_output_tokens: 24, temperature: 0, ignore_eos: true, stop_token_ids: [Number(stopToken)],
+  });
+  const item = toolResponse.output.find((o) => o.type === 'function_call');
+  assert.ok(item, JSON.stringify(toolResponse.output));
+  assert.equal(item.name, 'get_weather');
+  assert.deepEqual(JSON.parse(item.arguments), { city: 'Paris' });
+  const answered = await tools.responses.create({
+    model: toolsModel, tools: flatTools, max_output_tokens: 4, temperature: 0, ignore_eos: true,
+    input: [{ role: 'user', content: toolRequest.messages[0].content }, item,
+      { type: 'function_call_output', call_id: item.call_id, output: '18 C and sunny' }],
+  });
+  assert.ok(answered.usage.input_tokens > toolResponse.usage.input_tokens, JSON.stringify(answered.usage));
+  ok('responses function call and its output');
 }
 console.log('all ok');

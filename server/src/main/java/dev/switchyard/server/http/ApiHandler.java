@@ -6,6 +6,8 @@ import dev.switchyard.engine.schedule.SchedulerUnavailableException;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
+import dev.switchyard.server.openai.ResponseRenderer;
+import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.CompletionRequests;
 import dev.switchyard.server.openai.OpenAiRequest;
 import dev.switchyard.server.openai.UtilityApi;
@@ -88,6 +90,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         ? CompletionRenderer.completions(model, parsed) : CompletionRenderer.chat(model, parsed);
                 startGeneration(ctx, model, renderer);
             }
+            case "/v1/responses" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, ResponsesApi.renderer(readBody(request), model, api.config.limits(),
+                        api.json.mapper()));
+            }
             case "/v1/models" -> {
                 expect(method, HttpMethod.GET, path);
                 authorize(request);
@@ -163,7 +172,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private void startGeneration(ChannelHandlerContext ctx, ServedModel model, CompletionRenderer renderer) {
+    private void startGeneration(ChannelHandlerContext ctx, ServedModel model, ResponseRenderer renderer) {
         GenerationExchange started = new GenerationExchange(ctx, api.json.factory(), renderer,
                 api.openExchanges::decrementAndGet);
         api.openExchanges.incrementAndGet();

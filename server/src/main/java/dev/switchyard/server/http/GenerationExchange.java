@@ -3,7 +3,8 @@ package dev.switchyard.server.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.openai.ApiError;
-import dev.switchyard.server.openai.CompletionRenderer;
+import dev.switchyard.server.openai.EventStream;
+import dev.switchyard.server.openai.ResponseRenderer;
 import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationListener;
@@ -28,23 +29,24 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One completions request on one connection, from submission to the last byte. Events arrive on the
+ * One generation request on one connection, from submission to the last byte. Events arrive on the
  * scheduler's thread; streamed ones are handed to this channel's API executor (so the scheduler
- * never waits on JSON or sockets), each becoming one small {@code data: {...}} write. Without
- * streaming, the text is collected on the scheduler's thread (a string append per token) and the
- * response is written from the executor when the last choice ends.
+ * never waits on JSON or sockets), where the renderer turns each into one or more small
+ * server-sent events. Without streaming, the text is collected on the scheduler's thread (a string
+ * append per token) and the response is written from the executor when the last choice ends.
  */
-final class GenerationExchange implements GenerationListener {
+final class GenerationExchange implements GenerationListener, EventStream {
 
     private static final Logger LOG = Logger.getLogger(GenerationExchange.class.getName());
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelHandlerContext ctx;
     private final EventExecutor executor;
     private final JsonFactory json;
-    private final CompletionRenderer renderer;
+    private final ResponseRenderer renderer;
     private final boolean stream;
     private final Runnable onEnd;
     private Generation generation;
@@ -52,7 +54,7 @@ final class GenerationExchange implements GenerationListener {
     private volatile RuntimeException failure;
     private boolean ended;
 
-    GenerationExchange(ChannelHandlerContext ctx, JsonFactory json, CompletionRenderer renderer, Runnable onEnd) {
+    GenerationExchange(ChannelHandlerContext ctx, JsonFactory json, ResponseRenderer renderer, Runnable onEnd) {
         this.ctx = ctx;
         this.executor = ctx.executor();
         this.json = json;
@@ -74,11 +76,7 @@ final class GenerationExchange implements GenerationListener {
             head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
             HttpUtil.setTransferEncodingChunked(head, true);
             ctx.write(head, ctx.voidPromise());
-            for (int i = 0; renderer.hasOpeningChunk() && i < renderer.choiceCount(); i++) {
-                int index = i;
-                ctx.write(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, DATA,
-                        g -> renderer.writeOpeningChunk(g, index), END_EVENT)), ctx.voidPromise());
-            }
+            renderer.openStream(this);
             ctx.flush();
         }
     }
@@ -99,7 +97,7 @@ final class GenerationExchange implements GenerationListener {
         if (!stream) {
             renderer.collect(index, reasoning, text, logprob);
         } else if (!text.isEmpty() || !reasoning.isEmpty() || logprob != null) {
-            executor.execute(() -> sendChunk(g -> renderer.writeTokenChunk(g, index, reasoning, text, logprob)));
+            executor.execute(() -> renderer.streamToken(this, index, reasoning, text, logprob));
         }
     }
 
@@ -108,7 +106,7 @@ final class GenerationExchange implements GenerationListener {
         if (!stream) {
             renderer.collectToolCalls(index, calls);
         } else {
-            executor.execute(() -> sendChunk(g -> renderer.writeToolCallsChunk(g, index, calls)));
+            executor.execute(() -> renderer.streamToolCalls(this, index, calls));
         }
     }
 
@@ -117,7 +115,7 @@ final class GenerationExchange implements GenerationListener {
         if (!stream) {
             renderer.collectFinish(index, reasoning, text, reason);
         } else {
-            executor.execute(() -> sendChunk(g -> renderer.writeFinishChunk(g, index, reasoning, text, reason)));
+            executor.execute(() -> renderer.streamFinish(this, index, reasoning, text, reason));
         }
     }
 
@@ -130,7 +128,7 @@ final class GenerationExchange implements GenerationListener {
             executor.execute(() -> {
                 generation.cancel(); // the response is an error: the other choices need not finish
                 if (stream) {
-                    sendChunk(e::write);
+                    renderer.streamFailure(this, e);
                 }
             });
         }
@@ -144,10 +142,7 @@ final class GenerationExchange implements GenerationListener {
     private void finish(Usage usage) {
         try {
             if (stream) {
-                if (renderer.request().includeUsage() && failure == null) {
-                    sendChunk(g -> renderer.writeUsageChunk(g, usage));
-                }
-                ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
+                renderer.closeStream(this, usage, failure != null);
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
             } else if (failure != null) {
                 HttpResponses.sendError(ctx, json, ApiError.internal("generation failed: " + failure.getMessage()), false);
@@ -161,8 +156,22 @@ final class GenerationExchange implements GenerationListener {
     }
 
     /** One event; a void promise, since nobody waits on it (a closed channel just drops it). */
-    private void sendChunk(HttpResponses.JsonWriter writer) {
-        ctx.writeAndFlush(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, DATA, writer, END_EVENT)),
+    @Override
+    public void send(String name, EventStream.JsonBody body) {
+        byte[] prefix = DATA;
+        if (name != null) {
+            byte[] line = (name + "\n").getBytes(StandardCharsets.UTF_8);
+            prefix = new byte[EVENT.length + line.length + DATA.length];
+            System.arraycopy(EVENT, 0, prefix, 0, EVENT.length);
+            System.arraycopy(line, 0, prefix, EVENT.length, line.length);
+            System.arraycopy(DATA, 0, prefix, EVENT.length + line.length, DATA.length);
+        }
+        ctx.writeAndFlush(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, prefix, body::write, END_EVENT)),
                 ctx.voidPromise());
+    }
+
+    @Override
+    public void sendDone() {
+        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
     }
 }

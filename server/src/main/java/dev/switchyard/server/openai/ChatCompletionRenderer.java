@@ -166,27 +166,10 @@ final class ChatCompletionRenderer extends CompletionRenderer {
         g.writeArrayFieldStart("content");
         for (TokenLogprob t : tokens) {
             g.writeStartObject();
-            writeToken(g, t.token(), t.logprob());
-            g.writeArrayFieldStart("top_logprobs");
-            for (int r = 0; r < t.topIds().length; r++) {
-                g.writeStartObject();
-                writeToken(g, t.topIds()[r], t.topLogprobs()[r]);
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            LogprobEntries.writeFields(g, model, t);
             g.writeEndObject();
         }
         g.writeEndArray();
         g.writeEndObject();
-    }
-
-    private void writeToken(JsonGenerator g, int token, double logprob) throws IOException {
-        g.writeStringField("token", model.tokenText(token));
-        g.writeNumberField("logprob", printable(logprob));
-        g.writeArrayFieldStart("bytes");
-        for (byte b : model.tokenBytes(token)) {
-            g.writeNumber(b & 0xff);
-        }
-        g.writeEndArray();
     }
 }

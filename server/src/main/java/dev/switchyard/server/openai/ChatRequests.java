@@ -66,7 +66,7 @@ public final class ChatRequests {
         int[] prompt;
         try {
             prompt = model.prompts().chat(messages, tools == null ? null : tools.definitions(),
-                    templateArguments(f, mapper, model), "messages");
+                    templateArguments(f, mapper, model, f.string("reasoning_effort"), "reasoning_effort"), "messages");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
@@ -98,10 +98,12 @@ public final class ChatRequests {
     /**
      * Extra arguments for the chat template: {@code chat_template_kwargs} (vLLM's and llama.cpp's
      * field: Qwen3's {@code enable_thinking}, ...), then OpenAI's {@code reasoning_effort} over it
-     * (gpt-oss's template reads it: low, medium or high). Their text is the client's, so it may not
-     * spell a control token of the model, just as message content cannot.
+     * (gpt-oss's template reads it: low, medium or high), given as {@code effort} by the field
+     * {@code effortParam} (null: not given). Their text is the client's, so it may not spell a
+     * control token of the model, just as message content cannot.
      */
-    private static Map<String, Object> templateArguments(Fields f, ObjectMapper mapper, ServedModel model) {
+    static Map<String, Object> templateArguments(Fields f, ObjectMapper mapper, ServedModel model, String effort,
+                                                 String effortParam) {
         Map<String, Object> arguments = new java.util.LinkedHashMap<>();
         JsonNode kwargs = f.node("chat_template_kwargs");
         if (kwargs != null) {
@@ -110,12 +112,11 @@ public final class ChatRequests {
             }
             arguments.putAll(mapper.convertValue(kwargs, TEMPLATE_ARGUMENTS));
         }
-        String effort = f.string("reasoning_effort");
         if (effort != null) {
             arguments.put("reasoning_effort", effort);
         }
         for (Map.Entry<String, Object> e : arguments.entrySet()) {
-            String param = e.getKey().equals("reasoning_effort") && effort != null ? "reasoning_effort"
+            String param = e.getKey().equals("reasoning_effort") && effort != null ? effortParam
                     : "chat_template_kwargs." + e.getKey();
             if (ChatTemplate.isReservedArgument(e.getKey())) {
                 throw ApiError.invalid(param, "'" + e.getKey() + "' is set by the server, not by chat_template_kwargs");
@@ -181,7 +182,7 @@ public final class ChatRequests {
      * {@code tojson} or walk them as a mapping (Kimi, GLM, Qwen3-Coder), so an object is what they
      * need, and what they were given in training. Text that is not an object stays text.
      */
-    private static void argumentsAsObject(Map<String, Object> call, ObjectMapper mapper) {
+    static void argumentsAsObject(Map<String, Object> call, ObjectMapper mapper) {
         if (call.get("function") instanceof Map<?, ?> function && function.get("arguments") instanceof String text) {
             try {
                 JsonNode parsed = mapper.readTree(text);

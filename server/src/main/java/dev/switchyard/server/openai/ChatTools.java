@@ -41,12 +41,21 @@ final class ChatTools {
 
     /** The tools offered, or null when none are (absent, empty, or {@code tool_choice} none). */
     static Offer parse(Fields f, ServedModel model, ObjectMapper mapper) {
+        return parse(f, model, mapper, false);
+    }
+
+    /**
+     * As above; {@code flat} for the Responses API's shape, where a function tool's name, description,
+     * parameters and strict sit on the tool itself, and a named {@code tool_choice} is
+     * {@code {"type": "function", "name": ...}}. The template gets chat's shape either way.
+     */
+    static Offer parse(Fields f, ServedModel model, ObjectMapper mapper, boolean flat) {
         JsonNode tools = f.node("tools");
         if (tools != null && !tools.isArray()) {
             throw ApiError.invalid("tools", "tools must be a list of tools");
         }
         JsonNode choice = f.node("tool_choice");
-        String mode = mode(choice);
+        String mode = mode(choice, flat);
         boolean parallel = f.bool("parallel_tool_calls", true);
         if (tools == null || tools.isEmpty() || mode.equals("none")) {
             if (!mode.equals("none") && !mode.equals("auto")) {
@@ -57,7 +66,7 @@ final class ChatTools {
         List<Map<String, Object>> definitions = new java.util.ArrayList<>(tools.size());
         Set<String> names = new LinkedHashSet<>();
         for (int i = 0; i < tools.size(); i++) {
-            definitions.add(definition(tools.get(i), "tools[" + i + "]", names, model, mapper));
+            definitions.add(definition(tools.get(i), "tools[" + i + "]", names, model, mapper, flat));
         }
         if (model.toolCallSyntax() == null) {
             throw ApiError.invalid("tools", "this model's chat template writes tool calls in no form this server reads, "
@@ -66,10 +75,11 @@ final class ChatTools {
         boolean forced = !mode.equals("auto");
         ToolUse.HeldCalls held;
         try {
+            JsonNode named = flat ? choice : choice == null ? null : choice.path("function");
             held = ForcedCalls.of(model, definitions, forced,
-                    mode.equals("function") ? choice.path("function").path("name").textValue() : null,
-                    mode.equals("function") ? "tool_choice.function.name" : "tool_choice",
-                    i -> "tools[" + i + "].function.parameters");
+                    mode.equals("function") ? named.path("name").textValue() : null,
+                    mode.equals("function") ? (flat ? "tool_choice.name" : "tool_choice.function.name") : "tool_choice",
+                    i -> "tools[" + i + (flat ? "].parameters" : "].function.parameters"));
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
@@ -77,7 +87,7 @@ final class ChatTools {
     }
 
     /** {@code tool_choice} as a word: auto (its default), none, required, or function. */
-    private static String mode(JsonNode choice) {
+    private static String mode(JsonNode choice, boolean flat) {
         if (choice == null) {
             return "auto";
         }
@@ -90,15 +100,15 @@ final class ChatTools {
                     + "function, got \"" + mode + "\"");
         }
         if (choice.isObject() && "function".equals(choice.path("type").asText())
-                && choice.path("function").path("name").isTextual()) {
+                && (flat ? choice : choice.path("function")).path("name").isTextual()) {
             return "function";
         }
-        throw ApiError.invalid("tool_choice", "tool_choice must be a string or {\"type\": \"function\", "
-                + "\"function\": {\"name\": ...}}");
+        throw ApiError.invalid("tool_choice", "tool_choice must be a string or " + (flat
+                ? "{\"type\": \"function\", \"name\": ...}" : "{\"type\": \"function\", \"function\": {\"name\": ...}}"));
     }
 
     private static Map<String, Object> definition(JsonNode tool, String param, Set<String> names, ServedModel model,
-                                                  ObjectMapper mapper) {
+                                                  ObjectMapper mapper, boolean flat) {
         if (!tool.isObject()) {
             throw ApiError.invalid(param, param + " must be an object");
         }
@@ -106,29 +116,47 @@ final class ChatTools {
         if (!"function".equals(type)) {
             throw ApiError.unsupported(param + ".type", "tools of type '" + type + "' (only function)");
         }
-        JsonNode function = tool.get("function");
+        JsonNode function = flat ? tool : tool.get("function");
         if (function == null || !function.isObject()) {
             throw ApiError.invalid(param + ".function", param + ".function must be an object");
         }
-        Fields ff = new Fields(function, param + ".function.");
+        String at = flat ? param + "." : param + ".function.";
+        Fields ff = new Fields(function, at);
         String name = ff.string("name");
         if (name == null || !ToolUse.FUNCTION_NAME.matcher(name).matches()) {
-            throw ApiError.invalid(param + ".function.name", param + ".function.name must be 1 to 64 letters, digits, "
+            throw ApiError.invalid(at + "name", at + "name must be 1 to 64 letters, digits, "
                     + "underscores or dashes, got " + (name == null ? "none" : "\"" + name + "\""));
         }
         if (!names.add(name)) {
-            throw ApiError.invalid(param + ".function.name", "two tools are named \"" + name + "\"");
+            throw ApiError.invalid(at + "name", "two tools are named \"" + name + "\"");
         }
-        ff.string("description");
+        String description = ff.string("description");
         JsonNode parameters = ff.node("parameters");
         if (parameters != null && !parameters.isObject()) {
-            throw ApiError.invalid(param + ".function.parameters", param + ".function.parameters must be a JSON Schema "
-                    + "object");
+            throw ApiError.invalid(at + "parameters", at + "parameters must be a JSON Schema object");
         }
-        ff.bool("strict");
+        Boolean strict = ff.bool("strict");
         if (model.tokenizer().containsSpecialText(tool.toString())) {
             throw ApiError.invalid(param, param + " may not contain the model's control tokens");
         }
-        return mapper.convertValue(tool, OBJECT);
+        if (!flat) {
+            return mapper.convertValue(tool, OBJECT);
+        }
+        // chat's shape, which templates read
+        Map<String, Object> inner = new java.util.LinkedHashMap<>();
+        inner.put("name", name);
+        if (description != null) {
+            inner.put("description", description);
+        }
+        if (parameters != null) {
+            inner.put("parameters", mapper.convertValue(parameters, OBJECT));
+        }
+        if (strict != null) {
+            inner.put("strict", strict);
+        }
+        Map<String, Object> chatShape = new java.util.LinkedHashMap<>();
+        chatShape.put("type", "function");
+        chatShape.put("function", inner);
+        return chatShape;
     }
 }

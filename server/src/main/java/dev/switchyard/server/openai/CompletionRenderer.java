@@ -16,10 +16,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * streaming, the whole object once every choice has ended (events are collected meanwhile). One
  * instance per request, used from one thread at a time.
  */
-public abstract sealed class CompletionRenderer permits TextCompletionRenderer, ChatCompletionRenderer {
-
-    /** JSON has no infinities: a token the model rules out entirely is shown as vLLM shows it. */
-    static final double MIN_LOGPROB = -9999.0;
+public abstract sealed class CompletionRenderer implements ResponseRenderer
+        permits TextCompletionRenderer, ChatCompletionRenderer {
 
     protected final String id;
     protected final long created;
@@ -60,8 +58,47 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
         return new ChatCompletionRenderer(model, request);
     }
 
+    @Override
     public OpenAiRequest request() {
         return request;
+    }
+
+    // ---- streaming: chunks as data-only events, ended by [DONE] ----
+
+    @Override
+    public void openStream(EventStream out) {
+        for (int i = 0; hasOpeningChunk() && i < choices.length; i++) {
+            int index = i;
+            out.send(null, g -> writeOpeningChunk(g, index));
+        }
+    }
+
+    @Override
+    public void streamToken(EventStream out, int index, String reasoning, String text, TokenLogprob logprob) {
+        out.send(null, g -> writeTokenChunk(g, index, reasoning, text, logprob));
+    }
+
+    @Override
+    public void streamToolCalls(EventStream out, int index, List<ChoiceToolCall> calls) {
+        out.send(null, g -> writeToolCallsChunk(g, index, calls));
+    }
+
+    @Override
+    public void streamFinish(EventStream out, int index, String reasoning, String text, FinishReason reason) {
+        out.send(null, g -> writeFinishChunk(g, index, reasoning, text, reason));
+    }
+
+    @Override
+    public void streamFailure(EventStream out, ApiError error) {
+        out.send(null, error::write);
+    }
+
+    @Override
+    public void closeStream(EventStream out, Usage usage, boolean failed) {
+        if (request.includeUsage() && !failed) {
+            out.send(null, g -> writeUsageChunk(g, usage));
+        }
+        out.sendDone();
     }
 
     public int choiceCount() {
@@ -98,6 +135,7 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
 
     // ---- collected: the whole response at the end ----
 
+    @Override
     public void collect(int index, String reasoning, String text, TokenLogprob logprob) {
         Choice c = choices[index];
         c.reasoning.append(reasoning);
@@ -107,16 +145,19 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
         }
     }
 
+    @Override
     public void collectToolCalls(int index, List<ChoiceToolCall> calls) {
         choices[index].calls.addAll(calls);
     }
 
+    @Override
     public void collectFinish(int index, String reasoning, String text, FinishReason reason) {
         choices[index].reasoning.append(reasoning);
         choices[index].text.append(text);
         choices[index].finish = reason;
     }
 
+    @Override
     public abstract void writeResponse(JsonGenerator g, Usage usage) throws IOException;
 
     // ---- shared pieces ----
@@ -170,6 +211,6 @@ public abstract sealed class CompletionRenderer permits TextCompletionRenderer, 
     }
 
     protected static double printable(double logprob) {
-        return Double.isFinite(logprob) ? logprob : MIN_LOGPROB;
+        return LogprobEntries.printable(logprob);
     }
 }

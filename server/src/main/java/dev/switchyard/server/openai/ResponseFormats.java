@@ -28,29 +28,58 @@ final class ResponseFormats {
         return switch (type) {
             case "text" -> null;
             case "json_object" -> JsonSchema.ObjectSchema.anyObject();
-            case "json_schema" -> schema(format.get("json_schema"));
+            case "json_schema" -> schema(format.get("json_schema"), "response_format.json_schema");
             default -> throw ApiError.invalid("response_format.type", "response_format.type must be \"text\", "
                     + "\"json_object\" or \"json_schema\", got \"" + type + "\"");
         };
     }
 
-    private static JsonSchema schema(JsonNode jsonSchema) {
-        if (jsonSchema == null || !jsonSchema.isObject()) {
-            throw ApiError.invalid("response_format.json_schema", "response_format.json_schema must be an object with "
-                    + "a name and a schema");
+    /**
+     * The Responses API's {@code text.format}: the same three types, a schema's name and schema on the
+     * format itself; null for free text.
+     */
+    static JsonSchema parseText(Fields f) {
+        JsonNode text = f.node("text");
+        if (text == null) {
+            return null;
         }
-        JsonNode name = jsonSchema.get("name");
+        if (!text.isObject()) {
+            throw ApiError.invalid("text", "text must be an object");
+        }
+        JsonNode format = text.get("format");
+        if (format == null || format.isNull()) {
+            return null;
+        }
+        if (!format.isObject()) {
+            throw ApiError.invalid("text.format", "text.format must be an object with a type");
+        }
+        String type = format.path("type").asText("");
+        return switch (type) {
+            case "text" -> null;
+            case "json_object" -> JsonSchema.ObjectSchema.anyObject();
+            case "json_schema" -> schema(format, "text.format");
+            default -> throw ApiError.invalid("text.format.type", "text.format.type must be \"text\", "
+                    + "\"json_object\" or \"json_schema\", got \"" + type + "\"");
+        };
+    }
+
+    /** A named schema: {@code holder} (at {@code param}) holds its name and schema. */
+    private static JsonSchema schema(JsonNode holder, String param) {
+        if (holder == null || !holder.isObject()) {
+            throw ApiError.invalid(param, param + " must be an object with a name and a schema");
+        }
+        JsonNode name = holder.get("name");
         if (name != null && !name.isTextual()) {
-            throw ApiError.invalid("response_format.json_schema.name", "response_format.json_schema.name must be a string");
+            throw ApiError.invalid(param + ".name", param + ".name must be a string");
         }
-        JsonNode schema = jsonSchema.get("schema");
+        JsonNode schema = holder.get("schema");
         if (schema == null) {
-            throw ApiError.invalid("response_format.json_schema.schema", "response_format.json_schema.schema is required");
+            throw ApiError.invalid(param + ".schema", param + ".schema is required");
         }
         try {
             return JsonSchemaCompiler.compile(schema);
         } catch (SchemaException e) {
-            throw ApiError.unsupportedAs("response_format.json_schema.schema", e.getMessage());
+            throw ApiError.unsupportedAs(param + ".schema", e.getMessage());
         }
     }
 }

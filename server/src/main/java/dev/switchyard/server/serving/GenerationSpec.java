@@ -52,6 +52,14 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     /** The longest cache_salt either transport takes: a salt names a tenant, it is not a payload. */
     public static final int MAX_CACHE_SALT = 256;
 
+    /**
+     * Whether the prompts are conversations the chat template rendered, whose ends say where a reply
+     * begins: those of chat requests ({@code messages}, either API) and of responses ({@code input}).
+     */
+    public boolean renderedConversations() {
+        return "messages".equals(promptParam) || "input".equals(promptParam);
+    }
+
     public int choices() {
         return prompts.size() * n;
     }

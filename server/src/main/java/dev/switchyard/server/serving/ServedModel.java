@@ -288,7 +288,7 @@ public final class ServedModel implements AutoCloseable {
         for (int p = 0; p < spec.prompts().size(); p++) {
             String echo = spec.echoTexts() == null ? null : spec.echoTexts().get(p);
             // the rendered prompt's end says where a chat reply begins: inside its thinking or not
-            String promptTail = reasoning == null || !"messages".equals(spec.promptParam()) ? null
+            String promptTail = reasoning == null || !spec.renderedConversations() ? null
                     : reasoning.promptTail(spec.prompts().get(p));
             Supplier<TokenConstraint> format = format(spec, promptTail);
             for (int j = 0; j < spec.n(); j++) {

@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Test;
  * The official openai Node SDK (the version pinned in {@code src/test/sdk/package.json}) against a
  * real server: listing models, completions and chat, streamed and not, the SDK's stream helper,
  * seeded sampling, structured output, tool calls (whole, joined from a stream by the SDK's helper,
- * sent back in the next turn, and forced by a named tool_choice), and its typed errors (unknown model, validation, unsupported field, context length,
- * wrong API key). The checks themselves are in {@code src/test/sdk/openai_sdk_check.mjs}.
+ * sent back in the next turn, and forced by a named tool_choice), the Responses API (whole, rebuilt
+ * from its events by the SDK's stream helper, a function call and its output sent back), and its
+ * typed errors (unknown model, validation, unsupported field, a stored response asked for, context
+ * length, wrong API key). The checks themselves are in {@code src/test/sdk/openai_sdk_check.mjs}.
  *
  * <p>Needs Node.js and the SDK installed next to the script ({@code ./switchyard test} runs
  * {@code npm ci} there when npm is present); skipped with the reason otherwise.
@@ -49,7 +51,7 @@ class OpenAiNodeSdkTest {
             String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(done).as("the SDK check finished within 120 s; output so far:%n%s", output).isTrue();
             assertThat(node.exitValue()).as(output).isZero();
-            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(17);
+            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(21);
             assertThat(output.lines().toList()).as(output).endsWith("all ok");
         }
     }

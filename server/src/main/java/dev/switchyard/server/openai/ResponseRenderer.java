@@ -1,0 +1,47 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.serving.ChoiceToolCall;
+import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.serving.Usage;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Shapes one request's output as one of the OpenAI APIs returns it: either as events while it is
+ * generated ({@code stream*}, called on the connection's executor in the order they happened), or
+ * collected as it comes ({@code collect*}, on the scheduler's thread) and written whole at the end.
+ * One instance per request.
+ */
+public interface ResponseRenderer {
+
+    OpenAiRequest request();
+
+    /** The events that open a stream, before any token. */
+    void openStream(EventStream out);
+
+    /** What a token released: reasoning and text (either possibly empty), and its logprob (or null). */
+    void streamToken(EventStream out, int index, String reasoning, String text, TokenLogprob logprob);
+
+    /** Tool calls choice {@code index} completed. */
+    void streamToolCalls(EventStream out, int index, List<ChoiceToolCall> calls);
+
+    /** Choice {@code index} ended, with the rest of its reasoning and text. */
+    void streamFinish(EventStream out, int index, String reasoning, String text, FinishReason reason);
+
+    /** The generation failed: the stream says so, and ends with {@link #closeStream}. */
+    void streamFailure(EventStream out, ApiError error);
+
+    /** The events that end a stream; {@code failed} after {@link #streamFailure}. */
+    void closeStream(EventStream out, Usage usage, boolean failed);
+
+    void collect(int index, String reasoning, String text, TokenLogprob logprob);
+
+    void collectToolCalls(int index, List<ChoiceToolCall> calls);
+
+    void collectFinish(int index, String reasoning, String text, FinishReason reason);
+
+    /** The whole response, once every choice has ended. */
+    void writeResponse(JsonGenerator g, Usage usage) throws IOException;
+}

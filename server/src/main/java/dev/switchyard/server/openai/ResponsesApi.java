@@ -1,0 +1,267 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.structured.JsonSchema;
+import dev.switchyard.server.serving.ChatRoles;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ReasoningFormat;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and validates a {@code POST /v1/responses} body (OpenAI's Responses API) into what the chat
+ * machinery generates from: the conversation of {@code instructions} and {@code input} (messages,
+ * the model's past function calls and their outputs) through the model's chat template, function
+ * tools, {@code text.format}, {@code reasoning.effort} and the sampling fields. This server keeps
+ * no responses, so what refers to a stored one ({@code previous_response_id}, {@code conversation},
+ * item references, {@code background}) is refused by name; the client sends the whole conversation
+ * each turn, as with {@code store: false}.
+ */
+public final class ResponsesApi {
+
+    /** Fields that need responses kept on the server or features it lacks: a 400 naming them. */
+    private static final List<String> UNSUPPORTED = List.of("previous_response_id", "conversation", "prompt");
+    private static final String LOGPROBS_INCLUDE = "message.output_text.logprobs";
+    /** Asked for by clients that carry reasoning between turns; there is none to give, so the items go without it. */
+    private static final String ENCRYPTED_REASONING_INCLUDE = "reasoning.encrypted_content";
+
+    private ResponsesApi() {
+    }
+
+    /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
+    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+        return new ResponsesRenderer(model, parse(body, model, limits, mapper));
+    }
+
+    static ResponsesRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        for (String name : UNSUPPORTED) {
+            if (f.has(name)) {
+                throw ApiError.unsupportedAs(name, name + " refers to responses kept on the server, and this server "
+                        + "keeps none: send the whole conversation in input");
+            }
+        }
+        if (f.bool("background", false)) {
+            throw ApiError.unsupported("background", "background responses");
+        }
+        String truncation = f.string("truncation");
+        if (truncation != null && !truncation.equals("disabled")) {
+            throw ApiError.unsupported("truncation", "truncation other than \"disabled\"");
+        }
+        f.bool("store"); // accepted; nothing is stored, which the response says
+        f.string("user");
+        boolean includeLogprobs = includes(f);
+        Integer top = f.integer("top_logprobs");
+        if (top != null && (top < 0 || top > SamplingParams.MAX_LOGPROBS)) {
+            throw ApiError.invalid("top_logprobs", "top_logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS
+                    + ", got " + top);
+        }
+        int alternatives = includeLogprobs || top != null ? (top == null ? 0 : top) : SamplingParams.NO_LOGPROBS;
+        boolean stream = f.bool("stream", false);
+        Integer maxTokens = CommonFields.maxTokens(f, "max_output_tokens");
+        SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
+        sampling.logprobs(alternatives);
+        List<String> stop = CommonFields.stop(f, limits);
+
+        String instructions = f.string("instructions");
+        List<ChatMessage> messages = new ArrayList<>();
+        if (instructions != null) {
+            messages.add(ChatMessage.of(ChatRoles.forTemplate("system"), instructions));
+        }
+        input(f.node("input"), mapper, messages);
+        ChatTools.Offer tools = ChatTools.parse(f, model, mapper, true);
+        JsonSchema format = ResponseFormats.parseText(f);
+        if (format != null && tools != null) {
+            throw ApiError.unsupportedAs("text.format", "text.format with tools is not supported: a reply held to the "
+                    + "schema could not call them; send one or the other (or tool_choice \"none\")");
+        }
+        String effort = reasoningEffort(f);
+        int[] prompt;
+        try {
+            prompt = model.prompts().chat(messages, tools == null ? null : tools.definitions(),
+                    ChatRequests.templateArguments(f, mapper, model, effort, "reasoning.effort"), "input");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+        GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
+                "input", "max_output_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
+                tools == null ? null : tools.use(), format);
+        JsonNode metadata = f.node("metadata");
+        if (metadata != null && !metadata.isObject()) {
+            throw ApiError.invalid("metadata", "metadata must be an object of strings");
+        }
+        Double temperature = f.number("temperature");
+        Double topP = f.number("top_p");
+        return new ResponsesRequest(new OpenAiRequest(spec, stream, false, alternatives), alternatives >= 0, instructions,
+                maxTokens, temperature == null ? 1.0 : temperature, topP == null ? 1.0 : topP, f.node("tools"),
+                f.node("tool_choice"), f.bool("parallel_tool_calls", true), formatEcho(f), effort, metadata,
+                f.string("user"), top == null ? 0 : top);
+    }
+
+    /** {@code include}: whether it asks for the answer's logprobs; what cannot be included is a 400. */
+    private static boolean includes(Fields f) {
+        JsonNode include = f.node("include");
+        if (include == null) {
+            return false;
+        }
+        if (!include.isArray()) {
+            throw ApiError.invalid("include", "include must be a list of strings");
+        }
+        boolean logprobs = false;
+        for (int i = 0; i < include.size(); i++) {
+            String item = include.get(i).isTextual() ? include.get(i).textValue() : null;
+            if (LOGPROBS_INCLUDE.equals(item)) {
+                logprobs = true;
+            } else if (!ENCRYPTED_REASONING_INCLUDE.equals(item)) {
+                throw ApiError.unsupported("include[" + i + "]", "including " + include.get(i) + " (only \""
+                        + LOGPROBS_INCLUDE + "\" and \"" + ENCRYPTED_REASONING_INCLUDE + "\")");
+            }
+        }
+        return logprobs;
+    }
+
+    private static String reasoningEffort(Fields f) {
+        JsonNode reasoning = f.node("reasoning");
+        if (reasoning == null) {
+            return null;
+        }
+        if (!reasoning.isObject()) {
+            throw ApiError.invalid("reasoning", "reasoning must be an object");
+        }
+        Fields rf = new Fields(reasoning, "reasoning.");
+        rf.string("summary"); // the reasoning comes whole, as reasoning_text; no summaries are written
+        return rf.string("effort");
+    }
+
+    /** {@code text} as the response repeats it: the format given, else plain text. */
+    private static JsonNode formatEcho(Fields f) {
+        JsonNode text = f.node("text");
+        return text != null && text.get("format") != null && !text.get("format").isNull() ? text.get("format") : null;
+    }
+
+    /** The conversation in {@code input}: a user's text, or a list of items. */
+    private static void input(JsonNode input, ObjectMapper mapper, List<ChatMessage> out) {
+        if (input == null) {
+            throw ApiError.invalid("input", "input is required");
+        }
+        if (input.isTextual()) {
+            out.add(ChatMessage.of("user", input.textValue()));
+            return;
+        }
+        if (!input.isArray() || input.isEmpty()) {
+            throw ApiError.invalid("input", "input must be a string or a non-empty list of items");
+        }
+        for (int i = 0; i < input.size(); i++) {
+            String param = "input[" + i + "]";
+            JsonNode item = input.get(i);
+            if (!item.isObject()) {
+                throw ApiError.invalid(param, param + " must be an object");
+            }
+            Fields itf = new Fields(item, param + ".");
+            String type = itf.string("type");
+            if (type == null && item.has("role")) {
+                type = "message";
+            }
+            switch (type == null ? "" : type) {
+                case "message" -> out.add(message(itf, item, param));
+                case "function_call" -> addCall(out, itf, param, mapper);
+                case "function_call_output" -> {
+                    String callId = required(itf, "call_id", param);
+                    out.add(new ChatMessage("tool", text(item.get("output"), param + ".output", true), null, null, callId));
+                }
+                case "reasoning" -> {
+                    // the model's earlier reasoning: chat templates leave it out of past turns
+                }
+                case "item_reference" -> throw ApiError.unsupportedAs(param + ".type", "item references need "
+                        + "responses kept on the server, and this server keeps none: send the item itself");
+                default -> throw ApiError.unsupported(param + ".type", "input items of type '" + type
+                        + "' (only message, function_call, function_call_output and reasoning)");
+            }
+        }
+        if (out.stream().noneMatch(m -> !m.role().equals("system"))) {
+            throw ApiError.invalid("input", "input holds no message to answer");
+        }
+    }
+
+    private static ChatMessage message(Fields itf, JsonNode item, String param) {
+        String role = itf.string("role");
+        if (!ChatRoles.isAccepted(role) || role.equals("tool")) {
+            throw ApiError.invalid(param + ".role", param + ".role must be one of user, assistant, system or "
+                    + "developer, got " + role);
+        }
+        String content = text(item.get("content"), param + ".content", false);
+        return ChatMessage.of(ChatRoles.forTemplate(role), content);
+    }
+
+    /**
+     * A past function call joins the assistant turn it follows (as chat's {@code tool_calls}), or
+     * opens one of its own.
+     */
+    private static void addCall(List<ChatMessage> out, Fields itf, String param, ObjectMapper mapper) {
+        String callId = required(itf, "call_id", param);
+        String name = required(itf, "name", param);
+        String arguments = itf.string("arguments");
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", name);
+        function.put("arguments", arguments == null ? "{}" : arguments);
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("id", callId);
+        call.put("type", "function");
+        call.put("function", function);
+        ChatRequests.argumentsAsObject(call, mapper);
+        ChatMessage last = out.isEmpty() ? null : out.getLast();
+        if (last != null && last.role().equals("assistant")) {
+            List<Map<String, Object>> calls = new ArrayList<>(last.toolCalls() == null ? List.of() : last.toolCalls());
+            calls.add(call);
+            out.set(out.size() - 1, new ChatMessage("assistant", last.content(), null, calls, null));
+        } else {
+            out.add(new ChatMessage("assistant", null, null, List.of(call), null));
+        }
+    }
+
+    private static String required(Fields f, String name, String param) {
+        String value = f.string(name);
+        if (value == null) {
+            throw ApiError.invalid(param + "." + name, param + "." + name + " is required");
+        }
+        return value;
+    }
+
+    /** A string, or a list of text parts joined; any other part (images, files, audio) is refused. */
+    private static String text(JsonNode content, String param, boolean output) {
+        if (content == null || content.isNull()) {
+            throw ApiError.invalid(param, param + " is required");
+        }
+        if (content.isTextual()) {
+            return content.textValue();
+        }
+        if (!content.isArray()) {
+            throw ApiError.invalid(param, param + " must be a string or a list of content parts");
+        }
+        StringBuilder text = new StringBuilder();
+        for (int j = 0; j < content.size(); j++) {
+            String partParam = param + "[" + j + "]";
+            JsonNode part = content.get(j);
+            String type = part.path("type").asText(null);
+            boolean isText = "input_text".equals(type) || "output_text".equals(type) || "text".equals(type)
+                    || (!output && "refusal".equals(type));
+            if (!isText) {
+                throw ApiError.unsupported(partParam + ".type", "content of type '" + type + "' (only text)");
+            }
+            JsonNode t = part.get("refusal".equals(type) ? "refusal" : "text");
+            if (t == null || !t.isTextual()) {
+                throw ApiError.invalid(partParam, partParam + " must hold its text as a string");
+            }
+            text.append(t.textValue());
+        }
+        return text.toString();
+    }
+}

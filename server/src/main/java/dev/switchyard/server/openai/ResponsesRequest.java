@@ -1,0 +1,22 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * A validated {@code /v1/responses} request: what to generate, and what the response object repeats
+ * of the request.
+ *
+ * @param request         what to generate, and whether to stream
+ * @param logprobs        whether the answer's output text carries its tokens' logprobs
+ * @param instructions    null when none
+ * @param maxOutputTokens null when not set
+ * @param tools           the tools as sent (null: none)
+ * @param toolChoice      as sent (null: auto)
+ * @param format          {@code text.format} as sent (null: plain text)
+ * @param effort          {@code reasoning.effort} (null: not set)
+ * @param metadata        as sent (null: none)
+ */
+record ResponsesRequest(OpenAiRequest request, boolean logprobs, String instructions, Integer maxOutputTokens,
+                        double temperature, double topP, JsonNode tools, JsonNode toolChoice, boolean parallelToolCalls,
+                        JsonNode format, String effort, JsonNode metadata, String user, int topLogprobs) {
+}
