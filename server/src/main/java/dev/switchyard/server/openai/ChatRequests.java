@@ -15,6 +15,7 @@ import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Reads and validates a {@code POST /v1/chat/completions} body. */
 public final class ChatRequests {
@@ -159,7 +160,7 @@ public final class ChatRequests {
                 throw ApiError.invalid(param + ".role", param + ".role must be one of " + ChatRoles.ACCEPTED + ", got " + role);
             }
             String templateRole = ChatRoles.forTemplate(role);
-            String content = content(m.get("content"), param + ".content");
+            String content = TextParts.join(m.get("content"), param + ".content", Set.of("text"));
             if (content == null && !role.equals("assistant")) {
                 throw ApiError.invalid(param + ".content", param + ".content is required for role " + role);
             }
@@ -195,32 +196,5 @@ public final class ChatRequests {
                 // not JSON: the template gets the text as the client sent it
             }
         }
-    }
-
-    /** A string, or a list of text parts (joined); other part types are refused. */
-    private static String content(JsonNode content, String param) {
-        if (content == null || content.isNull()) {
-            return null;
-        }
-        if (content.isTextual()) {
-            return content.textValue();
-        }
-        if (!content.isArray()) {
-            throw ApiError.invalid(param, param + " must be a string or a list of content parts");
-        }
-        StringBuilder text = new StringBuilder();
-        for (int j = 0; j < content.size(); j++) {
-            JsonNode part = content.get(j);
-            String type = part.path("type").asText(null);
-            if (!"text".equals(type)) {
-                throw ApiError.unsupported(param + "[" + j + "].type", "content of type '" + type + "' (only text)");
-            }
-            JsonNode t = part.get("text");
-            if (t == null || !t.isTextual()) {
-                throw ApiError.invalid(param + "[" + j + "].text", param + "[" + j + "].text must be a string");
-            }
-            text.append(t.textValue());
-        }
-        return text.toString();
     }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads and validates a {@code POST /v1/responses} body (OpenAI's Responses API) into what the chat
@@ -175,7 +176,8 @@ public final class ResponsesApi {
                 case "function_call" -> addCall(out, itf, param, mapper);
                 case "function_call_output" -> {
                     String callId = required(itf, "call_id", param);
-                    out.add(new ChatMessage("tool", text(item.get("output"), param + ".output", true), null, null, callId));
+                    out.add(new ChatMessage("tool", text(item.get("output"), param + ".output", OUTPUT_PARTS), null, null,
+                            callId));
                 }
                 case "reasoning" -> {
                     // the model's earlier reasoning: chat templates leave it out of past turns
@@ -197,7 +199,7 @@ public final class ResponsesApi {
             throw ApiError.invalid(param + ".role", param + ".role must be one of user, assistant, system or "
                     + "developer, got " + role);
         }
-        String content = text(item.get("content"), param + ".content", false);
+        String content = text(item.get("content"), param + ".content", MESSAGE_PARTS);
         return ChatMessage.of(ChatRoles.forTemplate(role), content);
     }
 
@@ -227,6 +229,18 @@ public final class ResponsesApi {
         }
     }
 
+    /** Text parts of a message (an assistant's may be a refusal), and of a call's output. */
+    private static final Set<String> MESSAGE_PARTS = Set.of("input_text", "output_text", "text", "refusal");
+    private static final Set<String> OUTPUT_PARTS = Set.of("input_text", "output_text", "text");
+
+    private static String text(JsonNode content, String param, Set<String> types) {
+        String text = TextParts.join(content, param, types);
+        if (text == null) {
+            throw ApiError.invalid(param, param + " is required");
+        }
+        return text;
+    }
+
     private static String required(Fields f, String name, String param) {
         String value = f.string(name);
         if (value == null) {
@@ -235,33 +249,4 @@ public final class ResponsesApi {
         return value;
     }
 
-    /** A string, or a list of text parts joined; any other part (images, files, audio) is refused. */
-    private static String text(JsonNode content, String param, boolean output) {
-        if (content == null || content.isNull()) {
-            throw ApiError.invalid(param, param + " is required");
-        }
-        if (content.isTextual()) {
-            return content.textValue();
-        }
-        if (!content.isArray()) {
-            throw ApiError.invalid(param, param + " must be a string or a list of content parts");
-        }
-        StringBuilder text = new StringBuilder();
-        for (int j = 0; j < content.size(); j++) {
-            String partParam = param + "[" + j + "]";
-            JsonNode part = content.get(j);
-            String type = part.path("type").asText(null);
-            boolean isText = "input_text".equals(type) || "output_text".equals(type) || "text".equals(type)
-                    || (!output && "refusal".equals(type));
-            if (!isText) {
-                throw ApiError.unsupported(partParam + ".type", "content of type '" + type + "' (only text)");
-            }
-            JsonNode t = part.get("refusal".equals(type) ? "refusal" : "text");
-            if (t == null || !t.isTextual()) {
-                throw ApiError.invalid(partParam, partParam + " must hold its text as a string");
-            }
-            text.append(t.textValue());
-        }
-        return text.toString();
-    }
 }
