@@ -17,21 +17,7 @@ final class ResponseFormats {
 
     /** The schema the reply must follow, or null for free text. */
     static JsonSchema parse(Fields f) {
-        JsonNode format = f.node("response_format");
-        if (format == null) {
-            return null;
-        }
-        if (!format.isObject()) {
-            throw ApiError.invalid("response_format", "response_format must be an object with a type");
-        }
-        String type = format.path("type").asText("");
-        return switch (type) {
-            case "text" -> null;
-            case "json_object" -> JsonSchema.ObjectSchema.anyObject();
-            case "json_schema" -> schema(format.get("json_schema"), "response_format.json_schema");
-            default -> throw ApiError.invalid("response_format.type", "response_format.type must be \"text\", "
-                    + "\"json_object\" or \"json_schema\", got \"" + type + "\"");
-        };
+        return typed(f.node("response_format"), "response_format", false);
     }
 
     /**
@@ -46,19 +32,23 @@ final class ResponseFormats {
         if (!text.isObject()) {
             throw ApiError.invalid("text", "text must be an object");
         }
-        JsonNode format = text.get("format");
+        return typed(text.get("format"), "text.format", true);
+    }
+
+    /** A format at {@code param} by its type; {@code flat}: a schema's name and schema sit on the format. */
+    private static JsonSchema typed(JsonNode format, String param, boolean flat) {
         if (format == null || format.isNull()) {
             return null;
         }
         if (!format.isObject()) {
-            throw ApiError.invalid("text.format", "text.format must be an object with a type");
+            throw ApiError.invalid(param, param + " must be an object with a type");
         }
         String type = format.path("type").asText("");
         return switch (type) {
             case "text" -> null;
             case "json_object" -> JsonSchema.ObjectSchema.anyObject();
-            case "json_schema" -> schema(format, "text.format");
-            default -> throw ApiError.invalid("text.format.type", "text.format.type must be \"text\", "
+            case "json_schema" -> flat ? schema(format, param) : schema(format.get("json_schema"), param + ".json_schema");
+            default -> throw ApiError.invalid(param + ".type", param + ".type must be \"text\", "
                     + "\"json_object\" or \"json_schema\", got \"" + type + "\"");
         };
     }
