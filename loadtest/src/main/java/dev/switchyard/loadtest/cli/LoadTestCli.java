@@ -47,7 +47,7 @@ public final class LoadTestCli implements Callable<Integer> {
             description = "Drive Switchyard's gRPC API instead of --url, e.g. localhost:50051.")
     String grpc;
 
-    @Option(names = "--api", defaultValue = "completions", paramLabel = "completions|chat",
+    @Option(names = "--api", defaultValue = "completions", paramLabel = "completions|chat|responses",
             description = "OpenAI endpoint to stream from with --url (default: ${DEFAULT-VALUE}).")
     ApiKind api;
 

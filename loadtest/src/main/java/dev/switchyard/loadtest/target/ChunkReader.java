@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Reads one streamed chunk (the JSON of an SSE {@code data:} payload) into what the load test measures:
- * the generated text, the usage report, or an error the server reported inside the stream.
+ * the generated text, the usage report, or an error the server reported inside the stream; for the
+ * Responses API, also whether the event ends the stream (it has no {@code [DONE]}).
  *
  * <p>Text is the first choice's {@code text} (completions) or {@code delta.content} (chat); an empty or
  * absent one is no text, so chat's opening role-only delta does not count as a token (RESULTS.md, TTFT).
@@ -22,8 +23,15 @@ final class ChunkReader {
         this.api = api;
     }
 
-    /** What one chunk says; {@code text} and {@code error} are null when absent, token counts -1. */
-    record Chunk(String text, int promptTokens, int completionTokens, String error) {
+    /**
+     * What one chunk says; {@code text} and {@code error} are null when absent, token counts -1;
+     * {@code last} when it ends the stream as {@code [DONE]} does (a response's final event).
+     */
+    record Chunk(String text, int promptTokens, int completionTokens, String error, boolean last) {
+
+        Chunk(String text, int promptTokens, int completionTokens, String error) {
+            this(text, promptTokens, completionTokens, error, false);
+        }
 
         boolean hasText() {
             return text != null;
@@ -49,6 +57,9 @@ final class ChunkReader {
         if (node == null || !node.isObject()) {
             throw new BadChunkException("not a JSON object: " + Failures.excerpt(payload));
         }
+        if (api == ApiKind.RESPONSES) {
+            return responseEvent(node);
+        }
         String error = error(node);
         if (error != null) {
             return new Chunk(null, -1, -1, error);
@@ -62,6 +73,40 @@ final class ChunkReader {
             prompt = usage.path("prompt_tokens").canConvertToInt() ? usage.path("prompt_tokens").asInt() : -1;
         }
         return new Chunk(text(node), prompt, completion, null);
+    }
+
+    /**
+     * A Responses API event: text from {@code response.output_text.delta}, the counts and the end from
+     * {@code response.completed} or {@code response.incomplete}, an error from {@code response.failed}
+     * or an {@code error} event; every other event (items opened and closed, reasoning) says nothing
+     * the load test measures.
+     */
+    private static Chunk responseEvent(JsonNode node) {
+        String type = node.path("type").asText("");
+        switch (type) {
+            case "response.output_text.delta" -> {
+                String delta = node.path("delta").asText("");
+                return new Chunk(delta.isEmpty() ? null : delta, -1, -1, null);
+            }
+            case "response.completed", "response.incomplete" -> {
+                JsonNode usage = node.path("response").path("usage");
+                boolean counted = usage.path("output_tokens").canConvertToInt();
+                return new Chunk(null, counted && usage.path("input_tokens").canConvertToInt()
+                        ? usage.path("input_tokens").asInt() : -1,
+                        counted ? usage.path("output_tokens").asInt() : -1, null, true);
+            }
+            case "response.failed" -> {
+                String message = node.path("response").path("error").path("message").asText("");
+                return new Chunk(null, -1, -1, message.isEmpty() ? Failures.excerpt(node.toString()) : message);
+            }
+            case "error" -> {
+                String message = node.path("message").asText("");
+                return new Chunk(null, -1, -1, message.isEmpty() ? Failures.excerpt(node.toString()) : message);
+            }
+            default -> {
+                return new Chunk(null, -1, -1, error(node));
+            }
+        }
     }
 
     private String text(JsonNode node) {

@@ -26,8 +26,9 @@ final class RequestBodies {
         switch (api) {
             case COMPLETIONS -> body.put("prompt", request.prompt());
             case CHAT -> body.putArray("messages").addObject().put("role", "user").put("content", request.prompt());
+            case RESPONSES -> body.put("input", request.prompt());
         }
-        body.put("max_tokens", request.maxTokens());
+        body.put(api == ApiKind.RESPONSES ? "max_output_tokens" : "max_tokens", request.maxTokens());
         RequestSampling sampling = request.sampling();
         body.put("temperature", sampling.temperature());
         if (sampling.topP() != null) {
@@ -41,7 +42,9 @@ final class RequestBodies {
         }
         body.put("ignore_eos", true);
         body.put("stream", true);
-        body.putObject("stream_options").put("include_usage", true);
+        if (api != ApiKind.RESPONSES) {
+            body.putObject("stream_options").put("include_usage", true); // a response's last event has its usage
+        }
         return bytes(body);
     }
 

@@ -76,7 +76,7 @@ final class StreamExchange implements Flow.Subscriber<String>, InFlight {
         if (!ended.get()) {
             decoder.finish();
         }
-        fail("incomplete_stream", "the stream ended without data: [DONE] after " + events + " events");
+        fail("incomplete_stream", "the stream ended without its last event after " + events + " events");
     }
 
     /** The HTTP client finished the exchange: a failure, an error status, or a 2xx whose body was read above. */
@@ -86,7 +86,7 @@ final class StreamExchange implements Flow.Subscriber<String>, InFlight {
         } else if (answer.statusCode() / 100 != 2) {
             fail("http_" + answer.statusCode(), Failures.httpBody(answer.body()));
         } else {
-            fail("incomplete_stream", "the stream ended without data: [DONE] after " + events + " events");
+            fail("incomplete_stream", "the stream ended without its last event after " + events + " events");
         }
     }
 
@@ -117,6 +117,9 @@ final class StreamExchange implements Flow.Subscriber<String>, InFlight {
         }
         if (chunk.hasUsage()) {
             listener.onUsage(chunk.promptTokens(), chunk.completionTokens());
+        }
+        if (chunk.last() && ended.compareAndSet(false, true)) {
+            listener.onDone();
         }
     }
 

@@ -53,6 +53,27 @@ class LiveServerLoadTest {
         server.close();
     }
 
+    /** The Responses API's semantic stream: text from its deltas, counts and the end from its last event. */
+    @org.junit.jupiter.api.Test
+    void theResponsesApiIsDrivenToItsLastEventWithTheServersCounts() throws Exception {
+        Path json = dir.resolve("responses.json");
+        Run run = run("http", "--api", "responses", "--num-requests", "" + REQUESTS, "--input-len", "16", "--output-len",
+                "" + OUTPUT_LEN, "--max-concurrency", "4", "--seed", "1", "--result-json", json.toString());
+        RunSummary s = run.measured().summary();
+        assertThat(s.completed()).as(run.err()).isEqualTo(REQUESTS);
+        assertThat(s.failed()).isZero();
+        assertThat(s.outputTokensSource()).isEqualTo("usage");
+        assertThat(s.totalOutputTokens()).isEqualTo((long) REQUESTS * OUTPUT_LEN);
+        for (RequestResult r : run.measured().records().requests()) {
+            assertThat(r.usageCompletionTokens()).isEqualTo(OUTPUT_LEN);
+            assertThat(r.chunkNanos()).hasSizeBetween(2, OUTPUT_LEN);
+            assertThat(r.ttftNanos()).isPositive().isLessThan(r.e2eNanos());
+        }
+        JsonNode r = new ObjectMapper().readTree(json.toFile());
+        assertThat(r.get("target").asText()).endsWith("(responses)");
+        assertThat(r.at("/config/api").asText()).isEqualTo("responses");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"http", "grpc"})
     void everyRequestCompletesWithItsOutputLengthAndConsistentLatencies(String transport) throws Exception {

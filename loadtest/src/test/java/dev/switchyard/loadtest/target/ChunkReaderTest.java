@@ -10,6 +10,7 @@ class ChunkReaderTest {
 
     private final ChunkReader completions = new ChunkReader(new ObjectMapper(), ApiKind.COMPLETIONS);
     private final ChunkReader chat = new ChunkReader(new ObjectMapper(), ApiKind.CHAT);
+    private final ChunkReader responses = new ChunkReader(new ObjectMapper(), ApiKind.RESPONSES);
 
     @Test
     void completionTextIsTheFirstChoicesText() throws Exception {
@@ -42,6 +43,32 @@ class ChunkReaderTest {
                 .isEqualTo("scripted failure");
         assertThat(chat.read("{\"object\":\"error\",\"message\":\"out of memory\",\"code\":500}").error())
                 .isEqualTo("out of memory");
+    }
+
+    @Test
+    void aResponsesTextIsItsOutputTextDeltasAndItsLastEventCarriesTheCountsAndTheEnd() throws Exception {
+        assertThat(responses.read("{\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"usage\":null}}")
+                .hasText()).isFalse();
+        assertThat(responses.read("{\"type\":\"response.reasoning_text.delta\",\"delta\":\"hmm\"}").hasText())
+                .as("reasoning is no answer text").isFalse();
+        ChunkReader.Chunk delta = responses.read("{\"type\":\"response.output_text.delta\",\"delta\":\" hi\"}");
+        assertThat(delta.text()).isEqualTo(" hi");
+        assertThat(delta.last()).isFalse();
+        assertThat(responses.read("{\"type\":\"response.output_text.delta\",\"delta\":\"\"}").hasText()).isFalse();
+        for (String end : new String[] {"response.completed", "response.incomplete"}) {
+            ChunkReader.Chunk last = responses.read("{\"type\":\"" + end + "\",\"response\":{\"usage\":"
+                    + "{\"input_tokens\":12,\"output_tokens\":9,\"total_tokens\":21}}}");
+            assertThat(last.last()).isTrue();
+            assertThat(last.promptTokens()).isEqualTo(12);
+            assertThat(last.completionTokens()).isEqualTo(9);
+        }
+    }
+
+    @Test
+    void aFailedResponseIsAnErrorInTheStream() throws Exception {
+        assertThat(responses.read("{\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"error\":"
+                + "{\"code\":\"server_error\",\"message\":\"generation failed\"}}}").error()).isEqualTo("generation failed");
+        assertThat(responses.read("{\"type\":\"error\",\"code\":\"x\",\"message\":\"bad\"}").error()).isEqualTo("bad");
     }
 
     @Test
