@@ -151,6 +151,19 @@ assert.equal(rebuilt.output[0].type, 'message');
 assert.equal(rebuilt.output[0].content[0].text, message.content);
 ok('responses stream helper');
 
+// kept responses: read back, continued by id (the earlier turn comes first), deleted
+const kept = await client.responses.retrieve(response.id);
+assert.equal(kept.id, response.id);
+assert.deepEqual(kept.output, response.output);
+const continued = await client.responses.create({
+  model, previous_response_id: response.id, input: 'And then?', max_output_tokens: 4, temperature: 0, ignore_eos: true,
+});
+assert.equal(continued.previous_response_id, response.id);
+assert.ok(continued.usage.input_tokens > response.usage.input_tokens, JSON.stringify(continued.usage));
+await client.responses.del(response.id);
+await rejects('deleted response', () => client.responses.retrieve(response.id), OpenAI.NotFoundError, 404);
+ok('kept responses');
+
 // errors come back as the SDK's typed errors, with OpenAI's fields
 async function rejects(name, call, errorClass, status, param, code) {
   try {
@@ -178,8 +191,8 @@ await rejects('unenforceable schema refused', () => client.chat.completions.crea
     json_schema: { name: 'zip', schema: { type: 'object', properties: { zip: { type: 'string', pattern: '^[0-9]{5}$' } } } },
   },
 }), OpenAI.BadRequestError, 400, 'response_format.json_schema.schema', 'unsupported_parameter');
-await rejects('responses kept nowhere', () => client.responses.create({ ...responseRequest, previous_response_id: 'resp_1' }),
-  OpenAI.BadRequestError, 400, 'previous_response_id', 'unsupported_parameter');
+await rejects('no such response', () => client.responses.create({ ...responseRequest, previous_response_id: 'resp_1' }),
+  OpenAI.NotFoundError, 404, 'previous_response_id', 'previous_response_not_found');
 await rejects('context length', () => client.completions.create({ model, prompt: 'x', max_tokens: 10_000_000 }),
   OpenAI.BadRequestError, 400, 'max_tokens', 'context_length_exceeded');
 if (apiKey) {

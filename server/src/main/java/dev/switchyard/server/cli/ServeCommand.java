@@ -78,6 +78,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "never more than every sequence's full context; 0: that full amount (default: ${DEFAULT-VALUE}).")
     long kvMemory;
 
+    @Option(names = "--responses-memory", defaultValue = "64MiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
+            description = "Memory for the responses /v1/responses keeps (store, true by default) to be read back and "
+                    + "continued with previous_response_id; the least used go first when it is full; 0: keep none "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long responsesMemory;
+
     @Option(names = "--max-queue", defaultValue = "256",
             description = "Requests that may wait for a batch; more get 429 (default: ${DEFAULT-VALUE}).")
     int maxQueue;
@@ -158,7 +164,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
         HttpServerConfig http = new HttpServerConfig(host, port, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
-                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults());
+                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory);
         Path path = ModelPaths.resolve(model, err);
         String name = modelName != null ? modelName
                 : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");

@@ -1,6 +1,7 @@
 package dev.switchyard.server.http;
 
 import dev.switchyard.server.openai.OpenAiJson;
+import dev.switchyard.server.openai.ResponseStore;
 import dev.switchyard.server.serving.ServerHealth;
 import dev.switchyard.server.serving.Version;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,6 +16,8 @@ final class ApiContext {
     /** Generation responses not yet fully written: shutdown waits for them after the drain. */
     final AtomicInteger openExchanges = new AtomicInteger();
     final String version;
+    /** Responses kept for retrieval and continuation (the Responses API's store). */
+    final ResponseStore responses;
 
     ApiContext(HttpServerConfig config, ServerHealth health) {
         this.config = config;
@@ -22,5 +25,6 @@ final class ApiContext {
         this.json = new OpenAiJson(config.maxBodyBytes());
         this.apiKey = new ApiKeyCheck(config.apiKey());
         this.version = Version.current();
+        this.responses = new ResponseStore(config.responseStoreBytes());
     }
 }

@@ -6,10 +6,10 @@ import dev.switchyard.engine.schedule.SchedulerUnavailableException;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
-import dev.switchyard.server.openai.ResponseRenderer;
-import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.CompletionRequests;
 import dev.switchyard.server.openai.OpenAiRequest;
+import dev.switchyard.server.openai.ResponseRenderer;
+import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.UtilityApi;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
@@ -95,7 +95,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 startGeneration(ctx, model, ResponsesApi.renderer(readBody(request), model, api.config.limits(),
-                        api.json.mapper()));
+                        api.json.mapper(), api.responses));
             }
             case "/v1/models" -> {
                 expect(method, HttpMethod.GET, path);
@@ -145,6 +145,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
             default -> {
+                if (path.startsWith(RESPONSE_PREFIX) && path.length() > RESPONSE_PREFIX.length()) {
+                    keptResponse(ctx, request, path.substring(RESPONSE_PREFIX.length()));
+                    return;
+                }
                 if (!path.startsWith(MODEL_PREFIX) || path.length() == MODEL_PREFIX.length()) {
                     throw ApiError.unknownRoute(method.name(), path);
                 }
@@ -158,6 +162,34 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModel(g, model), false);
             }
         }
+    }
+
+    /** {@code GET} or {@code DELETE /v1/responses/{id}}: a kept response, as OpenAI's "retrieve" and "delete". */
+    private static final String RESPONSE_PREFIX = "/v1/responses/";
+
+    private void keptResponse(ChannelHandlerContext ctx, FullHttpRequest request, String id) {
+        HttpMethod method = request.method();
+        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.DELETE)) {
+            throw ApiError.methodNotAllowed(method.name(), RESPONSE_PREFIX + id, "GET or DELETE");
+        }
+        authorize(request);
+        String json = method.equals(HttpMethod.GET) ? api.responses.json(id) : null;
+        boolean found = method.equals(HttpMethod.GET) ? json != null : api.responses.delete(id);
+        if (!found) {
+            throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
+                    "response_not_found");
+        }
+        if (json != null) {
+            HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(json), false);
+            return;
+        }
+        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            g.writeStringField("id", id);
+            g.writeStringField("object", "response");
+            g.writeBooleanField("deleted", true);
+            g.writeEndObject();
+        }, false);
     }
 
     /** {@code GET /v1/models/{id}}: one model, as OpenAI's "retrieve model". */

@@ -1,6 +1,7 @@
 package dev.switchyard.server.http;
 
 import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.openai.ResponseStore;
 import java.time.Duration;
 
 /**
@@ -18,7 +19,8 @@ import java.time.Duration;
  * @param limits         caps on what one request may ask for
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
-                               Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits) {
+                               Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
+                               long responseStoreBytes) {
 
     public static final int DEFAULT_MAX_BODY = 4 << 20;
     public static final int DEFAULT_MAX_HEADER = 16 << 10;
@@ -37,20 +39,25 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
         if (ioThreads < 1 || apiThreads < 1) {
             throw new IllegalArgumentException("thread counts must be at least 1");
         }
+        if (responseStoreBytes < 0) {
+            throw new IllegalArgumentException("--responses-memory must be 0 or more");
+        }
         apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
     public static HttpServerConfig loopback(int port) {
         return new HttpServerConfig("127.0.0.1", port, null, DEFAULT_MAX_BODY, DEFAULT_MAX_HEADER, DEFAULT_IDLE_TIMEOUT,
-                1, 2, ApiLimits.defaults());
+                1, 2, ApiLimits.defaults(), ResponseStore.DEFAULT_BYTES);
     }
 
     public HttpServerConfig withApiKey(String key) {
-        return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits);
+        return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
+                responseStoreBytes);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
-        return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits);
+        return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
+                responseStoreBytes);
     }
 }

@@ -20,15 +20,16 @@ import java.util.Set;
  * Reads and validates a {@code POST /v1/responses} body (OpenAI's Responses API) into what the chat
  * machinery generates from: the conversation of {@code instructions} and {@code input} (messages,
  * the model's past function calls and their outputs) through the model's chat template, function
- * tools, {@code text.format}, {@code reasoning.effort} and the sampling fields. This server keeps
- * no responses, so what refers to a stored one ({@code previous_response_id}, {@code conversation},
- * item references, {@code background}) is refused by name; the client sends the whole conversation
- * each turn, as with {@code store: false}.
+ * tools, {@code text.format}, {@code reasoning.effort} and the sampling fields. A response kept in
+ * the {@link ResponseStore} ({@code store}, true by default) is continued by naming it in
+ * {@code previous_response_id}: its conversation comes first (without its instructions, as OpenAI
+ * does). Conversation objects, stored prompts, item references and background responses are
+ * refused by name.
  */
 public final class ResponsesApi {
 
-    /** Fields that need responses kept on the server or features it lacks: a 400 naming them. */
-    private static final List<String> UNSUPPORTED = List.of("previous_response_id", "conversation", "prompt");
+    /** Fields of features this server lacks: a 400 naming them. */
+    private static final List<String> UNSUPPORTED = List.of("conversation", "prompt");
     private static final String LOGPROBS_INCLUDE = "message.output_text.logprobs";
     /** Asked for by clients that carry reasoning between turns; there is none to give, so the items go without it. */
     private static final String ENCRYPTED_REASONING_INCLUDE = "reasoning.encrypted_content";
@@ -37,17 +38,18 @@ public final class ResponsesApi {
     }
 
     /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
-    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
-        return new ResponsesRenderer(model, parse(body, model, limits, mapper));
+    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
+                                            ResponseStore store) {
+        return new ResponsesRenderer(model, parse(body, model, limits, mapper, store), store, mapper);
     }
 
-    static ResponsesRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+    static ResponsesRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
+                                  ResponseStore store) {
         Fields f = new Fields(body);
         CommonFields.checkModel(f, model);
         for (String name : UNSUPPORTED) {
             if (f.has(name)) {
-                throw ApiError.unsupportedAs(name, name + " refers to responses kept on the server, and this server "
-                        + "keeps none: send the whole conversation in input");
+                throw ApiError.unsupported(name, name);
             }
         }
         if (f.bool("background", false)) {
@@ -57,7 +59,14 @@ public final class ResponsesApi {
         if (truncation != null && !truncation.equals("disabled")) {
             throw ApiError.unsupported("truncation", "truncation other than \"disabled\"");
         }
-        f.bool("store"); // accepted; nothing is stored, which the response says
+        boolean keep = f.bool("store", true) && store.keeps();
+        String previousId = f.string("previous_response_id");
+        ResponseStore.Stored previous = previousId == null ? null : store.get(previousId);
+        if (previousId != null && previous == null) {
+            throw new ApiError(404, "invalid_request_error", "no response '" + previousId + "' is kept here: it was "
+                    + "never made, was made with store false, was deleted, or was evicted", "previous_response_id",
+                    "previous_response_not_found");
+        }
         f.string("user");
         boolean includeLogprobs = includes(f);
         Integer top = f.integer("top_logprobs");
@@ -73,11 +82,14 @@ public final class ResponsesApi {
         List<String> stop = CommonFields.stop(f, limits);
 
         String instructions = f.string("instructions");
-        List<ChatMessage> messages = new ArrayList<>();
+        // the earlier turns, then this input: what a later response continues
+        List<ChatMessage> conversation = new ArrayList<>(previous == null ? List.of() : previous.conversation());
+        input(f.node("input"), mapper, conversation);
+        List<ChatMessage> messages = new ArrayList<>(conversation.size() + 1);
         if (instructions != null) {
             messages.add(ChatMessage.of(ChatRoles.forTemplate("system"), instructions));
         }
-        input(f.node("input"), mapper, messages);
+        messages.addAll(conversation);
         ChatTools.Offer tools = ChatTools.parse(f, model, mapper, true);
         JsonSchema format = ResponseFormats.parseText(f);
         if (format != null && tools != null) {
@@ -104,7 +116,7 @@ public final class ResponsesApi {
         return new ResponsesRequest(new OpenAiRequest(spec, stream, false, alternatives), alternatives >= 0, instructions,
                 maxTokens, temperature == null ? 1.0 : temperature, topP == null ? 1.0 : topP, f.node("tools"),
                 f.node("tool_choice"), f.bool("parallel_tool_calls", true), formatEcho(f), effort, metadata,
-                f.string("user"), top == null ? 0 : top);
+                f.string("user"), top == null ? 0 : top, keep, previousId, List.copyOf(conversation));
     }
 
     /** {@code include}: whether it asks for the answer's logprobs; what cannot be included is a 400. */
@@ -182,12 +194,13 @@ public final class ResponsesApi {
                 case "reasoning" -> {
                     // the model's earlier reasoning: chat templates leave it out of past turns
                 }
-                case "item_reference" -> throw ApiError.unsupportedAs(param + ".type", "item references need "
-                        + "responses kept on the server, and this server keeps none: send the item itself");
+                case "item_reference" -> throw ApiError.unsupportedAs(param + ".type", "item references are not "
+                        + "supported: send the item itself, or continue a kept response with previous_response_id");
                 default -> throw ApiError.unsupported(param + ".type", "input items of type '" + type
                         + "' (only message, function_call, function_call_output and reasoning)");
             }
         }
+        // earlier turns (previous_response_id) count
         if (out.stream().noneMatch(m -> !m.role().equals("system"))) {
             throw ApiError.invalid("input", "input holds no message to answer");
         }
@@ -211,14 +224,7 @@ public final class ResponsesApi {
         String callId = required(itf, "call_id", param);
         String name = required(itf, "name", param);
         String arguments = itf.string("arguments");
-        Map<String, Object> function = new LinkedHashMap<>();
-        function.put("name", name);
-        function.put("arguments", arguments == null ? "{}" : arguments);
-        Map<String, Object> call = new LinkedHashMap<>();
-        call.put("id", callId);
-        call.put("type", "function");
-        call.put("function", function);
-        ChatRequests.argumentsAsObject(call, mapper);
+        Map<String, Object> call = chatCall(callId, name, arguments == null ? "{}" : arguments, mapper);
         ChatMessage last = out.isEmpty() ? null : out.getLast();
         if (last != null && last.role().equals("assistant")) {
             List<Map<String, Object>> calls = new ArrayList<>(last.toolCalls() == null ? List.of() : last.toolCalls());
@@ -239,6 +245,19 @@ public final class ResponsesApi {
             throw ApiError.invalid(param, param + " is required");
         }
         return text;
+    }
+
+    /** A function call as chat's {@code tool_calls} hold it, for the template: its arguments an object where they are one. */
+    static Map<String, Object> chatCall(String callId, String name, String arguments, ObjectMapper mapper) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", name);
+        function.put("arguments", arguments);
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("id", callId);
+        call.put("type", "function");
+        call.put("function", function);
+        ChatRequests.argumentsAsObject(call, mapper);
+        return call;
     }
 
     private static String required(Fields f, String name, String param) {

@@ -2,28 +2,34 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A {@code response} object of OpenAI's Responses API, and its semantic stream. The reply becomes
  * output items in the order the model wrote them: a {@code reasoning} item for reasoning set apart
  * (its text as {@code reasoning_text}), a {@code message} item for the answer (one
- * {@code output_text} part, with its tokens' logprobs where asked), and a {@code function_call} item
- * per tool call. Streamed, each item is opened ({@code response.output_item.added}), grown by deltas
+ * {@code output_text} part, with its tokens' logprobs where asked; text after a call opens another),
+ * and a {@code function_call} item per tool call. Streamed, each item is opened ({@code response.output_item.added}), grown by deltas
  * ({@code response.reasoning_text.delta}, {@code response.output_text.delta}, a call's arguments
  * whole in one {@code response.function_call_arguments.delta}) and closed with its
  * {@code .done} events, between {@code response.created}/{@code response.in_progress} and
  * {@code response.completed} (or {@code response.incomplete} when {@code max_output_tokens} or the
  * context ran out, or {@code response.failed}); every event carries its {@code sequence_number},
- * and there is no {@code [DONE]}.
+ * and there is no {@code [DONE]}. A response asked to be kept goes to the {@link ResponseStore} as
+ * it was returned, with its conversation, once it has ended (a failed one is not kept).
  */
 final class ResponsesRenderer implements ResponseRenderer {
 
@@ -61,11 +67,16 @@ final class ResponsesRenderer implements ResponseRenderer {
     private int sequence;
     private String failure;
 
-    ResponsesRenderer(ServedModel model, ResponsesRequest request) {
+    private final ResponseStore store;
+    private final ObjectMapper mapper;
+
+    ResponsesRenderer(ServedModel model, ResponsesRequest request, ResponseStore store, ObjectMapper mapper) {
         this.id = "resp_" + hex();
         this.created = System.currentTimeMillis() / 1000;
         this.model = model;
         this.request = request;
+        this.store = store;
+        this.mapper = mapper;
     }
 
     private static String hex() {
@@ -282,6 +293,7 @@ final class ResponsesRenderer implements ResponseRenderer {
             g.writeFieldName("response");
             writeResponseObject(g, status, usage);
         });
+        keep(usage);
     }
 
     @Override
@@ -302,6 +314,44 @@ final class ResponsesRenderer implements ResponseRenderer {
     @Override
     public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
         writeResponseObject(g, status(), usage);
+        keep(usage);
+    }
+
+    /** Keeps the ended response, when asked to: as returned, and the conversation with its output as the last turn. */
+    private void keep(Usage usage) {
+        if (!request.store()) {
+            return;
+        }
+        StringWriter json = new StringWriter();
+        try (JsonGenerator g = mapper.getFactory().createGenerator(json)) {
+            writeResponseObject(g, status(), usage);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        List<ChatMessage> conversation = new ArrayList<>(request.conversation());
+        ChatMessage turn = outputTurn();
+        if (turn != null) {
+            conversation.add(turn);
+        }
+        store.put(id, new ResponseStore.Stored(json.toString(), List.copyOf(conversation)));
+    }
+
+    /** The output as the assistant's turn of a chat: its answer and its calls (reasoning left out, as templates do). */
+    private ChatMessage outputTurn() {
+        StringBuilder answer = new StringBuilder();
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (Item item : items) {
+            if (item.kind == Kind.MESSAGE) {
+                answer.append(item.text);
+            } else if (item.kind == Kind.FUNCTION_CALL) {
+                calls.add(ResponsesApi.chatCall(item.call.id(), item.call.name(), item.call.arguments(), mapper));
+            }
+        }
+        if (answer.isEmpty() && calls.isEmpty()) {
+            return null;
+        }
+        return new ChatMessage("assistant", answer.isEmpty() && !calls.isEmpty() ? null : answer.toString(), null,
+                calls.isEmpty() ? null : calls, null);
     }
 
     /** {@code completed}, or {@code incomplete} when the reply ran out of tokens. */
@@ -422,12 +472,12 @@ final class ResponsesRenderer implements ResponseRenderer {
         }
         g.writeEndArray();
         g.writeBooleanField("parallel_tool_calls", request.parallelToolCalls());
-        g.writeNullField("previous_response_id");
+        writeNullable(g, "previous_response_id", request.previousId());
         g.writeObjectFieldStart("reasoning");
         writeNullable(g, "effort", request.effort());
         g.writeNullField("summary");
         g.writeEndObject();
-        g.writeBooleanField("store", false); // nothing is kept on this server
+        g.writeBooleanField("store", request.store());
         g.writeNumberField("temperature", request.temperature());
         g.writeObjectFieldStart("text");
         g.writeFieldName("format");

@@ -1,6 +1,8 @@
 package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.chat.ChatMessage;
+import java.util.List;
 
 /**
  * A validated {@code /v1/responses} request: what to generate, and what the response object repeats
@@ -15,8 +17,12 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param format          {@code text.format} as sent (null: plain text)
  * @param effort          {@code reasoning.effort} (null: not set)
  * @param metadata        as sent (null: none)
+ * @param store           whether the response is kept ({@link ResponseStore})
+ * @param previousId      the response this one continues, or null
+ * @param conversation    the earlier turns and this input (no instructions): what the output continues
  */
 record ResponsesRequest(OpenAiRequest request, boolean logprobs, String instructions, Integer maxOutputTokens,
                         double temperature, double topP, JsonNode tools, JsonNode toolChoice, boolean parallelToolCalls,
-                        JsonNode format, String effort, JsonNode metadata, String user, int topLogprobs) {
+                        JsonNode format, String effort, JsonNode metadata, String user, int topLogprobs,
+                        boolean store, String previousId, List<ChatMessage> conversation) {
 }

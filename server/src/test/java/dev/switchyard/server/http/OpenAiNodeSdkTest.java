@@ -51,7 +51,7 @@ class OpenAiNodeSdkTest {
             String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(done).as("the SDK check finished within 120 s; output so far:%n%s", output).isTrue();
             assertThat(node.exitValue()).as(output).isZero();
-            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(21);
+            assertThat(output.lines().filter(l -> l.startsWith("ok ")).toList()).as(output).hasSize(23);
             assertThat(output.lines().toList()).as(output).endsWith("all ok");
         }
     }

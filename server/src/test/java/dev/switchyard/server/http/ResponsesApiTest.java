@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * {@code POST /v1/responses}, OpenAI's Responses API: the same conversation answers as chat
  * completions does; reasoning, the answer and tool calls come back as output items; the stream is
  * the API's semantic events, each named, numbered in order, building exactly the response that
- * comes back unstreamed; what this server cannot honour is a 400 naming the field.
+ * comes back unstreamed; kept responses are read back, continued and deleted; what this server
+ * cannot honour is a 400 naming the field.
  */
 class ResponsesApiTest {
 
@@ -98,7 +99,8 @@ class ResponsesApiTest {
         assertThat(r.get("instructions").asText()).isEqualTo("Be brief.");
         assertThat(r.get("max_output_tokens").asInt()).isEqualTo(8);
         assertThat(r.get("temperature").asDouble()).isZero();
-        assertThat(r.get("store").asBoolean()).as("nothing is kept").isFalse();
+        assertThat(r.get("store").asBoolean()).as("kept, by default").isTrue();
+        assertThat(r.get("previous_response_id").isNull()).isTrue();
         assertThat(r.at("/metadata/run").asText()).isEqualTo("7");
         assertThat(r.at("/text/format/type").asText()).isEqualTo("text");
     }
@@ -252,12 +254,12 @@ class ResponsesApiTest {
 
     @Test
     void whatCannotBeHonouredIsRefusedByName() {
-        assertRefused("{\"input\":\"hi\",\"previous_response_id\":\"resp_1\"}", "previous_response_id", "keeps none");
         assertRefused("{\"max_output_tokens\":4}", "input", "input is required");
         assertRefused("{\"input\":[]}", "input", "non-empty");
         assertRefused("{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}",
                 "input[0].content[0].type", "input_image");
-        assertRefused("{\"input\":[{\"type\":\"item_reference\",\"id\":\"msg_1\"}]}", "input[0].type", "keeps none");
+        assertRefused("{\"input\":[{\"type\":\"item_reference\",\"id\":\"msg_1\"}]}", "input[0].type", "not supported");
+        assertRefused("{\"input\":\"hi\",\"conversation\":\"conv_1\"}", "conversation", "conversation");
         assertRefused("{\"input\":[{\"type\":\"function_call_output\",\"output\":\"x\"}]}", "input[0].call_id",
                 "is required");
         assertRefused("{\"input\":\"hi\",\"include\":[\"file_search_call.results\"]}", "include[0]",
@@ -267,6 +269,88 @@ class ResponsesApiTest {
                 "text.format.schema", "is required");
         assertRefused("{\"input\":\"hi\",\"background\":true}", "background", "background");
         assertRefused("{\"input\":\"hi\",\"top_logprobs\":21}", "top_logprobs", "0..20");
+    }
+
+    @Test
+    void aKeptResponseIsReadBackContinuedWithoutItsInstructionsAndDeleted() {
+        JsonNode first = tiny.ok("/v1/responses", "{" + GREETING + "}");
+        String id = first.get("id").asText();
+        HttpResponse<String> read = tiny.get("/v1/responses/" + id);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(ServerFixture.parse(read.body())).isEqualTo(first);
+
+        String answer = first.at("/output/0/content/0/text").asText();
+        JsonNode next = tiny.ok("/v1/responses", "{\"previous_response_id\":\"" + id + "\",\"input\":\"And then?\","
+                + "\"max_output_tokens\":6,\"temperature\":0,\"ignore_eos\":true}");
+        JsonNode chat = tiny.ok("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"},"
+                + "{\"role\":\"assistant\",\"content\":" + ServerFixture.JSON.valueToTree(answer) + "},"
+                + "{\"role\":\"user\",\"content\":\"And then?\"}],\"max_tokens\":6,\"temperature\":0,\"ignore_eos\":true}");
+        assertThat(next.get("previous_response_id").asText()).isEqualTo(id);
+        assertThat(next.at("/usage/input_tokens").asInt()).isEqualTo(chat.at("/usage/prompt_tokens").asInt());
+        assertThat(next.at("/output/0/content/0/text").asText()).isEqualTo(chat.at("/choices/0/message/content").asText());
+
+        HttpResponse<String> deleted = tiny.send(java.net.http.HttpRequest.newBuilder(tiny.uri("/v1/responses/" + id))
+                .DELETE().build());
+        assertThat(deleted.statusCode()).isEqualTo(200);
+        assertThat(ServerFixture.parse(deleted.body()).get("deleted").asBoolean()).isTrue();
+        assertThat(tiny.get("/v1/responses/" + id).statusCode()).isEqualTo(404);
+        HttpResponse<String> gone = tiny.post("/v1/responses", "{\"previous_response_id\":\"" + id + "\",\"input\":\"x\"}");
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(ServerFixture.parse(gone.body()).at("/error/param").asText()).isEqualTo("previous_response_id");
+    }
+
+    @Test
+    void aStreamedResponseIsKeptAsItsLastEventShowsIt() {
+        List<JsonNode> events = events(tiny, "{" + GREETING + ",\"stream\":true}");
+        String id = events.getFirst().at("/response/id").asText();
+        HttpResponse<String> read = tiny.get("/v1/responses/" + id);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(ServerFixture.parse(read.body())).isEqualTo(events.getLast().get("response"));
+    }
+
+    @Test
+    void storeFalseKeepsNothing() {
+        JsonNode r = tiny.ok("/v1/responses", "{" + GREETING + ",\"store\":false}");
+        assertThat(r.get("store").asBoolean()).isFalse();
+        assertThat(tiny.get("/v1/responses/" + r.get("id").asText()).statusCode()).isEqualTo(404);
+    }
+
+    /** The reply's text around its calls (a message item before and after each), as chat's content joins it; null if none. */
+    private static String said(JsonNode response) {
+        StringBuilder text = new StringBuilder();
+        for (JsonNode item : response.get("output")) {
+            if (item.get("type").asText().equals("message")) {
+                text.append(item.at("/content/0/text").asText());
+            }
+        }
+        return text.isEmpty() ? null : text.toString();
+    }
+
+    /** An agent's loop: the model calls, the client runs the tool and sends only its output, naming the response. */
+    @Test
+    void aCallsOutputContinuesTheResponseThatMadeIt() {
+        JsonNode called = tools.ok("/v1/responses", toolsRequest(""));
+        JsonNode call = null;
+        for (JsonNode item : called.get("output")) {
+            if (item.get("type").asText().equals("function_call")) {
+                call = item;
+            }
+        }
+        assertThat(call).isNotNull();
+        String callId = call.get("call_id").asText();
+        String text = said(called);
+        JsonNode next = tools.ok("/v1/responses", "{\"previous_response_id\":\"" + called.get("id").asText() + "\","
+                + "\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"" + callId + "\",\"output\":\"sunny\"}],"
+                + "\"tools\":" + FLAT_TOOLS + ",\"max_output_tokens\":5,\"temperature\":0,\"ignore_eos\":true}");
+        JsonNode chat = tools.ok("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\""
+                + ToolCallingModelFile.QUESTION + "\"},{\"role\":\"assistant\",\"content\":"
+                + ServerFixture.JSON.valueToTree(text) + ",\"tool_calls\":[{\"id\":\"" + callId + "\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":" + ServerFixture.JSON.valueToTree(
+                        call.get("arguments").asText()) + "}}]},{\"role\":\"tool\",\"tool_call_id\":\"" + callId
+                + "\",\"content\":\"sunny\"}],\"tools\":" + ToolCallingModelFile.TOOLS_JSON
+                + ",\"max_tokens\":5,\"temperature\":0,\"ignore_eos\":true}");
+        assertThat(next.at("/usage/input_tokens").asInt()).isEqualTo(chat.at("/usage/prompt_tokens").asInt());
+        assertThat(said(next)).isEqualTo(chat.at("/choices/0/message/content").asText());
     }
 
     @Test
