@@ -559,19 +559,25 @@ public final class CpuBackend implements Backend {
         boolean half = c.type() == KvCacheType.F16;
         int hk = c.keyDim() / c.kvHeads();
         int hv = c.valueDim() / c.kvHeads();
+        // keys by dimension: consecutive elements of a key are a block's slots apart
+        int keyStride = c.keysByDimension() ? c.blockSize() : 1;
         for (int t = 0; t < tokens; t++) {
             int slot = Objects.checkIndex(slots[t], slotCount);
             // each KV head's part of the row goes to its own run of the slot's block
             for (int g = 0; g < c.kvHeads(); g++) {
                 int ks = t * c.keyDim() + g * hk;
                 int vs = t * c.valueDim() + g * hv;
+                int kd = c.keyIndex(slot, g, 0);
                 if (half) {
-                    toHalves(ck.data(), ks, c.halfKeys(layer), c.keyOffset(slot, g), hk);
+                    toHalves(ck.data(), ks, c.halfKeys(layer), kd, keyStride, hk);
                     if (cv != null) {
-                        toHalves(cv.data(), vs, c.halfValues(layer), c.valueOffset(slot, g), hv);
+                        toHalves(cv.data(), vs, c.halfValues(layer), c.valueOffset(slot, g), 1, hv);
                     }
                 } else {
-                    System.arraycopy(ck.data(), ks, c.keys(layer), c.keyOffset(slot, g), hk);
+                    float[] keys = c.keys(layer);
+                    for (int i = 0; i < hk; i++) {
+                        keys[kd + i * keyStride] = ck.data()[ks + i];
+                    }
                     if (cv != null) {
                         System.arraycopy(cv.data(), vs, c.values(layer), c.valueOffset(slot, g), hv);
                     }
@@ -580,10 +586,13 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Rounds {@code n} floats to the nearest half (ties to even, as the CUDA kernel's __float2half_rn). */
-    private static void toHalves(float[] src, int so, short[] dst, int d, int n) {
+    /**
+     * Rounds {@code n} floats to the nearest half (ties to even, as the CUDA kernel's __float2half_rn),
+     * into every {@code stride}-th element from {@code d}.
+     */
+    private static void toHalves(float[] src, int so, short[] dst, int d, int stride, int n) {
         for (int i = 0; i < n; i++) {
-            dst[d + i] = Float.floatToFloat16(src[so + i]);
+            dst[d + i * stride] = Float.floatToFloat16(src[so + i]);
         }
     }
 
@@ -632,6 +641,7 @@ public final class CpuBackend implements Backend {
         job.hv = batch.headDimV();
         job.scale = batch.scale();
         job.maxPositions = maxPositions;
+        job.keysByDimension = c.keysByDimension();
         try {
             pool.run(job, job.tile(batch) * kvHeads);
         } finally {
@@ -669,6 +679,80 @@ public final class CpuBackend implements Backend {
         int maxPositions;
         int[] tileStart = new int[0];    // the step's tiles: first token and token count of each
         int[] tileLength = new int[0];
+        boolean keysByDimension;         // keys stored dimension by dimension within a block
+
+        /** The scores of the tile's tokens for KV head g from keys stored as rows, a position at a time. */
+        private void rowScores(int t0, int m, int g, int[] table, int from, int to, int[] firsts, int[] lasts, int[] n,
+                               int[] offsets, float[] scores, float[] widened) {
+            for (int p = from; p <= to; p++) {
+                // this KV head's rows of a block are one run (CpuKvStorage's layout): row r of the run
+                // starts at ((block * kvHeads + g) * blockSize + r) * width
+                int row = (table[p / blockSize] * kvHeads + g) * blockSize + p % blockSize;
+                float[] k = keys;
+                int ko = row * hk;
+                if (k == null) {
+                    F16Dot.widen(halfKeys, ko, widened, 0, hk);
+                    k = widened;
+                    ko = 0;
+                }
+                for (int i = 0; i < m; i++) {
+                    if (p >= firsts[i] && p <= lasts[i]) {
+                        FloatDot.dotHeads(k, ko, q, (t0 + i) * qCols + g * group * hk, hk, hk, group, scale, scores,
+                                offsets[i] + p - firsts[i], n[i]);
+                    }
+                }
+            }
+        }
+
+        /**
+         * The scores of the tile's tokens for KV head g, a block at a time: every query of the tile
+         * that attends to some position of the block (its tokens times the group's heads) scored
+         * against all the block's keys at once ({@link BlockScores}), then the positions each token
+         * attends to copied to its scores (the rest, other tokens' positions or slots not yet written,
+         * is dropped unread).
+         */
+        private void blockScores(int worker, int t0, int m, int g, int[] table, int from, int to,
+                                 float[] scores, float[] widened) {
+            Scratch sc = scratch[worker];
+            int[] firsts = sc.firsts;
+            int[] lasts = sc.lasts;
+            int[] n = sc.counts;
+            int[] offsets = sc.offsets;
+            int bs = blockSize;
+            int[] queries = sc.queries(QUERY_TILE * group);
+            float[] blockOut = sc.blockScores(QUERY_TILE * group * bs);
+            for (int b = from / bs; b <= to / bs; b++) {
+                int p0 = b * bs;
+                int base = (table[b] * kvHeads + g) * hk * bs;
+                float[] k = keys;
+                int ko = base;
+                if (k == null) {
+                    F16Dot.widen(halfKeys, base, widened, 0, hk * bs);
+                    k = widened;
+                    ko = 0;
+                }
+                int count = 0;
+                for (int i = 0; i < m; i++) {
+                    if (firsts[i] < p0 + bs && lasts[i] >= p0) {
+                        for (int h = 0; h < group; h++) {
+                            queries[count++] = (t0 + i) * qCols + (g * group + h) * hk;
+                        }
+                    }
+                }
+                BlockScores.scores(k, ko, bs, hk, q, queries, count, scale, blockOut, 0);
+                int j = 0;
+                for (int i = 0; i < m; i++) {
+                    if (firsts[i] < p0 + bs && lasts[i] >= p0) {
+                        int lo = Math.max(p0, firsts[i]);
+                        int hi = Math.min(p0 + bs - 1, lasts[i]);
+                        for (int h = 0; h < group; h++, j++) {
+                            System.arraycopy(blockOut, j * bs + lo - p0, scores, offsets[i] + h * n[i] + lo - firsts[i],
+                                    hi + 1 - lo);
+                        }
+                    }
+                }
+            }
+        }
 
         /**
          * Cuts the batch into tiles of up to {@link #QUERY_TILE} tokens at consecutive positions of one
@@ -724,25 +808,12 @@ public final class CpuBackend implements Backend {
             int to = lasts[m - 1];
             float[] sinks = batch.sinks();
             float[] scores = sc.scores(total);
-            // an F16 cache's rows are widened once, for all the tokens and query heads that read them
-            float[] widened = keys != null ? null : sc.kvRows(Math.max(hk, blockSize * hv));
-            for (int p = from; p <= to; p++) {
-                // this KV head's rows of a block are one run (CpuKvStorage's layout): row r of the run
-                // starts at ((block * kvHeads + g) * blockSize + r) * width
-                int row = (table[p / blockSize] * kvHeads + g) * blockSize + p % blockSize;
-                float[] k = keys;
-                int ko = row * hk;
-                if (k == null) {
-                    F16Dot.widen(halfKeys, ko, widened, 0, hk);
-                    k = widened;
-                    ko = 0;
-                }
-                for (int i = 0; i < m; i++) {
-                    if (p >= firsts[i] && p <= lasts[i]) {
-                        FloatDot.dotHeads(k, ko, q, (t0 + i) * qCols + g * group * hk, hk, hk, group, scale, scores,
-                                offsets[i] + p - firsts[i], n[i]);
-                    }
-                }
+            // an F16 cache's keys and values are widened once, for all the tokens and query heads that read them
+            float[] widened = keys != null ? null : sc.kvRows(Math.max(hk * blockSize, blockSize * hv));
+            if (keysByDimension) {
+                blockScores(worker, t0, m, g, table, from, to, scores, widened);
+            } else {
+                rowScores(t0, m, g, table, from, to, firsts, lasts, n, offsets, scores, widened);
             }
             for (int i = 0; i < m; i++) {
                 int oBase = (t0 + i) * outCols + g * group * hv;
@@ -1226,6 +1297,25 @@ public final class CpuBackend implements Backend {
         final int[] offsets = new int[QUERY_TILE];
         private float[] cos = new float[0];
         private float[] sin = new float[0];
+
+        private int[] queries = new int[0];
+        private float[] blockScores = new float[0];
+
+        /** Where each query of an attention block call starts in q. */
+        int[] queries(int n) {
+            if (queries.length < n) {
+                queries = new int[n];
+            }
+            return queries;
+        }
+
+        /** A block's scores for each query of an attention tile. */
+        float[] blockScores(int n) {
+            if (blockScores.length < n) {
+                blockScores = new float[n];
+            }
+            return blockScores;
+        }
 
         /** Cached rows widened to floats (attention over an F16 cache): a key, or a block's values. */
         float[] kvRows(int n) {

@@ -5,13 +5,16 @@ import dev.switchyard.kernels.KvStorage;
 
 /**
  * Paged K/V cache on the heap: per layer one array of keys and one of values for {@code blocks *
- * blockSize} slots, laid out block by block and, within a block, KV head by KV head: head g of slot
- * s (block b, offset o) holds its {@code hk} keys at {@code ((b * kvHeads + g) * blockSize + o) * hk}
- * ({@link #keyOffset}), values likewise with {@code hv}. Attention walks one KV head's positions
- * at a time, so each block gives it one contiguous run of {@code blockSize * hk} elements, which
- * the hardware prefetcher streams; slot-major rows would give it {@code hk} elements every
- * {@code keyDim}, a page apart for large models. Float arrays for {@link KvCacheType#F32}, arrays of
- * IEEE half bits for {@link KvCacheType#F16}.
+ * blockSize} slots, laid out block by block and, within a block, KV head by KV head, so that
+ * attention, which walks one KV head's positions at a time, streams each block's part as one run
+ * (slot-major rows would give it {@code hk} elements every {@code keyDim}, a page apart for large
+ * models). Within a block and KV head, values are rows: slot s (offset o) holds its {@code hv}
+ * values at {@code ((b * kvHeads + g) * blockSize + o) * hv} ({@link #valueOffset}). Keys go
+ * dimension by dimension: dimension d of every slot of the block side by side, at
+ * {@code ((b * kvHeads + g) * hk + d) * blockSize + o} ({@link #keyIndex}), so that attention scores
+ * a whole block with one vector of keys per dimension ({@link BlockScores}). A cache without values
+ * (latent attention reads them from the keys, as rows) keeps its keys as rows too. Float arrays for
+ * {@link KvCacheType#F32}, arrays of IEEE half bits for {@link KvCacheType#F16}.
  */
 public final class CpuKvStorage implements KvStorage {
 
@@ -75,9 +78,21 @@ public final class CpuKvStorage implements KvStorage {
         return kvHeads;
     }
 
-    /** Where KV head {@code head}'s keys of slot {@code slot} start in a layer's key array. */
-    public int keyOffset(int slot, int head) {
-        return offset(slot, head, keyDim / kvHeads);
+    /**
+     * Whether keys are stored dimension by dimension within a block (every cache with values of its
+     * own); else as rows, like values.
+     */
+    public boolean keysByDimension() {
+        return valueDim > 0;
+    }
+
+    /** Where element {@code d} of KV head {@code head}'s key of slot {@code slot} is in a layer's key array. */
+    public int keyIndex(int slot, int head, int d) {
+        int hk = keyDim / kvHeads;
+        if (!keysByDimension()) {
+            return offset(slot, head, hk) + d;
+        }
+        return ((slot / blockSize * kvHeads + head) * hk + d) * blockSize + slot % blockSize;
     }
 
     /** Where KV head {@code head}'s values of slot {@code slot} start in a layer's value array. */
@@ -104,7 +119,7 @@ public final class CpuKvStorage implements KvStorage {
         return type;
     }
 
-    /** Keys of a layer of an F32 cache ({@link #keyOffset}). */
+    /** Keys of a layer of an F32 cache ({@link #keyIndex}). */
     public float[] keys(int layer) {
         open(KvCacheType.F32);
         return keys[layer];
@@ -116,7 +131,7 @@ public final class CpuKvStorage implements KvStorage {
         return values[layer];
     }
 
-    /** Keys of a layer of an F16 cache, as half bits ({@link #keyOffset}). */
+    /** Keys of a layer of an F16 cache, as half bits ({@link #keyIndex}). */
     public short[] halfKeys(int layer) {
         open(KvCacheType.F16);
         return halfKeys[layer];
