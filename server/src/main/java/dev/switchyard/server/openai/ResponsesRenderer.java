@@ -27,7 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * whole in one {@code response.function_call_arguments.delta}) and closed with its
  * {@code .done} events, between {@code response.created}/{@code response.in_progress} and
  * {@code response.completed} (or {@code response.incomplete} when {@code max_output_tokens} or the
- * context ran out, or {@code response.failed}); every event carries its {@code sequence_number},
+ * context ran out, {@code response.cancelled} when it was aborted, or {@code response.failed}); every event carries its {@code sequence_number},
  * and there is no {@code [DONE]}. A response asked to be kept goes to the {@link ResponseStore} as
  * it was returned, with its conversation, once it has ended (a failed one is not kept).
  */
@@ -354,9 +354,16 @@ final class ResponsesRenderer implements ResponseRenderer {
                 calls.isEmpty() ? null : calls, null);
     }
 
-    /** {@code completed}, or {@code incomplete} when the reply ran out of tokens. */
+    /**
+     * {@code completed}; {@code incomplete} when the reply ran out of tokens; {@code cancelled} when
+     * it was aborted (the client left, or the server's request timeout passed).
+     */
     private String status() {
-        return finish == FinishReason.LENGTH ? "incomplete" : "completed";
+        return switch (finish) {
+            case LENGTH -> "incomplete";
+            case ABORT -> "cancelled";
+            case null, default -> "completed";
+        };
     }
 
     // ---- JSON ----

@@ -267,11 +267,11 @@ public final class ServedModel implements AutoCloseable {
             promptTokens += p.length;
         }
         if (longest >= limit) {
-            throw contextExceeded(spec.promptParam(), limit, longest, spec.maxTokens() == null ? 1 : spec.maxTokens());
+            throw contextExceeded(spec, spec.promptParam(), limit, longest, spec.maxTokens() == null ? 1 : spec.maxTokens());
         }
         int maxTokens = spec.maxTokens() != null ? spec.maxTokens() : limit - longest;
         if ((long) longest + maxTokens > limit) {
-            throw contextExceeded(spec.maxTokensParam(), limit, longest, maxTokens);
+            throw contextExceeded(spec, spec.maxTokensParam(), limit, longest, maxTokens);
         }
         Generation generation = new Generation(listener, spec.choices(), promptTokens);
         List<Scheduler.SequenceRequest> sequences = new ArrayList<>(spec.choices());
@@ -393,10 +393,12 @@ public final class ServedModel implements AutoCloseable {
         return IntStream.concat(reasoningMarkers, toolMarkers).distinct().toArray();
     }
 
-    private InvalidRequestException contextExceeded(String param, int limit, int prompt, int maxTokens) {
+    /** The request's prompt and completion outgrow a sequence; the message names the request's own max-tokens field. */
+    private InvalidRequestException contextExceeded(GenerationSpec spec, String param, int limit, int prompt,
+                                                    int maxTokens) {
         return new InvalidRequestException(param, "this model can take at most " + limit + " tokens per sequence, but "
                 + ((long) prompt + maxTokens) + " were requested (" + prompt + " in the prompt, " + maxTokens
-                + " for the completion); shorten the prompt or lower max_tokens", "context_length_exceeded");
+                + " for the completion); shorten the prompt or lower " + spec.maxTokensParam(), "context_length_exceeded");
     }
 
     /**

@@ -269,6 +269,7 @@ class ResponsesApiTest {
                 "text.format.schema", "is required");
         assertRefused("{\"input\":\"hi\",\"background\":true}", "background", "background");
         assertRefused("{\"input\":\"hi\",\"top_logprobs\":21}", "top_logprobs", "0..20");
+        assertRefused("{\"input\":\"hi\",\"max_output_tokens\":100000}", "max_output_tokens", "lower max_output_tokens");
     }
 
     @Test
@@ -351,6 +352,22 @@ class ResponsesApiTest {
                 + ",\"max_tokens\":5,\"temperature\":0,\"ignore_eos\":true}");
         assertThat(next.at("/usage/input_tokens").asInt()).isEqualTo(chat.at("/usage/prompt_tokens").asInt());
         assertThat(said(next)).isEqualTo(chat.at("/choices/0/message/content").asText());
+    }
+
+    @Test
+    void aResponseAbortedByTheRequestTimeoutIsCancelled() throws Exception {
+        var dispatch = dev.switchyard.engine.moe.DispatchConfig.defaults(true);
+        var engine = new dev.switchyard.server.serving.EngineConfig(1, 2,
+                dev.switchyard.server.serving.EngineConfig.defaultBatchTokens(2, dispatch), 0, 8,
+                java.time.Duration.ofMillis(10), dispatch);
+        try (ServerFixture slow = ServerFixture.start(engine, HttpServerConfig.loopback(0))) {
+            String body = "{\"input\":\"Hello there\",\"max_output_tokens\":200,\"temperature\":0,\"ignore_eos\":true";
+            JsonNode r = slow.ok("/v1/responses", body + "}");
+            assertThat(r.get("status").asText()).isEqualTo("cancelled");
+            assertThat(r.at("/usage/output_tokens").asInt()).isLessThan(200);
+            List<JsonNode> events = events(slow, body + ",\"stream\":true}");
+            assertThat(events.getLast().get("type").asText()).isEqualTo("response.cancelled");
+        }
     }
 
     @Test
