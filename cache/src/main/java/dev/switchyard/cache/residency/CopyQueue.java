@@ -19,6 +19,8 @@ final class CopyQueue {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private boolean closed;
+    /** Tasks {@link #next} handed out whose run has not {@link #finished} yet. */
+    private int running;
 
     CopyQueue(int prefetchLimit) {
         this.prefetchLimit = Math.max(1, prefetchLimit);
@@ -86,10 +88,31 @@ final class CopyQueue {
                     t = prefetch.pollFirst();
                 }
                 if (t != null) {
+                    running++;
                     return t;
                 }
                 ready.await();
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The copy thread is done with a task {@link #next} gave it (copied, dropped, parked or run by another). */
+    void finished() {
+        lock.lock();
+        try {
+            running--;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether no copy waits and none runs: once so, with nobody asking, no copy will take a slot. */
+    boolean idle() {
+        lock.lock();
+        try {
+            return demand.isEmpty() && ahead.isEmpty() && prefetch.isEmpty() && running == 0;
         } finally {
             lock.unlock();
         }

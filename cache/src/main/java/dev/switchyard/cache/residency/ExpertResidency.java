@@ -392,13 +392,17 @@ public final class ExpertResidency implements AutoCloseable {
         try {
             LoadTask task;
             while ((task = queue.next()) != null) {
-                if (task.claim()) {
-                    copying = true;
-                    try {
-                        copy(task);
-                    } finally {
-                        copying = false;
+                try {
+                    if (task.claim()) {
+                        copying = true;
+                        try {
+                            copy(task);
+                        } finally {
+                            copying = false;
+                        }
                     }
+                } finally {
+                    queue.finished();
                 }
             }
         } catch (InterruptedException e) {
@@ -551,18 +555,21 @@ public final class ExpertResidency implements AutoCloseable {
     }
 
     /**
-     * {@link #evictAll}, repeated as the last predictions' copies (which nobody waits for) land,
-     * until every slot is free or {@code timeout} has passed. True when every slot came back: with
-     * no expert in use, anything else is a leak.
+     * {@link #evictAll}, repeated as the last predictions' copies (which nobody waits for) are run
+     * and land, until no copy waits or runs and every slot is free, or {@code timeout} has passed.
+     * True when every slot came back: with no expert in use, anything else is a leak.
      */
     public boolean evictAllOnceCopiesLand(java.time.Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        evictAll();
-        while (freeSlots() < slots() && System.nanoTime() - deadline < 0) {
-            Thread.sleep(5);
+        while (true) {
+            // idle first, then evict: a copy still queued or running would take a slot after the eviction
+            boolean idle = queue.idle();
             evictAll();
+            if (idle && freeSlots() == slots() || System.nanoTime() - deadline >= 0) {
+                return idle && freeSlots() == slots();
+            }
+            Thread.sleep(5);
         }
-        return freeSlots() == slots();
     }
 
     /** Removes one resident expert as Caffeine's eviction does, dropping the cache's reference (tests). */

@@ -357,11 +357,11 @@ class ExpertResidencyTest {
                 r.release(r.acquire(1, 1));
                 return true;
             });
-            Thread.sleep(30); // the layer waits this long at least for the prediction to land
+            Thread.sleep(30); // the layer waits for the prediction to land (how long depends on when its thread ran)
             gate.countDown();
             use.get();
             ResidencyCounters late = r.stats().snapshot();
-            assertTrue(late.lateStallSeconds() >= 0.03, "late: " + late.lateStallSeconds());
+            assertTrue(late.lateStallSeconds() > 0, "late: " + late.lateStallSeconds());
             assertEquals(late.stallSeconds(), late.lateStallSeconds(), "the only wait was for the prediction");
 
             r.release(r.acquire(1, 3)); // a demand miss: stall, not late
