@@ -159,6 +159,11 @@ const continued = await client.responses.create({
   model, previous_response_id: response.id, input: 'And then?', max_output_tokens: 4, temperature: 0, ignore_eos: true,
 });
 assert.equal(continued.previous_response_id, response.id);
+const inputItems = [];
+for await (const item of client.responses.inputItems.list(response.id)) inputItems.push(item);
+assert.equal(inputItems.length, 1, JSON.stringify(inputItems));
+assert.equal(inputItems[0].type, 'message');
+assert.equal(inputItems[0].content[0].text, 'Hello there');
 assert.ok(continued.usage.input_tokens > response.usage.input_tokens, JSON.stringify(continued.usage));
 await client.responses.del(response.id);
 await rejects('deleted response', () => client.responses.retrieve(response.id), OpenAI.NotFoundError, 404);

@@ -21,11 +21,13 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -145,6 +147,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
             default -> {
+                if (path.startsWith(RESPONSE_PREFIX) && path.endsWith(INPUT_ITEMS)
+                        && path.length() > RESPONSE_PREFIX.length() + INPUT_ITEMS.length()) {
+                    inputItems(ctx, request, path.substring(RESPONSE_PREFIX.length(), path.length() - INPUT_ITEMS.length()));
+                    return;
+                }
                 if (path.startsWith(RESPONSE_PREFIX) && path.length() > RESPONSE_PREFIX.length()) {
                     keptResponse(ctx, request, path.substring(RESPONSE_PREFIX.length()));
                     return;
@@ -190,6 +197,27 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             g.writeBooleanField("deleted", true);
             g.writeEndObject();
         }, false);
+    }
+
+    private static final String INPUT_ITEMS = "/input_items";
+
+    /** {@code GET /v1/responses/{id}/input_items}: a page of a kept response's input items. */
+    private void inputItems(ChannelHandlerContext ctx, FullHttpRequest request, String id) {
+        expect(request.method(), HttpMethod.GET, RESPONSE_PREFIX + id + INPUT_ITEMS);
+        authorize(request);
+        String items = api.responses.inputItems(id);
+        if (items == null) {
+            throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
+                    "response_not_found");
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> ResponsesApi.writeInputItems(g, items,
+                first(query, "order"), first(query, "limit"), first(query, "after"), api.json.mapper()), false);
+    }
+
+    private static String first(QueryStringDecoder query, String name) {
+        List<String> values = query.parameters().get(name);
+        return values == null || values.isEmpty() ? null : values.getFirst();
     }
 
     /** {@code GET /v1/models/{id}}: one model, as OpenAI's "retrieve model". */

@@ -21,11 +21,14 @@ public final class ResponseStore {
     /** What a kept message or response costs beyond its characters, roughly. */
     private static final int OVERHEAD = 256;
 
-    /** A kept response: its JSON, and the conversation up to and including its output. */
-    record Stored(String json, List<ChatMessage> conversation) {
+    /**
+     * A kept response: its JSON, its input items (a JSON array, each with an id), and the
+     * conversation up to and including its output.
+     */
+    record Stored(String json, String inputItems, List<ChatMessage> conversation) {
 
         int weight() {
-            long bytes = 2L * json.length() + OVERHEAD;
+            long bytes = 2L * (json.length() + inputItems.length()) + OVERHEAD;
             for (ChatMessage m : conversation) {
                 bytes += OVERHEAD + 2L * (m.content() == null ? 0 : m.content().length());
                 if (m.toolCalls() != null) {
@@ -75,5 +78,11 @@ public final class ResponseStore {
     public String json(String id) {
         Stored r = get(id);
         return r == null ? null : r.json();
+    }
+
+    /** The input items of a kept response as a JSON array, or null. */
+    public String inputItems(String id) {
+        Stored r = get(id);
+        return r == null ? null : r.inputItems();
     }
 }

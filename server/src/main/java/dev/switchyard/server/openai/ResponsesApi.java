@@ -1,7 +1,10 @@
 package dev.switchyard.server.openai;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.structured.JsonSchema;
@@ -10,6 +13,7 @@ import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,7 +120,8 @@ public final class ResponsesApi {
         return new ResponsesRequest(new OpenAiRequest(spec, stream, false, alternatives), alternatives >= 0, instructions,
                 maxTokens, temperature == null ? 1.0 : temperature, topP == null ? 1.0 : topP, f.node("tools"),
                 f.node("tool_choice"), f.bool("parallel_tool_calls", true), formatEcho(f), effort, metadata,
-                f.string("user"), top == null ? 0 : top, keep, previousId, List.copyOf(conversation));
+                f.string("user"), top == null ? 0 : top, keep, previousId, List.copyOf(conversation),
+                inputItems(f.node("input"), mapper));
     }
 
     /** {@code include}: whether it asks for the answer's logprobs; what cannot be included is a 400. */
@@ -158,6 +163,86 @@ public final class ResponsesApi {
     private static JsonNode formatEcho(Fields f) {
         JsonNode text = f.node("text");
         return text != null && text.get("format") != null && !text.get("format").isNull() ? text.get("format") : null;
+    }
+
+    /**
+     * The input as the items {@code GET /v1/responses/{id}/input_items} lists: a text as a user
+     * message, items as sent, each given an id where it has none.
+     */
+    private static JsonNode inputItems(JsonNode input, ObjectMapper mapper) {
+        ArrayNode items = mapper.createArrayNode();
+        if (input.isTextual()) {
+            ObjectNode message = items.addObject();
+            message.put("id", "msg_" + ResponsesRenderer.hex());
+            message.put("type", "message");
+            message.put("role", "user");
+            message.putArray("content").addObject().put("type", "input_text").put("text", input.textValue());
+            return items;
+        }
+        for (JsonNode item : input) {
+            ObjectNode copy = item.deepCopy();
+            if (!copy.path("id").isTextual()) {
+                String type = copy.path("type").asText("message");
+                copy.put("id", (type.equals("message") ? "msg_" : type.equals("function_call") ? "fc_" : "item_")
+                        + ResponsesRenderer.hex());
+            }
+            items.add(copy);
+        }
+        return items;
+    }
+
+    /**
+     * A page of a kept response's input items as OpenAI lists them: {@code order} {@code desc} (the
+     * default: the last item first) or {@code asc}, {@code limit} 1 to 100 (20), starting after the
+     * item {@code after} (null: from the start); each parameter may be null.
+     */
+    public static void writeInputItems(JsonGenerator g, String items, String order, String limit, String after,
+                                       ObjectMapper mapper) throws IOException {
+        boolean descending = order == null || order.equals("desc");
+        if (!descending && !order.equals("asc")) {
+            throw ApiError.invalid("order", "order must be \"asc\" or \"desc\", got \"" + order + "\"");
+        }
+        int count;
+        try {
+            count = limit == null ? 20 : Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            count = -1;
+        }
+        if (count < 1 || count > 100) {
+            throw ApiError.invalid("limit", "limit must be an integer from 1 to 100, got " + limit);
+        }
+        List<JsonNode> all = new ArrayList<>();
+        mapper.readTree(items).forEach(all::add);
+        if (descending) {
+            java.util.Collections.reverse(all);
+        }
+        int from = 0;
+        if (after != null) {
+            while (from < all.size() && !after.equals(all.get(from).path("id").asText())) {
+                from++;
+            }
+            if (from == all.size()) {
+                throw ApiError.invalid("after", "no input item '" + after + "' in this response");
+            }
+            from++;
+        }
+        int to = Math.min(all.size(), from + count);
+        g.writeStartObject();
+        g.writeStringField("object", "list");
+        g.writeArrayFieldStart("data");
+        for (int i = from; i < to; i++) {
+            g.writeTree(all.get(i));
+        }
+        g.writeEndArray();
+        if (to > from) {
+            g.writeStringField("first_id", all.get(from).path("id").asText());
+            g.writeStringField("last_id", all.get(to - 1).path("id").asText());
+        } else {
+            g.writeNullField("first_id");
+            g.writeNullField("last_id");
+        }
+        g.writeBooleanField("has_more", to < all.size());
+        g.writeEndObject();
     }
 
     /** The conversation in {@code input}: a user's text, or a list of items. */

@@ -79,7 +79,8 @@ final class ResponsesRenderer implements ResponseRenderer {
         this.mapper = mapper;
     }
 
-    private static String hex() {
+    /** 128 random bits in hex: the tail of every id this API makes. */
+    static String hex() {
         return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE)
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     }
@@ -333,7 +334,7 @@ final class ResponsesRenderer implements ResponseRenderer {
         if (turn != null) {
             conversation.add(turn);
         }
-        store.put(id, new ResponseStore.Stored(json.toString(), List.copyOf(conversation)));
+        store.put(id, new ResponseStore.Stored(json.toString(), request.inputItems().toString(), List.copyOf(conversation)));
     }
 
     /** The output as the assistant's turn of a chat: its answer and its calls (reasoning left out, as templates do). */

@@ -301,6 +301,34 @@ class ResponsesApiTest {
     }
 
     @Test
+    void theInputItemsOfAKeptResponseArePagedAsOpenAiListsThem() {
+        JsonNode r = tiny.ok("/v1/responses", "{\"input\":[{\"role\":\"user\",\"content\":\"one\"},"
+                + "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"two\"},{\"id\":\"msg_mine\","
+                + "\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"three\"}]}],"
+                + "\"max_output_tokens\":2,\"temperature\":0}");
+        String path = "/v1/responses/" + r.get("id").asText() + "/input_items";
+        JsonNode all = ServerFixture.parse(tiny.get(path).body());
+        assertThat(all.get("object").asText()).isEqualTo("list");
+        assertThat(all.get("data")).hasSize(3);
+        assertThat(all.at("/data/0/id").asText()).as("the last item first, by default").isEqualTo("msg_mine");
+        assertThat(all.at("/data/2/content").asText()).isEqualTo("one");
+        assertThat(all.at("/data/2/id").asText()).startsWith("msg_");
+        assertThat(all.get("has_more").asBoolean()).isFalse();
+        JsonNode first = ServerFixture.parse(tiny.get(path + "?order=asc&limit=2").body());
+        assertThat(first.get("data")).hasSize(2);
+        assertThat(first.at("/data/0/content").asText()).isEqualTo("one");
+        assertThat(first.get("has_more").asBoolean()).isTrue();
+        JsonNode rest = ServerFixture.parse(tiny.get(path + "?order=asc&limit=2&after=" + first.get("last_id").asText())
+                .body());
+        assertThat(rest.get("data")).hasSize(1);
+        assertThat(rest.at("/data/0/id").asText()).isEqualTo("msg_mine");
+        assertThat(rest.get("has_more").asBoolean()).isFalse();
+        assertThat(tiny.get(path + "?limit=0").statusCode()).isEqualTo(400);
+        assertThat(tiny.get(path + "?order=sideways").statusCode()).isEqualTo(400);
+        assertThat(tiny.get("/v1/responses/resp_none/input_items").statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void aStreamedResponseIsKeptAsItsLastEventShowsIt() {
         List<JsonNode> events = events(tiny, "{" + GREETING + ",\"stream\":true}");
         String id = events.getFirst().at("/response/id").asText();
