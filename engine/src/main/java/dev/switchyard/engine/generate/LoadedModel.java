@@ -128,7 +128,16 @@ public final class LoadedModel implements AutoCloseable {
      */
     public static long kvBytesPerPosition(ModelConfig config, KvCacheType type) {
         int layers = config.layers() - (config.keepsWindowedKvApart() ? config.windowedBlocks() : 0);
-        return (long) layers * (config.kvDimK() + config.cachedValueDim()) * type.bytes();
+        return layers * layerKvBytesPerPosition(config, type);
+    }
+
+    /** Bytes one position takes in the windowed layers' own pool (0 where there is none). */
+    public static long windowedKvBytesPerPosition(ModelConfig config, KvCacheType type) {
+        return config.keepsWindowedKvApart() ? config.windowedBlocks() * layerKvBytesPerPosition(config, type) : 0;
+    }
+
+    private static long layerKvBytesPerPosition(ModelConfig config, KvCacheType type) {
+        return (long) (config.kvDimK() + config.cachedValueDim()) * type.bytes();
     }
 
     /**
@@ -143,8 +152,8 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Bytes the windowed layers' own pool takes, whatever the sequences' lengths; 0 where there is none. */
     public static long windowKvBytes(ModelConfig config, KvCacheType type, int maxSequences, int maxStepTokens) {
-        return (long) windowKvBlocks(config, maxSequences, maxStepTokens) * KV_BLOCK_SIZE * config.windowedBlocks()
-                * (config.kvDimK() + config.cachedValueDim()) * type.bytes();
+        return (long) windowKvBlocks(config, maxSequences, maxStepTokens) * KV_BLOCK_SIZE
+                * windowedKvBytesPerPosition(config, type);
     }
 
     public GgufFile file() {

@@ -173,7 +173,7 @@ final class GgufReport {
             // the windowed blocks' own pool: a sequence holds about a window of positions there, whatever its length
             Map<String, Object> windowed = new LinkedHashMap<>();
             for (KvCacheType type : KvCacheType.values()) {
-                windowed.put(type.label(), (long) c.windowedBlocks() * (c.kvDimK() + c.cachedValueDim()) * type.bytes());
+                windowed.put(type.label(), LoadedModel.windowedKvBytesPerPosition(c, type));
             }
             m.put("windowed_kv_bytes_per_position", windowed);
         }

@@ -290,11 +290,11 @@ final class ResponsesRenderer implements ResponseRenderer {
             return; // response.failed said it
         }
         String status = status();
+        String kept = keep(usage);
         event(out, "response." + status, g -> {
             g.writeFieldName("response");
-            writeResponseObject(g, status, usage);
+            writeEnded(g, kept, usage);
         });
-        keep(usage);
     }
 
     @Override
@@ -314,14 +314,25 @@ final class ResponsesRenderer implements ResponseRenderer {
 
     @Override
     public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
-        writeResponseObject(g, status(), usage);
-        keep(usage);
+        writeEnded(g, keep(usage), usage);
     }
 
-    /** Keeps the ended response, when asked to: as returned, and the conversation with its output as the last turn. */
-    private void keep(Usage usage) {
+    /** The ended response: as kept where it was ({@code kept} non-null), written once for both. */
+    private void writeEnded(JsonGenerator g, String kept, Usage usage) throws IOException {
+        if (kept != null) {
+            g.writeRawValue(kept);
+        } else {
+            writeResponseObject(g, status(), usage);
+        }
+    }
+
+    /**
+     * Keeps the ended response, when asked to: as returned, and the conversation with its output as
+     * the last turn. Returns its JSON, or null when it is not kept.
+     */
+    private String keep(Usage usage) {
         if (!request.store()) {
-            return;
+            return null;
         }
         StringWriter json = new StringWriter();
         try (JsonGenerator g = mapper.getFactory().createGenerator(json)) {
@@ -335,6 +346,7 @@ final class ResponsesRenderer implements ResponseRenderer {
             conversation.add(turn);
         }
         store.put(id, new ResponseStore.Stored(json.toString(), request.inputItems().toString(), List.copyOf(conversation)));
+        return json.toString();
     }
 
     /** The output as the assistant's turn of a chat: its answer and its calls (reasoning left out, as templates do). */
