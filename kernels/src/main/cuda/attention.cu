@@ -6,8 +6,16 @@
 // value to the nearest half once, and attention widens them back to float as it reads; everything
 // else (scores, softmax, sums) is float in both.
 //
+// A Q8_0 cache (the *_q8 kernels) holds signed bytes, and beside them half scales: each KV head's
+// part of a slot cut into groups of 32 (the last shorter where the head's width is not a multiple
+// of 32), group j of head g of slot s scaled by keyScales[s * keyScaleStride + g * groups(hk) + j]
+// (keyScaleStride = kvHeads * groups(hk)), values likewise; an element reads back as q * scale, exact
+// in float. store_kv_q8 quantizes as KvQ8 does on the host (scale = amax / 127 as a half, quants
+// roundf(x / scale) with the reciprocal of the unrounded scale), so both backends hold the same bytes.
+//
 // store_kv: k (T, keyDim), v (T, valueDim) -> slot slots[t] of keys and values.
 //           Launch: grid (T), block 128.
+// store_kv_q8: the same into a Q8_0 cache, a warp per group. Launch: grid (T), block 128.
 //
 // attention_paged: q (T, qCols), head h at q[t][h * hk ..]; out (T, outCols), head h at
 //           out[t][h * hv ..]. Token t sits at positions[t] and attends to positions
@@ -20,6 +28,10 @@
 //           m = max(sink_h, max_p s_p): sinks (heads), one logit per query head taken as it is,
 //           joins the softmax's denominator without a value (gpt-oss); a null sinks is sink_h = -inf,
 //           which adds exp(-inf) = 0, so models without sinks get the plain softmax bit for bit.
+//           The *_q8 twins take the scales too (keyScales, valueScales, their strides per slot,
+//           and valueFirst: which element of its head's row a value head starts at, so that
+//           values read from key rows (latent attention, valueOffset into the row) find their
+//           groups' scales).
 //           Launch: grid (heads, T), block WARPS * 32. Each warp walks positions warp, warp +
 //           WARPS, ... with an online softmax (running max m, sum l, output acc, lane j holding
 //           dims j, j + 32, ...); the warps' partial results are merged at the end.
@@ -51,22 +63,58 @@
                           // kept apart so that other models' kernels hold only 8 accumulators a lane
 #define MAX_SPLITS 32
 
-// A cached element as a float, and a float into the cache: floats as they are, halves rounded to
-// nearest (ties to even) on the way in and widened exactly on the way out.
-__device__ __forceinline__ float kv_float(const float* p, size_t i) {
-    return p[i];
-}
-
-__device__ __forceinline__ float kv_float(const __half* p, size_t i) {
-    return __half2float(p[i]);
-}
-
+// A float into the cache: floats as they are, halves rounded to nearest (ties to even); kv_at
+// below widens them back exactly.
 __device__ __forceinline__ void kv_put(float* p, size_t i, float x) {
     p[i] = x;
 }
 
 __device__ __forceinline__ void kv_put(__half* p, size_t i, float x) {
     p[i] = __float2half_rn(x);
+}
+
+#define KV_Q8_GROUP 32
+#define KV_Q8_LIMIT (65504.f * 127.f)   // the largest magnitude a half scale covers; larger ones clamp
+
+__device__ __forceinline__ int kv_q8_groups(int width) {
+    return (width + KV_Q8_GROUP - 1) / KV_Q8_GROUP;
+}
+
+// Element i of a head's row from p, which starts at element `first` of the row whose group scales
+// start at s: floats and halves ignore the scales.
+__device__ __forceinline__ float kv_at(const float* p, const __half*, int i, int) {
+    return p[i];
+}
+
+__device__ __forceinline__ float kv_at(const __half* p, const __half*, int i, int) {
+    return __half2float(p[i]);
+}
+
+__device__ __forceinline__ float kv_at(const int8_t* p, const __half* s, int i, int first) {
+    return (float)p[i] * __half2float(s[(first + i) / KV_Q8_GROUP]);
+}
+
+// A row of `heads` heads of `width` from x into q, each head's groups of 32 a warp at a time
+// (lane l taking element 32 j + l), their scales into s (heads * groups(width) of them).
+__device__ __forceinline__ void store_q8_row(const float* __restrict__ x, int8_t* q, __half* s, int width, int heads) {
+    int lane = threadIdx.x & 31;
+    int groups = kv_q8_groups(width);
+    for (int gi = threadIdx.x >> 5; gi < heads * groups; gi += blockDim.x >> 5) {
+        int h = gi / groups;
+        int i = (gi % groups) * KV_Q8_GROUP + lane;
+        bool in = i < width;
+        float v = in ? x[(size_t)h * width + i] : 0.f;
+        float amax = warp_max(fabsf(v));
+        float d = fminf(amax, KV_Q8_LIMIT) / 127.f;
+        float id = d != 0.f ? 1.f / d : 0.f;
+        if (in) {
+            int r = (int)roundf(v * id);
+            q[(size_t)h * width + i] = (int8_t)max(-127, min(127, r));
+        }
+        if (lane == 0) {
+            s[gi] = __float2half_rn(d);
+        }
+    }
 }
 
 template <typename KV>
@@ -95,6 +143,30 @@ extern "C" __global__ void store_kv_f16(const float* __restrict__ k, const float
     store_kv_body<__half>(k, v, slots, keys, values, keyDim, valueDim);
 }
 
+extern "C" __global__ void store_kv_q8(const float* __restrict__ k, const float* __restrict__ v,
+                                       const int* __restrict__ slots, int8_t* keys, int8_t* values, __half* keyScales,
+                                       __half* valueScales, int keyDim, int valueDim, int kvHeads) {
+    int t = blockIdx.x;
+    size_t slot = (size_t)slots[t];
+    int hk = keyDim / kvHeads;
+    store_q8_row(k + (size_t)t * keyDim, keys + slot * keyDim, keyScales + slot * kvHeads * kv_q8_groups(hk), hk,
+                 kvHeads);
+    if (valueDim > 0) {
+        int hv = valueDim / kvHeads;
+        store_q8_row(v + (size_t)t * valueDim, values + slot * valueDim,
+                     valueScales + slot * kvHeads * kv_q8_groups(hv), hv, kvHeads);
+    }
+}
+
+// The scales to read: the Q8_0 cache's, else none.
+struct KvScales {
+    const __half* keys;     // null for floats and halves
+    const __half* values;
+    int keyStride;          // scales per slot
+    int valueStride;
+    int valueFirst;         // the element of its row a value head starts at
+};
+
 // The first position a token attends to, given the end of its positions (its own position + 1).
 __device__ __forceinline__ int first_position(int end, int window) {
     return window > 0 ? max(0, end - window) : 0;
@@ -107,8 +179,8 @@ template <typename KV, int MAXV>
 __device__ __forceinline__ void attend_positions(const float* qs, const KV* __restrict__ keys,
                                                  const KV* __restrict__ values, int keyDim, int valueDim,
                                                  int blockSize, const int* __restrict__ table, int g, int hk, int hv,
-                                                 float scale, int begin, int end, float* wm, float* wl,
-                                                 float (*wacc)[MAXV]) {
+                                                 float scale, int begin, int end, KvScales scales, float* wm,
+                                                 float* wl, float (*wacc)[MAXV]) {
     int lane = threadIdx.x & 31;
     int warp = threadIdx.x >> 5;
     float m = -INFINITY;
@@ -121,9 +193,15 @@ __device__ __forceinline__ void attend_positions(const float* qs, const KV* __re
     for (int p = begin + warp; p < end; p += WARPS) {
         size_t slot = (size_t)table[p / blockSize] * blockSize + p % blockSize;
         const KV* kp = keys + slot * keyDim + (size_t)g * hk;
+        const __half* ks = nullptr;
+        const __half* vs = nullptr;
+        if (scales.keys != nullptr) {
+            ks = scales.keys + slot * scales.keyStride + (size_t)g * kv_q8_groups(hk);
+            vs = scales.values + slot * scales.valueStride + (size_t)g * kv_q8_groups(hv);
+        }
         float s = 0.f;
         for (int i = lane; i < hk; i += 32) {
-            s = fmaf(qs[i], kv_float(kp, i), s);
+            s = fmaf(qs[i], kv_at(kp, ks, i, 0), s);
         }
         s = warp_sum(s) * scale;
         float mNew = fmaxf(m, s);
@@ -135,7 +213,7 @@ __device__ __forceinline__ void attend_positions(const float* qs, const KV* __re
         for (int j = 0; j < MAXV / 32; j++) {
             int i = lane + 32 * j;
             if (i < hv) {
-                acc[j] = fmaf(e, kv_float(vp, i), acc[j] * correction);
+                acc[j] = fmaf(e, kv_at(vp, vs, i, scales.valueFirst), acc[j] * correction);
             }
         }
         m = mNew;
@@ -161,7 +239,8 @@ __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q
                                                      int blockSize, const int* __restrict__ positions,
                                                      const int* __restrict__ tableStart,
                                                      const int* __restrict__ tables, int group, int hk, int hv,
-                                                     float scale, int window, const float* __restrict__ sinks) {
+                                                     float scale, int window, const float* __restrict__ sinks,
+                                                     KvScales scales) {
     __shared__ float qs[MAX_HK];
     __shared__ float wm[WARPS];
     __shared__ float wl[WARPS];
@@ -175,7 +254,7 @@ __device__ __forceinline__ void attention_paged_body(const float* __restrict__ q
     __syncthreads();
     int end = positions[t] + 1;
     attend_positions<KV, MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
-                           scale, first_position(end, window), end, wm, wl, wacc);
+                           scale, first_position(end, window), end, scales, wm, wl, wacc);
     float sink = sinks != nullptr ? sinks[h] : -INFINITY;
     float mAll = sink;
     for (int w = 0; w < WARPS; w++) {
@@ -203,7 +282,7 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
                                                      const int* __restrict__ tableStart,
                                                      const int* __restrict__ tables, int group, int hk, int hv,
                                                      float scale, int window, int splits,
-                                                     float* __restrict__ partials) {
+                                                     float* __restrict__ partials, KvScales scales) {
     __shared__ float qs[MAX_HK];
     __shared__ float wm[WARPS];
     __shared__ float wl[WARPS];
@@ -222,7 +301,7 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
     }
     __syncthreads();
     attend_positions<KV, MAXV>(qs, keys, values, keyDim, valueDim, blockSize, tables + tableStart[t], h / group, hk, hv,
-                           scale, begin, end, wm, wl, wacc);
+                           scale, begin, end, scales, wm, wl, wacc);
     float mAll = -INFINITY;
     for (int w = 0; w < WARPS; w++) {
         mAll = fmaxf(mAll, wm[w]);
@@ -259,7 +338,8 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
         const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
         int window, const float* __restrict__ sinks) {                                                           \
         attention_paged_body<KV, MAXV>(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize,           \
-                                       positions, tableStart, tables, group, hk, hv, scale, window, sinks);          \
+                                       positions, tableStart, tables, group, hk, hv, scale, window, sinks,           \
+                                       KvScales{nullptr, nullptr, 0, 0, 0});                                       \
     }                                                                                                            \
     extern "C" __global__ void attention_split##suffix(                                                          \
         const float* __restrict__ q, int qCols, const KV* __restrict__ keys, const KV* __restrict__ values,         \
@@ -267,13 +347,43 @@ __device__ __forceinline__ void attention_split_body(const float* __restrict__ q
         const int* __restrict__ tableStart, const int* __restrict__ tables, int group, int hk, int hv, float scale, \
         int window, int splits, float* __restrict__ partials) {                                                  \
         attention_split_body<KV, MAXV>(q, qCols, keys, values, keyDim, valueDim, blockSize, positions, tableStart,  \
-                                       tables, group, hk, hv, scale, window, splits, partials);                      \
+                                       tables, group, hk, hv, scale, window, splits, partials,                       \
+                                       KvScales{nullptr, nullptr, 0, 0, 0});                                       \
+    }
+
+// The Q8_0 cache's: the same, with its scales (see KvScales) after the other arguments.
+#define ATTENTION_ENTRIES_Q8(suffix, MAXV)                                                                     \
+    extern "C" __global__ void attention_paged##suffix(                                                          \
+        const float* __restrict__ q, int qCols, float* __restrict__ out, int outCols,                             \
+        const int8_t* __restrict__ keys, const int8_t* __restrict__ values, int keyDim, int valueDim,              \
+        int blockSize, const int* __restrict__ positions, const int* __restrict__ tableStart,                     \
+        const int* __restrict__ tables, int group, int hk, int hv, float scale, int window,                       \
+        const float* __restrict__ sinks, const __half* __restrict__ keyScales,                                    \
+        const __half* __restrict__ valueScales, int keyScaleStride, int valueScaleStride, int valueFirst) {        \
+        attention_paged_body<int8_t, MAXV>(q, qCols, out, outCols, keys, values, keyDim, valueDim, blockSize,       \
+                                           positions, tableStart, tables, group, hk, hv, scale, window, sinks,       \
+                                           KvScales{keyScales, valueScales, keyScaleStride, valueScaleStride,       \
+                                                    valueFirst});                                                  \
+    }                                                                                                            \
+    extern "C" __global__ void attention_split##suffix(                                                          \
+        const float* __restrict__ q, int qCols, const int8_t* __restrict__ keys,                                  \
+        const int8_t* __restrict__ values, int keyDim, int valueDim, int blockSize,                                \
+        const int* __restrict__ positions, const int* __restrict__ tableStart, const int* __restrict__ tables,     \
+        int group, int hk, int hv, float scale, int window, int splits, float* __restrict__ partials,              \
+        const __half* __restrict__ keyScales, const __half* __restrict__ valueScales, int keyScaleStride,         \
+        int valueScaleStride, int valueFirst) {                                                                  \
+        attention_split_body<int8_t, MAXV>(q, qCols, keys, values, keyDim, valueDim, blockSize, positions,          \
+                                           tableStart, tables, group, hk, hv, scale, window, splits, partials,       \
+                                           KvScales{keyScales, valueScales, keyScaleStride, valueScaleStride,       \
+                                                    valueFirst});                                                  \
     }
 
 ATTENTION_ENTRIES(, float, MAX_HV)
 ATTENTION_ENTRIES(_wide, float, MAX_HV_WIDE)
 ATTENTION_ENTRIES(_f16, __half, MAX_HV)
 ATTENTION_ENTRIES(_wide_f16, __half, MAX_HV_WIDE)
+ATTENTION_ENTRIES_Q8(_q8, MAX_HV)
+ATTENTION_ENTRIES_Q8(_wide_q8, MAX_HV_WIDE)
 
 extern "C" __global__ void attention_combine(const float* __restrict__ partials, int splits, int hv,
                                              const float* __restrict__ sinks, float* __restrict__ out, int outCols) {

@@ -1,6 +1,6 @@
 // attention.cu's decode attention run on the host (threads as threads, host_threads.h): the paged
 // kernel, or split-K (attention_split then attention_combine) with `splits` splits, over a float
-// cache or (the *_f16 entries) a half one, launched as CudaKernels launches them, so that a test
+// cache, (the *_f16 entries) a half one or (the *_q8 entries) a Q8_0 one, launched as CudaKernels launches them, so that a test
 // can hold both to a reference where no GPU is. `window` 0 and `sinks` null are a layer without a
 // sliding window or sinks, as CudaBackend passes them.
 //
@@ -66,7 +66,54 @@ static void attention_on_host(const float* q, int qCols, float* out, int outCols
                 [&] { attention_combine(partials, splits, hv, sinks, out, outCols); });
 }
 
+// The Q8_0 cache's kernels, as CudaKernels launches them: store_kv_q8, then the *_q8 attention
+// entries with the scales.
+static void attention_on_host_q8(const float* q, int qCols, float* out, int outCols, const int8_t* keys,
+                                 const int8_t* values, const __half* keyScales, const __half* valueScales,
+                                 int keyScaleStride, int valueScaleStride, int valueFirst, int keyDim, int valueDim,
+                                 int blockSize, const int* positions, const int* tableStart, const int* tables,
+                                 int heads, int group, int hk, int hv, float scale, int window, const float* sinks,
+                                 int tokens, int splits, float* partials) {
+    dim3 block{WARPS * 32, 1, 1};
+    bool wide = hv > MAX_HV;
+    if (splits <= 1) {
+        host_launch(dim3{(unsigned)heads, (unsigned)tokens, 1}, block, [&] {
+            (wide ? attention_paged_wide_q8 : attention_paged_q8)(q, qCols, out, outCols, keys, values, keyDim,
+                                                                  valueDim, blockSize, positions, tableStart, tables,
+                                                                  group, hk, hv, scale, window, sinks, keyScales,
+                                                                  valueScales, keyScaleStride, valueScaleStride,
+                                                                  valueFirst);
+        });
+        return;
+    }
+    host_launch(dim3{(unsigned)heads, (unsigned)(tokens * splits), 1}, block, [&] {
+        (wide ? attention_split_wide_q8 : attention_split_q8)(q, qCols, keys, values, keyDim, valueDim, blockSize,
+                                                              positions, tableStart, tables, group, hk, hv, scale,
+                                                              window, splits, partials, keyScales, valueScales,
+                                                              keyScaleStride, valueScaleStride, valueFirst);
+    });
+    host_launch(dim3{(unsigned)heads, (unsigned)tokens, 1}, dim3{128, 1, 1},
+                [&] { attention_combine(partials, splits, hv, sinks, out, outCols); });
+}
+
 extern "C" {
+
+// A Q8_0 cache: bytes and half scales.
+void store_kv_host_q8(const float* k, const float* v, const int* slots, int8_t* keys, int8_t* values,
+                      __half* keyScales, __half* valueScales, int keyDim, int valueDim, int kvHeads, int tokens) {
+    host_launch(dim3{(unsigned)tokens, 1, 1}, dim3{128, 1, 1},
+                [&] { store_kv_q8(k, v, slots, keys, values, keyScales, valueScales, keyDim, valueDim, kvHeads); });
+}
+
+void attention_host_q8(const float* q, int qCols, float* out, int outCols, const int8_t* keys, const int8_t* values,
+                       const __half* keyScales, const __half* valueScales, int keyScaleStride, int valueScaleStride,
+                       int valueFirst, int keyDim, int valueDim, int blockSize, const int* positions,
+                       const int* tableStart, const int* tables, int heads, int group, int hk, int hv, float scale,
+                       int window, const float* sinks, int tokens, int splits, float* partials) {
+    attention_on_host_q8(q, qCols, out, outCols, keys, values, keyScales, valueScales, keyScaleStride,
+                         valueScaleStride, valueFirst, keyDim, valueDim, blockSize, positions, tableStart, tables,
+                         heads, group, hk, hv, scale, window, sinks, tokens, splits, partials);
+}
 
 void store_kv_host(const float* k, const float* v, const int* slots, float* keys, float* values, int keyDim,
                    int valueDim, int tokens) {

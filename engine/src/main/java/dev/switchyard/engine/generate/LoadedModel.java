@@ -137,7 +137,8 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     private static long layerKvBytesPerPosition(ModelConfig config, KvCacheType type) {
-        return (long) (config.kvDimK() + config.cachedValueDim()) * type.bytes();
+        return type.rowBytes(config.kvDimK(), config.kvHeadCount())
+                + type.rowBytes(config.cachedValueDim(), config.kvHeadCount());
     }
 
     /**

@@ -7,6 +7,8 @@ import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.kernels.format.TensorCodecs;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,19 +24,20 @@ final class ReferenceForward {
     private final GgufFile file;
     private final List<double[][]> keys = new ArrayList<>();   // per layer: position -> kv row
     private final List<double[][]> values = new ArrayList<>();
-    private final boolean halfCache;
+    private final KvCacheType cacheType;
     private int position;
 
     ReferenceForward(ModelConfig config, GgufFile file, int maxPositions) {
-        this(config, file, maxPositions, false);
+        this(config, file, maxPositions, KvCacheType.F32);
     }
 
     /**
-     * {@code halfCache}: what the cache holds is rounded to the nearest half as it is cached (an F16
-     * KV cache); the keys, values and latent rows are otherwise computed as always.
+     * {@code cacheType}: what the cache holds is what a KV cache of that type holds, each element
+     * rounded to the nearest half (F16) or each head's groups quantized ({@link KvQ8}, Q8_0) as it
+     * is cached; the keys, values and latent rows are otherwise computed as always.
      */
-    ReferenceForward(ModelConfig config, GgufFile file, int maxPositions, boolean halfCache) {
-        this.halfCache = halfCache;
+    ReferenceForward(ModelConfig config, GgufFile file, int maxPositions, KvCacheType cacheType) {
+        this.cacheType = cacheType;
         this.c = config;
         this.file = file;
         for (int l = 0; l < c.layers(); l++) {
@@ -75,8 +78,8 @@ final class ReferenceForward {
             }
             rope(q, c.headCount());
             rope(k, c.kvHeadCount());
-            keys.get(l)[position] = cached(k);
-            values.get(l)[position] = cached(v);
+            keys.get(l)[position] = cached(k, c.kvHeadCount());
+            values.get(l)[position] = cached(v, c.kvHeadCount());
             double[] att = new double[c.headCount() * c.headDimV()];
             int group = c.headCount() / c.kvHeadCount();
             // gpt-oss: every other block sees only the last sliding_window positions, and each head
@@ -118,15 +121,32 @@ final class ReferenceForward {
         return matvec(head, out, c.vocabSize());
     }
 
-    /** A row as the cache holds it: as it is, or each element rounded to the nearest half. */
-    private double[] cached(double[] row) {
-        if (!halfCache) {
+    /** A row of {@code heads} heads as the cache holds it: as it is, rounded to halves, or quantized. */
+    private double[] cached(double[] row, int heads) {
+        double[] r = new double[row.length];
+        if (cacheType == KvCacheType.F32) {
             return row;
         }
-        double[] r = new double[row.length];
-        for (int i = 0; i < row.length; i++) {
-            r[i] = Float.float16ToFloat(Float.floatToFloat16((float) row[i]));
+        if (cacheType == KvCacheType.F16) {
+            for (int i = 0; i < row.length; i++) {
+                r[i] = Float.float16ToFloat(Float.floatToFloat16((float) row[i]));
+            }
+            return r;
         }
+        float[] f = new float[row.length];
+        for (int i = 0; i < row.length; i++) {
+            f[i] = (float) row[i];
+        }
+        float[] q = KvQ8.roundTrip(f, heads);
+        for (int i = 0; i < row.length; i++) {
+            r[i] = q[i];
+        }
+        return r;
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
 
@@ -172,8 +192,10 @@ final class ReferenceForward {
         }
         rope(qPe, heads, rot, boost);
         // the cache holds the normed latent and the rotated shared key
-        latent = cached(latent);
-        kPe = cached(kPe);
+        // (one row of one head: the rotated key, then the latent, as the engine's cache lays them out)
+        double[] row = cached(concat(kPe, latent), 1);
+        kPe = java.util.Arrays.copyOfRange(row, 0, rot);
+        latent = java.util.Arrays.copyOfRange(row, rot, rot + rank);
         // this position's keys (every head's non-rotary key, then the shared rotary key) and values
         double[] key = new double[heads * nope + rot];
         double[] value = new double[heads * vl];

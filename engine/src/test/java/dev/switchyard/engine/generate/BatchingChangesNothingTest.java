@@ -68,15 +68,19 @@ class BatchingChangesNothingTest {
         }
     }
 
-    /** So with an F16 KV cache: each position's halves are rounded alone, whatever else the step holds. */
-    @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "DEEPSEEK2", "GPT_OSS"})
-    void anF16CacheChangesNothingEither(GeneratedArchitecture arch) throws Exception {
+    /**
+     * So with an F16 or Q8_0 KV cache: each position's halves, or each head's groups of a position,
+     * are rounded alone, whatever else the step holds.
+     */
+    @ParameterizedTest(name = "{0}, {1} cache")
+    @org.junit.jupiter.params.provider.CsvSource({"MIXTRAL, F16", "DEEPSEEK2, F16", "GPT_OSS, F16", "MIXTRAL, Q8_0",
+        "DEEPSEEK2, Q8_0", "GPT_OSS, Q8_0"})
+    void aCacheThatRoundsChangesNothingEither(GeneratedArchitecture arch, KvCacheType type) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = requests(8, 500);
-        List<GenerationResult> batched = run(file, all, 3, 16, 8, KvCacheType.F16);
+        List<GenerationResult> batched = run(file, all, 3, 16, 8, type);
         for (int i = 0; i < all.size(); i++) {
-            List<GenerationResult> alone = run(file, List.of(all.get(i)), 1, 7, 1, KvCacheType.F16);
+            List<GenerationResult> alone = run(file, List.of(all.get(i)), 1, 7, 1, type);
             assertThat(batched.get(i).tokens()).as("request " + i + " tokens").containsExactly(alone.getFirst().tokens());
             assertThat(batched.get(i).logprobs()).as("request " + i + " logprobs").containsExactly(alone.getFirst().logprobs());
         }

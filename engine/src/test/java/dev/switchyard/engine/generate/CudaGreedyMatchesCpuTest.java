@@ -57,6 +57,13 @@ class CudaGreedyMatchesCpuTest {
         assertSameTokens(TinyModels.of(arch, type), KvCacheType.F16);
     }
 
+    /** A Q8_0 KV cache on both backends: store_kv_q8 and the *_q8 kernels in a whole model. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"MIXTRAL, Q8_0", "DEEPSEEK2, Q8_0", "GPT_OSS, MXFP4"})
+    void aQ8KvCacheOnBoth(GeneratedArchitecture arch, GgmlType type) throws Exception {
+        assertSameTokens(TinyModels.of(arch, type), KvCacheType.Q8_0);
+    }
+
     @Test
     void theWholeTinyPreset() throws Exception {
         Path file = dir.resolve("tiny.gguf");

@@ -65,8 +65,9 @@ class WindowedKvApartChangesNothingTest {
             assertThat(windowPositions).as("the windowed pool").isEqualTo(16 * (SEQUENCES * 4 + 1))
                     .isLessThan(all.getFirst().prompt().length + all.getFirst().maxTokens());
             assertThat(LoadedModel.kvBytesPerPosition(config, type)).as("the growing pool holds the full blocks alone")
-                    .isEqualTo((long) (config.layers() - config.windowedBlocks()) * (config.kvDimK() + config.cachedValueDim())
-                            * type.bytes());
+                    .isEqualTo((long) (config.layers() - config.windowedBlocks())
+                            * (type.rowBytes(config.kvDimK(), config.kvHeadCount())
+                            + type.rowBytes(config.cachedValueDim(), config.kvHeadCount())));
             apart = model.generator().generate(all, TokenListener.NONE);
         }
         List<GenerationResult> together = inOnePool(file, all, type);

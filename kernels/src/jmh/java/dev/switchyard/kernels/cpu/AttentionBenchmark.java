@@ -1,7 +1,7 @@
 package dev.switchyard.kernels.cpu;
 
 /*
- * Attention on the CPU backend over a float and a half KV cache: one step of `sequences` x `chunk`
+ * Attention on the CPU backend over a float, a half and a Q8_0 KV cache: one step of `sequences` x `chunk`
  * tokens, each sequence's at the last `chunk` positions of its `context` (a decode step with chunk
  * 1, a prompt's last chunk with more), Mixtral's heads (32 query heads over 8
  * KV heads of 128). Each sequence's blocks are scattered over the pool, as a busy server leaves
@@ -14,7 +14,7 @@ package dev.switchyard.kernels.cpu;
  *       -f 1 -wi 3 -i 5 -w 1s -r 1s
  *
  * The score is microseconds per layer's attention; the step reads sequences x context x 2048
- * elements of keys and values (4 bytes each in F32, 2 in F16).
+ * elements of keys and values (4 bytes each in F32, 2 in F16, 1 and a 2-byte scale per 32 in Q8_0).
  */
 
 import dev.switchyard.kernels.AttentionBatch;
@@ -49,7 +49,7 @@ public class AttentionBenchmark {
     private static final int HEAD_DIM = 128;
     private static final int BLOCK = 16;
 
-    @Param({"F32", "F16"})
+    @Param({"F32", "F16", "Q8_0"})
     public String cache;
 
     @Param({"1", "8"})

@@ -8,6 +8,7 @@ import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
@@ -568,7 +569,9 @@ public final class CpuBackend implements Backend {
                 int ks = t * c.keyDim() + g * hk;
                 int vs = t * c.valueDim() + g * hv;
                 int kd = c.keyIndex(slot, g, 0);
-                if (half) {
+                if (c.type() == KvCacheType.Q8_0) {
+                    storeQ8(c, layer, ck.data(), ks, cv != null ? cv.data() : null, vs, slot, g, keyStride);
+                } else if (half) {
                     toHalves(ck.data(), ks, c.halfKeys(layer), kd, keyStride, hk);
                     if (cv != null) {
                         toHalves(cv.data(), vs, c.halfValues(layer), c.valueOffset(slot, g), 1, hv);
@@ -583,6 +586,33 @@ public final class CpuBackend implements Backend {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * KV head g's key (from {@code k[ks ..]}) and values (from {@code v[vs ..]}, where the cache has
+     * values) of a token into slot {@code slot} of a Q8_0 cache, group by group ({@link KvQ8}).
+     */
+    private static void storeQ8(CpuKvStorage c, int layer, float[] k, int ks, float[] v, int vs, int slot, int g,
+                                int keyStride) {
+        // a key's group scales sit a block's slots apart where its elements do
+        quantizeHead(k, ks, c.keyDim() / c.kvHeads(), c.quantKeys(layer), c.keyIndex(slot, g, 0), keyStride,
+                c.keyScales(layer), c.keyScaleIndex(slot, g, 0), keyStride);
+        if (v != null) {
+            quantizeHead(v, vs, c.valueDim() / c.kvHeads(), c.quantValues(layer), c.valueOffset(slot, g), 1,
+                    c.valueScales(layer), c.valueScaleIndex(slot, g, 0), 1);
+        }
+    }
+
+    /**
+     * A head's {@code width} floats from {@code src[so ..]}, group by group: element e's quant to
+     * {@code q[d + e * stride]}, group j's scale to {@code scales[s + j * scaleStride]}.
+     */
+    private static void quantizeHead(float[] src, int so, int width, byte[] q, int d, int stride, short[] scales, int s,
+                                     int scaleStride) {
+        for (int j = 0, e = 0; e < width; j++, e += KvQ8.GROUP) {
+            scales[s + j * scaleStride] = KvQ8.quantize(src, so + e, Math.min(KvQ8.GROUP, width - e), q, d + e * stride,
+                    stride);
         }
     }
 
@@ -627,6 +657,13 @@ public final class CpuBackend implements Backend {
         if (c.type() == KvCacheType.F16) {
             job.halfKeys = c.halfKeys(layer);
             job.halfValues = batch.valuesInKeys() ? c.halfKeys(layer) : c.halfValues(layer);
+        } else if (c.type() == KvCacheType.Q8_0) {
+            job.quantKeys = c.quantKeys(layer);
+            job.keyScales = c.keyScales(layer);
+            job.quantValues = batch.valuesInKeys() ? c.quantKeys(layer) : c.quantValues(layer);
+            job.valueScales = batch.valuesInKeys() ? c.keyScales(layer) : c.valueScales(layer);
+            job.keyGroups = c.keyGroups();
+            job.valueScaleRow = batch.valuesInKeys() ? c.keyGroups() : c.valueGroups();
         } else {
             job.keys = c.keys(layer);
             job.values = batch.valuesInKeys() ? c.keys(layer) : c.values(layer);
@@ -651,6 +688,10 @@ public final class CpuBackend implements Backend {
             job.values = null;
             job.halfKeys = null;
             job.halfValues = null;
+            job.quantKeys = null;
+            job.quantValues = null;
+            job.keyScales = null;
+            job.valueScales = null;
             job.batch = null;
         }
     }
@@ -667,6 +708,12 @@ public final class CpuBackend implements Backend {
         float[] values;
         short[] halfKeys;    // an F16 cache's layer, else null
         short[] halfValues;
+        byte[] quantKeys;    // a Q8_0 cache's layer and its scales, else null
+        byte[] quantValues;
+        short[] keyScales;
+        short[] valueScales;
+        int keyGroups;       // scale groups of a KV head's key
+        int valueScaleRow;   // scales from one slot's value row to the next
         int valueRow;   // the stride of a KV head's values from one slot to the next (hk where read from the keys)
         int valueBase;  // where values start in that row
         int blockSize;
@@ -690,7 +737,11 @@ public final class CpuBackend implements Backend {
                 int row = (table[p / blockSize] * kvHeads + g) * blockSize + p % blockSize;
                 float[] k = keys;
                 int ko = row * hk;
-                if (k == null) {
+                if (quantKeys != null) {
+                    Q8KvWiden.row(quantKeys, ko, keyScales, row * keyGroups, 0, widened, 0, hk);
+                    k = widened;
+                    ko = 0;
+                } else if (k == null) {
                     F16Dot.widen(halfKeys, ko, widened, 0, hk);
                     k = widened;
                     ko = 0;
@@ -726,7 +777,12 @@ public final class CpuBackend implements Backend {
                 int base = (table[b] * kvHeads + g) * hk * bs;
                 float[] k = keys;
                 int ko = base;
-                if (k == null) {
+                if (quantKeys != null) {
+                    Q8KvWiden.block(quantKeys, base, keyScales, (table[b] * kvHeads + g) * keyGroups * bs, bs, hk,
+                            widened, sc.widenedScales(keyGroups * bs));
+                    k = widened;
+                    ko = 0;
+                } else if (k == null) {
                     F16Dot.widen(halfKeys, base, widened, 0, hk * bs);
                     k = widened;
                     ko = 0;
@@ -838,7 +894,15 @@ public final class CpuBackend implements Backend {
                 float[] v = values;
                 int vo = row * valueRow + valueBase;
                 int stride = valueRow;
-                if (v == null) {
+                if (quantValues != null) {
+                    for (int r = 0; r < run; r++) {
+                        Q8KvWiden.row(quantValues, vo + r * valueRow, valueScales, (row + r) * valueScaleRow,
+                                valueBase, widened, r * hv, hv);
+                    }
+                    v = widened;
+                    vo = 0;
+                    stride = hv;
+                } else if (v == null) {
                     for (int r = 0; r < run; r++) {
                         F16Dot.widen(halfValues, vo + r * valueRow, widened, r * hv, hv);
                     }
@@ -1290,6 +1354,7 @@ public final class CpuBackend implements Backend {
         private float[] packedX = new float[0];
         private float[] scores = new float[0];
         private float[] kvRows = new float[0];
+        private float[] widenedScales = new float[0];
         /** An attention tile's tokens: first and last positions, count and score offset of each. */
         final int[] firsts = new int[QUERY_TILE];
         final int[] lasts = new int[QUERY_TILE];
@@ -1318,6 +1383,14 @@ public final class CpuBackend implements Backend {
         }
 
         /** Cached rows widened to floats (attention over an F16 cache): a key, or a block's values. */
+        /** A Q8_0 block's key scales as floats. */
+        float[] widenedScales(int n) {
+            if (widenedScales.length < n) {
+                widenedScales = new float[n];
+            }
+            return widenedScales;
+        }
+
         float[] kvRows(int n) {
             if (kvRows.length < n) {
                 kvRows = new float[n];

@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cpu;
 
 import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.kernels.KvStorage;
 
 /**
@@ -14,7 +15,11 @@ import dev.switchyard.kernels.KvStorage;
  * {@code ((b * kvHeads + g) * hk + d) * blockSize + o} ({@link #keyIndex}), so that attention scores
  * a whole block with one vector of keys per dimension ({@link BlockScores}). A cache without values
  * (latent attention reads them from the keys, as rows) keeps its keys as rows too. Float arrays for
- * {@link KvCacheType#F32}, arrays of IEEE half bits for {@link KvCacheType#F16}.
+ * {@link KvCacheType#F32}, arrays of IEEE half bits for {@link KvCacheType#F16}. A
+ * {@link KvCacheType#Q8_0} cache keeps signed bytes where the others keep elements, and its half
+ * scales ({@link dev.switchyard.kernels.KvQ8}) in arrays of their own, laid out like the elements
+ * they scale: a block's scales of key group j side by side ({@link #keyScaleIndex}), a value row's
+ * groups in a row ({@link #valueScaleIndex}).
  */
 public final class CpuKvStorage implements KvStorage {
 
@@ -29,6 +34,10 @@ public final class CpuKvStorage implements KvStorage {
     private float[][] values;
     private short[][] halfKeys;
     private short[][] halfValues;
+    private byte[][] quantKeys;
+    private byte[][] quantValues;
+    private short[][] keyScales;
+    private short[][] valueScales;
     private boolean closed;
 
     CpuKvStorage(int layers, int blocks, int blockSize, int kvHeads, int keyDim, int valueDim, KvCacheType type) {
@@ -52,6 +61,11 @@ public final class CpuKvStorage implements KvStorage {
         if (type == KvCacheType.F16) {
             this.halfKeys = new short[layers][(int) (slots * keyDim)];
             this.halfValues = new short[layers][(int) (slots * valueDim)];
+        } else if (type == KvCacheType.Q8_0) {
+            this.quantKeys = new byte[layers][(int) (slots * keyDim)];
+            this.quantValues = new byte[layers][(int) (slots * valueDim)];
+            this.keyScales = new short[layers][(int) (slots * kvHeads * keyGroups())];
+            this.valueScales = new short[layers][(int) (slots * kvHeads * valueGroups())];
         } else {
             this.keys = new float[layers][(int) (slots * keyDim)];
             this.values = new float[layers][(int) (slots * valueDim)];
@@ -100,6 +114,34 @@ public final class CpuKvStorage implements KvStorage {
         return offset(slot, head, valueDim / kvHeads);
     }
 
+    /** Scale groups of a KV head's keys (Q8_0). */
+    public int keyGroups() {
+        return KvQ8.groups(keyDim / kvHeads);
+    }
+
+    /** Scale groups of a KV head's values (Q8_0). */
+    public int valueGroups() {
+        return KvQ8.groups(valueDim / kvHeads);
+    }
+
+    /**
+     * Where the scale of group {@code group} of KV head {@code head}'s key of slot {@code slot} is in
+     * a layer's key scales: for keys by dimension, a block's slots side by side for each group (a
+     * block's keys are widened a dimension at a time); for key rows, a row's groups in a row.
+     */
+    public int keyScaleIndex(int slot, int head, int group) {
+        int run = slot / blockSize * kvHeads + head;
+        if (keysByDimension()) {
+            return (run * keyGroups() + group) * blockSize + slot % blockSize;
+        }
+        return (run * blockSize + slot % blockSize) * keyGroups() + group;
+    }
+
+    /** Where the scale of group {@code group} of KV head {@code head}'s values of slot {@code slot} is. */
+    public int valueScaleIndex(int slot, int head, int group) {
+        return ((slot / blockSize * kvHeads + head) * blockSize + slot % blockSize) * valueGroups() + group;
+    }
+
     private int offset(int slot, int head, int width) {
         return ((slot / blockSize * kvHeads + head) * blockSize + slot % blockSize) * width;
     }
@@ -143,6 +185,30 @@ public final class CpuKvStorage implements KvStorage {
         return halfValues[layer];
     }
 
+    /** Quantized keys of a layer of a Q8_0 cache ({@link #keyIndex}). */
+    public byte[] quantKeys(int layer) {
+        open(KvCacheType.Q8_0);
+        return quantKeys[layer];
+    }
+
+    /** Quantized values of a layer of a Q8_0 cache ({@link #valueOffset}). */
+    public byte[] quantValues(int layer) {
+        open(KvCacheType.Q8_0);
+        return quantValues[layer];
+    }
+
+    /** Half scales of a layer's keys in a Q8_0 cache ({@link #keyScaleIndex}). */
+    public short[] keyScales(int layer) {
+        open(KvCacheType.Q8_0);
+        return keyScales[layer];
+    }
+
+    /** Half scales of a layer's values in a Q8_0 cache ({@link #valueScaleIndex}). */
+    public short[] valueScales(int layer) {
+        open(KvCacheType.Q8_0);
+        return valueScales[layer];
+    }
+
     private void open(KvCacheType asked) {
         if (closed) {
             throw new IllegalStateException("KV storage is closed");
@@ -159,5 +225,9 @@ public final class CpuKvStorage implements KvStorage {
         values = null;
         halfKeys = null;
         halfValues = null;
+        quantKeys = null;
+        quantValues = null;
+        keyScales = null;
+        valueScales = null;
     }
 }

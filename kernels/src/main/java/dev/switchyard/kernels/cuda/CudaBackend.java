@@ -261,8 +261,11 @@ public final class CudaBackend implements Backend {
         long at = staging.begin().ints(slots, tokens);
         long base = staging.upload();
         // without a value cache the kernel copies no value (valueDim 0) and reads no v
+        CudaKernels.KvScales scales = c.type() == KvCacheType.Q8_0
+                ? new CudaKernels.KvScales(c.keyScales(layer), cv != null ? c.valueScales(layer) : 0, 0, 0, 0)
+                : null;
         kernels.storeKv(ck.pointer(), cv != null ? cv.pointer() : 0, base + at, c.keys(layer),
-                cv != null ? c.values(layer) : 0, c.keyDim(), c.valueDim(), tokens, c.type());
+                cv != null ? c.values(layer) : 0, c.keyDim(), c.valueDim(), c.kvHeads(), tokens, c.type(), scales);
     }
 
     @Override
@@ -285,6 +288,13 @@ public final class CudaBackend implements Backend {
         long values = batch.valuesInKeys() ? c.keys(layer) + (long) c.type().bytes() * batch.valueOffset()
                 : c.values(layer);
         int valueStride = batch.valuesInKeys() ? c.keyDim() : c.valueDim();
+        // a Q8_0 cache's scales: values read from the key rows take the keys' scales, from the
+        // element of the row the values start at
+        CudaKernels.KvScales scales = c.type() != KvCacheType.Q8_0 ? null : batch.valuesInKeys()
+                ? new CudaKernels.KvScales(c.keyScales(layer), c.keyScales(layer), c.keyScaleStride(),
+                        c.keyScaleStride(), batch.valueOffset())
+                : new CudaKernels.KvScales(c.keyScales(layer), c.valueScales(layer), c.keyScaleStride(),
+                        c.valueScaleStride(), 0);
         if (tokens == 0) {
             return;
         }
@@ -312,12 +322,12 @@ public final class CudaBackend implements Backend {
             kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values,
                     c.keyDim(), valueStride, bs, base + positions, base + starts, base + tableOffset, heads,
                     heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens,
-                    splits, partials, c.type());
+                    splits, partials, c.type(), scales);
             return;
         }
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values, c.keyDim(),
                 valueStride, bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
-                batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens, c.type());
+                batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens, c.type(), scales);
     }
 
     /** {@code length} rounded up to a power of two, at most {@code capacity}. */

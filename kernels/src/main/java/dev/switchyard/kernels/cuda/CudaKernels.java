@@ -226,31 +226,66 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ROPE, "rope"), tokens, 1, 128, 1, args);
     }
 
-    /** store_kv, or store_kv_f16 rounding to halves for an F16 cache. */
-    void storeKv(long k, long v, long slots, long keys, long values, int keyDim, int valueDim, int tokens,
-                 KvCacheType type) {
-        args.reset().ptr(k).ptr(v).ptr(slots).ptr(keys).ptr(values).i32(keyDim).i32(valueDim);
-        ctx.launch(fn(CudaModule.ATTENTION, type == KvCacheType.F16 ? "store_kv_f16" : "store_kv"), tokens, 1, 128, 1,
-                args);
+    /**
+     * store_kv, or store_kv_f16 rounding to halves for an F16 cache, or store_kv_q8 quantizing each
+     * head's groups into a Q8_0 cache with their scales ({@code scales}, null for the others).
+     */
+    void storeKv(long k, long v, long slots, long keys, long values, int keyDim, int valueDim, int kvHeads, int tokens,
+                 KvCacheType type, KvScales scales) {
+        args.reset().ptr(k).ptr(v).ptr(slots).ptr(keys).ptr(values);
+        if (type == KvCacheType.Q8_0) {
+            args.ptr(scales.keys()).ptr(scales.values());
+        }
+        args.i32(keyDim).i32(valueDim);
+        if (type == KvCacheType.Q8_0) {
+            args.i32(kvHeads);
+        }
+        String kernel = switch (type) {
+            case F32 -> "store_kv";
+            case F16 -> "store_kv_f16";
+            case Q8_0 -> "store_kv_q8";
+        };
+        ctx.launch(fn(CudaModule.ATTENTION, kernel), tokens, 1, 128, 1, args);
+    }
+
+    /**
+     * Where a Q8_0 cache's scales are for one attention call (attention.cu's KvScales): the key
+     * scales, the value scales (the key scales where values are read from the key rows), scales per
+     * slot of each, and the element of its row a value head starts at.
+     */
+    record KvScales(long keys, long values, int keyStride, int valueStride, int valueFirst) {
+    }
+
+    /** The scales' arguments after the others, for a Q8_0 cache's kernels. */
+    private void scaleArgs(KvCacheType type, KvScales scales) {
+        if (type == KvCacheType.Q8_0) {
+            args.ptr(scales.keys()).ptr(scales.values()).i32(scales.keyStride()).i32(scales.valueStride())
+                    .i32(scales.valueFirst());
+        }
     }
 
     /** attention_paged; {@code window} 0 for none, {@code sinks} (heads floats) 0 for none. */
     void attention(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
                    int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
-                   float scale, int window, long sinks, int tokens, KvCacheType type) {
+                   float scale, int window, long sinks, int tokens, KvCacheType type, KvScales scales) {
         args.reset().ptr(q).i32(qCols).ptr(out).i32(outCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim)
                 .i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale)
                 .i32(window).ptr(sinks);
+        scaleArgs(type, scales);
         ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_paged", hv, type)), heads, tokens, 128, 1, args);
     }
 
     /**
      * The narrow kernel, or its *_wide twin for value heads wider than its accumulators hold; the
-     * *_f16 form of either for an F16 cache.
+     * *_f16 form of either for an F16 cache, the *_q8 form for a Q8_0 one.
      */
     static String attentionKernel(String name, int hv, KvCacheType type) {
         String kernel = hv > ATTENTION_NARROW_HEAD_DIM_V ? name + "_wide" : name;
-        return type == KvCacheType.F16 ? kernel + "_f16" : kernel;
+        return switch (type) {
+            case F32 -> kernel;
+            case F16 -> kernel + "_f16";
+            case Q8_0 -> kernel + "_q8";
+        };
     }
 
     /**
@@ -277,10 +312,11 @@ final class CudaKernels {
     void attentionSplit(long q, int qCols, long out, int outCols, long keys, long values, int keyDim, int valueDim,
                         int blockSize, long positions, long tableStart, long tables, int heads, int group, int hk, int hv,
                         float scale, int window, long sinks, int tokens, int splits, long partials,
-                        KvCacheType type) {
+                        KvCacheType type, KvScales scales) {
         args.reset().ptr(q).i32(qCols).ptr(keys).ptr(values).i32(keyDim).i32(valueDim).i32(blockSize).ptr(positions)
                 .ptr(tableStart).ptr(tables).i32(group).i32(hk).i32(hv).f32(scale).i32(window).i32(splits)
                 .ptr(partials);
+        scaleArgs(type, scales);
         ctx.launch(fn(CudaModule.ATTENTION, attentionKernel("attention_split", hv, type)), heads, tokens * splits, 128, 1, args);
         // the sinks join in the combine, once per (head, token)
         args.reset().ptr(partials).i32(splits).i32(hv).ptr(sinks).ptr(out).i32(outCols);

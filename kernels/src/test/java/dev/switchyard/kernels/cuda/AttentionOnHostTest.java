@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.io.IOException;
@@ -54,6 +55,8 @@ class AttentionOnHostTest {
     private static MethodHandle attentionF16;
     private static MethodHandle storeKv;
     private static MethodHandle storeKvF16;
+    private static MethodHandle attentionQ8;
+    private static MethodHandle storeKvQ8;
 
     @BeforeAll
     static void build() throws IOException, InterruptedException {
@@ -68,6 +71,12 @@ class AttentionOnHostTest {
                 ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, INT, INT, INT);
         storeKv = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host"), store);
         storeKvF16 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host_f16"), store);
+        ValueLayout a = ValueLayout.ADDRESS;
+        attentionQ8 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("attention_host_q8"),
+                FunctionDescriptor.ofVoid(a, INT, a, INT, a, a, a, a, INT, INT, INT, INT, INT, INT, a, a, a, INT, INT,
+                        INT, INT, FLOAT, INT, a, INT, INT, a));
+        storeKvQ8 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("store_kv_host_q8"),
+                FunctionDescriptor.ofVoid(a, a, a, a, a, a, a, INT, INT, INT, INT));
     }
 
     @Test
@@ -451,6 +460,171 @@ class AttentionOnHostTest {
                 float[] actual = run(KvCacheType.F16, q, heads * hk, heads * hv, keys, values, keyDim, valueDim, bs, posOf,
                         tableStart, tables, heads, group, hk, hv, scale, window, sinks, tokens, splits);
                 GpuTests.assertClose(actual, expected, 1e-5, "F16 cache, " + splits + " splits");
+            }
+        }
+    }
+
+    /**
+     * store_kv_q8 quantizes as {@link KvQ8} does, bit for bit, bytes and half scales, at
+     * attention.cu's slot-major places: heads of 72 (groups of 32, 32 and 8) and of 40, random rows
+     * at many scales, all-zero groups, ties (a group whose largest magnitude is 127, so a scale of
+     * 1, holding halves), magnitudes past what a half scale covers; into each token's slot only.
+     */
+    @Test
+    void storeKvQ8QuantizesAsKvQ8DoesIntoEachTokensSlotOnly() throws Throwable {
+        int kvHeads = 2;
+        int hk = 72;
+        int hv = 40;
+        int keyDim = kvHeads * hk;
+        int valueDim = kvHeads * hv;
+        int tokens = 40;
+        Random random = new Random(51);
+        float[] k = new float[tokens * keyDim];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) (random.nextGaussian() * Math.pow(10, (i / keyDim) % 9 - 4));
+        }
+        Arrays.fill(k, keyDim, keyDim + 32, 0f);   // token 1's first group: zeros
+        float[] ties = {127f, 2.5f, -2.5f, 0.5f, -0.5f, 126.5f, -1.5f, 3.5f};
+        for (int i = 0; i < 32; i++) {
+            k[2 * keyDim + i] = ties[i % ties.length];   // token 2's first group: a scale of 1, halves to round
+        }
+        k[3 * keyDim + 5] = 1e12f;   // token 3: past a half scale's reach, clamped
+        float[] v = GpuTests.gaussian(52, tokens * valueDim, 3f);
+        int cacheSlots = tokens + 9;
+        List<Integer> shuffled = new ArrayList<>();
+        for (int slot = 0; slot < cacheSlots; slot++) {
+            shuffled.add(slot);
+        }
+        Collections.shuffle(shuffled, new Random(53));
+        int[] slots = shuffled.stream().limit(tokens).mapToInt(Integer::intValue).toArray();
+        int keyScales = kvHeads * KvQ8.groups(hk);
+        int valueScales = kvHeads * KvQ8.groups(hv);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment kd = a.allocate((long) cacheSlots * keyDim);
+            MemorySegment vd = a.allocate((long) cacheSlots * valueDim);
+            MemorySegment ks = a.allocate(ValueLayout.JAVA_SHORT, (long) cacheSlots * keyScales);
+            MemorySegment vs = a.allocate(ValueLayout.JAVA_SHORT, (long) cacheSlots * valueScales);
+            for (MemorySegment m : new MemorySegment[] {kd, vd, ks, vs}) {
+                m.fill((byte) 0x5A);
+            }
+            storeKvQ8.invokeExact(a.allocateFrom(FLOAT, k), a.allocateFrom(FLOAT, v), a.allocateFrom(INT, slots), kd, vd,
+                    ks, vs, keyDim, valueDim, kvHeads, tokens);
+            byte[] keys = kd.toArray(ValueLayout.JAVA_BYTE);
+            byte[] values = vd.toArray(ValueLayout.JAVA_BYTE);
+            short[] kScales = ks.toArray(ValueLayout.JAVA_SHORT);
+            short[] vScales = vs.toArray(ValueLayout.JAVA_SHORT);
+            byte[] expected = new byte[KvQ8.GROUP];
+            boolean[] written = new boolean[cacheSlots];
+            for (int t = 0; t < tokens; t++) {
+                int slot = slots[t];
+                written[slot] = true;
+                for (int g = 0; g < kvHeads; g++) {
+                    for (int j = 0; j < KvQ8.groups(hk); j++) {
+                        int d = j * KvQ8.GROUP;
+                        int n = Math.min(KvQ8.GROUP, hk - d);
+                        short scale = KvQ8.quantize(k, t * keyDim + g * hk + d, n, expected, 0, 1);
+                        assertThat(kScales[slot * keyScales + g * KvQ8.groups(hk) + j]).as("token %d key scale", t)
+                                .isEqualTo(scale);
+                        for (int i = 0; i < n; i++) {
+                            assertThat(keys[slot * keyDim + g * hk + d + i]).as("token %d key %d", t, g * hk + d + i)
+                                    .isEqualTo(expected[i]);
+                        }
+                    }
+                    for (int j = 0; j < KvQ8.groups(hv); j++) {
+                        int d = j * KvQ8.GROUP;
+                        int n = Math.min(KvQ8.GROUP, hv - d);
+                        short scale = KvQ8.quantize(v, t * valueDim + g * hv + d, n, expected, 0, 1);
+                        assertThat(vScales[slot * valueScales + g * KvQ8.groups(hv) + j]).isEqualTo(scale);
+                        for (int i = 0; i < n; i++) {
+                            assertThat(values[slot * valueDim + g * hv + d + i]).isEqualTo(expected[i]);
+                        }
+                    }
+                }
+            }
+            assertThat(keys[slots[2] * keyDim + 1]).as("2.5 over a scale of 1 rounds away from zero").isEqualTo((byte) 3);
+            for (int slot = 0; slot < cacheSlots; slot++) {
+                if (!written[slot]) {
+                    for (int i = 0; i < keyDim; i++) {
+                        assertThat(keys[slot * keyDim + i]).isEqualTo((byte) 0x5A);
+                    }
+                    assertThat(kScales[slot * keyScales]).isEqualTo((short) 0x5A5A);
+                }
+            }
+        }
+    }
+
+    /**
+     * A Q8_0 cache: the *_q8 kernels, narrow and wide, paged and split-K, over what store_kv_q8
+     * stored, attend as the CPU backend's Q8_0 cache does, within 1e-5 of the output's RMS: GQA
+     * without and with a window and sinks, latent attention's widest heads, and values read from the
+     * key rows at an offset (latent attention's, 64; and 8, inside a group).
+     */
+    @ParameterizedTest(name = "hk {0}, hv {1}, kv heads {2}, window {3}, values at {4}")
+    @CsvSource({"64, 48, 2, 0, -1", "64, 48, 2, 128, -1", "576, 512, 1, 32, -1", "576, 512, 1, 0, 64",
+        "72, 48, 1, 16, 8"})
+    void q8CacheKernelsMatchTheCpuBackendsQ8Cache(int hk, int hv, int kvHeads, int window, int valueOffset)
+            throws Throwable {
+        boolean inKeys = valueOffset >= 0;
+        int heads = 8;
+        int group = heads / kvHeads;
+        assertThat(CudaKernels.attentionKernel("attention_split", hv, KvCacheType.Q8_0))
+                .isEqualTo(hv > CudaKernels.ATTENTION_NARROW_HEAD_DIM_V ? "attention_split_wide_q8" : "attention_split_q8");
+        int bs = 16;
+        int[] lengths = {90, 260};
+        ScatteredBlocks scattered = ScatteredBlocks.of(bs, lengths, 9);
+        int blocks = scattered.blocks();
+        int slots = blocks * bs;
+        int keyDim = kvHeads * hk;
+        int valueDim = inKeys ? 0 : kvHeads * hv;
+        float[] keys = GpuTests.gaussian(61, slots * keyDim, 2f);
+        float[] values = inKeys ? new float[0] : GpuTests.gaussian(62, slots * valueDim, 1f);
+        float scale = (float) (1 / Math.sqrt(hk));
+        float[] sinks = window > 0 ? GpuTests.gaussian(63, heads, 2f) : null;
+        int[] seqOf = {0, 1, 1};
+        int[] posOf = {lengths[0] - 1, 100, lengths[1] - 1};
+        int tokens = seqOf.length;
+        int[] tableStart = new int[tokens];
+        for (int t = 0; t < tokens; t++) {
+            tableStart[t] = scattered.tableStartOfSeq()[seqOf[t]];
+        }
+        float[] q = GpuTests.gaussian(64, tokens * heads * hk, 1f);
+        AttentionBatch batch = inKeys
+                ? new AttentionBatch(heads, kvHeads, hk, hv, scale, valueOffset).set(tokens, seqOf, posOf,
+                        scattered.blockTables())
+                : new AttentionBatch(tokens, seqOf, posOf, scattered.blockTables(), heads, kvHeads, hk, hv, scale);
+        batch.layer(window, sinks);
+        try (CpuBackend cpu = new CpuBackend(2);
+             KvStorage kv = cpu.allocateKv(1, blocks, bs, kvHeads, keyDim, valueDim, KvCacheType.Q8_0);
+             Arena a = Arena.ofConfined()) {
+            cpu.storeKv(kv, 0, GpuTests.matrix(cpu, keys, slots, keyDim),
+                    inKeys ? null : GpuTests.matrix(cpu, values, slots, valueDim), scattered.everySlot(), slots);
+            FloatMatrix out = cpu.allocate(tokens, heads * hv);
+            cpu.attention(GpuTests.matrix(cpu, q, tokens, heads * hk), kv, 0, batch, out);
+            float[] expected = GpuTests.read(out, tokens);
+
+            int keyScaleStride = kvHeads * KvQ8.groups(hk);
+            int valueScaleStride = kvHeads * KvQ8.groups(hv);
+            MemorySegment kd = a.allocate((long) slots * keyDim);
+            MemorySegment vd = a.allocate(Math.max(1, (long) slots * valueDim));
+            MemorySegment ks = a.allocate(ValueLayout.JAVA_SHORT, (long) slots * keyScaleStride);
+            MemorySegment vs = a.allocate(ValueLayout.JAVA_SHORT, (long) slots * valueScaleStride);
+            MemorySegment written = inKeys ? MemorySegment.NULL : a.allocateFrom(FLOAT, values);
+            storeKvQ8.invokeExact(a.allocateFrom(FLOAT, keys), written,
+                    a.allocateFrom(INT, scattered.everySlot()), kd, vd, ks, vs, keyDim, valueDim, kvHeads, slots);
+            // values read from the key rows: from the offset within the first row, with the keys' scales
+            MemorySegment valuesAt = inKeys ? kd.asSlice(valueOffset) : vd;
+            for (int splits : new int[] {1, 5}) {
+                MemorySegment o = a.allocate(FLOAT, (long) tokens * heads * hv);
+                o.fill((byte) 0xFF);
+                MemorySegment partials = a.allocate(FLOAT, CudaKernels.attentionPartialFloats(heads, tokens, splits, hv));
+                MemorySegment valueScales = inKeys ? ks : vs;
+                MemorySegment sinkLogits = sinks == null ? MemorySegment.NULL : a.allocateFrom(FLOAT, sinks);
+                attentionQ8.invokeExact(a.allocateFrom(FLOAT, q), heads * hk, o, heads * hv, kd, valuesAt, ks,
+                        valueScales, keyScaleStride, inKeys ? keyScaleStride : valueScaleStride,
+                        inKeys ? valueOffset : 0, keyDim, inKeys ? keyDim : valueDim, bs, a.allocateFrom(INT, posOf),
+                        a.allocateFrom(INT, tableStart), a.allocateFrom(INT, scattered.tables()), heads, group, hk, hv,
+                        scale, window, sinkLogits, tokens, splits, partials);
+                GpuTests.assertClose(o.toArray(FLOAT), expected, 1e-5, "Q8_0 cache, " + splits + " splits");
             }
         }
     }

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * token at a time (split-K; which shapes take which path is WideKernelChoiceTest's to check).
  * Each again under gpt-oss's layer settings: a sliding window (1, crossing blocks, gpt-oss's 128,
  * wider than the context) and a sink per query head, on the narrow and the wide kernels. And all of
- * it over an F16 cache on both backends.
+ * it over an F16 cache and a Q8_0 cache on both backends.
  * Tolerance 1e-5 of the output's RMS (online softmax in float against the CPU's two-pass softmax).
  */
 class CudaAttentionTest extends AgainstCpuTest {
@@ -66,6 +66,18 @@ class CudaAttentionTest extends AgainstCpuTest {
         prefillThenDecode(heads, kvHeads, hk, hv, window, withSinks, KvCacheType.F16);
         valuesReadFromTheKeyRows(window, withSinks, KvCacheType.F16);
         longContexts(window, withSinks, KvCacheType.F16);
+    }
+
+    /**
+     * A Q8_0 cache on both backends: store_kv_q8 and the *_q8 kernels (narrow and wide, paged and
+     * split-K, values read from the keys' rows with the keys' scales) against the CPU backend's.
+     */
+    @ParameterizedTest(name = "{0} heads over {1} KV heads, head dims {2}/{3}, window {4}, sinks {5}")
+    @CsvSource({"8, 2, 64, 64, 0, false", "8, 2, 64, 64, 5, true", "6, 6, 24, 20, 0, false", "8, 1, 576, 512, 0, false"})
+    void aQ8CacheMatchesTheCpuBackendsQ8Cache(int heads, int kvHeads, int hk, int hv, int window, boolean withSinks) {
+        prefillThenDecode(heads, kvHeads, hk, hv, window, withSinks, KvCacheType.Q8_0);
+        valuesReadFromTheKeyRows(window, withSinks, KvCacheType.Q8_0);
+        longContexts(window, withSinks, KvCacheType.Q8_0);
     }
 
     private void prefillThenDecode(int heads, int kvHeads, int hk, int hv, int window, boolean withSinks,

@@ -111,11 +111,14 @@ class ServeCommandTest {
         new picocli.CommandLine(fromEnv).setDefaultValueProvider(
                 new EnvironmentDefaults(Map.of("SWITCHYARD_KV_CACHE_TYPE", "F32")::get)).parseArgs();
         assertThat(fromEnv.kvCache.type).as("set by its environment twin, in any case").isEqualTo(KvCacheType.F32);
+        ServeCommand quantized = new ServeCommand();
+        new picocli.CommandLine(quantized).parseArgs("--kv-cache-type", "q8_0");
+        assertThat(quantized.kvCache.type).isEqualTo(KvCacheType.Q8_0);
 
         for (String command : List.of("serve", "generate", "bench")) {
             CliRun run = CliRun.of(command, "--kv-cache-type", "q4_0", "--port", "0");
             assertThat(run.exitCode()).as(command).isEqualTo(CliErrors.USAGE);
-            assertThat(run.err()).as(command).contains("--kv-cache-type").contains("choose one of f32, f16");
+            assertThat(run.err()).as(command).contains("--kv-cache-type").contains("choose one of f32, f16, q8_0");
             assertThat(run.out()).doesNotContain("listening");
         }
     }

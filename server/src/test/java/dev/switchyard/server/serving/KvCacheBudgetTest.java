@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.server.TinyModelFile;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,35 @@ class KvCacheBudgetTest {
         }
         assertThat(floats).isEqualTo(21 * LoadedModel.KV_BLOCK_SIZE);
         assertThat(halves).isEqualTo(2 * floats);
+    }
+
+    /**
+     * A Q8_0 cache's position costs a byte an element and a half per 32 of a head: the same budget
+     * holds the positions those bytes buy, nearly twice F16's, and the metrics name the type.
+     */
+    @Test
+    void aQ8CacheHoldsThePositionsItsBytesAndScalesBuy() throws Exception {
+        long halves;
+        long quants;
+        int kvHeads;
+        int width;
+        try (ServedModel probe = ServedModel.open(TinyModelFile.longContext(), "probe", engine(0, KvCacheType.F16))) {
+            halves = LoadedModel.kvBytesPerPosition(probe.config(), KvCacheType.F16);
+            quants = LoadedModel.kvBytesPerPosition(probe.config(), KvCacheType.Q8_0);
+            kvHeads = probe.config().kvHeadCount();
+            width = probe.config().kvDimK() + probe.config().cachedValueDim();
+            int scales = 2 * kvHeads * (KvQ8.groups(probe.config().headDimK()) + KvQ8.groups(probe.config().headDimV()));
+            assertThat(quants).isEqualTo((long) probe.config().layers() * (width + scales));
+        }
+        long budget = 12 * LoadedModel.KV_BLOCK_SIZE * halves;   // 12 blocks of halves
+        try (ServedModel served = ServedModel.open(TinyModelFile.longContext(), "q8", engine(budget, KvCacheType.Q8_0))) {
+            assertThat(served.maxSequenceLength())
+                    .isEqualTo((int) (budget / (LoadedModel.KV_BLOCK_SIZE * quants)) * LoadedModel.KV_BLOCK_SIZE)
+                    .isGreaterThan(12 * LoadedModel.KV_BLOCK_SIZE);
+            assertThat(served.kvCapacityBytes()).isLessThanOrEqualTo(budget);
+            assertThat(served.metrics().scrape())
+                    .contains("switchyard_kv_cache_info{block_size=\"16\",cache_type=\"q8_0\",model=\"q8\"} 1.0");
+        }
     }
 
     @Test
