@@ -6,7 +6,7 @@
 // The server must serve MODEL and, when API_KEY is given, require it. With TOOLS_URL, a second
 // server there serves TOOLS_MODEL, whose greedy reply to the weather question below calls
 // get_weather(city="Paris") and ends on STOP_TOKEN (ToolCallingModelFile); its calls are checked
-// too. OpenAiNodeSdkTest runs this against tiny generated models.
+// too. OfficialNodeSdksTest runs this against tiny generated models.
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 

@@ -47,8 +47,9 @@ public final class LoadTestCli implements Callable<Integer> {
             description = "Drive Switchyard's gRPC API instead of --url, e.g. localhost:50051.")
     String grpc;
 
-    @Option(names = "--api", defaultValue = "completions", paramLabel = "completions|chat|responses",
-            description = "OpenAI endpoint to stream from with --url (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--api", defaultValue = "completions", paramLabel = "completions|chat|responses|messages",
+            description = "Endpoint to stream from with --url: OpenAI's three, or Anthropic's Messages API "
+                    + "(default: ${DEFAULT-VALUE}).")
     ApiKind api;
 
     @Option(names = "--model", description = "Model name (default: the first one GET /v1/models lists, or GetModelInfo's over gRPC).")

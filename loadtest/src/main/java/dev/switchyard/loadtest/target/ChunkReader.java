@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * Reads one streamed chunk (the JSON of an SSE {@code data:} payload) into what the load test measures:
  * the generated text, the usage report, or an error the server reported inside the stream; for the
- * Responses API, also whether the event ends the stream (it has no {@code [DONE]}).
+ * Responses and Messages APIs, also whether the event ends the stream (they have no {@code [DONE]}).
  *
  * <p>Text is the first choice's {@code text} (completions) or {@code delta.content} (chat); an empty or
  * absent one is no text, so chat's opening role-only delta does not count as a token (RESULTS.md, TTFT).
@@ -60,6 +60,9 @@ final class ChunkReader {
         if (api == ApiKind.RESPONSES) {
             return responseEvent(node);
         }
+        if (api == ApiKind.MESSAGES) {
+            return messageEvent(node);
+        }
         String error = error(node);
         if (error != null) {
             return new Chunk(null, -1, -1, error);
@@ -102,6 +105,35 @@ final class ChunkReader {
             case "error" -> {
                 String message = node.path("message").asText("");
                 return new Chunk(null, -1, -1, message.isEmpty() ? Failures.excerpt(node.toString()) : message);
+            }
+            default -> {
+                return new Chunk(null, -1, -1, error(node));
+            }
+        }
+    }
+
+    /**
+     * A Messages API event: text from a {@code content_block_delta}'s {@code text_delta}, the counts
+     * from {@code message_delta}'s usage (its input tokens with those read from the server's cache),
+     * the end at {@code message_stop}, an error from an {@code error} event; the rest (blocks opened
+     * and closed, thinking, pings) says nothing the load test measures.
+     */
+    private static Chunk messageEvent(JsonNode node) {
+        switch (node.path("type").asText("")) {
+            case "content_block_delta" -> {
+                JsonNode delta = node.path("delta");
+                String text = "text_delta".equals(delta.path("type").asText()) ? delta.path("text").asText("") : "";
+                return new Chunk(text.isEmpty() ? null : text, -1, -1, null);
+            }
+            case "message_delta" -> {
+                JsonNode usage = node.path("usage");
+                boolean counted = usage.path("output_tokens").canConvertToInt();
+                int input = usage.path("input_tokens").canConvertToInt()
+                        ? usage.path("input_tokens").asInt() + usage.path("cache_read_input_tokens").asInt(0) : -1;
+                return new Chunk(null, counted ? input : -1, counted ? usage.path("output_tokens").asInt() : -1, null);
+            }
+            case "message_stop" -> {
+                return new Chunk(null, -1, -1, null, true);
             }
             default -> {
                 return new Chunk(null, -1, -1, error(node));

@@ -25,7 +25,8 @@ final class RequestBodies {
         body.put("model", request.model());
         switch (api) {
             case COMPLETIONS -> body.put("prompt", request.prompt());
-            case CHAT -> body.putArray("messages").addObject().put("role", "user").put("content", request.prompt());
+            case CHAT, MESSAGES -> body.putArray("messages").addObject().put("role", "user")
+                    .put("content", request.prompt());
             case RESPONSES -> body.put("input", request.prompt());
         }
         body.put(api == ApiKind.RESPONSES ? "max_output_tokens" : "max_tokens", request.maxTokens());
@@ -42,8 +43,9 @@ final class RequestBodies {
         }
         body.put("ignore_eos", true);
         body.put("stream", true);
-        if (api != ApiKind.RESPONSES) {
-            body.putObject("stream_options").put("include_usage", true); // a response's last event has its usage
+        if (api == ApiKind.COMPLETIONS || api == ApiKind.CHAT) {
+            // a response's last event has its usage, and so has a message's message_delta
+            body.putObject("stream_options").put("include_usage", true);
         }
         return bytes(body);
     }

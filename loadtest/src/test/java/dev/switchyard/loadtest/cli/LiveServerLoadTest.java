@@ -53,11 +53,15 @@ class LiveServerLoadTest {
         server.close();
     }
 
-    /** The Responses API's semantic stream: text from its deltas, counts and the end from its last event. */
-    @org.junit.jupiter.api.Test
-    void theResponsesApiIsDrivenToItsLastEventWithTheServersCounts() throws Exception {
-        Path json = dir.resolve("responses.json");
-        Run run = run("http", "--api", "responses", "--num-requests", "" + REQUESTS, "--input-len", "16", "--output-len",
+    /**
+     * The Responses API's semantic stream and the Messages API's events: text from their deltas,
+     * counts from the usage they end with, and the end from their last event.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"responses", "messages"})
+    void eventApisAreDrivenToTheirLastEventWithTheServersCounts(String api) throws Exception {
+        Path json = dir.resolve(api + ".json");
+        Run run = run("http", "--api", api, "--num-requests", "" + REQUESTS, "--input-len", "16", "--output-len",
                 "" + OUTPUT_LEN, "--max-concurrency", "4", "--seed", "1", "--result-json", json.toString());
         RunSummary s = run.measured().summary();
         assertThat(s.completed()).as(run.err()).isEqualTo(REQUESTS);
@@ -70,8 +74,8 @@ class LiveServerLoadTest {
             assertThat(r.ttftNanos()).isPositive().isLessThan(r.e2eNanos());
         }
         JsonNode r = new ObjectMapper().readTree(json.toFile());
-        assertThat(r.get("target").asText()).endsWith("(responses)");
-        assertThat(r.at("/config/api").asText()).isEqualTo("responses");
+        assertThat(r.get("target").asText()).endsWith("(" + api + ")");
+        assertThat(r.at("/config/api").asText()).isEqualTo(api);
     }
 
     @ParameterizedTest

@@ -11,6 +11,7 @@ class ChunkReaderTest {
     private final ChunkReader completions = new ChunkReader(new ObjectMapper(), ApiKind.COMPLETIONS);
     private final ChunkReader chat = new ChunkReader(new ObjectMapper(), ApiKind.CHAT);
     private final ChunkReader responses = new ChunkReader(new ObjectMapper(), ApiKind.RESPONSES);
+    private final ChunkReader messages = new ChunkReader(new ObjectMapper(), ApiKind.MESSAGES);
 
     @Test
     void completionTextIsTheFirstChoicesText() throws Exception {
@@ -69,6 +70,26 @@ class ChunkReaderTest {
         assertThat(responses.read("{\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"error\":"
                 + "{\"code\":\"server_error\",\"message\":\"generation failed\"}}}").error()).isEqualTo("generation failed");
         assertThat(responses.read("{\"type\":\"error\",\"code\":\"x\",\"message\":\"bad\"}").error()).isEqualTo("bad");
+    }
+
+    @Test
+    void aMessagesTextIsItsTextDeltasItsCountsInMessageDeltaAndItsEndMessageStop() throws Exception {
+        assertThat(messages.read("{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":9,"
+                + "\"output_tokens\":0}}}").hasUsage()).as("no counts before the end").isFalse();
+        assertThat(messages.read("{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":"
+                + "\"text\",\"text\":\"\"}}").hasText()).isFalse();
+        assertThat(messages.read("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+                + "\"thinking_delta\",\"thinking\":\"hmm\"}}").hasText()).as("thinking is no text").isFalse();
+        assertThat(messages.read("{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":"
+                + "\"text_delta\",\"text\":\" hi\"}}").text()).isEqualTo(" hi");
+        ChunkReader.Chunk delta = messages.read("{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+                + "\"max_tokens\"},\"usage\":{\"input_tokens\":3,\"cache_read_input_tokens\":6,\"output_tokens\":8}}");
+        assertThat(delta.promptTokens()).as("cache reads are prompt tokens too").isEqualTo(9);
+        assertThat(delta.completionTokens()).isEqualTo(8);
+        assertThat(delta.last()).isFalse();
+        assertThat(messages.read("{\"type\":\"message_stop\"}").last()).isTrue();
+        assertThat(messages.read("{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":"
+                + "\"busy\"}}").error()).isEqualTo("busy");
     }
 
     @Test

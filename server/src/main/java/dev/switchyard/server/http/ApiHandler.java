@@ -3,6 +3,7 @@ package dev.switchyard.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.schedule.QueueFullException;
 import dev.switchyard.engine.schedule.SchedulerUnavailableException;
+import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
@@ -32,7 +33,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Routes each request to its endpoint and answers errors in OpenAI's shape. Runs on the channel's
+ * Routes each request to its endpoint and answers errors in OpenAI's shape (Anthropic's for its
+ * Messages API). Runs on the channel's
  * API executor, not the event loop: parsing, tokenizing and chat templates take real CPU time. One
  * request at a time per connection (HTTP/1.1 without pipelining).
  */
@@ -61,21 +63,32 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String uri = request.uri();
         int query = uri.indexOf('?');
         String path = query >= 0 ? uri.substring(0, query) : uri;
+        // Anthropic's clients read errors of that API's shape
+        boolean anthropic = path.equals(MESSAGES) || path.equals(COUNT_TOKENS);
         try {
             route(ctx, request, path);
         } catch (ApiError e) {
-            HttpResponses.sendError(ctx, api.json.factory(), e, false);
+            sendError(ctx, e, anthropic);
         } catch (InvalidRequestException e) {
-            HttpResponses.sendError(ctx, api.json.factory(), ApiError.of(e), false);
+            sendError(ctx, ApiError.of(e), anthropic);
         } catch (QueueFullException e) {
-            HttpResponses.sendError(ctx, api.json.factory(), ApiError.overloaded(e.getMessage()), false);
+            sendError(ctx, ApiError.overloaded(e.getMessage()), anthropic);
         } catch (SchedulerUnavailableException e) {
-            HttpResponses.sendError(ctx, api.json.factory(), ApiError.unavailable(e.getMessage()), false);
+            sendError(ctx, ApiError.unavailable(e.getMessage()), anthropic);
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "request failed: " + request.method() + " " + path, e);
-            HttpResponses.sendError(ctx, api.json.factory(), ApiError.internal("internal error: " + e), false);
+            sendError(ctx, ApiError.internal("internal error: " + e), anthropic);
         }
     }
+
+    private void sendError(ChannelHandlerContext ctx, ApiError e, boolean anthropic) {
+        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.valueOf(e.status()),
+                anthropic ? e::writeAnthropic : e::write, false);
+    }
+
+    /** Anthropic's Messages API, for clients written against it. */
+    private static final String MESSAGES = "/v1/messages";
+    private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
 
     private void route(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
         HttpMethod method = request.method();
@@ -98,6 +111,21 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 startGeneration(ctx, model, ResponsesApi.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper(), api.responses));
+            }
+            case MESSAGES -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, AnthropicMessages.renderer(readBody(request), model, api.config.limits(),
+                        api.json.mapper()));
+            }
+            case COUNT_TOKENS -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                JsonNode body = readBody(request);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                        g -> AnthropicMessages.countTokens(body, model, api.config.limits(), api.json.mapper(), g), false);
             }
             case "/v1/models" -> {
                 expect(method, HttpMethod.GET, path);
@@ -251,8 +279,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    private static final String X_API_KEY = "x-api-key";
+
     private void authorize(FullHttpRequest request) {
-        if (!api.apiKey.accepts(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+        if (!api.apiKey.accepts(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY))) {
             throw ApiError.unauthorized();
         }
     }

@@ -5,7 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Checks {@code Authorization: Bearer KEY} in constant time: both sides are hashed first, so the
+ * Checks {@code Authorization: Bearer KEY} (or {@code x-api-key: KEY}, as Anthropic's clients send
+ * it) in constant time: both sides are hashed first, so the
  * comparison of equal-length digests ({@link MessageDigest#isEqual}, which does not stop at the first
  * difference) reveals neither the key's length nor how much of a guess was right.
  */
@@ -24,11 +25,17 @@ final class ApiKeyCheck {
     }
 
     boolean accepts(String authorization) {
+        return accepts(authorization, null);
+    }
+
+    /** The key from either header: a bearer token, or {@code x-api-key} where there is none. */
+    boolean accepts(String authorization, String apiKeyHeader) {
         if (expected == null) {
             return true;
         }
         String presented = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
-                ? authorization.substring(BEARER.length()).strip() : "";
+                ? authorization.substring(BEARER.length()).strip()
+                : apiKeyHeader != null ? apiKeyHeader.strip() : "";
         return MessageDigest.isEqual(expected, sha256(presented));
     }
 

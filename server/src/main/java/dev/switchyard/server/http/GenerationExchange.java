@@ -111,6 +111,15 @@ final class GenerationExchange implements GenerationListener, EventStream {
     }
 
     @Override
+    public void onStopSequence(int index, String stop) {
+        if (!stream) {
+            renderer.stopSequence(index, stop);
+        } else {
+            executor.execute(() -> renderer.stopSequence(index, stop));
+        }
+    }
+
+    @Override
     public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
         if (!stream) {
             renderer.collectFinish(index, reasoning, text, reason);
@@ -145,7 +154,9 @@ final class GenerationExchange implements GenerationListener, EventStream {
                 renderer.closeStream(this, usage, failure != null);
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
             } else if (failure != null) {
-                HttpResponses.sendError(ctx, json, ApiError.internal("generation failed: " + failure.getMessage()), false);
+                sendError(ApiError.internal("generation failed: " + failure.getMessage()));
+            } else if (renderer.endedAsError() != null) {
+                sendError(renderer.endedAsError());
             } else {
                 HttpResponses.sendJson(ctx, json, HttpResponseStatus.OK, g -> renderer.writeResponse(g, usage), false);
             }
@@ -153,6 +164,11 @@ final class GenerationExchange implements GenerationListener, EventStream {
             ended = true;
             onEnd.run();
         }
+    }
+
+    private void sendError(ApiError error) {
+        HttpResponses.sendJson(ctx, json, HttpResponseStatus.valueOf(error.status()), g -> renderer.writeError(g, error),
+                false);
     }
 
     /** One event; a void promise, since nobody waits on it (a closed channel just drops it). */

@@ -96,6 +96,37 @@ public final class ApiError extends RuntimeException {
     }
 
     /** {@code {"error": {...}}}. */
+    /**
+     * The error as Anthropic's Messages API writes one: {@code {"type": "error", "error": {"type",
+     * "message"}}}, its type named for the status as that API names them, and the parameter, where
+     * there is one, named in the message (that shape has no field for it).
+     */
+    public void writeAnthropic(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("type", "error");
+        g.writeObjectFieldStart("error");
+        g.writeStringField("type", anthropicType());
+        String message = getMessage();
+        g.writeStringField("message", param == null || message.contains(param) ? message : param + ": " + message);
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /** Anthropic's name for an error of this status. */
+    public String anthropicType() {
+        return switch (status) {
+            case 400, 405, 409, 414, 422, 431 -> "invalid_request_error";
+            case 401 -> "authentication_error";
+            case 403 -> "permission_error";
+            case 404 -> "not_found_error";
+            case 413 -> "request_too_large";
+            case 429 -> "rate_limit_error";
+            case 503, 529 -> "overloaded_error";
+            case 504 -> "timeout_error";
+            default -> status < 500 ? "invalid_request_error" : "api_error";
+        };
+    }
+
     public void write(JsonGenerator g) throws IOException {
         g.writeStartObject();
         g.writeObjectFieldStart("error");

@@ -85,7 +85,12 @@ final class CommonFields {
     }
 
     static List<String> stop(Fields f, ApiLimits limits) {
-        JsonNode stop = f.node("stop");
+        return stop(f, limits, "stop");
+    }
+
+    /** The stop strings in field {@code name}: a string or a list of them. */
+    static List<String> stop(Fields f, ApiLimits limits, String name) {
+        JsonNode stop = f.node(name);
         if (stop == null) {
             return List.of();
         }
@@ -94,20 +99,20 @@ final class CommonFields {
             out.add(stop.textValue());
         } else if (stop.isArray()) {
             if (stop.size() > limits.maxStop()) {
-                throw ApiError.invalid("stop", "stop may hold at most " + limits.maxStop() + " strings, got " + stop.size());
+                throw ApiError.invalid(name, name + " may hold at most " + limits.maxStop() + " strings, got " + stop.size());
             }
             for (int i = 0; i < stop.size(); i++) {
                 if (!stop.get(i).isTextual()) {
-                    throw ApiError.invalid("stop[" + i + "]", "stop[" + i + "] must be a string");
+                    throw ApiError.invalid(name + "[" + i + "]", name + "[" + i + "] must be a string");
                 }
                 out.add(stop.get(i).textValue());
             }
         } else {
-            throw ApiError.invalid("stop", "stop must be a string or a list of strings");
+            throw ApiError.invalid(name, name + " must be a string or a list of strings");
         }
         for (String s : out) {
             if (s.isEmpty() || s.length() > limits.maxStopLength()) {
-                throw ApiError.invalid("stop", "each stop string must have 1.." + limits.maxStopLength()
+                throw ApiError.invalid(name, "each string of " + name + " must have 1.." + limits.maxStopLength()
                         + " characters, got " + s.length());
             }
         }

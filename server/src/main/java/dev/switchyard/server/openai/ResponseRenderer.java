@@ -44,4 +44,24 @@ public interface ResponseRenderer {
 
     /** The whole response, once every choice has ended. */
     void writeResponse(JsonGenerator g, Usage usage) throws IOException;
+
+    /**
+     * Choice {@code index} ended on the stop string {@code stop} (before its finish, in the same
+     * order as the other calls, streamed or collected alike). Only APIs that name it take note.
+     */
+    default void stopSequence(int index, String stop) {
+    }
+
+    /** An error response of this API's shape; OpenAI's by default. */
+    default void writeError(JsonGenerator g, ApiError error) throws IOException {
+        error.write(g);
+    }
+
+    /**
+     * The error an unstreamed response is instead, once every choice has ended, or null to write it
+     * ({@link #writeResponse}): for APIs that have no way to say that a reply was cut short.
+     */
+    default ApiError endedAsError() {
+        return null;
+    }
 }

@@ -345,7 +345,7 @@ public final class ResponsesApi {
         return call;
     }
 
-    private static String required(Fields f, String name, String param) {
+    static String required(Fields f, String name, String param) {
         String value = f.string(name);
         if (value == null) {
             throw ApiError.invalid(param + "." + name, param + "." + name + " is required");

@@ -137,6 +137,9 @@ final class ChoiceSink implements SequenceSink {
             if (!made.isEmpty()) {
                 listener.onToolCalls(index, made);
             }
+            if (stops.matched()) {
+                listener.onStopSequence(index, stops.found());
+            }
             listener.onChoiceFinished(index, why, reasoning, withEcho(rest));
         } finally {
             owner.choiceDone(tokens);

@@ -36,6 +36,10 @@ public interface GenerationListener {
      */
     void onToolCalls(int index, List<ChoiceToolCall> calls);
 
+    /** Choice {@code index} ends on the stop string {@code stop}: called just before its {@link #onChoiceFinished}. */
+    default void onStopSequence(int index, String stop) {
+    }
+
     /** Choice {@code index} ended; {@code reasoning} and {@code text} are the rest of its output (possibly empty). */
     void onChoiceFinished(int index, FinishReason reason, String reasoning, String text);
 

@@ -68,6 +68,22 @@ public final class Prompts {
         }
     }
 
+    /**
+     * As above, the assistant's opened turn begun with {@code prefill} (plain text, as any client
+     * text): the reply continues it, as Anthropic's API continues a final assistant message.
+     */
+    public int[] chat(List<ChatMessage> messages, List<Map<String, Object>> tools, Map<String, Object> templateArguments,
+                      String prefill, String param) {
+        int[] ids = chat(messages, tools, templateArguments, param);
+        if (prefill == null || prefill.isEmpty()) {
+            return ids;
+        }
+        int[] tail = tokenizer.encode(prefill, false, false);
+        int[] all = java.util.Arrays.copyOf(ids, ids.length + tail.length);
+        System.arraycopy(tail, 0, all, ids.length, tail.length);
+        return all;
+    }
+
     private static int[] nonEmpty(int[] ids, String param) {
         if (ids.length == 0) {
             throw new InvalidRequestException(param, "the prompt is empty: it needs at least one token");

@@ -16,6 +16,7 @@ final class StopStrings {
     private final String[] stops;
     private final StringBuilder held = new StringBuilder();
     private boolean matched;
+    private String found;
 
     StopStrings(List<String> stops) {
         this.stops = stops.toArray(String[]::new);
@@ -24,6 +25,11 @@ final class StopStrings {
     /** Whether a stop string was found; no text is released after that. */
     boolean matched() {
         return matched;
+    }
+
+    /** The stop string found (the earliest in the text, the first listed among those starting there), or null. */
+    String found() {
+        return found;
     }
 
     /** Adds text; returns what is safe to release: all of it but a possible stop-string prefix, or the text before a match. */
@@ -43,6 +49,7 @@ final class StopStrings {
             int at = held.indexOf(s);
             if (at >= 0 && (first < 0 || at < first)) {
                 first = at;
+                found = s;
             }
         }
         if (first >= 0) {

@@ -44,19 +44,9 @@ class ResponsesApiTest {
 
     /** The events of a streamed response, each checked to be named by its type and numbered in turn. */
     private static List<JsonNode> events(ServerFixture server, String body) {
-        HttpResponse<String> r = server.post("/v1/responses", body);
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
-        List<JsonNode> events = new ArrayList<>();
-        for (String event : r.body().split("\n\n")) {
-            assertThat(event).as("no [DONE] in this API").doesNotContain("[DONE]");
-            String[] lines = event.split("\n", 2);
-            assertThat(lines[0]).startsWith("event: ");
-            assertThat(lines[1]).startsWith("data: ");
-            JsonNode data = ServerFixture.parse(lines[1].substring("data: ".length()));
-            assertThat(data.get("type").asText()).isEqualTo(lines[0].substring("event: ".length()));
-            assertThat(data.get("sequence_number").asInt()).isEqualTo(events.size());
-            events.add(data);
+        List<JsonNode> events = server.namedEvents("/v1/responses", body);
+        for (int i = 0; i < events.size(); i++) {
+            assertThat(events.get(i).get("sequence_number").asInt()).isEqualTo(i);
         }
         return events;
     }

@@ -125,6 +125,27 @@ final class ServerFixture implements AutoCloseable {
         return chunks(r.body());
     }
 
+    /**
+     * POSTs a streaming request of an API whose events are named (the Responses and Messages APIs):
+     * returns their data, each checked to be named by its {@code type}, with no {@code [DONE]}.
+     */
+    List<JsonNode> namedEvents(String path, String body) {
+        HttpResponse<String> r = post(path, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        List<JsonNode> events = new ArrayList<>();
+        for (String event : r.body().split("\n\n")) {
+            assertThat(event).as("no [DONE] in these APIs").doesNotContain("[DONE]");
+            String[] lines = event.split("\n", 2);
+            assertThat(lines[0]).startsWith("event: ");
+            assertThat(lines[1]).startsWith("data: ");
+            JsonNode data = parse(lines[1].substring("data: ".length()));
+            assertThat(data.get("type").asText()).isEqualTo(lines[0].substring("event: ".length()));
+            events.add(data);
+        }
+        return events;
+    }
+
     static List<JsonNode> chunks(String sse) {
         List<JsonNode> chunks = new ArrayList<>();
         String[] events = sse.split("\n\n");

@@ -15,6 +15,7 @@ class StopStringsTest {
         assertThat(stops.push(" and <")).isEqualTo(" and ");
         assertThat(stops.flush()).isEqualTo("<");
         assertThat(stops.matched()).isFalse();
+        assertThat(stops.found()).isNull();
     }
 
     @Test
@@ -23,6 +24,7 @@ class StopStringsTest {
         assertThat(stops.push("xyzST")).isEqualTo("xyz");
         assertThat(stops.push("OPmore")).isEqualTo("");
         assertThat(stops.matched()).isTrue();
+        assertThat(stops.found()).isEqualTo("STOP");
         assertThat(stops.push("later")).isEmpty();
         assertThat(stops.flush()).isEmpty();
     }
@@ -31,6 +33,7 @@ class StopStringsTest {
     void theEarliestOfSeveralMatchesWins() {
         StopStrings stops = new StopStrings(List.of("world", "lo w"));
         assertThat(stops.push("hello world")).isEqualTo("hel");
+        assertThat(stops.found()).as("the string that matched first").isEqualTo("lo w");
     }
 
     @Test
