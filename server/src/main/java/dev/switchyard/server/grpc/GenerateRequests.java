@@ -12,6 +12,7 @@ import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.OutputShape;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
@@ -82,7 +83,7 @@ final class GenerateRequests {
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
-                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request));
+                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), OutputShape.json(outputFormat(request)));
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */

@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.chat.ChatTemplate;
 import dev.switchyard.engine.sampling.SamplingParams;
-import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.OutputShape;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
@@ -59,10 +59,10 @@ public final class ChatRequests {
 
         List<ChatMessage> messages = messages(f.node("messages"), mapper);
         ChatTools.Offer tools = ChatTools.parse(f, model, mapper);
-        JsonSchema format = ResponseFormats.parse(f);
+        OutputShape format = StructuredOutputs.parse(f, model);
         if (format != null && tools != null) {
-            throw ApiError.unsupportedAs("response_format", "response_format with tools is not supported: a reply "
-                    + "held to the schema could not call them; send one or the other (or tool_choice \"none\")");
+            throw ApiError.unsupportedAs("response_format", "response_format (or guided output) with tools is not "
+                    + "supported: a reply held to it could not call them; send one or the other (or tool_choice \"none\")");
         }
         int[] prompt;
         try {

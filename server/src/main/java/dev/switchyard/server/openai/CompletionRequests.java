@@ -57,7 +57,7 @@ public final class CompletionRequests {
         }
         GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
-                CommonFields.cacheSalt(f), null, ResponseFormats.parse(f));
+                CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model));
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs);
     }
 

@@ -11,6 +11,7 @@ import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.OutputShape;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import java.io.IOException;
@@ -110,7 +111,7 @@ public final class ResponsesApi {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "input", "max_output_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), format);
+                tools == null ? null : tools.use(), OutputShape.json(format));
         JsonNode metadata = f.node("metadata");
         if (metadata != null && !metadata.isObject()) {
             throw ApiError.invalid("metadata", "metadata must be an object of strings");

@@ -1,7 +1,6 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.sampling.SamplingParams;
-import dev.switchyard.engine.structured.JsonSchema;
 import java.util.List;
 import java.util.Objects;
 
@@ -26,12 +25,12 @@ import java.util.Objects;
  *                       cached prompt blocks
  * @param tools          the tools a chat prompt offers, whose calls come out of each reply apart from
  *                       its content; null when none are offered (or {@code tool_choice} is none)
- * @param format         the schema each reply's answer is held to ({@code response_format}); null for
- *                       free text
+ * @param format         what each reply's answer is held to ({@code response_format}, {@code guided_choice},
+ *                       ...); null for free text
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
-                             boolean separateReasoning, String cacheSalt, ToolUse tools, JsonSchema format) {
+                             boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format) {
 
     /** Output as generated, all content: completions. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,

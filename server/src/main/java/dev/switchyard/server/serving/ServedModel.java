@@ -332,7 +332,7 @@ public final class ServedModel implements AutoCloseable {
         TokenTexts texts = tokenTexts();
         if (spec.format() != null) {
             String gate = tail == null ? null : reasoning.answerMarker(tail);
-            List<OutputConstraint.Part> parts = OutputConstraint.jsonOnly(spec.format());
+            List<OutputConstraint.Part> parts = spec.format().parts();
             return () -> new OutputConstraint(texts, parts, gate);
         }
         // a forced call in harmony starts at once, as a message of its own; think tags first close

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
  * {@code response_format} holds a random-weight model's replies to JSON and to a schema: whatever
  * the model would rather write, every reply is a valid prefix of an allowed value, and a reply that
  * ends by itself is a whole one. What a schema says that cannot be enforced is a 400 naming it.
+ * vLLM's {@code guided_choice} holds each reply to one of its texts, and {@code guided_json} (or
+ * {@code structured_outputs}) to a schema as {@code response_format} does.
  */
 class StructuredOutputTest {
 
@@ -105,6 +107,61 @@ class StructuredOutputTest {
                 "response_format.json_schema.schema", "unsupported_parameter", "object or an array");
         assertError(chat("{\"type\":\"json_object\"}", ",\"tools\":[{\"type\":\"function\",\"function\":"
                 + "{\"name\":\"f\"}}]"), "response_format", "unsupported_parameter", "tools");
+    }
+
+    private static final String CHOICES = "[\"celsius\",\"fahrenheit\",\"kelvin, of course\"]";
+
+    @Test
+    void aGuidedChoiceRepliesWithExactlyOneOfItsTexts() {
+        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+            for (String field : List.of("\"guided_choice\":" + CHOICES, "\"structured_outputs\":{\"choice\":" + CHOICES + "}")) {
+                String prompt = path.endsWith("chat/completions")
+                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"Which unit?\"}]" : "\"prompt\":\"Unit:\"";
+                JsonNode r = server.ok(path, "{" + prompt + "," + field + ",\"max_tokens\":50,\"temperature\":1.3,"
+                        + "\"seed\":5,\"n\":6}");
+                for (JsonNode choice : r.get("choices")) {
+                    String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
+                            : choice.get("text").asText();
+                    assertThat(text).as(path + " " + field).isIn("celsius", "fahrenheit", "kelvin, of course");
+                    assertThat(choice.get("finish_reason").asText()).as("the text ends the reply").isEqualTo("stop");
+                }
+            }
+        }
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Which unit?\"}],\"guided_choice\":" + CHOICES
+                + ",\"max_tokens\":50,\"temperature\":0";
+        String whole = server.ok("/v1/chat/completions", body + "}").at("/choices/0/message/content").asText();
+        List<JsonNode> chunks = server.stream("/v1/chat/completions", body + ",\"stream\":true}");
+        assertThat(streamedText(chunks, 0)).isEqualTo(whole);
+        assertThat(finishReason(chunks, 0)).isEqualTo("stop");
+    }
+
+    @Test
+    void guidedJsonHoldsRepliesAsResponseFormatDoes() {
+        String question = "\"messages\":[{\"role\":\"user\",\"content\":\"The weather in Paris, as JSON.\"}],"
+                + "\"max_tokens\":400,\"temperature\":0";
+        String expected = server.ok("/v1/chat/completions", chat(WEATHER_FORMAT, ",\"temperature\":0"))
+                .at("/choices/0/message/content").asText();
+        for (String field : List.of("\"guided_json\":" + WEATHER_SCHEMA,
+                "\"guided_json\":" + ServerFixture.JSON.valueToTree(WEATHER_SCHEMA),
+                "\"structured_outputs\":{\"json\":" + WEATHER_SCHEMA + "}")) {
+            assertThat(server.ok("/v1/chat/completions", "{" + question + "," + field + "}")
+                    .at("/choices/0/message/content").asText()).as(field).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aGuidedChoiceThatCannotBeHeldIsRefusedNamingIt() {
+        String q = "{\"messages\":[{\"role\":\"user\",\"content\":\"Which?\"}],";
+        assertError(q + "\"guided_choice\":[\"yes\",\"yes!\"]}", "guided_choice[1]", null, "could not end");
+        assertError(q + "\"guided_choice\":[\"no\",\"no\"]}", "guided_choice[1]", null, "twice");
+        assertError(q + "\"guided_choice\":[]}", "guided_choice", null, "list of 1 to");
+        assertError(q + "\"guided_choice\":[\"a\",3]}", "guided_choice[1]", null, "string");
+        assertError(q + "\"guided_choice\":[\"a\"],\"response_format\":{\"type\":\"json_object\"}}", "guided_choice",
+                null, "one of response_format and guided_choice");
+        assertError(q + "\"structured_outputs\":{\"regex\":\"[0-9]+\"}}", "structured_outputs.regex",
+                "unsupported_parameter", "regex");
+        assertError(q + "\"guided_json\":{\"type\":\"string\"}}", "guided_json", "unsupported_parameter",
+                "object or an array");
     }
 
     private static void assertError(String body, String param, String code, String inMessage) {

@@ -1,0 +1,126 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.structured.JsonSchema;
+import dev.switchyard.engine.structured.JsonSchemaCompiler;
+import dev.switchyard.engine.structured.SchemaException;
+import dev.switchyard.server.serving.OutputShape;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What completions and chat replies are held to: OpenAI's {@code response_format}, or vLLM's
+ * {@code guided_json} (a schema) and {@code guided_choice} (one of several texts), also spelled
+ * {@code structured_outputs: {"json": ..., "choice": [...]}} as newer vLLM does. At most one of them;
+ * regular expressions and grammars are refused by name.
+ */
+final class StructuredOutputs {
+
+    /** Choices a request may offer, each at most this many characters. */
+    static final int MAX_CHOICES = 1024;
+    static final int MAX_CHOICE_LENGTH = 1000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private StructuredOutputs() {
+    }
+
+    /** The shape replies are held to, or null for free text. */
+    static OutputShape parse(Fields f, ServedModel model) {
+        JsonNode structured = f.node("structured_outputs");
+        if (structured != null) {
+            if (!structured.isObject()) {
+                throw ApiError.invalid("structured_outputs", "structured_outputs must be an object");
+            }
+            for (String name : List.of("regex", "grammar", "structural_tag")) {
+                if (structured.has(name)) {
+                    throw ApiError.unsupported("structured_outputs." + name, "structured_outputs." + name
+                            + " (only json and choice)");
+                }
+            }
+        }
+        // each way of asking, by the field that asks: at most one may be given
+        Map<String, JsonNode> given = new LinkedHashMap<>();
+        for (String name : List.of("response_format", "guided_json", "guided_choice")) {
+            if (f.node(name) != null) {
+                given.put(name, f.node(name));
+            }
+        }
+        for (String name : List.of("json", "choice")) {
+            if (structured != null && structured.get(name) != null && !structured.get(name).isNull()) {
+                given.put("structured_outputs." + name, structured.get(name));
+            }
+        }
+        if (given.size() > 1) {
+            List<String> names = List.copyOf(given.keySet());
+            throw ApiError.invalid(names.get(1), "send one of " + String.join(" and ", names) + ": a reply is held to "
+                    + "one shape");
+        }
+        if (given.isEmpty()) {
+            return null;
+        }
+        String param = given.keySet().iterator().next();
+        JsonNode value = given.get(param);
+        return switch (param) {
+            case "response_format" -> OutputShape.json(ResponseFormats.parse(f));
+            case "guided_choice", "structured_outputs.choice" -> new OutputShape.Choice(choices(value, param, model));
+            default -> OutputShape.json(schema(value, param));
+        };
+    }
+
+    /** A schema as an object, or as its JSON text (as vLLM takes it). */
+    private static JsonSchema schema(JsonNode schema, String param) {
+        if (schema.isTextual()) {
+            try {
+                schema = JSON.readTree(schema.textValue());
+            } catch (JsonProcessingException e) {
+                throw ApiError.invalid(param, param + " must be a JSON Schema (an object, or its JSON text)");
+            }
+        }
+        try {
+            return JsonSchemaCompiler.compile(schema);
+        } catch (SchemaException e) {
+            throw ApiError.unsupportedAs(param, e.getMessage());
+        }
+    }
+
+    /**
+     * The texts of a choice: 1 to {@link #MAX_CHOICES} distinct strings of 1 to
+     * {@link #MAX_CHOICE_LENGTH} characters, none the beginning of another (a reply of the shorter one
+     * could not end) and none spelling a control token of the model.
+     */
+    private static List<String> choices(JsonNode choice, String param, ServedModel model) {
+        if (!choice.isArray() || choice.isEmpty() || choice.size() > MAX_CHOICES) {
+            throw ApiError.invalid(param, param + " must be a list of 1 to " + MAX_CHOICES + " strings");
+        }
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < choice.size(); i++) {
+            JsonNode t = choice.get(i);
+            if (!t.isTextual() || t.textValue().isEmpty() || t.textValue().length() > MAX_CHOICE_LENGTH) {
+                throw ApiError.invalid(param + "[" + i + "]", param + "[" + i + "] must be a string of 1 to "
+                        + MAX_CHOICE_LENGTH + " characters");
+            }
+            if (model.tokenizer().containsSpecialText(t.textValue())) {
+                throw ApiError.invalid(param + "[" + i + "]", param + "[" + i + "] may not contain the model's "
+                        + "control tokens");
+            }
+            texts.add(t.textValue());
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            for (int j = 0; j < texts.size(); j++) {
+                if (i != j && texts.get(j).startsWith(texts.get(i))) {
+                    throw ApiError.invalid(param + "[" + j + "]", i < j && texts.get(i).equals(texts.get(j))
+                            ? param + " lists \"" + texts.get(i) + "\" twice"
+                            : param + "[" + i + "] \"" + texts.get(i) + "\" begins " + param + "[" + j + "] \""
+                                    + texts.get(j) + "\": a reply of the shorter could not end; make no choice the "
+                                    + "beginning of another");
+                }
+            }
+        }
+        return texts;
+    }
+}
