@@ -83,7 +83,7 @@ final class GenerateRequests {
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
-                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), OutputShape.json(outputFormat(request)));
+                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model));
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */
@@ -97,8 +97,8 @@ final class GenerateRequests {
         };
     }
 
-    /** The schema {@code output_format} holds replies to, or null for free text. */
-    private static JsonSchema outputFormat(GenerateRequest request) {
+    /** What {@code output_format} holds replies to, or null for free text. */
+    private static OutputShape outputFormat(GenerateRequest request, ServedModel model) {
         if (!request.hasOutputFormat()) {
             return null;
         }
@@ -108,10 +108,12 @@ final class GenerateRequests {
         }
         OutputFormat format = request.getOutputFormat();
         return switch (format.getFormatCase()) {
-            case JSON_OBJECT -> JsonSchema.ObjectSchema.anyObject();
+            case JSON_OBJECT -> OutputShape.json(JsonSchema.ObjectSchema.anyObject());
+            case CHOICE -> OutputShape.choice(format.getChoice().getTextsList(), "output_format.choice.texts",
+                    model.tokenizer());
             case JSON_SCHEMA -> {
                 try {
-                    yield JsonSchemaCompiler.compile(JSON.readTree(format.getJsonSchema()));
+                    yield OutputShape.json(JsonSchemaCompiler.compile(JSON.readTree(format.getJsonSchema())));
                 } catch (JsonProcessingException e) {
                     throw new InvalidRequestException("output_format.json_schema", "output_format.json_schema is not "
                             + "JSON: " + e.getOriginalMessage());

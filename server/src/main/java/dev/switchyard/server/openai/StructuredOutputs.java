@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
 import dev.switchyard.engine.structured.SchemaException;
+import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.OutputShape;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
@@ -21,9 +22,6 @@ import java.util.Map;
  */
 final class StructuredOutputs {
 
-    /** Choices a request may offer, each at most this many characters. */
-    static final int MAX_CHOICES = 1024;
-    static final int MAX_CHOICE_LENGTH = 1000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private StructuredOutputs() {
@@ -67,7 +65,7 @@ final class StructuredOutputs {
         JsonNode value = given.get(param);
         return switch (param) {
             case "response_format" -> OutputShape.json(ResponseFormats.parse(f));
-            case "guided_choice", "structured_outputs.choice" -> new OutputShape.Choice(choices(value, param, model));
+            case "guided_choice", "structured_outputs.choice" -> choices(value, param, model);
             default -> OutputShape.json(schema(value, param));
         };
     }
@@ -88,39 +86,22 @@ final class StructuredOutputs {
         }
     }
 
-    /**
-     * The texts of a choice: 1 to {@link #MAX_CHOICES} distinct strings of 1 to
-     * {@link #MAX_CHOICE_LENGTH} characters, none the beginning of another (a reply of the shorter one
-     * could not end) and none spelling a control token of the model.
-     */
-    private static List<String> choices(JsonNode choice, String param, ServedModel model) {
-        if (!choice.isArray() || choice.isEmpty() || choice.size() > MAX_CHOICES) {
-            throw ApiError.invalid(param, param + " must be a list of 1 to " + MAX_CHOICES + " strings");
+    /** The texts of a choice, checked as {@link OutputShape#choice} checks them. */
+    private static OutputShape.Choice choices(JsonNode choice, String param, ServedModel model) {
+        if (!choice.isArray()) {
+            throw ApiError.invalid(param, param + " must be a list of 1 to " + OutputShape.MAX_CHOICES + " strings");
         }
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < choice.size(); i++) {
-            JsonNode t = choice.get(i);
-            if (!t.isTextual() || t.textValue().isEmpty() || t.textValue().length() > MAX_CHOICE_LENGTH) {
-                throw ApiError.invalid(param + "[" + i + "]", param + "[" + i + "] must be a string of 1 to "
-                        + MAX_CHOICE_LENGTH + " characters");
+            if (!choice.get(i).isTextual()) {
+                throw ApiError.invalid(param + "[" + i + "]", param + "[" + i + "] must be a string");
             }
-            if (model.tokenizer().containsSpecialText(t.textValue())) {
-                throw ApiError.invalid(param + "[" + i + "]", param + "[" + i + "] may not contain the model's "
-                        + "control tokens");
-            }
-            texts.add(t.textValue());
+            texts.add(choice.get(i).textValue());
         }
-        for (int i = 0; i < texts.size(); i++) {
-            for (int j = 0; j < texts.size(); j++) {
-                if (i != j && texts.get(j).startsWith(texts.get(i))) {
-                    throw ApiError.invalid(param + "[" + j + "]", i < j && texts.get(i).equals(texts.get(j))
-                            ? param + " lists \"" + texts.get(i) + "\" twice"
-                            : param + "[" + i + "] \"" + texts.get(i) + "\" begins " + param + "[" + j + "] \""
-                                    + texts.get(j) + "\": a reply of the shorter could not end; make no choice the "
-                                    + "beginning of another");
-                }
-            }
+        try {
+            return OutputShape.choice(texts, param, model.tokenizer());
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
         }
-        return texts;
     }
 }

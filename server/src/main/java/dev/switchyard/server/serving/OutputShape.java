@@ -2,6 +2,7 @@ package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.OutputConstraint;
+import dev.switchyard.engine.tokenizer.Tokenizer;
 import java.util.List;
 
 /** What each reply's answer is held to, token by token: a JSON value of a schema, or one of several texts. */
@@ -31,6 +32,46 @@ public sealed interface OutputShape {
         public List<OutputConstraint.Part> parts() {
             return List.of(OutputConstraint.oneOf(texts));
         }
+    }
+
+    /** Choices a request may offer, each of 1 to {@link #MAX_CHOICE_LENGTH} characters. */
+    int MAX_CHOICES = 1024;
+    int MAX_CHOICE_LENGTH = 1000;
+
+    /**
+     * One of {@code texts}, checked (the request field {@code param} names them in errors): 1 to
+     * {@link #MAX_CHOICES} texts of 1 to {@link #MAX_CHOICE_LENGTH} characters, none listed twice, none
+     * the beginning of another (a reply of the shorter could not end), none spelling one of the
+     * model's control tokens.
+     */
+    static Choice choice(List<String> texts, String param, Tokenizer tokenizer) {
+        if (texts.isEmpty() || texts.size() > MAX_CHOICES) {
+            throw new InvalidRequestException(param, param + " must be a list of 1 to " + MAX_CHOICES + " strings");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            String t = texts.get(i);
+            if (t.isEmpty() || t.length() > MAX_CHOICE_LENGTH) {
+                throw new InvalidRequestException(param + "[" + i + "]", param + "[" + i + "] must be a string of 1 to "
+                        + MAX_CHOICE_LENGTH + " characters");
+            }
+            if (tokenizer.containsSpecialText(t)) {
+                throw new InvalidRequestException(param + "[" + i + "]", param + "[" + i + "] may not contain the "
+                        + "model's control tokens");
+            }
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            for (int j = 0; j < texts.size(); j++) {
+                if (i != j && texts.get(j).startsWith(texts.get(i))) {
+                    int later = Math.max(i, j);
+                    throw new InvalidRequestException(param + "[" + later + "]", texts.get(i).equals(texts.get(j))
+                            ? param + " lists \"" + texts.get(i) + "\" twice"
+                            : param + "[" + i + "] \"" + texts.get(i) + "\" begins " + param + "[" + j + "] \""
+                                    + texts.get(j) + "\": a reply of the shorter could not end; make no choice the "
+                                    + "beginning of another");
+                }
+            }
+        }
+        return new Choice(texts);
     }
 
     /** A JSON value of {@code schema}, or null (free text) where there is none. */

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.proto.v1.ChatMessage;
 import dev.switchyard.proto.v1.ChatMessages;
 import dev.switchyard.proto.v1.ChoiceResult;
+import dev.switchyard.proto.v1.Choices;
 import dev.switchyard.proto.v1.FinishReason;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
@@ -140,6 +141,27 @@ class GrpcToolCallsTest {
                         assertThat(e.getStatus().getDescription()).contains("output_format");
                     });
         }
+    }
+
+    @Test
+    void aChoiceOutputFormatRepliesWithOneOfItsTexts() {
+        GenerateRequest choice = GrpcFixture.userChat(ToolCallingModelFile.QUESTION).setUnary(true)
+                .setOutputFormat(OutputFormat.newBuilder().setChoice(Choices.newBuilder()
+                        .addTexts("sunny").addTexts("rain, later").addTexts("snow")))
+                .setSampling(SamplingParams.newBuilder().setTemperature(1.2f).setSeed(4).setN(4).setMaxTokens(50))
+                .build();
+        for (ChoiceResult r : server.blocking().generate(choice).next().getComplete().getChoicesList()) {
+            assertThat(r.getText()).isIn("sunny", "rain, later", "snow");
+            assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
+        }
+        GenerateRequest prefix = choice.toBuilder().setOutputFormat(OutputFormat.newBuilder().setChoice(
+                Choices.newBuilder().addTexts("rain").addTexts("rain, later"))).build();
+        assertThatThrownBy(() -> server.blocking().generate(prefix).next())
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("output_format.choice.texts")
+                            .contains("could not end");
+                });
     }
 
     @Test
