@@ -155,10 +155,13 @@ final class GenerationExchange implements GenerationListener, EventStream {
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
             } else if (failure != null) {
                 sendError(ApiError.internal("generation failed: " + failure.getMessage()));
-            } else if (renderer.endedAsError() != null) {
-                sendError(renderer.endedAsError());
             } else {
-                HttpResponses.sendJson(ctx, json, HttpResponseStatus.OK, g -> renderer.writeResponse(g, usage), false);
+                ApiError instead = renderer.endedAsError();
+                if (instead != null) {
+                    sendError(instead);
+                } else {
+                    HttpResponses.sendJson(ctx, json, HttpResponseStatus.OK, g -> renderer.writeResponse(g, usage), false);
+                }
             }
         } finally {
             ended = true;
