@@ -25,11 +25,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What holding a reply to a schema costs per token, on a real vocabulary, beside sampling without
- * it: {@code free} samples greedily with no constraint; {@code allowedFirst} with one whose choice
+ * What holding a reply to a schema or a regular expression costs per token, on a real vocabulary,
+ * beside sampling without it: {@code free} samples greedily with no constraint; {@code allowedFirst} with one whose choice
  * is allowed (one token tried); {@code refusedFirst} with one that refuses the model's favourite, so
- * every token of the vocabulary is tried and masked (the worst case). The reply stands inside an
- * object, after a key's opening quote, where only the schema's property names may go on.
+ * every token of the vocabulary is tried and masked (the worst case). A JSON reply stands inside an
+ * object, after a key's opening quote, where only the schema's property names may go on; a regular
+ * expression's at its start, where a digit or a parenthesis may come.
  *
  * <p>Vocabularies come from {@code <shared>/vocab} ({@code -Dswitchyard.shared.dir} or the nearest
  * {@code shared/vocab} above the working directory).
@@ -44,6 +45,10 @@ public class ConstrainedSamplingBenchmark {
 
     @Param({"gpt-2", "deepseek-llm"})
     public String vocab;
+
+    /** {@code json}: the schema below; {@code regex}: a phone number's pattern, at its start. */
+    @Param({"json", "regex"})
+    public String shape;
 
     private Sampler free;
     private OutputConstraint constraint;
@@ -61,7 +66,9 @@ public class ConstrainedSamplingBenchmark {
         JsonSchema schema = JsonSchemaCompiler.compile(new ObjectMapper().readTree("{\"type\":\"object\","
                 + "\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"unit\":{\"enum\":"
                 + "[\"celsius\",\"fahrenheit\"]}},\"required\":[\"city\"],\"additionalProperties\":false}"));
-        parts = OutputConstraint.jsonOnly(schema);
+        boolean regex = shape.equals("regex");
+        parts = regex ? List.of(OutputConstraint.regex(RegexPattern.compile("\\(?[0-9]{3}\\)?[ -]?[0-9]{3}-[0-9]{4}")))
+                : OutputConstraint.jsonOnly(schema);
         int size = tokenizer.vocabSize();
         logits = new float[size];
         SplittableRandom random = new SplittableRandom(7);
@@ -69,12 +76,12 @@ public class ConstrainedSamplingBenchmark {
             logits[i] = (float) random.nextGaussian();
         }
         favourite = tokenizer.encode("hello")[0];
-        allowed = tokenizer.encode("c")[0];
+        allowed = tokenizer.encode(regex ? "5" : "c")[0];
         logits[favourite] = 30f;
         SamplingParams greedy = SamplingParams.builder().temperature(0).build();
         free = new Sampler(greedy, size, new SamplingScratch(size));
         constraint = new OutputConstraint(texts, parts, null);
-        for (int t : tokenizer.encode("{\"")) {
+        for (int t : regex ? new int[0] : tokenizer.encode("{\"")) {
             constraint.accept(t);
         }
         held = new Sampler(greedy, size, new SamplingScratch(size), constraint);

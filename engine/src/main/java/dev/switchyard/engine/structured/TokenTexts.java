@@ -18,7 +18,7 @@ public final class TokenTexts {
     /** The rest: control, end-of-generation and empty tokens. */
     private final int[] special;
 
-    private TokenTexts(byte[][] bytes, boolean[] control, boolean[] endOfGeneration) {
+    TokenTexts(byte[][] bytes, boolean[] control, boolean[] endOfGeneration) {
         this.bytes = bytes;
         this.control = control;
         this.endOfGeneration = endOfGeneration;

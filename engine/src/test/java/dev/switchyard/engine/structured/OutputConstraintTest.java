@@ -173,4 +173,86 @@ class OutputConstraintTest {
         assertThat(writes(once, "x<call>f({\"x\":2})")).isTrue();
         assertThat(once.finished()).as("without repeating, the reply ends with its call").isTrue();
     }
+
+    // ---- regular expressions ----------------------------------------------------------------------
+
+    /**
+     * Digits, letters, pieces of several characters, é whole and as its two UTF-8 bytes apart, a
+     * control token and an end-of-generation token (the last two).
+     */
+    private static TokenTexts regexVocab() {
+        List<byte[]> bytes = new java.util.ArrayList<>();
+        for (String t : List.of("0", "1", "2", "3", "9", "-", "a", "b", "x", "y", "e", "s", "n", "o", "12", "3-4", "-1",
+                "ab", "yes", "no", "é", "xé")) {
+            bytes.add(t.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        bytes.add(new byte[] {(byte) 0xC3});
+        bytes.add(new byte[] {(byte) 0xA9});
+        bytes.add("<c>".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        bytes.add(new byte[0]);
+        int n = bytes.size();
+        boolean[] control = new boolean[n];
+        boolean[] eog = new boolean[n];
+        control[n - 2] = true;
+        control[n - 1] = true;
+        eog[n - 1] = true;
+        return new TokenTexts(bytes.toArray(byte[][]::new), control, eog);
+    }
+
+    /**
+     * Random walks through replies held to a pattern: masking by first byte refuses what asking each
+     * token refuses; every text written is the beginning of a match; the end-of-generation token is
+     * allowed exactly where the text is a whole match; control tokens never; a match nothing may
+     * follow ends the reply by itself. Checked against java.util.regex.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"[0-9]{3}-[0-9]{2,4}", "(yes|no)", "é+x?", "(ab)*", "x[^0-9]+y",
+        "-?[0-9]+"})
+    void aRegexHoldsTheTextToBeginningsOfAMatchAndEndsItOnlyOnAWholeOne(String pattern) {
+        TokenTexts vocab = regexVocab();
+        int eos = vocab.size() - 1;
+        RegexPattern compiled = RegexPattern.compile(pattern);
+        java.util.regex.Pattern oracle = java.util.regex.Pattern.compile(pattern);
+        java.util.Random random = new java.util.Random(pattern.hashCode());
+        int ended = 0;
+        for (int walk = 0; walk < 150; walk++) {
+            OutputConstraint c = new OutputConstraint(vocab, List.of(OutputConstraint.regex(compiled)), null);
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            for (int step = 0; step < 25; step++) {
+                String sofar = text.toString(java.nio.charset.StandardCharsets.UTF_8);
+                if (c.finished()) {
+                    assertThat(oracle.matcher(sofar).matches()).as("'%s' finished", sofar).isTrue();
+                    ended++;
+                    break;
+                }
+                float[] byGroup = new float[vocab.size()];
+                c.mask(byGroup);
+                int[] open = java.util.stream.IntStream.range(0, vocab.size()).filter(c::allows).toArray();
+                for (int t = 0; t < vocab.size(); t++) {
+                    assertThat(byGroup[t] == 0f).as("token %d after '%s'", t, sofar).isEqualTo(c.allows(t));
+                }
+                boolean whole = text.size() == 0 || sofar.indexOf('\uFFFD') < 0 ? oracle.matcher(sofar).matches() : false;
+                assertThat(c.allows(eos)).as("the end after '%s'", sofar).isEqualTo(whole);
+                assertThat(c.allows(eos - 1)).as("a control token").isFalse();
+                if (open.length == 0) {
+                    throw new AssertionError("no way on after '" + sofar + "'");
+                }
+                int token = open[random.nextInt(open.length)];
+                c.accept(token);
+                if (token == eos) {
+                    assertThat(oracle.matcher(sofar).matches()).isTrue();
+                    ended++;
+                    break;
+                }
+                text.writeBytes(vocab.bytes(token));
+                String now = text.toString(java.nio.charset.StandardCharsets.UTF_8);
+                if (now.indexOf('\uFFFD') < 0) {
+                    java.util.regex.Matcher m = oracle.matcher(now);
+                    // a failed whole match that ran into the end: more text could still make one
+                    assertThat(m.matches() || m.hitEnd()).as("'%s' begins a match", now).isTrue();
+                }
+            }
+        }
+        assertThat(ended).as("walks that ended").isPositive();
+    }
 }

@@ -111,6 +111,7 @@ final class GenerateRequests {
             case JSON_OBJECT -> OutputShape.json(JsonSchema.ObjectSchema.anyObject());
             case CHOICE -> OutputShape.choice(format.getChoice().getTextsList(), "output_format.choice.texts",
                     model.tokenizer());
+            case REGEX -> OutputShape.regex(format.getRegex(), "output_format.regex");
             case JSON_SCHEMA -> {
                 try {
                     yield OutputShape.json(JsonSchemaCompiler.compile(JSON.readTree(format.getJsonSchema())));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
+import dev.switchyard.engine.structured.RegexPattern;
 import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.OutputShape;
@@ -16,9 +17,10 @@ import java.util.Map;
 
 /**
  * What completions and chat replies are held to: OpenAI's {@code response_format}, or vLLM's
- * {@code guided_json} (a schema) and {@code guided_choice} (one of several texts), also spelled
- * {@code structured_outputs: {"json": ..., "choice": [...]}} as newer vLLM does. At most one of them;
- * regular expressions and grammars are refused by name.
+ * {@code guided_json} (a schema), {@code guided_choice} (one of several texts) and
+ * {@code guided_regex} (a whole match of a regular expression, {@link RegexPattern}'s syntax), also
+ * spelled {@code structured_outputs: {"json": ..., "choice": [...], "regex": ...}} as newer vLLM
+ * does. At most one of them; grammars are refused by name.
  */
 final class StructuredOutputs {
 
@@ -34,21 +36,21 @@ final class StructuredOutputs {
             if (!structured.isObject()) {
                 throw ApiError.invalid("structured_outputs", "structured_outputs must be an object");
             }
-            for (String name : List.of("regex", "grammar", "structural_tag")) {
+            for (String name : List.of("grammar", "structural_tag")) {
                 if (structured.has(name)) {
                     throw ApiError.unsupported("structured_outputs." + name, "structured_outputs." + name
-                            + " (only json and choice)");
+                            + " (only json, choice and regex)");
                 }
             }
         }
         // each way of asking, by the field that asks: at most one may be given
         Map<String, JsonNode> given = new LinkedHashMap<>();
-        for (String name : List.of("response_format", "guided_json", "guided_choice")) {
+        for (String name : List.of("response_format", "guided_json", "guided_choice", "guided_regex")) {
             if (f.node(name) != null) {
                 given.put(name, f.node(name));
             }
         }
-        for (String name : List.of("json", "choice")) {
+        for (String name : List.of("json", "choice", "regex")) {
             if (structured != null && structured.get(name) != null && !structured.get(name).isNull()) {
                 given.put("structured_outputs." + name, structured.get(name));
             }
@@ -66,6 +68,7 @@ final class StructuredOutputs {
         return switch (param) {
             case "response_format" -> OutputShape.json(ResponseFormats.parse(f));
             case "guided_choice", "structured_outputs.choice" -> choices(value, param, model);
+            case "guided_regex", "structured_outputs.regex" -> regex(value, param);
             default -> OutputShape.json(schema(value, param));
         };
     }
@@ -83,6 +86,17 @@ final class StructuredOutputs {
             return JsonSchemaCompiler.compile(schema);
         } catch (SchemaException e) {
             throw ApiError.unsupportedAs(param, e.getMessage());
+        }
+    }
+
+    private static OutputShape.Regex regex(JsonNode pattern, String param) {
+        if (!pattern.isTextual()) {
+            throw ApiError.invalid(param, param + " must be a string");
+        }
+        try {
+            return OutputShape.regex(pattern.textValue(), param);
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
         }
     }
 

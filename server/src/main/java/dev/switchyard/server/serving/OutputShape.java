@@ -2,10 +2,15 @@ package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.OutputConstraint;
+import dev.switchyard.engine.structured.PatternException;
+import dev.switchyard.engine.structured.RegexPattern;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import java.util.List;
 
-/** What each reply's answer is held to, token by token: a JSON value of a schema, or one of several texts. */
+/**
+ * What each reply's answer is held to, token by token: a JSON value of a schema, one of several
+ * texts, or a whole match of a regular expression.
+ */
 public sealed interface OutputShape {
 
     /** The parts of a reply of this shape ({@link OutputConstraint}). */
@@ -31,6 +36,23 @@ public sealed interface OutputShape {
         @Override
         public List<OutputConstraint.Part> parts() {
             return List.of(OutputConstraint.oneOf(texts));
+        }
+    }
+
+    /** Text that is a whole match of a regular expression ({@code guided_regex}). */
+    record Regex(RegexPattern pattern) implements OutputShape {
+        @Override
+        public List<OutputConstraint.Part> parts() {
+            return List.of(OutputConstraint.regex(pattern));
+        }
+    }
+
+    /** A pattern, compiled; what cannot hold replies is refused naming {@code param}. */
+    static Regex regex(String pattern, String param) {
+        try {
+            return new Regex(RegexPattern.compile(pattern));
+        } catch (PatternException e) {
+            throw new InvalidRequestException(param, e.getMessage(), "unsupported_parameter");
         }
     }
 

@@ -144,7 +144,7 @@ class GrpcToolCallsTest {
     }
 
     @Test
-    void aChoiceOutputFormatRepliesWithOneOfItsTexts() {
+    void choiceAndRegexOutputFormatsHoldTheReply() {
         GenerateRequest choice = GrpcFixture.userChat(ToolCallingModelFile.QUESTION).setUnary(true)
                 .setOutputFormat(OutputFormat.newBuilder().setChoice(Choices.newBuilder()
                         .addTexts("sunny").addTexts("rain, later").addTexts("snow")))
@@ -152,6 +152,12 @@ class GrpcToolCallsTest {
                 .build();
         for (ChoiceResult r : server.blocking().generate(choice).next().getComplete().getChoicesList()) {
             assertThat(r.getText()).isIn("sunny", "rain, later", "snow");
+            assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
+        }
+        GenerateRequest regex = choice.toBuilder().setOutputFormat(OutputFormat.newBuilder().setRegex("[0-9]{2}:[0-9]{2}"))
+                .build();
+        for (ChoiceResult r : server.blocking().generate(regex).next().getComplete().getChoicesList()) {
+            assertThat(r.getText()).matches("[0-9]{2}:[0-9]{2}");
             assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
         }
         GenerateRequest prefix = choice.toBuilder().setOutputFormat(OutputFormat.newBuilder().setChoice(

@@ -80,7 +80,7 @@ class BadRequestsTest {
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"stream_options\":{\"include_usage\":true}}", 400, "stream_options", null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"suffix\":\"end\"}", 400, "suffix", "unsupported_parameter"),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"best_of\":3}", 400, "best_of", "unsupported_parameter"),
-                Arguments.of(C, "{\"prompt\":\"Hi\",\"guided_regex\":\"a+\"}", 400, "guided_regex", "unsupported_parameter"),
+                Arguments.of(C, "{\"prompt\":\"Hi\",\"guided_grammar\":\"root ::= \\\"a\\\"\"}", 400, "guided_grammar", "unsupported_parameter"),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"model\":\"gpt-4\"}", 404, "model", "model_not_found"),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"seed\":" + "9".repeat(100) + "}", 400, null, null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"x\":" + "[".repeat(100) + "]".repeat(100) + "}", 400, null, null),

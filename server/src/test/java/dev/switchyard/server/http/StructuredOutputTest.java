@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * {@code response_format} holds a random-weight model's replies to JSON and to a schema: whatever
  * the model would rather write, every reply is a valid prefix of an allowed value, and a reply that
  * ends by itself is a whole one. What a schema says that cannot be enforced is a 400 naming it.
- * vLLM's {@code guided_choice} holds each reply to one of its texts, and {@code guided_json} (or
- * {@code structured_outputs}) to a schema as {@code response_format} does.
+ * vLLM's {@code guided_choice} holds each reply to one of its texts, {@code guided_regex} to a
+ * whole match of its pattern, and {@code guided_json} (or {@code structured_outputs}) to a schema
+ * as {@code response_format} does.
  */
 class StructuredOutputTest {
 
@@ -136,6 +137,33 @@ class StructuredOutputTest {
     }
 
     @Test
+    void aGuidedRegexHoldsEachReplyToAWholeMatch() {
+        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+            for (String[] field : List.of(new String[] {"\"guided_regex\":\"[0-9]{3}-[0-9]{2,4}\"", "[0-9]{3}-[0-9]{2,4}"},
+                    new String[] {"\"structured_outputs\":{\"regex\":\"(yes|no)( indeed)?\"}", "(yes|no)( indeed)?"})) {
+                String prompt = path.endsWith("chat/completions")
+                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"A number?\"}]" : "\"prompt\":\"Number:\"";
+                JsonNode r = server.ok(path, "{" + prompt + "," + field[0] + ",\"max_tokens\":60,\"temperature\":1.3,"
+                        + "\"seed\":5,\"n\":6}");
+                for (JsonNode choice : r.get("choices")) {
+                    String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
+                            : choice.get("text").asText();
+                    assertThat(text).as(path + " " + field[0]).matches(field[1]);
+                    assertThat(choice.get("finish_reason").asText()).as(text).isEqualTo("stop");
+                }
+            }
+        }
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"A number?\"}],\"guided_regex\":"
+                + "\"-?[0-9]{1,3}\\\\.[0-9]\",\"max_tokens\":60,\"temperature\":0";
+        String whole = server.ok("/v1/chat/completions", body + "}").at("/choices/0/message/content").asText();
+        assertThat(whole).matches("-?[0-9]{1,3}\\.[0-9]");
+        List<JsonNode> chunks = server.stream("/v1/chat/completions", body + ",\"stream\":true}");
+        assertThat(streamedText(chunks, 0)).isEqualTo(whole);
+        assertError("{\"messages\":[{\"role\":\"user\",\"content\":\"Which?\"}],\"guided_regex\":\"(a)\\\\1\"}",
+                "guided_regex", "unsupported_parameter", "backreferences");
+    }
+
+    @Test
     void guidedJsonHoldsRepliesAsResponseFormatDoes() {
         String question = "\"messages\":[{\"role\":\"user\",\"content\":\"The weather in Paris, as JSON.\"}],"
                 + "\"max_tokens\":400,\"temperature\":0";
@@ -158,8 +186,8 @@ class StructuredOutputTest {
         assertError(q + "\"guided_choice\":[\"a\",3]}", "guided_choice[1]", null, "string");
         assertError(q + "\"guided_choice\":[\"a\"],\"response_format\":{\"type\":\"json_object\"}}", "guided_choice",
                 null, "one of response_format and guided_choice");
-        assertError(q + "\"structured_outputs\":{\"regex\":\"[0-9]+\"}}", "structured_outputs.regex",
-                "unsupported_parameter", "regex");
+        assertError(q + "\"structured_outputs\":{\"grammar\":\"root ::= x\"}}", "structured_outputs.grammar",
+                "unsupported_parameter", "grammar");
         assertError(q + "\"guided_json\":{\"type\":\"string\"}}", "guided_json", "unsupported_parameter",
                 "object or an array");
     }
