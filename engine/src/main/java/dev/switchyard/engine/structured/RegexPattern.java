@@ -46,13 +46,57 @@ public final class RegexPattern {
         this.target = b.target.stream().mapToInt(Integer::intValue).toArray();
         this.start = start;
         this.accept = accept;
+        // an edge into a state from which no match can be reached is dropped, and so is an edge of no
+        // characters (a class that excludes all): every state a set holds then has a way to a match
+        boolean[] live = live(b, n, accept);
+        for (int s = 0; s < n; s++) {
+            if (ranges[s] != null && (ranges[s].length == 0 || !live[target[s]])) {
+                ranges[s] = null;
+            }
+        }
         this.closure = new long[n][];
         int[] stack = new int[n];
         for (int s = 0; s < n; s++) {
             long[] c = new long[words];
             close(b, s, c, stack);
+            for (int t = 0; t < n; t++) {
+                if (!live[t]) {
+                    c[t >>> 6] &= ~(1L << t);
+                }
+            }
             closure[s] = c;
         }
+    }
+
+    /** The states from which the accepting one can be reached (by empty moves or characters). */
+    private static boolean[] live(Builder b, int n, int accept) {
+        List<List<Integer>> into = new ArrayList<>();
+        for (int s = 0; s < n; s++) {
+            into.add(new ArrayList<>());
+        }
+        for (int s = 0; s < n; s++) {
+            for (int t : b.empty.get(s)) {
+                into.get(t).add(s);
+            }
+            int[] r = b.ranges.get(s);
+            if (r != null && r.length > 0) {
+                into.get(b.target.get(s)).add(s);
+            }
+        }
+        boolean[] live = new boolean[n];
+        int[] stack = new int[n];
+        int top = 0;
+        live[accept] = true;
+        stack[top++] = accept;
+        while (top > 0) {
+            for (int from : into.get(stack[--top])) {
+                if (!live[from]) {
+                    live[from] = true;
+                    stack[top++] = from;
+                }
+            }
+        }
+        return live;
     }
 
     private static void close(Builder b, int s, long[] set, int[] stack) {
@@ -86,7 +130,8 @@ public final class RegexPattern {
         long[] set = new long[compiled.words];
         compiled.start(set);
         if (!compiled.canContinue(set)) {
-            throw new PatternException(pattern, 0, "it allows no text, so a reply could not begin");
+            throw new PatternException(pattern, 0, compiled.accepts(set) ? "it allows no text, so a reply could not begin"
+                    : "nothing matches it");
         }
         return compiled;
     }
@@ -105,7 +150,10 @@ public final class RegexPattern {
         System.arraycopy(closure[start], 0, set, 0, words);
     }
 
-    /** The states after {@code codePoint} from {@code from}, into {@code to}; false when there are none. */
+    /**
+     * The states after {@code codePoint} from {@code from}, into {@code to}; false when there are
+     * none. Every state kept can still reach a match.
+     */
     public boolean step(long[] from, int codePoint, long[] to) {
         Arrays.fill(to, 0, words, 0L);
         boolean any = false;

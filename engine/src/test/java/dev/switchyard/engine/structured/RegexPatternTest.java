@@ -25,12 +25,13 @@ class RegexPatternTest {
         "[0-9]{3}-[0-9]{4}", "(yes|no)", "a*b+c?", "(ab|a)*b", "\\d+(\\.\\d{1,2})?", "[a-z_][a-z0-9_]*",
         "^x{2,4}$", "(?:a|b){,3}z", "[^a-c]+", "\\w+@\\w+\\.(com|org)", "\\s*\\{\\s*\\}", ".{2}é", "[\\d-]+",
         "(a|b)*a(a|b){6}", "(?P<word>[A-Z][a-z]+)( z)?", "a{3}|b{1,}?", "[.][^.]",
-        "\\x41\\u00e9", "[\\w\\s]{1,5}", "\\D\\W\\S", "x|", "(|a)b",
+        "\\x41\\u00e9", "[\\w\\s]{1,5}", "\\D\\W\\S", "x|", "(|a)b", "a[^\\x00-\\U0010ffff]|b+",
     })
     void wholeMatchesAgreeWithJavaRegex(String pattern) {
         RegexPattern nfa = RegexPattern.compile(pattern);
-        // Java spells Python's named groups and {,m} otherwise
-        Pattern java = Pattern.compile(pattern.replace("(?P<", "(?<").replace("{,", "{0,"), Pattern.UNIX_LINES);
+        // Java spells Python's named groups, {,m} and eight-digit escapes otherwise
+        Pattern java = Pattern.compile(pattern.replace("(?P<", "(?<").replace("{,", "{0,")
+                .replace("\\U0010ffff", "\\x{10FFFF}"), Pattern.UNIX_LINES);
         Random random = new Random(pattern.hashCode());
         int matched = 0;
         for (int i = 0; i < 4000; i++) {
@@ -141,7 +142,8 @@ class RegexPatternTest {
                 List.of("(a{100}){100}", "", "too large"),
                 List.of("", "", "allows no text"),
                 List.of("()", "", "allows no text"),
-                List.of("[\\D]", "character 1", "inside a class"))) {
+                List.of("[\\D]", "character 1", "inside a class"),
+                List.of("[^\\x00-\\U0010ffff]", "", "nothing matches"))) {
             assertThatThrownBy(() -> RegexPattern.compile(c.get(0))).as(c.get(0))
                     .isInstanceOf(PatternException.class)
                     .hasMessageContaining(c.get(1)).hasMessageContaining(c.get(2));
