@@ -85,6 +85,10 @@ public final class JsonMatcher {
     private boolean keyEscaped;
     private int whitespace;
     private boolean done;
+    /** The string being read, where its schema has a pattern: its decoded text in the pattern. */
+    private final RegexCursor text = new RegexCursor();
+    /** The value of a {@code \}{@code u} escape's hexadecimal digits so far. */
+    private int hexValue;
 
     /** A matcher at the start of a value of {@code root}. */
     public JsonMatcher(JsonSchema root) {
@@ -109,6 +113,8 @@ public final class JsonMatcher {
         keyEscaped = other.keyEscaped;
         whitespace = other.whitespace;
         done = other.done;
+        text.copyFrom(other.text);
+        hexValue = other.hexValue;
     }
 
     /** Whether the whole value has been read. */
@@ -197,6 +203,9 @@ public final class JsonMatcher {
             }
             case StringSchema str when b == '"' -> {
                 push(STRING, str);
+                if (str.pattern() != null) {
+                    text.start(str.pattern());
+                }
                 return TAKEN;
             }
             case NumberSchema n when b == '-' || (b >= '0' && b <= '9') -> {
@@ -282,6 +291,8 @@ public final class JsonMatcher {
     private int string(int top, byte b) {
         int m = mode[top];
         boolean key = kind[top] == KEY;
+        // a string held to a pattern: each character, raw or escaped, must be one it may take next
+        boolean held = !key && ((StringSchema) schema[top]).pattern() != null;
         if (m == S_BODY) {
             if (b == '"') {
                 return key ? closeKey(top) : closeString(top);
@@ -291,9 +302,9 @@ public final class JsonMatcher {
             }
             if (b == '\\') {
                 // refused now where no escape could follow: a key only property names may spell, a
-                // string already at its longest
+                // string already at its longest, one whose pattern takes no character an escape writes
                 boolean room = key ? objectBelow(top).additional != null
-                        : count[top] < ((StringSchema) schema[top]).maxLength();
+                        : count[top] < ((StringSchema) schema[top]).maxLength() && (!held || text.mayTake(0, 0xFFFF));
                 if (!room) {
                     return REFUSED;
                 }
@@ -303,10 +314,16 @@ public final class JsonMatcher {
             if ((b & 0xc0) != 0x80 && !key && ++count[top] > ((StringSchema) schema[top]).maxLength()) {
                 return REFUSED;
             }
+            if (held && !text.takeByte(b)) {
+                return REFUSED;
+            }
             return key ? spellKey(top, b) : TAKEN;
         }
         if (m == S_ESCAPE) {
             if ("\"\\/bfnrtu".indexOf(b) < 0) {
+                return REFUSED;
+            }
+            if (held && (b == 'u' ? !text.mayTake(0, 0xFFFF) : !text.take(unescaped(b)))) {
                 return REFUSED;
             }
             if (key) {
@@ -315,14 +332,38 @@ public final class JsonMatcher {
                 count[top]++;
             }
             mode[top] = b == 'u' ? (byte) (S_HEX + 4) : S_BODY;
+            hexValue = 0;
             return TAKEN;
         }
-        boolean hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
-        if (!hex) {
+        int digit = Character.digit(b, 16);
+        if (digit < 0) {
             return REFUSED;
+        }
+        if (held) {
+            // the character the escape may still become; surrogates (halves of a pair) are refused
+            int value = hexValue << 4 | digit;
+            int left = m - S_HEX - 1;
+            boolean may = left > 0 ? text.mayTake(value << 4 * left, (value + 1 << 4 * left) - 1)
+                    : (value < 0xD800 || value > 0xDFFF) && text.take(value);
+            if (!may) {
+                return REFUSED;
+            }
+            hexValue = value;
         }
         mode[top] = m == S_HEX + 1 ? S_BODY : (byte) (m - 1);
         return TAKEN;
+    }
+
+    /** The character a one-letter escape writes. */
+    private static int unescaped(byte letter) {
+        return switch (letter) {
+            case 'b' -> '\b';
+            case 'f' -> '\f';
+            case 'n' -> '\n';
+            case 'r' -> '\r';
+            case 't' -> '\t';
+            default -> letter; // " \\ /
+        };
     }
 
     private ObjectSchema objectBelow(int top) {
@@ -380,7 +421,9 @@ public final class JsonMatcher {
     }
 
     private int closeString(int top) {
-        return count[top] >= ((StringSchema) schema[top]).minLength() ? close() : REFUSED;
+        StringSchema str = (StringSchema) schema[top];
+        boolean matched = str.pattern() == null || text.atMatch();
+        return count[top] >= str.minLength() && matched ? close() : REFUSED;
     }
 
     private int number(int top, byte b) {

@@ -57,8 +57,14 @@ public sealed interface JsonSchema {
     record ArraySchema(JsonSchema items, int minItems, int maxItems) implements JsonSchema {
     }
 
-    /** A string of {@code minLength..maxLength} characters (code points). */
-    record StringSchema(int minLength, int maxLength) implements JsonSchema {
+    /**
+     * A string of {@code minLength..maxLength} characters (code points), its decoded value a whole
+     * match of {@code pattern} where there is one (null: any).
+     */
+    record StringSchema(int minLength, int maxLength, RegexPattern pattern) implements JsonSchema {
+        StringSchema(int minLength, int maxLength) {
+            this(minLength, maxLength, null);
+        }
     }
 
     /** A number; {@code integer}: without fraction or exponent. */

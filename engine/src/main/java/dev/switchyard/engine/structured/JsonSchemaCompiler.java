@@ -28,12 +28,13 @@ import java.util.Set;
  *
  * <p>Read: {@code type} (one or a list), {@code properties}, {@code required},
  * {@code additionalProperties} (true by default, as JSON Schema says), {@code items},
- * {@code minItems}, {@code maxItems}, {@code minLength}, {@code maxLength}, {@code enum},
+ * {@code minItems}, {@code maxItems}, {@code minLength}, {@code maxLength}, {@code pattern} (as
+ * {@link RegexPattern} reads it, found anywhere unless anchored), {@code enum},
  * {@code const}, {@code anyOf}/{@code oneOf} whose choices start differently (an object or null, a
  * string or a number: what optional fields compile to), and {@code $ref} into {@code $defs} or
  * {@code definitions} (recursion included). Annotations are ignored: {@code title},
  * {@code description}, {@code default}, {@code examples}, {@code format} (an annotation unless a
- * schema opts into asserting it). Anything else (ranges, {@code pattern}, {@code allOf}, ...) is
+ * schema opts into asserting it). Anything else (ranges, {@code allOf}, ...) is
  * refused.
  */
 public final class JsonSchemaCompiler {
@@ -42,7 +43,7 @@ public final class JsonSchemaCompiler {
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "format",
             "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict");
     private static final Set<String> READ = Set.of("type", "properties", "required", "additionalProperties", "items",
-            "minItems", "maxItems", "minLength", "maxLength", "enum", "const", "anyOf", "oneOf", "$ref");
+            "minItems", "maxItems", "minLength", "maxLength", "pattern", "enum", "const", "anyOf", "oneOf", "$ref");
     /** Nesting a schema may have, so that compiling (and matching) stays bounded. */
     private static final int MAX_DEPTH = 32;
 
@@ -136,11 +137,57 @@ public final class JsonSchemaCompiler {
         return typed(type.asText(), s, at, depth);
     }
 
+    /**
+     * A string schema. Its {@code pattern} (JSON Schema's: found anywhere in the value unless
+     * anchored with {@code ^} and {@code $}) becomes a whole-match pattern, unanchored ends opened
+     * with {@code (?:.|\n)*}; lengths beside a pattern are refused (the pattern can say them).
+     */
+    private static StringSchema string(JsonNode s, String at) {
+        int min = count(s, "minLength", 0, at);
+        int max = count(s, "maxLength", Integer.MAX_VALUE, at);
+        JsonNode pattern = s.get("pattern");
+        if (pattern == null) {
+            return new StringSchema(min, max);
+        }
+        if (!pattern.isTextual()) {
+            throw new SchemaException(at + "/pattern", "'pattern' must be a string");
+        }
+        if (s.has("minLength") || s.has("maxLength")) {
+            throw new SchemaException(at, "'pattern' beside 'minLength' or 'maxLength' is not supported; say the "
+                    + "length in the pattern");
+        }
+        String p = pattern.textValue();
+        boolean start = p.startsWith("^");
+        boolean end = anchoredAtEnd(p) && p.length() > (start ? 1 : 0);
+        String body = p.substring(start ? 1 : 0, p.length() - (end ? 1 : 0));
+        String whole = (start ? "" : "(?:.|\n)*") + "(?:" + body + ")" + (end ? "" : "(?:.|\n)*");
+        try {
+            return new StringSchema(0, Integer.MAX_VALUE, RegexPattern.compile(whole));
+        } catch (PatternException e) {
+            // the place in the pattern as written, not as wrapped
+            int offset = whole.indexOf(body) - (start ? 1 : 0);
+            int index = Math.max(0, Math.min(p.length(), e.index() - offset));
+            throw new SchemaException(at + "/pattern", "'pattern' at character " + index + ": " + e.what());
+        }
+    }
+
+    /** Whether the pattern ends with an unescaped {@code $}. */
+    private static boolean anchoredAtEnd(String p) {
+        if (!p.endsWith("$")) {
+            return false;
+        }
+        int backslashes = 0;
+        for (int i = p.length() - 2; i >= 0 && p.charAt(i) == '\\'; i--) {
+            backslashes++;
+        }
+        return backslashes % 2 == 0;
+    }
+
     private JsonSchema typed(String type, JsonNode s, String at, int depth) {
         return switch (type) {
             case "object" -> object(s, at, depth);
             case "array" -> array(s, at, depth);
-            case "string" -> new StringSchema(count(s, "minLength", 0, at), count(s, "maxLength", Integer.MAX_VALUE, at));
+            case "string" -> string(s, at);
             case "number" -> new NumberSchema(false);
             case "integer" -> new NumberSchema(true);
             case "boolean" -> new Literals(List.of(bytes("true"), bytes("false")));

@@ -89,13 +89,8 @@ public final class OutputConstraint implements TokenConstraint {
         /** The text the last choice took, or -1. */
         int chosen = -1;
         final JsonMatcher[] matchers;
-        /** A regular expression's states so far, and the states after the next character. */
-        long[] regex = new long[0];
-        long[] stepped = new long[0];
-        /** A character's UTF-8 bytes still to come, its bits so far, and the least it may be (no overlong forms). */
-        int pending;
-        int codePoint;
-        int least;
+        /** Where the text stands in a regular expression part. */
+        final RegexCursor regex = new RegexCursor();
 
         State(int parts) {
             this.matchers = new JsonMatcher[parts];
@@ -119,10 +114,7 @@ public final class OutputConstraint implements TokenConstraint {
             if (part < matchers.length && other.matchers[part] != null) {
                 matchers[part].copyFrom(other.matchers[part]);
             }
-            System.arraycopy(other.regex, 0, regex, 0, regex.length);
-            pending = other.pending;
-            codePoint = other.codePoint;
-            least = other.least;
+            regex.copyFrom(other.regex); // nothing to copy where no part is a regular expression
         }
     }
 
@@ -178,10 +170,8 @@ public final class OutputConstraint implements TokenConstraint {
                     if (i != this.parts.length - 1) {
                         throw new IllegalArgumentException("a regular expression is a reply's last part");
                     }
-                    for (State st : new State[] {live, scratch}) {
-                        st.regex = new long[r.pattern().words()];
-                        st.stepped = new long[r.pattern().words()];
-                    }
+                    live.regex.start(r.pattern()); // sizes both cursors before any token
+                    scratch.regex.start(r.pattern());
                     yield null;
                 }
             };
@@ -266,8 +256,8 @@ public final class OutputConstraint implements TokenConstraint {
         if (parts[s.part] instanceof Free && (eog || bytes.length == 0)) {
             return true; // the reply may end, or pass a silent token, in free text
         }
-        if (eog && parts[s.part] instanceof Regex r) {
-            return s.pending == 0 && r.pattern().accepts(s.regex); // the reply may end on a whole match
+        if (eog && parts[s.part] instanceof Regex) {
+            return s.regex.atMatch(); // the reply may end on a whole match
         }
         if (bytes.length == 0) {
             return false; // writes nothing: the reply would not move on
@@ -311,7 +301,13 @@ public final class OutputConstraint implements TokenConstraint {
                     return json(s, b, special);
                 }
                 case Regex r -> {
-                    return !special && regex(r.pattern(), s, b);
+                    if (special || !s.regex.takeByte(b)) {
+                        return false;
+                    }
+                    if (s.regex.ended()) {
+                        next(s);
+                    }
+                    return true;
                 }
                 case JsonByChoice c -> {
                     return json(s, b, special);
@@ -345,70 +341,6 @@ public final class OutputConstraint implements TokenConstraint {
         return true;
     }
 
-    /**
-     * One byte of text held to a regular expression: a character's UTF-8 bytes are taken while some
-     * character they may still become can come next, and the character moves the states once whole.
-     * Where the text is a whole match that nothing may follow, the part is done.
-     */
-    private boolean regex(RegexPattern p, State s, byte b) {
-        int u = b & 0xFF;
-        if (s.pending == 0) {
-            if (u < 0x80) {
-                return character(p, s, u);
-            }
-            int more = u >= 0xF0 && u <= 0xF4 ? 3 : u >= 0xE0 && u <= 0xEF ? 2 : u >= 0xC2 && u <= 0xDF ? 1 : -1;
-            if (more < 0) {
-                return false;
-            }
-            int bits = u & (0x3F >> more);
-            int least = more == 1 ? 0x80 : more == 2 ? 0x800 : 0x10000;
-            if (!mayBecome(p, s, bits, more, least)) {
-                return false;
-            }
-            s.pending = more;
-            s.codePoint = bits;
-            s.least = least;
-            return true;
-        }
-        if ((u & 0xC0) != 0x80) {
-            return false;
-        }
-        int bits = s.codePoint << 6 | (u & 0x3F);
-        if (s.pending == 1) {
-            if (bits < s.least || bits > 0x10FFFF || bits >= 0xD800 && bits <= 0xDFFF) {
-                return false;
-            }
-            s.pending = 0;
-            return character(p, s, bits);
-        }
-        if (!mayBecome(p, s, bits, s.pending - 1, s.least)) {
-            return false;
-        }
-        s.codePoint = bits;
-        s.pending--;
-        return true;
-    }
-
-    /** Whether a character whose bits so far are {@code bits}, {@code more} bytes to come, may come next. */
-    private static boolean mayBecome(RegexPattern p, State s, int bits, int more, int least) {
-        int lo = Math.max(least, bits << 6 * more);
-        int hi = Math.min(0x10FFFF, (bits + 1 << 6 * more) - 1);
-        return lo <= hi && p.anyIn(s.regex, lo, hi);
-    }
-
-    private boolean character(RegexPattern p, State s, int codePoint) {
-        if (!p.step(s.regex, codePoint, s.stepped)) {
-            return false;
-        }
-        long[] t = s.regex;
-        s.regex = s.stepped;
-        s.stepped = t;
-        if (p.accepts(s.regex) && !p.canContinue(s.regex)) {
-            next(s);
-        }
-        return true;
-    }
-
     /** Records which text the choice took and moves on. */
     private void choose(OneOf o, State s) {
         for (int i = 0; i < o.texts().size(); i++) {
@@ -435,8 +367,7 @@ public final class OutputConstraint implements TokenConstraint {
             s.matchers[part].copyFrom(starts[part][which]);
         }
         if (part < parts.length && parts[part] instanceof Regex r) {
-            r.pattern().start(s.regex);
-            s.pending = 0;
+            s.regex.start(r.pattern());
         }
     }
 

@@ -4,11 +4,18 @@ package dev.switchyard.engine.structured;
 public final class PatternException extends IllegalArgumentException {
 
     private final int index;
+    private final String what;
 
     PatternException(String pattern, int index, String what) {
         super("the pattern at character " + index + (index < pattern.length() ? " ('" + excerpt(pattern, index) + "')"
                 : "") + ": " + what);
         this.index = index;
+        this.what = what;
+    }
+
+    /** What is wrong, without the place. */
+    public String what() {
+        return what;
     }
 
     /** Where in the pattern the problem is. */

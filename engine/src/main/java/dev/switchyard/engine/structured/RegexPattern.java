@@ -360,7 +360,7 @@ public final class RegexPattern {
             char c = p.charAt(at);
             switch (c) {
                 case '(' -> {
-                    at++;
+                    int open = at++;
                     if (p.startsWith("?:", at)) {
                         at += 2;
                     } else if (p.startsWith("?P<", at) || p.startsWith("?<", at) && !p.startsWith("?<=", at)
@@ -371,8 +371,9 @@ public final class RegexPattern {
                         }
                         at = close + 1;
                     } else if (p.startsWith("?", at)) {
-                        throw fail("'(?" + (at + 1 < p.length() ? p.charAt(at + 1) : "") + "': lookaround, "
-                                + "backreferences and inline flags cannot be held to");
+                        String what = "'(?" + (at + 1 < p.length() ? p.charAt(at + 1) : "") + "'";
+                        at = open;
+                        throw fail(what + ": lookaround, backreferences and inline flags cannot be held to");
                     }
                     Node inner = alt();
                     if (!more() || p.charAt(at) != ')') {

@@ -202,4 +202,68 @@ class JsonMatcherTest {
             }
         }
     }
+
+    /**
+     * A string's {@code pattern} holds its decoded value, raw or escaped, found anywhere unless
+     * anchored: random walks over every byte (UTF-8 of é included) always have a way on, and each
+     * value they end with, read back by Jackson, is one java.util.regex finds the pattern in.
+     */
+    @Test
+    void aPatternHoldsTheDecodedStringAndEveryWalkHasAWayOn() throws Exception {
+        JsonSchema s = schema("{\"type\":\"object\",\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":"
+                + "\"^[0-9]{5}$\"},\"code\":{\"type\":\"string\",\"pattern\":\"é?[a-c]{2}\"},\"tag\":{\"type\":"
+                + "\"string\",\"pattern\":\"^x\\\\n?\"}},\"required\":[\"zip\",\"code\",\"tag\"],"
+                + "\"additionalProperties\":false}");
+        assertThat(feeds(s, "{\"zip\":\"1234\"")).as("four digits cannot close").isFalse();
+        assertThat(feeds(s, "{\"zip\":\"\\u00312345\",\"code\":\"..\\u00e9ab\",\"tag\":\"x\\n\"}")).isTrue();
+        assertThat(feeds(s, "{\"zip\":\"12345\",\"code\":\"éa\"")).as("one of a-c after é is not two").isFalse();
+        assertThat(feeds(s, "{\"zip\":\"12345\",\"code\":\"ébc\"")).isTrue();
+        assertThat(feeds(s, "{\"zip\":\"12a")).isFalse();
+        assertThat(feeds(s, "{\"zip\":\"\\u0061")).as("an escape that writes what may not come").isFalse();
+        assertThat(feeds(s, "{\"zip\":\"\\ud83d")).as("a surrogate half").isFalse();
+        java.util.regex.Pattern zip = java.util.regex.Pattern.compile("^[0-9]{5}$");
+        java.util.regex.Pattern code = java.util.regex.Pattern.compile("é?[a-c]{2}");
+        java.util.Random random = new java.util.Random(11);
+        JsonMatcher trial = new JsonMatcher(s);
+        int whole = 0;
+        for (int walk = 0; walk < 200; walk++) {
+            JsonMatcher m = new JsonMatcher(s);
+            java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+            for (int step = 0; step < 300 && !m.done(); step++) {
+                List<Byte> next = new java.util.ArrayList<>();
+                for (int b = 0; b < 256; b++) {
+                    trial.copyFrom(m);
+                    if (trial.feed((byte) b)) {
+                        next.add((byte) b);
+                    }
+                }
+                assertThat(next).as("walk %d after %s", walk, written).isNotEmpty();
+                // now and then a byte that closes something, so that walks end
+                List<Byte> closing = next.stream().filter(x -> x == '"' || x == '}' || x == ',').toList();
+                byte b = !closing.isEmpty() && random.nextInt(4) == 0 ? closing.get(random.nextInt(closing.size()))
+                        : next.get(random.nextInt(next.size()));
+                m.feed(b);
+                written.write(b);
+            }
+            if (m.done()) {
+                whole++;
+                com.fasterxml.jackson.databind.JsonNode value = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(written.toByteArray());
+                assertThat(zip.matcher(value.get("zip").asText()).find()).as(value.toString()).isTrue();
+                assertThat(code.matcher(value.get("code").asText()).find()).as(value.toString()).isTrue();
+                assertThat(value.get("tag").asText()).startsWith("x");
+            }
+        }
+        assertThat(whole).isPositive();
+    }
+
+    private static boolean feeds(JsonSchema s, String text) {
+        JsonMatcher m = new JsonMatcher(s);
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            if (!m.feed(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

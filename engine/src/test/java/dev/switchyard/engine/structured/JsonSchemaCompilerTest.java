@@ -17,7 +17,12 @@ class JsonSchemaCompilerTest {
     @CsvSource(delimiter = '|', value = {
             "{\"type\":\"string\"}|''|the root must be an object or an array",
             "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0}}}|/properties/n|'minimum'",
-            "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^a\"}}}|/properties/s|'pattern'",
+            "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^a\",\"maxLength\":3}}}"
+                    + "|/properties/s|'pattern' beside 'minLength' or 'maxLength'",
+            "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^ab(?=c)\"}}}"
+                    + "|/properties/s/pattern|'pattern' at character 3: '(?=': lookaround",
+            "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":7}}}"
+                    + "|/properties/s/pattern|must be a string",
             "{\"allOf\":[{\"type\":\"object\"}]}|''|'allOf'",
             "{\"type\":\"object\",\"properties\":{\"x\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"object\"}]}}}"
                     + "|/properties/x/anyOf|start alike",

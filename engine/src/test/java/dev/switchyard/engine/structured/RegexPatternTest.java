@@ -127,8 +127,8 @@ class RegexPatternTest {
     void whatCannotBeHeldToIsRefusedWithItsPlace() {
         for (List<String> c : List.of(
                 List.of("(a)\\1", "character 3", "backreferences"),
-                List.of("a(?=b)", "character 2", "lookaround"),
-                List.of("(?i)a", "character 1", "inline flags"),
+                List.of("a(?=b)", "character 1", "lookaround"),
+                List.of("(?i)a", "character 0", "inline flags"),
                 List.of("\\bword", "character 0", "word boundaries"),
                 List.of("a*+", "character 2", "possessive"),
                 List.of("a^b", "character 1", "'^' inside"),

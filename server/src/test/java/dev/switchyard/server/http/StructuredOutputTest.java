@@ -63,6 +63,27 @@ class StructuredOutputTest {
         }
     }
 
+    /** A string's pattern holds its value, whatever the model would rather write there. */
+    @Test
+    void aPatternHoldsAStringsValue() {
+        String format = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"place\",\"strict\":true,\"schema\":"
+                + "{\"type\":\"object\",\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^[0-9]{5}$\"},"
+                + "\"code\":{\"type\":\"string\",\"pattern\":\"^[A-Z]{2}-[0-9]+$\"}},\"required\":[\"zip\",\"code\"],"
+                + "\"additionalProperties\":false}}}";
+        JsonNode r = server.ok("/v1/chat/completions", chat(format, ",\"temperature\":1.3,\"seed\":9,\"n\":4"));
+        int whole = 0;
+        for (JsonNode choice : r.get("choices")) {
+            String content = choice.at("/message/content").asText();
+            if (choice.get("finish_reason").asText().equals("stop")) {
+                JsonNode value = ServerFixture.parse(content);
+                assertThat(value.get("zip").asText()).as(content).matches("[0-9]{5}");
+                assertThat(value.get("code").asText()).as(content).matches("[A-Z]{2}-[0-9]+");
+                whole++;
+            }
+        }
+        assertThat(whole).as("replies that ended by themselves").isPositive();
+    }
+
     @Test
     void streamedRepliesAreTheSameValue() {
         String whole = server.ok("/v1/chat/completions", chat(WEATHER_FORMAT, ",\"temperature\":0"))
@@ -98,9 +119,12 @@ class StructuredOutputTest {
 
     @Test
     void whatCannotBeEnforcedIsRefusedNamingIt() {
-        String pattern = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\","
-                + "\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^[0-9]{5}$\"}}}}}";
-        assertError(chat(pattern, ""), "response_format.json_schema.schema", "unsupported_parameter", "'pattern'");
+        String minimum = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\","
+                + "\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":1}}}}}";
+        assertError(chat(minimum, ""), "response_format.json_schema.schema", "unsupported_parameter", "'minimum'");
+        String lookahead = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\","
+                + "\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^(?=1)[0-9]{5}$\"}}}}}";
+        assertError(chat(lookahead, ""), "response_format.json_schema.schema", "unsupported_parameter", "lookaround");
         assertError(chat("{\"type\":\"xml\"}", ""), "response_format.type", null, "json_schema");
         assertError(chat("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}", ""),
                 "response_format.json_schema.schema", null, "required");
