@@ -193,7 +193,7 @@ await rejects('unenforceable schema refused', () => client.chat.completions.crea
   ...chatRequest,
   response_format: {
     type: 'json_schema',
-    json_schema: { name: 'count', schema: { type: 'object', properties: { n: { type: 'integer', minimum: 1 } } } },
+    json_schema: { name: 'count', schema: { type: 'object', properties: { n: { type: 'number', minimum: 1 } } } },
   },
 }), OpenAI.BadRequestError, 400, 'response_format.json_schema.schema', 'unsupported_parameter');
 await rejects('no such response', () => client.responses.create({ ...responseRequest, previous_response_id: 'resp_1' }),

@@ -85,7 +85,10 @@ public final class JsonMatcher {
     private boolean keyEscaped;
     private int whitespace;
     private boolean done;
-    /** The string being read, where its schema has a pattern: its decoded text in the pattern. */
+    /**
+     * The string being read, where its schema has a pattern: its decoded text in the pattern; or the
+     * integer being read, where it has bounds: its digits in the pattern of the range.
+     */
     private final RegexCursor text = new RegexCursor();
     /** The value of a {@code \}{@code u} escape's hexadecimal digits so far. */
     private int hexValue;
@@ -210,6 +213,9 @@ public final class JsonMatcher {
             }
             case NumberSchema n when b == '-' || (b >= '0' && b <= '9') -> {
                 push(NUMBER, n);
+                if (n.range() != null) {
+                    text.start(n.range());
+                }
                 return AGAIN;
             }
             case Literals l -> {
@@ -427,7 +433,8 @@ public final class JsonMatcher {
     }
 
     private int number(int top, byte b) {
-        boolean integer = ((NumberSchema) schema[top]).integer();
+        NumberSchema n = (NumberSchema) schema[top];
+        boolean integer = n.integer();
         boolean digit = b >= '0' && b <= '9';
         int next = switch (mode[top]) {
             case 0 -> b == '-' ? 1 : b == '0' ? 2 : digit ? 3 : -1;
@@ -441,11 +448,15 @@ public final class JsonMatcher {
             default -> -1;
         };
         if (next >= 0) {
+            // an integer's bounds: a digit only while some integer within them still begins so
+            if (n.range() != null && !text.takeByte(b)) {
+                return REFUSED;
+            }
             mode[top] = (byte) next;
             return TAKEN;
         }
         int m = mode[top];
-        boolean whole = m == 2 || m == 3 || m == 5 || m == 8;
+        boolean whole = (m == 2 || m == 3 || m == 5 || m == 8) && (n.range() == null || text.atMatch());
         return whole && pop() ? AGAIN : REFUSED;
     }
 

@@ -67,8 +67,14 @@ public sealed interface JsonSchema {
         }
     }
 
-    /** A number; {@code integer}: without fraction or exponent. */
-    record NumberSchema(boolean integer) implements JsonSchema {
+    /**
+     * A number; {@code integer}: without fraction or exponent, its spelling a whole match of
+     * {@code range} where there is one (an integer's bounds; null: any).
+     */
+    record NumberSchema(boolean integer, RegexPattern range) implements JsonSchema {
+        NumberSchema(boolean integer) {
+            this(integer, null);
+        }
     }
 
     /**

@@ -43,7 +43,12 @@ public final class JsonSchemaCompiler {
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "format",
             "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "strict");
     private static final Set<String> READ = Set.of("type", "properties", "required", "additionalProperties", "items",
-            "minItems", "maxItems", "minLength", "maxLength", "pattern", "enum", "const", "anyOf", "oneOf", "$ref");
+            "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
+            "exclusiveMaximum", "enum", "const", "anyOf", "oneOf", "$ref");
+    /** Assertions about one type's values: read on that type, refused where no type says which. */
+    private static final List<String> TYPED = List.of("pattern", "minLength", "maxLength", "minimum", "maximum",
+            "exclusiveMinimum", "exclusiveMaximum");
+    private static final List<String> RANGES = List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
     /** Nesting a schema may have, so that compiling (and matching) stays bounded. */
     private static final int MAX_DEPTH = 32;
 
@@ -125,6 +130,11 @@ public final class JsonSchemaCompiler {
         }
         JsonNode type = s.get("type");
         if (type == null) {
+            for (String name : TYPED) {
+                if (s.has(name)) {
+                    throw new SchemaException(at, "'" + name + "' without a type is not supported; say the type");
+                }
+            }
             return s.has("properties") ? object(s, at, depth) : s.has("items") ? array(s, at, depth) : new AnyValue();
         }
         if (type.isArray()) {
@@ -171,6 +181,50 @@ public final class JsonSchemaCompiler {
         }
     }
 
+    /**
+     * An integer, its {@code minimum}/{@code maximum} (or exclusive ones, JSON Schema 2019's numbers)
+     * held digit by digit as a pattern of the range's spellings ({@link IntegerRange}).
+     */
+    private static NumberSchema integer(JsonNode s, String at) {
+        Long min = bound(s, "minimum", at, true, false);
+        Long exclusiveMin = bound(s, "exclusiveMinimum", at, true, true);
+        Long max = bound(s, "maximum", at, false, false);
+        Long exclusiveMax = bound(s, "exclusiveMaximum", at, false, true);
+        if (exclusiveMin != null) {
+            min = min == null ? exclusiveMin : Math.max(min, exclusiveMin);
+        }
+        if (exclusiveMax != null) {
+            max = max == null ? exclusiveMax : Math.min(max, exclusiveMax);
+        }
+        if (min == null && max == null) {
+            return new NumberSchema(true);
+        }
+        if (min != null && max != null && min > max) {
+            throw new SchemaException(at, "no integer lies within its bounds");
+        }
+        return new NumberSchema(true, RegexPattern.compile(IntegerRange.pattern(min, max)));
+    }
+
+    /** The least (or greatest) integer a bound allows; null when absent. */
+    private static Long bound(JsonNode s, String name, String at, boolean lower, boolean exclusive) {
+        JsonNode v = s.get(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isNumber()) {
+            throw new SchemaException(at + "/" + name, "'" + name + "' must be a number");
+        }
+        double d = v.doubleValue();
+        if (Math.abs(d) > IntegerRange.LIMIT) {
+            throw new SchemaException(at + "/" + name, "'" + name + "' past " + IntegerRange.LIMIT + " is not supported");
+        }
+        double edge = lower ? Math.ceil(d) : Math.floor(d);
+        if (exclusive && edge == d) {
+            edge += lower ? 1 : -1;
+        }
+        return (long) edge;
+    }
+
     /** Whether the pattern ends with an unescaped {@code $}. */
     private static boolean anchoredAtEnd(String p) {
         if (!p.endsWith("$")) {
@@ -188,8 +242,16 @@ public final class JsonSchemaCompiler {
             case "object" -> object(s, at, depth);
             case "array" -> array(s, at, depth);
             case "string" -> string(s, at);
-            case "number" -> new NumberSchema(false);
-            case "integer" -> new NumberSchema(true);
+            case "number" -> {
+                for (String name : RANGES) {
+                    if (s.has(name)) {
+                        throw new SchemaException(at, "'" + name + "' on a number that may have a fraction is not "
+                                + "supported; bounds are held for type integer");
+                    }
+                }
+                yield new NumberSchema(false);
+            }
+            case "integer" -> integer(s, at);
             case "boolean" -> new Literals(List.of(bytes("true"), bytes("false")));
             case "null" -> new Literals(List.of(bytes("null")));
             default -> throw new SchemaException(at + "/type", "unknown type '" + type + "'");

@@ -257,6 +257,49 @@ class JsonMatcherTest {
         assertThat(whole).isPositive();
     }
 
+    /** An integer's bounds are held digit by digit, and a walk through them always has a way on. */
+    @Test
+    void anIntegersBoundsAreHeldDigitByDigit() throws Exception {
+        JsonSchema s = schema("{\"type\":\"object\",\"properties\":{\"month\":{\"type\":\"integer\",\"minimum\":1,"
+                + "\"maximum\":12},\"delta\":{\"type\":\"integer\",\"exclusiveMinimum\":-3.5,\"exclusiveMaximum\":40}},"
+                + "\"required\":[\"month\",\"delta\"],\"additionalProperties\":false}");
+        assertThat(feeds(s, "{\"month\":12,\"delta\":-3}")).isTrue();
+        assertThat(feeds(s, "{\"month\":13")).as("past the maximum").isFalse();
+        assertThat(feeds(s, "{\"month\":0")).as("below the minimum").isFalse();
+        assertThat(feeds(s, "{\"month\":1,")).isTrue();
+        assertThat(feeds(s, "{\"month\":1,\"delta\":40")).as("an exclusive maximum").isFalse();
+        assertThat(feeds(s, "{\"month\":1,\"delta\":-4")).as("below an exclusive minimum").isFalse();
+        assertThat(feeds(s, "{\"month\":1,\"delta\":-")).isTrue();
+        java.util.Random random = new java.util.Random(3);
+        JsonMatcher trial = new JsonMatcher(s);
+        int whole = 0;
+        for (int walk = 0; walk < 200; walk++) {
+            JsonMatcher m = new JsonMatcher(s);
+            StringBuilder written = new StringBuilder();
+            for (int step = 0; step < 200 && !m.done(); step++) {
+                List<Byte> next = new java.util.ArrayList<>();
+                for (int b = 0; b < 128; b++) {
+                    trial.copyFrom(m);
+                    if (trial.feed((byte) b)) {
+                        next.add((byte) b);
+                    }
+                }
+                assertThat(next).as("walk %d after %s", walk, written).isNotEmpty();
+                byte b = next.get(random.nextInt(next.size()));
+                m.feed(b);
+                written.append((char) b);
+            }
+            if (m.done()) {
+                whole++;
+                com.fasterxml.jackson.databind.JsonNode value = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(written.toString());
+                assertThat(value.get("month").asInt()).as(written.toString()).isBetween(1, 12);
+                assertThat(value.get("delta").asInt()).as(written.toString()).isBetween(-3, 39);
+            }
+        }
+        assertThat(whole).isPositive();
+    }
+
     private static boolean feeds(JsonSchema s, String text) {
         JsonMatcher m = new JsonMatcher(s);
         for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {

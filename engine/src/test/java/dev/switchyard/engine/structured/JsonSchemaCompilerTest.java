@@ -16,7 +16,10 @@ class JsonSchemaCompilerTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "{\"type\":\"string\"}|''|the root must be an object or an array",
-            "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0}}}|/properties/n|'minimum'",
+            "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"number\",\"minimum\":0}}}|/properties/n|'minimum' on a number",
+            "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":3,\"maximum\":2}}}|/properties/n|no integer",
+            "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"maximum\":1e18}}}|/properties/n/maximum|past",
+            "{\"type\":\"object\",\"properties\":{\"n\":{\"pattern\":\"a\"}}}|/properties/n|'pattern' without a type",
             "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^a\",\"maxLength\":3}}}"
                     + "|/properties/s|'pattern' beside 'minLength' or 'maxLength'",
             "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^ab(?=c)\"}}}"

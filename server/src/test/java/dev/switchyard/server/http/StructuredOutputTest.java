@@ -63,12 +63,13 @@ class StructuredOutputTest {
         }
     }
 
-    /** A string's pattern holds its value, whatever the model would rather write there. */
+    /** A string's pattern and an integer's bounds hold their values, whatever the model would rather write. */
     @Test
-    void aPatternHoldsAStringsValue() {
+    void aPatternAndBoundsHoldTheirValues() {
         String format = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"place\",\"strict\":true,\"schema\":"
                 + "{\"type\":\"object\",\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^[0-9]{5}$\"},"
-                + "\"code\":{\"type\":\"string\",\"pattern\":\"^[A-Z]{2}-[0-9]+$\"}},\"required\":[\"zip\",\"code\"],"
+                + "\"code\":{\"type\":\"string\",\"pattern\":\"^[A-Z]{2}-[0-9]+$\"},\"month\":{\"type\":\"integer\","
+                + "\"minimum\":1,\"maximum\":12}},\"required\":[\"zip\",\"code\",\"month\"],"
                 + "\"additionalProperties\":false}}}";
         JsonNode r = server.ok("/v1/chat/completions", chat(format, ",\"temperature\":1.3,\"seed\":9,\"n\":4"));
         int whole = 0;
@@ -78,6 +79,7 @@ class StructuredOutputTest {
                 JsonNode value = ServerFixture.parse(content);
                 assertThat(value.get("zip").asText()).as(content).matches("[0-9]{5}");
                 assertThat(value.get("code").asText()).as(content).matches("[A-Z]{2}-[0-9]+");
+                assertThat(value.get("month").asInt()).as(content).isBetween(1, 12);
                 whole++;
             }
         }
@@ -120,7 +122,7 @@ class StructuredOutputTest {
     @Test
     void whatCannotBeEnforcedIsRefusedNamingIt() {
         String minimum = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\","
-                + "\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":1}}}}}";
+                + "\"properties\":{\"n\":{\"type\":\"number\",\"minimum\":1}}}}}";
         assertError(chat(minimum, ""), "response_format.json_schema.schema", "unsupported_parameter", "'minimum'");
         String lookahead = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"object\","
                 + "\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^(?=1)[0-9]{5}$\"}}}}}";

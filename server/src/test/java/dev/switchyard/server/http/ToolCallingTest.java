@@ -179,7 +179,7 @@ class ToolCallingTest {
     @Test
     void aStrictToolWhoseSchemaCannotBeHeldIsRefusedWhenNamed() {
         String strict = "{\"type\":\"function\",\"function\":{\"name\":\"pick\",\"strict\":true,\"parameters\":"
-                + "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":1}}}}}";
+                + "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"number\",\"minimum\":1}}}}}";
         var r = server.post("/v1/chat/completions", "{\"messages\":" + MESSAGES_JSON + ",\"tools\":[" + strict
                 + "],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"pick\"}}}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
