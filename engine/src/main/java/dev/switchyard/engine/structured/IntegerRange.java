@@ -52,17 +52,13 @@ final class IntegerRange {
                 hi = Math.min(hi, to);
             }
             if (lo <= hi) {
-                parts.add(sameLength(Long.toString(lo), pad(Long.toString(hi), Long.toString(lo).length())));
+                parts.add(sameLength(Long.toString(lo), Long.toString(hi))); // both of `length` digits
             }
         }
         if (to == null) {
             parts.add("[1-9][0-9]{" + first + ",}"); // more digits than the least has: all above it
         }
         return String.join("|", parts);
-    }
-
-    private static String pad(String s, int length) {
-        return "0".repeat(Math.max(0, length - s.length())) + s;
     }
 
     /** The digit strings from {@code lo} to {@code hi}, both of one length. */

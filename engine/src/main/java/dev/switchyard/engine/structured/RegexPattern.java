@@ -27,7 +27,6 @@ public final class RegexPattern {
     public static final int MAX_LENGTH = 4000;
     private static final int MAX_CODE_POINT = 0x10FFFF;
 
-    private final String source;
     /** Per state: the ranges of code points its one edge takes (pairs, sorted), or null for none. */
     private final int[][] ranges;
     /** Per state: where its edge leads. */
@@ -38,8 +37,7 @@ public final class RegexPattern {
     private final int start;
     private final int words;
 
-    private RegexPattern(String source, Builder b, int start, int accept) {
-        this.source = source;
+    private RegexPattern(Builder b, int start, int accept) {
         int n = b.count;
         this.words = (n + 63) / 64;
         this.ranges = Arrays.copyOf(b.ranges.toArray(int[][]::new), n);
@@ -126,7 +124,7 @@ public final class RegexPattern {
         Node tree = new Parser(pattern).whole();
         Builder b = new Builder(pattern);
         int[] f = b.build(tree);
-        RegexPattern compiled = new RegexPattern(pattern, b, f[0], f[1]);
+        RegexPattern compiled = new RegexPattern(b, f[0], f[1]);
         long[] set = new long[compiled.words];
         compiled.start(set);
         if (!compiled.canContinue(set)) {
@@ -134,10 +132,6 @@ public final class RegexPattern {
                     : "nothing matches it");
         }
         return compiled;
-    }
-
-    public String source() {
-        return source;
     }
 
     /** Longs in a state set. */

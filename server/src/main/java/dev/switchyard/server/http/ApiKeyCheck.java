@@ -24,10 +24,6 @@ final class ApiKeyCheck {
         return expected != null;
     }
 
-    boolean accepts(String authorization) {
-        return accepts(authorization, null);
-    }
-
     /** The key from either header: a bearer token, or {@code x-api-key} where there is none. */
     boolean accepts(String authorization, String apiKeyHeader) {
         if (expected == null) {

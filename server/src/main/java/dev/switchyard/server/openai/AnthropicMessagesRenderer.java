@@ -188,7 +188,7 @@ final class AnthropicMessagesRenderer implements ResponseRenderer {
             g.writeStringField("type", "message_delta");
             g.writeObjectFieldStart("delta");
             g.writeStringField("stop_reason", stopReason());
-            writeNullable(g, "stop_sequence", stopSequence);
+            ResponsesRenderer.writeNullable(g, "stop_sequence", stopSequence);
             g.writeEndObject();
             writeUsage(g, usage);
             g.writeEndObject();
@@ -251,8 +251,8 @@ final class AnthropicMessagesRenderer implements ResponseRenderer {
             }
         }
         g.writeEndArray();
-        writeNullable(g, "stop_reason", ended ? stopReason() : null);
-        writeNullable(g, "stop_sequence", ended ? stopSequence : null);
+        ResponsesRenderer.writeNullable(g, "stop_reason", ended ? stopReason() : null);
+        ResponsesRenderer.writeNullable(g, "stop_sequence", ended ? stopSequence : null);
         if (usage != null) {
             writeUsage(g, usage);
         } else {
@@ -338,13 +338,5 @@ final class AnthropicMessagesRenderer implements ResponseRenderer {
             g.writeNumberField("index", b.index);
             g.writeEndObject();
         });
-    }
-
-    private static void writeNullable(JsonGenerator g, String name, String value) throws IOException {
-        if (value != null) {
-            g.writeStringField(name, value);
-        } else {
-            g.writeNullField(name);
-        }
     }
 }

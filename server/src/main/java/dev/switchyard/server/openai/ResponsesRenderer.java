@@ -546,7 +546,8 @@ final class ResponsesRenderer implements ResponseRenderer {
         g.writeEndObject();
     }
 
-    private static void writeNullable(JsonGenerator g, String name, String value) throws IOException {
+    /** {@code name}: the string, or null where there is none. */
+    static void writeNullable(JsonGenerator g, String name, String value) throws IOException {
         if (value != null) {
             g.writeStringField(name, value);
         } else {
