@@ -30,7 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * is allowed (one token tried); {@code refusedFirst} with one that refuses the model's favourite, so
  * every token of the vocabulary is tried and masked (the worst case). A JSON reply stands inside an
  * object, after a key's opening quote, where only the schema's property names may go on; a regular
- * expression's at its start, where a digit or a parenthesis may come.
+ * expression's at its start, where a digit or a parenthesis may come; a grammar's inside a quoted
+ * text, where almost any token may go on (the most tokens to walk).
  *
  * <p>Vocabularies come from {@code <shared>/vocab} ({@code -Dswitchyard.shared.dir} or the nearest
  * {@code shared/vocab} above the working directory).
@@ -46,8 +47,8 @@ public class ConstrainedSamplingBenchmark {
     @Param({"gpt-2", "deepseek-llm"})
     public String vocab;
 
-    /** {@code json}: the schema below; {@code regex}: a phone number's pattern, at its start. */
-    @Param({"json", "regex"})
+    /** {@code json}: the schema below; {@code regex}: a phone number's pattern, at its start; {@code grammar}: settings, inside a text. */
+    @Param({"json", "regex", "grammar"})
     public String shape;
 
     private Sampler free;
@@ -59,6 +60,15 @@ public class ConstrainedSamplingBenchmark {
     private TokenTexts texts;
     private List<OutputConstraint.Part> parts;
 
+    /** Settings as quoted texts by name, as GBNF: inside a text, almost any token may come next. */
+    private static final String SETTINGS_GRAMMAR = """
+            root ::= "{" ws pair ( "," ws pair )* ws "}"
+            pair ::= key ws "=" ws text
+            key  ::= [a-z_]+
+            text ::= "\\"" [^"\\n]* "\\""
+            ws   ::= [ \\t\\n]*
+            """;
+
     @Setup(Level.Trial)
     public void load() throws IOException {
         Tokenizer tokenizer = Tokenizers.fromFile(TokenizerEncodeBenchmark.vocabDir().resolve("ggml-vocab-" + vocab + ".gguf"));
@@ -67,21 +77,29 @@ public class ConstrainedSamplingBenchmark {
                 + "\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"unit\":{\"enum\":"
                 + "[\"celsius\",\"fahrenheit\"]}},\"required\":[\"city\"],\"additionalProperties\":false}"));
         boolean regex = shape.equals("regex");
-        parts = regex ? List.of(OutputConstraint.regex(RegexPattern.compile("\\(?[0-9]{3}\\)?[ -]?[0-9]{3}-[0-9]{4}")))
-                : OutputConstraint.jsonOnly(schema);
+        parts = switch (shape) {
+            case "regex" -> List.of(OutputConstraint.regex(RegexPattern.compile("\\(?[0-9]{3}\\)?[ -]?[0-9]{3}-[0-9]{4}")));
+            case "grammar" -> List.of(OutputConstraint.grammar(Grammar.compile(SETTINGS_GRAMMAR)));
+            default -> OutputConstraint.jsonOnly(schema);
+        };
         int size = tokenizer.vocabSize();
         logits = new float[size];
         SplittableRandom random = new SplittableRandom(7);
         for (int i = 0; i < size; i++) {
             logits[i] = (float) random.nextGaussian();
         }
-        favourite = tokenizer.encode("hello")[0];
+        favourite = tokenizer.encode(shape.equals("grammar") ? "\n" : "hello")[0]; // refused where each reply stands
         allowed = tokenizer.encode(regex ? "5" : "c")[0];
         logits[favourite] = 30f;
         SamplingParams greedy = SamplingParams.builder().temperature(0).build();
         free = new Sampler(greedy, size, new SamplingScratch(size));
         constraint = new OutputConstraint(texts, parts, null);
-        for (int t : regex ? new int[0] : tokenizer.encode("{\"")) {
+        String before = switch (shape) {
+            case "regex" -> "";
+            case "grammar" -> "{a = \"";
+            default -> "{\"";
+        };
+        for (int t : tokenizer.encode(before)) {
             constraint.accept(t);
         }
         held = new Sampler(greedy, size, new SamplingScratch(size), constraint);

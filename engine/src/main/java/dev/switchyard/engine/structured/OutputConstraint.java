@@ -12,7 +12,8 @@ import java.util.List;
  * schema of the text the last choice took), or free text up to a marker ({@link #freeUntil}: the
  * reply's reasoning, which ends with {@code </think>}; the text before a tool call's opening), or
  * text matching a regular expression ({@link #regex}: the reply may end, with an end-of-generation
- * token, wherever the text is a whole match, and ends by itself where nothing may follow).
+ * token, wherever the text is a whole match, and ends by itself where nothing may follow), or a
+ * sentence of a context-free grammar ({@link #grammar}, which ends the same way).
  * The reply is finished once its last part is, and the sampler then ends the sequence with no need
  * for an end-of-generation token; or, where the parts repeat, the reply goes back to a free part and
  * runs on (each tool call held, the text between them free).
@@ -44,6 +45,9 @@ public final class OutputConstraint implements TokenConstraint {
     private record Regex(RegexPattern pattern) implements Part {
     }
 
+    private record Rules(Grammar grammar) implements Part {
+    }
+
     /** {@code fallback[i]}: how much of the marker still matches after a mismatch at {@code i} (KMP). */
     private record Free(byte[] marker, int[] fallback) implements Part {
     }
@@ -71,6 +75,11 @@ public final class OutputConstraint implements TokenConstraint {
         return new Regex(pattern);
     }
 
+    /** Text that is a whole sentence of {@code grammar} (the reply's last part). */
+    public static Part grammar(Grammar grammar) {
+        return new Rules(grammar);
+    }
+
     /** Free text, ended by {@code marker} (which belongs to it). */
     public static Part freeUntil(String marker) {
         byte[] m = marker.getBytes(StandardCharsets.UTF_8);
@@ -89,8 +98,9 @@ public final class OutputConstraint implements TokenConstraint {
         /** The text the last choice took, or -1. */
         int chosen = -1;
         final JsonMatcher[] matchers;
-        /** Where the text stands in a regular expression part. */
+        /** Where the text stands in a regular expression part, or in a grammar's. */
         final RegexCursor regex = new RegexCursor();
+        final GrammarCursor grammar = new GrammarCursor();
 
         State(int parts) {
             this.matchers = new JsonMatcher[parts];
@@ -115,6 +125,7 @@ public final class OutputConstraint implements TokenConstraint {
                 matchers[part].copyFrom(other.matchers[part]);
             }
             regex.copyFrom(other.regex); // nothing to copy where no part is a regular expression
+            grammar.copyFrom(other.grammar);
         }
     }
 
@@ -126,6 +137,8 @@ public final class OutputConstraint implements TokenConstraint {
     private final int repeatFrom;
     private final State live;
     private final State scratch;
+    /** The parse of a grammar part, shared by the live state and its trials; null where there is none. */
+    private EarleyChart chart;
 
     /** A reply that is the parts once, after free text up to {@code gate} when it is not null. */
     public OutputConstraint(TokenTexts texts, List<Part> parts, String gate) {
@@ -174,6 +187,15 @@ public final class OutputConstraint implements TokenConstraint {
                     scratch.regex.start(r.pattern());
                     yield null;
                 }
+                case Rules r -> {
+                    if (i != this.parts.length - 1 || repeatFrom >= 0) {
+                        throw new IllegalArgumentException("a grammar is the last part of a reply that ends with it");
+                    }
+                    chart = new EarleyChart(r.grammar());
+                    live.grammar.start(chart);
+                    scratch.grammar.start(chart);
+                    yield null;
+                }
             };
             if (schemas != null) {
                 starts[i] = schemas.stream().map(JsonMatcher::new).toArray(JsonMatcher[]::new);
@@ -217,6 +239,12 @@ public final class OutputConstraint implements TokenConstraint {
             TokenConstraint.super.mask(logits);
             return;
         }
+        if (parts[live.part] instanceof Rules) {
+            scratch.copyFrom(live);
+            scratch.grammar.maskPlain(texts, logits);
+            maskSpecial(logits);
+            return;
+        }
         for (int b = 0; b < 256; b++) {
             int[] group = texts.startingWith(b);
             if (group.length == 0) {
@@ -230,6 +258,10 @@ public final class OutputConstraint implements TokenConstraint {
                 }
             }
         }
+        maskSpecial(logits);
+    }
+
+    private void maskSpecial(float[] logits) {
         for (int t : texts.special()) {
             if (logits[t] != Float.NEGATIVE_INFINITY && !allows(t)) {
                 logits[t] = Float.NEGATIVE_INFINITY;
@@ -258,6 +290,9 @@ public final class OutputConstraint implements TokenConstraint {
         }
         if (eog && parts[s.part] instanceof Regex) {
             return s.regex.atMatch(); // the reply may end on a whole match
+        }
+        if (eog && parts[s.part] instanceof Rules) {
+            return s.grammar.atMatch();
         }
         if (bytes.length == 0) {
             return false; // writes nothing: the reply would not move on
@@ -311,6 +346,15 @@ public final class OutputConstraint implements TokenConstraint {
                 }
                 case JsonByChoice c -> {
                     return json(s, b, special);
+                }
+                case Rules r -> {
+                    if (special || !s.grammar.takeByte(b)) {
+                        return false;
+                    }
+                    if (s.grammar.ended()) {
+                        next(s);
+                    }
+                    return true;
                 }
                 case OneOf o -> {
                     if (Spellings.goesOn(o.texts(), s.spelled, s.position, b)) {
@@ -368,6 +412,9 @@ public final class OutputConstraint implements TokenConstraint {
         }
         if (part < parts.length && parts[part] instanceof Regex r) {
             s.regex.start(r.pattern());
+        }
+        if (part < parts.length && parts[part] instanceof Rules) {
+            s.grammar.start(chart);
         }
     }
 

@@ -17,6 +17,8 @@ public final class TokenTexts {
     private final int[][] byFirstByte;
     /** The rest: control, end-of-generation and empty tokens. */
     private final int[] special;
+    /** The plain tokens in the order of their bytes (unsigned), built when first asked for. */
+    private volatile Sorted sortedPlain;
 
     TokenTexts(byte[][] bytes, boolean[] control, boolean[] endOfGeneration) {
         this.bytes = bytes;
@@ -55,6 +57,43 @@ public final class TokenTexts {
     /** The plain tokens whose text starts with {@code b}. */
     int[] startingWith(int b) {
         return byFirstByte[b];
+    }
+
+    /**
+     * The plain tokens in the order of their bytes, compared unsigned, so that tokens sharing a
+     * beginning are neighbours (a vocabulary walked as a trie): {@code tokens[k]}'s bytes are
+     * {@code bytes[start[k] .. start[k + 1])}, and the first {@code shared[k]} of them are those of
+     * {@code tokens[k - 1]}.
+     */
+    record Sorted(int[] tokens, byte[] bytes, int[] start, int[] shared) {
+    }
+
+    /** The plain tokens in the order of their bytes, laid out for a walk. */
+    Sorted sortedPlain() {
+        Sorted sorted = sortedPlain;
+        if (sorted == null) {
+            int[] tokens = java.util.stream.IntStream.range(0, bytes.length).filter(this::isPlain).boxed()
+                    .sorted((a, b) -> java.util.Arrays.compareUnsigned(bytes[a], bytes[b]))
+                    .mapToInt(Integer::intValue).toArray();
+            int[] start = new int[tokens.length + 1];
+            int[] shared = new int[tokens.length];
+            for (int k = 0; k < tokens.length; k++) {
+                byte[] b = bytes[tokens[k]];
+                start[k + 1] = start[k] + b.length;
+                if (k > 0) {
+                    byte[] a = bytes[tokens[k - 1]];
+                    int i = java.util.Arrays.mismatch(a, b);
+                    shared[k] = i < 0 ? b.length : i;
+                }
+            }
+            byte[] flat = new byte[start[tokens.length]];
+            for (int k = 0; k < tokens.length; k++) {
+                System.arraycopy(bytes[tokens[k]], 0, flat, start[k], start[k + 1] - start[k]);
+            }
+            sorted = new Sorted(tokens, flat, start, shared);
+            sortedPlain = sorted; // built twice at worst, by two replies at once: the same either way
+        }
+        return sorted;
     }
 
     /** The tokens that are not plain: control, end of generation, empty. */

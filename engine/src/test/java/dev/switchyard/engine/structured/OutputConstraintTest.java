@@ -209,14 +209,36 @@ class OutputConstraintTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"[0-9]{3}-[0-9]{2,4}", "(yes|no)", "é+x?", "(ab)*", "x[^0-9]+y",
         "-?[0-9]+"})
     void aRegexHoldsTheTextToBeginningsOfAMatchAndEndsItOnlyOnAWholeOne(String pattern) {
+        RegexPattern compiled = RegexPattern.compile(pattern);
+        walkHeldReplies(OutputConstraint.regex(compiled), java.util.regex.Pattern.compile(pattern));
+    }
+
+    /**
+     * The same walks through replies held to grammars, whose languages here are regular, against
+     * java.util.regex; masking walks the vocabulary in byte order, so it is checked against asking
+     * each token.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiterString = " ~~ ", quoteCharacter = '`', value = {
+        "root ::= [0-9]{3} \"-\" [0-9]{2,4} ~~ [0-9]{3}-[0-9]{2,4}",
+        "root ::= \"yes\" | \"no\" ~~ yes|no",
+        "root ::= \"é\"+ \"x\"? ~~ é+x?",
+        "root ::= r\\nr ::= r \"ab\" | ~~ (ab)*",
+        "root ::= \"x\" [^0-9]+ \"y\" ~~ x[^0-9]+y",
+        "root ::= sign? digits\\nsign ::= \"-\"\\ndigits ::= [0-9] | digits [0-9] ~~ -?[0-9]+",
+    })
+    void aGrammarHoldsTheTextToBeginningsOfASentenceAndEndsItOnlyOnAWholeOne(String gbnf, String regex) {
+        Grammar g = Grammar.compile(gbnf.replace("\\n", "\n"));
+        walkHeldReplies(OutputConstraint.grammar(g), java.util.regex.Pattern.compile(regex));
+    }
+
+    private static void walkHeldReplies(OutputConstraint.Part part, java.util.regex.Pattern oracle) {
         TokenTexts vocab = regexVocab();
         int eos = vocab.size() - 1;
-        RegexPattern compiled = RegexPattern.compile(pattern);
-        java.util.regex.Pattern oracle = java.util.regex.Pattern.compile(pattern);
-        java.util.Random random = new java.util.Random(pattern.hashCode());
+        java.util.Random random = new java.util.Random(oracle.pattern().hashCode());
         int ended = 0;
         for (int walk = 0; walk < 150; walk++) {
-            OutputConstraint c = new OutputConstraint(vocab, List.of(OutputConstraint.regex(compiled)), null);
+            OutputConstraint c = new OutputConstraint(vocab, List.of(part), null);
             java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
             for (int step = 0; step < 25; step++) {
                 String sofar = text.toString(java.nio.charset.StandardCharsets.UTF_8);

@@ -112,6 +112,7 @@ final class GenerateRequests {
             case CHOICE -> OutputShape.choice(format.getChoice().getTextsList(), "output_format.choice.texts",
                     model.tokenizer());
             case REGEX -> OutputShape.regex(format.getRegex(), "output_format.regex");
+            case GRAMMAR -> OutputShape.grammar(format.getGrammar(), "output_format.grammar");
             case JSON_SCHEMA -> {
                 try {
                     yield OutputShape.json(JsonSchemaCompiler.compile(JSON.readTree(format.getJsonSchema())));

@@ -17,7 +17,7 @@ final class CommonFields {
 
     /** Fields of structured output and tool use, which this server cannot honour yet. */
     private static final List<String> UNSUPPORTED = List.of("functions", "function_call", "prompt_logprobs",
-            "guided_grammar", "guided_decoding_backend", "audio", "prediction", "web_search_options");
+            "guided_decoding_backend", "audio", "prediction", "web_search_options");
 
     private CommonFields() {
     }

@@ -3,6 +3,7 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchyard.engine.structured.Grammar;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
 import dev.switchyard.engine.structured.RegexPattern;
@@ -17,10 +18,12 @@ import java.util.Map;
 
 /**
  * What completions and chat replies are held to: OpenAI's {@code response_format}, or vLLM's
- * {@code guided_json} (a schema), {@code guided_choice} (one of several texts) and
- * {@code guided_regex} (a whole match of a regular expression, {@link RegexPattern}'s syntax), also
- * spelled {@code structured_outputs: {"json": ..., "choice": [...], "regex": ...}} as newer vLLM
- * does. At most one of them; grammars are refused by name.
+ * {@code guided_json} (a schema), {@code guided_choice} (one of several texts),
+ * {@code guided_regex} (a whole match of a regular expression, {@link RegexPattern}'s syntax) and
+ * {@code guided_grammar} (a sentence of a GBNF grammar, {@link Grammar}), also spelled
+ * {@code structured_outputs: {"json": ..., "choice": [...], "regex": ..., "grammar": ...}} as newer
+ * vLLM does, or llama.cpp's {@code json_schema} and {@code grammar}. At most one of them;
+ * {@code structural_tag} is refused.
  */
 final class StructuredOutputs {
 
@@ -36,21 +39,20 @@ final class StructuredOutputs {
             if (!structured.isObject()) {
                 throw ApiError.invalid("structured_outputs", "structured_outputs must be an object");
             }
-            for (String name : List.of("grammar", "structural_tag")) {
-                if (structured.has(name)) {
-                    throw ApiError.unsupported("structured_outputs." + name, "structured_outputs." + name
-                            + " (only json, choice and regex)");
-                }
+            if (structured.has("structural_tag")) {
+                throw ApiError.unsupported("structured_outputs.structural_tag", "structured_outputs.structural_tag "
+                        + "(only json, choice, regex and grammar)");
             }
         }
         // each way of asking, by the field that asks: at most one may be given
         Map<String, JsonNode> given = new LinkedHashMap<>();
-        for (String name : List.of("response_format", "guided_json", "guided_choice", "guided_regex")) {
+        for (String name : List.of("response_format", "guided_json", "guided_choice", "guided_regex", "guided_grammar",
+                "json_schema", "grammar")) {
             if (f.node(name) != null) {
                 given.put(name, f.node(name));
             }
         }
-        for (String name : List.of("json", "choice", "regex")) {
+        for (String name : List.of("json", "choice", "regex", "grammar")) {
             if (structured != null && structured.get(name) != null && !structured.get(name).isNull()) {
                 given.put("structured_outputs." + name, structured.get(name));
             }
@@ -69,6 +71,7 @@ final class StructuredOutputs {
             case "response_format" -> OutputShape.json(ResponseFormats.parse(f));
             case "guided_choice", "structured_outputs.choice" -> choices(value, param, model);
             case "guided_regex", "structured_outputs.regex" -> regex(value, param);
+            case "guided_grammar", "structured_outputs.grammar", "grammar" -> grammar(value, param);
             default -> OutputShape.json(schema(value, param));
         };
     }
@@ -95,6 +98,17 @@ final class StructuredOutputs {
         }
         try {
             return OutputShape.regex(pattern.textValue(), param);
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+    }
+
+    private static OutputShape.Rules grammar(JsonNode gbnf, String param) {
+        if (!gbnf.isTextual()) {
+            throw ApiError.invalid(param, param + " must be a string (a grammar in GBNF)");
+        }
+        try {
+            return OutputShape.grammar(gbnf.textValue(), param);
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }

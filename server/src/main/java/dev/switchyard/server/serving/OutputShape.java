@@ -1,5 +1,7 @@
 package dev.switchyard.server.serving;
 
+import dev.switchyard.engine.structured.Grammar;
+import dev.switchyard.engine.structured.GrammarException;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.OutputConstraint;
 import dev.switchyard.engine.structured.PatternException;
@@ -9,7 +11,7 @@ import java.util.List;
 
 /**
  * What each reply's answer is held to, token by token: a JSON value of a schema, one of several
- * texts, or a whole match of a regular expression.
+ * texts, a whole match of a regular expression, or a sentence of a context-free grammar.
  */
 public sealed interface OutputShape {
 
@@ -44,6 +46,23 @@ public sealed interface OutputShape {
         @Override
         public List<OutputConstraint.Part> parts() {
             return List.of(OutputConstraint.regex(pattern));
+        }
+    }
+
+    /** Text that is a whole sentence of a grammar ({@code guided_grammar}, llama.cpp's {@code grammar}). */
+    record Rules(Grammar grammar) implements OutputShape {
+        @Override
+        public List<OutputConstraint.Part> parts() {
+            return List.of(OutputConstraint.grammar(grammar));
+        }
+    }
+
+    /** A GBNF grammar, compiled; what cannot hold replies is refused naming {@code param}. */
+    static Rules grammar(String gbnf, String param) {
+        try {
+            return new Rules(Grammar.compile(gbnf));
+        } catch (GrammarException e) {
+            throw new InvalidRequestException(param, e.getMessage(), "unsupported_parameter");
         }
     }
 

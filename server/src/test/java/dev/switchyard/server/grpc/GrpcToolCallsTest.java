@@ -144,7 +144,7 @@ class GrpcToolCallsTest {
     }
 
     @Test
-    void choiceAndRegexOutputFormatsHoldTheReply() {
+    void choiceRegexAndGrammarOutputFormatsHoldTheReply() {
         GenerateRequest choice = GrpcFixture.userChat(ToolCallingModelFile.QUESTION).setUnary(true)
                 .setOutputFormat(OutputFormat.newBuilder().setChoice(Choices.newBuilder()
                         .addTexts("sunny").addTexts("rain, later").addTexts("snow")))
@@ -160,6 +160,20 @@ class GrpcToolCallsTest {
             assertThat(r.getText()).matches("[0-9]{2}:[0-9]{2}");
             assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
         }
+        GenerateRequest grammar = choice.toBuilder().setOutputFormat(OutputFormat.newBuilder().setGrammar(
+                "root ::= hour \":\" [0-5] [0-9]\nhour ::= [01] [0-9] | \"2\" [0-3]")).build();
+        for (ChoiceResult r : server.blocking().generate(grammar).next().getComplete().getChoicesList()) {
+            assertThat(r.getText()).matches("([01][0-9]|2[0-3]):[0-5][0-9]");
+            assertThat(r.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
+        }
+        GenerateRequest undefined = choice.toBuilder().setOutputFormat(OutputFormat.newBuilder().setGrammar(
+                "root ::= hour")).build();
+        assertThatThrownBy(() -> server.blocking().generate(undefined).next())
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("output_format.grammar")
+                            .contains("the rule 'hour' is used but never defined");
+                });
         GenerateRequest prefix = choice.toBuilder().setOutputFormat(OutputFormat.newBuilder().setChoice(
                 Choices.newBuilder().addTexts("rain").addTexts("rain, later"))).build();
         assertThatThrownBy(() -> server.blocking().generate(prefix).next())

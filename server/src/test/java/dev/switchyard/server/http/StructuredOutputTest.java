@@ -189,6 +189,36 @@ class StructuredOutputTest {
                 "guided_regex", "unsupported_parameter", "backreferences");
     }
 
+    /** Up to three items, each a number or a quoted word, as a list: the grammar's sentences, as a pattern. */
+    private static final String LIST_GRAMMAR = "root ::= \\\"[\\\" item (\\\", \\\" item){0,2} \\\"]\\\"\\n"
+            + "item ::= [0-9]{1,3} | \\\"'\\\" word \\\"'\\\"\\nword ::= [a-z]{1,8}";
+    private static final String LIST_PATTERN = "\\[([0-9]{1,3}|'[a-z]{1,8}')(, ([0-9]{1,3}|'[a-z]{1,8}')){0,2}\\]";
+
+    @Test
+    void aGrammarHoldsEachReplyToAWholeSentence() {
+        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+            for (String field : List.of("\"guided_grammar\":\"" + LIST_GRAMMAR + "\"",
+                    "\"structured_outputs\":{\"grammar\":\"" + LIST_GRAMMAR + "\"}", "\"grammar\":\"" + LIST_GRAMMAR + "\"")) {
+                String prompt = path.endsWith("chat/completions")
+                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"A list?\"}]" : "\"prompt\":\"List:\"";
+                JsonNode r = server.ok(path, "{" + prompt + "," + field + ",\"max_tokens\":80,\"temperature\":1.3,"
+                        + "\"seed\":9,\"n\":6}");
+                for (JsonNode choice : r.get("choices")) {
+                    String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
+                            : choice.get("text").asText();
+                    assertThat(text).as(path + " " + field).matches(LIST_PATTERN);
+                    assertThat(choice.get("finish_reason").asText()).as(text).isEqualTo("stop");
+                }
+            }
+        }
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"A list?\"}],\"guided_grammar\":\"" + LIST_GRAMMAR
+                + "\",\"max_tokens\":80,\"temperature\":0";
+        String whole = server.ok("/v1/chat/completions", body + "}").at("/choices/0/message/content").asText();
+        assertThat(whole).matches(LIST_PATTERN);
+        List<JsonNode> chunks = server.stream("/v1/chat/completions", body + ",\"stream\":true}");
+        assertThat(streamedText(chunks, 0)).isEqualTo(whole);
+    }
+
     @Test
     void guidedJsonHoldsRepliesAsResponseFormatDoes() {
         String question = "\"messages\":[{\"role\":\"user\",\"content\":\"The weather in Paris, as JSON.\"}],"
@@ -197,7 +227,7 @@ class StructuredOutputTest {
                 .at("/choices/0/message/content").asText();
         for (String field : List.of("\"guided_json\":" + WEATHER_SCHEMA,
                 "\"guided_json\":" + ServerFixture.JSON.valueToTree(WEATHER_SCHEMA),
-                "\"structured_outputs\":{\"json\":" + WEATHER_SCHEMA + "}")) {
+                "\"structured_outputs\":{\"json\":" + WEATHER_SCHEMA + "}", "\"json_schema\":" + WEATHER_SCHEMA)) {
             assertThat(server.ok("/v1/chat/completions", "{" + question + "," + field + "}")
                     .at("/choices/0/message/content").asText()).as(field).isEqualTo(expected);
         }
@@ -213,7 +243,11 @@ class StructuredOutputTest {
         assertError(q + "\"guided_choice\":[\"a\"],\"response_format\":{\"type\":\"json_object\"}}", "guided_choice",
                 null, "one of response_format and guided_choice");
         assertError(q + "\"structured_outputs\":{\"grammar\":\"root ::= x\"}}", "structured_outputs.grammar",
-                "unsupported_parameter", "grammar");
+                "unsupported_parameter", "the grammar at line 1, column 10 ('x'): the rule 'x' is used but never defined");
+        assertError(q + "\"structured_outputs\":{\"structural_tag\":{}}}", "structured_outputs.structural_tag",
+                "unsupported_parameter", "structural_tag");
+        assertError(q + "\"guided_grammar\":\"root ::= [0-9]+\",\"guided_regex\":\"[0-9]+\"}", "guided_grammar",
+                null, "one of guided_regex and guided_grammar");
         assertError(q + "\"guided_json\":{\"type\":\"string\"}}", "guided_json", "unsupported_parameter",
                 "object or an array");
     }
