@@ -16,7 +16,7 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
  * vocabulary can spell the text at all (see {@link VocabFiles#roundTrips}).
  */
 @AddLifecycleHook(VocabFiles.RequireVocabFiles.class)
-class RoundTripProperties {
+class RoundTripPropertiesTest {
 
     @Provide
     Arbitrary<String> byteLevelVocab() {
