@@ -115,6 +115,12 @@ public final class StepBatch {
         return logitCount;
     }
 
+    /** The token (row of this step) that the {@code i}-th logit row belongs to. */
+    public int logitRow(int i) {
+        Objects.checkIndex(i, logitCount);
+        return logitRows[i];
+    }
+
     /**
      * After a step, for the {@code i}-th token that wanted logits: whether the step found its best
      * tokens, pointing {@code into} at them if so; false where its logits were read instead (no

@@ -6,6 +6,7 @@ import dev.switchyard.engine.sampling.TokenLogprobs;
 import dev.switchyard.engine.schedule.ContinuousBatcher;
 import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.schedule.SequenceSink;
+import dev.switchyard.engine.schedule.Speculation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +22,14 @@ public final class BatchGenerator {
     private final ContinuousBatcher batcher;
 
     public BatchGenerator(Transformer transformer, KvCache kv, IntPredicate endOfGeneration) {
-        this.batcher = new ContinuousBatcher(transformer, kv, endOfGeneration, SchedulerObserver.NONE, System::nanoTime);
+        this(transformer, kv, endOfGeneration, Speculation.NONE, SchedulerObserver.NONE);
+    }
+
+    /** With speculative decoding ({@link ContinuousBatcher#setSpeculation}), its figures reported to {@code observer}. */
+    public BatchGenerator(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, Speculation speculation,
+                          SchedulerObserver observer) {
+        this.batcher = new ContinuousBatcher(transformer, kv, endOfGeneration, observer, System::nanoTime);
+        batcher.setSpeculation(speculation);
     }
 
     /** Collects one sequence's tokens for its result. */

@@ -13,6 +13,7 @@ import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.SchedulerObserver;
+import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizers;
 import dev.switchyard.kernels.Backend;
@@ -196,12 +197,22 @@ public final class LoadedModel implements AutoCloseable {
         return new BatchGenerator(transformer, kv, tokenizer::isEog);
     }
 
+    /** A generator that decodes speculatively, reporting what it proposed and kept to {@code observer}. */
+    public BatchGenerator generator(Speculation speculation, SchedulerObserver observer) {
+        return new BatchGenerator(transformer, kv, tokenizer::isEog, speculation, observer);
+    }
+
     /**
      * A serving scheduler over this model's transformer and cache, with its own thread. Close it
      * before the model.
      */
     public Scheduler scheduler(int maxQueue, SchedulerObserver observer) {
-        return new Scheduler(transformer, kv, tokenizer::isEog, maxQueue, observer);
+        return scheduler(maxQueue, observer, Speculation.NONE);
+    }
+
+    /** As above, decoding speculatively ({@link Speculation}). */
+    public Scheduler scheduler(int maxQueue, SchedulerObserver observer, Speculation speculation) {
+        return new Scheduler(transformer, kv, tokenizer::isEog, maxQueue, observer, speculation);
     }
 
     @Override

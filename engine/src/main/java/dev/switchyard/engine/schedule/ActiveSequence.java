@@ -29,6 +29,12 @@ final class ActiveSequence implements IntUnaryOperator {
     long lastStep;
     FinishReason finish;
     RuntimeException failure;
+    /** This step's proposed tokens (speculative decoding), fed after the decode token; empty until used. */
+    int[] draft = new int[0];
+    /** Whether the proposed tokens' rows still count: each was what the sampler chose before it. */
+    boolean onDraft;
+    /** The batcher's step number when this sequence last added a decode row. */
+    long decodeStep = -1;
     private volatile boolean abortRequested;
 
     ActiveSequence(GenerationRequest request, Sampler sampler, SequenceSink sink, long submittedNanos, Submission owner) {

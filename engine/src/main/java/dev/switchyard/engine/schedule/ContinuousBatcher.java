@@ -39,6 +39,14 @@ import java.util.function.LongSupplier;
  * With capacity-aware dispatch in sequence scope, prompt chunks end only at capacity-window
  * boundaries or at the prompt's end; generated tokens (also when recomputed) are groups of their own.
  *
+ * <p>With {@link Speculation} on, a decoding sequence may add, after step 2, rows for tokens it
+ * proposes from its own text ({@link PromptLookup}), while the step has rows and its blocks room
+ * (proposals never preempt). After the step its rows are sampled in order: a proposed token's row
+ * counts only while each proposed token so far is the one the sampler chose, and its keys and
+ * values are then kept; the sequence goes on from the first that was not. The sampler draws once
+ * per emitted token as it would have without speculation, and a row's logits do not depend on the
+ * others, so the output is unchanged; only how many steps it takes.
+ *
  * <p>Where the KV cache reuses prefixes ({@link KvCache#cachesPrefixes()}), a sequence joining the
  * batch takes the blocks the cache still holds for its first tokens (another request's same
  * system prompt or conversation so far, or its own before it was preempted) and computes from
@@ -73,6 +81,10 @@ public final class ContinuousBatcher {
     private final boolean prefixDetermined;
     private final int contextLength;
     private final boolean[] slotInUse;
+    /** Per logit row: whether it is a proposed token's (speculative decoding). */
+    private final boolean[] draftRow;
+    private Speculation speculation = Speculation.NONE;
+    private PromptLookup lookup;
     /** Running sequences in arrival order: the last is the youngest. */
     private final List<ActiveSequence> running = new ArrayList<>();
     /** Waiting sequences in arrival order (preempted ones return to the front). */
@@ -96,6 +108,7 @@ public final class ContinuousBatcher {
         this.batch = new StepBatch(transformer.maxTokens());
         this.logits = new float[transformer.maxTokens()][transformer.config().vocabSize()];
         this.logitOwner = new ActiveSequence[transformer.maxTokens()];
+        this.draftRow = new boolean[transformer.maxTokens()];
         this.scratch = new SamplingScratch(transformer.config().vocabSize());
         this.contextLength = transformer.config().contextLength();
         this.slotInUse = new boolean[transformer.maxSequences()];
@@ -108,6 +121,22 @@ public final class ContinuousBatcher {
             throw new IllegalArgumentException("a step of " + transformer.maxTokens()
                     + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
         }
+    }
+
+    /**
+     * Turns speculative decoding on ({@link Speculation#NONE}: off); call before any sequence runs.
+     *
+     * @throws IllegalArgumentException under capacity limits across the batch, where a sequence's
+     *                                  extra rows would change what the others route
+     */
+    public void setSpeculation(Speculation speculation) {
+        if (speculation.enabled() && transformer.config().isMoe() && transformer.dispatchConfig().capacityLimited()
+                && transformer.dispatchConfig().scope() != CapacityScope.SEQUENCE) {
+            throw new IllegalArgumentException("speculative decoding needs capacity groups per sequence: with "
+                    + "--capacity-scope batch, proposed tokens would change what other requests' tokens route to");
+        }
+        this.speculation = speculation;
+        this.lookup = speculation.enabled() ? new PromptLookup(speculation) : null;
     }
 
     /**
@@ -211,6 +240,9 @@ public final class ContinuousBatcher {
         steps++;
         shortOfBlocks = false;
         addDecodeTokens();
+        if (lookup != null) {
+            addProposals();
+        }
         addRunningChunks();
         if (!shortOfBlocks) {
             admitWaiting();
@@ -224,6 +256,27 @@ public final class ContinuousBatcher {
             failRunning(e);
             return;
         }
+        long now = clock.getAsLong();
+        int drafted = 0;
+        int kept = 0;
+        for (int i = 0; i < batch.logitCount(); i++) {
+            ActiveSequence s = logitOwner[i];
+            if (draftRow[i]) {
+                drafted++;
+                // the row counts while every token proposed before it was the one sampled
+                if (!s.onDraft || s.finish != null || s.failure != null
+                        || s.generated[s.count - 1] != batch.tokenAt(batch.logitRow(i))) {
+                    s.onDraft = false;
+                    continue;
+                }
+                s.fed++;
+                kept++;
+            }
+            accept(s, batch.candidatesOf(i, candidates) ? null : logits[i], now);
+        }
+        if (drafted > 0) {
+            observer.speculated(drafted, kept);
+        }
         boolean remember = reusesPrefixes();
         for (int i = 0; i < running.size(); i++) {
             ActiveSequence s = running.get(i);
@@ -232,10 +285,6 @@ public final class ContinuousBatcher {
             }
             // windowed layers let go of the blocks no later window reaches (after they are remembered)
             kv.computesFrom(s.slot, s.fed);
-        }
-        long now = clock.getAsLong();
-        for (int i = 0; i < batch.logitCount(); i++) {
-            accept(logitOwner[i], batch.candidatesOf(i, candidates) ? null : logits[i], now);
         }
         for (int i = running.size() - 1; i >= 0; i--) {
             ActiveSequence s = running.get(i);
@@ -281,10 +330,44 @@ public final class ContinuousBatcher {
             if (running.size() <= i) {
                 break;
             }
+            draftRow[batch.logitCount()] = false;
             logitOwner[batch.logitCount()] = s;
             batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.candidatesNeeded());
             s.fed++;
             s.lastStep = steps;
+            s.decodeStep = steps;
+        }
+    }
+
+    /**
+     * Speculative decoding: each sequence with a decode row in this step, oldest first, adds rows for
+     * the tokens it proposes, as many as the step's rows, its blocks (reserved without preempting),
+     * its token limit and the context leave room for, so that all of them kept still fit.
+     */
+    private void addProposals() {
+        for (int i = 0; i < running.size(); i++) {
+            ActiveSequence s = running.get(i);
+            if (s.decodeStep != steps) {
+                continue;
+            }
+            int room = Math.min(speculation.draftTokens(), batch.capacity() - batch.tokens());
+            room = Math.min(room, Math.min(s.request.maxTokens() - s.count - 1, contextLength - s.known() - 1));
+            if (room <= 0) {
+                continue;
+            }
+            if (s.draft.length < speculation.draftTokens()) {
+                s.draft = new int[speculation.draftTokens()];
+            }
+            int n = lookup.propose(s, s.draft, room);
+            if (n == 0 || !kv.reserve(s.slot, s.fed + n)) {
+                continue;
+            }
+            for (int j = 0; j < n; j++) {
+                draftRow[batch.logitCount()] = true;
+                logitOwner[batch.logitCount()] = s;
+                batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded());
+            }
+            s.onDraft = true;
         }
     }
 
@@ -371,6 +454,7 @@ public final class ContinuousBatcher {
             int position = s.fed + j;
             boolean wantLogits = position == last;
             if (wantLogits) {
+                draftRow[batch.logitCount()] = false;
                 logitOwner[batch.logitCount()] = s;
             }
             batch.add(s.slot, s.tokenAt(position), position, wantLogits, position >= s.promptLength(),

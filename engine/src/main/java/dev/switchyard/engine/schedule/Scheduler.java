@@ -56,10 +56,20 @@ public final class Scheduler implements AutoCloseable {
      */
     public Scheduler(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, int maxQueue,
                      SchedulerObserver observer) {
+        this(transformer, kv, endOfGeneration, maxQueue, observer, Speculation.NONE);
+    }
+
+    /**
+     * @param maxQueue    requests that may wait for admission before {@link #submit} refuses more
+     * @param speculation speculative decoding ({@link ContinuousBatcher#setSpeculation}), or none
+     */
+    public Scheduler(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, int maxQueue,
+                     SchedulerObserver observer, Speculation speculation) {
         if (maxQueue < 1) {
             throw new IllegalArgumentException("the queue must hold at least 1 request; got " + maxQueue);
         }
         this.batcher = new ContinuousBatcher(transformer, kv, endOfGeneration, observer, System::nanoTime);
+        batcher.setSpeculation(speculation);
         this.maxQueue = maxQueue;
         this.thread = Thread.ofPlatform().name("switchyard-scheduler").daemon().unstarted(this::run);
         thread.start();

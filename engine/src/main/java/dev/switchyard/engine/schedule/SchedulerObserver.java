@@ -28,6 +28,10 @@ public interface SchedulerObserver {
     default void preempted() {
     }
 
+    /** A step proposed {@code drafted} tokens by speculation, of which the sampler kept {@code accepted}. */
+    default void speculated(int drafted, int accepted) {
+    }
+
     /** A sequence ended, {@code e2eNanos} after it was submitted; {@code reason} is null on failure. */
     default void finished(FinishReason reason, long e2eNanos) {
     }

@@ -13,6 +13,8 @@ import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchStats;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.schedule.SchedulerObserver;
+import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.kernels.Backend;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -80,6 +82,9 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KvCacheOption kvCache = new KvCacheOption();
 
+    @picocli.CommandLine.Mixin
+    SpeculationOption speculation = new SpeculationOption();
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -110,7 +115,15 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());
             }
-            BatchGenerator generator = loaded.generator();
+            Speculation lookup = speculation.speculation();
+            long[] proposals = new long[2]; // proposed, kept: over every decode run, warm-ups included
+            BatchGenerator generator = loaded.generator(lookup, new SchedulerObserver() {
+                @Override
+                public void speculated(int drafted, int accepted) {
+                    proposals[0] += drafted;
+                    proposals[1] += accepted;
+                }
+            });
             int vocab = loaded.config().vocabSize();
             result.put("model", path.toString());
             result.put("device", backend.name());
@@ -146,6 +159,11 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             result.put("decode_tok_s", decode);
+            if (lookup.enabled()) {
+                result.put("speculative_tokens", lookup.draftTokens());
+                result.put("proposed_tokens", proposals[0]);
+                result.put("kept_tokens", proposals[1]);
+            }
             if (loaded.offloadedExperts() != null) {
                 result.put("expert_slots", loaded.offloadedExperts().residency().slots());
                 result.put("expert_tier", loaded.offloadedExperts().describe());
@@ -234,6 +252,10 @@ final class BenchCommand implements Callable<Integer> {
                 r.get("threads"), promptTokens, genTokens);
         out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
         decode.forEach((b, v) -> out.printf(Locale.ROOT, "decode batch %-6s  %10.1f tok/s%n", b, v));
+        if (r.get("speculative_tokens") != null) {
+            out.printf(Locale.ROOT, "speculation          %d of %d proposed tokens kept (up to %s a step)%n",
+                    (Long) r.get("kept_tokens"), (Long) r.get("proposed_tokens"), r.get("speculative_tokens"));
+        }
         if (r.get("dispatch") instanceof Map<?, ?> d) {
             out.printf(Locale.ROOT, "dispatch             %s%n", d);
         }

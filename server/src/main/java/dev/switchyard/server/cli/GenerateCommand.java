@@ -7,6 +7,8 @@ import dev.switchyard.engine.generate.GenerationResult;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.modelgen.DemoModel;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.schedule.SchedulerObserver;
+import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.kernels.Backend;
@@ -87,6 +89,9 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KvCacheOption kvCache = new KvCacheOption();
 
+    @picocli.CommandLine.Mixin
+    SpeculationOption speculation = new SpeculationOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -100,6 +105,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be at least 1");
         }
+        Speculation lookup = speculation.speculation();
         try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
@@ -115,7 +121,16 @@ final class GenerateCommand implements Callable<Integer> {
                 ObjectMapper mapper = new ObjectMapper();
                 long start = System.nanoTime();
                 long[] firstToken = {0};
-                List<GenerationResult> results = loaded.generator().generate(
+                long[] proposals = new long[3]; // proposed, kept, steps that proposed
+                SchedulerObserver counts = new SchedulerObserver() {
+                    @Override
+                    public void speculated(int drafted, int accepted) {
+                        proposals[0] += drafted;
+                        proposals[1] += accepted;
+                        proposals[2]++;
+                    }
+                };
+                List<GenerationResult> results = loaded.generator(lookup, counts).generate(
                         List.of(new GenerationRequest(ids, sampling, budget)),
                         (request, token, lp) -> {
                             if (firstToken[0] == 0) {
@@ -141,6 +156,10 @@ final class GenerateCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "%d prompt tokens in %.2f s (%.1f tok/s), %d generated in %.2f s (%.1f tok/s), finish: %s%n",
                         ids.length, prefill, ids.length / prefill, r.tokens().length, total - prefill, decodeRate,
                         r.finishReason().apiName());
+                if (lookup.enabled()) {
+                    err.printf(Locale.ROOT, "speculation: %d of %d proposed tokens kept, in %d steps that proposed%n",
+                            proposals[1], proposals[0], proposals[2]);
+                }
                 if (loaded.offloadedExperts() != null) {
                     err.println(OffloadReport.summary(loaded.offloadedExperts(),
                             loaded.offloadedExperts().residency().stats().snapshot()));

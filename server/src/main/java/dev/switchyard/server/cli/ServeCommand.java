@@ -141,6 +141,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     KvCacheOption kvCache = new KvCacheOption();
 
+    @Mixin
+    SpeculationOption speculation = new SpeculationOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -159,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prefix-cache must be on or off, got '" + prefixCache + "'");
         }
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
-                reasoning, prefixCache.equals("on"), kvCache.type);
+                reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation());
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }

@@ -1,6 +1,7 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.kernels.KvCacheType;
 import java.time.Duration;
 import java.util.Objects;
@@ -23,10 +24,11 @@ import java.util.Objects;
  * @param prefixCache    whether sequences reuse the KV blocks of prompts the cache still holds
  *                       (dropless dispatch only; see {@code ContinuousBatcher})
  * @param kvCacheType    how the KV cache stores keys and values (and so the bytes per position)
+ * @param speculation    speculative decoding by prompt lookup, or {@link Speculation#NONE}
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
-                           boolean prefixCache, KvCacheType kvCacheType) {
+                           boolean prefixCache, KvCacheType kvCacheType, Speculation speculation) {
 
     /** Reasoning apart ({@link ReasoningFormat#AUTO}) and prefixes reused, the defaults. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
@@ -47,8 +49,17 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
                 prefixCache, KvCacheType.F16);
     }
 
+    /** No speculative decoding, the default. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning, boolean prefixCache,
+                        KvCacheType kvCacheType) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, kvCacheType, Speculation.NONE);
+    }
+
     public EngineConfig {
         Objects.requireNonNull(reasoning, "reasoning");
+        Objects.requireNonNull(speculation, "speculation");
         Objects.requireNonNull(kvCacheType, "kvCacheType");
         require(threads >= 1, "--threads must be at least 1, got " + threads);
         require(maxSequences >= 1, "--max-seqs must be at least 1, got " + maxSequences);

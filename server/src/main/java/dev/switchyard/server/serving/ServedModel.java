@@ -110,7 +110,7 @@ public final class ServedModel implements AutoCloseable {
                 metrics.expertCache(stats::snapshot, offloaded.residency().slots(), offloaded.settings().predicts(),
                         offloaded.settings().hybrid());
             }
-            Scheduler scheduler = model.scheduler(config.maxQueue(), metrics);
+            Scheduler scheduler = model.scheduler(config.maxQueue(), metrics, config.speculation());
             ref.set(scheduler);
             return new ServedModel(name, backend, model, scheduler, metrics, config);
         } catch (IOException | RuntimeException e) {

@@ -42,6 +42,8 @@ public final class ServingMetrics implements SchedulerObserver {
     private final CounterDataPoint clientDisconnects;
     private final Map<FinishReason, CounterDataPoint> finished = new EnumMap<>(FinishReason.class);
     private final CounterDataPoint failed;
+    private final CounterDataPoint draftTokens;
+    private final CounterDataPoint acceptedTokens;
     private final DistributionDataPoint timeToFirstToken;
     private final DistributionDataPoint interTokenLatency;
     private final DistributionDataPoint e2eLatency;
@@ -73,6 +75,10 @@ public final class ServingMetrics implements SchedulerObserver {
             finished.put(reason, success.labelValues(model, reason.apiName()));
         }
         failed = counter("switchyard_request_failure_total", "Sequences that failed with an error.", model);
+        draftTokens = counter("switchyard_spec_decode_draft_tokens_total",
+                "Tokens proposed by speculative decoding (prompt lookup) and computed beside the next token.", model);
+        acceptedTokens = counter("switchyard_spec_decode_accepted_tokens_total",
+                "Proposed tokens the sampler chose, emitted without a step of their own.", model);
         timeToFirstToken = histogram("switchyard_time_to_first_token_seconds",
                 "From submission to the first generated token.", model);
         interTokenLatency = histogram("switchyard_inter_token_latency_seconds",
@@ -181,6 +187,12 @@ public final class ServingMetrics implements SchedulerObserver {
     @Override
     public void prefixReused(int tokens) {
         prefixTokens.inc(tokens);
+    }
+
+    @Override
+    public void speculated(int drafted, int accepted) {
+        draftTokens.inc(drafted);
+        acceptedTokens.inc(accepted);
     }
 
     /** A reply's tool call was read and returned as one. */

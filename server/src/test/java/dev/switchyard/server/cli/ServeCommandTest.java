@@ -102,6 +102,36 @@ class ServeCommandTest {
     }
 
     @Test
+    void speculationIsOffUnlessAskedForAndBadSettingsAreRefusedNamingTheOption() {
+        ServeCommand plain = new ServeCommand();
+        new picocli.CommandLine(plain).setDefaultValueProvider(new EnvironmentDefaults(Map.<String, String>of()::get))
+                .parseArgs();
+        assertThat(plain.speculation.speculation().enabled()).isFalse();
+        ServeCommand fromEnv = new ServeCommand();
+        new picocli.CommandLine(fromEnv).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_SPECULATIVE_TOKENS", "6", "SWITCHYARD_LOOKUP_NGRAM", "1-3")::get)).parseArgs();
+        assertThat(fromEnv.speculation.speculation())
+                .isEqualTo(dev.switchyard.engine.schedule.Speculation.lookup(6, 1, 3));
+        for (List<String> command : List.of(List.of("serve", "--port", "0"), List.of("generate", "--prompt", "hi"),
+                List.of("bench"))) {
+            CliRun range = CliRun.of(with(command, "--speculative-tokens", "4", "--lookup-ngram", "3-1"));
+            assertThat(range.exitCode()).as(command.getFirst()).isEqualTo(CliErrors.BAD_INPUT);
+            assertThat(range.err()).as(command.getFirst()).contains("--lookup-ngram").contains("1 to 8");
+            CliRun many = CliRun.of(with(command, "--speculative-tokens", "40"));
+            assertThat(many.err()).as(command.getFirst()).contains("--speculative-tokens").contains("0 to 16");
+            CliRun spelling = CliRun.of(with(command, "--lookup-ngram", "two"));
+            assertThat(spelling.err()).as(command.getFirst()).contains("--lookup-ngram must be MIN-MAX or N, got 'two'");
+            assertThat(range.out() + many.out() + spelling.out()).doesNotContain("listening");
+        }
+    }
+
+    private static String[] with(List<String> command, String... more) {
+        List<String> all = new java.util.ArrayList<>(command);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
     void theKvCacheTypeIsF16UnlessSetAndAnUnknownOneIsAUsageError() {
         ServeCommand plain = new ServeCommand();
         new picocli.CommandLine(plain).setDefaultValueProvider(new EnvironmentDefaults(Map.<String, String>of()::get))
