@@ -70,8 +70,9 @@ final class StructuredOutputs {
         return switch (param) {
             case "response_format" -> OutputShape.json(ResponseFormats.parse(f));
             case "guided_choice", "structured_outputs.choice" -> choices(value, param, model);
-            case "guided_regex", "structured_outputs.regex" -> regex(value, param);
-            case "guided_grammar", "structured_outputs.grammar", "grammar" -> grammar(value, param);
+            case "guided_regex", "structured_outputs.regex" -> text(value, param, "", OutputShape::regex);
+            case "guided_grammar", "structured_outputs.grammar", "grammar" -> text(value, param, " (a grammar in GBNF)",
+                    OutputShape::grammar);
             default -> OutputShape.json(schema(value, param));
         };
     }
@@ -92,23 +93,14 @@ final class StructuredOutputs {
         }
     }
 
-    private static OutputShape.Regex regex(JsonNode pattern, String param) {
-        if (!pattern.isTextual()) {
-            throw ApiError.invalid(param, param + " must be a string");
+    /** A pattern or a grammar, given as text, compiled by {@code compile} (which names {@code param} in its errors). */
+    private static OutputShape text(JsonNode value, String param, String what,
+                                    java.util.function.BiFunction<String, String, OutputShape> compile) {
+        if (!value.isTextual()) {
+            throw ApiError.invalid(param, param + " must be a string" + what);
         }
         try {
-            return OutputShape.regex(pattern.textValue(), param);
-        } catch (InvalidRequestException e) {
-            throw ApiError.of(e);
-        }
-    }
-
-    private static OutputShape.Rules grammar(JsonNode gbnf, String param) {
-        if (!gbnf.isTextual()) {
-            throw ApiError.invalid(param, param + " must be a string (a grammar in GBNF)");
-        }
-        try {
-            return OutputShape.grammar(gbnf.textValue(), param);
+            return compile.apply(value.textValue(), param);
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }

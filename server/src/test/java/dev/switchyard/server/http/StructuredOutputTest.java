@@ -138,22 +138,36 @@ class StructuredOutputTest {
 
     private static final String CHOICES = "[\"celsius\",\"fahrenheit\",\"kelvin, of course\"]";
 
-    @Test
-    void aGuidedChoiceRepliesWithExactlyOneOfItsTexts() {
+    /**
+     * Asks chat and completions, with each of {@code fields}, for six sampled replies (temperature
+     * 1.3, seed {@code seed}) and checks every reply's text with {@code check}; each must end on its
+     * own ({@code finish_reason: "stop"}).
+     */
+    private static void eachHeldReply(String question, List<String> fields, int maxTokens, long seed,
+                                      java.util.function.BiConsumer<String, String> check) {
         for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
-            for (String field : List.of("\"guided_choice\":" + CHOICES, "\"structured_outputs\":{\"choice\":" + CHOICES + "}")) {
+            for (String field : fields) {
                 String prompt = path.endsWith("chat/completions")
-                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"Which unit?\"}]" : "\"prompt\":\"Unit:\"";
-                JsonNode r = server.ok(path, "{" + prompt + "," + field + ",\"max_tokens\":50,\"temperature\":1.3,"
-                        + "\"seed\":5,\"n\":6}");
+                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"" + question + "\"}]"
+                        : "\"prompt\":\"" + question + "\"";
+                JsonNode r = server.ok(path, "{" + prompt + "," + field + ",\"max_tokens\":" + maxTokens
+                        + ",\"temperature\":1.3,\"seed\":" + seed + ",\"n\":6}");
                 for (JsonNode choice : r.get("choices")) {
                     String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
                             : choice.get("text").asText();
-                    assertThat(text).as(path + " " + field).isIn("celsius", "fahrenheit", "kelvin, of course");
-                    assertThat(choice.get("finish_reason").asText()).as("the text ends the reply").isEqualTo("stop");
+                    check.accept(path + " " + field, text);
+                    assertThat(choice.get("finish_reason").asText()).as("the text ends the reply: " + text)
+                            .isEqualTo("stop");
                 }
             }
         }
+    }
+
+    @Test
+    void aGuidedChoiceRepliesWithExactlyOneOfItsTexts() {
+        eachHeldReply("Which unit?", List.of("\"guided_choice\":" + CHOICES, "\"structured_outputs\":{\"choice\":"
+                + CHOICES + "}"), 50, 5, (asked, text) -> assertThat(text).as(asked)
+                .isIn("celsius", "fahrenheit", "kelvin, of course"));
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Which unit?\"}],\"guided_choice\":" + CHOICES
                 + ",\"max_tokens\":50,\"temperature\":0";
         String whole = server.ok("/v1/chat/completions", body + "}").at("/choices/0/message/content").asText();
@@ -164,21 +178,10 @@ class StructuredOutputTest {
 
     @Test
     void aGuidedRegexHoldsEachReplyToAWholeMatch() {
-        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
-            for (String[] field : List.of(new String[] {"\"guided_regex\":\"[0-9]{3}-[0-9]{2,4}\"", "[0-9]{3}-[0-9]{2,4}"},
-                    new String[] {"\"structured_outputs\":{\"regex\":\"(yes|no)( indeed)?\"}", "(yes|no)( indeed)?"})) {
-                String prompt = path.endsWith("chat/completions")
-                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"A number?\"}]" : "\"prompt\":\"Number:\"";
-                JsonNode r = server.ok(path, "{" + prompt + "," + field[0] + ",\"max_tokens\":60,\"temperature\":1.3,"
-                        + "\"seed\":5,\"n\":6}");
-                for (JsonNode choice : r.get("choices")) {
-                    String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
-                            : choice.get("text").asText();
-                    assertThat(text).as(path + " " + field[0]).matches(field[1]);
-                    assertThat(choice.get("finish_reason").asText()).as(text).isEqualTo("stop");
-                }
-            }
-        }
+        eachHeldReply("A number?", List.of("\"guided_regex\":\"[0-9]{3}-[0-9]{2,4}\""), 60, 5,
+                (asked, text) -> assertThat(text).as(asked).matches("[0-9]{3}-[0-9]{2,4}"));
+        eachHeldReply("A number?", List.of("\"structured_outputs\":{\"regex\":\"(yes|no)( indeed)?\"}"), 60, 5,
+                (asked, text) -> assertThat(text).as(asked).matches("(yes|no)( indeed)?"));
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"A number?\"}],\"guided_regex\":"
                 + "\"-?[0-9]{1,3}\\\\.[0-9]\",\"max_tokens\":60,\"temperature\":0";
         String whole = server.ok("/v1/chat/completions", body + "}").at("/choices/0/message/content").asText();
@@ -196,21 +199,9 @@ class StructuredOutputTest {
 
     @Test
     void aGrammarHoldsEachReplyToAWholeSentence() {
-        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
-            for (String field : List.of("\"guided_grammar\":\"" + LIST_GRAMMAR + "\"",
-                    "\"structured_outputs\":{\"grammar\":\"" + LIST_GRAMMAR + "\"}", "\"grammar\":\"" + LIST_GRAMMAR + "\"")) {
-                String prompt = path.endsWith("chat/completions")
-                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"A list?\"}]" : "\"prompt\":\"List:\"";
-                JsonNode r = server.ok(path, "{" + prompt + "," + field + ",\"max_tokens\":80,\"temperature\":1.3,"
-                        + "\"seed\":9,\"n\":6}");
-                for (JsonNode choice : r.get("choices")) {
-                    String text = path.endsWith("chat/completions") ? choice.at("/message/content").asText()
-                            : choice.get("text").asText();
-                    assertThat(text).as(path + " " + field).matches(LIST_PATTERN);
-                    assertThat(choice.get("finish_reason").asText()).as(text).isEqualTo("stop");
-                }
-            }
-        }
+        eachHeldReply("A list?", List.of("\"guided_grammar\":\"" + LIST_GRAMMAR + "\"",
+                "\"structured_outputs\":{\"grammar\":\"" + LIST_GRAMMAR + "\"}", "\"grammar\":\"" + LIST_GRAMMAR + "\""),
+                80, 9, (asked, text) -> assertThat(text).as(asked).matches(LIST_PATTERN));
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"A list?\"}],\"guided_grammar\":\"" + LIST_GRAMMAR
                 + "\",\"max_tokens\":80,\"temperature\":0";
         String whole = server.ok("/v1/chat/completions", body + "}").at("/choices/0/message/content").asText();
