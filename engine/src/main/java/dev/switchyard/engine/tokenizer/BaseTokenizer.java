@@ -25,6 +25,12 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
     static final String KEY_EOM = "tokenizer.ggml.eom_token_id";
     static final String KEY_UNK = "tokenizer.ggml.unknown_token_id";
     static final String KEY_PAD = "tokenizer.ggml.padding_token_id";
+    static final String KEY_FIM_PRE = "tokenizer.ggml.fim_pre_token_id";
+    static final String KEY_FIM_SUF = "tokenizer.ggml.fim_suf_token_id";
+    static final String KEY_FIM_MID = "tokenizer.ggml.fim_mid_token_id";
+    static final String KEY_FIM_PAD = "tokenizer.ggml.fim_pad_token_id";
+    static final String KEY_FIM_REP = "tokenizer.ggml.fim_rep_token_id";
+    static final String KEY_FIM_SEP = "tokenizer.ggml.fim_sep_token_id";
     static final String KEY_ADD_BOS = "tokenizer.ggml.add_bos_token";
     static final String KEY_ADD_EOS = "tokenizer.ggml.add_eos_token";
     static final String KEY_ADD_SPACE_PREFIX = "tokenizer.ggml.add_space_prefix";
@@ -34,6 +40,20 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
             "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>",
             "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
             "<\uFF5Cend\u2581of\u2581sentence\uFF5C>");
+
+    /**
+     * Fill-in-the-middle token texts, for files that do not state the ids (llama.cpp's lists): Qwen's,
+     * the dashed and the underscored (StarCoder, refact) spellings, DeepSeek-Coder's, CodeLlama's.
+     */
+    private static final List<String> FIM_PRE_TEXTS = List.of("<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
+            "<\uFF5Cfim\u2581begin\uFF5C>", "<PRE>", "\u2581<PRE>");
+    private static final List<String> FIM_SUF_TEXTS = List.of("<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
+            "<\uFF5Cfim\u2581hole\uFF5C>", "<SUF>", "\u2581<SUF>");
+    private static final List<String> FIM_MID_TEXTS = List.of("<|fim_middle|>", "<fim-middle>", "<fim_middle>",
+            "<\uFF5Cfim\u2581end\uFF5C>", "<MID>", "\u2581<MID>");
+    private static final List<String> FIM_PAD_TEXTS = List.of("<|fim_pad|>", "<fim-pad>", "<fim_pad>");
+    private static final List<String> FIM_REP_TEXTS = List.of("<|repo_name|>", "<repo-name>", "<repo_name>");
+    private static final List<String> FIM_SEP_TEXTS = List.of("<|file_sep|>", "<file-sep>", "<file_sep>");
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -53,6 +73,7 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
     final boolean addEos;
     private final int[] eog;
     private final boolean[] isEog;
+    private final FimTokens fim;
 
     /** Pieces with specials suppressed, and the raw texts of control/unknown tokens. */
     private final byte[][] pieces;
@@ -87,7 +108,16 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
         this.addBos = md.optBool(KEY_ADD_BOS).orElse(defaultAddBos);
         this.addEos = md.optBool(KEY_ADD_EOS).orElse(false);
 
+        this.fim = new FimTokens(fimId(md, KEY_FIM_PRE, FIM_PRE_TEXTS), fimId(md, KEY_FIM_SUF, FIM_SUF_TEXTS),
+                fimId(md, KEY_FIM_MID, FIM_MID_TEXTS), fimId(md, KEY_FIM_PAD, FIM_PAD_TEXTS),
+                fimId(md, KEY_FIM_REP, FIM_REP_TEXTS), fimId(md, KEY_FIM_SEP, FIM_SEP_TEXTS));
         TreeSet<Integer> eogSet = new TreeSet<>();
+        // a middle ends where the model pads or starts another file, as llama.cpp ends it
+        for (int id : new int[] {fim.pad(), fim.repo(), fim.separator()}) {
+            if (id >= 0) {
+                eogSet.add(id);
+            }
+        }
         for (int id : new int[] {eos, specialId(md, KEY_EOT, -1), specialId(md, KEY_EOM, -1)}) {
             if (id >= 0) {
                 eogSet.add(id);
@@ -291,6 +321,26 @@ abstract sealed class BaseTokenizer implements Tokenizer permits SentencePieceTo
     public final TokenType tokenType(int id) {
         checkId(id);
         return types[id];
+    }
+
+    /** A fill-in-the-middle token: as the file states it, else the first of {@code texts} the vocabulary has as a control token. */
+    private int fimId(GgufMetadata md, String key, List<String> texts) {
+        int stated = specialId(md, key, -1);
+        if (stated >= 0) {
+            return stated;
+        }
+        for (String t : texts) {
+            int id = textToId.get(t);
+            if (id >= 0 && (types[id] == TokenType.CONTROL || types[id] == TokenType.USER_DEFINED)) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public final FimTokens fim() {
+        return fim;
     }
 
     @Override

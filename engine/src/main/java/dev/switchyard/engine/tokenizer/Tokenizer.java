@@ -96,6 +96,11 @@ public interface Tokenizer {
 
     boolean isControl(int id);
 
+    /** The fill-in-the-middle tokens, {@link FimTokens#NONE} where the vocabulary has none. */
+    default FimTokens fim() {
+        return FimTokens.NONE;
+    }
+
     /** End of generation: EOS, EOT/EOM when declared, and control tokens such as {@code <|im_end|>}. */
     boolean isEog(int id);
 

@@ -21,9 +21,11 @@ public final class CompletionRequests {
         Fields f = new Fields(body);
         CommonFields.checkModel(f, model);
         CommonFields.refuseUnsupported(f);
+        // with a suffix, each prompt is what comes before the text to write (fill in the middle); an
+        // empty one is taken as none, so clients that always send the field get plain completions
         String suffix = f.string("suffix");
-        if (suffix != null && !suffix.isEmpty()) {
-            throw ApiError.unsupported("suffix", "suffix (insertion)");
+        if (suffix != null && suffix.isEmpty()) {
+            suffix = null;
         }
         for (String chatOnly : List.of("tools", "tool_choice", "parallel_tool_calls")) {
             if (f.has(chatOnly)) {
@@ -34,6 +36,9 @@ public final class CompletionRequests {
         Integer logprobs = f.integer("logprobs");
         if (logprobs != null && (logprobs < 0 || logprobs > SamplingParams.MAX_LOGPROBS)) {
             throw ApiError.invalid("logprobs", "logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS + ", got " + logprobs);
+        }
+        if (echo && suffix != null) {
+            throw ApiError.unsupported("echo", "echo with suffix (the prompt around the insertion)");
         }
         if (echo && logprobs != null) {
             throw ApiError.unsupported("logprobs", "logprobs with echo (the prompt's log-probabilities)");
@@ -47,7 +52,7 @@ public final class CompletionRequests {
 
         List<int[]> prompts = new ArrayList<>();
         List<String> echoTexts = new ArrayList<>();
-        readPrompts(f.node("prompt"), model, prompts, echoTexts);
+        readPrompts(f.node("prompt"), suffix, model, prompts, echoTexts);
         if (prompts.size() > limits.maxPrompts()) {
             throw ApiError.invalid("prompt", "at most " + limits.maxPrompts() + " prompts per request, got " + prompts.size());
         }
@@ -61,14 +66,18 @@ public final class CompletionRequests {
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs);
     }
 
-    /** A string, a list of strings, a list of token ids, or a list of lists of token ids. */
-    private static void readPrompts(JsonNode prompt, ServedModel model, List<int[]> prompts, List<String> texts) {
+    /**
+     * A string, a list of strings, a list of token ids, or a list of lists of token ids; each the
+     * prefix of a fill-in-the-middle prompt where {@code suffix} is not null.
+     */
+    private static void readPrompts(JsonNode prompt, String suffix, ServedModel model, List<int[]> prompts,
+                                    List<String> texts) {
         if (prompt == null) {
             throw ApiError.invalid("prompt", "prompt is required");
         }
         try {
             if (prompt.isTextual()) {
-                prompts.add(model.prompts().text(prompt.textValue(), "prompt"));
+                prompts.add(text(model, prompt.textValue(), suffix, "prompt"));
                 texts.add(prompt.textValue());
                 return;
             }
@@ -79,7 +88,7 @@ public final class CompletionRequests {
             JsonNode first = prompt.get(0);
             if (first.isNumber()) {
                 int[] ids = ids(prompt, "prompt");
-                prompts.add(model.prompts().tokenIds(ids, "prompt"));
+                prompts.add(tokenIds(model, ids, suffix, "prompt"));
                 texts.add(model.tokenizer().decode(ids));
                 return;
             }
@@ -87,11 +96,11 @@ public final class CompletionRequests {
                 JsonNode p = prompt.get(i);
                 String param = "prompt[" + i + "]";
                 if (first.isTextual() && p.isTextual()) {
-                    prompts.add(model.prompts().text(p.textValue(), param));
+                    prompts.add(text(model, p.textValue(), suffix, param));
                     texts.add(p.textValue());
                 } else if (first.isArray() && p.isArray()) {
                     int[] ids = ids(p, param);
-                    prompts.add(model.prompts().tokenIds(ids, param));
+                    prompts.add(tokenIds(model, ids, suffix, param));
                     texts.add(model.tokenizer().decode(ids));
                 } else {
                     throw ApiError.invalid(param, "the prompts of one request must all be strings or all lists of token ids");
@@ -100,6 +109,15 @@ public final class CompletionRequests {
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
+    }
+
+    private static int[] text(ServedModel model, String prompt, String suffix, String param) {
+        return suffix == null ? model.prompts().text(prompt, param) : model.prompts().fill(prompt, null, suffix, "suffix");
+    }
+
+    private static int[] tokenIds(ServedModel model, int[] ids, String suffix, String param) {
+        int[] checked = suffix == null || ids.length > 0 ? model.prompts().tokenIds(ids, param) : ids;
+        return suffix == null ? checked : model.prompts().fill(null, checked, suffix, "suffix");
     }
 
     static int[] ids(JsonNode array, String param) {

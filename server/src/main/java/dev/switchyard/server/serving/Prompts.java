@@ -4,6 +4,7 @@ import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.chat.ChatPromptEncoder;
 import dev.switchyard.engine.chat.ChatTemplate;
 import dev.switchyard.engine.chat.ChatTemplateException;
+import dev.switchyard.engine.tokenizer.FimTokens;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,38 @@ public final class Prompts {
             }
         }
         return nonEmpty(ids.clone(), param);
+    }
+
+    /**
+     * A fill-in-the-middle prompt: what comes before the middle and what comes after it, for the
+     * model to write what goes between ({@code prefix-token prefix suffix-token suffix middle-token},
+     * with BOS where the model asks for it; {@code prefix} as token ids where they are not null).
+     *
+     * @throws InvalidRequestException naming {@code param} where the vocabulary has no such tokens
+     */
+    public int[] fill(String prefix, int[] prefixIds, String suffix, String param) {
+        FimTokens fim = tokenizer.fim();
+        if (!fim.canFill()) {
+            throw new InvalidRequestException(param, param + " needs a model trained to fill in the middle: this "
+                    + "one's vocabulary has no fill-in-the-middle tokens (tokenizer.ggml.fim_pre_token_id, "
+                    + "fim_suf_token_id, fim_mid_token_id, or texts such as <|fim_prefix|>)", "unsupported_parameter");
+        }
+        int[] before = prefixIds != null ? prefixIds : tokenizer.encode(prefix, false, false);
+        int[] after = tokenizer.encode(suffix, false, false);
+        boolean bos = prefixIds == null && tokenizer.addBosByDefault();
+        int[] ids = new int[(bos ? 1 : 0) + 3 + before.length + after.length];
+        int n = 0;
+        if (bos) {
+            ids[n++] = tokenizer.bosId();
+        }
+        ids[n++] = fim.prefix();
+        System.arraycopy(before, 0, ids, n, before.length);
+        n += before.length;
+        ids[n++] = fim.suffix();
+        System.arraycopy(after, 0, ids, n, after.length);
+        n += after.length;
+        ids[n] = fim.middle();
+        return ids;
     }
 
     /** A conversation through the chat template, with the assistant's turn opened. */

@@ -1,0 +1,99 @@
+package dev.switchyard.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.modelgen.ModelPreset;
+import dev.switchyard.engine.modelgen.ModelSpec;
+import dev.switchyard.engine.modelgen.RandomModelGenerator;
+import dev.switchyard.kernels.format.GgmlType;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A completion with a {@code suffix} asks a code model for the middle: its prompt is laid out with
+ * the vocabulary's fill-in-the-middle tokens (here StarCoder's, on a tiny random model), exactly as
+ * a client that lays it out itself would send it; a model without them refuses the field by name.
+ */
+class FillInTheMiddleTest {
+
+    private static final Path STARCODER = Path.of("../../shared/vocab/ggml-vocab-starcoder.gguf");
+    private static final String PREFIX = "def add(a, b):\\n    return ";
+    private static final String SUFFIX = "\\n\\nprint(add(1, 2))\\n";
+
+    @TempDir
+    static Path dir;
+    private static ServerFixture coder;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isRegularFile(STARCODER), "StarCoder's vocabulary is not at " + STARCODER.toAbsolutePath());
+        Path model = dir.resolve("tiny-coder.gguf");
+        RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null, null,
+                null, null, null, 256, GgmlType.Q8_0, 5, STARCODER), model);
+        coder = ServerFixture.serving(model, null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (coder != null) {
+            coder.close();
+        }
+    }
+
+    private static List<Integer> tokens(String text) {
+        List<Integer> ids = new ArrayList<>();
+        coder.ok("/tokenize", "{\"prompt\":\"" + text + "\",\"add_special_tokens\":false}").get("tokens")
+                .forEach(id -> ids.add(id.asInt()));
+        return ids;
+    }
+
+    @Test
+    void aSuffixLaysThePromptOutAroundTheMiddle() {
+        List<Integer> laidOut = new ArrayList<>();
+        laidOut.add(1); // <fim_prefix>
+        laidOut.addAll(tokens(PREFIX));
+        laidOut.add(3); // <fim_suffix>
+        laidOut.addAll(tokens(SUFFIX));
+        laidOut.add(2); // <fim_middle>
+        String sampling = ",\"max_tokens\":12,\"temperature\":0.8,\"seed\":4,\"logprobs\":1}";
+        JsonNode filled = coder.ok("/v1/completions", "{\"prompt\":\"" + PREFIX + "\",\"suffix\":\"" + SUFFIX + "\""
+                + sampling);
+        JsonNode byHand = coder.ok("/v1/completions", "{\"prompt\":" + laidOut + sampling);
+        assertThat(filled.get("choices")).isEqualTo(byHand.get("choices"));
+        assertThat(filled.at("/usage/prompt_tokens").asInt()).isEqualTo(laidOut.size());
+        JsonNode fromIds = coder.ok("/v1/completions", "{\"prompt\":" + tokens(PREFIX) + ",\"suffix\":\"" + SUFFIX + "\""
+                + sampling);
+        assertThat(fromIds.get("choices")).as("a prefix as token ids").isEqualTo(byHand.get("choices"));
+        JsonNode empty = coder.ok("/v1/completions", "{\"prompt\":\"\",\"suffix\":\"" + SUFFIX + "\"" + sampling);
+        assertThat(empty.at("/usage/prompt_tokens").asInt()).as("nothing before the middle")
+                .isEqualTo(3 + tokens(SUFFIX).size());
+        JsonNode none = coder.ok("/v1/completions", "{\"prompt\":\"" + PREFIX + "\",\"suffix\":\"\"" + sampling);
+        assertThat(none.at("/usage/prompt_tokens").asInt()).as("an empty suffix asks for a plain completion")
+                .isEqualTo(tokens(PREFIX).size());
+    }
+
+    @Test
+    void aModelThatCannotFillRefusesTheSuffixByName() throws Exception {
+        try (ServerFixture plain = ServerFixture.start()) {
+            HttpResponse<String> r = plain.post("/v1/completions", "{\"prompt\":\"a\",\"suffix\":\"b\"}");
+            assertThat(r.statusCode()).isEqualTo(400);
+            JsonNode error = ServerFixture.parse(r.body()).get("error");
+            assertThat(error.get("param").asText()).isEqualTo("suffix");
+            assertThat(error.get("code").asText()).isEqualTo("unsupported_parameter");
+            assertThat(error.get("message").asText()).contains("fill in the middle");
+        }
+        HttpResponse<String> echo = coder.post("/v1/completions", "{\"prompt\":\"a\",\"suffix\":\"b\",\"echo\":true}");
+        assertThat(echo.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(echo.body()).at("/error/param").asText()).isEqualTo("echo");
+    }
+}
