@@ -48,8 +48,15 @@ public final class OutputConstraint implements TokenConstraint {
     private record Rules(Grammar grammar) implements Part {
     }
 
-    /** {@code fallback[i]}: how much of the marker still matches after a mismatch at {@code i} (KMP). */
-    private record Free(byte[] marker, int[] fallback) implements Part {
+    /**
+     * {@code fallback[i]}: how much of the marker still matches after a mismatch at {@code i} (KMP);
+     * {@code budget}: the tokens it may take before only its marker may follow (-1: no limit).
+     */
+    private record Free(byte[] marker, int[] fallback, int budget) implements Part {
+    }
+
+    /** Any text, to the reply's end. */
+    private record Rest() implements Part {
     }
 
     public static Part literal(String text) {
@@ -82,11 +89,28 @@ public final class OutputConstraint implements TokenConstraint {
 
     /** Free text, ended by {@code marker} (which belongs to it). */
     public static Part freeUntil(String marker) {
+        return freeUntil(marker, -1);
+    }
+
+    /**
+     * Free text, ended by {@code marker}, of at most {@code budget} tokens before the marker (a
+     * reasoning budget): once they are spent, only the rest of the marker may be written, whatever
+     * the model would rather say, and the reply may not end before it. -1: no limit.
+     */
+    public static Part freeUntil(String marker, int budget) {
         byte[] m = marker.getBytes(StandardCharsets.UTF_8);
         if (m.length == 0) {
             throw new IllegalArgumentException("free text needs a marker to end it");
         }
-        return new Free(m, fallback(m));
+        if (budget < -1) {
+            throw new IllegalArgumentException("a budget is -1 or at least 0 tokens");
+        }
+        return new Free(m, fallback(m), budget);
+    }
+
+    /** Any text to the reply's end (the reply's last part: what follows a budgeted reasoning). */
+    public static Part rest() {
+        return new Rest();
     }
 
     /** Where a reply stands: its part, the position in it, the matcher of a JSON one. */
@@ -97,6 +121,9 @@ public final class OutputConstraint implements TokenConstraint {
         byte[] spelled = new byte[64];
         /** The text the last choice took, or -1. */
         int chosen = -1;
+        /** Tokens taken whole within the current part; and parts entered so far (a token that entered one restarts the count). */
+        int partTokens;
+        int entered;
         final JsonMatcher[] matchers;
         /** Where the text stands in a regular expression part, or in a grammar's. */
         final RegexCursor regex = new RegexCursor();
@@ -117,6 +144,8 @@ public final class OutputConstraint implements TokenConstraint {
             part = other.part;
             position = other.position;
             chosen = other.chosen;
+            partTokens = other.partTokens;
+            entered = other.entered;
             if (spelled.length < other.spelled.length) {
                 spelled = new byte[other.spelled.length];
             }
@@ -179,6 +208,12 @@ public final class OutputConstraint implements TokenConstraint {
                     yield null;
                 }
                 case Free f -> null;
+                case Rest r -> {
+                    if (i != this.parts.length - 1 || repeatFrom >= 0) {
+                        throw new IllegalArgumentException("the rest of a reply is its last part");
+                    }
+                    yield null;
+                }
                 case Regex r -> {
                     if (i != this.parts.length - 1) {
                         throw new IllegalArgumentException("a regular expression is a reply's last part");
@@ -235,7 +270,8 @@ public final class OutputConstraint implements TokenConstraint {
      */
     @Override
     public void mask(float[] logits) {
-        if (finished() || parts[live.part] instanceof Free) {
+        if (finished() || parts[live.part] instanceof Rest
+                || parts[live.part] instanceof Free f && !budgetSpent(live, f)) {
             TokenConstraint.super.mask(logits);
             return;
         }
@@ -281,12 +317,29 @@ public final class OutputConstraint implements TokenConstraint {
         return live.part == parts.length;
     }
 
+    /** Whether a free part's budget is spent: only the rest of its marker may follow. */
+    private static boolean budgetSpent(State s, Free f) {
+        return f.budget() >= 0 && s.partTokens >= f.budget();
+    }
+
     private boolean advance(State s, int token) {
+        int entered = s.entered;
+        if (!takeToken(s, token)) {
+            return false;
+        }
+        s.partTokens = s.entered == entered ? s.partTokens + 1 : 0;
+        return true;
+    }
+
+    private boolean takeToken(State s, int token) {
         byte[] bytes = texts.bytes(token);
         boolean eog = texts.isEndOfGeneration(token);
         boolean special = texts.isControl(token) || eog;
-        if (parts[s.part] instanceof Free && (eog || bytes.length == 0)) {
-            return true; // the reply may end, or pass a silent token, in free text
+        if (parts[s.part] instanceof Rest) {
+            return true;
+        }
+        if (parts[s.part] instanceof Free f && (eog || bytes.length == 0)) {
+            return !budgetSpent(s, f); // the reply may end, or pass a silent token, in free text
         }
         if (eog && parts[s.part] instanceof Regex) {
             return s.regex.atMatch(); // the reply may end on a whole match
@@ -309,7 +362,19 @@ public final class OutputConstraint implements TokenConstraint {
     private boolean take(State s, byte b, boolean special) {
         while (s.part < parts.length) {
             switch (parts[s.part]) {
+                case Rest r -> {
+                    return true;
+                }
                 case Free f -> {
+                    if (budgetSpent(s, f)) { // only the marker's rest, as a literal
+                        if (f.marker()[s.position] != b) {
+                            return false;
+                        }
+                        if (++s.position == f.marker().length) {
+                            next(s);
+                        }
+                        return true;
+                    }
                     int matched = s.position;
                     while (matched > 0 && f.marker()[matched] != b) {
                         matched = f.fallback()[matched - 1];
@@ -406,6 +471,7 @@ public final class OutputConstraint implements TokenConstraint {
     private void enter(State s, int part) {
         s.part = part;
         s.position = 0;
+        s.entered++;
         if (part < parts.length && starts[part] != null) {
             int which = parts[part] instanceof JsonByChoice && s.chosen >= 0 ? s.chosen : 0;
             s.matchers[part].copyFrom(starts[part][which]);

@@ -53,6 +53,30 @@ class OutputConstraintTest {
     }
 
     @Test
+    void aThinkingBudgetClosesTheThinkingOnceItsTokensAreSpent() {
+        OutputConstraint c = new OutputConstraint(VOCAB, List.of(OutputConstraint.freeUntil("</think>", 2),
+                OutputConstraint.rest()), -1);
+        c.accept(10);
+        assertThat(allowed(c)).as("one token of the budget left").hasSize(VOCAB.size());
+        c.accept(6);
+        assertThat(allowed(c)).as("spent: only the marker").containsExactly(7);
+        float[] logits = new float[VOCAB.size()];
+        c.mask(logits);
+        assertThat(java.util.stream.IntStream.range(0, VOCAB.size()).filter(t -> logits[t] == 0f).toArray())
+                .containsExactly(7);
+        c.accept(7);
+        assertThat(allowed(c)).as("the answer runs free").hasSize(VOCAB.size());
+        c.accept(1);
+        assertThat(c.finished()).as("the rest never ends by itself").isFalse();
+
+        OutputConstraint held = new OutputConstraint(VOCAB, List.of(OutputConstraint.freeUntil("</think>", 0),
+                OutputConstraint.json(A_IS_NUMBER)), -1);
+        assertThat(allowed(held)).as("no thinking at all").containsExactly(7);
+        held.accept(7);
+        assertThat(allowed(held)).containsExactly(0, 6);
+    }
+
+    @Test
     void literalPartsAreSpelledExactlyAroundTheValue() {
         List<OutputConstraint.Part> parts = List.of(OutputConstraint.literal("<tool>"), OutputConstraint.json(A_IS_NUMBER),
                 OutputConstraint.literal("\n</tool>"));

@@ -88,9 +88,9 @@ public final class AnthropicMessages {
         String prefill = messages(f.node("messages"), mapper, messages);
         ChatTools.Offer tools = ChatTools.parse(new Fields(chatToolFields(f, mapper)), model, mapper, true);
         Map<String, Object> arguments = ChatRequests.templateArguments(f, mapper, model, null, null);
-        Boolean thinking = thinking(f);
-        if (thinking != null) {
-            arguments.putIfAbsent("enable_thinking", thinking);
+        Integer budget = thinkingBudget(f);
+        if (f.node("thinking") != null) {
+            arguments.putIfAbsent("enable_thinking", budget != null);
         }
         int[] prompt;
         try {
@@ -101,7 +101,7 @@ public final class AnthropicMessages {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "messages", "max_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), null);
+                tools == null ? null : tools.use(), null, budget);
         return new AnthropicMessagesRequest(new OpenAiRequest(spec, stream, false, SamplingParams.NO_LOGPROBS), prefill);
     }
 
@@ -111,10 +111,11 @@ public final class AnthropicMessages {
     }
 
     /**
-     * {@code thinking}: true for {@code enabled} (its {@code budget_tokens} is not enforced: the model
-     * thinks as its template and weights have it), false for {@code disabled}, null when absent.
+     * {@code thinking}: its {@code budget_tokens} where {@code enabled} (a model that thinks in tags
+     * then thinks at most that many tokens before its thinking is closed for it), null where
+     * {@code disabled} or absent.
      */
-    private static Boolean thinking(Fields f) {
+    private static Integer thinkingBudget(Fields f) {
         JsonNode thinking = f.node("thinking");
         if (thinking == null) {
             return null;
@@ -131,9 +132,9 @@ public final class AnthropicMessages {
                     throw ApiError.invalid("thinking.budget_tokens", "thinking.budget_tokens is required with "
                             + "thinking enabled, and must be at least 1");
                 }
-                yield true;
+                yield budget;
             }
-            case "disabled" -> false;
+            case "disabled" -> null;
             default -> throw ApiError.invalid("thinking.type", "thinking.type must be \"enabled\" or \"disabled\", got "
                     + (type == null ? "none" : "\"" + type + "\""));
         };

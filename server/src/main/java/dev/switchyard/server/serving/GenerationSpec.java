@@ -27,10 +27,21 @@ import java.util.Objects;
  *                       its content; null when none are offered (or {@code tool_choice} is none)
  * @param format         what each reply's answer is held to ({@code response_format}, {@code guided_choice},
  *                       ...); null for free text
+ * @param thinkingBudget tokens a reply that opens by thinking may think before it must close its
+ *                       thinking (models that think in tags); null for no limit
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
-                             boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format) {
+                             boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                             Integer thinkingBudget) {
+
+    /** Thinking as long as the model likes. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, null);
+    }
 
     /** Output as generated, all content: completions. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -46,6 +57,9 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         echoTexts = echoTexts == null ? null : List.copyOf(echoTexts);
         Objects.requireNonNull(sampling, "sampling");
         stop = stop == null ? List.of() : List.copyOf(stop);
+        if (thinkingBudget != null && thinkingBudget < 0) {
+            throw new IllegalArgumentException("a thinking budget is at least 0 tokens");
+        }
     }
 
     /** The longest cache_salt either transport takes: a salt names a tenant, it is not a payload. */

@@ -326,23 +326,30 @@ public final class ServedModel implements AutoCloseable {
      */
     private Supplier<TokenConstraint> format(GenerationSpec spec, String tail) {
         ToolUse.HeldCalls calls = spec.tools() == null ? null : spec.tools().calls();
+        // a budget holds the thinking of models that think in tags; harmony's analysis runs free
+        String thinking = tail == null || reasoning.kind() != ReasoningSyntax.Kind.THINK_TAGS ? null
+                : reasoning.answerMarker(tail);
+        int budget = spec.thinkingBudget() == null || thinking == null ? -1 : spec.thinkingBudget();
         if (spec.format() == null && calls == null) {
-            return null;
+            return budget < 0 ? null : () -> new OutputConstraint(tokenTexts(),
+                    List.of(OutputConstraint.freeUntil(thinking, budget), OutputConstraint.rest()), -1);
         }
         TokenTexts texts = tokenTexts();
         if (spec.format() != null) {
             String gate = tail == null ? null : reasoning.answerMarker(tail);
-            List<OutputConstraint.Part> parts = spec.format().parts();
-            return () -> new OutputConstraint(texts, parts, gate);
+            List<OutputConstraint.Part> parts = new ArrayList<>();
+            if (gate != null) {
+                parts.add(OutputConstraint.freeUntil(gate, gate.equals(thinking) ? budget : -1));
+            }
+            parts.addAll(spec.format().parts());
+            return () -> new OutputConstraint(texts, parts, -1);
         }
         // a forced call in harmony starts at once, as a message of its own; think tags first close
-        String thinking = tail == null || reasoning.kind() != ReasoningSyntax.Kind.THINK_TAGS ? null
-                : reasoning.answerMarker(tail);
         boolean forced = spec.tools().forced();
         return () -> {
             List<OutputConstraint.Part> parts = new ArrayList<>();
             if (thinking != null) {
-                parts.add(OutputConstraint.freeUntil(thinking));
+                parts.add(OutputConstraint.freeUntil(thinking, budget));
             }
             int callStart = parts.size();
             callParts(parts, toolCalls.forcedCall(), calls, forced);

@@ -171,6 +171,22 @@ class AnthropicMessagesTest {
         assertThat(accumulate(events(thinking, body + ",\"stream\":true}")).get("content")).isEqualTo(m.get("content"));
     }
 
+    @Test
+    void aThinkingBudgetClosesTheThinkingForTheModel() {
+        String body = "{\"messages\":" + ThinkingModelFile.MESSAGES_JSON + ",\"max_tokens\":"
+                + ThinkingModelFile.MAX_TOKENS + ",\"temperature\":0,\"ignore_eos\":true";
+        String free = thinking.ok("/v1/messages", body + "}").at("/content/0/thinking").asText();
+        JsonNode m = thinking.ok("/v1/messages", body + ",\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":2}}");
+        assertThat(m.at("/content/0/type").asText()).isEqualTo("thinking");
+        String budgeted = m.at("/content/0/thinking").asText();
+        assertThat(free).as("the same first tokens, greedy").startsWith(budgeted.strip());
+        assertThat(budgeted.length()).as("cut short").isLessThan(free.length());
+        assertThat(m.at("/content/1/type").asText()).as("an answer follows").isEqualTo("text");
+        assertThat(m.at("/usage/output_tokens").asInt()).isEqualTo(ThinkingModelFile.MAX_TOKENS);
+        assertThat(accumulate(events(thinking, body + ",\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":2},"
+                + "\"stream\":true}")).get("content")).isEqualTo(m.get("content"));
+    }
+
     private static final String TOOLS = "[{\"name\":\"get_weather\",\"description\":\"The weather now in a city\","
             + "\"input_schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
             + "\"required\":[\"city\"]}}]";
