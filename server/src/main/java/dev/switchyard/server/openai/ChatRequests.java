@@ -79,8 +79,20 @@ public final class ChatRequests {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), format);
+                tools == null ? null : tools.use(), format, thinkingBudget(f));
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
+    }
+
+    /**
+     * vLLM's {@code thinking_token_budget}: the most tokens a reply that opens by thinking (in tags)
+     * may think before its thinking is closed for it; null when absent.
+     */
+    static Integer thinkingBudget(Fields f) {
+        Integer budget = f.integer("thinking_token_budget");
+        if (budget != null && budget < 0) {
+            throw ApiError.invalid("thinking_token_budget", "thinking_token_budget must be 0 or more, got " + budget);
+        }
+        return budget;
     }
 
     /** {@code reasoning_format} (llama.cpp's field): {@code auto} or {@code none}; the server's setting when absent. */

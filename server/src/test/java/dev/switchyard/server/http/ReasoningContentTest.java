@@ -67,6 +67,24 @@ class ReasoningContentTest {
     }
 
     @Test
+    void aThinkingTokenBudgetClosesTheThinkingForTheModel() {
+        for (int budget : new int[] {0, 2}) {
+            JsonNode message = server.ok("/v1/chat/completions", chat(",\"thinking_token_budget\":" + budget))
+                    .at("/choices/0/message");
+            String thought = message.path("reasoning_content").asText(""); // none at all with a budget of 0
+            assertThat(reasoning).as("the same first tokens, greedy").startsWith(thought.strip());
+            assertThat(thought.length()).as("cut short").isLessThan(reasoning.length());
+            assertThat(message.get("content").asText()).as("an answer follows").isNotEmpty();
+        }
+        JsonNode unlimited = server.ok("/v1/chat/completions", chat(",\"thinking_token_budget\":" + MAX_TOKENS))
+                .at("/choices/0/message");
+        assertThat(unlimited.get("reasoning_content").asText()).as("a budget not reached changes nothing")
+                .isEqualTo(reasoning);
+        assertThat(server.post("/v1/chat/completions", chat(",\"thinking_token_budget\":-1")).statusCode())
+                .isEqualTo(400);
+    }
+
+    @Test
     void streamedDeltasCarryTheReasoningAndThenTheAnswer() {
         List<JsonNode> chunks = server.stream("/v1/chat/completions",
                 chat(",\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
