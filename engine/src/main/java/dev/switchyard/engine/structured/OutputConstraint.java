@@ -227,6 +227,7 @@ public final class OutputConstraint implements TokenConstraint {
                         throw new IllegalArgumentException("a grammar is the last part of a reply that ends with it");
                     }
                     chart = new EarleyChart(r.grammar());
+                    texts.sortedPlain(); // sorted once per vocabulary: here, where the reply is made, not in a step
                     live.grammar.start(chart);
                     scratch.grammar.start(chart);
                     yield null;

@@ -5,6 +5,7 @@ import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.server.grpc.GenerationService;
 import dev.switchyard.server.grpc.GrpcConfig;
 import dev.switchyard.server.grpc.GrpcServer;
@@ -200,7 +201,8 @@ final class ServeCommand implements Callable<Integer> {
                         + engine.kvCacheType().label()
                         + (served.windowKvBytes() > 0 ? ", windowed layers apart in " + Bytes.human(served.windowKvBytes()) : "")
                         + "), "
-                        + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served));
+                        + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
+                        + speculationNote(engine.speculation()));
                 out.flush();
                 stop.await();
                 out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
@@ -224,6 +226,12 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
         }
         return 0;
+    }
+
+    private static String speculationNote(Speculation speculation) {
+        return !speculation.enabled() ? "" : ", speculative decoding by prompt lookup (up to "
+                + speculation.draftTokens() + " tokens after runs of " + speculation.minMatch() + " to "
+                + speculation.maxMatch() + ")";
     }
 
     private static String reasoningNote(ServedModel served) {
