@@ -33,6 +33,10 @@ final class ActiveSequence implements IntUnaryOperator {
     int[] draft = new int[0];
     /** Whether the proposed tokens' rows still count: each was what the sampler chose before it. */
     boolean onDraft;
+    /** Tokens proposed in this step, and kept of them; the most the next proposal may hold (0: the setting's). */
+    int proposed;
+    int kept;
+    int draftLimit;
     /** The batcher's step number when this sequence last added a decode row. */
     long decodeStep = -1;
     private volatile boolean abortRequested;

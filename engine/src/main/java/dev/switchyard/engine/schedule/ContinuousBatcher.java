@@ -41,7 +41,7 @@ import java.util.function.LongSupplier;
  *
  * <p>With {@link Speculation} on, a decoding sequence may add, after step 2, rows for tokens it
  * proposes from its own text ({@link PromptLookup}), while the step has rows and its blocks room
- * (proposals never preempt). After the step its rows are sampled in order: a proposed token's row
+ * (proposals never preempt), as many as its last proposal kept plus one ({@link Speculation#nextLimit}). After the step its rows are sampled in order: a proposed token's row
  * counts only while each proposed token so far is the one the sampler chose, and its keys and
  * values are then kept; the sequence goes on from the first that was not. The sampler draws once
  * per emitted token as it would have without speculation, and a row's logits do not depend on the
@@ -270,12 +270,19 @@ public final class ContinuousBatcher {
                     continue;
                 }
                 s.fed++;
+                s.kept++;
                 kept++;
             }
             accept(s, batch.candidatesOf(i, candidates) ? null : logits[i], now);
         }
         if (drafted > 0) {
             observer.speculated(drafted, kept);
+            for (ActiveSequence s : running) {
+                if (s.proposed > 0) {
+                    s.draftLimit = speculation.nextLimit(s.kept);
+                    s.proposed = 0;
+                }
+            }
         }
         boolean remember = reusesPrefixes();
         for (int i = 0; i < running.size(); i++) {
@@ -350,7 +357,8 @@ public final class ContinuousBatcher {
             if (s.decodeStep != steps) {
                 continue;
             }
-            int room = Math.min(speculation.draftTokens(), batch.capacity() - batch.tokens());
+            int limit = s.draftLimit > 0 ? s.draftLimit : speculation.draftTokens();
+            int room = Math.min(limit, batch.capacity() - batch.tokens());
             room = Math.min(room, Math.min(s.request.maxTokens() - s.count - 1, contextLength - s.known() - 1));
             if (room <= 0) {
                 continue;
@@ -368,6 +376,8 @@ public final class ContinuousBatcher {
                 batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded());
             }
             s.onDraft = true;
+            s.proposed = n;
+            s.kept = 0;
         }
     }
 

@@ -37,4 +37,14 @@ public record Speculation(int draftTokens, int minMatch, int maxMatch) {
     public boolean enabled() {
         return draftTokens > 0;
     }
+
+    /**
+     * How many tokens a sequence may propose next, after a proposal of which the sampler kept
+     * {@code kept}: one more than it kept, up to {@link #draftTokens}. Where the text stops
+     * repeating, each step then carries one proposed row in vain, not {@code draftTokens}; where it
+     * repeats, the proposals grow back a token a step.
+     */
+    public int nextLimit(int kept) {
+        return Math.min(draftTokens, kept + 1);
+    }
 }

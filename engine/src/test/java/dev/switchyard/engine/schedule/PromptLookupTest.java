@@ -52,6 +52,14 @@ class PromptLookupTest {
     }
 
     @Test
+    void theNextProposalHoldsOneMoreThanTheLastKept() {
+        Speculation s = Speculation.lookup(5, 2, 4);
+        assertThat(s.nextLimit(0)).as("nothing kept: one row at stake").isEqualTo(1);
+        assertThat(s.nextLimit(2)).isEqualTo(3);
+        assertThat(s.nextLimit(5)).as("never past the setting").isEqualTo(5);
+    }
+
+    @Test
     void settingsOutOfRangeAreRefused() {
         assertThatThrownBy(() -> Speculation.lookup(17, 1, 3)).hasMessageContaining("0 to 16");
         assertThatThrownBy(() -> Speculation.lookup(4, 3, 2)).hasMessageContaining("1 to 8");
