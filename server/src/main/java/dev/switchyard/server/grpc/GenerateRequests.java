@@ -83,7 +83,24 @@ final class GenerateRequests {
         }
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
-                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model));
+                salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),
+                thinkingBudget(request, chat));
+    }
+
+    /** {@code thinking_token_budget}, for chat input; null when unset. */
+    private static Integer thinkingBudget(GenerateRequest request, boolean chat) {
+        if (!request.hasThinkingTokenBudget()) {
+            return null;
+        }
+        if (!chat) {
+            throw new InvalidRequestException("thinking_token_budget", "thinking_token_budget applies to chat "
+                    + "(messages) input, whose rendered prompt says where the thinking opens");
+        }
+        if (request.getThinkingTokenBudget() < 0) {
+            throw new InvalidRequestException("thinking_token_budget", "thinking_token_budget must be 0 or more, got "
+                    + request.getThinkingTokenBudget());
+        }
+        return request.getThinkingTokenBudget();
     }
 
     /** The request's reasoning format, or the server's when it leaves it unspecified. */

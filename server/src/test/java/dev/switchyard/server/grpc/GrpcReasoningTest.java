@@ -65,6 +65,24 @@ class GrpcReasoningTest {
     }
 
     @Test
+    void aThinkingTokenBudgetHoldsAsOverHttp() {
+        JsonNode http = server.httpPost("/v1/chat/completions", "{\"messages\":" + MESSAGES_JSON + ",\"max_tokens\":"
+                + MAX_TOKENS + ",\"temperature\":0,\"ignore_eos\":true,\"thinking_token_budget\":2}")
+                .at("/choices/0/message");
+        ChoiceResult budgeted = server.blocking().generate(chat().setUnary(true).setThinkingTokenBudget(2).build()).next()
+                .getComplete().getChoices(0);
+        assertThat(budgeted.getReasoningText()).isEqualTo(http.get("reasoning_content").asText());
+        assertThat(budgeted.getText()).isEqualTo(http.get("content").asText());
+        assertThat(budgeted.getReasoningText().length()).isLessThan(httpMessage().get("reasoning_content").asText().length());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.blocking().generate(chat().setUnary(true)
+                        .setThinkingTokenBudget(-3).build()).next())
+                .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("thinking_token_budget");
+                });
+    }
+
+    @Test
     void reasoningFormatNoneReturnsTheReplyAsGenerated() {
         ChoiceResult none = server.blocking().generate(chat().setUnary(true)
                 .setReasoningFormat(ReasoningFormat.REASONING_FORMAT_NONE).build()).next().getComplete().getChoices(0);
