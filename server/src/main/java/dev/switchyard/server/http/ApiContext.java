@@ -1,5 +1,6 @@
 package dev.switchyard.server.http;
 
+import dev.switchyard.server.openai.BackgroundResponses;
 import dev.switchyard.server.openai.OpenAiJson;
 import dev.switchyard.server.openai.ResponseStore;
 import dev.switchyard.server.serving.ServerHealth;
@@ -18,6 +19,8 @@ final class ApiContext {
     final String version;
     /** Responses kept for retrieval and continuation (the Responses API's store). */
     final ResponseStore responses;
+    /** Responses made apart from their requests, while they run. */
+    final BackgroundResponses background = new BackgroundResponses();
 
     ApiContext(HttpServerConfig config, ServerHealth health) {
         this.config = config;

@@ -5,6 +5,7 @@ import dev.switchyard.engine.schedule.QueueFullException;
 import dev.switchyard.engine.schedule.SchedulerUnavailableException;
 import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
+import dev.switchyard.server.openai.BackgroundResponses;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
 import dev.switchyard.server.openai.CompletionRequests;
@@ -109,8 +110,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 expect(method, HttpMethod.POST, path);
                 authorize(request);
                 ServedModel model = readyModel();
-                startGeneration(ctx, model, ResponsesApi.renderer(readBody(request), model, api.config.limits(),
-                        api.json.mapper(), api.responses));
+                ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
+                        api.json.mapper(), api.responses);
+                if (BackgroundResponses.wanted(renderer)) {
+                    String queued = api.background.start(model, renderer);
+                    HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(queued),
+                            false);
+                } else {
+                    startGeneration(ctx, model, renderer);
+                }
             }
             case MESSAGES -> {
                 expect(method, HttpMethod.POST, path);
@@ -180,6 +188,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     inputItems(ctx, request, path.substring(RESPONSE_PREFIX.length(), path.length() - INPUT_ITEMS.length()));
                     return;
                 }
+                if (path.startsWith(RESPONSE_PREFIX) && path.endsWith(CANCEL)
+                        && path.length() > RESPONSE_PREFIX.length() + CANCEL.length()) {
+                    cancelResponse(ctx, request, path.substring(RESPONSE_PREFIX.length(), path.length() - CANCEL.length()));
+                    return;
+                }
                 if (path.startsWith(RESPONSE_PREFIX) && path.length() > RESPONSE_PREFIX.length()) {
                     keptResponse(ctx, request, path.substring(RESPONSE_PREFIX.length()));
                     return;
@@ -208,8 +221,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw ApiError.methodNotAllowed(method.name(), RESPONSE_PREFIX + id, "GET or DELETE");
         }
         authorize(request);
-        String json = method.equals(HttpMethod.GET) ? api.responses.json(id) : null;
-        boolean found = method.equals(HttpMethod.GET) ? json != null : api.responses.delete(id);
+        String running = api.background.inProgress(id);
+        if (running != null && method.equals(HttpMethod.DELETE)) {
+            api.background.drop(id);
+        }
+        String json = method.equals(HttpMethod.GET) ? (running != null ? running : api.responses.json(id)) : null;
+        boolean found = method.equals(HttpMethod.GET) ? json != null : api.responses.delete(id) || running != null;
         if (!found) {
             throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
                     "response_not_found");
@@ -225,6 +242,32 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             g.writeBooleanField("deleted", true);
             g.writeEndObject();
         }, false);
+    }
+
+    private static final String CANCEL = "/cancel";
+
+    /**
+     * {@code POST /v1/responses/{id}/cancel}: a background response still being made stops, and
+     * answers {@code cancelled}; one that ended answers as it was kept; another is a 400.
+     */
+    private void cancelResponse(ChannelHandlerContext ctx, FullHttpRequest request, String id) {
+        expect(request.method(), HttpMethod.POST, RESPONSE_PREFIX + id + CANCEL);
+        authorize(request);
+        String json = api.background.cancel(id);
+        if (json == null) {
+            String kept = api.responses.json(id);
+            if (kept == null) {
+                throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
+                        "response_not_found");
+            }
+            if (!api.responses.madeInBackground(id)) {
+                throw ApiError.invalid(null, "only a background response can be cancelled; '" + id + "' was not made "
+                        + "in the background");
+            }
+            json = kept;
+        }
+        String body = json;
+        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(body), false);
     }
 
     private static final String INPUT_ITEMS = "/input_items";

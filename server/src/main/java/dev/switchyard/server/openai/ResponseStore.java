@@ -22,10 +22,10 @@ public final class ResponseStore {
     private static final int OVERHEAD = 256;
 
     /**
-     * A kept response: its JSON, its input items (a JSON array, each with an id), and the
-     * conversation up to and including its output.
+     * A kept response: its JSON, its input items (a JSON array, each with an id), the conversation
+     * up to and including its output, and whether it was made in the background.
      */
-    record Stored(String json, String inputItems, List<ChatMessage> conversation) {
+    record Stored(String json, String inputItems, List<ChatMessage> conversation, boolean background) {
 
         int weight() {
             long bytes = 2L * (json.length() + inputItems.length()) + OVERHEAD;
@@ -78,6 +78,12 @@ public final class ResponseStore {
     public String json(String id) {
         Stored r = get(id);
         return r == null ? null : r.json();
+    }
+
+    /** Whether a kept response was made in the background (and so may be asked to cancel). */
+    public boolean madeInBackground(String id) {
+        Stored r = get(id);
+        return r != null && r.background();
     }
 
     /** The input items of a kept response as a JSON array, or null. */

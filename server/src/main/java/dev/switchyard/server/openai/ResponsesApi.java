@@ -28,8 +28,8 @@ import java.util.Set;
  * tools, {@code text.format}, {@code reasoning.effort} and the sampling fields. A response kept in
  * the {@link ResponseStore} ({@code store}, true by default) is continued by naming it in
  * {@code previous_response_id}: its conversation comes first (without its instructions, as OpenAI
- * does). Conversation objects, stored prompts, item references and background responses are
- * refused by name.
+ * does). A {@code background} response is made apart from its request ({@link BackgroundResponses}).
+ * Conversation objects, stored prompts and item references are refused by name.
  */
 public final class ResponsesApi {
 
@@ -57,14 +57,19 @@ public final class ResponsesApi {
                 throw ApiError.unsupported(name, name);
             }
         }
-        if (f.bool("background", false)) {
-            throw ApiError.unsupported("background", "background responses");
-        }
         String truncation = f.string("truncation");
         if (truncation != null && !truncation.equals("disabled")) {
             throw ApiError.unsupported("truncation", "truncation other than \"disabled\"");
         }
         boolean keep = f.bool("store", true) && store.keeps();
+        boolean background = f.bool("background", false);
+        if (background && !keep) {
+            throw ApiError.invalid("background", "a background response is kept until it is fetched: it needs store "
+                    + "true (the default) and a server that keeps responses (--responses-memory above 0)");
+        }
+        if (background && f.bool("stream", false)) {
+            throw ApiError.unsupported("background", "background with stream (poll GET /v1/responses/{id} instead)");
+        }
         String previousId = f.string("previous_response_id");
         ResponseStore.Stored previous = previousId == null ? null : store.get(previousId);
         if (previousId != null && previous == null) {
@@ -122,7 +127,7 @@ public final class ResponsesApi {
                 maxTokens, temperature == null ? 1.0 : temperature, topP == null ? 1.0 : topP, f.node("tools"),
                 f.node("tool_choice"), f.bool("parallel_tool_calls", true), formatEcho(f), effort, metadata,
                 f.string("user"), top == null ? 0 : top, keep, previousId, List.copyOf(conversation),
-                inputItems(f.node("input"), mapper));
+                inputItems(f.node("input"), mapper), background);
     }
 
     /** {@code include}: whether it asks for the answer's logprobs; what cannot be included is a 400. */

@@ -90,6 +90,36 @@ final class ResponsesRenderer implements ResponseRenderer {
         return request.request();
     }
 
+    /** The response's id. */
+    String id() {
+        return id;
+    }
+
+    /** Whether the response is made apart from its request ({@code background}). */
+    boolean background() {
+        return request.background();
+    }
+
+    /**
+     * The response object as it stands before any output, with {@code status} ({@code queued},
+     * {@code in_progress}, {@code cancelled}): what a background response answers while it runs.
+     * Written before the generation starts, so it reads nothing the scheduler's thread writes.
+     */
+    String snapshot(String status) {
+        return responseJson(status, null);
+    }
+
+    /** Keeps the ended response (a background one, which nobody waits on). */
+    void keepEnded(Usage usage) {
+        keep(usage);
+    }
+
+    /** Keeps the response as failed with {@code message} (a background response, which no stream reports). */
+    void keepFailed(String message) {
+        failure = message;
+        keepAs("failed", null);
+    }
+
     // ---- the reply as items, streamed (out != null) or collected (out == null) ----
 
     private void accept(EventStream out, String reasoning, String text, TokenLogprob logprob) {
@@ -331,21 +361,28 @@ final class ResponsesRenderer implements ResponseRenderer {
      * the last turn. Returns its JSON, or null when it is not kept.
      */
     private String keep(Usage usage) {
-        if (!request.store()) {
-            return null;
-        }
-        StringWriter json = new StringWriter();
-        try (JsonGenerator g = mapper.getFactory().createGenerator(json)) {
-            writeResponseObject(g, status(), usage);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a StringWriter does not fail
-        }
+        return request.store() ? keepAs(status(), usage) : null;
+    }
+
+    private String keepAs(String status, Usage usage) {
+        String json = responseJson(status, usage);
         List<ChatMessage> conversation = new ArrayList<>(request.conversation());
         ChatMessage turn = outputTurn();
         if (turn != null) {
             conversation.add(turn);
         }
-        store.put(id, new ResponseStore.Stored(json.toString(), request.inputItems().toString(), List.copyOf(conversation)));
+        store.put(id, new ResponseStore.Stored(json, request.inputItems().toString(), List.copyOf(conversation),
+                request.background()));
+        return json;
+    }
+
+    private String responseJson(String status, Usage usage) {
+        StringWriter json = new StringWriter();
+        try (JsonGenerator g = mapper.getFactory().createGenerator(json)) {
+            writeResponseObject(g, status, usage);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
         return json.toString();
     }
 
@@ -460,7 +497,7 @@ final class ResponsesRenderer implements ResponseRenderer {
         g.writeStringField("object", "response");
         g.writeNumberField("created_at", created);
         g.writeStringField("status", status);
-        g.writeBooleanField("background", false);
+        g.writeBooleanField("background", request.background());
         if (status.equals("failed")) {
             g.writeObjectFieldStart("error");
             g.writeStringField("code", "server_error");

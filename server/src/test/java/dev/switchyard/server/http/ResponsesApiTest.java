@@ -257,7 +257,6 @@ class ResponsesApiTest {
         assertRefused("{\"input\":\"hi\",\"tools\":[{\"type\":\"web_search\"}]}", "tools[0].type", "web_search");
         assertRefused("{\"input\":\"hi\",\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"x\"}}}",
                 "text.format.schema", "is required");
-        assertRefused("{\"input\":\"hi\",\"background\":true}", "background", "background");
         assertRefused("{\"input\":\"hi\",\"top_logprobs\":21}", "top_logprobs", "0..20");
         assertRefused("{\"input\":\"hi\",\"max_output_tokens\":100000}", "max_output_tokens", "lower max_output_tokens");
     }

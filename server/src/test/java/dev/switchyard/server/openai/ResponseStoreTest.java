@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ResponseStoreTest {
 
     private static ResponseStore.Stored response(int chars) {
-        return new ResponseStore.Stored("{\"x\":\"" + "a".repeat(chars) + "\"}", "[]", List.of(ChatMessage.of("user", "hi")));
+        return new ResponseStore.Stored("{\"x\":\"" + "a".repeat(chars) + "\"}", "[]", List.of(ChatMessage.of("user", "hi")), false);
     }
 
     @Test
