@@ -169,6 +169,32 @@ await client.responses.del(response.id);
 await rejects('deleted response', () => client.responses.retrieve(response.id), OpenAI.NotFoundError, 404);
 ok('kept responses');
 
+// background responses: queued at once, polled until they end; cancelled while they run
+const queued = await client.responses.create({
+  model, input: 'Hello there', max_output_tokens: 8, temperature: 0, ignore_eos: true, background: true,
+});
+assert.equal(queued.status, 'queued');
+assert.equal(queued.background, true);
+const settle = async (id) => {
+  let r = await client.responses.retrieve(id);
+  for (let i = 0; i < 600 && (r.status === 'queued' || r.status === 'in_progress'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    r = await client.responses.retrieve(id);
+  }
+  return r;
+};
+const polled = await settle(queued.id);
+assert.equal(polled.status, 'incomplete');
+assert.equal(polled.usage.output_tokens, 8);
+assert.ok(polled.output[0].content[0].text.length > 0);
+const running = await client.responses.create({
+  model, input: 'Tell me everything', max_output_tokens: 200, ignore_eos: true, background: true,
+});
+await client.responses.cancel(running.id);
+const stopped = await settle(running.id);
+assert.ok(['cancelled', 'incomplete'].includes(stopped.status), stopped.status); // it may end before the cancel lands
+ok('background responses');
+
 // errors come back as the SDK's typed errors, with OpenAI's fields
 async function rejects(name, call, errorClass, status, param, code) {
   try {
