@@ -57,10 +57,14 @@ public sealed interface OutputShape {
         }
     }
 
-    /** A GBNF grammar, compiled; what cannot hold replies is refused naming {@code param}. */
+    /**
+     * A GBNF grammar, compiled (or as compiled for an earlier request with the same text: clients
+     * send the same grammar again and again, and the largest take tens of milliseconds to compile);
+     * what cannot hold replies is refused naming {@code param}.
+     */
     static Rules grammar(String gbnf, String param) {
         try {
-            return new Rules(Grammar.compile(gbnf));
+            return new Rules(CompiledGrammars.compile(gbnf));
         } catch (GrammarException e) {
             throw new InvalidRequestException(param, e.getMessage(), "unsupported_parameter");
         }
