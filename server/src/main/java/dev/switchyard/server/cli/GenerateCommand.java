@@ -7,8 +7,13 @@ import dev.switchyard.engine.generate.GenerationResult;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.modelgen.DemoModel;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.sampling.TokenConstraint;
 import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.schedule.Speculation;
+import dev.switchyard.engine.structured.Grammar;
+import dev.switchyard.engine.structured.GrammarException;
+import dev.switchyard.engine.structured.OutputConstraint;
+import dev.switchyard.engine.structured.TokenTexts;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.kernels.Backend;
@@ -20,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,6 +52,24 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--system", description = "A system message (with --chat).")
     String system;
+
+    @picocli.CommandLine.ArgGroup(exclusive = true)
+    GrammarSource grammar;
+
+    /** A grammar to hold the output to, as text or in a file (llama.cpp's --grammar and --grammar-file). */
+    static final class GrammarSource {
+        @Option(names = "--grammar", paramLabel = "GBNF",
+                description = "Hold the output to a sentence of this grammar (GBNF, llama.cpp's notation; the output is "
+                        + "its rule root).")
+        String text;
+
+        @Option(names = "--grammar-file", paramLabel = "FILE.gbnf", description = "As --grammar, read from a file.")
+        Path file;
+
+        String read() throws java.io.IOException {
+            return text != null ? text : java.nio.file.Files.readString(file);
+        }
+    }
 
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -106,6 +130,17 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens must be at least 1");
         }
         Speculation lookup = speculation.speculation();
+        Grammar held = null;
+        if (grammar != null) {
+            String where = grammar.text != null ? "--grammar" : "--grammar-file " + grammar.file;
+            try {
+                held = Grammar.compile(grammar.read());
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(where + ": cannot read it: " + e.getMessage());
+            } catch (GrammarException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage());
+            }
+        }
         try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
@@ -130,8 +165,14 @@ final class GenerateCommand implements Callable<Integer> {
                         proposals[2]++;
                     }
                 };
+                Supplier<TokenConstraint> constraint = null;
+                if (held != null) {
+                    TokenTexts texts = TokenTexts.of(tokenizer);
+                    List<OutputConstraint.Part> parts = List.of(OutputConstraint.grammar(held));
+                    constraint = () -> new OutputConstraint(texts, parts, null);
+                }
                 List<GenerationResult> results = loaded.generator(lookup, counts).generate(
-                        List.of(new GenerationRequest(ids, sampling, budget)),
+                        List.of(new GenerationRequest(ids, sampling, budget, null, constraint)),
                         (request, token, lp) -> {
                             if (firstToken[0] == 0) {
                                 firstToken[0] = System.nanoTime();

@@ -72,6 +72,26 @@ class TokenizeGenerateBenchTest {
     }
 
     @Test
+    void aGrammarHoldsTheOutputAndABadOneIsAOneLineError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String gbnf = "root ::= answer \".\"\nanswer ::= \"yes\" | \"no\" | \"perhaps \" [a-z]{2,5}";
+        CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "Well?", "--seed", "3",
+                "--temperature", "1.2", "--max-tokens", "30", "--threads", "1", "--grammar", gbnf);
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out().strip()).matches("(yes|no|perhaps [a-z]{2,5})\\.");
+        assertThat(run.err()).contains("finish: stop");
+        java.nio.file.Path file = dir.resolve("answer.gbnf");
+        java.nio.file.Files.writeString(file, gbnf);
+        CliRun fromFile = CliRun.of("generate", "--model", model.toString(), "--prompt", "Well?", "--seed", "3",
+                "--temperature", "1.2", "--max-tokens", "30", "--threads", "1", "--grammar-file", file.toString());
+        assertThat(fromFile.out()).isEqualTo(run.out());
+        CliRun bad = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--grammar", "root ::= nope");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err().strip().lines()).hasSize(1);
+        assertThat(bad.err()).contains("--grammar").contains("'nope' is used but never defined");
+    }
+
+    @Test
     void batchScopeIsRefusedWithoutTheExplicitFlag() {
         CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--overflow", "drop",
                 "--capacity-scope", "batch");
