@@ -228,8 +228,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String json = method.equals(HttpMethod.GET) ? (running != null ? running : api.responses.json(id)) : null;
         boolean found = method.equals(HttpMethod.GET) ? json != null : api.responses.delete(id) || running != null;
         if (!found) {
-            throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
-                    "response_not_found");
+            throw notKept(id);
         }
         if (json != null) {
             HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(json), false);
@@ -246,6 +245,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final String CANCEL = "/cancel";
 
+    /** The 404 for a response id this server keeps nothing under. */
+    private static ApiError notKept(String id) {
+        return new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
+                "response_not_found");
+    }
+
     /**
      * {@code POST /v1/responses/{id}/cancel}: a background response still being made stops, and
      * answers {@code cancelled}; one that ended answers as it was kept; another is a 400.
@@ -257,8 +262,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (json == null) {
             String kept = api.responses.json(id);
             if (kept == null) {
-                throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
-                        "response_not_found");
+                throw notKept(id);
             }
             if (!api.responses.madeInBackground(id)) {
                 throw ApiError.invalid(null, "only a background response can be cancelled; '" + id + "' was not made "
@@ -278,8 +282,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         authorize(request);
         String items = api.responses.inputItems(id);
         if (items == null) {
-            throw new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
-                    "response_not_found");
+            throw notKept(id);
         }
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> ResponsesApi.writeInputItems(g, items,
