@@ -277,7 +277,8 @@ public final class ContinuousBatcher {
         }
         if (drafted > 0) {
             observer.speculated(drafted, kept);
-            for (ActiveSequence s : running) {
+            for (int i = 0; i < running.size(); i++) {
+                ActiveSequence s = running.get(i);
                 if (s.proposed > 0) {
                     s.draftLimit = speculation.nextLimit(s.kept);
                     s.proposed = 0;

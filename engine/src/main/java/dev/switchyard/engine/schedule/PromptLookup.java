@@ -19,8 +19,8 @@ final class PromptLookup {
     /** Writes up to {@code max} proposed tokens into {@code into}; returns how many (0: no match). */
     int propose(ActiveSequence s, int[] into, int max) {
         int known = s.known();
+        int last = s.tokenAt(known - 1);
         for (int n = Math.min(speculation.maxMatch(), known - 1); n >= speculation.minMatch(); n--) {
-            int last = s.tokenAt(known - 1);
             // a match starts at j < known - n, so that at least one token follows it
             for (int j = known - n - 1; j >= 0; j--) {
                 if (s.tokenAt(j + n - 1) != last || !sameRun(s, j, known - n, n - 1)) {

@@ -224,53 +224,48 @@ public final class Grammar {
         return true;
     }
 
+    /** Per rule: whether it can match the empty text (each element of some alternative can). */
     private static boolean[] nullable(int[] body, int[][] alternatives) {
-        boolean[] nullable = new boolean[alternatives.length];
-        for (boolean changed = true; changed; ) {
-            changed = false;
-            for (int r = 0; r < alternatives.length; r++) {
-                if (nullable[r]) {
-                    continue;
-                }
-                for (int start : alternatives[r]) {
-                    int p = start;
-                    while (body[p] != END && body[p] >= 0 && nullable[body[p]]) {
-                        p++;
-                    }
-                    if (body[p] == END) {
-                        nullable[r] = true;
-                        changed = true;
-                        break;
-                    }
-                }
+        return fixpoint(alternatives, (start, nullable) -> {
+            int p = start;
+            while (body[p] != END && body[p] >= 0 && nullable[body[p]]) {
+                p++;
             }
-        }
-        return nullable;
+            return body[p] == END;
+        });
     }
 
     /** Whether root (rule 0) matches some text that is not empty. */
     private static boolean writesSomething(int[] body, int[][] alternatives) {
-        boolean[] writes = new boolean[alternatives.length];
+        return fixpoint(alternatives, (start, writes) -> {
+            for (int p = start; body[p] != END; p++) {
+                if (body[p] < 0 || writes[body[p]]) {
+                    return true;
+                }
+            }
+            return false;
+        })[ROOT];
+    }
+
+    /** Whether the alternative starting at {@code start} holds, given the rules known to hold so far. */
+    private interface AlternativeHolds {
+        boolean test(int start, boolean[] rules);
+    }
+
+    /** The least set of rules with an alternative that {@code holds}, grown until it stops growing. */
+    private static boolean[] fixpoint(int[][] alternatives, AlternativeHolds holds) {
+        boolean[] rules = new boolean[alternatives.length];
         for (boolean changed = true; changed; ) {
             changed = false;
             for (int r = 0; r < alternatives.length; r++) {
-                if (writes[r]) {
-                    continue;
-                }
-                for (int start : alternatives[r]) {
-                    for (int p = start; body[p] != END; p++) {
-                        if (body[p] < 0 || writes[body[p]]) {
-                            writes[r] = true;
-                            changed = true;
-                            break;
-                        }
-                    }
-                    if (writes[r]) {
-                        break;
+                for (int i = 0; i < alternatives[r].length && !rules[r]; i++) {
+                    if (holds.test(alternatives[r][i], rules)) {
+                        rules[r] = true;
+                        changed = true;
                     }
                 }
             }
         }
-        return writes[ROOT];
+        return rules;
     }
 }
