@@ -9,16 +9,29 @@ import java.util.function.Supplier;
  * its prefix-cache salt: only sequences with the same salt (or none) share cached prompt blocks, so
  * a tenant with a salt of its own cannot time another's prompts; and the format its output must
  * follow, when it must (a fresh {@link TokenConstraint} for the sequence; null for free text).
+ *
+ * <p>{@code promptLogprobs} at 0 or more asks for the prompt's own log-probabilities (each prompt
+ * token after the first, as the model predicted it from the ones before, with that many of the most
+ * probable alternatives): what evaluation harnesses score a text with. {@link #NO_PROMPT_LOGPROBS}
+ * asks for none. Such a sequence computes its whole prompt (it takes nothing from the prefix cache),
+ * and with {@code maxTokens} 0 it ends once the prompt is read.
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
-                                Supplier<TokenConstraint> constraint) {
+                                Supplier<TokenConstraint> constraint, int promptLogprobs) {
+
+    public static final int NO_PROMPT_LOGPROBS = -1;
 
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens) {
-        this(prompt, sampling, maxTokens, null, null);
+        this(prompt, sampling, maxTokens, null, null, NO_PROMPT_LOGPROBS);
     }
 
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt) {
-        this(prompt, sampling, maxTokens, cacheSalt, null);
+        this(prompt, sampling, maxTokens, cacheSalt, null, NO_PROMPT_LOGPROBS);
+    }
+
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
+                             Supplier<TokenConstraint> constraint) {
+        this(prompt, sampling, maxTokens, cacheSalt, constraint, NO_PROMPT_LOGPROBS);
     }
 
     public GenerationRequest {
@@ -27,6 +40,10 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         }
         if (maxTokens < 0) {
             throw new IllegalArgumentException("max_tokens must be 0 or more, got " + maxTokens);
+        }
+        if (promptLogprobs < NO_PROMPT_LOGPROBS || promptLogprobs > SamplingParams.MAX_LOGPROBS) {
+            throw new IllegalArgumentException("prompt logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS
+                    + " (or none), got " + promptLogprobs);
         }
         prompt = prompt.clone();
     }

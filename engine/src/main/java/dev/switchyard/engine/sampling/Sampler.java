@@ -198,7 +198,7 @@ public final class Sampler {
             token = chooseAllowed(work);
         }
         if (logprobs != null) {
-            fillLogprobs(logits, token, Math.max(0, params.logprobs()), logprobs);
+            logprobs.fill(logits, vocabSize, token, Math.max(0, params.logprobs()));
         }
         return token;
     }
@@ -271,7 +271,12 @@ public final class Sampler {
             while (candidates.id(chosen) != token) {
                 chosen++;
             }
-            logprobs.setChosen(token, (double) candidates.value(chosen) - max - candidates.logZ());
+            // every token more probable than the chosen one is among the candidates, best first
+            int above = 0;
+            while (candidates.value(above) > candidates.value(chosen)) {
+                above++;
+            }
+            logprobs.setChosen(token, (double) candidates.value(chosen) - max - candidates.logZ(), above + 1);
             int count = Math.min(Math.max(0, params.logprobs()), vocabSize);
             int[] ids = logprobs.topIdsBuffer();
             double[] values = logprobs.topLogprobsBuffer();
@@ -385,45 +390,6 @@ public final class Sampler {
                 return all ? i : CandidateFilters.id(keys[i]);
             }
         }
-    }
-
-    private void fillLogprobs(float[] raw, int token, int wanted, TokenLogprobs out) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocabSize; i++) {
-            max = Math.max(max, raw[i]);
-        }
-        double z = 0;
-        for (int i = 0; i < vocabSize; i++) {
-            z += Math.exp((double) raw[i] - max);
-        }
-        double logZ = Math.log(z);
-        out.setChosen(token, (double) raw[token] - max - logZ);
-
-        // Top-N by insertion into a sorted run of at most 20; scanning ids upwards with strict
-        // comparisons keeps equal logits in id order.
-        int limit = Math.min(wanted, vocabSize);
-        int[] ids = out.topIdsBuffer();
-        int count = 0;
-        for (int id = 0; id < vocabSize && limit > 0; id++) {
-            float v = raw[id];
-            if (count == limit) {
-                if (!(v > raw[ids[count - 1]])) {
-                    continue;
-                }
-                count--;
-            }
-            int pos = count++;
-            while (pos > 0 && v > raw[ids[pos - 1]]) {
-                ids[pos] = ids[pos - 1];
-                pos--;
-            }
-            ids[pos] = id;
-        }
-        double[] values = out.topLogprobsBuffer();
-        for (int i = 0; i < count; i++) {
-            values[i] = (double) raw[ids[i]] - max - logZ;
-        }
-        out.setTopCount(count);
     }
 
     private void checkToken(int token) {

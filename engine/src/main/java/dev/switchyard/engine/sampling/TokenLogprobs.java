@@ -16,6 +16,7 @@ public final class TokenLogprobs {
     private final double[] topLogprobs = new double[SamplingParams.MAX_LOGPROBS];
     private int token = -1;
     private double logprob = Double.NaN;
+    private int rank;
     private int topCount;
 
     /** The sampled token, -1 before the first fill. */
@@ -26,6 +27,14 @@ public final class TokenLogprobs {
     /** ln P(token) under the raw distribution. */
     public double logprob() {
         return logprob;
+    }
+
+    /**
+     * 1 plus the number of tokens the model finds strictly more probable than this one (so the most
+     * probable has rank 1, and tied tokens share a rank).
+     */
+    public int rank() {
+        return rank;
     }
 
     /** How many alternatives follow: min(requested, vocabulary size). */
@@ -43,9 +52,61 @@ public final class TokenLogprobs {
         return topLogprobs[Objects.checkIndex(rank, topCount)];
     }
 
-    void setChosen(int chosenToken, double chosenLogprob) {
+    void setChosen(int chosenToken, double chosenLogprob, int chosenRank) {
         token = chosenToken;
         logprob = chosenLogprob;
+        rank = chosenRank;
+    }
+
+    /**
+     * Fills this from a row of raw logits: {@code token}'s log-probability and rank, and the
+     * {@code wanted} most probable tokens (ties by lower id). Sums run in double after subtracting
+     * the row's maximum, so every token of one row is reported against the same normalizer.
+     *
+     * @param vocabSize how many of {@code raw}'s entries are the row
+     */
+    public void fill(float[] raw, int vocabSize, int token, int wanted) {
+        Objects.checkIndex(token, vocabSize);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabSize; i++) {
+            max = Math.max(max, raw[i]);
+        }
+        double z = 0;
+        int above = 0;
+        float mine = raw[token];
+        for (int i = 0; i < vocabSize; i++) {
+            float v = raw[i];
+            z += Math.exp((double) v - max);
+            if (v > mine) {
+                above++;
+            }
+        }
+        double logZ = Math.log(z);
+        setChosen(token, (double) mine - max - logZ, above + 1);
+
+        // Top-N by insertion into a sorted run of at most 20; scanning ids upwards with strict
+        // comparisons keeps equal logits in id order.
+        int limit = Math.min(Math.min(wanted, vocabSize), topIds.length);
+        int count = 0;
+        for (int id = 0; id < vocabSize && limit > 0; id++) {
+            float v = raw[id];
+            if (count == limit) {
+                if (!(v > raw[topIds[count - 1]])) {
+                    continue;
+                }
+                count--;
+            }
+            int pos = count++;
+            while (pos > 0 && v > raw[topIds[pos - 1]]) {
+                topIds[pos] = topIds[pos - 1];
+                pos--;
+            }
+            topIds[pos] = id;
+        }
+        for (int i = 0; i < count; i++) {
+            topLogprobs[i] = (double) raw[topIds[i]] - max - logZ;
+        }
+        topCount = count;
     }
 
     int[] topIdsBuffer() {
@@ -62,7 +123,8 @@ public final class TokenLogprobs {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("TokenLogprobs[token=").append(token).append(", logprob=").append(logprob);
+        StringBuilder sb = new StringBuilder("TokenLogprobs[token=").append(token).append(", logprob=").append(logprob)
+                .append(", rank=").append(rank);
         sb.append(", top=[");
         for (int i = 0; i < topCount; i++) {
             sb.append(i == 0 ? "" : ", ").append(topIds[i]).append('=').append(topLogprobs[i]);

@@ -37,6 +37,11 @@ final class ActiveSequence implements IntUnaryOperator {
     int proposed;
     int kept;
     int draftLimit;
+    /**
+     * The first prompt position whose log-probability is still to be reported; the prompt's length
+     * when none is asked for or all were. Kept across preemption, so none is reported twice.
+     */
+    int promptScored;
     /** The batcher's step number when this sequence last added a decode row. */
     long decodeStep = -1;
     private volatile boolean abortRequested;
@@ -48,6 +53,17 @@ final class ActiveSequence implements IntUnaryOperator {
         this.submittedNanos = submittedNanos;
         this.owner = owner;
         this.generated = new int[request.maxTokens()];
+        this.promptScored = request.promptLogprobs() < 0 ? request.prompt().length : 1;
+    }
+
+    /** Whether prompt position {@code position}'s logits are wanted to report the next position's log-probability. */
+    boolean scoresPromptAt(int position) {
+        return position + 1 >= promptScored && position + 1 < request.prompt().length;
+    }
+
+    /** Whether the prompt still has log-probabilities to report. */
+    boolean scoringPrompt() {
+        return promptScored < request.prompt().length;
     }
 
     int promptLength() {

@@ -47,6 +47,12 @@ import java.util.function.LongSupplier;
  * per emitted token as it would have without speculation, and a row's logits do not depend on the
  * others, so the output is unchanged; only how many steps it takes.
  *
+ * <p>A sequence that asks for its prompt's log-probabilities
+ * ({@link GenerationRequest#promptLogprobs()}) has every prompt row's logits read (not only the
+ * last's) and reports each position's token as that row predicted it, once, as its chunks are
+ * computed; it takes nothing from the prefix cache until all are reported, and with no tokens to
+ * generate it ends when its prompt is fed.
+ *
  * <p>Where the KV cache reuses prefixes ({@link KvCache#cachesPrefixes()}), a sequence joining the
  * batch takes the blocks the cache still holds for its first tokens (another request's same
  * system prompt or conversation so far, or its own before it was preempted) and computes from
@@ -83,6 +89,9 @@ public final class ContinuousBatcher {
     private final boolean[] slotInUse;
     /** Per logit row: whether it is a proposed token's (speculative decoding). */
     private final boolean[] draftRow;
+    /** Per logit row: whether it scores the next prompt token (prompt log-probabilities) rather than sampling. */
+    private final boolean[] promptRow;
+    private final int vocabSize;
     private Speculation speculation = Speculation.NONE;
     private PromptLookup lookup;
     /** Running sequences in arrival order: the last is the youngest. */
@@ -109,6 +118,8 @@ public final class ContinuousBatcher {
         this.logits = new float[transformer.maxTokens()][transformer.config().vocabSize()];
         this.logitOwner = new ActiveSequence[transformer.maxTokens()];
         this.draftRow = new boolean[transformer.maxTokens()];
+        this.promptRow = new boolean[transformer.maxTokens()];
+        this.vocabSize = transformer.config().vocabSize();
         this.scratch = new SamplingScratch(transformer.config().vocabSize());
         this.contextLength = transformer.config().contextLength();
         this.slotInUse = new boolean[transformer.maxSequences()];
@@ -195,7 +206,7 @@ public final class ContinuousBatcher {
 
     /** Queues a prepared sequence; it joins a batch at a later step. */
     void add(ActiveSequence s) {
-        if (s.request.maxTokens() == 0) {
+        if (s.request.maxTokens() == 0 && !s.scoringPrompt()) {
             finish(s, FinishReason.LENGTH);
             return;
         }
@@ -261,6 +272,10 @@ public final class ContinuousBatcher {
         int kept = 0;
         for (int i = 0; i < batch.logitCount(); i++) {
             ActiveSequence s = logitOwner[i];
+            if (promptRow[i]) {
+                scorePrompt(s, batch.positionOf(batch.logitRow(i)), logits[i]);
+                continue;
+            }
             if (draftRow[i]) {
                 drafted++;
                 // the row counts while every token proposed before it was the one sampled
@@ -272,6 +287,8 @@ public final class ContinuousBatcher {
                 s.fed++;
                 s.kept++;
                 kept++;
+            } else if (s.finish != null || s.failure != null) {
+                continue; // ended by an earlier row of this step (its prompt's scoring was aborted)
             }
             accept(s, batch.candidatesOf(i, candidates) ? null : logits[i], now);
         }
@@ -288,6 +305,9 @@ public final class ContinuousBatcher {
         boolean remember = reusesPrefixes();
         for (int i = 0; i < running.size(); i++) {
             ActiveSequence s = running.get(i);
+            if (s.request.maxTokens() == 0 && s.fed == s.promptLength() && s.finish == null) {
+                s.finish = s.abortRequested() ? FinishReason.ABORT : FinishReason.LENGTH; // a prompt only scored
+            }
             if (remember) {
                 kv.blocksWritten(s.slot, s, s.fed);
             }
@@ -338,8 +358,7 @@ public final class ContinuousBatcher {
             if (running.size() <= i) {
                 break;
             }
-            draftRow[batch.logitCount()] = false;
-            logitOwner[batch.logitCount()] = s;
+            ownLogitRow(s, false, false);
             batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.candidatesNeeded());
             s.fed++;
             s.lastStep = steps;
@@ -372,8 +391,7 @@ public final class ContinuousBatcher {
                 continue;
             }
             for (int j = 0; j < n; j++) {
-                draftRow[batch.logitCount()] = true;
-                logitOwner[batch.logitCount()] = s;
+                ownLogitRow(s, true, false);
                 batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded());
             }
             s.onDraft = true;
@@ -418,7 +436,9 @@ public final class ContinuousBatcher {
             ActiveSequence s = waiting.peekFirst();
             int slot = freeSlot();
             // the cache may hold this sequence's first blocks; its last known token is fed whatever
-            int reused = reusesPrefixes() ? kv.attachPrefix(slot, s, s.known() - 1, s.request.cacheSalt()) : 0;
+            // (a prompt still to be scored is computed whole: cached blocks have no logits)
+            int reused = reusesPrefixes() && !s.scoringPrompt()
+                    ? kv.attachPrefix(slot, s, s.known() - 1, s.request.cacheSalt()) : 0;
             s.fed = reused;
             int take = chunkLength(s, batch.capacity() - batch.tokens());
             if (take == 0 || !kv.reserve(slot, reused + take)) {
@@ -460,19 +480,54 @@ public final class ContinuousBatcher {
     }
 
     private void addChunk(ActiveSequence s, int take) {
-        int last = s.known() - 1;
+        // the last known token's logits choose the next one, unless no token is to be generated
+        int last = s.request.maxTokens() > 0 ? s.known() - 1 : -1;
         for (int j = 0; j < take; j++) {
             int position = s.fed + j;
-            boolean wantLogits = position == last;
-            if (wantLogits) {
-                draftRow[batch.logitCount()] = false;
-                logitOwner[batch.logitCount()] = s;
+            boolean sample = position == last;
+            boolean score = !sample && s.scoresPromptAt(position);
+            if (sample || score) {
+                ownLogitRow(s, false, score);
             }
-            batch.add(s.slot, s.tokenAt(position), position, wantLogits, position >= s.promptLength(),
-                    s.sampler.candidatesNeeded());
+            batch.add(s.slot, s.tokenAt(position), position, sample || score, position >= s.promptLength(),
+                    sample ? s.sampler.candidatesNeeded() : 0);
         }
         s.fed += take;
         s.lastStep = steps;
+    }
+
+    /** Records who the next logit row of the batch belongs to and what it is for. */
+    private void ownLogitRow(ActiveSequence s, boolean draft, boolean prompt) {
+        int row = batch.logitCount();
+        logitOwner[row] = s;
+        draftRow[row] = draft;
+        promptRow[row] = prompt;
+    }
+
+    /**
+     * Reports the log-probability of the prompt token after {@code position}, read from that
+     * position's raw logits, once: a recomputed prompt (after preemption) reports nothing again.
+     */
+    private void scorePrompt(ActiveSequence s, int position, float[] rowLogits) {
+        if (s.finish != null || s.failure != null || position + 1 < s.promptScored) {
+            return;
+        }
+        int next = position + 1;
+        logprobs.fill(rowLogits, vocabSize, s.tokenAt(next), s.request.promptLogprobs());
+        if (Double.isNaN(logprobs.logprob())) {
+            s.failure = new IllegalArgumentException("the model's logits at prompt position " + position
+                    + " hold NaN (or every token is masked)");
+            return;
+        }
+        s.promptScored = next + 1;
+        try {
+            s.sink.onPromptToken(next, logprobs);
+        } catch (RuntimeException e) {
+            s.requestAbort();
+        }
+        if (s.abortRequested()) {
+            s.finish = FinishReason.ABORT;
+        }
     }
 
     /** Frees the blocks of the running sequence at {@code index}; it returns to the front of the queue. */

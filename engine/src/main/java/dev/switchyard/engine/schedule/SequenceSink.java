@@ -26,6 +26,17 @@ public interface SequenceSink {
     void onFailure(RuntimeException error);
 
     /**
+     * A prompt token's log-probability, for sequences that ask for them
+     * ({@link dev.switchyard.engine.generate.GenerationRequest#promptLogprobs()}): every position from 1
+     * to the prompt's last, once each and in order, all before the first {@link #onToken}.
+     *
+     * @param logprobs the token at {@code position} as the model predicted it from the positions
+     *                 before, and the most probable alternatives (valid only during this call)
+     */
+    default void onPromptToken(int position, TokenLogprobs logprobs) {
+    }
+
+    /**
      * When the sequence first joins a batch: how many of its prompt's first tokens it took from the
      * prefix cache (keys and values another sequence had written), not computed.
      */

@@ -57,6 +57,25 @@ class LogprobsTest {
     }
 
     @Test
+    void aTokensRankIsOnePlusTheTokensStrictlyMoreProbableSoTiesShareIt() {
+        float[] logits = {1, 4, 2, 4, 0, 2, 4, -1};
+        TokenLogprobs out = new TokenLogprobs();
+        int[] expected = {6, 1, 4, 1, 7, 4, 1, 8};
+        for (int token = 0; token < logits.length; token++) {
+            out.fill(logits, logits.length, token, 2);
+            assertThat(out.rank()).as("token %d", token).isEqualTo(expected[token]);
+            assertThat(out.topCount()).isEqualTo(2);
+            assertThat(out.topId(0)).isEqualTo(1);
+            assertThat(out.topId(1)).isEqualTo(3);
+        }
+        // a sampled token's rank, from the whole row and from the row's best tokens alike
+        Sampler sampler = new Sampler(withLogprobs(3).temperature(0).build(), logits.length);
+        sampler.sample(logits, out);
+        assertThat(out.token()).isEqualTo(1);
+        assertThat(out.rank()).isEqualTo(1);
+    }
+
+    @Test
     void theTopNAreTheNLargestOfALargeVocabulary() {
         int vocab = 50_000;
         float[] logits = Logits.normal(vocab, 2, 8);
