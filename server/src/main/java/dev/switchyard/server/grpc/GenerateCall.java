@@ -70,6 +70,11 @@ final class GenerateCall implements GenerationListener {
     }
 
     @Override
+    public void onPromptLogprobs(int index, List<TokenLogprob> prompt) {
+        executor.execute(() -> promptLogprobs(index, prompt));
+    }
+
+    @Override
     public void onToolCalls(int index, List<ChoiceToolCall> calls) {
         executor.execute(() -> toolCalls(index, calls));
     }
@@ -116,6 +121,21 @@ final class GenerateCall implements GenerationListener {
             chunk.addLogprobs(logprob(logprob));
         }
         send(GenerateResponse.newBuilder().setRequestId(requestId).setChunk(chunk).build());
+    }
+
+    /** The prompt's scored tokens: kept for the choice's result (unary), or a chunk of their own. */
+    private void promptLogprobs(int index, List<TokenLogprob> prompt) {
+        if (closed) {
+            return;
+        }
+        List<dev.switchyard.proto.v1.TokenLogprob> scored = prompt.stream().filter(TokenLogprob::scored)
+                .map(this::logprob).toList();
+        if (unary) {
+            choices[index].addAllPromptLogprobs(scored);
+        } else {
+            send(GenerateResponse.newBuilder().setRequestId(requestId)
+                    .setChunk(Chunk.newBuilder().setIndex(index).addAllPromptLogprobs(scored)).build());
+        }
     }
 
     private void toolCalls(int index, List<ChoiceToolCall> calls) {
@@ -192,7 +212,7 @@ final class GenerateCall implements GenerationListener {
 
     private dev.switchyard.proto.v1.TokenLogprob logprob(TokenLogprob lp) {
         dev.switchyard.proto.v1.TokenLogprob.Builder b = dev.switchyard.proto.v1.TokenLogprob.newBuilder()
-                .setTokenId(lp.token()).setToken(model.tokenText(lp.token())).setLogprob(lp.logprob());
+                .setTokenId(lp.token()).setToken(model.tokenText(lp.token())).setLogprob(lp.logprob()).setRank(lp.rank());
         for (int i = 0; i < lp.topIds().length; i++) {
             b.addTop(TopLogprob.newBuilder().setTokenId(lp.topIds()[i]).setToken(model.tokenText(lp.topIds()[i]))
                     .setLogprob(lp.topLogprobs()[i]));

@@ -3,6 +3,7 @@ package dev.switchyard.server.grpc;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
@@ -84,7 +85,20 @@ final class GenerateRequests {
         return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
                 salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),
-                thinkingBudget(request, chat));
+                thinkingBudget(request, chat), promptLogprobs(p));
+    }
+
+    /** {@code sampling.prompt_logprobs}: alternatives per prompt token, or -1 when unset. */
+    private static int promptLogprobs(dev.switchyard.proto.v1.SamplingParams p) {
+        if (!p.hasPromptLogprobs()) {
+            return GenerationRequest.NO_PROMPT_LOGPROBS;
+        }
+        int n = p.getPromptLogprobs();
+        if (n < 0 || n > SamplingParams.MAX_LOGPROBS) {
+            throw new InvalidRequestException("sampling.prompt_logprobs", "sampling.prompt_logprobs must be in 0.."
+                    + SamplingParams.MAX_LOGPROBS + ", got " + Integer.toUnsignedString(n));
+        }
+        return n;
     }
 
     /** {@code thinking_token_budget}, for chat input; null when unset. */

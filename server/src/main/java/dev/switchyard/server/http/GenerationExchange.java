@@ -102,6 +102,15 @@ final class GenerationExchange implements GenerationListener, EventStream {
     }
 
     @Override
+    public void onPromptLogprobs(int index, List<TokenLogprob> prompt) {
+        if (!stream) {
+            renderer.promptLogprobs(index, prompt);
+        } else {
+            executor.execute(() -> renderer.promptLogprobs(index, prompt));
+        }
+    }
+
+    @Override
     public void onToolCalls(int index, List<ChoiceToolCall> calls) {
         if (!stream) {
             renderer.collectToolCalls(index, calls);

@@ -156,6 +156,11 @@ final class ChatCompletionRenderer extends CompletionRenderer {
             g.writeEndObject();
         }
         g.writeEndArray();
+        if (request.promptLogprobs() >= 0 && choices[0].prompt != null) {
+            // vLLM's field: one prompt for every choice, so once, beside them
+            g.writeFieldName("prompt_logprobs");
+            LogprobEntries.writePromptLogprobs(g, model, choices[0].prompt, request.promptLogprobs());
+        }
         g.writeFieldName("usage");
         writeUsage(g, usage);
         g.writeEndObject();
@@ -166,7 +171,7 @@ final class ChatCompletionRenderer extends CompletionRenderer {
         g.writeArrayFieldStart("content");
         for (TokenLogprob t : tokens) {
             g.writeStartObject();
-            LogprobEntries.writeFields(g, model, t);
+            LogprobEntries.writeFields(g, model, t, request.tokensAsIds());
             g.writeEndObject();
         }
         g.writeEndArray();

@@ -46,6 +46,7 @@ public final class ChatRequests {
         int alternatives = logprobs ? (top == null ? 0 : top) : SamplingParams.NO_LOGPROBS;
         int n = CommonFields.n(f, limits);
         boolean[] streaming = CommonFields.streaming(f);
+        int promptLogprobs = CommonFields.promptLogprobs(f, streaming[0]);
         // max_completion_tokens replaced max_tokens; OpenAI still takes both.
         String maxParam = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         Integer maxTokens = CommonFields.maxTokens(f, maxParam);
@@ -79,8 +80,9 @@ public final class ChatRequests {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), format, thinkingBudget(f));
-        return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives);
+                tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs);
+        return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives, promptLogprobs,
+                f.bool("return_tokens_as_token_ids", false));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.ServedModel;
@@ -16,7 +17,7 @@ import java.util.Set;
 final class CommonFields {
 
     /** Fields of structured output and tool use, which this server cannot honour yet. */
-    private static final List<String> UNSUPPORTED = List.of("functions", "function_call", "prompt_logprobs",
+    private static final List<String> UNSUPPORTED = List.of("functions", "function_call",
             "guided_decoding_backend", "audio", "prediction", "web_search_options");
 
     private CommonFields() {
@@ -133,6 +134,26 @@ final class CommonFields {
             includeUsage = new Fields(options, "stream_options.").bool("include_usage", false);
         }
         return new boolean[] {stream, includeUsage};
+    }
+
+    /**
+     * vLLM's {@code prompt_logprobs}: alternatives to report with each prompt token's own
+     * log-probability, or -1 when absent. As in vLLM, not with {@code stream}; and at most
+     * {@value SamplingParams#MAX_LOGPROBS} (vLLM's -1, the whole vocabulary, is refused).
+     */
+    static int promptLogprobs(Fields f, boolean stream) {
+        Integer n = f.integer("prompt_logprobs");
+        if (n == null) {
+            return GenerationRequest.NO_PROMPT_LOGPROBS;
+        }
+        if (n < 0 || n > SamplingParams.MAX_LOGPROBS) {
+            throw ApiError.invalid("prompt_logprobs", "prompt_logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS
+                    + ", got " + n);
+        }
+        if (stream) {
+            throw ApiError.invalid("prompt_logprobs", "prompt_logprobs is not available with stream: true");
+        }
+        return n;
     }
 
     /** The sampling fields, validated; ids checked against the vocabulary of {@code vocab} tokens. */

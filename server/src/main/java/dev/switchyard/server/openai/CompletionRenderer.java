@@ -36,6 +36,10 @@ public abstract sealed class CompletionRenderer implements ResponseRenderer
         FinishReason finish;
         /** Characters of token texts sent so far, for {@code text_offset} in streamed chunks. */
         int tokenTextOffset;
+        /** The prompt's tokens with their log-probabilities, when asked for (null until they come). */
+        List<TokenLogprob> prompt;
+        /** Whether a streamed chunk has carried {@link #prompt} already. */
+        boolean promptStreamed;
     }
 
     protected CompletionRenderer(String idPrefix, ServedModel model, OpenAiRequest request) {
@@ -143,6 +147,11 @@ public abstract sealed class CompletionRenderer implements ResponseRenderer
         if (logprob != null) {
             c.logprobs.add(logprob);
         }
+    }
+
+    @Override
+    public void promptLogprobs(int index, List<TokenLogprob> prompt) {
+        choices[index].prompt = prompt;
     }
 
     @Override

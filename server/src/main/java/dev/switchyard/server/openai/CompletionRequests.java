@@ -40,11 +40,11 @@ public final class CompletionRequests {
         if (echo && suffix != null) {
             throw ApiError.unsupported("echo", "echo with suffix (the prompt around the insertion)");
         }
-        if (echo && logprobs != null) {
-            throw ApiError.unsupported("logprobs", "logprobs with echo (the prompt's log-probabilities)");
-        }
         int n = CommonFields.n(f, limits);
         boolean[] streaming = CommonFields.streaming(f);
+        int promptLogprobs = CommonFields.promptLogprobs(f, streaming[0]);
+        // echo with logprobs scores the prompt too (what evaluation harnesses ask for), with as many alternatives
+        int scored = Math.max(promptLogprobs, echo && logprobs != null ? logprobs : -1);
         Integer maxTokens = CommonFields.maxTokens(f, "max_tokens");
         List<String> stop = CommonFields.stop(f, limits);
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
@@ -62,8 +62,9 @@ public final class CompletionRequests {
         }
         GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
-                CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model));
-        return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs);
+                CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model), null, scored);
+        return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs, promptLogprobs,
+                f.bool("return_tokens_as_token_ids", false));
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * A token's logprob entry as chat completions and responses both write it: the token's text, its
@@ -17,26 +18,71 @@ final class LogprobEntries {
     private LogprobEntries() {
     }
 
-    /** Writes the fields of {@code t}'s entry into the object {@code g} has open. */
-    static void writeFields(JsonGenerator g, ServedModel model, TokenLogprob t) throws IOException {
-        writeToken(g, model, t.token(), t.logprob());
+    /**
+     * Writes the fields of {@code t}'s entry into the object {@code g} has open; with {@code asIds},
+     * each token as {@code token_id:N} ({@link #label}).
+     */
+    static void writeFields(JsonGenerator g, ServedModel model, TokenLogprob t, boolean asIds) throws IOException {
+        writeToken(g, model, t.token(), t.logprob(), asIds);
         g.writeArrayFieldStart("top_logprobs");
         for (int r = 0; r < t.topIds().length; r++) {
             g.writeStartObject();
-            writeToken(g, model, t.topIds()[r], t.topLogprobs()[r]);
+            writeToken(g, model, t.topIds()[r], t.topLogprobs()[r], asIds);
             g.writeEndObject();
         }
         g.writeEndArray();
     }
 
-    private static void writeToken(JsonGenerator g, ServedModel model, int token, double logprob) throws IOException {
-        g.writeStringField("token", model.tokenText(token));
+    /** A token as logprobs name it: its text, or with {@code asIds} vLLM's {@code token_id:N}. */
+    static String label(ServedModel model, int token, boolean asIds) {
+        return asIds ? "token_id:" + token : model.tokenText(token);
+    }
+
+    private static void writeToken(JsonGenerator g, ServedModel model, int token, double logprob, boolean asIds)
+            throws IOException {
+        g.writeStringField("token", label(model, token, asIds));
         g.writeNumberField("logprob", printable(logprob));
         g.writeArrayFieldStart("bytes");
         for (byte b : model.tokenBytes(token)) {
             g.writeNumber(b & 0xff);
         }
         g.writeEndArray();
+    }
+
+    /**
+     * vLLM's {@code prompt_logprobs}: per prompt token, null for the first (nothing predicts it), else
+     * an object keyed by token id holding the token's own entry and then its {@code top} most probable
+     * alternatives, each with its {@code logprob}, {@code rank} (1 for the most probable) and
+     * {@code decoded_token}.
+     */
+    static void writePromptLogprobs(JsonGenerator g, ServedModel model, List<TokenLogprob> prompt, int top)
+            throws IOException {
+        g.writeStartArray();
+        for (TokenLogprob t : prompt) {
+            if (!t.scored()) {
+                g.writeNull();
+                continue;
+            }
+            g.writeStartObject();
+            writePromptEntry(g, model, t.token(), t.logprob(), t.rank());
+            int shown = Math.min(top, t.topIds().length);
+            for (int r = 0; r < shown; r++) {
+                if (t.topIds()[r] != t.token()) {
+                    writePromptEntry(g, model, t.topIds()[r], t.topLogprobs()[r], r + 1);
+                }
+            }
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static void writePromptEntry(JsonGenerator g, ServedModel model, int token, double logprob, int rank)
+            throws IOException {
+        g.writeObjectFieldStart(Integer.toString(token));
+        g.writeNumberField("logprob", printable(logprob));
+        g.writeNumberField("rank", rank);
+        g.writeStringField("decoded_token", model.tokenText(token));
+        g.writeEndObject();
     }
 
     static double printable(double logprob) {

@@ -38,6 +38,13 @@ public interface ResponseRenderer {
 
     void collect(int index, String reasoning, String text, TokenLogprob logprob);
 
+    /**
+     * The prompt's own log-probabilities for choice {@code index}, before its first token or its end
+     * (requests that ask for them only); called where {@link #collect} or the stream's calls are.
+     */
+    default void promptLogprobs(int index, List<TokenLogprob> prompt) {
+    }
+
     void collectToolCalls(int index, List<ChoiceToolCall> calls);
 
     void collectFinish(int index, String reasoning, String text, FinishReason reason);

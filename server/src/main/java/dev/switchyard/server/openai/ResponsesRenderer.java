@@ -485,7 +485,7 @@ final class ResponsesRenderer implements ResponseRenderer {
         g.writeArrayFieldStart("logprobs");
         for (TokenLogprob t : logprobs) {
             g.writeStartObject();
-            LogprobEntries.writeFields(g, model, t);
+            LogprobEntries.writeFields(g, model, t, false);
             g.writeEndObject();
         }
         g.writeEndArray();

@@ -7,9 +7,15 @@ import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
-/** {@code text_completion} objects, with the legacy logprobs shape (tokens, token_logprobs, top_logprobs, text_offset). */
+/**
+ * {@code text_completion} objects, with the legacy logprobs shape (tokens, token_logprobs,
+ * top_logprobs, text_offset). With {@code echo}, the logprobs begin with the prompt's tokens, the
+ * first of which has none ({@code null}, as OpenAI wrote it), streamed with the first chunk; vLLM's
+ * {@code prompt_logprobs} comes per choice in its own shape.
+ */
 final class TextCompletionRenderer extends CompletionRenderer {
 
     TextCompletionRenderer(ServedModel model, OpenAiRequest request) {
@@ -50,10 +56,18 @@ final class TextCompletionRenderer extends CompletionRenderer {
         g.writeStartObject();
         g.writeNumberField("index", index);
         g.writeStringField("text", text);
+        Choice c = choices[index];
+        List<TokenLogprob> entries = new ArrayList<>(2);
+        if (request.echoesPromptLogprobs() && !c.promptStreamed && c.prompt != null) {
+            entries.addAll(c.prompt);
+            c.promptStreamed = true;
+        }
         if (logprob != null) {
+            entries.add(logprob);
+        }
+        if (!entries.isEmpty()) {
             g.writeFieldName("logprobs");
-            Choice c = choices[index];
-            c.tokenTextOffset = writeLogprobs(g, List.of(logprob), c.tokenTextOffset);
+            c.tokenTextOffset = writeLogprobs(g, entries, c.tokenTextOffset);
         } else {
             g.writeNullField("logprobs");
         }
@@ -74,9 +88,18 @@ final class TextCompletionRenderer extends CompletionRenderer {
             g.writeStringField("text", c.text.toString());
             if (request.logprobs() >= 0) {
                 g.writeFieldName("logprobs");
-                writeLogprobs(g, c.logprobs, 0);
+                List<TokenLogprob> entries = c.logprobs;
+                if (request.echoesPromptLogprobs() && c.prompt != null) {
+                    entries = new ArrayList<>(c.prompt);
+                    entries.addAll(c.logprobs);
+                }
+                writeLogprobs(g, entries, 0);
             } else {
                 g.writeNullField("logprobs");
+            }
+            if (request.promptLogprobs() >= 0 && c.prompt != null) {
+                g.writeFieldName("prompt_logprobs");
+                LogprobEntries.writePromptLogprobs(g, model, c.prompt, request.promptLogprobs());
             }
             writeFinishReason(g, c.finish);
             g.writeEndObject();
@@ -92,19 +115,30 @@ final class TextCompletionRenderer extends CompletionRenderer {
         g.writeStartObject();
         g.writeArrayFieldStart("tokens");
         for (TokenLogprob t : tokens) {
-            g.writeString(model.tokenText(t.token()));
+            g.writeString(LogprobEntries.label(model, t.token(), request.tokensAsIds()));
         }
         g.writeEndArray();
         g.writeArrayFieldStart("token_logprobs");
         for (TokenLogprob t : tokens) {
-            g.writeNumber(printable(t.logprob()));
+            if (t.scored()) {
+                g.writeNumber(printable(t.logprob()));
+            } else {
+                g.writeNull(); // a prompt's first token: nothing came before to predict it
+            }
         }
         g.writeEndArray();
         g.writeArrayFieldStart("top_logprobs");
+        int top = Math.max(0, request.logprobs());
         for (TokenLogprob t : tokens) {
+            if (!t.scored()) {
+                g.writeNull();
+                continue;
+            }
             g.writeStartObject();
-            for (int r = 0; r < t.topIds().length; r++) {
-                g.writeNumberField(model.tokenText(t.topIds()[r]), printable(t.topLogprobs()[r]));
+            // prompt tokens may carry more alternatives (for prompt_logprobs) than logprobs shows
+            for (int r = 0; r < Math.min(top, t.topIds().length); r++) {
+                g.writeNumberField(LogprobEntries.label(model, t.topIds()[r], request.tokensAsIds()),
+                        printable(t.topLogprobs()[r]));
             }
             g.writeEndObject();
         }

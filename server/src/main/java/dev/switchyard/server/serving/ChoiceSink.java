@@ -6,6 +6,7 @@ import dev.switchyard.engine.sampling.TokenLogprobs;
 import dev.switchyard.engine.schedule.SequenceSink;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tools.ToolCall;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,6 +38,8 @@ final class ChoiceSink implements SequenceSink {
     private final boolean countsPrompt;
     /** Echoed prompt text, sent with the first event and then dropped. */
     private String echo;
+    /** The prompt's tokens and their log-probabilities, when asked for: sent before the first event, then dropped. */
+    private List<TokenLogprob> prompt;
     private int tokens;
 
     /**
@@ -69,8 +72,33 @@ final class ChoiceSink implements SequenceSink {
         this.owner = owner;
     }
 
+    /**
+     * Collects the prompt's own log-probabilities (whose first token is {@code firstToken}) and hands
+     * them to the listener before this choice's first event.
+     */
+    ChoiceSink withPromptLogprobs(int firstToken) {
+        prompt = new ArrayList<>();
+        prompt.add(TokenLogprob.unscored(firstToken));
+        return this;
+    }
+
+    @Override
+    public void onPromptToken(int position, TokenLogprobs logprobs) {
+        prompt.add(TokenLogprob.copyOf(logprobs));
+    }
+
+    /** Hands the collected prompt log-probabilities on, once. */
+    private void releasePrompt() {
+        if (prompt != null) {
+            List<TokenLogprob> entries = prompt;
+            prompt = null;
+            listener.onPromptLogprobs(index, entries);
+        }
+    }
+
     @Override
     public boolean onToken(int token, TokenLogprobs logprobs) {
+        releasePrompt();
         tokens++;
         String text = detokenizer.push(token);
         String reasoning = "";
@@ -106,6 +134,7 @@ final class ChoiceSink implements SequenceSink {
 
     @Override
     public void onFinish(FinishReason reason) {
+        releasePrompt();
         String reasoning = "";
         String rest = "";
         FinishReason why = reason;

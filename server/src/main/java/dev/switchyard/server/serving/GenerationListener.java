@@ -30,6 +30,15 @@ public interface GenerationListener {
     void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob);
 
     /**
+     * The prompt of choice {@code index}, token by token with the log-probability the model gives each
+     * after the ones before it (the first {@link TokenLogprob#unscored}), for requests that ask for it
+     * ({@link GenerationSpec#promptLogprobs()}): once, before the choice's first {@link #onToken} or
+     * its {@link #onChoiceFinished}.
+     */
+    default void onPromptLogprobs(int index, List<TokenLogprob> prompt) {
+    }
+
+    /**
      * Tool calls choice {@code index} completed, in order, before the {@link #onToken} or
      * {@link #onChoiceFinished} of the token that completed them. Only requests with tools
      * ({@link GenerationSpec#tools()}) make any.

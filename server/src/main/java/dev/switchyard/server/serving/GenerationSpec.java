@@ -1,5 +1,6 @@
 package dev.switchyard.server.serving;
 
+import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
 import java.util.List;
 import java.util.Objects;
@@ -29,11 +30,22 @@ import java.util.Objects;
  *                       ...); null for free text
  * @param thinkingBudget tokens a reply that opens by thinking may think before it must close its
  *                       thinking (models that think in tags); null for no limit
+ * @param promptLogprobs alternatives to report with each prompt token's own log-probability
+ *                       ({@link GenerationListener#onPromptLogprobs}); -1 for none
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
-                             Integer thinkingBudget) {
+                             Integer thinkingBudget, int promptLogprobs) {
+
+    /** Without the prompt's log-probabilities. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, GenerationRequest.NO_PROMPT_LOGPROBS);
+    }
 
     /** Thinking as long as the model likes. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -59,6 +71,9 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         stop = stop == null ? List.of() : List.copyOf(stop);
         if (thinkingBudget != null && thinkingBudget < 0) {
             throw new IllegalArgumentException("a thinking budget is at least 0 tokens");
+        }
+        if (promptLogprobs < GenerationRequest.NO_PROMPT_LOGPROBS || promptLogprobs > SamplingParams.MAX_LOGPROBS) {
+            throw new IllegalArgumentException("prompt logprobs are -1 (none) or 0.." + SamplingParams.MAX_LOGPROBS);
         }
     }
 

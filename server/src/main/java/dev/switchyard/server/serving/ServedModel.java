@@ -300,8 +300,11 @@ public final class ServedModel implements AutoCloseable {
                         split == null ? null : split.newSplitter(promptTail, tools != null),
                         split != null && !spec.separateReasoning(), tools == null ? null : new ChoiceToolCalls(toolCalls, tools, metrics::toolCallMade),
                         new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
-                sequences.add(new Scheduler.SequenceRequest(
-                        new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt(), format), sink));
+                if (spec.promptLogprobs() >= 0) {
+                    sink.withPromptLogprobs(spec.prompts().get(p)[0]);
+                }
+                sequences.add(new Scheduler.SequenceRequest(new GenerationRequest(spec.prompts().get(p), sampling,
+                        maxTokens, spec.cacheSalt(), format, spec.promptLogprobs()), sink));
             }
         }
         Submission submission;

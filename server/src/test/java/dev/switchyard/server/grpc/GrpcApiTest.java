@@ -185,7 +185,37 @@ class GrpcApiTest {
     }
 
     @Test
+    void promptLogprobsEqualTheHttpApisAndComeBeforeTheTokens() {
+        SamplingParams.Builder scoring = greedy(3).setPromptLogprobs(2);
+        GenerateRequest request = text("The switchyard sorts", scoring).build();
+        List<GenerateResponse> streamed = stream(request);
+        assertThat(streamed.getFirst().getChunk().getPromptLogprobsList()).as("the first chunk").isNotEmpty();
+        assertThat(streamed.getFirst().getChunk().getTokenIdsList()).isEmpty();
+        List<dev.switchyard.proto.v1.TokenLogprob> prompt = streamed.getFirst().getChunk().getPromptLogprobsList();
+        GenerateResponse unary = server.blocking().generate(request.toBuilder().setUnary(true).build()).next();
+        assertThat(unary.getComplete().getChoices(0).getPromptLogprobsList()).isEqualTo(prompt);
+        JsonNode http = server.httpPost("/v1/completions", "{\"prompt\":\"The switchyard sorts\",\"max_tokens\":3,"
+                + "\"temperature\":0,\"ignore_eos\":true,\"prompt_logprobs\":2}").at("/choices/0/prompt_logprobs");
+        assertThat(prompt).hasSize(http.size() - 1); // HTTP's first entry is the first token's null
+        for (int i = 0; i < prompt.size(); i++) {
+            dev.switchyard.proto.v1.TokenLogprob lp = prompt.get(i);
+            JsonNode own = http.get(i + 1).get(Integer.toString(lp.getTokenId()));
+            assertThat(lp.getLogprob()).isEqualTo(own.get("logprob").asDouble());
+            assertThat(lp.getRank()).isEqualTo(own.get("rank").asInt()).isPositive();
+            assertThat(lp.getTopList()).hasSize(2);
+        }
+        // with nothing to generate, the prompt's scores are the whole answer
+        GenerateResponse scoredOnly = server.blocking().generate(text("The switchyard sorts", greedy(0).setPromptLogprobs(2))
+                .setUnary(true).build()).next();
+        assertThat(scoredOnly.getComplete().getChoices(0).getPromptLogprobsList()).isEqualTo(prompt);
+        assertThat(scoredOnly.getComplete().getChoices(0).getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_LENGTH);
+        assertThat(scoredOnly.getComplete().getUsage().getCompletionTokens()).isZero();
+    }
+
+    @Test
     void invalidArgumentsNameTheirField() {
+        assertStatus(() -> stream(text("x", greedy(4).setPromptLogprobs(21)).build()), Status.Code.INVALID_ARGUMENT,
+                "sampling.prompt_logprobs");
         assertStatus(() -> stream(text("x", greedy(4).setTopP(2)).build()), Status.Code.INVALID_ARGUMENT, "sampling.top_p");
         assertStatus(() -> stream(text("x", greedy(4).setN(100)).build()), Status.Code.INVALID_ARGUMENT, "sampling.n");
         assertStatus(() -> stream(GenerateRequest.newBuilder().setSampling(greedy(4)).build()),
