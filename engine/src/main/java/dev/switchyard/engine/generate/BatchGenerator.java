@@ -59,6 +59,11 @@ public final class BatchGenerator {
         }
 
         @Override
+        public void onPromptToken(int position, TokenLogprobs lp) {
+            listener.onPromptToken(request, position, lp);
+        }
+
+        @Override
         public void onFinish(FinishReason reason) {
             finish = reason;
         }

@@ -2,7 +2,7 @@ package dev.switchyard.engine.generate;
 
 import dev.switchyard.engine.sampling.TokenLogprobs;
 
-/** Receives each generated token as soon as it is sampled. */
+/** Receives each generated token as soon as it is sampled (and a scored prompt's tokens before them). */
 @FunctionalInterface
 public interface TokenListener {
 
@@ -12,6 +12,15 @@ public interface TokenListener {
      * @param logprobs its log-probability and the top alternatives (valid only during this call)
      */
     void onToken(int request, int token, TokenLogprobs logprobs);
+
+    /**
+     * A prompt token's log-probability, for requests that ask for them
+     * ({@link GenerationRequest#promptLogprobs()}): positions 1 to the prompt's last, in order.
+     *
+     * @param logprobs valid only during this call
+     */
+    default void onPromptToken(int request, int position, TokenLogprobs logprobs) {
+    }
 
     TokenListener NONE = (request, token, logprobs) -> { };
 }

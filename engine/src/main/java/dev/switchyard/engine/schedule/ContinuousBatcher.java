@@ -176,7 +176,8 @@ public final class ContinuousBatcher {
         }
         int limit = maxSequencePositions();
         long wanted = (long) prompt.length + request.maxTokens();
-        if (prompt.length >= limit || wanted > limit) {
+        // a prompt may fill every position only when nothing follows it (it is only scored)
+        if (prompt.length > limit || wanted > limit) {
             throw new ContextLengthExceededException(limit, prompt.length, request.maxTokens(),
                     limit < contextLength ? "the size of its KV cache" : "the model's context of " + contextLength);
         }

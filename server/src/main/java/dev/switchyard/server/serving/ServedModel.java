@@ -266,7 +266,8 @@ public final class ServedModel implements AutoCloseable {
             longest = Math.max(longest, p.length);
             promptTokens += p.length;
         }
-        if (longest >= limit) {
+        // a prompt may fill the context only when nothing is to follow it (echo or scoring alone)
+        if (longest > limit || longest == limit && !Integer.valueOf(0).equals(spec.maxTokens())) {
             throw contextExceeded(spec, spec.promptParam(), limit, longest, spec.maxTokens() == null ? 1 : spec.maxTokens());
         }
         int maxTokens = spec.maxTokens() != null ? spec.maxTokens() : limit - longest;
