@@ -19,7 +19,9 @@ import java.util.random.RandomGeneratorFactory;
  * <li><b>Penalties</b>, per token, repetition first: for every token seen in the prompt or the generated
  *     text, {@code l = l > 0 ? l / repetition : l * repetition}; then, with {@code c} the number of times
  *     the token was generated (not counting the prompt, as OpenAI defines it),
- *     {@code l -= c * frequency + (c > 0 ? presence : 0)}.</li>
+ *     {@code l -= c * frequency + (c > 0 ? presence : 0)}. Then the request's token restrictions
+ *     ({@link TokenRestrictions}: min_tokens, allowed_token_ids, bad_words) set what may not come next
+ *     to -infinity.</li>
  * <li><b>Greedy</b> when temperature is 0: the argmax of the adjusted logits, ties to the lowest token id.
  *     The filters below cannot change the argmax, so they are skipped, and no random number is drawn:
  *     the seed plays no part.</li>
@@ -75,6 +77,8 @@ public final class Sampler {
     private final double logMinP;
     /** Null unless the output must follow a format. */
     private final TokenConstraint constraint;
+    /** Null unless the request restricts tokens ({@link TokenRestrictions}). */
+    private final TokenBans bans;
 
     /** A sampler with its own scratch. */
     public Sampler(SamplingParams params, int vocabSize) {
@@ -99,6 +103,15 @@ public final class Sampler {
      * Generation stops as soon as the constraint is {@linkplain TokenConstraint#finished finished}.
      */
     public Sampler(SamplingParams params, int vocabSize, SamplingScratch scratch, TokenConstraint constraint) {
+        this(params, vocabSize, scratch, constraint, new int[0]);
+    }
+
+    /**
+     * As above, knowing the model's end-of-generation tokens, which {@code min_tokens} bans (unless
+     * EOS is ignored) besides the request's stop token ids until that many tokens are generated.
+     */
+    public Sampler(SamplingParams params, int vocabSize, SamplingScratch scratch, TokenConstraint constraint,
+                   int[] endOfGeneration) {
         this.params = params;
         this.constraint = constraint;
         this.vocabSize = vocabSize;
@@ -121,6 +134,15 @@ public final class Sampler {
         this.stopIds = params.stopTokenIds().stream().mapToInt(Integer::intValue).sorted().toArray();
         for (int id : stopIds) {
             checkInVocabulary("stop_token_ids", id);
+        }
+        TokenRestrictions restrictions = params.restrictions();
+        if (restrictions.none()) {
+            this.bans = null;
+        } else {
+            int[] stops = params.ignoreEos() ? stopIds
+                    : java.util.stream.IntStream.concat(Arrays.stream(stopIds), Arrays.stream(endOfGeneration)).distinct()
+                    .toArray();
+            this.bans = new TokenBans(restrictions, vocabSize, stops);
         }
         this.inverseTemperature = params.isGreedy() ? 0 : 1 / params.temperature();
         this.logMinP = params.minP() > 0 ? Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
@@ -164,6 +186,9 @@ public final class Sampler {
         }
         if (constraint != null) {
             constraint.accept(token);
+        }
+        if (bans != null) {
+            bans.accept(token);
         }
     }
 
@@ -213,7 +238,7 @@ public final class Sampler {
      * the whole vocabulary. At most {@link #MAX_CANDIDATES}.
      */
     public int candidatesNeeded() {
-        if (biasIds.length > 0 || penalties != null || constraint != null) {
+        if (biasIds.length > 0 || penalties != null || constraint != null || bans != null) {
             return 0;
         }
         int needed = Math.max(1, params.logprobs());
@@ -307,6 +332,9 @@ public final class Sampler {
         }
         if (penalties != null) {
             penalties.apply(work);
+        }
+        if (bans != null) {
+            bans.apply(work);
         }
         int best = 0;
         float max = work[0];

@@ -45,6 +45,8 @@ import java.util.Set;
  * @param logprobs          how many most probable alternatives to report with each token, 0..20;
  *                          0 reports only the chosen token's log-probability, -1 ({@link #NO_LOGPROBS})
  *                          none at all. Default -1.
+ * @param restrictions      tokens that may not be written (min_tokens, allowed_token_ids, bad_words);
+ *                          never null ({@link TokenRestrictions#NONE} by default).
  */
 public record SamplingParams(
         double temperature,
@@ -58,7 +60,8 @@ public record SamplingParams(
         Long seed,
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
-        int logprobs) {
+        int logprobs,
+        TokenRestrictions restrictions) {
 
     public static final int NO_LOGPROBS = -1;
     public static final int MAX_LOGPROBS = 20;
@@ -81,6 +84,15 @@ public record SamplingParams(
                 "logprobs must be in 0..20, or -1 for none", logprobs);
         logitBias = copyLogitBias(logitBias);
         stopTokenIds = copyStopTokenIds(stopTokenIds);
+        restrictions = restrictions == null ? TokenRestrictions.NONE : restrictions;
+    }
+
+    /** Without token restrictions. */
+    public SamplingParams(double temperature, int topK, double topP, double minP, double repetitionPenalty,
+                          double presencePenalty, double frequencyPenalty, Map<Integer, Double> logitBias, Long seed,
+                          Set<Integer> stopTokenIds, boolean ignoreEos, int logprobs) {
+        this(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, logitBias, seed,
+                stopTokenIds, ignoreEos, logprobs, TokenRestrictions.NONE);
     }
 
     /** The defaults: temperature 1, no filters, no penalties, a random seed, no logprobs. */
@@ -170,6 +182,7 @@ public record SamplingParams(
         private Set<Integer> stopTokenIds = Set.of();
         private boolean ignoreEos;
         private int logprobs = NO_LOGPROBS;
+        private TokenRestrictions restrictions = TokenRestrictions.NONE;
 
         private Builder() {
         }
@@ -187,6 +200,7 @@ public record SamplingParams(
             stopTokenIds = p.stopTokenIds;
             ignoreEos = p.ignoreEos;
             logprobs = p.logprobs;
+            restrictions = p.restrictions;
         }
 
         public Builder temperature(double v) {
@@ -259,9 +273,14 @@ public record SamplingParams(
             return this;
         }
 
+        public Builder restrictions(TokenRestrictions v) {
+            restrictions = v;
+            return this;
+        }
+
         public SamplingParams build() {
             return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, logitBias, seed, stopTokenIds, ignoreEos, logprobs);
+                    frequencyPenalty, logitBias, seed, stopTokenIds, ignoreEos, logprobs, restrictions);
         }
     }
 }

@@ -92,6 +92,8 @@ public final class ContinuousBatcher {
     /** Per logit row: whether it scores the next prompt token (prompt log-probabilities) rather than sampling. */
     private final boolean[] promptRow;
     private final int vocabSize;
+    /** The model's end-of-generation tokens, which min_tokens holds back. */
+    private final int[] endOfGenerationIds;
     private Speculation speculation = Speculation.NONE;
     private PromptLookup lookup;
     /** Running sequences in arrival order: the last is the youngest. */
@@ -120,6 +122,7 @@ public final class ContinuousBatcher {
         this.draftRow = new boolean[transformer.maxTokens()];
         this.promptRow = new boolean[transformer.maxTokens()];
         this.vocabSize = transformer.config().vocabSize();
+        this.endOfGenerationIds = java.util.stream.IntStream.range(0, vocabSize).filter(endOfGeneration).toArray();
         this.scratch = new SamplingScratch(transformer.config().vocabSize());
         this.contextLength = transformer.config().contextLength();
         this.slotInUse = new boolean[transformer.maxSequences()];
@@ -182,7 +185,7 @@ public final class ContinuousBatcher {
                     limit < contextLength ? "the size of its KV cache" : "the model's context of " + contextLength);
         }
         Sampler sampler = new Sampler(request.sampling(), vocab, scratch,
-                request.constraint() == null ? null : request.constraint().get());
+                request.constraint() == null ? null : request.constraint().get(), endOfGenerationIds);
         sampler.addPromptTokens(prompt);
         return new ActiveSequence(request, sampler, sink, submittedNanos, owner);
     }

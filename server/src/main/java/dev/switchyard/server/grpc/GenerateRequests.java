@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.sampling.TokenRestrictions;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
 import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.BadWords;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.OutputShape;
@@ -82,10 +84,31 @@ final class GenerateRequests {
             throw new InvalidRequestException("cache_salt", "cache_salt may have at most " + GenerationSpec.MAX_CACHE_SALT
                     + " characters, got " + salt.length());
         }
-        return new GenerationSpec(List.of(prompt), null, n, sampling(p), maxTokens, stop, promptParam,
+        SamplingParams sampling = sampling(p).toBuilder().restrictions(restrictions(p, model, maxTokens)).build();
+        return new GenerationSpec(List.of(prompt), null, n, sampling, maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
                 salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),
-                thinkingBudget(request, chat), promptLogprobs(p));
+                thinkingBudget(request, chat), promptLogprobs(p), p.getIncludeStopStrInOutput());
+    }
+
+    /** {@code min_tokens}, {@code allowed_token_ids} and {@code bad_words}, checked against the model. */
+    private static TokenRestrictions restrictions(dev.switchyard.proto.v1.SamplingParams p, ServedModel model,
+                                                  Integer maxTokens) {
+        int min = p.hasMinTokens() ? p.getMinTokens() : 0;
+        if (min < 0 || maxTokens != null && min > maxTokens) {
+            throw new InvalidRequestException("sampling.min_tokens", "sampling.min_tokens ("
+                    + Integer.toUnsignedString(min) + ") may not exceed sampling.max_tokens (" + maxTokens + ")");
+        }
+        int vocab = model.tokenizer().vocabSize();
+        List<Integer> allowed = p.getAllowedTokenIdsList();
+        for (int i = 0; i < allowed.size(); i++) {
+            if (allowed.get(i) < 0 || allowed.get(i) >= vocab) {
+                throw new InvalidRequestException("sampling.allowed_token_ids[" + i + "]", "token id "
+                        + Integer.toUnsignedString(allowed.get(i)) + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+        }
+        return new TokenRestrictions(min, new LinkedHashSet<>(allowed),
+                BadWords.sequences(model.tokenizer(), p.getBadWordsList(), "sampling.bad_words"));
     }
 
     /** {@code sampling.prompt_logprobs}: alternatives per prompt token, or -1 when unset. */

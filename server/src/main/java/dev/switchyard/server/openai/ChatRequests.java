@@ -54,6 +54,9 @@ public final class ChatRequests {
         ReasoningFormat reasoning = reasoningFormat(f, model);
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
         sampling.logprobs(alternatives);
+        sampling.restrictions(CommonFields.restrictions(f, model, maxTokens, maxParam));
+        CommonFields.refuseSpecialTokensInOutput(f);
+        Integer keep = CommonFields.truncation(f, model);
         if (n > limits.maxChoices()) {
             throw ApiError.invalid("n", "n may be at most " + limits.maxChoices());
         }
@@ -72,6 +75,7 @@ public final class ChatRequests {
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
+        prompt = CommonFields.truncate(prompt, keep); // from the left: the reply's start stays where the template put it
         // vLLM's echo for chat: the reply repeats the last message when it is the assistant's own (a prefill).
         List<String> echo = null;
         ChatMessage last = messages.getLast();
@@ -80,7 +84,8 @@ public final class ChatRequests {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs);
+                tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs,
+                f.bool("include_stop_str_in_output", false));
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

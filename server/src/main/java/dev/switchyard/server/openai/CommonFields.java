@@ -3,7 +3,10 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.engine.sampling.TokenRestrictions;
+import dev.switchyard.server.serving.BadWords;
 import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -154,6 +157,94 @@ final class CommonFields {
             throw ApiError.invalid("prompt_logprobs", "prompt_logprobs is not available with stream: true");
         }
         return n;
+    }
+
+    /**
+     * vLLM's token restrictions: {@code min_tokens} (at most {@code maxTokens} where that is set),
+     * {@code allowed_token_ids} and {@code bad_words}. A bad word is banned as the model would write it
+     * alone and after a space (as vLLM tokenizes it), so it is held back at a text's start and
+     * between words alike.
+     */
+    static TokenRestrictions restrictions(Fields f, ServedModel model, Integer maxTokens, String maxParam) {
+        Integer min = f.integer("min_tokens");
+        if (min != null && min < 0) {
+            throw ApiError.invalid("min_tokens", "min_tokens must be 0 or more, got " + min);
+        }
+        if (min != null && maxTokens != null && min > maxTokens) {
+            throw ApiError.invalid("min_tokens", "min_tokens (" + min + ") may not exceed " + maxParam + " ("
+                    + maxTokens + ")");
+        }
+        int vocab = model.tokenizer().vocabSize();
+        Set<Integer> allowed = new HashSet<>();
+        JsonNode ids = f.node("allowed_token_ids");
+        if (ids != null) {
+            if (!ids.isArray() || ids.isEmpty()) {
+                throw ApiError.invalid("allowed_token_ids", "allowed_token_ids must be a non-empty list of token ids");
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                int id = Fields.intElement(ids.get(i), "allowed_token_ids[" + i + "]");
+                if (id < 0 || id >= vocab) {
+                    throw ApiError.invalid("allowed_token_ids[" + i + "]", "token id " + id
+                            + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+                }
+                allowed.add(id);
+            }
+        }
+        List<String> words = new ArrayList<>();
+        JsonNode list = f.node("bad_words");
+        if (list != null) {
+            if (!list.isArray()) {
+                throw ApiError.invalid("bad_words", "bad_words must be a list of strings");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                if (!list.get(i).isTextual()) {
+                    throw ApiError.invalid("bad_words[" + i + "]", "bad_words[" + i + "] must be a non-blank string");
+                }
+                words.add(list.get(i).textValue());
+            }
+        }
+        try {
+            return new TokenRestrictions(min == null ? 0 : min, allowed, BadWords.sequences(model.tokenizer(), words,
+                    "bad_words"));
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+    }
+
+    /**
+     * vLLM's {@code truncate_prompt_tokens}: keep only a prompt's last that many tokens; -1 keeps as
+     * many as the model's context allows, as in vLLM; null when absent (nothing is cut).
+     */
+    static Integer truncation(Fields f, ServedModel model) {
+        Integer keep = f.integer("truncate_prompt_tokens");
+        if (keep == null) {
+            return null;
+        }
+        if (keep == -1) {
+            return model.maxSequenceLength();
+        }
+        if (keep < 1) {
+            throw ApiError.invalid("truncate_prompt_tokens", "truncate_prompt_tokens must be at least 1 (or -1 for "
+                    + "the model's limit), got " + keep);
+        }
+        return keep;
+    }
+
+    /** The last {@code keep} tokens of {@code prompt} (all of them when {@code keep} is null or larger). */
+    static int[] truncate(int[] prompt, Integer keep) {
+        return keep == null || prompt.length <= keep ? prompt
+                : java.util.Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
+    }
+
+    /**
+     * vLLM's {@code skip_special_tokens}: true (the default) is what this server does; false, which
+     * would put control tokens' text in the output, is refused rather than ignored.
+     */
+    static void refuseSpecialTokensInOutput(Fields f) {
+        if (!f.bool("skip_special_tokens", true)) {
+            throw ApiError.unsupported("skip_special_tokens", "skip_special_tokens: false (control tokens' text in "
+                    + "the output)");
+        }
     }
 
     /** The sampling fields, validated; ids checked against the vocabulary of {@code vocab} tokens. */

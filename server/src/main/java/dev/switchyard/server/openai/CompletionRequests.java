@@ -49,10 +49,24 @@ public final class CompletionRequests {
         List<String> stop = CommonFields.stop(f, limits);
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
         sampling.logprobs(logprobs == null ? SamplingParams.NO_LOGPROBS : logprobs);
+        sampling.restrictions(CommonFields.restrictions(f, model, maxTokens, "max_tokens"));
+        CommonFields.refuseSpecialTokensInOutput(f);
+        Integer keep = CommonFields.truncation(f, model);
+        if (keep != null && suffix != null) {
+            throw ApiError.unsupported("truncate_prompt_tokens", "truncate_prompt_tokens with suffix (it would cut the "
+                    + "fill-in-the-middle layout)");
+        }
 
         List<int[]> prompts = new ArrayList<>();
         List<String> echoTexts = new ArrayList<>();
         readPrompts(f.node("prompt"), suffix, model, prompts, echoTexts);
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] kept = CommonFields.truncate(prompts.get(i), keep);
+            if (kept != prompts.get(i)) {
+                prompts.set(i, kept);
+                echoTexts.set(i, model.tokenizer().decode(kept)); // what is echoed is what the model read
+            }
+        }
         if (prompts.size() > limits.maxPrompts()) {
             throw ApiError.invalid("prompt", "at most " + limits.maxPrompts() + " prompts per request, got " + prompts.size());
         }
@@ -62,7 +76,8 @@ public final class CompletionRequests {
         }
         GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
-                CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model), null, scored);
+                CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model), null, scored,
+                f.bool("include_stop_str_in_output", false));
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

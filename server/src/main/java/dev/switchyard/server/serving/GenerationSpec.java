@@ -32,11 +32,22 @@ import java.util.Objects;
  *                       thinking (models that think in tags); null for no limit
  * @param promptLogprobs alternatives to report with each prompt token's own log-probability
  *                       ({@link GenerationListener#onPromptLogprobs}); -1 for none
+ * @param includeStop    whether a matched stop string stays at the end of the output (vLLM's
+ *                       {@code include_stop_str_in_output}); OpenAI leaves it out
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
-                             Integer thinkingBudget, int promptLogprobs) {
+                             Integer thinkingBudget, int promptLogprobs, boolean includeStop) {
+
+    /** Stop strings left out of the output, as OpenAI does. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, false);
+    }
 
     /** Without the prompt's log-probabilities. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,

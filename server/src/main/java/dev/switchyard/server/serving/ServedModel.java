@@ -300,7 +300,8 @@ public final class ServedModel implements AutoCloseable {
                 ChoiceSink sink = new ChoiceSink(index, detokenizer,
                         split == null ? null : split.newSplitter(promptTail, tools != null),
                         split != null && !spec.separateReasoning(), tools == null ? null : new ChoiceToolCalls(toolCalls, tools, metrics::toolCallMade),
-                        new StopStrings(spec.stop()), sampling.wantsLogprobs(), echo, listener, generation, j == 0);
+                        new StopStrings(spec.stop(), spec.includeStop()), sampling.wantsLogprobs(), echo, listener,
+                        generation, j == 0);
                 if (spec.promptLogprobs() >= 0) {
                     sink.withPromptLogprobs(spec.prompts().get(p)[0]);
                 }

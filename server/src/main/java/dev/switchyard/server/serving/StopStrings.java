@@ -14,12 +14,20 @@ import java.util.List;
 final class StopStrings {
 
     private final String[] stops;
+    /** Whether a matched stop string is released with the text before it (vLLM's include_stop_str_in_output). */
+    private final boolean keepMatch;
     private final StringBuilder held = new StringBuilder();
     private boolean matched;
     private String found;
 
     StopStrings(List<String> stops) {
+        this(stops, false);
+    }
+
+    /** With {@code keepMatch}, the stop string found ends the released text instead of being dropped. */
+    StopStrings(List<String> stops, boolean keepMatch) {
         this.stops = stops.toArray(String[]::new);
+        this.keepMatch = keepMatch;
     }
 
     /** Whether a stop string was found; no text is released after that. */
@@ -54,7 +62,7 @@ final class StopStrings {
         }
         if (first >= 0) {
             matched = true;
-            String out = held.substring(0, first);
+            String out = held.substring(0, keepMatch ? first + found.length() : first);
             held.setLength(0);
             return out;
         }

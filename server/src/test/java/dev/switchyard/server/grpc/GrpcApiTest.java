@@ -213,6 +213,25 @@ class GrpcApiTest {
     }
 
     @Test
+    void vllmsSamplingExtrasEqualTheHttpApis() {
+        SamplingParams.Builder extras = greedy(10).setTemperature(1.1).setSeed(9).addAllAllowedTokenIds(List.of(40, 41, 42))
+                .setMinTokens(4).addBadWords("yard");
+        List<Integer> grpc = streamedTokens(stream(text("The switchyard", extras).build()), 0);
+        JsonNode http = server.httpPost("/v1/completions", "{\"prompt\":\"The switchyard\",\"max_tokens\":10,"
+                + "\"temperature\":1.1,\"seed\":9,\"ignore_eos\":true,\"allowed_token_ids\":[40,41,42],\"min_tokens\":4,"
+                + "\"bad_words\":[\"yard\"],\"logprobs\":0,\"return_tokens_as_token_ids\":true}");
+        List<Integer> expected = new java.util.ArrayList<>();
+        http.at("/choices/0/logprobs/tokens").forEach(t -> expected.add(Integer.parseInt(t.asText().substring(9))));
+        assertThat(grpc).isEqualTo(expected).hasSize(10).allSatisfy(id -> assertThat(id).isBetween(40, 42));
+        assertStatus(() -> stream(text("x", greedy(4).setMinTokens(5)).build()), Status.Code.INVALID_ARGUMENT,
+                "sampling.min_tokens");
+        assertStatus(() -> stream(text("x", greedy(4).addAllowedTokenIds(999_999)).build()), Status.Code.INVALID_ARGUMENT,
+                "sampling.allowed_token_ids[0]");
+        assertStatus(() -> stream(text("x", greedy(4).addBadWords(" ")).build()), Status.Code.INVALID_ARGUMENT,
+                "sampling.bad_words[0]");
+    }
+
+    @Test
     void invalidArgumentsNameTheirField() {
         assertStatus(() -> stream(text("x", greedy(4).setPromptLogprobs(21)).build()), Status.Code.INVALID_ARGUMENT,
                 "sampling.prompt_logprobs");

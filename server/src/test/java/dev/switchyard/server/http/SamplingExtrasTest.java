@@ -1,0 +1,142 @@
+package dev.switchyard.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * vLLM's sampling extras, each doing what vLLM's documentation says: {@code min_tokens},
+ * {@code allowed_token_ids}, {@code bad_words}, {@code include_stop_str_in_output} and
+ * {@code truncate_prompt_tokens}, on completions and chat.
+ */
+class SamplingExtrasTest {
+
+    private static ServerFixture server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = ServerFixture.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static List<Integer> tokens(String text, boolean special) {
+        List<Integer> ids = new ArrayList<>();
+        server.ok("/tokenize", "{\"prompt\":\"" + text + "\",\"add_special_tokens\":" + special + "}").get("tokens")
+                .forEach(id -> ids.add(id.asInt()));
+        return ids;
+    }
+
+    private static JsonNode completion(String extra) {
+        return server.ok("/v1/completions", "{\"prompt\":\"The switchyard\",\"temperature\":0" + extra + "}")
+                .at("/choices/0");
+    }
+
+    /** The ids a completion generated, read from its logprobs. */
+    private static List<Integer> ids(JsonNode choice) {
+        List<Integer> ids = new ArrayList<>();
+        choice.at("/logprobs/tokens").forEach(t -> ids.add(Integer.parseInt(t.asText().substring("token_id:".length()))));
+        return ids;
+    }
+
+    private static final String IDS = ",\"logprobs\":0,\"return_tokens_as_token_ids\":true";
+
+    @Test
+    void minTokensHoldsBackAStopTokenUntilEnoughAreWritten() {
+        int first = ids(completion(",\"max_tokens\":1,\"ignore_eos\":true" + IDS)).getFirst();
+        JsonNode stopped = completion(",\"max_tokens\":8,\"stop_token_ids\":[" + first + "]" + IDS);
+        assertThat(ids(stopped)).containsExactly(first);
+        assertThat(stopped.get("finish_reason").asText()).isEqualTo("stop");
+        JsonNode held = completion(",\"max_tokens\":8,\"min_tokens\":3,\"ignore_eos\":true,\"stop_token_ids\":[" + first
+                + "]" + IDS);
+        List<Integer> written = ids(held);
+        assertThat(written.size()).isGreaterThanOrEqualTo(3);
+        assertThat(written.subList(0, 3)).doesNotContain(first);
+    }
+
+    @Test
+    void onlyAllowedTokensAreWritten() {
+        Set<Integer> allowed = Set.of(40, 41, 42, 43, 44);
+        JsonNode choice = completion(",\"max_tokens\":24,\"temperature\":1.2,\"seed\":3,\"ignore_eos\":true,"
+                + "\"allowed_token_ids\":[40,41,42,43,44]" + IDS);
+        assertThat(ids(choice)).hasSize(24).allSatisfy(id -> assertThat(allowed).contains(id));
+        JsonNode chat = server.ok("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"max_completion_tokens\":12,\"ignore_eos\":true,\"temperature\":0,\"allowed_token_ids\":[40,41],"
+                + "\"logprobs\":true,\"return_tokens_as_token_ids\":true}");
+        chat.at("/choices/0/logprobs/content").forEach(t -> assertThat(t.get("token").asText()).isIn("token_id:40",
+                "token_id:41"));
+    }
+
+    @Test
+    void aBadWordIsNeverWritten() {
+        JsonNode plain = completion(",\"max_tokens\":12,\"ignore_eos\":true" + IDS);
+        int first = ids(plain).getFirst();
+        String word = server.ok("/detokenize", "{\"tokens\":[" + first + "]}").get("prompt").asText();
+        assumeTrue(!word.isBlank() && tokens(word.strip(), false).size() == 1,
+                "the greedy first token is not a word of its own: " + word);
+        List<Integer> banned = tokens(word.strip(), false);
+        List<Integer> spaced = tokens(" " + word.strip(), false);
+        JsonNode without = completion(",\"max_tokens\":12,\"ignore_eos\":true,\"bad_words\":[\"" + word.strip() + "\"]"
+                + IDS);
+        List<Integer> written = ids(without);
+        assertThat(written).hasSize(12);
+        if (banned.size() == 1) {
+            assertThat(written).doesNotContain(banned.getFirst());
+        }
+        if (spaced.size() == 1) {
+            assertThat(written).doesNotContain(spaced.getFirst());
+        }
+        assertThat(written.getFirst()).isNotEqualTo(first);
+    }
+
+    @Test
+    void aStopStringStaysInTheOutputWhenAskedFor() {
+        String text = completion(",\"max_tokens\":16,\"ignore_eos\":true").get("text").asText();
+        assumeTrue(text.length() >= 6, "a reply long enough to cut: " + text);
+        String stop = text.substring(3, 5);
+        String body = ",\"max_tokens\":16,\"ignore_eos\":true,\"stop\":[" + ServerFixture.JSON.valueToTree(stop) + "]";
+        JsonNode left = completion(body);
+        JsonNode kept = completion(body + ",\"include_stop_str_in_output\":true");
+        assertThat(left.get("text").asText()).isEqualTo(text.substring(0, text.indexOf(stop)));
+        assertThat(kept.get("text").asText()).isEqualTo(left.get("text").asText() + stop);
+        assertThat(kept.get("finish_reason").asText()).isEqualTo("stop");
+        List<JsonNode> chunks = server.stream("/v1/completions", "{\"prompt\":\"The switchyard\",\"temperature\":0"
+                + body + ",\"include_stop_str_in_output\":true,\"stream\":true}");
+        assertThat(ServerFixture.streamedText(chunks, 0)).isEqualTo(kept.get("text").asText());
+    }
+
+    @Test
+    void aTruncatedPromptIsItsLastTokens() {
+        List<Integer> prompt = tokens("Freight and passenger trains share the yard at night", true);
+        assumeTrue(prompt.size() > 6, "a prompt of more than six tokens");
+        List<Integer> tail = prompt.subList(prompt.size() - 4, prompt.size());
+        String sampling = ",\"max_tokens\":6,\"temperature\":0,\"ignore_eos\":true,\"echo\":true";
+        JsonNode cut = server.ok("/v1/completions", "{\"prompt\":" + prompt + sampling + ",\"truncate_prompt_tokens\":4}");
+        JsonNode byHand = server.ok("/v1/completions", "{\"prompt\":" + tail + sampling + "}");
+        assertThat(cut.at("/usage/prompt_tokens").asInt()).isEqualTo(4);
+        assertThat(cut.get("choices")).isEqualTo(byHand.get("choices"));
+        JsonNode whole = server.ok("/v1/completions", "{\"prompt\":" + prompt + sampling + ",\"truncate_prompt_tokens\":-1}");
+        assertThat(whole.at("/usage/prompt_tokens").asInt()).as("-1: the model's limit").isEqualTo(prompt.size());
+        JsonNode chat = server.ok("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello there, "
+                + "how are the trains today?\"}],\"max_completion_tokens\":2,\"truncate_prompt_tokens\":5}");
+        assertThat(chat.at("/usage/prompt_tokens").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void specialTokensInTheOutputAreRefusedNotIgnored() {
+        assertThat(completion(",\"max_tokens\":2,\"skip_special_tokens\":true").get("text").isTextual()).isTrue();
+        var refused = server.post("/v1/completions", "{\"prompt\":\"Hi\",\"skip_special_tokens\":false}");
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(refused.body()).at("/error/param").asText()).isEqualTo("skip_special_tokens");
+    }
+}
