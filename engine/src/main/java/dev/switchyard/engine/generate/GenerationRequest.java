@@ -15,9 +15,12 @@ import java.util.function.Supplier;
  * probable alternatives): what evaluation harnesses score a text with. {@link #NO_PROMPT_LOGPROBS}
  * asks for none. Such a sequence computes its whole prompt (it takes nothing from the prefix cache),
  * and with {@code maxTokens} 0 it ends once the prompt is read.
+ *
+ * <p>{@code priority} orders sequences for the scheduler: lower is more urgent (vLLM's convention),
+ * equal priorities go in arrival order; 0 for everyone is first come, first served.
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
-                                Supplier<TokenConstraint> constraint, int promptLogprobs) {
+                                Supplier<TokenConstraint> constraint, int promptLogprobs, int priority) {
 
     public static final int NO_PROMPT_LOGPROBS = -1;
 
@@ -32,6 +35,12 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
                              Supplier<TokenConstraint> constraint) {
         this(prompt, sampling, maxTokens, cacheSalt, constraint, NO_PROMPT_LOGPROBS);
+    }
+
+    /** At the default priority, 0. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
+                             Supplier<TokenConstraint> constraint, int promptLogprobs) {
+        this(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, 0);
     }
 
     public GenerationRequest {

@@ -42,6 +42,8 @@ final class ActiveSequence implements IntUnaryOperator {
      * when none is asked for or all were. Kept across preemption, so none is reported twice.
      */
     int promptScored;
+    /** Its place among sequences of equal priority: the batcher's count of sequences added before it. */
+    long arrival = -1;
     /** The batcher's step number when this sequence last added a decode row. */
     long decodeStep = -1;
     private volatile boolean abortRequested;
@@ -54,6 +56,13 @@ final class ActiveSequence implements IntUnaryOperator {
         this.owner = owner;
         this.generated = new int[request.maxTokens()];
         this.promptScored = request.promptLogprobs() < 0 ? request.prompt().length : 1;
+    }
+
+    /** Whether this sequence goes before {@code other}: more urgent (lower priority value), or as urgent and earlier. */
+    boolean before(ActiveSequence other) {
+        int a = request.priority();
+        int b = other.request.priority();
+        return a != b ? a < b : arrival < other.arrival;
     }
 
     /** Whether prompt position {@code position}'s logits are wanted to report the next position's log-probability. */

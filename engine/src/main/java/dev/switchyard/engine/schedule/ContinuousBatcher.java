@@ -12,7 +12,6 @@ import dev.switchyard.engine.sampling.RowCandidates;
 import dev.switchyard.engine.sampling.Sampler;
 import dev.switchyard.engine.sampling.SamplingScratch;
 import dev.switchyard.engine.sampling.TokenLogprobs;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -26,16 +25,19 @@ import java.util.function.LongSupplier;
  * <p><b>One step</b>, with a budget of {@code maxTokens} rows:
  * <ol>
  * <li>Aborted sequences leave and free their blocks.</li>
- * <li>Running sequences that are decoding, oldest first, add their one token. When the cache has no
- *     block for it, the youngest running sequence is preempted (its blocks freed, its progress kept,
+ * <li>Running sequences that are decoding, in order, add their one token. When the cache has no
+ *     block for it, the last running sequence is preempted (its blocks freed, its progress kept,
  *     recomputed later), down to the sequence itself.</li>
- * <li>Running sequences still in prefill (or recompute), oldest first, add a chunk; when blocks run
- *     out they may preempt younger sequences that have no row in this step yet.</li>
- * <li>Waiting sequences, oldest first (preempted ones first of all), are admitted into free slots
- *     while rows and blocks remain; admission never preempts, and stops at the first that does not
- *     fit (first come, first served). Nothing is admitted in a step where a running sequence went
- *     short of blocks.</li>
+ * <li>Running sequences still in prefill (or recompute), in order, add a chunk; when blocks run
+ *     out they may preempt later sequences that have no row in this step yet.</li>
+ * <li>Waiting sequences, in order (a preempted one ahead of those that arrived after it), are
+ *     admitted into free slots while rows and blocks remain; admission stops at the first that does
+ *     not fit. Nothing is admitted in a step where a running sequence went short of blocks.</li>
  * </ol>
+ * The order is arrival (first come, first served) among sequences of equal priority
+ * ({@link GenerationRequest#priority()}); a more urgent one goes first, and before step 2 the last
+ * running sequences give way to the most urgent waiting one while it is more urgent than they and
+ * lacks a slot or blocks. Where all priorities are equal, that never happens.
  * With capacity-aware dispatch in sequence scope, prompt chunks end only at capacity-window
  * boundaries or at the prompt's end; generated tokens (also when recomputed) are groups of their own.
  *
@@ -63,7 +65,7 @@ import java.util.function.LongSupplier;
  * identical whatever it shares steps with, however its prompt is chunked and however often it is
  * preempted.
  *
- * <p>Progress: the oldest running sequence can always take every block (a request that does not fit
+ * <p>Progress: the first running sequence can always take every block (a request that does not fit
  * the whole pool is refused before it is added), so some sequence always advances.
  *
  * <p>Not thread-safe: one thread drives it, except {@link ActiveSequence#requestAbort()}.
@@ -96,10 +98,12 @@ public final class ContinuousBatcher {
     private final int[] endOfGenerationIds;
     private Speculation speculation = Speculation.NONE;
     private PromptLookup lookup;
-    /** Running sequences in arrival order: the last is the youngest. */
+    /** Running sequences, most urgent first ({@link ActiveSequence#before}): the last is the first to give way. */
     private final List<ActiveSequence> running = new ArrayList<>();
-    /** Waiting sequences in arrival order (preempted ones return to the front). */
-    private final ArrayDeque<ActiveSequence> waiting = new ArrayDeque<>();
+    /** Waiting sequences in the same order (a preempted one returns to its place, ahead of later arrivals). */
+    private final List<ActiveSequence> waiting = new ArrayList<>();
+    /** Sequences added so far: the next one's arrival number. */
+    private long arrivals;
     private long preemptions;
     private long steps;
     /** Whether a running sequence went short of blocks in this step (then nothing is admitted). */
@@ -214,7 +218,20 @@ public final class ContinuousBatcher {
             finish(s, FinishReason.LENGTH);
             return;
         }
-        waiting.addLast(s);
+        if (s.arrival < 0) {
+            s.arrival = arrivals++;
+        }
+        enqueue(waiting, s);
+    }
+
+    /** Inserts {@code s} into {@code list} (most urgent first) at its place. */
+    private static void enqueue(List<ActiveSequence> list, ActiveSequence s) {
+        int at = list.size();
+        // new arrivals of equal priority go last: look from the end
+        while (at > 0 && s.before(list.get(at - 1))) {
+            at--;
+        }
+        list.add(at, s);
     }
 
     public boolean hasWork() {
@@ -254,6 +271,7 @@ public final class ContinuousBatcher {
         batch.clear();
         steps++;
         shortOfBlocks = false;
+        makeRoomForUrgent();
         addDecodeTokens();
         if (lookup != null) {
             addProposals();
@@ -343,6 +361,27 @@ public final class ContinuousBatcher {
         }
     }
 
+    /**
+     * Priorities: while the most urgent waiting sequence is more urgent than the last running one and
+     * lacks a slot or the blocks for its first chunk, that running sequence gives way (preempted, to
+     * resume later). With equal priorities nothing happens here: first come, first served.
+     */
+    private void makeRoomForUrgent() {
+        while (!waiting.isEmpty() && !running.isEmpty()) {
+            ActiveSequence urgent = waiting.getFirst();
+            ActiveSequence last = running.getLast();
+            if (last.request.priority() <= urgent.request.priority()) {
+                return;
+            }
+            int firstChunk = Math.min(urgent.known(), batch.capacity());
+            int blocks = (firstChunk + kv.blockSize() - 1) / kv.blockSize();
+            if (running.size() < slotInUse.length && kv.freeBlocks() >= blocks) {
+                return;
+            }
+            preempt(running.size() - 1);
+        }
+    }
+
     /** Step 2 of the class comment. */
     private void addDecodeTokens() {
         for (int i = 0; i < running.size(); i++) {
@@ -351,12 +390,12 @@ public final class ContinuousBatcher {
                 continue;
             }
             int position = s.fed;
-            // Younger sequences, later in the list, have no row yet: any of them may give way.
+            // Later sequences in the list, have no row yet: any of them may give way.
             while (!kv.reserve(s.slot, position + 1)) {
                 shortOfBlocks = true;
                 preempt(running.size() - 1);
                 if (running.size() <= i) {
-                    break; // s itself was the youngest
+                    break; // s itself was the last
                 }
             }
             if (running.size() <= i) {
@@ -371,7 +410,7 @@ public final class ContinuousBatcher {
     }
 
     /**
-     * Speculative decoding: each sequence with a decode row in this step, oldest first, adds rows for
+     * Speculative decoding: each sequence with a decode row in this step, in order, adds rows for
      * the tokens it proposes, as many as the step's rows, its blocks (reserved without preempting),
      * its token limit and the context leave room for, so that all of them kept still fit.
      */
@@ -415,15 +454,15 @@ public final class ContinuousBatcher {
             if (take == 0) {
                 continue;
             }
-            // Preempt only sequences younger than s that hold no row in this step.
+            // Preempt only sequences after s that hold no row in this step.
             while (!kv.reserve(s.slot, s.fed + take)) {
                 shortOfBlocks = true;
-                int youngest = running.size() - 1;
-                if (youngest <= i || running.get(youngest).lastStep == steps) {
+                int last = running.size() - 1;
+                if (last <= i || running.get(last).lastStep == steps) {
                     take = 0;
                     break;
                 }
-                preempt(youngest);
+                preempt(last);
             }
             if (take > 0) {
                 addChunk(s, take);
@@ -437,7 +476,7 @@ public final class ContinuousBatcher {
 
     private void admitWaiting() {
         while (!waiting.isEmpty() && !batch.isFull() && running.size() < slotInUse.length) {
-            ActiveSequence s = waiting.peekFirst();
+            ActiveSequence s = waiting.getFirst();
             int slot = freeSlot();
             // the cache may hold this sequence's first blocks; its last known token is fed whatever
             // (a prompt still to be scored is computed whole: cached blocks have no logits)
@@ -456,7 +495,7 @@ public final class ContinuousBatcher {
             waiting.removeFirst();
             s.slot = slot;
             slotInUse[slot] = true;
-            running.add(s);
+            enqueue(running, s);
             if (!s.admitted) {
                 s.admitted = true;
                 s.sink.onPrefixReused(Math.min(reused, s.promptLength()));
@@ -539,9 +578,7 @@ public final class ContinuousBatcher {
         ActiveSequence s = running.remove(index);
         releaseSlot(s);
         s.fed = 0;
-        // Running sequences all arrived before the waiting ones, and the list is in arrival order, so
-        // pushing from the youngest preempted keeps the queue in arrival order.
-        waiting.addFirst(s);
+        enqueue(waiting, s);
         preemptions++;
         observer.preempted();
     }

@@ -130,6 +130,13 @@ final class ServeCommand implements Callable<Integer> {
                     + "dispatch (default: ${DEFAULT-VALUE}).")
     String prefixCache;
 
+    @Option(names = "--scheduling-policy", defaultValue = "fcfs", paramLabel = "fcfs|priority",
+            description = "fcfs: requests are served in arrival order and a request's priority other than 0 is refused; "
+                    + "priority: a request's priority (lower first) orders the queue, and a running request of a "
+                    + "later priority gives way (is preempted) when a more urgent one lacks room "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String schedulingPolicy;
+
     @Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
@@ -162,8 +169,12 @@ final class ServeCommand implements Callable<Integer> {
         if (!prefixCache.equals("on") && !prefixCache.equals("off")) {
             throw new IllegalArgumentException("--prefix-cache must be on or off, got '" + prefixCache + "'");
         }
+        if (!schedulingPolicy.equals("fcfs") && !schedulingPolicy.equals("priority")) {
+            throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got '" + schedulingPolicy + "'");
+        }
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
-                reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation());
+                reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
+                schedulingPolicy.equals("priority"));
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }

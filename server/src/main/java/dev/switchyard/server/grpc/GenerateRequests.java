@@ -88,7 +88,8 @@ final class GenerateRequests {
         return new GenerationSpec(List.of(prompt), null, n, sampling, maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
                 salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),
-                thinkingBudget(request, chat), promptLogprobs(p), p.getIncludeStopStrInOutput());
+                thinkingBudget(request, chat), promptLogprobs(p), p.getIncludeStopStrInOutput(),
+                model.priority(request.getPriority(), "priority"));
     }
 
     /** {@code min_tokens}, {@code allowed_token_ids} and {@code bad_words}, checked against the model. */

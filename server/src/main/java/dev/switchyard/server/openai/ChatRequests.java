@@ -85,7 +85,7 @@ public final class ChatRequests {
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
                 tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs,
-                f.bool("include_stop_str_in_output", false));
+                f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model));
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

@@ -236,6 +236,16 @@ final class CommonFields {
                 : java.util.Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
     }
 
+    /** vLLM's {@code priority}: lower is served first; 0 (the default) unless the server schedules by priority. */
+    static int priority(Fields f, ServedModel model) {
+        Integer priority = f.integer("priority");
+        try {
+            return priority == null ? 0 : model.priority(priority, "priority");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+    }
+
     /**
      * vLLM's {@code skip_special_tokens}: true (the default) is what this server does; false, which
      * would put control tokens' text in the output, is refused rather than ignored.

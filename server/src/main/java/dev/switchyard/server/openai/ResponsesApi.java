@@ -1,5 +1,6 @@
 package dev.switchyard.server.openai;
 
+import dev.switchyard.engine.generate.GenerationRequest;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -116,7 +117,8 @@ public final class ResponsesApi {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "input", "max_output_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), OutputShape.json(format));
+                tools == null ? null : tools.use(), OutputShape.json(format), null, GenerationRequest.NO_PROMPT_LOGPROBS,
+                false, CommonFields.priority(f, model));
         JsonNode metadata = f.node("metadata");
         if (metadata != null && !metadata.isObject()) {
             throw ApiError.invalid("metadata", "metadata must be an object of strings");

@@ -25,10 +25,20 @@ import java.util.Objects;
  *                       (dropless dispatch only; see {@code ContinuousBatcher})
  * @param kvCacheType    how the KV cache stores keys and values (and so the bytes per position)
  * @param speculation    speculative decoding by prompt lookup, or {@link Speculation#NONE}
+ * @param priorities     whether requests may set a {@code priority} (vLLM's {@code --scheduling-policy
+ *                       priority}); otherwise every request is first come, first served
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
-                           boolean prefixCache, KvCacheType kvCacheType, Speculation speculation) {
+                           boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities) {
+
+    /** First come, first served, the default. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning, boolean prefixCache,
+                        KvCacheType kvCacheType, Speculation speculation) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, kvCacheType, speculation, false);
+    }
 
     /** Reasoning apart ({@link ReasoningFormat#AUTO}) and prefixes reused, the defaults. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,

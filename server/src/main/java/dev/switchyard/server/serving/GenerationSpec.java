@@ -34,11 +34,22 @@ import java.util.Objects;
  *                       ({@link GenerationListener#onPromptLogprobs}); -1 for none
  * @param includeStop    whether a matched stop string stays at the end of the output (vLLM's
  *                       {@code include_stop_str_in_output}); OpenAI leaves it out
+ * @param priority       the scheduler's order: lower is more urgent, 0 the default (see
+ *                       {@link GenerationRequest#priority()})
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
-                             Integer thinkingBudget, int promptLogprobs, boolean includeStop) {
+                             Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority) {
+
+    /** At the default priority. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, 0);
+    }
 
     /** Stop strings left out of the output, as OpenAI does. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,

@@ -236,6 +236,20 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /** Positions one sequence may use, prompt and completion together. */
+    /**
+     * A request's {@code priority} (field {@code param}), checked against the server's policy: any
+     * value with {@code --scheduling-policy priority}, only 0 without (as vLLM answers).
+     *
+     * @throws InvalidRequestException for a priority the policy does not take
+     */
+    public int priority(int priority, String param) {
+        if (priority != 0 && !engine.priorities()) {
+            throw new InvalidRequestException(param, param + " " + priority + " needs a server started with "
+                    + "--scheduling-policy priority; this one serves first come, first served");
+        }
+        return priority;
+    }
+
     public int maxSequenceLength() {
         return scheduler.maxSequencePositions();
     }
@@ -306,7 +320,7 @@ public final class ServedModel implements AutoCloseable {
                     sink.withPromptLogprobs(spec.prompts().get(p)[0]);
                 }
                 sequences.add(new Scheduler.SequenceRequest(new GenerationRequest(spec.prompts().get(p), sampling,
-                        maxTokens, spec.cacheSalt(), format, spec.promptLogprobs()), sink));
+                        maxTokens, spec.cacheSalt(), format, spec.promptLogprobs(), spec.priority()), sink));
             }
         }
         Submission submission;

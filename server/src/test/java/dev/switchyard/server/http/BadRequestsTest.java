@@ -69,6 +69,7 @@ class BadRequestsTest {
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"logprobs\":21}", 400, "logprobs", null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"prompt_logprobs\":21}", 400, "prompt_logprobs", null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"min_tokens\":-1}", 400, "min_tokens", null),
+                Arguments.of(C, "{\"prompt\":\"Hi\",\"priority\":1}", 400, "priority", null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"min_tokens\":5,\"max_tokens\":4}", 400, "min_tokens", null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"allowed_token_ids\":[]}", 400, "allowed_token_ids", null),
                 Arguments.of(C, "{\"prompt\":\"Hi\",\"allowed_token_ids\":[1,99999]}", 400, "allowed_token_ids[1]", null),
