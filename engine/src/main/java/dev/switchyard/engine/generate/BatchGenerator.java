@@ -64,6 +64,11 @@ public final class BatchGenerator {
         }
 
         @Override
+        public void onPromptRow(int position, float[] logits) {
+            listener.onPromptRow(request, position, logits);
+        }
+
+        @Override
         public void onFinish(FinishReason reason) {
             finish = reason;
         }

@@ -22,5 +22,12 @@ public interface TokenListener {
     default void onPromptToken(int request, int position, TokenLogprobs logprobs) {
     }
 
+    /**
+     * The raw logits that predicted the prompt token at {@code position}, before its
+     * {@link #onPromptToken} (valid only during this call, not to be changed).
+     */
+    default void onPromptRow(int request, int position, float[] logits) {
+    }
+
     TokenListener NONE = (request, token, logprobs) -> { };
 }

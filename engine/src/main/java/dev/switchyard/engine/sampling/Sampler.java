@@ -198,8 +198,13 @@ public final class Sampler {
      * {@code ignore_eos} is off.
      */
     public boolean isStopToken(int token, boolean endOfGeneration) {
-        return (endOfGeneration && !params.ignoreEos()) || Arrays.binarySearch(stopIds, token) >= 0
+        return (endOfGeneration && !params.ignoreEos()) || isRequestStopToken(token)
                 || (constraint != null && constraint.finished());
+    }
+
+    /** Whether {@code token} is one of the request's {@code stop_token_ids}. */
+    public boolean isRequestStopToken(int token) {
+        return Arrays.binarySearch(stopIds, token) >= 0;
     }
 
     /** The next token; see the class comment for the steps. */

@@ -556,6 +556,11 @@ public final class ContinuousBatcher {
             return;
         }
         int next = position + 1;
+        try {
+            s.sink.onPromptRow(next, rowLogits);
+        } catch (RuntimeException e) {
+            s.requestAbort();
+        }
         logprobs.fill(rowLogits, vocabSize, s.tokenAt(next), s.request.promptLogprobs());
         if (Double.isNaN(logprobs.logprob())) {
             s.failure = new IllegalArgumentException("the model's logits at prompt position " + position
@@ -602,15 +607,16 @@ public final class ContinuousBatcher {
         }
         s.lastTokenNanos = now;
         boolean goOn;
+        boolean endOfGenerationToken = endOfGeneration.test(token);
         try {
-            goOn = s.sink.onToken(token, logprobs);
+            goOn = s.sink.onToken(token, logprobs, s.sampler.isRequestStopToken(token) && !endOfGenerationToken);
         } catch (RuntimeException e) {
             goOn = false;
             s.requestAbort();
         }
         if (s.abortRequested()) {
             s.finish = FinishReason.ABORT;
-        } else if (!goOn || s.sampler.isStopToken(token, endOfGeneration.test(token))) {
+        } else if (!goOn || s.sampler.isStopToken(token, endOfGenerationToken)) {
             s.finish = FinishReason.STOP;
         } else if (s.count == s.request.maxTokens() || s.known() >= contextLength) {
             s.finish = FinishReason.LENGTH;

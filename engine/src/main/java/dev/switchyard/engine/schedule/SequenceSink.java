@@ -19,6 +19,15 @@ public interface SequenceSink {
      */
     boolean onToken(int token, TokenLogprobs logprobs);
 
+    /**
+     * As {@link #onToken(int, TokenLogprobs)}, told whether the token is one of the request's stop
+     * token ids (and not an end-of-generation token), on which the sequence ends: vLLM leaves such a
+     * token's text out of the output unless asked to keep it. By default the two-argument call.
+     */
+    default boolean onToken(int token, TokenLogprobs logprobs, boolean requestStop) {
+        return onToken(token, logprobs);
+    }
+
     /** The sequence ended normally or was aborted; its KV blocks are already free. */
     void onFinish(FinishReason reason);
 
@@ -34,6 +43,14 @@ public interface SequenceSink {
      *                 before, and the most probable alternatives (valid only during this call)
      */
     default void onPromptToken(int position, TokenLogprobs logprobs) {
+    }
+
+    /**
+     * The raw logits that predicted the prompt token at {@code position}, just before its
+     * {@link #onPromptToken}: the whole distribution, for callers that compare models (valid only
+     * during this call; the array is the batcher's, not to be changed).
+     */
+    default void onPromptRow(int position, float[] logits) {
     }
 
     /**

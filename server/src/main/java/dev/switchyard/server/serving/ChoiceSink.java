@@ -98,9 +98,18 @@ final class ChoiceSink implements SequenceSink {
 
     @Override
     public boolean onToken(int token, TokenLogprobs logprobs) {
+        return onToken(token, logprobs, false);
+    }
+
+    /**
+     * A token of the request's {@code stop_token_ids} ends the choice without its text, as vLLM
+     * answers, unless the request keeps what stops it ({@code include_stop_str_in_output}).
+     */
+    @Override
+    public boolean onToken(int token, TokenLogprobs logprobs, boolean requestStop) {
         releasePrompt();
         tokens++;
-        String text = detokenizer.push(token);
+        String text = requestStop && !stops.keepsMatch() ? "" : detokenizer.push(token);
         String reasoning = "";
         List<ToolCall> calls = List.of();
         if (splitter != null) {

@@ -30,6 +30,11 @@ final class StopStrings {
         this.keepMatch = keepMatch;
     }
 
+    /** Whether what stops the output stays in it (vLLM's include_stop_str_in_output). */
+    boolean keepsMatch() {
+        return keepMatch;
+    }
+
     /** Whether a stop string was found; no text is released after that. */
     boolean matched() {
         return matched;

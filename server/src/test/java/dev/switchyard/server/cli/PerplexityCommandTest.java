@@ -91,6 +91,62 @@ class PerplexityCommandTest {
     }
 
     @Test
+    void aModelComparedWithItsOwnSavedPredictionsDivergesByNothingAndAnotherQuantizationBySomething() throws Exception {
+        Path base = dir.resolve("base.sykl");
+        CliRun saved = perplexity("--context", "64", "--chunks", "3", "--save-base", base.toString(), "--kl-top", "32",
+                "--json");
+        assertThat(saved.exitCode()).as(saved.err()).isZero();
+        double basePpl = new ObjectMapper().readTree(saved.out()).get("perplexity").asDouble();
+        // the base file holds the tokens: no --file needed, and its context is the base's
+        CliRun self = CliRun.of("perplexity", "--model", model.toString(), "--compare-base", base.toString(), "--json",
+                "--threads", "1", "--parallel", "2");
+        assertThat(self.exitCode()).as(self.err()).isZero();
+        JsonNode same = new ObjectMapper().readTree(self.out());
+        assertThat(same.at("/kl_divergence/mean").asDouble()).isZero();
+        assertThat(same.at("/kl_divergence/max").asDouble()).isZero();
+        assertThat(same.get("same_top").asDouble()).isEqualTo(1.0);
+        // the base file keeps log-probabilities as floats
+        assertThat(same.get("perplexity").asDouble()).isEqualTo(basePpl)
+                .isCloseTo(same.get("base_perplexity").asDouble(), org.assertj.core.api.Assertions.withinPercentage(1e-4));
+        assertThat(same.get("tokens_counted").asInt()).isEqualTo(3 * 31);
+
+        Path coarse = dir.resolve("tiny-q4.gguf");
+        CliRun made = CliRun.of("make-model", "--arch", "mixtral", "--layers", "2", "--context", "256", "--dtype", "q4_0",
+                "-o", coarse.toString());
+        assertThat(made.exitCode()).as(made.err()).isZero();
+        CliRun other = CliRun.of("perplexity", "--model", coarse.toString(), "--compare-base", base.toString(),
+                "--file", text.toString(), "--threads", "1");
+        assertThat(other.exitCode()).as(other.err()).isZero();
+        assertThat(other.out()).contains("Mean KLD").contains("Same top token").contains("Base PPL");
+        Matcher mean = Pattern.compile("Mean KLD\\s+: (\\d+\\.\\d+)").matcher(other.out());
+        assertThat(mean.find()).as(other.out()).isTrue();
+        assertThat(Double.parseDouble(mean.group(1))).as("another quantization of the same weights").isPositive();
+    }
+
+    @Test
+    void aBaseFileMeetsOnlyTheTextAndVocabularyItWasMadeWith() throws Exception {
+        Path base = dir.resolve("base-64.sykl");
+        assertThat(perplexity("--context", "64", "--chunks", "2", "--save-base", base.toString()).exitCode()).isZero();
+        Path otherText = dir.resolve("other.txt");
+        Files.writeString(otherText, "a different text entirely. ".repeat(200));
+        CliRun wrongText = CliRun.of("perplexity", "--model", model.toString(), "--compare-base", base.toString(),
+                "--file", otherText.toString());
+        assertThat(wrongText.exitCode()).isNotZero();
+        assertThat(wrongText.err()).contains("does not read as the text").contains("chunk 1 differs");
+        Path notBase = dir.resolve("not-base.sykl");
+        Files.writeString(notBase, "hello");
+        CliRun garbage = CliRun.of("perplexity", "--model", model.toString(), "--compare-base", notBase.toString());
+        assertThat(garbage.exitCode()).isNotZero();
+        assertThat(garbage.err()).contains("not a base distributions file");
+        CliRun both = perplexity("--save-base", base.toString(), "--compare-base", base.toString());
+        assertThat(both.exitCode()).isNotZero();
+        assertThat(both.err()).contains("one or the other");
+        CliRun noText = CliRun.of("perplexity", "--model", model.toString());
+        assertThat(noText.exitCode()).isNotZero();
+        assertThat(noText.err()).contains("--file is required");
+    }
+
+    @Test
     void aTextShorterThanOneChunkIsRefused() throws Exception {
         Path shortText = dir.resolve("short.txt");
         Files.writeString(shortText, "only a few words");

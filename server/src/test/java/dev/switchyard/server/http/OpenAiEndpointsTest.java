@@ -164,6 +164,12 @@ class OpenAiEndpointsTest {
                 completion(",\"max_tokens\":4,\"logit_bias\":{\"300\":100},\"stop_token_ids\":[300]"));
         assertThat(stopped.get("usage").get("completion_tokens").asInt()).isEqualTo(1);
         assertThat(stopped.get("choices").get(0).get("finish_reason").asText()).isEqualTo("stop");
+        // as vLLM answers: the stop token's text is left out, unless the request keeps what stops it
+        assertThat(stopped.get("choices").get(0).get("text").asText()).isEmpty();
+        JsonNode kept = server.ok("/v1/completions", completion(",\"max_tokens\":4,\"logit_bias\":{\"300\":100},"
+                + "\"stop_token_ids\":[300],\"include_stop_str_in_output\":true"));
+        assertThat(kept.get("choices").get(0).get("text").asText())
+                .isEqualTo(server.ok("/detokenize", "{\"tokens\":[300]}").get("prompt").asText()).isNotEmpty();
     }
 
     @Test
