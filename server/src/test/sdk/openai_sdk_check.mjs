@@ -195,6 +195,24 @@ const stopped = await settle(running.id);
 assert.ok(['cancelled', 'incomplete'].includes(stopped.status), stopped.status); // it may end before the cancel lands
 ok('background responses');
 
+// a streamed background response, read as it is made and again from a later event
+const streamedEvents = [];
+for await (const event of await client.responses.create({
+  model, input: 'Hello there', max_output_tokens: 8, temperature: 0, ignore_eos: true, background: true, stream: true,
+})) {
+  streamedEvents.push(event);
+}
+assert.equal(streamedEvents[0].type, 'response.created');
+assert.equal(streamedEvents[0].response.status, 'queued');
+assert.equal(streamedEvents.at(-1).type, 'response.incomplete');
+streamedEvents.forEach((e, i) => assert.equal(e.sequence_number, i));
+const resumedEvents = [];
+for await (const event of await client.responses.retrieve(streamedEvents[0].response.id, { stream: true, starting_after: 3 })) {
+  resumedEvents.push(event);
+}
+assert.deepEqual(resumedEvents, streamedEvents.slice(4));
+ok('background stream resumed');
+
 // errors come back as the SDK's typed errors, with OpenAI's fields
 async function rejects(name, call, errorClass, status, param, code) {
   try {

@@ -19,8 +19,8 @@ final class ApiContext {
     final String version;
     /** Responses kept for retrieval and continuation (the Responses API's store). */
     final ResponseStore responses;
-    /** Responses made apart from their requests, while they run. */
-    final BackgroundResponses background = new BackgroundResponses();
+    /** Responses made apart from their requests, while they run (and streamed ones' events after). */
+    final BackgroundResponses background;
 
     ApiContext(HttpServerConfig config, ServerHealth health) {
         this.config = config;
@@ -29,5 +29,7 @@ final class ApiContext {
         this.apiKey = new ApiKeyCheck(config.apiKey());
         this.version = Version.current();
         this.responses = new ResponseStore(config.responseStoreBytes());
+        // ended background streams' events are kept within a budget as large as the store's
+        this.background = new BackgroundResponses(config.responseStoreBytes());
     }
 }

@@ -6,6 +6,7 @@ import dev.switchyard.engine.schedule.SchedulerUnavailableException;
 import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.BackgroundResponses;
+import dev.switchyard.server.openai.EventLog;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
 import dev.switchyard.server.openai.CompletionRequests;
@@ -44,7 +45,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = Logger.getLogger(ApiHandler.class.getName());
 
     private final ApiContext api;
-    private GenerationExchange exchange;
+    private OpenRequest exchange;
 
     ApiHandler(ApiContext api) {
         this.api = api;
@@ -112,7 +113,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper(), api.responses);
-                if (BackgroundResponses.wanted(renderer)) {
+                if (BackgroundResponses.streamed(renderer)) {
+                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory()), -1);
+                } else if (BackgroundResponses.wanted(renderer)) {
                     String queued = api.background.start(model, renderer);
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(queued),
                             false);
@@ -221,6 +224,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw ApiError.methodNotAllowed(method.name(), RESPONSE_PREFIX + id, "GET or DELETE");
         }
         authorize(request);
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        if (method.equals(HttpMethod.GET) && "true".equals(first(query, "stream"))) {
+            streamResponse(ctx, id, first(query, "starting_after"));
+            return;
+        }
         String running = api.background.inProgress(id);
         if (running != null && method.equals(HttpMethod.DELETE)) {
             api.background.drop(id);
@@ -241,6 +249,40 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             g.writeBooleanField("deleted", true);
             g.writeEndObject();
         }, false);
+    }
+
+    /**
+     * {@code GET /v1/responses/{id}?stream=true[&starting_after=N]}: a streamed background response's
+     * events after the N-th (all without it), then the rest as they come.
+     */
+    private void streamResponse(ChannelHandlerContext ctx, String id, String startingAfter) {
+        int after = -1;
+        if (startingAfter != null) {
+            try {
+                after = Integer.parseInt(startingAfter);
+            } catch (NumberFormatException e) {
+                throw ApiError.invalid("starting_after", "starting_after must be an event's sequence_number, got '"
+                        + startingAfter + "'");
+            }
+            if (after < -1) {
+                throw ApiError.invalid("starting_after", "starting_after must be 0 or more, got " + after);
+            }
+        }
+        EventLog log = api.background.events(id);
+        if (log == null) {
+            if (api.background.inProgress(id) != null || api.responses.json(id) != null) {
+                throw ApiError.invalid("stream", "response '" + id + "' has no events to stream: only a response made "
+                        + "with background and stream both true is streamed again (or its events are no longer kept)");
+            }
+            throw notKept(id);
+        }
+        follow(ctx, log, after);
+    }
+
+    /** This connection reads {@code log} from after its {@code after}-th event. */
+    private void follow(ChannelHandlerContext ctx, EventLog log, int after) {
+        api.openExchanges.incrementAndGet();
+        exchange = EventLogReader.start(ctx, log, after, api.openExchanges::decrementAndGet);
     }
 
     private static final String CANCEL = "/cancel";
@@ -365,8 +407,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (exchange != null && !exchange.isEnded()) {
-            exchange.cancel();
+        if (exchange != null && !exchange.isEnded() && exchange.clientLeft()) {
             ServedModel model = api.health.model();
             if (model != null) {
                 model.metrics().clientDisconnected();

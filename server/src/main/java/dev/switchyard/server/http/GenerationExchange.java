@@ -14,13 +14,7 @@ import dev.switchyard.server.serving.Usage;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
@@ -35,11 +29,9 @@ import java.util.logging.Logger;
  * server-sent events. Without streaming, the text is collected on the scheduler's thread (a string
  * append per token) and the response is written from the executor when the last choice ends.
  */
-final class GenerationExchange implements GenerationListener, EventStream {
+final class GenerationExchange implements GenerationListener, EventStream, OpenRequest {
 
     private static final Logger LOG = Logger.getLogger(GenerationExchange.class.getName());
-    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -71,24 +63,23 @@ final class GenerationExchange implements GenerationListener, EventStream {
     void start(ServedModel model) {
         generation = model.generate(renderer.request().spec(), this);
         if (stream) {
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-            head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
-            HttpUtil.setTransferEncodingChunked(head, true);
-            ctx.write(head, ctx.voidPromise());
+            HttpResponses.writeEventStreamHead(ctx);
             renderer.openStream(this);
             ctx.flush();
         }
     }
 
     /** The client went away: stop generating (frees the KV blocks at the next step). */
-    void cancel() {
+    @Override
+    public boolean clientLeft() {
         if (generation != null) {
             generation.cancel();
         }
+        return true;
     }
 
-    boolean isEnded() {
+    @Override
+    public boolean isEnded() {
         return ended;
     }
 
@@ -186,16 +177,8 @@ final class GenerationExchange implements GenerationListener, EventStream {
     /** One event; a void promise, since nobody waits on it (a closed channel just drops it). */
     @Override
     public void send(String name, EventStream.JsonBody body) {
-        byte[] prefix = DATA;
-        if (name != null) {
-            byte[] line = (name + "\n").getBytes(StandardCharsets.UTF_8);
-            prefix = new byte[EVENT.length + line.length + DATA.length];
-            System.arraycopy(EVENT, 0, prefix, 0, EVENT.length);
-            System.arraycopy(line, 0, prefix, EVENT.length, line.length);
-            System.arraycopy(DATA, 0, prefix, EVENT.length + line.length, DATA.length);
-        }
-        ctx.writeAndFlush(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, prefix, body::write, END_EVENT)),
-                ctx.voidPromise());
+        ctx.writeAndFlush(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, HttpResponses.eventPrefix(name),
+                body::write, END_EVENT)), ctx.voidPromise());
     }
 
     @Override

@@ -9,10 +9,13 @@ import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -48,6 +51,31 @@ final class HttpResponses {
             buf.release();
             throw e;
         }
+    }
+
+    /** Starts a server-sent event stream: a 200 head, chunked, not cached (written, not flushed). */
+    static void writeEventStreamHead(ChannelHandlerContext ctx) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        HttpUtil.setTransferEncodingChunked(head, true);
+        ctx.write(head, ctx.voidPromise());
+    }
+
+    private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+
+    /** What goes before an event's JSON: an {@code event:} line where it is named (null: none), then {@code data: }. */
+    static byte[] eventPrefix(String name) {
+        if (name == null) {
+            return DATA;
+        }
+        byte[] line = (name + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] prefix = new byte[EVENT.length + line.length + DATA.length];
+        System.arraycopy(EVENT, 0, prefix, 0, EVENT.length);
+        System.arraycopy(line, 0, prefix, EVENT.length, line.length);
+        System.arraycopy(DATA, 0, prefix, EVENT.length + line.length, DATA.length);
+        return prefix;
     }
 
     static void sendJson(ChannelHandlerContext ctx, JsonFactory factory, HttpResponseStatus status, JsonWriter writer,

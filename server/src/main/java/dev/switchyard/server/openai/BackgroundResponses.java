@@ -7,6 +7,8 @@ import dev.switchyard.server.serving.GenerationListener;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -21,27 +23,42 @@ import java.util.logging.Logger;
  * {@code GET /v1/responses/{id}} finds it. Until then that answers {@code in_progress}, and
  * {@code POST /v1/responses/{id}/cancel} aborts it (it is kept as {@code cancelled}, with what it
  * wrote). The client may go away meanwhile; the server's request timeout still bounds it.
+ *
+ * <p>With {@code stream: true} as well, the reply's events go to an {@link EventLog} as they are
+ * made (on the scheduler's thread: each is one small JSON write); the request follows it, and any
+ * reader may follow it from any event ({@code starting_after}), while it runs and, up to
+ * {@code maxLogBytes} of logs, after it ended. A reader that goes away stops nothing.
  */
 public final class BackgroundResponses {
 
     private static final Logger LOG = Logger.getLogger(BackgroundResponses.class.getName());
 
-    /** A response still being made: its generation, and the object it answers with meanwhile. */
-    private record Running(Generation generation, String inProgress, String cancelled) {
+    /** A response still being made: its generation, the object it answers with meanwhile, its events if streamed. */
+    private record Running(Generation generation, String inProgress, String cancelled, EventLog log) {
     }
 
     private final ConcurrentHashMap<String, Running> running = new ConcurrentHashMap<>();
+    /** Event logs of streamed background responses that ended, for readers who come back; null when none are kept. */
+    private final Cache<String, EventLog> endedLogs;
     /** Responses deleted while being made: stopped, and not kept when they end. */
     private final java.util.Set<String> dropped = ConcurrentHashMap.newKeySet();
     /** Where an ended response is written and kept: off the scheduler's thread. */
     private final Executor finisher;
 
+    /** Keeps up to {@link ResponseStore#DEFAULT_BYTES} of ended event logs. */
     public BackgroundResponses() {
-        this(ForkJoinPool.commonPool());
+        this(ResponseStore.DEFAULT_BYTES);
     }
 
-    BackgroundResponses(Executor finisher) {
+    /** Keeps up to {@code maxLogBytes} of ended responses' event logs (the least used go first); 0 keeps none. */
+    public BackgroundResponses(long maxLogBytes) {
+        this(ForkJoinPool.commonPool(), maxLogBytes);
+    }
+
+    BackgroundResponses(Executor finisher, long maxLogBytes) {
         this.finisher = finisher;
+        this.endedLogs = maxLogBytes <= 0 ? null : Caffeine.newBuilder().maximumWeight(maxLogBytes)
+                .<String, EventLog>weigher((id, log) -> log.weight()).executor(Runnable::run).build();
     }
 
     /**
@@ -53,20 +70,56 @@ public final class BackgroundResponses {
     public String start(ServedModel model, ResponseRenderer renderer) {
         ResponsesRenderer response = (ResponsesRenderer) renderer;
         String queued = response.snapshot("queued");
+        begin(model, response, null);
+        return queued;
+    }
+
+    /**
+     * Starts a streamed background response (its request asked for both) and returns its event log,
+     * which the request then follows from its start.
+     *
+     * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
+     */
+    public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json) {
+        EventLog log = new EventLog(json);
+        begin(model, (ResponsesRenderer) renderer, log);
+        return log;
+    }
+
+    private void begin(ServedModel model, ResponsesRenderer response, EventLog log) {
         String inProgress = response.snapshot("in_progress");
         String cancelled = response.snapshot("cancelled");
-        Collector collector = new Collector(response);
+        Collector collector = new Collector(response, log);
         // registered before it starts: an id the client holds always answers
-        Running placeholder = new Running(null, inProgress, cancelled);
+        Running placeholder = new Running(null, inProgress, cancelled, log);
         running.put(response.id(), placeholder);
+        if (log != null) {
+            response.openStream(log);
+        }
         try {
-            Generation generation = model.generate(renderer.request().spec(), collector);
-            running.replace(response.id(), placeholder, new Running(generation, inProgress, cancelled));
+            Generation generation = model.generate(response.request().spec(), collector);
+            running.replace(response.id(), placeholder, new Running(generation, inProgress, cancelled, log));
         } catch (RuntimeException e) {
             running.remove(response.id());
             throw e;
         }
-        return queued;
+    }
+
+    /** Whether {@code renderer}'s request asked for a streamed background response. */
+    public static boolean streamed(ResponseRenderer renderer) {
+        return wanted(renderer) && renderer.request().stream();
+    }
+
+    /**
+     * The event log of a streamed background response, running or ended (while logs are kept); null
+     * when there is none by that id.
+     */
+    public EventLog events(String id) {
+        Running r = running.get(id);
+        if (r != null && r.log() != null) {
+            return r.log();
+        }
+        return endedLogs == null ? null : endedLogs.getIfPresent(id);
     }
 
     /** Whether {@code renderer}'s request asked for a background response. */
@@ -95,32 +148,46 @@ public final class BackgroundResponses {
         return r.cancelled();
     }
 
-    /** Stops a response being made and keeps nothing of it (it was deleted). */
+    /** Stops a response being made and keeps nothing of it (it was deleted), its events included. */
     public void drop(String id) {
         dropped.add(id);
         if (cancel(id) == null) {
             dropped.remove(id); // it had ended already
         }
+        if (endedLogs != null) {
+            endedLogs.invalidate(id);
+        }
     }
 
-    /** Collects one background reply and keeps it when it ends. */
+    /** Collects (or, with a log, streams) one background reply and keeps it when it ends. */
     private final class Collector implements GenerationListener {
 
         private final ResponsesRenderer renderer;
+        /** Null unless the response is streamed. */
+        private final EventLog log;
         private volatile RuntimeException failure;
 
-        Collector(ResponsesRenderer renderer) {
+        Collector(ResponsesRenderer renderer, EventLog log) {
             this.renderer = renderer;
+            this.log = log;
         }
 
         @Override
         public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
-            renderer.collect(index, reasoning, text, logprob);
+            if (log == null) {
+                renderer.collect(index, reasoning, text, logprob);
+            } else {
+                renderer.streamToken(log, index, reasoning, text, logprob);
+            }
         }
 
         @Override
         public void onToolCalls(int index, List<ChoiceToolCall> calls) {
-            renderer.collectToolCalls(index, calls);
+            if (log == null) {
+                renderer.collectToolCalls(index, calls);
+            } else {
+                renderer.streamToolCalls(log, index, calls);
+            }
         }
 
         @Override
@@ -130,7 +197,11 @@ public final class BackgroundResponses {
 
         @Override
         public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
-            renderer.collectFinish(index, reasoning, text, reason);
+            if (log == null) {
+                renderer.collectFinish(index, reasoning, text, reason);
+            } else {
+                renderer.streamFinish(log, index, reasoning, text, reason);
+            }
         }
 
         @Override
@@ -142,18 +213,31 @@ public final class BackgroundResponses {
         @Override
         public void onComplete(Usage usage) {
             finisher.execute(() -> {
+                boolean deleted = dropped.remove(renderer.id());
                 try {
-                    if (dropped.remove(renderer.id())) {
+                    if (deleted) {
                         return;
                     }
                     if (failure != null) {
-                        renderer.keepFailed("generation failed: " + failure.getMessage());
+                        String message = "generation failed: " + failure.getMessage();
+                        renderer.keepFailed(message);
+                        if (log != null) {
+                            renderer.streamFailure(log, ApiError.internal(message));
+                        }
+                    } else if (log != null) {
+                        renderer.closeStream(log, usage, false); // keeps it, then its last event
                     } else {
                         renderer.keepEnded(usage);
                     }
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "a background response could not be kept", e);
                 } finally {
+                    if (log != null) {
+                        log.end();
+                        if (endedLogs != null && !deleted) {
+                            endedLogs.put(renderer.id(), log);
+                        }
+                    }
                     running.remove(renderer.id());
                 }
             });

@@ -68,9 +68,6 @@ public final class ResponsesApi {
             throw ApiError.invalid("background", "a background response is kept until it is fetched: it needs store "
                     + "true (the default) and a server that keeps responses (--responses-memory above 0)");
         }
-        if (background && f.bool("stream", false)) {
-            throw ApiError.unsupported("background", "background with stream (poll GET /v1/responses/{id} instead)");
-        }
         String previousId = f.string("previous_response_id");
         ResponseStore.Stored previous = previousId == null ? null : store.get(previousId);
         if (previousId != null && previous == null) {

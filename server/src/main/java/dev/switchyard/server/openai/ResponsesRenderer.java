@@ -278,12 +278,20 @@ final class ResponsesRenderer implements ResponseRenderer {
 
     // ---- ResponseRenderer ----
 
+    /** The stream's opening events; a background response is created {@code queued}, as OpenAI's are. */
     @Override
     public void openStream(EventStream out) {
+        String first = background() ? "queued" : "in_progress";
         event(out, "response.created", g -> {
             g.writeFieldName("response");
-            writeResponseObject(g, "in_progress", null);
+            writeResponseObject(g, first, null);
         });
+        if (background()) {
+            event(out, "response.queued", g -> {
+                g.writeFieldName("response");
+                writeResponseObject(g, "queued", null);
+            });
+        }
         event(out, "response.in_progress", g -> {
             g.writeFieldName("response");
             writeResponseObject(g, "in_progress", null);

@@ -3,7 +3,11 @@ package dev.switchyard.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,10 +97,64 @@ class BackgroundResponsesTest {
     }
 
     @Test
+    void aStreamedBackgroundResponseCanBeReadAgainFromAnyEvent() throws Exception {
+        String body = "\"input\":\"Hello there\",\"max_output_tokens\":24,\"temperature\":0,\"ignore_eos\":true";
+        List<JsonNode> events = server.namedEvents("/v1/responses", "{" + body + ",\"background\":true,\"stream\":true}");
+        for (int i = 0; i < events.size(); i++) {
+            assertThat(events.get(i).get("sequence_number").asInt()).as("numbered without gaps").isEqualTo(i);
+        }
+        assertThat(events.get(0).get("type").asText()).isEqualTo("response.created");
+        assertThat(events.get(0).at("/response/status").asText()).as("made in the background: queued first").isEqualTo("queued");
+        assertThat(events.get(1).get("type").asText()).isEqualTo("response.queued");
+        assertThat(events.get(2).get("type").asText()).isEqualTo("response.in_progress");
+        JsonNode last = events.getLast();
+        assertThat(last.get("type").asText()).isEqualTo("response.incomplete");
+        String id = events.get(0).at("/response/id").asText();
+        assertThat(ServerFixture.parse(server.get("/v1/responses/" + id).body())).isEqualTo(last.get("response"));
+        JsonNode foreground = server.ok("/v1/responses", "{" + body + "}");
+        assertThat(last.at("/response/output/0/content/0/text")).isEqualTo(foreground.at("/output/0/content/0/text"));
+
+        List<JsonNode> again = ServerFixture.namedEvents(server.get("/v1/responses/" + id + "?stream=true"));
+        assertThat(again).as("read again whole").isEqualTo(events);
+        List<JsonNode> tail = ServerFixture.namedEvents(server.get("/v1/responses/" + id + "?stream=true&starting_after=5"));
+        assertThat(tail).as("read again after event 5").isEqualTo(events.subList(6, events.size()));
+    }
+
+    @Test
+    void aReaderMayLeaveAndAnotherJoinWhileItRunsAndNothingStops() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        HttpRequest post = HttpRequest.newBuilder(longer.uri("/v1/responses")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"Tell me everything\",\"max_output_tokens\":400,"
+                        + "\"temperature\":0,\"ignore_eos\":true,\"background\":true,\"stream\":true}")).build();
+        String id;
+        HttpResponse<Stream<String>> first = client.send(post, HttpResponse.BodyHandlers.ofLines());
+        try (Stream<String> lines = first.body()) {
+            String data = lines.filter(l -> l.startsWith("data: ")).findFirst().orElseThrow();
+            id = ServerFixture.parse(data.substring("data: ".length())).at("/response/id").asText();
+        } // the first reader leaves after one event
+        List<JsonNode> rest = ServerFixture.namedEvents(longer.get("/v1/responses/" + id + "?stream=true&starting_after=2"));
+        for (int i = 0; i < rest.size(); i++) {
+            assertThat(rest.get(i).get("sequence_number").asInt()).isEqualTo(3 + i);
+        }
+        assertThat(rest.getLast().get("type").asText()).as("it ran to its end").isEqualTo("response.incomplete");
+        assertThat(rest.getLast().at("/response/usage/output_tokens").asInt()).isEqualTo(400);
+        assertThat(poll(longer, id).get("status").asText()).isEqualTo("incomplete");
+    }
+
+    @Test
+    void onlyAStreamedBackgroundResponseIsStreamedAgain() {
+        JsonNode foreground = server.ok("/v1/responses", "{\"input\":\"Hi\",\"max_output_tokens\":2}");
+        HttpResponse<String> notStreamed = server.get("/v1/responses/" + foreground.get("id").asText() + "?stream=true");
+        assertThat(notStreamed.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(notStreamed.body()).at("/error/param").asText()).isEqualTo("stream");
+        assertThat(server.get("/v1/responses/resp_nothing?stream=true").statusCode()).isEqualTo(404);
+        HttpResponse<String> badPoint = server.get("/v1/responses/resp_nothing?stream=true&starting_after=x");
+        assertThat(badPoint.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(badPoint.body()).at("/error/param").asText()).isEqualTo("starting_after");
+    }
+
+    @Test
     void whatCannotRunInTheBackgroundIsRefusedByName() {
-        HttpResponse<String> stream = server.post("/v1/responses", "{\"input\":\"Hi\",\"background\":true,\"stream\":true}");
-        assertThat(stream.statusCode()).isEqualTo(400);
-        assertThat(ServerFixture.parse(stream.body()).at("/error/param").asText()).isEqualTo("background");
         HttpResponse<String> unstored = server.post("/v1/responses", "{\"input\":\"Hi\",\"background\":true,\"store\":false}");
         assertThat(unstored.statusCode()).isEqualTo(400);
         assertThat(ServerFixture.parse(unstored.body()).at("/error/message").asText()).contains("store");

@@ -34,7 +34,7 @@ class OfficialNodeSdksTest {
 
     @Test
     void officialOpenAiSdkWorksAgainstTheServer() throws Exception {
-        assertSdkChecksPass("openai", "openai_sdk_check.mjs", "/v1", 24);
+        assertSdkChecksPass("openai", "openai_sdk_check.mjs", "/v1", 25);
     }
 
     @Test

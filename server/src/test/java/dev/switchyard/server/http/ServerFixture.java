@@ -130,7 +130,11 @@ final class ServerFixture implements AutoCloseable {
      * returns their data, each checked to be named by its {@code type}, with no {@code [DONE]}.
      */
     List<JsonNode> namedEvents(String path, String body) {
-        HttpResponse<String> r = post(path, body);
+        return namedEvents(post(path, body));
+    }
+
+    /** The named events of a streamed response, checked as {@link #namedEvents(String, String)} checks them. */
+    static List<JsonNode> namedEvents(HttpResponse<String> r) {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         List<JsonNode> events = new ArrayList<>();
