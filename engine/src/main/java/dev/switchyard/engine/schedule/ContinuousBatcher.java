@@ -32,7 +32,10 @@ import java.util.function.LongSupplier;
  *     out they may preempt later sequences that have no row in this step yet.</li>
  * <li>Waiting sequences, in order (a preempted one ahead of those that arrived after it), are
  *     admitted into free slots while rows and blocks remain; admission stops at the first that does
- *     not fit. Nothing is admitted in a step where a running sequence went short of blocks.</li>
+ *     not fit. Nothing is admitted in a step where a running sequence went short of blocks. With
+ *     prefix caching, a choice whose twin (another choice of its request with the same prompt) is
+ *     computing that prompt is passed over until the twin has, then takes the prompt's blocks from
+ *     the cache ({@link #awaitsTwin}).</li>
  * </ol>
  * The order is arrival (first come, first served) among sequences of equal priority
  * ({@link GenerationRequest#priority()}); a more urgent one goes first, and before step 2 the last
@@ -475,8 +478,12 @@ public final class ContinuousBatcher {
     }
 
     private void admitWaiting() {
-        while (!waiting.isEmpty() && !batch.isFull() && running.size() < slotInUse.length) {
-            ActiveSequence s = waiting.getFirst();
+        for (int w = 0; w < waiting.size() && !batch.isFull() && running.size() < slotInUse.length; ) {
+            ActiveSequence s = waiting.get(w);
+            if (awaitsTwin(s)) {
+                w++;
+                continue;
+            }
             int slot = freeSlot();
             // the cache may hold this sequence's first blocks; its last known token is fed whatever
             // (a prompt still to be scored is computed whole: cached blocks have no logits)
@@ -492,7 +499,7 @@ public final class ContinuousBatcher {
             if (reused > 0) {
                 observer.prefixReused(reused);
             }
-            waiting.removeFirst();
+            waiting.remove(w);
             s.slot = slot;
             slotInUse[slot] = true;
             enqueue(running, s);
@@ -506,6 +513,27 @@ public final class ContinuousBatcher {
             }
             addChunk(s, take);
         }
+    }
+
+    /**
+     * Whether {@code s} waits for a twin: another sequence of its request (one of {@code n} choices)
+     * with the same prompt that is running and has not sampled yet, i.e. is computing that prompt.
+     * Once it has, {@code s} takes the prompt's blocks from the prefix cache and computes only its
+     * last partial block, instead of computing the whole prompt beside it in the same steps.
+     */
+    private boolean awaitsTwin(ActiveSequence s) {
+        if (s.owner == null || s.count > 0 || !reusesPrefixes() || s.scoringPrompt()
+                || s.promptLength() <= kv.blockSize()) {
+            return false;
+        }
+        for (int i = 0; i < running.size(); i++) {
+            ActiveSequence r = running.get(i);
+            if (r.owner == s.owner && r.count == 0 && r.request.maxTokens() > 0
+                    && java.util.Arrays.equals(r.request.prompt(), s.request.prompt())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -104,6 +104,62 @@ class PrefixReuseTest {
         assertThat(sinks.get(1).tokens()).containsExactly(sinks.get(0).tokens());
     }
 
+    /**
+     * The choices of one request with one prompt compute it once: the others wait for the first and
+     * take its blocks, and every choice answers exactly as on a model that reuses nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "DEEPSEEK2"})
+    void choicesOfOnePromptComputeItOnce(GeneratedArchitecture arch) throws Exception {
+        Path model = TinyModels.of(arch, GgmlType.Q8_0);
+        int[] shared = prompt(100, 3);
+        List<GenerationRequest> choices = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            choices.add(new GenerationRequest(shared, SamplingParams.builder().temperature(0.9).seed(70L + i)
+                    .ignoreEos(true).logprobs(1).build(), 12));
+        }
+        List<int[]> tokens = new ArrayList<>();
+        List<double[]> logprobs = new ArrayList<>();
+        long reusedByChoices = 0;
+        for (boolean reuse : new boolean[] {true, false}) {
+            AtomicLong reused = new AtomicLong();
+            SchedulerObserver observer = new SchedulerObserver() {
+                @Override
+                public void prefixReused(int count) {
+                    reused.addAndGet(count);
+                }
+            };
+            try (CpuBackend backend = new CpuBackend(2);
+                 LoadedModel loaded = LoadedModel.open(model, backend, 256, 4, 1024)) {
+                loaded.reusePrefixes(reuse);
+                try (Scheduler scheduler = loaded.scheduler(16, observer)) {
+                    List<Scheduler.SequenceRequest> sequences = new ArrayList<>();
+                    List<RecordingSink> sinks = new ArrayList<>();
+                    for (GenerationRequest r : choices) {
+                        RecordingSink sink = new RecordingSink();
+                        sinks.add(sink);
+                        sequences.add(new Scheduler.SequenceRequest(r, sink));
+                    }
+                    scheduler.submit(sequences, null); // one request, four choices
+                    for (RecordingSink sink : sinks) {
+                        sink.await(Duration.ofSeconds(60));
+                        tokens.add(sink.tokens());
+                        logprobs.add(sink.logprobs());
+                    }
+                }
+            }
+            if (reuse) {
+                reusedByChoices = reused.get();
+            }
+        }
+        assertThat(reusedByChoices).as("three choices take the six whole blocks of the first's prompt").isEqualTo(3 * 96);
+        for (int i = 0; i < 4; i++) {
+            assertThat(tokens.get(i)).as("choice %d", i).containsExactly(tokens.get(4 + i));
+            assertThat(logprobs.get(i)).as("choice %d", i).containsExactly(logprobs.get(4 + i));
+        }
+        assertThat(tokens.get(0)).as("seeded differently, the choices differ").isNotEqualTo(tokens.get(1));
+    }
+
     /** Preempted sequences come back onto their own remembered blocks and still answer as alone. */
     @org.junit.jupiter.api.Test
     void preemptedSequencesReadmitOntoTheirRememberedBlocks() throws Exception {
