@@ -21,7 +21,11 @@ import java.util.random.RandomGeneratorFactory;
  *     the token was generated (not counting the prompt, as OpenAI defines it),
  *     {@code l -= c * frequency + (c > 0 ? presence : 0)}. Then the request's token restrictions
  *     ({@link TokenRestrictions}: min_tokens, allowed_token_ids, bad_words) set what may not come next
- *     to -infinity.</li>
+ *     to -infinity. DRY ({@link SamplerExtras.Dry}, llama.cpp's) lowers, before the restrictions, the
+ *     tokens that would extend a repetition of the text so far.</li>
+ * <li><b>Masking filters</b> of {@link SamplerExtras}, when set and not greedy, in llama.cpp's order:
+ *     top-n-sigma, locally typical, XTC. Each looks at the whole adjusted row at temperature 1 (llama.cpp
+ *     applies XTC after its top-k, top-p and min-p; here it comes before them).</li>
  * <li><b>Greedy</b> when temperature is 0: the argmax of the adjusted logits, ties to the lowest token id.
  *     The filters below cannot change the argmax, so they are skipped, and no random number is drawn:
  *     the seed plays no part.</li>
@@ -79,6 +83,10 @@ public final class Sampler {
     private final TokenConstraint constraint;
     /** Null unless the request restricts tokens ({@link TokenRestrictions}). */
     private final TokenBans bans;
+    /** Null unless DRY is on. */
+    private final DryPenalty dry;
+    /** Whether a masking filter of {@link SamplerExtras} is on. */
+    private final boolean masks;
 
     /** A sampler with its own scratch. */
     public Sampler(SamplingParams params, int vocabSize) {
@@ -144,6 +152,8 @@ public final class Sampler {
                     .toArray();
             this.bans = new TokenBans(restrictions, vocabSize, stops);
         }
+        this.dry = params.extras().dry().on() ? new DryPenalty(params.extras().dry(), vocabSize) : null;
+        this.masks = params.extras().masks();
         this.inverseTemperature = params.isGreedy() ? 0 : 1 / params.temperature();
         this.logMinP = params.minP() > 0 ? Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
     }
@@ -175,6 +185,9 @@ public final class Sampler {
             if (penalties != null) {
                 penalties.addPromptToken(token);
             }
+            if (dry != null) {
+                dry.add(token);
+            }
         }
     }
 
@@ -189,6 +202,9 @@ public final class Sampler {
         }
         if (bans != null) {
             bans.accept(token);
+        }
+        if (dry != null) {
+            dry.add(token);
         }
     }
 
@@ -223,6 +239,9 @@ public final class Sampler {
     public int sample(float[] logits, TokenLogprobs logprobs) {
         float[] work = scratch.work;
         int best = adjust(logits, work);
+        if (masks && !params.isGreedy()) {
+            best = mask(work);
+        }
         int token = params.isGreedy() ? best : draw(work, work[best]);
         if (constraint != null && !constraint.allows(token)) {
             token = chooseAllowed(work);
@@ -243,7 +262,7 @@ public final class Sampler {
      * the whole vocabulary. At most {@link #MAX_CANDIDATES}.
      */
     public int candidatesNeeded() {
-        if (biasIds.length > 0 || penalties != null || constraint != null || bans != null) {
+        if (biasIds.length > 0 || penalties != null || constraint != null || bans != null || params.extras().any()) {
             return 0;
         }
         int needed = Math.max(1, params.logprobs());
@@ -338,6 +357,9 @@ public final class Sampler {
         if (penalties != null) {
             penalties.apply(work);
         }
+        if (dry != null) {
+            dry.apply(work);
+        }
         if (bans != null) {
             bans.apply(work);
         }
@@ -351,6 +373,31 @@ public final class Sampler {
         }
         if (max == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException("every token's logit is -infinity: nothing can be sampled");
+        }
+        return best;
+    }
+
+    /**
+     * {@link SamplerExtras}' masking filters, in llama.cpp's order (top-n-sigma, typical, XTC), over
+     * the adjusted row at temperature 1; returns the new argmax. XTC draws from this sequence's
+     * random stream when its probability is below 1, so a seed still fixes every choice.
+     */
+    private int mask(float[] work) {
+        SamplerExtras x = params.extras();
+        if (x.topNSigma() > 0) {
+            MaskingFilters.topNSigma(work, vocabSize, x.topNSigma());
+        }
+        if (x.typicalP() < 1) {
+            MaskingFilters.typical(work, vocabSize, x.typicalP(), scratch.keys);
+        }
+        if (x.xtcProbability() > 0 && (x.xtcProbability() >= 1 || random.nextDouble() < x.xtcProbability())) {
+            MaskingFilters.xtc(work, vocabSize, x.xtcThreshold());
+        }
+        int best = 0;
+        for (int i = 1; i < vocabSize; i++) {
+            if (work[i] > work[best]) {
+                best = i;
+            }
         }
         return best;
     }

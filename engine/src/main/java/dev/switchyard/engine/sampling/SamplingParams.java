@@ -47,6 +47,8 @@ import java.util.Set;
  *                          none at all. Default -1.
  * @param restrictions      tokens that may not be written (min_tokens, allowed_token_ids, bad_words);
  *                          never null ({@link TokenRestrictions#NONE} by default).
+ * @param extras            llama.cpp's further samplers (typical, top-n-sigma, XTC, DRY); never null
+ *                          ({@link SamplerExtras#NONE} by default).
  */
 public record SamplingParams(
         double temperature,
@@ -61,7 +63,8 @@ public record SamplingParams(
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
         int logprobs,
-        TokenRestrictions restrictions) {
+        TokenRestrictions restrictions,
+        SamplerExtras extras) {
 
     public static final int NO_LOGPROBS = -1;
     public static final int MAX_LOGPROBS = 20;
@@ -85,6 +88,7 @@ public record SamplingParams(
         logitBias = copyLogitBias(logitBias);
         stopTokenIds = copyStopTokenIds(stopTokenIds);
         restrictions = restrictions == null ? TokenRestrictions.NONE : restrictions;
+        extras = extras == null ? SamplerExtras.NONE : extras;
     }
 
     /** Without token restrictions. */
@@ -92,7 +96,7 @@ public record SamplingParams(
                           double presencePenalty, double frequencyPenalty, Map<Integer, Double> logitBias, Long seed,
                           Set<Integer> stopTokenIds, boolean ignoreEos, int logprobs) {
         this(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, logitBias, seed,
-                stopTokenIds, ignoreEos, logprobs, TokenRestrictions.NONE);
+                stopTokenIds, ignoreEos, logprobs, TokenRestrictions.NONE, SamplerExtras.NONE);
     }
 
     /** The defaults: temperature 1, no filters, no penalties, a random seed, no logprobs. */
@@ -183,6 +187,7 @@ public record SamplingParams(
         private boolean ignoreEos;
         private int logprobs = NO_LOGPROBS;
         private TokenRestrictions restrictions = TokenRestrictions.NONE;
+        private SamplerExtras extras = SamplerExtras.NONE;
 
         private Builder() {
         }
@@ -201,6 +206,7 @@ public record SamplingParams(
             ignoreEos = p.ignoreEos;
             logprobs = p.logprobs;
             restrictions = p.restrictions;
+            extras = p.extras;
         }
 
         public Builder temperature(double v) {
@@ -278,9 +284,14 @@ public record SamplingParams(
             return this;
         }
 
+        public Builder extras(SamplerExtras v) {
+            extras = v;
+            return this;
+        }
+
         public SamplingParams build() {
             return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, logitBias, seed, stopTokenIds, ignoreEos, logprobs, restrictions);
+                    frequencyPenalty, logitBias, seed, stopTokenIds, ignoreEos, logprobs, restrictions, extras);
         }
     }
 }

@@ -55,6 +55,7 @@ public final class ChatRequests {
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
         sampling.logprobs(alternatives);
         sampling.restrictions(CommonFields.restrictions(f, model, maxTokens, maxParam));
+        sampling.extras(CommonFields.extras(f, model));
         CommonFields.refuseSpecialTokensInOutput(f);
         Integer keep = CommonFields.truncation(f, model);
         if (n > limits.maxChoices()) {

@@ -50,6 +50,7 @@ public final class CompletionRequests {
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
         sampling.logprobs(logprobs == null ? SamplingParams.NO_LOGPROBS : logprobs);
         sampling.restrictions(CommonFields.restrictions(f, model, maxTokens, "max_tokens"));
+        sampling.extras(CommonFields.extras(f, model));
         CommonFields.refuseSpecialTokensInOutput(f);
         Integer keep = CommonFields.truncation(f, model);
         if (keep != null && suffix != null) {

@@ -1,5 +1,7 @@
 package dev.switchyard.server.serving;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.switchyard.cache.residency.ResidencyStats;
 import dev.switchyard.engine.chat.ChatTemplates;
 import dev.switchyard.engine.forward.ExpertOffload;
@@ -27,7 +29,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
@@ -48,6 +52,8 @@ public final class ServedModel implements AutoCloseable {
     private final Prompts prompts;
     private final Duration requestTimeout;
     private final EngineConfig engine;
+    /** {@link #tokensContaining} by list of strings. */
+    private final Cache<List<String>, Set<Integer>> containing = Caffeine.newBuilder().maximumSize(16).build();
     private final String weightType;
     /** How the model's chat replies mark their reasoning; null when they do not. */
     private final ReasoningSyntax reasoning;
@@ -236,6 +242,27 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /** Positions one sequence may use, prompt and completion together. */
+    /**
+     * The ids of the tokens whose text holds any of {@code strings} (DRY's sequence breakers),
+     * found once per list of strings and kept (a few lists at most are in use).
+     */
+    public Set<Integer> tokensContaining(List<String> strings) {
+        return containing.get(List.copyOf(strings), key -> {
+            Set<Integer> ids = new HashSet<>();
+            int vocab = model.tokenizer().vocabSize();
+            for (int id = 0; id < vocab; id++) {
+                String text = tokenText(id);
+                for (String s : key) {
+                    if (text.contains(s)) {
+                        ids.add(id);
+                        break;
+                    }
+                }
+            }
+            return Set.copyOf(ids);
+        });
+    }
+
     /**
      * A request's {@code priority} (field {@code param}), checked against the server's policy: any
      * value with {@code --scheduling-policy priority}, only 0 without (as vLLM answers).

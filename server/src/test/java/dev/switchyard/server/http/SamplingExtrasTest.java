@@ -133,6 +133,24 @@ class SamplingExtrasTest {
     }
 
     @Test
+    void llamaCppSamplersChangeTheOutputAndKeepASeededRunReproducible() {
+        String greedy = ",\"max_tokens\":40,\"ignore_eos\":true" + IDS;
+        List<Integer> plain = ids(completion(greedy));
+        List<Integer> dry = ids(completion(greedy + ",\"dry_multiplier\":4,\"dry_allowed_length\":1"));
+        assertThat(dry).as("a random-weight model repeats itself; DRY makes it stop").isNotEqualTo(plain);
+        assertThat(ids(completion(greedy + ",\"dry_multiplier\":4,\"dry_allowed_length\":1"))).isEqualTo(dry);
+        assertThat(ids(completion(greedy + ",\"dry_multiplier\":4,\"dry_penalty_last_n\":0")))
+                .as("a window of 0 turns DRY off, as in llama.cpp").isEqualTo(plain);
+        String sampled = ",\"max_tokens\":40,\"ignore_eos\":true,\"temperature\":1,\"seed\":5" + IDS;
+        List<Integer> free = ids(server.ok("/v1/completions", "{\"prompt\":\"The switchyard\"" + sampled + "}").at("/choices/0"));
+        String xtc = sampled + ",\"xtc_probability\":1,\"xtc_threshold\":0.05,\"typical_p\":0.95,\"top_n_sigma\":3";
+        List<Integer> filtered = ids(server.ok("/v1/completions", "{\"prompt\":\"The switchyard\"" + xtc + "}").at("/choices/0"));
+        assertThat(filtered).isNotEqualTo(free);
+        assertThat(ids(server.ok("/v1/completions", "{\"prompt\":\"The switchyard\"" + xtc + "}").at("/choices/0")))
+                .as("the same seed, the same tokens").isEqualTo(filtered);
+    }
+
+    @Test
     void specialTokensInTheOutputAreRefusedNotIgnored() {
         assertThat(completion(",\"max_tokens\":2,\"skip_special_tokens\":true").get("text").isTextual()).isTrue();
         var refused = server.post("/v1/completions", "{\"prompt\":\"Hi\",\"skip_special_tokens\":false}");
