@@ -44,6 +44,9 @@ class SamplerAllocationTest {
         assertThat(bytesPerRun(b.topK(0).topP(0.95).minP(0).build())).as("top-p alone").isZero();
         assertThat(bytesPerRun(b.topP(1).minP(0.1).build())).as("min-p alone").isZero();
         assertThat(bytesPerRun(b.temperature(0).build())).as("greedy").isZero();
+        SamplerExtras extras = new SamplerExtras(0.95, 2, 0.5, 0.1,
+                new SamplerExtras.Dry(0.8, 1.75, 2, 0, java.util.Set.of(5, 6)));
+        assertThat(bytesPerRun(b.temperature(1).extras(extras).build())).as("DRY, top-n-sigma, typical, XTC").isZero();
     }
 
     /** Taking tokens from a row's best ones, as decode on a GPU does. */

@@ -86,7 +86,7 @@ class SamplerExtrasTest {
         // one very likely token, two middling, the rest rare: the middling ones are the typical ones
         float[] logits = {6, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         float[] masked = logits.clone();
-        MaskingFilters.typical(masked, VOCAB, 0.2, new long[VOCAB]);
+        MaskingFilters.typical(masked, VOCAB, 0.2, new long[VOCAB], new float[VOCAB]);
         int kept = 0;
         for (float l : masked) {
             kept += l > Float.NEGATIVE_INFINITY ? 1 : 0;
@@ -96,6 +96,48 @@ class SamplerExtrasTest {
                 SamplerExtras.Dry.OFF)).build(), VOCAB);
         for (int i = 0; i < 200; i++) {
             assertThat(masked[s.sample(logits)]).isGreaterThan(Float.NEGATIVE_INFINITY);
+        }
+    }
+
+    @Test
+    void typicalKeepsWhatSortingByDistanceToTheEntropyWouldKeep() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(8);
+        for (int trial = 0; trial < 200; trial++) {
+            int vocab = 20 + random.nextInt(400);
+            float[] logits = Logits.normal(vocab, 0.5 + 3 * random.nextDouble(), trial);
+            if (trial % 3 == 0) {
+                for (int i = 0; i < vocab; i += 2) {
+                    logits[i] = Math.round(logits[i]); // ties in distance
+                }
+            }
+            double mass = 0.05 + 0.9 * random.nextDouble();
+            float[] bisected = logits.clone();
+            MaskingFilters.typical(bisected, vocab, mass, new long[vocab], new float[vocab]);
+            // reference: sort by (|surprise - entropy| as a float, id), keep the prefix that reaches the mass
+            double[] lp = new double[vocab];
+            double norm = RowDistribution.logNormalizer(logits, vocab);
+            double entropy = 0;
+            for (int i = 0; i < vocab; i++) {
+                lp[i] = logits[i] - norm;
+                entropy -= Math.exp(lp[i]) * lp[i];
+            }
+            Integer[] order = new Integer[vocab];
+            float[] distance = new float[vocab];
+            for (int i = 0; i < vocab; i++) {
+                order[i] = i;
+                distance[i] = (float) Math.abs(-lp[i] - entropy);
+            }
+            java.util.Arrays.sort(order, (x, y) -> distance[x] != distance[y] ? Float.compare(distance[x], distance[y])
+                    : Integer.compare(x, y));
+            boolean[] keep = new boolean[vocab];
+            double kept = 0;
+            for (int k = 0; k < vocab && kept < mass; k++) {
+                keep[order[k]] = true;
+                kept += (float) Math.exp(lp[order[k]]);
+            }
+            for (int i = 0; i < vocab; i++) {
+                assertThat(bisected[i] > Float.NEGATIVE_INFINITY).as("trial %d token %d", trial, i).isEqualTo(keep[i]);
+            }
         }
     }
 
