@@ -46,18 +46,10 @@ final class MaskingFilters {
      * hold at least {@code vocab} entries.
      */
     static void typical(float[] logits, int vocab, double mass, long[] keys, float[] probs) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[i]);
-        }
-        double z = 0;
-        for (int i = 0; i < vocab; i++) {
-            z += Math.exp((double) logits[i] - max);
-        }
-        double logZ = Math.log(z);
+        double norm = RowDistribution.logNormalizer(logits, vocab);
         double entropy = 0;
         for (int i = 0; i < vocab; i++) {
-            double lp = logits[i] - max - logZ;
+            double lp = logits[i] - norm;
             if (lp > Double.NEGATIVE_INFINITY) {
                 entropy -= Math.exp(lp) * lp;
             }
@@ -65,7 +57,7 @@ final class MaskingFilters {
         int n = 0;
         for (int i = 0; i < vocab; i++) {
             if (logits[i] > Float.NEGATIVE_INFINITY) {
-                double lp = logits[i] - max - logZ;
+                double lp = logits[i] - norm;
                 // a non-negative float's bits order as the float does
                 keys[n] = ((long) Float.floatToRawIntBits((float) Math.abs(-lp - entropy)) << 32) | i;
                 probs[n] = (float) Math.exp(lp);
@@ -116,16 +108,8 @@ final class MaskingFilters {
      * sense); otherwise changes nothing.
      */
     static void xtc(float[] logits, int vocab, double threshold) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[i]);
-        }
-        double z = 0;
-        for (int i = 0; i < vocab; i++) {
-            z += Math.exp((double) logits[i] - max);
-        }
-        // p >= threshold  <=>  logit >= max + ln(threshold * z)
-        double floor = max + Math.log(threshold * z);
+        // p >= threshold  <=>  logit >= ln(sum of exp(logits)) + ln(threshold)
+        double floor = RowDistribution.logNormalizer(logits, vocab) + Math.log(threshold);
         int above = 0;
         int weakest = -1;
         for (int i = 0; i < vocab; i++) {
