@@ -64,8 +64,8 @@ public final class BatchGenerator {
         }
 
         @Override
-        public void onPromptRow(int position, float[] logits) {
-            listener.onPromptRow(request, position, logits);
+        public void onPromptRow(int position, float[] logits, TokenLogprobs lp) {
+            listener.onPromptRow(request, position, logits, lp);
         }
 
         @Override

@@ -23,10 +23,11 @@ public interface TokenListener {
     }
 
     /**
-     * The raw logits that predicted the prompt token at {@code position}, before its
-     * {@link #onPromptToken} (valid only during this call, not to be changed).
+     * The raw logits that predicted the prompt token at {@code position}, with the token's
+     * log-probabilities, before its {@link #onPromptToken} (valid only during this call, not to be
+     * changed).
      */
-    default void onPromptRow(int request, int position, float[] logits) {
+    default void onPromptRow(int request, int position, float[] logits, TokenLogprobs logprobs) {
     }
 
     TokenListener NONE = (request, token, logprobs) -> { };

@@ -17,6 +17,7 @@ public final class TokenLogprobs {
     private int token = -1;
     private double logprob = Double.NaN;
     private int rank;
+    private double logNormalizer = Double.NaN;
     private int topCount;
 
     /** The sampled token, -1 before the first fill. */
@@ -35,6 +36,14 @@ public final class TokenLogprobs {
      */
     public int rank() {
         return rank;
+    }
+
+    /**
+     * {@code ln sum(exp(logit))} of the row {@link #fill} read, so that any token's log-probability
+     * is its logit minus this; NaN where the values came from a row's best tokens alone.
+     */
+    public double logNormalizer() {
+        return logNormalizer;
     }
 
     /** How many alternatives follow: min(requested, vocabulary size). */
@@ -56,6 +65,7 @@ public final class TokenLogprobs {
         token = chosenToken;
         logprob = chosenLogprob;
         rank = chosenRank;
+        logNormalizer = Double.NaN;
     }
 
     /**
@@ -83,6 +93,7 @@ public final class TokenLogprobs {
         }
         double logZ = Math.log(z);
         setChosen(token, (double) mine - max - logZ, above + 1);
+        logNormalizer = max + logZ;
 
         // Top-N by insertion into a sorted run of at most 20; scanning ids upwards with strict
         // comparisons keeps equal logits in id order.

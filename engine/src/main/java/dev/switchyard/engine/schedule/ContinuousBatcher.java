@@ -584,11 +584,6 @@ public final class ContinuousBatcher {
             return;
         }
         int next = position + 1;
-        try {
-            s.sink.onPromptRow(next, rowLogits);
-        } catch (RuntimeException e) {
-            s.requestAbort();
-        }
         logprobs.fill(rowLogits, vocabSize, s.tokenAt(next), s.request.promptLogprobs());
         if (Double.isNaN(logprobs.logprob())) {
             s.failure = new IllegalArgumentException("the model's logits at prompt position " + position
@@ -597,6 +592,7 @@ public final class ContinuousBatcher {
         }
         s.promptScored = next + 1;
         try {
+            s.sink.onPromptRow(next, rowLogits, logprobs);
             s.sink.onPromptToken(next, logprobs);
         } catch (RuntimeException e) {
             s.requestAbort();

@@ -47,10 +47,11 @@ public interface SequenceSink {
 
     /**
      * The raw logits that predicted the prompt token at {@code position}, just before its
-     * {@link #onPromptToken}: the whole distribution, for callers that compare models (valid only
-     * during this call; the array is the batcher's, not to be changed).
+     * {@link #onPromptToken}: the whole distribution, for callers that compare models, with the
+     * token's log-probabilities and the row's {@linkplain TokenLogprobs#logNormalizer normalizer}
+     * (both valid only during this call; the array is the batcher's, not to be changed).
      */
-    default void onPromptRow(int position, float[] logits) {
+    default void onPromptRow(int position, float[] logits, TokenLogprobs logprobs) {
     }
 
     /**

@@ -203,7 +203,8 @@ final class PerplexityCommand implements Callable<Integer> {
                 int size = Math.min(parallel, chunks.size() - first);
                 List<GenerationRequest> requests = new ArrayList<>(size);
                 for (int i = 0; i < size; i++) {
-                    requests.add(new GenerationRequest(chunks.get(first + i), greedy, 0, null, null, 0));
+                    // one alternative: the model's best token, for comparing with the base's
+                    requests.add(new GenerationRequest(chunks.get(first + i), greedy, 0, null, null, 1));
                     if (base != null) {
                         for (int j = 0; j < counted; j++) {
                             base.read(group.base[i][j]);
@@ -250,7 +251,6 @@ final class PerplexityCommand implements Callable<Integer> {
         final BaseDistributions.Entry[][] base;
         final BaseDistributions.Entry[][] own;
         private final long[] scratch;
-        private final int[] ids;
         private final double[] baseLogprobs;
         private final double[] modelLogprobs;
 
@@ -263,7 +263,6 @@ final class PerplexityCommand implements Callable<Integer> {
             base = entries(chunks, counted, top);
             own = entries(chunks, counted, top);
             scratch = new long[top];
-            ids = new int[top];
             baseLogprobs = new double[top];
             modelLogprobs = new double[top];
         }
@@ -287,19 +286,17 @@ final class PerplexityCommand implements Callable<Integer> {
                 }
 
                 @Override
-                public void onPromptRow(int request, int position, float[] logits) {
+                public void onPromptRow(int request, int position, float[] logits, TokenLogprobs lp) {
                     if (!Perplexity.counts(position, context)) {
                         return;
                     }
                     int j = position - first;
-                    int token = requests.get(request).prompt()[position];
-                    double norm = RowDistribution.logNormalizer(logits, vocab);
-                    logprob[request][j] = logits[token] - norm;
+                    logprob[request][j] = lp.logprob();
                     if (save) {
-                        keep(own[request][j], logits, norm, logprob[request][j]);
+                        keep(own[request][j], logits, lp.logNormalizer(), lp.logprob());
                     }
                     if (compare) {
-                        compare(request, j, logits, norm);
+                        compare(request, j, logits, lp);
                     }
                 }
             });
@@ -313,16 +310,16 @@ final class PerplexityCommand implements Callable<Integer> {
             e.tokenLogprob = (float) tokenLogprob;
         }
 
-        private void compare(int request, int j, float[] logits, double norm) {
+        private void compare(int request, int j, float[] logits, TokenLogprobs lp) {
             BaseDistributions.Entry b = base[request][j];
+            double norm = lp.logNormalizer();
             for (int i = 0; i < b.ids.length; i++) {
                 baseLogprobs[i] = b.logprobs[i];
                 // at the base file's precision, so a model compared with itself diverges by exactly 0
                 modelLogprobs[i] = (float) (logits[b.ids[i]] - norm);
             }
             divergence[request][j] = KlDivergence.divergence(baseLogprobs, modelLogprobs, b.ids.length);
-            RowDistribution.top(logits, vocab, 1, scratch, ids);
-            sameTop[request][j] = ids[0] == b.ids[0];
+            sameTop[request][j] = lp.topId(0) == b.ids[0]; // the model's best, as the scoring found it
         }
     }
 
