@@ -71,7 +71,7 @@ class BackgroundResponsesTest {
         assertThat(server.ok("/v1/responses/" + id + "/cancel", "{}")).as("cancelling an ended one: as kept")
                 .isEqualTo(ended);
         JsonNode next = server.ok("/v1/responses", "{\"input\":\"And again\",\"previous_response_id\":\"" + id
-                + "\",\"max_output_tokens\":4}");
+                + "\",\"max_output_tokens\":4,\"ignore_eos\":true}");
         assertThat(next.get("status").asText()).as("it is continued as any kept response").isEqualTo("incomplete");
     }
 
