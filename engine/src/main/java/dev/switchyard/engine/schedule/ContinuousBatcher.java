@@ -393,7 +393,7 @@ public final class ContinuousBatcher {
                 continue;
             }
             int position = s.fed;
-            // Later sequences in the list, have no row yet: any of them may give way.
+            // Later sequences in the list have no row yet: any of them may give way.
             while (!kv.reserve(s.slot, position + 1)) {
                 shortOfBlocks = true;
                 preempt(running.size() - 1);
