@@ -17,6 +17,7 @@ import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.OutputShape;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.LlamaSamplers;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
@@ -84,7 +85,14 @@ final class GenerateRequests {
             throw new InvalidRequestException("cache_salt", "cache_salt may have at most " + GenerationSpec.MAX_CACHE_SALT
                     + " characters, got " + salt.length());
         }
-        SamplingParams sampling = sampling(p).toBuilder().restrictions(restrictions(p, model, maxTokens)).build();
+        SamplingParams sampling = sampling(p).toBuilder().restrictions(restrictions(p, model, maxTokens))
+                .extras(LlamaSamplers.extras(p.hasTypicalP() ? p.getTypicalP() : null,
+                        p.hasTopNSigma() ? p.getTopNSigma() : null, p.hasXtcProbability() ? p.getXtcProbability() : null,
+                        p.hasXtcThreshold() ? p.getXtcThreshold() : null, p.hasDryMultiplier() ? p.getDryMultiplier() : null,
+                        p.hasDryBase() ? p.getDryBase() : null, p.hasDryAllowedLength() ? p.getDryAllowedLength() : null,
+                        p.hasDryPenaltyLastN() ? p.getDryPenaltyLastN() : null,
+                        p.getDrySequenceBreakersCount() == 0 ? null : p.getDrySequenceBreakersList(), model, "sampling."))
+                .build();
         return new GenerationSpec(List.of(prompt), null, n, sampling, maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
                 salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),

@@ -8,6 +8,7 @@ import dev.switchyard.engine.sampling.TokenRestrictions;
 import dev.switchyard.server.serving.BadWords;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.LlamaSamplers;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -237,30 +238,14 @@ final class CommonFields {
                 : java.util.Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
     }
 
-    /** llama.cpp's sequence breakers for DRY when a request names none. */
-    static final List<String> DEFAULT_DRY_BREAKERS = List.of("\n", ":", "\"", "*");
-
     /**
-     * llama.cpp's further samplers, with its field names and defaults: {@code typical_p} (1, off),
-     * {@code top_n_sigma} (-1, off), {@code xtc_probability} (0, off) and {@code xtc_threshold} (0.1),
-     * {@code dry_multiplier} (0, off), {@code dry_base} (1.75), {@code dry_allowed_length} (2),
-     * {@code dry_penalty_last_n} (-1: the whole text; 0: DRY off) and {@code dry_sequence_breakers}
-     * (a list of strings: a token whose text holds one breaks a repetition).
+     * llama.cpp's further samplers, with its field names and defaults ({@link LlamaSamplers}):
+     * {@code typical_p}, {@code top_n_sigma}, {@code xtc_probability}, {@code xtc_threshold},
+     * {@code dry_multiplier}, {@code dry_base}, {@code dry_allowed_length}, {@code dry_penalty_last_n}
+     * and {@code dry_sequence_breakers} (a list of strings).
      */
     static SamplerExtras extras(Fields f, ServedModel model) {
-        double typical = number(f, "typical_p", 1);
-        double sigma = number(f, "top_n_sigma", -1);
-        double xtcProbability = number(f, "xtc_probability", 0);
-        double xtcThreshold = number(f, "xtc_threshold", 0.1);
-        double dryMultiplier = number(f, "dry_multiplier", 0);
-        double dryBase = number(f, "dry_base", 1.75);
-        Integer allowed = f.integer("dry_allowed_length");
-        Integer lastN = f.integer("dry_penalty_last_n");
-        if (lastN != null && lastN < -1) {
-            throw ApiError.invalid("dry_penalty_last_n", "dry_penalty_last_n must be -1 (the whole text), 0 (off) or "
-                    + "more, got " + lastN);
-        }
-        List<String> breakers = DEFAULT_DRY_BREAKERS;
+        List<String> breakers = null;
         JsonNode list = f.node("dry_sequence_breakers");
         if (list != null) {
             if (!list.isArray()) {
@@ -268,32 +253,19 @@ final class CommonFields {
             }
             breakers = new ArrayList<>();
             for (int i = 0; i < list.size(); i++) {
-                if (!list.get(i).isTextual() || list.get(i).textValue().isEmpty()) {
-                    throw ApiError.invalid("dry_sequence_breakers[" + i + "]", "a sequence breaker must be a "
-                            + "non-empty string");
+                if (!list.get(i).isTextual()) {
+                    throw ApiError.invalid("dry_sequence_breakers[" + i + "]", "a sequence breaker must be a string");
                 }
                 breakers.add(list.get(i).textValue());
             }
         }
-        boolean dryOn = dryMultiplier > 0 && (lastN == null || lastN != 0);
         try {
-            SamplerExtras.Dry dry = !dryOn ? SamplerExtras.Dry.OFF : new SamplerExtras.Dry(dryMultiplier, dryBase,
-                    allowed == null ? 2 : allowed, lastN == null || lastN == -1 ? 0 : lastN,
-                    model.tokensContaining(breakers));
-            // as in llama.cpp, a threshold above 0.5 turns XTC off: no two tokens can both reach it
-            boolean xtcOn = xtcThreshold <= 0.5;
-            return new SamplerExtras(typical, sigma > 0 ? sigma : 0, xtcOn ? xtcProbability : 0,
-                    xtcOn ? xtcThreshold : 0.1, dry);
-        } catch (IllegalArgumentException e) {
-            String message = e.getMessage();
-            int space = message.indexOf(' ');
-            throw ApiError.invalid(space > 0 ? message.substring(0, space) : null, message);
+            return LlamaSamplers.extras(f.number("typical_p"), f.number("top_n_sigma"), f.number("xtc_probability"),
+                    f.number("xtc_threshold"), f.number("dry_multiplier"), f.number("dry_base"),
+                    f.integer("dry_allowed_length"), f.integer("dry_penalty_last_n"), breakers, model, "");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
         }
-    }
-
-    private static double number(Fields f, String name, double fallback) {
-        Double v = f.number(name);
-        return v == null ? fallback : v;
     }
 
     /** vLLM's {@code priority}: lower is served first; 0 (the default) unless the server schedules by priority. */

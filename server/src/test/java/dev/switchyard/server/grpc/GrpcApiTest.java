@@ -232,6 +232,24 @@ class GrpcApiTest {
     }
 
     @Test
+    void llamaCppSamplersEqualTheHttpApis() {
+        SamplingParams.Builder dry = greedy(24).setDryMultiplier(4).setDryAllowedLength(1).setTypicalP(0.9)
+                .setTemperature(1).setSeed(3).setXtcProbability(0.5).setXtcThreshold(0.05).addDrySequenceBreakers("\n");
+        List<Integer> grpc = streamedTokens(stream(text("The switchyard", dry).build()), 0);
+        JsonNode http = server.httpPost("/v1/completions", "{\"prompt\":\"The switchyard\",\"max_tokens\":24,"
+                + "\"temperature\":1,\"seed\":3,\"ignore_eos\":true,\"dry_multiplier\":4,\"dry_allowed_length\":1,"
+                + "\"typical_p\":0.9,\"xtc_probability\":0.5,\"xtc_threshold\":0.05,\"dry_sequence_breakers\":[\"\\n\"],"
+                + "\"logprobs\":0,\"return_tokens_as_token_ids\":true}");
+        List<Integer> expected = new java.util.ArrayList<>();
+        http.at("/choices/0/logprobs/tokens").forEach(t -> expected.add(Integer.parseInt(t.asText().substring(9))));
+        assertThat(grpc).isEqualTo(expected).hasSize(24);
+        assertStatus(() -> stream(text("x", greedy(4).setTypicalP(0)).build()), Status.Code.INVALID_ARGUMENT,
+                "sampling.typical_p");
+        assertStatus(() -> stream(text("x", greedy(4).setDryMultiplier(1).setDryBase(0.5)).build()),
+                Status.Code.INVALID_ARGUMENT, "sampling.dry_base");
+    }
+
+    @Test
     void invalidArgumentsNameTheirField() {
         assertStatus(() -> stream(text("x", greedy(4).setPromptLogprobs(21)).build()), Status.Code.INVALID_ARGUMENT,
                 "sampling.prompt_logprobs");
