@@ -33,10 +33,11 @@ class PrioritySchedulingTest {
 
     @Test
     void anUrgentRequestOvertakesALongerLessUrgentOne() throws Exception {
-        try (ServerFixture server = ServerFixture.start(oneSlot(true), HttpServerConfig.loopback(0))) {
-            String alone = server.ok("/v1/completions", completion(230, 10)).at("/choices/0/text").asText();
+        // a long context, so that the long request runs long after the urgent one is sent
+        try (ServerFixture server = ServerFixture.serving(dev.switchyard.server.TinyModelFile.longContext(), oneSlot(true))) {
+            String alone = server.ok("/v1/completions", completion(900, 10)).at("/choices/0/text").asText();
             CompletableFuture<JsonNode> background = CompletableFuture.supplyAsync(
-                    () -> server.ok("/v1/completions", completion(230, 10)));
+                    () -> server.ok("/v1/completions", completion(900, 10)));
             // wait until the long request holds the slot
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!server.get("/metrics").body().contains("switchyard_requests_running{model=\"tiny\"} 1.0")) {

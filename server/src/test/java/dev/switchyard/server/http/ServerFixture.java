@@ -77,6 +77,11 @@ final class ServerFixture implements AutoCloseable {
         return new ServerFixture(model, engine(8, 0, 64), HttpServerConfig.loopback(0), offload);
     }
 
+    /** A server of {@code model} (served as "tiny") run as {@code engine} says. */
+    static ServerFixture serving(Path model, EngineConfig engine) throws Exception {
+        return new ServerFixture(model, engine, HttpServerConfig.loopback(0), null);
+    }
+
     /** A server whose model never finishes loading. */
     static ServerFixture loading() throws Exception {
         return new ServerFixture(null, HttpServerConfig.loopback(0), null);
