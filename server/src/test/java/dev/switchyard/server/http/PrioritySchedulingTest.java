@@ -34,7 +34,7 @@ class PrioritySchedulingTest {
     @Test
     void anUrgentRequestOvertakesALongerLessUrgentOne() throws Exception {
         // a long context, so that the long request runs long after the urgent one is sent
-        try (ServerFixture server = ServerFixture.serving(dev.switchyard.server.TinyModelFile.longContext(), oneSlot(true))) {
+        try (ServerFixture server = ServerFixture.servingWith(dev.switchyard.server.TinyModelFile.longContext(), oneSlot(true))) {
             String alone = server.ok("/v1/completions", completion(900, 10)).at("/choices/0/text").asText();
             CompletableFuture<JsonNode> background = CompletableFuture.supplyAsync(
                     () -> server.ok("/v1/completions", completion(900, 10)));

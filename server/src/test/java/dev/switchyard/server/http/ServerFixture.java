@@ -78,7 +78,7 @@ final class ServerFixture implements AutoCloseable {
     }
 
     /** A server of {@code model} (served as "tiny") run as {@code engine} says. */
-    static ServerFixture serving(Path model, EngineConfig engine) throws Exception {
+    static ServerFixture servingWith(Path model, EngineConfig engine) throws Exception {
         return new ServerFixture(model, engine, HttpServerConfig.loopback(0), null);
     }
 
