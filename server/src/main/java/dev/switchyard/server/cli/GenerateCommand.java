@@ -17,6 +17,8 @@ import dev.switchyard.engine.structured.TokenTexts;
 import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tokenizer.Tokenizer;
 import dev.switchyard.kernels.Backend;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.LlamaSamplers;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -89,6 +91,36 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed: the same seed gives the same output.")
     Long seed;
 
+    @Option(names = "--typical", paramLabel = "P", description = "Locally typical sampling mass, 1 = off (llama.cpp's).")
+    Double typical;
+
+    @Option(names = "--top-nsigma", paramLabel = "N", description = "Keep tokens within N standard deviations of the best, "
+            + "-1 = off (llama.cpp's).")
+    Double topNSigma;
+
+    @Option(names = "--xtc-probability", paramLabel = "P", description = "How often XTC removes the top choices, 0 = off.")
+    Double xtcProbability;
+
+    @Option(names = "--xtc-threshold", paramLabel = "T", description = "XTC's probability threshold (default 0.1).")
+    Double xtcThreshold;
+
+    @Option(names = "--dry-multiplier", paramLabel = "M", description = "DRY repetition penalty, 0 = off (llama.cpp's).")
+    Double dryMultiplier;
+
+    @Option(names = "--dry-base", paramLabel = "B", description = "DRY's base (default 1.75).")
+    Double dryBase;
+
+    @Option(names = "--dry-allowed-length", paramLabel = "N", description = "Repetitions DRY lets pass (default 2).")
+    Integer dryAllowedLength;
+
+    @Option(names = "--dry-penalty-last-n", paramLabel = "N", description = "Tokens DRY searches, -1 = all, 0 = off.")
+    Integer dryPenaltyLastN;
+
+    @Option(names = "--dry-sequence-breaker", paramLabel = "S",
+            description = "A string that breaks repetitions for DRY; repeat for several (default: newline, colon, quote, "
+                    + "asterisk).")
+    List<String> dryBreakers;
+
     @Option(names = "--logprobs", defaultValue = "0", paramLabel = "N", description = "With --json, the N most likely alternatives of each token.")
     int logprobs;
 
@@ -146,6 +178,7 @@ final class GenerateCommand implements Callable<Integer> {
             int chunk = Math.max(256, moe.window());
             try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts, kvCache.type)) {
                 Tokenizer tokenizer = loaded.tokenizer();
+                sampling = sampling.toBuilder().extras(extras(tokenizer)).build();
                 int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
                 int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);
                 if (budget < 1) {
@@ -210,6 +243,24 @@ final class GenerateCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** llama.cpp's samplers from their flags, named as the flags in errors. */
+    private dev.switchyard.engine.sampling.SamplerExtras extras(Tokenizer tokenizer) {
+        try {
+            return LlamaSamplers.extras(typical, topNSigma, xtcProbability, xtcThreshold, dryMultiplier, dryBase,
+                    dryAllowedLength, dryPenaltyLastN, dryBreakers,
+                    strings -> LlamaSamplers.tokensContaining(tokenizer, strings), "");
+        } catch (InvalidRequestException e) {
+            String flag = e.param() == null ? null : FLAGS.getOrDefault(e.param().replaceAll("\\[.*", ""), null);
+            throw new IllegalArgumentException((flag == null ? "" : flag + ": ") + e.getMessage());
+        }
+    }
+
+    /** The request fields' flags, for errors. */
+    private static final Map<String, String> FLAGS = Map.of("typical_p", "--typical", "top_n_sigma", "--top-nsigma",
+            "xtc_probability", "--xtc-probability", "xtc_threshold", "--xtc-threshold", "dry_multiplier",
+            "--dry-multiplier", "dry_base", "--dry-base", "dry_allowed_length", "--dry-allowed-length",
+            "dry_penalty_last_n", "--dry-penalty-last-n", "dry_sequence_breakers", "--dry-sequence-breaker");
 
     private static String tokenJson(ObjectMapper mapper, int token, String delta,
                                     dev.switchyard.engine.sampling.TokenLogprobs lp) {

@@ -91,7 +91,8 @@ final class GenerateRequests {
                         p.hasXtcThreshold() ? p.getXtcThreshold() : null, p.hasDryMultiplier() ? p.getDryMultiplier() : null,
                         p.hasDryBase() ? p.getDryBase() : null, p.hasDryAllowedLength() ? p.getDryAllowedLength() : null,
                         p.hasDryPenaltyLastN() ? p.getDryPenaltyLastN() : null,
-                        p.getDrySequenceBreakersCount() == 0 ? null : p.getDrySequenceBreakersList(), model, "sampling."))
+                        p.getDrySequenceBreakersCount() == 0 ? null : p.getDrySequenceBreakersList(), model::tokensContaining,
+                        "sampling."))
                 .build();
         return new GenerationSpec(List.of(prompt), null, n, sampling, maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,

@@ -262,7 +262,7 @@ final class CommonFields {
         try {
             return LlamaSamplers.extras(f.number("typical_p"), f.number("top_n_sigma"), f.number("xtc_probability"),
                     f.number("xtc_threshold"), f.number("dry_multiplier"), f.number("dry_base"),
-                    f.integer("dry_allowed_length"), f.integer("dry_penalty_last_n"), breakers, model, "");
+                    f.integer("dry_allowed_length"), f.integer("dry_penalty_last_n"), breakers, model::tokensContaining, "");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }

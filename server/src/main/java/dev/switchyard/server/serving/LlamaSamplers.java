@@ -1,7 +1,12 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.sampling.SamplerExtras;
+import dev.switchyard.engine.tokenizer.Tokenizer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * llama.cpp's sampler settings as its clients send them (each null when absent), turned into
@@ -15,6 +20,21 @@ public final class LlamaSamplers {
     private LlamaSamplers() {
     }
 
+    /** The ids of the tokens whose text (as logprobs show it) holds any of {@code strings}. */
+    public static Set<Integer> tokensContaining(Tokenizer tokenizer, List<String> strings) {
+        Set<Integer> ids = new HashSet<>();
+        for (int id = 0; id < tokenizer.vocabSize(); id++) {
+            String text = new String(tokenizer.pieceBytes(id), StandardCharsets.UTF_8);
+            for (String s : strings) {
+                if (text.contains(s)) {
+                    ids.add(id);
+                    break;
+                }
+            }
+        }
+        return Set.copyOf(ids);
+    }
+
     /**
      * @param prefix what the fields' names start with in errors ({@code ""} over HTTP,
      *               {@code "sampling."} over gRPC)
@@ -23,7 +43,8 @@ public final class LlamaSamplers {
      */
     public static SamplerExtras extras(Double typicalP, Double topNSigma, Double xtcProbability, Double xtcThreshold,
                                        Double dryMultiplier, Double dryBase, Integer dryAllowedLength,
-                                       Integer dryPenaltyLastN, List<String> breakers, ServedModel model, String prefix) {
+                                       Integer dryPenaltyLastN, List<String> breakers,
+                                       Function<List<String>, Set<Integer>> breakerTokens, String prefix) {
         if (dryPenaltyLastN != null && dryPenaltyLastN < -1) {
             throw new InvalidRequestException(prefix + "dry_penalty_last_n", prefix + "dry_penalty_last_n must be -1 "
                     + "(the whole text), 0 (off) or more, got " + dryPenaltyLastN);
@@ -45,7 +66,7 @@ public final class LlamaSamplers {
             SamplerExtras.Dry dry = !dryOn ? SamplerExtras.Dry.OFF : new SamplerExtras.Dry(multiplier, or(dryBase, 1.75),
                     dryAllowedLength == null ? 2 : dryAllowedLength,
                     dryPenaltyLastN == null || dryPenaltyLastN == -1 ? 0 : dryPenaltyLastN,
-                    model.tokensContaining(strings));
+                    breakerTokens.apply(strings));
             return new SamplerExtras(or(typicalP, 1), sigma > 0 ? sigma : 0, xtcOn ? or(xtcProbability, 0) : 0,
                     xtcOn ? threshold : 0.1, dry);
         } catch (IllegalArgumentException e) {

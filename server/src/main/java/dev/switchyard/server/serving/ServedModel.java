@@ -29,7 +29,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -247,20 +246,7 @@ public final class ServedModel implements AutoCloseable {
      * found once per list of strings and kept (a few lists at most are in use).
      */
     public Set<Integer> tokensContaining(List<String> strings) {
-        return containing.get(List.copyOf(strings), key -> {
-            Set<Integer> ids = new HashSet<>();
-            int vocab = model.tokenizer().vocabSize();
-            for (int id = 0; id < vocab; id++) {
-                String text = tokenText(id);
-                for (String s : key) {
-                    if (text.contains(s)) {
-                        ids.add(id);
-                        break;
-                    }
-                }
-            }
-            return Set.copyOf(ids);
-        });
+        return containing.get(List.copyOf(strings), key -> LlamaSamplers.tokensContaining(model.tokenizer(), key));
     }
 
     /**

@@ -37,6 +37,34 @@ class TokenizeGenerateBenchTest {
     }
 
     @Test
+    void generateTakesLlamaCppsSamplerFlags() throws Exception {
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "the yard the yard the yard", "--max-tokens", "40",
+                "--temperature", "0", "--json", "--threads", "1"};
+        CliRun plain = CliRun.of(base);
+        String[] dry = java.util.Arrays.copyOf(base, base.length + 4);
+        dry[base.length] = "--dry-multiplier";
+        dry[base.length + 1] = "4";
+        dry[base.length + 2] = "--dry-allowed-length";
+        dry[base.length + 3] = "1";
+        CliRun once = CliRun.of(dry);
+        CliRun again = CliRun.of(dry);
+        assertThat(once.exitCode()).as(once.err()).isZero();
+        assertThat(ids(once.out())).as("DRY changes a random model's repetitive reply").isNotEqualTo(ids(plain.out()))
+                .isEqualTo(ids(again.out()));
+        CliRun bad = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--typical", "0");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.err()).contains("--typical: typical_p must be in (0, 1]");
+    }
+
+    private static java.util.List<Integer> ids(String jsonLines) throws Exception {
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        for (String line : jsonLines.strip().split("\n")) {
+            ids.add(new ObjectMapper().readTree(line).get("id").asInt());
+        }
+        return ids;
+    }
+
+    @Test
     void tokenizeLinesShowOneTokenEach() {
         CliRun run = CliRun.of("tokenize", "--model", model.toString(), "a b");
         assertThat(run.exitCode()).isZero();
