@@ -5,19 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
-import dev.switchyard.engine.sampling.TokenRestrictions;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
 import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.server.openai.ApiLimits;
-import dev.switchyard.server.serving.BadWords;
 import dev.switchyard.server.serving.ChatRoles;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.OutputShape;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.LlamaSamplers;
+import dev.switchyard.server.serving.RequestRestrictions;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
@@ -85,7 +84,8 @@ final class GenerateRequests {
             throw new InvalidRequestException("cache_salt", "cache_salt may have at most " + GenerationSpec.MAX_CACHE_SALT
                     + " characters, got " + salt.length());
         }
-        SamplingParams sampling = sampling(p).toBuilder().restrictions(restrictions(p, model, maxTokens))
+        SamplingParams sampling = sampling(p).toBuilder().restrictions(RequestRestrictions.of(p.hasMinTokens() ? p.getMinTokens() : null,
+                        p.getAllowedTokenIdsList(), p.getBadWordsList(), maxTokens, "sampling.max_tokens", model, "sampling."))
                 .extras(LlamaSamplers.extras(p.hasTypicalP() ? p.getTypicalP() : null,
                         p.hasTopNSigma() ? p.getTopNSigma() : null, p.hasXtcProbability() ? p.getXtcProbability() : null,
                         p.hasXtcThreshold() ? p.getXtcThreshold() : null, p.hasDryMultiplier() ? p.getDryMultiplier() : null,
@@ -101,25 +101,6 @@ final class GenerateRequests {
                 model.priority(request.getPriority(), "priority"));
     }
 
-    /** {@code min_tokens}, {@code allowed_token_ids} and {@code bad_words}, checked against the model. */
-    private static TokenRestrictions restrictions(dev.switchyard.proto.v1.SamplingParams p, ServedModel model,
-                                                  Integer maxTokens) {
-        int min = p.hasMinTokens() ? p.getMinTokens() : 0;
-        if (min < 0 || maxTokens != null && min > maxTokens) {
-            throw new InvalidRequestException("sampling.min_tokens", "sampling.min_tokens ("
-                    + Integer.toUnsignedString(min) + ") may not exceed sampling.max_tokens (" + maxTokens + ")");
-        }
-        int vocab = model.tokenizer().vocabSize();
-        List<Integer> allowed = p.getAllowedTokenIdsList();
-        for (int i = 0; i < allowed.size(); i++) {
-            if (allowed.get(i) < 0 || allowed.get(i) >= vocab) {
-                throw new InvalidRequestException("sampling.allowed_token_ids[" + i + "]", "token id "
-                        + Integer.toUnsignedString(allowed.get(i)) + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-            }
-        }
-        return new TokenRestrictions(min, new LinkedHashSet<>(allowed),
-                BadWords.sequences(model.tokenizer(), p.getBadWordsList(), "sampling.bad_words"));
-    }
 
     /** {@code sampling.prompt_logprobs}: alternatives per prompt token, or -1 when unset. */
     private static int promptLogprobs(dev.switchyard.proto.v1.SamplingParams p) {

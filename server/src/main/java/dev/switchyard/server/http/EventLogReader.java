@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -14,8 +13,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * log ends. Its client leaving stops only the reading: the response runs on.
  */
 final class EventLogReader implements EventLog.Follower, OpenRequest {
-
-    private static final byte[] END_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelHandlerContext ctx;
     private final EventLog log;
@@ -40,8 +37,8 @@ final class EventLogReader implements EventLog.Follower, OpenRequest {
     @Override
     public void event(String name, byte[] json) {
         byte[] prefix = HttpResponses.eventPrefix(name);
-        ByteBuf buf = ctx.alloc().buffer(prefix.length + json.length + END_EVENT.length);
-        buf.writeBytes(prefix).writeBytes(json).writeBytes(END_EVENT);
+        ByteBuf buf = ctx.alloc().buffer(prefix.length + json.length + HttpResponses.EVENT_END.length);
+        buf.writeBytes(prefix).writeBytes(json).writeBytes(HttpResponses.EVENT_END);
         ctx.writeAndFlush(new DefaultHttpContent(buf), ctx.voidPromise());
     }
 

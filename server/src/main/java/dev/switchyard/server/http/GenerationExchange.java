@@ -32,7 +32,6 @@ import java.util.logging.Logger;
 final class GenerationExchange implements GenerationListener, EventStream, OpenRequest {
 
     private static final Logger LOG = Logger.getLogger(GenerationExchange.class.getName());
-    private static final byte[] END_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelHandlerContext ctx;
@@ -178,7 +177,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     @Override
     public void send(String name, EventStream.JsonBody body) {
         ctx.writeAndFlush(new DefaultHttpContent(HttpResponses.json(ctx.alloc(), json, HttpResponses.eventPrefix(name),
-                body::write, END_EVENT)), ctx.voidPromise());
+                body::write, HttpResponses.EVENT_END)), ctx.voidPromise());
     }
 
     @Override

@@ -62,6 +62,8 @@ final class HttpResponses {
         ctx.write(head, ctx.voidPromise());
     }
 
+    /** What ends a server-sent event. */
+    static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
 

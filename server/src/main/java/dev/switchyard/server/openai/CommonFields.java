@@ -5,10 +5,10 @@ import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplerExtras;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.sampling.TokenRestrictions;
-import dev.switchyard.server.serving.BadWords;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.LlamaSamplers;
+import dev.switchyard.server.serving.RequestRestrictions;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -168,28 +168,14 @@ final class CommonFields {
      * between words alike.
      */
     static TokenRestrictions restrictions(Fields f, ServedModel model, Integer maxTokens, String maxParam) {
-        Integer min = f.integer("min_tokens");
-        if (min != null && min < 0) {
-            throw ApiError.invalid("min_tokens", "min_tokens must be 0 or more, got " + min);
-        }
-        if (min != null && maxTokens != null && min > maxTokens) {
-            throw ApiError.invalid("min_tokens", "min_tokens (" + min + ") may not exceed " + maxParam + " ("
-                    + maxTokens + ")");
-        }
-        int vocab = model.tokenizer().vocabSize();
-        Set<Integer> allowed = new HashSet<>();
+        List<Integer> allowed = new ArrayList<>();
         JsonNode ids = f.node("allowed_token_ids");
         if (ids != null) {
             if (!ids.isArray() || ids.isEmpty()) {
                 throw ApiError.invalid("allowed_token_ids", "allowed_token_ids must be a non-empty list of token ids");
             }
             for (int i = 0; i < ids.size(); i++) {
-                int id = Fields.intElement(ids.get(i), "allowed_token_ids[" + i + "]");
-                if (id < 0 || id >= vocab) {
-                    throw ApiError.invalid("allowed_token_ids[" + i + "]", "token id " + id
-                            + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-                }
-                allowed.add(id);
+                allowed.add(Fields.intElement(ids.get(i), "allowed_token_ids[" + i + "]"));
             }
         }
         List<String> words = new ArrayList<>();
@@ -206,8 +192,7 @@ final class CommonFields {
             }
         }
         try {
-            return new TokenRestrictions(min == null ? 0 : min, allowed, BadWords.sequences(model.tokenizer(), words,
-                    "bad_words"));
+            return RequestRestrictions.of(f.integer("min_tokens"), allowed, words, maxTokens, maxParam, model, "");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
