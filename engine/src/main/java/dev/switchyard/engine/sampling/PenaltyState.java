@@ -3,51 +3,97 @@ package dev.switchyard.engine.sampling;
 /**
  * What the penalties need to know about one sequence's history: which tokens it has seen (prompt or
  * generated, for the repetition penalty) and how often it has generated each (for the presence and
- * frequency penalties). Applying them costs O(distinct tokens seen), not O(vocabulary).
+ * frequency penalties), over the whole text or, with a window ({@code repeat_last_n}), over its last
+ * tokens alone. Applying them costs O(distinct tokens seen), not O(vocabulary).
  *
- * <p>8 bytes per vocabulary entry, allocated once; a sampler without penalties has none.
+ * <p>16 bytes per vocabulary entry, allocated once, and with a window at most 8 bytes per token of
+ * the window; a sampler without penalties has none.
  */
 final class PenaltyState {
 
     private final double repetition;
     private final double presence;
     private final double frequency;
-    /** 0: never seen; otherwise 1 + how many times the token was generated. */
-    private final int[] state;
-    /** The distinct seen tokens, in order of first sighting. */
+    /** How many tokens are looked back over, or {@link SamplerExtras#WHOLE_TEXT}. */
+    private final int window;
+    /** Per token: its occurrences in the window, prompt and generated. */
+    private final int[] occurrences;
+    /** Per token: its generated occurrences in the window. */
+    private final int[] generated;
+    /** The distinct tokens in the window, in no particular order. */
     private final int[] seen;
+    /** Per token: its index in {@link #seen}, valid while it occurs. */
+    private final int[] seenIndex;
     private int seenCount;
+    /** With a window: the last tokens (at least the window's), a generated one with its sign bit set. */
+    private int[] history;
+    private int length;
 
     PenaltyState(SamplingParams params, int vocabSize) {
         this.repetition = params.repetitionPenalty();
         this.presence = params.presencePenalty();
         this.frequency = params.frequencyPenalty();
-        this.state = new int[vocabSize];
+        this.window = params.extras().penaltyLastN();
+        this.occurrences = new int[vocabSize];
+        this.generated = new int[vocabSize];
         this.seen = new int[vocabSize];
+        this.seenIndex = new int[vocabSize];
+        this.history = window == SamplerExtras.WHOLE_TEXT ? null : new int[Math.min(window, 256)];
     }
 
     void addPromptToken(int token) {
-        if (state[token] == 0) {
-            state[token] = 1;
-            seen[seenCount++] = token;
-        }
+        add(token, false);
     }
 
     void addGeneratedToken(int token) {
-        if (state[token] == 0) {
-            state[token] = 1;
-            seen[seenCount++] = token;
-        }
-        state[token]++;
+        add(token, true);
     }
 
     int generatedCount(int token) {
-        return Math.max(0, state[token] - 1);
+        return generated[token];
+    }
+
+    private void add(int token, boolean output) {
+        if (occurrences[token]++ == 0) {
+            seenIndex[token] = seenCount;
+            seen[seenCount++] = token;
+        }
+        if (output) {
+            generated[token]++;
+        }
+        if (history != null) {
+            if (length == history.length) {
+                if (length > window) {
+                    // what came before the window is forgotten already: keep the window alone
+                    System.arraycopy(history, length - window, history, 0, window);
+                    length = window;
+                } else {
+                    history = java.util.Arrays.copyOf(history, length * 2);
+                }
+            }
+            history[length++] = output ? token | Integer.MIN_VALUE : token;
+            if (length > window) {
+                forget(history[length - window - 1]);
+            }
+        }
+    }
+
+    /** A token that left the window. */
+    private void forget(int entry) {
+        int token = entry & Integer.MAX_VALUE;
+        if (entry < 0) {
+            generated[token]--;
+        }
+        if (--occurrences[token] == 0) {
+            int last = seen[--seenCount];
+            seen[seenIndex[token]] = last;
+            seenIndex[last] = seenIndex[token];
+        }
     }
 
     /**
-     * For every seen token: repetition penalty (logit &gt; 0 ? logit / r : logit * r), then
-     * logit -= count * frequency + (count &gt; 0 ? presence : 0) over the generated count.
+     * For every token in the window: repetition penalty (logit &gt; 0 ? logit / r : logit * r), then
+     * logit -= count * frequency + (count &gt; 0 ? presence : 0) over its generated count.
      */
     void apply(float[] logits) {
         for (int i = 0; i < seenCount; i++) {
@@ -56,7 +102,7 @@ final class PenaltyState {
             if (repetition != 1) {
                 logit = logit > 0 ? logit / repetition : logit * repetition;
             }
-            int count = state[token] - 1;
+            int count = generated[token];
             if (count > 0) {
                 logit -= count * frequency + presence;
             }

@@ -23,6 +23,9 @@ import java.util.random.RandomGeneratorFactory;
  *     ({@link TokenRestrictions}: min_tokens, allowed_token_ids, bad_words) set what may not come next
  *     to -infinity. DRY ({@link SamplerExtras.Dry}, llama.cpp's) lowers, before the restrictions, the
  *     tokens that would extend a repetition of the text so far.</li>
+ * <li><b>Mirostat</b> ({@link SamplerExtras.Mirostat}), when on and not greedy, takes over from here
+ *     as in llama.cpp: the adjusted logits at the request's temperature, cut by the sequence's
+ *     surprise bound and drawn from; none of the filters below, nor dynamic temperature, apply.</li>
  * <li><b>Masking filters</b> of {@link SamplerExtras}, when set and not greedy, in llama.cpp's order:
  *     top-n-sigma, locally typical, XTC. Each looks at the whole adjusted row at temperature 1 (llama.cpp
  *     applies XTC after its top-k, top-p and min-p; here it comes before them).</li>
@@ -35,6 +38,8 @@ import java.util.random.RandomGeneratorFactory;
  * <li><b>Min-p</b>: of those, the tokens whose probability is at least {@code minP} times the most
  *     probable one's, i.e. {@code l >= max + ln minP}.</li>
  * <li><b>Temperature</b>: survivors weighted {@code exp((l - max) / T)} (max subtracted, sums in double).
+ *     With dynamic temperature ({@link SamplerExtras.DynamicTemperature}) T follows the survivors'
+ *     normalized entropy within {@code T ± range}; a temperature that comes to 0 takes the best survivor.
  *     Note that, like llama.cpp and unlike vLLM and OpenAI, the filters above see the temperature-1
  *     distribution.</li>
  * <li><b>Draw</b>: one {@code nextDouble()} from this sequence's own {@value #RANDOM_ALGORITHM} stream,
@@ -87,6 +92,10 @@ public final class Sampler {
     private final DryPenalty dry;
     /** Whether a masking filter of {@link SamplerExtras} is on. */
     private final boolean masks;
+    /** Null unless Mirostat is on (and the sampler is not greedy). */
+    private final MirostatState mirostat;
+    /** Null unless dynamic temperature is on (and the sampler is not greedy). */
+    private final SamplerExtras.DynamicTemperature dynamicTemperature;
 
     /** A sampler with its own scratch. */
     public Sampler(SamplingParams params, int vocabSize) {
@@ -154,6 +163,10 @@ public final class Sampler {
         }
         this.dry = params.extras().dry().on() ? new DryPenalty(params.extras().dry(), vocabSize) : null;
         this.masks = params.extras().masks();
+        this.mirostat = params.extras().mirostat().on() && !params.isGreedy()
+                ? new MirostatState(params.extras().mirostat(), vocabSize) : null;
+        this.dynamicTemperature = params.extras().dynamicTemperature().on() && !params.isGreedy()
+                ? params.extras().dynamicTemperature() : null;
         this.inverseTemperature = params.isGreedy() ? 0 : 1 / params.temperature();
         this.logMinP = params.minP() > 0 ? Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
     }
@@ -239,12 +252,15 @@ public final class Sampler {
     public int sample(float[] logits, TokenLogprobs logprobs) {
         float[] work = scratch.work;
         int best = adjust(logits, work);
-        if (masks && !params.isGreedy()) {
+        if (masks && mirostat == null && !params.isGreedy()) {
             best = mask(work);
         }
-        int token = params.isGreedy() ? best : draw(work, work[best]);
+        int token = choose(work, best);
         if (constraint != null && !constraint.allows(token)) {
             token = chooseAllowed(work);
+        }
+        if (mirostat != null) {
+            mirostat.learn();
         }
         if (logprobs != null) {
             logprobs.fill(logits, vocabSize, token, Math.max(0, params.logprobs()));
@@ -416,10 +432,21 @@ public final class Sampler {
         if (best < 0) {
             throw new IllegalArgumentException("the output's format allows no token the model can write here");
         }
-        return params.isGreedy() ? best : draw(work, max);
+        return choose(work, best);
     }
 
-    /** Steps 5-7: the survivors in {@code scratch.keys[0..n)}, n returned, or {@link #ALL}. */
+    /** Steps 4 and 6-11 over the adjusted (and masked) row whose argmax is {@code best}. */
+    private int choose(float[] work, int best) {
+        if (params.isGreedy()) {
+            return best;
+        }
+        if (mirostat != null) {
+            return mirostat.choose(work, best, inverseTemperature, random, scratch);
+        }
+        return draw(work, work[best]);
+    }
+
+    /** Steps 7-9: the survivors in {@code scratch.keys[0..n)}, n returned, or {@link #ALL}. */
     private int filter(float[] work, float max) {
         int topK = params.topK();
         double topP = params.topP();
@@ -437,21 +464,25 @@ public final class Sampler {
         return ALL;
     }
 
-    /** Steps 5-9. */
+    /** Steps 7-11. */
     private int draw(float[] work, float max) {
         return drawAmong(work, max, filter(work, max));
     }
 
-    /** Steps 8-9 over the survivors of {@link #filter}: {@code keys[0..n)}, or every token for {@link #ALL}. */
+    /** Steps 10-11 over the survivors of {@link #filter}: {@code keys[0..n)}, or every token for {@link #ALL}. */
     private int drawAmong(float[] work, float max, int n) {
         boolean all = n == ALL;
         int count = all ? vocabSize : n;
         long[] keys = scratch.keys;
         float[] weights = scratch.weights;
+        double inverse = dynamicTemperature == null ? inverseTemperature : dynamicInverseTemperature(work, max, n);
+        if (inverse == Double.POSITIVE_INFINITY) {
+            return bestAmong(work, max, n);
+        }
         double total = 0;
         for (int i = 0; i < count; i++) {
             int id = all ? i : CandidateFilters.id(keys[i]);
-            float w = (float) Math.exp(((double) work[id] - max) * inverseTemperature);
+            float w = (float) Math.exp(((double) work[id] - max) * inverse);
             weights[i] = w;
             total += w;
         }
@@ -472,6 +503,57 @@ public final class Sampler {
         }
     }
 
+    /**
+     * Dynamic temperature's inverse for the survivors of {@link #filter} ({@code n}, or {@link #ALL}):
+     * {@code T = lo + (hi - lo) (H / ln m)^exponent} over their temperature-1 distribution's entropy
+     * {@code H} and their number {@code m}, {@code lo = max(0, T - range)}, {@code hi = T + range}; the
+     * request's own when fewer than two survive. Positive infinity when T comes to 0.
+     */
+    private double dynamicInverseTemperature(float[] work, float max, int n) {
+        boolean all = n == ALL;
+        int count = all ? vocabSize : n;
+        double total = 0;
+        double weighted = 0;
+        int alive = 0;
+        for (int i = 0; i < count; i++) {
+            double d = (double) work[all ? i : CandidateFilters.id(scratch.keys[i])] - max;
+            if (d > Double.NEGATIVE_INFINITY) {
+                double w = Math.exp(d);
+                total += w;
+                weighted += w * d;
+                alive++;
+            }
+        }
+        if (alive < 2) {
+            return inverseTemperature;
+        }
+        double normalizedEntropy = (Math.log(total) - weighted / total) / Math.log(alive);
+        double t = params.temperature();
+        double range = dynamicTemperature.range();
+        double lo = Math.max(0, t - range);
+        double dynamic = lo + (t + range - lo) * Math.pow(Math.max(0, normalizedEntropy), dynamicTemperature.exponent());
+        return 1 / dynamic;
+    }
+
+    /** The survivor with the largest logit, lowest id among ties. */
+    private int bestAmong(float[] work, float max, int n) {
+        if (n == ALL) {
+            int i = 0;
+            while (work[i] != max) {
+                i++;
+            }
+            return i;
+        }
+        int best = Integer.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            int id = CandidateFilters.id(scratch.keys[i]);
+            if (work[id] == max && id < best) {
+                best = id;
+            }
+        }
+        return best;
+    }
+
     private void checkToken(int token) {
         if (token < 0 || token >= vocabSize) {
             throw new IllegalArgumentException("token " + token + " is outside the vocabulary of "
@@ -487,7 +569,7 @@ public final class Sampler {
         return Arrays.copyOf(scratch.work, vocabSize);
     }
 
-    /** The token ids that survive top-k, top-p and min-p (steps 1-7), ascending. */
+    /** The token ids that survive top-k, top-p and min-p (steps 1-3 and 7-9), ascending. */
     int[] candidates(float[] logits) {
         float[] work = scratch.work;
         int best = adjust(logits, work);
@@ -503,6 +585,19 @@ public final class Sampler {
         }
         Arrays.sort(ids);
         return ids;
+    }
+
+    /** The temperature the next draw would use: the request's, or dynamic temperature's for these logits. */
+    double drawTemperature(float[] logits) {
+        float[] work = scratch.work;
+        int best = adjust(logits, work);
+        int n = filter(work, work[best]);
+        return 1 / (dynamicTemperature == null ? inverseTemperature : dynamicInverseTemperature(work, work[best], n));
+    }
+
+    /** Mirostat's surprise bound now, or NaN when it is off. */
+    double mirostatMu() {
+        return mirostat == null ? Double.NaN : mirostat.mu();
     }
 
     /** How many times {@code token} was generated, as the frequency penalty sees it. */

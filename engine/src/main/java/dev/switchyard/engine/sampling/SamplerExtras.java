@@ -4,8 +4,9 @@ import java.util.Set;
 
 /**
  * llama.cpp's further samplers, each off by default: locally typical sampling ({@code typical_p}),
- * top-n-sigma, XTC ("exclude top choices") and DRY ("don't repeat yourself"). See {@link Sampler}
- * for where each applies.
+ * top-n-sigma, XTC ("exclude top choices"), DRY ("don't repeat yourself"), Mirostat, dynamic
+ * temperature, and the window the penalties look back over ({@code repeat_last_n}). See
+ * {@link Sampler} for where each applies.
  *
  * @param typicalP       keep the tokens whose surprise is closest to the distribution's entropy,
  *                       as few as reach this mass; in (0, 1], 1 turns it off
@@ -15,10 +16,76 @@ import java.util.Set;
  * @param xtcThreshold   XTC removes every token at least this probable but the least probable of
  *                       them, when two or more are; in (0, 0.5]
  * @param dry            the DRY penalty, or {@link Dry#OFF}
+ * @param mirostat       Mirostat, or {@link Mirostat#OFF}
+ * @param dynamicTemperature the temperature made to follow the candidates' entropy, or
+ *                       {@link DynamicTemperature#OFF}
+ * @param penaltyLastN   how many of the last tokens (prompt and reply) the repetition, presence and
+ *                       frequency penalties look at: {@link #WHOLE_TEXT} (the default) all of them, 0
+ *                       turns the penalties off
  */
-public record SamplerExtras(double typicalP, double topNSigma, double xtcProbability, double xtcThreshold, Dry dry) {
+public record SamplerExtras(double typicalP, double topNSigma, double xtcProbability, double xtcThreshold, Dry dry,
+                            Mirostat mirostat, DynamicTemperature dynamicTemperature, int penaltyLastN) {
+
+    /** {@link #penaltyLastN} for "every token so far" (OpenAI's and vLLM's penalties). */
+    public static final int WHOLE_TEXT = -1;
 
     public static final SamplerExtras NONE = new SamplerExtras(1, 0, 0, 0.1, Dry.OFF);
+
+    /** Without Mirostat and dynamic temperature, the penalties over the whole text. */
+    public SamplerExtras(double typicalP, double topNSigma, double xtcProbability, double xtcThreshold, Dry dry) {
+        this(typicalP, topNSigma, xtcProbability, xtcThreshold, dry, Mirostat.OFF, DynamicTemperature.OFF, WHOLE_TEXT);
+    }
+
+    /**
+     * Mirostat (Basu et al., 2021), which steers each token's surprise ({@code -log2 p}) towards a
+     * target instead of cutting the distribution at a fixed place: version 2 keeps the tokens whose
+     * surprise is at most {@code mu}, version 1 the top k for a k estimated from the distribution's
+     * Zipf exponent and {@code mu}; after each draw {@code mu -= eta * (surprise - tau)}, from
+     * {@code mu = 2 tau}. When on it replaces top-k, top-p, min-p, typical, top-n-sigma, XTC and
+     * dynamic temperature, as in llama.cpp.
+     *
+     * @param version 0 (off), 1 or 2
+     * @param tau     the target surprise in bits, at least 0
+     * @param eta     the learning rate, at least 0
+     */
+    public record Mirostat(int version, double tau, double eta) {
+
+        public static final Mirostat OFF = new Mirostat(0, 5, 0.1);
+
+        public Mirostat {
+            require(version >= 0 && version <= 2, "mirostat must be 0 (off), 1 or 2", version);
+            require(tau >= 0 && Double.isFinite(tau), "mirostat_tau must be a finite number >= 0", tau);
+            require(eta >= 0 && Double.isFinite(eta), "mirostat_eta must be a finite number >= 0", eta);
+        }
+
+        public boolean on() {
+            return version != 0;
+        }
+    }
+
+    /**
+     * Dynamic temperature (llama.cpp's "entropy sampling"): the temperature of each draw is
+     * {@code max(0, T - range) + 2 range (H / ln n)^exponent} (the upper end {@code T + range}), with
+     * {@code H} the entropy of the candidates left by the filters and {@code n} how many there are:
+     * a confident distribution is drawn cooler, a flat one hotter.
+     *
+     * @param range    0 turns it off
+     * @param exponent how the entropy maps to the range, at least 0
+     */
+    public record DynamicTemperature(double range, double exponent) {
+
+        public static final DynamicTemperature OFF = new DynamicTemperature(0, 1);
+
+        public DynamicTemperature {
+            require(range >= 0 && Double.isFinite(range), "dynatemp_range must be a finite number >= 0", range);
+            require(exponent >= 0 && Double.isFinite(exponent), "dynatemp_exponent must be a finite number >= 0",
+                    exponent);
+        }
+
+        public boolean on() {
+            return range > 0;
+        }
+    }
 
     /**
      * DRY: a token that would extend a repetition of what came before is penalized by
@@ -55,11 +122,19 @@ public record SamplerExtras(double typicalP, double topNSigma, double xtcProbabi
         require(xtcProbability >= 0 && xtcProbability <= 1, "xtc_probability must be in [0, 1]", xtcProbability);
         require(xtcThreshold > 0 && xtcThreshold <= 0.5, "xtc_threshold must be in (0, 0.5]", xtcThreshold);
         dry = dry == null ? Dry.OFF : dry;
+        mirostat = mirostat == null ? Mirostat.OFF : mirostat;
+        dynamicTemperature = dynamicTemperature == null ? DynamicTemperature.OFF : dynamicTemperature;
+        require(penaltyLastN >= WHOLE_TEXT, "repeat_last_n must be -1 (the whole text), 0 (penalties off) or more",
+                penaltyLastN);
     }
 
-    /** Whether any of them acts on the distribution (and so the sampler needs the whole row). */
+    /**
+     * Whether any of them acts on the distribution (and so the sampler needs the whole row); a
+     * penalty window only narrows penalties, which need the row anyway.
+     */
     public boolean any() {
-        return typicalP < 1 || topNSigma > 0 || xtcProbability > 0 || dry.on();
+        return typicalP < 1 || topNSigma > 0 || xtcProbability > 0 || dry.on() || mirostat.on()
+                || dynamicTemperature.on();
     }
 
     /** Whether a filter that masks tokens (typical, top-n-sigma, XTC) is on; DRY is a penalty. */

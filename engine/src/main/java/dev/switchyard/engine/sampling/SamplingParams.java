@@ -47,7 +47,9 @@ import java.util.Set;
  *                          none at all. Default -1.
  * @param restrictions      tokens that may not be written (min_tokens, allowed_token_ids, bad_words);
  *                          never null ({@link TokenRestrictions#NONE} by default).
- * @param extras            llama.cpp's further samplers (typical, top-n-sigma, XTC, DRY); never null
+ * @param extras            llama.cpp's further samplers (typical, top-n-sigma, XTC, DRY, Mirostat, dynamic
+ *                          temperature) and the window the three penalties look back over
+ *                          ({@code repeat_last_n}: the whole text unless set); never null
  *                          ({@link SamplerExtras#NONE} by default).
  */
 public record SamplingParams(
@@ -125,9 +127,9 @@ public record SamplingParams(
         return logprobs != NO_LOGPROBS;
     }
 
-    /** Whether any penalty needs the history of seen tokens. */
+    /** Whether any penalty needs the history of seen tokens (none does over a window of 0). */
     public boolean hasPenalties() {
-        return repetitionPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0;
+        return (repetitionPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0) && extras.penaltyLastN() != 0;
     }
 
     private static Map<Integer, Double> copyLogitBias(Map<Integer, Double> bias) {

@@ -47,6 +47,14 @@ class SamplerAllocationTest {
         SamplerExtras extras = new SamplerExtras(0.95, 2, 0.5, 0.1,
                 new SamplerExtras.Dry(0.8, 1.75, 2, 0, java.util.Set.of(5, 6)));
         assertThat(bytesPerRun(b.temperature(1).extras(extras).build())).as("DRY, top-n-sigma, typical, XTC").isZero();
+        for (int version = 1; version <= 2; version++) {
+            SamplerExtras mirostat = new SamplerExtras(1, 0, 0, 0.1, null, new SamplerExtras.Mirostat(version, 5, 0.1),
+                    null, 64);
+            assertThat(bytesPerRun(b.extras(mirostat).build())).as("Mirostat %d, penalties over 64 tokens", version).isZero();
+        }
+        SamplerExtras dynamic = new SamplerExtras(1, 0, 0, 0.1, null, null,
+                new SamplerExtras.DynamicTemperature(0.5, 1), 32);
+        assertThat(bytesPerRun(b.topK(40).extras(dynamic).build())).as("dynamic temperature").isZero();
     }
 
     /** Taking tokens from a row's best ones, as decode on a GPU does. */

@@ -121,6 +121,39 @@ final class GenerateCommand implements Callable<Integer> {
                     + "asterisk).")
     List<String> dryBreakers;
 
+    @Option(names = "--repeat-penalty", defaultValue = "1.0", paramLabel = "R",
+            description = "Repetition penalty on the tokens seen, 1 = off (default: ${DEFAULT-VALUE}).")
+    double repeatPenalty;
+
+    @Option(names = "--repeat-last-n", paramLabel = "N",
+            description = "Tokens the penalties look back over, -1 = all (the default), 0 = penalties off.")
+    Integer repeatLastN;
+
+    @Option(names = "--presence-penalty", defaultValue = "0", paramLabel = "P",
+            description = "Subtracted once from every generated token's logit, in [-2, 2] (default: ${DEFAULT-VALUE}).")
+    double presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0", paramLabel = "F",
+            description = "Subtracted per earlier generation of the token, in [-2, 2] (default: ${DEFAULT-VALUE}).")
+    double frequencyPenalty;
+
+    @Option(names = "--mirostat", paramLabel = "V",
+            description = "Mirostat version 1 or 2, 0 = off; replaces top-k, top-p, min-p and the masking filters.")
+    Integer mirostat;
+
+    @Option(names = "--mirostat-ent", paramLabel = "TAU", description = "Mirostat's target surprise in bits (default 5).")
+    Double mirostatTau;
+
+    @Option(names = "--mirostat-lr", paramLabel = "ETA", description = "Mirostat's learning rate (default 0.1).")
+    Double mirostatEta;
+
+    @Option(names = "--dynatemp-range", paramLabel = "R",
+            description = "Dynamic temperature within --temperature +/- R, following the entropy; 0 = off.")
+    Double dynatempRange;
+
+    @Option(names = "--dynatemp-exp", paramLabel = "E", description = "Dynamic temperature's exponent (default 1).")
+    Double dynatempExponent;
+
     @Option(names = "--logprobs", defaultValue = "0", paramLabel = "N", description = "With --json, the N most likely alternatives of each token.")
     int logprobs;
 
@@ -154,10 +187,11 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ExpertOffload experts = offload.toOffload(hybrid.enabled());
         Path path = ModelPaths.resolve(model, err);
-        SamplingParams sampling = SamplingParams.builder()
+        SamplingParams sampling = named(() -> SamplingParams.builder()
                 .temperature(temperature).topP(topP).topK(topK).minP(minP).seed(seed)
+                .repetitionPenalty(repeatPenalty).presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
                 .logprobs(json ? logprobs : SamplingParams.NO_LOGPROBS)
-                .build();
+                .build());
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be at least 1");
         }
@@ -247,8 +281,9 @@ final class GenerateCommand implements Callable<Integer> {
     /** llama.cpp's samplers from their flags, named as the flags in errors. */
     private dev.switchyard.engine.sampling.SamplerExtras extras(Tokenizer tokenizer) {
         try {
-            return LlamaSamplers.extras(typical, topNSigma, xtcProbability, xtcThreshold, dryMultiplier, dryBase,
-                    dryAllowedLength, dryPenaltyLastN, dryBreakers,
+            return LlamaSamplers.extras(new LlamaSamplers.Settings(typical, topNSigma, xtcProbability, xtcThreshold,
+                    dryMultiplier, dryBase, dryAllowedLength, dryPenaltyLastN, dryBreakers, mirostat, mirostatTau,
+                    mirostatEta, dynatempRange, dynatempExponent, repeatLastN),
                     strings -> LlamaSamplers.tokensContaining(tokenizer, strings), "");
         } catch (InvalidRequestException e) {
             String flag = e.param() == null ? null : FLAGS.getOrDefault(e.param().replaceAll("\\[.*", ""), null);
@@ -256,11 +291,31 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    /** Builds sampling settings, naming the flag of a bad value (the engine's messages start with the field's name). */
+    private static SamplingParams named(Supplier<SamplingParams> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            int space = message.indexOf(' ');
+            String flag = space > 0 ? FLAGS.get(message.substring(0, space)) : null;
+            throw new IllegalArgumentException((flag == null ? "" : flag + ": ") + message);
+        }
+    }
+
     /** The request fields' flags, for errors. */
-    private static final Map<String, String> FLAGS = Map.of("typical_p", "--typical", "top_n_sigma", "--top-nsigma",
-            "xtc_probability", "--xtc-probability", "xtc_threshold", "--xtc-threshold", "dry_multiplier",
-            "--dry-multiplier", "dry_base", "--dry-base", "dry_allowed_length", "--dry-allowed-length",
-            "dry_penalty_last_n", "--dry-penalty-last-n", "dry_sequence_breakers", "--dry-sequence-breaker");
+    private static final Map<String, String> FLAGS = Map.ofEntries(Map.entry("typical_p", "--typical"),
+            Map.entry("top_n_sigma", "--top-nsigma"), Map.entry("xtc_probability", "--xtc-probability"),
+            Map.entry("xtc_threshold", "--xtc-threshold"), Map.entry("dry_multiplier", "--dry-multiplier"),
+            Map.entry("dry_base", "--dry-base"), Map.entry("dry_allowed_length", "--dry-allowed-length"),
+            Map.entry("dry_penalty_last_n", "--dry-penalty-last-n"),
+            Map.entry("dry_sequence_breakers", "--dry-sequence-breaker"), Map.entry("mirostat", "--mirostat"),
+            Map.entry("mirostat_tau", "--mirostat-ent"), Map.entry("mirostat_eta", "--mirostat-lr"),
+            Map.entry("dynatemp_range", "--dynatemp-range"), Map.entry("dynatemp_exponent", "--dynatemp-exp"),
+            Map.entry("repeat_last_n", "--repeat-last-n"), Map.entry("temperature", "--temperature"),
+            Map.entry("top_p", "--top-p"), Map.entry("top_k", "--top-k"), Map.entry("min_p", "--min-p"),
+            Map.entry("repetition_penalty", "--repeat-penalty"), Map.entry("presence_penalty", "--presence-penalty"),
+            Map.entry("frequency_penalty", "--frequency-penalty"), Map.entry("logprobs", "--logprobs"));
 
     private static String tokenJson(ObjectMapper mapper, int token, String delta,
                                     dev.switchyard.engine.sampling.TokenLogprobs lp) {

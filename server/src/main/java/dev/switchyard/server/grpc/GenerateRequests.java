@@ -86,13 +86,7 @@ final class GenerateRequests {
         }
         SamplingParams sampling = sampling(p).toBuilder().restrictions(RequestRestrictions.of(p.hasMinTokens() ? p.getMinTokens() : null,
                         p.getAllowedTokenIdsList(), p.getBadWordsList(), maxTokens, "sampling.max_tokens", model, "sampling."))
-                .extras(LlamaSamplers.extras(p.hasTypicalP() ? p.getTypicalP() : null,
-                        p.hasTopNSigma() ? p.getTopNSigma() : null, p.hasXtcProbability() ? p.getXtcProbability() : null,
-                        p.hasXtcThreshold() ? p.getXtcThreshold() : null, p.hasDryMultiplier() ? p.getDryMultiplier() : null,
-                        p.hasDryBase() ? p.getDryBase() : null, p.hasDryAllowedLength() ? p.getDryAllowedLength() : null,
-                        p.hasDryPenaltyLastN() ? p.getDryPenaltyLastN() : null,
-                        p.getDrySequenceBreakersCount() == 0 ? null : p.getDrySequenceBreakersList(), model::tokensContaining,
-                        "sampling."))
+                .extras(LlamaSamplers.extras(llamaSettings(p), model::tokensContaining, "sampling."))
                 .build();
         return new GenerationSpec(List.of(prompt), null, n, sampling, maxTokens, stop, promptParam,
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
@@ -101,6 +95,20 @@ final class GenerateRequests {
                 model.priority(request.getPriority(), "priority"));
     }
 
+
+    /** llama.cpp's sampler fields, each null when unset. */
+    private static LlamaSamplers.Settings llamaSettings(dev.switchyard.proto.v1.SamplingParams p) {
+        return new LlamaSamplers.Settings(p.hasTypicalP() ? p.getTypicalP() : null,
+                p.hasTopNSigma() ? p.getTopNSigma() : null, p.hasXtcProbability() ? p.getXtcProbability() : null,
+                p.hasXtcThreshold() ? p.getXtcThreshold() : null, p.hasDryMultiplier() ? p.getDryMultiplier() : null,
+                p.hasDryBase() ? p.getDryBase() : null, p.hasDryAllowedLength() ? p.getDryAllowedLength() : null,
+                p.hasDryPenaltyLastN() ? p.getDryPenaltyLastN() : null,
+                p.getDrySequenceBreakersCount() == 0 ? null : p.getDrySequenceBreakersList(),
+                p.hasMirostat() ? p.getMirostat() : null, p.hasMirostatTau() ? p.getMirostatTau() : null,
+                p.hasMirostatEta() ? p.getMirostatEta() : null, p.hasDynatempRange() ? p.getDynatempRange() : null,
+                p.hasDynatempExponent() ? p.getDynatempExponent() : null,
+                p.hasRepeatLastN() ? p.getRepeatLastN() : null);
+    }
 
     /** {@code sampling.prompt_logprobs}: alternatives per prompt token, or -1 when unset. */
     private static int promptLogprobs(dev.switchyard.proto.v1.SamplingParams p) {

@@ -226,8 +226,9 @@ final class CommonFields {
     /**
      * llama.cpp's further samplers, with its field names and defaults ({@link LlamaSamplers}):
      * {@code typical_p}, {@code top_n_sigma}, {@code xtc_probability}, {@code xtc_threshold},
-     * {@code dry_multiplier}, {@code dry_base}, {@code dry_allowed_length}, {@code dry_penalty_last_n}
-     * and {@code dry_sequence_breakers} (a list of strings).
+     * {@code dry_multiplier}, {@code dry_base}, {@code dry_allowed_length}, {@code dry_penalty_last_n},
+     * {@code dry_sequence_breakers} (a list of strings), {@code mirostat}, {@code mirostat_tau},
+     * {@code mirostat_eta}, {@code dynatemp_range}, {@code dynatemp_exponent} and {@code repeat_last_n}.
      */
     static SamplerExtras extras(Fields f, ServedModel model) {
         List<String> breakers = null;
@@ -245,9 +246,12 @@ final class CommonFields {
             }
         }
         try {
-            return LlamaSamplers.extras(f.number("typical_p"), f.number("top_n_sigma"), f.number("xtc_probability"),
-                    f.number("xtc_threshold"), f.number("dry_multiplier"), f.number("dry_base"),
-                    f.integer("dry_allowed_length"), f.integer("dry_penalty_last_n"), breakers, model::tokensContaining, "");
+            return LlamaSamplers.extras(new LlamaSamplers.Settings(f.number("typical_p"), f.number("top_n_sigma"),
+                    f.number("xtc_probability"), f.number("xtc_threshold"), f.number("dry_multiplier"),
+                    f.number("dry_base"), f.integer("dry_allowed_length"), f.integer("dry_penalty_last_n"), breakers,
+                    f.integer("mirostat"), f.number("mirostat_tau"), f.number("mirostat_eta"),
+                    f.number("dynatemp_range"), f.number("dynatemp_exponent"), f.integer("repeat_last_n")),
+                    model::tokensContaining, "");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
@@ -299,6 +303,15 @@ final class CommonFields {
         }
         if ((v = f.number("repetition_penalty")) != null) {
             b.repetitionPenalty(v);
+        }
+        // llama.cpp's name for it
+        Double repeat = f.number("repeat_penalty");
+        if (repeat != null) {
+            if (v != null && !v.equals(repeat)) {
+                throw ApiError.invalid("repeat_penalty", "repeat_penalty is llama.cpp's name for repetition_penalty: "
+                        + "send one of them, got " + v + " and " + repeat);
+            }
+            b.repetitionPenalty(repeat);
         }
         b.seed(f.longInteger("seed"));
         b.ignoreEos(f.bool("ignore_eos", false));

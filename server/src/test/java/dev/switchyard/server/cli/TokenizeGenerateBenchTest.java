@@ -54,6 +54,26 @@ class TokenizeGenerateBenchTest {
         CliRun bad = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--typical", "0");
         assertThat(bad.exitCode()).isNotZero();
         assertThat(bad.err()).contains("--typical: typical_p must be in (0, 1]");
+        // Mirostat aiming at 0 bits keeps the best token alone, whatever the temperature
+        String[] mirostat = java.util.Arrays.copyOf(base, base.length + 6);
+        mirostat[base.length - 4] = "1"; // --temperature 1
+        System.arraycopy(new String[] {"--mirostat", "2", "--mirostat-ent", "0", "--mirostat-lr", "0"}, 0, mirostat,
+                base.length, 6);
+        CliRun steered = CliRun.of(mirostat);
+        assertThat(steered.exitCode()).as(steered.err()).isZero();
+        assertThat(ids(steered.out())).isEqualTo(ids(plain.out()));
+        String[] penalized = java.util.Arrays.copyOf(base, base.length + 4);
+        System.arraycopy(new String[] {"--repeat-penalty", "1.6", "--repeat-last-n", "0"}, 0, penalized, base.length, 4);
+        assertThat(ids(CliRun.of(penalized).out())).as("a window of 0 turns the penalty off").isEqualTo(ids(plain.out()));
+        penalized[base.length + 3] = "-1";
+        assertThat(ids(CliRun.of(penalized).out())).isNotEqualTo(ids(plain.out()));
+        for (String[] flag : new String[][] {{"--mirostat", "3", "--mirostat: mirostat must be 0 (off), 1 or 2"},
+                {"--repeat-penalty", "0", "--repeat-penalty: repetition_penalty must be"},
+                {"--dynatemp-range", "-1", "--dynatemp-range: dynatemp_range must be"}}) {
+            CliRun refused = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", flag[0], flag[1]);
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.err()).contains(flag[2]);
+        }
     }
 
     private static java.util.List<Integer> ids(String jsonLines) throws Exception {

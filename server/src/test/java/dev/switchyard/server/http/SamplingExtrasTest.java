@@ -150,6 +150,34 @@ class SamplingExtrasTest {
                 .as("the same seed, the same tokens").isEqualTo(filtered);
     }
 
+    private static List<Integer> sampledIds(String fields) {
+        return ids(server.ok("/v1/completions", "{\"prompt\":\"The switchyard\",\"max_tokens\":30,\"ignore_eos\":true"
+                + IDS + fields + "}").at("/choices/0"));
+    }
+
+    @Test
+    void mirostatDynamicTemperatureAndThePenaltyWindowDoWhatLlamaCppsFieldsSay() {
+        List<Integer> greedy = sampledIds(",\"temperature\":0");
+        // a target of 0 bits with no learning keeps only the best token: greedy decoding
+        assertThat(sampledIds(",\"temperature\":1,\"seed\":2,\"mirostat\":2,\"mirostat_tau\":0,\"mirostat_eta\":0"))
+                .isEqualTo(greedy);
+        List<Integer> mirostat = sampledIds(",\"temperature\":1,\"seed\":2,\"mirostat\":1,\"mirostat_tau\":8,\"top_k\":1");
+        assertThat(mirostat).as("Mirostat replaces top_k").isNotEqualTo(greedy)
+                .isEqualTo(sampledIds(",\"temperature\":1,\"seed\":2,\"mirostat\":1,\"mirostat_tau\":8,\"top_k\":1"));
+        // an exponent of 0 draws at the top of the range: temperature + range
+        assertThat(sampledIds(",\"temperature\":0.5,\"seed\":4,\"dynatemp_range\":0.25,\"dynatemp_exponent\":0"))
+                .isEqualTo(sampledIds(",\"temperature\":0.75,\"seed\":4"));
+        // a penalty below 1 favours the tokens seen, so the window shows in a greedy reply
+        List<Integer> penalized = sampledIds(",\"temperature\":0,\"repetition_penalty\":0.3");
+        assertThat(penalized).isNotEqualTo(greedy);
+        assertThat(sampledIds(",\"temperature\":0,\"repeat_penalty\":0.3")).as("llama.cpp's name").isEqualTo(penalized);
+        assertThat(sampledIds(",\"temperature\":0,\"repetition_penalty\":0.3,\"repeat_last_n\":-1")).isEqualTo(penalized);
+        assertThat(sampledIds(",\"temperature\":0,\"repetition_penalty\":0.3,\"repeat_last_n\":0"))
+                .as("a window of 0 turns the penalties off").isEqualTo(greedy);
+        assertThat(sampledIds(",\"temperature\":0,\"repetition_penalty\":0.3,\"repeat_last_n\":2"))
+                .as("two tokens back remember less than the whole text").isNotEqualTo(penalized);
+    }
+
     @Test
     void specialTokensInTheOutputAreRefusedNotIgnored() {
         assertThat(completion(",\"max_tokens\":2,\"skip_special_tokens\":true").get("text").isTextual()).isTrue();
