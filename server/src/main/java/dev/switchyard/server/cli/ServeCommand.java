@@ -81,7 +81,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--responses-memory", defaultValue = "64MiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
             description = "Memory for the responses /v1/responses keeps (store, true by default) to be read back and "
-                    + "continued with previous_response_id; the least used go first when it is full; 0: keep none "
+                    + "continued with previous_response_id, and as much again for conversations (/v1/conversations) "
+                    + "and ended background streams' events; the least used go first when it is full; 0: keep none "
                     + "(default: ${DEFAULT-VALUE}).")
     long responsesMemory;
 

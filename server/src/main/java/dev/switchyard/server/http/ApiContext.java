@@ -1,6 +1,8 @@
 package dev.switchyard.server.http;
 
 import dev.switchyard.server.openai.BackgroundResponses;
+import dev.switchyard.server.openai.ConversationStore;
+import dev.switchyard.server.openai.ConversationsApi;
 import dev.switchyard.server.openai.OpenAiJson;
 import dev.switchyard.server.openai.ResponseStore;
 import dev.switchyard.server.serving.ServerHealth;
@@ -21,6 +23,8 @@ final class ApiContext {
     final ResponseStore responses;
     /** Responses made apart from their requests, while they run (and streamed ones' events after). */
     final BackgroundResponses background;
+    /** Conversations kept for the Responses API ({@code conversation}), within a budget as large as the store's. */
+    final ConversationsApi conversations;
 
     ApiContext(HttpServerConfig config, ServerHealth health) {
         this.config = config;
@@ -31,5 +35,6 @@ final class ApiContext {
         this.responses = new ResponseStore(config.responseStoreBytes());
         // ended background streams' events are kept within a budget as large as the store's
         this.background = new BackgroundResponses(config.responseStoreBytes());
+        this.conversations = new ConversationsApi(new ConversationStore(config.responseStoreBytes()), json.mapper());
     }
 }

@@ -112,7 +112,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
-                        api.json.mapper(), api.responses);
+                        api.json.mapper(), api.responses, api.conversations);
                 if (BackgroundResponses.streamed(renderer)) {
                     follow(ctx, api.background.startStreamed(model, renderer, api.json.factory()), -1);
                 } else if (BackgroundResponses.wanted(renderer)) {
@@ -186,6 +186,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
             default -> {
+                if (path.equals(ConversationRoutes.ROOT) || path.startsWith(ConversationRoutes.ROOT + "/")) {
+                    authorize(request);
+                    ConversationRoutes.route(ctx, request, path, api);
+                    return;
+                }
                 if (path.startsWith(RESPONSE_PREFIX) && path.endsWith(INPUT_ITEMS)
                         && path.length() > RESPONSE_PREFIX.length() + INPUT_ITEMS.length()) {
                     inputItems(ctx, request, path.substring(RESPONSE_PREFIX.length(), path.length() - INPUT_ITEMS.length()));
@@ -331,7 +336,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 first(query, "order"), first(query, "limit"), first(query, "after"), api.json.mapper()), false);
     }
 
-    private static String first(QueryStringDecoder query, String name) {
+    static String first(QueryStringDecoder query, String name) {
         List<String> values = query.parameters().get(name);
         return values == null || values.isEmpty() ? null : values.getFirst();
     }
@@ -361,7 +366,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         exchange = started;
     }
 
-    private static void expect(HttpMethod method, HttpMethod allowed, String path) {
+    static void expect(HttpMethod method, HttpMethod allowed, String path) {
         if (!method.equals(allowed)) {
             throw ApiError.methodNotAllowed(method.name(), path, allowed.name());
         }

@@ -29,13 +29,15 @@ import java.util.Set;
  * tools, {@code text.format}, {@code reasoning.effort} and the sampling fields. A response kept in
  * the {@link ResponseStore} ({@code store}, true by default) is continued by naming it in
  * {@code previous_response_id}: its conversation comes first (without its instructions, as OpenAI
- * does). A {@code background} response is made apart from its request ({@link BackgroundResponses}).
- * Conversation objects, stored prompts and item references are refused by name.
+ * does), and a conversation ({@link ConversationsApi}) by naming it in {@code conversation}: its
+ * items come first, and the response's turn is added to it when it completes. A
+ * {@code background} response is made apart from its request ({@link BackgroundResponses}).
+ * Stored prompts and item references are refused by name.
  */
 public final class ResponsesApi {
 
     /** Fields of features this server lacks: a 400 naming them. */
-    private static final List<String> UNSUPPORTED = List.of("conversation", "prompt");
+    private static final List<String> UNSUPPORTED = List.of("prompt");
     private static final String LOGPROBS_INCLUDE = "message.output_text.logprobs";
     /** Asked for by clients that carry reasoning between turns; there is none to give, so the items go without it. */
     private static final String ENCRYPTED_REASONING_INCLUDE = "reasoning.encrypted_content";
@@ -45,12 +47,13 @@ public final class ResponsesApi {
 
     /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
     public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
-                                            ResponseStore store) {
-        return new ResponsesRenderer(model, parse(body, model, limits, mapper, store), store, mapper);
+                                            ResponseStore store, ConversationsApi conversations) {
+        return new ResponsesRenderer(model, parse(body, model, limits, mapper, store, conversations), store,
+                conversations, mapper);
     }
 
     static ResponsesRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
-                                  ResponseStore store) {
+                                  ResponseStore store, ConversationsApi conversations) {
         Fields f = new Fields(body);
         CommonFields.checkModel(f, model);
         for (String name : UNSUPPORTED) {
@@ -75,6 +78,11 @@ public final class ResponsesApi {
                     + "never made, was made with store false, was deleted, or was evicted", "previous_response_id",
                     "previous_response_not_found");
         }
+        String conversationId = conversationId(f.node("conversation"));
+        if (conversationId != null && previousId != null) {
+            throw ApiError.invalid("conversation", "conversation and previous_response_id cannot both be given: either "
+                    + "one holds the earlier turns");
+        }
         f.string("user");
         boolean includeLogprobs = includes(f);
         Integer top = f.integer("top_logprobs");
@@ -91,7 +99,8 @@ public final class ResponsesApi {
 
         String instructions = f.string("instructions");
         // the earlier turns, then this input: what a later response continues
-        List<ChatMessage> conversation = new ArrayList<>(previous == null ? List.of() : previous.conversation());
+        List<ChatMessage> conversation = new ArrayList<>(previous != null ? previous.conversation()
+                : conversationId != null ? conversations.turns(conversationId) : List.of());
         input(f.node("input"), mapper, conversation);
         List<ChatMessage> messages = new ArrayList<>(conversation.size() + 1);
         if (instructions != null) {
@@ -126,7 +135,21 @@ public final class ResponsesApi {
                 maxTokens, temperature == null ? 1.0 : temperature, topP == null ? 1.0 : topP, f.node("tools"),
                 f.node("tool_choice"), f.bool("parallel_tool_calls", true), formatEcho(f), effort, metadata,
                 f.string("user"), top == null ? 0 : top, keep, previousId, List.copyOf(conversation),
-                inputItems(f.node("input"), mapper), background);
+                inputItems(f.node("input"), mapper), background, conversationId);
+    }
+
+    /** {@code conversation}: its id, given as a string or as {@code {"id": ...}}; null when absent. */
+    private static String conversationId(JsonNode conversation) {
+        if (conversation == null || conversation.isNull()) {
+            return null;
+        }
+        if (conversation.isTextual()) {
+            return conversation.textValue();
+        }
+        if (conversation.isObject() && conversation.path("id").isTextual()) {
+            return conversation.get("id").textValue();
+        }
+        throw ApiError.invalid("conversation", "conversation must be a conversation's id or an object with its id");
     }
 
     /** {@code include}: whether it asks for the answer's logprobs; what cannot be included is a 400. */
@@ -188,8 +211,7 @@ public final class ResponsesApi {
             ObjectNode copy = item.deepCopy();
             if (!copy.path("id").isTextual()) {
                 String type = copy.path("type").asText("message");
-                copy.put("id", (type.equals("message") ? "msg_" : type.equals("function_call") ? "fc_" : "item_")
-                        + ResponsesRenderer.hex());
+                copy.put("id", ConversationItems.idPrefix(type) + ResponsesRenderer.hex());
             }
             items.add(copy);
         }
@@ -203,6 +225,14 @@ public final class ResponsesApi {
      */
     public static void writeInputItems(JsonGenerator g, String items, String order, String limit, String after,
                                        ObjectMapper mapper) throws IOException {
+        List<JsonNode> all = new ArrayList<>();
+        mapper.readTree(items).forEach(all::add);
+        writeItemPage(g, all, order, limit, after);
+    }
+
+    /** A page of {@code items} (not changed), as {@link #writeInputItems} pages them. */
+    static void writeItemPage(JsonGenerator g, List<JsonNode> items, String order, String limit, String after)
+            throws IOException {
         boolean descending = order == null || order.equals("desc");
         if (!descending && !order.equals("asc")) {
             throw ApiError.invalid("order", "order must be \"asc\" or \"desc\", got \"" + order + "\"");
@@ -216,8 +246,7 @@ public final class ResponsesApi {
         if (count < 1 || count > 100) {
             throw ApiError.invalid("limit", "limit must be an integer from 1 to 100, got " + limit);
         }
-        List<JsonNode> all = new ArrayList<>();
-        mapper.readTree(items).forEach(all::add);
+        List<JsonNode> all = new ArrayList<>(items);
         if (descending) {
             java.util.Collections.reverse(all);
         }
@@ -227,7 +256,7 @@ public final class ResponsesApi {
                 from++;
             }
             if (from == all.size()) {
-                throw ApiError.invalid("after", "no input item '" + after + "' in this response");
+                throw ApiError.invalid("after", "no item '" + after + "' in this list");
             }
             from++;
         }
@@ -262,9 +291,21 @@ public final class ResponsesApi {
         if (!input.isArray() || input.isEmpty()) {
             throw ApiError.invalid("input", "input must be a string or a non-empty list of items");
         }
-        for (int i = 0; i < input.size(); i++) {
-            String param = "input[" + i + "]";
-            JsonNode item = input.get(i);
+        items(input, "input", mapper, out);
+        // earlier turns (previous_response_id, a conversation) count
+        if (out.stream().noneMatch(m -> !m.role().equals("system"))) {
+            throw ApiError.invalid("input", "input holds no message to answer");
+        }
+    }
+
+    /**
+     * Items (messages, the model's past function calls and their outputs, reasoning) as the chat
+     * template's turns, appended to {@code out}; a bad one is a 400 naming {@code param[i]}.
+     */
+    static void items(JsonNode items, String name, ObjectMapper mapper, List<ChatMessage> out) {
+        for (int i = 0; i < items.size(); i++) {
+            String param = name + "[" + i + "]";
+            JsonNode item = items.get(i);
             if (!item.isObject()) {
                 throw ApiError.invalid(param, param + " must be an object");
             }
@@ -286,13 +327,9 @@ public final class ResponsesApi {
                 }
                 case "item_reference" -> throw ApiError.unsupportedAs(param + ".type", "item references are not "
                         + "supported: send the item itself, or continue a kept response with previous_response_id");
-                default -> throw ApiError.unsupported(param + ".type", "input items of type '" + type
+                default -> throw ApiError.unsupported(param + ".type", "items of type '" + type
                         + "' (only message, function_call, function_call_output and reasoning)");
             }
-        }
-        // earlier turns (previous_response_id) count
-        if (out.stream().noneMatch(m -> !m.role().equals("system"))) {
-            throw ApiError.invalid("input", "input holds no message to answer");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.serving.ChoiceToolCall;
@@ -68,14 +69,17 @@ final class ResponsesRenderer implements ResponseRenderer {
     private String failure;
 
     private final ResponseStore store;
+    private final ConversationsApi conversations;
     private final ObjectMapper mapper;
 
-    ResponsesRenderer(ServedModel model, ResponsesRequest request, ResponseStore store, ObjectMapper mapper) {
+    ResponsesRenderer(ServedModel model, ResponsesRequest request, ResponseStore store, ConversationsApi conversations,
+                      ObjectMapper mapper) {
         this.id = "resp_" + hex();
         this.created = System.currentTimeMillis() / 1000;
         this.model = model;
         this.request = request;
         this.store = store;
+        this.conversations = conversations;
         this.mapper = mapper;
     }
 
@@ -369,7 +373,26 @@ final class ResponsesRenderer implements ResponseRenderer {
      * the last turn. Returns its JSON, or null when it is not kept.
      */
     private String keep(Usage usage) {
+        if (request.conversationId() != null && !status().equals("cancelled")) {
+            joinConversation();
+        }
         return request.store() ? keepAs(status(), usage) : null;
+    }
+
+    /** Adds this turn to the response's conversation: the input items, then the output items as returned. */
+    private void joinConversation() {
+        List<JsonNode> input = new ArrayList<>();
+        request.inputItems().forEach(input::add);
+        List<JsonNode> output = new ArrayList<>(items.size());
+        for (Item item : items) {
+            try (TokenBuffer buffer = new TokenBuffer(mapper, false)) {
+                writeItem(buffer, item);
+                output.add(mapper.readTree(buffer.asParser()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a buffer in memory does not fail
+            }
+        }
+        conversations.append(request.conversationId(), input, output);
     }
 
     private String keepAs(String status, Usage usage) {
@@ -538,6 +561,11 @@ final class ResponsesRenderer implements ResponseRenderer {
         g.writeEndArray();
         g.writeBooleanField("parallel_tool_calls", request.parallelToolCalls());
         writeNullable(g, "previous_response_id", request.previousId());
+        if (request.conversationId() != null) {
+            g.writeObjectFieldStart("conversation");
+            g.writeStringField("id", request.conversationId());
+            g.writeEndObject();
+        }
         g.writeObjectFieldStart("reasoning");
         writeNullable(g, "effort", request.effort());
         g.writeNullField("summary");

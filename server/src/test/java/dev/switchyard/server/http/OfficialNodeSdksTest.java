@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * helper, sent back in the next turn, and forced by a named tool_choice), the Responses API (whole,
  * rebuilt from its events by the SDK's stream helper, a function call and its output sent back),
  * and its typed errors (unknown model, validation, unsupported field, a stored response asked for,
- * context length, wrong API key); the checks are in {@code src/test/sdk/openai_sdk_check.mjs}. The
+ * context length, wrong API key); the checks are in {@code src/test/sdk/openai_sdk_check.mjs}. Its
+ * version 6, for the Conversations API that version 4 lacks: conversations and their items, and
+ * responses made in one ({@code openai_conversations_check.mjs}). The
  * Anthropic SDK: messages whole, through its stream helper and as raw events, stop sequences,
  * count_tokens, a prefill, tool use (whole, streamed, its result sent back, forced) and its typed
  * errors; in {@code src/test/sdk/anthropic_sdk_check.mjs}.
@@ -35,6 +37,11 @@ class OfficialNodeSdksTest {
     @Test
     void officialOpenAiSdkWorksAgainstTheServer() throws Exception {
         assertSdkChecksPass("openai", "openai_sdk_check.mjs", "/v1", 25);
+    }
+
+    @Test
+    void officialOpenAiSdkSixKeepsConversations() throws Exception {
+        assertSdkChecksPass("openai-v6", "openai_conversations_check.mjs", "/v1", 5);
     }
 
     @Test

@@ -249,7 +249,6 @@ class ResponsesApiTest {
         assertRefused("{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}",
                 "input[0].content[0].type", "input_image");
         assertRefused("{\"input\":[{\"type\":\"item_reference\",\"id\":\"msg_1\"}]}", "input[0].type", "not supported");
-        assertRefused("{\"input\":\"hi\",\"conversation\":\"conv_1\"}", "conversation", "conversation");
         assertRefused("{\"input\":[{\"type\":\"function_call_output\",\"output\":\"x\"}]}", "input[0].call_id",
                 "is required");
         assertRefused("{\"input\":\"hi\",\"include\":[\"file_search_call.results\"]}", "include[0]",

@@ -1,0 +1,106 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * The conversations this server keeps (OpenAI's Conversations API): each one's items, in order, and
+ * its metadata, in memory and bounded like the {@link ResponseStore} (Caffeine evicts the least used
+ * past {@code maxBytes}, counted from the items' JSON). A conversation is immutable; every change
+ * replaces it atomically, so a response appending its turn and a client adding items never lose one
+ * another's items. Ids are 128 random bits. An evicted or deleted conversation is a 404, as one
+ * never made; nothing outlives the process.
+ */
+public final class ConversationStore {
+
+    /** What a conversation or an item costs beyond its JSON's characters, roughly. */
+    private static final int OVERHEAD = 256;
+
+    /**
+     * A kept conversation.
+     *
+     * @param metadata an object of strings
+     * @param items    each with its {@code id} and {@code type} ({@link ConversationItems#normalized})
+     */
+    record Conversation(String id, long createdAt, JsonNode metadata, List<JsonNode> items) {
+
+        Conversation {
+            items = List.copyOf(items);
+        }
+
+        int weight() {
+            long bytes = OVERHEAD + 2L * metadata.toString().length();
+            for (JsonNode item : items) {
+                bytes += OVERHEAD + 2L * item.toString().length();
+            }
+            return (int) Math.min(Integer.MAX_VALUE, bytes);
+        }
+
+        Conversation withItems(List<JsonNode> changed) {
+            return new Conversation(id, createdAt, metadata, changed);
+        }
+
+        Conversation withMetadata(JsonNode changed) {
+            return new Conversation(id, createdAt, changed, items);
+        }
+
+        Conversation plus(List<JsonNode> added) {
+            List<JsonNode> all = new ArrayList<>(items.size() + added.size());
+            all.addAll(items);
+            all.addAll(added);
+            return withItems(all);
+        }
+
+        /** The item with this id, or null. */
+        JsonNode item(String itemId) {
+            for (JsonNode item : items) {
+                if (itemId.equals(item.path("id").asText())) {
+                    return item;
+                }
+            }
+            return null;
+        }
+    }
+
+    private final Cache<String, Conversation> conversations;
+
+    public ConversationStore(long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("the conversation store's size must be 0 or more, got " + maxBytes);
+        }
+        this.conversations = maxBytes == 0 ? null
+                : Caffeine.newBuilder().maximumWeight(maxBytes).<String, Conversation>weigher((id, c) -> c.weight())
+                        .executor(Runnable::run).build();
+    }
+
+    /** Whether conversations are kept at all. */
+    public boolean keeps() {
+        return conversations != null;
+    }
+
+    Conversation create(JsonNode metadata, List<JsonNode> items) {
+        Conversation c = new Conversation("conv_" + ResponsesRenderer.hex(), System.currentTimeMillis() / 1000, metadata,
+                items);
+        conversations.put(c.id(), c);
+        return c;
+    }
+
+    /** The kept conversation, or null. */
+    Conversation get(String id) {
+        return conversations == null ? null : conversations.getIfPresent(id);
+    }
+
+    /** Replaces a kept conversation by {@code change} of it; the result, or null when none is kept under {@code id}. */
+    Conversation change(String id, UnaryOperator<Conversation> change) {
+        return conversations == null ? null : conversations.asMap().computeIfPresent(id, (k, c) -> change.apply(c));
+    }
+
+    /** Forgets a conversation; whether it was kept. */
+    boolean delete(String id) {
+        return conversations != null && conversations.asMap().remove(id) != null;
+    }
+}
