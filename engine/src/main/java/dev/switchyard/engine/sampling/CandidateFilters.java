@@ -1,5 +1,6 @@
 package dev.switchyard.engine.sampling;
 
+import dev.switchyard.kernels.cpu.LogitMath;
 import java.util.Arrays;
 
 /**
@@ -90,7 +91,7 @@ final class CandidateFilters {
         if (topP < 1) {
             double z = 0;
             for (int i = 0; i < count; i++) {
-                float w = (float) Math.exp((double) logits[id(keys[i])] - max);
+                float w = (float) LogitMath.exp((double) logits[id(keys[i])] - max);
                 weights[i] = w;
                 z += w;
             }
@@ -122,13 +123,9 @@ final class CandidateFilters {
         double[] mass = s.bucketMass;
         long[] keys = s.keys;
         Arrays.fill(mass, 0);
-        double z = 0;
+        double z = LogitMath.expInto(logits, vocab, max, 1, weights);
         for (int id = 0; id < vocab; id++) {
-            double d = (double) logits[id] - max;
-            float w = (float) Math.exp(d);
-            weights[id] = w;
-            z += w;
-            mass[bucket(d)] += w;
+            mass[bucket((double) logits[id] - max)] += weights[id];
         }
         double target = topP * z;
         int boundary = boundaryBucket(mass, 0, target);

@@ -1,5 +1,6 @@
 package dev.switchyard.engine.sampling;
 
+import dev.switchyard.kernels.cpu.LogitMath;
 import java.util.random.RandomGenerator;
 
 /**
@@ -56,32 +57,20 @@ final class MirostatState {
     private int boundedSurprise(float[] work, int best, double inverseTemperature, RandomGenerator random,
                                 float[] weights) {
         float max = work[best];
-        double sum = 0;
-        for (int i = 0; i < vocabSize; i++) {
-            sum += Math.exp(((double) work[i] - max) * inverseTemperature);
-        }
-        double floor = Math.log(sum) - mu * LN2;
+        double floor = Math.log(LogitMath.expInto(work, vocabSize, max, inverseTemperature, weights)) - mu * LN2;
         if (floor > 0) {
             surprise = 0;
             return best;
         }
         double total = 0;
         for (int i = 0; i < vocabSize; i++) {
-            double scaled = ((double) work[i] - max) * inverseTemperature;
-            float w = scaled >= floor ? (float) Math.exp(scaled) : 0f;
-            weights[i] = w;
-            total += w;
-        }
-        double target = random.nextDouble() * total;
-        double cumulative = 0;
-        int chosen = best;
-        for (int i = 0; i < vocabSize; i++) {
-            cumulative += weights[i];
-            if (cumulative > target) {
-                chosen = i;
-                break;
+            if (((double) work[i] - max) * inverseTemperature < floor) {
+                weights[i] = 0;
             }
+            total += weights[i];
         }
+        int found = LogitMath.walk(weights, vocabSize, random.nextDouble() * total);
+        int chosen = found >= 0 ? found : best; // rounding left the target at the top
         surprise = -Math.log(weights[chosen] / total) / LN2;
         return chosen;
     }
@@ -124,7 +113,7 @@ final class MirostatState {
         float[] weights = scratch.weights;
         double total = 0;
         for (int i = 0; i < k; i++) {
-            float w = (float) Math.exp(((double) work[CandidateFilters.id(keys[i])] - max) * inverseTemperature);
+            float w = (float) LogitMath.exp(((double) work[CandidateFilters.id(keys[i])] - max) * inverseTemperature);
             weights[i] = w;
             total += w;
         }

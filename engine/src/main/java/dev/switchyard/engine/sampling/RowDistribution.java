@@ -1,5 +1,7 @@
 package dev.switchyard.engine.sampling;
 
+import dev.switchyard.kernels.cpu.LogitMath;
+
 /**
  * One row of raw logits read as the model's distribution, for comparing two models token by token:
  * its log-normalizer and its most probable tokens. Sums run in double after subtracting the row's
@@ -19,11 +21,7 @@ public final class RowDistribution {
         for (int i = 0; i < vocab; i++) {
             max = Math.max(max, raw[i]);
         }
-        double z = 0;
-        for (int i = 0; i < vocab; i++) {
-            z += Math.exp((double) raw[i] - max);
-        }
-        return max + Math.log(z);
+        return max + Math.log(LogitMath.sumExp(raw, 0, vocab, max));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.switchyard.engine.sampling;
 
+import dev.switchyard.kernels.cpu.LogitMath;
 import java.util.Objects;
 
 /**
@@ -71,27 +72,24 @@ public final class TokenLogprobs {
     /**
      * Fills this from a row of raw logits: {@code token}'s log-probability and rank, and the
      * {@code wanted} most probable tokens (ties by lower id). Sums run in double after subtracting
-     * the row's maximum, so every token of one row is reported against the same normalizer.
+     * the row's maximum ({@link LogitMath}: the CPU backend's best-token search sums the same way, so
+     * both report the same bits), and every token of one row is reported against the same normalizer.
      *
      * @param vocabSize how many of {@code raw}'s entries are the row
      */
     public void fill(float[] raw, int vocabSize, int token, int wanted) {
         Objects.checkIndex(token, vocabSize);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocabSize; i++) {
-            max = Math.max(max, raw[i]);
-        }
-        double z = 0;
         int above = 0;
         float mine = raw[token];
         for (int i = 0; i < vocabSize; i++) {
             float v = raw[i];
-            z += Math.exp((double) v - max);
+            max = Math.max(max, v);
             if (v > mine) {
                 above++;
             }
         }
-        double logZ = Math.log(z);
+        double logZ = Math.log(LogitMath.sumExp(raw, 0, vocabSize, max));
         setChosen(token, (double) mine - max - logZ, above + 1);
         logNormalizer = max + logZ;
 

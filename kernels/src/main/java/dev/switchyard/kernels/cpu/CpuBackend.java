@@ -1250,12 +1250,8 @@ public final class CpuBackend implements Backend {
                 continue;
             }
             TopK.topK(d, o, cols, count, ids, values, first);
-            float max = values[first];
-            double z = 0;
-            for (int i = 0; i < cols; i++) {
-                z += Math.exp((double) d[o + i] - max);
-            }
-            logZ[r] = Math.log(z);
+            // summed as the sampler's log-probabilities sum a whole row, so both give the same bits
+            logZ[r] = Math.log(LogitMath.sumExp(d, o, cols, values[first]));
         }
     }
 
