@@ -7,6 +7,7 @@ import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.BackgroundResponses;
 import dev.switchyard.server.openai.EventLog;
+import dev.switchyard.server.openai.LlamaCppCompletions;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
 import dev.switchyard.server.openai.CompletionRequests;
@@ -122,6 +123,21 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 } else {
                     startGeneration(ctx, model, renderer);
                 }
+            }
+            case "/completion", "/completions" -> {
+                // llama.cpp's own completion API (llama-server serves both paths)
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, LlamaCppCompletions.renderer(readBody(request), model, api.config.limits(),
+                        api.json.mapper()));
+            }
+            case "/props" -> {
+                expect(method, HttpMethod.GET, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                        g -> UtilityApi.writeProps(g, model, api.version), false);
             }
             case MESSAGES -> {
                 expect(method, HttpMethod.POST, path);

@@ -40,6 +40,8 @@ public final class UtilityApi {
     /**
      * {@code {"prompt": "..."}} (add_special_tokens, default true: BOS as the model wants it) or
      * {@code {"messages": [...]}} through the chat template; answers count, max_model_len and tokens.
+     * llama.cpp's shape too: {@code {"content": "..."}} (add_special, default false; with_pieces for
+     * each token's {@code {id, piece}} in place of its id).
      */
     public static void tokenize(JsonNode body, ServedModel model, ObjectMapper mapper, JsonGenerator g) throws IOException {
         Fields f = new Fields(body);
@@ -49,10 +51,14 @@ public final class UtilityApi {
             if (f.has("messages")) {
                 JsonNode request = mapper.createObjectNode().set("messages", body.get("messages"));
                 ids = ChatRequests.parse(request, model, ApiLimits.defaults(), mapper).spec().prompts().getFirst();
+            } else if (!f.has("prompt") && f.has("content")) {
+                String content = f.string("content");
+                boolean special = f.bool("add_special", false);
+                ids = model.tokenizer().encode(content, special && model.tokenizer().addBosByDefault(), false);
             } else {
                 String prompt = f.string("prompt");
                 if (prompt == null) {
-                    throw ApiError.invalid("prompt", "prompt (or messages) is required");
+                    throw ApiError.invalid("prompt", "prompt (or messages, or llama.cpp's content) is required");
                 }
                 boolean special = f.bool("add_special_tokens", true);
                 ids = model.tokenizer().encode(prompt, special && model.tokenizer().addBosByDefault(), false);
@@ -60,15 +66,26 @@ public final class UtilityApi {
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
+        boolean pieces = f.bool("with_pieces", false);
         g.writeStartObject();
         g.writeNumberField("count", ids.length);
         g.writeNumberField("max_model_len", model.maxSequenceLength());
-        g.writeFieldName("tokens");
-        g.writeArray(ids, 0, ids.length);
+        g.writeArrayFieldStart("tokens");
+        for (int id : ids) {
+            if (pieces) {
+                g.writeStartObject();
+                g.writeNumberField("id", id);
+                g.writeStringField("piece", model.tokenText(id));
+                g.writeEndObject();
+            } else {
+                g.writeNumber(id);
+            }
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 
-    /** {@code {"tokens": [...]}} to {@code {"prompt": "..."}}. */
+    /** {@code {"tokens": [...]}} to {@code {"prompt": "..."}} (vLLM's name), also as {@code content} (llama.cpp's). */
     public static void detokenize(JsonNode body, ServedModel model, JsonGenerator g) throws IOException {
         Fields f = new Fields(body);
         CommonFields.checkModel(f, model);
@@ -84,8 +101,37 @@ public final class UtilityApi {
                         + (vocab - 1) + ")");
             }
         }
+        String text = model.tokenizer().decode(ids);
         g.writeStartObject();
-        g.writeStringField("prompt", model.tokenizer().decode(ids));
+        g.writeStringField("prompt", text);
+        g.writeStringField("content", text);
+        g.writeEndObject();
+    }
+
+    /**
+     * llama.cpp's {@code GET /props}, which its clients read for the context size and the chat
+     * template: {@code default_generation_settings.n_ctx}, {@code total_slots} (sequences decoded at
+     * once), {@code chat_template}, the BOS and EOS tokens' text, {@code build_info}.
+     */
+    public static void writeProps(JsonGenerator g, ServedModel model, String version) throws IOException {
+        g.writeStartObject();
+        g.writeObjectFieldStart("default_generation_settings");
+        g.writeNumberField("id", 0);
+        g.writeNumberField("n_ctx", model.maxSequenceLength());
+        g.writeStringField("model", model.name());
+        g.writeBooleanField("is_processing", model.running() > 0);
+        g.writeEndObject();
+        g.writeNumberField("total_slots", model.maxSequences());
+        g.writeStringField("model_path", model.name());
+        var template = model.prompts().template();
+        g.writeStringField("chat_template", template.text());
+        g.writeStringField("bos_token", template.bosToken() == null ? "" : template.bosToken());
+        g.writeStringField("eos_token", template.eosToken() == null ? "" : template.eosToken());
+        g.writeObjectFieldStart("modalities");
+        g.writeBooleanField("vision", false);
+        g.writeBooleanField("audio", false);
+        g.writeEndObject();
+        g.writeStringField("build_info", "switchyard " + version);
         g.writeEndObject();
     }
 }

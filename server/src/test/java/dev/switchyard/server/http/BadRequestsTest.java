@@ -224,6 +224,11 @@ class BadRequestsTest {
             assertError(keyed.send(b.copy().build()), 401, null, "invalid_api_key");
             assertError(keyed.send(b.copy().header("Authorization", "Bearer wrong").build()), 401, null, "invalid_api_key");
             assertError(keyed.send(HttpRequest.newBuilder(keyed.uri("/v1/models")).build()), 401, null, "invalid_api_key");
+            for (String path : new String[] {"/props", "/v1/conversations/conv_x"}) {
+                assertError(keyed.send(HttpRequest.newBuilder(keyed.uri(path)).build()), 401, null, "invalid_api_key");
+            }
+            assertError(keyed.send(HttpRequest.newBuilder(keyed.uri("/completion"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hi\"}")).build()), 401, null, "invalid_api_key");
             assertThat(keyed.send(b.copy().header("Authorization", "Bearer s3cret").build()).statusCode()).isEqualTo(200);
             assertThat(keyed.get("/health").statusCode()).isEqualTo(200);
             assertThat(keyed.get("/metrics").statusCode()).isEqualTo(200);

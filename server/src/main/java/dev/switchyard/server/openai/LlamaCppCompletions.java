@@ -1,0 +1,142 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * llama.cpp's own completion API ({@code POST /completion}, as llama-server serves it), for the
+ * clients written against it: {@code prompt} (a text or token ids), {@code n_predict} (-1, the
+ * default, for as many as the context leaves), {@code stream}, {@code stop}, {@code n_probs},
+ * {@code return_tokens}, {@code grammar} and {@code json_schema}, {@code logit_bias} in either of
+ * its shapes, and every sampler field llama.cpp names, with llama-server's defaults where a field is
+ * absent (temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, the penalties over the last 64
+ * tokens). Slot and cache hints ({@code id_slot}, {@code cache_prompt}, {@code n_keep}) are accepted
+ * and have nothing to do: every request here gets the prefix cache. {@code samplers} (a custom
+ * order) is read as llama.cpp's default order, the only one this server applies.
+ */
+public final class LlamaCppCompletions {
+
+    /** llama-server's defaults for what a request leaves out. */
+    private static final Map<String, Object> DEFAULTS = Map.of("temperature", 0.8, "top_k", 40, "top_p", 0.95,
+            "min_p", 0.05, "repeat_last_n", 64);
+    /** llama.cpp's "no seed": draw one. */
+    private static final long RANDOM_SEED = 0xFFFFFFFFL;
+
+    private LlamaCppCompletions() {
+    }
+
+    /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
+    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+        return new LlamaCppRenderer(model, parse(body, model, limits, mapper));
+    }
+
+    static LlamaCppRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+        ObjectNode fields = body.deepCopy();
+        DEFAULTS.forEach((name, value) -> {
+            if (!fields.hasNonNull(name)) {
+                fields.set(name, mapper.valueToTree(value));
+            }
+        });
+        JsonNode seed = fields.get("seed");
+        if (seed != null && seed.isIntegralNumber() && (seed.asLong() == -1 || seed.asLong() == RANDOM_SEED)) {
+            fields.remove("seed");
+        }
+        JsonNode bias = fields.get("logit_bias");
+        if (bias != null && bias.isArray()) {
+            fields.set("logit_bias", biasObject(bias, mapper));
+        }
+        Fields f = new Fields(fields);
+        CommonFields.checkModel(f, model);
+        CommonFields.refuseUnsupported(f);
+        if (f.has("n_predict") && f.has("max_tokens")) {
+            throw ApiError.invalid("n_predict", "n_predict and max_tokens name the same limit: send one of them");
+        }
+        String limitParam = f.has("max_tokens") ? "max_tokens" : "n_predict";
+        Integer predict = f.integer(limitParam);
+        if (predict != null && predict != -1 && predict < 1) {
+            throw ApiError.invalid(limitParam, limitParam + " must be -1 (as many as the context leaves) or at least 1, "
+                    + "got " + predict);
+        }
+        Integer maxTokens = predict == null || predict == -1 ? null : predict;
+        Integer probs = f.integer("n_probs");
+        if (probs != null && (probs < 0 || probs > SamplingParams.MAX_LOGPROBS)) {
+            throw ApiError.invalid("n_probs", "n_probs must be in 0.." + SamplingParams.MAX_LOGPROBS + ", got " + probs);
+        }
+        int nProbs = probs == null ? 0 : probs;
+        boolean returnTokens = f.bool("return_tokens", false);
+        if (f.bool("post_sampling_probs", false)) {
+            throw ApiError.unsupported("post_sampling_probs", "post_sampling_probs (the probabilities reported are "
+                    + "the model's, before sampling)");
+        }
+        boolean stream = f.bool("stream", false);
+        List<String> stop = CommonFields.stop(f, limits);
+        SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
+        // the chosen token's id comes with its log-probability: asked for whenever tokens are returned
+        int logprobs = nProbs > 0 ? nProbs : returnTokens ? 0 : SamplingParams.NO_LOGPROBS;
+        sampling.logprobs(logprobs);
+        sampling.extras(CommonFields.extras(f, model));
+        int[] prompt = prompt(f.node("prompt"), model);
+        GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
+                "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
+                GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model));
+        return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
+                model.tokenizer().decode(prompt), predict == null ? -1 : predict);
+    }
+
+    /** A text (tokenized as the model wants, BOS first where it has one) or a list of token ids. */
+    private static int[] prompt(JsonNode prompt, ServedModel model) {
+        if (prompt == null) {
+            throw ApiError.invalid("prompt", "prompt is required");
+        }
+        try {
+            if (prompt.isTextual()) {
+                return model.prompts().text(prompt.textValue(), "prompt");
+            }
+            if (prompt.isArray() && !prompt.isEmpty()) {
+                for (JsonNode part : prompt) {
+                    if (!part.isIntegralNumber()) {
+                        throw ApiError.unsupported("prompt", "a prompt that is not one text or one list of token ids "
+                                + "(several prompts, or text mixed with ids; /v1/completions takes several)");
+                    }
+                }
+                return model.prompts().tokenIds(CompletionRequests.ids(prompt, "prompt"), "prompt");
+            }
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+        throw ApiError.invalid("prompt", "prompt must be a string or a list of token ids");
+    }
+
+    /**
+     * llama.cpp's list shape of {@code logit_bias}, {@code [[id, bias], ...]} with {@code false} for
+     * "never", as the object shape the other APIs take.
+     */
+    private static ObjectNode biasObject(JsonNode pairs, ObjectMapper mapper) {
+        ObjectNode bias = mapper.createObjectNode();
+        for (int i = 0; i < pairs.size(); i++) {
+            JsonNode pair = pairs.get(i);
+            String param = "logit_bias[" + i + "]";
+            if (!pair.isArray() || pair.size() != 2 || !pair.get(0).isIntegralNumber()) {
+                throw ApiError.invalid(param, param + " must be a pair [token id, bias] (a token given as text is not "
+                        + "supported: send its id)");
+            }
+            JsonNode value = pair.get(1);
+            if (value.isBoolean() && !value.booleanValue()) {
+                bias.put(pair.get(0).asText(), -SamplingParams.MAX_LOGIT_BIAS);
+            } else if (value.isNumber()) {
+                bias.set(pair.get(0).asText(), value);
+            } else {
+                throw ApiError.invalid(param, param + "'s bias must be a number, or false to ban the token");
+            }
+        }
+        return bias;
+    }
+}

@@ -1,0 +1,291 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.sampling.SamplerExtras;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.ChoiceToolCall;
+import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.serving.Usage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A reply of llama.cpp's {@code /completion}: {@code content}, {@code stop}, {@code stop_type}
+ * ({@code eos}, {@code word} with the {@code stopping_word}, {@code limit}), the token counts, the
+ * {@code generation_settings} the reply was made with and its {@code timings}; {@code tokens} and
+ * {@code completion_probabilities} (each token's id, text, bytes and log-probability, with its
+ * {@code top_logprobs}) when asked for. Streamed, every token is a {@code data:} chunk with its
+ * text and {@code "stop": false}, and a last chunk with {@code "stop": true} carries the rest of
+ * the fields, as llama-server streams (no {@code [DONE]}). A reply cut short (the request timeout
+ * passed, the server is shutting down) ends with {@code stop_type} {@code none}, and unstreamed is an
+ * error instead.
+ */
+final class LlamaCppRenderer implements ResponseRenderer {
+
+    private final ServedModel model;
+    private final LlamaCppRequest request;
+    private final long started = System.nanoTime();
+    private long firstToken;
+    private long ended;
+    private final StringBuilder content = new StringBuilder();
+    private final List<TokenLogprob> tokens = new ArrayList<>();
+    private int predicted;
+    private FinishReason finish;
+    private String stoppingWord;
+
+    LlamaCppRenderer(ServedModel model, LlamaCppRequest request) {
+        this.model = model;
+        this.request = request;
+    }
+
+    @Override
+    public OpenAiRequest request() {
+        return request.request();
+    }
+
+    private void token(String text, TokenLogprob logprob) {
+        if (predicted++ == 0) {
+            firstToken = System.nanoTime();
+        }
+        content.append(text);
+        if (logprob != null) {
+            tokens.add(logprob);
+        }
+    }
+
+    private void finish(String text, FinishReason reason) {
+        content.append(text);
+        finish = reason;
+        ended = System.nanoTime();
+        if (predicted == 0) {
+            firstToken = ended;
+        }
+    }
+
+    /** eos, word, limit; none for a reply cut short. */
+    private String stopType() {
+        if (finish == null || finish == FinishReason.ABORT) {
+            return "none";
+        }
+        if (stoppingWord != null) {
+            return "word";
+        }
+        return finish == FinishReason.LENGTH ? "limit" : "eos";
+    }
+
+    // ---- ResponseRenderer ----
+
+    @Override
+    public void openStream(EventStream out) {
+        // llama-server's stream opens with the first token
+    }
+
+    @Override
+    public void streamToken(EventStream out, int index, String reasoning, String text, TokenLogprob logprob) {
+        token(text, logprob);
+        out.send(null, g -> {
+            g.writeStartObject();
+            g.writeNumberField("index", 0);
+            g.writeStringField("content", text);
+            writeTokens(g, logprob == null ? List.of() : List.of(logprob));
+            g.writeBooleanField("stop", false);
+            g.writeNumberField("id_slot", -1);
+            g.writeNumberField("tokens_predicted", predicted);
+            g.writeNumberField("tokens_evaluated", promptTokens());
+            g.writeEndObject();
+        });
+    }
+
+    @Override
+    public void streamToolCalls(EventStream out, int index, List<ChoiceToolCall> calls) {
+        // this API offers no tools
+    }
+
+    @Override
+    public void streamFinish(EventStream out, int index, String reasoning, String text, FinishReason reason) {
+        finish(text, reason);
+        if (!text.isEmpty()) {
+            out.send(null, g -> {
+                g.writeStartObject();
+                g.writeNumberField("index", 0);
+                g.writeStringField("content", text);
+                g.writeBooleanField("stop", false);
+                g.writeEndObject();
+            });
+        }
+    }
+
+    @Override
+    public void streamFailure(EventStream out, ApiError error) {
+        out.send(null, error::write);
+    }
+
+    @Override
+    public void closeStream(EventStream out, Usage usage, boolean failed) {
+        if (!failed) {
+            out.send(null, g -> writeEnded(g, usage, ""));
+        }
+    }
+
+    @Override
+    public void collect(int index, String reasoning, String text, TokenLogprob logprob) {
+        token(text, logprob);
+    }
+
+    @Override
+    public void collectToolCalls(int index, List<ChoiceToolCall> calls) {
+        // this API offers no tools
+    }
+
+    @Override
+    public void collectFinish(int index, String reasoning, String text, FinishReason reason) {
+        finish(text, reason);
+    }
+
+    @Override
+    public void stopSequence(int index, String stop) {
+        stoppingWord = stop;
+    }
+
+    @Override
+    public ApiError endedAsError() {
+        return finish == FinishReason.ABORT ? new ApiError(504, "timeout_error", "the reply was stopped before it "
+                + "finished: the server's request timeout passed, or it is shutting down", null, "request_timeout") : null;
+    }
+
+    @Override
+    public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
+        writeEnded(g, usage, content.toString());
+    }
+
+    // ---- JSON ----
+
+    private int promptTokens() {
+        return request.request().spec().prompts().getFirst().length;
+    }
+
+    /** The ended reply: its whole content (a stream's last chunk: none, the chunks held it). */
+    private void writeEnded(JsonGenerator g, Usage usage, String text) throws IOException {
+        boolean whole = !request.request().stream();
+        g.writeStartObject();
+        g.writeNumberField("index", 0);
+        g.writeStringField("content", text);
+        writeTokens(g, whole ? tokens : List.of());
+        g.writeNumberField("id_slot", -1);
+        g.writeBooleanField("stop", true);
+        g.writeStringField("model", model.name());
+        g.writeNumberField("tokens_predicted", usage.completionTokens());
+        g.writeNumberField("tokens_evaluated", usage.promptTokens());
+        writeSettings(g);
+        g.writeStringField("prompt", request.promptText());
+        g.writeBooleanField("has_new_line", content.indexOf("\n") >= 0);
+        g.writeBooleanField("truncated", false);
+        g.writeStringField("stop_type", stopType());
+        g.writeStringField("stopping_word", stoppingWord == null ? "" : stoppingWord);
+        g.writeNumberField("tokens_cached", usage.cachedTokens());
+        writeTimings(g, usage);
+        g.writeEndObject();
+    }
+
+    /** {@code tokens} (when asked for) and {@code completion_probabilities} (with n_probs) of these tokens. */
+    private void writeTokens(JsonGenerator g, List<TokenLogprob> entries) throws IOException {
+        g.writeArrayFieldStart("tokens");
+        if (request.returnTokens()) {
+            for (TokenLogprob t : entries) {
+                g.writeNumber(t.token());
+            }
+        }
+        g.writeEndArray();
+        if (request.nProbs() > 0) {
+            g.writeArrayFieldStart("completion_probabilities");
+            for (TokenLogprob t : entries) {
+                g.writeStartObject();
+                writeToken(g, t.token(), t.logprob());
+                g.writeArrayFieldStart("top_logprobs");
+                for (int r = 0; r < t.topIds().length; r++) {
+                    g.writeStartObject();
+                    writeToken(g, t.topIds()[r], t.topLogprobs()[r]);
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }
+    }
+
+    private void writeToken(JsonGenerator g, int id, double logprob) throws IOException {
+        g.writeNumberField("id", id);
+        g.writeStringField("token", model.tokenText(id));
+        g.writeArrayFieldStart("bytes");
+        for (byte b : model.tokenBytes(id)) {
+            g.writeNumber(b & 0xff);
+        }
+        g.writeEndArray();
+        g.writeNumberField("logprob", LogprobEntries.printable(logprob));
+    }
+
+    /** What the reply was made with, under llama.cpp's names. */
+    private void writeSettings(JsonGenerator g) throws IOException {
+        SamplingParams p = request.request().spec().sampling();
+        SamplerExtras x = p.extras();
+        g.writeObjectFieldStart("generation_settings");
+        g.writeNumberField("n_predict", request.nPredict());
+        if (p.seed() != null) {
+            g.writeNumberField("seed", p.seed());
+        } else {
+            g.writeNumberField("seed", 0xFFFFFFFFL);
+        }
+        g.writeNumberField("temperature", p.temperature());
+        g.writeNumberField("dynatemp_range", x.dynamicTemperature().range());
+        g.writeNumberField("dynatemp_exponent", x.dynamicTemperature().exponent());
+        g.writeNumberField("top_k", p.topK());
+        g.writeNumberField("top_p", p.topP());
+        g.writeNumberField("min_p", p.minP());
+        g.writeNumberField("top_n_sigma", x.topNSigma() > 0 ? x.topNSigma() : -1);
+        g.writeNumberField("xtc_probability", x.xtcProbability());
+        g.writeNumberField("xtc_threshold", x.xtcThreshold());
+        g.writeNumberField("typical_p", x.typicalP());
+        g.writeNumberField("repeat_last_n", x.penaltyLastN());
+        g.writeNumberField("repeat_penalty", p.repetitionPenalty());
+        g.writeNumberField("presence_penalty", p.presencePenalty());
+        g.writeNumberField("frequency_penalty", p.frequencyPenalty());
+        g.writeNumberField("dry_multiplier", x.dry().multiplier());
+        g.writeNumberField("dry_base", x.dry().base());
+        g.writeNumberField("dry_allowed_length", x.dry().allowedLength());
+        g.writeNumberField("dry_penalty_last_n", x.dry().lastN() == 0 ? -1 : x.dry().lastN());
+        g.writeNumberField("mirostat", x.mirostat().version());
+        g.writeNumberField("mirostat_tau", x.mirostat().tau());
+        g.writeNumberField("mirostat_eta", x.mirostat().eta());
+        g.writeArrayFieldStart("stop");
+        for (String s : request.request().spec().stop()) {
+            g.writeString(s);
+        }
+        g.writeEndArray();
+        g.writeBooleanField("ignore_eos", p.ignoreEos());
+        g.writeBooleanField("stream", request.request().stream());
+        g.writeNumberField("n_probs", request.nProbs());
+        g.writeEndObject();
+    }
+
+    /** llama-server's timings: the prompt's part (what the cache did not hold) and the reply's. */
+    private void writeTimings(JsonGenerator g, Usage usage) throws IOException {
+        int promptN = usage.promptTokens() - usage.cachedTokens();
+        double promptMs = (firstToken - started) / 1e6;
+        double predictedMs = (ended - firstToken) / 1e6;
+        int predictedN = usage.completionTokens();
+        g.writeObjectFieldStart("timings");
+        g.writeNumberField("prompt_n", promptN);
+        g.writeNumberField("prompt_ms", promptMs);
+        g.writeNumberField("prompt_per_token_ms", promptN > 0 ? promptMs / promptN : 0);
+        g.writeNumberField("prompt_per_second", promptMs > 0 ? promptN * 1000 / promptMs : 0);
+        g.writeNumberField("predicted_n", predictedN);
+        g.writeNumberField("predicted_ms", predictedMs);
+        g.writeNumberField("predicted_per_token_ms", predictedN > 0 ? predictedMs / predictedN : 0);
+        g.writeNumberField("predicted_per_second", predictedMs > 0 ? predictedN * 1000 / predictedMs : 0);
+        g.writeEndObject();
+    }
+}

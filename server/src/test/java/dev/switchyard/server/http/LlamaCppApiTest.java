@@ -1,0 +1,175 @@
+package dev.switchyard.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * llama.cpp's own API, for clients written against llama-server: {@code /completion} answers as
+ * {@code /v1/completions} does for the same settings (llama-server's defaults where a field is
+ * absent), streamed as whole, with its token ids, probabilities, stop types and timings;
+ * {@code /props}; {@code /tokenize} and {@code /detokenize} in its shapes.
+ */
+class LlamaCppApiTest {
+
+    private static ServerFixture tiny;
+
+    @BeforeAll
+    static void start() throws Exception {
+        tiny = ServerFixture.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        tiny.close();
+    }
+
+    private static final String PROMPT = "\"prompt\":\"The switchyard\"";
+
+    /** The ids and text of a /v1/completions reply with these fields. */
+    private static JsonNode openAi(String fields) {
+        return tiny.ok("/v1/completions", "{" + PROMPT + ",\"logprobs\":2,\"return_tokens_as_token_ids\":true,"
+                + "\"ignore_eos\":true," + fields + "}").at("/choices/0");
+    }
+
+    private static List<Integer> ids(JsonNode openAiChoice) {
+        List<Integer> ids = new ArrayList<>();
+        openAiChoice.at("/logprobs/tokens").forEach(t -> ids.add(Integer.parseInt(t.asText().substring(9))));
+        return ids;
+    }
+
+    private static List<Integer> ints(JsonNode array) {
+        List<Integer> out = new ArrayList<>();
+        array.forEach(v -> out.add(v.asInt()));
+        return out;
+    }
+
+    @Test
+    void aCompletionAnswersAsTheOpenAiEndpointDoes() {
+        JsonNode r = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":8,\"temperature\":0,\"ignore_eos\":true,"
+                + "\"return_tokens\":true,\"n_probs\":2}");
+        JsonNode same = openAi("\"max_tokens\":8,\"temperature\":0");
+        assertThat(r.get("content").asText()).isEqualTo(same.get("text").asText());
+        assertThat(ints(r.get("tokens"))).isEqualTo(ids(same)).hasSize(8);
+        assertThat(r.get("stop").asBoolean()).isTrue();
+        assertThat(r.get("stop_type").asText()).isEqualTo("limit");
+        assertThat(r.get("tokens_predicted").asInt()).isEqualTo(8);
+        assertThat(r.get("model").asText()).isEqualTo(ServerFixture.MODEL_NAME);
+        assertThat(r.get("prompt").asText()).contains("The switchyard");
+        JsonNode probs = r.get("completion_probabilities");
+        assertThat(probs).hasSize(8);
+        for (int i = 0; i < 8; i++) {
+            assertThat(probs.get(i).get("id").asInt()).isEqualTo(ids(same).get(i));
+            assertThat(probs.get(i).get("logprob").asDouble())
+                    .isEqualTo(same.at("/logprobs/token_logprobs/" + i).asDouble());
+            assertThat(probs.get(i).get("top_logprobs")).hasSize(2);
+        }
+        JsonNode timings = r.get("timings");
+        assertThat(timings.get("predicted_n").asInt()).isEqualTo(8);
+        assertThat(timings.get("prompt_n").asInt() + r.get("tokens_cached").asInt())
+                .isEqualTo(r.get("tokens_evaluated").asInt());
+        assertThat(timings.get("predicted_ms").asDouble()).isPositive();
+        JsonNode settings = r.get("generation_settings");
+        assertThat(settings.get("temperature").asDouble()).isZero();
+        assertThat(settings.get("top_k").asInt()).as("llama-server's default").isEqualTo(40);
+        assertThat(settings.get("n_predict").asInt()).isEqualTo(8);
+    }
+
+    @Test
+    void absentFieldsTakeLlamaServersDefaults() {
+        JsonNode r = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":24,\"seed\":11,\"ignore_eos\":true,"
+                + "\"return_tokens\":true}");
+        JsonNode same = openAi("\"max_tokens\":24,\"seed\":11,\"temperature\":0.8,\"top_k\":40,\"top_p\":0.95,"
+                + "\"min_p\":0.05,\"repeat_last_n\":64");
+        assertThat(ints(r.get("tokens"))).isEqualTo(ids(same));
+        JsonNode random = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":2,\"seed\":-1}");
+        assertThat(random.at("/generation_settings/seed").asLong()).as("llama.cpp's random seed").isEqualTo(0xFFFFFFFFL);
+    }
+
+    @Test
+    void aStreamIsOneChunkPerTokenThenTheEnd() {
+        HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,"
+                + "\"ignore_eos\":true,\"stream\":true,\"return_tokens\":true}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).doesNotContain("[DONE]");
+        List<JsonNode> chunks = r.body().lines().filter(l -> l.startsWith("data: "))
+                .map(l -> ServerFixture.parse(l.substring("data: ".length()))).toList();
+        JsonNode last = chunks.getLast();
+        assertThat(last.get("stop").asBoolean()).isTrue();
+        assertThat(last.get("stop_type").asText()).isEqualTo("limit");
+        StringBuilder text = new StringBuilder();
+        List<Integer> tokens = new ArrayList<>();
+        for (JsonNode c : chunks.subList(0, chunks.size() - 1)) {
+            assertThat(c.get("stop").asBoolean()).isFalse();
+            text.append(c.get("content").asText());
+            tokens.addAll(ints(c.path("tokens")));
+        }
+        JsonNode whole = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,\"ignore_eos\":true,"
+                + "\"return_tokens\":true}");
+        assertThat(text.toString()).isEqualTo(whole.get("content").asText());
+        assertThat(tokens).isEqualTo(ints(whole.get("tokens")));
+    }
+
+    @Test
+    void stopWordsAndLogitBiasInLlamaCppsShapes() {
+        JsonNode plain = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":12,\"temperature\":0,\"ignore_eos\":true,"
+                + "\"return_tokens\":true}");
+        String content = plain.get("content").asText();
+        String word = content.substring(content.length() / 2, content.length() / 2 + 2);
+        JsonNode stopped = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":12,\"temperature\":0,\"ignore_eos\":true,"
+                + "\"stop\":[" + ServerFixture.JSON.valueToTree(word) + "]}");
+        assertThat(stopped.get("stop_type").asText()).isEqualTo("word");
+        assertThat(stopped.get("stopping_word").asText()).isEqualTo(word);
+        assertThat(stopped.get("content").asText()).isEqualTo(content.substring(0, content.indexOf(word)));
+
+        int first = plain.get("tokens").get(0).asInt();
+        JsonNode banned = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":1,\"temperature\":0,\"return_tokens\":true,"
+                + "\"logit_bias\":[[" + first + ",false]]}");
+        assertThat(banned.get("tokens").get(0).asInt()).isNotEqualTo(first);
+    }
+
+    @Test
+    void whatCannotBeHonouredIsRefusedByName() {
+        for (String[] bad : new String[][] {{"\"n_predict\":0", "n_predict"}, {"\"n_probs\":21", "n_probs"},
+                {"\"post_sampling_probs\":true", "post_sampling_probs"}, {"\"logit_bias\":[[\"hi\",1]]", "logit_bias[0]"},
+                {"\"mirostat\":7", "mirostat"}}) {
+            HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + "," + bad[0] + "}");
+            assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(ServerFixture.parse(r.body()).at("/error/param").asText()).isEqualTo(bad[1]);
+        }
+        HttpResponse<String> mixed = tiny.post("/completion", "{\"prompt\":[\"a\",1]}");
+        assertThat(mixed.statusCode()).isEqualTo(400);
+        assertThat(tiny.post("/completion", "{\"n_predict\":1}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void propsTokenizeAndDetokenizeInLlamaCppsShapes() {
+        HttpResponse<String> r = tiny.get("/props");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode props = ServerFixture.parse(r.body());
+        JsonNode model = ServerFixture.parse(tiny.get("/v1/models").body()).at("/data/0");
+        assertThat(props.at("/default_generation_settings/n_ctx").asInt()).isEqualTo(model.get("max_model_len").asInt());
+        assertThat(props.get("total_slots").asInt()).isPositive();
+        assertThat(props.get("chat_template").asText()).isNotEmpty();
+
+        JsonNode plain = tiny.ok("/tokenize", "{\"prompt\":\"Hello yard\",\"add_special_tokens\":false}");
+        JsonNode content = tiny.ok("/tokenize", "{\"content\":\"Hello yard\"}");
+        assertThat(content.get("tokens")).as("llama.cpp adds no special tokens by default").isEqualTo(plain.get("tokens"));
+        JsonNode pieces = tiny.ok("/tokenize", "{\"content\":\"Hello yard\",\"with_pieces\":true}");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < pieces.get("tokens").size(); i++) {
+            JsonNode p = pieces.get("tokens").get(i);
+            assertThat(p.get("id").asInt()).isEqualTo(plain.get("tokens").get(i).asInt());
+            text.append(p.get("piece").asText());
+        }
+        assertThat(text.toString()).isEqualTo("Hello yard");
+        JsonNode back = tiny.ok("/detokenize", "{\"tokens\":" + plain.get("tokens") + "}");
+        assertThat(back.get("content").asText()).isEqualTo("Hello yard").isEqualTo(back.get("prompt").asText());
+    }
+}
