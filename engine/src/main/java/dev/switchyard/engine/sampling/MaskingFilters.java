@@ -38,68 +38,77 @@ final class MaskingFilters {
         }
     }
 
+    /** Buckets of distance to the entropy that {@link #typical} spreads the mass over. */
+    static final int TYPICAL_BUCKETS = CandidateFilters.BUCKETS;
+
     /**
      * Locally typical sampling: keeps the tokens whose surprise ({@code -ln p}) is closest to the
      * distribution's entropy, closest first (equally close ones by lower id), until they hold
-     * {@code mass}; masks the rest. Instead of sorting, the cut is found by bisecting the distance
-     * (about 31 passes over the kept candidates, nothing allocated). {@code keys} and {@code probs}
-     * hold at least {@code vocab} entries.
+     * {@code mass}; masks the rest. Instead of sorting, the distances are spread over
+     * {@value #TYPICAL_BUCKETS} buckets with their mass: the tokens of the buckets before the one
+     * where the mass is reached are kept whatever their order, and only that bucket's tokens are
+     * sorted (all of them only when the distances are all equal). {@code keys} and {@code probs}
+     * hold at least {@code vocab} entries; {@code bucketMass} at least {@value #TYPICAL_BUCKETS}.
      */
-    static void typical(float[] logits, int vocab, double mass, long[] keys, float[] probs) {
+    static void typical(float[] logits, int vocab, double mass, long[] keys, float[] probs, double[] bucketMass) {
         double norm = RowDistribution.logNormalizer(logits, vocab);
         double entropy = 0;
         for (int i = 0; i < vocab; i++) {
             double lp = logits[i] - norm;
             if (lp > Double.NEGATIVE_INFINITY) {
-                entropy -= Math.exp(lp) * lp;
+                double p = Math.exp(lp);
+                entropy -= p * lp;
+                probs[i] = (float) p;
+            } else {
+                probs[i] = 0;
             }
         }
         int n = 0;
+        float farthest = 0;
         for (int i = 0; i < vocab; i++) {
             if (logits[i] > Float.NEGATIVE_INFINITY) {
-                double lp = logits[i] - norm;
+                float distance = (float) Math.abs(-(logits[i] - norm) - entropy);
+                farthest = Math.max(farthest, distance);
                 // a non-negative float's bits order as the float does
-                keys[n] = ((long) Float.floatToRawIntBits((float) Math.abs(-lp - entropy)) << 32) | i;
-                probs[n] = (float) Math.exp(lp);
-                n++;
+                keys[n++] = ((long) Float.floatToRawIntBits(distance) << 32) | i;
             }
         }
-        // the smallest distance whose tokens, with all closer ones, hold the mass
-        int lo = 0;
-        int hi = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
-        while (lo < hi) {
-            int mid = lo + (hi - lo) / 2;
-            if (massWithin(keys, probs, n, mid) >= mass) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
+        java.util.Arrays.fill(bucketMass, 0, TYPICAL_BUCKETS, 0);
+        double scale = farthest > 0 ? TYPICAL_BUCKETS / (double) farthest : 0;
+        for (int k = 0; k < n; k++) {
+            bucketMass[bucket(keys[k], scale)] += probs[(int) keys[k]];
         }
+        int boundary = 0;
         double kept = 0;
+        while (boundary < TYPICAL_BUCKETS - 1 && kept + bucketMass[boundary] < mass) {
+            kept += bucketMass[boundary++];
+        }
+        // the boundary bucket's tokens to the front, closest first; the nearer ones stay, the rest go
+        int front = 0;
         for (int k = 0; k < n; k++) {
-            if ((int) (keys[k] >>> 32) < lo) {
-                kept += probs[k];
+            long key = keys[k];
+            int b = bucket(key, scale);
+            if (b == boundary) {
+                keys[k] = keys[front];
+                keys[front++] = key;
+            } else if (b > boundary) {
+                logits[(int) key] = Float.NEGATIVE_INFINITY;
             }
         }
-        // those at the cut's own distance, in id order, while the mass is short
-        for (int k = 0; k < n; k++) {
-            int bits = (int) (keys[k] >>> 32);
-            if (bits == lo && kept < mass) {
-                kept += probs[k];
-            } else if (bits >= lo) {
+        CandidateFilters.sort(keys, 0, front);
+        for (int k = 0; k < front; k++) {
+            if (kept < mass) {
+                kept += probs[(int) keys[k]];
+            } else {
                 logits[(int) keys[k]] = Float.NEGATIVE_INFINITY;
             }
         }
     }
 
-    private static double massWithin(long[] keys, float[] probs, int n, int bits) {
-        double m = 0;
-        for (int k = 0; k < n; k++) {
-            if ((int) (keys[k] >>> 32) <= bits) {
-                m += probs[k];
-            }
-        }
-        return m;
+    /** The bucket of a typical-sampling key's distance; the farthest in the last. */
+    private static int bucket(long key, double scale) {
+        int b = (int) (Float.intBitsToFloat((int) (key >>> 32)) * scale);
+        return Math.min(b, TYPICAL_BUCKETS - 1);
     }
 
     /**

@@ -400,7 +400,7 @@ public final class Sampler {
             MaskingFilters.topNSigma(work, vocabSize, x.topNSigma());
         }
         if (x.typicalP() < 1) {
-            MaskingFilters.typical(work, vocabSize, x.typicalP(), scratch.keys, scratch.weights);
+            MaskingFilters.typical(work, vocabSize, x.typicalP(), scratch.keys, scratch.weights, scratch.bucketMass);
         }
         if (x.xtcProbability() > 0 && (x.xtcProbability() >= 1 || random.nextDouble() < x.xtcProbability())) {
             MaskingFilters.xtc(work, vocabSize, x.xtcThreshold());

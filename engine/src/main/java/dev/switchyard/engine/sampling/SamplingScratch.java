@@ -19,7 +19,7 @@ public final class SamplingScratch {
     final long[] keys;
     /** Unnormalized probabilities, indexed by token id or by candidate position (see uses). */
     final float[] weights;
-    /** Probability mass per logit bucket for the nucleus search. */
+    /** Probability mass per bucket: of logits for the nucleus search, of distances for typical sampling. */
     final double[] bucketMass = new double[CandidateFilters.BUCKETS];
 
     public SamplingScratch(int vocabSize) {

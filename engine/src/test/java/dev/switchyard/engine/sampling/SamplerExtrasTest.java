@@ -86,7 +86,8 @@ class SamplerExtrasTest {
         // one very likely token, two middling, the rest rare: the middling ones are the typical ones
         float[] logits = {6, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         float[] masked = logits.clone();
-        MaskingFilters.typical(masked, VOCAB, 0.2, new long[VOCAB], new float[VOCAB]);
+        MaskingFilters.typical(masked, VOCAB, 0.2, new long[VOCAB], new float[VOCAB],
+                new double[MaskingFilters.TYPICAL_BUCKETS]);
         int kept = 0;
         for (float l : masked) {
             kept += l > Float.NEGATIVE_INFINITY ? 1 : 0;
@@ -103,7 +104,8 @@ class SamplerExtrasTest {
     void typicalKeepsWhatSortingByDistanceToTheEntropyWouldKeep() {
         java.util.SplittableRandom random = new java.util.SplittableRandom(8);
         for (int trial = 0; trial < 200; trial++) {
-            int vocab = 20 + random.nextInt(400);
+            // some vocabularies large enough to crowd the buckets
+            int vocab = trial % 10 == 9 ? 20_000 : 20 + random.nextInt(400);
             float[] logits = Logits.normal(vocab, 0.5 + 3 * random.nextDouble(), trial);
             if (trial % 3 == 0) {
                 for (int i = 0; i < vocab; i += 2) {
@@ -112,7 +114,8 @@ class SamplerExtrasTest {
             }
             double mass = 0.05 + 0.9 * random.nextDouble();
             float[] bisected = logits.clone();
-            MaskingFilters.typical(bisected, vocab, mass, new long[vocab], new float[vocab]);
+            MaskingFilters.typical(bisected, vocab, mass, new long[vocab], new float[vocab],
+                    new double[MaskingFilters.TYPICAL_BUCKETS]);
             // reference: sort by (|surprise - entropy| as a float, id), keep the prefix that reaches the mass
             double[] lp = new double[vocab];
             double norm = RowDistribution.logNormalizer(logits, vocab);
