@@ -1,9 +1,11 @@
 package dev.switchyard.engine.sampling;
 
+import dev.switchyard.kernels.cpu.LogitMath;
+
 /**
  * The filters of {@link SamplerExtras} that keep some tokens and mask the rest (logit set to
- * -infinity), each over the whole row at temperature 1: top-n-sigma, locally typical sampling and
- * XTC. Each leaves at least one token.
+ * -infinity), at temperature 1: top-n-sigma and locally typical sampling over the whole row, XTC
+ * over what the truncations left. Each leaves at least one token.
  */
 final class MaskingFilters {
 
@@ -112,29 +114,43 @@ final class MaskingFilters {
     }
 
     /**
-     * XTC: when two or more tokens are at least {@code threshold} probable, masks all of them but
-     * the least probable (the most probable choices give way to less obvious ones that still make
+     * XTC over the survivors of the truncations ({@code keys[0..count)}, or the whole row where
+     * {@code keys} is null), {@code max} the row's largest logit: when two or more of them are at
+     * least {@code threshold} probable, renormalized over the survivors, masks all of them but the
+     * least probable (the most probable choices give way to less obvious ones that still make
      * sense); otherwise changes nothing.
      */
-    static void xtc(float[] logits, int vocab, double threshold) {
-        // p >= threshold  <=>  logit >= ln(sum of exp(logits)) + ln(threshold)
-        double floor = RowDistribution.logNormalizer(logits, vocab) + Math.log(threshold);
+    static void xtc(float[] logits, int vocab, float max, long[] keys, int count, double threshold) {
+        boolean all = keys == null;
+        int n = all ? vocab : count;
+        double total = 0;
+        if (all) {
+            total = LogitMath.sumExp(logits, 0, vocab, max);
+        } else {
+            for (int k = 0; k < n; k++) {
+                total += LogitMath.exp((double) logits[CandidateFilters.id(keys[k])] - max);
+            }
+        }
+        // p >= threshold  <=>  exp(logit - max) / total >= threshold
+        double floor = max + Math.log(total * threshold);
         int above = 0;
         int weakest = -1;
-        for (int i = 0; i < vocab; i++) {
-            if (logits[i] >= floor) {
+        for (int k = 0; k < n; k++) {
+            int id = all ? k : CandidateFilters.id(keys[k]);
+            if (logits[id] >= floor) {
                 above++;
-                if (weakest < 0 || logits[i] < logits[weakest]) {
-                    weakest = i;
+                if (weakest < 0 || logits[id] < logits[weakest] || (logits[id] == logits[weakest] && id < weakest)) {
+                    weakest = id;
                 }
             }
         }
         if (above < 2) {
             return;
         }
-        for (int i = 0; i < vocab; i++) {
-            if (logits[i] >= floor && i != weakest) {
-                logits[i] = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < n; k++) {
+            int id = all ? k : CandidateFilters.id(keys[k]);
+            if (logits[id] >= floor && id != weakest) {
+                logits[id] = Float.NEGATIVE_INFINITY;
             }
         }
     }

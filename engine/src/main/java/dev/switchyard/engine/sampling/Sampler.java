@@ -28,8 +28,7 @@ import java.util.random.RandomGeneratorFactory;
  *     as in llama.cpp: the adjusted logits at the request's temperature, cut by the sequence's
  *     surprise bound and drawn from; none of the filters below, nor dynamic temperature, apply.</li>
  * <li><b>Masking filters</b> of {@link SamplerExtras}, when set and not greedy, in llama.cpp's order:
- *     top-n-sigma, locally typical, XTC. Each looks at the whole adjusted row at temperature 1 (llama.cpp
- *     applies XTC after its top-k, top-p and min-p; here it comes before them).</li>
+ *     top-n-sigma, locally typical. Each looks at the whole adjusted row at temperature 1.</li>
  * <li><b>Greedy</b> when temperature is 0: the argmax of the adjusted logits, ties to the lowest token id.
  *     The filters below cannot change the argmax, so they are skipped, and no random number is drawn:
  *     the seed plays no part.</li>
@@ -38,6 +37,10 @@ import java.util.random.RandomGeneratorFactory;
  *     probability, renormalized over the top-k survivors at temperature 1, reaches p.</li>
  * <li><b>Min-p</b>: of those, the tokens whose probability is at least {@code minP} times the most
  *     probable one's, i.e. {@code l >= max + ln minP}.</li>
+ * <li><b>XTC</b> ({@link SamplerExtras}), when it acts (drawn from the sequence's stream unless its
+ *     probability is 1): of those, the ones at least {@code xtc_threshold} probable, renormalized over
+ *     the survivors at temperature 1, all give way but the least probable of them, where llama.cpp
+ *     applies it.</li>
  * <li><b>Temperature</b>: survivors weighted {@code exp((l - max) / T)} (max subtracted, sums in double).
  *     With dynamic temperature ({@link SamplerExtras.DynamicTemperature}) T follows the survivors'
  *     normalized entropy within {@code T ± range}; a temperature that comes to 0 takes the best survivor.
@@ -390,9 +393,9 @@ public final class Sampler {
     }
 
     /**
-     * {@link SamplerExtras}' masking filters, in llama.cpp's order (top-n-sigma, typical, XTC), over
-     * the adjusted row at temperature 1; returns the new argmax. XTC draws from this sequence's
-     * random stream when its probability is below 1, so a seed still fixes every choice.
+     * {@link SamplerExtras}' masking filters of the whole row, in llama.cpp's order (top-n-sigma,
+     * typical), at temperature 1; returns the new argmax. (XTC comes after the truncations, in
+     * {@link #draw}.)
      */
     private int mask(float[] work) {
         SamplerExtras x = params.extras();
@@ -401,9 +404,6 @@ public final class Sampler {
         }
         if (x.typicalP() < 1) {
             MaskingFilters.typical(work, vocabSize, x.typicalP(), scratch.keys, scratch.weights, scratch.bucketMass);
-        }
-        if (x.xtcProbability() > 0 && (x.xtcProbability() >= 1 || random.nextDouble() < x.xtcProbability())) {
-            MaskingFilters.xtc(work, vocabSize, x.xtcThreshold());
         }
         return argmax(work);
     }
@@ -429,7 +429,7 @@ public final class Sampler {
         return best;
     }
 
-    /** Steps 4 and 6-11 over the adjusted (and masked) row whose argmax is {@code best}. */
+    /** Steps 4 and 6-12 over the adjusted (and masked) row whose argmax is {@code best}. */
     private int choose(float[] work, int best) {
         if (params.isGreedy()) {
             return best;
@@ -458,12 +458,17 @@ public final class Sampler {
         return ALL;
     }
 
-    /** Steps 7-11. */
+    /** Steps 7-12. */
     private int draw(float[] work, float max) {
-        return drawAmong(work, max, filter(work, max));
+        int n = filter(work, max);
+        SamplerExtras x = params.extras();
+        if (x.xtcProbability() > 0 && (x.xtcProbability() >= 1 || random.nextDouble() < x.xtcProbability())) {
+            MaskingFilters.xtc(work, vocabSize, max, n == ALL ? null : scratch.keys, n, x.xtcThreshold());
+        }
+        return drawAmong(work, max, n);
     }
 
-    /** Steps 10-11 over the survivors of {@link #filter}: {@code keys[0..n)}, or every token for {@link #ALL}. */
+    /** Steps 11-12 over the survivors of {@link #filter}: {@code keys[0..n)}, or every token for {@link #ALL}. */
     private int drawAmong(float[] work, float max, int n) {
         boolean all = n == ALL;
         int count = all ? vocabSize : n;

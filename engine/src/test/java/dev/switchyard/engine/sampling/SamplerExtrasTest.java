@@ -162,8 +162,14 @@ class SamplerExtrasTest {
         assertThat(drawn).containsExactlyInAnyOrder(1, 2, 3);
         // one token above the threshold: nothing to remove
         float[] single = logits.clone();
-        MaskingFilters.xtc(single, VOCAB, 0.35);
+        MaskingFilters.xtc(single, VOCAB, logits[0], null, -1, 0.35);
         assertThat(single).containsExactly(logits);
+        // after top-k 2 the two left are 0.57 and 0.43 probable: both reach 0.35, the first gives way
+        Sampler afterTopK = new Sampler(SamplingParams.builder().temperature(1).seed(4L).topK(2).extras(extras(1, 0, 1.0,
+                0.35, SamplerExtras.Dry.OFF)).build(), VOCAB);
+        for (int i = 0; i < 50; i++) {
+            assertThat(afterTopK.sample(logits)).as("XTC applies after the truncations, as llama.cpp's").isEqualTo(1);
+        }
         // seeded runs repeat, also when XTC draws whether to act
         for (int run = 0; run < 2; run++) {
             Sampler a = new Sampler(SamplingParams.builder().temperature(1).seed(9L).extras(extras(1, 0, 0.5, 0.25,
