@@ -132,6 +132,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 startGeneration(ctx, model, LlamaCppCompletions.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper()));
             }
+            case "/infill" -> {
+                // llama.cpp's code completion (fill in the middle, with the project's other files)
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, LlamaCppCompletions.infillRenderer(readBody(request), model,
+                        api.config.limits(), api.json.mapper()));
+            }
             case "/props" -> {
                 expect(method, HttpMethod.GET, path);
                 authorize(request);

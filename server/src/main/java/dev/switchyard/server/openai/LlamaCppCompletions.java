@@ -7,6 +7,7 @@ import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.Prompts;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +34,30 @@ public final class LlamaCppCompletions {
     private LlamaCppCompletions() {
     }
 
-    /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
-    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
-        return new LlamaCppRenderer(model, parse(body, model, limits, mapper));
+    /** How a request names its prompt. */
+    @FunctionalInterface
+    interface PromptSource {
+        int[] read(Fields f, ServedModel model);
     }
 
-    static LlamaCppRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+    /** The renderer of a valid {@code /completion} request; an {@link ApiError} naming the field otherwise. */
+    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
+        return new LlamaCppRenderer(model, parse(body, model, limits, mapper, (f, m) -> prompt(f.node("prompt"), m)));
+    }
+
+    /**
+     * The renderer of a valid {@code /infill} request (code completion): {@code input_prefix},
+     * {@code input_suffix}, {@code input_extra} (the project's other files, {@code [{"filename",
+     * "text"}]}) and {@code prompt} (the cursor's line before it), laid out by
+     * {@link dev.switchyard.server.serving.Prompts#infill}; the other fields as {@code /completion}'s.
+     */
+    public static ResponseRenderer infillRenderer(JsonNode body, ServedModel model, ApiLimits limits,
+                                                  ObjectMapper mapper) {
+        return new LlamaCppRenderer(model, parse(body, model, limits, mapper, LlamaCppCompletions::infillPrompt));
+    }
+
+    static LlamaCppRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
+                                 PromptSource source) {
         ObjectNode fields = body.deepCopy();
         DEFAULTS.forEach((name, value) -> {
             if (!fields.hasNonNull(name)) {
@@ -83,12 +102,40 @@ public final class LlamaCppCompletions {
         int logprobs = nProbs > 0 ? nProbs : returnTokens ? 0 : SamplingParams.NO_LOGPROBS;
         sampling.logprobs(logprobs);
         sampling.extras(CommonFields.extras(f, model));
-        int[] prompt = prompt(f.node("prompt"), model);
+        int[] prompt = source.read(f, model);
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
                 GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model));
         return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
                 model.tokenizer().decode(prompt), predict == null ? -1 : predict);
+    }
+
+    private static int[] infillPrompt(Fields f, ServedModel model) {
+        List<Prompts.ProjectFile> files = new java.util.ArrayList<>();
+        JsonNode extra = f.node("input_extra");
+        if (extra != null) {
+            if (!extra.isArray()) {
+                throw ApiError.invalid("input_extra", "input_extra must be a list of {\"filename\", \"text\"} objects");
+            }
+            for (int i = 0; i < extra.size(); i++) {
+                String param = "input_extra[" + i + "]";
+                JsonNode file = extra.get(i);
+                if (!file.isObject() || !file.path("text").isTextual()
+                        || (file.has("filename") && !file.get("filename").isTextual())) {
+                    throw ApiError.invalid(param, param + " must be an object with a text (and a filename)");
+                }
+                files.add(new Prompts.ProjectFile(file.path("filename").asText(""), file.get("text").textValue()));
+            }
+        }
+        String prefix = f.string("input_prefix");
+        String suffix = f.string("input_suffix");
+        String typed = f.string("prompt");
+        try {
+            return model.prompts().infill(files, prefix == null ? "" : prefix, suffix == null ? "" : suffix,
+                    typed == null ? "" : typed, "input_prefix");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
     }
 
     /** A text (tokenized as the model wants, BOS first where it has one) or a list of token ids. */

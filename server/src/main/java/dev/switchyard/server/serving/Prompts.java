@@ -53,12 +53,7 @@ public final class Prompts {
      * @throws InvalidRequestException naming {@code param} where the vocabulary has no such tokens
      */
     public int[] fill(String prefix, int[] prefixIds, String suffix, String param) {
-        FimTokens fim = tokenizer.fim();
-        if (!fim.canFill()) {
-            throw new InvalidRequestException(param, param + " needs a model trained to fill in the middle: this "
-                    + "one's vocabulary has no fill-in-the-middle tokens (tokenizer.ggml.fim_pre_token_id, "
-                    + "fim_suf_token_id, fim_mid_token_id, or texts such as <|fim_prefix|>)", "unsupported_parameter");
-        }
+        FimTokens fim = fimTokens(param);
         int[] before = prefixIds != null ? prefixIds : tokenizer.encode(prefix, false, false);
         int[] after = tokenizer.encode(suffix, false, false);
         boolean bos = prefixIds == null && tokenizer.addBosByDefault();
@@ -75,6 +70,72 @@ public final class Prompts {
         n += after.length;
         ids[n] = fim.middle();
         return ids;
+    }
+
+    /** A file of the project around the one being edited, for a code completion's context. */
+    public record ProjectFile(String name, String text) {
+    }
+
+    /**
+     * A code completion's prompt (llama.cpp's {@code /infill}): the other files given first, then
+     * {@code prefix-token before suffix-token after middle-token typed}, so the model goes on from
+     * {@code typed} (the text of the cursor's line before it, where the client sends it apart).
+     * Where the vocabulary names repositories and files ({@code <|repo_name|>}, {@code <|file_sep|>}:
+     * Qwen's and StarCoder 2's repository-level layout) each file is {@code file-sep name\n text}
+     * after {@code repo-name} and a placeholder name, and the edited file follows a separator of its
+     * own; otherwise each file's name and text go, as plain text, before the prefix. BOS first where
+     * the model asks for it.
+     *
+     * @throws InvalidRequestException naming {@code param} where the vocabulary cannot fill in the middle
+     */
+    public int[] infill(List<ProjectFile> files, String prefix, String suffix, String typed, String param) {
+        FimTokens fim = fimTokens(param);
+        java.util.ArrayList<Integer> ids = new java.util.ArrayList<>();
+        if (tokenizer.addBosByDefault()) {
+            ids.add(tokenizer.bosId());
+        }
+        StringBuilder before = new StringBuilder();
+        boolean repository = fim.repo() >= 0 && fim.separator() >= 0;
+        if (!files.isEmpty() && repository) {
+            ids.add(fim.repo());
+            add(ids, "project\n");
+            for (ProjectFile file : files) {
+                ids.add(fim.separator());
+                add(ids, file.name() + "\n" + file.text());
+            }
+            ids.add(fim.separator());
+            add(ids, "\n");
+        } else {
+            for (ProjectFile file : files) {
+                before.append(file.name()).append('\n').append(file.text());
+                if (!file.text().endsWith("\n")) {
+                    before.append('\n');
+                }
+            }
+        }
+        ids.add(fim.prefix());
+        add(ids, before + prefix);
+        ids.add(fim.suffix());
+        add(ids, suffix);
+        ids.add(fim.middle());
+        add(ids, typed);
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private FimTokens fimTokens(String param) {
+        FimTokens fim = tokenizer.fim();
+        if (!fim.canFill()) {
+            throw new InvalidRequestException(param, param + " needs a model trained to fill in the middle: this "
+                    + "one's vocabulary has no fill-in-the-middle tokens (tokenizer.ggml.fim_pre_token_id, "
+                    + "fim_suf_token_id, fim_mid_token_id, or texts such as <|fim_prefix|>)", "unsupported_parameter");
+        }
+        return fim;
+    }
+
+    private void add(List<Integer> ids, String text) {
+        for (int id : tokenizer.encode(text, false, false)) {
+            ids.add(id);
+        }
     }
 
     /** A conversation through the chat template, with the assistant's turn opened. */

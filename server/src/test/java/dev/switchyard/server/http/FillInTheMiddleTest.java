@@ -82,6 +82,62 @@ class FillInTheMiddleTest {
                 .isEqualTo(tokens(PREFIX).size());
     }
 
+    /** llama.cpp's /infill with these fields, greedy, and its token ids. */
+    private static JsonNode infill(String fields) {
+        return coder.ok("/infill", "{" + fields + ",\"n_predict\":10,\"temperature\":0,\"ignore_eos\":true,"
+                + "\"return_tokens\":true}");
+    }
+
+    /** What /v1/completions writes greedily from these prompt ids. */
+    private static JsonNode byHand(List<Integer> ids) {
+        return coder.ok("/v1/completions", "{\"prompt\":" + ids + ",\"max_tokens\":10,\"temperature\":0,"
+                + "\"ignore_eos\":true}").at("/choices/0");
+    }
+
+    @Test
+    void infillLaysOutTheCursorsLineAndTheProjectsOtherFiles() throws Exception {
+        String line = "    return ";
+        List<Integer> laidOut = new ArrayList<>();
+        laidOut.add(1); // <fim_prefix>
+        laidOut.addAll(tokens("def add(a, b):\\n"));
+        laidOut.add(3); // <fim_suffix>
+        laidOut.addAll(tokens(SUFFIX));
+        laidOut.add(2); // <fim_middle>
+        laidOut.addAll(tokens(line));
+        JsonNode filled = infill("\"input_prefix\":\"def add(a, b):\\n\",\"input_suffix\":\"" + SUFFIX
+                + "\",\"prompt\":\"" + line + "\"");
+        assertThat(filled.get("tokens_evaluated").asInt()).isEqualTo(laidOut.size());
+        assertThat(filled.get("content").asText()).isEqualTo(byHand(laidOut).get("text").asText());
+
+        // StarCoder 2's repository layout: <repo_name> name, then <file_sep> name text per file
+        var vocabulary = dev.switchyard.engine.tokenizer.Tokenizers.fromFile(STARCODER);
+        int repo = vocabulary.tokenId("<repo_name>");
+        int separator = vocabulary.tokenId("<file_sep>");
+        assertThat(repo).isPositive();
+        List<Integer> withFiles = new ArrayList<>();
+        withFiles.add(repo);
+        withFiles.addAll(tokens("project\\n"));
+        withFiles.add(separator);
+        withFiles.addAll(tokens("util.py\\ndef two():\\n    return 2\\n"));
+        withFiles.add(separator);
+        withFiles.addAll(tokens("\\n"));
+        withFiles.addAll(laidOut);
+        JsonNode withContext = infill("\"input_prefix\":\"def add(a, b):\\n\",\"input_suffix\":\"" + SUFFIX
+                + "\",\"prompt\":\"" + line + "\",\"input_extra\":[{\"filename\":\"util.py\",\"text\":"
+                + "\"def two():\\n    return 2\\n\"}]");
+        assertThat(withContext.get("tokens_evaluated").asInt()).isEqualTo(withFiles.size());
+        assertThat(withContext.get("content").asText()).isEqualTo(byHand(withFiles).get("text").asText());
+
+        HttpResponse<String> bad = coder.post("/infill", "{\"input_prefix\":\"a\",\"input_extra\":[{\"name\":\"x\"}]}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(bad.body()).at("/error/param").asText()).isEqualTo("input_extra[0]");
+        try (ServerFixture plain = ServerFixture.start()) {
+            HttpResponse<String> refused = plain.post("/infill", "{\"input_prefix\":\"a\",\"input_suffix\":\"b\"}");
+            assertThat(refused.statusCode()).isEqualTo(400);
+            assertThat(ServerFixture.parse(refused.body()).at("/error/param").asText()).isEqualTo("input_prefix");
+        }
+    }
+
     @Test
     void aModelThatCannotFillRefusesTheSuffixByName() throws Exception {
         try (ServerFixture plain = ServerFixture.start()) {
