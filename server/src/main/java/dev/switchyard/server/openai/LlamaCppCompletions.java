@@ -73,7 +73,7 @@ public final class LlamaCppCompletions {
             fields.set("logit_bias", biasObject(bias, mapper));
         }
         Fields f = new Fields(fields);
-        CommonFields.checkModel(f, model);
+        // no model check: llama-server serves one model here and reads no name
         CommonFields.refuseUnsupported(f);
         if (f.has("n_predict") && f.has("max_tokens")) {
             throw ApiError.invalid("n_predict", "n_predict and max_tokens name the same limit: send one of them");
