@@ -19,6 +19,7 @@ import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
 import dev.switchyard.server.serving.Version;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -138,6 +139,20 @@ final class ServeCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String schedulingPolicy;
 
+    @Option(names = "--batch-input", paramLabel = "FILE.jsonl",
+            description = "Run this batch (OpenAI's Batch API lines: custom_id, method, url, body) through the server, "
+                    + "write --batch-output and exit, instead of serving; the port is then a free one unless --port "
+                    + "is given, and gRPC is off unless --grpc-port is.")
+    Path batchInput;
+
+    @Option(names = "--batch-output", paramLabel = "FILE.jsonl", description = "Where --batch-input's results go, one "
+            + "line per request in the input's order.")
+    Path batchOutput;
+
+    @Option(names = "--batch-concurrency", paramLabel = "N",
+            description = "Requests of --batch-input in flight at once (default: twice --max-seqs).")
+    Integer batchConcurrency;
+
     @Mixin
     DispatchOptions dispatch = new DispatchOptions();
 
@@ -173,22 +188,36 @@ final class ServeCommand implements Callable<Integer> {
         if (!schedulingPolicy.equals("fcfs") && !schedulingPolicy.equals("priority")) {
             throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got '" + schedulingPolicy + "'");
         }
+        boolean batch = batchInput != null;
+        if (batch != (batchOutput != null)) {
+            throw new IllegalArgumentException("--batch-input and --batch-output go together");
+        }
+        if (batch && !Files.isRegularFile(batchInput)) {
+            throw new IllegalArgumentException("--batch-input: no file " + batchInput);
+        }
+        var given = spec.commandLine().getParseResult();
+        int httpPort = batch && !given.hasMatchedOption("--port") ? 0 : port;
+        int rpcPort = batch && !given.hasMatchedOption("--grpc-port") ? 0 : grpcPort;
+        BatchRun batchRun = batch ? new BatchRun(null, apiKey,
+                batchConcurrency != null ? batchConcurrency : 2 * maxSeqs) : null;
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
                 schedulingPolicy.equals("priority"));
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
-        HttpServerConfig http = new HttpServerConfig(host, port, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
+        HttpServerConfig http = new HttpServerConfig(host, httpPort, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
                 idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory);
         Path path = ModelPaths.resolve(model, err);
         String name = modelName != null ? modelName
                 : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");
 
         CountDownLatch stop = new CountDownLatch(1);
-        // Our own handlers replace the JVM's, which would exit with 143 before the drain.
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        if (!batch) {
+            // Our own handlers replace the JVM's, which would exit with 143 before the drain.
+            Signal.handle(new Signal("TERM"), s -> stop.countDown());
+            Signal.handle(new Signal("INT"), s -> stop.countDown());
+        }
 
         ServerHealth health = new ServerHealth();
         HttpServer server = new HttpServer(http, health, HttpTransport.nio());
@@ -196,8 +225,8 @@ final class ServeCommand implements Callable<Integer> {
         GenerationService generation = new GenerationService(health, Version.current(), http.limits());
         try {
             server.start();
-            if (grpcPort != 0) {
-                grpc = GrpcServer.start(GrpcConfig.defaults(host, grpcPort, apiKey), generation);
+            if (rpcPort != 0) {
+                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, apiKey), generation);
             }
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
@@ -216,7 +245,16 @@ final class ServeCommand implements Callable<Integer> {
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
                         + speculationNote(engine.speculation()));
                 out.flush();
-                stop.await();
+                if (batch) {
+                    String local = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+                    BatchRun.Summary done = batchRun.at("http://" + (local.contains(":") ? "[" + local + "]" : local)
+                            + ":" + server.port()).run(batchInput, batchOutput);
+                    out.printf(java.util.Locale.ROOT, "switchyard serve: batch of %d requests in %.1f s: %d answered, "
+                            + "%d refused or failed; results in %s%n", done.lines(), done.seconds(), done.succeeded(),
+                            done.lines() - done.succeeded(), batchOutput);
+                } else {
+                    stop.await();
+                }
                 out.println("switchyard serve: draining (up to " + drainTimeout.toSeconds() + " s)");
                 out.flush();
                 if (grpc != null) {
