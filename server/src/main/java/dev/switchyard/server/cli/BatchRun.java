@@ -36,8 +36,6 @@ final class BatchRun {
     }
 
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
     private final String apiKey;
     private final int concurrency;
@@ -62,6 +60,8 @@ final class BatchRun {
         int lines = 0;
         int succeeded = 0;
         Deque<CompletableFuture<ObjectNode>> pending = new ArrayDeque<>();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
              BufferedWriter out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             String line;
@@ -75,11 +75,13 @@ final class BatchRun {
                 if (pending.size() == concurrency) {
                     succeeded += write(out, pending.removeFirst());
                 }
-                pending.addLast(send(line, number));
+                pending.addLast(send(client, line, number));
             }
             while (!pending.isEmpty()) {
                 succeeded += write(out, pending.removeFirst());
             }
+        } finally {
+            client.shutdownNow(); // whatever is still in flight (a failed write) is abandoned with the batch
         }
         return new Summary(lines, succeeded, (System.nanoTime() - start) / 1e9);
     }
@@ -97,7 +99,7 @@ final class BatchRun {
         return line.path("response").path("status_code").asInt() == 200 ? 1 : 0;
     }
 
-    private CompletableFuture<ObjectNode> send(String text, int number) {
+    private CompletableFuture<ObjectNode> send(HttpClient client, String text, int number) {
         JsonNode request;
         try {
             request = json.readTree(text);
