@@ -15,8 +15,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What choosing one token costs on the host, per sequence, at Qwen's vocabulary of 152,064 tokens
- * (normal logits of spread 3): the settings clients send most, and llama.cpp's further samplers.
+ * What choosing one token costs on the host, per sequence, at Qwen's vocabulary of 152,064 tokens:
+ * the settings clients send most, and llama.cpp's further samplers, over normal logits of spread 3
+ * ({@code normal}) or of spread 2 with 40 tokens 9 to 25 nats above them ({@code peaked}, a language
+ * model's shape).
  * A decode step samples every running sequence this way, on the scheduler's thread, so at batch
  * 16 these figures add up sixteen times per step.
  */
@@ -33,6 +35,9 @@ public class SamplerBenchmark {
     @Param({"greedy", "temperature", "top_p", "top_k", "min_p", "logprobs", "typical", "mirostat", "dynatemp"})
     public String settings;
 
+    @Param({"normal", "peaked"})
+    public String shape;
+
     private Sampler sampler;
     private float[] logits;
     private TokenLogprobs logprobs;
@@ -42,7 +47,12 @@ public class SamplerBenchmark {
         logits = new float[VOCAB];
         SplittableRandom random = new SplittableRandom(7);
         for (int i = 0; i < VOCAB; i++) {
-            logits[i] = (float) (random.nextGaussian() * 3);
+            logits[i] = (float) (random.nextGaussian() * (shape.equals("peaked") ? 2 : 3));
+        }
+        if (shape.equals("peaked")) {
+            for (int i = 0; i < 40; i++) {
+                logits[i * 3_001] += 25 - i * 0.4f;
+            }
         }
         SamplingParams.Builder b = SamplingParams.builder().seed(1L).temperature(0.7);
         SamplingParams params = switch (settings) {

@@ -35,6 +35,9 @@ final class CandidateFilters {
     static final int BUCKETS = 1024;
     /** A boundary bucket with more tokens than this is split again, at most {@link #MAX_REFINEMENTS} times. */
     static final int SORT_LIMIT = 512;
+    /** The buckets (16 nats) within which {@link #nucleus} first looks for its end. */
+    static final int NEAR_BUCKETS = 256;
+    private static final double NEAR_NATS = (double) NEAR_BUCKETS / BUCKETS_PER_NAT;
     static final int MAX_REFINEMENTS = 3;
 
     private CandidateFilters() {
@@ -122,18 +125,47 @@ final class CandidateFilters {
         float[] weights = s.weights;
         double[] mass = s.bucketMass;
         long[] keys = s.keys;
-        Arrays.fill(mass, 0);
+        int[] near = s.near;
         double z = LogitMath.expInto(logits, vocab, max, 1, weights);
-        for (int id = 0; id < vocab; id++) {
-            mass[bucket((double) logits[id] - max)] += weights[id];
-        }
         double target = topP * z;
-        int boundary = boundaryBucket(mass, 0, target);
+        // A model's distribution is peaked: most tokens lie far below the best and the nucleus ends
+        // near it. Where a sample of the row says so, only the tokens within NEAR_BUCKETS of the best
+        // are bucketed first; when the nucleus ends among them the far ones cannot matter, and the
+        // result is what bucketing every token gives (the same tokens in the same order, the same sums).
+        float floor = (float) (max - NEAR_NATS);
+        int candidates = vocab;
+        int boundary = BUCKETS;
+        if (fewNear(logits, vocab, floor)) {
+            candidates = 0;
+            for (int id = 0; id < vocab; id++) {
+                // without a branch: near and far tokens may alternate
+                near[candidates] = id;
+                candidates += logits[id] > floor ? 1 : 0;
+            }
+            Arrays.fill(mass, 0);
+            for (int i = 0; i < candidates; i++) {
+                int id = near[i];
+                mass[bucket((double) logits[id] - max)] += weights[id];
+            }
+            boundary = boundaryBucket(mass, 0, target);
+            if (boundary >= NEAR_BUCKETS - 1) {
+                candidates = vocab; // the nucleus reaches far down: every token counts
+            }
+        }
+        if (candidates == vocab) {
+            Arrays.fill(mass, 0);
+            for (int id = 0; id < vocab; id++) {
+                mass[bucket((double) logits[id] - max)] += weights[id];
+            }
+            boundary = boundaryBucket(mass, 0, target);
+        }
         double before = massAbove(mass, boundary);
         // Certain members to the front in id order, boundary-bucket tokens to the back.
         int front = 0;
         int back = vocab;
-        for (int id = 0; id < vocab; id++) {
+        boolean all = candidates == vocab;
+        for (int i = 0; i < candidates; i++) {
+            int id = all ? i : near[i];
             double d = (double) logits[id] - max;
             if (d < logMinP) {
                 continue;
@@ -195,6 +227,17 @@ final class CandidateFilters {
             }
         }
         return n;
+    }
+
+    /** Whether fewer than an eighth of the tokens, judged by every 64th, lie above {@code floor}. */
+    private static boolean fewNear(float[] logits, int vocab, float floor) {
+        int seen = 0;
+        int above = 0;
+        for (int id = 0; id < vocab; id += 64) {
+            seen++;
+            above += logits[id] > floor ? 1 : 0;
+        }
+        return above * 8 < seen;
     }
 
     /** The first bucket at which {@code before} plus the cumulative mass reaches the target; the last if none. */

@@ -61,8 +61,9 @@ import java.util.random.RandomGeneratorFactory;
  * {@code exp} per token. The whole-row exponentials and the draw's search are vector passes of
  * {@link dev.switchyard.kernels.cpu.LogitMath}, the same bits compiled or interpreted. At V = 152k on
  * one core of a busy two-core machine ({@code SamplerBenchmark}, temperature 0.7): greedy about 0.14 ms
- * per token, temperature alone 0.26 ms (0.9 with {@link Math#exp} in a scalar loop), top-p 0.9 0.81 ms
- * (1.24), top-k 40 0.33 ms, top-p with 5 log-probabilities 1.2 ms (3.4). Nothing is allocated per token:
+ * per token, temperature alone 0.26 ms (0.9 with {@link Math#exp} in a scalar loop), top-p 0.9 0.73 ms
+ * (1.24; 0.28 on a peaked row), top-k 40 0.33 ms, top-p with 5 log-probabilities 1.2 ms (3.4). Nothing
+ * is allocated per token:
  * scratch arrays come from the {@link SamplingScratch} (16 bytes per vocabulary entry, shareable by the
  * samplers of one thread), penalty state (16 bytes per entry) exists only when a penalty is set.
  *

@@ -148,6 +148,27 @@ class TruncationFiltersTest {
     }
 
     @Test
+    void nucleusOfAPeakedOrAWideRowMatchesTheFullSort() {
+        // a model's shape: a few tokens far above the rest, which the first look near the best skips
+        float[] peaked = Logits.normal(150_000, 2, 19);
+        for (int i = 0; i < 40; i++) {
+            peaked[i * 3_001] += 25 - i * 0.4f;
+        }
+        // one token, then a wide spread 10 to 30 nats below it: at top-p 0.9999 the nucleus ends past
+        // the first look (16 nats), and every token counts
+        float[] wide = new float[50_000];
+        for (int i = 1; i < wide.length; i++) {
+            wide[i] = -10 - 20f * i / wide.length;
+        }
+        for (double p : new double[] {0.5, 0.9, 0.999, 0.9999}) {
+            assertThat(candidates(params().topP(p).build(), peaked)).containsExactly(reference(peaked, 0, p, 0));
+            assertThat(candidates(params().topP(p).build(), wide)).containsExactly(reference(wide, 0, p, 0));
+        }
+        assertThat(candidates(params().topP(0.9999).build(), wide).length).as("past the first look")
+                .isGreaterThan(15_000);
+    }
+
+    @Test
     void nucleusOfExactlyTiedLogitsTakesTheLowestIds() {
         int[] kept = candidates(params().topP(0.3).build(), Logits.flat(5000));
         assertThat(kept).containsExactly(IntStream.range(0, 1500).toArray());
