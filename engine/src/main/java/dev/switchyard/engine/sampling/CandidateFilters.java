@@ -16,7 +16,10 @@ import java.util.Arrays;
  * <ul>
  * <li>top-k: a bounded max-heap of k keys over one pass, O(V) compares plus O(k log k log(V/k))
  *     expected heap work, then a heapsort of the k survivors;</li>
- * <li>top-p without top-k: one pass computing exp(logit - max) that also adds each token's mass into
+ * <li>top-p without top-k: where a sample of every 64th token finds few within {@value #NEAR_BUCKETS}
+ *     buckets of the best (a language model's peaked row), those alone are bucketed and partitioned
+ *     below, the rest skipped by one branch-free pass, and the whole row only when the nucleus reaches
+ *     further down; otherwise: one pass computing exp(logit - max) that also adds each token's mass into
  *     {@value #BUCKETS} buckets of 1/{@value #BUCKETS_PER_NAT} nat below the maximum; the bucket where
  *     the cumulative mass crosses p is the only one whose tokens need sorting (tokens of higher buckets
  *     are in the nucleus whatever their order, lower buckets are out). A boundary bucket of more than

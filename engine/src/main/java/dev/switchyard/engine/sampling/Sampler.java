@@ -64,7 +64,7 @@ import java.util.random.RandomGeneratorFactory;
  * per token, temperature alone 0.26 ms (0.9 with {@link Math#exp} in a scalar loop), top-p 0.9 0.73 ms
  * (1.24; 0.28 on a peaked row), top-k 40 0.33 ms, top-p with 5 log-probabilities 1.2 ms (3.4). Nothing
  * is allocated per token:
- * scratch arrays come from the {@link SamplingScratch} (16 bytes per vocabulary entry, shareable by the
+ * scratch arrays come from the {@link SamplingScratch} (20 bytes per vocabulary entry, shareable by the
  * samplers of one thread), penalty state (16 bytes per entry) exists only when a penalty is set.
  *
  * <p>Not thread-safe: one sequence, one thread at a time.
