@@ -117,17 +117,12 @@ final class MirostatState {
             weights[i] = w;
             total += w;
         }
-        double target = random.nextDouble() * total;
-        double cumulative = 0;
-        int chosen = 0;
-        for (int i = 0; i < k; i++) {
-            cumulative += weights[i];
-            if (cumulative > target) {
-                chosen = i;
-                break;
-            }
-            if (weights[i] > 0) {
-                chosen = i; // rounding can leave the target at the top: the last with any weight
+        int chosen = LogitMath.walk(weights, k, random.nextDouble() * total);
+        if (chosen < 0) {
+            // rounding left the target at the top: the last with any weight
+            chosen = k - 1;
+            while (weights[chosen] == 0) {
+                chosen--;
             }
         }
         surprise = -Math.log(weights[chosen] / total) / LN2;

@@ -296,10 +296,9 @@ final class GenerateCommand implements Callable<Integer> {
         try {
             return build.get();
         } catch (IllegalArgumentException e) {
-            String message = e.getMessage();
-            int space = message.indexOf(' ');
-            String flag = space > 0 ? FLAGS.get(message.substring(0, space)) : null;
-            throw new IllegalArgumentException((flag == null ? "" : flag + ": ") + message);
+            String field = InvalidRequestException.engineField(e);
+            String flag = field != null ? FLAGS.get(field) : null;
+            throw new IllegalArgumentException((flag == null ? "" : flag + ": ") + e.getMessage());
         }
     }
 

@@ -245,10 +245,8 @@ final class GenerateRequests {
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
-            // the engine's messages start with the field's name ("top_p must be in (0, 1]")
-            String message = e.getMessage();
-            int space = message.indexOf(' ');
-            return fail("sampling." + (space > 0 ? message.substring(0, space) : ""), message);
+            String field = InvalidRequestException.engineField(e);
+            return fail("sampling." + (field != null ? field : ""), e.getMessage());
         }
     }
 

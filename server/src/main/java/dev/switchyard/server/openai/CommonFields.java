@@ -325,9 +325,7 @@ final class CommonFields {
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
-            String message = e.getMessage();
-            int space = message.indexOf(' ');
-            throw ApiError.invalid(space > 0 ? message.substring(0, space) : null, message);
+            throw ApiError.invalid(InvalidRequestException.engineField(e), e.getMessage());
         }
     }
 

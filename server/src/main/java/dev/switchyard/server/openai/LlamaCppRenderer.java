@@ -219,13 +219,7 @@ final class LlamaCppRenderer implements ResponseRenderer {
 
     private void writeToken(JsonGenerator g, int id, double logprob) throws IOException {
         g.writeNumberField("id", id);
-        g.writeStringField("token", model.tokenText(id));
-        g.writeArrayFieldStart("bytes");
-        for (byte b : model.tokenBytes(id)) {
-            g.writeNumber(b & 0xff);
-        }
-        g.writeEndArray();
-        g.writeNumberField("logprob", LogprobEntries.printable(logprob));
+        LogprobEntries.writeToken(g, model, id, logprob, false);
     }
 
     /** What the reply was made with, under llama.cpp's names. */

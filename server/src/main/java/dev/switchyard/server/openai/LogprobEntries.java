@@ -38,7 +38,8 @@ final class LogprobEntries {
         return asIds ? "token_id:" + token : model.tokenText(token);
     }
 
-    private static void writeToken(JsonGenerator g, ServedModel model, int token, double logprob, boolean asIds)
+    /** A token's {@code token}, {@code logprob} and {@code bytes} fields. */
+    static void writeToken(JsonGenerator g, ServedModel model, int token, double logprob, boolean asIds)
             throws IOException {
         g.writeStringField("token", label(model, token, asIds));
         g.writeNumberField("logprob", printable(logprob));

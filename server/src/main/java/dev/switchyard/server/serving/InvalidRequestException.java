@@ -20,6 +20,17 @@ public final class InvalidRequestException extends RuntimeException {
         this.code = code;
     }
 
+    /**
+     * The field an engine check names at the start of its message ("top_p must be in (0, 1], got
+     * 2.0": {@code top_p}), as every validation in the engine's settings does; null for a message of
+     * one word.
+     */
+    public static String engineField(IllegalArgumentException e) {
+        String message = e.getMessage();
+        int space = message.indexOf(' ');
+        return space > 0 ? message.substring(0, space) : null;
+    }
+
     /** The field at fault, or null when the request as a whole is. */
     public String param() {
         return param;

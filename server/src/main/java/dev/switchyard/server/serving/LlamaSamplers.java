@@ -86,10 +86,8 @@ public final class LlamaSamplers {
                     xtcOn ? threshold : 0.1, dry, mirostat, dynamic,
                     s.repeatLastN() == null ? SamplerExtras.WHOLE_TEXT : s.repeatLastN());
         } catch (IllegalArgumentException e) {
-            // the engine's messages start with the field's name ("typical_p must be in (0, 1], got 0.0")
-            String message = e.getMessage();
-            int space = message.indexOf(' ');
-            throw new InvalidRequestException(space > 0 ? prefix + message.substring(0, space) : null, prefix + message);
+            String field = InvalidRequestException.engineField(e);
+            throw new InvalidRequestException(field != null ? prefix + field : null, prefix + e.getMessage());
         }
     }
 
