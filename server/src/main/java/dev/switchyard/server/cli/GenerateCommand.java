@@ -154,6 +154,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--dynatemp-exp", paramLabel = "E", description = "Dynamic temperature's exponent (default 1).")
     Double dynatempExponent;
 
+    @Option(names = {"-l", "--logit-bias"}, paramLabel = "ID(+|-)BIAS",
+            description = "Add BIAS to a token's logit, e.g. 15043+1 or 2-inf (inf: 100, which bans or forces it); repeatable.")
+    List<String> logitBias = new ArrayList<>();
+
+    @Option(names = {"-sp", "--special"}, description = "Print control tokens' text (a chat format's markers) too; the "
+            + "end-of-generation token the reply stops on stays out.")
+    boolean special;
+
     @Option(names = "--logprobs", defaultValue = "0", paramLabel = "N", description = "With --json, the N most likely alternatives of each token.")
     int logprobs;
 
@@ -212,14 +220,16 @@ final class GenerateCommand implements Callable<Integer> {
             int chunk = Math.max(256, moe.window());
             try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts, kvCache.type)) {
                 Tokenizer tokenizer = loaded.tokenizer();
-                sampling = sampling.toBuilder().extras(extras(tokenizer)).build();
+                Map<Integer, Double> biases = LogitBiasFlag.parse(logitBias, tokenizer.vocabSize());
+                SamplingParams read = sampling;
+                sampling = named(() -> read.toBuilder().extras(extras(tokenizer)).logitBias(biases).build());
                 int[] ids = PromptEncoder.encode(loaded, prompt, chat, system, err);
                 int budget = Math.min(maxTokens, loaded.config().contextLength() - ids.length);
                 if (budget < 1) {
                     throw new IllegalArgumentException("the prompt (" + ids.length + " tokens) fills the model's context of "
                             + loaded.config().contextLength());
                 }
-                StreamingDetokenizer detokenizer = tokenizer.newDetokenizer();
+                StreamingDetokenizer detokenizer = new StreamingDetokenizer(tokenizer, special);
                 ObjectMapper mapper = new ObjectMapper();
                 long start = System.nanoTime();
                 long[] firstToken = {0};
@@ -244,7 +254,8 @@ final class GenerateCommand implements Callable<Integer> {
                             if (firstToken[0] == 0) {
                                 firstToken[0] = System.nanoTime();
                             }
-                            String delta = detokenizer.push(token);
+                            // no ignore-eos here: an end-of-generation token always ends the reply
+                            String delta = special && tokenizer.isEog(token) ? "" : detokenizer.push(token);
                             if (json) {
                                 out.println(tokenJson(mapper, token, delta, lp));
                             } else {
@@ -314,7 +325,8 @@ final class GenerateCommand implements Callable<Integer> {
             Map.entry("repeat_last_n", "--repeat-last-n"), Map.entry("temperature", "--temperature"),
             Map.entry("top_p", "--top-p"), Map.entry("top_k", "--top-k"), Map.entry("min_p", "--min-p"),
             Map.entry("repetition_penalty", "--repeat-penalty"), Map.entry("presence_penalty", "--presence-penalty"),
-            Map.entry("frequency_penalty", "--frequency-penalty"), Map.entry("logprobs", "--logprobs"));
+            Map.entry("frequency_penalty", "--frequency-penalty"), Map.entry("logprobs", "--logprobs"),
+            Map.entry("logit_bias", "--logit-bias"));
 
     private static String tokenJson(ObjectMapper mapper, int token, String delta,
                                     dev.switchyard.engine.sampling.TokenLogprobs lp) {

@@ -92,7 +92,8 @@ final class GenerateRequests {
                 "sampling.max_tokens", chat && reasoningFormat(request, model) == ReasoningFormat.AUTO,
                 salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),
                 thinkingBudget(request, chat), promptLogprobs(p), p.getIncludeStopStrInOutput(),
-                model.priority(request.getPriority(), "priority"));
+                model.priority(request.getPriority(), "priority"))
+                .withRenderSpecial(request.hasSkipSpecialTokens() && !request.getSkipSpecialTokens());
     }
 
 

@@ -159,7 +159,7 @@ final class ChatCompletionRenderer extends CompletionRenderer {
         if (request.promptLogprobs() >= 0 && choices[0].prompt != null) {
             // vLLM's field: one prompt for every choice, so once, beside them
             g.writeFieldName("prompt_logprobs");
-            LogprobEntries.writePromptLogprobs(g, model, choices[0].prompt, request.promptLogprobs());
+            LogprobEntries.writePromptLogprobs(g, model, choices[0].prompt, request.promptLogprobs(), request.labels());
         }
         g.writeFieldName("usage");
         writeUsage(g, usage);
@@ -171,7 +171,7 @@ final class ChatCompletionRenderer extends CompletionRenderer {
         g.writeArrayFieldStart("content");
         for (TokenLogprob t : tokens) {
             g.writeStartObject();
-            LogprobEntries.writeFields(g, model, t, request.tokensAsIds());
+            LogprobEntries.writeFields(g, model, t, request.labels());
             g.writeEndObject();
         }
         g.writeEndArray();

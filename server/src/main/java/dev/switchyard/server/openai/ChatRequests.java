@@ -56,7 +56,6 @@ public final class ChatRequests {
         sampling.logprobs(alternatives);
         sampling.restrictions(CommonFields.restrictions(f, model, maxTokens, maxParam));
         sampling.extras(CommonFields.extras(f, model));
-        CommonFields.refuseSpecialTokensInOutput(f);
         Integer keep = CommonFields.truncation(f, model);
         if (n > limits.maxChoices()) {
             throw ApiError.invalid("n", "n may be at most " + limits.maxChoices());
@@ -86,7 +85,8 @@ public final class ChatRequests {
         GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
                 tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs,
-                f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model));
+                f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model))
+                .withRenderSpecial(CommonFields.rendersSpecialTokens(f));
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

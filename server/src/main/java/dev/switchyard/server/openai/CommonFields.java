@@ -268,14 +268,11 @@ final class CommonFields {
     }
 
     /**
-     * vLLM's {@code skip_special_tokens}: true (the default) is what this server does; false, which
-     * would put control tokens' text in the output, is refused rather than ignored.
+     * Whether control tokens' text goes into the output: vLLM's {@code skip_special_tokens} false
+     * (true, leaving it out, is the default).
      */
-    static void refuseSpecialTokensInOutput(Fields f) {
-        if (!f.bool("skip_special_tokens", true)) {
-            throw ApiError.unsupported("skip_special_tokens", "skip_special_tokens: false (control tokens' text in "
-                    + "the output)");
-        }
+    static boolean rendersSpecialTokens(Fields f) {
+        return !f.bool("skip_special_tokens", true);
     }
 
     /** The sampling fields, validated; ids checked against the vocabulary of {@code vocab} tokens. */

@@ -51,7 +51,6 @@ public final class CompletionRequests {
         sampling.logprobs(logprobs == null ? SamplingParams.NO_LOGPROBS : logprobs);
         sampling.restrictions(CommonFields.restrictions(f, model, maxTokens, "max_tokens"));
         sampling.extras(CommonFields.extras(f, model));
-        CommonFields.refuseSpecialTokensInOutput(f);
         Integer keep = CommonFields.truncation(f, model);
         if (keep != null && suffix != null) {
             throw ApiError.unsupported("truncate_prompt_tokens", "truncate_prompt_tokens with suffix (it would cut the "
@@ -78,7 +77,8 @@ public final class CompletionRequests {
         GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
                 CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model), null, scored,
-                f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model));
+                f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model))
+                .withRenderSpecial(CommonFields.rendersSpecialTokens(f));
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

@@ -219,7 +219,7 @@ final class LlamaCppRenderer implements ResponseRenderer {
 
     private void writeToken(JsonGenerator g, int id, double logprob) throws IOException {
         g.writeNumberField("id", id);
-        LogprobEntries.writeToken(g, model, id, logprob, false);
+        LogprobEntries.writeToken(g, model, id, logprob, TokenLabel.TEXT);
     }
 
     /** What the reply was made with, under llama.cpp's names. */

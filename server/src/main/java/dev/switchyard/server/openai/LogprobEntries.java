@@ -19,29 +19,24 @@ final class LogprobEntries {
     }
 
     /**
-     * Writes the fields of {@code t}'s entry into the object {@code g} has open; with {@code asIds},
-     * each token as {@code token_id:N} ({@link #label}).
+     * Writes the fields of {@code t}'s entry into the object {@code g} has open, each token named as
+     * {@code labels} says.
      */
-    static void writeFields(JsonGenerator g, ServedModel model, TokenLogprob t, boolean asIds) throws IOException {
-        writeToken(g, model, t.token(), t.logprob(), asIds);
+    static void writeFields(JsonGenerator g, ServedModel model, TokenLogprob t, TokenLabel labels) throws IOException {
+        writeToken(g, model, t.token(), t.logprob(), labels);
         g.writeArrayFieldStart("top_logprobs");
         for (int r = 0; r < t.topIds().length; r++) {
             g.writeStartObject();
-            writeToken(g, model, t.topIds()[r], t.topLogprobs()[r], asIds);
+            writeToken(g, model, t.topIds()[r], t.topLogprobs()[r], labels);
             g.writeEndObject();
         }
         g.writeEndArray();
     }
 
-    /** A token as logprobs name it: its text, or with {@code asIds} vLLM's {@code token_id:N}. */
-    static String label(ServedModel model, int token, boolean asIds) {
-        return asIds ? "token_id:" + token : model.tokenText(token);
-    }
-
     /** A token's {@code token}, {@code logprob} and {@code bytes} fields. */
-    static void writeToken(JsonGenerator g, ServedModel model, int token, double logprob, boolean asIds)
+    static void writeToken(JsonGenerator g, ServedModel model, int token, double logprob, TokenLabel labels)
             throws IOException {
-        g.writeStringField("token", label(model, token, asIds));
+        g.writeStringField("token", labels.label(model, token));
         g.writeNumberField("logprob", printable(logprob));
         g.writeArrayFieldStart("bytes");
         for (byte b : model.tokenBytes(token)) {
@@ -56,8 +51,8 @@ final class LogprobEntries {
      * alternatives, each with its {@code logprob}, {@code rank} (1 for the most probable) and
      * {@code decoded_token}.
      */
-    static void writePromptLogprobs(JsonGenerator g, ServedModel model, List<TokenLogprob> prompt, int top)
-            throws IOException {
+    static void writePromptLogprobs(JsonGenerator g, ServedModel model, List<TokenLogprob> prompt, int top,
+                                    TokenLabel labels) throws IOException {
         g.writeStartArray();
         for (TokenLogprob t : prompt) {
             if (!t.scored()) {
@@ -65,11 +60,11 @@ final class LogprobEntries {
                 continue;
             }
             g.writeStartObject();
-            writePromptEntry(g, model, t.token(), t.logprob(), t.rank());
+            writePromptEntry(g, model, t.token(), t.logprob(), t.rank(), labels);
             int shown = Math.min(top, t.topIds().length);
             for (int r = 0; r < shown; r++) {
                 if (t.topIds()[r] != t.token()) {
-                    writePromptEntry(g, model, t.topIds()[r], t.topLogprobs()[r], r + 1);
+                    writePromptEntry(g, model, t.topIds()[r], t.topLogprobs()[r], r + 1, labels);
                 }
             }
             g.writeEndObject();
@@ -77,12 +72,12 @@ final class LogprobEntries {
         g.writeEndArray();
     }
 
-    private static void writePromptEntry(JsonGenerator g, ServedModel model, int token, double logprob, int rank)
-            throws IOException {
+    private static void writePromptEntry(JsonGenerator g, ServedModel model, int token, double logprob, int rank,
+                                         TokenLabel labels) throws IOException {
         g.writeObjectFieldStart(Integer.toString(token));
         g.writeNumberField("logprob", printable(logprob));
         g.writeNumberField("rank", rank);
-        g.writeStringField("decoded_token", model.tokenText(token));
+        g.writeStringField("decoded_token", labels.text(model, token));
         g.writeEndObject();
     }
 

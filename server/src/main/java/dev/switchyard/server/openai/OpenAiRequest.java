@@ -21,6 +21,11 @@ public record OpenAiRequest(GenerationSpec spec, boolean stream, boolean include
         this(spec, stream, includeUsage, logprobs, -1, false);
     }
 
+    /** How its logprobs name tokens: as ids, or as text with control tokens' where the reply shows them. */
+    TokenLabel labels() {
+        return TokenLabel.of(tokensAsIds, spec.renderSpecial());
+    }
+
     /** Whether a completion's logprobs begin with its echoed prompt's (OpenAI's {@code echo} with {@code logprobs}). */
     public boolean echoesPromptLogprobs() {
         return logprobs >= 0 && spec.echoTexts() != null && spec.promptLogprobs() >= 0;

@@ -516,7 +516,7 @@ final class ResponsesRenderer implements ResponseRenderer {
         g.writeArrayFieldStart("logprobs");
         for (TokenLogprob t : logprobs) {
             g.writeStartObject();
-            LogprobEntries.writeFields(g, model, t, false);
+            LogprobEntries.writeFields(g, model, t, TokenLabel.TEXT);
             g.writeEndObject();
         }
         g.writeEndArray();

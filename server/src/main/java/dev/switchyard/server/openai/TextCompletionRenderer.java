@@ -99,7 +99,7 @@ final class TextCompletionRenderer extends CompletionRenderer {
             }
             if (request.promptLogprobs() >= 0 && c.prompt != null) {
                 g.writeFieldName("prompt_logprobs");
-                LogprobEntries.writePromptLogprobs(g, model, c.prompt, request.promptLogprobs());
+                LogprobEntries.writePromptLogprobs(g, model, c.prompt, request.promptLogprobs(), request.labels());
             }
             writeFinishReason(g, c.finish);
             g.writeEndObject();
@@ -115,7 +115,7 @@ final class TextCompletionRenderer extends CompletionRenderer {
         g.writeStartObject();
         g.writeArrayFieldStart("tokens");
         for (TokenLogprob t : tokens) {
-            g.writeString(LogprobEntries.label(model, t.token(), request.tokensAsIds()));
+            g.writeString(request.labels().label(model, t.token()));
         }
         g.writeEndArray();
         g.writeArrayFieldStart("token_logprobs");
@@ -137,7 +137,7 @@ final class TextCompletionRenderer extends CompletionRenderer {
             g.writeStartObject();
             // prompt tokens may carry more alternatives (for prompt_logprobs) than logprobs shows
             for (int r = 0; r < Math.min(top, t.topIds().length); r++) {
-                g.writeNumberField(LogprobEntries.label(model, t.topIds()[r], request.tokensAsIds()),
+                g.writeNumberField(request.labels().label(model, t.topIds()[r]),
                         printable(t.topLogprobs()[r]));
             }
             g.writeEndObject();
@@ -146,7 +146,7 @@ final class TextCompletionRenderer extends CompletionRenderer {
         g.writeArrayFieldStart("text_offset");
         for (TokenLogprob t : tokens) {
             g.writeNumber(offset);
-            offset += model.tokenText(t.token()).length();
+            offset += request.labels().text(model, t.token()).length();
         }
         g.writeEndArray();
         g.writeEndObject();

@@ -75,7 +75,7 @@ public final class UtilityApi {
             if (pieces) {
                 g.writeStartObject();
                 g.writeNumberField("id", id);
-                g.writeStringField("piece", model.tokenText(id));
+                g.writeStringField("piece", model.tokenText(id, true)); // llama-server shows control tokens' text
                 g.writeEndObject();
             } else {
                 g.writeNumber(id);

@@ -8,6 +8,7 @@ import dev.switchyard.engine.tokenizer.StreamingDetokenizer;
 import dev.switchyard.engine.tools.ToolCall;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * One choice's tokens turned into text on the scheduler's thread: the detokenizer releases whole
@@ -41,6 +42,8 @@ final class ChoiceSink implements SequenceSink {
     /** The prompt's tokens and their log-probabilities, when asked for: sent before the first event, then dropped. */
     private List<TokenLogprob> prompt;
     private int tokens;
+    /** Tokens that end the reply without their text, beside the request's stop token ids; null for none. */
+    private IntPredicate silentEnd;
 
     /**
      * @param splitter     null for output that is all content
@@ -76,6 +79,15 @@ final class ChoiceSink implements SequenceSink {
      * Collects the prompt's own log-probabilities (whose first token is {@code firstToken}) and hands
      * them to the listener before this choice's first event.
      */
+    /**
+     * Leaves out the text of the tokens {@code ending} when the reply ends on one (an end of
+     * generation, where control tokens' text is output), unless the request keeps what stops it.
+     */
+    ChoiceSink withSilentEnd(IntPredicate ending) {
+        silentEnd = ending;
+        return this;
+    }
+
     ChoiceSink withPromptLogprobs(int firstToken) {
         prompt = new ArrayList<>();
         prompt.add(TokenLogprob.unscored(firstToken));
@@ -109,7 +121,8 @@ final class ChoiceSink implements SequenceSink {
     public boolean onToken(int token, TokenLogprobs logprobs, boolean requestStop) {
         releasePrompt();
         tokens++;
-        String text = requestStop && !stops.keepsMatch() ? "" : detokenizer.push(token);
+        boolean stopToken = requestStop || silentEnd != null && silentEnd.test(token);
+        String text = stopToken && !stops.keepsMatch() ? "" : detokenizer.push(token);
         String reasoning = "";
         List<ToolCall> calls = List.of();
         if (splitter != null) {

@@ -36,11 +36,24 @@ import java.util.Objects;
  *                       {@code include_stop_str_in_output}); OpenAI leaves it out
  * @param priority       the scheduler's order: lower is more urgent, 0 the default (see
  *                       {@link GenerationRequest#priority()})
+ * @param renderSpecial  whether control tokens' text is part of the output (vLLM's
+ *                       {@code skip_special_tokens: false}); a token that ends the reply as a stop
+ *                       token still leaves its text out unless {@code includeStop}
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
-                             Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority) {
+                             Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
+                             boolean renderSpecial) {
+
+    /** Control tokens silent, as every API's default is. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, priority, false);
+    }
 
     /** At the default priority. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -118,5 +131,12 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public SamplingParams samplingFor(int index) {
         Long seed = sampling.seed();
         return seed == null || index == 0 ? sampling : sampling.toBuilder().seed(seed + index).build();
+    }
+
+    /** This spec with control tokens' text in the output or not. */
+    public GenerationSpec withRenderSpecial(boolean render) {
+        return render == renderSpecial ? this : new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop,
+                promptParam, maxTokensParam, separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs,
+                includeStop, priority, render);
     }
 }

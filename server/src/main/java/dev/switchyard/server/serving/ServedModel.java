@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
@@ -272,6 +273,11 @@ public final class ServedModel implements AutoCloseable {
         return new String(model.tokenizer().pieceBytes(id), StandardCharsets.UTF_8);
     }
 
+    /** A token's text; with {@code controls}, a control token's own text rather than nothing. */
+    public String tokenText(int id, boolean controls) {
+        return new String(model.tokenizer().pieceBytes(id, controls), StandardCharsets.UTF_8);
+    }
+
     public byte[] tokenBytes(int id) {
         return model.tokenizer().pieceBytes(id);
     }
@@ -322,7 +328,8 @@ public final class ServedModel implements AutoCloseable {
             for (int j = 0; j < spec.n(); j++) {
                 int index = p * spec.n() + j;
                 var sampling = spec.samplingFor(index);
-                StreamingDetokenizer detokenizer = rendered.length == 0 ? model.tokenizer().newDetokenizer()
+                StreamingDetokenizer detokenizer = spec.renderSpecial() ? new StreamingDetokenizer(model.tokenizer(), true)
+                        : rendered.length == 0 ? model.tokenizer().newDetokenizer()
                         : new StreamingDetokenizer(model.tokenizer(), rendered);
                 ChoiceSink sink = new ChoiceSink(index, detokenizer,
                         split == null ? null : split.newSplitter(promptTail, tools != null),
@@ -331,6 +338,9 @@ public final class ServedModel implements AutoCloseable {
                         generation, j == 0);
                 if (spec.promptLogprobs() >= 0) {
                     sink.withPromptLogprobs(spec.prompts().get(p)[0]);
+                }
+                if (spec.renderSpecial() && !sampling.ignoreEos()) {
+                    sink.withSilentEnd(endingTokens(rendered));
                 }
                 sequences.add(new Scheduler.SequenceRequest(new GenerationRequest(spec.prompts().get(p), sampling,
                         maxTokens, spec.cacheSalt(), format, spec.promptLogprobs(), spec.priority()), sink));
@@ -426,6 +436,15 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /** The control tokens a reply's detokenizer renders: the markers its splitter and tool-call extractor read. */
+    /**
+     * The end-of-generation tokens whose text a reply that renders control tokens leaves out when it
+     * ends on them, as vLLM does: all but the chat format's markers, which its splitters read.
+     */
+    private IntPredicate endingTokens(int[] markers) {
+        Tokenizer tokenizer = model.tokenizer();
+        return id -> tokenizer.isEog(id) && IntStream.of(markers).noneMatch(m -> m == id);
+    }
+
     private int[] renderedMarkers(ReasoningSyntax split, boolean tools) {
         IntStream reasoningMarkers = split == null ? IntStream.empty() : IntStream.of(split.controlMarkers());
         IntStream toolMarkers = tools ? IntStream.of(toolCalls.controlMarkers()) : IntStream.empty();

@@ -37,6 +37,30 @@ class TokenizeGenerateBenchTest {
     }
 
     @Test
+    void generateForcesATokenByLogitBiasAndPrintsControlTokensOnlyWithSpecial() throws Exception {
+        CliRun ids = CliRun.of("tokenize", "--model", model.toString(), "--special", "--json", "<|im_start|>");
+        JsonNode parsed = new ObjectMapper().readTree(ids.out());
+        assertThat(parsed.get("ids").size()).isEqualTo(1);
+        int start = parsed.get("ids").get(0).asInt();
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "3",
+                "--temperature", "0", "--threads", "1", "--logit-bias", start + "+inf"};
+        CliRun silent = CliRun.of(base);
+        assertThat(silent.exitCode()).as(silent.err()).isZero();
+        assertThat(silent.out().strip()).isEmpty();
+        String[] shown = java.util.Arrays.copyOf(base, base.length + 1);
+        shown[base.length] = "--special";
+        CliRun special = CliRun.of(shown);
+        assertThat(special.exitCode()).as(special.err()).isZero();
+        assertThat(special.out().strip()).isEqualTo("<|im_start|>".repeat(3));
+        for (String[] bad : new String[][] {{"5x1", "expected TOKEN_ID+BIAS"}, {"99999999+1", "outside the vocabulary"},
+                {"5+101", "at most 100"}}) {
+            CliRun refused = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--logit-bias", bad[0]);
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.err()).contains("--logit-bias: ").contains(bad[1]).doesNotContain("Exception");
+        }
+    }
+
+    @Test
     void generateTakesLlamaCppsSamplerFlags() throws Exception {
         String[] base = {"generate", "--model", model.toString(), "--prompt", "the yard the yard the yard", "--max-tokens", "40",
                 "--temperature", "0", "--json", "--threads", "1"};

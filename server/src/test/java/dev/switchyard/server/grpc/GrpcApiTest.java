@@ -231,6 +231,23 @@ class GrpcApiTest {
                 "sampling.bad_words[0]");
     }
 
+    @Test
+    void controlTokensTextComesBackOnlyWhenSpecialTokensAreNotSkipped() {
+        int start = -1;
+        for (JsonNode p : server.httpPost("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"with_pieces\":true}").get("tokens")) {
+            if (p.get("piece").asText().equals("<|im_start|>")) {
+                start = p.get("id").asInt();
+            }
+        }
+        assertThat(start).as("the chat template's opening control token").isNotNegative();
+        SamplingParams.Builder forced = greedy(3).putLogitBias(start, 100);
+        assertThat(streamedText(stream(text("The switchyard", forced).build()), 0)).isEmpty();
+        assertThat(streamedText(stream(text("The switchyard", forced).setSkipSpecialTokens(true).build()), 0)).isEmpty();
+        assertThat(streamedText(stream(text("The switchyard", forced).setSkipSpecialTokens(false).build()), 0))
+                .isEqualTo("<|im_start|>".repeat(3));
+    }
+
     /** The 24 tokens an HTTP completion of "The switchyard" writes with {@code fields}. */
     private static List<Integer> httpTokens(String fields) {
         JsonNode http = server.httpPost("/v1/completions", "{\"prompt\":\"The switchyard\",\"max_tokens\":24,"

@@ -178,11 +178,57 @@ class SamplingExtrasTest {
                 .as("two tokens back remember less than the whole text").isNotEqualTo(penalized);
     }
 
+    /** The id of a control token of the chat template's, found in a rendered conversation so the test follows the vocabulary. */
+    private static int control(String text) {
+        JsonNode pieces = server.ok("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"with_pieces\":true}").get("tokens");
+        for (JsonNode p : pieces) {
+            if (p.get("piece").asText().equals(text)) {
+                return p.get("id").asInt();
+            }
+        }
+        throw new AssertionError(text + " is not among " + pieces);
+    }
+
+    private static JsonNode forced(int token, String extra) {
+        return completion(",\"max_tokens\":3,\"logit_bias\":{\"" + token + "\":100}" + extra);
+    }
+
     @Test
-    void specialTokensInTheOutputAreRefusedNotIgnored() {
-        assertThat(completion(",\"max_tokens\":2,\"skip_special_tokens\":true").get("text").isTextual()).isTrue();
-        var refused = server.post("/v1/completions", "{\"prompt\":\"Hi\",\"skip_special_tokens\":false}");
-        assertThat(refused.statusCode()).isEqualTo(400);
-        assertThat(ServerFixture.parse(refused.body()).at("/error/param").asText()).isEqualTo("skip_special_tokens");
+    void controlTokensTextIsOutputOnlyWhenSpecialTokensAreNotSkipped() {
+        int start = control("<|im_start|>");
+        assertThat(forced(start, "").get("text").asText()).isEmpty();
+        assertThat(forced(start, ",\"skip_special_tokens\":true").get("text").asText()).isEmpty();
+        JsonNode shown = forced(start, ",\"skip_special_tokens\":false");
+        assertThat(shown.get("text").asText()).isEqualTo("<|im_start|>".repeat(3));
+        assertThat(shown.get("finish_reason").asText()).isEqualTo("length");
+        JsonNode named = forced(start, ",\"skip_special_tokens\":false,\"logprobs\":0").get("logprobs");
+        assertThat(named.get("tokens").toString()).as("logprobs name tokens as the text shows them")
+                .isEqualTo("[\"<|im_start|>\",\"<|im_start|>\",\"<|im_start|>\"]");
+        assertThat(named.get("text_offset").toString()).isEqualTo("[0,12,24]");
+        assertThat(forced(start, ",\"logprobs\":0").at("/logprobs/text_offset").toString()).isEqualTo("[0,0,0]");
+        StringBuilder streamed = new StringBuilder();
+        for (JsonNode chunk : server.stream("/v1/completions", "{\"prompt\":\"The switchyard\",\"temperature\":0,"
+                + "\"max_tokens\":3,\"logit_bias\":{\"" + start + "\":100},\"skip_special_tokens\":false,"
+                + "\"stream\":true}")) {
+            chunk.at("/choices").forEach(c -> streamed.append(c.path("text").asText()));
+        }
+        assertThat(streamed).hasToString("<|im_start|>".repeat(3));
+        JsonNode chat = server.ok("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"max_tokens\":2,\"temperature\":0,\"logit_bias\":{\"" + start + "\":100},"
+                + "\"skip_special_tokens\":false}");
+        assertThat(chat.at("/choices/0/message/content").asText()).isEqualTo("<|im_start|>".repeat(2));
+    }
+
+    @Test
+    void anEndOfGenerationTokenTheReplyEndsOnStaysOutUnlessTheStopIsKept() {
+        int end = control("<|im_end|>");
+        JsonNode ended = forced(end, ",\"skip_special_tokens\":false");
+        assertThat(ended.get("text").asText()).isEmpty();
+        assertThat(ended.get("finish_reason").asText()).isEqualTo("stop");
+        assertThat(forced(end, ",\"skip_special_tokens\":false,\"include_stop_str_in_output\":true").get("text")
+                .asText()).isEqualTo("<|im_end|>");
+        assertThat(forced(end, ",\"skip_special_tokens\":false,\"ignore_eos\":true").get("text").asText())
+                .as("a token that does not end the reply is text like any other").isEqualTo("<|im_end|>".repeat(3));
     }
 }
