@@ -34,15 +34,15 @@ public final class LlamaCppCompletions {
     private LlamaCppCompletions() {
     }
 
-    /** How a request names its prompt. */
+    /** How a request names its prompt, given the reply's limit (null: as many as the context leaves). */
     @FunctionalInterface
     interface PromptSource {
-        int[] read(Fields f, ServedModel model);
+        Prompts.Infill read(Fields f, ServedModel model, Integer maxTokens);
     }
 
     /** The renderer of a valid {@code /completion} request; an {@link ApiError} naming the field otherwise. */
     public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
-        return new LlamaCppRenderer(model, parse(body, model, limits, mapper, (f, m) -> prompt(f.node("prompt"), m)));
+        return new LlamaCppRenderer(model, parse(body, model, limits, mapper, (f, m, limit) -> new Prompts.Infill(prompt(f.node("prompt"), m), false)));
     }
 
     /**
@@ -102,15 +102,20 @@ public final class LlamaCppCompletions {
         int logprobs = nProbs > 0 ? nProbs : returnTokens ? 0 : SamplingParams.NO_LOGPROBS;
         sampling.logprobs(logprobs);
         sampling.extras(CommonFields.extras(f, model));
-        int[] prompt = source.read(f, model);
+        Prompts.Infill read = source.read(f, model, maxTokens);
+        int[] prompt = read.ids();
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
                 GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model));
         return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
-                model.tokenizer().decode(prompt), predict == null ? -1 : predict);
+                model.tokenizer().decode(prompt), predict == null ? -1 : predict, read.trimmed());
     }
 
-    private static int[] infillPrompt(Fields f, ServedModel model) {
+    /**
+     * An {@code /infill} prompt within what the context leaves the reply: {@code n_predict} tokens,
+     * or a quarter of the context where it asks for as many as are left.
+     */
+    private static Prompts.Infill infillPrompt(Fields f, ServedModel model, Integer maxTokens) {
         List<Prompts.ProjectFile> files = new java.util.ArrayList<>();
         JsonNode extra = f.node("input_extra");
         if (extra != null) {
@@ -131,8 +136,10 @@ public final class LlamaCppCompletions {
         String suffix = f.string("input_suffix");
         String typed = f.string("prompt");
         try {
+            int context = model.maxSequenceLength();
+            int budget = context - (maxTokens == null ? context / 4 : maxTokens);
             return model.prompts().infill(files, prefix == null ? "" : prefix, suffix == null ? "" : suffix,
-                    typed == null ? "" : typed, "input_prefix");
+                    typed == null ? "" : typed, budget, "input_prefix");
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }

@@ -182,7 +182,7 @@ final class LlamaCppRenderer implements ResponseRenderer {
         writeSettings(g);
         g.writeStringField("prompt", request.promptText());
         g.writeBooleanField("has_new_line", content.indexOf("\n") >= 0);
-        g.writeBooleanField("truncated", false);
+        g.writeBooleanField("truncated", request.truncated());
         g.writeStringField("stop_type", stopType());
         g.writeStringField("stopping_word", stoppingWord == null ? "" : stoppingWord);
         g.writeNumberField("tokens_cached", usage.cachedTokens());

@@ -76,6 +76,16 @@ public final class Prompts {
     public record ProjectFile(String name, String text) {
     }
 
+    /** A code completion's prompt, and whether it had to be cut to fit ({@link #infill}). */
+    public record Infill(int[] ids, boolean trimmed) {
+    }
+
+    /**
+     * The most tokens of prefix and suffix kept around the cursor, as llama-server keeps one batch's
+     * worth (its default of 2,048) for them: a quarter for the suffix, the rest for the prefix.
+     */
+    public static final int INFILL_WINDOW = 2048;
+
     /**
      * A code completion's prompt (llama.cpp's {@code /infill}): the other files given first, then
      * {@code prefix-token before suffix-token after middle-token typed}, so the model goes on from
@@ -86,40 +96,79 @@ public final class Prompts {
      * own; otherwise each file's name and text go, as plain text, before the prefix. BOS first where
      * the model asks for it.
      *
+     * <p>An editor sends more than fits, and expects the server to choose, as llama-server does. The
+     * prompt is kept within {@code budget} tokens: the cursor's surroundings first, within
+     * {@link #INFILL_WINDOW} tokens, the suffix's start taking at most a quarter and the prefix's end
+     * the rest; the files then fill what is left, their last tokens kept (editors send the most
+     * recent last). The typed line and the layout's own tokens are never cut; where they alone
+     * outgrow the budget the prompt is left whole, for the context check to refuse.
+     *
      * @throws InvalidRequestException naming {@code param} where the vocabulary cannot fill in the middle
      */
-    public int[] infill(List<ProjectFile> files, String prefix, String suffix, String typed, String param) {
+    public Infill infill(List<ProjectFile> files, String prefix, String suffix, String typed, int budget, String param) {
         FimTokens fim = fimTokens(param);
-        java.util.ArrayList<Integer> ids = new java.util.ArrayList<>();
-        if (tokenizer.addBosByDefault()) {
-            ids.add(tokenizer.bosId());
-        }
-        StringBuilder before = new StringBuilder();
+        java.util.ArrayList<Integer> extra = new java.util.ArrayList<>();
         boolean repository = fim.repo() >= 0 && fim.separator() >= 0;
         if (!files.isEmpty() && repository) {
-            ids.add(fim.repo());
-            add(ids, "project\n");
+            extra.add(fim.repo());
+            add(extra, "project\n");
             for (ProjectFile file : files) {
-                ids.add(fim.separator());
-                add(ids, file.name() + "\n" + file.text());
+                extra.add(fim.separator());
+                add(extra, file.name() + "\n" + file.text());
             }
-            ids.add(fim.separator());
-            add(ids, "\n");
+            extra.add(fim.separator());
+            add(extra, "\n");
         } else {
+            StringBuilder before = new StringBuilder();
             for (ProjectFile file : files) {
                 before.append(file.name()).append('\n').append(file.text());
                 if (!file.text().endsWith("\n")) {
                     before.append('\n');
                 }
             }
+            add(extra, before.toString());
+        }
+        int[] before = tokenizer.encode(prefix, false, false);
+        int[] after = tokenizer.encode(suffix, false, false);
+        int[] line = tokenizer.encode(typed, false, false);
+        boolean bos = tokenizer.addBosByDefault();
+        int room = budget - (bos ? 1 : 0) - 3 - line.length;
+        int prefixTake = before.length;
+        int suffixTake = after.length;
+        int extraTake = extra.size();
+        if (room >= 0 && before.length + after.length + extra.size() > room) {
+            int window = Math.min(room, INFILL_WINDOW);
+            suffixTake = Math.min(after.length, window / 4);
+            prefixTake = Math.min(before.length, window - suffixTake);
+            suffixTake = Math.min(after.length, window - prefixTake); // what a short prefix leaves
+            extraTake = Math.min(extra.size(), room - prefixTake - suffixTake);
+        }
+        java.util.ArrayList<Integer> ids = new java.util.ArrayList<>();
+        if (bos) {
+            ids.add(tokenizer.bosId());
+        }
+        // in the repository layout the files come before the prefix token, in the plain one after it
+        boolean filesFirst = repository && !files.isEmpty();
+        if (filesFirst) {
+            ids.addAll(extra.subList(extra.size() - extraTake, extra.size()));
         }
         ids.add(fim.prefix());
-        add(ids, before + prefix);
+        if (!filesFirst) {
+            ids.addAll(extra.subList(extra.size() - extraTake, extra.size()));
+        }
+        addAll(ids, before, before.length - prefixTake, before.length);
         ids.add(fim.suffix());
-        add(ids, suffix);
+        addAll(ids, after, 0, suffixTake);
         ids.add(fim.middle());
-        add(ids, typed);
-        return ids.stream().mapToInt(Integer::intValue).toArray();
+        addAll(ids, line, 0, line.length);
+        boolean trimmed = prefixTake < before.length || suffixTake < after.length || extraTake < extra.size();
+        return new Infill(ids.stream().mapToInt(Integer::intValue).toArray(), trimmed);
+    }
+
+    private static void addAll(List<Integer> ids, int[] tokens, int from, int to) {
+        for (int i = from; i < to; i++) {
+            ids.add(tokens[i]);
+        }
     }
 
     private FimTokens fimTokens(String param) {

@@ -139,6 +139,61 @@ class FillInTheMiddleTest {
     }
 
     @Test
+    void anEditorsOversizedContextIsCutToFitAroundTheCursor() throws Exception {
+        String line = "    return ";
+        String prefix = "x = 1\\n".repeat(120);
+        String suffix = "y = 2\\n".repeat(120);
+        List<Integer> before = tokens(prefix);
+        List<Integer> after = tokens(suffix);
+        List<Integer> typed = tokens(line);
+        // 256 positions, 10 for the reply: the rest holds the layout's 3 tokens, the line, and the
+        // prefix's end and suffix's start, 3 to 1
+        int room = 256 - 10 - 3 - typed.size();
+        assertThat(before.size()).isGreaterThan(room);
+        assertThat(after.size()).isGreaterThan(room / 4);
+        List<Integer> laidOut = new ArrayList<>();
+        laidOut.add(1);
+        laidOut.addAll(before.subList(before.size() - (room - room / 4), before.size()));
+        laidOut.add(3);
+        laidOut.addAll(after.subList(0, room / 4));
+        laidOut.add(2);
+        laidOut.addAll(typed);
+        String files = ",\"input_extra\":[{\"filename\":\"util.py\",\"text\":\"" + "z = 3\\n".repeat(80) + "\"}]";
+        JsonNode cut = infill("\"input_prefix\":\"" + prefix + "\",\"input_suffix\":\"" + suffix + "\",\"prompt\":\""
+                + line + "\"" + files);
+        assertThat(cut.get("tokens_evaluated").asInt()).isEqualTo(laidOut.size()).isEqualTo(246);
+        assertThat(cut.get("truncated").asBoolean()).isTrue();
+        assertThat(cut.get("content").asText()).isEqualTo(byHand(laidOut).get("text").asText());
+
+        // a short prefix and suffix leave the rest to the files, their last tokens kept
+        JsonNode files2 = infill("\"input_prefix\":\"def add(a, b):\\n\",\"input_suffix\":\"" + SUFFIX
+                + "\",\"prompt\":\"" + line + "\"" + files);
+        assertThat(files2.get("tokens_evaluated").asInt()).isEqualTo(246);
+        assertThat(files2.get("truncated").asBoolean()).isTrue();
+        List<Integer> close = new ArrayList<>();
+        close.add(1);
+        close.addAll(tokens("def add(a, b):\\n"));
+        close.add(3);
+        close.addAll(tokens(SUFFIX));
+        close.add(2);
+        close.addAll(typed);
+        var vocabulary = dev.switchyard.engine.tokenizer.Tokenizers.fromFile(STARCODER);
+        List<Integer> extra = new ArrayList<>();
+        extra.add(vocabulary.tokenId("<repo_name>"));
+        extra.addAll(tokens("project\\n"));
+        extra.add(vocabulary.tokenId("<file_sep>"));
+        extra.addAll(tokens("util.py\\n" + "z = 3\\n".repeat(80)));
+        extra.add(vocabulary.tokenId("<file_sep>"));
+        extra.addAll(tokens("\\n"));
+        int kept = 246 - close.size();
+        assertThat(kept).isLessThan(extra.size());
+        List<Integer> withFiles = new ArrayList<>(extra.subList(extra.size() - kept, extra.size()));
+        withFiles.addAll(close);
+        assertThat(files2.get("content").asText()).isEqualTo(byHand(withFiles).get("text").asText());
+        assertThat(infill("\"input_prefix\":\"a\",\"input_suffix\":\"b\"").get("truncated").asBoolean()).isFalse();
+    }
+
+    @Test
     void aModelThatCannotFillRefusesTheSuffixByName() throws Exception {
         try (ServerFixture plain = ServerFixture.start()) {
             HttpResponse<String> r = plain.post("/v1/completions", "{\"prompt\":\"a\",\"suffix\":\"b\"}");
