@@ -6,6 +6,7 @@ import dev.switchyard.engine.sampling.TokenLogprobs;
 import dev.switchyard.engine.schedule.ContinuousBatcher;
 import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.schedule.SequenceSink;
+import dev.switchyard.engine.schedule.DraftModel;
 import dev.switchyard.engine.schedule.Speculation;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,8 +29,15 @@ public final class BatchGenerator {
     /** With speculative decoding ({@link ContinuousBatcher#setSpeculation}), its figures reported to {@code observer}. */
     public BatchGenerator(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, Speculation speculation,
                           SchedulerObserver observer) {
+        this(transformer, kv, endOfGeneration, speculation, observer, null);
+    }
+
+    /** As above, the proposals coming from {@code draft} (null: prompt lookup). */
+    public BatchGenerator(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, Speculation speculation,
+                          SchedulerObserver observer, DraftModel draft) {
         this.batcher = new ContinuousBatcher(transformer, kv, endOfGeneration, observer, System::nanoTime);
         batcher.setSpeculation(speculation);
+        batcher.setDraft(draft);
     }
 
     /** Collects one sequence's tokens for its result. */

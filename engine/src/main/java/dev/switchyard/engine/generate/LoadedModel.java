@@ -11,6 +11,7 @@ import dev.switchyard.engine.kv.WindowedKvCache;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
+import dev.switchyard.engine.schedule.DraftModel;
 import dev.switchyard.engine.schedule.Scheduler;
 import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.schedule.Speculation;
@@ -199,7 +200,40 @@ public final class LoadedModel implements AutoCloseable {
 
     /** A generator that decodes speculatively, reporting what it proposed and kept to {@code observer}. */
     public BatchGenerator generator(Speculation speculation, SchedulerObserver observer) {
-        return new BatchGenerator(transformer, kv, tokenizer::isEog, speculation, observer);
+        return generator(speculation, observer, null);
+    }
+
+    /** As above, with proposals from {@code draft} (null: prompt lookup). */
+    public BatchGenerator generator(Speculation speculation, SchedulerObserver observer, DraftModel draft) {
+        return new BatchGenerator(transformer, kv, tokenizer::isEog, speculation, observer, draft);
+    }
+
+    /**
+     * This model as the draft of {@code target}'s speculative decoding: its transformer and cache,
+     * proposing tokens the draft gives at least {@code minProbability}.
+     *
+     * @throws IllegalArgumentException if the vocabularies differ (a token's text, or a draft id the
+     *                                  target lacks), or this model follows fewer sequences
+     */
+    public DraftModel asDraftOf(LoadedModel target, double minProbability) {
+        Tokenizer theirs = target.tokenizer();
+        if (tokenizer.vocabSize() > theirs.vocabSize()) {
+            throw new IllegalArgumentException("the draft model's vocabulary has " + tokenizer.vocabSize()
+                    + " tokens, more than the model's " + theirs.vocabSize() + ": a draft must share its vocabulary");
+        }
+        for (int id = 0; id < tokenizer.vocabSize(); id++) {
+            if (!java.util.Arrays.equals(tokenizer.pieceBytes(id, true), theirs.pieceBytes(id, true))) {
+                throw new IllegalArgumentException("the draft model's vocabulary differs from the model's: token " + id
+                        + " is '" + tokenizer.tokenText(id) + "' in the draft and '" + theirs.tokenText(id)
+                        + "' in the model; a draft must share its vocabulary");
+            }
+        }
+        if (transformer.maxSequences() < target.transformer().maxSequences()) {
+            throw new IllegalArgumentException("the draft model follows " + transformer.maxSequences()
+                    + " sequences, fewer than the model's " + target.transformer().maxSequences());
+        }
+        return new DraftModel(transformer, kv, Math.min(theirs.vocabSize(), target.config().vocabSize()),
+                minProbability);
     }
 
     /**
@@ -212,7 +246,12 @@ public final class LoadedModel implements AutoCloseable {
 
     /** As above, decoding speculatively ({@link Speculation}). */
     public Scheduler scheduler(int maxQueue, SchedulerObserver observer, Speculation speculation) {
-        return new Scheduler(transformer, kv, tokenizer::isEog, maxQueue, observer, speculation);
+        return scheduler(maxQueue, observer, speculation, null);
+    }
+
+    /** As above, with proposals from {@code draft} (null: prompt lookup); close the scheduler before the draft. */
+    public Scheduler scheduler(int maxQueue, SchedulerObserver observer, Speculation speculation, DraftModel draft) {
+        return new Scheduler(transformer, kv, tokenizer::isEog, maxQueue, observer, speculation, draft);
     }
 
     @Override

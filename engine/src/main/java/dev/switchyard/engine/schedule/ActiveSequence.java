@@ -37,6 +37,9 @@ final class ActiveSequence implements IntUnaryOperator {
     int proposed;
     int kept;
     int draftLimit;
+    /** Draft-model proposals in a row of which none was kept, and the steps to pass before proposing again. */
+    int draftMisses;
+    int draftRest;
     /**
      * The first prompt position whose log-probability is still to be reported; the prompt's length
      * when none is asked for or all were. Kept across preemption, so none is reported twice.

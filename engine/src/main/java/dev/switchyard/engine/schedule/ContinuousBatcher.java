@@ -45,7 +45,9 @@ import java.util.function.LongSupplier;
  * boundaries or at the prompt's end; generated tokens (also when recomputed) are groups of their own.
  *
  * <p>With {@link Speculation} on, a decoding sequence may add, after step 2, rows for tokens it
- * proposes from its own text ({@link PromptLookup}), while the step has rows and its blocks room
+ * proposes from its own text ({@link PromptLookup}) or from a draft model ({@link DraftModel}, every
+ * such sequence's together, before the step; one whose proposals go unkept rests a while,
+ * {@link #restAfterMisses}), while the step has rows and its blocks room
  * (proposals never preempt), as many as its last proposal kept plus one ({@link Speculation#nextLimit}). After the step its rows are sampled in order: a proposed token's row
  * counts only while each proposed token so far is the one the sampler chose, and its keys and
  * values are then kept; the sequence goes on from the first that was not. The sampler draws once
@@ -101,6 +103,12 @@ public final class ContinuousBatcher {
     private final int[] endOfGenerationIds;
     private Speculation speculation = Speculation.NONE;
     private PromptLookup lookup;
+    /** Proposals by a draft model instead of prompt lookup; null for none. */
+    private DraftModel draft;
+    // per step: the sequences that may propose, their room and how many they proposed
+    private ActiveSequence[] proposers = new ActiveSequence[0];
+    private int[] proposalRoom = new int[0];
+    private int[] proposalCount = new int[0];
     /** Running sequences, most urgent first ({@link ActiveSequence#before}): the last is the first to give way. */
     private final List<ActiveSequence> running = new ArrayList<>();
     /** Waiting sequences in the same order (a preempted one returns to its place, ahead of later arrivals). */
@@ -158,6 +166,25 @@ public final class ContinuousBatcher {
         }
         this.speculation = speculation;
         this.lookup = speculation.enabled() ? new PromptLookup(speculation) : null;
+    }
+
+    /**
+     * Proposals come from {@code draft} instead of prompt lookup (null: lookup again); call after
+     * {@link #setSpeculation} turned speculation on, before any sequence runs.
+     *
+     * @throws IllegalArgumentException if speculation is off, or the draft follows fewer sequence
+     *                                  slots than this batcher runs
+     */
+    public void setDraft(DraftModel draft) {
+        if (draft != null && !speculation.enabled()) {
+            throw new IllegalArgumentException("a draft model proposes tokens for speculative decoding: turn it on "
+                    + "(speculative tokens above 0)");
+        }
+        if (draft != null && draft.slots() < slotInUse.length) {
+            throw new IllegalArgumentException("the draft model follows " + draft.slots() + " sequences, fewer than the "
+                    + slotInUse.length + " this batcher runs");
+        }
+        this.draft = draft;
     }
 
     /**
@@ -323,6 +350,9 @@ public final class ContinuousBatcher {
                 ActiveSequence s = running.get(i);
                 if (s.proposed > 0) {
                     s.draftLimit = speculation.nextLimit(s.kept);
+                    if (draft != null) {
+                        restAfterMisses(s);
+                    }
                     s.proposed = 0;
                 }
             }
@@ -414,37 +444,86 @@ public final class ContinuousBatcher {
 
     /**
      * Speculative decoding: each sequence with a decode row in this step, in order, adds rows for
-     * the tokens it proposes, as many as the step's rows, its blocks (reserved without preempting),
+     * the tokens it proposes (from its own text, or from the draft model, all of whose sequences
+     * propose together first), as many as the step's rows, its blocks (reserved without preempting),
      * its token limit and the context leave room for, so that all of them kept still fit.
      */
     private void addProposals() {
+        int n = 0;
+        int spare = batch.capacity() - batch.tokens();
         for (int i = 0; i < running.size(); i++) {
             ActiveSequence s = running.get(i);
             if (s.decodeStep != steps) {
                 continue;
             }
             int limit = s.draftLimit > 0 ? s.draftLimit : speculation.draftTokens();
-            int room = Math.min(limit, batch.capacity() - batch.tokens());
+            int room = Math.min(limit, spare);
             room = Math.min(room, Math.min(s.request.maxTokens() - s.count - 1, contextLength - s.known() - 1));
             if (room <= 0) {
+                continue;
+            }
+            if (draft != null && s.draftRest > 0) {
+                s.draftRest--;
                 continue;
             }
             if (s.draft.length < speculation.draftTokens()) {
                 s.draft = new int[speculation.draftTokens()];
             }
-            int n = lookup.propose(s, s.draft, room);
-            if (n == 0 || !kv.reserve(s.slot, s.fed + n)) {
+            if (proposers.length == n) {
+                proposers = java.util.Arrays.copyOf(proposers, Math.max(4, 2 * n));
+                proposalRoom = java.util.Arrays.copyOf(proposalRoom, proposers.length);
+                proposalCount = java.util.Arrays.copyOf(proposalCount, proposers.length);
+            }
+            proposers[n] = s;
+            proposalRoom[n++] = room;
+        }
+        if (n == 0) {
+            return;
+        }
+        if (draft != null) {
+            draft.propose(proposers, proposalRoom, n, proposalCount);
+        }
+        for (int i = 0; i < n; i++) {
+            ActiveSequence s = proposers[i];
+            proposers[i] = null;
+            int room = Math.min(proposalRoom[i], batch.capacity() - batch.tokens());
+            int proposed = draft != null ? Math.min(proposalCount[i], room) : room > 0 ? lookup.propose(s, s.draft, room) : 0;
+            if (proposed == 0 && draft != null) {
+                s.kept = 0;
+                restAfterMisses(s); // a draft unsure of its next token is a miss too: its step was spent in vain
+            }
+            if (proposed == 0 || !kv.reserve(s.slot, s.fed + proposed)) {
                 continue;
             }
-            for (int j = 0; j < n; j++) {
+            for (int j = 0; j < proposed; j++) {
                 ownLogitRow(s, true, false);
                 batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded());
             }
             s.onDraft = true;
-            s.proposed = n;
+            s.proposed = proposed;
             s.kept = 0;
         }
     }
+
+    /**
+     * A draft model that the sampler keeps refusing would cost its sequence a row in vain every step
+     * (and, in a MoE, the experts that row routes to), and one never sure enough to propose a draft
+     * step: after {@code m} draft steps in a row that proposed nothing or nothing that was kept, the
+     * sequence rests {@code 2^(m-1)} steps, at most {@value #MAX_DRAFT_REST}, before it asks the
+     * draft again; one kept token ends the rest.
+     */
+    private static void restAfterMisses(ActiveSequence s) {
+        if (s.kept > 0) {
+            s.draftMisses = 0;
+            s.draftRest = 0;
+            return;
+        }
+        s.draftMisses = Math.min(s.draftMisses + 1, 31);
+        s.draftRest = (int) Math.min(MAX_DRAFT_REST, 1L << (s.draftMisses - 1));
+    }
+
+    /** The most steps a sequence whose draft proposals go unkept rests between proposals. */
+    static final int MAX_DRAFT_REST = 16;
 
     /** Step 3 of the class comment. */
     private void addRunningChunks() {
@@ -692,6 +771,9 @@ public final class ContinuousBatcher {
 
     private void releaseSlot(ActiveSequence s) {
         kv.release(s.slot);
+        if (draft != null) {
+            draft.release(s.slot);
+        }
         slotInUse[s.slot] = false;
         s.slot = -1;
     }

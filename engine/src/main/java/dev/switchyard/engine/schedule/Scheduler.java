@@ -65,11 +65,18 @@ public final class Scheduler implements AutoCloseable {
      */
     public Scheduler(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, int maxQueue,
                      SchedulerObserver observer, Speculation speculation) {
+        this(transformer, kv, endOfGeneration, maxQueue, observer, speculation, null);
+    }
+
+    /** As above, the proposals coming from {@code draft} (null: prompt lookup); see {@link ContinuousBatcher#setDraft}. */
+    public Scheduler(Transformer transformer, KvCache kv, IntPredicate endOfGeneration, int maxQueue,
+                     SchedulerObserver observer, Speculation speculation, DraftModel draft) {
         if (maxQueue < 1) {
             throw new IllegalArgumentException("the queue must hold at least 1 request; got " + maxQueue);
         }
         this.batcher = new ContinuousBatcher(transformer, kv, endOfGeneration, observer, System::nanoTime);
         batcher.setSpeculation(speculation);
+        batcher.setDraft(draft);
         this.maxQueue = maxQueue;
         this.thread = Thread.ofPlatform().name("switchyard-scheduler").daemon().unstarted(this::run);
         thread.start();

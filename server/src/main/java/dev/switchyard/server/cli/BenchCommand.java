@@ -110,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
         int stepTokens = (int) Math.max(Math.max(promptTokens, Math.min(together, MAX_STEP_TOKENS)), moe.window());
         try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, stepTokens, maxBatch,
-                     c -> maxBatch * (promptTokens + genTokens), moe, experts, kvCache.type)) {
+                     c -> maxBatch * (promptTokens + genTokens), moe, experts, kvCache.type);
+             LoadedModel draftModel = speculation.openDraft(backend, loaded, stepTokens, maxBatch, kvCache.type)) {
             if (promptTokens + genTokens > loaded.config().contextLength()) {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());
@@ -123,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
                     proposals[0] += drafted;
                     proposals[1] += accepted;
                 }
-            });
+            }, speculation.asDraft(draftModel, loaded));
             int vocab = loaded.config().vocabSize();
             result.put("model", path.toString());
             result.put("device", backend.name());
@@ -161,6 +162,7 @@ final class BenchCommand implements Callable<Integer> {
             result.put("decode_tok_s", decode);
             if (lookup.enabled()) {
                 result.put("speculative_tokens", lookup.draftTokens());
+                result.put("proposer", draftModel == null ? "lookup" : "draft " + speculation.draftModel);
                 result.put("proposed_tokens", proposals[0]);
                 result.put("kept_tokens", proposals[1]);
             }
@@ -253,8 +255,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
         decode.forEach((b, v) -> out.printf(Locale.ROOT, "decode batch %-6s  %10.1f tok/s%n", b, v));
         if (r.get("speculative_tokens") != null) {
-            out.printf(Locale.ROOT, "speculation          %d of %d proposed tokens kept (up to %s a step)%n",
-                    (Long) r.get("kept_tokens"), (Long) r.get("proposed_tokens"), r.get("speculative_tokens"));
+            out.printf(Locale.ROOT, "speculation          %d of %d proposed tokens kept (up to %s a step, %s)%n",
+                    (Long) r.get("kept_tokens"), (Long) r.get("proposed_tokens"), r.get("speculative_tokens"),
+                    r.get("proposer"));
         }
         if (r.get("dispatch") instanceof Map<?, ?> d) {
             out.printf(Locale.ROOT, "dispatch             %s%n", d);

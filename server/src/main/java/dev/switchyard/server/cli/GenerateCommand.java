@@ -248,7 +248,9 @@ final class GenerateCommand implements Callable<Integer> {
                     List<OutputConstraint.Part> parts = List.of(OutputConstraint.grammar(held));
                     constraint = () -> new OutputConstraint(texts, parts, null);
                 }
-                List<GenerationResult> results = loaded.generator(lookup, counts).generate(
+                List<GenerationResult> results;
+                try (LoadedModel draftModel = speculation.openDraft(backend, loaded, chunk, 1, kvCache.type)) {
+                    results = loaded.generator(lookup, counts, speculation.asDraft(draftModel, loaded)).generate(
                         List.of(new GenerationRequest(ids, sampling, budget, null, constraint)),
                         (request, token, lp) -> {
                             if (firstToken[0] == 0) {
@@ -263,6 +265,7 @@ final class GenerateCommand implements Callable<Integer> {
                             }
                             out.flush();
                         });
+                }
                 String rest = detokenizer.finish();
                 if (!json) {
                     out.println(rest);

@@ -16,6 +16,7 @@ import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.SpeculativeDraft;
 import dev.switchyard.server.serving.ServerHealth;
 import dev.switchyard.server.serving.Version;
 import java.io.PrintWriter;
@@ -202,7 +203,7 @@ final class ServeCommand implements Callable<Integer> {
                 batchConcurrency != null ? batchConcurrency : 2 * maxSeqs) : null;
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
-                schedulingPolicy.equals("priority"));
+                schedulingPolicy.equals("priority")).withDraft(speculation.draft());
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
@@ -243,7 +244,7 @@ final class ServeCommand implements Callable<Integer> {
                         + (served.windowKvBytes() > 0 ? ", windowed layers apart in " + Bytes.human(served.windowKvBytes()) : "")
                         + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
-                        + speculationNote(engine.speculation()));
+                        + speculationNote(engine.speculation(), engine.draft()));
                 out.flush();
                 if (batch) {
                     String local = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
@@ -278,10 +279,15 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String speculationNote(Speculation speculation) {
-        return !speculation.enabled() ? "" : ", speculative decoding by prompt lookup (up to "
-                + speculation.draftTokens() + " tokens after runs of " + speculation.minMatch() + " to "
-                + speculation.maxMatch() + ")";
+    private static String speculationNote(Speculation speculation, SpeculativeDraft draft) {
+        if (!speculation.enabled()) {
+            return "";
+        }
+        return draft != null ? ", speculative decoding by draft model " + draft.file().getFileName() + " (up to "
+                + speculation.draftTokens() + " tokens" + (draft.minProbability() > 0 ? " of probability at least "
+                + draft.minProbability() : "") + ")"
+                : ", speculative decoding by prompt lookup (up to " + speculation.draftTokens() + " tokens after runs of "
+                + speculation.minMatch() + " to " + speculation.maxMatch() + ")";
     }
 
     private static String reasoningNote(ServedModel served) {

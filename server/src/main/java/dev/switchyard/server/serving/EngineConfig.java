@@ -27,10 +27,21 @@ import java.util.Objects;
  * @param speculation    speculative decoding by prompt lookup, or {@link Speculation#NONE}
  * @param priorities     whether requests may set a {@code priority} (vLLM's {@code --scheduling-policy
  *                       priority}); otherwise every request is first come, first served
+ * @param draft          the draft model whose tokens speculation proposes instead of prompt lookup's;
+ *                       null for none
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
-                           boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities) {
+                           boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
+                           SpeculativeDraft draft) {
+
+    /** No draft model: speculation, where on, proposes by prompt lookup. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
+                        boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, kvCacheType, speculation, priorities, null);
+    }
 
     /** First come, first served, the default. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
@@ -79,6 +90,14 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
                 + maxBatchTokens + ") must be at least --capacity-window (" + dispatch.window() + ")");
         require(maxQueue >= 1, "--max-queue must be at least 1, got " + maxQueue);
         require(!requestTimeout.isNegative(), "--request-timeout must not be negative");
+        require(draft == null || speculation.enabled(), "--draft-model proposes tokens for speculative decoding: "
+                + "--speculative-tokens must be at least 1");
+    }
+
+    /** This configuration with {@code draft} as the draft model (null: none). */
+    public EngineConfig withDraft(SpeculativeDraft draft) {
+        return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft);
     }
 
     /** The default rows per step: enough for a long prompt chunk, every sequence and a capacity window. */

@@ -47,6 +47,8 @@ public final class ServedModel implements AutoCloseable {
     private final long createdEpochSeconds;
     private final Backend backend;
     private final LoadedModel model;
+    /** The draft model of speculative decoding (--draft-model); null for none. */
+    private final LoadedModel draft;
     private final Scheduler scheduler;
     private final ServingMetrics metrics;
     private final Prompts prompts;
@@ -62,9 +64,10 @@ public final class ServedModel implements AutoCloseable {
     /** Each token's bytes, for structured output; built by the first request that asks for it. */
     private volatile TokenTexts tokenTexts;
 
-    private ServedModel(String name, Backend backend, LoadedModel model, Scheduler scheduler, ServingMetrics metrics,
-                        EngineConfig engine) {
+    private ServedModel(String name, Backend backend, LoadedModel model, LoadedModel draft, Scheduler scheduler,
+                        ServingMetrics metrics, EngineConfig engine) {
         this.name = name;
+        this.draft = draft;
         this.createdEpochSeconds = Instant.now().getEpochSecond();
         this.backend = backend;
         this.model = model;
@@ -98,6 +101,7 @@ public final class ServedModel implements AutoCloseable {
     public static ServedModel open(Path path, String name, EngineConfig config, Backend backend, ExpertOffload offload)
             throws IOException {
         LoadedModel model = null;
+        LoadedModel draft = null;
         try {
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, config), config.dispatch(), offload, config.kvCacheType());
@@ -116,10 +120,20 @@ public final class ServedModel implements AutoCloseable {
                 metrics.expertCache(stats::snapshot, offloaded.residency().slots(), offloaded.settings().predicts(),
                         offloaded.settings().hybrid());
             }
-            Scheduler scheduler = model.scheduler(config.maxQueue(), metrics, config.speculation());
+            if (config.draft() != null) {
+                // the draft follows every sequence the model's cache can hold, in a cache of its own
+                int positions = model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE;
+                draft = LoadedModel.open(config.draft().file(), backend, config.maxBatchTokens(), config.maxSequences(),
+                        c -> positions, null, null, config.kvCacheType());
+            }
+            Scheduler scheduler = model.scheduler(config.maxQueue(), metrics, config.speculation(),
+                    draft == null ? null : draft.asDraftOf(model, config.draft().minProbability()));
             ref.set(scheduler);
-            return new ServedModel(name, backend, model, scheduler, metrics, config);
+            return new ServedModel(name, backend, model, draft, scheduler, metrics, config);
         } catch (IOException | RuntimeException e) {
+            if (draft != null) {
+                draft.close();
+            }
             if (model != null) {
                 model.close();
             }
@@ -494,6 +508,9 @@ public final class ServedModel implements AutoCloseable {
     @Override
     public void close() {
         scheduler.close();
+        if (draft != null) {
+            draft.close();
+        }
         model.close();
         backend.close();
     }

@@ -76,7 +76,7 @@ public final class ServingMetrics implements SchedulerObserver {
         }
         failed = counter("switchyard_request_failure_total", "Sequences that failed with an error.", model);
         draftTokens = counter("switchyard_spec_decode_draft_tokens_total",
-                "Tokens proposed by speculative decoding (prompt lookup) and computed beside the next token.", model);
+                "Tokens proposed by speculative decoding (prompt lookup or a draft model) and computed beside the next token.", model);
         acceptedTokens = counter("switchyard_spec_decode_accepted_tokens_total",
                 "Proposed tokens the sampler chose, emitted without a step of their own.", model);
         timeToFirstToken = histogram("switchyard_time_to_first_token_seconds",

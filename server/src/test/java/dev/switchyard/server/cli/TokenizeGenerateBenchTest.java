@@ -61,6 +61,54 @@ class TokenizeGenerateBenchTest {
     }
 
     @Test
+    void generateWithADraftModelWritesTheSameTokensAndNamesWhatIsWrong() throws Exception {
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "24",
+                "--temperature", "0", "--json", "--threads", "1"};
+        CliRun plain = CliRun.of(base);
+        // a random model is never sure of its next token: with llama.cpp's least probability nothing would be proposed
+        String[] drafted = java.util.Arrays.copyOf(base, base.length + 4);
+        drafted[base.length] = "--draft-model";
+        drafted[base.length + 1] = model.toString();
+        drafted[base.length + 2] = "--draft-p-min";
+        drafted[base.length + 3] = "0";
+        CliRun own = CliRun.of(drafted);
+        assertThat(own.exitCode()).as(own.err()).isZero();
+        assertThat(ids(own.out())).isEqualTo(ids(plain.out()));
+        java.util.regex.Matcher kept = java.util.regex.Pattern.compile("speculation: (\\d+) of (\\d+) proposed")
+                .matcher(own.err());
+        assertThat(kept.find()).as(own.err()).isTrue();
+        assertThat(kept.group(1)).as("the model as its own draft: every greedy proposal kept").isEqualTo(kept.group(2))
+                .isNotEqualTo("0");
+
+        String[][] refusals = {
+                {"--draft-model", dir.resolve("absent.gguf").toString(), "--draft-model: no file"},
+                {"--draft-model", model.toString(), "--speculative-tokens", "0", "--speculative-tokens 0 turns off"},
+                {"--draft-model", model.toString(), "--draft-p-min", "2", "--draft-p-min must be 0 to 1"}};
+        for (String[] refusal : refusals) {
+            String[] args = java.util.Arrays.copyOf(base, base.length + refusal.length - 1);
+            System.arraycopy(refusal, 0, args, base.length, refusal.length - 1);
+            CliRun refused = CliRun.of(args);
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.err()).contains(refusal[refusal.length - 1]).doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void aDraftModelOfAnotherVocabularyIsAOneLineError() {
+        Path vocabulary = Path.of("../../shared/vocab/ggml-vocab-starcoder.gguf");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(vocabulary),
+                "StarCoder's vocabulary is not at " + vocabulary.toAbsolutePath());
+        Path other = dir.resolve("other-vocabulary.gguf");
+        CliRun made = CliRun.of("make-model", "--arch", "qwen3", "--preset", "tiny", "--layers", "1", "--vocab-from",
+                vocabulary.toString(), "-o", other.toString());
+        assertThat(made.exitCode()).as(made.err()).isZero();
+        CliRun mismatched = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--threads", "1",
+                "--draft-model", other.toString());
+        assertThat(mismatched.exitCode()).isNotZero();
+        assertThat(mismatched.err()).contains("--draft-model: the draft model's vocabulary").doesNotContain("Exception");
+    }
+
+    @Test
     void generateTakesLlamaCppsSamplerFlags() throws Exception {
         String[] base = {"generate", "--model", model.toString(), "--prompt", "the yard the yard the yard", "--max-tokens", "40",
                 "--temperature", "0", "--json", "--threads", "1"};

@@ -8,6 +8,8 @@ import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ReasoningFormat;
+import dev.switchyard.server.serving.SpeculativeDraft;
+import dev.switchyard.server.TinyModelFile;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -25,6 +27,8 @@ class SpeculativeServingTest {
 
     private static ServerFixture plain;
     private static ServerFixture speculating;
+    /** Proposals from a draft model: the served model itself, whose greedy proposals are all kept. */
+    private static ServerFixture drafting;
 
     @BeforeAll
     static void start() throws Exception {
@@ -33,12 +37,15 @@ class SpeculativeServingTest {
         EngineConfig engine = new EngineConfig(1, 8, EngineConfig.defaultBatchTokens(8, dispatch), 0, 64, Duration.ZERO,
                 dispatch, ReasoningFormat.AUTO, true, KvCacheType.F16, Speculation.lookup(4, 1, 3));
         speculating = ServerFixture.start(engine, HttpServerConfig.loopback(0));
+        drafting = ServerFixture.start(engine.withDraft(new SpeculativeDraft(TinyModelFile.path(), 0)),
+                HttpServerConfig.loopback(0));
     }
 
     @AfterAll
     static void stop() {
         plain.close();
         speculating.close();
+        drafting.close();
     }
 
     /** The prompt's own tokens favoured, so that replies repeat it and proposals are kept. */
@@ -64,21 +71,39 @@ class SpeculativeServingTest {
                         + "\"root ::= (\\\"one \\\" | \\\"two \\\" | \\\"three \\\"){3,12}\"}");
         for (String body : bodies) {
             JsonNode a = plain.ok("/v1/completions", body).get("choices");
-            JsonNode b = speculating.ok("/v1/completions", body).get("choices");
-            assertThat(b).as(body).isEqualTo(a);
             String streamed = body.substring(0, body.length() - 1) + ",\"stream\":true}";
             List<JsonNode> sa = plain.stream("/v1/completions", streamed);
-            List<JsonNode> sb = speculating.stream("/v1/completions", streamed);
-            assertThat(texts(sb)).as(streamed).isEqualTo(texts(sa));
+            for (ServerFixture other : List.of(speculating, drafting)) {
+                assertThat(other.ok("/v1/completions", body).get("choices")).as(body).isEqualTo(a);
+                assertThat(texts(other.stream("/v1/completions", streamed))).as(streamed).isEqualTo(texts(sa));
+            }
         }
         String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}],\"max_tokens\":40,"
                 + "\"temperature\":0.9,\"seed\":5,\"logit_bias\":" + echoing(prompt) + "}";
-        assertThat(speculating.ok("/v1/chat/completions", chat).get("choices"))
-                .isEqualTo(plain.ok("/v1/chat/completions", chat).get("choices"));
+        JsonNode expected = plain.ok("/v1/chat/completions", chat).get("choices");
+        assertThat(speculating.ok("/v1/chat/completions", chat).get("choices")).isEqualTo(expected);
+        assertThat(drafting.ok("/v1/chat/completions", chat).get("choices")).isEqualTo(expected);
         String metrics = speculating.get("/metrics").body();
         assertThat(counter(metrics, "switchyard_spec_decode_draft_tokens_total")).isPositive();
         assertThat(counter(metrics, "switchyard_spec_decode_accepted_tokens_total")).isPositive();
         assertThat(counter(plain.get("/metrics").body(), "switchyard_spec_decode_draft_tokens_total")).isZero();
+        String drafted = drafting.get("/metrics").body();
+        assertThat(counter(drafted, "switchyard_spec_decode_draft_tokens_total")).isPositive();
+        assertThat(counter(drafted, "switchyard_spec_decode_accepted_tokens_total")).isPositive();
+    }
+
+    @Test
+    void theModelAsItsOwnDraftHasEveryGreedyProposalKept() {
+        String metricsBefore = drafting.get("/metrics").body();
+        double drafted = counter(metricsBefore, "switchyard_spec_decode_draft_tokens_total");
+        double kept = counter(metricsBefore, "switchyard_spec_decode_accepted_tokens_total");
+        String body = "{\"prompt\":\"The switchyard\",\"max_tokens\":30,\"temperature\":0,\"ignore_eos\":true}";
+        assertThat(drafting.ok("/v1/completions", body).get("choices")).isEqualTo(plain.ok("/v1/completions", body)
+                .get("choices"));
+        String metrics = drafting.get("/metrics").body();
+        double newlyDrafted = counter(metrics, "switchyard_spec_decode_draft_tokens_total") - drafted;
+        assertThat(newlyDrafted).isPositive();
+        assertThat(counter(metrics, "switchyard_spec_decode_accepted_tokens_total") - kept).isEqualTo(newlyDrafted);
     }
 
     /** Each choice's streamed text and finish (how chunks of several choices interleave is the steps'). */
