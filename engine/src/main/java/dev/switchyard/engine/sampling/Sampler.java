@@ -45,7 +45,9 @@ import java.util.random.RandomGeneratorFactory;
  *     With dynamic temperature ({@link SamplerExtras.DynamicTemperature}) T follows the survivors'
  *     normalized entropy within {@code T ± range}; a temperature that comes to 0 takes the best survivor.
  *     Note that, like llama.cpp and unlike vLLM and OpenAI, the filters above see the temperature-1
- *     distribution.</li>
+ *     distribution; with {@link SamplerExtras#temperatureFirst()} (a llama.cpp request that lists the
+ *     temperature first) the adjusted row is divided by T before the masking filters instead, and the
+ *     draw is at 1.</li>
  * <li><b>Draw</b>: one {@code nextDouble()} from this sequence's own {@value #RANDOM_ALGORITHM} stream,
  *     inverse-CDF over the survivors in a fixed order. The same seed gives the same tokens for the same
  *     logits, whatever other sequences do.</li>
@@ -90,6 +92,8 @@ public final class Sampler {
     private final double[] biasValues;
     private final int[] stopIds;
     private final double inverseTemperature;
+    /** Whether the row is scaled by the inverse temperature before the filters (then the draw is at 1). */
+    private final boolean temperatureFirst;
     private final double logMinP;
     /** Null unless the output must follow a format. */
     private final TokenConstraint constraint;
@@ -175,6 +179,8 @@ public final class Sampler {
         this.dynamicTemperature = params.extras().dynamicTemperature().on() && !params.isGreedy()
                 ? params.extras().dynamicTemperature() : null;
         this.inverseTemperature = params.isGreedy() ? 0 : 1 / params.temperature();
+        this.temperatureFirst = params.extras().temperatureFirst() && !params.isGreedy() && mirostat == null
+                && dynamicTemperature == null;
         this.logMinP = params.minP() > 0 ? Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
     }
 
@@ -259,6 +265,9 @@ public final class Sampler {
     public int sample(float[] logits, TokenLogprobs logprobs) {
         float[] work = scratch.work;
         int best = adjust(logits, work);
+        if (temperatureFirst) {
+            scaleByTemperature(work);
+        }
         if (masks && mirostat == null && !params.isGreedy()) {
             best = mask(work);
         }
@@ -419,6 +428,17 @@ public final class Sampler {
         return choose(work, best);
     }
 
+    /**
+     * Temperature first: the adjusted row times the inverse temperature, so the filters see the
+     * distribution the draw will (a positive factor keeps the order, and masked tokens masked).
+     */
+    private void scaleByTemperature(float[] work) {
+        float inverse = (float) inverseTemperature;
+        for (int i = 0; i < vocabSize; i++) {
+            work[i] *= inverse;
+        }
+    }
+
     /** The largest of the row, the lowest id among equals. */
     private int argmax(float[] work) {
         int best = 0;
@@ -475,7 +495,8 @@ public final class Sampler {
         int count = all ? vocabSize : n;
         long[] keys = scratch.keys;
         float[] weights = scratch.weights;
-        double inverse = dynamicTemperature == null ? inverseTemperature : dynamicInverseTemperature(work, max, n);
+        double inverse = temperatureFirst ? 1 : dynamicTemperature == null ? inverseTemperature
+                : dynamicInverseTemperature(work, max, n);
         if (inverse == Double.POSITIVE_INFINITY) {
             return bestAmong(work, max, n);
         }

@@ -22,9 +22,27 @@ import java.util.Set;
  * @param penaltyLastN   how many of the last tokens (prompt and reply) the repetition, presence and
  *                       frequency penalties look at: {@link #WHOLE_TEXT} (the default) all of them, 0
  *                       turns the penalties off
+ * @param temperatureFirst whether the temperature scales the logits before the filters (typical,
+ *                       top-p, min-p, XTC: those it changes) rather than at the draw, after them
+ *                       (llama.cpp's default order, and this sampler's); a llama.cpp request's
+ *                       {@code samplers} that lists it first. Ignored under greedy decoding, Mirostat
+ *                       and dynamic temperature.
  */
 public record SamplerExtras(double typicalP, double topNSigma, double xtcProbability, double xtcThreshold, Dry dry,
-                            Mirostat mirostat, DynamicTemperature dynamicTemperature, int penaltyLastN) {
+                            Mirostat mirostat, DynamicTemperature dynamicTemperature, int penaltyLastN,
+                            boolean temperatureFirst) {
+
+    /** The temperature at the draw, after the filters: llama.cpp's default order. */
+    public SamplerExtras(double typicalP, double topNSigma, double xtcProbability, double xtcThreshold, Dry dry,
+                         Mirostat mirostat, DynamicTemperature dynamicTemperature, int penaltyLastN) {
+        this(typicalP, topNSigma, xtcProbability, xtcThreshold, dry, mirostat, dynamicTemperature, penaltyLastN, false);
+    }
+
+    /** These settings with the temperature before the filters or at the draw. */
+    public SamplerExtras withTemperatureFirst(boolean first) {
+        return new SamplerExtras(typicalP, topNSigma, xtcProbability, xtcThreshold, dry, mirostat, dynamicTemperature,
+                penaltyLastN, first);
+    }
 
     /** {@link #penaltyLastN} for "every token so far" (OpenAI's and vLLM's penalties). */
     public static final int WHOLE_TEXT = -1;
@@ -134,7 +152,7 @@ public record SamplerExtras(double typicalP, double topNSigma, double xtcProbabi
      */
     public boolean any() {
         return typicalP < 1 || topNSigma > 0 || xtcProbability > 0 || dry.on() || mirostat.on()
-                || dynamicTemperature.on();
+                || dynamicTemperature.on() || temperatureFirst;
     }
 
     /** Whether a filter that masks tokens (typical, top-n-sigma, XTC) is on; DRY is a penalty. */

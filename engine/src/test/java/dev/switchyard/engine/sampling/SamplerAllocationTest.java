@@ -78,6 +78,8 @@ class SamplerAllocationTest {
         SamplerExtras dynamic = new SamplerExtras(1, 0, 0, 0.1, null, null,
                 new SamplerExtras.DynamicTemperature(0.5, 1), 32);
         assertThat(bytesPerRun(b.topK(40).extras(dynamic).build())).as("dynamic temperature").isZero();
+        assertThat(bytesPerRun(b.temperature(0.7).topK(0).topP(0.9).extras(extras.withTemperatureFirst(true)).build()))
+                .as("temperature first").isZero();
     }
 
     /** Taking tokens from a row's best ones, as decode on a GPU does. */

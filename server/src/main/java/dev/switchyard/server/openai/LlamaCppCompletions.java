@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.sampling.SamplerExtras;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
@@ -20,8 +21,8 @@ import java.util.Map;
  * its shapes, and every sampler field llama.cpp names, with llama-server's defaults where a field is
  * absent (temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, the penalties over the last 64
  * tokens). Slot and cache hints ({@code id_slot}, {@code cache_prompt}, {@code n_keep}) are accepted
- * and have nothing to do: every request here gets the prefix cache. {@code samplers} (a custom
- * order) is read as llama.cpp's default order, the only one this server applies.
+ * and have nothing to do: every request here gets the prefix cache. {@code samplers} chooses the
+ * samplers that run and whether the temperature comes first ({@link LlamaSamplerChain}).
  */
 public final class LlamaCppCompletions {
 
@@ -68,6 +69,10 @@ public final class LlamaCppCompletions {
         if (seed != null && seed.isIntegralNumber() && (seed.asLong() == -1 || seed.asLong() == RANDOM_SEED)) {
             fields.remove("seed");
         }
+        LlamaSamplerChain chain = LlamaSamplerChain.read(fields.get("samplers"));
+        if (chain != null) {
+            chain.applyTo(fields);
+        }
         JsonNode bias = fields.get("logit_bias");
         if (bias != null && bias.isArray()) {
             fields.set("logit_bias", biasObject(bias, mapper));
@@ -101,7 +106,8 @@ public final class LlamaCppCompletions {
         // the chosen token's id comes with its log-probability: asked for whenever tokens are returned
         int logprobs = nProbs > 0 ? nProbs : returnTokens ? 0 : SamplingParams.NO_LOGPROBS;
         sampling.logprobs(logprobs);
-        sampling.extras(CommonFields.extras(f, model));
+        SamplerExtras extras = CommonFields.extras(f, model);
+        sampling.extras(chain != null && chain.temperatureFirst() ? extras.withTemperatureFirst(true) : extras);
         Prompts.Infill read = source.read(f, model, maxTokens);
         int[] prompt = read.ids();
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,

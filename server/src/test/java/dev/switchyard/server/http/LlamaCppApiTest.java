@@ -92,6 +92,40 @@ class LlamaCppApiTest {
         assertThat(random.at("/generation_settings/seed").asLong()).as("llama.cpp's random seed").isEqualTo(0xFFFFFFFFL);
     }
 
+    /** The tokens /completion writes with these fields (24 of them, seeded). */
+    private static List<Integer> completionTokens(String fields) {
+        return ints(tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":24,\"seed\":5,\"ignore_eos\":true,"
+                + "\"return_tokens\":true" + (fields.isEmpty() ? "" : "," + fields) + "}").get("tokens"));
+    }
+
+    @Test
+    void samplersLeftOutOfTheChainDoNotRun() {
+        // only the temperature: llama-server's default top-k, top-p, min-p and penalties do not run
+        List<Integer> onlyTemperature = completionTokens("\"samplers\":[\"temperature\"],\"top_k\":1");
+        assertThat(onlyTemperature).isEqualTo(ids(openAi("\"max_tokens\":24,\"seed\":5,\"temperature\":0.8")));
+        assertThat(completionTokens("\"samplers\":\"t\",\"top_k\":1")).as("by letter").isEqualTo(onlyTemperature);
+        assertThat(completionTokens("\"samplers\":[\"tfs_z\",\"temp\"],\"top_k\":1"))
+                .as("an unknown name is passed over, as llama.cpp does").isEqualTo(onlyTemperature);
+        // top-k 1 listed: the best token every time, whatever the temperature
+        assertThat(completionTokens("\"samplers\":[\"top_k\",\"temperature\"],\"top_k\":1,\"temperature\":1.5"))
+                .isEqualTo(ids(openAi("\"max_tokens\":24,\"temperature\":0")));
+        // the default chain, spelled out, changes nothing
+        assertThat(completionTokens("\"samplers\":[\"penalties\",\"dry\",\"top_n_sigma\",\"top_k\",\"typ_p\","
+                + "\"top_p\",\"min_p\",\"xtc\",\"temperature\"]")).isEqualTo(completionTokens(""));
+        // the temperature before top-p: the nucleus is taken from the hotter distribution
+        List<Integer> hotFirst = completionTokens("\"samplers\":[\"temperature\",\"top_p\"],\"temperature\":3,"
+                + "\"top_p\":0.3");
+        List<Integer> hotLast = completionTokens("\"samplers\":[\"top_p\",\"temperature\"],\"temperature\":3,"
+                + "\"top_p\":0.3");
+        assertThat(hotFirst).isNotEqualTo(hotLast);
+        assertThat(completionTokens("\"samplers\":\"tp\",\"temperature\":3,\"top_p\":0.3")).isEqualTo(hotFirst);
+        for (String[] bad : new String[][] {{"\"samplers\":5", "samplers"}, {"\"samplers\":[1]", "samplers[0]"}}) {
+            HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + "," + bad[0] + "}");
+            assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(ServerFixture.parse(r.body()).at("/error/param").asText()).isEqualTo(bad[1]);
+        }
+    }
+
     @Test
     void aStreamIsOneChunkPerTokenThenTheEnd() {
         HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,"
