@@ -213,6 +213,21 @@ for await (const event of await client.responses.retrieve(streamedEvents[0].resp
 assert.deepEqual(resumedEvents, streamedEvents.slice(4));
 ok('background stream resumed');
 
+// embeddings: the SDK asks for base64 and decodes it; floats asked for give the same values, unit length
+const embedded = await client.embeddings.create({ model, input: ['The switchyard', 'hello'] });
+const floats = await client.embeddings.create({ model, input: ['The switchyard', 'hello'], encoding_format: 'float' });
+assert.equal(embedded.data.length, 2);
+embedded.data.forEach((d, i) => {
+  assert.equal(d.index, i);
+  assert.equal(d.embedding.length, floats.data[i].embedding.length);
+  d.embedding.forEach((x, j) => assert.ok(Math.abs(x - floats.data[i].embedding[j]) < 1e-6));
+  const norm = Math.sqrt(d.embedding.reduce((sum, x) => sum + x * x, 0));
+  assert.ok(Math.abs(norm - 1) < 1e-4, String(norm));
+});
+assert.notDeepEqual(embedded.data[0].embedding, embedded.data[1].embedding);
+assert.ok(embedded.usage.prompt_tokens > 2, JSON.stringify(embedded.usage));
+ok('embeddings');
+
 // errors come back as the SDK's typed errors, with OpenAI's fields
 async function rejects(name, call, errorClass, status, param, code) {
   try {

@@ -24,6 +24,11 @@ public final class StepBatch {
     float[] candidateValues = new float[0];
     final double[] candidateLogZ;
     int logitCount;
+    /** Tokens whose final hidden state (after the output norm) the step reads back, for embeddings. */
+    final int[] hiddenRows;
+    int hiddenCount;
+    /** After a step: the hidden states of {@link #hiddenRows}, in order; grown when first needed. */
+    float[][] hiddenValues = new float[0][];
 
     public StepBatch(int capacity) {
         if (capacity < 1) {
@@ -37,12 +42,14 @@ public final class StepBatch {
         this.generated = new boolean[capacity];
         this.candidatesWanted = new int[capacity];
         this.candidateLogZ = new double[capacity];
+        this.hiddenRows = new int[capacity];
     }
 
     public void clear() {
         tokens = 0;
         logitCount = 0;
         candidateCount = 0;
+        hiddenCount = 0;
     }
 
     /** Appends a prompt token; see {@link #add(int, int, int, boolean, boolean)}. */
@@ -85,6 +92,37 @@ public final class StepBatch {
 
     public int tokens() {
         return tokens;
+    }
+
+    /** Asks for the final hidden state (after the output norm) of the token added last: an embedding's row. */
+    public void wantHidden() {
+        if (tokens == 0) {
+            throw new IllegalStateException("no token to read the hidden state of");
+        }
+        hiddenRows[hiddenCount++] = tokens - 1;
+    }
+
+    public int hiddenCount() {
+        return hiddenCount;
+    }
+
+    /** The token (row of this step) that the {@code i}-th hidden state belongs to. */
+    public int hiddenRow(int i) {
+        Objects.checkIndex(i, hiddenCount);
+        return hiddenRows[i];
+    }
+
+    /** After a step, the {@code i}-th hidden state asked for (valid until the next step). */
+    public float[] hiddenState(int i) {
+        Objects.checkIndex(i, hiddenCount);
+        return hiddenValues[i];
+    }
+
+    /** Room for {@code count} hidden states of {@code width}, grown only when a step needs more. */
+    void ensureHidden(int count, int width) {
+        if (hiddenValues.length < count || hiddenValues[0].length != width) {
+            hiddenValues = new float[Math.max(count, Math.min(capacity, Math.max(16, 2 * count)))][width];
+        }
     }
 
     public int capacity() {

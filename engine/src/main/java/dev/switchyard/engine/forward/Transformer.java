@@ -305,6 +305,14 @@ public final class Transformer implements AutoCloseable {
                 denseFfnBlock(w, t);
             }
         }
+        // final norm alone for the rows whose hidden states are read (embeddings)
+        int h = batch.hiddenCount;
+        if (h > 0) {
+            backend.gatherRows(buf.x, batch.hiddenRows, buf.logitInput, h);
+            backend.rmsNorm(buf.logitInput, weights.outputNorm(), (float) config.rmsEps(), buf.logitInput, h);
+            batch.ensureHidden(h, config.dim());
+            buf.logitInput.readRows(0, h, batch.hiddenValues);
+        }
         // final norm and output head, only for the rows that want logits
         int n = batch.logitCount;
         if (n > 0) {

@@ -18,11 +18,32 @@ import java.util.function.Supplier;
  *
  * <p>{@code priority} orders sequences for the scheduler: lower is more urgent (vLLM's convention),
  * equal priorities go in arrival order; 0 for everyone is first come, first served.
+ *
+ * <p>{@code pooling} (not null) asks for the prompt's embedding instead of tokens ({@link #embedding}):
+ * the prompt is computed whole, its final hidden states pooled, and the sequence ends once it is read.
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
-                                Supplier<TokenConstraint> constraint, int promptLogprobs, int priority) {
+                                Supplier<TokenConstraint> constraint, int promptLogprobs, int priority,
+                                Pooling pooling) {
 
     public static final int NO_PROMPT_LOGPROBS = -1;
+
+    /** Tokens to generate, no embedding. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
+                             Supplier<TokenConstraint> constraint, int promptLogprobs, int priority) {
+        this(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, priority, null);
+    }
+
+    /** The embedding of {@code prompt}, pooled as {@code pooling} says; nothing generated. */
+    public static GenerationRequest embedding(int[] prompt, Pooling pooling, int priority) {
+        return new GenerationRequest(prompt, SamplingParams.builder().temperature(0).build(), 0, null, null,
+                NO_PROMPT_LOGPROBS, priority, java.util.Objects.requireNonNull(pooling, "pooling"));
+    }
+
+    /** Whether this asks for the prompt's embedding rather than tokens. */
+    public boolean embeds() {
+        return pooling != null;
+    }
 
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens) {
         this(prompt, sampling, maxTokens, null, null, NO_PROMPT_LOGPROBS);
@@ -53,6 +74,9 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         if (promptLogprobs < NO_PROMPT_LOGPROBS || promptLogprobs > SamplingParams.MAX_LOGPROBS) {
             throw new IllegalArgumentException("prompt logprobs must be in 0.." + SamplingParams.MAX_LOGPROBS
                     + " (or none), got " + promptLogprobs);
+        }
+        if (pooling != null && (maxTokens != 0 || promptLogprobs != NO_PROMPT_LOGPROBS)) {
+            throw new IllegalArgumentException("an embedding request generates nothing and scores nothing");
         }
         prompt = prompt.clone();
     }

@@ -73,6 +73,14 @@ final class ActiveSequence implements IntUnaryOperator {
         return position + 1 >= promptScored && position + 1 < request.prompt().length;
     }
 
+    /** An embedding's pooled hidden states so far (summed for a mean), or null for a sequence that generates. */
+    double[] pooled;
+
+    /** Whether this sequence computes its prompt's embedding rather than tokens. */
+    boolean embeds() {
+        return request.pooling() != null;
+    }
+
     /** Whether the prompt still has log-probabilities to report. */
     boolean scoringPrompt() {
         return promptScored < request.prompt().length;

@@ -96,6 +96,8 @@ public final class ContinuousBatcher {
     private final boolean[] slotInUse;
     /** Per logit row: whether it is a proposed token's (speculative decoding). */
     private final boolean[] draftRow;
+    /** Per hidden-state row: the embedding sequence it belongs to. */
+    private final ActiveSequence[] hiddenOwner;
     /** Per logit row: whether it scores the next prompt token (prompt log-probabilities) rather than sampling. */
     private final boolean[] promptRow;
     private final int vocabSize;
@@ -135,6 +137,7 @@ public final class ContinuousBatcher {
         this.logits = new float[transformer.maxTokens()][transformer.config().vocabSize()];
         this.logitOwner = new ActiveSequence[transformer.maxTokens()];
         this.draftRow = new boolean[transformer.maxTokens()];
+        this.hiddenOwner = new ActiveSequence[transformer.maxTokens()];
         this.promptRow = new boolean[transformer.maxTokens()];
         this.vocabSize = transformer.config().vocabSize();
         this.endOfGenerationIds = java.util.stream.IntStream.range(0, vocabSize).filter(endOfGeneration).toArray();
@@ -244,7 +247,7 @@ public final class ContinuousBatcher {
 
     /** Queues a prepared sequence; it joins a batch at a later step. */
     void add(ActiveSequence s) {
-        if (s.request.maxTokens() == 0 && !s.scoringPrompt()) {
+        if (s.request.maxTokens() == 0 && !s.scoringPrompt() && !s.embeds()) {
             finish(s, FinishReason.LENGTH);
             return;
         }
@@ -320,6 +323,10 @@ public final class ContinuousBatcher {
             return;
         }
         long now = clock.getAsLong();
+        for (int i = 0; i < batch.hiddenCount(); i++) {
+            pool(hiddenOwner[i], batch.hiddenState(i));
+            hiddenOwner[i] = null;
+        }
         int drafted = 0;
         int kept = 0;
         for (int i = 0; i < batch.logitCount(); i++) {
@@ -360,8 +367,12 @@ public final class ContinuousBatcher {
         boolean remember = reusesPrefixes();
         for (int i = 0; i < running.size(); i++) {
             ActiveSequence s = running.get(i);
-            if (s.request.maxTokens() == 0 && s.fed == s.promptLength() && s.finish == null) {
-                s.finish = s.abortRequested() ? FinishReason.ABORT : FinishReason.LENGTH; // a prompt only scored
+            if (s.request.maxTokens() == 0 && s.fed == s.promptLength() && s.finish == null && s.failure == null) {
+                if (s.embeds() && !s.abortRequested()) {
+                    deliverEmbedding(s);
+                }
+                // a prompt only scored, or embedded
+                s.finish = s.abortRequested() ? FinishReason.ABORT : FinishReason.LENGTH;
             }
             if (remember) {
                 kv.blocksWritten(s.slot, s, s.fed);
@@ -566,7 +577,8 @@ public final class ContinuousBatcher {
             int slot = freeSlot();
             // the cache may hold this sequence's first blocks; its last known token is fed whatever
             // (a prompt still to be scored is computed whole: cached blocks have no logits)
-            int reused = reusesPrefixes() && !s.scoringPrompt()
+            // an embedding reads hidden states that cached blocks do not hold
+            int reused = reusesPrefixes() && !s.scoringPrompt() && !s.embeds()
                     ? kv.attachPrefix(slot, s, s.known() - 1, s.request.cacheSalt()) : 0;
             s.fed = reused;
             int take = chunkLength(s, batch.capacity() - batch.tokens());
@@ -601,7 +613,7 @@ public final class ContinuousBatcher {
      * last partial block, instead of computing the whole prompt beside it in the same steps.
      */
     private boolean awaitsTwin(ActiveSequence s) {
-        if (s.owner == null || s.count > 0 || !reusesPrefixes() || s.scoringPrompt()
+        if (s.owner == null || s.count > 0 || !reusesPrefixes() || s.scoringPrompt() || s.embeds()
                 || s.promptLength() <= kv.blockSize()) {
             return false;
         }
@@ -641,9 +653,46 @@ public final class ContinuousBatcher {
             }
             batch.add(s.slot, s.tokenAt(position), position, sample || score, position >= s.promptLength(),
                     sample ? s.sampler.candidatesNeeded() : 0);
+            if (s.embeds() && s.request.pooling().reads(position, s.promptLength())) {
+                hiddenOwner[batch.hiddenCount()] = s;
+                batch.wantHidden();
+            }
         }
         s.fed += take;
         s.lastStep = steps;
+    }
+
+    /** Adds a prompt position's final hidden state to its embedding sequence's pool. */
+    private void pool(ActiveSequence s, float[] hidden) {
+        if (s.finish != null || s.failure != null) {
+            return;
+        }
+        int dim = transformer.config().dim();
+        if (s.pooled == null) {
+            s.pooled = new double[dim];
+        }
+        for (int d = 0; d < dim; d++) {
+            s.pooled[d] += hidden[d];
+        }
+    }
+
+    /** Hands an embedding sequence its pooled vector (a mean divided by the prompt's length), or fails it on NaN. */
+    private void deliverEmbedding(ActiveSequence s) {
+        int dim = transformer.config().dim();
+        double divisor = s.request.pooling() == dev.switchyard.engine.generate.Pooling.MEAN ? s.promptLength() : 1;
+        float[] embedding = new float[dim];
+        for (int d = 0; d < dim; d++) {
+            embedding[d] = (float) (s.pooled[d] / divisor);
+            if (!Float.isFinite(embedding[d])) {
+                s.failure = new IllegalArgumentException("the model's hidden state of the prompt holds NaN or infinity");
+                return;
+            }
+        }
+        try {
+            s.sink.onEmbedding(embedding);
+        } catch (RuntimeException e) {
+            s.requestAbort();
+        }
     }
 
     /** Records who the next logit row of the batch belongs to and what it is for. */
@@ -686,6 +735,7 @@ public final class ContinuousBatcher {
         ActiveSequence s = running.remove(index);
         releaseSlot(s);
         s.fed = 0;
+        s.pooled = null; // an embedding's prompt is read again from its start
         enqueue(waiting, s);
         preemptions++;
         observer.preempted();

@@ -28,6 +28,13 @@ public interface SequenceSink {
         return onToken(token, logprobs);
     }
 
+    /**
+     * An embedding request's prompt was read: its pooled final hidden states ({@code dim} values, not
+     * normalized), once, just before {@link #onFinish}. By default ignored.
+     */
+    default void onEmbedding(float[] embedding) {
+    }
+
     /** The sequence ended normally or was aborted; its KV blocks are already free. */
     void onFinish(FinishReason reason);
 

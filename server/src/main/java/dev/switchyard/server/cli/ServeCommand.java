@@ -3,6 +3,7 @@ package dev.switchyard.server.cli;
 import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Speculation;
@@ -126,6 +127,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "generated, all in content. A request's reasoning_format overrides it (default: ${DEFAULT-VALUE}).")
     String reasoningFormat;
 
+    @Option(names = "--pooling", paramLabel = "mean|cls|last",
+            description = "How /v1/embeddings pools a prompt's final hidden states: mean, cls (the first token's) or "
+                    + "last (default: the model file's pooling_type, else last).")
+    String pooling;
+
     @Option(names = "--prefix-cache", defaultValue = "on", paramLabel = "on|off",
             description = "on: a request takes the KV blocks the cache still holds for the start of its prompt (a shared "
                     + "system prompt, the conversation so far) instead of computing them again; replies are the same "
@@ -183,6 +189,12 @@ final class ServeCommand implements Callable<Integer> {
         if (reasoning == null) {
             throw new IllegalArgumentException("--reasoning-format must be auto or none, got '" + reasoningFormat + "'");
         }
+        Pooling pooled;
+        try {
+            pooled = pooling == null ? null : Pooling.of(pooling);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--pooling: " + e.getMessage());
+        }
         if (!prefixCache.equals("on") && !prefixCache.equals("off")) {
             throw new IllegalArgumentException("--prefix-cache must be on or off, got '" + prefixCache + "'");
         }
@@ -203,7 +215,7 @@ final class ServeCommand implements Callable<Integer> {
                 batchConcurrency != null ? batchConcurrency : 2 * maxSeqs) : null;
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
-                schedulingPolicy.equals("priority")).withDraft(speculation.draft());
+                schedulingPolicy.equals("priority")).withDraft(speculation.draft()).withPooling(pooled);
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
@@ -244,6 +256,7 @@ final class ServeCommand implements Callable<Integer> {
                         + (served.windowKvBytes() > 0 ? ", windowed layers apart in " + Bytes.human(served.windowKvBytes()) : "")
                         + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
+                        + ", embeddings pooled by " + served.pooling().label()
                         + speculationNote(engine.speculation(), engine.draft()));
                 out.flush();
                 if (batch) {

@@ -11,6 +11,7 @@ import dev.switchyard.server.openai.LlamaCppCompletions;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
 import dev.switchyard.server.openai.CompletionRequests;
+import dev.switchyard.server.openai.EmbeddingsApi;
 import dev.switchyard.server.openai.OpenAiRequest;
 import dev.switchyard.server.openai.ResponseRenderer;
 import dev.switchyard.server.openai.ResponsesApi;
@@ -123,6 +124,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 } else {
                     startGeneration(ctx, model, renderer);
                 }
+            }
+            case "/v1/embeddings" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, EmbeddingsApi.renderer(readBody(request), model));
             }
             case "/completion", "/completions" -> {
                 // llama.cpp's own completion API (llama-server serves both paths)

@@ -101,6 +101,11 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     }
 
     @Override
+    public void onEmbedding(int index, float[] embedding) {
+        renderer.collectEmbedding(index, embedding); // embeddings are never streamed
+    }
+
+    @Override
     public void onToolCalls(int index, List<ChoiceToolCall> calls) {
         if (!stream) {
             renderer.collectToolCalls(index, calls);

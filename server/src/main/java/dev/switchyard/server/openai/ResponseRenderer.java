@@ -47,6 +47,10 @@ public interface ResponseRenderer {
 
     void collectToolCalls(int index, List<ChoiceToolCall> calls);
 
+    /** The embedding of prompt {@code index}, not normalized (embedding requests only), before its finish. */
+    default void collectEmbedding(int index, float[] embedding) {
+    }
+
     void collectFinish(int index, String reasoning, String text, FinishReason reason);
 
     /** The whole response, once every choice has ended. */

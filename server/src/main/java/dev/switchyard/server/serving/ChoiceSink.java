@@ -148,6 +148,11 @@ final class ChoiceSink implements SequenceSink {
     }
 
     @Override
+    public void onEmbedding(float[] embedding) {
+        listener.onEmbedding(index, embedding);
+    }
+
+    @Override
     public void onPrefixReused(int cached) {
         if (countsPrompt) {
             owner.promptCached(cached);

@@ -1,5 +1,6 @@
 package dev.switchyard.server.serving;
 
+import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.kernels.KvCacheType;
@@ -29,18 +30,29 @@ import java.util.Objects;
  *                       priority}); otherwise every request is first come, first served
  * @param draft          the draft model whose tokens speculation proposes instead of prompt lookup's;
  *                       null for none
+ * @param pooling        how embeddings pool a prompt's hidden states; null for the model file's
+ *                       {@code pooling_type}, else the last token's
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
                            boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
-                           SpeculativeDraft draft) {
+                           SpeculativeDraft draft, Pooling pooling) {
+
+    /** Embeddings pooled as the model file says. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
+                        boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
+                        SpeculativeDraft draft) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, kvCacheType, speculation, priorities, draft, null);
+    }
 
     /** No draft model: speculation, where on, proposes by prompt lookup. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                         Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
                         boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities) {
         this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
-                prefixCache, kvCacheType, speculation, priorities, null);
+                prefixCache, kvCacheType, speculation, priorities, null, null);
     }
 
     /** First come, first served, the default. */
@@ -97,7 +109,13 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
     /** This configuration with {@code draft} as the draft model (null: none). */
     public EngineConfig withDraft(SpeculativeDraft draft) {
         return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
-                reasoning, prefixCache, kvCacheType, speculation, priorities, draft);
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling);
+    }
+
+    /** This configuration with embeddings pooled as {@code pooling} says (null: as the model file says). */
+    public EngineConfig withPooling(Pooling pooling) {
+        return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling);
     }
 
     /** The default rows per step: enough for a long prompt chunk, every sequence and a capacity window. */

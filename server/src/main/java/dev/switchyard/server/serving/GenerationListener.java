@@ -45,6 +45,13 @@ public interface GenerationListener {
      */
     void onToolCalls(int index, List<ChoiceToolCall> calls);
 
+    /**
+     * The embedding of prompt {@code index} ({@link GenerationSpec#pooling()} requests only), not
+     * normalized: once, just before its {@link #onChoiceFinished}.
+     */
+    default void onEmbedding(int index, float[] embedding) {
+    }
+
     /** Choice {@code index} ends on the stop string {@code stop}: called just before its {@link #onChoiceFinished}. */
     default void onStopSequence(int index, String stop) {
     }

@@ -1,6 +1,7 @@
 package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.sampling.SamplingParams;
 import java.util.List;
 import java.util.Objects;
@@ -39,12 +40,32 @@ import java.util.Objects;
  * @param renderSpecial  whether control tokens' text is part of the output (vLLM's
  *                       {@code skip_special_tokens: false}); a token that ends the reply as a stop
  *                       token still leaves its text out unless {@code includeStop}
+ * @param pooling        not null for embeddings: each prompt's pooled final hidden states instead of
+ *                       tokens ({@link GenerationListener#onEmbedding}); n is then 1 and nothing is
+ *                       generated
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
                              Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
-                             boolean renderSpecial) {
+                             boolean renderSpecial, Pooling pooling) {
+
+    /** Tokens, not embeddings. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
+                          boolean renderSpecial) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, priority, renderSpecial, null);
+    }
+
+    /** The embeddings of {@code prompts} (read from the request's {@code param}), pooled as {@code pooling} says. */
+    public static GenerationSpec embeddings(List<int[]> prompts, String param, Pooling pooling, int priority) {
+        return new GenerationSpec(prompts, null, 1, SamplingParams.builder().temperature(0).build(), 0, List.of(),
+                param, "max_tokens", false, null, null, null, null, GenerationRequest.NO_PROMPT_LOGPROBS, false,
+                priority, false, Objects.requireNonNull(pooling, "pooling"));
+    }
 
     /** Control tokens silent, as every API's default is. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -107,6 +128,9 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         if (thinkingBudget != null && thinkingBudget < 0) {
             throw new IllegalArgumentException("a thinking budget is at least 0 tokens");
         }
+        if (pooling != null && (n != 1 || !Integer.valueOf(0).equals(maxTokens))) {
+            throw new IllegalArgumentException("embeddings take one choice and generate nothing");
+        }
         if (promptLogprobs < GenerationRequest.NO_PROMPT_LOGPROBS || promptLogprobs > SamplingParams.MAX_LOGPROBS) {
             throw new IllegalArgumentException("prompt logprobs are -1 (none) or 0.." + SamplingParams.MAX_LOGPROBS);
         }
@@ -137,6 +161,6 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public GenerationSpec withRenderSpecial(boolean render) {
         return render == renderSpecial ? this : new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop,
                 promptParam, maxTokensParam, separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs,
-                includeStop, priority, render);
+                includeStop, priority, render, pooling);
     }
 }

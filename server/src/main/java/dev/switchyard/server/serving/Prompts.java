@@ -33,6 +33,19 @@ public final class Prompts {
         return nonEmpty(tokenizer.encode(text, tokenizer.addBosByDefault(), false), param);
     }
 
+    /**
+     * Text to embed: tokenized as the model file asks, BOS and EOS where it wants them (an embedding
+     * model such as Qwen3-Embedding reads its end-of-text token last).
+     */
+    public int[] embeddingText(String text, String param) {
+        int[] ids = tokenizer.encode(text, tokenizer.addBosByDefault(), false);
+        if (tokenizer.addEosByDefault() && tokenizer.eosId() >= 0) {
+            ids = java.util.Arrays.copyOf(ids, ids.length + 1);
+            ids[ids.length - 1] = tokenizer.eosId();
+        }
+        return nonEmpty(ids, param);
+    }
+
     /** Token ids as a client sent them, checked against the vocabulary. */
     public int[] tokenIds(int[] ids, String param) {
         int vocab = tokenizer.vocabSize();

@@ -8,6 +8,7 @@ import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.reasoning.ReasoningSyntax;
 import dev.switchyard.engine.sampling.TokenConstraint;
@@ -49,6 +50,8 @@ public final class ServedModel implements AutoCloseable {
     private final LoadedModel model;
     /** The draft model of speculative decoding (--draft-model); null for none. */
     private final LoadedModel draft;
+    /** How embeddings pool a prompt's hidden states. */
+    private final Pooling pooling;
     private final Scheduler scheduler;
     private final ServingMetrics metrics;
     private final Prompts prompts;
@@ -68,6 +71,7 @@ public final class ServedModel implements AutoCloseable {
                         ServingMetrics metrics, EngineConfig engine) {
         this.name = name;
         this.draft = draft;
+        this.pooling = engine.pooling() != null ? engine.pooling() : filePooling(model);
         this.createdEpochSeconds = Instant.now().getEpochSecond();
         this.backend = backend;
         this.model = model;
@@ -140,6 +144,28 @@ public final class ServedModel implements AutoCloseable {
             backend.close();
             throw e;
         }
+    }
+
+    /**
+     * The pooling the model file names ({@code <arch>.pooling_type}, as llama.cpp's embedding models
+     * carry it), else the last token's: the one a causal model has read the whole prompt by.
+     */
+    private static Pooling filePooling(LoadedModel model) {
+        var metadata = model.file().metadata();
+        String arch = metadata.optString("general.architecture").orElse("");
+        long type = metadata.optLong(arch + ".pooling_type").orElse(0);
+        Pooling named = Pooling.ofGguf(type);
+        return named != null ? named : Pooling.LAST;
+    }
+
+    /** How embeddings pool a prompt's hidden states. */
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    /** The width of an embedding: the model's hidden size. */
+    public int embeddingSize() {
+        return model.config().dim();
     }
 
     /** KV positions the memory budget buys, in whole blocks; never more than every sequence's full context. */
@@ -356,8 +382,11 @@ public final class ServedModel implements AutoCloseable {
                 if (spec.renderSpecial() && !sampling.ignoreEos()) {
                     sink.withSilentEnd(endingTokens(rendered));
                 }
-                sequences.add(new Scheduler.SequenceRequest(new GenerationRequest(spec.prompts().get(p), sampling,
-                        maxTokens, spec.cacheSalt(), format, spec.promptLogprobs(), spec.priority()), sink));
+                GenerationRequest request = spec.pooling() != null
+                        ? GenerationRequest.embedding(spec.prompts().get(p), spec.pooling(), spec.priority())
+                        : new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt(), format,
+                        spec.promptLogprobs(), spec.priority());
+                sequences.add(new Scheduler.SequenceRequest(request, sink));
             }
         }
         Submission submission;

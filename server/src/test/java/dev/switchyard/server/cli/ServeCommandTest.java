@@ -49,6 +49,22 @@ class ServeCommandTest {
     }
 
     @Test
+    void poolingAndTheDraftModelHaveEnvironmentTwinsAndBadValuesAreUsageErrors() {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_POOLING", "mean", "SWITCHYARD_DRAFT_MODEL", "draft.gguf", "SWITCHYARD_DRAFT_P_MIN", "0.5")::get))
+                .parseArgs();
+        assertThat(command.pooling).isEqualTo("mean");
+        assertThat(command.speculation.draftModel).hasToString("draft.gguf");
+        assertThat(command.speculation.draftMinProbability).isEqualTo(0.5);
+        assertThat(command.speculation.speculation().draftTokens()).as("a draft's default").isEqualTo(4);
+        CliRun run = CliRun.of("serve", "--pooling", "max", "--port", "0", "--grpc-port", "0");
+        assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(run.err()).contains("--pooling: pooling must be mean, cls or last");
+        assertThat(run.out()).doesNotContain("listening");
+    }
+
+    @Test
     void everyOptionHasAnEnvironmentTwin() {
         assertThat(EnvironmentDefaults.variableFor("--max-batch-tokens")).isEqualTo("SWITCHYARD_MAX_BATCH_TOKENS");
         Map<String, String> env = Map.of("SWITCHYARD_PORT", "9999", "SWITCHYARD_KV_MEMORY", "512MiB",

@@ -151,7 +151,8 @@ class BadRequestsTest {
                         "context_length_exceeded"),
                 Arguments.of("/tokenize", "{}", 400, "prompt", null),
                 Arguments.of("/detokenize", "{\"tokens\":[1,-4]}", 400, "tokens[1]", null),
-                Arguments.of("/v1/embeddings", "{}", 404, null, "unknown_url"));
+                Arguments.of("/v1/images/generations", "{}", 404, null, "unknown_url"),
+                Arguments.of("/v1/embeddings", "{}", 400, "input", null));
     }
 
     @ParameterizedTest
@@ -228,6 +229,8 @@ class BadRequestsTest {
             }
             assertError(keyed.send(HttpRequest.newBuilder(keyed.uri("/completion"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hi\"}")).build()), 401, null, "invalid_api_key");
+            assertError(keyed.send(HttpRequest.newBuilder(keyed.uri("/v1/embeddings"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"hi\"}")).build()), 401, null, "invalid_api_key");
             assertThat(keyed.send(b.copy().header("Authorization", "Bearer s3cret").build()).statusCode()).isEqualTo(200);
             assertThat(keyed.get("/health").statusCode()).isEqualTo(200);
             assertThat(keyed.get("/metrics").statusCode()).isEqualTo(200);

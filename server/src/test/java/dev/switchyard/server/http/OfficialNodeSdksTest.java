@@ -36,7 +36,7 @@ class OfficialNodeSdksTest {
 
     @Test
     void officialOpenAiSdkWorksAgainstTheServer() throws Exception {
-        assertSdkChecksPass("openai", "openai_sdk_check.mjs", "/v1", 25);
+        assertSdkChecksPass("openai", "openai_sdk_check.mjs", "/v1", 26);
     }
 
     @Test

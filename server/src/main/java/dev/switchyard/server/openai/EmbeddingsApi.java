@@ -1,0 +1,96 @@
+package dev.switchyard.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.server.serving.GenerationSpec;
+import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedModel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * OpenAI's embeddings API ({@code POST /v1/embeddings}, as vLLM serves it): {@code input} is a text,
+ * a list of texts, a list of token ids or a list of lists of them; each comes back as the prompt's
+ * final hidden states pooled as the server pools them ({@link ServedModel#pooling()}), unit length by
+ * default. Texts are tokenized as the model file asks, BOS and EOS where it wants them.
+ * {@code encoding_format} is {@code float} or {@code base64} (little-endian float32, as OpenAI's);
+ * {@code dimensions} must be the model's own, since a model not trained for it loses meaning when
+ * cut; vLLM's {@code normalize: false} leaves the vector as pooled, and {@code truncate_prompt_tokens}
+ * keeps only the last tokens.
+ */
+public final class EmbeddingsApi {
+
+    /** The most inputs one request may embed: OpenAI's own limit, which clients batch up to. */
+    static final int MAX_INPUTS = 2048;
+
+    private EmbeddingsApi() {
+    }
+
+    /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
+    public static ResponseRenderer renderer(JsonNode body, ServedModel model) {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        String format = f.string("encoding_format");
+        if (format != null && !format.equals("float") && !format.equals("base64")) {
+            throw ApiError.invalid("encoding_format", "encoding_format must be float or base64, got '" + format + "'");
+        }
+        Integer dimensions = f.integer("dimensions");
+        if (dimensions != null && dimensions != model.embeddingSize()) {
+            throw ApiError.invalid("dimensions", "this model's embeddings have " + model.embeddingSize()
+                    + " dimensions, and it was not trained to be cut shorter; got " + dimensions);
+        }
+        Integer keep = CommonFields.truncation(f, model);
+        List<int[]> prompts = new ArrayList<>();
+        try {
+            read(f.node("input"), model, prompts);
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+        if (prompts.size() > MAX_INPUTS) {
+            throw ApiError.invalid("input", "at most " + MAX_INPUTS + " inputs per request, got " + prompts.size());
+        }
+        prompts.replaceAll(p -> CommonFields.truncate(p, keep));
+        int limit = model.maxSequenceLength();
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i).length > limit) {
+                throw new ApiError(400, "invalid_request_error", "input " + i + " has " + prompts.get(i).length
+                        + " tokens, more than the " + limit + " this model reads at once; shorten it or set "
+                        + "truncate_prompt_tokens", prompts.size() == 1 ? "input" : "input[" + i + "]",
+                        "context_length_exceeded");
+            }
+        }
+        GenerationSpec spec = GenerationSpec.embeddings(prompts, "input", model.pooling(), CommonFields.priority(f, model));
+        return new EmbeddingsRenderer(new OpenAiRequest(spec, false, false, -1), model.name(),
+                "base64".equals(format), f.bool("normalize", true));
+    }
+
+    /** A text, a list of texts, a list of token ids, or a list of lists of them. */
+    private static void read(JsonNode input, ServedModel model, List<int[]> prompts) {
+        if (input == null) {
+            throw ApiError.invalid("input", "input is required");
+        }
+        if (input.isTextual()) {
+            prompts.add(model.prompts().embeddingText(input.textValue(), "input"));
+            return;
+        }
+        if (!input.isArray() || input.isEmpty()) {
+            throw ApiError.invalid("input", "input must be a string, a list of strings, a list of token ids or a list "
+                    + "of lists of token ids");
+        }
+        JsonNode first = input.get(0);
+        if (first.isNumber()) {
+            prompts.add(model.prompts().tokenIds(CompletionRequests.ids(input, "input"), "input"));
+            return;
+        }
+        for (int i = 0; i < input.size(); i++) {
+            JsonNode item = input.get(i);
+            String param = "input[" + i + "]";
+            if (first.isTextual() && item.isTextual()) {
+                prompts.add(model.prompts().embeddingText(item.textValue(), param));
+            } else if (first.isArray() && item.isArray()) {
+                prompts.add(model.prompts().tokenIds(CompletionRequests.ids(item, param), param));
+            } else {
+                throw ApiError.invalid(param, "the inputs of one request must all be strings or all lists of token ids");
+            }
+        }
+    }
+}
