@@ -131,6 +131,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 startGeneration(ctx, model, EmbeddingsApi.renderer(readBody(request), model));
             }
+            case "/embedding", "/embeddings" -> {
+                // llama.cpp's own embedding API (llama-server serves both paths)
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, EmbeddingsApi.llamaCppRenderer(readBody(request), model));
+            }
             case "/completion", "/completions" -> {
                 // llama.cpp's own completion API (llama-server serves both paths)
                 expect(method, HttpMethod.POST, path);

@@ -27,8 +27,24 @@ public final class EmbeddingsApi {
 
     /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
     public static ResponseRenderer renderer(JsonNode body, ServedModel model) {
+        return parse(body, model, false);
+    }
+
+    /**
+     * llama.cpp's own {@code POST /embedding}: {@code content} (or {@code input}) as above, each vector
+     * normalized as {@code embd_normalize} says (2, Euclidean, by default; -1 none; 0 scaled to
+     * int16's range by its largest value; 1 the sum of magnitudes; p above 2 the p-norm), answered as
+     * llama-server answers: {@code [{"index", "embedding": [[...]]}]}. No model name is read.
+     */
+    public static ResponseRenderer llamaCppRenderer(JsonNode body, ServedModel model) {
+        return parse(body, model, true);
+    }
+
+    private static ResponseRenderer parse(JsonNode body, ServedModel model, boolean llamaCpp) {
         Fields f = new Fields(body);
-        CommonFields.checkModel(f, model);
+        if (!llamaCpp) {
+            CommonFields.checkModel(f, model);
+        }
         String format = f.string("encoding_format");
         if (format != null && !format.equals("float") && !format.equals("base64")) {
             throw ApiError.invalid("encoding_format", "encoding_format must be float or base64, got '" + format + "'");
@@ -40,13 +56,14 @@ public final class EmbeddingsApi {
         }
         Integer keep = CommonFields.truncation(f, model);
         List<int[]> prompts = new ArrayList<>();
+        String inputParam = llamaCpp && !f.has("input") ? "content" : "input";
         try {
-            read(f.node("input"), model, prompts);
+            read(f.node(inputParam), inputParam, model, prompts);
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
         if (prompts.size() > MAX_INPUTS) {
-            throw ApiError.invalid("input", "at most " + MAX_INPUTS + " inputs per request, got " + prompts.size());
+            throw ApiError.invalid(inputParam, "at most " + MAX_INPUTS + " inputs per request, got " + prompts.size());
         }
         prompts.replaceAll(p -> CommonFields.truncate(p, keep));
         int limit = model.maxSequenceLength();
@@ -54,36 +71,46 @@ public final class EmbeddingsApi {
             if (prompts.get(i).length > limit) {
                 throw new ApiError(400, "invalid_request_error", "input " + i + " has " + prompts.get(i).length
                         + " tokens, more than the " + limit + " this model reads at once; shorten it or set "
-                        + "truncate_prompt_tokens", prompts.size() == 1 ? "input" : "input[" + i + "]",
+                        + "truncate_prompt_tokens", prompts.size() == 1 ? inputParam : inputParam + "[" + i + "]",
                         "context_length_exceeded");
             }
         }
-        GenerationSpec spec = GenerationSpec.embeddings(prompts, "input", model.pooling(), CommonFields.priority(f, model));
+        GenerationSpec spec = GenerationSpec.embeddings(prompts, inputParam, model.pooling(),
+                CommonFields.priority(f, model));
+        int norm = f.bool("normalize", true) ? EmbeddingsRenderer.EUCLIDEAN : EmbeddingsRenderer.AS_POOLED;
+        if (llamaCpp && f.has("embd_normalize")) {
+            Integer p = f.integer("embd_normalize");
+            if (p == null || p < EmbeddingsRenderer.AS_POOLED) {
+                throw ApiError.invalid("embd_normalize", "embd_normalize must be -1 (none), 0 (int16 range), 1 (sum of "
+                        + "magnitudes), 2 (Euclidean) or a larger p-norm");
+            }
+            norm = p;
+        }
         return new EmbeddingsRenderer(new OpenAiRequest(spec, false, false, -1), model.name(),
-                "base64".equals(format), f.bool("normalize", true));
+                "base64".equals(format), norm, llamaCpp);
     }
 
-    /** A text, a list of texts, a list of token ids, or a list of lists of them. */
-    private static void read(JsonNode input, ServedModel model, List<int[]> prompts) {
+    /** A text, a list of texts, a list of token ids, or a list of lists of them, read from {@code name}. */
+    private static void read(JsonNode input, String name, ServedModel model, List<int[]> prompts) {
         if (input == null) {
-            throw ApiError.invalid("input", "input is required");
+            throw ApiError.invalid(name, name + " is required");
         }
         if (input.isTextual()) {
-            prompts.add(model.prompts().embeddingText(input.textValue(), "input"));
+            prompts.add(model.prompts().embeddingText(input.textValue(), name));
             return;
         }
         if (!input.isArray() || input.isEmpty()) {
-            throw ApiError.invalid("input", "input must be a string, a list of strings, a list of token ids or a list "
+            throw ApiError.invalid(name, name + " must be a string, a list of strings, a list of token ids or a list "
                     + "of lists of token ids");
         }
         JsonNode first = input.get(0);
         if (first.isNumber()) {
-            prompts.add(model.prompts().tokenIds(CompletionRequests.ids(input, "input"), "input"));
+            prompts.add(model.prompts().tokenIds(CompletionRequests.ids(input, name), name));
             return;
         }
         for (int i = 0; i < input.size(); i++) {
             JsonNode item = input.get(i);
-            String param = "input[" + i + "]";
+            String param = name + "[" + i + "]";
             if (first.isTextual() && item.isTextual()) {
                 prompts.add(model.prompts().embeddingText(item.textValue(), param));
             } else if (first.isArray() && item.isArray()) {

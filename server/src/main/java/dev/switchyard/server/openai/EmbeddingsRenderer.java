@@ -14,23 +14,36 @@ import java.util.List;
 /**
  * An embeddings reply, as OpenAI writes it: {@code {"object": "list", "data": [{"object":
  * "embedding", "index", "embedding"}], "model", "usage"}}, each vector unit length (L2) unless the
- * request asked otherwise, as floats or as base64 of little-endian float32. Never streamed; a request
+ * request asked otherwise, as floats or as base64 of little-endian float32; or as llama-server's own
+ * {@code /embedding} writes it: {@code [{"index", "embedding": [[...]]}]}. Never streamed; a request
  * cut short (its timeout passed, the server shutting down) is an error instead.
  */
 final class EmbeddingsRenderer implements ResponseRenderer {
 
+    /** Norms, as llama.cpp's {@code embd_normalize} numbers them. */
+    static final int AS_POOLED = -1;
+    static final int INT16_RANGE = 0;
+    static final int EUCLIDEAN = 2;
+
     private final OpenAiRequest request;
     private final String model;
     private final boolean base64;
-    private final boolean normalize;
+    private final int norm;
+    private final boolean llamaCpp;
     private final float[][] vectors;
     private boolean cutShort;
 
-    EmbeddingsRenderer(OpenAiRequest request, String model, boolean base64, boolean normalize) {
+    /**
+     * @param norm     how each vector is scaled: {@link #AS_POOLED}, {@link #INT16_RANGE}, or the p of a
+     *                 p-norm it is divided by (1, {@link #EUCLIDEAN}, ...)
+     * @param llamaCpp whether to answer in llama-server's own {@code /embedding} shape
+     */
+    EmbeddingsRenderer(OpenAiRequest request, String model, boolean base64, int norm, boolean llamaCpp) {
         this.request = request;
         this.model = model;
         this.base64 = base64;
-        this.normalize = normalize;
+        this.norm = norm;
+        this.llamaCpp = llamaCpp;
         this.vectors = new float[request.spec().prompts().size()][];
     }
 
@@ -41,19 +54,33 @@ final class EmbeddingsRenderer implements ResponseRenderer {
 
     @Override
     public void collectEmbedding(int index, float[] embedding) {
-        vectors[index] = normalize ? unitLength(embedding) : embedding;
+        vectors[index] = normalized(embedding, norm);
     }
 
-    /** The vector over its Euclidean length (a zero vector stays zero). */
-    static float[] unitLength(float[] v) {
-        double sum = 0;
-        for (float x : v) {
-            sum += (double) x * x;
-        }
-        if (sum == 0) {
+    /**
+     * The vector scaled as {@code norm} says: as pooled; by 32760 over its largest magnitude (to
+     * int16's range); or over its p-norm. A zero vector stays zero.
+     */
+    static float[] normalized(float[] v, int norm) {
+        if (norm == AS_POOLED) {
             return v;
         }
-        double inverse = 1 / Math.sqrt(sum);
+        double size = 0;
+        if (norm == INT16_RANGE) {
+            for (float x : v) {
+                size = Math.max(size, Math.abs(x));
+            }
+            size /= 32760;
+        } else {
+            for (float x : v) {
+                size += norm == EUCLIDEAN ? (double) x * x : Math.pow(Math.abs(x), norm);
+            }
+            size = norm == EUCLIDEAN ? Math.sqrt(size) : Math.pow(size, 1.0 / norm);
+        }
+        if (size == 0) {
+            return v;
+        }
+        double inverse = 1 / size;
         float[] out = new float[v.length];
         for (int i = 0; i < v.length; i++) {
             out[i] = (float) (v[i] * inverse);
@@ -76,6 +103,19 @@ final class EmbeddingsRenderer implements ResponseRenderer {
 
     @Override
     public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
+        if (llamaCpp) {
+            g.writeStartArray();
+            for (int i = 0; i < vectors.length; i++) {
+                g.writeStartObject();
+                g.writeNumberField("index", i);
+                g.writeArrayFieldStart("embedding");
+                writeFloats(g, vectors[i]); // one pooled vector: llama-server's list of one
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            return;
+        }
         g.writeStartObject();
         g.writeStringField("object", "list");
         g.writeArrayFieldStart("data");
@@ -90,11 +130,8 @@ final class EmbeddingsRenderer implements ResponseRenderer {
                 }
                 g.writeStringField("embedding", Base64.getEncoder().encodeToString(bytes.array()));
             } else {
-                g.writeArrayFieldStart("embedding");
-                for (float x : vectors[i]) {
-                    g.writeNumber(x);
-                }
-                g.writeEndArray();
+                g.writeFieldName("embedding");
+                writeFloats(g, vectors[i]);
             }
             g.writeEndObject();
         }
@@ -105,6 +142,14 @@ final class EmbeddingsRenderer implements ResponseRenderer {
         g.writeNumberField("total_tokens", usage.promptTokens());
         g.writeEndObject();
         g.writeEndObject();
+    }
+
+    private static void writeFloats(JsonGenerator g, float[] v) throws IOException {
+        g.writeStartArray();
+        for (float x : v) {
+            g.writeNumber(x);
+        }
+        g.writeEndArray();
     }
 
     // ---- never streamed, and nothing but embeddings comes ----

@@ -133,6 +133,47 @@ class EmbeddingsApiTest {
                 embed(last.toString(), "").getFirst());
     }
 
+    /** llama-server's /embedding: one list of one vector per input. */
+    private static float[] llamaCpp(String fields) {
+        JsonNode r = server.ok("/embedding", "{" + fields + "}");
+        assertThat(r.isArray()).isTrue();
+        assertThat(r.get(0).get("index").asInt()).isZero();
+        assertThat(r.get(0).get("embedding")).hasSize(1);
+        return vector(r.get(0).get("embedding").get(0));
+    }
+
+    @Test
+    void llamaCppsOwnShapeAndNorms() {
+        float[] unit = embed("\"The switchyard\"", "").getFirst();
+        assertClose(llamaCpp("\"content\":\"The switchyard\""), unit);
+        assertClose(llamaCpp("\"input\":\"The switchyard\",\"embd_normalize\":2"), unit);
+        assertClose(llamaCpp("\"content\":\"The switchyard\",\"embd_normalize\":-1"),
+                embed("\"The switchyard\"", ",\"normalize\":false").getFirst());
+        double l1 = 0;
+        for (float x : llamaCpp("\"content\":\"The switchyard\",\"embd_normalize\":1")) {
+            l1 += Math.abs(x);
+        }
+        assertThat(l1).isCloseTo(1, within(1e-4));
+        double max = 0;
+        for (float x : llamaCpp("\"content\":\"The switchyard\",\"embd_normalize\":0")) {
+            max = Math.max(max, Math.abs(x));
+        }
+        assertThat(max).isCloseTo(32760, within(0.01));
+        double p3 = 0;
+        for (float x : llamaCpp("\"content\":\"The switchyard\",\"embd_normalize\":3")) {
+            p3 += Math.pow(Math.abs(x), 3);
+        }
+        assertThat(p3).isCloseTo(1, within(1e-4));
+        JsonNode two = server.ok("/embeddings", "{\"content\":[\"a\",\"b\"]}");
+        assertThat(two).hasSize(2);
+        assertThat(two.get(1).get("index").asInt()).isEqualTo(1);
+        HttpResponse<String> bad = server.post("/embedding", "{\"content\":\"a\",\"embd_normalize\":-2}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(bad.body()).at("/error/param").asText()).isEqualTo("embd_normalize");
+        assertThat(ServerFixture.parse(server.post("/embedding", "{}").body()).at("/error/param").asText())
+                .isEqualTo("content");
+    }
+
     @Test
     void whatCannotBeHonouredIsRefusedByName() {
         String tooLong = "yard ".repeat(3000);
