@@ -7,6 +7,9 @@ import dev.switchyard.proto.v1.AbortRequest;
 import dev.switchyard.proto.v1.AbortResponse;
 import dev.switchyard.proto.v1.DetokenizeRequest;
 import dev.switchyard.proto.v1.DetokenizeResponse;
+import dev.switchyard.proto.v1.EmbedInput;
+import dev.switchyard.proto.v1.EmbedRequest;
+import dev.switchyard.proto.v1.EmbedResponse;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
 import dev.switchyard.proto.v1.GenerationGrpc;
@@ -17,6 +20,7 @@ import dev.switchyard.proto.v1.ServerInfo;
 import dev.switchyard.proto.v1.TokenizeRequest;
 import dev.switchyard.proto.v1.TokenizeResponse;
 import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.openai.EmbeddingsApi;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
@@ -29,6 +33,8 @@ import io.netty.util.concurrent.EventExecutorGroup;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -116,6 +122,45 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                 running.remove(id, call);
                 throw e;
             }
+        } catch (RuntimeException e) {
+            out.onError(toStatus(e));
+        }
+    }
+
+    @Override
+    public void embed(EmbedRequest request, StreamObserver<EmbedResponse> observer) {
+        ServerCallStreamObserver<EmbedResponse> out = (ServerCallStreamObserver<EmbedResponse>) observer;
+        try {
+            ServedModel model = servingModel(request.getModel());
+            if (request.getInputsCount() == 0) {
+                throw new InvalidRequestException("inputs", "at least one input is required");
+            }
+            if (request.getInputsCount() > EmbeddingsApi.MAX_INPUTS) {
+                throw new InvalidRequestException("inputs", "at most " + EmbeddingsApi.MAX_INPUTS + " inputs per request, got "
+                        + request.getInputsCount());
+            }
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = 0; i < request.getInputsCount(); i++) {
+                EmbedInput input = request.getInputs(i);
+                String param = "inputs[" + i + "]";
+                int[] ids = switch (input.getInputCase()) {
+                    case TEXT -> model.prompts().embeddingText(input.getText(), param + ".text");
+                    case TOKEN_IDS -> model.prompts().tokenIds(GenerateRequests.toInts(input.getTokenIds().getIdsList()),
+                            param + ".token_ids");
+                    default -> throw new InvalidRequestException(param, "set text or token_ids");
+                };
+                if (ids.length > model.maxSequenceLength()) {
+                    throw new InvalidRequestException(param, "the input has " + ids.length + " tokens, more than the "
+                            + model.maxSequenceLength() + " this model reads at once", "context_length_exceeded");
+                }
+                prompts.add(ids);
+            }
+            GenerationSpec spec = GenerationSpec.embeddings(prompts, "inputs", model.pooling(),
+                    model.priority(request.getPriority(), "priority"));
+            EmbedCall call = new EmbedCall(out, prompts.size(), !request.hasNormalize() || request.getNormalize(),
+                    model.pooling());
+            Generation generation = model.generate(spec, call);
+            out.setOnCancelHandler(generation::cancel);
         } catch (RuntimeException e) {
             out.onError(toStatus(e));
         }

@@ -1,6 +1,7 @@
 package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.server.serving.EmbeddingNorm;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
@@ -20,7 +21,7 @@ import java.util.List;
 public final class EmbeddingsApi {
 
     /** The most inputs one request may embed: OpenAI's own limit, which clients batch up to. */
-    static final int MAX_INPUTS = 2048;
+    public static final int MAX_INPUTS = 2048;
 
     private EmbeddingsApi() {
     }
@@ -77,10 +78,10 @@ public final class EmbeddingsApi {
         }
         GenerationSpec spec = GenerationSpec.embeddings(prompts, inputParam, model.pooling(),
                 CommonFields.priority(f, model));
-        int norm = f.bool("normalize", true) ? EmbeddingsRenderer.EUCLIDEAN : EmbeddingsRenderer.AS_POOLED;
+        int norm = f.bool("normalize", true) ? EmbeddingNorm.EUCLIDEAN : EmbeddingNorm.AS_POOLED;
         if (llamaCpp && f.has("embd_normalize")) {
             Integer p = f.integer("embd_normalize");
-            if (p == null || p < EmbeddingsRenderer.AS_POOLED) {
+            if (p == null || p < EmbeddingNorm.AS_POOLED) {
                 throw ApiError.invalid("embd_normalize", "embd_normalize must be -1 (none), 0 (int16 range), 1 (sum of "
                         + "magnitudes), 2 (Euclidean) or a larger p-norm");
             }

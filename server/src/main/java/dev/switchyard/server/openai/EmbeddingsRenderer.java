@@ -3,6 +3,7 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.serving.ChoiceToolCall;
+import dev.switchyard.server.serving.EmbeddingNorm;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import java.io.IOException;
@@ -20,11 +21,6 @@ import java.util.List;
  */
 final class EmbeddingsRenderer implements ResponseRenderer {
 
-    /** Norms, as llama.cpp's {@code embd_normalize} numbers them. */
-    static final int AS_POOLED = -1;
-    static final int INT16_RANGE = 0;
-    static final int EUCLIDEAN = 2;
-
     private final OpenAiRequest request;
     private final String model;
     private final boolean base64;
@@ -34,8 +30,7 @@ final class EmbeddingsRenderer implements ResponseRenderer {
     private boolean cutShort;
 
     /**
-     * @param norm     how each vector is scaled: {@link #AS_POOLED}, {@link #INT16_RANGE}, or the p of a
-     *                 p-norm it is divided by (1, {@link #EUCLIDEAN}, ...)
+     * @param norm     how each vector is scaled ({@link EmbeddingNorm})
      * @param llamaCpp whether to answer in llama-server's own {@code /embedding} shape
      */
     EmbeddingsRenderer(OpenAiRequest request, String model, boolean base64, int norm, boolean llamaCpp) {
@@ -54,38 +49,7 @@ final class EmbeddingsRenderer implements ResponseRenderer {
 
     @Override
     public void collectEmbedding(int index, float[] embedding) {
-        vectors[index] = normalized(embedding, norm);
-    }
-
-    /**
-     * The vector scaled as {@code norm} says: as pooled; by 32760 over its largest magnitude (to
-     * int16's range); or over its p-norm. A zero vector stays zero.
-     */
-    static float[] normalized(float[] v, int norm) {
-        if (norm == AS_POOLED) {
-            return v;
-        }
-        double size = 0;
-        if (norm == INT16_RANGE) {
-            for (float x : v) {
-                size = Math.max(size, Math.abs(x));
-            }
-            size /= 32760;
-        } else {
-            for (float x : v) {
-                size += norm == EUCLIDEAN ? (double) x * x : Math.pow(Math.abs(x), norm);
-            }
-            size = norm == EUCLIDEAN ? Math.sqrt(size) : Math.pow(size, 1.0 / norm);
-        }
-        if (size == 0) {
-            return v;
-        }
-        double inverse = 1 / size;
-        float[] out = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = (float) (v[i] * inverse);
-        }
-        return out;
+        vectors[index] = EmbeddingNorm.scaled(embedding, norm);
     }
 
     @Override

@@ -9,6 +9,9 @@ import dev.switchyard.proto.v1.ChatMessages;
 import dev.switchyard.proto.v1.ChoiceResult;
 import dev.switchyard.proto.v1.Complete;
 import dev.switchyard.proto.v1.DetokenizeRequest;
+import dev.switchyard.proto.v1.EmbedInput;
+import dev.switchyard.proto.v1.EmbedRequest;
+import dev.switchyard.proto.v1.EmbedResponse;
 import dev.switchyard.proto.v1.FinishReason;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
@@ -246,6 +249,46 @@ class GrpcApiTest {
         assertThat(streamedText(stream(text("The switchyard", forced).setSkipSpecialTokens(true).build()), 0)).isEmpty();
         assertThat(streamedText(stream(text("The switchyard", forced).setSkipSpecialTokens(false).build()), 0))
                 .isEqualTo("<|im_start|>".repeat(3));
+    }
+
+    @Test
+    void embedEqualsTheHttpApisEmbeddings() {
+        JsonNode http = server.httpPost("/v1/embeddings", "{\"input\":[\"The switchyard\",\"hello\"]}");
+        JsonNode ids = server.httpPost("/tokenize", "{\"prompt\":\"The switchyard\"}").get("tokens");
+        List<Integer> tokenIds = new ArrayList<>();
+        ids.forEach(id -> tokenIds.add(id.asInt()));
+        EmbedResponse r = server.blocking().embed(EmbedRequest.newBuilder()
+                .addInputs(EmbedInput.newBuilder().setText("The switchyard"))
+                .addInputs(EmbedInput.newBuilder().setText("hello"))
+                .addInputs(EmbedInput.newBuilder().setTokenIds(TokenIds.newBuilder().addAllIds(tokenIds))).build());
+        assertThat(r.getEmbeddingsCount()).isEqualTo(3);
+        assertThat(r.getPooling()).isEqualTo("last");
+        for (int i = 0; i < 3; i++) {
+            JsonNode expected = http.at("/data/" + (i % 2) + "/embedding");
+            List<Float> values = r.getEmbeddings(i).getValuesList();
+            assertThat(values).hasSize(expected.size());
+            for (int d = 0; d < values.size(); d++) {
+                assertThat(values.get(d)).as("input %d value %d", i, d).isEqualTo(expected.get(d).floatValue());
+            }
+        }
+        assertThat(r.getUsage().getPromptTokens()).isEqualTo(2 * ids.size()
+                + server.httpPost("/tokenize", "{\"prompt\":\"hello\"}").get("tokens").size());
+        EmbedResponse raw = server.blocking().embed(EmbedRequest.newBuilder().setNormalize(false)
+                .addInputs(EmbedInput.newBuilder().setText("The switchyard")).build());
+        double length = 0;
+        for (float x : raw.getEmbeddings(0).getValuesList()) {
+            length += (double) x * x;
+        }
+        assertThat(Math.sqrt(length)).isNotCloseTo(1, org.assertj.core.api.Assertions.within(1e-3));
+        assertStatus(() -> server.blocking().embed(EmbedRequest.getDefaultInstance()), Status.Code.INVALID_ARGUMENT,
+                "inputs");
+        assertStatus(() -> server.blocking().embed(EmbedRequest.newBuilder().addInputs(EmbedInput.getDefaultInstance())
+                .build()), Status.Code.INVALID_ARGUMENT, "inputs[0]: set text or token_ids");
+        assertStatus(() -> server.blocking().embed(EmbedRequest.newBuilder().addInputs(EmbedInput.newBuilder()
+                .setTokenIds(TokenIds.newBuilder().addIds(999_999))).build()), Status.Code.INVALID_ARGUMENT,
+                "inputs[0].token_ids");
+        assertStatus(() -> server.blocking().embed(EmbedRequest.newBuilder().setModel("nope")
+                .addInputs(EmbedInput.newBuilder().setText("x")).build()), Status.Code.NOT_FOUND, "nope");
     }
 
     /** The 24 tokens an HTTP completion of "The switchyard" writes with {@code fields}. */
