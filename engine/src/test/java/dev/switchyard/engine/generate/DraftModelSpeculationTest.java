@@ -50,18 +50,6 @@ class DraftModelSpeculationTest {
         return list;
     }
 
-    /** Counts what speculation proposed and kept. */
-    private static final class Proposals implements SchedulerObserver {
-        long drafted;
-        long kept;
-
-        @Override
-        public void speculated(int drafted, int accepted) {
-            this.drafted += drafted;
-            this.kept += accepted;
-        }
-    }
-
     private static List<GenerationResult> run(Path file, Path draftFile, List<GenerationRequest> requests, int stepTokens,
                                               int sequences, int kvPositions, int draftKvPositions, int tokens,
                                               double minProbability, Proposals proposals) throws Exception {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchyard.engine.forward.TinyModels;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.engine.sampling.SamplingParams;
-import dev.switchyard.engine.schedule.SchedulerObserver;
 import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.cpu.CpuBackend;
@@ -54,18 +53,6 @@ class SpeculativeDecodingChangesNothingTest {
             bias.put(t, 12.0);
         }
         return bias;
-    }
-
-    /** Counts what speculation proposed and kept. */
-    private static final class Proposals implements SchedulerObserver {
-        long drafted;
-        long kept;
-
-        @Override
-        public void speculated(int drafted, int accepted) {
-            this.drafted += drafted;
-            this.kept += accepted;
-        }
     }
 
     private static List<GenerationResult> run(Path file, List<GenerationRequest> requests, int stepTokens, int sequences,
