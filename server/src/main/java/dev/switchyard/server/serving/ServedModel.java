@@ -485,7 +485,9 @@ public final class ServedModel implements AutoCloseable {
      */
     private IntPredicate endingTokens(int[] markers) {
         Tokenizer tokenizer = model.tokenizer();
-        return id -> tokenizer.isEog(id) && IntStream.of(markers).noneMatch(m -> m == id);
+        int[] sorted = markers.clone();
+        java.util.Arrays.sort(sorted);
+        return id -> tokenizer.isEog(id) && java.util.Arrays.binarySearch(sorted, id) < 0;
     }
 
     private int[] renderedMarkers(ReasoningSyntax split, boolean tools) {
