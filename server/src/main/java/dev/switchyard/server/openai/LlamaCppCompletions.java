@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.sampling.SamplerExtras;
 import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.server.serving.CodeCompletionLimits;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.Prompts;
@@ -112,9 +113,23 @@ public final class LlamaCppCompletions {
         int[] prompt = read.ids();
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
-                GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model));
+                GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model))
+                .withCodeLimits(codeLimits(f));
         return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
                 model.tokenizer().decode(prompt), predict == null ? -1 : predict, read.trimmed());
+    }
+
+    /** {@code n_indent} and {@code t_max_predict_ms} (0, the default, for none), as editor plugins send them. */
+    private static CodeCompletionLimits codeLimits(Fields f) {
+        Integer indent = f.integer("n_indent");
+        if (indent != null && indent < 0) {
+            throw ApiError.invalid("n_indent", "n_indent must be 0 (no limit) or more, got " + indent);
+        }
+        Integer millis = f.integer("t_max_predict_ms");
+        if (millis != null && millis < 0) {
+            throw ApiError.invalid("t_max_predict_ms", "t_max_predict_ms must be 0 (no limit) or more, got " + millis);
+        }
+        return new CodeCompletionLimits(indent == null ? 0 : indent, millis == null ? 0 : millis);
     }
 
     /**

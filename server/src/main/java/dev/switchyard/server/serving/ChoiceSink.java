@@ -44,6 +44,8 @@ final class ChoiceSink implements SequenceSink {
     private int tokens;
     /** Tokens that end the reply without their text, beside the request's stop token ids; null for none. */
     private IntPredicate silentEnd;
+    /** llama.cpp's code-completion limits on this reply; null for none. */
+    private CodeCompletionLimits.Tracker codeLimits;
 
     /**
      * @param splitter     null for output that is all content
@@ -88,6 +90,12 @@ final class ChoiceSink implements SequenceSink {
         return this;
     }
 
+    /** Holds the reply to llama.cpp's code-completion limits ({@code n_indent}, {@code t_max_predict_ms}). */
+    ChoiceSink withCodeLimits(CodeCompletionLimits limits) {
+        codeLimits = limits.any() ? limits.tracker() : null;
+        return this;
+    }
+
     ChoiceSink withPromptLogprobs(int firstToken) {
         prompt = new ArrayList<>();
         prompt.add(TokenLogprob.unscored(firstToken));
@@ -121,6 +129,9 @@ final class ChoiceSink implements SequenceSink {
     public boolean onToken(int token, TokenLogprobs logprobs, boolean requestStop) {
         releasePrompt();
         tokens++;
+        if (codeLimits != null) {
+            codeLimits.tokenAt(System.nanoTime());
+        }
         boolean stopToken = requestStop || silentEnd != null && silentEnd.test(token);
         String text = stopToken && !stops.keepsMatch() ? "" : detokenizer.push(token);
         String reasoning = "";
@@ -142,9 +153,15 @@ final class ChoiceSink implements SequenceSink {
                 listener.onToolCalls(index, made);
             }
         }
-        text = withEcho(stops.push(text));
+        text = stops.push(text);
+        if (codeLimits != null && !codeLimits.limited()) {
+            text = codeLimits.push(text);
+        } else if (codeLimits != null) {
+            text = "";
+        }
+        text = withEcho(text);
         listener.onToken(index, token, reasoning, text, wantLogprobs ? TokenLogprob.copyOf(logprobs) : null);
-        return !stops.matched() && (tools == null || !tools.ended());
+        return !stops.matched() && (tools == null || !tools.ended()) && (codeLimits == null || !codeLimits.limited());
     }
 
     @Override
@@ -186,6 +203,14 @@ final class ChoiceSink implements SequenceSink {
                 why = FinishReason.STOP; // the last characters completed a stop string
             } else {
                 rest += stops.flush();
+            }
+        }
+        if (codeLimits != null) {
+            rest = codeLimits.limited() ? "" : codeLimits.push(rest);
+            if (!codeLimits.limited()) {
+                rest += codeLimits.flush();
+            } else if (!stops.matched() && why != FinishReason.ABORT) {
+                why = FinishReason.LENGTH; // a limit, as llama-server's stop_type says
             }
         }
         try {

@@ -43,12 +43,25 @@ import java.util.Objects;
  * @param pooling        not null for embeddings: each prompt's pooled final hidden states instead of
  *                       tokens ({@link GenerationListener#onEmbedding}); n is then 1 and nothing is
  *                       generated
+ * @param codeLimits     llama.cpp's code-completion limits ({@code n_indent}, {@code t_max_predict_ms});
+ *                       a reply they end finishes with reason length
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
                              Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
-                             boolean renderSpecial, Pooling pooling) {
+                             boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits) {
+
+    /** No code-completion limits. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
+                          boolean renderSpecial, Pooling pooling) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, priority, renderSpecial, pooling,
+                CodeCompletionLimits.NONE);
+    }
 
     /** Tokens, not embeddings. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -125,6 +138,7 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         echoTexts = echoTexts == null ? null : List.copyOf(echoTexts);
         Objects.requireNonNull(sampling, "sampling");
         stop = stop == null ? List.of() : List.copyOf(stop);
+        codeLimits = codeLimits == null ? CodeCompletionLimits.NONE : codeLimits;
         if (thinkingBudget != null && thinkingBudget < 0) {
             throw new IllegalArgumentException("a thinking budget is at least 0 tokens");
         }
@@ -161,6 +175,13 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public GenerationSpec withRenderSpecial(boolean render) {
         return render == renderSpecial ? this : new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop,
                 promptParam, maxTokensParam, separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs,
-                includeStop, priority, render, pooling);
+                includeStop, priority, render, pooling, codeLimits);
+    }
+
+    /** This spec with llama.cpp's code-completion limits. */
+    public GenerationSpec withCodeLimits(CodeCompletionLimits limits) {
+        return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
+                separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
+                renderSpecial, pooling, limits);
     }
 }

@@ -379,6 +379,9 @@ public final class ServedModel implements AutoCloseable {
                 if (spec.promptLogprobs() >= 0) {
                     sink.withPromptLogprobs(spec.prompts().get(p)[0]);
                 }
+                if (spec.codeLimits().any()) {
+                    sink.withCodeLimits(spec.codeLimits());
+                }
                 if (spec.renderSpecial() && !sampling.ignoreEos()) {
                     sink.withSilentEnd(endingTokens(rendered));
                 }

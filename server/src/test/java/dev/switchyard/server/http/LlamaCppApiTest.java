@@ -127,6 +127,39 @@ class LlamaCppApiTest {
     }
 
     @Test
+    void editorPluginsLimitsEndTheReplyAsLlamaServerEndsIt() {
+        String grammar = ",\"grammar\":\"root ::= \\\"x\\\\n    y\\\\n z\\\\n w\\\"\"";
+        JsonNode whole = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":40,\"temperature\":0" + grammar + "}");
+        assertThat(whole.get("content").asText()).isEqualTo("x\n    y\n z\n w");
+        JsonNode cut = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":40,\"temperature\":0,\"n_indent\":4"
+                + grammar + "}");
+        assertThat(cut.get("content").asText()).isEqualTo("x\n    y\n ");
+        assertThat(cut.get("stop_type").asText()).isEqualTo("limit");
+        // streamed alike
+        HttpResponse<String> streamed = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":40,\"temperature\":0,"
+                + "\"n_indent\":4,\"stream\":true" + grammar + "}");
+        StringBuilder text = new StringBuilder();
+        for (String line : streamed.body().split("\n")) {
+            if (line.startsWith("data: ")) {
+                text.append(ServerFixture.parse(line.substring(6)).path("content").asText());
+            }
+        }
+        assertThat(text).hasToString("x\n    y\n ");
+        // a token more than 1 ms after the first, once a new line is written, is the last
+        String lines = ",\"grammar\":\"root ::= \\\"a\\\\n\\\" [b]{200}\"";
+        JsonNode timed = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":150,\"temperature\":0,"
+                + "\"t_max_predict_ms\":1" + lines + "}");
+        assertThat(timed.get("stop_type").asText()).isEqualTo("limit");
+        assertThat(timed.get("tokens_predicted").asInt()).isLessThan(150);
+        assertThat(timed.get("content").asText()).startsWith("a\n");
+        for (String bad : new String[] {"n_indent", "t_max_predict_ms"}) {
+            HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"" + bad + "\":-1}");
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(ServerFixture.parse(r.body()).at("/error/param").asText()).isEqualTo(bad);
+        }
+    }
+
+    @Test
     void aStreamIsOneChunkPerTokenThenTheEnd() {
         HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,"
                 + "\"ignore_eos\":true,\"stream\":true,\"return_tokens\":true}");
