@@ -24,6 +24,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -102,6 +103,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM, how long requests in flight may take to finish before they are aborted "
                     + "(default: ${DEFAULT-VALUE}).")
     Duration drainTimeout;
+
+    @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",",
+            description = "Origins whose browser pages may call the API (CORS), comma-separated, e.g. "
+                    + "https://app.example, or * for any (default: none; browsers then refuse cross-origin calls).")
+    List<String> allowedOrigins = new java.util.ArrayList<>();
 
     @Option(names = "--api-key", paramLabel = "KEY",
             description = "Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (default: none).")
@@ -220,7 +226,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
         HttpServerConfig http = new HttpServerConfig(host, httpPort, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
-                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory);
+                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory)
+                .withAllowedOrigins(origins(allowedOrigins));
         Path path = ModelPaths.resolve(model, err);
         String name = modelName != null ? modelName
                 : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");
@@ -301,6 +308,18 @@ final class ServeCommand implements Callable<Integer> {
                 + draft.minProbability() : "") + ")"
                 : ", speculative decoding by prompt lookup (up to " + speculation.draftTokens() + " tokens after runs of "
                 + speculation.minMatch() + " to " + speculation.maxMatch() + ")";
+    }
+
+    /** The origins as given, a JSON list's brackets and quotes (vLLM's spelling) taken off. */
+    static List<String> origins(List<String> given) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String o : given) {
+            String origin = o.strip().replaceAll("^\\[|\\]$", "").strip().replaceAll("^[\"']|[\"']$", "").strip();
+            if (!origin.isEmpty()) {
+                out.add(origin);
+            }
+        }
+        return out;
     }
 
     private static String reasoningNote(ServedModel served) {

@@ -5,26 +5,50 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.handler.codec.http.cors.CorsHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutorGroup;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One connection's pipeline: idle timeout, HTTP/1.1 codec with header limits, keep-alive, the body
- * limit, then the API handler on its own executor group, off the event loop.
+ * One connection's pipeline: idle timeout, HTTP/1.1 codec with header limits, CORS where other
+ * origins may call, keep-alive, the body limit, then the API handler on its own executor group, off
+ * the event loop.
  */
 final class HttpInitializer extends ChannelInitializer<Channel> {
 
     private final ApiContext api;
     private final EventExecutorGroup apiExecutors;
     private final ChannelGroup channels;
+    /** Null when no other origin may call. */
+    private final CorsConfig cors;
 
     HttpInitializer(ApiContext api, EventExecutorGroup apiExecutors, ChannelGroup channels) {
         this.api = api;
         this.apiExecutors = apiExecutors;
         this.channels = channels;
+        this.cors = api.config.corsOn() ? cors(api.config.allowedOrigins()) : null;
+    }
+
+    /**
+     * Netty's CORS handling for the allowed origins: preflight requests answered at once (they carry
+     * no API key), every response to an allowed origin marked so. The request headers allowed are
+     * any (the official SDKs send headers of their own) and, named as the standard requires, the
+     * ones that carry a key.
+     */
+    private static CorsConfig cors(List<String> origins) {
+        CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
+                : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
+        return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS)
+                .allowedRequestHeaders("*", "Authorization", "Content-Type", "x-api-key")
+                .maxAge(600)
+                .build();
     }
 
     @Override
@@ -37,6 +61,9 @@ final class HttpInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("codec", new HttpServerCodec(decoder));
+        if (cors != null) {
+            p.addLast("cors", new CorsHandler(cors));
+        }
         p.addLast("keepAlive", new HttpServerKeepAliveHandler());
         p.addLast("body", new BodyLimitAggregator(config.maxBodyBytes(), api.json.factory()));
         p.addLast(apiExecutors, "api", new ApiHandler(api));

@@ -3,6 +3,7 @@ package dev.switchyard.server.http;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.openai.ResponseStore;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How the HTTP front end listens and what it accepts.
@@ -17,10 +18,20 @@ import java.time.Duration;
  * @param ioThreads      Netty event-loop threads (socket I/O only)
  * @param apiThreads     threads that parse requests, tokenize prompts and write responses, off the event loop
  * @param limits         caps on what one request may ask for
+ * @param allowedOrigins the origins whose browser pages may call the API (CORS): {@code *} for any;
+ *                       empty for none (no CORS headers, and preflight requests are refused)
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
-                               long responseStoreBytes) {
+                               long responseStoreBytes, List<String> allowedOrigins) {
+
+    /** No cross-origin calls from browsers. */
+    public HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
+                            Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
+                            long responseStoreBytes) {
+        this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
+                responseStoreBytes, List.of());
+    }
 
     public static final int DEFAULT_MAX_BODY = 4 << 20;
     public static final int DEFAULT_MAX_HEADER = 16 << 10;
@@ -43,6 +54,23 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
             throw new IllegalArgumentException("--responses-memory must be 0 or more");
         }
         apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
+        allowedOrigins = allowedOrigins == null ? List.of() : List.copyOf(allowedOrigins);
+        for (String origin : allowedOrigins) {
+            if (!origin.equals("*") && !origin.matches("[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s]+")) {
+                throw new IllegalArgumentException("--allowed-origins takes * or origins such as https://app.example "
+                        + "(scheme and host, no path), got '" + origin + "'");
+            }
+        }
+    }
+
+    /** Whether browser pages of other origins may call the API. */
+    public boolean corsOn() {
+        return !allowedOrigins.isEmpty();
+    }
+
+    public HttpServerConfig withAllowedOrigins(List<String> origins) {
+        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+                limits, responseStoreBytes, origins);
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
@@ -53,11 +81,11 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withApiKey(String key) {
         return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes);
+                responseStoreBytes, allowedOrigins);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
         return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
-                responseStoreBytes);
+                responseStoreBytes, allowedOrigins);
     }
 }

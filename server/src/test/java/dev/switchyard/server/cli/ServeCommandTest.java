@@ -58,6 +58,12 @@ class ServeCommandTest {
         assertThat(command.speculation.draftModel).hasToString("draft.gguf");
         assertThat(command.speculation.draftMinProbability).isEqualTo(0.5);
         assertThat(command.speculation.speculation().draftTokens()).as("a draft's default").isEqualTo(4);
+        assertThat(ServeCommand.origins(List.of("[\"https://a.example\"", " \"https://b.example\"]")))
+                .as("vLLM's JSON spelling").containsExactly("https://a.example", "https://b.example");
+        ServeCommand origins = new ServeCommand();
+        new picocli.CommandLine(origins).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_ALLOWED_ORIGINS", "https://a.example,https://b.example")::get)).parseArgs();
+        assertThat(origins.allowedOrigins).containsExactly("https://a.example", "https://b.example");
         CliRun run = CliRun.of("serve", "--pooling", "max", "--port", "0", "--grpc-port", "0");
         assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
         assertThat(run.err()).contains("--pooling: pooling must be mean, cls or last");
