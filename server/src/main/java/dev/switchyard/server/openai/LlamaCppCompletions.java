@@ -36,15 +36,19 @@ public final class LlamaCppCompletions {
     private LlamaCppCompletions() {
     }
 
-    /** How a request names its prompt, given the reply's limit (null: as many as the context leaves). */
+    /** How a request names its prompts, given the reply's limit (null: as many as the context leaves). */
     @FunctionalInterface
     interface PromptSource {
-        Prompts.Infill read(Fields f, ServedModel model, Integer maxTokens);
+        ReadPrompts read(Fields f, ServedModel model, Integer maxTokens);
+    }
+
+    /** A request's prompts as token ids, and whether one was cut to fit the context. */
+    record ReadPrompts(List<int[]> prompts, boolean truncated) {
     }
 
     /** The renderer of a valid {@code /completion} request; an {@link ApiError} naming the field otherwise. */
     public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
-        return new LlamaCppRenderer(model, parse(body, model, limits, mapper, (f, m, limit) -> new Prompts.Infill(prompt(f.node("prompt"), m), false)));
+        return new LlamaCppRenderer(model, parse(body, model, limits, mapper, (f, m, limit) -> new ReadPrompts(prompts(f.node("prompt"), m, limits), false)));
     }
 
     /**
@@ -109,14 +113,14 @@ public final class LlamaCppCompletions {
         sampling.logprobs(logprobs);
         SamplerExtras extras = CommonFields.extras(f, model);
         sampling.extras(chain != null && chain.temperatureFirst() ? extras.withTemperatureFirst(true) : extras);
-        Prompts.Infill read = source.read(f, model, maxTokens);
-        int[] prompt = read.ids();
-        GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
+        ReadPrompts read = source.read(f, model, maxTokens);
+        GenerationSpec spec = new GenerationSpec(read.prompts(), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
                 GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model))
                 .withCodeLimits(codeLimits(f));
         return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
-                model.tokenizer().decode(prompt), predict == null ? -1 : predict, read.trimmed());
+                read.prompts().stream().map(p -> model.tokenizer().decode(p)).toList(), predict == null ? -1 : predict,
+                read.truncated());
     }
 
     /** {@code n_indent} and {@code t_max_predict_ms} (0, the default, for none), as editor plugins send them. */
@@ -136,7 +140,7 @@ public final class LlamaCppCompletions {
      * An {@code /infill} prompt within what the context leaves the reply: {@code n_predict} tokens,
      * or a quarter of the context where it asks for as many as are left.
      */
-    private static Prompts.Infill infillPrompt(Fields f, ServedModel model, Integer maxTokens) {
+    private static ReadPrompts infillPrompt(Fields f, ServedModel model, Integer maxTokens) {
         List<Prompts.ProjectFile> files = new java.util.ArrayList<>();
         JsonNode extra = f.node("input_extra");
         if (extra != null) {
@@ -159,35 +163,93 @@ public final class LlamaCppCompletions {
         try {
             int context = model.maxSequenceLength();
             int budget = context - (maxTokens == null ? context / 4 : maxTokens);
-            return model.prompts().infill(files, prefix == null ? "" : prefix, suffix == null ? "" : suffix,
+            Prompts.Infill laid = model.prompts().infill(files, prefix == null ? "" : prefix, suffix == null ? "" : suffix,
                     typed == null ? "" : typed, budget, "input_prefix");
+            return new ReadPrompts(List.of(laid.ids()), laid.trimmed());
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
     }
 
-    /** A text (tokenized as the model wants, BOS first where it has one) or a list of token ids. */
-    private static int[] prompt(JsonNode prompt, ServedModel model) {
+    /**
+     * llama-server's prompt shapes: a text (tokenized as the model wants, BOS first where it has
+     * one); a list of token ids, or of ids and texts mixed, which is one prompt (the texts tokenized
+     * in place, BOS only before a leading text); or a list of those, which is several prompts, each
+     * answered apart.
+     */
+    private static List<int[]> prompts(JsonNode prompt, ServedModel model, ApiLimits limits) {
         if (prompt == null) {
             throw ApiError.invalid("prompt", "prompt is required");
         }
         try {
             if (prompt.isTextual()) {
-                return model.prompts().text(prompt.textValue(), "prompt");
+                return List.of(model.prompts().text(prompt.textValue(), "prompt"));
             }
-            if (prompt.isArray() && !prompt.isEmpty()) {
-                for (JsonNode part : prompt) {
-                    if (!part.isIntegralNumber()) {
-                        throw ApiError.unsupported("prompt", "a prompt that is not one text or one list of token ids "
-                                + "(several prompts, or text mixed with ids; /v1/completions takes several)");
-                    }
+            if (!prompt.isArray() || prompt.isEmpty()) {
+                throw ApiError.invalid("prompt", "prompt must be a string, a list of token ids (and texts), or a list of "
+                        + "those");
+            }
+            if (isMixed(prompt)) {
+                return List.of(mixed(prompt, model, "prompt"));
+            }
+            if (prompt.size() > limits.maxPrompts()) {
+                throw ApiError.invalid("prompt", "at most " + limits.maxPrompts() + " prompts per request, got "
+                        + prompt.size());
+            }
+            List<int[]> prompts = new java.util.ArrayList<>();
+            for (int i = 0; i < prompt.size(); i++) {
+                JsonNode p = prompt.get(i);
+                String param = "prompt[" + i + "]";
+                if (p.isTextual()) {
+                    prompts.add(model.prompts().text(p.textValue(), param));
+                } else if (p.isArray() && !p.isEmpty() && isMixed(p)) {
+                    prompts.add(mixed(p, model, param));
+                } else {
+                    throw ApiError.invalid(param, "each prompt must be a string or a list of token ids (and texts)");
                 }
-                return model.prompts().tokenIds(CompletionRequests.ids(prompt, "prompt"), "prompt");
             }
+            return prompts;
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
-        throw ApiError.invalid("prompt", "prompt must be a string or a list of token ids");
+    }
+
+    /** Whether a list is one prompt: token ids, texts among them or not (a list of texts alone is several). */
+    private static boolean isMixed(JsonNode list) {
+        boolean ids = false;
+        for (JsonNode part : list) {
+            if (part.isNumber()) {
+                ids = true;
+            } else if (!part.isTextual()) {
+                return false;
+            }
+        }
+        return ids;
+    }
+
+    /** Ids as they are, texts tokenized in place, BOS before a leading text where the model wants it. */
+    private static int[] mixed(JsonNode list, ServedModel model, String param) {
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        int vocab = model.tokenizer().vocabSize();
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode part = list.get(i);
+            if (part.isTextual()) {
+                for (int id : model.tokenizer().encode(part.textValue(), i == 0 && model.tokenizer().addBosByDefault(),
+                        false)) {
+                    ids.add(id);
+                }
+            } else {
+                if (!part.isIntegralNumber() || part.asLong() < 0 || part.asLong() >= vocab) {
+                    throw ApiError.invalid(param + "[" + i + "]", "token id " + part + " is outside the vocabulary (0.."
+                            + (vocab - 1) + ")");
+                }
+                ids.add(part.asInt());
+            }
+        }
+        if (ids.isEmpty()) {
+            throw ApiError.invalid(param, "the prompt is empty: it needs at least one token");
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**

@@ -28,52 +28,62 @@ final class LlamaCppRenderer implements ResponseRenderer {
     private final ServedModel model;
     private final LlamaCppRequest request;
     private final long started = System.nanoTime();
-    private long firstToken;
-    private long ended;
-    private final StringBuilder content = new StringBuilder();
-    private final List<TokenLogprob> tokens = new ArrayList<>();
-    private int predicted;
-    private FinishReason finish;
-    private String stoppingWord;
+    /** One per prompt: a request of several prompts is answered with one reply each. */
+    private final Reply[] replies;
+
+    /** What one prompt's reply has come to. */
+    private static final class Reply {
+        long firstToken;
+        long ended;
+        final StringBuilder content = new StringBuilder();
+        final List<TokenLogprob> tokens = new ArrayList<>();
+        int predicted;
+        FinishReason finish;
+        String stoppingWord;
+
+        void token(String text, TokenLogprob logprob) {
+            if (predicted++ == 0) {
+                firstToken = System.nanoTime();
+            }
+            content.append(text);
+            if (logprob != null) {
+                tokens.add(logprob);
+            }
+        }
+
+        void finish(String text, FinishReason reason) {
+            content.append(text);
+            finish = reason;
+            ended = System.nanoTime();
+            if (predicted == 0) {
+                firstToken = ended;
+            }
+        }
+
+        /** eos, word, limit; none for a reply cut short. */
+        String stopType() {
+            if (finish == null || finish == FinishReason.ABORT) {
+                return "none";
+            }
+            if (stoppingWord != null) {
+                return "word";
+            }
+            return finish == FinishReason.LENGTH ? "limit" : "eos";
+        }
+    }
 
     LlamaCppRenderer(ServedModel model, LlamaCppRequest request) {
         this.model = model;
         this.request = request;
+        this.replies = new Reply[request.request().spec().prompts().size()];
+        for (int i = 0; i < replies.length; i++) {
+            replies[i] = new Reply();
+        }
     }
 
     @Override
     public OpenAiRequest request() {
         return request.request();
-    }
-
-    private void token(String text, TokenLogprob logprob) {
-        if (predicted++ == 0) {
-            firstToken = System.nanoTime();
-        }
-        content.append(text);
-        if (logprob != null) {
-            tokens.add(logprob);
-        }
-    }
-
-    private void finish(String text, FinishReason reason) {
-        content.append(text);
-        finish = reason;
-        ended = System.nanoTime();
-        if (predicted == 0) {
-            firstToken = ended;
-        }
-    }
-
-    /** eos, word, limit; none for a reply cut short. */
-    private String stopType() {
-        if (finish == null || finish == FinishReason.ABORT) {
-            return "none";
-        }
-        if (stoppingWord != null) {
-            return "word";
-        }
-        return finish == FinishReason.LENGTH ? "limit" : "eos";
     }
 
     // ---- ResponseRenderer ----
@@ -85,16 +95,18 @@ final class LlamaCppRenderer implements ResponseRenderer {
 
     @Override
     public void streamToken(EventStream out, int index, String reasoning, String text, TokenLogprob logprob) {
-        token(text, logprob);
+        Reply reply = replies[index];
+        reply.token(text, logprob);
+        int predicted = reply.predicted;
         out.send(null, g -> {
             g.writeStartObject();
-            g.writeNumberField("index", 0);
+            g.writeNumberField("index", index);
             g.writeStringField("content", text);
             writeTokens(g, logprob == null ? List.of() : List.of(logprob));
             g.writeBooleanField("stop", false);
             g.writeNumberField("id_slot", -1);
             g.writeNumberField("tokens_predicted", predicted);
-            g.writeNumberField("tokens_evaluated", promptTokens());
+            g.writeNumberField("tokens_evaluated", promptTokens(index));
             g.writeEndObject();
         });
     }
@@ -106,11 +118,11 @@ final class LlamaCppRenderer implements ResponseRenderer {
 
     @Override
     public void streamFinish(EventStream out, int index, String reasoning, String text, FinishReason reason) {
-        finish(text, reason);
+        replies[index].finish(text, reason);
         if (!text.isEmpty()) {
             out.send(null, g -> {
                 g.writeStartObject();
-                g.writeNumberField("index", 0);
+                g.writeNumberField("index", index);
                 g.writeStringField("content", text);
                 g.writeBooleanField("stop", false);
                 g.writeEndObject();
@@ -126,13 +138,16 @@ final class LlamaCppRenderer implements ResponseRenderer {
     @Override
     public void closeStream(EventStream out, Usage usage, boolean failed) {
         if (!failed) {
-            out.send(null, g -> writeEnded(g, usage, ""));
+            for (int i = 0; i < replies.length; i++) {
+                int index = i;
+                out.send(null, g -> writeEnded(g, index, usage, ""));
+            }
         }
     }
 
     @Override
     public void collect(int index, String reasoning, String text, TokenLogprob logprob) {
-        token(text, logprob);
+        replies[index].token(text, logprob);
     }
 
     @Override
@@ -142,51 +157,69 @@ final class LlamaCppRenderer implements ResponseRenderer {
 
     @Override
     public void collectFinish(int index, String reasoning, String text, FinishReason reason) {
-        finish(text, reason);
+        replies[index].finish(text, reason);
     }
 
     @Override
     public void stopSequence(int index, String stop) {
-        stoppingWord = stop;
+        replies[index].stoppingWord = stop;
     }
 
     @Override
     public ApiError endedAsError() {
-        return finish == FinishReason.ABORT ? new ApiError(504, "timeout_error", "the reply was stopped before it "
+        boolean cut = java.util.Arrays.stream(replies).anyMatch(r -> r.finish == FinishReason.ABORT);
+        return cut ? new ApiError(504, "timeout_error", "the reply was stopped before it "
                 + "finished: the server's request timeout passed, or it is shutting down", null, "request_timeout") : null;
     }
 
     @Override
     public void writeResponse(JsonGenerator g, Usage usage) throws IOException {
-        writeEnded(g, usage, content.toString());
+        if (replies.length == 1) {
+            writeEnded(g, 0, usage, replies[0].content.toString());
+            return;
+        }
+        g.writeStartArray(); // several prompts: one reply each, in order, as llama-server answers them
+        for (int i = 0; i < replies.length; i++) {
+            writeEnded(g, i, usage, replies[i].content.toString());
+        }
+        g.writeEndArray();
     }
 
     // ---- JSON ----
 
-    private int promptTokens() {
-        return request.request().spec().prompts().getFirst().length;
+    private int promptTokens(int index) {
+        return request.request().spec().prompts().get(index).length;
     }
 
-    /** The ended reply: its whole content (a stream's last chunk: none, the chunks held it). */
-    private void writeEnded(JsonGenerator g, Usage usage, String text) throws IOException {
+    /**
+     * Prompt tokens of reply {@code index} the prefix cache held: the request's count where it has one
+     * prompt; per prompt it is not kept apart, so 0 where it has several.
+     */
+    private int cachedTokens(int index, Usage usage) {
+        return replies.length == 1 ? usage.cachedTokens() : 0;
+    }
+
+    /** The ended reply {@code index}: its whole content (a stream's last chunk: none, the chunks held it). */
+    private void writeEnded(JsonGenerator g, int index, Usage usage, String text) throws IOException {
+        Reply reply = replies[index];
         boolean whole = !request.request().stream();
         g.writeStartObject();
-        g.writeNumberField("index", 0);
+        g.writeNumberField("index", index);
         g.writeStringField("content", text);
-        writeTokens(g, whole ? tokens : List.of());
+        writeTokens(g, whole ? reply.tokens : List.of());
         g.writeNumberField("id_slot", -1);
         g.writeBooleanField("stop", true);
         g.writeStringField("model", model.name());
-        g.writeNumberField("tokens_predicted", usage.completionTokens());
-        g.writeNumberField("tokens_evaluated", usage.promptTokens());
+        g.writeNumberField("tokens_predicted", reply.predicted);
+        g.writeNumberField("tokens_evaluated", promptTokens(index));
         writeSettings(g);
-        g.writeStringField("prompt", request.promptText());
-        g.writeBooleanField("has_new_line", content.indexOf("\n") >= 0);
+        g.writeStringField("prompt", request.promptTexts().get(index));
+        g.writeBooleanField("has_new_line", reply.content.indexOf("\n") >= 0);
         g.writeBooleanField("truncated", request.truncated());
-        g.writeStringField("stop_type", stopType());
-        g.writeStringField("stopping_word", stoppingWord == null ? "" : stoppingWord);
-        g.writeNumberField("tokens_cached", usage.cachedTokens());
-        writeTimings(g, usage);
+        g.writeStringField("stop_type", reply.stopType());
+        g.writeStringField("stopping_word", reply.stoppingWord == null ? "" : reply.stoppingWord);
+        g.writeNumberField("tokens_cached", cachedTokens(index, usage));
+        writeTimings(g, index, usage);
         g.writeEndObject();
     }
 
@@ -266,11 +299,12 @@ final class LlamaCppRenderer implements ResponseRenderer {
     }
 
     /** llama-server's timings: the prompt's part (what the cache did not hold) and the reply's. */
-    private void writeTimings(JsonGenerator g, Usage usage) throws IOException {
-        int promptN = usage.promptTokens() - usage.cachedTokens();
-        double promptMs = (firstToken - started) / 1e6;
-        double predictedMs = (ended - firstToken) / 1e6;
-        int predictedN = usage.completionTokens();
+    private void writeTimings(JsonGenerator g, int index, Usage usage) throws IOException {
+        Reply reply = replies[index];
+        int promptN = promptTokens(index) - cachedTokens(index, usage);
+        double promptMs = (reply.firstToken - started) / 1e6;
+        double predictedMs = (reply.ended - reply.firstToken) / 1e6;
+        int predictedN = reply.predicted;
         g.writeObjectFieldStart("timings");
         g.writeNumberField("prompt_n", promptN);
         g.writeNumberField("prompt_ms", promptMs);

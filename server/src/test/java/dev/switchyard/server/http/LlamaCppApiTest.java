@@ -160,6 +160,52 @@ class LlamaCppApiTest {
     }
 
     @Test
+    void severalPromptsAreAnsweredApartAndIdsMixedWithTextAreOne() {
+        String settings = ",\"n_predict\":6,\"temperature\":0,\"ignore_eos\":true,\"return_tokens\":true}";
+        JsonNode first = tiny.ok("/completion", "{\"prompt\":\"The switchyard\"" + settings);
+        JsonNode second = tiny.ok("/completion", "{\"prompt\":\"Hello there\"" + settings);
+        JsonNode both = tiny.ok("/completion", "{\"prompt\":[\"The switchyard\",\"Hello there\"]" + settings);
+        assertThat(both.isArray()).isTrue();
+        assertThat(both).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            JsonNode alone = i == 0 ? first : second;
+            assertThat(both.get(i).get("index").asInt()).isEqualTo(i);
+            assertThat(both.get(i).get("content").asText()).isEqualTo(alone.get("content").asText());
+            assertThat(both.get(i).get("tokens")).isEqualTo(alone.get("tokens"));
+            assertThat(both.get(i).get("tokens_evaluated").asInt()).isEqualTo(alone.get("tokens_evaluated").asInt());
+            assertThat(both.get(i).get("prompt").asText()).isEqualTo(alone.get("prompt").asText());
+        }
+        HttpResponse<String> streamed = tiny.post("/completion", "{\"prompt\":[\"The switchyard\",\"Hello there\"],"
+                + "\"stream\":true" + settings);
+        StringBuilder[] texts = {new StringBuilder(), new StringBuilder()};
+        int ends = 0;
+        for (String line : streamed.body().split("\n")) {
+            if (line.startsWith("data: ")) {
+                JsonNode chunk = ServerFixture.parse(line.substring(6));
+                texts[chunk.get("index").asInt()].append(chunk.path("content").asText());
+                ends += chunk.path("stop").asBoolean() ? 1 : 0;
+            }
+        }
+        assertThat(texts[0]).hasToString(first.get("content").asText());
+        assertThat(texts[1]).hasToString(second.get("content").asText());
+        assertThat(ends).as("one end per prompt").isEqualTo(2);
+        // a list of ids with texts among them is one prompt, the texts tokenized in place
+        List<Integer> ids = new ArrayList<>();
+        tiny.ok("/tokenize", "{\"prompt\":\"The switchyard\"}").get("tokens").forEach(t -> ids.add(t.asInt()));
+        List<Integer> more = new ArrayList<>();
+        tiny.ok("/tokenize", "{\"prompt\":\" keeps\",\"add_special_tokens\":false}").get("tokens")
+                .forEach(t -> more.add(t.asInt()));
+        List<Integer> all = new ArrayList<>(ids);
+        all.addAll(more);
+        JsonNode byIds = tiny.ok("/completion", "{\"prompt\":" + all + settings);
+        JsonNode mixed = tiny.ok("/completion", "{\"prompt\":[\"The switchyard\"," + more.toString().substring(1,
+                more.toString().length() - 1) + "]" + settings);
+        assertThat(mixed.isObject()).isTrue();
+        assertThat(mixed.get("tokens")).isEqualTo(byIds.get("tokens"));
+        assertThat(mixed.get("tokens_evaluated").asInt()).isEqualTo(all.size());
+    }
+
+    @Test
     void aStreamIsOneChunkPerTokenThenTheEnd() {
         HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,"
                 + "\"ignore_eos\":true,\"stream\":true,\"return_tokens\":true}");
@@ -210,8 +256,9 @@ class LlamaCppApiTest {
             assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
             assertThat(ServerFixture.parse(r.body()).at("/error/param").asText()).isEqualTo(bad[1]);
         }
-        HttpResponse<String> mixed = tiny.post("/completion", "{\"prompt\":[\"a\",1]}");
-        assertThat(mixed.statusCode()).isEqualTo(400);
+        HttpResponse<String> shapeless = tiny.post("/completion", "{\"prompt\":[{\"a\":1}]}");
+        assertThat(shapeless.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(shapeless.body()).at("/error/param").asText()).isEqualTo("prompt[0]");
         assertThat(tiny.post("/completion", "{\"n_predict\":1}").statusCode()).isEqualTo(400);
     }
 
