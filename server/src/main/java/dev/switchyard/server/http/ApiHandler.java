@@ -13,6 +13,7 @@ import dev.switchyard.server.openai.CompletionRenderer;
 import dev.switchyard.server.openai.CompletionRequests;
 import dev.switchyard.server.openai.EmbeddingsApi;
 import dev.switchyard.server.openai.OpenAiRequest;
+import dev.switchyard.server.openai.ScoringApi;
 import dev.switchyard.server.openai.ResponseRenderer;
 import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.UtilityApi;
@@ -130,6 +131,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 startGeneration(ctx, model, EmbeddingsApi.renderer(readBody(request), model));
+            }
+            case "/v1/score", "/score" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, ScoringApi.scoreRenderer(readBody(request), model));
+            }
+            case "/v1/rerank", "/rerank", "/v2/rerank" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                startGeneration(ctx, model, ScoringApi.rerankRenderer(readBody(request), model));
             }
             case "/embedding", "/embeddings" -> {
                 // llama.cpp's own embedding API (llama-server serves both paths)

@@ -66,16 +66,7 @@ public final class EmbeddingsApi {
         if (prompts.size() > MAX_INPUTS) {
             throw ApiError.invalid(inputParam, "at most " + MAX_INPUTS + " inputs per request, got " + prompts.size());
         }
-        prompts.replaceAll(p -> CommonFields.truncate(p, keep));
-        int limit = model.maxSequenceLength();
-        for (int i = 0; i < prompts.size(); i++) {
-            if (prompts.get(i).length > limit) {
-                throw new ApiError(400, "invalid_request_error", "input " + i + " has " + prompts.get(i).length
-                        + " tokens, more than the " + limit + " this model reads at once; shorten it or set "
-                        + "truncate_prompt_tokens", prompts.size() == 1 ? inputParam : inputParam + "[" + i + "]",
-                        "context_length_exceeded");
-            }
-        }
+        fit(prompts, keep, model, i -> prompts.size() == 1 ? inputParam : inputParam + "[" + i + "]");
         GenerationSpec spec = GenerationSpec.embeddings(prompts, inputParam, model.pooling(),
                 CommonFields.priority(f, model));
         int norm = f.bool("normalize", true) ? EmbeddingNorm.EUCLIDEAN : EmbeddingNorm.AS_POOLED;
@@ -89,6 +80,22 @@ public final class EmbeddingsApi {
         }
         return new EmbeddingsRenderer(new OpenAiRequest(spec, false, false, -1), model.name(),
                 "base64".equals(format), norm, llamaCpp);
+    }
+
+    /**
+     * Keeps each prompt's last {@code keep} tokens (null: all), and refuses, naming {@code param(i)},
+     * one longer than the model reads at once.
+     */
+    static void fit(List<int[]> prompts, Integer keep, ServedModel model, java.util.function.IntFunction<String> param) {
+        prompts.replaceAll(p -> CommonFields.truncate(p, keep));
+        int limit = model.maxSequenceLength();
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i).length > limit) {
+                throw new ApiError(400, "invalid_request_error", param.apply(i) + " has " + prompts.get(i).length
+                        + " tokens, more than the " + limit + " this model reads at once; shorten it or set "
+                        + "truncate_prompt_tokens", param.apply(i), "context_length_exceeded");
+            }
+        }
     }
 
     /** A text, a list of texts, a list of token ids, or a list of lists of them, read from {@code name}. */

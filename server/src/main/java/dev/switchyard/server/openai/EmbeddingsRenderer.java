@@ -1,16 +1,12 @@
 package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.switchyard.engine.generate.FinishReason;
-import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.EmbeddingNorm;
-import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
-import java.util.List;
 
 /**
  * An embeddings reply, as OpenAI writes it: {@code {"object": "list", "data": [{"object":
@@ -19,50 +15,21 @@ import java.util.List;
  * {@code /embedding} writes it: {@code [{"index", "embedding": [[...]]}]}. Never streamed; a request
  * cut short (its timeout passed, the server shutting down) is an error instead.
  */
-final class EmbeddingsRenderer implements ResponseRenderer {
+final class EmbeddingsRenderer extends EmbeddingReplies {
 
-    private final OpenAiRequest request;
     private final String model;
     private final boolean base64;
-    private final int norm;
     private final boolean llamaCpp;
-    private final float[][] vectors;
-    private boolean cutShort;
 
     /**
      * @param norm     how each vector is scaled ({@link EmbeddingNorm})
      * @param llamaCpp whether to answer in llama-server's own {@code /embedding} shape
      */
     EmbeddingsRenderer(OpenAiRequest request, String model, boolean base64, int norm, boolean llamaCpp) {
-        this.request = request;
+        super(request, norm);
         this.model = model;
         this.base64 = base64;
-        this.norm = norm;
         this.llamaCpp = llamaCpp;
-        this.vectors = new float[request.spec().prompts().size()][];
-    }
-
-    @Override
-    public OpenAiRequest request() {
-        return request;
-    }
-
-    @Override
-    public void collectEmbedding(int index, float[] embedding) {
-        vectors[index] = EmbeddingNorm.scaled(embedding, norm);
-    }
-
-    @Override
-    public void collectFinish(int index, String reasoning, String text, FinishReason reason) {
-        if (reason == FinishReason.ABORT || vectors[index] == null) {
-            cutShort = true;
-        }
-    }
-
-    @Override
-    public ApiError endedAsError() {
-        return cutShort ? new ApiError(504, "timeout_error", "the embeddings were stopped before they finished: the "
-                + "server's request timeout passed, or it is shutting down", null, "request_timeout") : null;
     }
 
     @Override
@@ -114,47 +81,5 @@ final class EmbeddingsRenderer implements ResponseRenderer {
             g.writeNumber(x);
         }
         g.writeEndArray();
-    }
-
-    // ---- never streamed, and nothing but embeddings comes ----
-
-    @Override
-    public void openStream(EventStream out) {
-        throw new IllegalStateException("embeddings are not streamed");
-    }
-
-    @Override
-    public void streamToken(EventStream out, int index, String reasoning, String text, TokenLogprob logprob) {
-        throw new IllegalStateException("embeddings are not streamed");
-    }
-
-    @Override
-    public void streamToolCalls(EventStream out, int index, List<ChoiceToolCall> calls) {
-        throw new IllegalStateException("embeddings are not streamed");
-    }
-
-    @Override
-    public void streamFinish(EventStream out, int index, String reasoning, String text, FinishReason reason) {
-        throw new IllegalStateException("embeddings are not streamed");
-    }
-
-    @Override
-    public void streamFailure(EventStream out, ApiError error) {
-        throw new IllegalStateException("embeddings are not streamed");
-    }
-
-    @Override
-    public void closeStream(EventStream out, Usage usage, boolean failed) {
-        throw new IllegalStateException("embeddings are not streamed");
-    }
-
-    @Override
-    public void collect(int index, String reasoning, String text, TokenLogprob logprob) {
-        // an embedding request samples no token
-    }
-
-    @Override
-    public void collectToolCalls(int index, List<ChoiceToolCall> calls) {
-        // nor calls a tool
     }
 }
