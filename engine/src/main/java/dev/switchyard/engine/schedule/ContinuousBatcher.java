@@ -577,8 +577,10 @@ public final class ContinuousBatcher {
             int slot = freeSlot();
             // the cache may hold this sequence's first blocks; its last known token is fed whatever
             // (a prompt still to be scored is computed whole: cached blocks have no logits)
-            // an embedding reads hidden states that cached blocks do not hold
-            int reused = reusesPrefixes() && !s.scoringPrompt() && !s.embeds()
+            // an embedding reads hidden states that cached blocks do not hold, but the last token's,
+            // which is always computed, is all a last-token pooling reads
+            int reused = reusesPrefixes() && !s.scoringPrompt()
+                    && (!s.embeds() || s.request.pooling() == dev.switchyard.engine.generate.Pooling.LAST)
                     ? kv.attachPrefix(slot, s, s.known() - 1, s.request.cacheSalt()) : 0;
             s.fed = reused;
             int take = chunkLength(s, batch.capacity() - batch.tokens());

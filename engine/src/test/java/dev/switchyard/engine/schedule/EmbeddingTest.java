@@ -152,6 +152,55 @@ class EmbeddingTest {
     }
 
     @org.junit.jupiter.api.Test
+    void aLastTokenPoolingTakesASharedPrefixFromTheCacheAndTheOthersComputeItWhole() throws Exception {
+        Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
+        SplittableRandom random = new SplittableRandom(23);
+        int[] instruction = random.ints(48, 0, 253).toArray(); // the same instruction before every query
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int[] query = random.ints(5 + i, 0, 253).toArray();
+            int[] p = java.util.Arrays.copyOf(instruction, instruction.length + query.length);
+            System.arraycopy(query, 0, p, instruction.length, query.length);
+            prompts.add(p);
+        }
+        for (Pooling pooling : new Pooling[] {Pooling.LAST, Pooling.MEAN}) {
+            long[] reused = new long[1];
+            try (CpuBackend backend = new CpuBackend(2);
+                 LoadedModel model = LoadedModel.open(file, backend, 64, 2, c -> 0, null, null, KvCacheType.F32)) {
+                model.reusePrefixes(true);
+                List<float[]> expected = new ArrayList<>();
+                for (int[] p : prompts) {
+                    expected.add(reference(model, p, pooling));
+                }
+                ContinuousBatcher batcher = new ContinuousBatcher(model.transformer(), model.kv(), model.tokenizer()::isEog,
+                        new SchedulerObserver() {
+                            @Override
+                            public void prefixReused(int tokens) {
+                                reused[0] += tokens;
+                            }
+                        }, System::nanoTime);
+                for (int i = 0; i < prompts.size(); i++) {
+                    Sink sink = new Sink();
+                    batcher.add(GenerationRequest.embedding(prompts.get(i), pooling, 0), sink); // one after another
+                    while (batcher.hasWork()) {
+                        batcher.step();
+                    }
+                    assertThat(sink.failure).isNull();
+                    for (int d = 0; d < sink.embedding.length; d++) {
+                        assertThat(sink.embedding[d]).as("%s prompt %d value %d", pooling, i, d)
+                                .isCloseTo(expected.get(i)[d], org.assertj.core.api.Assertions.within(1e-5f));
+                    }
+                }
+            }
+            if (pooling == Pooling.LAST) {
+                assertThat(reused[0]).as("the instruction's whole blocks, taken twice").isEqualTo(2 * 48);
+            } else {
+                assertThat(reused[0]).as("a mean reads every position: nothing from the cache").isZero();
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void anEmbeddingRequestGeneratesAndScoresNothing() {
         assertThatThrownBy(() -> new GenerationRequest(new int[] {1}, SamplingParams.builder().build(), 3, null, null,
                 GenerationRequest.NO_PROMPT_LOGPROBS, 0, Pooling.MEAN)).isInstanceOf(IllegalArgumentException.class);
