@@ -220,7 +220,8 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                     .setVocabSize(c.vocabSize()).setContextLength(c.contextLength())
                     .setMaxSequenceTokens(model.maxSequenceLength()).setLayers(c.layers())
                     .setExperts(c.expertCount()).setExpertsPerToken(c.expertUsedCount())
-                    .setWeightType(model.weightType()).build());
+                    .setWeightType(model.weightType()).setEmbeddingLength(model.embeddingSize())
+                    .setPooling(model.pooling().label()).build());
             observer.onCompleted();
         } catch (RuntimeException e) {
             observer.onError(toStatus(e));

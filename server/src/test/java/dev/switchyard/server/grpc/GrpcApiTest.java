@@ -180,6 +180,9 @@ class GrpcApiTest {
         assertThat(info.getExperts()).isPositive();
         assertThat(info.getExpertsPerToken()).isPositive();
         assertThat(info.getWeightType()).isEqualTo("Q8_0");
+        assertThat(info.getEmbeddingLength()).isEqualTo(server.httpPost("/v1/embeddings", "{\"input\":\"x\"}")
+                .at("/data/0/embedding").size());
+        assertThat(info.getPooling()).isEqualTo("last");
         var serverInfo = server.blocking().getServerInfo(GetServerInfoRequest.getDefaultInstance());
         assertThat(serverInfo.getVersion()).isEqualTo("test");
         assertThat(serverInfo.getMaxSequences()).isEqualTo(8);
