@@ -31,6 +31,16 @@ public enum Pooling {
         return null;
     }
 
+    /**
+     * The pooling a model file names ({@code <arch>.pooling_type}, as llama.cpp's embedding models
+     * carry it), else the last token's: the one a causal model has read the whole prompt by.
+     */
+    public static Pooling ofModel(dev.switchyard.engine.gguf.GgufMetadata metadata) {
+        String arch = metadata.optString("general.architecture").orElse("");
+        Pooling named = ofGguf(metadata.optLong(arch + ".pooling_type").orElse(0));
+        return named != null ? named : LAST;
+    }
+
     /** By name ({@code mean}, {@code cls}, {@code last}), as a flag spells it. */
     public static Pooling of(String name) {
         try {

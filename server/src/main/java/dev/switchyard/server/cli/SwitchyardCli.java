@@ -18,6 +18,7 @@ import picocli.CommandLine.ScopeType;
                 InspectCommand.class,
                 TokenizeCommand.class,
                 GenerateCommand.class,
+                EmbedCommand.class,
                 PerplexityCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,

@@ -38,12 +38,17 @@ public final class Prompts {
      * model such as Qwen3-Embedding reads its end-of-text token last).
      */
     public int[] embeddingText(String text, String param) {
+        return nonEmpty(embeddingTokens(tokenizer, text), param);
+    }
+
+    /** {@code text} as an embedding reads it: BOS and EOS where the vocabulary wants them. */
+    public static int[] embeddingTokens(Tokenizer tokenizer, String text) {
         int[] ids = tokenizer.encode(text, tokenizer.addBosByDefault(), false);
         if (tokenizer.addEosByDefault() && tokenizer.eosId() >= 0) {
             ids = java.util.Arrays.copyOf(ids, ids.length + 1);
             ids[ids.length - 1] = tokenizer.eosId();
         }
-        return nonEmpty(ids, param);
+        return ids;
     }
 
     /** Token ids as a client sent them, checked against the vocabulary. */

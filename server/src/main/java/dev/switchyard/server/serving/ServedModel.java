@@ -71,7 +71,7 @@ public final class ServedModel implements AutoCloseable {
                         ServingMetrics metrics, EngineConfig engine) {
         this.name = name;
         this.draft = draft;
-        this.pooling = engine.pooling() != null ? engine.pooling() : filePooling(model);
+        this.pooling = engine.pooling() != null ? engine.pooling() : Pooling.ofModel(model.file().metadata());
         this.createdEpochSeconds = Instant.now().getEpochSecond();
         this.backend = backend;
         this.model = model;
@@ -144,18 +144,6 @@ public final class ServedModel implements AutoCloseable {
             backend.close();
             throw e;
         }
-    }
-
-    /**
-     * The pooling the model file names ({@code <arch>.pooling_type}, as llama.cpp's embedding models
-     * carry it), else the last token's: the one a causal model has read the whole prompt by.
-     */
-    private static Pooling filePooling(LoadedModel model) {
-        var metadata = model.file().metadata();
-        String arch = metadata.optString("general.architecture").orElse("");
-        long type = metadata.optLong(arch + ".pooling_type").orElse(0);
-        Pooling named = Pooling.ofGguf(type);
-        return named != null ? named : Pooling.LAST;
     }
 
     /** How embeddings pool a prompt's hidden states. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,6 +107,50 @@ class TokenizeGenerateBenchTest {
                 "--draft-model", other.toString());
         assertThat(mismatched.exitCode()).isNotZero();
         assertThat(mismatched.err()).contains("--draft-model: the draft model's vocabulary").doesNotContain("Exception");
+    }
+
+    private static List<float[]> embedded(String out) throws Exception {
+        List<float[]> vectors = new java.util.ArrayList<>();
+        for (String line : out.strip().split("\n")) {
+            JsonNode node = new ObjectMapper().readTree(line);
+            assertThat(node.get("index").asInt()).isEqualTo(vectors.size());
+            JsonNode e = node.get("embedding");
+            float[] v = new float[e.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = e.get(i).floatValue();
+            }
+            vectors.add(v);
+        }
+        return vectors;
+    }
+
+    private static double length(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += (double) x * x;
+        }
+        return Math.sqrt(sum);
+    }
+
+    @Test
+    void embedWritesOneUnitVectorPerTextEachAsItIsAlone() throws Exception {
+        CliRun both = CliRun.of("embed", "--model", model.toString(), "--threads", "1", "The yard", "hello there");
+        assertThat(both.exitCode()).as(both.err()).isZero();
+        assertThat(both.err()).contains("embedded 2 texts, pooled by last");
+        List<float[]> vectors = embedded(both.out());
+        assertThat(vectors).hasSize(2);
+        assertThat(length(vectors.get(0))).isCloseTo(1, org.assertj.core.api.Assertions.within(1e-5));
+        List<float[]> alone = embedded(CliRun.of("embed", "--model", model.toString(), "--threads", "1", "hello there")
+                .out());
+        for (int d = 0; d < alone.getFirst().length; d++) {
+            assertThat(vectors.get(1)[d]).isCloseTo(alone.getFirst()[d], org.assertj.core.api.Assertions.within(1e-6f));
+        }
+        List<float[]> raw = embedded(CliRun.of("embed", "--model", model.toString(), "--threads", "1", "--no-normalize",
+                "--pooling", "mean", "The yard").out());
+        assertThat(length(raw.getFirst())).isNotCloseTo(1, org.assertj.core.api.Assertions.within(1e-3));
+        CliRun bad = CliRun.of("embed", "--model", model.toString(), "--pooling", "max", "x");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.err()).contains("--pooling: pooling must be mean, cls or last").doesNotContain("Exception");
     }
 
     @Test
