@@ -16,13 +16,21 @@ abstract class EmbeddingReplies implements ResponseRenderer {
 
     private final OpenAiRequest request;
     private final int norm;
+    /** Values kept of each pooled vector, before it is scaled. */
+    private final int dimensions;
     /** One per input, in order; null until its embedding comes. */
     final float[][] vectors;
     private boolean cutShort;
 
     EmbeddingReplies(OpenAiRequest request, int norm) {
+        this(request, norm, Integer.MAX_VALUE);
+    }
+
+    /** Each vector cut to its first {@code dimensions} values (Matryoshka embeddings) before it is scaled. */
+    EmbeddingReplies(OpenAiRequest request, int norm, int dimensions) {
         this.request = request;
         this.norm = norm;
+        this.dimensions = dimensions;
         this.vectors = new float[request.spec().prompts().size()][];
     }
 
@@ -33,7 +41,8 @@ abstract class EmbeddingReplies implements ResponseRenderer {
 
     @Override
     public void collectEmbedding(int index, float[] embedding) {
-        vectors[index] = EmbeddingNorm.scaled(embedding, norm);
+        float[] kept = embedding.length > dimensions ? java.util.Arrays.copyOf(embedding, dimensions) : embedding;
+        vectors[index] = EmbeddingNorm.scaled(kept, norm);
     }
 
     @Override

@@ -14,8 +14,9 @@ import java.util.List;
  * final hidden states pooled as the server pools them ({@link ServedModel#pooling()}), unit length by
  * default. Texts are tokenized as the model file asks, BOS and EOS where it wants them.
  * {@code encoding_format} is {@code float} or {@code base64} (little-endian float32, as OpenAI's);
- * {@code dimensions} must be the model's own, since a model not trained for it loses meaning when
- * cut; vLLM's {@code normalize: false} leaves the vector as pooled, and {@code truncate_prompt_tokens}
+ * {@code dimensions} keeps the first that many values of the pooled vector before it is normalized
+ * (Matryoshka embeddings, as Qwen3-Embedding's and OpenAI's text-embedding-3 are trained to be cut;
+ * a model not trained so loses meaning when cut, and the file does not say which it is); vLLM's {@code normalize: false} leaves the vector as pooled, and {@code truncate_prompt_tokens}
  * keeps only the last tokens.
  */
 public final class EmbeddingsApi {
@@ -51,9 +52,9 @@ public final class EmbeddingsApi {
             throw ApiError.invalid("encoding_format", "encoding_format must be float or base64, got '" + format + "'");
         }
         Integer dimensions = f.integer("dimensions");
-        if (dimensions != null && dimensions != model.embeddingSize()) {
-            throw ApiError.invalid("dimensions", "this model's embeddings have " + model.embeddingSize()
-                    + " dimensions, and it was not trained to be cut shorter; got " + dimensions);
+        if (dimensions != null && (dimensions < 1 || dimensions > model.embeddingSize())) {
+            throw ApiError.invalid("dimensions", "dimensions must be 1 to this model's " + model.embeddingSize()
+                    + ", got " + dimensions);
         }
         Integer keep = CommonFields.truncation(f, model);
         List<int[]> prompts = new ArrayList<>();
@@ -79,7 +80,7 @@ public final class EmbeddingsApi {
             norm = p;
         }
         return new EmbeddingsRenderer(new OpenAiRequest(spec, false, false, -1), model.name(),
-                "base64".equals(format), norm, llamaCpp);
+                "base64".equals(format), norm, llamaCpp, dimensions == null ? model.embeddingSize() : dimensions);
     }
 
     /**

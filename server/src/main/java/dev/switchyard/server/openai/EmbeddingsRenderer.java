@@ -24,9 +24,11 @@ final class EmbeddingsRenderer extends EmbeddingReplies {
     /**
      * @param norm     how each vector is scaled ({@link EmbeddingNorm})
      * @param llamaCpp whether to answer in llama-server's own {@code /embedding} shape
+     * @param dimensions values kept of each vector (its first), before it is scaled
      */
-    EmbeddingsRenderer(OpenAiRequest request, String model, boolean base64, int norm, boolean llamaCpp) {
-        super(request, norm);
+    EmbeddingsRenderer(OpenAiRequest request, String model, boolean base64, int norm, boolean llamaCpp,
+                       int dimensions) {
+        super(request, norm, dimensions);
         this.model = model;
         this.base64 = base64;
         this.llamaCpp = llamaCpp;

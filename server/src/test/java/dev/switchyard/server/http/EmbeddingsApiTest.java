@@ -123,6 +123,17 @@ class EmbeddingsApiTest {
             scaled[i] = (float) (raw[i] / length);
         }
         assertClose(scaled, floats);
+        // Matryoshka: the first values of the pooled vector, then unit length
+        float[] cut = embed("\"The switchyard\"", ",\"dimensions\":16").getFirst();
+        assertThat(cut).hasSize(16);
+        assertThat(norm(cut)).isCloseTo(1, within(1e-5));
+        double head = 0;
+        for (int i = 0; i < 16; i++) {
+            head += (double) raw[i] * raw[i];
+        }
+        for (int i = 0; i < 16; i++) {
+            assertThat(cut[i]).isCloseTo((float) (raw[i] / Math.sqrt(head)), within(1e-6f));
+        }
         // only the last tokens read: the same as sending those tokens
         JsonNode ids = server.ok("/tokenize", "{\"prompt\":\"The switchyard keeps its trains\"}").get("tokens");
         List<Integer> last = new ArrayList<>();
@@ -179,7 +190,8 @@ class EmbeddingsApiTest {
         String tooLong = "yard ".repeat(3000);
         for (String[] bad : new String[][] {{"{}", "input"}, {"{\"input\":[]}", "input"},
                 {"{\"input\":[\"a\",[1]]}", "input[1]"}, {"{\"input\":[999999]}", "input[0]"},
-                {"{\"input\":\"a\",\"dimensions\":3}", "dimensions"},
+                {"{\"input\":\"a\",\"dimensions\":0}", "dimensions"},
+                {"{\"input\":\"a\",\"dimensions\":100000}", "dimensions"},
                 {"{\"input\":\"a\",\"encoding_format\":\"int8\"}", "encoding_format"},
                 {"{\"input\":\"" + tooLong + "\"}", "input"}}) {
             HttpResponse<String> r = server.post("/v1/embeddings", bad[0]);
