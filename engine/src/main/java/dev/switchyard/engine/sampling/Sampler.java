@@ -94,6 +94,14 @@ public final class Sampler {
     private final double inverseTemperature;
     /** Whether the row is scaled by the inverse temperature before the filters (then the draw is at 1). */
     private final boolean temperatureFirst;
+    /** Post-sampling log-probabilities: the last draw's distribution, kept when they are reported. */
+    private final boolean post;
+    private int postToken;
+    private double postLogprob;
+    private int postRank;
+    private final int[] postIds = new int[SamplingParams.MAX_LOGPROBS];
+    private final double[] postLogprobs = new double[SamplingParams.MAX_LOGPROBS];
+    private int postCount;
     private final double logMinP;
     /** Null unless the output must follow a format. */
     private final TokenConstraint constraint;
@@ -181,6 +189,7 @@ public final class Sampler {
         this.inverseTemperature = params.isGreedy() ? 0 : 1 / params.temperature();
         this.temperatureFirst = params.extras().temperatureFirst() && !params.isGreedy() && mirostat == null
                 && dynamicTemperature == null;
+        this.post = params.postSamplingLogprobs() && params.logprobs() >= 0 && mirostat == null;
         this.logMinP = params.minP() > 0 ? Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
     }
 
@@ -279,9 +288,80 @@ public final class Sampler {
             mirostat.learn();
         }
         if (logprobs != null) {
-            logprobs.fill(logits, vocabSize, token, Math.max(0, params.logprobs()));
+            if (post) {
+                reportPost(logprobs);
+            } else {
+                logprobs.fill(logits, vocabSize, token, Math.max(0, params.logprobs()));
+            }
         }
         return token;
+    }
+
+    /** The last draw's distribution into {@code logprobs}: its token, and the most probable survivors. */
+    private void reportPost(TokenLogprobs logprobs) {
+        logprobs.setChosen(postToken, postLogprob, postRank);
+        int count = Math.min(postCount, Math.max(0, params.logprobs()));
+        System.arraycopy(postIds, 0, logprobs.topIdsBuffer(), 0, count);
+        System.arraycopy(postLogprobs, 0, logprobs.topLogprobsBuffer(), 0, count);
+        logprobs.setTopCount(count);
+    }
+
+    /** A draw that could only give {@code token}: probability 1, the one survivor that counts. */
+    private int certain(int token) {
+        if (post) {
+            postToken = token;
+            postLogprob = 0;
+            postRank = 1;
+            postIds[0] = token;
+            postLogprobs[0] = 0;
+            postCount = 1;
+        }
+        return token;
+    }
+
+    /**
+     * Keeps the distribution a draw chose survivor {@code chosen} from: survivors' {@code weights}
+     * (of {@code count}; every token where {@code all}, else {@code keys}' ids) over {@code total}.
+     * The most probable are found by insertion into a sorted run of at most 20, equal ones in
+     * survivor order.
+     */
+    private void keepPost(float[] weights, int count, boolean all, double total, int chosen) {
+        long[] keys = scratch.keys;
+        int limit = Math.min(Math.max(0, params.logprobs()), postIds.length);
+        float mine = weights[chosen];
+        int above = 0;
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            float w = weights[i];
+            if (w > mine) {
+                above++;
+            }
+            if (limit == 0 || !(w > 0)) {
+                continue;
+            }
+            if (n == limit) {
+                if (!(w > postLogprobs[n - 1])) {
+                    continue;
+                }
+                n--;
+            }
+            int pos = n++;
+            while (pos > 0 && w > postLogprobs[pos - 1]) {
+                postLogprobs[pos] = postLogprobs[pos - 1];
+                postIds[pos] = postIds[pos - 1];
+                pos--;
+            }
+            postLogprobs[pos] = w; // the weight for now; its log-probability below
+            postIds[pos] = all ? i : CandidateFilters.id(keys[i]);
+        }
+        double logTotal = Math.log(total);
+        for (int i = 0; i < n; i++) {
+            postLogprobs[i] = Math.log(postLogprobs[i]) - logTotal;
+        }
+        postCount = n;
+        postToken = all ? chosen : CandidateFilters.id(keys[chosen]);
+        postLogprob = Math.log(mine) - logTotal;
+        postRank = above + 1;
     }
 
     /**
@@ -334,7 +414,7 @@ public final class Sampler {
         float max = candidates.value(0);
         int token;
         if (params.isGreedy()) {
-            token = candidates.id(0);
+            token = certain(candidates.id(0));
         } else {
             // the k best, best first, are what selectTopK leaves: the filters and the draw see only them
             float[] work = scratch.work;
@@ -347,7 +427,9 @@ public final class Sampler {
             token = drawAmong(work, max, CandidateFilters.cutSortedPrefix(work, keys, topK, params.topP(), logMinP,
                     scratch.weights));
         }
-        if (logprobs != null) {
+        if (logprobs != null && post) {
+            reportPost(logprobs);
+        } else if (logprobs != null) {
             int chosen = 0;
             while (candidates.id(chosen) != token) {
                 chosen++;
@@ -453,7 +535,7 @@ public final class Sampler {
     /** Steps 4 and 6-12 over the adjusted (and masked) row whose argmax is {@code best}. */
     private int choose(float[] work, int best) {
         if (params.isGreedy()) {
-            return best;
+            return certain(best);
         }
         if (mirostat != null) {
             return mirostat.choose(work, best, inverseTemperature, random, scratch);
@@ -498,7 +580,7 @@ public final class Sampler {
         double inverse = temperatureFirst ? 1 : dynamicTemperature == null ? inverseTemperature
                 : dynamicInverseTemperature(work, max, n);
         if (inverse == Double.POSITIVE_INFINITY) {
-            return bestAmong(work, max, n);
+            return certain(bestAmong(work, max, n));
         }
         double total;
         if (all) {
@@ -513,15 +595,17 @@ public final class Sampler {
         }
         // total >= 1: the maximum always survives, with weight exp(0).
         int found = LogitMath.walk(weights, count, random.nextDouble() * total);
-        if (found >= 0) {
-            return all ? found : CandidateFilters.id(keys[found]);
-        }
-        // Rounding left the target at the very top: the last candidate with any weight.
-        for (int i = count - 1; ; i--) {
-            if (weights[i] > 0) {
-                return all ? i : CandidateFilters.id(keys[i]);
+        if (found < 0) {
+            // Rounding left the target at the very top: the last candidate with any weight.
+            found = count - 1;
+            while (!(weights[found] > 0)) {
+                found--;
             }
         }
+        if (post) {
+            keepPost(weights, count, all, total, found);
+        }
+        return all ? found : CandidateFilters.id(keys[found]);
     }
 
     /**

@@ -51,6 +51,11 @@ import java.util.Set;
  *                          temperature) and the window the three penalties look back over
  *                          ({@code repeat_last_n}: the whole text unless set); never null
  *                          ({@link SamplerExtras#NONE} by default).
+ * @param postSamplingLogprobs whether the log-probabilities reported are those of the distribution
+ *                          the token was drawn from (after bias, penalties, every filter and the
+ *                          temperature: llama.cpp's {@code post_sampling_probs}) rather than the
+ *                          model's raw ones; the alternatives are then the survivors, most probable
+ *                          first. Not with Mirostat, whose draws report the raw distribution.
  */
 public record SamplingParams(
         double temperature,
@@ -66,7 +71,8 @@ public record SamplingParams(
         boolean ignoreEos,
         int logprobs,
         TokenRestrictions restrictions,
-        SamplerExtras extras) {
+        SamplerExtras extras,
+        boolean postSamplingLogprobs) {
 
     public static final int NO_LOGPROBS = -1;
     public static final int MAX_LOGPROBS = 20;
@@ -98,7 +104,7 @@ public record SamplingParams(
                           double presencePenalty, double frequencyPenalty, Map<Integer, Double> logitBias, Long seed,
                           Set<Integer> stopTokenIds, boolean ignoreEos, int logprobs) {
         this(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, logitBias, seed,
-                stopTokenIds, ignoreEos, logprobs, TokenRestrictions.NONE, SamplerExtras.NONE);
+                stopTokenIds, ignoreEos, logprobs, TokenRestrictions.NONE, SamplerExtras.NONE, false);
     }
 
     /** The defaults: temperature 1, no filters, no penalties, a random seed, no logprobs. */
@@ -190,6 +196,7 @@ public record SamplingParams(
         private int logprobs = NO_LOGPROBS;
         private TokenRestrictions restrictions = TokenRestrictions.NONE;
         private SamplerExtras extras = SamplerExtras.NONE;
+        private boolean postSamplingLogprobs;
 
         private Builder() {
         }
@@ -209,6 +216,7 @@ public record SamplingParams(
             logprobs = p.logprobs;
             restrictions = p.restrictions;
             extras = p.extras;
+            postSamplingLogprobs = p.postSamplingLogprobs;
         }
 
         public Builder temperature(double v) {
@@ -281,6 +289,12 @@ public record SamplingParams(
             return this;
         }
 
+        /** Log-probabilities of the distribution drawn from, after every filter and the temperature (llama.cpp's post_sampling_probs). */
+        public Builder postSamplingLogprobs(boolean v) {
+            postSamplingLogprobs = v;
+            return this;
+        }
+
         public Builder restrictions(TokenRestrictions v) {
             restrictions = v;
             return this;
@@ -293,7 +307,8 @@ public record SamplingParams(
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, logitBias, seed, stopTokenIds, ignoreEos, logprobs, restrictions, extras);
+                    frequencyPenalty, logitBias, seed, stopTokenIds, ignoreEos, logprobs, restrictions, extras,
+                    postSamplingLogprobs);
         }
     }
 }

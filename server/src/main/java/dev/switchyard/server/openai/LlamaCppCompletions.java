@@ -101,17 +101,19 @@ public final class LlamaCppCompletions {
         }
         int nProbs = probs == null ? 0 : probs;
         boolean returnTokens = f.bool("return_tokens", false);
-        if (f.bool("post_sampling_probs", false)) {
-            throw ApiError.unsupported("post_sampling_probs", "post_sampling_probs (the probabilities reported are "
-                    + "the model's, before sampling)");
-        }
         boolean stream = f.bool("stream", false);
         List<String> stop = CommonFields.stop(f, limits);
         SamplingParams.Builder sampling = CommonFields.sampling(f, model.tokenizer().vocabSize());
         // the chosen token's id comes with its log-probability: asked for whenever tokens are returned
         int logprobs = nProbs > 0 ? nProbs : returnTokens ? 0 : SamplingParams.NO_LOGPROBS;
         sampling.logprobs(logprobs);
+        boolean postSampling = f.bool("post_sampling_probs", false);
+        sampling.postSamplingLogprobs(postSampling);
         SamplerExtras extras = CommonFields.extras(f, model);
+        if (postSampling && extras.mirostat().on()) {
+            throw ApiError.unsupported("post_sampling_probs", "post_sampling_probs with mirostat (its draws report the "
+                    + "model's probabilities)");
+        }
         sampling.extras(chain != null && chain.temperatureFirst() ? extras.withTemperatureFirst(true) : extras);
         ReadPrompts read = source.read(f, model, maxTokens);
         GenerationSpec spec = new GenerationSpec(read.prompts(), null, 1, CommonFields.build(sampling), maxTokens, stop,

@@ -233,14 +233,16 @@ final class LlamaCppRenderer implements ResponseRenderer {
         }
         g.writeEndArray();
         if (request.nProbs() > 0) {
+            // post_sampling_probs: probabilities of the distribution drawn from, as llama-server names them
+            boolean post = request.request().spec().sampling().postSamplingLogprobs();
             g.writeArrayFieldStart("completion_probabilities");
             for (TokenLogprob t : entries) {
                 g.writeStartObject();
-                writeToken(g, t.token(), t.logprob());
-                g.writeArrayFieldStart("top_logprobs");
+                writeToken(g, t.token(), t.logprob(), post);
+                g.writeArrayFieldStart(post ? "top_probs" : "top_logprobs");
                 for (int r = 0; r < t.topIds().length; r++) {
                     g.writeStartObject();
-                    writeToken(g, t.topIds()[r], t.topLogprobs()[r]);
+                    writeToken(g, t.topIds()[r], t.topLogprobs()[r], post);
                     g.writeEndObject();
                 }
                 g.writeEndArray();
@@ -250,9 +252,15 @@ final class LlamaCppRenderer implements ResponseRenderer {
         }
     }
 
-    private void writeToken(JsonGenerator g, int id, double logprob) throws IOException {
+    private void writeToken(JsonGenerator g, int id, double logprob, boolean asProbability) throws IOException {
         g.writeNumberField("id", id);
-        LogprobEntries.writeToken(g, model, id, logprob, TokenLabel.TEXT);
+        if (!asProbability) {
+            LogprobEntries.writeToken(g, model, id, logprob, TokenLabel.TEXT);
+            return;
+        }
+        g.writeStringField("token", TokenLabel.TEXT.label(model, id));
+        LogprobEntries.writeBytes(g, model, id);
+        g.writeNumberField("prob", Math.exp(logprob));
     }
 
     /** What the reply was made with, under llama.cpp's names. */

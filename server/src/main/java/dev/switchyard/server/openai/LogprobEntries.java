@@ -38,6 +38,11 @@ final class LogprobEntries {
             throws IOException {
         g.writeStringField("token", labels.label(model, token));
         g.writeNumberField("logprob", printable(logprob));
+        writeBytes(g, model, token);
+    }
+
+    /** A token's {@code bytes} field: its UTF-8 bytes, which need not be whole characters. */
+    static void writeBytes(JsonGenerator g, ServedModel model, int token) throws IOException {
         g.writeArrayFieldStart("bytes");
         for (byte b : model.tokenBytes(token)) {
             g.writeNumber(b & 0xff);

@@ -206,6 +206,38 @@ class LlamaCppApiTest {
     }
 
     @Test
+    void postSamplingProbsAreTheSurvivorsRenormalized() {
+        String fields = "{" + PROMPT + ",\"n_predict\":8,\"seed\":3,\"temperature\":0.8,\"top_k\":3,\"n_probs\":5,\"top_p\":1,\"min_p\":0,"
+                + "\"ignore_eos\":true,\"return_tokens\":true";
+        JsonNode raw = tiny.ok("/completion", fields + "}");
+        JsonNode post = tiny.ok("/completion", fields + ",\"post_sampling_probs\":true}");
+        assertThat(post.get("tokens")).as("the same draws").isEqualTo(raw.get("tokens"));
+        for (JsonNode entry : post.get("completion_probabilities")) {
+            assertThat(entry.has("logprob")).isFalse();
+            JsonNode top = entry.get("top_probs");
+            assertThat(top.size()).as("top_k 3 leaves three").isEqualTo(3);
+            double sum = 0;
+            double chosen = -1;
+            for (int r = 0; r < top.size(); r++) {
+                double p = top.get(r).get("prob").asDouble();
+                sum += p;
+                if (r > 0) {
+                    assertThat(p).isLessThanOrEqualTo(top.get(r - 1).get("prob").asDouble());
+                }
+                if (top.get(r).get("id").asInt() == entry.get("id").asInt()) {
+                    chosen = p;
+                }
+                assertThat(top.get(r).get("bytes").isArray()).isTrue();
+            }
+            assertThat(sum).isCloseTo(1, org.assertj.core.api.Assertions.within(1e-6));
+            assertThat(entry.get("prob").asDouble()).isCloseTo(chosen, org.assertj.core.api.Assertions.within(1e-9));
+        }
+        JsonNode greedy = tiny.ok("/completion", "{" + PROMPT + ",\"n_predict\":2,\"temperature\":0,\"n_probs\":3,"
+                + "\"post_sampling_probs\":true}");
+        assertThat(greedy.at("/completion_probabilities/0/prob").asDouble()).isEqualTo(1.0);
+    }
+
+    @Test
     void aStreamIsOneChunkPerTokenThenTheEnd() {
         HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,"
                 + "\"ignore_eos\":true,\"stream\":true,\"return_tokens\":true}");
@@ -250,8 +282,8 @@ class LlamaCppApiTest {
     @Test
     void whatCannotBeHonouredIsRefusedByName() {
         for (String[] bad : new String[][] {{"\"n_predict\":0", "n_predict"}, {"\"n_probs\":21", "n_probs"},
-                {"\"post_sampling_probs\":true", "post_sampling_probs"}, {"\"logit_bias\":[[\"hi\",1]]", "logit_bias[0]"},
-                {"\"mirostat\":7", "mirostat"}}) {
+{"\"logit_bias\":[[\"hi\",1]]", "logit_bias[0]"},
+                {"\"mirostat\":7", "mirostat"}, {"\"post_sampling_probs\":true,\"mirostat\":2", "post_sampling_probs"}}) {
             HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + "," + bad[0] + "}");
             assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
             assertThat(ServerFixture.parse(r.body()).at("/error/param").asText()).isEqualTo(bad[1]);
