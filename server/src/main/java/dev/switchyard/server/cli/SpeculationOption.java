@@ -20,7 +20,7 @@ final class SpeculationOption {
     /** Tokens a draft model proposes at most where --speculative-tokens is not given. */
     static final int DRAFT_TOKENS = 4;
 
-    @Option(names = "--speculative-tokens", paramLabel = "N",
+    @Option(names = {"--speculative-tokens", "--draft-max"}, paramLabel = "N",
             description = "Speculative decoding: each decoding sequence proposes up to N tokens, by prompt lookup (the "
                     + "tokens that followed its last few tokens where they appeared before in its prompt or output) or "
                     + "from --draft-model, and a step computes them beside its next token; those the sampler would have "
