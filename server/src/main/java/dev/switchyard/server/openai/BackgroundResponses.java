@@ -9,6 +9,7 @@ import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.google.common.util.concurrent.MoreExecutors;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -159,12 +160,18 @@ public final class BackgroundResponses {
         }
     }
 
-    /** Collects (or, with a log, streams) one background reply and keeps it when it ends. */
+    /**
+     * Collects (or, with a log, streams) one background reply and keeps it when it ends. A streamed
+     * reply's events are rendered on the finisher, in order (a sequential executor of its own), so
+     * the scheduler's thread, which every sequence's step waits on, never writes JSON for them.
+     */
     private final class Collector implements GenerationListener {
 
         private final ResponsesRenderer renderer;
         /** Null unless the response is streamed. */
         private final EventLog log;
+        /** Where this response's events are rendered, one after another, and it is kept at the end. */
+        private final Executor events = MoreExecutors.newSequentialExecutor(finisher);
         private volatile RuntimeException failure;
 
         Collector(ResponsesRenderer renderer, EventLog log) {
@@ -177,7 +184,7 @@ public final class BackgroundResponses {
             if (log == null) {
                 renderer.collect(index, reasoning, text, logprob);
             } else {
-                renderer.streamToken(log, index, reasoning, text, logprob);
+                events.execute(() -> renderer.streamToken(log, index, reasoning, text, logprob));
             }
         }
 
@@ -186,13 +193,17 @@ public final class BackgroundResponses {
             if (log == null) {
                 renderer.collectToolCalls(index, calls);
             } else {
-                renderer.streamToolCalls(log, index, calls);
+                events.execute(() -> renderer.streamToolCalls(log, index, calls));
             }
         }
 
         @Override
         public void onStopSequence(int index, String stop) {
-            renderer.stopSequence(index, stop);
+            if (log == null) {
+                renderer.stopSequence(index, stop);
+            } else {
+                events.execute(() -> renderer.stopSequence(index, stop));
+            }
         }
 
         @Override
@@ -200,7 +211,7 @@ public final class BackgroundResponses {
             if (log == null) {
                 renderer.collectFinish(index, reasoning, text, reason);
             } else {
-                renderer.streamFinish(log, index, reasoning, text, reason);
+                events.execute(() -> renderer.streamFinish(log, index, reasoning, text, reason));
             }
         }
 
@@ -212,7 +223,7 @@ public final class BackgroundResponses {
 
         @Override
         public void onComplete(Usage usage) {
-            finisher.execute(() -> {
+            events.execute(() -> { // after every event of the response
                 boolean deleted = dropped.remove(renderer.id());
                 try {
                     if (deleted) {
