@@ -126,47 +126,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     startGeneration(ctx, model, renderer);
                 }
             }
-            case "/v1/embeddings" -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, EmbeddingsApi.renderer(readBody(request), model));
-            }
-            case "/v1/score", "/score" -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, ScoringApi.scoreRenderer(readBody(request), model));
-            }
-            case "/v1/rerank", "/rerank", "/v2/rerank" -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, ScoringApi.rerankRenderer(readBody(request), model));
-            }
-            case "/embedding", "/embeddings" -> {
-                // llama.cpp's own embedding API (llama-server serves both paths)
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, EmbeddingsApi.llamaCppRenderer(readBody(request), model));
-            }
-            case "/completion", "/completions" -> {
-                // llama.cpp's own completion API (llama-server serves both paths)
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, LlamaCppCompletions.renderer(readBody(request), model, api.config.limits(),
-                        api.json.mapper()));
-            }
-            case "/infill" -> {
-                // llama.cpp's code completion (fill in the middle, with the project's other files)
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, LlamaCppCompletions.infillRenderer(readBody(request), model,
-                        api.config.limits(), api.json.mapper()));
-            }
+            case "/v1/embeddings" -> generate(ctx, request, path, EmbeddingsApi::renderer);
+            case "/v1/score", "/score" -> generate(ctx, request, path, ScoringApi::scoreRenderer);
+            case "/v1/rerank", "/rerank", "/v2/rerank" -> generate(ctx, request, path, ScoringApi::rerankRenderer);
+            // llama.cpp's own embedding API (llama-server serves both paths)
+            case "/embedding", "/embeddings" -> generate(ctx, request, path, EmbeddingsApi::llamaCppRenderer);
+            // llama.cpp's own completion API (llama-server serves both paths)
+            case "/completion", "/completions" -> generate(ctx, request, path, (body, model) ->
+                    LlamaCppCompletions.renderer(body, model, api.config.limits(), api.json.mapper()));
+            // llama.cpp's code completion (fill in the middle, with the project's other files)
+            case "/infill" -> generate(ctx, request, path, (body, model) ->
+                    LlamaCppCompletions.infillRenderer(body, model, api.config.limits(), api.json.mapper()));
             case "/props" -> {
                 expect(method, HttpMethod.GET, path);
                 authorize(request);
@@ -174,13 +144,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
                         g -> UtilityApi.writeProps(g, model, api.version), false);
             }
-            case MESSAGES -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                startGeneration(ctx, model, AnthropicMessages.renderer(readBody(request), model, api.config.limits(),
-                        api.json.mapper()));
-            }
+            case MESSAGES -> generate(ctx, request, path, (body, model) ->
+                    AnthropicMessages.renderer(body, model, api.config.limits(), api.json.mapper()));
             case COUNT_TOKENS -> {
                 expect(method, HttpMethod.POST, path);
                 authorize(request);
@@ -269,6 +234,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModel(g, model), false);
             }
         }
+    }
+
+    /** A {@code POST} that generates (or embeds): the key checked, the body read into a renderer, the work started. */
+    private void generate(ChannelHandlerContext ctx, FullHttpRequest request, String path,
+                          java.util.function.BiFunction<JsonNode, ServedModel, ResponseRenderer> renderer) {
+        expect(request.method(), HttpMethod.POST, path);
+        authorize(request);
+        ServedModel model = readyModel();
+        startGeneration(ctx, model, renderer.apply(readBody(request), model));
     }
 
     /** {@code GET} or {@code DELETE /v1/responses/{id}}: a kept response, as OpenAI's "retrieve" and "delete". */
