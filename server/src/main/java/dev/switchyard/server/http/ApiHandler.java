@@ -168,6 +168,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
                         g -> UtilityApi.tokenize(body, model, api.json.mapper(), g), false);
             }
+            case "/apply-template" -> {
+                // llama.cpp's: the chat template's prompt text for a conversation
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                JsonNode body = readBody(request);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                        g -> ChatRequests.applyTemplate(body, model, api.json.mapper(), g), false);
+            }
             case "/detokenize" -> {
                 expect(method, HttpMethod.POST, path);
                 authorize(request);

@@ -28,6 +28,29 @@ public final class ChatRequests {
     private ChatRequests() {
     }
 
+    /**
+     * llama.cpp's {@code POST /apply-template}: a chat request's {@code messages}, {@code tools} and
+     * template arguments through the model's chat template, as the prompt text chat would read
+     * ({@code {"prompt": "..."}}); nothing is generated.
+     */
+    public static void applyTemplate(JsonNode body, ServedModel model, ObjectMapper mapper,
+                                     com.fasterxml.jackson.core.JsonGenerator g) throws java.io.IOException {
+        Fields f = new Fields(body);
+        CommonFields.checkModel(f, model);
+        List<ChatMessage> messages = messages(f.node("messages"), mapper);
+        ChatTools.Offer tools = ChatTools.parse(f, model, mapper);
+        String prompt;
+        try {
+            prompt = model.prompts().renderChat(messages, tools == null ? null : tools.definitions(),
+                    templateArguments(f, mapper, model, f.string("reasoning_effort"), "reasoning_effort"), "messages");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
+        }
+        g.writeStartObject();
+        g.writeStringField("prompt", prompt);
+        g.writeEndObject();
+    }
+
     public static OpenAiRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper) {
         Fields f = new Fields(body);
         CommonFields.checkModel(f, model);

@@ -218,6 +218,20 @@ public final class Prompts {
         return chat(messages, null, templateArguments, param);
     }
 
+    /**
+     * A conversation through the chat template as text, the assistant's turn opened: the prompt
+     * {@link #chat} tokenizes (without the BOS a file may ask for, which is not the template's).
+     */
+    public String renderChat(List<ChatMessage> messages, List<Map<String, Object>> tools,
+                             Map<String, Object> templateArguments, String param) {
+        try {
+            return template.render(messages, true, tools, templateArguments);
+        } catch (ChatTemplateException e) {
+            throw new InvalidRequestException(param, "the model's chat template rejected the conversation: "
+                    + e.getMessage());
+        }
+    }
+
     /** As above, offering {@code tools} (OpenAI-shaped definitions; null for none) as the template lays them out. */
     public int[] chat(List<ChatMessage> messages, List<Map<String, Object>> tools, Map<String, Object> templateArguments,
                       String param) {

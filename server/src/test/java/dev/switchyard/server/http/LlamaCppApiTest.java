@@ -238,6 +238,22 @@ class LlamaCppApiTest {
     }
 
     @Test
+    void applyTemplateGivesThePromptTextChatReads() {
+        String messages = "\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"Hi\"}]";
+        String prompt = tiny.ok("/apply-template", "{" + messages + "}").get("prompt").asText();
+        StringBuilder pieces = new StringBuilder();
+        tiny.ok("/tokenize", "{" + messages + ",\"with_pieces\":true}").get("tokens")
+                .forEach(t -> pieces.append(t.get("piece").asText()));
+        assertThat(prompt).contains("Be brief.").contains("Hi").endsWith(pieces.substring(pieces.length()
+                - Math.min(pieces.length(), 10)));
+        assertThat(pieces.toString()).endsWith(prompt);
+        HttpResponse<String> bad = tiny.post("/apply-template", "{\"messages\":\"Hi\"}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(bad.body()).at("/error/param").asText()).startsWith("messages");
+    }
+
+    @Test
     void aStreamIsOneChunkPerTokenThenTheEnd() {
         HttpResponse<String> r = tiny.post("/completion", "{" + PROMPT + ",\"n_predict\":6,\"temperature\":0,"
                 + "\"ignore_eos\":true,\"stream\":true,\"return_tokens\":true}");
