@@ -1,5 +1,6 @@
 package dev.switchyard.server.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.schedule.QueueFullException;
 import dev.switchyard.engine.schedule.SchedulerUnavailableException;
@@ -146,45 +147,20 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             case MESSAGES -> generate(ctx, request, path, (body, model) ->
                     AnthropicMessages.renderer(body, model, api.config.limits(), api.json.mapper()));
-            case COUNT_TOKENS -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                JsonNode body = readBody(request);
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
-                        g -> AnthropicMessages.countTokens(body, model, api.config.limits(), api.json.mapper(), g), false);
-            }
+            case COUNT_TOKENS -> answer(ctx, request, path, (body, model, g) ->
+                    AnthropicMessages.countTokens(body, model, api.config.limits(), api.json.mapper(), g));
             case "/v1/models" -> {
                 expect(method, HttpMethod.GET, path);
                 authorize(request);
                 ServedModel model = readyModel();
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model), false);
             }
-            case "/tokenize" -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                JsonNode body = readBody(request);
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
-                        g -> UtilityApi.tokenize(body, model, api.json.mapper(), g), false);
-            }
-            case "/apply-template" -> {
-                // llama.cpp's: the chat template's prompt text for a conversation
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                JsonNode body = readBody(request);
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
-                        g -> ChatRequests.applyTemplate(body, model, api.json.mapper(), g), false);
-            }
-            case "/detokenize" -> {
-                expect(method, HttpMethod.POST, path);
-                authorize(request);
-                ServedModel model = readyModel();
-                JsonNode body = readBody(request);
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
-                        g -> UtilityApi.detokenize(body, model, g), false);
-            }
+            case "/tokenize" -> answer(ctx, request, path, (body, model, g) ->
+                    UtilityApi.tokenize(body, model, api.json.mapper(), g));
+            // llama.cpp's: the chat template's prompt text for a conversation
+            case "/apply-template" -> answer(ctx, request, path, (body, model, g) ->
+                    ChatRequests.applyTemplate(body, model, api.json.mapper(), g));
+            case "/detokenize" -> answer(ctx, request, path, UtilityApi::detokenize);
             case "/health" -> {
                 expect(method, HttpMethod.GET, path);
                 readyModel();
@@ -243,6 +219,21 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModel(g, model), false);
             }
         }
+    }
+
+    /** What a {@code POST} answered at once writes, from its body, for the served model. */
+    @FunctionalInterface
+    private interface JsonAnswer {
+        void write(JsonNode body, ServedModel model, JsonGenerator g) throws java.io.IOException;
+    }
+
+    /** A {@code POST} answered at once (tokenizing, counting, templating): the key checked, the body read, the reply written. */
+    private void answer(ChannelHandlerContext ctx, FullHttpRequest request, String path, JsonAnswer answer) {
+        expect(request.method(), HttpMethod.POST, path);
+        authorize(request);
+        ServedModel model = readyModel();
+        JsonNode body = readBody(request);
+        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> answer.write(body, model, g), false);
     }
 
     /** A {@code POST} that generates (or embeds): the key checked, the body read into a renderer, the work started. */

@@ -89,42 +89,78 @@ public final class CompletionRequests {
      */
     private static void readPrompts(JsonNode prompt, String suffix, ServedModel model, List<int[]> prompts,
                                     List<String> texts) {
-        if (prompt == null) {
-            throw ApiError.invalid("prompt", "prompt is required");
-        }
-        try {
-            if (prompt.isTextual()) {
-                prompts.add(text(model, prompt.textValue(), suffix, "prompt"));
-                texts.add(prompt.textValue());
-                return;
+        prompts.addAll(promptList(prompt, "prompt", "prompts", model, texts, new PromptReader() {
+            @Override
+            public int[] text(String text, String param) {
+                return CompletionRequests.text(model, text, suffix, param);
             }
-            if (!prompt.isArray() || prompt.isEmpty()) {
-                throw ApiError.invalid("prompt", "prompt must be a string, a list of strings, a list of token ids "
+
+            @Override
+            public int[] ids(int[] ids, String param) {
+                return tokenIds(model, ids, suffix, param);
+            }
+        }));
+    }
+
+    /** How each prompt of a list becomes token ids: from its text, or from the ids a client sent, named by {@code param}. */
+    interface PromptReader {
+        int[] text(String text, String param);
+
+        int[] ids(int[] ids, String param);
+    }
+
+    /**
+     * The prompts of field {@code name}: a string, a list of strings, a list of token ids, or a list
+     * of lists of them, each read by {@code reader}, in order ({@code plural} names them in errors).
+     * {@code texts}, where not null, gets each prompt as text (ids decoded).
+     */
+    static List<int[]> promptList(JsonNode node, String name, String plural, ServedModel model, List<String> texts,
+                                  PromptReader reader) {
+        if (node == null) {
+            throw ApiError.invalid(name, name + " is required");
+        }
+        List<int[]> prompts = new ArrayList<>();
+        try {
+            if (node.isTextual()) {
+                prompts.add(reader.text(node.textValue(), name));
+                addText(texts, node.textValue());
+                return prompts;
+            }
+            if (!node.isArray() || node.isEmpty()) {
+                throw ApiError.invalid(name, name + " must be a string, a list of strings, a list of token ids "
                         + "or a list of lists of token ids");
             }
-            JsonNode first = prompt.get(0);
+            JsonNode first = node.get(0);
             if (first.isNumber()) {
-                int[] ids = ids(prompt, "prompt");
-                prompts.add(tokenIds(model, ids, suffix, "prompt"));
-                texts.add(model.tokenizer().decode(ids));
-                return;
+                int[] ids = ids(node, name);
+                prompts.add(reader.ids(ids, name));
+                addText(texts, texts == null ? null : model.tokenizer().decode(ids));
+                return prompts;
             }
-            for (int i = 0; i < prompt.size(); i++) {
-                JsonNode p = prompt.get(i);
-                String param = "prompt[" + i + "]";
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode p = node.get(i);
+                String param = name + "[" + i + "]";
                 if (first.isTextual() && p.isTextual()) {
-                    prompts.add(text(model, p.textValue(), suffix, param));
-                    texts.add(p.textValue());
+                    prompts.add(reader.text(p.textValue(), param));
+                    addText(texts, p.textValue());
                 } else if (first.isArray() && p.isArray()) {
                     int[] ids = ids(p, param);
-                    prompts.add(tokenIds(model, ids, suffix, param));
-                    texts.add(model.tokenizer().decode(ids));
+                    prompts.add(reader.ids(ids, param));
+                    addText(texts, texts == null ? null : model.tokenizer().decode(ids));
                 } else {
-                    throw ApiError.invalid(param, "the prompts of one request must all be strings or all lists of token ids");
+                    throw ApiError.invalid(param, "the " + plural + " of one request must all be strings or all lists "
+                            + "of token ids");
                 }
             }
+            return prompts;
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
+        }
+    }
+
+    private static void addText(List<String> texts, String text) {
+        if (texts != null) {
+            texts.add(text);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.server.serving.EmbeddingNorm;
 import dev.switchyard.server.serving.GenerationSpec;
-import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,11 +58,7 @@ public final class EmbeddingsApi {
         Integer keep = CommonFields.truncation(f, model);
         List<int[]> prompts = new ArrayList<>();
         String inputParam = llamaCpp && !f.has("input") ? "content" : "input";
-        try {
-            read(f.node(inputParam), inputParam, model, prompts);
-        } catch (InvalidRequestException e) {
-            throw ApiError.of(e);
-        }
+        read(f.node(inputParam), inputParam, model, prompts);
         if (prompts.size() > MAX_INPUTS) {
             throw ApiError.invalid(inputParam, "at most " + MAX_INPUTS + " inputs per request, got " + prompts.size());
         }
@@ -101,32 +96,17 @@ public final class EmbeddingsApi {
 
     /** A text, a list of texts, a list of token ids, or a list of lists of them, read from {@code name}. */
     private static void read(JsonNode input, String name, ServedModel model, List<int[]> prompts) {
-        if (input == null) {
-            throw ApiError.invalid(name, name + " is required");
-        }
-        if (input.isTextual()) {
-            prompts.add(model.prompts().embeddingText(input.textValue(), name));
-            return;
-        }
-        if (!input.isArray() || input.isEmpty()) {
-            throw ApiError.invalid(name, name + " must be a string, a list of strings, a list of token ids or a list "
-                    + "of lists of token ids");
-        }
-        JsonNode first = input.get(0);
-        if (first.isNumber()) {
-            prompts.add(model.prompts().tokenIds(CompletionRequests.ids(input, name), name));
-            return;
-        }
-        for (int i = 0; i < input.size(); i++) {
-            JsonNode item = input.get(i);
-            String param = name + "[" + i + "]";
-            if (first.isTextual() && item.isTextual()) {
-                prompts.add(model.prompts().embeddingText(item.textValue(), param));
-            } else if (first.isArray() && item.isArray()) {
-                prompts.add(model.prompts().tokenIds(CompletionRequests.ids(item, param), param));
-            } else {
-                throw ApiError.invalid(param, "the inputs of one request must all be strings or all lists of token ids");
-            }
-        }
+        prompts.addAll(CompletionRequests.promptList(input, name, "inputs", model, null,
+                new CompletionRequests.PromptReader() {
+                    @Override
+                    public int[] text(String text, String param) {
+                        return model.prompts().embeddingText(text, param);
+                    }
+
+                    @Override
+                    public int[] ids(int[] ids, String param) {
+                        return model.prompts().tokenIds(ids, param);
+                    }
+                }));
     }
 }

@@ -62,11 +62,10 @@ public record CodeCompletionLimits(int minIndent, long maxPredictMillis) {
 
         /** Adds text; returns what may be released: all but a new line's indentation still being read. */
         String push(String text) {
-            if (minIndent == 0) {
-                if (text.indexOf('\n') >= 0) {
-                    newLineSeen = true;
-                }
-                return text;
+            boolean newLine = text.indexOf('\n') >= 0;
+            if (minIndent == 0 || !inIndentation && !newLine) {
+                newLineSeen |= newLine;
+                return text; // nothing to hold back or measure: no copy per token
             }
             StringBuilder out = new StringBuilder(held.length() + text.length());
             for (int i = 0; i < text.length(); i++) {
