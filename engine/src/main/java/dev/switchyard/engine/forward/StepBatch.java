@@ -1,5 +1,6 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.engine.sampling.RowCandidates;
 import dev.switchyard.kernels.Backend;
 import java.util.Objects;
@@ -18,6 +19,8 @@ public final class StepBatch {
     final int[] positionOf;
     final int[] logitRows;
     final boolean[] generated;
+    /** Per token: the LoRA adapters its sequence applies ({@link LoraMix#NONE}: the base model). */
+    final LoraMix[] adapters;
     final int[] candidatesWanted; // per logit row: how many best tokens settle its sampler, 0 to read the row
     int candidateCount;           // after a step: best tokens found per logit row (the most any wanted), or 0
     int[] candidateIds = new int[0];       // (logit rows, candidateCount); a row's first id -1: the row was read
@@ -40,6 +43,7 @@ public final class StepBatch {
         this.positionOf = new int[capacity];
         this.logitRows = new int[capacity];
         this.generated = new boolean[capacity];
+        this.adapters = new LoraMix[capacity];
         this.candidatesWanted = new int[capacity];
         this.candidateLogZ = new double[capacity];
         this.hiddenRows = new int[capacity];
@@ -73,6 +77,15 @@ public final class StepBatch {
      * back the whole vocabulary.
      */
     public void add(int sequence, int token, int position, boolean wantLogits, boolean generated, int candidates) {
+        add(sequence, token, position, wantLogits, generated, candidates, LoraMix.NONE);
+    }
+
+    /**
+     * As above, the token's products adapted by the LoRA adapters {@code adapters} applies (its
+     * sequence's; {@link LoraMix#NONE} for the base model), whatever the step's other tokens apply.
+     */
+    public void add(int sequence, int token, int position, boolean wantLogits, boolean generated, int candidates,
+                    LoraMix adapters) {
         if (candidates < 0 || candidates > Backend.MAX_TOP_ROWS) {
             throw new IllegalArgumentException("cannot ask for the best " + candidates + " tokens of a row");
         }
@@ -83,6 +96,7 @@ public final class StepBatch {
         sequenceOf[tokens] = sequence;
         positionOf[tokens] = position;
         this.generated[tokens] = generated;
+        this.adapters[tokens] = java.util.Objects.requireNonNull(adapters, "adapters");
         if (wantLogits) {
             this.candidatesWanted[logitCount] = candidates;
             logitRows[logitCount++] = tokens;
@@ -142,6 +156,12 @@ public final class StepBatch {
     /** The position of token {@code i} in its sequence. */
     public int positionOf(int i) {
         return positionOf[i];
+    }
+
+    /** The LoRA adapters token {@code i} applies. */
+    public LoraMix adaptersOf(int i) {
+        Objects.checkIndex(i, tokens);
+        return adapters[i];
     }
 
     /** Whether token {@code i} is one the model generated rather than a prompt token. */

@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.cache.residency.ExpertResidency;
 import dev.switchyard.cache.residency.Resident;
 import dev.switchyard.engine.kv.KvCache;
+import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
@@ -19,7 +20,9 @@ import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.Weight;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The forward pass of every supported family, one step at a time: a {@link StepBatch} of tokens
@@ -82,6 +85,8 @@ public final class Transformer implements AutoCloseable {
     // routed experts behind a residency cache; null (the default): used in place from the file
     private OffloadedExperts offloaded;
     private ExpertPrefetcher prefetcher;
+    // LoRA adapters the step's rows may apply; null (the default): none loaded
+    private LoraStep lora;
 
     // attention bookkeeping
     private final int[] slots;
@@ -219,6 +224,20 @@ public final class Transformer implements AutoCloseable {
                 : null;
     }
 
+    /**
+     * Lets this step's tokens apply {@code adapters} (numbered in this order; see
+     * {@link StepBatch#add(int, int, int, boolean, boolean, int, dev.switchyard.engine.lora.LoraMix)}),
+     * replacing any set before; an empty list: none. Call between steps.
+     */
+    public void useAdapters(List<AdapterWeights> adapters) {
+        this.lora = adapters.isEmpty() ? null : new LoraStep(adapters, backend, maxTokens);
+    }
+
+    /** How many LoRA adapters the step's tokens may apply. */
+    public int adapterCount() {
+        return lora != null ? lora.adapterCount() : 0;
+    }
+
     /** A gate that applies this model's routers to a hidden state, with scratch of its own. */
     public SpeculativeGate speculativeGate() {
         return new SpeculativeGate(weights, backend, maxTokens);
@@ -294,15 +313,18 @@ public final class Transformer implements AutoCloseable {
             groups.build(t, batch.sequenceOf, batch.positionOf, batch.generated);
         }
         routedOnDevice = false;
+        if (lora != null) {
+            lora.prepare(batch);
+        }
         // token embeddings
         backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.x, t);
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
             attentionBlock(l, w, batch, attention, t);
             if (config.isRoutedBlock(l)) {
-                moeBlock(config.routedLayerOf(l), w, batch, t);
+                moeBlock(l, config.routedLayerOf(l), w, batch, t);
             } else {
-                denseFfnBlock(w, t);
+                denseFfnBlock(l, w, t);
             }
         }
         // final norm alone for the rows whose hidden states are read (embeddings)
@@ -319,6 +341,9 @@ public final class Transformer implements AutoCloseable {
             backend.gatherRows(buf.x, batch.logitRows, buf.logitInput, n);
             backend.rmsNorm(buf.logitInput, weights.outputNorm(), (float) config.rmsEps(), buf.logitInput, n);
             backend.matmul(weights.output(), 0, buf.logitInput, buf.logits, n);
+            if (lora != null) {
+                lora.applyHead(buf.logitInput, buf.logits, n);
+            }
             readLogits(batch, n, logits);
         }
         ExpertLoadObserver observer = loadObserver;
@@ -366,9 +391,9 @@ public final class Transformer implements AutoCloseable {
             return;
         }
         // qkv projections (+ biases in the Qwen2 family)
-        backend.matmul(w.wq(), 0, buf.h, buf.q, t);
-        backend.matmul(w.wk(), 0, buf.h, buf.k, t);
-        backend.matmul(w.wv(), 0, buf.h, buf.v, t);
+        project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, buf.q, t);
+        project(w.wk(), LoraTarget.ATTN_K, layer, buf.h, buf.k, t);
+        project(w.wv(), LoraTarget.ATTN_V, layer, buf.h, buf.v, t);
         // each where the block has it (GLM-4.5's files may leave any of them out)
         addBiasIfAny(buf.q, w.qBias(), t);
         addBiasIfAny(buf.k, w.kBias(), t);
@@ -389,9 +414,17 @@ public final class Transformer implements AutoCloseable {
         reads.layer(window, w.sinks());
         backend.attention(buf.q, storage, storageLayer[layer], reads, buf.attention);
         // output projection (+ bias: gpt-oss) and residual
-        backend.matmul(w.wo(), 0, buf.attention, buf.projected, t);
+        project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);
         addBiasIfAny(buf.projected, w.outputBias(), t);
         backend.add(buf.x, buf.projected, t);
+    }
+
+    /** {@code out = W x}, plus the share of each LoRA adapter on {@code target} that the step's rows apply. */
+    private void project(Weight w, LoraTarget target, int layer, FloatMatrix in, FloatMatrix out, int t) {
+        backend.matmul(w, 0, in, out, t);
+        if (lora != null) {
+            lora.apply(target, layer, in, out);
+        }
     }
 
     private void addBiasIfAny(FloatMatrix x, float[] bias, int t) {
@@ -433,14 +466,14 @@ public final class Transformer implements AutoCloseable {
         int cached = config.headDimK(); // rotary + kvRank: a head's row in the assembled queries and the key
         // queries: straight or through the normed low-rank path; per head, non-rotary then rotary
         if (a.queryDown() != null) {
-            backend.matmul(a.queryDown(), 0, buf.h, lb.queryLatent, t);
+            project(a.queryDown(), LoraTarget.ATTN_Q_A, layer, buf.h, lb.queryLatent, t);
             backend.rmsNorm(lb.queryLatent, a.queryNorm(), eps, lb.queryLatent, t);
-            backend.matmul(a.queryUp(), 0, lb.queryLatent, lb.queries, t);
+            project(a.queryUp(), LoraTarget.ATTN_Q_B, layer, lb.queryLatent, lb.queries, t);
         } else {
-            backend.matmul(w.wq(), 0, buf.h, lb.queries, t);
+            project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, lb.queries, t);
         }
         // the latent (normed: these are the values) and the shared rotary key: key row = [rotary | latent]
-        backend.matmul(a.latentDown(), 0, buf.h, lb.keyLatent, t);
+        project(a.latentDown(), LoraTarget.ATTN_KV_A, layer, buf.h, lb.keyLatent, t);
         backend.copyColumns(lb.keyLatent, 0, 0, buf.v, 0, 0, kvRank, 1, t);
         backend.rmsNorm(buf.v, a.latentNorm(), eps, buf.v, t);
         backend.copyColumns(lb.keyLatent, kvRank, 0, buf.k, 0, 0, rotary, 1, t);
@@ -456,29 +489,29 @@ public final class Transformer implements AutoCloseable {
         backend.attention(buf.q, kvStorage, storageLayer[layer], attention, buf.attention);
         // each head's mix of latents, decompressed to its value width
         backend.matmulHeads(a.valueUp(), buf.attention, 0, kvRank, lb.output, 0, shape.valueLength(), heads, t);
-        backend.matmul(w.wo(), 0, lb.output, buf.projected, t);
+        project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, lb.output, buf.projected, t);
         backend.add(buf.x, buf.projected, t);
     }
 
-    private void denseFfnBlock(LayerWeights w, int t) {
+    private void denseFfnBlock(int layer, LayerWeights w, int t) {
         // ffn rmsnorm, SwiGLU, residual
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
-        backend.matmul(w.ffnGate(), 0, buf.h, buf.denseGate, t);
-        backend.matmul(w.ffnUp(), 0, buf.h, buf.denseUp, t);
+        project(w.ffnGate(), LoraTarget.FFN_GATE, layer, buf.h, buf.denseGate, t);
+        project(w.ffnUp(), LoraTarget.FFN_UP, layer, buf.h, buf.denseUp, t);
         backend.siluMul(buf.denseGate, buf.denseUp, t);
-        backend.matmul(w.ffnDown(), 0, buf.denseGate, buf.projected, t);
+        project(w.ffnDown(), LoraTarget.FFN_DOWN, layer, buf.denseGate, buf.projected, t);
         backend.add(buf.x, buf.projected, t);
     }
 
     /**
      * Router -> top-k -> bucket by expert -> each expert once over its tokens -> weighted scatter-add;
      * or, for a small step where the backend can, routed and combined on the device. {@code layer}
-     * is the routed layer's number, not the block's.
+     * is the routed layer's number, {@code block} the block's (which LoRA adapters name).
      */
-    private void moeBlock(int layer, LayerWeights w, StepBatch batch, int t) {
+    private void moeBlock(int block, int layer, LayerWeights w, StepBatch batch, int t) {
         // ffn rmsnorm
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
-        backend.matmul(w.router(), 0, buf.h, buf.router, t);
+        project(w.router(), LoraTarget.ROUTER, block, buf.h, buf.router, t);
         addBiasIfAny(buf.router, w.routerBias(), t);
         if (routesOnDevice(t)) {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
@@ -491,12 +524,12 @@ public final class Transformer implements AutoCloseable {
         }
         // shared expert: behind a sigmoid gate (Qwen2-MoE) or added as it is (DeepSeek-MoE)
         if (w.sharedGate() != null) {
-            backend.matmul(w.sharedGate(), 0, buf.h, buf.sharedHidden, t);
-            backend.matmul(w.sharedUp(), 0, buf.h, buf.sharedUp, t);
+            project(w.sharedGate(), LoraTarget.SHARED_GATE, block, buf.h, buf.sharedHidden, t);
+            project(w.sharedUp(), LoraTarget.SHARED_UP, block, buf.h, buf.sharedUp, t);
             backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
-            backend.matmul(w.sharedDown(), 0, buf.sharedHidden, buf.expertOut, t);
+            project(w.sharedDown(), LoraTarget.SHARED_DOWN, block, buf.sharedHidden, buf.expertOut, t);
             if (w.sharedGateInput() != null) {
-                backend.matmul(w.sharedGateInput(), 0, buf.h, buf.sharedGate, t);
+                project(w.sharedGateInput(), LoraTarget.SHARED_GATE_INPUT, block, buf.h, buf.sharedGate, t);
                 backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, buf.x, t);
             } else {
                 backend.add(buf.x, buf.expertOut, t);

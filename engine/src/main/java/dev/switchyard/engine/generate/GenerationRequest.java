@@ -1,5 +1,6 @@
 package dev.switchyard.engine.generate;
 
+import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.sampling.TokenConstraint;
 import java.util.function.Supplier;
@@ -21,12 +22,22 @@ import java.util.function.Supplier;
  *
  * <p>{@code pooling} (not null) asks for the prompt's embedding instead of tokens ({@link #embedding}):
  * the prompt is computed whole, its final hidden states pooled, and the sequence ends once it is read.
+ *
+ * <p>{@code adapters} are the LoRA adapters the sequence applies, and how strongly
+ * ({@link LoraMix#NONE}, or null, for the base model). They take part in the prefix cache's key
+ * ({@link #prefixScope()}): a prompt's blocks computed under one mix serve only that mix.
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
                                 Supplier<TokenConstraint> constraint, int promptLogprobs, int priority,
-                                Pooling pooling) {
+                                Pooling pooling, LoraMix adapters) {
 
     public static final int NO_PROMPT_LOGPROBS = -1;
+
+    /** As below, on the base model alone. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
+                             Supplier<TokenConstraint> constraint, int promptLogprobs, int priority, Pooling pooling) {
+        this(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, priority, pooling, LoraMix.NONE);
+    }
 
     /** Tokens to generate, no embedding. */
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
@@ -79,5 +90,25 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
             throw new IllegalArgumentException("an embedding request generates nothing and scores nothing");
         }
         prompt = prompt.clone();
+        adapters = adapters != null ? adapters : LoraMix.NONE;
+    }
+
+    /** The same request applying the LoRA adapters {@code mix} says. */
+    public GenerationRequest withAdapters(LoraMix mix) {
+        return new GenerationRequest(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, priority, pooling,
+                mix);
+    }
+
+    /**
+     * What the prefix cache keys this sequence's blocks by besides their tokens: its salt, and the
+     * adapters its keys and values were computed with. Equal scopes share blocks; null is the
+     * scope of every request without salt or adapters. A mix is part of a record no salt (a string)
+     * can equal, so no request can reach blocks computed under adapters it does not apply.
+     */
+    public Object prefixScope() {
+        return adapters.isNone() ? cacheSalt : new AdaptedScope(cacheSalt, adapters);
+    }
+
+    private record AdaptedScope(String salt, LoraMix adapters) {
     }
 }

@@ -1,5 +1,6 @@
 package dev.switchyard.engine.generate;
 
+import dev.switchyard.engine.forward.AdapterWeights;
 import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.ModelWeights;
 import dev.switchyard.engine.forward.OffloadedExperts;
@@ -8,6 +9,7 @@ import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.kv.PagedKvCache;
 import dev.switchyard.engine.kv.WindowedKvCache;
+import dev.switchyard.engine.lora.LoraAdapter;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
@@ -21,6 +23,8 @@ import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.KvCacheType;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.ToIntFunction;
 
 /**
@@ -38,15 +42,21 @@ public final class LoadedModel implements AutoCloseable {
     private final Transformer transformer;
     private final KvCache kv;
     private final OffloadedExperts offloaded; // null: experts used in place
+    private final ModelWeights weights;
+    private final Backend backend;
+    private final List<LoraAdapter> adapters = new ArrayList<>();
+    private final List<AdapterWeights> adapterWeights = new ArrayList<>();
 
     private LoadedModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, Transformer transformer, KvCache kv,
-                        OffloadedExperts offloaded) {
+                        OffloadedExperts offloaded, ModelWeights weights, Backend backend) {
         this.file = file;
         this.config = config;
         this.tokenizer = tokenizer;
         this.transformer = transformer;
         this.kv = kv;
         this.offloaded = offloaded;
+        this.weights = weights;
+        this.backend = backend;
     }
 
     /**
@@ -113,7 +123,7 @@ public final class LoadedModel implements AutoCloseable {
                 offloaded = OffloadedExperts.open(config, file, backend, offload, maxStepTokens);
                 transformer.offloadExperts(offloaded);
             }
-            return new LoadedModel(file, config, tokenizer, transformer, kv, offloaded);
+            return new LoadedModel(file, config, tokenizer, transformer, kv, offloaded, weights, backend);
         } catch (RuntimeException e) {
             if (offloaded != null) {
                 offloaded.close();
@@ -188,6 +198,40 @@ public final class LoadedModel implements AutoCloseable {
         return kv;
     }
 
+    /**
+     * Loads LoRA adapters that sequences may then apply ({@link GenerationRequest#adapters()}),
+     * numbered after those loaded before, in this order. Call before any sequence runs. All or
+     * nothing: where one adapter cannot be applied to this model, none of these is loaded.
+     *
+     * @throws dev.switchyard.engine.lora.LoraAdapterException if one is not a LoRA adapter for this model
+     * @throws IOException                                     if one cannot be read
+     */
+    public List<LoraAdapter> loadAdapters(List<Path> paths) throws IOException {
+        List<LoraAdapter> opened = new ArrayList<>();
+        List<AdapterWeights> loaded = new ArrayList<>();
+        try {
+            for (Path path : paths) {
+                LoraAdapter adapter = LoraAdapter.open(path, file);
+                opened.add(adapter);
+                loaded.add(AdapterWeights.load(adapter, weights, backend));
+            }
+        } catch (IOException | RuntimeException e) {
+            opened.forEach(LoraAdapter::close);
+            throw e;
+        }
+        List<AdapterWeights> all = new ArrayList<>(adapterWeights);
+        all.addAll(loaded);
+        transformer.useAdapters(all);
+        adapters.addAll(opened);
+        adapterWeights.addAll(loaded);
+        return List.copyOf(opened);
+    }
+
+    /** The LoRA adapters loaded, by number. */
+    public List<LoraAdapter> adapters() {
+        return List.copyOf(adapters);
+    }
+
     /** The offloaded experts and their residency figures, or null when experts are used in place. */
     public OffloadedExperts offloadedExperts() {
         return offloaded;
@@ -260,6 +304,7 @@ public final class LoadedModel implements AutoCloseable {
         if (offloaded != null) {
             offloaded.close();
         }
+        adapters.forEach(LoraAdapter::close);
         file.close();
     }
 }

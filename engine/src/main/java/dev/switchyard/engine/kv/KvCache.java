@@ -46,10 +46,12 @@ public interface KvCache {
      * Gives an empty sequence whatever blocks the cache still holds for its first positions (at
      * most {@code positions}, whole blocks), their keys and values already written; {@code tokenAt}
      * names the sequence's token at a position. Returns the positions covered: the sequence then
-     * computes from there on. 0 where the cache reuses nothing. Only blocks written under the same
+     * computes from there on. 0 where the cache reuses nothing. Only blocks written under an equal
      * {@code salt} (null: none) are taken, and the blocks this sequence writes are remembered under it.
+     * The salt is any value with equality: a tenant's string, or what else decided the blocks'
+     * contents ({@code GenerationRequest.prefixScope()}: the LoRA adapters applied).
      */
-    default int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, String salt) {
+    default int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, Object salt) {
         return 0;
     }
 

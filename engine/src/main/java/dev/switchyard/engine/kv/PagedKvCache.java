@@ -23,7 +23,7 @@ public final class PagedKvCache implements KvCache {
      * What a remembered block holds: its predecessor (physical block and its allocation count) and
      * its tokens; a first block, its sequence's salt instead (null: none).
      */
-    private record Content(int previous, int previousAllocation, String salt, int[] tokens) {
+    private record Content(int previous, int previousAllocation, Object salt, int[] tokens) {
 
         @Override
         public boolean equals(Object o) {
@@ -48,7 +48,7 @@ public final class PagedKvCache implements KvCache {
     /** Per sequence: its leading blocks already remembered or checked (full and written). */
     private int[] settled;
     /** Per sequence: the salt its first block is remembered under. */
-    private final String[] salts;
+    private final Object[] salts;
     private long reusedBlocks;
 
     public PagedKvCache(int blocks, int blockSize, int maxSequences) {
@@ -60,7 +60,7 @@ public final class PagedKvCache implements KvCache {
         this.tables = new int[maxSequences][];
         this.blocksUsed = new int[maxSequences];
         this.settled = new int[maxSequences];
-        this.salts = new String[maxSequences];
+        this.salts = new Object[maxSequences];
         Arrays.setAll(tables, i -> new int[4]);
     }
 
@@ -136,7 +136,7 @@ public final class PagedKvCache implements KvCache {
      * returns how many positions they cover (0 with prefix caching off).
      */
     @Override
-    public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, String salt) {
+    public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, Object salt) {
         int[] chain = new int[prefixCaching ? positions / blockSize : 0];
         int found = rememberedPrefix(tokenAt, positions, salt, chain);
         return attach(sequence, chain, found, salt);
@@ -146,7 +146,7 @@ public final class PagedKvCache implements KvCache {
      * Finds, without taking them, the remembered blocks that hold a sequence's first positions (up
      * to {@code positions}, whole blocks), in order into {@code chain}; returns how many.
      */
-    int rememberedPrefix(IntUnaryOperator tokenAt, int positions, String salt, int[] chain) {
+    int rememberedPrefix(IntUnaryOperator tokenAt, int positions, Object salt, int[] chain) {
         if (!prefixCaching) {
             return 0;
         }
@@ -168,7 +168,7 @@ public final class PagedKvCache implements KvCache {
      * Gives an empty sequence the first {@code count} blocks of a chain {@link #rememberedPrefix}
      * found; returns the positions they cover. The blocks it writes are remembered under {@code salt}.
      */
-    int attach(int sequence, int[] chain, int count, String salt) {
+    int attach(int sequence, int[] chain, int count, Object salt) {
         checkSequence(sequence);
         if (blocksUsed[sequence] != 0) {
             throw new IllegalStateException("sequence " + sequence + " already holds blocks");
@@ -209,7 +209,7 @@ public final class PagedKvCache implements KvCache {
         settled[sequence] = Math.max(settled[sequence], full);
     }
 
-    private Content contentOf(int previous, String salt, IntUnaryOperator tokenAt, int block) {
+    private Content contentOf(int previous, Object salt, IntUnaryOperator tokenAt, int block) {
         int[] tokens = new int[blockSize];
         for (int j = 0; j < blockSize; j++) {
             tokens[j] = tokenAt.applyAsInt(block * blockSize + j);

@@ -207,7 +207,7 @@ public final class WindowedKvCache implements KvCache {
     }
 
     @Override
-    public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, String salt) {
+    public int attachPrefix(int sequence, IntUnaryOperator tokenAt, int positions, Object salt) {
         checkSequence(sequence);
         if (used[sequence] != 0) {
             throw new IllegalStateException("sequence " + sequence + " already holds blocks");

@@ -204,7 +204,7 @@ public final class ContinuousBatcher {
      *
      * @throws ContextLengthExceededException if prompt plus completion do not fit one sequence
      * @throws IllegalArgumentException       if a token id is outside the vocabulary, or the sampling
-     *                                        parameters name one
+     *                                        parameters name one, or it applies an adapter not loaded
      */
     ActiveSequence prepare(GenerationRequest request, SequenceSink sink, long submittedNanos, Submission owner) {
         int[] prompt = request.prompt();
@@ -213,6 +213,10 @@ public final class ContinuousBatcher {
             if (id < 0 || id >= vocab) {
                 throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab + " tokens");
             }
+        }
+        if (request.adapters().span() > transformer.adapterCount()) {
+            throw new IllegalArgumentException("LoRA adapter " + (request.adapters().span() - 1) + " is not loaded ("
+                    + transformer.adapterCount() + " are)");
         }
         int limit = maxSequencePositions();
         long wanted = (long) prompt.length + request.maxTokens();
@@ -446,7 +450,7 @@ public final class ContinuousBatcher {
                 break;
             }
             ownLogitRow(s, false, false);
-            batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.candidatesNeeded());
+            batch.add(s.slot, s.tokenAt(position), position, true, true, s.sampler.candidatesNeeded(), s.request.adapters());
             s.fed++;
             s.lastStep = steps;
             s.decodeStep = steps;
@@ -508,7 +512,7 @@ public final class ContinuousBatcher {
             }
             for (int j = 0; j < proposed; j++) {
                 ownLogitRow(s, true, false);
-                batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded());
+                batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded(), s.request.adapters());
             }
             s.onDraft = true;
             s.proposed = proposed;
@@ -581,7 +585,7 @@ public final class ContinuousBatcher {
             // which is always computed, is all a last-token pooling reads
             int reused = reusesPrefixes() && !s.scoringPrompt()
                     && (!s.embeds() || s.request.pooling() == dev.switchyard.engine.generate.Pooling.LAST)
-                    ? kv.attachPrefix(slot, s, s.known() - 1, s.request.cacheSalt()) : 0;
+                    ? kv.attachPrefix(slot, s, s.known() - 1, s.request.prefixScope()) : 0;
             s.fed = reused;
             int take = chunkLength(s, batch.capacity() - batch.tokens());
             if (take == 0 || !kv.reserve(slot, reused + take)) {
@@ -654,7 +658,7 @@ public final class ContinuousBatcher {
                 ownLogitRow(s, false, score);
             }
             batch.add(s.slot, s.tokenAt(position), position, sample || score, position >= s.promptLength(),
-                    sample ? s.sampler.candidatesNeeded() : 0);
+                    sample ? s.sampler.candidatesNeeded() : 0, s.request.adapters());
             if (s.embeds() && s.request.pooling().reads(position, s.promptLength())) {
                 hiddenOwner[batch.hiddenCount()] = s;
                 batch.wantHidden();

@@ -1,0 +1,103 @@
+package dev.switchyard.engine.forward;
+
+import dev.switchyard.engine.lora.LoraAdapter;
+import dev.switchyard.engine.lora.LoraAdapterException;
+import dev.switchyard.engine.lora.LoraTarget;
+import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.kernels.Backend;
+import dev.switchyard.kernels.Weight;
+
+/**
+ * One LoRA adapter's matrices handed to the backend, by block and target, each with the factor its
+ * product is scaled by at a user scale of 1 (alpha / rank). Checked against the weights the forward
+ * pass actually applies, so an adapter never names a product that would silently not be adapted.
+ */
+public final class AdapterWeights {
+
+    /** A's rows are the rank: {@code B (A x)} maps a row of {@code a.cols()} to one of {@code b.rows()}. */
+    record Pair(Weight a, Weight b, float factor) {
+    }
+
+    private final LoraAdapter adapter;
+    /** [block][target], null where the adapter leaves the product alone; the output head is block 0's OUTPUT. */
+    private final Pair[][] pairs;
+
+    private AdapterWeights(LoraAdapter adapter, Pair[][] pairs) {
+        this.adapter = adapter;
+        this.pairs = pairs;
+    }
+
+    /**
+     * Hands {@code adapter}'s tensors to {@code backend} for the model of {@code weights}.
+     *
+     * @throws LoraAdapterException if it names a product this model's forward pass does not make
+     *                              (a matrix the file has but the family does not use)
+     */
+    public static AdapterWeights load(LoraAdapter adapter, ModelWeights weights, Backend backend) {
+        int layers = weights.config().layers();
+        Pair[][] pairs = new Pair[layers][LoraTarget.values().length];
+        for (LoraAdapter.Pair p : adapter.pairs()) {
+            if (p.target().perBlock() && p.layer() >= layers) {
+                throw new LoraAdapterException(adapter.path(), p.target().baseName(p.layer()) + ": the model has "
+                        + layers + " blocks");
+            }
+            Weight base = base(weights, p.target(), p.layer());
+            if (base == null || base.count() != 1) {
+                throw new LoraAdapterException(adapter.path(), p.target().baseName(p.layer())
+                        + ": this model's forward pass does not apply that matrix as a product");
+            }
+            Weight a = matrix(adapter, p.a(), backend);
+            Weight b = matrix(adapter, p.b(), backend);
+            if (a.cols() != base.cols() || b.rows() != base.rows() || a.rows() != b.cols()) {
+                throw new LoraAdapterException(adapter.path(), p.target().baseName(p.layer()) + ": " + a + " and " + b
+                        + " do not adapt " + base);
+            }
+            pairs[p.layer()][p.target().ordinal()] = new Pair(a, b, adapter.effectiveScale(p, 1f));
+        }
+        return new AdapterWeights(adapter, pairs);
+    }
+
+    private static Weight matrix(LoraAdapter adapter, GgufTensorInfo t, Backend backend) {
+        return backend.weight(t.type(), adapter.file().data(t), t.dims());
+    }
+
+    /** The matrix the forward pass applies for {@code target} in block {@code layer}, or null where it applies none. */
+    static Weight base(ModelWeights weights, LoraTarget target, int layer) {
+        if (target == LoraTarget.OUTPUT) {
+            return weights.output();
+        }
+        LayerWeights w = weights.layer(layer);
+        LatentAttentionWeights latent = w.latent();
+        return switch (target) {
+            case ATTN_Q -> w.wq();
+            case ATTN_K -> w.wk();
+            case ATTN_V -> w.wv();
+            case ATTN_OUTPUT -> w.wo();
+            case ATTN_Q_A -> latent != null ? latent.queryDown() : null;
+            case ATTN_Q_B -> latent != null ? latent.queryUp() : null;
+            case ATTN_KV_A -> latent != null ? latent.latentDown() : null;
+            case FFN_GATE -> w.ffnGate();
+            case FFN_UP -> w.ffnUp();
+            case FFN_DOWN -> w.ffnDown();
+            case ROUTER -> w.router();
+            case SHARED_GATE_INPUT -> w.sharedGateInput();
+            case SHARED_GATE -> w.sharedGate();
+            case SHARED_UP -> w.sharedUp();
+            case SHARED_DOWN -> w.sharedDown();
+            case OUTPUT -> throw new AssertionError();
+        };
+    }
+
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
+    /** The pair adapting {@code target} in block {@code layer} (any block for the output head), or null. */
+    Pair pair(LoraTarget target, int layer) {
+        return pairs.length == 0 ? null : pairs[target.perBlock() ? layer : 0][target.ordinal()];
+    }
+
+    int layers() {
+        return pairs.length;
+    }
+}

@@ -1,0 +1,175 @@
+package dev.switchyard.engine.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchyard.engine.forward.TinyModels;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.GenerationResult;
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.generate.TokenListener;
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.lora.LoraAdapter;
+import dev.switchyard.engine.lora.LoraMerge;
+import dev.switchyard.engine.lora.LoraMix;
+import dev.switchyard.engine.lora.LoraTarget;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.modelgen.RandomLoraGenerator;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sequences that apply LoRA adapters, through the scheduler: greedy replies equal the merged
+ * model's; a batch of sequences with different adapters (or none) gives each the reply it gets
+ * alone; and the prefix cache never hands a sequence blocks computed under another mix.
+ */
+class LoraServingTest {
+
+    @TempDir
+    Path dir;
+
+    private Path model;
+    private Path first;
+    private Path second;
+
+    @BeforeEach
+    void write() throws Exception {
+        model = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.F32);
+        first = dir.resolve("first.gguf");
+        second = dir.resolve("second.gguf");
+        try (GgufFile base = GgufFile.open(model)) {
+            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(8, 16, EnumSet.allOf(LoraTarget.class),
+                    GgmlType.F16, 1, 0.5), first);
+            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(4, 8, RandomLoraGenerator.ATTENTION,
+                    GgmlType.F32, 2, 0.8), second);
+        }
+    }
+
+    private static int[] prompt(int length, int seed) {
+        int[] p = new int[length];
+        for (int i = 0; i < length; i++) {
+            p[i] = (i * 37 + seed * 11 + 5) % 500;
+        }
+        return p;
+    }
+
+    private static GenerationRequest greedy(int[] prompt, int tokens, LoraMix mix) {
+        return new GenerationRequest(prompt, SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(2).build(),
+                tokens).withAdapters(mix);
+    }
+
+    private static GenerationRequest sampled(int[] prompt, int tokens, long seed, LoraMix mix) {
+        return new GenerationRequest(prompt, SamplingParams.builder().temperature(0.9).topP(0.95).seed(seed)
+                .ignoreEos(true).logprobs(2).build(), tokens).withAdapters(mix);
+    }
+
+    private LoadedModel open(CpuBackend backend, Path file, int sequences) throws Exception {
+        LoadedModel m = LoadedModel.open(file, backend, 32, sequences, sequences * 128);
+        if (file.equals(model)) {
+            m.loadAdapters(List.of(first, second));
+        }
+        return m;
+    }
+
+    @Test
+    void greedyRepliesEqualTheMergedModels() throws Exception {
+        Path merged = dir.resolve("merged.gguf");
+        try (GgufFile base = GgufFile.open(model); LoraAdapter a = LoraAdapter.open(first, base)) {
+            LoraMerge.write(base, List.of(new LoraMerge.Scaled(a, 1f)), merged);
+        }
+        int[] p = prompt(20, 1);
+        try (CpuBackend backend = new CpuBackend(2)) {
+            GenerationResult applied;
+            GenerationResult plain;
+            try (LoadedModel m = open(backend, model, 1)) {
+                applied = m.generator().generate(List.of(greedy(p, 16, LoraMix.of(1f))), TokenListener.NONE).getFirst();
+                plain = m.generator().generate(List.of(greedy(p, 16, LoraMix.NONE)), TokenListener.NONE).getFirst();
+            }
+            GenerationResult expected;
+            try (LoadedModel m = open(backend, merged, 1)) {
+                expected = m.generator().generate(List.of(greedy(p, 16, LoraMix.NONE)), TokenListener.NONE).getFirst();
+            }
+            assertThat(applied.tokens()).containsExactly(expected.tokens());
+            assertThat(applied.logprobs()).usingComparatorWithPrecision(1e-3).containsExactly(expected.logprobs());
+            assertThat(applied.tokens()).isNotEqualTo(plain.tokens());
+        }
+    }
+
+    @Test
+    void sequencesWithDifferentAdaptersReplyInABatchAsAlone() throws Exception {
+        LoraMix[] mixes = {LoraMix.NONE, LoraMix.of(1f), LoraMix.of(0f, 1f), LoraMix.of(0.5f, 0.5f)};
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            LoraMix mix = mixes[i % mixes.length];
+            requests.add(i % 2 == 0 ? greedy(prompt(5 + 7 * i, i), 12, mix) : sampled(prompt(9 + 3 * i, i), 12, 100 + i, mix));
+        }
+        try (CpuBackend backend = new CpuBackend(2)) {
+            List<GenerationResult> batched;
+            try (LoadedModel m = open(backend, model, 8)) {
+                batched = m.generator().generate(requests, TokenListener.NONE);
+            }
+            try (LoadedModel m = open(backend, model, 1)) {
+                for (int i = 0; i < requests.size(); i++) {
+                    GenerationResult alone = m.generator().generate(List.of(requests.get(i)), TokenListener.NONE).getFirst();
+                    assertThat(batched.get(i).tokens()).as("request %d", i).containsExactly(alone.tokens());
+                    assertThat(batched.get(i).logprobs()).as("request %d", i).containsExactly(alone.logprobs());
+                }
+            }
+        }
+    }
+
+    /** Runs the requests one after another, prefix caching on, and returns their sinks. */
+    private List<RecordingSink> inTurn(List<GenerationRequest> requests) throws Exception {
+        List<RecordingSink> sinks = new ArrayList<>();
+        try (CpuBackend backend = new CpuBackend(2); LoadedModel m = open(backend, model, 2)) {
+            m.reusePrefixes(true);
+            try (Scheduler scheduler = m.scheduler(8, new SchedulerObserver() { })) {
+                for (GenerationRequest r : requests) {
+                    RecordingSink sink = new RecordingSink();
+                    scheduler.submit(List.of(new Scheduler.SequenceRequest(r, sink)), null);
+                    sink.await(Duration.ofSeconds(60));
+                    sinks.add(sink);
+                }
+            }
+        }
+        return sinks;
+    }
+
+    @Test
+    void thePrefixCacheServesAPromptsBlocksOnlyToTheMixThatComputedThem() throws Exception {
+        int[] p = prompt(48, 3);
+        List<GenerationRequest> requests = List.of(greedy(p, 8, LoraMix.NONE), greedy(p, 8, LoraMix.of(1f)),
+                greedy(p, 8, LoraMix.of(1f)), greedy(p, 8, LoraMix.of(0.5f)), greedy(p, 8, LoraMix.NONE));
+        List<RecordingSink> sinks = inTurn(requests);
+        assertThat(sinks.get(0).reused()).isZero();
+        assertThat(sinks.get(1).reused()).as("another mix computed those blocks").isZero();
+        assertThat(sinks.get(2).reused()).as("the same mix did").isEqualTo(32);
+        assertThat(sinks.get(3).reused()).as("another scale is another mix").isZero();
+        assertThat(sinks.get(4).reused()).isEqualTo(32);
+        for (int r = 0; r < requests.size(); r++) {
+            RecordingSink alone = inTurn(List.of(requests.get(r))).getFirst();
+            assertThat(sinks.get(r).tokens()).as("request %d", r).containsExactly(alone.tokens());
+            assertThat(sinks.get(r).logprobs()).as("request %d", r).containsExactly(alone.logprobs());
+        }
+    }
+
+    @Test
+    void anAdapterThatIsNotLoadedIsRefused() throws Exception {
+        try (CpuBackend backend = new CpuBackend(1); LoadedModel m = open(backend, model, 1);
+             Scheduler scheduler = m.scheduler(4, new SchedulerObserver() { })) {
+            assertThatThrownBy(() -> scheduler.submit(List.of(new Scheduler.SequenceRequest(
+                    greedy(prompt(4, 1), 2, LoraMix.of(0, 0, 1f)), new RecordingSink())), null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("LoRA adapter 2 is not loaded (2 are)");
+        }
+    }
+}
