@@ -103,7 +103,7 @@ public final class RandomLoraGenerator {
             matrices++;
         }
         if (matrices == 0) {
-            throw new IllegalArgumentException("the model has none of the matrices " + spec.targets()
+            throw new IllegalArgumentException("the model has none of the matrices " + spec.targets().stream().map(LoraTarget::tensor).sorted().toList()
                     + " to adapt");
         }
         w.write(out);

@@ -9,6 +9,9 @@ import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.generate.BatchGenerator;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.lora.LoraAdapter;
+import dev.switchyard.engine.lora.LoraMix;
+import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchStats;
@@ -85,6 +88,12 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     SpeculationOption speculation = new SpeculationOption();
 
+    @picocli.CommandLine.Mixin
+    LoraOptions lora = new LoraOptions();
+
+    /** What every measured sequence applies: the adapters given, at their scales. */
+    private LoraMix adapterMix = LoraMix.NONE;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -116,6 +125,9 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--prompt-tokens + --gen-tokens exceed the model's context of "
                         + loaded.config().contextLength());
             }
+            List<AdapterSpec> adapters = lora.adapters();
+            List<LoraAdapter> loadedAdapters = loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
+            adapterMix = LoraOptions.mix(adapters);
             Speculation lookup = speculation.speculation();
             long[] proposals = new long[2]; // proposed, kept: over every decode run, warm-ups included
             BatchGenerator generator = loaded.generator(lookup, new SchedulerObserver() {
@@ -130,6 +142,9 @@ final class BenchCommand implements Callable<Integer> {
             result.put("device", backend.name());
             result.put("threads", backend.threads());
             result.put("kv_cache_type", kvCache.type.label());
+            if (!loadedAdapters.isEmpty()) {
+                result.put("lora", LoraOptions.describe(adapters, loadedAdapters).substring(", LoRA ".length()));
+            }
             result.put("prompt_tokens", promptTokens);
             result.put("gen_tokens", genTokens);
 
@@ -232,6 +247,7 @@ final class BenchCommand implements Callable<Integer> {
         m.put("prefill_batch", batch);
         try (LoadedModel dropless = LoadedModel.open(path, backend, stepTokens, batch, c -> batch * (promptTokens + 1),
                 null, null, kvCache.type)) {
+            dropless.loadAdapters(lora.adapters().stream().map(AdapterSpec::file).toList());
             BatchGenerator none = dropless.generator();
             m.put("prefill_tok_s_none", round(tokens / best(() -> time(none, prompts))));
         }
@@ -308,7 +324,7 @@ final class BenchCommand implements Callable<Integer> {
                 } while (loaded.tokenizer().isControl(id) || loaded.tokenizer().isEog(id));
                 ids[j] = id;
             }
-            list.add(new GenerationRequest(ids, greedy, maxTokens));
+            list.add(new GenerationRequest(ids, greedy, maxTokens).withAdapters(adapterMix));
         }
         return list;
     }

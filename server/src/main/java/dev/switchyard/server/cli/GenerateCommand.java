@@ -5,6 +5,7 @@ import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.GenerationResult;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.engine.modelgen.DemoModel;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.sampling.TokenConstraint;
@@ -189,6 +190,9 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     SpeculationOption speculation = new SpeculationOption();
 
+    @picocli.CommandLine.Mixin
+    LoraOptions lora = new LoraOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -204,6 +208,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens must be at least 1");
         }
         Speculation lookup = speculation.speculation();
+        List<AdapterSpec> adapters = lora.adapters();
         Grammar held = null;
         if (grammar != null) {
             String where = grammar.text != null ? "--grammar" : "--grammar-file " + grammar.file;
@@ -219,6 +224,7 @@ final class GenerateCommand implements Callable<Integer> {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
             try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts, kvCache.type)) {
+                loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
                 Tokenizer tokenizer = loaded.tokenizer();
                 Map<Integer, Double> biases = LogitBiasFlag.parse(logitBias, tokenizer.vocabSize());
                 SamplingParams read = sampling;
@@ -251,7 +257,8 @@ final class GenerateCommand implements Callable<Integer> {
                 List<GenerationResult> results;
                 try (LoadedModel draftModel = speculation.openDraft(backend, loaded, chunk, 1, kvCache.type)) {
                     results = loaded.generator(lookup, counts, speculation.asDraft(draftModel, loaded)).generate(
-                        List.of(new GenerationRequest(ids, sampling, budget, null, constraint)),
+                        List.of(new GenerationRequest(ids, sampling, budget, null, constraint)
+                                .withAdapters(LoraOptions.mix(adapters))),
                         (request, token, lp) -> {
                             if (firstToken[0] == 0) {
                                 firstToken[0] = System.nanoTime();

@@ -17,6 +17,7 @@ import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.ServedAdapters;
 import dev.switchyard.server.serving.SpeculativeDraft;
 import dev.switchyard.server.serving.ServerHealth;
 import dev.switchyard.server.serving.Version;
@@ -115,6 +116,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
     DeviceOption device = new DeviceOption();
+
+    @picocli.CommandLine.Mixin
+    LoraOptions lora = new LoraOptions();
 
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
@@ -221,7 +225,8 @@ final class ServeCommand implements Callable<Integer> {
                 batchConcurrency != null ? batchConcurrency : 2 * maxSeqs) : null;
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
-                schedulingPolicy.equals("priority")).withDraft(speculation.draft()).withPooling(pooled);
+                schedulingPolicy.equals("priority")).withDraft(speculation.draft()).withPooling(pooled)
+                .withAdapters(lora.adapters());
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
@@ -264,7 +269,9 @@ final class ServeCommand implements Callable<Integer> {
                         + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
                         + ", embeddings pooled by " + served.pooling().label()
-                        + speculationNote(engine.speculation(), engine.draft()));
+                        + speculationNote(engine.speculation(), engine.draft())
+                        + LoraOptions.describe(engine.adapters(),
+                                served.adapters().all().stream().map(ServedAdapters.Served::adapter).toList()));
                 out.flush();
                 if (batch) {
                     String local = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;

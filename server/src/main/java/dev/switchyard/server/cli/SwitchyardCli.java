@@ -15,6 +15,8 @@ import picocli.CommandLine.ScopeType;
         description = "Mixture-of-Experts inference server that streams experts from host memory.",
         subcommands = {
                 MakeModelCommand.class,
+                MakeLoraCommand.class,
+                ExportLoraCommand.class,
                 InspectCommand.class,
                 TokenizeCommand.class,
                 GenerateCommand.class,

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
 import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.structured.JsonSchema;
 import dev.switchyard.engine.structured.JsonSchemaCompiler;
 import dev.switchyard.engine.structured.SchemaException;
 import dev.switchyard.proto.v1.GenerateRequest;
+import dev.switchyard.proto.v1.LoraAdapters;
+import dev.switchyard.proto.v1.LoraScale;
 import dev.switchyard.proto.v1.OutputFormat;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.serving.ChatRoles;
@@ -93,7 +96,23 @@ final class GenerateRequests {
                 salt.isEmpty() ? null : salt, tools == null ? null : tools.use(), outputFormat(request, model),
                 thinkingBudget(request, chat), promptLogprobs(p), p.getIncludeStopStrInOutput(),
                 model.priority(request.getPriority(), "priority"))
-                .withRenderSpecial(request.hasSkipSpecialTokens() && !request.getSkipSpecialTokens());
+                .withRenderSpecial(request.hasSkipSpecialTokens() && !request.getSkipSpecialTokens())
+                .withAdapters(adapters(request.getModel(), request.hasLora() ? request.getLora() : null, model));
+    }
+
+    /**
+     * What a call applies: the adapters its {@code lora} lists (null: none given), else the adapter
+     * its {@code model} names, else the server's default scales.
+     */
+    static LoraMix adapters(String modelName, LoraAdapters lora, ServedModel model) {
+        List<Map.Entry<Integer, Float>> entries = null;
+        if (lora != null) {
+            entries = new ArrayList<>();
+            for (LoraScale s : lora.getAdaptersList()) {
+                entries.add(Map.entry(s.getId() < 0 ? Integer.MAX_VALUE : s.getId(), s.getScale()));
+            }
+        }
+        return model.adapters().forRequest(modelName.isEmpty() ? null : modelName, entries, "lora");
     }
 
 

@@ -9,6 +9,7 @@ import dev.switchyard.proto.v1.DetokenizeRequest;
 import dev.switchyard.proto.v1.DetokenizeResponse;
 import dev.switchyard.proto.v1.EmbedInput;
 import dev.switchyard.proto.v1.EmbedRequest;
+import dev.switchyard.proto.v1.LoraAdapterInfo;
 import dev.switchyard.proto.v1.EmbedResponse;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
@@ -24,6 +25,7 @@ import dev.switchyard.server.openai.EmbeddingsApi;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedAdapters;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
 import io.grpc.Status;
@@ -156,7 +158,9 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                 prompts.add(ids);
             }
             GenerationSpec spec = GenerationSpec.embeddings(prompts, "inputs", model.pooling(),
-                    model.priority(request.getPriority(), "priority"));
+                    model.priority(request.getPriority(), "priority"))
+                    .withAdapters(GenerateRequests.adapters(request.getModel(), request.hasLora() ? request.getLora() : null,
+                            model));
             EmbedCall call = new EmbedCall(out, prompts.size(), !request.hasNormalize() || request.getNormalize(),
                     model.pooling());
             Generation generation = model.generate(spec, call);
@@ -215,7 +219,12 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
         try {
             ServedModel model = loadedModel(request.getModel());
             ModelConfig c = model.config();
-            observer.onNext(ModelInfo.newBuilder().setId(model.name())
+            ModelInfo.Builder info = ModelInfo.newBuilder();
+            for (ServedAdapters.Served a : model.adapters().all()) {
+                info.addLoraAdapters(LoraAdapterInfo.newBuilder().setId(a.id()).setName(a.name())
+                        .setPath(a.adapter().path().toString()).setDefaultScale(model.adapters().defaultScale(a.id())));
+            }
+            observer.onNext(info.setId(model.name())
                     .setArchitecture(c.architecture().ggufName())
                     .setVocabSize(c.vocabSize()).setContextLength(c.contextLength())
                     .setMaxSequenceTokens(model.maxSequenceLength()).setLayers(c.layers())
@@ -267,8 +276,9 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
         return named(model, name);
     }
 
+    /** The served model, where {@code name} is empty, its own or one of its LoRA adapters'. */
     private static ServedModel named(ServedModel model, String name) {
-        if (!name.isEmpty() && !name.equals(model.name())) {
+        if (!name.isEmpty() && !name.equals(model.name()) && model.adapters().named(name).isEmpty()) {
             throw Status.NOT_FOUND.withDescription("model '" + name + "' is not served here; this server serves '"
                     + model.name() + "'").asRuntimeException();
         }

@@ -9,6 +9,7 @@ import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.BackgroundResponses;
 import dev.switchyard.server.openai.EventLog;
 import dev.switchyard.server.openai.LlamaCppCompletions;
+import dev.switchyard.server.openai.LoraAdaptersApi;
 import dev.switchyard.server.openai.ChatRequests;
 import dev.switchyard.server.openai.CompletionRenderer;
 import dev.switchyard.server.openai.CompletionRequests;
@@ -155,6 +156,23 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model), false);
             }
+            // llama.cpp's: the loaded LoRA adapters and the scales requests apply them at by default
+            case "/lora-adapters" -> {
+                if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.POST)) {
+                    throw ApiError.methodNotAllowed(method.name(), path, "GET or POST");
+                }
+                authorize(request);
+                ServedModel model = readyModel();
+                if (method.equals(HttpMethod.POST)) {
+                    // a list, not an object: read as llama-server reads it
+                    JsonNode body = api.json.readValue(new ByteBufInputStream(request.content()));
+                    HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                            g -> LoraAdaptersApi.set(body, model, g), false);
+                } else {
+                    HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
+                            g -> LoraAdaptersApi.list(g, model), false);
+                }
+            }
             case "/tokenize" -> answer(ctx, request, path, (body, model, g) ->
                     UtilityApi.tokenize(body, model, api.json.mapper(), g));
             // llama.cpp's: the chat template's prompt text for a conversation
@@ -213,10 +231,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 String id = modelId(path);
-                if (!id.equals(model.name())) {
+                var adapter = model.adapters().named(id);
+                if (!id.equals(model.name()) && adapter.isEmpty()) {
                     throw ApiError.modelNotFound(id, model.name());
                 }
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModel(g, model), false);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> {
+                    if (adapter.isPresent()) {
+                        UtilityApi.writeAdapter(g, model, adapter.get());
+                    } else {
+                        UtilityApi.writeModel(g, model);
+                    }
+                }, false);
             }
         }
     }

@@ -101,7 +101,7 @@ public final class AnthropicMessages {
         }
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "messages", "max_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), null, budget);
+                tools == null ? null : tools.use(), null, budget).withAdapters(CommonFields.adapters(f, model));
         return new AnthropicMessagesRequest(new OpenAiRequest(spec, stream, false, SamplingParams.NO_LOGPROBS), prefill);
     }
 

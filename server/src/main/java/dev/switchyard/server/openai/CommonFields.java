@@ -2,6 +2,7 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.engine.sampling.SamplerExtras;
 import dev.switchyard.engine.sampling.SamplingParams;
 import dev.switchyard.engine.sampling.TokenRestrictions;
@@ -28,10 +29,43 @@ final class CommonFields {
     private CommonFields() {
     }
 
+    /** A {@code model} other than the served model's name or one of its LoRA adapters' is a 404. */
     static void checkModel(Fields f, ServedModel model) {
         String name = f.string("model");
-        if (name != null && !name.equals(model.name())) {
+        if (name != null && !name.equals(model.name()) && model.adapters().named(name).isEmpty()) {
             throw ApiError.modelNotFound(name, model.name());
+        }
+    }
+
+    /**
+     * The LoRA adapters a request applies: its {@code lora} list where it has one (llama.cpp's
+     * {@code [{"id": 0, "scale": 0.5}]}; adapters left out are not applied), else the adapter its
+     * {@code model} names alone at scale 1 (as vLLM serves adapters), else the server's default scales.
+     */
+    static LoraMix adapters(Fields f, ServedModel model) {
+        JsonNode lora = f.node("lora");
+        List<Map.Entry<Integer, Float>> entries = null;
+        if (lora != null && !lora.isNull()) {
+            if (!lora.isArray()) {
+                throw ApiError.invalid("lora", "lora must be a list of {\"id\": N, \"scale\": S} objects");
+            }
+            entries = new ArrayList<>();
+            for (int i = 0; i < lora.size(); i++) {
+                JsonNode e = lora.get(i);
+                JsonNode id = e.get("id");
+                JsonNode scale = e.get("scale");
+                if (!e.isObject() || id == null || !id.isIntegralNumber() || !id.canConvertToInt()
+                        || (scale != null && !scale.isNumber())) {
+                    throw ApiError.invalid("lora", "lora[" + i + "] must be {\"id\": N, \"scale\": S} with a whole "
+                            + "number id and a number scale");
+                }
+                entries.add(Map.entry(id.intValue(), scale == null ? 0f : scale.floatValue()));
+            }
+        }
+        try {
+            return model.adapters().forRequest(f.string("model"), entries, "lora");
+        } catch (InvalidRequestException e) {
+            throw ApiError.of(e);
         }
     }
 

@@ -64,7 +64,7 @@ public final class EmbeddingsApi {
         }
         fit(prompts, keep, model, i -> prompts.size() == 1 ? inputParam : inputParam + "[" + i + "]");
         GenerationSpec spec = GenerationSpec.embeddings(prompts, inputParam, model.pooling(),
-                CommonFields.priority(f, model));
+                CommonFields.priority(f, model)).withAdapters(CommonFields.adapters(f, model));
         int norm = f.bool("normalize", true) ? EmbeddingNorm.EUCLIDEAN : EmbeddingNorm.AS_POOLED;
         if (llamaCpp && f.has("embd_normalize")) {
             Integer p = f.integer("embd_normalize");

@@ -119,7 +119,7 @@ public final class LlamaCppCompletions {
         GenerationSpec spec = new GenerationSpec(read.prompts(), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
                 GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model))
-                .withCodeLimits(codeLimits(f));
+                .withCodeLimits(codeLimits(f)).withAdapters(CommonFields.adapters(f, model));
         return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
                 read.prompts().stream().map(p -> model.tokenizer().decode(p)).toList(), predict == null ? -1 : predict,
                 read.truncated());

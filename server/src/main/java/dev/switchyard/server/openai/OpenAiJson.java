@@ -49,6 +49,15 @@ public final class OpenAiJson {
 
     /** The body as a JSON object, or a 400 that says what is wrong with it. */
     public JsonNode readObject(InputStream body) {
+        JsonNode node = readValue(body);
+        if (!node.isObject()) {
+            throw ApiError.invalid(null, "the request body must be a JSON object");
+        }
+        return node;
+    }
+
+    /** A request body of any JSON value (a list, for {@code POST /lora-adapters}). */
+    public JsonNode readValue(InputStream body) {
         JsonNode node;
         try (JsonParser parser = factory.createParser(body)) {
             node = mapper.readTree(parser);
@@ -59,8 +68,8 @@ public final class OpenAiJson {
                     : e.getMessage();
             throw ApiError.invalid(null, "the request body is not valid JSON: " + detail);
         }
-        if (node == null || !node.isObject()) {
-            throw ApiError.invalid(null, "the request body must be a JSON object");
+        if (node == null || node.isMissingNode()) {
+            throw ApiError.invalid(null, "the request body is empty: a JSON value is needed");
         }
         return node;
     }

@@ -124,7 +124,7 @@ public final class ResponsesApi {
         GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "input", "max_output_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
                 tools == null ? null : tools.use(), OutputShape.json(format), null, GenerationRequest.NO_PROMPT_LOGPROBS,
-                false, CommonFields.priority(f, model));
+                false, CommonFields.priority(f, model)).withAdapters(CommonFields.adapters(f, model));
         JsonNode metadata = f.node("metadata");
         if (metadata != null && !metadata.isObject()) {
             throw ApiError.invalid("metadata", "metadata must be an object of strings");

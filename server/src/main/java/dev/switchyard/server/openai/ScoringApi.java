@@ -106,7 +106,7 @@ public final class ScoringApi {
         }
         EmbeddingsApi.fit(prompts, keep, model, param);
         GenerationSpec spec = GenerationSpec.embeddings(prompts, param.apply(0), model.pooling(),
-                CommonFields.priority(f, model));
+                CommonFields.priority(f, model)).withAdapters(CommonFields.adapters(f, model));
         return new OpenAiRequest(spec, false, false, -1);
     }
 

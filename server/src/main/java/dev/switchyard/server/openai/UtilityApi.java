@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ServedAdapters;
 import dev.switchyard.server.serving.ServedModel;
 import java.io.IOException;
 
@@ -21,6 +22,9 @@ public final class UtilityApi {
         g.writeStringField("object", "list");
         g.writeArrayFieldStart("data");
         writeModel(g, model);
+        for (ServedAdapters.Served a : model.adapters().all()) {
+            writeAdapter(g, model, a);
+        }
         g.writeEndArray();
         g.writeEndObject();
     }
@@ -33,6 +37,22 @@ public final class UtilityApi {
         g.writeNumberField("created", model.createdEpochSeconds());
         g.writeStringField("owned_by", "switchyard");
         g.writeStringField("root", model.name());
+        g.writeNumberField("max_model_len", model.maxSequenceLength());
+        g.writeEndObject();
+    }
+
+    /**
+     * A LoRA adapter as a model of its own, as vLLM lists one: requests that name it apply it;
+     * {@code parent} is the served model, {@code root} the adapter's file.
+     */
+    public static void writeAdapter(JsonGenerator g, ServedModel model, ServedAdapters.Served adapter) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", adapter.name());
+        g.writeStringField("object", "model");
+        g.writeNumberField("created", model.createdEpochSeconds());
+        g.writeStringField("owned_by", "switchyard");
+        g.writeStringField("root", adapter.adapter().path().toString());
+        g.writeStringField("parent", model.name());
         g.writeNumberField("max_model_len", model.maxSequenceLength());
         g.writeEndObject();
     }

@@ -5,6 +5,7 @@ import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.kernels.KvCacheType;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -32,11 +33,21 @@ import java.util.Objects;
  *                       null for none
  * @param pooling        how embeddings pool a prompt's hidden states; null for the model file's
  *                       {@code pooling_type}, else the last token's
+ * @param adapters       LoRA adapters requests may apply, in the order they are numbered
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
                            boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
-                           SpeculativeDraft draft, Pooling pooling) {
+                           SpeculativeDraft draft, Pooling pooling, List<AdapterSpec> adapters) {
+
+    /** No LoRA adapters. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
+                        boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
+                        SpeculativeDraft draft, Pooling pooling) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, kvCacheType, speculation, priorities, draft, pooling, List.of());
+    }
 
     /** Embeddings pooled as the model file says. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
@@ -94,6 +105,7 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
         Objects.requireNonNull(reasoning, "reasoning");
         Objects.requireNonNull(speculation, "speculation");
         Objects.requireNonNull(kvCacheType, "kvCacheType");
+        adapters = List.copyOf(adapters);
         require(threads >= 1, "--threads must be at least 1, got " + threads);
         require(maxSequences >= 1, "--max-seqs must be at least 1, got " + maxSequences);
         require(maxBatchTokens >= maxSequences, "--max-batch-tokens (" + maxBatchTokens
@@ -109,13 +121,19 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
     /** This configuration with {@code draft} as the draft model (null: none). */
     public EngineConfig withDraft(SpeculativeDraft draft) {
         return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
-                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling);
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters);
     }
 
     /** This configuration with embeddings pooled as {@code pooling} says (null: as the model file says). */
     public EngineConfig withPooling(Pooling pooling) {
         return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
-                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling);
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters);
+    }
+
+    /** This configuration serving the LoRA adapters {@code adapters}, numbered in this order. */
+    public EngineConfig withAdapters(List<AdapterSpec> adapters) {
+        return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters);
     }
 
     /** The default rows per step: enough for a long prompt chunk, every sequence and a capacity window. */

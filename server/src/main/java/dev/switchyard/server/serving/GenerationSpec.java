@@ -2,6 +2,7 @@ package dev.switchyard.server.serving;
 
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.Pooling;
+import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.engine.sampling.SamplingParams;
 import java.util.List;
 import java.util.Objects;
@@ -45,12 +46,25 @@ import java.util.Objects;
  *                       generated
  * @param codeLimits     llama.cpp's code-completion limits ({@code n_indent}, {@code t_max_predict_ms});
  *                       a reply they end finishes with reason length
+ * @param adapters       the LoRA adapters each sequence applies, and how strongly; never null
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
                              Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
-                             boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits) {
+                             boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits,
+                             LoraMix adapters) {
+
+    /** On the base model alone. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
+                          boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, priority, renderSpecial, pooling, codeLimits,
+                LoraMix.NONE);
+    }
 
     /** No code-completion limits. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -139,6 +153,7 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         Objects.requireNonNull(sampling, "sampling");
         stop = stop == null ? List.of() : List.copyOf(stop);
         codeLimits = codeLimits == null ? CodeCompletionLimits.NONE : codeLimits;
+        adapters = adapters == null ? LoraMix.NONE : adapters;
         if (thinkingBudget != null && thinkingBudget < 0) {
             throw new IllegalArgumentException("a thinking budget is at least 0 tokens");
         }
@@ -182,6 +197,13 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public GenerationSpec withCodeLimits(CodeCompletionLimits limits) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
                 separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
-                renderSpecial, pooling, limits);
+                renderSpecial, pooling, limits, adapters);
+    }
+
+    /** The same generation applying the LoRA adapters {@code mix} says. */
+    public GenerationSpec withAdapters(LoraMix mix) {
+        return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
+                separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
+                renderSpecial, pooling, codeLimits, mix);
     }
 }

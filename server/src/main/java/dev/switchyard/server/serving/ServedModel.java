@@ -52,6 +52,8 @@ public final class ServedModel implements AutoCloseable {
     private final LoadedModel draft;
     /** How embeddings pool a prompt's hidden states. */
     private final Pooling pooling;
+    /** The LoRA adapters requests may apply. */
+    private final ServedAdapters adapters;
     private final Scheduler scheduler;
     private final ServingMetrics metrics;
     private final Prompts prompts;
@@ -68,8 +70,9 @@ public final class ServedModel implements AutoCloseable {
     private volatile TokenTexts tokenTexts;
 
     private ServedModel(String name, Backend backend, LoadedModel model, LoadedModel draft, Scheduler scheduler,
-                        ServingMetrics metrics, EngineConfig engine) {
+                        ServingMetrics metrics, EngineConfig engine, ServedAdapters adapters) {
         this.name = name;
+        this.adapters = adapters;
         this.draft = draft;
         this.pooling = engine.pooling() != null ? engine.pooling() : Pooling.ofModel(model.file().metadata());
         this.createdEpochSeconds = Instant.now().getEpochSecond();
@@ -110,6 +113,8 @@ public final class ServedModel implements AutoCloseable {
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, config), config.dispatch(), offload, config.kvCacheType());
             model.reusePrefixes(config.prefixCache());
+            ServedAdapters adapters = new ServedAdapters(name, config.adapters(),
+                    model.loadAdapters(config.adapters().stream().map(AdapterSpec::file).toList()));
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
             metrics.kvCache(model.transformer().kvCacheType().label(), LoadedModel.KV_BLOCK_SIZE,
@@ -133,7 +138,7 @@ public final class ServedModel implements AutoCloseable {
             Scheduler scheduler = model.scheduler(config.maxQueue(), metrics, config.speculation(),
                     draft == null ? null : draft.asDraftOf(model, config.draft().minProbability()));
             ref.set(scheduler);
-            return new ServedModel(name, backend, model, draft, scheduler, metrics, config);
+            return new ServedModel(name, backend, model, draft, scheduler, metrics, config, adapters);
         } catch (IOException | RuntimeException e) {
             if (draft != null) {
                 draft.close();
@@ -219,6 +224,11 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /** The model's name in the API (the {@code model} field). */
+    /** The LoRA adapters requests may apply (none unless the server was started with some). */
+    public ServedAdapters adapters() {
+        return adapters;
+    }
+
     public String name() {
         return name;
     }
@@ -373,10 +383,10 @@ public final class ServedModel implements AutoCloseable {
                 if (spec.renderSpecial() && !sampling.ignoreEos()) {
                     sink.withSilentEnd(endingTokens(rendered));
                 }
-                GenerationRequest request = spec.pooling() != null
+                GenerationRequest request = (spec.pooling() != null
                         ? GenerationRequest.embedding(spec.prompts().get(p), spec.pooling(), spec.priority())
                         : new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt(), format,
-                        spec.promptLogprobs(), spec.priority());
+                        spec.promptLogprobs(), spec.priority())).withAdapters(spec.adapters());
                 sequences.add(new Scheduler.SequenceRequest(request, sink));
             }
         }
