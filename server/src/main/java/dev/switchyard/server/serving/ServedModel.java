@@ -117,6 +117,7 @@ public final class ServedModel implements AutoCloseable {
                     model.loadAdapters(config.adapters().stream().map(AdapterSpec::file).toList()));
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
+            metrics.loraAdapters(config.adapters().stream().map(AdapterSpec::name).toList());
             metrics.kvCache(model.transformer().kvCacheType().label(), LoadedModel.KV_BLOCK_SIZE,
                     (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE,
                     (long) model.kv().windowCapacityBlocks() * LoadedModel.KV_BLOCK_SIZE);
@@ -399,6 +400,11 @@ public final class ServedModel implements AutoCloseable {
             throw new InvalidRequestException(null, e.getMessage());
         }
         generation.attach(submission);
+        for (int a = 0; a < spec.adapters().span(); a++) {
+            if (spec.adapters().scale(a) != 0) {
+                metrics.adapterApplied(a, sequences.size());
+            }
+        }
         return generation;
     }
 

@@ -15,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -44,6 +45,8 @@ public final class ServingMetrics implements SchedulerObserver {
     private final CounterDataPoint failed;
     private final CounterDataPoint draftTokens;
     private final CounterDataPoint acceptedTokens;
+    /** Per LoRA adapter id, the sequences that applied it; empty without adapters. */
+    private CounterDataPoint[] adapterSequences = new CounterDataPoint[0];
     private final DistributionDataPoint timeToFirstToken;
     private final DistributionDataPoint interTokenLatency;
     private final DistributionDataPoint e2eLatency;
@@ -196,6 +199,22 @@ public final class ServingMetrics implements SchedulerObserver {
     }
 
     /** A reply's tool call was read and returned as one. */
+    /**
+     * Registers the LoRA adapters' counter, one series per adapter name (in id order); call once,
+     * before {@link #adapterApplied}.
+     */
+    public void loraAdapters(List<String> names) {
+        Counter counter = Counter.builder().name("switchyard_lora_requests_total")
+                .help("Sequences that applied a LoRA adapter, by adapter.").labelNames("model", "adapter")
+                .register(registry);
+        adapterSequences = names.stream().map(n -> counter.labelValues(model, n)).toArray(CounterDataPoint[]::new);
+    }
+
+    /** {@code sequences} more sequences apply adapter {@code id}. */
+    void adapterApplied(int id, int sequences) {
+        adapterSequences[id].inc(sequences);
+    }
+
     void toolCallMade() {
         toolCalls.inc();
     }

@@ -121,6 +121,20 @@ class LoraAdaptersApiTest {
     }
 
     @Test
+    void metricsCountTheSequencesThatApplyEachAdapter() {
+        double before = appliedSequences("terse");
+        adapted.ok("/v1/completions", completion(",\"model\":\"terse\",\"n\":2"));
+        assertThat(appliedSequences("terse")).isEqualTo(before + 2);
+        assertThat(appliedSequences("style")).isPositive();
+    }
+
+    private static double appliedSequences(String adapter) {
+        String prefix = "switchyard_lora_requests_total{adapter=\"" + adapter + "\",model=\"tiny\"} ";
+        return adapted.get("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()))).findFirst().orElse(-1);
+    }
+
+    @Test
     void theModelListShowsEachAdapterAsAModelOfItsParent() {
         JsonNode data = ServerFixture.parse(adapted.get("/v1/models").body()).get("data");
         assertThat(data).hasSize(3);
