@@ -28,7 +28,7 @@ MODULES=java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsuppor
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
 # The GPU tests: the kernel tests against the CPU backend, the stub-driver fallback, the expert
 # slots (pinned and staged copies, reuse ordered after readers), whole models in place and offloaded,
-# embeddings read back from the device and a draft model on it.
+# embeddings read back from the device, a draft model on it, and LoRA adapters applied there.
 GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cuda.CudaFallbackTest
            dev.switchyard.kernels.cuda.CudaBackendOpsTest dev.switchyard.kernels.cuda.CudaMatmulTest
            dev.switchyard.kernels.cuda.CudaAttentionTest dev.switchyard.kernels.cuda.CudaExpertSlotsTest
@@ -38,7 +38,8 @@ GPU_TESTS=(dev.switchyard.kernels.cuda.CudaWeightTest dev.switchyard.kernels.cud
            dev.switchyard.engine.generate.CudaOffloadingMatchesInPlaceTest
            dev.switchyard.engine.generate.CudaHybridMatchesInPlaceTest
            dev.switchyard.engine.generate.CandidateSamplingMatchesRowsTest
-           dev.switchyard.engine.schedule.CudaEmbeddingAndDraftTest)
+           dev.switchyard.engine.schedule.CudaEmbeddingAndDraftTest
+           dev.switchyard.engine.forward.CudaLoraMatchesCpuTest)
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
 

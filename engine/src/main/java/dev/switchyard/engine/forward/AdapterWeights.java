@@ -4,6 +4,7 @@ import dev.switchyard.engine.lora.LoraAdapter;
 import dev.switchyard.engine.lora.LoraAdapterException;
 import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
+import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.Weight;
 
@@ -41,16 +42,29 @@ public final class AdapterWeights {
                 throw new LoraAdapterException(adapter.path(), p.target().baseName(p.layer()) + ": the model has "
                         + layers + " blocks");
             }
-            Weight base = base(weights, p.target(), p.layer());
-            if (base == null || base.count() != 1) {
-                throw new LoraAdapterException(adapter.path(), p.target().baseName(p.layer())
-                        + ": this model's forward pass does not apply that matrix as a product");
-            }
             Weight a = matrix(adapter, p.a(), backend);
             Weight b = matrix(adapter, p.b(), backend);
-            if (a.cols() != base.cols() || b.rows() != base.rows() || a.rows() != b.cols()) {
-                throw new LoraAdapterException(adapter.path(), p.target().baseName(p.layer()) + ": " + a + " and " + b
-                        + " do not adapt " + base);
+            String name = p.target().baseName(p.layer());
+            if (p.target().perExpert()) {
+                // the experts may be offloaded, their weights not loaded here: check against the shape instead
+                ModelConfig c = weights.config();
+                boolean down = p.target() == LoraTarget.EXPERT_DOWN;
+                int in = down ? c.expertFeedForwardLength() : c.dim();
+                int out = down ? c.dim() : c.expertFeedForwardLength();
+                if (!c.isRoutedBlock(p.layer()) || a.cols() != in || b.rows() != out || a.rows() != b.cols()
+                        || a.count() != c.expertCount() || b.count() != c.expertCount()) {
+                    throw new LoraAdapterException(adapter.path(), name + ": " + a + " and " + b + " do not adapt block "
+                            + p.layer() + "'s " + c.expertCount() + " experts of " + out + " x " + in);
+                }
+            } else {
+                Weight base = base(weights, p.target(), p.layer());
+                if (base == null || base.count() != 1) {
+                    throw new LoraAdapterException(adapter.path(), name
+                            + ": this model's forward pass does not apply that matrix as a product");
+                }
+                if (a.cols() != base.cols() || b.rows() != base.rows() || a.rows() != b.cols()) {
+                    throw new LoraAdapterException(adapter.path(), name + ": " + a + " and " + b + " do not adapt " + base);
+                }
             }
             pairs[p.layer()][p.target().ordinal()] = new Pair(a, b, adapter.effectiveScale(p, 1f));
         }
@@ -84,12 +98,27 @@ public final class AdapterWeights {
             case SHARED_GATE -> w.sharedGate();
             case SHARED_UP -> w.sharedUp();
             case SHARED_DOWN -> w.sharedDown();
+            case EXPERT_GATE -> w.expertGate();
+            case EXPERT_UP -> w.expertUp();
+            case EXPERT_DOWN -> w.expertDown();
             case OUTPUT -> throw new AssertionError();
         };
     }
 
     public LoraAdapter adapter() {
         return adapter;
+    }
+
+    /** Whether some pair adapts routed experts. */
+    boolean adaptsExperts() {
+        for (Pair[] block : pairs) {
+            for (LoraTarget t : LoraTarget.values()) {
+                if (t.perExpert() && block[t.ordinal()] != null) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The pair adapting {@code target} in block {@code layer} (any block for the output head), or null. */

@@ -1,5 +1,6 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
@@ -32,22 +33,33 @@ final class ExpertFfn {
     /**
      * out = FFN(in) over the first {@code n} rows, with matrix {@code matrix} of each stacked weight
      * (expert {@code expert}'s biases, where {@code biases} is not null); {@code gate} and
-     * {@code up} are scratch as wide as the expert.
+     * {@code up} are scratch as wide as the expert. With {@code lora} (null: none), each product
+     * gains the share of the LoRA adapters the rows apply ({@link LoraStep#expert} says whose rows).
      */
     static void run(Backend backend, Weight gateWeight, Weight upWeight, Weight downWeight, int matrix,
                     ExpertBiases biases, int expert, FloatMatrix in, FloatMatrix gate, FloatMatrix up, FloatMatrix out,
-                    int n) {
+                    int n, LoraStep lora) {
         backend.matmul(gateWeight, matrix, in, gate, n);
         backend.matmul(upWeight, matrix, in, up, n);
+        if (lora != null) {
+            lora.applyExpert(LoraTarget.EXPERT_GATE, in, gate, n);
+            lora.applyExpert(LoraTarget.EXPERT_UP, in, up, n);
+        }
         if (biases == null) {
             backend.siluMul(gate, up, n);
             backend.matmul(downWeight, matrix, gate, out, n);
+            if (lora != null) {
+                lora.applyExpert(LoraTarget.EXPERT_DOWN, gate, out, n);
+            }
             return;
         }
         backend.addBias(gate, biases.gate(), biases.widthOffset(expert), n);
         backend.addBias(up, biases.up(), biases.widthOffset(expert), n);
         backend.swigluClamped(gate, up, GPT_OSS_ALPHA, GPT_OSS_LIMIT, n);
         backend.matmul(downWeight, matrix, gate, out, n);
+        if (lora != null) {
+            lora.applyExpert(LoraTarget.EXPERT_DOWN, gate, out, n);
+        }
         backend.addBias(out, biases.down(), biases.dimOffset(expert), n);
     }
 }

@@ -141,7 +141,7 @@ final class HostExperts implements AutoCloseable {
     /** out = the expert's FFN of in, the first n rows. */
     private void ffn(int layer, int expert, ExpertBiases biases, int n) {
         Weight[] w = weights[layer];
-        ExpertFfn.run(host, w[0], w[1], w[2], expert, biases, expert, in, gate, up, out, n);
+        ExpertFfn.run(host, w[0], w[1], w[2], expert, biases, expert, in, gate, up, out, n, null);
     }
 
     /**

@@ -38,6 +38,18 @@ final class LoraStep {
     private final int[] headCounts;
     private final float[] weights;
     private boolean active;
+    /** Per adapter and step row: the scale the row applies it at (0: not at all). */
+    private final float[][] rowScales;
+    /** Per adapter: whether it adapts routed experts; and whether this step's rows apply such an adapter. */
+    private final boolean[] adaptsExperts;
+    private boolean expertsAdapted;
+    /** The routed expert {@link #applyExpert} adapts: its block, number and rows (step rows, in order). */
+    private int expertBlock;
+    private int expert;
+    private int[] expertRows;
+    /** The rows of the current expert's tokens that apply an adapter, and their scales. */
+    private final int[] localRows;
+    private final float[] localScales;
 
     LoraStep(List<AdapterWeights> adapters, Backend backend, int maxTokens) {
         this.backend = backend;
@@ -66,6 +78,13 @@ final class LoraStep {
         this.headScales = new float[this.adapters][maxTokens];
         this.headCounts = new int[this.adapters];
         this.weights = new float[maxTokens];
+        this.rowScales = new float[this.adapters][maxTokens];
+        this.adaptsExperts = new boolean[this.adapters];
+        for (int a = 0; a < this.adapters; a++) {
+            adaptsExperts[a] = adapters.get(a).adaptsExperts();
+        }
+        this.localRows = new int[maxTokens];
+        this.localScales = new float[maxTokens];
     }
 
     private FloatMatrix scratch(Map<Long, FloatMatrix> scratch, int role, int width, int maxTokens) {
@@ -79,21 +98,21 @@ final class LoraStep {
     /** Reads which rows of {@code batch} apply which adapter; a step of base-model rows alone costs nothing after. */
     void prepare(StepBatch batch) {
         active = false;
+        expertsAdapted = false;
         java.util.Arrays.fill(counts, 0);
         java.util.Arrays.fill(headCounts, 0);
         int t = batch.tokens;
         for (int i = 0; i < t; i++) {
             LoraMix mix = batch.adapters[i];
-            if (mix == null || mix.isNone()) {
-                continue;
-            }
-            int span = Math.min(mix.span(), adapters);
-            for (int a = 0; a < span; a++) {
-                float s = mix.scale(a);
+            boolean none = mix == null || mix.isNone();
+            for (int a = 0; a < adapters; a++) {
+                float s = none ? 0 : mix.scale(a);
+                rowScales[a][i] = s;
                 if (s != 0) {
                     rows[a][counts[a]] = i;
                     scales[a][counts[a]++] = s;
                     active = true;
+                    expertsAdapted |= adaptsExperts[a];
                 }
             }
         }
@@ -128,7 +147,48 @@ final class LoraStep {
             int n = counts[a];
             Bound b = n == 0 || layer >= bound[a].length ? null : bound[a][layer][target.ordinal()];
             if (b != null) {
-                add(b, in, out, rows[a], scales[a], n, everyRow[a]);
+                add(b, 0, in, out, rows[a], scales[a], n, everyRow[a]);
+            }
+        }
+    }
+
+    /** Whether this step's rows apply an adapter of routed experts (which then run as {@link #applyExpert} can adapt). */
+    boolean adaptsExperts() {
+        return expertsAdapted;
+    }
+
+    /** Names the routed expert the next {@link #applyExpert} calls adapt: block, expert, and its tokens' step rows. */
+    void expert(int block, int expert, int[] rows) {
+        this.expertBlock = block;
+        this.expert = expert;
+        this.expertRows = rows;
+    }
+
+    /**
+     * Adds to {@code out}, a product of the expert {@link #expert} named over its {@code n} gathered
+     * tokens ({@code in}), the share of each adapter of {@code target} that those tokens' rows apply.
+     */
+    void applyExpert(LoraTarget target, FloatMatrix in, FloatMatrix out, int n) {
+        if (!expertsAdapted) {
+            return;
+        }
+        for (int a = 0; a < adapters; a++) {
+            Bound b = counts[a] == 0 || !adaptsExperts[a] || expertBlock >= bound[a].length ? null
+                    : bound[a][expertBlock][target.ordinal()];
+            if (b == null) {
+                continue;
+            }
+            int m = 0;
+            float[] byRow = rowScales[a];
+            for (int i = 0; i < n; i++) {
+                float s = byRow[expertRows[i]];
+                if (s != 0) {
+                    localRows[m] = i;
+                    localScales[m++] = s;
+                }
+            }
+            if (m > 0) {
+                add(b, expert, in, out, localRows, localScales, m, m == n);
             }
         }
     }
@@ -142,19 +202,21 @@ final class LoraStep {
             int count = headCounts[a];
             Bound b = count == 0 || bound[a].length == 0 ? null : bound[a][0][LoraTarget.OUTPUT.ordinal()];
             if (b != null) {
-                add(b, in, out, headRows[a], headScales[a], count, count == n);
+                add(b, 0, in, out, headRows[a], headScales[a], count, count == n);
             }
         }
     }
 
-    private void add(Bound b, FloatMatrix in, FloatMatrix out, int[] rowList, float[] rowScales, int n, boolean every) {
+    /** {@code out[rowList[i]] += rowScales[i] x factor x B (A in[rowList[i]])}, with matrix {@code matrix} of stacked pairs. */
+    private void add(Bound b, int matrix, FloatMatrix in, FloatMatrix out, int[] rowList, float[] rowScales, int n,
+                     boolean every) {
         FloatMatrix x = in;
         if (!every) {
             backend.gatherRows(in, rowList, b.gathered, n);
             x = b.gathered;
         }
-        backend.matmul(b.pair.a(), 0, x, b.ranked, n);
-        backend.matmul(b.pair.b(), 0, b.ranked, b.delta, n);
+        backend.matmul(b.pair.a(), matrix, x, b.ranked, n);
+        backend.matmul(b.pair.b(), matrix, b.ranked, b.delta, n);
         float factor = b.pair.factor();
         for (int i = 0; i < n; i++) {
             weights[i] = rowScales[i] * factor;

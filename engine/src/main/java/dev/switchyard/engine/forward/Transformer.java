@@ -419,6 +419,20 @@ public final class Transformer implements AutoCloseable {
         backend.add(buf.x, buf.projected, t);
     }
 
+    /** Whether this step's rows apply LoRA adapters of routed experts. */
+    private boolean expertsAdapted() {
+        return lora != null && lora.adaptsExperts();
+    }
+
+    /** The LoRA step, pointed at routed expert {@code e} of block {@code block} and its rows; null where no row adapts experts. */
+    private LoraStep expertLora(int block, int e) {
+        if (!expertsAdapted()) {
+            return null;
+        }
+        lora.expert(block, e, expertRows);
+        return lora;
+    }
+
     /** {@code out = W x}, plus the share of each LoRA adapter on {@code target} that the step's rows apply. */
     private void project(Weight w, LoraTarget target, int layer, FloatMatrix in, FloatMatrix out, int t) {
         backend.matmul(w, 0, in, out, t);
@@ -520,7 +534,7 @@ public final class Transformer implements AutoCloseable {
                     config.expertUsedCount(), config.normalizeTopK(), buf.x, t, layer);
             routedOnDevice = true;
         } else {
-            hostRoutedExperts(layer, w, batch, t);
+            hostRoutedExperts(block, layer, w, batch, t);
         }
         // shared expert: behind a sigmoid gate (Qwen2-MoE) or added as it is (DeepSeek-MoE)
         if (w.sharedGate() != null) {
@@ -539,14 +553,14 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Whether this step's routed experts run routed on the device: where the backend can, for
-     * dropless dispatch (capacity plans are the host's), experts in place, no trace watching each
-     * layer's routing as it happens (load metrics read it once the step is done), and steps small
+     * dropless dispatch (capacity plans are the host's), experts in place and not adapted by a LoRA
+     * adapter the step's rows apply, no trace watching each layer's routing as it happens (load metrics read it once the step is done), and steps small
      * enough that running each (token, expert) pair on its own reads little more than bucketing
      * would (at most half the experts' worth of pairs: decode of a batch or two). gpt-oss's biased,
      * clamped experts go as their layer's {@link ExpertFfnForm}.
      */
     private boolean routesOnDevice(int t) {
-        return deviceRouting && plan == null && offloaded == null && routingObserver == null
+        return deviceRouting && plan == null && offloaded == null && routingObserver == null && !expertsAdapted()
                 && config.routing().isPlainSoftmax() && !selectionBiased
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
@@ -570,7 +584,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Routing on the host: router logits -> softmax -> top-k per token, or a capacity-aware plan per group. */
-    private void hostRoutedExperts(int layer, LayerWeights w, StepBatch batch, int t) {
+    private void hostRoutedExperts(int block, int layer, LayerWeights w, StepBatch batch, int t) {
         int k = config.expertUsedCount();
         int experts = config.expertCount();
         for (int i = 0; i < t; i++) {
@@ -616,14 +630,14 @@ public final class Transformer implements AutoCloseable {
                     plan != null ? (int) (plan.stats().rerouted() - reroutedBefore) : 0);
         }
         if (offloaded != null) {
-            residentExperts(layer, w, batch, t);
+            residentExperts(block, layer, w, batch, t);
         } else {
-            inPlaceExperts(w, experts);
+            inPlaceExperts(block, w, experts);
         }
     }
 
     /** Grouped experts from the mapped file: gather, the expert's FFN, weighted combine into the residual. */
-    private void inPlaceExperts(LayerWeights w, int experts) {
+    private void inPlaceExperts(int block, LayerWeights w, int experts) {
         for (int e = 0; e < experts; e++) {
             int n = buckets.count(e);
             if (n == 0) {
@@ -633,7 +647,7 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
             ExpertFfn.run(backend, w.expertGate(), w.expertUp(), w.expertDown(), e, w.expertBiases(), e, buf.expertIn,
-                    buf.gate, buf.up, buf.expertOut, n);
+                    buf.gate, buf.up, buf.expertOut, n, expertLora(block, e));
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
     }
@@ -646,14 +660,15 @@ public final class Transformer implements AutoCloseable {
      * With hybrid execution, a miss the cost model finds cheaper on the host starts no copy and is
      * computed there instead, into the same output rows, and scatter-added in its turn.
      */
-    private void residentExperts(int layer, LayerWeights w, StepBatch batch, int t) {
+    private void residentExperts(int block, int layer, LayerWeights w, StepBatch batch, int t) {
         ExpertResidency residency = offloaded.residency();
         SlotWeights slots = offloaded.weights();
         HostExperts host = offloaded.host();
         int experts = config.expertCount();
         for (int e = 0; e < experts; e++) {
             int n = buckets.count(e);
-            onHost[e] = n > 0 && host != null && host.computesOnHost(layer, e, n);
+            // the host path has no adapters: a step whose rows adapt experts computes them all here
+            onHost[e] = n > 0 && host != null && !expertsAdapted() && host.computesOnHost(layer, e, n);
             if (n > 0 && !onHost[e]) {
                 residency.loadAhead(layer, e);
             }
@@ -671,20 +686,22 @@ public final class Transformer implements AutoCloseable {
             if (onHost[e]) {
                 host.compute(layer, e, w.expertBiases(), buf.h, expertRows, n, buf.expertOut);
             } else {
-                deviceExpert(residency, slots, layer, e, n, w.expertBiases());
+                deviceExpert(residency, slots, block, layer, e, n, w.expertBiases());
             }
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
     }
 
     /** One expert's tokens through its device slot: gather, the expert's FFN into expertOut. */
-    private void deviceExpert(ExpertResidency residency, SlotWeights slots, int layer, int e, int n, ExpertBiases biases) {
+    private void deviceExpert(ExpertResidency residency, SlotWeights slots, int block, int layer, int e, int n,
+                              ExpertBiases biases) {
         backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
         Resident r = residency.acquire(layer, e);
         try {
             int s = r.slot();
             ExpertFfn.run(backend, slots.gate(s, layer), slots.up(s, layer), slots.down(s, layer), 0, biases, e,
-                    buf.expertIn, buf.gate, buf.up, buf.expertOut, n);
+                    buf.expertIn, buf.gate, buf.up, buf.expertOut, n,
+                    expertLora(block, e));
         } finally {
             residency.release(r);
         }

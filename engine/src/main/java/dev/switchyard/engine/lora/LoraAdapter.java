@@ -20,7 +20,9 @@ import java.util.TreeMap;
  * {@code [in, rank]} and {@code <W>.lora_b} of {@code [rank, out]}, so that the adapted product is
  * {@code W x + s (B (A x))}, with {@code s = scale x alpha / rank} (the scale alone where alpha is 0
  * or missing, as llama.cpp does). Both are ordinary row-major matrices to a backend: A has
- * {@code rank} rows of {@code in}, B has {@code out} rows of {@code rank}.
+ * {@code rank} rows of {@code in}, B has {@code out} rows of {@code rank}. Routed experts' stacked
+ * matrices {@code [in, out, experts]} have stacked pairs, {@code [in, rank, experts]} and
+ * {@code [rank, out, experts]}: expert e's product gains its own pair's share.
  *
  * <p>Keeps the file mapped until closed, since the backend's weights may be views on it.
  */
@@ -125,7 +127,7 @@ public final class LoraAdapter implements AutoCloseable {
             GgufTensorInfo w = base.tensor(baseName).orElseThrow(() -> new LoraAdapterException(path,
                     baseName + " is not a tensor of the model" + (baseName.equals("output.weight")
                             ? " (its output head is its token embedding)" : "")));
-            checkShapes(path, baseName, w, a, b);
+            checkShapes(path, baseName, pair.target().perExpert(), w, a, b);
             pairs.add(pair);
         }
         pairs.sort(Comparator.comparingInt(Pair::layer).thenComparing(Pair::target));
@@ -163,10 +165,17 @@ public final class LoraAdapter implements AutoCloseable {
         throw new LoraAdapterException(path, baseName + ": " + LoraTarget.whyNot(shortName));
     }
 
-    private static void checkShapes(Path path, String baseName, GgufTensorInfo w, GgufTensorInfo a, GgufTensorInfo b) {
-        if (w.rank() != 2 || a.rank() != 2 || b.rank() != 2) {
+    private static void checkShapes(Path path, String baseName, boolean stacked, GgufTensorInfo w, GgufTensorInfo a,
+                                    GgufTensorInfo b) {
+        int rank = stacked ? 3 : 2;
+        if (w.rank() != rank || a.rank() != rank || b.rank() != rank) {
             throw new LoraAdapterException(path, baseName + ": the model's matrix and both LoRA tensors must be "
-                    + "two-dimensional (" + w + ", " + a + ", " + b + ")");
+                    + (stacked ? "three-dimensional, a matrix per expert" : "two-dimensional") + " (" + w + ", " + a
+                    + ", " + b + ")");
+        }
+        if (stacked && (a.dim(2) != w.dim(2) || b.dim(2) != w.dim(2))) {
+            throw new LoraAdapterException(path, baseName + ": the model has " + w.dim(2) + " experts, but lora_a "
+                    + shape(a) + " and lora_b " + shape(b) + " stack " + a.dim(2) + " and " + b.dim(2));
         }
         long in = w.dim(0);
         long out = w.dim(1);

@@ -54,11 +54,12 @@ public final class LoraMerge {
             w.addTensor(t.name(), t.type(), t.dims(), target -> {
                 int cols = Math.toIntExact(t.dim(0));
                 int rows = Math.toIntExact(t.dim(1));
+                int stacked = t.rank() == 3 ? Math.toIntExact(t.dim(2)) : 1;
                 TensorCodec codec = TensorCodecs.forType(t.type());
-                float[] merged = new float[Math.multiplyExact(rows, cols)];
+                float[] merged = new float[Math.multiplyExact(Math.multiplyExact(rows, cols), stacked)];
                 codec.dequantize(data, 0, merged, 0, merged.length);
                 for (Contribution c : parts) {
-                    c.addTo(merged, rows, cols);
+                    c.addTo(merged, rows, cols, stacked);
                 }
                 codec.quantize(merged, 0, target, 0, merged.length);
             });
@@ -67,26 +68,34 @@ public final class LoraMerge {
         return new Merged(changed, base.tensors().size());
     }
 
-    /** One adapter's share of one matrix: {@code scale B A}, B of rows x rank, A of rank x cols. */
+    /**
+     * One adapter's share of one matrix: {@code scale B A}, B of rows x rank, A of rank x cols; of
+     * each of {@code stacked} experts' matrices, with its own pair, where the matrix is stacked.
+     */
     private record Contribution(LoraAdapter adapter, LoraAdapter.Pair pair, float scale) {
 
-        void addTo(float[] w, int rows, int cols) {
+        void addTo(float[] w, int rows, int cols, int stacked) {
             int rank = pair.rank();
-            float[] a = values(pair.a(), rank * cols);
-            float[] b = values(pair.b(), rows * rank);
+            float[] a = values(pair.a(), rank * cols * stacked);
+            float[] b = values(pair.b(), rows * rank * stacked);
             double[] row = new double[cols];
-            for (int r = 0; r < rows; r++) {
-                java.util.Arrays.fill(row, 0);
-                for (int k = 0; k < rank; k++) {
-                    double bk = b[r * rank + k];
-                    int ak = k * cols;
-                    for (int c = 0; c < cols; c++) {
-                        row[c] += bk * a[ak + c];
+            for (int e = 0; e < stacked; e++) {
+                int aBase = e * rank * cols;
+                int bBase = e * rows * rank;
+                int wBase = e * rows * cols;
+                for (int r = 0; r < rows; r++) {
+                    java.util.Arrays.fill(row, 0);
+                    for (int k = 0; k < rank; k++) {
+                        double bk = b[bBase + r * rank + k];
+                        int ak = aBase + k * cols;
+                        for (int c = 0; c < cols; c++) {
+                            row[c] += bk * a[ak + c];
+                        }
                     }
-                }
-                int base = r * cols;
-                for (int c = 0; c < cols; c++) {
-                    w[base + c] = (float) (w[base + c] + scale * row[c]);
+                    int base = wBase + r * cols;
+                    for (int c = 0; c < cols; c++) {
+                        w[base + c] = (float) (w[base + c] + scale * row[c]);
+                    }
                 }
             }
         }

@@ -5,8 +5,9 @@ import java.util.Optional;
 /**
  * The matrices a LoRA adapter may change: every one the forward pass applies as a plain matrix
  * product, named as GGUF names the base tensor ({@code blk.N.<name>.weight}, or {@code output.weight}
- * for the output head). The token embedding (a lookup, not a product), routed experts (stacked per
- * expert) and latent attention's per-head decompressions are not among them.
+ * for the output head). Routed experts' matrices are stacked, one per expert, and so are their
+ * adapters' (a pair per expert, as llama.cpp's converter stacks them). The token embedding (a
+ * lookup, not a product) and latent attention's per-head decompressions are not among them.
  */
 public enum LoraTarget {
     ATTN_Q("attn_q"),
@@ -26,6 +27,10 @@ public enum LoraTarget {
     SHARED_GATE("ffn_gate_shexp"),
     SHARED_UP("ffn_up_shexp"),
     SHARED_DOWN("ffn_down_shexp"),
+    /** Routed experts' gate, up and down projections, stacked per expert. */
+    EXPERT_GATE("ffn_gate_exps"),
+    EXPERT_UP("ffn_up_exps"),
+    EXPERT_DOWN("ffn_down_exps"),
     /** The output head, not a block's. */
     OUTPUT("output");
 
@@ -42,6 +47,11 @@ public enum LoraTarget {
 
     public boolean perBlock() {
         return this != OUTPUT;
+    }
+
+    /** Whether the matrix is a stack of one per routed expert (and its adapter a stack of pairs). */
+    public boolean perExpert() {
+        return this == EXPERT_GATE || this == EXPERT_UP || this == EXPERT_DOWN;
     }
 
     /** The base tensor's full name in block {@code layer} (ignored for the output head). */
@@ -63,10 +73,6 @@ public enum LoraTarget {
     static String whyNot(String name) {
         if (name.equals("token_embd")) {
             return "adapters on the token embedding are not supported";
-        }
-        if (name.endsWith("_exps")) {
-            return "adapters on routed experts are not supported (attention, dense and shared-expert FFNs, "
-                    + "routers and the output head are)";
         }
         if (name.equals("attn_k_b") || name.equals("attn_v_b") || name.equals("attn_kv_b")) {
             return "adapters on latent attention's per-head decompressions are not supported";

@@ -88,18 +88,22 @@ public final class RandomLoraGenerator {
         long bytes = 0;
         for (String name : names) {
             GgufTensorInfo weight = base.tensor(name).orElse(null);
-            if (weight == null || weight.rank() != 2) {
+            boolean stacked = name.endsWith("_exps.weight");
+            if (weight == null || weight.rank() != (stacked ? 3 : 2)) {
                 continue;
             }
             long in = weight.dim(0);
             long outRows = weight.dim(1);
+            long experts = stacked ? weight.dim(2) : 1;
             SplittableRandom random = new SplittableRandom(spec.seed() ^ (long) name.hashCode() * 0x9E3779B97F4A7C15L);
             double aRms = 1 / Math.sqrt(in);
             double bRms = spec.strength() * rms(base, weight) * Math.sqrt(in) / (Math.sqrt(spec.rank()) * s);
-            float[] a = uniform(random, Math.multiplyExact(in, spec.rank()), aRms);
-            float[] b = uniform(random, Math.multiplyExact(outRows, spec.rank()), bRms);
-            bytes += add(w, name + ".lora_a", spec.type(), new long[] {in, spec.rank()}, a);
-            bytes += add(w, name + ".lora_b", spec.type(), new long[] {spec.rank(), outRows}, b);
+            float[] a = uniform(random, Math.multiplyExact(in, spec.rank()) * experts, aRms);
+            float[] b = uniform(random, Math.multiplyExact(outRows, spec.rank()) * experts, bRms);
+            bytes += add(w, name + ".lora_a", spec.type(), stacked ? new long[] {in, spec.rank(), experts}
+                    : new long[] {in, spec.rank()}, a);
+            bytes += add(w, name + ".lora_b", spec.type(), stacked ? new long[] {spec.rank(), outRows, experts}
+                    : new long[] {spec.rank(), outRows}, b);
             matrices++;
         }
         if (matrices == 0) {

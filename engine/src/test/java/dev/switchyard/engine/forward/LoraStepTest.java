@@ -23,9 +23,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A LoRA adapter applied in the forward pass computes what the model with the adapter merged into
- * its matrices computes, on every matrix an adapter may change and in every family's block; and in a
- * step that mixes sequences with different adapters, each sequence's rows are exactly what they are
- * alone.
+ * its matrices computes, on every matrix an adapter may change (routed experts' stacks included) and
+ * in every family's block; and in a step that mixes sequences with different adapters, each
+ * sequence's rows are exactly what they are alone, also where tokens of several sequences meet in
+ * one expert.
  */
 class LoraStepTest {
 
@@ -112,8 +113,8 @@ class LoraStepTest {
     void eachSequenceOfAMixedStepComputesWhatItComputesAlone() throws Exception {
         Path model = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
         Path first = adapter(model, "first", 8, 16, RandomLoraGenerator.ATTENTION, GgmlType.F16, 1);
-        Path second = adapter(model, "second", 4, 0, EnumSet.of(LoraTarget.ROUTER, LoraTarget.OUTPUT, LoraTarget.ATTN_V),
-                GgmlType.F32, 2);
+        Path second = adapter(model, "second", 4, 0, EnumSet.of(LoraTarget.ROUTER, LoraTarget.OUTPUT, LoraTarget.ATTN_V,
+                LoraTarget.EXPERT_GATE, LoraTarget.EXPERT_DOWN), GgmlType.F32, 2);
         LoraMix[] mixes = {LoraMix.NONE, LoraMix.of(1f), LoraMix.of(0.5f, 1f), LoraMix.of(0f, -0.8f)};
         float[][][] alone = new float[mixes.length][][];
         try (CpuBackend backend = new CpuBackend(2); LoadedModel m = LoadedModel.open(model, backend, 32, 4, 64)) {

@@ -156,12 +156,49 @@ class LoraAdapterTest {
         long vocab = base.requireTensor("token_embd.weight").dim(1);
         refused(adapterFile("token_embd.weight", dim, 4, 4, vocab, w -> { }), "token_embd.weight", "token embedding");
         long ffn = base.requireTensor("blk.0.ffn_gate_exps.weight").dim(1);
-        refused(adapterFile("blk.0.ffn_gate_exps.weight", dim, 4, 4, ffn, w -> { }), "routed experts");
+        refused(adapterFile("blk.0.ffn_gate_exps.weight", dim, 4, 4, ffn, w -> { }), "three-dimensional, a matrix per expert");
         refused(adapterFile("blk.0.ffn_up.weight", dim, 4, 4, dim, w -> { }),
                 "blk.0.ffn_up.weight is not a tensor of the model");
         refused(adapterFile("blk.9.attn_q.weight", dim, 4, 4, dim, w -> { }), "blk.9.attn_q.weight is not a tensor");
         refused(adapterFile("blk.x.attn_q.weight", dim, 4, 4, dim, w -> { }), "does not name a block");
         refused(adapterFile("blk.0.attn_q.bias", dim, 4, 4, dim, w -> { }), "not a weight matrix");
+    }
+
+    @Test
+    void routedExpertsTakeAStackOfPairsOnePerExpert() throws Exception {
+        GgufTensorInfoShape gate = new GgufTensorInfoShape(base.requireTensor("blk.1.ffn_down_exps.weight").dims());
+        GgufWriter w = new GgufWriter();
+        w.putString("general.architecture", "llama");
+        w.putString("general.type", "adapter");
+        w.putString("adapter.type", "lora");
+        w.addTensor("blk.1.ffn_down_exps.weight.lora_a", GgmlType.F32, new long[] {gate.in(), 4, gate.experts()}, zeros());
+        w.addTensor("blk.1.ffn_down_exps.weight.lora_b", GgmlType.F32, new long[] {4, gate.out(), gate.experts()}, zeros());
+        Path file = dir.resolve("experts.gguf");
+        w.write(file);
+        try (LoraAdapter a = LoraAdapter.open(file, base)) {
+            assertThat(a.pairs()).singleElement().satisfies(p -> {
+                assertThat(p.target()).isEqualTo(LoraTarget.EXPERT_DOWN);
+                assertThat(p.rank()).isEqualTo(4);
+            });
+        }
+        GgufWriter short_ = new GgufWriter();
+        short_.putString("general.architecture", "llama");
+        short_.putString("general.type", "adapter");
+        short_.putString("adapter.type", "lora");
+        short_.addTensor("blk.1.ffn_down_exps.weight.lora_a", GgmlType.F32, new long[] {gate.in(), 4, gate.experts() - 1},
+                zeros());
+        short_.addTensor("blk.1.ffn_down_exps.weight.lora_b", GgmlType.F32, new long[] {4, gate.out(), gate.experts() - 1},
+                zeros());
+        Path fewer = dir.resolve("fewer.gguf");
+        short_.write(fewer);
+        refused(fewer, "the model has " + gate.experts() + " experts");
+    }
+
+    /** A stacked matrix's ggml dims: [in, out, experts]. */
+    private record GgufTensorInfoShape(long in, long out, long experts) {
+        GgufTensorInfoShape(long[] dims) {
+            this(dims[0], dims[1], dims[2]);
+        }
     }
 
     @Test

@@ -60,7 +60,7 @@ final class LoraOptions {
         return spec;
     }
 
-    /** The mix the adapters' scales make, for {@code loaded} (as {@link #adapters()} gave them, in order). */
+    /** The mix of the adapters' own scales, numbered as {@link #adapters()} gave them (and as they were loaded). */
     static LoraMix mix(List<AdapterSpec> specs) {
         float[] scales = new float[specs.size()];
         for (int i = 0; i < scales.length; i++) {

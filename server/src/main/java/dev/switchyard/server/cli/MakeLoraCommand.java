@@ -37,7 +37,8 @@ final class MakeLoraCommand implements Callable<Integer> {
     @Option(names = "--targets", defaultValue = "attn_q,attn_k,attn_v,attn_output", split = ",", paramLabel = "NAMES",
             description = "Matrices to adapt, by GGUF name: attn_q, attn_k, attn_v, attn_output, attn_q_a, attn_q_b, "
                     + "attn_kv_a_mqa, ffn_gate, ffn_up, ffn_down, ffn_gate_inp (routers), ffn_gate_shexp, ffn_up_shexp, "
-                    + "ffn_down_shexp, output; or all (default: ${DEFAULT-VALUE}, as LoRA fine-tunes usually train).")
+                    + "ffn_down_shexp, ffn_gate_exps, ffn_up_exps, ffn_down_exps (routed experts, a pair per expert), "
+                    + "output; or all (default: ${DEFAULT-VALUE}, as LoRA fine-tunes usually train).")
     List<String> targets;
 
     @Option(names = "--dtype", defaultValue = "f16", paramLabel = "TYPE",

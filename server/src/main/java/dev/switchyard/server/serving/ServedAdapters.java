@@ -78,7 +78,7 @@ public final class ServedAdapters {
         return LoraMix.of(defaults);
     }
 
-    /** Adapter {@code name} alone, at scale 1. */
+    /** {@code adapter} alone, at scale 1. */
     public LoraMix alone(Served adapter) {
         float[] scales = new float[adapter.id() + 1];
         scales[adapter.id()] = 1f;

@@ -62,10 +62,10 @@ class LoraCommandsTest {
 
     @Test
     void badAdaptersAndFlagsAreOneLineErrors() {
-        CliRun target = CliRun.of("make-lora", "-m", model.toString(), "--targets", "ffn_gate_exps", "-o",
+        CliRun target = CliRun.of("make-lora", "-m", model.toString(), "--targets", "token_embd", "-o",
                 dir.resolve("x.gguf").toString());
         assertThat(target.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
-        assertThat(target.err()).contains("--targets: no matrix an adapter can change is called 'ffn_gate_exps'");
+        assertThat(target.err()).contains("--targets: no matrix an adapter can change is called 'token_embd'");
         CliRun noScale = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--lora-scaled",
                 adapter.toString());
         assertThat(noScale.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
