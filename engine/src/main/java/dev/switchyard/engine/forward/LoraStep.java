@@ -58,6 +58,11 @@ final class LoraStep {
         this.bound = new Bound[this.adapters][][];
         for (int a = 0; a < this.adapters; a++) {
             AdapterWeights w = adapters.get(a);
+            if (w == null) {
+                // an unloaded adapter's number: no sequence applies it
+                bound[a] = new Bound[0][];
+                continue;
+            }
             bound[a] = new Bound[w.layers()][LoraTarget.values().length];
             for (int l = 0; l < w.layers(); l++) {
                 for (LoraTarget t : LoraTarget.values()) {
@@ -81,7 +86,7 @@ final class LoraStep {
         this.rowScales = new float[this.adapters][maxTokens];
         this.adaptsExperts = new boolean[this.adapters];
         for (int a = 0; a < this.adapters; a++) {
-            adaptsExperts[a] = adapters.get(a).adaptsExperts();
+            adaptsExperts[a] = adapters.get(a) != null && adapters.get(a).adaptsExperts();
         }
         this.localRows = new int[maxTokens];
         this.localScales = new float[maxTokens];

@@ -87,6 +87,8 @@ public final class Transformer implements AutoCloseable {
     private ExpertPrefetcher prefetcher;
     // LoRA adapters the step's rows may apply; null (the default): none loaded
     private LoraStep lora;
+    /** The adapters by number (null: unloaded), read by other threads to check requests. */
+    private volatile AdapterWeights[] adapterSlots = new AdapterWeights[0];
 
     // attention bookkeeping
     private final int[] slots;
@@ -227,15 +229,34 @@ public final class Transformer implements AutoCloseable {
     /**
      * Lets this step's tokens apply {@code adapters} (numbered in this order; see
      * {@link StepBatch#add(int, int, int, boolean, boolean, int, dev.switchyard.engine.lora.LoraMix)}),
-     * replacing any set before; an empty list: none. Call between steps.
+     * replacing any set before; an empty list: none. A null entry is a number whose adapter was
+     * unloaded: no sequence may apply it. Call between steps.
      */
     public void useAdapters(List<AdapterWeights> adapters) {
-        this.lora = adapters.isEmpty() ? null : new LoraStep(adapters, backend, maxTokens);
+        boolean any = adapters.stream().anyMatch(java.util.Objects::nonNull);
+        this.lora = any ? new LoraStep(adapters, backend, maxTokens) : null;
+        this.adapterSlots = adapters.toArray(AdapterWeights[]::new);
     }
 
-    /** How many LoRA adapters the step's tokens may apply. */
+    /** How many LoRA adapter numbers there are, unloaded ones included (any thread). */
     public int adapterCount() {
-        return lora != null ? lora.adapterCount() : 0;
+        return adapterSlots.length;
+    }
+
+    /** Whether LoRA adapter {@code id} is loaded (any thread). */
+    public boolean adapterLoaded(int id) {
+        AdapterWeights[] slots = adapterSlots;
+        return id >= 0 && id < slots.length && slots[id] != null;
+    }
+
+    /** Whether every adapter {@code mix} applies is loaded (any thread). */
+    public boolean adaptersLoaded(dev.switchyard.engine.lora.LoraMix mix) {
+        for (int a = 0; a < mix.span(); a++) {
+            if (mix.scale(a) != 0 && !adapterLoaded(a)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A gate that applies this model's routers to a hidden state, with scratch of its own. */

@@ -200,7 +200,8 @@ public final class LoadedModel implements AutoCloseable {
 
     /**
      * Loads LoRA adapters that sequences may then apply ({@link GenerationRequest#adapters()}),
-     * numbered after those loaded before, in this order. Call before any sequence runs. All or
+     * numbered after those loaded (and unloaded) before, in this order. Call before any sequence
+     * runs, or between steps on the scheduler's thread ({@link Scheduler#betweenSteps}). All or
      * nothing: where one adapter cannot be applied to this model, none of these is loaded.
      *
      * @throws dev.switchyard.engine.lora.LoraAdapterException if one is not a LoRA adapter for this model
@@ -227,9 +228,26 @@ public final class LoadedModel implements AutoCloseable {
         return List.copyOf(opened);
     }
 
-    /** The LoRA adapters loaded, by number. */
+    /** The LoRA adapters, by number; null where one was unloaded. */
     public List<LoraAdapter> adapters() {
-        return List.copyOf(adapters);
+        return java.util.Collections.unmodifiableList(new ArrayList<>(adapters));
+    }
+
+    /**
+     * Unloads LoRA adapter {@code id}: its number is never given again, and no sequence may apply it
+     * from now on. Between steps on the scheduler's thread, where no sequence applies it
+     * ({@link dev.switchyard.engine.schedule.Scheduler#sequencesApplying}).
+     *
+     * @throws IllegalArgumentException if no adapter of that number is loaded
+     */
+    public void unloadAdapter(int id) {
+        if (id < 0 || id >= adapters.size() || adapters.get(id) == null) {
+            throw new IllegalArgumentException("no LoRA adapter " + id + " is loaded");
+        }
+        adapterWeights.set(id, null);
+        transformer.useAdapters(adapterWeights);
+        // the backend's weights may be views on its mapping: closed once no step can read them
+        adapters.set(id, null).close();
     }
 
     /** The offloaded experts and their residency figures, or null when experts are used in place. */
@@ -304,7 +322,7 @@ public final class LoadedModel implements AutoCloseable {
         if (offloaded != null) {
             offloaded.close();
         }
-        adapters.forEach(LoraAdapter::close);
+        adapters.stream().filter(java.util.Objects::nonNull).forEach(LoraAdapter::close);
         file.close();
     }
 }

@@ -214,9 +214,8 @@ public final class ContinuousBatcher {
                 throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab + " tokens");
             }
         }
-        if (request.adapters().span() > transformer.adapterCount()) {
-            throw new IllegalArgumentException("LoRA adapter " + (request.adapters().span() - 1) + " is not loaded ("
-                    + transformer.adapterCount() + " are)");
+        if (!transformer.adaptersLoaded(request.adapters())) {
+            throw new IllegalArgumentException(notLoaded(request.adapters()));
         }
         int limit = maxSequencePositions();
         long wanted = (long) prompt.length + request.maxTokens();
@@ -249,8 +248,38 @@ public final class ContinuousBatcher {
         add(prepare(request, sink, clock.getAsLong(), null));
     }
 
+    /** Names the first adapter {@code mix} applies that is not loaded. */
+    private String notLoaded(dev.switchyard.engine.lora.LoraMix mix) {
+        for (int a = 0; a < mix.span(); a++) {
+            if (mix.scale(a) != 0 && !transformer.adapterLoaded(a)) {
+                return "LoRA adapter " + a + " is not loaded";
+            }
+        }
+        return "a LoRA adapter it applies is not loaded";
+    }
+
+    /**
+     * Sequences, waiting or running, that apply LoRA adapter {@code adapter}: an adapter may be
+     * unloaded only at none. Scheduler thread only, between steps.
+     */
+    public int sequencesApplying(int adapter) {
+        int n = 0;
+        for (ActiveSequence s : running) {
+            n += s.request.adapters().scale(adapter) != 0 ? 1 : 0;
+        }
+        for (ActiveSequence s : waiting) {
+            n += s.request.adapters().scale(adapter) != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
     /** Queues a prepared sequence; it joins a batch at a later step. */
     void add(ActiveSequence s) {
+        if (!transformer.adaptersLoaded(s.request.adapters())) {
+            // checked when it was prepared, but its adapter was unloaded before it got here
+            fail(s, new IllegalArgumentException(notLoaded(s.request.adapters()) + " (it was unloaded)"));
+            return;
+        }
         if (s.request.maxTokens() == 0 && !s.scoringPrompt() && !s.embeds()) {
             finish(s, FinishReason.LENGTH);
             return;

@@ -6,6 +6,7 @@ import dev.switchyard.engine.kv.KvCache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +38,10 @@ public final class Scheduler implements AutoCloseable {
     private final ContinuousBatcher batcher;
     private final int maxQueue;
     private final LinkedBlockingQueue<Submission> incoming = new LinkedBlockingQueue<>();
+    /** Work for the scheduler's thread between two steps (loading and unloading LoRA adapters). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Task> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Set once the scheduler's thread has left its loop. */
+    private volatile boolean stopped;
     /** Accepted requests not yet finished; touched by the scheduler's thread only. */
     private final List<Submission> inFlight = new ArrayList<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -113,6 +118,52 @@ public final class Scheduler implements AutoCloseable {
         submission.attach(prepared);
         incoming.add(submission);
         return submission;
+    }
+
+    /**
+     * Runs {@code task} on the scheduler's thread between two steps, once the requests submitted
+     * before it have joined the batcher, and completes the future with its result or failure; a
+     * task the scheduler stops before it runs fails with {@link SchedulerUnavailableException}.
+     */
+    public <T> CompletableFuture<T> betweenSteps(java.util.concurrent.Callable<T> task) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        tasks.add(new Task(() -> {
+            try {
+                done.complete(task.call());
+            } catch (Exception e) {
+                done.completeExceptionally(e);
+            }
+        }, () -> done.completeExceptionally(new SchedulerUnavailableException("the scheduler has stopped"))));
+        if (stopped) {
+            refuseTasks(); // its thread is gone: nobody else will
+        }
+        return done;
+    }
+
+    /**
+     * Sequences, waiting or running, that apply LoRA adapter {@code adapter}. Only in a
+     * {@link #betweenSteps} task.
+     */
+    public int sequencesApplying(int adapter) {
+        return batcher.sequencesApplying(adapter);
+    }
+
+    /** A task for between steps, and what tells its caller it will never run. */
+    private record Task(Runnable run, Runnable refuse) {
+    }
+
+    private void runTasks() {
+        Task task;
+        while ((task = tasks.poll()) != null) {
+            task.run().run();
+        }
+    }
+
+    private void refuseTasks() {
+        Task task;
+        while ((task = tasks.poll()) != null) {
+            task.refuse().run();
+        }
     }
 
     /** Positions one sequence may use (prompt plus completion): the context, or the KV pool if smaller. */
@@ -204,8 +255,11 @@ public final class Scheduler implements AutoCloseable {
                 if (closing) {
                     batcher.abortAll();
                     publishGauges();
+                    stopped = true;
+                    refuseTasks();
                     return;
                 }
+                runTasks();
                 expireDeadlines();
                 if (batcher.hasWork()) {
                     batcher.step();

@@ -5,6 +5,8 @@ import dev.switchyard.engine.generate.BaseDistributions;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.KlDivergence;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.lora.LoraMix;
+import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.engine.generate.Perplexity;
 import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.sampling.RowDistribution;
@@ -98,6 +100,12 @@ final class PerplexityCommand implements Callable<Integer> {
     @CommandLine.Mixin
     KvCacheOption kvCache = new KvCacheOption();
 
+    @CommandLine.Mixin
+    LoraOptions lora = new LoraOptions();
+
+    /** What every chunk applies: the adapters given, at their scales (how well an adapter fits a text). */
+    private LoraMix adapterMix = LoraMix.NONE;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -122,6 +130,9 @@ final class PerplexityCommand implements Callable<Integer> {
             try (Backend backend = device.open(threads, err);
                  LoadedModel loaded = LoadedModel.open(path, backend, Math.max(256, moe.window()), parallel,
                          c -> parallel * context, moe, null, kvCache.type)) {
+                List<AdapterSpec> adapters = lora.adapters();
+                loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
+                adapterMix = LoraOptions.mix(adapters);
                 if (context > loaded.config().contextLength()) {
                     throw new IllegalArgumentException("--context " + context + " is longer than the model's context of "
                             + loaded.config().contextLength());
@@ -204,7 +215,8 @@ final class PerplexityCommand implements Callable<Integer> {
                 List<GenerationRequest> requests = new ArrayList<>(size);
                 for (int i = 0; i < size; i++) {
                     // one alternative: the model's best token, for comparing with the base's
-                    requests.add(new GenerationRequest(chunks.get(first + i), greedy, 0, null, null, 1));
+                    requests.add(new GenerationRequest(chunks.get(first + i), greedy, 0, null, null, 1)
+                            .withAdapters(adapterMix));
                     if (base != null) {
                         for (int j = 0; j < counted; j++) {
                             base.read(group.base[i][j]);

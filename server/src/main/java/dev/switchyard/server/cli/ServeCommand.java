@@ -120,6 +120,12 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     LoraOptions lora = new LoraOptions();
 
+    @Option(names = "--allow-runtime-lora-updating",
+            description = "Let POST /v1/load_lora_adapter and /v1/unload_lora_adapter load and unload LoRA adapters "
+                    + "while serving (vLLM's VLLM_ALLOW_RUNTIME_LORA_UPDATING); they name files on this machine, so "
+                    + "set --api-key too where others can reach the server (default: off).")
+    boolean runtimeLora;
+
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
 
@@ -232,7 +238,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         HttpServerConfig http = new HttpServerConfig(host, httpPort, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
                 idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory)
-                .withAllowedOrigins(origins(allowedOrigins));
+                .withAllowedOrigins(origins(allowedOrigins)).withRuntimeLora(runtimeLora);
         Path path = ModelPaths.resolve(model, err);
         String name = modelName != null ? modelName
                 : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");

@@ -156,6 +156,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model), false);
             }
+            // vLLM's: LoRA adapters loaded and unloaded while serving (--allow-runtime-lora-updating)
+            case "/v1/load_lora_adapter", "/v1/unload_lora_adapter" -> {
+                expect(method, HttpMethod.POST, path);
+                authorize(request);
+                ServedModel model = readyModel();
+                JsonNode body = readBody(request);
+                String done = path.equals("/v1/load_lora_adapter")
+                        ? LoraAdaptersApi.load(body, model, api.config.runtimeLora())
+                        : LoraAdaptersApi.unload(body, model, api.config.runtimeLora());
+                HttpResponses.sendText(ctx, HttpResponseStatus.OK, done, "text/plain; charset=utf-8");
+            }
             // llama.cpp's: the loaded LoRA adapters and the scales requests apply them at by default
             case "/lora-adapters" -> {
                 if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.POST)) {

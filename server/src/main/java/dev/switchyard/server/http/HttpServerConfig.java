@@ -20,10 +20,20 @@ import java.util.List;
  * @param limits         caps on what one request may ask for
  * @param allowedOrigins the origins whose browser pages may call the API (CORS): {@code *} for any;
  *                       empty for none (no CORS headers, and preflight requests are refused)
+ * @param runtimeLora    whether {@code /v1/load_lora_adapter} and {@code /v1/unload_lora_adapter} may
+ *                       load and unload LoRA adapters while serving (vLLM's opt-in); off, they refuse
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
-                               long responseStoreBytes, List<String> allowedOrigins) {
+                               long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
+
+    /** Adapters only as the server was started with. */
+    public HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
+                            Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
+                            long responseStoreBytes, List<String> allowedOrigins) {
+        this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
+                responseStoreBytes, allowedOrigins, false);
+    }
 
     /** No cross-origin calls from browsers. */
     public HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
@@ -70,7 +80,13 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withAllowedOrigins(List<String> origins) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, origins);
+                limits, responseStoreBytes, origins, runtimeLora);
+    }
+
+    /** This configuration letting requests load and unload LoRA adapters while serving, or not. */
+    public HttpServerConfig withRuntimeLora(boolean on) {
+        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+                limits, responseStoreBytes, allowedOrigins, on);
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
@@ -81,11 +97,11 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withApiKey(String key) {
         return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins);
+                responseStoreBytes, allowedOrigins, runtimeLora);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
         return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins);
+                responseStoreBytes, allowedOrigins, runtimeLora);
     }
 }

@@ -54,6 +54,10 @@ public final class ServedModel implements AutoCloseable {
     private final Pooling pooling;
     /** The LoRA adapters requests may apply. */
     private final ServedAdapters adapters;
+    /** Held while an adapter is loaded or unloaded: one change at a time. */
+    private final Object adapterUpdates = new Object();
+    /** How long loading or unloading an adapter waits for the scheduler's thread. */
+    private static final long ADAPTER_UPDATE_WAIT_SECONDS = 120;
     private final Scheduler scheduler;
     private final ServingMetrics metrics;
     private final Prompts prompts;
@@ -117,7 +121,7 @@ public final class ServedModel implements AutoCloseable {
                     model.loadAdapters(config.adapters().stream().map(AdapterSpec::file).toList()));
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
-            metrics.loraAdapters(config.adapters().stream().map(AdapterSpec::name).toList());
+            config.adapters().forEach(a -> metrics.loraAdapter(a.name()));
             metrics.kvCache(model.transformer().kvCacheType().label(), LoadedModel.KV_BLOCK_SIZE,
                     (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE,
                     (long) model.kv().windowCapacityBlocks() * LoadedModel.KV_BLOCK_SIZE);
@@ -225,9 +229,82 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /** The model's name in the API (the {@code model} field). */
-    /** The LoRA adapters requests may apply (none unless the server was started with some). */
+    /** The LoRA adapters requests may apply (none unless the server was started with some, or loaded them since). */
     public ServedAdapters adapters() {
         return adapters;
+    }
+
+    /**
+     * Loads the LoRA adapter at {@code path} while serving, as {@code name}, applied by default at
+     * scale 0 (requests name it, or list it, to apply it). It is loaded between two steps on the
+     * scheduler's thread; running requests go on meanwhile.
+     *
+     * @throws IllegalArgumentException if the name is taken, or the file is not an adapter of this model
+     * @throws IOException              if the file cannot be read
+     */
+    public ServedAdapters.Served loadAdapter(String name, Path path) throws IOException {
+        synchronized (adapterUpdates) {
+            adapters.checkNewName(name);
+            int id = await(scheduler.betweenSteps(() -> {
+                model.loadAdapters(List.of(path));
+                return model.adapters().size() - 1;
+            }));
+            ServedAdapters.Served served = adapters.add(name, model.adapters().get(id), id, 0f);
+            metrics.loraAdapter(name);
+            return served;
+        }
+    }
+
+    /**
+     * Unloads LoRA adapter {@code name} while serving: requests can no longer apply it, and its
+     * number is not given again.
+     *
+     * @throws java.util.NoSuchElementException if no adapter of that name is loaded
+     * @throws AdapterInUseException             if sequences still apply it (then it stays loaded)
+     */
+    public void unloadAdapter(String name) throws IOException {
+        synchronized (adapterUpdates) {
+            ServedAdapters.Served served = adapters.named(name).orElseThrow(() ->
+                    new java.util.NoSuchElementException("no LoRA adapter named " + name + " is loaded"));
+            float scale = adapters.defaultScale(served.id());
+            // new requests stop naming it first; those already admitted are counted between steps
+            adapters.remove(served);
+            try {
+                await(scheduler.betweenSteps(() -> {
+                    int using = scheduler.sequencesApplying(served.id());
+                    if (using > 0) {
+                        throw new AdapterInUseException(name, using);
+                    }
+                    model.unloadAdapter(served.id());
+                    return null;
+                }));
+            } catch (RuntimeException | IOException e) {
+                adapters.restore(served, scale);
+                throw e;
+            }
+        }
+    }
+
+    /** The result of work done between steps, its failure rethrown as it was. */
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> work) throws IOException {
+        try {
+            return work.get(ADAPTER_UPDATE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the scheduler did not reach a step boundary in "
+                    + ADAPTER_UPDATE_WAIT_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the scheduler", e);
+        }
     }
 
     public String name() {
@@ -401,8 +478,9 @@ public final class ServedModel implements AutoCloseable {
         }
         generation.attach(submission);
         for (int a = 0; a < spec.adapters().span(); a++) {
-            if (spec.adapters().scale(a) != 0) {
-                metrics.adapterApplied(a, sequences.size());
+            String adapter = spec.adapters().scale(a) != 0 ? adapters.nameOf(a) : null;
+            if (adapter != null) {
+                metrics.adapterApplied(adapter, sequences.size());
             }
         }
         return generation;

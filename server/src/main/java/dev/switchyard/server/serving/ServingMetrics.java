@@ -45,8 +45,8 @@ public final class ServingMetrics implements SchedulerObserver {
     private final CounterDataPoint failed;
     private final CounterDataPoint draftTokens;
     private final CounterDataPoint acceptedTokens;
-    /** Per LoRA adapter id, the sequences that applied it; empty without adapters. */
-    private CounterDataPoint[] adapterSequences = new CounterDataPoint[0];
+    /** Sequences that applied each LoRA adapter, by the adapter's name. */
+    private final Counter loraSequences;
     private final DistributionDataPoint timeToFirstToken;
     private final DistributionDataPoint interTokenLatency;
     private final DistributionDataPoint e2eLatency;
@@ -82,6 +82,9 @@ public final class ServingMetrics implements SchedulerObserver {
                 "Tokens proposed by speculative decoding (prompt lookup or a draft model) and computed beside the next token.", model);
         acceptedTokens = counter("switchyard_spec_decode_accepted_tokens_total",
                 "Proposed tokens the sampler chose, emitted without a step of their own.", model);
+        loraSequences = Counter.builder().name("switchyard_lora_requests_total")
+                .help("Sequences that applied a LoRA adapter, by adapter.").labelNames("model", "adapter")
+                .register(registry);
         timeToFirstToken = histogram("switchyard_time_to_first_token_seconds",
                 "From submission to the first generated token.", model);
         interTokenLatency = histogram("switchyard_inter_token_latency_seconds",
@@ -199,20 +202,14 @@ public final class ServingMetrics implements SchedulerObserver {
     }
 
     /** A reply's tool call was read and returned as one. */
-    /**
-     * Registers the LoRA adapters' counter, one series per adapter name (in id order); call once,
-     * before {@link #adapterApplied}.
-     */
-    public void loraAdapters(List<String> names) {
-        Counter counter = Counter.builder().name("switchyard_lora_requests_total")
-                .help("Sequences that applied a LoRA adapter, by adapter.").labelNames("model", "adapter")
-                .register(registry);
-        adapterSequences = names.stream().map(n -> counter.labelValues(model, n)).toArray(CounterDataPoint[]::new);
+    /** Shows LoRA adapter {@code name}'s series, at 0 until a sequence applies it. */
+    public void loraAdapter(String name) {
+        loraSequences.labelValues(model, name);
     }
 
-    /** {@code sequences} more sequences apply adapter {@code id}. */
-    void adapterApplied(int id, int sequences) {
-        adapterSequences[id].inc(sequences);
+    /** {@code sequences} more sequences apply the LoRA adapter {@code name}. */
+    void adapterApplied(String name, int sequences) {
+        loraSequences.labelValues(model, name).inc(sequences);
     }
 
     void toolCallMade() {

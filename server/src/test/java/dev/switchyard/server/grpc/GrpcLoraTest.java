@@ -115,7 +115,7 @@ class GrpcLoraTest {
     @Test
     void unknownAdaptersAreRefusedWithTheReason() {
         assertStatus(() -> server.blocking().generate(greedy("x").setLora(lora(7, 1)).build()).next(),
-                Status.Code.INVALID_ARGUMENT, "lora: no LoRA adapter has id 7; ids are 0 to 1");
+                Status.Code.INVALID_ARGUMENT, "lora: no LoRA adapter has id 7; ids are 0, 1");
         assertStatus(() -> server.blocking().generate(greedy("x").setModel("sorted").build()).next(),
                 Status.Code.NOT_FOUND, "model 'sorted' is not served here");
     }

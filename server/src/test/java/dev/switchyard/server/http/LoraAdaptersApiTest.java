@@ -181,11 +181,11 @@ class LoraAdaptersApiTest {
     @Test
     void badAdapterListsAreClearErrors() {
         badRequest(adapted, "/v1/completions", completion(",\"lora\":[{\"id\":5,\"scale\":1}]"),
-                "no LoRA adapter has id 5; ids are 0 to 1");
+                "no LoRA adapter has id 5; ids are 0, 1");
         badRequest(adapted, "/v1/completions", completion(",\"lora\":{\"id\":0}"), "lora must be a list");
         badRequest(adapted, "/v1/completions", completion(",\"lora\":[{\"id\":\"x\",\"scale\":1}]"), "lora[0]");
         badRequest(adapted, "/v1/completions", completion(",\"lora\":[{\"id\":0},{\"id\":0}]"), "listed twice");
-        badRequest(plain, "/completion", "{\"prompt\":\"x\",\"lora\":[{\"id\":0,\"scale\":1}]}", "this server loaded none");
+        badRequest(plain, "/completion", "{\"prompt\":\"x\",\"lora\":[{\"id\":0,\"scale\":1}]}", "this server has none loaded");
         badRequest(adapted, "/lora-adapters", "{\"id\":0}", "takes a list");
         HttpResponse<String> unknown = adapted.post("/v1/completions", completion(",\"model\":\"nope\""));
         assertThat(unknown.statusCode()).isEqualTo(404);
