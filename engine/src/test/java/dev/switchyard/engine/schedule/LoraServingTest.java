@@ -131,19 +131,12 @@ class LoraServingTest {
 
     /** Runs the requests one after another, prefix caching on, and returns their sinks. */
     private List<RecordingSink> inTurn(List<GenerationRequest> requests) throws Exception {
-        List<RecordingSink> sinks = new ArrayList<>();
         try (CpuBackend backend = new CpuBackend(2); LoadedModel m = open(backend, model, 2)) {
             m.reusePrefixes(true);
             try (Scheduler scheduler = m.scheduler(8, new SchedulerObserver() { })) {
-                for (GenerationRequest r : requests) {
-                    RecordingSink sink = new RecordingSink();
-                    scheduler.submit(List.of(new Scheduler.SequenceRequest(r, sink)), null);
-                    sink.await(Duration.ofSeconds(60));
-                    sinks.add(sink);
-                }
+                return RecordingSink.inTurn(scheduler, requests);
             }
         }
-        return sinks;
     }
 
     @Test

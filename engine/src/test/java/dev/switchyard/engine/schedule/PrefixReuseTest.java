@@ -56,12 +56,7 @@ class PrefixReuseTest {
              LoadedModel loaded = LoadedModel.open(model, backend, 64, 4, 512, dispatch)) {
             loaded.reusePrefixes(reuse);
             try (Scheduler scheduler = loaded.scheduler(16, observer)) {
-                for (GenerationRequest r : requests) {
-                    RecordingSink sink = new RecordingSink();
-                    scheduler.submit(List.of(new Scheduler.SequenceRequest(r, sink)), null);
-                    sink.await(Duration.ofSeconds(60));
-                    sinks.add(sink);
-                }
+                sinks.addAll(RecordingSink.inTurn(scheduler, requests));
             }
         }
         return sinks;

@@ -58,6 +58,20 @@ final class RecordingSink implements SequenceSink {
         done.countDown();
     }
 
+    /** Submits the requests to {@code scheduler} one after another, each once the one before finished; their sinks. */
+    static java.util.List<RecordingSink> inTurn(Scheduler scheduler,
+                                               java.util.List<dev.switchyard.engine.generate.GenerationRequest> requests)
+            throws InterruptedException, TimeoutException {
+        java.util.List<RecordingSink> sinks = new java.util.ArrayList<>();
+        for (dev.switchyard.engine.generate.GenerationRequest r : requests) {
+            RecordingSink sink = new RecordingSink();
+            scheduler.submit(java.util.List.of(new Scheduler.SequenceRequest(r, sink)), null);
+            sink.await(Duration.ofSeconds(60));
+            sinks.add(sink);
+        }
+        return sinks;
+    }
+
     void await(Duration timeout) throws InterruptedException, TimeoutException {
         if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new TimeoutException("the sequence did not finish in " + timeout);

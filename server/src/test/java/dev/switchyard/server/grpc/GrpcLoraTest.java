@@ -4,10 +4,6 @@ import static dev.switchyard.server.grpc.GrpcApiTest.assertStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchyard.engine.gguf.GgufFile;
-import dev.switchyard.engine.lora.LoraTarget;
-import dev.switchyard.engine.modelgen.RandomLoraGenerator;
-import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.proto.v1.EmbedInput;
 import dev.switchyard.proto.v1.EmbedRequest;
 import dev.switchyard.proto.v1.GenerateRequest;
@@ -16,12 +12,9 @@ import dev.switchyard.proto.v1.LoraAdapters;
 import dev.switchyard.proto.v1.LoraScale;
 import dev.switchyard.proto.v1.ModelInfo;
 import dev.switchyard.proto.v1.SamplingParams;
-import dev.switchyard.server.TinyModelFile;
+import dev.switchyard.server.TinyAdapters;
 import dev.switchyard.server.serving.AdapterSpec;
 import io.grpc.Status;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,33 +23,21 @@ import org.junit.jupiter.api.Test;
 /** LoRA adapters over gRPC: named by {@code model} or listed in {@code lora}, as over HTTP, for Generate and Embed. */
 class GrpcLoraTest {
 
-    private static Path dir;
+    private static TinyAdapters adapters;
     private static GrpcFixture server;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("switchyard-grpc-lora");
-        Path style = dir.resolve("style.gguf");
-        Path terse = dir.resolve("terse.gguf");
-        try (GgufFile base = GgufFile.open(TinyModelFile.path())) {
-            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(8, 16, RandomLoraGenerator.ATTENTION,
-                    GgmlType.F16, 1, 1.0), style);
-            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(4, 8, EnumSet.allOf(LoraTarget.class),
-                    GgmlType.F16, 2, 1.0), terse);
-        }
-        server = new GrpcFixture(GrpcFixture.engine(8, 64).withAdapters(List.of(new AdapterSpec("style", style, 0.5f),
-                new AdapterSpec("terse", terse, 0f))), GrpcConfig.defaults("127.0.0.1", 0, null));
+        adapters = TinyAdapters.write("switchyard-grpc-lora");
+        server = new GrpcFixture(GrpcFixture.engine(8, 64).withAdapters(List.of(
+                new AdapterSpec("style", adapters.style(), 0.5f), new AdapterSpec("terse", adapters.terse(), 0f))),
+                GrpcConfig.defaults("127.0.0.1", 0, null));
     }
 
     @AfterAll
     static void stop() throws Exception {
         server.close();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
+        adapters.close();
     }
 
     private static GenerateRequest.Builder greedy(String prompt) {

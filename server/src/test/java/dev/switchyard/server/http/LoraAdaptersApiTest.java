@@ -3,17 +3,11 @@ package dev.switchyard.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchyard.engine.gguf.GgufFile;
-import dev.switchyard.engine.lora.LoraTarget;
-import dev.switchyard.engine.modelgen.RandomLoraGenerator;
-import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.server.TinyAdapters;
 import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.serving.AdapterSpec;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,24 +21,17 @@ import org.junit.jupiter.api.Test;
  */
 class LoraAdaptersApiTest {
 
-    private static Path dir;
+    private static TinyAdapters adapters;
     private static ServerFixture adapted;
     private static ServerFixture plain;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("switchyard-lora");
-        Path style = dir.resolve("style.gguf");
-        Path terse = dir.resolve("terse.gguf");
-        try (GgufFile base = GgufFile.open(TinyModelFile.path())) {
-            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(8, 16, RandomLoraGenerator.ATTENTION,
-                    GgmlType.F16, 1, 1.0), style);
-            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(4, 8, EnumSet.allOf(LoraTarget.class),
-                    GgmlType.F16, 2, 1.0), terse);
-        }
+        adapters = TinyAdapters.write("switchyard-lora");
         // style applied by default, terse loaded for requests that ask for it
         adapted = ServerFixture.servingWith(TinyModelFile.path(), ServerFixture.engine(8, 0, 64)
-                .withAdapters(List.of(new AdapterSpec("style", style, 1f), new AdapterSpec("terse", terse, 0f))));
+                .withAdapters(List.of(new AdapterSpec("style", adapters.style(), 1f),
+                        new AdapterSpec("terse", adapters.terse(), 0f))));
         plain = ServerFixture.servingWith(TinyModelFile.path(), ServerFixture.engine(8, 0, 64));
     }
 
@@ -52,12 +39,7 @@ class LoraAdaptersApiTest {
     static void stop() throws Exception {
         adapted.close();
         plain.close();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
+        adapters.close();
     }
 
     private static String completion(String extra) {

@@ -3,10 +3,7 @@ package dev.switchyard.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchyard.engine.gguf.GgufFile;
-import dev.switchyard.engine.lora.LoraTarget;
-import dev.switchyard.engine.modelgen.RandomLoraGenerator;
-import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.server.TinyAdapters;
 import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.serving.AdapterSpec;
 import java.io.BufferedReader;
@@ -15,9 +12,7 @@ import java.io.InputStreamReader;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,34 +26,22 @@ import org.junit.jupiter.api.Test;
  */
 class RuntimeLoraUpdatingTest {
 
-    private static Path dir;
+    private static TinyAdapters adapters;
     private static Path extra;
     private static ServerFixture server;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("switchyard-runtime-lora");
-        Path style = dir.resolve("style.gguf");
-        extra = dir.resolve("extra.gguf");
-        try (GgufFile base = GgufFile.open(TinyModelFile.path())) {
-            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(8, 16, RandomLoraGenerator.ATTENTION,
-                    GgmlType.F16, 1, 1.0), style);
-            RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(4, 8, EnumSet.allOf(LoraTarget.class),
-                    GgmlType.F16, 3, 1.0), extra);
-        }
-        server = ServerFixture.start(ServerFixture.engine(8, 0, 64).withAdapters(List.of(new AdapterSpec("style", style, 1f))),
-                HttpServerConfig.loopback(0).withRuntimeLora(true));
+        adapters = TinyAdapters.write("switchyard-runtime-lora");
+        extra = adapters.terse();
+        server = ServerFixture.start(ServerFixture.engine(8, 0, 64).withAdapters(List.of(
+                new AdapterSpec("style", adapters.style(), 1f))), HttpServerConfig.loopback(0).withRuntimeLora(true));
     }
 
     @AfterAll
     static void stop() throws Exception {
         server.close();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
+        adapters.close();
     }
 
     private static String completion(String extraFields) {
@@ -132,7 +115,7 @@ class RuntimeLoraUpdatingTest {
     @Test
     void badLoadsAreClearErrors() {
         HttpResponse<String> missing = server.post("/v1/load_lora_adapter",
-                "{\"lora_name\":\"x\",\"lora_path\":\"" + dir.resolve("none.gguf") + "\"}");
+                "{\"lora_name\":\"x\",\"lora_path\":\"" + adapters.dir().resolve("none.gguf") + "\"}");
         assertThat(missing.statusCode()).isEqualTo(400);
         assertThat(missing.body()).contains("no such file");
         HttpResponse<String> model = server.post("/v1/load_lora_adapter",
