@@ -4,7 +4,6 @@ import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,7 +14,7 @@ import java.util.Map;
  * sequence's rows see another's. Per adapter and product: gather its rows (unless it is every row),
  * A, B, then a weighted scatter-add into the product's output, all backend ops.
  *
- * <p>Scratch is sized once, a matrix per width a product needs; a step allocates nothing.
+ * <p>Scratch is sized once, a matrix per role and width a product needs; a step allocates nothing.
  */
 final class LoraStep {
 
@@ -51,10 +50,14 @@ final class LoraStep {
     private final int[] localRows;
     private final float[] localScales;
 
-    LoraStep(List<AdapterWeights> adapters, Backend backend, int maxTokens) {
+    /**
+     * @param scratch matrices by role and width, taken from and added to: a transformer keeps them
+     *                across the steps it builds as adapters are loaded and unloaded, since a
+     *                device's allocations are only freed with the backend
+     */
+    LoraStep(List<AdapterWeights> adapters, Backend backend, int maxTokens, Map<Long, FloatMatrix> scratch) {
         this.backend = backend;
         this.adapters = adapters.size();
-        Map<Long, FloatMatrix> scratch = new HashMap<>();
         this.bound = new Bound[this.adapters][][];
         for (int a = 0; a < this.adapters; a++) {
             AdapterWeights w = adapters.get(a);

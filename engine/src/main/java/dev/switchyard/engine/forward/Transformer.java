@@ -87,6 +87,8 @@ public final class Transformer implements AutoCloseable {
     private ExpertPrefetcher prefetcher;
     // LoRA adapters the step's rows may apply; null (the default): none loaded
     private LoraStep lora;
+    /** The LoRA steps' scratch, by role and width, kept as adapters come and go. */
+    private final java.util.Map<Long, FloatMatrix> loraScratch = new java.util.HashMap<>();
     /** The adapters by number (null: unloaded), read by other threads to check requests. */
     private volatile AdapterWeights[] adapterSlots = new AdapterWeights[0];
 
@@ -234,7 +236,7 @@ public final class Transformer implements AutoCloseable {
      */
     public void useAdapters(List<AdapterWeights> adapters) {
         boolean any = adapters.stream().anyMatch(java.util.Objects::nonNull);
-        this.lora = any ? new LoraStep(adapters, backend, maxTokens) : null;
+        this.lora = any ? new LoraStep(adapters, backend, maxTokens, loraScratch) : null;
         this.adapterSlots = adapters.toArray(AdapterWeights[]::new);
     }
 
