@@ -228,7 +228,6 @@ public final class ServedModel implements AutoCloseable {
         return scheduler.waiting();
     }
 
-    /** The model's name in the API (the {@code model} field). */
     /** The LoRA adapters requests may apply (none unless the server was started with some, or loaded them since). */
     public ServedAdapters adapters() {
         return adapters;
@@ -307,6 +306,7 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
+    /** The model's name in the API (the {@code model} field). */
     public String name() {
         return name;
     }
