@@ -99,9 +99,10 @@ public final class AnthropicMessages {
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
-        GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
+        GenerationSpec spec = CommonFields.withAdapters(
+                new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "messages", "max_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
-                tools == null ? null : tools.use(), null, budget).withAdapters(CommonFields.adapters(f, model));
+                tools == null ? null : tools.use(), null, budget), f, model);
         return new AnthropicMessagesRequest(new OpenAiRequest(spec, stream, false, SamplingParams.NO_LOGPROBS), prefill);
     }
 

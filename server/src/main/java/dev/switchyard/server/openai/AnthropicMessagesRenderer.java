@@ -243,7 +243,7 @@ final class AnthropicMessagesRenderer implements ResponseRenderer {
         g.writeStringField("id", id);
         g.writeStringField("type", "message");
         g.writeStringField("role", "assistant");
-        g.writeStringField("model", model.name());
+        g.writeStringField("model", model.nameFor(request.request().spec()));
         g.writeArrayFieldStart("content");
         if (ended) {
             for (Block b : blocks) {

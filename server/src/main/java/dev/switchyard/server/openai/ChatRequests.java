@@ -105,11 +105,12 @@ public final class ChatRequests {
         if (f.bool("echo", false) && last.role().equals("assistant") && last.content() != null) {
             echo = List.of(last.content());
         }
-        GenerationSpec spec = new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
+        GenerationSpec spec = CommonFields.withAdapters(
+                new GenerationSpec(List.of(prompt), echo, n, CommonFields.build(sampling), maxTokens, stop,
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
                 tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs,
                 f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model))
-                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)).withAdapters(CommonFields.adapters(f, model));
+                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)), f, model);
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

@@ -42,6 +42,13 @@ final class CommonFields {
      * {@code [{"id": 0, "scale": 0.5}]}; adapters left out are not applied), else the adapter its
      * {@code model} names alone at scale 1 (as vLLM serves adapters), else the server's default scales.
      */
+    /** {@code spec} applying the request's adapters ({@link #adapters}), replies naming the adapter its {@code model} named. */
+    static GenerationSpec withAdapters(GenerationSpec spec, Fields f, ServedModel model) {
+        LoraMix mix = adapters(f, model);
+        String named = f.string("model");
+        return spec.withAdapters(mix, named != null && model.adapters().named(named).isPresent() ? named : null);
+    }
+
     static LoraMix adapters(Fields f, ServedModel model) {
         JsonNode lora = f.node("lora");
         List<Map.Entry<Integer, Float>> entries = null;

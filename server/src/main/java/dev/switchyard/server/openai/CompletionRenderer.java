@@ -183,7 +183,7 @@ public abstract sealed class CompletionRenderer implements ResponseRenderer
         g.writeStringField("id", id);
         g.writeStringField("object", object);
         g.writeNumberField("created", created);
-        g.writeStringField("model", model.name());
+        g.writeStringField("model", model.nameFor(request.spec()));
     }
 
     /** Closes a chunk that has choices: {@code "usage": null} when the stream ends with usage, as OpenAI does. */

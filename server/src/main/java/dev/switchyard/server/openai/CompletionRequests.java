@@ -74,11 +74,12 @@ public final class CompletionRequests {
             throw ApiError.invalid("n", "prompts x n may be at most " + limits.maxChoices() + ", got "
                     + prompts.size() + " x " + n);
         }
-        GenerationSpec spec = new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
+        GenerationSpec spec = CommonFields.withAdapters(
+                new GenerationSpec(prompts, echo ? echoTexts : null, n, CommonFields.build(sampling),
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
                 CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model), null, scored,
                 f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model))
-                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)).withAdapters(CommonFields.adapters(f, model));
+                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)), f, model);
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

@@ -63,8 +63,9 @@ public final class EmbeddingsApi {
             throw ApiError.invalid(inputParam, "at most " + MAX_INPUTS + " inputs per request, got " + prompts.size());
         }
         fit(prompts, keep, model, i -> prompts.size() == 1 ? inputParam : inputParam + "[" + i + "]");
-        GenerationSpec spec = GenerationSpec.embeddings(prompts, inputParam, model.pooling(),
-                CommonFields.priority(f, model)).withAdapters(CommonFields.adapters(f, model));
+        GenerationSpec spec = CommonFields.withAdapters(
+                GenerationSpec.embeddings(prompts, inputParam, model.pooling(),
+                CommonFields.priority(f, model)), f, model);
         int norm = f.bool("normalize", true) ? EmbeddingNorm.EUCLIDEAN : EmbeddingNorm.AS_POOLED;
         if (llamaCpp && f.has("embd_normalize")) {
             Integer p = f.integer("embd_normalize");
@@ -74,7 +75,7 @@ public final class EmbeddingsApi {
             }
             norm = p;
         }
-        return new EmbeddingsRenderer(new OpenAiRequest(spec, false, false, -1), model.name(),
+        return new EmbeddingsRenderer(new OpenAiRequest(spec, false, false, -1), model.nameFor(spec),
                 "base64".equals(format), norm, llamaCpp, dimensions == null ? model.embeddingSize() : dimensions);
     }
 

@@ -116,10 +116,11 @@ public final class LlamaCppCompletions {
         }
         sampling.extras(chain != null && chain.temperatureFirst() ? extras.withTemperatureFirst(true) : extras);
         ReadPrompts read = source.read(f, model, maxTokens);
-        GenerationSpec spec = new GenerationSpec(read.prompts(), null, 1, CommonFields.build(sampling), maxTokens, stop,
+        GenerationSpec spec = CommonFields.withAdapters(
+                new GenerationSpec(read.prompts(), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "prompt", limitParam, false, null, null, StructuredOutputs.parse(f, model), null,
                 GenerationRequest.NO_PROMPT_LOGPROBS, false, CommonFields.priority(f, model))
-                .withCodeLimits(codeLimits(f)).withAdapters(CommonFields.adapters(f, model));
+                .withCodeLimits(codeLimits(f)), f, model);
         return new LlamaCppRequest(new OpenAiRequest(spec, stream, false, logprobs), nProbs, returnTokens,
                 read.prompts().stream().map(p -> model.tokenizer().decode(p)).toList(), predict == null ? -1 : predict,
                 read.truncated());

@@ -209,7 +209,7 @@ final class LlamaCppRenderer implements ResponseRenderer {
         writeTokens(g, whole ? reply.tokens : List.of());
         g.writeNumberField("id_slot", -1);
         g.writeBooleanField("stop", true);
-        g.writeStringField("model", model.name());
+        g.writeStringField("model", model.nameFor(request.request().spec()));
         g.writeNumberField("tokens_predicted", reply.predicted);
         g.writeNumberField("tokens_evaluated", promptTokens(index));
         writeSettings(g);

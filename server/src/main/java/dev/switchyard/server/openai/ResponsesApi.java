@@ -121,10 +121,11 @@ public final class ResponsesApi {
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
-        GenerationSpec spec = new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
+        GenerationSpec spec = CommonFields.withAdapters(
+                new GenerationSpec(List.of(prompt), null, 1, CommonFields.build(sampling), maxTokens, stop,
                 "input", "max_output_tokens", model.reasoningFormat() == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
                 tools == null ? null : tools.use(), OutputShape.json(format), null, GenerationRequest.NO_PROMPT_LOGPROBS,
-                false, CommonFields.priority(f, model)).withAdapters(CommonFields.adapters(f, model));
+                false, CommonFields.priority(f, model)), f, model);
         JsonNode metadata = f.node("metadata");
         if (metadata != null && !metadata.isObject()) {
             throw ApiError.invalid("metadata", "metadata must be an object of strings");

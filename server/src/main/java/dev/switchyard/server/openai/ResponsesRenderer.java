@@ -550,7 +550,7 @@ final class ResponsesRenderer implements ResponseRenderer {
         } else {
             g.writeNullField("max_output_tokens");
         }
-        g.writeStringField("model", model.name());
+        g.writeStringField("model", model.nameFor(request.request().spec()));
         g.writeArrayFieldStart("output");
         boolean ended = !status.equals("in_progress");
         for (Item item : items) {

@@ -46,8 +46,8 @@ public final class ScoringApi {
         for (int i = 0; i < second.size(); i++) {
             pairs[i] = new int[] {oneToMany ? 0 : i, first.size() + i};
         }
-        return new ScoresRenderer(request(f, model, all, i -> i < first.size() ? "text_1" : "text_2"), model.name(),
-                pairs, null, ScoresRenderer.Shape.SCORE);
+        OpenAiRequest request = request(f, model, all, i -> i < first.size() ? "text_1" : "text_2");
+        return new ScoresRenderer(request, model.nameFor(request.spec()), pairs, null, ScoresRenderer.Shape.SCORE);
     }
 
     /** {@code /v1/rerank}. */
@@ -84,8 +84,8 @@ public final class ScoringApi {
         }
         ScoresRenderer.Ranking ranking = new ScoresRenderer.Ranking(documents,
                 topN == null ? documents.size() : Math.min(topN, documents.size()), f.bool("return_documents", true));
-        return new ScoresRenderer(request(f, model, all, i -> i == 0 ? "query" : "documents[" + (i - 1) + "]"),
-                model.name(), pairs, ranking, ScoresRenderer.Shape.RERANK);
+        OpenAiRequest request = request(f, model, all, i -> i == 0 ? "query" : "documents[" + (i - 1) + "]");
+        return new ScoresRenderer(request, model.nameFor(request.spec()), pairs, ranking, ScoresRenderer.Shape.RERANK);
     }
 
     /** The embedding request of {@code texts}, each checked and fitted to the context. */
@@ -105,8 +105,9 @@ public final class ScoringApi {
             throw ApiError.of(e);
         }
         EmbeddingsApi.fit(prompts, keep, model, param);
-        GenerationSpec spec = GenerationSpec.embeddings(prompts, param.apply(0), model.pooling(),
-                CommonFields.priority(f, model)).withAdapters(CommonFields.adapters(f, model));
+        GenerationSpec spec = CommonFields.withAdapters(
+                GenerationSpec.embeddings(prompts, param.apply(0), model.pooling(),
+                CommonFields.priority(f, model)), f, model);
         return new OpenAiRequest(spec, false, false, -1);
     }
 

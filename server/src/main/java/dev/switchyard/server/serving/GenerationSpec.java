@@ -47,13 +47,26 @@ import java.util.Objects;
  * @param codeLimits     llama.cpp's code-completion limits ({@code n_indent}, {@code t_max_predict_ms});
  *                       a reply they end finishes with reason length
  * @param adapters       the LoRA adapters each sequence applies, and how strongly; never null
+ * @param servedAs       the adapter name the request's {@code model} gave, which replies report as
+ *                       their model (as vLLM's do); null: the served model's name
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
                              Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
                              boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits,
-                             LoraMix adapters) {
+                             LoraMix adapters, String servedAs) {
+
+    /** Replies report the served model's name. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
+                          boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits, LoraMix adapters) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, priority, renderSpecial, pooling, codeLimits,
+                adapters, null);
+    }
 
     /** On the base model alone. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -190,20 +203,25 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public GenerationSpec withRenderSpecial(boolean render) {
         return render == renderSpecial ? this : new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop,
                 promptParam, maxTokensParam, separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs,
-                includeStop, priority, render, pooling, codeLimits);
+                includeStop, priority, render, pooling, codeLimits, adapters, servedAs);
     }
 
     /** This spec with llama.cpp's code-completion limits. */
     public GenerationSpec withCodeLimits(CodeCompletionLimits limits) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
                 separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
-                renderSpecial, pooling, limits, adapters);
+                renderSpecial, pooling, limits, adapters, servedAs);
     }
 
     /** The same generation applying the LoRA adapters {@code mix} says. */
     public GenerationSpec withAdapters(LoraMix mix) {
+        return withAdapters(mix, servedAs);
+    }
+
+    /** As above, replies reporting {@code name} (an adapter's the request named; null: the served model's) as their model. */
+    public GenerationSpec withAdapters(LoraMix mix, String name) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
                 separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
-                renderSpecial, pooling, codeLimits, mix);
+                renderSpecial, pooling, codeLimits, mix, name);
     }
 }

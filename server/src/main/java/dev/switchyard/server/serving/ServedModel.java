@@ -311,6 +311,11 @@ public final class ServedModel implements AutoCloseable {
         return name;
     }
 
+    /** The model a reply to {@code spec} reports: the adapter the request named, else this model. */
+    public String nameFor(GenerationSpec spec) {
+        return spec.servedAs() != null ? spec.servedAs() : name;
+    }
+
     public long createdEpochSeconds() {
         return createdEpochSeconds;
     }

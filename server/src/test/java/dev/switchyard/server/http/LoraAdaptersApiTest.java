@@ -117,6 +117,23 @@ class LoraAdaptersApiTest {
     }
 
     @Test
+    void repliesNameTheAdapterTheRequestNamedAsTheirModel() {
+        assertThat(adapted.ok("/v1/completions", completion(",\"model\":\"style\"")).get("model").asText())
+                .isEqualTo("style");
+        assertThat(adapted.ok("/v1/completions", completion(",\"lora\":[{\"id\":1,\"scale\":1}]")).get("model")
+                .asText()).isEqualTo("tiny");
+        assertThat(adapted.ok("/v1/completions", completion("")).get("model").asText()).isEqualTo("tiny");
+        String chat = "{\"model\":\"terse\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":4,"
+                + "\"stream\":true}";
+        assertThat(adapted.stream("/v1/chat/completions", chat)).allSatisfy(chunk ->
+                assertThat(chunk.get("model").asText()).isEqualTo("terse"));
+        assertThat(adapted.ok("/v1/embeddings", "{\"model\":\"terse\",\"input\":\"x\"}").get("model").asText())
+                .isEqualTo("terse");
+        assertThat(adapted.ok("/v1/messages", "{\"model\":\"style\",\"max_tokens\":4,\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"Hi\"}]}").get("model").asText()).isEqualTo("style");
+    }
+
+    @Test
     void theModelListShowsEachAdapterAsAModelOfItsParent() {
         JsonNode data = ServerFixture.parse(adapted.get("/v1/models").body()).get("data");
         assertThat(data).hasSize(3);
