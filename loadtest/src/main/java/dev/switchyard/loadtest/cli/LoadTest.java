@@ -37,7 +37,8 @@ import java.util.SplittableRandom;
 final class LoadTest {
 
     /** What the command line asked for, checked. {@code metricsUrl} is null when scraping is off. */
-    record Settings(TargetAddress address, String model, WorkloadSpec workload, RequestSampling sampling,
+    record Settings(TargetAddress address, String model, List<String> loraModules, WorkloadSpec workload,
+                    RequestSampling sampling,
                     double[] rates, double burstiness,
                     int maxConcurrency, Slo slo, long timeoutNanos, URI metricsUrl, boolean tokenize,
                     Path resultJson, Path reportHtml, Map<String, Object> config) {
@@ -64,11 +65,13 @@ final class LoadTest {
         int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
         WorkloadSpec spec = settings.workload();
         try (Target target = settings.address().open(mostInFlight(spec), threads)) {
-            String model = model(target);
+            // with LoRA adapters named, requests name them in turn, and the prompts are fitted by the first
+            List<String> models = settings.loraModules().isEmpty() ? List.of(model(target)) : settings.loraModules();
+            String model = models.getFirst();
             PromptCalibrator calibrator = calibrator(target, model);
             List<DatasetPrompts.Entry> dataset = spec.dataset() == null ? null : DatasetPrompts.read(spec.dataset());
             WorkloadPlanner.Plan plan = new WorkloadPlanner(spec, calibrator, dataset).plan();
-            LoadRunner runner = new LoadRunner(target, model, settings.sampling(), settings.maxConcurrency(),
+            LoadRunner runner = new LoadRunner(target, models, settings.sampling(), settings.maxConcurrency(),
                     settings.timeoutNanos());
             if (!plan.warmup().isEmpty()) {
                 err.println("loadtest: warming up with " + plan.warmup().size() + " requests");
@@ -87,7 +90,7 @@ final class LoadTest {
                 ServerMetricsReport server = serverReport(scraper, before);
                 runs.add(new MeasuredRun(records, RunMetrics.compute(records, settings.slo()), server));
             }
-            return new LoadTestResult(target.describe(), model, settings.config(),
+            return new LoadTestResult(target.describe(), String.join(",", models), settings.config(),
                     calibrator.report(), List.copyOf(runs), settings.rates().length > 1);
         }
     }

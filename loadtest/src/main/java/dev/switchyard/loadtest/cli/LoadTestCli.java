@@ -10,6 +10,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -54,6 +55,12 @@ public final class LoadTestCli implements Callable<Integer> {
 
     @Option(names = "--model", description = "Model name (default: the first one GET /v1/models lists, or GetModelInfo's over gRPC).")
     String model;
+
+    @Option(names = "--lora-modules", split = ",", paramLabel = "NAMES",
+            description = "Spread the requests over these model names, each request naming the next in turn: the "
+                    + "server's LoRA adapters (and its base model, where listed), as vLLM's benchmark --lora-modules "
+                    + "spreads a run. Instead of --model.")
+    List<String> loraModules = new java.util.ArrayList<>();
 
     @Option(names = "--num-requests", defaultValue = "100", description = "Measured requests (default: ${DEFAULT-VALUE}).")
     int numRequests;
@@ -195,7 +202,11 @@ public final class LoadTestCli implements Callable<Integer> {
         URI metrics = noServerMetrics ? null : metricsUrl != null ? metricsUrl : address.defaultMetricsUrl();
         WorkloadSpec workload = new WorkloadSpec(numRequests, warmup, inputLen, outputLen, prefixLen, dataset,
                 cancelRate, cancelDelay, seed);
-        return new LoadTest.Settings(address, model, workload, sampling, rates, burstiness, maxConcurrency, slo,
+        if (!loraModules.isEmpty() && model != null) {
+            throw new ParameterException(spec.commandLine(), "--lora-modules names the models: leave out --model");
+        }
+        return new LoadTest.Settings(address, model, List.copyOf(loraModules), workload, sampling, rates, burstiness,
+                maxConcurrency, slo,
                 timeoutSeconds * 1_000_000_000L, metrics, !noTokenize, resultJson, reportHtml,
                 config(address, rates, sampling));
     }
@@ -250,6 +261,7 @@ public final class LoadTestCli implements Callable<Integer> {
         c.put("cancel_rate", cancelRate);
         c.put("cancel_delay_ms", cancelDelay.toString());
         c.put("seed", seed);
+        c.put("lora_modules", loraModules.isEmpty() ? null : List.copyOf(loraModules));
         c.putAll(sampling.describe());
         c.put("timeout_s", timeoutSeconds);
         return c;

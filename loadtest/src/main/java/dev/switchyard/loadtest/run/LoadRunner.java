@@ -28,7 +28,8 @@ import java.util.function.LongSupplier;
 public final class LoadRunner {
 
     private final Target target;
-    private final String model;
+    /** The model names requests name, in turn by request number. */
+    private final List<String> models;
     private final RequestSampling sampling;
     private final int maxConcurrency;
     private final long timeoutNanos;
@@ -41,8 +42,20 @@ public final class LoadRunner {
 
     /** Requests sampled as {@code sampling} asks; {@code maxConcurrency} 0 means no limit. */
     public LoadRunner(Target target, String model, RequestSampling sampling, int maxConcurrency, long timeoutNanos) {
+        this(target, List.of(model), sampling, maxConcurrency, timeoutNanos);
+    }
+
+    /**
+     * As above, request {@code i} naming {@code models[i mod size]}: a run spread evenly over a
+     * server's LoRA adapters (and its base model, where listed), as vLLM's benchmark spreads one.
+     */
+    public LoadRunner(Target target, List<String> models, RequestSampling sampling, int maxConcurrency,
+                      long timeoutNanos) {
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("a run names at least one model");
+        }
         this.target = target;
-        this.model = model;
+        this.models = List.copyOf(models);
         this.sampling = sampling;
         this.maxConcurrency = maxConcurrency;
         this.timeoutNanos = timeoutNanos;
@@ -81,6 +94,7 @@ public final class LoadRunner {
     private CompletableFuture<RequestResult> send(PlannedRequest plan, AtomicInteger inFlight, Semaphore slots,
                                                   ScheduledExecutorService timers) {
         RequestRecorder recorder = new RequestRecorder(plan, clock, inFlight.incrementAndGet());
+        String model = models.get(plan.index() % models.size());
         InFlight call = target.send(new StreamRequest(model, plan.prompt(), plan.maxTokens(), sampling), recorder);
         List<java.util.concurrent.ScheduledFuture<?>> pending = new ArrayList<>(2);
         if (plan.cancels()) {

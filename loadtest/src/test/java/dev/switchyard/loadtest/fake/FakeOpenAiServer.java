@@ -36,6 +36,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private final boolean tokenize;
     private final AtomicInteger requests = new AtomicInteger();
     private volatile JsonNode lastGeneration;
+    /** Every generation request's body, in the order they came. */
+    private final java.util.List<JsonNode> generations = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger finished = new AtomicInteger();
     private final AtomicInteger disconnects = new AtomicInteger();
     private final AtomicInteger open = new AtomicInteger();
@@ -72,6 +74,11 @@ public final class FakeOpenAiServer implements AutoCloseable {
     }
 
     /** The body of the last generation request that reached the server, or null. */
+    /** Every generation request's body so far, in the order they came. */
+    public java.util.List<JsonNode> generations() {
+        return java.util.List.copyOf(generations);
+    }
+
     public JsonNode lastGeneration() {
         return lastGeneration;
     }
@@ -103,6 +110,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         int number = requests.incrementAndGet();
         JsonNode body = json.readTree(ex.getRequestBody().readAllBytes());
         lastGeneration = body;
+        generations.add(body);
         String prompt = body.has("messages") ? body.get("messages").get(0).get("content").asText() : body.path("prompt").asText();
         Reply reply = script.apply(number);
         switch (reply) {

@@ -1,9 +1,11 @@
 package dev.switchyard.loadtest.live;
 
 import dev.switchyard.engine.forward.ExpertOffload;
+import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.engine.modelgen.ModelPreset;
 import dev.switchyard.engine.modelgen.ModelSpec;
+import dev.switchyard.engine.modelgen.RandomLoraGenerator;
 import dev.switchyard.engine.modelgen.RandomModelGenerator;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.kernels.cpu.CpuBackend;
@@ -15,6 +17,7 @@ import dev.switchyard.server.http.HttpServer;
 import dev.switchyard.server.http.HttpServerConfig;
 import dev.switchyard.server.http.HttpTransport;
 import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
@@ -26,6 +29,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A real Switchyard on loopback, as {@code serve} runs it: one served model (a tiny generated Mixtral,
@@ -44,20 +48,30 @@ public final class LiveSwitchyard implements AutoCloseable {
     private final GrpcServer grpc;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private LiveSwitchyard(Path dir, int maxSeqs, ExpertOffload offload) throws IOException, InterruptedException {
+    private LiveSwitchyard(Path dir, int maxSeqs, ExpertOffload offload, List<String> adapters)
+            throws IOException, InterruptedException {
         this.dir = dir;
         Path model = dir.resolve("tiny-mixtral.gguf");
         RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null,
                 null, null, null, null, 256, GgmlType.Q8_0, 11, null), model);
+        List<AdapterSpec> served = new java.util.ArrayList<>();
+        try (GgufFile base = GgufFile.open(model)) {
+            for (int i = 0; i < adapters.size(); i++) {
+                Path file = dir.resolve(adapters.get(i) + ".gguf");
+                RandomLoraGenerator.write(base, new RandomLoraGenerator.LoraSpec(8, 16, RandomLoraGenerator.ATTENTION,
+                        GgmlType.F16, i + 1, 0.5), file);
+                served.add(new AdapterSpec(adapters.get(i), file, 0f));
+            }
+        }
         DispatchConfig dispatch = DispatchConfig.defaults(true);
         // KV memory 0: room for every sequence's whole context, so no preemption muddles the figures.
-        served = ServedModel.open(model, MODEL_NAME, new EngineConfig(1, maxSeqs,
-                EngineConfig.defaultBatchTokens(maxSeqs, dispatch), 0, 64, Duration.ZERO, dispatch), new CpuBackend(1),
-                offload);
+        this.served = ServedModel.open(model, MODEL_NAME, new EngineConfig(1, maxSeqs,
+                EngineConfig.defaultBatchTokens(maxSeqs, dispatch), 0, 64, Duration.ZERO, dispatch).withAdapters(served),
+                new CpuBackend(1), offload);
         http = new HttpServer(HttpServerConfig.loopback(0), health, HttpTransport.nio());
         http.start();
         grpc = GrpcServer.start(GrpcConfig.defaults("127.0.0.1", 0, null), generation);
-        health.ready(served);
+        health.ready(this.served);
         grpc.serving(true);
     }
 
@@ -68,7 +82,12 @@ public final class LiveSwitchyard implements AutoCloseable {
 
     /** As {@link #start(int)}, with the routed experts offloaded as {@code offload} says (null: in place). */
     public static LiveSwitchyard start(int maxSeqs, ExpertOffload offload) throws IOException, InterruptedException {
-        return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs, offload);
+        return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs, offload, List.of());
+    }
+
+    /** As {@link #start(int)}, serving random LoRA adapters of these names (applied only when named). */
+    public static LiveSwitchyard withAdapters(int maxSeqs, List<String> adapters) throws IOException, InterruptedException {
+        return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs, null, adapters);
     }
 
     public URI httpUrl() {
@@ -94,12 +113,17 @@ public final class LiveSwitchyard implements AutoCloseable {
 
     /** One series of {@code /metrics} summed over its label sets, e.g. {@code switchyard_kv_usage_ratio}. */
     public double metric(String name) throws IOException, InterruptedException {
+        return metric(name, "");
+    }
+
+    /** As above, over the series whose labels begin with {@code labels} (e.g. {@code adapter="sql"}). */
+    public double metric(String name, String labels) throws IOException, InterruptedException {
         String page = client.send(HttpRequest.newBuilder(metricsUrl()).GET().build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         double sum = 0;
         boolean found = false;
         for (String line : page.split("\n")) {
-            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+            if (line.startsWith(name + "{" + labels) || labels.isEmpty() && line.startsWith(name + " ")) {
                 sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                 found = true;
             }

@@ -55,6 +55,19 @@ class RequestSamplingTest {
     }
 
     @Test
+    void requestsNameTheListedModelsInTurn() throws Exception {
+        try (FakeOpenAiServer server = new FakeOpenAiServer(n -> Reply.Stream.of(1, 2, 1, 2), false)) {
+            WorkloadPlanner.Plan plan = Drive.plan(Drive.spec(6, 0, IntRange.fixed(0)));
+            try (OpenAiHttpTarget target = new OpenAiHttpTarget(server.url(), ApiKind.COMPLETIONS, 1)) {
+                new LoadRunner(target, List.of("sql", "chat", "fake-moe"), RequestSampling.GREEDY, 1, 30_000_000_000L)
+                        .run(plan.measured(), new long[6], Double.POSITIVE_INFINITY);
+            }
+            assertThat(server.generations()).extracting(body -> body.get("model").asText())
+                    .containsExactly("sql", "chat", "fake-moe", "sql", "chat", "fake-moe");
+        }
+    }
+
+    @Test
     void grpcRequestsCarryTheSamplingAskedFor() throws Exception {
         SamplingParams greedy = sendGrpc(RequestSampling.GREEDY);
         assertThat(greedy.getTemperature()).isZero();
