@@ -32,16 +32,24 @@ final class GgufReport {
     private final int arrayItems;
     private final ModelConfig config;
     private final String configProblem;
+    /** What a LoRA adapter file adapts (null for any other file). */
+    private final Map<String, Object> adapter;
 
-    private GgufReport(Path path, GgufFile file, int arrayItems, ModelConfig config, String configProblem) {
+    private GgufReport(Path path, GgufFile file, int arrayItems, ModelConfig config, String configProblem,
+                       Map<String, Object> adapter) {
         this.path = path;
         this.file = file;
         this.arrayItems = arrayItems;
         this.config = config;
         this.configProblem = configProblem;
+        this.adapter = adapter;
     }
 
     static GgufReport of(Path path, GgufFile file, int arrayItems) {
+        if (file.metadata().optString("general.type").filter("adapter"::equals).isPresent()) {
+            return new GgufReport(path, file, arrayItems, null, "an adapter, not a model: load it beside its model with "
+                    + "--lora", adapterSummary(file));
+        }
         ModelConfig config = null;
         String problem = null;
         try {
@@ -53,7 +61,32 @@ final class GgufReport {
         } catch (ModelConfigException e) {
             problem = e.getMessage();
         }
-        return new GgufReport(path, file, arrayItems, config, problem);
+        return new GgufReport(path, file, arrayItems, config, problem, null);
+    }
+
+    /**
+     * An adapter's kind, architecture, alpha, and the matrices it adapts: their names without block
+     * and suffix, how many pairs, and the ranks (lora_a's second dimension).
+     */
+    private static Map<String, Object> adapterSummary(GgufFile file) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", file.metadata().optString("adapter.type").orElse(null));
+        m.put("architecture", file.metadata().optString("general.architecture").orElse(null));
+        m.put("alpha", file.metadata().optDouble("adapter.lora.alpha").orElse(0));
+        java.util.SortedSet<String> targets = new java.util.TreeSet<>();
+        java.util.SortedSet<Long> ranks = new java.util.TreeSet<>();
+        int pairs = 0;
+        for (GgufTensorInfo t : file.tensors()) {
+            if (t.name().endsWith(".lora_a")) {
+                pairs++;
+                ranks.add(t.rank() >= 2 ? t.dim(1) : 0);
+                targets.add(t.name().replaceFirst("^blk\\.\\d+\\.", "").replaceFirst("\\.weight\\.lora_a$", ""));
+            }
+        }
+        m.put("matrices", pairs);
+        m.put("targets", List.copyOf(targets));
+        m.put("ranks", List.copyOf(ranks));
+        return m;
     }
 
     Map<String, Object> toJson() {
@@ -79,6 +112,9 @@ final class GgufReport {
         root.put("tensors", tensors);
         if (config != null) {
             root.put("config", configJson());
+        }
+        if (adapter != null) {
+            root.put("adapter", adapter);
         }
         root.put("runnable", configProblem == null);
         if (configProblem != null) {
@@ -197,6 +233,10 @@ final class GgufReport {
         for (GgufTensorInfo t : file.tensors()) {
             sb.append(String.format(Locale.ROOT, row, t.name(), t.type().name(), Arrays.toString(t.dims()),
                     t.byteSize(), t.absoluteOffset()));
+        }
+        if (adapter != null) {
+            sb.append("\nadapter:\n");
+            adapter.forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
         }
         sb.append("\nmodel configuration:\n");
         if (config != null) {

@@ -61,6 +61,19 @@ class LoraCommandsTest {
     }
 
     @Test
+    void inspectSaysWhatAnAdapterAdapts() throws Exception {
+        CliRun text = CliRun.of("inspect", adapter.toString());
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        assertThat(text.out()).contains("adapter:", "type: lora", "architecture: llama", "alpha: 32.0",
+                "ranks: [8]", "runnable: no (an adapter, not a model: load it beside its model with --lora)");
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(CliRun.of("inspect", "--json", adapter.toString()).out());
+        assertThat(json.at("/adapter/targets").toString()).contains("\"attn_q\"", "\"ffn_down_exps\"", "\"output\"");
+        assertThat(json.at("/adapter/matrices").asInt()).isPositive();
+        assertThat(json.get("runnable").asBoolean()).isFalse();
+    }
+
+    @Test
     void badAdaptersAndFlagsAreOneLineErrors() {
         CliRun target = CliRun.of("make-lora", "-m", model.toString(), "--targets", "token_embd", "-o",
                 dir.resolve("x.gguf").toString());
