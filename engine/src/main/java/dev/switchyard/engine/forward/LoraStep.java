@@ -42,13 +42,13 @@ final class LoraStep {
     /** Per adapter: whether it adapts routed experts; and whether this step's rows apply such an adapter. */
     private final boolean[] adaptsExperts;
     private boolean expertsAdapted;
-    /** The routed expert {@link #applyExpert} adapts: its block, number and rows (step rows, in order). */
+    /** The routed expert {@link #applyExpert} adapts: its block and number. */
     private int expertBlock;
     private int expert;
-    private int[] expertRows;
-    /** The rows of the current expert's tokens that apply an adapter, and their scales. */
-    private final int[] localRows;
-    private final float[] localScales;
+    /** Per adapter: which of the current expert's tokens apply it (their places among its rows), at what scales, how many. */
+    private final int[][] localRows;
+    private final float[][] localScales;
+    private final int[] localCounts;
 
     /**
      * @param scratch matrices by role and width, taken from and added to: a transformer keeps them
@@ -91,16 +91,13 @@ final class LoraStep {
         for (int a = 0; a < this.adapters; a++) {
             adaptsExperts[a] = adapters.get(a) != null && adapters.get(a).adaptsExperts();
         }
-        this.localRows = new int[maxTokens];
-        this.localScales = new float[maxTokens];
+        this.localRows = new int[this.adapters][maxTokens];
+        this.localScales = new float[this.adapters][maxTokens];
+        this.localCounts = new int[this.adapters];
     }
 
     private FloatMatrix scratch(Map<Long, FloatMatrix> scratch, int role, int width, int maxTokens) {
         return scratch.computeIfAbsent(((long) role << 32) | width, k -> backend.allocate(maxTokens, width));
-    }
-
-    int adapterCount() {
-        return adapters;
     }
 
     /** Reads which rows of {@code batch} apply which adapter; a step of base-model rows alone costs nothing after. */
@@ -165,11 +162,27 @@ final class LoraStep {
         return expertsAdapted;
     }
 
-    /** Names the routed expert the next {@link #applyExpert} calls adapt: block, expert, and its tokens' step rows. */
-    void expert(int block, int expert, int[] rows) {
+    /**
+     * Names the routed expert the next {@link #applyExpert} calls adapt: block, expert, and the step
+     * rows of its {@code n} tokens; finds, once for its three products, which tokens apply which adapter.
+     */
+    void expert(int block, int expert, int[] rows, int n) {
         this.expertBlock = block;
         this.expert = expert;
-        this.expertRows = rows;
+        for (int a = 0; a < adapters; a++) {
+            int m = 0;
+            if (counts[a] > 0 && adaptsExperts[a]) {
+                float[] byRow = rowScales[a];
+                for (int i = 0; i < n; i++) {
+                    float s = byRow[rows[i]];
+                    if (s != 0) {
+                        localRows[a][m] = i;
+                        localScales[a][m++] = s;
+                    }
+                }
+            }
+            localCounts[a] = m;
+        }
     }
 
     /**
@@ -181,22 +194,10 @@ final class LoraStep {
             return;
         }
         for (int a = 0; a < adapters; a++) {
-            Bound b = counts[a] == 0 || !adaptsExperts[a] || expertBlock >= bound[a].length ? null
-                    : bound[a][expertBlock][target.ordinal()];
-            if (b == null) {
-                continue;
-            }
-            int m = 0;
-            float[] byRow = rowScales[a];
-            for (int i = 0; i < n; i++) {
-                float s = byRow[expertRows[i]];
-                if (s != 0) {
-                    localRows[m] = i;
-                    localScales[m++] = s;
-                }
-            }
-            if (m > 0) {
-                add(b, expert, in, out, localRows, localScales, m, m == n);
+            int m = localCounts[a];
+            Bound b = m == 0 || expertBlock >= bound[a].length ? null : bound[a][expertBlock][target.ordinal()];
+            if (b != null) {
+                add(b, expert, in, out, localRows[a], localScales[a], m, m == n);
             }
         }
     }

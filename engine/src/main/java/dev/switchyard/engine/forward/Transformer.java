@@ -448,11 +448,11 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** The LoRA step, pointed at routed expert {@code e} of block {@code block} and its rows; null where no row adapts experts. */
-    private LoraStep expertLora(int block, int e) {
+    private LoraStep expertLora(int block, int e, int n) {
         if (!expertsAdapted()) {
             return null;
         }
-        lora.expert(block, e, expertRows);
+        lora.expert(block, e, expertRows, n);
         return lora;
     }
 
@@ -670,7 +670,7 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
             ExpertFfn.run(backend, w.expertGate(), w.expertUp(), w.expertDown(), e, w.expertBiases(), e, buf.expertIn,
-                    buf.gate, buf.up, buf.expertOut, n, expertLora(block, e));
+                    buf.gate, buf.up, buf.expertOut, n, expertLora(block, e, n));
             backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
         }
     }
@@ -724,7 +724,7 @@ public final class Transformer implements AutoCloseable {
             int s = r.slot();
             ExpertFfn.run(backend, slots.gate(s, layer), slots.up(s, layer), slots.down(s, layer), 0, biases, e,
                     buf.expertIn, buf.gate, buf.up, buf.expertOut, n,
-                    expertLora(block, e));
+                    expertLora(block, e, n));
         } finally {
             residency.release(r);
         }

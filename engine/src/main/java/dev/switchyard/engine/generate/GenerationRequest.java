@@ -47,8 +47,13 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
 
     /** The embedding of {@code prompt}, pooled as {@code pooling} says; nothing generated. */
     public static GenerationRequest embedding(int[] prompt, Pooling pooling, int priority) {
+        return embedding(prompt, pooling, priority, LoraMix.NONE);
+    }
+
+    /** As above, the prompt computed with the LoRA adapters {@code adapters} applies. */
+    public static GenerationRequest embedding(int[] prompt, Pooling pooling, int priority, LoraMix adapters) {
         return new GenerationRequest(prompt, SamplingParams.builder().temperature(0).build(), 0, null, null,
-                NO_PROMPT_LOGPROBS, priority, java.util.Objects.requireNonNull(pooling, "pooling"));
+                NO_PROMPT_LOGPROBS, priority, java.util.Objects.requireNonNull(pooling, "pooling"), adapters);
     }
 
     /** Whether this asks for the prompt's embedding rather than tokens. */

@@ -126,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
                         + loaded.config().contextLength());
             }
             List<AdapterSpec> adapters = lora.adapters();
-            List<LoraAdapter> loadedAdapters = loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
+            List<LoraAdapter> loadedAdapters = loaded.loadAdapters(AdapterSpec.files(adapters));
             adapterMix = LoraOptions.mix(adapters);
             Speculation lookup = speculation.speculation();
             long[] proposals = new long[2]; // proposed, kept: over every decode run, warm-ups included
@@ -247,7 +247,7 @@ final class BenchCommand implements Callable<Integer> {
         m.put("prefill_batch", batch);
         try (LoadedModel dropless = LoadedModel.open(path, backend, stepTokens, batch, c -> batch * (promptTokens + 1),
                 null, null, kvCache.type)) {
-            dropless.loadAdapters(lora.adapters().stream().map(AdapterSpec::file).toList());
+            dropless.loadAdapters(AdapterSpec.files(lora.adapters()));
             BatchGenerator none = dropless.generator();
             m.put("prefill_tok_s_none", round(tokens / best(() -> time(none, prompts))));
         }

@@ -5,7 +5,6 @@ import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.lora.LoraMix;
-import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.sampling.TokenLogprobs;
 import dev.switchyard.engine.schedule.ContinuousBatcher;
@@ -110,9 +109,7 @@ final class EmbedCommand implements Callable<Integer> {
         try (Backend backend = device.open(threads, err);
              LoadedModel loaded = LoadedModel.open(path, backend, 512, sequences, c -> 0, null, null, kvCache.type)) {
             Pooling pooled = asked != null ? asked : Pooling.ofModel(loaded.file().metadata());
-            List<AdapterSpec> adapters = lora.adapters();
-            loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
-            LoraMix mix = LoraOptions.mix(adapters);
+            LoraMix mix = LoraOptions.loadInto(loaded, lora.adapters());
             ContinuousBatcher batcher = new ContinuousBatcher(loaded.transformer(), loaded.kv(),
                     loaded.tokenizer()::isEog, SchedulerObserver.NONE, System::nanoTime);
             List<Collected> sinks = new ArrayList<>();
@@ -127,7 +124,7 @@ final class EmbedCommand implements Callable<Integer> {
                 prompts.add(ids);
                 Collected sink = new Collected();
                 sinks.add(sink);
-                batcher.add(GenerationRequest.embedding(ids, pooled, 0).withAdapters(mix), sink);
+                batcher.add(GenerationRequest.embedding(ids, pooled, 0, mix), sink);
             }
             while (batcher.hasWork()) {
                 batcher.step();

@@ -5,6 +5,7 @@ import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.GenerationResult;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.engine.modelgen.DemoModel;
 import dev.switchyard.engine.sampling.SamplingParams;
@@ -224,7 +225,7 @@ final class GenerateCommand implements Callable<Integer> {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
             try (LoadedModel loaded = LoadedModel.open(path, backend, chunk, 1, c -> 0, moe, experts, kvCache.type)) {
-                loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
+                LoraMix adapterMix = LoraOptions.loadInto(loaded, adapters);
                 Tokenizer tokenizer = loaded.tokenizer();
                 Map<Integer, Double> biases = LogitBiasFlag.parse(logitBias, tokenizer.vocabSize());
                 SamplingParams read = sampling;
@@ -258,7 +259,7 @@ final class GenerateCommand implements Callable<Integer> {
                 try (LoadedModel draftModel = speculation.openDraft(backend, loaded, chunk, 1, kvCache.type)) {
                     results = loaded.generator(lookup, counts, speculation.asDraft(draftModel, loaded)).generate(
                         List.of(new GenerationRequest(ids, sampling, budget, null, constraint)
-                                .withAdapters(LoraOptions.mix(adapters))),
+                                .withAdapters(adapterMix)),
                         (request, token, lp) -> {
                             if (firstToken[0] == 0) {
                                 firstToken[0] = System.nanoTime();

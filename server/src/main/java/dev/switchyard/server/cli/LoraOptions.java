@@ -1,8 +1,10 @@
 package dev.switchyard.server.cli;
 
+import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.lora.LoraAdapter;
 import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.server.serving.AdapterSpec;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +60,12 @@ final class LoraOptions {
             throw new IllegalArgumentException(option + ": no file " + spec.file());
         }
         return spec;
+    }
+
+    /** Loads {@code specs} into {@code model}; the mix of their own scales, which the command's sequences apply. */
+    static LoraMix loadInto(LoadedModel model, List<AdapterSpec> specs) throws IOException {
+        model.loadAdapters(AdapterSpec.files(specs));
+        return mix(specs);
     }
 
     /** The mix of the adapters' own scales, numbered as {@link #adapters()} gave them (and as they were loaded). */

@@ -6,7 +6,6 @@ import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.KlDivergence;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.lora.LoraMix;
-import dev.switchyard.server.serving.AdapterSpec;
 import dev.switchyard.engine.generate.Perplexity;
 import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.sampling.RowDistribution;
@@ -130,9 +129,7 @@ final class PerplexityCommand implements Callable<Integer> {
             try (Backend backend = device.open(threads, err);
                  LoadedModel loaded = LoadedModel.open(path, backend, Math.max(256, moe.window()), parallel,
                          c -> parallel * context, moe, null, kvCache.type)) {
-                List<AdapterSpec> adapters = lora.adapters();
-                loaded.loadAdapters(adapters.stream().map(AdapterSpec::file).toList());
-                adapterMix = LoraOptions.mix(adapters);
+                adapterMix = LoraOptions.loadInto(loaded, lora.adapters());
                 if (context > loaded.config().contextLength()) {
                     throw new IllegalArgumentException("--context " + context + " is longer than the model's context of "
                             + loaded.config().contextLength());

@@ -21,6 +21,11 @@ public record AdapterSpec(String name, Path file, float scale) {
         }
     }
 
+    /** The adapters' files, in order: what the engine loads. */
+    public static java.util.List<Path> files(java.util.List<AdapterSpec> specs) {
+        return specs.stream().map(AdapterSpec::file).toList();
+    }
+
     /**
      * {@code FILE} (named for the file, without {@code .gguf}) or {@code NAME=FILE}, at {@code scale}.
      *

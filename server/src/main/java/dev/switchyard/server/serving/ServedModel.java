@@ -118,7 +118,7 @@ public final class ServedModel implements AutoCloseable {
                     c -> kvPositions(c, config), config.dispatch(), offload, config.kvCacheType());
             model.reusePrefixes(config.prefixCache());
             ServedAdapters adapters = new ServedAdapters(name, config.adapters(),
-                    model.loadAdapters(config.adapters().stream().map(AdapterSpec::file).toList()));
+                    model.loadAdapters(AdapterSpec.files(config.adapters())));
             AtomicReference<Scheduler> ref = new AtomicReference<>();
             ServingMetrics metrics = new ServingMetrics(name, ref::get);
             config.adapters().forEach(a -> metrics.loraAdapter(a.name()));
@@ -466,10 +466,10 @@ public final class ServedModel implements AutoCloseable {
                 if (spec.renderSpecial() && !sampling.ignoreEos()) {
                     sink.withSilentEnd(endingTokens(rendered));
                 }
-                GenerationRequest request = (spec.pooling() != null
-                        ? GenerationRequest.embedding(spec.prompts().get(p), spec.pooling(), spec.priority())
+                GenerationRequest request = spec.pooling() != null
+                        ? GenerationRequest.embedding(spec.prompts().get(p), spec.pooling(), spec.priority(), spec.adapters())
                         : new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt(), format,
-                        spec.promptLogprobs(), spec.priority())).withAdapters(spec.adapters());
+                        spec.promptLogprobs(), spec.priority(), null, spec.adapters());
                 sequences.add(new Scheduler.SequenceRequest(request, sink));
             }
         }
