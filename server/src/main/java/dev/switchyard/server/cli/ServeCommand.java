@@ -173,8 +173,18 @@ final class ServeCommand implements Callable<Integer> {
     Path batchOutput;
 
     @Option(names = "--batch-concurrency", paramLabel = "N",
-            description = "Requests of --batch-input in flight at once (default: twice --max-seqs).")
+            description = "Requests of a batch (--batch-input, or one made through /v1/batches) in flight at once "
+                    + "(default: twice --max-seqs).")
     Integer batchConcurrency;
+
+    @Option(names = "--files-dir", paramLabel = "DIR",
+            description = "Where the Files API keeps uploaded batch inputs and batches' results, across restarts "
+                    + "(default: a temporary directory removed when the server stops).")
+    Path filesDir;
+
+    @Option(names = "--files-space", defaultValue = "2GiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
+            description = "Space all kept files may take; an upload past it gets 413 (default: ${DEFAULT-VALUE}).")
+    long filesSpace;
 
     @Mixin
     DispatchOptions dispatch = new DispatchOptions();
@@ -227,8 +237,9 @@ final class ServeCommand implements Callable<Integer> {
         var given = spec.commandLine().getParseResult();
         int httpPort = batch && !given.hasMatchedOption("--port") ? 0 : port;
         int rpcPort = batch && !given.hasMatchedOption("--grpc-port") ? 0 : grpcPort;
-        BatchRun batchRun = batch ? new BatchRun(null, apiKey,
-                batchConcurrency != null ? batchConcurrency : 2 * maxSeqs) : null;
+        int perBatch = batchConcurrency != null ? batchConcurrency : 2 * maxSeqs;
+        BatchRun batchRun = batch ? new BatchRun(null, apiKey, perBatch) : null;
+        HttpServerConfig.BatchConfig batches = new HttpServerConfig.BatchConfig(filesDir, filesSpace, perBatch);
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
                 schedulingPolicy.equals("priority")).withDraft(speculation.draft()).withPooling(pooled)
@@ -238,7 +249,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         HttpServerConfig http = new HttpServerConfig(host, httpPort, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
                 idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory)
-                .withAllowedOrigins(origins(allowedOrigins)).withRuntimeLora(runtimeLora);
+                .withAllowedOrigins(origins(allowedOrigins)).withRuntimeLora(runtimeLora).withBatches(batches);
         Path path = ModelPaths.resolve(model, err);
         String name = modelName != null ? modelName
                 : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");

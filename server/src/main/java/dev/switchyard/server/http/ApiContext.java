@@ -1,5 +1,8 @@
 package dev.switchyard.server.http;
 
+import dev.switchyard.server.batch.BatchesApi;
+import dev.switchyard.server.batch.FileStore;
+import dev.switchyard.server.batch.FilesApi;
 import dev.switchyard.server.openai.BackgroundResponses;
 import dev.switchyard.server.openai.ConversationStore;
 import dev.switchyard.server.openai.ConversationsApi;
@@ -9,8 +12,11 @@ import dev.switchyard.server.serving.ServerHealth;
 import dev.switchyard.server.serving.Version;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** What every connection's handler shares: configuration, health, JSON limits, the key check, open responses. */
-final class ApiContext {
+/**
+ * What every connection's handler shares: configuration, health, JSON limits, the key check, open
+ * responses, kept files and batches.
+ */
+final class ApiContext implements AutoCloseable {
 
     final HttpServerConfig config;
     final ServerHealth health;
@@ -26,6 +32,11 @@ final class ApiContext {
     /** Conversations kept for the Responses API ({@code conversation}), within a budget as large as the store's. */
     final ConversationsApi conversations;
 
+    /** The Files API's files (batch inputs and results). */
+    final FilesApi files;
+    /** The Batch API's batches, run through this server's own endpoints. */
+    final BatchesApi batches;
+
     ApiContext(HttpServerConfig config, ServerHealth health) {
         this.config = config;
         this.health = health;
@@ -36,5 +47,28 @@ final class ApiContext {
         // ended background streams' events are kept within a budget as large as the store's
         this.background = new BackgroundResponses(config.responseStoreBytes());
         this.conversations = new ConversationsApi(new ConversationStore(config.responseStoreBytes()), json.mapper());
+        this.files = new FilesApi(store(config.batches()));
+        this.batches = new BatchesApi(files, config.batches().concurrency(), () -> {
+            var model = health.model();
+            return model != null && model.schedulesByPriority();
+        }, config.apiKey());
+    }
+
+    private static FileStore store(HttpServerConfig.BatchConfig config) {
+        if (config.filesDir() == null) {
+            return FileStore.temporary(config.filesSpace());
+        }
+        try {
+            return FileStore.in(config.filesDir(), config.filesSpace());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--files-dir " + config.filesDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops the batches (the running one ends cancelled) and lets go of the files (a temporary directory is removed). */
+    @Override
+    public void close() {
+        batches.close();
+        files.store().close();
     }
 }

@@ -216,6 +216,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
             default -> {
+                if (BatchRoutes.owns(path)) {
+                    authorize(request);
+                    if (method.equals(HttpMethod.POST)) {
+                        readyModel(); // a batch made while the server loads or drains would never run
+                    }
+                    BatchRoutes.route(ctx, request, path, api);
+                    return;
+                }
                 if (path.equals(ConversationRoutes.ROOT) || path.startsWith(ConversationRoutes.ROOT + "/")) {
                     authorize(request);
                     ConversationRoutes.route(ctx, request, path, api);
@@ -436,13 +444,22 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final String X_API_KEY = "x-api-key";
 
     private void authorize(FullHttpRequest request) {
+        authorize(api, request);
+    }
+
+    /** @throws ApiError 401 unless the request carries the server's API key (where it has one) */
+    static void authorize(ApiContext api, io.netty.handler.codec.http.HttpRequest request) {
         if (!api.apiKey.accepts(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY))) {
             throw ApiError.unauthorized();
         }
     }
 
-    /** The model, or 503 while it loads or while the server drains. */
     private ServedModel readyModel() {
+        return readyModel(api);
+    }
+
+    /** The model, or 503 while it loads or while the server drains. */
+    static ServedModel readyModel(ApiContext api) {
         return switch (api.health.state()) {
             case READY -> api.health.model();
             case LOADING -> throw ApiError.unavailable("the model is still loading; retry shortly");

@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One connection's pipeline: idle timeout, HTTP/1.1 codec with header limits, CORS where other
- * origins may call, keep-alive, the body limit, then the API handler on its own executor group, off
- * the event loop.
+ * origins may call, keep-alive, file uploads, the body limit, then the API handler; the last three
+ * on their own executor group, off the event loop.
  */
 final class HttpInitializer extends ChannelInitializer<Channel> {
 
@@ -65,7 +65,10 @@ final class HttpInitializer extends ChannelInitializer<Channel> {
             p.addLast("cors", new CorsHandler(cors));
         }
         p.addLast("keepAlive", new HttpServerKeepAliveHandler());
-        p.addLast("body", new BodyLimitAggregator(config.maxBodyBytes(), api.json.factory()));
+        // uploads are written to disk as they arrive, before (and instead of) the body limit's gathering; the
+        // three last handlers share one executor, so that tearing a pipeline down hops between two threads, not three
+        p.addLast(apiExecutors, "files", new FileUploadHandler(api));
+        p.addLast(apiExecutors, "body", new BodyLimitAggregator(config.maxBodyBytes(), api.json.factory()));
         p.addLast(apiExecutors, "api", new ApiHandler(api));
     }
 }

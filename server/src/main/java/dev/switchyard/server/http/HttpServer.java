@@ -56,7 +56,19 @@ public final class HttpServer implements AutoCloseable {
         bootstrap.childOption(ChannelOption.TCP_NODELAY, true);
         serverChannel = bootstrap.bind(new InetSocketAddress(api.config.host(), api.config.port())).sync().channel();
         channels.add(serverChannel);
+        api.batches.listeningAt(reachable((InetSocketAddress) serverChannel.localAddress()));
         return serverChannel.localAddress();
+    }
+
+    /** The base URL this process reaches the server at: loopback where it listens on every address. */
+    static String reachable(InetSocketAddress bound) {
+        java.net.InetAddress at = bound.getAddress();
+        String host = !at.isAnyLocalAddress() ? at.getHostAddress()
+                : at instanceof java.net.Inet6Address ? "::1" : "127.0.0.1";
+        if (host.contains(":")) {
+            host = "[" + host.replaceFirst("%.*$", "") + "]";
+        }
+        return "http://" + host + ":" + bound.getPort();
     }
 
     /** The bound TCP port (NIO transport). */
@@ -72,6 +84,7 @@ public final class HttpServer implements AutoCloseable {
      * @return whether every request finished before the timeout
      */
     public boolean shutdown(Duration drainTimeout) throws InterruptedException {
+        api.batches.close(); // before the drain: a batch's requests would otherwise fail one by one
         api.health.draining();
         ServedModel model = api.health.model();
         boolean finished = model == null || model.drain(drainTimeout);
@@ -89,6 +102,7 @@ public final class HttpServer implements AutoCloseable {
     /** Closes every connection and stops the threads at once (no drain). */
     @Override
     public void close() {
+        api.close();
         channels.close().awaitUninterruptibly(FLUSH_WAIT.toMillis());
         // All at once with a quiet period: tearing down a closed channel's pipeline hops between its event
         // loop and its handler's executor, and each must still take the other's tasks meanwhile.

@@ -22,10 +22,46 @@ import java.util.List;
  *                       empty for none (no CORS headers, and preflight requests are refused)
  * @param runtimeLora    whether {@code /v1/load_lora_adapter} and {@code /v1/unload_lora_adapter} may
  *                       load and unload LoRA adapters while serving (vLLM's opt-in); off, they refuse
+ * @param batches        where the Files and Batch APIs keep files, and how a batch runs
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
-                               long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
+                               long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora,
+                               BatchConfig batches) {
+
+    /**
+     * The Files and Batch APIs' settings.
+     *
+     * @param filesDir    where files are kept (across restarts); null for a temporary directory removed at shutdown
+     * @param filesSpace  bytes all kept files may take; an upload past it gets 413
+     * @param concurrency a batch's requests in flight at once
+     */
+    public record BatchConfig(java.nio.file.Path filesDir, long filesSpace, int concurrency) {
+
+        public static final long DEFAULT_FILES_SPACE = 2L << 30;
+
+        public BatchConfig {
+            if (filesSpace < 1) {
+                throw new IllegalArgumentException("--files-space must be positive, got " + filesSpace);
+            }
+            if (concurrency < 1) {
+                throw new IllegalArgumentException("--batch-concurrency must be at least 1, got " + concurrency);
+            }
+        }
+
+        /** A temporary directory of {@link #DEFAULT_FILES_SPACE}, {@code concurrency} requests at once. */
+        public static BatchConfig temporary(int concurrency) {
+            return new BatchConfig(null, DEFAULT_FILES_SPACE, concurrency);
+        }
+    }
+
+    /** Batches in a temporary directory, 8 requests at once. */
+    public HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
+                            Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
+                            long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
+        this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
+                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8));
+    }
 
     /** Adapters only as the server was started with. */
     public HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
@@ -60,6 +96,9 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
         if (ioThreads < 1 || apiThreads < 1) {
             throw new IllegalArgumentException("thread counts must be at least 1");
         }
+        if (batches == null) {
+            throw new IllegalArgumentException("batches is required");
+        }
         if (responseStoreBytes < 0) {
             throw new IllegalArgumentException("--responses-memory must be 0 or more");
         }
@@ -80,13 +119,13 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withAllowedOrigins(List<String> origins) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, origins, runtimeLora);
+                limits, responseStoreBytes, origins, runtimeLora, batches);
     }
 
     /** This configuration letting requests load and unload LoRA adapters while serving, or not. */
     public HttpServerConfig withRuntimeLora(boolean on) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, on);
+                limits, responseStoreBytes, allowedOrigins, on, batches);
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
@@ -97,11 +136,17 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withApiKey(String key) {
         return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
         return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches);
+    }
+
+    /** This configuration keeping files and running batches as {@code config} says. */
+    public HttpServerConfig withBatches(BatchConfig config) {
+        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, config);
     }
 }

@@ -232,7 +232,7 @@ public final class ResponsesApi {
     }
 
     /** A page of {@code items} (not changed), as {@link #writeInputItems} pages them. */
-    static void writeItemPage(JsonGenerator g, List<JsonNode> items, String order, String limit, String after)
+    public static void writeItemPage(JsonGenerator g, List<JsonNode> items, String order, String limit, String after)
             throws IOException {
         boolean descending = order == null || order.equals("desc");
         if (!descending && !order.equals("asc")) {

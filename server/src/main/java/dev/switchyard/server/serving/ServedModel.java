@@ -385,6 +385,11 @@ public final class ServedModel implements AutoCloseable {
         return priority;
     }
 
+    /** Whether requests may set a {@code priority} ({@code --scheduling-policy priority}). */
+    public boolean schedulesByPriority() {
+        return engine.priorities();
+    }
+
     public int maxSequenceLength() {
         return scheduler.maxSequencePositions();
     }

@@ -1,0 +1,321 @@
+package dev.switchyard.server.batch;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs the Batch API's batches, one after another on a thread of its own: each is validated (every
+ * line sendable, for the batch's endpoint, its {@code custom_id} unique), then its requests go to the
+ * server's own endpoints at most {@code concurrency} at once, and their results are written in the
+ * input's order, answers with status 200 to the output file and the rest to the error file, as
+ * OpenAI's batches split them. Where the server schedules by priority, a batch's requests that set no
+ * {@code priority} of their own run at {@link #PRIORITY}, behind every request at the default 0, so a
+ * batch fills what clients leave idle.
+ */
+final class BatchRunner implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(BatchRunner.class.getName());
+
+    /** The priority of a batch's requests where the server schedules by priority (lower is served first). */
+    static final int PRIORITY = 1000;
+    /** How often a batch waiting for a result looks whether it was asked to stop. */
+    private static final long STOP_POLL_MILLIS = 100;
+    /** Problems listed for a refused input file at most; the message counts the rest. */
+    static final int MAX_PROBLEMS = 100;
+    /** Endpoints whose requests take vLLM's {@code priority}. */
+    private static final Set<String> TAKE_PRIORITY = Set.of("/v1/chat/completions", "/v1/completions", "/v1/responses",
+            "/v1/embeddings", "/v1/score", "/v1/rerank");
+
+    private final FileStore files;
+    private final int concurrency;
+    private final InstantSource clock;
+    private final BooleanSupplier byPriority;
+    private final String apiKey;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "switchyard-batches");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile String base;
+    private volatile boolean closed;
+
+    BatchRunner(FileStore files, int concurrency, InstantSource clock, BooleanSupplier byPriority, String apiKey) {
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("--batch-concurrency must be at least 1, got " + concurrency);
+        }
+        this.files = files;
+        this.concurrency = concurrency;
+        this.clock = clock;
+        this.byPriority = byPriority;
+        this.apiKey = apiKey;
+    }
+
+    /** Where the server listens ({@code http://host:port}): batches run from now on. */
+    void listeningAt(String base) {
+        this.base = base;
+    }
+
+    /** Queues a batch behind those before it. */
+    void submit(Batch batch) {
+        thread.execute(() -> {
+            try {
+                run(batch);
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "batch " + batch.id + " failed", e);
+                batch.refused(List.of(new Batch.Problem("server_error", "the batch failed: " + e, null, null)), now());
+            }
+        });
+    }
+
+    private long now() {
+        return clock.instant().getEpochSecond();
+    }
+
+    private void run(Batch batch) {
+        if (batch.cancelRequested() || closed) {
+            batch.refused(List.of(), now());
+            return;
+        }
+        Path input = inputOf(batch);
+        if (input == null) {
+            return;
+        }
+        int total;
+        try {
+            total = validate(batch, input);
+        } catch (IOException e) {
+            batch.refused(List.of(new Batch.Problem("file_unreadable", "the input file could not be read: "
+                    + e.getMessage(), "input_file_id", null)), now());
+            return;
+        }
+        if (total < 0) {
+            return;
+        }
+        batch.started(total, now());
+        execute(batch, input);
+    }
+
+    private Path inputOf(Batch batch) {
+        FileStore.StoredFile f = files.get(batch.inputFileId);
+        if (f == null) {
+            batch.refused(List.of(new Batch.Problem("file_not_found", "the input file " + batch.inputFileId
+                    + " was deleted before the batch ran", "input_file_id", null)), now());
+            return null;
+        }
+        return f.path();
+    }
+
+    /** Checks every line; the number of requests, or -1 when the batch was refused. */
+    private int validate(Batch batch, Path input) throws IOException {
+        List<Batch.Problem> problems = new ArrayList<>();
+        int more = 0;
+        int requests = 0;
+        Set<String> ids = new HashSet<>();
+        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+            String text;
+            int number = 0;
+            while ((text = in.readLine()) != null) {
+                number++;
+                if (text.isBlank()) {
+                    continue;
+                }
+                requests++;
+                Batch.Problem problem = check(batch, text, number, ids);
+                if (problem != null) {
+                    if (problems.size() < MAX_PROBLEMS) {
+                        problems.add(problem);
+                    } else {
+                        more++;
+                    }
+                }
+            }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            problems.add(new Batch.Problem("invalid_file", "the input file is not UTF-8 text", "input_file_id", null));
+        }
+        if (requests == 0 && problems.isEmpty()) {
+            problems.add(new Batch.Problem("empty_file", "the input file holds no requests", "input_file_id", null));
+        }
+        if (more > 0) {
+            problems.add(new Batch.Problem("too_many_errors", more + " more lines have problems", null, null));
+        }
+        if (!problems.isEmpty()) {
+            batch.refused(problems, now());
+            return -1;
+        }
+        return requests;
+    }
+
+    private static Batch.Problem check(Batch batch, String text, int number, Set<String> ids) {
+        BatchLines.Line line;
+        try {
+            line = BatchLines.parse(text, number);
+        } catch (BatchLines.Unsendable e) {
+            return new Batch.Problem("invalid_request", e.getMessage(), null, number);
+        }
+        if (!line.url().equals(batch.endpoint)) {
+            return new Batch.Problem("mismatched_endpoint", "line " + number + ": url " + line.url()
+                    + " is not the batch's endpoint " + batch.endpoint, "url", number);
+        }
+        if (!ids.add(line.customId())) {
+            return new Batch.Problem("duplicate_custom_id", "line " + number + ": custom_id '" + line.customId()
+                    + "' is used by an earlier line", "custom_id", number);
+        }
+        return null;
+    }
+
+    /** A request in flight, and whose it is. */
+    private record Pending(String customId, CompletableFuture<ObjectNode> result) {
+    }
+
+    private void execute(Batch batch, Path input) {
+        Path incoming = files.incoming();
+        Path outputs = incoming.resolve(batch.id + "_output.jsonl");
+        Path errors = incoming.resolve(batch.id + "_error.jsonl");
+        Deque<Pending> pending = new ArrayDeque<>();
+        Batch.Status end = Batch.Status.COMPLETED;
+        int[] written = new int[2];
+        HttpClient client = BatchLines.newClient();
+        BatchLines lines = new BatchLines(base, apiKey, client);
+        boolean priority = TAKE_PRIORITY.contains(batch.endpoint) && byPriority.getAsBoolean();
+        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+             BufferedWriter out = Files.newBufferedWriter(outputs, StandardCharsets.UTF_8);
+             BufferedWriter err = Files.newBufferedWriter(errors, StandardCharsets.UTF_8)) {
+            String text;
+            int number = 0;
+            while ((text = in.readLine()) != null) {
+                number++;
+                if (text.isBlank()) {
+                    continue;
+                }
+                BatchLines.Line line = BatchLines.parse(text, number);
+                if (batch.cancelRequested() || closed) {
+                    break;
+                }
+                if (pending.size() == concurrency) {
+                    finish(batch, pending.removeFirst(), out, err, written);
+                }
+                // after waiting for room: the window may have ended meanwhile
+                if (now() >= batch.expiresAt) {
+                    end = Batch.Status.EXPIRED;
+                    write(batch, BatchLines.failed(line.customId(), "batch_expired", "the request could not be run "
+                            + "before the batch's completion window ended"), out, err, written);
+                    continue;
+                }
+                if (priority && !line.body().has("priority")) {
+                    line.body().put("priority", PRIORITY);
+                }
+                pending.addLast(new Pending(line.customId(), lines.send(line)));
+            }
+            if (batch.cancelRequested() || closed) {
+                // what is in flight is abandoned: the server stops those requests when their connections close
+                for (Pending p : pending) {
+                    p.result().cancel(true);
+                }
+                pending.clear();
+            }
+            while (!pending.isEmpty()) {
+                finish(batch, pending.removeFirst(), out, err, written);
+            }
+        } catch (IOException | BatchLines.Unsendable e) {
+            LOG.log(Level.WARNING, "batch " + batch.id + " stopped: " + e.getMessage(), e);
+            end = Batch.Status.FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            end = Batch.Status.FAILED;
+        } finally {
+            client.shutdownNow();
+        }
+        batch.finalizing(now());
+        String outputFile = keep(outputs, written[0], batch.id + "_output.jsonl");
+        String errorFile = keep(errors, written[1], batch.id + "_error.jsonl");
+        batch.ended(end, outputFile, errorFile, now());
+    }
+
+    /**
+     * Writes the next result in input order once it comes; a batch asked to stop meanwhile abandons it
+     * instead (its connection closes, which stops the request).
+     */
+    private void finish(Batch batch, Pending next, BufferedWriter out, BufferedWriter err, int[] written)
+            throws IOException, InterruptedException {
+        ObjectNode result;
+        while (true) {
+            try {
+                result = next.result().get(STOP_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                break;
+            } catch (ExecutionException e) {
+                result = BatchLines.failed(next.customId(), "request_failed", "the request could not be sent: "
+                        + e.getCause().getMessage());
+                break;
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (batch.cancelRequested() || closed) {
+                    next.result().cancel(true);
+                    return;
+                }
+            }
+        }
+        write(batch, result, out, err, written);
+    }
+
+    private static void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err, int[] written)
+            throws IOException {
+        boolean succeeded = BatchLines.succeeded(result);
+        BufferedWriter to = succeeded ? out : err;
+        to.write(BatchLines.text(result));
+        to.newLine();
+        written[succeeded ? 0 : 1]++;
+        batch.counted(succeeded, Batch.Tokens.of(result.path("response").get("body")));
+    }
+
+    /** Keeps a result file that has lines; its id, or null. */
+    private String keep(Path written, int lines, String name) {
+        try {
+            if (lines == 0) {
+                Files.deleteIfExists(written);
+                return null;
+            }
+            return files.add(name, "batch_output", target -> Files.move(written, target), true).id();
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | FileStore.SpaceExhaustedException e) {
+            LOG.log(Level.WARNING, "could not keep " + name + ": " + e.getMessage(), e);
+            return null;
+        }
+    }
+
+    /** Stops: the batch running is cancelled (what finished is kept), the queued ones never start. */
+    @Override
+    public void close() {
+        closed = true;
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            thread.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

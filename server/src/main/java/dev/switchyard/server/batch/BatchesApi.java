@@ -1,0 +1,201 @@
+package dev.switchyard.server.batch;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.switchyard.server.openai.ApiError;
+import dev.switchyard.server.openai.ResponsesApi;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * OpenAI's Batch API ({@code /v1/batches}) while serving: a batch names an uploaded input file and
+ * the endpoint its requests go to, runs behind the ones before it on the {@link BatchRunner}, and
+ * leaves its results in files of the {@link FilesApi}. Batches are kept for this server's life.
+ */
+public final class BatchesApi implements AutoCloseable {
+
+    /** Endpoints a batch may run: OpenAI's, and the server's scoring ones. */
+    static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/responses",
+            "/v1/embeddings", "/v1/score", "/v1/rerank", "/v1/messages");
+    /** The only completion window OpenAI takes. */
+    static final String WINDOW = "24h";
+    private static final Duration WINDOW_LENGTH = Duration.ofHours(24);
+    private static final Set<String> FIELDS = Set.of("input_file_id", "endpoint", "completion_window", "metadata");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom IDS = new SecureRandom();
+
+    private final FilesApi files;
+    private final BatchRunner runner;
+    private final InstantSource clock;
+    /** In the order they were made. */
+    private final Map<String, Batch> batches = new LinkedHashMap<>();
+
+    /**
+     * Batches over {@code files}, at most {@code concurrency} of a batch's requests in flight at once,
+     * at the batch priority where {@code byPriority} says the server schedules by priority, sent with
+     * {@code apiKey} (null for none).
+     */
+    public BatchesApi(FilesApi files, int concurrency, BooleanSupplier byPriority, String apiKey) {
+        this(files, concurrency, byPriority, apiKey, InstantSource.system());
+    }
+
+    BatchesApi(FilesApi files, int concurrency, BooleanSupplier byPriority, String apiKey, InstantSource clock) {
+        this.files = files;
+        this.clock = clock;
+        this.runner = new BatchRunner(files.store(), concurrency, clock, byPriority, apiKey);
+    }
+
+    /** Where the server listens ({@code http://host:port}, reachable from this process): batches run from now on. */
+    public void listeningAt(String base) {
+        runner.listeningAt(base);
+    }
+
+    /** {@code POST /v1/batches}: checks the request, queues the batch and answers its object ({@code validating}). */
+    public void create(JsonNode body, JsonGenerator g) throws IOException {
+        body.fieldNames().forEachRemaining(name -> {
+            if (!FIELDS.contains(name)) {
+                throw ApiError.unsupported(name, name);
+            }
+        });
+        String input = text(body, "input_file_id");
+        String endpoint = text(body, "endpoint");
+        String window = text(body, "completion_window");
+        if (!ENDPOINTS.contains(endpoint)) {
+            throw ApiError.invalid("endpoint", "endpoint must be one of " + new java.util.TreeSet<>(ENDPOINTS)
+                    + ", got " + endpoint);
+        }
+        if (!window.equals(WINDOW)) {
+            throw ApiError.invalid("completion_window", "completion_window must be \"24h\", got \"" + window + "\"");
+        }
+        FileStore.StoredFile f = files.store().get(input);
+        if (f == null) {
+            throw new ApiError(404, "invalid_request_error", "no file '" + input + "' is kept here", "input_file_id",
+                    "file_not_found");
+        }
+        if (!f.purpose().equals(FilesApi.BATCH)) {
+            throw ApiError.invalid("input_file_id", "file '" + input + "' has purpose \"" + f.purpose()
+                    + "\"; a batch's input must be uploaded with purpose \"batch\"");
+        }
+        Map<String, String> metadata = metadata(body.get("metadata"));
+        long now = clock.instant().getEpochSecond();
+        Batch batch = new Batch("batch_" + HexFormat.of().formatHex(random()), endpoint, input, window, metadata, now,
+                now + WINDOW_LENGTH.toSeconds());
+        synchronized (batches) {
+            batches.put(batch.id, batch);
+        }
+        runner.submit(batch);
+        batch.write(g);
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            throw ApiError.invalid(field, field + " is required");
+        }
+        if (!v.isTextual()) {
+            throw ApiError.invalid(field, field + " must be a string");
+        }
+        return v.textValue();
+    }
+
+    /** OpenAI's metadata: up to 16 string values, keys of at most 64 characters, values of at most 512. */
+    private static Map<String, String> metadata(JsonNode m) {
+        if (m == null || m.isNull()) {
+            return null;
+        }
+        if (!m.isObject() || m.size() > 16) {
+            throw ApiError.invalid("metadata", "metadata must be an object of at most 16 string values");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : m.properties()) {
+            if (!e.getValue().isTextual() || e.getKey().length() > 64 || e.getValue().textValue().length() > 512) {
+                throw ApiError.invalid("metadata", "metadata." + e.getKey() + ": keys are at most 64 characters and "
+                        + "values strings of at most 512");
+            }
+            out.put(e.getKey(), e.getValue().textValue());
+        }
+        return out;
+    }
+
+    private static byte[] random() {
+        byte[] b = new byte[12];
+        IDS.nextBytes(b);
+        return b;
+    }
+
+    private Batch batch(String id) {
+        Batch b;
+        synchronized (batches) {
+            b = batches.get(id);
+        }
+        if (b == null) {
+            throw new ApiError(404, "invalid_request_error", "no batch '" + id + "' is kept here", "batch_id",
+                    "batch_not_found");
+        }
+        return b;
+    }
+
+    /** {@code GET /v1/batches/{id}}. */
+    public void retrieve(String id, JsonGenerator g) throws IOException {
+        batch(id).write(g);
+    }
+
+    /**
+     * {@code POST /v1/batches/{id}/cancel}: a batch that has not ended stops ({@code cancelling}, then
+     * {@code cancelled} with what finished kept); one that ended is a 400.
+     */
+    public void cancel(String id, JsonGenerator g) throws IOException {
+        Batch b = batch(id);
+        if (!b.cancel(clock.instant().getEpochSecond())) {
+            throw ApiError.invalid(null, "batch '" + id + "' is " + b.status().label() + "; only a batch that has not "
+                    + "ended can be cancelled");
+        }
+        b.write(g);
+    }
+
+    /** {@code GET /v1/batches}: a page of the batches, newest first. */
+    public void list(String limit, String after, JsonGenerator g) throws IOException {
+        List<Batch> all;
+        synchronized (batches) {
+            all = new ArrayList<>(batches.values());
+        }
+        List<JsonNode> objects = new ArrayList<>(all.size());
+        for (Batch b : all) {
+            objects.add(tree(b));
+        }
+        ResponsesApi.writeItemPage(g, objects, "desc", limit, after);
+    }
+
+    private static JsonNode tree(Batch b) {
+        try (TokenBuffer buffer = new TokenBuffer(JSON, false)) {
+            b.write(buffer);
+            return JSON.readTree(buffer.asParser());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stops running batches: the one running and those queued end cancelled. */
+    @Override
+    public void close() {
+        long now = clock.instant().getEpochSecond();
+        synchronized (batches) {
+            for (Batch b : batches.values()) {
+                b.cancel(now);
+            }
+        }
+        runner.close();
+    }
+}

@@ -1,0 +1,213 @@
+package dev.switchyard.server.batch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The files of OpenAI's Files API ({@code /v1/files}): uploaded batch inputs and the results batches
+ * write, kept in one directory within a space budget. Each file's bytes are stored under its id and
+ * what the API says of it beside them ({@code ID.json}), so a directory given by the user keeps its
+ * files across restarts; a temporary one is removed when the store closes.
+ */
+public final class FileStore implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(FileStore.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom IDS = new SecureRandom();
+    private static final String META = ".json";
+
+    /** One file: what the Files API says of it, and where its bytes are. */
+    public record StoredFile(String id, String filename, String purpose, long bytes, long createdAt, Path path) {
+    }
+
+    /** Writes a new file's bytes to {@code target}. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(Path target) throws IOException;
+    }
+
+    /** A file that would take the store past its space. */
+    public static final class SpaceExhaustedException extends Exception {
+        SpaceExhaustedException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final Path dir;
+    private final boolean temporary;
+    private final long space;
+    /** In the order the files were made. */
+    private final Map<String, StoredFile> files = new LinkedHashMap<>();
+    private long used;
+
+    private FileStore(Path dir, boolean temporary, long space) {
+        if (space < 1) {
+            throw new IllegalArgumentException("--files-space must be positive, got " + space);
+        }
+        this.dir = dir;
+        this.temporary = temporary;
+        this.space = space;
+    }
+
+    /** A store in a new temporary directory, removed when it closes. */
+    public static FileStore temporary(long space) {
+        try {
+            return new FileStore(Files.createTempDirectory("switchyard-files-"), true, space);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for files: " + e.getMessage(), e);
+        }
+    }
+
+    /** A store in {@code dir} (created if missing), with the files an earlier server kept there. */
+    public static FileStore in(Path dir, long space) throws IOException {
+        Files.createDirectories(dir);
+        FileStore store = new FileStore(dir, false, space);
+        store.readKept();
+        return store;
+    }
+
+    private void readKept() throws IOException {
+        List<StoredFile> kept = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "file-*" + META)) {
+            for (Path meta : entries) {
+                try {
+                    var node = JSON.readTree(meta.toFile());
+                    String id = node.path("id").asText();
+                    Path content = dir.resolve(id);
+                    if (!meta.getFileName().toString().equals(id + META) || !Files.isRegularFile(content)) {
+                        continue;
+                    }
+                    kept.add(new StoredFile(id, node.path("filename").asText(), node.path("purpose").asText(),
+                            Files.size(content), node.path("created_at").asLong(), content));
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "skipping " + meta + ": " + e.getMessage());
+                }
+            }
+        }
+        kept.sort(java.util.Comparator.comparingLong(StoredFile::createdAt).thenComparing(StoredFile::id));
+        for (StoredFile f : kept) {
+            files.put(f.id(), f);
+            used += f.bytes();
+        }
+    }
+
+    /** Where uploads are written while they arrive (in the store's directory, so keeping one is a rename). */
+    public Path incoming() {
+        Path in = dir.resolve(".incoming");
+        try {
+            Files.createDirectories(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return in;
+    }
+
+    /** Bytes the store may still take. */
+    public synchronized long free() {
+        return Math.max(0, space - used);
+    }
+
+    /** The space given to files in all. */
+    public long space() {
+        return space;
+    }
+
+    /**
+     * Stores a new file whose bytes {@code content} writes, refusing it (and keeping nothing) when it
+     * would take the store past its space, unless {@code always} (a batch's results are kept even then).
+     */
+    public StoredFile add(String filename, String purpose, Content content, boolean always)
+            throws IOException, SpaceExhaustedException {
+        String id = "file-" + HexFormat.of().formatHex(randomBytes());
+        Path target = dir.resolve(id);
+        try {
+            content.writeTo(target);
+            long bytes = Files.size(target);
+            long createdAt = System.currentTimeMillis() / 1000;
+            StoredFile f = new StoredFile(id, filename, purpose, bytes, createdAt, target);
+            synchronized (this) {
+                if (!always && used + bytes > space) {
+                    throw new SpaceExhaustedException("the file (" + bytes + " bytes) does not fit in the space left for "
+                            + "files (" + free() + " of " + space + " bytes; delete files, or start the server with a "
+                            + "larger --files-space)");
+                }
+                ObjectNode meta = JSON.createObjectNode().put("id", id).put("filename", filename).put("purpose", purpose)
+                        .put("created_at", createdAt);
+                JSON.writeValue(dir.resolve(id + META).toFile(), meta);
+                files.put(id, f);
+                used += bytes;
+            }
+            return f;
+        } catch (IOException | SpaceExhaustedException | RuntimeException e) {
+            Files.deleteIfExists(target);
+            throw e;
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[12];
+        IDS.nextBytes(b);
+        return b;
+    }
+
+    /** The file of that id, or null. */
+    public synchronized StoredFile get(String id) {
+        return files.get(id);
+    }
+
+    /** Every file, oldest first. */
+    public synchronized List<StoredFile> list() {
+        return new ArrayList<>(files.values());
+    }
+
+    /** Deletes the file of that id; false when there is none. */
+    public boolean delete(String id) {
+        StoredFile f;
+        synchronized (this) {
+            f = files.remove(id);
+            if (f == null) {
+                return false;
+            }
+            used -= f.bytes();
+        }
+        try {
+            Files.deleteIfExists(dir.resolve(id + META));
+            Files.deleteIfExists(f.path());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not remove " + f.path() + ": " + e.getMessage());
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        if (!temporary) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (NoSuchFileException ignored) {
+                    // gone already
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not remove " + dir + ": " + e.getMessage());
+        }
+    }
+}

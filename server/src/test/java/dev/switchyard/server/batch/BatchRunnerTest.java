@@ -1,0 +1,192 @@
+package dev.switchyard.server.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How a batch's requests are sent, against a stand-in server that records them: at the batch
+ * priority only where the server schedules by priority (a line's own priority kept), the lines left
+ * when the completion window ends expired into the error file, and a stopping server cancelling the
+ * batch running and the ones queued.
+ */
+class BatchRunnerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private HttpServer stub;
+    private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+    private volatile Runnable onRequest = () -> { };
+    private FileStore store;
+    private FilesApi files;
+    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-30T00:00:00Z"));
+    private final InstantSource clock = () -> now.get();
+
+    @BeforeEach
+    void start() throws IOException {
+        stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        stub.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        stub.createContext("/", exchange -> {
+            received.add(JSON.readTree(exchange.getRequestBody()));
+            onRequest.run();
+            byte[] body = "{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            try {
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            } catch (IOException gone) {
+                // the batch abandoned the request
+            }
+            exchange.close();
+        });
+        stub.start();
+        store = FileStore.temporary(1 << 20);
+        files = new FilesApi(store);
+    }
+
+    @AfterEach
+    void stop() {
+        stub.stop(0);
+        store.close();
+    }
+
+    private BatchesApi batches(boolean byPriority, int concurrency) {
+        BatchesApi api = new BatchesApi(files, concurrency, () -> byPriority, null, clock);
+        api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
+        return api;
+    }
+
+    private String input(String url, List<String> bodies) throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < bodies.size(); i++) {
+            text.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"").append(url)
+                    .append("\",\"body\":").append(bodies.get(i)).append("}\n");
+        }
+        return store.add("in.jsonl", FilesApi.BATCH, target -> Files.writeString(target, text), false).id();
+    }
+
+    private static JsonNode call(Call call) throws IOException {
+        StringWriter out = new StringWriter();
+        try (var g = JSON.getFactory().createGenerator(out)) {
+            call.write(g);
+        }
+        return JSON.readTree(out.toString());
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        void write(com.fasterxml.jackson.core.JsonGenerator g) throws IOException;
+    }
+
+    private static JsonNode create(BatchesApi api, String fileId, String endpoint) throws IOException {
+        return call(g -> api.create(JSON.readTree("{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"" + endpoint
+                + "\",\"completion_window\":\"24h\"}"), g));
+    }
+
+    private static JsonNode ended(BatchesApi api, String id) throws Exception {
+        for (int i = 0; i < 400; i++) {
+            JsonNode b = call(g -> api.retrieve(id, g));
+            if (List.of("completed", "failed", "expired", "cancelled").contains(b.get("status").asText())) {
+                return b;
+            }
+            Thread.sleep(25);
+        }
+        throw new AssertionError("batch " + id + " did not end");
+    }
+
+    private List<String> lines(String fileId) throws IOException {
+        return Files.readAllLines(store.get(fileId).path());
+    }
+
+    @Test
+    void requestsRunAtTheBatchPriorityOnlyWhereTheServerSchedulesByPriority() throws Exception {
+        try (BatchesApi api = batches(true, 2)) {
+            String in = input("/v1/chat/completions", List.of("{\"max_tokens\":1}", "{\"priority\":-3}"));
+            assertThat(ended(api, create(api, in, "/v1/chat/completions").get("id").asText()).get("status").asText())
+                    .isEqualTo("completed");
+            assertThat(received).extracting(b -> b.path("priority").asInt())
+                    .containsExactlyInAnyOrder(BatchRunner.PRIORITY, -3);
+            received.clear();
+            String messages = input("/v1/messages", List.of("{\"max_tokens\":1}"));
+            ended(api, create(api, messages, "/v1/messages").get("id").asText());
+            assertThat(received.getFirst().has("priority")).as("Messages requests take no priority").isFalse();
+        }
+        received.clear();
+        try (BatchesApi api = batches(false, 2)) {
+            String in = input("/v1/completions", List.of("{\"max_tokens\":1}"));
+            JsonNode done = ended(api, create(api, in, "/v1/completions").get("id").asText());
+            assertThat(done.at("/usage/input_tokens").asInt()).isEqualTo(3);
+            assertThat(done.at("/usage/output_tokens").asInt()).isEqualTo(2);
+            assertThat(received.getFirst().has("priority")).as("first come, first served: no priority").isFalse();
+        }
+    }
+
+    @Test
+    void theLinesLeftWhenTheWindowEndsExpire() throws Exception {
+        onRequest = () -> now.updateAndGet(t -> t.plus(Duration.ofHours(25)));
+        try (BatchesApi api = batches(false, 1)) {
+            String in = input("/v1/completions", List.of("{}", "{}", "{}"));
+            JsonNode done = ended(api, create(api, in, "/v1/completions").get("id").asText());
+            assertThat(done.get("status").asText()).isEqualTo("expired");
+            assertThat(done.get("expired_at").asLong()).isGreaterThan(done.get("expires_at").asLong());
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
+            assertThat(done.at("/request_counts/failed").asInt()).isEqualTo(2);
+            assertThat(received).hasSize(1);
+            assertThat(lines(done.get("output_file_id").asText())).hasSize(1);
+            List<JsonNode> expired = lines(done.get("error_file_id").asText()).stream().map(l -> {
+                try {
+                    return JSON.readTree(l);
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }).toList();
+            assertThat(expired).extracting(l -> l.get("custom_id").asText()).containsExactly("r1", "r2");
+            assertThat(expired).extracting(l -> l.at("/error/code").asText()).containsOnly("batch_expired");
+        }
+    }
+
+    @Test
+    void aStoppingServerCancelsTheRunningBatchAndTheQueuedOnes() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        onRequest = () -> {
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        BatchesApi api = batches(false, 1);
+        String in = input("/v1/completions", List.of("{}", "{}"));
+        String running = create(api, in, "/v1/completions").get("id").asText();
+        String queued = create(api, in, "/v1/completions").get("id").asText();
+        for (int i = 0; i < 200 && received.isEmpty(); i++) {
+            Thread.sleep(25);
+        }
+        long start = System.nanoTime();
+        api.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        release.countDown();
+        assertThat(call(g -> api.retrieve(running, g)).get("status").asText()).isEqualTo("cancelled");
+        assertThat(call(g -> api.retrieve(queued, g)).get("status").asText()).isEqualTo("cancelled");
+        assertThat(received).hasSize(1);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.switchyard.server.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Files kept within their space, across restarts in a directory given, and gone with a temporary one. */
+class FileStoreTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aDirectoryGivenKeepsItsFilesAcrossRestarts() throws Exception {
+        String kept;
+        String deleted;
+        try (FileStore store = FileStore.in(dir, 1000)) {
+            kept = store.add("a.jsonl", "batch", t -> Files.writeString(t, "hello"), false).id();
+            deleted = store.add("b.jsonl", "batch", t -> Files.writeString(t, "gone"), false).id();
+            assertThat(store.delete(deleted)).isTrue();
+            assertThat(store.delete(deleted)).isFalse();
+        }
+        try (FileStore store = FileStore.in(dir, 1000)) {
+            assertThat(store.list()).extracting(FileStore.StoredFile::id).containsExactly(kept);
+            FileStore.StoredFile f = store.get(kept);
+            assertThat(f.filename()).isEqualTo("a.jsonl");
+            assertThat(f.purpose()).isEqualTo("batch");
+            assertThat(f.bytes()).isEqualTo(5);
+            assertThat(Files.readString(f.path())).isEqualTo("hello");
+            assertThat(store.free()).isEqualTo(995);
+        }
+    }
+
+    @Test
+    void aFilePastTheSpaceIsRefusedAndNothingOfItKept() throws Exception {
+        try (FileStore store = FileStore.in(dir, 10)) {
+            store.add("a", "batch", t -> Files.writeString(t, "123456"), false);
+            assertThatThrownBy(() -> store.add("b", "batch", t -> Files.writeString(t, "123456"), false))
+                    .isInstanceOf(FileStore.SpaceExhaustedException.class).hasMessageContaining("--files-space");
+            assertThat(store.list()).hasSize(1);
+            try (var left = Files.list(dir)) {
+                assertThat(left.filter(p -> !p.getFileName().toString().startsWith(".")).count())
+                        .as("one file and its description").isEqualTo(2);
+            }
+            // a batch's results are kept even then
+            assertThat(store.add("out", "batch_output", t -> Files.writeString(t, "123456"), true).bytes()).isEqualTo(6);
+            assertThat(store.free()).isZero();
+        }
+    }
+
+    @Test
+    void aTemporaryStoreIsRemovedWhenItCloses() throws Exception {
+        Path where;
+        try (FileStore store = FileStore.temporary(100)) {
+            where = store.add("a", "batch", t -> Files.writeString(t, "x"), false).path().getParent();
+            store.incoming();
+            assertThat(where).isDirectory();
+        }
+        assertThat(where).doesNotExist();
+    }
+}
