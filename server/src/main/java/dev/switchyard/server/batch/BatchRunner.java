@@ -77,14 +77,16 @@ final class BatchRunner implements AutoCloseable {
         this.base = base;
     }
 
-    /** Queues a batch behind those before it. */
-    void submit(Batch batch) {
+    /** Queues a batch behind those before it; {@code ended} is told when it has ended. */
+    void submit(Batch batch, java.util.function.Consumer<Batch> ended) {
         thread.execute(() -> {
             try {
                 run(batch);
             } catch (RuntimeException e) {
                 LOG.log(Level.SEVERE, "batch " + batch.id + " failed", e);
                 batch.refused(List.of(new Batch.Problem("server_error", "the batch failed: " + e, null, null)), now());
+            } finally {
+                ended.accept(batch);
             }
         });
     }

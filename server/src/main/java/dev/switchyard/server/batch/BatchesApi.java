@@ -22,7 +22,8 @@ import java.util.function.BooleanSupplier;
 /**
  * OpenAI's Batch API ({@code /v1/batches}) while serving: a batch names an uploaded input file and
  * the endpoint its requests go to, runs behind the ones before it on the {@link BatchRunner}, and
- * leaves its results in files of the {@link FilesApi}. Batches are kept for this server's life.
+ * leaves its results in files of the {@link FilesApi}. Batches are kept while the server runs and,
+ * once ended, as {@code batch_ID.json} beside the files where those are kept across restarts.
  */
 public final class BatchesApi implements AutoCloseable {
 
@@ -41,6 +42,8 @@ public final class BatchesApi implements AutoCloseable {
     private final InstantSource clock;
     /** In the order they were made. */
     private final Map<String, Batch> batches = new LinkedHashMap<>();
+    /** Batches an earlier server ended, as their objects were then; oldest first. */
+    private final Map<String, JsonNode> earlier = new LinkedHashMap<>();
 
     /**
      * Batches over {@code files}, at most {@code concurrency} of a batch's requests in flight at once,
@@ -55,6 +58,50 @@ public final class BatchesApi implements AutoCloseable {
         this.files = files;
         this.clock = clock;
         this.runner = new BatchRunner(files.store(), concurrency, clock, byPriority, apiKey);
+        readEarlier();
+    }
+
+    private void readEarlier() {
+        java.nio.file.Path dir = files.store().keptIn();
+        if (dir == null) {
+            return;
+        }
+        List<JsonNode> found = new ArrayList<>();
+        try (var entries = java.nio.file.Files.newDirectoryStream(dir, "batch_*.json")) {
+            for (java.nio.file.Path p : entries) {
+                try {
+                    JsonNode b = JSON.readTree(p.toFile());
+                    if (b != null && b.path("id").isTextual() && p.getFileName().toString().equals(b.get("id").asText()
+                            + ".json")) {
+                        found.add(b);
+                    }
+                } catch (IOException e) {
+                    java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("skipping " + p + ": "
+                            + e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the batches kept in " + dir, e);
+        }
+        found.sort(java.util.Comparator.comparingLong((JsonNode b) -> b.path("created_at").asLong())
+                .thenComparing(b -> b.get("id").asText()));
+        for (JsonNode b : found) {
+            earlier.put(b.get("id").asText(), b);
+        }
+    }
+
+    /** An ended batch kept beside the files, where they are kept across restarts. */
+    private void keep(Batch batch) {
+        java.nio.file.Path dir = files.store().keptIn();
+        if (dir == null) {
+            return;
+        }
+        try {
+            JSON.writeValue(dir.resolve(batch.id + ".json").toFile(), tree(batch));
+        } catch (IOException e) {
+            java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("could not keep batch " + batch.id
+                    + ": " + e.getMessage());
+        }
     }
 
     /** Where the server listens ({@code http://host:port}, reachable from this process): batches run from now on. */
@@ -95,7 +142,7 @@ public final class BatchesApi implements AutoCloseable {
         synchronized (batches) {
             batches.put(batch.id, batch);
         }
-        runner.submit(batch);
+        runner.submit(batch, this::keep);
         batch.write(g);
     }
 
@@ -135,21 +182,30 @@ public final class BatchesApi implements AutoCloseable {
         return b;
     }
 
-    private Batch batch(String id) {
-        Batch b;
+    /** The batch of that id this server made; null when there is none (an earlier server's, or none at all). */
+    private Batch live(String id) {
         synchronized (batches) {
-            b = batches.get(id);
+            return batches.get(id);
         }
-        if (b == null) {
-            throw new ApiError(404, "invalid_request_error", "no batch '" + id + "' is kept here", "batch_id",
-                    "batch_not_found");
-        }
-        return b;
+    }
+
+    private ApiError notFound(String id) {
+        return new ApiError(404, "invalid_request_error", "no batch '" + id + "' is kept here", "batch_id",
+                "batch_not_found");
     }
 
     /** {@code GET /v1/batches/{id}}. */
     public void retrieve(String id, JsonGenerator g) throws IOException {
-        batch(id).write(g);
+        Batch b = live(id);
+        if (b != null) {
+            b.write(g);
+            return;
+        }
+        JsonNode ended = earlier.get(id);
+        if (ended == null) {
+            throw notFound(id);
+        }
+        g.writeTree(ended);
     }
 
     /**
@@ -157,12 +213,23 @@ public final class BatchesApi implements AutoCloseable {
      * {@code cancelled} with what finished kept); one that ended is a 400.
      */
     public void cancel(String id, JsonGenerator g) throws IOException {
-        Batch b = batch(id);
+        Batch b = live(id);
+        if (b == null) {
+            JsonNode ended = earlier.get(id);
+            if (ended == null) {
+                throw notFound(id);
+            }
+            throw notCancellable(id, ended.path("status").asText());
+        }
         if (!b.cancel(clock.instant().getEpochSecond())) {
-            throw ApiError.invalid(null, "batch '" + id + "' is " + b.status().label() + "; only a batch that has not "
-                    + "ended can be cancelled");
+            throw notCancellable(id, b.status().label());
         }
         b.write(g);
+    }
+
+    private static ApiError notCancellable(String id, String status) {
+        return ApiError.invalid(null, "batch '" + id + "' is " + status + "; only a batch that has not ended can be "
+                + "cancelled");
     }
 
     /** {@code GET /v1/batches}: a page of the batches, newest first. */
@@ -171,7 +238,7 @@ public final class BatchesApi implements AutoCloseable {
         synchronized (batches) {
             all = new ArrayList<>(batches.values());
         }
-        List<JsonNode> objects = new ArrayList<>(all.size());
+        List<JsonNode> objects = new ArrayList<>(earlier.values());
         for (Batch b : all) {
             objects.add(tree(b));
         }

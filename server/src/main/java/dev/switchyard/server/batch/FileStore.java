@@ -121,6 +121,11 @@ public final class FileStore implements AutoCloseable {
         return Math.max(0, space - used);
     }
 
+    /** Where the files are; null for a temporary directory, which keeps nothing across restarts. */
+    public Path keptIn() {
+        return temporary ? null : dir;
+    }
+
     /** The space given to files in all. */
     public long space() {
         return space;

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * How a batch's requests are sent, against a stand-in server that records them: at the batch
  * priority only where the server schedules by priority (a line's own priority kept), the lines left
- * when the completion window ends expired into the error file, and a stopping server cancelling the
- * batch running and the ones queued.
+ * when the completion window ends expired into the error file, a stopping server cancelling the
+ * batch running and the ones queued, and ended batches kept across restarts beside kept files.
  */
 class BatchRunnerTest {
 
@@ -188,5 +188,45 @@ class BatchRunnerTest {
         assertThat(call(g -> api.retrieve(running, g)).get("status").asText()).isEqualTo("cancelled");
         assertThat(call(g -> api.retrieve(queued, g)).get("status").asText()).isEqualTo("cancelled");
         assertThat(received).hasSize(1);
+    }
+
+    @Test
+    void endedBatchesAreKeptAcrossRestartsWhereTheFilesAre(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        JsonNode done;
+        String cancelled;
+        try (FileStore kept = FileStore.in(dir, 1 << 20)) {
+            FilesApi keptFiles = new FilesApi(kept);
+            String in = kept.add("in.jsonl", FilesApi.BATCH, t -> Files.writeString(t,
+                    "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/completions\",\"body\":{}}\n"), false).id();
+            CountDownLatch second = new CountDownLatch(1);
+            try (BatchesApi api = new BatchesApi(keptFiles, 1, () -> false, null, clock)) {
+                api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
+                done = ended(api, create(api, in, "/v1/completions").get("id").asText());
+                onRequest = () -> {
+                    try {
+                        second.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                };
+                cancelled = create(api, in, "/v1/completions").get("id").asText();
+                for (int i = 0; i < 200 && received.size() < 2; i++) {
+                    Thread.sleep(25);
+                }
+            } finally {
+                second.countDown();
+            }
+        }
+        try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = new BatchesApi(new FilesApi(kept), 1,
+                () -> false, null, clock)) {
+            assertThat(done.get("status").asText()).isEqualTo("completed");
+            assertThat(call(g -> api.retrieve(done.get("id").asText(), g))).isEqualTo(done);
+            assertThat(call(g -> api.retrieve(cancelled, g)).get("status").asText()).isEqualTo("cancelled");
+            assertThat(call(g -> api.list(null, null, g)).get("data")).extracting(b -> b.get("id").asText())
+                    .containsExactlyInAnyOrder(cancelled, done.get("id").asText());
+            assertThat(Files.readAllLines(kept.get(done.get("output_file_id").asText()).path())).hasSize(1);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(g -> api.cancel(cancelled, g)))
+                    .hasMessageContaining("cancelled");
+        }
     }
 }

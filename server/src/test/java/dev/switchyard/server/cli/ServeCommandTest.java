@@ -86,6 +86,23 @@ class ServeCommandTest {
     }
 
     @Test
+    void theFilesFlagsHaveEnvironmentTwinsAndBadOnesAreRefusedNamingTheFlag(@TempDir Path dir) throws Exception {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_FILES_DIR", dir.toString(), "SWITCHYARD_FILES_SPACE", "10GiB")::get)).parseArgs();
+        assertThat(command.filesDir).isEqualTo(dir);
+        assertThat(command.filesSpace).isEqualTo(10L << 30);
+
+        CliRun none = CliRun.of("serve", "--files-space", "0", "--port", "0", "--grpc-port", "0");
+        assertThat(none.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(none.err()).contains("--files-space must be positive");
+        Path notADirectory = java.nio.file.Files.writeString(dir.resolve("plain"), "x");
+        CliRun file = CliRun.of("serve", "--files-dir", notADirectory.toString(), "--port", "0", "--grpc-port", "0");
+        assertThat(file.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(file.err()).contains("--files-dir " + notADirectory);
+    }
+
+    @Test
     void offloadingFlagsHaveEnvironmentTwinsToo() {
         Map<String, String> env = Map.of("SWITCHYARD_EXPERT_MEMORY", "25%", "SWITCHYARD_LINK_BANDWIDTH", "8GB/s",
                 "SWITCHYARD_PREDICTOR", "gate", "SWITCHYARD_PREFETCH_DEPTH", "2");

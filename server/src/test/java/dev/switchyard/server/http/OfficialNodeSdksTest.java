@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
  * and its typed errors (unknown model, validation, unsupported field, a stored response asked for,
  * context length, wrong API key); the checks are in {@code src/test/sdk/openai_sdk_check.mjs}. Its
  * version 6, for the Conversations API that version 4 lacks: conversations and their items, and
- * responses made in one ({@code openai_conversations_check.mjs}). The
+ * responses made in one ({@code openai_conversations_check.mjs}); and the Files and Batch APIs: an
+ * input uploaded, a batch run and its results read, batches listed and cancelled, files deleted
+ * ({@code openai_batches_check.mjs}). The
  * Anthropic SDK: messages whole, through its stream helper and as raw events, stop sequences,
  * count_tokens, a prefill, tool use (whole, streamed, its result sent back, forced) and its typed
  * errors; in {@code src/test/sdk/anthropic_sdk_check.mjs}.
@@ -42,6 +44,11 @@ class OfficialNodeSdksTest {
     @Test
     void officialOpenAiSdkSixKeepsConversations() throws Exception {
         assertSdkChecksPass("openai-v6", "openai_conversations_check.mjs", "/v1", 5);
+    }
+
+    @Test
+    void officialOpenAiSdkSixRunsBatches() throws Exception {
+        assertSdkChecksPass("openai-v6", "openai_batches_check.mjs", "/v1", 5);
     }
 
     @Test
