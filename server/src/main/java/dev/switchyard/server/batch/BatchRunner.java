@@ -53,6 +53,7 @@ final class BatchRunner implements AutoCloseable {
     private final InstantSource clock;
     private final BooleanSupplier byPriority;
     private final String apiKey;
+    private final Outcomes outcomes;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "switchyard-batches");
         t.setDaemon(true);
@@ -61,7 +62,25 @@ final class BatchRunner implements AutoCloseable {
     private volatile String base;
     private volatile boolean closed;
 
-    BatchRunner(FileStore files, int concurrency, InstantSource clock, BooleanSupplier byPriority, String apiKey) {
+    /** Where a batch's requests and its end are counted (the server's metrics). */
+    interface Outcomes {
+        void request(boolean completed);
+
+        void ended(String status);
+
+        Outcomes NONE = new Outcomes() {
+            @Override
+            public void request(boolean completed) {
+            }
+
+            @Override
+            public void ended(String status) {
+            }
+        };
+    }
+
+    BatchRunner(FileStore files, int concurrency, InstantSource clock, BooleanSupplier byPriority, String apiKey,
+                Outcomes outcomes) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("--batch-concurrency must be at least 1, got " + concurrency);
         }
@@ -70,6 +89,7 @@ final class BatchRunner implements AutoCloseable {
         this.clock = clock;
         this.byPriority = byPriority;
         this.apiKey = apiKey;
+        this.outcomes = outcomes;
     }
 
     /** Where the server listens ({@code http://host:port}): batches run from now on. */
@@ -86,6 +106,7 @@ final class BatchRunner implements AutoCloseable {
                 LOG.log(Level.SEVERE, "batch " + batch.id + " failed", e);
                 batch.refused(List.of(new Batch.Problem("server_error", "the batch failed: " + e, null, null)), now());
             } finally {
+                outcomes.ended(batch.status().label());
                 ended.accept(batch);
             }
         });
@@ -280,7 +301,7 @@ final class BatchRunner implements AutoCloseable {
         write(batch, result, out, err, written);
     }
 
-    private static void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err, int[] written)
+    private void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err, int[] written)
             throws IOException {
         boolean succeeded = BatchLines.succeeded(result);
         BufferedWriter to = succeeded ? out : err;
@@ -288,6 +309,7 @@ final class BatchRunner implements AutoCloseable {
         to.newLine();
         written[succeeded ? 0 : 1]++;
         batch.counted(succeeded, Batch.Tokens.of(result.path("response").get("body")));
+        outcomes.request(succeeded);
     }
 
     /** Keeps a result file that has lines; its id, or null. */

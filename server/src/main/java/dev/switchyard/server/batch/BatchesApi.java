@@ -48,16 +48,38 @@ public final class BatchesApi implements AutoCloseable {
     /**
      * Batches over {@code files}, at most {@code concurrency} of a batch's requests in flight at once,
      * at the batch priority where {@code byPriority} says the server schedules by priority, sent with
-     * {@code apiKey} (null for none).
+     * {@code apiKey} (null for none), counted in the served model's {@code metrics} (null while none is served).
      */
-    public BatchesApi(FilesApi files, int concurrency, BooleanSupplier byPriority, String apiKey) {
-        this(files, concurrency, byPriority, apiKey, InstantSource.system());
+    public BatchesApi(FilesApi files, int concurrency, BooleanSupplier byPriority, String apiKey,
+                      java.util.function.Supplier<dev.switchyard.server.serving.ServingMetrics> metrics) {
+        this(files, concurrency, byPriority, apiKey, InstantSource.system(), new BatchRunner.Outcomes() {
+            @Override
+            public void request(boolean completed) {
+                var m = metrics.get();
+                if (m != null) {
+                    m.batchRequest(completed);
+                }
+            }
+
+            @Override
+            public void ended(String status) {
+                var m = metrics.get();
+                if (m != null) {
+                    m.batchEnded(status);
+                }
+            }
+        });
     }
 
     BatchesApi(FilesApi files, int concurrency, BooleanSupplier byPriority, String apiKey, InstantSource clock) {
+        this(files, concurrency, byPriority, apiKey, clock, BatchRunner.Outcomes.NONE);
+    }
+
+    private BatchesApi(FilesApi files, int concurrency, BooleanSupplier byPriority, String apiKey, InstantSource clock,
+                       BatchRunner.Outcomes outcomes) {
         this.files = files;
         this.clock = clock;
-        this.runner = new BatchRunner(files.store(), concurrency, clock, byPriority, apiKey);
+        this.runner = new BatchRunner(files.store(), concurrency, clock, byPriority, apiKey, outcomes);
         readEarlier();
     }
 

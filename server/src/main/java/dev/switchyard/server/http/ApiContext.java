@@ -51,7 +51,7 @@ final class ApiContext implements AutoCloseable {
         this.batches = new BatchesApi(files, config.batches().concurrency(), () -> {
             var model = health.model();
             return model != null && model.schedulesByPriority();
-        }, config.apiKey());
+        }, config.apiKey(), () -> health.model() == null ? null : health.model().metrics());
     }
 
     private static FileStore store(HttpServerConfig.BatchConfig config) {

@@ -47,6 +47,8 @@ public final class ServingMetrics implements SchedulerObserver {
     private final CounterDataPoint acceptedTokens;
     /** Sequences that applied each LoRA adapter, by the adapter's name. */
     private final Counter loraSequences;
+    private final Counter batchRequests;
+    private final Counter batchesEnded;
     private final DistributionDataPoint timeToFirstToken;
     private final DistributionDataPoint interTokenLatency;
     private final DistributionDataPoint e2eLatency;
@@ -85,6 +87,17 @@ public final class ServingMetrics implements SchedulerObserver {
         loraSequences = Counter.builder().name("switchyard_lora_requests_total")
                 .help("Sequences that applied a LoRA adapter, by adapter.").labelNames("model", "adapter")
                 .register(registry);
+        batchRequests = Counter.builder().name("switchyard_batch_requests_total")
+                .help("Requests of batches made through /v1/batches that ended, by outcome: completed (answered 200) "
+                        + "or failed.").labelNames("model", "outcome").register(registry);
+        batchRequests.labelValues(model, "completed");
+        batchRequests.labelValues(model, "failed");
+        batchesEnded = Counter.builder().name("switchyard_batches_total")
+                .help("Batches made through /v1/batches that ended, by status: completed, failed, expired or cancelled.")
+                .labelNames("model", "status").register(registry);
+        for (String status : new String[] {"completed", "failed", "expired", "cancelled"}) {
+            batchesEnded.labelValues(model, status);
+        }
         timeToFirstToken = histogram("switchyard_time_to_first_token_seconds",
                 "From submission to the first generated token.", model);
         interTokenLatency = histogram("switchyard_inter_token_latency_seconds",
@@ -201,7 +214,6 @@ public final class ServingMetrics implements SchedulerObserver {
         acceptedTokens.inc(accepted);
     }
 
-    /** A reply's tool call was read and returned as one. */
     /** Shows LoRA adapter {@code name}'s series, at 0 until a sequence applies it. */
     public void loraAdapter(String name) {
         loraSequences.labelValues(model, name);
@@ -212,6 +224,17 @@ public final class ServingMetrics implements SchedulerObserver {
         loraSequences.labelValues(model, name).inc(sequences);
     }
 
+    /** A batch's request ended: answered with 200, or not. */
+    public void batchRequest(boolean completed) {
+        batchRequests.labelValues(model, completed ? "completed" : "failed").inc();
+    }
+
+    /** A batch ended with {@code status} (completed, failed, expired or cancelled). */
+    public void batchEnded(String status) {
+        batchesEnded.labelValues(model, status).inc();
+    }
+
+    /** A reply's tool call was read and returned as one. */
     void toolCallMade() {
         toolCalls.inc();
     }

@@ -22,11 +22,13 @@ import org.junit.jupiter.api.Test;
 class BatchesApiTest {
 
     private static ServerFixture server;
+    /** The space for files: twice the default body limit, which uploads are not held to. */
+    private static final int SPACE = 2 * HttpServerConfig.DEFAULT_MAX_BODY;
 
     @BeforeAll
     static void start() throws Exception {
         server = ServerFixture.start(ServerFixture.engine(8, 0, 64),
-                HttpServerConfig.loopback(0).withBatches(new HttpServerConfig.BatchConfig(null, 1 << 20, 2)));
+                HttpServerConfig.loopback(0).withBatches(new HttpServerConfig.BatchConfig(null, SPACE, 2)));
     }
 
     @AfterAll
@@ -102,6 +104,9 @@ class BatchesApiTest {
                 "{\"custom_id\":\"bad\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":"
                         + "[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":7}}",
                 chatLine("c", "Once", 5)));
+        double completedBefore = server.metric("switchyard_batch_requests_total{model=\"tiny\",outcome=\"completed\"}");
+        double failedBefore = server.metric("switchyard_batch_requests_total{model=\"tiny\",outcome=\"failed\"}");
+        double batchesBefore = server.metric("switchyard_batches_total{model=\"tiny\",status=\"completed\"}");
         JsonNode created = create(fileId, "/v1/chat/completions");
         assertThat(created.get("object").asText()).isEqualTo("batch");
         assertThat(created.get("status").asText()).isIn("validating", "in_progress");
@@ -114,6 +119,15 @@ class BatchesApiTest {
         assertThat(done.get("request_counts").get("total").asInt()).isEqualTo(4);
         assertThat(done.get("request_counts").get("completed").asInt()).isEqualTo(3);
         assertThat(done.get("request_counts").get("failed").asInt()).isEqualTo(1);
+        assertThat(server.metric("switchyard_batch_requests_total{model=\"tiny\",outcome=\"completed\"}"))
+                .isEqualTo(completedBefore + 3);
+        assertThat(server.metric("switchyard_batch_requests_total{model=\"tiny\",outcome=\"failed\"}"))
+                .isEqualTo(failedBefore + 1);
+        String ended = "switchyard_batches_total{model=\"tiny\",status=\"completed\"}";
+        for (int i = 0; i < 100 && server.metric(ended) < batchesBefore + 1; i++) {
+            Thread.sleep(20); // counted just after the batch shows its end
+        }
+        assertThat(server.metric(ended)).isEqualTo(batchesBefore + 1);
         for (String at : List.of("in_progress_at", "finalizing_at", "completed_at")) {
             assertThat(done.get(at).isNumber()).as(at).isTrue();
         }
@@ -233,7 +247,7 @@ class BatchesApiTest {
         HttpResponse<String> notMultipart = server.post("/v1/files", "{\"purpose\":\"batch\"}");
         assertThat(notMultipart.statusCode()).isEqualTo(400);
         assertThat(notMultipart.body()).contains("multipart/form-data");
-        HttpResponse<String> tooLarge = server.send(upload(server, "big.jsonl", "batch", new byte[(1 << 20) + 1]));
+        HttpResponse<String> tooLarge = server.send(upload(server, "big.jsonl", "batch", new byte[SPACE + 1]));
         assertThat(tooLarge.statusCode()).as(tooLarge.body()).isEqualTo(413);
         assertThat(ServerFixture.parse(tooLarge.body()).at("/error/code").asText()).isEqualTo("file_too_large");
         assertThat(server.get("/health").statusCode()).isEqualTo(200);
@@ -256,6 +270,27 @@ class BatchesApiTest {
         assertThat(server.get("/v1/files/file-missing").statusCode()).isEqualTo(404);
         assertThat(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/x")).DELETE().build()).statusCode())
                 .isEqualTo(405);
+    }
+
+    @Test
+    void anUploadLargerThanTheBodyLimitIsWrittenAsItArrives() throws Exception {
+        byte[] content = new byte[HttpServerConfig.DEFAULT_MAX_BODY + 12345];
+        new java.util.Random(7).nextBytes(content);
+        HttpRequest plain = upload(server, "large.bin", "batch", content);
+        HttpRequest expecting = HttpRequest.newBuilder(plain, (name, value) -> true).expectContinue(true).build();
+        HttpResponse<String> r = server.send(expecting);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String id = ServerFixture.parse(r.body()).get("id").asText();
+        HttpResponse<byte[]> back = server.client.send(HttpRequest.newBuilder(server.uri("/v1/files/" + id + "/content"))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(back.body()).isEqualTo(content);
+        server.send(HttpRequest.newBuilder(server.uri("/v1/files/" + id)).DELETE().build());
+
+        HttpResponse<String> garbled = server.send(HttpRequest.newBuilder(server.uri("/v1/files"))
+                .header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
+                .POST(HttpRequest.BodyPublishers.ofString("this is no multipart body")).build());
+        assertThat(garbled.statusCode()).as(garbled.body()).isEqualTo(400);
+        assertThat(server.get("/health").statusCode()).isEqualTo(200);
     }
 
     @Test
