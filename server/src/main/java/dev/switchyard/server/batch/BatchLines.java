@@ -44,6 +44,34 @@ public final class BatchLines {
         }
     }
 
+    /** A batch file's lines that hold something, one at a time, with their numbers (from 1) for messages. */
+    public static final class Numbered {
+
+        private final java.io.BufferedReader in;
+        private int number;
+
+        public Numbered(java.io.BufferedReader in) {
+            this.in = in;
+        }
+
+        /** The next line that is not blank; null at the end. */
+        public String next() throws IOException {
+            String text;
+            while ((text = in.readLine()) != null) {
+                number++;
+                if (!text.isBlank()) {
+                    return text;
+                }
+            }
+            return null;
+        }
+
+        /** The number of the line {@link #next} returned last. */
+        public int number() {
+            return number;
+        }
+    }
+
     private final String base;
     private final String apiKey;
     private final HttpClient client;

@@ -157,15 +157,11 @@ final class BatchRunner implements AutoCloseable {
         int requests = 0;
         Set<String> ids = new HashSet<>();
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+            BatchLines.Numbered lines = new BatchLines.Numbered(in);
             String text;
-            int number = 0;
-            while ((text = in.readLine()) != null) {
-                number++;
-                if (text.isBlank()) {
-                    continue;
-                }
+            while ((text = lines.next()) != null) {
                 requests++;
-                Batch.Problem problem = check(batch, text, number, ids);
+                Batch.Problem problem = check(batch, text, lines.number(), ids);
                 if (problem != null) {
                     if (problems.size() < MAX_PROBLEMS) {
                         problems.add(problem);
@@ -225,14 +221,10 @@ final class BatchRunner implements AutoCloseable {
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
              BufferedWriter out = Files.newBufferedWriter(outputs, StandardCharsets.UTF_8);
              BufferedWriter err = Files.newBufferedWriter(errors, StandardCharsets.UTF_8)) {
+            BatchLines.Numbered numbered = new BatchLines.Numbered(in);
             String text;
-            int number = 0;
-            while ((text = in.readLine()) != null) {
-                number++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                BatchLines.Line line = BatchLines.parse(text, number);
+            while ((text = numbered.next()) != null) {
+                BatchLines.Line line = BatchLines.parse(text, numbered.number());
                 if (batch.cancelRequested() || closed) {
                     break;
                 }

@@ -52,18 +52,14 @@ final class BatchRun {
         BatchLines batch = new BatchLines(base, apiKey, client);
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
              BufferedWriter out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+            BatchLines.Numbered numbered = new BatchLines.Numbered(in);
             String line;
-            int number = 0;
-            while ((line = in.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
+            while ((line = numbered.next()) != null) {
                 lines++;
                 if (pending.size() == concurrency) {
                     succeeded += write(out, pending.removeFirst());
                 }
-                pending.addLast(batch.send(line, number));
+                pending.addLast(batch.send(line, numbered.number()));
             }
             while (!pending.isEmpty()) {
                 succeeded += write(out, pending.removeFirst());
