@@ -138,4 +138,44 @@ await assert.rejects(new Anthropic({ baseURL, apiKey: 'wrong', maxRetries: 0 }).
 });
 ok('typed errors');
 
+// Message Batches: requests inline, polled until ended, results read through the batch's results_url
+const batch = await client.messages.batches.create({
+  requests: [
+    { custom_id: 'greeting', params: greeting },
+    { custom_id: 'short', params: { ...greeting, max_tokens: 3 } },
+    { custom_id: 'refused', params: { model, messages: [{ role: 'user', content: 'Hi' }] } },
+  ],
+});
+assert.match(batch.id, /^msgbatch_/);
+assert.equal(batch.type, 'message_batch');
+let ended = batch;
+for (let i = 0; i < 600 && ended.processing_status !== 'ended'; i++) {
+  await new Promise((r) => setTimeout(r, 100));
+  ended = await client.messages.batches.retrieve(batch.id);
+}
+assert.equal(ended.processing_status, 'ended', JSON.stringify(ended));
+assert.deepEqual(ended.request_counts, { processing: 0, succeeded: 2, errored: 1, canceled: 0, expired: 0 });
+const results = {};
+for await (const r of await client.messages.batches.results(batch.id)) results[r.custom_id] = r.result;
+assert.equal(results.greeting.type, 'succeeded');
+assert.deepEqual(results.greeting.message.content, message.content, 'a batch answers as the Messages API does');
+assert.equal(results.short.message.usage.output_tokens, 3);
+assert.equal(results.refused.type, 'errored');
+assert.equal(results.refused.error.error.type, 'invalid_request_error');
+ok('message batches create, retrieve, results');
+
+const listed = [];
+for await (const b of client.messages.batches.list({ limit: 1 })) listed.push(b.id);
+assert.ok(listed.includes(batch.id), JSON.stringify(listed));
+const deleted = await client.messages.batches.delete(batch.id);
+assert.equal(deleted.type, 'message_batch_deleted');
+await assert.rejects(client.messages.batches.retrieve(batch.id), (e) => e instanceof Anthropic.NotFoundError);
+const long = await client.messages.batches.create({
+  requests: Array.from({ length: 30 }, (_, i) => ({ custom_id: `r${i}`, params: { ...greeting, max_tokens: 48 } })),
+});
+const canceling = await client.messages.batches.cancel(long.id);
+assert.ok(['canceling', 'ended'].includes(canceling.processing_status), canceling.processing_status);
+await assert.rejects(client.messages.batches.create({ requests: [] }), (e) => e instanceof Anthropic.BadRequestError);
+ok('message batches list, delete, cancel, errors');
+
 console.log('all ok');

@@ -74,6 +74,8 @@ final class Batch {
     private int total;
     private int completed;
     private int failed;
+    /** Of the failed, those whose window ended before they ran. */
+    private int expired;
     private long inputTokens;
     private long cachedTokens;
     private long outputTokens;
@@ -120,12 +122,15 @@ final class Batch {
         inProgressAt = now;
     }
 
-    /** One request's result counted, with the tokens its reply reports. */
-    synchronized void counted(boolean succeeded, Tokens tokens) {
+    /** One request's result counted (one that {@code expired} unsent among the failed), with the tokens its reply reports. */
+    synchronized void counted(boolean succeeded, boolean expired, Tokens tokens) {
         if (succeeded) {
             completed++;
         } else {
             failed++;
+        }
+        if (expired) {
+            this.expired++;
         }
         inputTokens += tokens.input();
         cachedTokens += tokens.cached();
@@ -162,6 +167,48 @@ final class Batch {
         } else {
             failedAt = now;
         }
+    }
+
+    /**
+     * What another API's view of a batch needs (Anthropic's Message Batches): where it stands, when,
+     * and how many of its requests succeeded, failed, expired and were never run (cancelled).
+     */
+    record View(String id, Status status, long createdAt, long expiresAt, Long endedAt, Long cancellingAt, int total,
+                int succeeded, int failed, int expired, String inputFileId, String outputFileId, String errorFileId) {
+
+        /** Requests not run, or not yet: those a cancelled batch never ran, or those still to run. */
+        int unprocessed() {
+            return Math.max(0, total - succeeded - failed);
+        }
+
+        /** The view of a batch's object as the OpenAI API showed it when it ended, {@code expired} counted apart. */
+        static View of(com.fasterxml.jackson.databind.JsonNode ended, int expired) {
+            Status status = Status.valueOf(ended.path("status").asText().toUpperCase(java.util.Locale.ROOT));
+            var counts = ended.path("request_counts");
+            Long endedAt = null;
+            for (String at : new String[] {"completed_at", "failed_at", "expired_at", "cancelled_at"}) {
+                if (ended.path(at).isNumber()) {
+                    endedAt = ended.get(at).asLong();
+                }
+            }
+            return new View(ended.path("id").asText(), status, ended.path("created_at").asLong(),
+                    ended.path("expires_at").asLong(), endedAt,
+                    ended.path("cancelling_at").isNumber() ? ended.get("cancelling_at").asLong() : null,
+                    counts.path("total").asInt(), counts.path("completed").asInt(), counts.path("failed").asInt(),
+                    expired, ended.path("input_file_id").asText(), text(ended, "output_file_id"),
+                    text(ended, "error_file_id"));
+        }
+
+        private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {
+            return node.path(field).isTextual() ? node.get(field).asText() : null;
+        }
+    }
+
+    synchronized View view() {
+        Long endedAt = completedAt != null ? completedAt : failedAt != null ? failedAt : expiredAt != null ? expiredAt
+                : cancelledAt;
+        return new View(id, status, createdAt, expiresAt, endedAt, cancellingAt, total, completed, failed, expired,
+                inputFileId, outputFileId, errorFileId);
     }
 
     /** The batch object, as the API returns it. */

@@ -40,6 +40,8 @@ final class BatchRunner implements AutoCloseable {
 
     /** The priority of a batch's requests where the server schedules by priority (lower is served first). */
     static final int PRIORITY = 1000;
+    /** The error code of a request whose batch's window ended before it ran. */
+    static final String EXPIRED = "batch_expired";
     /** How often a batch waiting for a result looks whether it was asked to stop. */
     private static final long STOP_POLL_MILLIS = 100;
     /** Problems listed for a refused input file at most; the message counts the rest. */
@@ -234,7 +236,7 @@ final class BatchRunner implements AutoCloseable {
                 // after waiting for room: the window may have ended meanwhile
                 if (now() >= batch.expiresAt) {
                     end = Batch.Status.EXPIRED;
-                    write(batch, BatchLines.failed(line.customId(), "batch_expired", "the request could not be run "
+                    write(batch, BatchLines.failed(line.customId(), EXPIRED, "the request could not be run "
                             + "before the batch's completion window ended"), out, err, written);
                     continue;
                 }
@@ -300,7 +302,8 @@ final class BatchRunner implements AutoCloseable {
         to.write(BatchLines.text(result));
         to.newLine();
         written[succeeded ? 0 : 1]++;
-        batch.counted(succeeded, Batch.Tokens.of(result.path("response").get("body")));
+        batch.counted(succeeded, EXPIRED.equals(result.path("error").path("code").asText(null)),
+                Batch.Tokens.of(result.path("response").get("body")));
         outcomes.request(succeeded);
     }
 

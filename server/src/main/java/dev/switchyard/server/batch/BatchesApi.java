@@ -43,7 +43,9 @@ public final class BatchesApi implements AutoCloseable {
     /** In the order they were made. */
     private final Map<String, Batch> batches = new LinkedHashMap<>();
     /** Batches an earlier server ended, as their objects were then; oldest first. */
-    private final Map<String, JsonNode> earlier = new LinkedHashMap<>();
+    private final Map<String, JsonNode> earlier = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    /** What {@link #view} made of them, once asked. */
+    private final Map<String, Batch.View> earlierViews = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Batches over {@code files}, at most {@code concurrency} of a batch's requests in flight at once,
@@ -89,7 +91,7 @@ public final class BatchesApi implements AutoCloseable {
             return;
         }
         List<JsonNode> found = new ArrayList<>();
-        try (var entries = java.nio.file.Files.newDirectoryStream(dir, "batch_*.json")) {
+        try (var entries = java.nio.file.Files.newDirectoryStream(dir, "{batch_,msgbatch_}*.json")) {
             for (java.nio.file.Path p : entries) {
                 try {
                     JsonNode b = JSON.readTree(p.toFile());
@@ -157,15 +159,124 @@ public final class BatchesApi implements AutoCloseable {
             throw ApiError.invalid("input_file_id", "file '" + input + "' has purpose \"" + f.purpose()
                     + "\"; a batch's input must be uploaded with purpose \"batch\"");
         }
-        Map<String, String> metadata = metadata(body.get("metadata"));
+        start("batch_", input, endpoint, metadata(body.get("metadata"))).write(g);
+    }
+
+    /** Queues a batch of the requests in file {@code input} for {@code endpoint}, its id starting {@code prefix}. */
+    Batch start(String prefix, String input, String endpoint, Map<String, String> metadata) {
         long now = clock.instant().getEpochSecond();
-        Batch batch = new Batch("batch_" + HexFormat.of().formatHex(random()), endpoint, input, window, metadata, now,
+        Batch batch = new Batch(prefix + HexFormat.of().formatHex(random()), endpoint, input, WINDOW, metadata, now,
                 now + WINDOW_LENGTH.toSeconds());
         synchronized (batches) {
             batches.put(batch.id, batch);
         }
         runner.submit(batch, this::keep);
-        batch.write(g);
+        return batch;
+    }
+
+    /** How the batch of that id stands, this server's or an earlier one's; null when there is none. */
+    Batch.View view(String id) {
+        Batch b = live(id);
+        if (b != null) {
+            return b.view();
+        }
+        JsonNode ended = earlier.get(id);
+        return ended == null ? null : earlierViews.computeIfAbsent(id, k -> Batch.View.of(ended, expiredIn(ended)));
+    }
+
+    /** Every batch whose id starts with {@code prefix}, oldest first. */
+    List<Batch.View> views(String prefix) {
+        List<Batch.View> out = new ArrayList<>();
+        List<String> ended;
+        synchronized (earlier) {
+            ended = new ArrayList<>(earlier.keySet());
+        }
+        for (String id : ended) {
+            if (id.startsWith(prefix)) {
+                out.add(view(id));
+            }
+        }
+        List<Batch> all;
+        synchronized (batches) {
+            all = new ArrayList<>(batches.values());
+        }
+        for (Batch b : all) {
+            if (b.id.startsWith(prefix)) {
+                out.add(b.view());
+            }
+        }
+        return out;
+    }
+
+    /** An earlier server's batch's requests that expired: its error file's lines that say so. */
+    private int expiredIn(JsonNode ended) {
+        FileStore.StoredFile errors = ended.path("error_file_id").isTextual()
+                ? files.store().get(ended.get("error_file_id").asText()) : null;
+        if (errors == null) {
+            return 0;
+        }
+        try (var lines = java.nio.file.Files.lines(errors.path())) {
+            return (int) lines.filter(l -> l.contains(BatchRunner.EXPIRED)).filter(l -> {
+                try {
+                    return BatchRunner.EXPIRED.equals(JSON.readTree(l).path("error").path("code").asText(null));
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException | UncheckedIOException e) {
+            return 0;
+        }
+    }
+
+    /** Asks the batch of that id to stop; false when it has ended. @throws ApiError 404 when there is none */
+    boolean stop(String id) {
+        Batch b = live(id);
+        if (b == null) {
+            if (earlier.containsKey(id)) {
+                return false;
+            }
+            throw notFound(id);
+        }
+        return b.cancel(clock.instant().getEpochSecond());
+    }
+
+    /**
+     * Forgets an ended batch and deletes its files (input and results); false when it has not ended.
+     *
+     * @throws ApiError 404 when there is none
+     */
+    boolean delete(String id) {
+        Batch.View v = view(id);
+        if (v == null) {
+            throw notFound(id);
+        }
+        if (!v.status().ended()) {
+            return false;
+        }
+        synchronized (batches) {
+            batches.remove(id);
+        }
+        earlier.remove(id);
+        earlierViews.remove(id);
+        for (String file : new String[] {v.inputFileId(), v.outputFileId(), v.errorFileId()}) {
+            if (file != null) {
+                files.store().delete(file);
+            }
+        }
+        java.nio.file.Path dir = files.store().keptIn();
+        if (dir != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(dir.resolve(id + ".json"));
+            } catch (IOException e) {
+                java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("could not remove batch " + id
+                        + ": " + e.getMessage());
+            }
+        }
+        return true;
+    }
+
+    FilesApi files() {
+        return files;
     }
 
     private static String text(JsonNode body, String field) {
@@ -260,7 +371,10 @@ public final class BatchesApi implements AutoCloseable {
         synchronized (batches) {
             all = new ArrayList<>(batches.values());
         }
-        List<JsonNode> objects = new ArrayList<>(earlier.values());
+        List<JsonNode> objects;
+        synchronized (earlier) {
+            objects = new ArrayList<>(earlier.values());
+        }
         for (Batch b : all) {
             objects.add(tree(b));
         }

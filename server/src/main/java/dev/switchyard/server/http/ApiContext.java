@@ -3,6 +3,7 @@ package dev.switchyard.server.http;
 import dev.switchyard.server.batch.BatchesApi;
 import dev.switchyard.server.batch.FileStore;
 import dev.switchyard.server.batch.FilesApi;
+import dev.switchyard.server.batch.MessageBatchesApi;
 import dev.switchyard.server.openai.BackgroundResponses;
 import dev.switchyard.server.openai.ConversationStore;
 import dev.switchyard.server.openai.ConversationsApi;
@@ -36,6 +37,8 @@ final class ApiContext implements AutoCloseable {
     final FilesApi files;
     /** The Batch API's batches, run through this server's own endpoints. */
     final BatchesApi batches;
+    /** Anthropic's Message Batches, run as batches of the Messages API. */
+    final MessageBatchesApi messageBatches;
 
     ApiContext(HttpServerConfig config, ServerHealth health) {
         this.config = config;
@@ -52,6 +55,7 @@ final class ApiContext implements AutoCloseable {
             var model = health.model();
             return model != null && model.schedulesByPriority();
         }, config.apiKey(), () -> health.model() == null ? null : health.model().metrics());
+        this.messageBatches = new MessageBatchesApi(batches);
     }
 
     private static FileStore store(HttpServerConfig.BatchConfig config) {

@@ -71,7 +71,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         int query = uri.indexOf('?');
         String path = query >= 0 ? uri.substring(0, query) : uri;
         // Anthropic's clients read errors of that API's shape
-        boolean anthropic = path.equals(MESSAGES) || path.equals(COUNT_TOKENS);
+        boolean anthropic = path.equals(MESSAGES) || path.equals(COUNT_TOKENS) || MessageBatchRoutes.owns(path);
         try {
             route(ctx, request, path);
         } catch (ApiError e) {
@@ -216,6 +216,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
             default -> {
+                if (MessageBatchRoutes.owns(path)) {
+                    authorize(request);
+                    if (method.equals(HttpMethod.POST)) {
+                        readyModel();
+                    }
+                    MessageBatchRoutes.route(ctx, request, path, api);
+                    return;
+                }
                 if (BatchRoutes.owns(path)) {
                     authorize(request);
                     if (method.equals(HttpMethod.POST)) {

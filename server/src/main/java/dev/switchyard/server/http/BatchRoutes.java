@@ -86,21 +86,25 @@ final class BatchRoutes {
 
     /** A file's bytes, straight from the disk to the socket. */
     private static void content(ChannelHandlerContext ctx, FileStore.StoredFile file) {
-        java.nio.channels.FileChannel channel;
-        long size;
         try {
-            channel = java.nio.channels.FileChannel.open(file.path());
-            size = channel.size();
+            sendFile(ctx, file.path(), "application/octet-stream", file.filename());
         } catch (NoSuchFileException e) {
             throw new ApiError(404, "invalid_request_error", "file '" + file.id() + "' was deleted", "file_id",
                     "file_not_found");
         } catch (java.io.IOException e) {
             throw ApiError.internal("file '" + file.id() + "' cannot be read: " + e.getMessage());
         }
+    }
+
+    /** Sends {@code path} as the body of a 200, from the disk to the socket, as an attachment named {@code filename}. */
+    static void sendFile(ChannelHandlerContext ctx, java.nio.file.Path path, String contentType, String filename)
+            throws java.io.IOException {
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path);
+        long size = channel.size();
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         head.headers().set(HttpHeaderNames.CONTENT_DISPOSITION, "attachment; filename=\""
-                + file.filename().replaceAll("[\"\\\\\\r\\n]", "_") + "\"");
+                + filename.replaceAll("[\"\\\\\\r\\n]", "_") + "\"");
         head.headers().set(HttpHeaderNames.CONTENT_LENGTH, size);
         ctx.write(head);
         ctx.write(new DefaultFileRegion(channel, 0, size)); // closes the channel once written

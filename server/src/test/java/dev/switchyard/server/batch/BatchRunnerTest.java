@@ -229,4 +229,30 @@ class BatchRunnerTest {
                     .hasMessageContaining("cancelled");
         }
     }
+
+    @Test
+    void messageBatchesAreKeptAcrossRestartsToo(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String id;
+        try (FileStore kept = FileStore.in(dir, 1 << 20);
+             BatchesApi api = new BatchesApi(new FilesApi(kept), 1, () -> false, null, clock)) {
+            api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
+            MessageBatchesApi messages = new MessageBatchesApi(api);
+            id = call(g -> messages.create(JSON.readTree("{\"requests\":[{\"custom_id\":\"a\",\"params\":"
+                    + "{\"max_tokens\":1}}]}"), "http://here", g)).get("id").asText();
+            for (int i = 0; i < 400 && !call(g -> messages.retrieve(id, "http://here", g)).get("processing_status")
+                    .asText().equals("ended"); i++) {
+                Thread.sleep(25);
+            }
+        }
+        try (FileStore kept = FileStore.in(dir, 1 << 20);
+             BatchesApi api = new BatchesApi(new FilesApi(kept), 1, () -> false, null, clock)) {
+            MessageBatchesApi messages = new MessageBatchesApi(api);
+            JsonNode b = call(g -> messages.retrieve(id, "http://here", g));
+            assertThat(b.get("processing_status").asText()).isEqualTo("ended");
+            assertThat(b.at("/request_counts/succeeded").asInt()).isEqualTo(1);
+            assertThat(b.get("results_url").asText()).isEqualTo("http://here/v1/messages/batches/" + id + "/results");
+            assertThat(Files.readAllLines(messages.results(id))).singleElement()
+                    .satisfies(l -> assertThat(JSON.readTree(l).at("/result/type").asText()).isEqualTo("succeeded"));
+        }
+    }
 }

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
  * input uploaded, a batch run and its results read, batches listed and cancelled, files deleted
  * ({@code openai_batches_check.mjs}). The
  * Anthropic SDK: messages whole, through its stream helper and as raw events, stop sequences,
- * count_tokens, a prefill, tool use (whole, streamed, its result sent back, forced) and its typed
- * errors; in {@code src/test/sdk/anthropic_sdk_check.mjs}.
+ * count_tokens, a prefill, tool use (whole, streamed, its result sent back, forced), its typed
+ * errors, and message batches (made, polled, their results read through {@code results_url}, listed,
+ * deleted, cancelled); in {@code src/test/sdk/anthropic_sdk_check.mjs}.
  *
  * <p>Needs Node.js and the SDKs installed next to the scripts ({@code ./switchyard test} runs
  * {@code npm ci} there when npm is present); skipped with the reason otherwise.
@@ -53,7 +54,7 @@ class OfficialNodeSdksTest {
 
     @Test
     void officialAnthropicSdkWorksAgainstTheServer() throws Exception {
-        assertSdkChecksPass("@anthropic-ai/sdk", "anthropic_sdk_check.mjs", "", 11);
+        assertSdkChecksPass("@anthropic-ai/sdk", "anthropic_sdk_check.mjs", "", 13);
     }
 
     /**
