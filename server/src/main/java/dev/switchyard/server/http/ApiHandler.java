@@ -443,6 +443,21 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         exchange = started;
     }
 
+    /**
+     * The segments of {@code path} after {@code root} and its '/': at least one, none empty.
+     *
+     * @throws ApiError 404 when one is empty
+     */
+    static String[] segments(HttpMethod method, String path, String root) {
+        String[] parts = path.substring(root.length() + 1).split("/", -1);
+        for (String part : parts) {
+            if (part.isEmpty()) {
+                throw ApiError.unknownRoute(method.name(), path);
+            }
+        }
+        return parts;
+    }
+
     static void expect(HttpMethod method, HttpMethod allowed, String path) {
         if (!method.equals(allowed)) {
             throw ApiError.methodNotAllowed(method.name(), path, allowed.name());

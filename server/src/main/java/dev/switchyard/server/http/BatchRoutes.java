@@ -55,12 +55,7 @@ final class BatchRoutes {
             return;
         }
         boolean files = path.startsWith(FILES + "/");
-        String[] parts = path.substring((files ? FILES : BATCHES).length() + 1).split("/", -1);
-        for (String part : parts) {
-            if (part.isEmpty()) {
-                throw ApiError.unknownRoute(method.name(), path);
-            }
-        }
+        String[] parts = ApiHandler.segments(method, path, files ? FILES : BATCHES);
         String id = parts[0];
         if (parts.length == 1 && files) {
             if (method.equals(HttpMethod.GET)) {

@@ -41,12 +41,7 @@ final class MessageBatchRoutes {
             }
             return;
         }
-        String[] parts = path.substring(ROOT.length() + 1).split("/", -1);
-        for (String part : parts) {
-            if (part.isEmpty()) {
-                throw ApiError.unknownRoute(method.name(), path);
-            }
-        }
+        String[] parts = ApiHandler.segments(method, path, ROOT);
         String id = parts[0];
         if (parts.length == 1) {
             if (method.equals(HttpMethod.GET)) {
