@@ -281,6 +281,8 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("switchyard serve: ready: model '" + name + "', " + served.maxSequenceLength()
                         + " positions per sequence, KV " + Bytes.human(kvMemory) + " budget ("
                         + Bytes.human(LoadedModel.kvBytesPerPosition(served.config(), engine.kvCacheType())) + " per position, "
+                        + (served.draftKvBytesPerPosition() > 0 ? "and " + Bytes.human(served.draftKvBytesPerPosition())
+                                + " in the draft model's cache, " : "")
                         + engine.kvCacheType().label()
                         + (served.windowKvBytes() > 0 ? ", windowed layers apart in " + Bytes.human(served.windowKvBytes()) : "")
                         + "), "

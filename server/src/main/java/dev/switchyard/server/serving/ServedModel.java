@@ -114,8 +114,10 @@ public final class ServedModel implements AutoCloseable {
         LoadedModel model = null;
         LoadedModel draft = null;
         try {
+            // the draft's cache holds as many positions as the model's: the budget pays for both
+            ModelConfig draftConfig = config.draft() == null ? null : configOf(config.draft().file());
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
-                    c -> kvPositions(c, config), config.dispatch(), offload, config.kvCacheType());
+                    c -> kvPositions(c, draftConfig, config), config.dispatch(), offload, config.kvCacheType());
             model.reusePrefixes(config.prefixCache());
             ServedAdapters adapters = new ServedAdapters(name, config.adapters(),
                     model.loadAdapters(AdapterSpec.files(config.adapters())));
@@ -135,8 +137,10 @@ public final class ServedModel implements AutoCloseable {
                         offloaded.settings().hybrid());
             }
             if (config.draft() != null) {
-                // the draft follows every sequence the model's cache can hold, in a cache of its own
-                int positions = model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE;
+                // the draft follows every sequence the model's cache can hold, in a cache of its own of as many
+                // blocks (the positions asked for, plus the block per sequence that opening adds)
+                int positions = Math.max(1, model.kv().capacityBlocks() - config.maxSequences())
+                        * LoadedModel.KV_BLOCK_SIZE;
                 draft = LoadedModel.open(config.draft().file(), backend, config.maxBatchTokens(), config.maxSequences(),
                         c -> positions, null, null, config.kvCacheType());
             }
@@ -166,15 +170,31 @@ public final class ServedModel implements AutoCloseable {
         return model.config().dim();
     }
 
+    private static ModelConfig configOf(Path file) throws IOException {
+        try (var gguf = dev.switchyard.engine.gguf.GgufFile.open(file)) {
+            return dev.switchyard.engine.model.ModelConfigReader.read(gguf.metadata());
+        }
+    }
+
     /** KV positions the memory budget buys, in whole blocks; never more than every sequence's full context. */
     static int kvPositions(ModelConfig config, EngineConfig engine) {
+        return kvPositions(config, null, engine);
+    }
+
+    /**
+     * The same where a draft model ({@code draft}'s configuration; null for none) keeps a cache of as
+     * many positions beside the model's: a position then costs the two caches' bytes together.
+     */
+    static int kvPositions(ModelConfig config, ModelConfig draft, EngineConfig engine) {
         if (engine.kvMemoryBytes() <= 0) {
             return 0;
         }
-        long blockBytes = LoadedModel.KV_BLOCK_SIZE * LoadedModel.kvBytesPerPosition(config, engine.kvCacheType());
-        // the windowed layers' own pool (gpt-oss) comes first: its size is fixed by the sequences and the step
+        long blockBytes = LoadedModel.KV_BLOCK_SIZE * (LoadedModel.kvBytesPerPosition(config, engine.kvCacheType())
+                + (draft == null ? 0 : LoadedModel.kvBytesPerPosition(draft, engine.kvCacheType())));
+        // the windowed layers' own pools (gpt-oss) come first: their sizes are fixed by the sequences and the step
         long windowBytes = LoadedModel.windowKvBytes(config, engine.kvCacheType(), engine.maxSequences(),
-                engine.maxBatchTokens());
+                engine.maxBatchTokens()) + (draft == null ? 0 : LoadedModel.windowKvBytes(draft, engine.kvCacheType(),
+                engine.maxSequences(), engine.maxBatchTokens()));
         long blocks = Math.max(0, engine.kvMemoryBytes() - windowBytes) / blockBytes;
         // LoadedModel adds one block per sequence slot to the positions asked for (a partly filled last
         // block each); asking for the rest keeps the whole pool within the budget.
@@ -621,9 +641,20 @@ public final class ServedModel implements AutoCloseable {
     /** Bytes the KV block pools take: what --kv-memory bought. */
     public long kvCapacityBytes() {
         KvCacheType type = model.transformer().kvCacheType();
-        return (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE
+        long bytes = (long) model.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE
                 * LoadedModel.kvBytesPerPosition(model.config(), type)
                 + windowKvBytes();
+        if (draft != null) {
+            bytes += (long) draft.kv().capacityBlocks() * LoadedModel.KV_BLOCK_SIZE
+                    * LoadedModel.kvBytesPerPosition(draft.config(), type)
+                    + LoadedModel.windowKvBytes(draft.config(), type, engine.maxSequences(), engine.maxBatchTokens());
+        }
+        return bytes;
+    }
+
+    /** Bytes one position takes in the draft model's cache (0 without a draft), which the KV budget pays for too. */
+    public long draftKvBytesPerPosition() {
+        return draft == null ? 0 : LoadedModel.kvBytesPerPosition(draft.config(), draft.transformer().kvCacheType());
     }
 
     /** Gauges for tests and logs. */

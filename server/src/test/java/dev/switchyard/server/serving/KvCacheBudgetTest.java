@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A --kv-memory budget buys twice the positions in an F16 cache as in a float one, neither pool
  * outgrows the budget, and the metrics say which cache it is; gpt-oss's windowed blocks take their
- * fixed pool from the budget first, and the rest buys positions at its full blocks' cost alone.
+ * fixed pool from the budget first, and the rest buys positions at its full blocks' cost alone; a
+ * draft model's cache, which holds as many positions as the model's, is paid from the same budget.
  */
 class KvCacheBudgetTest {
 
@@ -102,5 +103,26 @@ class KvCacheBudgetTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("after " + window + " bytes for the windowed layers' blocks")
                 .hasMessageContaining("--max-batch-tokens");
+    }
+
+    @Test
+    void aDraftModelsCacheIsPaidFromTheSameBudget() throws Exception {
+        long perPosition;
+        try (ServedModel probe = ServedModel.open(TinyModelFile.longContext(), "probe", engine(0, KvCacheType.F16))) {
+            perPosition = LoadedModel.kvBytesPerPosition(probe.config(), KvCacheType.F16);
+        }
+        long budget = 24 * LoadedModel.KV_BLOCK_SIZE * perPosition;
+        DispatchConfig dispatch = DispatchConfig.defaults(true);
+        EngineConfig drafted = new EngineConfig(1, 1, EngineConfig.defaultBatchTokens(1, dispatch), budget, 4,
+                Duration.ZERO, dispatch, ReasoningFormat.AUTO, true, KvCacheType.F16,
+                dev.switchyard.engine.schedule.Speculation.lookup(4, 1, 3))
+                .withDraft(new SpeculativeDraft(TinyModelFile.longContext(), 0));
+        try (ServedModel alone = ServedModel.open(TinyModelFile.longContext(), "alone", engine(budget, KvCacheType.F16));
+             ServedModel withDraft = ServedModel.open(TinyModelFile.longContext(), "drafted", drafted)) {
+            assertThat(withDraft.draftKvBytesPerPosition()).as("the model as its own draft").isEqualTo(perPosition);
+            assertThat(alone.maxSequenceLength()).isEqualTo(24 * LoadedModel.KV_BLOCK_SIZE);
+            assertThat(withDraft.maxSequenceLength()).isEqualTo(12 * LoadedModel.KV_BLOCK_SIZE);
+            assertThat(withDraft.kvCapacityBytes()).isLessThanOrEqualTo(budget);
+        }
     }
 }
