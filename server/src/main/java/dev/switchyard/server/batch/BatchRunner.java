@@ -26,10 +26,11 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs the Batch API's batches, one after another on a thread of its own: each is validated (every
- * line sendable, for the batch's endpoint, its {@code custom_id} unique), then its requests go to the
- * server's own endpoints at most {@code concurrency} at once, and their results are written in the
- * input's order, answers with status 200 to the output file and the rest to the error file, as
+ * Runs the Batch API's batches side by side, each on a thread of its own (up to {@link #MAX_RUNNING};
+ * more wait their turn): each is validated (every line sendable, for the batch's endpoint, its
+ * {@code custom_id} unique), then its requests go to the server's own endpoints, at most
+ * {@code concurrency} in flight at once across all batches, taken in turn (a fair semaphore), so a
+ * small batch is not held behind a large one; their results are written in the input's order, answers with status 200 to the output file and the rest to the error file, as
  * OpenAI's batches split them. Where the server schedules by priority, a batch's requests that set no
  * {@code priority} of their own run at {@link #PRIORITY}, behind every request at the default 0, so a
  * batch fills what clients leave idle.
@@ -56,11 +57,15 @@ final class BatchRunner implements AutoCloseable {
     private final BooleanSupplier byPriority;
     private final String apiKey;
     private final Outcomes outcomes;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "switchyard-batches");
+    /** Batches running at once at most; the requests in flight are bounded apart, by {@link #inFlight}. */
+    static final int MAX_RUNNING = 8;
+    private final ExecutorService thread = Executors.newFixedThreadPool(MAX_RUNNING, r -> {
+        Thread t = new Thread(r, "switchyard-batch");
         t.setDaemon(true);
         return t;
     });
+    /** Permits for requests in flight, across all batches; fair, so that batches take them in turn. */
+    private final java.util.concurrent.Semaphore inFlight;
     private volatile String base;
     private volatile boolean closed;
 
@@ -92,6 +97,7 @@ final class BatchRunner implements AutoCloseable {
         this.byPriority = byPriority;
         this.apiKey = apiKey;
         this.outcomes = outcomes;
+        this.inFlight = new java.util.concurrent.Semaphore(concurrency, true);
     }
 
     /** Where the server listens ({@code http://host:port}): batches run from now on. */
@@ -99,7 +105,7 @@ final class BatchRunner implements AutoCloseable {
         this.base = base;
     }
 
-    /** Queues a batch behind those before it; {@code ended} is told when it has ended. */
+    /** Starts a batch (when fewer than {@link #MAX_RUNNING} run, else when one ends); {@code ended} is told when it has ended. */
     void submit(Batch batch, java.util.function.Consumer<Batch> ended) {
         thread.execute(() -> {
             try {
@@ -236,14 +242,27 @@ final class BatchRunner implements AutoCloseable {
                 // after waiting for room: the window may have ended meanwhile
                 if (now() >= batch.expiresAt) {
                     end = Batch.Status.EXPIRED;
-                    write(batch, BatchLines.failed(line.customId(), EXPIRED, "the request could not be run "
-                            + "before the batch's completion window ended"), out, err, written);
+                    pending.addLast(new Pending(line.customId(), CompletableFuture.completedFuture(BatchLines.failed(
+                            line.customId(), EXPIRED, "the request could not be run before the batch's completion "
+                                    + "window ended"))));
                     continue;
+                }
+                if (!permitted(batch)) {
+                    break;
                 }
                 if (priority && !line.body().has("priority")) {
                     line.body().put("priority", PRIORITY);
                 }
-                pending.addLast(new Pending(line.customId(), lines.send(line)));
+                CompletableFuture<ObjectNode> sent;
+                try {
+                    sent = lines.send(line);
+                    sent.whenComplete((r, e) -> inFlight.release()); // on cancellation too
+                } catch (IllegalArgumentException e) { // a url no request can be made of
+                    inFlight.release();
+                    sent = CompletableFuture.completedFuture(BatchLines.failed(line.customId(), "invalid_request",
+                            "line " + numbered.number() + ": " + e.getMessage()));
+                }
+                pending.addLast(new Pending(line.customId(), sent));
             }
             if (batch.cancelRequested() || closed) {
                 // what is in flight is abandoned: the server stops those requests when their connections close
@@ -268,6 +287,16 @@ final class BatchRunner implements AutoCloseable {
         String outputFile = keep(outputs, written[0], batch.id + "_output.jsonl");
         String errorFile = keep(errors, written[1], batch.id + "_error.jsonl");
         batch.ended(end, outputFile, errorFile, now());
+    }
+
+    /** Waits for a permit to send a request; false when the batch was asked to stop meanwhile. */
+    private boolean permitted(Batch batch) throws InterruptedException {
+        while (!inFlight.tryAcquire(STOP_POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+            if (batch.cancelRequested() || closed) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * OpenAI's Batch API ({@code /v1/batches}) while serving: a batch names an uploaded input file and
- * the endpoint its requests go to, runs behind the ones before it on the {@link BatchRunner}, and
+ * the endpoint its requests go to, runs beside the others on the {@link BatchRunner}, and
  * leaves its results in files of the {@link FilesApi}. Batches are kept while the server runs and,
  * once ended, as {@code batch_ID.json} beside the files where those are kept across restarts.
  */

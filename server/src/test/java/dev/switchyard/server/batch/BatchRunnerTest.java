@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * How a batch's requests are sent, against a stand-in server that records them: at the batch
  * priority only where the server schedules by priority (a line's own priority kept), the lines left
  * when the completion window ends expired into the error file, a stopping server cancelling the
- * batch running and the ones queued, and ended batches kept across restarts beside kept files.
+ * batch running and the ones queued, ended batches kept across restarts beside kept files, and
+ * batches running side by side within one bound on the requests in flight.
  */
 class BatchRunnerTest {
 
@@ -35,7 +36,7 @@ class BatchRunnerTest {
 
     private HttpServer stub;
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
-    private volatile Runnable onRequest = () -> { };
+    private volatile java.util.function.Consumer<JsonNode> onRequest = body -> { };
     private FileStore store;
     private FilesApi files;
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-30T00:00:00Z"));
@@ -46,8 +47,9 @@ class BatchRunnerTest {
         stub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         stub.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         stub.createContext("/", exchange -> {
-            received.add(JSON.readTree(exchange.getRequestBody()));
-            onRequest.run();
+            JsonNode request = JSON.readTree(exchange.getRequestBody());
+            received.add(request);
+            onRequest.accept(request);
             byte[] body = "{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}".getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             try {
@@ -142,7 +144,7 @@ class BatchRunnerTest {
 
     @Test
     void theLinesLeftWhenTheWindowEndsExpire() throws Exception {
-        onRequest = () -> now.updateAndGet(t -> t.plus(Duration.ofHours(25)));
+        onRequest = body -> now.updateAndGet(t -> t.plus(Duration.ofHours(25)));
         try (BatchesApi api = batches(false, 1)) {
             String in = input("/v1/completions", List.of("{}", "{}", "{}"));
             JsonNode done = ended(api, create(api, in, "/v1/completions").get("id").asText());
@@ -167,7 +169,7 @@ class BatchRunnerTest {
     @Test
     void aStoppingServerCancelsTheRunningBatchAndTheQueuedOnes() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        onRequest = () -> {
+        onRequest = body -> {
             try {
                 release.await(20, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -202,7 +204,7 @@ class BatchRunnerTest {
             try (BatchesApi api = new BatchesApi(keptFiles, 1, () -> false, null, clock)) {
                 api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
                 done = ended(api, create(api, in, "/v1/completions").get("id").asText());
-                onRequest = () -> {
+                onRequest = body -> {
                     try {
                         second.await(20, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
@@ -254,5 +256,32 @@ class BatchRunnerTest {
             assertThat(Files.readAllLines(messages.results(id))).singleElement()
                     .satisfies(l -> assertThat(JSON.readTree(l).at("/result/type").asText()).isEqualTo("succeeded"));
         }
+    }
+
+    @Test
+    void aSmallBatchIsNotHeldBehindALargeOneAndTheBoundHoldsForAll() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        onRequest = body -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(body.has("slow") ? 150 : 5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            running.decrementAndGet();
+        };
+        try (BatchesApi api = batches(false, 2)) {
+            String large = input("/v1/completions", java.util.Collections.nCopies(20, "{\"slow\":true}"));
+            String small = input("/v1/completions", List.of("{}", "{}"));
+            String first = create(api, large, "/v1/completions").get("id").asText();
+            Thread.sleep(100);
+            JsonNode smallDone = ended(api, create(api, small, "/v1/completions").get("id").asText());
+            assertThat(smallDone.get("status").asText()).isEqualTo("completed");
+            assertThat(call(g -> api.retrieve(first, g)).get("status").asText())
+                    .as("the large batch still runs when the small one, made after it, has ended").isEqualTo("in_progress");
+            assertThat(ended(api, first).at("/request_counts/completed").asInt()).isEqualTo(20);
+        }
+        assertThat(most.get()).as("requests in flight at once, both batches together").isEqualTo(2);
     }
 }
