@@ -46,12 +46,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certifi
 COPY --from=build /jre /opt/switchyard/jre
 COPY --from=build /src/server/target/switchyard.jar /opt/switchyard/switchyard.jar
 COPY --from=build /src/loadtest/target/switchyard-loadtest.jar /opt/switchyard/switchyard-loadtest.jar
-# Every serve flag has a SWITCHYARD_* twin; these make the container listen on all interfaces and
-# keep the demo model (written on first start when SWITCHYARD_MODEL is unset) in a writable place.
+# Every serve flag has a SWITCHYARD_* twin; these make the container listen on all interfaces, keep
+# the demo model (written on first start when SWITCHYARD_MODEL is unset) in a writable place, and
+# keep the Batch API's files (uploads, results) in the service user's home, a volume to mount to keep
+# them across containers.
 ENV SWITCHYARD_HOST=0.0.0.0 \
     SWITCHYARD_PORT=8080 \
     SWITCHYARD_GRPC_PORT=50051 \
     SWITCHYARD_CACHE=/var/cache/switchyard \
+    SWITCHYARD_FILES_DIR=/var/lib/switchyard/files \
     JAVA_TOOL_OPTIONS="-XX:+UseParallelGC -XX:MaxRAMPercentage=75"
 VOLUME ["/models"]
 USER switchyard

@@ -62,6 +62,8 @@ final class Batch {
     final Map<String, String> metadata;
     final long createdAt;
     final long expiresAt;
+    /** Seconds the result files live once made; null for as long as they are not deleted. */
+    final Long outputExpiresAfter;
 
     private Status status = Status.VALIDATING;
     private Long inProgressAt;
@@ -85,7 +87,8 @@ final class Batch {
     private final List<Problem> problems = new ArrayList<>();
 
     Batch(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
-          long createdAt, long expiresAt) {
+          long createdAt, long expiresAt, Long outputExpiresAfter) {
+        this.outputExpiresAfter = outputExpiresAfter;
         this.id = id;
         this.endpoint = endpoint;
         this.inputFileId = inputFileId;

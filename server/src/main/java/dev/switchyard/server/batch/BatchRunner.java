@@ -284,8 +284,8 @@ final class BatchRunner implements AutoCloseable {
             client.shutdownNow();
         }
         batch.finalizing(now());
-        String outputFile = keep(outputs, written[0], batch.id + "_output.jsonl");
-        String errorFile = keep(errors, written[1], batch.id + "_error.jsonl");
+        String outputFile = keep(batch, outputs, written[0], batch.id + "_output.jsonl");
+        String errorFile = keep(batch, errors, written[1], batch.id + "_error.jsonl");
         batch.ended(end, outputFile, errorFile, now());
     }
 
@@ -337,13 +337,14 @@ final class BatchRunner implements AutoCloseable {
     }
 
     /** Keeps a result file that has lines; its id, or null. */
-    private String keep(Path written, int lines, String name) {
+    private String keep(Batch batch, Path written, int lines, String name) {
         try {
             if (lines == 0) {
                 Files.deleteIfExists(written);
                 return null;
             }
-            return files.add(name, "batch_output", target -> Files.move(written, target), true).id();
+            return files.add(name, "batch_output", batch.outputExpiresAfter, target -> Files.move(written, target), true)
+                    .id();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | FileStore.SpaceExhaustedException e) {

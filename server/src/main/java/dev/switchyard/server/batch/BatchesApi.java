@@ -33,7 +33,8 @@ public final class BatchesApi implements AutoCloseable {
     /** The only completion window OpenAI takes. */
     static final String WINDOW = "24h";
     private static final Duration WINDOW_LENGTH = Duration.ofHours(24);
-    private static final Set<String> FIELDS = Set.of("input_file_id", "endpoint", "completion_window", "metadata");
+    private static final Set<String> FIELDS = Set.of("input_file_id", "endpoint", "completion_window", "metadata",
+            "output_expires_after");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom IDS = new SecureRandom();
 
@@ -159,14 +160,31 @@ public final class BatchesApi implements AutoCloseable {
             throw ApiError.invalid("input_file_id", "file '" + input + "' has purpose \"" + f.purpose()
                     + "\"; a batch's input must be uploaded with purpose \"batch\"");
         }
-        start("batch_", input, endpoint, metadata(body.get("metadata"))).write(g);
+        JsonNode expiry = body.get("output_expires_after");
+        if (expiry != null && !expiry.isNull() && !expiry.isObject()) {
+            throw ApiError.invalid("output_expires_after", "output_expires_after must be {\"anchor\": \"created_at\", "
+                    + "\"seconds\": N}");
+        }
+        Long outputExpiresAfter = null;
+        if (expiry != null && !expiry.isNull()) {
+            JsonNode anchor = expiry.get("anchor");
+            JsonNode seconds = expiry.get("seconds");
+            // a number as its digits; anything else as JSON, which the check then refuses by name
+            outputExpiresAfter = FilesApi.expiresAfter(anchor == null ? "" : anchor.asText(),
+                    seconds == null ? null : seconds.isIntegralNumber() ? seconds.asText() : seconds.toString(),
+                    "output_expires_after");
+        }
+        start("batch_", input, endpoint, metadata(body.get("metadata")), outputExpiresAfter).write(g);
     }
 
-    /** Queues a batch of the requests in file {@code input} for {@code endpoint}, its id starting {@code prefix}. */
-    Batch start(String prefix, String input, String endpoint, Map<String, String> metadata) {
+    /**
+     * Queues a batch of the requests in file {@code input} for {@code endpoint}, its id starting
+     * {@code prefix}, its result files expiring {@code outputExpiresAfter} seconds after they are made (null: never).
+     */
+    Batch start(String prefix, String input, String endpoint, Map<String, String> metadata, Long outputExpiresAfter) {
         long now = clock.instant().getEpochSecond();
         Batch batch = new Batch(prefix + HexFormat.of().formatHex(random()), endpoint, input, WINDOW, metadata, now,
-                now + WINDOW_LENGTH.toSeconds());
+                now + WINDOW_LENGTH.toSeconds(), outputExpiresAfter);
         synchronized (batches) {
             batches.put(batch.id, batch);
         }

@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  * The files of OpenAI's Files API ({@code /v1/files}): uploaded batch inputs and the results batches
  * write, kept in one directory within a space budget. Each file's bytes are stored under its id and
  * what the API says of it beside them ({@code ID.json}), so a directory given by the user keeps its
- * files across restarts; a temporary one is removed when the store closes.
+ * files across restarts; a temporary one is removed when the store closes. A file made with an
+ * expiry is gone once it passes (deleted as the store is next used).
  */
 public final class FileStore implements AutoCloseable {
 
@@ -30,8 +31,13 @@ public final class FileStore implements AutoCloseable {
     private static final SecureRandom IDS = new SecureRandom();
     private static final String META = ".json";
 
-    /** One file: what the Files API says of it, and where its bytes are. */
-    public record StoredFile(String id, String filename, String purpose, long bytes, long createdAt, Path path) {
+    /** One file: what the Files API says of it (its expiry in epoch seconds, null for none), and where its bytes are. */
+    public record StoredFile(String id, String filename, String purpose, long bytes, long createdAt, Long expiresAt,
+                             Path path) {
+
+        boolean expired(long now) {
+            return expiresAt != null && now >= expiresAt;
+        }
     }
 
     /** Writes a new file's bytes to {@code target}. */
@@ -50,23 +56,28 @@ public final class FileStore implements AutoCloseable {
     private final Path dir;
     private final boolean temporary;
     private final long space;
+    private final java.time.InstantSource clock;
     /** In the order the files were made. */
     private final Map<String, StoredFile> files = new LinkedHashMap<>();
     private long used;
+    /** The second the last sweep ran in. */
+    private long swept = Long.MIN_VALUE;
 
-    private FileStore(Path dir, boolean temporary, long space) {
+    private FileStore(Path dir, boolean temporary, long space, java.time.InstantSource clock) {
         if (space < 1) {
             throw new IllegalArgumentException("--files-space must be positive, got " + space);
         }
         this.dir = dir;
         this.temporary = temporary;
         this.space = space;
+        this.clock = clock;
     }
 
     /** A store in a new temporary directory, removed when it closes. */
     public static FileStore temporary(long space) {
         try {
-            return new FileStore(Files.createTempDirectory("switchyard-files-"), true, space);
+            return new FileStore(Files.createTempDirectory("switchyard-files-"), true, space,
+                    java.time.InstantSource.system());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a directory for files: " + e.getMessage(), e);
         }
@@ -74,8 +85,13 @@ public final class FileStore implements AutoCloseable {
 
     /** A store in {@code dir} (created if missing), with the files an earlier server kept there. */
     public static FileStore in(Path dir, long space) throws IOException {
+        return in(dir, space, java.time.InstantSource.system());
+    }
+
+    /** The same, files expiring by {@code clock}. */
+    static FileStore in(Path dir, long space, java.time.InstantSource clock) throws IOException {
         Files.createDirectories(dir);
-        FileStore store = new FileStore(dir, false, space);
+        FileStore store = new FileStore(dir, false, space, clock);
         store.readKept();
         return store;
     }
@@ -92,7 +108,8 @@ public final class FileStore implements AutoCloseable {
                         continue;
                     }
                     kept.add(new StoredFile(id, node.path("filename").asText(), node.path("purpose").asText(),
-                            Files.size(content), node.path("created_at").asLong(), content));
+                            Files.size(content), node.path("created_at").asLong(),
+                            node.path("expires_at").isNumber() ? node.get("expires_at").asLong() : null, content));
                 } catch (IOException e) {
                     LOG.log(Level.WARNING, "skipping " + meta + ": " + e.getMessage());
                 }
@@ -117,8 +134,11 @@ public final class FileStore implements AutoCloseable {
     }
 
     /** Bytes the store may still take. */
-    public synchronized long free() {
-        return Math.max(0, space - used);
+    public long free() {
+        sweep();
+        synchronized (this) {
+            return Math.max(0, space - used);
+        }
     }
 
     /** Where the files are; null for a temporary directory, which keeps nothing across restarts. */
@@ -137,21 +157,32 @@ public final class FileStore implements AutoCloseable {
      */
     public StoredFile add(String filename, String purpose, Content content, boolean always)
             throws IOException, SpaceExhaustedException {
+        return add(filename, purpose, null, content, always);
+    }
+
+    /** The same, the file expiring {@code expiresAfter} seconds after it is made (null: never). */
+    public StoredFile add(String filename, String purpose, Long expiresAfter, Content content, boolean always)
+            throws IOException, SpaceExhaustedException {
+        sweep(); // what has expired makes room first
         String id = "file-" + HexFormat.of().formatHex(randomBytes());
         Path target = dir.resolve(id);
         try {
             content.writeTo(target);
             long bytes = Files.size(target);
-            long createdAt = System.currentTimeMillis() / 1000;
-            StoredFile f = new StoredFile(id, filename, purpose, bytes, createdAt, target);
+            long createdAt = now();
+            StoredFile f = new StoredFile(id, filename, purpose, bytes, createdAt,
+                    expiresAfter == null ? null : createdAt + expiresAfter, target);
             synchronized (this) {
                 if (!always && used + bytes > space) {
                     throw new SpaceExhaustedException("the file (" + bytes + " bytes) does not fit in the space left for "
-                            + "files (" + free() + " of " + space + " bytes; delete files, or start the server with a "
+                            + "files (" + Math.max(0, space - used) + " of " + space + " bytes; delete files, or start the server with a "
                             + "larger --files-space)");
                 }
                 ObjectNode meta = JSON.createObjectNode().put("id", id).put("filename", filename).put("purpose", purpose)
                         .put("created_at", createdAt);
+                if (f.expiresAt() != null) {
+                    meta.put("expires_at", f.expiresAt());
+                }
                 JSON.writeValue(dir.resolve(id + META).toFile(), meta);
                 files.put(id, f);
                 used += bytes;
@@ -169,14 +200,42 @@ public final class FileStore implements AutoCloseable {
         return b;
     }
 
-    /** The file of that id, or null. */
-    public synchronized StoredFile get(String id) {
-        return files.get(id);
+    private long now() {
+        return clock.instant().getEpochSecond();
+    }
+
+    /** The file of that id, or null (also once it has expired). */
+    public StoredFile get(String id) {
+        sweep();
+        synchronized (this) {
+            return files.get(id);
+        }
     }
 
     /** Every file, oldest first. */
-    public synchronized List<StoredFile> list() {
-        return new ArrayList<>(files.values());
+    public List<StoredFile> list() {
+        sweep();
+        synchronized (this) {
+            return new ArrayList<>(files.values());
+        }
+    }
+
+    /** Deletes the files whose expiry has passed (at most once a second: expiries are whole seconds). */
+    private void sweep() {
+        long now = now();
+        List<String> expired = new ArrayList<>();
+        synchronized (this) {
+            if (now == swept) {
+                return;
+            }
+            swept = now;
+            for (StoredFile f : files.values()) {
+                if (f.expired(now)) {
+                    expired.add(f.id());
+                }
+            }
+        }
+        expired.forEach(this::delete);
     }
 
     /** Deletes the file of that id; false when there is none. */

@@ -34,18 +34,51 @@ public final class FilesApi {
     }
 
     /**
-     * Keeps an uploaded file whose bytes {@code content} writes and answers its object.
+     * Keeps an uploaded file whose bytes {@code content} writes, until {@code expiresAfter} seconds
+     * have passed (null: until deleted), and answers its object.
      *
      * @throws ApiError 400 for a purpose other than batch, 413 when the store has no space for it
      */
-    public void upload(String filename, String purpose, FileStore.Content content, JsonGenerator g) throws IOException {
+    public void upload(String filename, String purpose, Long expiresAfter, FileStore.Content content, JsonGenerator g)
+            throws IOException {
         checkPurpose(purpose);
         try {
-            write(g, store.add(filename == null || filename.isBlank() ? "upload.jsonl" : filename, purpose, content,
-                    false));
+            write(g, store.add(filename == null || filename.isBlank() ? "upload.jsonl" : filename, purpose, expiresAfter,
+                    content, false));
         } catch (FileStore.SpaceExhaustedException e) {
             throw new ApiError(413, "invalid_request_error", e.getMessage(), "file", "file_too_large");
         }
+    }
+
+    /** The least and most seconds OpenAI lets a file live when it sets an expiry: an hour, and 30 days. */
+    static final long MIN_EXPIRY = 3600;
+    static final long MAX_EXPIRY = 30L * 24 * 3600;
+
+    /**
+     * OpenAI's {@code expires_after}: {@code anchor} must be {@code created_at}, {@code seconds} from an
+     * hour to 30 days; both null for none.
+     *
+     * @return the seconds, or null for no expiry
+     * @throws ApiError 400 naming {@code param} otherwise
+     */
+    public static Long expiresAfter(String anchor, String seconds, String param) {
+        if (anchor == null && seconds == null) {
+            return null;
+        }
+        if (!"created_at".equals(anchor)) {
+            throw ApiError.invalid(param + ".anchor", param + ".anchor must be \"created_at\", got " + anchor);
+        }
+        long s;
+        try {
+            s = Long.parseLong(seconds == null ? "" : seconds.strip());
+        } catch (NumberFormatException e) {
+            s = -1;
+        }
+        if (s < MIN_EXPIRY || s > MAX_EXPIRY) {
+            throw ApiError.invalid(param + ".seconds", param + ".seconds must be a whole number from " + MIN_EXPIRY
+                    + " (an hour) to " + MAX_EXPIRY + " (30 days), got " + seconds);
+        }
+        return s;
     }
 
     /** @throws ApiError 400 unless {@code purpose} is one this server takes */
@@ -101,7 +134,11 @@ public final class FilesApi {
         o.put("object", "file");
         o.put("bytes", f.bytes());
         o.put("created_at", f.createdAt());
-        o.putNull("expires_at");
+        if (f.expiresAt() == null) {
+            o.putNull("expires_at");
+        } else {
+            o.put("expires_at", f.expiresAt());
+        }
         o.put("filename", f.filename());
         o.put("purpose", f.purpose());
         o.put("status", "processed");

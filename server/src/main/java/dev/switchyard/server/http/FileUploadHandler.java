@@ -1,5 +1,6 @@
 package dev.switchyard.server.http;
 
+import dev.switchyard.server.batch.FilesApi;
 import dev.switchyard.server.openai.ApiError;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -158,12 +159,19 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
     private void finish(ChannelHandlerContext ctx) {
         try {
             String purpose = null;
+            String anchor = null;
+            String seconds = null;
             FileUpload file = null;
             for (InterfaceHttpData part : decoder.getBodyHttpDatas()) {
                 if (part instanceof FileUpload f && part.getName().equals("file")) {
                     file = f;
-                } else if (part instanceof Attribute a && part.getName().equals("purpose")) {
-                    purpose = a.getValue();
+                } else if (part instanceof Attribute a) {
+                    switch (part.getName()) {
+                        case "purpose" -> purpose = a.getValue();
+                        case "expires_after[anchor]" -> anchor = a.getValue();
+                        case "expires_after[seconds]" -> seconds = a.getValue();
+                        default -> throw ApiError.unsupported(part.getName(), part.getName());
+                    }
                 }
             }
             if (file == null) {
@@ -171,8 +179,9 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
             }
             FileUpload upload = file;
             String p = purpose;
+            Long expiresAfter = FilesApi.expiresAfter(anchor, seconds, "expires_after");
             HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> api.files.upload(
-                    upload.getFilename(), p, target -> {
+                    upload.getFilename(), p, expiresAfter, target -> {
                         if (upload.isInMemory()) {
                             Files.write(target, upload.get());
                         } else if (!upload.renameTo(target.toFile())) {

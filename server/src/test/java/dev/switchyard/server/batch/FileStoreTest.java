@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Files kept within their space, across restarts in a directory given, and gone with a temporary one. */
+/**
+ * Files kept within their space, across restarts in a directory given, gone with a temporary one, and
+ * gone once their expiry has passed.
+ */
 class FileStoreTest {
 
     @TempDir
@@ -61,5 +64,27 @@ class FileStoreTest {
             assertThat(where).isDirectory();
         }
         assertThat(where).doesNotExist();
+    }
+
+    @Test
+    void aFileThatExpiresIsGoneOnceItsTimeHasPassed() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now =
+                new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.parse("2026-11-30T00:00:00Z"));
+        FileStore.StoredFile expiring;
+        try (FileStore store = FileStore.in(dir, 100, now::get)) {
+            expiring = store.add("a", "batch", 3600L, t -> Files.writeString(t, "12345"), false);
+            store.add("b", "batch", t -> Files.writeString(t, "678"), false);
+            assertThat(expiring.expiresAt()).isEqualTo(expiring.createdAt() + 3600);
+        }
+        try (FileStore store = FileStore.in(dir, 100, now::get)) {
+            assertThat(store.get(expiring.id()).expiresAt()).as("kept with its expiry").isEqualTo(expiring.expiresAt());
+            now.set(now.get().plusSeconds(3599));
+            assertThat(store.get(expiring.id())).isNotNull();
+            now.set(now.get().plusSeconds(1));
+            assertThat(store.get(expiring.id())).isNull();
+            assertThat(store.list()).extracting(FileStore.StoredFile::filename).containsExactly("b");
+            assertThat(store.free()).isEqualTo(97);
+            assertThat(expiring.path()).doesNotExist();
+        }
     }
 }

@@ -40,11 +40,20 @@ class BatchesApiTest {
 
     /** A multipart upload as the SDKs send it: a {@code purpose} field and a {@code file} part. */
     static HttpRequest upload(ServerFixture server, String filename, String purpose, byte[] content) {
+        return upload(server, filename, purpose, java.util.Map.of(), content);
+    }
+
+    /** The same with more fields ({@code expires_after[seconds]}, ...). */
+    static HttpRequest upload(ServerFixture server, String filename, String purpose, java.util.Map<String, String> fields,
+                              byte[] content) {
         StringBuilder head = new StringBuilder();
         if (purpose != null) {
             head.append("--").append(BOUNDARY).append("\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n")
                     .append(purpose).append("\r\n");
         }
+        fields.forEach((name, value) -> head.append("--").append(BOUNDARY)
+                .append("\r\nContent-Disposition: form-data; name=\"").append(name).append("\"\r\n\r\n")
+                .append(value).append("\r\n"));
         head.append("--").append(BOUNDARY).append("\r\nContent-Disposition: form-data; name=\"file\"; filename=\"")
                 .append(filename).append("\"\r\nContent-Type: application/jsonl\r\n\r\n");
         byte[] start = head.toString().getBytes(StandardCharsets.UTF_8);
@@ -291,6 +300,34 @@ class BatchesApiTest {
                 .POST(HttpRequest.BodyPublishers.ofString("this is no multipart body")).build());
         assertThat(garbled.statusCode()).as(garbled.body()).isEqualTo(400);
         assertThat(server.get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void filesAndABatchsResultsExpireAsAsked() throws Exception {
+        byte[] content = (chatLine("x", "Hi", 1) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> r = server.send(upload(server, "in.jsonl", "batch", java.util.Map.of(
+                "expires_after[anchor]", "created_at", "expires_after[seconds]", "7200"), content));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode file = ServerFixture.parse(r.body());
+        assertThat(file.get("expires_at").asLong()).isEqualTo(file.get("created_at").asLong() + 7200);
+        for (var bad : List.of(java.util.Map.of("expires_after[anchor]", "created_at", "expires_after[seconds]", "60"),
+                java.util.Map.of("expires_after[anchor]", "last_active_at", "expires_after[seconds]", "7200"),
+                java.util.Map.of("expires_after[seconds]", "7200"), java.util.Map.of("colour", "blue"))) {
+            HttpResponse<String> refused = server.send(upload(server, "in.jsonl", "batch", bad, content));
+            assertThat(refused.statusCode()).as(bad.toString()).isEqualTo(400);
+        }
+
+        JsonNode made = server.ok("/v1/batches", "{\"input_file_id\":\"" + file.get("id").asText() + "\",\"endpoint\":"
+                + "\"/v1/chat/completions\",\"completion_window\":\"24h\",\"output_expires_after\":{\"anchor\":"
+                + "\"created_at\",\"seconds\":3600}}");
+        JsonNode done = ended(made.get("id").asText());
+        JsonNode output = ServerFixture.parse(server.get("/v1/files/" + done.get("output_file_id").asText()).body());
+        assertThat(output.get("expires_at").asLong()).isEqualTo(output.get("created_at").asLong() + 3600);
+        HttpResponse<String> badBatch = server.post("/v1/batches", "{\"input_file_id\":\"" + file.get("id").asText()
+                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\",\"output_expires_after\":"
+                + "{\"anchor\":\"created_at\",\"seconds\":\"soon\"}}");
+        assertThat(badBatch.statusCode()).isEqualTo(400);
+        assertThat(ServerFixture.parse(badBatch.body()).at("/error/param").asText()).isEqualTo("output_expires_after.seconds");
     }
 
     @Test
