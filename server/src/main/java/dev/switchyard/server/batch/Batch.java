@@ -116,6 +116,13 @@ final class Batch {
         return status == Status.CANCELLING;
     }
 
+    /** Its requests counted before its input is checked (where they came inline, and are known). */
+    synchronized void expect(int requests) {
+        if (total == 0) {
+            total = requests;
+        }
+    }
+
     /** Its input checked: {@code total} requests to run. */
     synchronized void started(int total, long now) {
         this.total = total;

@@ -93,7 +93,9 @@ public final class MessageBatchesApi {
         } catch (FileStore.SpaceExhaustedException e) {
             throw new ApiError(413, "invalid_request_error", e.getMessage(), "requests", "request_too_large");
         }
-        write(batches.start(PREFIX, input.id(), ENDPOINT, null, null).view(), base, g);
+        Batch batch = batches.start(PREFIX, input.id(), ENDPOINT, null, null);
+        batch.expect(requests.size());
+        write(batch.view(), base, g);
     }
 
     private Batch.View view(String id) {

@@ -88,12 +88,13 @@ public final class ServingMetrics implements SchedulerObserver {
                 .help("Sequences that applied a LoRA adapter, by adapter.").labelNames("model", "adapter")
                 .register(registry);
         batchRequests = Counter.builder().name("switchyard_batch_requests_total")
-                .help("Requests of batches made through /v1/batches that ended, by outcome: completed (answered 200) "
-                        + "or failed.").labelNames("model", "outcome").register(registry);
+                .help("Requests of batches (the Batch API's and Message Batches') that ended, by outcome: completed "
+                        + "(answered 200) or failed.").labelNames("model", "outcome").register(registry);
         batchRequests.labelValues(model, "completed");
         batchRequests.labelValues(model, "failed");
         batchesEnded = Counter.builder().name("switchyard_batches_total")
-                .help("Batches made through /v1/batches that ended, by status: completed, failed, expired or cancelled.")
+                .help("Batches (the Batch API's and Message Batches') that ended, by status: completed, failed, expired "
+                        + "or cancelled.")
                 .labelNames("model", "status").register(registry);
         for (String status : new String[] {"completed", "failed", "expired", "cancelled"}) {
             batchesEnded.labelValues(model, status);
