@@ -11,10 +11,13 @@ import dev.switchyard.loadtest.report.MeasuredRun;
 import dev.switchyard.loadtest.report.ResultJson;
 import dev.switchyard.loadtest.run.LoadRunner;
 import dev.switchyard.loadtest.run.RunRecords;
+import dev.switchyard.loadtest.target.BatchBeside;
+import dev.switchyard.loadtest.target.StreamRequest;
 import dev.switchyard.loadtest.target.RequestSampling;
 import dev.switchyard.loadtest.target.Target;
 import dev.switchyard.loadtest.workload.ArrivalSchedule;
 import dev.switchyard.loadtest.workload.DatasetPrompts;
+import dev.switchyard.loadtest.workload.PlannedRequest;
 import dev.switchyard.loadtest.workload.PromptCalibrator;
 import dev.switchyard.loadtest.workload.TokenCounter;
 import dev.switchyard.loadtest.workload.WorkloadPlanner;
@@ -41,12 +44,15 @@ final class LoadTest {
                     RequestSampling sampling,
                     double[] rates, double burstiness,
                     int maxConcurrency, Slo slo, long timeoutNanos, URI metricsUrl, boolean tokenize,
-                    Path resultJson, Path reportHtml, Map<String, Object> config) {
+                    Path resultJson, Path reportHtml, Map<String, Object> config, int besideBatch) {
     }
 
     private final Settings settings;
     private final PrintWriter out;
     private final PrintWriter err;
+    /** For the batch beside the run (--beside-batch): its upload, making and polling. */
+    private final java.net.http.HttpClient batchClient = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
     LoadTest(Settings settings, PrintWriter out, PrintWriter err) {
         this.settings = settings;
@@ -77,6 +83,7 @@ final class LoadTest {
                 err.println("loadtest: warming up with " + plan.warmup().size() + " requests");
                 runner.run(plan.warmup(), new long[plan.warmup().size()], Double.POSITIVE_INFINITY);
             }
+            BatchBeside batch = settings.besideBatch() > 0 ? startBatch(spec, calibrator, dataset, model) : null;
             MetricsScraper scraper = settings.metricsUrl() == null ? null : new MetricsScraper(settings.metricsUrl());
             List<MeasuredRun> runs = new ArrayList<>();
             for (double rate : settings.rates()) {
@@ -90,9 +97,40 @@ final class LoadTest {
                 ServerMetricsReport server = serverReport(scraper, before);
                 runs.add(new MeasuredRun(records, RunMetrics.compute(records, settings.slo()), server));
             }
+            BatchBeside.Report besideBatch = batch == null ? null : finishBatch(batch);
             return new LoadTestResult(target.describe(), String.join(",", models), settings.config(),
-                    calibrator.report(), List.copyOf(runs), settings.rates().length > 1);
+                    calibrator.report(), List.copyOf(runs), settings.rates().length > 1, besideBatch);
         }
+    }
+
+    /**
+     * Makes the batch beside the run: as many more requests of the run's kind, their prompts drawn
+     * apart from the run's (another seed), so neither finds the other's in the server's prefix cache.
+     */
+    private BatchBeside startBatch(WorkloadSpec spec, PromptCalibrator calibrator, List<DatasetPrompts.Entry> dataset,
+                                   String model) throws IOException, InterruptedException {
+        WorkloadSpec batchSpec = new WorkloadSpec(settings.besideBatch(), 0, spec.inputLen(), spec.outputLen(),
+                spec.prefixLen(), spec.dataset(), 0, spec.cancelDelayMs(), ~spec.seed());
+        List<StreamRequest> requests = new ArrayList<>();
+        for (PlannedRequest p : new WorkloadPlanner(batchSpec, calibrator, dataset).plan().measured()) {
+            requests.add(new StreamRequest(model, p.prompt(), p.maxTokens(), settings.sampling()));
+        }
+        TargetAddress.Http http = (TargetAddress.Http) settings.address();
+        BatchBeside batch = BatchBeside.start(batchClient, http.url(), http.api(), requests);
+        batch.awaitRunning(java.time.Duration.ofSeconds(30));
+        err.println("loadtest: batch " + batch.id() + " of " + requests.size() + " requests running beside the run");
+        return batch;
+    }
+
+    /** How far the batch got during the run, and (waiting up to --timeout for it) how it ended; cancelled if not. */
+    private BatchBeside.Report finishBatch(BatchBeside batch) throws IOException, InterruptedException {
+        int done = batch.done();
+        err.println("loadtest: waiting for batch " + batch.id() + " to end (" + done + " of its requests done)");
+        BatchBeside.Report report = batch.finish(done, java.time.Duration.ofNanos(settings.timeoutNanos()));
+        if (report.seconds() == null) {
+            batch.cancel();
+        }
+        return report;
     }
 
     /** Prints the table and writes the files asked for. */

@@ -132,6 +132,12 @@ public final class LoadTestCli implements Callable<Integer> {
     @Option(names = "--report-html", paramLabel = "FILE", description = "Write a self-contained HTML report with charts.")
     Path reportHtml;
 
+    @Option(names = "--beside-batch", defaultValue = "0", paramLabel = "N",
+            description = "After warming up, make a batch of N more requests of the same kind through the server's "
+                    + "Batch API (/v1/files and /v1/batches), measure the run beside it, then report how far it got "
+                    + "during the run and when it ended (default: none).")
+    int besideBatch;
+
     @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
             description = "Sampling temperature of every request (default: ${DEFAULT-VALUE}, greedy, as vLLM's bench serve).")
     double temperature;
@@ -195,6 +201,12 @@ public final class LoadTestCli implements Callable<Integer> {
         if (timeoutSeconds < 1) {
             throw usage("--timeout must be at least 1 second, got " + timeoutSeconds);
         }
+        if (besideBatch < 0) {
+            throw usage("--beside-batch must not be negative, got " + besideBatch);
+        }
+        if (besideBatch > 0 && !(address instanceof TargetAddress.Http)) {
+            throw usage("--beside-batch makes its batch through the HTTP Batch API: use --url");
+        }
         RequestSampling sampling = sampling();
         double[] rates = sweepRates != null
                 ? Arrays.stream(sweepRates).mapToDouble(Double::doubleValue).toArray()
@@ -208,7 +220,7 @@ public final class LoadTestCli implements Callable<Integer> {
         return new LoadTest.Settings(address, model, List.copyOf(loraModules), workload, sampling, rates, burstiness,
                 maxConcurrency, slo,
                 timeoutSeconds * 1_000_000_000L, metrics, !noTokenize, resultJson, reportHtml,
-                config(address, rates, sampling));
+                config(address, rates, sampling), besideBatch);
     }
 
     /** The sampling flags together; a value out of range is a usage error naming its flag. */
@@ -262,6 +274,7 @@ public final class LoadTestCli implements Callable<Integer> {
         c.put("cancel_delay_ms", cancelDelay.toString());
         c.put("seed", seed);
         c.put("lora_modules", loraModules.isEmpty() ? null : List.copyOf(loraModules));
+        c.put("beside_batch", besideBatch > 0 ? besideBatch : null);
         c.putAll(sampling.describe());
         c.put("timeout_s", timeoutSeconds);
         return c;

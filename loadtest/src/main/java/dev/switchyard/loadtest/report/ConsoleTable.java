@@ -20,7 +20,21 @@ public final class ConsoleTable {
         if (result.sweep()) {
             printSweep(out, result.runs());
         }
+        if (result.besideBatch() != null) {
+            besideBatch(out, result.besideBatch());
+        }
         out.flush();
+    }
+
+    private static void besideBatch(PrintWriter out, dev.switchyard.loadtest.target.BatchBeside.Report b) {
+        out.println("==================== Batch beside the run ================");
+        row(out, "Batch", b.id());
+        row(out, "Requests", String.valueOf(b.requests()));
+        row(out, "Done during the run", String.valueOf(b.doneDuringRun()));
+        row(out, "Ended as", b.status() + " (" + b.completed() + " answered, " + b.failed() + " failed)");
+        row(out, "Running to its end (s)", b.seconds() == null ? "n/a (cancelled when --timeout passed)"
+                : String.valueOf(b.seconds()));
+        out.println("==========================================================");
     }
 
     private static void printRun(PrintWriter out, LoadTestResult result, MeasuredRun run) {

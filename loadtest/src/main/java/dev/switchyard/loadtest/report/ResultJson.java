@@ -53,6 +53,19 @@ public final class ResultJson {
         } else {
             top.putAll(run(result.runs().getFirst()));
         }
+        top.put("beside_batch", null);
+        if (result.besideBatch() != null) {
+            var b = result.besideBatch();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", b.id());
+            m.put("requests", b.requests());
+            m.put("done_during_run", b.doneDuringRun());
+            m.put("status", b.status());
+            m.put("completed", b.completed());
+            m.put("failed", b.failed());
+            m.put("duration_s", b.seconds());
+            top.put("beside_batch", m);
+        }
         return top;
     }
 

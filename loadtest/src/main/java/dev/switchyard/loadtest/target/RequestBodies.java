@@ -21,6 +21,15 @@ final class RequestBodies {
     }
 
     byte[] generation(ApiKind api, StreamRequest request) {
+        return bytes(body(api, request, true));
+    }
+
+    /** The same request whole, not streamed: a line's body in a batch. */
+    ObjectNode whole(ApiKind api, StreamRequest request) {
+        return body(api, request, false);
+    }
+
+    private ObjectNode body(ApiKind api, StreamRequest request, boolean stream) {
         ObjectNode body = json.createObjectNode();
         body.put("model", request.model());
         switch (api) {
@@ -42,12 +51,15 @@ final class RequestBodies {
             body.put("min_p", sampling.minP());
         }
         body.put("ignore_eos", true);
+        if (!stream) {
+            return body;
+        }
         body.put("stream", true);
         if (api == ApiKind.COMPLETIONS || api == ApiKind.CHAT) {
             // a response's last event has its usage, and so has a message's message_delta
             body.putObject("stream_options").put("include_usage", true);
         }
-        return bytes(body);
+        return body;
     }
 
     /** vLLM's {@code POST /tokenize} request for a plain prompt. */
