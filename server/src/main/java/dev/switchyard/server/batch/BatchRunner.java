@@ -233,11 +233,11 @@ final class BatchRunner implements AutoCloseable {
             String text;
             while ((text = numbered.next()) != null) {
                 BatchLines.Line line = BatchLines.parse(text, numbered.number());
-                if (batch.cancelRequested() || closed) {
-                    break;
-                }
                 if (pending.size() == concurrency) {
                     finish(batch, pending.removeFirst(), out, err, written);
+                }
+                if (batch.cancelRequested() || closed) {
+                    break; // (perhaps while waiting for room)
                 }
                 // after waiting for room: the window may have ended meanwhile
                 if (now() >= batch.expiresAt) {
@@ -265,9 +265,14 @@ final class BatchRunner implements AutoCloseable {
                 pending.addLast(new Pending(line.customId(), sent));
             }
             if (batch.cancelRequested() || closed) {
-                // what is in flight is abandoned: the server stops those requests when their connections close
+                // what has ended is kept; what is in flight is abandoned, and the server stops those requests
+                // when their connections close
                 for (Pending p : pending) {
-                    p.result().cancel(true);
+                    if (p.result().isDone() && !p.result().isCompletedExceptionally()) {
+                        write(batch, p.result().join(), out, err, written);
+                    } else {
+                        p.result().cancel(true);
+                    }
                 }
                 pending.clear();
             }
@@ -295,6 +300,11 @@ final class BatchRunner implements AutoCloseable {
             if (batch.cancelRequested() || closed) {
                 return false;
             }
+        }
+        if (batch.cancelRequested() || closed) {
+            // the permit may be one a stopping batch let go of: a stopping server sends nothing more
+            inFlight.release();
+            return false;
         }
         return true;
     }

@@ -284,4 +284,35 @@ class BatchRunnerTest {
         }
         assertThat(most.get()).as("requests in flight at once, both batches together").isEqualTo(2);
     }
+
+    @Test
+    void aCancelledBatchKeepsTheAnswersThatCameBehindARequestStillRunningAndSendsNoMore() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        onRequest = body -> {
+            if (body.has("slow")) {
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (BatchesApi api = batches(false, 2)) {
+            String in = input("/v1/completions", List.of("{\"slow\":true}", "{}", "{}"));
+            String id = create(api, in, "/v1/completions").get("id").asText();
+            for (int i = 0; i < 200 && received.size() < 2; i++) {
+                Thread.sleep(25);
+            }
+            Thread.sleep(300); // the second answer arrives, and waits behind the first in the input's order
+            call(g -> api.cancel(id, g));
+            JsonNode done = ended(api, id);
+            assertThat(done.get("status").asText()).isEqualTo("cancelled");
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
+            assertThat(lines(done.get("output_file_id").asText())).singleElement()
+                    .satisfies(l -> assertThat(JSON.readTree(l).get("custom_id").asText()).isEqualTo("r1"));
+            assertThat(received).as("nothing is sent once the batch is asked to stop").hasSize(2);
+        } finally {
+            release.countDown();
+        }
+    }
 }
