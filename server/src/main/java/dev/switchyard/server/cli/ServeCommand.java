@@ -173,8 +173,8 @@ final class ServeCommand implements Callable<Integer> {
     Path batchOutput;
 
     @Option(names = "--batch-concurrency", paramLabel = "N",
-            description = "Requests of a batch (--batch-input, or one made through /v1/batches) in flight at once "
-                    + "(default: twice --max-seqs).")
+            description = "Requests in flight at once of --batch-input, or of all the batches made through /v1/batches "
+                    + "and /v1/messages/batches together (default: twice --max-seqs).")
     Integer batchConcurrency;
 
     @Option(names = "--files-dir", paramLabel = "DIR",
