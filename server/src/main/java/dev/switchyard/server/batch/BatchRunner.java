@@ -43,6 +43,9 @@ final class BatchRunner implements AutoCloseable {
     static final int PRIORITY = 1000;
     /** The error code of a request whose batch's window ended before it ran. */
     static final String EXPIRED = "batch_expired";
+    /** The first pause before a request the server turned away is sent again, and the longest. */
+    static final long FIRST_RETRY_PAUSE_MILLIS = 250;
+    static final long MAX_RETRY_PAUSE_MILLIS = 8000;
     /** How often a batch waiting for a result looks whether it was asked to stop. */
     private static final long STOP_POLL_MILLIS = 100;
     /** Problems listed for a refused input file at most; the message counts the rest. */
@@ -212,8 +215,12 @@ final class BatchRunner implements AutoCloseable {
         return null;
     }
 
-    /** A request in flight, and whose it is. */
-    private record Pending(String customId, CompletableFuture<ObjectNode> result) {
+    /** A request in flight, and its line (to send it again). */
+    private record Pending(BatchLines.Line line, CompletableFuture<ObjectNode> result) {
+
+        String customId() {
+            return line.customId();
+        }
     }
 
     private void execute(Batch batch, Path input) {
@@ -234,7 +241,7 @@ final class BatchRunner implements AutoCloseable {
             while ((text = numbered.next()) != null) {
                 BatchLines.Line line = BatchLines.parse(text, numbered.number());
                 if (pending.size() == concurrency) {
-                    finish(batch, pending.removeFirst(), out, err, written);
+                    finish(batch, lines, pending.removeFirst(), out, err, written);
                 }
                 if (batch.cancelRequested() || closed) {
                     break; // (perhaps while waiting for room)
@@ -242,7 +249,7 @@ final class BatchRunner implements AutoCloseable {
                 // after waiting for room: the window may have ended meanwhile
                 if (now() >= batch.expiresAt) {
                     end = Batch.Status.EXPIRED;
-                    pending.addLast(new Pending(line.customId(), CompletableFuture.completedFuture(BatchLines.failed(
+                    pending.addLast(new Pending(line, CompletableFuture.completedFuture(BatchLines.failed(
                             line.customId(), EXPIRED, "the request could not be run before the batch's completion "
                                     + "window ended"))));
                     continue;
@@ -253,22 +260,14 @@ final class BatchRunner implements AutoCloseable {
                 if (priority && !line.body().has("priority")) {
                     line.body().put("priority", PRIORITY);
                 }
-                CompletableFuture<ObjectNode> sent;
-                try {
-                    sent = lines.send(line);
-                    sent.whenComplete((r, e) -> inFlight.release()); // on cancellation too
-                } catch (IllegalArgumentException e) { // a url no request can be made of
-                    inFlight.release();
-                    sent = CompletableFuture.completedFuture(BatchLines.failed(line.customId(), "invalid_request",
-                            "line " + numbered.number() + ": " + e.getMessage()));
-                }
-                pending.addLast(new Pending(line.customId(), sent));
+                pending.addLast(new Pending(line, send(lines, line, numbered.number())));
             }
             if (batch.cancelRequested() || closed) {
                 // what has ended is kept; what is in flight is abandoned, and the server stops those requests
                 // when their connections close
                 for (Pending p : pending) {
-                    if (p.result().isDone() && !p.result().isCompletedExceptionally()) {
+                    if (p.result().isDone() && !p.result().isCompletedExceptionally()
+                            && !turnedAway(p.result().join())) {
                         write(batch, p.result().join(), out, err, written);
                     } else {
                         p.result().cancel(true);
@@ -277,7 +276,7 @@ final class BatchRunner implements AutoCloseable {
                 pending.clear();
             }
             while (!pending.isEmpty()) {
-                finish(batch, pending.removeFirst(), out, err, written);
+                finish(batch, lines, pending.removeFirst(), out, err, written);
             }
         } catch (IOException | BatchLines.Unsendable e) {
             LOG.log(Level.WARNING, "batch " + batch.id + " stopped: " + e.getMessage(), e);
@@ -309,29 +308,74 @@ final class BatchRunner implements AutoCloseable {
         return true;
     }
 
+    /** Sends a line (its permit taken), the permit given back when it ends, however it ends. */
+    private CompletableFuture<ObjectNode> send(BatchLines lines, BatchLines.Line line, int number) {
+        try {
+            CompletableFuture<ObjectNode> sent = lines.send(line);
+            sent.whenComplete((r, e) -> inFlight.release()); // on cancellation too
+            return sent;
+        } catch (IllegalArgumentException e) { // a url no request can be made of
+            inFlight.release();
+            return CompletableFuture.completedFuture(BatchLines.failed(line.customId(), "invalid_request",
+                    "line " + number + ": " + e.getMessage()));
+        }
+    }
+
     /**
      * Writes the next result in input order once it comes; a batch asked to stop meanwhile abandons it
-     * instead (its connection closes, which stops the request).
+     * instead (its connection closes, which stops the request). A request the server turned away for
+     * now (429: its queue is full; 503) is sent again after a pause that doubles, up to
+     * {@link #MAX_RETRY_PAUSE_MILLIS}, for as long as the batch's window lasts: a busy server delays a
+     * batch, it does not fail its requests.
      */
-    private void finish(Batch batch, Pending next, BufferedWriter out, BufferedWriter err, int[] written)
-            throws IOException, InterruptedException {
-        ObjectNode result;
+    private void finish(Batch batch, BatchLines lines, Pending next, BufferedWriter out, BufferedWriter err,
+                        int[] written) throws IOException, InterruptedException {
+        ObjectNode result = await(batch, next);
+        long pause = FIRST_RETRY_PAUSE_MILLIS;
+        while (result != null && turnedAway(result) && now() < batch.expiresAt) {
+            if (!pause(batch, pause) || !permitted(batch)) {
+                return;
+            }
+            pause = Math.min(2 * pause, MAX_RETRY_PAUSE_MILLIS);
+            result = await(batch, new Pending(next.line(), send(lines, next.line(), 0)));
+        }
+        if (result != null) {
+            write(batch, result, out, err, written);
+        }
+    }
+
+    /** A request's result once it comes; null when the batch was asked to stop first (the request abandoned). */
+    private ObjectNode await(Batch batch, Pending p) throws InterruptedException {
         while (true) {
             try {
-                result = next.result().get(STOP_POLL_MILLIS, TimeUnit.MILLISECONDS);
-                break;
+                return p.result().get(STOP_POLL_MILLIS, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
-                result = BatchLines.failed(next.customId(), "request_failed", "the request could not be sent: "
+                return BatchLines.failed(p.customId(), "request_failed", "the request could not be sent: "
                         + e.getCause().getMessage());
-                break;
             } catch (java.util.concurrent.TimeoutException e) {
                 if (batch.cancelRequested() || closed) {
-                    next.result().cancel(true);
-                    return;
+                    p.result().cancel(true);
+                    return null;
                 }
             }
         }
-        write(batch, result, out, err, written);
+    }
+
+    private static boolean turnedAway(ObjectNode result) {
+        int status = result.path("response").path("status_code").asInt();
+        return status == 429 || status == 503;
+    }
+
+    /** Waits {@code millis}; false when the batch was asked to stop meanwhile. */
+    private boolean pause(Batch batch, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (System.nanoTime() < deadline) {
+            if (batch.cancelRequested() || closed) {
+                return false;
+            }
+            Thread.sleep(Math.min(STOP_POLL_MILLIS, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        }
+        return !(batch.cancelRequested() || closed);
     }
 
     private void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err, int[] written)

@@ -37,6 +37,8 @@ class BatchRunnerTest {
     private HttpServer stub;
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
     private volatile java.util.function.Consumer<JsonNode> onRequest = body -> { };
+    /** The status the stand-in answers a request with. */
+    private volatile java.util.function.ToIntFunction<JsonNode> statusOf = body -> 200;
     private FileStore store;
     private FilesApi files;
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-30T00:00:00Z"));
@@ -53,7 +55,7 @@ class BatchRunnerTest {
             byte[] body = "{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}".getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             try {
-                exchange.sendResponseHeaders(200, body.length);
+                exchange.sendResponseHeaders(statusOf.applyAsInt(request), body.length);
                 exchange.getResponseBody().write(body);
             } catch (IOException gone) {
                 // the batch abandoned the request
@@ -313,6 +315,20 @@ class BatchRunnerTest {
             assertThat(received).as("nothing is sent once the batch is asked to stop").hasSize(2);
         } finally {
             release.countDown();
+        }
+    }
+
+    @Test
+    void aRequestTheServerTurnsAwayIsSentAgainUntilItIsTaken() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+        statusOf = body -> body.has("busy") && tries.incrementAndGet() <= 2 ? 429 : 200;
+        try (BatchesApi api = batches(false, 1)) {
+            String in = input("/v1/completions", List.of("{\"busy\":true}", "{}"));
+            JsonNode done = ended(api, create(api, in, "/v1/completions").get("id").asText());
+            assertThat(done.get("status").asText()).isEqualTo("completed");
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(2);
+            assertThat(done.at("/request_counts/failed").asInt()).isZero();
+            assertThat(received).extracting(b -> b.has("busy")).containsExactly(true, true, true, false);
         }
     }
 }

@@ -331,6 +331,32 @@ class BatchesApiTest {
     }
 
     @Test
+    void aBatchWaitsOutAServerWhoseQueueIsFullInsteadOfFailing() throws Exception {
+        // one sequence running, one waiting: of a batch's four requests at once, two are turned away (429)
+        try (ServerFixture busy = ServerFixture.start(ServerFixture.engine(1, 0, 1),
+                HttpServerConfig.loopback(0).withBatches(HttpServerConfig.BatchConfig.temporary(4)))) {
+            String lines = IntStream.range(0, 6).mapToObj(i -> chatLine("q" + i, "Count " + i, 8))
+                    .collect(java.util.stream.Collectors.joining("\n")) + "\n";
+            HttpResponse<String> r = busy.send(upload(busy, "in.jsonl", "batch",
+                    lines.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            String file = ServerFixture.parse(r.body()).get("id").asText();
+            String id = busy.ok("/v1/batches", "{\"input_file_id\":\"" + file + "\",\"endpoint\":"
+                    + "\"/v1/chat/completions\",\"completion_window\":\"24h\"}").get("id").asText();
+            JsonNode done = null;
+            for (int i = 0; i < 1200; i++) {
+                done = ServerFixture.parse(busy.get("/v1/batches/" + id).body());
+                if (done.get("status").asText().equals("completed")) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertThat(done.get("status").asText()).isEqualTo("completed");
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(6);
+            assertThat(done.at("/request_counts/failed").asInt()).isZero();
+        }
+    }
+
+    @Test
     void batchesAreListedNewestFirst() throws Exception {
         String fileId = uploaded(List.of(chatLine("a", "Hi", 1)));
         String first = create(fileId, "/v1/chat/completions").get("id").asText();
