@@ -60,6 +60,8 @@ public final class FileStore implements AutoCloseable {
     /** In the order the files were made. */
     private final Map<String, StoredFile> files = new LinkedHashMap<>();
     private long used;
+    /** Bytes held for uploads still arriving, so that uploads at once cannot together pass the space. */
+    private long reserved;
     /** The second the last sweep ran in. */
     private long swept = Long.MIN_VALUE;
 
@@ -137,8 +139,25 @@ public final class FileStore implements AutoCloseable {
     public long free() {
         sweep();
         synchronized (this) {
-            return Math.max(0, space - used);
+            return Math.max(0, space - used - reserved);
         }
+    }
+
+    /** Holds {@code bytes} more for an upload still arriving; false (nothing held) when they do not fit. */
+    public boolean reserve(long bytes) {
+        sweep();
+        synchronized (this) {
+            if (used + reserved + bytes > space) {
+                return false;
+            }
+            reserved += bytes;
+            return true;
+        }
+    }
+
+    /** Lets go of bytes {@link #reserve} held (the upload was kept, and counts as used, or was refused). */
+    public synchronized void release(long bytes) {
+        reserved = Math.max(0, reserved - bytes);
     }
 
     /** Where the files are; null for a temporary directory, which keeps nothing across restarts. */

@@ -41,7 +41,8 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
     private HttpPostRequestDecoder decoder;
     private DefaultHttpDataFactory factory;
     private HttpRequest request;
-    private long received;
+    /** Bytes of this upload's body the store holds for it while it arrives. */
+    private long reserved;
     /** The rest of a refused upload's body is dropped. */
     private boolean discarding;
 
@@ -114,7 +115,6 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
             throw ApiError.invalid("file", "malformed upload: " + e.getMessage());
         }
         request = r;
-        received = 0;
     }
 
     private ApiError tooLarge(long free) {
@@ -129,11 +129,12 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
             discarding = !last;
             return;
         }
-        received += c.content().readableBytes();
+        int bytes = c.content().readableBytes();
         try {
-            if (received > api.files.store().free()) {
+            if (!api.files.store().reserve(bytes)) {
                 throw tooLarge(api.files.store().free());
             }
+            reserved += bytes;
             decoder.offer(c);
             if (last) {
                 finish(ctx);
@@ -199,8 +200,10 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
         HttpResponses.sendError(ctx, api.json.factory(), e, false);
     }
 
-    /** Lets go of the upload's parts (and whatever of them is still on disk). */
+    /** Lets go of the upload's parts (and whatever of them is still on disk) and of the space held for it. */
     private void end() {
+        api.files.store().release(reserved);
+        reserved = 0;
         if (decoder != null) {
             try {
                 decoder.destroy();

@@ -87,4 +87,19 @@ class FileStoreTest {
             assertThat(expiring.path()).doesNotExist();
         }
     }
+
+    @Test
+    void spaceHeldForUploadsStillArrivingIsNotGivenTwice() throws Exception {
+        try (FileStore store = FileStore.in(dir, 10)) {
+            assertThat(store.reserve(6)).isTrue();
+            assertThat(store.free()).isEqualTo(4);
+            assertThat(store.reserve(5)).as("a second upload at once past the space").isFalse();
+            assertThat(store.reserve(4)).isTrue();
+            assertThat(store.free()).isZero();
+            store.release(4);
+            store.add("a", "batch", t -> Files.writeString(t, "123456"), false);
+            store.release(6);
+            assertThat(store.free()).isEqualTo(4);
+        }
+    }
 }

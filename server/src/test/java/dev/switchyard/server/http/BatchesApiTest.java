@@ -211,9 +211,10 @@ class BatchesApiTest {
         assertThat(done.get("status").asText()).isEqualTo("cancelled");
         int completed = done.at("/request_counts/completed").asInt();
         assertThat(completed).isBetween(1, 39);
+        // the requests that finished, in the input's order (one still running when it was cancelled is not)
         assertThat(contentLines(done.get("output_file_id").asText())).hasSize(completed)
-                .extracting(l -> l.get("custom_id").asText())
-                .containsExactlyElementsOf(IntStream.range(0, completed).mapToObj(i -> "r" + i).toList());
+                .extracting(l -> Integer.parseInt(l.get("custom_id").asText().substring(1)))
+                .isSorted().doesNotHaveDuplicates().allSatisfy(i -> assertThat(i).isBetween(0, 39));
         HttpResponse<String> again = server.post("/v1/batches/" + id + "/cancel", "");
         assertThat(again.statusCode()).as(again.body()).isEqualTo(400);
         assertThat(again.body()).contains("cancelled");
