@@ -36,6 +36,8 @@ class BatchRunnerTest {
 
     private HttpServer stub;
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+    /** Requests the stand-in has answered. */
+    private final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
     private volatile java.util.function.Consumer<JsonNode> onRequest = body -> { };
     /** The status the stand-in answers a request with. */
     private volatile java.util.function.ToIntFunction<JsonNode> statusOf = body -> 200;
@@ -61,6 +63,7 @@ class BatchRunnerTest {
                 // the batch abandoned the request
             }
             exchange.close();
+            answered.incrementAndGet();
         });
         stub.start();
         store = FileStore.temporary(1 << 20);
@@ -302,10 +305,10 @@ class BatchRunnerTest {
         try (BatchesApi api = batches(false, 2)) {
             String in = input("/v1/completions", List.of("{\"slow\":true}", "{}", "{}"));
             String id = create(api, in, "/v1/completions").get("id").asText();
-            for (int i = 0; i < 200 && received.size() < 2; i++) {
+            for (int i = 0; i < 400 && answered.get() < 1; i++) {
                 Thread.sleep(25);
             }
-            Thread.sleep(300); // the second answer arrives, and waits behind the first in the input's order
+            Thread.sleep(200); // the second answer reaches the batch, and waits behind the first in the input's order
             call(g -> api.cancel(id, g));
             JsonNode done = ended(api, id);
             assertThat(done.get("status").asText()).isEqualTo("cancelled");
