@@ -128,7 +128,7 @@ final class BatchRunner implements AutoCloseable {
     }
 
     private void run(Batch batch) {
-        if (batch.cancelRequested() || closed) {
+        if (stopping(batch)) {
             batch.refused(List.of(), now());
             return;
         }
@@ -243,7 +243,7 @@ final class BatchRunner implements AutoCloseable {
                 if (pending.size() == concurrency) {
                     finish(batch, lines, pending.removeFirst(), out, err, written);
                 }
-                if (batch.cancelRequested() || closed) {
+                if (stopping(batch)) {
                     break; // (perhaps while waiting for room)
                 }
                 // after waiting for room: the window may have ended meanwhile
@@ -262,7 +262,7 @@ final class BatchRunner implements AutoCloseable {
                 }
                 pending.addLast(new Pending(line, send(lines, line, numbered.number())));
             }
-            if (batch.cancelRequested() || closed) {
+            if (stopping(batch)) {
                 // what has ended is kept; what is in flight is abandoned, and the server stops those requests
                 // when their connections close
                 for (Pending p : pending) {
@@ -293,14 +293,19 @@ final class BatchRunner implements AutoCloseable {
         batch.ended(end, outputFile, errorFile, now());
     }
 
+    /** Whether {@code batch} is to send nothing more: it was cancelled, or the server is stopping. */
+    private boolean stopping(Batch batch) {
+        return batch.cancelRequested() || closed;
+    }
+
     /** Waits for a permit to send a request; false when the batch was asked to stop meanwhile. */
     private boolean permitted(Batch batch) throws InterruptedException {
         while (!inFlight.tryAcquire(STOP_POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-            if (batch.cancelRequested() || closed) {
+            if (stopping(batch)) {
                 return false;
             }
         }
-        if (batch.cancelRequested() || closed) {
+        if (stopping(batch)) {
             // the permit may be one a stopping batch let go of: a stopping server sends nothing more
             inFlight.release();
             return false;
@@ -353,7 +358,7 @@ final class BatchRunner implements AutoCloseable {
                 return BatchLines.failed(p.customId(), "request_failed", "the request could not be sent: "
                         + e.getCause().getMessage());
             } catch (java.util.concurrent.TimeoutException e) {
-                if (batch.cancelRequested() || closed) {
+                if (stopping(batch)) {
                     p.result().cancel(true);
                     return null;
                 }
@@ -370,12 +375,12 @@ final class BatchRunner implements AutoCloseable {
     private boolean pause(Batch batch, long millis) throws InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000;
         while (System.nanoTime() < deadline) {
-            if (batch.cancelRequested() || closed) {
+            if (stopping(batch)) {
                 return false;
             }
             Thread.sleep(Math.min(STOP_POLL_MILLIS, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
         }
-        return !(batch.cancelRequested() || closed);
+        return !stopping(batch);
     }
 
     private void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err, int[] written)

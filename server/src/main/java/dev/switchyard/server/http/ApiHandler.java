@@ -216,20 +216,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.sendText(ctx, HttpResponseStatus.OK, model.metrics().scrape(), model.metrics().contentType());
             }
             default -> {
-                if (MessageBatchRoutes.owns(path)) {
-                    authorize(request);
-                    if (method.equals(HttpMethod.POST)) {
-                        readyModel();
-                    }
-                    MessageBatchRoutes.route(ctx, request, path, api);
-                    return;
-                }
-                if (BatchRoutes.owns(path)) {
+                boolean messageBatches = MessageBatchRoutes.owns(path);
+                if (messageBatches || BatchRoutes.owns(path)) {
                     authorize(request);
                     if (method.equals(HttpMethod.POST)) {
                         readyModel(); // a batch made while the server loads or drains would never run
                     }
-                    BatchRoutes.route(ctx, request, path, api);
+                    if (messageBatches) {
+                        MessageBatchRoutes.route(ctx, request, path, api);
+                    } else {
+                        BatchRoutes.route(ctx, request, path, api);
+                    }
                     return;
                 }
                 if (path.equals(ConversationRoutes.ROOT) || path.startsWith(ConversationRoutes.ROOT + "/")) {

@@ -39,16 +39,18 @@ final class BatchRoutes {
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         if (path.equals(FILES)) {
             ApiHandler.expect(method, HttpMethod.GET, path);
-            send(ctx, api, g -> api.files.list(ApiHandler.first(query, "purpose"), ApiHandler.first(query, "order"),
-                    ApiHandler.first(query, "limit"), ApiHandler.first(query, "after"), g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.list(ApiHandler.first(query, "purpose"),
+                    ApiHandler.first(query, "order"), ApiHandler.first(query, "limit"), ApiHandler.first(query, "after"),
+                    g));
             return;
         }
         if (path.equals(BATCHES)) {
             if (method.equals(HttpMethod.POST)) {
                 var body = api.json.readObject(new io.netty.buffer.ByteBufInputStream(request.content()));
-                send(ctx, api, g -> api.batches.create(body, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.create(body, g));
             } else if (method.equals(HttpMethod.GET)) {
-                send(ctx, api, g -> api.batches.list(ApiHandler.first(query, "limit"), ApiHandler.first(query, "after"), g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.list(ApiHandler.first(query, "limit"),
+                        ApiHandler.first(query, "after"), g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or POST");
             }
@@ -59,9 +61,9 @@ final class BatchRoutes {
         String id = parts[0];
         if (parts.length == 1 && files) {
             if (method.equals(HttpMethod.GET)) {
-                send(ctx, api, g -> api.files.retrieve(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.retrieve(id, g));
             } else if (method.equals(HttpMethod.DELETE)) {
-                send(ctx, api, g -> api.files.delete(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.delete(id, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or DELETE");
             }
@@ -70,10 +72,10 @@ final class BatchRoutes {
             content(ctx, api.files.file(id));
         } else if (parts.length == 1) {
             ApiHandler.expect(method, HttpMethod.GET, path);
-            send(ctx, api, g -> api.batches.retrieve(id, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.retrieve(id, g));
         } else if (parts.length == 2 && parts[1].equals("cancel")) {
             ApiHandler.expect(method, HttpMethod.POST, path);
-            send(ctx, api, g -> api.batches.cancel(id, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.cancel(id, g));
         } else {
             throw ApiError.unknownRoute(method.name(), path);
         }
@@ -104,9 +106,5 @@ final class BatchRoutes {
         ctx.write(head);
         ctx.write(new DefaultFileRegion(channel, 0, size)); // closes the channel once written
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-    }
-
-    private static void send(ChannelHandlerContext ctx, ApiContext api, HttpResponses.JsonWriter body) {
-        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, body, false);
     }
 }

@@ -7,7 +7,6 @@ import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 
 /**
@@ -29,39 +28,40 @@ final class ConversationRoutes {
         if (path.equals(ROOT)) {
             ApiHandler.expect(method, HttpMethod.POST, path);
             JsonNode body = body(request, api);
-            send(ctx, api, g -> conversations.create(body, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.create(body, g));
             return;
         }
         String[] parts = ApiHandler.segments(method, path, ROOT);
         String id = parts[0];
         if (parts.length == 1) {
             if (method.equals(HttpMethod.GET)) {
-                send(ctx, api, g -> conversations.retrieve(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.retrieve(id, g));
             } else if (method.equals(HttpMethod.POST)) {
                 JsonNode body = body(request, api);
-                send(ctx, api, g -> conversations.update(id, body, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.update(id, body, g));
             } else if (method.equals(HttpMethod.DELETE)) {
-                send(ctx, api, g -> conversations.delete(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.delete(id, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET, POST or DELETE");
             }
         } else if (parts.length == 2 && parts[1].equals(ITEMS)) {
             if (method.equals(HttpMethod.GET)) {
                 QueryStringDecoder query = new QueryStringDecoder(request.uri());
-                send(ctx, api, g -> conversations.listItems(id, ApiHandler.first(query, "order"),
-                        ApiHandler.first(query, "limit"), ApiHandler.first(query, "after"), g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.listItems(id,
+                        ApiHandler.first(query, "order"), ApiHandler.first(query, "limit"),
+                        ApiHandler.first(query, "after"), g));
             } else if (method.equals(HttpMethod.POST)) {
                 JsonNode body = body(request, api);
-                send(ctx, api, g -> conversations.addItems(id, body, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.addItems(id, body, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or POST");
             }
         } else if (parts.length == 3 && parts[1].equals(ITEMS)) {
             String item = parts[2];
             if (method.equals(HttpMethod.GET)) {
-                send(ctx, api, g -> conversations.item(id, item, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.item(id, item, g));
             } else if (method.equals(HttpMethod.DELETE)) {
-                send(ctx, api, g -> conversations.deleteItem(id, item, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.deleteItem(id, item, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or DELETE");
             }
@@ -72,10 +72,5 @@ final class ConversationRoutes {
 
     private static JsonNode body(FullHttpRequest request, ApiContext api) {
         return api.json.readObject(new ByteBufInputStream(request.content()));
-    }
-
-    /** Answers 200 with what {@code body} writes; an {@link ApiError} it throws first is the answer instead. */
-    private static void send(ChannelHandlerContext ctx, ApiContext api, HttpResponses.JsonWriter body) {
-        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, body, false);
     }
 }

@@ -86,6 +86,11 @@ final class HttpResponses {
         send(ctx, status, body, HttpHeaderValues.APPLICATION_JSON.toString(), close);
     }
 
+    /** 200 with what {@code writer} writes; an {@link ApiError} it throws first is the answer instead. */
+    static void sendOk(ChannelHandlerContext ctx, JsonFactory factory, JsonWriter writer) {
+        sendJson(ctx, factory, HttpResponseStatus.OK, writer, false);
+    }
+
     static void sendError(ChannelHandlerContext ctx, JsonFactory factory, ApiError error, boolean close) {
         sendJson(ctx, factory, HttpResponseStatus.valueOf(error.status()), error::write, close);
     }

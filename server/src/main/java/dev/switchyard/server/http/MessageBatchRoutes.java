@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 
 /**
@@ -32,10 +31,11 @@ final class MessageBatchRoutes {
         if (path.equals(ROOT)) {
             if (method.equals(HttpMethod.POST)) {
                 var body = api.json.readObject(new io.netty.buffer.ByteBufInputStream(request.content()));
-                send(ctx, api, g -> api.messageBatches.create(body, base, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.create(body, base, g));
             } else if (method.equals(HttpMethod.GET)) {
-                send(ctx, api, g -> api.messageBatches.list(ApiHandler.first(query, "limit"),
-                        ApiHandler.first(query, "after_id"), ApiHandler.first(query, "before_id"), base, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.list(
+                        ApiHandler.first(query, "limit"), ApiHandler.first(query, "after_id"),
+                        ApiHandler.first(query, "before_id"), base, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or POST");
             }
@@ -45,15 +45,15 @@ final class MessageBatchRoutes {
         String id = parts[0];
         if (parts.length == 1) {
             if (method.equals(HttpMethod.GET)) {
-                send(ctx, api, g -> api.messageBatches.retrieve(id, base, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.retrieve(id, base, g));
             } else if (method.equals(HttpMethod.DELETE)) {
-                send(ctx, api, g -> api.messageBatches.delete(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.delete(id, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or DELETE");
             }
         } else if (parts.length == 2 && parts[1].equals("cancel")) {
             ApiHandler.expect(method, HttpMethod.POST, path);
-            send(ctx, api, g -> api.messageBatches.cancel(id, base, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.cancel(id, base, g));
         } else if (parts.length == 2 && parts[1].equals("results")) {
             ApiHandler.expect(method, HttpMethod.GET, path);
             try {
@@ -80,9 +80,5 @@ final class MessageBatchRoutes {
             return "";
         }
         return scheme + "://" + host;
-    }
-
-    private static void send(ChannelHandlerContext ctx, ApiContext api, HttpResponses.JsonWriter body) {
-        HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, body, false);
     }
 }
