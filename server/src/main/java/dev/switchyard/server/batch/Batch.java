@@ -98,8 +98,49 @@ final class Batch {
         this.expiresAt = expiresAt;
     }
 
+    /**
+     * A batch an earlier server kept while it had not ended, from its object as kept: where it stood and
+     * when, and its requests' number; the counts and tokens come back as its results are read again.
+     */
+    static Batch resumed(com.fasterxml.jackson.databind.JsonNode kept, Long outputExpiresAfter) {
+        Map<String, String> metadata = null;
+        if (kept.path("metadata").isObject()) {
+            metadata = new java.util.LinkedHashMap<>();
+            for (var e : kept.get("metadata").properties()) {
+                metadata.put(e.getKey(), e.getValue().asText());
+            }
+        }
+        Batch b = new Batch(kept.path("id").asText(), kept.path("endpoint").asText(),
+                kept.path("input_file_id").asText(), kept.path("completion_window").asText(), metadata,
+                kept.path("created_at").asLong(), kept.path("expires_at").asLong(), outputExpiresAfter);
+        Status was = Status.valueOf(kept.path("status").asText().toUpperCase(java.util.Locale.ROOT));
+        if (was.ended()) {
+            throw new IllegalArgumentException("batch " + b.id + " has ended");
+        }
+        b.inProgressAt = longOrNull(kept, "in_progress_at");
+        b.cancellingAt = longOrNull(kept, "cancelling_at");
+        b.total = kept.path("request_counts").path("total").asInt();
+        // one stopped while finalizing goes on as it was running: every request it wrote is read again
+        b.status = was == Status.FINALIZING ? Status.IN_PROGRESS : was;
+        return b;
+    }
+
+    private static Long longOrNull(com.fasterxml.jackson.databind.JsonNode node, String field) {
+        return node.path(field).isNumber() ? node.get(field).asLong() : null;
+    }
+
     synchronized Status status() {
         return status;
+    }
+
+    /** Whether its input was checked and its requests started (by this server or an earlier one). */
+    synchronized boolean checked() {
+        return inProgressAt != null;
+    }
+
+    /** A problem found once it ran, listed in its {@code errors}. */
+    synchronized void noted(Problem problem) {
+        problems.add(problem);
     }
 
     /** Asks a batch that has not ended to stop; false when it had ended. */

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -53,6 +54,8 @@ final class BatchRunner implements AutoCloseable {
     /** Endpoints whose requests take vLLM's {@code priority}. */
     private static final Set<String> TAKE_PRIORITY = Set.of("/v1/chat/completions", "/v1/completions", "/v1/responses",
             "/v1/embeddings", "/v1/score", "/v1/rerank");
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper READER = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final FileStore files;
     private final int concurrency;
@@ -108,17 +111,24 @@ final class BatchRunner implements AutoCloseable {
         this.base = base;
     }
 
-    /** Starts a batch (when fewer than {@link #MAX_RUNNING} run, else when one ends); {@code ended} is told when it has ended. */
-    void submit(Batch batch, java.util.function.Consumer<Batch> ended) {
+    /**
+     * Starts a batch (when fewer than {@link #MAX_RUNNING} run, else when one ends); {@code changed} is
+     * told when its requests start and when it has ended, or was left for the next server to go on with.
+     * A batch whose requests had started (under an earlier server) goes on from the results it wrote.
+     */
+    void submit(Batch batch, java.util.function.Consumer<Batch> changed) {
         thread.execute(() -> {
+            boolean ended = true;
             try {
-                run(batch);
+                ended = run(batch, changed);
             } catch (RuntimeException e) {
                 LOG.log(Level.SEVERE, "batch " + batch.id + " failed", e);
                 batch.refused(List.of(new Batch.Problem("server_error", "the batch failed: " + e, null, null)), now());
             } finally {
-                outcomes.ended(batch.status().label());
-                ended.accept(batch);
+                if (ended) {
+                    outcomes.ended(batch.status().label());
+                }
+                changed.accept(batch);
             }
         });
     }
@@ -127,35 +137,52 @@ final class BatchRunner implements AutoCloseable {
         return clock.instant().getEpochSecond();
     }
 
-    private void run(Batch batch) {
-        if (stopping(batch)) {
+    /** Runs a batch; false when the server stopped first and left it for the next one to go on with. */
+    private boolean run(Batch batch, java.util.function.Consumer<Batch> changed) {
+        if (suspends(batch)) {
+            return false;
+        }
+        boolean checked = batch.checked();
+        if (!checked && stopping(batch)) {
             batch.refused(List.of(), now());
-            return;
+            return true;
         }
         Path input = inputOf(batch);
         if (input == null) {
-            return;
+            if (checked) { // what it wrote before is kept
+                readBack(batch, results(batch, OUTPUT), results(batch, ERRORS));
+                conclude(batch, Batch.Status.FAILED);
+            }
+            return true;
         }
-        int total;
-        try {
-            total = validate(batch, input);
-        } catch (IOException e) {
-            batch.refused(List.of(new Batch.Problem("file_unreadable", "the input file could not be read: "
-                    + e.getMessage(), "input_file_id", null)), now());
-            return;
+        if (!checked) {
+            int total;
+            try {
+                total = validate(batch, input);
+            } catch (IOException e) {
+                batch.refused(List.of(new Batch.Problem("file_unreadable", "the input file could not be read: "
+                        + e.getMessage(), "input_file_id", null)), now());
+                return true;
+            }
+            if (total < 0) {
+                return true;
+            }
+            batch.started(total, now());
+            changed.accept(batch);
         }
-        if (total < 0) {
-            return;
-        }
-        batch.started(total, now());
-        execute(batch, input);
+        return execute(batch, input, checked);
     }
 
     private Path inputOf(Batch batch) {
         FileStore.StoredFile f = files.get(batch.inputFileId);
         if (f == null) {
-            batch.refused(List.of(new Batch.Problem("file_not_found", "the input file " + batch.inputFileId
-                    + " was deleted before the batch ran", "input_file_id", null)), now());
+            Batch.Problem gone = new Batch.Problem("file_not_found", "the input file " + batch.inputFileId
+                    + " was deleted before the batch ran", "input_file_id", null);
+            if (batch.checked()) {
+                batch.noted(gone);
+            } else {
+                batch.refused(List.of(gone), now());
+            }
             return null;
         }
         return f.path();
@@ -223,25 +250,43 @@ final class BatchRunner implements AutoCloseable {
         }
     }
 
-    private void execute(Batch batch, Path input) {
-        Path incoming = files.incoming();
-        Path outputs = incoming.resolve(batch.id + "_output.jsonl");
-        Path errors = incoming.resolve(batch.id + "_error.jsonl");
+    private static final String OUTPUT = "_output.jsonl";
+    private static final String ERRORS = "_error.jsonl";
+
+    /** Where a batch writes its answers ({@link #OUTPUT}) or its refusals ({@link #ERRORS}) while it runs. */
+    private Path results(Batch batch, String kind) {
+        return files.running().resolve(batch.id + kind);
+    }
+
+    /**
+     * Sends the batch's requests (those it has no result for where it goes on from an earlier server's
+     * run) and writes their results; false when the server stopped first and left it for the next one.
+     */
+    private boolean execute(Batch batch, Path input, boolean goesOn) {
+        Path outputs = results(batch, OUTPUT);
+        Path errors = results(batch, ERRORS);
+        Set<String> done = goesOn ? readBack(batch, outputs, errors) : Set.of();
+        java.nio.file.OpenOption[] mode = goesOn
+                ? new java.nio.file.OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.APPEND}
+                : new java.nio.file.OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE};
         Deque<Pending> pending = new ArrayDeque<>();
         Batch.Status end = Batch.Status.COMPLETED;
-        int[] written = new int[2];
         HttpClient client = BatchLines.newClient();
         BatchLines lines = new BatchLines(base, apiKey, client);
         boolean priority = TAKE_PRIORITY.contains(batch.endpoint) && byPriority.getAsBoolean();
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
-             BufferedWriter out = Files.newBufferedWriter(outputs, StandardCharsets.UTF_8);
-             BufferedWriter err = Files.newBufferedWriter(errors, StandardCharsets.UTF_8)) {
+             BufferedWriter out = Files.newBufferedWriter(outputs, StandardCharsets.UTF_8, mode);
+             BufferedWriter err = Files.newBufferedWriter(errors, StandardCharsets.UTF_8, mode)) {
             BatchLines.Numbered numbered = new BatchLines.Numbered(in);
             String text;
             while ((text = numbered.next()) != null) {
                 BatchLines.Line line = BatchLines.parse(text, numbered.number());
+                if (done.contains(line.customId())) {
+                    continue;
+                }
                 if (pending.size() == concurrency) {
-                    finish(batch, lines, pending.removeFirst(), out, err, written);
+                    finish(batch, lines, pending.removeFirst(), out, err);
                 }
                 if (stopping(batch)) {
                     break; // (perhaps while waiting for room)
@@ -268,7 +313,7 @@ final class BatchRunner implements AutoCloseable {
                 for (Pending p : pending) {
                     if (p.result().isDone() && !p.result().isCompletedExceptionally()
                             && !turnedAway(p.result().join())) {
-                        write(batch, p.result().join(), out, err, written);
+                        write(batch, p.result().join(), out, err);
                     } else {
                         p.result().cancel(true);
                     }
@@ -276,7 +321,11 @@ final class BatchRunner implements AutoCloseable {
                 pending.clear();
             }
             while (!pending.isEmpty()) {
-                finish(batch, lines, pending.removeFirst(), out, err, written);
+                finish(batch, lines, pending.removeFirst(), out, err);
+            }
+            if (suspends(batch)) {
+                // (perhaps once the last request was abandoned) the next server sends what has no result here
+                return false;
             }
         } catch (IOException | BatchLines.Unsendable e) {
             LOG.log(Level.WARNING, "batch " + batch.id + " stopped: " + e.getMessage(), e);
@@ -287,10 +336,82 @@ final class BatchRunner implements AutoCloseable {
         } finally {
             client.shutdownNow();
         }
+        conclude(batch, end);
+        return true;
+    }
+
+    /** Ends a batch as {@code end} says (unless it was cancelled), its results kept as files of the store. */
+    private void conclude(Batch batch, Batch.Status end) {
         batch.finalizing(now());
-        String outputFile = keep(batch, outputs, written[0], batch.id + "_output.jsonl");
-        String errorFile = keep(batch, errors, written[1], batch.id + "_error.jsonl");
+        String outputFile = keep(batch, results(batch, OUTPUT), batch.id + OUTPUT);
+        String errorFile = keep(batch, results(batch, ERRORS), batch.id + ERRORS);
         batch.ended(end, outputFile, errorFile, now());
+    }
+
+    /**
+     * Reads back what a batch wrote before the server stopped: each result counted, and the
+     * {@code custom_id}s that have one. A line the stop cut short is cut off (its request runs again).
+     */
+    private Set<String> readBack(Batch batch, Path outputs, Path errors) {
+        Set<String> done = new HashSet<>();
+        for (Path p : List.of(outputs, errors)) {
+            try {
+                if (!Files.exists(p)) {
+                    continue;
+                }
+                cutAfterLastLine(p);
+                try (BufferedReader in = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
+                    String text;
+                    while ((text = in.readLine()) != null) {
+                        if (text.isBlank()) {
+                            continue;
+                        }
+                        com.fasterxml.jackson.databind.JsonNode result = READER.readTree(text);
+                        if (done.add(result.path("custom_id").asText())) {
+                            batch.counted(BatchLines.succeeded((ObjectNode) result),
+                                    EXPIRED.equals(result.path("error").path("code").asText(null)),
+                                    Batch.Tokens.of(result.path("response").get("body")));
+                        }
+                    }
+                }
+            } catch (IOException | ClassCastException e) {
+                LOG.log(Level.WARNING, "batch " + batch.id + ": could not read back " + p + ": " + e.getMessage(), e);
+            }
+        }
+        return done;
+    }
+
+    /** Cuts a file after its last line break: what follows is a line a stop cut short. */
+    private static void cutAfterLastLine(Path p) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8192);
+            long end = size;
+            while (end > 0) {
+                long from = Math.max(0, end - chunk.capacity());
+                chunk.clear().limit((int) (end - from));
+                while (chunk.hasRemaining() && ch.read(chunk, from + chunk.position()) >= 0) {
+                    // fill the chunk
+                }
+                for (int i = (int) (end - from) - 1; i >= 0; i--) {
+                    if (chunk.get(i) == '\n') {
+                        ch.truncate(from + i + 1);
+                        return;
+                    }
+                }
+                end = from;
+            }
+            ch.truncate(0);
+        }
+    }
+
+    /**
+     * Whether the server is stopping and leaves {@code batch} (not cancelled) to the next server, which
+     * goes on from its results: where the files are kept across restarts.
+     */
+    private boolean suspends(Batch batch) {
+        return closed && files.keptIn() != null && !batch.cancelRequested();
     }
 
     /** Whether {@code batch} is to send nothing more: it was cancelled, or the server is stopping. */
@@ -333,8 +454,8 @@ final class BatchRunner implements AutoCloseable {
      * {@link #MAX_RETRY_PAUSE_MILLIS}, for as long as the batch's window lasts: a busy server delays a
      * batch, it does not fail its requests.
      */
-    private void finish(Batch batch, BatchLines lines, Pending next, BufferedWriter out, BufferedWriter err,
-                        int[] written) throws IOException, InterruptedException {
+    private void finish(Batch batch, BatchLines lines, Pending next, BufferedWriter out, BufferedWriter err)
+            throws IOException, InterruptedException {
         ObjectNode result = await(batch, next);
         long pause = FIRST_RETRY_PAUSE_MILLIS;
         while (result != null && turnedAway(result) && now() < batch.expiresAt) {
@@ -345,7 +466,7 @@ final class BatchRunner implements AutoCloseable {
             result = await(batch, new Pending(next.line(), send(lines, next.line(), 0)));
         }
         if (result != null) {
-            write(batch, result, out, err, written);
+            write(batch, result, out, err);
         }
     }
 
@@ -383,22 +504,23 @@ final class BatchRunner implements AutoCloseable {
         return !stopping(batch);
     }
 
-    private void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err, int[] written)
-            throws IOException {
+    private void write(Batch batch, ObjectNode result, BufferedWriter out, BufferedWriter err) throws IOException {
         boolean succeeded = BatchLines.succeeded(result);
         BufferedWriter to = succeeded ? out : err;
         to.write(BatchLines.text(result));
         to.newLine();
-        written[succeeded ? 0 : 1]++;
+        if (files.keptIn() != null) {
+            to.flush(); // a server killed now loses no result it had: the next one goes on from them
+        }
         batch.counted(succeeded, EXPIRED.equals(result.path("error").path("code").asText(null)),
                 Batch.Tokens.of(result.path("response").get("body")));
         outcomes.request(succeeded);
     }
 
     /** Keeps a result file that has lines; its id, or null. */
-    private String keep(Batch batch, Path written, int lines, String name) {
+    private String keep(Batch batch, Path written, String name) {
         try {
-            if (lines == 0) {
+            if (Files.size(written) == 0) {
                 Files.deleteIfExists(written);
                 return null;
             }
@@ -412,7 +534,11 @@ final class BatchRunner implements AutoCloseable {
         }
     }
 
-    /** Stops: the batch running is cancelled (what finished is kept), the queued ones never start. */
+    /**
+     * Stops: no batch sends anything more. Where the files are kept across restarts, a batch not
+     * cancelled is left as it stands (its results so far written), for the next server to go on with;
+     * otherwise a cancelled batch ends with what finished kept, and the queued ones never start.
+     */
     @Override
     public void close() {
         closed = true;

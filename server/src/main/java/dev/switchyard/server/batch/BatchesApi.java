@@ -23,7 +23,8 @@ import java.util.function.BooleanSupplier;
  * OpenAI's Batch API ({@code /v1/batches}) while serving: a batch names an uploaded input file and
  * the endpoint its requests go to, runs beside the others on the {@link BatchRunner}, and
  * leaves its results in files of the {@link FilesApi}. Batches are kept while the server runs and,
- * once ended, as {@code batch_ID.json} beside the files where those are kept across restarts.
+ * where the files are kept across restarts, as {@code batch_ID.json} beside them from the start: one
+ * the server stopped in the middle goes on under the next from the results it had written.
  */
 public final class BatchesApi implements AutoCloseable {
 
@@ -47,6 +48,12 @@ public final class BatchesApi implements AutoCloseable {
     private final Map<String, JsonNode> earlier = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     /** What {@link #view} made of them, once asked. */
     private final Map<String, Batch.View> earlierViews = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Batches an earlier server stopped in the middle, to go on with once the server listens. */
+    private final List<Batch> unfinished = new ArrayList<>();
+    /** Held while a batch's object is written, so that the last state written is the latest. */
+    private final Object keeping = new Object();
+    /** The field of a kept batch that is not the API's: its result files' lifetime. */
+    private static final String KEPT_OUTPUT_EXPIRY = "switchyard_output_expires_after";
 
     /**
      * Batches over {@code files}, at most {@code concurrency} of a batch's requests in flight at once,
@@ -108,30 +115,71 @@ public final class BatchesApi implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the batches kept in " + dir, e);
         }
-        found.sort(java.util.Comparator.comparingLong((JsonNode b) -> b.path("created_at").asLong())
-                .thenComparing(b -> b.get("id").asText()));
+        found.sort(CREATED.thenComparing(b -> b.path("id").asText()));
         for (JsonNode b : found) {
-            earlier.put(b.get("id").asText(), b);
+            JsonNode expiry = ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove(KEPT_OUTPUT_EXPIRY);
+            String status = b.path("status").asText();
+            if (List.of("completed", "failed", "expired", "cancelled").contains(status)) {
+                earlier.put(b.get("id").asText(), b);
+                continue;
+            }
+            try {
+                Batch resumed = Batch.resumed(b, expiry != null && expiry.isNumber() ? expiry.asLong() : null);
+                batches.put(resumed.id, resumed);
+                unfinished.add(resumed);
+            } catch (IllegalArgumentException e) {
+                java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("skipping batch "
+                        + b.get("id").asText() + ": " + e.getMessage());
+            }
         }
     }
 
-    /** An ended batch kept beside the files, where they are kept across restarts. */
+    /** Oldest first (sorts keep batches of the same second in the order they had). */
+    private static final java.util.Comparator<JsonNode> CREATED = java.util.Comparator
+            .comparingLong((JsonNode b) -> b.path("created_at").asLong());
+
+    /**
+     * Writes a batch's object beside the files, where they are kept across restarts (whole or not at
+     * all: written aside, then moved over the last), with what the next server needs to go on with it.
+     */
     private void keep(Batch batch) {
         java.nio.file.Path dir = files.store().keptIn();
         if (dir == null) {
             return;
         }
-        try {
-            JSON.writeValue(dir.resolve(batch.id + ".json").toFile(), tree(batch));
-        } catch (IOException e) {
-            java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("could not keep batch " + batch.id
-                    + ": " + e.getMessage());
+        synchronized (keeping) {
+            java.nio.file.Path kept = dir.resolve(batch.id + ".json");
+            java.nio.file.Path aside = dir.resolve(batch.id + ".json.partial");
+            try {
+                JsonNode object = tree(batch);
+                if (batch.outputExpiresAfter != null) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) object).put(KEPT_OUTPUT_EXPIRY,
+                            batch.outputExpiresAfter);
+                }
+                JSON.writeValue(aside.toFile(), object);
+                java.nio.file.Files.move(aside, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("could not keep batch " + batch.id
+                        + ": " + e.getMessage());
+            }
         }
     }
 
-    /** Where the server listens ({@code http://host:port}, reachable from this process): batches run from now on. */
+    /**
+     * Where the server listens ({@code http://host:port}, reachable from this process): batches run from
+     * now on, those an earlier server stopped in the middle first.
+     */
     public void listeningAt(String base) {
         runner.listeningAt(base);
+        List<Batch> resume;
+        synchronized (unfinished) {
+            resume = new ArrayList<>(unfinished);
+            unfinished.clear();
+        }
+        for (Batch b : resume) {
+            runner.submit(b, this::keep);
+        }
     }
 
     /** {@code POST /v1/batches}: checks the request, queues the batch and answers its object ({@code validating}). */
@@ -182,12 +230,20 @@ public final class BatchesApi implements AutoCloseable {
      * {@code prefix}, its result files expiring {@code outputExpiresAfter} seconds after they are made (null: never).
      */
     Batch start(String prefix, String input, String endpoint, Map<String, String> metadata, Long outputExpiresAfter) {
+        return start(prefix, input, endpoint, metadata, outputExpiresAfter, 0);
+    }
+
+    /** The same, its {@code requests} counted before its input is checked (0: not known yet). */
+    Batch start(String prefix, String input, String endpoint, Map<String, String> metadata, Long outputExpiresAfter,
+                int requests) {
         long now = clock.instant().getEpochSecond();
         Batch batch = new Batch(prefix + HexFormat.of().formatHex(random()), endpoint, input, WINDOW, metadata, now,
                 now + WINDOW_LENGTH.toSeconds(), outputExpiresAfter);
+        batch.expect(requests);
         synchronized (batches) {
             batches.put(batch.id, batch);
         }
+        keep(batch);
         runner.submit(batch, this::keep);
         return batch;
     }
@@ -223,6 +279,7 @@ public final class BatchesApi implements AutoCloseable {
                 out.add(b.view());
             }
         }
+        out.sort(java.util.Comparator.comparingLong(Batch.View::createdAt)); // (stable: see CREATED)
         return out;
     }
 
@@ -255,7 +312,9 @@ public final class BatchesApi implements AutoCloseable {
             }
             throw notFound(id);
         }
-        return b.cancel(clock.instant().getEpochSecond());
+        boolean stops = b.cancel(clock.instant().getEpochSecond());
+        keep(b);
+        return stops;
     }
 
     /**
@@ -375,6 +434,7 @@ public final class BatchesApi implements AutoCloseable {
         if (!b.cancel(clock.instant().getEpochSecond())) {
             throw notCancellable(id, b.status().label());
         }
+        keep(b);
         b.write(g);
     }
 
@@ -396,6 +456,7 @@ public final class BatchesApi implements AutoCloseable {
         for (Batch b : all) {
             objects.add(tree(b));
         }
+        objects.sort(CREATED); // batches this server went on with among those an earlier one ended
         ResponsesApi.writeItemPage(g, objects, "desc", limit, after);
     }
 
@@ -408,13 +469,18 @@ public final class BatchesApi implements AutoCloseable {
         }
     }
 
-    /** Stops running batches: the one running and those queued end cancelled. */
+    /**
+     * Stops running batches. Where the files are kept across restarts, those running and those queued
+     * are left as they stand, and the next server goes on with them; otherwise they end cancelled.
+     */
     @Override
     public void close() {
-        long now = clock.instant().getEpochSecond();
-        synchronized (batches) {
-            for (Batch b : batches.values()) {
-                b.cancel(now);
+        if (files.store().keptIn() == null) {
+            long now = clock.instant().getEpochSecond();
+            synchronized (batches) {
+                for (Batch b : batches.values()) {
+                    b.cancel(now);
+                }
             }
         }
         runner.close();

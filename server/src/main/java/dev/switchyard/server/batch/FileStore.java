@@ -30,6 +30,9 @@ public final class FileStore implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom IDS = new SecureRandom();
     private static final String META = ".json";
+    private static final String INCOMING = ".incoming";
+    private static final String RUNNING = ".running";
+    private static final String LOCK = ".lock";
 
     /** One file: what the Files API says of it (its expiry in epoch seconds, null for none), and where its bytes are. */
     public record StoredFile(String id, String filename, String purpose, long bytes, long createdAt, Long expiresAt,
@@ -57,6 +60,8 @@ public final class FileStore implements AutoCloseable {
     private final boolean temporary;
     private final long space;
     private final java.time.InstantSource clock;
+    /** Held while the store is open, on a directory kept across restarts. */
+    private java.nio.channels.FileLock lock;
     /** In the order the files were made. */
     private final Map<String, StoredFile> files = new LinkedHashMap<>();
     private long used;
@@ -94,8 +99,53 @@ public final class FileStore implements AutoCloseable {
     static FileStore in(Path dir, long space, java.time.InstantSource clock) throws IOException {
         Files.createDirectories(dir);
         FileStore store = new FileStore(dir, false, space, clock);
-        store.readKept();
+        store.lock = lock(dir);
+        try {
+            store.readKept();
+            store.clearIncoming();
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
         return store;
+    }
+
+    /**
+     * Takes the directory for this server alone: two servers on one directory would both go on with
+     * the batches an earlier one left, and delete each other's half-written files.
+     */
+    private static java.nio.channels.FileLock lock(Path dir) throws IOException {
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve(LOCK),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IOException("the directory is in use by another server; give each server a directory of its own");
+        }
+        return lock;
+    }
+
+    /**
+     * Removes what an earlier server left half-written: uploads cut off when it stopped, and results
+     * made on demand (which are made again when asked for).
+     */
+    private void clearIncoming() throws IOException {
+        Path in = dir.resolve(INCOMING);
+        if (!Files.isDirectory(in)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(in)) {
+            for (Path p : entries) {
+                if (Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private void readKept() throws IOException {
@@ -126,7 +176,19 @@ public final class FileStore implements AutoCloseable {
 
     /** Where uploads are written while they arrive (in the store's directory, so keeping one is a rename). */
     public Path incoming() {
-        Path in = dir.resolve(".incoming");
+        return subdirectory(INCOMING);
+    }
+
+    /**
+     * Where batches write their results while they run: kept across restarts (unlike {@link #incoming}),
+     * so that a batch the server stopped in the middle goes on from them.
+     */
+    public Path running() {
+        return subdirectory(RUNNING);
+    }
+
+    private Path subdirectory(String name) {
+        Path in = dir.resolve(name);
         try {
             Files.createDirectories(in);
         } catch (IOException e) {
@@ -279,6 +341,13 @@ public final class FileStore implements AutoCloseable {
     @Override
     public void close() {
         if (!temporary) {
+            if (lock != null) {
+                try {
+                    lock.channel().close(); // (and the lock with it)
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "could not let go of " + dir.resolve(LOCK) + ": " + e.getMessage());
+                }
+            }
             return;
         }
         try (var walk = Files.walk(dir)) {

@@ -93,8 +93,7 @@ public final class MessageBatchesApi {
         } catch (FileStore.SpaceExhaustedException e) {
             throw new ApiError(413, "invalid_request_error", e.getMessage(), "requests", "request_too_large");
         }
-        Batch batch = batches.start(PREFIX, input.id(), ENDPOINT, null, null);
-        batch.expect(requests.size());
+        Batch batch = batches.start(PREFIX, input.id(), ENDPOINT, null, null, requests.size());
         write(batch.view(), base, g);
     }
 

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * How a batch's requests are sent, against a stand-in server that records them: at the batch
  * priority only where the server schedules by priority (a line's own priority kept), the lines left
  * when the completion window ends expired into the error file, a stopping server cancelling the
- * batch running and the ones queued, ended batches kept across restarts beside kept files, and
+ * batch running and the ones queued (or, where the files are kept, leaving them to the next server,
+ * which goes on from their results), ended batches kept across restarts beside kept files, and
  * batches running side by side within one bound on the requests in flight.
  */
 class BatchRunnerTest {
@@ -200,41 +201,126 @@ class BatchRunnerTest {
     @Test
     void endedBatchesAreKeptAcrossRestartsWhereTheFilesAre(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         JsonNode done;
-        String cancelled;
         try (FileStore kept = FileStore.in(dir, 1 << 20)) {
-            FilesApi keptFiles = new FilesApi(kept);
             String in = kept.add("in.jsonl", FilesApi.BATCH, t -> Files.writeString(t,
                     "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/completions\",\"body\":{}}\n"), false).id();
-            CountDownLatch second = new CountDownLatch(1);
-            try (BatchesApi api = new BatchesApi(keptFiles, 1, () -> false, null, clock)) {
-                api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
+            try (BatchesApi api = keptBatches(kept, 1)) {
                 done = ended(api, create(api, in, "/v1/completions").get("id").asText());
-                onRequest = body -> {
-                    try {
-                        second.await(20, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                };
-                cancelled = create(api, in, "/v1/completions").get("id").asText();
-                for (int i = 0; i < 200 && received.size() < 2; i++) {
-                    Thread.sleep(25);
-                }
-            } finally {
-                second.countDown();
             }
         }
-        try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = new BatchesApi(new FilesApi(kept), 1,
-                () -> false, null, clock)) {
+        try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = keptBatches(kept, 1)) {
             assertThat(done.get("status").asText()).isEqualTo("completed");
             assertThat(call(g -> api.retrieve(done.get("id").asText(), g))).isEqualTo(done);
-            assertThat(call(g -> api.retrieve(cancelled, g)).get("status").asText()).isEqualTo("cancelled");
             assertThat(call(g -> api.list(null, null, g)).get("data")).extracting(b -> b.get("id").asText())
-                    .containsExactlyInAnyOrder(cancelled, done.get("id").asText());
+                    .containsExactly(done.get("id").asText());
             assertThat(Files.readAllLines(kept.get(done.get("output_file_id").asText()).path())).hasSize(1);
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(g -> api.cancel(cancelled, g)))
-                    .hasMessageContaining("cancelled");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(g -> api.cancel(done.get("id").asText(), g)))
+                    .hasMessageContaining("completed");
         }
+        assertThat(received).hasSize(1);
+    }
+
+    /** Batches over a store kept across restarts, listening at the stand-in. */
+    private BatchesApi keptBatches(FileStore kept, int concurrency) {
+        BatchesApi api = new BatchesApi(new FilesApi(kept), concurrency, () -> false, null, clock);
+        api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
+        return api;
+    }
+
+    /** Six completions numbered {@code n} 0 to 5, kept in {@code kept}; the file's id. */
+    private static String numbered(FileStore kept, int count) throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            text.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/completions\","
+                    + "\"body\":{\"n\":").append(i).append("}}\n");
+        }
+        return kept.add("in.jsonl", FilesApi.BATCH, t -> Files.writeString(t, text), false).id();
+    }
+
+    /** Holds the request numbered {@code n} until {@code release} opens. */
+    private void holdAt(int n, CountDownLatch release) {
+        onRequest = body -> {
+            if (body.path("n").asInt(-1) == n) {
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+    }
+
+    /** Starts a batch of six in {@code dir} and stops the server while the fourth request runs; the batch's id. */
+    private String stoppedAtTheFourth(Path dir) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        holdAt(3, release);
+        try (FileStore kept = FileStore.in(dir, 1 << 20)) {
+            String in = numbered(kept, 6);
+            BatchesApi api = keptBatches(kept, 1);
+            String id = create(api, in, "/v1/completions").get("id").asText();
+            for (int i = 0; i < 400 && received.size() < 4; i++) {
+                Thread.sleep(25);
+            }
+            long start = System.nanoTime();
+            api.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            assertThat(call(g -> api.retrieve(id, g)).get("status").asText()).as("left, not cancelled")
+                    .isEqualTo("in_progress");
+            return id;
+        } finally {
+            release.countDown();
+            onRequest = body -> { };
+        }
+    }
+
+    @Test
+    void aBatchTheServerStoppedInTheMiddleGoesOnUnderTheNextFromItsResults(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        String id = stoppedAtTheFourth(dir);
+        assertThat(JSON.readTree(dir.resolve(id + ".json").toFile()).get("status").asText()).isEqualTo("in_progress");
+        Path output = dir.resolve(".running").resolve(id + "_output.jsonl");
+        assertThat(Files.readAllLines(output)).hasSize(3);
+        // a server killed while writing a result leaves it cut short: that request runs again
+        Files.writeString(output, "{\"custom_id\":\"r3\",\"respo", java.nio.file.StandardOpenOption.APPEND);
+        received.clear();
+        try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = keptBatches(kept, 1)) {
+            JsonNode done = ended(api, id);
+            assertThat(done.get("status").asText()).isEqualTo("completed");
+            assertThat(done.at("/request_counts/total").asInt()).isEqualTo(6);
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(6);
+            assertThat(done.at("/usage/input_tokens").asInt()).as("every answer's tokens, before and after").isEqualTo(18);
+            assertThat(Files.readAllLines(kept.get(done.get("output_file_id").asText()).path()))
+                    .extracting(l -> JSON.readTree(l).get("custom_id").asText())
+                    .containsExactly("r0", "r1", "r2", "r3", "r4", "r5");
+            assertThat(received).as("only the requests with no result are sent again")
+                    .extracting(b -> b.get("n").asInt()).containsExactly(3, 4, 5);
+            assertThat(dir.resolve(".running")).isEmptyDirectory();
+        }
+    }
+
+    @Test
+    void aBatchCancelledWhileTheServerWasStoppedEndsWithTheResultsItHad(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        String id = stoppedAtTheFourth(dir);
+        received.clear();
+        try (FileStore kept = FileStore.in(dir, 1 << 20)) {
+            // the server takes requests before its batches go on (they wait for it to listen)
+            try (BatchesApi api = new BatchesApi(new FilesApi(kept), 1, () -> false, null, clock)) {
+                assertThat(call(g -> api.cancel(id, g)).get("status").asText()).isEqualTo("cancelling");
+            }
+            assertThat(JSON.readTree(dir.resolve(id + ".json").toFile()).get("status").asText()).isEqualTo("cancelling");
+        }
+        try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = keptBatches(kept, 1)) {
+            JsonNode done = ended(api, id);
+            assertThat(done.get("status").asText()).isEqualTo("cancelled");
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(3);
+            assertThat(lines(kept, done.get("output_file_id").asText())).hasSize(3);
+        }
+        assertThat(received).as("a cancelled batch sends nothing more").isEmpty();
+    }
+
+    private static List<String> lines(FileStore kept, String fileId) throws IOException {
+        return Files.readAllLines(kept.get(fileId).path());
     }
 
     @Test
@@ -261,6 +347,42 @@ class BatchRunnerTest {
             assertThat(Files.readAllLines(messages.results(id))).singleElement()
                     .satisfies(l -> assertThat(JSON.readTree(l).at("/result/type").asText()).isEqualTo("succeeded"));
         }
+    }
+
+    @Test
+    void aMessageBatchTheServerStoppedGoesOnToo(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        holdAt(1, release);
+        String id;
+        try (FileStore kept = FileStore.in(dir, 1 << 20)) {
+            BatchesApi api = keptBatches(kept, 1);
+            MessageBatchesApi messages = new MessageBatchesApi(api);
+            id = call(g -> messages.create(JSON.readTree("{\"requests\":[{\"custom_id\":\"a\",\"params\":{\"n\":0}},"
+                    + "{\"custom_id\":\"b\",\"params\":{\"n\":1}},{\"custom_id\":\"c\",\"params\":{\"n\":2}}]}"),
+                    "http://here", g)).get("id").asText();
+            for (int i = 0; i < 400 && received.size() < 2; i++) {
+                Thread.sleep(25);
+            }
+            api.close();
+        } finally {
+            release.countDown();
+            onRequest = body -> { };
+        }
+        try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = keptBatches(kept, 1)) {
+            MessageBatchesApi messages = new MessageBatchesApi(api);
+            JsonNode b = null;
+            for (int i = 0; i < 400; i++) {
+                b = call(g -> messages.retrieve(id, "http://here", g));
+                if (b.get("processing_status").asText().equals("ended")) {
+                    break;
+                }
+                Thread.sleep(25);
+            }
+            assertThat(b.at("/request_counts/succeeded").asInt()).isEqualTo(3);
+            assertThat(Files.readAllLines(messages.results(id))).extracting(l -> JSON.readTree(l).at("/result/type")
+                    .asText()).containsExactly("succeeded", "succeeded", "succeeded");
+        }
+        assertThat(received).extracting(r -> r.get("n").asInt()).containsExactly(0, 1, 1, 2);
     }
 
     @Test

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Files kept within their space, across restarts in a directory given, gone with a temporary one, and
- * gone once their expiry has passed.
+ * Files kept within their space, across restarts in a directory given (one server's at a time), gone
+ * with a temporary one, and gone once their expiry has passed.
  */
 class FileStoreTest {
 
@@ -35,6 +35,20 @@ class FileStoreTest {
             assertThat(f.bytes()).isEqualTo(5);
             assertThat(Files.readString(f.path())).isEqualTo("hello");
             assertThat(store.free()).isEqualTo(995);
+        }
+    }
+
+    @Test
+    void aDirectoryIsOneServersAtATimeAndWhatAnUploadLeftHalfWrittenIsCleared() throws Exception {
+        Path cut = Files.createDirectories(dir.resolve(".incoming")).resolve("FUp_cut-short.tmp");
+        try (FileStore store = FileStore.in(dir, 1000)) {
+            assertThat(cut).as("an upload a stop cut short").doesNotExist();
+            Files.writeString(cut, "half");
+            assertThatThrownBy(() -> FileStore.in(dir, 1000)).hasMessageContaining("in use by another server");
+            assertThat(cut).as("the refused store touches nothing").exists();
+        }
+        try (FileStore again = FileStore.in(dir, 1000)) {
+            assertThat(again.list()).isEmpty();
         }
     }
 

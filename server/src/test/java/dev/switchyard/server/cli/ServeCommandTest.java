@@ -100,6 +100,12 @@ class ServeCommandTest {
         CliRun file = CliRun.of("serve", "--files-dir", notADirectory.toString(), "--port", "0", "--grpc-port", "0");
         assertThat(file.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
         assertThat(file.err()).contains("--files-dir " + notADirectory);
+        try (var taken = dev.switchyard.server.batch.FileStore.in(dir.resolve("taken"), 1 << 20)) {
+            CliRun shared = CliRun.of("serve", "--files-dir", dir.resolve("taken").toString(), "--port", "0",
+                    "--grpc-port", "0");
+            assertThat(shared.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+            assertThat(shared.err()).contains("--files-dir " + dir.resolve("taken")).contains("in use by another server");
+        }
     }
 
     @Test
