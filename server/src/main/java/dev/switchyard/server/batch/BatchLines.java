@@ -148,7 +148,9 @@ public final class BatchLines {
         ObjectNode line = start(customId);
         ObjectNode response = line.putObject("response");
         response.put("status_code", r.statusCode());
-        response.put("request_id", "req_" + hex());
+        // the server's id for the request, which its access log names it by
+        response.put("request_id", r.headers().firstValue(dev.switchyard.server.accesslog.RequestIds.HEADER)
+                .orElseGet(() -> "req_" + hex()));
         try {
             response.set("body", JSON.readTree(r.body()));
         } catch (IOException e) {

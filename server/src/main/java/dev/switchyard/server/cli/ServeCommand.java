@@ -7,6 +7,7 @@ import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Speculation;
+import dev.switchyard.server.accesslog.AccessLog;
 import dev.switchyard.server.grpc.GenerationService;
 import dev.switchyard.server.grpc.GrpcConfig;
 import dev.switchyard.server.grpc.GrpcServer;
@@ -178,9 +179,16 @@ final class ServeCommand implements Callable<Integer> {
     Integer batchConcurrency;
 
     @Option(names = "--files-dir", paramLabel = "DIR",
-            description = "Where the Files API keeps uploaded batch inputs and batches' results, across restarts "
+            description = "Where the Files API keeps uploaded batch inputs and batches' results, and batches, across "
+                    + "restarts; a batch the server stops in the middle goes on under the next one started on it "
                     + "(default: a temporary directory removed when the server stops).")
     Path filesDir;
+
+    @Option(names = "--access-log", defaultValue = "off", paramLabel = "off|stdout|FILE",
+            description = "Write one JSON line per request answered (its id, client, path, status, duration, and for "
+                    + "a generation its model, tokens and time to first token; never its prompt or output) to "
+                    + "standard output or appended to FILE (default: ${DEFAULT-VALUE}).")
+    String accessLog;
 
     @Option(names = "--files-space", defaultValue = "2GiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
             description = "Space all kept files may take; an upload past it gets 413 (default: ${DEFAULT-VALUE}).")
@@ -262,13 +270,20 @@ final class ServeCommand implements Callable<Integer> {
         }
 
         ServerHealth health = new ServerHealth();
-        HttpServer server = new HttpServer(http, health, HttpTransport.nio());
+        AccessLog requests = AccessLog.open(accessLog);
+        HttpServer server;
+        try {
+            server = new HttpServer(http.withAccessLog(requests), health, HttpTransport.nio());
+        } catch (RuntimeException e) {
+            requests.close();
+            throw e;
+        }
         GrpcServer grpc = null;
         GenerationService generation = new GenerationService(health, Version.current(), http.limits());
         try {
             server.start();
             if (rpcPort != 0) {
-                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, apiKey), generation);
+                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, apiKey).withAccessLog(requests), generation);
             }
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
@@ -288,6 +303,7 @@ final class ServeCommand implements Callable<Integer> {
                         + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
                         + ", embeddings pooled by " + served.pooling().label()
+                        + (requests.on() ? ", access log to " + requests.where() : "")
                         + speculationNote(engine.speculation(), engine.draft())
                         + LoraOptions.describe(engine.adapters(),
                                 served.adapters().all().stream().map(ServedAdapters.Served::adapter).toList()));
@@ -321,6 +337,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             generation.close();
             server.close();
+            requests.close();
         }
         return 0;
     }

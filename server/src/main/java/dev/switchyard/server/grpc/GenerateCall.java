@@ -11,6 +11,7 @@ import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.GenerationListener;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
+import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.serving.Usage;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
@@ -42,9 +43,16 @@ final class GenerateCall implements GenerationListener {
     private final Runnable onEnd;
     private final Executor executor;
     private boolean closed;
+    /** Where the access log's figures go; null without one. */
+    private final AccessRecord access;
+    /** When the first token came (nanoTime; 0 before), written on the scheduler's thread; how choice 0 ended. */
+    private long firstToken;
+    private FinishReason firstFinish;
 
     GenerateCall(String requestId, ServerCallStreamObserver<GenerateResponse> out, ServedModel model, int choices,
-                 boolean unary, boolean includeText, boolean includeTokenIds, Executor executor, Runnable onEnd) {
+                 boolean unary, boolean includeText, boolean includeTokenIds, Executor executor, Runnable onEnd,
+                 AccessRecord access) {
+        this.access = access;
         this.requestId = requestId;
         this.out = out;
         this.model = model;
@@ -66,6 +74,9 @@ final class GenerateCall implements GenerationListener {
 
     @Override
     public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
+        if (firstToken == 0) {
+            firstToken = System.nanoTime();
+        }
         executor.execute(() -> token(index, token, reasoning, text, logprob));
     }
 
@@ -81,6 +92,9 @@ final class GenerateCall implements GenerationListener {
 
     @Override
     public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
+        if (index == 0) {
+            firstFinish = reason;
+        }
         executor.execute(() -> choiceFinished(index, reason, reasoning, text));
     }
 
@@ -181,6 +195,11 @@ final class GenerateCall implements GenerationListener {
     private void complete(Usage usage) {
         if (closed) {
             return;
+        }
+        if (access != null) { // (the scheduler's thread wrote the fields before it handed this on)
+            access.generated(new AccessRecord.Generated(model.name(), !unary, usage.promptTokens(),
+                    usage.completionTokens(), usage.cachedTokens(), firstToken,
+                    firstFinish == null ? null : firstFinish.apiName(), choices.length));
         }
         Complete.Builder complete = Complete.newBuilder().setUsage(dev.switchyard.proto.v1.Usage.newBuilder()
                 .setPromptTokens(usage.promptTokens()).setCompletionTokens(usage.completionTokens())

@@ -20,6 +20,7 @@ import dev.switchyard.proto.v1.ModelInfo;
 import dev.switchyard.proto.v1.ServerInfo;
 import dev.switchyard.proto.v1.TokenizeRequest;
 import dev.switchyard.proto.v1.TokenizeResponse;
+import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.openai.EmbeddingsApi;
 import dev.switchyard.server.serving.Generation;
@@ -94,7 +95,12 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
         ServerCallStreamObserver<GenerateResponse> out = (ServerCallStreamObserver<GenerateResponse>) observer;
-        String id = request.getRequestId().isEmpty() ? "gen-" + UUID.randomUUID() : request.getRequestId();
+        AccessRecord access = AccessLogInterceptor.current();
+        String id = !request.getRequestId().isEmpty() ? request.getRequestId()
+                : access != null ? access.requestId() : "gen-" + UUID.randomUUID();
+        if (access != null) {
+            access.identify(id);
+        }
         RunningCall call = new RunningCall();
         AtomicBoolean registered = new AtomicBoolean();
         // A cancelled call (client gone, deadline passed) aborts its request and frees its KV blocks.
@@ -117,7 +123,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
             GenerateCall events = new GenerateCall(id, out, model, spec.choices(), request.getUnary(),
                     !request.hasIncludeText() || request.getIncludeText(),
                     !request.hasIncludeTokenIds() || request.getIncludeTokenIds(), responders.next(),
-                    () -> running.remove(id, call));
+                    () -> running.remove(id, call), access);
             try {
                 call.started(model.generate(spec, events));
             } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.switchyard.server.grpc;
 
+import dev.switchyard.server.accesslog.AccessLog;
 import java.time.Duration;
 
 /**
@@ -15,17 +16,28 @@ import java.time.Duration;
  *                                   balancers can rebalance long-lived clients
  * @param maxConnectionAgeGrace      calls still running then get this long to finish
  * @param apiKey                     required as {@code authorization: Bearer KEY}; null: no key
+ * @param accessLog                  where a line per call goes ({@link AccessLog#OFF}: nowhere)
  */
 public record GrpcConfig(String host, int port, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                          int maxConcurrentCallsPerConnection, Duration keepAliveTime, Duration keepAliveTimeout,
                          Duration permitKeepAliveTime, Duration maxConnectionAge, Duration maxConnectionAgeGrace,
-                         String apiKey) {
+                         String apiKey, AccessLog accessLog) {
 
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for {@code host:port}: 4 MiB messages, 8 KiB metadata, 100 calls per connection. */
     public static GrpcConfig defaults(String host, int port, String apiKey) {
         return new GrpcConfig(host, port, 4 << 20, 8 << 10, 100, Duration.ofMinutes(2), Duration.ofSeconds(20),
-                Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofMinutes(5), apiKey);
+                Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofMinutes(5), apiKey, AccessLog.OFF);
+    }
+
+    public GrpcConfig {
+        accessLog = accessLog == null ? AccessLog.OFF : accessLog;
+    }
+
+    /** This configuration writing a line per call to {@code log}. */
+    public GrpcConfig withAccessLog(AccessLog log) {
+        return new GrpcConfig(host, port, maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
+                keepAliveTime, keepAliveTimeout, permitKeepAliveTime, maxConnectionAge, maxConnectionAgeGrace, apiKey, log);
     }
 }

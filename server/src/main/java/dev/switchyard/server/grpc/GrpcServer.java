@@ -40,10 +40,12 @@ public final class GrpcServer implements AutoCloseable {
                 .maxConnectionAgeGrace(config.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
+        // the last interceptor sees a call first: the access log, then the key check
+        AccessLogInterceptor access = new AccessLogInterceptor(config.accessLog());
         if (config.apiKey() != null) {
-            builder.addService(ServerInterceptors.intercept(generation, new ApiKeyInterceptor(config.apiKey())));
+            builder.addService(ServerInterceptors.intercept(generation, new ApiKeyInterceptor(config.apiKey()), access));
         } else {
-            builder.addService(generation);
+            builder.addService(ServerInterceptors.intercept(generation, access));
         }
         Server server = builder.build().start();
         return new GrpcServer(server, health);

@@ -63,8 +63,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         if (exchange != null && !exchange.isEnded()) {
-            HttpResponses.sendError(ctx, api.json.factory(), ApiError.invalid(null,
-                    "a request is still in progress on this connection (pipelining is not supported)"), true);
+            ApiError refused = ApiError.invalid(null,
+                    "a request is still in progress on this connection (pipelining is not supported)");
+            ctx.write(AccessNote.refusingTheLatest(refused), ctx.voidPromise());
+            HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.valueOf(refused.status()), refused::write,
+                    true);
             return;
         }
         String uri = request.uri();
@@ -89,6 +92,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void sendError(ChannelHandlerContext ctx, ApiError e, boolean anthropic) {
+        ctx.write(AccessNote.of(e), ctx.voidPromise());
         HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.valueOf(e.status()),
                 anthropic ? e::writeAnthropic : e::write, false);
     }

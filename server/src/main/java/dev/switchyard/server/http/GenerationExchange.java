@@ -2,6 +2,7 @@ package dev.switchyard.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.EventStream;
 import dev.switchyard.server.openai.ResponseRenderer;
@@ -44,6 +45,11 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     /** Set on the scheduler's thread when a choice fails; read after onComplete (ordered by the executor's queue). */
     private volatile RuntimeException failure;
     private boolean ended;
+    /** For the access log: the model, when the first token came (nanoTime, 0 before), how choice 0 ended, choices ended. */
+    private String model;
+    private long firstToken;
+    private FinishReason firstFinish;
+    private int choicesEnded;
 
     GenerationExchange(ChannelHandlerContext ctx, JsonFactory json, ResponseRenderer renderer, Runnable onEnd) {
         this.ctx = ctx;
@@ -60,6 +66,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing was sent
      */
     void start(ServedModel model) {
+        this.model = model.name();
         generation = model.generate(renderer.request().spec(), this);
         if (stream) {
             HttpResponses.writeEventStreamHead(ctx);
@@ -84,6 +91,9 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     @Override
     public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
+        if (firstToken == 0) {
+            firstToken = System.nanoTime();
+        }
         if (!stream) {
             renderer.collect(index, reasoning, text, logprob);
         } else if (!text.isEmpty() || !reasoning.isEmpty() || logprob != null) {
@@ -125,6 +135,10 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     @Override
     public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
+        choicesEnded++;
+        if (index == 0) {
+            firstFinish = reason;
+        }
         if (!stream) {
             renderer.collectFinish(index, reasoning, text, reason);
         } else {
@@ -154,6 +168,13 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     private void finish(Usage usage) {
         try {
+            // (the scheduler's thread wrote these fields before it handed this on to the executor)
+            ctx.write(AccessNote.of(new AccessRecord.Generated(model, stream, usage.promptTokens(),
+                    usage.completionTokens(), usage.cachedTokens(), firstToken,
+                    firstFinish == null ? null : firstFinish.apiName(), choicesEnded)), ctx.voidPromise());
+            if (stream && failure != null) {
+                ctx.write(AccessNote.of(ApiError.internal("generation failed")), ctx.voidPromise());
+            }
             if (stream) {
                 renderer.closeStream(this, usage, failure != null);
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
@@ -174,6 +195,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     }
 
     private void sendError(ApiError error) {
+        ctx.write(AccessNote.of(error), ctx.voidPromise());
         HttpResponses.sendJson(ctx, json, HttpResponseStatus.valueOf(error.status()), g -> renderer.writeError(g, error),
                 false);
     }

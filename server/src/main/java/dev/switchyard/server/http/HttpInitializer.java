@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One connection's pipeline: idle timeout, HTTP/1.1 codec with header limits, CORS where other
- * origins may call, keep-alive, file uploads, the body limit, then the API handler; the last three
+ * One connection's pipeline: idle timeout, HTTP/1.1 codec with header limits, request ids and the
+ * access log, CORS where other origins may call, keep-alive, file uploads, the body limit, then the API handler; the last three
  * on their own executor group, off the event loop.
  */
 final class HttpInitializer extends ChannelInitializer<Channel> {
@@ -61,6 +61,7 @@ final class HttpInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("codec", new HttpServerCodec(decoder));
+        p.addLast("access", new AccessLogHandler(config.accessLog()));
         if (cors != null) {
             p.addLast("cors", new CorsHandler(cors));
         }

@@ -92,6 +92,7 @@ final class HttpResponses {
     }
 
     static void sendError(ChannelHandlerContext ctx, JsonFactory factory, ApiError error, boolean close) {
+        ctx.write(AccessNote.of(error), ctx.voidPromise());
         sendJson(ctx, factory, HttpResponseStatus.valueOf(error.status()), error::write, close);
     }
 

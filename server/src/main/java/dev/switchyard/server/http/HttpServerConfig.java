@@ -1,5 +1,6 @@
 package dev.switchyard.server.http;
 
+import dev.switchyard.server.accesslog.AccessLog;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.openai.ResponseStore;
 import java.time.Duration;
@@ -23,11 +24,12 @@ import java.util.List;
  * @param runtimeLora    whether {@code /v1/load_lora_adapter} and {@code /v1/unload_lora_adapter} may
  *                       load and unload LoRA adapters while serving (vLLM's opt-in); off, they refuse
  * @param batches        where the Files and Batch APIs keep files, and how a batch runs
+ * @param accessLog      where a line per request goes ({@link AccessLog#OFF}: nowhere)
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                                long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora,
-                               BatchConfig batches) {
+                               BatchConfig batches, AccessLog accessLog) {
 
     /**
      * The Files and Batch APIs' settings.
@@ -60,7 +62,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
                             Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                             long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
         this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8));
+                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8), AccessLog.OFF);
     }
 
     /** Adapters only as the server was started with. */
@@ -102,6 +104,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
         if (responseStoreBytes < 0) {
             throw new IllegalArgumentException("--responses-memory must be 0 or more");
         }
+        accessLog = accessLog == null ? AccessLog.OFF : accessLog;
         apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
         allowedOrigins = allowedOrigins == null ? List.of() : List.copyOf(allowedOrigins);
         for (String origin : allowedOrigins) {
@@ -119,13 +122,13 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withAllowedOrigins(List<String> origins) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, origins, runtimeLora, batches);
+                limits, responseStoreBytes, origins, runtimeLora, batches, accessLog);
     }
 
     /** This configuration letting requests load and unload LoRA adapters while serving, or not. */
     public HttpServerConfig withRuntimeLora(boolean on) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, on, batches);
+                limits, responseStoreBytes, allowedOrigins, on, batches, accessLog);
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
@@ -136,17 +139,23 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withApiKey(String key) {
         return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, batches);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches, accessLog);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
         return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, batches);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches, accessLog);
     }
 
     /** This configuration keeping files and running batches as {@code config} says. */
     public HttpServerConfig withBatches(BatchConfig config) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, runtimeLora, config);
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, config, accessLog);
+    }
+
+    /** This configuration writing a line per request to {@code log}. */
+    public HttpServerConfig withAccessLog(AccessLog log) {
+        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, log);
     }
 }

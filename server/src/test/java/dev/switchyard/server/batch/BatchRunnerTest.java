@@ -57,6 +57,7 @@ class BatchRunnerTest {
             onRequest.accept(request);
             byte[] body = "{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}".getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.getResponseHeaders().set("X-Request-Id", "stub-" + received.size());
             try {
                 exchange.sendResponseHeaders(statusOf.applyAsInt(request), body.length);
                 exchange.getResponseBody().write(body);
@@ -159,7 +160,9 @@ class BatchRunnerTest {
             assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
             assertThat(done.at("/request_counts/failed").asInt()).isEqualTo(2);
             assertThat(received).hasSize(1);
-            assertThat(lines(done.get("output_file_id").asText())).hasSize(1);
+            assertThat(lines(done.get("output_file_id").asText())).singleElement().satisfies(l -> assertThat(
+                    JSON.readTree(l).at("/response/request_id").asText()).as("the server's id for the request")
+                    .isEqualTo("stub-1"));
             List<JsonNode> expired = lines(done.get("error_file_id").asText()).stream().map(l -> {
                 try {
                     return JSON.readTree(l);

@@ -109,6 +109,24 @@ class ServeCommandTest {
     }
 
     @Test
+    void theAccessLogFlagHasAnEnvironmentTwinAndAFileThatCannotBeOpenedIsRefusedNamingIt(@TempDir Path dir)
+            throws Exception {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_ACCESS_LOG", "stdout")::get)).parseArgs();
+        assertThat(command.accessLog).isEqualTo("stdout");
+        assertThat(new ServeCommand()).satisfies(c -> {
+            new picocli.CommandLine(c).parseArgs();
+            assertThat(c.accessLog).isEqualTo("off");
+        });
+        Path file = java.nio.file.Files.writeString(dir.resolve("plain"), "x");
+        CliRun refused = CliRun.of("serve", "--access-log", file.resolve("access.jsonl").toString(), "--port", "0",
+                "--grpc-port", "0");
+        assertThat(refused.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(refused.err()).contains("--access-log " + file.resolve("access.jsonl"));
+    }
+
+    @Test
     void offloadingFlagsHaveEnvironmentTwinsToo() {
         Map<String, String> env = Map.of("SWITCHYARD_EXPERT_MEMORY", "25%", "SWITCHYARD_LINK_BANDWIDTH", "8GB/s",
                 "SWITCHYARD_PREDICTOR", "gate", "SWITCHYARD_PREFETCH_DEPTH", "2");

@@ -1,0 +1,171 @@
+package dev.switchyard.server.accesslog;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+
+/**
+ * What the access log says of one request, gathered while it runs: who asked for what (set when it
+ * arrives), what it was answered (status, bytes), and for a generation its model, token counts,
+ * time to first token and finish. It is written once, as one JSON line, when its answer has been
+ * sent or its client has gone. The prompt and the output are never in it.
+ *
+ * <p>Each record is filled on one thread at a time (the connection's event loop, or the gRPC call's
+ * serialized callbacks); the generation's figures reach it with the answer ({@link #generated}).
+ */
+public final class AccessRecord {
+
+    /** How a request ended: its answer was sent whole. */
+    public static final String ANSWERED = "answered";
+    /** How a request ended: the connection closed (the client left, or the server closed it) before its answer was out. */
+    public static final String DISCONNECTED = "disconnected";
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final double MILLIS = 1e6;
+
+    private final String protocol;
+    private volatile String requestId;
+    private final long startNanos;
+    private final Instant start;
+    private final String method;
+    private final String path;
+    private final String remote;
+    private final String userAgent;
+
+    private Integer status;
+    private String grpcStatus;
+    private long bytesOut;
+    private Generated generated;
+    private String errorType;
+    private String errorCode;
+    private String errorParam;
+
+    /** A generation's figures: its model, whether streamed, its tokens, when its first token came (nanoTime; 0 for none), how choice 0 ended. */
+    public record Generated(String model, boolean stream, int promptTokens, int completionTokens, int cachedTokens,
+                            long firstTokenNanos, String finishReason, int choices) {
+    }
+
+    /**
+     * A request that has just arrived.
+     *
+     * @param protocol  {@code http} or {@code grpc}
+     * @param method    the HTTP method, or the gRPC method's full name
+     * @param path      the HTTP path without its query, or null over gRPC
+     * @param remote    the client's address, {@code host:port}
+     * @param userAgent the client's {@code User-Agent}, or null
+     */
+    public AccessRecord(String protocol, String requestId, String method, String path, String remote, String userAgent) {
+        this.protocol = protocol;
+        this.requestId = requestId;
+        this.startNanos = System.nanoTime();
+        this.start = Instant.now();
+        this.method = method;
+        this.path = path;
+        this.remote = remote;
+        this.userAgent = userAgent;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    /** Names it by the id its request message gave (gRPC's {@code request_id}), which its answers carry. */
+    public void identify(String id) {
+        requestId = id;
+    }
+
+    /** The HTTP status it was answered with (the first, where an error replaced a started answer). */
+    public void status(int code) {
+        if (status == null) {
+            status = code;
+        }
+    }
+
+    public void grpcStatus(String code) {
+        grpcStatus = code;
+    }
+
+    public void sent(long bytes) {
+        bytesOut += bytes;
+    }
+
+    public void generated(Generated figures) {
+        generated = figures;
+    }
+
+    /** The API error it was answered with. */
+    public void error(String type, String code, String param) {
+        errorType = type;
+        errorCode = code;
+        errorParam = param;
+    }
+
+    /**
+     * Its line, as it ends now; {@code outcome} says how ({@link #ANSWERED} or {@link #DISCONNECTED}).
+     */
+    public String line(String outcome) {
+        long end = System.nanoTime();
+        StringWriter out = new StringWriter(320);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("time", start.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+            g.writeStringField("request_id", requestId);
+            g.writeStringField("protocol", protocol);
+            g.writeStringField("remote", remote);
+            g.writeStringField("method", method);
+            field(g, "path", path);
+            if (status != null) {
+                g.writeNumberField("status", status);
+            }
+            field(g, "grpc_status", grpcStatus);
+            g.writeStringField("outcome", outcome);
+            g.writeNumberField("duration_ms", round((end - startNanos) / MILLIS));
+            g.writeNumberField("body_bytes", bytesOut);
+            field(g, "user_agent", userAgent);
+            if (generated != null) {
+                g.writeStringField("model", generated.model());
+                g.writeBooleanField("stream", generated.stream());
+                g.writeNumberField("prompt_tokens", generated.promptTokens());
+                g.writeNumberField("completion_tokens", generated.completionTokens());
+                g.writeNumberField("cached_tokens", generated.cachedTokens());
+                if (generated.firstTokenNanos() != 0) {
+                    g.writeNumberField("ttft_ms", round((generated.firstTokenNanos() - startNanos) / MILLIS));
+                }
+                field(g, "finish_reason", generated.finishReason());
+                if (generated.choices() > 1) {
+                    g.writeNumberField("choices", generated.choices());
+                }
+            }
+            field(g, "error_type", errorType);
+            field(g, "error_code", errorCode);
+            field(g, "error_param", errorParam);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    private static void field(JsonGenerator g, String name, String value) throws IOException {
+        if (value != null) {
+            g.writeStringField(name, value);
+        }
+    }
+
+    /** A client's address as the log shows it: {@code host:port}, an IPv6 host in brackets. */
+    public static String address(java.net.SocketAddress address) {
+        if (address instanceof java.net.InetSocketAddress inet) {
+            String host = inet.getHostString();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return String.valueOf(address);
+    }
+
+    /** Milliseconds to the tenth: enough for a log, and short. */
+    private static double round(double millis) {
+        return Math.round(millis * 10) / 10.0;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.switchyard.server.grpc;
+
+import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.accesslog.RequestIds;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The gRPC side of the access log: every call gets an id (the client's {@code x-request-id}
+ * metadata where usable, else a new one; a Generate request's own {@code request_id} wins once read),
+ * sent back in the response headers, and with {@code --access-log} one line once the call closes or
+ * its client cancels it. The call's record rides in the gRPC {@link Context}, where the service adds
+ * a generation's figures ({@link #current()}).
+ */
+final class AccessLogInterceptor implements ServerInterceptor {
+
+    private static final Context.Key<AccessRecord> RECORD = Context.key("switchyard-access-record");
+    private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of(RequestIds.HEADER,
+            Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final AccessLog log;
+
+    AccessLogInterceptor(AccessLog log) {
+        this.log = log;
+    }
+
+    /** The record of the call being served on this thread; null outside a call (or without this interceptor). */
+    static AccessRecord current() {
+        return RECORD.get();
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                       ServerCallHandler<Q, R> next) {
+        AccessRecord record = new AccessRecord("grpc", RequestIds.accept(headers.get(REQUEST_ID)),
+                call.getMethodDescriptor().getFullMethodName(), null,
+                AccessRecord.address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)), headers.get(USER_AGENT));
+        AtomicBoolean written = new AtomicBoolean();
+        ServerCall<Q, R> logged = new SimpleForwardingServerCall<>(call) {
+            @Override
+            public void sendHeaders(Metadata responseHeaders) {
+                responseHeaders.put(REQUEST_ID, record.requestId());
+                super.sendHeaders(responseHeaders);
+            }
+
+            @Override
+            public void sendMessage(R message) {
+                if (message instanceof com.google.protobuf.MessageLite m) {
+                    record.sent(m.getSerializedSize());
+                }
+                super.sendMessage(message);
+            }
+
+            @Override
+            public void close(Status status, Metadata trailers) {
+                record.grpcStatus(status.getCode().name());
+                if (!status.isOk()) {
+                    record.error(null, status.getCode().name().toLowerCase(java.util.Locale.ROOT), null);
+                }
+                super.close(status, trailers);
+                if (log.on() && written.compareAndSet(false, true)) {
+                    log.write(record.line(AccessRecord.ANSWERED));
+                }
+            }
+        };
+        ServerCall.Listener<Q> listener = Contexts.interceptCall(Context.current().withValue(RECORD, record), logged,
+                headers, next);
+        return new SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onCancel() {
+                try {
+                    super.onCancel();
+                } finally {
+                    if (log.on() && written.compareAndSet(false, true)) {
+                        record.grpcStatus(Status.Code.CANCELLED.name());
+                        log.write(record.line(AccessRecord.DISCONNECTED));
+                    }
+                }
+            }
+        };
+    }
+}

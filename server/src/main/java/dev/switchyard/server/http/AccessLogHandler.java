@@ -1,0 +1,117 @@
+package dev.switchyard.server.http;
+
+import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.accesslog.RequestIds;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.ArrayDeque;
+
+/**
+ * Gives every request an id and, with {@code --access-log}, writes a line for it once its answer is
+ * out. Next to the codec, so it sees every request as it arrives and every answer, the refusals of
+ * the handlers before the API's included. The id is the client's {@code X-Request-Id} where usable
+ * (else a new one); it is set on the request for the handlers after this one and sent back on the
+ * answer. Answers come in the order of their requests (HTTP/1.1), so each pairs with the oldest
+ * request not yet answered (but for a refusal of the latest, which says so); an interim answer ({@code 100 Continue}) is not the end of one. Runs on
+ * the connection's event loop, which alone touches its queue.
+ */
+final class AccessLogHandler extends ChannelDuplexHandler {
+
+    private final AccessLog log;
+    /** Requests read and not yet answered, oldest first. */
+    private final ArrayDeque<AccessRecord> open = new ArrayDeque<>();
+    /** Whether the answer being written is an interim one. */
+    private boolean interim;
+    /** The request the answer being written is for, where it is not the oldest open one (see {@link AccessNote}). */
+    private AccessRecord answering;
+
+    AccessLogHandler(AccessLog log) {
+        this.log = log;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            String id = RequestIds.accept(request.headers().get(RequestIds.HEADER));
+            request.headers().set(RequestIds.HEADER, id);
+            String uri = request.uri();
+            int query = uri.indexOf('?');
+            open.addLast(new AccessRecord("http", id, request.method().name(), query < 0 ? uri : uri.substring(0, query),
+                    AccessRecord.address(ctx.channel().remoteAddress()), request.headers().get(HttpHeaderNames.USER_AGENT)));
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof AccessNote note) {
+            if (note.forLatest()) {
+                answering = open.peekLast();
+            }
+            AccessRecord to = answering != null ? answering : open.peekFirst();
+            if (to != null) {
+                note.applyTo(to);
+            }
+            promise.trySuccess();
+            return;
+        }
+        AccessRecord current = answering != null ? answering : open.peekFirst();
+        if (msg instanceof HttpResponse response) {
+            interim = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+            if (current != null && !interim) {
+                response.headers().set(RequestIds.HEADER, current.requestId());
+                current.status(response.status().code());
+            }
+        }
+        if (current != null && !interim) {
+            current.sent(bodyBytes(msg));
+        }
+        if (msg instanceof LastHttpContent) {
+            if (!interim && current != null) {
+                open.removeFirstOccurrence(current);
+                answering = null;
+                if (log.on()) {
+                    promise = promise.unvoid();
+                    promise.addListener(f -> log.write(current.line(f.isSuccess() ? AccessRecord.ANSWERED : AccessRecord.DISCONNECTED)));
+                }
+            }
+            interim = false;
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** Requests still open when the connection closes: their clients left (or the server closed it). */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (log.on()) {
+            for (AccessRecord r : open) {
+                log.write(r.line(AccessRecord.DISCONNECTED));
+            }
+        }
+        open.clear();
+        super.channelInactive(ctx);
+    }
+
+    private static long bodyBytes(Object msg) {
+        if (msg instanceof ByteBufHolder holder) {
+            return holder.content().readableBytes();
+        }
+        if (msg instanceof ByteBuf buf) {
+            return buf.readableBytes();
+        }
+        if (msg instanceof FileRegion region) {
+            return region.count();
+        }
+        return 0;
+    }
+}

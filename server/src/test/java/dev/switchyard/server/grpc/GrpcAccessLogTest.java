@@ -1,0 +1,87 @@
+package dev.switchyard.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.proto.v1.GenerateRequest;
+import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.SamplingParams;
+import dev.switchyard.server.accesslog.AccessLog;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Request ids and the access log over gRPC: a call's id (its {@code x-request-id} metadata, or the
+ * Generate request's own {@code request_id}) comes back in the response headers and names its line,
+ * which has the call's status and, for a generation, its model, tokens and time to first token.
+ */
+class GrpcAccessLogTest {
+
+    private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id",
+            Metadata.ASCII_STRING_MARSHALLER);
+
+    private static JsonNode lineOf(StringWriter lines, String id) throws Exception {
+        for (int i = 0; i < 500; i++) {
+            for (String line : lines.toString().split("\\R")) {
+                if (line.contains("\"request_id\":\"" + id + "\"")) {
+                    return GrpcFixture.JSON.readTree(line);
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no line for " + id + " in:\n" + lines);
+    }
+
+    @Test
+    void aCallsIdComesBackAndNamesItsLine() throws Exception {
+        StringWriter lines = new StringWriter();
+        try (AccessLog log = AccessLog.to(lines);
+             GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64),
+                     GrpcConfig.defaults("127.0.0.1", 0, null).withAccessLog(log))) {
+            Metadata sent = new Metadata();
+            sent.put(REQUEST_ID, "grpc-eval-3");
+            AtomicReference<Metadata> headers = new AtomicReference<>();
+            var stub = server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(sent),
+                    MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()));
+            List<GenerateResponse> all = new ArrayList<>();
+            stub.generate(GenerateRequest.newBuilder().setText("Once upon").setSampling(SamplingParams.newBuilder()
+                    .setTemperature(0).setMaxTokens(5).setIgnoreEos(true)).build()).forEachRemaining(all::add);
+            assertThat(headers.get().get(REQUEST_ID)).isEqualTo("grpc-eval-3");
+            assertThat(all).allSatisfy(r -> assertThat(r.getRequestId()).as("the messages carry the call's id")
+                    .isEqualTo("grpc-eval-3"));
+            JsonNode line = lineOf(lines, "grpc-eval-3");
+            assertThat(line.get("protocol").asText()).isEqualTo("grpc");
+            assertThat(line.get("method").asText()).isEqualTo("switchyard.v1.Generation/Generate");
+            assertThat(line.get("grpc_status").asText()).isEqualTo("OK");
+            assertThat(line.get("model").asText()).isEqualTo("tiny");
+            assertThat(line.get("stream").asBoolean()).isTrue();
+            assertThat(line.get("completion_tokens").asInt()).isEqualTo(5);
+            assertThat(line.get("prompt_tokens").asInt())
+                    .isEqualTo(all.getLast().getComplete().getUsage().getPromptTokens());
+            assertThat(line.get("ttft_ms").asDouble()).isPositive();
+
+            // a request's own request_id wins over the metadata's
+            server.blocking().generate(GenerateRequest.newBuilder().setRequestId("own-id").setText("Hi").setUnary(true)
+                    .setSampling(SamplingParams.newBuilder().setMaxTokens(2).setIgnoreEos(true)).build())
+                    .forEachRemaining(r -> { });
+            assertThat(lineOf(lines, "own-id").get("stream").asBoolean()).isFalse();
+
+            Metadata other = new Metadata();
+            other.put(REQUEST_ID, "grpc-refused");
+            var refusing = server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(other));
+            assertThatThrownBy(() -> refusing.generate(GenerateRequest.newBuilder().setText("x")
+                    .setSampling(SamplingParams.newBuilder().setTopP(7)).build()).forEachRemaining(r -> { }))
+                    .isInstanceOf(StatusRuntimeException.class);
+            JsonNode refused = lineOf(lines, "grpc-refused");
+            assertThat(refused.get("grpc_status").asText()).isEqualTo("INVALID_ARGUMENT");
+            assertThat(refused.has("model")).isFalse();
+        }
+    }
+}
