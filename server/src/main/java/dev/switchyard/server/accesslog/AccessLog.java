@@ -24,7 +24,7 @@ import java.util.logging.Logger;
  * serving. The writer flushes whenever it has caught up, so a line is out within moments of its
  * request's end.
  */
-public final class AccessLog implements AutoCloseable {
+public final class AccessLog implements RequestRecorder {
 
     private static final Logger LOG = Logger.getLogger(AccessLog.class.getName());
     /** Lines waiting for the writer at most. */
@@ -87,13 +87,9 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /** Whether lines are written at all (the server makes none otherwise). */
+    @Override
     public boolean on() {
         return lines != null;
-    }
-
-    /** Where the lines go, for the ready line. */
-    public String where() {
-        return where;
     }
 
     /** Queues a line (without its line break); dropped, and counted, when the writer is that far behind. */
@@ -104,6 +100,12 @@ public final class AccessLog implements AutoCloseable {
         if (!lines.offer(line)) {
             dropped.incrementAndGet();
         }
+    }
+
+    /** Writes the request's line. */
+    @Override
+    public void ended(AccessRecord record, String outcome) {
+        write(record.line(outcome));
     }
 
     /** Lines dropped because the writer was {@link #QUEUE} lines behind. */

@@ -35,6 +35,11 @@ public final class AccessRecord {
     private final String remote;
     private final String userAgent;
 
+    /** The W3C trace context the request came with ({@code traceparent}, {@code tracestate}); null without. */
+    private String traceParent;
+    private String traceState;
+    /** When it ended (nanoTime); 0 until then. */
+    private long endNanos;
     private Integer status;
     private String grpcStatus;
     private long bytesOut;
@@ -77,6 +82,91 @@ public final class AccessRecord {
         requestId = id;
     }
 
+    /** The W3C trace context it came with: its spans join that trace. */
+    public void traceContext(String parent, String state) {
+        traceParent = parent;
+        traceState = state;
+    }
+
+    /** It ended now, if it had not already: every recorder sees the same end. */
+    public void end() {
+        if (endNanos == 0) {
+            endNanos = System.nanoTime();
+        }
+    }
+
+    public String protocol() {
+        return protocol;
+    }
+
+    public String method() {
+        return method;
+    }
+
+    /** The HTTP path; null over gRPC. */
+    public String path() {
+        return path;
+    }
+
+    public String remote() {
+        return remote;
+    }
+
+    public String userAgent() {
+        return userAgent;
+    }
+
+    public String traceParent() {
+        return traceParent;
+    }
+
+    public String traceState() {
+        return traceState;
+    }
+
+    /** The HTTP status; null over gRPC (or before an answer started). */
+    public Integer status() {
+        return status;
+    }
+
+    public String grpcStatus() {
+        return grpcStatus;
+    }
+
+    public long bodyBytes() {
+        return bytesOut;
+    }
+
+    /** A generation's figures; null for any other request. */
+    public Generated generated() {
+        return generated;
+    }
+
+    public String errorType() {
+        return errorType;
+    }
+
+    public String errorCode() {
+        return errorCode;
+    }
+
+    /** When it arrived, in nanoseconds since the epoch. */
+    public long startEpochNanos() {
+        return start.getEpochSecond() * 1_000_000_000L + start.getNano();
+    }
+
+    /** When it ended (see {@link #end}), in nanoseconds since the epoch. */
+    public long endEpochNanos() {
+        end();
+        return startEpochNanos() + (endNanos - startNanos);
+    }
+
+    /** When its first token came, in nanoseconds since the epoch; 0 for none. */
+    public long firstTokenEpochNanos() {
+        return generated == null || generated.firstTokenNanos() == 0 ? 0
+                : startEpochNanos() + (generated.firstTokenNanos() - startNanos);
+    }
+
     /** The HTTP status it was answered with (the first, where an error replaced a started answer). */
     public void status(int code) {
         if (status == null) {
@@ -107,7 +197,8 @@ public final class AccessRecord {
      * Its line, as it ends now; {@code outcome} says how ({@link #ANSWERED} or {@link #DISCONNECTED}).
      */
     public String line(String outcome) {
-        long end = System.nanoTime();
+        end();
+        long end = endNanos;
         StringWriter out = new StringWriter(320);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();

@@ -8,6 +8,8 @@ import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.RequestRecorder;
+import dev.switchyard.server.accesslog.RequestTracing;
 import dev.switchyard.server.grpc.GenerationService;
 import dev.switchyard.server.grpc.GrpcConfig;
 import dev.switchyard.server.grpc.GrpcServer;
@@ -190,6 +192,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "standard output or appended to FILE (default: ${DEFAULT-VALUE}).")
     String accessLog;
 
+    @Option(names = "--otlp-traces-endpoint", paramLabel = "URL",
+            description = "Send a span per request (W3C trace context from the request's traceparent; GenAI "
+                    + "attributes: model, tokens, time to first token) to this OpenTelemetry collector over OTLP/HTTP, "
+                    + "e.g. http://collector:4318/v1/traces (default: none).")
+    String otlpTracesEndpoint;
+
     @Option(names = "--files-space", defaultValue = "2GiB", paramLabel = "BYTES", converter = Units.BytesConverter.class,
             description = "Space all kept files may take; an upload past it gets 413 (default: ${DEFAULT-VALUE}).")
     long filesSpace;
@@ -270,10 +278,10 @@ final class ServeCommand implements Callable<Integer> {
         }
 
         ServerHealth health = new ServerHealth();
-        AccessLog requests = AccessLog.open(accessLog);
+        RequestRecorder requests = recorder();
         HttpServer server;
         try {
-            server = new HttpServer(http.withAccessLog(requests), health, HttpTransport.nio());
+            server = new HttpServer(http.withRecorder(requests), health, HttpTransport.nio());
         } catch (RuntimeException e) {
             requests.close();
             throw e;
@@ -283,7 +291,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             server.start();
             if (rpcPort != 0) {
-                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, apiKey).withAccessLog(requests), generation);
+                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, apiKey).withRecorder(requests), generation);
             }
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");
@@ -303,7 +311,7 @@ final class ServeCommand implements Callable<Integer> {
                         + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
                         + ", embeddings pooled by " + served.pooling().label()
-                        + (requests.on() ? ", access log to " + requests.where() : "")
+                        + recorderNote()
                         + speculationNote(engine.speculation(), engine.draft())
                         + LoraOptions.describe(engine.adapters(),
                                 served.adapters().all().stream().map(ServedAdapters.Served::adapter).toList()));
@@ -340,6 +348,28 @@ final class ServeCommand implements Callable<Integer> {
             requests.close();
         }
         return 0;
+    }
+
+    /** The access log and the traces the flags ask for (checked first, so a bad one opens neither). */
+    private RequestRecorder recorder() {
+        RequestTracing traces = otlpTracesEndpoint == null ? null
+                : RequestTracing.otlp(otlpTracesEndpoint, Version.current());
+        AccessLog log;
+        try {
+            log = AccessLog.open(accessLog);
+        } catch (RuntimeException e) {
+            if (traces != null) {
+                traces.close();
+            }
+            throw e;
+        }
+        return RequestRecorder.of(traces == null ? List.of(log) : List.of(log, traces));
+    }
+
+    private String recorderNote() {
+        String log = accessLog == null || accessLog.equals("off") ? ""
+                : ", access log to " + (accessLog.equals("stdout") || accessLog.equals("-") ? "standard output" : accessLog);
+        return log + (otlpTracesEndpoint == null ? "" : ", traces to " + otlpTracesEndpoint);
     }
 
     private static String speculationNote(Speculation speculation, SpeculativeDraft draft) {

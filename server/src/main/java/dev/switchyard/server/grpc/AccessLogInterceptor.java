@@ -1,7 +1,7 @@
 package dev.switchyard.server.grpc;
 
-import dev.switchyard.server.accesslog.AccessLog;
 import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestIds;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -28,11 +28,13 @@ final class AccessLogInterceptor implements ServerInterceptor {
     private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of(RequestIds.HEADER,
             Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> TRACESTATE = Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
 
-    private final AccessLog log;
+    private final RequestRecorder recorder;
 
-    AccessLogInterceptor(AccessLog log) {
-        this.log = log;
+    AccessLogInterceptor(RequestRecorder recorder) {
+        this.recorder = recorder;
     }
 
     /** The record of the call being served on this thread; null outside a call (or without this interceptor). */
@@ -46,6 +48,7 @@ final class AccessLogInterceptor implements ServerInterceptor {
         AccessRecord record = new AccessRecord("grpc", RequestIds.accept(headers.get(REQUEST_ID)),
                 call.getMethodDescriptor().getFullMethodName(), null,
                 AccessRecord.address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)), headers.get(USER_AGENT));
+        record.traceContext(headers.get(TRACEPARENT), headers.get(TRACESTATE));
         AtomicBoolean written = new AtomicBoolean();
         ServerCall<Q, R> logged = new SimpleForwardingServerCall<>(call) {
             @Override
@@ -69,8 +72,8 @@ final class AccessLogInterceptor implements ServerInterceptor {
                     record.error(null, status.getCode().name().toLowerCase(java.util.Locale.ROOT), null);
                 }
                 super.close(status, trailers);
-                if (log.on() && written.compareAndSet(false, true)) {
-                    log.write(record.line(AccessRecord.ANSWERED));
+                if (recorder.on() && written.compareAndSet(false, true)) {
+                    recorder.ended(record, AccessRecord.ANSWERED);
                 }
             }
         };
@@ -82,9 +85,9 @@ final class AccessLogInterceptor implements ServerInterceptor {
                 try {
                     super.onCancel();
                 } finally {
-                    if (log.on() && written.compareAndSet(false, true)) {
+                    if (recorder.on() && written.compareAndSet(false, true)) {
                         record.grpcStatus(Status.Code.CANCELLED.name());
-                        log.write(record.line(AccessRecord.DISCONNECTED));
+                        recorder.ended(record, AccessRecord.DISCONNECTED);
                     }
                 }
             }

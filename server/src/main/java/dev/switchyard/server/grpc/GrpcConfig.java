@@ -1,6 +1,6 @@
 package dev.switchyard.server.grpc;
 
-import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.RequestRecorder;
 import java.time.Duration;
 
 /**
@@ -16,27 +16,27 @@ import java.time.Duration;
  *                                   balancers can rebalance long-lived clients
  * @param maxConnectionAgeGrace      calls still running then get this long to finish
  * @param apiKey                     required as {@code authorization: Bearer KEY}; null: no key
- * @param accessLog                  where a line per call goes ({@link AccessLog#OFF}: nowhere)
+ * @param recorder                   what is told of each call once it has ended ({@link RequestRecorder#OFF}: nothing)
  */
 public record GrpcConfig(String host, int port, int maxInboundMessageBytes, int maxInboundMetadataBytes,
                          int maxConcurrentCallsPerConnection, Duration keepAliveTime, Duration keepAliveTimeout,
                          Duration permitKeepAliveTime, Duration maxConnectionAge, Duration maxConnectionAgeGrace,
-                         String apiKey, AccessLog accessLog) {
+                         String apiKey, RequestRecorder recorder) {
 
     public static final int DEFAULT_PORT = 50051;
 
     /** Defaults for {@code host:port}: 4 MiB messages, 8 KiB metadata, 100 calls per connection. */
     public static GrpcConfig defaults(String host, int port, String apiKey) {
         return new GrpcConfig(host, port, 4 << 20, 8 << 10, 100, Duration.ofMinutes(2), Duration.ofSeconds(20),
-                Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofMinutes(5), apiKey, AccessLog.OFF);
+                Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofMinutes(5), apiKey, RequestRecorder.OFF);
     }
 
     public GrpcConfig {
-        accessLog = accessLog == null ? AccessLog.OFF : accessLog;
+        recorder = recorder == null ? RequestRecorder.OFF : recorder;
     }
 
-    /** This configuration writing a line per call to {@code log}. */
-    public GrpcConfig withAccessLog(AccessLog log) {
+    /** This configuration telling {@code log} of each call once it has ended. */
+    public GrpcConfig withRecorder(RequestRecorder log) {
         return new GrpcConfig(host, port, maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
                 keepAliveTime, keepAliveTimeout, permitKeepAliveTime, maxConnectionAge, maxConnectionAgeGrace, apiKey, log);
     }

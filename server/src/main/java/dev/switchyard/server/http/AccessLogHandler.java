@@ -1,7 +1,7 @@
 package dev.switchyard.server.http;
 
-import dev.switchyard.server.accesslog.AccessLog;
 import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestIds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
@@ -27,7 +27,10 @@ import java.util.ArrayDeque;
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
 
-    private final AccessLog log;
+    private static final String TRACEPARENT = "traceparent";
+    private static final String TRACESTATE = "tracestate";
+
+    private final RequestRecorder recorder;
     /** Requests read and not yet answered, oldest first. */
     private final ArrayDeque<AccessRecord> open = new ArrayDeque<>();
     /** Whether the answer being written is an interim one. */
@@ -35,8 +38,8 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** The request the answer being written is for, where it is not the oldest open one (see {@link AccessNote}). */
     private AccessRecord answering;
 
-    AccessLogHandler(AccessLog log) {
-        this.log = log;
+    AccessLogHandler(RequestRecorder recorder) {
+        this.recorder = recorder;
     }
 
     @Override
@@ -46,8 +49,11 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             request.headers().set(RequestIds.HEADER, id);
             String uri = request.uri();
             int query = uri.indexOf('?');
-            open.addLast(new AccessRecord("http", id, request.method().name(), query < 0 ? uri : uri.substring(0, query),
-                    AccessRecord.address(ctx.channel().remoteAddress()), request.headers().get(HttpHeaderNames.USER_AGENT)));
+            AccessRecord record = new AccessRecord("http", id, request.method().name(),
+                    query < 0 ? uri : uri.substring(0, query), AccessRecord.address(ctx.channel().remoteAddress()),
+                    request.headers().get(HttpHeaderNames.USER_AGENT));
+            record.traceContext(request.headers().get(TRACEPARENT), request.headers().get(TRACESTATE));
+            open.addLast(record);
         }
         ctx.fireChannelRead(msg);
     }
@@ -80,9 +86,9 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             if (!interim && current != null) {
                 open.removeFirstOccurrence(current);
                 answering = null;
-                if (log.on()) {
+                if (recorder.on()) {
                     promise = promise.unvoid();
-                    promise.addListener(f -> log.write(current.line(f.isSuccess() ? AccessRecord.ANSWERED : AccessRecord.DISCONNECTED)));
+                    promise.addListener(f -> recorder.ended(current, f.isSuccess() ? AccessRecord.ANSWERED : AccessRecord.DISCONNECTED));
                 }
             }
             interim = false;
@@ -93,9 +99,9 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** Requests still open when the connection closes: their clients left (or the server closed it). */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (log.on()) {
+        if (recorder.on()) {
             for (AccessRecord r : open) {
-                log.write(r.line(AccessRecord.DISCONNECTED));
+                recorder.ended(r, AccessRecord.DISCONNECTED);
             }
         }
         open.clear();

@@ -1,6 +1,6 @@
 package dev.switchyard.server.http;
 
-import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.openai.ResponseStore;
 import java.time.Duration;
@@ -24,12 +24,12 @@ import java.util.List;
  * @param runtimeLora    whether {@code /v1/load_lora_adapter} and {@code /v1/unload_lora_adapter} may
  *                       load and unload LoRA adapters while serving (vLLM's opt-in); off, they refuse
  * @param batches        where the Files and Batch APIs keep files, and how a batch runs
- * @param accessLog      where a line per request goes ({@link AccessLog#OFF}: nowhere)
+ * @param recorder       what is told of each request once it has ended: the access log, traces ({@link RequestRecorder#OFF}: nothing)
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                                long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora,
-                               BatchConfig batches, AccessLog accessLog) {
+                               BatchConfig batches, RequestRecorder recorder) {
 
     /**
      * The Files and Batch APIs' settings.
@@ -62,7 +62,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
                             Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                             long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
         this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8), AccessLog.OFF);
+                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8), RequestRecorder.OFF);
     }
 
     /** Adapters only as the server was started with. */
@@ -104,7 +104,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
         if (responseStoreBytes < 0) {
             throw new IllegalArgumentException("--responses-memory must be 0 or more");
         }
-        accessLog = accessLog == null ? AccessLog.OFF : accessLog;
+        recorder = recorder == null ? RequestRecorder.OFF : recorder;
         apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
         allowedOrigins = allowedOrigins == null ? List.of() : List.copyOf(allowedOrigins);
         for (String origin : allowedOrigins) {
@@ -122,13 +122,13 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withAllowedOrigins(List<String> origins) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, origins, runtimeLora, batches, accessLog);
+                limits, responseStoreBytes, origins, runtimeLora, batches, recorder);
     }
 
     /** This configuration letting requests load and unload LoRA adapters while serving, or not. */
     public HttpServerConfig withRuntimeLora(boolean on) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, on, batches, accessLog);
+                limits, responseStoreBytes, allowedOrigins, on, batches, recorder);
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
@@ -139,22 +139,22 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withApiKey(String key) {
         return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, batches, accessLog);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
         return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, batches, accessLog);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder);
     }
 
     /** This configuration keeping files and running batches as {@code config} says. */
     public HttpServerConfig withBatches(BatchConfig config) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, runtimeLora, config, accessLog);
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, config, recorder);
     }
 
-    /** This configuration writing a line per request to {@code log}. */
-    public HttpServerConfig withAccessLog(AccessLog log) {
+    /** This configuration telling {@code recorder} of each request once it has ended. */
+    public HttpServerConfig withRecorder(RequestRecorder log) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
                 limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, log);
     }

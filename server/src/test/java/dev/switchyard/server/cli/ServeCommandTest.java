@@ -109,7 +109,7 @@ class ServeCommandTest {
     }
 
     @Test
-    void theAccessLogFlagHasAnEnvironmentTwinAndAFileThatCannotBeOpenedIsRefusedNamingIt(@TempDir Path dir)
+    void theAccessLogAndTracesFlagsHaveEnvironmentTwinsAndBadValuesAreRefusedNamingThem(@TempDir Path dir)
             throws Exception {
         ServeCommand command = new ServeCommand();
         new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
@@ -124,6 +124,14 @@ class ServeCommandTest {
                 "--grpc-port", "0");
         assertThat(refused.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
         assertThat(refused.err()).contains("--access-log " + file.resolve("access.jsonl"));
+
+        ServeCommand traced = new ServeCommand();
+        new picocli.CommandLine(traced).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces")::get)).parseArgs();
+        assertThat(traced.otlpTracesEndpoint).isEqualTo("http://collector:4318/v1/traces");
+        CliRun notUrl = CliRun.of("serve", "--otlp-traces-endpoint", "collector:4317", "--port", "0", "--grpc-port", "0");
+        assertThat(notUrl.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(notUrl.err()).contains("--otlp-traces-endpoint").contains("collector:4317");
     }
 
     @Test

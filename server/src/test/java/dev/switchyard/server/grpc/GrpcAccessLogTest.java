@@ -44,7 +44,7 @@ class GrpcAccessLogTest {
         StringWriter lines = new StringWriter();
         try (AccessLog log = AccessLog.to(lines);
              GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64),
-                     GrpcConfig.defaults("127.0.0.1", 0, null).withAccessLog(log))) {
+                     GrpcConfig.defaults("127.0.0.1", 0, null).withRecorder(log))) {
             Metadata sent = new Metadata();
             sent.put(REQUEST_ID, "grpc-eval-3");
             AtomicReference<Metadata> headers = new AtomicReference<>();

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.RequestRecorder;
+import dev.switchyard.server.accesslog.RequestTracing;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.InputStream;
 import java.io.StringWriter;
 import java.net.Socket;
@@ -26,19 +30,22 @@ import org.junit.jupiter.api.Test;
 class AccessLogServingTest {
 
     private static final StringWriter LINES = new StringWriter();
-    private static AccessLog log;
+    private static final InMemorySpanExporter SPANS = InMemorySpanExporter.create();
+    private static RequestTracing traces;
+    private static RequestRecorder recorder;
     private static ServerFixture server;
 
     @BeforeAll
     static void start() throws Exception {
-        log = AccessLog.to(LINES);
-        server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0).withAccessLog(log));
+        traces = RequestTracing.to(SPANS);
+        recorder = RequestRecorder.of(List.of(AccessLog.to(LINES), traces));
+        server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0).withRecorder(recorder));
     }
 
     @AfterAll
     static void stop() {
         server.close();
-        log.close();
+        recorder.close();
     }
 
     /** The log's line for request {@code id}, once written. */
@@ -90,6 +97,27 @@ class AccessLogServingTest {
         assertThat(line.get("body_bytes").asInt()).isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length);
         String text = line.toString();
         assertThat(text).doesNotContain("vault").doesNotContain(reply.at("/choices/0/message/content").asText());
+    }
+
+    @Test
+    void aRequestInAClientsTraceIsTracedAsItsChildBesideItsLine() throws Exception {
+        String trace = "0af7651916cd43dd8448eb211c80319c";
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/completions"))
+                .header("Content-Type", "application/json").header("X-Request-Id", "traced-1")
+                .header("traceparent", "00-" + trace + "-b7ad6b7169203331-01")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once\",\"max_tokens\":4,\"ignore_eos\":true}"))
+                .build());
+        assertThat(r.statusCode()).isEqualTo(200);
+        lineOf("traced-1");
+        traces.flush();
+        SpanData span = SPANS.getFinishedSpanItems().stream()
+                .filter(s -> "traced-1".equals(s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey(
+                        "switchyard.request_id")))).findFirst().orElseThrow();
+        assertThat(span.getTraceId()).isEqualTo(trace);
+        assertThat(span.getParentSpanId()).isEqualTo("b7ad6b7169203331");
+        assertThat(span.getName()).isEqualTo("POST /v1/completions");
+        assertThat(span.getAttributes().get(io.opentelemetry.api.common.AttributeKey.longKey("gen_ai.usage.output_tokens")))
+                .isEqualTo(4L);
     }
 
     @Test
