@@ -186,6 +186,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "(default: a temporary directory removed when the server stops).")
     Path filesDir;
 
+    @Option(names = "--responses-dir", paramLabel = "DIR",
+            description = "Also keep the responses and conversations the Responses and Conversations APIs store in "
+                    + "DIR, so that they outlive a restart (a client's previous_response_id still works); "
+                    + "--responses-memory still bounds them (default: memory only).")
+    Path responsesDir;
+
     @Option(names = "--access-log", defaultValue = "off", paramLabel = "off|stdout|FILE",
             description = "Write one JSON line per request answered (its id, client, path, status, duration, and for "
                     + "a generation its model, tokens and time to first token; never its prompt or output) to "
@@ -265,7 +271,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         HttpServerConfig http = new HttpServerConfig(host, httpPort, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
                 idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory)
-                .withAllowedOrigins(origins(allowedOrigins)).withRuntimeLora(runtimeLora).withBatches(batches);
+                .withAllowedOrigins(origins(allowedOrigins)).withRuntimeLora(runtimeLora).withBatches(batches)
+                .withResponsesDir(responsesDir);
         Path path = ModelPaths.resolve(model, err);
         String name = modelName != null ? modelName
                 : model == null ? DEMO_NAME : path.getFileName().toString().replaceFirst("\\.gguf$", "");

@@ -46,10 +46,16 @@ final class ApiContext implements AutoCloseable {
         this.json = new OpenAiJson(config.maxBodyBytes());
         this.apiKey = new ApiKeyCheck(config.apiKey());
         this.version = Version.current();
-        this.responses = new ResponseStore(config.responseStoreBytes());
+        java.nio.file.Path kept = config.responsesDir();
+        try {
+            this.responses = new ResponseStore(config.responseStoreBytes(), kept == null ? null : kept.resolve("responses"));
+        } catch (java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("--responses-dir " + kept + ": " + e.getMessage(), e);
+        }
         // ended background streams' events are kept within a budget as large as the store's
         this.background = new BackgroundResponses(config.responseStoreBytes());
-        this.conversations = new ConversationsApi(new ConversationStore(config.responseStoreBytes()), json.mapper());
+        this.conversations = new ConversationsApi(new ConversationStore(config.responseStoreBytes(),
+                kept == null ? null : kept.resolve("conversations")), json.mapper());
         this.files = new FilesApi(store(config.batches()));
         this.batches = new BatchesApi(files, config.batches().concurrency(), () -> {
             var model = health.model();
@@ -69,7 +75,10 @@ final class ApiContext implements AutoCloseable {
         }
     }
 
-    /** Stops the batches (the running one ends cancelled) and lets go of the files (a temporary directory is removed). */
+    /**
+     * Stops the batches (left for the next server where the files are kept, else cancelled) and lets go
+     * of the files (a temporary directory is removed).
+     */
     @Override
     public void close() {
         batches.close();

@@ -25,11 +25,13 @@ import java.util.List;
  *                       load and unload LoRA adapters while serving (vLLM's opt-in); off, they refuse
  * @param batches        where the Files and Batch APIs keep files, and how a batch runs
  * @param recorder       what is told of each request once it has ended: the access log, traces ({@link RequestRecorder#OFF}: nothing)
+ * @param responsesDir   where kept responses and conversations are also written, to outlive a restart; null: memory only
  */
 public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                                long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora,
-                               BatchConfig batches, RequestRecorder recorder) {
+                               BatchConfig batches, RequestRecorder recorder,
+                               java.nio.file.Path responsesDir) {
 
     /**
      * The Files and Batch APIs' settings.
@@ -62,7 +64,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
                             Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                             long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
         this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8), RequestRecorder.OFF);
+                responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8), RequestRecorder.OFF, null);
     }
 
     /** Adapters only as the server was started with. */
@@ -122,13 +124,13 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withAllowedOrigins(List<String> origins) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, origins, runtimeLora, batches, recorder);
+                limits, responseStoreBytes, origins, runtimeLora, batches, recorder, responsesDir);
     }
 
     /** This configuration letting requests load and unload LoRA adapters while serving, or not. */
     public HttpServerConfig withRuntimeLora(boolean on) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, on, batches, recorder);
+                limits, responseStoreBytes, allowedOrigins, on, batches, recorder, responsesDir);
     }
 
     /** Loopback, the given port, no key, default limits: what tests start. */
@@ -139,23 +141,29 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
 
     public HttpServerConfig withApiKey(String key) {
         return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder, responsesDir);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
         return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
-                responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder);
+                responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder, responsesDir);
     }
 
     /** This configuration keeping files and running batches as {@code config} says. */
     public HttpServerConfig withBatches(BatchConfig config) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, runtimeLora, config, recorder);
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, config, recorder, responsesDir);
+    }
+
+    /** This configuration keeping responses and conversations in {@code dir} too (null: memory only). */
+    public HttpServerConfig withResponsesDir(java.nio.file.Path dir) {
+        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder, dir);
     }
 
     /** This configuration telling {@code recorder} of each request once it has ended. */
     public HttpServerConfig withRecorder(RequestRecorder log) {
         return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
-                limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, log);
+                limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, log, responsesDir);
     }
 }

@@ -1,8 +1,10 @@
 package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -66,15 +68,57 @@ public final class ConversationStore {
         }
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final Cache<String, Conversation> conversations;
+    /** Where conversations are kept across restarts; null for memory only. */
+    private final KeptOnDisk disk;
 
     public ConversationStore(long maxBytes) {
+        this(maxBytes, null);
+    }
+
+    /**
+     * A store of {@code maxBytes} in memory, kept in {@code dir} across restarts too (null: memory
+     * only): each conversation written as it is made or changed, deleted as it is deleted or evicted.
+     */
+    public ConversationStore(long maxBytes, java.nio.file.Path dir) {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("the conversation store's size must be 0 or more, got " + maxBytes);
         }
-        this.conversations = maxBytes == 0 ? null
-                : Caffeine.newBuilder().maximumWeight(maxBytes).<String, Conversation>weigher((id, c) -> c.weight())
-                        .executor(Runnable::run).build();
+        this.disk = maxBytes == 0 || dir == null ? null : new KeptOnDisk(dir, JSON);
+        Caffeine<String, Conversation> builder = Caffeine.newBuilder().maximumWeight(maxBytes)
+                .<String, Conversation>weigher((id, c) -> c.weight()).executor(Runnable::run);
+        if (disk != null) {
+            builder = builder.removalListener((id, c, cause) -> {
+                if (cause != RemovalCause.REPLACED) {
+                    disk.delete(id);
+                }
+            });
+        }
+        this.conversations = maxBytes == 0 ? null : builder.build();
+        if (disk != null) {
+            for (KeptOnDisk.Kept kept : disk.readAll()) {
+                JsonNode e = kept.entry();
+                if (e.path("items").isArray() && e.path("metadata").isObject()) {
+                    List<JsonNode> items = new ArrayList<>();
+                    e.get("items").forEach(items::add);
+                    conversations.put(kept.id(), new Conversation(kept.id(), e.path("created_at").asLong(),
+                            e.get("metadata"), items));
+                }
+            }
+        }
+    }
+
+    /** Writes a conversation to the directory, where there is one. */
+    private Conversation kept(Conversation c) {
+        if (disk != null && c != null) {
+            com.fasterxml.jackson.databind.node.ObjectNode entry = JSON.createObjectNode().put("created_at", c.createdAt());
+            entry.set("metadata", c.metadata());
+            entry.putArray("items").addAll(c.items());
+            disk.write(c.id(), entry);
+        }
+        return c;
     }
 
     /** Whether conversations are kept at all. */
@@ -85,7 +129,7 @@ public final class ConversationStore {
     Conversation create(JsonNode metadata, List<JsonNode> items) {
         Conversation c = new Conversation("conv_" + ResponsesRenderer.hex(), System.currentTimeMillis() / 1000, metadata,
                 items);
-        conversations.put(c.id(), c);
+        conversations.put(c.id(), kept(c));
         return c;
     }
 
@@ -96,7 +140,7 @@ public final class ConversationStore {
 
     /** Replaces a kept conversation by {@code change} of it; the result, or null when none is kept under {@code id}. */
     Conversation change(String id, UnaryOperator<Conversation> change) {
-        return conversations == null ? null : conversations.asMap().computeIfPresent(id, (k, c) -> change.apply(c));
+        return conversations == null ? null : conversations.asMap().computeIfPresent(id, (k, c) -> kept(change.apply(c)));
     }
 
     /** Forgets a conversation; whether it was kept. */

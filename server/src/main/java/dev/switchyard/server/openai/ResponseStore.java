@@ -1,7 +1,12 @@
 package dev.switchyard.server.openai;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.switchyard.engine.chat.ChatMessage;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +18,10 @@ import java.util.Map;
  * which a later request continues by naming it in {@code previous_response_id}. Caffeine evicts
  * past {@code maxBytes} (counted from the texts kept); an evicted or deleted response is a 404, as
  * one never made. Ids are 128 random bits, so only whoever was given one can read or continue it.
- * A store of 0 bytes keeps nothing, and responses then say {@code "store": false}.
+ * A store of 0 bytes keeps nothing, and responses then say {@code "store": false}. Given a directory
+ * ({@code --responses-dir}), the store also keeps each response there as it is made and reads them
+ * back when the server starts, so that a restart does not break a client's chain of
+ * {@code previous_response_id}s; the memory bound still holds, and what it evicts is deleted there.
  */
 public final class ResponseStore {
 
@@ -41,16 +49,83 @@ public final class ResponseStore {
         }
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final Cache<String, Stored> responses;
+    /** Where responses are kept across restarts; null for memory only. */
+    private final KeptOnDisk disk;
 
     public ResponseStore(long maxBytes) {
+        this(maxBytes, null);
+    }
+
+    /** A store of {@code maxBytes} in memory, kept in {@code dir} across restarts too (null: memory only). */
+    public ResponseStore(long maxBytes, java.nio.file.Path dir) {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("the response store's size must be 0 or more, got " + maxBytes);
         }
-        this.responses = maxBytes == 0 ? null
-                : Caffeine.newBuilder().maximumWeight(maxBytes).<String, Stored>weigher((id, r) -> r.weight())
-                        // evict on the writer's thread: the bound holds as soon as a response is kept
-                        .executor(Runnable::run).build();
+        this.disk = maxBytes == 0 || dir == null ? null : new KeptOnDisk(dir, JSON);
+        Caffeine<String, Stored> builder = Caffeine.newBuilder().maximumWeight(maxBytes)
+                .<String, Stored>weigher((id, r) -> r.weight())
+                // evict on the writer's thread: the bound holds as soon as a response is kept
+                .executor(Runnable::run);
+        if (disk != null) {
+            builder = builder.removalListener((id, r, cause) -> {
+                if (cause != RemovalCause.REPLACED) {
+                    disk.delete(id);
+                }
+            });
+        }
+        this.responses = maxBytes == 0 ? null : builder.build();
+        if (disk != null) {
+            for (KeptOnDisk.Kept kept : disk.readAll()) {
+                try {
+                    responses.put(kept.id(), stored(kept.entry()));
+                } catch (RuntimeException e) {
+                    java.util.logging.Logger.getLogger(ResponseStore.class.getName()).warning("skipping the kept "
+                            + "response " + kept.id() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** A kept response as its file holds it. */
+    private static ObjectNode entry(Stored r) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("response", r.json());
+        n.put("input_items", r.inputItems());
+        n.put("background", r.background());
+        ArrayNode conversation = n.putArray("conversation");
+        for (ChatMessage m : r.conversation()) {
+            ObjectNode message = conversation.addObject().put("role", m.role());
+            message.put("content", m.content());
+            message.put("name", m.name());
+            message.set("tool_calls", JSON.valueToTree(m.toolCalls()));
+            message.put("tool_call_id", m.toolCallId());
+            message.set("extra", JSON.valueToTree(m.extra()));
+        }
+        return n;
+    }
+
+    private static Stored stored(com.fasterxml.jackson.databind.JsonNode n) {
+        List<ChatMessage> conversation = new java.util.ArrayList<>();
+        for (var m : n.path("conversation")) {
+            conversation.add(new ChatMessage(m.get("role").asText(), text(m, "content"), text(m, "name"),
+                    m.path("tool_calls").isArray() ? JSON.convertValue(m.get("tool_calls"),
+                            new TypeReference<List<Map<String, Object>>>() { }) : null,
+                    text(m, "tool_call_id"),
+                    m.path("extra").isObject() ? JSON.convertValue(m.get("extra"),
+                            new TypeReference<Map<String, Object>>() { }) : Map.of()));
+        }
+        if (!n.path("response").isTextual() || !n.path("input_items").isTextual()) {
+            throw new IllegalArgumentException("no response or input items");
+        }
+        return new Stored(n.get("response").asText(), n.get("input_items").asText(), List.copyOf(conversation),
+                n.path("background").asBoolean());
+    }
+
+    private static String text(com.fasterxml.jackson.databind.JsonNode n, String field) {
+        return n.path(field).isTextual() ? n.get(field).asText() : null;
     }
 
     /** Whether responses are kept at all. */
@@ -60,6 +135,9 @@ public final class ResponseStore {
 
     void put(String id, Stored response) {
         if (responses != null) {
+            if (disk != null) {
+                disk.write(id, entry(response));
+            }
             responses.put(id, response);
         }
     }

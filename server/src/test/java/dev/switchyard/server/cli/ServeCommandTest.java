@@ -135,6 +135,18 @@ class ServeCommandTest {
     }
 
     @Test
+    void theResponsesDirHasAnEnvironmentTwinAndAFileInItsPlaceIsRefusedNamingIt(@TempDir Path dir) throws Exception {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_RESPONSES_DIR", dir.toString())::get)).parseArgs();
+        assertThat(command.responsesDir).isEqualTo(dir);
+        Path file = java.nio.file.Files.writeString(dir.resolve("plain"), "x");
+        CliRun refused = CliRun.of("serve", "--responses-dir", file.toString(), "--port", "0", "--grpc-port", "0");
+        assertThat(refused.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(refused.err()).contains("--responses-dir " + file);
+    }
+
+    @Test
     void offloadingFlagsHaveEnvironmentTwinsToo() {
         Map<String, String> env = Map.of("SWITCHYARD_EXPERT_MEMORY", "25%", "SWITCHYARD_LINK_BANDWIDTH", "8GB/s",
                 "SWITCHYARD_PREDICTOR", "gate", "SWITCHYARD_PREFETCH_DEPTH", "2");

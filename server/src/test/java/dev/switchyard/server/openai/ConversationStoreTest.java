@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The kept conversations: changes made at once from several threads (responses adding their turns,
  * clients adding items) all land; the store never holds more than its memory; with none it keeps
- * nothing and creating one is refused.
+ * nothing and creating one is refused; with a directory the next store reads its conversations back
+ * as they last were.
  */
 class ConversationStoreTest {
 
@@ -83,5 +84,21 @@ class ConversationStoreTest {
         assertThatThrownBy(() -> api.create(JSON.createObjectNode(), null)).isInstanceOf(ApiError.class)
                 .hasMessageContaining("--responses-memory");
         assertThatThrownBy(() -> new ConversationStore(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aDirectoryKeepsConversationsAsTheyLastWereForTheNextStore(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        ConversationStore first = new ConversationStore(1 << 20, dir);
+        String kept = first.create(JSON.createObjectNode().put("topic", "trains"), List.of(item("one"))).id();
+        first.change(kept, c -> c.plus(List.of(item("two"))));
+        String gone = first.create(JSON.createObjectNode(), List.of(item("x"))).id();
+        assertThat(first.delete(gone)).isTrue();
+
+        ConversationStore next = new ConversationStore(1 << 20, dir);
+        ConversationStore.Conversation back = next.get(kept);
+        assertThat(back).isEqualTo(first.get(kept));
+        assertThat(back.items()).extracting(i -> i.at("/content/0/text").asText()).containsExactly("one", "two");
+        assertThat(back.metadata().get("topic").asText()).isEqualTo("trains");
+        assertThat(next.get(gone)).isNull();
     }
 }
