@@ -3,8 +3,6 @@ package dev.switchyard.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -87,16 +85,7 @@ public final class ConversationStore {
             throw new IllegalArgumentException("the conversation store's size must be 0 or more, got " + maxBytes);
         }
         this.disk = maxBytes == 0 || dir == null ? null : new KeptOnDisk(dir, JSON);
-        Caffeine<String, Conversation> builder = Caffeine.newBuilder().maximumWeight(maxBytes)
-                .<String, Conversation>weigher((id, c) -> c.weight()).executor(Runnable::run);
-        if (disk != null) {
-            builder = builder.removalListener((id, c, cause) -> {
-                if (cause != RemovalCause.REPLACED) {
-                    disk.delete(id);
-                }
-            });
-        }
-        this.conversations = maxBytes == 0 ? null : builder.build();
+        this.conversations = KeptOnDisk.boundedCache(maxBytes, (String id, Conversation c) -> c.weight(), disk);
         if (disk != null) {
             for (KeptOnDisk.Kept kept : disk.readAll()) {
                 JsonNode e = kept.entry();

@@ -2,6 +2,10 @@ package dev.switchyard.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Weigher;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -93,6 +97,27 @@ final class KeptOnDisk {
         }
         found.sort(Comparator.comparingLong((Kept k) -> k.entry().path(KEPT_AT).asLong()).thenComparing(Kept::id));
         return found;
+    }
+
+    /**
+     * A store's memory: Caffeine bounded at {@code maxBytes} as {@code weigher} counts, evicting on the
+     * writer's thread (so the bound holds as soon as an entry is kept); what it forgets (deleted or
+     * evicted, not replaced) is deleted from {@code disk} too, where there is one. Null for 0 bytes.
+     */
+    static <V> Cache<String, V> boundedCache(long maxBytes, Weigher<String, V> weigher, KeptOnDisk disk) {
+        if (maxBytes == 0) {
+            return null;
+        }
+        Caffeine<String, V> builder = Caffeine.newBuilder().maximumWeight(maxBytes).weigher(weigher)
+                .executor(Runnable::run);
+        if (disk != null) {
+            builder = builder.removalListener((id, v, cause) -> {
+                if (cause != RemovalCause.REPLACED) {
+                    disk.delete(id);
+                }
+            });
+        }
+        return builder.build();
     }
 
     /** An entry read back. */

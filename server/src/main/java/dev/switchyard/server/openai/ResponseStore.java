@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.switchyard.engine.chat.ChatMessage;
 import java.util.List;
 import java.util.Map;
@@ -65,18 +63,8 @@ public final class ResponseStore {
             throw new IllegalArgumentException("the response store's size must be 0 or more, got " + maxBytes);
         }
         this.disk = maxBytes == 0 || dir == null ? null : new KeptOnDisk(dir, JSON);
-        Caffeine<String, Stored> builder = Caffeine.newBuilder().maximumWeight(maxBytes)
-                .<String, Stored>weigher((id, r) -> r.weight())
-                // evict on the writer's thread: the bound holds as soon as a response is kept
-                .executor(Runnable::run);
-        if (disk != null) {
-            builder = builder.removalListener((id, r, cause) -> {
-                if (cause != RemovalCause.REPLACED) {
-                    disk.delete(id);
-                }
-            });
-        }
-        this.responses = maxBytes == 0 ? null : builder.build();
+        // evicts on the writer's thread: the bound holds as soon as a response is kept
+        this.responses = KeptOnDisk.boundedCache(maxBytes, (String id, Stored r) -> r.weight(), disk);
         if (disk != null) {
             for (KeptOnDisk.Kept kept : disk.readAll()) {
                 try {
