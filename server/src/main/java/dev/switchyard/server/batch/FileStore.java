@@ -60,6 +60,7 @@ public final class FileStore implements AutoCloseable {
     private final boolean temporary;
     private final long space;
     private final java.time.InstantSource clock;
+    private boolean closed;
     /** Held while the store is open, on a directory kept across restarts. */
     private java.nio.channels.FileLock lock;
     /** In the order the files were made. */
@@ -340,6 +341,12 @@ public final class FileStore implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) { // (a server closes its parts when it stops, and again when it is closed)
+                return;
+            }
+            closed = true;
+        }
         if (!temporary) {
             if (lock != null) {
                 try {

@@ -70,14 +70,38 @@ class FileStoreTest {
     }
 
     @Test
-    void aTemporaryStoreIsRemovedWhenItCloses() throws Exception {
+    void aTemporaryStoreIsRemovedWhenItClosesAndClosingItAgainIsQuiet() throws Exception {
         Path where;
-        try (FileStore store = FileStore.temporary(100)) {
+        java.util.List<java.util.logging.LogRecord> warned = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(FileStore.class.getName());
+        java.util.logging.Handler catcher = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warned.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(catcher);
+        try {
+            FileStore store = FileStore.temporary(100);
             where = store.add("a", "batch", t -> Files.writeString(t, "x"), false).path().getParent();
             store.incoming();
+            store.running();
             assertThat(where).isDirectory();
+            store.close();
+            store.close(); // a stopping server closes its parts, then is closed
+        } finally {
+            log.removeHandler(catcher);
         }
         assertThat(where).doesNotExist();
+        assertThat(warned).isEmpty();
     }
 
     @Test
