@@ -48,9 +48,12 @@ public final class AccessRecord {
     private String errorCode;
     private String errorParam;
 
-    /** A generation's figures: its model, whether streamed, its tokens, when its first token came (nanoTime; 0 for none), how choice 0 ended. */
+    /**
+     * A generation's figures: its model, whether streamed, its tokens, when the model first took it
+     * into its running batch and when its first token came (nanoTime; 0 for never), how choice 0 ended.
+     */
     public record Generated(String model, boolean stream, int promptTokens, int completionTokens, int cachedTokens,
-                            long firstTokenNanos, String finishReason, int choices) {
+                            long admittedNanos, long firstTokenNanos, String finishReason, int choices) {
     }
 
     /**
@@ -161,6 +164,12 @@ public final class AccessRecord {
         return startEpochNanos() + (endNanos - startNanos);
     }
 
+    /** When the model first took it into its running batch, in nanoseconds since the epoch; 0 for never. */
+    public long admittedEpochNanos() {
+        return generated == null || generated.admittedNanos() == 0 ? 0
+                : startEpochNanos() + (generated.admittedNanos() - startNanos);
+    }
+
     /** When its first token came, in nanoseconds since the epoch; 0 for none. */
     public long firstTokenEpochNanos() {
         return generated == null || generated.firstTokenNanos() == 0 ? 0
@@ -222,6 +231,9 @@ public final class AccessRecord {
                 g.writeNumberField("prompt_tokens", generated.promptTokens());
                 g.writeNumberField("completion_tokens", generated.completionTokens());
                 g.writeNumberField("cached_tokens", generated.cachedTokens());
+                if (generated.admittedNanos() != 0) {
+                    g.writeNumberField("queue_ms", round((generated.admittedNanos() - startNanos) / MILLIS));
+                }
                 if (generated.firstTokenNanos() != 0) {
                     g.writeNumberField("ttft_ms", round((generated.firstTokenNanos() - startNanos) / MILLIS));
                 }

@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * answer, a child of the trace the client sent ({@code traceparent}, W3C trace context) and sampled
  * as that trace is, else always; with the HTTP or gRPC semantic conventions' attributes and, for a
  * generation, the GenAI conventions' ({@code gen_ai.request.model}, {@code gen_ai.usage.*},
- * {@code gen_ai.response.finish_reasons}) and vLLM's latency attributes (time to first token and end
- * to end, in seconds), and a {@code first_token} event. Spans are made from the request's
+ * {@code gen_ai.response.finish_reasons}) and vLLM's latency attributes (time in queue, to first
+ * token and end to end, in seconds), and a {@code first_token} event. Spans are made from the request's
  * {@link AccessRecord} once it has ended, on the thread that ends it, and exported in batches off it;
  * a collector that is down or slow costs dropped spans, never a request's time.
  */
@@ -74,6 +74,7 @@ public final class RequestTracing implements RequestRecorder {
     static final AttributeKey<Boolean> GEN_STREAM = AttributeKey.booleanKey("switchyard.stream");
     static final AttributeKey<Double> TTFT = AttributeKey.doubleKey("gen_ai.latency.time_to_first_token");
     static final AttributeKey<Double> E2E = AttributeKey.doubleKey("gen_ai.latency.e2e");
+    static final AttributeKey<Double> QUEUE = AttributeKey.doubleKey("gen_ai.latency.time_in_queue");
 
     private final SdkTracerProvider provider;
     private final Tracer tracer;
@@ -164,6 +165,9 @@ public final class RequestTracing implements RequestRecorder {
                     .setAttribute(E2E, (record.endEpochNanos() - record.startEpochNanos()) / NANOS);
             if (g.finishReason() != null) {
                 span.setAttribute(GEN_FINISH, List.of(g.finishReason()));
+            }
+            if (record.admittedEpochNanos() != 0) {
+                span.setAttribute(QUEUE, (record.admittedEpochNanos() - record.startEpochNanos()) / NANOS);
             }
             if (record.firstTokenEpochNanos() != 0) {
                 span.setAttribute(TTFT, (record.firstTokenEpochNanos() - record.startEpochNanos()) / NANOS);

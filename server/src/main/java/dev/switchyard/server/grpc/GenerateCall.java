@@ -46,6 +46,7 @@ final class GenerateCall implements GenerationListener {
     /** Where the access log's figures go; null without one. */
     private final AccessRecord access;
     /** When the first token came (nanoTime; 0 before), written on the scheduler's thread; how choice 0 ended. */
+    private long admitted;
     private long firstToken;
     private FinishReason firstFinish;
 
@@ -70,6 +71,13 @@ final class GenerateCall implements GenerationListener {
         }
         this.onEnd = onEnd;
         this.executor = executor;
+    }
+
+    @Override
+    public void onAdmitted(int index) {
+        if (admitted == 0) {
+            admitted = System.nanoTime();
+        }
     }
 
     @Override
@@ -198,7 +206,7 @@ final class GenerateCall implements GenerationListener {
         }
         if (access != null) { // (the scheduler's thread wrote the fields before it handed this on)
             access.generated(new AccessRecord.Generated(model.name(), !unary, usage.promptTokens(),
-                    usage.completionTokens(), usage.cachedTokens(), firstToken,
+                    usage.completionTokens(), usage.cachedTokens(), admitted, firstToken,
                     firstFinish == null ? null : firstFinish.apiName(), choices.length));
         }
         Complete.Builder complete = Complete.newBuilder().setUsage(dev.switchyard.proto.v1.Usage.newBuilder()

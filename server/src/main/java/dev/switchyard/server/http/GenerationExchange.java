@@ -47,6 +47,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     private boolean ended;
     /** For the access log: the model, when the first token came (nanoTime, 0 before), how choice 0 ended, choices ended. */
     private String model;
+    private long admitted;
     private long firstToken;
     private FinishReason firstFinish;
     private int choicesEnded;
@@ -87,6 +88,13 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     @Override
     public boolean isEnded() {
         return ended;
+    }
+
+    @Override
+    public void onAdmitted(int index) {
+        if (admitted == 0) {
+            admitted = System.nanoTime();
+        }
     }
 
     @Override
@@ -170,7 +178,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
         try {
             // (the scheduler's thread wrote these fields before it handed this on to the executor)
             ctx.write(AccessNote.of(new AccessRecord.Generated(model, stream, usage.promptTokens(),
-                    usage.completionTokens(), usage.cachedTokens(), firstToken,
+                    usage.completionTokens(), usage.cachedTokens(), admitted, firstToken,
                     firstFinish == null ? null : firstFinish.apiName(), choicesEnded)), ctx.voidPromise());
             if (stream && failure != null) {
                 ctx.write(AccessNote.of(ApiError.internal("generation failed")), ctx.voidPromise());

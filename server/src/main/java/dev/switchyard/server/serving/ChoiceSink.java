@@ -171,6 +171,7 @@ final class ChoiceSink implements SequenceSink {
 
     @Override
     public void onPrefixReused(int cached) {
+        listener.onAdmitted(index); // (told once, as the sequence is first admitted)
         if (countsPrompt) {
             owner.promptCached(cached);
         }

@@ -52,6 +52,13 @@ public interface GenerationListener {
     default void onEmbedding(int index, float[] embedding) {
     }
 
+    /**
+     * Choice {@code index} entered the running batch for the first time (it waited in the queue until
+     * now): once, before its first {@link #onToken}.
+     */
+    default void onAdmitted(int index) {
+    }
+
     /** Choice {@code index} ends on the stop string {@code stop}: called just before its {@link #onChoiceFinished}. */
     default void onStopSequence(int index, String stop) {
     }

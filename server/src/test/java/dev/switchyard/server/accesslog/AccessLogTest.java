@@ -112,13 +112,15 @@ class AccessLogTest {
         r.status(200);
         r.status(500); // an error replacing a started answer: the status sent stays
         r.sent(120);
-        r.generated(new AccessRecord.Generated("tiny", true, 7, 5, 0, System.nanoTime(), "length", 1));
+        long admitted = System.nanoTime();
+        r.generated(new AccessRecord.Generated("tiny", true, 7, 5, 0, admitted, System.nanoTime(), "length", 1));
         JsonNode line = JSON.readTree(r.line("answered"));
         assertThat(line.get("request_id").asText()).isEqualTo("req-1");
         assertThat(line.get("status").asInt()).isEqualTo(200);
         assertThat(line.get("body_bytes").asLong()).isEqualTo(120);
         assertThat(line.get("model").asText()).isEqualTo("tiny");
         assertThat(line.get("ttft_ms").asDouble()).isBetween(0.0, line.get("duration_ms").asDouble());
+        assertThat(line.get("queue_ms").asDouble()).isBetween(0.0, line.get("ttft_ms").asDouble());
         assertThat(line.has("user_agent")).isFalse();
         assertThat(line.has("choices")).as("one choice is not worth a field").isFalse();
         assertThat(line.has("error_type")).isFalse();

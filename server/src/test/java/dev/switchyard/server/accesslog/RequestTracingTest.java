@@ -32,9 +32,11 @@ class RequestTracingTest {
         r.status(200);
         r.sent(310);
         Thread.sleep(2);
+        long admitted = System.nanoTime();
+        Thread.sleep(2);
         long first = System.nanoTime();
         Thread.sleep(2);
-        r.generated(new AccessRecord.Generated("tiny", true, 17, 9, 16, first, "length", 2));
+        r.generated(new AccessRecord.Generated("tiny", true, 17, 9, 16, admitted, first, "length", 2));
         return r;
     }
 
@@ -72,6 +74,7 @@ class RequestTracingTest {
         assertThat(a.get(RequestTracing.GEN_CHOICES)).isEqualTo(2L);
         assertThat(a.get(RequestTracing.GEN_FINISH)).containsExactly("length");
         assertThat(a.get(RequestTracing.TTFT)).isPositive().isLessThan(a.get(RequestTracing.E2E));
+        assertThat(a.get(RequestTracing.QUEUE)).isPositive().isLessThan(a.get(RequestTracing.TTFT));
         assertThat(span.getEvents()).singleElement().satisfies(e -> {
             assertThat(e.getName()).isEqualTo("first_token");
             assertThat(e.getEpochNanos()).isEqualTo(r.firstTokenEpochNanos()).isBetween(span.getStartEpochNanos(),

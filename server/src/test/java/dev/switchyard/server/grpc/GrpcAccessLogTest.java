@@ -66,6 +66,7 @@ class GrpcAccessLogTest {
             assertThat(line.get("prompt_tokens").asInt())
                     .isEqualTo(all.getLast().getComplete().getUsage().getPromptTokens());
             assertThat(line.get("ttft_ms").asDouble()).isPositive();
+            assertThat(line.get("queue_ms").asDouble()).isPositive().isLessThanOrEqualTo(line.get("ttft_ms").asDouble());
 
             // a request's own request_id wins over the metadata's
             server.blocking().generate(GenerateRequest.newBuilder().setRequestId("own-id").setText("Hi").setUnary(true)

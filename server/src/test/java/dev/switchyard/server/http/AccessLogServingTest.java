@@ -94,6 +94,7 @@ class AccessLogServingTest {
         assertThat(line.get("completion_tokens").asInt()).isEqualTo(9);
         assertThat(line.get("finish_reason").asText()).isEqualTo("length");
         assertThat(line.get("ttft_ms").asDouble()).isPositive().isLessThanOrEqualTo(line.get("duration_ms").asDouble());
+        assertThat(line.get("queue_ms").asDouble()).isPositive().isLessThanOrEqualTo(line.get("ttft_ms").asDouble());
         assertThat(line.get("body_bytes").asInt()).isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length);
         String text = line.toString();
         assertThat(text).doesNotContain("vault").doesNotContain(reply.at("/choices/0/message/content").asText());
