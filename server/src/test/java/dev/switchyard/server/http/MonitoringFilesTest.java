@@ -16,30 +16,41 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Grafana dashboard in {@code deploy/grafana} asks only for series a server exports: every
- * metric its queries name is in the scrape of a server that offloads experts with a predictor and
- * hybrid execution and has answered requests and a batch, so a renamed metric fails here rather
- * than leaving a panel empty.
+ * The Grafana dashboard ({@code deploy/grafana}) and the alert rules ({@code deploy/kubernetes})
+ * ask only for series a server exports: every metric their queries name is in the scrape of a
+ * server that offloads experts with a predictor and hybrid execution and has answered requests and
+ * a batch, so a renamed metric fails here rather than emptying a panel or silencing an alert.
  */
-class GrafanaDashboardTest {
+class MonitoringFilesTest {
 
     private static final Pattern METRIC = Pattern.compile("switchyard_[a-z0-9_]+");
 
-    private static Path dashboard() {
+    private static Path deployed(String file) {
         Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("deploy/grafana/switchyard-dashboard.json"))) {
+        while (dir != null && !Files.exists(dir.resolve(file))) {
             dir = dir.getParent();
         }
-        assertThat(dir).as("deploy/grafana/switchyard-dashboard.json above the working directory").isNotNull();
-        return dir.resolve("deploy/grafana/switchyard-dashboard.json");
+        assertThat(dir).as(file + " above the working directory").isNotNull();
+        return dir.resolve(file);
     }
 
     @Test
-    void everyMetricTheDashboardQueriesIsExported() throws Exception {
-        JsonNode board = ServerFixture.JSON.readTree(dashboard().toFile());
+    void everyMetricTheDashboardAndTheAlertsQueryIsExported() throws Exception {
+        JsonNode board = ServerFixture.JSON.readTree(deployed("deploy/grafana/switchyard-dashboard.json").toFile());
         List<String> queries = new ArrayList<>();
         board.findValues("expr").forEach(e -> queries.add(e.asText()));
         queries.add(board.at("/templating/list/1/definition").asText());
+        assertThat(board.findValues("panels").getFirst()).allSatisfy(p -> assertThat(p.get("title").asText()).isNotBlank());
+        JsonNode rules = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(
+                deployed("deploy/kubernetes/prometheus-rules.yaml").toFile());
+        assertThat(rules.get("kind").asText()).isEqualTo("PrometheusRule");
+        JsonNode alerts = rules.at("/spec/groups/0/rules");
+        assertThat(alerts.size()).isGreaterThanOrEqualTo(5);
+        for (JsonNode alert : alerts) {
+            assertThat(alert.get("alert").asText()).startsWith("Switchyard");
+            assertThat(alert.at("/annotations/summary").asText()).isNotBlank();
+            queries.add(alert.get("expr").asText());
+        }
         Set<String> asked = new TreeSet<>();
         for (String q : queries) {
             Matcher m = METRIC.matcher(q);
@@ -48,7 +59,6 @@ class GrafanaDashboardTest {
             }
         }
         assertThat(asked).hasSizeGreaterThan(20);
-        assertThat(board.findValues("panels").getFirst()).allSatisfy(p -> assertThat(p.get("title").asText()).isNotBlank());
 
         try (ServerFixture server = ServerFixture.offloaded(new ExpertOffload(ExpertMemory.parse("50%"), 1e9,
                 "affinity", 1, true))) {
@@ -73,7 +83,7 @@ class GrafanaDashboardTest {
                     exported.add(m.group());
                 }
             }
-            assertThat(exported).as("the series the dashboard asks for").containsAll(asked);
+            assertThat(exported).as("the series the dashboard and the alerts ask for").containsAll(asked);
         }
     }
 }
