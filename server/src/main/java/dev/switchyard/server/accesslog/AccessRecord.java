@@ -38,6 +38,8 @@ public final class AccessRecord {
     /** The W3C trace context the request came with ({@code traceparent}, {@code tracestate}); null without. */
     private String traceParent;
     private String traceState;
+    /** The name of the API key it presented; null without keys, or for none of them. */
+    private String caller;
     /** When it ended (nanoTime); 0 until then. */
     private long endNanos;
     private Integer status;
@@ -89,6 +91,15 @@ public final class AccessRecord {
     public void traceContext(String parent, String state) {
         traceParent = parent;
         traceState = state;
+    }
+
+    /** The name of the API key it presented (never the key). */
+    public void caller(String keyName) {
+        caller = keyName;
+    }
+
+    public String caller() {
+        return caller;
     }
 
     /** It ended now, if it had not already: every recorder sees the same end. */
@@ -225,6 +236,7 @@ public final class AccessRecord {
             g.writeNumberField("duration_ms", round((end - startNanos) / MILLIS));
             g.writeNumberField("body_bytes", bytesOut);
             field(g, "user_agent", userAgent);
+            field(g, "api_key", caller);
             if (generated != null) {
                 g.writeStringField("model", generated.model());
                 g.writeBooleanField("stream", generated.stream());

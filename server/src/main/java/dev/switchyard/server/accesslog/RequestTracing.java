@@ -62,6 +62,7 @@ public final class RequestTracing implements RequestRecorder {
     static final AttributeKey<String> GRPC_STATUS = AttributeKey.stringKey("rpc.grpc.status");
     static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
     static final AttributeKey<String> REQUEST_ID = AttributeKey.stringKey("switchyard.request_id");
+    static final AttributeKey<String> API_KEY = AttributeKey.stringKey("switchyard.api_key.name");
     static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("switchyard.outcome");
     static final AttributeKey<Long> BODY_BYTES = AttributeKey.longKey("switchyard.body_bytes");
     static final AttributeKey<String> GEN_MODEL = AttributeKey.stringKey("gen_ai.request.model");
@@ -133,6 +134,9 @@ public final class RequestTracing implements RequestRecorder {
         address(span, record.remote());
         if (record.userAgent() != null) {
             span.setAttribute(USER_AGENT, record.userAgent());
+        }
+        if (record.caller() != null) {
+            span.setAttribute(API_KEY, record.caller());
         }
         boolean failed;
         if (grpc) {

@@ -17,6 +17,7 @@ import dev.switchyard.server.http.HttpServer;
 import dev.switchyard.server.http.HttpServerConfig;
 import dev.switchyard.server.http.HttpTransport;
 import dev.switchyard.server.openai.ApiLimits;
+import dev.switchyard.server.serving.ApiKeys;
 import dev.switchyard.server.serving.EngineConfig;
 import dev.switchyard.server.serving.ReasoningFormat;
 import dev.switchyard.server.serving.ServedModel;
@@ -116,6 +117,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", paramLabel = "KEY",
             description = "Require 'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize (default: none).")
     String apiKey;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE",
+            description = "Accept the keys in FILE too, a 'NAME KEY' per line ('#' starts a comment): each client "
+                    + "a key of its own, named in the access log and traces (default: none).")
+    Path apiKeyFile;
 
     @picocli.CommandLine.Mixin
     DeviceOption device = new DeviceOption();
@@ -260,7 +266,8 @@ final class ServeCommand implements Callable<Integer> {
         int httpPort = batch && !given.hasMatchedOption("--port") ? 0 : port;
         int rpcPort = batch && !given.hasMatchedOption("--grpc-port") ? 0 : grpcPort;
         int perBatch = batchConcurrency != null ? batchConcurrency : 2 * maxSeqs;
-        BatchRun batchRun = batch ? new BatchRun(null, apiKey, perBatch) : null;
+        ApiKeys keys = ApiKeys.from(apiKey, apiKeyFile);
+        BatchRun batchRun = batch ? new BatchRun(null, keys.loopbackKey(), perBatch) : null;
         HttpServerConfig.BatchConfig batches = new HttpServerConfig.BatchConfig(filesDir, filesSpace, perBatch);
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
@@ -269,8 +276,8 @@ final class ServeCommand implements Callable<Integer> {
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }
-        HttpServerConfig http = new HttpServerConfig(host, httpPort, apiKey, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
-                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory)
+        HttpServerConfig http = new HttpServerConfig(host, httpPort, null, (int) maxBody, HttpServerConfig.DEFAULT_MAX_HEADER,
+                idleTimeout, 1, Math.max(2, workers), ApiLimits.defaults(), responsesMemory).withApiKeys(keys)
                 .withAllowedOrigins(origins(allowedOrigins)).withRuntimeLora(runtimeLora).withBatches(batches)
                 .withResponsesDir(responsesDir);
         Path path = ModelPaths.resolve(model, err);
@@ -298,7 +305,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             server.start();
             if (rpcPort != 0) {
-                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, apiKey).withRecorder(requests), generation);
+                grpc = GrpcServer.start(GrpcConfig.defaults(host, rpcPort, null).withApiKeys(keys).withRecorder(requests), generation);
             }
             out.println("switchyard serve: listening on http://" + host + ":" + server.port()
                     + (grpc != null ? " and grpc://" + host + ":" + grpc.port() : "") + " (loading " + path + ")");

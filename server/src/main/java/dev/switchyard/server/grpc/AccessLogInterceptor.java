@@ -3,6 +3,7 @@ package dev.switchyard.server.grpc;
 import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestIds;
+import dev.switchyard.server.serving.ApiKeys;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
@@ -28,13 +29,18 @@ final class AccessLogInterceptor implements ServerInterceptor {
     private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of(RequestIds.HEADER,
             Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
+            Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> TRACESTATE = Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
 
     private final RequestRecorder recorder;
 
-    AccessLogInterceptor(RequestRecorder recorder) {
+    private final ApiKeys keys;
+
+    AccessLogInterceptor(RequestRecorder recorder, ApiKeys keys) {
         this.recorder = recorder;
+        this.keys = keys;
     }
 
     /** The record of the call being served on this thread; null outside a call (or without this interceptor). */
@@ -49,6 +55,9 @@ final class AccessLogInterceptor implements ServerInterceptor {
                 call.getMethodDescriptor().getFullMethodName(), null,
                 AccessRecord.address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)), headers.get(USER_AGENT));
         record.traceContext(headers.get(TRACEPARENT), headers.get(TRACESTATE));
+        if (recorder.on() && keys.enabled()) {
+            record.caller(ApiKeyInterceptor.caller(keys, headers.get(AUTHORIZATION)));
+        }
         AtomicBoolean written = new AtomicBoolean();
         ServerCall<Q, R> logged = new SimpleForwardingServerCall<>(call) {
             @Override

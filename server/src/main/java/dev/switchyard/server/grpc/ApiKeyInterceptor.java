@@ -1,12 +1,11 @@
 package dev.switchyard.server.grpc;
 
+import dev.switchyard.server.serving.ApiKeys;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Set;
 
 /**
@@ -19,10 +18,17 @@ final class ApiKeyInterceptor implements ServerInterceptor {
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> OPEN_SERVICES = Set.of("grpc.health.v1.Health");
 
-    private final byte[] expected;
+    private static final String BEARER = "Bearer ";
+    private final ApiKeys keys;
 
-    ApiKeyInterceptor(String apiKey) {
-        this.expected = ("Bearer " + apiKey).getBytes(StandardCharsets.UTF_8);
+    ApiKeyInterceptor(ApiKeys keys) {
+        this.keys = keys;
+    }
+
+    /** The name of the key {@code authorization} metadata presents; null for none of them. */
+    static String caller(ApiKeys keys, String authorization) {
+        return authorization == null || !authorization.startsWith(BEARER) ? null
+                : keys.nameOf(authorization.substring(BEARER.length()));
     }
 
     @Override
@@ -32,7 +38,7 @@ final class ApiKeyInterceptor implements ServerInterceptor {
             return next.startCall(call, headers);
         }
         String given = headers.get(AUTHORIZATION);
-        if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
+        if (given == null || caller(keys, given) == null) {
             call.close(Status.UNAUTHENTICATED.withDescription(given == null
                     ? "missing API key: send it as 'authorization: Bearer KEY' metadata"
                     : "invalid API key"), new Metadata());

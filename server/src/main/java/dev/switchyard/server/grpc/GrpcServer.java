@@ -41,9 +41,9 @@ public final class GrpcServer implements AutoCloseable {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         // the last interceptor sees a call first: the access log, then the key check
-        AccessLogInterceptor access = new AccessLogInterceptor(config.recorder());
-        if (config.apiKey() != null) {
-            builder.addService(ServerInterceptors.intercept(generation, new ApiKeyInterceptor(config.apiKey()), access));
+        AccessLogInterceptor access = new AccessLogInterceptor(config.recorder(), config.apiKeys());
+        if (config.apiKeys().enabled()) {
+            builder.addService(ServerInterceptors.intercept(generation, new ApiKeyInterceptor(config.apiKeys()), access));
         } else {
             builder.addService(ServerInterceptors.intercept(generation, access));
         }

@@ -38,8 +38,12 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** The request the answer being written is for, where it is not the oldest open one (see {@link AccessNote}). */
     private AccessRecord answering;
 
-    AccessLogHandler(RequestRecorder recorder) {
+    /** Names the key a request presents, for the log. */
+    private final ApiKeyCheck keys;
+
+    AccessLogHandler(RequestRecorder recorder, ApiKeyCheck keys) {
         this.recorder = recorder;
+        this.keys = keys;
     }
 
     @Override
@@ -53,6 +57,10 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                     query < 0 ? uri : uri.substring(0, query), AccessRecord.address(ctx.channel().remoteAddress()),
                     request.headers().get(HttpHeaderNames.USER_AGENT));
             record.traceContext(request.headers().get(TRACEPARENT), request.headers().get(TRACESTATE));
+            if (recorder.on() && keys.enabled()) {
+                record.caller(keys.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                        request.headers().get("x-api-key")));
+            }
             open.addLast(record);
         }
         ctx.fireChannelRead(msg);

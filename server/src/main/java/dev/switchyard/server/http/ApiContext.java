@@ -44,7 +44,7 @@ final class ApiContext implements AutoCloseable {
         this.config = config;
         this.health = health;
         this.json = new OpenAiJson(config.maxBodyBytes());
-        this.apiKey = new ApiKeyCheck(config.apiKey());
+        this.apiKey = new ApiKeyCheck(config.apiKeys());
         this.version = Version.current();
         java.nio.file.Path kept = config.responsesDir();
         try {
@@ -60,7 +60,7 @@ final class ApiContext implements AutoCloseable {
         this.batches = new BatchesApi(files, config.batches().concurrency(), () -> {
             var model = health.model();
             return model != null && model.schedulesByPriority();
-        }, config.apiKey(), () -> health.model() == null ? null : health.model().metrics());
+        }, config.apiKeys().loopbackKey(), () -> health.model() == null ? null : health.model().metrics());
         this.messageBatches = new MessageBatchesApi(batches);
     }
 

@@ -1,45 +1,38 @@
 package dev.switchyard.server.http;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.switchyard.server.serving.ApiKeys;
 
 /**
- * Checks {@code Authorization: Bearer KEY} (or {@code x-api-key: KEY}, as Anthropic's clients send
- * it) in constant time: both sides are hashed first, so the
- * comparison of equal-length digests ({@link MessageDigest#isEqual}, which does not stop at the first
- * difference) reveals neither the key's length nor how much of a guess was right.
+ * Reads the key a request presents, {@code Authorization: Bearer KEY} (or {@code x-api-key: KEY},
+ * as Anthropic's clients send it), and checks it against the server's {@link ApiKeys} (in constant
+ * time, there).
  */
 final class ApiKeyCheck {
 
     private static final String BEARER = "Bearer ";
-    private final byte[] expected;
+    private final ApiKeys keys;
 
-    /** @param key null: every request passes */
-    ApiKeyCheck(String key) {
-        this.expected = key == null ? null : sha256(key);
+    ApiKeyCheck(ApiKeys keys) {
+        this.keys = keys;
     }
 
     boolean enabled() {
-        return expected != null;
+        return keys.enabled();
     }
 
-    /** The key from either header: a bearer token, or {@code x-api-key} where there is none. */
+    /** Whether the request may go on: it presents one of the keys, or none are needed. */
     boolean accepts(String authorization, String apiKeyHeader) {
-        if (expected == null) {
-            return true;
+        return !keys.enabled() || caller(authorization, apiKeyHeader) != null;
+    }
+
+    /** The name of the key the request presents; null when it presents none of them, or keys are off. */
+    String caller(String authorization, String apiKeyHeader) {
+        if (!keys.enabled()) {
+            return null;
         }
         String presented = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 ? authorization.substring(BEARER.length()).strip()
                 : apiKeyHeader != null ? apiKeyHeader.strip() : "";
-        return MessageDigest.isEqual(expected, sha256(presented));
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return keys.nameOf(presented);
     }
 }

@@ -61,7 +61,7 @@ final class HttpInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("codec", new HttpServerCodec(decoder));
-        p.addLast("access", new AccessLogHandler(config.recorder()));
+        p.addLast("access", new AccessLogHandler(config.recorder(), api.apiKey));
         if (cors != null) {
             p.addLast("cors", new CorsHandler(cors));
         }

@@ -3,6 +3,7 @@ package dev.switchyard.server.http;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.openai.ApiLimits;
 import dev.switchyard.server.openai.ResponseStore;
+import dev.switchyard.server.serving.ApiKeys;
 import java.time.Duration;
 import java.util.List;
 
@@ -11,7 +12,7 @@ import java.util.List;
  *
  * @param host           address to bind
  * @param port           port to bind; 0 picks a free one (tests)
- * @param apiKey         when set, every /v1 and tokenizer request must carry {@code Authorization: Bearer KEY};
+ * @param apiKeys        when any are set, every /v1 and tokenizer request must carry one, {@code Authorization: Bearer KEY};
  *                       null or empty: no key
  * @param maxBodyBytes   larger request bodies get 413
  * @param maxHeaderBytes larger header blocks (and request lines) get 431 (414)
@@ -27,7 +28,7 @@ import java.util.List;
  * @param recorder       what is told of each request once it has ended: the access log, traces ({@link RequestRecorder#OFF}: nothing)
  * @param responsesDir   where kept responses and conversations are also written, to outlive a restart; null: memory only
  */
-public record HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
+public record HttpServerConfig(String host, int port, ApiKeys apiKeys, int maxBodyBytes, int maxHeaderBytes,
                                Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                                long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora,
                                BatchConfig batches, RequestRecorder recorder,
@@ -63,7 +64,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
     public HttpServerConfig(String host, int port, String apiKey, int maxBodyBytes, int maxHeaderBytes,
                             Duration idleTimeout, int ioThreads, int apiThreads, ApiLimits limits,
                             long responseStoreBytes, List<String> allowedOrigins, boolean runtimeLora) {
-        this(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
+        this(host, port, ApiKeys.single(apiKey), maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
                 responseStoreBytes, allowedOrigins, runtimeLora, BatchConfig.temporary(8), RequestRecorder.OFF, null);
     }
 
@@ -107,7 +108,7 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
             throw new IllegalArgumentException("--responses-memory must be 0 or more");
         }
         recorder = recorder == null ? RequestRecorder.OFF : recorder;
-        apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
+        apiKeys = apiKeys == null ? ApiKeys.none() : apiKeys;
         allowedOrigins = allowedOrigins == null ? List.of() : List.copyOf(allowedOrigins);
         for (String origin : allowedOrigins) {
             if (!origin.equals("*") && !origin.matches("[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s]+")) {
@@ -123,13 +124,13 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
     }
 
     public HttpServerConfig withAllowedOrigins(List<String> origins) {
-        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+        return new HttpServerConfig(host, port, apiKeys, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
                 limits, responseStoreBytes, origins, runtimeLora, batches, recorder, responsesDir);
     }
 
     /** This configuration letting requests load and unload LoRA adapters while serving, or not. */
     public HttpServerConfig withRuntimeLora(boolean on) {
-        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+        return new HttpServerConfig(host, port, apiKeys, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
                 limits, responseStoreBytes, allowedOrigins, on, batches, recorder, responsesDir);
     }
 
@@ -140,30 +141,35 @@ public record HttpServerConfig(String host, int port, String apiKey, int maxBody
     }
 
     public HttpServerConfig withApiKey(String key) {
-        return new HttpServerConfig(host, port, key, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
+        return withApiKeys(ApiKeys.single(key));
+    }
+
+    /** This configuration accepting {@code keys}. */
+    public HttpServerConfig withApiKeys(ApiKeys keys) {
+        return new HttpServerConfig(host, port, keys, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads, limits,
                 responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder, responsesDir);
     }
 
     public HttpServerConfig withLimits(int body, int header, Duration idle) {
-        return new HttpServerConfig(host, port, apiKey, body, header, idle, ioThreads, apiThreads, limits,
+        return new HttpServerConfig(host, port, apiKeys, body, header, idle, ioThreads, apiThreads, limits,
                 responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder, responsesDir);
     }
 
     /** This configuration keeping files and running batches as {@code config} says. */
     public HttpServerConfig withBatches(BatchConfig config) {
-        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+        return new HttpServerConfig(host, port, apiKeys, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
                 limits, responseStoreBytes, allowedOrigins, runtimeLora, config, recorder, responsesDir);
     }
 
     /** This configuration keeping responses and conversations in {@code dir} too (null: memory only). */
     public HttpServerConfig withResponsesDir(java.nio.file.Path dir) {
-        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+        return new HttpServerConfig(host, port, apiKeys, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
                 limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, recorder, dir);
     }
 
     /** This configuration telling {@code recorder} of each request once it has ended. */
     public HttpServerConfig withRecorder(RequestRecorder log) {
-        return new HttpServerConfig(host, port, apiKey, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
+        return new HttpServerConfig(host, port, apiKeys, maxBodyBytes, maxHeaderBytes, idleTimeout, ioThreads, apiThreads,
                 limits, responseStoreBytes, allowedOrigins, runtimeLora, batches, log, responsesDir);
     }
 }

@@ -135,6 +135,18 @@ class ServeCommandTest {
     }
 
     @Test
+    void anApiKeyFileThatCannotBeTrustedIsRefusedNamingItsLine(@TempDir Path dir) throws Exception {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(
+                "SWITCHYARD_API_KEY_FILE", dir.resolve("keys").toString())::get)).parseArgs();
+        assertThat(command.apiKeyFile).isEqualTo(dir.resolve("keys"));
+        Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-1\nbob\n");
+        CliRun refused = CliRun.of("serve", "--api-key-file", file.toString(), "--port", "0", "--grpc-port", "0");
+        assertThat(refused.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(refused.err()).contains("--api-key-file " + file + " line 2");
+    }
+
+    @Test
     void theResponsesDirHasAnEnvironmentTwinAndAFileInItsPlaceIsRefusedNamingIt(@TempDir Path dir) throws Exception {
         ServeCommand command = new ServeCommand();
         new picocli.CommandLine(command).setDefaultValueProvider(new EnvironmentDefaults(Map.of(

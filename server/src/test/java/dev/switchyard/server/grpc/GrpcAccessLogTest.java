@@ -85,4 +85,32 @@ class GrpcAccessLogTest {
             assertThat(refused.has("model")).isFalse();
         }
     }
+
+    @Test
+    void aCallIsNamedByTheKeyItPresents(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice\n");
+        StringWriter lines = new StringWriter();
+        Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+        try (AccessLog log = AccessLog.to(lines);
+             GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64), GrpcConfig.defaults("127.0.0.1", 0, null)
+                     .withApiKeys(dev.switchyard.server.serving.ApiKeys.from(null, file)).withRecorder(log))) {
+            Metadata alice = new Metadata();
+            alice.put(authorization, "Bearer sk-alice");
+            alice.put(REQUEST_ID, "from-alice");
+            server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(alice))
+                    .generate(GenerateRequest.newBuilder().setText("Hi").setUnary(true).setSampling(SamplingParams
+                            .newBuilder().setMaxTokens(2).setIgnoreEos(true)).build()).forEachRemaining(r -> { });
+            assertThat(lineOf(lines, "from-alice").get("api_key").asText()).isEqualTo("alice");
+
+            Metadata wrong = new Metadata();
+            wrong.put(authorization, "Bearer sk-mallory");
+            wrong.put(REQUEST_ID, "from-mallory");
+            assertThatThrownBy(() -> server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(wrong))
+                    .generate(GenerateRequest.newBuilder().setText("Hi").build()).forEachRemaining(r -> { }))
+                    .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("UNAUTHENTICATED");
+            JsonNode refused = lineOf(lines, "from-mallory");
+            assertThat(refused.get("grpc_status").asText()).isEqualTo("UNAUTHENTICATED");
+            assertThat(refused.has("api_key")).isFalse();
+        }
+    }
 }

@@ -36,7 +36,7 @@ class GrpcLimitsTest {
         GrpcConfig d = GrpcConfig.defaults("127.0.0.1", 0, key);
         return new GrpcConfig(d.host(), 0, maxMessageBytes, d.maxInboundMetadataBytes(),
                 d.maxConcurrentCallsPerConnection(), d.keepAliveTime(), d.keepAliveTimeout(), d.permitKeepAliveTime(),
-                d.maxConnectionAge(), d.maxConnectionAgeGrace(), key, d.recorder());
+                d.maxConnectionAge(), d.maxConnectionAgeGrace(), d.apiKeys(), d.recorder());
     }
 
     @Test

@@ -1,0 +1,154 @@
+package dev.switchyard.server.serving;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The API keys a server accepts, each with a name that the access log and traces give for the
+ * requests it made (never the key): {@code --api-key} (named {@code default}) and the keys of
+ * {@code --api-key-file} (a {@code NAME KEY} per line), so that each client has a key of its own,
+ * taken back by deleting its line. Where any key is set, a random key of the server's own, named
+ * {@link #LOOPBACK}, is accepted too: the batches the server runs through its own endpoints send it.
+ *
+ * <p>A presented key is checked against every key in constant time: each side is hashed first and
+ * the digests compared with {@link MessageDigest#isEqual} (which does not stop at the first
+ * difference), with no early exit, so a guess reveals neither a key's length, how much of it was
+ * right, nor which key it came close to.
+ */
+public final class ApiKeys {
+
+    /** The name of the key the server's own batch requests carry. */
+    public static final String LOOPBACK = "batch";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
+
+    private record Key(String name, byte[] digest) {
+    }
+
+    private final List<Key> keys;
+    /** The server's own key; null without keys. */
+    private final String loopback;
+
+    private ApiKeys(List<Key> keys) {
+        if (keys.isEmpty()) {
+            this.keys = List.of();
+            this.loopback = null;
+        } else {
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
+            this.loopback = "sy-loopback-" + HexFormat.of().formatHex(random);
+            List<Key> all = new ArrayList<>(keys);
+            all.add(new Key(LOOPBACK, sha256(loopback)));
+            this.keys = List.copyOf(all);
+        }
+    }
+
+    /** No keys: every request passes. */
+    public static ApiKeys none() {
+        return new ApiKeys(List.of());
+    }
+
+    /** One key, named {@code default}; none for null or empty. */
+    public static ApiKeys single(String key) {
+        return key == null || key.isEmpty() ? none() : new ApiKeys(List.of(new Key("default", sha256(key))));
+    }
+
+    /**
+     * {@code key} (named {@code default}; null for none) and the keys of {@code file} (null for none):
+     * a {@code NAME KEY} per line, blank lines and lines starting with {@code #} skipped.
+     *
+     * @throws IllegalArgumentException naming the flag and the line for a malformed line, a name or a
+     *                                  key given twice, or a file that cannot be read
+     */
+    public static ApiKeys from(String key, Path file) {
+        List<Key> keys = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        if (key != null && !key.isEmpty()) {
+            keys.add(new Key("default", sha256(key)));
+            names.add("default");
+            seen.add(key);
+        }
+        if (file != null) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new IllegalArgumentException("--api-key-file " + file + ": cannot read it (" + e.getMessage() + ")", e);
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i).strip();
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
+                }
+                String where = "--api-key-file " + file + " line " + (i + 1);
+                String[] parts = line.split("\\s+");
+                if (parts.length != 2 || !NAME.matcher(parts[0]).matches()) {
+                    throw new IllegalArgumentException(where + ": expected 'NAME KEY', a name of 1 to 64 letters, digits "
+                            + "or ._@- and a key without spaces");
+                }
+                if (parts[0].equals(LOOPBACK) || names.contains(parts[0])) {
+                    throw new IllegalArgumentException(where + ": the name '" + parts[0] + "' is "
+                            + (parts[0].equals(LOOPBACK) ? "the server's own" : "used twice"));
+                }
+                if (seen.contains(parts[1])) {
+                    throw new IllegalArgumentException(where + ": this key is given twice");
+                }
+                keys.add(new Key(parts[0], sha256(parts[1])));
+                names.add(parts[0]);
+                seen.add(parts[1]);
+            }
+            if (keys.isEmpty()) {
+                throw new IllegalArgumentException("--api-key-file " + file + ": no keys in it (a 'NAME KEY' per line); "
+                        + "an empty file would leave the server open");
+            }
+        }
+        return new ApiKeys(keys);
+    }
+
+    /** Whether requests need a key. */
+    public boolean enabled() {
+        return !keys.isEmpty();
+    }
+
+    /** Keys the server accepts from clients (its own not counted). */
+    public int count() {
+        return Math.max(0, keys.size() - 1);
+    }
+
+    /** The name of the key {@code presented} is; null when it is none of them (or keys are off). */
+    public String nameOf(String presented) {
+        if (keys.isEmpty() || presented == null) {
+            return null;
+        }
+        byte[] digest = sha256(presented);
+        String found = null;
+        for (Key k : keys) {
+            if (MessageDigest.isEqual(k.digest(), digest) && found == null) {
+                found = k.name(); // no early exit: every key is compared
+            }
+        }
+        return found;
+    }
+
+    /** The key the server's own requests carry (its batches through its endpoints); null without keys. */
+    public String loopbackKey() {
+        return loopback;
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.switchyard.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.serving.ApiKeys;
+import java.io.StringWriter;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several clients with keys of their own ({@code --api-key-file}): each key lets its client in, as a
+ * bearer token or {@code x-api-key}, and names its requests in the access log; a key that is none of
+ * them gets 401 and no name; the server's own batches get in with its loopback key.
+ */
+class ApiKeysServingTest {
+
+    private static JsonNode lineOf(StringWriter lines, String id) throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            for (String line : lines.toString().split("\\R")) {
+                if (line.contains("\"request_id\":\"" + id + "\"")) {
+                    return ServerFixture.parse(line);
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no line for " + id + " in:\n" + lines);
+    }
+
+    private static HttpResponse<String> models(ServerFixture server, String header, String value, String id) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(server.uri("/v1/models")).header("X-Request-Id", id).GET();
+        if (header != null) {
+            b.header(header, value);
+        }
+        return server.send(b.build());
+    }
+
+    @Test
+    void eachClientsKeyLetsItInAndNamesItsRequests(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice\nbob sk-bob\n");
+        StringWriter lines = new StringWriter();
+        try (AccessLog log = AccessLog.to(lines);
+             ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
+                     .withApiKeys(ApiKeys.from(null, file)).withRecorder(log))) {
+            assertThat(models(server, "Authorization", "Bearer sk-alice", "a1").statusCode()).isEqualTo(200);
+            assertThat(models(server, "x-api-key", "sk-bob", "b1").statusCode()).isEqualTo(200);
+            assertThat(models(server, "Authorization", "Bearer sk-carol", "c1").statusCode()).isEqualTo(401);
+            assertThat(models(server, null, null, "n1").statusCode()).isEqualTo(401);
+            assertThat(lineOf(lines, "a1").get("api_key").asText()).isEqualTo("alice");
+            assertThat(lineOf(lines, "b1").get("api_key").asText()).isEqualTo("bob");
+            assertThat(lineOf(lines, "c1").has("api_key")).isFalse();
+            assertThat(lineOf(lines, "c1").get("status").asInt()).isEqualTo(401);
+            assertThat(lines.toString()).doesNotContain("sk-alice").doesNotContain("sk-bob");
+
+            // a batch made with alice's key runs through the server's endpoints with the server's own
+            HttpRequest upload = BatchesApiTest.upload(server, "in.jsonl", "batch", ("{\"custom_id\":\"x\",\"method\":"
+                    + "\"POST\",\"url\":\"/v1/completions\",\"body\":{\"prompt\":\"Hi\",\"max_tokens\":2}}\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(upload, (n, v) -> true)
+                    .header("Authorization", "Bearer sk-alice").build());
+            assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+            HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/v1/batches"))
+                    .header("Authorization", "Bearer sk-alice").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + ServerFixture.parse(
+                            uploaded.body()).get("id").asText() + "\",\"endpoint\":\"/v1/completions\","
+                            + "\"completion_window\":\"24h\"}")).build());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+            String batch = ServerFixture.parse(created.body()).get("id").asText();
+            JsonNode done = null;
+            for (int i = 0; i < 400; i++) {
+                done = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/" + batch))
+                        .header("Authorization", "Bearer sk-bob").GET().build()).body());
+                if (done.get("status").asText().equals("completed")) {
+                    break;
+                }
+                Thread.sleep(25);
+            }
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
+            String requestId = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
+                    + done.get("output_file_id").asText() + "/content")).header("x-api-key", "sk-bob").GET().build())
+                    .body()).at("/response/request_id").asText();
+            assertThat(lineOf(lines, requestId).get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
+        }
+    }
+}

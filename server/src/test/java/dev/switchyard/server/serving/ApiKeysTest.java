@@ -1,0 +1,70 @@
+package dev.switchyard.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The keys a server accepts: {@code --api-key} as {@code default}, a file's keys by their names, the
+ * server's own loopback key as {@code batch}; anything else names no key; a file with a malformed
+ * line, a name or key given twice, the reserved name, or no keys at all is refused by line.
+ */
+class ApiKeysTest {
+
+    @Test
+    void eachKeyIsKnownByItsNameAndNothingElseIs(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), """
+                # team keys
+                alice   sk-alice-0001
+
+                bob sk-bob-0002
+                """);
+        ApiKeys keys = ApiKeys.from("sk-main", file);
+        assertThat(keys.enabled()).isTrue();
+        assertThat(keys.count()).isEqualTo(3);
+        assertThat(keys.nameOf("sk-main")).isEqualTo("default");
+        assertThat(keys.nameOf("sk-alice-0001")).isEqualTo("alice");
+        assertThat(keys.nameOf("sk-bob-0002")).isEqualTo("bob");
+        assertThat(keys.nameOf(keys.loopbackKey())).isEqualTo(ApiKeys.LOOPBACK);
+        assertThat(keys.loopbackKey()).hasSizeGreaterThan(40).isNotEqualTo(ApiKeys.from("sk-main", file).loopbackKey());
+        for (String wrong : new String[] {"", "sk-alice-000", "sk-alice-00011", "alice", null}) {
+            assertThat(keys.nameOf(wrong)).as(String.valueOf(wrong)).isNull();
+        }
+        assertThat(ApiKeys.from(null, file).nameOf("sk-main")).isNull();
+    }
+
+    @Test
+    void withoutKeysNothingIsNeededAndNoLoopbackKeyIsMade() {
+        for (ApiKeys none : new ApiKeys[] {ApiKeys.none(), ApiKeys.single(""), ApiKeys.from(null, null)}) {
+            assertThat(none.enabled()).isFalse();
+            assertThat(none.loopbackKey()).isNull();
+            assertThat(none.nameOf("anything")).isNull();
+        }
+    }
+
+    @Test
+    void aFileThatCannotBeTrustedIsRefusedByLine(@TempDir Path dir) throws Exception {
+        String[][] cases = {
+            {"alice\n", "line 1", "NAME KEY"},
+            {"alice sk-1 extra\n", "line 1", "NAME KEY"},
+            {"al ice sk-1\n", "line 1", "NAME KEY"},
+            {"a sk-1\na sk-2\n", "line 2", "used twice"},
+            {"a sk-1\nb sk-1\n", "line 2", "given twice"},
+            {"batch sk-1\n", "line 1", "the server's own"},
+            {"# only a comment\n\n", "no keys", "open"},
+        };
+        for (String[] c : cases) {
+            Path file = Files.writeString(dir.resolve("keys"), c[0]);
+            assertThatThrownBy(() -> ApiKeys.from(null, file)).as(c[0])
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("--api-key-file " + file).hasMessageContaining(c[1]).hasMessageContaining(c[2]);
+        }
+        assertThatThrownBy(() -> ApiKeys.from("k", dir.resolve("missing"))).hasMessageContaining("cannot read");
+        Path clash = Files.writeString(dir.resolve("clash"), "alice sk-main\n");
+        assertThatThrownBy(() -> ApiKeys.from("sk-main", clash)).hasMessageContaining("given twice");
+    }
+}
