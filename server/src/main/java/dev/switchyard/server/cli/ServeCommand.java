@@ -52,6 +52,9 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The name the built-in demo model has in the API. */
     static final String DEMO_NAME = "switchyard-demo";
+    /** How often --api-key-file is looked at for changes. */
+    static final Duration KEY_FILE_CHECK = Duration.ofSeconds(2);
+
     /** After a drain, how long gRPC calls get to send their final messages before connections close. */
     private static final long FINAL_MESSAGES_WAIT_MILLIS = 2_000;
 
@@ -302,6 +305,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         GrpcServer grpc = null;
         GenerationService generation = new GenerationService(health, Version.current(), http.limits());
+        keys.watch(KEY_FILE_CHECK);
         try {
             server.start();
             if (rpcPort != 0) {
@@ -360,6 +364,7 @@ final class ServeCommand implements Callable<Integer> {
             generation.close();
             server.close();
             requests.close();
+            keys.stopWatching();
         }
         return 0;
     }

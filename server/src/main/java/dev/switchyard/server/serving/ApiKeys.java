@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * The API keys a server accepts, each with a name that the access log and traces give for the
  * requests it made (never the key): {@code --api-key} (named {@code default}) and the keys of
  * {@code --api-key-file} (a {@code NAME KEY} per line), so that each client has a key of its own,
- * taken back by deleting its line. Where any key is set, a random key of the server's own, named
+ * taken back by deleting its line: the file is read again when it changes ({@link #watch}). Where any key is set, a random key of the server's own, named
  * {@link #LOOPBACK}, is accepted too: the batches the server runs through its own endpoints send it.
  *
  * <p>A presented key is checked against every key in constant time: each side is hashed first and
@@ -33,32 +33,50 @@ public final class ApiKeys {
     private record Key(String name, byte[] digest) {
     }
 
-    private final List<Key> keys;
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ApiKeys.class.getName());
+
+    /** The keys accepted now, the server's own among them; replaced whole when the file changes. */
+    private volatile List<Key> keys;
+    /** {@code --api-key}, or null. */
+    private final String single;
+    /** {@code --api-key-file}, or null. */
+    private final Path file;
     /** The server's own key; null without keys. */
     private final String loopback;
+    /** What the file was when last read (its modification time and size), to see that it changed. */
+    private volatile String fileStamp;
+    private java.util.concurrent.ScheduledExecutorService watcher;
 
-    private ApiKeys(List<Key> keys) {
-        if (keys.isEmpty()) {
-            this.keys = List.of();
+    private ApiKeys(String single, Path file) {
+        this.single = single == null || single.isEmpty() ? null : single;
+        this.file = file;
+        this.fileStamp = stamp(file);
+        List<Key> read = read(this.single, file);
+        if (read.isEmpty()) {
             this.loopback = null;
+            this.keys = List.of();
         } else {
             byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
             this.loopback = "sy-loopback-" + HexFormat.of().formatHex(random);
-            List<Key> all = new ArrayList<>(keys);
-            all.add(new Key(LOOPBACK, sha256(loopback)));
-            this.keys = List.copyOf(all);
+            this.keys = withLoopback(read);
         }
+    }
+
+    private List<Key> withLoopback(List<Key> read) {
+        List<Key> all = new ArrayList<>(read);
+        all.add(new Key(LOOPBACK, sha256(loopback)));
+        return List.copyOf(all);
     }
 
     /** No keys: every request passes. */
     public static ApiKeys none() {
-        return new ApiKeys(List.of());
+        return new ApiKeys(null, null);
     }
 
     /** One key, named {@code default}; none for null or empty. */
     public static ApiKeys single(String key) {
-        return key == null || key.isEmpty() ? none() : new ApiKeys(List.of(new Key("default", sha256(key))));
+        return new ApiKeys(key, null);
     }
 
     /**
@@ -69,10 +87,14 @@ public final class ApiKeys {
      *                                  key given twice, or a file that cannot be read
      */
     public static ApiKeys from(String key, Path file) {
+        return new ApiKeys(key, file);
+    }
+
+    private static List<Key> read(String key, Path file) {
         List<Key> keys = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<String> seen = new ArrayList<>();
-        if (key != null && !key.isEmpty()) {
+        if (key != null) {
             keys.add(new Key("default", sha256(key)));
             names.add("default");
             seen.add(key);
@@ -111,12 +133,72 @@ public final class ApiKeys {
                         + "an empty file would leave the server open");
             }
         }
-        return new ApiKeys(keys);
+        return keys;
     }
 
-    /** Whether requests need a key. */
+    /**
+     * Reads the file again if it changed since it was last read, and from then on accepts its keys
+     * (the server's own kept): a client is taken out, or a new one let in, without a restart. A file
+     * that cannot be trusted now is not used: the keys stay as they were, and the reason is logged.
+     *
+     * @return whether the keys changed
+     */
+    public boolean reloadIfChanged() {
+        if (file == null) {
+            return false;
+        }
+        String now = stamp(file);
+        if (now.equals(fileStamp)) {
+            return false;
+        }
+        fileStamp = now;
+        try {
+            keys = withLoopback(read(single, file));
+            LOG.info("--api-key-file " + file + " read again: " + count() + " keys");
+            return true;
+        } catch (IllegalArgumentException e) {
+            LOG.warning(e.getMessage() + "; the keys stay as they were");
+            return false;
+        }
+    }
+
+    /** Looks at the file every {@code period} and reads it again when it changed ({@link #reloadIfChanged}). */
+    public synchronized void watch(java.time.Duration period) {
+        if (file == null || watcher != null) {
+            return;
+        }
+        watcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "switchyard-api-keys");
+            t.setDaemon(true);
+            return t;
+        });
+        watcher.scheduleWithFixedDelay(this::reloadIfChanged, period.toMillis(), period.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops watching the file. */
+    public synchronized void stopWatching() {
+        if (watcher != null) {
+            watcher.shutdownNow();
+            watcher = null;
+        }
+    }
+
+    /** The file's modification time and size (a Secret swapped under a symbolic link changes both or one). */
+    private static String stamp(Path file) {
+        if (file == null) {
+            return "";
+        }
+        try {
+            return Files.getLastModifiedTime(file).toMillis() + "/" + Files.size(file);
+        } catch (IOException e) {
+            return "unreadable";
+        }
+    }
+
+    /** Whether requests need a key (fixed at start: a file read again always holds keys). */
     public boolean enabled() {
-        return !keys.isEmpty();
+        return loopback != null;
     }
 
     /** Keys the server accepts from clients (its own not counted). */
@@ -126,12 +208,13 @@ public final class ApiKeys {
 
     /** The name of the key {@code presented} is; null when it is none of them (or keys are off). */
     public String nameOf(String presented) {
-        if (keys.isEmpty() || presented == null) {
+        List<Key> now = keys;
+        if (now.isEmpty() || presented == null) {
             return null;
         }
         byte[] digest = sha256(presented);
         String found = null;
-        for (Key k : keys) {
+        for (Key k : now) {
             if (MessageDigest.isEqual(k.digest(), digest) && found == null) {
                 found = k.name(); // no early exit: every key is compared
             }

@@ -67,4 +67,38 @@ class ApiKeysTest {
         Path clash = Files.writeString(dir.resolve("clash"), "alice sk-main\n");
         assertThatThrownBy(() -> ApiKeys.from("sk-main", clash)).hasMessageContaining("given twice");
     }
+
+    @Test
+    void aChangedFileIsReadAgainAndOneThatCannotBeTrustedLeavesTheKeysAsTheyWere(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice\nbob sk-bob\n");
+        ApiKeys keys = ApiKeys.from(null, file);
+        String loopback = keys.loopbackKey();
+        assertThat(keys.reloadIfChanged()).as("unchanged").isFalse();
+
+        Files.writeString(file, "alice sk-alice\ncarol sk-carol-new\n");
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        assertThat(keys.reloadIfChanged()).isTrue();
+        assertThat(keys.nameOf("sk-bob")).as("bob's line deleted").isNull();
+        assertThat(keys.nameOf("sk-carol-new")).isEqualTo("carol");
+        assertThat(keys.nameOf("sk-alice")).isEqualTo("alice");
+        assertThat(keys.loopbackKey()).as("the server's own key stays").isEqualTo(loopback);
+        assertThat(keys.nameOf(loopback)).isEqualTo(ApiKeys.LOOPBACK);
+
+        Files.writeString(file, "alice\n"); // a half-written edit
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 9000));
+        assertThat(keys.reloadIfChanged()).isFalse();
+        assertThat(keys.nameOf("sk-carol-new")).as("the keys stay as they were").isEqualTo("carol");
+
+        Files.writeString(file, "dave sk-dave\n");
+        keys.watch(java.time.Duration.ofMillis(20));
+        try {
+            for (int i = 0; i < 500 && keys.nameOf("sk-dave") == null; i++) {
+                Thread.sleep(10);
+            }
+        } finally {
+            keys.stopWatching();
+        }
+        assertThat(keys.nameOf("sk-dave")).as("the watcher read the new file").isEqualTo("dave");
+        assertThat(keys.nameOf("sk-alice")).isNull();
+    }
 }
