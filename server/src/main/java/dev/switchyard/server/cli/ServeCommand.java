@@ -8,6 +8,7 @@ import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.schedule.Speculation;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.KeyUsage;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestTracing;
 import dev.switchyard.server.grpc.GenerationService;
@@ -295,7 +296,8 @@ final class ServeCommand implements Callable<Integer> {
         }
 
         ServerHealth health = new ServerHealth();
-        RequestRecorder requests = recorder();
+        RequestRecorder requests = recorder(new KeyUsage(keys.enabled(),
+                () -> health.model() == null ? null : health.model().metrics()));
         HttpServer server;
         try {
             server = new HttpServer(http.withRecorder(requests), health, HttpTransport.nio());
@@ -369,8 +371,11 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The access log and the traces the flags ask for (checked first, so a bad one opens neither). */
-    private RequestRecorder recorder() {
+    /**
+     * The access log and the traces the flags ask for (checked first, so a bad one opens neither), and
+     * the per-key counts where there are keys.
+     */
+    private RequestRecorder recorder(KeyUsage usage) {
         RequestTracing traces = otlpTracesEndpoint == null ? null
                 : RequestTracing.otlp(otlpTracesEndpoint, Version.current());
         AccessLog log;
@@ -382,7 +387,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             throw e;
         }
-        return RequestRecorder.of(traces == null ? List.of(log) : List.of(log, traces));
+        return RequestRecorder.of(traces == null ? List.of(log, usage) : List.of(log, traces, usage));
     }
 
     private String recorderNote() {

@@ -48,6 +48,10 @@ public final class ServingMetrics implements SchedulerObserver {
     /** Sequences that applied each LoRA adapter, by the adapter's name. */
     private final Counter loraSequences;
     private final Counter batchRequests;
+    /** Per API key (with --api-key-file): requests by outcome, and their prompt and generated tokens. */
+    private final Counter keyRequests;
+    private final Counter keyPromptTokens;
+    private final Counter keyGenerationTokens;
     private final Counter batchesEnded;
     private final DistributionDataPoint timeToFirstToken;
     private final DistributionDataPoint interTokenLatency;
@@ -99,6 +103,16 @@ public final class ServingMetrics implements SchedulerObserver {
         for (String status : new String[] {"completed", "failed", "expired", "cancelled"}) {
             batchesEnded.labelValues(model, status);
         }
+        keyRequests = Counter.builder().name("switchyard_api_key_requests_total")
+                .help("Requests by the name of the API key they presented, and how they ended: ok, client_error, "
+                        + "server_error or disconnected.")
+                .labelNames("model", "api_key", "outcome").register(registry);
+        keyPromptTokens = Counter.builder().name("switchyard_api_key_prompt_tokens_total")
+                .help("Prompt tokens of generations, by the name of the API key their requests presented.")
+                .labelNames("model", "api_key").register(registry);
+        keyGenerationTokens = Counter.builder().name("switchyard_api_key_generation_tokens_total")
+                .help("Tokens generated, by the name of the API key their requests presented.")
+                .labelNames("model", "api_key").register(registry);
         timeToFirstToken = histogram("switchyard_time_to_first_token_seconds",
                 "From submission to the first generated token.", model);
         interTokenLatency = histogram("switchyard_inter_token_latency_seconds",
@@ -233,6 +247,15 @@ public final class ServingMetrics implements SchedulerObserver {
     /** A batch ended with {@code status} (completed, failed, expired or cancelled). */
     public void batchEnded(String status) {
         batchesEnded.labelValues(model, status).inc();
+    }
+
+    /** A request that presented the key named {@code apiKey} ended as {@code outcome}, with these tokens. */
+    public void keyUsed(String apiKey, String outcome, int promptTokens, int generatedTokens) {
+        keyRequests.labelValues(model, apiKey, outcome).inc();
+        if (promptTokens > 0 || generatedTokens > 0) {
+            keyPromptTokens.labelValues(model, apiKey).inc(promptTokens);
+            keyGenerationTokens.labelValues(model, apiKey).inc(generatedTokens);
+        }
     }
 
     /** A reply's tool call was read and returned as one. */

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.KeyUsage;
+import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.serving.ApiKeys;
 import java.io.StringWriter;
 import java.net.http.HttpRequest;
@@ -11,13 +13,15 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Several clients with keys of their own ({@code --api-key-file}): each key lets its client in, as a
  * bearer token or {@code x-api-key}, and names its requests in the access log; a key that is none of
- * them gets 401 and no name; the server's own batches get in with its loopback key.
+ * them gets 401 and no name; each key's requests and tokens are counted under its name in the
+ * metrics; the server's own batches get in with its loopback key.
  */
 class ApiKeysServingTest {
 
@@ -45,9 +49,12 @@ class ApiKeysServingTest {
     void eachClientsKeyLetsItInAndNamesItsRequests(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice\nbob sk-bob\n");
         StringWriter lines = new StringWriter();
+        ServerFixture[] started = new ServerFixture[1];
+        KeyUsage usage = new KeyUsage(true, () -> started[0] == null ? null : started[0].served.metrics());
         try (AccessLog log = AccessLog.to(lines);
              ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
-                     .withApiKeys(ApiKeys.from(null, file)).withRecorder(log))) {
+                     .withApiKeys(ApiKeys.from(null, file)).withRecorder(RequestRecorder.of(List.of(log, usage))))) {
+            started[0] = server;
             assertThat(models(server, "Authorization", "Bearer sk-alice", "a1").statusCode()).isEqualTo(200);
             assertThat(models(server, "x-api-key", "sk-bob", "b1").statusCode()).isEqualTo(200);
             assertThat(models(server, "Authorization", "Bearer sk-carol", "c1").statusCode()).isEqualTo(401);
@@ -57,6 +64,25 @@ class ApiKeysServingTest {
             assertThat(lineOf(lines, "c1").has("api_key")).isFalse();
             assertThat(lineOf(lines, "c1").get("status").asInt()).isEqualTo(401);
             assertThat(lines.toString()).doesNotContain("sk-alice").doesNotContain("sk-bob");
+
+            // what each key asked for and used, counted under its name
+            HttpResponse<String> completion = server.send(HttpRequest.newBuilder(server.uri("/v1/completions"))
+                    .header("Authorization", "Bearer sk-alice").header("X-Request-Id", "a2")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\":\"Once upon\",\"max_tokens\":5,\"ignore_eos\":true}")).build());
+            assertThat(completion.statusCode()).isEqualTo(200);
+            lineOf(lines, "a2");
+            JsonNode used = ServerFixture.parse(completion.body()).get("usage");
+            assertThat(server.metric("switchyard_api_key_requests_total{api_key=\"alice\",model=\"tiny\",outcome=\"ok\"}"))
+                    .isEqualTo(2);
+            assertThat(server.metric("switchyard_api_key_requests_total{api_key=\"bob\",model=\"tiny\",outcome=\"ok\"}"))
+                    .isEqualTo(1);
+            assertThat(server.metric("switchyard_api_key_prompt_tokens_total{api_key=\"alice\",model=\"tiny\"}"))
+                    .isEqualTo(used.get("prompt_tokens").asInt());
+            assertThat(server.metric("switchyard_api_key_generation_tokens_total{api_key=\"alice\",model=\"tiny\"}"))
+                    .isEqualTo(5);
+            assertThat(server.get("/metrics").body()).as("refused keys are not counted").doesNotContain("carol")
+                    .doesNotContain("outcome=\"client_error\"");
 
             // a batch made with alice's key runs through the server's endpoints with the server's own
             HttpRequest upload = BatchesApiTest.upload(server, "in.jsonl", "batch", ("{\"custom_id\":\"x\",\"method\":"

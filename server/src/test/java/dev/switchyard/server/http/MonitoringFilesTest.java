@@ -62,6 +62,8 @@ class MonitoringFilesTest {
 
         try (ServerFixture server = ServerFixture.offloaded(new ExpertOffload(ExpertMemory.parse("50%"), 1e9,
                 "affinity", 1, true))) {
+            // per-key series come with --api-key-file (ApiKeysServingTest runs them through requests)
+            server.served.metrics().keyUsed("alice", "ok", 3, 2);
             for (int i = 0; i < 3; i++) {
                 server.ok("/v1/completions", "{\"prompt\":\"Once upon a time " + i + "\",\"max_tokens\":6,"
                         + "\"ignore_eos\":true}");

@@ -1,0 +1,34 @@
+package dev.switchyard.server.accesslog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** How a request counts for its key: ok, the caller's error, the server's, or a connection closed first. */
+class KeyUsageTest {
+
+    private static AccessRecord http(int status) {
+        AccessRecord r = new AccessRecord("http", "r", "POST", "/v1/completions", "127.0.0.1:1", null);
+        r.status(status);
+        return r;
+    }
+
+    private static AccessRecord grpc(String code) {
+        AccessRecord r = new AccessRecord("grpc", "r", "switchyard.v1.Generation/Generate", null, "127.0.0.1:1", null);
+        r.grpcStatus(code);
+        return r;
+    }
+
+    @Test
+    void outcomesFollowTheStatus() {
+        assertThat(KeyUsage.outcome(http(200), AccessRecord.ANSWERED)).isEqualTo("ok");
+        assertThat(KeyUsage.outcome(http(429), AccessRecord.ANSWERED)).isEqualTo("client_error");
+        assertThat(KeyUsage.outcome(http(503), AccessRecord.ANSWERED)).isEqualTo("server_error");
+        assertThat(KeyUsage.outcome(http(200), AccessRecord.DISCONNECTED)).isEqualTo("disconnected");
+        assertThat(KeyUsage.outcome(grpc("OK"), AccessRecord.ANSWERED)).isEqualTo("ok");
+        assertThat(KeyUsage.outcome(grpc("INVALID_ARGUMENT"), AccessRecord.ANSWERED)).isEqualTo("client_error");
+        assertThat(KeyUsage.outcome(grpc("UNAVAILABLE"), AccessRecord.ANSWERED)).isEqualTo("server_error");
+        AccessRecord unanswered = new AccessRecord("http", "r", "GET", "/", "127.0.0.1:1", null);
+        assertThat(KeyUsage.outcome(unanswered, AccessRecord.ANSWERED)).isEqualTo("server_error");
+    }
+}
