@@ -116,7 +116,7 @@ final class LoadTest {
             requests.add(new StreamRequest(model, p.prompt(), p.maxTokens(), settings.sampling()));
         }
         TargetAddress.Http http = (TargetAddress.Http) settings.address();
-        BatchBeside batch = BatchBeside.start(batchClient, http.url(), http.api(), requests);
+        BatchBeside batch = BatchBeside.start(batchClient, http.url(), http.apiKey(), http.api(), requests);
         batch.awaitRunning(java.time.Duration.ofSeconds(30));
         err.println("loadtest: batch " + batch.id() + " of " + requests.size() + " requests running beside the run");
         return batch;

@@ -44,6 +44,14 @@ public final class LoadTestCli implements Callable<Integer> {
     @Option(names = "--url", paramLabel = "URL", description = "The server's HTTP base URL, e.g. http://localhost:8000.")
     URI url;
 
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "The key of a server that requires one, sent as 'Authorization: Bearer KEY' (gRPC: as "
+                    + "authorization metadata) (default: $SWITCHYARD_API_KEY, else none).")
+    String apiKey;
+
+    /** Where {@code SWITCHYARD_API_KEY} is read (the process environment; tests give their own). */
+    java.util.function.UnaryOperator<String> environment = System::getenv;
+
     @Option(names = "--grpc", paramLabel = "HOST:PORT",
             description = "Drive Switchyard's gRPC API instead of --url, e.g. localhost:50051.")
     String grpc;
@@ -241,7 +249,7 @@ public final class LoadTestCli implements Callable<Integer> {
             if (spec.commandLine().getParseResult().hasMatchedOption("--api")) {
                 throw usage("--api chooses an OpenAI HTTP endpoint; with --grpc, Generate is driven with text input");
             }
-            TargetAddress.Grpc address = TargetAddress.Grpc.parse(grpc.strip());
+            TargetAddress.Grpc address = TargetAddress.Grpc.parse(grpc.strip(), key());
             if (address == null) {
                 throw usage("--grpc must be HOST:PORT, e.g. localhost:50051, got '" + grpc + "'");
             }
@@ -254,7 +262,13 @@ public final class LoadTestCli implements Callable<Integer> {
         if (url.getScheme() == null || !url.getScheme().matches("https?") || url.getHost() == null) {
             throw usage("--url must be an http:// or https:// URL with a host, got '" + url + "'");
         }
-        return new TargetAddress.Http(url, api);
+        return new TargetAddress.Http(url, api, key());
+    }
+
+    /** {@code --api-key}, else {@code SWITCHYARD_API_KEY} (the server's own variable); null for none. */
+    private String key() {
+        String key = apiKey != null ? apiKey : environment.apply("SWITCHYARD_API_KEY");
+        return key == null || key.isBlank() ? null : key.strip();
     }
 
     /** The request as the result file records it (RESULTS.md, "config"). */

@@ -23,11 +23,14 @@ sealed interface TargetAddress {
     /** The Prometheus page scraped when {@code --metrics-url} is not given; null when there is none to guess. */
     URI defaultMetricsUrl();
 
-    /** An OpenAI-compatible HTTP server; HTTP/1.1 opens one connection per stream, whatever the concurrency. */
-    record Http(URI url, ApiKind api) implements TargetAddress {
+    /**
+     * An OpenAI-compatible HTTP server; HTTP/1.1 opens one connection per stream, whatever the
+     * concurrency. {@code apiKey}: sent as a bearer token; null for none.
+     */
+    record Http(URI url, ApiKind api, String apiKey) implements TargetAddress {
         @Override
         public Target open(int maxConcurrentStreams, int callbackThreads) {
-            return new OpenAiHttpTarget(url, api, callbackThreads);
+            return new OpenAiHttpTarget(url, api, callbackThreads, apiKey);
         }
 
         @Override
@@ -41,11 +44,14 @@ sealed interface TargetAddress {
         }
     }
 
-    /** Switchyard's gRPC API. Its metrics are on the HTTP port, which the gRPC address does not tell. */
-    record Grpc(String host, int port) implements TargetAddress {
+    /**
+     * Switchyard's gRPC API. Its metrics are on the HTTP port, which the gRPC address does not tell.
+     * {@code apiKey}: sent as {@code authorization} metadata; null for none.
+     */
+    record Grpc(String host, int port, String apiKey) implements TargetAddress {
         @Override
         public Target open(int maxConcurrentStreams, int callbackThreads) {
-            return new GrpcTarget(host, port, maxConcurrentStreams, callbackThreads);
+            return new GrpcTarget(host, port, maxConcurrentStreams, callbackThreads, apiKey);
         }
 
         @Override
@@ -59,7 +65,7 @@ sealed interface TargetAddress {
         }
 
         /** {@code HOST:PORT}, the host possibly a bracketed IPv6 literal; null when {@code text} is not that. */
-        static Grpc parse(String text) {
+        static Grpc parse(String text, String apiKey) {
             int colon = text.lastIndexOf(':');
             if (colon <= 0 || colon == text.length() - 1) {
                 return null;
@@ -76,7 +82,7 @@ sealed interface TargetAddress {
             } catch (NumberFormatException e) {
                 return null;
             }
-            return port >= 1 && port <= 65535 && !host.isBlank() ? new Grpc(host, port) : null;
+            return port >= 1 && port <= 65535 && !host.isBlank() ? new Grpc(host, port, apiKey) : null;
         }
     }
 }

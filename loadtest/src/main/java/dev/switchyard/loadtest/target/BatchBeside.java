@@ -40,8 +40,11 @@ public final class BatchBeside {
     private final ObjectMapper json = new ObjectMapper();
     private final String id;
     private final int requests;
+    /** Presented on every request; null for none. */
+    private final String apiKey;
 
-    private BatchBeside(HttpClient client, URI base, String id, int requests) {
+    private BatchBeside(HttpClient client, URI base, String apiKey, String id, int requests) {
+        this.apiKey = apiKey;
         this.client = client;
         this.base = base;
         this.id = id;
@@ -49,11 +52,12 @@ public final class BatchBeside {
     }
 
     /**
-     * Uploads {@code requests} as an input file and makes a batch of them for {@code api}'s endpoint.
+     * Uploads {@code requests} as an input file and makes a batch of them for {@code api}'s endpoint,
+     * presenting {@code apiKey} (null for none).
      *
      * @throws IOException when the server refuses either step (its answer in the message)
      */
-    public static BatchBeside start(HttpClient client, URI base, ApiKind api, List<StreamRequest> requests)
+    public static BatchBeside start(HttpClient client, URI base, String apiKey, ApiKind api, List<StreamRequest> requests)
             throws IOException, InterruptedException {
         ObjectMapper json = new ObjectMapper();
         RequestBodies bodies = new RequestBodies(json);
@@ -72,15 +76,15 @@ public final class BatchBeside {
                 + "Content-Type: application/jsonl\r\n\r\n").getBytes(StandardCharsets.UTF_8));
         lines.writeTo(form);
         form.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        JsonNode file = send(client, json, HttpRequest.newBuilder(base.resolve("/v1/files"))
+        JsonNode file = send(client, json, ApiKeyHeader.apply(HttpRequest.newBuilder(base.resolve("/v1/files")), apiKey)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(form.toByteArray())).build(), "upload the batch's input");
         ObjectNode create = json.createObjectNode().put("input_file_id", file.path("id").asText())
                 .put("endpoint", api.path()).put("completion_window", "24h");
-        JsonNode batch = send(client, json, HttpRequest.newBuilder(base.resolve("/v1/batches"))
+        JsonNode batch = send(client, json, ApiKeyHeader.apply(HttpRequest.newBuilder(base.resolve("/v1/batches")), apiKey)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(create))).build(), "make the batch");
-        return new BatchBeside(client, base, batch.path("id").asText(), requests.size());
+        return new BatchBeside(client, base, apiKey, batch.path("id").asText(), requests.size());
     }
 
     private static JsonNode send(HttpClient client, ObjectMapper json, HttpRequest request, String what)
@@ -97,7 +101,7 @@ public final class BatchBeside {
     }
 
     private JsonNode state() throws IOException, InterruptedException {
-        return send(client, json, HttpRequest.newBuilder(base.resolve("/v1/batches/" + id)).GET().build(),
+        return send(client, json, ApiKeyHeader.apply(HttpRequest.newBuilder(base.resolve("/v1/batches/" + id)), apiKey).GET().build(),
                 "read batch " + id);
     }
 
@@ -117,7 +121,7 @@ public final class BatchBeside {
 
     /** Stops the batch (one the run gave up waiting for, so that the server is not left busy). */
     public void cancel() throws IOException, InterruptedException {
-        send(client, json, HttpRequest.newBuilder(base.resolve("/v1/batches/" + id + "/cancel"))
+        send(client, json, ApiKeyHeader.apply(HttpRequest.newBuilder(base.resolve("/v1/batches/" + id + "/cancel")), apiKey)
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), "cancel batch " + id);
     }
 

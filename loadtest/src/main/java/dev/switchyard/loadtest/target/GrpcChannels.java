@@ -30,14 +30,22 @@ final class GrpcChannels implements AutoCloseable {
     /**
      * @param maxCalls the most calls the run will hold open at once
      * @param callbacks where every call's responses are delivered (the stub's callbacks run there)
+     * @param apiKey sent as {@code authorization: Bearer KEY} on every call; null for none
      */
-    GrpcChannels(String host, int port, int maxCalls, Executor callbacks) {
+    GrpcChannels(String host, int port, int maxCalls, Executor callbacks, String apiKey) {
         int count = Math.max(1, (maxCalls + CALLS_PER_CONNECTION - 1) / CALLS_PER_CONNECTION);
         channels = new ManagedChannel[count];
         stubs = new GenerationGrpc.GenerationStub[count];
         open = new AtomicIntegerArray(count);
         for (int i = 0; i < count; i++) {
-            channels[i] = NettyChannelBuilder.forAddress(host, port).usePlaintext().executor(callbacks).build();
+            NettyChannelBuilder channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().executor(callbacks);
+            if (apiKey != null) {
+                io.grpc.Metadata key = new io.grpc.Metadata();
+                key.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                        "Bearer " + apiKey);
+                channel.intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(key));
+            }
+            channels[i] = channel.build();
             stubs[i] = GenerationGrpc.newStub(channels[i]);
         }
     }

@@ -42,6 +42,11 @@ public final class GrpcTarget implements Target {
      * @param callbackThreads threads that run the stream callbacks, shared by all streams
      */
     public GrpcTarget(String host, int port, int maxConcurrentCalls, int callbackThreads) {
+        this(host, port, maxConcurrentCalls, callbackThreads, null);
+    }
+
+    /** The same, presenting {@code apiKey} (null for none) on every call. */
+    public GrpcTarget(String host, int port, int maxConcurrentCalls, int callbackThreads, String apiKey) {
         if (callbackThreads < 1) {
             throw new IllegalArgumentException("callbackThreads must be at least 1, got " + callbackThreads);
         }
@@ -52,7 +57,7 @@ public final class GrpcTarget implements Target {
             t.setDaemon(true);
             return t;
         });
-        this.channels = new GrpcChannels(host, port, maxConcurrentCalls, callbacks);
+        this.channels = new GrpcChannels(host, port, maxConcurrentCalls, callbacks, apiKey);
     }
 
     @Override

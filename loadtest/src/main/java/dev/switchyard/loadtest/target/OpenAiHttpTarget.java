@@ -46,12 +46,20 @@ public final class OpenAiHttpTarget implements Target {
     private final ObjectMapper json = new ObjectMapper();
     private final RequestBodies bodies = new RequestBodies(json);
     private final ChunkReader chunks;
+    /** Presented on every request; null for none. */
+    private final String apiKey;
 
     /**
      * @param url the server's base URL, e.g. {@code http://localhost:8000} (a path prefix is kept)
      * @param callbackThreads threads that run the stream callbacks, shared by all streams
      */
     public OpenAiHttpTarget(URI url, ApiKind api, int callbackThreads) {
+        this(url, api, callbackThreads, null);
+    }
+
+    /** The same, presenting {@code apiKey} (null for none) on every request. */
+    public OpenAiHttpTarget(URI url, ApiKind api, int callbackThreads, String apiKey) {
+        this.apiKey = apiKey;
         if (callbackThreads < 1) {
             throw new IllegalArgumentException("callbackThreads must be at least 1, got " + callbackThreads);
         }
@@ -83,7 +91,7 @@ public final class OpenAiHttpTarget implements Target {
 
     @Override
     public List<String> models() throws IOException, InterruptedException {
-        HttpResponse<String> answer = client.send(HttpRequest.newBuilder(endpoint("/v1/models"))
+        HttpResponse<String> answer = client.send(ApiKeyHeader.apply(HttpRequest.newBuilder(endpoint("/v1/models")), apiKey)
                 .timeout(CONTROL_TIMEOUT).header("Accept", "application/json").GET().build(),
                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (answer.statusCode() != 200) {
@@ -119,7 +127,7 @@ public final class OpenAiHttpTarget implements Target {
     @Override
     public InFlight send(StreamRequest request, StreamListener listener) {
         StreamExchange exchange = new StreamExchange(listener, chunks);
-        HttpRequest http = HttpRequest.newBuilder(endpoint(api.path()))
+        HttpRequest http = ApiKeyHeader.apply(HttpRequest.newBuilder(endpoint(api.path())), apiKey)
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bodies.generation(api, request)))
@@ -148,7 +156,7 @@ public final class OpenAiHttpTarget implements Target {
     }
 
     private HttpResponse<String> tokenize(String model, String text) throws IOException, InterruptedException {
-        return client.send(HttpRequest.newBuilder(endpoint("/tokenize"))
+        return client.send(ApiKeyHeader.apply(HttpRequest.newBuilder(endpoint("/tokenize")), apiKey)
                 .timeout(CONTROL_TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bodies.tokenize(model, text)))

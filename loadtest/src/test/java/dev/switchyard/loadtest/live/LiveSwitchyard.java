@@ -50,6 +50,11 @@ public final class LiveSwitchyard implements AutoCloseable {
 
     private LiveSwitchyard(Path dir, int maxSeqs, ExpertOffload offload, List<String> adapters)
             throws IOException, InterruptedException {
+        this(dir, maxSeqs, offload, adapters, null);
+    }
+
+    private LiveSwitchyard(Path dir, int maxSeqs, ExpertOffload offload, List<String> adapters, String apiKey)
+            throws IOException, InterruptedException {
         this.dir = dir;
         Path model = dir.resolve("tiny-mixtral.gguf");
         RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.MIXTRAL, ModelPreset.TINY, 2, null, null,
@@ -68,9 +73,9 @@ public final class LiveSwitchyard implements AutoCloseable {
         this.served = ServedModel.open(model, MODEL_NAME, new EngineConfig(1, maxSeqs,
                 EngineConfig.defaultBatchTokens(maxSeqs, dispatch), 0, 64, Duration.ZERO, dispatch).withAdapters(served),
                 new CpuBackend(1), offload);
-        http = new HttpServer(HttpServerConfig.loopback(0), health, HttpTransport.nio());
+        http = new HttpServer(HttpServerConfig.loopback(0).withApiKey(apiKey), health, HttpTransport.nio());
         http.start();
-        grpc = GrpcServer.start(GrpcConfig.defaults("127.0.0.1", 0, null), generation);
+        grpc = GrpcServer.start(GrpcConfig.defaults("127.0.0.1", 0, apiKey), generation);
         health.ready(this.served);
         grpc.serving(true);
     }
@@ -83,6 +88,11 @@ public final class LiveSwitchyard implements AutoCloseable {
     /** As {@link #start(int)}, with the routed experts offloaded as {@code offload} says (null: in place). */
     public static LiveSwitchyard start(int maxSeqs, ExpertOffload offload) throws IOException, InterruptedException {
         return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs, offload, List.of());
+    }
+
+    /** As {@link #start(int)}, both APIs requiring {@code apiKey}. */
+    public static LiveSwitchyard withApiKey(int maxSeqs, String apiKey) throws IOException, InterruptedException {
+        return new LiveSwitchyard(Files.createTempDirectory("switchyard-loadtest-live"), maxSeqs, null, List.of(), apiKey);
     }
 
     /** As {@link #start(int)}, serving random LoRA adapters of these names (applied only when named). */
