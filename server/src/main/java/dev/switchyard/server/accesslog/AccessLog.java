@@ -18,7 +18,8 @@ import java.util.logging.Logger;
 
 /**
  * Where the server writes one JSON line per request it answered ({@code --access-log}): standard
- * output, or a file it appends to. Lines are handed to a writer thread of its own through a bounded
+ * output, or a file it appends to (and opens again at its path when a rotation tool moves it away,
+ * so logrotate's {@code create} works as well as its {@code copytruncate}). Lines are handed to a writer thread of its own through a bounded
  * queue, so a slow disk never holds up an event loop or the scheduler; a line that finds the queue
  * full is dropped and counted ({@link #dropped()}), since a log must not become back-pressure on
  * serving. The writer flushes whenever it has caught up, so a line is out within moments of its
@@ -41,17 +42,77 @@ public final class AccessLog implements RequestRecorder {
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
 
+    /** The file lines are appended to; null for standard output or a writer. */
+    private final Path file;
+    /** What identifies the file opened (its inode, where the file system has one), to see that it was moved away. */
+    private Object fileKey;
+    private long checkedNanos = System.nanoTime();
+    /** How often the writer looks whether the file was moved away (rotated). */
+    private static final long ROTATION_CHECK_NANOS = 1_000_000_000L;
+
     private AccessLog() {
         this.lines = null;
         this.writer = null;
         this.where = "off";
+        this.file = null;
     }
 
     private AccessLog(Writer out, String where, boolean closeOut) {
+        this(out, where, closeOut, null);
+    }
+
+    /** {@code file}: the file {@code out} appends to, opened again when a rotation moves it away; null for none. */
+    private AccessLog(Writer out, String where, boolean closeOut, Path file) {
         this.lines = new ArrayBlockingQueue<>(QUEUE);
         this.where = where;
+        this.file = file;
+        this.fileKey = file == null ? null : fileKey(file);
         this.writer = Thread.ofPlatform().daemon().name("switchyard-access-log").unstarted(() -> drain(out, closeOut));
         this.writer.start();
+    }
+
+    private static Object fileKey(Path file) {
+        try {
+            Object key = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            return key != null ? key : "";
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static BufferedWriter append(Path file) throws IOException {
+        return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
+    }
+
+    /**
+     * The writer to go on with: the same, or, where a rotation tool moved the file away (or deleted it)
+     * since it was opened, a new one at its path (looked at once a second at most).
+     */
+    private BufferedWriter current(BufferedWriter out) {
+        if (file == null || System.nanoTime() - checkedNanos < ROTATION_CHECK_NANOS) {
+            return out;
+        }
+        checkedNanos = System.nanoTime();
+        Object now = fileKey(file);
+        if (now != null && now.equals(fileKey)) {
+            return out;
+        }
+        try {
+            BufferedWriter reopened = append(file);
+            flush(out);
+            try {
+                out.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "could not close the rotated access log: " + e.getMessage());
+            }
+            fileKey = fileKey(file);
+            return reopened;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not open the access log " + file + " again after a rotation: "
+                    + e.getMessage());
+            return out;
+        }
     }
 
     /**
@@ -73,8 +134,7 @@ public final class AccessLog implements RequestRecorder {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            return new AccessLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND, StandardOpenOption.WRITE), file.toString(), true);
+            return new AccessLog(append(file), file.toString(), true, file);
         } catch (IOException | UncheckedIOException | SecurityException e) {
             throw new IllegalArgumentException("--access-log " + target + ": cannot append to it (" + e.getMessage()
                     + ")", e);
@@ -126,6 +186,7 @@ public final class AccessLog implements RequestRecorder {
                 if (line == END) {
                     break;
                 }
+                buffered = current(buffered);
                 try {
                     buffered.write(line);
                     buffered.newLine();

@@ -42,6 +42,23 @@ class AccessLogTest {
     }
 
     @Test
+    void aFileARotationMovedAwayIsOpenedAgainAtItsPath(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.jsonl");
+        Path rotated = dir.resolve("access.jsonl.1");
+        try (AccessLog log = AccessLog.open(file.toString())) {
+            log.write("{\"n\":1}");
+            for (int i = 0; i < 200 && (!Files.exists(file) || Files.size(file) == 0); i++) {
+                Thread.sleep(10);
+            }
+            Files.move(file, rotated); // logrotate's create: move, then the writer opens a new file
+            Thread.sleep(1100); // the writer looks at most once a second
+            log.write("{\"n\":2}");
+        }
+        assertThat(Files.readAllLines(rotated)).containsExactly("{\"n\":1}");
+        assertThat(Files.readAllLines(file)).containsExactly("{\"n\":2}");
+    }
+
+    @Test
     void aLineIsOutOnceTheWriterCatchesUpWithoutWaitingForClose() throws Exception {
         StringWriter out = new StringWriter();
         try (AccessLog log = AccessLog.to(out)) {
