@@ -93,6 +93,21 @@ public final class AccessRecord {
         traceState = state;
     }
 
+    /** Whether it holds a place among its key's requests in flight (see {@code ApiKeys#tryAcquire}). */
+    private boolean holdsPlace;
+
+    /** It holds a place among its key's requests in flight, to give back once it has ended. */
+    public void holdPlace() {
+        holdsPlace = true;
+    }
+
+    /** Whether it held a place (which it gives back now: true once at most). */
+    public boolean releasePlace() {
+        boolean held = holdsPlace;
+        holdsPlace = false;
+        return held;
+    }
+
     /** The name of the API key it presented (never the key). */
     public void caller(String keyName) {
         caller = keyName;

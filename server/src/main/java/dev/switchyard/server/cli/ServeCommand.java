@@ -123,8 +123,9 @@ final class ServeCommand implements Callable<Integer> {
     String apiKey;
 
     @Option(names = "--api-key-file", paramLabel = "FILE",
-            description = "Accept the keys in FILE too, a 'NAME KEY' per line ('#' starts a comment): each client "
-                    + "a key of its own, named in the access log and traces (default: none).")
+            description = "Accept the keys in FILE too, a 'NAME KEY [concurrency=N]' per line ('#' starts a comment): "
+                    + "each client a key of its own, named in the access log, traces and metrics, at most N of its "
+                    + "requests at once; read again when it changes (default: none).")
     Path apiKeyFile;
 
     @picocli.CommandLine.Mixin

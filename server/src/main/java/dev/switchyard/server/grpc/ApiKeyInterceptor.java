@@ -10,7 +10,8 @@ import java.util.Set;
 
 /**
  * Requires {@code authorization: Bearer KEY} on every call except health checks (probes carry no
- * key). The comparison takes the same time wherever the first differing byte is.
+ * key), and holds the key's bound on its calls running at once ({@code concurrency=N}): one past it
+ * is {@code RESOURCE_EXHAUSTED}. The comparison takes the same time wherever the first differing byte is.
  */
 final class ApiKeyInterceptor implements ServerInterceptor {
 
@@ -38,13 +39,53 @@ final class ApiKeyInterceptor implements ServerInterceptor {
             return next.startCall(call, headers);
         }
         String given = headers.get(AUTHORIZATION);
-        if (given == null || caller(keys, given) == null) {
+        String name = given == null ? null : caller(keys, given);
+        if (name == null) {
             call.close(Status.UNAUTHENTICATED.withDescription(given == null
                     ? "missing API key: send it as 'authorization: Bearer KEY' metadata"
                     : "invalid API key"), new Metadata());
             return new ServerCall.Listener<>() {
             };
         }
-        return next.startCall(call, headers);
+        if (!keys.tryAcquire(name)) {
+            call.close(Status.RESOURCE_EXHAUSTED.withDescription("the API key '" + name + "' already has "
+                    + keys.concurrencyOf(name) + " calls running, as many as it may"), new Metadata());
+            return new ServerCall.Listener<>() {
+            };
+        }
+        // the place is given back once, when the call closes or its client cancels it
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable release = () -> {
+            if (held.compareAndSet(true, false)) {
+                keys.release(name);
+            }
+        };
+        ServerCall<Q, R> releasing = new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+                try {
+                    super.close(status, trailers);
+                } finally {
+                    release.run();
+                }
+            }
+        };
+        ServerCall.Listener<Q> listener;
+        try {
+            listener = next.startCall(releasing, headers);
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
+        return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onCancel() {
+                try {
+                    super.onCancel();
+                } finally {
+                    release.run();
+                }
+            }
+        };
     }
 }

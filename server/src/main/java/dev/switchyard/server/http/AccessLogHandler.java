@@ -27,6 +27,8 @@ import java.util.ArrayDeque;
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
 
+    /** Set on a request whose key's requests already fill its bound; the API handler answers it 429. */
+    static final String OVER_BOUND = "x-switchyard-key-over-bound";
     private static final String TRACEPARENT = "traceparent";
     private static final String TRACESTATE = "tracestate";
 
@@ -57,9 +59,18 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                     query < 0 ? uri : uri.substring(0, query), AccessRecord.address(ctx.channel().remoteAddress()),
                     request.headers().get(HttpHeaderNames.USER_AGENT));
             record.traceContext(request.headers().get(TRACEPARENT), request.headers().get(TRACESTATE));
-            if (recorder.on() && keys.enabled()) {
-                record.caller(keys.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION),
-                        request.headers().get("x-api-key")));
+            request.headers().remove(OVER_BOUND); // only this handler says so
+            if (keys.enabled()) {
+                String caller = keys.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                        request.headers().get("x-api-key"));
+                record.caller(caller);
+                if (caller != null) {
+                    if (keys.tryAcquire(caller)) {
+                        record.holdPlace();
+                    } else {
+                        request.headers().set(OVER_BOUND, caller); // ApiHandler refuses it with 429
+                    }
+                }
             }
             open.addLast(record);
         }
@@ -94,6 +105,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             if (!interim && current != null) {
                 open.removeFirstOccurrence(current);
                 answering = null;
+                ended(current);
                 if (recorder.on()) {
                     promise = promise.unvoid();
                     promise.addListener(f -> recorder.ended(current, f.isSuccess() ? AccessRecord.ANSWERED : AccessRecord.DISCONNECTED));
@@ -107,13 +119,21 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** Requests still open when the connection closes: their clients left (or the server closed it). */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (recorder.on()) {
-            for (AccessRecord r : open) {
+        for (AccessRecord r : open) {
+            ended(r);
+            if (recorder.on()) {
                 recorder.ended(r, AccessRecord.DISCONNECTED);
             }
         }
         open.clear();
         super.channelInactive(ctx);
+    }
+
+    /** A request's answer is out (or its connection closed): its key's place is free again. */
+    private void ended(AccessRecord r) {
+        if (r.releasePlace()) {
+            keys.release(r.caller());
+        }
     }
 
     private static long bodyBytes(Object msg) {

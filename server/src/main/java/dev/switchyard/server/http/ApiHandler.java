@@ -476,6 +476,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (!api.apiKey.accepts(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY))) {
             throw ApiError.unauthorized();
         }
+        String busy = request.headers().get(AccessLogHandler.OVER_BOUND);
+        if (busy != null) {
+            throw ApiError.keyBusy(busy, api.apiKey.concurrencyOf(busy));
+        }
     }
 
     private ServedModel readyModel() {

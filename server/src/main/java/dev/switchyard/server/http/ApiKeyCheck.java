@@ -25,6 +25,19 @@ final class ApiKeyCheck {
         return !keys.enabled() || caller(authorization, apiKeyHeader) != null;
     }
 
+    /** Takes a place for a request of the key named {@code name} (see {@link ApiKeys#tryAcquire}). */
+    boolean tryAcquire(String name) {
+        return keys.tryAcquire(name);
+    }
+
+    void release(String name) {
+        keys.release(name);
+    }
+
+    int concurrencyOf(String name) {
+        return keys.concurrencyOf(name);
+    }
+
     /** The name of the key the request presents; null when it presents none of them, or keys are off. */
     String caller(String authorization, String apiKeyHeader) {
         if (!keys.enabled()) {

@@ -71,6 +71,13 @@ public final class ApiError extends RuntimeException {
         return new ApiError(429, "rate_limit_error", message, null, "server_overloaded");
     }
 
+    /** The key's requests already fill its bound ({@code concurrency=N} in --api-key-file). */
+    public static ApiError keyBusy(String keyName, int bound) {
+        return new ApiError(429, "rate_limit_error", "the API key '" + keyName + "' already has " + bound
+                + " requests running, as many as it may; send this one when one of them has ended", null,
+                "rate_limit_exceeded");
+    }
+
     public static ApiError internal(String message) {
         return new ApiError(500, "server_error", message, null, "internal_error");
     }

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 /**
  * The API keys a server accepts, each with a name that the access log and traces give for the
  * requests it made (never the key): {@code --api-key} (named {@code default}) and the keys of
- * {@code --api-key-file} (a {@code NAME KEY} per line), so that each client has a key of its own,
+ * {@code --api-key-file} (a {@code NAME KEY} per line, and optionally {@code concurrency=N}: at most
+ * N of its requests at once), so that each client has a key of its own,
  * taken back by deleting its line: the file is read again when it changes ({@link #watch}). Where any key is set, a random key of the server's own, named
  * {@link #LOOPBACK}, is accepted too: the batches the server runs through its own endpoints send it.
  *
@@ -30,8 +31,17 @@ public final class ApiKeys {
     public static final String LOOPBACK = "batch";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
 
-    private record Key(String name, byte[] digest) {
+    /** A key: its name, its digest, and how many of its requests may run at once (0: no bound). */
+    private record Key(String name, byte[] digest, int concurrency) {
+
+        Key(String name, byte[] digest) {
+            this(name, digest, 0);
+        }
     }
+
+    /** Requests in flight by key name; kept across reloads, so a bound changed in the file counts what runs. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> inFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ApiKeys.class.getName());
 
@@ -113,10 +123,11 @@ public final class ApiKeys {
                 }
                 String where = "--api-key-file " + file + " line " + (i + 1);
                 String[] parts = line.split("\\s+");
-                if (parts.length != 2 || !NAME.matcher(parts[0]).matches()) {
-                    throw new IllegalArgumentException(where + ": expected 'NAME KEY', a name of 1 to 64 letters, digits "
-                            + "or ._@- and a key without spaces");
+                if (parts.length < 2 || parts.length > 3 || !NAME.matcher(parts[0]).matches()) {
+                    throw new IllegalArgumentException(where + ": expected 'NAME KEY [concurrency=N]', a name of 1 to 64 "
+                            + "letters, digits or ._@- and a key without spaces");
                 }
+                int concurrency = parts.length == 3 ? concurrency(parts[2], where) : 0;
                 if (parts[0].equals(LOOPBACK) || names.contains(parts[0])) {
                     throw new IllegalArgumentException(where + ": the name '" + parts[0] + "' is "
                             + (parts[0].equals(LOOPBACK) ? "the server's own" : "used twice"));
@@ -124,7 +135,7 @@ public final class ApiKeys {
                 if (seen.contains(parts[1])) {
                     throw new IllegalArgumentException(where + ": this key is given twice");
                 }
-                keys.add(new Key(parts[0], sha256(parts[1])));
+                keys.add(new Key(parts[0], sha256(parts[1]), concurrency));
                 names.add(parts[0]);
                 seen.add(parts[1]);
             }
@@ -134,6 +145,58 @@ public final class ApiKeys {
             }
         }
         return keys;
+    }
+
+    private static int concurrency(String option, String where) {
+        String value = option.startsWith("concurrency=") ? option.substring("concurrency=".length()) : "";
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException(where + ": expected 'NAME KEY [concurrency=N]' with N at least 1, got '"
+                + option + "'");
+    }
+
+    /**
+     * Takes a place for a request of the key named {@code name}: true when it may run (its key has no
+     * bound, or fewer of its requests run than the bound), and then {@link #release} must follow once
+     * it has ended; false, taking nothing, when the key's requests already fill its bound.
+     */
+    public boolean tryAcquire(String name) {
+        int bound = concurrencyOf(name);
+        java.util.concurrent.atomic.AtomicInteger running = inFlight.computeIfAbsent(name,
+                n -> new java.util.concurrent.atomic.AtomicInteger());
+        while (true) {
+            int now = running.get();
+            if (bound > 0 && now >= bound) {
+                return false;
+            }
+            if (running.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back a place {@link #tryAcquire} took. */
+    public void release(String name) {
+        java.util.concurrent.atomic.AtomicInteger running = inFlight.get(name);
+        if (running != null) {
+            running.decrementAndGet();
+        }
+    }
+
+    /** How many of its requests the key named {@code name} may run at once; 0 for no bound. */
+    public int concurrencyOf(String name) {
+        for (Key k : keys) {
+            if (k.name().equals(name)) {
+                return k.concurrency();
+            }
+        }
+        return 0;
     }
 
     /**

@@ -113,4 +113,55 @@ class GrpcAccessLogTest {
             assertThat(refused.has("api_key")).isFalse();
         }
     }
+
+    @Test
+    void aKeyWithABoundGetsResourceExhaustedPastIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice concurrency=1\n");
+        Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+        Metadata alice = new Metadata();
+        alice.put(authorization, "Bearer sk-alice");
+        try (GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64), GrpcConfig.defaults("127.0.0.1", 0, null)
+                .withApiKeys(dev.switchyard.server.serving.ApiKeys.from(null, file)))) {
+            var attach = MetadataUtils.newAttachHeadersInterceptor(alice);
+            int longest = server.blocking().withInterceptors(attach).getModelInfo(
+                    dev.switchyard.proto.v1.GetModelInfoRequest.getDefaultInstance()).getMaxSequenceTokens();
+            java.util.concurrent.CountDownLatch streaming = new java.util.concurrent.CountDownLatch(1);
+            io.grpc.Context.CancellableContext first = io.grpc.Context.current().withCancellation();
+            first.run(() -> dev.switchyard.proto.v1.GenerationGrpc.newStub(server.channel).withInterceptors(attach)
+                    .generate(GenerateRequest.newBuilder().setText("Once").setSampling(SamplingParams.newBuilder()
+                            .setMaxTokens(longest - 8).setIgnoreEos(true)).build(), new io.grpc.stub.StreamObserver<>() {
+                                @Override
+                                public void onNext(GenerateResponse r) {
+                                    streaming.countDown();
+                                }
+
+                                @Override
+                                public void onError(Throwable t) {
+                                }
+
+                                @Override
+                                public void onCompleted() {
+                                }
+                            }));
+            assertThat(streaming.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            var blocking = server.blocking().withInterceptors(attach);
+            GenerateRequest small = GenerateRequest.newBuilder().setText("Hi").setUnary(true)
+                    .setSampling(SamplingParams.newBuilder().setMaxTokens(2).setIgnoreEos(true)).build();
+            assertThatThrownBy(() -> blocking.generate(small).forEachRemaining(r -> { }))
+                    .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("RESOURCE_EXHAUSTED")
+                    .hasMessageContaining("alice");
+            first.cancel(null); // the client leaves: its place is free again
+            boolean answered = false;
+            for (int i = 0; i < 200 && !answered; i++) {
+                try {
+                    blocking.generate(small).forEachRemaining(r -> { });
+                    answered = true;
+                } catch (StatusRuntimeException e) {
+                    Thread.sleep(25);
+                }
+            }
+            assertThat(answered).isTrue();
+        }
+    }
 }

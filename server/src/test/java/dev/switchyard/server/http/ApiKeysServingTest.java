@@ -114,4 +114,45 @@ class ApiKeysServingTest {
             assertThat(lineOf(lines, requestId).get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
         }
     }
+
+    @Test
+    void aKeyWithABoundIsAnswered429PastItWhileOtherKeysGoOn(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice concurrency=1\nbob sk-bob\n");
+        try (ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
+                .withApiKeys(ApiKeys.from(null, file)))) {
+            int context = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/models"))
+                    .header("x-api-key", "sk-bob").GET().build()).body()).at("/data/0/max_model_len").asInt();
+            HttpResponse<java.io.InputStream> running = server.client.send(HttpRequest.newBuilder(
+                    server.uri("/v1/completions")).header("Authorization", "Bearer sk-alice")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\":\"Once\",\"max_tokens\":" + (context - 8) + ",\"stream\":true,"
+                                    + "\"ignore_eos\":true}")).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(running.statusCode()).isEqualTo(200);
+            String completion = "{\"prompt\":\"Hi\",\"max_tokens\":2}";
+            HttpResponse<String> second = server.send(HttpRequest.newBuilder(server.uri("/v1/completions"))
+                    .header("Authorization", "Bearer sk-alice").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(completion)).build());
+            assertThat(second.statusCode()).isEqualTo(429);
+            assertThat(ServerFixture.parse(second.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+            assertThat(ServerFixture.parse(second.body()).at("/error/message").asText()).contains("alice");
+            HttpResponse<String> other = server.send(HttpRequest.newBuilder(server.uri("/v1/completions"))
+                    .header("Authorization", "Bearer sk-bob").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(completion)).build());
+            assertThat(other.statusCode()).as("another key goes on").isEqualTo(200);
+            // a client sending the server's own mark gets nothing from it
+            HttpResponse<String> forged = server.send(HttpRequest.newBuilder(server.uri("/v1/models"))
+                    .header("x-api-key", "sk-bob").header(AccessLogHandler.OVER_BOUND, "bob").GET().build());
+            assertThat(forged.statusCode()).isEqualTo(200);
+
+            running.body().close(); // the client leaves: its place is free again
+            int status = 0;
+            for (int i = 0; i < 200 && status != 200; i++) {
+                status = server.send(HttpRequest.newBuilder(server.uri("/v1/completions"))
+                        .header("Authorization", "Bearer sk-alice").header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(completion)).build()).statusCode();
+                Thread.sleep(25);
+            }
+            assertThat(status).isEqualTo(200);
+        }
+    }
 }

@@ -50,7 +50,8 @@ class ApiKeysTest {
     void aFileThatCannotBeTrustedIsRefusedByLine(@TempDir Path dir) throws Exception {
         String[][] cases = {
             {"alice\n", "line 1", "NAME KEY"},
-            {"alice sk-1 extra\n", "line 1", "NAME KEY"},
+            {"alice sk-1 extra\n", "line 1", "concurrency=N"},
+            {"alice sk-1 concurrency=2 more\n", "line 1", "NAME KEY"},
             {"al ice sk-1\n", "line 1", "NAME KEY"},
             {"a sk-1\na sk-2\n", "line 2", "used twice"},
             {"a sk-1\nb sk-1\n", "line 2", "given twice"},
@@ -100,5 +101,36 @@ class ApiKeysTest {
         }
         assertThat(keys.nameOf("sk-dave")).as("the watcher read the new file").isEqualTo("dave");
         assertThat(keys.nameOf("sk-alice")).isNull();
+    }
+
+    @Test
+    void aKeyWithABoundRunsAtMostThatManyRequestsAtOnce(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-a concurrency=2\nbob sk-b\n");
+        ApiKeys keys = ApiKeys.from(null, file);
+        assertThat(keys.concurrencyOf("alice")).isEqualTo(2);
+        assertThat(keys.concurrencyOf("bob")).isZero();
+        assertThat(keys.tryAcquire("alice")).isTrue();
+        assertThat(keys.tryAcquire("alice")).isTrue();
+        assertThat(keys.tryAcquire("alice")).as("a third at once").isFalse();
+        for (int i = 0; i < 100; i++) {
+            assertThat(keys.tryAcquire("bob")).as("no bound").isTrue();
+        }
+        keys.release("alice");
+        assertThat(keys.tryAcquire("alice")).isTrue();
+
+        // a bound lowered in the file counts the requests already running
+        Files.writeString(file, "alice sk-a concurrency=1\nbob sk-b\n");
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        assertThat(keys.reloadIfChanged()).isTrue();
+        keys.release("alice");
+        assertThat(keys.tryAcquire("alice")).as("one still runs").isFalse();
+        keys.release("alice");
+        assertThat(keys.tryAcquire("alice")).isTrue();
+
+        for (String bad : new String[] {"concurrency=0", "concurrency=x", "conc=2", "concurrency="}) {
+            Path f = Files.writeString(dir.resolve("bad"), "carol sk-c " + bad + "\n");
+            assertThatThrownBy(() -> ApiKeys.from(null, f)).as(bad).hasMessageContaining("line 1")
+                    .hasMessageContaining("concurrency=N");
+        }
     }
 }
