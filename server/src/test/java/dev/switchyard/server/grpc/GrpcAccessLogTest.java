@@ -8,6 +8,7 @@ import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
 import dev.switchyard.proto.v1.SamplingParams;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.LoggedLines;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
@@ -27,17 +28,6 @@ class GrpcAccessLogTest {
     private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id",
             Metadata.ASCII_STRING_MARSHALLER);
 
-    private static JsonNode lineOf(StringWriter lines, String id) throws Exception {
-        for (int i = 0; i < 500; i++) {
-            for (String line : lines.toString().split("\\R")) {
-                if (line.contains("\"request_id\":\"" + id + "\"")) {
-                    return GrpcFixture.JSON.readTree(line);
-                }
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no line for " + id + " in:\n" + lines);
-    }
 
     @Test
     void aCallsIdComesBackAndNamesItsLine() throws Exception {
@@ -56,7 +46,7 @@ class GrpcAccessLogTest {
             assertThat(headers.get().get(REQUEST_ID)).isEqualTo("grpc-eval-3");
             assertThat(all).allSatisfy(r -> assertThat(r.getRequestId()).as("the messages carry the call's id")
                     .isEqualTo("grpc-eval-3"));
-            JsonNode line = lineOf(lines, "grpc-eval-3");
+            JsonNode line = LoggedLines.lineOf(lines, "grpc-eval-3");
             assertThat(line.get("protocol").asText()).isEqualTo("grpc");
             assertThat(line.get("method").asText()).isEqualTo("switchyard.v1.Generation/Generate");
             assertThat(line.get("grpc_status").asText()).isEqualTo("OK");
@@ -72,7 +62,7 @@ class GrpcAccessLogTest {
             server.blocking().generate(GenerateRequest.newBuilder().setRequestId("own-id").setText("Hi").setUnary(true)
                     .setSampling(SamplingParams.newBuilder().setMaxTokens(2).setIgnoreEos(true)).build())
                     .forEachRemaining(r -> { });
-            assertThat(lineOf(lines, "own-id").get("stream").asBoolean()).isFalse();
+            assertThat(LoggedLines.lineOf(lines, "own-id").get("stream").asBoolean()).isFalse();
 
             Metadata other = new Metadata();
             other.put(REQUEST_ID, "grpc-refused");
@@ -80,7 +70,7 @@ class GrpcAccessLogTest {
             assertThatThrownBy(() -> refusing.generate(GenerateRequest.newBuilder().setText("x")
                     .setSampling(SamplingParams.newBuilder().setTopP(7)).build()).forEachRemaining(r -> { }))
                     .isInstanceOf(StatusRuntimeException.class);
-            JsonNode refused = lineOf(lines, "grpc-refused");
+            JsonNode refused = LoggedLines.lineOf(lines, "grpc-refused");
             assertThat(refused.get("grpc_status").asText()).isEqualTo("INVALID_ARGUMENT");
             assertThat(refused.has("model")).isFalse();
         }
@@ -100,7 +90,7 @@ class GrpcAccessLogTest {
             server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(alice))
                     .generate(GenerateRequest.newBuilder().setText("Hi").setUnary(true).setSampling(SamplingParams
                             .newBuilder().setMaxTokens(2).setIgnoreEos(true)).build()).forEachRemaining(r -> { });
-            assertThat(lineOf(lines, "from-alice").get("api_key").asText()).isEqualTo("alice");
+            assertThat(LoggedLines.lineOf(lines, "from-alice").get("api_key").asText()).isEqualTo("alice");
 
             Metadata wrong = new Metadata();
             wrong.put(authorization, "Bearer sk-mallory");
@@ -108,7 +98,7 @@ class GrpcAccessLogTest {
             assertThatThrownBy(() -> server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(wrong))
                     .generate(GenerateRequest.newBuilder().setText("Hi").build()).forEachRemaining(r -> { }))
                     .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("UNAUTHENTICATED");
-            JsonNode refused = lineOf(lines, "from-mallory");
+            JsonNode refused = LoggedLines.lineOf(lines, "from-mallory");
             assertThat(refused.get("grpc_status").asText()).isEqualTo("UNAUTHENTICATED");
             assertThat(refused.has("api_key")).isFalse();
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.LoggedLines;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestTracing;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
@@ -14,7 +15,6 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,18 +48,6 @@ class AccessLogServingTest {
         recorder.close();
     }
 
-    /** The log's line for request {@code id}, once written. */
-    private static JsonNode lineOf(String id) throws InterruptedException {
-        for (int i = 0; i < 500; i++) {
-            for (String line : LINES.toString().split("\\R")) {
-                if (line.contains("\"request_id\":\"" + id + "\"")) {
-                    return ServerFixture.parse(line);
-                }
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no line for " + id + " in:\n" + LINES);
-    }
 
     private static HttpResponse<String> post(String path, String body, String requestId) {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(path)).header("Content-Type", "application/json")
@@ -80,7 +68,7 @@ class AccessLogServingTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("x-request-id")).hasValue("eval-run-42.q7");
         JsonNode reply = ServerFixture.parse(r.body());
-        JsonNode line = lineOf("eval-run-42.q7");
+        JsonNode line = LoggedLines.lineOf(LINES, "eval-run-42.q7");
         assertThat(line.get("protocol").asText()).isEqualTo("http");
         assertThat(line.get("method").asText()).isEqualTo("POST");
         assertThat(line.get("path").asText()).isEqualTo("/v1/chat/completions");
@@ -109,7 +97,7 @@ class AccessLogServingTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once\",\"max_tokens\":4,\"ignore_eos\":true}"))
                 .build());
         assertThat(r.statusCode()).isEqualTo(200);
-        lineOf("traced-1");
+        LoggedLines.lineOf(LINES, "traced-1");
         traces.flush();
         SpanData span = SPANS.getFinishedSpanItems().stream()
                 .filter(s -> "traced-1".equals(s.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey(
@@ -127,7 +115,7 @@ class AccessLogServingTest {
                 + "\"ignore_eos\":true}", "stream-1");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("x-request-id")).hasValue("stream-1");
-        JsonNode line = lineOf("stream-1");
+        JsonNode line = LoggedLines.lineOf(LINES, "stream-1");
         assertThat(line.get("stream").asBoolean()).isTrue();
         assertThat(line.get("completion_tokens").asInt()).isEqualTo(6);
         assertThat(line.get("body_bytes").asInt()).isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length);
@@ -140,14 +128,14 @@ class AccessLogServingTest {
         assertThat(r.statusCode()).isEqualTo(400);
         String id = r.headers().firstValue("x-request-id").orElseThrow();
         assertThat(id).matches("req_[0-9a-f]{32}");
-        JsonNode line = lineOf(id);
+        JsonNode line = LoggedLines.lineOf(LINES, id);
         assertThat(line.get("status").asInt()).isEqualTo(400);
         assertThat(line.get("error_type").asText()).isEqualTo("invalid_request_error");
         assertThat(line.get("error_param").asText()).isEqualTo("top_p");
         assertThat(line.has("model")).isFalse();
 
         HttpResponse<String> models = server.get("/v1/models");
-        JsonNode listed = lineOf(models.headers().firstValue("x-request-id").orElseThrow());
+        JsonNode listed = LoggedLines.lineOf(LINES, models.headers().firstValue("x-request-id").orElseThrow());
         assertThat(listed.get("method").asText()).isEqualTo("GET");
         assertThat(listed.get("status").asInt()).isEqualTo(200);
     }
@@ -163,8 +151,8 @@ class AccessLogServingTest {
             assertThat(answers.indexOf("x-request-id: first")).as(answers).isNotNegative()
                     .isLessThan(answers.indexOf("x-request-id: second"));
         }
-        assertThat(lineOf("first").get("path").asText()).isEqualTo("/v1/models");
-        assertThat(lineOf("second").get("path").asText()).isEqualTo("/health");
+        assertThat(LoggedLines.lineOf(LINES, "first").get("path").asText()).isEqualTo("/v1/models");
+        assertThat(LoggedLines.lineOf(LINES, "second").get("path").asText()).isEqualTo("/health");
     }
 
     @Test
@@ -178,10 +166,10 @@ class AccessLogServingTest {
             String answers = readUntil(socket.getInputStream(), "pipelining");
             assertThat(answers).as("the refusal carries the refused request's id").contains("x-request-id: behind");
         }
-        JsonNode refused = lineOf("behind");
+        JsonNode refused = LoggedLines.lineOf(LINES, "behind");
         assertThat(refused.get("status").asInt()).isEqualTo(400);
         assertThat(refused.get("path").asText()).isEqualTo("/v1/models");
-        assertThat(lineOf("running").get("path").asText()).isEqualTo("/v1/completions");
+        assertThat(LoggedLines.lineOf(LINES, "running").get("path").asText()).isEqualTo("/v1/completions");
     }
 
     @Test
@@ -195,7 +183,7 @@ class AccessLogServingTest {
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(readUntil(socket.getInputStream(), "data: ")).startsWith("HTTP/1.1 200");
         }
-        JsonNode line = lineOf("leaver");
+        JsonNode line = LoggedLines.lineOf(LINES, "leaver");
         assertThat(line.get("outcome").asText()).isEqualTo("disconnected");
         assertThat(line.get("status").asInt()).as("the status that was sent").isEqualTo(200);
         assertThat(line.get("duration_ms").asDouble()).as("logged when it left, not after " + context + " tokens")
@@ -208,7 +196,7 @@ class AccessLogServingTest {
         HttpResponse<String> r = server.send(HttpRequest.newBuilder(upload, (n, v) -> true).expectContinue(true)
                 .header("X-Request-Id", "upload-1").build());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(lineOf("upload-1").get("status").asInt()).isEqualTo(200);
+        assertThat(LoggedLines.lineOf(LINES, "upload-1").get("status").asInt()).isEqualTo(200);
         assertThat(LINES.toString()).doesNotContain("\"status\":100");
     }
 
@@ -224,9 +212,5 @@ class AccessLogServingTest {
             seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
         }
         return seen.toString();
-    }
-
-    static List<String> lines() {
-        return new ArrayList<>(List.of(LINES.toString().split("\\R")));
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.server.accesslog.AccessLog;
+import dev.switchyard.server.accesslog.LoggedLines;
 import dev.switchyard.server.accesslog.KeyUsage;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.serving.ApiKeys;
@@ -25,17 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ApiKeysServingTest {
 
-    private static JsonNode lineOf(StringWriter lines, String id) throws InterruptedException {
-        for (int i = 0; i < 500; i++) {
-            for (String line : lines.toString().split("\\R")) {
-                if (line.contains("\"request_id\":\"" + id + "\"")) {
-                    return ServerFixture.parse(line);
-                }
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no line for " + id + " in:\n" + lines);
-    }
 
     private static HttpResponse<String> models(ServerFixture server, String header, String value, String id) {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.uri("/v1/models")).header("X-Request-Id", id).GET();
@@ -59,10 +49,10 @@ class ApiKeysServingTest {
             assertThat(models(server, "x-api-key", "sk-bob", "b1").statusCode()).isEqualTo(200);
             assertThat(models(server, "Authorization", "Bearer sk-carol", "c1").statusCode()).isEqualTo(401);
             assertThat(models(server, null, null, "n1").statusCode()).isEqualTo(401);
-            assertThat(lineOf(lines, "a1").get("api_key").asText()).isEqualTo("alice");
-            assertThat(lineOf(lines, "b1").get("api_key").asText()).isEqualTo("bob");
-            assertThat(lineOf(lines, "c1").has("api_key")).isFalse();
-            assertThat(lineOf(lines, "c1").get("status").asInt()).isEqualTo(401);
+            assertThat(LoggedLines.lineOf(lines, "a1").get("api_key").asText()).isEqualTo("alice");
+            assertThat(LoggedLines.lineOf(lines, "b1").get("api_key").asText()).isEqualTo("bob");
+            assertThat(LoggedLines.lineOf(lines, "c1").has("api_key")).isFalse();
+            assertThat(LoggedLines.lineOf(lines, "c1").get("status").asInt()).isEqualTo(401);
             assertThat(lines.toString()).doesNotContain("sk-alice").doesNotContain("sk-bob");
 
             // what each key asked for and used, counted under its name
@@ -71,7 +61,7 @@ class ApiKeysServingTest {
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                             "{\"prompt\":\"Once upon\",\"max_tokens\":5,\"ignore_eos\":true}")).build());
             assertThat(completion.statusCode()).isEqualTo(200);
-            lineOf(lines, "a2");
+            LoggedLines.lineOf(lines, "a2");
             JsonNode used = ServerFixture.parse(completion.body()).get("usage");
             assertThat(server.metric("switchyard_api_key_requests_total{api_key=\"alice\",model=\"tiny\",outcome=\"ok\"}"))
                     .isEqualTo(2);
@@ -111,7 +101,7 @@ class ApiKeysServingTest {
             String requestId = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
                     + done.get("output_file_id").asText() + "/content")).header("x-api-key", "sk-bob").GET().build())
                     .body()).at("/response/request_id").asText();
-            assertThat(lineOf(lines, requestId).get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
+            assertThat(LoggedLines.lineOf(lines, requestId).get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
         }
     }
 
