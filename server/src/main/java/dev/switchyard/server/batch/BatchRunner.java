@@ -368,13 +368,13 @@ final class BatchRunner implements AutoCloseable {
                         }
                         com.fasterxml.jackson.databind.JsonNode result = READER.readTree(text);
                         if (done.add(result.path("custom_id").asText())) {
-                            batch.counted(BatchLines.succeeded((ObjectNode) result),
+                            batch.counted(BatchLines.succeeded(result),
                                     EXPIRED.equals(result.path("error").path("code").asText(null)),
                                     Batch.Tokens.of(result.path("response").get("body")));
                         }
                     }
                 }
-            } catch (IOException | ClassCastException e) {
+            } catch (IOException e) {
                 LOG.log(Level.WARNING, "batch " + batch.id + ": could not read back " + p + ": " + e.getMessage(), e);
             }
         }

@@ -22,8 +22,11 @@ import java.util.ArrayDeque;
  * the handlers before the API's included. The id is the client's {@code X-Request-Id} where usable
  * (else a new one); it is set on the request for the handlers after this one and sent back on the
  * answer. Answers come in the order of their requests (HTTP/1.1), so each pairs with the oldest
- * request not yet answered (but for a refusal of the latest, which says so); an interim answer ({@code 100 Continue}) is not the end of one. Runs on
- * the connection's event loop, which alone touches its queue.
+ * request not yet answered (but for a refusal of the latest, which says so); an interim answer
+ * ({@code 100 Continue}) is not the end of one. Where keys have bounds ({@code concurrency=N}), a
+ * request takes a place among its key's requests here and gives it back when its answer is out or
+ * its connection closes; one that finds none is marked for the API handler to refuse. Runs on the
+ * connection's event loop, which alone touches its queue.
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
 
@@ -33,15 +36,14 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     private static final String TRACESTATE = "tracestate";
 
     private final RequestRecorder recorder;
+    /** Names the key a request presents, and holds the keys' bounds. */
+    private final ApiKeyCheck keys;
     /** Requests read and not yet answered, oldest first. */
     private final ArrayDeque<AccessRecord> open = new ArrayDeque<>();
     /** Whether the answer being written is an interim one. */
     private boolean interim;
     /** The request the answer being written is for, where it is not the oldest open one (see {@link AccessNote}). */
     private AccessRecord answering;
-
-    /** Names the key a request presents, for the log. */
-    private final ApiKeyCheck keys;
 
     AccessLogHandler(RequestRecorder recorder, ApiKeyCheck keys) {
         this.recorder = recorder;
@@ -108,7 +110,8 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 ended(current);
                 if (recorder.on()) {
                     promise = promise.unvoid();
-                    promise.addListener(f -> recorder.ended(current, f.isSuccess() ? AccessRecord.ANSWERED : AccessRecord.DISCONNECTED));
+                    promise.addListener(f -> recorder.ended(current,
+                            f.isSuccess() ? AccessRecord.ANSWERED : AccessRecord.DISCONNECTED));
                 }
             }
             interim = false;
