@@ -140,7 +140,7 @@ public final class BatchesApi implements AutoCloseable {
 
     /**
      * Writes a batch's object beside the files, where they are kept across restarts (whole or not at
-     * all: written aside, then moved over the last), with what the next server needs to go on with it.
+     * all), with what the next server needs to go on with it.
      */
     private void keep(Batch batch) {
         java.nio.file.Path dir = files.store().keptIn();
@@ -148,17 +148,13 @@ public final class BatchesApi implements AutoCloseable {
             return;
         }
         synchronized (keeping) {
-            java.nio.file.Path kept = dir.resolve(batch.id + ".json");
-            java.nio.file.Path aside = dir.resolve(batch.id + ".json.partial");
             try {
                 JsonNode object = tree(batch);
                 if (batch.outputExpiresAfter != null) {
                     ((com.fasterxml.jackson.databind.node.ObjectNode) object).put(KEPT_OUTPUT_EXPIRY,
                             batch.outputExpiresAfter);
                 }
-                JSON.writeValue(aside.toFile(), object);
-                java.nio.file.Files.move(aside, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                dev.switchyard.server.serving.JsonFiles.writeWhole(JSON, dir.resolve(batch.id + ".json"), object);
             } catch (IOException e) {
                 java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("could not keep batch " + batch.id
                         + ": " + e.getMessage());

@@ -12,6 +12,7 @@ import dev.switchyard.server.serving.GenerationListener;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.accesslog.GenerationTimes;
 import dev.switchyard.server.serving.Usage;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
@@ -45,10 +46,7 @@ final class GenerateCall implements GenerationListener {
     private boolean closed;
     /** Where the access log's figures go; null without one. */
     private final AccessRecord access;
-    /** When the first token came (nanoTime; 0 before), written on the scheduler's thread; how choice 0 ended. */
-    private long admitted;
-    private long firstToken;
-    private FinishReason firstFinish;
+    private final GenerationTimes times = new GenerationTimes();
 
     GenerateCall(String requestId, ServerCallStreamObserver<GenerateResponse> out, ServedModel model, int choices,
                  boolean unary, boolean includeText, boolean includeTokenIds, Executor executor, Runnable onEnd,
@@ -75,16 +73,12 @@ final class GenerateCall implements GenerationListener {
 
     @Override
     public void onAdmitted(int index) {
-        if (admitted == 0) {
-            admitted = System.nanoTime();
-        }
+        times.admitted();
     }
 
     @Override
     public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
-        if (firstToken == 0) {
-            firstToken = System.nanoTime();
-        }
+        times.token();
         executor.execute(() -> token(index, token, reasoning, text, logprob));
     }
 
@@ -100,9 +94,7 @@ final class GenerateCall implements GenerationListener {
 
     @Override
     public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
-        if (index == 0) {
-            firstFinish = reason;
-        }
+        times.finished(index, reason);
         executor.execute(() -> choiceFinished(index, reason, reasoning, text));
     }
 
@@ -204,10 +196,8 @@ final class GenerateCall implements GenerationListener {
         if (closed) {
             return;
         }
-        if (access != null) { // (the scheduler's thread wrote the fields before it handed this on)
-            access.generated(new AccessRecord.Generated(model.name(), !unary, usage.promptTokens(),
-                    usage.completionTokens(), usage.cachedTokens(), admitted, firstToken,
-                    firstFinish == null ? null : firstFinish.apiName(), choices.length));
+        if (access != null) {
+            access.generated(times.figures(model.name(), !unary, usage));
         }
         Complete.Builder complete = Complete.newBuilder().setUsage(dev.switchyard.proto.v1.Usage.newBuilder()
                 .setPromptTokens(usage.promptTokens()).setCompletionTokens(usage.completionTokens())

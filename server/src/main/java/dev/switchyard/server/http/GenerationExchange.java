@@ -2,7 +2,7 @@ package dev.switchyard.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.switchyard.engine.generate.FinishReason;
-import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.accesslog.GenerationTimes;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.EventStream;
 import dev.switchyard.server.openai.ResponseRenderer;
@@ -45,12 +45,9 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     /** Set on the scheduler's thread when a choice fails; read after onComplete (ordered by the executor's queue). */
     private volatile RuntimeException failure;
     private boolean ended;
-    /** For the access log: the model, when the first token came (nanoTime, 0 before), how choice 0 ended, choices ended. */
+    /** For the access log: the model, and the generation's times as they pass. */
     private String model;
-    private long admitted;
-    private long firstToken;
-    private FinishReason firstFinish;
-    private int choicesEnded;
+    private final GenerationTimes times = new GenerationTimes();
 
     GenerationExchange(ChannelHandlerContext ctx, JsonFactory json, ResponseRenderer renderer, Runnable onEnd) {
         this.ctx = ctx;
@@ -92,16 +89,12 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     @Override
     public void onAdmitted(int index) {
-        if (admitted == 0) {
-            admitted = System.nanoTime();
-        }
+        times.admitted();
     }
 
     @Override
     public void onToken(int index, int token, String reasoning, String text, TokenLogprob logprob) {
-        if (firstToken == 0) {
-            firstToken = System.nanoTime();
-        }
+        times.token();
         if (!stream) {
             renderer.collect(index, reasoning, text, logprob);
         } else if (!text.isEmpty() || !reasoning.isEmpty() || logprob != null) {
@@ -143,10 +136,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     @Override
     public void onChoiceFinished(int index, FinishReason reason, String reasoning, String text) {
-        choicesEnded++;
-        if (index == 0) {
-            firstFinish = reason;
-        }
+        times.finished(index, reason);
         if (!stream) {
             renderer.collectFinish(index, reasoning, text, reason);
         } else {
@@ -176,10 +166,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     private void finish(Usage usage) {
         try {
-            // (the scheduler's thread wrote these fields before it handed this on to the executor)
-            ctx.write(AccessNote.of(new AccessRecord.Generated(model, stream, usage.promptTokens(),
-                    usage.completionTokens(), usage.cachedTokens(), admitted, firstToken,
-                    firstFinish == null ? null : firstFinish.apiName(), choicesEnded)), ctx.voidPromise());
+            ctx.write(AccessNote.of(times.figures(model, stream, usage)), ctx.voidPromise());
             if (stream && failure != null) {
                 ctx.write(AccessNote.of(ApiError.internal("generation failed")), ctx.voidPromise());
             }

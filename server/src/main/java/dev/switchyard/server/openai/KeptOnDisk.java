@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -21,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * A directory that keeps a store's entries across restarts ({@code --responses-dir}): one JSON file
- * per entry, named by its id, written whole or not at all (aside, then moved over the last) as the
+ * per entry, named by its id, written whole or not at all as the
  * entry is made or changed, and deleted as it is forgotten (deleted, or evicted past the store's
  * memory). Only ids the server made are ever file names.
  */
@@ -51,12 +50,9 @@ final class KeptOnDisk {
         if (!ID.matcher(id).matches()) {
             return;
         }
-        Path aside = dir.resolve(id + SUFFIX + ".partial");
         try {
             entry.put(KEPT_AT, System.currentTimeMillis());
-            json.writeValue(aside.toFile(), entry);
-            Files.move(aside, dir.resolve(id + SUFFIX), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
+            dev.switchyard.server.serving.JsonFiles.writeWhole(json, dir.resolve(id + SUFFIX), entry);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "could not keep " + id + " in " + dir + ": " + e.getMessage());
         }
