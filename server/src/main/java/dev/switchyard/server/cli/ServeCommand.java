@@ -388,7 +388,8 @@ final class ServeCommand implements Callable<Integer> {
             }
             throw e;
         }
-        return RequestRecorder.of(traces == null ? List.of(log, usage) : List.of(log, traces, usage));
+        // The log is told last, so a request's line never shows before its usage and span are counted.
+        return RequestRecorder.of(traces == null ? List.of(usage, log) : List.of(usage, traces, log));
     }
 
     private String recorderNote() {

@@ -38,7 +38,8 @@ class AccessLogServingTest {
     @BeforeAll
     static void start() throws Exception {
         traces = RequestTracing.to(SPANS);
-        recorder = RequestRecorder.of(List.of(AccessLog.to(LINES), traces));
+        // Tracing is told first: once a request's line is in the log, its span has ended.
+        recorder = RequestRecorder.of(List.of(traces, AccessLog.to(LINES)));
         server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0).withRecorder(recorder));
     }
 

@@ -43,7 +43,7 @@ class ApiKeysServingTest {
         KeyUsage usage = new KeyUsage(true, () -> started[0] == null ? null : started[0].served.metrics());
         try (AccessLog log = AccessLog.to(lines);
              ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
-                     .withApiKeys(ApiKeys.from(null, file)).withRecorder(RequestRecorder.of(List.of(log, usage))))) {
+                     .withApiKeys(ApiKeys.from(null, file)).withRecorder(RequestRecorder.of(List.of(usage, log))))) {
             started[0] = server;
             assertThat(models(server, "Authorization", "Bearer sk-alice", "a1").statusCode()).isEqualTo(200);
             assertThat(models(server, "x-api-key", "sk-bob", "b1").statusCode()).isEqualTo(200);
