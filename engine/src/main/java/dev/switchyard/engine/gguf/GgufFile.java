@@ -3,65 +3,78 @@ package dev.switchyard.engine.gguf;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * An open GGUF file: its parsed header, and the whole file memory-mapped. Tensor data are views on
- * the mapping, never heap copies, so opening a 100 GB model costs only its header. Views stay valid
- * until {@link #close()}.
+ * An open GGUF model: its parsed header, and its file memory-mapped, or each of its files where the
+ * model is split over several ({@link GgufSplit}). Tensor data are views on the mappings, never heap
+ * copies, so opening a 100 GB model costs only its headers. Views stay valid until {@link #close()}.
  */
 public final class GgufFile implements AutoCloseable {
 
-    private final Path path;
-    /** Owns the mapping; null when the bytes were handed in by the caller. */
+    /** Owns the mappings; null when the bytes were handed in by the caller. */
     private final Arena arena;
-    private final MemorySegment mapping;
-    private final int version;
-    private final GgufMetadata metadata;
+    /** The file opened first; a split model's first part, which holds the model's metadata. */
+    private final List<GgufShard> shards;
     private final List<GgufTensorInfo> tensors;
     private final Map<String, GgufTensorInfo> tensorsByName;
-    private final long alignment;
-    private final long dataOffset;
+    /** Each tensor's file, by name (names are unique across a split model's parts). */
+    private final Map<String, GgufShard> shardOf;
 
-    GgufFile(Path path, Arena arena, MemorySegment mapping, int version, GgufMetadata metadata,
-             List<GgufTensorInfo> tensors, long alignment, long dataOffset) {
-        this.path = path;
+    GgufFile(Arena arena, List<GgufShard> shards) {
         this.arena = arena;
-        this.mapping = mapping;
-        this.version = version;
-        this.metadata = metadata;
-        this.tensors = List.copyOf(tensors);
+        this.shards = List.copyOf(shards);
+        List<GgufTensorInfo> all = new ArrayList<>();
         Map<String, GgufTensorInfo> byName = new LinkedHashMap<>();
-        for (GgufTensorInfo t : tensors) {
-            byName.put(t.name(), t);
+        Map<String, GgufShard> where = new HashMap<>();
+        for (GgufShard s : shards) {
+            for (GgufTensorInfo t : s.tensors()) {
+                all.add(t);
+                byName.put(t.name(), t);
+                where.put(t.name(), s);
+            }
         }
+        this.tensors = List.copyOf(all);
         this.tensorsByName = Collections.unmodifiableMap(byName);
-        this.alignment = alignment;
-        this.dataOffset = dataOffset;
+        this.shardOf = where;
     }
 
-    /** Opens and validates a file; see {@link GgufReader#open(Path)}. */
+    /** Opens and validates a file, and the rest of its model where it is a split's first part; see {@link GgufReader#open(Path)}. */
     public static GgufFile open(Path path) throws java.io.IOException {
         return GgufReader.open(path);
     }
 
+    /** The file opened: a split model's first part. */
     public Path path() {
-        return path;
+        return first().path();
     }
 
     public int version() {
-        return version;
+        return first().version();
     }
 
+    /** The model's metadata (a split model's first part holds it). */
     public GgufMetadata metadata() {
-        return metadata;
+        return first().metadata();
     }
 
-    /** Tensor infos in file order. */
+    /** The model's files: one, or a split model's parts in order. */
+    public List<GgufShard> shards() {
+        return shards;
+    }
+
+    /** Whether the model is split over several files. */
+    public boolean isSplit() {
+        return shards.size() > 1;
+    }
+
+    /** Tensor infos in file order (a split model's in part order). */
     public List<GgufTensorInfo> tensors() {
         return tensors;
     }
@@ -73,32 +86,46 @@ public final class GgufFile implements AutoCloseable {
     public GgufTensorInfo requireTensor(String name) {
         GgufTensorInfo t = tensorsByName.get(name);
         if (t == null) {
-            throw new IllegalArgumentException("tensor '" + name + "' is missing from " + path);
+            throw new IllegalArgumentException("tensor '" + name + "' is missing from " + path());
         }
         return t;
     }
 
+    /** The file holding {@code tensor}. */
+    public GgufShard shardOf(GgufTensorInfo tensor) {
+        GgufShard s = shardOf.get(tensor.name());
+        if (s == null) {
+            throw new IllegalArgumentException("tensor '" + tensor.name() + "' is not in " + path());
+        }
+        return s;
+    }
+
+    /** The first file's data alignment. */
     public long alignment() {
-        return alignment;
+        return first().alignment();
     }
 
-    /** Where the tensor data section starts, in bytes from the start of the file. */
+    /** Where the first file's tensor data section starts, in bytes from its start. */
     public long dataOffset() {
-        return dataOffset;
+        return first().dataOffset();
     }
 
+    /** Bytes of all the model's files. */
     public long fileSize() {
-        return mapping.byteSize();
+        long total = 0;
+        for (GgufShard s : shards) {
+            total += s.bytes();
+        }
+        return total;
     }
 
-    /** The tensor's bytes: a read-only view on the mapping. */
+    /** The tensor's bytes: a read-only view on its file's mapping. */
     public MemorySegment data(GgufTensorInfo tensor) {
-        return mapping.asSlice(tensor.absoluteOffset(), tensor.byteSize());
+        return shardOf(tensor).mapping().asSlice(tensor.absoluteOffset(), tensor.byteSize());
     }
 
-    /** The whole mapped file, read-only. */
-    public MemorySegment mapping() {
-        return mapping;
+    private GgufShard first() {
+        return shards.getFirst();
     }
 
     @Override

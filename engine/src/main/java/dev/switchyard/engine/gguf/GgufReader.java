@@ -44,25 +44,37 @@ public final class GgufReader {
     private GgufReader() {
     }
 
-    /** Maps and parses a file; the caller closes the returned file to unmap it. */
+    /**
+     * Maps and parses a file, and where it is the first part of a model split over several files
+     * ({@link GgufSplit}), the other parts beside it; the caller closes the returned file to unmap
+     * them all.
+     */
     public static GgufFile open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena)
-                    .asReadOnly();
-            return parse(path, arena, mapping);
+        try {
+            GgufShard first = map(path, arena);
+            int parts = GgufSplit.count(first);
+            return new GgufFile(arena, parts == 1 ? List.of(first) : GgufSplit.parts(first, parts, p -> map(p, arena)));
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
     }
 
-    /** Parses a file already in memory (tests, or bytes from elsewhere); the arena owns nothing. */
-    public static GgufFile parse(MemorySegment bytes) throws GgufFormatException {
-        return parse(null, null, bytes);
+    private static GgufShard map(Path path, Arena arena) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena)
+                    .asReadOnly();
+            return parse(path, mapping);
+        }
     }
 
-    private static GgufFile parse(Path path, Arena arena, MemorySegment mapping) throws GgufFormatException {
+    /** Parses a file already in memory (tests, or bytes from elsewhere); the arena owns nothing. */
+    public static GgufFile parse(MemorySegment bytes) throws GgufFormatException {
+        return new GgufFile(null, List.of(parse(null, bytes)));
+    }
+
+    private static GgufShard parse(Path path, MemorySegment mapping) throws GgufFormatException {
         GgufCursor in = new GgufCursor(mapping);
         int magic = in.i32("magic");
         if (magic != MAGIC) {
@@ -174,7 +186,7 @@ public final class GgufReader {
                     dataOffset + t.relativeOffset()));
         }
         checkNoOverlap(placed, offsetFieldAt);
-        return new GgufFile(path, arena, mapping, (int) version, metadata, placed, alignment, dataOffset);
+        return new GgufShard(path, mapping, (int) version, metadata, placed, alignment, dataOffset);
     }
 
     /** {@code typeAt}: where the alignment's value type is stored; its value follows 4 bytes later. */

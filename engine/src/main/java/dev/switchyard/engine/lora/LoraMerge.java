@@ -1,6 +1,7 @@
 package dev.switchyard.engine.lora;
 
 import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufSplitWriter;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.kernels.format.TensorCodec;
@@ -41,7 +42,7 @@ public final class LoraMerge {
             }
         }
         GgufWriter w = new GgufWriter();
-        base.metadata().asMap().forEach(w::put);
+        GgufSplitWriter.putModelKeys(w, base.metadata());
         int changed = 0;
         for (GgufTensorInfo t : base.tensors()) {
             List<Contribution> parts = byTensor.get(t.name());

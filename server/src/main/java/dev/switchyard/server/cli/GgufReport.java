@@ -3,6 +3,7 @@ package dev.switchyard.server.cli;
 import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.gguf.GgufArray;
 import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufShard;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
@@ -96,6 +97,17 @@ final class GgufReport {
         root.put("file_bytes", file.fileSize());
         root.put("alignment", file.alignment());
         root.put("data_offset", file.dataOffset());
+        if (file.isSplit()) {
+            List<Map<String, Object>> parts = new ArrayList<>();
+            for (GgufShard part : file.shards()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("file", part.path().toString());
+                row.put("bytes", part.bytes());
+                row.put("tensors", part.tensors().size());
+                parts.add(row);
+            }
+            root.put("parts", parts);
+        }
         Map<String, Object> md = new LinkedHashMap<>();
         file.metadata().asMap().forEach((k, v) -> md.put(k, jsonValue(v)));
         root.put("metadata", md);
@@ -107,6 +119,9 @@ final class GgufReport {
             row.put("shape", t.dims());
             row.put("bytes", t.byteSize());
             row.put("offset", t.absoluteOffset());
+            if (file.isSplit()) {
+                row.put("part", file.shards().indexOf(file.shardOf(t)) + 1);
+            }
             tensors.add(row);
         }
         root.put("tensors", tensors);
@@ -221,6 +236,14 @@ final class GgufReport {
         sb.append(String.format(Locale.ROOT, "%s: GGUF v%d, %s, %d metadata keys, %d tensors, alignment %d, data at offset %d%n",
                 path, file.version(), Bytes.human(file.fileSize()), file.metadata().size(), file.tensors().size(),
                 file.alignment(), file.dataOffset()));
+        if (file.isSplit()) {
+            sb.append("\nparts (offsets count from each part's start):\n");
+            for (int i = 0; i < file.shards().size(); i++) {
+                GgufShard part = file.shards().get(i);
+                sb.append(String.format(Locale.ROOT, "  %d  %s  %s, %d tensors%n", i + 1, part.path(),
+                        Bytes.human(part.bytes()), part.tensors().size()));
+            }
+        }
         sb.append("\nmetadata:\n");
         file.metadata().asMap().forEach((k, v) -> sb.append("  ").append(k).append(" = ").append(textValue(v)).append('\n'));
         sb.append("\ntensors:\n");
@@ -228,11 +251,12 @@ final class GgufReport {
         for (GgufTensorInfo t : file.tensors()) {
             nameWidth = Math.max(nameWidth, t.name().length());
         }
-        String row = "  %-" + nameWidth + "s  %-6s  %-22s  %12s  %14s%n";
-        sb.append(String.format(Locale.ROOT, row, "name", "type", "shape", "bytes", "offset"));
+        String row = "  %-" + nameWidth + "s  %-6s  %-22s  %12s  %14s%s%n";
+        sb.append(String.format(Locale.ROOT, row, "name", "type", "shape", "bytes", "offset", file.isSplit() ? "  part" : ""));
         for (GgufTensorInfo t : file.tensors()) {
             sb.append(String.format(Locale.ROOT, row, t.name(), t.type().name(), Arrays.toString(t.dims()),
-                    t.byteSize(), t.absoluteOffset()));
+                    t.byteSize(), t.absoluteOffset(),
+                    file.isSplit() ? String.format(Locale.ROOT, "  %4d", file.shards().indexOf(file.shardOf(t)) + 1) : ""));
         }
         if (adapter != null) {
             sb.append("\nadapter:\n");

@@ -18,6 +18,7 @@ import picocli.CommandLine.ScopeType;
                 MakeLoraCommand.class,
                 ExportLoraCommand.class,
                 InspectCommand.class,
+                GgufSplitCommand.class,
                 TokenizeCommand.class,
                 GenerateCommand.class,
                 EmbedCommand.class,
