@@ -108,6 +108,41 @@ public final class AccessRecord {
         return held;
     }
 
+    /** The outcome its key counts it as where a per-minute limit refused it ({@code rate_limited_requests}...); null. */
+    private String rateLimited;
+    /** When it may be sent again, where a per-minute limit refused it (nanoseconds from its refusal). */
+    private long retryAfterNanos;
+    /** Whether its tokens have been charged to its key's budget. */
+    private boolean charged;
+
+    /** A per-minute limit of its key refused it: it counts as {@code outcome}, and may be sent again in {@code retryAfterNanos}. */
+    public void rateLimited(String outcome, long retryAfterNanos) {
+        this.rateLimited = outcome;
+        this.retryAfterNanos = retryAfterNanos;
+    }
+
+    /** The outcome its key counts it as where a per-minute limit refused it; null where none did. */
+    public String rateLimited() {
+        return rateLimited;
+    }
+
+    /** Nanoseconds until it may be sent again, where a per-minute limit refused it. */
+    public long retryAfterNanos() {
+        return retryAfterNanos;
+    }
+
+    /**
+     * Its generation's prompt and completion tokens, to charge to its key's budget: the first time
+     * they are asked for once known, 0 after (and 0 for a request that generated nothing).
+     */
+    public long tokensToCharge() {
+        if (charged || generated == null) {
+            return 0;
+        }
+        charged = true;
+        return (long) generated.promptTokens() + generated.completionTokens();
+    }
+
     /** The name of the API key it presented (never the key). */
     public void caller(String keyName) {
         caller = keyName;

@@ -42,10 +42,17 @@ public final class KeyUsage implements RequestRecorder {
                 g == null ? 0 : g.completionTokens());
     }
 
-    /** {@code ok}, {@code client_error}, {@code server_error} or {@code disconnected}. */
+    /**
+     * {@code ok}, {@code client_error}, {@code server_error} or {@code disconnected}; a refusal by a
+     * per-minute limit of its key {@code rate_limited_requests} or {@code rate_limited_tokens}.
+     */
     static String outcome(AccessRecord record, String ended) {
         if (AccessRecord.DISCONNECTED.equals(ended)) {
             return "disconnected";
+        }
+        if (record.rateLimited() != null && (Integer.valueOf(429).equals(record.status())
+                || "RESOURCE_EXHAUSTED".equals(record.grpcStatus()))) {
+            return record.rateLimited(); // refused as marked (a route open to all answers a marked request all the same)
         }
         if (record.grpcStatus() != null) {
             return record.grpcStatus().equals("OK") ? "ok"

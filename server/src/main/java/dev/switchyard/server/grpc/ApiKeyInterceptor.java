@@ -1,6 +1,9 @@
 package dev.switchyard.server.grpc;
 
+import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.serving.ApiKeys;
+import dev.switchyard.server.serving.KeyAdmission;
+import dev.switchyard.server.serving.RateBucket;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -10,13 +13,20 @@ import java.util.Set;
 
 /**
  * Requires {@code authorization: Bearer KEY} on every call except health checks (probes carry no
- * key), and holds the key's bound on its calls running at once ({@code concurrency=N}): one past it
- * is {@code RESOURCE_EXHAUSTED}. The comparison takes the same time wherever the first differing byte is.
+ * key), and holds the key to its limits ({@link ApiKeys#admit}): its bound on calls running at once
+ * ({@code concurrency=N}) and its allowances per minute ({@code requests_per_minute=N},
+ * {@code tokens_per_minute=N}); a call past one is {@code RESOURCE_EXHAUSTED}, a per-minute limit's
+ * refusal with a {@code retry-after} trailer (whole seconds; and {@code retry-after-ms}). A call's
+ * tokens are charged to its key's budget when it closes. The comparison takes the same time wherever
+ * the first differing byte is.
  */
 final class ApiKeyInterceptor implements ServerInterceptor {
 
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> RETRY_AFTER = Metadata.Key.of("retry-after", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms",
+            Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> OPEN_SERVICES = Set.of("grpc.health.v1.Health");
 
     private static final String BEARER = "Bearer ";
@@ -47,15 +57,25 @@ final class ApiKeyInterceptor implements ServerInterceptor {
             return new ServerCall.Listener<>() {
             };
         }
-        if (!keys.tryAcquire(name)) {
-            call.close(Status.RESOURCE_EXHAUSTED.withDescription("the API key '" + name + "' already has "
-                    + keys.concurrencyOf(name) + " calls running, as many as it may"), new Metadata());
+        // the access log's record of the call (its interceptor runs first): a generation's tokens reach it
+        AccessRecord record = AccessLogInterceptor.current();
+        KeyAdmission admission = keys.admit(name);
+        if (admission != KeyAdmission.ADMITTED) {
+            refuse(call, name, admission, record);
             return new ServerCall.Listener<>() {
             };
         }
-        // the place is given back once, when the call closes or its client cancels it
+        // its tokens are charged once, as the call closes (before its client hears of the end) or is
+        // cancelled; the place is given back once, when the call closes or its client cancels it
+        java.util.concurrent.atomic.AtomicBoolean charged = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable charge = () -> {
+            if (record != null && charged.compareAndSet(false, true)) {
+                keys.charge(name, record.tokensToCharge());
+            }
+        };
         java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
         Runnable release = () -> {
+            charge.run();
             if (held.compareAndSet(true, false)) {
                 keys.release(name);
             }
@@ -63,6 +83,7 @@ final class ApiKeyInterceptor implements ServerInterceptor {
         ServerCall<Q, R> releasing = new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
             @Override
             public void close(Status status, Metadata trailers) {
+                charge.run();
                 try {
                     super.close(status, trailers);
                 } finally {
@@ -77,7 +98,7 @@ final class ApiKeyInterceptor implements ServerInterceptor {
             release.run();
             throw e;
         }
-        return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+        return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<Q>(listener) {
             @Override
             public void onCancel() {
                 try {
@@ -87,5 +108,24 @@ final class ApiKeyInterceptor implements ServerInterceptor {
                 }
             }
         };
+    }
+
+    /** Closes a call a limit of its key refuses: RESOURCE_EXHAUSTED, saying which limit, and when to retry. */
+    private <Q, R> void refuse(ServerCall<Q, R> call, String name, KeyAdmission refused, AccessRecord record) {
+        Metadata trailers = new Metadata();
+        String message;
+        if (refused.rateLimited()) {
+            long retry = keys.retryAfterNanos(name, refused);
+            message = keys.refusal(name, refused, retry);
+            trailers.put(RETRY_AFTER, Long.toString(RateBucket.retryAfterSeconds(retry)));
+            trailers.put(RETRY_AFTER_MS, Long.toString(RateBucket.retryAfterMillis(retry)));
+            if (record != null) {
+                record.rateLimited(refused.outcome(), retry);
+            }
+        } else {
+            message = "the API key '" + name + "' already has " + keys.concurrencyOf(name)
+                    + " calls running, as many as it may";
+        }
+        call.close(Status.RESOURCE_EXHAUSTED.withDescription(message), trailers);
     }
 }

@@ -3,6 +3,8 @@ package dev.switchyard.server.http;
 import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestIds;
+import dev.switchyard.server.serving.KeyAdmission;
+import dev.switchyard.server.serving.KeyLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
@@ -23,15 +25,20 @@ import java.util.ArrayDeque;
  * (else a new one); it is set on the request for the handlers after this one and sent back on the
  * answer. Answers come in the order of their requests (HTTP/1.1), so each pairs with the oldest
  * request not yet answered (but for a refusal of the latest, which says so); an interim answer
- * ({@code 100 Continue}) is not the end of one. Where keys have bounds ({@code concurrency=N}), a
- * request takes a place among its key's requests here and gives it back when its answer is out or
- * its connection closes; one that finds none is marked for the API handler to refuse. Runs on the
- * connection's event loop, which alone touches its queue.
+ * ({@code 100 Continue}) is not the end of one. Where keys have limits, a request is admitted by
+ * them here ({@link dev.switchyard.server.serving.ApiKeys#admit}): it takes one of its key's requests
+ * per minute and a place among its requests at once, the place given back when its answer is out or
+ * its connection closes, and its tokens charged to the key's budget then; one that a limit refuses
+ * is marked for the API handler to answer 429, and its answer gets {@code retry-after}. Every answer
+ * to a key with a per-minute limit carries OpenAI's {@code x-ratelimit-*} headers ({@link RateLimitHeaders}),
+ * a whole answer's counting its own tokens. Runs on the connection's event loop, which alone touches its queue.
  */
 final class AccessLogHandler extends ChannelDuplexHandler {
 
     /** Set on a request whose key's requests already fill its bound; the API handler answers it 429. */
     static final String OVER_BOUND = "x-switchyard-key-over-bound";
+    /** Set on a request a per-minute limit of its key refuses, to what it is told; the API handler answers it 429. */
+    static final String RATE_LIMITED = "x-switchyard-key-rate-limited";
     private static final String TRACEPARENT = "traceparent";
     private static final String TRACESTATE = "tracestate";
 
@@ -62,21 +69,32 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                     request.headers().get(HttpHeaderNames.USER_AGENT));
             record.traceContext(request.headers().get(TRACEPARENT), request.headers().get(TRACESTATE));
             request.headers().remove(OVER_BOUND); // only this handler says so
+            request.headers().remove(RATE_LIMITED);
             if (keys.enabled()) {
                 String caller = keys.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION),
                         request.headers().get("x-api-key"));
                 record.caller(caller);
                 if (caller != null) {
-                    if (keys.tryAcquire(caller)) {
-                        record.holdPlace();
-                    } else {
-                        request.headers().set(OVER_BOUND, caller); // ApiHandler refuses it with 429
-                    }
+                    admit(request, record, caller);
                 }
             }
             open.addLast(record);
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /** Admits a request of the key named {@code caller}, or marks it for ApiHandler to refuse with 429. */
+    private void admit(HttpRequest request, AccessRecord record, String caller) {
+        KeyAdmission admission = keys.admit(caller);
+        switch (admission) {
+            case ADMITTED -> record.holdPlace();
+            case CONCURRENCY -> request.headers().set(OVER_BOUND, caller);
+            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
+                long retry = keys.keys().retryAfterNanos(caller, admission);
+                record.rateLimited(admission.outcome(), retry);
+                request.headers().set(RATE_LIMITED, keys.keys().refusal(caller, admission, retry));
+            }
+        }
     }
 
     @Override
@@ -98,6 +116,9 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             if (current != null && !interim) {
                 response.headers().set(RequestIds.HEADER, current.requestId());
                 current.status(response.status().code());
+                if (current.caller() != null) {
+                    rateLimitHeaders(response, current, msg instanceof LastHttpContent);
+                }
             }
         }
         if (current != null && !interim) {
@@ -132,10 +153,35 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         super.channelInactive(ctx);
     }
 
-    /** A request's answer is out (or its connection closed): its key's place is free again. */
+    /**
+     * The {@code x-ratelimit-*} headers where the key of {@code r} has a per-minute limit, and
+     * {@code retry-after} on its refusal by one. A whole answer ({@code whole}) is its request's end:
+     * its tokens are charged first, so that the headers count them.
+     */
+    private void rateLimitHeaders(HttpResponse response, AccessRecord r, boolean whole) {
+        KeyLimits limits = keys.keys().limitsOf(r.caller());
+        if (!limits.perMinute()) {
+            return;
+        }
+        if (whole) {
+            keys.keys().charge(r.caller(), r.tokensToCharge());
+        }
+        RateLimitHeaders.set(response.headers(), limits, keys.keys().now());
+        if (r.rateLimited() != null && response.status().code() == 429) {
+            RateLimitHeaders.retryAfter(response.headers(), r.retryAfterNanos());
+        }
+    }
+
+    /**
+     * A request's answer is out (or its connection closed): its key's place is free again, and its
+     * tokens are charged to the key's budget.
+     */
     private void ended(AccessRecord r) {
         if (r.releasePlace()) {
             keys.release(r.caller());
+        }
+        if (r.caller() != null) {
+            keys.keys().charge(r.caller(), r.tokensToCharge());
         }
     }
 

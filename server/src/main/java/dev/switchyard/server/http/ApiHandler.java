@@ -480,6 +480,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (busy != null) {
             throw ApiError.keyBusy(busy, api.apiKey.concurrencyOf(busy));
         }
+        String limited = request.headers().get(AccessLogHandler.RATE_LIMITED);
+        if (limited != null) {
+            throw ApiError.keyRateLimited(limited);
+        }
     }
 
     private ServedModel readyModel() {

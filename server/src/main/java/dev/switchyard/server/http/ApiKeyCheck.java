@@ -1,6 +1,7 @@
 package dev.switchyard.server.http;
 
 import dev.switchyard.server.serving.ApiKeys;
+import dev.switchyard.server.serving.KeyAdmission;
 
 /**
  * Reads the key a request presents, {@code Authorization: Bearer KEY} (or {@code x-api-key: KEY},
@@ -25,9 +26,14 @@ final class ApiKeyCheck {
         return !keys.enabled() || caller(authorization, apiKeyHeader) != null;
     }
 
-    /** Takes a place for a request of the key named {@code name} (see {@link ApiKeys#tryAcquire}). */
-    boolean tryAcquire(String name) {
-        return keys.tryAcquire(name);
+    /** Lets a request of the key named {@code name} in, or says which limit refuses it (see {@link ApiKeys#admit}). */
+    KeyAdmission admit(String name) {
+        return keys.admit(name);
+    }
+
+    /** The keys themselves: their limits, refusals and charges. */
+    ApiKeys keys() {
+        return keys;
     }
 
     void release(String name) {

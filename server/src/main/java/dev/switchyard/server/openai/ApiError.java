@@ -78,6 +78,14 @@ public final class ApiError extends RuntimeException {
                 "rate_limit_exceeded");
     }
 
+    /**
+     * A per-minute limit of the key ({@code requests_per_minute} or {@code tokens_per_minute} in
+     * --api-key-file) refuses the request: {@code message} says which and when to retry.
+     */
+    public static ApiError keyRateLimited(String message) {
+        return new ApiError(429, "rate_limit_error", message, null, "rate_limit_exceeded");
+    }
+
     public static ApiError internal(String message) {
         return new ApiError(500, "server_error", message, null, "internal_error");
     }

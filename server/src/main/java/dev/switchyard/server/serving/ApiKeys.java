@@ -10,15 +10,23 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 /**
  * The API keys a server accepts, each with a name that the access log and traces give for the
  * requests it made (never the key): {@code --api-key} (named {@code default}) and the keys of
- * {@code --api-key-file} (a {@code NAME KEY} per line, and optionally {@code concurrency=N}: at most
- * N of its requests at once), so that each client has a key of its own,
- * taken back by deleting its line: the file is read again when it changes ({@link #watch}). Where any key is set, a random key of the server's own, named
- * {@link #LOOPBACK}, is accepted too: the batches the server runs through its own endpoints send it.
+ * {@code --api-key-file} (a {@code NAME KEY} per line, and optionally its {@link KeyLimits}:
+ * {@code concurrency=N}, at most N of its requests at once; {@code requests_per_minute=N} and
+ * {@code tokens_per_minute=N}, its allowances per minute), so that each client has a key of its own,
+ * taken back by deleting its line: the file is read again when it changes ({@link #watch}). Where any
+ * key is set, a random key of the server's own, named {@link #LOOPBACK}, is accepted too, without
+ * limits: the batches the server runs through its own endpoints send it.
+ *
+ * <p>A request of a key is {@link #admit}ted by its limits in a fixed order, tokens, requests, then
+ * concurrency, and one refused by a later check gets back what an earlier one took; its tokens are
+ * {@link #charge}d once it has ended, when they are known. The time the allowances refill by is an
+ * injected nanosecond clock, so that tests need not sleep.
  *
  * <p>A presented key is checked against every key in constant time: each side is hashed first and
  * the digests compared with {@link MessageDigest#isEqual} (which does not stop at the first
@@ -31,11 +39,11 @@ public final class ApiKeys {
     public static final String LOOPBACK = "batch";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@-]{1,64}");
 
-    /** A key: its name, its digest, and how many of its requests may run at once (0: no bound). */
-    private record Key(String name, byte[] digest, int concurrency) {
+    /** A key: its name, its digest, its settings in the file and the limits they set (null until installed). */
+    private record Key(String name, byte[] digest, KeyLimits.Settings settings, KeyLimits limits) {
 
         Key(String name, byte[] digest) {
-            this(name, digest, 0);
+            this(name, digest, KeyLimits.Settings.NONE, KeyLimits.NONE);
         }
     }
 
@@ -56,12 +64,15 @@ public final class ApiKeys {
     /** What the file was when last read (its modification time and size), to see that it changed. */
     private volatile String fileStamp;
     private java.util.concurrent.ScheduledExecutorService watcher;
+    /** {@code System.nanoTime}, or a test's: the time the per-minute allowances refill by. */
+    private final LongSupplier clock;
 
-    private ApiKeys(String single, Path file) {
+    private ApiKeys(String single, Path file, LongSupplier clock) {
         this.single = single == null || single.isEmpty() ? null : single;
         this.file = file;
+        this.clock = clock;
         this.fileStamp = stamp(file);
-        List<Key> read = read(this.single, file);
+        List<Key> read = limited(read(this.single, file), List.of());
         if (read.isEmpty()) {
             this.loopback = null;
             this.keys = List.of();
@@ -81,12 +92,12 @@ public final class ApiKeys {
 
     /** No keys: every request passes. */
     public static ApiKeys none() {
-        return new ApiKeys(null, null);
+        return new ApiKeys(null, null, System::nanoTime);
     }
 
     /** One key, named {@code default}; none for null or empty. */
     public static ApiKeys single(String key) {
-        return new ApiKeys(key, null);
+        return new ApiKeys(key, null, System::nanoTime);
     }
 
     /**
@@ -97,7 +108,28 @@ public final class ApiKeys {
      *                                  key given twice, or a file that cannot be read
      */
     public static ApiKeys from(String key, Path file) {
-        return new ApiKeys(key, file);
+        return new ApiKeys(key, file, System::nanoTime);
+    }
+
+    /** As {@link #from(String, Path)}, the allowances refilling by {@code nanoTime} (a test's fake clock). */
+    public static ApiKeys from(String key, Path file, LongSupplier nanoTime) {
+        return new ApiKeys(key, file, nanoTime);
+    }
+
+    /** {@code read}, each key's limits made: kept from {@code before} where a key keeps its name. */
+    private List<Key> limited(List<Key> read, List<Key> before) {
+        long now = clock.getAsLong();
+        List<Key> out = new ArrayList<>(read.size());
+        for (Key k : read) {
+            KeyLimits previous = null;
+            for (Key b : before) {
+                if (b.name().equals(k.name())) {
+                    previous = b.limits();
+                }
+            }
+            out.add(new Key(k.name(), k.digest(), k.settings(), KeyLimits.of(k.settings(), previous, now)));
+        }
+        return out;
     }
 
     private static List<Key> read(String key, Path file) {
@@ -123,11 +155,11 @@ public final class ApiKeys {
                 }
                 String where = "--api-key-file " + file + " line " + (i + 1);
                 String[] parts = line.split("\\s+");
-                if (parts.length < 2 || parts.length > 3 || !NAME.matcher(parts[0]).matches()) {
-                    throw new IllegalArgumentException(where + ": expected 'NAME KEY [concurrency=N]', a name of 1 to 64 "
+                if (parts.length < 2 || !NAME.matcher(parts[0]).matches()) {
+                    throw new IllegalArgumentException(where + ": expected " + KeyLimits.USAGE + ", a name of 1 to 64 "
                             + "letters, digits or ._@- and a key without spaces");
                 }
-                int concurrency = parts.length == 3 ? concurrency(parts[2], where) : 0;
+                KeyLimits.Settings settings = KeyLimits.Settings.parse(parts, 2, where);
                 if (parts[0].equals(LOOPBACK) || names.contains(parts[0])) {
                     throw new IllegalArgumentException(where + ": the name '" + parts[0] + "' is "
                             + (parts[0].equals(LOOPBACK) ? "the server's own" : "used twice"));
@@ -135,7 +167,7 @@ public final class ApiKeys {
                 if (seen.contains(parts[1])) {
                     throw new IllegalArgumentException(where + ": this key is given twice");
                 }
-                keys.add(new Key(parts[0], sha256(parts[1]), concurrency));
+                keys.add(new Key(parts[0], sha256(parts[1]), settings, null));
                 names.add(parts[0]);
                 seen.add(parts[1]);
             }
@@ -147,27 +179,16 @@ public final class ApiKeys {
         return keys;
     }
 
-    private static int concurrency(String option, String where) {
-        String value = option.startsWith("concurrency=") ? option.substring("concurrency=".length()) : "";
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // refused below
-        }
-        throw new IllegalArgumentException(where + ": expected 'NAME KEY [concurrency=N]' with N at least 1, got '"
-                + option + "'");
-    }
-
     /**
      * Takes a place for a request of the key named {@code name}: true when it may run (its key has no
      * bound, or fewer of its requests run than the bound), and then {@link #release} must follow once
      * it has ended; false, taking nothing, when the key's requests already fill its bound.
      */
     public boolean tryAcquire(String name) {
-        int bound = concurrencyOf(name);
+        return tryAcquire(name, concurrencyOf(name));
+    }
+
+    private boolean tryAcquire(String name, int bound) {
         java.util.concurrent.atomic.AtomicInteger running = inFlight.computeIfAbsent(name,
                 n -> new java.util.concurrent.atomic.AtomicInteger());
         while (true) {
@@ -191,12 +212,88 @@ public final class ApiKeys {
 
     /** How many of its requests the key named {@code name} may run at once; 0 for no bound. */
     public int concurrencyOf(String name) {
+        return limitsOf(name).concurrency();
+    }
+
+    /** The limits of the key named {@code name}; {@link KeyLimits#NONE} for none (or no such key). */
+    public KeyLimits limitsOf(String name) {
         for (Key k : keys) {
             if (k.name().equals(name)) {
-                return k.concurrency();
+                return k.limits();
             }
         }
-        return 0;
+        return KeyLimits.NONE;
+    }
+
+    /**
+     * Lets a request of the key named {@code name} in, or says which of its limits refuses it, checked
+     * in {@link KeyAdmission}'s order: its token budget must not be in debt, then one of its requests
+     * this minute is taken, then a place among its requests at once (given back by {@link #release}
+     * once it has ended). A refusal takes nothing: a request taken this minute is put back when the
+     * concurrency bound refuses.
+     */
+    public KeyAdmission admit(String name) {
+        KeyLimits limits = limitsOf(name);
+        RateBucket tokens = limits.tokens();
+        RateBucket requests = limits.requests();
+        long now = limits.perMinute() ? clock.getAsLong() : 0;
+        if (tokens != null && !tokens.inCredit(now)) {
+            return KeyAdmission.TOKENS_PER_MINUTE;
+        }
+        if (requests != null && !requests.tryTake(now)) {
+            return KeyAdmission.REQUESTS_PER_MINUTE;
+        }
+        if (!tryAcquire(name, limits.concurrency())) {
+            if (requests != null) {
+                requests.giveBack(now);
+            }
+            return KeyAdmission.CONCURRENCY;
+        }
+        return KeyAdmission.ADMITTED;
+    }
+
+    /**
+     * Nanoseconds until a request of the key named {@code name} that {@code refused} turned away would
+     * be let in by that limit: a request back in its allowance, or its token debt paid back; 0 for
+     * the other refusals.
+     */
+    public long retryAfterNanos(String name, KeyAdmission refused) {
+        KeyLimits limits = limitsOf(name);
+        long now = clock.getAsLong();
+        return switch (refused) {
+            case TOKENS_PER_MINUTE -> limits.tokens() == null ? 0 : limits.tokens().nanosUntil(0, now);
+            case REQUESTS_PER_MINUTE -> limits.requests() == null ? 0 : limits.requests().nanosUntil(1, now);
+            case ADMITTED, CONCURRENCY -> 0;
+        };
+    }
+
+    /** What a request of the key named {@code name} refused by a per-minute limit is told: which, and when to retry. */
+    public String refusal(String name, KeyAdmission refused, long retryAfterNanos) {
+        KeyLimits limits = limitsOf(name);
+        RateBucket bucket = refused == KeyAdmission.TOKENS_PER_MINUTE ? limits.tokens() : limits.requests();
+        String retry = RateBucket.resetFormat(RateBucket.retryAfterSeconds(retryAfterNanos) * 1_000_000_000L);
+        return "the API key '" + name + "' is over its limit of " + (bucket == null ? "?" : bucket.perMinute()) + " "
+                + refused.limit() + (refused == KeyAdmission.TOKENS_PER_MINUTE
+                ? " (the prompt and completion tokens of its requests)" : "") + "; retry after " + retry;
+    }
+
+    /**
+     * Charges {@code tokens} (an ended request's prompt and completion tokens) to the budget of the key
+     * named {@code name}, where it has {@code tokens_per_minute}: past what is left it is a debt.
+     */
+    public void charge(String name, long tokens) {
+        if (tokens <= 0 || name == null) {
+            return;
+        }
+        RateBucket budget = limitsOf(name).tokens();
+        if (budget != null) {
+            budget.charge(tokens, clock.getAsLong());
+        }
+    }
+
+    /** The clock's time now (nanoseconds), to read the allowances by. */
+    public long now() {
+        return clock.getAsLong();
     }
 
     /**
@@ -216,7 +313,7 @@ public final class ApiKeys {
         }
         fileStamp = now;
         try {
-            keys = withLoopback(read(single, file));
+            keys = withLoopback(limited(read(single, file), keys));
             LOG.info("--api-key-file " + file + " read again: " + count() + " keys");
             return true;
         } catch (IllegalArgumentException e) {

@@ -105,7 +105,8 @@ public final class ServingMetrics implements SchedulerObserver {
         }
         keyRequests = Counter.builder().name("switchyard_api_key_requests_total")
                 .help("Requests by the name of the API key they presented, and how they ended: ok, client_error, "
-                        + "server_error or disconnected.")
+                        + "server_error, disconnected, or refused by the key's requests_per_minute or tokens_per_minute: "
+                        + "rate_limited_requests, rate_limited_tokens.")
                 .labelNames("model", "api_key", "outcome").register(registry);
         keyPromptTokens = Counter.builder().name("switchyard_api_key_prompt_tokens_total")
                 .help("Prompt tokens of generations, by the name of the API key their requests presented.")

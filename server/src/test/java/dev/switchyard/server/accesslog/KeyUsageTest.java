@@ -31,4 +31,29 @@ class KeyUsageTest {
         AccessRecord unanswered = new AccessRecord("http", "r", "GET", "/", "127.0.0.1:1", null);
         assertThat(KeyUsage.outcome(unanswered, AccessRecord.ANSWERED)).isEqualTo("server_error");
     }
+
+    @Test
+    void aRefusalByAPerMinuteLimitCountsAsWhichLimit() {
+        AccessRecord requests = http(429);
+        requests.rateLimited("rate_limited_requests", 30_000_000_000L);
+        assertThat(KeyUsage.outcome(requests, AccessRecord.ANSWERED)).isEqualTo("rate_limited_requests");
+        AccessRecord tokens = grpc("RESOURCE_EXHAUSTED");
+        tokens.rateLimited("rate_limited_tokens", 1);
+        assertThat(KeyUsage.outcome(tokens, AccessRecord.ANSWERED)).isEqualTo("rate_limited_tokens");
+        assertThat(KeyUsage.outcome(requests, AccessRecord.DISCONNECTED)).isEqualTo("disconnected");
+        AccessRecord open = http(200); // marked, but on a route every client may use: answered all the same
+        open.rateLimited("rate_limited_requests", 1);
+        assertThat(KeyUsage.outcome(open, AccessRecord.ANSWERED)).isEqualTo("ok");
+        assertThat(KeyUsage.outcome(grpc("RESOURCE_EXHAUSTED"), AccessRecord.ANSWERED)).as("a concurrency refusal")
+                .isEqualTo("client_error");
+    }
+
+    @Test
+    void aRequestsTokensAreChargedOnce() {
+        AccessRecord r = http(200);
+        assertThat(r.tokensToCharge()).as("nothing generated yet").isZero();
+        r.generated(new AccessRecord.Generated("tiny", false, 7, 5, 3, 0, 0, "length", 1));
+        assertThat(r.tokensToCharge()).as("prompt and completion tokens").isEqualTo(12);
+        assertThat(r.tokensToCharge()).isZero();
+    }
 }

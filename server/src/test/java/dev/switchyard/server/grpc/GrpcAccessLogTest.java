@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.proto.v1.GenerateRequest;
 import dev.switchyard.proto.v1.GenerateResponse;
+import dev.switchyard.proto.v1.GenerationGrpc;
 import dev.switchyard.proto.v1.SamplingParams;
 import dev.switchyard.server.accesslog.AccessLog;
 import dev.switchyard.server.accesslog.LoggedLines;
@@ -152,6 +153,69 @@ class GrpcAccessLogTest {
                 }
             }
             assertThat(answered).isTrue();
+        }
+    }
+
+    @Test
+    void aCallPastItsKeysPerMinuteLimitsGetsResourceExhaustedWithRetryAfter(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"),
+                "alice sk-alice requests_per_minute=1\nbob sk-bob tokens_per_minute=5\ncarol sk-carol\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+        StringWriter lines = new StringWriter();
+        GrpcFixture[] started = new GrpcFixture[1];
+        dev.switchyard.server.accesslog.KeyUsage usage = new dev.switchyard.server.accesslog.KeyUsage(true,
+                () -> started[0] == null ? null : started[0].served.metrics());
+        try (AccessLog log = AccessLog.to(lines);
+             GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64), GrpcConfig.defaults("127.0.0.1", 0, null)
+                     .withApiKeys(dev.switchyard.server.serving.ApiKeys.from(null, file, now::get))
+                     .withRecorder(dev.switchyard.server.accesslog.RequestRecorder.of(List.of(usage, log))))) {
+            started[0] = server;
+            GenerateRequest small = GenerateRequest.newBuilder().setText("Once upon").setUnary(true)
+                    .setSampling(SamplingParams.newBuilder().setMaxTokens(4).setIgnoreEos(true)).build();
+            java.util.function.BiFunction<String, String, GenerationGrpc.GenerationBlockingStub> as = (key, id) -> {
+                Metadata m = new Metadata();
+                m.put(authorization, "Bearer " + key);
+                m.put(REQUEST_ID, id);
+                return server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m));
+            };
+
+            as.apply("sk-alice", "a1").generate(small).forEachRemaining(r -> { });
+            StatusRuntimeException requests = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> as.apply("sk-alice", "a2").generate(small).forEachRemaining(r -> { }));
+            assertThat(requests.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(requests.getStatus().getDescription()).isEqualTo(
+                    "the API key 'alice' is over its limit of 1 requests per minute; retry after 1m0s");
+            assertThat(requests.getTrailers().get(ApiKeyInterceptor.RETRY_AFTER)).isEqualTo("60");
+            assertThat(requests.getTrailers().get(ApiKeyInterceptor.RETRY_AFTER_MS)).isEqualTo("60000");
+            assertThat(LoggedLines.lineOf(lines, "a2").get("grpc_status").asText()).isEqualTo("RESOURCE_EXHAUSTED");
+            as.apply("sk-carol", "c1").generate(small).forEachRemaining(r -> { }); // another key goes on
+
+            // bob's first call uses more than his budget: answered, and his next refused until it is paid back
+            List<GenerateResponse> all = new ArrayList<>();
+            as.apply("sk-bob", "b1").generate(small).forEachRemaining(all::add);
+            var used = all.getLast().getComplete().getUsage();
+            long owed = used.getPromptTokens() + used.getCompletionTokens() - 5L;
+            assertThat(owed).isPositive();
+            StatusRuntimeException tokens = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> as.apply("sk-bob", "b2").generate(small).forEachRemaining(r -> { }));
+            assertThat(tokens.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(tokens.getStatus().getDescription()).contains("'bob'").contains("5 tokens per minute");
+            assertThat(tokens.getTrailers().get(ApiKeyInterceptor.RETRY_AFTER)).as("owed at 5 a minute: 12 s each")
+                    .isEqualTo(Long.toString(owed * 12));
+            now.addAndGet(owed * 12_000_000_000L);
+            as.apply("sk-bob", "b3").generate(small).forEachRemaining(r -> { });
+
+            String scrape = "";
+            for (int i = 0; i < 200 && !scrape.contains("rate_limited_tokens"); i++) {
+                Thread.sleep(25);
+                scrape = server.served.metrics().scrape();
+            }
+            assertThat(scrape).contains("switchyard_api_key_requests_total{api_key=\"alice\",model=\"tiny\","
+                    + "outcome=\"rate_limited_requests\"} 1.0")
+                    .contains("switchyard_api_key_requests_total{api_key=\"bob\",model=\"tiny\","
+                            + "outcome=\"rate_limited_tokens\"} 1.0");
         }
     }
 }

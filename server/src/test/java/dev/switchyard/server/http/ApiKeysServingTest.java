@@ -145,4 +145,142 @@ class ApiKeysServingTest {
             assertThat(status).isEqualTo(200);
         }
     }
+
+    private static final long SECOND = 1_000_000_000L;
+
+    private static String header(HttpResponse<?> r, String name) {
+        return r.headers().firstValue(name).orElse(null);
+    }
+
+    /** The series' value once it is {@code expected} (a request is counted just after its answer is out), or after 5 s. */
+    private static double counted(ServerFixture server, String series, double expected) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            try {
+                if (server.metric(series) == expected) {
+                    break;
+                }
+            } catch (AssertionError notYet) {
+                // not counted yet
+            }
+            Thread.sleep(25);
+        }
+        return server.metric(series);
+    }
+
+    private static HttpResponse<String> complete(ServerFixture server, String key, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri("/v1/completions")).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    @Test
+    void aKeyPastItsRequestsPerMinuteIsAnswered429WithWhenToRetryWhileOtherKeysGoOn(@TempDir Path dir)
+            throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice requests_per_minute=2\nbob sk-bob\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        ServerFixture[] started = new ServerFixture[1];
+        KeyUsage usage = new KeyUsage(true, () -> started[0] == null ? null : started[0].served.metrics());
+        try (ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
+                .withApiKeys(ApiKeys.from(null, file, now::get)).withRecorder(usage))) {
+            started[0] = server;
+            HttpResponse<String> first = models(server, "Authorization", "Bearer sk-alice", "a1");
+            assertThat(first.statusCode()).isEqualTo(200);
+            assertThat(header(first, "x-ratelimit-limit-requests")).isEqualTo("2");
+            assertThat(header(first, "x-ratelimit-remaining-requests")).isEqualTo("1");
+            assertThat(header(first, "x-ratelimit-reset-requests")).as("one back at 2 a minute").isEqualTo("30s");
+            assertThat(header(first, "x-ratelimit-limit-tokens")).as("no token budget").isNull();
+            assertThat(header(first, "retry-after")).isNull();
+
+            HttpResponse<String> second = models(server, "x-api-key", "sk-alice", "a2");
+            assertThat(second.statusCode()).isEqualTo(200);
+            assertThat(header(second, "x-ratelimit-remaining-requests")).isEqualTo("0");
+            assertThat(header(second, "x-ratelimit-reset-requests")).isEqualTo("1m0s");
+
+            HttpResponse<String> third = complete(server, "sk-alice", "{\"prompt\":\"Hi\",\"max_tokens\":2}");
+            assertThat(third.statusCode()).isEqualTo(429);
+            JsonNode error = ServerFixture.parse(third.body()).get("error");
+            assertThat(error.get("type").asText()).isEqualTo("rate_limit_error");
+            assertThat(error.get("code").asText()).isEqualTo("rate_limit_exceeded");
+            assertThat(error.get("message").asText()).contains("'alice'").contains("2 requests per minute")
+                    .contains("retry after 30s");
+            assertThat(header(third, "retry-after")).isEqualTo("30");
+            assertThat(header(third, "retry-after-ms")).isEqualTo("30000");
+            assertThat(header(third, "x-ratelimit-limit-requests")).isEqualTo("2");
+            assertThat(header(third, "x-ratelimit-remaining-requests")).isEqualTo("0");
+
+            HttpResponse<String> other = complete(server, "sk-bob", "{\"prompt\":\"Hi\",\"max_tokens\":2}");
+            assertThat(other.statusCode()).as("another key goes on").isEqualTo(200);
+            assertThat(other.headers().map().keySet()).as("a key without limits gets no rate-limit headers")
+                    .noneMatch(h -> h.startsWith("x-ratelimit") || h.startsWith("retry-after"));
+            // a client sending the server's own mark gets nothing from it
+            HttpResponse<String> forged = server.send(HttpRequest.newBuilder(server.uri("/v1/models"))
+                    .header("x-api-key", "sk-bob").header(AccessLogHandler.RATE_LIMITED, "no").GET().build());
+            assertThat(forged.statusCode()).isEqualTo(200);
+
+            assertThat(counted(server, "switchyard_api_key_requests_total{api_key=\"alice\",model=\"tiny\","
+                    + "outcome=\"rate_limited_requests\"}", 1)).isEqualTo(1);
+            assertThat(counted(server, "switchyard_api_key_requests_total{api_key=\"alice\",model=\"tiny\","
+                    + "outcome=\"ok\"}", 2)).isEqualTo(2);
+
+            now.addAndGet(30 * SECOND); // one request back
+            HttpResponse<String> later = models(server, "Authorization", "Bearer sk-alice", "a4");
+            assertThat(later.statusCode()).isEqualTo(200);
+            assertThat(header(later, "x-ratelimit-remaining-requests")).isEqualTo("0");
+            assertThat(models(server, "Authorization", "Bearer sk-alice", "a5").statusCode()).isEqualTo(429);
+        }
+    }
+
+    @Test
+    void aRequestPastItsKeysTokenBudgetIsAnsweredAndTheNextRefusedUntilTheDebtIsPaid(@TempDir Path dir)
+            throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice tokens_per_minute=10 requests_per_minute=100\n"
+                + "bob sk-bob tokens_per_minute=1000\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        try (ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
+                .withApiKeys(ApiKeys.from(null, file, now::get)))) {
+            String longer = "{\"prompt\":\"Once upon\",\"max_tokens\":12,\"ignore_eos\":true}";
+            HttpResponse<String> first = complete(server, "sk-alice", longer);
+            assertThat(first.statusCode()).as("admitted with its budget whole: answered").isEqualTo(200);
+            JsonNode usage = ServerFixture.parse(first.body()).get("usage");
+            int used = usage.get("prompt_tokens").asInt() + usage.get("completion_tokens").asInt();
+            assertThat(used).isGreaterThan(10);
+            assertThat(header(first, "x-ratelimit-limit-tokens")).isEqualTo("10");
+            assertThat(header(first, "x-ratelimit-remaining-tokens")).as("its own tokens counted").isEqualTo("0");
+            assertThat(header(first, "x-ratelimit-reset-tokens")).as("all it used, at 10 a minute")
+                    .isEqualTo(dev.switchyard.server.serving.RateBucket.resetFormat(used * 6 * SECOND));
+            assertThat(header(first, "x-ratelimit-limit-requests")).isEqualTo("100");
+            assertThat(header(first, "x-ratelimit-remaining-requests")).isEqualTo("99");
+
+            HttpResponse<String> next = complete(server, "sk-alice", "{\"prompt\":\"Hi\",\"max_tokens\":1}");
+            assertThat(next.statusCode()).isEqualTo(429);
+            JsonNode error = ServerFixture.parse(next.body()).get("error");
+            assertThat(error.get("code").asText()).isEqualTo("rate_limit_exceeded");
+            assertThat(error.get("message").asText()).contains("'alice'").contains("10 tokens per minute");
+            long owed = used - 10L;
+            assertThat(header(next, "retry-after")).as("the debt paid back at 10 a minute")
+                    .isEqualTo(Long.toString(owed * 6));
+            assertThat(header(next, "x-ratelimit-remaining-requests")).as("the refusal took no request")
+                    .isEqualTo("99");
+
+            HttpResponse<String> bob = complete(server, "sk-bob", longer);
+            assertThat(bob.statusCode()).as("another key goes on").isEqualTo(200);
+            assertThat(header(bob, "x-ratelimit-remaining-tokens")).isEqualTo(Long.toString(1000 - used));
+
+            now.addAndGet(owed * 6 * SECOND); // the debt paid back
+            HttpResponse<java.io.InputStream> streamed = server.client.send(HttpRequest.newBuilder(
+                    server.uri("/v1/completions")).header("Authorization", "Bearer sk-alice")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\":\"Once upon\",\"max_tokens\":12,\"ignore_eos\":true,\"stream\":true}")).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            assertThat(header(streamed, "x-ratelimit-remaining-tokens")).as("sent before its tokens are known")
+                    .isEqualTo("0");
+            try (java.io.InputStream body = streamed.body()) {
+                body.readAllBytes();
+            }
+            HttpResponse<String> afterStream = complete(server, "sk-alice", "{\"prompt\":\"Hi\",\"max_tokens\":1}");
+            assertThat(afterStream.statusCode()).as("a streamed answer's tokens are charged at its end").isEqualTo(429);
+            assertThat(ServerFixture.parse(afterStream.body()).at("/error/message").asText())
+                    .contains("tokens per minute");
+        }
+    }
 }

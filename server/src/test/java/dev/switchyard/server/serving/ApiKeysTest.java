@@ -133,4 +133,181 @@ class ApiKeysTest {
                     .hasMessageContaining("concurrency=N");
         }
     }
+
+    private static final long SECOND = 1_000_000_000L;
+
+    private static void touch(Path file, long plusMillis) throws Exception {
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()
+                + plusMillis));
+    }
+
+    @Test
+    void perMinuteSettingsAreReadInAnyOrder(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), """
+                a sk-a requests_per_minute=5 tokens_per_minute=1000 concurrency=2
+                b sk-b tokens_per_minute=7   requests_per_minute=3
+                c sk-c concurrency=4 requests_per_minute=10000000
+                d sk-d
+                """);
+        ApiKeys keys = ApiKeys.from("sk-main", file);
+        KeyLimits a = keys.limitsOf("a");
+        assertThat(a.concurrency()).isEqualTo(2);
+        assertThat(a.requests().perMinute()).isEqualTo(5);
+        assertThat(a.tokens().perMinute()).isEqualTo(1000);
+        KeyLimits b = keys.limitsOf("b");
+        assertThat(b.concurrency()).isZero();
+        assertThat(b.requests().perMinute()).isEqualTo(3);
+        assertThat(b.tokens().perMinute()).isEqualTo(7);
+        assertThat(keys.limitsOf("c").tokens()).isNull();
+        assertThat(keys.limitsOf("c").requests().perMinute()).isEqualTo(10_000_000);
+        for (String none : new String[] {"d", "default", ApiKeys.LOOPBACK, "nobody"}) {
+            assertThat(keys.limitsOf(none)).as(none).isSameAs(KeyLimits.NONE);
+        }
+    }
+
+    @Test
+    void aMalformedPerMinuteSettingIsRefusedNamingTheLine(@TempDir Path dir) throws Exception {
+        String[][] cases = {
+            {"requests_per_minute=0", "from 1 to 10000000"},
+            {"requests_per_minute=-3", "from 1 to 10000000"},
+            {"requests_per_minute=ten", "got 'requests_per_minute=ten'"},
+            {"requests_per_minute=", "got 'requests_per_minute='"},
+            {"requests_per_minute=10000001", "from 1 to 10000000"},
+            {"tokens_per_minute=0", "from 1 to 10000000"},
+            {"tokens_per_minute=1.5", "got 'tokens_per_minute=1.5'"},
+            {"tokens_per_minute", "got 'tokens_per_minute'"},
+            {"requests_per_hour=5", "unknown setting 'requests_per_hour=5'"},
+            {"requests_per_minute=2 requests_per_minute=3", "requests_per_minute is given twice"},
+            {"tokens_per_minute=9 concurrency=1 tokens_per_minute=9", "tokens_per_minute is given twice"},
+            {"concurrency=1 concurrency=2", "concurrency is given twice"},
+        };
+        for (String[] c : cases) {
+            Path file = Files.writeString(dir.resolve("keys"), "good sk-good requests_per_minute=3\nbad sk-bad " + c[0]
+                    + "\n");
+            assertThatThrownBy(() -> ApiKeys.from(null, file)).as(c[0])
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("--api-key-file " + file + " line 2").hasMessageContaining(c[1])
+                    .hasMessageContaining("requests_per_minute=N");
+        }
+    }
+
+    @Test
+    void aKeyGetsItsRequestsPerMinuteThenIsToldWhenToRetry(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-a requests_per_minute=2\nbob sk-b\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(5 * SECOND);
+        ApiKeys keys = ApiKeys.from(null, file, now::get);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.REQUESTS_PER_MINUTE);
+        assertThat(keys.retryAfterNanos("alice", KeyAdmission.REQUESTS_PER_MINUTE)).isEqualTo(30 * SECOND);
+        now.addAndGet(10 * SECOND);
+        long retry = keys.retryAfterNanos("alice", KeyAdmission.REQUESTS_PER_MINUTE);
+        assertThat(retry).isEqualTo(20 * SECOND);
+        assertThat(keys.refusal("alice", KeyAdmission.REQUESTS_PER_MINUTE, retry))
+                .isEqualTo("the API key 'alice' is over its limit of 2 requests per minute; retry after 20s");
+        for (int i = 0; i < 50; i++) {
+            assertThat(keys.admit("bob")).as("another key goes on").isEqualTo(KeyAdmission.ADMITTED);
+            assertThat(keys.admit(ApiKeys.LOOPBACK)).as("the server's own batches are never limited")
+                    .isEqualTo(KeyAdmission.ADMITTED);
+        }
+        now.addAndGet(20 * SECOND);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.REQUESTS_PER_MINUTE);
+    }
+
+    @Test
+    void aKeysTokensAreChargedAtTheEndAndItsDebtRefusesUntilRepaid(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-a tokens_per_minute=60\nbob sk-b\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        ApiKeys keys = ApiKeys.from(null, file, now::get);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.admit("alice")).as("tokens are charged when known, not on admission")
+                .isEqualTo(KeyAdmission.ADMITTED);
+        keys.charge("alice", 200); // one request used more than the whole budget: 140 owed
+        keys.charge("bob", 1_000_000); // no budget: nothing to charge
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.TOKENS_PER_MINUTE);
+        assertThat(keys.admit("bob")).isEqualTo(KeyAdmission.ADMITTED);
+        long retry = keys.retryAfterNanos("alice", KeyAdmission.TOKENS_PER_MINUTE);
+        assertThat(retry).as("140 owed at 60 a minute").isEqualTo(140 * SECOND);
+        assertThat(keys.refusal("alice", KeyAdmission.TOKENS_PER_MINUTE, retry)).contains("alice")
+                .contains("60 tokens per minute").endsWith("retry after 2m20s");
+        now.addAndGet(140 * SECOND - 1);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.TOKENS_PER_MINUTE);
+        now.addAndGet(1);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+    }
+
+    @Test
+    void aRequestRefusedByOneLimitTakesNothingFromTheOthers(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"),
+                "alice sk-a concurrency=1 requests_per_minute=3 tokens_per_minute=10\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        ApiKeys keys = ApiKeys.from(null, file, now::get);
+        RateBucket requests = keys.limitsOf("alice").requests();
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(requests.remaining(now.get())).isEqualTo(2);
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.CONCURRENCY);
+        assertThat(requests.remaining(now.get())).as("the concurrency refusal put its request back").isEqualTo(2);
+        keys.release("alice");
+
+        keys.charge("alice", 11); // in debt now
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.TOKENS_PER_MINUTE);
+        assertThat(requests.remaining(now.get())).as("the token refusal took no request").isEqualTo(2);
+        assertThat(keys.tryAcquire("alice")).as("nor a place").isTrue();
+        keys.release("alice");
+
+        now.addAndGet(6 * SECOND); // the debt of 1 paid back at 10 a minute
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        keys.release("alice");
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        keys.release("alice");
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.REQUESTS_PER_MINUTE);
+        assertThat(keys.tryAcquire("alice")).as("the requests refusal took no place").isTrue();
+    }
+
+    @Test
+    void aReloadKeepsEachKeysAllowanceByNameAndStartsNewNamesFull(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), """
+                alice sk-a requests_per_minute=4 tokens_per_minute=100
+                bob sk-b requests_per_minute=2
+                """);
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        ApiKeys keys = ApiKeys.from(null, file, now::get);
+        for (int i = 0; i < 3; i++) {
+            assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+        }
+        keys.charge("alice", 250);
+        assertThat(keys.admit("bob")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.admit("bob")).isEqualTo(KeyAdmission.ADMITTED);
+
+        // alice's limits lowered and raised, bob's line gone, carol's new
+        Files.writeString(file, """
+                alice sk-a requests_per_minute=2 tokens_per_minute=600
+                carol sk-c requests_per_minute=2
+                """);
+        touch(file, 5000);
+        assertThat(keys.reloadIfChanged()).isTrue();
+        KeyLimits alice = keys.limitsOf("alice");
+        assertThat(alice.requests().perMinute()).isEqualTo(2);
+        assertThat(alice.requests().remaining(now.get())).as("1 left, within the new 2").isEqualTo(1);
+        assertThat(keys.admit("alice")).as("the debt of 150 is kept").isEqualTo(KeyAdmission.TOKENS_PER_MINUTE);
+        assertThat(keys.retryAfterNanos("alice", KeyAdmission.TOKENS_PER_MINUTE)).as("150 at the new 600 a minute")
+                .isEqualTo(15 * SECOND);
+        assertThat(keys.limitsOf("carol").requests().remaining(now.get())).as("a new name starts full").isEqualTo(2);
+        assertThat(keys.limitsOf("bob")).isSameAs(KeyLimits.NONE);
+
+        // bob back: a name that went away starts afresh
+        Files.writeString(file, "alice sk-a requests_per_minute=2 tokens_per_minute=600\nbob sk-b requests_per_minute=2\n");
+        touch(file, 9000);
+        assertThat(keys.reloadIfChanged()).isTrue();
+        assertThat(keys.admit("bob")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.admit("bob")).isEqualTo(KeyAdmission.ADMITTED);
+        assertThat(keys.limitsOf("alice").requests()).as("the same allowance across reloads").isSameAs(alice.requests());
+
+        // limits dropped from a line: the key is no longer held to them
+        Files.writeString(file, "alice sk-a\n");
+        touch(file, 13000);
+        assertThat(keys.reloadIfChanged()).isTrue();
+        assertThat(keys.admit("alice")).isEqualTo(KeyAdmission.ADMITTED);
+    }
 }
