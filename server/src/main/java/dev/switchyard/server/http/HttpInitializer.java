@@ -40,13 +40,15 @@ final class HttpInitializer extends ChannelInitializer<Channel> {
      * Netty's CORS handling for the allowed origins: preflight requests answered at once (they carry
      * no API key), every response to an allowed origin marked so. The request headers allowed are
      * any (the official SDKs send headers of their own) and, named as the standard requires, the
-     * ones that carry a key.
+     * ones that carry a key. A page may read the request's id and the rate-limit headers, as the
+     * SDKs do.
      */
     private static CorsConfig cors(List<String> origins) {
         CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
                 : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
         return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS)
                 .allowedRequestHeaders("*", "Authorization", "Content-Type", "x-api-key")
+                .exposeHeaders(RateLimitHeaders.EXPOSED)
                 .maxAge(600)
                 .build();
     }

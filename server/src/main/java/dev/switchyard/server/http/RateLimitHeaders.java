@@ -23,6 +23,11 @@ final class RateLimitHeaders {
     static final AsciiString RETRY_AFTER = AsciiString.cached("retry-after");
     static final AsciiString RETRY_AFTER_MS = AsciiString.cached("retry-after-ms");
 
+    /** What a browser page may read of an answer from another origin: these, and the request's id. */
+    static final String[] EXPOSED = {"x-request-id", LIMIT_REQUESTS.toString(), REMAINING_REQUESTS.toString(),
+            RESET_REQUESTS.toString(), LIMIT_TOKENS.toString(), REMAINING_TOKENS.toString(), RESET_TOKENS.toString(),
+            RETRY_AFTER.toString(), RETRY_AFTER_MS.toString()};
+
     private RateLimitHeaders() {
     }
 

@@ -49,6 +49,9 @@ class CrossOriginTest {
                 HttpResponse<String> r = completion(server, APP, "s3cret", stream);
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.headers().firstValue("access-control-allow-origin")).as("stream %s", stream).hasValue(APP);
+                assertThat(String.join(",", r.headers().allValues("access-control-expose-headers")))
+                        .as("a page reads the id and the rate limits").contains("x-request-id", "retry-after",
+                                "x-ratelimit-remaining-tokens");
             }
             HttpResponse<String> refused = completion(server, APP, null, false);
             assertThat(refused.statusCode()).as("the key is still needed").isEqualTo(401);
