@@ -49,6 +49,8 @@ public final class BatchGenerator {
         int count;
         FinishReason finish;
         RuntimeException failure;
+        int predictionAccepted;
+        int predictionRejected;
 
         Collector(int request, int maxTokens, TokenListener listener) {
             this.request = request;
@@ -74,6 +76,12 @@ public final class BatchGenerator {
         @Override
         public void onPromptRow(int position, float[] logits, TokenLogprobs lp) {
             listener.onPromptRow(request, position, logits, lp);
+        }
+
+        @Override
+        public void onPrediction(int accepted, int rejected) {
+            predictionAccepted = accepted;
+            predictionRejected = rejected;
         }
 
         @Override
@@ -112,7 +120,7 @@ public final class BatchGenerator {
                 throw c.failure;
             }
             results.add(new GenerationResult(Arrays.copyOf(c.tokens, c.count), Arrays.copyOf(c.logprobs, c.count),
-                    c.finish, requests.get(i).prompt().length));
+                    c.finish, requests.get(i).prompt().length, c.predictionAccepted, c.predictionRejected));
         }
         return results;
     }

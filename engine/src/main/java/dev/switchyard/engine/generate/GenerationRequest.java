@@ -29,9 +29,16 @@ import java.util.function.Supplier;
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
                                 Supplier<TokenConstraint> constraint, int promptLogprobs, int priority,
-                                Pooling pooling, LoraMix adapters) {
+                                Pooling pooling, LoraMix adapters, int[] prediction) {
 
     public static final int NO_PROMPT_LOGPROBS = -1;
+
+    /** Without a prediction. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
+                             Supplier<TokenConstraint> constraint, int promptLogprobs, int priority,
+                             Pooling pooling, LoraMix adapters) {
+        this(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, priority, pooling, adapters, null);
+    }
 
     /** As below, on the base model alone. */
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, String cacheSalt,
@@ -94,14 +101,39 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         if (pooling != null && (maxTokens != 0 || promptLogprobs != NO_PROMPT_LOGPROBS)) {
             throw new IllegalArgumentException("an embedding request generates nothing and scores nothing");
         }
+        if (prediction != null && pooling != null) {
+            throw new IllegalArgumentException("an embedding request generates nothing to predict");
+        }
         prompt = prompt.clone();
         adapters = adapters != null ? adapters : LoraMix.NONE;
+        prediction = prediction == null || prediction.length == 0 ? null : prediction.clone();
+    }
+
+    /**
+     * The same request with {@code tokens} as its predicted output (OpenAI's {@code prediction}):
+     * what the caller expects most of the reply to be, such as a file it asks to have edited. The
+     * scheduler proposes from it as speculative decoding proposes, so the reply is the same as
+     * without it, only sooner where the prediction holds; null or empty for none.
+     */
+    public GenerationRequest withPrediction(int[] tokens) {
+        return new GenerationRequest(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, priority, pooling,
+                adapters, tokens);
+    }
+
+    @Override
+    public int[] prediction() {
+        return prediction == null ? null : prediction.clone();
+    }
+
+    /** Whether this request carries a predicted output. */
+    public boolean predicts() {
+        return prediction != null;
     }
 
     /** The same request applying the LoRA adapters {@code mix} says. */
     public GenerationRequest withAdapters(LoraMix mix) {
         return new GenerationRequest(prompt, sampling, maxTokens, cacheSalt, constraint, promptLogprobs, priority, pooling,
-                mix);
+                mix, prediction);
     }
 
     /**

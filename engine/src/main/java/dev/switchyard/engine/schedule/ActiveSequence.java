@@ -40,6 +40,16 @@ final class ActiveSequence implements IntUnaryOperator {
     /** Draft-model proposals in a row of which none was kept, and the steps to pass before proposing again. */
     int draftMisses;
     int draftRest;
+    /** The request's predicted output (OpenAI's {@code prediction}), or null; see {@link PredictionLookup}. */
+    final int[] prediction;
+    /** Where in {@link #prediction} the reply goes on, while it follows it ({@code predictionAligned}). */
+    int predictionCursor;
+    boolean predictionAligned = true;
+    /** Generated tokens already followed through the prediction. */
+    int predictionSeen;
+    /** Tokens proposed from the prediction that the sampler kept, and that it did not. */
+    int predictionAccepted;
+    int predictionRejected;
     /**
      * The first prompt position whose log-probability is still to be reported; the prompt's length
      * when none is asked for or all were. Kept across preemption, so none is reported twice.
@@ -58,6 +68,7 @@ final class ActiveSequence implements IntUnaryOperator {
         this.submittedNanos = submittedNanos;
         this.owner = owner;
         this.generated = new int[request.maxTokens()];
+        this.prediction = request.prediction();
         this.promptScored = request.promptLogprobs() < 0 ? request.prompt().length : 1;
     }
 

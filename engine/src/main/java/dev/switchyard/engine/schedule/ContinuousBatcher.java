@@ -104,6 +104,11 @@ public final class ContinuousBatcher {
     /** The model's end-of-generation tokens, which min_tokens holds back. */
     private final int[] endOfGenerationIds;
     private Speculation speculation = Speculation.NONE;
+    /**
+     * Whether a request's predicted output may propose tokens: not under capacity limits across the
+     * batch, where a sequence's extra rows would change what the others route to.
+     */
+    private final boolean predictionsAllowed;
     private PromptLookup lookup;
     /** Proposals by a draft model instead of prompt lookup; null for none. */
     private DraftModel draft;
@@ -149,6 +154,8 @@ public final class ContinuousBatcher {
                 && dispatch.scope() == CapacityScope.SEQUENCE;
         this.chunkWindow = windowed ? dispatch.window() : 0;
         this.prefixDetermined = !(transformer.config().isMoe() && dispatch.capacityLimited());
+        this.predictionsAllowed = !(transformer.config().isMoe() && dispatch.capacityLimited()
+                && dispatch.scope() != CapacityScope.SEQUENCE);
         if (windowed && transformer.maxTokens() < dispatch.window()) {
             throw new IllegalArgumentException("a step of " + transformer.maxTokens()
                     + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
@@ -339,7 +346,7 @@ public final class ContinuousBatcher {
         shortOfBlocks = false;
         makeRoomForUrgent();
         addDecodeTokens();
-        if (lookup != null) {
+        if (lookup != null || anyPredicting()) {
             addProposals();
         }
         addRunningChunks();
@@ -389,9 +396,16 @@ public final class ContinuousBatcher {
             for (int i = 0; i < running.size(); i++) {
                 ActiveSequence s = running.get(i);
                 if (s.proposed > 0) {
-                    s.draftLimit = speculation.nextLimit(s.kept);
-                    if (draft != null) {
-                        restAfterMisses(s);
+                    if (s.prediction != null) {
+                        s.predictionAccepted += s.kept;
+                        s.predictionRejected += s.proposed - s.kept;
+                        // a prediction held for long runs: back to them in a few steps once it holds again
+                        s.draftLimit = Math.min(Speculation.MAX_DRAFT_TOKENS, 2 * s.kept + 2);
+                    } else {
+                        s.draftLimit = speculation.nextLimit(s.kept);
+                        if (draft != null) {
+                            restAfterMisses(s);
+                        }
                     }
                     s.proposed = 0;
                 }
@@ -500,10 +514,22 @@ public final class ContinuousBatcher {
             if (s.decodeStep != steps) {
                 continue;
             }
-            int limit = s.draftLimit > 0 ? s.draftLimit : speculation.draftTokens();
+            boolean predicted = s.prediction != null && predictionsAllowed;
+            if (!predicted && lookup == null) {
+                continue;
+            }
+            int limit = s.draftLimit > 0 ? s.draftLimit : predicted ? Speculation.MAX_DRAFT_TOKENS : speculation.draftTokens();
             int room = Math.min(limit, spare);
             room = Math.min(room, Math.min(s.request.maxTokens() - s.count - 1, contextLength - s.known() - 1));
             if (room <= 0) {
+                continue;
+            }
+            if (predicted) {
+                // the request's own prediction, before any draft model or lookup in its own text
+                if (s.draft.length < Speculation.MAX_DRAFT_TOKENS) {
+                    s.draft = new int[Speculation.MAX_DRAFT_TOKENS];
+                }
+                spare -= addProposed(s, PredictionLookup.propose(s, s.draft, room));
                 continue;
             }
             if (draft != null && s.draftRest > 0) {
@@ -536,17 +562,39 @@ public final class ContinuousBatcher {
                 s.kept = 0;
                 restAfterMisses(s); // a draft unsure of its next token is a miss too: its step was spent in vain
             }
-            if (proposed == 0 || !kv.reserve(s.slot, s.fed + proposed)) {
-                continue;
-            }
-            for (int j = 0; j < proposed; j++) {
-                ownLogitRow(s, true, false);
-                batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded(), s.request.adapters());
-            }
-            s.onDraft = true;
-            s.proposed = proposed;
-            s.kept = 0;
+            addProposed(s, proposed);
         }
+    }
+
+    /**
+     * Adds rows for the first {@code proposed} of {@code s}'s proposed tokens where its blocks can be
+     * reserved without preempting anyone; returns the rows added.
+     */
+    private int addProposed(ActiveSequence s, int proposed) {
+        if (proposed == 0 || !kv.reserve(s.slot, s.fed + proposed)) {
+            return 0;
+        }
+        for (int j = 0; j < proposed; j++) {
+            ownLogitRow(s, true, false);
+            batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded(), s.request.adapters());
+        }
+        s.onDraft = true;
+        s.proposed = proposed;
+        s.kept = 0;
+        return proposed;
+    }
+
+    /** Whether a running sequence proposes from its request's predicted output. */
+    private boolean anyPredicting() {
+        if (!predictionsAllowed) {
+            return false;
+        }
+        for (int i = 0; i < running.size(); i++) {
+            if (running.get(i).prediction != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -826,6 +874,9 @@ public final class ContinuousBatcher {
         s.finish = reason;
         observer.finished(reason, clock.getAsLong() - s.submittedNanos);
         try {
+            if (s.prediction != null) {
+                s.sink.onPrediction(s.predictionAccepted, s.predictionRejected);
+            }
             s.sink.onFinish(reason);
         } catch (RuntimeException ignored) {
             // the sink's owner is gone; nothing else depends on this call

@@ -35,6 +35,14 @@ public interface SequenceSink {
     default void onEmbedding(float[] embedding) {
     }
 
+    /**
+     * For a request with a predicted output, just before {@link #onFinish}: how many tokens proposed
+     * from the prediction the sampler kept ({@code accepted}) and how many it did not
+     * ({@code rejected}: computed in vain). By default ignored.
+     */
+    default void onPrediction(int accepted, int rejected) {
+    }
+
     /** The sequence ended normally or was aborted; its KV blocks are already free. */
     void onFinish(FinishReason reason);
 
