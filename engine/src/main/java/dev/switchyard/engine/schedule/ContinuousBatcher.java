@@ -399,8 +399,10 @@ public final class ContinuousBatcher {
                     if (s.prediction != null) {
                         s.predictionAccepted += s.kept;
                         s.predictionRejected += s.proposed - s.kept;
-                        // a prediction held for long runs: back to them in a few steps once it holds again
-                        s.draftLimit = Math.min(Speculation.MAX_DRAFT_TOKENS, 2 * s.kept + 2);
+                        // a prediction holds for long runs: twice as many while all are kept, back to
+                        // one more than was kept where the reply departs from it
+                        s.draftLimit = s.kept == s.proposed ? Math.min(Speculation.MAX_DRAFT_TOKENS, 2 * s.kept)
+                                : s.kept + 1;
                     } else {
                         s.draftLimit = speculation.nextLimit(s.kept);
                         if (draft != null) {

@@ -12,6 +12,7 @@ import dev.switchyard.engine.generate.LoadedModel;
 import dev.switchyard.engine.lora.LoraAdapter;
 import dev.switchyard.engine.lora.LoraMix;
 import dev.switchyard.server.serving.AdapterSpec;
+import dev.switchyard.engine.generate.GenerationResult;
 import dev.switchyard.engine.generate.TokenListener;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchStats;
@@ -94,6 +95,11 @@ final class BenchCommand implements Callable<Integer> {
     /** What every measured sequence applies: the adapters given, at their scales. */
     private LoraMix adapterMix = LoraMix.NONE;
 
+    @Option(names = "--predicted-outputs",
+            description = "Also decode each batch with every request's own reply as its prediction (OpenAI's Predicted "
+                    + "Outputs): the speed of a prediction that holds throughout (decode_predicted_tok_s).")
+    boolean predictedOutputs;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs per figure; the best counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -154,6 +160,8 @@ final class BenchCommand implements Callable<Integer> {
             result.put("prefill_tok_s", round(prefillTokS));
 
             Map<String, Double> decode = new LinkedHashMap<>();
+            Map<String, Double> decodePredicted = new LinkedHashMap<>();
+            long[] predictions = new long[2]; // accepted, rejected: over every predicted run, warm-ups included
             Map<String, Object> offloading = new LinkedHashMap<>();
             Map<String, Object> predictor = new LinkedHashMap<>();
             Map<String, List<String>> predictorTables = new LinkedHashMap<>();
@@ -164,6 +172,22 @@ final class BenchCommand implements Callable<Integer> {
                 // the best rate is the shortest time per token
                 double secondsPerToken = best(() -> 1 / decodeRate(generator, full, batch));
                 decode.put(String.valueOf(b), round(1 / secondsPerToken));
+                if (predictedOutputs) {
+                    List<GenerationResult> replies = generator.generate(full, TokenListener.NONE);
+                    List<GenerationRequest> predicted = new ArrayList<>();
+                    for (int i = 0; i < full.size(); i++) {
+                        predicted.add(full.get(i).withPrediction(replies.get(i).tokens()));
+                    }
+                    double predictedSeconds = best(() -> {
+                        DecodeClock clock = new DecodeClock(batch);
+                        for (GenerationResult r : generator.generate(predicted, clock)) {
+                            predictions[0] += r.acceptedPredictionTokens();
+                            predictions[1] += r.rejectedPredictionTokens();
+                        }
+                        return 1 / clock.tokensPerSecond();
+                    });
+                    decodePredicted.put(String.valueOf(b), round(1 / predictedSeconds));
+                }
                 if (loaded.offloadedExperts() != null) {
                     DecodeWindow window = decodeResidency(loaded, generator, full, b);
                     ResidencyCounters decodeOnly = window.counters();
@@ -175,6 +199,11 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             result.put("decode_tok_s", decode);
+            if (predictedOutputs) {
+                result.put("decode_predicted_tok_s", decodePredicted);
+                result.put("accepted_prediction_tokens", predictions[0]);
+                result.put("rejected_prediction_tokens", predictions[1]);
+            }
             if (lookup.enabled()) {
                 result.put("speculative_tokens", lookup.draftTokens());
                 result.put("proposer", draftModel == null ? "lookup" : "draft " + speculation.draftModel);
@@ -270,6 +299,12 @@ final class BenchCommand implements Callable<Integer> {
                 r.get("threads"), promptTokens, genTokens);
         out.printf(Locale.ROOT, "prefill              %10.1f tok/s%n", (Double) r.get("prefill_tok_s"));
         decode.forEach((b, v) -> out.printf(Locale.ROOT, "decode batch %-6s  %10.1f tok/s%n", b, v));
+        if (r.get("decode_predicted_tok_s") instanceof Map<?, ?> p) {
+            p.forEach((b, v) -> out.printf(Locale.ROOT, "predicted batch %-3s  %10.1f tok/s  (each reply its own prediction)%n",
+                    b, (Double) v));
+            out.printf(Locale.ROOT, "predictions          %d tokens accepted, %d rejected%n",
+                    (Long) r.get("accepted_prediction_tokens"), (Long) r.get("rejected_prediction_tokens"));
+        }
         if (r.get("speculative_tokens") != null) {
             out.printf(Locale.ROOT, "speculation          %d of %d proposed tokens kept (up to %s a step, %s)%n",
                     (Long) r.get("kept_tokens"), (Long) r.get("proposed_tokens"), r.get("speculative_tokens"),

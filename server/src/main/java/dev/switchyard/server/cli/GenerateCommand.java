@@ -75,6 +75,11 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--prediction-file", paramLabel = "FILE",
+            description = "The reply you expect, mostly (a file you ask to have edited): proposed as speculative tokens, "
+                    + "so the reply is the same, sooner where it holds (OpenAI's Predicted Outputs).")
+    Path predictionFile;
+
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
@@ -221,6 +226,14 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(where + ": " + e.getMessage());
             }
         }
+        String predicted = null;
+        if (predictionFile != null) {
+            try {
+                predicted = java.nio.file.Files.readString(predictionFile);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--prediction-file " + predictionFile + ": cannot read it: " + e.getMessage());
+            }
+        }
         try (Backend backend = device.open(threads, err)) {
             var moe = dispatch.toConfig();
             int chunk = Math.max(256, moe.window());
@@ -259,7 +272,8 @@ final class GenerateCommand implements Callable<Integer> {
                 try (LoadedModel draftModel = speculation.openDraft(backend, loaded, chunk, 1, kvCache.type)) {
                     results = loaded.generator(lookup, counts, speculation.asDraft(draftModel, loaded)).generate(
                         List.of(new GenerationRequest(ids, sampling, budget, null, constraint)
-                                .withAdapters(adapterMix)),
+                                .withAdapters(adapterMix)
+                                .withPrediction(predicted == null ? null : tokenizer.encode(predicted, false, false))),
                         (request, token, lp) -> {
                             if (firstToken[0] == 0) {
                                 firstToken[0] = System.nanoTime();
@@ -286,9 +300,13 @@ final class GenerateCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "%d prompt tokens in %.2f s (%.1f tok/s), %d generated in %.2f s (%.1f tok/s), finish: %s%n",
                         ids.length, prefill, ids.length / prefill, r.tokens().length, total - prefill, decodeRate,
                         r.finishReason().apiName());
-                if (lookup.enabled()) {
+                if (lookup.enabled() || predicted != null) {
                     err.printf(Locale.ROOT, "speculation: %d of %d proposed tokens kept, in %d steps that proposed%n",
                             proposals[1], proposals[0], proposals[2]);
+                }
+                if (predicted != null) {
+                    err.printf(Locale.ROOT, "prediction: %d tokens accepted, %d rejected%n", r.acceptedPredictionTokens(),
+                            r.rejectedPredictionTokens());
                 }
                 if (loaded.offloadedExperts() != null) {
                     err.println(OffloadReport.summary(loaded.offloadedExperts(),

@@ -199,10 +199,15 @@ final class GenerateCall implements GenerationListener {
         if (access != null) {
             access.generated(times.figures(model.name(), !unary, usage));
         }
-        Complete.Builder complete = Complete.newBuilder().setUsage(dev.switchyard.proto.v1.Usage.newBuilder()
+        dev.switchyard.proto.v1.Usage.Builder counts = dev.switchyard.proto.v1.Usage.newBuilder()
                 .setPromptTokens(usage.promptTokens()).setCompletionTokens(usage.completionTokens())
                 .setCachedTokens(usage.cachedTokens())
-                .setTotalTokens(usage.totalTokens()));
+                .setTotalTokens(usage.totalTokens());
+        if (usage.prediction() != null) {
+            counts.setAcceptedPredictionTokens(usage.prediction().accepted())
+                    .setRejectedPredictionTokens(usage.prediction().rejected());
+        }
+        Complete.Builder complete = Complete.newBuilder().setUsage(counts);
         for (int i = 0; i < choices.length; i++) {
             if (unary && includeText) {
                 choices[i].setText(texts[i].toString()).setReasoningText(reasonings[i].toString());

@@ -97,7 +97,9 @@ final class GenerateRequests {
                 thinkingBudget(request, chat), promptLogprobs(p), p.getIncludeStopStrInOutput(),
                 model.priority(request.getPriority(), "priority"))
                 .withRenderSpecial(request.hasSkipSpecialTokens() && !request.getSkipSpecialTokens())
-                .withAdapters(adapters(request.getModel(), request.hasLora() ? request.getLora() : null, model));
+                .withAdapters(adapters(request.getModel(), request.hasLora() ? request.getLora() : null, model))
+                .withPrediction(request.getPrediction().isEmpty() ? null
+                        : model.tokenizer().encode(request.getPrediction(), false, false));
     }
 
     /**

@@ -110,7 +110,8 @@ public final class ChatRequests {
                 "messages", maxParam, reasoning == ReasoningFormat.AUTO, CommonFields.cacheSalt(f),
                 tools == null ? null : tools.use(), format, thinkingBudget(f), promptLogprobs,
                 f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model))
-                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)), f, model);
+                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)), f, model)
+                .withPrediction(CommonFields.prediction(f, model));
         return new OpenAiRequest(spec, streaming[0], streaming[1], alternatives, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

@@ -24,7 +24,7 @@ final class CommonFields {
 
     /** Fields of structured output and tool use, which this server cannot honour yet. */
     private static final List<String> UNSUPPORTED = List.of("functions", "function_call",
-            "guided_decoding_backend", "audio", "prediction", "web_search_options");
+            "guided_decoding_backend", "audio", "web_search_options");
 
     private CommonFields() {
     }
@@ -296,6 +296,43 @@ final class CommonFields {
         } catch (InvalidRequestException e) {
             throw ApiError.of(e);
         }
+    }
+
+    /**
+     * OpenAI's {@code prediction} (Predicted Outputs): {@code {"type": "content", "content": TEXT}}, the
+     * content a string or a list of {@code {"type": "text", "text": ...}} parts, tokenized as plain
+     * text; null when absent. The reply is proposed from it, so it is answered sooner where the
+     * prediction holds and the same either way.
+     */
+    static int[] prediction(Fields f, ServedModel model) {
+        JsonNode node = f.node("prediction");
+        if (node == null) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw ApiError.invalid("prediction", "prediction must be an object {\"type\": \"content\", \"content\": ...}");
+        }
+        Fields p = new Fields(node, "prediction.");
+        if (!"content".equals(p.string("type"))) {
+            throw ApiError.invalid("prediction.type", "prediction.type must be \"content\"");
+        }
+        JsonNode content = p.node("content");
+        StringBuilder text = new StringBuilder();
+        if (content != null && content.isTextual()) {
+            text.append(content.textValue());
+        } else if (content != null && content.isArray()) {
+            for (int i = 0; i < content.size(); i++) {
+                JsonNode part = content.get(i);
+                String where = "prediction.content[" + i + "]";
+                if (!part.isObject() || !"text".equals(part.path("type").asText(null)) || !part.path("text").isTextual()) {
+                    throw ApiError.invalid(where, where + " must be a text part {\"type\": \"text\", \"text\": ...}");
+                }
+                text.append(part.get("text").textValue());
+            }
+        } else {
+            throw ApiError.invalid("prediction.content", "prediction.content must be a string or a list of text parts");
+        }
+        return model.tokenizer().encode(text.toString(), false, false);
     }
 
     /** vLLM's {@code priority}: lower is served first; 0 (the default) unless the server schedules by priority. */

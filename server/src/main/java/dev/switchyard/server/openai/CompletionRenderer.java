@@ -203,6 +203,13 @@ public abstract sealed class CompletionRenderer implements ResponseRenderer
         g.writeObjectFieldStart("prompt_tokens_details");
         g.writeNumberField("cached_tokens", usage.cachedTokens());
         g.writeEndObject();
+        if (usage.prediction() != null) {
+            // OpenAI's shape for a request with a predicted output
+            g.writeObjectFieldStart("completion_tokens_details");
+            g.writeNumberField("accepted_prediction_tokens", usage.prediction().accepted());
+            g.writeNumberField("rejected_prediction_tokens", usage.prediction().rejected());
+            g.writeEndObject();
+        }
         g.writeEndObject();
     }
 

@@ -79,7 +79,8 @@ public final class CompletionRequests {
                 maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens, stop, "prompt", "max_tokens", false,
                 CommonFields.cacheSalt(f), null, StructuredOutputs.parse(f, model), null, scored,
                 f.bool("include_stop_str_in_output", false), CommonFields.priority(f, model))
-                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)), f, model);
+                .withRenderSpecial(CommonFields.rendersSpecialTokens(f)), f, model)
+                .withPrediction(CommonFields.prediction(f, model));
         return new OpenAiRequest(spec, streaming[0], streaming[1], logprobs == null ? -1 : logprobs, promptLogprobs,
                 f.bool("return_tokens_as_token_ids", false));
     }

@@ -178,6 +178,11 @@ final class ChoiceSink implements SequenceSink {
     }
 
     @Override
+    public void onPrediction(int accepted, int rejected) {
+        owner.predicted(accepted, rejected);
+    }
+
+    @Override
     public void onFinish(FinishReason reason) {
         releasePrompt();
         String reasoning = "";

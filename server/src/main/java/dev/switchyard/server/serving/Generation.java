@@ -14,14 +14,23 @@ public final class Generation {
     private int remaining;
     private int completionTokens;
     private int cachedTokens;
+    /** Whether the request carried a predicted output, and what became of the tokens proposed from it. */
+    private final boolean predicted;
+    private int predictionAccepted;
+    private int predictionRejected;
     private volatile Submission submission;
     private volatile boolean done;
     private volatile boolean cancelled;
 
     Generation(GenerationListener listener, int choices, int promptTokens) {
+        this(listener, choices, promptTokens, false);
+    }
+
+    Generation(GenerationListener listener, int choices, int promptTokens, boolean predicted) {
         this.listener = listener;
         this.remaining = choices;
         this.promptTokens = promptTokens;
+        this.predicted = predicted;
     }
 
     void attach(Submission accepted) {
@@ -56,11 +65,18 @@ public final class Generation {
         cachedTokens += tokens;
     }
 
+    /** A choice's tokens proposed from the prediction: {@code accepted} kept, {@code rejected} not. */
+    void predicted(int accepted, int rejected) {
+        predictionAccepted += accepted;
+        predictionRejected += rejected;
+    }
+
     void choiceDone(int tokens) {
         completionTokens += tokens;
         if (--remaining == 0) {
             done = true;
-            listener.onComplete(new Usage(promptTokens, completionTokens, cachedTokens));
+            listener.onComplete(new Usage(promptTokens, completionTokens, cachedTokens,
+                    predicted ? new Usage.Prediction(predictionAccepted, predictionRejected) : null));
         }
     }
 }

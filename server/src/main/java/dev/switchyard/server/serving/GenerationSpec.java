@@ -49,13 +49,28 @@ import java.util.Objects;
  * @param adapters       the LoRA adapters each sequence applies, and how strongly; never null
  * @param servedAs       the adapter name the request's {@code model} gave, which replies report as
  *                       their model (as vLLM's do); null: the served model's name
+ * @param prediction     the reply the client expects, as tokens (OpenAI's {@code prediction}): proposed
+ *                       as speculative tokens for every choice, which changes no reply, only how soon
+ *                       it comes; null for none
  */
 public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
                              Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
                              boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
                              Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
                              boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits,
-                             LoraMix adapters, String servedAs) {
+                             LoraMix adapters, String servedAs, int[] prediction) {
+
+    /** Without a predicted output. */
+    public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
+                          Integer maxTokens, List<String> stop, String promptParam, String maxTokensParam,
+                          boolean separateReasoning, String cacheSalt, ToolUse tools, OutputShape format,
+                          Integer thinkingBudget, int promptLogprobs, boolean includeStop, int priority,
+                          boolean renderSpecial, Pooling pooling, CodeCompletionLimits codeLimits,
+                          LoraMix adapters, String servedAs) {
+        this(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam, separateReasoning, cacheSalt,
+                tools, format, thinkingBudget, promptLogprobs, includeStop, priority, renderSpecial, pooling, codeLimits,
+                adapters, servedAs, null);
+    }
 
     /** Replies report the served model's name. */
     public GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n, SamplingParams sampling,
@@ -176,7 +191,15 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
         if (promptLogprobs < GenerationRequest.NO_PROMPT_LOGPROBS || promptLogprobs > SamplingParams.MAX_LOGPROBS) {
             throw new IllegalArgumentException("prompt logprobs are -1 (none) or 0.." + SamplingParams.MAX_LOGPROBS);
         }
+        if (prediction != null && pooling != null) {
+            throw new IllegalArgumentException("embeddings generate nothing to predict");
+        }
+        prediction = prediction == null || prediction.length == 0 ? null
+                : java.util.Arrays.copyOf(prediction, Math.min(prediction.length, MAX_PREDICTION_TOKENS));
     }
+
+    /** The most tokens of a prediction used (the rest is left out): more than any reply runs to. */
+    public static final int MAX_PREDICTION_TOKENS = 1 << 17;
 
     /** The longest cache_salt either transport takes: a salt names a tenant, it is not a payload. */
     public static final int MAX_CACHE_SALT = 256;
@@ -203,14 +226,14 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public GenerationSpec withRenderSpecial(boolean render) {
         return render == renderSpecial ? this : new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop,
                 promptParam, maxTokensParam, separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs,
-                includeStop, priority, render, pooling, codeLimits, adapters, servedAs);
+                includeStop, priority, render, pooling, codeLimits, adapters, servedAs, prediction);
     }
 
     /** This spec with llama.cpp's code-completion limits. */
     public GenerationSpec withCodeLimits(CodeCompletionLimits limits) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
                 separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
-                renderSpecial, pooling, limits, adapters, servedAs);
+                renderSpecial, pooling, limits, adapters, servedAs, prediction);
     }
 
     /** The same generation applying the LoRA adapters {@code mix} says. */
@@ -222,6 +245,13 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
     public GenerationSpec withAdapters(LoraMix mix, String name) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
                 separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
-                renderSpecial, pooling, codeLimits, mix, name);
+                renderSpecial, pooling, codeLimits, mix, name, prediction);
+    }
+
+    /** This spec with {@code tokens} as the reply the client expects (null or empty: none). */
+    public GenerationSpec withPrediction(int[] tokens) {
+        return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
+                separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
+                renderSpecial, pooling, codeLimits, adapters, servedAs, tokens);
     }
 }

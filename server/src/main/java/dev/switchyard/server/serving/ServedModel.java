@@ -453,7 +453,7 @@ public final class ServedModel implements AutoCloseable {
         if ((long) longest + maxTokens > limit) {
             throw contextExceeded(spec, spec.maxTokensParam(), limit, longest, maxTokens);
         }
-        Generation generation = new Generation(listener, spec.choices(), promptTokens);
+        Generation generation = new Generation(listener, spec.choices(), promptTokens, spec.prediction() != null);
         List<Scheduler.SequenceRequest> sequences = new ArrayList<>(spec.choices());
         ToolUse tools = spec.tools();
         if (tools != null && toolCalls == null) {
@@ -494,7 +494,7 @@ public final class ServedModel implements AutoCloseable {
                 GenerationRequest request = spec.pooling() != null
                         ? GenerationRequest.embedding(spec.prompts().get(p), spec.pooling(), spec.priority(), spec.adapters())
                         : new GenerationRequest(spec.prompts().get(p), sampling, maxTokens, spec.cacheSalt(), format,
-                        spec.promptLogprobs(), spec.priority(), null, spec.adapters());
+                        spec.promptLogprobs(), spec.priority(), null, spec.adapters(), spec.prediction());
                 sequences.add(new Scheduler.SequenceRequest(request, sink));
             }
         }

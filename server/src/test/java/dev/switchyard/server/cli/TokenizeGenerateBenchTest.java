@@ -289,6 +289,36 @@ class TokenizeGenerateBenchTest {
     }
 
     @Test
+    void aPredictionFileLeavesTheReplyAsItIsAndBenchMeasuresPredictionsThatHold() throws Exception {
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "The yard", "--max-tokens", "16",
+                "--temperature", "0", "--threads", "1"};
+        CliRun plain = CliRun.of(base);
+        assertThat(plain.exitCode()).as(plain.err()).isZero();
+        Path predicted = dir.resolve("prediction.txt");
+        java.nio.file.Files.writeString(predicted, plain.out().strip());
+        String[] with = java.util.Arrays.copyOf(base, base.length + 2);
+        with[base.length] = "--prediction-file";
+        with[base.length + 1] = predicted.toString();
+        CliRun run = CliRun.of(with);
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo(plain.out());
+        assertThat(run.err()).containsPattern("prediction: \\d+ tokens accepted, \\d+ rejected");
+        with[base.length + 1] = dir.resolve("absent.txt").toString();
+        CliRun missing = CliRun.of(with);
+        assertThat(missing.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(missing.err()).contains("--prediction-file", "absent.txt");
+
+        CliRun bench = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "12",
+                "--batch", "1", "--repeat", "1", "--threads", "1", "--json", "--predicted-outputs");
+        assertThat(bench.exitCode()).as(bench.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(bench.out());
+        assertThat(json.at("/decode_predicted_tok_s/1").asDouble()).isPositive();
+        assertThat(json.get("accepted_prediction_tokens").asLong()).as("each reply its own prediction, all of it kept")
+                .isPositive();
+        assertThat(json.get("rejected_prediction_tokens").asLong()).isZero();
+    }
+
+    @Test
     void benchReportsThePredictorsPrecisionAndRecallPerLayerWhenOneIsSet() throws Exception {
         String[] args = {"bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "6", "--batch", "1",
             "--repeat", "1", "--threads", "1", "--expert-memory", "50%", "--predictor", "affinity"};

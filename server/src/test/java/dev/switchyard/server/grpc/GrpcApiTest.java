@@ -99,6 +99,17 @@ class GrpcApiTest {
     }
 
     @Test
+    void aPredictionChangesNoReplyAndItsKeptTokensAreCounted() {
+        List<GenerateResponse> plain = stream(text("The switchyard", greedy(24)).build());
+        String reply = streamedText(plain, 0);
+        assertThat(plain.getLast().getComplete().getUsage().getAcceptedPredictionTokens()).isZero();
+        List<GenerateResponse> predicted = stream(text("The switchyard", greedy(24)).setPrediction(reply).build());
+        assertThat(streamedTokens(predicted, 0)).isEqualTo(streamedTokens(plain, 0));
+        assertThat(predicted.getLast().getComplete().getUsage().getAcceptedPredictionTokens()).isPositive();
+        assertThat(predicted.getLast().getComplete().getUsage().getCompletionTokens()).isEqualTo(24);
+    }
+
+    @Test
     void aRepeatedPromptReportsItsCachedTokensUnderItsSalt() {
         String prompt = "The yard keeps its salted trains apart. ".repeat(6);
         Complete first = stream(text(prompt, greedy(4)).setCacheSalt("grpc-a").build()).getLast().getComplete();
