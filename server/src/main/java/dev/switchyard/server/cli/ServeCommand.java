@@ -170,6 +170,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "dispatch (default: ${DEFAULT-VALUE}).")
     String prefixCache;
 
+    @Option(names = "--prefix-cache-scope", defaultValue = "shared", paramLabel = "shared|key",
+            description = "shared: any request may take the cached blocks of a prompt start it shares (within its "
+                    + "cache_salt); key: only requests of the same API key may, so that no client can time another's "
+                    + "prompts (needs --api-key-file or --api-key; default: ${DEFAULT-VALUE}).")
+    String prefixCacheScope;
+
     @Option(names = "--scheduling-policy", defaultValue = "fcfs", paramLabel = "fcfs|priority",
             description = "fcfs: requests are served in arrival order and a request's priority other than 0 is refused; "
                     + "priority: a request's priority (lower first) orders the queue, and a running request of a "
@@ -258,6 +264,9 @@ final class ServeCommand implements Callable<Integer> {
         if (!prefixCache.equals("on") && !prefixCache.equals("off")) {
             throw new IllegalArgumentException("--prefix-cache must be on or off, got '" + prefixCache + "'");
         }
+        if (!prefixCacheScope.equals("shared") && !prefixCacheScope.equals("key")) {
+            throw new IllegalArgumentException("--prefix-cache-scope must be shared or key, got '" + prefixCacheScope + "'");
+        }
         if (!schedulingPolicy.equals("fcfs") && !schedulingPolicy.equals("priority")) {
             throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got '" + schedulingPolicy + "'");
         }
@@ -272,7 +281,7 @@ final class ServeCommand implements Callable<Integer> {
         int httpPort = batch && !given.hasMatchedOption("--port") ? 0 : port;
         int rpcPort = batch && !given.hasMatchedOption("--grpc-port") ? 0 : grpcPort;
         int perBatch = batchConcurrency != null ? batchConcurrency : 2 * maxSeqs;
-        ApiKeys keys = ApiKeys.from(apiKey, apiKeyFile);
+        ApiKeys keys = ApiKeys.from(apiKey, apiKeyFile).isolatingPrefixCache(prefixCacheScope.equals("key"));
         BatchRun batchRun = batch ? new BatchRun(null, keys.loopbackKey(), perBatch) : null;
         HttpServerConfig.BatchConfig batches = new HttpServerConfig.BatchConfig(filesDir, filesSpace, perBatch);
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,

@@ -28,6 +28,11 @@ final class ApiKeyInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms",
             Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> OPEN_SERVICES = Set.of("grpc.health.v1.Health");
+    /**
+     * Whose cached prompt blocks a call may share: its key's name where the prefix cache is scoped by
+     * key ({@code --prefix-cache-scope key}); unset, anyone's.
+     */
+    static final io.grpc.Context.Key<String> TENANT = io.grpc.Context.key("switchyard-prefix-cache-tenant");
 
     private static final String BEARER = "Bearer ";
     private final ApiKeys keys;
@@ -93,7 +98,9 @@ final class ApiKeyInterceptor implements ServerInterceptor {
         };
         ServerCall.Listener<Q> listener;
         try {
-            listener = next.startCall(releasing, headers);
+            listener = keys.scopesPrefixCacheByKey()
+                    ? io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(TENANT, name), releasing, headers, next)
+                    : next.startCall(releasing, headers);
         } catch (RuntimeException e) {
             release.run();
             throw e;

@@ -125,7 +125,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                     !request.hasIncludeTokenIds() || request.getIncludeTokenIds(), responders.next(),
                     () -> running.remove(id, call), access);
             try {
-                call.started(model.generate(spec, events));
+                call.started(model.generate(spec.forTenant(ApiKeyInterceptor.TENANT.get()), events));
             } catch (RuntimeException e) {
                 running.remove(id, call);
                 throw e;
@@ -169,7 +169,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                             model));
             EmbedCall call = new EmbedCall(out, prompts.size(), !request.hasNormalize() || request.getNormalize(),
                     model.pooling());
-            Generation generation = model.generate(spec, call);
+            Generation generation = model.generate(spec.forTenant(ApiKeyInterceptor.TENANT.get()), call);
             out.setOnCancelHandler(generation::cancel);
         } catch (RuntimeException e) {
             out.onError(toStatus(e));

@@ -114,7 +114,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         : ChatRequests.parse(body, model, api.config.limits(), api.json.mapper());
                 CompletionRenderer renderer = path.equals("/v1/completions")
                         ? CompletionRenderer.completions(model, parsed) : CompletionRenderer.chat(model, parsed);
-                startGeneration(ctx, model, renderer);
+                startGeneration(ctx, model, renderer, tenant(request));
             }
             case "/v1/responses" -> {
                 expect(method, HttpMethod.POST, path);
@@ -123,13 +123,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper(), api.responses, api.conversations);
                 if (BackgroundResponses.streamed(renderer)) {
-                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory()), -1);
+                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(request)), -1);
                 } else if (BackgroundResponses.wanted(renderer)) {
-                    String queued = api.background.start(model, renderer);
+                    String queued = api.background.start(model, renderer, tenant(request));
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(queued),
                             false);
                 } else {
-                    startGeneration(ctx, model, renderer);
+                    startGeneration(ctx, model, renderer, tenant(request));
                 }
             }
             case "/v1/embeddings" -> generate(ctx, request, path, EmbeddingsApi::renderer);
@@ -295,7 +295,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         expect(request.method(), HttpMethod.POST, path);
         authorize(request);
         ServedModel model = readyModel();
-        startGeneration(ctx, model, renderer.apply(readBody(request), model));
+        startGeneration(ctx, model, renderer.apply(readBody(request), model), tenant(request));
     }
 
     /** {@code GET} or {@code DELETE /v1/responses/{id}}: a kept response, as OpenAI's "retrieve" and "delete". */
@@ -431,12 +431,23 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private void startGeneration(ChannelHandlerContext ctx, ServedModel model, ResponseRenderer renderer) {
+    /**
+     * Whose cached prompt blocks a request may share: its key's name where the prefix cache is scoped
+     * by key ({@code --prefix-cache-scope key}); else null, anyone's.
+     */
+    private String tenant(FullHttpRequest request) {
+        if (!api.apiKey.keys().scopesPrefixCacheByKey()) {
+            return null;
+        }
+        return api.apiKey.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY));
+    }
+
+    private void startGeneration(ChannelHandlerContext ctx, ServedModel model, ResponseRenderer renderer, String tenant) {
         GenerationExchange started = new GenerationExchange(ctx, api.json.factory(), renderer,
                 api.openExchanges::decrementAndGet);
         api.openExchanges.incrementAndGet();
         try {
-            started.start(model);
+            started.start(model, tenant);
         } catch (RuntimeException e) {
             api.openExchanges.decrementAndGet();
             throw e;

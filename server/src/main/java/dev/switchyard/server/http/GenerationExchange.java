@@ -61,11 +61,12 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     /**
      * Submits the request and, when streaming, sends the response head; called on the executor.
      *
+     * @param tenant whose cached prompt blocks the request may share (a key's name), or null for anyone's
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing was sent
      */
-    void start(ServedModel model) {
+    void start(ServedModel model, String tenant) {
         this.model = model.name();
-        generation = model.generate(renderer.request().spec(), this);
+        generation = model.generate(renderer.request().spec().forTenant(tenant), this);
         if (stream) {
             HttpResponses.writeEventStreamHead(ctx);
             renderer.openStream(this);

@@ -69,9 +69,14 @@ public final class BackgroundResponses {
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
      */
     public String start(ServedModel model, ResponseRenderer renderer) {
+        return start(model, renderer, null);
+    }
+
+    /** As above, its prompt's cached blocks kept to {@code tenant} ({@link dev.switchyard.server.serving.GenerationSpec#forTenant}). */
+    public String start(ServedModel model, ResponseRenderer renderer, String tenant) {
         ResponsesRenderer response = (ResponsesRenderer) renderer;
         String queued = response.snapshot("queued");
-        begin(model, response, null);
+        begin(model, response, null, tenant);
         return queued;
     }
 
@@ -82,12 +87,18 @@ public final class BackgroundResponses {
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
      */
     public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json) {
+        return startStreamed(model, renderer, json, null);
+    }
+
+    /** As above, its prompt's cached blocks kept to {@code tenant}. */
+    public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json,
+                                  String tenant) {
         EventLog log = new EventLog(json);
-        begin(model, (ResponsesRenderer) renderer, log);
+        begin(model, (ResponsesRenderer) renderer, log, tenant);
         return log;
     }
 
-    private void begin(ServedModel model, ResponsesRenderer response, EventLog log) {
+    private void begin(ServedModel model, ResponsesRenderer response, EventLog log, String tenant) {
         String inProgress = response.snapshot("in_progress");
         String cancelled = response.snapshot("cancelled");
         Collector collector = new Collector(response, log);
@@ -98,7 +109,7 @@ public final class BackgroundResponses {
             response.openStream(log);
         }
         try {
-            Generation generation = model.generate(response.request().spec(), collector);
+            Generation generation = model.generate(response.request().spec().forTenant(tenant), collector);
             running.replace(response.id(), placeholder, new Running(generation, inProgress, cancelled, log));
         } catch (RuntimeException e) {
             running.remove(response.id());

@@ -361,6 +361,31 @@ public final class ApiKeys {
         return loopback != null;
     }
 
+    /** Whether each key's requests share cached prompt blocks only with one another; see {@link #isolatingPrefixCache}. */
+    private volatile boolean prefixCacheByKey;
+
+    /**
+     * Keeps each key's cached prompt blocks to that key's requests ({@code --prefix-cache-scope key}):
+     * a client can then never time another client's prompts by what it finds cached (each key's
+     * requests still share their own blocks, and a {@code cache_salt} narrows them further). Set at
+     * start, before any request.
+     *
+     * @throws IllegalArgumentException when requests need no key, so that they carry no name to scope by
+     */
+    public ApiKeys isolatingPrefixCache(boolean on) {
+        if (on && !enabled()) {
+            throw new IllegalArgumentException("--prefix-cache-scope key scopes the prefix cache by API key: give "
+                    + "--api-key-file (or --api-key)");
+        }
+        prefixCacheByKey = on;
+        return this;
+    }
+
+    /** Whether the prefix cache is scoped by key ({@link #isolatingPrefixCache}). */
+    public boolean scopesPrefixCacheByKey() {
+        return prefixCacheByKey;
+    }
+
     /** Keys the server accepts from clients (its own not counted). */
     public int count() {
         return Math.max(0, keys.size() - 1);

@@ -248,6 +248,22 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
                 renderSpecial, pooling, codeLimits, mix, name, prediction);
     }
 
+    /**
+     * This spec with its prefix-cache salt kept to {@code tenant} (a key's name; null: as it is): its
+     * blocks are shared only with requests of the same tenant and salt. The name goes between NUL
+     * characters, which no key's name holds, so no tenant's salt, however a client words its own, can
+     * equal another's.
+     */
+    public GenerationSpec forTenant(String tenant) {
+        if (tenant == null) {
+            return this;
+        }
+        String scoped = "\u0000" + tenant + "\u0000" + (cacheSalt == null ? "" : cacheSalt);
+        return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,
+                separateReasoning, scoped, tools, format, thinkingBudget, promptLogprobs, includeStop, priority,
+                renderSpecial, pooling, codeLimits, adapters, servedAs, prediction);
+    }
+
     /** This spec with {@code tokens} as the reply the client expects (null or empty: none). */
     public GenerationSpec withPrediction(int[] tokens) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,

@@ -38,6 +38,20 @@ class ServeCommandTest {
     }
 
     @Test
+    void aPrefixCacheScopedByKeyNeedsKeys() {
+        CliRun unknown = CliRun.of("serve", "--prefix-cache-scope", "tenant", "--port", "0", "--grpc-port", "0");
+        assertThat(unknown.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(unknown.err()).contains("--prefix-cache-scope must be shared or key");
+        CliRun keyless = CliRun.of("serve", "--prefix-cache-scope", "key", "--port", "0", "--grpc-port", "0");
+        assertThat(keyless.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(keyless.err()).contains("--prefix-cache-scope key", "--api-key-file");
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).setDefaultValueProvider(
+                new EnvironmentDefaults(Map.of("SWITCHYARD_PREFIX_CACHE_SCOPE", "key")::get)).parseArgs();
+        assertThat(command.prefixCacheScope).as("set by its environment twin").isEqualTo("key");
+    }
+
+    @Test
     void refusesAReasoningFormatOtherThanAutoOrNone() {
         CliRun run = CliRun.of("serve", "--reasoning-format", "deepseek", "--port", "0");
         assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);

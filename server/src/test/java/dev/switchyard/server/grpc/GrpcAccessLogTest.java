@@ -106,6 +106,29 @@ class GrpcAccessLogTest {
     }
 
     @Test
+    void scopedByKeyACallReusesOnlyItsOwnKeysCachedBlocks(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice\nbob sk-bob\n");
+        Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+        try (GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64), GrpcConfig.defaults("127.0.0.1", 0, null)
+                .withApiKeys(dev.switchyard.server.serving.ApiKeys.from(null, file).isolatingPrefixCache(true)))) {
+            GenerateRequest request = GenerateRequest.newBuilder().setUnary(true)
+                    .setText("Each tenant's trains run on tracks of their own in this yard. ".repeat(5))
+                    .setSampling(SamplingParams.newBuilder().setMaxTokens(2).setTemperature(0)).build();
+            java.util.function.Function<String, Integer> cached = key -> {
+                Metadata m = new Metadata();
+                m.put(authorization, "Bearer " + key);
+                return server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m)).generate(request)
+                        .next().getComplete().getUsage().getCachedTokens();
+            };
+            assertThat(cached.apply("sk-alice")).isZero();
+            assertThat(cached.apply("sk-alice")).as("alice's own blocks").isPositive();
+            assertThat(cached.apply("sk-bob")).as("not alice's").isZero();
+            assertThat(cached.apply("sk-bob")).as("bob's own").isPositive();
+        }
+    }
+
+    @Test
     void aKeyWithABoundGetsResourceExhaustedPastIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice concurrency=1\n");
