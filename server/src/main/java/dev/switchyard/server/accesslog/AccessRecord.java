@@ -45,7 +45,7 @@ public final class AccessRecord {
     private Integer status;
     private String grpcStatus;
     private long bytesOut;
-    private Generated generated;
+    private volatile Generated generated;
     private String errorType;
     private String errorCode;
     private String errorParam;
@@ -114,6 +114,8 @@ public final class AccessRecord {
     private long retryAfterNanos;
     /** Whether its tokens have been charged to its key's budget. */
     private boolean charged;
+    /** Where its tokens go once known, where it ended before they were (see {@link #chargeWhenKnown}). */
+    private java.util.function.LongConsumer chargeLater;
 
     /** A per-minute limit of its key refused it: it counts as {@code outcome}, and may be sent again in {@code retryAfterNanos}. */
     public void rateLimited(String outcome, long retryAfterNanos) {
@@ -135,12 +137,33 @@ public final class AccessRecord {
      * Its generation's prompt and completion tokens, to charge to its key's budget: the first time
      * they are asked for once known, 0 after (and 0 for a request that generated nothing).
      */
-    public long tokensToCharge() {
+    public synchronized long tokensToCharge() {
         if (charged || generated == null) {
             return 0;
         }
         charged = true;
         return (long) generated.promptTokens() + generated.completionTokens();
+    }
+
+    /**
+     * Charges its tokens to {@code charge} now where they are known and not yet charged, else as soon
+     * as they are ({@link #generated}): a request whose client left mid-generation, or that generates
+     * after its answer (a background response), is still charged for what it computed.
+     */
+    public void chargeWhenKnown(java.util.function.LongConsumer charge) {
+        long tokens;
+        synchronized (this) {
+            if (generated == null) {
+                if (!charged) {
+                    chargeLater = charge;
+                }
+                return;
+            }
+            tokens = tokensToCharge();
+        }
+        if (tokens > 0) {
+            charge.accept(tokens);
+        }
     }
 
     /** The name of the API key it presented (never the key). */
@@ -253,7 +276,19 @@ public final class AccessRecord {
     }
 
     public void generated(Generated figures) {
-        generated = figures;
+        java.util.function.LongConsumer later;
+        long tokens = 0;
+        synchronized (this) {
+            generated = figures;
+            later = chargeLater;
+            chargeLater = null;
+            if (later != null) {
+                tokens = tokensToCharge();
+            }
+        }
+        if (later != null && tokens > 0) {
+            later.accept(tokens);
+        }
     }
 
     /** The API error it was answered with. */

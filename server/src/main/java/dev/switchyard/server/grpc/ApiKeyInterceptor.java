@@ -75,7 +75,8 @@ final class ApiKeyInterceptor implements ServerInterceptor {
         java.util.concurrent.atomic.AtomicBoolean charged = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable charge = () -> {
             if (record != null && charged.compareAndSet(false, true)) {
-                keys.charge(name, record.tokensToCharge());
+                // now, or once the generation's figures come (a call cancelled before them)
+                record.chargeWhenKnown(tokens -> keys.charge(name, tokens));
             }
         };
         java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);

@@ -39,6 +39,12 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     static final String OVER_BOUND = "x-switchyard-key-over-bound";
     /** Set on a request a per-minute limit of its key refuses, to what it is told; the API handler answers it 429. */
     static final String RATE_LIMITED = "x-switchyard-key-rate-limited";
+    /**
+     * The record of the request the API handler is reading (HTTP/1.1 requests come whole, one after
+     * another): a generation whose client has left gives its figures to it directly, since nothing
+     * written to a closed connection passes through here.
+     */
+    static final io.netty.util.AttributeKey<AccessRecord> RECORD = io.netty.util.AttributeKey.valueOf("switchyard-access-record");
     private static final String TRACEPARENT = "traceparent";
     private static final String TRACESTATE = "tracestate";
 
@@ -79,6 +85,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 }
             }
             open.addLast(record);
+            ctx.channel().attr(RECORD).set(record);
         }
         ctx.fireChannelRead(msg);
     }
@@ -180,8 +187,10 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         if (r.releasePlace()) {
             keys.release(r.caller());
         }
-        if (r.caller() != null) {
-            keys.keys().charge(r.caller(), r.tokensToCharge());
+        String caller = r.caller();
+        if (caller != null) {
+            // now, or once the generation's figures come (a client that left before them)
+            r.chargeWhenKnown(tokens -> keys.keys().charge(caller, tokens));
         }
     }
 

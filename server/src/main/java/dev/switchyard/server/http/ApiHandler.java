@@ -123,9 +123,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper(), api.responses, api.conversations);
                 if (BackgroundResponses.streamed(renderer)) {
-                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(request)), -1);
+                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(request),
+                            usageOf(ctx, model)), -1);
                 } else if (BackgroundResponses.wanted(renderer)) {
-                    String queued = api.background.start(model, renderer, tenant(request));
+                    String queued = api.background.start(model, renderer, tenant(request), usageOf(ctx, model));
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(queued),
                             false);
                 } else {
@@ -440,6 +441,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return null;
         }
         return api.apiKey.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY));
+    }
+
+    /**
+     * Where a background response's usage goes when it ends, long after its request was answered:
+     * to the request's access record, so that its key is charged for the tokens (the access log's
+     * line has been written by then, without them).
+     */
+    private static java.util.function.Consumer<dev.switchyard.server.serving.Usage> usageOf(ChannelHandlerContext ctx,
+                                                                                             ServedModel model) {
+        dev.switchyard.server.accesslog.AccessRecord record = ctx.channel().attr(AccessLogHandler.RECORD).get();
+        return record == null ? usage -> { } : usage -> record.generated(new dev.switchyard.server.accesslog.AccessRecord.Generated(
+                model.name(), false, usage.promptTokens(), usage.completionTokens(), usage.cachedTokens(), 0, 0, null, 0));
     }
 
     private void startGeneration(ChannelHandlerContext ctx, ServedModel model, ResponseRenderer renderer, String tenant) {

@@ -41,6 +41,8 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     private final ResponseRenderer renderer;
     private final boolean stream;
     private final Runnable onEnd;
+    /** The access log's record of this request (see {@link AccessLogHandler#RECORD}); null where there is none. */
+    private final dev.switchyard.server.accesslog.AccessRecord record;
     private Generation generation;
     /** Set on the scheduler's thread when a choice fails; read after onComplete (ordered by the executor's queue). */
     private volatile RuntimeException failure;
@@ -56,6 +58,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
         this.renderer = renderer;
         this.stream = renderer.request().stream();
         this.onEnd = onEnd;
+        this.record = ctx.channel().attr(AccessLogHandler.RECORD).get();
     }
 
     /**
@@ -167,7 +170,13 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
 
     private void finish(Usage usage) {
         try {
-            ctx.write(AccessNote.of(times.figures(model, stream, usage)), ctx.voidPromise());
+            var figures = times.figures(model, stream, usage);
+            if (!ctx.channel().isActive() && record != null) {
+                // the client left: nothing written now reaches the access log's handler, so the
+                // record (already ended) takes the figures itself, and its key is charged for them
+                record.generated(figures);
+            }
+            ctx.write(AccessNote.of(figures), ctx.voidPromise());
             if (stream && failure != null) {
                 ctx.write(AccessNote.of(ApiError.internal("generation failed")), ctx.voidPromise());
             }

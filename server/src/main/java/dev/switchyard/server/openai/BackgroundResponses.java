@@ -69,14 +69,19 @@ public final class BackgroundResponses {
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
      */
     public String start(ServedModel model, ResponseRenderer renderer) {
-        return start(model, renderer, null);
+        return start(model, renderer, null, usage -> { });
     }
 
-    /** As above, its prompt's cached blocks kept to {@code tenant} ({@link dev.switchyard.server.serving.GenerationSpec#forTenant}). */
-    public String start(ServedModel model, ResponseRenderer renderer, String tenant) {
+    /**
+     * As above, its prompt's cached blocks kept to {@code tenant} ({@link
+     * dev.switchyard.server.serving.GenerationSpec#forTenant}), and told its usage when it ends
+     * ({@code onUsage}, on the scheduler's thread: quick), long after its request was answered.
+     */
+    public String start(ServedModel model, ResponseRenderer renderer, String tenant,
+                        java.util.function.Consumer<Usage> onUsage) {
         ResponsesRenderer response = (ResponsesRenderer) renderer;
         String queued = response.snapshot("queued");
-        begin(model, response, null, tenant);
+        begin(model, response, null, tenant, onUsage);
         return queued;
     }
 
@@ -87,21 +92,22 @@ public final class BackgroundResponses {
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
      */
     public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json) {
-        return startStreamed(model, renderer, json, null);
+        return startStreamed(model, renderer, json, null, usage -> { });
     }
 
-    /** As above, its prompt's cached blocks kept to {@code tenant}. */
+    /** As above, its prompt's cached blocks kept to {@code tenant}, and told its usage when it ends. */
     public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json,
-                                  String tenant) {
+                                  String tenant, java.util.function.Consumer<Usage> onUsage) {
         EventLog log = new EventLog(json);
-        begin(model, (ResponsesRenderer) renderer, log, tenant);
+        begin(model, (ResponsesRenderer) renderer, log, tenant, onUsage);
         return log;
     }
 
-    private void begin(ServedModel model, ResponsesRenderer response, EventLog log, String tenant) {
+    private void begin(ServedModel model, ResponsesRenderer response, EventLog log, String tenant,
+                       java.util.function.Consumer<Usage> onUsage) {
         String inProgress = response.snapshot("in_progress");
         String cancelled = response.snapshot("cancelled");
-        Collector collector = new Collector(response, log);
+        Collector collector = new Collector(response, log, onUsage);
         // registered before it starts: an id the client holds always answers
         Running placeholder = new Running(null, inProgress, cancelled, log);
         running.put(response.id(), placeholder);
@@ -184,10 +190,12 @@ public final class BackgroundResponses {
         /** Where this response's events are rendered, one after another, and it is kept at the end. */
         private final Executor events = MoreExecutors.newSequentialExecutor(finisher);
         private volatile RuntimeException failure;
+        private final java.util.function.Consumer<Usage> onUsage;
 
-        Collector(ResponsesRenderer renderer, EventLog log) {
+        Collector(ResponsesRenderer renderer, EventLog log, java.util.function.Consumer<Usage> onUsage) {
             this.renderer = renderer;
             this.log = log;
+            this.onUsage = onUsage;
         }
 
         @Override
@@ -234,6 +242,11 @@ public final class BackgroundResponses {
 
         @Override
         public void onComplete(Usage usage) {
+            try {
+                onUsage.accept(usage);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a background response's usage could not be counted", e);
+            }
             events.execute(() -> { // after every event of the response
                 boolean deleted = dropped.remove(renderer.id());
                 try {

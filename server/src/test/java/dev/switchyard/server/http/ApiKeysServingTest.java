@@ -283,4 +283,57 @@ class ApiKeysServingTest {
                     .contains("tokens per minute");
         }
     }
+
+    /** The key's tokens left now, as the headers of a cheap request of its say (which charges its own few). */
+    private static long tokensLeft(ServerFixture server, String key) {
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/models"))
+                .header("Authorization", "Bearer " + key).GET().build());
+        return Long.parseLong(header(r, "x-ratelimit-remaining-tokens"));
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamAndABackgroundResponseAreChargedForWhatTheyComputed(@TempDir Path dir)
+            throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "alice sk-alice tokens_per_minute=100000\n");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(0);
+        try (ServerFixture server = ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
+                .withApiKeys(ApiKeys.from(null, file, now::get)))) {
+            assertThat(tokensLeft(server, "sk-alice")).isEqualTo(100000);
+            HttpResponse<java.io.InputStream> streamed = server.client.send(HttpRequest.newBuilder(
+                    server.uri("/v1/completions")).header("Authorization", "Bearer sk-alice")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\":\"Once upon\",\"max_tokens\":200,\"ignore_eos\":true,\"stream\":true}")).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            java.io.InputStream body = streamed.body();
+            body.read(new byte[256]); // its first tokens
+            body.close(); // the client leaves mid-stream
+            long left = 100000;
+            for (int i = 0; i < 200 && left == 100000; i++) {
+                Thread.sleep(25);
+                left = tokensLeft(server, "sk-alice");
+            }
+            assertThat(left).as("the prompt and the tokens computed before it stopped are charged").isLessThan(100000 - 2);
+
+            HttpResponse<String> queued = server.send(HttpRequest.newBuilder(server.uri("/v1/responses"))
+                    .header("Authorization", "Bearer sk-alice").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"Hello\",\"background\":true,"
+                            + "\"max_output_tokens\":16}")).build());
+            assertThat(queued.statusCode()).as(queued.body()).isEqualTo(200);
+            String id = ServerFixture.parse(queued.body()).get("id").asText();
+            JsonNode done = null;
+            for (int i = 0; i < 400; i++) {
+                done = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/responses/" + id))
+                        .header("Authorization", "Bearer sk-alice").GET().build()).body());
+                if (done.get("status").asText().equals("completed") || done.get("status").asText().equals("incomplete")) {
+                    break;
+                }
+                Thread.sleep(25);
+            }
+            int used = done.at("/usage/total_tokens").asInt();
+            assertThat(used).isPositive();
+            long after = tokensLeft(server, "sk-alice");
+            assertThat(after).as("the background response's tokens are charged when it ends").isEqualTo(left - used);
+        }
+    }
 }
