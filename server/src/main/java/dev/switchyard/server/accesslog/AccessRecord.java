@@ -114,8 +114,8 @@ public final class AccessRecord {
     private long retryAfterNanos;
     /** Whether its tokens have been charged to its key's budget. */
     private boolean charged;
-    /** Where its tokens go once known, where it ended before they were (see {@link #chargeWhenKnown}). */
-    private java.util.function.LongConsumer chargeLater;
+    /** What waits for its generation's figures, where it ended before they came (see {@link #whenGenerated}). */
+    private java.util.List<java.util.function.Consumer<Generated>> waiting;
 
     /** A per-minute limit of its key refused it: it counts as {@code outcome}, and may be sent again in {@code retryAfterNanos}. */
     public void rateLimited(String outcome, long retryAfterNanos) {
@@ -151,19 +151,32 @@ public final class AccessRecord {
      * after its answer (a background response), is still charged for what it computed.
      */
     public void chargeWhenKnown(java.util.function.LongConsumer charge) {
-        long tokens;
+        whenGenerated(figures -> {
+            long tokens = tokensToCharge();
+            if (tokens > 0) {
+                charge.accept(tokens);
+            }
+        });
+    }
+
+    /**
+     * Gives its generation's figures to {@code use}: now where they are known, else when they come
+     * ({@link #generated}; on the thread that brings them), which for a request that generates nothing
+     * is never.
+     */
+    public void whenGenerated(java.util.function.Consumer<Generated> use) {
+        Generated known;
         synchronized (this) {
-            if (generated == null) {
-                if (!charged) {
-                    chargeLater = charge;
+            known = generated;
+            if (known == null) {
+                if (waiting == null) {
+                    waiting = new java.util.ArrayList<>(2);
                 }
+                waiting.add(use);
                 return;
             }
-            tokens = tokensToCharge();
         }
-        if (tokens > 0) {
-            charge.accept(tokens);
-        }
+        use.accept(known);
     }
 
     /** The name of the API key it presented (never the key). */
@@ -276,18 +289,14 @@ public final class AccessRecord {
     }
 
     public void generated(Generated figures) {
-        java.util.function.LongConsumer later;
-        long tokens = 0;
+        java.util.List<java.util.function.Consumer<Generated>> late;
         synchronized (this) {
             generated = figures;
-            later = chargeLater;
-            chargeLater = null;
-            if (later != null) {
-                tokens = tokensToCharge();
-            }
+            late = waiting;
+            waiting = null;
         }
-        if (later != null && tokens > 0) {
-            later.accept(tokens);
+        if (late != null) {
+            late.forEach(use -> use.accept(figures));
         }
     }
 

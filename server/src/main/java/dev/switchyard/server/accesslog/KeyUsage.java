@@ -37,9 +37,10 @@ public final class KeyUsage implements RequestRecorder {
         if (record.caller() == null || m == null) {
             return;
         }
-        AccessRecord.Generated g = record.generated();
-        m.keyUsed(record.caller(), outcome(record, outcome), g == null ? 0 : g.promptTokens(),
-                g == null ? 0 : g.completionTokens());
+        m.keyUsed(record.caller(), outcome(record, outcome), 0, 0);
+        // its tokens now, or once they are known (a client that left mid-generation, a background response)
+        String caller = record.caller();
+        record.whenGenerated(g -> m.keyTokens(caller, g.promptTokens(), g.completionTokens()));
     }
 
     /**

@@ -253,6 +253,11 @@ public final class ServingMetrics implements SchedulerObserver {
     /** A request that presented the key named {@code apiKey} ended as {@code outcome}, with these tokens. */
     public void keyUsed(String apiKey, String outcome, int promptTokens, int generatedTokens) {
         keyRequests.labelValues(model, apiKey, outcome).inc();
+        keyTokens(apiKey, promptTokens, generatedTokens);
+    }
+
+    /** The prompt and generated tokens of a generation of {@code apiKey}'s, counted when known. */
+    public void keyTokens(String apiKey, int promptTokens, int generatedTokens) {
         if (promptTokens > 0 || generatedTokens > 0) {
             keyPromptTokens.labelValues(model, apiKey).inc(promptTokens);
             keyGenerationTokens.labelValues(model, apiKey).inc(generatedTokens);

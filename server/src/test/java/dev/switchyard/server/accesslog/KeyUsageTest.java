@@ -56,4 +56,24 @@ class KeyUsageTest {
         assertThat(r.tokensToCharge()).as("prompt and completion tokens").isEqualTo(12);
         assertThat(r.tokensToCharge()).isZero();
     }
+
+    @Test
+    void figuresThatComeAfterTheEndAreStillChargedAndCountedOnce() {
+        AccessRecord r = http(200);
+        r.caller("alice");
+        java.util.List<Long> charged = new java.util.ArrayList<>();
+        java.util.List<Integer> counted = new java.util.ArrayList<>();
+        r.chargeWhenKnown(charged::add); // the request ended (its client left) before its figures came
+        r.whenGenerated(g -> counted.add(g.completionTokens()));
+        assertThat(charged).isEmpty();
+        r.generated(new AccessRecord.Generated("tiny", true, 7, 5, 0, 0, 0, "abort", 1));
+        assertThat(charged).containsExactly(12L);
+        assertThat(counted).containsExactly(5);
+        r.chargeWhenKnown(charged::add);
+        assertThat(charged).as("charged once").containsExactly(12L);
+        AccessRecord known = http(200);
+        known.generated(new AccessRecord.Generated("tiny", false, 2, 3, 0, 0, 0, "length", 1));
+        known.chargeWhenKnown(charged::add);
+        assertThat(charged).as("figures known: charged at once").containsExactly(12L, 5L);
+    }
 }
