@@ -6,6 +6,10 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * What the access log says of one request, gathered while it runs: who asked for what (set when it
@@ -115,7 +119,7 @@ public final class AccessRecord {
     /** Whether its tokens have been charged to its key's budget. */
     private boolean charged;
     /** What waits for its generation's figures, where it ended before they came (see {@link #whenGenerated}). */
-    private java.util.List<java.util.function.Consumer<Generated>> waiting;
+    private List<Consumer<Generated>> waiting;
 
     /** A per-minute limit of its key refused it: it counts as {@code outcome}, and may be sent again in {@code retryAfterNanos}. */
     public void rateLimited(String outcome, long retryAfterNanos) {
@@ -150,7 +154,7 @@ public final class AccessRecord {
      * as they are ({@link #generated}): a request whose client left mid-generation, or that generates
      * after its answer (a background response), is still charged for what it computed.
      */
-    public void chargeWhenKnown(java.util.function.LongConsumer charge) {
+    public void chargeWhenKnown(LongConsumer charge) {
         whenGenerated(figures -> {
             long tokens = tokensToCharge();
             if (tokens > 0) {
@@ -164,13 +168,13 @@ public final class AccessRecord {
      * ({@link #generated}; on the thread that brings them), which for a request that generates nothing
      * is never.
      */
-    public void whenGenerated(java.util.function.Consumer<Generated> use) {
+    public void whenGenerated(Consumer<Generated> use) {
         Generated known;
         synchronized (this) {
             known = generated;
             if (known == null) {
                 if (waiting == null) {
-                    waiting = new java.util.ArrayList<>(2);
+                    waiting = new ArrayList<>(2);
                 }
                 waiting.add(use);
                 return;
@@ -289,7 +293,7 @@ public final class AccessRecord {
     }
 
     public void generated(Generated figures) {
-        java.util.List<java.util.function.Consumer<Generated>> late;
+        List<Consumer<Generated>> late;
         synchronized (this) {
             generated = figures;
             late = waiting;

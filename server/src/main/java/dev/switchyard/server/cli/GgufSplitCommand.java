@@ -1,6 +1,7 @@
 package dev.switchyard.server.cli;
 
 import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.gguf.GgufSplit;
 import dev.switchyard.engine.gguf.GgufSplitWriter;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import java.io.PrintWriter;
@@ -91,7 +92,7 @@ final class GgufSplitCommand implements Callable<Integer> {
                 for (int i = 0; i < plan.size(); i++) {
                     long bytes = plan.get(i).stream().mapToLong(GgufTensorInfo::byteSize).sum();
                     o.printf(Locale.ROOT, "%s: %d tensors, %s%n",
-                            dev.switchyard.engine.gguf.GgufSplit.partPath(out, i, plan.size()).getFileName(),
+                            GgufSplit.partPath(out, i, plan.size()).getFileName(),
                             plan.get(i).size(), Bytes.human(bytes));
                 }
                 return 0;

@@ -4,6 +4,8 @@ import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.serving.ApiKeys;
 import dev.switchyard.server.serving.KeyAdmission;
 import dev.switchyard.server.serving.RateBucket;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -32,7 +34,7 @@ final class ApiKeyInterceptor implements ServerInterceptor {
      * Whose cached prompt blocks a call may share: its key's name where the prefix cache is scoped by
      * key ({@code --prefix-cache-scope key}); unset, anyone's.
      */
-    static final io.grpc.Context.Key<String> TENANT = io.grpc.Context.key("switchyard-prefix-cache-tenant");
+    static final Context.Key<String> TENANT = Context.key("switchyard-prefix-cache-tenant");
 
     private static final String BEARER = "Bearer ";
     private final ApiKeys keys;
@@ -100,7 +102,7 @@ final class ApiKeyInterceptor implements ServerInterceptor {
         ServerCall.Listener<Q> listener;
         try {
             listener = keys.scopesPrefixCacheByKey()
-                    ? io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(TENANT, name), releasing, headers, next)
+                    ? Contexts.interceptCall(Context.current().withValue(TENANT, name), releasing, headers, next)
                     : next.startCall(releasing, headers);
         } catch (RuntimeException e) {
             release.run();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.schedule.QueueFullException;
 import dev.switchyard.engine.schedule.SchedulerUnavailableException;
+import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.BackgroundResponses;
@@ -21,6 +22,7 @@ import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.UtilityApi;
 import dev.switchyard.server.serving.InvalidRequestException;
 import dev.switchyard.server.serving.ServedModel;
+import dev.switchyard.server.serving.Usage;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -36,6 +38,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -448,11 +451,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * to the request's access record, so that its key is charged for the tokens (the access log's
      * line has been written by then, without them).
      */
-    private static java.util.function.Consumer<dev.switchyard.server.serving.Usage> usageOf(ChannelHandlerContext ctx,
-                                                                                             ServedModel model) {
-        dev.switchyard.server.accesslog.AccessRecord record = ctx.channel().attr(AccessLogHandler.RECORD).get();
-        return record == null ? usage -> { } : usage -> record.generated(new dev.switchyard.server.accesslog.AccessRecord.Generated(
-                model.name(), false, usage.promptTokens(), usage.completionTokens(), usage.cachedTokens(), 0, 0, null, 0));
+    private static Consumer<Usage> usageOf(ChannelHandlerContext ctx, ServedModel model) {
+        AccessRecord record = ctx.channel().attr(AccessLogHandler.RECORD).get();
+        return record == null ? usage -> { } : usage -> record.generated(new AccessRecord.Generated(model.name(), false,
+                usage.promptTokens(), usage.completionTokens(), usage.cachedTokens(), 0, 0, null, 0));
     }
 
     private void startGeneration(ChannelHandlerContext ctx, ServedModel model, ResponseRenderer renderer, String tenant) {

@@ -2,6 +2,7 @@ package dev.switchyard.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.accesslog.GenerationTimes;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.EventStream;
@@ -42,7 +43,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     private final boolean stream;
     private final Runnable onEnd;
     /** The access log's record of this request (see {@link AccessLogHandler#RECORD}); null where there is none. */
-    private final dev.switchyard.server.accesslog.AccessRecord record;
+    private final AccessRecord record;
     private Generation generation;
     /** Set on the scheduler's thread when a choice fails; read after onComplete (ordered by the executor's queue). */
     private volatile RuntimeException failure;

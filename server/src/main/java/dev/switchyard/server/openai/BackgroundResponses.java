@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -78,7 +79,7 @@ public final class BackgroundResponses {
      * ({@code onUsage}, on the scheduler's thread: quick), long after its request was answered.
      */
     public String start(ServedModel model, ResponseRenderer renderer, String tenant,
-                        java.util.function.Consumer<Usage> onUsage) {
+                        Consumer<Usage> onUsage) {
         ResponsesRenderer response = (ResponsesRenderer) renderer;
         String queued = response.snapshot("queued");
         begin(model, response, null, tenant, onUsage);
@@ -97,14 +98,14 @@ public final class BackgroundResponses {
 
     /** As above, its prompt's cached blocks kept to {@code tenant}, and told its usage when it ends. */
     public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json,
-                                  String tenant, java.util.function.Consumer<Usage> onUsage) {
+                                  String tenant, Consumer<Usage> onUsage) {
         EventLog log = new EventLog(json);
         begin(model, (ResponsesRenderer) renderer, log, tenant, onUsage);
         return log;
     }
 
     private void begin(ServedModel model, ResponsesRenderer response, EventLog log, String tenant,
-                       java.util.function.Consumer<Usage> onUsage) {
+                       Consumer<Usage> onUsage) {
         String inProgress = response.snapshot("in_progress");
         String cancelled = response.snapshot("cancelled");
         Collector collector = new Collector(response, log, onUsage);
@@ -190,9 +191,9 @@ public final class BackgroundResponses {
         /** Where this response's events are rendered, one after another, and it is kept at the end. */
         private final Executor events = MoreExecutors.newSequentialExecutor(finisher);
         private volatile RuntimeException failure;
-        private final java.util.function.Consumer<Usage> onUsage;
+        private final Consumer<Usage> onUsage;
 
-        Collector(ResponsesRenderer renderer, EventLog log, java.util.function.Consumer<Usage> onUsage) {
+        Collector(ResponsesRenderer renderer, EventLog log, Consumer<Usage> onUsage) {
             this.renderer = renderer;
             this.log = log;
             this.onUsage = onUsage;
