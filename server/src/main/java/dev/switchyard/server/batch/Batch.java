@@ -64,6 +64,8 @@ final class Batch {
     final long expiresAt;
     /** Seconds the result files live once made; null for as long as they are not deleted. */
     final Long outputExpiresAfter;
+    /** The name of the API key that made it, whose client alone sees it and its files; null for anyone's. */
+    final String owner;
 
     private Status status = Status.VALIDATING;
     private Long inProgressAt;
@@ -87,8 +89,9 @@ final class Batch {
     private final List<Problem> problems = new ArrayList<>();
 
     Batch(String id, String endpoint, String inputFileId, String completionWindow, Map<String, String> metadata,
-          long createdAt, long expiresAt, Long outputExpiresAfter) {
+          long createdAt, long expiresAt, Long outputExpiresAfter, String owner) {
         this.outputExpiresAfter = outputExpiresAfter;
+        this.owner = owner;
         this.id = id;
         this.endpoint = endpoint;
         this.inputFileId = inputFileId;
@@ -102,7 +105,7 @@ final class Batch {
      * A batch an earlier server kept while it had not ended, from its object as kept: where it stood and
      * when, and its requests' number; the counts and tokens come back as its results are read again.
      */
-    static Batch resumed(com.fasterxml.jackson.databind.JsonNode kept, Long outputExpiresAfter) {
+    static Batch resumed(com.fasterxml.jackson.databind.JsonNode kept, Long outputExpiresAfter, String owner) {
         Map<String, String> metadata = null;
         if (kept.path("metadata").isObject()) {
             metadata = new java.util.LinkedHashMap<>();
@@ -112,7 +115,7 @@ final class Batch {
         }
         Batch b = new Batch(kept.path("id").asText(), kept.path("endpoint").asText(),
                 kept.path("input_file_id").asText(), kept.path("completion_window").asText(), metadata,
-                kept.path("created_at").asLong(), kept.path("expires_at").asLong(), outputExpiresAfter);
+                kept.path("created_at").asLong(), kept.path("expires_at").asLong(), outputExpiresAfter, owner);
         Status was = Status.valueOf(kept.path("status").asText().toUpperCase(java.util.Locale.ROOT));
         if (was.ended()) {
             throw new IllegalArgumentException("batch " + b.id + " has ended");

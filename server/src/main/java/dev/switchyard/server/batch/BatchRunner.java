@@ -524,8 +524,8 @@ final class BatchRunner implements AutoCloseable {
                 Files.deleteIfExists(written);
                 return null;
             }
-            return files.add(name, "batch_output", batch.outputExpiresAfter, target -> Files.move(written, target), true)
-                    .id();
+            return files.add(name, "batch_output", batch.outputExpiresAfter, target -> Files.move(written, target), true,
+                    batch.owner).id();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | FileStore.SpaceExhaustedException e) {

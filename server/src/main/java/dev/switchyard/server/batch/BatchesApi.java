@@ -54,6 +54,10 @@ public final class BatchesApi implements AutoCloseable {
     private final Object keeping = new Object();
     /** The field of a kept batch that is not the API's: its result files' lifetime. */
     private static final String KEPT_OUTPUT_EXPIRY = "switchyard_output_expires_after";
+    /** Kept beside a batch's object: the name of the key that made it, which alone sees it. */
+    private static final String KEPT_OWNER = "switchyard_owner";
+    /** The owners of the batches an earlier server ended, by id (those made without a key are not here). */
+    private final Map<String, String> earlierOwners = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Batches over {@code files}, at most {@code concurrency} of a batch's requests in flight at once,
@@ -118,13 +122,18 @@ public final class BatchesApi implements AutoCloseable {
         found.sort(CREATED.thenComparing(b -> b.path("id").asText()));
         for (JsonNode b : found) {
             JsonNode expiry = ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove(KEPT_OUTPUT_EXPIRY);
+            JsonNode kept = ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove(KEPT_OWNER);
+            String owner = kept != null && kept.isTextual() ? kept.asText() : null;
             String status = b.path("status").asText();
             if (List.of("completed", "failed", "expired", "cancelled").contains(status)) {
                 earlier.put(b.get("id").asText(), b);
+                if (owner != null) {
+                    earlierOwners.put(b.get("id").asText(), owner);
+                }
                 continue;
             }
             try {
-                Batch resumed = Batch.resumed(b, expiry != null && expiry.isNumber() ? expiry.asLong() : null);
+                Batch resumed = Batch.resumed(b, expiry != null && expiry.isNumber() ? expiry.asLong() : null, owner);
                 batches.put(resumed.id, resumed);
                 unfinished.add(resumed);
             } catch (IllegalArgumentException e) {
@@ -154,6 +163,9 @@ public final class BatchesApi implements AutoCloseable {
                     ((com.fasterxml.jackson.databind.node.ObjectNode) object).put(KEPT_OUTPUT_EXPIRY,
                             batch.outputExpiresAfter);
                 }
+                if (batch.owner != null) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) object).put(KEPT_OWNER, batch.owner);
+                }
                 dev.switchyard.server.serving.JsonFiles.writeWhole(JSON, dir.resolve(batch.id + ".json"), object);
             } catch (IOException e) {
                 java.util.logging.Logger.getLogger(BatchesApi.class.getName()).warning("could not keep batch " + batch.id
@@ -179,7 +191,7 @@ public final class BatchesApi implements AutoCloseable {
     }
 
     /** {@code POST /v1/batches}: checks the request, queues the batch and answers its object ({@code validating}). */
-    public void create(JsonNode body, JsonGenerator g) throws IOException {
+    public void create(JsonNode body, String owner, JsonGenerator g) throws IOException {
         body.fieldNames().forEachRemaining(name -> {
             if (!FIELDS.contains(name)) {
                 throw ApiError.unsupported(name, name);
@@ -196,7 +208,7 @@ public final class BatchesApi implements AutoCloseable {
             throw ApiError.invalid("completion_window", "completion_window must be \"24h\", got \"" + window + "\"");
         }
         FileStore.StoredFile f = files.store().get(input);
-        if (f == null) {
+        if (f == null || !f.visibleTo(owner)) {
             throw new ApiError(404, "invalid_request_error", "no file '" + input + "' is kept here", "input_file_id",
                     "file_not_found");
         }
@@ -218,7 +230,7 @@ public final class BatchesApi implements AutoCloseable {
                     seconds == null ? null : seconds.isIntegralNumber() ? seconds.asText() : seconds.toString(),
                     "output_expires_after");
         }
-        start("batch_", input, endpoint, metadata(body.get("metadata")), outputExpiresAfter).write(g);
+        start("batch_", input, endpoint, metadata(body.get("metadata")), outputExpiresAfter, 0, owner).write(g);
     }
 
     /**
@@ -226,15 +238,18 @@ public final class BatchesApi implements AutoCloseable {
      * {@code prefix}, its result files expiring {@code outputExpiresAfter} seconds after they are made (null: never).
      */
     Batch start(String prefix, String input, String endpoint, Map<String, String> metadata, Long outputExpiresAfter) {
-        return start(prefix, input, endpoint, metadata, outputExpiresAfter, 0);
+        return start(prefix, input, endpoint, metadata, outputExpiresAfter, 0, null);
     }
 
-    /** The same, its {@code requests} counted before its input is checked (0: not known yet). */
+    /**
+     * The same, its {@code requests} counted before its input is checked (0: not known yet), and
+     * {@code owner}'s (the name of the key that made it, whose client alone sees it; null for anyone's).
+     */
     Batch start(String prefix, String input, String endpoint, Map<String, String> metadata, Long outputExpiresAfter,
-                int requests) {
+                int requests, String owner) {
         long now = clock.instant().getEpochSecond();
         Batch batch = new Batch(prefix + HexFormat.of().formatHex(random()), endpoint, input, WINDOW, metadata, now,
-                now + WINDOW_LENGTH.toSeconds(), outputExpiresAfter);
+                now + WINDOW_LENGTH.toSeconds(), outputExpiresAfter, owner);
         batch.expect(requests);
         synchronized (batches) {
             batches.put(batch.id, batch);
@@ -244,8 +259,14 @@ public final class BatchesApi implements AutoCloseable {
         return batch;
     }
 
-    /** How the batch of that id stands, this server's or an earlier one's; null when there is none. */
-    Batch.View view(String id) {
+    /**
+     * How the batch of that id stands, this server's or an earlier one's; null when there is none the
+     * client of the key named {@code caller} may see.
+     */
+    Batch.View view(String id, String caller) {
+        if (!visible(id, caller)) {
+            return null;
+        }
         Batch b = live(id);
         if (b != null) {
             return b.view();
@@ -254,16 +275,22 @@ public final class BatchesApi implements AutoCloseable {
         return ended == null ? null : earlierViews.computeIfAbsent(id, k -> Batch.View.of(ended, expiredIn(ended)));
     }
 
-    /** Every batch whose id starts with {@code prefix}, oldest first. */
-    List<Batch.View> views(String prefix) {
+    /** Whether the batch of that id, if any, is for the client of the key named {@code caller}. */
+    private boolean visible(String id, String caller) {
+        Batch b = live(id);
+        return FileStore.visible(b != null ? b.owner : earlierOwners.get(id), caller);
+    }
+
+    /** Every batch whose id starts with {@code prefix} that the client of the key named {@code caller} may see, oldest first. */
+    List<Batch.View> views(String prefix, String caller) {
         List<Batch.View> out = new ArrayList<>();
         List<String> ended;
         synchronized (earlier) {
             ended = new ArrayList<>(earlier.keySet());
         }
         for (String id : ended) {
-            if (id.startsWith(prefix)) {
-                out.add(view(id));
+            if (id.startsWith(prefix) && visible(id, caller)) {
+                out.add(view(id, caller));
             }
         }
         List<Batch> all;
@@ -271,7 +298,7 @@ public final class BatchesApi implements AutoCloseable {
             all = new ArrayList<>(batches.values());
         }
         for (Batch b : all) {
-            if (b.id.startsWith(prefix)) {
+            if (b.id.startsWith(prefix) && FileStore.visible(b.owner, caller)) {
                 out.add(b.view());
             }
         }
@@ -319,7 +346,7 @@ public final class BatchesApi implements AutoCloseable {
      * @throws ApiError 404 when there is none
      */
     boolean delete(String id) {
-        Batch.View v = view(id);
+        Batch.View v = view(id, null); // the caller has checked that it may see it
         if (v == null) {
             throw notFound(id);
         }
@@ -331,6 +358,7 @@ public final class BatchesApi implements AutoCloseable {
         }
         earlier.remove(id);
         earlierViews.remove(id);
+        earlierOwners.remove(id);
         for (String file : new String[] {v.inputFileId(), v.outputFileId(), v.errorFileId()}) {
             if (file != null) {
                 files.store().delete(file);
@@ -401,7 +429,10 @@ public final class BatchesApi implements AutoCloseable {
     }
 
     /** {@code GET /v1/batches/{id}}. */
-    public void retrieve(String id, JsonGenerator g) throws IOException {
+    public void retrieve(String id, String caller, JsonGenerator g) throws IOException {
+        if (!visible(id, caller)) {
+            throw notFound(id);
+        }
         Batch b = live(id);
         if (b != null) {
             b.write(g);
@@ -418,7 +449,10 @@ public final class BatchesApi implements AutoCloseable {
      * {@code POST /v1/batches/{id}/cancel}: a batch that has not ended stops ({@code cancelling}, then
      * {@code cancelled} with what finished kept); one that ended is a 400.
      */
-    public void cancel(String id, JsonGenerator g) throws IOException {
+    public void cancel(String id, String caller, JsonGenerator g) throws IOException {
+        if (!visible(id, caller)) {
+            throw notFound(id);
+        }
         Batch b = live(id);
         if (b == null) {
             JsonNode ended = earlier.get(id);
@@ -440,17 +474,23 @@ public final class BatchesApi implements AutoCloseable {
     }
 
     /** {@code GET /v1/batches}: a page of the batches, newest first. */
-    public void list(String limit, String after, JsonGenerator g) throws IOException {
+    public void list(String limit, String after, String caller, JsonGenerator g) throws IOException {
         List<Batch> all;
         synchronized (batches) {
             all = new ArrayList<>(batches.values());
         }
-        List<JsonNode> objects;
+        List<JsonNode> objects = new ArrayList<>();
         synchronized (earlier) {
-            objects = new ArrayList<>(earlier.values());
+            for (JsonNode ended : earlier.values()) {
+                if (FileStore.visible(earlierOwners.get(ended.path("id").asText()), caller)) {
+                    objects.add(ended);
+                }
+            }
         }
         for (Batch b : all) {
-            objects.add(tree(b));
+            if (FileStore.visible(b.owner, caller)) {
+                objects.add(tree(b));
+            }
         }
         objects.sort(CREATED); // batches this server went on with among those an earlier one ended
         ResponsesApi.writeItemPage(g, objects, "desc", limit, after);

@@ -34,13 +34,33 @@ public final class FileStore implements AutoCloseable {
     private static final String RUNNING = ".running";
     private static final String LOCK = ".lock";
 
-    /** One file: what the Files API says of it (its expiry in epoch seconds, null for none), and where its bytes are. */
+    /**
+     * One file: what the Files API says of it (its expiry in epoch seconds, null for none), where its
+     * bytes are, and whose it is: the name of the API key that made it (null where requests need no key).
+     */
     public record StoredFile(String id, String filename, String purpose, long bytes, long createdAt, Long expiresAt,
-                             Path path) {
+                             Path path, String owner) {
 
         boolean expired(long now) {
             return expiresAt != null && now >= expiresAt;
         }
+
+        /**
+         * Whether the client of the key named {@code caller} may see it: its own, or any where requests
+         * need no key (null caller), or one made when they needed none (null owner).
+         */
+        public boolean visibleTo(String caller) {
+            return visible(owner, caller);
+        }
+    }
+
+    /**
+     * Whether what {@code owner}'s key made (a file, a batch) is for the client of the key named
+     * {@code caller}: its own, anything where requests need no key (null caller), or what was made when
+     * they needed none (null owner).
+     */
+    public static boolean visible(String owner, String caller) {
+        return owner == null || caller == null || owner.equals(caller);
     }
 
     /** Writes a new file's bytes to {@code target}. */
@@ -162,7 +182,8 @@ public final class FileStore implements AutoCloseable {
                     }
                     kept.add(new StoredFile(id, node.path("filename").asText(), node.path("purpose").asText(),
                             Files.size(content), node.path("created_at").asLong(),
-                            node.path("expires_at").isNumber() ? node.get("expires_at").asLong() : null, content));
+                            node.path("expires_at").isNumber() ? node.get("expires_at").asLong() : null, content,
+                            node.path("owner").isTextual() ? node.get("owner").asText() : null));
                 } catch (IOException e) {
                     LOG.log(Level.WARNING, "skipping " + meta + ": " + e.getMessage());
                 }
@@ -239,11 +260,14 @@ public final class FileStore implements AutoCloseable {
      */
     public StoredFile add(String filename, String purpose, Content content, boolean always)
             throws IOException, SpaceExhaustedException {
-        return add(filename, purpose, null, content, always);
+        return add(filename, purpose, null, content, always, null);
     }
 
-    /** The same, the file expiring {@code expiresAfter} seconds after it is made (null: never). */
-    public StoredFile add(String filename, String purpose, Long expiresAfter, Content content, boolean always)
+    /**
+     * The same, the file expiring {@code expiresAfter} seconds after it is made (null: never), and
+     * {@code owner}'s (the name of the key that made it; null for anyone's).
+     */
+    public StoredFile add(String filename, String purpose, Long expiresAfter, Content content, boolean always, String owner)
             throws IOException, SpaceExhaustedException {
         sweep(); // what has expired makes room first
         String id = "file-" + HexFormat.of().formatHex(randomBytes());
@@ -253,7 +277,7 @@ public final class FileStore implements AutoCloseable {
             long bytes = Files.size(target);
             long createdAt = now();
             StoredFile f = new StoredFile(id, filename, purpose, bytes, createdAt,
-                    expiresAfter == null ? null : createdAt + expiresAfter, target);
+                    expiresAfter == null ? null : createdAt + expiresAfter, target, owner);
             synchronized (this) {
                 if (!always && used + bytes > space) {
                     throw new SpaceExhaustedException("the file (" + bytes + " bytes) does not fit in the space left for "
@@ -264,6 +288,9 @@ public final class FileStore implements AutoCloseable {
                         .put("created_at", createdAt);
                 if (f.expiresAt() != null) {
                     meta.put("expires_at", f.expiresAt());
+                }
+                if (owner != null) {
+                    meta.put("owner", owner);
                 }
                 JSON.writeValue(dir.resolve(id + META).toFile(), meta);
                 files.put(id, f);

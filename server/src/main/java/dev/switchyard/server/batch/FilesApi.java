@@ -39,12 +39,12 @@ public final class FilesApi {
      *
      * @throws ApiError 400 for a purpose other than batch, 413 when the store has no space for it
      */
-    public void upload(String filename, String purpose, Long expiresAfter, FileStore.Content content, JsonGenerator g)
-            throws IOException {
+    public void upload(String filename, String purpose, Long expiresAfter, FileStore.Content content, String owner,
+                       JsonGenerator g) throws IOException {
         checkPurpose(purpose);
         try {
             write(g, store.add(filename == null || filename.isBlank() ? "upload.jsonl" : filename, purpose, expiresAfter,
-                    content, false));
+                    content, false, owner));
         } catch (FileStore.SpaceExhaustedException e) {
             throw new ApiError(413, "invalid_request_error", e.getMessage(), "file", "file_too_large");
         }
@@ -92,23 +92,27 @@ public final class FilesApi {
         }
     }
 
-    /** The file of that id. @throws ApiError 404 when there is none */
-    public FileStore.StoredFile file(String id) {
+    /**
+     * The file of that id, where the client of the key named {@code caller} may see it (see
+     * {@link FileStore.StoredFile#visibleTo}). @throws ApiError 404 when there is none it may see
+     */
+    public FileStore.StoredFile file(String id, String caller) {
         FileStore.StoredFile f = store.get(id);
-        if (f == null) {
+        if (f == null || !f.visibleTo(caller)) {
             throw new ApiError(404, "invalid_request_error", "no file '" + id + "' is kept here", "file_id",
                     "file_not_found");
         }
         return f;
     }
 
-    public void retrieve(String id, JsonGenerator g) throws IOException {
-        write(g, file(id));
+    public void retrieve(String id, String caller, JsonGenerator g) throws IOException {
+        write(g, file(id, caller));
     }
 
-    public void delete(String id, JsonGenerator g) throws IOException {
+    public void delete(String id, String caller, JsonGenerator g) throws IOException {
+        file(id, caller); // the 404 for a file that is not there, or not the caller's
         if (!store.delete(id)) {
-            file(id); // the 404
+            file(id, caller); // deleted meanwhile
         }
         g.writeStartObject();
         g.writeStringField("id", id);
@@ -118,10 +122,11 @@ public final class FilesApi {
     }
 
     /** {@code GET /v1/files}: a page of the files (newest first unless {@code order} is asc), of one purpose if named. */
-    public void list(String purpose, String order, String limit, String after, JsonGenerator g) throws IOException {
+    public void list(String purpose, String order, String limit, String after, String caller, JsonGenerator g)
+            throws IOException {
         List<JsonNode> objects = new ArrayList<>();
         for (FileStore.StoredFile f : store.list()) {
-            if (purpose == null || purpose.equals(f.purpose())) {
+            if ((purpose == null || purpose.equals(f.purpose())) && f.visibleTo(caller)) {
                 objects.add(object(f));
             }
         }

@@ -43,7 +43,7 @@ public final class MessageBatchesApi {
     }
 
     /** {@code POST /v1/messages/batches}: checks every request, keeps them as the batch's input and queues it. */
-    public void create(JsonNode body, String base, JsonGenerator g) throws IOException {
+    public void create(JsonNode body, String owner, String base, JsonGenerator g) throws IOException {
         body.fieldNames().forEachRemaining(name -> {
             if (!name.equals("requests")) {
                 throw ApiError.unsupported(name, name);
@@ -79,7 +79,7 @@ public final class MessageBatchesApi {
         }
         FileStore.StoredFile input;
         try {
-            input = batches.files().store().add("message_batch_requests.jsonl", FilesApi.BATCH, target -> {
+            input = batches.files().store().add("message_batch_requests.jsonl", FilesApi.BATCH, null, target -> {
                 try (BufferedWriter out = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
                     for (JsonNode r : requests) {
                         ObjectNode line = JSON.createObjectNode().put("custom_id", r.get("custom_id").textValue())
@@ -89,16 +89,16 @@ public final class MessageBatchesApi {
                         out.newLine();
                     }
                 }
-            }, false);
+            }, false, owner);
         } catch (FileStore.SpaceExhaustedException e) {
             throw new ApiError(413, "invalid_request_error", e.getMessage(), "requests", "request_too_large");
         }
-        Batch batch = batches.start(PREFIX, input.id(), ENDPOINT, null, null, requests.size());
+        Batch batch = batches.start(PREFIX, input.id(), ENDPOINT, null, null, requests.size(), owner);
         write(batch.view(), base, g);
     }
 
-    private Batch.View view(String id) {
-        Batch.View v = id.startsWith(PREFIX) ? batches.view(id) : null;
+    private Batch.View view(String id, String caller) {
+        Batch.View v = id.startsWith(PREFIX) ? batches.view(id, caller) : null;
         if (v == null) {
             throw new ApiError(404, "invalid_request_error", "no message batch '" + id + "' is kept here", null,
                     "batch_not_found");
@@ -107,20 +107,20 @@ public final class MessageBatchesApi {
     }
 
     /** {@code GET /v1/messages/batches/{id}}. */
-    public void retrieve(String id, String base, JsonGenerator g) throws IOException {
-        write(view(id), base, g);
+    public void retrieve(String id, String caller, String base, JsonGenerator g) throws IOException {
+        write(view(id, caller), base, g);
     }
 
     /** {@code POST /v1/messages/batches/{id}/cancel}: the batch stops (what finished is kept); one that ended is as it was. */
-    public void cancel(String id, String base, JsonGenerator g) throws IOException {
-        view(id);
+    public void cancel(String id, String caller, String base, JsonGenerator g) throws IOException {
+        view(id, caller);
         batches.stop(id);
-        write(view(id), base, g);
+        write(view(id, caller), base, g);
     }
 
     /** {@code DELETE /v1/messages/batches/{id}}: an ended batch and its results go; a running one is a 400. */
-    public void delete(String id, JsonGenerator g) throws IOException {
-        view(id);
+    public void delete(String id, String caller, JsonGenerator g) throws IOException {
+        view(id, caller);
         if (!batches.delete(id)) {
             throw ApiError.invalid(null, "message batch '" + id + "' is still processing; cancel it and wait for it "
                     + "to end before deleting it");
@@ -134,7 +134,8 @@ public final class MessageBatchesApi {
     }
 
     /** {@code GET /v1/messages/batches}: newest first, {@code limit} (1 to 1000, 20 by default) after or before an id. */
-    public void list(String limit, String afterId, String beforeId, String base, JsonGenerator g) throws IOException {
+    public void list(String limit, String afterId, String beforeId, String caller, String base, JsonGenerator g)
+            throws IOException {
         int count;
         try {
             count = limit == null ? 20 : Integer.parseInt(limit);
@@ -144,7 +145,7 @@ public final class MessageBatchesApi {
         if (count < 1 || count > 1000) {
             throw ApiError.invalid("limit", "limit must be an integer from 1 to 1000, got " + limit);
         }
-        List<Batch.View> all = new ArrayList<>(batches.views(PREFIX));
+        List<Batch.View> all = new ArrayList<>(batches.views(PREFIX, caller));
         java.util.Collections.reverse(all);
         int from = 0;
         int to = all.size();
@@ -189,8 +190,8 @@ public final class MessageBatchesApi {
      *
      * @throws ApiError 400 while the batch is still processing
      */
-    public Path results(String id) throws IOException {
-        Batch.View v = view(id);
+    public Path results(String id, String caller) throws IOException {
+        Batch.View v = view(id, caller);
         if (!v.status().ended()) {
             throw ApiError.invalid(null, "message batch '" + id + "' is still processing; its results are ready when "
                     + "processing_status is ended");

@@ -440,9 +440,11 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * by key ({@code --prefix-cache-scope key}); else null, anyone's.
      */
     private String tenant(FullHttpRequest request) {
-        if (!api.apiKey.keys().scopesPrefixCacheByKey()) {
-            return null;
-        }
+        return api.apiKey.keys().scopesPrefixCacheByKey() ? caller(api, request) : null;
+    }
+
+    /** The name of the API key {@code request} presents; null where requests need no key. */
+    static String caller(ApiContext api, io.netty.handler.codec.http.HttpRequest request) {
         return api.apiKey.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY));
     }
 

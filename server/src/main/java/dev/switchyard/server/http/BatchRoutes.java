@@ -19,7 +19,9 @@ import java.nio.file.NoSuchFileException;
  * The Files and Batch APIs' routes: {@code /v1/files} (GET; POST is an upload, read as it arrives by
  * {@link FileUploadHandler}), {@code /v1/files/{id}} (GET, DELETE), {@code /v1/files/{id}/content}
  * (GET), {@code /v1/batches} (GET, POST), {@code /v1/batches/{id}} (GET) and
- * {@code /v1/batches/{id}/cancel} (POST). The caller has checked the API key.
+ * {@code /v1/batches/{id}/cancel} (POST). The caller has checked the API key. Where requests need a
+ * key, each client sees only the files and batches made with its own ({@link FileStore#visible}):
+ * another's are not found.
  */
 final class BatchRoutes {
 
@@ -37,20 +39,21 @@ final class BatchRoutes {
     static void route(ChannelHandlerContext ctx, FullHttpRequest request, String path, ApiContext api) {
         HttpMethod method = request.method();
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String caller = ApiHandler.caller(api, request);
         if (path.equals(FILES)) {
             ApiHandler.expect(method, HttpMethod.GET, path);
             HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.list(ApiHandler.first(query, "purpose"),
                     ApiHandler.first(query, "order"), ApiHandler.first(query, "limit"), ApiHandler.first(query, "after"),
-                    g));
+                    caller, g));
             return;
         }
         if (path.equals(BATCHES)) {
             if (method.equals(HttpMethod.POST)) {
                 var body = api.json.readObject(new io.netty.buffer.ByteBufInputStream(request.content()));
-                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.create(body, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.create(body, caller, g));
             } else if (method.equals(HttpMethod.GET)) {
                 HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.list(ApiHandler.first(query, "limit"),
-                        ApiHandler.first(query, "after"), g));
+                        ApiHandler.first(query, "after"), caller, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or POST");
             }
@@ -61,21 +64,21 @@ final class BatchRoutes {
         String id = parts[0];
         if (parts.length == 1 && files) {
             if (method.equals(HttpMethod.GET)) {
-                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.retrieve(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.retrieve(id, caller, g));
             } else if (method.equals(HttpMethod.DELETE)) {
-                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.delete(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.delete(id, caller, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or DELETE");
             }
         } else if (parts.length == 2 && files && parts[1].equals("content")) {
             ApiHandler.expect(method, HttpMethod.GET, path);
-            content(ctx, api.files.file(id));
+            content(ctx, api.files.file(id, caller));
         } else if (parts.length == 1) {
             ApiHandler.expect(method, HttpMethod.GET, path);
-            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.retrieve(id, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.retrieve(id, caller, g));
         } else if (parts.length == 2 && parts[1].equals("cancel")) {
             ApiHandler.expect(method, HttpMethod.POST, path);
-            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.cancel(id, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.batches.cancel(id, caller, g));
         } else {
             throw ApiError.unknownRoute(method.name(), path);
         }

@@ -188,7 +188,7 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
                         } else if (!upload.renameTo(target.toFile())) {
                             throw new IOException("cannot move the upload to " + target);
                         }
-                    }, g), false);
+                    }, ApiHandler.caller(api, request), g), false);
         } catch (IOException e) {
             throw ApiError.internal("the upload could not be kept: " + e.getMessage());
         } finally {

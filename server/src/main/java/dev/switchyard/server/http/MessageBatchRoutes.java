@@ -28,14 +28,15 @@ final class MessageBatchRoutes {
         HttpMethod method = request.method();
         String base = base(request);
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String caller = ApiHandler.caller(api, request);
         if (path.equals(ROOT)) {
             if (method.equals(HttpMethod.POST)) {
                 var body = api.json.readObject(new io.netty.buffer.ByteBufInputStream(request.content()));
-                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.create(body, base, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.create(body, caller, base, g));
             } else if (method.equals(HttpMethod.GET)) {
                 HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.list(
                         ApiHandler.first(query, "limit"), ApiHandler.first(query, "after_id"),
-                        ApiHandler.first(query, "before_id"), base, g));
+                        ApiHandler.first(query, "before_id"), caller, base, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or POST");
             }
@@ -45,19 +46,19 @@ final class MessageBatchRoutes {
         String id = parts[0];
         if (parts.length == 1) {
             if (method.equals(HttpMethod.GET)) {
-                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.retrieve(id, base, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.retrieve(id, caller, base, g));
             } else if (method.equals(HttpMethod.DELETE)) {
-                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.delete(id, g));
+                HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.delete(id, caller, g));
             } else {
                 throw ApiError.methodNotAllowed(method.name(), path, "GET or DELETE");
             }
         } else if (parts.length == 2 && parts[1].equals("cancel")) {
             ApiHandler.expect(method, HttpMethod.POST, path);
-            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.cancel(id, base, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> api.messageBatches.cancel(id, caller, base, g));
         } else if (parts.length == 2 && parts[1].equals("results")) {
             ApiHandler.expect(method, HttpMethod.GET, path);
             try {
-                BatchRoutes.sendFile(ctx, api.messageBatches.results(id), "application/x-jsonl", id + "_results.jsonl");
+                BatchRoutes.sendFile(ctx, api.messageBatches.results(id, caller), "application/x-jsonl", id + "_results.jsonl");
             } catch (java.io.IOException e) {
                 throw ApiError.internal("the results of '" + id + "' cannot be read: " + e.getMessage());
             }

@@ -108,12 +108,12 @@ class BatchRunnerTest {
 
     private static JsonNode create(BatchesApi api, String fileId, String endpoint) throws IOException {
         return call(g -> api.create(JSON.readTree("{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"" + endpoint
-                + "\",\"completion_window\":\"24h\"}"), g));
+                + "\",\"completion_window\":\"24h\"}"), null, g));
     }
 
     private static JsonNode ended(BatchesApi api, String id) throws Exception {
         for (int i = 0; i < 400; i++) {
-            JsonNode b = call(g -> api.retrieve(id, g));
+            JsonNode b = call(g -> api.retrieve(id, null, g));
             if (List.of("completed", "failed", "expired", "cancelled").contains(b.get("status").asText())) {
                 return b;
             }
@@ -196,8 +196,8 @@ class BatchRunnerTest {
         api.close();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         release.countDown();
-        assertThat(call(g -> api.retrieve(running, g)).get("status").asText()).isEqualTo("cancelled");
-        assertThat(call(g -> api.retrieve(queued, g)).get("status").asText()).isEqualTo("cancelled");
+        assertThat(call(g -> api.retrieve(running, null, g)).get("status").asText()).isEqualTo("cancelled");
+        assertThat(call(g -> api.retrieve(queued, null, g)).get("status").asText()).isEqualTo("cancelled");
         assertThat(received).hasSize(1);
     }
 
@@ -213,11 +213,11 @@ class BatchRunnerTest {
         }
         try (FileStore kept = FileStore.in(dir, 1 << 20); BatchesApi api = keptBatches(kept, 1)) {
             assertThat(done.get("status").asText()).isEqualTo("completed");
-            assertThat(call(g -> api.retrieve(done.get("id").asText(), g))).isEqualTo(done);
-            assertThat(call(g -> api.list(null, null, g)).get("data")).extracting(b -> b.get("id").asText())
+            assertThat(call(g -> api.retrieve(done.get("id").asText(), null, g))).isEqualTo(done);
+            assertThat(call(g -> api.list(null, null, null, g)).get("data")).extracting(b -> b.get("id").asText())
                     .containsExactly(done.get("id").asText());
             assertThat(Files.readAllLines(kept.get(done.get("output_file_id").asText()).path())).hasSize(1);
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(g -> api.cancel(done.get("id").asText(), g)))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(g -> api.cancel(done.get("id").asText(), null, g)))
                     .hasMessageContaining("completed");
         }
         assertThat(received).hasSize(1);
@@ -267,7 +267,7 @@ class BatchRunnerTest {
             long start = System.nanoTime();
             api.close();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-            assertThat(call(g -> api.retrieve(id, g)).get("status").asText()).as("left, not cancelled")
+            assertThat(call(g -> api.retrieve(id, null, g)).get("status").asText()).as("left, not cancelled")
                     .isEqualTo("in_progress");
             return id;
         } finally {
@@ -309,7 +309,7 @@ class BatchRunnerTest {
         try (FileStore kept = FileStore.in(dir, 1 << 20)) {
             // the server takes requests before its batches go on (they wait for it to listen)
             try (BatchesApi api = new BatchesApi(new FilesApi(kept), 1, () -> false, null, clock)) {
-                assertThat(call(g -> api.cancel(id, g)).get("status").asText()).isEqualTo("cancelling");
+                assertThat(call(g -> api.cancel(id, null, g)).get("status").asText()).isEqualTo("cancelling");
             }
             assertThat(JSON.readTree(dir.resolve(id + ".json").toFile()).get("status").asText()).isEqualTo("cancelling");
         }
@@ -334,8 +334,8 @@ class BatchRunnerTest {
             api.listeningAt("http://127.0.0.1:" + stub.getAddress().getPort());
             MessageBatchesApi messages = new MessageBatchesApi(api);
             id = call(g -> messages.create(JSON.readTree("{\"requests\":[{\"custom_id\":\"a\",\"params\":"
-                    + "{\"max_tokens\":1}}]}"), "http://here", g)).get("id").asText();
-            for (int i = 0; i < 400 && !call(g -> messages.retrieve(id, "http://here", g)).get("processing_status")
+                    + "{\"max_tokens\":1}}]}"), null, "http://here", g)).get("id").asText();
+            for (int i = 0; i < 400 && !call(g -> messages.retrieve(id, null, "http://here", g)).get("processing_status")
                     .asText().equals("ended"); i++) {
                 Thread.sleep(25);
             }
@@ -343,11 +343,11 @@ class BatchRunnerTest {
         try (FileStore kept = FileStore.in(dir, 1 << 20);
              BatchesApi api = new BatchesApi(new FilesApi(kept), 1, () -> false, null, clock)) {
             MessageBatchesApi messages = new MessageBatchesApi(api);
-            JsonNode b = call(g -> messages.retrieve(id, "http://here", g));
+            JsonNode b = call(g -> messages.retrieve(id, null, "http://here", g));
             assertThat(b.get("processing_status").asText()).isEqualTo("ended");
             assertThat(b.at("/request_counts/succeeded").asInt()).isEqualTo(1);
             assertThat(b.get("results_url").asText()).isEqualTo("http://here/v1/messages/batches/" + id + "/results");
-            assertThat(Files.readAllLines(messages.results(id))).singleElement()
+            assertThat(Files.readAllLines(messages.results(id, null))).singleElement()
                     .satisfies(l -> assertThat(JSON.readTree(l).at("/result/type").asText()).isEqualTo("succeeded"));
         }
     }
@@ -362,7 +362,7 @@ class BatchRunnerTest {
             MessageBatchesApi messages = new MessageBatchesApi(api);
             id = call(g -> messages.create(JSON.readTree("{\"requests\":[{\"custom_id\":\"a\",\"params\":{\"n\":0}},"
                     + "{\"custom_id\":\"b\",\"params\":{\"n\":1}},{\"custom_id\":\"c\",\"params\":{\"n\":2}}]}"),
-                    "http://here", g)).get("id").asText();
+                    null, "http://here", g)).get("id").asText();
             for (int i = 0; i < 400 && received.size() < 2; i++) {
                 Thread.sleep(25);
             }
@@ -375,14 +375,14 @@ class BatchRunnerTest {
             MessageBatchesApi messages = new MessageBatchesApi(api);
             JsonNode b = null;
             for (int i = 0; i < 400; i++) {
-                b = call(g -> messages.retrieve(id, "http://here", g));
+                b = call(g -> messages.retrieve(id, null, "http://here", g));
                 if (b.get("processing_status").asText().equals("ended")) {
                     break;
                 }
                 Thread.sleep(25);
             }
             assertThat(b.at("/request_counts/succeeded").asInt()).isEqualTo(3);
-            assertThat(Files.readAllLines(messages.results(id))).extracting(l -> JSON.readTree(l).at("/result/type")
+            assertThat(Files.readAllLines(messages.results(id, null))).extracting(l -> JSON.readTree(l).at("/result/type")
                     .asText()).containsExactly("succeeded", "succeeded", "succeeded");
         }
         assertThat(received).extracting(r -> r.get("n").asInt()).containsExactly(0, 1, 1, 2);
@@ -408,7 +408,7 @@ class BatchRunnerTest {
             Thread.sleep(100);
             JsonNode smallDone = ended(api, create(api, small, "/v1/completions").get("id").asText());
             assertThat(smallDone.get("status").asText()).isEqualTo("completed");
-            assertThat(call(g -> api.retrieve(first, g)).get("status").asText())
+            assertThat(call(g -> api.retrieve(first, null, g)).get("status").asText())
                     .as("the large batch still runs when the small one, made after it, has ended").isEqualTo("in_progress");
             assertThat(ended(api, first).at("/request_counts/completed").asInt()).isEqualTo(20);
         }
@@ -434,7 +434,7 @@ class BatchRunnerTest {
                 Thread.sleep(25);
             }
             Thread.sleep(200); // the second answer reaches the batch, and waits behind the first in the input's order
-            call(g -> api.cancel(id, g));
+            call(g -> api.cancel(id, null, g));
             JsonNode done = ended(api, id);
             assertThat(done.get("status").asText()).isEqualTo("cancelled");
             assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);

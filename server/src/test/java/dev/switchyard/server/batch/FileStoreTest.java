@@ -110,12 +110,16 @@ class FileStoreTest {
                 new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.parse("2026-11-30T00:00:00Z"));
         FileStore.StoredFile expiring;
         try (FileStore store = FileStore.in(dir, 100, now::get)) {
-            expiring = store.add("a", "batch", 3600L, t -> Files.writeString(t, "12345"), false);
+            expiring = store.add("a", "batch", 3600L, t -> Files.writeString(t, "12345"), false, "alice");
             store.add("b", "batch", t -> Files.writeString(t, "678"), false);
             assertThat(expiring.expiresAt()).isEqualTo(expiring.createdAt() + 3600);
         }
         try (FileStore store = FileStore.in(dir, 100, now::get)) {
             assertThat(store.get(expiring.id()).expiresAt()).as("kept with its expiry").isEqualTo(expiring.expiresAt());
+            assertThat(store.get(expiring.id()).owner()).as("and its owner").isEqualTo("alice");
+            assertThat(store.get(expiring.id()).visibleTo("alice")).isTrue();
+            assertThat(store.get(expiring.id()).visibleTo("bob")).isFalse();
+            assertThat(store.list().getLast().owner()).as("made without a key: anyone's").isNull();
             now.set(now.get().plusSeconds(3599));
             assertThat(store.get(expiring.id())).isNotNull();
             now.set(now.get().plusSeconds(1));
