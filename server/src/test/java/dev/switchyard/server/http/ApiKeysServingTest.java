@@ -91,7 +91,7 @@ class ApiKeysServingTest {
             JsonNode done = null;
             for (int i = 0; i < 400; i++) {
                 done = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/" + batch))
-                        .header("Authorization", "Bearer sk-bob").GET().build()).body());
+                        .header("Authorization", "Bearer sk-alice").GET().build()).body());
                 if (done.get("status").asText().equals("completed")) {
                     break;
                 }
@@ -99,7 +99,7 @@ class ApiKeysServingTest {
             }
             assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
             String requestId = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
-                    + done.get("output_file_id").asText() + "/content")).header("x-api-key", "sk-bob").GET().build())
+                    + done.get("output_file_id").asText() + "/content")).header("x-api-key", "sk-alice").GET().build())
                     .body()).at("/response/request_id").asText();
             assertThat(LoggedLines.lineOf(lines, requestId).get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
         }
