@@ -192,6 +192,22 @@ public final class AccessRecord {
         return caller;
     }
 
+    /** A batch's request, sent by the server under its own key: the name of the key that made the batch. */
+    private volatile String batchOwner;
+
+    public void batchOwner(String keyName) {
+        batchOwner = keyName;
+    }
+
+    public String batchOwner() {
+        return batchOwner;
+    }
+
+    /** The key its usage counts for: the batch's owner for a batch's request, else the key it presented. */
+    public String usageKey() {
+        return batchOwner != null ? batchOwner : caller;
+    }
+
     /** It ended now, if it had not already: every recorder sees the same end. */
     public void end() {
         if (endNanos == 0) {
@@ -335,6 +351,7 @@ public final class AccessRecord {
             g.writeNumberField("body_bytes", bytesOut);
             field(g, "user_agent", userAgent);
             field(g, "api_key", caller);
+            field(g, "batch_owner", batchOwner);
             if (generated != null) {
                 g.writeStringField("model", generated.model());
                 g.writeBooleanField("stream", generated.stream());

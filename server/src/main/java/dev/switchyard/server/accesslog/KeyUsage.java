@@ -34,12 +34,12 @@ public final class KeyUsage implements RequestRecorder {
     @Override
     public void ended(AccessRecord record, String outcome) {
         ServingMetrics m = metrics.get();
-        if (record.caller() == null || m == null) {
+        String caller = record.usageKey(); // a batch's requests count for the key that made the batch
+        if (caller == null || m == null) {
             return;
         }
-        m.keyUsed(record.caller(), outcome(record, outcome), 0, 0);
+        m.keyUsed(caller, outcome(record, outcome), 0, 0);
         // its tokens now, or once they are known (a client that left mid-generation, a background response)
-        String caller = record.caller();
         record.whenGenerated(g -> m.keyTokens(caller, g.promptTokens(), g.completionTokens()));
     }
 

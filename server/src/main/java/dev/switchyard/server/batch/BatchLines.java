@@ -72,8 +72,15 @@ public final class BatchLines {
         }
     }
 
+    /**
+     * Sent with the server's own key beside it: the name of the key that made the batch, which its
+     * requests count for and share cached prompt blocks with. The server takes it from its own key alone.
+     */
+    public static final String OWNER_HEADER = "x-switchyard-batch-owner";
+
     private final String base;
     private final String apiKey;
+    private final String owner;
     private final HttpClient client;
 
     /**
@@ -81,8 +88,14 @@ public final class BatchLines {
      * for none), over {@code client}.
      */
     public BatchLines(String base, String apiKey, HttpClient client) {
+        this(base, apiKey, null, client);
+    }
+
+    /** The same, on behalf of the key named {@code owner} (null: the server's own; see {@link #OWNER_HEADER}). */
+    public BatchLines(String base, String apiKey, String owner, HttpClient client) {
         this.base = base;
         this.apiKey = apiKey;
+        this.owner = owner;
         this.client = client;
     }
 
@@ -134,6 +147,9 @@ public final class BatchLines {
                 .POST(HttpRequest.BodyPublishers.ofString(line.body().toString()));
         if (apiKey != null) {
             post.header("Authorization", "Bearer " + apiKey);
+            if (owner != null) {
+                post.header(OWNER_HEADER, owner);
+            }
         }
         return client.sendAsync(post.build(), HttpResponse.BodyHandlers.ofString())
                 .thenApply(r -> answered(line.customId(), r));

@@ -273,7 +273,7 @@ final class BatchRunner implements AutoCloseable {
         Deque<Pending> pending = new ArrayDeque<>();
         Batch.Status end = Batch.Status.COMPLETED;
         HttpClient client = BatchLines.newClient();
-        BatchLines lines = new BatchLines(base, apiKey, client);
+        BatchLines lines = new BatchLines(base, apiKey, batch.owner, client);
         boolean priority = TAKE_PRIORITY.contains(batch.endpoint) && byPriority.getAsBoolean();
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
              BufferedWriter out = Files.newBufferedWriter(outputs, StandardCharsets.UTF_8, mode);

@@ -3,6 +3,8 @@ package dev.switchyard.server.http;
 import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.accesslog.RequestRecorder;
 import dev.switchyard.server.accesslog.RequestIds;
+import dev.switchyard.server.batch.BatchLines;
+import dev.switchyard.server.serving.ApiKeys;
 import dev.switchyard.server.serving.KeyAdmission;
 import dev.switchyard.server.serving.KeyLimits;
 import io.netty.buffer.ByteBuf;
@@ -76,10 +78,17 @@ final class AccessLogHandler extends ChannelDuplexHandler {
             record.traceContext(request.headers().get(TRACEPARENT), request.headers().get(TRACESTATE));
             request.headers().remove(OVER_BOUND); // only this handler says so
             request.headers().remove(RATE_LIMITED);
+            String batchOwner = request.headers().get(BatchLines.OWNER_HEADER);
+            request.headers().remove(BatchLines.OWNER_HEADER);
             if (keys.enabled()) {
                 String caller = keys.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION),
                         request.headers().get("x-api-key"));
                 record.caller(caller);
+                if (batchOwner != null && ApiKeys.LOOPBACK.equals(caller)) {
+                    // only the server's own batches speak for another key; anyone else's mark is dropped
+                    record.batchOwner(batchOwner);
+                    request.headers().set(BatchLines.OWNER_HEADER, batchOwner);
+                }
                 if (caller != null) {
                     admit(request, record, caller);
                 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.schedule.QueueFullException;
 import dev.switchyard.engine.schedule.SchedulerUnavailableException;
 import dev.switchyard.server.accesslog.AccessRecord;
+import dev.switchyard.server.batch.BatchLines;
 import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.BackgroundResponses;
@@ -440,7 +441,12 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * by key ({@code --prefix-cache-scope key}); else null, anyone's.
      */
     private String tenant(FullHttpRequest request) {
-        return api.apiKey.keys().scopesPrefixCacheByKey() ? caller(api, request) : null;
+        if (!api.apiKey.keys().scopesPrefixCacheByKey()) {
+            return null;
+        }
+        // a batch's request shares the blocks of the key that made the batch (the mark is the server's own)
+        String batchOwner = request.headers().get(BatchLines.OWNER_HEADER);
+        return batchOwner != null ? batchOwner : caller(api, request);
     }
 
     /** The name of the API key {@code request} presents; null where requests need no key. */

@@ -101,7 +101,18 @@ class ApiKeysServingTest {
             String requestId = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
                     + done.get("output_file_id").asText() + "/content")).header("x-api-key", "sk-alice").GET().build())
                     .body()).at("/response/request_id").asText();
-            assertThat(LoggedLines.lineOf(lines, requestId).get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
+            JsonNode line = LoggedLines.lineOf(lines, requestId);
+            assertThat(line.get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
+            assertThat(line.get("batch_owner").asText()).as("the batch's request counts for alice").isEqualTo("alice");
+            // a client's own mark speaks for nobody
+            HttpResponse<String> forged = server.send(HttpRequest.newBuilder(server.uri("/v1/completions"))
+                    .header("Authorization", "Bearer sk-bob").header("Content-Type", "application/json")
+                    .header("x-switchyard-batch-owner", "alice").header("X-Request-Id", "forged-owner")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hi\",\"max_tokens\":1}")).build());
+            assertThat(forged.statusCode()).isEqualTo(200);
+            JsonNode forgedLine = LoggedLines.lineOf(lines, "forged-owner");
+            assertThat(forgedLine.get("api_key").asText()).isEqualTo("bob");
+            assertThat(forgedLine.has("batch_owner")).isFalse();
         }
     }
 

@@ -40,7 +40,8 @@ class PrefixCacheScopeTest {
     private ServerFixture serve(boolean byKey) throws Exception {
         Path file = Files.writeString(dir.resolve("keys-" + byKey), "alice sk-alice\nbob sk-bob\n");
         return ServerFixture.start(ServerFixture.engine(8, 0, 64), HttpServerConfig.loopback(0)
-                .withApiKeys(ApiKeys.from(null, file).isolatingPrefixCache(byKey)));
+                .withApiKeys(ApiKeys.from(null, file).isolatingPrefixCache(byKey))
+                .withBatches(new HttpServerConfig.BatchConfig(null, 1 << 20, 2)));
     }
 
     @Test
@@ -52,6 +53,43 @@ class PrefixCacheScopeTest {
             assertThat(cached(server, "sk-bob", null)).as("bob's own").isPositive();
             assertThat(cached(server, "sk-bob", "s1")).as("a salt narrows a key's scope further").isZero();
             assertThat(cached(server, "sk-alice", "s1")).as("the same salt under another key").isZero();
+        }
+    }
+
+    /** The cached prompt tokens of a one-request batch of {@link #PROMPT} made with {@code key}. */
+    private static int cachedInABatch(ServerFixture server, String key) throws Exception {
+        String line = "{\"custom_id\":\"c\",\"method\":\"POST\",\"url\":\"/v1/completions\",\"body\":{\"prompt\":\""
+                + PROMPT + "\",\"max_tokens\":2,\"temperature\":0}}\n";
+        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(BatchesApiTest.upload(server, "in.jsonl", "batch",
+                line.getBytes(java.nio.charset.StandardCharsets.UTF_8)), (n, v) -> true)
+                .header("Authorization", "Bearer " + key).build());
+        String file = ServerFixture.parse(uploaded.body()).get("id").asText();
+        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/v1/batches"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + file + "\",\"endpoint\":"
+                        + "\"/v1/completions\",\"completion_window\":\"24h\"}")).build());
+        String batch = ServerFixture.parse(created.body()).get("id").asText();
+        for (int i = 0; i < 400; i++) {
+            JsonNode b = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/" + batch))
+                    .header("Authorization", "Bearer " + key).GET().build()).body());
+            if (b.get("status").asText().equals("completed")) {
+                JsonNode result = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
+                        + b.get("output_file_id").asText() + "/content")).header("Authorization", "Bearer " + key)
+                        .GET().build()).body());
+                return result.at("/response/body/usage/prompt_tokens_details/cached_tokens").asInt();
+            }
+            Thread.sleep(25);
+        }
+        throw new AssertionError("the batch did not complete");
+    }
+
+    @Test
+    void aBatchSharesTheBlocksOfTheKeyThatMadeIt() throws Exception {
+        try (ServerFixture server = serve(true)) {
+            assertThat(cached(server, "sk-alice", null)).isZero();
+            assertThat(cachedInABatch(server, "sk-alice")).as("alice's batch reuses her blocks").isPositive();
+            assertThat(cachedInABatch(server, "sk-bob")).as("bob's batch finds none of alice's, nor of her batch's")
+                    .isZero();
         }
     }
 
