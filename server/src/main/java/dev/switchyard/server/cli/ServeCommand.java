@@ -124,7 +124,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--api-key-file", paramLabel = "FILE",
             description = "Accept the keys in FILE too, a 'NAME KEY [concurrency=N] [requests_per_minute=N] "
-                    + "[tokens_per_minute=N]' per line ('#' starts a comment): each client a key of its own, named in "
+                    + "[tokens_per_minute=N] [models=A,B]' per line ('#' starts a comment): each client a key of its own, named in "
                     + "the access log, traces and metrics, held to its limits (429 with retry-after past one); read "
                     + "again when it changes (default: none).")
     Path apiKeyFile;

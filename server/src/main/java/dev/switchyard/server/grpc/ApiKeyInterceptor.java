@@ -35,6 +35,8 @@ final class ApiKeyInterceptor implements ServerInterceptor {
      * key ({@code --prefix-cache-scope key}); unset, anyone's.
      */
     static final Context.Key<String> TENANT = Context.key("switchyard-prefix-cache-tenant");
+    /** The models and adapters a call's key may use ({@code models=} in the key file); unset, every one. */
+    static final Context.Key<Set<String>> MODELS = Context.key("switchyard-key-models");
 
     private static final String BEARER = "Bearer ";
     private final ApiKeys keys;
@@ -101,9 +103,16 @@ final class ApiKeyInterceptor implements ServerInterceptor {
         };
         ServerCall.Listener<Q> listener;
         try {
-            listener = keys.scopesPrefixCacheByKey()
-                    ? Contexts.interceptCall(Context.current().withValue(TENANT, name), releasing, headers, next)
-                    : next.startCall(releasing, headers);
+            Context context = Context.current();
+            if (keys.scopesPrefixCacheByKey()) {
+                context = context.withValue(TENANT, name);
+            }
+            Set<String> models = keys.modelsOf(name);
+            if (models != null) {
+                context = context.withValue(MODELS, models);
+            }
+            listener = context == Context.current() ? next.startCall(releasing, headers)
+                    : Contexts.interceptCall(context, releasing, headers, next);
         } catch (RuntimeException e) {
             release.run();
             throw e;

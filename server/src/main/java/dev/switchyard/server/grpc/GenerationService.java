@@ -116,6 +116,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
         try {
             ServedModel model = servingModel(request.getModel());
             GenerationSpec spec = GenerateRequests.toSpec(request, model, limits);
+            mayUse(request.getModel(), spec, model);
             if (running.putIfAbsent(id, call) != null) {
                 throw Status.ALREADY_EXISTS.withDescription("request_id " + id + " is already running").asRuntimeException();
             }
@@ -167,6 +168,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                     model.priority(request.getPriority(), "priority"))
                     .withAdapters(GenerateRequests.adapters(request.getModel(), request.hasLora() ? request.getLora() : null,
                             model));
+            mayUse(request.getModel(), spec, model);
             EmbedCall call = new EmbedCall(out, prompts.size(), !request.hasNormalize() || request.getNormalize(),
                     model.pooling());
             Generation generation = model.generate(spec.forTenant(ApiKeyInterceptor.TENANT.get()), call);
@@ -227,6 +229,9 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
             ModelConfig c = model.config();
             ModelInfo.Builder info = ModelInfo.newBuilder();
             for (ServedAdapters.Served a : model.adapters().all()) {
+                if (!dev.switchyard.server.serving.ModelAccess.lists(ApiKeyInterceptor.MODELS.get(), a.name())) {
+                    continue; // another tenant's
+                }
                 info.addLoraAdapters(LoraAdapterInfo.newBuilder().setId(a.id()).setName(a.name())
                         .setPath(a.adapter().path().toString()).setDefaultScale(model.adapters().defaultScale(a.id())));
             }
@@ -289,6 +294,16 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                     + model.name() + "'").asRuntimeException();
         }
         return model;
+    }
+
+    /** @throws StatusRuntimeException NOT_FOUND where the generation would use a model or adapter the call's key may not */
+    private static void mayUse(String named, GenerationSpec spec, ServedModel model) {
+        String refused = dev.switchyard.server.serving.ModelAccess.refused(named, spec, model,
+                ApiKeyInterceptor.MODELS.get());
+        if (refused != null) {
+            throw Status.NOT_FOUND.withDescription("model: the model '" + refused + "' does not exist, or this API key "
+                    + "may not use it").asRuntimeException();
+        }
     }
 
     static StatusRuntimeException toStatus(RuntimeException e) {

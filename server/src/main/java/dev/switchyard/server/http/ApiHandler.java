@@ -22,6 +22,7 @@ import dev.switchyard.server.openai.ResponseRenderer;
 import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.UtilityApi;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ModelAccess;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.Usage;
 import io.netty.buffer.ByteBufInputStream;
@@ -118,6 +119,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         : ChatRequests.parse(body, model, api.config.limits(), api.json.mapper());
                 CompletionRenderer renderer = path.equals("/v1/completions")
                         ? CompletionRenderer.completions(model, parsed) : CompletionRenderer.chat(model, parsed);
+                mayUse(request, model, renderer);
                 startGeneration(ctx, model, renderer, tenant(request));
             }
             case "/v1/responses" -> {
@@ -126,6 +128,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper(), api.responses, api.conversations);
+                mayUse(request, model, renderer);
                 if (BackgroundResponses.streamed(renderer)) {
                     follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(request),
                             usageOf(ctx, model)), -1);
@@ -163,12 +166,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 expect(method, HttpMethod.GET, path);
                 authorize(request);
                 ServedModel model = readyModel();
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model), false);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model, allowedModels(request)), false);
             }
             // vLLM's: LoRA adapters loaded and unloaded while serving (--allow-runtime-lora-updating)
             case "/v1/load_lora_adapter", "/v1/unload_lora_adapter" -> {
                 expect(method, HttpMethod.POST, path);
                 authorize(request);
+                if (allowedModels(request) != null) {
+                    throw ApiError.keyMayNotManageAdapters();
+                }
                 ServedModel model = readyModel();
                 JsonNode body = readBody(request);
                 String done = path.equals("/v1/load_lora_adapter")
@@ -184,13 +190,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 if (method.equals(HttpMethod.POST)) {
+                    if (allowedModels(request) != null) {
+                        throw ApiError.keyMayNotManageAdapters();
+                    }
                     // a list, not an object: read as llama-server reads it
                     JsonNode body = api.json.readValue(new ByteBufInputStream(request.content()));
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
                             g -> LoraAdaptersApi.set(body, model, g), false);
                 } else {
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
-                            g -> LoraAdaptersApi.list(g, model), false);
+                            g -> LoraAdaptersApi.list(g, model, allowedModels(request)), false);
                 }
             }
             case "/tokenize" -> answer(ctx, request, path, (body, model, g) ->
@@ -268,6 +277,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 if (!id.equals(model.name()) && adapter.isEmpty()) {
                     throw ApiError.modelNotFound(id, model.name());
                 }
+                if (!ModelAccess.lists(allowedModels(request), id)) {
+                    throw ApiError.modelNotAllowed(id);
+                }
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> {
                     if (adapter.isPresent()) {
                         UtilityApi.writeAdapter(g, model, adapter.get());
@@ -300,7 +312,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         expect(request.method(), HttpMethod.POST, path);
         authorize(request);
         ServedModel model = readyModel();
-        startGeneration(ctx, model, renderer.apply(readBody(request), model), tenant(request));
+        ResponseRenderer rendering = renderer.apply(readBody(request), model);
+        mayUse(request, model, rendering);
+        startGeneration(ctx, model, rendering, tenant(request));
     }
 
     /** {@code GET} or {@code DELETE /v1/responses/{id}}: a kept response, as OpenAI's "retrieve" and "delete". */
@@ -447,6 +461,23 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         // a batch's request shares the blocks of the key that made the batch (the mark is the server's own)
         String batchOwner = request.headers().get(BatchLines.OWNER_HEADER);
         return batchOwner != null ? batchOwner : caller(api, request);
+    }
+
+    /**
+     * The models and adapters {@code request}'s key may use ({@code models=} in the key file; a
+     * batch's request, its owner's); null for every one.
+     */
+    private java.util.Set<String> allowedModels(FullHttpRequest request) {
+        String batchOwner = request.headers().get(BatchLines.OWNER_HEADER);
+        return api.apiKey.keys().modelsOf(batchOwner != null ? batchOwner : caller(api, request));
+    }
+
+    /** @throws ApiError 404 where the generation would use a model or adapter its key may not */
+    private void mayUse(FullHttpRequest request, ServedModel model, ResponseRenderer renderer) {
+        String refused = ModelAccess.refused(renderer.request().spec(), model, allowedModels(request));
+        if (refused != null) {
+            throw ApiError.modelNotAllowed(refused);
+        }
     }
 
     /** The name of the API key {@code request} presents; null where requests need no key. */

@@ -53,6 +53,18 @@ public final class ApiError extends RuntimeException {
                 + served + "'", "model", "model_not_found");
     }
 
+    /** A request that would change what every client gets, from a key kept to some models ({@code models=}). */
+    public static ApiError keyMayNotManageAdapters() {
+        return new ApiError(403, "permission_error", "this API key may use only some models, so it may not change the "
+                + "server's adapters or their default scales", null, "permission_denied");
+    }
+
+    /** A model or adapter the request's API key may not use: as for one that does not exist, which OpenAI answers alike. */
+    public static ApiError modelNotAllowed(String model) {
+        return new ApiError(404, "invalid_request_error", "the model '" + model + "' does not exist, or this API key "
+                + "may not use it", "model", "model_not_found");
+    }
+
     public static ApiError unknownRoute(String method, String path) {
         return new ApiError(404, "invalid_request_error", "unknown URL: " + method + " " + path, null, "unknown_url");
     }

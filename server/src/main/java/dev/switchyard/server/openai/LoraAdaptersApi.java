@@ -21,9 +21,17 @@ public final class LoraAdaptersApi {
     }
 
     public static void list(JsonGenerator g, ServedModel model) throws IOException {
+        list(g, model, null);
+    }
+
+    /** The list, of the adapters a key allowed {@code allowed} may use (null: every one). */
+    public static void list(JsonGenerator g, ServedModel model, java.util.Set<String> allowed) throws IOException {
         ServedAdapters adapters = model.adapters();
         g.writeStartArray();
         for (ServedAdapters.Served a : adapters.all()) {
+            if (!dev.switchyard.server.serving.ModelAccess.lists(allowed, a.name())) {
+                continue;
+            }
             g.writeStartObject();
             g.writeNumberField("id", a.id());
             g.writeStringField("name", a.name());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ModelAccess;
 import dev.switchyard.server.serving.ServedAdapters;
 import dev.switchyard.server.serving.ServedModel;
 import java.io.IOException;
@@ -18,12 +19,21 @@ public final class UtilityApi {
     }
 
     public static void writeModels(JsonGenerator g, ServedModel model) throws IOException {
+        writeModels(g, model, null);
+    }
+
+    /** The list, of those a key allowed {@code allowed} may use (null: every one). */
+    public static void writeModels(JsonGenerator g, ServedModel model, java.util.Set<String> allowed) throws IOException {
         g.writeStartObject();
         g.writeStringField("object", "list");
         g.writeArrayFieldStart("data");
-        writeModel(g, model);
+        if (ModelAccess.lists(allowed, model.name())) {
+            writeModel(g, model);
+        }
         for (ServedAdapters.Served a : model.adapters().all()) {
-            writeAdapter(g, model, a);
+            if (ModelAccess.lists(allowed, a.name())) {
+                writeAdapter(g, model, a);
+            }
         }
         g.writeEndArray();
         g.writeEndObject();

@@ -216,6 +216,11 @@ public final class ApiKeys {
     }
 
     /** The limits of the key named {@code name}; {@link KeyLimits#NONE} for none (or no such key). */
+    /** The names of the models and adapters the key named {@code name} may use; null for every one. */
+    public java.util.Set<String> modelsOf(String name) {
+        return name == null ? null : limitsOf(name).models();
+    }
+
     public KeyLimits limitsOf(String name) {
         for (Key k : keys) {
             if (k.name().equals(name)) {

@@ -3,26 +3,35 @@ package dev.switchyard.server.serving;
 /**
  * The limits of one API key in {@code --api-key-file}, the settings after its {@code NAME KEY}, in
  * any order: {@code concurrency=N} (at most N of its requests at once), {@code requests_per_minute=N}
- * and {@code tokens_per_minute=N} (each a {@link RateBucket}). A key without settings has
+ * and {@code tokens_per_minute=N} (each a {@link RateBucket}), and {@code models=A,B} (the served model's
+ * and LoRA adapters' names it may use; every one without it). A key without settings has
  * {@link #NONE}. The buckets outlive a reload of the file while the key keeps its name
  * ({@link #of}), so editing a limit neither hands a key a fresh minute nor forgives its debt.
  */
 public final class KeyLimits {
 
     /** No limits. */
-    public static final KeyLimits NONE = new KeyLimits(0, null, null);
+    public static final KeyLimits NONE = new KeyLimits(0, null, null, null);
 
     /** How a key's line is written, for the messages that refuse one. */
-    static final String USAGE = "'NAME KEY [concurrency=N] [requests_per_minute=N] [tokens_per_minute=N]'";
+    static final String USAGE = "'NAME KEY [concurrency=N] [requests_per_minute=N] [tokens_per_minute=N] "
+            + "[models=NAME,...]'";
 
     private final int concurrency;
     private final RateBucket requests;
     private final RateBucket tokens;
+    private final java.util.Set<String> models;
 
-    private KeyLimits(int concurrency, RateBucket requests, RateBucket tokens) {
+    private KeyLimits(int concurrency, RateBucket requests, RateBucket tokens, java.util.Set<String> models) {
         this.concurrency = concurrency;
         this.requests = requests;
         this.tokens = tokens;
+        this.models = models;
+    }
+
+    /** The names of the models and adapters it may use; null for every one. */
+    public java.util.Set<String> models() {
+        return models;
     }
 
     /** How many of its requests may run at once; 0 for no bound. */
@@ -46,9 +55,9 @@ public final class KeyLimits {
     }
 
     /** A key's settings as its line gives them: 0 for one not given. */
-    record Settings(int concurrency, int requestsPerMinute, int tokensPerMinute) {
+    record Settings(int concurrency, int requestsPerMinute, int tokensPerMinute, java.util.Set<String> models) {
 
-        static final Settings NONE = new Settings(0, 0, 0);
+        static final Settings NONE = new Settings(0, 0, 0, null);
 
         /**
          * The settings {@code options} (the words after NAME KEY) give, each at most once.
@@ -60,6 +69,7 @@ public final class KeyLimits {
             int concurrency = 0;
             int requests = 0;
             int tokens = 0;
+            java.util.Set<String> models = null;
             for (int i = from; i < options.length; i++) {
                 String option = options[i];
                 int eq = option.indexOf('=');
@@ -78,11 +88,27 @@ public final class KeyLimits {
                         once(tokens, name, where);
                         tokens = value(value, RateBucket.MAX_PER_MINUTE, option, where);
                     }
+                    case "models" -> {
+                        once(models == null ? 0 : 1, name, where);
+                        models = names(value, option, where);
+                    }
                     default -> throw new IllegalArgumentException(where + ": unknown setting '" + option + "'; expected "
                             + USAGE + ", a name of 1 to 64 letters, digits or ._@- and a key without spaces");
                 }
             }
-            return new Settings(concurrency, requests, tokens);
+            return new Settings(concurrency, requests, tokens, models);
+        }
+
+        /** {@code A,B,...}: one or more names, none empty or given twice. */
+        private static java.util.Set<String> names(String value, String option, String where) {
+            java.util.Set<String> names = new java.util.LinkedHashSet<>();
+            for (String n : value.split(",", -1)) {
+                if (n.isEmpty() || !names.add(n)) {
+                    throw new IllegalArgumentException(where + ": expected models=NAME,... naming each model or adapter "
+                            + "once, got '" + option + "'");
+                }
+            }
+            return java.util.Collections.unmodifiableSet(names);
         }
 
         private static void once(int already, String name, String where) {
@@ -117,7 +143,7 @@ public final class KeyLimits {
         }
         return new KeyLimits(settings.concurrency(),
                 bucket(settings.requestsPerMinute(), previous == null ? null : previous.requests, now),
-                bucket(settings.tokensPerMinute(), previous == null ? null : previous.tokens, now));
+                bucket(settings.tokensPerMinute(), previous == null ? null : previous.tokens, now), settings.models());
     }
 
     private static RateBucket bucket(int perMinute, RateBucket previous, long now) {

@@ -100,4 +100,26 @@ class GrpcLoraTest {
         assertStatus(() -> server.blocking().generate(greedy("x").setModel("sorted").build()).next(),
                 Status.Code.NOT_FOUND, "model 'sorted' is not served here");
     }
+
+    @Test
+    void aKeyKeptToSomeModelsUsesAndListsOnlyThose(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path keys = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice models=terse\n");
+        io.grpc.Metadata alice = new io.grpc.Metadata();
+        alice.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer sk-alice");
+        try (GrpcFixture keyed = new GrpcFixture(GrpcFixture.engine(8, 64).withAdapters(List.of(
+                new AdapterSpec("style", adapters.style(), 0f), new AdapterSpec("terse", adapters.terse(), 0f))),
+                GrpcConfig.defaults("127.0.0.1", 0, null).withApiKeys(dev.switchyard.server.serving.ApiKeys.from(null, keys)))) {
+            var stub = keyed.blocking().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(alice));
+            assertThat(stub.generate(greedy("Wagons roll").setModel("terse").build()).next().hasComplete()).isTrue();
+            assertStatus(() -> stub.generate(greedy("Wagons roll").setModel("style").build()).next(), Status.Code.NOT_FOUND,
+                    "'style'");
+            assertStatus(() -> stub.generate(greedy("Wagons roll").build()).next(), Status.Code.NOT_FOUND, "does not exist");
+            assertStatus(() -> stub.generate(greedy("Wagons roll").setModel("terse").setLora(LoraAdapters.newBuilder()
+                    .addAdapters(LoraScale.newBuilder().setId(0).setScale(1)).addAdapters(LoraScale.newBuilder().setId(1)
+                            .setScale(1))).build()).next(), Status.Code.NOT_FOUND, "'style'");
+            ModelInfo info = stub.getModelInfo(GetModelInfoRequest.getDefaultInstance());
+            assertThat(info.getLoraAdaptersList()).extracting(a -> a.getName()).containsExactly("terse");
+        }
+    }
 }

@@ -82,6 +82,11 @@ final class ServerFixture implements AutoCloseable {
         return new ServerFixture(model, engine, HttpServerConfig.loopback(0), null);
     }
 
+    /** As above, with {@code http}'s settings (keys, batches...). */
+    static ServerFixture servingWith(Path model, EngineConfig engine, HttpServerConfig http) throws Exception {
+        return new ServerFixture(model, engine, http, null);
+    }
+
     /** A server whose model never finishes loading. */
     static ServerFixture loading() throws Exception {
         return new ServerFixture(null, HttpServerConfig.loopback(0), null);

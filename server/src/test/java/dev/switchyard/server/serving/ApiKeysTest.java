@@ -192,6 +192,28 @@ class ApiKeysTest {
     }
 
     @Test
+    void aKeysModelsAreReadAndMalformedListsRefusedNamingTheLine(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "a sk-a models=tiny,style concurrency=2\nb sk-b\n");
+        ApiKeys keys = ApiKeys.from(null, file);
+        assertThat(keys.modelsOf("a")).containsExactly("tiny", "style");
+        assertThat(keys.limitsOf("a").concurrency()).isEqualTo(2);
+        assertThat(keys.modelsOf("b")).as("every model").isNull();
+        assertThat(keys.modelsOf(ApiKeys.LOOPBACK)).isNull();
+        assertThat(keys.modelsOf(null)).isNull();
+        String[][] cases = {
+            {"models=", "got 'models='"},
+            {"models=a,,b", "got 'models=a,,b'"},
+            {"models=a,b,a", "naming each model or adapter once"},
+            {"models=a models=b", "models is given twice"},
+        };
+        for (String[] c : cases) {
+            Path bad = Files.writeString(dir.resolve("bad"), "good sk-good\nbad sk-bad " + c[0] + "\n");
+            assertThatThrownBy(() -> ApiKeys.from(null, bad)).as(c[0]).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("line 2").hasMessageContaining(c[1]);
+        }
+    }
+
+    @Test
     void aKeyGetsItsRequestsPerMinuteThenIsToldWhenToRetry(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("keys"), "alice sk-a requests_per_minute=2\nbob sk-b\n");
         java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(5 * SECOND);
