@@ -158,8 +158,10 @@ class AccessLogServingTest {
 
     @Test
     void aRequestRefusedWhileAGenerationRunsOnItsConnectionIsLoggedUnderItsOwnId() throws Exception {
+        // a generation long enough to be running still when the next request is read, however busy the machine
+        int context = ServerFixture.parse(server.get("/v1/models").body()).at("/data/0/max_model_len").asInt();
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
-            String body = "{\"prompt\":\"Hi\",\"max_tokens\":3,\"ignore_eos\":true}";
+            String body = "{\"prompt\":\"Hi\",\"max_tokens\":" + (context - 8) + ",\"ignore_eos\":true}";
             socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nX-Request-Id: running\r\n"
                     + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
                     + "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Request-Id: behind\r\n\r\n")
