@@ -26,6 +26,7 @@ import dev.switchyard.server.openai.EmbeddingsApi;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationSpec;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.ModelAccess;
 import dev.switchyard.server.serving.ServedAdapters;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.ServerHealth;
@@ -229,7 +230,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
             ModelConfig c = model.config();
             ModelInfo.Builder info = ModelInfo.newBuilder();
             for (ServedAdapters.Served a : model.adapters().all()) {
-                if (!dev.switchyard.server.serving.ModelAccess.lists(ApiKeyInterceptor.MODELS.get(), a.name())) {
+                if (!ModelAccess.lists(ApiKeyInterceptor.MODELS.get(), a.name())) {
                     continue; // another tenant's
                 }
                 info.addLoraAdapters(LoraAdapterInfo.newBuilder().setId(a.id()).setName(a.name())
@@ -298,7 +299,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
 
     /** @throws StatusRuntimeException NOT_FOUND where the generation would use a model or adapter the call's key may not */
     private static void mayUse(String named, GenerationSpec spec, ServedModel model) {
-        String refused = dev.switchyard.server.serving.ModelAccess.refused(named, spec, model,
+        String refused = ModelAccess.refused(named, spec, model,
                 ApiKeyInterceptor.MODELS.get());
         if (refused != null) {
             throw Status.NOT_FOUND.withDescription("model: the model '" + refused + "' does not exist, or this API key "

@@ -42,11 +42,14 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     /** Set on a request a per-minute limit of its key refuses, to what it is told; the API handler answers it 429. */
     static final String RATE_LIMITED = "x-switchyard-key-rate-limited";
     /**
-     * The record of the request the API handler is reading (HTTP/1.1 requests come whole, one after
-     * another): a generation whose client has left gives its figures to it directly, since nothing
-     * written to a closed connection passes through here.
+     * Set on each request to the number this handler gave it on its connection, by which the handlers
+     * after it find its record ({@link #recordOf}). They run on an executor of their own, behind this
+     * one, so "the latest request read" may already be a later one when they read an earlier one.
      */
-    static final io.netty.util.AttributeKey<AccessRecord> RECORD = io.netty.util.AttributeKey.valueOf("switchyard-access-record");
+    private static final String RECORD_NUMBER = "x-switchyard-record";
+    /** The records of a connection's requests not yet ended, by the number each request carries. */
+    private static final io.netty.util.AttributeKey<java.util.Map<String, AccessRecord>> RECORDS =
+            io.netty.util.AttributeKey.valueOf("switchyard-access-records");
     private static final String TRACEPARENT = "traceparent";
     private static final String TRACESTATE = "tracestate";
 
@@ -55,6 +58,10 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     private final ApiKeyCheck keys;
     /** Requests read and not yet answered, oldest first. */
     private final ArrayDeque<AccessRecord> open = new ArrayDeque<>();
+    /** The same, by the number each request carries (read by the handlers after this one). */
+    private final java.util.Map<String, AccessRecord> numbered = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Requests read on this connection. */
+    private long read;
     /** Whether the answer being written is an interim one. */
     private boolean interim;
     /** The request the answer being written is for, where it is not the oldest open one (see {@link AccessNote}). */
@@ -63,6 +70,11 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     AccessLogHandler(RequestRecorder recorder, ApiKeyCheck keys) {
         this.recorder = recorder;
         this.keys = keys;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.channel().attr(RECORDS).set(numbered);
     }
 
     @Override
@@ -87,14 +99,15 @@ final class AccessLogHandler extends ChannelDuplexHandler {
                 if (batchOwner != null && ApiKeys.LOOPBACK.equals(caller)) {
                     // only the server's own batches speak for another key; anyone else's mark is dropped
                     record.batchOwner(batchOwner);
-                    request.headers().set(BatchLines.OWNER_HEADER, batchOwner);
                 }
                 if (caller != null) {
                     admit(request, record, caller);
                 }
             }
             open.addLast(record);
-            ctx.channel().attr(RECORD).set(record);
+            String number = Long.toString(++read);
+            request.headers().set(RECORD_NUMBER, number); // replacing whatever a client sent
+            numbered.put(number, record);
         }
         ctx.fireChannelRead(msg);
     }
@@ -170,6 +183,16 @@ final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     /**
+     * The access record of {@code request}, as this handler read it on {@code channel}; null once it
+     * has ended, or where it never passed here.
+     */
+    static AccessRecord recordOf(io.netty.channel.Channel channel, HttpRequest request) {
+        java.util.Map<String, AccessRecord> records = channel.attr(RECORDS).get();
+        String number = request.headers().get(RECORD_NUMBER);
+        return records == null || number == null ? null : records.get(number);
+    }
+
+    /**
      * The {@code x-ratelimit-*} headers where the key of {@code r} has a per-minute limit, and
      * {@code retry-after} on its refusal by one. A whole answer ({@code whole}) is its request's end:
      * its tokens are charged first, so that the headers count them.
@@ -193,6 +216,7 @@ final class AccessLogHandler extends ChannelDuplexHandler {
      * tokens are charged to the key's budget.
      */
     private void ended(AccessRecord r) {
+        numbered.values().remove(r);
         if (r.releasePlace()) {
             keys.release(r.caller());
         }

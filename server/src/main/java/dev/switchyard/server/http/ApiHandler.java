@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.engine.schedule.QueueFullException;
 import dev.switchyard.engine.schedule.SchedulerUnavailableException;
 import dev.switchyard.server.accesslog.AccessRecord;
-import dev.switchyard.server.batch.BatchLines;
 import dev.switchyard.server.openai.AnthropicMessages;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.BackgroundResponses;
@@ -119,8 +118,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         : ChatRequests.parse(body, model, api.config.limits(), api.json.mapper());
                 CompletionRenderer renderer = path.equals("/v1/completions")
                         ? CompletionRenderer.completions(model, parsed) : CompletionRenderer.chat(model, parsed);
-                mayUse(request, model, renderer);
-                startGeneration(ctx, model, renderer, tenant(request));
+                mayUse(ctx, request, model, renderer);
+                startGeneration(ctx, request, model, renderer, tenant(ctx, request));
             }
             case "/v1/responses" -> {
                 expect(method, HttpMethod.POST, path);
@@ -128,16 +127,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ServedModel model = readyModel();
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
                         api.json.mapper(), api.responses, api.conversations);
-                mayUse(request, model, renderer);
+                mayUse(ctx, request, model, renderer);
                 if (BackgroundResponses.streamed(renderer)) {
-                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(request),
-                            usageOf(ctx, model)), -1);
+                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(ctx, request),
+                            usageOf(ctx, request, model)), -1);
                 } else if (BackgroundResponses.wanted(renderer)) {
-                    String queued = api.background.start(model, renderer, tenant(request), usageOf(ctx, model));
+                    String queued = api.background.start(model, renderer, tenant(ctx, request), usageOf(ctx, request, model));
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(queued),
                             false);
                 } else {
-                    startGeneration(ctx, model, renderer, tenant(request));
+                    startGeneration(ctx, request, model, renderer, tenant(ctx, request));
                 }
             }
             case "/v1/embeddings" -> generate(ctx, request, path, EmbeddingsApi::renderer);
@@ -166,13 +165,13 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 expect(method, HttpMethod.GET, path);
                 authorize(request);
                 ServedModel model = readyModel();
-                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model, allowedModels(request)), false);
+                HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> UtilityApi.writeModels(g, model, allowedModels(ctx, request)), false);
             }
             // vLLM's: LoRA adapters loaded and unloaded while serving (--allow-runtime-lora-updating)
             case "/v1/load_lora_adapter", "/v1/unload_lora_adapter" -> {
                 expect(method, HttpMethod.POST, path);
                 authorize(request);
-                if (allowedModels(request) != null) {
+                if (allowedModels(ctx, request) != null) {
                     throw ApiError.keyMayNotManageAdapters();
                 }
                 ServedModel model = readyModel();
@@ -190,7 +189,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 if (method.equals(HttpMethod.POST)) {
-                    if (allowedModels(request) != null) {
+                    if (allowedModels(ctx, request) != null) {
                         throw ApiError.keyMayNotManageAdapters();
                     }
                     // a list, not an object: read as llama-server reads it
@@ -199,7 +198,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                             g -> LoraAdaptersApi.set(body, model, g), false);
                 } else {
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK,
-                            g -> LoraAdaptersApi.list(g, model, allowedModels(request)), false);
+                            g -> LoraAdaptersApi.list(g, model, allowedModels(ctx, request)), false);
                 }
             }
             case "/tokenize" -> answer(ctx, request, path, (body, model, g) ->
@@ -277,7 +276,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 if (!id.equals(model.name()) && adapter.isEmpty()) {
                     throw ApiError.modelNotFound(id, model.name());
                 }
-                if (!ModelAccess.lists(allowedModels(request), id)) {
+                if (!ModelAccess.lists(allowedModels(ctx, request), id)) {
                     throw ApiError.modelNotAllowed(id);
                 }
                 HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> {
@@ -313,8 +312,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         authorize(request);
         ServedModel model = readyModel();
         ResponseRenderer rendering = renderer.apply(readBody(request), model);
-        mayUse(request, model, rendering);
-        startGeneration(ctx, model, rendering, tenant(request));
+        mayUse(ctx, request, model, rendering);
+        startGeneration(ctx, request, model, rendering, tenant(ctx, request));
     }
 
     /** {@code GET} or {@code DELETE /v1/responses/{id}}: a kept response, as OpenAI's "retrieve" and "delete". */
@@ -451,38 +450,39 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /**
-     * Whose cached prompt blocks a request may share: its key's name where the prefix cache is scoped
-     * by key ({@code --prefix-cache-scope key}); else null, anyone's.
+     * Whose cached prompt blocks a request may share: the key it acts for where the prefix cache is
+     * scoped by key ({@code --prefix-cache-scope key}); else null, anyone's.
      */
-    private String tenant(FullHttpRequest request) {
-        if (!api.apiKey.keys().scopesPrefixCacheByKey()) {
-            return null;
-        }
-        // a batch's request shares the blocks of the key that made the batch (the mark is the server's own)
-        String batchOwner = request.headers().get(BatchLines.OWNER_HEADER);
-        return batchOwner != null ? batchOwner : caller(api, request);
+    private String tenant(ChannelHandlerContext ctx, FullHttpRequest request) {
+        return api.apiKey.keys().scopesPrefixCacheByKey() ? actingKey(ctx.channel(), request) : null;
     }
 
-    /**
-     * The models and adapters {@code request}'s key may use ({@code models=} in the key file; a
-     * batch's request, its owner's); null for every one.
-     */
-    private java.util.Set<String> allowedModels(FullHttpRequest request) {
-        String batchOwner = request.headers().get(BatchLines.OWNER_HEADER);
-        return api.apiKey.keys().modelsOf(batchOwner != null ? batchOwner : caller(api, request));
+    /** The models and adapters the key {@code request} acts for may use ({@code models=} in the key file); null for every one. */
+    private java.util.Set<String> allowedModels(ChannelHandlerContext ctx, FullHttpRequest request) {
+        return api.apiKey.keys().modelsOf(actingKey(ctx.channel(), request));
     }
 
     /** @throws ApiError 404 where the generation would use a model or adapter its key may not */
-    private void mayUse(FullHttpRequest request, ServedModel model, ResponseRenderer renderer) {
-        String refused = ModelAccess.refused(renderer.request().spec(), model, allowedModels(request));
+    private void mayUse(ChannelHandlerContext ctx, FullHttpRequest request, ServedModel model, ResponseRenderer renderer) {
+        String refused = ModelAccess.refused(renderer.request().spec(), model, allowedModels(ctx, request));
         if (refused != null) {
             throw ApiError.modelNotAllowed(refused);
         }
     }
 
-    /** The name of the API key {@code request} presents; null where requests need no key. */
-    static String caller(ApiContext api, io.netty.handler.codec.http.HttpRequest request) {
-        return api.apiKey.caller(request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(X_API_KEY));
+    /**
+     * The name of the key {@code request} acts for, as the access log's handler read it: the key it
+     * presented, or for a batch's request the key that made the batch ({@link AccessRecord#usageKey});
+     * null where requests need no key.
+     *
+     * @throws ApiError where its record has ended already (its connection closed): nothing is answered then
+     */
+    static String actingKey(io.netty.channel.Channel channel, io.netty.handler.codec.http.HttpRequest request) {
+        AccessRecord record = AccessLogHandler.recordOf(channel, request);
+        if (record == null) {
+            throw ApiError.invalid(null, "the request's connection has closed");
+        }
+        return record.usageKey();
     }
 
     /**
@@ -490,14 +490,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * to the request's access record, so that its key is charged for the tokens (the access log's
      * line has been written by then, without them).
      */
-    private static Consumer<Usage> usageOf(ChannelHandlerContext ctx, ServedModel model) {
-        AccessRecord record = ctx.channel().attr(AccessLogHandler.RECORD).get();
+    private static Consumer<Usage> usageOf(ChannelHandlerContext ctx, FullHttpRequest request, ServedModel model) {
+        AccessRecord record = AccessLogHandler.recordOf(ctx.channel(), request);
         return record == null ? usage -> { } : usage -> record.generated(new AccessRecord.Generated(model.name(), false,
                 usage.promptTokens(), usage.completionTokens(), usage.cachedTokens(), 0, 0, null, 0));
     }
 
-    private void startGeneration(ChannelHandlerContext ctx, ServedModel model, ResponseRenderer renderer, String tenant) {
-        GenerationExchange started = new GenerationExchange(ctx, api.json.factory(), renderer,
+    private void startGeneration(ChannelHandlerContext ctx, FullHttpRequest request, ServedModel model,
+                                 ResponseRenderer renderer, String tenant) {
+        GenerationExchange started = new GenerationExchange(ctx, AccessLogHandler.recordOf(ctx.channel(), request),
+                api.json.factory(), renderer,
                 api.openExchanges::decrementAndGet);
         api.openExchanges.incrementAndGet();
         try {

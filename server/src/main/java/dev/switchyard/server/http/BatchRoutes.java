@@ -39,7 +39,7 @@ final class BatchRoutes {
     static void route(ChannelHandlerContext ctx, FullHttpRequest request, String path, ApiContext api) {
         HttpMethod method = request.method();
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
-        String caller = ApiHandler.caller(api, request);
+        String caller = ApiHandler.actingKey(ctx.channel(), request);
         if (path.equals(FILES)) {
             ApiHandler.expect(method, HttpMethod.GET, path);
             HttpResponses.sendOk(ctx, api.json.factory(), g -> api.files.list(ApiHandler.first(query, "purpose"),

@@ -188,7 +188,7 @@ final class FileUploadHandler extends ChannelInboundHandlerAdapter {
                         } else if (!upload.renameTo(target.toFile())) {
                             throw new IOException("cannot move the upload to " + target);
                         }
-                    }, ApiHandler.caller(api, request), g), false);
+                    }, ApiHandler.actingKey(ctx.channel(), request), g), false);
         } catch (IOException e) {
             throw ApiError.internal("the upload could not be kept: " + e.getMessage());
         } finally {

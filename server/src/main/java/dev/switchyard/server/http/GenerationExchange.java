@@ -42,7 +42,7 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     private final ResponseRenderer renderer;
     private final boolean stream;
     private final Runnable onEnd;
-    /** The access log's record of this request (see {@link AccessLogHandler#RECORD}); null where there is none. */
+    /** The access log's record of this request ({@link AccessLogHandler#recordOf}); null where there is none. */
     private final AccessRecord record;
     private Generation generation;
     /** Set on the scheduler's thread when a choice fails; read after onComplete (ordered by the executor's queue). */
@@ -52,14 +52,15 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     private String model;
     private final GenerationTimes times = new GenerationTimes();
 
-    GenerationExchange(ChannelHandlerContext ctx, JsonFactory json, ResponseRenderer renderer, Runnable onEnd) {
+    GenerationExchange(ChannelHandlerContext ctx, AccessRecord record, JsonFactory json, ResponseRenderer renderer,
+                       Runnable onEnd) {
         this.ctx = ctx;
         this.executor = ctx.executor();
         this.json = json;
         this.renderer = renderer;
         this.stream = renderer.request().stream();
         this.onEnd = onEnd;
-        this.record = ctx.channel().attr(AccessLogHandler.RECORD).get();
+        this.record = record;
     }
 
     /**

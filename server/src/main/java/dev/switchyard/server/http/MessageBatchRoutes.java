@@ -28,7 +28,7 @@ final class MessageBatchRoutes {
         HttpMethod method = request.method();
         String base = base(request);
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
-        String caller = ApiHandler.caller(api, request);
+        String caller = ApiHandler.actingKey(ctx.channel(), request);
         if (path.equals(ROOT)) {
             if (method.equals(HttpMethod.POST)) {
                 var body = api.json.readObject(new io.netty.buffer.ByteBufInputStream(request.content()));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchyard.server.serving.AdapterInUseException;
+import dev.switchyard.server.serving.ModelAccess;
 import dev.switchyard.server.serving.ServedAdapters;
 import dev.switchyard.server.serving.ServedModel;
 import java.io.IOException;
@@ -29,7 +30,7 @@ public final class LoraAdaptersApi {
         ServedAdapters adapters = model.adapters();
         g.writeStartArray();
         for (ServedAdapters.Served a : adapters.all()) {
-            if (!dev.switchyard.server.serving.ModelAccess.lists(allowed, a.name())) {
+            if (!ModelAccess.lists(allowed, a.name())) {
                 continue;
             }
             g.writeStartObject();

@@ -11,7 +11,6 @@ import dev.switchyard.server.serving.ApiKeys;
 import java.io.StringWriter;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -75,32 +74,11 @@ class ApiKeysServingTest {
                     .doesNotContain("outcome=\"client_error\"");
 
             // a batch made with alice's key runs through the server's endpoints with the server's own
-            HttpRequest upload = BatchesApiTest.upload(server, "in.jsonl", "batch", ("{\"custom_id\":\"x\",\"method\":"
-                    + "\"POST\",\"url\":\"/v1/completions\",\"body\":{\"prompt\":\"Hi\",\"max_tokens\":2}}\n")
-                    .getBytes(StandardCharsets.UTF_8));
-            HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(upload, (n, v) -> true)
-                    .header("Authorization", "Bearer sk-alice").build());
-            assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
-            HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/v1/batches"))
-                    .header("Authorization", "Bearer sk-alice").header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + ServerFixture.parse(
-                            uploaded.body()).get("id").asText() + "\",\"endpoint\":\"/v1/completions\","
-                            + "\"completion_window\":\"24h\"}")).build());
-            assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
-            String batch = ServerFixture.parse(created.body()).get("id").asText();
-            JsonNode done = null;
-            for (int i = 0; i < 400; i++) {
-                done = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/" + batch))
-                        .header("Authorization", "Bearer sk-alice").GET().build()).body());
-                if (done.get("status").asText().equals("completed")) {
-                    break;
-                }
-                Thread.sleep(25);
-            }
+            JsonNode done = BatchesApiTest.batchAs(server, "sk-alice", "{\"custom_id\":\"x\",\"method\":\"POST\","
+                    + "\"url\":\"/v1/completions\",\"body\":{\"prompt\":\"Hi\",\"max_tokens\":2}}\n", "/v1/completions");
             assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
-            String requestId = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
-                    + done.get("output_file_id").asText() + "/content")).header("x-api-key", "sk-alice").GET().build())
-                    .body()).at("/response/request_id").asText();
+            String requestId = ServerFixture.parse(BatchesApiTest.contentAs(server, "sk-alice",
+                    done.get("output_file_id").asText())).at("/response/request_id").asText();
             JsonNode line = LoggedLines.lineOf(lines, requestId);
             assertThat(line.get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
             assertThat(line.get("batch_owner").asText()).as("the batch's request counts for alice").isEqualTo("alice");

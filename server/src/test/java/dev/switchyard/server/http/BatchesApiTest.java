@@ -97,6 +97,38 @@ class BatchesApiTest {
         throw new AssertionError("batch " + batchId + " did not end in 60 s");
     }
 
+    /**
+     * Uploads {@code lines} as the batch input of the client of {@code key}, makes a batch of them for
+     * {@code endpoint} with that key, and waits for it to end: its object, as that client reads it.
+     */
+    static JsonNode batchAs(ServerFixture server, String key, String lines, String endpoint) throws InterruptedException {
+        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(upload(server, "in.jsonl", "batch",
+                lines.getBytes(StandardCharsets.UTF_8)), (n, v) -> true).header("Authorization", "Bearer " + key).build());
+        assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(200);
+        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/v1/batches"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\""
+                        + ServerFixture.parse(uploaded.body()).get("id").asText() + "\",\"endpoint\":\"" + endpoint
+                        + "\",\"completion_window\":\"24h\"}")).build());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+        String id = ServerFixture.parse(created.body()).get("id").asText();
+        for (int i = 0; i < 1200; i++) {
+            JsonNode b = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/" + id))
+                    .header("Authorization", "Bearer " + key).GET().build()).body());
+            if (List.of("completed", "failed", "expired", "cancelled").contains(b.get("status").asText())) {
+                return b;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("batch " + id + " did not end in 60 s");
+    }
+
+    /** The content of a kept file, as the client of {@code key} reads it. */
+    static String contentAs(ServerFixture server, String key, String fileId) {
+        return server.send(HttpRequest.newBuilder(server.uri("/v1/files/" + fileId + "/content"))
+                .header("Authorization", "Bearer " + key).GET().build()).body();
+    }
+
     private static List<JsonNode> contentLines(String fileId) {
         HttpResponse<String> r = server.get("/v1/files/" + fileId + "/content");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -124,28 +124,12 @@ class ModelAccessTest {
         String lines = "{\"custom_id\":\"own\",\"method\":\"POST\",\"url\":\"/v1/completions\",\"body\":{\"model\":"
                 + "\"style\",\"prompt\":\"Hi\",\"max_tokens\":2}}\n{\"custom_id\":\"other\",\"method\":\"POST\",\"url\":"
                 + "\"/v1/completions\",\"body\":{\"model\":\"terse\",\"prompt\":\"Hi\",\"max_tokens\":2}}\n";
-        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(BatchesApiTest.upload(server, "in.jsonl", "batch",
-                lines.getBytes(java.nio.charset.StandardCharsets.UTF_8)), (n, v) -> true)
-                .header("Authorization", "Bearer sk-alice").build());
-        String file = ServerFixture.parse(uploaded.body()).get("id").asText();
-        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/v1/batches"))
-                .header("Authorization", "Bearer sk-alice").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + file + "\",\"endpoint\":"
-                        + "\"/v1/completions\",\"completion_window\":\"24h\"}")).build());
-        String batch = ServerFixture.parse(created.body()).get("id").asText();
-        JsonNode done = null;
-        for (int i = 0; i < 400; i++) {
-            done = ServerFixture.parse(get("sk-alice", "/v1/batches/" + batch).body());
-            if (done.get("status").asText().equals("completed")) {
-                break;
-            }
-            Thread.sleep(25);
-        }
+        JsonNode done = BatchesApiTest.batchAs(server, "sk-alice", lines, "/v1/completions");
         assertThat(done.at("/request_counts/completed").asInt()).as("her own adapter").isEqualTo(1);
         assertThat(done.at("/request_counts/failed").asInt()).as("not terse, though the server's own key sent it")
                 .isEqualTo(1);
-        JsonNode error = ServerFixture.parse(get("sk-alice", "/v1/files/" + done.get("error_file_id").asText()
-                + "/content").body());
+        JsonNode error = ServerFixture.parse(BatchesApiTest.contentAs(server, "sk-alice",
+                done.get("error_file_id").asText()));
         assertThat(error.get("custom_id").asText()).isEqualTo("other");
         assertThat(error.at("/response/status_code").asInt()).isEqualTo(404);
     }

@@ -60,27 +60,10 @@ class PrefixCacheScopeTest {
     private static int cachedInABatch(ServerFixture server, String key) throws Exception {
         String line = "{\"custom_id\":\"c\",\"method\":\"POST\",\"url\":\"/v1/completions\",\"body\":{\"prompt\":\""
                 + PROMPT + "\",\"max_tokens\":2,\"temperature\":0}}\n";
-        HttpResponse<String> uploaded = server.send(HttpRequest.newBuilder(BatchesApiTest.upload(server, "in.jsonl", "batch",
-                line.getBytes(java.nio.charset.StandardCharsets.UTF_8)), (n, v) -> true)
-                .header("Authorization", "Bearer " + key).build());
-        String file = ServerFixture.parse(uploaded.body()).get("id").asText();
-        HttpResponse<String> created = server.send(HttpRequest.newBuilder(server.uri("/v1/batches"))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + file + "\",\"endpoint\":"
-                        + "\"/v1/completions\",\"completion_window\":\"24h\"}")).build());
-        String batch = ServerFixture.parse(created.body()).get("id").asText();
-        for (int i = 0; i < 400; i++) {
-            JsonNode b = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/batches/" + batch))
-                    .header("Authorization", "Bearer " + key).GET().build()).body());
-            if (b.get("status").asText().equals("completed")) {
-                JsonNode result = ServerFixture.parse(server.send(HttpRequest.newBuilder(server.uri("/v1/files/"
-                        + b.get("output_file_id").asText() + "/content")).header("Authorization", "Bearer " + key)
-                        .GET().build()).body());
-                return result.at("/response/body/usage/prompt_tokens_details/cached_tokens").asInt();
-            }
-            Thread.sleep(25);
-        }
-        throw new AssertionError("the batch did not complete");
+        JsonNode batch = BatchesApiTest.batchAs(server, key, line, "/v1/completions");
+        assertThat(batch.get("status").asText()).isEqualTo("completed");
+        return ServerFixture.parse(BatchesApiTest.contentAs(server, key, batch.get("output_file_id").asText()))
+                .at("/response/body/usage/prompt_tokens_details/cached_tokens").asInt();
     }
 
     @Test
