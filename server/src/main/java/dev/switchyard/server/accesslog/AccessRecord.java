@@ -194,6 +194,18 @@ public final class AccessRecord {
 
     /** A batch's request, sent by the server under its own key: the name of the key that made the batch. */
     private volatile String batchOwner;
+    /** The priority its generation was scheduled at, where the server schedules by priority; null otherwise. */
+    private volatile Integer priority;
+
+    /** Notes the priority its generation was scheduled at (the server schedules by priority). */
+    public void priority(int scheduledAt) {
+        priority = scheduledAt;
+    }
+
+    /** The priority its generation was scheduled at; null where none was noted. */
+    public Integer priority() {
+        return priority;
+    }
 
     public void batchOwner(String keyName) {
         batchOwner = keyName;
@@ -353,6 +365,9 @@ public final class AccessRecord {
             field(g, "api_key", caller);
             field(g, "batch_owner", batchOwner);
             if (generated != null) {
+                if (priority != null) {
+                    g.writeNumberField("priority", priority);
+                }
                 g.writeStringField("model", generated.model());
                 g.writeBooleanField("stream", generated.stream());
                 g.writeNumberField("prompt_tokens", generated.promptTokens());

@@ -281,7 +281,8 @@ final class ServeCommand implements Callable<Integer> {
         int httpPort = batch && !given.hasMatchedOption("--port") ? 0 : port;
         int rpcPort = batch && !given.hasMatchedOption("--grpc-port") ? 0 : grpcPort;
         int perBatch = batchConcurrency != null ? batchConcurrency : 2 * maxSeqs;
-        ApiKeys keys = ApiKeys.from(apiKey, apiKeyFile).isolatingPrefixCache(prefixCacheScope.equals("key"));
+        ApiKeys keys = ApiKeys.from(apiKey, apiKeyFile).isolatingPrefixCache(prefixCacheScope.equals("key"))
+                .schedulingByPriority(schedulingPolicy.equals("priority"));
         BatchRun batchRun = batch ? new BatchRun(null, keys.loopbackKey(), perBatch) : null;
         HttpServerConfig.BatchConfig batches = new HttpServerConfig.BatchConfig(filesDir, filesSpace, perBatch);
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,

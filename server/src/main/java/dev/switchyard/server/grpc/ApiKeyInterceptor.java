@@ -3,6 +3,7 @@ package dev.switchyard.server.grpc;
 import dev.switchyard.server.accesslog.AccessRecord;
 import dev.switchyard.server.serving.ApiKeys;
 import dev.switchyard.server.serving.KeyAdmission;
+import dev.switchyard.server.serving.KeyScope;
 import dev.switchyard.server.serving.RateBucket;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -31,10 +32,10 @@ final class ApiKeyInterceptor implements ServerInterceptor {
             Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> OPEN_SERVICES = Set.of("grpc.health.v1.Health");
     /**
-     * Whose cached prompt blocks a call may share: its key's name where the prefix cache is scoped by
-     * key ({@code --prefix-cache-scope key}); unset, anyone's.
+     * What a call's key changes about its generation ({@link ApiKeys#scopeOf}): whose cached prompt
+     * blocks it may share, its priority level; unset, nothing.
      */
-    static final Context.Key<String> TENANT = Context.key("switchyard-prefix-cache-tenant");
+    private static final Context.Key<KeyScope> SCOPE = Context.key("switchyard-key-scope");
     /** The models and adapters a call's key may use ({@code models=} in the key file); unset, every one. */
     static final Context.Key<Set<String>> MODELS = Context.key("switchyard-key-models");
 
@@ -43,6 +44,12 @@ final class ApiKeyInterceptor implements ServerInterceptor {
 
     ApiKeyInterceptor(ApiKeys keys) {
         this.keys = keys;
+    }
+
+    /** What the current call's key changes about its generation; {@link KeyScope#NONE} for nothing. */
+    static KeyScope scope() {
+        KeyScope scope = SCOPE.get();
+        return scope == null ? KeyScope.NONE : scope;
     }
 
     /** The name of the key {@code authorization} metadata presents; null for none of them. */
@@ -104,8 +111,9 @@ final class ApiKeyInterceptor implements ServerInterceptor {
         ServerCall.Listener<Q> listener;
         try {
             Context context = Context.current();
-            if (keys.scopesPrefixCacheByKey()) {
-                context = context.withValue(TENANT, name);
+            KeyScope scope = keys.scopeOf(name);
+            if (!scope.equals(KeyScope.NONE)) {
+                context = context.withValue(SCOPE, scope);
             }
             Set<String> models = keys.modelsOf(name);
             if (models != null) {

@@ -127,7 +127,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                     !request.hasIncludeTokenIds() || request.getIncludeTokenIds(), responders.next(),
                     () -> running.remove(id, call), access);
             try {
-                call.started(model.generate(spec.forTenant(ApiKeyInterceptor.TENANT.get()), events));
+                call.started(model.generate(scoped(spec, model, access), events));
             } catch (RuntimeException e) {
                 running.remove(id, call);
                 throw e;
@@ -135,6 +135,18 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
         } catch (RuntimeException e) {
             out.onError(toStatus(e));
         }
+    }
+
+    /**
+     * {@code spec} as the call's key runs it ({@link ApiKeyInterceptor#scope}); where the server
+     * schedules by priority, the priority it runs at goes to the call's access record.
+     */
+    private static GenerationSpec scoped(GenerationSpec spec, ServedModel model, AccessRecord access) {
+        GenerationSpec scoped = ApiKeyInterceptor.scope().applyTo(spec);
+        if (access != null && model.schedulesByPriority()) {
+            access.priority(scoped.priority());
+        }
+        return scoped;
     }
 
     @Override
@@ -172,7 +184,7 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
             mayUse(request.getModel(), spec, model);
             EmbedCall call = new EmbedCall(out, prompts.size(), !request.hasNormalize() || request.getNormalize(),
                     model.pooling());
-            Generation generation = model.generate(spec.forTenant(ApiKeyInterceptor.TENANT.get()), call);
+            Generation generation = model.generate(scoped(spec, model, AccessLogInterceptor.current()), call);
             out.setOnCancelHandler(generation::cancel);
         } catch (RuntimeException e) {
             out.onError(toStatus(e));

@@ -21,6 +21,7 @@ import dev.switchyard.server.openai.ResponseRenderer;
 import dev.switchyard.server.openai.ResponsesApi;
 import dev.switchyard.server.openai.UtilityApi;
 import dev.switchyard.server.serving.InvalidRequestException;
+import dev.switchyard.server.serving.KeyScope;
 import dev.switchyard.server.serving.ModelAccess;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.Usage;
@@ -119,7 +120,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 CompletionRenderer renderer = path.equals("/v1/completions")
                         ? CompletionRenderer.completions(model, parsed) : CompletionRenderer.chat(model, parsed);
                 mayUse(ctx, request, model, renderer);
-                startGeneration(ctx, request, model, renderer, tenant(ctx, request));
+                startGeneration(ctx, request, model, renderer);
             }
             case "/v1/responses" -> {
                 expect(method, HttpMethod.POST, path);
@@ -129,14 +130,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         api.json.mapper(), api.responses, api.conversations);
                 mayUse(ctx, request, model, renderer);
                 if (BackgroundResponses.streamed(renderer)) {
-                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(), tenant(ctx, request),
-                            usageOf(ctx, request, model)), -1);
+                    follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(),
+                            scope(ctx, request, model, renderer), usageOf(ctx, request, model)), -1);
                 } else if (BackgroundResponses.wanted(renderer)) {
-                    String queued = api.background.start(model, renderer, tenant(ctx, request), usageOf(ctx, request, model));
+                    String queued = api.background.start(model, renderer, scope(ctx, request, model, renderer),
+                            usageOf(ctx, request, model));
                     HttpResponses.sendJson(ctx, api.json.factory(), HttpResponseStatus.OK, g -> g.writeRawValue(queued),
                             false);
                 } else {
-                    startGeneration(ctx, request, model, renderer, tenant(ctx, request));
+                    startGeneration(ctx, request, model, renderer);
                 }
             }
             case "/v1/embeddings" -> generate(ctx, request, path, EmbeddingsApi::renderer);
@@ -313,7 +315,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ServedModel model = readyModel();
         ResponseRenderer rendering = renderer.apply(readBody(request), model);
         mayUse(ctx, request, model, rendering);
-        startGeneration(ctx, request, model, rendering, tenant(ctx, request));
+        startGeneration(ctx, request, model, rendering);
     }
 
     /** {@code GET} or {@code DELETE /v1/responses/{id}}: a kept response, as OpenAI's "retrieve" and "delete". */
@@ -450,11 +452,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /**
-     * Whose cached prompt blocks a request may share: the key it acts for where the prefix cache is
-     * scoped by key ({@code --prefix-cache-scope key}); else null, anyone's.
+     * What the key {@code request} acts for changes about its generation (whose cached prompt blocks
+     * it may share, its priority level); where the server schedules by priority, the priority it
+     * runs at goes to its access record.
      */
-    private String tenant(ChannelHandlerContext ctx, FullHttpRequest request) {
-        return api.apiKey.keys().scopesPrefixCacheByKey() ? actingKey(ctx.channel(), request) : null;
+    private KeyScope scope(ChannelHandlerContext ctx, FullHttpRequest request, ServedModel model,
+                           ResponseRenderer renderer) {
+        KeyScope scope = api.apiKey.keys().scopeOf(actingKey(ctx.channel(), request));
+        AccessRecord record = AccessLogHandler.recordOf(ctx.channel(), request);
+        if (record != null && model.schedulesByPriority()) {
+            record.priority(scope.priority(renderer.request().spec().priority()));
+        }
+        return scope;
     }
 
     /** The models and adapters the key {@code request} acts for may use ({@code models=} in the key file); null for every one. */
@@ -497,13 +506,14 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void startGeneration(ChannelHandlerContext ctx, FullHttpRequest request, ServedModel model,
-                                 ResponseRenderer renderer, String tenant) {
+                                 ResponseRenderer renderer) {
+        KeyScope scope = scope(ctx, request, model, renderer);
         GenerationExchange started = new GenerationExchange(ctx, AccessLogHandler.recordOf(ctx.channel(), request),
                 api.json.factory(), renderer,
                 api.openExchanges::decrementAndGet);
         api.openExchanges.incrementAndGet();
         try {
-            started.start(model, tenant);
+            started.start(model, scope);
         } catch (RuntimeException e) {
             api.openExchanges.decrementAndGet();
             throw e;

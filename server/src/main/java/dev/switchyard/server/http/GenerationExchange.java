@@ -66,12 +66,12 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     /**
      * Submits the request and, when streaming, sends the response head; called on the executor.
      *
-     * @param tenant whose cached prompt blocks the request may share (a key's name), or null for anyone's
+     * @param scope what the request's key changes about its generation
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing was sent
      */
-    void start(ServedModel model, String tenant) {
+    void start(ServedModel model, dev.switchyard.server.serving.KeyScope scope) {
         this.model = model.name();
-        generation = model.generate(renderer.request().spec().forTenant(tenant), this);
+        generation = model.generate(scope.applyTo(renderer.request().spec()), this);
         if (stream) {
             HttpResponses.writeEventStreamHead(ctx);
             renderer.openStream(this);

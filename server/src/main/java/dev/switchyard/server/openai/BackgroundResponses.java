@@ -4,6 +4,7 @@ import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationListener;
+import dev.switchyard.server.serving.KeyScope;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
 import dev.switchyard.server.serving.Usage;
@@ -70,19 +71,19 @@ public final class BackgroundResponses {
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
      */
     public String start(ServedModel model, ResponseRenderer renderer) {
-        return start(model, renderer, null, usage -> { });
+        return start(model, renderer, KeyScope.NONE, usage -> { });
     }
 
     /**
-     * As above, its prompt's cached blocks kept to {@code tenant} ({@link
-     * dev.switchyard.server.serving.GenerationSpec#forTenant}), and told its usage when it ends
-     * ({@code onUsage}, on the scheduler's thread: quick), long after its request was answered.
+     * As above, as its key runs it ({@code scope}: its prompt's cached blocks and its priority), and
+     * told its usage when it ends ({@code onUsage}, on the scheduler's thread: quick), long after its
+     * request was answered.
      */
-    public String start(ServedModel model, ResponseRenderer renderer, String tenant,
+    public String start(ServedModel model, ResponseRenderer renderer, KeyScope scope,
                         Consumer<Usage> onUsage) {
         ResponsesRenderer response = (ResponsesRenderer) renderer;
         String queued = response.snapshot("queued");
-        begin(model, response, null, tenant, onUsage);
+        begin(model, response, null, scope, onUsage);
         return queued;
     }
 
@@ -93,18 +94,18 @@ public final class BackgroundResponses {
      * @throws RuntimeException as {@link ServedModel#generate} does; then nothing runs
      */
     public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json) {
-        return startStreamed(model, renderer, json, null, usage -> { });
+        return startStreamed(model, renderer, json, KeyScope.NONE, usage -> { });
     }
 
-    /** As above, its prompt's cached blocks kept to {@code tenant}, and told its usage when it ends. */
+    /** As above, as its key runs it ({@code scope}), and told its usage when it ends. */
     public EventLog startStreamed(ServedModel model, ResponseRenderer renderer, com.fasterxml.jackson.core.JsonFactory json,
-                                  String tenant, Consumer<Usage> onUsage) {
+                                  KeyScope scope, Consumer<Usage> onUsage) {
         EventLog log = new EventLog(json);
-        begin(model, (ResponsesRenderer) renderer, log, tenant, onUsage);
+        begin(model, (ResponsesRenderer) renderer, log, scope, onUsage);
         return log;
     }
 
-    private void begin(ServedModel model, ResponsesRenderer response, EventLog log, String tenant,
+    private void begin(ServedModel model, ResponsesRenderer response, EventLog log, KeyScope scope,
                        Consumer<Usage> onUsage) {
         String inProgress = response.snapshot("in_progress");
         String cancelled = response.snapshot("cancelled");
@@ -116,7 +117,7 @@ public final class BackgroundResponses {
             response.openStream(log);
         }
         try {
-            Generation generation = model.generate(response.request().spec().forTenant(tenant), collector);
+            Generation generation = model.generate(scope.applyTo(response.request().spec()), collector);
             running.replace(response.id(), placeholder, new Running(generation, inProgress, cancelled, log));
         } catch (RuntimeException e) {
             running.remove(response.id());

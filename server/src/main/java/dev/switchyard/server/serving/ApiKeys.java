@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * requests it made (never the key): {@code --api-key} (named {@code default}) and the keys of
  * {@code --api-key-file} (a {@code NAME KEY} per line, and optionally its {@link KeyLimits}:
  * {@code concurrency=N}, at most N of its requests at once; {@code requests_per_minute=N} and
- * {@code tokens_per_minute=N}, its allowances per minute), so that each client has a key of its own,
+ * {@code tokens_per_minute=N}, its allowances per minute; {@code models=A,B}, what it may use;
+ * {@code priority=N}, where its requests are scheduled), so that each client has a key of its own,
  * taken back by deleting its line: the file is read again when it changes ({@link #watch}). Where any
  * key is set, a random key of the server's own, named {@link #LOOPBACK}, is accepted too, without
  * limits: the batches the server runs through its own endpoints send it.
@@ -215,12 +216,26 @@ public final class ApiKeys {
         return limitsOf(name).concurrency();
     }
 
-    /** The limits of the key named {@code name}; {@link KeyLimits#NONE} for none (or no such key). */
     /** The names of the models and adapters the key named {@code name} may use; null for every one. */
     public java.util.Set<String> modelsOf(String name) {
         return name == null ? null : limitsOf(name).models();
     }
 
+    /**
+     * What the key named {@code name} (null: requests need no key) changes about its requests'
+     * generations: its name as their prefix-cache tenant where the cache is scoped by key, and its
+     * {@code priority=N}.
+     */
+    public KeyScope scopeOf(String name) {
+        if (name == null) {
+            return KeyScope.NONE;
+        }
+        Integer priority = priorities ? limitsOf(name).priority() : null;
+        String tenant = prefixCacheByKey ? name : null;
+        return tenant == null && priority == null ? KeyScope.NONE : new KeyScope(tenant, priority);
+    }
+
+    /** The limits of the key named {@code name}; {@link KeyLimits#NONE} for none (or no such key). */
     public KeyLimits limitsOf(String name) {
         for (Key k : keys) {
             if (k.name().equals(name)) {
@@ -318,7 +333,7 @@ public final class ApiKeys {
         }
         fileStamp = now;
         try {
-            keys = withLoopback(limited(read(single, file), keys));
+            keys = withLoopback(withPrioritiesAllowed(limited(read(single, file), keys)));
             LOG.info("--api-key-file " + file + " read again: " + count() + " keys");
             return true;
         } catch (IllegalArgumentException e) {
@@ -384,6 +399,36 @@ public final class ApiKeys {
         }
         prefixCacheByKey = on;
         return this;
+    }
+
+    /** Whether the server schedules by priority, so that a key may set {@code priority=N}; see {@link #schedulingByPriority}. */
+    private volatile boolean priorities;
+
+    /**
+     * Says whether the server schedules by priority ({@code --scheduling-policy priority}); without it
+     * a key's {@code priority=N} would order requests that are meant to be served first come, first
+     * served, so a key file that sets one is refused (when the file is read again, it is not used).
+     * Until this is said, keys' priorities are not applied. Set at start, before any request.
+     *
+     * @throws IllegalArgumentException naming the key, where one sets a priority and {@code on} is false
+     */
+    public ApiKeys schedulingByPriority(boolean on) {
+        priorities = on;
+        withPrioritiesAllowed(keys);
+        return this;
+    }
+
+    /** {@code read} as it is, where no key sets a priority the server would not schedule by. */
+    private List<Key> withPrioritiesAllowed(List<Key> read) {
+        if (!priorities) {
+            for (Key k : read) {
+                if (k.settings().priority() != null) {
+                    throw new IllegalArgumentException("--api-key-file " + file + ": the key '" + k.name() + "' sets priority="
+                            + k.settings().priority() + ", which needs --scheduling-policy priority");
+                }
+            }
+        }
+        return read;
     }
 
     /** Whether the prefix cache is scoped by key ({@link #isolatingPrefixCache}). */

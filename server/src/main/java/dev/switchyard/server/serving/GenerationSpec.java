@@ -264,6 +264,13 @@ public record GenerationSpec(List<int[]> prompts, List<String> echoTexts, int n,
                 renderSpecial, pooling, codeLimits, adapters, servedAs, prediction);
     }
 
+    /** This spec scheduled at {@code level} (lower is more urgent). */
+    public GenerationSpec withPriority(int level) {
+        return level == priority ? this : new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam,
+                maxTokensParam, separateReasoning, cacheSalt, tools, format, thinkingBudget, promptLogprobs, includeStop,
+                level, renderSpecial, pooling, codeLimits, adapters, servedAs, prediction);
+    }
+
     /** This spec with {@code tokens} as the reply the client expects (null or empty: none). */
     public GenerationSpec withPrediction(int[] tokens) {
         return new GenerationSpec(prompts, echoTexts, n, sampling, maxTokens, stop, promptParam, maxTokensParam,

@@ -3,30 +3,48 @@ package dev.switchyard.server.serving;
 /**
  * The limits of one API key in {@code --api-key-file}, the settings after its {@code NAME KEY}, in
  * any order: {@code concurrency=N} (at most N of its requests at once), {@code requests_per_minute=N}
- * and {@code tokens_per_minute=N} (each a {@link RateBucket}), and {@code models=A,B} (the served model's
- * and LoRA adapters' names it may use; every one without it). A key without settings has
+ * and {@code tokens_per_minute=N} (each a {@link RateBucket}), {@code models=A,B} (the served model's
+ * and LoRA adapters' names it may use; every one without it) and {@code priority=N} (its requests'
+ * place in the scheduler's order, see {@link #priority}). A key without settings has
  * {@link #NONE}. The buckets outlive a reload of the file while the key keeps its name
  * ({@link #of}), so editing a limit neither hands a key a fresh minute nor forgives its debt.
  */
 public final class KeyLimits {
 
     /** No limits. */
-    public static final KeyLimits NONE = new KeyLimits(0, null, null, null);
+    public static final KeyLimits NONE = new KeyLimits(0, null, null, null, null);
+
+    /** The most urgent and the least urgent {@code priority=N} a key may be given. */
+    static final int MIN_PRIORITY = -1_000_000;
+    static final int MAX_PRIORITY = 1_000_000;
 
     /** How a key's line is written, for the messages that refuse one. */
     static final String USAGE = "'NAME KEY [concurrency=N] [requests_per_minute=N] [tokens_per_minute=N] "
-            + "[models=NAME,...]'";
+            + "[models=NAME,...] [priority=N]'";
 
     private final int concurrency;
     private final RateBucket requests;
     private final RateBucket tokens;
     private final java.util.Set<String> models;
+    private final Integer priority;
 
-    private KeyLimits(int concurrency, RateBucket requests, RateBucket tokens, java.util.Set<String> models) {
+    private KeyLimits(int concurrency, RateBucket requests, RateBucket tokens, java.util.Set<String> models,
+                      Integer priority) {
         this.concurrency = concurrency;
         this.requests = requests;
         this.tokens = tokens;
         this.models = models;
+        this.priority = priority;
+    }
+
+    /**
+     * Its {@code priority=N}, where the server schedules by priority: its requests run at N plus the
+     * priority they ask where that is above 0, so a client can put its own requests behind one
+     * another but never ahead of its key's level, and so never ahead of another key's requests by
+     * asking; null for none (its requests' priorities as they ask).
+     */
+    public Integer priority() {
+        return priority;
     }
 
     /** The names of the models and adapters it may use; null for every one. */
@@ -55,9 +73,10 @@ public final class KeyLimits {
     }
 
     /** A key's settings as its line gives them: 0 for one not given. */
-    record Settings(int concurrency, int requestsPerMinute, int tokensPerMinute, java.util.Set<String> models) {
+    record Settings(int concurrency, int requestsPerMinute, int tokensPerMinute, java.util.Set<String> models,
+                    Integer priority) {
 
-        static final Settings NONE = new Settings(0, 0, 0, null);
+        static final Settings NONE = new Settings(0, 0, 0, null, null);
 
         /**
          * The settings {@code options} (the words after NAME KEY) give, each at most once.
@@ -70,6 +89,7 @@ public final class KeyLimits {
             int requests = 0;
             int tokens = 0;
             java.util.Set<String> models = null;
+            Integer priority = null;
             for (int i = from; i < options.length; i++) {
                 String option = options[i];
                 int eq = option.indexOf('=');
@@ -92,11 +112,29 @@ public final class KeyLimits {
                         once(models == null ? 0 : 1, name, where);
                         models = names(value, option, where);
                     }
+                    case "priority" -> {
+                        once(priority == null ? 0 : 1, name, where);
+                        priority = priorityValue(value, option, where);
+                    }
                     default -> throw new IllegalArgumentException(where + ": unknown setting '" + option + "'; expected "
                             + USAGE + ", a name of 1 to 64 letters, digits or ._@- and a key without spaces");
                 }
             }
-            return new Settings(concurrency, requests, tokens, models);
+            return new Settings(concurrency, requests, tokens, models, priority);
+        }
+
+        /** {@code priority=N}: a whole number, negative for more urgent than the default 0. */
+        private static int priorityValue(String value, String option, String where) {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= MIN_PRIORITY && n <= MAX_PRIORITY) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // refused below
+            }
+            throw new IllegalArgumentException(where + ": expected priority=N with N a whole number from " + MIN_PRIORITY
+                    + " to " + MAX_PRIORITY + " (lower is served first), got '" + option + "'");
         }
 
         /** {@code A,B,...}: one or more names, none empty or given twice. */
@@ -143,7 +181,8 @@ public final class KeyLimits {
         }
         return new KeyLimits(settings.concurrency(),
                 bucket(settings.requestsPerMinute(), previous == null ? null : previous.requests, now),
-                bucket(settings.tokensPerMinute(), previous == null ? null : previous.tokens, now), settings.models());
+                bucket(settings.tokensPerMinute(), previous == null ? null : previous.tokens, now), settings.models(),
+                settings.priority());
     }
 
     private static RateBucket bucket(int perMinute, RateBucket previous, long now) {

@@ -52,6 +52,16 @@ class ServeCommandTest {
     }
 
     @Test
+    void aKeysPriorityNeedsTheServerToScheduleByPriority(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path keys = java.nio.file.Files.writeString(dir.resolve("keys"), "a sk-a\nb sk-b priority=-3\n");
+        CliRun run = CliRun.of("serve", "--api-key-file", keys.toString(), "--port", "0", "--grpc-port", "0");
+        assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);
+        assertThat(run.err()).contains("'b' sets priority=-3", "--scheduling-policy priority")
+                .doesNotContain("Exception");
+    }
+
+    @Test
     void refusesAReasoningFormatOtherThanAutoOrNone() {
         CliRun run = CliRun.of("serve", "--reasoning-format", "deepseek", "--port", "0");
         assertThat(run.exitCode()).isEqualTo(CliErrors.BAD_INPUT);

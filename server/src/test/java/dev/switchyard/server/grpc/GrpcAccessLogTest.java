@@ -106,6 +106,36 @@ class GrpcAccessLogTest {
     }
 
     @Test
+    void aCallRunsAtItsKeysPriorityLevelAndItsLineSaysSo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice priority=10\n");
+        StringWriter lines = new StringWriter();
+        Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+        var dispatch = dev.switchyard.engine.moe.DispatchConfig.defaults(true);
+        var byPriority = new dev.switchyard.server.serving.EngineConfig(1, 8,
+                dev.switchyard.server.serving.EngineConfig.defaultBatchTokens(8, dispatch), 0, 64, java.time.Duration.ZERO,
+                dispatch, dev.switchyard.server.serving.ReasoningFormat.AUTO, true, dev.switchyard.kernels.KvCacheType.F16,
+                dev.switchyard.engine.schedule.Speculation.NONE, true);
+        try (AccessLog log = AccessLog.to(lines);
+             GrpcFixture server = new GrpcFixture(byPriority, GrpcConfig.defaults("127.0.0.1", 0, null)
+                     .withApiKeys(dev.switchyard.server.serving.ApiKeys.from(null, file).schedulingByPriority(true))
+                     .withRecorder(log))) {
+            for (int asked : new int[] {-3, 4}) {
+                Metadata alice = new Metadata();
+                alice.put(authorization, "Bearer sk-alice");
+                alice.put(REQUEST_ID, "alice-" + asked);
+                server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(alice))
+                        .generate(GenerateRequest.newBuilder().setText("Hi").setUnary(true).setPriority(asked)
+                                .setSampling(SamplingParams.newBuilder().setMaxTokens(1)).build())
+                        .forEachRemaining(r -> { });
+            }
+            assertThat(LoggedLines.lineOf(lines, "alice--3").get("priority").asInt()).as("never ahead of her level")
+                    .isEqualTo(10);
+            assertThat(LoggedLines.lineOf(lines, "alice-4").get("priority").asInt()).isEqualTo(14);
+        }
+    }
+
+    @Test
     void scopedByKeyACallReusesOnlyItsOwnKeysCachedBlocks(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice\nbob sk-bob\n");

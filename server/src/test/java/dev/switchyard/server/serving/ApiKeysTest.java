@@ -214,6 +214,62 @@ class ApiKeysTest {
     }
 
     @Test
+    void aKeysPriorityIsItsRequestsLevelWhereTheServerSchedulesByPriority(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("keys"), "free sk-free priority=10\npaid sk-paid priority=-5\nold sk-old\n");
+        ApiKeys keys = ApiKeys.from(null, file);
+        assertThat(keys.limitsOf("free").priority()).isEqualTo(10);
+        assertThat(keys.scopeOf("free")).as("not applied until the server says it schedules by priority")
+                .isEqualTo(KeyScope.NONE);
+        keys.schedulingByPriority(true);
+        assertThat(keys.scopeOf("free")).isEqualTo(new KeyScope(null, 10));
+        assertThat(keys.scopeOf("paid").priority()).isEqualTo(-5);
+        assertThat(keys.scopeOf("old")).as("a key without one asks as it likes").isEqualTo(KeyScope.NONE);
+        assertThat(keys.scopeOf(ApiKeys.LOOPBACK)).isEqualTo(KeyScope.NONE);
+        assertThat(keys.scopeOf(null)).isEqualTo(KeyScope.NONE);
+        keys.isolatingPrefixCache(true);
+        assertThat(keys.scopeOf("free")).isEqualTo(new KeyScope("free", 10));
+        assertThat(keys.scopeOf("old")).isEqualTo(new KeyScope("old", null));
+
+        // first come, first served: a key's priority would reorder it, so the file is refused
+        assertThatThrownBy(() -> ApiKeys.from(null, file).schedulingByPriority(false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'free' sets priority=10")
+                .hasMessageContaining("--scheduling-policy priority");
+        Path plain = Files.writeString(dir.resolve("plain"), "a sk-a\n");
+        ApiKeys fcfs = ApiKeys.from(null, plain).schedulingByPriority(false);
+        Files.writeString(plain, "a sk-a priority=1\nb sk-b\n");
+        touch(plain, 5000);
+        assertThat(fcfs.reloadIfChanged()).as("a file read again that sets one is not used").isFalse();
+        assertThat(fcfs.nameOf("sk-b")).isNull();
+
+        String[][] cases = {
+            {"priority=", "got 'priority='"},
+            {"priority=x", "got 'priority=x'"},
+            {"priority=1000001", "from -1000000 to 1000000"},
+            {"priority=-1000001", "got 'priority=-1000001'"},
+            {"priority=1 priority=2", "priority is given twice"},
+        };
+        for (String[] c : cases) {
+            Path bad = Files.writeString(dir.resolve("bad"), "good sk-good\nbad sk-bad " + c[0] + "\n");
+            assertThatThrownBy(() -> ApiKeys.from(null, bad)).as(c[0]).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("line 2").hasMessageContaining(c[1]);
+        }
+        assertThat(ApiKeys.from(null, Files.writeString(dir.resolve("zero"), "z sk-z priority=0\n"))
+                .limitsOf("z").priority()).as("0 is a level too").isZero();
+    }
+
+    @Test
+    void aRequestRunsAtItsKeysLevelPlusTheLessUrgencyItAsks() {
+        KeyScope free = new KeyScope(null, 10);
+        assertThat(free.priority(0)).as("no priority asked").isEqualTo(10);
+        assertThat(free.priority(3)).as("less urgent than its level").isEqualTo(13);
+        assertThat(free.priority(-100)).as("never ahead of its level").isEqualTo(10);
+        assertThat(free.priority(1000)).as("a batch's requests stay behind the key's own").isEqualTo(1010);
+        assertThat(new KeyScope(null, 1_000_000).priority(Integer.MAX_VALUE)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(new KeyScope(null, -5).priority(Integer.MIN_VALUE)).isEqualTo(-5);
+        assertThat(KeyScope.NONE.priority(-7)).as("without a level, as asked").isEqualTo(-7);
+    }
+
+    @Test
     void aKeyGetsItsRequestsPerMinuteThenIsToldWhenToRetry(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("keys"), "alice sk-a requests_per_minute=2\nbob sk-b\n");
         java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(5 * SECOND);
