@@ -8,6 +8,7 @@ import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.engine.model.ScaleFactors;
 import dev.switchyard.engine.moe.CapacityGroups;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchPlan;
@@ -100,6 +101,16 @@ public final class Transformer implements AutoCloseable {
     private final int[] windowSlots;
     private final int[][] windowTables;
     private final AttentionBatch windowAttention;
+    /**
+     * Granite's multipliers as the step applies them ({@link ScaleFactors}): rows 0..maxTokens-1 in
+     * order, each residual branch's weight (null: added as it is), the extra factor on each token's
+     * embedding (null: none), and the final norm's gain over the logit scale, which divides the
+     * logits as they are made (the plain gain where there is none; hidden states keep it plain).
+     */
+    private final int[] inOrder;
+    private final float[] residualWeights;
+    private final float[] embeddingExtra;
+    private final float[] logitNorm;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
         this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
@@ -188,6 +199,37 @@ public final class Transformer implements AutoCloseable {
         this.stepProbabilities = capacityLimited ? new float[maxTokens * experts] : null;
         this.stepSelection = capacityLimited && (selectionBiased || config.routing().groupLimited())
                 ? new float[maxTokens * experts] : null;
+        ScaleFactors scales = config.scales();
+        this.inOrder = new int[maxTokens];
+        for (int i = 0; i < maxTokens; i++) {
+            inOrder[i] = i;
+        }
+        this.residualWeights = scales.scalesResiduals() ? filled(maxTokens, (float) scales.residual()) : null;
+        // x + (s - 1) x in one fused multiply-add rounds once: exactly x * s
+        this.embeddingExtra = scales.embedding() != 1.0 ? filled(maxTokens, (float) (scales.embedding() - 1.0)) : null;
+        float[] gain = weights.outputNorm();
+        if (scales.logit() != 1.0) {
+            gain = gain.clone();
+            for (int i = 0; i < gain.length; i++) {
+                gain[i] = (float) (gain[i] / scales.logit());
+            }
+        }
+        this.logitNorm = gain;
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /** Adds a residual branch's output {@code branch} to the stream, times the residual scale where the family has one. */
+    private void addResidual(FloatMatrix branch, int t) {
+        if (residualWeights == null) {
+            backend.add(buf.x, branch, t);
+        } else {
+            backend.scatterAddRows(branch, inOrder, residualWeights, buf.x, t);
+        }
     }
 
     /** Reports each MoE layer's expert loads from now on; null stops the reports. */
@@ -341,6 +383,10 @@ public final class Transformer implements AutoCloseable {
         }
         // token embeddings
         backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.x, t);
+        if (embeddingExtra != null) {
+            backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.projected, t);
+            backend.scatterAddRows(buf.projected, inOrder, embeddingExtra, buf.x, t);
+        }
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
             attentionBlock(l, w, batch, attention, t);
@@ -362,7 +408,7 @@ public final class Transformer implements AutoCloseable {
         int n = batch.logitCount;
         if (n > 0) {
             backend.gatherRows(buf.x, batch.logitRows, buf.logitInput, n);
-            backend.rmsNorm(buf.logitInput, weights.outputNorm(), (float) config.rmsEps(), buf.logitInput, n);
+            backend.rmsNorm(buf.logitInput, logitNorm, (float) config.rmsEps(), buf.logitInput, n);
             backend.matmul(weights.output(), 0, buf.logitInput, buf.logits, n);
             if (lora != null) {
                 lora.applyHead(buf.logitInput, buf.logits, n);
@@ -439,7 +485,7 @@ public final class Transformer implements AutoCloseable {
         // output projection (+ bias: gpt-oss) and residual
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);
         addBiasIfAny(buf.projected, w.outputBias(), t);
-        backend.add(buf.x, buf.projected, t);
+        addResidual(buf.projected, t);
     }
 
     /** Whether this step's rows apply LoRA adapters of routed experts. */
@@ -527,7 +573,7 @@ public final class Transformer implements AutoCloseable {
         // each head's mix of latents, decompressed to its value width
         backend.matmulHeads(a.valueUp(), buf.attention, 0, kvRank, lb.output, 0, shape.valueLength(), heads, t);
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, lb.output, buf.projected, t);
-        backend.add(buf.x, buf.projected, t);
+        addResidual(buf.projected, t);
     }
 
     private void denseFfnBlock(int layer, LayerWeights w, int t) {
@@ -537,7 +583,7 @@ public final class Transformer implements AutoCloseable {
         project(w.ffnUp(), LoraTarget.FFN_UP, layer, buf.h, buf.denseUp, t);
         backend.siluMul(buf.denseGate, buf.denseUp, t);
         project(w.ffnDown(), LoraTarget.FFN_DOWN, layer, buf.denseGate, buf.projected, t);
-        backend.add(buf.x, buf.projected, t);
+        addResidual(buf.projected, t);
     }
 
     /**

@@ -9,7 +9,9 @@ import java.util.stream.Collectors;
  * {@code deepseek} is DeepSeek-MoE (the first DeepSeek MoE generation, multi-head attention);
  * {@code deepseek2} is DeepSeek-V2 and V2-Lite, with multi-head latent attention (and DeepSeek-V3,
  * R1 and Kimi-K2, which route differently); {@code glm4moe} is GLM-4.5 and GLM-4.5-Air;
- * {@code gpt-oss} is OpenAI's gpt-oss-20b and gpt-oss-120b.
+ * {@code gpt-oss} is OpenAI's gpt-oss-20b and gpt-oss-120b; {@code granite} and {@code granitemoe} are
+ * IBM's Granite 3 models, dense and MoE (1B-A400M, 3B-A800M): Llama's blocks with
+ * {@link ScaleFactors}.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -21,7 +23,9 @@ public enum Architecture {
     DEEPSEEK("deepseek", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     DEEPSEEK2("deepseek2", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     GLM4MOE("glm4moe", RopeLayout.NEOX, QkNorm.PER_HEAD, true, SharedExpert.UNGATED, false),
-    GPT_OSS("gpt-oss", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, true);
+    GPT_OSS("gpt-oss", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, true),
+    GRANITE("granite", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
+    GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -170,12 +174,20 @@ public enum Architecture {
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
-                || this == GLM4MOE || this == GPT_OSS;
+                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE;
     }
 
     /** Whether this family never has experts. */
     public boolean isDenseOnly() {
-        return this == QWEN2 || this == QWEN3;
+        return this == QWEN2 || this == QWEN3 || this == GRANITE;
+    }
+
+    /**
+     * Whether files of this family state {@link ScaleFactors} (embedding, residual, attention and
+     * logit scales), as llama.cpp requires of the Granite families.
+     */
+    public boolean statesScaleFactors() {
+        return this == GRANITE || this == GRANITE_MOE;
     }
 
     public static Architecture fromGgufName(String name) {

@@ -22,6 +22,9 @@ package dev.switchyard.engine.model;
  * @param slidingWindow       the positions a windowed block attends to (gpt-oss's
  *                            {@code attention.sliding_window}; see {@link #slidingWindow(int)}), 0
  *                            for a family without windowed blocks
+ * @param scales              the Granite families' multipliers ({@link ScaleFactors}), else
+ *                            {@link ScaleFactors#NONE}; a MoE model's routed experts are scaled by
+ *                            the residual factor through {@code routing}'s weight scale
  */
 public record ModelConfig(
         Architecture architecture,
@@ -47,7 +50,21 @@ public record ModelConfig(
         int vocabSize,
         LatentAttention latentAttention,
         ExpertRouting routing,
-        int slidingWindow) {
+        int slidingWindow,
+        ScaleFactors scales) {
+
+    /** A configuration without scale factors (every family but Granite's). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing, int slidingWindow) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, slidingWindow, ScaleFactors.NONE);
+    }
 
     /** A configuration without windowed blocks (every family but gpt-oss). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -109,6 +126,15 @@ public record ModelConfig(
         require(architecture.hasLeadingDenseLayers() || leadingDenseLayers == 0,
                 architecture.ggufName() + " has no leading dense blocks");
         require(routing != null, "expert routing must be stated");
+        require(scales != null, "scale factors must be stated");
+        require(architecture.statesScaleFactors() || scales.equals(ScaleFactors.NONE),
+                architecture.ggufName() + " has no embedding, residual, attention or logit scales");
+        // the routed experts' share of the FFN branch is scaled through their weights
+        require(!architecture.statesScaleFactors() || expertCount == 0
+                        || routing.gating() == ExpertRouting.Gating.SOFTMAX && !routing.groupLimited()
+                        && routing.weightScale() == scales.residual(),
+                "the routed experts' weight scale " + routing.weightScale() + " must be residual_scale "
+                        + scales.residual());
         require(architecture.slidesWindows() ? slidingWindow >= 1 : slidingWindow == 0, architecture.slidesWindows()
                 ? "attention.sliding_window must be at least 1, got " + slidingWindow
                 : architecture.ggufName() + " has no sliding-window blocks");
@@ -232,11 +258,15 @@ public record ModelConfig(
     }
 
     /**
-     * The softmax scale of attention scores: 1/sqrt(key width); with latent attention the width
+     * The softmax scale of attention scores: the file's {@code attention.scale} where it states one
+     * (Granite), else 1/sqrt(key width); with latent attention the width
      * before absorption, times the square of llama.cpp's mscale for this family:
      * {@link #latentRopeMagnitude()} x (1 + 0.1 x mscale_all_dim x ln factor).
      */
     public double attentionScale() {
+        if (scales.attention() != 0) {
+            return scales.attention();
+        }
         if (latentAttention == null) {
             return 1.0 / Math.sqrt(headDimK);
         }
@@ -264,6 +294,6 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routing, slidingWindow);
+                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales);
     }
 }

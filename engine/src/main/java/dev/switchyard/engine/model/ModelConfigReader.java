@@ -122,13 +122,30 @@ public final class ModelConfigReader {
             headDimV = latent.kvLoraRank();
             kvHeads = 1;
         }
-        ExpertRouting routing = experts > 0 && arch.statesRouting()
-                ? statedRouting(md, p, arch) : ExpertRouting.SOFTMAX;
+        ScaleFactors scales = arch.statesScaleFactors() ? scaleFactors(md, p) : ScaleFactors.NONE;
+        ExpertRouting routing = experts > 0 && arch.statesRouting() ? statedRouting(md, p, arch)
+                // Granite's routed experts join the FFN branch that the residual scale multiplies
+                : experts > 0 && scales.scalesResiduals()
+                ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual()) : ExpertRouting.SOFTMAX;
         // llama.cpp requires the window of the families with windowed blocks
         int window = arch.slidesWindows() ? md.requireInt(p + "attention.sliding_window", 1) : 0;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routing, window);
+                latent, routing, window, scales);
+    }
+
+    /**
+     * The Granite families' multipliers, each required as llama.cpp requires them. Their blocks
+     * rotate queries and keys unless the file says {@code rope.scaling.finetuned} is false (no
+     * rotation at all), which Switchyard does not run.
+     */
+    private static ScaleFactors scaleFactors(GgufMetadata md, String p) {
+        if (!md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
+            throw new ModelConfigException("'" + p + "rope.scaling.finetuned' false (attention without rotary "
+                    + "positions) is not supported");
+        }
+        return new ScaleFactors(md.requireDouble(p + "embedding_scale"), md.requireDouble(p + "residual_scale"),
+                md.requireDouble(p + "attention.scale"), md.requireDouble(p + "logit_scale"));
     }
 
     /**

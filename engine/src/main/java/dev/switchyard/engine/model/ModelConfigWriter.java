@@ -93,6 +93,13 @@ public final class ModelConfigWriter {
         if (arch.slidesWindows()) {
             m.put(p + "attention.sliding_window", GgufValue.ofUint32(c.slidingWindow()));
         }
+        if (arch.statesScaleFactors()) {
+            ScaleFactors f = c.scales();
+            m.put(p + "embedding_scale", GgufValue.ofFloat32((float) f.embedding()));
+            m.put(p + "residual_scale", GgufValue.ofFloat32((float) f.residual()));
+            m.put(p + "attention.scale", GgufValue.ofFloat32((float) f.attention()));
+            m.put(p + "logit_scale", GgufValue.ofFloat32((float) f.logit()));
+        }
         if (c.vocabSize() > 0) {
             m.put(p + "vocab_size", GgufValue.ofUint32(c.vocabSize()));
         }

@@ -25,7 +25,9 @@ public enum GeneratedArchitecture {
     DEEPSEEK2_LITE("deepseek2-lite", Architecture.DEEPSEEK2, true),
     GLM4MOE("glm4moe", Architecture.GLM4MOE, true),
     GLM4MOE_AIR("glm4moe-air", Architecture.GLM4MOE, true),
-    GPT_OSS("gpt-oss", Architecture.GPT_OSS, true);
+    GPT_OSS("gpt-oss", Architecture.GPT_OSS, true),
+    GRANITE("granite", Architecture.GRANITE, false),
+    GRANITE_MOE("granitemoe", Architecture.GRANITE_MOE, true);
 
     private final String cliName;
     private final Architecture architecture;

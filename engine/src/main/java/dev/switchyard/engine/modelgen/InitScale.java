@@ -9,7 +9,9 @@ import dev.switchyard.engine.model.TensorSpec;
  * stream (residual branches scaled by 1/sqrt(2 * layers)), router logits spread wide enough that
  * top-k choices are clear, and output logits have a standard deviation of about 8, so the top-1
  * margin is orders of magnitude above float rounding and two correct implementations decode the same
- * tokens greedily.
+ * tokens greedily. A family with {@link dev.switchyard.engine.model.ScaleFactors} (Granite) draws the
+ * tensors each factor multiplies from a distribution divided by it, so that its model behaves as the
+ * others do while every factor is still applied.
  */
 record InitScale(double mean, double std) {
 
@@ -20,15 +22,16 @@ record InitScale(double mean, double std) {
         String name = spec.name();
         long fanIn = spec.dims()[0];
         double unit = 1.0 / Math.sqrt(fanIn);
-        double residual = 1.0 / Math.sqrt(2.0 * config.layers());
+        var factors = config.scales();
+        double residual = 1.0 / Math.sqrt(2.0 * config.layers()) / factors.residual();
         return switch (spec.role()) {
-            case EMBEDDING -> new InitScale(0, 1.0);
+            case EMBEDDING -> new InitScale(0, 1.0 / factors.embedding());
             case NORM -> new InitScale(1.0, 0.05);
             // DeepSeek-V3's selection bias is a few tenths, against sigmoid scores about 0.5
             // gpt-oss's sinks are logits of the order of the attention scores they compete with
             case BIAS -> new InitScale(0, name.contains("exp_probs_b") ? 0.2 : name.contains("attn_sinks") ? 1.0 : 0.02);
             case ROUTER -> new InitScale(0, name.contains("shexp") ? unit : ROUTER_LOGIT_STD * unit);
-            case OUTPUT -> new InitScale(0, OUTPUT_LOGIT_STD * unit);
+            case OUTPUT -> new InitScale(0, OUTPUT_LOGIT_STD * factors.logit() * unit);
             case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);
         };
     }

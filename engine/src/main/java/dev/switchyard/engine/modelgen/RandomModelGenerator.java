@@ -8,6 +8,7 @@ import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ExpertRouting;
+import dev.switchyard.engine.model.ScaleFactors;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
@@ -124,6 +125,17 @@ public final class RandomModelGenerator {
                     GPT_OSS_HEAD, GPT_OSS_HEAD, ffn, experts, topK, expertFfn, 0, 0, true, 1e-5f, 150_000.0, GPT_OSS_HEAD,
                     new RopeScaling(RopeScaling.Type.YARN, 32, 4096), vocabSize, null, ExpertRouting.SOFTMAX,
                     spec.preset().slidingWindow());
+        }
+        if (arch.statesScaleFactors()) {
+            // Granite 3: Llama's blocks with its multipliers as the released models state them
+            // (embeddings x12, residual branches x0.22, attention scaled by 1/head width instead of
+            // its square root, logits / 6), float literals so that the file's FLOAT32 reads back equal
+            ScaleFactors scales = new ScaleFactors(12.0f, 0.22f, (float) (1.0 / headDim), 6.0f);
+            ExpertRouting routing = moe ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual())
+                    : ExpertRouting.SOFTMAX;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, 0, 0, true, 1e-6f, 10_000.0, headDim,
+                    RopeScaling.NONE, vocabSize, null, routing, 0, scales);
         }
         if (arch.latentAttention()) {
             return latentConfig(spec, name, dim, heads, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, eps,

@@ -50,6 +50,11 @@ final class ReferenceForward {
     double[] next(int token) {
         int d = c.dim();
         double[] x = row("token_embd.weight", token, d);
+        // Granite's multipliers, literally: embeddings times embedding_scale, each residual branch
+        // times residual_scale before it joins, attention scores by attention.scale, logits over logit_scale
+        for (int i = 0; i < d; i++) {
+            x[i] *= c.scales().embedding();
+        }
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
             // attention
@@ -96,7 +101,8 @@ final class ReferenceForward {
                     for (int i = 0; i < c.headDimK(); i++) {
                         s += q[head * c.headDimK() + i] * keys.get(l)[p][kvHead * c.headDimK() + i];
                     }
-                    scores[p - first] = s / Math.sqrt(c.headDimK());
+                    scores[p - first] = c.scales().attention() != 0 ? s * c.scales().attention()
+                            : s / Math.sqrt(c.headDimK());
                 }
                 if (sinks != null) {
                     scores[n] = sinks[head];
@@ -112,13 +118,16 @@ final class ReferenceForward {
             if (file.tensor(b + "attn_output.bias").isPresent()) {
                 addInPlace(projected, vec(b + "attn_output.bias"));
             }
+            scaleInPlace(projected, c.scales().residual());
             addInPlace(x, projected);
             feedForward(b, l, x);
         }
         double[] out = rmsNorm(x, vec("output_norm.weight"));
         String head = file.tensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
         position++;
-        return matvec(head, out, c.vocabSize());
+        double[] logits = matvec(head, out, c.vocabSize());
+        scaleInPlace(logits, 1 / c.scales().logit());
+        return logits;
     }
 
     /** A row of {@code heads} heads as the cache holds it: as it is, rounded to halves, or quantized. */
@@ -153,10 +162,15 @@ final class ReferenceForward {
     private void feedForward(String b, int l, double[] x) {
         double[] h = rmsNorm(x, vec(b + c.architecture().ffnNormName() + ".weight"));
         // the DeepSeek families' first blocks are dense
-        if (c.isMoe() && l >= c.leadingDenseLayers()) {
-            addInPlace(x, moe(b, h));
-        } else {
-            addInPlace(x, swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength()));
+        double[] out = c.isMoe() && l >= c.leadingDenseLayers() ? moe(b, h)
+                : swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength());
+        scaleInPlace(out, c.scales().residual());
+        addInPlace(x, out);
+    }
+
+    private static void scaleInPlace(double[] v, double factor) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= factor;
         }
     }
 
@@ -299,7 +313,9 @@ final class ReferenceForward {
         }
         double[] out = new double[c.dim()];
         for (int expert : chosen) {
-            double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * routing.weightScale();
+            // Granite's routing weight scale is its residual scale, applied to the whole branch above
+            double scale = c.architecture().statesScaleFactors() ? 1 : routing.weightScale();
+            double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * scale;
             double[] y = swiglu(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight", expert, h,
                     c.expertFeedForwardLength());
             for (int i = 0; i < out.length; i++) {

@@ -228,13 +228,69 @@ class ModelConfigReaderTest {
                     shared, leadingDense, arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
         }
         ModelConfig back = ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)));
-        if (moe && (arch == Architecture.LLAMA || arch == Architecture.OLMOE)) {
+        if (moe && (arch == Architecture.LLAMA || arch == Architecture.OLMOE || arch == Architecture.GRANITE_MOE)) {
             // these families keep the expert width under feed_forward_length
             assertThat(back).isEqualTo(new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, 0, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000));
         } else {
             assertThat(back).isEqualTo(c);
         }
+    }
+
+    /** The keys of IBM's granite-3.0-1b-a400m-instruct as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> granite1bA400m() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("granitemoe"));
+        m.put("granitemoe.context_length", GgufValue.ofUint32(4096));
+        m.put("granitemoe.embedding_length", GgufValue.ofUint32(1024));
+        m.put("granitemoe.block_count", GgufValue.ofUint32(24));
+        m.put("granitemoe.feed_forward_length", GgufValue.ofUint32(512));
+        m.put("granitemoe.rope.dimension_count", GgufValue.ofUint32(64));
+        m.put("granitemoe.attention.head_count", GgufValue.ofUint32(16));
+        m.put("granitemoe.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("granitemoe.expert_count", GgufValue.ofUint32(32));
+        m.put("granitemoe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("granitemoe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("granitemoe.rope.freq_base", GgufValue.ofFloat32(10000f));
+        m.put("granitemoe.embedding_scale", GgufValue.ofFloat32(12f));
+        m.put("granitemoe.residual_scale", GgufValue.ofFloat32(0.22f));
+        m.put("granitemoe.attention.scale", GgufValue.ofFloat32(0.015625f));
+        m.put("granitemoe.logit_scale", GgufValue.ofFloat32(6f));
+        m.put("granitemoe.vocab_size", GgufValue.ofUint32(49155));
+        return m;
+    }
+
+    @Test
+    void readsGraniteMoeWithItsMultipliers() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(granite1bA400m()));
+        assertThat(c.architecture()).isEqualTo(Architecture.GRANITE_MOE);
+        assertThat(c.expertFeedForwardLength()).as("the expert width under feed_forward_length").isEqualTo(512);
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NORMAL);
+        assertThat(c.scales()).isEqualTo(new ScaleFactors(12f, 0.22f, 0.015625f, 6f));
+        assertThat(c.attentionScale()).as("attention.scale in place of 1/sqrt(64)").isEqualTo(0.015625);
+        assertThat(c.routing().weightScale()).as("the routed experts' part of the scaled branch").isEqualTo(0.22f);
+        assertThat(c.routing().isPlainSoftmax()).isFalse();
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        for (String key : new String[] {"embedding_scale", "residual_scale", "attention.scale", "logit_scale"}) {
+            Map<String, GgufValue> m = granite1bA400m();
+            m.remove("granitemoe." + key);
+            assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m))).as(key)
+                    .isInstanceOf(ModelConfigException.class).hasMessageContaining("granitemoe." + key);
+        }
+        Map<String, GgufValue> noRope = granite1bA400m();
+        noRope.put("granitemoe.rope.scaling.finetuned", GgufValue.ofBool(false));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noRope)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("rope.scaling.finetuned");
+        Map<String, GgufValue> negative = granite1bA400m();
+        negative.put("granitemoe.logit_scale", GgufValue.ofFloat32(-1f));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(negative)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("logit_scale must be positive");
+        assertThatThrownBy(() -> new ModelConfig(Architecture.LLAMA, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 0, 0, 0, 0, 0,
+                true, 1e-6, 1e4, 64, RopeScaling.NONE, 1000, null, ExpertRouting.SOFTMAX, 0,
+                new ScaleFactors(12, 1, 0, 1))).as("only Granite's files have them")
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("llama has no embedding");
     }
 
     /** The keys of DeepSeek-MoE-16B as llama.cpp's converter writes them. */

@@ -209,6 +209,13 @@ final class GgufReport {
             m.put("windowed_blocks", java.util.stream.IntStream.range(0, c.layers())
                     .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
         }
+        if (c.architecture().statesScaleFactors()) {
+            // Granite: the routed experts' weight scale above is the residual scale
+            m.put("embedding_scale", (float) c.scales().embedding());
+            m.put("residual_scale", (float) c.scales().residual());
+            m.put("attention_scale", (float) c.attentionScale());
+            m.put("logit_scale", (float) c.scales().logit());
+        }
         if (c.architecture().hasGptOssBlocks()) {
             m.put("attention_sinks", true);
             m.put("expert_activation", "swiglu clamped at 7, alpha 1.702, with biases");

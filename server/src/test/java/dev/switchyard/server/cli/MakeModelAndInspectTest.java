@@ -119,6 +119,25 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void graniteMoeIsMadeAndInspectedWithItsMultipliersAndGenerates() throws Exception {
+        Path model = dir.resolve("granite.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "granitemoe", "--layers", "2", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        JsonNode config = json.get("config");
+        assertThat(config.get("architecture").asText()).isEqualTo("granitemoe");
+        assertThat(config.get("embedding_scale").asDouble()).isEqualTo(12.0);
+        assertThat(config.get("residual_scale").floatValue()).isEqualTo(0.22f);
+        assertThat(config.get("expert_weights_scale").floatValue()).isEqualTo(0.22f);
+        assertThat(config.get("attention_scale").asDouble()).isEqualTo(1.0 / 32);
+        assertThat(config.get("logit_scale").asDouble()).isEqualTo(6.0);
+        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);
