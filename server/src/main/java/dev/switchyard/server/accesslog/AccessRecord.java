@@ -26,6 +26,12 @@ public final class AccessRecord {
     public static final String ANSWERED = "answered";
     /** How a request ended: the connection closed (the client left, or the server closed it) before its answer was out. */
     public static final String DISCONNECTED = "disconnected";
+    /**
+     * How long the line of a request whose client left mid-generation waits for the generation's
+     * figures (it stops at its next step): long enough for a step of a loaded server, short enough
+     * that a line is never lost.
+     */
+    public static final java.time.Duration LATE_FIGURES = java.time.Duration.ofSeconds(30);
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final double MILLIS = 1e6;
@@ -181,6 +187,35 @@ public final class AccessRecord {
             }
         }
         use.accept(known);
+    }
+
+    /** Whether it started a generation, whose figures then come when the generation ends. */
+    private volatile boolean generating;
+
+    /** Notes that it started a generation: a client that leaves before its end is logged with its figures. */
+    public void generating() {
+        generating = true;
+    }
+
+    /**
+     * Runs {@code end} once: now, where it started no generation or its generation's figures are
+     * known; else when they come (the generation stops soon after its client left), or after
+     * {@code atMost} should they never come, so that a request is always recorded.
+     */
+    public void whenSettled(java.time.Duration atMost, Runnable end) {
+        if (!generating || generated != null) {
+            end.run();
+            return;
+        }
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable endOnce = () -> {
+            if (once.compareAndSet(false, true)) {
+                end.run();
+            }
+        };
+        whenGenerated(figures -> endOnce.run());
+        java.util.concurrent.CompletableFuture.delayedExecutor(atMost.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS).execute(endOnce);
     }
 
     /** The name of the API key it presented (never the key). */
@@ -364,10 +399,10 @@ public final class AccessRecord {
             field(g, "user_agent", userAgent);
             field(g, "api_key", caller);
             field(g, "batch_owner", batchOwner);
+            if (priority != null) {
+                g.writeNumberField("priority", priority);
+            }
             if (generated != null) {
-                if (priority != null) {
-                    g.writeNumberField("priority", priority);
-                }
                 g.writeStringField("model", generated.model());
                 g.writeBooleanField("stream", generated.stream());
                 g.writeNumberField("prompt_tokens", generated.promptTokens());

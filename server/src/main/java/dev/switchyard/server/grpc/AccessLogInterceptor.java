@@ -96,7 +96,10 @@ final class AccessLogInterceptor implements ServerInterceptor {
                 } finally {
                     if (recorder.on() && written.compareAndSet(false, true)) {
                         record.grpcStatus(Status.Code.CANCELLED.name());
-                        recorder.ended(record, AccessRecord.DISCONNECTED);
+                        record.end();
+                        // a generation stops soon after its client leaves: its line waits for what it computed
+                        record.whenSettled(AccessRecord.LATE_FIGURES,
+                                () -> recorder.ended(record, AccessRecord.DISCONNECTED));
                     }
                 }
             }

@@ -128,6 +128,9 @@ public final class GenerationService extends GenerationGrpc.GenerationImplBase i
                     () -> running.remove(id, call), access);
             try {
                 call.started(model.generate(scoped(spec, model, access), events));
+                if (access != null) {
+                    access.generating();
+                }
             } catch (RuntimeException e) {
                 running.remove(id, call);
                 throw e;

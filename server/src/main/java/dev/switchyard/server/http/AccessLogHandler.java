@@ -175,7 +175,8 @@ final class AccessLogHandler extends ChannelDuplexHandler {
         for (AccessRecord r : open) {
             ended(r);
             if (recorder.on()) {
-                recorder.ended(r, AccessRecord.DISCONNECTED);
+                // a generation stops soon after its client leaves: its line waits for what it computed
+                r.whenSettled(AccessRecord.LATE_FIGURES, () -> recorder.ended(r, AccessRecord.DISCONNECTED));
             }
         }
         open.clear();

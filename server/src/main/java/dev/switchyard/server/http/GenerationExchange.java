@@ -72,6 +72,9 @@ final class GenerationExchange implements GenerationListener, EventStream, OpenR
     void start(ServedModel model, dev.switchyard.server.serving.KeyScope scope) {
         this.model = model.name();
         generation = model.generate(scope.applyTo(renderer.request().spec()), this);
+        if (record != null) {
+            record.generating();
+        }
         if (stream) {
             HttpResponses.writeEventStreamHead(ctx);
             renderer.openStream(this);

@@ -159,6 +159,44 @@ class GrpcAccessLogTest {
     }
 
     @Test
+    void aCallCancelledMidGenerationIsLoggedWithWhatItComputed() throws Exception {
+        StringWriter lines = new StringWriter();
+        try (AccessLog log = AccessLog.to(lines);
+             GrpcFixture server = new GrpcFixture(GrpcFixture.engine(8, 64),
+                     GrpcConfig.defaults("127.0.0.1", 0, null).withRecorder(log))) {
+            int longest = server.blocking().getModelInfo(dev.switchyard.proto.v1.GetModelInfoRequest.getDefaultInstance())
+                    .getMaxSequenceTokens();
+            Metadata sent = new Metadata();
+            sent.put(REQUEST_ID, "grpc-leaver");
+            java.util.concurrent.CountDownLatch streaming = new java.util.concurrent.CountDownLatch(3);
+            io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+            call.run(() -> GenerationGrpc.newStub(server.channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(sent))
+                    .generate(GenerateRequest.newBuilder().setText("Once").setSampling(SamplingParams.newBuilder()
+                            .setMaxTokens(longest - 8).setIgnoreEos(true)).build(), new io.grpc.stub.StreamObserver<>() {
+                                @Override
+                                public void onNext(GenerateResponse r) {
+                                    streaming.countDown();
+                                }
+
+                                @Override
+                                public void onError(Throwable t) {
+                                }
+
+                                @Override
+                                public void onCompleted() {
+                                }
+                            }));
+            assertThat(streaming.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            call.cancel(null); // the client leaves mid-generation
+            JsonNode line = LoggedLines.lineOf(lines, "grpc-leaver");
+            assertThat(line.get("outcome").asText()).isEqualTo("disconnected");
+            assertThat(line.get("grpc_status").asText()).isEqualTo("CANCELLED");
+            assertThat(line.get("prompt_tokens").asInt()).as("what was computed before it left").isPositive();
+            assertThat(line.get("completion_tokens").asInt()).isGreaterThanOrEqualTo(2).isLessThan(longest - 8);
+        }
+    }
+
+    @Test
     void aKeyWithABoundGetsResourceExhaustedPastIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("keys"), "alice sk-alice concurrency=1\n");

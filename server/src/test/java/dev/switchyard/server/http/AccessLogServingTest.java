@@ -189,8 +189,11 @@ class AccessLogServingTest {
         JsonNode line = LoggedLines.lineOf(LINES, "leaver");
         assertThat(line.get("outcome").asText()).isEqualTo("disconnected");
         assertThat(line.get("status").asInt()).as("the status that was sent").isEqualTo(200);
-        assertThat(line.get("duration_ms").asDouble()).as("logged when it left, not after " + context + " tokens")
+        assertThat(line.get("duration_ms").asDouble()).as("timed to when it left, not after " + context + " tokens")
                 .isLessThan(10_000);
+        assertThat(line.get("prompt_tokens").asInt()).as("what was computed before it left").isPositive();
+        assertThat(line.get("completion_tokens").asInt()).isPositive().isLessThan(context - 8);
+        assertThat(line.get("finish_reason").asText()).isEqualTo("abort");
     }
 
     @Test
