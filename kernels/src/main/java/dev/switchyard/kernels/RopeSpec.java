@@ -13,8 +13,11 @@ package dev.switchyard.kernels;
  * @param base        frequency base theta
  * @param linearScale position divisor of linear scaling (1 = none)
  * @param yarn        YaRN context extension, or null for none
+ * @param factors     each pair's frequency divisor, as a file's {@code rope_freqs} states them
+ *                    (Llama 3.1's long-context scaling: the slow pairs slowed further), or null for
+ *                    none; compared by identity, as one model's spec is made once
  */
-public record RopeSpec(boolean neox, int dims, double base, double linearScale, Yarn yarn) {
+public record RopeSpec(boolean neox, int dims, double base, double linearScale, Yarn yarn, float[] factors) {
 
     public RopeSpec {
         if (dims < 0 || dims % 2 != 0) {
@@ -23,11 +26,32 @@ public record RopeSpec(boolean neox, int dims, double base, double linearScale, 
         if (!(base > 0) || !(linearScale > 0)) {
             throw new IllegalArgumentException("rope base and scale must be positive");
         }
+        if (factors != null) {
+            if (factors.length != dims / 2) {
+                throw new IllegalArgumentException("rope frequency factors: " + factors.length + " for " + dims / 2
+                        + " rotating pairs");
+            }
+            for (float f : factors) {
+                if (!(f > 0) || !Float.isFinite(f)) {
+                    throw new IllegalArgumentException("rope frequency factors must be positive and finite, got " + f);
+                }
+            }
+        }
+    }
+
+    /** Without per-pair factors. */
+    public RopeSpec(boolean neox, int dims, double base, double linearScale, Yarn yarn) {
+        this(neox, dims, base, linearScale, yarn, null);
     }
 
     /** Without YaRN. */
     public RopeSpec(boolean neox, int dims, double base, double linearScale) {
-        this(neox, dims, base, linearScale, null);
+        this(neox, dims, base, linearScale, null, null);
+    }
+
+    /** This spec with each pair's frequency divided by {@code factors[i]} (null: none). */
+    public RopeSpec withFactors(float[] factors) {
+        return new RopeSpec(neox, dims, base, linearScale, yarn, factors);
     }
 
     /**
@@ -69,7 +93,8 @@ public record RopeSpec(boolean neox, int dims, double base, double linearScale, 
     }
 
     /**
-     * {@code frequency(i)} for pairs {@code i < dims / 2}: {@code base^(-2i / dims)}, and with YaRN
+     * {@code frequency(i)} for pairs {@code i < dims / 2}: {@code base^(-2i / dims)}, divided by the
+     * pair's factor where there are {@link #factors}, and with YaRN
      * that times {@code (1 - mix) / factor + mix}, mix = ramp(i) * extFactor, the ramp falling from
      * 1 at the corrected low dimension to 0 at the high one (ggml's rope_yarn_ramp).
      */
@@ -84,6 +109,9 @@ public record RopeSpec(boolean neox, int dims, double base, double linearScale, 
         }
         for (int i = 0; i < half; i++) {
             f[i] = Math.pow(base, -2.0 * i / dims);
+            if (factors != null) {
+                f[i] /= factors[i];
+            }
             if (yarn != null) {
                 double y = (i - low) / Math.max(0.001, high - low);
                 double mix = (1 - Math.min(1, Math.max(0, y))) * yarn.extFactor();

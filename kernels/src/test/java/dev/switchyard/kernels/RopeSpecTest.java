@@ -73,4 +73,34 @@ class RopeSpecTest {
         assertThatThrownBy(() -> RopeSpec.Yarn.of(0, 4096)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> RopeSpec.Yarn.of(4, 0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void eachPairsFactorDividesItsFrequencyBeforeYarnBlendsIt() {
+        float[] factors = new float[32];
+        for (int i = 0; i < factors.length; i++) {
+            factors[i] = 1 + i % 5;
+        }
+        double[] plain = new RopeSpec(false, 64, 500000, 1).frequencies();
+        double[] divided = new RopeSpec(false, 64, 500000, 1).withFactors(factors).frequencies();
+        RopeSpec.Yarn yarn = RopeSpec.Yarn.of(4, 8192);
+        double[] yarnPlain = new RopeSpec(false, 64, 500000, 1, yarn).frequencies();
+        double[] yarnDivided = new RopeSpec(false, 64, 500000, 1, yarn, factors).frequencies();
+        for (int i = 0; i < factors.length; i++) {
+            assertThat(divided[i]).isCloseTo(plain[i] / factors[i], within(1e-15 * plain[i]));
+            assertThat(yarnDivided[i]).isCloseTo(yarnPlain[i] / factors[i], within(1e-15 * plain[i]));
+        }
+        assertThat(new RopeSpec(false, 64, 500000, 1).withFactors(null).frequencies()).isEqualTo(plain);
+    }
+
+    @Test
+    void factorsThatDoNotFitThePairsOrAreNotPositiveAreRefused() {
+        RopeSpec spec = new RopeSpec(false, 8, 10000, 1);
+        assertThatThrownBy(() -> spec.withFactors(new float[3])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3 for 4 rotating pairs");
+        assertThatThrownBy(() -> spec.withFactors(new float[] {1, 0, 1, 1})).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> spec.withFactors(new float[] {1, Float.NaN, 1, 1}))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> spec.withFactors(new float[] {1, Float.POSITIVE_INFINITY, 1, 1}))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

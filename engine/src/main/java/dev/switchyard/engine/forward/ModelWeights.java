@@ -25,13 +25,16 @@ public final class ModelWeights {
     private final Weight output;
     private final float[] outputNorm;
     private final List<LayerWeights> layers;
+    private final float[] ropeFactors;
 
-    private ModelWeights(ModelConfig config, Weight tokenEmbedding, Weight output, float[] outputNorm, List<LayerWeights> layers) {
+    private ModelWeights(ModelConfig config, Weight tokenEmbedding, Weight output, float[] outputNorm, List<LayerWeights> layers,
+                         float[] ropeFactors) {
         this.config = config;
         this.tokenEmbedding = tokenEmbedding;
         this.output = output;
         this.outputNorm = outputNorm;
         this.layers = List.copyOf(layers);
+        this.ropeFactors = ropeFactors;
     }
 
     public static ModelWeights load(ModelConfig config, GgufFile file, Backend backend) {
@@ -94,7 +97,29 @@ public final class ModelWeights {
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
         Weight output = in.optionalMatrix("output.weight").orElse(embedding);
-        return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers);
+        return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers,
+                ropeFactors(config, file, in));
+    }
+
+    /** The file's {@code rope_freqs} (Llama 3.1's scaling), each a positive divisor; null where it has none. */
+    private static float[] ropeFactors(ModelConfig config, GgufFile file, Loader in) {
+        if (config.latentAttention() != null || file.tensor(TensorLayout.ROPE_FACTORS).isEmpty()) {
+            return null;
+        }
+        float[] factors = in.vector(TensorLayout.ROPE_FACTORS);
+        for (int i = 0; i < factors.length; i++) {
+            if (!(factors[i] > 0) || !Float.isFinite(factors[i])) {
+                throw new dev.switchyard.engine.model.ModelConfigException("tensor '" + TensorLayout.ROPE_FACTORS
+                        + "' holds " + factors[i] + " at " + i + "; each rotating pair's frequency divisor must be "
+                        + "positive and finite");
+            }
+        }
+        return factors;
+    }
+
+    /** Each rotating pair's frequency divisor ({@code rope_freqs}), or null for none. */
+    float[] ropeFactors() {
+        return ropeFactors;
     }
 
     private static LatentAttentionWeights latentWeights(Loader in, String b, ModelConfig config) {

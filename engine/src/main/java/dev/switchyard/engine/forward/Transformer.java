@@ -163,7 +163,7 @@ public final class Transformer implements AutoCloseable {
             }
         }
         this.windowStorage = apart;
-        this.rope = ropeSpec(config);
+        this.rope = ropeSpec(config).withFactors(weights.ropeFactors());
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
         this.routerRow = new float[experts];

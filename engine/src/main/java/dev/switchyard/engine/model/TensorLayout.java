@@ -15,6 +15,9 @@ import java.util.Optional;
  */
 public final class TensorLayout {
 
+    /** The tensor of each rotating pair's frequency divisor, where a file has one. */
+    public static final String ROPE_FACTORS = "rope_freqs.weight";
+
     private TensorLayout() {
     }
 
@@ -96,6 +99,10 @@ public final class TensorLayout {
         }
         out.add(spec("output_norm.weight", TensorRole.NORM, c.dim()));
         out.add(new TensorSpec("output.weight", new long[] {c.dim(), c.vocabSize()}, TensorRole.OUTPUT, true));
+        if (c.latentAttention() == null && c.ropeDimensions() >= 2) {
+            // Llama 3.1 and later: each rotating pair's frequency divisor, for every block alike
+            out.add(new TensorSpec(ROPE_FACTORS, new long[] {c.ropeDimensions() / 2}, TensorRole.ROPE_FACTORS, true));
+        }
         return out;
     }
 
@@ -130,7 +137,7 @@ public final class TensorLayout {
 
     /**
      * Checks that a file has every tensor the configuration needs, with the right shape and a type
-     * Switchyard can compute with. Extra tensors (e.g. rope frequency tables) are allowed.
+     * Switchyard can compute with. Extra tensors are allowed.
      */
     public static void validate(ModelConfig c, GgufFile file) {
         for (TensorSpec spec : expectedTensors(c)) {

@@ -18,9 +18,11 @@ public enum TensorRole {
     /** Routed expert matrices, stacked [in, out, experts]. */
     EXPERT,
     /** Output head (absent when tied to the embedding). */
-    OUTPUT;
+    OUTPUT,
+    /** Each rotating pair's frequency divisor ({@code rope_freqs}: Llama 3.1's scaling; F32). */
+    ROPE_FACTORS;
 
     public boolean isAlwaysF32() {
-        return this == NORM || this == BIAS || this == ROUTER;
+        return this == NORM || this == BIAS || this == ROUTER || this == ROPE_FACTORS;
     }
 }

@@ -10,11 +10,14 @@ import java.util.stream.Collectors;
  * {@code mixtral}, which llama.cpp writes as {@code llama} with experts, and {@code deepseek2-lite},
  * DeepSeek-V2-Lite's shape of {@code deepseek2} (queries without the low-rank path, routed weights
  * unscaled) beside {@code deepseek2}'s DeepSeek-V2 shape, and {@code glm4moe-air}, GLM-4.5-Air's
- * shape of {@code glm4moe} (no QK-norm, routed weights unscaled).
+ * shape of {@code glm4moe} (no QK-norm, routed weights unscaled), and {@code llama3}, Llama 3.1's
+ * shape of {@code llama} (base 500000, and the long-context scaling of its rotary frequencies in
+ * {@code rope_freqs}).
  */
 public enum GeneratedArchitecture {
     MIXTRAL("mixtral", Architecture.LLAMA, true),
     LLAMA("llama", Architecture.LLAMA, false),
+    LLAMA3("llama3", Architecture.LLAMA, false),
     QWEN2("qwen2", Architecture.QWEN2, false),
     QWEN3("qwen3", Architecture.QWEN3, false),
     QWEN2MOE("qwen2moe", Architecture.QWEN2MOE, true),
@@ -52,8 +55,14 @@ public enum GeneratedArchitecture {
         return moeByDefault;
     }
 
-    /** Whether files of this shape leave out a tensor their family may have (GLM-4.5-Air's QK-norm). */
+    /**
+     * Whether files of this shape leave out a tensor their family may have (GLM-4.5-Air's QK-norm;
+     * every shape but {@code llama3}'s, the rope frequency factors).
+     */
     public boolean leavesOut(TensorSpec spec) {
+        if (spec.role() == dev.switchyard.engine.model.TensorRole.ROPE_FACTORS) {
+            return this != LLAMA3;
+        }
         return this == GLM4MOE_AIR && (spec.name().endsWith("attn_q_norm.weight") || spec.name().endsWith("attn_k_norm.weight"));
     }
 

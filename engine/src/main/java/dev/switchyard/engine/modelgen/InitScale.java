@@ -32,6 +32,8 @@ record InitScale(double mean, double std) {
             case BIAS -> new InitScale(0, name.contains("exp_probs_b") ? 0.2 : name.contains("attn_sinks") ? 1.0 : 0.02);
             case ROUTER -> new InitScale(0, name.contains("shexp") ? unit : ROUTER_LOGIT_STD * unit);
             case OUTPUT -> new InitScale(0, OUTPUT_LOGIT_STD * factors.logit() * unit);
+            // not drawn: the generator writes Llama 3.1's factors (LlamaRopeFactors)
+            case ROPE_FACTORS -> new InitScale(1.0, 0);
             case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);
         };
     }

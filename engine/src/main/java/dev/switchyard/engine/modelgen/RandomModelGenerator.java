@@ -8,12 +8,12 @@ import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ExpertRouting;
-import dev.switchyard.engine.model.ScaleFactors;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigWriter;
 import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.engine.model.ScaleFactors;
 import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.engine.model.TensorRole;
 import dev.switchyard.engine.model.TensorSpec;
@@ -105,7 +105,7 @@ public final class RandomModelGenerator {
         boolean qwen = arch != Architecture.LLAMA && arch != Architecture.OLMOE && !deepseek;
         // float literals: the file stores eps as FLOAT32, so a config read back compares equal
         double eps = qwen || deepseek ? 1e-6f : 1e-5f;
-        double ropeBase = qwen ? 1_000_000.0 : 10_000.0;
+        double ropeBase = qwen ? 1_000_000.0 : spec.arch() == GeneratedArchitecture.LLAMA3 ? 500_000.0 : 10_000.0;
         int headDim = dim / heads;
         String name = "switchyard-" + spec.arch().cliName() + "-" + spec.preset().cliName();
         if (arch == Architecture.GLM4MOE) {
@@ -197,6 +197,12 @@ public final class RandomModelGenerator {
 
         for (TensorSpec t : tensors) {
             GgmlType type = typeOf(t, dtype);
+            if (t.role() == TensorRole.ROPE_FACTORS) {
+                float[] factors = LlamaRopeFactors.of(config.ropeDimensions(), config.ropeFreqBase());
+                writer.addTensor(t.name(), type, t.dims(), target -> TensorCodecs.forType(type).quantize(factors, 0, target,
+                        0, factors.length));
+                continue;
+            }
             InitScale scale = InitScale.forTensor(t, config);
             long seed = mix(mix(spec.seed()) ^ t.name().hashCode());
             writer.addTensor(t.name(), type, t.dims(), target -> fill(target, type, t.elementCount(), scale, seed));

@@ -414,10 +414,12 @@ final class ReferenceForward {
             high = Math.min(dims - 1, Math.ceil(dims * Math.log(original / (1 * 2 * Math.PI)) / (2 * Math.log(base))));
             magnitude = scaling.attnFactor() * (yarnBoost ? 1 + 0.1 * Math.log(scaling.factor()) : 1);
         }
+        // Llama 3.1's files divide each pair's frequency by its factor
+        double[] factors = file.tensor("rope_freqs.weight").isPresent() ? vec("rope_freqs.weight") : null;
         for (int head = 0; head < heads; head++) {
             int o = head * hd;
             for (int i = 0; i < dims / 2; i++) {
-                double theta = position * Math.pow(base, -2.0 * i / dims);
+                double theta = position * Math.pow(base, -2.0 * i / dims) / (factors != null ? factors[i] : 1);
                 if (scaling.type() == RopeScaling.Type.LINEAR) {
                     theta /= scaling.factor();
                 } else if (scaling.type() == RopeScaling.Type.YARN) {

@@ -177,6 +177,10 @@ class RandomModelGeneratorTest {
         GeneratedModel m = RandomModelGenerator.write(small(GeneratedArchitecture.MIXTRAL, GgmlType.F32, 5), out);
         try (GgufFile f = GgufFile.open(out)) {
             for (TensorSpec spec : TensorLayout.expectedTensors(m.config())) {
+                if (GeneratedArchitecture.MIXTRAL.leavesOut(spec)) {
+                    assertThat(f.tensor(spec.name())).as(spec.name()).isEmpty();
+                    continue;
+                }
                 GgufTensorInfo t = f.requireTensor(spec.name());
                 float[] v = new float[(int) t.elementCount()];
                 TensorCodecs.forType(t.type()).dequantize(f.data(t), 0, v, 0, v.length);
