@@ -15,6 +15,9 @@
 // scatter_add_rows: dst[rows[i]] += weights[i] * src[i] for i < n, rows may repeat: each thread
 //                   owns a column and walks i in order, so the sums are deterministic and fused
 //                   as the CPU fuses them. Launch: grid (ceil(cols / 256)), block 256.
+// scale_rows:       x[i] *= factors[i] for rows i < n: Llama 4's expert inputs weighed by their
+//                   routing weights, its queries by their attention temperature.
+//                   Launch: grid (ceil(cols / 256), n), block 256.
 // copy_columns:     dst[r][dstCol + g * dstStride + i] = src[r][srcCol + g * srcStride + i] for
 //                   r < rows, g < groups, i < width: latent attention's per-head slices. Rows of
 //                   srcCols and dstCols floats; src != dst and dst's blocks apart (the caller
@@ -103,6 +106,14 @@ extern "C" __global__ void scatter_add_rows(const float* __restrict__ src, const
         float* d = dst + (size_t)rows[i] * cols + c;
         *d = fmaf(src[(size_t)i * cols + c], weights[i], *d);
     }
+}
+
+extern "C" __global__ void scale_rows(float* x, const float* __restrict__ factors, int cols) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= cols) {
+        return;
+    }
+    x[(size_t)blockIdx.y * cols + c] *= factors[blockIdx.y];
 }
 
 extern "C" __global__ void copy_columns(const float* __restrict__ src, int srcCols, int srcCol, int srcStride,

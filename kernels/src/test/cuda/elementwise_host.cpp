@@ -68,6 +68,10 @@ void sigmoid_gated_add_host(const float* gate, int gateCols, const float* src, f
                 [&] { sigmoid_gated_add(gate, gateCols, src, dst, cols); });
 }
 
+void scale_rows_host(float* x, const float* factors, int n, int cols) {
+    host_launch(dim3{ceil_div(cols, 256), (unsigned)n, 1}, dim3{256, 1, 1}, [&] { scale_rows(x, factors, cols); });
+}
+
 void scatter_add_rows_host(const float* src, const int* rows, const float* weights, float* dst, int n, int cols) {
     host_launch(dim3{ceil_div(cols, 256), n == 0 ? 0u : 1u, 1}, dim3{256, 1, 1},
                 [&] { scatter_add_rows(src, rows, weights, dst, n, cols); });

@@ -131,6 +131,12 @@ public interface Backend extends AutoCloseable {
     void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n);
 
     /**
+     * x[i] *= factors[i] for rows i < n: Llama 4's routed experts weigh their inputs, not their
+     * outputs, and its unrotated blocks scale each query by its position's attention temperature.
+     */
+    void scaleRows(FloatMatrix x, float[] factors, int n);
+
+    /**
      * Copies {@code groups} blocks of {@code width} columns in each of the first {@code rows} rows:
      * {@code dst[r][dstCol + g * dstStride + i] = src[r][srcCol + g * srcStride + i]} for g < groups,
      * i < width. Latent attention (DeepSeek-V2/V3) slices and regroups its per-head projections

@@ -220,6 +220,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void scaleRows(FloatMatrix x, float[] factors, int n) {
+        cpu.scaleRows(x, factors, n);
+    }
+
+    @Override
     public void matmulHeads(Weight w, FloatMatrix x, int xCol, int xStride, FloatMatrix out, int outCol, int outStride,
                             int heads, int tokens) {
         cpu.matmulHeads(w, x, xCol, xStride, out, outCol, outStride, heads, tokens);

@@ -1268,6 +1268,28 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public void scaleRows(FloatMatrix x, float[] factors, int n) {
+        CpuMatrix cx = matrix(x);
+        if (n < 0 || n > cx.rows() || n > factors.length) {
+            throw new IllegalArgumentException("scaleRows of " + n + " by " + factors.length + " factors: " + cx);
+        }
+        int cols = cx.cols();
+        float[] d = cx.data();
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < n; i++) {
+            FloatVector f = FloatVector.broadcast(F, factors[i]);
+            int o = i * cols;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector.fromArray(F, d, o + j).mul(f).intoArray(d, o + j);
+            }
+            for (; j < cols; j++) {
+                d[o + j] *= factors[i];
+            }
+        }
+    }
+
     /** d[dOff ..] = fma(s[so ..], w, d[dOff ..]) over {@code cols} values. */
     private static void addScaledRow(float[] s, int so, float w, float[] d, int dOff, int cols) {
         FloatVector wv = FloatVector.broadcast(F, w);

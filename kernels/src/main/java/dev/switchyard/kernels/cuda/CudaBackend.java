@@ -465,6 +465,23 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void scaleRows(FloatMatrix x, float[] factors, int n) {
+        CudaMatrix cx = matrix(x);
+        if (n < 0 || n > cx.rows() || n > factors.length) {
+            throw new IllegalArgumentException("scaleRows of " + n + " by " + factors.length + " factors: " + cx);
+        }
+        if (n == 0) {
+            return;
+        }
+        checkGridY(n);
+        ctx.makeCurrent();
+        Staging s = staging.begin();
+        long f = s.floats(factors, n);
+        long base = s.upload();
+        kernels.scaleRows(cx.pointer(), base + f, n, cx.cols());
+    }
+
+    @Override
     public void copyColumns(FloatMatrix src, int srcCol, int srcStride, FloatMatrix dst, int dstCol, int dstStride,
                             int width, int groups, int rows) {
         CudaMatrix cs = matrix(src);

@@ -214,6 +214,11 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.SAMPLING, "top_rows"), rows, 1, TOP_THREADS, 1, args);
     }
 
+    void scaleRows(long x, long factors, int n, int cols) {
+        args.reset().ptr(x).ptr(factors).i32(cols);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "scale_rows"), ceilDiv(cols, 256), n, 256, 1, args);
+    }
+
     void scatterAddRows(long src, long rows, long weights, long dst, int n, int cols) {
         args.reset().ptr(src).ptr(rows).ptr(weights).ptr(dst).i32(n).i32(cols);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "scatter_add_rows"), ceilDiv(cols, 256), n == 0 ? 0 : 1, 256, 1, args);

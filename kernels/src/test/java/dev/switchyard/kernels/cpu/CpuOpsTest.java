@@ -211,6 +211,28 @@ class CpuOpsTest {
 
     @ParameterizedTest(name = "{0} threads, {1} tokens")
     @MethodSource("cases")
+    void scaleRowsMultipliesEachRowByItsFactorAndLeavesTheRestAlone(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        float[] x = rows(13, COLS);
+        float[] factors = new float[tokens + 1];
+        for (int t = 0; t < factors.length; t++) {
+            factors[t] = (t % 5 - 2) * 0.75f;
+        }
+        int n = Math.max(0, tokens - 1);          // the last row is not scaled
+        CpuMatrix m = matrix(b, x, COLS);
+        b.scaleRows(m, factors, n);
+        for (int i = 0; i < tokens; i++) {
+            for (int c = 0; c < COLS; c++) {
+                float expected = i < n ? x[i * COLS + c] * factors[i] : x[i * COLS + c];
+                assertThat(m.data()[i * COLS + c]).as("row " + i + " col " + c).isEqualTo(expected);
+            }
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.scaleRows(m, new float[0], 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
     void sigmoidGatedAddIsAScatterAddWeightedByEachTokensGate(int threads, int tokens) {
         CpuBackend b = backend(threads);
         float[] src = rows(11, COLS);

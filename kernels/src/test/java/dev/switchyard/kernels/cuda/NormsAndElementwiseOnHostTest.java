@@ -57,6 +57,7 @@ class NormsAndElementwiseOnHostTest {
     private static MethodHandle gatherRows;
     private static MethodHandle sigmoidGatedAdd;
     private static MethodHandle scatterAddRows;
+    private static MethodHandle scaleRows;
     private static MethodHandle copyColumns;
     private static CpuBackend cpu;
 
@@ -73,6 +74,7 @@ class NormsAndElementwiseOnHostTest {
         gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
         sigmoidGatedAdd = bind(lookup, "sigmoid_gated_add_host", ADDRESS, INT, ADDRESS, ADDRESS, INT, INT);
         scatterAddRows = bind(lookup, "scatter_add_rows_host", ADDRESS, ADDRESS, ADDRESS, ADDRESS, INT, INT);
+        scaleRows = bind(lookup, "scale_rows_host", ADDRESS, ADDRESS, INT, INT);
         copyColumns = bind(lookup, "copy_columns_host", ADDRESS, INT, INT, INT, ADDRESS, INT, INT, INT, INT, INT, INT);
         cpu = new CpuBackend(2);
     }
@@ -234,6 +236,22 @@ class NormsAndElementwiseOnHostTest {
             MemorySegment none = floats(a, dst);
             scatterAddRows.invokeExact(floats(a, contributions), ints(a, rows), floats(a, weights), none, 0, COLS);
             assertSameValues(none.toArray(FLOAT), dst, "a scatter of no rows");
+        }
+    }
+
+    @Test
+    void scaleRowsMultipliesEachRowByItsFactor() throws Throwable {
+        int n = T - 1;                          // the last row stays as it is
+        float[] factors = new float[n];
+        for (int i = 0; i < n; i++) {
+            factors[i] = (i % 4 - 1.5f) * 0.6f;
+        }
+        float[] x = data(20, T * COLS);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment scaled = floats(a, x);
+            scaleRows.invokeExact(scaled, floats(a, factors), n, COLS);
+            float[] expected = onCpu(COLS, new float[][] {x}, m -> cpu.scaleRows(m[0], factors, n));
+            assertSameValues(scaled.toArray(FLOAT), expected, "scaleRows");
         }
     }
 
