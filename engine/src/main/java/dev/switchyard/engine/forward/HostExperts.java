@@ -121,13 +121,20 @@ final class HostExperts implements AutoCloseable {
     /**
      * expertOut[i] = FFN_expert(h[rows[i]]) for i < n: the FFN of {@code layer}'s {@code expert}
      * for its tokens ({@link ExpertFfn}, with the layer's expert biases where it has them), from
-     * host memory, into the device's {@code expertOut} rows 0..n-1 (for the caller's scatter-add).
-     * Times itself for the cost model.
+     * host memory, into the device's {@code expertOut} rows 0..n-1 (for the caller's scatter-add);
+     * each input row times {@code inputWeights[i]} first where they are given (Llama 4). Times
+     * itself for the cost model.
      */
-    void compute(int layer, int expert, ExpertBiases biases, FloatMatrix h, int[] rows, int n, FloatMatrix expertOut) {
+    void compute(int layer, int expert, ExpertBiases biases, FloatMatrix h, int[] rows, float[] inputWeights, int n,
+                 FloatMatrix expertOut) {
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             h.readRow(rows[i], row);
+            if (inputWeights != null) {
+                for (int j = 0; j < row.length; j++) {
+                    row[j] *= inputWeights[i];
+                }
+            }
             in.writeRow(i, row);
         }
         ffn(layer, expert, biases, n);

@@ -6,6 +6,7 @@ import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.LatentAttention;
+import dev.switchyard.engine.model.LayerPattern;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.engine.model.ScaleFactors;
@@ -111,6 +112,15 @@ public final class Transformer implements AutoCloseable {
     private final float[] residualWeights;
     private final float[] embeddingExtra;
     private final float[] logitNorm;
+    /**
+     * Llama 4 ({@link LayerPattern}): the weightless gain of its rotated blocks' query and key norms
+     * (ones, a head wide; null where they have none), its unrotated blocks' query temperatures by
+     * row (null where there are none), and ones by row, the weights its experts' outputs join with
+     * once their routing weights have multiplied their inputs (null where they multiply outputs).
+     */
+    private final float[] unitGain;
+    private final float[] temperatures;
+    private final float[] unitWeights;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
         this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
@@ -215,6 +225,10 @@ public final class Transformer implements AutoCloseable {
             }
         }
         this.logitNorm = gain;
+        LayerPattern pattern = config.pattern();
+        this.unitGain = pattern.rotatedQkNorm() ? filled(config.headDimK(), 1f) : null;
+        this.temperatures = pattern.hasTemperature() ? new float[maxTokens] : null;
+        this.unitWeights = config.architecture().weighsExpertInputs() ? filled(maxTokens, 1f) : null;
     }
 
     private static float[] filled(int n, float value) {
@@ -470,9 +484,22 @@ public final class Transformer implements AutoCloseable {
         // QK-norm: per head (Qwen3, GLM-4.5) or over the whole projection (OLMoE); GLM-4.5-Air's files have none
         normIfAny(buf.q, w.qNorm(), t);
         normIfAny(buf.k, w.kNorm(), t);
-        // RoPE
-        backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), rope, t);
-        backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
+        // RoPE; Llama 4's unrotated blocks instead scale queries by their position's temperature,
+        // and its rotated ones norm queries and keys per head, without a weight
+        LayerPattern pattern = config.pattern();
+        if (pattern.rotates(layer)) {
+            backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), rope, t);
+            backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
+            if (unitGain != null) {
+                backend.rmsNormHeads(buf.q, unitGain, eps, config.headDimK(), t);
+                backend.rmsNormHeads(buf.k, unitGain, eps, config.headDimK(), t);
+            }
+        } else if (temperatures != null) {
+            for (int i = 0; i < t; i++) {
+                temperatures[i] = pattern.temperature(batch.positionOf[i]);
+            }
+            backend.scaleRows(buf.q, temperatures, t);
+        }
         // cache this step's keys and values, then attend over everything cached so far (over the
         // block's window where it has one, with its sinks: gpt-oss)
         int window = config.slidingWindow(layer);
@@ -715,9 +742,10 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+            weighInputs(n);
             ExpertFfn.run(backend, w.expertGate(), w.expertUp(), w.expertDown(), e, w.expertBiases(), e, buf.expertIn,
                     buf.gate, buf.up, buf.expertOut, n, expertLora(block, e, n));
-            backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
+            backend.scatterAddRows(buf.expertOut, expertRows, outputWeights(), buf.x, n);
         }
     }
 
@@ -753,18 +781,32 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             if (onHost[e]) {
-                host.compute(layer, e, w.expertBiases(), buf.h, expertRows, n, buf.expertOut);
+                host.compute(layer, e, w.expertBiases(), buf.h, expertRows, unitWeights != null ? expertWeights : null, n,
+                        buf.expertOut);
             } else {
                 deviceExpert(residency, slots, block, layer, e, n, w.expertBiases());
             }
-            backend.scatterAddRows(buf.expertOut, expertRows, expertWeights, buf.x, n);
+            backend.scatterAddRows(buf.expertOut, expertRows, outputWeights(), buf.x, n);
         }
+    }
+
+    /** Llama 4: the gathered rows of an expert's tokens times their routing weights, before its FFN. */
+    private void weighInputs(int n) {
+        if (unitWeights != null) {
+            backend.scaleRows(buf.expertIn, expertWeights, n);
+        }
+    }
+
+    /** The weights an expert's outputs join the residual stream with: its routing weights, or ones where they weighed its inputs. */
+    private float[] outputWeights() {
+        return unitWeights != null ? unitWeights : expertWeights;
     }
 
     /** One expert's tokens through its device slot: gather, the expert's FFN into expertOut. */
     private void deviceExpert(ExpertResidency residency, SlotWeights slots, int block, int layer, int e, int n,
                               ExpertBiases biases) {
         backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+        weighInputs(n);
         Resident r = residency.acquire(layer, e);
         try {
             int s = r.slot();

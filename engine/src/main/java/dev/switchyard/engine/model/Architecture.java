@@ -11,7 +11,9 @@ import java.util.stream.Collectors;
  * R1 and Kimi-K2, which route differently); {@code glm4moe} is GLM-4.5 and GLM-4.5-Air;
  * {@code gpt-oss} is OpenAI's gpt-oss-20b and gpt-oss-120b; {@code granite} and {@code granitemoe} are
  * IBM's Granite 3 models, dense and MoE (1B-A400M, 3B-A800M): Llama's blocks with
- * {@link ScaleFactors}.
+ * {@link ScaleFactors}; {@code llama4} is Meta's Llama 4 Scout and Maverick (their text model):
+ * blocks varying with depth ({@link LayerPattern}), one shared expert beside the routed ones, and
+ * sigmoid routing whose weights multiply the chosen experts' inputs.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -25,7 +27,8 @@ public enum Architecture {
     GLM4MOE("glm4moe", RopeLayout.NEOX, QkNorm.PER_HEAD, true, SharedExpert.UNGATED, false),
     GPT_OSS("gpt-oss", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, true),
     GRANITE("granite", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
-    GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true);
+    GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
+    LLAMA4("llama4", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -159,7 +162,20 @@ public enum Architecture {
      */
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
-                || this == GPT_OSS;
+                || this == GPT_OSS || this == LLAMA4;
+    }
+
+    /**
+     * Whether a routed expert's weight multiplies its input rather than its output (Llama 4: with
+     * SiLU inside, the two differ).
+     */
+    public boolean weighsExpertInputs() {
+        return this == LLAMA4;
+    }
+
+    /** Whether files of this family vary their blocks with depth ({@link LayerPattern}). */
+    public boolean hasLayerPattern() {
+        return this == LLAMA4;
     }
 
     /**

@@ -25,6 +25,8 @@ package dev.switchyard.engine.model;
  * @param scales              the Granite families' multipliers ({@link ScaleFactors}), else
  *                            {@link ScaleFactors#NONE}; a MoE model's routed experts are scaled by
  *                            the residual factor through {@code routing}'s weight scale
+ * @param pattern             how blocks vary with depth (Llama 4's interleaved experts and
+ *                            unrotated blocks), else {@link LayerPattern#UNIFORM}
  */
 public record ModelConfig(
         Architecture architecture,
@@ -51,7 +53,21 @@ public record ModelConfig(
         LatentAttention latentAttention,
         ExpertRouting routing,
         int slidingWindow,
-        ScaleFactors scales) {
+        ScaleFactors scales,
+        LayerPattern pattern) {
+
+    /** A configuration whose blocks do not vary with depth (every family but Llama 4). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing, int slidingWindow, ScaleFactors scales) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, slidingWindow, scales, LayerPattern.UNIFORM);
+    }
 
     /** A configuration without scale factors (every family but Granite's). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -63,7 +79,7 @@ public record ModelConfig(
         this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
                 feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
                 leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
-                latentAttention, routing, slidingWindow, ScaleFactors.NONE);
+                latentAttention, routing, slidingWindow, ScaleFactors.NONE, LayerPattern.UNIFORM);
     }
 
     /** A configuration without windowed blocks (every family but gpt-oss). */
@@ -127,6 +143,13 @@ public record ModelConfig(
                 architecture.ggufName() + " has no leading dense blocks");
         require(routing != null, "expert routing must be stated");
         require(scales != null, "scale factors must be stated");
+        require(pattern != null, "the layer pattern must be stated");
+        require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM),
+                architecture.ggufName() + " does not vary its blocks with depth");
+        require(expertCount == 0 || layers - leadingDenseLayers >= pattern.moeStep(), "interleave_moe_layer_step "
+                + pattern.moeStep() + " leaves no block of " + layers + " to route");
+        require(expertCount == 0 || pattern.moeStep() == 1 || feedForwardLength >= 1,
+                "feed_forward_length must be positive for the dense blocks between routed ones");
         require(architecture.statesScaleFactors() || scales.equals(ScaleFactors.NONE),
                 architecture.ggufName() + " has no embedding, residual, attention or logit scales");
         // the routed experts' share of the FFN branch is scaled through their weights
@@ -209,22 +232,25 @@ public record ModelConfig(
      * layers this way, so a DeepSeek-MoE's dense first block takes no room in them.
      */
     public int routedLayers() {
-        return isMoe() ? layers - leadingDenseLayers : 0;
+        return isMoe() ? (layers - leadingDenseLayers) / pattern.moeStep() : 0;
     }
 
-    /** Whether block {@code block} routes its tokens to experts (else it has a dense FFN). */
+    /**
+     * Whether block {@code block} routes its tokens to experts (else it has a dense FFN): after the
+     * leading dense blocks, every {@code moeStep}-th block, the last of each step.
+     */
     public boolean isRoutedBlock(int block) {
-        return isMoe() && block >= leadingDenseLayers;
+        return isMoe() && block >= leadingDenseLayers && (block - leadingDenseLayers + 1) % pattern.moeStep() == 0;
     }
 
     /** The routed layer number of block {@code block}, which must route. */
     public int routedLayerOf(int block) {
-        return block - leadingDenseLayers;
+        return (block - leadingDenseLayers + 1) / pattern.moeStep() - 1;
     }
 
     /** The block of routed layer {@code routedLayer}. */
     public int blockOfRoutedLayer(int routedLayer) {
-        return routedLayer + leadingDenseLayers;
+        return leadingDenseLayers + (routedLayer + 1) * pattern.moeStep() - 1;
     }
 
     /** Grouped-query attention: query heads per key/value head. */
@@ -294,6 +320,6 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales);
+                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern);
     }
 }

@@ -65,8 +65,8 @@ public final class ModelConfigReader {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
-            } else if (arch.hasLeadingDenseLayers()) {
-                // the families with dense leading blocks state their experts' width
+            } else if (arch.hasLeadingDenseLayers() || arch == Architecture.LLAMA4) {
+                // the families with dense leading blocks (and Llama 4) state their experts' width
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
             } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
@@ -85,7 +85,8 @@ public final class ModelConfigReader {
                 case SIGMOID_GATED -> sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
                 // DeepSeek-MoE states how many expert-wide shared experts there are; they run as one FFN
                 // GLM-4.5's files may have none
-                case UNGATED -> sharedFfn = sharedExpertsWidth(arch.hasOptionalParts()
+                // Llama 4: one shared expert, an expert wide
+                case UNGATED -> sharedFfn = arch == Architecture.LLAMA4 ? expertFfn : sharedExpertsWidth(arch.hasOptionalParts()
                         ? md.optInt(p + "expert_shared_count", 0, 0)
                         : md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
                 case NONE -> { }
@@ -98,7 +99,7 @@ public final class ModelConfigReader {
         }
         // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says; gpt-oss's
         // softmax over the chosen experts' logits always does
-        boolean normTopK = arch == Architecture.GPT_OSS || (arch != Architecture.DEEPSEEK
+        boolean normTopK = arch == Architecture.GPT_OSS || (arch != Architecture.DEEPSEEK && arch != Architecture.LLAMA4
                 && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault()));
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
         double ropeBase = md.optDouble(p + "rope.freq_base").orElse(10000.0);
@@ -123,7 +124,18 @@ public final class ModelConfigReader {
             kvHeads = 1;
         }
         ScaleFactors scales = arch.statesScaleFactors() ? scaleFactors(md, p) : ScaleFactors.NONE;
-        ExpertRouting routing = experts > 0 && arch.statesRouting() ? statedRouting(md, p, arch)
+        LayerPattern pattern = LayerPattern.UNIFORM;
+        if (arch == Architecture.LLAMA4) {
+            pattern = llama4Pattern(md, p, experts);
+            if (pattern.unrotatedStep() > 0 && context > LLAMA4_CHUNK) {
+                // the rotated blocks attend within chunks of 8192 positions past there, which is not run
+                context = LLAMA4_CHUNK;
+            }
+        }
+        ExpertRouting routing = experts > 0 && arch == Architecture.LLAMA4
+                // Llama 4: each expert's sigmoid, the best k, weights as they are
+                ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0)
+                : experts > 0 && arch.statesRouting() ? statedRouting(md, p, arch)
                 // Granite's routed experts join the FFN branch that the residual scale multiplies
                 : experts > 0 && scales.scalesResiduals()
                 ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual()) : ExpertRouting.SOFTMAX;
@@ -131,7 +143,25 @@ public final class ModelConfigReader {
         int window = arch.slidesWindows() ? md.requireInt(p + "attention.sliding_window", 1) : 0;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routing, window, scales);
+                latent, routing, window, scales, pattern);
+    }
+
+    /** Llama 4's chunk of positions its rotated blocks attend within, and its attention temperature's step. */
+    static final int LLAMA4_CHUNK = 8192;
+
+    /**
+     * Llama 4's blocks as llama.cpp sets them: experts every {@code interleave_moe_layer_step}-th
+     * block (required); every 4th block unrotated, its queries scaled by the attention temperature
+     * (0.1 per doubling of 8192 positions), unless the file states a sliding window of 0, which
+     * rotates every block; the rotated blocks' queries and keys normed, but in the 128-expert model
+     * (Maverick), as llama.cpp tells the two apart.
+     */
+    private static LayerPattern llama4Pattern(GgufMetadata md, String p, int experts) {
+        int moeStep = md.requireInt(p + "interleave_moe_layer_step", 1);
+        boolean chunked = md.optInt(p + "attention.sliding_window", 0, -1) != 0;
+        boolean qkNorm = experts != 128;
+        return chunked ? new LayerPattern(moeStep, 4, qkNorm, LLAMA4_CHUNK, 0.1)
+                : new LayerPattern(moeStep, 0, qkNorm, 0, 0);
     }
 
     /**

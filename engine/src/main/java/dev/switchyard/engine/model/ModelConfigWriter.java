@@ -93,6 +93,12 @@ public final class ModelConfigWriter {
         if (arch.slidesWindows()) {
             m.put(p + "attention.sliding_window", GgufValue.ofUint32(c.slidingWindow()));
         }
+        if (arch.hasLayerPattern()) {
+            m.put(p + "interleave_moe_layer_step", GgufValue.ofUint32(c.pattern().moeStep()));
+            if (c.pattern().unrotatedStep() == 0) {
+                m.put(p + "attention.sliding_window", GgufValue.ofUint32(0)); // every block rotated
+            }
+        }
         if (arch.statesScaleFactors()) {
             ScaleFactors f = c.scales();
             m.put(p + "embedding_scale", GgufValue.ofFloat32((float) f.embedding()));

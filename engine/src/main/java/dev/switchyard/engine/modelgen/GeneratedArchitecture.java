@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
  * unscaled) beside {@code deepseek2}'s DeepSeek-V2 shape, and {@code glm4moe-air}, GLM-4.5-Air's
  * shape of {@code glm4moe} (no QK-norm, routed weights unscaled), and {@code llama3}, Llama 3.1's
  * shape of {@code llama} (base 500000, and the long-context scaling of its rotary frequencies in
- * {@code rope_freqs}).
+ * {@code rope_freqs}), as {@code llama4} has them too.
  */
 public enum GeneratedArchitecture {
     MIXTRAL("mixtral", Architecture.LLAMA, true),
@@ -30,7 +30,8 @@ public enum GeneratedArchitecture {
     GLM4MOE_AIR("glm4moe-air", Architecture.GLM4MOE, true),
     GPT_OSS("gpt-oss", Architecture.GPT_OSS, true),
     GRANITE("granite", Architecture.GRANITE, false),
-    GRANITE_MOE("granitemoe", Architecture.GRANITE_MOE, true);
+    GRANITE_MOE("granitemoe", Architecture.GRANITE_MOE, true),
+    LLAMA4("llama4", Architecture.LLAMA4, true);
 
     private final String cliName;
     private final Architecture architecture;
@@ -61,7 +62,7 @@ public enum GeneratedArchitecture {
      */
     public boolean leavesOut(TensorSpec spec) {
         if (spec.role() == dev.switchyard.engine.model.TensorRole.ROPE_FACTORS) {
-            return this != LLAMA3;
+            return this != LLAMA3 && this != LLAMA4;
         }
         return this == GLM4MOE_AIR && (spec.name().endsWith("attn_q_norm.weight") || spec.name().endsWith("attn_k_norm.weight"));
     }

@@ -9,6 +9,7 @@ import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
+import dev.switchyard.engine.model.LayerPattern;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigWriter;
@@ -125,6 +126,21 @@ public final class RandomModelGenerator {
                     GPT_OSS_HEAD, GPT_OSS_HEAD, ffn, experts, topK, expertFfn, 0, 0, true, 1e-5f, 150_000.0, GPT_OSS_HEAD,
                     new RopeScaling(RopeScaling.Type.YARN, 32, 4096), vocabSize, null, ExpertRouting.SOFTMAX,
                     spec.preset().slidingWindow());
+        }
+        if (arch == Architecture.LLAMA4) {
+            // Llama 4: Maverick's interleaving (experts every other block, so both kinds of block run;
+            // every block where there is one), every 4th block unrotated, the rotated ones' queries
+            // and keys normed; one shared expert an expert wide beside the routed ones, which are
+            // chosen one per token unless --top-k says otherwise, by sigmoid, weights unnormalized;
+            // dense blocks twice an expert wide; base 500000 with Llama 3.1's rope_freqs, eps 1e-5
+            int layers = spec.resolvedLayers();
+            LayerPattern pattern = new LayerPattern(layers >= 2 ? 2 : 1, 4, true, 8192, 0.1);
+            int k = spec.topK() != null ? topK : 1;
+            return new ModelConfig(arch, name, Math.min(spec.resolvedContext(), 8192), dim, layers, heads, kvHeads,
+                    headDim, headDim, 2 * expertFfn, experts, moe ? k : 0, moe ? expertFfn : 0, moe ? expertFfn : 0, 0,
+                    false, 1e-5f, 500_000.0, headDim, RopeScaling.NONE, vocabSize, null,
+                    moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
+                    ScaleFactors.NONE, pattern);
         }
         if (arch.statesScaleFactors()) {
             // Granite 3: Llama's blocks with its multipliers as the released models state them

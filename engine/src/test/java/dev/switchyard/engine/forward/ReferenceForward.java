@@ -5,6 +5,7 @@ import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
+import dev.switchyard.engine.model.LayerPattern;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.kernels.KvCacheType;
@@ -81,8 +82,22 @@ final class ReferenceForward {
                 q = rmsNorm(q, vec(b + "attn_q_norm.weight"));
                 k = rmsNorm(k, vec(b + "attn_k_norm.weight"));
             }
-            rope(q, c.headCount());
-            rope(k, c.kvHeadCount());
+            // Llama 4: every 4th block unrotated, its queries times their position's temperature,
+            // 1 + 0.1 ln(1 + floor((p + 1) / 8192)); the rotated ones' queries and keys RMS-normed per head
+            LayerPattern pattern = c.pattern();
+            if (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0) {
+                rope(q, c.headCount());
+                rope(k, c.kvHeadCount());
+                if (pattern.rotatedQkNorm()) {
+                    double[] ones = new double[c.headDimK()];
+                    java.util.Arrays.fill(ones, 1);
+                    q = normPerHead(q, ones, c.headCount());
+                    k = normPerHead(k, ones, c.kvHeadCount());
+                }
+            } else if (pattern.temperatureLength() > 0) {
+                scaleInPlace(q, Math.log(Math.floor((position + 1.0) / pattern.temperatureLength()) + 1)
+                        * pattern.temperatureScale() + 1);
+            }
             keys.get(l)[position] = cached(k, c.kvHeadCount());
             values.get(l)[position] = cached(v, c.kvHeadCount());
             double[] att = new double[c.headCount() * c.headDimV()];
@@ -162,7 +177,9 @@ final class ReferenceForward {
     private void feedForward(String b, int l, double[] x) {
         double[] h = rmsNorm(x, vec(b + c.architecture().ffnNormName() + ".weight"));
         // the DeepSeek families' first blocks are dense
-        double[] out = c.isMoe() && l >= c.leadingDenseLayers() ? moe(b, h)
+        boolean routes = c.isMoe() && l >= c.leadingDenseLayers()
+                && (l - c.leadingDenseLayers() + 1) % c.pattern().moeStep() == 0;
+        double[] out = routes ? moe(b, h)
                 : swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength());
         scaleInPlace(out, c.scales().residual());
         addInPlace(x, out);
@@ -316,10 +333,16 @@ final class ReferenceForward {
             // Granite's routing weight scale is its residual scale, applied to the whole branch above
             double scale = c.architecture().statesScaleFactors() ? 1 : routing.weightScale();
             double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * scale;
-            double[] y = swiglu(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight", expert, h,
+            // Llama 4 weighs the expert's input, not its output
+            boolean inputs = c.architecture() == Architecture.LLAMA4;
+            double[] in = h.clone();
+            if (inputs) {
+                scaleInPlace(in, weight);
+            }
+            double[] y = swiglu(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight", expert, in,
                     c.expertFeedForwardLength());
             for (int i = 0; i < out.length; i++) {
-                out[i] += weight * y[i];
+                out[i] += (inputs ? 1 : weight) * y[i];
             }
         }
         if (c.architecture().sharedExpert() != Architecture.SharedExpert.NONE && c.sharedExpertFeedForwardLength() > 0) {

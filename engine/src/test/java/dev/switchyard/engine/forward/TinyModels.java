@@ -38,7 +38,8 @@ public final class TinyModels {
     public static Path of(GeneratedArchitecture arch, GgmlType type) {
         return WRITTEN.computeIfAbsent(arch.cliName() + "-" + type, key -> {
             Path file = DIR.resolve(key + ".gguf");
-            int layers = arch.architecture().hasLeadingDenseLayers() ? 3 : 2;
+            // a dense block before the routed ones; Llama 4's fourth block is its first unrotated one
+            int layers = arch.architecture().hasLeadingDenseLayers() ? 3 : arch.architecture().hasLayerPattern() ? 4 : 2;
             try {
                 RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,
                         256, type, 7, null), file);

@@ -215,6 +215,11 @@ class ModelConfigReaderTest {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
                     moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
+        } else if (arch.hasLayerPattern()) {
+            // as Llama 4's files are read: one shared expert an expert wide, sigmoid routing
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 1, 256, 256, 0, false, 1e-6f, 5e5, 64,
+                    RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0), 0,
+                    ScaleFactors.NONE, new LayerPattern(1, 4, true, 8192, 0.1));
         } else if (arch.slidesWindows()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256, 0, 0, true, 1e-5f, 150000,
                     64, new RopeScaling(RopeScaling.Type.YARN, 32, 4096), 1000, null, ExpertRouting.SOFTMAX, 128);
@@ -234,6 +239,68 @@ class ModelConfigReaderTest {
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000));
         } else {
             assertThat(back).isEqualTo(c);
+        }
+    }
+
+    /** The text model's keys of Llama-4-Scout-17B-16E-Instruct as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> llama4Scout() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("llama4"));
+        m.put("llama4.context_length", GgufValue.ofUint32(10485760));
+        m.put("llama4.embedding_length", GgufValue.ofUint32(5120));
+        m.put("llama4.block_count", GgufValue.ofUint32(48));
+        m.put("llama4.feed_forward_length", GgufValue.ofUint32(16384));
+        m.put("llama4.expert_feed_forward_length", GgufValue.ofUint32(8192));
+        m.put("llama4.interleave_moe_layer_step", GgufValue.ofUint32(1));
+        m.put("llama4.rope.dimension_count", GgufValue.ofUint32(128));
+        m.put("llama4.attention.head_count", GgufValue.ofUint32(40));
+        m.put("llama4.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("llama4.expert_count", GgufValue.ofUint32(16));
+        m.put("llama4.expert_used_count", GgufValue.ofUint32(1));
+        m.put("llama4.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("llama4.rope.freq_base", GgufValue.ofFloat32(500000f));
+        m.put("llama4.vocab_size", GgufValue.ofUint32(202048));
+        return m;
+    }
+
+    @Test
+    void readsLlama4ScoutWithItsBlockPatternSigmoidRoutingAndOneSharedExpert() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(llama4Scout()));
+        assertThat(c.architecture()).isEqualTo(Architecture.LLAMA4);
+        assertThat(c.contextLength()).as("the rotated blocks' chunked attention starts past 8192 positions")
+                .isEqualTo(8192);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(8192);
+        assertThat(c.sharedExpertFeedForwardLength()).as("one shared expert, an expert wide").isEqualTo(8192);
+        assertThat(c.feedForwardLength()).isEqualTo(16384);
+        assertThat(c.routing().gating()).isEqualTo(ExpertRouting.Gating.SIGMOID);
+        assertThat(c.normalizeTopK()).isFalse();
+        assertThat(c.pattern()).isEqualTo(new LayerPattern(1, 4, true, 8192, 0.1));
+        assertThat(c.routedLayers()).isEqualTo(48);
+        assertThat(c.architecture().weighsExpertInputs()).isTrue();
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> maverick = llama4Scout();
+        maverick.put("llama4.expert_count", GgufValue.ofUint32(128));
+        maverick.put("llama4.interleave_moe_layer_step", GgufValue.ofUint32(2));
+        ModelConfig m = ModelConfigReader.read(new GgufMetadata(maverick));
+        assertThat(m.pattern().rotatedQkNorm()).as("the 128-expert model norms no queries or keys").isFalse();
+        assertThat(m.routedLayers()).isEqualTo(24);
+        assertThat(m.isRoutedBlock(0)).isFalse();
+        assertThat(m.isRoutedBlock(1)).isTrue();
+
+        Map<String, GgufValue> unchunked = llama4Scout();
+        unchunked.put("llama4.attention.sliding_window", GgufValue.ofUint32(0));
+        ModelConfig u = ModelConfigReader.read(new GgufMetadata(unchunked));
+        assertThat(u.pattern().unrotatedStep()).as("a window of 0: every block rotated").isZero();
+        assertThat(u.pattern().hasTemperature()).isFalse();
+        assertThat(u.contextLength()).as("nothing chunked, nothing capped").isEqualTo(10485760);
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(u)))).isEqualTo(u);
+
+        for (String key : new String[] {"interleave_moe_layer_step", "expert_feed_forward_length"}) {
+            Map<String, GgufValue> missing = llama4Scout();
+            missing.remove("llama4." + key);
+            assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
+                    .isInstanceOf(ModelConfigException.class).hasMessageContaining("llama4." + key);
         }
     }
 

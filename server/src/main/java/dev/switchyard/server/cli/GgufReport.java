@@ -209,6 +209,16 @@ final class GgufReport {
             m.put("windowed_blocks", java.util.stream.IntStream.range(0, c.layers())
                     .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
         }
+        if (c.architecture().hasLayerPattern()) {
+            // Llama 4: experts every moe_step-th block, every 4th block unrotated
+            var pattern = c.pattern();
+            m.put("interleave_moe_layer_step", pattern.moeStep());
+            m.put("routed_blocks", java.util.stream.IntStream.range(0, c.layers()).filter(c::isRoutedBlock).boxed().toList());
+            m.put("unrotated_blocks", java.util.stream.IntStream.range(0, c.layers()).filter(b -> !pattern.rotates(b))
+                    .boxed().toList());
+            m.put("rotated_qk_norm", pattern.rotatedQkNorm());
+            m.put("expert_weights_on", c.architecture().weighsExpertInputs() ? "inputs" : "outputs");
+        }
         if (c.architecture().statesScaleFactors()) {
             // Granite: the routed experts' weight scale above is the residual scale
             m.put("embedding_scale", (float) c.scales().embedding());

@@ -138,6 +138,25 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void llama4IsMadeWithItsBlockPatternAndGeneratesWithItsExpertsOffloaded() throws Exception {
+        Path model = dir.resolve("llama4.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "llama4", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        JsonNode config = json.get("config");
+        assertThat(config.get("architecture").asText()).isEqualTo("llama4");
+        assertThat(config.get("routed_blocks").toString()).as("every other block of 4").isEqualTo("[1,3]");
+        assertThat(config.get("unrotated_blocks").toString()).isEqualTo("[3]");
+        assertThat(config.get("expert_weights_on").asText()).isEqualTo("inputs");
+        assertThat(config.get("experts_used").asInt()).as("one routed expert per token").isEqualTo(1);
+        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+                "--expert-memory", "50%");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);
