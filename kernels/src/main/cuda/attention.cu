@@ -21,7 +21,8 @@
 //           out[t][h * hv ..]. Token t sits at positions[t] and attends to positions
 //           first_t .. positions[t] of its own sequence, whose block table starts at
 //           tables[tableStart[t]]; first_t = max(0, positions[t] - window + 1) under a sliding
-//           window (window > 0), else 0, and positions before it are never read. Query head h
+//           window (window > 0), floor(positions[t] / c) * c within chunks of c = -window
+//           positions (window < 0), else 0, and positions before it are never read. Query head h
 //           reads KV head g = h / group, keys at [g * hk, (g + 1) * hk) of a slot, values at
 //           [g * hv, (g + 1) * hv).
 //           out = sum_p exp(s_p - m) v_p / (exp(sink_h - m) + sum_p exp(s_p - m)), s_p = scale * q . k_p,
@@ -167,9 +168,11 @@ struct KvScales {
     int valueFirst;         // the element of its row a value head starts at
 };
 
-// The first position a token attends to, given the end of its positions (its own position + 1).
+// The first position a token attends to, given the end of its positions (its own position + 1):
+// under a sliding window (window > 0) the window's first; within chunks of -window positions
+// (window < 0: Llama 4's rotated blocks) the first of its own chunk; else 0.
 __device__ __forceinline__ int first_position(int end, int window) {
-    return window > 0 ? max(0, end - window) : 0;
+    return window > 0 ? max(0, end - window) : window < 0 ? (end - 1) / -window * -window : 0;
 }
 
 // One block's walk over positions [begin, end) of a token: warp w takes begin + w, begin + w +

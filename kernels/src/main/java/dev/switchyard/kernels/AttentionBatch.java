@@ -16,7 +16,10 @@ package dev.switchyard.kernels;
  * <p>Two settings change from layer to layer ({@link #layer}): a sliding window, under which token
  * {@code t} attends only to positions {@code positionOf[t] - window + 1 .. positionOf[t]}; and
  * attention sinks, one learned logit per query head that joins each softmax's denominator (and its
- * maximum) without a value of its own, so a head can attend to nothing (gpt-oss).
+ * maximum) without a value of its own, so a head can attend to nothing (gpt-oss). Or, instead
+ * of a window, chunks ({@link #chunked}): token {@code t} attends only to the positions of its own
+ * chunk of {@code chunk} positions up to its own, {@code floor(positionOf[t] / chunk) * chunk ..
+ * positionOf[t]} (Llama 4's rotated blocks).
  */
 public final class AttentionBatch {
 
@@ -84,7 +87,24 @@ public final class AttentionBatch {
         return this;
     }
 
-    /** The current layer's sliding window in positions; 0 when it attends to every earlier position. */
+    /**
+     * Sets the layer about to attend as attending within chunks of {@code chunk} positions, without
+     * sinks (see the class comment).
+     */
+    public AttentionBatch chunked(int chunk) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("attention chunk " + chunk);
+        }
+        this.window = -chunk;
+        this.sinks = null;
+        return this;
+    }
+
+    /**
+     * The current layer's sliding window in positions; 0 when it attends to every earlier position;
+     * minus the chunk where it attends within chunks ({@link #chunked}). Backends pass it to their
+     * kernels as it is.
+     */
     public int window() {
         return window;
     }
@@ -94,9 +114,10 @@ public final class AttentionBatch {
         return sinks;
     }
 
-    /** The first position token {@code t} attends to under the current layer's window. */
+    /** The first position token {@code t} attends to under the current layer's window or chunks. */
     public int firstPosition(int t) {
-        return window > 0 ? Math.max(0, positionOf[t] - window + 1) : 0;
+        int p = positionOf[t];
+        return window > 0 ? Math.max(0, p - window + 1) : window < 0 ? p / -window * -window : 0;
     }
 
     public int tokens() {

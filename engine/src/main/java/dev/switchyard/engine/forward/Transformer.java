@@ -508,6 +508,10 @@ public final class Transformer implements AutoCloseable {
         AttentionBatch reads = apart ? windowAttention : attention;
         backend.storeKv(storage, storageLayer[layer], buf.k, buf.v, apart ? windowSlots : slots, t);
         reads.layer(window, w.sinks());
+        int chunk = pattern.chunkOf(layer);
+        if (chunk > 0) {
+            reads.chunked(chunk); // Llama 4's rotated blocks: within chunks of positions
+        }
         backend.attention(buf.q, storage, storageLayer[layer], reads, buf.attention);
         // output projection (+ bias: gpt-oss) and residual
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);

@@ -316,6 +316,14 @@ public record ModelConfig(
         return ropeScaling.type() == RopeScaling.Type.NONE ? 1.0 : ropeScaling.factor();
     }
 
+    /** This configuration with its blocks varying as {@code changed} says. */
+    public ModelConfig withPattern(LayerPattern changed) {
+        return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
+                headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
+                sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed);
+    }
+
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,

@@ -127,10 +127,6 @@ public final class ModelConfigReader {
         LayerPattern pattern = LayerPattern.UNIFORM;
         if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
-            if (pattern.unrotatedStep() > 0 && context > LLAMA4_CHUNK) {
-                // the rotated blocks attend within chunks of 8192 positions past there, which is not run
-                context = LLAMA4_CHUNK;
-            }
         }
         ExpertRouting routing = experts > 0 && arch == Architecture.LLAMA4
                 // Llama 4: each expert's sigmoid, the best k, weights as they are
@@ -152,16 +148,17 @@ public final class ModelConfigReader {
     /**
      * Llama 4's blocks as llama.cpp sets them: experts every {@code interleave_moe_layer_step}-th
      * block (required); every 4th block unrotated, its queries scaled by the attention temperature
-     * (0.1 per doubling of 8192 positions), unless the file states a sliding window of 0, which
-     * rotates every block; the rotated blocks' queries and keys normed, but in the 128-expert model
-     * (Maverick), as llama.cpp tells the two apart.
+     * (0.1 per doubling of 8192 positions), the others attending within chunks of 8192 positions,
+     * unless the file states a sliding window of 0, which rotates every block over every position;
+     * the rotated blocks' queries and keys normed, but in the 128-expert model (Maverick), as
+     * llama.cpp tells the two apart.
      */
     private static LayerPattern llama4Pattern(GgufMetadata md, String p, int experts) {
         int moeStep = md.requireInt(p + "interleave_moe_layer_step", 1);
         boolean chunked = md.optInt(p + "attention.sliding_window", 0, -1) != 0;
         boolean qkNorm = experts != 128;
-        return chunked ? new LayerPattern(moeStep, 4, qkNorm, LLAMA4_CHUNK, 0.1)
-                : new LayerPattern(moeStep, 0, qkNorm, 0, 0);
+        return chunked ? new LayerPattern(moeStep, 4, qkNorm, LLAMA4_CHUNK, LLAMA4_CHUNK, 0.1)
+                : new LayerPattern(moeStep, 0, qkNorm, 0, 0, 0);
     }
 
     /**

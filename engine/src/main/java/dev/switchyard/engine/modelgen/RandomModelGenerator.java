@@ -134,9 +134,9 @@ public final class RandomModelGenerator {
             // chosen one per token unless --top-k says otherwise, by sigmoid, weights unnormalized;
             // dense blocks twice an expert wide; base 500000 with Llama 3.1's rope_freqs, eps 1e-5
             int layers = spec.resolvedLayers();
-            LayerPattern pattern = new LayerPattern(layers >= 2 ? 2 : 1, 4, true, 8192, 0.1);
+            LayerPattern pattern = new LayerPattern(layers >= 2 ? 2 : 1, 4, true, 8192, 8192, 0.1);
             int k = spec.topK() != null ? topK : 1;
-            return new ModelConfig(arch, name, Math.min(spec.resolvedContext(), 8192), dim, layers, heads, kvHeads,
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, kvHeads,
                     headDim, headDim, 2 * expertFfn, experts, moe ? k : 0, moe ? expertFfn : 0, moe ? expertFfn : 0, 0,
                     false, 1e-5f, 500_000.0, headDim, RopeScaling.NONE, vocabSize, null,
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,

@@ -106,6 +106,10 @@ final class ReferenceForward {
             // has a sink, a logit without a value that joins the softmax
             boolean windowed = c.architecture() == Architecture.GPT_OSS && l % 2 == 0;
             int first = windowed ? Math.max(0, position - c.slidingWindow() + 1) : 0;
+            // Llama 4: a rotated block attends within its chunk of positions
+            if (c.pattern().rotatedChunk() > 0 && (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0)) {
+                first = position / c.pattern().rotatedChunk() * c.pattern().rotatedChunk();
+            }
             double[] sinks = file.tensor(b + "attn_sinks.weight").isPresent() ? vec(b + "attn_sinks.weight") : null;
             for (int head = 0; head < c.headCount(); head++) {
                 int kvHead = head / group;

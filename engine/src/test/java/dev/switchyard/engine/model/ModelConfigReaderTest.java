@@ -219,7 +219,7 @@ class ModelConfigReaderTest {
             // as Llama 4's files are read: one shared expert an expert wide, sigmoid routing
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 1, 256, 256, 0, false, 1e-6f, 5e5, 64,
                     RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0), 0,
-                    ScaleFactors.NONE, new LayerPattern(1, 4, true, 8192, 0.1));
+                    ScaleFactors.NONE, new LayerPattern(1, 4, true, 8192, 8192, 0.1));
         } else if (arch.slidesWindows()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256, 0, 0, true, 1e-5f, 150000,
                     64, new RopeScaling(RopeScaling.Type.YARN, 32, 4096), 1000, null, ExpertRouting.SOFTMAX, 128);
@@ -267,14 +267,13 @@ class ModelConfigReaderTest {
     void readsLlama4ScoutWithItsBlockPatternSigmoidRoutingAndOneSharedExpert() {
         ModelConfig c = ModelConfigReader.read(new GgufMetadata(llama4Scout()));
         assertThat(c.architecture()).isEqualTo(Architecture.LLAMA4);
-        assertThat(c.contextLength()).as("the rotated blocks' chunked attention starts past 8192 positions")
-                .isEqualTo(8192);
+        assertThat(c.contextLength()).isEqualTo(10485760);
         assertThat(c.expertFeedForwardLength()).isEqualTo(8192);
         assertThat(c.sharedExpertFeedForwardLength()).as("one shared expert, an expert wide").isEqualTo(8192);
         assertThat(c.feedForwardLength()).isEqualTo(16384);
         assertThat(c.routing().gating()).isEqualTo(ExpertRouting.Gating.SIGMOID);
         assertThat(c.normalizeTopK()).isFalse();
-        assertThat(c.pattern()).isEqualTo(new LayerPattern(1, 4, true, 8192, 0.1));
+        assertThat(c.pattern()).isEqualTo(new LayerPattern(1, 4, true, 8192, 8192, 0.1));
         assertThat(c.routedLayers()).isEqualTo(48);
         assertThat(c.architecture().weighsExpertInputs()).isTrue();
         assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
@@ -293,7 +292,7 @@ class ModelConfigReaderTest {
         ModelConfig u = ModelConfigReader.read(new GgufMetadata(unchunked));
         assertThat(u.pattern().unrotatedStep()).as("a window of 0: every block rotated").isZero();
         assertThat(u.pattern().hasTemperature()).isFalse();
-        assertThat(u.contextLength()).as("nothing chunked, nothing capped").isEqualTo(10485760);
+        assertThat(u.pattern().chunkOf(0)).as("every block over every position").isZero();
         assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(u)))).isEqualTo(u);
 
         for (String key : new String[] {"interleave_moe_layer_step", "expert_feed_forward_length"}) {

@@ -361,6 +361,29 @@ class CpuAttentionTest {
         }
     }
 
+    /**
+     * Chunks (Llama 4's rotated blocks): a token sees its own chunk's positions up to its own, for
+     * chunks of 1 (itself alone), 3, 5 and 7 (token 0 at position 12 sees 7..12, token 1 at 6 only
+     * itself under 3 and 6), and wider than any context (every position).
+     */
+    @ParameterizedTest(name = "chunk {0}")
+    @ValueSource(ints = {1, 3, 5, 7, 100})
+    void chunksMatchTheReference(int chunk) {
+        float[][][] k = keys(27);
+        float[][][] v = values(27);
+        float[] q = TestData.gaussian(28, SEQ.length * HEADS * HK, 1f);
+        for (CpuBackend b : new CpuBackend[] {one, three}) {
+            float[] actual = attend(b, fill(b, SCATTERED, k, v), batch(SCATTERED, SEQ, POS).chunked(chunk), q);
+            TestData.assertClose(actual, reference(k, v, SEQ, POS, q, -chunk, null), 2e-5, "chunk " + chunk);
+        }
+        CpuKvStorage kv = fill(three, SCATTERED, k, v);
+        assertThat(attend(three, kv, batch(SCATTERED, SEQ, POS).chunked(100), q))
+                .as("a chunk wider than every context changes nothing").containsExactly(attend(three, kv,
+                        batch(SCATTERED, SEQ, POS), q));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch(SCATTERED, SEQ, POS).chunked(0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void aWindowAsWideAsTheContextChangesNothing() {
         float[][][] k = keys(23);

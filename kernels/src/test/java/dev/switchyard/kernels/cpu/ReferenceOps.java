@@ -202,14 +202,15 @@ final class ReferenceOps {
 
     /**
      * As above, under a sliding window and with sinks, from their definitions: the token sees only
-     * positions {@code max(0, pos - window + 1) .. pos} (every one for window 0); query head h's
+     * positions {@code max(0, pos - window + 1) .. pos} (every one for window 0; for a negative
+     * window, chunks of {@code -window} positions: {@code floor(pos / -window) * -window .. pos}); query head h's
      * weights are {@code exp(s_p - m) / (exp(sink_h - m) + sum_j exp(s_j - m))} with {@code m =
      * max(sink_h, max_j s_j)}, the sink taken as it is and given no value (no sink without sinks).
      */
     static void attention(float[] q, int qo, float[][] keys, float[][] values, int pos, int heads, int kvHeads,
             int hk, int hv, float scale, int window, float[] sinks, float[] out, int oo) {
         int group = heads / kvHeads;
-        int first = window == 0 ? 0 : Math.max(0, pos - window + 1);
+        int first = window == 0 ? 0 : window > 0 ? Math.max(0, pos - window + 1) : Math.floorDiv(pos, -window) * -window;
         for (int h = 0; h < heads; h++) {
             int g = h / group;
             double[] s = new double[pos + 1];

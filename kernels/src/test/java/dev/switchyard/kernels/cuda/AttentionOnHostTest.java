@@ -108,11 +108,13 @@ class AttentionOnHostTest {
 
     /**
      * Windows: none; 128 (gpt-oss's, starting 9 positions into a block); 16, one block's worth
-     * straddling two; 1, where 31 of 32 splits are empty; 700, wider than either context. Sinks
-     * drawn per query head, or none.
+     * straddling two; 1, where 31 of 32 splits are empty; 700, wider than either context. Chunks
+     * (negative windows): of 128 (positions 200 and 600 see 128.. and 512..) and 16. Sinks drawn
+     * per query head, or none.
      */
     @ParameterizedTest(name = "window {0}, sinks {1}")
-    @CsvSource({"0, false", "128, false", "0, true", "128, true", "16, true", "1, true", "700, true"})
+    @CsvSource({"0, false", "128, false", "0, true", "128, true", "16, true", "1, true", "700, true",
+        "-128, false", "-16, true"})
     void pagedAndSplitKMatchAttentionInDouble(int window, boolean withSinks) throws Throwable {
         int heads = 4;
         int kvHeads = 2;
@@ -148,7 +150,9 @@ class AttentionOnHostTest {
                     int g = h / group;
                     // positions first .. positions[t]; the sink, as it is, in the max and the sum
                     int n = positions[t] + 1;
-                    int first = window == 0 ? 0 : Math.max(0, positions[t] - window + 1);
+                    // a negative window: chunks of -window positions (Llama 4), the token's own chunk
+                    int first = window == 0 ? 0 : window > 0 ? Math.max(0, positions[t] - window + 1)
+                            : positions[t] / -window * -window;
                     double[] s = new double[n];
                     double max = sinks == null ? Double.NEGATIVE_INFINITY : sinks[h];
                     for (int p = first; p < n; p++) {
