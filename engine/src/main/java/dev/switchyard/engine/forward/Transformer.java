@@ -646,7 +646,8 @@ public final class Transformer implements AutoCloseable {
                 project(w.sharedGateInput(), LoraTarget.SHARED_GATE_INPUT, block, buf.h, buf.sharedGate, t);
                 backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, buf.x, t);
             } else {
-                backend.add(buf.x, buf.expertOut, t);
+                // Granite scales the whole FFN branch, its shared expert's part too
+                addResidual(buf.expertOut, t);
             }
         }
     }

@@ -27,7 +27,7 @@ public enum Architecture {
     GLM4MOE("glm4moe", RopeLayout.NEOX, QkNorm.PER_HEAD, true, SharedExpert.UNGATED, false),
     GPT_OSS("gpt-oss", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, true),
     GRANITE("granite", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
-    GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
+    GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
     LLAMA4("llama4", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
@@ -196,6 +196,23 @@ public enum Architecture {
     /** Whether this family never has experts. */
     public boolean isDenseOnly() {
         return this == QWEN2 || this == QWEN3 || this == GRANITE;
+    }
+
+    /**
+     * Whether a MoE file of this family may have no shared expert: GLM-4.5's may leave it out, and
+     * Granite's MoE files have one only where they state its width (GraniteMoeShared).
+     */
+    public boolean mayLackSharedExpert() {
+        return hasOptionalParts() || this == GRANITE_MOE;
+    }
+
+    /**
+     * Whether files of this family state their shared expert's width itself
+     * ({@code expert_shared_feed_forward_length}: Qwen2-MoE, Granite) rather than a count of
+     * expert-wide shared experts (the DeepSeek families, GLM-4.5) or none (Llama 4's is one expert wide).
+     */
+    public boolean statesSharedExpertWidth() {
+        return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE;
     }
 
     /**

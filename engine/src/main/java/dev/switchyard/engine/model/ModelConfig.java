@@ -133,9 +133,10 @@ public record ModelConfig(
         require(!architecture.isDenseOnly() || expertCount == 0,
                 architecture.ggufName() + " has no experts but expert_count is " + expertCount);
         require(!architecture.hasSharedExpert() || expertCount == 0 || sharedExpertFeedForwardLength >= 1
-                        || architecture.hasOptionalParts(),
+                        || architecture.mayLackSharedExpert(),
                 architecture.ggufName() + " needs a shared expert feed-forward length");
         require(architecture.sharedExpert() != Architecture.SharedExpert.UNGATED || expertCount == 0
+                        || architecture.statesSharedExpertWidth()
                         || sharedExpertFeedForwardLength % expertFeedForwardLength == 0,
                 "the shared experts' width " + sharedExpertFeedForwardLength + " must be a whole number of experts of width "
                         + expertFeedForwardLength);

@@ -85,8 +85,10 @@ public final class ModelConfigReader {
                 case SIGMOID_GATED -> sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
                 // DeepSeek-MoE states how many expert-wide shared experts there are; they run as one FFN
                 // GLM-4.5's files may have none
-                // Llama 4: one shared expert, an expert wide
-                case UNGATED -> sharedFfn = arch == Architecture.LLAMA4 ? expertFfn : sharedExpertsWidth(arch.hasOptionalParts()
+                // Llama 4: one shared expert, an expert wide; Granite's where it states the width
+                case UNGATED -> sharedFfn = arch == Architecture.LLAMA4 ? expertFfn
+                        : arch.statesSharedExpertWidth() ? md.optInt(p + "expert_shared_feed_forward_length", 0, 0)
+                        : sharedExpertsWidth(arch.hasOptionalParts()
                         ? md.optInt(p + "expert_shared_count", 0, 0)
                         : md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
                 case NONE -> { }

@@ -56,8 +56,14 @@ public final class ModelConfigWriter {
             switch (arch.sharedExpert()) {
                 case SIGMOID_GATED -> m.put(p + "expert_shared_feed_forward_length",
                         GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
-                case UNGATED -> m.put(p + "expert_shared_count",
-                        GgufValue.ofUint32(c.sharedExpertFeedForwardLength() / c.expertFeedForwardLength()));
+                case UNGATED -> {
+                    if (!arch.statesSharedExpertWidth()) {
+                        m.put(p + "expert_shared_count",
+                                GgufValue.ofUint32(c.sharedExpertFeedForwardLength() / c.expertFeedForwardLength()));
+                    } else if (c.sharedExpertFeedForwardLength() > 0) {
+                        m.put(p + "expert_shared_feed_forward_length", GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
+                    }
+                }
                 case NONE -> { }
             }
             if (arch.hasLeadingDenseLayers()) {

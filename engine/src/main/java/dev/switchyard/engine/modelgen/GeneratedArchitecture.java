@@ -31,6 +31,7 @@ public enum GeneratedArchitecture {
     GPT_OSS("gpt-oss", Architecture.GPT_OSS, true),
     GRANITE("granite", Architecture.GRANITE, false),
     GRANITE_MOE("granitemoe", Architecture.GRANITE_MOE, true),
+    GRANITE_MOE_SHARED("granitemoe-shared", Architecture.GRANITE_MOE, true),
     LLAMA4("llama4", Architecture.LLAMA4, true);
 
     private final String cliName;

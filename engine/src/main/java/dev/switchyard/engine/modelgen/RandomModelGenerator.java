@@ -143,15 +143,18 @@ public final class RandomModelGenerator {
                     ScaleFactors.NONE, pattern);
         }
         if (arch.statesScaleFactors()) {
-            // Granite 3: Llama's blocks with its multipliers as the released models state them
+            // Granite 3: Llama's blocks with its multipliers as the released models state them (and
+            // in the -shared shape a shared expert one and a half experts wide, as GraniteMoeShared
+            // states its own width)
             // (embeddings x12, residual branches x0.22, attention scaled by 1/head width instead of
             // its square root, logits / 6), float literals so that the file's FLOAT32 reads back equal
             ScaleFactors scales = new ScaleFactors(12.0f, 0.22f, (float) (1.0 / headDim), 6.0f);
             ExpertRouting routing = moe ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual())
                     : ExpertRouting.SOFTMAX;
             return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
-                    headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, 0, 0, true, 1e-6f, 10_000.0, headDim,
-                    RopeScaling.NONE, vocabSize, null, routing, 0, scales);
+                    headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0,
+                    moe && spec.arch() == GeneratedArchitecture.GRANITE_MOE_SHARED ? expertFfn + expertFfn / 2 : 0, 0, true,
+                    1e-6f, 10_000.0, headDim, RopeScaling.NONE, vocabSize, null, routing, 0, scales);
         }
         if (arch.latentAttention()) {
             return latentConfig(spec, name, dim, heads, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, eps,

@@ -235,7 +235,8 @@ class ModelConfigReaderTest {
         ModelConfig back = ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)));
         if (moe && (arch == Architecture.LLAMA || arch == Architecture.OLMOE || arch == Architecture.GRANITE_MOE)) {
             // these families keep the expert width under feed_forward_length
-            assertThat(back).isEqualTo(new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, 0, 0,
+            // (Granite's shared expert, where it has one, states its width)
+            assertThat(back).isEqualTo(new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, shared, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000));
         } else {
             assertThat(back).isEqualTo(c);
@@ -345,6 +346,13 @@ class ModelConfigReaderTest {
             assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m))).as(key)
                     .isInstanceOf(ModelConfigException.class).hasMessageContaining("granitemoe." + key);
         }
+        Map<String, GgufValue> shared = granite1bA400m();
+        shared.put("granitemoe.expert_shared_feed_forward_length", GgufValue.ofUint32(1024));
+        ModelConfig withShared = ModelConfigReader.read(new GgufMetadata(shared));
+        assertThat(withShared.hasSharedExpert()).as("GraniteMoeShared").isTrue();
+        assertThat(withShared.sharedExpertFeedForwardLength()).isEqualTo(1024);
+        assertThat(c.hasSharedExpert()).isFalse();
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(withShared)))).isEqualTo(withShared);
         Map<String, GgufValue> noRope = granite1bA400m();
         noRope.put("granitemoe.rope.scaling.finetuned", GgufValue.ofBool(false));
         assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noRope)))
