@@ -13,7 +13,10 @@ import java.util.stream.Collectors;
  * IBM's Granite 3 models, dense and MoE (1B-A400M, 3B-A800M): Llama's blocks with
  * {@link ScaleFactors}; {@code llama4} is Meta's Llama 4 Scout and Maverick (their text model):
  * blocks varying with depth ({@link LayerPattern}), one shared expert beside the routed ones, and
- * sigmoid routing whose weights multiply the chosen experts' inputs.
+ * sigmoid routing whose weights multiply the chosen experts' inputs; {@code ernie4_5-moe} is Baidu's
+ * ERNIE 4.5 MoE (21B-A3B, 300B-A47B): dense leading blocks, experts every
+ * {@code interleave_moe_layer_step}-th block after them, softmax routing ranked with a selection
+ * bias, and a shared expert of a stated width.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -28,7 +31,8 @@ public enum Architecture {
     GPT_OSS("gpt-oss", RopeLayout.NEOX, QkNorm.NONE, true, SharedExpert.NONE, true),
     GRANITE("granite", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
     GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
-    LLAMA4("llama4", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
+    LLAMA4("llama4", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
+    ERNIE4_5_MOE("ernie4_5-moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -93,7 +97,7 @@ public enum Architecture {
      * ({@code leading_dense_block_count}: the DeepSeek families, GLM-4.5).
      */
     public boolean hasLeadingDenseLayers() {
-        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE;
+        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE;
     }
 
     /**
@@ -162,7 +166,7 @@ public enum Architecture {
      */
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
-                || this == GPT_OSS || this == LLAMA4;
+                || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE;
     }
 
     /**
@@ -175,7 +179,15 @@ public enum Architecture {
 
     /** Whether files of this family vary their blocks with depth ({@link LayerPattern}). */
     public boolean hasLayerPattern() {
-        return this == LLAMA4;
+        return this == LLAMA4 || this == ERNIE4_5_MOE;
+    }
+
+    /**
+     * Whether every routed block ranks its experts with a selection bias ({@code exp_probs_b}) over
+     * softmax scores (ERNIE 4.5); the sigmoid-routed families' files may have one too.
+     */
+    public boolean ranksWithSelectionBias() {
+        return this == ERNIE4_5_MOE;
     }
 
     /**
@@ -190,7 +202,7 @@ public enum Architecture {
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
-                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE;
+                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE;
     }
 
     /** Whether this family never has experts. */
@@ -203,7 +215,7 @@ public enum Architecture {
      * Granite's MoE files have one only where they state its width (GraniteMoeShared).
      */
     public boolean mayLackSharedExpert() {
-        return hasOptionalParts() || this == GRANITE_MOE;
+        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE;
     }
 
     /**
@@ -212,7 +224,7 @@ public enum Architecture {
      * expert-wide shared experts (the DeepSeek families, GLM-4.5) or none (Llama 4's is one expert wide).
      */
     public boolean statesSharedExpertWidth() {
-        return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE;
+        return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE || this == ERNIE4_5_MOE;
     }
 
     /**

@@ -1,15 +1,16 @@
 package dev.switchyard.engine.model;
 
 /**
- * How a family varies its blocks with their depth, beyond leading dense blocks: Llama 4 routes
- * every {@code moeStep}-th block to experts (every block in Scout, every other in Maverick; the
- * others have a dense FFN), leaves every {@code unrotatedStep}-th block's queries and keys
+ * How a family varies its blocks with their depth, beyond leading dense blocks: Llama 4 and ERNIE
+ * 4.5 route every {@code moeStep}-th block to experts (as llama.cpp counts it, block b routes where
+ * {@code (b + 1) % moeStep == 0}, after the leading dense blocks; every block in Scout, every other
+ * in Maverick; the others have a dense FFN), Llama 4 leaves every {@code unrotatedStep}-th block's queries and keys
  * unrotated (no positions: 0 for none), norms the rotated blocks' queries and keys per head without
  * a weight, lets the rotated blocks attend only within chunks of {@code rotatedChunk} positions,
  * and scales an unrotated block's queries by the attention temperature of their position past
  * {@code temperatureLength} positions. {@link #UNIFORM} for every other family.
  *
- * @param moeStep           every how many blocks (after the leading dense ones) one routes: 1 for all
+ * @param moeStep           every how many blocks one routes: 1 for all (after the leading dense ones)
  * @param unrotatedStep     every how many blocks one has no rotary positions; 0 for none
  * @param rotatedQkNorm     whether rotated blocks norm queries and keys per head, without a weight
  * @param rotatedChunk      the chunk of positions a rotated block attends within (each token its

@@ -147,8 +147,8 @@ public record ModelConfig(
         require(pattern != null, "the layer pattern must be stated");
         require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM),
                 architecture.ggufName() + " does not vary its blocks with depth");
-        require(expertCount == 0 || layers - leadingDenseLayers >= pattern.moeStep(), "interleave_moe_layer_step "
-                + pattern.moeStep() + " leaves no block of " + layers + " to route");
+        require(expertCount == 0 || layers / pattern.moeStep() >= firstRoutedStep(leadingDenseLayers, pattern.moeStep()),
+                "interleave_moe_layer_step " + pattern.moeStep() + " leaves no block of " + layers + " to route");
         require(expertCount == 0 || pattern.moeStep() == 1 || feedForwardLength >= 1,
                 "feed_forward_length must be positive for the dense blocks between routed ones");
         require(architecture.statesScaleFactors() || scales.equals(ScaleFactors.NONE),
@@ -233,25 +233,31 @@ public record ModelConfig(
      * layers this way, so a DeepSeek-MoE's dense first block takes no room in them.
      */
     public int routedLayers() {
-        return isMoe() ? (layers - leadingDenseLayers) / pattern.moeStep() : 0;
+        int step = pattern.moeStep();
+        return isMoe() ? layers / step - firstRoutedStep(leadingDenseLayers, step) + 1 : 0;
     }
 
     /**
      * Whether block {@code block} routes its tokens to experts (else it has a dense FFN): after the
-     * leading dense blocks, every {@code moeStep}-th block, the last of each step.
+     * leading dense blocks, every block b with {@code (b + 1) % moeStep == 0}, as llama.cpp counts.
      */
     public boolean isRoutedBlock(int block) {
-        return isMoe() && block >= leadingDenseLayers && (block - leadingDenseLayers + 1) % pattern.moeStep() == 0;
+        return isMoe() && block >= leadingDenseLayers && (block + 1) % pattern.moeStep() == 0;
     }
 
     /** The routed layer number of block {@code block}, which must route. */
     public int routedLayerOf(int block) {
-        return (block - leadingDenseLayers + 1) / pattern.moeStep() - 1;
+        return (block + 1) / pattern.moeStep() - firstRoutedStep(leadingDenseLayers, pattern.moeStep());
     }
 
     /** The block of routed layer {@code routedLayer}. */
     public int blockOfRoutedLayer(int routedLayer) {
-        return leadingDenseLayers + (routedLayer + 1) * pattern.moeStep() - 1;
+        return (routedLayer + firstRoutedStep(leadingDenseLayers, pattern.moeStep())) * pattern.moeStep() - 1;
+    }
+
+    /** The k of the first routed block {@code k * step - 1} at or after the leading dense blocks. */
+    private static int firstRoutedStep(int leadingDense, int step) {
+        return (leadingDense + step) / step; // ceil((leadingDense + 1) / step)
     }
 
     /** Grouped-query attention: query heads per key/value head. */

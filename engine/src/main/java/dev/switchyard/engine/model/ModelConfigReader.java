@@ -95,13 +95,16 @@ public final class ModelConfigReader {
             }
             if (arch.hasLeadingDenseLayers()) {
                 // llama.cpp requires it of DeepSeek-MoE only
-                leadingDense = arch == Architecture.DEEPSEEK ? md.requireInt(p + "leading_dense_block_count", 0)
+                leadingDense = arch == Architecture.DEEPSEEK || arch == Architecture.ERNIE4_5_MOE
+                        ? md.requireInt(p + "leading_dense_block_count", 0)
                         : md.optInt(p + "leading_dense_block_count", 0, 0);
             }
         }
         // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says; gpt-oss's
         // softmax over the chosen experts' logits always does
-        boolean normTopK = arch == Architecture.GPT_OSS || (arch != Architecture.DEEPSEEK && arch != Architecture.LLAMA4
+        // ERNIE 4.5's always are, llama.cpp renormalizing whatever the file says
+        boolean normTopK = arch == Architecture.GPT_OSS || arch == Architecture.ERNIE4_5_MOE
+                || (arch != Architecture.DEEPSEEK && arch != Architecture.LLAMA4
                 && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault()));
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
         double ropeBase = md.optDouble(p + "rope.freq_base").orElse(10000.0);
@@ -129,6 +132,9 @@ public final class ModelConfigReader {
         LayerPattern pattern = LayerPattern.UNIFORM;
         if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
+        } else if (arch.hasLayerPattern()) {
+            // ERNIE 4.5: experts every interleave_moe_layer_step-th block, which llama.cpp requires
+            pattern = new LayerPattern(md.requireInt(p + "interleave_moe_layer_step", 1), 0, false, 0, 0, 0);
         }
         ExpertRouting routing = experts > 0 && arch == Architecture.LLAMA4
                 // Llama 4: each expert's sigmoid, the best k, weights as they are

@@ -101,7 +101,7 @@ public final class ModelConfigWriter {
         }
         if (arch.hasLayerPattern()) {
             m.put(p + "interleave_moe_layer_step", GgufValue.ofUint32(c.pattern().moeStep()));
-            if (c.pattern().unrotatedStep() == 0) {
+            if (arch == Architecture.LLAMA4 && c.pattern().unrotatedStep() == 0) {
                 m.put(p + "attention.sliding_window", GgufValue.ofUint32(0)); // every block rotated
             }
         }

@@ -32,7 +32,8 @@ public enum GeneratedArchitecture {
     GRANITE("granite", Architecture.GRANITE, false),
     GRANITE_MOE("granitemoe", Architecture.GRANITE_MOE, true),
     GRANITE_MOE_SHARED("granitemoe-shared", Architecture.GRANITE_MOE, true),
-    LLAMA4("llama4", Architecture.LLAMA4, true);
+    LLAMA4("llama4", Architecture.LLAMA4, true),
+    ERNIE4_5_MOE("ernie4_5-moe", Architecture.ERNIE4_5_MOE, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -142,6 +142,15 @@ public final class RandomModelGenerator {
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
                     ScaleFactors.NONE, pattern);
         }
+        if (arch == Architecture.ERNIE4_5_MOE) {
+            // ERNIE 4.5 MoE: a dense first block, then experts in every block (interleave step 1, as
+            // the released models), two experts' worth of shared expert, softmax routing ranked with a
+            // selection bias, weights renormalized; base 500000, eps 1e-5
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared, leadingDense, true, 1e-5f,
+                    500_000.0, headDim, RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE,
+                    new LayerPattern(1, 0, false, 0, 0, 0));
+        }
         if (arch.statesScaleFactors()) {
             // Granite 3: Llama's blocks with its multipliers as the released models state them (and
             // in the -shared shape a shared expert one and a half experts wide, as GraniteMoeShared

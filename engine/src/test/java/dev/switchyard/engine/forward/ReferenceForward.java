@@ -181,8 +181,8 @@ final class ReferenceForward {
     private void feedForward(String b, int l, double[] x) {
         double[] h = rmsNorm(x, vec(b + c.architecture().ffnNormName() + ".weight"));
         // the DeepSeek families' first blocks are dense
-        boolean routes = c.isMoe() && l >= c.leadingDenseLayers()
-                && (l - c.leadingDenseLayers() + 1) % c.pattern().moeStep() == 0;
+        // after the leading dense blocks, every moeStep-th block by llama.cpp's count
+        boolean routes = c.isMoe() && l >= c.leadingDenseLayers() && (l + 1) % c.pattern().moeStep() == 0;
         double[] out = routes ? moe(b, h)
                 : swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength());
         scaleInPlace(out, c.scales().residual());

@@ -215,7 +215,7 @@ class ModelConfigReaderTest {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
                     moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
-        } else if (arch.hasLayerPattern()) {
+        } else if (arch == Architecture.LLAMA4) {
             // as Llama 4's files are read: one shared expert an expert wide, sigmoid routing
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 1, 256, 256, 0, false, 1e-6f, 5e5, 64,
                     RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0), 0,
@@ -301,6 +301,72 @@ class ModelConfigReaderTest {
             missing.remove("llama4." + key);
             assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
                     .isInstanceOf(ModelConfigException.class).hasMessageContaining("llama4." + key);
+        }
+    }
+
+    /** The keys of ERNIE-4.5-21B-A3B as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> ernie21bA3b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("ernie4_5-moe"));
+        m.put("ernie4_5-moe.context_length", GgufValue.ofUint32(131072));
+        m.put("ernie4_5-moe.embedding_length", GgufValue.ofUint32(2560));
+        m.put("ernie4_5-moe.block_count", GgufValue.ofUint32(28));
+        m.put("ernie4_5-moe.feed_forward_length", GgufValue.ofUint32(12288));
+        m.put("ernie4_5-moe.expert_feed_forward_length", GgufValue.ofUint32(1536));
+        m.put("ernie4_5-moe.expert_shared_feed_forward_length", GgufValue.ofUint32(3072));
+        m.put("ernie4_5-moe.interleave_moe_layer_step", GgufValue.ofUint32(1));
+        m.put("ernie4_5-moe.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("ernie4_5-moe.attention.head_count", GgufValue.ofUint32(20));
+        m.put("ernie4_5-moe.attention.head_count_kv", GgufValue.ofUint32(4));
+        m.put("ernie4_5-moe.expert_count", GgufValue.ofUint32(64));
+        m.put("ernie4_5-moe.expert_used_count", GgufValue.ofUint32(6));
+        m.put("ernie4_5-moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("ernie4_5-moe.rope.freq_base", GgufValue.ofFloat32(500000f));
+        m.put("ernie4_5-moe.vocab_size", GgufValue.ofUint32(103424));
+        return m;
+    }
+
+    @Test
+    void readsErnie45MoeWithItsDenseFirstBlockSharedExpertAndRankingBias() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(ernie21bA3b()));
+        assertThat(c.architecture()).isEqualTo(Architecture.ERNIE4_5_MOE);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NORMAL);
+        assertThat(c.headDimK()).isEqualTo(128);
+        assertThat(c.leadingDenseLayers()).isEqualTo(1);
+        assertThat(c.routedLayers()).isEqualTo(27);
+        assertThat(c.isRoutedBlock(0)).isFalse();
+        assertThat(c.blockOfRoutedLayer(0)).isEqualTo(1);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(1536);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(3072);
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(c.routing()).isEqualTo(ExpertRouting.SOFTMAX);
+        assertThat(TensorLayout.expectedTensors(c)).filteredOn(t -> t.name().equals("blk.1.exp_probs_b.bias"))
+                .singleElement().satisfies(t -> assertThat(t.optional()).as("every routed block ranks with it").isFalse());
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> unshared = ernie21bA3b();
+        unshared.remove("ernie4_5-moe.expert_shared_feed_forward_length");
+        assertThat(ModelConfigReader.read(new GgufMetadata(unshared)).hasSharedExpert()).isFalse();
+        // 300B-A47B: experts every block from the third, by llama.cpp's count (b + 1) % step
+        Map<String, GgufValue> stepped = ernie21bA3b();
+        stepped.put("ernie4_5-moe.interleave_moe_layer_step", GgufValue.ofUint32(2));
+        stepped.put("ernie4_5-moe.leading_dense_block_count", GgufValue.ofUint32(2));
+        ModelConfig s = ModelConfigReader.read(new GgufMetadata(stepped));
+        assertThat(s.isRoutedBlock(1)).as("within the leading dense blocks").isFalse();
+        assertThat(s.isRoutedBlock(3)).isTrue();
+        assertThat(s.isRoutedBlock(4)).isFalse();
+        assertThat(s.blockOfRoutedLayer(0)).isEqualTo(3);
+        assertThat(s.routedLayers()).isEqualTo(13);
+        for (int r = 0; r < s.routedLayers(); r++) {
+            assertThat(s.routedLayerOf(s.blockOfRoutedLayer(r))).isEqualTo(r);
+            assertThat(s.isRoutedBlock(s.blockOfRoutedLayer(r))).isTrue();
+        }
+        for (String key : new String[] {"interleave_moe_layer_step", "leading_dense_block_count",
+            "expert_feed_forward_length"}) {
+            Map<String, GgufValue> missing = ernie21bA3b();
+            missing.remove("ernie4_5-moe." + key);
+            assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
+                    .isInstanceOf(ModelConfigException.class).hasMessageContaining("ernie4_5-moe." + key);
         }
     }
 
