@@ -158,6 +158,34 @@ class GrpcAccessLogTest {
         }
     }
 
+    /**
+     * Starts a streamed generation up to the model's context (less 8) with {@code attach}'s metadata
+     * and returns, once {@code messages} of it have come, the context that cancels it.
+     */
+    private static io.grpc.Context.CancellableContext streamingLong(GrpcFixture server, io.grpc.ClientInterceptor attach,
+                                                                   int longest, int messages) throws InterruptedException {
+        java.util.concurrent.CountDownLatch streaming = new java.util.concurrent.CountDownLatch(messages);
+        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+        call.run(() -> GenerationGrpc.newStub(server.channel).withInterceptors(attach)
+                .generate(GenerateRequest.newBuilder().setText("Once").setSampling(SamplingParams.newBuilder()
+                        .setMaxTokens(longest - 8).setIgnoreEos(true)).build(), new io.grpc.stub.StreamObserver<>() {
+                            @Override
+                            public void onNext(GenerateResponse r) {
+                                streaming.countDown();
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                            }
+                        }));
+        assertThat(streaming.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return call;
+    }
+
     @Test
     void aCallCancelledMidGenerationIsLoggedWithWhatItComputed() throws Exception {
         StringWriter lines = new StringWriter();
@@ -168,25 +196,8 @@ class GrpcAccessLogTest {
                     .getMaxSequenceTokens();
             Metadata sent = new Metadata();
             sent.put(REQUEST_ID, "grpc-leaver");
-            java.util.concurrent.CountDownLatch streaming = new java.util.concurrent.CountDownLatch(3);
-            io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
-            call.run(() -> GenerationGrpc.newStub(server.channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(sent))
-                    .generate(GenerateRequest.newBuilder().setText("Once").setSampling(SamplingParams.newBuilder()
-                            .setMaxTokens(longest - 8).setIgnoreEos(true)).build(), new io.grpc.stub.StreamObserver<>() {
-                                @Override
-                                public void onNext(GenerateResponse r) {
-                                    streaming.countDown();
-                                }
-
-                                @Override
-                                public void onError(Throwable t) {
-                                }
-
-                                @Override
-                                public void onCompleted() {
-                                }
-                            }));
-            assertThat(streaming.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            io.grpc.Context.CancellableContext call = streamingLong(server, MetadataUtils.newAttachHeadersInterceptor(sent),
+                    longest, 3);
             call.cancel(null); // the client leaves mid-generation
             JsonNode line = LoggedLines.lineOf(lines, "grpc-leaver");
             assertThat(line.get("outcome").asText()).isEqualTo("disconnected");
@@ -208,25 +219,7 @@ class GrpcAccessLogTest {
             var attach = MetadataUtils.newAttachHeadersInterceptor(alice);
             int longest = server.blocking().withInterceptors(attach).getModelInfo(
                     dev.switchyard.proto.v1.GetModelInfoRequest.getDefaultInstance()).getMaxSequenceTokens();
-            java.util.concurrent.CountDownLatch streaming = new java.util.concurrent.CountDownLatch(1);
-            io.grpc.Context.CancellableContext first = io.grpc.Context.current().withCancellation();
-            first.run(() -> dev.switchyard.proto.v1.GenerationGrpc.newStub(server.channel).withInterceptors(attach)
-                    .generate(GenerateRequest.newBuilder().setText("Once").setSampling(SamplingParams.newBuilder()
-                            .setMaxTokens(longest - 8).setIgnoreEos(true)).build(), new io.grpc.stub.StreamObserver<>() {
-                                @Override
-                                public void onNext(GenerateResponse r) {
-                                    streaming.countDown();
-                                }
-
-                                @Override
-                                public void onError(Throwable t) {
-                                }
-
-                                @Override
-                                public void onCompleted() {
-                                }
-                            }));
-            assertThat(streaming.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            io.grpc.Context.CancellableContext first = streamingLong(server, attach, longest, 1);
             var blocking = server.blocking().withInterceptors(attach);
             GenerateRequest small = GenerateRequest.newBuilder().setText("Hi").setUnary(true)
                     .setSampling(SamplingParams.newBuilder().setMaxTokens(2).setIgnoreEos(true)).build();

@@ -74,12 +74,7 @@ class ApiKeysServingTest {
                     .doesNotContain("outcome=\"client_error\"");
 
             // a batch made with alice's key runs through the server's endpoints with the server's own
-            JsonNode done = BatchesApiTest.batchAs(server, "sk-alice", "{\"custom_id\":\"x\",\"method\":\"POST\","
-                    + "\"url\":\"/v1/completions\",\"body\":{\"prompt\":\"Hi\",\"max_tokens\":2}}\n", "/v1/completions");
-            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
-            String requestId = ServerFixture.parse(BatchesApiTest.contentAs(server, "sk-alice",
-                    done.get("output_file_id").asText())).at("/response/request_id").asText();
-            JsonNode line = LoggedLines.lineOf(lines, requestId);
+            JsonNode line = BatchesApiTest.batchLineAs(server, "sk-alice", lines);
             assertThat(line.get("api_key").asText()).isEqualTo(ApiKeys.LOOPBACK);
             assertThat(line.get("batch_owner").asText()).as("the batch's request counts for alice").isEqualTo("alice");
             // a client's own mark speaks for nobody

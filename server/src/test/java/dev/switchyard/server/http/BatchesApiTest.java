@@ -124,6 +124,19 @@ class BatchesApiTest {
     }
 
     /** The content of a kept file, as the client of {@code key} reads it. */
+    /**
+     * The access-log line of the one request of a one-line completions batch that {@code key} makes
+     * (the line reads {@code "prompt":"Hi","max_tokens":2}), once the batch has completed.
+     */
+    static JsonNode batchLineAs(ServerFixture server, String key, java.io.StringWriter lines) throws InterruptedException {
+        JsonNode done = batchAs(server, key, "{\"custom_id\":\"x\",\"method\":\"POST\","
+                + "\"url\":\"/v1/completions\",\"body\":{\"prompt\":\"Hi\",\"max_tokens\":2}}\n", "/v1/completions");
+        assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
+        String requestId = ServerFixture.parse(contentAs(server, key, done.get("output_file_id").asText()))
+                .at("/response/request_id").asText();
+        return dev.switchyard.server.accesslog.LoggedLines.lineOf(lines, requestId);
+    }
+
     static String contentAs(ServerFixture server, String key, String fileId) {
         return server.send(HttpRequest.newBuilder(server.uri("/v1/files/" + fileId + "/content"))
                 .header("Authorization", "Bearer " + key).GET().build()).body();

@@ -121,12 +121,7 @@ class KeyPriorityTest {
             assertThat(LoggedLines.lineOf(lines, "b-background").get("priority").asInt()).isEqualTo(-5);
 
             // a batch's requests run behind its owner's own, at her level plus the batch's 1000
-            JsonNode done = BatchesApiTest.batchAs(server, "sk-alice", "{\"custom_id\":\"x\",\"method\":\"POST\","
-                    + "\"url\":\"/v1/completions\",\"body\":{\"prompt\":\"Hi\",\"max_tokens\":2}}\n", "/v1/completions");
-            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(1);
-            String requestId = ServerFixture.parse(BatchesApiTest.contentAs(server, "sk-alice",
-                    done.get("output_file_id").asText())).at("/response/request_id").asText();
-            JsonNode line = LoggedLines.lineOf(lines, requestId);
+            JsonNode line = BatchesApiTest.batchLineAs(server, "sk-alice", lines);
             assertThat(line.get("batch_owner").asText()).isEqualTo("alice");
             assertThat(line.get("priority").asInt()).isEqualTo(1010);
         }
