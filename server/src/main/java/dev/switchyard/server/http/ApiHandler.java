@@ -127,7 +127,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 authorize(request);
                 ServedModel model = readyModel();
                 ResponseRenderer renderer = ResponsesApi.renderer(readBody(request), model, api.config.limits(),
-                        api.json.mapper(), api.responses, api.conversations);
+                        api.json.mapper(), api.responses, api.conversations, actingKey(ctx.channel(), request));
                 mayUse(ctx, request, model, renderer);
                 if (BackgroundResponses.streamed(renderer)) {
                     follow(ctx, api.background.startStreamed(model, renderer, api.json.factory(),
@@ -327,6 +327,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw ApiError.methodNotAllowed(method.name(), RESPONSE_PREFIX + id, "GET or DELETE");
         }
         authorize(request);
+        mayReach(ctx, request, id);
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         if (method.equals(HttpMethod.GET) && "true".equals(first(query, "stream"))) {
             streamResponse(ctx, id, first(query, "starting_after"));
@@ -390,6 +391,17 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final String CANCEL = "/cancel";
 
+    /**
+     * @throws ApiError 404, as for a response never made, where response {@code id} (kept, or being
+     *                  made in the background) belongs to another key than the one {@code request} acts for
+     */
+    private void mayReach(ChannelHandlerContext ctx, FullHttpRequest request, String id) {
+        String caller = actingKey(ctx.channel(), request);
+        if (!api.background.visibleTo(id, caller) || !api.responses.visibleTo(id, caller)) {
+            throw notKept(id);
+        }
+    }
+
     /** The 404 for a response id this server keeps nothing under. */
     private static ApiError notKept(String id) {
         return new ApiError(404, "invalid_request_error", "no response '" + id + "' is kept here", null,
@@ -403,6 +415,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void cancelResponse(ChannelHandlerContext ctx, FullHttpRequest request, String id) {
         expect(request.method(), HttpMethod.POST, RESPONSE_PREFIX + id + CANCEL);
         authorize(request);
+        mayReach(ctx, request, id);
         String json = api.background.cancel(id);
         if (json == null) {
             String kept = api.responses.json(id);
@@ -425,6 +438,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void inputItems(ChannelHandlerContext ctx, FullHttpRequest request, String id) {
         expect(request.method(), HttpMethod.GET, RESPONSE_PREFIX + id + INPUT_ITEMS);
         authorize(request);
+        mayReach(ctx, request, id);
         String items = api.responses.inputItems(id);
         if (items == null) {
             throw notKept(id);

@@ -25,14 +25,17 @@ final class ConversationRoutes {
     static void route(ChannelHandlerContext ctx, FullHttpRequest request, String path, ApiContext api) {
         ConversationsApi conversations = api.conversations;
         HttpMethod method = request.method();
+        // a conversation belongs to the key that made it: another key finds none
+        String caller = ApiHandler.actingKey(ctx.channel(), request);
         if (path.equals(ROOT)) {
             ApiHandler.expect(method, HttpMethod.POST, path);
             JsonNode body = body(request, api);
-            HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.create(body, g));
+            HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.create(body, caller, g));
             return;
         }
         String[] parts = ApiHandler.segments(method, path, ROOT);
         String id = parts[0];
+        conversations.requireVisible(id, caller);
         if (parts.length == 1) {
             if (method.equals(HttpMethod.GET)) {
                 HttpResponses.sendOk(ctx, api.json.factory(), g -> conversations.retrieve(id, g));

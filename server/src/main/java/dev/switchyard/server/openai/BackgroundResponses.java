@@ -37,7 +37,7 @@ public final class BackgroundResponses {
     private static final Logger LOG = Logger.getLogger(BackgroundResponses.class.getName());
 
     /** A response still being made: its generation, the object it answers with meanwhile, its events if streamed. */
-    private record Running(Generation generation, String inProgress, String cancelled, EventLog log) {
+    private record Running(Generation generation, String inProgress, String cancelled, EventLog log, String owner) {
     }
 
     private final ConcurrentHashMap<String, Running> running = new ConcurrentHashMap<>();
@@ -111,14 +111,15 @@ public final class BackgroundResponses {
         String cancelled = response.snapshot("cancelled");
         Collector collector = new Collector(response, log, onUsage);
         // registered before it starts: an id the client holds always answers
-        Running placeholder = new Running(null, inProgress, cancelled, log);
+        Running placeholder = new Running(null, inProgress, cancelled, log, response.owner());
         running.put(response.id(), placeholder);
         if (log != null) {
             response.openStream(log);
         }
         try {
             Generation generation = model.generate(scope.applyTo(response.request().spec()), collector);
-            running.replace(response.id(), placeholder, new Running(generation, inProgress, cancelled, log));
+            running.replace(response.id(), placeholder, new Running(generation, inProgress, cancelled, log,
+                    response.owner()));
         } catch (RuntimeException e) {
             running.remove(response.id());
             throw e;
@@ -145,6 +146,15 @@ public final class BackgroundResponses {
     /** Whether {@code renderer}'s request asked for a background response. */
     public static boolean wanted(ResponseRenderer renderer) {
         return renderer instanceof ResponsesRenderer r && r.background();
+    }
+
+    /**
+     * Whether the client of the key named {@code caller} may reach the response {@code id} being
+     * made: true where none by that id runs, or it is the caller's, or either side has no key.
+     */
+    public boolean visibleTo(String id, String caller) {
+        Running r = running.get(id);
+        return r == null || dev.switchyard.server.batch.FileStore.visible(r.owner(), caller);
     }
 
     /** The object a response still being made answers with, or null when none by that id runs. */

@@ -13,7 +13,7 @@ import java.util.function.UnaryOperator;
  * past {@code maxBytes}, counted from the items' JSON). A conversation is immutable; every change
  * replaces it atomically, so a response appending its turn and a client adding items never lose one
  * another's items. Ids are 128 random bits. An evicted or deleted conversation is a 404, as one
- * never made; nothing outlives the process.
+ * never made, and so is another key's (see {@link ConversationsApi#requireVisible}).
  */
 public final class ConversationStore {
 
@@ -25,8 +25,9 @@ public final class ConversationStore {
      *
      * @param metadata an object of strings
      * @param items    each with its {@code id} and {@code type} ({@link ConversationItems#normalized})
+     * @param owner    the name of the key that made it, which alone reaches it (null: no key)
      */
-    record Conversation(String id, long createdAt, JsonNode metadata, List<JsonNode> items) {
+    record Conversation(String id, long createdAt, JsonNode metadata, List<JsonNode> items, String owner) {
 
         Conversation {
             items = List.copyOf(items);
@@ -41,11 +42,11 @@ public final class ConversationStore {
         }
 
         Conversation withItems(List<JsonNode> changed) {
-            return new Conversation(id, createdAt, metadata, changed);
+            return new Conversation(id, createdAt, metadata, changed, owner);
         }
 
         Conversation withMetadata(JsonNode changed) {
-            return new Conversation(id, createdAt, changed, items);
+            return new Conversation(id, createdAt, changed, items, owner);
         }
 
         Conversation plus(List<JsonNode> added) {
@@ -93,7 +94,7 @@ public final class ConversationStore {
                     List<JsonNode> items = new ArrayList<>();
                     e.get("items").forEach(items::add);
                     conversations.put(kept.id(), new Conversation(kept.id(), e.path("created_at").asLong(),
-                            e.get("metadata"), items));
+                            e.get("metadata"), items, e.path("owner").isTextual() ? e.get("owner").asText() : null));
                 }
             }
         }
@@ -102,7 +103,8 @@ public final class ConversationStore {
     /** Writes a conversation to the directory, where there is one. */
     private Conversation kept(Conversation c) {
         if (disk != null && c != null) {
-            com.fasterxml.jackson.databind.node.ObjectNode entry = JSON.createObjectNode().put("created_at", c.createdAt());
+            com.fasterxml.jackson.databind.node.ObjectNode entry = JSON.createObjectNode().put("created_at", c.createdAt())
+                    .put("owner", c.owner());
             entry.set("metadata", c.metadata());
             entry.putArray("items").addAll(c.items());
             disk.write(c.id(), entry);
@@ -115,9 +117,9 @@ public final class ConversationStore {
         return conversations != null;
     }
 
-    Conversation create(JsonNode metadata, List<JsonNode> items) {
+    Conversation create(JsonNode metadata, List<JsonNode> items, String owner) {
         Conversation c = new Conversation("conv_" + ResponsesRenderer.hex(), System.currentTimeMillis() / 1000, metadata,
-                items);
+                items, owner);
         conversations.put(c.id(), kept(c));
         return c;
     }

@@ -38,13 +38,30 @@ public final class ConversationsApi {
 
     /** {@code POST /v1/conversations}: {@code items} (optional) and {@code metadata} (optional). */
     public void create(JsonNode body, JsonGenerator g) throws IOException {
+        create(body, null, g);
+    }
+
+    /** As above, the conversation belonging to the key named {@code owner} (null: no key). */
+    public void create(JsonNode body, String owner, JsonGenerator g) throws IOException {
         if (!store.keeps()) {
             throw ApiError.invalid(null, "this server keeps no conversations (--responses-memory is 0)");
         }
         Fields f = new Fields(body);
         JsonNode items = f.node("items");
         List<JsonNode> normalized = items == null ? List.of() : checkedItems(items);
-        writeConversation(g, store.create(metadata(f.node("metadata")), normalized));
+        writeConversation(g, store.create(metadata(f.node("metadata")), normalized, owner));
+    }
+
+    /**
+     * @throws ApiError 404, as for a conversation never made, where conversation {@code id} is kept
+     *                  for another key than the one named {@code caller} (a conversation made without
+     *                  a key, or a caller without one, reaches any)
+     */
+    public void requireVisible(String id, String caller) {
+        ConversationStore.Conversation c = store.get(id);
+        if (c != null && !dev.switchyard.server.batch.FileStore.visible(c.owner(), caller)) {
+            throw notFound(id);
+        }
     }
 
     /** {@code GET /v1/conversations/{id}}. */
@@ -115,11 +132,12 @@ public final class ConversationsApi {
 
     /**
      * The earlier turns a response made in conversation {@code id} continues: its items as the chat
-     * template's messages; a 404 naming {@code conversation} when none is kept.
+     * template's messages; a 404 naming {@code conversation} when none is kept, or it is another
+     * key's than {@code caller}'s.
      */
-    List<ChatMessage> turns(String id) {
+    List<ChatMessage> turns(String id, String caller) {
         ConversationStore.Conversation c = store.get(id);
-        if (c == null) {
+        if (c == null || !dev.switchyard.server.batch.FileStore.visible(c.owner(), caller)) {
             throw new ApiError(404, "invalid_request_error", "no conversation '" + id + "' is kept here: it was never "
                     + "made, was deleted, or was evicted", "conversation", "conversation_not_found");
         }

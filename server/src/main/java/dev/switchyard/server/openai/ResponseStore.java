@@ -16,6 +16,8 @@ import java.util.Map;
  * which a later request continues by naming it in {@code previous_response_id}. Caffeine evicts
  * past {@code maxBytes} (counted from the texts kept); an evicted or deleted response is a 404, as
  * one never made. Ids are 128 random bits, so only whoever was given one can read or continue it.
+ * A response made with a key belongs to that key ({@link #visibleTo}): another key finds nothing
+ * under its id, as where none was made.
  * A store of 0 bytes keeps nothing, and responses then say {@code "store": false}. Given a directory
  * ({@code --responses-dir}), the store also keeps each response there as it is made and reads them
  * back when the server starts, so that a restart does not break a client's chain of
@@ -29,9 +31,10 @@ public final class ResponseStore {
 
     /**
      * A kept response: its JSON, its input items (a JSON array, each with an id), the conversation
-     * up to and including its output, and whether it was made in the background.
+     * up to and including its output, whether it was made in the background, and the name of the
+     * key that made it (null where requests need no key).
      */
-    record Stored(String json, String inputItems, List<ChatMessage> conversation, boolean background) {
+    record Stored(String json, String inputItems, List<ChatMessage> conversation, boolean background, String owner) {
 
         int weight() {
             long bytes = 2L * (json.length() + inputItems.length()) + OVERHEAD;
@@ -83,6 +86,7 @@ public final class ResponseStore {
         n.put("response", r.json());
         n.put("input_items", r.inputItems());
         n.put("background", r.background());
+        n.put("owner", r.owner());
         ArrayNode conversation = n.putArray("conversation");
         for (ChatMessage m : r.conversation()) {
             ObjectNode message = conversation.addObject().put("role", m.role());
@@ -109,7 +113,7 @@ public final class ResponseStore {
             throw new IllegalArgumentException("no response or input items");
         }
         return new Stored(n.get("response").asText(), n.get("input_items").asText(), List.copyOf(conversation),
-                n.path("background").asBoolean());
+                n.path("background").asBoolean(), text(n, "owner"));
     }
 
     private static String text(com.fasterxml.jackson.databind.JsonNode n, String field) {
@@ -133,6 +137,16 @@ public final class ResponseStore {
     /** The kept response, or null. */
     Stored get(String id) {
         return responses == null ? null : responses.getIfPresent(id);
+    }
+
+    /**
+     * Whether the client of the key named {@code caller} may reach response {@code id}: true where
+     * none is kept under it (the caller then finds nothing), or it is the caller's, or either side
+     * has no key.
+     */
+    public boolean visibleTo(String id, String caller) {
+        Stored r = get(id);
+        return r == null || dev.switchyard.server.batch.FileStore.visible(r.owner(), caller);
     }
 
     /** Forgets a response; whether it was kept. */

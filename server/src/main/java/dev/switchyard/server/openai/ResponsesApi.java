@@ -48,12 +48,21 @@ public final class ResponsesApi {
     /** The renderer of a valid request; an {@link ApiError} naming the field otherwise. */
     public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
                                             ResponseStore store, ConversationsApi conversations) {
-        return new ResponsesRenderer(model, parse(body, model, limits, mapper, store, conversations), store,
+        return renderer(body, model, limits, mapper, store, conversations, null);
+    }
+
+    /**
+     * As above, for the client of the key named {@code caller} (null: requests need no key): the
+     * response is its, and it may continue only its own responses and conversations.
+     */
+    public static ResponseRenderer renderer(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
+                                            ResponseStore store, ConversationsApi conversations, String caller) {
+        return new ResponsesRenderer(model, parse(body, model, limits, mapper, store, conversations, caller), store,
                 conversations, mapper);
     }
 
     static ResponsesRequest parse(JsonNode body, ServedModel model, ApiLimits limits, ObjectMapper mapper,
-                                  ResponseStore store, ConversationsApi conversations) {
+                                  ResponseStore store, ConversationsApi conversations, String caller) {
         Fields f = new Fields(body);
         CommonFields.checkModel(f, model);
         for (String name : UNSUPPORTED) {
@@ -72,7 +81,9 @@ public final class ResponsesApi {
                     + "true (the default) and a server that keeps responses (--responses-memory above 0)");
         }
         String previousId = f.string("previous_response_id");
-        ResponseStore.Stored previous = previousId == null ? null : store.get(previousId);
+        // another key's response is not found, as one never made
+        ResponseStore.Stored previous = previousId == null || !store.visibleTo(previousId, caller) ? null
+                : store.get(previousId);
         if (previousId != null && previous == null) {
             throw new ApiError(404, "invalid_request_error", "no response '" + previousId + "' is kept here: it was "
                     + "never made, was made with store false, was deleted, or was evicted", "previous_response_id",
@@ -100,7 +111,7 @@ public final class ResponsesApi {
         String instructions = f.string("instructions");
         // the earlier turns, then this input: what a later response continues
         List<ChatMessage> conversation = new ArrayList<>(previous != null ? previous.conversation()
-                : conversationId != null ? conversations.turns(conversationId) : List.of());
+                : conversationId != null ? conversations.turns(conversationId, caller) : List.of());
         input(f.node("input"), mapper, conversation);
         List<ChatMessage> messages = new ArrayList<>(conversation.size() + 1);
         if (instructions != null) {
@@ -136,7 +147,7 @@ public final class ResponsesApi {
                 maxTokens, temperature == null ? 1.0 : temperature, topP == null ? 1.0 : topP, f.node("tools"),
                 f.node("tool_choice"), f.bool("parallel_tool_calls", true), formatEcho(f), effort, metadata,
                 f.string("user"), top == null ? 0 : top, keep, previousId, List.copyOf(conversation),
-                inputItems(f.node("input"), mapper), background, conversationId);
+                inputItems(f.node("input"), mapper), background, conversationId, caller);
     }
 
     /** {@code conversation}: its id, given as a string or as {@code {"id": ...}}; null when absent. */

@@ -89,6 +89,11 @@ final class ResponsesRenderer implements ResponseRenderer {
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     }
 
+    /** The name of the key the response belongs to (null: requests need no key). */
+    String owner() {
+        return request.owner();
+    }
+
     @Override
     public OpenAiRequest request() {
         return request.request();
@@ -403,7 +408,7 @@ final class ResponsesRenderer implements ResponseRenderer {
             conversation.add(turn);
         }
         store.put(id, new ResponseStore.Stored(json, request.inputItems().toString(), List.copyOf(conversation),
-                request.background()));
+                request.background(), request.owner()));
         return json;
     }
 

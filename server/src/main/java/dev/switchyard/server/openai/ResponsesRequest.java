@@ -23,10 +23,11 @@ import java.util.List;
  * @param inputItems      this request's input as items, each with an id (what {@code input_items} lists)
  * @param background      whether the response is made apart from the request, polled and cancelled by id
  * @param conversationId  the conversation the response continues and joins, or null
+ * @param owner           the name of the key that made it, which alone reaches it later (null: no key)
  */
 record ResponsesRequest(OpenAiRequest request, boolean logprobs, String instructions, Integer maxOutputTokens,
                         double temperature, double topP, JsonNode tools, JsonNode toolChoice, boolean parallelToolCalls,
                         JsonNode format, String effort, JsonNode metadata, String user, int topLogprobs,
                         boolean store, String previousId, List<ChatMessage> conversation, JsonNode inputItems,
-                        boolean background, String conversationId) {
+                        boolean background, String conversationId, String owner) {
 }

@@ -31,7 +31,7 @@ class ConversationStoreTest {
     @Test
     void changesFromManyThreadsAllLand() throws Exception {
         ConversationStore store = new ConversationStore(64 << 20);
-        String id = store.create(JSON.createObjectNode(), List.of()).id();
+        String id = store.create(JSON.createObjectNode(), List.of(), null).id();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> done = new ArrayList<>();
@@ -69,7 +69,7 @@ class ConversationStoreTest {
         ConversationStore store = new ConversationStore(100_000);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            ids.add(store.create(JSON.createObjectNode(), List.of(item("a".repeat(5_000)))).id()); // about 10 KB each
+            ids.add(store.create(JSON.createObjectNode(), List.of(item("a".repeat(5_000))), null).id()); // about 10 KB each
         }
         assertThat(ids.stream().filter(id -> store.get(id) != null).count()).isBetween(1L, 10L);
     }
@@ -89,9 +89,9 @@ class ConversationStoreTest {
     @Test
     void aDirectoryKeepsConversationsAsTheyLastWereForTheNextStore(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         ConversationStore first = new ConversationStore(1 << 20, dir);
-        String kept = first.create(JSON.createObjectNode().put("topic", "trains"), List.of(item("one"))).id();
+        String kept = first.create(JSON.createObjectNode().put("topic", "trains"), List.of(item("one")), "alice").id();
         first.change(kept, c -> c.plus(List.of(item("two"))));
-        String gone = first.create(JSON.createObjectNode(), List.of(item("x"))).id();
+        String gone = first.create(JSON.createObjectNode(), List.of(item("x")), null).id();
         assertThat(first.delete(gone)).isTrue();
 
         ConversationStore next = new ConversationStore(1 << 20, dir);
@@ -99,6 +99,7 @@ class ConversationStoreTest {
         assertThat(back).isEqualTo(first.get(kept));
         assertThat(back.items()).extracting(i -> i.at("/content/0/text").asText()).containsExactly("one", "two");
         assertThat(back.metadata().get("topic").asText()).isEqualTo("trains");
+        assertThat(back.owner()).as("its key is kept with it").isEqualTo("alice");
         assertThat(next.get(gone)).isNull();
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ResponseStoreTest {
 
     private static ResponseStore.Stored response(int chars) {
-        return new ResponseStore.Stored("{\"x\":\"" + "a".repeat(chars) + "\"}", "[]", List.of(ChatMessage.of("user", "hi")), false);
+        return new ResponseStore.Stored("{\"x\":\"" + "a".repeat(chars) + "\"}", "[]", List.of(ChatMessage.of("user", "hi")), false, null);
     }
 
     @Test
@@ -62,7 +62,7 @@ class ResponseStoreTest {
                 java.util.Map.of("reasoning_content", "first the tool"));
         ResponseStore.Stored kept = new ResponseStore.Stored("{\"id\":\"resp_a\",\"status\":\"completed\"}",
                 "[{\"id\":\"msg_1\"}]", List.of(ChatMessage.system("be brief"), ChatMessage.user("hi"), call,
-                ChatMessage.toolResult("call_1", "lookup", "42"), thought), true);
+                ChatMessage.toolResult("call_1", "lookup", "42"), thought), true, "alice");
         ResponseStore first = new ResponseStore(1 << 20, dir);
         first.put("resp_a", kept);
         first.put("resp_b", response(3));
@@ -72,6 +72,10 @@ class ResponseStoreTest {
         ResponseStore next = new ResponseStore(1 << 20, dir);
         assertThat(next.get("resp_a")).isEqualTo(kept);
         assertThat(next.madeInBackground("resp_a")).isTrue();
+        assertThat(next.visibleTo("resp_a", "alice")).as("its key is kept with it").isTrue();
+        assertThat(next.visibleTo("resp_a", "bob")).isFalse();
+        assertThat(next.visibleTo("resp_a", null)).as("where requests need no key").isTrue();
+        assertThat(next.visibleTo("resp_none", "bob")).as("nothing to hide").isTrue();
         assertThat(next.json("resp_b")).as("deleted before the restart").isNull();
         assertThat(next.json("resp_bad")).isNull();
 
