@@ -16,7 +16,9 @@ import java.util.stream.Collectors;
  * sigmoid routing whose weights multiply the chosen experts' inputs; {@code ernie4_5-moe} is Baidu's
  * ERNIE 4.5 MoE (21B-A3B, 300B-A47B): dense leading blocks, experts every
  * {@code interleave_moe_layer_step}-th block after them, softmax routing ranked with a selection
- * bias, and a shared expert of a stated width.
+ * bias, and a shared expert of a stated width; {@code dots1} is rednote's dots.llm1 (142B-A14B):
+ * DeepSeek-V3's MoE (dense leading blocks, expert-wide shared experts, routing as the file states
+ * it) under Qwen3's attention (per-head QK-norm, neox rotation).
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -32,7 +34,8 @@ public enum Architecture {
     GRANITE("granite", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
     GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
     LLAMA4("llama4", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
-    ERNIE4_5_MOE("ernie4_5-moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true);
+    ERNIE4_5_MOE("ernie4_5-moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
+    DOTS1("dots1", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -97,7 +100,7 @@ public enum Architecture {
      * ({@code leading_dense_block_count}: the DeepSeek families, GLM-4.5).
      */
     public boolean hasLeadingDenseLayers() {
-        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE;
+        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1;
     }
 
     /**
@@ -152,7 +155,7 @@ public enum Architecture {
      * {@code expert_weights_scale}; see {@link ExpertRouting}) rather than route by softmax top-k.
      */
     public boolean statesRouting() {
-        return this == DEEPSEEK2 || this == GLM4MOE;
+        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -166,7 +169,7 @@ public enum Architecture {
      */
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
-                || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE;
+                || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1;
     }
 
     /**
@@ -202,7 +205,7 @@ public enum Architecture {
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
-                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE;
+                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1;
     }
 
     /** Whether this family never has experts. */

@@ -95,7 +95,7 @@ public final class ModelConfigReader {
             }
             if (arch.hasLeadingDenseLayers()) {
                 // llama.cpp requires it of DeepSeek-MoE only
-                leadingDense = arch == Architecture.DEEPSEEK || arch == Architecture.ERNIE4_5_MOE
+                leadingDense = arch == Architecture.DEEPSEEK || arch == Architecture.ERNIE4_5_MOE || arch == Architecture.DOTS1
                         ? md.requireInt(p + "leading_dense_block_count", 0)
                         : md.optInt(p + "leading_dense_block_count", 0, 0);
             }

@@ -33,7 +33,8 @@ public enum GeneratedArchitecture {
     GRANITE_MOE("granitemoe", Architecture.GRANITE_MOE, true),
     GRANITE_MOE_SHARED("granitemoe-shared", Architecture.GRANITE_MOE, true),
     LLAMA4("llama4", Architecture.LLAMA4, true),
-    ERNIE4_5_MOE("ernie4_5-moe", Architecture.ERNIE4_5_MOE, true);
+    ERNIE4_5_MOE("ernie4_5-moe", Architecture.ERNIE4_5_MOE, true),
+    DOTS1("dots1", Architecture.DOTS1, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -142,6 +142,14 @@ public final class RandomModelGenerator {
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
                     ScaleFactors.NONE, pattern);
         }
+        if (arch == Architecture.DOTS1) {
+            // dots.llm1: a dense first block, two expert-wide shared experts, sigmoid routing with a
+            // selection bias, weights renormalized and scaled by 2.5, per-head QK-norm, neox rotation
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared, leadingDense, true, 1e-6f,
+                    10_000_000.0, headDim, RopeScaling.NONE, vocabSize, null,
+                    moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5) : ExpertRouting.SOFTMAX);
+        }
         if (arch == Architecture.ERNIE4_5_MOE) {
             // ERNIE 4.5 MoE: a dense first block, then experts in every block (interleave step 1, as
             // the released models), two experts' worth of shared expert, softmax routing ranked with a

@@ -304,6 +304,52 @@ class ModelConfigReaderTest {
         }
     }
 
+    /** The keys of dots.llm1.inst as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> dotsLlm1() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("dots1"));
+        m.put("dots1.context_length", GgufValue.ofUint32(32768));
+        m.put("dots1.embedding_length", GgufValue.ofUint32(4096));
+        m.put("dots1.block_count", GgufValue.ofUint32(62));
+        m.put("dots1.feed_forward_length", GgufValue.ofUint32(10944));
+        m.put("dots1.expert_feed_forward_length", GgufValue.ofUint32(1408));
+        m.put("dots1.attention.head_count", GgufValue.ofUint32(32));
+        m.put("dots1.attention.head_count_kv", GgufValue.ofUint32(32));
+        m.put("dots1.attention.key_length", GgufValue.ofUint32(128));
+        m.put("dots1.attention.value_length", GgufValue.ofUint32(128));
+        m.put("dots1.expert_count", GgufValue.ofUint32(128));
+        m.put("dots1.expert_used_count", GgufValue.ofUint32(6));
+        m.put("dots1.expert_shared_count", GgufValue.ofUint32(2));
+        m.put("dots1.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("dots1.expert_weights_scale", GgufValue.ofFloat32(2.5f));
+        m.put("dots1.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("dots1.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("dots1.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("dots1.rope.freq_base", GgufValue.ofFloat32(10000000f));
+        m.put("dots1.vocab_size", GgufValue.ofUint32(152064));
+        return m;
+    }
+
+    @Test
+    void readsDotsLlm1AsDeepSeekV3sMoeUnderQwen3sAttention() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(dotsLlm1()));
+        assertThat(c.architecture()).isEqualTo(Architecture.DOTS1);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NEOX);
+        assertThat(c.architecture().qkNorm()).isEqualTo(Architecture.QkNorm.PER_HEAD);
+        assertThat(c.leadingDenseLayers()).isEqualTo(1);
+        assertThat(c.routedLayers()).isEqualTo(61);
+        assertThat(c.sharedExpertFeedForwardLength()).as("two expert-wide shared experts").isEqualTo(2 * 1408);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5));
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(TensorLayout.expectedTensors(c)).extracting(TensorSpec::name).contains("blk.0.attn_q_norm.weight",
+                "blk.1.ffn_gate_shexp.weight").doesNotContain("blk.0.ffn_gate_inp.weight");
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+        Map<String, GgufValue> missing = dotsLlm1();
+        missing.remove("dots1.leading_dense_block_count");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("dots1.leading_dense_block_count");
+    }
+
     /** The keys of ERNIE-4.5-21B-A3B as llama.cpp's converter writes them. */
     private static Map<String, GgufValue> ernie21bA3b() {
         Map<String, GgufValue> m = new LinkedHashMap<>();
