@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import dev.switchyard.server.openai.ApiError;
 import dev.switchyard.server.openai.ResponsesApi;
+import dev.switchyard.server.serving.KeyOwnership;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.SecureRandom;
@@ -278,7 +279,7 @@ public final class BatchesApi implements AutoCloseable {
     /** Whether the batch of that id, if any, is for the client of the key named {@code caller}. */
     private boolean visible(String id, String caller) {
         Batch b = live(id);
-        return FileStore.visible(b != null ? b.owner : earlierOwners.get(id), caller);
+        return KeyOwnership.visible(b != null ? b.owner : earlierOwners.get(id), caller);
     }
 
     /** Every batch whose id starts with {@code prefix} that the client of the key named {@code caller} may see, oldest first. */
@@ -298,7 +299,7 @@ public final class BatchesApi implements AutoCloseable {
             all = new ArrayList<>(batches.values());
         }
         for (Batch b : all) {
-            if (b.id.startsWith(prefix) && FileStore.visible(b.owner, caller)) {
+            if (b.id.startsWith(prefix) && KeyOwnership.visible(b.owner, caller)) {
                 out.add(b.view());
             }
         }
@@ -482,13 +483,13 @@ public final class BatchesApi implements AutoCloseable {
         List<JsonNode> objects = new ArrayList<>();
         synchronized (earlier) {
             for (JsonNode ended : earlier.values()) {
-                if (FileStore.visible(earlierOwners.get(ended.path("id").asText()), caller)) {
+                if (KeyOwnership.visible(earlierOwners.get(ended.path("id").asText()), caller)) {
                     objects.add(ended);
                 }
             }
         }
         for (Batch b : all) {
-            if (FileStore.visible(b.owner, caller)) {
+            if (KeyOwnership.visible(b.owner, caller)) {
                 objects.add(tree(b));
             }
         }

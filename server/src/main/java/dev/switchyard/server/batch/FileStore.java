@@ -2,6 +2,7 @@ package dev.switchyard.server.batch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchyard.server.serving.KeyOwnership;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -50,17 +51,8 @@ public final class FileStore implements AutoCloseable {
          * need no key (null caller), or one made when they needed none (null owner).
          */
         public boolean visibleTo(String caller) {
-            return visible(owner, caller);
+            return KeyOwnership.visible(owner, caller);
         }
-    }
-
-    /**
-     * Whether what {@code owner}'s key made (a file, a batch) is for the client of the key named
-     * {@code caller}: its own, anything where requests need no key (null caller), or what was made when
-     * they needed none (null owner).
-     */
-    public static boolean visible(String owner, String caller) {
-        return owner == null || caller == null || owner.equals(caller);
     }
 
     /** Writes a new file's bytes to {@code target}. */

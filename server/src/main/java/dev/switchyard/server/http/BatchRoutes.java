@@ -20,7 +20,7 @@ import java.nio.file.NoSuchFileException;
  * {@link FileUploadHandler}), {@code /v1/files/{id}} (GET, DELETE), {@code /v1/files/{id}/content}
  * (GET), {@code /v1/batches} (GET, POST), {@code /v1/batches/{id}} (GET) and
  * {@code /v1/batches/{id}/cancel} (POST). The caller has checked the API key. Where requests need a
- * key, each client sees only the files and batches made with its own ({@link FileStore#visible}):
+ * key, each client sees only the files and batches made with its own ({@link dev.switchyard.server.serving.KeyOwnership#visible}):
  * another's are not found.
  */
 final class BatchRoutes {

@@ -4,6 +4,7 @@ import dev.switchyard.engine.generate.FinishReason;
 import dev.switchyard.server.serving.ChoiceToolCall;
 import dev.switchyard.server.serving.Generation;
 import dev.switchyard.server.serving.GenerationListener;
+import dev.switchyard.server.serving.KeyOwnership;
 import dev.switchyard.server.serving.KeyScope;
 import dev.switchyard.server.serving.ServedModel;
 import dev.switchyard.server.serving.TokenLogprob;
@@ -154,7 +155,7 @@ public final class BackgroundResponses {
      */
     public boolean visibleTo(String id, String caller) {
         Running r = running.get(id);
-        return r == null || dev.switchyard.server.batch.FileStore.visible(r.owner(), caller);
+        return r == null || KeyOwnership.visible(r.owner(), caller);
     }
 
     /** The object a response still being made answers with, or null when none by that id runs. */

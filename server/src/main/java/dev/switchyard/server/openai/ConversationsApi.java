@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.server.serving.KeyOwnership;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +60,7 @@ public final class ConversationsApi {
      */
     public void requireVisible(String id, String caller) {
         ConversationStore.Conversation c = store.get(id);
-        if (c != null && !dev.switchyard.server.batch.FileStore.visible(c.owner(), caller)) {
+        if (c != null && !KeyOwnership.visible(c.owner(), caller)) {
             throw notFound(id);
         }
     }
@@ -137,7 +138,7 @@ public final class ConversationsApi {
      */
     List<ChatMessage> turns(String id, String caller) {
         ConversationStore.Conversation c = store.get(id);
-        if (c == null || !dev.switchyard.server.batch.FileStore.visible(c.owner(), caller)) {
+        if (c == null || !KeyOwnership.visible(c.owner(), caller)) {
             throw new ApiError(404, "invalid_request_error", "no conversation '" + id + "' is kept here: it was never "
                     + "made, was deleted, or was evicted", "conversation", "conversation_not_found");
         }

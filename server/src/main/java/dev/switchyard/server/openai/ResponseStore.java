@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.switchyard.engine.chat.ChatMessage;
+import dev.switchyard.server.serving.KeyOwnership;
 import java.util.List;
 import java.util.Map;
 
@@ -146,7 +147,7 @@ public final class ResponseStore {
      */
     public boolean visibleTo(String id, String caller) {
         Stored r = get(id);
-        return r == null || dev.switchyard.server.batch.FileStore.visible(r.owner(), caller);
+        return r == null || KeyOwnership.visible(r.owner(), caller);
     }
 
     /** Forgets a response; whether it was kept. */

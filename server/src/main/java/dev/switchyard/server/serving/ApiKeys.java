@@ -431,10 +431,6 @@ public final class ApiKeys {
         return read;
     }
 
-    /** Whether the prefix cache is scoped by key ({@link #isolatingPrefixCache}). */
-    public boolean scopesPrefixCacheByKey() {
-        return prefixCacheByKey;
-    }
 
     /** Keys the server accepts from clients (its own not counted). */
     public int count() {
