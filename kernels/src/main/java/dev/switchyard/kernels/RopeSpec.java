@@ -15,7 +15,9 @@ package dev.switchyard.kernels;
  * @param yarn        YaRN context extension, or null for none
  * @param factors     each pair's frequency divisor, as a file's {@code rope_freqs} states them
  *                    (Llama 3.1's long-context scaling: the slow pairs slowed further), or null for
- *                    none; compared by identity, as one model's spec is made once
+ *                    none; positive infinity holds a pair still (frequency 0: Qwen3-VL's pairs that
+ *                    turn by a position text does not have); compared by identity, as one model's
+ *                    spec is made once
  */
 public record RopeSpec(boolean neox, int dims, double base, double linearScale, Yarn yarn, float[] factors) {
 
@@ -32,8 +34,8 @@ public record RopeSpec(boolean neox, int dims, double base, double linearScale, 
                         + " rotating pairs");
             }
             for (float f : factors) {
-                if (!(f > 0) || !Float.isFinite(f)) {
-                    throw new IllegalArgumentException("rope frequency factors must be positive and finite, got " + f);
+                if (!(f > 0)) {
+                    throw new IllegalArgumentException("rope frequency factors must be positive, got " + f);
                 }
             }
         }

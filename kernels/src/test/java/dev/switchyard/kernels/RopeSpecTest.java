@@ -100,7 +100,18 @@ class RopeSpecTest {
         assertThatThrownBy(() -> spec.withFactors(new float[] {1, 0, 1, 1})).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> spec.withFactors(new float[] {1, Float.NaN, 1, 1}))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> spec.withFactors(new float[] {1, Float.POSITIVE_INFINITY, 1, 1}))
+        assertThatThrownBy(() -> spec.withFactors(new float[] {1, Float.NEGATIVE_INFINITY, 1, 1}))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anInfiniteFactorHoldsItsPairStill() {
+        double[] plain = new RopeSpec(true, 8, 10000, 1).frequencies();
+        double[] held = new RopeSpec(true, 8, 10000, 1).withFactors(new float[] {1, Float.POSITIVE_INFINITY, 1, 1})
+                .frequencies();
+        assertThat(held).containsExactly(plain[0], 0, plain[2], plain[3]);
+        double[] yarnHeld = new RopeSpec(true, 8, 10000, 1, RopeSpec.Yarn.of(4, 64),
+                new float[] {1, 1, 1, Float.POSITIVE_INFINITY}).frequencies();
+        assertThat(yarnHeld[3]).isZero();
     }
 }

@@ -173,7 +173,9 @@ public final class Transformer implements AutoCloseable {
             }
         }
         this.windowStorage = apart;
-        this.rope = ropeSpec(config).withFactors(weights.ropeFactors());
+        // Qwen3-VL's sections hold some pairs still for text: an infinite divisor, frequency 0
+        this.rope = ropeSpec(config).withFactors(
+                config.ropeSections().textFactors(weights.ropeFactors(), config.ropeDimensions() / 2));
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
         this.routerRow = new float[experts];

@@ -18,7 +18,11 @@ import java.util.stream.Collectors;
  * {@code interleave_moe_layer_step}-th block after them, softmax routing ranked with a selection
  * bias, and a shared expert of a stated width; {@code dots1} is rednote's dots.llm1 (142B-A14B):
  * DeepSeek-V3's MoE (dense leading blocks, expert-wide shared experts, routing as the file states
- * it) under Qwen3's attention (per-head QK-norm, neox rotation).
+ * it) under Qwen3's attention (per-head QK-norm, neox rotation); {@code minimax-m2} is MiniMax-M2
+ * (230B-A10B): queries and keys RMS-normed over their whole projections, part of each head rotated
+ * (neox), and sigmoid routing ranked with a selection bias, weights renormalized; {@code qwen3vl}
+ * and {@code qwen3vlmoe} are Qwen3-VL's language models, dense and MoE, Qwen3's and Qwen3-MoE's
+ * blocks with multimodal rotary sections ({@link RopeSections}), run on text.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -35,7 +39,10 @@ public enum Architecture {
     GRANITE_MOE("granitemoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
     LLAMA4("llama4", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     ERNIE4_5_MOE("ernie4_5-moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
-    DOTS1("dots1", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false);
+    DOTS1("dots1", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
+    MINIMAX_M2("minimax-m2", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, true),
+    QWEN3VL("qwen3vl", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    QWEN3VLMOE("qwen3vlmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -155,7 +162,7 @@ public enum Architecture {
      * {@code expert_weights_scale}; see {@link ExpertRouting}) rather than route by softmax top-k.
      */
     public boolean statesRouting() {
-        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1;
+        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -169,7 +176,8 @@ public enum Architecture {
      */
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
-                || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1;
+                || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
+                || this == QWEN3VLMOE;
     }
 
     /**
@@ -178,6 +186,14 @@ public enum Architecture {
      */
     public boolean weighsExpertInputs() {
         return this == LLAMA4;
+    }
+
+    /**
+     * Whether files of this family state multimodal rotary sections ({@code rope.dimension_sections},
+     * required, as llama.cpp requires them: Qwen3-VL).
+     */
+    public boolean hasRopeSections() {
+        return this == QWEN3VL || this == QWEN3VLMOE;
     }
 
     /** Whether files of this family vary their blocks with depth ({@link LayerPattern}). */
@@ -194,6 +210,14 @@ public enum Architecture {
     }
 
     /**
+     * Whether every routed block's file must carry its selection bias ({@code exp_probs_b}), as
+     * llama.cpp requires of GLM-4.5, ERNIE 4.5 and MiniMax-M2; DeepSeek-V3's files may leave it out.
+     */
+    public boolean requiresSelectionBias() {
+        return this == GLM4MOE || this == MINIMAX_M2 || ranksWithSelectionBias();
+    }
+
+    /**
      * Whether the top-k router weights are renormalized to sum to one when the file does not say:
      * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE, OLMoE and DeepSeek-MoE do not. gpt-oss
      * takes the softmax of the chosen experts' logits, which is the same thing.
@@ -205,12 +229,13 @@ public enum Architecture {
     /** Whether this family is defined by having experts (it has no dense variant). */
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
-                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1;
+                || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
+                || this == MINIMAX_M2 || this == QWEN3VLMOE;
     }
 
     /** Whether this family never has experts. */
     public boolean isDenseOnly() {
-        return this == QWEN2 || this == QWEN3 || this == GRANITE;
+        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL;
     }
 
     /**

@@ -27,6 +27,8 @@ package dev.switchyard.engine.model;
  *                            the residual factor through {@code routing}'s weight scale
  * @param pattern             how blocks vary with depth (Llama 4's interleaved experts and
  *                            unrotated blocks), else {@link LayerPattern#UNIFORM}
+ * @param ropeSections        Qwen3-VL's multimodal rotary sections ({@link RopeSections}), else
+ *                            {@link RopeSections#NONE}
  */
 public record ModelConfig(
         Architecture architecture,
@@ -54,7 +56,21 @@ public record ModelConfig(
         ExpertRouting routing,
         int slidingWindow,
         ScaleFactors scales,
-        LayerPattern pattern) {
+        LayerPattern pattern,
+        RopeSections ropeSections) {
+
+    /** A configuration with ordinary rotary positions (every family but Qwen3-VL). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing, int slidingWindow, ScaleFactors scales, LayerPattern pattern) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, slidingWindow, scales, pattern, RopeSections.NONE);
+    }
 
     /** A configuration whose blocks do not vary with depth (every family but Llama 4). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -145,6 +161,10 @@ public record ModelConfig(
         require(routing != null, "expert routing must be stated");
         require(scales != null, "scale factors must be stated");
         require(pattern != null, "the layer pattern must be stated");
+        require(ropeSections != null, "the rotary sections must be stated");
+        require(architecture.hasRopeSections() == ropeSections.present(), architecture.hasRopeSections()
+                ? architecture.ggufName() + " needs its rope.dimension_sections"
+                : architecture.ggufName() + " has no multimodal rotary sections");
         require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM),
                 architecture.ggufName() + " does not vary its blocks with depth");
         require(expertCount == 0 || layers / pattern.moeStep() >= firstRoutedStep(leadingDenseLayers, pattern.moeStep()),
@@ -328,13 +348,21 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed);
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed, ropeSections);
+    }
+
+    /** This configuration with its rotating pairs in {@code changed} sections. */
+    public ModelConfig withRopeSections(RopeSections changed) {
+        return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
+                headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
+                sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, pattern, changed);
     }
 
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern);
+                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern, ropeSections);
     }
 }

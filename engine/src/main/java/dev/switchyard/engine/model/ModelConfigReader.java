@@ -2,6 +2,7 @@ package dev.switchyard.engine.model;
 
 import dev.switchyard.engine.gguf.GgufMetadata;
 import dev.switchyard.engine.gguf.MetadataException;
+import java.util.Arrays;
 import java.util.OptionalLong;
 
 /**
@@ -65,10 +66,10 @@ public final class ModelConfigReader {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
-            } else if (arch.hasLeadingDenseLayers() || arch == Architecture.LLAMA4) {
-                // the families with dense leading blocks (and Llama 4) state their experts' width
+            } else if (arch.hasLeadingDenseLayers() || arch == Architecture.LLAMA4 || arch == Architecture.MINIMAX_M2) {
+                // the families with dense leading blocks (and Llama 4, MiniMax-M2) state their experts' width
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
-            } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE) {
+            } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE || arch == Architecture.QWEN3VLMOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
                 if (ffn == 0 || expertsUsed == 0) {
                     throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
@@ -102,8 +103,8 @@ public final class ModelConfigReader {
         }
         // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says; gpt-oss's
         // softmax over the chosen experts' logits always does
-        // ERNIE 4.5's always are, llama.cpp renormalizing whatever the file says
-        boolean normTopK = arch == Architecture.GPT_OSS || arch == Architecture.ERNIE4_5_MOE
+        // ERNIE 4.5's and MiniMax-M2's always are, llama.cpp renormalizing whatever the file says
+        boolean normTopK = arch == Architecture.GPT_OSS || arch == Architecture.ERNIE4_5_MOE || arch == Architecture.MINIMAX_M2
                 || (arch != Architecture.DEEPSEEK && arch != Architecture.LLAMA4
                 && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault()));
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
@@ -143,11 +144,30 @@ public final class ModelConfigReader {
                 // Granite's routed experts join the FFN branch that the residual scale multiplies
                 : experts > 0 && scales.scalesResiduals()
                 ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual()) : ExpertRouting.SOFTMAX;
+        RopeSections sections = arch.hasRopeSections() ? ropeSections(md, p) : RopeSections.NONE;
         // llama.cpp requires the window of the families with windowed blocks
         int window = arch.slidesWindows() ? md.requireInt(p + "attention.sliding_window", 1) : 0;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routing, window, scales, pattern);
+                latent, routing, window, scales, pattern, sections);
+    }
+
+    /**
+     * Qwen3-VL's multimodal rotary sections, required as llama.cpp requires them: up to four counts
+     * of pairs (time, height, width, extra; missing ones 0).
+     */
+    private static RopeSections ropeSections(GgufMetadata md, String p) {
+        String key = p + "rope.dimension_sections";
+        int[] s = md.optIntArray(key).orElseThrow(() -> new ModelConfigException("metadata key '" + key + "' is missing"));
+        if (s.length == 0 || s.length > 4) {
+            throw new ModelConfigException("'" + key + "' has " + s.length + " sections, expected 1 to 4");
+        }
+        int[] four = Arrays.copyOf(s, 4);
+        try {
+            return new RopeSections(four[0], four[1], four[2], four[3]);
+        } catch (ModelConfigException e) {
+            throw new ModelConfigException("'" + key + "': " + e.getMessage());
+        }
     }
 
     /** Llama 4's chunk of positions its rotated blocks attend within, and its attention temperature's step. */
@@ -212,13 +232,14 @@ public final class ModelConfigReader {
     /**
      * Routing as the file states it, with llama.cpp's defaults for what it does not: the DeepSeek-V2
      * family's softmax (V2, V2.5) or sigmoid (V3, R1, Kimi-K2) scores, softmax when unstated;
-     * GLM-4.5's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
+     * GLM-4.5's and MiniMax-M2's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
      */
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
-        boolean glm = arch == Architecture.GLM4MOE;
+        // the families that only ever route by sigmoid
+        boolean sigmoid = arch == Architecture.GLM4MOE || arch == Architecture.MINIMAX_M2;
         int code = md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
-            case 0 -> glm ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
+            case 0 -> sigmoid ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
             case 1 -> ExpertRouting.Gating.SOFTMAX;
             case 2 -> ExpertRouting.Gating.SIGMOID;
             default -> throw new ModelConfigException("'" + p + "expert_gating_func' " + code

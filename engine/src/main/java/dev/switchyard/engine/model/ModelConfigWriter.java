@@ -1,6 +1,8 @@
 package dev.switchyard.engine.model;
 
+import dev.switchyard.engine.gguf.GgufArray;
 import dev.switchyard.engine.gguf.GgufValue;
+import dev.switchyard.engine.gguf.GgufValueType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -74,6 +76,9 @@ public final class ModelConfigWriter {
             }
             if (arch.statesRouting()) {
                 m.put(p + "expert_gating_func", GgufValue.ofUint32(c.routing().gating().ggufCode()));
+                if (!arch.hasLeadingDenseLayers() && c.routing().weightScale() != 1.0) {
+                    m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
+                }
                 if (c.routing().groupCount() > 1) {
                     m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));
                     m.put(p + "expert_group_used_count", GgufValue.ofUint32(c.routing().groupsUsed()));
@@ -104,6 +109,11 @@ public final class ModelConfigWriter {
             if (arch == Architecture.LLAMA4 && c.pattern().unrotatedStep() == 0) {
                 m.put(p + "attention.sliding_window", GgufValue.ofUint32(0)); // every block rotated
             }
+        }
+        if (c.ropeSections().present()) {
+            RopeSections r = c.ropeSections();
+            m.put(p + "rope.dimension_sections", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32,
+                    r.time(), r.height(), r.width(), r.extra())));
         }
         if (arch.statesScaleFactors()) {
             ScaleFactors f = c.scales();

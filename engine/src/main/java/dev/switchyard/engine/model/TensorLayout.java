@@ -69,9 +69,9 @@ public final class TensorLayout {
                     out.add(spec(b + "ffn_gate_inp.bias", TensorRole.BIAS, e));
                 }
                 if (c.routing().gating() == ExpertRouting.Gating.SIGMOID || c.architecture().ranksWithSelectionBias()) {
-                    // the selection bias: GLM-4.5's and ERNIE 4.5's files always have it, DeepSeek-V3's may not
+                    // the selection bias: some families' files always have it, DeepSeek-V3's may not
                     out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
-                            c.architecture() != Architecture.GLM4MOE && !c.architecture().ranksWithSelectionBias()));
+                            !c.architecture().requiresSelectionBias()));
                 }
                 out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
                 out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));

@@ -34,7 +34,10 @@ public enum GeneratedArchitecture {
     GRANITE_MOE_SHARED("granitemoe-shared", Architecture.GRANITE_MOE, true),
     LLAMA4("llama4", Architecture.LLAMA4, true),
     ERNIE4_5_MOE("ernie4_5-moe", Architecture.ERNIE4_5_MOE, true),
-    DOTS1("dots1", Architecture.DOTS1, true);
+    DOTS1("dots1", Architecture.DOTS1, true),
+    MINIMAX_M2("minimax-m2", Architecture.MINIMAX_M2, true),
+    QWEN3VL("qwen3vl", Architecture.QWEN3VL, false),
+    QWEN3VLMOE("qwen3vlmoe", Architecture.QWEN3VLMOE, true);
 
     private final String cliName;
     private final Architecture architecture;

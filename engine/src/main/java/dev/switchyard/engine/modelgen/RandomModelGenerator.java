@@ -14,6 +14,7 @@ import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigWriter;
 import dev.switchyard.engine.model.RopeScaling;
+import dev.switchyard.engine.model.RopeSections;
 import dev.switchyard.engine.model.ScaleFactors;
 import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.engine.model.TensorRole;
@@ -149,6 +150,24 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared, leadingDense, true, 1e-6f,
                     10_000_000.0, headDim, RopeScaling.NONE, vocabSize, null,
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5) : ExpertRouting.SOFTMAX);
+        }
+        if (arch == Architecture.MINIMAX_M2) {
+            // MiniMax-M2: half of each head rotated (neox), queries and keys normed over their whole
+            // projections, sigmoid routing with a selection bias, weights renormalized and unscaled;
+            // base 5e6, eps 1e-6, as its config states
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, 0, 0, true, 1e-6f, 5_000_000.0, headDim / 2,
+                    RopeScaling.NONE, vocabSize, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
+        }
+        if (arch.hasRopeSections()) {
+            // Qwen3-VL: Qwen3's blocks, base 5e6, the rotating pairs in interleaved sections in the
+            // released models' proportion (24, 20, 20 of 64), which leaves the last pairs still for text
+            int pairs = headDim / 2;
+            int side = Math.max(0, (pairs - 2) / 3);
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, 0, 0, true, 1e-6f, 5_000_000.0, headDim,
+                    RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
+                    new RopeSections(pairs - 2 * side, side, side, 0));
         }
         if (arch == Architecture.ERNIE4_5_MOE) {
             // ERNIE 4.5 MoE: a dense first block, then experts in every block (interleave step 1, as

@@ -427,6 +427,23 @@ final class ReferenceForward {
      * As above over heads {@code hd} wide; {@code yarnBoost} false leaves YaRN's magnitude at
      * attn_factor alone, as latent attention does (its boost goes into the softmax scale).
      */
+    /**
+     * The position pair {@code i} turns by: Qwen3-VL's interleaved sections give each pair a time,
+     * height, width or extra position, and a text token has its position in the first three and 0
+     * in the last (as llama.cpp feeds text to these models).
+     */
+    private int textPosition(int i) {
+        dev.switchyard.engine.model.RopeSections s = c.ropeSections();
+        int[] counts = {s.time(), s.height(), s.width(), s.extra()};
+        int span = counts[0] + counts[1] + counts[2] + counts[3];
+        if (span == 0) {
+            return position;
+        }
+        int sector = i % span;
+        int axis = sector % 3; // 0 time, 1 height, 2 width, each over its first 3 x count sectors
+        return sector < 3 * counts[axis] ? position : 0;
+    }
+
     private void rope(double[] x, int heads, int hd, boolean yarnBoost) {
         int dims = c.ropeDimensions();
         boolean neox = c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX;
@@ -446,7 +463,7 @@ final class ReferenceForward {
         for (int head = 0; head < heads; head++) {
             int o = head * hd;
             for (int i = 0; i < dims / 2; i++) {
-                double theta = position * Math.pow(base, -2.0 * i / dims) / (factors != null ? factors[i] : 1);
+                double theta = textPosition(i) * Math.pow(base, -2.0 * i / dims) / (factors != null ? factors[i] : 1);
                 if (scaling.type() == RopeScaling.Type.LINEAR) {
                     theta /= scaling.factor();
                 } else if (scaling.type() == RopeScaling.Type.YARN) {

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.switchyard.engine.gguf.GgufArray;
 import dev.switchyard.engine.gguf.GgufMetadata;
 import dev.switchyard.engine.gguf.GgufValue;
+import dev.switchyard.engine.gguf.GgufValueType;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -211,7 +213,12 @@ class ModelConfigReaderTest {
         int shared = arch.hasSharedExpert() ? 1024 : 0;
         int leadingDense = arch.hasLeadingDenseLayers() ? 1 : 0;
         ModelConfig c;
-        if (!arch.latentAttention() && !arch.hasSeparateExpertWidth()) {
+        if (arch.hasRopeSections()) {
+            // Qwen3-VL's interleaved sections, as the released models state them
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,
+                    moe ? 256 : 0, 0, 0, true, 1e-6f, 5e6, 64, RopeScaling.NONE, 1000, null, ExpertRouting.SOFTMAX, 0,
+                    ScaleFactors.NONE, LayerPattern.UNIFORM, new RopeSections(24, 20, 20, 0));
+        } else if (!arch.latentAttention() && !arch.hasSeparateExpertWidth()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
                     moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e6, 64, RopeScaling.NONE, 1000);
@@ -302,6 +309,123 @@ class ModelConfigReaderTest {
             assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
                     .isInstanceOf(ModelConfigException.class).hasMessageContaining("llama4." + key);
         }
+    }
+
+    /** The keys of MiniMax-M2 as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> miniMaxM2() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("minimax-m2"));
+        m.put("minimax-m2.context_length", GgufValue.ofUint32(196608));
+        m.put("minimax-m2.embedding_length", GgufValue.ofUint32(3072));
+        m.put("minimax-m2.block_count", GgufValue.ofUint32(62));
+        m.put("minimax-m2.feed_forward_length", GgufValue.ofUint32(1536));
+        m.put("minimax-m2.expert_feed_forward_length", GgufValue.ofUint32(1536));
+        m.put("minimax-m2.attention.head_count", GgufValue.ofUint32(48));
+        m.put("minimax-m2.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("minimax-m2.attention.key_length", GgufValue.ofUint32(128));
+        m.put("minimax-m2.attention.value_length", GgufValue.ofUint32(128));
+        m.put("minimax-m2.expert_count", GgufValue.ofUint32(256));
+        m.put("minimax-m2.expert_used_count", GgufValue.ofUint32(8));
+        m.put("minimax-m2.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("minimax-m2.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("minimax-m2.rope.freq_base", GgufValue.ofFloat32(5000000f));
+        m.put("minimax-m2.rope.dimension_count", GgufValue.ofUint32(64));
+        m.put("minimax-m2.vocab_size", GgufValue.ofUint32(200064));
+        return m;
+    }
+
+    @Test
+    void readsMiniMaxM2WithWholeProjectionQkNormAndHalfRotatedHeads() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(miniMaxM2()));
+        assertThat(c.architecture()).isEqualTo(Architecture.MINIMAX_M2);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NEOX);
+        assertThat(c.architecture().qkNorm()).isEqualTo(Architecture.QkNorm.WHOLE_VECTOR);
+        assertThat(c.ropeDimensions()).as("64 of each head's 128 rotate").isEqualTo(64);
+        assertThat(c.kvHeadCount()).isEqualTo(8);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(c.routedLayers()).isEqualTo(62);
+        List<TensorSpec> tensors = TensorLayout.expectedTensors(c);
+        assertThat(tensors).filteredOn(t -> t.name().equals("blk.0.attn_q_norm.weight")).singleElement()
+                .satisfies(t -> assertThat(t.dims()).as("over all 48 query heads").containsExactly(48L * 128));
+        assertThat(tensors).filteredOn(t -> t.name().equals("blk.0.attn_k_norm.weight")).singleElement()
+                .satisfies(t -> assertThat(t.dims()).as("over the 8 key heads").containsExactly(8L * 128));
+        assertThat(tensors).filteredOn(t -> t.name().equals("blk.0.exp_probs_b.bias")).singleElement()
+                .satisfies(t -> assertThat(t.optional()).as("llama.cpp requires the selection bias").isFalse());
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> unstated = miniMaxM2();
+        unstated.remove("minimax-m2.expert_gating_func");
+        assertThat(ModelConfigReader.read(new GgufMetadata(unstated)).routing().gating())
+                .as("MiniMax-M2 routes by sigmoid when its file does not say").isEqualTo(ExpertRouting.Gating.SIGMOID);
+        Map<String, GgufValue> unnormed = miniMaxM2();
+        unnormed.put("minimax-m2.expert_weights_norm", GgufValue.ofBool(false));
+        assertThat(ModelConfigReader.read(new GgufMetadata(unnormed)).normalizeTopK())
+                .as("llama.cpp renormalizes whatever the file says").isTrue();
+        Map<String, GgufValue> missing = miniMaxM2();
+        missing.remove("minimax-m2.expert_feed_forward_length");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("minimax-m2.expert_feed_forward_length");
+    }
+
+    /** The keys of Qwen3-VL-30B-A3B's language model as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> qwen3Vl30bA3b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("qwen3vlmoe"));
+        m.put("qwen3vlmoe.context_length", GgufValue.ofUint32(262144));
+        m.put("qwen3vlmoe.embedding_length", GgufValue.ofUint32(2048));
+        m.put("qwen3vlmoe.block_count", GgufValue.ofUint32(48));
+        m.put("qwen3vlmoe.feed_forward_length", GgufValue.ofUint32(6144));
+        m.put("qwen3vlmoe.expert_feed_forward_length", GgufValue.ofUint32(768));
+        m.put("qwen3vlmoe.attention.head_count", GgufValue.ofUint32(32));
+        m.put("qwen3vlmoe.attention.head_count_kv", GgufValue.ofUint32(4));
+        m.put("qwen3vlmoe.attention.key_length", GgufValue.ofUint32(128));
+        m.put("qwen3vlmoe.attention.value_length", GgufValue.ofUint32(128));
+        m.put("qwen3vlmoe.expert_count", GgufValue.ofUint32(128));
+        m.put("qwen3vlmoe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("qwen3vlmoe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("qwen3vlmoe.rope.freq_base", GgufValue.ofFloat32(5000000f));
+        m.put("qwen3vlmoe.rope.dimension_sections", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, 24, 20, 20, 0)));
+        m.put("qwen3vlmoe.n_deepstack_layers", GgufValue.ofUint32(3));
+        return m;
+    }
+
+    @Test
+    void readsQwen3VlAsQwen3MoeWithInterleavedRotarySections() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(qwen3Vl30bA3b()));
+        assertThat(c.architecture()).isEqualTo(Architecture.QWEN3VLMOE);
+        assertThat(c.architecture().qkNorm()).isEqualTo(Architecture.QkNorm.PER_HEAD);
+        assertThat(c.ropeSections()).isEqualTo(new RopeSections(24, 20, 20, 0));
+        assertThat(c.expertFeedForwardLength()).isEqualTo(768);
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+        // of the 64 rotating pairs, the two that interleaving gives the extra position stay still for text
+        List<Integer> still = java.util.stream.IntStream.range(0, 64).filter(c.ropeSections()::stillForText).boxed().toList();
+        assertThat(still).containsExactly(61, 62);
+
+        Map<String, GgufValue> missing = qwen3Vl30bA3b();
+        missing.remove("qwen3vlmoe.rope.dimension_sections");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("qwen3vlmoe.rope.dimension_sections");
+        Map<String, GgufValue> negative = qwen3Vl30bA3b();
+        negative.put("qwen3vlmoe.rope.dimension_sections", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, 24, -20, 20, 0)));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(negative)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("rope.dimension_sections");
+        Map<String, GgufValue> five = qwen3Vl30bA3b();
+        five.put("qwen3vlmoe.rope.dimension_sections", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, 1, 2, 3, 4, 5)));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(five)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("5 sections");
+        Map<String, GgufValue> dense = qwen3Vl30bA3b();
+        dense.put("general.architecture", GgufValue.ofString("qwen3vl"));
+        Map<String, GgufValue> renamed = new LinkedHashMap<>();
+        dense.forEach((k, v) -> renamed.put(k.replace("qwen3vlmoe.", "qwen3vl."), v));
+        renamed.remove("qwen3vl.expert_count");
+        renamed.remove("qwen3vl.expert_used_count");
+        renamed.remove("qwen3vl.expert_feed_forward_length");
+        ModelConfig d = ModelConfigReader.read(new GgufMetadata(renamed));
+        assertThat(d.architecture()).isEqualTo(Architecture.QWEN3VL);
+        assertThat(d.isMoe()).isFalse();
+        assertThat(d.ropeSections()).isEqualTo(new RopeSections(24, 20, 20, 0));
     }
 
     /** The keys of dots.llm1.inst as llama.cpp's converter writes them. */

@@ -1,0 +1,49 @@
+package dev.switchyard.engine.forward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchyard.engine.gguf.GgufFile;
+import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.ModelConfigReader;
+import dev.switchyard.engine.model.RopeSections;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Qwen3-VL's sections leave still, for text, only its slowest pairs, which turn too little over a
+ * test's positions for a wrong rule to show. Here the generated Qwen3-VL runs with sections that
+ * hold fast pairs still too (no height pairs: every third pair from the second), against the
+ * scalar reference under the same sections, and the logits move from those of ordinary rope.
+ */
+class Qwen3VlSectionsTest {
+
+    @Test
+    void pairsTheSectionsHoldStillDoNotTurnForText() throws Exception {
+        for (GeneratedArchitecture arch : new GeneratedArchitecture[] {GeneratedArchitecture.QWEN3VLMOE,
+                GeneratedArchitecture.QWEN3VL}) {
+            Path file = TinyModels.of(arch, GgmlType.F32);
+            ModelConfig read;
+            try (GgufFile gguf = GgufFile.open(file)) {
+                read = ModelConfigReader.read(gguf.metadata());
+            }
+            int pairs = read.ropeDimensions() / 2;
+            RopeSections released = read.ropeSections();
+            assertThat(IntStream.range(0, pairs).filter(released::stillForText).boxed().toList())
+                    .as(arch + ": the generated sections, like the released ones, hold their last pairs still")
+                    .isNotEmpty().allMatch(i -> i >= pairs * 3 / 4);
+            double[][] asWritten = ReferenceRun.logits(read, file);
+
+            RopeSections noHeight = new RopeSections(pairs / 2, 0, pairs / 2, 0);
+            assertThat(noHeight.stillForText(1)).isTrue();
+            double[][] stillFast = ReferenceRun.logits(read.withRopeSections(noHeight), file);
+            // position 0 turns nothing either way
+            assertThat(ReferenceRun.largestDifference(asWritten, stillFast, 0, 1)).as(arch + " at position 0")
+                    .isLessThan(1e-4);
+            assertThat(ReferenceRun.largestDifference(asWritten, stillFast, 1, asWritten.length))
+                    .as(arch + ": holding fast pairs still changes what the model computes").isGreaterThan(1e-2);
+        }
+    }
+}
