@@ -209,6 +209,13 @@ final class GgufReport {
             m.put("windowed_blocks", java.util.stream.IntStream.range(0, c.layers())
                     .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
         }
+        if (c.ropeSections().present()) {
+            // Qwen3-VL: the interleaved sections, and the pairs that stay still for text
+            var r = c.ropeSections();
+            m.put("rope_sections", List.of(r.time(), r.height(), r.width(), r.extra()));
+            m.put("rope_pairs_still_for_text", java.util.stream.IntStream.range(0, c.ropeDimensions() / 2)
+                    .filter(r::stillForText).boxed().toList());
+        }
         if (c.architecture().hasLayerPattern()) {
             // Llama 4: experts every moe_step-th block, every 4th block unrotated
             var pattern = c.pattern();

@@ -157,6 +157,23 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void qwen3VlIsMadeAndInspectedWithItsRotarySectionsAndGenerates() throws Exception {
+        Path model = dir.resolve("qwen3vl.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "qwen3vlmoe", "--layers", "2", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        JsonNode config = json.get("config");
+        assertThat(config.get("architecture").asText()).isEqualTo("qwen3vlmoe");
+        // heads of 32: 16 rotating pairs, 8 by time and 4 each by height and width
+        assertThat(config.get("rope_sections").toString()).isEqualTo("[8,4,4,0]");
+        assertThat(config.get("rope_pairs_still_for_text").toString()).isEqualTo("[13,14]");
+        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);
