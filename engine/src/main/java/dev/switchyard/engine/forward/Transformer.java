@@ -483,9 +483,13 @@ public final class Transformer implements AutoCloseable {
         addBiasIfAny(buf.q, w.qBias(), t);
         addBiasIfAny(buf.k, w.kBias(), t);
         addBiasIfAny(buf.v, w.vBias(), t);
-        // QK-norm: per head (Qwen3, GLM-4.5) or over the whole projection (OLMoE); GLM-4.5-Air's files have none
-        normIfAny(buf.q, w.qNorm(), t);
-        normIfAny(buf.k, w.kNorm(), t);
+        // QK-norm: per head (Qwen3, GLM-4.5) or over the whole projection (OLMoE); GLM-4.5-Air's files
+        // have none; Hunyuan norms after the rotation
+        boolean normAfterRope = config.architecture().normsQkAfterRope();
+        if (!normAfterRope) {
+            normIfAny(buf.q, w.qNorm(), t);
+            normIfAny(buf.k, w.kNorm(), t);
+        }
         // RoPE; Llama 4's unrotated blocks instead scale queries by their position's temperature,
         // and its rotated ones norm queries and keys per head, without a weight
         LayerPattern pattern = config.pattern();
@@ -501,6 +505,10 @@ public final class Transformer implements AutoCloseable {
                 temperatures[i] = pattern.temperature(batch.positionOf[i]);
             }
             backend.scaleRows(buf.q, temperatures, t);
+        }
+        if (normAfterRope) {
+            normIfAny(buf.q, w.qNorm(), t);
+            normIfAny(buf.k, w.kNorm(), t);
         }
         // cache this step's keys and values, then attend over everything cached so far (over the
         // block's window where it has one, with its sinks: gpt-oss)

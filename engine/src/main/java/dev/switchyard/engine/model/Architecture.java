@@ -22,7 +22,9 @@ import java.util.stream.Collectors;
  * (230B-A10B): queries and keys RMS-normed over their whole projections, part of each head rotated
  * (neox), and sigmoid routing ranked with a selection bias, weights renormalized; {@code qwen3vl}
  * and {@code qwen3vlmoe} are Qwen3-VL's language models, dense and MoE, Qwen3's and Qwen3-MoE's
- * blocks with multimodal rotary sections ({@link RopeSections}), run on text.
+ * blocks with multimodal rotary sections ({@link RopeSections}), run on text; {@code hunyuan-moe}
+ * is Tencent's Hunyuan-A13B: queries and keys normed per head after their rotation, not before,
+ * and a shared expert beside softmax-routed ones.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -42,7 +44,8 @@ public enum Architecture {
     DOTS1("dots1", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
     MINIMAX_M2("minimax-m2", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, true),
     QWEN3VL("qwen3vl", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
-    QWEN3VLMOE("qwen3vlmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true);
+    QWEN3VLMOE("qwen3vlmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    HUNYUAN_MOE("hunyuan-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -177,7 +180,21 @@ public enum Architecture {
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
-                || this == QWEN3VLMOE;
+                || this == QWEN3VLMOE || this == HUNYUAN_MOE;
+    }
+
+    /**
+     * Whether the routed experts' width key ({@code expert_feed_forward_length}) is required, as
+     * llama.cpp requires it of the families with dense leading blocks, Llama 4, MiniMax-M2 and
+     * Hunyuan; the others fall back on a width derived from the dense one.
+     */
+    public boolean requiresExpertWidth() {
+        return hasLeadingDenseLayers() || this == LLAMA4 || this == MINIMAX_M2 || this == HUNYUAN_MOE;
+    }
+
+    /** Whether queries and keys are normed after their rotation rather than before (Hunyuan). */
+    public boolean normsQkAfterRope() {
+        return this == HUNYUAN_MOE;
     }
 
     /**
@@ -230,7 +247,7 @@ public enum Architecture {
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == MINIMAX_M2 || this == QWEN3VLMOE;
+                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE;
     }
 
     /** Whether this family never has experts. */
@@ -248,11 +265,12 @@ public enum Architecture {
 
     /**
      * Whether files of this family state their shared expert's width itself
-     * ({@code expert_shared_feed_forward_length}: Qwen2-MoE, Granite) rather than a count of
+     * ({@code expert_shared_feed_forward_length}: Qwen2-MoE, Granite, ERNIE 4.5, Hunyuan) rather than a count of
      * expert-wide shared experts (the DeepSeek families, GLM-4.5) or none (Llama 4's is one expert wide).
      */
     public boolean statesSharedExpertWidth() {
-        return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE || this == ERNIE4_5_MOE;
+        return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE || this == ERNIE4_5_MOE
+                || this == HUNYUAN_MOE;
     }
 
     /**

@@ -66,8 +66,7 @@ public final class ModelConfigReader {
             OptionalLong explicit = md.optLong(p + "expert_feed_forward_length");
             if (explicit.isPresent()) {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
-            } else if (arch.hasLeadingDenseLayers() || arch == Architecture.LLAMA4 || arch == Architecture.MINIMAX_M2) {
-                // the families with dense leading blocks (and Llama 4, MiniMax-M2) state their experts' width
+            } else if (arch.requiresExpertWidth()) {
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
             } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE || arch == Architecture.QWEN3VLMOE) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
@@ -86,8 +85,10 @@ public final class ModelConfigReader {
                 case SIGMOID_GATED -> sharedFfn = md.optInt(p + "expert_shared_feed_forward_length", 1, ffn);
                 // DeepSeek-MoE states how many expert-wide shared experts there are; they run as one FFN
                 // GLM-4.5's files may have none
-                // Llama 4: one shared expert, an expert wide; Granite's where it states the width
+                // Llama 4: one shared expert, an expert wide; Granite's where it states the width;
+                // Hunyuan's of the dense width unless it states its own, as llama.cpp reads it
                 case UNGATED -> sharedFfn = arch == Architecture.LLAMA4 ? expertFfn
+                        : arch == Architecture.HUNYUAN_MOE ? md.optInt(p + "expert_shared_feed_forward_length", 1, ffn)
                         : arch.statesSharedExpertWidth() ? md.optInt(p + "expert_shared_feed_forward_length", 0, 0)
                         : sharedExpertsWidth(arch.hasOptionalParts()
                         ? md.optInt(p + "expert_shared_count", 0, 0)
@@ -103,8 +104,9 @@ public final class ModelConfigReader {
         }
         // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says; gpt-oss's
         // softmax over the chosen experts' logits always does
-        // ERNIE 4.5's and MiniMax-M2's always are, llama.cpp renormalizing whatever the file says
+        // ERNIE 4.5's, MiniMax-M2's and Hunyuan's always are, llama.cpp renormalizing whatever the file says
         boolean normTopK = arch == Architecture.GPT_OSS || arch == Architecture.ERNIE4_5_MOE || arch == Architecture.MINIMAX_M2
+                || arch == Architecture.HUNYUAN_MOE
                 || (arch != Architecture.DEEPSEEK && arch != Architecture.LLAMA4
                 && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault()));
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");

@@ -37,7 +37,8 @@ public enum GeneratedArchitecture {
     DOTS1("dots1", Architecture.DOTS1, true),
     MINIMAX_M2("minimax-m2", Architecture.MINIMAX_M2, true),
     QWEN3VL("qwen3vl", Architecture.QWEN3VL, false),
-    QWEN3VLMOE("qwen3vlmoe", Architecture.QWEN3VLMOE, true);
+    QWEN3VLMOE("qwen3vlmoe", Architecture.QWEN3VLMOE, true),
+    HUNYUAN_MOE("hunyuan-moe", Architecture.HUNYUAN_MOE, true);
 
     private final String cliName;
     private final Architecture architecture;

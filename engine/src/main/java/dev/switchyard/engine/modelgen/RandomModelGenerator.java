@@ -159,6 +159,14 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, expertFfn, 0, 0, true, 1e-6f, 5_000_000.0, headDim / 2,
                     RopeScaling.NONE, vocabSize, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
         }
+        if (arch == Architecture.HUNYUAN_MOE) {
+            // Hunyuan-A13B: one shared expert an expert wide beside softmax-routed ones, weights
+            // renormalized, queries and keys normed per head after their rotation (neox); its base,
+            // 10000 raised by NTK alpha 1000 as the converter states it, and eps 1e-5
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, expertFfn, 0, true, 1e-5f, 11_158_840.0, headDim,
+                    RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX);
+        }
         if (arch.hasRopeSections()) {
             // Qwen3-VL: Qwen3's blocks, base 5e6, the rotating pairs in interleaved sections in the
             // released models' proportion (24, 20, 20 of 64), which leaves the last pairs still for text

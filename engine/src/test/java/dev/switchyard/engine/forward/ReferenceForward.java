@@ -75,6 +75,12 @@ final class ReferenceForward {
                 addInPlace(v, vec(b + "attn_v.bias"));
             }
             boolean qkNorm = file.tensor(b + "attn_q_norm.weight").isPresent();
+            // Hunyuan norms its rotated queries and keys
+            boolean afterRope = c.architecture() == Architecture.HUNYUAN_MOE;
+            if (afterRope) {
+                rope(q, c.headCount());
+                rope(k, c.kvHeadCount());
+            }
             if (qkNorm && c.architecture().qkNorm() == Architecture.QkNorm.PER_HEAD) {
                 q = normPerHead(q, vec(b + "attn_q_norm.weight"), c.headCount());
                 k = normPerHead(k, vec(b + "attn_k_norm.weight"), c.kvHeadCount());
@@ -85,7 +91,9 @@ final class ReferenceForward {
             // Llama 4: every 4th block unrotated, its queries times their position's temperature,
             // 1 + 0.1 ln(1 + floor((p + 1) / 8192)); the rotated ones' queries and keys RMS-normed per head
             LayerPattern pattern = c.pattern();
-            if (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0) {
+            if (afterRope) {
+                // rotated above
+            } else if (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0) {
                 rope(q, c.headCount());
                 rope(k, c.kvHeadCount());
                 if (pattern.rotatedQkNorm()) {

@@ -428,6 +428,56 @@ class ModelConfigReaderTest {
         assertThat(d.ropeSections()).isEqualTo(new RopeSections(24, 20, 20, 0));
     }
 
+    /** The keys of Hunyuan-A13B-Instruct as llama.cpp's converter writes them (its NTK alpha folded into the base). */
+    private static Map<String, GgufValue> hunyuanA13b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("hunyuan-moe"));
+        m.put("hunyuan-moe.context_length", GgufValue.ofUint32(262144));
+        m.put("hunyuan-moe.embedding_length", GgufValue.ofUint32(4096));
+        m.put("hunyuan-moe.block_count", GgufValue.ofUint32(32));
+        m.put("hunyuan-moe.feed_forward_length", GgufValue.ofUint32(3072));
+        m.put("hunyuan-moe.expert_feed_forward_length", GgufValue.ofUint32(3072));
+        m.put("hunyuan-moe.expert_shared_feed_forward_length", GgufValue.ofUint32(3072));
+        m.put("hunyuan-moe.attention.head_count", GgufValue.ofUint32(32));
+        m.put("hunyuan-moe.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("hunyuan-moe.attention.key_length", GgufValue.ofUint32(128));
+        m.put("hunyuan-moe.attention.value_length", GgufValue.ofUint32(128));
+        m.put("hunyuan-moe.expert_count", GgufValue.ofUint32(64));
+        m.put("hunyuan-moe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("hunyuan-moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("hunyuan-moe.rope.freq_base", GgufValue.ofFloat32(11158840f));
+        m.put("hunyuan-moe.rope.scaling.type", GgufValue.ofString("none"));
+        m.put("hunyuan-moe.rope.scaling.factor", GgufValue.ofFloat32(1f));
+        m.put("hunyuan-moe.rope.scaling.original_context_length", GgufValue.ofUint32(262144));
+        m.put("hunyuan-moe.vocab_size", GgufValue.ofUint32(128167));
+        return m;
+    }
+
+    @Test
+    void readsHunyuanWithQkNormAfterRotationAndItsSharedExpert() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(hunyuanA13b()));
+        assertThat(c.architecture()).isEqualTo(Architecture.HUNYUAN_MOE);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NEOX);
+        assertThat(c.architecture().normsQkAfterRope()).isTrue();
+        assertThat(c.ropeScaling()).isEqualTo(RopeScaling.NONE);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(3072);
+        assertThat(c.routing()).isEqualTo(ExpertRouting.SOFTMAX);
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(TensorLayout.expectedTensors(c)).extracting(TensorSpec::name).contains("blk.0.attn_q_norm.weight",
+                "blk.0.ffn_gate_shexp.weight").doesNotContain("blk.0.exp_probs_b.bias");
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> unstated = hunyuanA13b();
+        unstated.remove("hunyuan-moe.expert_shared_feed_forward_length");
+        unstated.put("hunyuan-moe.feed_forward_length", GgufValue.ofUint32(6144));
+        assertThat(ModelConfigReader.read(new GgufMetadata(unstated)).sharedExpertFeedForwardLength())
+                .as("the dense width, as llama.cpp falls back on it").isEqualTo(6144);
+        Map<String, GgufValue> missing = hunyuanA13b();
+        missing.remove("hunyuan-moe.expert_feed_forward_length");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("hunyuan-moe.expert_feed_forward_length");
+    }
+
     /** The keys of dots.llm1.inst as llama.cpp's converter writes them. */
     private static Map<String, GgufValue> dotsLlm1() {
         Map<String, GgufValue> m = new LinkedHashMap<>();
