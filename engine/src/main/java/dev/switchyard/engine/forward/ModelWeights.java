@@ -9,6 +9,7 @@ import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.TensorCodecs;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -64,11 +65,12 @@ public final class ModelWeights {
             boolean mha = latent == null;
             boolean directQueries = mha || !latent.queriesThroughLatent();
             boolean gptOss = arch.hasGptOssBlocks();
+            Weight[] qkv = mha ? queriesKeysValues(in, b, config) : null;
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
-                    directQueries ? in.matrix(b + "attn_q.weight") : null,
-                    mha ? in.matrix(b + "attn_k.weight") : null,
-                    mha ? in.matrix(b + "attn_v.weight") : null,
+                    directQueries ? (mha ? qkv[0] : in.matrix(b + "attn_q.weight")) : null,
+                    mha ? qkv[1] : null,
+                    mha ? qkv[2] : null,
                     in.matrix(b + "attn_output.weight"),
                     bias ? in.vector(b + "attn_q.bias", optional) : null,
                     bias ? in.vector(b + "attn_k.bias", optional) : null,
@@ -99,6 +101,21 @@ public final class ModelWeights {
         Weight output = in.optionalMatrix("output.weight").orElse(embedding);
         return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers,
                 ropeFactors(config, file, in));
+    }
+
+    /**
+     * A block's query, key and value projections: three matrices, or the row ranges of one fused
+     * matrix (Ling 2.0), each a view on the same bytes, since a quantized matrix's rows lie whole
+     * and in order.
+     */
+    private static Weight[] queriesKeysValues(Loader in, String b, ModelConfig config) {
+        if (!config.architecture().fusesQkv()) {
+            return new Weight[] {in.matrix(b + "attn_q.weight"), in.matrix(b + "attn_k.weight"),
+                    in.matrix(b + "attn_v.weight")};
+        }
+        String name = b + TensorLayout.FUSED_QKV;
+        return new Weight[] {in.rows(name, 0, config.qDim()), in.rows(name, config.qDim(), config.kvDimK()),
+                in.rows(name, config.qDim() + config.kvDimK(), config.kvDimV())};
     }
 
     /** The file's {@code rope_freqs} (Llama 3.1's scaling), each a positive divisor; null where it has none. */
@@ -196,6 +213,15 @@ public final class ModelWeights {
             // A vector used as a one-row matrix (the shared expert's gate input).
             long[] asMatrix = dims.length == 1 ? new long[] {dims[0], 1} : dims;
             return backend.weight(t.type(), file.data(t), asMatrix);
+        }
+
+        /** Rows {@code first} to {@code first + count} of a matrix, as a matrix of their own. */
+        Weight rows(String name, long first, long count) {
+            GgufTensorInfo t = file.requireTensor(name);
+            long[] dims = t.dims();
+            long rowBytes = t.type().byteSize(dims[0]);
+            MemorySegment rows = file.data(t).asSlice(first * rowBytes, count * rowBytes);
+            return backend.weight(t.type(), rows, new long[] {dims[0], count});
         }
 
         Optional<Weight> optionalMatrix(String name) {

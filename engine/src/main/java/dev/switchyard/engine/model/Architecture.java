@@ -24,7 +24,9 @@ import java.util.stream.Collectors;
  * and {@code qwen3vlmoe} are Qwen3-VL's language models, dense and MoE, Qwen3's and Qwen3-MoE's
  * blocks with multimodal rotary sections ({@link RopeSections}), run on text; {@code hunyuan-moe}
  * is Tencent's Hunyuan-A13B: queries and keys normed per head after their rotation, not before,
- * and a shared expert beside softmax-routed ones.
+ * and a shared expert beside softmax-routed ones; {@code bailingmoe2} is Ant Group's Ling 2.0 and Ring
+ * 2.0 (16B-A1.4B, 100B-A6B, 1T): one fused query-key-value projection, per-head QK-norm before a
+ * partial neox rotation, dense leading blocks, shared experts, and routing as the file states it.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -45,7 +47,8 @@ public enum Architecture {
     MINIMAX_M2("minimax-m2", RopeLayout.NEOX, QkNorm.WHOLE_VECTOR, false, SharedExpert.NONE, true),
     QWEN3VL("qwen3vl", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     QWEN3VLMOE("qwen3vlmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
-    HUNYUAN_MOE("hunyuan-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true);
+    HUNYUAN_MOE("hunyuan-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true),
+    BAILINGMOE2("bailingmoe2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -110,7 +113,8 @@ public enum Architecture {
      * ({@code leading_dense_block_count}: the DeepSeek families, GLM-4.5).
      */
     public boolean hasLeadingDenseLayers() {
-        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1;
+        return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1
+                || this == BAILINGMOE2;
     }
 
     /**
@@ -157,7 +161,7 @@ public enum Architecture {
      * ({@code nextn_predict_layers}); they are not run.
      */
     public boolean hasPredictionBlocks() {
-        return this == GLM4MOE;
+        return this == GLM4MOE || this == BAILINGMOE2;
     }
 
     /**
@@ -165,7 +169,7 @@ public enum Architecture {
      * {@code expert_weights_scale}; see {@link ExpertRouting}) rather than route by softmax top-k.
      */
     public boolean statesRouting() {
-        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2;
+        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -180,7 +184,7 @@ public enum Architecture {
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
-                || this == QWEN3VLMOE || this == HUNYUAN_MOE;
+                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2;
     }
 
     /**
@@ -190,6 +194,14 @@ public enum Architecture {
      */
     public boolean requiresExpertWidth() {
         return hasLeadingDenseLayers() || this == LLAMA4 || this == MINIMAX_M2 || this == HUNYUAN_MOE;
+    }
+
+    /**
+     * Whether queries, keys and values come from one fused projection ({@code attn_qkv}: their rows
+     * stacked in that order), as Ling 2.0's files have them.
+     */
+    public boolean fusesQkv() {
+        return this == BAILINGMOE2;
     }
 
     /** Whether queries and keys are normed after their rotation rather than before (Hunyuan). */
@@ -247,7 +259,7 @@ public enum Architecture {
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE;
+                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2;
     }
 
     /** Whether this family never has experts. */

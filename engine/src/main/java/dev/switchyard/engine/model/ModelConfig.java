@@ -152,7 +152,7 @@ public record ModelConfig(
                         || architecture.mayLackSharedExpert(),
                 architecture.ggufName() + " needs a shared expert feed-forward length");
         require(architecture.sharedExpert() != Architecture.SharedExpert.UNGATED || expertCount == 0
-                        || architecture.statesSharedExpertWidth()
+                        || architecture.statesSharedExpertWidth() || architecture == Architecture.BAILINGMOE2
                         || sharedExpertFeedForwardLength % expertFeedForwardLength == 0,
                 "the shared experts' width " + sharedExpertFeedForwardLength + " must be a whole number of experts of width "
                         + expertFeedForwardLength);

@@ -32,14 +32,14 @@ public final class ModelConfigReader {
         int dim = md.requireInt(p + "embedding_length", 1);
         int layers = md.requireInt(p + "block_count", 1);
         if (arch.hasPredictionBlocks()) {
-            // GLM-4.5 counts its multi-token-prediction block(s) in block_count; only the others run
+            // GLM-4.5 and Ling 2.0 count their multi-token-prediction block(s) in block_count; only the others run
             int prediction = md.optInt(p + "nextn_predict_layers", 0, 0);
             if (prediction >= layers) {
                 throw new ModelConfigException("nextn_predict_layers " + prediction + " leaves none of block_count "
                         + layers + " to run");
             }
             layers -= prediction;
-            if (md.contains(p + "rope.dimension_sections")) {
+            if (arch == Architecture.GLM4MOE && md.contains(p + "rope.dimension_sections")) {
                 throw new ModelConfigException("'" + p + "rope.dimension_sections' (the multimodal rope of GLM-4.5V) "
                         + "is not supported");
             }
@@ -89,6 +89,9 @@ public final class ModelConfigReader {
                 // Hunyuan's of the dense width unless it states its own, as llama.cpp reads it
                 case UNGATED -> sharedFfn = arch == Architecture.LLAMA4 ? expertFfn
                         : arch == Architecture.HUNYUAN_MOE ? md.optInt(p + "expert_shared_feed_forward_length", 1, ffn)
+                        // Ling 2.0: a required count of shared experts, each of the stated width or an expert's
+                        : arch == Architecture.BAILINGMOE2 ? sharedExpertsWidth(md.requireInt(p + "expert_shared_count", 1),
+                                md.optInt(p + "expert_shared_feed_forward_length", 1, expertFfn), p)
                         : arch.statesSharedExpertWidth() ? md.optInt(p + "expert_shared_feed_forward_length", 0, 0)
                         : sharedExpertsWidth(arch.hasOptionalParts()
                         ? md.optInt(p + "expert_shared_count", 0, 0)
@@ -237,9 +240,10 @@ public final class ModelConfigReader {
      * GLM-4.5's and MiniMax-M2's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
      */
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
-        // the families that only ever route by sigmoid
+        // the families that only ever route by sigmoid; Ling 2.0's files must say (llama.cpp requires it)
         boolean sigmoid = arch == Architecture.GLM4MOE || arch == Architecture.MINIMAX_M2;
-        int code = md.optInt(p + "expert_gating_func", 0, 0);
+        int code = arch == Architecture.BAILINGMOE2 ? md.requireInt(p + "expert_gating_func", 1)
+                : md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
             case 0 -> sigmoid ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
             case 1 -> ExpertRouting.Gating.SOFTMAX;

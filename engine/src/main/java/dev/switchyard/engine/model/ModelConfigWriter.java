@@ -59,7 +59,11 @@ public final class ModelConfigWriter {
                 case SIGMOID_GATED -> m.put(p + "expert_shared_feed_forward_length",
                         GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
                 case UNGATED -> {
-                    if (!arch.statesSharedExpertWidth()) {
+                    if (arch == Architecture.BAILINGMOE2) {
+                        // one shared expert of the whole width reads back as the same width
+                        m.put(p + "expert_shared_count", GgufValue.ofUint32(1));
+                        m.put(p + "expert_shared_feed_forward_length", GgufValue.ofUint32(c.sharedExpertFeedForwardLength()));
+                    } else if (!arch.statesSharedExpertWidth()) {
                         m.put(p + "expert_shared_count",
                                 GgufValue.ofUint32(c.sharedExpertFeedForwardLength() / c.expertFeedForwardLength()));
                     } else if (c.sharedExpertFeedForwardLength() > 0) {

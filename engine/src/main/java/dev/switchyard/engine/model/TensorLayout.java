@@ -17,6 +17,8 @@ public final class TensorLayout {
 
     /** The tensor of each rotating pair's frequency divisor, where a file has one. */
     public static final String ROPE_FACTORS = "rope_freqs.weight";
+    /** A block's fused query-key-value projection (after {@code blk.N.}), where its family has one. */
+    public static final String FUSED_QKV = "attn_qkv.weight";
 
     private TensorLayout() {
     }
@@ -32,6 +34,9 @@ public final class TensorLayout {
             out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
             if (c.latentAttention() != null) {
                 latentAttention(c, b, out);
+            } else if (c.architecture().fusesQkv()) {
+                // queries', keys' and values' rows stacked in one matrix
+                out.add(spec(b + FUSED_QKV, TensorRole.WEIGHT, c.dim(), (long) c.qDim() + c.kvDimK() + c.kvDimV()));
             } else {
                 out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), c.qDim()));
                 out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));

@@ -38,7 +38,8 @@ public enum GeneratedArchitecture {
     MINIMAX_M2("minimax-m2", Architecture.MINIMAX_M2, true),
     QWEN3VL("qwen3vl", Architecture.QWEN3VL, false),
     QWEN3VLMOE("qwen3vlmoe", Architecture.QWEN3VLMOE, true),
-    HUNYUAN_MOE("hunyuan-moe", Architecture.HUNYUAN_MOE, true);
+    HUNYUAN_MOE("hunyuan-moe", Architecture.HUNYUAN_MOE, true),
+    BAILINGMOE2("bailingmoe2", Architecture.BAILINGMOE2, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -159,6 +159,17 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, expertFfn, 0, 0, true, 1e-6f, 5_000_000.0, headDim / 2,
                     RopeScaling.NONE, vocabSize, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
         }
+        if (arch == Architecture.BAILINGMOE2) {
+            // Ling 2.0: one fused query-key-value matrix, half of each head rotated (neox) after a
+            // per-head QK-norm, a dense first block, one expert-wide shared expert, sigmoid routing
+            // with a selection bias within the best half of four expert groups (where the experts
+            // divide so), weights renormalized and scaled by 2.5; base 600000, eps 1e-6
+            boolean groups = moe && experts % 4 == 0 && experts >= 8 && topK <= experts / 2;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, expertFfn, leadingDense, true, 1e-6f, 600_000.0,
+                    headDim / 2, RopeScaling.NONE, vocabSize, null,
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, groups ? 4 : 1, groups ? 2 : 1, 2.5));
+        }
         if (arch == Architecture.HUNYUAN_MOE) {
             // Hunyuan-A13B: one shared expert an expert wide beside softmax-routed ones, weights
             // renormalized, queries and keys normed per head after their rotation (neox); its base,

@@ -65,9 +65,20 @@ final class ReferenceForward {
                 feedForward(b, l, x);
                 continue;
             }
-            double[] q = matvec(b + "attn_q.weight", h, c.qDim());
-            double[] k = matvec(b + "attn_k.weight", h, c.kvDimK());
-            double[] v = matvec(b + "attn_v.weight", h, c.kvDimV());
+            double[] q;
+            double[] k;
+            double[] v;
+            if (file.tensor(b + "attn_qkv.weight").isPresent()) {
+                // Ling 2.0: one projection whose output is the queries, then the keys, then the values
+                double[] qkv = matvec(b + "attn_qkv.weight", h, c.qDim() + c.kvDimK() + c.kvDimV());
+                q = java.util.Arrays.copyOfRange(qkv, 0, c.qDim());
+                k = java.util.Arrays.copyOfRange(qkv, c.qDim(), c.qDim() + c.kvDimK());
+                v = java.util.Arrays.copyOfRange(qkv, c.qDim() + c.kvDimK(), qkv.length);
+            } else {
+                q = matvec(b + "attn_q.weight", h, c.qDim());
+                k = matvec(b + "attn_k.weight", h, c.kvDimK());
+                v = matvec(b + "attn_v.weight", h, c.kvDimV());
+            }
             // biases and QK-norm where the family has them (GLM-4.5's files may leave them out)
             if (c.architecture().attentionBias() && file.tensor(b + "attn_q.bias").isPresent()) {
                 addInPlace(q, vec(b + "attn_q.bias"));

@@ -478,6 +478,75 @@ class ModelConfigReaderTest {
                 .isInstanceOf(ModelConfigException.class).hasMessageContaining("hunyuan-moe.expert_feed_forward_length");
     }
 
+    /** The keys of Ling-mini-2.0 as llama.cpp's converter writes them (its prediction block counted in). */
+    private static Map<String, GgufValue> lingMini2() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("bailingmoe2"));
+        m.put("bailingmoe2.context_length", GgufValue.ofUint32(32768));
+        m.put("bailingmoe2.embedding_length", GgufValue.ofUint32(2048));
+        m.put("bailingmoe2.block_count", GgufValue.ofUint32(21));
+        m.put("bailingmoe2.nextn_predict_layers", GgufValue.ofUint32(1));
+        m.put("bailingmoe2.feed_forward_length", GgufValue.ofUint32(5120));
+        m.put("bailingmoe2.expert_feed_forward_length", GgufValue.ofUint32(512));
+        m.put("bailingmoe2.expert_shared_feed_forward_length", GgufValue.ofUint32(512));
+        m.put("bailingmoe2.attention.head_count", GgufValue.ofUint32(16));
+        m.put("bailingmoe2.attention.head_count_kv", GgufValue.ofUint32(4));
+        m.put("bailingmoe2.attention.key_length", GgufValue.ofUint32(128));
+        m.put("bailingmoe2.attention.value_length", GgufValue.ofUint32(128));
+        m.put("bailingmoe2.expert_count", GgufValue.ofUint32(256));
+        m.put("bailingmoe2.expert_used_count", GgufValue.ofUint32(8));
+        m.put("bailingmoe2.expert_shared_count", GgufValue.ofUint32(1));
+        m.put("bailingmoe2.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("bailingmoe2.expert_group_count", GgufValue.ofUint32(8));
+        m.put("bailingmoe2.expert_group_used_count", GgufValue.ofUint32(4));
+        m.put("bailingmoe2.expert_weights_scale", GgufValue.ofFloat32(2.5f));
+        m.put("bailingmoe2.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("bailingmoe2.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("bailingmoe2.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("bailingmoe2.rope.freq_base", GgufValue.ofFloat32(600000f));
+        m.put("bailingmoe2.rope.dimension_count", GgufValue.ofUint32(64));
+        m.put("bailingmoe2.vocab_size", GgufValue.ofUint32(157184));
+        return m;
+    }
+
+    @Test
+    void readsLing2WithItsFusedProjectionGroupsAndPredictionBlockLeftOut() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(lingMini2()));
+        assertThat(c.architecture()).isEqualTo(Architecture.BAILINGMOE2);
+        assertThat(c.layers()).as("the prediction block is not run").isEqualTo(20);
+        assertThat(c.leadingDenseLayers()).isEqualTo(1);
+        assertThat(c.ropeDimensions()).isEqualTo(64);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(512);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 8, 4, 2.5));
+        assertThat(c.normalizeTopK()).isTrue();
+        List<TensorSpec> tensors = TensorLayout.expectedTensors(c);
+        assertThat(tensors).extracting(TensorSpec::name).contains("blk.0.attn_qkv.weight", "blk.0.attn_q_norm.weight",
+                "blk.1.ffn_gate_shexp.weight").doesNotContain("blk.0.attn_q.weight", "blk.20.attn_norm.weight");
+        assertThat(tensors).filteredOn(t -> t.name().equals("blk.0.attn_qkv.weight")).singleElement()
+                .satisfies(t -> assertThat(t.dims()).as("queries, keys and values stacked")
+                        .containsExactly(2048L, 2048L + 2 * 512));
+        assertThat(tensors).filteredOn(t -> t.name().equals("blk.1.exp_probs_b.bias")).singleElement()
+                .satisfies(t -> assertThat(t.optional()).isTrue());
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> twoShared = lingMini2();
+        twoShared.put("bailingmoe2.expert_shared_count", GgufValue.ofUint32(2));
+        twoShared.remove("bailingmoe2.expert_shared_feed_forward_length");
+        ModelConfig two = ModelConfigReader.read(new GgufMetadata(twoShared));
+        assertThat(two.sharedExpertFeedForwardLength()).as("two shared experts an expert wide").isEqualTo(1024);
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(two)))).isEqualTo(two);
+        Map<String, GgufValue> unnormed = lingMini2();
+        unnormed.remove("bailingmoe2.expert_weights_norm");
+        assertThat(ModelConfigReader.read(new GgufMetadata(unnormed)).normalizeTopK())
+                .as("unnormalized where the file does not say, as llama.cpp").isFalse();
+        for (String key : new String[] {"expert_gating_func", "expert_shared_count", "expert_feed_forward_length"}) {
+            Map<String, GgufValue> missing = lingMini2();
+            missing.remove("bailingmoe2." + key);
+            assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
+                    .isInstanceOf(ModelConfigException.class).hasMessageContaining("bailingmoe2." + key);
+        }
+    }
+
     /** The keys of dots.llm1.inst as llama.cpp's converter writes them. */
     private static Map<String, GgufValue> dotsLlm1() {
         Map<String, GgufValue> m = new LinkedHashMap<>();
