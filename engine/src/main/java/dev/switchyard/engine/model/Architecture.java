@@ -225,6 +225,14 @@ public enum Architecture {
         return this == QWEN3VL || this == QWEN3VLMOE;
     }
 
+    /**
+     * Whether files of this family may state consecutive multimodal rotary sections (GLM-4.5V's
+     * language model, written as {@code glm4moe}).
+     */
+    public boolean mayStateRopeSections() {
+        return this == GLM4MOE;
+    }
+
     /** Whether files of this family vary their blocks with depth ({@link LayerPattern}). */
     public boolean hasLayerPattern() {
         return this == LLAMA4 || this == ERNIE4_5_MOE;

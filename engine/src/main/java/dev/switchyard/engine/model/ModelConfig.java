@@ -162,9 +162,13 @@ public record ModelConfig(
         require(scales != null, "scale factors must be stated");
         require(pattern != null, "the layer pattern must be stated");
         require(ropeSections != null, "the rotary sections must be stated");
-        require(architecture.hasRopeSections() == ropeSections.present(), architecture.hasRopeSections()
-                ? architecture.ggufName() + " needs its rope.dimension_sections"
-                : architecture.ggufName() + " has no multimodal rotary sections");
+        require(!architecture.hasRopeSections() || ropeSections.present(),
+                architecture.ggufName() + " needs its rope.dimension_sections");
+        require(!ropeSections.present() || architecture.hasRopeSections() || architecture.mayStateRopeSections(),
+                architecture.ggufName() + " has no multimodal rotary sections");
+        require(!ropeSections.present() || ropeSections.interleaved() == architecture.hasRopeSections(),
+                architecture.ggufName() + "'s rotary sections are " + (architecture.hasRopeSections() ? "" : "not ")
+                        + "interleaved");
         require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM),
                 architecture.ggufName() + " does not vary its blocks with depth");
         require(expertCount == 0 || layers / pattern.moeStep() >= firstRoutedStep(leadingDenseLayers, pattern.moeStep()),

@@ -39,10 +39,6 @@ public final class ModelConfigReader {
                         + layers + " to run");
             }
             layers -= prediction;
-            if (arch == Architecture.GLM4MOE && md.contains(p + "rope.dimension_sections")) {
-                throw new ModelConfigException("'" + p + "rope.dimension_sections' (the multimodal rope of GLM-4.5V) "
-                        + "is not supported");
-            }
         }
         int heads = md.requireInt(p + "attention.head_count", 1);
         int kvHeads = md.optInt(p + "attention.head_count_kv", 1, heads);
@@ -149,7 +145,10 @@ public final class ModelConfigReader {
                 // Granite's routed experts join the FFN branch that the residual scale multiplies
                 : experts > 0 && scales.scalesResiduals()
                 ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual()) : ExpertRouting.SOFTMAX;
-        RopeSections sections = arch.hasRopeSections() ? ropeSections(md, p) : RopeSections.NONE;
+        // Qwen3-VL's interleaved sections are required; GLM-4.5V states consecutive ones in a glm4moe file
+        boolean sectioned = arch.hasRopeSections()
+                || arch.mayStateRopeSections() && md.contains(p + "rope.dimension_sections");
+        RopeSections sections = sectioned ? ropeSections(md, p, arch.hasRopeSections()) : RopeSections.NONE;
         // llama.cpp requires the window of the families with windowed blocks
         int window = arch.slidesWindows() ? md.requireInt(p + "attention.sliding_window", 1) : 0;
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
@@ -158,10 +157,10 @@ public final class ModelConfigReader {
     }
 
     /**
-     * Qwen3-VL's multimodal rotary sections, required as llama.cpp requires them: up to four counts
-     * of pairs (time, height, width, extra; missing ones 0).
+     * Multimodal rotary sections: up to four counts of pairs (time, height, width, extra; missing
+     * ones 0), interleaved (Qwen3-VL) or consecutive (GLM-4.5V).
      */
-    private static RopeSections ropeSections(GgufMetadata md, String p) {
+    private static RopeSections ropeSections(GgufMetadata md, String p, boolean interleaved) {
         String key = p + "rope.dimension_sections";
         int[] s = md.optIntArray(key).orElseThrow(() -> new ModelConfigException("metadata key '" + key + "' is missing"));
         if (s.length == 0 || s.length > 4) {
@@ -169,7 +168,7 @@ public final class ModelConfigReader {
         }
         int[] four = Arrays.copyOf(s, 4);
         try {
-            return new RopeSections(four[0], four[1], four[2], four[3]);
+            return new RopeSections(four[0], four[1], four[2], four[3], interleaved);
         } catch (ModelConfigException e) {
             throw new ModelConfigException("'" + key + "': " + e.getMessage());
         }

@@ -1,24 +1,27 @@
 package dev.switchyard.engine.model;
 
 /**
- * Qwen3-VL's multimodal rotary positions ({@code rope.dimension_sections}), as they act on text.
+ * Multimodal rotary positions ({@code rope.dimension_sections}), as they act on text.
  *
  * <p>Each rotating pair of a head turns by one of four positions: a token's time (t), height (h),
- * width (w) or an extra one (e). Qwen3-VL interleaves them, as llama.cpp's IMROPE does: pair i,
- * taken as sector s = i mod (t + h + w + e), turns by h where s mod 3 is 1 and s &lt; 3h, by w where
- * s mod 3 is 2 and s &lt; 3w, by t where s mod 3 is 0 and s &lt; 3t, and by e otherwise. A text token
- * has t = h = w = its position and e = 0 (llama.cpp's positions for text in a multimodal model), so
- * the pairs that fall to e never turn and every other pair turns as ordinary rope would.
+ * width (w) or an extra one (e). Pair i is taken as sector s = i mod (t + h + w + e). Qwen3-VL
+ * interleaves the positions, as llama.cpp's IMROPE does: s turns by h where s mod 3 is 1 and
+ * s &lt; 3h, by w where s mod 3 is 2 and s &lt; 3w, by t where s mod 3 is 0 and s &lt; 3t, and by e
+ * otherwise. GLM-4.5V lays them in consecutive runs, as llama.cpp's MROPE does: the first t sectors
+ * turn by t, the next h by h, the next w by w, the rest by e. A text token has t = h = w = its
+ * position and e = 0 (llama.cpp's positions for text in a multimodal model), so the pairs that fall
+ * to e never turn and every other pair turns as ordinary rope would.
  *
- * @param time   pairs per sector turned by time (24 in Qwen3-VL)
- * @param height pairs per sector turned by height (20)
- * @param width  pairs per sector turned by width (20)
- * @param extra  pairs per sector turned by the extra position (0)
+ * @param time        pairs per sector cycle turned by time (24 in Qwen3-VL)
+ * @param height      pairs turned by height (20)
+ * @param width       pairs turned by width (20)
+ * @param extra       pairs turned by the extra position (0)
+ * @param interleaved whether the positions interleave (Qwen3-VL) or run consecutively (GLM-4.5V)
  */
-public record RopeSections(int time, int height, int width, int extra) {
+public record RopeSections(int time, int height, int width, int extra, boolean interleaved) {
 
     /** Ordinary rope: every rotating pair turns by the token's position. */
-    public static final RopeSections NONE = new RopeSections(0, 0, 0, 0);
+    public static final RopeSections NONE = new RopeSections(0, 0, 0, 0, false);
 
     public RopeSections {
         if (time < 0 || height < 0 || width < 0 || extra < 0) {
@@ -28,6 +31,16 @@ public record RopeSections(int time, int height, int width, int extra) {
         if (time + height + width + extra > 0 && time + height + width == 0) {
             throw new ModelConfigException("rope.dimension_sections must turn some pairs by time, height or width");
         }
+    }
+
+    /** Qwen3-VL's interleaved sections. */
+    public static RopeSections interleaved(int time, int height, int width, int extra) {
+        return new RopeSections(time, height, width, extra, true);
+    }
+
+    /** GLM-4.5V's consecutive sections. */
+    public static RopeSections consecutive(int time, int height, int width, int extra) {
+        return new RopeSections(time, height, width, extra, false);
     }
 
     /** Whether these are multimodal sections at all. */
@@ -46,6 +59,9 @@ public record RopeSections(int time, int height, int width, int extra) {
             return false;
         }
         int s = pair % span();
+        if (!interleaved) {
+            return s >= time + height + width;
+        }
         boolean byHeight = s % 3 == 1 && s < 3 * height;
         boolean byWidth = s % 3 == 2 && s < 3 * width;
         boolean byTime = s % 3 == 0 && s < 3 * time;

@@ -186,7 +186,7 @@ public final class RandomModelGenerator {
             return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
                     headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, 0, 0, true, 1e-6f, 5_000_000.0, headDim,
                     RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
-                    new RopeSections(pairs - 2 * side, side, side, 0));
+                    RopeSections.interleaved(pairs - 2 * side, side, side, 0));
         }
         if (arch == Architecture.ERNIE4_5_MOE) {
             // ERNIE 4.5 MoE: a dense first block, then experts in every block (interleave step 1, as

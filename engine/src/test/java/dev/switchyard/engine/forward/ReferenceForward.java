@@ -447,9 +447,9 @@ final class ReferenceForward {
      * attn_factor alone, as latent attention does (its boost goes into the softmax scale).
      */
     /**
-     * The position pair {@code i} turns by: Qwen3-VL's interleaved sections give each pair a time,
-     * height, width or extra position, and a text token has its position in the first three and 0
-     * in the last (as llama.cpp feeds text to these models).
+     * The position pair {@code i} turns by: multimodal sections give each pair a time, height, width
+     * or extra position (interleaved in Qwen3-VL, consecutive in GLM-4.5V), and a text token has its
+     * position in the first three and 0 in the last (as llama.cpp feeds text to these models).
      */
     private int textPosition(int i) {
         dev.switchyard.engine.model.RopeSections s = c.ropeSections();
@@ -459,6 +459,10 @@ final class ReferenceForward {
             return position;
         }
         int sector = i % span;
+        if (!s.interleaved()) {
+            // GLM-4.5V: runs of time, height and width pairs, then the extra position's
+            return sector < counts[0] + counts[1] + counts[2] ? position : 0;
+        }
         int axis = sector % 3; // 0 time, 1 height, 2 width, each over its first 3 x count sectors
         return sector < 3 * counts[axis] ? position : 0;
     }

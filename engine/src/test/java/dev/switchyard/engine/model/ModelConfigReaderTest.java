@@ -217,7 +217,7 @@ class ModelConfigReaderTest {
             // Qwen3-VL's interleaved sections, as the released models state them
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,
                     moe ? 256 : 0, 0, 0, true, 1e-6f, 5e6, 64, RopeScaling.NONE, 1000, null, ExpertRouting.SOFTMAX, 0,
-                    ScaleFactors.NONE, LayerPattern.UNIFORM, new RopeSections(24, 20, 20, 0));
+                    ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.interleaved(24, 20, 20, 0));
         } else if (!arch.latentAttention() && !arch.hasSeparateExpertWidth()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64,
                     moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, shared, 0,
@@ -395,7 +395,7 @@ class ModelConfigReaderTest {
         ModelConfig c = ModelConfigReader.read(new GgufMetadata(qwen3Vl30bA3b()));
         assertThat(c.architecture()).isEqualTo(Architecture.QWEN3VLMOE);
         assertThat(c.architecture().qkNorm()).isEqualTo(Architecture.QkNorm.PER_HEAD);
-        assertThat(c.ropeSections()).isEqualTo(new RopeSections(24, 20, 20, 0));
+        assertThat(c.ropeSections()).isEqualTo(RopeSections.interleaved(24, 20, 20, 0));
         assertThat(c.expertFeedForwardLength()).isEqualTo(768);
         assertThat(c.normalizeTopK()).isTrue();
         assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
@@ -425,7 +425,7 @@ class ModelConfigReaderTest {
         ModelConfig d = ModelConfigReader.read(new GgufMetadata(renamed));
         assertThat(d.architecture()).isEqualTo(Architecture.QWEN3VL);
         assertThat(d.isMoe()).isFalse();
-        assertThat(d.ropeSections()).isEqualTo(new RopeSections(24, 20, 20, 0));
+        assertThat(d.ropeSections()).isEqualTo(RopeSections.interleaved(24, 20, 20, 0));
     }
 
     /** The keys of Hunyuan-A13B-Instruct as llama.cpp's converter writes them (its NTK alpha folded into the base). */
@@ -1006,12 +1006,28 @@ class ModelConfigReaderTest {
         allPrediction.put("glm4moe.nextn_predict_layers", GgufValue.ofUint32(47));
         assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(allPrediction)))
                 .isInstanceOf(ModelConfigException.class).hasMessageContaining("nextn_predict_layers 47");
+    }
+
+    @Test
+    void readsGlm45VsLanguageModelWithConsecutiveSectionsThatTurnEveryPairForText() {
         Map<String, GgufValue> vision = glm45Air();
-        vision.put("glm4moe.rope.dimension_sections", GgufValue.ofArray(
-                dev.switchyard.engine.gguf.GgufArray.ofInts(dev.switchyard.engine.gguf.GgufValueType.INT32,
-                        new long[] {8, 12, 12, 0})));
-        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(vision)))
-                .isInstanceOf(ModelConfigException.class).hasMessageContaining("rope.dimension_sections");
+        vision.put("glm4moe.rope.dimension_sections", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, 8, 12, 12, 0)));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(vision));
+        assertThat(c.ropeSections()).isEqualTo(RopeSections.consecutive(8, 12, 12, 0));
+        assertThat(java.util.stream.IntStream.range(0, c.ropeDimensions() / 2).filter(c.ropeSections()::stillForText))
+                .as("time, height and width cover all 32 rotating pairs").isEmpty();
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+        assertThat(RopeSections.consecutive(2, 1, 1, 2).stillForText(4)).as("the extra run").isTrue();
+        assertThat(RopeSections.consecutive(2, 1, 1, 2).stillForText(3)).as("the width run").isFalse();
+        assertThat(RopeSections.consecutive(2, 1, 1, 2).stillForText(6)).as("the next cycle's time run").isFalse();
+
+        Map<String, GgufValue> plain = glm45Air();
+        assertThat(ModelConfigReader.read(new GgufMetadata(plain)).ropeSections()).isEqualTo(RopeSections.NONE);
+        assertThatThrownBy(() -> c.withRopeSections(RopeSections.interleaved(8, 12, 12, 0)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("not interleaved");
+        ModelConfig mixtral = ModelConfigReader.read(new GgufMetadata(mixtral8x7b()));
+        assertThatThrownBy(() -> mixtral.withRopeSections(RopeSections.consecutive(8, 12, 12, 0)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("no multimodal rotary sections");
     }
 
     @Test
