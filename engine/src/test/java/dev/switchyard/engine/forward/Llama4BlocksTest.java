@@ -2,10 +2,8 @@ package dev.switchyard.engine.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.model.LayerPattern;
 import dev.switchyard.engine.model.ModelConfig;
-import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.kernels.format.GgmlType;
 import java.nio.file.Path;
@@ -22,10 +20,7 @@ class Llama4BlocksTest {
     @Test
     void chunksAndTemperaturesAgreeWithTheReferenceAndChangeTheLogits() throws Exception {
         Path file = TinyModels.of(GeneratedArchitecture.LLAMA4, GgmlType.F32);
-        ModelConfig read;
-        try (GgufFile gguf = GgufFile.open(file)) {
-            read = ModelConfigReader.read(gguf.metadata());
-        }
+        ModelConfig read = ReferenceRun.configOf(file);
         LayerPattern llama4 = read.pattern();
         assertThat(llama4.rotatedChunk()).isEqualTo(8192);
         double[][] plain = ReferenceRun.logits(read, file);

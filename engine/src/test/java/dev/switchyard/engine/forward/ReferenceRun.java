@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.kv.PagedKvCache;
 import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import java.nio.file.Path;
 
@@ -19,6 +20,13 @@ final class ReferenceRun {
     static final int[] DECODE = {18, 44, 5};
 
     private ReferenceRun() {
+    }
+
+    /** The configuration a model file states. */
+    static ModelConfig configOf(Path file) throws Exception {
+        try (GgufFile gguf = GgufFile.open(file)) {
+            return ModelConfigReader.read(gguf.metadata());
+        }
     }
 
     /** The engine's logits at each position of {@link #PROMPT} (one step) then {@link #DECODE} (a step each). */

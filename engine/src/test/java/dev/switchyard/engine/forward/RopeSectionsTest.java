@@ -2,9 +2,7 @@ package dev.switchyard.engine.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.model.ModelConfig;
-import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.model.RopeSections;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.kernels.format.GgmlType;
@@ -25,10 +23,7 @@ class RopeSectionsTest {
         for (GeneratedArchitecture arch : new GeneratedArchitecture[] {GeneratedArchitecture.QWEN3VLMOE,
                 GeneratedArchitecture.QWEN3VL}) {
             Path file = TinyModels.of(arch, GgmlType.F32);
-            ModelConfig read;
-            try (GgufFile gguf = GgufFile.open(file)) {
-                read = ModelConfigReader.read(gguf.metadata());
-            }
+            ModelConfig read = ReferenceRun.configOf(file);
             int pairs = read.ropeDimensions() / 2;
             RopeSections released = read.ropeSections();
             assertThat(IntStream.range(0, pairs).filter(released::stillForText).boxed().toList())
@@ -52,10 +47,7 @@ class RopeSectionsTest {
         // GLM-4.5V's layout on the generated GLM-4.5: cycles of one time pair and one extra pair,
         // so that every other pair, from the second (a fast one), stays still
         Path file = TinyModels.of(GeneratedArchitecture.GLM4MOE, GgmlType.F32);
-        ModelConfig read;
-        try (GgufFile gguf = GgufFile.open(file)) {
-            read = ModelConfigReader.read(gguf.metadata());
-        }
+        ModelConfig read = ReferenceRun.configOf(file);
         assertThat(read.ropeSections()).isEqualTo(RopeSections.NONE);
         double[][] plain = ReferenceRun.logits(read, file);
         RopeSections alternate = RopeSections.consecutive(1, 0, 0, 1);
