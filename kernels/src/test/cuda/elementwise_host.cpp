@@ -45,6 +45,10 @@ void silu_mul_host(float* gate, const float* up, long long n) {
     host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { silu_mul(gate, up, n); });
 }
 
+void sigmoid_mul_host(const float* gate, float* x, long long n) {
+    host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { sigmoid_mul(gate, x, n); });
+}
+
 void swiglu_clamped_host(float* gate, const float* up, float alpha, float limit, long long n) {
     host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { swiglu_clamped(gate, up, alpha, limit, n); });
 }

@@ -131,6 +131,12 @@ public interface Backend extends AutoCloseable {
     void scatterAddRows(FloatMatrix src, int[] rows, float[] weights, FloatMatrix dst, int n);
 
     /**
+     * x (tokens, cols) *= sigmoid(gate) (tokens, cols), value by value: AFMoE's attention output
+     * behind its gate, before the output projection.
+     */
+    void sigmoidMul(FloatMatrix gate, FloatMatrix x, int tokens);
+
+    /**
      * x[i] *= factors[i] for rows i < n: Llama 4's routed experts weigh their inputs, not their
      * outputs, and its unrotated blocks scale each query by its position's attention temperature.
      */

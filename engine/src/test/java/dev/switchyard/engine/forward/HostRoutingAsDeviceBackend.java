@@ -220,6 +220,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void sigmoidMul(FloatMatrix gate, FloatMatrix x, int tokens) {
+        cpu.sigmoidMul(gate, x, tokens);
+    }
+
+    @Override
     public void scaleRows(FloatMatrix x, float[] factors, int n) {
         cpu.scaleRows(x, factors, n);
     }

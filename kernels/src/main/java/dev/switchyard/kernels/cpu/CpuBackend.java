@@ -70,6 +70,7 @@ public final class CpuBackend implements Backend {
     private final RmsNormHeadsJob rmsNormHeadsJob = new RmsNormHeadsJob();
     private final RopeJob ropeJob = new RopeJob();
     private final SiluMulJob siluMulJob = new SiluMulJob();
+    private final SigmoidMulJob sigmoidMulJob = new SigmoidMulJob();
     private final SwigluClampedJob swigluClampedJob = new SwigluClampedJob();
     private final AddJob addJob = new AddJob();
     private double[] ropeFreqs = new double[0];
@@ -1011,6 +1012,40 @@ public final class CpuBackend implements Backend {
             for (; i < cols; i++) {
                 float g = gate[o + i];
                 gate[o + i] = g / (Vec.exp(-g) + 1f) * up[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void sigmoidMul(FloatMatrix gate, FloatMatrix x, int tokens) {
+        CpuMatrix cg = matrix(gate);
+        CpuMatrix cx = matrix(x);
+        OpChecks.gated("sigmoidMul", cg, cx, tokens);
+        SigmoidMulJob job = sigmoidMulJob;
+        job.gate = cg.data();
+        job.x = cx.data();
+        job.cols = cg.cols();
+        forRows(job, tokens, cg.cols());
+        job.gate = null;
+        job.x = null;
+    }
+
+    private final class SigmoidMulJob extends RowJob {
+        float[] gate;
+        float[] x;
+        int cols;
+
+        @Override
+        void row(int worker, int t) {
+            int o = t * cols;
+            int i = 0;
+            int bound = F.loopBound(cols);
+            for (; i < bound; i += L) {
+                FloatVector e = Vec.exp(FloatVector.fromArray(F, gate, o + i).neg());
+                FloatVector.fromArray(F, x, o + i).div(e.add(1f)).intoArray(x, o + i);
+            }
+            for (; i < cols; i++) {
+                x[o + i] = x[o + i] / (Vec.exp(-gate[o + i]) + 1f);
             }
         }
     }

@@ -396,6 +396,15 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void sigmoidMul(FloatMatrix gate, FloatMatrix x, int tokens) {
+        CudaMatrix cg = matrix(gate);
+        CudaMatrix cx = matrix(x);
+        OpChecks.gated("sigmoidMul", cg, cx, tokens);
+        ctx.makeCurrent();
+        kernels.sigmoidMul(cg.pointer(), cx.pointer(), (long) tokens * cg.cols());
+    }
+
+    @Override
     public void swigluClamped(FloatMatrix gate, FloatMatrix up, float alpha, float limit, int tokens) {
         CudaMatrix cg = matrix(gate);
         CudaMatrix cu = matrix(up);

@@ -176,6 +176,11 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ELEMENTWISE, "silu_mul"), elementwiseBlocks(n), 1, 256, 1, args);
     }
 
+    void sigmoidMul(long gate, long x, long n) {
+        args.reset().ptr(gate).ptr(x).i64(n);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "sigmoid_mul"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
     void swigluClamped(long gate, long up, float alpha, float limit, long n) {
         args.reset().ptr(gate).ptr(up).f32(alpha).f32(limit).i64(n);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "swiglu_clamped"), elementwiseBlocks(n), 1, 256, 1, args);

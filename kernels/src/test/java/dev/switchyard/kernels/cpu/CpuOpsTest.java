@@ -139,6 +139,11 @@ class CpuOpsTest {
         TestData.assertClose(m.data(), ReferenceOps.siluMul(x, y, COLS, tokens), 4e-6, "siluMul");
         assertUntouchedBeyond(m.data(), x, tokens, COLS);
 
+        m = matrix(b, y, COLS);
+        b.sigmoidMul(matrix(b, x, COLS), m, tokens);
+        TestData.assertClose(m.data(), ReferenceOps.sigmoidMul(x, y, COLS, tokens), 4e-6, "sigmoidMul");
+        assertUntouchedBeyond(m.data(), y, tokens, COLS);
+
         // scaled up so that some values pass the limit on either side
         float[] wideGate = scaled(x, 9f);
         float[] wideUp = scaled(y, 9f);

@@ -129,6 +129,15 @@ final class ReferenceOps {
         return out;
     }
 
+    /** x times the sigmoid of its gate, in double: AFMoE's gated attention output. */
+    static float[] sigmoidMul(float[] gate, float[] x, int cols, int tokens) {
+        float[] out = x.clone();
+        for (int i = 0; i < tokens * cols; i++) {
+            out[i] = (float) (x[i] / (1 + Math.exp(-(double) gate[i])));
+        }
+        return out;
+    }
+
     /** gpt-oss's activation from its definition, in double. */
     static float[] swigluClamped(float[] gate, float[] up, float alpha, float limit, int cols, int tokens) {
         float[] out = gate.clone();

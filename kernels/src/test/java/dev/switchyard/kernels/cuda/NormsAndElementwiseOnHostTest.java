@@ -52,6 +52,7 @@ class NormsAndElementwiseOnHostTest {
     private static MethodHandle addBias;
     private static MethodHandle add;
     private static MethodHandle siluMul;
+    private static MethodHandle sigmoidMul;
     private static MethodHandle swigluClamped;
     private static MethodHandle softmax;
     private static MethodHandle gatherRows;
@@ -69,6 +70,7 @@ class NormsAndElementwiseOnHostTest {
         addBias = bind(lookup, "add_bias_host", ADDRESS, ADDRESS, LONG, INT);
         add = bind(lookup, "add_host", ADDRESS, ADDRESS, LONG);
         siluMul = bind(lookup, "silu_mul_host", ADDRESS, ADDRESS, LONG);
+        sigmoidMul = bind(lookup, "sigmoid_mul_host", ADDRESS, ADDRESS, LONG);
         swigluClamped = bind(lookup, "swiglu_clamped_host", ADDRESS, ADDRESS, FLOAT, FLOAT, LONG);
         softmax = bind(lookup, "softmax_rows_host", ADDRESS, INT, INT);
         gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
@@ -174,6 +176,11 @@ class NormsAndElementwiseOnHostTest {
             siluMul.invokeExact(gate, floats(a, y), (long) T * COLS);
             float[] expected = onCpu(COLS, new float[][] {x, y}, m -> cpu.siluMul(m[0], m[1], T));
             GpuTests.assertClose(gate.toArray(FLOAT), expected, 1e-6, "siluMul");
+            MemorySegment gated = floats(a, y);
+            sigmoidMul.invokeExact(floats(a, x), gated, (long) T * COLS);
+            // the gated values first, as onCpu reads back its first matrix
+            float[] gatedOnCpu = onCpu(COLS, new float[][] {y, x}, m -> cpu.sigmoidMul(m[1], m[0], T));
+            GpuTests.assertClose(gated.toArray(FLOAT), gatedOnCpu, 1e-6, "sigmoidMul");
             float[] wideX = times(x, 9f);
             float[] wideY = times(y, 9f);
             MemorySegment clamped = floats(a, wideX);
