@@ -8,7 +8,8 @@ import dev.switchyard.kernels.Weight;
  * {@code latent}, else null); biases
  * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE blocks), shared expert (Qwen2-MoE,
  * DeepSeek-MoE) and its gate (Qwen2-MoE only), the router's selection bias (DeepSeek-V3), dense FFN (dense models and DeepSeek-MoE's leading
- * blocks); gpt-oss's attention output bias, sinks, router bias and expert biases.
+ * blocks); gpt-oss's attention output bias, sinks, router bias and expert biases; AFMoE's attention
+ * output gate and the norms of its branches' outputs.
  */
 record LayerWeights(
         float[] attnNorm,
@@ -38,5 +39,8 @@ record LayerWeights(
         float[] outputBias,
         float[] sinks,
         float[] routerBias,
-        ExpertBiases expertBiases) {
+        ExpertBiases expertBiases,
+        Weight attentionGate,
+        float[] attentionPostNorm,
+        float[] ffnPostNorm) {
 }

@@ -94,7 +94,10 @@ public final class ModelWeights {
                     gptOss ? in.vector(b + "attn_output.bias") : null,
                     gptOss ? in.vector(b + "attn_sinks.weight") : null,
                     gptOss && moe ? in.vector(b + "ffn_gate_inp.bias") : null,
-                    gptOss && moe ? expertBiases(in, b, config) : null));
+                    gptOss && moe ? expertBiases(in, b, config) : null,
+                    arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
+                    arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
+                    arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.

@@ -28,6 +28,8 @@ final class StepBuffers {
     final FloatMatrix logitInput; // (T, D): rows that produce logits
     final FloatMatrix logits;     // (T, vocab)
     final LatentAttentionBuffers latent; // latent attention's own (null with multi-head attention)
+    final FloatMatrix ffnBranch;  // (T, D): the FFN branch's sum before its norm (AFMoE; else null)
+    final FloatMatrix zeroRow;    // (1, D): zeros that clear ffnBranch, row by row (AFMoE; else null)
 
     StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
         int d = c.dim();
@@ -56,5 +58,11 @@ final class StepBuffers {
         logitInput = backend.allocate(maxTokens, d);
         logits = backend.allocate(maxTokens, c.vocabSize());
         latent = c.latentAttention() != null ? new LatentAttentionBuffers(backend, c, maxTokens) : null;
+        boolean normedBranches = c.architecture().normsBranchOutputs();
+        ffnBranch = normedBranches ? backend.allocate(maxTokens, d) : null;
+        zeroRow = normedBranches ? backend.allocate(1, d) : null;
+        if (zeroRow != null) {
+            zeroRow.writeRow(0, new float[d]); // device memory comes uncleared
+        }
     }
 }

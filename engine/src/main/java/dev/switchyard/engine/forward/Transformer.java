@@ -121,6 +121,10 @@ public final class Transformer implements AutoCloseable {
     private final float[] unitGain;
     private final float[] temperatures;
     private final float[] unitWeights;
+    /** Row 0 for every row: gathering the zero row with these clears a branch's sum (AFMoE). */
+    private final int[] zeroRows;
+    /** Where the current MoE block's experts add their outputs ({@link #moeSum}). */
+    private FloatMatrix sum;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
         this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
@@ -231,6 +235,7 @@ public final class Transformer implements AutoCloseable {
         this.unitGain = pattern.rotatedQkNorm() ? filled(config.headDimK(), 1f) : null;
         this.temperatures = pattern.hasTemperature() ? new float[maxTokens] : null;
         this.unitWeights = config.architecture().weighsExpertInputs() ? filled(maxTokens, 1f) : null;
+        this.zeroRows = new int[config.architecture().normsBranchOutputs() ? maxTokens : 0];
     }
 
     private static float[] filled(int n, float value) {
@@ -523,9 +528,15 @@ public final class Transformer implements AutoCloseable {
             reads.chunked(chunk); // Llama 4's rotated blocks: within chunks of positions
         }
         backend.attention(buf.q, storage, storageLayer[layer], reads, buf.attention);
-        // output projection (+ bias: gpt-oss) and residual
+        if (w.attentionGate() != null) {
+            // AFMoE: the output behind a sigmoid gate of the normed input (into q, which attention is done with)
+            backend.matmul(w.attentionGate(), 0, buf.h, buf.q, t);
+            backend.sigmoidMul(buf.q, buf.attention, t);
+        }
+        // output projection (+ bias: gpt-oss), its norm (AFMoE) and residual
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);
         addBiasIfAny(buf.projected, w.outputBias(), t);
+        branchNormIfAny(buf.projected, w.attentionPostNorm(), t);
         addResidual(buf.projected, t);
     }
 
@@ -624,7 +635,27 @@ public final class Transformer implements AutoCloseable {
         project(w.ffnUp(), LoraTarget.FFN_UP, layer, buf.h, buf.denseUp, t);
         backend.siluMul(buf.denseGate, buf.denseUp, t);
         project(w.ffnDown(), LoraTarget.FFN_DOWN, layer, buf.denseGate, buf.projected, t);
+        branchNormIfAny(buf.projected, w.ffnPostNorm(), t);
         addResidual(buf.projected, t);
+    }
+
+    /**
+     * Where a MoE block's routed and shared experts sum their outputs: the residual stream itself,
+     * or (AFMoE) a cleared branch, normed before it joins the stream.
+     */
+    private FloatMatrix moeSum(int t) {
+        if (buf.ffnBranch == null) {
+            return buf.x;
+        }
+        backend.gatherRows(buf.zeroRow, zeroRows, buf.ffnBranch, t);
+        return buf.ffnBranch;
+    }
+
+    /** RMS-norms a branch's output {@code x} in place with {@code gamma} over each whole row, where there is a gamma. */
+    private void branchNormIfAny(FloatMatrix x, float[] gamma, int t) {
+        if (gamma != null) {
+            backend.rmsNorm(x, gamma, (float) config.rmsEps(), x, t);
+        }
     }
 
     /**
@@ -637,11 +668,12 @@ public final class Transformer implements AutoCloseable {
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
         project(w.router(), LoraTarget.ROUTER, block, buf.h, buf.router, t);
         addBiasIfAny(buf.router, w.routerBias(), t);
+        sum = moeSum(t);
         if (routesOnDevice(t)) {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
             backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(), expertForms[layer],
-                    config.expertUsedCount(), config.normalizeTopK(), buf.x, t, layer);
+                    config.expertUsedCount(), config.normalizeTopK(), sum, t, layer);
             routedOnDevice = true;
         } else {
             hostRoutedExperts(block, layer, w, batch, t);
@@ -654,11 +686,18 @@ public final class Transformer implements AutoCloseable {
             project(w.sharedDown(), LoraTarget.SHARED_DOWN, block, buf.sharedHidden, buf.expertOut, t);
             if (w.sharedGateInput() != null) {
                 project(w.sharedGateInput(), LoraTarget.SHARED_GATE_INPUT, block, buf.h, buf.sharedGate, t);
-                backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, buf.x, t);
+                backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, sum, t);
+            } else if (sum != buf.x) {
+                backend.add(sum, buf.expertOut, t);
             } else {
                 // Granite scales the whole FFN branch, its shared expert's part too
                 addResidual(buf.expertOut, t);
             }
+        }
+        if (sum != buf.x) {
+            // AFMoE: the branch normed, then joined to the stream
+            branchNormIfAny(sum, w.ffnPostNorm(), t);
+            addResidual(sum, t);
         }
     }
 
@@ -760,7 +799,7 @@ public final class Transformer implements AutoCloseable {
             weighInputs(n);
             ExpertFfn.run(backend, w.expertGate(), w.expertUp(), w.expertDown(), e, w.expertBiases(), e, buf.expertIn,
                     buf.gate, buf.up, buf.expertOut, n, expertLora(block, e, n));
-            backend.scatterAddRows(buf.expertOut, expertRows, outputWeights(), buf.x, n);
+            backend.scatterAddRows(buf.expertOut, expertRows, outputWeights(), sum, n);
         }
     }
 
@@ -801,7 +840,7 @@ public final class Transformer implements AutoCloseable {
             } else {
                 deviceExpert(residency, slots, block, layer, e, n, w.expertBiases());
             }
-            backend.scatterAddRows(buf.expertOut, expertRows, outputWeights(), buf.x, n);
+            backend.scatterAddRows(buf.expertOut, expertRows, outputWeights(), sum, n);
         }
     }
 

@@ -26,7 +26,11 @@ import java.util.stream.Collectors;
  * is Tencent's Hunyuan-A13B: queries and keys normed per head after their rotation, not before,
  * and a shared expert beside softmax-routed ones; {@code bailingmoe2} is Ant Group's Ling 2.0 and Ring
  * 2.0 (16B-A1.4B, 100B-A6B, 1T): one fused query-key-value projection, per-head QK-norm before a
- * partial neox rotation, dense leading blocks, shared experts, and routing as the file states it.
+ * partial neox rotation, dense leading blocks, shared experts, and routing as the file states it;
+ * {@code afmoe} is Arcee's Trinity (Nano, Mini, Large): token embeddings times the square root of
+ * the width, attention output behind a sigmoid gate, each branch's output RMS-normed before it joins
+ * the residual stream, three windowed rotated blocks to one global unrotated block, and routing as
+ * the file states it.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -48,7 +52,8 @@ public enum Architecture {
     QWEN3VL("qwen3vl", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     QWEN3VLMOE("qwen3vlmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     HUNYUAN_MOE("hunyuan-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true),
-    BAILINGMOE2("bailingmoe2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false);
+    BAILINGMOE2("bailingmoe2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
+    AFMOE("afmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -114,7 +119,7 @@ public enum Architecture {
      */
     public boolean hasLeadingDenseLayers() {
         return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == BAILINGMOE2;
+                || this == BAILINGMOE2 || this == AFMOE;
     }
 
     /**
@@ -145,15 +150,45 @@ public enum Architecture {
 
     /**
      * Whether some blocks attend through a sliding window ({@code attention.sliding_window}): in
-     * gpt-oss every other block, the first among them; the others attend to every position.
+     * gpt-oss every other block, the first among them; in AFMoE three blocks of every four, all but
+     * the fourth; the others attend to every position.
      */
     public boolean slidesWindows() {
-        return this == GPT_OSS;
+        return this == GPT_OSS || this == AFMOE;
     }
 
     /** Whether block {@code block} of a family that {@link #slidesWindows} is one of its windowed blocks. */
     public boolean windowedBlock(int block) {
-        return slidesWindows() && block % 2 == 0;
+        return this == GPT_OSS ? block % 2 == 0 : this == AFMOE && (block + 1) % AFMOE_GLOBAL_STEP != 0;
+    }
+
+    /** AFMoE's every how many blocks one attends globally, unrotated (llama.cpp's fixed 4). */
+    public static final int AFMOE_GLOBAL_STEP = 4;
+
+    /** Whether a file of this family may state a window of 0: no windowed blocks at all (AFMoE). */
+    public boolean mayLeaveWindowsOut() {
+        return this == AFMOE;
+    }
+
+    /**
+     * Whether each block's attention output passes a sigmoid gate of its own projection of the
+     * block's normed input ({@code attn_gate}) before the output projection (AFMoE).
+     */
+    public boolean gatesAttentionOutput() {
+        return this == AFMOE;
+    }
+
+    /**
+     * Whether each block RMS-norms its attention and FFN branches' outputs
+     * ({@code post_attention_norm}, {@code post_ffw_norm}) before they join the residual stream (AFMoE).
+     */
+    public boolean normsBranchOutputs() {
+        return this == AFMOE;
+    }
+
+    /** Whether token embeddings are multiplied by the square root of the model's width (AFMoE's muP). */
+    public boolean scalesEmbeddingsByWidth() {
+        return this == AFMOE;
     }
 
     /**
@@ -169,7 +204,8 @@ public enum Architecture {
      * {@code expert_weights_scale}; see {@link ExpertRouting}) rather than route by softmax top-k.
      */
     public boolean statesRouting() {
-        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2;
+        return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2
+                || this == AFMOE;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -184,7 +220,7 @@ public enum Architecture {
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
-                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2;
+                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE;
     }
 
     /**
@@ -235,7 +271,7 @@ public enum Architecture {
 
     /** Whether files of this family vary their blocks with depth ({@link LayerPattern}). */
     public boolean hasLayerPattern() {
-        return this == LLAMA4 || this == ERNIE4_5_MOE;
+        return this == LLAMA4 || this == ERNIE4_5_MOE || this == AFMOE;
     }
 
     /**
@@ -251,7 +287,7 @@ public enum Architecture {
      * llama.cpp requires of GLM-4.5, ERNIE 4.5 and MiniMax-M2; DeepSeek-V3's files may leave it out.
      */
     public boolean requiresSelectionBias() {
-        return this == GLM4MOE || this == MINIMAX_M2 || ranksWithSelectionBias();
+        return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE || ranksWithSelectionBias();
     }
 
     /**
@@ -267,7 +303,7 @@ public enum Architecture {
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2;
+                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE;
     }
 
     /** Whether this family never has experts. */
@@ -280,7 +316,7 @@ public enum Architecture {
      * Granite's MoE files have one only where they state its width (GraniteMoeShared).
      */
     public boolean mayLackSharedExpert() {
-        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE;
+        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == AFMOE;
     }
 
     /**

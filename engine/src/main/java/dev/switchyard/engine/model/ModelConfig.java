@@ -175,15 +175,17 @@ public record ModelConfig(
                 "interleave_moe_layer_step " + pattern.moeStep() + " leaves no block of " + layers + " to route");
         require(expertCount == 0 || pattern.moeStep() == 1 || feedForwardLength >= 1,
                 "feed_forward_length must be positive for the dense blocks between routed ones");
-        require(architecture.statesScaleFactors() || scales.equals(ScaleFactors.NONE),
-                architecture.ggufName() + " has no embedding, residual, attention or logit scales");
+        require(architecture.statesScaleFactors() || scales.equals(architecture.scalesEmbeddingsByWidth()
+                        ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE),
+                architecture.ggufName() + " has no embedding, residual, attention or logit scales of its own");
         // the routed experts' share of the FFN branch is scaled through their weights
         require(!architecture.statesScaleFactors() || expertCount == 0
                         || routing.gating() == ExpertRouting.Gating.SOFTMAX && !routing.groupLimited()
                         && routing.weightScale() == scales.residual(),
                 "the routed experts' weight scale " + routing.weightScale() + " must be residual_scale "
                         + scales.residual());
-        require(architecture.slidesWindows() ? slidingWindow >= 1 : slidingWindow == 0, architecture.slidesWindows()
+        require(architecture.slidesWindows() ? slidingWindow >= (architecture.mayLeaveWindowsOut() ? 0 : 1)
+                : slidingWindow == 0, architecture.slidesWindows()
                 ? "attention.sliding_window must be at least 1, got " + slidingWindow
                 : architecture.ggufName() + " has no sliding-window blocks");
         require(routing.groupCount() == 1 || (expertCount % routing.groupCount() == 0

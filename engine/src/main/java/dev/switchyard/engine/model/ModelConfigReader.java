@@ -3,6 +3,7 @@ package dev.switchyard.engine.model;
 import dev.switchyard.engine.gguf.GgufMetadata;
 import dev.switchyard.engine.gguf.MetadataException;
 import java.util.Arrays;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
@@ -89,9 +90,10 @@ public final class ModelConfigReader {
                         : arch == Architecture.BAILINGMOE2 ? sharedExpertsWidth(md.requireInt(p + "expert_shared_count", 1),
                                 md.optInt(p + "expert_shared_feed_forward_length", 1, expertFfn), p)
                         : arch.statesSharedExpertWidth() ? md.optInt(p + "expert_shared_feed_forward_length", 0, 0)
+                        // AFMoE's count is required but may be 0
                         : sharedExpertsWidth(arch.hasOptionalParts()
                         ? md.optInt(p + "expert_shared_count", 0, 0)
-                        : md.requireInt(p + "expert_shared_count", 1), expertFfn, p);
+                        : md.requireInt(p + "expert_shared_count", arch == Architecture.AFMOE ? 0 : 1), expertFfn, p);
                 case NONE -> { }
             }
             if (arch.hasLeadingDenseLayers()) {
@@ -130,10 +132,13 @@ public final class ModelConfigReader {
             headDimV = latent.kvLoraRank();
             kvHeads = 1;
         }
-        ScaleFactors scales = arch.statesScaleFactors() ? scaleFactors(md, p) : ScaleFactors.NONE;
+        ScaleFactors scales = arch.statesScaleFactors() ? scaleFactors(md, p)
+                : arch.scalesEmbeddingsByWidth() ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE;
         LayerPattern pattern = LayerPattern.UNIFORM;
         if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
+        } else if (arch == Architecture.AFMOE) {
+            pattern = afmoePattern(md, p);
         } else if (arch.hasLayerPattern()) {
             // ERNIE 4.5: experts every interleave_moe_layer_step-th block, which llama.cpp requires
             pattern = new LayerPattern(md.requireInt(p + "interleave_moe_layer_step", 1), 0, false, 0, 0, 0);
@@ -149,8 +154,9 @@ public final class ModelConfigReader {
         boolean sectioned = arch.hasRopeSections()
                 || arch.mayStateRopeSections() && md.contains(p + "rope.dimension_sections");
         RopeSections sections = sectioned ? ropeSections(md, p, arch.hasRopeSections()) : RopeSections.NONE;
-        // llama.cpp requires the window of the families with windowed blocks
-        int window = arch.slidesWindows() ? md.requireInt(p + "attention.sliding_window", 1) : 0;
+        // llama.cpp requires the window of gpt-oss; an AFMoE file without one has no windowed blocks
+        int window = !arch.slidesWindows() ? 0 : arch.mayLeaveWindowsOut()
+                ? md.optInt(p + "attention.sliding_window", 0, 0) : md.requireInt(p + "attention.sliding_window", 1);
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
                 latent, routing, window, scales, pattern, sections);
@@ -172,6 +178,25 @@ public final class ModelConfigReader {
         } catch (ModelConfigException e) {
             throw new ModelConfigException("'" + key + "': " + e.getMessage());
         }
+    }
+
+    /**
+     * AFMoE's blocks as llama.cpp runs them: every 4th unrotated (and attending globally, where the
+     * file has windows), the others rotated (and windowed). A file stating another window period,
+     * or another rotary base for its windowed blocks, is refused, naming the key.
+     */
+    private static LayerPattern afmoePattern(GgufMetadata md, String p) {
+        int period = md.optInt(p + "attention.sliding_window_pattern", 1, Architecture.AFMOE_GLOBAL_STEP);
+        if (period != Architecture.AFMOE_GLOBAL_STEP) {
+            throw new ModelConfigException("'" + p + "attention.sliding_window_pattern' " + period + " is not supported"
+                    + " (every " + Architecture.AFMOE_GLOBAL_STEP + "th block global, as the released models)");
+        }
+        OptionalDouble windowBase = md.optDouble(p + "rope.freq_base_swa");
+        if (windowBase.isPresent() && windowBase.getAsDouble() != md.optDouble(p + "rope.freq_base").orElse(10000.0)) {
+            throw new ModelConfigException("'" + p + "rope.freq_base_swa' (another rotary base for the windowed blocks) "
+                    + "is not supported");
+        }
+        return new LayerPattern(1, Architecture.AFMOE_GLOBAL_STEP, false, 0, 0, 0);
     }
 
     /** Llama 4's chunk of positions its rotated blocks attend within, and its attention temperature's step. */
@@ -239,8 +264,8 @@ public final class ModelConfigReader {
      * GLM-4.5's and MiniMax-M2's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
      */
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
-        // the families that only ever route by sigmoid; Ling 2.0's files must say (llama.cpp requires it)
-        boolean sigmoid = arch == Architecture.GLM4MOE || arch == Architecture.MINIMAX_M2;
+        // the families that route by sigmoid unless they say; Ling 2.0's files must say (llama.cpp requires it)
+        boolean sigmoid = arch == Architecture.GLM4MOE || arch == Architecture.MINIMAX_M2 || arch == Architecture.AFMOE;
         int code = arch == Architecture.BAILINGMOE2 ? md.requireInt(p + "expert_gating_func", 1)
                 : md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {

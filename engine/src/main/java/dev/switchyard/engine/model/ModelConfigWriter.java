@@ -108,7 +108,7 @@ public final class ModelConfigWriter {
         if (arch.slidesWindows()) {
             m.put(p + "attention.sliding_window", GgufValue.ofUint32(c.slidingWindow()));
         }
-        if (arch.hasLayerPattern()) {
+        if (arch.hasLayerPattern() && arch != Architecture.AFMOE) { // AFMoE's pattern is fixed
             m.put(p + "interleave_moe_layer_step", GgufValue.ofUint32(c.pattern().moeStep()));
             if (arch == Architecture.LLAMA4 && c.pattern().unrotatedStep() == 0) {
                 m.put(p + "attention.sliding_window", GgufValue.ofUint32(0)); // every block rotated

@@ -34,6 +34,14 @@ public record ScaleFactors(double embedding, double residual, double attention, 
         }
     }
 
+    /**
+     * AFMoE's only multiplier (its muP): token embeddings times the square root of the model's
+     * width, rounded to float as llama.cpp computes it.
+     */
+    public static ScaleFactors widthScaledEmbeddings(int dim) {
+        return new ScaleFactors((float) Math.sqrt(dim), 1, 0, 1);
+    }
+
     /** Whether each residual branch is scaled. */
     public boolean scalesResiduals() {
         return residual != 1.0;

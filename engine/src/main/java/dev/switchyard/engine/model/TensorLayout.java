@@ -17,6 +17,11 @@ public final class TensorLayout {
 
     /** The tensor of each rotating pair's frequency divisor, where a file has one. */
     public static final String ROPE_FACTORS = "rope_freqs.weight";
+    /** A block's attention output gate (after {@code blk.N.}), where its family has one (AFMoE). */
+    public static final String ATTENTION_GATE = "attn_gate.weight";
+    /** The norms of a block's attention and FFN branch outputs (after {@code blk.N.}), where its family has them. */
+    public static final String ATTENTION_POST_NORM = "post_attention_norm.weight";
+    public static final String FFN_POST_NORM = "post_ffw_norm.weight";
     /** A block's fused query-key-value projection (after {@code blk.N.}), where its family has one. */
     public static final String FUSED_QKV = "attn_qkv.weight";
 
@@ -60,6 +65,13 @@ public final class TensorLayout {
                 case NONE -> { }
             }
             out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, c.attentionOutputDim(), c.dim()));
+            if (c.architecture().gatesAttentionOutput()) {
+                out.add(spec(b + ATTENTION_GATE, TensorRole.WEIGHT, c.dim(), c.attentionOutputDim()));
+            }
+            if (c.architecture().normsBranchOutputs()) {
+                out.add(spec(b + ATTENTION_POST_NORM, TensorRole.NORM, c.dim()));
+                out.add(spec(b + FFN_POST_NORM, TensorRole.NORM, c.dim()));
+            }
             boolean gptOss = c.architecture().hasGptOssBlocks();
             if (gptOss) {
                 out.add(spec(b + "attn_output.bias", TensorRole.BIAS, c.dim()));

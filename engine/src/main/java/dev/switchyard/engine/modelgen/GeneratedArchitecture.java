@@ -39,7 +39,8 @@ public enum GeneratedArchitecture {
     QWEN3VL("qwen3vl", Architecture.QWEN3VL, false),
     QWEN3VLMOE("qwen3vlmoe", Architecture.QWEN3VLMOE, true),
     HUNYUAN_MOE("hunyuan-moe", Architecture.HUNYUAN_MOE, true),
-    BAILINGMOE2("bailingmoe2", Architecture.BAILINGMOE2, true);
+    BAILINGMOE2("bailingmoe2", Architecture.BAILINGMOE2, true),
+    AFMOE("afmoe", Architecture.AFMOE, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -159,6 +159,18 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, expertFfn, 0, 0, true, 1e-6f, 5_000_000.0, headDim / 2,
                     RopeScaling.NONE, vocabSize, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
         }
+        if (arch == Architecture.AFMOE) {
+            // Trinity: a dense first block, one expert-wide shared expert, sigmoid routing with a
+            // selection bias, weights renormalized and scaled by 2.826, three windowed rotated blocks
+            // to one global unrotated one (the preset's window), embeddings times sqrt(dim), the
+            // attention gate and branch norms; base 10000, eps 1e-5
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, expertFfn, leadingDense, true, 1e-5f, 10_000.0,
+                    headDim, RopeScaling.NONE, vocabSize, null,
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f), spec.preset().slidingWindow(),
+                    ScaleFactors.widthScaledEmbeddings(dim),
+                    new LayerPattern(1, Architecture.AFMOE_GLOBAL_STEP, false, 0, 0, 0));
+        }
         if (arch == Architecture.BAILINGMOE2) {
             // Ling 2.0: one fused query-key-value matrix, half of each head rotated (neox) after a
             // per-head QK-norm, a dense first block, one expert-wide shared expert, sigmoid routing

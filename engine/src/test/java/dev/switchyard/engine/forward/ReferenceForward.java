@@ -123,7 +123,9 @@ final class ReferenceForward {
             int group = c.headCount() / c.kvHeadCount();
             // gpt-oss: every other block sees only the last sliding_window positions, and each head
             // has a sink, a logit without a value that joins the softmax
-            boolean windowed = c.architecture() == Architecture.GPT_OSS && l % 2 == 0;
+            // AFMoE: three blocks of every four windowed, where the file has a window
+            boolean windowed = c.architecture() == Architecture.GPT_OSS && l % 2 == 0
+                    || c.architecture() == Architecture.AFMOE && c.slidingWindow() > 0 && (l + 1) % 4 != 0;
             int first = windowed ? Math.max(0, position - c.slidingWindow() + 1) : 0;
             // Llama 4: a rotated block attends within its chunk of positions
             if (c.pattern().rotatedChunk() > 0 && (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0)) {
@@ -152,9 +154,19 @@ final class ReferenceForward {
                     }
                 }
             }
+            if (file.tensor(b + "attn_gate.weight").isPresent()) {
+                // AFMoE: each output value times the sigmoid of its gate, a projection of the normed input
+                double[] gate = matvec(b + "attn_gate.weight", h, att.length);
+                for (int i = 0; i < att.length; i++) {
+                    att[i] /= 1 + Math.exp(-gate[i]);
+                }
+            }
             double[] projected = matvec(b + "attn_output.weight", att, d);
             if (file.tensor(b + "attn_output.bias").isPresent()) {
                 addInPlace(projected, vec(b + "attn_output.bias"));
+            }
+            if (file.tensor(b + "post_attention_norm.weight").isPresent() && c.architecture() == Architecture.AFMOE) {
+                projected = rmsNorm(projected, vec(b + "post_attention_norm.weight"));
             }
             scaleInPlace(projected, c.scales().residual());
             addInPlace(x, projected);
@@ -204,6 +216,9 @@ final class ReferenceForward {
         boolean routes = c.isMoe() && l >= c.leadingDenseLayers() && (l + 1) % c.pattern().moeStep() == 0;
         double[] out = routes ? moe(b, h)
                 : swiglu(b + "ffn_gate.weight", b + "ffn_up.weight", b + "ffn_down.weight", -1, h, c.feedForwardLength());
+        if (file.tensor(b + "post_ffw_norm.weight").isPresent()) {
+            out = rmsNorm(out, vec(b + "post_ffw_norm.weight")); // AFMoE
+        }
         scaleInPlace(out, c.scales().residual());
         addInPlace(x, out);
     }

@@ -1,5 +1,6 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.modelgen.GeneratedArchitecture;
 import dev.switchyard.engine.modelgen.ModelPreset;
 import dev.switchyard.engine.modelgen.ModelSpec;
@@ -39,7 +40,9 @@ public final class TinyModels {
         return WRITTEN.computeIfAbsent(arch.cliName() + "-" + type, key -> {
             Path file = DIR.resolve(key + ".gguf");
             // a dense block before the routed ones; Llama 4's fourth block is its first unrotated one
-            int layers = arch.architecture().hasLeadingDenseLayers() ? 3 : arch.architecture().hasLayerPattern() ? 4 : 2;
+            // (AFMoE's fourth is its first global one)
+            int layers = arch.architecture() == Architecture.AFMOE ? 4 : arch.architecture().hasLeadingDenseLayers() ? 3
+                    : arch.architecture().hasLayerPattern() ? 4 : 2;
             try {
                 RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,
                         256, type, 7, null), file);

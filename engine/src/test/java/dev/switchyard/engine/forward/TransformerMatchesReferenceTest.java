@@ -81,7 +81,11 @@ class TransformerMatchesReferenceTest {
      * head's groups of 32 as well (latent attention's rotated key and latent as the one row the
      * engine caches), past a windowed block's window; quantizing moves the logits further still
      * (a quant that rounds the other way on one side moves a logit by up to 3e-4 of their RMS: ERNIE
-     * 4.5's shape, three blocks deep with its shared experts, reached 2.8e-4).
+     * 4.5's shape, three blocks deep with its shared experts, reached 2.8e-4; AFMoE's norms of each
+     * branch's output scale a small attention output, and a flipped quant in it, up to the stream's
+     * size: quantizing moves its logits 0.053 of their RMS where it moves the others' 0.01 to 0.018,
+     * and it reached 1.4e-3 against the quantizing reference, 2.6% of that movement, as ERNIE's 2.8e-4
+     * is of its 0.013).
      */
     @ParameterizedTest(name = "{0}")
     @EnumSource(GeneratedArchitecture.class)
@@ -90,7 +94,8 @@ class TransformerMatchesReferenceTest {
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = (i * 53 + 7) % 500;
         }
-        agree(arch, GgmlType.F32, 3e-4, prompt, new int[] {33, 260, 7}, KvCacheType.Q8_0);
+        agree(arch, GgmlType.F32, arch == GeneratedArchitecture.AFMOE ? 2e-3 : 3e-4, prompt, new int[] {33, 260, 7},
+                KvCacheType.Q8_0);
     }
 
     private static void agree(GeneratedArchitecture arch, GgmlType type, double tolerance, int[] prompt, int[] decode)

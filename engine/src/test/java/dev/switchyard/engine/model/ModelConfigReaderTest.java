@@ -213,7 +213,12 @@ class ModelConfigReaderTest {
         int shared = arch.hasSharedExpert() ? 1024 : 0;
         int leadingDense = arch.hasLeadingDenseLayers() ? 1 : 0;
         ModelConfig c;
-        if (arch.hasRopeSections()) {
+        if (arch == Architecture.AFMOE) {
+            // AFMoE's fixed blocks: a window on three of every four, embeddings times sqrt(dim)
+            c = new ModelConfig(arch, "m", 4096, 512, 4, 8, 2, 64, 64, 1024, 16, 4, 256, 256, 1, true, 1e-5f, 1e4, 64,
+                    RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f), 128,
+                    ScaleFactors.widthScaledEmbeddings(512), new LayerPattern(1, 4, false, 0, 0, 0));
+        } else if (arch.hasRopeSections()) {
             // Qwen3-VL's interleaved sections, as the released models state them
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,
                     moe ? 256 : 0, 0, 0, true, 1e-6f, 5e6, 64, RopeScaling.NONE, 1000, null, ExpertRouting.SOFTMAX, 0,
@@ -545,6 +550,75 @@ class ModelConfigReaderTest {
             assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
                     .isInstanceOf(ModelConfigException.class).hasMessageContaining("bailingmoe2." + key);
         }
+    }
+
+    /** The keys of an AFMoE file in Trinity Mini's shape. */
+    private static Map<String, GgufValue> trinityMini() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("afmoe"));
+        m.put("afmoe.context_length", GgufValue.ofUint32(131072));
+        m.put("afmoe.embedding_length", GgufValue.ofUint32(2048));
+        m.put("afmoe.block_count", GgufValue.ofUint32(32));
+        m.put("afmoe.feed_forward_length", GgufValue.ofUint32(6144));
+        m.put("afmoe.expert_feed_forward_length", GgufValue.ofUint32(1024));
+        m.put("afmoe.attention.head_count", GgufValue.ofUint32(32));
+        m.put("afmoe.attention.head_count_kv", GgufValue.ofUint32(4));
+        m.put("afmoe.attention.key_length", GgufValue.ofUint32(128));
+        m.put("afmoe.attention.value_length", GgufValue.ofUint32(128));
+        m.put("afmoe.attention.sliding_window", GgufValue.ofUint32(2048));
+        m.put("afmoe.expert_count", GgufValue.ofUint32(128));
+        m.put("afmoe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("afmoe.expert_shared_count", GgufValue.ofUint32(1));
+        m.put("afmoe.leading_dense_block_count", GgufValue.ofUint32(2));
+        m.put("afmoe.expert_weights_scale", GgufValue.ofFloat32(2.826f));
+        m.put("afmoe.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("afmoe.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("afmoe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("afmoe.rope.freq_base", GgufValue.ofFloat32(10000f));
+        m.put("afmoe.vocab_size", GgufValue.ofUint32(200192));
+        return m;
+    }
+
+    @Test
+    void readsAfmoeWithItsWindowsGateBranchNormsAndScaledEmbeddings() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(trinityMini()));
+        assertThat(c.architecture()).isEqualTo(Architecture.AFMOE);
+        assertThat(c.scales().embedding()).as("sqrt(2048) in float").isEqualTo((double) (float) Math.sqrt(2048));
+        assertThat(java.util.stream.IntStream.range(0, 8).filter(b -> c.slidingWindow(b) > 0).boxed().toList())
+                .as("three windowed blocks of every four").containsExactly(0, 1, 2, 4, 5, 6);
+        assertThat(java.util.stream.IntStream.range(0, 8).filter(b -> !c.pattern().rotates(b)).boxed().toList())
+                .as("the global blocks are the unrotated ones").containsExactly(3, 7);
+        assertThat(c.slidingWindow()).isEqualTo(2048);
+        assertThat(c.leadingDenseLayers()).isEqualTo(2);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(1024);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f));
+        assertThat(c.normalizeTopK()).isTrue();
+        List<TensorSpec> tensors = TensorLayout.expectedTensors(c);
+        assertThat(tensors).extracting(TensorSpec::name).contains("blk.0.attn_gate.weight",
+                "blk.0.post_attention_norm.weight", "blk.0.post_ffw_norm.weight", "blk.0.ffn_norm.weight",
+                "blk.2.exp_probs_b.bias", "blk.2.ffn_gate_shexp.weight");
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> unwindowed = trinityMini();
+        unwindowed.remove("afmoe.attention.sliding_window");
+        ModelConfig global = ModelConfigReader.read(new GgufMetadata(unwindowed));
+        assertThat(global.windowedBlocks()).as("no window, no windowed blocks").isZero();
+        assertThat(global.pattern().rotates(3)).as("the fourth block stays unrotated").isFalse();
+        Map<String, GgufValue> unshared = trinityMini();
+        unshared.put("afmoe.expert_shared_count", GgufValue.ofUint32(0));
+        assertThat(ModelConfigReader.read(new GgufMetadata(unshared)).hasSharedExpert()).isFalse();
+        Map<String, GgufValue> otherPeriod = trinityMini();
+        otherPeriod.put("afmoe.attention.sliding_window_pattern", GgufValue.ofUint32(6));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(otherPeriod)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("afmoe.attention.sliding_window_pattern");
+        Map<String, GgufValue> otherBase = trinityMini();
+        otherBase.put("afmoe.rope.freq_base_swa", GgufValue.ofFloat32(50000f));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(otherBase)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("afmoe.rope.freq_base_swa");
+        Map<String, GgufValue> missing = trinityMini();
+        missing.remove("afmoe.expert_shared_count");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("afmoe.expert_shared_count");
     }
 
     /** The keys of dots.llm1.inst as llama.cpp's converter writes them. */

@@ -204,7 +204,7 @@ final class GgufReport {
         m.put("rope_scaling", c.ropeScaling().type().name().toLowerCase(Locale.ROOT));
         m.put("qk_norm", c.architecture().qkNorm().name().toLowerCase(Locale.ROOT));
         if (c.architecture().slidesWindows()) {
-            // gpt-oss: every other block, the first among them, attends through the window
+            // gpt-oss: every other block, the first among them, attends through the window; AFMoE three of four
             m.put("sliding_window", c.slidingWindow());
             m.put("windowed_blocks", java.util.stream.IntStream.range(0, c.layers())
                     .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
@@ -232,6 +232,12 @@ final class GgufReport {
             m.put("residual_scale", (float) c.scales().residual());
             m.put("attention_scale", (float) c.attentionScale());
             m.put("logit_scale", (float) c.scales().logit());
+        }
+        if (c.architecture().scalesEmbeddingsByWidth()) {
+            // AFMoE: embeddings times sqrt(width), a gate on the attention output, each branch normed
+            m.put("embedding_scale", (float) c.scales().embedding());
+            m.put("attention_output_gate", c.architecture().gatesAttentionOutput());
+            m.put("branch_output_norms", c.architecture().normsBranchOutputs());
         }
         if (c.architecture().hasGptOssBlocks()) {
             m.put("attention_sinks", true);

@@ -174,6 +174,25 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void afmoeIsMadeAndInspectedWithItsWindowsAndGenerates() throws Exception {
+        Path model = dir.resolve("afmoe.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "afmoe", "--layers", "4", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        JsonNode config = json.get("config");
+        assertThat(config.get("architecture").asText()).isEqualTo("afmoe");
+        assertThat(config.get("windowed_blocks").toString()).isEqualTo("[0,1,2]");
+        assertThat(config.get("unrotated_blocks").toString()).isEqualTo("[3]");
+        assertThat(config.get("embedding_scale").asDouble()).as("sqrt(256)").isEqualTo(16.0);
+        assertThat(config.get("attention_output_gate").asBoolean()).isTrue();
+        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+                "--expert-memory", "50%");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);
