@@ -980,27 +980,39 @@ public final class CpuBackend implements Backend {
 
     // ---- elementwise -------------------------------------------------------------------------
 
+    /**
+     * A row job over two matrices of one shape, value by value: {@code first}'s and {@code second}'s
+     * rows, one written in place. Holds the arrays only while it runs.
+     */
+    private abstract class PairJob extends RowJob {
+        float[] first;
+        float[] second;
+        int cols;
+
+        final void run(CpuMatrix a, CpuMatrix b, int tokens) {
+            first = a.data();
+            second = b.data();
+            cols = a.cols();
+            forRows(this, tokens, cols);
+            first = null;
+            second = null;
+        }
+    }
+
     @Override
     public void siluMul(FloatMatrix gate, FloatMatrix up, int tokens) {
         CpuMatrix cg = matrix(gate);
         CpuMatrix cu = matrix(up);
         OpChecks.gated("siluMul", cg, cu, tokens);
-        SiluMulJob job = siluMulJob;
-        job.gate = cg.data();
-        job.up = cu.data();
-        job.cols = cg.cols();
-        forRows(job, tokens, cg.cols());
-        job.gate = null;
-        job.up = null;
+        siluMulJob.run(cg, cu, tokens);
     }
 
-    private final class SiluMulJob extends RowJob {
-        float[] gate;
-        float[] up;
-        int cols;
-
+    /** gate = silu(gate) * up. */
+    private final class SiluMulJob extends PairJob {
         @Override
         void row(int worker, int t) {
+            float[] gate = first;
+            float[] up = second;
             int o = t * cols;
             int i = 0;
             int bound = F.loopBound(cols);
@@ -1021,22 +1033,15 @@ public final class CpuBackend implements Backend {
         CpuMatrix cg = matrix(gate);
         CpuMatrix cx = matrix(x);
         OpChecks.gated("sigmoidMul", cg, cx, tokens);
-        SigmoidMulJob job = sigmoidMulJob;
-        job.gate = cg.data();
-        job.x = cx.data();
-        job.cols = cg.cols();
-        forRows(job, tokens, cg.cols());
-        job.gate = null;
-        job.x = null;
+        sigmoidMulJob.run(cg, cx, tokens);
     }
 
-    private final class SigmoidMulJob extends RowJob {
-        float[] gate;
-        float[] x;
-        int cols;
-
+    /** x = x * sigmoid(gate). */
+    private final class SigmoidMulJob extends PairJob {
         @Override
         void row(int worker, int t) {
+            float[] gate = first;
+            float[] x = second;
             int o = t * cols;
             int i = 0;
             int bound = F.loopBound(cols);
@@ -1056,25 +1061,20 @@ public final class CpuBackend implements Backend {
         CpuMatrix cu = matrix(up);
         OpChecks.gated("swigluClamped", cg, cu, tokens);
         SwigluClampedJob job = swigluClampedJob;
-        job.gate = cg.data();
-        job.up = cu.data();
-        job.cols = cg.cols();
         job.alpha = alpha;
         job.limit = limit;
-        forRows(job, tokens, cg.cols());
-        job.gate = null;
-        job.up = null;
+        job.run(cg, cu, tokens);
     }
 
-    private final class SwigluClampedJob extends RowJob {
-        float[] gate;
-        float[] up;
-        int cols;
+    /** gpt-oss's gate = g sigmoid(alpha g) (u + 1), g and u clamped at the limit. */
+    private final class SwigluClampedJob extends PairJob {
         float alpha;
         float limit;
 
         @Override
         void row(int worker, int t) {
+            float[] gate = first;
+            float[] up = second;
             int o = t * cols;
             int i = 0;
             int bound = F.loopBound(cols);
@@ -1125,22 +1125,15 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("add shapes: " + cy + ", " + cx);
         }
         OpChecks.tokens(tokens, cy, cx);
-        AddJob job = addJob;
-        job.y = cy.data();
-        job.x = cx.data();
-        job.cols = cy.cols();
-        forRows(job, tokens, cy.cols());
-        job.y = null;
-        job.x = null;
+        addJob.run(cy, cx, tokens);
     }
 
-    private final class AddJob extends RowJob {
-        float[] y;
-        float[] x;
-        int cols;
-
+    /** y = y + x. */
+    private final class AddJob extends PairJob {
         @Override
         void row(int worker, int t) {
+            float[] y = first;
+            float[] x = second;
             int o = t * cols;
             int i = 0;
             int bound = F.loopBound(cols);
