@@ -77,6 +77,12 @@ public enum LoraTarget {
         if (name.equals("attn_k_b") || name.equals("attn_v_b") || name.equals("attn_kv_b")) {
             return "adapters on latent attention's per-head decompressions are not supported";
         }
+        if (name.equals("attn_qkv")) {
+            return "adapters on a fused query-key-value projection (Ling 2.0) are not supported";
+        }
+        if (name.equals("attn_gate")) {
+            return "adapters on the attention output gate (AFMoE) are not supported";
+        }
         return "no matrix of that name is applied as a product, so an adapter on it cannot be";
     }
 }

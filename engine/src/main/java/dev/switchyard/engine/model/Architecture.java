@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  * and a shared expert beside softmax-routed ones; {@code bailingmoe2} is Ant Group's Ling 2.0 and Ring
  * 2.0 (16B-A1.4B, 100B-A6B, 1T): one fused query-key-value projection, per-head QK-norm before a
  * partial neox rotation, dense leading blocks, shared experts, and routing as the file states it;
- * {@code afmoe} is Arcee's Trinity (Nano, Mini, Large): token embeddings times the square root of
+ * {@code bailingmoe} is Ling 1 (Ling-lite, Ling-plus): Llama's attention, shared experts beside
+ * softmax-routed ones in every block; {@code afmoe} is Arcee's Trinity (Nano, Mini, Large): token embeddings times the square root of
  * the width, attention output behind a sigmoid gate, each branch's output RMS-normed before it joins
  * the residual stream, three windowed rotated blocks to one global unrotated block, and routing as
  * the file states it.
@@ -53,7 +54,8 @@ public enum Architecture {
     QWEN3VLMOE("qwen3vlmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     HUNYUAN_MOE("hunyuan-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true),
     BAILINGMOE2("bailingmoe2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
-    AFMOE("afmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false);
+    AFMOE("afmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
+    BAILINGMOE("bailingmoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -205,7 +207,7 @@ public enum Architecture {
      */
     public boolean statesRouting() {
         return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2
-                || this == AFMOE;
+                || this == AFMOE || this == BAILINGMOE;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -220,16 +222,16 @@ public enum Architecture {
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
-                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE;
+                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE;
     }
 
     /**
      * Whether the routed experts' width key ({@code expert_feed_forward_length}) is required, as
-     * llama.cpp requires it of the families with dense leading blocks, Llama 4, MiniMax-M2 and
-     * Hunyuan; the others fall back on a width derived from the dense one.
+     * llama.cpp requires it of the families with dense leading blocks, Llama 4, MiniMax-M2, Hunyuan
+     * and Ling 1; the others fall back on a width derived from the dense one.
      */
     public boolean requiresExpertWidth() {
-        return hasLeadingDenseLayers() || this == LLAMA4 || this == MINIMAX_M2 || this == HUNYUAN_MOE;
+        return hasLeadingDenseLayers() || this == LLAMA4 || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == BAILINGMOE;
     }
 
     /**
@@ -303,7 +305,8 @@ public enum Architecture {
     public boolean requiresExperts() {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE;
+                || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
+                || this == BAILINGMOE;
     }
 
     /** Whether this family never has experts. */

@@ -132,6 +132,11 @@ public final class ModelConfigReader {
             headDimV = latent.kvLoraRank();
             kvHeads = 1;
         }
+        if (arch == Architecture.BAILINGMOE && ropeDims != headDimK) {
+            // llama.cpp sizes Ling 1's heads by rope.dimension_count and rotates them whole
+            throw new ModelConfigException("'" + p + "rope.dimension_count' " + ropeDims + " must be the head width "
+                    + headDimK + " in a bailingmoe file");
+        }
         ScaleFactors scales = arch.statesScaleFactors() ? scaleFactors(md, p)
                 : arch.scalesEmbeddingsByWidth() ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE;
         LayerPattern pattern = LayerPattern.UNIFORM;
@@ -266,7 +271,9 @@ public final class ModelConfigReader {
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
         // the families that route by sigmoid unless they say; Ling 2.0's files must say (llama.cpp requires it)
         boolean sigmoid = arch == Architecture.GLM4MOE || arch == Architecture.MINIMAX_M2 || arch == Architecture.AFMOE;
+        // Ling 1 routes by softmax whatever its file says, as llama.cpp runs it
         int code = arch == Architecture.BAILINGMOE2 ? md.requireInt(p + "expert_gating_func", 1)
+                : arch == Architecture.BAILINGMOE ? ExpertRouting.Gating.SOFTMAX.ggufCode()
                 : md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
             case 0 -> sigmoid ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;

@@ -40,7 +40,8 @@ public enum GeneratedArchitecture {
     QWEN3VLMOE("qwen3vlmoe", Architecture.QWEN3VLMOE, true),
     HUNYUAN_MOE("hunyuan-moe", Architecture.HUNYUAN_MOE, true),
     BAILINGMOE2("bailingmoe2", Architecture.BAILINGMOE2, true),
-    AFMOE("afmoe", Architecture.AFMOE, true);
+    AFMOE("afmoe", Architecture.AFMOE, true),
+    BAILINGMOE("bailingmoe", Architecture.BAILINGMOE, true);
 
     private final String cliName;
     private final Architecture architecture;

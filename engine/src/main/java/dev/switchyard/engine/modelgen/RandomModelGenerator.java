@@ -159,6 +159,13 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, expertFfn, 0, 0, true, 1e-6f, 5_000_000.0, headDim / 2,
                     RopeScaling.NONE, vocabSize, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
         }
+        if (arch == Architecture.BAILINGMOE) {
+            // Ling 1: Llama's attention (normal rotation of whole heads), two expert-wide shared
+            // experts beside softmax-routed ones in every block, weights renormalized, unscaled
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, shared, 0, true, 1e-6f, 600_000.0, headDim,
+                    RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX);
+        }
         if (arch == Architecture.AFMOE) {
             // Trinity: a dense first block, one expert-wide shared expert, sigmoid routing with a
             // selection bias, weights renormalized and scaled by 2.826, three windowed rotated blocks

@@ -621,6 +621,62 @@ class ModelConfigReaderTest {
                 .isInstanceOf(ModelConfigException.class).hasMessageContaining("afmoe.expert_shared_count");
     }
 
+    /** The keys of Ling-lite-1.5 as llama.cpp's converter writes them. */
+    private static Map<String, GgufValue> lingLite() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("bailingmoe"));
+        m.put("bailingmoe.context_length", GgufValue.ofUint32(32768));
+        m.put("bailingmoe.embedding_length", GgufValue.ofUint32(2048));
+        m.put("bailingmoe.block_count", GgufValue.ofUint32(28));
+        m.put("bailingmoe.feed_forward_length", GgufValue.ofUint32(5632));
+        m.put("bailingmoe.expert_feed_forward_length", GgufValue.ofUint32(1408));
+        m.put("bailingmoe.attention.head_count", GgufValue.ofUint32(16));
+        m.put("bailingmoe.attention.head_count_kv", GgufValue.ofUint32(4));
+        m.put("bailingmoe.rope.dimension_count", GgufValue.ofUint32(128));
+        m.put("bailingmoe.rope.freq_base", GgufValue.ofFloat32(600000f));
+        m.put("bailingmoe.expert_count", GgufValue.ofUint32(64));
+        m.put("bailingmoe.expert_used_count", GgufValue.ofUint32(6));
+        m.put("bailingmoe.expert_shared_count", GgufValue.ofUint32(2));
+        m.put("bailingmoe.leading_dense_block_count", GgufValue.ofUint32(0));
+        m.put("bailingmoe.expert_weights_scale", GgufValue.ofFloat32(1f));
+        m.put("bailingmoe.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("bailingmoe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        m.put("bailingmoe.vocab_size", GgufValue.ofUint32(126464));
+        return m;
+    }
+
+    @Test
+    void readsLing1WithSharedExpertsAndSoftmaxRoutingInEveryBlock() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(lingLite()));
+        assertThat(c.architecture()).isEqualTo(Architecture.BAILINGMOE);
+        assertThat(c.architecture().ropeLayout()).isEqualTo(Architecture.RopeLayout.NORMAL);
+        assertThat(c.routedLayers()).as("every block routes, as llama.cpp runs it").isEqualTo(28);
+        assertThat(c.sharedExpertFeedForwardLength()).as("two expert-wide shared experts").isEqualTo(2 * 1408);
+        assertThat(c.routing()).isEqualTo(ExpertRouting.SOFTMAX);
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(TensorLayout.expectedTensors(c)).extracting(TensorSpec::name).contains("blk.0.attn_q.weight",
+                "blk.0.ffn_gate_exps.weight", "blk.0.ffn_gate_shexp.weight").doesNotContain("blk.0.ffn_gate.weight");
+        assertThat(ModelConfigReader.read(new GgufMetadata(ModelConfigWriter.metadata(c)))).isEqualTo(c);
+
+        Map<String, GgufValue> sigmoid = lingLite();
+        sigmoid.put("bailingmoe.expert_gating_func", GgufValue.ofUint32(2));
+        assertThat(ModelConfigReader.read(new GgufMetadata(sigmoid)).routing().gating())
+                .as("softmax whatever the file says, as llama.cpp").isEqualTo(ExpertRouting.Gating.SOFTMAX);
+        Map<String, GgufValue> unnormed = lingLite();
+        unnormed.remove("bailingmoe.expert_weights_norm");
+        assertThat(ModelConfigReader.read(new GgufMetadata(unnormed)).normalizeTopK()).isFalse();
+        Map<String, GgufValue> narrowRope = lingLite();
+        narrowRope.put("bailingmoe.rope.dimension_count", GgufValue.ofUint32(64));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(narrowRope)))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("bailingmoe.rope.dimension_count");
+        for (String key : new String[] {"expert_shared_count", "expert_feed_forward_length"}) {
+            Map<String, GgufValue> missing = lingLite();
+            missing.remove("bailingmoe." + key);
+            assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
+                    .isInstanceOf(ModelConfigException.class).hasMessageContaining("bailingmoe." + key);
+        }
+    }
+
     /** The keys of dots.llm1.inst as llama.cpp's converter writes them. */
     private static Map<String, GgufValue> dotsLlm1() {
         Map<String, GgufValue> m = new LinkedHashMap<>();
