@@ -293,6 +293,27 @@ public enum Architecture {
     }
 
     /**
+     * Whether llama.cpp renormalizes this family's chosen experts' weights whatever its file says
+     * (gpt-oss's softmax over the chosen experts' logits, ERNIE 4.5, MiniMax-M2, Hunyuan).
+     */
+    public boolean alwaysNormalizesTopK() {
+        return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE;
+    }
+
+    /** Whether llama.cpp leaves this family's chosen experts' weights as they are whatever its file says (DeepSeek-MoE, Llama 4). */
+    public boolean neverNormalizesTopK() {
+        return this == DEEPSEEK || this == LLAMA4;
+    }
+
+    /**
+     * Whether a file of this family that states routing but not its gating function routes by
+     * sigmoid (GLM-4.5, MiniMax-M2, AFMoE); the other such families route by softmax then.
+     */
+    public boolean routesBySigmoidUnlessStated() {
+        return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE;
+    }
+
+    /**
      * Whether the top-k router weights are renormalized to sum to one when the file does not say:
      * Mixtral and Qwen3-MoE do (norm_topk_prob), Qwen2-MoE, OLMoE and DeepSeek-MoE do not. gpt-oss
      * takes the softmax of the chosen experts' logits, which is the same thing.

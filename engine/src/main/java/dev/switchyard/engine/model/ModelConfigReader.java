@@ -103,13 +103,9 @@ public final class ModelConfigReader {
                         : md.optInt(p + "leading_dense_block_count", 0, 0);
             }
         }
-        // llama.cpp never renormalizes DeepSeek-MoE's weights, whatever its file says; gpt-oss's
-        // softmax over the chosen experts' logits always does
-        // ERNIE 4.5's, MiniMax-M2's and Hunyuan's always are, llama.cpp renormalizing whatever the file says
-        boolean normTopK = arch == Architecture.GPT_OSS || arch == Architecture.ERNIE4_5_MOE || arch == Architecture.MINIMAX_M2
-                || arch == Architecture.HUNYUAN_MOE
-                || (arch != Architecture.DEEPSEEK && arch != Architecture.LLAMA4
-                && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault()));
+        // some families renormalize, or leave as they are, whatever the file says, as llama.cpp runs them
+        boolean normTopK = arch.alwaysNormalizesTopK() || !arch.neverNormalizesTopK()
+                && md.optBool(p + "expert_weights_norm").orElse(arch.normalizeTopKByDefault());
         double eps = md.requireDouble(p + "attention.layer_norm_rms_epsilon");
         double ropeBase = md.optDouble(p + "rope.freq_base").orElse(10000.0);
         int ropeDims = md.optInt(p + "rope.dimension_count", 0, headDimK);
@@ -269,14 +265,12 @@ public final class ModelConfigReader {
      * GLM-4.5's and MiniMax-M2's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
      */
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
-        // the families that route by sigmoid unless they say; Ling 2.0's files must say (llama.cpp requires it)
-        boolean sigmoid = arch == Architecture.GLM4MOE || arch == Architecture.MINIMAX_M2 || arch == Architecture.AFMOE;
-        // Ling 1 routes by softmax whatever its file says, as llama.cpp runs it
+        // Ling 2.0's files must say (llama.cpp requires it); Ling 1 routes by softmax whatever its file says
         int code = arch == Architecture.BAILINGMOE2 ? md.requireInt(p + "expert_gating_func", 1)
                 : arch == Architecture.BAILINGMOE ? ExpertRouting.Gating.SOFTMAX.ggufCode()
                 : md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
-            case 0 -> sigmoid ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
+            case 0 -> arch.routesBySigmoidUnlessStated() ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
             case 1 -> ExpertRouting.Gating.SOFTMAX;
             case 2 -> ExpertRouting.Gating.SIGMOID;
             default -> throw new ModelConfigException("'" + p + "expert_gating_func' " + code
