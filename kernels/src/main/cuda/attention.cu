@@ -39,6 +39,12 @@
 //           Needs hk <= MAX_HK and hv <= MAX_HV (checked by the caller); attention_paged_wide
 //           and attention_split_wide are the same kernels for hv up to MAX_HV_WIDE.
 //
+// short_conv: LFM2's causal convolution, one channel at a time, over float rows cached one head
+//           wide without values (keys (slots, width)): out[t][c] = sum_{j < length} taps[j * width + c]
+//           * row(positions[t] - length + 1 + j)[c], rows before position 0 zero, the products added
+//           in order of j with fused multiply-adds from 0, as the CPU backend adds them. Token t's
+//           block table starts at tables[tableStart[t]]. Launch: grid (ceil(width / 256), T), block 256.
+//
 // Split-K ("flash-decoding") for steps of few tokens, where grid (heads, T) would leave most SMs
 // idle at long contexts: S splits per (head, token), S chosen by the host from heads, T and the
 // SM count alone (CudaKernels.attentionSplits), never from the context length, so a decode step
@@ -417,4 +423,27 @@ extern "C" __global__ void attention_combine(const float* __restrict__ partials,
         }
         o[i] = sum / lAll;
     }
+}
+
+extern "C" __global__ void short_conv(const float* __restrict__ rows, int width, int blockSize,
+                                      const int* __restrict__ positions, const int* __restrict__ tableStart,
+                                      const int* __restrict__ tables, const float* __restrict__ taps, int length,
+                                      float* out, int outCols) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int t = blockIdx.y;
+    if (c >= width) {
+        return;
+    }
+    int p = positions[t];
+    const int* table = tables + tableStart[t];
+    float acc = 0.f;
+    for (int j = 0; j < length; j++) {
+        int q = p - length + 1 + j;
+        if (q < 0) {
+            continue;
+        }
+        size_t slot = (size_t)table[q / blockSize] * blockSize + q % blockSize;
+        acc = fmaf(taps[(size_t)j * width + c], rows[slot * width + c], acc);
+    }
+    out[(size_t)t * outCols + c] = acc;
 }

@@ -6,6 +6,7 @@
 // silu_mul:         gate (T, cols) = silu(gate) * up (T, cols).        grid-stride over T * cols
 // sigmoid_mul:      x (T, cols) *= sigmoid(gate) (T, cols) (AFMoE's gated attention output).
 //                                                                      grid-stride over T * cols
+// mul:              y (T, cols) *= x (T, cols) (LFM2's convolution gates). grid-stride over T * cols
 // swiglu_clamped:   gate (T, cols) = g * sigmoid(alpha g) * (u + 1), g = min(gate, limit),
 //                   u = clamp(up, -limit, limit) (gpt-oss).            grid-stride over T * cols
 // softmax_rows:     each row of x (T, cols) in place; exp and the sum in double as on the CPU.
@@ -51,6 +52,12 @@ extern "C" __global__ void silu_mul(float* gate, const float* __restrict__ up, l
 extern "C" __global__ void sigmoid_mul(const float* __restrict__ gate, float* x, long long n) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         x[i] = x[i] / (expf(-gate[i]) + 1.f);
+    }
+}
+
+extern "C" __global__ void mul(float* y, const float* __restrict__ x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        y[i] *= x[i];
     }
 }
 

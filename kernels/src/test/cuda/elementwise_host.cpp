@@ -49,6 +49,10 @@ void sigmoid_mul_host(const float* gate, float* x, long long n) {
     host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { sigmoid_mul(gate, x, n); });
 }
 
+void mul_host(float* y, const float* x, long long n) {
+    host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { mul(y, x, n); });
+}
+
 void swiglu_clamped_host(float* gate, const float* up, float alpha, float limit, long long n) {
     host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { swiglu_clamped(gate, up, alpha, limit, n); });
 }

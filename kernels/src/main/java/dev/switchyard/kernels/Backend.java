@@ -136,6 +136,21 @@ public interface Backend extends AutoCloseable {
      */
     void sigmoidMul(FloatMatrix gate, FloatMatrix x, int tokens);
 
+    /** y (tokens, cols) *= x (tokens, cols), value by value: LFM2's convolution blocks gate their input and output. */
+    void mul(FloatMatrix y, FloatMatrix x, int tokens);
+
+    /**
+     * LFM2's short convolution, causal and one channel at a time, over rows cached in {@code rows}
+     * (each position one row of {@code width} floats, {@link KvCacheType#F32}, one head, no values:
+     * a {@link #storeKv} of the step's inputs first): for every token t of {@code batch} at position
+     * p of its sequence and every channel c < width,
+     * {@code out[t][c] = sum over j < length of taps[j * width + c] * row(p - length + 1 + j)[c]},
+     * rows of positions before 0 being zero, the products added in order of j with fused
+     * multiply-adds from 0. {@code taps} holds the kernel tap-major: tap 0 weighs the oldest row.
+     * Reads positions {@code p - length + 1 .. p} only, through the batch's block tables.
+     */
+    void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out);
+
     /**
      * x[i] *= factors[i] for rows i < n: Llama 4's routed experts weigh their inputs, not their
      * outputs, and its unrotated blocks scale each query by its position's attention temperature.

@@ -35,6 +35,31 @@ public final class OpChecks {
     }
 
     /**
+     * {@link Backend#shortConv}'s shapes: float rows of one head without values, {@code length}
+     * taps per channel of out's width, the tokens present in out, every position read in its table.
+     */
+    public static void shortConv(KvStorage rows, AttentionBatch batch, float[] taps, int length, FloatMatrix out) {
+        if (rows.type() != KvCacheType.F32 || rows.kvHeads() != 1 || rows.valueDim() != 0 || length < 1
+                || rows.keyDim() != out.cols() || (long) length * out.cols() != taps.length) {
+            throw new IllegalArgumentException("shortConv shapes: " + length + " taps of " + taps.length + " weights over "
+                    + rows.type() + " rows of " + rows.kvHeads() + " head(s), " + rows.keyDim() + " keys and "
+                    + rows.valueDim() + " values, into " + out);
+        }
+        int tokens = batch.tokens();
+        tokens(tokens, out, out);
+        for (int t = 0; t < tokens; t++) {
+            int p = batch.positionOf()[t];
+            int[] table = batch.blockTables()[batch.sequenceOf()[t]];
+            if (p < 0 || p / rows.blockSize() >= table.length) {
+                throw new IllegalArgumentException("token " + t + " at position " + p + " beyond its block table");
+            }
+            for (int b = Math.max(0, p - length + 1) / rows.blockSize(); b <= p / rows.blockSize(); b++) {
+                Objects.checkIndex(table[b], rows.blocks());
+            }
+        }
+    }
+
+    /**
      * {@link Backend#storeKv}'s shapes: k as wide as the cache's keys, v as wide as its values
      * (v is not read, and may be null, where the cache keeps no values).
      */

@@ -15,6 +15,7 @@ import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
@@ -73,6 +74,8 @@ public final class CpuBackend implements Backend {
     private final SigmoidMulJob sigmoidMulJob = new SigmoidMulJob();
     private final SwigluClampedJob swigluClampedJob = new SwigluClampedJob();
     private final AddJob addJob = new AddJob();
+    private final MulJob mulJob = new MulJob();
+    private final ShortConvJob shortConvJob = new ShortConvJob();
     private double[] ropeFreqs = new double[0];
     private RopeSpec ropeFreqSpec;
     private volatile boolean closed;
@@ -1142,6 +1145,94 @@ public final class CpuBackend implements Backend {
             }
             for (; i < cols; i++) {
                 y[o + i] += x[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void mul(FloatMatrix y, FloatMatrix x, int tokens) {
+        CpuMatrix cy = matrix(y);
+        CpuMatrix cx = matrix(x);
+        OpChecks.gated("mul", cy, cx, tokens);
+        mulJob.run(cy, cx, tokens);
+    }
+
+    /** y = y * x. */
+    private final class MulJob extends PairJob {
+        @Override
+        void row(int worker, int t) {
+            float[] y = first;
+            float[] x = second;
+            int o = t * cols;
+            int i = 0;
+            int bound = F.loopBound(cols);
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(F, y, o + i).mul(FloatVector.fromArray(F, x, o + i)).intoArray(y, o + i);
+            }
+            for (; i < cols; i++) {
+                y[o + i] *= x[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out) {
+        CpuKvStorage c = kv(rows);
+        CpuMatrix co = matrix(out);
+        OpChecks.shortConv(c, batch, taps, length, co);
+        ShortConvJob job = shortConvJob;
+        job.rows = c.keys(layer);
+        job.out = co.data();
+        job.taps = taps;
+        job.length = length;
+        job.width = co.cols();
+        job.blockSize = c.blockSize();
+        job.batch = batch;
+        try {
+            forRows(job, batch.tokens(), (long) length * co.cols());
+        } finally {
+            job.rows = null;
+            job.out = null;
+            job.taps = null;
+            job.batch = null;
+        }
+    }
+
+    /**
+     * Each token's row of the convolution: its taps' fused multiply-adds over the rows of its last
+     * {@code length} positions, oldest first (the cache keeps these rows whole: one head, no values).
+     */
+    private final class ShortConvJob extends RowJob {
+        float[] rows;
+        float[] out;
+        float[] taps;
+        int length;
+        int width;
+        int blockSize;
+        AttentionBatch batch;
+
+        @Override
+        void row(int worker, int t) {
+            int p = batch.positionOf()[t];
+            int[] table = batch.blockTables()[batch.sequenceOf()[t]];
+            int o = t * width;
+            Arrays.fill(out, o, o + width, 0f);
+            for (int j = 0; j < length; j++) {
+                int q = p - length + 1 + j;
+                if (q < 0) {
+                    continue;
+                }
+                int r = (table[q / blockSize] * blockSize + q % blockSize) * width;
+                int w = j * width;
+                int i = 0;
+                int bound = F.loopBound(width);
+                for (; i < bound; i += L) {
+                    FloatVector.fromArray(F, taps, w + i).fma(FloatVector.fromArray(F, rows, r + i),
+                            FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+                }
+                for (; i < width; i++) {
+                    out[o + i] = Math.fma(taps[w + i], rows[r + i], out[o + i]);
+                }
             }
         }
     }

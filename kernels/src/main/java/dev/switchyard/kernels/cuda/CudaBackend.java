@@ -330,6 +330,29 @@ public final class CudaBackend implements Backend {
                 batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens, c.type(), scales);
     }
 
+    @Override
+    public void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out) {
+        CudaKvStorage c = kv(rows);
+        CudaMatrix co = matrix(out);
+        OpChecks.shortConv(c, batch, taps, length, co);
+        int tokens = batch.tokens();
+        checkGridY(tokens);
+        if (tokens == 0) {
+            return;
+        }
+        packBlockTables(batch, c.blockSize(), c.blocks());
+        ctx.makeCurrent();
+        // a layer's taps are sent once and kept by identity, as biases are
+        long weights = constants.vector(taps);
+        Staging s = staging.begin();
+        long positions = s.ints(batch.positionOf(), tokens);
+        long starts = s.ints(tableStart, tokens);
+        long tableOffset = s.ints(tables, stagedTableLength(tableLength, tables.length));
+        long base = s.upload();
+        kernels.shortConv(c.keys(layer), c.keyDim(), c.blockSize(), base + positions, base + starts, base + tableOffset,
+                weights, length, co.pointer(), co.cols(), tokens);
+    }
+
     /** {@code length} rounded up to a power of two, at most {@code capacity}. */
     static int stagedTableLength(int length, int capacity) {
         int rounded = length <= 1 ? length : Integer.highestOneBit(length - 1) << 1;
@@ -393,6 +416,15 @@ public final class CudaBackend implements Backend {
         OpChecks.gated("siluMul", cg, cu, tokens);
         ctx.makeCurrent();
         kernels.siluMul(cg.pointer(), cu.pointer(), (long) tokens * cg.cols());
+    }
+
+    @Override
+    public void mul(FloatMatrix y, FloatMatrix x, int tokens) {
+        CudaMatrix cy = matrix(y);
+        CudaMatrix cx = matrix(x);
+        OpChecks.gated("mul", cy, cx, tokens);
+        ctx.makeCurrent();
+        kernels.mul(cy.pointer(), cx.pointer(), (long) tokens * cy.cols());
     }
 
     @Override

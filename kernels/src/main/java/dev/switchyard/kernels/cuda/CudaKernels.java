@@ -181,6 +181,19 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ELEMENTWISE, "sigmoid_mul"), elementwiseBlocks(n), 1, 256, 1, args);
     }
 
+    void mul(long y, long x, long n) {
+        args.reset().ptr(y).ptr(x).i64(n);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "mul"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
+    /** LFM2's convolution over the cached rows of one layer ({@code rows}: that layer's keys). */
+    void shortConv(long rows, int width, int blockSize, long positions, long tableStart, long tables, long taps,
+                   int length, long out, int outCols, int tokens) {
+        args.reset().ptr(rows).i32(width).i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).ptr(taps)
+                .i32(length).ptr(out).i32(outCols);
+        ctx.launch(fn(CudaModule.ATTENTION, "short_conv"), (width + 255) / 256, tokens, 256, 1, args);
+    }
+
     void swigluClamped(long gate, long up, float alpha, float limit, long n) {
         args.reset().ptr(gate).ptr(up).f32(alpha).f32(limit).i64(n);
         ctx.launch(fn(CudaModule.ELEMENTWISE, "swiglu_clamped"), elementwiseBlocks(n), 1, 256, 1, args);

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * are 2100 wide (not a multiple of any vector width) so that 17 of them are enough work for the
  * ops to split over threads.
  *
- * <p>Tolerances, relative to the output's RMS: 1e-6 for add, bias, gather and scatter-add (one
+ * <p>Tolerances, relative to the output's RMS: 1e-6 for add, mul, bias, gather and scatter-add (one
  * float rounding per element); 2e-6 for RMSNorm and RoPE (float arithmetic against double); 4e-6
  * for SiLU and softmax (the CPU exp is a polynomial good to a few ulp). Embedding is exact.
  */
@@ -142,6 +142,11 @@ class CpuOpsTest {
         m = matrix(b, y, COLS);
         b.sigmoidMul(matrix(b, x, COLS), m, tokens);
         TestData.assertClose(m.data(), ReferenceOps.sigmoidMul(x, y, COLS, tokens), 4e-6, "sigmoidMul");
+        assertUntouchedBeyond(m.data(), y, tokens, COLS);
+
+        m = matrix(b, y, COLS);
+        b.mul(m, matrix(b, x, COLS), tokens);
+        TestData.assertClose(m.data(), ReferenceOps.mul(y, x, COLS, tokens), 1e-6, "mul");
         assertUntouchedBeyond(m.data(), y, tokens, COLS);
 
         // scaled up so that some values pass the limit on either side

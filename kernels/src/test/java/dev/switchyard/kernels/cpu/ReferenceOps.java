@@ -129,6 +129,15 @@ final class ReferenceOps {
         return out;
     }
 
+    /** y times x, value by value (one float rounding each). */
+    static float[] mul(float[] y, float[] x, int cols, int tokens) {
+        float[] out = y.clone();
+        for (int i = 0; i < tokens * cols; i++) {
+            out[i] = y[i] * x[i];
+        }
+        return out;
+    }
+
     /** x times the sigmoid of its gate, in double: AFMoE's gated attention output. */
     static float[] sigmoidMul(float[] gate, float[] x, int cols, int tokens) {
         float[] out = x.clone();

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RopeSpec;
 import java.util.Arrays;
 import java.util.function.BiConsumer;
@@ -81,6 +84,42 @@ class CudaBackendOpsTest extends AgainstCpuTest {
                     b.swigluClamped(m[0], m[1], 1.702f, 7f, T);
                 });
         GpuTests.assertClose(clamped[0], clamped[1], 1e-6, "swigluClamped");
+    }
+
+    @Test
+    void mulMultipliesValueByValue() {
+        float[][] product = both(T, COLS, new float[][] {data(61, T * COLS), data(62, T * COLS)}, new int[] {T, T},
+                (b, m) -> b.mul(m[0], m[1], T));
+        assertThat(product[0]).containsExactly(product[1]);
+    }
+
+    @Test
+    void shortConvWeighsEachTokensLastRowsInTheCpusOrder() {
+        int block = 4;
+        int blocks = 6;
+        int slots = block * blocks;
+        int length = 3;
+        float[] rows = data(63, slots * COLS);
+        float[] taps = data(64, length * COLS);
+        int[][] tables = {{3, 0, 5}, {1, 4}};
+        int[] seq = {0, 0, 0, 0, 1, 1, 1};
+        int[] pos = {0, 1, 5, 11, 2, 4, 7};
+        int[] all = new int[slots];
+        Arrays.setAll(all, i -> i);
+        float[][] out = new float[2][];
+        Backend[] backends = {cuda, cpu};
+        for (int b = 0; b < 2; b++) {
+            Backend be = backends[b];
+            try (KvStorage kv = be.allocateKv(1, blocks, block, 1, COLS, 0,
+                    KvCacheType.F32)) {
+                be.storeKv(kv, 0, GpuTests.matrix(be, rows, slots, COLS), null, all, slots);
+                FloatMatrix m = be.allocate(seq.length, COLS);
+                be.shortConv(kv, 0, new AttentionBatch(seq.length, seq, pos, tables, 1, 1, COLS, COLS,
+                        1f), taps, length, m);
+                out[b] = GpuTests.read(m, seq.length);
+            }
+        }
+        assertThat(out[0]).containsExactly(out[1]);
     }
 
     @Test

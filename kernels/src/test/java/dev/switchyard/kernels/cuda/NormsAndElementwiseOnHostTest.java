@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each launched as {@link CudaKernels} launches it, against the CPU backend on the same inputs: rows
  * wider than a block of 256 threads, heads not a multiple of a warp's 32 lanes, a bias over more
  * values than the grid's 4096 blocks of 256 threads hold (so threads stride past the grid), repeated
- * rows in gather and scatter-add, a scatter of no rows, and strided column copies (one block and
+ * rows in gather and scatter-add, products value by value (LFM2's gates), a scatter of no rows, and strided column copies (one block and
  * many, strides past the width, widths off the warp and the block, offsets on both sides, a
  * source block copied to several places, the rows past the count untouched). Copies and fused
  * multiply-adds in the CPU's order exactly; reductions (norms, softmax) and transcendental
@@ -53,6 +53,7 @@ class NormsAndElementwiseOnHostTest {
     private static MethodHandle add;
     private static MethodHandle siluMul;
     private static MethodHandle sigmoidMul;
+    private static MethodHandle mul;
     private static MethodHandle swigluClamped;
     private static MethodHandle softmax;
     private static MethodHandle gatherRows;
@@ -71,6 +72,7 @@ class NormsAndElementwiseOnHostTest {
         add = bind(lookup, "add_host", ADDRESS, ADDRESS, LONG);
         siluMul = bind(lookup, "silu_mul_host", ADDRESS, ADDRESS, LONG);
         sigmoidMul = bind(lookup, "sigmoid_mul_host", ADDRESS, ADDRESS, LONG);
+        mul = bind(lookup, "mul_host", ADDRESS, ADDRESS, LONG);
         swigluClamped = bind(lookup, "swiglu_clamped_host", ADDRESS, ADDRESS, FLOAT, FLOAT, LONG);
         softmax = bind(lookup, "softmax_rows_host", ADDRESS, INT, INT);
         gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
@@ -181,6 +183,9 @@ class NormsAndElementwiseOnHostTest {
             // the gated values first, as onCpu reads back its first matrix
             float[] gatedOnCpu = onCpu(COLS, new float[][] {y, x}, m -> cpu.sigmoidMul(m[1], m[0], T));
             GpuTests.assertClose(gated.toArray(FLOAT), gatedOnCpu, 1e-6, "sigmoidMul");
+            MemorySegment product = floats(a, x);
+            mul.invokeExact(product, floats(a, y), (long) T * COLS);
+            assertSameValues(product.toArray(FLOAT), onCpu(COLS, new float[][] {x, y}, m -> cpu.mul(m[0], m[1], T)), "mul");
             float[] wideX = times(x, 9f);
             float[] wideY = times(y, 9f);
             MemorySegment clamped = floats(a, wideX);
