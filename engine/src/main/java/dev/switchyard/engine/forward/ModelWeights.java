@@ -54,6 +54,10 @@ public final class ModelWeights {
         List<LayerWeights> layers = new ArrayList<>(config.layers());
         for (int l = 0; l < config.layers(); l++) {
             String b = "blk." + l + ".";
+            if (config.isConvolutionBlock(l)) {
+                layers.add(convolutionBlock(in, b, config, config.isRoutedBlock(l), routedExperts));
+                continue;
+            }
             boolean bias = arch.attentionBias();
             boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
             boolean optional = arch.hasOptionalParts();
@@ -97,13 +101,41 @@ public final class ModelWeights {
                     gptOss && moe ? expertBiases(in, b, config) : null,
                     arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
                     arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
-                    arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null));
+                    arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
+                    null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
         Weight output = in.optionalMatrix("output.weight").orElse(embedding);
-        return new ModelWeights(config, embedding, output, in.vector("output_norm.weight"), layers,
+        return new ModelWeights(config, embedding, output, in.vector(arch.outputNormName()), layers,
                 ropeFactors(config, file, in));
+    }
+
+    /**
+     * An LFM2 convolution block: its norm, its convolution's tensors (the input projection's row
+     * ranges B, C and x used in place, as Ling 2.0's fused projection is), and its FFN.
+     */
+    private static LayerWeights convolutionBlock(Loader in, String b, ModelConfig config, boolean moe,
+                                                 boolean routedExperts) {
+        int dim = config.dim();
+        int length = config.convolution().length();
+        String name = b + TensorLayout.CONV_IN;
+        ConvolutionWeights conv = new ConvolutionWeights(in.rows(name, 0, dim), in.rows(name, dim, dim),
+                in.rows(name, 2L * dim, dim), ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.CONV_KERNEL), length),
+                length, in.matrix(b + TensorLayout.CONV_OUT));
+        boolean routed = moe && routedExperts;
+        return new LayerWeights(in.vector(b + "attn_norm.weight"), null, null, null, null, null, null, null, null, null,
+                in.vector(b + config.architecture().ffnNormName() + ".weight"),
+                moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
+                moe ? in.optionalVector(b + "exp_probs_b.bias") : null,
+                routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
+                routed ? in.matrix(b + "ffn_up_exps.weight") : null,
+                routed ? in.matrix(b + "ffn_down_exps.weight") : null,
+                null, null, null, null,
+                moe ? null : in.matrix(b + "ffn_gate.weight"),
+                moe ? null : in.matrix(b + "ffn_up.weight"),
+                moe ? null : in.matrix(b + "ffn_down.weight"),
+                null, null, null, null, null, null, null, null, conv);
     }
 
     /**

@@ -30,6 +30,9 @@ final class StepBuffers {
     final LatentAttentionBuffers latent; // latent attention's own (null with multi-head attention)
     final FloatMatrix ffnBranch;  // (T, D): the FFN branch's sum before its norm (AFMoE; else null)
     final FloatMatrix zeroRow;    // (1, D): zeros that clear ffnBranch, row by row (AFMoE; else null)
+    final FloatMatrix convInputGate;  // (T, D): a convolution block's B, then B * x (LFM2; else null)
+    final FloatMatrix convOutputGate; // (T, D): its C
+    final FloatMatrix convInput;      // (T, D): its x, then the convolution, then C times it
 
     StepBuffers(Backend backend, ModelConfig c, int maxTokens) {
         int d = c.dim();
@@ -64,5 +67,9 @@ final class StepBuffers {
         if (zeroRow != null) {
             zeroRow.writeRow(0, new float[d]); // device memory comes uncleared
         }
+        boolean convolves = c.convolution().present();
+        convInputGate = convolves ? backend.allocate(maxTokens, d) : null;
+        convOutputGate = convolves ? backend.allocate(maxTokens, d) : null;
+        convInput = convolves ? backend.allocate(maxTokens, d) : null;
     }
 }

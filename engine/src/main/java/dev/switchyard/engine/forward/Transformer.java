@@ -50,6 +50,8 @@ public final class Transformer implements AutoCloseable {
     private final KvStorage kvStorage;
     /** The windowed layers' keys and values where they are kept apart (null: they share {@link #kvStorage}). */
     private final KvStorage windowStorage;
+    /** The convolution blocks' rows (B * x per position, in the window pool's blocks; null: none). */
+    private final KvStorage convStorage;
     /** Each layer's index within the storage that holds it. */
     private final int[] storageLayer;
     private final StepBuffers buf;
@@ -156,27 +158,40 @@ public final class Transformer implements AutoCloseable {
         this.maxTokens = maxTokens;
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
-        if (windowKvBlocks < 0 || windowKvBlocks > 0 && !config.keepsWindowedKvApart()) {
+        if (windowKvBlocks < 0 || windowKvBlocks > 0 && !config.usesWindowPool()) {
             throw new IllegalArgumentException(windowKvBlocks + " windowed KV blocks for a model whose "
                     + config.windowedBlocks() + " of " + config.layers() + " blocks attend through a window");
         }
-        int windowed = windowKvBlocks > 0 ? config.windowedBlocks() : 0;
-        this.storageLayer = new int[config.layers()];
-        for (int l = 0, inWindow = 0, inFull = 0; l < config.layers(); l++) {
-            storageLayer[l] = windowed > 0 && config.slidingWindow(l) > 0 ? inWindow++ : inFull++;
+        if (windowKvBlocks == 0 && config.convolution().present()) {
+            throw new IllegalArgumentException("the convolution blocks keep their rows in the windowed pool, "
+                    + "which needs blocks (LoadedModel.windowKvBlocks)");
         }
-        this.kvStorage = backend.allocateKv(config.layers() - windowed, kvBlocks, kvBlockSize, config.kvHeadCount(),
-                config.kvDimK(), config.cachedValueDim(), kvType);
+        int windowed = windowKvBlocks > 0 && config.keepsWindowedKvApart() ? config.windowedBlocks() : 0;
+        int convolutions = config.convolution().count();
+        this.storageLayer = new int[config.layers()];
+        for (int l = 0, inWindow = 0, inFull = 0, inConv = 0; l < config.layers(); l++) {
+            storageLayer[l] = config.isConvolutionBlock(l) ? inConv++
+                    : windowed > 0 && config.slidingWindow(l) > 0 ? inWindow++ : inFull++;
+        }
+        this.kvStorage = backend.allocateKv(config.layers() - windowed - convolutions, kvBlocks, kvBlockSize,
+                config.kvHeadCount(), config.kvDimK(), config.cachedValueDim(), kvType);
         KvStorage apart = null;
+        KvStorage rows = null;
         try {
             apart = windowed > 0 ? backend.allocateKv(windowed, windowKvBlocks, kvBlockSize, config.kvHeadCount(),
                     config.kvDimK(), config.cachedValueDim(), kvType) : null;
-        } finally {
-            if (windowed > 0 && apart == null) {
-                kvStorage.close();
+            // the convolution's inputs stay float32 whatever the cache's type, as llama.cpp keeps its state
+            rows = convolutions > 0 ? backend.allocateKv(convolutions, windowKvBlocks, kvBlockSize, 1, config.dim(), 0,
+                    KvCacheType.F32) : null;
+        } catch (RuntimeException | Error e) {
+            if (apart != null) {
+                apart.close();
             }
+            kvStorage.close();
+            throw e;
         }
         this.windowStorage = apart;
+        this.convStorage = rows;
         // Qwen3-VL's sections hold some pairs still for text: an infinite divisor, frequency 0
         this.rope = ropeSpec(config).withFactors(
                 config.ropeSections().textFactors(weights.ropeFactors(), config.ropeDimensions() / 2));
@@ -200,9 +215,10 @@ public final class Transformer implements AutoCloseable {
         this.routedExperts = deviceRouting ? new int[Math.max(1, config.routedLayers()) * maxTokens * k] : null;
         this.slots = new int[maxTokens];
         this.blockTables = new int[maxSequences][];
-        this.windowSlots = windowStorage != null ? new int[maxTokens] : null;
-        this.windowTables = windowStorage != null ? new int[maxSequences][] : null;
-        this.windowAttention = windowStorage != null ? new AttentionBatch(config.headCount(), config.kvHeadCount(),
+        boolean pooled = windowStorage != null || convStorage != null;
+        this.windowSlots = pooled ? new int[maxTokens] : null;
+        this.windowTables = pooled ? new int[maxSequences][] : null;
+        this.windowAttention = pooled ? new AttentionBatch(config.headCount(), config.kvHeadCount(),
                 config.headDimK(), config.headDimV(), (float) config.attentionScale()) : null;
         // latent attention reads each position's value (the latent) from its key row, after the rotary part
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
@@ -374,9 +390,10 @@ public final class Transformer implements AutoCloseable {
         if (t == 0) {
             return;
         }
+        KvStorage pool = windowStorage != null ? windowStorage : convStorage;
         if (kv.blockSize() != kvStorage.blockSize() || kv.capacityBlocks() > kvStorage.blocks()
-                || (kv.windowCapacityBlocks() > 0) != (windowStorage != null)
-                || windowStorage != null && kv.windowCapacityBlocks() > windowStorage.blocks()) {
+                || (kv.windowCapacityBlocks() > 0) != (pool != null)
+                || pool != null && kv.windowCapacityBlocks() > pool.blocks()) {
             throw new IllegalArgumentException("KV cache does not match this transformer's storage");
         }
         for (int i = 0; i < t; i++) {
@@ -385,7 +402,7 @@ public final class Transformer implements AutoCloseable {
             blockTables[seq] = kv.blockTable(seq);
         }
         attention.set(t, batch.sequenceOf, batch.positionOf, blockTables);
-        if (windowStorage != null) {
+        if (pool != null) {
             for (int i = 0; i < t; i++) {
                 int seq = batch.sequenceOf[i];
                 windowSlots[i] = kv.windowSlot(seq, batch.positionOf[i]);
@@ -410,7 +427,11 @@ public final class Transformer implements AutoCloseable {
         }
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
-            attentionBlock(l, w, batch, attention, t);
+            if (w.convolution() != null) {
+                convolutionBlock(l, w.attnNorm(), w.convolution(), t);
+            } else {
+                attentionBlock(l, w, batch, attention, t);
+            }
             if (config.isRoutedBlock(l)) {
                 moeBlock(l, config.routedLayerOf(l), w, batch, t);
             } else {
@@ -537,6 +558,24 @@ public final class Transformer implements AutoCloseable {
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);
         addBiasIfAny(buf.projected, w.outputBias(), t);
         branchNormIfAny(buf.projected, w.attentionPostNorm(), t);
+        addResidual(buf.projected, t);
+    }
+
+    /**
+     * LFM2's convolution block: B, C and x from the normed input, B * x cached at each token's
+     * position in the windowed pool, then each token's causal convolution over its last positions'
+     * rows there (its own among them), times C, projected back into the residual stream.
+     */
+    private void convolutionBlock(int layer, float[] norm, ConvolutionWeights c, int t) {
+        backend.rmsNorm(buf.x, norm, (float) config.rmsEps(), buf.h, t);
+        backend.matmul(c.inputGate(), 0, buf.h, buf.convInputGate, t);
+        backend.matmul(c.outputGate(), 0, buf.h, buf.convOutputGate, t);
+        backend.matmul(c.input(), 0, buf.h, buf.convInput, t);
+        backend.mul(buf.convInputGate, buf.convInput, t);
+        backend.storeKv(convStorage, storageLayer[layer], buf.convInputGate, null, windowSlots, t);
+        backend.shortConv(convStorage, storageLayer[layer], windowAttention, c.taps(), c.length(), buf.convInput);
+        backend.mul(buf.convInput, buf.convOutputGate, t);
+        backend.matmul(c.output(), 0, buf.convInput, buf.projected, t);
         addResidual(buf.projected, t);
     }
 
@@ -877,6 +916,9 @@ public final class Transformer implements AutoCloseable {
         kvStorage.close();
         if (windowStorage != null) {
             windowStorage.close();
+        }
+        if (convStorage != null) {
+            convStorage.close();
         }
     }
 }

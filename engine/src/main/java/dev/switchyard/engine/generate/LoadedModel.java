@@ -117,7 +117,7 @@ public final class LoadedModel implements AutoCloseable {
             Transformer transformer = new Transformer(weights, backend, maxStepTokens, maxSequences, blocks, windowBlocks,
                     KV_BLOCK_SIZE, moe, kvType);
             KvCache kv = windowBlocks > 0
-                    ? new WindowedKvCache(blocks, windowBlocks, KV_BLOCK_SIZE, maxSequences, config.slidingWindow())
+                    ? new WindowedKvCache(blocks, windowBlocks, KV_BLOCK_SIZE, maxSequences, config.windowPoolReach())
                     : new PagedKvCache(blocks, KV_BLOCK_SIZE, maxSequences);
             if (offload != null) {
                 offloaded = OffloadedExperts.open(config, file, backend, offload, maxStepTokens);
@@ -135,17 +135,20 @@ public final class LoadedModel implements AutoCloseable {
 
     /**
      * Bytes of keys and values one position of one sequence takes in a cache of {@code type}, in the
-     * pool that grows with each sequence: every layer's, but for the windowed layers where they are
-     * kept apart ({@link #windowKvBytes}).
+     * pool that grows with each sequence: every attention layer's, but for the windowed layers where
+     * they are kept apart ({@link #windowKvBytes}).
      */
     public static long kvBytesPerPosition(ModelConfig config, KvCacheType type) {
-        int layers = config.layers() - (config.keepsWindowedKvApart() ? config.windowedBlocks() : 0);
-        return layers * layerKvBytesPerPosition(config, type);
+        return config.fullKvBlocks() * layerKvBytesPerPosition(config, type);
     }
 
-    /** Bytes one position takes in the windowed layers' own pool (0 where there is none). */
+    /**
+     * Bytes one position takes in the windowed pool (0 where there is none): the windowed layers'
+     * keys and values where they are kept apart, and each convolution block's float row.
+     */
     public static long windowedKvBytesPerPosition(ModelConfig config, KvCacheType type) {
-        return config.keepsWindowedKvApart() ? config.windowedBlocks() * layerKvBytesPerPosition(config, type) : 0;
+        long windowed = config.keepsWindowedKvApart() ? config.windowedBlocks() * layerKvBytesPerPosition(config, type) : 0;
+        return windowed + (long) config.convolution().count() * KvCacheType.F32.rowBytes(config.dim(), 1);
     }
 
     private static long layerKvBytesPerPosition(ModelConfig config, KvCacheType type) {
@@ -158,8 +161,8 @@ public final class LoadedModel implements AutoCloseable {
      * positions ({@link WindowedKvCache#blocksFor}); 0 where the model keeps no layers apart.
      */
     public static int windowKvBlocks(ModelConfig config, int maxSequences, int maxStepTokens) {
-        return config.keepsWindowedKvApart()
-                ? WindowedKvCache.blocksFor(config.slidingWindow(), KV_BLOCK_SIZE, maxSequences, maxStepTokens)
+        return config.usesWindowPool()
+                ? WindowedKvCache.blocksFor(config.windowPoolReach(), KV_BLOCK_SIZE, maxSequences, maxStepTokens)
                 : 0;
     }
 

@@ -31,7 +31,10 @@ import java.util.stream.Collectors;
  * softmax-routed ones in every block; {@code afmoe} is Arcee's Trinity (Nano, Mini, Large): token embeddings times the square root of
  * the width, attention output behind a sigmoid gate, each branch's output RMS-normed before it joins
  * the residual stream, three windowed rotated blocks to one global unrotated block, and routing as
- * the file states it.
+ * the file states it; {@code lfm2} and {@code lfm2moe} are Liquid AI's LFM2 (350M to 2.6B) and
+ * LFM2-MoE (8B-A1B, 24B-A2B): most blocks convolve over their last few positions instead of attending
+ * ({@link ConvolutionBlocks}), the others attend with per-head QK-norm and neox rotation, and
+ * LFM2-MoE routes by sigmoid ranked with a selection bias after dense leading blocks.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -55,7 +58,9 @@ public enum Architecture {
     HUNYUAN_MOE("hunyuan-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true),
     BAILINGMOE2("bailingmoe2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
     AFMOE("afmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
-    BAILINGMOE("bailingmoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false);
+    BAILINGMOE("bailingmoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
+    LFM2("lfm2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    LFM2MOE("lfm2moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -121,7 +126,7 @@ public enum Architecture {
      */
     public boolean hasLeadingDenseLayers() {
         return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == BAILINGMOE2 || this == AFMOE;
+                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE;
     }
 
     /**
@@ -207,7 +212,7 @@ public enum Architecture {
      */
     public boolean statesRouting() {
         return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2
-                || this == AFMOE || this == BAILINGMOE;
+                || this == AFMOE || this == BAILINGMOE || this == LFM2MOE;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -222,7 +227,8 @@ public enum Architecture {
     public boolean hasSeparateExpertWidth() {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
-                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE;
+                || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE
+                || this == LFM2MOE;
     }
 
     /**
@@ -240,6 +246,38 @@ public enum Architecture {
      */
     public boolean fusesQkv() {
         return this == BAILINGMOE2;
+    }
+
+    /**
+     * Whether some blocks convolve instead of attending ({@link ConvolutionBlocks}: LFM2), named by
+     * 0 in {@code attention.head_count_kv}.
+     */
+    public boolean hasConvolutionBlocks() {
+        return this == LFM2 || this == LFM2MOE;
+    }
+
+    /**
+     * The name of the norm before the output head: {@code output_norm}, or {@code token_embd_norm},
+     * as llama.cpp names LFM2's.
+     */
+    public String outputNormName() {
+        return hasConvolutionBlocks() ? "token_embd_norm.weight" : "output_norm.weight";
+    }
+
+    /**
+     * Whether a file of this family must state its gating function ({@code expert_gating_func}), as
+     * llama.cpp requires of Ling 2.0 and LFM2-MoE.
+     */
+    public boolean requiresGatingFunction() {
+        return this == BAILINGMOE2 || this == LFM2MOE;
+    }
+
+    /**
+     * Whether llama.cpp scales this family's routed weights by {@code expert_weights_scale} where
+     * the file states it; LFM2-MoE's forward pass leaves them unscaled whatever it says.
+     */
+    public boolean scalesRoutedWeights() {
+        return this != LFM2MOE;
     }
 
     /** Whether queries and keys are normed after their rotation rather than before (Hunyuan). */
@@ -289,7 +327,7 @@ public enum Architecture {
      * llama.cpp requires of GLM-4.5, ERNIE 4.5 and MiniMax-M2; DeepSeek-V3's files may leave it out.
      */
     public boolean requiresSelectionBias() {
-        return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE || ranksWithSelectionBias();
+        return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE || this == LFM2MOE || ranksWithSelectionBias();
     }
 
     /**
@@ -297,7 +335,7 @@ public enum Architecture {
      * (gpt-oss's softmax over the chosen experts' logits, ERNIE 4.5, MiniMax-M2, Hunyuan).
      */
     public boolean alwaysNormalizesTopK() {
-        return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE;
+        return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == LFM2MOE;
     }
 
     /** Whether llama.cpp leaves this family's chosen experts' weights as they are whatever its file says (DeepSeek-MoE, Llama 4). */
@@ -327,12 +365,12 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
                 || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
-                || this == BAILINGMOE;
+                || this == BAILINGMOE || this == LFM2MOE;
     }
 
     /** Whether this family never has experts. */
     public boolean isDenseOnly() {
-        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL;
+        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL || this == LFM2;
     }
 
     /**

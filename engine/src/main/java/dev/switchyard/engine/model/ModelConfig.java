@@ -29,6 +29,9 @@ package dev.switchyard.engine.model;
  *                            unrotated blocks), else {@link LayerPattern#UNIFORM}
  * @param ropeSections        Qwen3-VL's multimodal rotary sections ({@link RopeSections}), else
  *                            {@link RopeSections#NONE}
+ * @param convolution         LFM2's blocks that convolve instead of attending
+ *                            ({@link ConvolutionBlocks}), else {@link ConvolutionBlocks#NONE}; the head
+ *                            counts describe the attention blocks
  */
 public record ModelConfig(
         Architecture architecture,
@@ -57,7 +60,22 @@ public record ModelConfig(
         int slidingWindow,
         ScaleFactors scales,
         LayerPattern pattern,
-        RopeSections ropeSections) {
+        RopeSections ropeSections,
+        ConvolutionBlocks convolution) {
+
+    /** A configuration whose every block attends (every family but LFM2). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing, int slidingWindow, ScaleFactors scales, LayerPattern pattern,
+                       RopeSections ropeSections) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, slidingWindow, scales, pattern, ropeSections, ConvolutionBlocks.NONE);
+    }
 
     /** A configuration with ordinary rotary positions (every family but Qwen3-VL). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -162,6 +180,16 @@ public record ModelConfig(
         require(scales != null, "scale factors must be stated");
         require(pattern != null, "the layer pattern must be stated");
         require(ropeSections != null, "the rotary sections must be stated");
+        require(convolution != null, "the convolution blocks must be stated");
+        require(!architecture.hasConvolutionBlocks() || convolution.present(),
+                architecture.ggufName() + " needs its convolution blocks (0 in attention.head_count_kv) and shortconv.l_cache");
+        require(!convolution.present() || architecture.hasConvolutionBlocks(),
+                architecture.ggufName() + " has no convolution blocks");
+        require(!convolution.present() || convolution.blocks().get(convolution.count() - 1) < layers,
+                "convolution block " + (convolution.present() ? convolution.blocks().get(convolution.count() - 1) : 0)
+                        + " is beyond block_count " + layers);
+        require(!convolution.present() || convolution.count() < layers,
+                "every block convolves: a model needs at least one attention block");
         require(!architecture.hasRopeSections() || ropeSections.present(),
                 architecture.ggufName() + " needs its rope.dimension_sections");
         require(!ropeSections.present() || architecture.hasRopeSections() || architecture.mayStateRopeSections(),
@@ -242,6 +270,33 @@ public record ModelConfig(
     public boolean keepsWindowedKvApart() {
         int windowed = windowedBlocks();
         return windowed > 0 && windowed < layers && latentAttention == null;
+    }
+
+    /** Whether block {@code block} convolves instead of attending (LFM2). */
+    public boolean isConvolutionBlock(int block) {
+        return convolution.contains(block);
+    }
+
+    /**
+     * Whether some blocks keep what they cache in the pool where a sequence holds only its last
+     * positions' blocks ({@link dev.switchyard.engine.kv.WindowedKvCache}): windowed blocks kept
+     * apart, and convolution blocks, whose rows always live there.
+     */
+    public boolean usesWindowPool() {
+        return keepsWindowedKvApart() || convolution.present();
+    }
+
+    /**
+     * The positions the window pool must keep for each sequence: the widest of the windowed blocks'
+     * window (where they are kept apart) and the convolution's length; 0 where there is no such pool.
+     */
+    public int windowPoolReach() {
+        return Math.max(keepsWindowedKvApart() ? slidingWindow : 0, convolution.length());
+    }
+
+    /** Blocks whose keys and values the pool that grows with each sequence holds: every attention block not kept apart. */
+    public int fullKvBlocks() {
+        return layers - convolution.count() - (keepsWindowedKvApart() ? windowedBlocks() : 0);
     }
 
     public boolean isMoe() {
@@ -354,7 +409,7 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed, ropeSections);
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed, ropeSections, convolution);
     }
 
     /** This configuration with its rotating pairs in {@code changed} sections. */
@@ -362,13 +417,13 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, pattern, changed);
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, pattern, changed, convolution);
     }
 
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern, ropeSections);
+                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern, ropeSections, convolution);
     }
 }

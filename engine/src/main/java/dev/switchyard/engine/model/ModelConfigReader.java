@@ -1,8 +1,11 @@
 package dev.switchyard.engine.model;
 
+import dev.switchyard.engine.gguf.GgufArray;
 import dev.switchyard.engine.gguf.GgufMetadata;
 import dev.switchyard.engine.gguf.MetadataException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -42,7 +45,9 @@ public final class ModelConfigReader {
             layers -= prediction;
         }
         int heads = md.requireInt(p + "attention.head_count", 1);
-        int kvHeads = md.optInt(p + "attention.head_count_kv", 1, heads);
+        ConvolutionBlocks convolution = arch.hasConvolutionBlocks() ? convolutionBlocks(md, p, layers)
+                : ConvolutionBlocks.NONE;
+        int kvHeads = convolution.present() ? attentionKvHeads(md, p) : md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
         int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
         if (headDimK == 0) {
@@ -158,9 +163,68 @@ public final class ModelConfigReader {
         // llama.cpp requires the window of gpt-oss; an AFMoE file without one has no windowed blocks
         int window = !arch.slidesWindows() ? 0 : arch.mayLeaveWindowsOut()
                 ? md.optInt(p + "attention.sliding_window", 0, 0) : md.requireInt(p + "attention.sliding_window", 1);
+        if (arch.hasConvolutionBlocks() && md.contains(p + "attention.sliding_window")) {
+            // llama.cpp's LFM2 variant whose attention blocks slide a window
+            throw new ModelConfigException("'" + p + "attention.sliding_window' (LFM2 with windowed attention blocks) "
+                    + "is not supported");
+        }
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routing, window, scales, pattern, sections);
+                latent, routing, window, scales, pattern, sections, convolution);
+    }
+
+    /**
+     * LFM2's convolution blocks: those whose entry of {@code attention.head_count_kv} (an array of
+     * one count per block, as llama.cpp reads it) is 0, each reaching {@code shortconv.l_cache}
+     * positions (required).
+     */
+    private static ConvolutionBlocks convolutionBlocks(GgufMetadata md, String p, int layers) {
+        String key = p + "attention.head_count_kv";
+        int[] counts = kvHeadsPerBlock(md, key);
+        if (counts.length != 1 && counts.length < layers) {
+            throw new ModelConfigException("'" + key + "' has " + counts.length + " entries for block_count " + layers);
+        }
+        List<Integer> blocks = new ArrayList<>();
+        for (int b = 0; b < layers; b++) {
+            if (counts[counts.length == 1 ? 0 : b] == 0) {
+                blocks.add(b);
+            }
+        }
+        if (blocks.isEmpty()) {
+            return new ConvolutionBlocks(0, blocks); // the configuration names what is missing
+        }
+        int length = md.requireInt(p + "shortconv.l_cache", 0);
+        try {
+            return new ConvolutionBlocks(length, blocks);
+        } catch (ModelConfigException e) {
+            throw new ModelConfigException("'" + p + "shortconv.l_cache': " + e.getMessage());
+        }
+    }
+
+    /** The KV heads of LFM2's attention blocks: the one count its array holds besides 0. */
+    private static int attentionKvHeads(GgufMetadata md, String p) {
+        String key = p + "attention.head_count_kv";
+        int kv = 0;
+        for (int n : kvHeadsPerBlock(md, key)) {
+            if (n < 0 || n > 0 && kv > 0 && n != kv) {
+                throw new ModelConfigException("'" + key + "' must hold 0 or one count of KV heads for every attention "
+                        + "block, got " + Arrays.toString(kvHeadsPerBlock(md, key)));
+            }
+            kv = Math.max(kv, n);
+        }
+        if (kv == 0) {
+            throw new ModelConfigException("'" + key + "' is 0 for every block: a model needs at least one attention block");
+        }
+        return kv;
+    }
+
+    /** {@code head_count_kv} as one count per block, or as one count for all (a scalar). */
+    private static int[] kvHeadsPerBlock(GgufMetadata md, String key) {
+        if (!md.contains(key)) {
+            throw new ModelConfigException("metadata key '" + key + "' is missing");
+        }
+        boolean array = md.get(key).map(v -> v.value() instanceof GgufArray).orElse(false);
+        return array ? md.optIntArray(key).orElseThrow() : new int[] {md.requireInt(key, 0)};
     }
 
     /**
@@ -266,7 +330,7 @@ public final class ModelConfigReader {
      */
     private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
         // Ling 2.0's files must say (llama.cpp requires it); Ling 1 routes by softmax whatever its file says
-        int code = arch == Architecture.BAILINGMOE2 ? md.requireInt(p + "expert_gating_func", 1)
+        int code = arch.requiresGatingFunction() ? md.requireInt(p + "expert_gating_func", 1)
                 : arch == Architecture.BAILINGMOE ? ExpertRouting.Gating.SOFTMAX.ggufCode()
                 : md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
@@ -279,7 +343,7 @@ public final class ModelConfigReader {
         int groups = md.optInt(p + "expert_group_count", 0, 1);
         groups = Math.max(groups, 1);
         int used = groups > 1 ? md.requireInt(p + "expert_group_used_count", 1) : 1;
-        double scale = md.optDouble(p + "expert_weights_scale").orElse(1.0);
+        double scale = arch.scalesRoutedWeights() ? md.optDouble(p + "expert_weights_scale").orElse(1.0) : 1.0;
         // llama.cpp scales only by a factor other than 0 and 1
         return new ExpertRouting(gating, groups, used, scale == 0 ? 1.0 : scale);
     }

@@ -30,7 +30,17 @@ public final class ModelConfigWriter {
         LatentAttention latent = c.latentAttention();
         boolean joined = latent != null && latent.joinedDecompression();
         // the older latent layout states the attention as multi-head: its heads' lengths, a KV head per head
-        m.put(p + "attention.head_count_kv", GgufValue.ofUint32(joined ? c.headCount() : c.kvHeadCount()));
+        if (c.convolution().present()) {
+            // LFM2: a count per block, 0 where the block convolves
+            long[] counts = new long[c.layers()];
+            for (int b = 0; b < c.layers(); b++) {
+                counts[b] = c.isConvolutionBlock(b) ? 0 : c.kvHeadCount();
+            }
+            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, counts)));
+            m.put(p + "shortconv.l_cache", GgufValue.ofUint32(c.convolution().length()));
+        } else {
+            m.put(p + "attention.head_count_kv", GgufValue.ofUint32(joined ? c.headCount() : c.kvHeadCount()));
+        }
         if (joined) {
             m.put(p + "attention.key_length", GgufValue.ofUint32(latent.keyLength()));
             m.put(p + "attention.value_length", GgufValue.ofUint32(latent.valueLength()));

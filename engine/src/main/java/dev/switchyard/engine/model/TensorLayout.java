@@ -22,6 +22,14 @@ public final class TensorLayout {
     /** The norms of a block's attention and FFN branch outputs (after {@code blk.N.}), where its family has them. */
     public static final String ATTENTION_POST_NORM = "post_attention_norm.weight";
     public static final String FFN_POST_NORM = "post_ffw_norm.weight";
+    /**
+     * A convolution block's tensors (after {@code blk.N.}; LFM2): the kernel, {@code [length, dim]}
+     * (each channel's taps in a row, the oldest position's first), the projection to B, C and x
+     * stacked in that order, and the projection back.
+     */
+    public static final String CONV_KERNEL = "shortconv.conv.weight";
+    public static final String CONV_IN = "shortconv.in_proj.weight";
+    public static final String CONV_OUT = "shortconv.out_proj.weight";
     /** A block's fused query-key-value projection (after {@code blk.N.}), where its family has one. */
     public static final String FUSED_QKV = "attn_qkv.weight";
 
@@ -37,6 +45,13 @@ public final class TensorLayout {
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
             out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
+            if (c.isConvolutionBlock(l)) {
+                out.add(spec(b + CONV_KERNEL, TensorRole.CONVOLUTION, c.convolution().length(), c.dim()));
+                out.add(spec(b + CONV_IN, TensorRole.WEIGHT, c.dim(), 3L * c.dim()));
+                out.add(spec(b + CONV_OUT, TensorRole.WEIGHT, c.dim(), c.dim()));
+                feedForward(c, l, b, out);
+                continue;
+            }
             if (c.latentAttention() != null) {
                 latentAttention(c, b, out);
             } else if (c.architecture().fusesQkv()) {
@@ -77,50 +92,56 @@ public final class TensorLayout {
                 out.add(spec(b + "attn_output.bias", TensorRole.BIAS, c.dim()));
                 out.add(spec(b + "attn_sinks.weight", TensorRole.BIAS, c.headCount()));
             }
-            out.add(spec(b + c.architecture().ffnNormName() + ".weight", TensorRole.NORM, c.dim()));
-            if (c.isRoutedBlock(l)) {
-                int e = c.expertCount();
-                int f = c.expertFeedForwardLength();
-                out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
-                if (gptOss) {
-                    out.add(spec(b + "ffn_gate_inp.bias", TensorRole.BIAS, e));
-                }
-                if (c.routing().gating() == ExpertRouting.Gating.SIGMOID || c.architecture().ranksWithSelectionBias()) {
-                    // the selection bias: some families' files always have it, DeepSeek-V3's may not
-                    out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
-                            !c.architecture().requiresSelectionBias()));
-                }
-                out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
-                out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
-                out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
-                if (gptOss) {
-                    // one bias row per expert: [width, experts]
-                    out.add(spec(b + "ffn_gate_exps.bias", TensorRole.BIAS, f, e));
-                    out.add(spec(b + "ffn_up_exps.bias", TensorRole.BIAS, f, e));
-                    out.add(spec(b + "ffn_down_exps.bias", TensorRole.BIAS, c.dim(), e));
-                }
-                if (c.hasSharedExpert()) {
-                    int s = c.sharedExpertFeedForwardLength();
-                    if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
-                        out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));
-                    }
-                    out.add(spec(b + "ffn_gate_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
-                    out.add(spec(b + "ffn_up_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
-                    out.add(spec(b + "ffn_down_shexp.weight", TensorRole.WEIGHT, s, c.dim()));
-                }
-            } else {
-                out.add(spec(b + "ffn_gate.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
-                out.add(spec(b + "ffn_up.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
-                out.add(spec(b + "ffn_down.weight", TensorRole.WEIGHT, c.feedForwardLength(), c.dim()));
-            }
+            feedForward(c, l, b, out);
         }
-        out.add(spec("output_norm.weight", TensorRole.NORM, c.dim()));
+        out.add(spec(c.architecture().outputNormName(), TensorRole.NORM, c.dim()));
         out.add(new TensorSpec("output.weight", new long[] {c.dim(), c.vocabSize()}, TensorRole.OUTPUT, true));
         if (c.latentAttention() == null && c.ropeDimensions() >= 2) {
             // Llama 3.1 and later: each rotating pair's frequency divisor, for every block alike
             out.add(new TensorSpec(ROPE_FACTORS, new long[] {c.ropeDimensions() / 2}, TensorRole.ROPE_FACTORS, true));
         }
         return out;
+    }
+
+    /** Block {@code l}'s FFN norm and FFN: routed experts (with what its family adds) or a dense one. */
+    private static void feedForward(ModelConfig c, int l, String b, List<TensorSpec> out) {
+        boolean gptOss = c.architecture().hasGptOssBlocks();
+        out.add(spec(b + c.architecture().ffnNormName() + ".weight", TensorRole.NORM, c.dim()));
+        if (c.isRoutedBlock(l)) {
+            int e = c.expertCount();
+            int f = c.expertFeedForwardLength();
+            out.add(spec(b + "ffn_gate_inp.weight", TensorRole.ROUTER, c.dim(), e));
+            if (gptOss) {
+                out.add(spec(b + "ffn_gate_inp.bias", TensorRole.BIAS, e));
+            }
+            if (c.routing().gating() == ExpertRouting.Gating.SIGMOID || c.architecture().ranksWithSelectionBias()) {
+                // the selection bias: some families' files always have it, DeepSeek-V3's may not
+                out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
+                        !c.architecture().requiresSelectionBias()));
+            }
+            out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+            out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+            out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
+            if (gptOss) {
+                // one bias row per expert: [width, experts]
+                out.add(spec(b + "ffn_gate_exps.bias", TensorRole.BIAS, f, e));
+                out.add(spec(b + "ffn_up_exps.bias", TensorRole.BIAS, f, e));
+                out.add(spec(b + "ffn_down_exps.bias", TensorRole.BIAS, c.dim(), e));
+            }
+            if (c.hasSharedExpert()) {
+                int s = c.sharedExpertFeedForwardLength();
+                if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
+                    out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));
+                }
+                out.add(spec(b + "ffn_gate_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
+                out.add(spec(b + "ffn_up_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
+                out.add(spec(b + "ffn_down_shexp.weight", TensorRole.WEIGHT, s, c.dim()));
+            }
+        } else {
+            out.add(spec(b + "ffn_gate.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
+            out.add(spec(b + "ffn_up.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
+            out.add(spec(b + "ffn_down.weight", TensorRole.WEIGHT, c.feedForwardLength(), c.dim()));
+        }
     }
 
     /**

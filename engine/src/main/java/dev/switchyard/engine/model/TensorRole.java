@@ -20,9 +20,11 @@ public enum TensorRole {
     /** Output head (absent when tied to the embedding). */
     OUTPUT,
     /** Each rotating pair's frequency divisor ({@code rope_freqs}: Llama 3.1's scaling; F32). */
-    ROPE_FACTORS;
+    ROPE_FACTORS,
+    /** A convolution block's kernel ({@code shortconv.conv}: LFM2; F32, its rows a few taps long). */
+    CONVOLUTION;
 
     public boolean isAlwaysF32() {
-        return this == NORM || this == BIAS || this == ROUTER || this == ROPE_FACTORS;
+        return this == NORM || this == BIAS || this == ROUTER || this == ROPE_FACTORS || this == CONVOLUTION;
     }
 }

@@ -41,7 +41,9 @@ public enum GeneratedArchitecture {
     HUNYUAN_MOE("hunyuan-moe", Architecture.HUNYUAN_MOE, true),
     BAILINGMOE2("bailingmoe2", Architecture.BAILINGMOE2, true),
     AFMOE("afmoe", Architecture.AFMOE, true),
-    BAILINGMOE("bailingmoe", Architecture.BAILINGMOE, true);
+    BAILINGMOE("bailingmoe", Architecture.BAILINGMOE, true),
+    LFM2("lfm2", Architecture.LFM2, false),
+    LFM2MOE("lfm2moe", Architecture.LFM2MOE, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -34,12 +34,14 @@ record InitScale(double mean, double std) {
             case OUTPUT -> new InitScale(0, OUTPUT_LOGIT_STD * factors.logit() * unit);
             // not drawn: the generator writes Llama 3.1's factors (LlamaRopeFactors)
             case ROPE_FACTORS -> new InitScale(1.0, 0);
+            // LFM2's taps, one row of them per channel: the convolution keeps its input's scale
+            case CONVOLUTION -> new InitScale(0, unit);
             case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);
         };
     }
 
     /** Projections that write back into the residual stream. */
     private static boolean isResidualOutput(String name) {
-        return name.contains("attn_output") || name.contains("ffn_down");
+        return name.contains("attn_output") || name.contains("ffn_down") || name.contains("out_proj");
     }
 }

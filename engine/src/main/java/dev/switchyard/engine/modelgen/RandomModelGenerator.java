@@ -7,6 +7,7 @@ import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.ConvolutionBlocks;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
@@ -26,6 +27,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,6 +179,24 @@ public final class RandomModelGenerator {
                     new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f), spec.preset().slidingWindow(),
                     ScaleFactors.widthScaledEmbeddings(dim),
                     new LayerPattern(1, Architecture.AFMOE_GLOBAL_STEP, false, 0, 0, 0));
+        }
+        if (arch.hasConvolutionBlocks()) {
+            // LFM2: two convolution blocks (three taps each) to every attention block, as in the released
+            // models, the last block attending where fewer than three; attention with per-head QK-norm
+            // and whole heads rotated (neox); LFM2-MoE's first block dense, then sigmoid routing with a
+            // selection bias, weights renormalized and unscaled; base 1e6, eps 1e-5
+            int layers = spec.resolvedLayers();
+            List<Integer> convolving = new ArrayList<>();
+            for (int b = 0; b < layers; b++) {
+                if (b % 3 != 2 && !(layers < 3 && b == layers - 1)) {
+                    convolving.add(b);
+                }
+            }
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, kvHeads, headDim, headDim, ffn,
+                    experts, topK, moe ? expertFfn : 0, 0, leadingDense, true, 1e-5f, 1_000_000.0, headDim,
+                    RopeScaling.NONE, vocabSize, null,
+                    moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
+                    ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.NONE, new ConvolutionBlocks(3, convolving));
         }
         if (arch == Architecture.BAILINGMOE2) {
             // Ling 2.0: one fused query-key-value matrix, half of each head rotated (neox) after a

@@ -225,6 +225,16 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void mul(FloatMatrix y, FloatMatrix x, int tokens) {
+        cpu.mul(y, x, tokens);
+    }
+
+    @Override
+    public void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out) {
+        cpu.shortConv(rows, layer, batch, taps, length, out);
+    }
+
+    @Override
     public void scaleRows(FloatMatrix x, float[] factors, int n) {
         cpu.scaleRows(x, factors, n);
     }

@@ -60,6 +60,11 @@ final class ReferenceForward {
             String b = "blk." + l + ".";
             // attention
             double[] h = rmsNorm(x, vec(b + "attn_norm.weight"));
+            if (file.tensor(b + "shortconv.conv.weight").isPresent()) {
+                addInPlace(x, convolution(b, l, h));
+                feedForward(b, l, x);
+                continue;
+            }
             if (c.latentAttention() != null) {
                 addInPlace(x, matvec(b + "attn_output.weight", latentAttention(b, l, h), d));
                 feedForward(b, l, x);
@@ -172,12 +177,43 @@ final class ReferenceForward {
             addInPlace(x, projected);
             feedForward(b, l, x);
         }
-        double[] out = rmsNorm(x, vec("output_norm.weight"));
+        double[] out = rmsNorm(x, vec(c.architecture().outputNormName()));
         String head = file.tensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
         position++;
         double[] logits = matvec(head, out, c.vocabSize());
         scaleInPlace(logits, 1 / c.scales().logit());
         return logits;
+    }
+
+    /**
+     * LFM2's convolution block as its definition reads: the normed input projected to B, C and x
+     * (the projection's output in that order), B * x kept for this position, each channel c the sum
+     * over the kernel's taps j of {@code kernel[c][j]} times the kept B * x of position
+     * {@code position - length + 1 + j} (none before 0), times C, projected back. The kernel is read
+     * as the file holds it, each channel's taps in a row.
+     */
+    private double[] convolution(String b, int l, double[] h) {
+        int d = c.dim();
+        int length = c.convolution().length();
+        double[] bcx = matvec(b + "shortconv.in_proj.weight", h, 3 * d);
+        double[] bx = new double[d];
+        for (int i = 0; i < d; i++) {
+            bx[i] = bcx[i] * bcx[2 * d + i];
+        }
+        keys.get(l)[position] = bx;
+        double[] kernel = vec(b + "shortconv.conv.weight");
+        double[] y = new double[d];
+        for (int ch = 0; ch < d; ch++) {
+            double sum = 0;
+            for (int j = 0; j < length; j++) {
+                int p = position - length + 1 + j;
+                if (p >= 0) {
+                    sum += kernel[ch * length + j] * keys.get(l)[p][ch];
+                }
+            }
+            y[ch] = sum * bcx[d + ch];
+        }
+        return matvec(b + "shortconv.out_proj.weight", y, d);
     }
 
     /** A row of {@code heads} heads as the cache holds it: as it is, rounded to halves, or quantized. */

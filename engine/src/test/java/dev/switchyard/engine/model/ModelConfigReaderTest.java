@@ -218,6 +218,12 @@ class ModelConfigReaderTest {
             c = new ModelConfig(arch, "m", 4096, 512, 4, 8, 2, 64, 64, 1024, 16, 4, 256, 256, 1, true, 1e-5f, 1e4, 64,
                     RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f), 128,
                     ScaleFactors.widthScaledEmbeddings(512), new LayerPattern(1, 4, false, 0, 0, 0));
+        } else if (arch.hasConvolutionBlocks()) {
+            // LFM2: two convolution blocks to one attention block, LFM2-MoE's first block dense
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, 0,
+                    leadingDense, true, 1e-5f, 1e6, 64, RopeScaling.NONE, 1000, null,
+                    moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
+                    ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.NONE, new ConvolutionBlocks(3, List.of(0, 1)));
         } else if (arch.hasRopeSections()) {
             // Qwen3-VL's interleaved sections, as the released models state them
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,
@@ -550,6 +556,132 @@ class ModelConfigReaderTest {
             assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
                     .isInstanceOf(ModelConfigException.class).hasMessageContaining("bailingmoe2." + key);
         }
+    }
+
+    /** LFM2-8B-A1B's keys as llama.cpp's converter writes them: a KV head count per block, 0 where it convolves. */
+    private static Map<String, GgufValue> lfm2Moe8bA1b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("lfm2moe"));
+        m.put("lfm2moe.context_length", GgufValue.ofUint32(128000));
+        m.put("lfm2moe.embedding_length", GgufValue.ofUint32(2048));
+        m.put("lfm2moe.block_count", GgufValue.ofUint32(24));
+        m.put("lfm2moe.feed_forward_length", GgufValue.ofUint32(7168));
+        m.put("lfm2moe.expert_feed_forward_length", GgufValue.ofUint32(1792));
+        m.put("lfm2moe.attention.head_count", GgufValue.ofUint32(32));
+        long[] kv = new long[24];
+        for (int b : new int[] {2, 6, 10, 14, 18, 21}) {
+            kv[b] = 8;
+        }
+        m.put("lfm2moe.attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, kv)));
+        m.put("lfm2moe.rope.freq_base", GgufValue.ofFloat32(1_000_000f));
+        m.put("lfm2moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("lfm2moe.shortconv.l_cache", GgufValue.ofUint32(3));
+        m.put("lfm2moe.expert_count", GgufValue.ofUint32(32));
+        m.put("lfm2moe.expert_used_count", GgufValue.ofUint32(4));
+        m.put("lfm2moe.leading_dense_block_count", GgufValue.ofUint32(2));
+        m.put("lfm2moe.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("lfm2moe.vocab_size", GgufValue.ofUint32(65536));
+        return m;
+    }
+
+    @Test
+    void lfm2MoeConvolvesWhereItsFileCountsNoKvHeadsAndRoutesBySigmoidUnscaled() {
+        Map<String, GgufValue> m = lfm2Moe8bA1b();
+        m.put("lfm2moe.expert_weights_scale", GgufValue.ofFloat32(2.5f)); // llama.cpp leaves the weights unscaled
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.architecture()).isEqualTo(Architecture.LFM2MOE);
+        assertThat(c.convolution().length()).isEqualTo(3);
+        assertThat(c.convolution().blocks()).containsExactly(0, 1, 3, 4, 5, 7, 8, 9, 11, 12, 13, 15, 16, 17, 19, 20, 22, 23);
+        assertThat(c.kvHeadCount()).isEqualTo(8);
+        assertThat(c.headDimK()).isEqualTo(64);
+        assertThat(c.ropeDimensions()).isEqualTo(64);
+        assertThat(c.feedForwardLength()).isEqualTo(7168);
+        assertThat(c.expertFeedForwardLength()).isEqualTo(1792);
+        assertThat(c.leadingDenseLayers()).isEqualTo(2);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0));
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(c.fullKvBlocks()).isEqualTo(6);
+        assertThat(c.usesWindowPool()).isTrue();
+        assertThat(c.windowPoolReach()).isEqualTo(3);
+        // each routed block's selection bias is required, and the final norm is llama.cpp's token_embd_norm
+        assertThat(TensorLayout.expectedTensors(c)).anySatisfy(t -> {
+            assertThat(t.name()).isEqualTo("blk.2.exp_probs_b.bias");
+            assertThat(t.optional()).isFalse();
+        }).anySatisfy(t -> assertThat(t.name()).isEqualTo("token_embd_norm.weight"))
+                .anySatisfy(t -> {
+                    assertThat(t.name()).isEqualTo("blk.0.shortconv.conv.weight");
+                    assertThat(t.dims()).containsExactly(3, 2048);
+                })
+                .noneSatisfy(t -> assertThat(t.name()).isEqualTo("blk.0.attn_q.weight"))
+                .noneSatisfy(t -> assertThat(t.name()).isEqualTo("output_norm.weight"));
+        m.remove("lfm2moe.expert_gating_func");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(m)))
+                .hasMessageContaining("lfm2moe.expert_gating_func");
+    }
+
+    @Test
+    void lfm2DenseReadsLfm2_1_2b() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        lfm2Moe8bA1b().forEach((k, v) -> {
+            if (!k.contains("expert") && !k.contains("leading_dense")) {
+                m.put(k.replace("lfm2moe.", "lfm2."), v);
+            }
+        });
+        m.put("general.architecture", GgufValue.ofString("lfm2"));
+        m.put("lfm2.block_count", GgufValue.ofUint32(16));
+        m.put("lfm2.feed_forward_length", GgufValue.ofUint32(8192));
+        long[] kv = new long[16];
+        for (int b : new int[] {2, 5, 8, 10, 12, 14}) {
+            kv[b] = 8;
+        }
+        m.put("lfm2.attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, kv)));
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(c.isMoe()).isFalse();
+        assertThat(c.convolution().count()).isEqualTo(10);
+        assertThat(c.isConvolutionBlock(2)).isFalse();
+        assertThat(c.isConvolutionBlock(15)).isTrue();
+        assertThat(c.feedForwardLength()).isEqualTo(8192);
+    }
+
+    @Test
+    void lfm2FilesTheEngineCannotRunAreRefusedNamingTheKey() {
+        Map<String, GgufValue> noLength = lfm2Moe8bA1b();
+        noLength.remove("lfm2moe.shortconv.l_cache");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noLength)))
+                .hasMessageContaining("lfm2moe.shortconv.l_cache");
+        Map<String, GgufValue> oneTap = lfm2Moe8bA1b();
+        oneTap.put("lfm2moe.shortconv.l_cache", GgufValue.ofUint32(1));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(oneTap)))
+                .hasMessageContaining("shortconv.l_cache must be at least 2");
+        Map<String, GgufValue> twoCounts = lfm2Moe8bA1b();
+        long[] kv = new long[24];
+        kv[2] = 8;
+        kv[6] = 4;
+        twoCounts.put("lfm2moe.attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, kv)));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(twoCounts)))
+                .hasMessageContaining("one count of KV heads");
+        Map<String, GgufValue> allConvolve = lfm2Moe8bA1b();
+        allConvolve.put("lfm2moe.attention.head_count_kv",
+                GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, new long[24])));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(allConvolve)))
+                .hasMessageContaining("at least one attention block");
+        Map<String, GgufValue> shortArray = lfm2Moe8bA1b();
+        shortArray.put("lfm2moe.attention.head_count_kv",
+                GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, 0, 0, 8)));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(shortArray)))
+                .hasMessageContaining("has 3 entries for block_count 24");
+        Map<String, GgufValue> scalar = lfm2Moe8bA1b();
+        scalar.put("lfm2moe.attention.head_count_kv", GgufValue.ofUint32(8));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(scalar)))
+                .hasMessageContaining("lfm2moe needs its convolution blocks");
+        Map<String, GgufValue> windowed = lfm2Moe8bA1b();
+        windowed.put("lfm2moe.attention.sliding_window", GgufValue.ofUint32(512));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(windowed)))
+                .hasMessageContaining("lfm2moe.attention.sliding_window");
+        Map<String, GgufValue> llama = mixtral8x7b();
+        llama.put("llama.attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, 0, 8)));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(llama)))
+                .hasMessageContaining("head_count_kv");
     }
 
     /** The keys of an AFMoE file in Trinity Mini's shape. */

@@ -209,6 +209,11 @@ final class GgufReport {
             m.put("windowed_blocks", java.util.stream.IntStream.range(0, c.layers())
                     .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
         }
+        if (c.convolution().present()) {
+            // LFM2: the blocks that convolve over their last positions instead of attending
+            m.put("convolution_length", c.convolution().length());
+            m.put("convolution_blocks", c.convolution().blocks());
+        }
         if (c.ropeSections().present()) {
             // Qwen3-VL: the interleaved sections, and the pairs that stay still for text
             var r = c.ropeSections();
@@ -250,8 +255,9 @@ final class GgufReport {
             kv.put(type.label(), LoadedModel.kvBytesPerPosition(c, type));
         }
         m.put("kv_bytes_per_position", kv);
-        if (c.keepsWindowedKvApart()) {
-            // the windowed blocks' own pool: a sequence holds about a window of positions there, whatever its length
+        if (c.usesWindowPool()) {
+            // the windowed blocks' own pool (and LFM2's convolution rows): a sequence holds about a window of
+            // positions there, whatever its length
             Map<String, Object> windowed = new LinkedHashMap<>();
             for (KvCacheType type : KvCacheType.values()) {
                 windowed.put(type.label(), LoadedModel.windowedKvBytesPerPosition(c, type));

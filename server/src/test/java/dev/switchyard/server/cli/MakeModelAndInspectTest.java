@@ -193,6 +193,26 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void lfm2MoeIsMadeAndInspectedWithItsConvolutionBlocksAndGenerates() throws Exception {
+        Path model = dir.resolve("lfm2moe.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "lfm2moe", "--layers", "4", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        JsonNode config = json.get("config");
+        assertThat(config.get("architecture").asText()).isEqualTo("lfm2moe");
+        assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,1,3]");
+        assertThat(config.get("convolution_length").asInt()).isEqualTo(3);
+        // one attention block of four holds keys and values (2 heads of 32) per position; three float rows of 256 go to the window pool
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * 2 * 32 * 4);
+        assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(3L * 256 * 4);
+        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+                "--expert-memory", "50%");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);

@@ -1,0 +1,48 @@
+package dev.switchyard.engine.model;
+
+import java.util.List;
+
+/**
+ * Which blocks mix their tokens by a short causal convolution instead of attention (LFM2): such a
+ * block projects its normed input to three rows B, C and x, convolves B * x over the last
+ * {@code length} positions, one channel at a time, and projects C times that back, so each
+ * sequence keeps only its last {@code length - 1} products per block, not its whole past. llama.cpp
+ * reads them from a file's {@code attention.head_count_kv}, an array holding 0 at each such block,
+ * and the kernel's length from {@code shortconv.l_cache}. {@link #NONE} for every other family.
+ *
+ * @param length the positions each convolution reaches (itself and the {@code length - 1} before it)
+ * @param blocks the convolution blocks, ascending
+ */
+public record ConvolutionBlocks(int length, List<Integer> blocks) {
+
+    /** No convolution blocks. */
+    public static final ConvolutionBlocks NONE = new ConvolutionBlocks(0, List.of());
+
+    public ConvolutionBlocks {
+        blocks = List.copyOf(blocks);
+        if (blocks.isEmpty() ? length != 0 : length < 2) {
+            throw new ModelConfigException(blocks.isEmpty() ? "a convolution length of " + length + " without convolution blocks"
+                    : "shortconv.l_cache must be at least 2, got " + length);
+        }
+        for (int i = 0; i < blocks.size(); i++) {
+            if (blocks.get(i) < 0 || i > 0 && blocks.get(i) <= blocks.get(i - 1)) {
+                throw new ModelConfigException("convolution blocks must be ascending block numbers, got " + blocks);
+            }
+        }
+    }
+
+    /** Whether any block convolves. */
+    public boolean present() {
+        return !blocks.isEmpty();
+    }
+
+    /** Whether block {@code block} convolves. */
+    public boolean contains(int block) {
+        return present() && java.util.Collections.binarySearch(blocks, block) >= 0;
+    }
+
+    /** Blocks that convolve. */
+    public int count() {
+        return blocks.size();
+    }
+}
