@@ -52,7 +52,9 @@ public final class ToolCallSyntax {
         /** {@code ]<]minimax[>[<tool_call>}, every tag behind that token, arguments as nested tags: MiniMax-M3. */
         MINIMAX_M3("MiniMax-M3 nested tags"),
         /** {@code <｜DSML｜function_calls>} (DeepSeek-V3.2) or {@code <｜DSML｜tool_calls>} (V4) of invokes. */
-        DSML("DeepSeek DSML");
+        DSML("DeepSeek DSML"),
+        /** {@code <|tool_call_start|>[f(key="value")]<|tool_call_end|>}: LFM2 and LFM2.5. */
+        PYTHON_CALLS("Python calls in <|tool_call_start|>");
 
         private final String description;
 
@@ -169,7 +171,9 @@ public final class ToolCallSyntax {
             new Candidate(Kind.JSON_BLOCK, "<TOOLCALL>", () -> new HermesFormat("<TOOLCALL>", "</TOOLCALL>")),
             new Candidate(Kind.DEEPSEEK, DeepSeekFormat.CALLS_BEGIN, DeepSeekFormat::new),
             new Candidate(Kind.KIMI, KimiFormat.SECTION_BEGIN, KimiFormat::new),
-            new Candidate(Kind.KIMI, KimiFormat.SECTION_BEGIN_SINGULAR, KimiFormat::new));
+            new Candidate(Kind.KIMI, KimiFormat.SECTION_BEGIN_SINGULAR, KimiFormat::new),
+            new Candidate(Kind.PYTHON_CALLS, PythonCallsFormat.CALL_START, PythonCallsFormat::opensCallList,
+                    PythonCallsFormat::new));
 
     private static final String PROBE_QUESTION = "Which tool answers this probe?";
     /** A conversation whose assistant turn calls a tool, followed by the tool's result. */

@@ -89,6 +89,7 @@ class RealTemplateToolCallsTest {
         }
         m.put("MiniMax-M2", new Expected(ToolCallSyntax.Kind.MINIMAX, "[e~["));
         m.put("MiniMax-M3", new Expected(ToolCallSyntax.Kind.MINIMAX_M3, "[e~["));
+        m.put("LFM2.5-8B-A1B", new Expected(ToolCallSyntax.Kind.PYTHON_CALLS, "<|im_end|>"));
         for (String stem : List.of("deepseek-ai-DeepSeek-V3.2", "deepseek-ai-DeepSeek-V4",
                 "deepseek-ai-DeepSeek-V4-Flash-0731")) {
             m.put(stem, new Expected(ToolCallSyntax.Kind.DSML, "<｜end▁of▁sentence｜>"));
@@ -105,7 +106,6 @@ class RealTemplateToolCallsTest {
         m.put("GigaChat3-10B-A1.8B", "a 'function call' role");
         m.put("GigaChat3.1-10B-A1.8B", "<|function_call|>");
         m.put("Kimi-K3", "<|open|>call tool=... markup");
-        m.put("LFM2.5-8B-A1B", "<|tool_call_start|>[f(x=...)] Python calls");
         m.put("google-gemma-4-31B-it", "<|tool_call>call:f{...}");
         m.put("google-gemma-4-31B-it-interleaved", "<|tool_call>call:f{...}");
         m.put("meetkai-functionary-medium-v3.1", "<function=f>{...}</function> without a block");
@@ -231,7 +231,8 @@ class RealTemplateToolCallsTest {
     /**
      * A reply made to call a tool is spelled with the frame each template's own rendering gives,
      * and reads back as that call: for every read syntax whose arguments are JSON; the XML-style
-     * ones, whose arguments are not, have no frame (forcing a call there is refused).
+     * ones and LFM2's Python calls, whose arguments are not, have no frame (forcing a call there is
+     * refused).
      */
     @TestFactory
     Stream<DynamicTest> forcedCallsReadBackAsTheCallTheyForce() {
@@ -239,7 +240,8 @@ class RealTemplateToolCallsTest {
         assumeTrue(dir.isPresent(), "shared chat-templates folder not found: real templates not tested");
         ChatTestData.Settings settings = ChatTestData.settings();
         Set<ToolCallSyntax.Kind> xml = Set.of(ToolCallSyntax.Kind.XML_FUNCTION, ToolCallSyntax.Kind.GLM,
-                ToolCallSyntax.Kind.MINIMAX, ToolCallSyntax.Kind.MINIMAX_M3, ToolCallSyntax.Kind.DSML);
+                ToolCallSyntax.Kind.MINIMAX, ToolCallSyntax.Kind.MINIMAX_M3, ToolCallSyntax.Kind.DSML,
+                ToolCallSyntax.Kind.PYTHON_CALLS);
         return READ.keySet().stream().map(stem -> DynamicTest.dynamicTest(stem, () -> {
             ChatTemplate template = ChatTestData.template(dir.get().resolve(stem + ".jinja"), settings);
             ToolCallSyntax syntax = ToolCallSyntax.detect(template, null);
