@@ -83,6 +83,9 @@ public enum LoraTarget {
         if (name.equals("attn_gate")) {
             return "adapters on the attention output gate (AFMoE) are not supported";
         }
+        if (name.startsWith("shortconv.")) {
+            return "adapters on a convolution block's projections (LFM2) are not supported";
+        }
         return "no matrix of that name is applied as a product, so an adapter on it cannot be";
     }
 }
