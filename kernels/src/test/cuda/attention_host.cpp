@@ -1,4 +1,4 @@
-// attention.cu's decode attention run on the host (threads as threads, host_threads.h): the paged
+// attention.cu's decode attention run on the host (threads as fibers, host_threads.h): the paged
 // kernel, or split-K (attention_split then attention_combine) with `splits` splits, over a float
 // cache, (the *_f16 entries) a half one or (the *_q8 entries) a Q8_0 one, launched as CudaKernels launches them, so that a test
 // can hold both to a reference where no GPU is. `window` 0 and `sinks` null are a layer without a

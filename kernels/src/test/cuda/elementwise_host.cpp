@@ -1,4 +1,4 @@
-// norm.cu and elementwise.cu run on the host, their threads as real threads (host_threads.h), each
+// norm.cu and elementwise.cu run on the host, their threads as fibers (host_threads.h), each
 // entry point launched as CudaKernels launches it, so that a test can hold the norms, the
 // elementwise ops, the row shuffles of MoE dispatch and combine and the column copies of latent
 // attention to the CPU backend where no GPU is.

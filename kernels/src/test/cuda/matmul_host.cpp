@@ -1,4 +1,4 @@
-// matmul.cu run on the host, its blocks' threads as real threads (host_threads.h): the generic
+// matmul.cu run on the host, its blocks' threads as fibers (host_threads.h): the generic
 // matmul of every format, the 16-byte-load ones (gemv.cuh's dot_wide) with a tile of 1 and of 8
 // tokens, the per-head matmul of every format, and the embedding lookup, launched as
 // CudaKernels.matmul, CudaKernels.matmulHeads and CudaKernels.embed launch them. So a test can hold their tiling of rows and tokens, their bounds and their sums to the CPU

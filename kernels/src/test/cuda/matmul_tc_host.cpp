@@ -1,4 +1,4 @@
-// matmul_tc.cu's tensor-core matmul run on the host: its blocks' threads as real threads
+// matmul_tc.cu's tensor-core matmul run on the host: its blocks' threads as fibers
 // (host_threads.h), wmma as host/mma.h plays it. So a test can hold the kernel's tiling, its
 // shared-memory traffic, its bounds and its 3xTF32 arithmetic to the CPU backend where no GPU is.
 //

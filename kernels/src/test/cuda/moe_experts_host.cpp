@@ -1,5 +1,5 @@
 // A MoE layer routed on the device (moe_route, then moe_experts.cu's plan, gate/up, down and
-// combine) run on the host, threads as threads (host_threads.h), launched as CudaRoutedExperts
+// combine) run on the host, threads as fibers (host_threads.h), launched as CudaRoutedExperts
 // launches it, so that a test can hold it to the host path where no GPU is.
 //
 //   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host

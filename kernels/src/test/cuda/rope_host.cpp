@@ -1,4 +1,4 @@
-// rope.cu run on the host, its threads as real threads (host_threads.h), launched as CudaKernels.rope
+// rope.cu run on the host, its threads as fibers (host_threads.h), launched as CudaKernels.rope
 // launches it, so that a test can hold its pairing of values, its walk over (head, pair) and its
 // angles to the CPU backend where no GPU is.
 //

@@ -1,4 +1,4 @@
-// sampling.cu's greedy_rows and top_rows run on the host (threads as threads, host_threads.h), so
+// sampling.cu's greedy_rows and top_rows run on the host (threads as fibers, host_threads.h), so
 // that a test can hold them to the CPU backend's topRows where no GPU is.
 //
 //   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host

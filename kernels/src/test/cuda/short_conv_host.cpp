@@ -1,5 +1,5 @@
 // attention.cu's short_conv (LFM2's convolution over cached rows) run on the host, its threads as
-// real threads (host_threads.h), launched as CudaKernels.shortConv launches it, so that a test can
+// fibers (host_threads.h), launched as CudaKernels.shortConv launches it, so that a test can
 // hold it to the CPU backend where no GPU is.
 //
 //   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The matmuls of {@code matmul.cu} run on the host, their threads as real threads
+ * The matmuls of {@code matmul.cu} run on the host, their threads as fibers
  * ({@code kernels/src/test/cuda/matmul_host.cpp}), launched as {@link CudaKernels#matmul} launches
  * them (grid, block, the wide or generic entry point by {@link CudaKernels#wide} on the real
  * addresses, the tile of one token for single-token steps), against the CPU backend on the same

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The norms ({@code norm.cu}) and the elementwise ops and row shuffles ({@code elementwise.cu}) run
- * on the host, their threads as real threads ({@code kernels/src/test/cuda/elementwise_host.cpp}),
+ * on the host, their threads as fibers ({@code kernels/src/test/cuda/elementwise_host.cpp}),
  * each launched as {@link CudaKernels} launches it, against the CPU backend on the same inputs: rows
  * wider than a block of 256 threads, heads not a multiple of a warp's 32 lanes, a bias over more
  * values than the grid's 4096 blocks of 256 threads hold (so threads stride past the grid), repeated

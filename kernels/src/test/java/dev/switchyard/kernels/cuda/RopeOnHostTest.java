@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Rotary position embedding ({@code rope.cu}) run on the host, its 128 threads as real threads
+ * Rotary position embedding ({@code rope.cu}) run on the host, its 128 threads as fibers
  * ({@code kernels/src/test/cuda/rope_host.cpp}), given what {@link CudaBackend#rope} gives it (the
  * spec's {@link RopeSpec#frequencies()}, linear scale and {@link RopeSpec#magnitude()}), against the
  * CPU backend: neox and adjacent pairs, whole and partial rotation, linear scaling and YaRN (its

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A MoE layer routed on the device ({@code moe_route}, then {@code moe_experts.cu}: plan, gate/up
- * with SiLU, down, combine) run on the host, threads as threads, against the host path written out
+ * with SiLU, down, combine) run on the host, threads as fibers, against the host path written out
  * with CPU backend ops: per token, softmax over the router, the top-k experts (renormalized), and
  * for each chosen expert in ascending order {@code x += w * down(silu(gate h) * up h)}; in gpt-oss's
  * form, {@code x += w * (down(swigluClamped(gate h + gb_e, up h + ub_e)) + db_e)}, op by op as the

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code short_conv} (attention.cu: LFM2's convolution over cached rows) run on the host, its
- * threads as real threads ({@code kernels/src/test/cuda/short_conv_host.cpp}), launched as
+ * threads as fibers ({@code kernels/src/test/cuda/short_conv_host.cpp}), launched as
  * {@link CudaKernels#shortConv} launches it, against the CPU backend's {@code shortConv} on the same
  * rows: bit for bit, since both add each tap's product with a fused multiply-add in tap order. Two
  * sequences with blocks out of order, tokens at their first positions and across block edges, rows

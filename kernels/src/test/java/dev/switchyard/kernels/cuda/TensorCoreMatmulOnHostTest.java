@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The tensor-core matmul ({@code matmul_tc.cu}) run on the host, its threads as real threads and
+ * The tensor-core matmul ({@code matmul_tc.cu}) run on the host, its threads as fibers and
  * wmma played by {@code kernels/src/test/cuda/host/mma.h}, against the CPU backend: its tiles,
  * shared-memory traffic, bounds on partial tiles of rows and tokens, 32-byte-aligned fragment
  * addresses and 3xTF32 arithmetic, checked where no GPU is (the GPU tests check it on the device).

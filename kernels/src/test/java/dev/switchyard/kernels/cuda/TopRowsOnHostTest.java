@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The device's sampling helpers ({@code greedy_rows} for one token, {@code top_rows}'s radix select
- * for more, of {@code sampling.cu}) run on the host, their 256 threads as threads, against the CPU
+ * for more, of {@code sampling.cu}) run on the host, their 256 threads as fibers, against the CPU
  * backend's {@code topRows}: the same ids in the same order on every row (ties at the cut to the
  * lowest ids, -1 for rows the sampler must see), the same logits bit for bit, and the log-sum within
  * 1e-12, whatever order the block's reduction adds in. Skipped, with the reason, where no C++
