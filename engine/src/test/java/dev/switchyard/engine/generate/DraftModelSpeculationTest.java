@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Speculative decoding with a draft model changes no sequence's tokens, log-probabilities or finish,
@@ -75,9 +77,11 @@ class DraftModelSpeculationTest {
         }
     }
 
-    @Test
-    void theModelAsItsOwnDraftHasEveryGreedyProposalKept() throws Exception {
-        Path file = TinyModels.of(GeneratedArchitecture.MIXTRAL, GgmlType.Q8_0);
+    /** Mixtral, and LFM2-MoE, whose draft keeps its convolution blocks' rows in its windowed pool. */
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "LFM2MOE"})
+    void theModelAsItsOwnDraftHasEveryGreedyProposalKept(GeneratedArchitecture arch) throws Exception {
+        Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = requests(6, 500, true);
         List<GenerationResult> plain = run(file, null, all, 64, 6, 6 * 256, 0, 0, 0, new Proposals());
         Proposals proposals = new Proposals();
