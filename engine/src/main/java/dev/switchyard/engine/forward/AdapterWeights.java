@@ -101,6 +101,8 @@ public final class AdapterWeights {
             case EXPERT_GATE -> w.expertGate();
             case EXPERT_UP -> w.expertUp();
             case EXPERT_DOWN -> w.expertDown();
+            case CONV_IN -> w.convolution() != null ? w.convolution().input() : null;
+            case CONV_OUT -> w.convolution() != null ? w.convolution().output() : null;
             case OUTPUT -> throw new AssertionError();
         };
     }

@@ -3,12 +3,12 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.kernels.Weight;
 
 /**
- * One LFM2 convolution block's tensors: the three row ranges of its input projection
- * ({@code shortconv.in_proj}: B, C and x, used in place), its kernel tap-major as
+ * One LFM2 convolution block's tensors: its input projection ({@code shortconv.in_proj}, whose
+ * output is B, C and x side by side), its kernel tap-major as
  * {@link dev.switchyard.kernels.Backend#shortConv} takes it (tap j's weight of channel c at
  * {@code taps[j * dim + c]}; the file holds each channel's taps in a row), and its output projection.
  */
-record ConvolutionWeights(Weight inputGate, Weight outputGate, Weight input, float[] taps, int length, Weight output) {
+record ConvolutionWeights(Weight input, float[] taps, int length, Weight output) {
 
     /** A kernel of {@code length} taps per channel as the file holds it (channel-major) -> tap-major. */
     static float[] tapMajor(float[] byChannel, int length) {

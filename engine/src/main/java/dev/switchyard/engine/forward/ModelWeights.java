@@ -111,18 +111,13 @@ public final class ModelWeights {
                 ropeFactors(config, file, in));
     }
 
-    /**
-     * An LFM2 convolution block: its norm, its convolution's tensors (the input projection's row
-     * ranges B, C and x used in place, as Ling 2.0's fused projection is), and its FFN.
-     */
+    /** An LFM2 convolution block: its norm, its convolution's tensors and its FFN. */
     private static LayerWeights convolutionBlock(Loader in, String b, ModelConfig config, boolean moe,
                                                  boolean routedExperts) {
-        int dim = config.dim();
         int length = config.convolution().length();
-        String name = b + TensorLayout.CONV_IN;
-        ConvolutionWeights conv = new ConvolutionWeights(in.rows(name, 0, dim), in.rows(name, dim, dim),
-                in.rows(name, 2L * dim, dim), ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.CONV_KERNEL), length),
-                length, in.matrix(b + TensorLayout.CONV_OUT));
+        ConvolutionWeights conv = new ConvolutionWeights(in.matrix(b + TensorLayout.CONV_IN),
+                ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.CONV_KERNEL), length), length,
+                in.matrix(b + TensorLayout.CONV_OUT));
         boolean routed = moe && routedExperts;
         return new LayerWeights(in.vector(b + "attn_norm.weight"), null, null, null, null, null, null, null, null, null,
                 in.vector(b + config.architecture().ffnNormName() + ".weight"),

@@ -30,7 +30,8 @@ final class StepBuffers {
     final LatentAttentionBuffers latent; // latent attention's own (null with multi-head attention)
     final FloatMatrix ffnBranch;  // (T, D): the FFN branch's sum before its norm (AFMoE; else null)
     final FloatMatrix zeroRow;    // (1, D): zeros that clear ffnBranch, row by row (AFMoE; else null)
-    final FloatMatrix convInputGate;  // (T, D): a convolution block's B, then B * x (LFM2; else null)
+    final FloatMatrix convProjected;  // (T, 3D): a convolution block's B, C and x side by side (LFM2; else null)
+    final FloatMatrix convInputGate;  // (T, D): its B, then B * x
     final FloatMatrix convOutputGate; // (T, D): its C
     final FloatMatrix convInput;      // (T, D): its x, then the convolution, then C times it
 
@@ -68,6 +69,7 @@ final class StepBuffers {
             zeroRow.writeRow(0, new float[d]); // device memory comes uncleared
         }
         boolean convolves = c.convolution().present();
+        convProjected = convolves ? backend.allocate(maxTokens, 3 * d) : null;
         convInputGate = convolves ? backend.allocate(maxTokens, d) : null;
         convOutputGate = convolves ? backend.allocate(maxTokens, d) : null;
         convInput = convolves ? backend.allocate(maxTokens, d) : null;

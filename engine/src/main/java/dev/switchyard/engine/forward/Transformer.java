@@ -562,20 +562,23 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * LFM2's convolution block: B, C and x from the normed input, B * x cached at each token's
-     * position in the windowed pool, then each token's causal convolution over its last positions'
-     * rows there (its own among them), times C, projected back into the residual stream.
+     * LFM2's convolution block: B, C and x from the normed input (one product, then its three column
+     * ranges apart), B * x cached at each token's position in the windowed pool, then each token's
+     * causal convolution over its last positions' rows there (its own among them), times C,
+     * projected back into the residual stream.
      */
     private void convolutionBlock(int layer, float[] norm, ConvolutionWeights c, int t) {
+        int d = config.dim();
         backend.rmsNorm(buf.x, norm, (float) config.rmsEps(), buf.h, t);
-        backend.matmul(c.inputGate(), 0, buf.h, buf.convInputGate, t);
-        backend.matmul(c.outputGate(), 0, buf.h, buf.convOutputGate, t);
-        backend.matmul(c.input(), 0, buf.h, buf.convInput, t);
+        project(c.input(), LoraTarget.CONV_IN, layer, buf.h, buf.convProjected, t);
+        backend.copyColumns(buf.convProjected, 0, 0, buf.convInputGate, 0, 0, d, 1, t);
+        backend.copyColumns(buf.convProjected, d, 0, buf.convOutputGate, 0, 0, d, 1, t);
+        backend.copyColumns(buf.convProjected, 2 * d, 0, buf.convInput, 0, 0, d, 1, t);
         backend.mul(buf.convInputGate, buf.convInput, t);
         backend.storeKv(convStorage, storageLayer[layer], buf.convInputGate, null, windowSlots, t);
         backend.shortConv(convStorage, storageLayer[layer], windowAttention, c.taps(), c.length(), buf.convInput);
         backend.mul(buf.convInput, buf.convOutputGate, t);
-        backend.matmul(c.output(), 0, buf.convInput, buf.projected, t);
+        project(c.output(), LoraTarget.CONV_OUT, layer, buf.convInput, buf.projected, t);
         addResidual(buf.projected, t);
     }
 

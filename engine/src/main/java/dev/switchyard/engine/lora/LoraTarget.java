@@ -31,6 +31,9 @@ public enum LoraTarget {
     EXPERT_GATE("ffn_gate_exps"),
     EXPERT_UP("ffn_up_exps"),
     EXPERT_DOWN("ffn_down_exps"),
+    /** LFM2's convolution blocks' input projection (to B, C and x side by side) and output projection. */
+    CONV_IN("shortconv.in_proj"),
+    CONV_OUT("shortconv.out_proj"),
     /** The output head, not a block's. */
     OUTPUT("output");
 
@@ -82,9 +85,6 @@ public enum LoraTarget {
         }
         if (name.equals("attn_gate")) {
             return "adapters on the attention output gate (AFMoE) are not supported";
-        }
-        if (name.startsWith("shortconv.")) {
-            return "adapters on a convolution block's projections (LFM2) are not supported";
         }
         return "no matrix of that name is applied as a product, so an adapter on it cannot be";
     }

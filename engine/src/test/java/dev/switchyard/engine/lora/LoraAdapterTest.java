@@ -165,8 +165,6 @@ class LoraAdapterTest {
         // the families whose files have these name them in the refusal
         assertThat(LoraTarget.whyNot("attn_qkv")).contains("fused query-key-value projection");
         assertThat(LoraTarget.whyNot("attn_gate")).contains("attention output gate");
-        assertThat(LoraTarget.whyNot("shortconv.in_proj")).contains("convolution block's projections (LFM2)");
-        assertThat(LoraTarget.whyNot("shortconv.out_proj")).contains("convolution block's projections (LFM2)");
     }
 
     @Test
