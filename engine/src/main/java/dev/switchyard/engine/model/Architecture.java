@@ -200,10 +200,11 @@ public enum Architecture {
 
     /**
      * Whether block_count counts multi-token-prediction blocks after the model's own
-     * ({@code nextn_predict_layers}); they are not run.
+     * ({@code nextn_predict_layers}: GLM-4.5, Ling 2.0, and DeepSeek-V3's and GLM-4.7-Flash's files
+     * where they keep theirs); they are not run.
      */
     public boolean hasPredictionBlocks() {
-        return this == GLM4MOE || this == BAILINGMOE2;
+        return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2;
     }
 
     /**

@@ -36,7 +36,7 @@ public final class ModelConfigReader {
         int dim = md.requireInt(p + "embedding_length", 1);
         int layers = md.requireInt(p + "block_count", 1);
         if (arch.hasPredictionBlocks()) {
-            // GLM-4.5 and Ling 2.0 count their multi-token-prediction block(s) in block_count; only the others run
+            // GLM-4.5, Ling 2.0 and DeepSeek-V3-style files count their prediction block(s) in block_count; only the others run
             int prediction = md.optInt(p + "nextn_predict_layers", 0, 0);
             if (prediction >= layers) {
                 throw new ModelConfigException("nextn_predict_layers " + prediction + " leaves none of block_count "
@@ -152,7 +152,7 @@ public final class ModelConfigReader {
         ExpertRouting routing = experts > 0 && arch == Architecture.LLAMA4
                 // Llama 4: each expert's sigmoid, the best k, weights as they are
                 ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0)
-                : experts > 0 && arch.statesRouting() ? statedRouting(md, p, arch)
+                : experts > 0 && arch.statesRouting() ? statedRouting(md, p, arch, layers, vocab)
                 // Granite's routed experts join the FFN branch that the residual scale multiplies
                 : experts > 0 && scales.scalesResiduals()
                 ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual()) : ExpertRouting.SOFTMAX;
@@ -328,13 +328,14 @@ public final class ModelConfigReader {
      * family's softmax (V2, V2.5) or sigmoid (V3, R1, Kimi-K2) scores, softmax when unstated;
      * GLM-4.5's and MiniMax-M2's sigmoid when unstated; weights unscaled when unstated; expert groups where stated.
      */
-    private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch) {
+    private static ExpertRouting statedRouting(GgufMetadata md, String p, Architecture arch, int layers, int vocab) {
         // Ling 2.0's files must say (llama.cpp requires it); Ling 1 routes by softmax whatever its file says
         int code = arch.requiresGatingFunction() ? md.requireInt(p + "expert_gating_func", 1)
                 : arch == Architecture.BAILINGMOE ? ExpertRouting.Gating.SOFTMAX.ggufCode()
                 : md.optInt(p + "expert_gating_func", 0, 0);
         ExpertRouting.Gating gating = switch (code) {
-            case 0 -> arch.routesBySigmoidUnlessStated() ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
+            case 0 -> arch.routesBySigmoidUnlessStated() || isUnstatedGlm47Flash(arch, layers, vocab)
+                    ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX;
             case 1 -> ExpertRouting.Gating.SOFTMAX;
             case 2 -> ExpertRouting.Gating.SIGMOID;
             default -> throw new ModelConfigException("'" + p + "expert_gating_func' " + code
@@ -347,6 +348,17 @@ public final class ModelConfigReader {
         // llama.cpp scales only by a factor other than 0 and 1
         return new ExpertRouting(gating, groups, used, scale == 0 ? 1.0 : scale);
     }
+
+    /**
+     * Whether a {@code deepseek2} file that does not state its gating function is GLM-4.7-Flash's,
+     * which routes by sigmoid: llama.cpp tells its early files by 47 or 48 blocks (the last its
+     * prediction block) and a vocabulary of 154880, as Switchyard does.
+     */
+    private static boolean isUnstatedGlm47Flash(Architecture arch, int layers, int vocab) {
+        return arch == Architecture.DEEPSEEK2 && (layers == 47 || layers == 48) && vocab == GLM47_FLASH_VOCABULARY;
+    }
+
+    private static final int GLM47_FLASH_VOCABULARY = 154880;
 
     private static int sharedExpertsWidth(int count, int expertFfn, String p) {
         long width = (long) count * expertFfn;

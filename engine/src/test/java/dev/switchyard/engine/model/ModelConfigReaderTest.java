@@ -1160,6 +1160,30 @@ class ModelConfigReaderTest {
     }
 
     @Test
+    void glm47FlashWithoutItsGatingFunctionRoutesBySigmoidAsLlamaCppTellsIt() {
+        // GLM-4.7-Flash's early files: deepseek2 with 47 blocks and 154880 tokens, no expert_gating_func
+        Map<String, GgufValue> m = deepseekV3Routing();
+        m.remove("deepseek2.expert_gating_func");
+        m.put("deepseek2.block_count", GgufValue.ofUint32(47));
+        m.put("deepseek2.vocab_size", GgufValue.ofUint32(154880));
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).routing().gating()).isEqualTo(ExpertRouting.Gating.SIGMOID);
+        m.put("deepseek2.block_count", GgufValue.ofUint32(48));
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).routing().gating()).isEqualTo(ExpertRouting.Gating.SIGMOID);
+        // its prediction block, where the file keeps it, is counted in block_count and not run
+        m.put("deepseek2.nextn_predict_layers", GgufValue.ofUint32(1));
+        ModelConfig withPrediction = ModelConfigReader.read(new GgufMetadata(m));
+        assertThat(withPrediction.layers()).isEqualTo(47);
+        assertThat(withPrediction.routing().gating()).isEqualTo(ExpertRouting.Gating.SIGMOID);
+        m.remove("deepseek2.nextn_predict_layers");
+        // any other deepseek2 file that does not say routes by softmax (DeepSeek-V2 and V2.5)
+        m.put("deepseek2.block_count", GgufValue.ofUint32(60));
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).routing().gating()).isEqualTo(ExpertRouting.Gating.SOFTMAX);
+        m.put("deepseek2.block_count", GgufValue.ofUint32(47));
+        m.put("deepseek2.vocab_size", GgufValue.ofUint32(102400));
+        assertThat(ModelConfigReader.read(new GgufMetadata(m)).routing().gating()).isEqualTo(ExpertRouting.Gating.SOFTMAX);
+    }
+
+    @Test
     void malformedExpertRoutingIsRefusedByName() {
         Map<String, GgufValue> unknown = deepseekV3Routing();
         unknown.put("deepseek2.expert_gating_func", GgufValue.ofUint32(3));
