@@ -157,8 +157,9 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * Blocks of the windowed layers' own pool, enough for every sequence's window and a step's new
-     * positions ({@link WindowedKvCache#blocksFor}); 0 where the model keeps no layers apart.
+     * Blocks of the windowed pool (the windowed layers' keys and values where they are kept apart,
+     * and LFM2's convolution rows), enough for every sequence's window and a step's new positions
+     * ({@link WindowedKvCache#blocksFor}); 0 where the model has no such pool.
      */
     public static int windowKvBlocks(ModelConfig config, int maxSequences, int maxStepTokens) {
         return config.usesWindowPool()
@@ -166,7 +167,7 @@ public final class LoadedModel implements AutoCloseable {
                 : 0;
     }
 
-    /** Bytes the windowed layers' own pool takes, whatever the sequences' lengths; 0 where there is none. */
+    /** Bytes the windowed pool takes, whatever the sequences' lengths; 0 where there is none. */
     public static long windowKvBytes(ModelConfig config, KvCacheType type, int maxSequences, int maxStepTokens) {
         return (long) windowKvBlocks(config, maxSequences, maxStepTokens) * KV_BLOCK_SIZE
                 * windowedKvBytesPerPosition(config, type);
