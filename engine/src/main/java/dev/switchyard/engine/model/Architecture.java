@@ -34,7 +34,10 @@ import java.util.stream.Collectors;
  * the file states it; {@code lfm2} and {@code lfm2moe} are Liquid AI's LFM2 (350M to 2.6B) and
  * LFM2-MoE (8B-A1B, 24B-A2B): most blocks convolve over their last few positions instead of attending
  * ({@link ConvolutionBlocks}), the others attend with per-head QK-norm and neox rotation, and
- * LFM2-MoE routes by sigmoid ranked with a selection bias after dense leading blocks.
+ * LFM2-MoE routes by sigmoid ranked with a selection bias after dense leading blocks;
+ * {@code exaone-moe} is LG's K-EXAONE (236B-A23B): three windowed rotated blocks to one global
+ * block without rotary positions, per-head QK-norm, dense leading blocks, a shared expert of a
+ * stated width, and routing as the file states it.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -60,7 +63,8 @@ public enum Architecture {
     AFMOE("afmoe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, false),
     BAILINGMOE("bailingmoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     LFM2("lfm2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
-    LFM2MOE("lfm2moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true);
+    LFM2MOE("lfm2moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    EXAONE_MOE("exaone-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -126,7 +130,7 @@ public enum Architecture {
      */
     public boolean hasLeadingDenseLayers() {
         return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE;
+                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE || this == EXAONE_MOE;
     }
 
     /**
@@ -157,20 +161,21 @@ public enum Architecture {
 
     /**
      * Whether some blocks attend through a sliding window ({@code attention.sliding_window}): in
-     * gpt-oss every other block, the first among them; in AFMoE three blocks of every four, all but
-     * the fourth; the others attend to every position.
+     * gpt-oss every other block, the first among them; in AFMoE and K-EXAONE three blocks of every
+     * four, all but the fourth; the others attend to every position.
      */
     public boolean slidesWindows() {
-        return this == GPT_OSS || this == AFMOE;
+        return this == GPT_OSS || this == AFMOE || this == EXAONE_MOE;
     }
 
     /** Whether block {@code block} of a family that {@link #slidesWindows} is one of its windowed blocks. */
     public boolean windowedBlock(int block) {
-        return this == GPT_OSS ? block % 2 == 0 : this == AFMOE && (block + 1) % AFMOE_GLOBAL_STEP != 0;
+        return this == GPT_OSS ? block % 2 == 0
+                : (this == AFMOE || this == EXAONE_MOE) && (block + 1) % GLOBAL_BLOCK_STEP != 0;
     }
 
-    /** AFMoE's every how many blocks one attends globally, unrotated (llama.cpp's fixed 4). */
-    public static final int AFMOE_GLOBAL_STEP = 4;
+    /** Every how many blocks one attends globally, unrotated, in AFMoE (llama.cpp's fixed 4) and K-EXAONE. */
+    public static final int GLOBAL_BLOCK_STEP = 4;
 
     /** Whether a file of this family may state a window of 0: no windowed blocks at all (AFMoE). */
     public boolean mayLeaveWindowsOut() {
@@ -204,7 +209,7 @@ public enum Architecture {
      * where they keep theirs); they are not run.
      */
     public boolean hasPredictionBlocks() {
-        return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2;
+        return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2 || this == EXAONE_MOE;
     }
 
     /**
@@ -213,7 +218,7 @@ public enum Architecture {
      */
     public boolean statesRouting() {
         return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2
-                || this == AFMOE || this == BAILINGMOE || this == LFM2MOE;
+                || this == AFMOE || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
@@ -229,7 +234,7 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
                 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE
-                || this == LFM2MOE;
+                || this == LFM2MOE || this == EXAONE_MOE;
     }
 
     /**
@@ -270,7 +275,7 @@ public enum Architecture {
      * llama.cpp requires of Ling 2.0 and LFM2-MoE.
      */
     public boolean requiresGatingFunction() {
-        return this == BAILINGMOE2 || this == LFM2MOE;
+        return this == BAILINGMOE2 || this == LFM2MOE || this == EXAONE_MOE;
     }
 
     /**
@@ -312,7 +317,7 @@ public enum Architecture {
 
     /** Whether files of this family vary their blocks with depth ({@link LayerPattern}). */
     public boolean hasLayerPattern() {
-        return this == LLAMA4 || this == ERNIE4_5_MOE || this == AFMOE;
+        return this == LLAMA4 || this == ERNIE4_5_MOE || this == AFMOE || this == EXAONE_MOE;
     }
 
     /**
@@ -366,7 +371,7 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
                 || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
-                || this == BAILINGMOE || this == LFM2MOE;
+                || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE;
     }
 
     /** Whether this family never has experts. */
@@ -379,7 +384,7 @@ public enum Architecture {
      * Granite's MoE files have one only where they state its width (GraniteMoeShared).
      */
     public boolean mayLackSharedExpert() {
-        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == AFMOE;
+        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == AFMOE || this == EXAONE_MOE;
     }
 
     /**
@@ -389,7 +394,7 @@ public enum Architecture {
      */
     public boolean statesSharedExpertWidth() {
         return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE || this == ERNIE4_5_MOE
-                || this == HUNYUAN_MOE;
+                || this == HUNYUAN_MOE || this == EXAONE_MOE;
     }
 
     /**

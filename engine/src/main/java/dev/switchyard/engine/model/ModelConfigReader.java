@@ -143,8 +143,8 @@ public final class ModelConfigReader {
         LayerPattern pattern = LayerPattern.UNIFORM;
         if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
-        } else if (arch == Architecture.AFMOE) {
-            pattern = afmoePattern(md, p);
+        } else if (arch == Architecture.AFMOE || arch == Architecture.EXAONE_MOE) {
+            pattern = globalEveryFourth(md, p, arch, layers);
         } else if (arch.hasLayerPattern()) {
             // ERNIE 4.5: experts every interleave_moe_layer_step-th block, which llama.cpp requires
             pattern = new LayerPattern(md.requireInt(p + "interleave_moe_layer_step", 1), 0, false, 0, 0, 0);
@@ -246,22 +246,42 @@ public final class ModelConfigReader {
     }
 
     /**
-     * AFMoE's blocks as llama.cpp runs them: every 4th unrotated (and attending globally, where the
-     * file has windows), the others rotated (and windowed). A file stating another window period,
-     * or another rotary base for its windowed blocks, is refused, naming the key.
+     * AFMoE's and K-EXAONE's blocks as llama.cpp runs them: every 4th unrotated (and attending
+     * globally, where the file has windows), the others rotated (and windowed). AFMoE's period is
+     * llama.cpp's fixed 4 unless the file says otherwise; K-EXAONE's files state which blocks are
+     * windowed ({@code attention.sliding_window_pattern}, one flag per block as its converter writes
+     * it, or a period), required. A file stating another pattern, or another rotary base for its
+     * windowed blocks, is refused, naming the key.
      */
-    private static LayerPattern afmoePattern(GgufMetadata md, String p) {
-        int period = md.optInt(p + "attention.sliding_window_pattern", 1, Architecture.AFMOE_GLOBAL_STEP);
-        if (period != Architecture.AFMOE_GLOBAL_STEP) {
-            throw new ModelConfigException("'" + p + "attention.sliding_window_pattern' " + period + " is not supported"
-                    + " (every " + Architecture.AFMOE_GLOBAL_STEP + "th block global, as the released models)");
+    private static LayerPattern globalEveryFourth(GgufMetadata md, String p, Architecture arch, int layers) {
+        String key = p + "attention.sliding_window_pattern";
+        boolean flags = md.get(key).map(v -> v.value() instanceof GgufArray a && a.values() instanceof boolean[])
+                .orElse(false);
+        if (flags) {
+            boolean[] windowed = (boolean[]) ((GgufArray) md.get(key).orElseThrow().value()).values();
+            for (int b = 0; b < layers; b++) {
+                if (b >= windowed.length || windowed[b] != arch.windowedBlock(b)) {
+                    throw new ModelConfigException("'" + key + "' " + Arrays.toString(windowed) + " is not supported"
+                            + " (every " + Architecture.GLOBAL_BLOCK_STEP + "th block global, the others windowed, "
+                            + "as the released models)");
+                }
+            }
+        } else {
+            if (arch == Architecture.EXAONE_MOE && !md.contains(key)) {
+                throw new ModelConfigException("metadata key '" + key + "' is missing");
+            }
+            int period = md.optInt(key, 1, Architecture.GLOBAL_BLOCK_STEP);
+            if (period != Architecture.GLOBAL_BLOCK_STEP) {
+                throw new ModelConfigException("'" + key + "' " + period + " is not supported"
+                        + " (every " + Architecture.GLOBAL_BLOCK_STEP + "th block global, as the released models)");
+            }
         }
         OptionalDouble windowBase = md.optDouble(p + "rope.freq_base_swa");
         if (windowBase.isPresent() && windowBase.getAsDouble() != md.optDouble(p + "rope.freq_base").orElse(10000.0)) {
             throw new ModelConfigException("'" + p + "rope.freq_base_swa' (another rotary base for the windowed blocks) "
                     + "is not supported");
         }
-        return new LayerPattern(1, Architecture.AFMOE_GLOBAL_STEP, false, 0, 0, 0);
+        return new LayerPattern(1, Architecture.GLOBAL_BLOCK_STEP, false, 0, 0, 0);
     }
 
     /** Llama 4's chunk of positions its rotated blocks attend within, and its attention temperature's step. */

@@ -118,7 +118,14 @@ public final class ModelConfigWriter {
         if (arch.slidesWindows()) {
             m.put(p + "attention.sliding_window", GgufValue.ofUint32(c.slidingWindow()));
         }
-        if (arch.hasLayerPattern() && arch != Architecture.AFMOE) { // AFMoE's pattern is fixed
+        if (arch == Architecture.EXAONE_MOE) {
+            // which blocks are windowed, a flag per block, as K-EXAONE's converter writes them
+            boolean[] windowed = new boolean[c.layers()];
+            for (int b = 0; b < windowed.length; b++) {
+                windowed[b] = c.slidingWindow(b) > 0;
+            }
+            m.put(p + "attention.sliding_window_pattern", GgufValue.ofArray(new GgufArray(GgufValueType.BOOL, windowed)));
+        } else if (arch.hasLayerPattern() && arch != Architecture.AFMOE) { // AFMoE's pattern is fixed
             m.put(p + "interleave_moe_layer_step", GgufValue.ofUint32(c.pattern().moeStep()));
             if (arch == Architecture.LLAMA4 && c.pattern().unrotatedStep() == 0) {
                 m.put(p + "attention.sliding_window", GgufValue.ofUint32(0)); // every block rotated

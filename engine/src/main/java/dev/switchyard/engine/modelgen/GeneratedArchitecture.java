@@ -43,7 +43,8 @@ public enum GeneratedArchitecture {
     AFMOE("afmoe", Architecture.AFMOE, true),
     BAILINGMOE("bailingmoe", Architecture.BAILINGMOE, true),
     LFM2("lfm2", Architecture.LFM2, false),
-    LFM2MOE("lfm2moe", Architecture.LFM2MOE, true);
+    LFM2MOE("lfm2moe", Architecture.LFM2MOE, true),
+    EXAONE_MOE("exaone-moe", Architecture.EXAONE_MOE, true);
 
     private final String cliName;
     private final Architecture architecture;

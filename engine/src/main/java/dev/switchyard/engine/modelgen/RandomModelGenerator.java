@@ -178,7 +178,7 @@ public final class RandomModelGenerator {
                     headDim, RopeScaling.NONE, vocabSize, null,
                     new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f), spec.preset().slidingWindow(),
                     ScaleFactors.widthScaledEmbeddings(dim),
-                    new LayerPattern(1, Architecture.AFMOE_GLOBAL_STEP, false, 0, 0, 0));
+                    new LayerPattern(1, Architecture.GLOBAL_BLOCK_STEP, false, 0, 0, 0));
         }
         if (arch.hasConvolutionBlocks()) {
             // LFM2: two convolution blocks (three taps each) to every attention block, as in the released
@@ -197,6 +197,16 @@ public final class RandomModelGenerator {
                     RopeScaling.NONE, vocabSize, null,
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
                     ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.NONE, new ConvolutionBlocks(3, convolving));
+        }
+        if (arch == Architecture.EXAONE_MOE) {
+            // K-EXAONE: three windowed rotated blocks to one global unrotated one (the preset's window),
+            // per-head QK-norm, a dense first block, a shared expert an expert wide, sigmoid routing with
+            // a selection bias, weights renormalized and scaled by 2.5; base 1e6, eps 1e-5
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
+                    headDim, headDim, ffn, experts, topK, expertFfn, expertFfn, leadingDense, true, 1e-5f, 1_000_000.0,
+                    headDim, RopeScaling.NONE, vocabSize, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5),
+                    spec.preset().slidingWindow(), ScaleFactors.NONE,
+                    new LayerPattern(1, Architecture.GLOBAL_BLOCK_STEP, false, 0, 0, 0));
         }
         if (arch == Architecture.BAILINGMOE2) {
             // Ling 2.0: one fused query-key-value matrix, half of each head rotated (neox) after a

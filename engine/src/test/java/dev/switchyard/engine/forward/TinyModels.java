@@ -40,8 +40,9 @@ public final class TinyModels {
         return WRITTEN.computeIfAbsent(arch.cliName() + "-" + type, key -> {
             Path file = DIR.resolve(key + ".gguf");
             // a dense block before the routed ones; Llama 4's fourth block is its first unrotated one
-            // (AFMoE's fourth is its first global one)
-            int layers = arch.architecture() == Architecture.AFMOE ? 4 : arch.architecture().hasLeadingDenseLayers() ? 3
+            // (AFMoE's and K-EXAONE's fourth is their first global one)
+            int layers = arch.architecture() == Architecture.AFMOE || arch.architecture() == Architecture.EXAONE_MOE ? 4
+                    : arch.architecture().hasLeadingDenseLayers() ? 3
                     : arch.architecture().hasLayerPattern() ? 4 : 2;
             try {
                 RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,

@@ -218,6 +218,11 @@ class ModelConfigReaderTest {
             c = new ModelConfig(arch, "m", 4096, 512, 4, 8, 2, 64, 64, 1024, 16, 4, 256, 256, 1, true, 1e-5f, 1e4, 64,
                     RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.826f), 128,
                     ScaleFactors.widthScaledEmbeddings(512), new LayerPattern(1, 4, false, 0, 0, 0));
+        } else if (arch == Architecture.EXAONE_MOE) {
+            // K-EXAONE: AFMoE's three windowed blocks to one global, a shared expert of a stated width
+            c = new ModelConfig(arch, "m", 4096, 512, 4, 8, 2, 64, 64, 1024, 16, 4, 256, 256, 1, true, 1e-5f, 1e6, 64,
+                    RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5), 128,
+                    ScaleFactors.NONE, new LayerPattern(1, 4, false, 0, 0, 0));
         } else if (arch.hasConvolutionBlocks()) {
             // LFM2: two convolution blocks to one attention block, LFM2-MoE's first block dense
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0, 0,
@@ -556,6 +561,91 @@ class ModelConfigReaderTest {
             assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(missing))).as(key)
                     .isInstanceOf(ModelConfigException.class).hasMessageContaining("bailingmoe2." + key);
         }
+    }
+
+    /**
+     * K-EXAONE's keys as llama.cpp's converter writes them (in proportion, cut to 8 blocks and a
+     * prediction block): a windowed-block flag per block, the shared experts' count and width.
+     */
+    private static Map<String, GgufValue> kExaone() {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("general.architecture", GgufValue.ofString("exaone-moe"));
+        m.put("exaone-moe.context_length", GgufValue.ofUint32(262144));
+        m.put("exaone-moe.embedding_length", GgufValue.ofUint32(6144));
+        m.put("exaone-moe.block_count", GgufValue.ofUint32(9));
+        m.put("exaone-moe.nextn_predict_layers", GgufValue.ofUint32(1));
+        m.put("exaone-moe.feed_forward_length", GgufValue.ofUint32(18432));
+        m.put("exaone-moe.expert_feed_forward_length", GgufValue.ofUint32(2048));
+        m.put("exaone-moe.expert_shared_count", GgufValue.ofUint32(1));
+        m.put("exaone-moe.expert_shared_feed_forward_length", GgufValue.ofUint32(2048));
+        m.put("exaone-moe.attention.head_count", GgufValue.ofUint32(64));
+        m.put("exaone-moe.attention.head_count_kv", GgufValue.ofUint32(8));
+        m.put("exaone-moe.attention.key_length", GgufValue.ofUint32(128));
+        m.put("exaone-moe.attention.value_length", GgufValue.ofUint32(128));
+        m.put("exaone-moe.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+        m.put("exaone-moe.attention.sliding_window", GgufValue.ofUint32(128));
+        boolean[] windowed = new boolean[8];
+        for (int b = 0; b < 8; b++) {
+            windowed[b] = (b + 1) % 4 != 0;
+        }
+        m.put("exaone-moe.attention.sliding_window_pattern", GgufValue.ofArray(new GgufArray(GgufValueType.BOOL, windowed)));
+        m.put("exaone-moe.rope.freq_base", GgufValue.ofFloat32(1_000_000f));
+        m.put("exaone-moe.expert_count", GgufValue.ofUint32(128));
+        m.put("exaone-moe.expert_used_count", GgufValue.ofUint32(8));
+        m.put("exaone-moe.leading_dense_block_count", GgufValue.ofUint32(1));
+        m.put("exaone-moe.expert_weights_scale", GgufValue.ofFloat32(2.5f));
+        m.put("exaone-moe.expert_weights_norm", GgufValue.ofBool(true));
+        m.put("exaone-moe.expert_gating_func", GgufValue.ofUint32(2));
+        m.put("exaone-moe.vocab_size", GgufValue.ofUint32(153600));
+        return m;
+    }
+
+    @Test
+    void kExaoneWindowsThreeBlocksOfFourAndLeavesTheFourthUnrotated() {
+        ModelConfig c = ModelConfigReader.read(new GgufMetadata(kExaone()));
+        assertThat(c.architecture()).isEqualTo(Architecture.EXAONE_MOE);
+        assertThat(c.layers()).as("the prediction block is not run").isEqualTo(8);
+        assertThat(c.slidingWindow()).isEqualTo(128);
+        assertThat(java.util.stream.IntStream.range(0, 8).filter(b -> c.slidingWindow(b) > 0).boxed().toList())
+                .containsExactly(0, 1, 2, 4, 5, 6);
+        assertThat(java.util.stream.IntStream.range(0, 8).filter(b -> !c.pattern().rotates(b)).boxed().toList())
+                .containsExactly(3, 7);
+        assertThat(c.headDimK()).isEqualTo(128);
+        assertThat(c.sharedExpertFeedForwardLength()).isEqualTo(2048);
+        assertThat(c.hasSharedExpert()).isTrue();
+        assertThat(c.leadingDenseLayers()).isEqualTo(1);
+        assertThat(c.routing()).isEqualTo(new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5));
+        assertThat(c.normalizeTopK()).isTrue();
+        assertThat(c.keepsWindowedKvApart()).isTrue();
+        // a period of 4 says the same
+        Map<String, GgufValue> period = kExaone();
+        period.put("exaone-moe.attention.sliding_window_pattern", GgufValue.ofUint32(4));
+        assertThat(ModelConfigReader.read(new GgufMetadata(period))).isEqualTo(c);
+    }
+
+    @Test
+    void kExaoneFilesTheEngineCannotRunAreRefusedNamingTheKey() {
+        Map<String, GgufValue> noPattern = kExaone();
+        noPattern.remove("exaone-moe.attention.sliding_window_pattern");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noPattern)))
+                .hasMessageContaining("'exaone-moe.attention.sliding_window_pattern' is missing");
+        Map<String, GgufValue> other = kExaone();
+        boolean[] halves = {true, false, true, false, true, false, true, false};
+        other.put("exaone-moe.attention.sliding_window_pattern", GgufValue.ofArray(new GgufArray(GgufValueType.BOOL, halves)));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(other)))
+                .hasMessageContaining("exaone-moe.attention.sliding_window_pattern").hasMessageContaining("not supported");
+        Map<String, GgufValue> noWindow = kExaone();
+        noWindow.remove("exaone-moe.attention.sliding_window");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noWindow)))
+                .hasMessageContaining("exaone-moe.attention.sliding_window");
+        Map<String, GgufValue> noGating = kExaone();
+        noGating.remove("exaone-moe.expert_gating_func");
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(noGating)))
+                .hasMessageContaining("exaone-moe.expert_gating_func");
+        Map<String, GgufValue> swaBase = kExaone();
+        swaBase.put("exaone-moe.rope.freq_base_swa", GgufValue.ofFloat32(10_000f));
+        assertThatThrownBy(() -> ModelConfigReader.read(new GgufMetadata(swaBase)))
+                .hasMessageContaining("exaone-moe.rope.freq_base_swa");
     }
 
     /** LFM2-8B-A1B's keys as llama.cpp's converter writes them: a KV head count per block, 0 where it convolves. */

@@ -63,7 +63,7 @@ class PrefixReuseTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "GPT_OSS", "DEEPSEEK2", "LFM2MOE"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "GPT_OSS", "DEEPSEEK2", "LFM2MOE", "EXAONE_MOE"})
     void laterRequestsReuseTheWrittenPrefixAndAnswerExactlyAsWithout(GeneratedArchitecture arch) throws Exception {
         Path model = TinyModels.of(arch, GgmlType.Q8_0);
         int[] system = prompt(40, 1);
