@@ -95,7 +95,8 @@ struct HostFiber {
 #else
     ucontext_t context;
 #endif
-    std::vector<char> stack;
+    std::unique_ptr<char[]> stack;  // left uninitialized: a fiber writes its stack before it reads it
+    size_t stackSize = 0;
     dim3 thread;
     int warp = 0, lane = 0;
     bool done = false;
@@ -193,7 +194,7 @@ inline void host_start_fiber(HostBlock& b, HostFiber& f) {
 #ifdef SWITCHYARD_HOST_FIBER_ASM
     // the stack as switchyard_host_switch leaves one: six saved registers, then the address its ret
     // jumps to, above which a call would have left its return address (16-byte alignment at entry + 8)
-    uintptr_t top = ((uintptr_t)(f.stack.data() + f.stack.size())) & ~(uintptr_t)15;
+    uintptr_t top = ((uintptr_t)(f.stack.get() + f.stackSize)) & ~(uintptr_t)15;
     void** sp = (void**)top;
     *--sp = nullptr;
     *--sp = (void*)&host_fiber_main;
@@ -203,8 +204,8 @@ inline void host_start_fiber(HostBlock& b, HostFiber& f) {
     f.sp = sp;
 #else
     getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.data();
-    f.context.uc_stack.ss_size = f.stack.size();
+    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_size = f.stackSize;
     f.context.uc_link = &b.scheduler;
     makecontext(&f.context, host_fiber_main, 0);
 #endif
@@ -241,7 +242,8 @@ inline void host_launch(dim3 grid, dim3 block, const std::function<void()>& kern
     b.exchange.resize(warps);
     b.fibers.resize(n);
     for (int t = 0; t < n; t++) {
-        b.fibers[t].stack.resize(STACK);
+        b.fibers[t].stack.reset(new char[STACK]);
+        b.fibers[t].stackSize = STACK;
         b.fibers[t].thread = {(unsigned)t % block.x, (unsigned)t / block.x, 0};
         b.fibers[t].warp = t / 32;
         b.fibers[t].lane = t % 32;

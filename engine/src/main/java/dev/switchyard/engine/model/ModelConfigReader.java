@@ -45,9 +45,12 @@ public final class ModelConfigReader {
             layers -= prediction;
         }
         int heads = md.requireInt(p + "attention.head_count", 1);
-        ConvolutionBlocks convolution = arch.hasConvolutionBlocks() ? convolutionBlocks(md, p, layers)
+        // LFM2 counts KV heads block by block, 0 where a block convolves
+        int[] kvPerBlock = arch.hasConvolutionBlocks() ? kvHeadsPerBlock(md, p + "attention.head_count_kv") : null;
+        ConvolutionBlocks convolution = kvPerBlock != null ? convolutionBlocks(md, p, layers, kvPerBlock)
                 : ConvolutionBlocks.NONE;
-        int kvHeads = convolution.present() ? attentionKvHeads(md, p) : md.optInt(p + "attention.head_count_kv", 1, heads);
+        int kvHeads = convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
+                : md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
         int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
         if (headDimK == 0) {
@@ -178,11 +181,10 @@ public final class ModelConfigReader {
      * one count per block, as llama.cpp reads it) is 0, each reaching {@code shortconv.l_cache}
      * positions (required).
      */
-    private static ConvolutionBlocks convolutionBlocks(GgufMetadata md, String p, int layers) {
-        String key = p + "attention.head_count_kv";
-        int[] counts = kvHeadsPerBlock(md, key);
+    private static ConvolutionBlocks convolutionBlocks(GgufMetadata md, String p, int layers, int[] counts) {
         if (counts.length != 1 && counts.length < layers) {
-            throw new ModelConfigException("'" + key + "' has " + counts.length + " entries for block_count " + layers);
+            throw new ModelConfigException("'" + p + "attention.head_count_kv' has " + counts.length
+                    + " entries for block_count " + layers);
         }
         List<Integer> blocks = new ArrayList<>();
         for (int b = 0; b < layers; b++) {
@@ -201,14 +203,13 @@ public final class ModelConfigReader {
         }
     }
 
-    /** The KV heads of LFM2's attention blocks: the one count its array holds besides 0. */
-    private static int attentionKvHeads(GgufMetadata md, String p) {
-        String key = p + "attention.head_count_kv";
+    /** The KV heads of LFM2's attention blocks: the one count {@code counts} (the file's {@code key}) holds besides 0. */
+    private static int attentionKvHeads(int[] counts, String key) {
         int kv = 0;
-        for (int n : kvHeadsPerBlock(md, key)) {
+        for (int n : counts) {
             if (n < 0 || n > 0 && kv > 0 && n != kv) {
                 throw new ModelConfigException("'" + key + "' must hold 0 or one count of KV heads for every attention "
-                        + "block, got " + Arrays.toString(kvHeadsPerBlock(md, key)));
+                        + "block, got " + Arrays.toString(counts));
             }
             kv = Math.max(kv, n);
         }

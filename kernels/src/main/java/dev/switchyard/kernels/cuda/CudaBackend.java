@@ -51,6 +51,10 @@ public final class CudaBackend implements Backend {
     private int[] sequenceStart = new int[0];
     private int[] usedBlocks = new int[0];
     private int tableLength;
+    /** Device addresses of the last {@link #stageTables}: positions, each token's table start, the tables. */
+    private long stagedPositions;
+    private long stagedStarts;
+    private long stagedTables;
     private boolean pinHostExperts = true;
     private CudaRoutedExperts routedExperts;
     /** Split-K attention's per-split partials (see {@link CudaKernels#attentionSplits}). */
@@ -308,25 +312,17 @@ public final class CudaBackend implements Backend {
                 : 0;
         // a layer's sinks are sent once and kept by identity, as biases are; none is a null pointer
         long sinks = batch.sinks() != null ? constants.vector(batch.sinks()) : 0;
-        Staging s = staging.begin();
-        long positions = s.ints(batch.positionOf(), tokens);
-        long starts = s.ints(tableStart, tokens);
-        // tableLength rounded up to a power of two (the array is at least that long): the region's
-        // size then changes rarely, so the regions staged after it keep their addresses, and the
-        // step's kernel chunks their graphs, while sequences cross block boundaries (the kernels
-        // read only their own tables)
-        long tableOffset = s.ints(tables, stagedTableLength(tableLength, tables.length));
-        long base = s.upload();
+        stageTables(batch, tokens);
         if (splits > 1) {
             // few tokens: split each one's positions across blocks, then merge the splits
             kernels.attentionSplit(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values,
-                    c.keyDim(), valueStride, bs, base + positions, base + starts, base + tableOffset, heads,
+                    c.keyDim(), valueStride, bs, stagedPositions, stagedStarts, stagedTables, heads,
                     heads / kvHeads, batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens,
                     splits, partials, c.type(), scales);
             return;
         }
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values, c.keyDim(),
-                valueStride, bs, base + positions, base + starts, base + tableOffset, heads, heads / kvHeads,
+                valueStride, bs, stagedPositions, stagedStarts, stagedTables, heads, heads / kvHeads,
                 batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens, c.type(), scales);
     }
 
@@ -344,13 +340,29 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
         // a layer's taps are sent once and kept by identity, as biases are
         long weights = constants.vector(taps);
+        stageTables(batch, tokens);
+        kernels.shortConv(c.keys(layer), c.keyDim(), c.blockSize(), stagedPositions, stagedStarts, stagedTables,
+                weights, length, co.pointer(), co.cols(), tokens);
+    }
+
+    /**
+     * Sends the batch's positions, each token's table start and the tables {@link #packBlockTables}
+     * packed, in one upload; their device addresses are then in {@code staged*}. Call after anything
+     * that may wait for the stream (growing a buffer, sending a constant).
+     */
+    private void stageTables(AttentionBatch batch, int tokens) {
         Staging s = staging.begin();
         long positions = s.ints(batch.positionOf(), tokens);
         long starts = s.ints(tableStart, tokens);
+        // tableLength rounded up to a power of two (the array is at least that long): the region's
+        // size then changes rarely, so the regions staged after it keep their addresses, and the
+        // step's kernel chunks their graphs, while sequences cross block boundaries (the kernels
+        // read only their own tables)
         long tableOffset = s.ints(tables, stagedTableLength(tableLength, tables.length));
         long base = s.upload();
-        kernels.shortConv(c.keys(layer), c.keyDim(), c.blockSize(), base + positions, base + starts, base + tableOffset,
-                weights, length, co.pointer(), co.cols(), tokens);
+        stagedPositions = base + positions;
+        stagedStarts = base + starts;
+        stagedTables = base + tableOffset;
     }
 
     /** {@code length} rounded up to a power of two, at most {@code capacity}. */
