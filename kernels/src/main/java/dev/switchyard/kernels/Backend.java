@@ -152,6 +152,35 @@ public interface Backend extends AutoCloseable {
     void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out);
 
     /**
+     * Per-sequence recurrent states of {@code layers} blocks for {@code sequences} sequence slots,
+     * {@code heads} matrices of {@code keyDim x valueDim} floats each, zeroed.
+     */
+    RecurrentStates allocateStates(int layers, int sequences, int heads, int keyDim, int valueDim);
+
+    /**
+     * The gated delta rule (Qwen3.5's and Qwen3-Next's linear attention), token by token in the
+     * batch's order, each token on its sequence's state {@code S_h} (keyDim x valueDim) of every value
+     * head h of {@code layer}. {@code qkv} row t holds, after the short convolution, the queries of the
+     * {@code keyHeads} key heads, then their keys (keyDim each), then the values of every value head
+     * (valueDim each); value head h reads key head {@code h % keyHeads} where {@code tiledHeads}
+     * (Qwen3.5's files), {@code h / (heads / keyHeads)} otherwise (Qwen3-Next's). For token t at
+     * position p of sequence s:
+     * <ol>
+     *   <li>where p is 0 the sequence starts afresh: S_h = 0;</li>
+     *   <li>q and k each divided by {@code max(||x||, eps)}, q then by sqrt(keyDim);</li>
+     *   <li>{@code g = decay[h] * softplus(alpha[t][h] + dtBias[h])} (softplus(x) = x above 20),
+     *       {@code b = sigmoid(beta[t][h])};</li>
+     *   <li>{@code S = exp(g) S}; {@code d[j] = b (v[j] - sum_i S[i][j] k[i])};
+     *       {@code S[i][j] += k[i] d[j]}; {@code out[t][h * valueDim + j] = sum_i S[i][j] q[i]}, the
+     *       sums over i in order with fused multiply-adds.</li>
+     * </ol>
+     * A sequence's tokens must come in order of position; its state carries over to the next call.
+     */
+    void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
+                       FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,
+                       boolean tiledHeads, float eps, FloatMatrix out, int tokens);
+
+    /**
      * x[i] *= factors[i] for rows i < n: Llama 4's routed experts weigh their inputs, not their
      * outputs, and its unrotated blocks scale each query by its position's attention temperature.
      */

@@ -60,6 +60,47 @@ public final class OpChecks {
     }
 
     /**
+     * {@link Backend#gatedDeltaNet}'s shapes: whole groups of value heads per key head, qkv as wide
+     * as the queries, keys and values, one beta and alpha column and one bias and decay per value head,
+     * out a value row per head, sequences among the states' slots, each sequence's positions in order.
+     */
+    public static void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf,
+                                     FloatMatrix qkv, FloatMatrix beta, FloatMatrix alpha, float[] dtBias,
+                                     float[] decay, int keyHeads, FloatMatrix out, int tokens) {
+        int heads = states.heads();
+        long width = 2L * keyHeads * states.keyDim() + (long) heads * states.valueDim();
+        if (keyHeads <= 0 || heads % keyHeads != 0 || qkv.cols() != width || beta.cols() != heads
+                || alpha.cols() != heads || dtBias.length != heads || decay.length != heads
+                || out.cols() != (long) heads * states.valueDim()) {
+            throw new IllegalArgumentException("gatedDeltaNet shapes: " + heads + " value heads over " + keyHeads
+                    + " key heads of " + states.keyDim() + " keys and " + states.valueDim() + " values, qkv " + qkv
+                    + ", beta " + beta + ", alpha " + alpha + ", " + dtBias.length + " biases, " + decay.length
+                    + " decays, out " + out);
+        }
+        Objects.checkIndex(layer, states.layers());
+        tokens(tokens, qkv, out);
+        tokens(tokens, beta, alpha);
+        if (tokens > sequenceOf.length || tokens > positionOf.length) {
+            throw new IllegalArgumentException(tokens + " tokens for " + sequenceOf.length + " sequence ids");
+        }
+        for (int t = 0; t < tokens; t++) {
+            Objects.checkIndex(sequenceOf[t], states.sequences());
+            if (positionOf[t] < 0) {
+                throw new IllegalArgumentException("token " + t + " at position " + positionOf[t]);
+            }
+            for (int u = t + 1; u < tokens; u++) {
+                if (sequenceOf[u] == sequenceOf[t]) {
+                    if (positionOf[u] != positionOf[t] + 1) {
+                        throw new IllegalArgumentException("sequence " + sequenceOf[t] + " goes from position "
+                                + positionOf[t] + " to " + positionOf[u] + ": a recurrent state takes positions in order");
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
      * {@link Backend#storeKv}'s shapes: k as wide as the cache's keys, v as wide as its values
      * (v is not read, and may be null, where the cache keeps no values).
      */

@@ -9,8 +9,8 @@ import dev.switchyard.kernels.Weight;
  * (Qwen2), QK-norm (Qwen3, OLMoE), routed experts and router (MoE blocks), shared expert (Qwen2-MoE,
  * DeepSeek-MoE) and its gate (Qwen2-MoE only), the router's selection bias (DeepSeek-V3), dense FFN (dense models and DeepSeek-MoE's leading
  * blocks); gpt-oss's attention output bias, sinks, router bias and expert biases; AFMoE's attention
- * output gate and the norms of its branches' outputs; a convolution block's own tensors (LFM2: then
- * every attention tensor is null), else null.
+ * output gate and the norms of its branches' outputs; a convolution block's own tensors (LFM2) or a
+ * delta-net block's (Qwen3.5), then every attention tensor is null, else null.
  */
 record LayerWeights(
         float[] attnNorm,
@@ -44,5 +44,6 @@ record LayerWeights(
         Weight attentionGate,
         float[] attentionPostNorm,
         float[] ffnPostNorm,
-        ConvolutionWeights convolution) {
+        ConvolutionWeights convolution,
+        DeltaNetWeights deltaNet) {
 }

@@ -102,7 +102,7 @@ public final class ModelWeights {
                     arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
                     arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
                     arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
-                    null));
+                    null, null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
@@ -111,14 +111,21 @@ public final class ModelWeights {
                 ropeFactors(config, file, in));
     }
 
-    /** An LFM2 convolution block: its norm, its convolution's tensors and its FFN. */
+    /**
+     * A block that mixes its tokens without attending: LFM2's convolution or Qwen3.5's delta net,
+     * with its norm and its FFN (and the shared expert beside its routed ones, where it has one).
+     */
     private static LayerWeights convolutionBlock(Loader in, String b, ModelConfig config, boolean moe,
                                                  boolean routedExperts) {
         int length = config.convolution().length();
-        ConvolutionWeights conv = new ConvolutionWeights(in.matrix(b + TensorLayout.CONV_IN),
+        boolean delta = config.convolution().deltaNet() != null;
+        ConvolutionWeights conv = delta ? null : new ConvolutionWeights(in.matrix(b + TensorLayout.CONV_IN),
                 ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.CONV_KERNEL), length), length,
                 in.matrix(b + TensorLayout.CONV_OUT));
+        DeltaNetWeights net = delta ? deltaNetWeights(in, b, config) : null;
         boolean routed = moe && routedExperts;
+        boolean shared = moe && config.hasSharedExpert();
+        boolean sharedGated = shared && config.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED;
         return new LayerWeights(in.vector(b + "attn_norm.weight"), null, null, null, null, null, null, null, null, null,
                 in.vector(b + config.architecture().ffnNormName() + ".weight"),
                 moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
@@ -126,11 +133,27 @@ public final class ModelWeights {
                 routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
                 routed ? in.matrix(b + "ffn_up_exps.weight") : null,
                 routed ? in.matrix(b + "ffn_down_exps.weight") : null,
-                null, null, null, null,
+                sharedGated ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
+                shared ? in.matrix(b + "ffn_gate_shexp.weight") : null,
+                shared ? in.matrix(b + "ffn_up_shexp.weight") : null,
+                shared ? in.matrix(b + "ffn_down_shexp.weight") : null,
                 moe ? null : in.matrix(b + "ffn_gate.weight"),
                 moe ? null : in.matrix(b + "ffn_up.weight"),
                 moe ? null : in.matrix(b + "ffn_down.weight"),
-                null, null, null, null, null, null, null, null, conv);
+                null, null, null, null, null, null, null, null, conv, net);
+    }
+
+    /** A delta-net block's own tensors ({@link DeltaNetWeights}). */
+    private static DeltaNetWeights deltaNetWeights(Loader in, String b, ModelConfig config) {
+        int length = config.convolution().length();
+        boolean split = config.convolution().deltaNet().tiledHeads();
+        return new DeltaNetWeights(in.matrix(b + TensorLayout.FUSED_QKV), in.matrix(b + TensorLayout.ATTENTION_GATE),
+                split ? in.matrix(b + TensorLayout.DELTA_BETA) : null,
+                split ? in.matrix(b + TensorLayout.DELTA_ALPHA) : null,
+                split ? null : in.matrix(b + TensorLayout.DELTA_BETA_ALPHA),
+                ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.DELTA_CONV), length), length,
+                in.vector(b + TensorLayout.DELTA_DT_BIAS), in.vector(b + TensorLayout.DELTA_DECAY),
+                in.vector(b + TensorLayout.DELTA_NORM), in.matrix(b + TensorLayout.DELTA_OUT));
     }
 
     /**

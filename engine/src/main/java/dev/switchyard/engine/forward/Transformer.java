@@ -5,6 +5,7 @@ import dev.switchyard.cache.residency.Resident;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
 import dev.switchyard.engine.model.ModelConfig;
@@ -21,6 +22,7 @@ import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import java.util.Arrays;
@@ -52,6 +54,9 @@ public final class Transformer implements AutoCloseable {
     private final KvStorage windowStorage;
     /** The convolution blocks' rows (B * x per position, in the window pool's blocks; null: none). */
     private final KvStorage convStorage;
+    /** The delta-net blocks' per-sequence states (Qwen3.5; null: none), numbered as their convolution rows. */
+    private final RecurrentStates states;
+    private final RecurrentProgress progress;
     /** Each layer's index within the storage that holds it. */
     private final int[] storageLayer;
     private final StepBuffers buf;
@@ -177,13 +182,20 @@ public final class Transformer implements AutoCloseable {
                 config.kvHeadCount(), config.kvDimK(), config.cachedValueDim(), kvType);
         KvStorage apart = null;
         KvStorage rows = null;
+        RecurrentStates recurrent = null;
         try {
             apart = windowed > 0 ? backend.allocateKv(windowed, windowKvBlocks, kvBlockSize, config.kvHeadCount(),
                     config.kvDimK(), config.cachedValueDim(), kvType) : null;
             // the convolution's inputs stay float32 whatever the cache's type, as llama.cpp keeps its state
-            rows = convolutions > 0 ? backend.allocateKv(convolutions, windowKvBlocks, kvBlockSize, 1, config.dim(), 0,
-                    KvCacheType.F32) : null;
+            rows = convolutions > 0 ? backend.allocateKv(convolutions, windowKvBlocks, kvBlockSize, 1,
+                    config.convolution().width(config.dim()), 0, KvCacheType.F32) : null;
+            DeltaNet net = config.convolution().deltaNet();
+            recurrent = net != null ? backend.allocateStates(convolutions, maxSequences, net.valueHeads(), net.stateSize(),
+                    net.stateSize()) : null;
         } catch (RuntimeException | Error e) {
+            if (rows != null) {
+                rows.close();
+            }
             if (apart != null) {
                 apart.close();
             }
@@ -192,6 +204,8 @@ public final class Transformer implements AutoCloseable {
         }
         this.windowStorage = apart;
         this.convStorage = rows;
+        this.states = recurrent;
+        this.progress = recurrent != null ? new RecurrentProgress(maxSequences) : null;
         // Qwen3-VL's sections hold some pairs still for text: an infinite divisor, frequency 0
         this.rope = ropeSpec(config).withFactors(
                 config.ropeSections().textFactors(weights.ropeFactors(), config.ropeDimensions() / 2));
@@ -425,9 +439,14 @@ public final class Transformer implements AutoCloseable {
             backend.embed(weights.tokenEmbedding(), batch.tokenIds, buf.projected, t);
             backend.scatterAddRows(buf.projected, inOrder, embeddingExtra, buf.x, t);
         }
+        if (progress != null) {
+            progress.begin(batch);
+        }
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
-            if (w.convolution() != null) {
+            if (w.deltaNet() != null) {
+                deltaNetBlock(l, w.attnNorm(), w.deltaNet(), batch, t);
+            } else if (w.convolution() != null) {
                 convolutionBlock(l, w.attnNorm(), w.convolution(), t);
             } else {
                 attentionBlock(l, w, batch, attention, t);
@@ -456,6 +475,9 @@ public final class Transformer implements AutoCloseable {
                 lora.applyHead(buf.logitInput, buf.logits, n);
             }
             readLogits(batch, n, logits);
+        }
+        if (progress != null) {
+            progress.complete(batch);
         }
         ExpertLoadObserver observer = loadObserver;
         if (routedOnDevice && observer != null) {
@@ -501,8 +523,16 @@ public final class Transformer implements AutoCloseable {
             latentAttentionBlock(layer, w, batch, attention, t);
             return;
         }
-        // qkv projections (+ biases in the Qwen2 family)
-        project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, buf.q, t);
+        // qkv projections (+ biases in the Qwen2 family); Qwen3.5's queries come with their output gate,
+        // per head the query's values and then the gate's
+        if (buf.gatedQueries != null) {
+            int d = config.headDimK();
+            project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, buf.gatedQueries, t);
+            backend.copyColumns(buf.gatedQueries, 0, 2 * d, buf.q, 0, d, d, config.headCount(), t);
+            backend.copyColumns(buf.gatedQueries, d, 2 * d, buf.queryGate, 0, d, d, config.headCount(), t);
+        } else {
+            project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, buf.q, t);
+        }
         project(w.wk(), LoraTarget.ATTN_K, layer, buf.h, buf.k, t);
         project(w.wv(), LoraTarget.ATTN_V, layer, buf.h, buf.v, t);
         // each where the block has it (GLM-4.5's files may leave any of them out)
@@ -553,6 +583,8 @@ public final class Transformer implements AutoCloseable {
             // AFMoE: the output behind a sigmoid gate of the normed input (into q, which attention is done with)
             backend.matmul(w.attentionGate(), 0, buf.h, buf.q, t);
             backend.sigmoidMul(buf.q, buf.attention, t);
+        } else if (buf.queryGate != null) {
+            backend.sigmoidMul(buf.queryGate, buf.attention, t);
         }
         // output projection (+ bias: gpt-oss), its norm (AFMoE) and residual
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);
@@ -579,6 +611,40 @@ public final class Transformer implements AutoCloseable {
         backend.shortConv(convStorage, storageLayer[layer], windowAttention, c.taps(), c.length(), buf.convInput);
         backend.mul(buf.convInput, buf.convOutputGate, t);
         project(c.output(), LoraTarget.CONV_OUT, layer, buf.convInput, buf.projected, t);
+        addResidual(buf.projected, t);
+    }
+
+    /**
+     * Qwen3.5's and Qwen3-Next's delta-net block: queries, keys and values from the normed input,
+     * cached per position in the windowed pool as LFM2's convolution rows are and convolved over the
+     * last positions there, activated by SiLU (x times its sigmoid), then the delta rule on each
+     * sequence's state; its output RMS-normed per head, times SiLU of the output gate, projected back.
+     */
+    private void deltaNetBlock(int layer, float[] norm, DeltaNetWeights n, StepBatch batch, int t) {
+        DeltaNet net = config.convolution().deltaNet();
+        float eps = (float) config.rmsEps();
+        backend.rmsNorm(buf.x, norm, eps, buf.h, t);
+        backend.matmul(n.qkv(), 0, buf.h, buf.deltaInput, t);
+        backend.matmul(n.gate(), 0, buf.h, buf.deltaGate, t);
+        if (n.betaAlpha() != null) {
+            // Qwen3-Next: per key head, its group's betas and then their alphas
+            int group = net.valueHeads() / net.keyHeads();
+            backend.matmul(n.betaAlpha(), 0, buf.h, buf.deltaBetaAlpha, t);
+            backend.copyColumns(buf.deltaBetaAlpha, 0, 2 * group, buf.deltaBeta, 0, group, group, net.keyHeads(), t);
+            backend.copyColumns(buf.deltaBetaAlpha, group, 2 * group, buf.deltaAlpha, 0, group, group, net.keyHeads(), t);
+        } else {
+            backend.matmul(n.beta(), 0, buf.h, buf.deltaBeta, t);
+            backend.matmul(n.alpha(), 0, buf.h, buf.deltaAlpha, t);
+        }
+        backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
+        backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
+        backend.copyColumns(buf.deltaConvolved, 0, 0, buf.deltaInput, 0, 0, net.convolvedWidth(), 1, t);
+        backend.sigmoidMul(buf.deltaConvolved, buf.deltaInput, t);
+        backend.gatedDeltaNet(states, storageLayer[layer], batch.sequenceOf, batch.positionOf, buf.deltaInput,
+                buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), net.tiledHeads(), eps, buf.deltaOut, t);
+        backend.rmsNormHeads(buf.deltaOut, n.norm(), eps, net.stateSize(), t);
+        backend.siluMul(buf.deltaGate, buf.deltaOut, t);
+        backend.matmul(n.output(), 0, buf.deltaGate, buf.projected, t);
         addResidual(buf.projected, t);
     }
 
@@ -922,6 +988,9 @@ public final class Transformer implements AutoCloseable {
         }
         if (convStorage != null) {
             convStorage.close();
+        }
+        if (states != null) {
+            states.close();
         }
     }
 }

@@ -148,7 +148,8 @@ public final class LoadedModel implements AutoCloseable {
      */
     public static long windowedKvBytesPerPosition(ModelConfig config, KvCacheType type) {
         long windowed = config.keepsWindowedKvApart() ? config.windowedBlocks() * layerKvBytesPerPosition(config, type) : 0;
-        return windowed + (long) config.convolution().count() * KvCacheType.F32.rowBytes(config.dim(), 1);
+        return windowed + (long) config.convolution().count()
+                * KvCacheType.F32.rowBytes(config.convolution().width(config.dim()), 1);
     }
 
     private static long layerKvBytesPerPosition(ModelConfig config, KvCacheType type) {
@@ -192,10 +193,16 @@ public final class LoadedModel implements AutoCloseable {
     /**
      * Turns prefix caching on or off: sequences then take the KV blocks the cache still holds for
      * their first tokens instead of computing them again ({@link PagedKvCache}). Off by default, so
-     * that benchmarks measure what they compute; call before any sequence runs.
+     * that benchmarks measure what they compute; call before any sequence runs. It stays off for a
+     * model whose blocks carry a recurrent state ({@link ModelConfig#carriesRecurrentState}): a cached
+     * prefix's keys and values would come without the state its sequence had there.
+     *
+     * @return whether prefixes are reused now
      */
-    public void reusePrefixes(boolean on) {
-        kv.setPrefixCaching(on);
+    public boolean reusePrefixes(boolean on) {
+        boolean reuse = on && !config.carriesRecurrentState();
+        kv.setPrefixCaching(reuse);
+        return reuse;
     }
 
     public KvCache kv() {

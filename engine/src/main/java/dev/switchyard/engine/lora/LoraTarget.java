@@ -81,10 +81,13 @@ public enum LoraTarget {
             return "adapters on latent attention's per-head decompressions are not supported";
         }
         if (name.equals("attn_qkv")) {
-            return "adapters on a fused query-key-value projection (Ling 2.0) are not supported";
+            return "adapters on a fused query-key-value projection (Ling 2.0, Qwen3.5's delta-net blocks) are not supported";
         }
         if (name.equals("attn_gate")) {
-            return "adapters on the attention output gate (AFMoE) are not supported";
+            return "adapters on the attention output gate (AFMoE) or a delta-net block's output gate (Qwen3.5) are not supported";
+        }
+        if (name.startsWith("ssm_")) {
+            return "adapters on a delta-net block's other projections (Qwen3.5) are not supported";
         }
         return "no matrix of that name is applied as a product, so an adapter on it cannot be";
     }

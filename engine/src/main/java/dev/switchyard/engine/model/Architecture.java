@@ -37,7 +37,12 @@ import java.util.stream.Collectors;
  * LFM2-MoE routes by sigmoid ranked with a selection bias after dense leading blocks;
  * {@code exaone-moe} is LG's K-EXAONE (236B-A23B): three windowed rotated blocks to one global
  * block without rotary positions, per-head QK-norm, dense leading blocks, a shared expert of a
- * stated width, and routing as the file states it.
+ * stated width, and routing as the file states it; {@code qwen35moe} and {@code qwen35} are Qwen3.5's
+ * and Qwen3.6's MoE and dense models, {@code qwen3next} is Qwen3-Next (80B-A3B): three blocks of
+ * every four mix their tokens by a gated delta rule over a state each sequence carries
+ * ({@link DeltaNet}) instead of attending, the fourth attends with per-head QK-norm, part of each head
+ * rotated (neox), and its output behind a sigmoid gate that its query projection makes beside the
+ * queries; the MoE ones route by softmax, weights renormalized, beside a sigmoid-gated shared expert.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -64,7 +69,10 @@ public enum Architecture {
     BAILINGMOE("bailingmoe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     LFM2("lfm2", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     LFM2MOE("lfm2moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
-    EXAONE_MOE("exaone-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true);
+    EXAONE_MOE("exaone-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true),
+    QWEN35MOE("qwen35moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true),
+    QWEN35("qwen35", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
+    QWEN3NEXT("qwen3next", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -146,7 +154,7 @@ public enum Architecture {
      * as llama.cpp names GLM-4.5's.
      */
     public String ffnNormName() {
-        return this == GLM4MOE || this == GPT_OSS ? "post_attention_norm" : "ffn_norm";
+        return this == GLM4MOE || this == GPT_OSS || hasDeltaNetBlocks() ? "post_attention_norm" : "ffn_norm";
     }
 
     /**
@@ -209,7 +217,8 @@ public enum Architecture {
      * where they keep theirs); they are not run.
      */
     public boolean hasPredictionBlocks() {
-        return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2 || this == EXAONE_MOE;
+        return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2 || this == EXAONE_MOE || this == QWEN35MOE
+                || this == QWEN35;
     }
 
     /**
@@ -234,7 +243,7 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
                 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE
-                || this == LFM2MOE || this == EXAONE_MOE;
+                || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT;
     }
 
     /**
@@ -260,6 +269,23 @@ public enum Architecture {
      */
     public boolean hasConvolutionBlocks() {
         return this == LFM2 || this == LFM2MOE;
+    }
+
+    /**
+     * Whether most blocks mix their tokens by a gated delta rule over a per-sequence state instead
+     * of attending ({@link DeltaNet}: Qwen3.5, Qwen3-Next), each after a short convolution, and the
+     * attention blocks' query projection carries a sigmoid gate on their output beside the queries.
+     */
+    public boolean hasDeltaNetBlocks() {
+        return this == QWEN35MOE || this == QWEN35 || this == QWEN3NEXT;
+    }
+
+    /**
+     * Whether some blocks mix their tokens without attending ({@link #hasConvolutionBlocks},
+     * {@link #hasDeltaNetBlocks}).
+     */
+    public boolean mixesWithoutAttention() {
+        return hasConvolutionBlocks() || hasDeltaNetBlocks();
     }
 
     /**
@@ -304,7 +330,7 @@ public enum Architecture {
      * required, as llama.cpp requires them: Qwen3-VL).
      */
     public boolean hasRopeSections() {
-        return this == QWEN3VL || this == QWEN3VLMOE;
+        return this == QWEN3VL || this == QWEN3VLMOE || this == QWEN35MOE || this == QWEN35;
     }
 
     /**
@@ -341,7 +367,8 @@ public enum Architecture {
      * (gpt-oss's softmax over the chosen experts' logits, ERNIE 4.5, MiniMax-M2, Hunyuan).
      */
     public boolean alwaysNormalizesTopK() {
-        return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == LFM2MOE;
+        return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == LFM2MOE
+                || this == QWEN35MOE || this == QWEN3NEXT;
     }
 
     /** Whether llama.cpp leaves this family's chosen experts' weights as they are whatever its file says (DeepSeek-MoE, Llama 4). */
@@ -371,12 +398,12 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
                 || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
-                || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE;
+                || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT;
     }
 
     /** Whether this family never has experts. */
     public boolean isDenseOnly() {
-        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL || this == LFM2;
+        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL || this == LFM2 || this == QWEN35;
     }
 
     /**

@@ -8,18 +8,31 @@ import java.util.List;
  * {@code length} positions, one channel at a time, and projects C times that back, so each
  * sequence keeps only its last {@code length - 1} products per block, not its whole past. llama.cpp
  * reads them from a file's {@code attention.head_count_kv}, an array holding 0 at each such block,
- * and the kernel's length from {@code shortconv.l_cache}. {@link #NONE} for every other family.
+ * and the kernel's length from {@code shortconv.l_cache}. Qwen3.5's and Qwen3-Next's delta-net
+ * blocks ({@link DeltaNet}) convolve their queries, keys and values the same way before the delta
+ * rule; llama.cpp reads them from {@code full_attention_interval} and the kernel's length from
+ * {@code ssm.conv_kernel}. {@link #NONE} for every other family.
  *
- * @param length the positions each convolution reaches (itself and the {@code length - 1} before it)
- * @param blocks the convolution blocks, ascending
+ * @param length   the positions each convolution reaches (itself and the {@code length - 1} before it)
+ * @param blocks   the convolution blocks, ascending
+ * @param deltaNet the delta rule each of them runs after its convolution, null where they run LFM2's
+ *                 gated convolution alone
  */
-public record ConvolutionBlocks(int length, List<Integer> blocks) {
+public record ConvolutionBlocks(int length, List<Integer> blocks, DeltaNet deltaNet) {
 
     /** No convolution blocks. */
     public static final ConvolutionBlocks NONE = new ConvolutionBlocks(0, List.of());
 
+    /** LFM2's convolution blocks. */
+    public ConvolutionBlocks(int length, List<Integer> blocks) {
+        this(length, blocks, null);
+    }
+
     public ConvolutionBlocks {
         blocks = List.copyOf(blocks);
+        if (blocks.isEmpty() && deltaNet != null) {
+            throw new ModelConfigException("a delta net's shape without delta-net blocks");
+        }
         if (blocks.isEmpty() ? length != 0 : length < 2) {
             throw new ModelConfigException(blocks.isEmpty() ? "a convolution length of " + length + " without convolution blocks"
                     : "shortconv.l_cache must be at least 2, got " + length);
@@ -44,5 +57,10 @@ public record ConvolutionBlocks(int length, List<Integer> blocks) {
     /** Blocks that convolve. */
     public int count() {
         return blocks.size();
+    }
+
+    /** The channels each convolves, one row per position: the model's width in LFM2, the delta net's inputs in Qwen3.5. */
+    public int width(int dim) {
+        return deltaNet != null ? deltaNet.convolvedWidth() : dim;
     }
 }

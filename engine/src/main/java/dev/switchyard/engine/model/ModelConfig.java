@@ -29,8 +29,9 @@ package dev.switchyard.engine.model;
  *                            unrotated blocks), else {@link LayerPattern#UNIFORM}
  * @param ropeSections        Qwen3-VL's multimodal rotary sections ({@link RopeSections}), else
  *                            {@link RopeSections#NONE}
- * @param convolution         LFM2's blocks that convolve instead of attending
- *                            ({@link ConvolutionBlocks}), else {@link ConvolutionBlocks#NONE}; the head
+ * @param convolution         LFM2's blocks that convolve instead of attending, and Qwen3.5's that run
+ *                            the delta rule after their convolution ({@link ConvolutionBlocks}), else
+ *                            {@link ConvolutionBlocks#NONE}; the head
  *                            counts describe the attention blocks
  */
 public record ModelConfig(
@@ -183,8 +184,13 @@ public record ModelConfig(
         require(convolution != null, "the convolution blocks must be stated");
         require(!architecture.hasConvolutionBlocks() || convolution.present(),
                 architecture.ggufName() + " needs its convolution blocks (0 in attention.head_count_kv) and shortconv.l_cache");
-        require(!convolution.present() || architecture.hasConvolutionBlocks(),
+        require(!architecture.hasDeltaNetBlocks() || convolution.present(),
+                architecture.ggufName() + " needs its delta-net blocks (full_attention_interval) and ssm.conv_kernel");
+        require(!convolution.present() || architecture.mixesWithoutAttention(),
                 architecture.ggufName() + " has no convolution blocks");
+        require(architecture.hasDeltaNetBlocks() == (convolution.deltaNet() != null), architecture.hasDeltaNetBlocks()
+                ? architecture.ggufName() + " needs its delta net's shape (ssm.group_count, ssm.time_step_rank, "
+                + "ssm.state_size)" : architecture.ggufName() + " has no delta-net blocks");
         require(!convolution.present() || convolution.blocks().get(convolution.count() - 1) < layers,
                 "convolution block " + (convolution.present() ? convolution.blocks().get(convolution.count() - 1) : 0)
                         + " is beyond block_count " + layers);
@@ -272,9 +278,18 @@ public record ModelConfig(
         return windowed > 0 && windowed < layers && latentAttention == null;
     }
 
-    /** Whether block {@code block} convolves instead of attending (LFM2). */
+    /** Whether block {@code block} convolves instead of attending (LFM2; Qwen3.5's delta-net blocks). */
     public boolean isConvolutionBlock(int block) {
         return convolution.contains(block);
+    }
+
+    /**
+     * Whether some blocks carry a state per sequence from token to token (Qwen3.5's delta net): a
+     * sequence's state then stands for all its past, so its positions must be computed in order from
+     * 0, and neither a cached prefix nor a rejected draft can be taken back out of it.
+     */
+    public boolean carriesRecurrentState() {
+        return convolution.deltaNet() != null;
     }
 
     /**

@@ -48,8 +48,8 @@ public final class ModelConfigReader {
         // LFM2 counts KV heads block by block, 0 where a block convolves
         int[] kvPerBlock = arch.hasConvolutionBlocks() ? kvHeadsPerBlock(md, p + "attention.head_count_kv") : null;
         ConvolutionBlocks convolution = kvPerBlock != null ? convolutionBlocks(md, p, layers, kvPerBlock)
-                : ConvolutionBlocks.NONE;
-        int kvHeads = convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
+                : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
+        int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
         int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
@@ -73,7 +73,8 @@ public final class ModelConfigReader {
                 expertFfn = md.requireInt(p + "expert_feed_forward_length", 1);
             } else if (arch.requiresExpertWidth()) {
                 throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
-            } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE || arch == Architecture.QWEN3VLMOE) {
+            } else if (arch == Architecture.QWEN2MOE || arch == Architecture.QWEN3MOE || arch == Architecture.QWEN3VLMOE
+                    || arch.hasDeltaNetBlocks()) {
                 // llama.cpp's fallback for these families: the dense width split over the active experts.
                 if (ffn == 0 || expertsUsed == 0) {
                     throw new ModelConfigException("metadata key '" + p + "expert_feed_forward_length' is missing");
@@ -201,6 +202,53 @@ public final class ModelConfigReader {
         } catch (ModelConfigException e) {
             throw new ModelConfigException("'" + p + "shortconv.l_cache': " + e.getMessage());
         }
+    }
+
+    /**
+     * Qwen3.5's and Qwen3-Next's delta-net blocks, as llama.cpp reads them: those that
+     * {@code attention.recurrent_layers} flags where the file has it, else every block but each
+     * {@code full_attention_interval}-th (4 where the file does not say); each convolving over
+     * {@code ssm.conv_kernel} positions before a delta rule of the shape the {@code ssm.*} keys state,
+     * all required. Qwen3.5's converter orders the value heads so that they read their key heads
+     * tiled; Qwen3-Next's keep them grouped.
+     */
+    private static ConvolutionBlocks deltaNetBlocks(GgufMetadata md, String p, int layers, Architecture arch) {
+        List<Integer> blocks = new ArrayList<>();
+        String listed = p + "attention.recurrent_layers";
+        if (md.contains(listed)) {
+            boolean[] flags = md.get(listed).map(v -> v.value() instanceof GgufArray a && a.values() instanceof boolean[] f
+                    ? f : null).orElseThrow(() -> new ModelConfigException("'" + listed + "' must hold a flag per block"));
+            if (flags.length < layers) {
+                throw new ModelConfigException("'" + listed + "' has " + flags.length + " flags for " + layers + " blocks");
+            }
+            for (int b = 0; b < layers; b++) {
+                if (flags[b]) {
+                    blocks.add(b);
+                }
+            }
+        } else {
+            int interval = md.optInt(p + "full_attention_interval", 1, 4);
+            for (int b = 0; b < layers; b++) {
+                if ((b + 1) % interval != 0) {
+                    blocks.add(b);
+                }
+            }
+        }
+        if (blocks.isEmpty()) {
+            throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs the delta rule "
+                    + "(full_attention_interval or attention.recurrent_layers): a model without one is not supported");
+        }
+        int length = md.requireInt(p + "ssm.conv_kernel", 2);
+        int state = md.requireInt(p + "ssm.state_size", 1);
+        int keyHeads = md.requireInt(p + "ssm.group_count", 1);
+        int valueHeads = md.requireInt(p + "ssm.time_step_rank", 1);
+        int inner = md.requireInt(p + "ssm.inner_size", 1);
+        if ((long) state * valueHeads != inner) {
+            throw new ModelConfigException("'" + p + "ssm.inner_size' " + inner + " must be ssm.state_size " + state
+                    + " x ssm.time_step_rank " + valueHeads);
+        }
+        return new ConvolutionBlocks(length, blocks,
+                new DeltaNet(keyHeads, valueHeads, state, arch != Architecture.QWEN3NEXT));
     }
 
     /** The KV heads of LFM2's attention blocks: the one count {@code counts} (the file's {@code key}) holds besides 0. */

@@ -30,7 +30,26 @@ public final class ModelConfigWriter {
         LatentAttention latent = c.latentAttention();
         boolean joined = latent != null && latent.joinedDecompression();
         // the older latent layout states the attention as multi-head: its heads' lengths, a KV head per head
-        if (c.convolution().present()) {
+        if (c.convolution().deltaNet() != null) {
+            DeltaNet net = c.convolution().deltaNet();
+            m.put(p + "attention.head_count_kv", GgufValue.ofUint32(c.kvHeadCount()));
+            boolean[] recurrent = new boolean[c.layers()];
+            boolean everyFourth = true;
+            for (int b = 0; b < recurrent.length; b++) {
+                recurrent[b] = c.isConvolutionBlock(b);
+                everyFourth &= recurrent[b] == ((b + 1) % 4 != 0);
+            }
+            if (everyFourth) {
+                m.put(p + "full_attention_interval", GgufValue.ofUint32(4));
+            } else {
+                m.put(p + "attention.recurrent_layers", GgufValue.ofArray(new GgufArray(GgufValueType.BOOL, recurrent)));
+            }
+            m.put(p + "ssm.conv_kernel", GgufValue.ofUint32(c.convolution().length()));
+            m.put(p + "ssm.state_size", GgufValue.ofUint32(net.stateSize()));
+            m.put(p + "ssm.group_count", GgufValue.ofUint32(net.keyHeads()));
+            m.put(p + "ssm.time_step_rank", GgufValue.ofUint32(net.valueHeads()));
+            m.put(p + "ssm.inner_size", GgufValue.ofUint32(net.valueWidth()));
+        } else if (c.convolution().present()) {
             // LFM2: a count per block, 0 where the block convolves
             long[] counts = new long[c.layers()];
             for (int b = 0; b < c.layers(); b++) {

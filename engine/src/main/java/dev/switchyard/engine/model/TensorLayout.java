@@ -32,6 +32,22 @@ public final class TensorLayout {
     public static final String CONV_OUT = "shortconv.out_proj.weight";
     /** A block's fused query-key-value projection (after {@code blk.N.}), where its family has one. */
     public static final String FUSED_QKV = "attn_qkv.weight";
+    /**
+     * A delta-net block's tensors (after {@code blk.N.}; Qwen3.5, Qwen3-Next), besides its
+     * queries-keys-values projection ({@link #FUSED_QKV}) and its output gate's ({@link #ATTENTION_GATE}):
+     * the projections to each value head's beta and alpha logits (one of them stacked per key head's
+     * group in Qwen3-Next: {@link #DELTA_BETA_ALPHA}), the convolution's kernel
+     * {@code [length, channels]}, each head's decay bias and rate (the rate stored as -exp(A_log)),
+     * the gated norm's weight, a head wide, and the projection back.
+     */
+    public static final String DELTA_BETA = "ssm_beta.weight";
+    public static final String DELTA_ALPHA = "ssm_alpha.weight";
+    public static final String DELTA_BETA_ALPHA = "ssm_ba.weight";
+    public static final String DELTA_CONV = "ssm_conv1d.weight";
+    public static final String DELTA_DT_BIAS = "ssm_dt.bias";
+    public static final String DELTA_DECAY = "ssm_a";
+    public static final String DELTA_NORM = "ssm_norm.weight";
+    public static final String DELTA_OUT = "ssm_out.weight";
 
     private TensorLayout() {
     }
@@ -45,6 +61,11 @@ public final class TensorLayout {
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
             out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
+            if (c.convolution().deltaNet() != null && c.isConvolutionBlock(l)) {
+                deltaNet(c, b, out);
+                feedForward(c, l, b, out);
+                continue;
+            }
             if (c.isConvolutionBlock(l)) {
                 out.add(spec(b + CONV_KERNEL, TensorRole.CONVOLUTION, c.convolution().length(), c.dim()));
                 out.add(spec(b + CONV_IN, TensorRole.WEIGHT, c.dim(), 3L * c.dim()));
@@ -58,7 +79,9 @@ public final class TensorLayout {
                 // queries', keys' and values' rows stacked in one matrix
                 out.add(spec(b + FUSED_QKV, TensorRole.WEIGHT, c.dim(), (long) c.qDim() + c.kvDimK() + c.kvDimV()));
             } else {
-                out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), c.qDim()));
+                // Qwen3.5's queries come with their output gate: per head, the query's rows, then the gate's
+                long queries = c.architecture().hasDeltaNetBlocks() ? 2L * c.qDim() : c.qDim();
+                out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), queries));
                 out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
                 out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
             }
@@ -101,6 +124,25 @@ public final class TensorLayout {
             out.add(new TensorSpec(ROPE_FACTORS, new long[] {c.ropeDimensions() / 2}, TensorRole.ROPE_FACTORS, true));
         }
         return out;
+    }
+
+    /** A delta-net block's tensors ({@link DeltaNet}), as llama.cpp's Qwen3.5 and Qwen3-Next loaders name them. */
+    private static void deltaNet(ModelConfig c, String b, List<TensorSpec> out) {
+        DeltaNet net = c.convolution().deltaNet();
+        int heads = net.valueHeads();
+        out.add(spec(b + FUSED_QKV, TensorRole.WEIGHT, c.dim(), net.convolvedWidth()));
+        out.add(spec(b + ATTENTION_GATE, TensorRole.WEIGHT, c.dim(), net.valueWidth()));
+        if (net.tiledHeads()) {
+            out.add(spec(b + DELTA_BETA, TensorRole.WEIGHT, c.dim(), heads));
+            out.add(spec(b + DELTA_ALPHA, TensorRole.WEIGHT, c.dim(), heads));
+        } else {
+            out.add(spec(b + DELTA_BETA_ALPHA, TensorRole.WEIGHT, c.dim(), 2L * heads));
+        }
+        out.add(spec(b + DELTA_CONV, TensorRole.CONVOLUTION, c.convolution().length(), net.convolvedWidth()));
+        out.add(spec(b + DELTA_DT_BIAS, TensorRole.BIAS, heads));
+        out.add(spec(b + DELTA_DECAY, TensorRole.DECAY, heads));
+        out.add(spec(b + DELTA_NORM, TensorRole.NORM, net.stateSize()));
+        out.add(spec(b + DELTA_OUT, TensorRole.WEIGHT, net.valueWidth(), c.dim()));
     }
 
     /** Block {@code l}'s FFN norm and FFN: routed experts (with what its family adds) or a dense one. */
@@ -183,6 +225,12 @@ public final class TensorLayout {
             if (found.isEmpty()) {
                 if (spec.optional()) {
                     continue;
+                }
+                if (spec.name().endsWith(FUSED_QKV) && c.convolution().deltaNet() != null
+                        && file.tensor(spec.name().replace(FUSED_QKV, "ssm_in.weight")).isPresent()) {
+                    throw new ModelConfigException("tensor '" + spec.name().replace(FUSED_QKV, "ssm_in.weight")
+                            + "' holds queries, keys, values and gates fused in groups, as early Qwen3-Next conversions "
+                            + "wrote them, which Switchyard does not read: convert the model again");
                 }
                 String fused = spec.name().replace("ffn_gate_exps", "ffn_gate_up_exps");
                 if (!fused.equals(spec.name()) && file.tensor(fused).isPresent()) {

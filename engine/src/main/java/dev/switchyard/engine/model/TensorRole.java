@@ -22,9 +22,12 @@ public enum TensorRole {
     /** Each rotating pair's frequency divisor ({@code rope_freqs}: Llama 3.1's scaling; F32). */
     ROPE_FACTORS,
     /** A convolution block's kernel ({@code shortconv.conv}: LFM2; F32, its rows a few taps long). */
-    CONVOLUTION;
+    CONVOLUTION,
+    /** A delta-net block's per-head decay rate ({@code ssm_a}: Qwen3.5; F32, stored as -exp(A_log), so negative). */
+    DECAY;
 
     public boolean isAlwaysF32() {
-        return this == NORM || this == BIAS || this == ROUTER || this == ROPE_FACTORS || this == CONVOLUTION;
+        return this == NORM || this == BIAS || this == ROUTER || this == ROPE_FACTORS || this == CONVOLUTION
+                || this == DECAY;
     }
 }

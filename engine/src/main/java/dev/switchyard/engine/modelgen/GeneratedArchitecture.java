@@ -44,7 +44,10 @@ public enum GeneratedArchitecture {
     BAILINGMOE("bailingmoe", Architecture.BAILINGMOE, true),
     LFM2("lfm2", Architecture.LFM2, false),
     LFM2MOE("lfm2moe", Architecture.LFM2MOE, true),
-    EXAONE_MOE("exaone-moe", Architecture.EXAONE_MOE, true);
+    EXAONE_MOE("exaone-moe", Architecture.EXAONE_MOE, true),
+    QWEN35MOE("qwen35moe", Architecture.QWEN35MOE, true),
+    QWEN35("qwen35", Architecture.QWEN35, false),
+    QWEN3NEXT("qwen3next", Architecture.QWEN3NEXT, true);
 
     private final String cliName;
     private final Architecture architecture;

@@ -36,12 +36,16 @@ record InitScale(double mean, double std) {
             case ROPE_FACTORS -> new InitScale(1.0, 0);
             // LFM2's taps, one row of them per channel: the convolution keeps its input's scale
             case CONVOLUTION -> new InitScale(0, unit);
+            // Qwen3.5's decay rates, -exp(A_log): negative, so that each state forgets a little per token,
+            // about 7% (a sequence's tokens of twenty positions back still weigh half)
+            case DECAY -> new InitScale(-0.1, 0.03);
             case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);
         };
     }
 
     /** Projections that write back into the residual stream. */
     private static boolean isResidualOutput(String name) {
-        return name.contains("attn_output") || name.contains("ffn_down") || name.contains("out_proj");
+        return name.contains("attn_output") || name.contains("ffn_down") || name.contains("out_proj")
+                || name.contains("ssm_out");
     }
 }

@@ -8,6 +8,7 @@ import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.gguf.GgufWriter;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.ConvolutionBlocks;
+import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
@@ -226,6 +227,31 @@ public final class RandomModelGenerator {
             return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
                     headDim, headDim, ffn, experts, topK, expertFfn, expertFfn, 0, true, 1e-5f, 11_158_840.0, headDim,
                     RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX);
+        }
+        if (arch.hasDeltaNetBlocks()) {
+            // Qwen3.5 and Qwen3-Next: three delta-net blocks to every attention block, as in the released
+            // models (the last block attending where fewer than four), convolving over 4 positions, with
+            // twice as many value heads as key heads, each a head wide; the attention blocks' queries
+            // gated, a quarter of each head rotated (neox; Qwen3.5's interleaved sections covering every
+            // rotating pair, so that text turns as ordinary rope); softmax routing, weights
+            // renormalized, beside a sigmoid-gated shared expert an expert wide; base 1e7, eps 1e-6
+            int layers = spec.resolvedLayers();
+            List<Integer> recurrent = new ArrayList<>();
+            for (int b = 0; b < layers; b++) {
+                if ((b + 1) % 4 != 0 && !(layers < 4 && b == layers - 1)) {
+                    recurrent.add(b);
+                }
+            }
+            int keyHeads = Math.max(2, heads / 4);
+            int ropeDims = Math.max(2, headDim / 4 / 2 * 2);
+            int pairs = ropeDims / 2;
+            RopeSections sections = arch.hasRopeSections()
+                    ? RopeSections.interleaved(pairs - 2 * (pairs / 3), pairs / 3, pairs / 3, 0) : RopeSections.NONE;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, kvHeads, headDim, headDim, ffn,
+                    experts, topK, moe ? expertFfn : 0, moe ? expertFfn : 0, 0, true, 1e-6f, 10_000_000.0, ropeDims,
+                    RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
+                    sections, new ConvolutionBlocks(4, recurrent,
+                            new DeltaNet(keyHeads, 2 * keyHeads, headDim, arch != Architecture.QWEN3NEXT)));
         }
         if (arch.hasRopeSections()) {
             // Qwen3-VL: Qwen3's blocks, base 5e6, the rotating pairs in interleaved sections in the

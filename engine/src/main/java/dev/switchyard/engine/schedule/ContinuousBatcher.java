@@ -154,8 +154,9 @@ public final class ContinuousBatcher {
                 && dispatch.scope() == CapacityScope.SEQUENCE;
         this.chunkWindow = windowed ? dispatch.window() : 0;
         this.prefixDetermined = !(transformer.config().isMoe() && dispatch.capacityLimited());
+        // a recurrent state cannot take a rejected proposal back out: predictions then only cost rows
         this.predictionsAllowed = !(transformer.config().isMoe() && dispatch.capacityLimited()
-                && dispatch.scope() != CapacityScope.SEQUENCE);
+                && dispatch.scope() != CapacityScope.SEQUENCE) && !transformer.config().carriesRecurrentState();
         if (windowed && transformer.maxTokens() < dispatch.window()) {
             throw new IllegalArgumentException("a step of " + transformer.maxTokens()
                     + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
@@ -166,13 +167,19 @@ public final class ContinuousBatcher {
      * Turns speculative decoding on ({@link Speculation#NONE}: off); call before any sequence runs.
      *
      * @throws IllegalArgumentException under capacity limits across the batch, where a sequence's
-     *                                  extra rows would change what the others route
+     *                                  extra rows would change what the others route, and for a model
+     *                                  whose blocks carry a recurrent state
      */
     public void setSpeculation(Speculation speculation) {
         if (speculation.enabled() && transformer.config().isMoe() && transformer.dispatchConfig().capacityLimited()
                 && transformer.dispatchConfig().scope() != CapacityScope.SEQUENCE) {
             throw new IllegalArgumentException("speculative decoding needs capacity groups per sequence: with "
                     + "--capacity-scope batch, proposed tokens would change what other requests' tokens route to");
+        }
+        if (speculation.enabled() && transformer.config().carriesRecurrentState()) {
+            throw new IllegalArgumentException("speculative decoding is not supported for "
+                    + transformer.config().architecture().ggufName() + ": its delta-net blocks carry a state per sequence "
+                    + "that a rejected proposal cannot be taken back out of");
         }
         this.speculation = speculation;
         this.lookup = speculation.enabled() ? new PromptLookup(speculation) : null;

@@ -61,6 +61,12 @@ public final class DraftModel {
         if (!(minProbability >= 0 && minProbability <= 1)) {
             throw new IllegalArgumentException("a draft token's least probability is 0 to 1, got " + minProbability);
         }
+        if (transformer.config().carriesRecurrentState()) {
+            // the draft goes back over proposals the target rejected, which a recurrent state cannot
+            throw new IllegalArgumentException("a " + transformer.config().architecture().ggufName() + " model cannot "
+                    + "draft: its delta-net blocks carry a state per sequence that rejected proposals cannot be taken "
+                    + "back out of");
+        }
         this.transformer = transformer;
         this.kv = kv;
         this.targetVocab = targetVocab;

@@ -7,6 +7,7 @@ import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.cpu.CpuBackend;
@@ -232,6 +233,19 @@ final class HostRoutingAsDeviceBackend implements Backend {
     @Override
     public void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out) {
         cpu.shortConv(rows, layer, batch, taps, length, out);
+    }
+
+    @Override
+    public RecurrentStates allocateStates(int layers, int sequences, int heads, int keyDim, int valueDim) {
+        return cpu.allocateStates(layers, sequences, heads, keyDim, valueDim);
+    }
+
+    @Override
+    public void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
+                              FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,
+                              boolean tiledHeads, float eps, FloatMatrix out, int tokens) {
+        cpu.gatedDeltaNet(states, layer, sequenceOf, positionOf, qkv, beta, alpha, dtBias, decay, keyHeads, tiledHeads,
+                eps, out, tokens);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
+import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
@@ -26,6 +27,8 @@ final class ReferenceForward {
     private final List<double[][]> keys = new ArrayList<>();   // per layer: position -> kv row
     private final List<double[][]> values = new ArrayList<>();
     private final KvCacheType cacheType;
+    /** Per delta-net block: each value head's state, [head][key index][value index]. */
+    private final java.util.Map<Integer, double[][][]> states = new java.util.HashMap<>();
     private int position;
 
     ReferenceForward(ModelConfig config, GgufFile file, int maxPositions) {
@@ -65,6 +68,11 @@ final class ReferenceForward {
                 feedForward(b, l, x);
                 continue;
             }
+            if (file.tensor(b + "ssm_conv1d.weight").isPresent()) {
+                addInPlace(x, deltaNet(b, l, h));
+                feedForward(b, l, x);
+                continue;
+            }
             if (c.latentAttention() != null) {
                 addInPlace(x, matvec(b + "attn_output.weight", latentAttention(b, l, h), d));
                 feedForward(b, l, x);
@@ -73,12 +81,25 @@ final class ReferenceForward {
             double[] q;
             double[] k;
             double[] v;
+            double[] queryGate = null;
             if (file.tensor(b + "attn_qkv.weight").isPresent()) {
                 // Ling 2.0: one projection whose output is the queries, then the keys, then the values
                 double[] qkv = matvec(b + "attn_qkv.weight", h, c.qDim() + c.kvDimK() + c.kvDimV());
                 q = java.util.Arrays.copyOfRange(qkv, 0, c.qDim());
                 k = java.util.Arrays.copyOfRange(qkv, c.qDim(), c.qDim() + c.kvDimK());
                 v = java.util.Arrays.copyOfRange(qkv, c.qDim() + c.kvDimK(), qkv.length);
+            } else if (c.architecture().hasDeltaNetBlocks()) {
+                // Qwen3.5: per head, the query's values and then its output gate's
+                double[] both = matvec(b + "attn_q.weight", h, 2 * c.qDim());
+                int hd = c.headDimK();
+                q = new double[c.qDim()];
+                queryGate = new double[c.qDim()];
+                for (int head = 0; head < c.headCount(); head++) {
+                    System.arraycopy(both, 2 * head * hd, q, head * hd, hd);
+                    System.arraycopy(both, 2 * head * hd + hd, queryGate, head * hd, hd);
+                }
+                k = matvec(b + "attn_k.weight", h, c.kvDimK());
+                v = matvec(b + "attn_v.weight", h, c.kvDimV());
             } else {
                 q = matvec(b + "attn_q.weight", h, c.qDim());
                 k = matvec(b + "attn_k.weight", h, c.kvDimK());
@@ -168,6 +189,11 @@ final class ReferenceForward {
                     att[i] /= 1 + Math.exp(-gate[i]);
                 }
             }
+            if (queryGate != null) {
+                for (int i = 0; i < att.length; i++) {
+                    att[i] /= 1 + Math.exp(-queryGate[i]);
+                }
+            }
             double[] projected = matvec(b + "attn_output.weight", att, d);
             if (file.tensor(b + "attn_output.bias").isPresent()) {
                 addInPlace(projected, vec(b + "attn_output.bias"));
@@ -216,6 +242,111 @@ final class ReferenceForward {
             y[ch] = sum * bcx[d + ch];
         }
         return matvec(b + "shortconv.out_proj.weight", y, d);
+    }
+
+    /**
+     * A gated delta-net block (Qwen3.5, Qwen3-Next) as llama.cpp computes it, written out: queries,
+     * keys and values projected and kept for this position; each channel convolved causally over the
+     * last {@code ssm.conv_kernel} positions' (the kernel as the file holds it, each channel's taps in
+     * a row, none before 0), then SiLU; per value head, its key head's query and key divided by their
+     * norms (at least eps), the query by sqrt(width) too; the decay exp(a softplus(alpha + dt)), beta
+     * sigmoid(b); the state decayed, read against the key, corrected by beta times the difference to
+     * the value, read against the query; each head's output RMS-normed with {@code ssm_norm}, times
+     * SiLU of its gate; projected back. Value head h reads key head h mod key heads (Qwen3.5's order)
+     * or h / (value heads / key heads) (Qwen3-Next's), whose betas and alphas come in one matrix, per
+     * key head its group's betas and then their alphas.
+     */
+    private double[] deltaNet(String b, int l, double[] h) {
+        DeltaNet net = c.convolution().deltaNet();
+        int nk = net.keyHeads();
+        int nv = net.valueHeads();
+        int n = net.stateSize();
+        int group = nv / nk;
+        int width = net.convolvedWidth();
+        int length = c.convolution().length();
+        keys.get(l)[position] = matvec(b + "attn_qkv.weight", h, width);
+        double[] z = matvec(b + "attn_gate.weight", h, nv * n);
+        double[] beta = new double[nv];
+        double[] alpha = new double[nv];
+        if (net.tiledHeads()) {
+            beta = matvec(b + "ssm_beta.weight", h, nv);
+            alpha = matvec(b + "ssm_alpha.weight", h, nv);
+        } else {
+            double[] ba = matvec(b + "ssm_ba.weight", h, 2 * nv);
+            for (int g = 0; g < nk; g++) {
+                for (int j = 0; j < group; j++) {
+                    beta[g * group + j] = ba[g * 2 * group + j];
+                    alpha[g * group + j] = ba[g * 2 * group + group + j];
+                }
+            }
+        }
+        double[] kernel = vec(b + "ssm_conv1d.weight");
+        double[] y = new double[width];
+        for (int ch = 0; ch < width; ch++) {
+            double sum = 0;
+            for (int j = 0; j < length; j++) {
+                int p = position - length + 1 + j;
+                if (p >= 0) {
+                    sum += kernel[ch * length + j] * keys.get(l)[p][ch];
+                }
+            }
+            y[ch] = sum / (1 + Math.exp(-sum));
+        }
+        if (position == 0) {
+            states.put(l, new double[nv][n][n]);
+        }
+        double[][][] state = states.get(l);
+        double[] dt = vec(b + "ssm_dt.bias");
+        double[] decay = vec(b + "ssm_a");
+        double[] normWeight = vec(b + "ssm_norm.weight");
+        double eps = c.rmsEps();
+        double[] out = new double[nv * n];
+        for (int head = 0; head < nv; head++) {
+            int kh = net.tiledHeads() ? head % nk : head / group;
+            double[] qh = unitLength(y, kh * n, n, eps);
+            double[] kh2 = unitLength(y, (nk + kh) * n, n, eps);
+            double softplus = Math.log1p(Math.exp(alpha[head] + dt[head]));
+            double keep = Math.exp(decay[head] * softplus);
+            double bt = 1 / (1 + Math.exp(-beta[head]));
+            double[][] s = state[head];
+            double[] o = new double[n];
+            for (int j = 0; j < n; j++) {
+                double read = 0;
+                for (int i = 0; i < n; i++) {
+                    s[i][j] *= keep;
+                    read += s[i][j] * kh2[i];
+                }
+                double delta = bt * (y[2 * nk * n + head * n + j] - read);
+                for (int i = 0; i < n; i++) {
+                    s[i][j] += kh2[i] * delta;
+                    o[j] += s[i][j] * qh[i] / Math.sqrt(n);
+                }
+            }
+            double ms = 0;
+            for (double value : o) {
+                ms += value * value;
+            }
+            double scale = 1 / Math.sqrt(ms / n + eps);
+            for (int j = 0; j < n; j++) {
+                double g = z[head * n + j];
+                out[head * n + j] = o[j] * scale * normWeight[j] * g / (1 + Math.exp(-g));
+            }
+        }
+        return matvec(b + "ssm_out.weight", out, c.dim());
+    }
+
+    /** {@code n} values from {@code from}, divided by their norm or by eps where that is larger. */
+    private static double[] unitLength(double[] x, int from, int n, double eps) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += x[from + i] * x[from + i];
+        }
+        double scale = 1 / Math.max(Math.sqrt(sum), eps);
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = x[from + i] * scale;
+        }
+        return r;
     }
 
     /** A row of {@code heads} heads as the cache holds it: as it is, rounded to halves, or quantized. */

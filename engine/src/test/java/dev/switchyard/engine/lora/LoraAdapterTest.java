@@ -165,6 +165,7 @@ class LoraAdapterTest {
         // the families whose files have these name them in the refusal
         assertThat(LoraTarget.whyNot("attn_qkv")).contains("fused query-key-value projection");
         assertThat(LoraTarget.whyNot("attn_gate")).contains("attention output gate");
+        assertThat(LoraTarget.whyNot("ssm_out")).contains("delta-net block");
     }
 
     @Test

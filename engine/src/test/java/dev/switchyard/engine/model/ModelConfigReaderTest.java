@@ -229,6 +229,13 @@ class ModelConfigReaderTest {
                     leadingDense, true, 1e-5f, 1e6, 64, RopeScaling.NONE, 1000, null,
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0) : ExpertRouting.SOFTMAX, 0,
                     ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.NONE, new ConvolutionBlocks(3, List.of(0, 1)));
+        } else if (arch.hasDeltaNetBlocks()) {
+            // Qwen3.5 and Qwen3-Next: two delta-net blocks to one attention block, a sigmoid-gated shared expert
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,
+                    moe ? 256 : 0, moe ? 256 : 0, 0, true, 1e-6f, 1e7, 16, RopeScaling.NONE, 1000, null,
+                    ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
+                    arch.hasRopeSections() ? RopeSections.interleaved(3, 3, 2, 0) : RopeSections.NONE,
+                    new ConvolutionBlocks(4, List.of(0, 1), new DeltaNet(2, 4, 64, arch != Architecture.QWEN3NEXT)));
         } else if (arch.hasRopeSections()) {
             // Qwen3-VL's interleaved sections, as the released models state them
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,

@@ -10,6 +10,7 @@ import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
@@ -76,6 +77,7 @@ public final class CpuBackend implements Backend {
     private final AddJob addJob = new AddJob();
     private final MulJob mulJob = new MulJob();
     private final ShortConvJob shortConvJob = new ShortConvJob();
+    private final CpuDeltaNet deltaNet;
     private double[] ropeFreqs = new double[0];
     private RopeSpec ropeFreqSpec;
     private volatile boolean closed;
@@ -83,6 +85,7 @@ public final class CpuBackend implements Backend {
     public CpuBackend(int threads) {
         this.pool = new WorkerPool(threads, "switchyard-cpu");
         this.scratch = new Scratch[threads];
+        this.deltaNet = new CpuDeltaNet(pool);
         for (int i = 0; i < threads; i++) {
             scratch[i] = new Scratch();
         }
@@ -1173,6 +1176,19 @@ public final class CpuBackend implements Backend {
                 y[o + i] *= x[o + i];
             }
         }
+    }
+
+    @Override
+    public RecurrentStates allocateStates(int layers, int sequences, int heads, int keyDim, int valueDim) {
+        return new CpuRecurrentStates(layers, sequences, heads, keyDim, valueDim);
+    }
+
+    @Override
+    public void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
+                              FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,
+                              boolean tiledHeads, float eps, FloatMatrix out, int tokens) {
+        deltaNet.run(states, layer, sequenceOf, positionOf, matrix(qkv), matrix(beta), matrix(alpha), dtBias, decay,
+                keyHeads, tiledHeads, eps, matrix(out), tokens);
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
@@ -57,6 +58,9 @@ public final class CudaBackend implements Backend {
     private long stagedTables;
     private boolean pinHostExperts = true;
     private CudaRoutedExperts routedExperts;
+    /** gatedDeltaNet's runs: the first token of each of the step's sequences, and which slots were met. */
+    private int[] runFirst = new int[0];
+    private boolean[] runSeen = new boolean[0];
     /** Split-K attention's per-split partials (see {@link CudaKernels#attentionSplits}). */
     private final Scratch attentionPartials = new Scratch();
     /** topRows' results: rows log-sums (double), then rows x count ids (int), then as many values (float). */
@@ -324,6 +328,82 @@ public final class CudaBackend implements Backend {
         kernels.attention(cq.pointer(), cq.cols(), co.pointer(), co.cols(), c.keys(layer), values, c.keyDim(),
                 valueStride, bs, stagedPositions, stagedStarts, stagedTables, heads, heads / kvHeads,
                 batch.headDimK(), batch.headDimV(), batch.scale(), batch.window(), sinks, tokens, c.type(), scales);
+    }
+
+    /**
+     * Device states zeroed on the stream (see {@link CudaRecurrentStates}); heads up to
+     * {@link CudaKernels#DELTA_NET_MAX_KEY_DIM} keys and {@link CudaKernels#DELTA_NET_MAX_VALUE_DIM}
+     * values, what one block of delta_net.cu holds, and refused beyond.
+     */
+    @Override
+    public RecurrentStates allocateStates(int layers, int sequences, int heads, int keyDim, int valueDim) {
+        if (keyDim > CudaKernels.DELTA_NET_MAX_KEY_DIM || valueDim > CudaKernels.DELTA_NET_MAX_VALUE_DIM) {
+            throw new IllegalArgumentException("the CUDA gated delta net takes heads of up to "
+                    + CudaKernels.DELTA_NET_MAX_KEY_DIM + " keys and " + CudaKernels.DELTA_NET_MAX_VALUE_DIM
+                    + " values, got " + keyDim + " x " + valueDim);
+        }
+        ctx.makeCurrent();
+        return new CudaRecurrentStates(ctx, layers, sequences, heads, keyDim, valueDim);
+    }
+
+    /**
+     * One launch: a block per (value head, sequence of the step), each walking its sequence's tokens
+     * in batch order (delta_net.cu). The step's sequences go as the first token of each, with every
+     * token's sequence and position, in one staged region.
+     */
+    @Override
+    public void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
+                              FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,
+                              boolean tiledHeads, float eps, FloatMatrix out, int tokens) {
+        CudaRecurrentStates c = states(states);
+        CudaMatrix cq = matrix(qkv);
+        CudaMatrix cb = matrix(beta);
+        CudaMatrix ca = matrix(alpha);
+        CudaMatrix co = matrix(out);
+        OpChecks.gatedDeltaNet(c, layer, sequenceOf, positionOf, cq, cb, ca, dtBias, decay, keyHeads, co, tokens);
+        checkGridY(tokens);   // the runs, grid y, are at most the tokens
+        long layerStates = c.layer(layer);
+        if (tokens == 0) {
+            return;
+        }
+        if (runFirst.length < tokens) {
+            runFirst = new int[Math.max(tokens, 2 * runFirst.length)];
+        }
+        if (runSeen.length < c.sequences()) {
+            runSeen = new boolean[c.sequences()];
+        }
+        int runs = findRuns(sequenceOf, tokens, runFirst, runSeen);
+        ctx.makeCurrent();
+        // a layer's biases and decays are sent once and kept by identity, as norm gammas are
+        long biases = constants.vector(dtBias);
+        long decays = constants.vector(decay);
+        Staging s = staging.begin();
+        long first = s.ints(runFirst, runs);
+        long sequences = s.ints(sequenceOf, tokens);
+        long positions = s.ints(positionOf, tokens);
+        long base = s.upload();
+        kernels.gatedDeltaNet(layerStates, c.heads(), c.keyDim(), c.valueDim(), base + first, runs, base + sequences,
+                base + positions, tokens, cq.pointer(), keyHeads, tiledHeads, cb.pointer(), ca.pointer(), biases, decays,
+                eps, co.pointer());
+    }
+
+    /**
+     * The step's sequences in order of first appearance: the first token of each into
+     * {@code firstToken}, their count returned. {@code seen} (a flag per sequence slot, all false)
+     * marks those met, and is left all false again.
+     */
+    static int findRuns(int[] sequenceOf, int tokens, int[] firstToken, boolean[] seen) {
+        int runs = 0;
+        for (int t = 0; t < tokens; t++) {
+            if (!seen[sequenceOf[t]]) {
+                seen[sequenceOf[t]] = true;
+                firstToken[runs++] = t;
+            }
+        }
+        for (int r = 0; r < runs; r++) {
+            seen[sequenceOf[firstToken[r]]] = false;
+        }
+        return runs;
     }
 
     @Override
@@ -671,6 +751,13 @@ public final class CudaBackend implements Backend {
             return c;
         }
         throw new IllegalArgumentException("not a CUDA weight: " + w);
+    }
+
+    private CudaRecurrentStates states(RecurrentStates s) {
+        if (s instanceof CudaRecurrentStates c) {
+            return c;
+        }
+        throw new IllegalArgumentException("not CUDA recurrent states: " + s);
     }
 
     private CudaKvStorage kv(KvStorage kv) {

@@ -223,6 +223,14 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
+    /** Queues zeroing {@code words} 4-byte words from device address {@code dst}, after everything queued before it. */
+    void zero(long dst, long words) {
+        if (words > 0) {
+            queue.flush();
+            check(cuMemsetD32Async(dst, 0, words, stream), "cuMemsetD32Async");
+        }
+    }
+
     /** Copies device bytes to the host, after everything queued before it. */
     void download(long src, MemorySegment dst, long bytes) {
         if (bytes > 0) {

@@ -34,6 +34,9 @@ final class CudaKernels {
     static final int ATTENTION_NARROW_HEAD_DIM_V = 256;
     /** attention.cu: the most splits attention_combine merges (MAX_SPLITS). */
     static final int ATTENTION_MAX_SPLITS = 32;
+    /** delta_net.cu: the widest key and value heads gated_delta_net takes (DELTA_MAX_DK, DELTA_MAX_DV). */
+    static final int DELTA_NET_MAX_KEY_DIM = 256;
+    static final int DELTA_NET_MAX_VALUE_DIM = 256;
     /** The largest first and second grid dimensions of a launch. */
     static final int MAX_GRID_X = Integer.MAX_VALUE;
     static final int MAX_GRID_Y = 65535;
@@ -192,6 +195,25 @@ final class CudaKernels {
         args.reset().ptr(rows).i32(width).i32(blockSize).ptr(positions).ptr(tableStart).ptr(tables).ptr(taps)
                 .i32(length).ptr(out).i32(outCols);
         ctx.launch(fn(CudaModule.ATTENTION, "short_conv"), (width + 255) / 256, tokens, 256, 1, args);
+    }
+
+    /**
+     * The gated delta rule over one layer's states ({@code states}: that layer's, see
+     * {@link CudaRecurrentStates}): a block per (value head, sequence run), run r being the sequence
+     * of token {@code firstToken[r]}, its first of the step; a thread per value column.
+     */
+    void gatedDeltaNet(long states, int heads, int keyDim, int valueDim, long firstToken, int runs, long sequenceOf,
+                       long positionOf, int tokens, long qkv, int keyHeads, boolean tiled, long beta, long alpha,
+                       long dtBias, long decay, float eps, long out) {
+        args.reset().ptr(states).i32(heads).i32(keyDim).i32(valueDim).ptr(firstToken).ptr(sequenceOf).ptr(positionOf)
+                .i32(tokens).ptr(qkv).i32(keyHeads).i32(tiled ? 1 : 0).ptr(beta).ptr(alpha).ptr(dtBias).ptr(decay)
+                .f32(eps).ptr(out);
+        ctx.launch(fn(CudaModule.DELTA_NET, "gated_delta_net"), heads, runs, deltaNetThreads(valueDim), 1, args);
+    }
+
+    /** gated_delta_net's block: a thread per value column, in whole warps. */
+    static int deltaNetThreads(int valueDim) {
+        return ceilDiv(valueDim, 32) * 32;
     }
 
     void swigluClamped(long gate, long up, float alpha, float limit, long n) {

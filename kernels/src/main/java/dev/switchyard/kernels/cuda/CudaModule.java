@@ -17,6 +17,7 @@ enum CudaModule {
     ELEMENTWISE("elementwise"),
     ROPE("rope"),
     ATTENTION("attention"),
+    DELTA_NET("delta_net"),
     MOE_ROUTE("moe_route"),
     MOE_EXPERTS("moe_experts"),
     SAMPLING("sampling");

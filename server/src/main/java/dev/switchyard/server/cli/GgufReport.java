@@ -7,6 +7,7 @@ import dev.switchyard.engine.gguf.GgufShard;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
+import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
@@ -210,9 +211,20 @@ final class GgufReport {
                     .filter(b -> c.slidingWindow(b) > 0).boxed().toList());
         }
         if (c.convolution().present()) {
-            // LFM2: the blocks that convolve over their last positions instead of attending
+            // LFM2: the blocks that convolve over their last positions instead of attending (Qwen3.5:
+            // those that run the delta rule after their convolution)
             m.put("convolution_length", c.convolution().length());
             m.put("convolution_blocks", c.convolution().blocks());
+        }
+        DeltaNet net = c.convolution().deltaNet();
+        if (net != null) {
+            m.put("delta_net_key_heads", net.keyHeads());
+            m.put("delta_net_value_heads", net.valueHeads());
+            m.put("delta_net_head_width", net.stateSize());
+            m.put("delta_net_value_heads_read_keys", net.tiledHeads() ? "tiled" : "grouped");
+            m.put("attention_output_gate", true);
+            // what each running sequence holds whatever its length: a float32 state per block and value head
+            m.put("recurrent_state_bytes_per_sequence", c.convolution().count() * net.stateFloats() * Float.BYTES);
         }
         if (c.ropeSections().present()) {
             // Qwen3-VL: the interleaved sections, and the pairs that stay still for text

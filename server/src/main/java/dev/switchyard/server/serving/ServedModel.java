@@ -44,6 +44,8 @@ import java.util.stream.IntStream;
  */
 public final class ServedModel implements AutoCloseable {
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ServedModel.class.getName());
+
     private final String name;
     private final long createdEpochSeconds;
     private final Backend backend;
@@ -118,7 +120,11 @@ public final class ServedModel implements AutoCloseable {
             ModelConfig draftConfig = config.draft() == null ? null : configOf(config.draft().file());
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, draftConfig, config), config.dispatch(), offload, config.kvCacheType());
-            model.reusePrefixes(config.prefixCache());
+            if (!model.reusePrefixes(config.prefixCache()) && config.prefixCache()) {
+                String arch = model.config().architecture().ggufName();
+                LOG.info(() -> "prefix caching is off for " + name + ": its " + arch
+                        + " blocks carry a state per sequence that cached keys and values do not hold");
+            }
             ServedAdapters adapters = new ServedAdapters(name, config.adapters(),
                     model.loadAdapters(AdapterSpec.files(config.adapters())));
             AtomicReference<Scheduler> ref = new AtomicReference<>();

@@ -213,6 +213,36 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void qwen35MoeIsMadeAndInspectedWithItsDeltaNetAndGeneratesButRefusesSpeculation() throws Exception {
+        Path model = dir.resolve("qwen35moe.gguf");
+        CliRun make = CliRun.of("make-model", "--arch", "qwen35moe", "-o", model.toString());
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        JsonNode config = json.get("config");
+        assertThat(config.get("architecture").asText()).isEqualTo("qwen35moe");
+        assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,1,2]");
+        assertThat(config.get("delta_net_key_heads").asInt()).isEqualTo(2);
+        assertThat(config.get("delta_net_value_heads").asInt()).isEqualTo(4);
+        assertThat(config.get("delta_net_head_width").asInt()).isEqualTo(32);
+        assertThat(config.get("delta_net_value_heads_read_keys").asText()).isEqualTo("tiled");
+        // three blocks' states of four 32 x 32 heads, whatever a sequence's length
+        assertThat(config.get("recurrent_state_bytes_per_sequence").asLong()).isEqualTo(3L * 4 * 32 * 32 * 4);
+        // the one attention block's keys and values (2 heads of 32); three blocks' convolution inputs of 256
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * 2 * 32 * 4);
+        assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(3L * 256 * 4);
+        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+                "--expert-memory", "50%");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
+        CliRun speculating = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4",
+                "--speculative-tokens", "3");
+        assertThat(speculating.exitCode()).isNotZero();
+        assertThat(speculating.err()).contains("speculative decoding is not supported for qwen35moe")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
     void badFlagIsOneLineAndExitCodeTwo() {
         CliRun run = CliRun.of("make-model", "--arch", "mixtral", "--bogus", "-o", dir.resolve("x.gguf").toString());
         assertThat(run.exitCode()).isEqualTo(2);

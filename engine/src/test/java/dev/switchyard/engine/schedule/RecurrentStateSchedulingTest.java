@@ -1,0 +1,168 @@
+package dev.switchyard.engine.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchyard.engine.forward.StepBatch;
+import dev.switchyard.engine.forward.TinyModels;
+import dev.switchyard.engine.generate.FinishReason;
+import dev.switchyard.engine.generate.GenerationRequest;
+import dev.switchyard.engine.generate.GenerationResult;
+import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.generate.TokenListener;
+import dev.switchyard.engine.modelgen.GeneratedArchitecture;
+import dev.switchyard.engine.sampling.SamplingParams;
+import dev.switchyard.kernels.cpu.CpuBackend;
+import dev.switchyard.kernels.format.GgmlType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Serving a model whose delta-net blocks carry a state per sequence (Qwen3.5): sequences preempted
+ * for room are recomputed from position 0 to the same output; prefix caching stays off, since a
+ * cached prefix would come without its state; speculative decoding and drafting are refused and a
+ * request's predicted output only goes unused; and a step that would resume a sequence anywhere
+ * but where its state stands fails before it computes, leaving the model to serve the others.
+ */
+class RecurrentStateSchedulingTest {
+
+    private static final Path MODEL = TinyModels.of(GeneratedArchitecture.QWEN35MOE, GgmlType.Q8_0);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static List<GenerationRequest> requests(int count, int generated, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<GenerationRequest> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int[] prompt = new int[1 + random.nextInt(50)];
+            for (int j = 0; j < prompt.length; j++) {
+                prompt[j] = random.nextInt(497);
+            }
+            SamplingParams params = i % 2 == 0
+                    ? SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(2).build()
+                    : SamplingParams.builder().temperature(0.8).seed(700L + i).ignoreEos(true).logprobs(2).build();
+            list.add(new GenerationRequest(prompt, params, generated));
+        }
+        return list;
+    }
+
+    private static GenerationResult alone(GenerationRequest request) throws Exception {
+        try (CpuBackend backend = new CpuBackend(1);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 64, 1, 0)) {
+            return model.generator().generate(List.of(request), TokenListener.NONE).getFirst();
+        }
+    }
+
+    private static List<RecordingSink> submitAll(Scheduler scheduler, List<GenerationRequest> requests) throws Exception {
+        List<RecordingSink> sinks = new ArrayList<>();
+        for (GenerationRequest r : requests) {
+            RecordingSink sink = new RecordingSink();
+            scheduler.submit(List.of(new Scheduler.SequenceRequest(r, sink)), null);
+            sinks.add(sink);
+        }
+        for (RecordingSink sink : sinks) {
+            sink.await(WAIT);
+        }
+        return sinks;
+    }
+
+    @Test
+    void preemptedSequencesStartTheirStateAgainAndAnswerAsAlone() throws Exception {
+        List<GenerationRequest> requests = requests(8, 24, 3);
+        // 96 positions for 8 sequences of up to 74 positions each: some must give way
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 32, 8, 96);
+             Scheduler scheduler = model.scheduler(64, SchedulerObserver.NONE)) {
+            List<RecordingSink> sinks = submitAll(scheduler, requests);
+            assertThat(scheduler.preemptions()).as("the pool is too small for all at once").isPositive();
+            for (int i = 0; i < requests.size(); i++) {
+                GenerationResult expected = alone(requests.get(i));
+                assertThat(sinks.get(i).finish()).isEqualTo(FinishReason.LENGTH);
+                assertThat(sinks.get(i).tokens()).as("request %d tokens", i).containsExactly(expected.tokens());
+                assertThat(sinks.get(i).logprobs()).as("request %d logprobs", i).containsExactly(expected.logprobs());
+            }
+        }
+    }
+
+    @Test
+    void prefixCachingStaysOffAndASharedPrefixIsComputedAgain() throws Exception {
+        int[] shared = requests(1, 1, 9).getFirst().prompt();
+        int[] system = new int[40];
+        for (int i = 0; i < system.length; i++) {
+            system[i] = shared[i % shared.length] + i % 3;
+        }
+        SamplingParams greedy = SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(2).build();
+        GenerationRequest first = new GenerationRequest(system, greedy, 12);
+        int[] longer = java.util.Arrays.copyOf(system, 52);
+        for (int i = 40; i < 52; i++) {
+            longer[i] = 7 * i % 497;
+        }
+        GenerationRequest second = new GenerationRequest(longer, greedy, 12);
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 64, 4, 0)) {
+            assertThat(model.reusePrefixes(true)).isFalse();
+            assertThat(model.kv().cachesPrefixes()).isFalse();
+            try (Scheduler scheduler = model.scheduler(8, SchedulerObserver.NONE)) {
+                List<RecordingSink> sinks = new ArrayList<>();
+                for (GenerationRequest r : List.of(first, second)) {
+                    sinks.addAll(submitAll(scheduler, List.of(r)));
+                }
+                assertThat(sinks.get(1).reused()).isLessThanOrEqualTo(0);
+                assertThat(sinks.get(1).tokens()).containsExactly(alone(second).tokens());
+            }
+        }
+    }
+
+    @Test
+    void speculationAndDraftingAreRefusedAndPredictionsGoUnused() throws Exception {
+        GenerationRequest plain = requests(1, 16, 5).getFirst();
+        GenerationResult expected = alone(plain);
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 32, 2, 0)) {
+            assertThatThrownBy(() -> model.scheduler(8, SchedulerObserver.NONE, Speculation.lookup(3, 1, 2)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("speculative decoding is not supported for qwen35moe");
+            assertThatThrownBy(() -> new DraftModel(model.transformer(), model.kv(), 600, 0.5))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot draft");
+            GenerationResult predicted = model.generator()
+                    .generate(List.of(plain.withPrediction(expected.tokens())), TokenListener.NONE).getFirst();
+            assertThat(predicted.tokens()).containsExactly(expected.tokens());
+            assertThat(predicted.acceptedPredictionTokens()).isZero();
+        }
+    }
+
+    @Test
+    void aStepResumingASequenceElsewhereThanItsStateFailsBeforeComputing() throws Exception {
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 32, 2, 0)) {
+            int vocab = model.config().vocabSize();
+            float[][] logits = new float[32][vocab];
+            StepBatch batch = new StepBatch(32);
+            model.kv().reserve(0, 16);
+            for (int p = 0; p < 4; p++) {
+                batch.add(0, 10 + p, p, p == 3);
+            }
+            model.transformer().step(batch, model.kv(), logits);
+            float[] fourth = logits[0].clone();
+            batch.clear();
+            batch.add(0, 99, 6, true); // positions 4 and 5 skipped
+            assertThatThrownBy(() -> model.transformer().step(batch, model.kv(), logits))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("resumes at position 6")
+                    .hasMessageContaining("positions 0..3");
+            // where its state stands, it goes on; from 0 it starts again, as it first did
+            batch.clear();
+            batch.add(0, 99, 4, true);
+            model.transformer().step(batch, model.kv(), logits);
+            batch.clear();
+            for (int p = 0; p < 4; p++) {
+                batch.add(0, 10 + p, p, p == 3);
+            }
+            model.transformer().step(batch, model.kv(), logits);
+            assertThat(logits[0]).containsExactly(fourth);
+        }
+    }
+}

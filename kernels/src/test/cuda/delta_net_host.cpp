@@ -1,0 +1,22 @@
+// delta_net.cu's gated_delta_net (the gated delta rule over recurrent states) run on the host, its
+// threads as fibers (host_threads.h), launched as CudaKernels.gatedDeltaNet launches it, so that a
+// test can hold it to the CPU backend where no GPU is.
+//
+//   g++ -std=c++20 -O2 -ffp-contract=off -shared -fPIC -pthread -I kernels/src/test/cuda/host
+//       -I kernels/src/main/cuda -o libdelta_net_host.so kernels/src/test/cuda/delta_net_host.cpp
+//
+// (kernels: dev.switchyard.kernels.cuda.DeltaNetOnHostTest builds and binds it.)
+#include <cmath>
+#include "host_threads.h"
+#include "cuda_fp16.h"
+#include "delta_net.cu"
+
+extern "C" void gated_delta_net_host(float* states, int heads, int dk, int dv, const int* firstToken, int runs,
+                                     const int* sequenceOf, const int* positionOf, int tokens, const float* qkv,
+                                     int keyHeads, int tiled, const float* beta, const float* alpha,
+                                     const float* dtBias, const float* decay, float eps, float* out) {
+    host_launch(dim3{(unsigned)heads, (unsigned)runs, 1}, dim3{(unsigned)((dv + 31) / 32 * 32), 1, 1}, [&] {
+        gated_delta_net(states, heads, dk, dv, firstToken, sequenceOf, positionOf, tokens, qkv, keyHeads, tiled, beta,
+                        alpha, dtBias, decay, eps, out);
+    });
+}
