@@ -158,6 +158,12 @@ public interface Backend extends AutoCloseable {
     RecurrentStates allocateStates(int layers, int sequences, int heads, int keyDim, int valueDim);
 
     /**
+     * Copies sequence slot {@code from}'s state of every layer over slot {@code to}'s (a checkpoint
+     * saved or taken back; the two slots may be any of the states').
+     */
+    void copyState(RecurrentStates states, int from, int to);
+
+    /**
      * The gated delta rule (Qwen3.5's and Qwen3-Next's linear attention), token by token in the
      * batch's order, each token on its sequence's state {@code S_h} (keyDim x valueDim) of every value
      * head h of {@code layer}. {@code qkv} row t holds, after the short convolution, the queries of the

@@ -9,19 +9,31 @@ package dev.switchyard.kernels;
  */
 public interface RecurrentStates extends AutoCloseable {
 
-    int layers();
+    StateShape shape();
 
-    int sequences();
+    default int layers() {
+        return shape().layers();
+    }
 
-    int heads();
+    default int sequences() {
+        return shape().sequences();
+    }
 
-    int keyDim();
+    default int heads() {
+        return shape().heads();
+    }
 
-    int valueDim();
+    default int keyDim() {
+        return shape().keyDim();
+    }
+
+    default int valueDim() {
+        return shape().valueDim();
+    }
 
     /** Floats of one sequence's state in one layer: heads x keyDim x valueDim. */
     default long floatsPerSequenceLayer() {
-        return (long) heads() * keyDim() * valueDim();
+        return shape().floatsPerSequenceLayer();
     }
 
     @Override

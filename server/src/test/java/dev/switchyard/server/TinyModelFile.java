@@ -17,6 +17,7 @@ public final class TinyModelFile {
     private static Path deepseek;
     private static Path gptOss;
     private static Path longContext;
+    private static Path qwen35Moe;
 
     private TinyModelFile() {
     }
@@ -48,6 +49,17 @@ public final class TinyModelFile {
             gptOss = write(GeneratedArchitecture.GPT_OSS, 2, "tiny-gpt-oss.gguf", GgmlType.MXFP4);
         }
         return gptOss;
+    }
+
+    /**
+     * A tiny Qwen3.5-MoE-shaped model (4 blocks, three of them delta-net blocks carrying a state per
+     * sequence, the fourth attending), written once per JVM.
+     */
+    public static synchronized Path qwen35Moe() {
+        if (qwen35Moe == null) {
+            qwen35Moe = write(GeneratedArchitecture.QWEN35MOE, 4, "tiny-qwen35moe.gguf", GgmlType.Q8_0, 1024);
+        }
+        return qwen35Moe;
     }
 
     /** The tiny Mixtral with a context of 1024: room for a prompt that lays out tools. */

@@ -44,6 +44,16 @@ final class RecurrentProgress {
         }
     }
 
+    /** The sequence's state was given one that stands for its first {@code positions}. */
+    void resume(int sequence, int positions) {
+        next[sequence] = positions;
+    }
+
+    /** No state stands for anything any more: every sequence starts again from position 0. */
+    void forgetAll() {
+        Arrays.fill(next, -1);
+    }
+
     /** The step completed: each of its sequences' states now stands for its positions up to its last token's. */
     void complete(StepBatch batch) {
         for (int i = 0; i < batch.tokens; i++) {

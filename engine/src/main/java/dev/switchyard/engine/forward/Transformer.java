@@ -54,8 +54,11 @@ public final class Transformer implements AutoCloseable {
     private final KvStorage windowStorage;
     /** The convolution blocks' rows (B * x per position, in the window pool's blocks; null: none). */
     private final KvStorage convStorage;
-    /** The delta-net blocks' per-sequence states (Qwen3.5; null: none), numbered as their convolution rows. */
-    private final RecurrentStates states;
+    /**
+     * The delta-net blocks' per-sequence states (Qwen3.5; null: none), numbered as their convolution
+     * rows: slots 0..maxSequences-1 the running sequences', the rest saved checkpoints.
+     */
+    private RecurrentStates states;
     private final RecurrentProgress progress;
     /** Each layer's index within the storage that holds it. */
     private final int[] storageLayer;
@@ -393,6 +396,46 @@ public final class Transformer implements AutoCloseable {
 
     public int maxSequences() {
         return maxSequences;
+    }
+
+    /**
+     * Makes room for {@code count} saved states beside the running sequences' (see
+     * {@link dev.switchyard.engine.kv.StateCheckpoints}), each a sequence's whole state; call before
+     * any step. Every running sequence starts again from position 0.
+     *
+     * @throws IllegalStateException where the model carries no recurrent state
+     */
+    public void keepStateCheckpoints(int count) {
+        if (states == null) {
+            throw new IllegalStateException(config.architecture().ggufName() + " carries no recurrent state");
+        }
+        DeltaNet net = config.convolution().deltaNet();
+        RecurrentStates wider = backend.allocateStates(states.layers(), maxSequences + count, net.valueHeads(),
+                net.stateSize(), net.stateSize());
+        states.close();
+        states = wider;
+        progress.forgetAll();
+    }
+
+    /** Saved states beside the running sequences' ({@link #keepStateCheckpoints}). */
+    public int stateCheckpoints() {
+        return states == null ? 0 : states.sequences() - maxSequences;
+    }
+
+    /** Saves {@code sequence}'s recurrent state as checkpoint {@code checkpoint}. */
+    public void saveState(int sequence, int checkpoint) {
+        java.util.Objects.checkIndex(sequence, maxSequences);
+        backend.copyState(states, sequence, maxSequences + java.util.Objects.checkIndex(checkpoint, stateCheckpoints()));
+    }
+
+    /**
+     * Gives {@code sequence} checkpoint {@code checkpoint}'s recurrent state, which stands for its
+     * first {@code positions}: its next step goes on from there.
+     */
+    public void restoreState(int checkpoint, int sequence, int positions) {
+        java.util.Objects.checkIndex(sequence, maxSequences);
+        backend.copyState(states, maxSequences + java.util.Objects.checkIndex(checkpoint, stateCheckpoints()), sequence);
+        progress.resume(sequence, positions);
     }
 
     /**

@@ -8,8 +8,10 @@ import dev.switchyard.engine.forward.Transformer;
 import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.kv.PagedKvCache;
+import dev.switchyard.engine.kv.StateCheckpoints;
 import dev.switchyard.engine.kv.WindowedKvCache;
 import dev.switchyard.engine.lora.LoraAdapter;
+import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
@@ -42,6 +44,7 @@ public final class LoadedModel implements AutoCloseable {
     private final Transformer transformer;
     private final KvCache kv;
     private final OffloadedExperts offloaded; // null: experts used in place
+    private StateCheckpoints checkpoints;     // null: no recurrent states saved
     private final ModelWeights weights;
     private final Backend backend;
     private final List<LoraAdapter> adapters = new ArrayList<>();
@@ -200,9 +203,48 @@ public final class LoadedModel implements AutoCloseable {
      * @return whether prefixes are reused now
      */
     public boolean reusePrefixes(boolean on) {
-        boolean reuse = on && !config.carriesRecurrentState();
+        boolean reuse = on && (!config.carriesRecurrentState() || transformer.stateCheckpoints() > 0);
         kv.setPrefixCaching(reuse);
         return reuse;
+    }
+
+    /**
+     * Keeps {@code count} saved recurrent states for prefix reuse ({@link StateCheckpoints}), where the
+     * model carries a state (else nothing): prefix caching then works for it too, a prompt's state saved
+     * where its last whole block ends and taken back by a later sequence that starts the same way.
+     * Call before any sequence runs and before {@link #reusePrefixes}.
+     */
+    public void keepStateCheckpoints(int count) {
+        if (count <= 0 || !config.carriesRecurrentState()) {
+            return;
+        }
+        transformer.keepStateCheckpoints(count);
+        checkpoints = new StateCheckpoints(count, new StateCheckpoints.Copier() {
+            @Override
+            public void save(int sequence, int checkpoint) {
+                transformer.saveState(sequence, checkpoint);
+            }
+
+            @Override
+            public void restore(int checkpoint, int sequence, int positions) {
+                transformer.restoreState(checkpoint, sequence, positions);
+            }
+        });
+        ((WindowedKvCache) kv).keepStates(checkpoints);
+    }
+
+    /** The saved recurrent states ({@link #keepStateCheckpoints}), or null where none are kept. */
+    public StateCheckpoints stateCheckpoints() {
+        return checkpoints;
+    }
+
+    /**
+     * Bytes of recurrent state one sequence slot (or one saved checkpoint) takes: every delta-net
+     * block's float32 state (Qwen3.5), whatever the sequence's length; 0 for a model without one.
+     */
+    public static long recurrentStateBytes(ModelConfig config) {
+        DeltaNet net = config.convolution().deltaNet();
+        return net == null ? 0 : config.convolution().count() * net.stateFloats() * Float.BYTES;
     }
 
     public KvCache kv() {

@@ -106,4 +106,13 @@ public interface KvCache {
      */
     default void computesFrom(int sequence, int next) {
     }
+
+    /**
+     * Tells the cache that the sequence's recurrent state (Qwen3.5's delta-net blocks) stands for
+     * exactly its first {@code positions}, a whole number of blocks already reported written: a
+     * cache that keeps {@link StateCheckpoints} saves it there, so that a later sequence that starts
+     * the same way may go on from it. Call it after {@link #blocksWritten}.
+     */
+    default void stateReached(int sequence, int positions) {
+    }
 }

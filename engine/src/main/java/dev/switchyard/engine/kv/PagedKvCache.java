@@ -43,6 +43,12 @@ public final class PagedKvCache implements KvCache {
     private final int blockSize;
     private final BlockPool<Content> pool;
     private int[][] tables;
+    /**
+     * Per sequence: for each remembered logical block, the identity ({@link #identity}) of the block
+     * its content is remembered under: its own, or an earlier sequence's where that one wrote the
+     * same prefix first.
+     */
+    private long[][] rememberedAs;
     private int[] blocksUsed;
     private boolean prefixCaching;
     /** Per sequence: its leading blocks already remembered or checked (full and written). */
@@ -62,6 +68,8 @@ public final class PagedKvCache implements KvCache {
         this.settled = new int[maxSequences];
         this.salts = new Object[maxSequences];
         Arrays.setAll(tables, i -> new int[4]);
+        this.rememberedAs = new long[maxSequences][];
+        Arrays.setAll(rememberedAs, i -> new long[4]);
     }
 
     /**
@@ -178,6 +186,7 @@ public final class PagedKvCache implements KvCache {
         for (int i = 0; i < count; i++) {
             pool.hold(chain[i]);
             tables[sequence][i] = chain[i];
+            rememberedAs[sequence][i] = identity(chain[i], pool.allocation(chain[i]));
         }
         blocksUsed[sequence] = count;
         settled[sequence] = count;
@@ -203,8 +212,13 @@ public final class PagedKvCache implements KvCache {
         checkSequence(sequence);
         int full = Math.min(written / blockSize, blocksUsed[sequence]);
         for (int i = settled[sequence]; i < full; i++) {
-            pool.remember(tables[sequence][i],
-                    contentOf(i == 0 ? NONE : tables[sequence][i - 1], salts[sequence], tokenAt, i));
+            // each block is remembered after the block its prefix is found under, so that a prefix
+            // written again by a sequence that did not take it from the cache is found as one chain
+            int previous = i == 0 ? NONE : previousOf(sequence, i);
+            Content content = contentOf(previous, salts[sequence], tokenAt, i);
+            pool.remember(tables[sequence][i], content);
+            int found = pool.find(content);
+            rememberedAs[sequence][i] = identity(found, pool.allocation(found));
         }
         settled[sequence] = Math.max(settled[sequence], full);
     }
@@ -255,7 +269,38 @@ public final class PagedKvCache implements KvCache {
     private void ensureTable(int sequence, int blocks) {
         if (tables[sequence].length < blocks) {
             tables[sequence] = Arrays.copyOf(tables[sequence], Math.max(blocks, 2 * tables[sequence].length));
+            rememberedAs[sequence] = Arrays.copyOf(rememberedAs[sequence], tables[sequence].length);
         }
+    }
+
+    /**
+     * The identity of the block under which the prefix ending with the sequence's logical block
+     * {@code index}, reported written, is remembered: its own, or the one that a sequence starting
+     * the same way finds ({@link #rememberedPrefix}) where an earlier sequence wrote that prefix
+     * first. A block taken for other content since has another identity.
+     */
+    long rememberedIdentity(int sequence, int index) {
+        checkSequence(sequence);
+        if (index < 0 || index >= settled[sequence]) {
+            throw new IllegalArgumentException("block " + index + " of sequence " + sequence + " is not remembered");
+        }
+        return rememberedAs[sequence][index];
+    }
+
+    /**
+     * The block that logical block {@code i - 1}'s prefix is remembered under, if that is still the
+     * same use of it, else the sequence's own block there, which it holds: a block taken for other
+     * content since must not link a chain, or a later prefix would find blocks computed after another.
+     */
+    private int previousOf(int sequence, int i) {
+        long remembered = rememberedAs[sequence][i - 1];
+        int block = (int) (remembered >>> 32);
+        return identity(block, pool.allocation(block)) == remembered ? block : tables[sequence][i - 1];
+    }
+
+    /** A block as one use of it: its number and its allocation count, which each take bumps. */
+    static long identity(int block, int allocation) {
+        return ((long) block << 32) | (allocation & 0xffffffffL);
     }
 
     private void checkSequence(int sequence) {

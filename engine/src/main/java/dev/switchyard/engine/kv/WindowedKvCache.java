@@ -39,6 +39,8 @@ public final class WindowedKvCache implements KvCache {
     private final int[] used;
     /** Per sequence: its logical windowed blocks up to this one are remembered or checked. */
     private final int[] settled;
+    /** Saved recurrent states, where the model carries them (null: none): a prefix is attached only where one ends. */
+    private StateCheckpoints states;
 
     /**
      * @param blocks       blocks of the full-attention layers' pool
@@ -193,6 +195,9 @@ public final class WindowedKvCache implements KvCache {
         full.setPrefixCaching(on);
         if (!on) {
             pool.forgetFree();
+            if (states != null) {
+                states.clear();
+            }
         }
     }
 
@@ -214,13 +219,22 @@ public final class WindowedKvCache implements KvCache {
         }
         int[] chain = new int[cachesPrefixes() ? positions / blockSize : 0];
         int count = full.rememberedPrefix(tokenAt, positions, salt, chain);
-        // the next position's window must find its blocks remembered too: cut before a missing one
-        int missing = missingWindowBlock(chain, count);
-        while (missing >= 0) {
-            count = missing;
-            missing = missingWindowBlock(chain, count);
+        // the next position's window must find its blocks remembered too (cut before a missing one),
+        // and where the model carries a recurrent state, a state must be saved where the prefix ends
+        while (count > 0) {
+            int missing = missingWindowBlock(chain, count);
+            if (missing >= 0) {
+                count = missing;
+            } else if (states != null && !states.holds(keyOf(chain[count - 1]))) {
+                count--;
+            } else {
+                break;
+            }
         }
         int attached = full.attach(sequence, chain, count, salt);
+        if (states != null && count > 0) {
+            states.restore(sequence, keyOf(chain[count - 1]), count * blockSize);
+        }
         int from = firstBlockFor(count * blockSize);
         ensureTable(sequence, count);
         Arrays.fill(tables[sequence], 0, from, 0);
@@ -250,7 +264,25 @@ public final class WindowedKvCache implements KvCache {
 
     /** What a windowed block is remembered under: the full pool's block at its position, as one use of it. */
     private Long keyOf(int fullBlock) {
-        return ((long) fullBlock << 32) | (full.allocationOf(fullBlock) & 0xffffffffL);
+        return PagedKvCache.identity(fullBlock, full.allocationOf(fullBlock));
+    }
+
+    /**
+     * Keeps recurrent states in {@code checkpoints}, saved where {@link #stateReached} says and
+     * taken back with the prefixes that end there; only such prefixes are attached from now on.
+     */
+    public void keepStates(StateCheckpoints checkpoints) {
+        this.states = checkpoints;
+    }
+
+    @Override
+    public void stateReached(int sequence, int positions) {
+        checkSequence(sequence);
+        if (states == null || !cachesPrefixes() || positions <= 0 || positions % blockSize != 0) {
+            return;
+        }
+        // under the block a sequence starting the same way will find, which an earlier one may have written
+        states.save(sequence, full.rememberedIdentity(sequence, positions / blockSize - 1));
     }
 
     @Override
@@ -260,9 +292,9 @@ public final class WindowedKvCache implements KvCache {
         }
         full.blocksWritten(sequence, tokenAt, written);
         int done = Math.min(written / blockSize, used[sequence]);
-        int[] fullTable = full.blockTable(sequence);
+        // under the full block a sequence starting the same way finds at that position
         for (int b = Math.max(settled[sequence], first[sequence]); b < done; b++) {
-            pool.remember(tables[sequence][b], keyOf(fullTable[b]));
+            pool.remember(tables[sequence][b], full.rememberedIdentity(sequence, b));
         }
         settled[sequence] = Math.max(settled[sequence], done);
     }

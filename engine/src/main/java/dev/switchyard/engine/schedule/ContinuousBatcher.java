@@ -109,6 +109,8 @@ public final class ContinuousBatcher {
      * batch, where a sequence's extra rows would change what the others route to.
      */
     private final boolean predictionsAllowed;
+    /** Whether the model's blocks carry a recurrent state (Qwen3.5's delta net). */
+    private final boolean recurrent;
     private PromptLookup lookup;
     /** Proposals by a draft model instead of prompt lookup; null for none. */
     private DraftModel draft;
@@ -155,6 +157,7 @@ public final class ContinuousBatcher {
         this.chunkWindow = windowed ? dispatch.window() : 0;
         this.prefixDetermined = !(transformer.config().isMoe() && dispatch.capacityLimited());
         // a recurrent state cannot take a rejected proposal back out: predictions then only cost rows
+        this.recurrent = transformer.config().carriesRecurrentState();
         this.predictionsAllowed = !(transformer.config().isMoe() && dispatch.capacityLimited()
                 && dispatch.scope() != CapacityScope.SEQUENCE) && !transformer.config().carriesRecurrentState();
         if (windowed && transformer.maxTokens() < dispatch.window()) {
@@ -432,6 +435,9 @@ public final class ContinuousBatcher {
             }
             if (remember) {
                 kv.blocksWritten(s.slot, s, s.fed);
+                if (recurrent && s.fed > 0 && s.fed == stateBoundary(s)) {
+                    kv.stateReached(s.slot, s.fed);
+                }
             }
             // windowed layers let go of the blocks no later window reaches (after they are remembered)
             kv.computesFrom(s.slot, s.fed);
@@ -724,6 +730,25 @@ public final class ContinuousBatcher {
      * window boundary or at the prompt's end; generated tokens, each a group of its own, end anywhere.
      */
     private int chunkLength(ActiveSequence s, int room) {
+        int take = unsavedChunkLength(s, room);
+        // a model that carries a recurrent state saves it where the prompt's last whole block ends, so
+        // that a later request starting the same way goes on from there: a chunk stops at that point
+        int boundary = stateBoundary(s);
+        return savesStates() && s.fed < boundary && s.fed + take > boundary ? boundary - s.fed : take;
+    }
+
+    /** Whether sequences' recurrent states are saved for prefix reuse (Qwen3.5 with prefix caching on). */
+    private boolean savesStates() {
+        return recurrent && reusesPrefixes();
+    }
+
+    /** The last block boundary before the prompt's last token, where its state is saved; 0 for none. */
+    private int stateBoundary(ActiveSequence s) {
+        int block = kv.blockSize();
+        return (Math.min(s.known(), s.promptLength()) - 1) / block * block;
+    }
+
+    private int unsavedChunkLength(ActiveSequence s, int room) {
         int remaining = s.known() - s.fed;
         int promptLength = s.promptLength();
         if (chunkWindow == 0 || s.fed >= promptLength) {

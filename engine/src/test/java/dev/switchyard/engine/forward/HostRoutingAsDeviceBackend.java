@@ -241,6 +241,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void copyState(RecurrentStates states, int from, int to) {
+        cpu.copyState(states, from, to);
+    }
+
+    @Override
     public void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
                               FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,
                               boolean tiledHeads, float eps, FloatMatrix out, int tokens) {

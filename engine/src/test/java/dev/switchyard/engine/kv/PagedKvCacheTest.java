@@ -163,4 +163,22 @@ class PagedKvCacheTest {
         assertThat(kv.rememberedFreeBlocks()).isZero();
         assertThat(kv.freeBlocks()).isEqualTo(4);
     }
+
+    @Test
+    void aPrefixWrittenAgainWithoutTheCacheStillLeadsToWhatFollowsIt() {
+        PagedKvCache kv = caching(16, 3);
+        int[] ids = new int[16];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 50 + i;
+        }
+        write(kv, 0, java.util.Arrays.copyOf(ids, 12));
+        long third = kv.rememberedIdentity(0, 2);
+        kv.release(0);
+        // the same three blocks written again, not taken from the cache, then a fourth after them
+        write(kv, 1, ids);
+        assertThat(kv.rememberedIdentity(1, 2)).as("found under the first writer's block").isEqualTo(third);
+        kv.release(1);
+        assertThat(kv.attachPrefix(2, tokens(ids), 16, null)).as("the fourth block follows the first writer's three")
+                .isEqualTo(16);
+    }
 }

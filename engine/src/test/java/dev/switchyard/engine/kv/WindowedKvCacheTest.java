@@ -176,4 +176,55 @@ class WindowedKvCacheTest {
         assertThatThrownBy(() -> new WindowedKvCache(16, 0, BLOCK, 2, WINDOW))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    /** Records what a cache asks of its saved states: "save seq->checkpoint", "restore checkpoint->seq@positions". */
+    private static final class Recorder implements StateCheckpoints.Copier {
+        final java.util.List<String> calls = new java.util.ArrayList<>();
+
+        @Override
+        public void save(int sequence, int checkpoint) {
+            calls.add("save " + sequence + "->" + checkpoint);
+        }
+
+        @Override
+        public void restore(int checkpoint, int sequence, int positions) {
+            calls.add("restore " + checkpoint + "->" + sequence + "@" + positions);
+        }
+    }
+
+    @Test
+    void withSavedStatesAPrefixIsAttachedOnlyWhereAStateEndsAndItsStateComesWithIt() {
+        WindowedKvCache kv = new WindowedKvCache(32, WindowedKvCache.blocksFor(WINDOW, BLOCK, 3, 4), BLOCK, 3, WINDOW);
+        Recorder copier = new Recorder();
+        StateCheckpoints states = new StateCheckpoints(2, copier);
+        kv.keepStates(states);
+        kv.setPrefixCaching(true);
+        int[] ids = range(100, 14);
+        decode(kv, 0, ids, 0);
+        // nothing saved yet: nothing of the written prefix is attached
+        assertThat(kv.attachPrefix(1, tokens(ids), 13, null)).isZero();
+        kv.release(1);
+        kv.stateReached(0, 8);   // the state of the first two blocks
+        kv.stateReached(0, 6);   // not a block's end: ignored
+        assertThat(copier.calls).containsExactly("save 0->0");
+        kv.release(0);
+        // three whole blocks are remembered, but a state is saved after two
+        assertThat(kv.attachPrefix(1, tokens(ids), 13, null)).isEqualTo(8);
+        assertThat(copier.calls).containsExactly("save 0->0", "restore 0->1@8");
+        // sequence 1 writes the third block first; sequence 2 writes the same content again and saves
+        // its state there: under the block a sequence starting the same way finds, sequence 1's
+        decode(kv, 1, ids, 8);
+        kv.release(1);
+        decode(kv, 2, ids, 0);
+        kv.stateReached(2, 12);
+        assertThat(states.saved()).isEqualTo(2);
+        kv.release(2);
+        assertThat(kv.attachPrefix(0, tokens(ids), 13, null)).isEqualTo(12);
+        assertThat(copier.calls.getLast()).isEqualTo("restore 1->0@12");
+        kv.release(0);
+        kv.setPrefixCaching(false);
+        kv.setPrefixCaching(true);
+        assertThat(states.holds(0L)).isFalse();
+        assertThat(kv.attachPrefix(0, tokens(ids), 13, null)).isZero();
+    }
 }

@@ -117,6 +117,68 @@ class RecurrentStateSchedulingTest {
     }
 
     @Test
+    void withStateCheckpointsAFollowUpGoesOnFromThePromptsSavedStateAndAnswersAsWithout() throws Exception {
+        SamplingParams greedy = SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(2).build();
+        int[] system = new int[40];
+        for (int i = 0; i < system.length; i++) {
+            system[i] = (13 * i + 5) % 497;
+        }
+        GenerationRequest first = new GenerationRequest(system, greedy, 12);
+        int[] reply = alone(first).tokens();
+        // the next turn: the first prompt, its reply, and more
+        int[] next = java.util.Arrays.copyOf(system, 40 + reply.length + 9);
+        System.arraycopy(reply, 0, next, 40, reply.length);
+        for (int i = 40 + reply.length; i < next.length; i++) {
+            next[i] = (7 * i) % 497;
+        }
+        GenerationRequest second = new GenerationRequest(next, greedy, 12);
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 24, 4, 0)) {
+            model.keepStateCheckpoints(3);
+            assertThat(model.reusePrefixes(true)).isTrue();
+            try (Scheduler scheduler = model.scheduler(8, SchedulerObserver.NONE)) {
+                List<RecordingSink> turns = new ArrayList<>();
+                turns.addAll(submitAll(scheduler, List.of(first)));
+                turns.addAll(submitAll(scheduler, List.of(second)));
+                assertThat(turns.get(0).reused()).isZero();
+                // the first prompt's state was saved where its last whole block ends: 2 blocks of 16
+                assertThat(turns.get(1).reused()).isEqualTo(32);
+                assertThat(model.stateCheckpoints().restored()).isEqualTo(1);
+                assertThat(model.stateCheckpoints().saved()).as("saved").isEqualTo(2);
+                assertThat(turns.get(0).tokens()).containsExactly(reply);
+                GenerationResult expected = alone(second);
+                assertThat(turns.get(1).tokens()).containsExactly(expected.tokens());
+                assertThat(turns.get(1).logprobs()).containsExactly(expected.logprobs());
+                // the second prompt's own state, saved after 80 of its positions, serves it again whole
+                List<RecordingSink> again = submitAll(scheduler, List.of(second));
+                assertThat(again.getFirst().reused()).isEqualTo((next.length - 1) / 16 * 16);
+                assertThat(again.getFirst().tokens()).containsExactly(expected.tokens());
+                assertThat(again.getFirst().logprobs()).containsExactly(expected.logprobs());
+            }
+        }
+    }
+
+    @Test
+    void withStateCheckpointsPreemptedSequencesGoOnFromTheirPromptsStateToTheSameOutput() throws Exception {
+        List<GenerationRequest> requests = requests(8, 24, 3);
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 32, 8, 96)) {
+            model.keepStateCheckpoints(8);
+            model.reusePrefixes(true);
+            try (Scheduler scheduler = model.scheduler(64, SchedulerObserver.NONE)) {
+                List<RecordingSink> sinks = submitAll(scheduler, requests);
+                assertThat(scheduler.preemptions()).isPositive();
+                assertThat(model.stateCheckpoints().saved()).isPositive();
+                for (int i = 0; i < requests.size(); i++) {
+                    GenerationResult expected = alone(requests.get(i));
+                    assertThat(sinks.get(i).tokens()).as("request %d tokens", i).containsExactly(expected.tokens());
+                    assertThat(sinks.get(i).logprobs()).as("request %d logprobs", i).containsExactly(expected.logprobs());
+                }
+            }
+        }
+    }
+
+    @Test
     void speculationAndDraftingAreRefusedAndPredictionsGoUnused() throws Exception {
         GenerationRequest plain = requests(1, 16, 5).getFirst();
         GenerationResult expected = alone(plain);

@@ -10,9 +10,10 @@ import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvQ8;
 import dev.switchyard.kernels.KvStorage;
-import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.OpChecks;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.StateShape;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -1180,7 +1181,15 @@ public final class CpuBackend implements Backend {
 
     @Override
     public RecurrentStates allocateStates(int layers, int sequences, int heads, int keyDim, int valueDim) {
-        return new CpuRecurrentStates(layers, sequences, heads, keyDim, valueDim);
+        return new CpuRecurrentStates(new StateShape(layers, sequences, heads, keyDim, valueDim));
+    }
+
+    @Override
+    public void copyState(RecurrentStates states, int from, int to) {
+        if (!(states instanceof CpuRecurrentStates c)) {
+            throw new IllegalArgumentException("not CPU recurrent states: " + states);
+        }
+        c.copy(from, to);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cpu;
 
 import dev.switchyard.kernels.RecurrentStates;
+import dev.switchyard.kernels.StateShape;
 
 /**
  * Recurrent states on the heap: one array per layer and sequence slot, each head's
@@ -10,28 +11,16 @@ import dev.switchyard.kernels.RecurrentStates;
  */
 final class CpuRecurrentStates implements RecurrentStates {
 
-    private final int layers;
-    private final int sequences;
-    private final int heads;
-    private final int keyDim;
-    private final int valueDim;
+    private final StateShape shape;
     private float[][][] states;
 
-    CpuRecurrentStates(int layers, int sequences, int heads, int keyDim, int valueDim) {
-        if (layers <= 0 || sequences <= 0 || heads <= 0 || keyDim <= 0 || valueDim <= 0) {
-            throw new IllegalArgumentException("bad recurrent state shape: " + layers + " layers, " + sequences
-                    + " sequences, " + heads + " heads of " + keyDim + " x " + valueDim);
-        }
-        long perSequence = (long) heads * keyDim * valueDim;
+    CpuRecurrentStates(StateShape shape) {
+        long perSequence = shape.floatsPerSequenceLayer();
         if (perSequence > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("a sequence's recurrent state of " + perSequence + " floats is too large");
         }
-        this.layers = layers;
-        this.sequences = sequences;
-        this.heads = heads;
-        this.keyDim = keyDim;
-        this.valueDim = valueDim;
-        this.states = new float[layers][sequences][(int) perSequence];
+        this.shape = shape;
+        this.states = new float[shape.layers()][shape.sequences()][(int) perSequence];
     }
 
     /** Layer {@code layer}'s state of {@code sequence}: head h's row i at {@code (h * keyDim + i) * valueDim}. */
@@ -42,29 +31,21 @@ final class CpuRecurrentStates implements RecurrentStates {
         return states[layer][sequence];
     }
 
-    @Override
-    public int layers() {
-        return layers;
+    /** Every layer's state of slot {@code from} over slot {@code to}'s. */
+    void copy(int from, int to) {
+        java.util.Objects.checkIndex(from, shape.sequences());
+        java.util.Objects.checkIndex(to, shape.sequences());
+        if (from != to) {
+            for (int l = 0; l < shape.layers(); l++) {
+                float[] src = state(l, from);
+                System.arraycopy(src, 0, state(l, to), 0, src.length);
+            }
+        }
     }
 
     @Override
-    public int sequences() {
-        return sequences;
-    }
-
-    @Override
-    public int heads() {
-        return heads;
-    }
-
-    @Override
-    public int keyDim() {
-        return keyDim;
-    }
-
-    @Override
-    public int valueDim() {
-        return valueDim;
+    public StateShape shape() {
+        return shape;
     }
 
     @Override
@@ -74,7 +55,6 @@ final class CpuRecurrentStates implements RecurrentStates {
 
     @Override
     public String toString() {
-        return "CpuRecurrentStates[" + layers + " layers x " + sequences + " sequences x " + heads + " heads of "
-                + keyDim + " x " + valueDim + "]";
+        return "CpuRecurrentStates[" + shape + "]";
     }
 }

@@ -7,9 +7,10 @@ import dev.switchyard.kernels.ExpertSlots;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
-import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.OpChecks;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.StateShape;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -343,7 +344,7 @@ public final class CudaBackend implements Backend {
                     + " values, got " + keyDim + " x " + valueDim);
         }
         ctx.makeCurrent();
-        return new CudaRecurrentStates(ctx, layers, sequences, heads, keyDim, valueDim);
+        return new CudaRecurrentStates(ctx, new StateShape(layers, sequences, heads, keyDim, valueDim));
     }
 
     /**
@@ -351,6 +352,13 @@ public final class CudaBackend implements Backend {
      * in batch order (delta_net.cu). The step's sequences go as the first token of each, with every
      * token's sequence and position, in one staged region.
      */
+    @Override
+    public void copyState(RecurrentStates states, int from, int to) {
+        CudaRecurrentStates c = states(states);
+        ctx.makeCurrent();
+        c.copy(from, to);
+    }
+
     @Override
     public void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
                               FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,

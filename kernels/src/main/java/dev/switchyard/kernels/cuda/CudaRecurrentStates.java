@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.RecurrentStates;
+import dev.switchyard.kernels.StateShape;
 import java.util.Objects;
 
 /**
@@ -12,27 +13,16 @@ import java.util.Objects;
 public final class CudaRecurrentStates implements RecurrentStates {
 
     private final CudaContext ctx;
-    private final int layers;
-    private final int sequences;
-    private final int heads;
-    private final int keyDim;
-    private final int valueDim;
+    private final StateShape shape;
     private final long pointer;
     private boolean closed;
 
-    CudaRecurrentStates(CudaContext ctx, int layers, int sequences, int heads, int keyDim, int valueDim) {
-        if (layers <= 0 || sequences <= 0 || heads <= 0 || keyDim <= 0 || valueDim <= 0) {
-            throw new IllegalArgumentException("bad recurrent state shape: " + layers + " layers, " + sequences
-                    + " sequences, " + heads + " heads of " + keyDim + " x " + valueDim);
-        }
+    CudaRecurrentStates(CudaContext ctx, StateShape shape) {
         this.ctx = ctx;
-        this.layers = layers;
-        this.sequences = sequences;
-        this.heads = heads;
-        this.keyDim = keyDim;
-        this.valueDim = valueDim;
-        long floats = (long) layers * sequences * floatsPerSequenceLayer();
-        if (floats / floatsPerSequenceLayer() != (long) layers * sequences || floats > Long.MAX_VALUE / 4) {
+        this.shape = shape;
+        long floats = (long) shape.layers() * shape.sequences() * shape.floatsPerSequenceLayer();
+        if (floats / shape.floatsPerSequenceLayer() != (long) shape.layers() * shape.sequences()
+                || floats > Long.MAX_VALUE / 4) {
             throw new IllegalArgumentException(this + " would take more than " + Long.MAX_VALUE + " bytes");
         }
         long p = ctx.allocate(4L * floats);
@@ -50,33 +40,26 @@ public final class CudaRecurrentStates implements RecurrentStates {
         if (closed) {
             throw new IllegalStateException("recurrent states closed");
         }
-        Objects.checkIndex(layer, layers);
-        return pointer + 4L * layer * sequences * floatsPerSequenceLayer();
+        Objects.checkIndex(layer, shape.layers());
+        return pointer + 4L * layer * shape.sequences() * shape.floatsPerSequenceLayer();
+    }
+
+    /** Queues copying every layer's state of slot {@code from} over slot {@code to}'s, on the stream. */
+    void copy(int from, int to) {
+        Objects.checkIndex(from, shape.sequences());
+        Objects.checkIndex(to, shape.sequences());
+        long bytes = 4L * shape.floatsPerSequenceLayer();
+        if (from != to) {
+            for (int l = 0; l < shape.layers(); l++) {
+                long layer = layer(l);
+                ctx.copy(layer + from * bytes, layer + to * bytes, bytes);
+            }
+        }
     }
 
     @Override
-    public int layers() {
-        return layers;
-    }
-
-    @Override
-    public int sequences() {
-        return sequences;
-    }
-
-    @Override
-    public int heads() {
-        return heads;
-    }
-
-    @Override
-    public int keyDim() {
-        return keyDim;
-    }
-
-    @Override
-    public int valueDim() {
-        return valueDim;
+    public StateShape shape() {
+        return shape;
     }
 
     @Override
@@ -93,7 +76,6 @@ public final class CudaRecurrentStates implements RecurrentStates {
 
     @Override
     public String toString() {
-        return "CudaRecurrentStates[" + layers + " layers x " + sequences + " sequences x " + heads + " heads of "
-                + keyDim + " x " + valueDim + "]";
+        return "CudaRecurrentStates[" + shape + "]";
     }
 }

@@ -174,6 +174,21 @@ class CpuDeltaNetTest {
     }
 
     @Test
+    void aCopiedStateGoesOnAsTheOriginalDoes() {
+        Step[] steps = steps();
+        try (RecurrentStates states = one.allocateStates(2, 4, HEADS, DK, DV)) {
+            run(one, states, steps[0], true);
+            one.copyState(states, 2, 3); // sequence 2's state, as a checkpoint
+            Step on = Step.of(41, new int[] {2, 2}, new int[] {3, 4});
+            float[] original = run(one, states, on, true);
+            one.copyState(states, 3, 1); // taken back into another slot
+            float[] copy = run(one, states, new Step(new int[] {1, 1}, on.pos(), on.qkv(), on.beta(), on.alpha()), true);
+            assertThat(copy).isEqualTo(original);
+            assertThatThrownBy(() -> one.copyState(states, 0, 4)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+
+    @Test
     void refusesPositionsOutOfOrderAndWrongShapes() {
         try (RecurrentStates states = one.allocateStates(2, 4, HEADS, DK, DV)) {
             assertThatThrownBy(() -> run(one, states, Step.of(1, new int[] {0, 0}, new int[] {3, 5}), true))

@@ -182,6 +182,35 @@ class CudaBackendOpsTest extends AgainstCpuTest {
     }
 
     @Test
+    void aCopiedStateGoesOnAsTheOriginalDoes() {
+        int heads = 4;
+        int dk = 32;
+        int dv = 32;
+        int width = 2 * 2 * dk + heads * dv;
+        float[] dtBias = GpuTests.gaussian(91, heads, 1f);
+        float[] decay = {-0.1f, -0.2f, -0.3f, -0.4f};
+        try (RecurrentStates states = cuda.allocateStates(2, 4, heads, dk, dv)) {
+            float[][] out = new float[3][];
+            int[][] seq = {{2, 2, 2}, {2, 2}, {3, 3}};
+            int[][] pos = {{0, 1, 2}, {3, 4}, {3, 4}};
+            for (int s = 0; s < seq.length; s++) {
+                int t = seq[s].length;
+                int inputs = s == 0 ? 0 : 1; // the copy and the original go on from the same inputs
+                FloatMatrix o = cuda.allocate(t, heads * dv);
+                cuda.gatedDeltaNet(states, 1, seq[s], pos[s],
+                        GpuTests.matrix(cuda, GpuTests.gaussian(92 + inputs, t * width, 1f), t, width),
+                        GpuTests.matrix(cuda, data(94 + inputs, t * heads), t, heads),
+                        GpuTests.matrix(cuda, data(96 + inputs, t * heads), t, heads), dtBias, decay, 2, true, 1e-6f, o, t);
+                out[s] = GpuTests.read(o, t);
+                if (s == 0) {
+                    cuda.copyState(states, 2, 3);
+                }
+            }
+            assertThat(out[2]).containsExactly(out[1]);
+        }
+    }
+
+    @Test
     void changedVectorsAreSentAgain() {
         float[] bias = data(11, COLS);
         float[][] first = both(1, COLS, new float[][] {new float[COLS]}, new int[] {1}, (b, m) -> b.addBias(m[0], bias, 1));

@@ -170,6 +170,14 @@ final class ServeCommand implements Callable<Integer> {
                     + "dispatch (default: ${DEFAULT-VALUE}).")
     String prefixCache;
 
+    @Option(names = "--state-checkpoints", paramLabel = "N",
+            description = "For a model whose blocks carry a state per sequence (Qwen3.5, Qwen3.6, Qwen3-Next): how many "
+                    + "prompts' states to keep where their last whole block ends, so that prefix caching works for it too "
+                    + "(a follow-up turn goes on from the conversation's saved state); each takes a sequence's state "
+                    + "(inspect: recurrent_state_bytes_per_sequence) out of --kv-memory; 0 turns prefix caching off for "
+                    + "such a model (default: " + EngineConfig.DEFAULT_STATE_CHECKPOINTS + ").")
+    Integer stateCheckpoints;
+
     @Option(names = "--prefix-cache-scope", defaultValue = "shared", paramLabel = "shared|key",
             description = "shared: any request may take the cached blocks of a prompt start it shares (within its "
                     + "cache_salt); key: only requests of the same API key may, so that no client can time another's "
@@ -288,7 +296,8 @@ final class ServeCommand implements Callable<Integer> {
         EngineConfig engine = new EngineConfig(workers, maxSeqs, batchTokens, kvMemory, maxQueue, requestTimeout, moe,
                 reasoning, prefixCache.equals("on"), kvCache.type, speculation.speculation(),
                 schedulingPolicy.equals("priority")).withDraft(speculation.draft()).withPooling(pooled)
-                .withAdapters(lora.adapters());
+                .withAdapters(lora.adapters())
+                .withStateCheckpoints(stateCheckpoints != null ? stateCheckpoints : EngineConfig.DEFAULT_STATE_CHECKPOINTS);
         if (maxBody > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-body must be below 2 GiB");
         }

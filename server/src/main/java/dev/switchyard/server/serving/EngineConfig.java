@@ -34,11 +34,25 @@ import java.util.Objects;
  * @param pooling        how embeddings pool a prompt's hidden states; null for the model file's
  *                       {@code pooling_type}, else the last token's
  * @param adapters       LoRA adapters requests may apply, in the order they are numbered
+ * @param stateCheckpoints recurrent states kept for prefix reuse where the model carries one (Qwen3.5:
+ *                       see {@link dev.switchyard.engine.generate.LoadedModel#keepStateCheckpoints}); 0 turns prefix caching off for it
  */
 public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
                            Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
                            boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
-                           SpeculativeDraft draft, Pooling pooling, List<AdapterSpec> adapters) {
+                           SpeculativeDraft draft, Pooling pooling, List<AdapterSpec> adapters, int stateCheckpoints) {
+
+    /** Recurrent states kept for prefix reuse where a model carries one, unless {@code --state-checkpoints} says. */
+    public static final int DEFAULT_STATE_CHECKPOINTS = 8;
+
+    /** The default number of state checkpoints. */
+    public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
+                        Duration requestTimeout, DispatchConfig dispatch, ReasoningFormat reasoning,
+                        boolean prefixCache, KvCacheType kvCacheType, Speculation speculation, boolean priorities,
+                        SpeculativeDraft draft, Pooling pooling, List<AdapterSpec> adapters) {
+        this(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch, reasoning,
+                prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters, DEFAULT_STATE_CHECKPOINTS);
+    }
 
     /** No LoRA adapters. */
     public EngineConfig(int threads, int maxSequences, int maxBatchTokens, long kvMemoryBytes, int maxQueue,
@@ -108,6 +122,7 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
         adapters = List.copyOf(adapters);
         require(threads >= 1, "--threads must be at least 1, got " + threads);
         require(maxSequences >= 1, "--max-seqs must be at least 1, got " + maxSequences);
+        require(stateCheckpoints >= 0, "--state-checkpoints must not be negative, got " + stateCheckpoints);
         require(maxBatchTokens >= maxSequences, "--max-batch-tokens (" + maxBatchTokens
                 + ") must be at least --max-seqs (" + maxSequences + "): a step holds one decode token of every sequence");
         require(!dispatch.capacityLimited() || maxBatchTokens >= dispatch.window(), "--max-batch-tokens ("
@@ -121,19 +136,25 @@ public record EngineConfig(int threads, int maxSequences, int maxBatchTokens, lo
     /** This configuration with {@code draft} as the draft model (null: none). */
     public EngineConfig withDraft(SpeculativeDraft draft) {
         return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
-                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters);
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters, stateCheckpoints);
     }
 
     /** This configuration with embeddings pooled as {@code pooling} says (null: as the model file says). */
     public EngineConfig withPooling(Pooling pooling) {
         return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
-                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters);
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters, stateCheckpoints);
     }
 
     /** This configuration serving the LoRA adapters {@code adapters}, numbered in this order. */
     public EngineConfig withAdapters(List<AdapterSpec> adapters) {
         return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
-                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters);
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters, stateCheckpoints);
+    }
+
+    /** This configuration keeping {@code count} recurrent states for prefix reuse ({@link #stateCheckpoints}). */
+    public EngineConfig withStateCheckpoints(int count) {
+        return new EngineConfig(threads, maxSequences, maxBatchTokens, kvMemoryBytes, maxQueue, requestTimeout, dispatch,
+                reasoning, prefixCache, kvCacheType, speculation, priorities, draft, pooling, adapters, count);
     }
 
     /** The default rows per step: enough for a long prompt chunk, every sequence and a capacity window. */

@@ -120,10 +120,11 @@ public final class ServedModel implements AutoCloseable {
             ModelConfig draftConfig = config.draft() == null ? null : configOf(config.draft().file());
             model = LoadedModel.open(path, backend, config.maxBatchTokens(), config.maxSequences(),
                     c -> kvPositions(c, draftConfig, config), config.dispatch(), offload, config.kvCacheType());
+            model.keepStateCheckpoints(config.stateCheckpoints());
             if (!model.reusePrefixes(config.prefixCache()) && config.prefixCache()) {
                 String arch = model.config().architecture().ggufName();
-                LOG.info(() -> "prefix caching is off for " + name + ": its " + arch
-                        + " blocks carry a state per sequence that cached keys and values do not hold");
+                LOG.info(() -> "prefix caching is off for " + name + ": its " + arch + " blocks carry a state per "
+                        + "sequence that cached keys and values do not hold, and --state-checkpoints 0 keeps none");
             }
             ServedAdapters adapters = new ServedAdapters(name, config.adapters(),
                     model.loadAdapters(AdapterSpec.files(config.adapters())));
@@ -197,10 +198,12 @@ public final class ServedModel implements AutoCloseable {
         }
         long blockBytes = LoadedModel.KV_BLOCK_SIZE * (LoadedModel.kvBytesPerPosition(config, engine.kvCacheType())
                 + (draft == null ? 0 : LoadedModel.kvBytesPerPosition(draft, engine.kvCacheType())));
-        // the windowed layers' own pools (gpt-oss) come first: their sizes are fixed by the sequences and the step
+        // the windowed layers' own pools (gpt-oss) come first: their sizes are fixed by the sequences and the step;
+        // so are the recurrent states of a model that carries them, each slot's and each checkpoint's (Qwen3.5)
         long windowBytes = LoadedModel.windowKvBytes(config, engine.kvCacheType(), engine.maxSequences(),
                 engine.maxBatchTokens()) + (draft == null ? 0 : LoadedModel.windowKvBytes(draft, engine.kvCacheType(),
-                engine.maxSequences(), engine.maxBatchTokens()));
+                engine.maxSequences(), engine.maxBatchTokens()))
+                + LoadedModel.recurrentStateBytes(config) * (engine.maxSequences() + engine.stateCheckpoints());
         long blocks = Math.max(0, engine.kvMemoryBytes() - windowBytes) / blockBytes;
         // LoadedModel adds one block per sequence slot to the positions asked for (a partly filled last
         // block each); asking for the rest keeps the whole pool within the budget.
@@ -208,9 +211,11 @@ public final class ServedModel implements AutoCloseable {
         if (blocks <= spare) {
             throw new IllegalArgumentException("--kv-memory of " + engine.kvMemoryBytes() + " bytes holds " + blocks
                     + " KV blocks (" + blockBytes + " bytes each for this model"
-                    + (windowBytes > 0 ? ", after " + windowBytes + " bytes for the windowed layers' blocks" : "")
+                    + (windowBytes > 0 ? ", after " + windowBytes + " bytes for the windowed layers' blocks and the "
+                    + "recurrent states" : "")
                     + "), but --max-seqs " + engine.maxSequences() + " needs more than " + spare
-                    + ": raise --kv-memory or lower --max-seqs" + (windowBytes > 0 ? " or --max-batch-tokens" : ""));
+                    + ": raise --kv-memory or lower --max-seqs" + (windowBytes > 0 ? ", --max-batch-tokens or "
+                    + "--state-checkpoints" : ""));
         }
         long full = (long) engine.maxSequences() * config.contextLength();
         return (int) Math.min((blocks - spare) * LoadedModel.KV_BLOCK_SIZE, full);

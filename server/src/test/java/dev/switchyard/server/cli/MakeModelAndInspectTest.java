@@ -121,105 +121,71 @@ class MakeModelAndInspectTest {
     @Test
     void graniteMoeIsMadeAndInspectedWithItsMultipliersAndGenerates() throws Exception {
         Path model = dir.resolve("granite.gguf");
-        CliRun make = CliRun.of("make-model", "--arch", "granitemoe", "--layers", "2", "-o", model.toString());
-        assertThat(make.exitCode()).as(make.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
-        assertThat(json.get("runnable").asBoolean()).isTrue();
-        JsonNode config = json.get("config");
+        JsonNode config = madeAndInspected(model, "--arch", "granitemoe", "--layers", "2");
         assertThat(config.get("architecture").asText()).isEqualTo("granitemoe");
         assertThat(config.get("embedding_scale").asDouble()).isEqualTo(12.0);
         assertThat(config.get("residual_scale").floatValue()).isEqualTo(0.22f);
         assertThat(config.get("expert_weights_scale").floatValue()).isEqualTo(0.22f);
         assertThat(config.get("attention_scale").asDouble()).isEqualTo(1.0 / 32);
         assertThat(config.get("logit_scale").asDouble()).isEqualTo(6.0);
-        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0");
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("4 generated");
+        generatesFourTokens(model);
     }
 
     @Test
     void llama4IsMadeWithItsBlockPatternAndGeneratesWithItsExpertsOffloaded() throws Exception {
         Path model = dir.resolve("llama4.gguf");
-        CliRun make = CliRun.of("make-model", "--arch", "llama4", "-o", model.toString());
-        assertThat(make.exitCode()).as(make.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
-        assertThat(json.get("runnable").asBoolean()).isTrue();
-        JsonNode config = json.get("config");
+        JsonNode config = madeAndInspected(model, "--arch", "llama4");
         assertThat(config.get("architecture").asText()).isEqualTo("llama4");
         assertThat(config.get("routed_blocks").toString()).as("every other block of 4").isEqualTo("[1,3]");
         assertThat(config.get("unrotated_blocks").toString()).isEqualTo("[3]");
         assertThat(config.get("expert_weights_on").asText()).isEqualTo("inputs");
         assertThat(config.get("experts_used").asInt()).as("one routed expert per token").isEqualTo(1);
-        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+        generatesFourTokens(model,
                 "--expert-memory", "50%");
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("4 generated");
     }
 
     @Test
     void qwen3VlIsMadeAndInspectedWithItsRotarySectionsAndGenerates() throws Exception {
         Path model = dir.resolve("qwen3vl.gguf");
-        CliRun make = CliRun.of("make-model", "--arch", "qwen3vlmoe", "--layers", "2", "-o", model.toString());
-        assertThat(make.exitCode()).as(make.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
-        assertThat(json.get("runnable").asBoolean()).isTrue();
-        JsonNode config = json.get("config");
+        JsonNode config = madeAndInspected(model, "--arch", "qwen3vlmoe", "--layers", "2");
         assertThat(config.get("architecture").asText()).isEqualTo("qwen3vlmoe");
         // heads of 32: 16 rotating pairs, 8 by time and 4 each by height and width
         assertThat(config.get("rope_sections").toString()).isEqualTo("[8,4,4,0]");
         assertThat(config.get("rope_pairs_still_for_text").toString()).isEqualTo("[13,14]");
-        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0");
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("4 generated");
+        generatesFourTokens(model);
     }
 
     @Test
     void afmoeIsMadeAndInspectedWithItsWindowsAndGenerates() throws Exception {
         Path model = dir.resolve("afmoe.gguf");
-        CliRun make = CliRun.of("make-model", "--arch", "afmoe", "--layers", "4", "-o", model.toString());
-        assertThat(make.exitCode()).as(make.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
-        assertThat(json.get("runnable").asBoolean()).isTrue();
-        JsonNode config = json.get("config");
+        JsonNode config = madeAndInspected(model, "--arch", "afmoe", "--layers", "4");
         assertThat(config.get("architecture").asText()).isEqualTo("afmoe");
         assertThat(config.get("windowed_blocks").toString()).isEqualTo("[0,1,2]");
         assertThat(config.get("unrotated_blocks").toString()).isEqualTo("[3]");
         assertThat(config.get("embedding_scale").asDouble()).as("sqrt(256)").isEqualTo(16.0);
         assertThat(config.get("attention_output_gate").asBoolean()).isTrue();
-        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+        generatesFourTokens(model,
                 "--expert-memory", "50%");
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("4 generated");
     }
 
     @Test
     void lfm2MoeIsMadeAndInspectedWithItsConvolutionBlocksAndGenerates() throws Exception {
         Path model = dir.resolve("lfm2moe.gguf");
-        CliRun make = CliRun.of("make-model", "--arch", "lfm2moe", "--layers", "4", "-o", model.toString());
-        assertThat(make.exitCode()).as(make.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
-        assertThat(json.get("runnable").asBoolean()).isTrue();
-        JsonNode config = json.get("config");
+        JsonNode config = madeAndInspected(model, "--arch", "lfm2moe", "--layers", "4");
         assertThat(config.get("architecture").asText()).isEqualTo("lfm2moe");
         assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,1,3]");
         assertThat(config.get("convolution_length").asInt()).isEqualTo(3);
         // one attention block of four holds keys and values (2 heads of 32) per position; three float rows of 256 go to the window pool
         assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * 2 * 32 * 4);
         assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(3L * 256 * 4);
-        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+        generatesFourTokens(model,
                 "--expert-memory", "50%");
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("4 generated");
     }
 
     @Test
     void qwen35MoeIsMadeAndInspectedWithItsDeltaNetAndGeneratesButRefusesSpeculation() throws Exception {
         Path model = dir.resolve("qwen35moe.gguf");
-        CliRun make = CliRun.of("make-model", "--arch", "qwen35moe", "-o", model.toString());
-        assertThat(make.exitCode()).as(make.err()).isZero();
-        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
-        assertThat(json.get("runnable").asBoolean()).isTrue();
-        JsonNode config = json.get("config");
+        JsonNode config = madeAndInspected(model, "--arch", "qwen35moe");
         assertThat(config.get("architecture").asText()).isEqualTo("qwen35moe");
         assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,1,2]");
         assertThat(config.get("delta_net_key_heads").asInt()).isEqualTo(2);
@@ -231,15 +197,35 @@ class MakeModelAndInspectTest {
         // the one attention block's keys and values (2 heads of 32); three blocks' convolution inputs of 256
         assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * 2 * 32 * 4);
         assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(3L * 256 * 4);
-        CliRun run = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4", "--temperature", "0",
+        generatesFourTokens(model,
                 "--expert-memory", "50%");
-        assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.err()).contains("4 generated");
         CliRun speculating = CliRun.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4",
                 "--speculative-tokens", "3");
         assertThat(speculating.exitCode()).isNotZero();
         assertThat(speculating.err()).contains("speculative decoding is not supported for qwen35moe")
                 .doesNotContain("\tat ");
+    }
+
+    /** Makes {@code model} with the make-model arguments given, checks that inspect finds it runnable, and returns its config. */
+    private static JsonNode madeAndInspected(Path model, String... makeArgs) throws Exception {
+        List<String> command = new ArrayList<>(List.of("make-model"));
+        command.addAll(List.of(makeArgs));
+        command.addAll(List.of("-o", model.toString()));
+        CliRun make = CliRun.of(command.toArray(String[]::new));
+        assertThat(make.exitCode()).as(make.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(CliRun.of("inspect", "--json", model.toString()).out());
+        assertThat(json.get("runnable").asBoolean()).isTrue();
+        return json.get("config");
+    }
+
+    /** Generates four tokens greedily from {@code model}, with the extra generate arguments given. */
+    private static void generatesFourTokens(Path model, String... extra) {
+        List<String> command = new ArrayList<>(List.of("generate", "-m", model.toString(), "-p", "The yard", "-n", "4",
+                "--temperature", "0"));
+        command.addAll(List.of(extra));
+        CliRun run = CliRun.of(command.toArray(String[]::new));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("4 generated");
     }
 
     @Test
