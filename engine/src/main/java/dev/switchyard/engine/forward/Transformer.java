@@ -60,6 +60,9 @@ public final class Transformer implements AutoCloseable {
      */
     private RecurrentStates states;
     private final RecurrentProgress progress;
+    /** Slots of {@link #states} past the running sequences': saved checkpoints, then speculation's. */
+    private int checkpointSlots;
+    private int speculationSlots;
     /** Each layer's index within the storage that holds it. */
     private final int[] storageLayer;
     private final StepBuffers buf;
@@ -406,12 +409,32 @@ public final class Transformer implements AutoCloseable {
      * @throws IllegalStateException where the model carries no recurrent state
      */
     public void keepStateCheckpoints(int count) {
+        checkpointSlots = count;
+        reallocateStates();
+    }
+
+    /**
+     * Makes room for one state per running sequence that {@link #saveBeforeProposals} keeps, so that
+     * a step whose proposed tokens the sampler rejects can be taken back ({@link #rewind}): speculative
+     * decoding on a model that carries a recurrent state. Call before any step.
+     */
+    public void keepSpeculationStates() {
+        speculationSlots = maxSequences;
+        reallocateStates();
+    }
+
+    /** Whether {@link #keepSpeculationStates} made room for speculative decoding's states. */
+    public boolean keepsSpeculationStates() {
+        return speculationSlots > 0;
+    }
+
+    private void reallocateStates() {
         if (states == null) {
             throw new IllegalStateException(config.architecture().ggufName() + " carries no recurrent state");
         }
         DeltaNet net = config.convolution().deltaNet();
-        RecurrentStates wider = backend.allocateStates(states.layers(), maxSequences + count, net.valueHeads(),
-                net.stateSize(), net.stateSize());
+        RecurrentStates wider = backend.allocateStates(states.layers(), maxSequences + checkpointSlots + speculationSlots,
+                net.valueHeads(), net.stateSize(), net.stateSize());
         states.close();
         states = wider;
         progress.forgetAll();
@@ -419,13 +442,13 @@ public final class Transformer implements AutoCloseable {
 
     /** Saved states beside the running sequences' ({@link #keepStateCheckpoints}). */
     public int stateCheckpoints() {
-        return states == null ? 0 : states.sequences() - maxSequences;
+        return checkpointSlots;
     }
 
     /** Saves {@code sequence}'s recurrent state as checkpoint {@code checkpoint}. */
     public void saveState(int sequence, int checkpoint) {
         java.util.Objects.checkIndex(sequence, maxSequences);
-        backend.copyState(states, sequence, maxSequences + java.util.Objects.checkIndex(checkpoint, stateCheckpoints()));
+        backend.copyState(states, sequence, maxSequences + java.util.Objects.checkIndex(checkpoint, checkpointSlots));
     }
 
     /**
@@ -434,8 +457,29 @@ public final class Transformer implements AutoCloseable {
      */
     public void restoreState(int checkpoint, int sequence, int positions) {
         java.util.Objects.checkIndex(sequence, maxSequences);
-        backend.copyState(states, maxSequences + java.util.Objects.checkIndex(checkpoint, stateCheckpoints()), sequence);
+        backend.copyState(states, maxSequences + java.util.Objects.checkIndex(checkpoint, checkpointSlots), sequence);
         progress.resume(sequence, positions);
+    }
+
+    /** Keeps {@code sequence}'s recurrent state as it stands before a step with proposed tokens (see {@link #rewind}). */
+    public void saveBeforeProposals(int sequence) {
+        backend.copyState(states, sequence, speculationSlot(sequence));
+    }
+
+    /**
+     * Takes {@code sequence}'s recurrent state back to what {@link #saveBeforeProposals} kept, which
+     * stands for its first {@code positions}: the step's kept tokens are then computed again from there.
+     */
+    public void rewind(int sequence, int positions) {
+        backend.copyState(states, speculationSlot(sequence), sequence);
+        progress.resume(sequence, positions);
+    }
+
+    private int speculationSlot(int sequence) {
+        if (speculationSlots == 0) {
+            throw new IllegalStateException("no room was made for speculation's states (keepSpeculationStates)");
+        }
+        return maxSequences + checkpointSlots + java.util.Objects.checkIndex(sequence, maxSequences);
     }
 
     /**

@@ -156,10 +156,9 @@ public final class ContinuousBatcher {
                 && dispatch.scope() == CapacityScope.SEQUENCE;
         this.chunkWindow = windowed ? dispatch.window() : 0;
         this.prefixDetermined = !(transformer.config().isMoe() && dispatch.capacityLimited());
-        // a recurrent state cannot take a rejected proposal back out: predictions then only cost rows
         this.recurrent = transformer.config().carriesRecurrentState();
         this.predictionsAllowed = !(transformer.config().isMoe() && dispatch.capacityLimited()
-                && dispatch.scope() != CapacityScope.SEQUENCE) && !transformer.config().carriesRecurrentState();
+                && dispatch.scope() != CapacityScope.SEQUENCE);
         if (windowed && transformer.maxTokens() < dispatch.window()) {
             throw new IllegalArgumentException("a step of " + transformer.maxTokens()
                     + " tokens cannot hold a capacity window of " + dispatch.window() + " positions");
@@ -169,9 +168,12 @@ public final class ContinuousBatcher {
     /**
      * Turns speculative decoding on ({@link Speculation#NONE}: off); call before any sequence runs.
      *
+     * <p>On a model whose blocks carry a recurrent state, each sequence's state is kept before its
+     * proposals are computed; where the sampler rejects some, the state goes back there and the kept
+     * tokens are computed again in the next step (their keys and values come out the same).
+     *
      * @throws IllegalArgumentException under capacity limits across the batch, where a sequence's
-     *                                  extra rows would change what the others route, and for a model
-     *                                  whose blocks carry a recurrent state
+     *                                  extra rows would change what the others route
      */
     public void setSpeculation(Speculation speculation) {
         if (speculation.enabled() && transformer.config().isMoe() && transformer.dispatchConfig().capacityLimited()
@@ -179,10 +181,10 @@ public final class ContinuousBatcher {
             throw new IllegalArgumentException("speculative decoding needs capacity groups per sequence: with "
                     + "--capacity-scope batch, proposed tokens would change what other requests' tokens route to");
         }
-        if (speculation.enabled() && transformer.config().carriesRecurrentState()) {
-            throw new IllegalArgumentException("speculative decoding is not supported for "
-                    + transformer.config().architecture().ggufName() + ": its delta-net blocks carry a state per sequence "
-                    + "that a rejected proposal cannot be taken back out of");
+        if (speculation.enabled() && recurrent && !transformer.keepsSpeculationStates()) {
+            // a rejected proposal cannot be taken out of a recurrent state: keep each state before its
+            // proposals, to go back to and compute the kept tokens again
+            transformer.keepSpeculationStates();
         }
         this.speculation = speculation;
         this.lookup = speculation.enabled() ? new PromptLookup(speculation) : null;
@@ -419,6 +421,13 @@ public final class ContinuousBatcher {
                             restAfterMisses(s);
                         }
                     }
+                    if (recurrent && s.kept < s.proposed && s.finish == null && s.failure == null) {
+                        // the state went on through rejected tokens: back to before the decode row,
+                        // which the next step computes again with the kept tokens after it
+                        int decoded = s.fed - 1 - s.kept;
+                        transformer.rewind(s.slot, decoded);
+                        s.fed = decoded;
+                    }
                     s.proposed = 0;
                 }
             }
@@ -529,7 +538,7 @@ public final class ContinuousBatcher {
             if (s.decodeStep != steps) {
                 continue;
             }
-            boolean predicted = s.prediction != null && predictionsAllowed;
+            boolean predicted = s.prediction != null && predicts();
             if (!predicted && lookup == null) {
                 continue;
             }
@@ -589,6 +598,9 @@ public final class ContinuousBatcher {
         if (proposed == 0 || !kv.reserve(s.slot, s.fed + proposed)) {
             return 0;
         }
+        if (recurrent) {
+            transformer.saveBeforeProposals(s.slot); // as it stands before this step's decode row
+        }
         for (int j = 0; j < proposed; j++) {
             ownLogitRow(s, true, false);
             batch.add(s.slot, s.draft[j], s.fed + j, true, true, s.sampler.candidatesNeeded(), s.request.adapters());
@@ -599,9 +611,17 @@ public final class ContinuousBatcher {
         return proposed;
     }
 
+    /**
+     * Whether requests' predicted outputs are proposed: not under capacity limits across the batch,
+     * nor on a model that carries a recurrent state without room to take rejected proposals back.
+     */
+    private boolean predicts() {
+        return predictionsAllowed && (!recurrent || transformer.keepsSpeculationStates());
+    }
+
     /** Whether a running sequence proposes from its request's predicted output. */
     private boolean anyPredicting() {
-        if (!predictionsAllowed) {
+        if (!predicts()) {
             return false;
         }
         for (int i = 0; i < running.size(); i++) {

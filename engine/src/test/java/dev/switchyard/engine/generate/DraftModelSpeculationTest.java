@@ -119,6 +119,28 @@ class DraftModelSpeculationTest {
                 wide.drafted, tight.kept, tight.drafted, own.kept, own.drafted);
     }
 
+    /**
+     * A model whose blocks carry a state per sequence (Qwen3.5-MoE-shaped), drafted for by another:
+     * where the sampler rejects a proposal, the state goes back to before the step and the kept
+     * tokens are computed again, so nothing changes; a tight step and cache preempt as well.
+     */
+    @Test
+    void aModelThatCarriesAStateIsDraftedForAndChangesNothing() throws Exception {
+        Path file = TinyModels.of(GeneratedArchitecture.QWEN35MOE, GgmlType.Q8_0);
+        Path draft = dir.resolve("draft-for-qwen35.gguf");
+        RandomModelGenerator.write(new ModelSpec(GeneratedArchitecture.QWEN2MOE, ModelPreset.TINY, 1, null, null, null,
+                null, null, null, 256, GgmlType.Q8_0, 8, null), draft);
+        List<GenerationRequest> all = requests(8, 500, false);
+        List<GenerationResult> plain = run(file, null, all, 64, 8, 8 * 256, 0, 0, 0, new Proposals());
+        Proposals wide = new Proposals();
+        assertSame(plain, run(file, draft, all, 64, 8, 8 * 256, 8 * 256, 5, 0, wide));
+        Proposals tight = new Proposals();
+        assertSame(plain, run(file, draft, all, 16, 8, 128, 96, 8, 0, tight));
+        assertThat(wide.drafted).isPositive();
+        assertThat(wide.kept).as("of %d proposed", wide.drafted).isLessThan(wide.drafted);
+        assertThat(tight.drafted).isPositive();
+    }
+
     @Test
     void aDraftOfAnotherVocabularyIsRefusedByName() throws Exception {
         Path vocabulary = Path.of("../../shared/vocab/ggml-vocab-starcoder.gguf");

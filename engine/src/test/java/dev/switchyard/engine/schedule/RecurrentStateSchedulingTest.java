@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Serving a model whose delta-net blocks carry a state per sequence (Qwen3.5): sequences preempted
  * for room are recomputed from position 0 to the same output; prefix caching stays off, since a
- * cached prefix would come without its state; speculative decoding and drafting are refused and a
- * request's predicted output only goes unused; and a step that would resume a sequence anywhere
- * but where its state stands fails before it computes, leaving the model to serve the others.
+ * cached prefix would come without its state (unless states are saved for it); drafting with such a
+ * model is refused, and a request's predicted output goes unused unless speculation made room to
+ * take rejected proposals back; and a step that would resume a sequence anywhere but where its state
+ * stands fails before it computes, leaving the model to serve the others.
  */
 class RecurrentStateSchedulingTest {
 
@@ -179,20 +180,32 @@ class RecurrentStateSchedulingTest {
     }
 
     @Test
-    void speculationAndDraftingAreRefusedAndPredictionsGoUnused() throws Exception {
+    void draftingIsRefusedAndPredictionsAreUsedOnlyWithRoomToTakeRejectionsBack() throws Exception {
         GenerationRequest plain = requests(1, 16, 5).getFirst();
         GenerationResult expected = alone(plain);
+        // the predicted output: the reply itself, its second half changed, so some is kept and some rejected
+        int[] predicted = expected.tokens().clone();
+        for (int i = predicted.length / 2; i < predicted.length; i++) {
+            predicted[i] = (predicted[i] + 1) % 497;
+        }
+        GenerationRequest withPrediction = plain.withPrediction(predicted);
         try (CpuBackend backend = new CpuBackend(2);
              LoadedModel model = LoadedModel.open(MODEL, backend, 32, 2, 0)) {
-            assertThatThrownBy(() -> model.scheduler(8, SchedulerObserver.NONE, Speculation.lookup(3, 1, 2)))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("speculative decoding is not supported for qwen35moe");
             assertThatThrownBy(() -> new DraftModel(model.transformer(), model.kv(), 600, 0.5))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot draft");
-            GenerationResult predicted = model.generator()
-                    .generate(List.of(plain.withPrediction(expected.tokens())), TokenListener.NONE).getFirst();
-            assertThat(predicted.tokens()).containsExactly(expected.tokens());
-            assertThat(predicted.acceptedPredictionTokens()).isZero();
+            GenerationResult unused = model.generator().generate(List.of(withPrediction), TokenListener.NONE).getFirst();
+            assertThat(unused.tokens()).containsExactly(expected.tokens());
+            assertThat(unused.acceptedPredictionTokens()).as("no room to take a rejection back").isZero();
+        }
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 32, 2, 0)) {
+            GenerationResult used = model.generator(Speculation.lookup(3, 1, 2), SchedulerObserver.NONE)
+                    .generate(List.of(withPrediction), TokenListener.NONE).getFirst();
+            assertThat(model.transformer().keepsSpeculationStates()).isTrue();
+            assertThat(used.tokens()).containsExactly(expected.tokens());
+            assertThat(used.logprobs()).containsExactly(expected.logprobs());
+            assertThat(used.acceptedPredictionTokens()).isPositive();
+            assertThat(used.rejectedPredictionTokens()).isPositive();
         }
     }
 

@@ -199,11 +199,13 @@ public final class ServedModel implements AutoCloseable {
         long blockBytes = LoadedModel.KV_BLOCK_SIZE * (LoadedModel.kvBytesPerPosition(config, engine.kvCacheType())
                 + (draft == null ? 0 : LoadedModel.kvBytesPerPosition(draft, engine.kvCacheType())));
         // the windowed layers' own pools (gpt-oss) come first: their sizes are fixed by the sequences and the step;
-        // so are the recurrent states of a model that carries them, each slot's and each checkpoint's (Qwen3.5)
+        // so are the recurrent states of a model that carries them: each slot's, each checkpoint's, and each
+        // slot's kept before its proposals where speculation is on (Qwen3.5)
         long windowBytes = LoadedModel.windowKvBytes(config, engine.kvCacheType(), engine.maxSequences(),
                 engine.maxBatchTokens()) + (draft == null ? 0 : LoadedModel.windowKvBytes(draft, engine.kvCacheType(),
                 engine.maxSequences(), engine.maxBatchTokens()))
-                + LoadedModel.recurrentStateBytes(config) * (engine.maxSequences() + engine.stateCheckpoints());
+                + LoadedModel.recurrentStateBytes(config) * (engine.maxSequences() + engine.stateCheckpoints()
+                + (engine.speculation().enabled() ? engine.maxSequences() : 0));
         long blocks = Math.max(0, engine.kvMemoryBytes() - windowBytes) / blockBytes;
         // LoadedModel adds one block per sequence slot to the positions asked for (a partly filled last
         // block each); asking for the rest keeps the whole pool within the budget.
