@@ -59,8 +59,7 @@ public final class AdapterWeights {
             } else {
                 Weight base = base(weights, p.target(), p.layer());
                 if (base == null || base.count() != 1) {
-                    throw new LoraAdapterException(adapter.path(), name
-                            + ": this model's forward pass does not apply that matrix as a product");
+                    throw new LoraAdapterException(adapter.path(), name + ": " + whyNot(p.target()));
                 }
                 if (a.cols() != base.cols() || b.rows() != base.rows() || a.rows() != b.cols()) {
                     throw new LoraAdapterException(adapter.path(), name + ": " + a + " and " + b + " do not adapt " + base);
@@ -69,6 +68,15 @@ public final class AdapterWeights {
             pairs[p.layer()][p.target().ordinal()] = new Pair(a, b, adapter.effectiveScale(p, 1f));
         }
         return new AdapterWeights(adapter, pairs);
+    }
+
+    /** Why a block's matrix of {@code target}'s name cannot be adapted in this model. */
+    private static String whyNot(LoraTarget target) {
+        return switch (target) {
+            case DELTA_QKV -> "adapters on a fused query-key-value projection of attention (Ling 2.0) are not supported";
+            case DELTA_GATE -> "adapters on the attention output gate (AFMoE) are not supported";
+            default -> "this model's forward pass does not apply that matrix as a product";
+        };
     }
 
     private static Weight matrix(LoraAdapter adapter, GgufTensorInfo t, Backend backend) {
@@ -103,6 +111,12 @@ public final class AdapterWeights {
             case EXPERT_DOWN -> w.expertDown();
             case CONV_IN -> w.convolution() != null ? w.convolution().input() : null;
             case CONV_OUT -> w.convolution() != null ? w.convolution().output() : null;
+            case DELTA_QKV -> w.deltaNet() != null ? w.deltaNet().qkv() : null;
+            case DELTA_GATE -> w.deltaNet() != null ? w.deltaNet().gate() : null;
+            case DELTA_BETA -> w.deltaNet() != null ? w.deltaNet().beta() : null;
+            case DELTA_ALPHA -> w.deltaNet() != null ? w.deltaNet().alpha() : null;
+            case DELTA_BETA_ALPHA -> w.deltaNet() != null ? w.deltaNet().betaAlpha() : null;
+            case DELTA_OUT -> w.deltaNet() != null ? w.deltaNet().output() : null;
             case OUTPUT -> throw new AssertionError();
         };
     }

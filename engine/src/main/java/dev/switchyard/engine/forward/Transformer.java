@@ -711,17 +711,17 @@ public final class Transformer implements AutoCloseable {
         DeltaNet net = config.convolution().deltaNet();
         float eps = (float) config.rmsEps();
         backend.rmsNorm(buf.x, norm, eps, buf.h, t);
-        backend.matmul(n.qkv(), 0, buf.h, buf.deltaInput, t);
-        backend.matmul(n.gate(), 0, buf.h, buf.deltaGate, t);
+        project(n.qkv(), LoraTarget.DELTA_QKV, layer, buf.h, buf.deltaInput, t);
+        project(n.gate(), LoraTarget.DELTA_GATE, layer, buf.h, buf.deltaGate, t);
         if (n.betaAlpha() != null) {
             // Qwen3-Next: per key head, its group's betas and then their alphas
             int group = net.valueHeads() / net.keyHeads();
-            backend.matmul(n.betaAlpha(), 0, buf.h, buf.deltaBetaAlpha, t);
+            project(n.betaAlpha(), LoraTarget.DELTA_BETA_ALPHA, layer, buf.h, buf.deltaBetaAlpha, t);
             backend.copyColumns(buf.deltaBetaAlpha, 0, 2 * group, buf.deltaBeta, 0, group, group, net.keyHeads(), t);
             backend.copyColumns(buf.deltaBetaAlpha, group, 2 * group, buf.deltaAlpha, 0, group, group, net.keyHeads(), t);
         } else {
-            backend.matmul(n.beta(), 0, buf.h, buf.deltaBeta, t);
-            backend.matmul(n.alpha(), 0, buf.h, buf.deltaAlpha, t);
+            project(n.beta(), LoraTarget.DELTA_BETA, layer, buf.h, buf.deltaBeta, t);
+            project(n.alpha(), LoraTarget.DELTA_ALPHA, layer, buf.h, buf.deltaAlpha, t);
         }
         backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
         backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
@@ -731,7 +731,7 @@ public final class Transformer implements AutoCloseable {
                 buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), net.tiledHeads(), eps, buf.deltaOut, t);
         backend.rmsNormHeads(buf.deltaOut, n.norm(), eps, net.stateSize(), t);
         backend.siluMul(buf.deltaGate, buf.deltaOut, t);
-        backend.matmul(n.output(), 0, buf.deltaGate, buf.projected, t);
+        project(n.output(), LoraTarget.DELTA_OUT, layer, buf.deltaGate, buf.projected, t);
         addResidual(buf.projected, t);
     }
 

@@ -12,7 +12,8 @@ import java.util.Arrays;
  * <p>A fixed number of checkpoints, each the size of one sequence's state; a save takes the
  * checkpoint already under its key, else a free one, else the one used least recently. Keys are the
  * windowed cache's block identities (block and allocation), so a checkpoint whose block was written
- * over since is never found again and simply ages out. Not thread-safe: the scheduler's thread only.
+ * over since is never found again and simply ages out. Not thread-safe: the scheduler's thread only,
+ * but for the counts, which any thread may read.
  */
 public final class StateCheckpoints {
 
@@ -31,8 +32,9 @@ public final class StateCheckpoints {
     private final long[] keys;
     private final long[] lastUsed;
     private long clock;
-    private long saved;
-    private long restored;
+    /** Written on the scheduler's thread only, read by metrics on others. */
+    private volatile long saved;
+    private volatile long restored;
 
     public StateCheckpoints(int capacity, Copier copier) {
         if (capacity < 1) {

@@ -34,6 +34,18 @@ public enum LoraTarget {
     /** LFM2's convolution blocks' input projection (to B, C and x side by side) and output projection. */
     CONV_IN("shortconv.in_proj"),
     CONV_OUT("shortconv.out_proj"),
+    /**
+     * Qwen3.5's and Qwen3-Next's delta-net blocks' projections: to queries, keys and values (a fused
+     * projection by name, which in Ling 2.0's attention is not adapted), to the output gate (AFMoE's
+     * attention output gate by the same name is not), to the betas and the alphas (Qwen3-Next: both
+     * in one), and back.
+     */
+    DELTA_QKV("attn_qkv"),
+    DELTA_GATE("attn_gate"),
+    DELTA_BETA("ssm_beta"),
+    DELTA_ALPHA("ssm_alpha"),
+    DELTA_BETA_ALPHA("ssm_ba"),
+    DELTA_OUT("ssm_out"),
     /** The output head, not a block's. */
     OUTPUT("output");
 
@@ -79,15 +91,6 @@ public enum LoraTarget {
         }
         if (name.equals("attn_k_b") || name.equals("attn_v_b") || name.equals("attn_kv_b")) {
             return "adapters on latent attention's per-head decompressions are not supported";
-        }
-        if (name.equals("attn_qkv")) {
-            return "adapters on a fused query-key-value projection (Ling 2.0, Qwen3.5's delta-net blocks) are not supported";
-        }
-        if (name.equals("attn_gate")) {
-            return "adapters on the attention output gate (AFMoE) or a delta-net block's output gate (Qwen3.5) are not supported";
-        }
-        if (name.startsWith("ssm_")) {
-            return "adapters on a delta-net block's other projections (Qwen3.5) are not supported";
         }
         return "no matrix of that name is applied as a product, so an adapter on it cannot be";
     }

@@ -87,7 +87,7 @@ class LoraStepTest {
 
     @ParameterizedTest
     @EnumSource(value = GeneratedArchitecture.class, names = {"LLAMA", "MIXTRAL", "QWEN2MOE", "DEEPSEEK2", "DEEPSEEK2_LITE",
-            "GPT_OSS", "QWEN3MOE", "LFM2MOE"})
+            "GPT_OSS", "QWEN3MOE", "LFM2MOE", "QWEN35MOE", "QWEN3NEXT"})
     void anAppliedAdapterComputesWhatItsMergedModelComputes(GeneratedArchitecture arch) throws Exception {
         Path model = TinyModels.of(arch, GgmlType.F32);
         Path lora = adapter(model, "all", 4, 8, EnumSet.allOf(LoraTarget.class), GgmlType.F16, 3);
@@ -106,6 +106,24 @@ class LoraStepTest {
             assertClose(applied, expected, 2e-3);
             // the adapter does change the model, far beyond that tolerance
             assertThat(distance(applied, base)).isGreaterThan(100 * distance(applied, expected));
+        }
+    }
+
+    /**
+     * The names Qwen3.5's delta-net projections share with other families' matrices that are not
+     * adapted: Ling 2.0's fused attention projection and AFMoE's attention output gate, each refused by name.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GeneratedArchitecture.class, names = {"BAILINGMOE2", "AFMOE"})
+    void matricesNamedAsDeltaNetProjectionsAreRefusedInOtherFamilies(GeneratedArchitecture arch) throws Exception {
+        Path model = TinyModels.of(arch, GgmlType.F32);
+        boolean ling = arch == GeneratedArchitecture.BAILINGMOE2;
+        Path lora = adapter(model, "shared-name", 4, 8, EnumSet.of(ling ? LoraTarget.DELTA_QKV : LoraTarget.DELTA_GATE),
+                GgmlType.F16, 5);
+        try (CpuBackend backend = new CpuBackend(1); LoadedModel m = LoadedModel.open(model, backend, 16, 1, 64)) {
+            assertThatThrownBy(() -> m.loadAdapters(List.of(lora)))
+                    .hasMessageContaining(ling ? "blk.0.attn_qkv.weight" : "blk.0.attn_gate.weight")
+                    .hasMessageContaining(ling ? "fused query-key-value projection of attention" : "attention output gate");
         }
     }
 

@@ -8,6 +8,7 @@ import dev.switchyard.engine.forward.ExpertOffload;
 import dev.switchyard.engine.forward.OffloadedExperts;
 import dev.switchyard.engine.generate.GenerationRequest;
 import dev.switchyard.engine.generate.LoadedModel;
+import dev.switchyard.engine.kv.StateCheckpoints;
 import dev.switchyard.engine.generate.Pooling;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.reasoning.ReasoningSyntax;
@@ -136,6 +137,10 @@ public final class ServedModel implements AutoCloseable {
                     (long) model.kv().windowCapacityBlocks() * LoadedModel.KV_BLOCK_SIZE);
             if (model.config().isMoe()) {
                 model.transformer().setLoadObserver(metrics.expertLoad(model.config().routedLayers()));
+            }
+            StateCheckpoints checkpoints = model.stateCheckpoints();
+            if (checkpoints != null) {
+                metrics.stateCheckpoints(checkpoints.capacity(), checkpoints::saved, checkpoints::restored);
             }
             OffloadedExperts offloaded = model.offloadedExperts();
             if (offloaded != null) {

@@ -7,6 +7,7 @@ import dev.switchyard.engine.schedule.SchedulerObserver;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -173,6 +174,23 @@ public final class ServingMetrics implements SchedulerObserver {
                     "Positions the blocks of the layers that attend through a sliding window hold in all.", model,
                     () -> windowPositions);
         }
+    }
+
+    /**
+     * Registers the saved recurrent states of a model that carries them (Qwen3.5):
+     * {@code switchyard_state_checkpoints_capacity}, how many it keeps, and
+     * {@code switchyard_state_checkpoints_saved_total} and {@code _restored_total}, prompts' states
+     * saved and taken back with a reused prefix.
+     */
+    public void stateCheckpoints(int capacity, java.util.function.LongSupplier saved,
+                                 java.util.function.LongSupplier restored) {
+        gauge("switchyard_state_checkpoints_capacity", "Recurrent states kept for prefix reuse.", model, () -> capacity);
+        CounterWithCallback.builder().name("switchyard_state_checkpoints_saved_total")
+                .help("Prompts' recurrent states saved where their last whole block ends.").labelNames("model")
+                .callback(cb -> cb.call(saved.getAsLong(), model)).register(registry);
+        CounterWithCallback.builder().name("switchyard_state_checkpoints_restored_total")
+                .help("Saved recurrent states taken back with a reused prefix.").labelNames("model")
+                .callback(cb -> cb.call(restored.getAsLong(), model)).register(registry);
     }
 
     /** A client left before its request finished (connection closed, stream cancelled). */

@@ -47,6 +47,10 @@ class RecurrentModelServingTest {
             int cached = second.at("/usage/prompt_tokens_details/cached_tokens").asInt();
             int firstPrompt = first.at("/usage/prompt_tokens").asInt();
             assertThat(cached).as("the first prompt's whole blocks").isEqualTo((firstPrompt - 1) / 16 * 16).isPositive();
+            String metrics = server.get("/metrics").body();
+            assertThat(metrics).contains("switchyard_state_checkpoints_capacity{model=\"tiny\"} 8.0")
+                    .contains("switchyard_state_checkpoints_restored_total{model=\"tiny\"} 1.0")
+                    .contains("switchyard_state_checkpoints_saved_total{model=\"tiny\"} 2.0");
         }
         try (ServerFixture server = ServerFixture.servingWith(TinyModelFile.qwen35Moe(), engine(0))) {
             JsonNode whole = chat(server, turn(first.at("/choices/0/message/content").asText()));
