@@ -440,6 +440,11 @@ public final class Transformer implements AutoCloseable {
         progress.forgetAll();
     }
 
+    /** Slots of recurrent state in all (running sequences', checkpoints', speculation's); 0 for a model without. */
+    public int recurrentStateSlots() {
+        return states == null ? 0 : states.sequences();
+    }
+
     /** Saved states beside the running sequences' ({@link #keepStateCheckpoints}). */
     public int stateCheckpoints() {
         return checkpointSlots;

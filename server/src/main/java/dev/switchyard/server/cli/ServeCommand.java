@@ -349,6 +349,8 @@ final class ServeCommand implements Callable<Integer> {
                                 + " in the draft model's cache, " : "")
                         + engine.kvCacheType().label()
                         + (served.windowKvBytes() > 0 ? ", windowed layers apart in " + Bytes.human(served.windowKvBytes()) : "")
+                        + (served.recurrentStateBytes() > 0 ? ", recurrent states in "
+                        + Bytes.human(served.recurrentStateBytes()) : "")
                         + "), "
                         + workers + " threads" + offloadNote(served) + reasoningNote(served) + toolCallNote(served)
                         + ", embeddings pooled by " + served.pooling().label()

@@ -656,6 +656,14 @@ public final class ServedModel implements AutoCloseable {
                 model.transformer().maxSequences(), model.transformer().maxTokens());
     }
 
+    /**
+     * Bytes the recurrent states take (Qwen3.5): each sequence slot's, each saved checkpoint's, and
+     * each slot's kept before its proposals where speculation is on; 0 for a model without them.
+     */
+    public long recurrentStateBytes() {
+        return LoadedModel.recurrentStateBytes(model.config()) * model.transformer().recurrentStateSlots();
+    }
+
     /** Bytes the KV block pools take: what --kv-memory bought. */
     public long kvCapacityBytes() {
         KvCacheType type = model.transformer().kvCacheType();
