@@ -54,28 +54,27 @@ public final class ModelWeights {
         List<LayerWeights> layers = new ArrayList<>(config.layers());
         for (int l = 0; l < config.layers(); l++) {
             String b = "blk." + l + ".";
-            if (config.isConvolutionBlock(l)) {
-                layers.add(convolutionBlock(in, b, config, config.isRoutedBlock(l), routedExperts));
-                continue;
-            }
-            boolean bias = arch.attentionBias();
-            boolean qkNorm = arch.qkNorm() != Architecture.QkNorm.NONE;
+            // LFM2's convolution blocks and Qwen3.5's delta-net blocks mix their tokens without attending
+            boolean attends = !config.isConvolutionBlock(l);
+            boolean bias = attends && arch.attentionBias();
+            boolean qkNorm = attends && arch.qkNorm() != Architecture.QkNorm.NONE;
             boolean optional = arch.hasOptionalParts();
             boolean moe = config.isRoutedBlock(l);
             boolean routed = moe && routedExperts;
             boolean shared = moe && config.hasSharedExpert();
             boolean sharedGated = moe && arch.sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED;
             LatentAttention latent = config.latentAttention();
-            boolean mha = latent == null;
-            boolean directQueries = mha || !latent.queriesThroughLatent();
-            boolean gptOss = arch.hasGptOssBlocks();
+            boolean mha = attends && latent == null;
+            boolean directQueries = mha || attends && !latent.queriesThroughLatent();
+            boolean gptOss = attends && arch.hasGptOssBlocks();
             Weight[] qkv = mha ? queriesKeysValues(in, b, config) : null;
+            boolean delta = !attends && config.convolution().deltaNet() != null;
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
                     directQueries ? (mha ? qkv[0] : in.matrix(b + "attn_q.weight")) : null,
                     mha ? qkv[1] : null,
                     mha ? qkv[2] : null,
-                    in.matrix(b + "attn_output.weight"),
+                    attends ? in.matrix(b + "attn_output.weight") : null,
                     bias ? in.vector(b + "attn_q.bias", optional) : null,
                     bias ? in.vector(b + "attn_k.bias", optional) : null,
                     bias ? in.vector(b + "attn_v.bias", optional) : null,
@@ -94,15 +93,16 @@ public final class ModelWeights {
                     moe ? null : in.matrix(b + "ffn_gate.weight"),
                     moe ? null : in.matrix(b + "ffn_up.weight"),
                     moe ? null : in.matrix(b + "ffn_down.weight"),
-                    mha ? null : latentWeights(in, b, config),
+                    attends && !mha ? latentWeights(in, b, config) : null,
                     gptOss ? in.vector(b + "attn_output.bias") : null,
                     gptOss ? in.vector(b + "attn_sinks.weight") : null,
                     gptOss && moe ? in.vector(b + "ffn_gate_inp.bias") : null,
                     gptOss && moe ? expertBiases(in, b, config) : null,
-                    arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
-                    arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
-                    arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
-                    null, null));
+                    attends && arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
+                    attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
+                    attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
+                    attends || delta ? null : convolutionWeights(in, b, config),
+                    delta ? deltaNetWeights(in, b, config) : null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
@@ -111,36 +111,12 @@ public final class ModelWeights {
                 ropeFactors(config, file, in));
     }
 
-    /**
-     * A block that mixes its tokens without attending: LFM2's convolution or Qwen3.5's delta net,
-     * with its norm and its FFN (and the shared expert beside its routed ones, where it has one).
-     */
-    private static LayerWeights convolutionBlock(Loader in, String b, ModelConfig config, boolean moe,
-                                                 boolean routedExperts) {
+    /** An LFM2 convolution block's own tensors ({@link ConvolutionWeights}). */
+    private static ConvolutionWeights convolutionWeights(Loader in, String b, ModelConfig config) {
         int length = config.convolution().length();
-        boolean delta = config.convolution().deltaNet() != null;
-        ConvolutionWeights conv = delta ? null : new ConvolutionWeights(in.matrix(b + TensorLayout.CONV_IN),
+        return new ConvolutionWeights(in.matrix(b + TensorLayout.CONV_IN),
                 ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.CONV_KERNEL), length), length,
                 in.matrix(b + TensorLayout.CONV_OUT));
-        DeltaNetWeights net = delta ? deltaNetWeights(in, b, config) : null;
-        boolean routed = moe && routedExperts;
-        boolean shared = moe && config.hasSharedExpert();
-        boolean sharedGated = shared && config.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED;
-        return new LayerWeights(in.vector(b + "attn_norm.weight"), null, null, null, null, null, null, null, null, null,
-                in.vector(b + config.architecture().ffnNormName() + ".weight"),
-                moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
-                moe ? in.optionalVector(b + "exp_probs_b.bias") : null,
-                routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
-                routed ? in.matrix(b + "ffn_up_exps.weight") : null,
-                routed ? in.matrix(b + "ffn_down_exps.weight") : null,
-                sharedGated ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
-                shared ? in.matrix(b + "ffn_gate_shexp.weight") : null,
-                shared ? in.matrix(b + "ffn_up_shexp.weight") : null,
-                shared ? in.matrix(b + "ffn_down_shexp.weight") : null,
-                moe ? null : in.matrix(b + "ffn_gate.weight"),
-                moe ? null : in.matrix(b + "ffn_up.weight"),
-                moe ? null : in.matrix(b + "ffn_down.weight"),
-                null, null, null, null, null, null, null, null, conv, net);
     }
 
     /** A delta-net block's own tensors ({@link DeltaNetWeights}). */

@@ -6,6 +6,7 @@ import static dev.switchyard.kernels.cpu.Vec.L;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RecurrentStates;
+import dev.switchyard.kernels.SequenceRuns;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
@@ -40,9 +41,9 @@ final class CpuDeltaNet implements WorkerPool.Job {
     private boolean tiledHeads;
     private float eps;
     private int tokens;
-    /** The step's sequences in order of first appearance, and the first token of each. */
-    private int[] runs = new int[16];
+    /** The first token of each of the step's sequences, in order ({@link SequenceRuns}). */
     private int[] firstToken = new int[16];
+    private boolean[] seen = new boolean[0];
     private int runCount;
 
     CpuDeltaNet(WorkerPool pool) {
@@ -76,7 +77,13 @@ final class CpuDeltaNet implements WorkerPool.Job {
         this.tiledHeads = tiledHeads;
         this.eps = eps;
         this.tokens = tokens;
-        findRuns();
+        if (firstToken.length < tokens) {
+            firstToken = new int[Math.max(tokens, 2 * firstToken.length)];
+        }
+        if (seen.length < c.sequences()) {
+            seen = new boolean[c.sequences()];
+        }
+        runCount = SequenceRuns.find(sequenceOf, tokens, firstToken, seen);
         ensureScratch(c.keyDim(), c.valueDim());
         int pairs = runCount * c.heads();
         try {
@@ -98,25 +105,6 @@ final class CpuDeltaNet implements WorkerPool.Job {
         }
     }
 
-    private void findRuns() {
-        runCount = 0;
-        for (int t = 0; t < tokens; t++) {
-            int seq = sequenceOf[t];
-            boolean seen = false;
-            for (int r = 0; r < runCount && !seen; r++) {
-                seen = runs[r] == seq;
-            }
-            if (!seen) {
-                if (runCount == runs.length) {
-                    runs = Arrays.copyOf(runs, 2 * runCount);
-                    firstToken = Arrays.copyOf(firstToken, 2 * runCount);
-                }
-                runs[runCount] = seq;
-                firstToken[runCount++] = t;
-            }
-        }
-    }
-
     private void ensureScratch(int keyDim, int valueDim) {
         for (int w = 0; w < keys.length; w++) {
             if (keys[w].length < keyDim || deltas[w].length < valueDim) {
@@ -132,7 +120,7 @@ final class CpuDeltaNet implements WorkerPool.Job {
         int heads = states.heads();
         int run = chunk / heads;
         int h = chunk % heads;
-        int seq = runs[run];
+        int seq = sequenceOf[firstToken[run]];
         int dk = states.keyDim();
         int dv = states.valueDim();
         float[] s = states.state(layer, seq);

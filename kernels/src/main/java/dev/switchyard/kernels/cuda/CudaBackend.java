@@ -10,6 +10,7 @@ import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.SequenceRuns;
 import dev.switchyard.kernels.StateShape;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
@@ -380,7 +381,7 @@ public final class CudaBackend implements Backend {
         if (runSeen.length < c.sequences()) {
             runSeen = new boolean[c.sequences()];
         }
-        int runs = findRuns(sequenceOf, tokens, runFirst, runSeen);
+        int runs = SequenceRuns.find(sequenceOf, tokens, runFirst, runSeen);
         ctx.makeCurrent();
         // a layer's biases and decays are sent once and kept by identity, as norm gammas are
         long biases = constants.vector(dtBias);
@@ -393,25 +394,6 @@ public final class CudaBackend implements Backend {
         kernels.gatedDeltaNet(layerStates, c.heads(), c.keyDim(), c.valueDim(), base + first, runs, base + sequences,
                 base + positions, tokens, cq.pointer(), keyHeads, tiledHeads, cb.pointer(), ca.pointer(), biases, decays,
                 eps, co.pointer());
-    }
-
-    /**
-     * The step's sequences in order of first appearance: the first token of each into
-     * {@code firstToken}, their count returned. {@code seen} (a flag per sequence slot, all false)
-     * marks those met, and is left all false again.
-     */
-    static int findRuns(int[] sequenceOf, int tokens, int[] firstToken, boolean[] seen) {
-        int runs = 0;
-        for (int t = 0; t < tokens; t++) {
-            if (!seen[sequenceOf[t]]) {
-                seen[sequenceOf[t]] = true;
-                firstToken[runs++] = t;
-            }
-        }
-        for (int r = 0; r < runs; r++) {
-            seen[sequenceOf[firstToken[r]]] = false;
-        }
-        return runs;
     }
 
     @Override

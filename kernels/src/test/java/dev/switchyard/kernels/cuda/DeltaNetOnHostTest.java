@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code gated_delta_net} (delta_net.cu: the gated delta rule over recurrent states) run on the
  * host, its threads as fibers ({@code kernels/src/test/cuda/delta_net_host.cpp}), launched as
- * {@link CudaKernels#gatedDeltaNet} launches it with the runs {@link CudaBackend#findRuns} finds,
+ * {@link CudaKernels#gatedDeltaNet} launches it with the runs {@link dev.switchyard.kernels.SequenceRuns#find} finds,
  * against the CPU backend's {@code gatedDeltaNet} on the same inputs, states carried from call to
  * call on both sides: two sequences interleaved in one call and carried on in the next, one of them
  * starting afresh at position 0 while the other goes on, value heads reading their key heads tiled
@@ -133,7 +133,7 @@ class DeltaNetOnHostTest {
             float[] expected = GpuTests.read(out, tokens);
 
             int[] firstToken = new int[tokens];
-            int runs = CudaBackend.findRuns(step.seq(), tokens, firstToken, new boolean[SEQUENCES]);
+            int runs = dev.switchyard.kernels.SequenceRuns.find(step.seq(), tokens, firstToken, new boolean[SEQUENCES]);
             MemorySegment result = arena.allocate(FLOAT, (long) tokens * heads * shape.dv());
             MemorySegment layerStates = hostStates.asSlice(4L * layer * SEQUENCES * cpuStates.floatsPerSequenceLayer());
             deltaNet.invokeExact(layerStates, heads, shape.dk(), shape.dv(), arena.allocateFrom(INT, firstToken), runs,
@@ -212,7 +212,7 @@ class DeltaNetOnHostTest {
     void runsAreTheSequencesInOrderOfFirstAppearance() {
         int[] first = new int[6];
         boolean[] seen = new boolean[SEQUENCES];
-        assertThat(CudaBackend.findRuns(new int[] {2, 0, 2, 3, 0, 9}, 5, first, seen)).isEqualTo(3);
+        assertThat(dev.switchyard.kernels.SequenceRuns.find(new int[] {2, 0, 2, 3, 0, 9}, 5, first, seen)).isEqualTo(3);
         assertThat(first).startsWith(0, 1, 3);
         assertThat(seen).as("left clear for the next call").containsOnly(false);
     }
