@@ -204,6 +204,22 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the device allocations an object owns as it closes (0 entries are none); nothing where
+     * this context is closed already, since closing it freed everything.
+     */
+    void freeOwned(long... pointers) {
+        if (isClosed()) {
+            return;
+        }
+        makeCurrent();
+        for (long p : pointers) {
+            if (p != 0) {
+                free(p);
+            }
+        }
+    }
+
     /** Queues a copy of {@code bytes} host bytes to device address {@code dst}. */
     void upload(MemorySegment src, long dst, long bytes) {
         if (bytes > 0) {

@@ -158,15 +158,7 @@ public final class CudaKvStorage implements KvStorage {
     public void close() {
         if (!closed) {
             closed = true;
-            if (ctx.isClosed()) {
-                return; // the backend freed everything when it closed
-            }
-            ctx.makeCurrent();
-            for (long a : new long[] {keys, values, keyScales, valueScales}) {
-                if (a != 0) {
-                    ctx.free(a);
-                }
-            }
+            ctx.freeOwned(keys, values, keyScales, valueScales);
         }
     }
 }

@@ -66,11 +66,7 @@ public final class CudaRecurrentStates implements RecurrentStates {
     public void close() {
         if (!closed) {
             closed = true;
-            if (ctx.isClosed()) {
-                return; // the backend freed everything when it closed
-            }
-            ctx.makeCurrent();
-            ctx.free(pointer);
+            ctx.freeOwned(pointer);
         }
     }
 

@@ -224,7 +224,7 @@ final class GgufReport {
             m.put("delta_net_value_heads_read_keys", net.tiledHeads() ? "tiled" : "grouped");
             m.put("attention_output_gate", true);
             // what each running sequence holds whatever its length: a float32 state per block and value head
-            m.put("recurrent_state_bytes_per_sequence", c.convolution().count() * net.stateFloats() * Float.BYTES);
+            m.put("recurrent_state_bytes_per_sequence", LoadedModel.recurrentStateBytes(c));
         }
         if (c.ropeSections().present()) {
             // Qwen3-VL: the interleaved sections, and the pairs that stay still for text
