@@ -1,9 +1,12 @@
-// The gated delta rule (Qwen3.5's and Qwen3-Next's linear attention): Backend.gatedDeltaNet.
+// The recurrent-state ops: the gated delta rule (Qwen3.5's and Qwen3-Next's linear attention,
+// Backend.gatedDeltaNet) and Mamba2's selective scan (Granite 4.0-H's recurrent blocks,
+// Backend.selectiveScan).
 //
 // States of one layer (CudaRecurrentStates): per sequence slot, per value head, a dk x dv matrix of
 // floats, row-major (row i, a key index, holding its dv values side by side): head h of slot s at
 // states + (s * heads + h) * dk * dv. Thread j of a block owns value column j, so a row read or
-// written across a warp is one coalesced run.
+// written across a warp is one coalesced run. The selective scan keeps its state index as the row
+// (dk: stateDim) and its channel as the column (dv: channels).
 //
 // gated_delta_net: qkv (T, 2 keyHeads dk + heads dv): the queries of the key heads, then their keys
 //           (dk each), then the values of every value head (dv each); beta, alpha (T, heads);
@@ -27,6 +30,24 @@
 //           Launch: grid (heads, runs), block dv rounded up to a multiple of 32 (threads past dv
 //           help normalise and wait at the barriers). Needs dk <= DELTA_MAX_DK and dv <=
 //           DELTA_MAX_DV (checked by the caller).
+//
+// selective_scan: xbc (T, heads dc + 2 groups ds): every head's channels x (dc each), then the
+//           groups' inputs B, then their outputs C (ds each); dt (T, heads); dtBias, decay, skip
+//           (heads); out (T, heads dc). Head h reads group h / (heads / groups). Block (h, r) walks
+//           the tokens of the step's r-th sequence on head h's state, as gated_delta_net does. Per
+//           token t, thread j (channel j):
+//             d = softplus(dt[t][h] + dtBias[h]), keep = exp(d * decay[h]) (the product a float),
+//             softplus' log1p(exp) and exp taken in double and rounded to float;
+//             xd = x[j] * d; over i in order: S[i][j] = fmaf(B[i], xd, S[i][j] * keep) (S = 0
+//             first where positionOf[t] == 0), acc = fmaf(S[i][j], C[i], acc) from 0;
+//             out[t][h dc + j] = acc + x[j] * skip[h].
+//           Every rounding is the CPU backend's (CpuSelectiveScan), so the outputs are its own but
+//           for the last bits of exp and log1p. A thread touches its own column only and reads B
+//           and C straight from xbc (the same address across the block: one broadcast load), so
+//           the block needs no barrier: each thread works out d and keep itself, threads past dc
+//           leave at once, and a thread may run ahead of its neighbours by any number of tokens.
+//           Launch: grid (heads, runs), block dc rounded up to a multiple of 32. Needs dc <=
+//           DELTA_MAX_DV (checked by the caller); ds is not bounded here.
 #include "common.cuh"
 
 #define DELTA_MAX_DK 256
@@ -105,5 +126,48 @@ gated_delta_net(float* states, int heads, int dk, int dv, const int* __restrict_
             }
             out[(size_t)t * heads * dv + (size_t)h * dv + j] = o;
         }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(DELTA_MAX_DV)
+selective_scan(float* states, int heads, int ds, int dc, const int* __restrict__ firstToken,
+               const int* __restrict__ sequenceOf, const int* __restrict__ positionOf, int tokens,
+               const float* __restrict__ xbc, int groups, const float* __restrict__ dt,
+               const float* __restrict__ dtBias, const float* __restrict__ decay,
+               const float* __restrict__ skip, float* __restrict__ out) {
+    int h = blockIdx.x;
+    int j = threadIdx.x;
+    if (j >= dc) {
+        return;   // no barrier below to keep these for
+    }
+    int first = firstToken[blockIdx.y];
+    int seq = sequenceOf[first];
+    int group = h / (heads / groups);
+    size_t width = (size_t)heads * dc + 2 * (size_t)groups * ds;
+    float* s = states + ((size_t)seq * heads + h) * ds * dc + j;
+    float bias = dtBias[h];
+    float a = decay[h];
+    float sk = skip[h];
+    for (int t = first; t < tokens; t++) {
+        if (sequenceOf[t] != seq) {
+            continue;
+        }
+        const float* row = xbc + (size_t)t * width;
+        const float* b = row + (size_t)heads * dc + (size_t)group * ds;
+        const float* c = b + (size_t)groups * ds;
+        float d = delta_softplus(dt[(size_t)t * heads + h] + bias);
+        float keep = (float)exp((double)__fmul_rn(d, a));
+        float x = row[(size_t)h * dc + j];
+        float xd = __fmul_rn(x, d);
+        // a fresh sequence's state is 0 before the decay, as the CPU zeroes it first
+        bool fresh = positionOf[t] == 0;
+        float acc = 0.f;
+        for (int i = 0; i < ds; i++) {
+            float r = fmaf(b[i], xd, __fmul_rn(fresh ? 0.f : s[(size_t)i * dc], keep));
+            s[(size_t)i * dc] = r;
+            acc = fmaf(r, c[i], acc);
+        }
+        // the skip's product rounded on its own, then added: never fused into the sum
+        out[(size_t)t * heads * dc + (size_t)h * dc + j] = __fadd_rn(acc, __fmul_rn(x, sk));
     }
 }

@@ -28,9 +28,10 @@ void rms_norm_host(const float* x, const float* gamma, float eps, float* out, in
     host_launch(dim3{(unsigned)tokens, 1, 1}, dim3{256, 1, 1}, [&] { rms_norm(x, gamma, eps, out, cols); });
 }
 
-void rms_norm_heads_host(float* x, const float* gamma, float eps, int cols, int headDim, int tokens) {
+void rms_norm_heads_host(float* x, const float* gamma, float eps, int cols, int headDim, int gammaStride,
+                         int tokens) {
     host_launch(dim3{(unsigned)(cols / headDim), (unsigned)tokens, 1}, dim3{32, 1, 1},
-                [&] { rms_norm_heads(x, gamma, eps, cols, headDim); });
+                [&] { rms_norm_heads(x, gamma, eps, cols, headDim, gammaStride); });
 }
 
 void add_bias_host(float* x, const float* bias, long long n, int cols) {

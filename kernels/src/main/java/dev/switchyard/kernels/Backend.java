@@ -80,7 +80,11 @@ public interface Backend extends AutoCloseable {
     /** out[t] = x[t] / rms(x[t]) * gamma, rms over each row's {@code cols}; out may be x. */
     void rmsNorm(FloatMatrix x, float[] gamma, float eps, FloatMatrix out, int tokens);
 
-    /** RMSNorm of each {@code headDim}-wide slice of each row in place, one gamma for all heads (QK-norm). */
+    /**
+     * RMSNorm of each {@code headDim}-wide slice of each row in place: one gamma of {@code headDim}
+     * for all heads (QK-norm), or, where gamma is as long as the row, each column its own (Mamba2's
+     * norm per group).
+     */
     void rmsNormHeads(FloatMatrix x, float[] gamma, float eps, int headDim, int tokens);
 
     /** x[t] += bias, over every row. */
@@ -185,6 +189,27 @@ public interface Backend extends AutoCloseable {
     void gatedDeltaNet(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix qkv,
                        FloatMatrix beta, FloatMatrix alpha, float[] dtBias, float[] decay, int keyHeads,
                        boolean tiledHeads, float eps, FloatMatrix out, int tokens);
+
+    /**
+     * Mamba2's selective scan (Granite 4.0-H's, Nemotron-H's recurrent blocks), token by token in the
+     * batch's order, each token on its sequence's state {@code S_h} (keyDim x valueDim: a state index's
+     * row of head h's channels) of every head h of {@code layer}. {@code xbc} row t holds, after the
+     * convolution, every head's channels x (valueDim each), then the {@code groups} groups' inputs B,
+     * then their outputs C (keyDim each); head h reads group {@code h / (heads / groups)}. For token t
+     * at position p of its sequence:
+     * <ol>
+     *   <li>where p is 0 the sequence starts afresh: S_h = 0;</li>
+     *   <li>{@code d = softplus(dt[t][h] + dtBias[h])} (softplus(x) = x above 20),
+     *       {@code keep = exp(d * decay[h])};</li>
+     *   <li>{@code S[i][j] = keep S[i][j] + B[i] (x[j] d)};
+     *       {@code out[t][h * valueDim + j] = sum_i S[i][j] C[i] + x[j] skip[h]}, the sum over i in
+     *       order with fused multiply-adds, the skip added after it.</li>
+     * </ol>
+     * A sequence's tokens must come in order of position; its state carries over to the next call.
+     */
+    void selectiveScan(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix xbc,
+                       FloatMatrix dt, float[] dtBias, float[] decay, float[] skip, int groups, FloatMatrix out,
+                       int tokens);
 
     /**
      * x[i] *= factors[i] for rows i < n: Llama 4's routed experts weigh their inputs, not their

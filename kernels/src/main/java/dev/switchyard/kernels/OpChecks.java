@@ -77,9 +77,35 @@ public final class OpChecks {
                     + ", beta " + beta + ", alpha " + alpha + ", " + dtBias.length + " biases, " + decay.length
                     + " decays, out " + out);
         }
-        Objects.checkIndex(layer, states.layers());
         tokens(tokens, qkv, out);
         tokens(tokens, beta, alpha);
+        recurrentTokens(states, layer, sequenceOf, positionOf, tokens);
+    }
+
+    /**
+     * {@link Backend#selectiveScan}'s shapes: whole groups of heads, xbc as wide as the heads'
+     * channels and the groups' inputs and outputs, one dt column, bias, decay and skip per head, out a
+     * row of channels per head, sequences among the states' slots, each sequence's positions in order.
+     */
+    public static void selectiveScan(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf,
+                                     FloatMatrix xbc, FloatMatrix dt, float[] dtBias, float[] decay, float[] skip,
+                                     int groups, FloatMatrix out, int tokens) {
+        int heads = states.heads();
+        long width = (long) heads * states.valueDim() + 2L * groups * states.keyDim();
+        if (groups <= 0 || heads % groups != 0 || xbc.cols() != width || dt.cols() != heads || dtBias.length != heads
+                || decay.length != heads || skip.length != heads || out.cols() != (long) heads * states.valueDim()) {
+            throw new IllegalArgumentException("selectiveScan shapes: " + heads + " heads of " + states.valueDim()
+                    + " channels over " + groups + " groups of " + states.keyDim() + " states, xbc " + xbc + ", dt " + dt
+                    + ", " + dtBias.length + " biases, " + decay.length + " decays, " + skip.length + " skips, out " + out);
+        }
+        tokens(tokens, xbc, out);
+        tokens(tokens, dt, dt);
+        recurrentTokens(states, layer, sequenceOf, positionOf, tokens);
+    }
+
+    /** A recurrent op's layer among the states', sequences among their slots, each sequence's positions in order. */
+    private static void recurrentTokens(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, int tokens) {
+        Objects.checkIndex(layer, states.layers());
         if (tokens > sequenceOf.length || tokens > positionOf.length) {
             throw new IllegalArgumentException(tokens + " tokens for " + sequenceOf.length + " sequence ids");
         }

@@ -18,6 +18,7 @@ public final class TinyModelFile {
     private static Path gptOss;
     private static Path longContext;
     private static Path qwen35Moe;
+    private static Path graniteHybrid;
 
     private TinyModelFile() {
     }
@@ -60,6 +61,17 @@ public final class TinyModelFile {
             qwen35Moe = write(GeneratedArchitecture.QWEN35MOE, 4, "tiny-qwen35moe.gguf", GgmlType.Q8_0, 1024);
         }
         return qwen35Moe;
+    }
+
+    /**
+     * A tiny Granite-4.0-H-shaped model (4 blocks, three of them Mamba2 blocks carrying a state per
+     * sequence, the third attending without rotary positions), written once per JVM.
+     */
+    public static synchronized Path graniteHybrid() {
+        if (graniteHybrid == null) {
+            graniteHybrid = write(GeneratedArchitecture.GRANITE_HYBRID, 4, "tiny-granitehybrid.gguf", GgmlType.Q8_0, 1024);
+        }
+        return graniteHybrid;
     }
 
     /** The tiny Mixtral with a context of 1024: room for a prompt that lays out tools. */

@@ -116,7 +116,7 @@ public final class AdapterWeights {
             case DELTA_BETA -> w.deltaNet() != null ? w.deltaNet().beta() : null;
             case DELTA_ALPHA -> w.deltaNet() != null ? w.deltaNet().alpha() : null;
             case DELTA_BETA_ALPHA -> w.deltaNet() != null ? w.deltaNet().betaAlpha() : null;
-            case DELTA_OUT -> w.deltaNet() != null ? w.deltaNet().output() : null;
+            case DELTA_OUT -> w.deltaNet() != null ? w.deltaNet().output() : w.mamba2() != null ? w.mamba2().output() : null;
             case OUTPUT -> throw new AssertionError();
         };
     }

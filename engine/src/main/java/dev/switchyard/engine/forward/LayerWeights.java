@@ -45,5 +45,6 @@ record LayerWeights(
         float[] attentionPostNorm,
         float[] ffnPostNorm,
         ConvolutionWeights convolution,
-        DeltaNetWeights deltaNet) {
+        DeltaNetWeights deltaNet,
+        Mamba2Weights mamba2) {
 }

@@ -4,6 +4,7 @@ import dev.switchyard.engine.gguf.GgufFile;
 import dev.switchyard.engine.gguf.GgufTensorInfo;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.LatentAttention;
+import dev.switchyard.engine.model.Mamba2;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.kernels.Backend;
@@ -69,6 +70,7 @@ public final class ModelWeights {
             boolean gptOss = attends && arch.hasGptOssBlocks();
             Weight[] qkv = mha ? queriesKeysValues(in, b, config) : null;
             boolean delta = !attends && config.convolution().deltaNet() != null;
+            boolean scans = !attends && config.convolution().mamba2() != null;
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
                     directQueries ? (mha ? qkv[0] : in.matrix(b + "attn_q.weight")) : null,
@@ -101,8 +103,9 @@ public final class ModelWeights {
                     attends && arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
-                    attends || delta ? null : convolutionWeights(in, b, config),
-                    delta ? deltaNetWeights(in, b, config) : null));
+                    attends || delta || scans ? null : convolutionWeights(in, b, config),
+                    delta ? deltaNetWeights(in, b, config) : null,
+                    scans ? mamba2Weights(in, b, config) : null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.
@@ -129,6 +132,20 @@ public final class ModelWeights {
                 split ? null : in.matrix(b + TensorLayout.DELTA_BETA_ALPHA),
                 ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.DELTA_CONV), length), length,
                 in.vector(b + TensorLayout.DELTA_DT_BIAS), in.vector(b + TensorLayout.DELTA_DECAY),
+                in.vector(b + TensorLayout.DELTA_NORM), in.matrix(b + TensorLayout.DELTA_OUT));
+    }
+
+    /** A Mamba2 block's own tensors ({@link Mamba2Weights}), its input projection in three row ranges. */
+    private static Mamba2Weights mamba2Weights(Loader in, String b, ModelConfig config) {
+        int length = config.convolution().length();
+        Mamba2 scan = config.convolution().mamba2();
+        String input = b + TensorLayout.MAMBA_IN;
+        return new Mamba2Weights(in.rows(input, 0, scan.innerWidth()),
+                in.rows(input, scan.innerWidth(), scan.convolvedWidth()),
+                in.rows(input, scan.innerWidth() + scan.convolvedWidth(), scan.heads()),
+                ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.DELTA_CONV), length), length,
+                in.vector(b + TensorLayout.MAMBA_CONV_BIAS), in.vector(b + TensorLayout.DELTA_DT_BIAS),
+                in.vector(b + TensorLayout.DELTA_DECAY), in.vector(b + TensorLayout.MAMBA_SKIP),
                 in.vector(b + TensorLayout.DELTA_NORM), in.matrix(b + TensorLayout.DELTA_OUT));
     }
 

@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.ModelConfig;
+import dev.switchyard.engine.model.StateMixer;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.FloatMatrix;
 
@@ -35,12 +36,13 @@ final class StepBuffers {
     final FloatMatrix convInputGate;  // (T, D): its B, then B * x
     final FloatMatrix convOutputGate; // (T, D): its C
     final FloatMatrix convInput;      // (T, D): its x, then the convolution, then C times it
-    final FloatMatrix deltaInput;     // (T, qk + v): a delta-net block's queries, keys and values, then them convolved and activated (Qwen3.5; else null)
-    final FloatMatrix deltaConvolved; // (T, qk + v): the convolution's output before its activation
-    final FloatMatrix deltaGate;      // (T, v): the output gate's logits, then the gated output
-    final FloatMatrix deltaOut;       // (T, v): the delta rule's output
-    final FloatMatrix deltaBeta;      // (T, value heads): each head's beta logit
-    final FloatMatrix deltaAlpha;     // (T, value heads): each head's alpha
+    // a recurrent block's (Qwen3.5's delta net, Mamba2; else null)
+    final FloatMatrix deltaInput;     // (T, convolved): the delta net's queries, keys and values (Mamba2's x, B and C), then them convolved and activated
+    final FloatMatrix deltaConvolved; // (T, convolved): the convolution's output before its activation
+    final FloatMatrix deltaGate;      // (T, output): the output gate's logits, then the gated output
+    final FloatMatrix deltaOut;       // (T, output): the delta rule's (the scan's) output
+    final FloatMatrix deltaBeta;      // (T, value heads): each head's beta logit (delta net only)
+    final FloatMatrix deltaAlpha;     // (T, heads): each head's alpha (Mamba2: its step)
     final FloatMatrix deltaBetaAlpha; // (T, 2 value heads): both as Qwen3-Next's fused projection makes them (else null)
     final FloatMatrix gatedQueries;   // (T, 2 x heads x headDimK): per head, the queries then their output gate (Qwen3.5; else null)
     final FloatMatrix queryGate;      // (T, heads x headDimK): the attention output's gate logits
@@ -79,17 +81,18 @@ final class StepBuffers {
             zeroRow.writeRow(0, new float[d]); // device memory comes uncleared
         }
         DeltaNet net = c.convolution().deltaNet();
-        boolean convolves = c.convolution().present() && net == null;
+        boolean convolves = c.convolution().present() && c.convolution().mixer() == null;
         convProjected = convolves ? backend.allocate(maxTokens, 3 * d) : null;
         convInputGate = convolves ? backend.allocate(maxTokens, d) : null;
         convOutputGate = convolves ? backend.allocate(maxTokens, d) : null;
         convInput = convolves ? backend.allocate(maxTokens, d) : null;
-        deltaInput = net != null ? backend.allocate(maxTokens, net.convolvedWidth()) : null;
-        deltaConvolved = net != null ? backend.allocate(maxTokens, net.convolvedWidth()) : null;
-        deltaGate = net != null ? backend.allocate(maxTokens, net.valueWidth()) : null;
-        deltaOut = net != null ? backend.allocate(maxTokens, net.valueWidth()) : null;
+        StateMixer mixer = c.convolution().mixer();
+        deltaInput = mixer != null ? backend.allocate(maxTokens, mixer.convolvedWidth()) : null;
+        deltaConvolved = mixer != null ? backend.allocate(maxTokens, mixer.convolvedWidth()) : null;
+        deltaGate = mixer != null ? backend.allocate(maxTokens, mixer.outputWidth()) : null;
+        deltaOut = mixer != null ? backend.allocate(maxTokens, mixer.outputWidth()) : null;
         deltaBeta = net != null ? backend.allocate(maxTokens, net.valueHeads()) : null;
-        deltaAlpha = net != null ? backend.allocate(maxTokens, net.valueHeads()) : null;
+        deltaAlpha = mixer != null ? backend.allocate(maxTokens, mixer.stateHeads()) : null;
         deltaBetaAlpha = net != null && !net.tiledHeads() ? backend.allocate(maxTokens, 2 * net.valueHeads()) : null;
         gatedQueries = net != null ? backend.allocate(maxTokens, 2 * c.qDim()) : null;
         queryGate = net != null ? backend.allocate(maxTokens, c.qDim()) : null;

@@ -8,9 +8,11 @@ import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
+import dev.switchyard.engine.model.Mamba2;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.engine.model.ScaleFactors;
+import dev.switchyard.engine.model.StateMixer;
 import dev.switchyard.engine.moe.CapacityGroups;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.DispatchPlan;
@@ -195,9 +197,9 @@ public final class Transformer implements AutoCloseable {
             // the convolution's inputs stay float32 whatever the cache's type, as llama.cpp keeps its state
             rows = convolutions > 0 ? backend.allocateKv(convolutions, windowKvBlocks, kvBlockSize, 1,
                     config.convolution().width(config.dim()), 0, KvCacheType.F32) : null;
-            DeltaNet net = config.convolution().deltaNet();
-            recurrent = net != null ? backend.allocateStates(convolutions, maxSequences, net.valueHeads(), net.stateSize(),
-                    net.stateSize()) : null;
+            StateMixer mixer = config.convolution().mixer();
+            recurrent = mixer != null ? backend.allocateStates(convolutions, maxSequences, mixer.stateHeads(),
+                    mixer.stateRows(), mixer.stateColumns()) : null;
         } catch (RuntimeException | Error e) {
             if (rows != null) {
                 rows.close();
@@ -432,9 +434,8 @@ public final class Transformer implements AutoCloseable {
         if (states == null) {
             throw new IllegalStateException(config.architecture().ggufName() + " carries no recurrent state");
         }
-        DeltaNet net = config.convolution().deltaNet();
         RecurrentStates wider = backend.allocateStates(states.layers(), maxSequences + checkpointSlots + speculationSlots,
-                net.valueHeads(), net.stateSize(), net.stateSize());
+                states.heads(), states.keyDim(), states.valueDim());
         states.close();
         states = wider;
         progress.forgetAll();
@@ -538,6 +539,8 @@ public final class Transformer implements AutoCloseable {
             LayerWeights w = weights.layer(l);
             if (w.deltaNet() != null) {
                 deltaNetBlock(l, w.attnNorm(), w.deltaNet(), batch, t);
+            } else if (w.mamba2() != null) {
+                mamba2Block(l, w.attnNorm(), w.mamba2(), batch, t);
             } else if (w.convolution() != null) {
                 convolutionBlock(l, w.attnNorm(), w.convolution(), t);
             } else {
@@ -736,6 +739,33 @@ public final class Transformer implements AutoCloseable {
                 buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), net.tiledHeads(), eps, buf.deltaOut, t);
         backend.rmsNormHeads(buf.deltaOut, n.norm(), eps, net.stateSize(), t);
         backend.siluMul(buf.deltaGate, buf.deltaOut, t);
+        project(n.output(), LoraTarget.DELTA_OUT, layer, buf.deltaGate, buf.projected, t);
+        addResidual(buf.projected, t);
+    }
+
+    /**
+     * Granite 4.0-H's Mamba2 block: the gate z, the channels x with the groups' inputs B and outputs
+     * C, and each head's step from the normed input; x, B and C cached per position in the windowed
+     * pool as the delta net's inputs are, convolved over the last positions there, biased and
+     * activated by SiLU; then the selective scan on each sequence's state, with each head's skip;
+     * its output times SiLU of the gate, RMS-normed per group, projected back.
+     */
+    private void mamba2Block(int layer, float[] norm, Mamba2Weights n, StepBatch batch, int t) {
+        Mamba2 scan = config.convolution().mamba2();
+        float eps = (float) config.rmsEps();
+        backend.rmsNorm(buf.x, norm, eps, buf.h, t);
+        backend.matmul(n.gate(), 0, buf.h, buf.deltaGate, t);
+        backend.matmul(n.convolved(), 0, buf.h, buf.deltaInput, t);
+        backend.matmul(n.step(), 0, buf.h, buf.deltaAlpha, t);
+        backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
+        backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
+        backend.addBias(buf.deltaConvolved, n.convBias(), t);
+        backend.copyColumns(buf.deltaConvolved, 0, 0, buf.deltaInput, 0, 0, scan.convolvedWidth(), 1, t);
+        backend.sigmoidMul(buf.deltaConvolved, buf.deltaInput, t);
+        backend.selectiveScan(states, storageLayer[layer], batch.sequenceOf, batch.positionOf, buf.deltaInput,
+                buf.deltaAlpha, n.dtBias(), n.decay(), n.skip(), scan.groups(), buf.deltaOut, t);
+        backend.siluMul(buf.deltaGate, buf.deltaOut, t);
+        backend.rmsNormHeads(buf.deltaGate, n.norm(), eps, scan.innerWidth() / scan.groups(), t);
         project(n.output(), LoraTarget.DELTA_OUT, layer, buf.deltaGate, buf.projected, t);
         addResidual(buf.projected, t);
     }

@@ -11,7 +11,7 @@ import dev.switchyard.engine.kv.PagedKvCache;
 import dev.switchyard.engine.kv.StateCheckpoints;
 import dev.switchyard.engine.kv.WindowedKvCache;
 import dev.switchyard.engine.lora.LoraAdapter;
-import dev.switchyard.engine.model.DeltaNet;
+import dev.switchyard.engine.model.StateMixer;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigReader;
 import dev.switchyard.engine.moe.DispatchConfig;
@@ -239,12 +239,13 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * Bytes of recurrent state one sequence slot (or one saved checkpoint) takes: every delta-net
-     * block's float32 state (Qwen3.5), whatever the sequence's length; 0 for a model without one.
+     * Bytes of recurrent state one sequence slot (or one saved checkpoint) takes: every recurrent
+     * block's float32 state (Qwen3.5's delta net, Granite 4.0-H's Mamba2), whatever the sequence's
+     * length; 0 for a model without one.
      */
     public static long recurrentStateBytes(ModelConfig config) {
-        DeltaNet net = config.convolution().deltaNet();
-        return net == null ? 0 : config.convolution().count() * net.stateFloats() * Float.BYTES;
+        StateMixer mixer = config.convolution().mixer();
+        return mixer == null ? 0 : config.convolution().count() * mixer.stateFloats() * Float.BYTES;
     }
 
     public KvCache kv() {

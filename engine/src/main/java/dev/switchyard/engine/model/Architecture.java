@@ -42,7 +42,11 @@ import java.util.stream.Collectors;
  * every four mix their tokens by a gated delta rule over a state each sequence carries
  * ({@link DeltaNet}) instead of attending, the fourth attends with per-head QK-norm, part of each head
  * rotated (neox), and its output behind a sigmoid gate that its query projection makes beside the
- * queries; the MoE ones route by softmax, weights renormalized, beside a sigmoid-gated shared expert.
+ * queries; the MoE ones route by softmax, weights renormalized, beside a sigmoid-gated shared expert;
+ * {@code granitehybrid} is IBM's Granite 4.0-H (Micro, Tiny 7B-A1B, Small 32B-A9B): most blocks mix
+ * their tokens by Mamba2's selective scan over a state each sequence carries ({@link Mamba2}), the
+ * others attend without rotary positions, each followed by Granite's FFN or softmax-routed experts
+ * beside a shared expert, with Granite's {@link ScaleFactors}.
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -72,7 +76,8 @@ public enum Architecture {
     EXAONE_MOE("exaone-moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.UNGATED, true),
     QWEN35MOE("qwen35moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true),
     QWEN35("qwen35", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
-    QWEN3NEXT("qwen3next", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true);
+    QWEN3NEXT("qwen3next", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true),
+    GRANITE_HYBRID("granitehybrid", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -281,11 +286,27 @@ public enum Architecture {
     }
 
     /**
+     * Whether some blocks run Mamba2's selective scan over a state each sequence carries instead of
+     * attending ({@link Mamba2}: Granite 4.0-H), named by a 0 in {@code attention.head_count_kv}.
+     */
+    public boolean hasMamba2Blocks() {
+        return this == GRANITE_HYBRID;
+    }
+
+    /**
+     * Whether a file counts its KV heads block by block, 0 where a block does not attend (LFM2,
+     * Granite 4.0-H).
+     */
+    public boolean countsKvHeadsPerBlock() {
+        return hasConvolutionBlocks() || hasMamba2Blocks();
+    }
+
+    /**
      * Whether some blocks mix their tokens without attending ({@link #hasConvolutionBlocks},
-     * {@link #hasDeltaNetBlocks}).
+     * {@link #hasDeltaNetBlocks}, {@link #hasMamba2Blocks}).
      */
     public boolean mixesWithoutAttention() {
-        return hasConvolutionBlocks() || hasDeltaNetBlocks();
+        return hasConvolutionBlocks() || hasDeltaNetBlocks() || hasMamba2Blocks();
     }
 
     /**
@@ -368,7 +389,7 @@ public enum Architecture {
      */
     public boolean alwaysNormalizesTopK() {
         return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == LFM2MOE
-                || this == QWEN35MOE || this == QWEN3NEXT;
+                || this == QWEN35MOE || this == QWEN3NEXT || this == GRANITE_HYBRID;
     }
 
     /** Whether llama.cpp leaves this family's chosen experts' weights as they are whatever its file says (DeepSeek-MoE, Llama 4). */
@@ -411,7 +432,8 @@ public enum Architecture {
      * Granite's MoE files have one only where they state its width (GraniteMoeShared).
      */
     public boolean mayLackSharedExpert() {
-        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == AFMOE || this == EXAONE_MOE;
+        return hasOptionalParts() || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == AFMOE || this == EXAONE_MOE
+                || this == GRANITE_HYBRID;
     }
 
     /**
@@ -421,15 +443,23 @@ public enum Architecture {
      */
     public boolean statesSharedExpertWidth() {
         return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE || this == ERNIE4_5_MOE
-                || this == HUNYUAN_MOE || this == EXAONE_MOE;
+                || this == HUNYUAN_MOE || this == EXAONE_MOE || this == GRANITE_HYBRID;
     }
 
     /**
      * Whether files of this family state {@link ScaleFactors} (embedding, residual, attention and
-     * logit scales), as llama.cpp requires of the Granite families.
+     * logit scales), as llama.cpp requires of the Granite 3 families.
      */
     public boolean statesScaleFactors() {
         return this == GRANITE || this == GRANITE_MOE;
+    }
+
+    /**
+     * Whether files of this family may state {@link ScaleFactors}, each absent or 0 for none, as
+     * llama.cpp reads Granite 4.0-H's.
+     */
+    public boolean mayStateScaleFactors() {
+        return this == GRANITE_HYBRID;
     }
 
     public static Architecture fromGgufName(String name) {

@@ -11,14 +11,15 @@ import java.util.List;
  * and the kernel's length from {@code shortconv.l_cache}. Qwen3.5's and Qwen3-Next's delta-net
  * blocks ({@link DeltaNet}) convolve their queries, keys and values the same way before the delta
  * rule; llama.cpp reads them from {@code full_attention_interval} and the kernel's length from
- * {@code ssm.conv_kernel}. {@link #NONE} for every other family.
+ * {@code ssm.conv_kernel}. Granite 4.0-H's Mamba2 blocks ({@link Mamba2}) convolve their channels
+ * and the scan's inputs and outputs before the selective scan. {@link #NONE} for every other family.
  *
- * @param length   the positions each convolution reaches (itself and the {@code length - 1} before it)
- * @param blocks   the convolution blocks, ascending
- * @param deltaNet the delta rule each of them runs after its convolution, null where they run LFM2's
- *                 gated convolution alone
+ * @param length the positions each convolution reaches (itself and the {@code length - 1} before it)
+ * @param blocks the convolution blocks, ascending
+ * @param mixer  what each of them runs on its sequence's state after its convolution, null where they
+ *               run LFM2's gated convolution alone
  */
-public record ConvolutionBlocks(int length, List<Integer> blocks, DeltaNet deltaNet) {
+public record ConvolutionBlocks(int length, List<Integer> blocks, StateMixer mixer) {
 
     /** No convolution blocks. */
     public static final ConvolutionBlocks NONE = new ConvolutionBlocks(0, List.of());
@@ -30,8 +31,8 @@ public record ConvolutionBlocks(int length, List<Integer> blocks, DeltaNet delta
 
     public ConvolutionBlocks {
         blocks = List.copyOf(blocks);
-        if (blocks.isEmpty() && deltaNet != null) {
-            throw new ModelConfigException("a delta net's shape without delta-net blocks");
+        if (blocks.isEmpty() && mixer != null) {
+            throw new ModelConfigException("a recurrent block's shape without recurrent blocks");
         }
         if (blocks.isEmpty() ? length != 0 : length < 2) {
             throw new ModelConfigException(blocks.isEmpty() ? "a convolution length of " + length + " without convolution blocks"
@@ -59,8 +60,18 @@ public record ConvolutionBlocks(int length, List<Integer> blocks, DeltaNet delta
         return blocks.size();
     }
 
-    /** The channels each convolves, one row per position: the model's width in LFM2, the delta net's inputs in Qwen3.5. */
+    /** The channels each convolves, one row per position: the model's width in LFM2, the state mixer's inputs else. */
     public int width(int dim) {
-        return deltaNet != null ? deltaNet.convolvedWidth() : dim;
+        return mixer != null ? mixer.convolvedWidth() : dim;
+    }
+
+    /** The delta rule the blocks run (Qwen3.5), else null. */
+    public DeltaNet deltaNet() {
+        return mixer instanceof DeltaNet d ? d : null;
+    }
+
+    /** The selective scan the blocks run (Granite 4.0-H), else null. */
+    public Mamba2 mamba2() {
+        return mixer instanceof Mamba2 m ? m : null;
     }
 }

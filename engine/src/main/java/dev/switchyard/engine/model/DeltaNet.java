@@ -15,7 +15,7 @@ package dev.switchyard.engine.model;
  *                   orders them, rather than {@code h / (valueHeads / keyHeads)}, as Qwen3-Next's files
  *                   keep them
  */
-public record DeltaNet(int keyHeads, int valueHeads, int stateSize, boolean tiledHeads) {
+public record DeltaNet(int keyHeads, int valueHeads, int stateSize, boolean tiledHeads) implements StateMixer {
 
     public DeltaNet {
         if (keyHeads < 1 || valueHeads < 1 || stateSize < 1 || valueHeads % keyHeads != 0) {
@@ -26,6 +26,7 @@ public record DeltaNet(int keyHeads, int valueHeads, int stateSize, boolean tile
     }
 
     /** Width of the queries and keys together, and of the values: the convolution's channels. */
+    @Override
     public int convolvedWidth() {
         return 2 * keyHeads * stateSize + valueWidth();
     }
@@ -35,8 +36,23 @@ public record DeltaNet(int keyHeads, int valueHeads, int stateSize, boolean tile
         return valueHeads * stateSize;
     }
 
-    /** Floats of one sequence's state in one block. */
-    public long stateFloats() {
-        return (long) valueHeads * stateSize * stateSize;
+    @Override
+    public int outputWidth() {
+        return valueWidth();
+    }
+
+    @Override
+    public int stateHeads() {
+        return valueHeads;
+    }
+
+    @Override
+    public int stateRows() {
+        return stateSize;
+    }
+
+    @Override
+    public int stateColumns() {
+        return stateSize;
     }
 }

@@ -24,6 +24,9 @@ public record LayerPattern(int moeStep, int unrotatedStep, boolean rotatedQkNorm
     /** Every block alike. */
     public static final LayerPattern UNIFORM = new LayerPattern(1, 0, false, 0, 0, 0);
 
+    /** Every block alike, none with rotary positions (Granite 4.0-H's attention blocks). */
+    public static final LayerPattern UNROTATED = new LayerPattern(1, 1, false, 0, 0, 0);
+
     public LayerPattern {
         if (moeStep < 1) {
             throw new ModelConfigException("interleave_moe_layer_step must be at least 1, got " + moeStep);

@@ -29,8 +29,9 @@ package dev.switchyard.engine.model;
  *                            unrotated blocks), else {@link LayerPattern#UNIFORM}
  * @param ropeSections        Qwen3-VL's multimodal rotary sections ({@link RopeSections}), else
  *                            {@link RopeSections#NONE}
- * @param convolution         LFM2's blocks that convolve instead of attending, and Qwen3.5's that run
- *                            the delta rule after their convolution ({@link ConvolutionBlocks}), else
+ * @param convolution         LFM2's blocks that convolve instead of attending, Qwen3.5's that run
+ *                            the delta rule after their convolution and Granite 4.0-H's that run
+ *                            Mamba2's scan ({@link ConvolutionBlocks}), else
  *                            {@link ConvolutionBlocks#NONE}; the head
  *                            counts describe the attention blocks
  */
@@ -191,6 +192,10 @@ public record ModelConfig(
         require(architecture.hasDeltaNetBlocks() == (convolution.deltaNet() != null), architecture.hasDeltaNetBlocks()
                 ? architecture.ggufName() + " needs its delta net's shape (ssm.group_count, ssm.time_step_rank, "
                 + "ssm.state_size)" : architecture.ggufName() + " has no delta-net blocks");
+        require(!architecture.hasMamba2Blocks() || convolution.mamba2() != null, architecture.ggufName()
+                + " needs its Mamba2 blocks (0 in attention.head_count_kv) and their shape (ssm.*)");
+        require(architecture.hasMamba2Blocks() || convolution.mamba2() == null,
+                architecture.ggufName() + " has no Mamba2 blocks");
         require(!convolution.present() || convolution.blocks().get(convolution.count() - 1) < layers,
                 "convolution block " + (convolution.present() ? convolution.blocks().get(convolution.count() - 1) : 0)
                         + " is beyond block_count " + layers);
@@ -203,17 +208,19 @@ public record ModelConfig(
         require(!ropeSections.present() || ropeSections.interleaved() == architecture.hasRopeSections(),
                 architecture.ggufName() + "'s rotary sections are " + (architecture.hasRopeSections() ? "" : "not ")
                         + "interleaved");
-        require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM),
+        require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM)
+                        || architecture.hasMamba2Blocks() && pattern.equals(LayerPattern.UNROTATED),
                 architecture.ggufName() + " does not vary its blocks with depth");
         require(expertCount == 0 || layers / pattern.moeStep() >= firstRoutedStep(leadingDenseLayers, pattern.moeStep()),
                 "interleave_moe_layer_step " + pattern.moeStep() + " leaves no block of " + layers + " to route");
         require(expertCount == 0 || pattern.moeStep() == 1 || feedForwardLength >= 1,
                 "feed_forward_length must be positive for the dense blocks between routed ones");
-        require(architecture.statesScaleFactors() || scales.equals(architecture.scalesEmbeddingsByWidth()
+        require(architecture.statesScaleFactors() || architecture.mayStateScaleFactors()
+                        || scales.equals(architecture.scalesEmbeddingsByWidth()
                         ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE),
                 architecture.ggufName() + " has no embedding, residual, attention or logit scales of its own");
         // the routed experts' share of the FFN branch is scaled through their weights
-        require(!architecture.statesScaleFactors() || expertCount == 0
+        require(!architecture.statesScaleFactors() && !architecture.mayStateScaleFactors() || expertCount == 0
                         || routing.gating() == ExpertRouting.Gating.SOFTMAX && !routing.groupLimited()
                         && routing.weightScale() == scales.residual(),
                 "the routed experts' weight scale " + routing.weightScale() + " must be residual_scale "
@@ -289,7 +296,7 @@ public record ModelConfig(
      * 0, and neither a cached prefix nor a rejected draft can be taken back out of it.
      */
     public boolean carriesRecurrentState() {
-        return convolution.deltaNet() != null;
+        return convolution.mixer() != null;
     }
 
     /**

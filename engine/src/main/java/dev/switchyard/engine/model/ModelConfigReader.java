@@ -45,9 +45,10 @@ public final class ModelConfigReader {
             layers -= prediction;
         }
         int heads = md.requireInt(p + "attention.head_count", 1);
-        // LFM2 counts KV heads block by block, 0 where a block convolves
-        int[] kvPerBlock = arch.hasConvolutionBlocks() ? kvHeadsPerBlock(md, p + "attention.head_count_kv") : null;
-        ConvolutionBlocks convolution = kvPerBlock != null ? convolutionBlocks(md, p, layers, kvPerBlock)
+        // LFM2 and Granite 4.0-H count KV heads block by block, 0 where a block convolves or scans
+        int[] kvPerBlock = arch.countsKvHeadsPerBlock() ? kvHeadsPerBlock(md, p + "attention.head_count_kv") : null;
+        ConvolutionBlocks convolution = kvPerBlock != null ? (arch.hasMamba2Blocks() ? mamba2Blocks(md, p, layers, kvPerBlock)
+                : convolutionBlocks(md, p, layers, kvPerBlock))
                 : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
         int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
@@ -143,9 +144,14 @@ public final class ModelConfigReader {
                     + headDimK + " in a bailingmoe file");
         }
         ScaleFactors scales = arch.statesScaleFactors() ? scaleFactors(md, p)
+                : arch.mayStateScaleFactors() ? optionalScaleFactors(md, p)
                 : arch.scalesEmbeddingsByWidth() ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE;
         LayerPattern pattern = LayerPattern.UNIFORM;
-        if (arch == Architecture.LLAMA4) {
+        if (arch.hasMamba2Blocks() && !md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
+            // Granite 4.0-H's converter says so of its attention blocks, which llama.cpp then leaves
+            // without rotary positions
+            pattern = LayerPattern.UNROTATED;
+        } else if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
         } else if (arch == Architecture.AFMOE || arch == Architecture.EXAONE_MOE) {
             pattern = globalEveryFourth(md, p, arch, layers);
@@ -249,6 +255,38 @@ public final class ModelConfigReader {
         }
         return new ConvolutionBlocks(length, blocks,
                 new DeltaNet(keyHeads, valueHeads, state, arch != Architecture.QWEN3NEXT));
+    }
+
+    /**
+     * Granite 4.0-H's Mamba2 blocks: those whose entry of {@code attention.head_count_kv} is 0, each
+     * convolving over {@code ssm.conv_kernel} positions before a selective scan of the shape the
+     * {@code ssm.*} keys state, all required.
+     */
+    private static ConvolutionBlocks mamba2Blocks(GgufMetadata md, String p, int layers, int[] counts) {
+        if (counts.length < layers) {
+            throw new ModelConfigException("'" + p + "attention.head_count_kv' has " + counts.length
+                    + " entries for block_count " + layers + ": it must hold 0 for each Mamba2 block");
+        }
+        List<Integer> blocks = new ArrayList<>();
+        for (int b = 0; b < layers; b++) {
+            if (counts[b] == 0) {
+                blocks.add(b);
+            }
+        }
+        if (blocks.isEmpty()) {
+            throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs Mamba2 (0 in "
+                    + "attention.head_count_kv): a model without one is not supported");
+        }
+        int length = md.requireInt(p + "ssm.conv_kernel", 2);
+        int state = md.requireInt(p + "ssm.state_size", 1);
+        int groups = md.requireInt(p + "ssm.group_count", 1);
+        int heads = md.requireInt(p + "ssm.time_step_rank", 1);
+        int inner = md.requireInt(p + "ssm.inner_size", 1);
+        if (inner % heads != 0) {
+            throw new ModelConfigException("'" + p + "ssm.inner_size' " + inner + " must be a whole number of channels "
+                    + "for each of ssm.time_step_rank " + heads + " heads");
+        }
+        return new ConvolutionBlocks(length, blocks, new Mamba2(heads, inner / heads, state, groups));
     }
 
     /** The KV heads of LFM2's attention blocks: the one count {@code counts} (the file's {@code key}) holds besides 0. */
@@ -357,6 +395,21 @@ public final class ModelConfigReader {
      * rotate queries and keys unless the file says {@code rope.scaling.finetuned} is false (no
      * rotation at all), which Switchyard does not run.
      */
+    /**
+     * Granite 4.0-H's multipliers, each optional and 0 for none, as llama.cpp reads them: an absent
+     * embedding, residual or logit scale is 1, an absent attention scale is 1/sqrt(key width).
+     */
+    private static ScaleFactors optionalScaleFactors(GgufMetadata md, String p) {
+        return new ScaleFactors(unlessZero(md.optDouble(p + "embedding_scale").orElse(0)),
+                unlessZero(md.optDouble(p + "residual_scale").orElse(0)), md.optDouble(p + "attention.scale").orElse(0),
+                unlessZero(md.optDouble(p + "logit_scale").orElse(0)));
+    }
+
+    /** A multiplier that 0 turns off: 1 where it is 0. */
+    private static double unlessZero(double factor) {
+        return factor == 0 ? 1 : factor;
+    }
+
     private static ScaleFactors scaleFactors(GgufMetadata md, String p) {
         if (!md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
             throw new ModelConfigException("'" + p + "rope.scaling.finetuned' false (attention without rotary "

@@ -50,13 +50,24 @@ public final class ModelConfigWriter {
             m.put(p + "ssm.time_step_rank", GgufValue.ofUint32(net.valueHeads()));
             m.put(p + "ssm.inner_size", GgufValue.ofUint32(net.valueWidth()));
         } else if (c.convolution().present()) {
-            // LFM2: a count per block, 0 where the block convolves
+            // LFM2, Granite 4.0-H: a count per block, 0 where the block convolves
             long[] counts = new long[c.layers()];
             for (int b = 0; b < c.layers(); b++) {
                 counts[b] = c.isConvolutionBlock(b) ? 0 : c.kvHeadCount();
             }
             m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, counts)));
-            m.put(p + "shortconv.l_cache", GgufValue.ofUint32(c.convolution().length()));
+            Mamba2 scan = c.convolution().mamba2();
+            if (scan != null) {
+                m.put(p + "ssm.conv_kernel", GgufValue.ofUint32(c.convolution().length()));
+                m.put(p + "ssm.state_size", GgufValue.ofUint32(scan.stateSize()));
+                m.put(p + "ssm.group_count", GgufValue.ofUint32(scan.groups()));
+                m.put(p + "ssm.time_step_rank", GgufValue.ofUint32(scan.heads()));
+                m.put(p + "ssm.inner_size", GgufValue.ofUint32(scan.innerWidth()));
+                // as Granite 4.0-H's converter writes it: its attention blocks have no rotary positions
+                m.put(p + "rope.scaling.finetuned", GgufValue.ofBool(!c.pattern().equals(LayerPattern.UNROTATED)));
+            } else {
+                m.put(p + "shortconv.l_cache", GgufValue.ofUint32(c.convolution().length()));
+            }
         } else {
             m.put(p + "attention.head_count_kv", GgufValue.ofUint32(joined ? c.headCount() : c.kvHeadCount()));
         }
@@ -155,7 +166,7 @@ public final class ModelConfigWriter {
             m.put(p + "rope.dimension_sections", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32,
                     r.time(), r.height(), r.width(), r.extra())));
         }
-        if (arch.statesScaleFactors()) {
+        if (arch.statesScaleFactors() || arch.mayStateScaleFactors()) {
             ScaleFactors f = c.scales();
             m.put(p + "embedding_scale", GgufValue.ofFloat32((float) f.embedding()));
             m.put(p + "residual_scale", GgufValue.ofFloat32((float) f.residual()));

@@ -48,6 +48,16 @@ public final class TensorLayout {
     public static final String DELTA_DECAY = "ssm_a";
     public static final String DELTA_NORM = "ssm_norm.weight";
     public static final String DELTA_OUT = "ssm_out.weight";
+    /**
+     * A Mamba2 block's own tensors (after {@code blk.N.}; Granite 4.0-H), besides the convolution's
+     * kernel, each head's step bias and decay rate, the norm's weight and the projection back, named
+     * as the delta net's are: the projection to the gate, the convolved channels and each head's step
+     * ({@code [dim, 2 inner + 2 groups state + heads]}, in that order), the convolution's bias, and each
+     * head's skip.
+     */
+    public static final String MAMBA_IN = "ssm_in.weight";
+    public static final String MAMBA_CONV_BIAS = "ssm_conv1d.bias";
+    public static final String MAMBA_SKIP = "ssm_d";
 
     private TensorLayout() {
     }
@@ -63,6 +73,11 @@ public final class TensorLayout {
             out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
             if (c.convolution().deltaNet() != null && c.isConvolutionBlock(l)) {
                 deltaNet(c, b, out);
+                feedForward(c, l, b, out);
+                continue;
+            }
+            if (c.convolution().mamba2() != null && c.isConvolutionBlock(l)) {
+                mamba2(c, b, out);
                 feedForward(c, l, b, out);
                 continue;
             }
@@ -143,6 +158,23 @@ public final class TensorLayout {
         out.add(spec(b + DELTA_DECAY, TensorRole.DECAY, heads));
         out.add(spec(b + DELTA_NORM, TensorRole.NORM, net.stateSize()));
         out.add(spec(b + DELTA_OUT, TensorRole.WEIGHT, net.valueWidth(), c.dim()));
+    }
+
+    /**
+     * A Mamba2 block's tensors ({@link Mamba2}), as llama.cpp's Granite 4.0-H loader names and
+     * shapes them: the decay rates and skips one row of a value per head, the norm's weight a row per group.
+     */
+    private static void mamba2(ModelConfig c, String b, List<TensorSpec> out) {
+        Mamba2 scan = c.convolution().mamba2();
+        int heads = scan.heads();
+        out.add(spec(b + MAMBA_IN, TensorRole.WEIGHT, c.dim(), scan.projectedWidth()));
+        out.add(spec(b + DELTA_CONV, TensorRole.CONVOLUTION, c.convolution().length(), scan.convolvedWidth()));
+        out.add(spec(b + MAMBA_CONV_BIAS, TensorRole.BIAS, scan.convolvedWidth()));
+        out.add(spec(b + DELTA_DT_BIAS, TensorRole.BIAS, heads));
+        out.add(spec(b + DELTA_DECAY, TensorRole.DECAY, 1, heads));
+        out.add(spec(b + MAMBA_SKIP, TensorRole.SKIP, 1, heads));
+        out.add(spec(b + DELTA_NORM, TensorRole.NORM, scan.innerWidth() / scan.groups(), scan.groups()));
+        out.add(spec(b + DELTA_OUT, TensorRole.WEIGHT, scan.innerWidth(), c.dim()));
     }
 
     /** Block {@code l}'s FFN norm and FFN: routed experts (with what its family adds) or a dense one. */

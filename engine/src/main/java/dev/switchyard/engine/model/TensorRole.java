@@ -23,11 +23,16 @@ public enum TensorRole {
     ROPE_FACTORS,
     /** A convolution block's kernel ({@code shortconv.conv}: LFM2; F32, its rows a few taps long). */
     CONVOLUTION,
-    /** A delta-net block's per-head decay rate ({@code ssm_a}: Qwen3.5; F32, stored as -exp(A_log), so negative). */
-    DECAY;
+    /**
+     * A recurrent block's per-head decay rate ({@code ssm_a}: Qwen3.5's delta net, Mamba2; F32, stored as
+     * -exp(A_log), so negative).
+     */
+    DECAY,
+    /** A Mamba2 block's per-head skip, the share of its input added to its output ({@code ssm_d}; F32). */
+    SKIP;
 
     public boolean isAlwaysF32() {
         return this == NORM || this == BIAS || this == ROUTER || this == ROPE_FACTORS || this == CONVOLUTION
-                || this == DECAY;
+                || this == DECAY || this == SKIP;
     }
 }

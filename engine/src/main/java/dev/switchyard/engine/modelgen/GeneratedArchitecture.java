@@ -47,7 +47,8 @@ public enum GeneratedArchitecture {
     EXAONE_MOE("exaone-moe", Architecture.EXAONE_MOE, true),
     QWEN35MOE("qwen35moe", Architecture.QWEN35MOE, true),
     QWEN35("qwen35", Architecture.QWEN35, false),
-    QWEN3NEXT("qwen3next", Architecture.QWEN3NEXT, true);
+    QWEN3NEXT("qwen3next", Architecture.QWEN3NEXT, true),
+    GRANITE_HYBRID("granitehybrid", Architecture.GRANITE_HYBRID, true);
 
     private final String cliName;
     private final Architecture architecture;

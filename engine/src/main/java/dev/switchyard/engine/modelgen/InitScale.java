@@ -39,6 +39,8 @@ record InitScale(double mean, double std) {
             // Qwen3.5's decay rates, -exp(A_log): negative, so that each state forgets a little per token,
             // about 7% (a sequence's tokens of twenty positions back still weigh half)
             case DECAY -> new InitScale(-0.1, 0.03);
+            // Mamba2's skips, near 1 as trained ones are
+            case SKIP -> new InitScale(1.0, 0.1);
             case WEIGHT, EXPERT -> isResidualOutput(name) ? new InitScale(0, residual * unit) : new InitScale(0, unit);
         };
     }

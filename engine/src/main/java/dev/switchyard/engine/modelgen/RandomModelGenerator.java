@@ -12,6 +12,7 @@ import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
+import dev.switchyard.engine.model.Mamba2;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigWriter;
@@ -252,6 +253,30 @@ public final class RandomModelGenerator {
                     RopeScaling.NONE, vocabSize, null, ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
                     sections, new ConvolutionBlocks(4, recurrent,
                             new DeltaNet(keyHeads, 2 * keyHeads, headDim, arch != Architecture.QWEN3NEXT)));
+        }
+        if (arch.hasMamba2Blocks()) {
+            // Granite 4.0-H: Mamba2 blocks but every fifth (from the third), which attends without rotary
+            // positions (the released models attend in one block of ten; the last block attends where
+            // fewer than three); Mamba2 twice the model wide in heads of the attention's width, two
+            // groups, states twice a head's width up to 128, convolving over 4 positions; Granite's
+            // multipliers, as Granite 3's; softmax routing, weights renormalized, beside a shared expert
+            // two experts wide; eps 1e-5
+            int layers = spec.resolvedLayers();
+            List<Integer> scanning = new ArrayList<>();
+            for (int b = 0; b < layers; b++) {
+                if (b % 5 != 2 && !(layers < 3 && b == layers - 1)) {
+                    scanning.add(b);
+                }
+            }
+            int mambaHeads = 2 * dim / headDim;
+            ScaleFactors scales = new ScaleFactors(12.0f, 0.22f, (float) (1.0 / headDim), 6.0f);
+            ExpertRouting routing = moe ? new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual())
+                    : ExpertRouting.SOFTMAX;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, kvHeads, headDim, headDim, ffn,
+                    experts, topK, moe ? expertFfn : 0, moe ? 2 * expertFfn : 0, 0, true, 1e-5f, 10_000.0, headDim,
+                    RopeScaling.NONE, vocabSize, null, routing, 0, scales, LayerPattern.UNROTATED, RopeSections.NONE,
+                    new ConvolutionBlocks(4, scanning, new Mamba2(mambaHeads, headDim,
+                            Math.min(128, 2 * headDim), mambaHeads % 2 == 0 ? 2 : 1)));
         }
         if (arch.hasRopeSections()) {
             // Qwen3-VL: Qwen3's blocks, base 5e6, the rotating pairs in interleaved sections in the

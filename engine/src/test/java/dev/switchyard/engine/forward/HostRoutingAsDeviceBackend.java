@@ -254,6 +254,13 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void selectiveScan(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix xbc,
+                              FloatMatrix dt, float[] dtBias, float[] decay, float[] skip, int groups, FloatMatrix out,
+                              int tokens) {
+        cpu.selectiveScan(states, layer, sequenceOf, positionOf, xbc, dt, dtBias, decay, skip, groups, out, tokens);
+    }
+
+    @Override
     public void scaleRows(FloatMatrix x, float[] factors, int n) {
         cpu.scaleRows(x, factors, n);
     }

@@ -7,6 +7,7 @@ import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
+import dev.switchyard.engine.model.Mamba2;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.RopeScaling;
 import dev.switchyard.kernels.KvCacheType;
@@ -65,6 +66,13 @@ final class ReferenceForward {
             double[] h = rmsNorm(x, vec(b + "attn_norm.weight"));
             if (file.tensor(b + "shortconv.conv.weight").isPresent()) {
                 addInPlace(x, convolution(b, l, h));
+                feedForward(b, l, x);
+                continue;
+            }
+            if (file.tensor(b + "ssm_in.weight").isPresent()) {
+                double[] scanned = mamba2(b, l, h);
+                scaleInPlace(scanned, c.scales().residual());
+                addInPlace(x, scanned);
                 feedForward(b, l, x);
                 continue;
             }
@@ -263,7 +271,6 @@ final class ReferenceForward {
         int n = net.stateSize();
         int group = nv / nk;
         int width = net.convolvedWidth();
-        int length = c.convolution().length();
         keys.get(l)[position] = matvec(b + "attn_qkv.weight", h, width);
         double[] z = matvec(b + "attn_gate.weight", h, nv * n);
         double[] beta = new double[nv];
@@ -280,18 +287,7 @@ final class ReferenceForward {
                 }
             }
         }
-        double[] kernel = vec(b + "ssm_conv1d.weight");
-        double[] y = new double[width];
-        for (int ch = 0; ch < width; ch++) {
-            double sum = 0;
-            for (int j = 0; j < length; j++) {
-                int p = position - length + 1 + j;
-                if (p >= 0) {
-                    sum += kernel[ch * length + j] * keys.get(l)[p][ch];
-                }
-            }
-            y[ch] = sum / (1 + Math.exp(-sum));
-        }
+        double[] y = convolvedSilu(b, l, width, new double[width]);
         if (position == 0) {
             states.put(l, new double[nv][n][n]);
         }
@@ -333,6 +329,92 @@ final class ReferenceForward {
             }
         }
         return matvec(b + "ssm_out.weight", out, c.dim());
+    }
+
+    /**
+     * Granite 4.0-H's Mamba2 block as its definition reads: the normed input projected to the gate
+     * z, the channels x with the groups' B and C, and each head's step; x, B and C convolved
+     * causally over the last positions with a bias, then SiLU; each head's state decayed by
+     * exp(A softplus(dt + bias)) and added B times the step times x, its output what C reads
+     * from it plus D times x; times SiLU of z, RMS-normed per group, projected back. Head h reads
+     * group h / (heads / groups).
+     */
+    private double[] mamba2(String b, int l, double[] h) {
+        Mamba2 scan = c.convolution().mamba2();
+        int heads = scan.heads();
+        int hd = scan.headDim();
+        int n = scan.stateSize();
+        int groups = scan.groups();
+        int inner = scan.innerWidth();
+        int width = scan.convolvedWidth();
+        double[] all = matvec(b + "ssm_in.weight", h, scan.projectedWidth());
+        double[] z = java.util.Arrays.copyOfRange(all, 0, inner);
+        keys.get(l)[position] = java.util.Arrays.copyOfRange(all, inner, inner + width);
+        double[] dt = java.util.Arrays.copyOfRange(all, inner + width, all.length);
+        double[] y = convolvedSilu(b, l, width, vec(b + "ssm_conv1d.bias"));
+        if (position == 0) {
+            states.put(l, new double[heads][n][hd]);
+        }
+        double[][][] state = states.get(l);
+        double[] dtBias = vec(b + "ssm_dt.bias");
+        double[] decay = vec(b + "ssm_a");
+        double[] skip = vec(b + "ssm_d");
+        double[] out = new double[inner];
+        for (int head = 0; head < heads; head++) {
+            int g = head / (heads / groups);
+            int bAt = inner + g * n;
+            int cAt = inner + groups * n + g * n;
+            double raw = dt[head] + dtBias[head];
+            double step = raw > 20 ? raw : Math.log1p(Math.exp(raw));
+            double keep = Math.exp(step * decay[head]);
+            double[][] s = state[head];
+            for (int j = 0; j < hd; j++) {
+                double xj = y[head * hd + j];
+                double o = 0;
+                for (int i = 0; i < n; i++) {
+                    s[i][j] = s[i][j] * keep + y[bAt + i] * step * xj;
+                    o += s[i][j] * y[cAt + i];
+                }
+                double gate = z[head * hd + j];
+                out[head * hd + j] = (o + skip[head] * xj) * gate / (1 + Math.exp(-gate));
+            }
+        }
+        double[] normWeight = vec(b + "ssm_norm.weight");
+        int groupWidth = inner / groups;
+        double eps = c.rmsEps();
+        for (int g = 0; g < groups; g++) {
+            double ms = 0;
+            for (int i = g * groupWidth; i < (g + 1) * groupWidth; i++) {
+                ms += out[i] * out[i];
+            }
+            double scale = 1 / Math.sqrt(ms / groupWidth + eps);
+            for (int i = g * groupWidth; i < (g + 1) * groupWidth; i++) {
+                out[i] *= scale * normWeight[i];
+            }
+        }
+        return matvec(b + "ssm_out.weight", out, c.dim());
+    }
+
+    /**
+     * The recurrent blocks' convolution: each of {@code width} channels of the rows cached in
+     * {@code keys} for block {@code l}, over the last {@code ssm.conv_kernel} positions (those before
+     * 0 being zero), plus its {@code bias}, through SiLU.
+     */
+    private double[] convolvedSilu(String b, int l, int width, double[] bias) {
+        int length = c.convolution().length();
+        double[] kernel = vec(b + "ssm_conv1d.weight");
+        double[] y = new double[width];
+        for (int ch = 0; ch < width; ch++) {
+            double sum = bias[ch];
+            for (int j = 0; j < length; j++) {
+                int p = position - length + 1 + j;
+                if (p >= 0) {
+                    sum += kernel[ch * length + j] * keys.get(l)[p][ch];
+                }
+            }
+            y[ch] = sum / (1 + Math.exp(-sum));
+        }
+        return y;
     }
 
     /** {@code n} values from {@code from}, divided by their norm or by eps where that is larger. */
@@ -538,7 +620,7 @@ final class ReferenceForward {
         double[] out = new double[c.dim()];
         for (int expert : chosen) {
             // Granite's routing weight scale is its residual scale, applied to the whole branch above
-            double scale = c.architecture().statesScaleFactors() ? 1 : routing.weightScale();
+            double scale = c.scales().scalesResiduals() ? 1 : routing.weightScale();
             double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * scale;
             // Llama 4 weighs the expert's input, not its output
             boolean inputs = c.architecture() == Architecture.LLAMA4;

@@ -236,6 +236,14 @@ class ModelConfigReaderTest {
                     ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
                     arch.hasRopeSections() ? RopeSections.interleaved(3, 3, 2, 0) : RopeSections.NONE,
                     new ConvolutionBlocks(4, List.of(0, 1), new DeltaNet(2, 4, 64, arch != Architecture.QWEN3NEXT)));
+        } else if (arch.hasMamba2Blocks()) {
+            // Granite 4.0-H: two Mamba2 blocks to one attention block without rotary positions, Granite's
+            // multipliers, a shared expert of its own width
+            ScaleFactors scales = new ScaleFactors(12.0f, 0.22f, 0.0078125f, 6.0f);
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 256, 16, 4, 256, 512, 0, true, 1e-5f, 1e4, 64,
+                    RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SOFTMAX, 1, 1, scales.residual()),
+                    0, scales, LayerPattern.UNROTATED, RopeSections.NONE,
+                    new ConvolutionBlocks(4, List.of(0, 1), new Mamba2(16, 64, 128, 2)));
         } else if (arch.hasRopeSections()) {
             // Qwen3-VL's interleaved sections, as the released models state them
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, moe ? 0 : 1024, moe ? 16 : 0, moe ? 4 : 0,

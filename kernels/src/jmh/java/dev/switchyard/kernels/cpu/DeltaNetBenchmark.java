@@ -59,47 +59,24 @@ public class DeltaNetBenchmark {
     private FloatMatrix out;
     private float[] dtBias;
     private float[] decay;
-    private int[] sequenceOf;
-    private int[] positionOf;
-    private int tokens;
+    private RecurrentStep step;
 
     @Setup(Level.Trial)
     public void setUp() {
         backend = new CpuBackend(threads);
         states = backend.allocateStates(1, sequences, HEADS, WIDTH, WIDTH);
-        tokens = sequences * chunk;
+        step = new RecurrentStep(sequences, chunk);
         int width = 2 * KEY_HEADS * WIDTH + HEADS * WIDTH;
         Random random = new Random(3);
-        qkv = filled(tokens, width, random, 1f);
-        beta = filled(tokens, HEADS, random, 1f);
-        alpha = filled(tokens, HEADS, random, 1f);
-        out = backend.allocate(tokens, HEADS * WIDTH);
+        qkv = RecurrentStep.filled(backend, step.tokens, width, random, 1f);
+        beta = RecurrentStep.filled(backend, step.tokens, HEADS, random, 1f);
+        alpha = RecurrentStep.filled(backend, step.tokens, HEADS, random, 1f);
+        out = backend.allocate(step.tokens, HEADS * WIDTH);
         dtBias = new float[HEADS];
         decay = new float[HEADS];
         for (int h = 0; h < HEADS; h++) {
             decay[h] = -0.1f - 0.05f * random.nextFloat();
         }
-        // a sequence's chunk in a row, as the scheduler lays a step out
-        sequenceOf = new int[tokens];
-        positionOf = new int[tokens];
-        for (int s = 0, t = 0; s < sequences; s++) {
-            for (int c = 0; c < chunk; c++, t++) {
-                sequenceOf[t] = s;
-                positionOf[t] = 100 + c;
-            }
-        }
-    }
-
-    private FloatMatrix filled(int rows, int cols, Random random, float sigma) {
-        FloatMatrix m = backend.allocate(rows, cols);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < cols; i++) {
-                row[i] = (float) random.nextGaussian() * sigma;
-            }
-            m.writeRow(r, row);
-        }
-        return m;
     }
 
     @TearDown(Level.Trial)
@@ -110,8 +87,8 @@ public class DeltaNetBenchmark {
 
     @Benchmark
     public FloatMatrix deltaNet() {
-        backend.gatedDeltaNet(states, 0, sequenceOf, positionOf, qkv, beta, alpha, dtBias, decay, KEY_HEADS, true, 1e-6f,
-                out, tokens);
+        backend.gatedDeltaNet(states, 0, step.sequenceOf, step.positionOf, qkv, beta, alpha, dtBias, decay, KEY_HEADS, true,
+                1e-6f, out, step.tokens);
         return out;
     }
 }

@@ -79,6 +79,7 @@ public final class CpuBackend implements Backend {
     private final MulJob mulJob = new MulJob();
     private final ShortConvJob shortConvJob = new ShortConvJob();
     private final CpuDeltaNet deltaNet;
+    private final CpuSelectiveScan selectiveScan;
     private double[] ropeFreqs = new double[0];
     private RopeSpec ropeFreqSpec;
     private volatile boolean closed;
@@ -87,6 +88,7 @@ public final class CpuBackend implements Backend {
         this.pool = new WorkerPool(threads, "switchyard-cpu");
         this.scratch = new Scratch[threads];
         this.deltaNet = new CpuDeltaNet(pool);
+        this.selectiveScan = new CpuSelectiveScan(pool);
         for (int i = 0; i < threads; i++) {
             scratch[i] = new Scratch();
         }
@@ -403,7 +405,7 @@ public final class CpuBackend implements Backend {
 
         @Override
         void row(int worker, int t) {
-            normalize(x, out, t * cols, cols, gamma, eps);
+            normalize(x, out, t * cols, cols, gamma, 0, eps);
         }
     }
 
@@ -434,14 +436,16 @@ public final class CpuBackend implements Backend {
 
         @Override
         void row(int worker, int t) {
-            for (int h = t * cols; h < (t + 1) * cols; h += headDim) {
-                normalize(x, x, h, headDim, gamma, eps);
+            // one gamma for every head, or (as long as the row) its own for each column
+            boolean perColumn = gamma.length == cols;
+            for (int h = t * cols, g = 0; h < (t + 1) * cols; h += headDim, g += headDim) {
+                normalize(x, x, h, headDim, gamma, perColumn ? g : 0, eps);
             }
         }
     }
 
-    /** out[o + i] = x[o + i] / rms(x[o .. o + n)) * gamma[i]. */
-    private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, float eps) {
+    /** out[o + i] = x[o + i] / rms(x[o .. o + n)) * gamma[g + i]. */
+    private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, int g, float eps) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         int bound = F.loopBound(n);
@@ -456,10 +460,10 @@ public final class CpuBackend implements Backend {
         float inv = (float) (1.0 / Math.sqrt((double) ss / n + eps));
         i = 0;
         for (; i < bound; i += L) {
-            FloatVector.fromArray(F, x, o + i).mul(inv).mul(FloatVector.fromArray(F, gamma, i)).intoArray(out, o + i);
+            FloatVector.fromArray(F, x, o + i).mul(inv).mul(FloatVector.fromArray(F, gamma, g + i)).intoArray(out, o + i);
         }
         for (; i < n; i++) {
-            out[o + i] = x[o + i] * inv * gamma[i];
+            out[o + i] = x[o + i] * inv * gamma[g + i];
         }
     }
 
@@ -1198,6 +1202,14 @@ public final class CpuBackend implements Backend {
                               boolean tiledHeads, float eps, FloatMatrix out, int tokens) {
         deltaNet.run(states, layer, sequenceOf, positionOf, matrix(qkv), matrix(beta), matrix(alpha), dtBias, decay,
                 keyHeads, tiledHeads, eps, matrix(out), tokens);
+    }
+
+    @Override
+    public void selectiveScan(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix xbc,
+                              FloatMatrix dt, float[] dtBias, float[] decay, float[] skip, int groups, FloatMatrix out,
+                              int tokens) {
+        selectiveScan.run(states, layer, sequenceOf, positionOf, matrix(xbc), matrix(dt), dtBias, decay, skip, groups,
+                matrix(out), tokens);
     }
 
     @Override

@@ -3,34 +3,25 @@ package dev.switchyard.kernels.cpu;
 import static dev.switchyard.kernels.cpu.Vec.F;
 import static dev.switchyard.kernels.cpu.Vec.L;
 
-import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.OpChecks;
 import dev.switchyard.kernels.RecurrentStates;
-import dev.switchyard.kernels.SequenceRuns;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * The gated delta rule on the CPU ({@link dev.switchyard.kernels.Backend#gatedDeltaNet}). Work is
- * one (sequence, value head) pair per chunk: each walks its sequence's tokens of the step in order
- * on its own state, so pairs never share an element and any thread may take any pair. Per token,
- * two passes over the head's state, each a run of value columns at a time held in a vector while the
+ * one (sequence, value head) pair per chunk ({@link CpuRecurrentOp}). Per token, two passes over the head's state, each a run of value columns at a time held in a vector while the
  * key rows go by: read the decayed state against k, then decay, write and read against q, so that
  * the state is read twice and stored once. The scratch grows to the
  * largest shapes seen and is reused.
  */
-final class CpuDeltaNet implements WorkerPool.Job {
+final class CpuDeltaNet extends CpuRecurrentOp {
 
-    private final WorkerPool pool;
     private final float[][] keys;
     private final float[][] queries;
     private final float[][] deltas;
 
     // the current call
-    private CpuRecurrentStates states;
-    private int layer;
-    private int[] sequenceOf;
-    private int[] positionOf;
     private float[] qkv;
     private float[] beta;
     private float[] alpha;
@@ -40,14 +31,9 @@ final class CpuDeltaNet implements WorkerPool.Job {
     private int keyHeads;
     private boolean tiledHeads;
     private float eps;
-    private int tokens;
-    /** The first token of each of the step's sequences, in order ({@link SequenceRuns}). */
-    private int[] firstToken = new int[16];
-    private boolean[] seen = new boolean[0];
-    private int runCount;
 
     CpuDeltaNet(WorkerPool pool) {
-        this.pool = pool;
+        super(pool);
         this.keys = new float[pool.threads()][0];
         this.queries = new float[pool.threads()][0];
         this.deltas = new float[pool.threads()][0];
@@ -56,17 +42,11 @@ final class CpuDeltaNet implements WorkerPool.Job {
     void run(RecurrentStates s, int layer, int[] sequenceOf, int[] positionOf, CpuMatrix qkv, CpuMatrix beta,
              CpuMatrix alpha, float[] dtBias, float[] decay, int keyHeads, boolean tiledHeads, float eps,
              CpuMatrix out, int tokens) {
-        if (!(s instanceof CpuRecurrentStates c)) {
-            throw new IllegalArgumentException("not CPU recurrent states: " + s);
-        }
+        CpuRecurrentStates c = cpuStates(s);
         OpChecks.gatedDeltaNet(c, layer, sequenceOf, positionOf, qkv, beta, alpha, dtBias, decay, keyHeads, out, tokens);
         if (tokens == 0) {
             return;
         }
-        this.states = c;
-        this.layer = layer;
-        this.sequenceOf = sequenceOf;
-        this.positionOf = positionOf;
         this.qkv = qkv.data();
         this.beta = beta.data();
         this.alpha = alpha.data();
@@ -76,33 +56,16 @@ final class CpuDeltaNet implements WorkerPool.Job {
         this.keyHeads = keyHeads;
         this.tiledHeads = tiledHeads;
         this.eps = eps;
-        this.tokens = tokens;
-        if (firstToken.length < tokens) {
-            firstToken = new int[Math.max(tokens, 2 * firstToken.length)];
-        }
-        if (seen.length < c.sequences()) {
-            seen = new boolean[c.sequences()];
-        }
-        runCount = SequenceRuns.find(sequenceOf, tokens, firstToken, seen);
         ensureScratch(c.keyDim(), c.valueDim());
-        int pairs = runCount * c.heads();
-        try {
-            if (pool.threads() == 1 || pairs == 1) {
-                for (int i = 0; i < pairs; i++) {
-                    run(0, i);
-                }
-            } else {
-                pool.run(this, pairs);
-            }
-        } finally {
-            this.states = null;
-            this.qkv = null;
-            this.beta = null;
-            this.alpha = null;
-            this.out = null;
-            this.sequenceOf = null;
-            this.positionOf = null;
-        }
+        runPairs(c, layer, sequenceOf, positionOf, tokens);
+    }
+
+    @Override
+    void release() {
+        this.qkv = null;
+        this.beta = null;
+        this.alpha = null;
+        this.out = null;
     }
 
     private void ensureScratch(int keyDim, int valueDim) {

@@ -60,7 +60,11 @@ public final class CudaBackend implements Backend {
     private long stagedTables;
     private boolean pinHostExperts = true;
     private CudaRoutedExperts routedExperts;
-    /** gatedDeltaNet's runs: the first token of each of the step's sequences, and which slots were met. */
+    /** The recurrent ops' staged runs and tokens on the device ({@link #stageRuns}). */
+    private long stagedRunFirst;
+    private long stagedSequenceOf;
+    private long stagedPositionOf;
+    /** The recurrent ops' runs: the first token of each of the step's sequences, and which slots were met. */
     private int[] runFirst = new int[0];
     private boolean[] runSeen = new boolean[0];
     /** Split-K attention's per-split partials (see {@link CudaKernels#attentionSplits}). */
@@ -222,7 +226,8 @@ public final class CudaBackend implements Backend {
         OpChecks.tokens(tokens, cx, cx);
         checkGridY(tokens);
         ctx.makeCurrent();
-        kernels.rmsNormHeads(cx.pointer(), constants.vector(gamma), eps, cx.cols(), headDim, tokens);
+        kernels.rmsNormHeads(cx.pointer(), constants.vector(gamma), eps, cx.cols(), headDim, gamma.length == cx.cols(),
+                tokens);
     }
 
     @Override
@@ -375,25 +380,62 @@ public final class CudaBackend implements Backend {
         if (tokens == 0) {
             return;
         }
-        if (runFirst.length < tokens) {
-            runFirst = new int[Math.max(tokens, 2 * runFirst.length)];
-        }
-        if (runSeen.length < c.sequences()) {
-            runSeen = new boolean[c.sequences()];
-        }
-        int runs = SequenceRuns.find(sequenceOf, tokens, runFirst, runSeen);
         ctx.makeCurrent();
         // a layer's biases and decays are sent once and kept by identity, as norm gammas are
         long biases = constants.vector(dtBias);
         long decays = constants.vector(decay);
+        int runs = stageRuns(sequenceOf, positionOf, tokens, c.sequences());
+        kernels.gatedDeltaNet(layerStates, c.heads(), c.keyDim(), c.valueDim(), stagedRunFirst, runs, stagedSequenceOf,
+                stagedPositionOf, tokens, cq.pointer(), keyHeads, tiledHeads, cb.pointer(), ca.pointer(), biases, decays,
+                eps, co.pointer());
+    }
+
+    @Override
+    public void selectiveScan(RecurrentStates states, int layer, int[] sequenceOf, int[] positionOf, FloatMatrix xbc,
+                              FloatMatrix dt, float[] dtBias, float[] decay, float[] skip, int groups, FloatMatrix out,
+                              int tokens) {
+        CudaRecurrentStates c = states(states);
+        CudaMatrix cx = matrix(xbc);
+        CudaMatrix cd = matrix(dt);
+        CudaMatrix co = matrix(out);
+        OpChecks.selectiveScan(c, layer, sequenceOf, positionOf, cx, cd, dtBias, decay, skip, groups, co, tokens);
+        checkGridY(tokens);   // the runs, grid y, are at most the tokens
+        long layerStates = c.layer(layer);
+        if (tokens == 0) {
+            return;
+        }
+        ctx.makeCurrent();
+        // a layer's biases, decays and skips are sent once and kept by identity, as norm gammas are
+        long biases = constants.vector(dtBias);
+        long decays = constants.vector(decay);
+        long skips = constants.vector(skip);
+        int runs = stageRuns(sequenceOf, positionOf, tokens, c.sequences());
+        kernels.selectiveScan(layerStates, c.heads(), c.keyDim(), c.valueDim(), stagedRunFirst, runs, stagedSequenceOf,
+                stagedPositionOf, tokens, cx.pointer(), groups, cd.pointer(), biases, decays, skips, co.pointer());
+    }
+
+    /**
+     * Finds the step's sequence runs ({@link SequenceRuns}) and sends the first token of each, and
+     * each token's sequence and position, in one staged region, at {@link #stagedRunFirst},
+     * {@link #stagedSequenceOf} and {@link #stagedPositionOf}; returns how many runs.
+     */
+    private int stageRuns(int[] sequenceOf, int[] positionOf, int tokens, int slots) {
+        if (runFirst.length < tokens) {
+            runFirst = new int[Math.max(tokens, 2 * runFirst.length)];
+        }
+        if (runSeen.length < slots) {
+            runSeen = new boolean[slots];
+        }
+        int runs = SequenceRuns.find(sequenceOf, tokens, runFirst, runSeen);
         Staging s = staging.begin();
         long first = s.ints(runFirst, runs);
         long sequences = s.ints(sequenceOf, tokens);
         long positions = s.ints(positionOf, tokens);
         long base = s.upload();
-        kernels.gatedDeltaNet(layerStates, c.heads(), c.keyDim(), c.valueDim(), base + first, runs, base + sequences,
-                base + positions, tokens, cq.pointer(), keyHeads, tiledHeads, cb.pointer(), ca.pointer(), biases, decays,
-                eps, co.pointer());
+        stagedRunFirst = base + first;
+        stagedSequenceOf = base + sequences;
+        stagedPositionOf = base + positions;
+        return runs;
     }
 
     @Override

@@ -159,8 +159,9 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.NORM, "rms_norm"), tokens, 1, 256, 1, args);
     }
 
-    void rmsNormHeads(long x, long gamma, float eps, int cols, int headDim, int tokens) {
-        args.reset().ptr(x).ptr(gamma).f32(eps).i32(cols).i32(headDim);
+    /** {@code perColumn}: gamma as wide as the row, each column its own; else one gamma of headDim for every head. */
+    void rmsNormHeads(long x, long gamma, float eps, int cols, int headDim, boolean perColumn, int tokens) {
+        args.reset().ptr(x).ptr(gamma).f32(eps).i32(cols).i32(headDim).i32(perColumn ? headDim : 0);
         ctx.launch(fn(CudaModule.NORM, "rms_norm_heads"), cols / headDim, tokens, 32, 1, args);
     }
 
@@ -211,7 +212,20 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.DELTA_NET, "gated_delta_net"), heads, runs, deltaNetThreads(valueDim), 1, args);
     }
 
-    /** gated_delta_net's block: a thread per value column, in whole warps. */
+    /**
+     * Mamba2's selective scan over one layer's states ({@code states}: that layer's, see
+     * {@link CudaRecurrentStates}): a block per (head, sequence run), run r being the sequence of
+     * token {@code firstToken[r]}, its first of the step; a thread per channel of the head.
+     */
+    void selectiveScan(long states, int heads, int stateDim, int channels, long firstToken, int runs, long sequenceOf,
+                       long positionOf, int tokens, long xbc, int groups, long dt, long dtBias, long decay, long skip,
+                       long out) {
+        args.reset().ptr(states).i32(heads).i32(stateDim).i32(channels).ptr(firstToken).ptr(sequenceOf).ptr(positionOf)
+                .i32(tokens).ptr(xbc).i32(groups).ptr(dt).ptr(dtBias).ptr(decay).ptr(skip).ptr(out);
+        ctx.launch(fn(CudaModule.DELTA_NET, "selective_scan"), heads, runs, deltaNetThreads(channels), 1, args);
+    }
+
+    /** gated_delta_net's and selective_scan's block: a thread per value column (channel), in whole warps. */
     static int deltaNetThreads(int valueDim) {
         return ceilDiv(valueDim, 32) * 32;
     }

@@ -108,6 +108,21 @@ class CpuOpsTest {
 
     @ParameterizedTest(name = "{0} threads, {1} tokens")
     @MethodSource("cases")
+    void rmsNormHeadsWithAGammaPerColumn(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        int groupWidth = COLS / 2;
+        float[] x = rows(13, COLS);
+        float[] gamma = TestData.gaussian(14, COLS, 1f);
+        float[] expected = ReferenceOps.rmsNormHeads(x, COLS, tokens, gamma, 1e-5f, groupWidth);
+        CpuMatrix m = matrix(b, x, COLS);
+        b.rmsNormHeads(m, gamma, 1e-5f, groupWidth, tokens);
+        TestData.assertClose(TestData.prefix(m.data(), tokens * COLS), TestData.prefix(expected, tokens * COLS), 2e-6,
+                "rmsNormHeads per column");
+        assertUntouchedBeyond(m.data(), x, tokens, COLS);
+    }
+
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
     void addBiasAddSiluMulSoftmax(int threads, int tokens) {
         CpuBackend b = backend(threads);
         float[] x = rows(5, COLS);

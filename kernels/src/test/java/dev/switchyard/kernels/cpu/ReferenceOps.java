@@ -57,20 +57,24 @@ final class ReferenceOps {
         float[] out = x.clone();
         for (int t = 0; t < tokens; t++) {
             for (int h = 0; h < cols / headDim; h++) {
-                normalize(x, out, t * cols + h * headDim, headDim, gamma, eps);
+                normalize(x, out, t * cols + h * headDim, headDim, gamma, gamma.length == cols ? h * headDim : 0, eps);
             }
         }
         return out;
     }
 
     private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, float eps) {
+        normalize(x, out, o, n, gamma, 0, eps);
+    }
+
+    private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, int g, float eps) {
         double ss = 0;
         for (int i = 0; i < n; i++) {
             ss += (double) x[o + i] * x[o + i];
         }
         double inv = 1.0 / Math.sqrt(ss / n + eps);
         for (int i = 0; i < n; i++) {
-            out[o + i] = (float) (x[o + i] * inv * gamma[i]);
+            out[o + i] = (float) (x[o + i] * inv * gamma[g + i]);
         }
     }
 

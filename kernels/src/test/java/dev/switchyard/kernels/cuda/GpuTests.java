@@ -90,4 +90,17 @@ final class GpuTests {
         double scale = Math.max(Math.sqrt(ss / Math.max(1, expected.length)), 1e-30);
         assertThat(err / scale).as(what + ": max error relative to RMS").isLessThanOrEqualTo(tol);
     }
+
+    /**
+     * Asserts that more than half of {@code actual}'s values are {@code expected}'s bit for bit: a
+     * kernel that rounds in the CPU's order differs at most where the device's transcendental
+     * functions differ in their last bit.
+     */
+    static void assertMostlyBitForBit(float[] actual, float[] expected, String what) {
+        int same = 0;
+        for (int i = 0; i < actual.length; i++) {
+            same += Float.floatToRawIntBits(actual[i]) == Float.floatToRawIntBits(expected[i]) ? 1 : 0;
+        }
+        assertThat(2 * same).as(what + ": values bit for bit, of " + actual.length).isGreaterThan(actual.length);
+    }
 }

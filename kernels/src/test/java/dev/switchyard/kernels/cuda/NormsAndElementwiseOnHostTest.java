@@ -67,7 +67,7 @@ class NormsAndElementwiseOnHostTest {
     static void build() throws IOException, InterruptedException {
         SymbolLookup lookup = HostHarness.build("kernels/src/test/cuda/elementwise_host.cpp", dir, "-std=c++20", "-pthread");
         rmsNorm = bind(lookup, "rms_norm_host", ADDRESS, ADDRESS, FLOAT, ADDRESS, INT, INT);
-        rmsNormHeads = bind(lookup, "rms_norm_heads_host", ADDRESS, ADDRESS, FLOAT, INT, INT, INT);
+        rmsNormHeads = bind(lookup, "rms_norm_heads_host", ADDRESS, ADDRESS, FLOAT, INT, INT, INT, INT);
         addBias = bind(lookup, "add_bias_host", ADDRESS, ADDRESS, LONG, INT);
         add = bind(lookup, "add_host", ADDRESS, ADDRESS, LONG);
         siluMul = bind(lookup, "silu_mul_host", ADDRESS, ADDRESS, LONG);
@@ -155,9 +155,27 @@ class NormsAndElementwiseOnHostTest {
             float[] expected = onCpu(cols, new float[][] {x}, m -> cpu.rmsNormHeads(m[0], gamma, 1e-6f, headDim, T));
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment xd = floats(a, x);
-                rmsNormHeads.invokeExact(xd, floats(a, gamma), 1e-6f, cols, headDim, T);
+                rmsNormHeads.invokeExact(xd, floats(a, gamma), 1e-6f, cols, headDim, 0, T);
                 GpuTests.assertClose(xd.toArray(FLOAT), expected, 1e-6, "rmsNormHeads of " + heads + " x " + headDim);
             }
+        }
+    }
+
+    @Test
+    void rmsNormHeadsWithAGammaPerColumnWeighsEachGroupByItsOwn() throws Throwable {
+        int groups = 4;
+        int width = 96;
+        int cols = groups * width;
+        float[] x = data(13, T * cols);
+        float[] gamma = data(14, cols);
+        float[] expected = onCpu(cols, new float[][] {x}, m -> cpu.rmsNormHeads(m[0], gamma, 1e-5f, width, T));
+        float[] shared = onCpu(cols, new float[][] {x}, m -> cpu.rmsNormHeads(m[0], Arrays.copyOf(gamma, width), 1e-5f,
+                width, T));
+        assertThat(expected).isNotEqualTo(shared);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment xd = floats(a, x);
+            rmsNormHeads.invokeExact(xd, floats(a, gamma), 1e-5f, cols, width, width, T);
+            GpuTests.assertClose(xd.toArray(FLOAT), expected, 1e-6, "rmsNormHeads per column");
         }
     }
 

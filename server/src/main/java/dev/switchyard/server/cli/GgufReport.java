@@ -9,6 +9,7 @@ import dev.switchyard.engine.gguf.GgufValue;
 import dev.switchyard.engine.gguf.GgufValueType;
 import dev.switchyard.engine.model.DeltaNet;
 import dev.switchyard.engine.model.LatentAttention;
+import dev.switchyard.engine.model.Mamba2;
 import dev.switchyard.engine.model.ModelConfig;
 import dev.switchyard.engine.model.ModelConfigException;
 import dev.switchyard.engine.model.ModelConfigReader;
@@ -226,6 +227,17 @@ final class GgufReport {
             // what each running sequence holds whatever its length: a float32 state per block and value head
             m.put("recurrent_state_bytes_per_sequence", LoadedModel.recurrentStateBytes(c));
         }
+        Mamba2 scan = c.convolution().mamba2();
+        if (scan != null) {
+            m.put("mamba2_heads", scan.heads());
+            m.put("mamba2_head_width", scan.headDim());
+            m.put("mamba2_state_size", scan.stateSize());
+            m.put("mamba2_groups", scan.groups());
+            m.put("recurrent_state_bytes_per_sequence", LoadedModel.recurrentStateBytes(c));
+            // Granite 4.0-H's attention blocks have no rotary positions, as its converter states
+            m.put("unrotated_blocks", java.util.stream.IntStream.range(0, c.layers())
+                    .filter(b -> !c.isConvolutionBlock(b) && !c.pattern().rotates(b)).boxed().toList());
+        }
         if (c.ropeSections().present()) {
             // Qwen3-VL: the interleaved sections, and the pairs that stay still for text
             var r = c.ropeSections();
@@ -243,7 +255,7 @@ final class GgufReport {
             m.put("rotated_qk_norm", pattern.rotatedQkNorm());
             m.put("expert_weights_on", c.architecture().weighsExpertInputs() ? "inputs" : "outputs");
         }
-        if (c.architecture().statesScaleFactors()) {
+        if (c.architecture().statesScaleFactors() || c.architecture().mayStateScaleFactors()) {
             // Granite: the routed experts' weight scale above is the residual scale
             m.put("embedding_scale", (float) c.scales().embedding());
             m.put("residual_scale", (float) c.scales().residual());

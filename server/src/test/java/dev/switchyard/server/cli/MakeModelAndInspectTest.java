@@ -203,6 +203,28 @@ class MakeModelAndInspectTest {
         generatesFourTokens(model, "--speculative-tokens", "3");
     }
 
+    @Test
+    void graniteHybridIsMadeAndInspectedWithItsMamba2BlocksAndGeneratesSpeculatively() throws Exception {
+        Path model = dir.resolve("granitehybrid.gguf");
+        JsonNode config = madeAndInspected(model, "--arch", "granitehybrid");
+        assertThat(config.get("architecture").asText()).isEqualTo("granitehybrid");
+        assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,1,3]");
+        assertThat(config.get("unrotated_blocks").toString()).as("its attention block").isEqualTo("[2]");
+        assertThat(config.get("mamba2_heads").asInt()).isEqualTo(16);
+        assertThat(config.get("mamba2_head_width").asInt()).isEqualTo(32);
+        assertThat(config.get("mamba2_state_size").asInt()).isEqualTo(64);
+        assertThat(config.get("mamba2_groups").asInt()).isEqualTo(2);
+        assertThat(config.get("embedding_scale").asDouble()).isEqualTo(12.0);
+        // three blocks' states of sixteen 64 x 32 heads, whatever a sequence's length
+        assertThat(config.get("recurrent_state_bytes_per_sequence").asLong()).isEqualTo(3L * 16 * 64 * 32 * 4);
+        // the one attention block's keys and values (2 heads of 32); three blocks' x, B and C (512 + 2 x 2 x 64)
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * 2 * 32 * 4);
+        assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(3L * 768 * 4);
+        generatesFourTokens(model,
+                "--expert-memory", "50%");
+        generatesFourTokens(model, "--speculative-tokens", "3");
+    }
+
     /** Makes {@code model} with the make-model arguments given, checks that inspect finds it runnable, and returns its config. */
     private static JsonNode madeAndInspected(Path model, String... makeArgs) throws Exception {
         List<String> command = new ArrayList<>(List.of("make-model"));

@@ -6,13 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchyard.server.TinyModelFile;
 import dev.switchyard.server.serving.EngineConfig;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A model whose blocks carry a state per sequence (Qwen3.5-MoE-shaped) served over HTTP: a chat's
- * next turn takes the first turn's prompt from the prefix cache with its saved state and answers
- * exactly as a server keeping no states, which computes every turn whole; a predicted output is
- * accepted and goes unused.
+ * Models whose blocks carry a state per sequence (Qwen3.5-MoE-shaped, Granite-4.0-H-shaped) served
+ * over HTTP: a chat's next turn takes the first turn's prompt from the prefix cache with its saved
+ * state and answers exactly as a server keeping no states, which computes every turn whole; a
+ * predicted output is accepted and goes unused.
  */
 class RecurrentModelServingTest {
 
@@ -36,11 +39,16 @@ class RecurrentModelServingTest {
         return ServerFixture.engine(4, 0, 16).withStateCheckpoints(checkpoints);
     }
 
-    @Test
-    void aChatsNextTurnGoesOnFromTheFirstTurnsSavedStateAndAnswersAsWithout() throws Exception {
+    static java.util.stream.Stream<Path> models() {
+        return java.util.stream.Stream.of(TinyModelFile.qwen35Moe(), TinyModelFile.graniteHybrid());
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void aChatsNextTurnGoesOnFromTheFirstTurnsSavedStateAndAnswersAsWithout(Path model) throws Exception {
         JsonNode first;
         JsonNode second;
-        try (ServerFixture server = ServerFixture.servingWith(TinyModelFile.qwen35Moe(), engine(8))) {
+        try (ServerFixture server = ServerFixture.servingWith(model, engine(8))) {
             first = chat(server, turn(null));
             assertThat(first.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
             second = chat(server, turn(first.at("/choices/0/message/content").asText()));
@@ -52,7 +60,7 @@ class RecurrentModelServingTest {
                     .contains("switchyard_state_checkpoints_restored_total{model=\"tiny\"} 1.0")
                     .contains("switchyard_state_checkpoints_saved_total{model=\"tiny\"} 2.0");
         }
-        try (ServerFixture server = ServerFixture.servingWith(TinyModelFile.qwen35Moe(), engine(0))) {
+        try (ServerFixture server = ServerFixture.servingWith(model, engine(0))) {
             JsonNode whole = chat(server, turn(first.at("/choices/0/message/content").asText()));
             assertThat(whole.at("/usage/prompt_tokens_details/cached_tokens").asInt()).as("nothing kept").isZero();
             assertThat(second.at("/choices/0/message/content").asText())
