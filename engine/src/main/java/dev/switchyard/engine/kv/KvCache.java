@@ -115,4 +115,15 @@ public interface KvCache {
      */
     default void stateReached(int sequence, int positions) {
     }
+
+    /**
+     * Positions at the start of the sequence's prompt that {@link #attachPrefix} found remembered
+     * from an earlier prompt (whole blocks), whether or not it attached them all: a cache that
+     * attaches a prefix only up to a saved recurrent state leaves the rest of a shared prefix (a
+     * system prompt, say) to be computed, and a state saved where it ends serves the next prompt
+     * that shares it. 0 where it found none, or caches no prefixes.
+     */
+    default int sharedPrefix(int sequence) {
+        return 0;
+    }
 }

@@ -39,6 +39,8 @@ public final class WindowedKvCache implements KvCache {
     private final int[] used;
     /** Per sequence: its logical windowed blocks up to this one are remembered or checked. */
     private final int[] settled;
+    /** Per sequence: the positions {@link #attachPrefix} found remembered ({@link #sharedPrefix}). */
+    private final int[] shared;
     /** Saved recurrent states, where the model carries them (null: none): a prefix is attached only where one ends. */
     private StateCheckpoints states;
 
@@ -61,6 +63,7 @@ public final class WindowedKvCache implements KvCache {
         this.first = new int[maxSequences];
         this.used = new int[maxSequences];
         this.settled = new int[maxSequences];
+        this.shared = new int[maxSequences];
     }
 
     /**
@@ -188,6 +191,7 @@ public final class WindowedKvCache implements KvCache {
         first[sequence] = 0;
         used[sequence] = 0;
         settled[sequence] = 0;
+        shared[sequence] = 0;
     }
 
     @Override
@@ -219,6 +223,7 @@ public final class WindowedKvCache implements KvCache {
         }
         int[] chain = new int[cachesPrefixes() ? positions / blockSize : 0];
         int count = full.rememberedPrefix(tokenAt, positions, salt, chain);
+        shared[sequence] = count * blockSize;
         // the next position's window must find its blocks remembered too (cut before a missing one),
         // and where the model carries a recurrent state, a state must be saved where the prefix ends
         while (count > 0) {
@@ -283,6 +288,12 @@ public final class WindowedKvCache implements KvCache {
         }
         // under the block a sequence starting the same way will find, which an earlier one may have written
         states.save(sequence, full.rememberedIdentity(sequence, positions / blockSize - 1));
+    }
+
+    @Override
+    public int sharedPrefix(int sequence) {
+        checkSequence(sequence);
+        return shared[sequence];
     }
 
     @Override

@@ -22,6 +22,8 @@ final class ActiveSequence implements IntUnaryOperator {
     final int[] generated;
     int count;
     int fed;
+    /** Positions of its prompt the cache found shared with an earlier prompt when it was last admitted ({@code KvCache.sharedPrefix}). */
+    int sharedPrefix;
     int slot = -1;
     boolean admitted;
     long lastTokenNanos;

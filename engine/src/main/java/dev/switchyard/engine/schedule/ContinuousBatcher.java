@@ -444,7 +444,7 @@ public final class ContinuousBatcher {
             }
             if (remember) {
                 kv.blocksWritten(s.slot, s, s.fed);
-                if (recurrent && s.fed > 0 && s.fed == stateBoundary(s)) {
+                if (recurrent && s.fed > 0 && (s.fed == stateBoundary(s) || s.fed == sharedBoundary(s))) {
                     kv.stateReached(s.slot, s.fed);
                 }
             }
@@ -699,6 +699,7 @@ public final class ContinuousBatcher {
                     && (!s.embeds() || s.request.pooling() == dev.switchyard.engine.generate.Pooling.LAST)
                     ? kv.attachPrefix(slot, s, s.known() - 1, s.request.prefixScope()) : 0;
             s.fed = reused;
+            s.sharedPrefix = kv.sharedPrefix(slot);
             int take = chunkLength(s, batch.capacity() - batch.tokens());
             if (take == 0 || !kv.reserve(slot, reused + take)) {
                 kv.release(slot);
@@ -751,10 +752,27 @@ public final class ContinuousBatcher {
      */
     private int chunkLength(ActiveSequence s, int room) {
         int take = unsavedChunkLength(s, room);
+        if (!savesStates()) {
+            return take;
+        }
         // a model that carries a recurrent state saves it where the prompt's last whole block ends, so
-        // that a later request starting the same way goes on from there: a chunk stops at that point
-        int boundary = stateBoundary(s);
-        return savesStates() && s.fed < boundary && s.fed + take > boundary ? boundary - s.fed : take;
+        // that a later request starting the same way goes on from there, and where the prefix it shares
+        // with an earlier prompt ends (a system prompt, say), so that the next one sharing it does: a
+        // chunk stops at such a point
+        for (int boundary : new int[] {sharedBoundary(s), stateBoundary(s)}) {
+            if (s.fed < boundary && s.fed + take > boundary) {
+                return boundary - s.fed;
+            }
+        }
+        return take;
+    }
+
+    /**
+     * Where the prefix the sequence's prompt shares with an earlier one ends, short of its last whole
+     * block, if it computes that prefix itself (no state was saved there); 0 for none.
+     */
+    private int sharedBoundary(ActiveSequence s) {
+        return s.sharedPrefix < stateBoundary(s) ? s.sharedPrefix : 0;
     }
 
     /** Whether sequences' recurrent states are saved for prefix reuse (Qwen3.5 with prefix caching on). */

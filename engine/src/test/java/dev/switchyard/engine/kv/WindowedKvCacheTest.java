@@ -201,15 +201,18 @@ class WindowedKvCacheTest {
         kv.setPrefixCaching(true);
         int[] ids = range(100, 14);
         decode(kv, 0, ids, 0);
-        // nothing saved yet: nothing of the written prefix is attached
+        // nothing saved yet: nothing of the written prefix is attached, but all three blocks are shared
         assertThat(kv.attachPrefix(1, tokens(ids), 13, null)).isZero();
+        assertThat(kv.sharedPrefix(1)).isEqualTo(12);
         kv.release(1);
+        assertThat(kv.sharedPrefix(1)).isZero();
         kv.stateReached(0, 8);   // the state of the first two blocks
         kv.stateReached(0, 6);   // not a block's end: ignored
         assertThat(copier.calls).containsExactly("save 0->0");
         kv.release(0);
         // three whole blocks are remembered, but a state is saved after two
         assertThat(kv.attachPrefix(1, tokens(ids), 13, null)).isEqualTo(8);
+        assertThat(kv.sharedPrefix(1)).as("shared past the saved state").isEqualTo(12);
         assertThat(copier.calls).containsExactly("save 0->0", "restore 0->1@8");
         // sequence 1 writes the third block first; sequence 2 writes the same content again and saves
         // its state there: under the block a sequence starting the same way finds, sequence 1's

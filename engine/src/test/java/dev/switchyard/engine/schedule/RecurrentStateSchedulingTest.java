@@ -159,6 +159,45 @@ class RecurrentStateSchedulingTest {
         }
     }
 
+    /**
+     * Three prompts that share a system prompt of 40 tokens and then differ: the first saves its
+     * state where its last whole block ends, which the second cannot use; the second finds the
+     * first's two blocks of the system prompt without a state, computes them, and saves its state
+     * where they end; the third goes on from there, to the output it gets alone.
+     */
+    @Test
+    void withStateCheckpointsASharedSystemPromptIsSavedWhereTheSharingEndsAndServesTheNextPrompt() throws Exception {
+        SamplingParams greedy = SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(2).build();
+        List<GenerationRequest> prompts = new ArrayList<>();
+        for (int q = 0; q < 3; q++) {
+            int[] prompt = new int[49];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = i < 40 ? (11 * i + 3) % 497 : (17 * i + 31 * q + 1) % 497;
+            }
+            prompts.add(new GenerationRequest(prompt, greedy, 8));
+        }
+        try (CpuBackend backend = new CpuBackend(2);
+             LoadedModel model = LoadedModel.open(MODEL, backend, 24, 4, 0)) {
+            model.keepStateCheckpoints(4);
+            assertThat(model.reusePrefixes(true)).isTrue();
+            try (Scheduler scheduler = model.scheduler(64, SchedulerObserver.NONE)) {
+                List<RecordingSink> sinks = new ArrayList<>();
+                for (GenerationRequest r : prompts) {
+                    sinks.addAll(submitAll(scheduler, List.of(r)));
+                }
+                assertThat(sinks.get(0).reused()).isZero();
+                assertThat(sinks.get(1).reused()).as("the shared blocks, but no state where they end").isZero();
+                assertThat(sinks.get(2).reused()).as("the system prompt's whole blocks").isEqualTo(32);
+                assertThat(model.stateCheckpoints().restored()).isEqualTo(1);
+                for (int i = 0; i < prompts.size(); i++) {
+                    GenerationResult expected = alone(prompts.get(i));
+                    assertThat(sinks.get(i).tokens()).as("request %d tokens", i).containsExactly(expected.tokens());
+                    assertThat(sinks.get(i).logprobs()).as("request %d logprobs", i).containsExactly(expected.logprobs());
+                }
+            }
+        }
+    }
+
     @Test
     void withStateCheckpointsPreemptedSequencesGoOnFromTheirPromptsStateToTheSameOutput() throws Exception {
         List<GenerationRequest> requests = requests(8, 24, 3);
