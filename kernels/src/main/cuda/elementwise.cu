@@ -7,6 +7,8 @@
 // sigmoid_mul:      x (T, cols) *= sigmoid(gate) (T, cols) (AFMoE's gated attention output).
 //                                                                      grid-stride over T * cols
 // mul:              y (T, cols) *= x (T, cols) (LFM2's convolution gates). grid-stride over T * cols
+// relu_squared:     x (T, cols) = r * r, r = max(x, 0) (Nemotron-H's squared ReLU); NaN stays NaN
+//                   as on the CPU.                                     grid-stride over T * cols
 // swiglu_clamped:   gate (T, cols) = g * sigmoid(alpha g) * (u + 1), g = min(gate, limit),
 //                   u = clamp(up, -limit, limit) (gpt-oss).            grid-stride over T * cols
 // softmax_rows:     each row of x (T, cols) in place; exp and the sum in double as on the CPU.
@@ -58,6 +60,15 @@ extern "C" __global__ void sigmoid_mul(const float* __restrict__ gate, float* x,
 extern "C" __global__ void mul(float* y, const float* __restrict__ x, long long n) {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         y[i] *= x[i];
+    }
+}
+
+extern "C" __global__ void relu_squared(float* x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        // a compare, not fmaxf, which would turn NaN into 0 where the CPU's Math.max keeps it; -0
+        // passes as -0 and squares to +0 all the same
+        float r = x[i] < 0.f ? 0.f : x[i];
+        x[i] = __fmul_rn(r, r);
     }
 }
 

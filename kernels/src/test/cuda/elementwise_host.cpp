@@ -10,6 +10,13 @@
 #include <algorithm>
 #include "host_threads.h"
 #include "cuda_fp16.h"
+
+// nvcc's unfusable product: with -ffp-contract=off every plain product here is already rounded on
+// its own
+inline float __fmul_rn(float a, float b) {
+    return a * b;
+}
+
 #include "norm.cu"
 #include "elementwise.cu"
 
@@ -52,6 +59,10 @@ void sigmoid_mul_host(const float* gate, float* x, long long n) {
 
 void mul_host(float* y, const float* x, long long n) {
     host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { mul(y, x, n); });
+}
+
+void relu_squared_host(float* x, long long n) {
+    host_launch(dim3{elementwise_blocks(n), 1, 1}, dim3{256, 1, 1}, [&] { relu_squared(x, n); });
 }
 
 void swiglu_clamped_host(float* gate, const float* up, float alpha, float limit, long long n) {

@@ -144,6 +144,14 @@ public interface Backend extends AutoCloseable {
     void mul(FloatMatrix y, FloatMatrix x, int tokens);
 
     /**
+     * Nemotron-H's squared ReLU, in place over x's first {@code tokens} rows, value by value:
+     * {@code x = r * r} with {@code r = max(x, 0)}, the float product rounded once (never fused).
+     * Negatives, -0 and +0 give +0; NaN stays NaN (as torch's relu then square), so that a broken
+     * input shows rather than vanishing into zeros. Rows past {@code tokens} are left as they are.
+     */
+    void reluSquared(FloatMatrix x, int tokens);
+
+    /**
      * LFM2's short convolution, causal and one channel at a time, over rows cached in {@code rows}
      * (each position one row of {@code width} floats, {@link KvCacheType#F32}, one head, no values:
      * a {@link #storeKv} of the step's inputs first): for every token t of {@code batch} at position

@@ -19,6 +19,7 @@ public final class TinyModelFile {
     private static Path longContext;
     private static Path qwen35Moe;
     private static Path graniteHybrid;
+    private static Path nemotronHMoe;
 
     private TinyModelFile() {
     }
@@ -72,6 +73,17 @@ public final class TinyModelFile {
             graniteHybrid = write(GeneratedArchitecture.GRANITE_HYBRID, 4, "tiny-granitehybrid.gguf", GgmlType.Q8_0, 1024);
         }
         return graniteHybrid;
+    }
+
+    /**
+     * A tiny Nemotron-H-MoE-shaped model (4 blocks of one part each: Mamba2, routed experts,
+     * attention, routed experts), written once per JVM.
+     */
+    public static synchronized Path nemotronHMoe() {
+        if (nemotronHMoe == null) {
+            nemotronHMoe = write(GeneratedArchitecture.NEMOTRON_H_MOE, 4, "tiny-nemotron_h_moe.gguf", GgmlType.Q8_0, 1024);
+        }
+        return nemotronHMoe;
     }
 
     /** The tiny Mixtral with a context of 1024: room for a prompt that lays out tools. */

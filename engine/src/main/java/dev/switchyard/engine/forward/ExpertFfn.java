@@ -8,8 +8,9 @@ import dev.switchyard.kernels.Weight;
 
 /**
  * One routed expert's FFN over its gathered tokens, as the model's family computes it: SwiGLU,
- * {@code down(silu(gate in) * up in)}; or, where the layer has expert biases (gpt-oss), each
- * projection biased and the clamped SwiGLU between them. The in-place, device-slot and host paths
+ * {@code down(silu(gate in) * up in)}; where the layer has expert biases (gpt-oss), each
+ * projection biased and the clamped SwiGLU between them; where the experts have no gate
+ * (Nemotron-H), {@code down(relu(up in)^2)}. The in-place, device-slot and host paths
  * all run it, so they compute the same thing in the same order.
  */
 final class ExpertFfn {
@@ -35,10 +36,23 @@ final class ExpertFfn {
      * (expert {@code expert}'s biases, where {@code biases} is not null); {@code gate} and
      * {@code up} are scratch as wide as the expert. With {@code lora} (null: none), each product
      * gains the share of the LoRA adapters the rows apply ({@link LoraStep#expert} says whose rows).
+     * A null {@code gateWeight} is an expert without a gate: squared ReLU of its up projection.
      */
     static void run(Backend backend, Weight gateWeight, Weight upWeight, Weight downWeight, int matrix,
                     ExpertBiases biases, int expert, FloatMatrix in, FloatMatrix gate, FloatMatrix up, FloatMatrix out,
                     int n, LoraStep lora) {
+        if (gateWeight == null) {
+            backend.matmul(upWeight, matrix, in, up, n);
+            if (lora != null) {
+                lora.applyExpert(LoraTarget.EXPERT_UP, in, up, n);
+            }
+            backend.reluSquared(up, n);
+            backend.matmul(downWeight, matrix, up, out, n);
+            if (lora != null) {
+                lora.applyExpert(LoraTarget.EXPERT_DOWN, up, out, n);
+            }
+            return;
+        }
         backend.matmul(gateWeight, matrix, in, gate, n);
         backend.matmul(upWeight, matrix, in, up, n);
         if (lora != null) {

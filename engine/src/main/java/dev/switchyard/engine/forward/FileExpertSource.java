@@ -11,9 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The host tier: each expert's gate, up and down matrices as views on the mapped GGUF file, where a
- * stacked {@code ffn_*_exps} tensor holds expert e's matrix at {@code e x matrix bytes}. Layers are
- * the model's routed layers ({@link ModelConfig#routedLayers()}), each read from its own block.
+ * The host tier: each expert's gate, up and down matrices (up and down alone where experts have no
+ * gate: Nemotron-H) as views on the mapped GGUF file, where a stacked {@code ffn_*_exps} tensor
+ * holds expert e's matrix at {@code e x matrix bytes}. Layers are the model's routed layers
+ * ({@link ModelConfig#routedLayers()}), each read from its own block.
  */
 final class FileExpertSource implements ExpertSource {
 
@@ -25,20 +26,22 @@ final class FileExpertSource implements ExpertSource {
         }
     }
 
-    private static final String[] NAMES = {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"};
+    private static final String[] GATED = {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"};
+    private static final String[] UNGATED = {"ffn_up_exps", "ffn_down_exps"};
 
-    private final Stack[][] stacks; // [layer][gate, up, down]
+    private final Stack[][] stacks; // [layer][gate, up, down], or [layer][up, down]
     private final int experts;
     private final long maxPacked;
 
     FileExpertSource(GgufFile file, ModelConfig config) {
         int layers = config.routedLayers();
         this.experts = config.expertCount();
-        this.stacks = new Stack[layers][NAMES.length];
+        String[] names = config.architecture().squaresRelu() ? UNGATED : GATED;
+        this.stacks = new Stack[layers][names.length];
         long max = 0;
         for (int l = 0; l < layers; l++) {
-            for (int p = 0; p < NAMES.length; p++) {
-                GgufTensorInfo t = file.requireTensor("blk." + config.blockOfRoutedLayer(l) + "." + NAMES[p] + ".weight");
+            for (int p = 0; p < names.length; p++) {
+                GgufTensorInfo t = file.requireTensor("blk." + config.blockOfRoutedLayer(l) + "." + names[p] + ".weight");
                 long matrixBytes = t.type().byteSize(t.dim(0)) * t.dim(1);
                 stacks[l][p] = new Stack(t.type(), t.dim(0), t.dim(1), file.data(t), matrixBytes);
             }
@@ -47,9 +50,9 @@ final class FileExpertSource implements ExpertSource {
         this.maxPacked = max;
     }
 
-    /** Bytes of layer {@code l}'s gate, up and down matrices of one expert. */
+    /** Bytes of layer {@code l}'s matrices of one expert, in {@link #stack}'s order. */
     long[] sizes(int layer) {
-        long[] s = new long[NAMES.length];
+        long[] s = new long[parts()];
         for (int p = 0; p < s.length; p++) {
             s[p] = stacks[layer][p].matrixBytes();
         }
@@ -71,6 +74,24 @@ final class FileExpertSource implements ExpertSource {
         return stacks[layer][part];
     }
 
+    /** An expert's matrices: gate, up and down, or up and down where experts have no gate. */
+    int parts() {
+        return stacks.length == 0 ? GATED.length : stacks[0].length;
+    }
+
+    /** Where in {@link #stack}'s order the gate (-1: none), up and down matrices are. */
+    int gatePart() {
+        return parts() == GATED.length ? 0 : -1;
+    }
+
+    int upPart() {
+        return parts() - 2;
+    }
+
+    int downPart() {
+        return parts() - 1;
+    }
+
     @Override
     public int layers() {
         return stacks.length;
@@ -83,7 +104,7 @@ final class FileExpertSource implements ExpertSource {
 
     @Override
     public MemorySegment[] parts(int layer, int expert) {
-        MemorySegment[] parts = new MemorySegment[NAMES.length];
+        MemorySegment[] parts = new MemorySegment[parts()];
         for (int p = 0; p < parts.length; p++) {
             parts[p] = stacks[layer][p].matrix(expert);
         }

@@ -35,8 +35,11 @@ final class HostExperts implements AutoCloseable {
     private final ExpertResidency residency;
     private final CpuBackend host;
     private final int maxTokens;
-    private final Weight[][] weights;  // [layer][gate, up, down]: every expert of the layer, as mapped
-    private final long[] expertBytes;  // per layer: one expert's gate, up and down bytes (what a copy moves)
+    private final Weight[][] weights;  // [layer][gate, up, down] (up, down without a gate): every expert of the layer, as mapped
+    private final long[] expertBytes;  // per layer: one expert's matrices' bytes (what a copy moves)
+    private final int gatePart;        // where the gate is in weights[layer], -1 for none (Nemotron-H)
+    private final int upPart;
+    private final int downPart;
     private final FloatMatrix in;      // (T, D) the expert's gathered tokens
     private final FloatMatrix gate;    // (T, ffn)
     private final FloatMatrix up;      // (T, ffn)
@@ -50,12 +53,15 @@ final class HostExperts implements AutoCloseable {
         this.host = host;
         this.maxTokens = maxTokens;
         int layers = source.layers();
-        this.weights = new Weight[layers][3];
+        this.weights = new Weight[layers][source.parts()];
         this.expertBytes = new long[layers];
+        this.gatePart = source.gatePart();
+        this.upPart = source.upPart();
+        this.downPart = source.downPart();
         int dim = 0;
         int ffn = 0;
         for (int l = 0; l < layers; l++) {
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < source.parts(); p++) {
                 FileExpertSource.Stack st = source.stack(l, p);
                 weights[l][p] = host.weight(st.type(), st.data(), new long[] {st.cols(), st.rows(), source.experts()});
                 expertBytes[l] += st.matrixBytes();
@@ -148,7 +154,8 @@ final class HostExperts implements AutoCloseable {
     /** out = the expert's FFN of in, the first n rows. */
     private void ffn(int layer, int expert, ExpertBiases biases, int n) {
         Weight[] w = weights[layer];
-        ExpertFfn.run(host, w[0], w[1], w[2], expert, biases, expert, in, gate, up, out, n, null);
+        ExpertFfn.run(host, gatePart < 0 ? null : w[gatePart], w[upPart], w[downPart], expert, biases, expert, in, gate,
+                up, out, n, null);
     }
 
     /**

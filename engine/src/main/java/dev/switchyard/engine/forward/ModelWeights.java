@@ -55,8 +55,12 @@ public final class ModelWeights {
         List<LayerWeights> layers = new ArrayList<>(config.layers());
         for (int l = 0; l < config.layers(); l++) {
             String b = "blk." + l + ".";
-            // LFM2's convolution blocks and Qwen3.5's delta-net blocks mix their tokens without attending
-            boolean attends = !config.isConvolutionBlock(l);
+            // LFM2's convolution blocks and Qwen3.5's delta-net blocks mix their tokens without attending;
+            // Nemotron-H's blocks run one part each, some an FFN alone
+            boolean attends = config.attends(l);
+            boolean convolves = config.isConvolutionBlock(l);
+            boolean feeds = config.feedsForward(l);
+            boolean gated = !arch.squaresRelu();
             boolean bias = attends && arch.attentionBias();
             boolean qkNorm = attends && arch.qkNorm() != Architecture.QkNorm.NONE;
             boolean optional = arch.hasOptionalParts();
@@ -69,8 +73,9 @@ public final class ModelWeights {
             boolean directQueries = mha || attends && !latent.queriesThroughLatent();
             boolean gptOss = attends && arch.hasGptOssBlocks();
             Weight[] qkv = mha ? queriesKeysValues(in, b, config) : null;
-            boolean delta = !attends && config.convolution().deltaNet() != null;
-            boolean scans = !attends && config.convolution().mamba2() != null;
+            boolean delta = convolves && config.convolution().deltaNet() != null;
+            boolean scans = convolves && config.convolution().mamba2() != null;
+            boolean dense = feeds && !moe;
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
                     directQueries ? (mha ? qkv[0] : in.matrix(b + "attn_q.weight")) : null,
@@ -82,19 +87,19 @@ public final class ModelWeights {
                     bias ? in.vector(b + "attn_v.bias", optional) : null,
                     qkNorm ? in.vector(b + "attn_q_norm.weight", optional) : null,
                     qkNorm ? in.vector(b + "attn_k_norm.weight", optional) : null,
-                    in.vector(b + arch.ffnNormName() + ".weight"),
+                    feeds ? in.vector(b + arch.ffnNormName() + ".weight") : null,
                     moe ? in.matrix(b + "ffn_gate_inp.weight") : null,
                     moe ? in.optionalVector(b + "exp_probs_b.bias") : null,
-                    routed ? in.matrix(b + "ffn_gate_exps.weight") : null,
+                    routed && gated ? in.matrix(b + "ffn_gate_exps.weight") : null,
                     routed ? in.matrix(b + "ffn_up_exps.weight") : null,
                     routed ? in.matrix(b + "ffn_down_exps.weight") : null,
                     sharedGated ? in.matrix(b + "ffn_gate_inp_shexp.weight") : null,
-                    shared ? in.matrix(b + "ffn_gate_shexp.weight") : null,
+                    shared && gated ? in.matrix(b + "ffn_gate_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_up_shexp.weight") : null,
                     shared ? in.matrix(b + "ffn_down_shexp.weight") : null,
-                    moe ? null : in.matrix(b + "ffn_gate.weight"),
-                    moe ? null : in.matrix(b + "ffn_up.weight"),
-                    moe ? null : in.matrix(b + "ffn_down.weight"),
+                    dense && gated ? in.matrix(b + "ffn_gate.weight") : null,
+                    dense ? in.matrix(b + "ffn_up.weight") : null,
+                    dense ? in.matrix(b + "ffn_down.weight") : null,
                     attends && !mha ? latentWeights(in, b, config) : null,
                     gptOss ? in.vector(b + "attn_output.bias") : null,
                     gptOss ? in.vector(b + "attn_sinks.weight") : null,
@@ -103,7 +108,7 @@ public final class ModelWeights {
                     attends && arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
-                    attends || delta || scans ? null : convolutionWeights(in, b, config),
+                    convolves && !delta && !scans ? convolutionWeights(in, b, config) : null,
                     delta ? deltaNetWeights(in, b, config) : null,
                     scans ? mamba2Weights(in, b, config) : null));
         }
@@ -243,7 +248,7 @@ public final class ModelWeights {
 
     /** Whether the routed experts can be computed in place (false: they were loaded for offloading only). */
     boolean routedExpertsInPlace() {
-        return !config.isMoe() || layers.get(config.blockOfRoutedLayer(0)).expertGate() != null;
+        return !config.isMoe() || layers.get(config.blockOfRoutedLayer(0)).expertUp() != null;
     }
 
     LayerWeights layer(int l) {

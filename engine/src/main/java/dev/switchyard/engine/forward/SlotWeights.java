@@ -17,11 +17,17 @@ import java.util.List;
 final class SlotWeights {
 
     private final int[] layoutOfLayer;
-    private final Weight[][][] weights; // [slot][layout][gate, up, down]
+    private final Weight[][][] weights; // [slot][layout][source's parts: gate, up, down, or up, down]
+    private final int gatePart;
+    private final int upPart;
+    private final int downPart;
 
     SlotWeights(FileExpertSource source, ExpertSlots memory) {
         int slots = memory.count();
         int layers = source.layers();
+        gatePart = source.gatePart();
+        upPart = source.upPart();
+        downPart = source.downPart();
         layoutOfLayer = new int[layers];
         List<Integer> firstLayerOfLayout = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
@@ -37,12 +43,12 @@ final class SlotWeights {
             }
             layoutOfLayer[l] = found;
         }
-        weights = new Weight[slots][firstLayerOfLayout.size()][3];
+        weights = new Weight[slots][firstLayerOfLayout.size()][source.parts()];
         for (int s = 0; s < slots; s++) {
             for (int layout = 0; layout < firstLayerOfLayout.size(); layout++) {
                 int l = firstLayerOfLayout.get(layout);
                 long[] sizes = source.sizes(l);
-                for (int p = 0; p < 3; p++) {
+                for (int p = 0; p < source.parts(); p++) {
                     FileExpertSource.Stack st = source.stack(l, p);
                     weights[s][layout][p] = memory.weight(s, PackedExpert.offset(sizes, p), st.type(),
                             new long[] {st.cols(), st.rows()});
@@ -52,7 +58,7 @@ final class SlotWeights {
     }
 
     private static boolean sameLayout(FileExpertSource source, int a, int b) {
-        for (int p = 0; p < 3; p++) {
+        for (int p = 0; p < source.parts(); p++) {
             FileExpertSource.Stack x = source.stack(a, p);
             FileExpertSource.Stack y = source.stack(b, p);
             if (x.type() != y.type() || x.cols() != y.cols() || x.rows() != y.rows()) {
@@ -62,15 +68,16 @@ final class SlotWeights {
         return Arrays.equals(source.sizes(a), source.sizes(b));
     }
 
+    /** The gate matrix, or null where experts have none (Nemotron-H). */
     Weight gate(int slot, int layer) {
-        return weights[slot][layoutOfLayer[layer]][0];
+        return gatePart < 0 ? null : weights[slot][layoutOfLayer[layer]][gatePart];
     }
 
     Weight up(int slot, int layer) {
-        return weights[slot][layoutOfLayer[layer]][1];
+        return weights[slot][layoutOfLayer[layer]][upPart];
     }
 
     Weight down(int slot, int layer) {
-        return weights[slot][layoutOfLayer[layer]][2];
+        return weights[slot][layoutOfLayer[layer]][downPart];
     }
 }

@@ -183,10 +183,11 @@ public final class Transformer implements AutoCloseable {
         int convolutions = config.convolution().count();
         this.storageLayer = new int[config.layers()];
         for (int l = 0, inWindow = 0, inFull = 0, inConv = 0; l < config.layers(); l++) {
-            storageLayer[l] = config.isConvolutionBlock(l) ? inConv++
+            // Nemotron-H's blocks that run an FFN alone cache nothing
+            storageLayer[l] = config.isConvolutionBlock(l) ? inConv++ : !config.attends(l) ? -1
                     : windowed > 0 && config.slidingWindow(l) > 0 ? inWindow++ : inFull++;
         }
-        this.kvStorage = backend.allocateKv(config.layers() - windowed - convolutions, kvBlocks, kvBlockSize,
+        this.kvStorage = backend.allocateKv(config.attentionBlocks() - windowed, kvBlocks, kvBlockSize,
                 config.kvHeadCount(), config.kvDimK(), config.cachedValueDim(), kvType);
         KvStorage apart = null;
         KvStorage rows = null;
@@ -543,12 +544,12 @@ public final class Transformer implements AutoCloseable {
                 mamba2Block(l, w.attnNorm(), w.mamba2(), batch, t);
             } else if (w.convolution() != null) {
                 convolutionBlock(l, w.attnNorm(), w.convolution(), t);
-            } else {
+            } else if (config.attends(l)) {
                 attentionBlock(l, w, batch, attention, t);
             }
             if (config.isRoutedBlock(l)) {
                 moeBlock(l, config.routedLayerOf(l), w, batch, t);
-            } else {
+            } else if (config.feedsForward(l)) {
                 denseFfnBlock(l, w, t);
             }
         }
@@ -859,14 +860,30 @@ public final class Transformer implements AutoCloseable {
     }
 
     private void denseFfnBlock(int layer, LayerWeights w, int t) {
-        // ffn rmsnorm, SwiGLU, residual
+        // ffn rmsnorm, SwiGLU (Nemotron-H: squared ReLU without a gate), residual
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
-        project(w.ffnGate(), LoraTarget.FFN_GATE, layer, buf.h, buf.denseGate, t);
-        project(w.ffnUp(), LoraTarget.FFN_UP, layer, buf.h, buf.denseUp, t);
-        backend.siluMul(buf.denseGate, buf.denseUp, t);
-        project(w.ffnDown(), LoraTarget.FFN_DOWN, layer, buf.denseGate, buf.projected, t);
+        feedForward(layer, w.ffnGate(), LoraTarget.FFN_GATE, w.ffnUp(), LoraTarget.FFN_UP, w.ffnDown(),
+                LoraTarget.FFN_DOWN, buf.denseGate, buf.denseUp, buf.projected, t);
         branchNormIfAny(buf.projected, w.ffnPostNorm(), t);
         addResidual(buf.projected, t);
+    }
+
+    /**
+     * {@code out = down act} of the normed input {@code buf.h}: {@code act = silu(gate h) * up h}
+     * (SwiGLU), or {@code relu(up h)^2} where there is no gate (Nemotron-H); {@code hidden} and
+     * {@code upOut} are scratch as wide as the FFN.
+     */
+    private void feedForward(int layer, Weight gate, LoraTarget gateTarget, Weight up, LoraTarget upTarget, Weight down,
+                             LoraTarget downTarget, FloatMatrix hidden, FloatMatrix upOut, FloatMatrix out, int t) {
+        project(up, upTarget, layer, buf.h, upOut, t);
+        if (gate == null) {
+            backend.reluSquared(upOut, t);
+            project(down, downTarget, layer, upOut, out, t);
+        } else {
+            project(gate, gateTarget, layer, buf.h, hidden, t);
+            backend.siluMul(hidden, upOut, t);
+            project(down, downTarget, layer, hidden, out, t);
+        }
     }
 
     /**
@@ -908,12 +925,11 @@ public final class Transformer implements AutoCloseable {
         } else {
             hostRoutedExperts(block, layer, w, batch, t);
         }
-        // shared expert: behind a sigmoid gate (Qwen2-MoE) or added as it is (DeepSeek-MoE)
-        if (w.sharedGate() != null) {
-            project(w.sharedGate(), LoraTarget.SHARED_GATE, block, buf.h, buf.sharedHidden, t);
-            project(w.sharedUp(), LoraTarget.SHARED_UP, block, buf.h, buf.sharedUp, t);
-            backend.siluMul(buf.sharedHidden, buf.sharedUp, t);
-            project(w.sharedDown(), LoraTarget.SHARED_DOWN, block, buf.sharedHidden, buf.expertOut, t);
+        // shared expert: behind a sigmoid gate (Qwen2-MoE) or added as it is (DeepSeek-MoE); SwiGLU, or
+        // squared ReLU without a gate (Nemotron-H)
+        if (w.sharedUp() != null) {
+            feedForward(block, w.sharedGate(), LoraTarget.SHARED_GATE, w.sharedUp(), LoraTarget.SHARED_UP, w.sharedDown(),
+                    LoraTarget.SHARED_DOWN, buf.sharedHidden, buf.sharedUp, buf.expertOut, t);
             if (w.sharedGateInput() != null) {
                 project(w.sharedGateInput(), LoraTarget.SHARED_GATE_INPUT, block, buf.h, buf.sharedGate, t);
                 backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, sum, t);
@@ -941,6 +957,7 @@ public final class Transformer implements AutoCloseable {
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null && !expertsAdapted()
+                && !config.architecture().squaresRelu()
                 && config.routing().isPlainSoftmax() && !selectionBiased
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }

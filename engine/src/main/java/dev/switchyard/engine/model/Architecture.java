@@ -46,7 +46,11 @@ import java.util.stream.Collectors;
  * {@code granitehybrid} is IBM's Granite 4.0-H (Micro, Tiny 7B-A1B, Small 32B-A9B): most blocks mix
  * their tokens by Mamba2's selective scan over a state each sequence carries ({@link Mamba2}), the
  * others attend without rotary positions, each followed by Granite's FFN or softmax-routed experts
- * beside a shared expert, with Granite's {@link ScaleFactors}.
+ * beside a shared expert, with Granite's {@link ScaleFactors}; {@code nemotron_h_moe} and
+ * {@code nemotron_h} are NVIDIA's Nemotron-H family (Nemotron 3 Nano 30B-A3B, the dense Nemotron-H
+ * models): each block runs one part only, Mamba2's scan, attention without rotary positions, or an
+ * FFN of squared ReLU without a gate (the MoE one sigmoid-routed experts, ranked with a selection
+ * bias, beside a shared expert of the same kind).
  */
 public enum Architecture {
     LLAMA("llama", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, true),
@@ -77,7 +81,9 @@ public enum Architecture {
     QWEN35MOE("qwen35moe", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true),
     QWEN35("qwen35", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.NONE, true),
     QWEN3NEXT("qwen3next", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true),
-    GRANITE_HYBRID("granitehybrid", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true);
+    GRANITE_HYBRID("granitehybrid", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
+    NEMOTRON_H_MOE("nemotron_h_moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
+    NEMOTRON_H("nemotron_h", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, false);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -159,7 +165,9 @@ public enum Architecture {
      * as llama.cpp names GLM-4.5's.
      */
     public String ffnNormName() {
-        return this == GLM4MOE || this == GPT_OSS || hasDeltaNetBlocks() ? "post_attention_norm" : "ffn_norm";
+        // Nemotron-H's FFN blocks run alone, normed by their one norm
+        return separatesFeedForward() ? "attn_norm"
+                : this == GLM4MOE || this == GPT_OSS || hasDeltaNetBlocks() ? "post_attention_norm" : "ffn_norm";
     }
 
     /**
@@ -248,7 +256,7 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
                 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE
-                || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT;
+                || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT || this == NEMOTRON_H_MOE;
     }
 
     /**
@@ -257,7 +265,8 @@ public enum Architecture {
      * and Ling 1; the others fall back on a width derived from the dense one.
      */
     public boolean requiresExpertWidth() {
-        return hasLeadingDenseLayers() || this == LLAMA4 || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == BAILINGMOE;
+        return hasLeadingDenseLayers() || this == LLAMA4 || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == BAILINGMOE
+                || this == NEMOTRON_H_MOE;
     }
 
     /**
@@ -290,7 +299,23 @@ public enum Architecture {
      * attending ({@link Mamba2}: Granite 4.0-H), named by a 0 in {@code attention.head_count_kv}.
      */
     public boolean hasMamba2Blocks() {
-        return this == GRANITE_HYBRID;
+        return this == GRANITE_HYBRID || this == NEMOTRON_H_MOE || this == NEMOTRON_H;
+    }
+
+    /**
+     * Whether each block runs one part only (Nemotron-H): its Mamba2 scan, attention, or an FFN,
+     * told apart by its entries of {@code attention.head_count_kv} and {@code feed_forward_length}.
+     */
+    public boolean separatesFeedForward() {
+        return this == NEMOTRON_H_MOE || this == NEMOTRON_H;
+    }
+
+    /**
+     * Whether FFNs, experts and shared experts compute {@code down relu(up x)^2}, with no gate
+     * (Nemotron-H), rather than SwiGLU.
+     */
+    public boolean squaresRelu() {
+        return separatesFeedForward();
     }
 
     /**
@@ -380,7 +405,8 @@ public enum Architecture {
      * llama.cpp requires of GLM-4.5, ERNIE 4.5 and MiniMax-M2; DeepSeek-V3's files may leave it out.
      */
     public boolean requiresSelectionBias() {
-        return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE || this == LFM2MOE || ranksWithSelectionBias();
+        return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE || this == LFM2MOE || this == NEMOTRON_H_MOE
+                || ranksWithSelectionBias();
     }
 
     /**
@@ -419,12 +445,14 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == OLMOE || this == DEEPSEEK || this == DEEPSEEK2
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
                 || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
-                || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT;
+                || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT
+                || this == NEMOTRON_H_MOE;
     }
 
     /** Whether this family never has experts. */
     public boolean isDenseOnly() {
-        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL || this == LFM2 || this == QWEN35;
+        return this == QWEN2 || this == QWEN3 || this == GRANITE || this == QWEN3VL || this == LFM2 || this == QWEN35
+                || this == NEMOTRON_H;
     }
 
     /**
@@ -443,7 +471,7 @@ public enum Architecture {
      */
     public boolean statesSharedExpertWidth() {
         return sharedExpert == SharedExpert.SIGMOID_GATED || this == GRANITE_MOE || this == ERNIE4_5_MOE
-                || this == HUNYUAN_MOE || this == EXAONE_MOE || this == GRANITE_HYBRID;
+                || this == HUNYUAN_MOE || this == EXAONE_MOE || this == GRANITE_HYBRID || this == NEMOTRON_H_MOE;
     }
 
     /**

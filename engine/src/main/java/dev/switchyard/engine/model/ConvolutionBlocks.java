@@ -14,12 +14,17 @@ import java.util.List;
  * {@code ssm.conv_kernel}. Granite 4.0-H's Mamba2 blocks ({@link Mamba2}) convolve their channels
  * and the scan's inputs and outputs before the selective scan. {@link #NONE} for every other family.
  *
- * @param length the positions each convolution reaches (itself and the {@code length - 1} before it)
- * @param blocks the convolution blocks, ascending
- * @param mixer  what each of them runs on its sequence's state after its convolution, null where they
- *               run LFM2's gated convolution alone
+ * Nemotron-H's blocks each run one part only: its Mamba2 blocks their scan, its attention blocks
+ * attention, and its {@code feedForwardOnly} blocks an FFN (or routed experts) alone.
+ *
+ * @param length          the positions each convolution reaches (itself and the {@code length - 1} before it)
+ * @param blocks          the convolution blocks, ascending
+ * @param mixer           what each of them runs on its sequence's state after its convolution, null
+ *                        where they run LFM2's gated convolution alone
+ * @param feedForwardOnly the blocks that run an FFN alone, ascending (Nemotron-H); where there are any,
+ *                        the others run no FFN; empty where every block mixes its tokens, then feeds forward
  */
-public record ConvolutionBlocks(int length, List<Integer> blocks, StateMixer mixer) {
+public record ConvolutionBlocks(int length, List<Integer> blocks, StateMixer mixer, List<Integer> feedForwardOnly) {
 
     /** No convolution blocks. */
     public static final ConvolutionBlocks NONE = new ConvolutionBlocks(0, List.of());
@@ -29,8 +34,23 @@ public record ConvolutionBlocks(int length, List<Integer> blocks, StateMixer mix
         this(length, blocks, null);
     }
 
+    /** Blocks that run {@code mixer} after their convolution, every block then feeding forward. */
+    public ConvolutionBlocks(int length, List<Integer> blocks, StateMixer mixer) {
+        this(length, blocks, mixer, List.of());
+    }
+
     public ConvolutionBlocks {
         blocks = List.copyOf(blocks);
+        feedForwardOnly = List.copyOf(feedForwardOnly);
+        ascending(feedForwardOnly, "feed-forward blocks");
+        if (!feedForwardOnly.isEmpty() && mixer == null) {
+            throw new ModelConfigException("feed-forward-only blocks beside blocks that convolve without a state mixer");
+        }
+        for (int b : feedForwardOnly) {
+            if (java.util.Collections.binarySearch(blocks, b) >= 0) {
+                throw new ModelConfigException("block " + b + " cannot both convolve and run an FFN alone");
+            }
+        }
         if (blocks.isEmpty() && mixer != null) {
             throw new ModelConfigException("a recurrent block's shape without recurrent blocks");
         }
@@ -38,11 +58,25 @@ public record ConvolutionBlocks(int length, List<Integer> blocks, StateMixer mix
             throw new ModelConfigException(blocks.isEmpty() ? "a convolution length of " + length + " without convolution blocks"
                     : "shortconv.l_cache must be at least 2, got " + length);
         }
-        for (int i = 0; i < blocks.size(); i++) {
-            if (blocks.get(i) < 0 || i > 0 && blocks.get(i) <= blocks.get(i - 1)) {
-                throw new ModelConfigException("convolution blocks must be ascending block numbers, got " + blocks);
+        ascending(blocks, "convolution blocks");
+    }
+
+    private static void ascending(List<Integer> list, String what) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) < 0 || i > 0 && list.get(i) <= list.get(i - 1)) {
+                throw new ModelConfigException(what + " must be ascending block numbers, got " + list);
             }
         }
+    }
+
+    /** Whether each block runs one part only (Nemotron-H): some an FFN alone, the others their mixer alone. */
+    public boolean separatesFeedForward() {
+        return !feedForwardOnly.isEmpty();
+    }
+
+    /** Whether block {@code block} runs an FFN alone (Nemotron-H). */
+    public boolean isFeedForwardOnly(int block) {
+        return separatesFeedForward() && java.util.Collections.binarySearch(feedForwardOnly, block) >= 0;
     }
 
     /** Whether any block convolves. */

@@ -199,8 +199,13 @@ public record ModelConfig(
         require(!convolution.present() || convolution.blocks().get(convolution.count() - 1) < layers,
                 "convolution block " + (convolution.present() ? convolution.blocks().get(convolution.count() - 1) : 0)
                         + " is beyond block_count " + layers);
-        require(!convolution.present() || convolution.count() < layers,
+        require(!convolution.present() || convolution.count() + convolution.feedForwardOnly().size() < layers,
                 "every block convolves: a model needs at least one attention block");
+        require(!convolution.separatesFeedForward() || convolution.feedForwardOnly().getLast() < layers,
+                "feed-forward block " + (convolution.separatesFeedForward() ? convolution.feedForwardOnly().getLast() : 0)
+                        + " is beyond block_count " + layers);
+        require(!convolution.separatesFeedForward() || leadingDenseLayers == 0 && pattern.moeStep() == 1,
+                "blocks that run an FFN alone route or not all alike: no leading dense blocks or interleave step");
         require(!architecture.hasRopeSections() || ropeSections.present(),
                 architecture.ggufName() + " needs its rope.dimension_sections");
         require(!ropeSections.present() || architecture.hasRopeSections() || architecture.mayStateRopeSections(),
@@ -290,6 +295,21 @@ public record ModelConfig(
         return convolution.contains(block);
     }
 
+    /** Whether block {@code block} attends: neither convolving nor running an FFN alone (Nemotron-H). */
+    public boolean attends(int block) {
+        return !convolution.contains(block) && !convolution.isFeedForwardOnly(block);
+    }
+
+    /** Whether block {@code block} runs an FFN (or routed experts): every block, but where each runs one part only (Nemotron-H). */
+    public boolean feedsForward(int block) {
+        return !convolution.separatesFeedForward() || convolution.isFeedForwardOnly(block);
+    }
+
+    /** Blocks that attend. */
+    public int attentionBlocks() {
+        return layers - convolution.count() - convolution.feedForwardOnly().size();
+    }
+
     /**
      * Whether some blocks carry a state per sequence from token to token (Qwen3.5's delta net): a
      * sequence's state then stands for all its past, so its positions must be computed in order from
@@ -318,7 +338,7 @@ public record ModelConfig(
 
     /** Blocks whose keys and values the pool that grows with each sequence holds: every attention block not kept apart. */
     public int fullKvBlocks() {
-        return layers - convolution.count() - (keepsWindowedKvApart() ? windowedBlocks() : 0);
+        return attentionBlocks() - (keepsWindowedKvApart() ? windowedBlocks() : 0);
     }
 
     public boolean isMoe() {
@@ -336,6 +356,9 @@ public record ModelConfig(
      * layers this way, so a DeepSeek-MoE's dense first block takes no room in them.
      */
     public int routedLayers() {
+        if (convolution.separatesFeedForward()) {
+            return isMoe() ? convolution.feedForwardOnly().size() : 0;
+        }
         int step = pattern.moeStep();
         return isMoe() ? layers / step - firstRoutedStep(leadingDenseLayers, step) + 1 : 0;
     }
@@ -345,16 +368,25 @@ public record ModelConfig(
      * leading dense blocks, every block b with {@code (b + 1) % moeStep == 0}, as llama.cpp counts.
      */
     public boolean isRoutedBlock(int block) {
+        if (convolution.separatesFeedForward()) {
+            return isMoe() && convolution.isFeedForwardOnly(block);
+        }
         return isMoe() && block >= leadingDenseLayers && (block + 1) % pattern.moeStep() == 0;
     }
 
     /** The routed layer number of block {@code block}, which must route. */
     public int routedLayerOf(int block) {
+        if (convolution.separatesFeedForward()) {
+            return java.util.Collections.binarySearch(convolution.feedForwardOnly(), block);
+        }
         return (block + 1) / pattern.moeStep() - firstRoutedStep(leadingDenseLayers, pattern.moeStep());
     }
 
     /** The block of routed layer {@code routedLayer}. */
     public int blockOfRoutedLayer(int routedLayer) {
+        if (convolution.separatesFeedForward()) {
+            return convolution.feedForwardOnly().get(routedLayer);
+        }
         return (routedLayer + firstRoutedStep(leadingDenseLayers, pattern.moeStep())) * pattern.moeStep() - 1;
     }
 

@@ -47,8 +47,10 @@ public final class ModelConfigReader {
         int heads = md.requireInt(p + "attention.head_count", 1);
         // LFM2 and Granite 4.0-H count KV heads block by block, 0 where a block convolves or scans
         int[] kvPerBlock = arch.countsKvHeadsPerBlock() ? kvHeadsPerBlock(md, p + "attention.head_count_kv") : null;
-        ConvolutionBlocks convolution = kvPerBlock != null ? (arch.hasMamba2Blocks() ? mamba2Blocks(md, p, layers, kvPerBlock)
-                : convolutionBlocks(md, p, layers, kvPerBlock))
+        // Nemotron-H counts its FFN widths block by block too, 0 where a block runs no FFN
+        int[] ffnPerBlock = arch.separatesFeedForward() ? intsPerBlock(md, p + "feed_forward_length") : null;
+        ConvolutionBlocks convolution = kvPerBlock != null ? (arch.hasMamba2Blocks()
+                ? mamba2Blocks(md, p, layers, kvPerBlock, ffnPerBlock) : convolutionBlocks(md, p, layers, kvPerBlock))
                 : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
         int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
@@ -61,7 +63,8 @@ public final class ModelConfigReader {
         int context = md.requireInt(p + "context_length", 1);
         int experts = md.optInt(p + "expert_count", 0, 0);
         int expertsUsed = md.optInt(p + "expert_used_count", 0, 0);
-        int ffn = md.optInt(p + "feed_forward_length", 0, 0);
+        int ffn = ffnPerBlock != null ? feedForwardWidth(ffnPerBlock, p + "feed_forward_length")
+                : md.optInt(p + "feed_forward_length", 0, 0);
         if (experts == 0 && ffn == 0) {
             throw new ModelConfigException("metadata key '" + p + "feed_forward_length' is missing");
         }
@@ -147,9 +150,9 @@ public final class ModelConfigReader {
                 : arch.mayStateScaleFactors() ? optionalScaleFactors(md, p)
                 : arch.scalesEmbeddingsByWidth() ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE;
         LayerPattern pattern = LayerPattern.UNIFORM;
-        if (arch.hasMamba2Blocks() && !md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
+        if (arch.separatesFeedForward() || arch.hasMamba2Blocks() && !md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
             // Granite 4.0-H's converter says so of its attention blocks, which llama.cpp then leaves
-            // without rotary positions
+            // without rotary positions; Nemotron-H's never have them
             pattern = LayerPattern.UNROTATED;
         } else if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
@@ -159,7 +162,8 @@ public final class ModelConfigReader {
             // ERNIE 4.5: experts every interleave_moe_layer_step-th block, which llama.cpp requires
             pattern = new LayerPattern(md.requireInt(p + "interleave_moe_layer_step", 1), 0, false, 0, 0, 0);
         }
-        ExpertRouting routing = experts > 0 && arch == Architecture.LLAMA4
+        ExpertRouting routing = experts > 0 && arch == Architecture.NEMOTRON_H_MOE ? nemotronRouting(md, p)
+                : experts > 0 && arch == Architecture.LLAMA4
                 // Llama 4: each expert's sigmoid, the best k, weights as they are
                 ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0)
                 : experts > 0 && arch.statesRouting() ? statedRouting(md, p, arch, layers, vocab)
@@ -262,14 +266,21 @@ public final class ModelConfigReader {
      * convolving over {@code ssm.conv_kernel} positions before a selective scan of the shape the
      * {@code ssm.*} keys state, all required.
      */
-    private static ConvolutionBlocks mamba2Blocks(GgufMetadata md, String p, int layers, int[] counts) {
+    private static ConvolutionBlocks mamba2Blocks(GgufMetadata md, String p, int layers, int[] counts, int[] ffns) {
         if (counts.length < layers) {
             throw new ModelConfigException("'" + p + "attention.head_count_kv' has " + counts.length
                     + " entries for block_count " + layers + ": it must hold 0 for each Mamba2 block");
         }
+        if (ffns != null && ffns.length < layers) {
+            throw new ModelConfigException("'" + p + "feed_forward_length' has " + ffns.length + " entries for block_count "
+                    + layers + ": it must hold each block's FFN width, 0 where it runs none");
+        }
         List<Integer> blocks = new ArrayList<>();
+        List<Integer> feedForward = new ArrayList<>();
         for (int b = 0; b < layers; b++) {
-            if (counts[b] == 0) {
+            if (ffns != null && ffns[b] > 0) {
+                feedForward.add(b); // Nemotron-H: an FFN alone, whatever its KV heads
+            } else if (counts[b] == 0) {
                 blocks.add(b);
             }
         }
@@ -286,7 +297,41 @@ public final class ModelConfigReader {
             throw new ModelConfigException("'" + p + "ssm.inner_size' " + inner + " must be a whole number of channels "
                     + "for each of ssm.time_step_rank " + heads + " heads");
         }
-        return new ConvolutionBlocks(length, blocks, new Mamba2(heads, inner / heads, state, groups));
+        if (ffns != null && feedForward.isEmpty()) {
+            throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs an FFN (feed_forward_length "
+                    + "is 0 for every block): a model without one is not supported");
+        }
+        return new ConvolutionBlocks(length, blocks, new Mamba2(heads, inner / heads, state, groups), feedForward);
+    }
+
+    /** Nemotron-H's FFN width: the one width its FFN blocks share (llama.cpp allows a width per block; Switchyard does not). */
+    private static int feedForwardWidth(int[] widths, String key) {
+        int width = 0;
+        for (int w : widths) {
+            if (w < 0 || w > 0 && width > 0 && w != width) {
+                throw new ModelConfigException("'" + key + "' must hold 0 or one FFN width for every FFN block, got "
+                        + Arrays.toString(widths));
+            }
+            width = Math.max(width, w);
+        }
+        return width;
+    }
+
+    /**
+     * Nemotron-H's routing as llama.cpp runs it, whatever the file says of its gating: each expert's
+     * sigmoid, ranked with the selection bias (within the best groups where the file states more
+     * than one), the chosen weights renormalized where {@code expert_weights_norm} says so and
+     * scaled by {@code expert_weights_scale}, which is required: llama.cpp multiplies by it always,
+     * so a file without it would route to experts that weigh nothing.
+     */
+    private static ExpertRouting nemotronRouting(GgufMetadata md, String p) {
+        int groups = Math.max(md.optInt(p + "expert_group_count", 0, 1), 1);
+        int used = groups > 1 ? md.requireInt(p + "expert_group_used_count", 1) : 1;
+        double scale = md.requireDouble(p + "expert_weights_scale");
+        if (!(scale > 0)) {
+            throw new ModelConfigException("'" + p + "expert_weights_scale' must be positive, got " + scale);
+        }
+        return new ExpertRouting(ExpertRouting.Gating.SIGMOID, groups, used, scale);
     }
 
     /** The KV heads of LFM2's attention blocks: the one count {@code counts} (the file's {@code key}) holds besides 0. */
@@ -307,6 +352,11 @@ public final class ModelConfigReader {
 
     /** {@code head_count_kv} as one count per block, or as one count for all (a scalar). */
     private static int[] kvHeadsPerBlock(GgufMetadata md, String key) {
+        return intsPerBlock(md, key);
+    }
+
+    /** A key that holds one count per block, or one count for all (a scalar). */
+    private static int[] intsPerBlock(GgufMetadata md, String key) {
         if (!md.contains(key)) {
             throw new ModelConfigException("metadata key '" + key + "' is missing");
         }

@@ -25,7 +25,16 @@ public final class ModelConfigWriter {
         m.put(p + "embedding_length", GgufValue.ofUint32(c.dim()));
         m.put(p + "block_count", GgufValue.ofUint32(c.layers()));
         int ffn = c.isMoe() && !arch.hasSeparateExpertWidth() ? c.expertFeedForwardLength() : c.feedForwardLength();
-        m.put(p + "feed_forward_length", GgufValue.ofUint32(ffn));
+        if (c.convolution().separatesFeedForward()) {
+            // Nemotron-H: a width per block, 0 where the block runs no FFN
+            long[] widths = new long[c.layers()];
+            for (int b = 0; b < c.layers(); b++) {
+                widths[b] = c.feedsForward(b) ? ffn : 0;
+            }
+            m.put(p + "feed_forward_length", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, widths)));
+        } else {
+            m.put(p + "feed_forward_length", GgufValue.ofUint32(ffn));
+        }
         m.put(p + "attention.head_count", GgufValue.ofUint32(c.headCount()));
         LatentAttention latent = c.latentAttention();
         boolean joined = latent != null && latent.joinedDecompression();
@@ -53,7 +62,7 @@ public final class ModelConfigWriter {
             // LFM2, Granite 4.0-H: a count per block, 0 where the block convolves
             long[] counts = new long[c.layers()];
             for (int b = 0; b < c.layers(); b++) {
-                counts[b] = c.isConvolutionBlock(b) ? 0 : c.kvHeadCount();
+                counts[b] = c.attends(b) ? c.kvHeadCount() : 0;
             }
             m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, counts)));
             Mamba2 scan = c.convolution().mamba2();
@@ -63,8 +72,10 @@ public final class ModelConfigWriter {
                 m.put(p + "ssm.group_count", GgufValue.ofUint32(scan.groups()));
                 m.put(p + "ssm.time_step_rank", GgufValue.ofUint32(scan.heads()));
                 m.put(p + "ssm.inner_size", GgufValue.ofUint32(scan.innerWidth()));
-                // as Granite 4.0-H's converter writes it: its attention blocks have no rotary positions
-                m.put(p + "rope.scaling.finetuned", GgufValue.ofBool(!c.pattern().equals(LayerPattern.UNROTATED)));
+                if (!arch.separatesFeedForward()) {
+                    // as Granite 4.0-H's converter writes it: its attention blocks have no rotary positions
+                    m.put(p + "rope.scaling.finetuned", GgufValue.ofBool(!c.pattern().equals(LayerPattern.UNROTATED)));
+                }
             } else {
                 m.put(p + "shortconv.l_cache", GgufValue.ofUint32(c.convolution().length()));
             }
@@ -123,6 +134,13 @@ public final class ModelConfigWriter {
                 if (!arch.hasLeadingDenseLayers() && c.routing().weightScale() != 1.0) {
                     m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
                 }
+                if (c.routing().groupCount() > 1) {
+                    m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));
+                    m.put(p + "expert_group_used_count", GgufValue.ofUint32(c.routing().groupsUsed()));
+                }
+            }
+            if (arch == Architecture.NEMOTRON_H_MOE) {
+                m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
                 if (c.routing().groupCount() > 1) {
                     m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));
                     m.put(p + "expert_group_used_count", GgufValue.ofUint32(c.routing().groupsUsed()));

@@ -71,6 +71,10 @@ public final class TensorLayout {
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
             out.add(spec(b + "attn_norm.weight", TensorRole.NORM, c.dim()));
+            if (c.convolution().isFeedForwardOnly(l)) {
+                feedForward(c, l, b, out);
+                continue;
+            }
             if (c.convolution().deltaNet() != null && c.isConvolutionBlock(l)) {
                 deltaNet(c, b, out);
                 feedForward(c, l, b, out);
@@ -78,7 +82,9 @@ public final class TensorLayout {
             }
             if (c.convolution().mamba2() != null && c.isConvolutionBlock(l)) {
                 mamba2(c, b, out);
-                feedForward(c, l, b, out);
+                if (c.feedsForward(l)) {
+                    feedForward(c, l, b, out);
+                }
                 continue;
             }
             if (c.isConvolutionBlock(l)) {
@@ -130,7 +136,9 @@ public final class TensorLayout {
                 out.add(spec(b + "attn_output.bias", TensorRole.BIAS, c.dim()));
                 out.add(spec(b + "attn_sinks.weight", TensorRole.BIAS, c.headCount()));
             }
-            feedForward(c, l, b, out);
+            if (c.feedsForward(l)) {
+                feedForward(c, l, b, out);
+            }
         }
         out.add(spec(c.architecture().outputNormName(), TensorRole.NORM, c.dim()));
         out.add(new TensorSpec("output.weight", new long[] {c.dim(), c.vocabSize()}, TensorRole.OUTPUT, true));
@@ -180,7 +188,11 @@ public final class TensorLayout {
     /** Block {@code l}'s FFN norm and FFN: routed experts (with what its family adds) or a dense one. */
     private static void feedForward(ModelConfig c, int l, String b, List<TensorSpec> out) {
         boolean gptOss = c.architecture().hasGptOssBlocks();
-        out.add(spec(b + c.architecture().ffnNormName() + ".weight", TensorRole.NORM, c.dim()));
+        // Nemotron-H: squared ReLU without a gate, so no gate matrices; its FFN blocks' one norm is attn_norm
+        boolean gated = !c.architecture().squaresRelu();
+        if (!c.convolution().separatesFeedForward()) {
+            out.add(spec(b + c.architecture().ffnNormName() + ".weight", TensorRole.NORM, c.dim()));
+        }
         if (c.isRoutedBlock(l)) {
             int e = c.expertCount();
             int f = c.expertFeedForwardLength();
@@ -193,7 +205,9 @@ public final class TensorLayout {
                 out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
                         !c.architecture().requiresSelectionBias()));
             }
-            out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+            if (gated) {
+                out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+            }
             out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
             out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
             if (gptOss) {
@@ -207,12 +221,16 @@ public final class TensorLayout {
                 if (c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED) {
                     out.add(spec(b + "ffn_gate_inp_shexp.weight", TensorRole.ROUTER, c.dim()));
                 }
-                out.add(spec(b + "ffn_gate_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
+                if (gated) {
+                    out.add(spec(b + "ffn_gate_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
+                }
                 out.add(spec(b + "ffn_up_shexp.weight", TensorRole.WEIGHT, c.dim(), s));
                 out.add(spec(b + "ffn_down_shexp.weight", TensorRole.WEIGHT, s, c.dim()));
             }
         } else {
-            out.add(spec(b + "ffn_gate.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
+            if (gated) {
+                out.add(spec(b + "ffn_gate.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
+            }
             out.add(spec(b + "ffn_up.weight", TensorRole.WEIGHT, c.dim(), c.feedForwardLength()));
             out.add(spec(b + "ffn_down.weight", TensorRole.WEIGHT, c.feedForwardLength(), c.dim()));
         }

@@ -48,7 +48,9 @@ public enum GeneratedArchitecture {
     QWEN35MOE("qwen35moe", Architecture.QWEN35MOE, true),
     QWEN35("qwen35", Architecture.QWEN35, false),
     QWEN3NEXT("qwen3next", Architecture.QWEN3NEXT, true),
-    GRANITE_HYBRID("granitehybrid", Architecture.GRANITE_HYBRID, true);
+    GRANITE_HYBRID("granitehybrid", Architecture.GRANITE_HYBRID, true),
+    NEMOTRON_H_MOE("nemotron_h_moe", Architecture.NEMOTRON_H_MOE, true),
+    NEMOTRON_H("nemotron_h", Architecture.NEMOTRON_H, false);
 
     private final String cliName;
     private final Architecture architecture;

@@ -254,6 +254,37 @@ public final class RandomModelGenerator {
                     sections, new ConvolutionBlocks(4, recurrent,
                             new DeltaNet(keyHeads, 2 * keyHeads, headDim, arch != Architecture.QWEN3NEXT)));
         }
+        if (arch.separatesFeedForward()) {
+            // Nemotron-H: blocks of one part each, every other block an FFN (squared ReLU, no gate), the
+            // others Mamba2 but every third of them, which attends without rotary positions (blocks 0 M,
+            // 1 E, 2 *, 3 E, 4 M, 5 E, 6 M, 7 E, 8 *, ...: Nemotron 3 Nano's mix); Mamba2 twice the model
+            // wide in heads of the attention's head width, 8 groups where the heads divide so, states
+            // twice a head wide up to 128; the MoE one routes by sigmoid ranked with a selection bias,
+            // weights renormalized and scaled by 2.5, beside a shared expert two experts wide; eps 1e-5
+            int layers = spec.resolvedLayers();
+            if (layers < 3) {
+                throw new ModelConfigException(spec.arch().cliName() + " needs at least 3 blocks (a Mamba2 block, an FFN "
+                        + "block and an attention block), got " + layers);
+            }
+            List<Integer> scanning = new ArrayList<>();
+            List<Integer> feeding = new ArrayList<>();
+            for (int b = 0; b < layers; b++) {
+                if (b % 2 == 1) {
+                    feeding.add(b);
+                } else if (b / 2 % 3 != 1) {
+                    scanning.add(b);
+                }
+            }
+            int mambaHeads = 2 * dim / headDim;
+            int groups = mambaHeads % 8 == 0 ? 8 : mambaHeads % 2 == 0 ? 2 : 1;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, kvHeads, headDim, headDim,
+                    expertFfn, experts, topK, moe ? expertFfn : 0, moe ? 2 * expertFfn : 0, 0, moe, 1e-5f, 10_000.0,
+                    headDim, RopeScaling.NONE, vocabSize, null,
+                    moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5) : ExpertRouting.SOFTMAX, 0,
+                    ScaleFactors.NONE, LayerPattern.UNROTATED, RopeSections.NONE,
+                    new ConvolutionBlocks(4, scanning, new Mamba2(mambaHeads, headDim, Math.min(128, 2 * headDim), groups),
+                            feeding));
+        }
         if (arch.hasMamba2Blocks()) {
             // Granite 4.0-H: Mamba2 blocks but every fifth (from the third), which attends without rotary
             // positions (the released models attend in one block of ten; the last block attends where

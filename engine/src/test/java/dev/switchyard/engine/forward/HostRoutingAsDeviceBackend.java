@@ -231,6 +231,11 @@ final class HostRoutingAsDeviceBackend implements Backend {
     }
 
     @Override
+    public void reluSquared(FloatMatrix x, int tokens) {
+        cpu.reluSquared(x, tokens);
+    }
+
+    @Override
     public void shortConv(KvStorage rows, int layer, AttentionBatch batch, float[] taps, int length, FloatMatrix out) {
         cpu.shortConv(rows, layer, batch, taps, length, out);
     }

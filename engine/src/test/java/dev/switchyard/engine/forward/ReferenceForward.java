@@ -62,6 +62,11 @@ final class ReferenceForward {
         }
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
+            if (c.convolution().isFeedForwardOnly(l)) {
+                // Nemotron-H: a block that runs its FFN alone, normed by its one norm
+                feedForward(b, l, x);
+                continue;
+            }
             // attention
             double[] h = rmsNorm(x, vec(b + "attn_norm.weight"));
             if (file.tensor(b + "shortconv.conv.weight").isPresent()) {
@@ -73,7 +78,9 @@ final class ReferenceForward {
                 double[] scanned = mamba2(b, l, h);
                 scaleInPlace(scanned, c.scales().residual());
                 addInPlace(x, scanned);
-                feedForward(b, l, x);
+                if (c.feedsForward(l)) {
+                    feedForward(b, l, x);
+                }
                 continue;
             }
             if (file.tensor(b + "ssm_conv1d.weight").isPresent()) {
@@ -211,7 +218,9 @@ final class ReferenceForward {
             }
             scaleInPlace(projected, c.scales().residual());
             addInPlace(x, projected);
-            feedForward(b, l, x);
+            if (c.feedsForward(l)) {
+                feedForward(b, l, x);
+            }
         }
         double[] out = rmsNorm(x, vec(c.architecture().outputNormName()));
         String head = file.tensor("output.weight").isPresent() ? "output.weight" : "token_embd.weight";
@@ -691,8 +700,15 @@ final class ReferenceForward {
     }
 
     private double[] swiglu(String gate, String up, String down, int expert, double[] h, int width) {
-        double[] g = expert < 0 ? matvec(gate, h, width) : matvecExpert(gate, expert, h, width);
         double[] u = expert < 0 ? matvec(up, h, width) : matvecExpert(up, expert, h, width);
+        if (c.architecture().squaresRelu()) {
+            // Nemotron-H: no gate, the up projection's squared ReLU
+            for (int i = 0; i < width; i++) {
+                u[i] = u[i] > 0 ? u[i] * u[i] : 0;
+            }
+            return expert < 0 ? matvec(down, u, c.dim()) : matvecExpert(down, expert, u, c.dim());
+        }
+        double[] g = expert < 0 ? matvec(gate, h, width) : matvecExpert(gate, expert, h, width);
         for (int i = 0; i < width; i++) {
             g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
         }

@@ -35,7 +35,8 @@ public final class TinyModels {
      * The tiny preset cut to 2 layers and context 256: every family in well under a second.
      * The DeepSeek families get 3, a dense first block and two that route, so that their routed
      * layers predict one another as every other family's do; the delta-net families get 3, two
-     * delta-net blocks and one that attends.
+     * delta-net blocks and one that attends; Nemotron-H gets 4, a Mamba2 block, an FFN block, an
+     * attention block and another FFN block.
      */
     public static Path of(GeneratedArchitecture arch, GgmlType type) {
         return WRITTEN.computeIfAbsent(arch.cliName() + "-" + type, key -> {
@@ -46,6 +47,7 @@ public final class TinyModels {
                     : arch.architecture().hasLeadingDenseLayers() ? 3
                     // Qwen3.5: two delta-net blocks, then one attending
                     : arch.architecture().hasDeltaNetBlocks() ? 3
+                    : arch.architecture().separatesFeedForward() ? 4
                     : arch.architecture().hasLayerPattern() ? 4 : 2;
             try {
                 RandomModelGenerator.write(new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, null,

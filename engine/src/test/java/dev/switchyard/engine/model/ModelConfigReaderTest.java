@@ -236,6 +236,14 @@ class ModelConfigReaderTest {
                     ExpertRouting.SOFTMAX, 0, ScaleFactors.NONE, LayerPattern.UNIFORM,
                     arch.hasRopeSections() ? RopeSections.interleaved(3, 3, 2, 0) : RopeSections.NONE,
                     new ConvolutionBlocks(4, List.of(0, 1), new DeltaNet(2, 4, 64, arch != Architecture.QWEN3NEXT)));
+        } else if (arch.separatesFeedForward()) {
+            // Nemotron-H: a Mamba2 block, an FFN block, an attention block, an FFN block; the MoE one's
+            // sigmoid routing scaled by 2.5, a shared expert of its own width
+            c = new ModelConfig(arch, "m", 4096, 512, 4, 8, 2, 64, 64, 256, moe ? 16 : 0, moe ? 4 : 0, moe ? 256 : 0,
+                    moe ? 512 : 0, 0, moe, 1e-5f, 1e4, 64, RopeScaling.NONE, 1000, null,
+                    moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5) : ExpertRouting.SOFTMAX, 0,
+                    ScaleFactors.NONE, LayerPattern.UNROTATED, RopeSections.NONE,
+                    new ConvolutionBlocks(4, List.of(0), new Mamba2(16, 64, 128, 8), List.of(1, 3)));
         } else if (arch.hasMamba2Blocks()) {
             // Granite 4.0-H: two Mamba2 blocks to one attention block without rotary positions, Granite's
             // multipliers, a shared expert of its own width

@@ -25,9 +25,21 @@ class RandomModelGeneratorTest {
     @TempDir
     Path dir;
 
-    /** The tiny preset made smaller still, so every family can be written in a fraction of a second. */
+    /**
+     * The tiny preset made smaller still, so every family can be written in a fraction of a second:
+     * 2 blocks, but 3 for Nemotron-H, whose blocks run one part each (Mamba2, an FFN, attention).
+     */
     private static ModelSpec small(GeneratedArchitecture arch, GgmlType type, long seed) {
-        return new ModelSpec(arch, ModelPreset.TINY, 2, null, null, null, null, null, 256, 512, type, seed, null);
+        int layers = arch.architecture().separatesFeedForward() ? 3 : 2;
+        return new ModelSpec(arch, ModelPreset.TINY, layers, null, null, null, null, null, 256, 512, type, seed, null);
+    }
+
+    @Test
+    void nemotronHNeedsABlockOfEachPart() {
+        ModelSpec two = new ModelSpec(GeneratedArchitecture.NEMOTRON_H_MOE, ModelPreset.TINY, 2, null, null, null, null,
+                null, 256, 512, GgmlType.F32, 1, null);
+        assertThatThrownBy(() -> RandomModelGenerator.write(two, dir.resolve("two.gguf")))
+                .hasMessageContaining("nemotron_h_moe needs at least 3 blocks");
     }
 
     @ParameterizedTest

@@ -77,6 +77,7 @@ public final class CpuBackend implements Backend {
     private final SwigluClampedJob swigluClampedJob = new SwigluClampedJob();
     private final AddJob addJob = new AddJob();
     private final MulJob mulJob = new MulJob();
+    private final ReluSquaredJob reluSquaredJob = new ReluSquaredJob();
     private final ShortConvJob shortConvJob = new ShortConvJob();
     private final CpuDeltaNet deltaNet;
     private final CpuSelectiveScan selectiveScan;
@@ -1179,6 +1180,42 @@ public final class CpuBackend implements Backend {
             }
             for (; i < cols; i++) {
                 y[o + i] *= x[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void reluSquared(FloatMatrix x, int tokens) {
+        CpuMatrix cx = matrix(x);
+        OpChecks.tokens(tokens, cx, cx);
+        ReluSquaredJob job = reluSquaredJob;
+        job.x = cx.data();
+        job.cols = cx.cols();
+        forRows(job, tokens, cx.cols());
+        job.x = null;
+    }
+
+    /**
+     * x = r * r, r = max(x, 0): Nemotron-H's squared ReLU. The vector max is Math.max lane by lane,
+     * so NaN stays NaN and -0 becomes +0, as the scalar tail's Math.max; elementwise.cu's
+     * relu_squared clamps with a compare that keeps NaN too (CUDA's fmaxf would drop it).
+     */
+    private final class ReluSquaredJob extends RowJob {
+        float[] x;
+        int cols;
+
+        @Override
+        void row(int worker, int t) {
+            int o = t * cols;
+            int i = 0;
+            int bound = F.loopBound(cols);
+            for (; i < bound; i += L) {
+                FloatVector r = FloatVector.fromArray(F, x, o + i).max(0f);
+                r.mul(r).intoArray(x, o + i);
+            }
+            for (; i < cols; i++) {
+                float r = Math.max(x[o + i], 0f);
+                x[o + i] = r * r;
             }
         }
     }

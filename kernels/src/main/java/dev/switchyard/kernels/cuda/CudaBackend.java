@@ -552,6 +552,14 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void reluSquared(FloatMatrix x, int tokens) {
+        CudaMatrix cx = matrix(x);
+        OpChecks.tokens(tokens, cx, cx);
+        ctx.makeCurrent();
+        kernels.reluSquared(cx.pointer(), (long) tokens * cx.cols());
+    }
+
+    @Override
     public void sigmoidMul(FloatMatrix gate, FloatMatrix x, int tokens) {
         CudaMatrix cg = matrix(gate);
         CudaMatrix cx = matrix(x);

@@ -190,6 +190,11 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ELEMENTWISE, "mul"), elementwiseBlocks(n), 1, 256, 1, args);
     }
 
+    void reluSquared(long x, long n) {
+        args.reset().ptr(x).i64(n);
+        ctx.launch(fn(CudaModule.ELEMENTWISE, "relu_squared"), elementwiseBlocks(n), 1, 256, 1, args);
+    }
+
     /** LFM2's convolution over the cached rows of one layer ({@code rows}: that layer's keys). */
     void shortConv(long rows, int width, int blockSize, long positions, long tableStart, long tables, long taps,
                    int length, long out, int outCols, int tokens) {

@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tolerances, relative to the output's RMS: 1e-6 for add, mul, bias, gather and scatter-add (one
  * float rounding per element); 2e-6 for RMSNorm and RoPE (float arithmetic against double); 4e-6
- * for SiLU and softmax (the CPU exp is a polynomial good to a few ulp). Embedding is exact.
+ * for SiLU and softmax (the CPU exp is a polynomial good to a few ulp). Embedding and the squared
+ * ReLU are exact.
  */
 class CpuOpsTest {
 
@@ -185,6 +186,33 @@ class CpuOpsTest {
             }
             assertThat(sum).isCloseTo(1.0, within(1e-6));
         }
+    }
+
+    /**
+     * Exactly as the reference, one rounding per value: half the inputs negative, and the edge
+     * values (zeros of both signs, NaN, infinities, squares that overflow, fall subnormal or
+     * underflow) at the start of the first row (vector lanes) and the end of the last (the scalar
+     * tail where the width is no multiple of the vector).
+     */
+    @ParameterizedTest(name = "{0} threads, {1} tokens")
+    @MethodSource("cases")
+    void reluSquared(int threads, int tokens) {
+        CpuBackend b = backend(threads);
+        float[] x = rows(15, COLS);
+        float[] edges = {-0f, 0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 2e19f, 1e-20f,
+            Float.MIN_VALUE, -1e-30f, -3f, 3f};
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        System.arraycopy(edges, 0, x, tokens * COLS - edges.length, edges.length);
+        float[] expected = ReferenceOps.reluSquared(x, COLS, tokens);
+        CpuMatrix m = matrix(b, x, COLS);
+        b.reluSquared(m, tokens);
+        // Float.equals: -0 is not +0, NaN is NaN
+        assertThat(m.data()).containsExactly(expected);
+        assertThat(java.util.Arrays.copyOf(m.data(), edges.length))
+                .containsExactly(0f, 0f, Float.NaN, 0f, Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY,
+                        1e-20f * 1e-20f, 0f, 0f, 0f, 9f);   // a subnormal square, not flushed to 0
+        assertUntouchedBeyond(m.data(), x, tokens, COLS);
+        assertThatThrownBy(() -> b.reluSquared(m, 21)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

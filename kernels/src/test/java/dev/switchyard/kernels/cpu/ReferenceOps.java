@@ -142,6 +142,16 @@ final class ReferenceOps {
         return out;
     }
 
+    /** Nemotron-H's squared ReLU from its definition: v * v (rounded once) above 0, NaN as it is, else +0. */
+    static float[] reluSquared(float[] x, int cols, int tokens) {
+        float[] out = x.clone();
+        for (int i = 0; i < tokens * cols; i++) {
+            float v = x[i];
+            out[i] = v > 0 ? v * v : Float.isNaN(v) ? v : 0f;
+        }
+        return out;
+    }
+
     /** x times the sigmoid of its gate, in double: AFMoE's gated attention output. */
     static float[] sigmoidMul(float[] gate, float[] x, int cols, int tokens) {
         float[] out = x.clone();

@@ -94,6 +94,17 @@ class CudaBackendOpsTest extends AgainstCpuTest {
         assertThat(product[0]).containsExactly(product[1]);
     }
 
+    /** Exactly as the CPU, edge values among them; the last row left as it was. */
+    @Test
+    void reluSquaredSquaresThePositivesAndZeroesTheRest() {
+        float[] x = data(63, T * COLS);
+        float[] edges = {-0f, 0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 2e19f, 1e-20f,
+            Float.MIN_VALUE, -1e-30f, -3f, 3f};
+        System.arraycopy(edges, 0, x, (T - 1) * COLS - edges.length, edges.length);
+        float[][] squared = both(T, COLS, new float[][] {x}, new int[] {T}, (b, m) -> b.reluSquared(m[0], T - 1));
+        assertThat(squared[0]).containsExactly(squared[1]);
+    }
+
     @Test
     void shortConvWeighsEachTokensLastRowsInTheCpusOrder() {
         int block = 4;

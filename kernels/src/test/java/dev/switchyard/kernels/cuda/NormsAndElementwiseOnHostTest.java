@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * each launched as {@link CudaKernels} launches it, against the CPU backend on the same inputs: rows
  * wider than a block of 256 threads, heads not a multiple of a warp's 32 lanes, a bias over more
  * values than the grid's 4096 blocks of 256 threads hold (so threads stride past the grid), repeated
- * rows in gather and scatter-add, products value by value (LFM2's gates), a scatter of no rows, and strided column copies (one block and
+ * rows in gather and scatter-add, products value by value (LFM2's gates), the squared ReLU over
+ * negatives, zeros of both signs, NaN and infinities, a scatter of no rows, and strided column copies (one block and
  * many, strides past the width, widths off the warp and the block, offsets on both sides, a
  * source block copied to several places, the rows past the count untouched). Copies and fused
  * multiply-adds in the CPU's order exactly; reductions (norms, softmax) and transcendental
@@ -54,6 +55,7 @@ class NormsAndElementwiseOnHostTest {
     private static MethodHandle siluMul;
     private static MethodHandle sigmoidMul;
     private static MethodHandle mul;
+    private static MethodHandle reluSquared;
     private static MethodHandle swigluClamped;
     private static MethodHandle softmax;
     private static MethodHandle gatherRows;
@@ -73,6 +75,7 @@ class NormsAndElementwiseOnHostTest {
         siluMul = bind(lookup, "silu_mul_host", ADDRESS, ADDRESS, LONG);
         sigmoidMul = bind(lookup, "sigmoid_mul_host", ADDRESS, ADDRESS, LONG);
         mul = bind(lookup, "mul_host", ADDRESS, ADDRESS, LONG);
+        reluSquared = bind(lookup, "relu_squared_host", ADDRESS, LONG);
         swigluClamped = bind(lookup, "swiglu_clamped_host", ADDRESS, ADDRESS, FLOAT, FLOAT, LONG);
         softmax = bind(lookup, "softmax_rows_host", ADDRESS, INT, INT);
         gatherRows = bind(lookup, "gather_rows_host", ADDRESS, ADDRESS, ADDRESS, INT, INT);
@@ -211,6 +214,29 @@ class NormsAndElementwiseOnHostTest {
             GpuTests.assertClose(clamped.toArray(FLOAT),
                     onCpu(COLS, new float[][] {wideX, wideY}, m -> cpu.swigluClamped(m[0], m[1], 1.702f, 7f, T)), 1e-6,
                     "swigluClamped");
+        }
+    }
+
+    /**
+     * Bit for bit: half the values negative, the edge values in the first row and in the last row
+     * run (zeros of both signs, NaN, infinities, squares that overflow, fall subnormal or
+     * underflow), over all rows but the last: 1200 values, no multiple of a block's 256 threads,
+     * and the last row left as it was.
+     */
+    @Test
+    void reluSquaredSquaresThePositivesAndZeroesTheRest() throws Throwable {
+        float[] x = data(22, T * COLS);
+        float[] edges = {-0f, 0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 2e19f, 1e-20f,
+            Float.MIN_VALUE, -1e-30f, -3f, 3f};
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        System.arraycopy(edges, 0, x, (T - 1) * COLS - edges.length, edges.length);
+        long n = (long) (T - 1) * COLS;
+        assertThat(n % 256).isNotZero();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment xd = floats(a, x);
+            reluSquared.invokeExact(xd, n);
+            assertSameValues(xd.toArray(FLOAT), onCpu(COLS, new float[][] {x}, m -> cpu.reluSquared(m[0], T - 1)),
+                    "reluSquared over all rows but the last");
         }
     }
 

@@ -234,9 +234,14 @@ final class GgufReport {
             m.put("mamba2_state_size", scan.stateSize());
             m.put("mamba2_groups", scan.groups());
             m.put("recurrent_state_bytes_per_sequence", LoadedModel.recurrentStateBytes(c));
-            // Granite 4.0-H's attention blocks have no rotary positions, as its converter states
+            // Granite 4.0-H's attention blocks have no rotary positions, as its converter states; Nemotron-H's never do
             m.put("unrotated_blocks", java.util.stream.IntStream.range(0, c.layers())
-                    .filter(b -> !c.isConvolutionBlock(b) && !c.pattern().rotates(b)).boxed().toList());
+                    .filter(b -> c.attends(b) && !c.pattern().rotates(b)).boxed().toList());
+            if (c.convolution().separatesFeedForward()) {
+                // Nemotron-H: the blocks that run an FFN (or routed experts) alone
+                m.put("feed_forward_blocks", c.convolution().feedForwardOnly());
+                m.put("activation", "squared ReLU, no gate");
+            }
         }
         if (c.ropeSections().present()) {
             // Qwen3-VL: the interleaved sections, and the pairs that stay still for text

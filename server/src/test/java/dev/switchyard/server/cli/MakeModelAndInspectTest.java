@@ -225,6 +225,26 @@ class MakeModelAndInspectTest {
         generatesFourTokens(model, "--speculative-tokens", "3");
     }
 
+    @Test
+    void nemotronHMoeIsMadeAndInspectedWithItsOnePartBlocksAndGenerates() throws Exception {
+        Path model = dir.resolve("nemotron_h_moe.gguf");
+        JsonNode config = madeAndInspected(model, "--arch", "nemotron_h_moe", "--layers", "6");
+        assertThat(config.get("architecture").asText()).isEqualTo("nemotron_h_moe");
+        // M E * E M E: Mamba2, routed experts, attention
+        assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,4]");
+        assertThat(config.get("feed_forward_blocks").toString()).isEqualTo("[1,3,5]");
+        assertThat(config.get("unrotated_blocks").toString()).isEqualTo("[2]");
+        assertThat(config.get("activation").asText()).isEqualTo("squared ReLU, no gate");
+        assertThat(config.get("mamba2_groups").asInt()).isEqualTo(8);
+        // two blocks' states of sixteen 64 x 32 heads
+        assertThat(config.get("recurrent_state_bytes_per_sequence").asLong()).isEqualTo(2L * 16 * 64 * 32 * 4);
+        // the one attention block's keys and values (2 heads of 32)
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * 2 * 32 * 4);
+        generatesFourTokens(model,
+                "--expert-memory", "50%");
+        generatesFourTokens(model, "--speculative-tokens", "3");
+    }
+
     /** Makes {@code model} with the make-model arguments given, checks that inspect finds it runnable, and returns its config. */
     private static JsonNode madeAndInspected(Path model, String... makeArgs) throws Exception {
         List<String> command = new ArrayList<>(List.of("make-model"));

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Models whose blocks carry a state per sequence (Qwen3.5-MoE-shaped, Granite-4.0-H-shaped) served
+ * Models whose blocks carry a state per sequence (Qwen3.5-MoE-, Granite-4.0-H- and Nemotron-H-shaped) served
  * over HTTP: a chat's next turn takes the first turn's prompt from the prefix cache with its saved
  * state and answers exactly as a server keeping no states, which computes every turn whole; a
  * predicted output is accepted and goes unused.
@@ -40,7 +40,8 @@ class RecurrentModelServingTest {
     }
 
     static java.util.stream.Stream<Path> models() {
-        return java.util.stream.Stream.of(TinyModelFile.qwen35Moe(), TinyModelFile.graniteHybrid());
+        return java.util.stream.Stream.of(TinyModelFile.qwen35Moe(), TinyModelFile.graniteHybrid(),
+                TinyModelFile.nemotronHMoe());
     }
 
     @ParameterizedTest
