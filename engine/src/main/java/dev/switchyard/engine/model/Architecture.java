@@ -231,7 +231,7 @@ public enum Architecture {
      */
     public boolean hasPredictionBlocks() {
         return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2 || this == EXAONE_MOE || this == QWEN35MOE
-                || this == QWEN35;
+                || this == QWEN35 || this == NEMOTRON_H_MOE;
     }
 
     /**

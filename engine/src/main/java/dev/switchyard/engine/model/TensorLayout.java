@@ -270,6 +270,16 @@ public final class TensorLayout {
      * Switchyard can compute with. Extra tensors are allowed.
      */
     public static void validate(ModelConfig c, GgufFile file) {
+        if (c.architecture().separatesFeedForward() && c.isMoe()) {
+            for (int l = 0; l < c.layers(); l++) {
+                String latent = "blk." + l + ".ffn_latent_down.weight";
+                if (file.tensor(latent).isPresent()) {
+                    // Nemotron 3 Super's experts work in a smaller space, projected in and out around them
+                    throw new ModelConfigException("tensor '" + latent + "' projects the experts' inputs to a latent "
+                            + "space (Nemotron 3 Super's latent experts), which Switchyard does not run");
+                }
+            }
+        }
         for (TensorSpec spec : expectedTensors(c)) {
             Optional<GgufTensorInfo> found = file.tensor(spec.name());
             if (found.isEmpty()) {

@@ -160,6 +160,15 @@ class NemotronHConfigReaderTest {
     }
 
     @Test
+    void aPredictionBlockAfterTheModelsOwnIsNotRun() {
+        ModelConfig c = read(with(m -> {
+            m.put("nemotron_h_moe.block_count", GgufValue.ofUint32(PATTERN.length() + 1));
+            m.put("nemotron_h_moe.nextn_predict_layers", GgufValue.ofUint32(1));
+        }));
+        assertThat(c.layers()).isEqualTo(PATTERN.length());
+    }
+
+    @Test
     void theWritersKeysReadBackEqual() {
         ModelConfig c = read(nano());
         assertThat(read(ModelConfigWriter.metadata(c))).isEqualTo(c);

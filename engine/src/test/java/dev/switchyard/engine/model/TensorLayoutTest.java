@@ -206,4 +206,24 @@ class TensorLayoutTest {
                     .hasMessageContaining("fused");
         }
     }
+
+    /** Nemotron 3 Super's latent experts (a projection to a smaller space around them) are refused by name. */
+    @Test
+    void latentExpertsAreRefusedByName() throws Exception {
+        Path source = TinyModels.of(GeneratedArchitecture.NEMOTRON_H_MOE, GgmlType.F32);
+        Path latent = dir.resolve("latent.gguf");
+        try (var in = GgufFile.open(source)) {
+            GgufWriter w = GgufCopy.of(in, key -> true, t -> true);
+            ModelConfig c = ModelConfigReader.read(in.metadata());
+            w.addTensor("blk.1.ffn_latent_down.weight", GgmlType.F32, new long[] {c.dim(), 16}, target -> { });
+            w.write(latent);
+        }
+        try (var f = GgufFile.open(latent)) {
+            ModelConfig c = ModelConfigReader.read(f.metadata());
+            assertThatThrownBy(() -> TensorLayout.validate(c, f))
+                    .isInstanceOf(ModelConfigException.class)
+                    .hasMessageContaining("'blk.1.ffn_latent_down.weight'")
+                    .hasMessageContaining("latent experts");
+        }
+    }
 }
