@@ -46,5 +46,7 @@ record LayerWeights(
         float[] ffnPostNorm,
         ConvolutionWeights convolution,
         DeltaNetWeights deltaNet,
-        Mamba2Weights mamba2) {
+        Mamba2Weights mamba2,
+        Weight latentDown,
+        Weight latentUp) {
 }

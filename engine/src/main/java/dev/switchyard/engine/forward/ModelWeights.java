@@ -110,7 +110,9 @@ public final class ModelWeights {
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
                     convolves && !delta && !scans ? convolutionWeights(in, b, config) : null,
                     delta ? deltaNetWeights(in, b, config) : null,
-                    scans ? mamba2Weights(in, b, config) : null));
+                    scans ? mamba2Weights(in, b, config) : null,
+                    moe && config.expertLatentWidth() > 0 ? in.matrix(b + TensorLayout.LATENT_DOWN) : null,
+                    moe && config.expertLatentWidth() > 0 ? in.matrix(b + TensorLayout.LATENT_UP) : null));
         }
         Weight embedding = in.matrix("token_embd.weight");
         // A file without output.weight ties the output head to the token embedding.

@@ -18,14 +18,17 @@ final class StepBuffers {
     final FloatMatrix attention;  // (T, heads x headDimV)
     final FloatMatrix projected;  // (T, D): attention output projection, dense FFN output
     final FloatMatrix router;     // (T, experts)
-    final FloatMatrix expertIn;   // (T, D): one expert's gathered tokens
+    final FloatMatrix expertIn;   // (T, E): one expert's gathered tokens, E the experts' width (the model's, or their latent width)
     final FloatMatrix gate;       // (T, ffn): a routed expert's width, or a dense model's FFN width
     final FloatMatrix up;         // (T, ffn)
     final FloatMatrix denseGate;  // (T, dense ffn): dense blocks' FFN (gate itself in dense models; null without dense blocks)
     final FloatMatrix denseUp;    // (T, dense ffn)
     final FloatMatrix sharedHidden; // (T, shared ffn): the shared expert's gate activations (Qwen2-MoE, DeepSeek-MoE)
     final FloatMatrix sharedUp;   // (T, shared ffn)
-    final FloatMatrix expertOut;  // (T, D)
+    final FloatMatrix expertOut;  // (T, E)
+    final FloatMatrix latentIn;   // (T, E): the normed input projected to the experts' latent width (Nemotron 3 Super; else null)
+    final FloatMatrix latentSum;  // (T, E): the routed experts' weighted sum there, before its projection back
+    final FloatMatrix latentZero; // (1, E): zeros that clear latentSum, row by row
     final FloatMatrix sharedGate; // (T, 1): Qwen2-MoE's shared-expert gate logit
     final FloatMatrix logitInput; // (T, D): rows that produce logits
     final FloatMatrix logits;     // (T, vocab)
@@ -59,7 +62,8 @@ final class StepBuffers {
         attention = backend.allocate(maxTokens, c.headCount() * c.headDimV());
         projected = backend.allocate(maxTokens, d);
         router = c.isMoe() ? backend.allocate(maxTokens, c.expertCount()) : null;
-        expertIn = backend.allocate(maxTokens, d);
+        int e = c.expertWidth();
+        expertIn = backend.allocate(maxTokens, e);
         gate = backend.allocate(maxTokens, ffn);
         up = backend.allocate(maxTokens, ffn);
         // a dense model's FFN shares gate and up; DeepSeek-MoE's leading dense blocks are wider than an expert
@@ -68,7 +72,14 @@ final class StepBuffers {
         denseUp = denseBlocksBesideExperts ? backend.allocate(maxTokens, c.feedForwardLength()) : c.isMoe() ? null : up;
         sharedHidden = shared ? backend.allocate(maxTokens, c.sharedExpertFeedForwardLength()) : null;
         sharedUp = shared ? backend.allocate(maxTokens, c.sharedExpertFeedForwardLength()) : null;
-        expertOut = backend.allocate(maxTokens, d);
+        expertOut = backend.allocate(maxTokens, e);
+        boolean latentExperts = c.expertLatentWidth() > 0;
+        latentIn = latentExperts ? backend.allocate(maxTokens, e) : null;
+        latentSum = latentExperts ? backend.allocate(maxTokens, e) : null;
+        latentZero = latentExperts ? backend.allocate(1, e) : null;
+        if (latentZero != null) {
+            latentZero.writeRow(0, new float[e]); // device memory comes uncleared
+        }
         sharedGate = c.isMoe() && c.architecture().sharedExpert() == Architecture.SharedExpert.SIGMOID_GATED
                 ? backend.allocate(maxTokens, 1) : null;
         logitInput = backend.allocate(maxTokens, d);

@@ -140,6 +140,8 @@ public final class Transformer implements AutoCloseable {
     private final int[] zeroRows;
     /** Where the current MoE block's experts add their outputs ({@link #moeSum}). */
     private FloatMatrix sum;
+    /** Where this MoE block's routed experts gather their tokens' rows: the normed input, or its latent projection. */
+    private FloatMatrix expertSource;
 
     public Transformer(ModelWeights weights, Backend backend, int maxTokens, int maxSequences, int kvBlocks, int kvBlockSize) {
         this(weights, backend, maxTokens, maxSequences, kvBlocks, kvBlockSize,
@@ -274,7 +276,7 @@ public final class Transformer implements AutoCloseable {
         this.unitGain = pattern.rotatedQkNorm() ? filled(config.headDimK(), 1f) : null;
         this.temperatures = pattern.hasTemperature() ? new float[maxTokens] : null;
         this.unitWeights = config.architecture().weighsExpertInputs() ? filled(maxTokens, 1f) : null;
-        this.zeroRows = new int[config.architecture().normsBranchOutputs() ? maxTokens : 0];
+        this.zeroRows = new int[config.architecture().normsBranchOutputs() || config.expertLatentWidth() > 0 ? maxTokens : 0];
     }
 
     private static float[] filled(int n, float value) {
@@ -869,6 +871,18 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * Adds {@code part} of a MoE block's output to where the block sums it: its branch (AFMoE), or
+     * the residual stream, which Granite's residual scale multiplies it into.
+     */
+    private void joinBranch(FloatMatrix part, int t) {
+        if (sum != buf.x) {
+            backend.add(sum, part, t);
+        } else {
+            addResidual(part, t);
+        }
+    }
+
+    /**
      * {@code out = down act} of the normed input {@code buf.h}: {@code act = silu(gate h) * up h}
      * (SwiGLU), or {@code relu(up h)^2} where there is no gate (Nemotron-H); {@code hidden} and
      * {@code upOut} are scratch as wide as the FFN.
@@ -915,7 +929,17 @@ public final class Transformer implements AutoCloseable {
         backend.rmsNorm(buf.x, w.ffnNorm(), (float) config.rmsEps(), buf.h, t);
         project(w.router(), LoraTarget.ROUTER, block, buf.h, buf.router, t);
         addBiasIfAny(buf.router, w.routerBias(), t);
-        sum = moeSum(t);
+        FloatMatrix branch = moeSum(t);
+        sum = branch;
+        expertSource = buf.h;
+        if (w.latentDown() != null) {
+            // Nemotron 3 Super: the routed experts take the normed input projected to their latent width
+            // and sum their outputs there, the sum projected back after them; the router reads the input itself
+            backend.matmul(w.latentDown(), 0, buf.h, buf.latentIn, t);
+            backend.gatherRows(buf.latentZero, zeroRows, buf.latentSum, t);
+            expertSource = buf.latentIn;
+            sum = buf.latentSum;
+        }
         if (routesOnDevice(t)) {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
@@ -925,19 +949,21 @@ public final class Transformer implements AutoCloseable {
         } else {
             hostRoutedExperts(block, layer, w, batch, t);
         }
+        if (w.latentDown() != null) {
+            sum = branch;
+            backend.matmul(w.latentUp(), 0, buf.latentSum, buf.projected, t);
+            joinBranch(buf.projected, t);
+        }
         // shared expert: behind a sigmoid gate (Qwen2-MoE) or added as it is (DeepSeek-MoE); SwiGLU, or
         // squared ReLU without a gate (Nemotron-H)
         if (w.sharedUp() != null) {
             feedForward(block, w.sharedGate(), LoraTarget.SHARED_GATE, w.sharedUp(), LoraTarget.SHARED_UP, w.sharedDown(),
-                    LoraTarget.SHARED_DOWN, buf.sharedHidden, buf.sharedUp, buf.expertOut, t);
+                    LoraTarget.SHARED_DOWN, buf.sharedHidden, buf.sharedUp, buf.projected, t);
             if (w.sharedGateInput() != null) {
                 project(w.sharedGateInput(), LoraTarget.SHARED_GATE_INPUT, block, buf.h, buf.sharedGate, t);
-                backend.sigmoidGatedAdd(buf.sharedGate, buf.expertOut, sum, t);
-            } else if (sum != buf.x) {
-                backend.add(sum, buf.expertOut, t);
+                backend.sigmoidGatedAdd(buf.sharedGate, buf.projected, sum, t);
             } else {
-                // Granite scales the whole FFN branch, its shared expert's part too
-                addResidual(buf.expertOut, t);
+                joinBranch(buf.projected, t);
             }
         }
         if (sum != buf.x) {
@@ -1042,7 +1068,7 @@ public final class Transformer implements AutoCloseable {
             }
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
-            backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+            backend.gatherRows(expertSource, expertRows, buf.expertIn, n);
             weighInputs(n);
             ExpertFfn.run(backend, w.expertGate(), w.expertUp(), w.expertDown(), e, w.expertBiases(), e, buf.expertIn,
                     buf.gate, buf.up, buf.expertOut, n, expertLora(block, e, n));
@@ -1082,7 +1108,7 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(buckets.rows, buckets.offsets[e], expertRows, 0, n);
             System.arraycopy(buckets.weights, buckets.offsets[e], expertWeights, 0, n);
             if (onHost[e]) {
-                host.compute(layer, e, w.expertBiases(), buf.h, expertRows, unitWeights != null ? expertWeights : null, n,
+                host.compute(layer, e, w.expertBiases(), expertSource, expertRows, unitWeights != null ? expertWeights : null, n,
                         buf.expertOut);
             } else {
                 deviceExpert(residency, slots, block, layer, e, n, w.expertBiases());
@@ -1106,7 +1132,7 @@ public final class Transformer implements AutoCloseable {
     /** One expert's tokens through its device slot: gather, the expert's FFN into expertOut. */
     private void deviceExpert(ExpertResidency residency, SlotWeights slots, int block, int layer, int e, int n,
                               ExpertBiases biases) {
-        backend.gatherRows(buf.h, expertRows, buf.expertIn, n);
+        backend.gatherRows(expertSource, expertRows, buf.expertIn, n);
         weighInputs(n);
         Resident r = residency.acquire(layer, e);
         try {

@@ -34,6 +34,10 @@ package dev.switchyard.engine.model;
  *                            Mamba2's scan ({@link ConvolutionBlocks}), else
  *                            {@link ConvolutionBlocks#NONE}; the head
  *                            counts describe the attention blocks
+ * @param expertLatentWidth   the width routed experts work in where it is not the model's (Nemotron 3
+ *                            Super's {@code moe_latent_size}: their inputs projected down to it by
+ *                            {@code ffn_latent_down}, their weighted sum back up by {@code ffn_latent_up}),
+ *                            else 0
  */
 public record ModelConfig(
         Architecture architecture,
@@ -63,7 +67,22 @@ public record ModelConfig(
         ScaleFactors scales,
         LayerPattern pattern,
         RopeSections ropeSections,
-        ConvolutionBlocks convolution) {
+        ConvolutionBlocks convolution,
+        int expertLatentWidth) {
+
+    /** A configuration whose routed experts work in the model's width (every family but Nemotron 3 Super). */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing, int slidingWindow, ScaleFactors scales, LayerPattern pattern,
+                       RopeSections ropeSections, ConvolutionBlocks convolution) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, slidingWindow, scales, pattern, ropeSections, convolution, 0);
+    }
 
     /** A configuration whose every block attends (every family but LFM2). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -152,6 +171,8 @@ public record ModelConfig(
         require(ropeDimensions >= 0 && ropeDimensions <= headDimK && ropeDimensions % 2 == 0,
                 "rope.dimension_count " + ropeDimensions + " must be even and at most the head dimension " + headDimK);
         require(rmsEps > 0, "layer_norm_rms_epsilon must be positive");
+        require(expertLatentWidth == 0 || expertLatentWidth > 0 && expertCount > 0 && architecture.separatesFeedForward(),
+                "moe_latent_size " + expertLatentWidth + ": only Nemotron-H's routed experts work in a latent width");
         if (expertCount > 0) {
             require(expertUsedCount >= 1 && expertUsedCount <= expertCount,
                     "expert_used_count " + expertUsedCount + " must be in 1.." + expertCount);
@@ -345,6 +366,11 @@ public record ModelConfig(
         return expertCount > 0;
     }
 
+    /** The width routed experts take and give: the model's, or their latent width (Nemotron 3 Super). */
+    public int expertWidth() {
+        return expertLatentWidth > 0 ? expertLatentWidth : dim;
+    }
+
     /** Whether MoE blocks run a shared expert beside the routed ones. */
     public boolean hasSharedExpert() {
         return isMoe() && architecture.hasSharedExpert() && sharedExpertFeedForwardLength > 0;
@@ -463,7 +489,7 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed, ropeSections, convolution);
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, changed, ropeSections, convolution, expertLatentWidth);
     }
 
     /** This configuration with its rotating pairs in {@code changed} sections. */
@@ -471,13 +497,13 @@ public record ModelConfig(
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, pattern, changed, convolution);
+                ropeScaling, vocabSize, latentAttention, routing, slidingWindow, scales, pattern, changed, convolution, expertLatentWidth);
     }
 
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK,
                 headDimV, feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength,
                 sharedExpertFeedForwardLength, leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions,
-                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern, ropeSections, convolution);
+                ropeScaling, vocab, latentAttention, routing, slidingWindow, scales, pattern, ropeSections, convolution, expertLatentWidth);
     }
 }

@@ -184,7 +184,8 @@ public final class ModelConfigReader {
         }
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
-                latent, routing, window, scales, pattern, sections, convolution);
+                latent, routing, window, scales, pattern, sections, convolution,
+                arch.separatesFeedForward() && experts > 0 ? md.optInt(p + "moe_latent_size", 0, 0) : 0);
     }
 
     /**

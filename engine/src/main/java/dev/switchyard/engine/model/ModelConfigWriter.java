@@ -140,6 +140,9 @@ public final class ModelConfigWriter {
                 }
             }
             if (arch == Architecture.NEMOTRON_H_MOE) {
+                if (c.expertLatentWidth() > 0) {
+                    m.put(p + "moe_latent_size", GgufValue.ofUint32(c.expertLatentWidth()));
+                }
                 m.put(p + "expert_weights_scale", GgufValue.ofFloat32((float) c.routing().weightScale()));
                 if (c.routing().groupCount() > 1) {
                     m.put(p + "expert_group_count", GgufValue.ofUint32(c.routing().groupCount()));

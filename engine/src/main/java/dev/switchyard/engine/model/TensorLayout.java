@@ -56,6 +56,9 @@ public final class TensorLayout {
      * head's skip.
      */
     public static final String MAMBA_IN = "ssm_in.weight";
+    /** Nemotron 3 Super's projections (after {@code blk.N.}) of its experts' inputs to their latent width, and back. */
+    public static final String LATENT_DOWN = "ffn_latent_down.weight";
+    public static final String LATENT_UP = "ffn_latent_up.weight";
     public static final String MAMBA_CONV_BIAS = "ssm_conv1d.bias";
     public static final String MAMBA_SKIP = "ssm_d";
 
@@ -205,11 +208,17 @@ public final class TensorLayout {
                 out.add(new TensorSpec(b + "exp_probs_b.bias", new long[] {e}, TensorRole.BIAS,
                         !c.architecture().requiresSelectionBias()));
             }
-            if (gated) {
-                out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
+            int w = c.expertWidth();
+            if (c.expertLatentWidth() > 0) {
+                // Nemotron 3 Super: the experts' inputs projected down to their latent width, their sum back up
+                out.add(spec(b + LATENT_DOWN, TensorRole.WEIGHT, c.dim(), w));
+                out.add(spec(b + LATENT_UP, TensorRole.WEIGHT, w, c.dim()));
             }
-            out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, c.dim(), f, e));
-            out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, c.dim(), e));
+            if (gated) {
+                out.add(spec(b + "ffn_gate_exps.weight", TensorRole.EXPERT, w, f, e));
+            }
+            out.add(spec(b + "ffn_up_exps.weight", TensorRole.EXPERT, w, f, e));
+            out.add(spec(b + "ffn_down_exps.weight", TensorRole.EXPERT, f, w, e));
             if (gptOss) {
                 // one bias row per expert: [width, experts]
                 out.add(spec(b + "ffn_gate_exps.bias", TensorRole.BIAS, f, e));
@@ -270,13 +279,13 @@ public final class TensorLayout {
      * Switchyard can compute with. Extra tensors are allowed.
      */
     public static void validate(ModelConfig c, GgufFile file) {
-        if (c.architecture().separatesFeedForward() && c.isMoe()) {
+        if (c.architecture().separatesFeedForward() && c.isMoe() && c.expertLatentWidth() == 0) {
             for (int l = 0; l < c.layers(); l++) {
                 String latent = "blk." + l + ".ffn_latent_down.weight";
                 if (file.tensor(latent).isPresent()) {
                     // Nemotron 3 Super's experts work in a smaller space, projected in and out around them
                     throw new ModelConfigException("tensor '" + latent + "' projects the experts' inputs to a latent "
-                            + "space (Nemotron 3 Super's latent experts), which Switchyard does not run");
+                            + "space (Nemotron 3 Super's latent experts), but the file states no moe_latent_size");
                 }
             }
         }

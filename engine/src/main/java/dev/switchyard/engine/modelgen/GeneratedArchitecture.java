@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
  * unscaled) beside {@code deepseek2}'s DeepSeek-V2 shape, and {@code glm4moe-air}, GLM-4.5-Air's
  * shape of {@code glm4moe} (no QK-norm, routed weights unscaled), and {@code llama3}, Llama 3.1's
  * shape of {@code llama} (base 500000, and the long-context scaling of its rotary frequencies in
- * {@code rope_freqs}), as {@code llama4} has them too.
+ * {@code rope_freqs}), as {@code llama4} has them too; {@code nemotron_h_moe-latent} is Nemotron 3
+ * Super's shape of {@code nemotron_h_moe}, its routed experts in a latent width.
  */
 public enum GeneratedArchitecture {
     MIXTRAL("mixtral", Architecture.LLAMA, true),
@@ -50,6 +51,7 @@ public enum GeneratedArchitecture {
     QWEN3NEXT("qwen3next", Architecture.QWEN3NEXT, true),
     GRANITE_HYBRID("granitehybrid", Architecture.GRANITE_HYBRID, true),
     NEMOTRON_H_MOE("nemotron_h_moe", Architecture.NEMOTRON_H_MOE, true),
+    NEMOTRON_H_MOE_LATENT("nemotron_h_moe-latent", Architecture.NEMOTRON_H_MOE, true),
     NEMOTRON_H("nemotron_h", Architecture.NEMOTRON_H, false);
 
     private final String cliName;

@@ -260,7 +260,8 @@ public final class RandomModelGenerator {
             // 1 E, 2 *, 3 E, 4 M, 5 E, 6 M, 7 E, 8 *, ...: Nemotron 3 Nano's mix); Mamba2 twice the model
             // wide in heads of the attention's head width, 8 groups where the heads divide so, states
             // twice a head wide up to 128; the MoE one routes by sigmoid ranked with a selection bias,
-            // weights renormalized and scaled by 2.5, beside a shared expert two experts wide; eps 1e-5
+            // weights renormalized and scaled by 2.5, beside a shared expert two experts wide; eps 1e-5; in
+            // Nemotron 3 Super's shape, its routed experts in a latent width half the model's
             int layers = spec.resolvedLayers();
             if (layers < 3) {
                 throw new ModelConfigException(spec.arch().cliName() + " needs at least 3 blocks (a Mamba2 block, an FFN "
@@ -283,7 +284,7 @@ public final class RandomModelGenerator {
                     moe ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.5) : ExpertRouting.SOFTMAX, 0,
                     ScaleFactors.NONE, LayerPattern.UNROTATED, RopeSections.NONE,
                     new ConvolutionBlocks(4, scanning, new Mamba2(mambaHeads, headDim, Math.min(128, 2 * headDim), groups),
-                            feeding));
+                            feeding), moe && spec.arch() == GeneratedArchitecture.NEMOTRON_H_MOE_LATENT ? dim / 2 : 0);
         }
         if (arch.hasMamba2Blocks()) {
             // Granite 4.0-H: Mamba2 blocks but every fifth (from the third), which attends without rotary

@@ -626,14 +626,17 @@ final class ReferenceForward {
             chosen[j] = best;
             chosenSum += p[best];
         }
-        double[] out = new double[c.dim()];
+        // Nemotron 3 Super: the experts work on the input projected to their latent width, their sum projected back
+        boolean latent = c.expertLatentWidth() > 0;
+        double[] source = latent ? matvec(b + "ffn_latent_down.weight", h, c.expertLatentWidth()) : h;
+        double[] out = new double[c.expertWidth()];
         for (int expert : chosen) {
             // Granite's routing weight scale is its residual scale, applied to the whole branch above
             double scale = c.scales().scalesResiduals() ? 1 : routing.weightScale();
             double weight = (c.normalizeTopK() ? p[expert] / chosenSum : p[expert]) * scale;
             // Llama 4 weighs the expert's input, not its output
             boolean inputs = c.architecture() == Architecture.LLAMA4;
-            double[] in = h.clone();
+            double[] in = source.clone();
             if (inputs) {
                 scaleInPlace(in, weight);
             }
@@ -642,6 +645,9 @@ final class ReferenceForward {
             for (int i = 0; i < out.length; i++) {
                 out[i] += (inputs ? 1 : weight) * y[i];
             }
+        }
+        if (latent) {
+            out = matvec(b + "ffn_latent_up.weight", out, c.dim());
         }
         if (c.architecture().sharedExpert() != Architecture.SharedExpert.NONE && c.sharedExpertFeedForwardLength() > 0) {
             double gate = 1;
@@ -702,11 +708,11 @@ final class ReferenceForward {
     private double[] swiglu(String gate, String up, String down, int expert, double[] h, int width) {
         double[] u = expert < 0 ? matvec(up, h, width) : matvecExpert(up, expert, h, width);
         if (c.architecture().squaresRelu()) {
-            // Nemotron-H: no gate, the up projection's squared ReLU
+            // Nemotron-H: no gate, the up projection's squared ReLU; routed experts give their own width
             for (int i = 0; i < width; i++) {
                 u[i] = u[i] > 0 ? u[i] * u[i] : 0;
             }
-            return expert < 0 ? matvec(down, u, c.dim()) : matvecExpert(down, expert, u, c.dim());
+            return expert < 0 ? matvec(down, u, c.dim()) : matvecExpert(down, expert, u, c.expertWidth());
         }
         double[] g = expert < 0 ? matvec(gate, h, width) : matvecExpert(gate, expert, h, width);
         for (int i = 0; i < width; i++) {

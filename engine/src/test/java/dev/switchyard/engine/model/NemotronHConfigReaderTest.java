@@ -160,6 +160,35 @@ class NemotronHConfigReaderTest {
     }
 
     @Test
+    void superSizedExpertsWorkInTheirLatentWidth() {
+        ModelConfig c = read(with(m -> m.put("nemotron_h_moe.moe_latent_size", GgufValue.ofUint32(1024))));
+        assertThat(c.expertLatentWidth()).isEqualTo(1024);
+        assertThat(c.expertWidth()).isEqualTo(1024);
+        assertThat(TensorLayout.expectedTensors(c))
+                .anySatisfy(t -> {
+                    assertThat(t.name()).isEqualTo("blk.1.ffn_latent_down.weight");
+                    assertThat(t.dims()).containsExactly(2688, 1024);
+                })
+                .anySatisfy(t -> {
+                    assertThat(t.name()).isEqualTo("blk.1.ffn_latent_up.weight");
+                    assertThat(t.dims()).containsExactly(1024, 2688);
+                })
+                .anySatisfy(t -> {
+                    assertThat(t.name()).isEqualTo("blk.1.ffn_up_exps.weight");
+                    assertThat(t.dims()).containsExactly(1024, 1856, 128);
+                })
+                .anySatisfy(t -> {
+                    assertThat(t.name()).isEqualTo("blk.1.ffn_down_exps.weight");
+                    assertThat(t.dims()).containsExactly(1856, 1024, 128);
+                })
+                .anySatisfy(t -> {
+                    assertThat(t.name()).as("the shared expert reads the model's width").isEqualTo("blk.1.ffn_up_shexp.weight");
+                    assertThat(t.dims()).containsExactly(2688, 3712);
+                });
+        assertThat(read(ModelConfigWriter.metadata(c))).isEqualTo(c);
+    }
+
+    @Test
     void aPredictionBlockAfterTheModelsOwnIsNotRun() {
         ModelConfig c = read(with(m -> {
             m.put("nemotron_h_moe.block_count", GgufValue.ofUint32(PATTERN.length() + 1));

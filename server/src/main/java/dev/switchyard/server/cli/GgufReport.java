@@ -241,6 +241,10 @@ final class GgufReport {
                 // Nemotron-H: the blocks that run an FFN (or routed experts) alone
                 m.put("feed_forward_blocks", c.convolution().feedForwardOnly());
                 m.put("activation", "squared ReLU, no gate");
+                if (c.expertLatentWidth() > 0) {
+                    // Nemotron 3 Super: the width its routed experts work in
+                    m.put("expert_latent_width", c.expertLatentWidth());
+                }
             }
         }
         if (c.ropeSections().present()) {
