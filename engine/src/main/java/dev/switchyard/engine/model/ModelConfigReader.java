@@ -249,17 +249,27 @@ public final class ModelConfigReader {
             throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs the delta rule "
                     + "(full_attention_interval or attention.recurrent_layers): a model without one is not supported");
         }
-        int length = md.requireInt(p + "ssm.conv_kernel", 2);
-        int state = md.requireInt(p + "ssm.state_size", 1);
-        int keyHeads = md.requireInt(p + "ssm.group_count", 1);
-        int valueHeads = md.requireInt(p + "ssm.time_step_rank", 1);
-        int inner = md.requireInt(p + "ssm.inner_size", 1);
-        if ((long) state * valueHeads != inner) {
-            throw new ModelConfigException("'" + p + "ssm.inner_size' " + inner + " must be ssm.state_size " + state
-                    + " x ssm.time_step_rank " + valueHeads);
+        SsmKeys ssm = SsmKeys.read(md, p);
+        if ((long) ssm.stateSize() * ssm.timeStepRank() != ssm.innerSize()) {
+            throw new ModelConfigException("'" + p + "ssm.inner_size' " + ssm.innerSize() + " must be ssm.state_size "
+                    + ssm.stateSize() + " x ssm.time_step_rank " + ssm.timeStepRank());
         }
-        return new ConvolutionBlocks(length, blocks,
-                new DeltaNet(keyHeads, valueHeads, state, arch != Architecture.QWEN3NEXT));
+        return new ConvolutionBlocks(ssm.convKernel(), blocks,
+                new DeltaNet(ssm.groupCount(), ssm.timeStepRank(), ssm.stateSize(), arch != Architecture.QWEN3NEXT));
+    }
+
+    /**
+     * The {@code ssm.*} keys every recurrent family's file must state, as llama.cpp reads them: the
+     * convolution's length, the state's size, the group count (Qwen3.5's key heads, Mamba2's groups),
+     * the time-step rank (Qwen3.5's value heads, Mamba2's heads) and the inner width.
+     */
+    private record SsmKeys(int convKernel, int stateSize, int groupCount, int timeStepRank, int innerSize) {
+
+        static SsmKeys read(GgufMetadata md, String p) {
+            return new SsmKeys(md.requireInt(p + "ssm.conv_kernel", 2), md.requireInt(p + "ssm.state_size", 1),
+                    md.requireInt(p + "ssm.group_count", 1), md.requireInt(p + "ssm.time_step_rank", 1),
+                    md.requireInt(p + "ssm.inner_size", 1));
+        }
     }
 
     /**
@@ -289,11 +299,9 @@ public final class ModelConfigReader {
             throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs Mamba2 (0 in "
                     + "attention.head_count_kv): a model without one is not supported");
         }
-        int length = md.requireInt(p + "ssm.conv_kernel", 2);
-        int state = md.requireInt(p + "ssm.state_size", 1);
-        int groups = md.requireInt(p + "ssm.group_count", 1);
-        int heads = md.requireInt(p + "ssm.time_step_rank", 1);
-        int inner = md.requireInt(p + "ssm.inner_size", 1);
+        SsmKeys ssm = SsmKeys.read(md, p);
+        int heads = ssm.timeStepRank();
+        int inner = ssm.innerSize();
         if (inner % heads != 0) {
             throw new ModelConfigException("'" + p + "ssm.inner_size' " + inner + " must be a whole number of channels "
                     + "for each of ssm.time_step_rank " + heads + " heads");
@@ -302,7 +310,8 @@ public final class ModelConfigReader {
             throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs an FFN (feed_forward_length "
                     + "is 0 for every block): a model without one is not supported");
         }
-        return new ConvolutionBlocks(length, blocks, new Mamba2(heads, inner / heads, state, groups), feedForward);
+        return new ConvolutionBlocks(ssm.convKernel(), blocks,
+                new Mamba2(heads, inner / heads, ssm.stateSize(), ssm.groupCount()), feedForward);
     }
 
     /** Nemotron-H's FFN width: the one width its FFN blocks share (llama.cpp allows a width per block; Switchyard does not). */

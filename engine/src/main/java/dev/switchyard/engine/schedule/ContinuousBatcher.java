@@ -759,12 +759,12 @@ public final class ContinuousBatcher {
         // that a later request starting the same way goes on from there, and where the prefix it shares
         // with an earlier prompt ends (a system prompt, say), so that the next one sharing it does: a
         // chunk stops at such a point
-        for (int boundary : new int[] {sharedBoundary(s), stateBoundary(s)}) {
-            if (s.fed < boundary && s.fed + take > boundary) {
-                return boundary - s.fed;
-            }
+        int shared = sharedBoundary(s);
+        if (s.fed < shared && s.fed + take > shared) {
+            return shared - s.fed;
         }
-        return take;
+        int last = stateBoundary(s);
+        return s.fed < last && s.fed + take > last ? last - s.fed : take;
     }
 
     /**
