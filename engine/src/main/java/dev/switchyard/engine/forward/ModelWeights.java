@@ -61,9 +61,9 @@ public final class ModelWeights {
             boolean convolves = config.isConvolutionBlock(l);
             boolean feeds = config.feedsForward(l);
             boolean gated = !arch.squaresRelu();
-            boolean bias = attends && arch.attentionBias();
+            boolean bias = attends && (arch.attentionBias() || arch.mayBiasAttention());
             boolean qkNorm = attends && arch.qkNorm() != Architecture.QkNorm.NONE;
-            boolean optional = arch.hasOptionalParts();
+            boolean optional = arch.hasOptionalParts() || arch.mayBiasAttention();
             boolean moe = config.isRoutedBlock(l);
             boolean routed = moe && routedExperts;
             boolean shared = moe && config.hasSharedExpert();
@@ -101,7 +101,8 @@ public final class ModelWeights {
                     dense ? in.matrix(b + "ffn_up.weight") : null,
                     dense ? in.matrix(b + "ffn_down.weight") : null,
                     attends && !mha ? latentWeights(in, b, config) : null,
-                    gptOss ? in.vector(b + "attn_output.bias") : null,
+                    gptOss ? in.vector(b + "attn_output.bias")
+                            : attends && arch.mayBiasAttention() ? in.optionalVector(b + "attn_output.bias") : null,
                     gptOss ? in.vector(b + "attn_sinks.weight") : null,
                     gptOss && moe ? in.vector(b + "ffn_gate_inp.bias") : null,
                     gptOss && moe ? expertBiases(in, b, config) : null,
@@ -151,7 +152,7 @@ public final class ModelWeights {
                 in.rows(input, scan.innerWidth(), scan.convolvedWidth()),
                 in.rows(input, scan.innerWidth() + scan.convolvedWidth(), scan.heads()),
                 ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.DELTA_CONV), length), length,
-                in.vector(b + TensorLayout.MAMBA_CONV_BIAS), in.vector(b + TensorLayout.DELTA_DT_BIAS),
+                in.optionalVector(b + TensorLayout.MAMBA_CONV_BIAS), in.vector(b + TensorLayout.DELTA_DT_BIAS),
                 in.vector(b + TensorLayout.DELTA_DECAY), in.vector(b + TensorLayout.MAMBA_SKIP),
                 in.vector(b + TensorLayout.DELTA_NORM), in.matrix(b + TensorLayout.DELTA_OUT));
     }

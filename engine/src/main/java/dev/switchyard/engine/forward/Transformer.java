@@ -762,7 +762,7 @@ public final class Transformer implements AutoCloseable {
         backend.matmul(n.step(), 0, buf.h, buf.deltaAlpha, t);
         backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
         backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
-        backend.addBias(buf.deltaConvolved, n.convBias(), t);
+        addBiasIfAny(buf.deltaConvolved, n.convBias(), t);
         backend.copyColumns(buf.deltaConvolved, 0, 0, buf.deltaInput, 0, 0, scan.convolvedWidth(), 1, t);
         backend.sigmoidMul(buf.deltaConvolved, buf.deltaInput, t);
         backend.selectiveScan(states, storageLayer[layer], batch.sequenceOf, batch.positionOf, buf.deltaInput,

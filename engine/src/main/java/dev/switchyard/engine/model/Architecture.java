@@ -295,6 +295,15 @@ public enum Architecture {
     }
 
     /**
+     * Whether attention's projections may carry biases, each where the file has it ({@code attn_q},
+     * {@code attn_k}, {@code attn_v} and {@code attn_output} biases), as llama.cpp loads Granite
+     * 4.0-H's and Nemotron-H's; the released models have none.
+     */
+    public boolean mayBiasAttention() {
+        return hasMamba2Blocks();
+    }
+
+    /**
      * Whether some blocks run Mamba2's selective scan over a state each sequence carries instead of
      * attending ({@link Mamba2}: Granite 4.0-H), named by a 0 in {@code attention.head_count_kv}.
      */

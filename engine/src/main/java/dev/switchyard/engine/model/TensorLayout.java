@@ -110,10 +110,14 @@ public final class TensorLayout {
                 out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
             }
             boolean optional = c.architecture().hasOptionalParts();
-            if (c.architecture().attentionBias()) {
-                out.add(new TensorSpec(b + "attn_q.bias", new long[] {c.qDim()}, TensorRole.BIAS, optional));
-                out.add(new TensorSpec(b + "attn_k.bias", new long[] {c.kvDimK()}, TensorRole.BIAS, optional));
-                out.add(new TensorSpec(b + "attn_v.bias", new long[] {c.kvDimV()}, TensorRole.BIAS, optional));
+            if (c.architecture().attentionBias() || c.architecture().mayBiasAttention()) {
+                boolean maybe = optional || c.architecture().mayBiasAttention();
+                out.add(new TensorSpec(b + "attn_q.bias", new long[] {c.qDim()}, TensorRole.BIAS, maybe));
+                out.add(new TensorSpec(b + "attn_k.bias", new long[] {c.kvDimK()}, TensorRole.BIAS, maybe));
+                out.add(new TensorSpec(b + "attn_v.bias", new long[] {c.kvDimV()}, TensorRole.BIAS, maybe));
+            }
+            if (c.architecture().mayBiasAttention()) {
+                out.add(new TensorSpec(b + "attn_output.bias", new long[] {c.dim()}, TensorRole.BIAS, true));
             }
             switch (c.architecture().qkNorm()) {
                 case PER_HEAD -> {
@@ -180,7 +184,8 @@ public final class TensorLayout {
         int heads = scan.heads();
         out.add(spec(b + MAMBA_IN, TensorRole.WEIGHT, c.dim(), scan.projectedWidth()));
         out.add(spec(b + DELTA_CONV, TensorRole.CONVOLUTION, c.convolution().length(), scan.convolvedWidth()));
-        out.add(spec(b + MAMBA_CONV_BIAS, TensorRole.BIAS, scan.convolvedWidth()));
+        // llama.cpp loads the convolution's bias where the file has it (every released model's does)
+        out.add(new TensorSpec(b + MAMBA_CONV_BIAS, new long[] {scan.convolvedWidth()}, TensorRole.BIAS, true));
         out.add(spec(b + DELTA_DT_BIAS, TensorRole.BIAS, heads));
         out.add(spec(b + DELTA_DECAY, TensorRole.DECAY, 1, heads));
         out.add(spec(b + MAMBA_SKIP, TensorRole.SKIP, 1, heads));

@@ -121,7 +121,8 @@ final class ReferenceForward {
                 v = matvec(b + "attn_v.weight", h, c.kvDimV());
             }
             // biases and QK-norm where the family has them (GLM-4.5's files may leave them out)
-            if (c.architecture().attentionBias() && file.tensor(b + "attn_q.bias").isPresent()) {
+            if ((c.architecture().attentionBias() || c.architecture().mayBiasAttention())
+                    && file.tensor(b + "attn_q.bias").isPresent()) {
                 addInPlace(q, vec(b + "attn_q.bias"));
                 addInPlace(k, vec(b + "attn_k.bias"));
                 addInPlace(v, vec(b + "attn_v.bias"));
@@ -360,7 +361,8 @@ final class ReferenceForward {
         double[] z = java.util.Arrays.copyOfRange(all, 0, inner);
         keys.get(l)[position] = java.util.Arrays.copyOfRange(all, inner, inner + width);
         double[] dt = java.util.Arrays.copyOfRange(all, inner + width, all.length);
-        double[] y = convolvedSilu(b, l, width, vec(b + "ssm_conv1d.bias"));
+        double[] y = convolvedSilu(b, l, width, file.tensor(b + "ssm_conv1d.bias").isPresent()
+                ? vec(b + "ssm_conv1d.bias") : new double[width]);
         if (position == 0) {
             states.put(l, new double[heads][n][hd]);
         }

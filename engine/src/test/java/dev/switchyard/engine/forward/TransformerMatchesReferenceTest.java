@@ -103,9 +103,33 @@ class TransformerMatchesReferenceTest {
         agree(arch, type, tolerance, prompt, decode, KvCacheType.F32);
     }
 
+    /**
+     * Granite 4.0-H's and Nemotron-H's biases are each optional (the generated models carry them, the
+     * released ones do not): a file without its attention and convolution biases agrees too.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GeneratedArchitecture.class, names = {"GRANITE_HYBRID", "NEMOTRON_H_MOE"})
+    void aHybridWithoutItsOptionalBiasesAgreesWithTheReference(GeneratedArchitecture arch) throws Exception {
+        Path biased = TinyModels.of(arch, GgmlType.F32);
+        Path bare = java.nio.file.Files.createTempFile("unbiased-" + arch.cliName(), ".gguf");
+        bare.toFile().deleteOnExit();
+        try (var in = dev.switchyard.engine.gguf.GgufFile.open(biased)) {
+            var dropped = java.util.function.Predicate.<dev.switchyard.engine.gguf.GgufTensorInfo>not(
+                    t -> t.name().matches("blk\\.\\d+\\.(attn_[qkvo]\\w*|ssm_conv1d)\\.bias"));
+            long kept = in.tensors().stream().filter(dropped).count();
+            assertThat(kept).as("some biases to drop").isLessThan(in.tensors().size());
+            dev.switchyard.engine.gguf.GgufCopy.of(in, key -> true, dropped).write(bare);
+        }
+        agree(bare, 1e-4, new int[] {5, 77, 300, 12, 9, 150, 401}, new int[] {33, 260, 7}, KvCacheType.F32);
+    }
+
     private static void agree(GeneratedArchitecture arch, GgmlType type, double tolerance, int[] prompt, int[] decode,
                               KvCacheType kvType) throws Exception {
-        Path file = TinyModels.of(arch, type);
+        agree(TinyModels.of(arch, type), tolerance, prompt, decode, kvType);
+    }
+
+    private static void agree(Path file, double tolerance, int[] prompt, int[] decode, KvCacheType kvType)
+            throws Exception {
         boolean half = kvType != KvCacheType.F32;   // a cache that rounds what it holds
         try (CpuBackend backend = new CpuBackend(2);
              LoadedModel model = LoadedModel.open(file, backend, 32, 1, c -> 64, null, null, kvType)) {
