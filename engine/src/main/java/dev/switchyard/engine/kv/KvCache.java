@@ -117,6 +117,15 @@ public interface KvCache {
     }
 
     /**
+     * As {@link #stateReached}, for a state the sequence reached while generating: saved where its
+     * first {@code positions} end, in place of the one it saved where its first {@code previous}
+     * ended (0: none), so that a sequence keeps one such state however long it generates. A chat's
+     * next turn, which repeats the reply, then goes on from near the reply's end.
+     */
+    default void stateAdvanced(int sequence, int previous, int positions) {
+    }
+
+    /**
      * Positions at the start of the sequence's prompt that {@link #attachPrefix} found remembered
      * from an earlier prompt (whole blocks), whether or not it attached them all: a cache that
      * attaches a prefix only up to a saved recurrent state leaves the rest of a shared prefix (a

@@ -26,7 +26,8 @@ public final class StateCheckpoints {
         void restore(int checkpoint, int sequence, int positions);
     }
 
-    private static final long NONE = Long.MIN_VALUE;
+    /** No key. */
+    static final long NONE = Long.MIN_VALUE;
 
     private final Copier copier;
     private final long[] keys;
@@ -57,7 +58,18 @@ public final class StateCheckpoints {
 
     /** Saves {@code sequence}'s state under {@code key}. */
     void save(int sequence, long key) {
+        replace(sequence, NONE, key);
+    }
+
+    /**
+     * Saves {@code sequence}'s state under {@code key}, in the checkpoint held under {@code previous}
+     * where there is one (NONE: none), so that a sequence that saves as it goes takes one checkpoint.
+     */
+    void replace(int sequence, long previous, long key) {
         int c = find(key);
+        if (c < 0 && previous != NONE) {
+            c = find(previous);
+        }
         if (c < 0) {
             c = 0;
             for (int i = 1; i < keys.length && keys[c] != NONE; i++) {

@@ -291,6 +291,17 @@ public final class WindowedKvCache implements KvCache {
     }
 
     @Override
+    public void stateAdvanced(int sequence, int previous, int positions) {
+        checkSequence(sequence);
+        if (states == null || !cachesPrefixes() || positions <= 0 || positions % blockSize != 0) {
+            return;
+        }
+        long replaced = previous > 0 && previous % blockSize == 0 && previous < positions
+                ? full.rememberedIdentity(sequence, previous / blockSize - 1) : StateCheckpoints.NONE;
+        states.replace(sequence, replaced, full.rememberedIdentity(sequence, positions / blockSize - 1));
+    }
+
+    @Override
     public int sharedPrefix(int sequence) {
         checkSequence(sequence);
         return shared[sequence];

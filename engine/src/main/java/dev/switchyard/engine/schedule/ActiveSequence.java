@@ -24,6 +24,8 @@ final class ActiveSequence implements IntUnaryOperator {
     int fed;
     /** Positions of its prompt the cache found shared with an earlier prompt when it was last admitted ({@code KvCache.sharedPrefix}). */
     int sharedPrefix;
+    /** Positions its state was last saved after while it generated (0: none since it was last admitted). */
+    int generationCheckpoint;
     int slot = -1;
     boolean admitted;
     long lastTokenNanos;

@@ -446,6 +446,11 @@ public final class ContinuousBatcher {
                 kv.blocksWritten(s.slot, s, s.fed);
                 if (recurrent && s.fed > 0 && (s.fed == stateBoundary(s) || s.fed == sharedBoundary(s))) {
                     kv.stateReached(s.slot, s.fed);
+                } else if (recurrent && s.fed > stateBoundary(s) && s.fed % kv.blockSize() == 0) {
+                    // generating: the sequence's latest whole block, in place of its previous one, so that a
+                    // chat's next turn, which repeats the reply, goes on from near its end
+                    kv.stateAdvanced(s.slot, s.generationCheckpoint, s.fed);
+                    s.generationCheckpoint = s.fed;
                 }
             }
             // windowed layers let go of the blocks no later window reaches (after they are remembered)
@@ -700,6 +705,7 @@ public final class ContinuousBatcher {
                     ? kv.attachPrefix(slot, s, s.known() - 1, s.request.prefixScope()) : 0;
             s.fed = reused;
             s.sharedPrefix = kv.sharedPrefix(slot);
+            s.generationCheckpoint = 0;
             int take = chunkLength(s, batch.capacity() - batch.tokens());
             if (take == 0 || !kv.reserve(slot, reused + take)) {
                 kv.release(slot);

@@ -230,4 +230,29 @@ class WindowedKvCacheTest {
         assertThat(states.holds(0L)).isFalse();
         assertThat(kv.attachPrefix(0, tokens(ids), 13, null)).isZero();
     }
+
+    /**
+     * A generating sequence's states: each saved in place of its previous one, so a sequence takes one
+     * checkpoint however far it goes, and the latest is what a later prompt repeating it attaches.
+     */
+    @Test
+    void aGeneratingSequenceKeepsOneStateWhichMovesOnWithIt() {
+        WindowedKvCache kv = new WindowedKvCache(32, WindowedKvCache.blocksFor(WINDOW, BLOCK, 3, 4), BLOCK, 3, WINDOW);
+        Recorder copier = new Recorder();
+        StateCheckpoints states = new StateCheckpoints(2, copier);
+        kv.keepStates(states);
+        kv.setPrefixCaching(true);
+        int[] ids = range(200, 14);
+        decode(kv, 0, ids, 0);
+        kv.stateReached(0, 4);         // its prompt's state
+        kv.stateAdvanced(0, 0, 8);     // then as it generates
+        kv.stateAdvanced(0, 8, 12);
+        assertThat(copier.calls).as("the generated states share one checkpoint")
+                .containsExactly("save 0->0", "save 0->1", "save 0->1");
+        kv.stateAdvanced(0, 12, 10);   // not a block's end: ignored
+        assertThat(states.saved()).isEqualTo(3);
+        kv.release(0);
+        assertThat(kv.attachPrefix(1, tokens(ids), 13, null)).as("the latest").isEqualTo(12);
+        assertThat(copier.calls.getLast()).isEqualTo("restore 1->1@12");
+    }
 }

@@ -117,8 +117,13 @@ class RecurrentStateSchedulingTest {
         }
     }
 
+    /**
+     * A chat's next turn: the first prompt (40 tokens), its reply (12) and more. The first turn saved
+     * its state where its prompt's last whole block ends (32) and, as it generated, where its reply
+     * filled the next block (48); the second turn goes on from 48, past the reply's start.
+     */
     @Test
-    void withStateCheckpointsAFollowUpGoesOnFromThePromptsSavedStateAndAnswersAsWithout() throws Exception {
+    void withStateCheckpointsAFollowUpGoesOnFromTheFirstTurnsSavedStateAndAnswersAsWithout() throws Exception {
         SamplingParams greedy = SamplingParams.builder().temperature(0).ignoreEos(true).logprobs(2).build();
         int[] system = new int[40];
         for (int i = 0; i < system.length; i++) {
@@ -142,10 +147,11 @@ class RecurrentStateSchedulingTest {
                 turns.addAll(submitAll(scheduler, List.of(first)));
                 turns.addAll(submitAll(scheduler, List.of(second)));
                 assertThat(turns.get(0).reused()).isZero();
-                // the first prompt's state was saved where its last whole block ends: 2 blocks of 16
-                assertThat(turns.get(1).reused()).isEqualTo(32);
+                // the state the first turn saved as it generated: its prompt and the reply's first 8 tokens
+                assertThat(turns.get(1).reused()).isEqualTo(48);
                 assertThat(model.stateCheckpoints().restored()).isEqualTo(1);
-                assertThat(model.stateCheckpoints().saved()).as("saved").isEqualTo(2);
+                // the first turn's at 32 and 48, the second's as it generated, at 64
+                assertThat(model.stateCheckpoints().saved()).as("saved").isEqualTo(3);
                 assertThat(turns.get(0).tokens()).containsExactly(reply);
                 GenerationResult expected = alone(second);
                 assertThat(turns.get(1).tokens()).containsExactly(expected.tokens());
