@@ -186,7 +186,8 @@ public final class ServingMetrics implements SchedulerObserver {
                                  java.util.function.LongSupplier restored) {
         gauge("switchyard_state_checkpoints_capacity", "Recurrent states kept for prefix reuse.", model, () -> capacity);
         CounterWithCallback.builder().name("switchyard_state_checkpoints_saved_total")
-                .help("Prompts' recurrent states saved where their last whole block ends.").labelNames("model")
+                .help("Recurrent states saved for prefix reuse: where a prompt's last whole block ends, where the prefix "
+                        + "it shares with an earlier prompt ends, and as a sequence generates.").labelNames("model")
                 .callback(cb -> cb.call(saved.getAsLong(), model)).register(registry);
         CounterWithCallback.builder().name("switchyard_state_checkpoints_restored_total")
                 .help("Saved recurrent states taken back with a reused prefix.").labelNames("model")
