@@ -178,26 +178,16 @@ class SelectiveScanOnHostTest {
         }
     }
 
-    /**
-     * Sequences 2 and 0 interleaved, then carried on, then 2 afresh at position 0 while 0 goes on;
-     * the other layer's calls in between on sequences 0 and 1.
-     */
+    /** {@link RecurrentSchedule}'s steps on the host kernel and the CPU alike. */
     private static void interleavedAndRestarted(Shape shape) throws Throwable {
         try (Both both = new Both(shape)) {
-            Step first = Step.of(shape, 11, new int[] {2, 0, 2, 0, 2}, new int[] {0, 0, 1, 1, 2});
-            // past softplus' linear threshold in one row
-            first.dt()[3 * shape.heads() + 1] = 30f;
-            Step[] steps = {
-                first,
-                Step.of(shape, 21, new int[] {0, 2, 2}, new int[] {2, 3, 4}),
-                Step.of(shape, 31, new int[] {2, 0, 2}, new int[] {0, 3, 1}),
-            };
-            for (int i = 0; i < steps.length; i++) {
-                float[] out = both.run(1, steps[i], "step " + i);
-                assertThat(out).as("a scan that computes something").doesNotContain(Float.NaN);
-                assertThat(Math.abs(out[out.length - 1])).isPositive();
-                both.run(0, Step.of(shape, 41 + i, new int[] {1, 0}, new int[] {i, i}), "other layer, step " + i);
-            }
+            RecurrentSchedule.interleavedAndRestarted((layer, seed, seq, pos, pastThreshold, what) -> {
+                Step step = Step.of(shape, seed, seq, pos);
+                if (pastThreshold) {
+                    step.dt()[3 * shape.heads() + 1] = 30f;
+                }
+                return both.run(layer, step, what);
+            }, "a scan that computes something");
         }
     }
 
