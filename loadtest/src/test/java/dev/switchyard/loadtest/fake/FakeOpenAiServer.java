@@ -73,17 +73,26 @@ public final class FakeOpenAiServer implements AutoCloseable {
         return requests.get();
     }
 
-    /** The body of the last generation request that reached the server, or null. */
     /** Every generation request's body so far, in the order they came. */
     public java.util.List<JsonNode> generations() {
         return java.util.List.copyOf(generations);
     }
 
+    /** The body of the last generation request that reached the server, or null. */
     public JsonNode lastGeneration() {
         return lastGeneration;
     }
 
-    public int finished() {
+    /**
+     * The streams finished once at least {@code expected} have, or when {@code timeoutMs} has passed.
+     * A client holds its whole reply as soon as the last chunk is written, a moment before the
+     * server's thread counts the stream, so a test reading the count right after its run must wait.
+     */
+    public int awaitFinished(int expected, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (finished.get() < expected && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
         return finished.get();
     }
 

@@ -37,7 +37,7 @@ class CancellationTest {
                 Thread.sleep(20);
             }
             assertThat(server.disconnects()).isEqualTo((int) planned);
-            assertThat(server.finished()).isEqualTo(s.completed());
+            assertThat(server.awaitFinished(s.completed(), 5_000)).isEqualTo(s.completed());
         }
     }
 }

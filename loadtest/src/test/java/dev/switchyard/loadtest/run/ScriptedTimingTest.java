@@ -56,7 +56,7 @@ class ScriptedTimingTest {
             assertThat(s.durationS() * 1000).isGreaterThanOrEqualTo(2 * streamMs - 1);
             assertThat(s.requestThroughput()).isCloseTo(8 / s.durationS(), within(1e-9));
             assertThat(s.outputTokenThroughput()).isCloseTo(8.0 * USAGE_TOKENS / s.durationS(), within(1e-9));
-            assertThat(server.finished()).isEqualTo(8);
+            assertThat(server.awaitFinished(8, 5_000)).isEqualTo(8);
         }
     }
 
