@@ -9,8 +9,9 @@
 // (dk: stateDim) and its channel as the column (dv: channels).
 //
 // gated_delta_net: qkv (T, 2 keyHeads dk + heads dv): the queries of the key heads, then their keys
-//           (dk each), then the values of every value head (dv each); beta, alpha (T, heads);
-//           dtBias, decay (heads); out (T, heads dv). Block (h, r) takes value head h of the step's
+//           (dk each), then the values of every value head (dv each); beta (T, heads); alpha
+//           (T, heads), or (T, heads dk) where channelGates (Kimi's delta attention: a gate per key
+//           channel, keyHeads == heads); dtBias as wide as an alpha row; decay (heads); out (T, heads dv). Block (h, r) takes value head h of the step's
 //           r-th sequence, the one of token firstToken[r] (its first token of the step), and walks
 //           that sequence's tokens in batch order on its own state: no two blocks share a state
 //           element, and a sequence's tokens follow one another as the rule needs. Per token t:
@@ -18,12 +19,14 @@
 //             q, k of key head kh (h % keyHeads where tiled, else h / (heads / keyHeads)), each
 //             x / max(||x||, eps), the squares (exact in double) summed in double by a block
 //             reduction, q then times (float)(1 / sqrt(dk)), into shared memory;
-//             g = decay[h] * softplus(alpha[t][h] + dtBias[h]) (softplus(x) = x above 20), keep =
-//             exp(g), b = sigmoid(beta[t][h]), softplus' log1p(exp), exp and sigmoid taken in double
-//             and rounded to float, as the CPU backend takes them;
-//             thread j, over i in order: acc = fmaf(S[i][j] * keep, k[i], acc) from 0 (the state
+//             keep[i] = exp(decay[h] * softplus(alpha[t][h] + dtBias[h])) for every i, or with
+//             channelGates exp(decay[h] * softplus(alpha[t][h dk + i] + dtBias[h dk + i])) (the
+//             product a float; softplus(x) = x above 20), b = sigmoid(beta[t][h]), softplus'
+//             log1p(exp), exp and sigmoid taken in double and rounded to float, as the CPU backend
+//             takes them;
+//             thread j, over i in order: acc = fmaf(S[i][j] * keep[i], k[i], acc) from 0 (the state
 //             read, not stored); d = (v[j] - acc) * b; then over i again: S[i][j] = fmaf(k[i], d,
-//             S[i][j] * keep), o = fmaf(S[i][j], q[i], o) from 0; out[t][h dv + j] = o.
+//             S[i][j] * keep[i]), o = fmaf(S[i][j], q[i], o) from 0; out[t][h dv + j] = o.
 //           Every rounding is the CPU backend's (CpuDeltaNet), so the outputs are its own but for the
 //           last bits of exp, log1p and sqrt and the order of the double sum of squares, which may
 //           round a float differently now and then.
@@ -61,11 +64,12 @@ extern "C" __global__ void __launch_bounds__(DELTA_MAX_DV)
 gated_delta_net(float* states, int heads, int dk, int dv, const int* __restrict__ firstToken,
                 const int* __restrict__ sequenceOf, const int* __restrict__ positionOf, int tokens,
                 const float* __restrict__ qkv, int keyHeads, int tiled, const float* __restrict__ beta,
-                const float* __restrict__ alpha, const float* __restrict__ dtBias,
+                const float* __restrict__ alpha, int channelGates, const float* __restrict__ dtBias,
                 const float* __restrict__ decay, float eps, float* __restrict__ out) {
     __shared__ float q[DELTA_MAX_DK];
     __shared__ float k[DELTA_MAX_DK];
-    __shared__ float gate[2];   // keep, b of the current token
+    __shared__ float keep[DELTA_MAX_DK];   // the current token's decay of each state row
+    __shared__ float gate;                 // and its b
     __shared__ double scratch[32];
     int h = blockIdx.x;
     int first = firstToken[blockIdx.y];
@@ -94,33 +98,33 @@ gated_delta_net(float* states, int heads, int dk, int dv, const int* __restrict_
         kk = block_sum_double(kk, scratch);
         float qs = 1.f / fmaxf((float)sqrt(qq), eps);
         float ks = 1.f / fmaxf((float)sqrt(kk), eps);
+        size_t at = (size_t)t * heads + h;
         for (int i = j; i < dk; i += blockDim.x) {
             q[i] = qr[i] * qs * qScale;
             k[i] = kr[i] * ks;
+            float g = channelGates ? decay[h] * delta_softplus(alpha[at * dk + i] + dtBias[(size_t)h * dk + i])
+                                   : decay[h] * delta_softplus(alpha[at] + dtBias[h]);
+            keep[i] = (float)exp((double)g);
         }
         if (j == 0) {
-            size_t at = (size_t)t * heads + h;
-            float g = decay[h] * delta_softplus(alpha[at] + dtBias[h]);
-            gate[0] = (float)exp((double)g);
-            gate[1] = (float)(1.0 / (1.0 + exp(-(double)beta[at])));
+            gate = (float)(1.0 / (1.0 + exp(-(double)beta[at])));
         }
         __syncthreads();
         if (j < dv) {
-            float keep = gate[0];
-            float b = gate[1];
+            float b = gate;
             // a fresh sequence's state is 0 before the decay, as the CPU zeroes it first
             bool fresh = positionOf[t] == 0;
             // the decayed state is read twice and stored once: the write pass decays it again,
             // rounding the same product as the read pass did
             float acc = 0.f;
             for (int i = 0; i < dk; i++) {
-                float r = (fresh ? 0.f : s[(size_t)i * dv]) * keep;
+                float r = (fresh ? 0.f : s[(size_t)i * dv]) * keep[i];
                 acc = fmaf(r, k[i], acc);
             }
             float d = (row[2 * (size_t)keyHeads * dk + (size_t)h * dv + j] - acc) * b;
             float o = 0.f;
             for (int i = 0; i < dk; i++) {
-                float r = fmaf(k[i], d, (fresh ? 0.f : s[(size_t)i * dv]) * keep);
+                float r = fmaf(k[i], d, (fresh ? 0.f : s[(size_t)i * dv]) * keep[i]);
                 s[(size_t)i * dv] = r;
                 o = fmaf(r, q[i], o);
             }

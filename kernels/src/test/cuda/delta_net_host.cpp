@@ -26,10 +26,11 @@ inline float __fadd_rn(float a, float b) {
 extern "C" void gated_delta_net_host(float* states, int heads, int dk, int dv, const int* firstToken, int runs,
                                      const int* sequenceOf, const int* positionOf, int tokens, const float* qkv,
                                      int keyHeads, int tiled, const float* beta, const float* alpha,
-                                     const float* dtBias, const float* decay, float eps, float* out) {
+                                     int channelGates, const float* dtBias, const float* decay, float eps,
+                                     float* out) {
     host_launch(dim3{(unsigned)heads, (unsigned)runs, 1}, dim3{(unsigned)((dv + 31) / 32 * 32), 1, 1}, [&] {
         gated_delta_net(states, heads, dk, dv, firstToken, sequenceOf, positionOf, tokens, qkv, keyHeads, tiled, beta,
-                        alpha, dtBias, decay, eps, out);
+                        alpha, channelGates, dtBias, decay, eps, out);
     });
 }
 

@@ -176,7 +176,7 @@ public interface Backend extends AutoCloseable {
     void copyState(RecurrentStates states, int from, int to);
 
     /**
-     * The gated delta rule (Qwen3.5's and Qwen3-Next's linear attention), token by token in the
+     * The gated delta rule (Qwen3.5's and Qwen3-Next's linear attention, Kimi-Linear's delta attention), token by token in the
      * batch's order, each token on its sequence's state {@code S_h} (keyDim x valueDim) of every value
      * head h of {@code layer}. {@code qkv} row t holds, after the short convolution, the queries of the
      * {@code keyHeads} key heads, then their keys (keyDim each), then the values of every value head
@@ -187,8 +187,12 @@ public interface Backend extends AutoCloseable {
      *   <li>where p is 0 the sequence starts afresh: S_h = 0;</li>
      *   <li>q and k each divided by {@code max(||x||, eps)}, q then by sqrt(keyDim);</li>
      *   <li>{@code g = decay[h] * softplus(alpha[t][h] + dtBias[h])} (softplus(x) = x above 20),
-     *       {@code b = sigmoid(beta[t][h])};</li>
-     *   <li>{@code S = exp(g) S}; {@code d[j] = b (v[j] - sum_i S[i][j] k[i])};
+     *       {@code b = sigmoid(beta[t][h])}; where {@code alpha} has a column per key channel of
+     *       each head (Kimi's delta attention, with as many key heads as value heads), a gate per
+     *       row of the state instead: {@code g_i = decay[h] * softplus(alpha[t][h * keyDim + i] +
+     *       dtBias[h * keyDim + i])}, {@code dtBias} as wide as {@code alpha};</li>
+     *   <li>{@code S[i][j] = exp(g_i) S[i][j]} ({@code g_i = g} where the gate is the head's);
+     *       {@code d[j] = b (v[j] - sum_i S[i][j] k[i])};
      *       {@code S[i][j] += k[i] d[j]}; {@code out[t][h * valueDim + j] = sum_i S[i][j] q[i]}, the
      *       sums over i in order with fused multiply-adds.</li>
      * </ol>

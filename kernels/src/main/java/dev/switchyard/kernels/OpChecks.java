@@ -69,8 +69,10 @@ public final class OpChecks {
                                      float[] decay, int keyHeads, FloatMatrix out, int tokens) {
         int heads = states.heads();
         long width = 2L * keyHeads * states.keyDim() + (long) heads * states.valueDim();
+        // one gate per value head, or (Kimi's delta attention) one per key channel of each head
+        boolean gateShape = alpha.cols() == heads || keyHeads == heads && alpha.cols() == (long) heads * states.keyDim();
         if (keyHeads <= 0 || heads % keyHeads != 0 || qkv.cols() != width || beta.cols() != heads
-                || alpha.cols() != heads || dtBias.length != heads || decay.length != heads
+                || !gateShape || dtBias.length != alpha.cols() || decay.length != heads
                 || out.cols() != (long) heads * states.valueDim()) {
             throw new IllegalArgumentException("gatedDeltaNet shapes: " + heads + " value heads over " + keyHeads
                     + " key heads of " + states.keyDim() + " keys and " + states.valueDim() + " values, qkv " + qkv

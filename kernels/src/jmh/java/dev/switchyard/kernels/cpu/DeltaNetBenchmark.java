@@ -2,8 +2,10 @@ package dev.switchyard.kernels.cpu;
 
 /*
  * The gated delta rule on the CPU backend, one layer of Qwen3.6-35B-A3B's shape (16 key heads, 32
- * value heads, each 128 wide): one step of `sequences` x `chunk` tokens, each sequence going on from
- * position 100 on its own state (a decode step with chunk 1, a prompt's chunk with more).
+ * value heads, each 128 wide; `gates` head) or of Kimi-Linear-48B-A3B's (32 key and value heads of
+ * 128, a decay per key channel; `gates` channel): one step of `sequences` x `chunk` tokens, each
+ * sequence going on from position 100 on its own state (a decode step with chunk 1, a prompt's
+ * chunk with more).
  *
  * Build and run, from the repository root:
  *
@@ -51,6 +53,10 @@ public class DeltaNetBenchmark {
     @Param("2")
     public int threads;
 
+    @Param({"head", "channel"})
+    public String gates;
+
+    private int keyHeads;
     private CpuBackend backend;
     private RecurrentStates states;
     private FloatMatrix qkv;
@@ -66,13 +72,16 @@ public class DeltaNetBenchmark {
         backend = new CpuBackend(threads);
         states = backend.allocateStates(1, sequences, HEADS, WIDTH, WIDTH);
         step = new RecurrentStep(sequences, chunk);
-        int width = 2 * KEY_HEADS * WIDTH + HEADS * WIDTH;
+        boolean perChannel = gates.equals("channel");
+        keyHeads = perChannel ? HEADS : KEY_HEADS;
+        int width = 2 * keyHeads * WIDTH + HEADS * WIDTH;
+        int gateCount = perChannel ? HEADS * WIDTH : HEADS;
         Random random = new Random(3);
         qkv = RecurrentStep.filled(backend, step.tokens, width, random, 1f);
         beta = RecurrentStep.filled(backend, step.tokens, HEADS, random, 1f);
-        alpha = RecurrentStep.filled(backend, step.tokens, HEADS, random, 1f);
+        alpha = RecurrentStep.filled(backend, step.tokens, gateCount, random, 1f);
         out = backend.allocate(step.tokens, HEADS * WIDTH);
-        dtBias = new float[HEADS];
+        dtBias = new float[gateCount];
         decay = new float[HEADS];
         for (int h = 0; h < HEADS; h++) {
             decay[h] = -0.1f - 0.05f * random.nextFloat();
@@ -87,8 +96,8 @@ public class DeltaNetBenchmark {
 
     @Benchmark
     public FloatMatrix deltaNet() {
-        backend.gatedDeltaNet(states, 0, step.sequenceOf, step.positionOf, qkv, beta, alpha, dtBias, decay, KEY_HEADS, true,
-                1e-6f, out, step.tokens);
+        backend.gatedDeltaNet(states, 0, step.sequenceOf, step.positionOf, qkv, beta, alpha, dtBias, decay, keyHeads,
+                !gates.equals("channel"), 1e-6f, out, step.tokens);
         return out;
     }
 }

@@ -20,6 +20,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
     private final float[][] keys;
     private final float[][] queries;
     private final float[][] deltas;
+    private final float[][] keeps;
 
     // the current call
     private float[] qkv;
@@ -30,6 +31,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
     private float[] decay;
     private int keyHeads;
     private boolean tiledHeads;
+    private boolean perChannel;
     private float eps;
 
     CpuDeltaNet(WorkerPool pool) {
@@ -37,6 +39,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
         this.keys = new float[pool.threads()][0];
         this.queries = new float[pool.threads()][0];
         this.deltas = new float[pool.threads()][0];
+        this.keeps = new float[pool.threads()][0];
     }
 
     void run(RecurrentStates s, int layer, int[] sequenceOf, int[] positionOf, CpuMatrix qkv, CpuMatrix beta,
@@ -55,6 +58,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
         this.decay = decay;
         this.keyHeads = keyHeads;
         this.tiledHeads = tiledHeads;
+        this.perChannel = alpha.cols() != c.heads();
         this.eps = eps;
         ensureScratch(c.keyDim(), c.valueDim());
         runPairs(c, layer, sequenceOf, positionOf, tokens);
@@ -73,6 +77,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
             if (keys[w].length < keyDim || deltas[w].length < valueDim) {
                 keys[w] = new float[keyDim];
                 queries[w] = new float[keyDim];
+                keeps[w] = new float[keyDim];
                 deltas[w] = new float[valueDim];
             }
         }
@@ -93,6 +98,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
         float[] k = keys[worker];
         float[] q = queries[worker];
         float[] d = deltas[worker];
+        float[] keep = keeps[worker];
         float qScale = (float) (1.0 / Math.sqrt(dk));
         for (int t = firstToken[run]; t < tokens; t++) {
             if (sequenceOf[t] != seq) {
@@ -108,8 +114,14 @@ final class CpuDeltaNet extends CpuRecurrentOp {
                 q[i] *= qScale;
             }
             int v = row + 2 * keyHeads * dk + h * dv;
-            float g = decay[h] * softplus(alpha[t * heads + h] + dtBias[h]);
-            float keep = (float) Math.exp(g);
+            if (perChannel) {
+                // Kimi's delta attention: a decay per key channel, so per row of the state
+                for (int i = 0, a = t * heads * dk + h * dk, c = h * dk; i < dk; i++) {
+                    keep[i] = (float) Math.exp(decay[h] * softplus(alpha[a + i] + dtBias[c + i]));
+                }
+            } else {
+                Arrays.fill(keep, 0, dk, (float) Math.exp(decay[h] * softplus(alpha[t * heads + h] + dtBias[h])));
+            }
             float b = (float) (1.0 / (1.0 + Math.exp(-beta[t * heads + h])));
             decayAndRead(s, base, dk, dv, keep, k, qkv, v, b, d);
             writeAndRead(s, base, dk, dv, keep, k, d, q, out, t * heads * dv + h * dv);
@@ -133,31 +145,31 @@ final class CpuDeltaNet extends CpuRecurrentOp {
     }
 
     /**
-     * d[j] = b * (v[j] - sum_i (keep S[i][j]) k[i]): a read of the decayed state that leaves it as it
+     * d[j] = b * (v[j] - sum_i (keep[i] S[i][j]) k[i]): a read of the decayed state that leaves it as it
      * is, so that the write pass below decays it as it goes and the state is stored once per token.
      */
-    private static void decayAndRead(float[] s, int base, int dk, int dv, float keep, float[] k, float[] x, int v,
+    private static void decayAndRead(float[] s, int base, int dk, int dv, float[] keep, float[] k, float[] x, int v,
                                      float b, float[] d) {
         int bound = F.loopBound(dv);
         int j = 0;
         for (; j < bound; j += L) {
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0, at = base + j; i < dk; i++, at += dv) {
-                acc = FloatVector.fromArray(F, s, at).mul(keep).fma(FloatVector.broadcast(F, k[i]), acc);
+                acc = FloatVector.fromArray(F, s, at).mul(keep[i]).fma(FloatVector.broadcast(F, k[i]), acc);
             }
             FloatVector.fromArray(F, x, v + j).sub(acc).mul(b).intoArray(d, j);
         }
         for (; j < dv; j++) {
             float acc = 0f;
             for (int i = 0, at = base + j; i < dk; i++, at += dv) {
-                acc = Math.fma(s[at] * keep, k[i], acc);
+                acc = Math.fma(s[at] * keep[i], k[i], acc);
             }
             d[j] = (x[v + j] - acc) * b;
         }
     }
 
-    /** S[i][j] = keep S[i][j] + k[i] d[j], and out[j] = sum_i S[i][j] q[i] over the written state. */
-    private static void writeAndRead(float[] s, int base, int dk, int dv, float keep, float[] k, float[] d, float[] q,
+    /** S[i][j] = keep[i] S[i][j] + k[i] d[j], and out[j] = sum_i S[i][j] q[i] over the written state. */
+    private static void writeAndRead(float[] s, int base, int dk, int dv, float[] keep, float[] k, float[] d, float[] q,
                                      float[] out, int o) {
         int bound = F.loopBound(dv);
         int j = 0;
@@ -165,7 +177,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
             FloatVector dj = FloatVector.fromArray(F, d, j);
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0, at = base + j; i < dk; i++, at += dv) {
-                FloatVector r = FloatVector.broadcast(F, k[i]).fma(dj, FloatVector.fromArray(F, s, at).mul(keep));
+                FloatVector r = FloatVector.broadcast(F, k[i]).fma(dj, FloatVector.fromArray(F, s, at).mul(keep[i]));
                 r.intoArray(s, at);
                 acc = r.fma(FloatVector.broadcast(F, q[i]), acc);
             }
@@ -174,7 +186,7 @@ final class CpuDeltaNet extends CpuRecurrentOp {
         for (; j < dv; j++) {
             float acc = 0f;
             for (int i = 0, at = base + j; i < dk; i++, at += dv) {
-                float r = Math.fma(k[i], d[j], s[at] * keep);
+                float r = Math.fma(k[i], d[j], s[at] * keep[i]);
                 s[at] = r;
                 acc = Math.fma(r, q[i], acc);
             }

@@ -386,8 +386,8 @@ public final class CudaBackend implements Backend {
         long decays = constants.vector(decay);
         int runs = stageRuns(sequenceOf, positionOf, tokens, c.sequences());
         kernels.gatedDeltaNet(layerStates, c.heads(), c.keyDim(), c.valueDim(), stagedRunFirst, runs, stagedSequenceOf,
-                stagedPositionOf, tokens, cq.pointer(), keyHeads, tiledHeads, cb.pointer(), ca.pointer(), biases, decays,
-                eps, co.pointer());
+                stagedPositionOf, tokens, cq.pointer(), keyHeads, tiledHeads, cb.pointer(), ca.pointer(),
+                ca.cols() != c.heads(), biases, decays, eps, co.pointer());
     }
 
     @Override

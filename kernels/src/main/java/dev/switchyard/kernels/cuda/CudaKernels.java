@@ -210,10 +210,10 @@ final class CudaKernels {
      */
     void gatedDeltaNet(long states, int heads, int keyDim, int valueDim, long firstToken, int runs, long sequenceOf,
                        long positionOf, int tokens, long qkv, int keyHeads, boolean tiled, long beta, long alpha,
-                       long dtBias, long decay, float eps, long out) {
+                       boolean channelGates, long dtBias, long decay, float eps, long out) {
         args.reset().ptr(states).i32(heads).i32(keyDim).i32(valueDim).ptr(firstToken).ptr(sequenceOf).ptr(positionOf)
-                .i32(tokens).ptr(qkv).i32(keyHeads).i32(tiled ? 1 : 0).ptr(beta).ptr(alpha).ptr(dtBias).ptr(decay)
-                .f32(eps).ptr(out);
+                .i32(tokens).ptr(qkv).i32(keyHeads).i32(tiled ? 1 : 0).ptr(beta).ptr(alpha).i32(channelGates ? 1 : 0)
+                .ptr(dtBias).ptr(decay).f32(eps).ptr(out);
         ctx.launch(fn(CudaModule.DELTA_NET, "gated_delta_net"), heads, runs, deltaNetThreads(valueDim), 1, args);
     }
 

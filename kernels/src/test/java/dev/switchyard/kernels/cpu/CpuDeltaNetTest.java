@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * The gated delta rule against the rule written out in double: two sequences interleaved in one
  * step and carried on in the next, value heads reading their key heads tiled (Qwen3.5) or grouped
  * (Qwen3-Next), widths past any vector length, a sequence starting afresh at position 0, one thread
- * against three.
+ * against three; and Kimi's delta attention, whose gate is one per key channel, each decaying its
+ * own row of the state.
  */
 class CpuDeltaNetTest {
 
@@ -204,6 +205,104 @@ class CpuDeltaNetTest {
             assertThatThrownBy(() -> one.gatedDeltaNet(states, 0, new int[] {0}, new int[] {0},
                     (CpuMatrix) one.allocate(1, WIDTH), gates, gates, DT_BIAS, DECAY, 4, true, EPS, out, 1))
                     .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void gatesPerKeyChannelDecayEachRowOfTheStateByItsOwnGate() {
+        int heads = 3;
+        int width = 2 * heads * DK + heads * DV;
+        float[] dtBias = TestData.gaussian(17, heads * DK, 1f);
+        float[] decay = {-0.4f, -1.5f, -0.1f};
+        int[][] seqs = {{2, 0, 2, 0, 2}, {0, 2, 2}};
+        int[][] poss = {{0, 0, 1, 1, 2}, {2, 3, 4}};
+        double[][][][] ref = new double[4][heads][DK][DV];
+        for (int threads : new int[] {1, 3}) {
+            CpuBackend b = threads == 1 ? one : three;
+            for (double[][][] perSeq : ref) {
+                for (double[][] st : perSeq) {
+                    for (double[] row : st) {
+                        java.util.Arrays.fill(row, 0);
+                    }
+                }
+            }
+            try (RecurrentStates states = b.allocateStates(2, 4, heads, DK, DV)) {
+                for (int c = 0; c < seqs.length; c++) {
+                    int[] seq = seqs[c];
+                    int[] pos = poss[c];
+                    int t = seq.length;
+                    float[] x = TestData.gaussian(51 + c, t * width, 1f);
+                    float[] beta = TestData.gaussian(61 + c, t * heads, 1.5f);
+                    float[] alpha = TestData.gaussian(71 + c, t * heads * DK, 2f);
+                    alpha[DK + 3] = 30f; // one channel past softplus' linear threshold
+                    CpuMatrix qkv = (CpuMatrix) b.allocate(t, width);
+                    CpuMatrix betas = (CpuMatrix) b.allocate(t, heads);
+                    CpuMatrix alphas = (CpuMatrix) b.allocate(t, heads * DK);
+                    CpuMatrix out = (CpuMatrix) b.allocate(t, heads * DV);
+                    System.arraycopy(x, 0, qkv.data(), 0, x.length);
+                    System.arraycopy(beta, 0, betas.data(), 0, beta.length);
+                    System.arraycopy(alpha, 0, alphas.data(), 0, alpha.length);
+                    b.gatedDeltaNet(states, 1, seq, pos, qkv, betas, alphas, dtBias, decay, heads, false, EPS, out, t);
+
+                    float[] expected = new float[t * heads * DV];
+                    for (int r = 0; r < t; r++) {
+                        for (int h = 0; h < heads; h++) {
+                            double[][] st = ref[seq[r]][h];
+                            double[] q = Reference.normalized(x, r * width + h * DK);
+                            double[] k = Reference.normalized(x, r * width + (heads + h) * DK);
+                            double bt = 1 / (1 + Math.exp(-beta[r * heads + h]));
+                            for (int i = 0; i < DK; i++) {
+                                q[i] /= Math.sqrt(DK);
+                                double a = alpha[(r * heads + h) * DK + i] + dtBias[h * DK + i];
+                                double keep = Math.exp(decay[h] * (a > 20 ? a : Math.log1p(Math.exp(a))));
+                                for (int j = 0; j < DV; j++) {
+                                    st[i][j] = pos[r] == 0 ? 0 : st[i][j] * keep;
+                                }
+                            }
+                            for (int j = 0; j < DV; j++) {
+                                double read = 0;
+                                for (int i = 0; i < DK; i++) {
+                                    read += st[i][j] * k[i];
+                                }
+                                double d = bt * (x[r * width + 2 * heads * DK + h * DV + j] - read);
+                                double o = 0;
+                                for (int i = 0; i < DK; i++) {
+                                    st[i][j] += k[i] * d;
+                                    o += st[i][j] * q[i];
+                                }
+                                expected[(r * heads + h) * DV + j] = (float) o;
+                            }
+                        }
+                    }
+                    TestData.assertClose(out.data().clone(), expected, 2e-5, "gates per key channel, step " + c
+                            + ", " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    @Test
+    void gatesPerKeyChannelNeedAsManyKeyHeadsAsValueHeadsAndABiasPerGate() {
+        try (RecurrentStates states = one.allocateStates(2, 4, HEADS, DK, DV)) {
+            CpuMatrix qkv = (CpuMatrix) one.allocate(1, WIDTH);
+            CpuMatrix beta = (CpuMatrix) one.allocate(1, HEADS);
+            CpuMatrix alpha = (CpuMatrix) one.allocate(1, HEADS * DK);
+            CpuMatrix out = (CpuMatrix) one.allocate(1, HEADS * DV);
+            // six value heads over two key heads: a gate per key channel is not Kimi's shape
+            assertThatThrownBy(() -> one.gatedDeltaNet(states, 0, new int[] {0}, new int[] {0}, qkv, beta, alpha,
+                    new float[HEADS * DK], DECAY, KEY_HEADS, false, EPS, out, 1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gatedDeltaNet shapes");
+        }
+        int heads = 2;
+        try (RecurrentStates states = one.allocateStates(2, 4, heads, DK, DV)) {
+            CpuMatrix qkv = (CpuMatrix) one.allocate(1, 2 * heads * DK + heads * DV);
+            CpuMatrix beta = (CpuMatrix) one.allocate(1, heads);
+            CpuMatrix alpha = (CpuMatrix) one.allocate(1, heads * DK);
+            CpuMatrix out = (CpuMatrix) one.allocate(1, heads * DV);
+            // a bias per head where the gates are per channel
+            assertThatThrownBy(() -> one.gatedDeltaNet(states, 0, new int[] {0}, new int[] {0}, qkv, beta, alpha,
+                    new float[heads], new float[heads], heads, false, EPS, out, 1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gatedDeltaNet shapes");
         }
     }
 }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * against the CPU backend's {@code gatedDeltaNet} on the same inputs, states carried from call to
  * call on both sides: two sequences interleaved in one call and carried on in the next, one of them
  * starting afresh at position 0 while the other goes on, value heads reading their key heads tiled
- * and grouped, key and value widths that are not whole warps (20 and 36) beside 128 x 128 and the
+ * and grouped, a gate per head and (Kimi's delta attention) one per key channel, key and value
+ * widths that are not whole warps (20 and 36) beside 128 x 128 and the
  * largest the kernel takes (256 x 256), and another layer's calls in between, which must not touch
  * this one's states.
  *
@@ -62,7 +63,7 @@ class DeltaNetOnHostTest {
         SymbolLookup lookup = HostHarness.build("kernels/src/test/cuda/delta_net_host.cpp", dir, "-std=c++20", "-pthread");
         deltaNet = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("gated_delta_net_host"),
                 FunctionDescriptor.ofVoid(ADDRESS, INT, INT, INT, ADDRESS, INT, ADDRESS, ADDRESS, INT, ADDRESS, INT, INT,
-                        ADDRESS, ADDRESS, ADDRESS, ADDRESS, FLOAT, ADDRESS));
+                        ADDRESS, ADDRESS, INT, ADDRESS, ADDRESS, FLOAT, ADDRESS));
         cpu = new CpuBackend(2);
     }
 
@@ -73,14 +74,25 @@ class DeltaNetOnHostTest {
         }
     }
 
-    /** Value heads over key heads of dk keys and dv values, with a bias and a (negative) decay per value head. */
-    private record Shape(int keyHeads, int heads, int dk, int dv, boolean tiled) {
+    /**
+     * Value heads over key heads of dk keys and dv values, with a (negative) decay per value head and
+     * a bias per gate: one gate per value head, or with {@code channelGates} one per key channel of each.
+     */
+    private record Shape(int keyHeads, int heads, int dk, int dv, boolean tiled, boolean channelGates) {
+        Shape(int keyHeads, int heads, int dk, int dv, boolean tiled) {
+            this(keyHeads, heads, dk, dv, tiled, false);
+        }
+
         int width() {
             return 2 * keyHeads * dk + heads * dv;
         }
 
+        int gates() {
+            return channelGates ? heads * dk : heads;
+        }
+
         float[] dtBias() {
-            return GpuTests.gaussian(7, heads, 1f);
+            return GpuTests.gaussian(7, gates(), 1f);
         }
 
         float[] decay() {
@@ -98,7 +110,7 @@ class DeltaNetOnHostTest {
             int t = seq.length;
             return new Step(seq, pos, GpuTests.gaussian(seed, t * shape.width(), 1f),
                     GpuTests.gaussian(seed + 1, t * shape.heads(), 1.5f),
-                    GpuTests.gaussian(seed + 2, t * shape.heads(), 2f));
+                    GpuTests.gaussian(seed + 2, t * shape.gates(), 2f));
         }
     }
 
@@ -126,7 +138,7 @@ class DeltaNetOnHostTest {
             int heads = shape.heads();
             FloatMatrix qkv = GpuTests.matrix(cpu, step.qkv(), tokens, shape.width());
             FloatMatrix beta = GpuTests.matrix(cpu, step.beta(), tokens, heads);
-            FloatMatrix alpha = GpuTests.matrix(cpu, step.alpha(), tokens, heads);
+            FloatMatrix alpha = GpuTests.matrix(cpu, step.alpha(), tokens, shape.gates());
             FloatMatrix out = cpu.allocate(tokens, heads * shape.dv());
             cpu.gatedDeltaNet(cpuStates, layer, step.seq(), step.pos(), qkv, beta, alpha, dtBias, decay, shape.keyHeads(),
                     shape.tiled(), EPS, out, tokens);
@@ -140,7 +152,7 @@ class DeltaNetOnHostTest {
                     arena.allocateFrom(INT, step.seq()), arena.allocateFrom(INT, step.pos()), tokens,
                     arena.allocateFrom(FLOAT, step.qkv()), shape.keyHeads(), shape.tiled() ? 1 : 0,
                     arena.allocateFrom(FLOAT, step.beta()), arena.allocateFrom(FLOAT, step.alpha()),
-                    arena.allocateFrom(FLOAT, dtBias), arena.allocateFrom(FLOAT, decay), EPS, result);
+                    shape.channelGates() ? 1 : 0, arena.allocateFrom(FLOAT, dtBias), arena.allocateFrom(FLOAT, decay), EPS, result);
             float[] actual = result.toArray(FLOAT);
             GpuTests.assertClose(actual, expected, TOLERANCE, what + ", " + shape);
             GpuTests.assertMostlyBitForBit(actual, expected, what + ", " + shape);
@@ -160,7 +172,7 @@ class DeltaNetOnHostTest {
             RecurrentSchedule.interleavedAndRestarted((layer, seed, seq, pos, pastThreshold, what) -> {
                 Step step = Step.of(shape, seed, seq, pos);
                 if (pastThreshold) {
-                    step.alpha()[3 * shape.heads() + 1] = 30f;
+                    step.alpha()[3 * shape.gates() + 1] = 30f;
                 }
                 return both.run(layer, step, what);
             }, "a rule that computes something");
@@ -175,6 +187,16 @@ class DeltaNetOnHostTest {
     @Test
     void groupedHeadsOfWidthsThatAreNotWholeWarpsMatchTheCpuBackend() throws Throwable {
         interleavedAndRestarted(new Shape(2, 6, 20, 36, false));
+    }
+
+    @Test
+    void gatesPerKeyChannelMatchTheCpuBackend() throws Throwable {
+        interleavedAndRestarted(new Shape(3, 3, 20, 36, false, true));
+    }
+
+    @Test
+    void gatesPerKeyChannelOf128By128MatchTheCpuBackend() throws Throwable {
+        interleavedAndRestarted(new Shape(2, 2, 128, 128, false, true));
     }
 
     @Test
