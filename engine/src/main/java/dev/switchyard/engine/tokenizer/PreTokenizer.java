@@ -113,6 +113,20 @@ public final class PreTokenizer {
                     + "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
                     + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+    /**
+     * Kimi K2 and Kimi Linear (tiktoken): GPT-4o's word rules, but characters of the Han script form runs of
+     * their own and are taken out of the letter classes (the {@code &&[^\p{IsHan}]} intersections), so
+     * "Hello世界" splits at the script change while kana, also {@code Lo}, still join words as letters do.
+     * Unlike GPT-4o, no {@code /} follows the newlines after punctuation.
+     */
+    private static final String KIMI_K2 =
+            "\\p{IsHan}+"
+                    + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}&&[^\\p{IsHan}]]*"
+                    + "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}&&[^\\p{IsHan}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+                    + "|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}&&[^\\p{IsHan}]]+"
+                    + "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}&&[^\\p{IsHan}]]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+                    + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
     private static final String SEED_CODER =
             "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
                     + "| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -142,6 +156,7 @@ public final class PreTokenizer {
         register(regexes(TEKKEN), "tekken");
         register(regexes(GPT4O), "gpt-4o", "llama4", "minimax-m2");
         register(regexes(SEED_CODER), "seed-coder");
+        register(regexes(KIMI_K2), "kimi-k2");
     }
 
     private static void register(List<Step> steps, String... names) {

@@ -43,6 +43,48 @@ class PreTokenizerTest {
     }
 
     @Test
+    void kimiK2SplitsHanRunsFromOtherLettersButKeepsKanaInWords() {
+        PreTokenizer kimi = PreTokenizer.forName("kimi-k2");
+        assertThat(kimi.splitToStrings("Hello世界")).containsExactly("Hello", "世界");
+        // Han cannot follow a space as a word does, so the space stands alone.
+        assertThat(kimi.splitToStrings("Hello 世界")).containsExactly("Hello", " ", "世界");
+        // Kana are Lo like Han, but not of the Han script: they stay letters of a word.
+        assertThat(kimi.splitToStrings("日本語テキスト")).containsExactly("日本語", "テキスト");
+        assertThat(kimi.splitToStrings("漢字とかな")).containsExactly("漢字", "とかな");
+        // The iteration mark is Lm, yet of the Han script, so it stays in the Han run.
+        assertThat(kimi.splitToStrings("人々は")).containsExactly("人々", "は");
+    }
+
+    @Test
+    void kimiK2AttachesContractionsIgnoringCaseAndGroupsDigitsByThree() {
+        PreTokenizer kimi = PreTokenizer.forName("kimi-k2");
+        assertThat(kimi.splitToStrings("IT'S what we'Ve done")).containsExactly("IT'S", " what", " we'Ve", " done");
+        assertThat(kimi.splitToStrings("x12345")).containsExactly("x", "123", "45");
+    }
+
+    @Test
+    void kimiK2SplitsCamelCaseOnlyWhereAnUpperCaseLetterFollowsALowerCaseOne() {
+        PreTokenizer kimi = PreTokenizer.forName("kimi-k2");
+        assertThat(kimi.splitToStrings("HelloWorld")).containsExactly("Hello", "World");
+        // Upper-case letters then lower-case ones are one word: the acronym keeps the next word's capital.
+        assertThat(kimi.splitToStrings("HTTPServer")).containsExactly("HTTPServer");
+        assertThat(kimi.splitToStrings("XMLHttpRequest")).containsExactly("XMLHttp", "Request");
+        assertThat(kimi.splitToStrings("getHTTP")).containsExactly("get", "HTTP");
+    }
+
+    @Test
+    void kimiK2KeepsNewlinesWithPunctuationAndTheLastSpaceWithTheNextWord() {
+        PreTokenizer kimi = PreTokenizer.forName("kimi-k2");
+        assertThat(kimi.splitToStrings("Hi, there!!\n\nok")).containsExactly("Hi", ",", " there", "!!\n\n", "ok");
+        assertThat(kimi.splitToStrings("x = {\n")).containsExactly("x", " =", " {\n");
+        // Unlike GPT-4o, a '/' after the newlines starts the next piece.
+        assertThat(kimi.splitToStrings("!\n/x")).containsExactly("!\n", "/x");
+        assertThat(kimi.splitToStrings(" \n\n")).containsExactly(" \n\n");
+        assertThat(kimi.splitToStrings("a   b")).containsExactly("a", "  ", " b");
+        assertThat(kimi.splitToStrings("a \n b")).containsExactly("a", " \n", " b");
+    }
+
+    @Test
     void unknownNamesFailLoudlyAndMissingNamesMeanDefault() {
         assertThatThrownBy(() -> PreTokenizer.forName("tokenizer-from-the-future"))
                 .isInstanceOf(TokenizerException.class)
@@ -51,7 +93,8 @@ class PreTokenizerTest {
         assertThat(PreTokenizer.forName(null).name()).isEqualTo("default");
         assertThat(PreTokenizer.supportedNames())
                 .contains("default", "gpt-2", "llama-bpe", "qwen2", "olmo", "deepseek-llm", "deepseek-coder", "falcon",
-                        "starcoder", "refact", "mpt");
+                        "starcoder", "refact", "mpt", "kimi-k2");
+        assertThatThrownBy(() -> PreTokenizer.forName("kimi")).isInstanceOf(TokenizerException.class);
     }
 
     @Provide
