@@ -10,7 +10,14 @@ import dev.switchyard.kernels.Weight;
  * other two null), the convolution's kernel tap-major as
  * {@link dev.switchyard.kernels.Backend#shortConv} takes it, each value head's decay bias and rate,
  * the gated norm's weight (a head wide) and the projection back ({@code ssm_out}).
+ *
+ * <p>Kimi-Linear's delta attention keeps its queries', keys', values' and output projections as
+ * attention's ({@link LayerWeights#wq} and the others; {@code qkv} and {@code output} null here); its output gate and its
+ * decays' inputs each come through a low-rank pair ({@code gateDown} then {@code gate},
+ * {@code alphaDown} then {@code alpha}, null in the other families), its decay biases one per key
+ * channel, and its three convolutions' kernels joined as one over the queries, keys and values side by side.
  */
-record DeltaNetWeights(Weight qkv, Weight gate, Weight beta, Weight alpha, Weight betaAlpha, float[] taps, int length,
-                       float[] dtBias, float[] decay, float[] norm, Weight output) {
+record DeltaNetWeights(Weight qkv, Weight gate, Weight gateDown, Weight beta, Weight alpha, Weight alphaDown,
+                       Weight betaAlpha, float[] taps, int length, float[] dtBias, float[] decay, float[] norm,
+                       Weight output) {
 }

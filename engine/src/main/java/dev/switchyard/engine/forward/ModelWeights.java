@@ -74,14 +74,16 @@ public final class ModelWeights {
             boolean gptOss = attends && arch.hasGptOssBlocks();
             Weight[] qkv = mha ? queriesKeysValues(in, b, config) : null;
             boolean delta = convolves && config.convolution().deltaNet() != null;
+            // Kimi's delta attention: queries, keys, values and output named and kept as attention's
+            boolean kda = delta && config.convolution().deltaNet().channelGates();
             boolean scans = convolves && config.convolution().mamba2() != null;
             boolean dense = feeds && !moe;
             layers.add(new LayerWeights(
                     in.vector(b + "attn_norm.weight"),
-                    directQueries ? (mha ? qkv[0] : in.matrix(b + "attn_q.weight")) : null,
-                    mha ? qkv[1] : null,
-                    mha ? qkv[2] : null,
-                    attends ? in.matrix(b + "attn_output.weight") : null,
+                    directQueries || kda ? (mha ? qkv[0] : in.matrix(b + "attn_q.weight")) : null,
+                    mha ? qkv[1] : kda ? in.matrix(b + "attn_k.weight") : null,
+                    mha ? qkv[2] : kda ? in.matrix(b + "attn_v.weight") : null,
+                    attends || kda ? in.matrix(b + "attn_output.weight") : null,
                     bias ? in.vector(b + "attn_q.bias", optional) : null,
                     bias ? in.vector(b + "attn_k.bias", optional) : null,
                     bias ? in.vector(b + "attn_v.bias", optional) : null,
@@ -110,7 +112,7 @@ public final class ModelWeights {
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.ATTENTION_POST_NORM) : null,
                     attends && arch.normsBranchOutputs() ? in.vector(b + TensorLayout.FFN_POST_NORM) : null,
                     convolves && !delta && !scans ? convolutionWeights(in, b, config) : null,
-                    delta ? deltaNetWeights(in, b, config) : null,
+                    kda ? deltaAttentionWeights(in, b, config) : delta ? deltaNetWeights(in, b, config) : null,
                     scans ? mamba2Weights(in, b, config) : null,
                     moe && config.expertLatentWidth() > 0 ? in.matrix(b + TensorLayout.LATENT_DOWN) : null,
                     moe && config.expertLatentWidth() > 0 ? in.matrix(b + TensorLayout.LATENT_UP) : null));
@@ -134,13 +136,34 @@ public final class ModelWeights {
     private static DeltaNetWeights deltaNetWeights(Loader in, String b, ModelConfig config) {
         int length = config.convolution().length();
         boolean split = config.convolution().deltaNet().tiledHeads();
-        return new DeltaNetWeights(in.matrix(b + TensorLayout.FUSED_QKV), in.matrix(b + TensorLayout.ATTENTION_GATE),
+        return new DeltaNetWeights(in.matrix(b + TensorLayout.FUSED_QKV), in.matrix(b + TensorLayout.ATTENTION_GATE), null,
                 split ? in.matrix(b + TensorLayout.DELTA_BETA) : null,
-                split ? in.matrix(b + TensorLayout.DELTA_ALPHA) : null,
+                split ? in.matrix(b + TensorLayout.DELTA_ALPHA) : null, null,
                 split ? null : in.matrix(b + TensorLayout.DELTA_BETA_ALPHA),
                 ConvolutionWeights.tapMajor(in.vector(b + TensorLayout.DELTA_CONV), length), length,
                 in.vector(b + TensorLayout.DELTA_DT_BIAS), in.vector(b + TensorLayout.DELTA_DECAY),
                 in.vector(b + TensorLayout.DELTA_NORM), in.matrix(b + TensorLayout.DELTA_OUT));
+    }
+
+    /**
+     * A Kimi-Linear delta-attention block's own tensors ({@link DeltaNetWeights}): its three
+     * convolutions' kernels joined channel by channel, queries' then keys' then values', so that one
+     * convolution over the three side by side computes all of them.
+     */
+    private static DeltaNetWeights deltaAttentionWeights(Loader in, String b, ModelConfig config) {
+        int length = config.convolution().length();
+        float[] q = in.vector(b + TensorLayout.KDA_CONV_Q);
+        float[] k = in.vector(b + TensorLayout.KDA_CONV_K);
+        float[] v = in.vector(b + TensorLayout.KDA_CONV_V);
+        float[] joined = new float[q.length + k.length + v.length];
+        System.arraycopy(q, 0, joined, 0, q.length);
+        System.arraycopy(k, 0, joined, q.length, k.length);
+        System.arraycopy(v, 0, joined, q.length + k.length, v.length);
+        return new DeltaNetWeights(null, in.matrix(b + TensorLayout.KDA_GATE_UP), in.matrix(b + TensorLayout.KDA_GATE_DOWN),
+                in.matrix(b + TensorLayout.DELTA_BETA), in.matrix(b + TensorLayout.KDA_DECAY_UP),
+                in.matrix(b + TensorLayout.KDA_DECAY_DOWN), null, ConvolutionWeights.tapMajor(joined, length), length,
+                in.vector(b + TensorLayout.DELTA_DT_BIAS), in.vector(b + TensorLayout.DELTA_DECAY),
+                in.vector(b + TensorLayout.DELTA_NORM), null);
     }
 
     /** A Mamba2 block's own tensors ({@link Mamba2Weights}), its input projection in three row ranges. */

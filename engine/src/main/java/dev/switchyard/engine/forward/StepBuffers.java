@@ -45,7 +45,8 @@ final class StepBuffers {
     final FloatMatrix deltaGate;      // (T, output): the output gate's logits, then the gated output
     final FloatMatrix deltaOut;       // (T, output): the delta rule's (the scan's) output
     final FloatMatrix deltaBeta;      // (T, value heads): each head's beta logit (delta net only)
-    final FloatMatrix deltaAlpha;     // (T, heads): each head's alpha (Mamba2: its step)
+    final FloatMatrix deltaAlpha;     // (T, gates): each head's alpha (Mamba2: its step; Kimi: each key channel's)
+    final FloatMatrix deltaLowRank;   // (T, head width): between the halves of a low-rank pair (Kimi's delta attention; else null)
     final FloatMatrix deltaBetaAlpha; // (T, 2 value heads): both as Qwen3-Next's fused projection makes them (else null)
     final FloatMatrix gatedQueries;   // (T, 2 x heads x headDimK): per head, the queries then their output gate (Qwen3.5; else null)
     final FloatMatrix queryGate;      // (T, heads x headDimK): the attention output's gate logits
@@ -103,9 +104,12 @@ final class StepBuffers {
         deltaGate = mixer != null ? backend.allocate(maxTokens, mixer.outputWidth()) : null;
         deltaOut = mixer != null ? backend.allocate(maxTokens, mixer.outputWidth()) : null;
         deltaBeta = net != null ? backend.allocate(maxTokens, net.valueHeads()) : null;
-        deltaAlpha = mixer != null ? backend.allocate(maxTokens, mixer.stateHeads()) : null;
-        deltaBetaAlpha = net != null && !net.tiledHeads() ? backend.allocate(maxTokens, 2 * net.valueHeads()) : null;
-        gatedQueries = net != null ? backend.allocate(maxTokens, 2 * c.qDim()) : null;
-        queryGate = net != null ? backend.allocate(maxTokens, c.qDim()) : null;
+        boolean kimi = net != null && net.channelGates();
+        deltaAlpha = mixer != null ? backend.allocate(maxTokens, net != null ? net.gates() : mixer.stateHeads()) : null;
+        deltaLowRank = kimi ? backend.allocate(maxTokens, net.stateSize()) : null;
+        deltaBetaAlpha = net != null && !net.tiledHeads() && !kimi ? backend.allocate(maxTokens, 2 * net.valueHeads()) : null;
+        boolean gatesQueries = c.architecture().hasDeltaNetBlocks();
+        gatedQueries = gatesQueries ? backend.allocate(maxTokens, 2 * c.qDim()) : null;
+        queryGate = gatesQueries ? backend.allocate(maxTokens, c.qDim()) : null;
     }
 }

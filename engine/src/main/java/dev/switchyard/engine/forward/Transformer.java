@@ -540,7 +540,9 @@ public final class Transformer implements AutoCloseable {
         }
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights w = weights.layer(l);
-            if (w.deltaNet() != null) {
+            if (w.deltaNet() != null && w.deltaNet().qkv() == null) {
+                deltaAttentionBlock(l, w, w.deltaNet(), batch, t);
+            } else if (w.deltaNet() != null) {
                 deltaNetBlock(l, w.attnNorm(), w.deltaNet(), batch, t);
             } else if (w.mamba2() != null) {
                 mamba2Block(l, w.attnNorm(), w.mamba2(), batch, t);
@@ -747,6 +749,43 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * Kimi-Linear's delta-attention block: queries, keys and values each projected from the normed
+     * input (as attention's are named) and set side by side, so that one convolution in the windowed
+     * pool convolves each by its own kernel; activated by SiLU; each key channel's decay and the
+     * output gate each through a low-rank pair; then the delta rule with a decay per key channel on
+     * each sequence's state; its output RMS-normed per head, times the sigmoid (not SiLU) of the
+     * gate, projected back.
+     */
+    private void deltaAttentionBlock(int layer, LayerWeights w, DeltaNetWeights n, StepBatch batch, int t) {
+        DeltaNet net = config.convolution().deltaNet();
+        int inner = net.valueWidth();
+        float eps = (float) config.rmsEps();
+        backend.rmsNorm(buf.x, w.attnNorm(), eps, buf.h, t);
+        // deltaOut and deltaGate hold each projection on its way into place
+        project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, buf.deltaOut, t);
+        backend.copyColumns(buf.deltaOut, 0, 0, buf.deltaInput, 0, 0, inner, 1, t);
+        project(w.wk(), LoraTarget.ATTN_K, layer, buf.h, buf.deltaOut, t);
+        backend.copyColumns(buf.deltaOut, 0, 0, buf.deltaInput, inner, 0, inner, 1, t);
+        project(w.wv(), LoraTarget.ATTN_V, layer, buf.h, buf.deltaOut, t);
+        backend.copyColumns(buf.deltaOut, 0, 0, buf.deltaInput, 2 * inner, 0, inner, 1, t);
+        backend.matmul(n.alphaDown(), 0, buf.h, buf.deltaLowRank, t);
+        backend.matmul(n.alpha(), 0, buf.deltaLowRank, buf.deltaAlpha, t);
+        backend.matmul(n.gateDown(), 0, buf.h, buf.deltaLowRank, t);
+        backend.matmul(n.gate(), 0, buf.deltaLowRank, buf.deltaGate, t);
+        project(n.beta(), LoraTarget.DELTA_BETA, layer, buf.h, buf.deltaBeta, t);
+        backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
+        backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
+        backend.copyColumns(buf.deltaConvolved, 0, 0, buf.deltaInput, 0, 0, net.convolvedWidth(), 1, t);
+        backend.sigmoidMul(buf.deltaConvolved, buf.deltaInput, t);
+        backend.gatedDeltaNet(states, storageLayer[layer], batch.sequenceOf, batch.positionOf, buf.deltaInput,
+                buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), false, eps, buf.deltaOut, t);
+        backend.rmsNormHeads(buf.deltaOut, n.norm(), eps, net.stateSize(), t);
+        backend.sigmoidMul(buf.deltaGate, buf.deltaOut, t);
+        project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.deltaOut, buf.projected, t);
+        addResidual(buf.projected, t);
+    }
+
+    /**
      * Granite 4.0-H's Mamba2 block: the gate z, the channels x with the groups' inputs B and outputs
      * C, and each head's step from the normed input; x, B and C cached per position in the windowed
      * pool as the delta net's inputs are, convolved over the last positions there, biased and
@@ -849,8 +888,10 @@ public final class Transformer implements AutoCloseable {
         // query rows: each head's rotary part as it is, its non-rotary part absorbed into latent space
         backend.copyColumns(lb.queries, nope, shape.keyLength(), buf.q, 0, cached, rotary, heads, t);
         backend.matmulHeads(a.keyUp(), lb.queries, 0, shape.keyLength(), buf.q, rotary, cached, heads, t);
-        backend.rope(buf.q, batch.positionOf, heads, cached, rope, t);
-        backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
+        if (config.pattern().rotates(layer)) { // Kimi-Linear's never rotate: its rotary parts count as they are
+            backend.rope(buf.q, batch.positionOf, heads, cached, rope, t);
+            backend.rope(buf.k, batch.positionOf, 1, cached, rope, t);
+        }
         // cache [rotary key | latent] alone (the values are its latent part); attend as one key/value head
         backend.storeKv(kvStorage, storageLayer[layer], buf.k, null, slots, t);
         attention.layer(0, null);

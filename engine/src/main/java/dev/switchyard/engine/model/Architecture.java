@@ -83,7 +83,8 @@ public enum Architecture {
     QWEN3NEXT("qwen3next", RopeLayout.NEOX, QkNorm.PER_HEAD, false, SharedExpert.SIGMOID_GATED, true),
     GRANITE_HYBRID("granitehybrid", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
     NEMOTRON_H_MOE("nemotron_h_moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
-    NEMOTRON_H("nemotron_h", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, false);
+    NEMOTRON_H("nemotron_h", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, false),
+    KIMI_LINEAR("kimi-linear", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -149,7 +150,7 @@ public enum Architecture {
      */
     public boolean hasLeadingDenseLayers() {
         return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE || this == EXAONE_MOE;
+                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE || this == EXAONE_MOE || this == KIMI_LINEAR;
     }
 
     /**
@@ -240,12 +241,12 @@ public enum Architecture {
      */
     public boolean statesRouting() {
         return this == DEEPSEEK2 || this == GLM4MOE || this == DOTS1 || this == MINIMAX_M2 || this == BAILINGMOE2
-                || this == AFMOE || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE;
+                || this == AFMOE || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE || this == KIMI_LINEAR;
     }
 
     /** Whether attention is multi-head latent attention ({@link LatentAttention}). */
     public boolean latentAttention() {
-        return this == DEEPSEEK2;
+        return this == DEEPSEEK2 || this == KIMI_LINEAR;
     }
 
     /**
@@ -256,7 +257,8 @@ public enum Architecture {
         return this == QWEN2MOE || this == QWEN3MOE || this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
                 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE
-                || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT || this == NEMOTRON_H_MOE;
+                || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT || this == NEMOTRON_H_MOE
+                || this == KIMI_LINEAR;
     }
 
     /**
@@ -292,6 +294,21 @@ public enum Architecture {
      */
     public boolean hasDeltaNetBlocks() {
         return this == QWEN35MOE || this == QWEN35 || this == QWEN3NEXT;
+    }
+
+    /**
+     * Whether most blocks run Kimi's delta attention (Kimi-Linear): the gated delta rule with a
+     * decay per key channel ({@link DeltaNet#channelGates}), after a short convolution of each of
+     * its queries, keys and values, named by a 0 in {@code attention.head_count_kv}; the others
+     * attend through latent attention without rotary positions.
+     */
+    public boolean hasDeltaAttentionBlocks() {
+        return this == KIMI_LINEAR;
+    }
+
+    /** Whether some blocks run a delta rule on a state per sequence ({@link DeltaNet}). */
+    public boolean runsDeltaRule() {
+        return hasDeltaNetBlocks() || hasDeltaAttentionBlocks();
     }
 
     /**
@@ -332,7 +349,7 @@ public enum Architecture {
      * Granite 4.0-H).
      */
     public boolean countsKvHeadsPerBlock() {
-        return hasConvolutionBlocks() || hasMamba2Blocks();
+        return hasConvolutionBlocks() || hasMamba2Blocks() || hasDeltaAttentionBlocks();
     }
 
     /**
@@ -340,7 +357,7 @@ public enum Architecture {
      * {@link #hasDeltaNetBlocks}, {@link #hasMamba2Blocks}).
      */
     public boolean mixesWithoutAttention() {
-        return hasConvolutionBlocks() || hasDeltaNetBlocks() || hasMamba2Blocks();
+        return hasConvolutionBlocks() || hasDeltaNetBlocks() || hasMamba2Blocks() || hasDeltaAttentionBlocks();
     }
 
     /**
@@ -356,7 +373,7 @@ public enum Architecture {
      * llama.cpp requires of Ling 2.0 and LFM2-MoE.
      */
     public boolean requiresGatingFunction() {
-        return this == BAILINGMOE2 || this == LFM2MOE || this == EXAONE_MOE;
+        return this == BAILINGMOE2 || this == LFM2MOE || this == EXAONE_MOE || this == KIMI_LINEAR;
     }
 
     /**
@@ -415,7 +432,7 @@ public enum Architecture {
      */
     public boolean requiresSelectionBias() {
         return this == GLM4MOE || this == MINIMAX_M2 || this == AFMOE || this == LFM2MOE || this == NEMOTRON_H_MOE
-                || ranksWithSelectionBias();
+                || this == KIMI_LINEAR || ranksWithSelectionBias();
     }
 
     /**
@@ -424,7 +441,7 @@ public enum Architecture {
      */
     public boolean alwaysNormalizesTopK() {
         return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == LFM2MOE
-                || this == QWEN35MOE || this == QWEN3NEXT || this == GRANITE_HYBRID;
+                || this == QWEN35MOE || this == QWEN3NEXT || this == GRANITE_HYBRID || this == KIMI_LINEAR;
     }
 
     /** Whether llama.cpp leaves this family's chosen experts' weights as they are whatever its file says (DeepSeek-MoE, Llama 4). */
@@ -455,7 +472,7 @@ public enum Architecture {
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
                 || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
                 || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT
-                || this == NEMOTRON_H_MOE;
+                || this == NEMOTRON_H_MOE || this == KIMI_LINEAR;
     }
 
     /** Whether this family never has experts. */

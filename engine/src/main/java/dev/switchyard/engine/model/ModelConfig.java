@@ -206,11 +206,11 @@ public record ModelConfig(
         require(convolution != null, "the convolution blocks must be stated");
         require(!architecture.hasConvolutionBlocks() || convolution.present(),
                 architecture.ggufName() + " needs its convolution blocks (0 in attention.head_count_kv) and shortconv.l_cache");
-        require(!architecture.hasDeltaNetBlocks() || convolution.present(),
+        require(!architecture.runsDeltaRule() || convolution.present(),
                 architecture.ggufName() + " needs its delta-net blocks (full_attention_interval) and ssm.conv_kernel");
         require(!convolution.present() || architecture.mixesWithoutAttention(),
                 architecture.ggufName() + " has no convolution blocks");
-        require(architecture.hasDeltaNetBlocks() == (convolution.deltaNet() != null), architecture.hasDeltaNetBlocks()
+        require(architecture.runsDeltaRule() == (convolution.deltaNet() != null), architecture.runsDeltaRule()
                 ? architecture.ggufName() + " needs its delta net's shape (ssm.group_count, ssm.time_step_rank, "
                 + "ssm.state_size)" : architecture.ggufName() + " has no delta-net blocks");
         require(!architecture.hasMamba2Blocks() || convolution.mamba2() != null, architecture.ggufName()
@@ -235,7 +235,8 @@ public record ModelConfig(
                 architecture.ggufName() + "'s rotary sections are " + (architecture.hasRopeSections() ? "" : "not ")
                         + "interleaved");
         require(architecture.hasLayerPattern() || pattern.equals(LayerPattern.UNIFORM)
-                        || architecture.hasMamba2Blocks() && pattern.equals(LayerPattern.UNROTATED),
+                        || (architecture.hasMamba2Blocks() || architecture.hasDeltaAttentionBlocks())
+                        && pattern.equals(LayerPattern.UNROTATED),
                 architecture.ggufName() + " does not vary its blocks with depth");
         require(expertCount == 0 || layers / pattern.moeStep() >= firstRoutedStep(leadingDenseLayers, pattern.moeStep()),
                 "interleave_moe_layer_step " + pattern.moeStep() + " leaves no block of " + layers + " to route");

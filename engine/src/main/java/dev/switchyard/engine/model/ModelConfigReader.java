@@ -50,7 +50,9 @@ public final class ModelConfigReader {
         // Nemotron-H counts its FFN widths block by block too, 0 where a block runs no FFN
         int[] ffnPerBlock = arch.separatesFeedForward() ? intsPerBlock(md, p + "feed_forward_length") : null;
         ConvolutionBlocks convolution = kvPerBlock != null ? (arch.hasMamba2Blocks()
-                ? mamba2Blocks(md, p, layers, kvPerBlock, ffnPerBlock) : convolutionBlocks(md, p, layers, kvPerBlock))
+                ? mamba2Blocks(md, p, layers, kvPerBlock, ffnPerBlock)
+                : arch.hasDeltaAttentionBlocks() ? deltaAttentionBlocks(md, p, layers, kvPerBlock, heads)
+                : convolutionBlocks(md, p, layers, kvPerBlock))
                 : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
         int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
@@ -135,7 +137,7 @@ public final class ModelConfigReader {
                 throw new ModelConfigException("'" + p + "attention.temperature_scale' (attention temperature tuning) "
                         + "is not supported");
             }
-            latent = latentAttention(md, p, headDimK, headDimV, ropeDims);
+            latent = latentAttention(md, p, headDimK, md.contains(p + "attention.value_length") ? headDimV : -1, ropeDims);
             // the cache holds one head: the latent with the shared rotary key, and the latent
             headDimK = latent.kvLoraRank() + ropeDims;
             headDimV = latent.kvLoraRank();
@@ -150,9 +152,10 @@ public final class ModelConfigReader {
                 : arch.mayStateScaleFactors() ? optionalScaleFactors(md, p)
                 : arch.scalesEmbeddingsByWidth() ? ScaleFactors.widthScaledEmbeddings(dim) : ScaleFactors.NONE;
         LayerPattern pattern = LayerPattern.UNIFORM;
-        if (arch.separatesFeedForward() || arch.hasMamba2Blocks() && !md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
+        if (arch.separatesFeedForward() || arch.hasDeltaAttentionBlocks()
+                || arch.hasMamba2Blocks() && !md.optBool(p + "rope.scaling.finetuned").orElse(true)) {
             // Granite 4.0-H's converter says so of its attention blocks, which llama.cpp then leaves
-            // without rotary positions; Nemotron-H's never have them
+            // without rotary positions; Nemotron-H's and Kimi-Linear's never have them
             pattern = LayerPattern.UNROTATED;
         } else if (arch == Architecture.LLAMA4) {
             pattern = llama4Pattern(md, p, experts);
@@ -312,6 +315,37 @@ public final class ModelConfigReader {
         }
         return new ConvolutionBlocks(ssm.convKernel(), blocks,
                 new Mamba2(heads, inner / heads, ssm.stateSize(), ssm.groupCount()), feedForward);
+    }
+
+    /**
+     * Kimi-Linear's delta-attention blocks, as llama.cpp reads them: those whose entry of
+     * {@code attention.head_count_kv} (an array of one count per block, required) is 0, the others
+     * attending; {@code attention.head_count} heads of {@code kda.head_dim} (required), each of
+     * queries, keys and values convolved over {@code ssm.conv_kernel} positions (required).
+     */
+    private static ConvolutionBlocks deltaAttentionBlocks(GgufMetadata md, String p, int layers, int[] counts,
+                                                          int heads) {
+        if (counts.length < layers) {
+            throw new ModelConfigException("'" + p + "attention.head_count_kv' has " + counts.length
+                    + " entries for block_count " + layers + ": it must hold 0 for each delta-attention block");
+        }
+        List<Integer> blocks = new ArrayList<>();
+        for (int b = 0; b < layers; b++) {
+            if (counts[b] == 0) {
+                blocks.add(b);
+            }
+        }
+        if (blocks.isEmpty()) {
+            throw new ModelConfigException("no block of " + p.substring(0, p.length() - 1) + " runs delta attention (0 in "
+                    + "attention.head_count_kv): a model without one is not supported");
+        }
+        int headDim = md.requireInt(p + "kda.head_dim", 1);
+        int length = md.requireInt(p + "ssm.conv_kernel", 0);
+        try {
+            return new ConvolutionBlocks(length, blocks, DeltaNet.kimi(heads, headDim));
+        } catch (ModelConfigException e) {
+            throw new ModelConfigException("'" + p + "ssm.conv_kernel': " + e.getMessage());
+        }
     }
 
     /** Nemotron-H's FFN width: the one width its FFN blocks share (llama.cpp allows a width per block; Switchyard does not). */
@@ -491,7 +525,11 @@ public final class ModelConfigReader {
                                                    int ropeDims) {
         boolean joined = md.optLong(p + "attention.key_length_mla").isEmpty();
         int kvRank = md.requireInt(p + "attention.kv_lora_rank", 1);
-        if (!joined && (keyLength != kvRank + ropeDims || valueLength != kvRank)) {
+        if (joined && valueLength < 0) {
+            valueLength = keyLength; // llama.cpp's default
+        }
+        // Kimi-Linear's converter leaves value_length out (-1 here): the cache's values are the latent all the same
+        if (!joined && (keyLength != kvRank + ropeDims || valueLength >= 0 && valueLength != kvRank)) {
             throw new ModelConfigException("attention.key_length " + keyLength + " must be kv_lora_rank " + kvRank
                     + " + rope.dimension_count " + ropeDims + " and attention.value_length " + valueLength
                     + " must be kv_lora_rank in a file with '" + p + "attention.key_length_mla'");

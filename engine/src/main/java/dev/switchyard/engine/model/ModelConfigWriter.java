@@ -39,7 +39,16 @@ public final class ModelConfigWriter {
         LatentAttention latent = c.latentAttention();
         boolean joined = latent != null && latent.joinedDecompression();
         // the older latent layout states the attention as multi-head: its heads' lengths, a KV head per head
-        if (c.convolution().deltaNet() != null) {
+        if (c.convolution().deltaNet() != null && c.convolution().deltaNet().channelGates()) {
+            // Kimi-Linear: a count per block, 0 where the block runs delta attention, as its converter writes them
+            long[] counts = new long[c.layers()];
+            for (int b = 0; b < c.layers(); b++) {
+                counts[b] = c.attends(b) ? c.kvHeadCount() : 0;
+            }
+            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.UINT32, counts)));
+            m.put(p + "ssm.conv_kernel", GgufValue.ofUint32(c.convolution().length()));
+            m.put(p + "kda.head_dim", GgufValue.ofUint32(c.convolution().deltaNet().stateSize()));
+        } else if (c.convolution().deltaNet() != null) {
             DeltaNet net = c.convolution().deltaNet();
             m.put(p + "attention.head_count_kv", GgufValue.ofUint32(c.kvHeadCount()));
             boolean[] recurrent = new boolean[c.layers()];
@@ -87,7 +96,9 @@ public final class ModelConfigWriter {
             m.put(p + "attention.value_length", GgufValue.ofUint32(latent.valueLength()));
         } else if (c.headDimK() * c.headCount() != c.dim() || c.headDimV() != c.headDimK()) {
             m.put(p + "attention.key_length", GgufValue.ofUint32(c.headDimK()));
-            m.put(p + "attention.value_length", GgufValue.ofUint32(c.headDimV()));
+            if (!arch.hasDeltaAttentionBlocks()) { // Kimi-Linear's converter leaves it out
+                m.put(p + "attention.value_length", GgufValue.ofUint32(c.headDimV()));
+            }
         }
         m.put(p + "attention.layer_norm_rms_epsilon", GgufValue.ofFloat32((float) c.rmsEps()));
         m.put(p + "rope.freq_base", GgufValue.ofFloat32((float) c.ropeFreqBase()));

@@ -56,6 +56,21 @@ public final class TensorLayout {
      * head's skip.
      */
     public static final String MAMBA_IN = "ssm_in.weight";
+    /**
+     * Kimi-Linear's delta-attention tensors (after {@code blk.N.}) besides its {@code attn_q},
+     * {@code attn_k}, {@code attn_v}, {@code attn_output}, beta projection, decay biases (one per
+     * channel) and rates (one per head), and norm: the kernels of the queries', keys' and values'
+     * convolutions ({@code [length, 1, channels]}), and the low-rank pairs, a head wide in between,
+     * to the decays' inputs ({@code ssm_f_a}, {@code ssm_f_b}) and to the output gate
+     * ({@code ssm_g_a}, {@code ssm_g_b}).
+     */
+    public static final String KDA_CONV_Q = "ssm_conv1d_q.weight";
+    public static final String KDA_CONV_K = "ssm_conv1d_k.weight";
+    public static final String KDA_CONV_V = "ssm_conv1d_v.weight";
+    public static final String KDA_DECAY_DOWN = "ssm_f_a.weight";
+    public static final String KDA_DECAY_UP = "ssm_f_b.weight";
+    public static final String KDA_GATE_DOWN = "ssm_g_a.weight";
+    public static final String KDA_GATE_UP = "ssm_g_b.weight";
     /** Nemotron 3 Super's projections (after {@code blk.N.}) of its experts' inputs to their latent width, and back. */
     public static final String LATENT_DOWN = "ffn_latent_down.weight";
     public static final String LATENT_UP = "ffn_latent_up.weight";
@@ -160,6 +175,10 @@ public final class TensorLayout {
     private static void deltaNet(ModelConfig c, String b, List<TensorSpec> out) {
         DeltaNet net = c.convolution().deltaNet();
         int heads = net.valueHeads();
+        if (net.channelGates()) {
+            deltaAttention(c, b, net, out);
+            return;
+        }
         out.add(spec(b + FUSED_QKV, TensorRole.WEIGHT, c.dim(), net.convolvedWidth()));
         out.add(spec(b + ATTENTION_GATE, TensorRole.WEIGHT, c.dim(), net.valueWidth()));
         if (net.tiledHeads()) {
@@ -277,6 +296,27 @@ public final class TensorLayout {
             out.add(spec(b + "attn_k_b.weight", TensorRole.WEIGHT, nope, a.kvLoraRank(), heads));
             out.add(spec(b + "attn_v_b.weight", TensorRole.WEIGHT, a.kvLoraRank(), a.valueLength(), heads));
         }
+    }
+
+    /** Kimi-Linear's delta-attention block's tensors, as llama.cpp's loader names and shapes them. */
+    private static void deltaAttention(ModelConfig c, String b, DeltaNet net, List<TensorSpec> out) {
+        long inner = net.valueWidth();
+        int length = c.convolution().length();
+        out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), inner));
+        out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), inner));
+        out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), inner));
+        for (String kernel : List.of(KDA_CONV_Q, KDA_CONV_K, KDA_CONV_V)) {
+            out.add(spec(b + kernel, TensorRole.CONVOLUTION, length, 1, inner));
+        }
+        out.add(spec(b + KDA_DECAY_DOWN, TensorRole.WEIGHT, c.dim(), net.stateSize()));
+        out.add(spec(b + KDA_DECAY_UP, TensorRole.WEIGHT, net.stateSize(), inner));
+        out.add(spec(b + DELTA_BETA, TensorRole.WEIGHT, c.dim(), net.valueHeads()));
+        out.add(spec(b + DELTA_DECAY, TensorRole.DECAY, 1, net.valueHeads()));
+        out.add(spec(b + DELTA_DT_BIAS, TensorRole.BIAS, inner));
+        out.add(spec(b + KDA_GATE_DOWN, TensorRole.WEIGHT, c.dim(), net.stateSize()));
+        out.add(spec(b + KDA_GATE_UP, TensorRole.WEIGHT, net.stateSize(), inner));
+        out.add(spec(b + DELTA_NORM, TensorRole.NORM, net.stateSize()));
+        out.add(spec(b + "attn_output.weight", TensorRole.WEIGHT, inner, c.dim()));
     }
 
     /**

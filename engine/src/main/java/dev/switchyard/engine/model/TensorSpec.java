@@ -22,8 +22,21 @@ public record TensorSpec(String name, long[] dims, TensorRole role, boolean opti
         return n;
     }
 
+    /**
+     * Whether {@code other} is this shape, trailing dims of 1 aside: they change no element's place,
+     * and converters and quantizers keep or drop them (Kimi-Linear's convolution kernels come as
+     * {@code {C, 1, D, 1}} or {@code {C, 1, D}}).
+     */
     public boolean hasDims(long[] other) {
-        return Arrays.equals(dims, other);
+        return Arrays.equals(trimmed(dims), trimmed(other));
+    }
+
+    private static long[] trimmed(long[] d) {
+        int n = d.length;
+        while (n > 1 && d[n - 1] == 1) {
+            n--;
+        }
+        return n == d.length ? d : Arrays.copyOf(d, n);
     }
 
     @Override

@@ -52,7 +52,8 @@ public enum GeneratedArchitecture {
     GRANITE_HYBRID("granitehybrid", Architecture.GRANITE_HYBRID, true),
     NEMOTRON_H_MOE("nemotron_h_moe", Architecture.NEMOTRON_H_MOE, true),
     NEMOTRON_H_MOE_LATENT("nemotron_h_moe-latent", Architecture.NEMOTRON_H_MOE, true),
-    NEMOTRON_H("nemotron_h", Architecture.NEMOTRON_H, false);
+    NEMOTRON_H("nemotron_h", Architecture.NEMOTRON_H, false),
+    KIMI_LINEAR("kimi-linear", Architecture.KIMI_LINEAR, true);
 
     private final String cliName;
     private final Architecture architecture;

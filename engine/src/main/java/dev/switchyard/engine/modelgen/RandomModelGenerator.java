@@ -343,6 +343,29 @@ public final class RandomModelGenerator {
                     moe && spec.arch() == GeneratedArchitecture.GRANITE_MOE_SHARED ? expertFfn + expertFfn / 2 : 0, 0, true,
                     1e-6f, 10_000.0, headDim, RopeScaling.NONE, vocabSize, null, routing, 0, scales);
         }
+        if (arch.hasDeltaAttentionBlocks()) {
+            // Kimi-Linear: three delta-attention blocks to every latent-attention block (the released
+            // model mixes 20 to 7; the last block attends where fewer than four), its heads twice the
+            // attention's head width (128 to the model's 72 there) convolving over 4 positions; latent
+            // attention as DeepSeek-V3's in proportion, but never rotated and its queries full rank; a
+            // dense first block, then sigmoid routing ranked with a selection bias, weights renormalized
+            // and scaled by 2.446, beside one expert-wide shared expert; eps 1e-5
+            int layers = spec.resolvedLayers();
+            List<Integer> recurrent = new ArrayList<>();
+            for (int b = 0; b < layers; b++) {
+                if ((b + 1) % 4 != 0 && !(layers < 4 && b == layers - 1)) {
+                    recurrent.add(b);
+                }
+            }
+            int rotary = headDim / 2;
+            int kvRank = 2 * headDim;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, 1, kvRank + rotary, kvRank, ffn,
+                    experts, topK, expertFfn, expertFfn, leadingDense, true, 1e-5f, 10_000.0, rotary, RopeScaling.NONE,
+                    vocabSize, new LatentAttention(0, kvRank, headDim + rotary, headDim, 0),
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.446f), 0, ScaleFactors.NONE,
+                    LayerPattern.UNROTATED, RopeSections.NONE,
+                    new ConvolutionBlocks(4, recurrent, DeltaNet.kimi(heads, 2 * headDim)));
+        }
         if (arch.latentAttention()) {
             return latentConfig(spec, name, dim, heads, headDim, ffn, experts, topK, expertFfn, shared, leadingDense, eps,
                     ropeBase, vocabSize);

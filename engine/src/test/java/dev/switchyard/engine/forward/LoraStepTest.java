@@ -87,7 +87,7 @@ class LoraStepTest {
 
     @ParameterizedTest
     @EnumSource(value = GeneratedArchitecture.class, names = {"LLAMA", "MIXTRAL", "QWEN2MOE", "DEEPSEEK2", "DEEPSEEK2_LITE",
-            "GPT_OSS", "QWEN3MOE", "LFM2MOE", "QWEN35MOE", "QWEN3NEXT", "GRANITE_HYBRID", "NEMOTRON_H_MOE"})
+            "GPT_OSS", "QWEN3MOE", "LFM2MOE", "QWEN35MOE", "QWEN3NEXT", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "KIMI_LINEAR"})
     void anAppliedAdapterComputesWhatItsMergedModelComputes(GeneratedArchitecture arch) throws Exception {
         Path model = TinyModels.of(arch, GgmlType.F32);
         Path lora = adapter(model, "all", 4, 8, EnumSet.allOf(LoraTarget.class), GgmlType.F16, 3);

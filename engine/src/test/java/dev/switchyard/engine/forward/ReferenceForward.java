@@ -88,6 +88,11 @@ final class ReferenceForward {
                 feedForward(b, l, x);
                 continue;
             }
+            if (file.tensor(b + "ssm_conv1d_q.weight").isPresent()) {
+                addInPlace(x, deltaAttention(b, l, h));
+                feedForward(b, l, x);
+                continue;
+            }
             if (c.latentAttention() != null) {
                 addInPlace(x, matvec(b + "attn_output.weight", latentAttention(b, l, h), d));
                 feedForward(b, l, x);
@@ -342,6 +347,90 @@ final class ReferenceForward {
     }
 
     /**
+     * Kimi-Linear's delta attention as its definition reads: queries, keys and values each projected
+     * from the normed input and convolved causally by its own kernel over the last positions, then
+     * SiLU; queries and keys per head divided by their norms (at least eps), the query by
+     * sqrt(width) too; each key channel's decay exp(A softplus(f_b f_a x + dt)) applied to its row of
+     * the head's state, beta sigmoid(b x); the state read against the key, corrected by beta times
+     * the difference to the value, read against the query; each head's output RMS-normed with
+     * {@code ssm_norm}, times the sigmoid of the gate g_b g_a x; projected back by attn_output.
+     */
+    private double[] deltaAttention(String b, int l, double[] h) {
+        DeltaNet net = c.convolution().deltaNet();
+        int heads = net.valueHeads();
+        int n = net.stateSize();
+        int inner = heads * n;
+        int length = c.convolution().length();
+        double[] raw = new double[3 * inner];
+        String[] parts = {"q", "k", "v"};
+        for (int part = 0; part < 3; part++) {
+            System.arraycopy(matvec(b + "attn_" + parts[part] + ".weight", h, inner), 0, raw, part * inner, inner);
+        }
+        keys.get(l)[position] = raw;
+        double[] y = new double[3 * inner];
+        for (int part = 0; part < 3; part++) {
+            double[] kernel = vec(b + "ssm_conv1d_" + parts[part] + ".weight"); // [length, 1, inner]: channel-major
+            for (int ch = 0; ch < inner; ch++) {
+                double sum = 0;
+                for (int j = 0; j < length; j++) {
+                    int p = position - length + 1 + j;
+                    if (p >= 0) {
+                        sum += kernel[ch * length + j] * keys.get(l)[p][part * inner + ch];
+                    }
+                }
+                y[part * inner + ch] = sum / (1 + Math.exp(-sum));
+            }
+        }
+        double[] f = matvec(b + "ssm_f_b.weight", matvec(b + "ssm_f_a.weight", h, n), inner);
+        double[] gate = matvec(b + "ssm_g_b.weight", matvec(b + "ssm_g_a.weight", h, n), inner);
+        double[] beta = matvec(b + "ssm_beta.weight", h, heads);
+        double[] dt = vec(b + "ssm_dt.bias");
+        double[] decay = vec(b + "ssm_a");
+        double[] normWeight = vec(b + "ssm_norm.weight");
+        if (position == 0) {
+            states.put(l, new double[heads][n][n]);
+        }
+        double[][][] state = states.get(l);
+        double eps = c.rmsEps();
+        double[] out = new double[inner];
+        for (int head = 0; head < heads; head++) {
+            double[] qh = unitLength(y, head * n, n, eps);
+            double[] kh = unitLength(y, inner + head * n, n, eps);
+            double bt = 1 / (1 + Math.exp(-beta[head]));
+            double[][] s = state[head];
+            for (int i = 0; i < n; i++) {
+                double a = f[head * n + i] + dt[head * n + i];
+                double keep = Math.exp(decay[head] * (a > 20 ? a : Math.log1p(Math.exp(a))));
+                for (int j = 0; j < n; j++) {
+                    s[i][j] *= keep;
+                }
+            }
+            double[] o = new double[n];
+            for (int j = 0; j < n; j++) {
+                double read = 0;
+                for (int i = 0; i < n; i++) {
+                    read += s[i][j] * kh[i];
+                }
+                double delta = bt * (y[2 * inner + head * n + j] - read);
+                for (int i = 0; i < n; i++) {
+                    s[i][j] += kh[i] * delta;
+                    o[j] += s[i][j] * qh[i] / Math.sqrt(n);
+                }
+            }
+            double ms = 0;
+            for (double value : o) {
+                ms += value * value;
+            }
+            double scale = 1 / Math.sqrt(ms / n + eps);
+            for (int j = 0; j < n; j++) {
+                double g = gate[head * n + j];
+                out[head * n + j] = o[j] * scale * normWeight[j] / (1 + Math.exp(-g));
+            }
+        }
+        return matvec(b + "attn_output.weight", out, c.dim());
+    }
+
+    /**
      * Granite 4.0-H's Mamba2 block as its definition reads: the normed input projected to the gate
      * z, the channels x with the groups' B and C, and each head's step; x, B and C convolved
      * causally over the last positions with a bias, then SiLU; each head's state decayed by
@@ -516,12 +605,14 @@ final class ReferenceForward {
         RopeScaling scaling = c.ropeScaling();
         boolean yarn = scaling.type() == RopeScaling.Type.YARN;
         boolean boost = yarn && a.yarnLogMultiplier() == 0;
-        rope(kPe, 1, rot, boost);
         double[] qPe = new double[heads * rot];
         for (int head = 0; head < heads; head++) {
             System.arraycopy(q, head * a.keyLength() + nope, qPe, head * rot, rot);
         }
-        rope(qPe, heads, rot, boost);
+        if (c.pattern().rotates(l)) { // Kimi-Linear's rotary parts count as they are
+            rope(kPe, 1, rot, boost);
+            rope(qPe, heads, rot, boost);
+        }
         // the cache holds the normed latent and the rotated shared key
         // (one row of one head: the rotated key, then the latent, as the engine's cache lays them out)
         double[] row = cached(concat(kPe, latent), 1);

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class HybridChangesNothingTest {
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK", "DEEPSEEK2", "GLM4MOE", "GPT_OSS", "LFM2MOE", "QWEN35MOE", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "NEMOTRON_H_MOE_LATENT"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK", "DEEPSEEK2", "GLM4MOE", "GPT_OSS", "LFM2MOE", "QWEN35MOE", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "NEMOTRON_H_MOE_LATENT", "KIMI_LINEAR"})
     void tokensAndLogprobsAreThoseOfExpertsInPlaceAtQuarterMemory(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = OffloadingChangesNothingTest.requests(8, 500, 10);

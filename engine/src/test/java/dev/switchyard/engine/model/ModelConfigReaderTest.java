@@ -269,6 +269,12 @@ class ModelConfigReaderTest {
         } else if (arch.slidesWindows()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256, 0, 0, true, 1e-5f, 150000,
                     64, new RopeScaling(RopeScaling.Type.YARN, 32, 4096), 1000, null, ExpertRouting.SOFTMAX, 128);
+        } else if (arch.hasDeltaAttentionBlocks()) {
+            // Kimi-Linear: delta attention in two blocks, unrotated latent attention in the third
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 1, 160, 128, 1024, 16, 4, 256, shared, leadingDense, true,
+                    1e-5f, 1e4, 32, RopeScaling.NONE, 1000, new LatentAttention(0, 128, 96, 64, 0),
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 2.446f), 0, ScaleFactors.NONE,
+                    LayerPattern.UNROTATED, RopeSections.NONE, new ConvolutionBlocks(4, List.of(0, 1), DeltaNet.kimi(8, 96)));
         } else if (arch.latentAttention()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 1, 160, 128, 1024, 16, 4, 256, shared, leadingDense,
                     arch.normalizeTopKByDefault(), 1e-6f, 1e4, 32, new RopeScaling(RopeScaling.Type.YARN, 40, 4096),

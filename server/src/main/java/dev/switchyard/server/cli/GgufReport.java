@@ -222,8 +222,15 @@ final class GgufReport {
             m.put("delta_net_key_heads", net.keyHeads());
             m.put("delta_net_value_heads", net.valueHeads());
             m.put("delta_net_head_width", net.stateSize());
-            m.put("delta_net_value_heads_read_keys", net.tiledHeads() ? "tiled" : "grouped");
-            m.put("attention_output_gate", true);
+            if (net.channelGates()) {
+                // Kimi-Linear: a decay per key channel, and latent attention that never rotates
+                m.put("delta_net_decay", "per key channel");
+                m.put("unrotated_blocks", java.util.stream.IntStream.range(0, c.layers())
+                        .filter(b -> c.attends(b) && !c.pattern().rotates(b)).boxed().toList());
+            } else {
+                m.put("delta_net_value_heads_read_keys", net.tiledHeads() ? "tiled" : "grouped");
+                m.put("attention_output_gate", true);
+            }
             // what each running sequence holds whatever its length: a float32 state per block and value head
             m.put("recurrent_state_bytes_per_sequence", LoadedModel.recurrentStateBytes(c));
         }

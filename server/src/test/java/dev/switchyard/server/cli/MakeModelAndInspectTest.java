@@ -245,6 +245,24 @@ class MakeModelAndInspectTest {
         generatesFourTokens(model, "--speculative-tokens", "3");
     }
 
+    @Test
+    void kimiLinearIsMadeAndInspectedWithItsDeltaAttentionAndGenerates() throws Exception {
+        Path model = dir.resolve("kimi-linear.gguf");
+        JsonNode config = madeAndInspected(model, "--arch", "kimi-linear", "--layers", "4");
+        assertThat(config.get("architecture").asText()).isEqualTo("kimi-linear");
+        // three delta-attention blocks, then latent attention without rotary positions
+        assertThat(config.get("convolution_blocks").toString()).isEqualTo("[0,1,2]");
+        assertThat(config.get("unrotated_blocks").toString()).isEqualTo("[3]");
+        assertThat(config.get("delta_net_decay").asText()).isEqualTo("per key channel");
+        assertThat(config.has("attention_output_gate")).isFalse();
+        // three blocks' states of eight 64 x 64 heads
+        assertThat(config.get("recurrent_state_bytes_per_sequence").asLong()).isEqualTo(3L * 8 * 64 * 64 * 4);
+        // the one attention block's cached latent and rotary key (64 + 16)
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(80L * 4);
+        generatesFourTokens(model, "--expert-memory", "50%");
+        generatesFourTokens(model, "--speculative-tokens", "3");
+    }
+
     /** Makes {@code model} with the make-model arguments given, checks that inspect finds it runnable, and returns its config. */
     private static JsonNode madeAndInspected(Path model, String... makeArgs) throws Exception {
         List<String> command = new ArrayList<>(List.of("make-model"));
