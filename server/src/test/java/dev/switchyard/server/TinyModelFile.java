@@ -20,6 +20,7 @@ public final class TinyModelFile {
     private static Path qwen35Moe;
     private static Path graniteHybrid;
     private static Path nemotronHMoe;
+    private static Path kimiLinear;
 
     private TinyModelFile() {
     }
@@ -84,6 +85,17 @@ public final class TinyModelFile {
             nemotronHMoe = write(GeneratedArchitecture.NEMOTRON_H_MOE, 4, "tiny-nemotron_h_moe.gguf", GgmlType.Q8_0, 1024);
         }
         return nemotronHMoe;
+    }
+
+    /**
+     * A tiny Kimi-Linear-shaped model (4 blocks: three of delta attention carrying a state per
+     * sequence, then unrotated latent attention), written once per JVM.
+     */
+    public static synchronized Path kimiLinear() {
+        if (kimiLinear == null) {
+            kimiLinear = write(GeneratedArchitecture.KIMI_LINEAR, 4, "tiny-kimi-linear.gguf", GgmlType.Q8_0, 1024);
+        }
+        return kimiLinear;
     }
 
     /** The tiny Mixtral with a context of 1024: room for a prompt that lays out tools. */
