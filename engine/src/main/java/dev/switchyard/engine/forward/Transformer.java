@@ -736,13 +736,7 @@ public final class Transformer implements AutoCloseable {
             project(n.beta(), LoraTarget.DELTA_BETA, layer, buf.h, buf.deltaBeta, t);
             project(n.alpha(), LoraTarget.DELTA_ALPHA, layer, buf.h, buf.deltaAlpha, t);
         }
-        backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
-        backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
-        backend.copyColumns(buf.deltaConvolved, 0, 0, buf.deltaInput, 0, 0, net.convolvedWidth(), 1, t);
-        backend.sigmoidMul(buf.deltaConvolved, buf.deltaInput, t);
-        backend.gatedDeltaNet(states, storageLayer[layer], batch.sequenceOf, batch.positionOf, buf.deltaInput,
-                buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), net.tiledHeads(), eps, buf.deltaOut, t);
-        backend.rmsNormHeads(buf.deltaOut, n.norm(), eps, net.stateSize(), t);
+        convolvedDeltaRule(layer, n, net, batch, eps, t);
         backend.siluMul(buf.deltaGate, buf.deltaOut, t);
         project(n.output(), LoraTarget.DELTA_OUT, layer, buf.deltaGate, buf.projected, t);
         addResidual(buf.projected, t);
@@ -773,16 +767,26 @@ public final class Transformer implements AutoCloseable {
         backend.matmul(n.gateDown(), 0, buf.h, buf.deltaLowRank, t);
         backend.matmul(n.gate(), 0, buf.deltaLowRank, buf.deltaGate, t);
         project(n.beta(), LoraTarget.DELTA_BETA, layer, buf.h, buf.deltaBeta, t);
+        convolvedDeltaRule(layer, n, net, batch, eps, t);
+        backend.sigmoidMul(buf.deltaGate, buf.deltaOut, t);
+        project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.deltaOut, buf.projected, t);
+        addResidual(buf.projected, t);
+    }
+
+    /**
+     * What both delta-rule blocks do once their projections are in place: queries, keys and values
+     * ({@code buf.deltaInput}) cached per position in the windowed pool, convolved over the last
+     * positions there and activated by SiLU; the delta rule on each sequence's state into
+     * {@code buf.deltaOut}, RMS-normed per head.
+     */
+    private void convolvedDeltaRule(int layer, DeltaNetWeights n, DeltaNet net, StepBatch batch, float eps, int t) {
         backend.storeKv(convStorage, storageLayer[layer], buf.deltaInput, null, windowSlots, t);
         backend.shortConv(convStorage, storageLayer[layer], windowAttention, n.taps(), n.length(), buf.deltaConvolved);
         backend.copyColumns(buf.deltaConvolved, 0, 0, buf.deltaInput, 0, 0, net.convolvedWidth(), 1, t);
         backend.sigmoidMul(buf.deltaConvolved, buf.deltaInput, t);
         backend.gatedDeltaNet(states, storageLayer[layer], batch.sequenceOf, batch.positionOf, buf.deltaInput,
-                buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), false, eps, buf.deltaOut, t);
+                buf.deltaBeta, buf.deltaAlpha, n.dtBias(), n.decay(), net.keyHeads(), net.tiledHeads(), eps, buf.deltaOut, t);
         backend.rmsNormHeads(buf.deltaOut, n.norm(), eps, net.stateSize(), t);
-        backend.sigmoidMul(buf.deltaGate, buf.deltaOut, t);
-        project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.deltaOut, buf.projected, t);
-        addResidual(buf.projected, t);
     }
 
     /**

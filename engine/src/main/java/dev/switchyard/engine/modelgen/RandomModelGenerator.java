@@ -237,12 +237,7 @@ public final class RandomModelGenerator {
             // rotating pair, so that text turns as ordinary rope); softmax routing, weights
             // renormalized, beside a sigmoid-gated shared expert an expert wide; base 1e7, eps 1e-6
             int layers = spec.resolvedLayers();
-            List<Integer> recurrent = new ArrayList<>();
-            for (int b = 0; b < layers; b++) {
-                if ((b + 1) % 4 != 0 && !(layers < 4 && b == layers - 1)) {
-                    recurrent.add(b);
-                }
-            }
+            List<Integer> recurrent = allButEveryFourth(layers);
             int keyHeads = Math.max(2, heads / 4);
             int ropeDims = Math.max(2, headDim / 4 / 2 * 2);
             int pairs = ropeDims / 2;
@@ -351,12 +346,7 @@ public final class RandomModelGenerator {
             // dense first block, then sigmoid routing ranked with a selection bias, weights renormalized
             // and scaled by 2.446, beside one expert-wide shared expert; eps 1e-5
             int layers = spec.resolvedLayers();
-            List<Integer> recurrent = new ArrayList<>();
-            for (int b = 0; b < layers; b++) {
-                if ((b + 1) % 4 != 0 && !(layers < 4 && b == layers - 1)) {
-                    recurrent.add(b);
-                }
-            }
+            List<Integer> recurrent = allButEveryFourth(layers);
             int rotary = headDim / 2;
             int kvRank = 2 * headDim;
             return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, 1, kvRank + rotary, kvRank, ffn,
@@ -373,6 +363,20 @@ public final class RandomModelGenerator {
         return new ModelConfig(arch, name, spec.resolvedContext(), dim, spec.resolvedLayers(), heads, kvHeads,
                 headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0, shared, leadingDense,
                 arch.normalizeTopKByDefault(), eps, ropeBase, headDim, RopeScaling.NONE, vocabSize);
+    }
+
+    /**
+     * The recurrent blocks of a hybrid that attends in every fourth block, as Qwen3.5's and
+     * Kimi-Linear's released models do; the last block attends in a model of fewer than four.
+     */
+    private static List<Integer> allButEveryFourth(int layers) {
+        List<Integer> recurrent = new ArrayList<>();
+        for (int b = 0; b < layers; b++) {
+            if ((b + 1) % 4 != 0 && !(layers < 4 && b == layers - 1)) {
+                recurrent.add(b);
+            }
+        }
+        return recurrent;
     }
 
     /**

@@ -320,27 +320,15 @@ final class ReferenceForward {
             double keep = Math.exp(decay[head] * softplus);
             double bt = 1 / (1 + Math.exp(-beta[head]));
             double[][] s = state[head];
-            double[] o = new double[n];
-            for (int j = 0; j < n; j++) {
-                double read = 0;
-                for (int i = 0; i < n; i++) {
-                    s[i][j] *= keep;
-                    read += s[i][j] * kh2[i];
-                }
-                double delta = bt * (y[2 * nk * n + head * n + j] - read);
-                for (int i = 0; i < n; i++) {
-                    s[i][j] += kh2[i] * delta;
-                    o[j] += s[i][j] * qh[i] / Math.sqrt(n);
+            for (double[] row : s) {
+                for (int j = 0; j < n; j++) {
+                    row[j] *= keep;
                 }
             }
-            double ms = 0;
-            for (double value : o) {
-                ms += value * value;
-            }
-            double scale = 1 / Math.sqrt(ms / n + eps);
+            double[] o = deltaRuleNormed(s, kh2, qh, bt, y, 2 * nk * n + head * n, eps);
             for (int j = 0; j < n; j++) {
                 double g = z[head * n + j];
-                out[head * n + j] = o[j] * scale * normWeight[j] * g / (1 + Math.exp(-g));
+                out[head * n + j] = o[j] * normWeight[j] * g / (1 + Math.exp(-g));
             }
         }
         return matvec(b + "ssm_out.weight", out, c.dim());
@@ -405,29 +393,44 @@ final class ReferenceForward {
                     s[i][j] *= keep;
                 }
             }
-            double[] o = new double[n];
-            for (int j = 0; j < n; j++) {
-                double read = 0;
-                for (int i = 0; i < n; i++) {
-                    read += s[i][j] * kh[i];
-                }
-                double delta = bt * (y[2 * inner + head * n + j] - read);
-                for (int i = 0; i < n; i++) {
-                    s[i][j] += kh[i] * delta;
-                    o[j] += s[i][j] * qh[i] / Math.sqrt(n);
-                }
-            }
-            double ms = 0;
-            for (double value : o) {
-                ms += value * value;
-            }
-            double scale = 1 / Math.sqrt(ms / n + eps);
+            double[] o = deltaRuleNormed(s, kh, qh, bt, y, 2 * inner + head * n, eps);
             for (int j = 0; j < n; j++) {
                 double g = gate[head * n + j];
-                out[head * n + j] = o[j] * scale * normWeight[j] / (1 + Math.exp(-g));
+                out[head * n + j] = o[j] * normWeight[j] / (1 + Math.exp(-g));
             }
         }
         return matvec(b + "attn_output.weight", out, c.dim());
+    }
+
+    /**
+     * The delta rule on a head's already decayed state {@code s}: read against the key {@code k},
+     * corrected by {@code beta} times the difference to the value (at {@code y[value..]}), read
+     * against the query {@code q} over sqrt(width); the head's output RMS-normed (without weight).
+     */
+    private static double[] deltaRuleNormed(double[][] s, double[] k, double[] q, double beta, double[] y, int value,
+                                            double eps) {
+        int n = k.length;
+        double[] o = new double[n];
+        for (int j = 0; j < n; j++) {
+            double read = 0;
+            for (int i = 0; i < n; i++) {
+                read += s[i][j] * k[i];
+            }
+            double delta = beta * (y[value + j] - read);
+            for (int i = 0; i < n; i++) {
+                s[i][j] += k[i] * delta;
+                o[j] += s[i][j] * q[i] / Math.sqrt(n);
+            }
+        }
+        double ms = 0;
+        for (double v : o) {
+            ms += v * v;
+        }
+        double scale = 1 / Math.sqrt(ms / n + eps);
+        for (int j = 0; j < n; j++) {
+            o[j] *= scale;
+        }
+        return o;
     }
 
     /**

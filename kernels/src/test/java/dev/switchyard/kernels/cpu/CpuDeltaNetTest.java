@@ -38,44 +38,67 @@ class CpuDeltaNetTest {
         three.close();
     }
 
-    /** The literal rule in double, on states [sequence][head][i][j] kept between calls. */
+    /**
+     * The literal rule in double, on states [sequence][head][i][j] kept between calls: {@code heads}
+     * value heads over {@code keyHeads} key heads, a gate per head or, with {@code channelGates}, one
+     * per key channel of each.
+     */
     private static final class Reference {
-        final double[][][][] s = new double[4][HEADS][DK][DV];
+        final int keyHeads;
+        final int heads;
+        final boolean channelGates;
+        final double[][][][] s;
+
+        Reference(int keyHeads, int heads, boolean channelGates) {
+            this.keyHeads = keyHeads;
+            this.heads = heads;
+            this.channelGates = channelGates;
+            this.s = new double[4][heads][DK][DV];
+        }
+
+        /** Qwen3.5's and Qwen3-Next's shape of this test. */
+        Reference() {
+            this(KEY_HEADS, HEADS, false);
+        }
 
         float[] run(int[] seq, int[] pos, float[] qkv, float[] beta, float[] alpha, float[] dtBias, float[] decay,
                     boolean tiled) {
             int tokens = seq.length;
-            float[] out = new float[tokens * HEADS * DV];
+            int width = 2 * keyHeads * DK + heads * DV;
+            float[] out = new float[tokens * heads * DV];
             for (int t = 0; t < tokens; t++) {
-                for (int h = 0; h < HEADS; h++) {
+                for (int h = 0; h < heads; h++) {
                     double[][] st = s[seq[t]][h];
                     if (pos[t] == 0) {
                         for (double[] row : st) {
                             java.util.Arrays.fill(row, 0);
                         }
                     }
-                    int kh = tiled ? h % KEY_HEADS : h / (HEADS / KEY_HEADS);
-                    double[] q = normalized(qkv, t * WIDTH + kh * DK);
-                    double[] k = normalized(qkv, t * WIDTH + (KEY_HEADS + kh) * DK);
+                    int kh = tiled ? h % keyHeads : h / (heads / keyHeads);
+                    double[] q = normalized(qkv, t * width + kh * DK);
+                    double[] k = normalized(qkv, t * width + (keyHeads + kh) * DK);
+                    double b = 1 / (1 + Math.exp(-beta[t * heads + h]));
                     for (int i = 0; i < DK; i++) {
                         q[i] /= Math.sqrt(DK);
+                        double x = channelGates ? alpha[(t * heads + h) * DK + i] + dtBias[h * DK + i]
+                                : alpha[t * heads + h] + dtBias[h];
+                        double keep = Math.exp(decay[h] * (x > 20 ? x : Math.log1p(Math.exp(x))));
+                        for (int j = 0; j < DV; j++) {
+                            st[i][j] *= keep;
+                        }
                     }
-                    double x = alpha[t * HEADS + h] + dtBias[h];
-                    double g = decay[h] * (x > 20 ? x : Math.log1p(Math.exp(x)));
-                    double b = 1 / (1 + Math.exp(-beta[t * HEADS + h]));
                     for (int j = 0; j < DV; j++) {
                         double read = 0;
                         for (int i = 0; i < DK; i++) {
-                            st[i][j] *= Math.exp(g);
                             read += st[i][j] * k[i];
                         }
-                        double d = b * (qkv[t * WIDTH + 2 * KEY_HEADS * DK + h * DV + j] - read);
+                        double d = b * (qkv[t * width + 2 * keyHeads * DK + h * DV + j] - read);
                         double o = 0;
                         for (int i = 0; i < DK; i++) {
                             st[i][j] += k[i] * d;
                             o += st[i][j] * q[i];
                         }
-                        out[(t * HEADS + h) * DV + j] = (float) o;
+                        out[(t * heads + h) * DV + j] = (float) o;
                     }
                 }
             }
@@ -216,21 +239,11 @@ class CpuDeltaNetTest {
         float[] decay = {-0.4f, -1.5f, -0.1f};
         int[][] seqs = {{2, 0, 2, 0, 2}, {0, 2, 2}};
         int[][] poss = {{0, 0, 1, 1, 2}, {2, 3, 4}};
-        double[][][][] ref = new double[4][heads][DK][DV];
-        for (int threads : new int[] {1, 3}) {
-            CpuBackend b = threads == 1 ? one : three;
-            for (double[][][] perSeq : ref) {
-                for (double[][] st : perSeq) {
-                    for (double[] row : st) {
-                        java.util.Arrays.fill(row, 0);
-                    }
-                }
-            }
+        for (CpuBackend b : new CpuBackend[] {one, three}) {
+            Reference ref = new Reference(heads, heads, true);
             try (RecurrentStates states = b.allocateStates(2, 4, heads, DK, DV)) {
                 for (int c = 0; c < seqs.length; c++) {
-                    int[] seq = seqs[c];
-                    int[] pos = poss[c];
-                    int t = seq.length;
+                    int t = seqs[c].length;
                     float[] x = TestData.gaussian(51 + c, t * width, 1f);
                     float[] beta = TestData.gaussian(61 + c, t * heads, 1.5f);
                     float[] alpha = TestData.gaussian(71 + c, t * heads * DK, 2f);
@@ -242,40 +255,10 @@ class CpuDeltaNetTest {
                     System.arraycopy(x, 0, qkv.data(), 0, x.length);
                     System.arraycopy(beta, 0, betas.data(), 0, beta.length);
                     System.arraycopy(alpha, 0, alphas.data(), 0, alpha.length);
-                    b.gatedDeltaNet(states, 1, seq, pos, qkv, betas, alphas, dtBias, decay, heads, false, EPS, out, t);
-
-                    float[] expected = new float[t * heads * DV];
-                    for (int r = 0; r < t; r++) {
-                        for (int h = 0; h < heads; h++) {
-                            double[][] st = ref[seq[r]][h];
-                            double[] q = Reference.normalized(x, r * width + h * DK);
-                            double[] k = Reference.normalized(x, r * width + (heads + h) * DK);
-                            double bt = 1 / (1 + Math.exp(-beta[r * heads + h]));
-                            for (int i = 0; i < DK; i++) {
-                                q[i] /= Math.sqrt(DK);
-                                double a = alpha[(r * heads + h) * DK + i] + dtBias[h * DK + i];
-                                double keep = Math.exp(decay[h] * (a > 20 ? a : Math.log1p(Math.exp(a))));
-                                for (int j = 0; j < DV; j++) {
-                                    st[i][j] = pos[r] == 0 ? 0 : st[i][j] * keep;
-                                }
-                            }
-                            for (int j = 0; j < DV; j++) {
-                                double read = 0;
-                                for (int i = 0; i < DK; i++) {
-                                    read += st[i][j] * k[i];
-                                }
-                                double d = bt * (x[r * width + 2 * heads * DK + h * DV + j] - read);
-                                double o = 0;
-                                for (int i = 0; i < DK; i++) {
-                                    st[i][j] += k[i] * d;
-                                    o += st[i][j] * q[i];
-                                }
-                                expected[(r * heads + h) * DV + j] = (float) o;
-                            }
-                        }
-                    }
+                    b.gatedDeltaNet(states, 1, seqs[c], poss[c], qkv, betas, alphas, dtBias, decay, heads, false, EPS, out, t);
+                    float[] expected = ref.run(seqs[c], poss[c], x, beta, alpha, dtBias, decay, false);
                     TestData.assertClose(out.data().clone(), expected, 2e-5, "gates per key channel, step " + c
-                            + ", " + threads + " threads");
+                            + ", " + b.threads() + " threads");
                 }
             }
         }
