@@ -105,7 +105,9 @@ public final class ModelWeights {
                     attends && !mha ? latentWeights(in, b, config) : null,
                     gptOss ? in.vector(b + "attn_output.bias")
                             : attends && arch.mayBiasAttention() ? in.optionalVector(b + "attn_output.bias") : null,
-                    gptOss ? in.vector(b + "attn_sinks.weight") : null,
+                    gptOss ? in.vector(b + "attn_sinks.weight")
+                            : attends && arch.listsWindowedBlocks() && config.slidingWindow(l) > 0
+                            ? in.optionalVector(b + "attn_sinks.weight") : null,
                     gptOss && moe ? in.vector(b + "ffn_gate_inp.bias") : null,
                     gptOss && moe ? expertBiases(in, b, config) : null,
                     attends && arch.gatesAttentionOutput() ? in.matrix(b + TensorLayout.ATTENTION_GATE) : null,

@@ -15,6 +15,8 @@ final class StepBuffers {
     final FloatMatrix q;          // (T, heads x headDimK)
     final FloatMatrix k;          // (T, kvHeads x headDimK)
     final FloatMatrix v;          // (T, kvHeads x headDimV)
+    final FloatMatrix windowK;    // (T, window kvHeads x headDimK): windowed blocks' keys where their heads are their own (MiMo-V2; else k)
+    final FloatMatrix windowV;    // (T, window kvHeads x headDimV): their values (else v)
     final FloatMatrix attention;  // (T, heads x headDimV)
     final FloatMatrix projected;  // (T, D): attention output projection, dense FFN output
     final FloatMatrix router;     // (T, experts)
@@ -60,6 +62,9 @@ final class StepBuffers {
         q = backend.allocate(maxTokens, c.qDim());
         k = backend.allocate(maxTokens, c.kvDimK());
         v = backend.allocate(maxTokens, c.kvDimV());
+        boolean ownHeads = c.windowKvHeadCount() != c.kvHeadCount();
+        windowK = ownHeads ? backend.allocate(maxTokens, c.windowKvHeadCount() * c.headDimK()) : k;
+        windowV = ownHeads ? backend.allocate(maxTokens, c.windowKvHeadCount() * c.headDimV()) : v;
         attention = backend.allocate(maxTokens, c.headCount() * c.headDimV());
         projected = backend.allocate(maxTokens, d);
         router = c.isMoe() ? backend.allocate(maxTokens, c.expertCount()) : null;

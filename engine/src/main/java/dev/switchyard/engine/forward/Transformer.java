@@ -69,6 +69,8 @@ public final class Transformer implements AutoCloseable {
     private final int[] storageLayer;
     private final StepBuffers buf;
     private final RopeSpec rope;
+    private final RopeSpec windowRope; // the windowed blocks' own base where they have one (MiMo-V2), else rope
+    private final float[] valueScales; // MiMo-V2's attention output scale, a copy per row; null where 1
     private final int maxTokens;
     private final int maxSequences;
 
@@ -182,6 +184,11 @@ public final class Transformer implements AutoCloseable {
                     + "which needs blocks (LoadedModel.windowKvBlocks)");
         }
         int windowed = windowKvBlocks > 0 && config.keepsWindowedKvApart() ? config.windowedBlocks() : 0;
+        if (windowed == 0 && config.windowKvHeadCount() != config.kvHeadCount()) {
+            // MiMo-V2: the windowed blocks' keys and values have a head count the full pool's rows do not
+            throw new IllegalArgumentException("the windowed blocks' " + config.windowKvHeadCount() + " KV heads are "
+                    + "their own, kept in the windowed pool, which needs blocks (LoadedModel.windowKvBlocks)");
+        }
         int convolutions = config.convolution().count();
         this.storageLayer = new int[config.layers()];
         for (int l = 0, inWindow = 0, inFull = 0, inConv = 0; l < config.layers(); l++) {
@@ -195,8 +202,9 @@ public final class Transformer implements AutoCloseable {
         KvStorage rows = null;
         RecurrentStates recurrent = null;
         try {
-            apart = windowed > 0 ? backend.allocateKv(windowed, windowKvBlocks, kvBlockSize, config.kvHeadCount(),
-                    config.kvDimK(), config.cachedValueDim(), kvType) : null;
+            int windowKv = config.windowKvHeadCount();
+            apart = windowed > 0 ? backend.allocateKv(windowed, windowKvBlocks, kvBlockSize, windowKv,
+                    windowKv * config.headDimK(), windowKv * config.headDimV(), kvType) : null;
             // the convolution's inputs stay float32 whatever the cache's type, as llama.cpp keeps its state
             rows = convolutions > 0 ? backend.allocateKv(convolutions, windowKvBlocks, kvBlockSize, 1,
                     config.convolution().width(config.dim()), 0, KvCacheType.F32) : null;
@@ -220,6 +228,9 @@ public final class Transformer implements AutoCloseable {
         // Qwen3-VL's sections hold some pairs still for text: an infinite divisor, frequency 0
         this.rope = ropeSpec(config).withFactors(
                 config.ropeSections().textFactors(weights.ropeFactors(), config.ropeDimensions() / 2));
+        this.windowRope = config.windows().stated() ? new RopeSpec(rope.neox(), rope.dims(), config.windows().ropeBase(),
+                rope.linearScale(), rope.yarn(), rope.factors()) : rope;
+        this.valueScales = config.valueScale() != 1.0 ? filled(maxTokens, (float) config.valueScale()) : null;
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
         this.routerRow = new float[experts];
@@ -243,7 +254,7 @@ public final class Transformer implements AutoCloseable {
         boolean pooled = windowStorage != null || convStorage != null;
         this.windowSlots = pooled ? new int[maxTokens] : null;
         this.windowTables = pooled ? new int[maxSequences][] : null;
-        this.windowAttention = pooled ? new AttentionBatch(config.headCount(), config.kvHeadCount(),
+        this.windowAttention = pooled ? new AttentionBatch(config.headCount(), config.windowKvHeadCount(),
                 config.headDimK(), config.headDimV(), (float) config.attentionScale()) : null;
         // latent attention reads each position's value (the latent) from its key row, after the rotary part
         this.attention = new AttentionBatch(config.headCount(), config.kvHeadCount(), config.headDimK(),
@@ -623,6 +634,10 @@ public final class Transformer implements AutoCloseable {
             latentAttentionBlock(layer, w, batch, attention, t);
             return;
         }
+        // MiMo-V2's windowed blocks have KV heads of their own
+        FloatMatrix keys = config.slidingWindow(layer) > 0 ? buf.windowK : buf.k;
+        FloatMatrix values = config.slidingWindow(layer) > 0 ? buf.windowV : buf.v;
+        int kvHeads = config.kvHeadCount(layer);
         // qkv projections (+ biases in the Qwen2 family); Qwen3.5's queries come with their output gate,
         // per head the query's values and then the gate's
         if (buf.gatedQueries != null) {
@@ -633,28 +648,29 @@ public final class Transformer implements AutoCloseable {
         } else {
             project(w.wq(), LoraTarget.ATTN_Q, layer, buf.h, buf.q, t);
         }
-        project(w.wk(), LoraTarget.ATTN_K, layer, buf.h, buf.k, t);
-        project(w.wv(), LoraTarget.ATTN_V, layer, buf.h, buf.v, t);
+        project(w.wk(), LoraTarget.ATTN_K, layer, buf.h, keys, t);
+        project(w.wv(), LoraTarget.ATTN_V, layer, buf.h, values, t);
         // each where the block has it (GLM-4.5's files may leave any of them out)
         addBiasIfAny(buf.q, w.qBias(), t);
-        addBiasIfAny(buf.k, w.kBias(), t);
-        addBiasIfAny(buf.v, w.vBias(), t);
+        addBiasIfAny(keys, w.kBias(), t);
+        addBiasIfAny(values, w.vBias(), t);
         // QK-norm: per head (Qwen3, GLM-4.5) or over the whole projection (OLMoE); GLM-4.5-Air's files
         // have none; Hunyuan norms after the rotation
         boolean normAfterRope = config.architecture().normsQkAfterRope();
         if (!normAfterRope) {
             normIfAny(buf.q, w.qNorm(), t);
-            normIfAny(buf.k, w.kNorm(), t);
+            normIfAny(keys, w.kNorm(), t);
         }
         // RoPE; Llama 4's unrotated blocks instead scale queries by their position's temperature,
         // and its rotated ones norm queries and keys per head, without a weight
         LayerPattern pattern = config.pattern();
         if (pattern.rotates(layer)) {
-            backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), rope, t);
-            backend.rope(buf.k, batch.positionOf, config.kvHeadCount(), config.headDimK(), rope, t);
+            RopeSpec turn = config.slidingWindow(layer) > 0 ? windowRope : rope;
+            backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), turn, t);
+            backend.rope(keys, batch.positionOf, kvHeads, config.headDimK(), turn, t);
             if (unitGain != null) {
                 backend.rmsNormHeads(buf.q, unitGain, eps, config.headDimK(), t);
-                backend.rmsNormHeads(buf.k, unitGain, eps, config.headDimK(), t);
+                backend.rmsNormHeads(keys, unitGain, eps, config.headDimK(), t);
             }
         } else if (temperatures != null) {
             for (int i = 0; i < t; i++) {
@@ -664,7 +680,7 @@ public final class Transformer implements AutoCloseable {
         }
         if (normAfterRope) {
             normIfAny(buf.q, w.qNorm(), t);
-            normIfAny(buf.k, w.kNorm(), t);
+            normIfAny(keys, w.kNorm(), t);
         }
         // cache this step's keys and values, then attend over everything cached so far (over the
         // block's window where it has one, with its sinks: gpt-oss)
@@ -672,7 +688,7 @@ public final class Transformer implements AutoCloseable {
         boolean apart = window > 0 && windowStorage != null;
         KvStorage storage = apart ? windowStorage : kvStorage;
         AttentionBatch reads = apart ? windowAttention : attention;
-        backend.storeKv(storage, storageLayer[layer], buf.k, buf.v, apart ? windowSlots : slots, t);
+        backend.storeKv(storage, storageLayer[layer], keys, values, apart ? windowSlots : slots, t);
         reads.layer(window, w.sinks());
         int chunk = pattern.chunkOf(layer);
         if (chunk > 0) {
@@ -690,6 +706,9 @@ public final class Transformer implements AutoCloseable {
         project(w.wo(), LoraTarget.ATTN_OUTPUT, layer, buf.attention, buf.projected, t);
         addBiasIfAny(buf.projected, w.outputBias(), t);
         branchNormIfAny(buf.projected, w.attentionPostNorm(), t);
+        if (valueScales != null) {
+            backend.scaleRows(buf.projected, valueScales, t); // MiMo-V2: every value scaled, so the output is
+        }
         addResidual(buf.projected, t);
     }
 

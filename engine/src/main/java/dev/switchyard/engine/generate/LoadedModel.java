@@ -150,7 +150,7 @@ public final class LoadedModel implements AutoCloseable {
      * keys and values where they are kept apart, and each convolution block's float row.
      */
     public static long windowedKvBytesPerPosition(ModelConfig config, KvCacheType type) {
-        long windowed = config.keepsWindowedKvApart() ? config.windowedBlocks() * layerKvBytesPerPosition(config, type) : 0;
+        long windowed = config.keepsWindowedKvApart() ? config.windowedBlocks() * windowLayerKvBytesPerPosition(config, type) : 0;
         return windowed + (long) config.convolution().count()
                 * KvCacheType.F32.rowBytes(config.convolution().width(config.dim()), 1);
     }
@@ -158,6 +158,12 @@ public final class LoadedModel implements AutoCloseable {
     private static long layerKvBytesPerPosition(ModelConfig config, KvCacheType type) {
         return type.rowBytes(config.kvDimK(), config.kvHeadCount())
                 + type.rowBytes(config.cachedValueDim(), config.kvHeadCount());
+    }
+
+    /** A windowed layer's share, of its own KV heads where it has them (MiMo-V2). */
+    private static long windowLayerKvBytesPerPosition(ModelConfig config, KvCacheType type) {
+        int heads = config.windowKvHeadCount();
+        return type.rowBytes(heads * config.headDimK(), heads) + type.rowBytes(heads * config.headDimV(), heads);
     }
 
     /**

@@ -84,7 +84,8 @@ public enum Architecture {
     GRANITE_HYBRID("granitehybrid", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
     NEMOTRON_H_MOE("nemotron_h_moe", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, false),
     NEMOTRON_H("nemotron_h", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.NONE, false),
-    KIMI_LINEAR("kimi-linear", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true);
+    KIMI_LINEAR("kimi-linear", RopeLayout.NORMAL, QkNorm.NONE, false, SharedExpert.UNGATED, true),
+    MIMO2("mimo2", RopeLayout.NEOX, QkNorm.NONE, false, SharedExpert.NONE, true);
 
     /** How RoPE pairs dimensions: adjacent pairs (NORMAL) or the two halves of a head (NEOX). */
     public enum RopeLayout { NORMAL, NEOX }
@@ -150,7 +151,8 @@ public enum Architecture {
      */
     public boolean hasLeadingDenseLayers() {
         return this == DEEPSEEK || this == DEEPSEEK2 || this == GLM4MOE || this == ERNIE4_5_MOE || this == DOTS1
-                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE || this == EXAONE_MOE || this == KIMI_LINEAR;
+                || this == BAILINGMOE2 || this == AFMOE || this == LFM2MOE || this == EXAONE_MOE || this == KIMI_LINEAR
+                || this == MIMO2;
     }
 
     /**
@@ -187,7 +189,21 @@ public enum Architecture {
      * four, all but the fourth; the others attend to every position.
      */
     public boolean slidesWindows() {
-        return this == GPT_OSS || this == AFMOE || this == EXAONE_MOE;
+        return this == GPT_OSS || this == AFMOE || this == EXAONE_MOE || this == MIMO2;
+    }
+
+    /**
+     * Whether a file of this family lists its windowed blocks ({@code attention.sliding_window_pattern},
+     * required) and gives them KV heads and a rotary base of their own ({@link WindowLayout}: MiMo-V2),
+     * rather than the family placing them by a fixed rule.
+     */
+    public boolean listsWindowedBlocks() {
+        return this == MIMO2;
+    }
+
+    /** Whether attention outputs are multiplied by {@code attention.value_scale} where the file states it (MiMo-V2). */
+    public boolean scalesAttentionValues() {
+        return this == MIMO2;
     }
 
     /** Whether block {@code block} of a family that {@link #slidesWindows} is one of its windowed blocks. */
@@ -232,7 +248,7 @@ public enum Architecture {
      */
     public boolean hasPredictionBlocks() {
         return this == GLM4MOE || this == BAILINGMOE2 || this == DEEPSEEK2 || this == EXAONE_MOE || this == QWEN35MOE
-                || this == QWEN35 || this == NEMOTRON_H_MOE;
+                || this == QWEN35 || this == NEMOTRON_H_MOE || this == MIMO2;
     }
 
     /**
@@ -258,7 +274,7 @@ public enum Architecture {
                 || this == GPT_OSS || this == LLAMA4 || this == ERNIE4_5_MOE || this == DOTS1 || this == MINIMAX_M2
                 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE || this == BAILINGMOE
                 || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT || this == NEMOTRON_H_MOE
-                || this == KIMI_LINEAR;
+                || this == KIMI_LINEAR || this == MIMO2;
     }
 
     /**
@@ -441,7 +457,7 @@ public enum Architecture {
      */
     public boolean alwaysNormalizesTopK() {
         return this == GPT_OSS || this == ERNIE4_5_MOE || this == MINIMAX_M2 || this == HUNYUAN_MOE || this == LFM2MOE
-                || this == QWEN35MOE || this == QWEN3NEXT || this == GRANITE_HYBRID || this == KIMI_LINEAR;
+                || this == QWEN35MOE || this == QWEN3NEXT || this == GRANITE_HYBRID || this == KIMI_LINEAR || this == MIMO2;
     }
 
     /** Whether llama.cpp leaves this family's chosen experts' weights as they are whatever its file says (DeepSeek-MoE, Llama 4). */
@@ -472,7 +488,7 @@ public enum Architecture {
                 || this == GLM4MOE || this == GPT_OSS || this == GRANITE_MOE || this == ERNIE4_5_MOE || this == DOTS1
                 || this == MINIMAX_M2 || this == QWEN3VLMOE || this == HUNYUAN_MOE || this == BAILINGMOE2 || this == AFMOE
                 || this == BAILINGMOE || this == LFM2MOE || this == EXAONE_MOE || this == QWEN35MOE || this == QWEN3NEXT
-                || this == NEMOTRON_H_MOE || this == KIMI_LINEAR;
+                || this == NEMOTRON_H_MOE || this == KIMI_LINEAR || this == MIMO2;
     }
 
     /** Whether this family never has experts. */

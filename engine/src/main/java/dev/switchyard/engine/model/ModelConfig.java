@@ -38,6 +38,10 @@ package dev.switchyard.engine.model;
  *                            Super's {@code moe_latent_size}: their inputs projected down to it by
  *                            {@code ffn_latent_down}, their weighted sum back up by {@code ffn_latent_up}),
  *                            else 0
+ * @param windows             windowed blocks as the file lists them, with KV heads and rotary base of
+ *                            their own (MiMo-V2-Flash), else {@link WindowLayout#NONE}
+ * @param valueScale          what every attention output is multiplied by (MiMo-V2's
+ *                            {@code attention.value_scale}), else 1
  */
 public record ModelConfig(
         Architecture architecture,
@@ -68,7 +72,24 @@ public record ModelConfig(
         LayerPattern pattern,
         RopeSections ropeSections,
         ConvolutionBlocks convolution,
-        int expertLatentWidth) {
+        int expertLatentWidth,
+        WindowLayout windows,
+        double valueScale) {
+
+    /** A configuration whose windowed blocks follow the architecture's rule and whose attention is unscaled after. */
+    public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
+                       int kvHeadCount, int headDimK, int headDimV, int feedForwardLength, int expertCount,
+                       int expertUsedCount, int expertFeedForwardLength, int sharedExpertFeedForwardLength,
+                       int leadingDenseLayers, boolean normalizeTopK, double rmsEps, double ropeFreqBase,
+                       int ropeDimensions, RopeScaling ropeScaling, int vocabSize, LatentAttention latentAttention,
+                       ExpertRouting routing, int slidingWindow, ScaleFactors scales, LayerPattern pattern,
+                       RopeSections ropeSections, ConvolutionBlocks convolution, int expertLatentWidth) {
+        this(architecture, name, contextLength, dim, layers, headCount, kvHeadCount, headDimK, headDimV,
+                feedForwardLength, expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength,
+                leadingDenseLayers, normalizeTopK, rmsEps, ropeFreqBase, ropeDimensions, ropeScaling, vocabSize,
+                latentAttention, routing, slidingWindow, scales, pattern, ropeSections, convolution, expertLatentWidth,
+                WindowLayout.NONE, 1.0);
+    }
 
     /** A configuration whose routed experts work in the model's width (every family but Nemotron 3 Super). */
     public ModelConfig(Architecture architecture, String name, int contextLength, int dim, int layers, int headCount,
@@ -171,6 +192,15 @@ public record ModelConfig(
         require(ropeDimensions >= 0 && ropeDimensions <= headDimK && ropeDimensions % 2 == 0,
                 "rope.dimension_count " + ropeDimensions + " must be even and at most the head dimension " + headDimK);
         require(rmsEps > 0, "layer_norm_rms_epsilon must be positive");
+        require(windows != null, "the windowed blocks' layout must be stated");
+        require(!windows.stated() || architecture.listsWindowedBlocks() && slidingWindow >= 1
+                        && windows.blocks().getLast() < layers && headCount % windows.kvHeads() == 0,
+                "windowed blocks " + windows.blocks() + " with " + windows.kvHeads() + " KV heads: only MiMo-V2 lists "
+                        + "them, each a block of the model's, its KV heads dividing head_count, with a window");
+        require(!architecture.listsWindowedBlocks() || windows.stated() || slidingWindow == 0,
+                architecture.ggufName() + " needs its attention.sliding_window_pattern");
+        require(valueScale > 0 && (valueScale == 1.0 || architecture.scalesAttentionValues()),
+                "attention.value_scale " + valueScale + ": only MiMo-V2's attention outputs are scaled");
         require(expertLatentWidth == 0 || expertLatentWidth > 0 && expertCount > 0 && architecture.separatesFeedForward(),
                 "moe_latent_size " + expertLatentWidth + ": only Nemotron-H's routed experts work in a latent width");
         if (expertCount > 0) {
@@ -288,7 +318,8 @@ public record ModelConfig(
      * the {@code window - 1} positions before it. 0 where the block attends to every position.
      */
     public int slidingWindow(int block) {
-        return architecture.windowedBlock(block) ? slidingWindow : 0;
+        boolean windowed = windows.stated() ? windows.contains(block) : architecture.windowedBlock(block);
+        return windowed ? slidingWindow : 0;
     }
 
     /** Blocks that attend through a sliding window. */
@@ -437,6 +468,21 @@ public record ModelConfig(
 
     public int kvDimV() {
         return kvHeadCount * headDimV;
+    }
+
+    /** Key/value heads of block {@code block}: the windowed blocks' own where the file lists them (MiMo-V2). */
+    public int kvHeadCount(int block) {
+        return windows.stated() && windows.contains(block) ? windows.kvHeads() : kvHeadCount;
+    }
+
+    /** Key/value heads of the windowed blocks (those of every block but in MiMo-V2). */
+    public int windowKvHeadCount() {
+        return windows.stated() ? windows.kvHeads() : kvHeadCount;
+    }
+
+    /** The rotary base of block {@code block}: the windowed blocks' own where the file lists them (MiMo-V2). */
+    public double ropeFreqBase(int block) {
+        return windows.stated() && windows.contains(block) ? windows.ropeBase() : ropeFreqBase;
     }
 
     /**

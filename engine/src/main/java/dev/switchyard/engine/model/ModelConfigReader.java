@@ -35,6 +35,7 @@ public final class ModelConfigReader {
 
         int dim = md.requireInt(p + "embedding_length", 1);
         int layers = md.requireInt(p + "block_count", 1);
+        int allBlocks = layers; // prediction blocks included, as per-block arrays count them
         if (arch.hasPredictionBlocks()) {
             // GLM-4.5, Ling 2.0 and DeepSeek-V3-style files count their prediction block(s) in block_count; only the others run
             int prediction = md.optInt(p + "nextn_predict_layers", 0, 0);
@@ -54,7 +55,9 @@ public final class ModelConfigReader {
                 : arch.hasDeltaAttentionBlocks() ? deltaAttentionBlocks(md, p, layers, kvPerBlock, heads)
                 : convolutionBlocks(md, p, layers, kvPerBlock))
                 : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
+        WindowLayout windows = arch.listsWindowedBlocks() ? listedWindows(md, p, layers, allBlocks) : WindowLayout.NONE;
         int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
+                : arch.listsWindowedBlocks() ? fullKvHeads(md, p, layers, windows)
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
         int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
@@ -113,9 +116,10 @@ public final class ModelConfigReader {
             }
             if (arch.hasLeadingDenseLayers()) {
                 // llama.cpp requires it of DeepSeek-MoE only
+                // MiMo-V2's converter writes none: llama.cpp finds its one dense block by its tensors
                 leadingDense = arch == Architecture.DEEPSEEK || arch == Architecture.ERNIE4_5_MOE || arch == Architecture.DOTS1
                         ? md.requireInt(p + "leading_dense_block_count", 0)
-                        : md.optInt(p + "leading_dense_block_count", 0, 0);
+                        : md.optInt(p + "leading_dense_block_count", 0, arch == Architecture.MIMO2 ? 1 : 0);
             }
         }
         // some families renormalize, or leave as they are, whatever the file says, as llama.cpp runs them
@@ -166,6 +170,8 @@ public final class ModelConfigReader {
             pattern = new LayerPattern(md.requireInt(p + "interleave_moe_layer_step", 1), 0, false, 0, 0, 0);
         }
         ExpertRouting routing = experts > 0 && arch == Architecture.NEMOTRON_H_MOE ? nemotronRouting(md, p)
+                // MiMo-V2: each expert's sigmoid, whatever the file says of its gating, weights unscaled
+                : experts > 0 && arch == Architecture.MIMO2 ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0)
                 : experts > 0 && arch == Architecture.LLAMA4
                 // Llama 4: each expert's sigmoid, the best k, weights as they are
                 ? new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0)
@@ -180,6 +186,9 @@ public final class ModelConfigReader {
         // llama.cpp requires the window of gpt-oss; an AFMoE file without one has no windowed blocks
         int window = !arch.slidesWindows() ? 0 : arch.mayLeaveWindowsOut()
                 ? md.optInt(p + "attention.sliding_window", 0, 0) : md.requireInt(p + "attention.sliding_window", 1);
+        if (arch.listsWindowedBlocks() && !windows.stated()) {
+            window = 0; // a MiMo-V2 file whose pattern windows no block
+        }
         if (arch.hasConvolutionBlocks() && md.contains(p + "attention.sliding_window")) {
             // llama.cpp's LFM2 variant whose attention blocks slide a window
             throw new ModelConfigException("'" + p + "attention.sliding_window' (LFM2 with windowed attention blocks) "
@@ -188,7 +197,8 @@ public final class ModelConfigReader {
         return new ModelConfig(arch, name, context, dim, layers, heads, kvHeads, headDimK, headDimV, ffn,
                 experts, expertsUsed, expertFfn, sharedFfn, leadingDense, normTopK, eps, ropeBase, ropeDims, scaling, vocab,
                 latent, routing, window, scales, pattern, sections, convolution,
-                arch.separatesFeedForward() && experts > 0 ? md.optInt(p + "moe_latent_size", 0, 0) : 0);
+                arch.separatesFeedForward() && experts > 0 ? md.optInt(p + "moe_latent_size", 0, 0) : 0, windows,
+                arch.scalesAttentionValues() ? md.optDouble(p + "attention.value_scale").orElse(1.0) : 1.0);
     }
 
     /**
@@ -346,6 +356,88 @@ public final class ModelConfigReader {
         } catch (ModelConfigException e) {
             throw new ModelConfigException("'" + p + "ssm.conv_kernel': " + e.getMessage());
         }
+    }
+
+    /**
+     * MiMo-V2's windowed blocks, as llama.cpp reads them: those flagged in
+     * {@code attention.sliding_window_pattern} (required, a flag per block, prediction blocks
+     * included), with the KV heads {@code attention.head_count_kv} (a count per block) gives them and
+     * the rotary base {@code rope.freq_base_swa} (10000 where the file does not say).
+     */
+    private static WindowLayout listedWindows(GgufMetadata md, String p, int layers, int allBlocks) {
+        String key = p + "attention.sliding_window_pattern";
+        if (!md.contains(key)) {
+            throw new ModelConfigException("metadata key '" + key + "' is missing");
+        }
+        GgufArray array = md.get(key).map(v -> v.value() instanceof GgufArray a ? a : null).orElse(null);
+        boolean[] flags = new boolean[allBlocks];
+        if (array == null) {
+            Arrays.fill(flags, md.requireInt(key, 0) != 0);
+        } else if (array.values() instanceof boolean[] b && b.length == allBlocks) {
+            flags = b;
+        } else if (array.values() instanceof long[] n && n.length == allBlocks) {
+            for (int i = 0; i < allBlocks; i++) {
+                flags[i] = n[i] != 0;
+            }
+        } else {
+            throw new ModelConfigException("'" + key + "' must hold a flag for each of block_count " + allBlocks
+                    + " blocks, got " + array.length() + " " + array.elementType());
+        }
+        int[] kv = kvPerListedBlock(md, p, allBlocks);
+        List<Integer> blocks = new ArrayList<>();
+        int windowKv = 0;
+        for (int b = 0; b < layers; b++) {
+            if (flags[b]) {
+                if (windowKv != 0 && kv[b] != windowKv) {
+                    throw new ModelConfigException("'" + p + "attention.head_count_kv' gives the windowed blocks "
+                            + windowKv + " and " + kv[b] + " KV heads: Switchyard takes one count for them all");
+                }
+                windowKv = kv[b];
+                blocks.add(b);
+            }
+        }
+        return blocks.isEmpty() ? WindowLayout.NONE
+                : new WindowLayout(blocks, windowKv, md.optDouble(p + "rope.freq_base_swa").orElse(10000.0));
+    }
+
+    /** MiMo-V2's full-attention blocks' KV heads: their one count in {@code attention.head_count_kv}. */
+    private static int fullKvHeads(GgufMetadata md, String p, int layers, WindowLayout windows) {
+        int[] kv = kvPerListedBlock(md, p, md.requireInt(p + "block_count", 1));
+        int full = 0;
+        for (int b = 0; b < layers; b++) {
+            if (!windows.contains(b)) {
+                if (full != 0 && kv[b] != full) {
+                    throw new ModelConfigException("'" + p + "attention.head_count_kv' gives the full-attention blocks "
+                            + full + " and " + kv[b] + " KV heads: Switchyard takes one count for them all");
+                }
+                full = kv[b];
+            }
+        }
+        return full != 0 ? full : windows.kvHeads(); // every block windowed
+    }
+
+    /** {@code attention.head_count_kv} as a count per block (a scalar standing for every block), each positive. */
+    private static int[] kvPerListedBlock(GgufMetadata md, String p, int allBlocks) {
+        String key = p + "attention.head_count_kv";
+        int[] kv = intsPerBlock(md, key);
+        if (kv.length == 1) {
+            kv = filledInts(allBlocks, kv[0]);
+        }
+        if (kv.length != allBlocks) {
+            throw new ModelConfigException("'" + key + "' has " + kv.length + " entries for block_count " + allBlocks);
+        }
+        for (int n : kv) {
+            if (n < 1) {
+                throw new ModelConfigException("'" + key + "' must hold positive counts, got " + Arrays.toString(kv));
+            }
+        }
+        return kv;
+    }
+
+    private static int[] filledInts(int n, int value) {
+        int[] a = new int[n];
+        Arrays.fill(a, value);
+        return a;
     }
 
     /** Nemotron-H's FFN width: the one width its FFN blocks share (llama.cpp allows a width per block; Switchyard does not). */

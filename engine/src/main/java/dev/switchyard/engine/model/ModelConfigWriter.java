@@ -88,6 +88,22 @@ public final class ModelConfigWriter {
             } else {
                 m.put(p + "shortconv.l_cache", GgufValue.ofUint32(c.convolution().length()));
             }
+        } else if (arch.listsWindowedBlocks()) {
+            // MiMo-V2: a count per block, and which blocks are windowed, a flag per block, as its converter writes them
+            long[] counts = new long[c.layers()];
+            long[] windowed = new long[c.layers()];
+            for (int b = 0; b < c.layers(); b++) {
+                counts[b] = c.kvHeadCount(b);
+                windowed[b] = c.slidingWindow(b) > 0 ? 1 : 0;
+            }
+            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, counts)));
+            m.put(p + "attention.sliding_window_pattern", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, windowed)));
+            if (c.windows().stated()) {
+                m.put(p + "rope.freq_base_swa", GgufValue.ofFloat32((float) c.windows().ropeBase()));
+            }
+            if (c.valueScale() != 1.0) {
+                m.put(p + "attention.value_scale", GgufValue.ofFloat32((float) c.valueScale()));
+            }
         } else {
             m.put(p + "attention.head_count_kv", GgufValue.ofUint32(joined ? c.headCount() : c.kvHeadCount()));
         }

@@ -121,8 +121,9 @@ public final class TensorLayout {
                 // Qwen3.5's queries come with their output gate: per head, the query's rows, then the gate's
                 long queries = c.architecture().hasDeltaNetBlocks() ? 2L * c.qDim() : c.qDim();
                 out.add(spec(b + "attn_q.weight", TensorRole.WEIGHT, c.dim(), queries));
-                out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), c.kvDimK()));
-                out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), c.kvDimV()));
+                // MiMo-V2's windowed blocks have KV heads of their own
+                out.add(spec(b + "attn_k.weight", TensorRole.WEIGHT, c.dim(), (long) c.kvHeadCount(l) * c.headDimK()));
+                out.add(spec(b + "attn_v.weight", TensorRole.WEIGHT, c.dim(), (long) c.kvHeadCount(l) * c.headDimV()));
             }
             boolean optional = c.architecture().hasOptionalParts();
             if (c.architecture().attentionBias() || c.architecture().mayBiasAttention()) {
@@ -157,6 +158,9 @@ public final class TensorLayout {
             if (gptOss) {
                 out.add(spec(b + "attn_output.bias", TensorRole.BIAS, c.dim()));
                 out.add(spec(b + "attn_sinks.weight", TensorRole.BIAS, c.headCount()));
+            } else if (c.architecture().listsWindowedBlocks() && c.slidingWindow(l) > 0) {
+                // MiMo-V2: its windowed blocks' sinks, where the file has them (the full blocks have none)
+                out.add(new TensorSpec(b + "attn_sinks.weight", new long[] {c.headCount()}, TensorRole.BIAS, true));
             }
             if (c.feedsForward(l)) {
                 feedForward(c, l, b, out);

@@ -53,7 +53,8 @@ public enum GeneratedArchitecture {
     NEMOTRON_H_MOE("nemotron_h_moe", Architecture.NEMOTRON_H_MOE, true),
     NEMOTRON_H_MOE_LATENT("nemotron_h_moe-latent", Architecture.NEMOTRON_H_MOE, true),
     NEMOTRON_H("nemotron_h", Architecture.NEMOTRON_H, false),
-    KIMI_LINEAR("kimi-linear", Architecture.KIMI_LINEAR, true);
+    KIMI_LINEAR("kimi-linear", Architecture.KIMI_LINEAR, true),
+    MIMO2("mimo2", Architecture.MIMO2, true);
 
     private final String cliName;
     private final Architecture architecture;

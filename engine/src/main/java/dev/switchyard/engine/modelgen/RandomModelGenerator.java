@@ -22,6 +22,7 @@ import dev.switchyard.engine.model.ScaleFactors;
 import dev.switchyard.engine.model.TensorLayout;
 import dev.switchyard.engine.model.TensorRole;
 import dev.switchyard.engine.model.TensorSpec;
+import dev.switchyard.engine.model.WindowLayout;
 import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.TensorCodec;
 import dev.switchyard.kernels.format.TensorCodecs;
@@ -337,6 +338,28 @@ public final class RandomModelGenerator {
                     headDim, headDim, ffn, experts, topK, moe ? expertFfn : 0,
                     moe && spec.arch() == GeneratedArchitecture.GRANITE_MOE_SHARED ? expertFfn + expertFfn / 2 : 0, 0, true,
                     1e-6f, 10_000.0, headDim, RopeScaling.NONE, vocabSize, null, routing, 0, scales);
+        }
+        if (arch.listsWindowedBlocks()) {
+            // MiMo-V2-Flash: windowed blocks but the first and every sixth from the sixth (blocks 0, 5,
+            // 11, ... attend to every position), the windowed ones with twice the KV heads (8 to 4 there)
+            // where the heads divide so, a rotary base of 1e4 to the others' 5e6 and sinks; keys half as
+            // wide again as values (192 to 128), a third of each rotated (neox); attention outputs times
+            // 0.707; a dense first block, then sigmoid routing ranked with a selection bias, weights
+            // renormalized and unscaled, no shared expert; eps 1e-5
+            int layers = spec.resolvedLayers();
+            List<Integer> windowed = new ArrayList<>();
+            for (int b = 1; b < layers; b++) {
+                if ((b + 1) % 6 != 0) {
+                    windowed.add(b);
+                }
+            }
+            int windowKv = heads % (2 * kvHeads) == 0 ? 2 * kvHeads : kvHeads;
+            return new ModelConfig(arch, name, spec.resolvedContext(), dim, layers, heads, kvHeads,
+                    headDim + headDim / 2, headDim, ffn, experts, topK, expertFfn, 0, leadingDense, true, 1e-5f,
+                    5_000_000.0, headDim / 2, RopeScaling.NONE, vocabSize, null,
+                    new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0), spec.preset().slidingWindow(),
+                    ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.NONE, ConvolutionBlocks.NONE, 0,
+                    new WindowLayout(windowed, windowKv, 10_000.0), 0.707f);
         }
         if (arch.hasDeltaAttentionBlocks()) {
             // Kimi-Linear: three delta-attention blocks to every latent-attention block (the released

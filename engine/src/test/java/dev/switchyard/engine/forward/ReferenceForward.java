@@ -30,6 +30,7 @@ final class ReferenceForward {
     private final KvCacheType cacheType;
     /** Per delta-net block: each value head's state, [head][key index][value index]. */
     private final java.util.Map<Integer, double[][][]> states = new java.util.HashMap<>();
+    private int block; // the block being computed
     private int position;
 
     ReferenceForward(ModelConfig config, GgufFile file, int maxPositions) {
@@ -62,6 +63,7 @@ final class ReferenceForward {
         }
         for (int l = 0; l < c.layers(); l++) {
             String b = "blk." + l + ".";
+            block = l;
             if (c.convolution().isFeedForwardOnly(l)) {
                 // Nemotron-H: a block that runs its FFN alone, normed by its one norm
                 feedForward(b, l, x);
@@ -121,9 +123,10 @@ final class ReferenceForward {
                 k = matvec(b + "attn_k.weight", h, c.kvDimK());
                 v = matvec(b + "attn_v.weight", h, c.kvDimV());
             } else {
+                // MiMo-V2's windowed blocks have KV heads of their own
                 q = matvec(b + "attn_q.weight", h, c.qDim());
-                k = matvec(b + "attn_k.weight", h, c.kvDimK());
-                v = matvec(b + "attn_v.weight", h, c.kvDimV());
+                k = matvec(b + "attn_k.weight", h, c.kvHeadCount(l) * c.headDimK());
+                v = matvec(b + "attn_v.weight", h, c.kvHeadCount(l) * c.headDimV());
             }
             // biases and QK-norm where the family has them (GLM-4.5's files may leave them out)
             if ((c.architecture().attentionBias() || c.architecture().mayBiasAttention())
@@ -137,11 +140,11 @@ final class ReferenceForward {
             boolean afterRope = c.architecture() == Architecture.HUNYUAN_MOE;
             if (afterRope) {
                 rope(q, c.headCount());
-                rope(k, c.kvHeadCount());
+                rope(k, c.kvHeadCount(l));
             }
             if (qkNorm && c.architecture().qkNorm() == Architecture.QkNorm.PER_HEAD) {
                 q = normPerHead(q, vec(b + "attn_q_norm.weight"), c.headCount());
-                k = normPerHead(k, vec(b + "attn_k_norm.weight"), c.kvHeadCount());
+                k = normPerHead(k, vec(b + "attn_k_norm.weight"), c.kvHeadCount(l));
             } else if (qkNorm && c.architecture().qkNorm() == Architecture.QkNorm.WHOLE_VECTOR) {
                 q = rmsNorm(q, vec(b + "attn_q_norm.weight"));
                 k = rmsNorm(k, vec(b + "attn_k_norm.weight"));
@@ -153,28 +156,30 @@ final class ReferenceForward {
                 // rotated above
             } else if (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0) {
                 rope(q, c.headCount());
-                rope(k, c.kvHeadCount());
+                rope(k, c.kvHeadCount(l));
                 if (pattern.rotatedQkNorm()) {
                     double[] ones = new double[c.headDimK()];
                     java.util.Arrays.fill(ones, 1);
                     q = normPerHead(q, ones, c.headCount());
-                    k = normPerHead(k, ones, c.kvHeadCount());
+                    k = normPerHead(k, ones, c.kvHeadCount(l));
                 }
             } else if (pattern.temperatureLength() > 0) {
                 scaleInPlace(q, Math.log(Math.floor((position + 1.0) / pattern.temperatureLength()) + 1)
                         * pattern.temperatureScale() + 1);
             }
-            keys.get(l)[position] = cached(k, c.kvHeadCount());
-            values.get(l)[position] = cached(v, c.kvHeadCount());
+            keys.get(l)[position] = cached(k, c.kvHeadCount(l));
+            values.get(l)[position] = cached(v, c.kvHeadCount(l));
             double[] att = new double[c.headCount() * c.headDimV()];
-            int group = c.headCount() / c.kvHeadCount();
+            int group = c.headCount() / c.kvHeadCount(l);
             // gpt-oss: every other block sees only the last sliding_window positions, and each head
             // has a sink, a logit without a value that joins the softmax
             // AFMoE: three blocks of every four windowed, where the file has a window
             // K-EXAONE: the same three of four, its window required
+            // MiMo-V2: the blocks its file lists
             boolean windowed = c.architecture() == Architecture.GPT_OSS && l % 2 == 0
                     || (c.architecture() == Architecture.AFMOE || c.architecture() == Architecture.EXAONE_MOE)
-                    && c.slidingWindow() > 0 && (l + 1) % 4 != 0;
+                    && c.slidingWindow() > 0 && (l + 1) % 4 != 0
+                    || c.windows().stated() && c.windows().contains(l);
             int first = windowed ? Math.max(0, position - c.slidingWindow() + 1) : 0;
             // Llama 4: a rotated block attends within its chunk of positions
             if (c.pattern().rotatedChunk() > 0 && (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0)) {
@@ -222,6 +227,7 @@ final class ReferenceForward {
             if (file.tensor(b + "post_attention_norm.weight").isPresent() && c.architecture() == Architecture.AFMOE) {
                 projected = rmsNorm(projected, vec(b + "post_attention_norm.weight"));
             }
+            scaleInPlace(projected, c.valueScale()); // MiMo-V2's values, and so its outputs, scaled
             scaleInPlace(projected, c.scales().residual());
             addInPlace(x, projected);
             if (c.feedsForward(l)) {
@@ -855,7 +861,7 @@ final class ReferenceForward {
         int dims = c.ropeDimensions();
         boolean neox = c.architecture().ropeLayout() == Architecture.RopeLayout.NEOX;
         RopeScaling scaling = c.ropeScaling();
-        double base = c.ropeFreqBase();
+        double base = c.ropeFreqBase(block); // MiMo-V2's windowed blocks turn by a base of their own
         double low = 0;
         double high = 0;
         double magnitude = 1;

@@ -53,7 +53,7 @@ class BatchingChangesNothingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "OLMOE", "DEEPSEEK", "DEEPSEEK2", "DEEPSEEK2_LITE", "GLM4MOE", "GLM4MOE_AIR", "GPT_OSS", "LFM2MOE", "EXAONE_MOE", "QWEN35MOE", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "NEMOTRON_H_MOE_LATENT", "QWEN3NEXT", "KIMI_LINEAR"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "OLMOE", "DEEPSEEK", "DEEPSEEK2", "DEEPSEEK2_LITE", "GLM4MOE", "GLM4MOE_AIR", "GPT_OSS", "LFM2MOE", "EXAONE_MOE", "QWEN35MOE", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "NEMOTRON_H_MOE_LATENT", "QWEN3NEXT", "KIMI_LINEAR", "MIMO2"})
     void eachSequenceGeneratesTheSameAloneAsInABatch(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = requests(16, 500);

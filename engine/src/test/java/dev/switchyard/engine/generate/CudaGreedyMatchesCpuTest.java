@@ -47,7 +47,7 @@ class CudaGreedyMatchesCpuTest {
     @CsvSource({"MIXTRAL, Q8_0", "QWEN3MOE, F16", "QWEN2MOE, BF16", "OLMOE, Q4_K", "LLAMA, Q6_K", "QWEN2, Q4_0",
             "QWEN3, F32", "QWEN3MOE, Q5_K", "DEEPSEEK, Q4_0", "DEEPSEEK2, Q8_0", "DEEPSEEK2_LITE, BF16", "GLM4MOE, Q8_0", "GLM4MOE_AIR, F16", "GPT_OSS, MXFP4",
             "LFM2MOE, Q8_0", "QWEN35MOE, Q8_0", "GRANITE_HYBRID, Q8_0", "NEMOTRON_H_MOE, Q8_0",
-            "KIMI_LINEAR, Q8_0"})
+            "KIMI_LINEAR, Q8_0", "MIMO2, Q8_0"})
     void tinyModelsOfEveryFamily(GeneratedArchitecture arch, GgmlType type) throws Exception {
         assertSameTokens(TinyModels.of(arch, type));
     }

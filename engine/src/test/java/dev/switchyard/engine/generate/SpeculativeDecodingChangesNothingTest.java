@@ -65,7 +65,7 @@ class SpeculativeDecodingChangesNothingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK2", "GLM4MOE", "GPT_OSS", "LFM2MOE", "QWEN35MOE", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "KIMI_LINEAR"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN2MOE", "DEEPSEEK2", "GLM4MOE", "GPT_OSS", "LFM2MOE", "QWEN35MOE", "GRANITE_HYBRID", "NEMOTRON_H_MOE", "KIMI_LINEAR", "MIMO2"})
     void speculationChangesNoTokenAndKeepsSomeProposals(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         List<GenerationRequest> all = requests(12, 500);

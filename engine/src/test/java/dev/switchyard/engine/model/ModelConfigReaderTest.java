@@ -266,6 +266,12 @@ class ModelConfigReaderTest {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 1, 256, 256, 0, false, 1e-6f, 5e5, 64,
                     RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0), 0,
                     ScaleFactors.NONE, new LayerPattern(1, 4, true, 8192, 8192, 0.1));
+        } else if (arch.listsWindowedBlocks()) {
+            // MiMo-V2: blocks 1 and 2 windowed, with twice the KV heads and a base of their own; values scaled
+            c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 96, 64, 1024, 16, 4, 256, 0, 1, true, 1e-5f, 5e6, 32,
+                    RopeScaling.NONE, 1000, null, new ExpertRouting(ExpertRouting.Gating.SIGMOID, 1, 1, 1.0), 128,
+                    ScaleFactors.NONE, LayerPattern.UNIFORM, RopeSections.NONE, ConvolutionBlocks.NONE, 0,
+                    new WindowLayout(List.of(1, 2), 4, 1e4), 0.707f);
         } else if (arch.slidesWindows()) {
             c = new ModelConfig(arch, "m", 4096, 512, 3, 8, 2, 64, 64, 1024, 16, 4, 256, 0, 0, true, 1e-5f, 150000,
                     64, new RopeScaling(RopeScaling.Type.YARN, 32, 4096), 1000, null, ExpertRouting.SOFTMAX, 128);

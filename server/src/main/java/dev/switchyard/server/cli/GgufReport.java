@@ -174,6 +174,14 @@ final class GgufReport {
         m.put("layers", c.layers());
         m.put("heads", c.headCount());
         m.put("kv_heads", c.kvHeadCount());
+        if (c.windows().stated()) {
+            // MiMo-V2: its windowed blocks' own KV heads and rotary base, and its attention outputs' scale
+            m.put("window_kv_heads", c.windows().kvHeads());
+            m.put("window_rope_freq_base", c.windows().ropeBase());
+        }
+        if (c.valueScale() != 1.0) {
+            m.put("attention_value_scale", c.valueScale());
+        }
         m.put("head_dim_k", c.headDimK());
         m.put("head_dim_v", c.headDimV());
         m.put("feed_forward_length", c.feedForwardLength());

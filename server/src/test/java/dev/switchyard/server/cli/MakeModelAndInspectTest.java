@@ -263,6 +263,23 @@ class MakeModelAndInspectTest {
         generatesFourTokens(model, "--speculative-tokens", "3");
     }
 
+    @Test
+    void mimo2IsMadeAndInspectedWithWindowedBlocksOfTheirOwnAndGenerates() throws Exception {
+        Path model = dir.resolve("mimo2.gguf");
+        JsonNode config = madeAndInspected(model, "--arch", "mimo2", "--layers", "4");
+        assertThat(config.get("architecture").asText()).isEqualTo("mimo2");
+        assertThat(config.get("windowed_blocks").toString()).isEqualTo("[1,2,3]");
+        assertThat(config.get("kv_heads").asInt()).isEqualTo(2);
+        assertThat(config.get("window_kv_heads").asInt()).isEqualTo(4);
+        assertThat(config.get("window_rope_freq_base").asDouble()).isEqualTo(10000.0);
+        assertThat(config.get("attention_value_scale").asDouble()).isEqualTo(0.707f);
+        // the full block's 2 heads of keys (48) and values (32); the windowed blocks' 4 each, apart
+        assertThat(config.get("kv_bytes_per_position").get("f32").asLong()).isEqualTo(2L * (48 + 32) * 4);
+        assertThat(config.get("windowed_kv_bytes_per_position").get("f32").asLong()).isEqualTo(3L * 4 * (48 + 32) * 4);
+        generatesFourTokens(model, "--expert-memory", "50%");
+        generatesFourTokens(model, "--speculative-tokens", "3");
+    }
+
     /** Makes {@code model} with the make-model arguments given, checks that inspect finds it runnable, and returns its config. */
     private static JsonNode madeAndInspected(Path model, String... makeArgs) throws Exception {
         List<String> command = new ArrayList<>(List.of("make-model"));
