@@ -56,6 +56,11 @@ public record RopeSpec(boolean neox, int dims, double base, double linearScale, 
         return new RopeSpec(neox, dims, base, linearScale, yarn, factors);
     }
 
+    /** The same rotation at another base (MiMo-V2's windowed blocks turn at their own). */
+    public RopeSpec withBase(double base) {
+        return new RopeSpec(neox, dims, base, linearScale, yarn, factors);
+    }
+
     /**
      * YaRN (Peng et al., 2023) as llama.cpp applies it: each pair's angle is interpolated between
      * the original one (for pairs that turn many times within the original context) and one

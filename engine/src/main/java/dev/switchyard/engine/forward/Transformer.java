@@ -228,8 +228,7 @@ public final class Transformer implements AutoCloseable {
         // Qwen3-VL's sections hold some pairs still for text: an infinite divisor, frequency 0
         this.rope = ropeSpec(config).withFactors(
                 config.ropeSections().textFactors(weights.ropeFactors(), config.ropeDimensions() / 2));
-        this.windowRope = config.windows().stated() ? new RopeSpec(rope.neox(), rope.dims(), config.windows().ropeBase(),
-                rope.linearScale(), rope.yarn(), rope.factors()) : rope;
+        this.windowRope = config.windows().stated() ? rope.withBase(config.windows().ropeBase()) : rope;
         this.valueScales = config.valueScale() != 1.0 ? filled(maxTokens, (float) config.valueScale()) : null;
         int experts = Math.max(1, config.expertCount());
         int k = Math.max(1, config.expertUsedCount());
@@ -707,7 +706,8 @@ public final class Transformer implements AutoCloseable {
         addBiasIfAny(buf.projected, w.outputBias(), t);
         branchNormIfAny(buf.projected, w.attentionPostNorm(), t);
         if (valueScales != null) {
-            backend.scaleRows(buf.projected, valueScales, t); // MiMo-V2: every value scaled, so the output is
+            // MiMo-V2 scales its values by attention.value_scale, and so, the projection being linear, the output
+            backend.scaleRows(buf.projected, valueScales, t);
         }
         addResidual(buf.projected, t);
     }

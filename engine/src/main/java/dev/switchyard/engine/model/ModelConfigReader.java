@@ -57,7 +57,7 @@ public final class ModelConfigReader {
                 : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
         WindowLayout windows = arch.listsWindowedBlocks() ? listedWindows(md, p, layers, allBlocks) : WindowLayout.NONE;
         int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
-                : arch.listsWindowedBlocks() ? fullKvHeads(md, p, layers, windows)
+                : arch.listsWindowedBlocks() ? fullKvHeads(md, p, layers, allBlocks, windows)
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
         int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
@@ -401,8 +401,8 @@ public final class ModelConfigReader {
     }
 
     /** MiMo-V2's full-attention blocks' KV heads: their one count in {@code attention.head_count_kv}. */
-    private static int fullKvHeads(GgufMetadata md, String p, int layers, WindowLayout windows) {
-        int[] kv = kvPerListedBlock(md, p, md.requireInt(p + "block_count", 1));
+    private static int fullKvHeads(GgufMetadata md, String p, int layers, int allBlocks, WindowLayout windows) {
+        int[] kv = kvPerListedBlock(md, p, allBlocks);
         int full = 0;
         for (int b = 0; b < layers; b++) {
             if (!windows.contains(b)) {
