@@ -72,7 +72,7 @@ public final class ModelWeights {
             boolean mha = attends && latent == null;
             boolean directQueries = mha || attends && !latent.queriesThroughLatent();
             boolean gptOss = attends && arch.hasGptOssBlocks();
-            Weight[] qkv = mha ? queriesKeysValues(in, b, config) : null;
+            Weight[] qkv = mha ? queriesKeysValues(in, b, config, l) : null;
             boolean delta = convolves && config.convolution().deltaNet() != null;
             // Kimi's delta attention: queries, keys, values and output named and kept as attention's
             boolean kda = delta && config.convolution().deltaNet().channelGates();
@@ -187,14 +187,19 @@ public final class ModelWeights {
      * matrix (Ling 2.0), each a view on the same bytes, since a quantized matrix's rows lie whole
      * and in order.
      */
-    private static Weight[] queriesKeysValues(Loader in, String b, ModelConfig config) {
-        if (!config.architecture().fusesQkv()) {
+    private static Weight[] queriesKeysValues(Loader in, String b, ModelConfig config, int block) {
+        String name = b + TensorLayout.FUSED_QKV;
+        // MiMo-V2.5's files fuse them where MiMo-V2-Flash's keep them apart
+        boolean fused = config.architecture().fusesQkv()
+                || TensorLayout.fusesQkvInstead(config, in.file(), block);
+        if (!fused) {
             return new Weight[] {in.matrix(b + "attn_q.weight"), in.matrix(b + "attn_k.weight"),
                     in.matrix(b + "attn_v.weight")};
         }
-        String name = b + TensorLayout.FUSED_QKV;
-        return new Weight[] {in.rows(name, 0, config.qDim()), in.rows(name, config.qDim(), config.kvDimK()),
-                in.rows(name, config.qDim() + config.kvDimK(), config.kvDimV())};
+        int keys = config.kvHeadCount(block) * config.headDimK();
+        int values = config.kvHeadCount(block) * config.headDimV();
+        return new Weight[] {in.rows(name, 0, config.qDim()), in.rows(name, config.qDim(), keys),
+                in.rows(name, config.qDim() + keys, values)};
     }
 
     /** The file's {@code rope_freqs} (Llama 3.1's scaling), each a positive divisor; null where it has none. */

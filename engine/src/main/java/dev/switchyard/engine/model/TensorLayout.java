@@ -324,6 +324,23 @@ public final class TensorLayout {
     }
 
     /**
+     * Whether block {@code block} of a MiMo-V2 file has its queries', keys' and values' rows stacked in
+     * one matrix ({@code attn_qkv}, in that order, as MiMo-V2.5's converter writes them) instead of the
+     * three that MiMo-V2-Flash's files keep; llama.cpp takes either.
+     */
+    public static boolean fusesQkvInstead(ModelConfig c, GgufFile file, int block) {
+        String b = "blk." + block + ".";
+        return c.architecture().listsWindowedBlocks() && file.tensor(b + "attn_q.weight").isEmpty()
+                && file.tensor(b + FUSED_QKV).isPresent();
+    }
+
+    /** The fused projection {@link #fusesQkvInstead} finds, shaped for block {@code block}'s heads. */
+    private static TensorSpec fusedQkv(ModelConfig c, int block) {
+        long rows = (long) c.qDim() + (long) c.kvHeadCount(block) * (c.headDimK() + c.headDimV());
+        return spec("blk." + block + "." + FUSED_QKV, TensorRole.WEIGHT, c.dim(), rows);
+    }
+
+    /**
      * Checks that a file has every tensor the configuration needs, with the right shape and a type
      * Switchyard can compute with. Extra tensors are allowed.
      */
@@ -338,7 +355,20 @@ public final class TensorLayout {
                 }
             }
         }
+        List<TensorSpec> expected = new ArrayList<>();
         for (TensorSpec spec : expectedTensors(c)) {
+            int block = blockOf(spec.name());
+            boolean split = spec.name().endsWith(".attn_q.weight") || spec.name().endsWith(".attn_k.weight")
+                    || spec.name().endsWith(".attn_v.weight");
+            if (split && block >= 0 && fusesQkvInstead(c, file, block)) {
+                if (spec.name().endsWith(".attn_q.weight")) {
+                    expected.add(fusedQkv(c, block));
+                }
+            } else {
+                expected.add(spec);
+            }
+        }
+        for (TensorSpec spec : expected) {
             Optional<GgufTensorInfo> found = file.tensor(spec.name());
             if (found.isEmpty()) {
                 if (spec.optional()) {
@@ -367,6 +397,14 @@ public final class TensorLayout {
                         + ", which Switchyard does not support yet");
             }
         }
+    }
+
+    /** The block a tensor's name belongs to ({@code blk.N.}), -1 for the model's own tensors. */
+    private static int blockOf(String name) {
+        if (!name.startsWith("blk.")) {
+            return -1;
+        }
+        return Integer.parseInt(name.substring(4, name.indexOf('.', 4)));
     }
 
     private static TensorSpec spec(String name, TensorRole role, long... dims) {
