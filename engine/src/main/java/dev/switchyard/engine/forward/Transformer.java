@@ -634,8 +634,9 @@ public final class Transformer implements AutoCloseable {
             return;
         }
         // MiMo-V2's windowed blocks have KV heads of their own
-        FloatMatrix keys = config.slidingWindow(layer) > 0 ? buf.windowK : buf.k;
-        FloatMatrix values = config.slidingWindow(layer) > 0 ? buf.windowV : buf.v;
+        int window = config.slidingWindow(layer);
+        FloatMatrix keys = window > 0 ? buf.windowK : buf.k;
+        FloatMatrix values = window > 0 ? buf.windowV : buf.v;
         int kvHeads = config.kvHeadCount(layer);
         // qkv projections (+ biases in the Qwen2 family); Qwen3.5's queries come with their output gate,
         // per head the query's values and then the gate's
@@ -664,7 +665,7 @@ public final class Transformer implements AutoCloseable {
         // and its rotated ones norm queries and keys per head, without a weight
         LayerPattern pattern = config.pattern();
         if (pattern.rotates(layer)) {
-            RopeSpec turn = config.slidingWindow(layer) > 0 ? windowRope : rope;
+            RopeSpec turn = window > 0 ? windowRope : rope;
             backend.rope(buf.q, batch.positionOf, config.headCount(), config.headDimK(), turn, t);
             backend.rope(keys, batch.positionOf, kvHeads, config.headDimK(), turn, t);
             if (unitGain != null) {
@@ -683,7 +684,6 @@ public final class Transformer implements AutoCloseable {
         }
         // cache this step's keys and values, then attend over everything cached so far (over the
         // block's window where it has one, with its sinks: gpt-oss)
-        int window = config.slidingWindow(layer);
         boolean apart = window > 0 && windowStorage != null;
         KvStorage storage = apart ? windowStorage : kvStorage;
         AttentionBatch reads = apart ? windowAttention : attention;

@@ -55,9 +55,10 @@ public final class ModelConfigReader {
                 : arch.hasDeltaAttentionBlocks() ? deltaAttentionBlocks(md, p, layers, kvPerBlock, heads)
                 : convolutionBlocks(md, p, layers, kvPerBlock))
                 : arch.hasDeltaNetBlocks() ? deltaNetBlocks(md, p, layers, arch) : ConvolutionBlocks.NONE;
-        WindowLayout windows = arch.listsWindowedBlocks() ? listedWindows(md, p, layers, allBlocks) : WindowLayout.NONE;
+        int[] listedKv = arch.listsWindowedBlocks() ? kvPerListedBlock(md, p, allBlocks) : null;
+        WindowLayout windows = listedKv != null ? listedWindows(md, p, layers, allBlocks, listedKv) : WindowLayout.NONE;
         int kvHeads = kvPerBlock != null && convolution.present() ? attentionKvHeads(kvPerBlock, p + "attention.head_count_kv")
-                : arch.listsWindowedBlocks() ? fullKvHeads(md, p, layers, allBlocks, windows)
+                : listedKv != null ? fullKvHeads(p, layers, listedKv, windows)
                 : md.optInt(p + "attention.head_count_kv", 1, heads);
         int headDimK = md.optInt(p + "attention.key_length", 1, heads > 0 && dim % heads == 0 ? dim / heads : 0);
         int headDimV = md.optInt(p + "attention.value_length", 1, headDimK);
@@ -364,7 +365,7 @@ public final class ModelConfigReader {
      * included), with the KV heads {@code attention.head_count_kv} (a count per block) gives them and
      * the rotary base {@code rope.freq_base_swa} (10000 where the file does not say).
      */
-    private static WindowLayout listedWindows(GgufMetadata md, String p, int layers, int allBlocks) {
+    private static WindowLayout listedWindows(GgufMetadata md, String p, int layers, int allBlocks, int[] kv) {
         String key = p + "attention.sliding_window_pattern";
         if (!md.contains(key)) {
             throw new ModelConfigException("metadata key '" + key + "' is missing");
@@ -383,7 +384,6 @@ public final class ModelConfigReader {
             throw new ModelConfigException("'" + key + "' must hold a flag for each of block_count " + allBlocks
                     + " blocks, got " + array.length() + " " + array.elementType());
         }
-        int[] kv = kvPerListedBlock(md, p, allBlocks);
         List<Integer> blocks = new ArrayList<>();
         int windowKv = 0;
         for (int b = 0; b < layers; b++) {
@@ -401,8 +401,7 @@ public final class ModelConfigReader {
     }
 
     /** MiMo-V2's full-attention blocks' KV heads: their one count in {@code attention.head_count_kv}. */
-    private static int fullKvHeads(GgufMetadata md, String p, int layers, int allBlocks, WindowLayout windows) {
-        int[] kv = kvPerListedBlock(md, p, allBlocks);
+    private static int fullKvHeads(String p, int layers, int[] kv, WindowLayout windows) {
         int full = 0;
         for (int b = 0; b < layers; b++) {
             if (!windows.contains(b)) {

@@ -41,11 +41,8 @@ public final class ModelConfigWriter {
         // the older latent layout states the attention as multi-head: its heads' lengths, a KV head per head
         if (c.convolution().deltaNet() != null && c.convolution().deltaNet().channelGates()) {
             // Kimi-Linear: a count per block, 0 where the block runs delta attention, as its converter writes them
-            long[] counts = new long[c.layers()];
-            for (int b = 0; b < c.layers(); b++) {
-                counts[b] = c.attends(b) ? c.kvHeadCount() : 0;
-            }
-            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.UINT32, counts)));
+            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.UINT32,
+                    kvHeadsPerBlock(c))));
             m.put(p + "ssm.conv_kernel", GgufValue.ofUint32(c.convolution().length()));
             m.put(p + "kda.head_dim", GgufValue.ofUint32(c.convolution().deltaNet().stateSize()));
         } else if (c.convolution().deltaNet() != null) {
@@ -69,11 +66,8 @@ public final class ModelConfigWriter {
             m.put(p + "ssm.inner_size", GgufValue.ofUint32(net.valueWidth()));
         } else if (c.convolution().present()) {
             // LFM2, Granite 4.0-H: a count per block, 0 where the block convolves
-            long[] counts = new long[c.layers()];
-            for (int b = 0; b < c.layers(); b++) {
-                counts[b] = c.attends(b) ? c.kvHeadCount() : 0;
-            }
-            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, counts)));
+            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32,
+                    kvHeadsPerBlock(c))));
             Mamba2 scan = c.convolution().mamba2();
             if (scan != null) {
                 m.put(p + "ssm.conv_kernel", GgufValue.ofUint32(c.convolution().length()));
@@ -90,13 +84,12 @@ public final class ModelConfigWriter {
             }
         } else if (arch.listsWindowedBlocks()) {
             // MiMo-V2: a count per block, and which blocks are windowed, a flag per block, as its converter writes them
-            long[] counts = new long[c.layers()];
             long[] windowed = new long[c.layers()];
             for (int b = 0; b < c.layers(); b++) {
-                counts[b] = c.kvHeadCount(b);
                 windowed[b] = c.slidingWindow(b) > 0 ? 1 : 0;
             }
-            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, counts)));
+            m.put(p + "attention.head_count_kv", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32,
+                    kvHeadsPerBlock(c))));
             m.put(p + "attention.sliding_window_pattern", GgufValue.ofArray(GgufArray.ofInts(GgufValueType.INT32, windowed)));
             if (c.windows().stated()) {
                 m.put(p + "rope.freq_base_swa", GgufValue.ofFloat32((float) c.windows().ropeBase()));
@@ -225,5 +218,14 @@ public final class ModelConfigWriter {
             m.put(p + "vocab_size", GgufValue.ofUint32(c.vocabSize()));
         }
         return m;
+    }
+
+    /** Each block's KV heads, as the families that count them block by block write them: 0 where it does not attend. */
+    private static long[] kvHeadsPerBlock(ModelConfig c) {
+        long[] counts = new long[c.layers()];
+        for (int b = 0; b < c.layers(); b++) {
+            counts[b] = c.attends(b) ? c.kvHeadCount(b) : 0;
+        }
+        return counts;
     }
 }

@@ -172,15 +172,10 @@ final class ReferenceForward {
             double[] att = new double[c.headCount() * c.headDimV()];
             int group = c.headCount() / c.kvHeadCount(l);
             // gpt-oss: every other block sees only the last sliding_window positions, and each head
-            // has a sink, a logit without a value that joins the softmax
-            // AFMoE: three blocks of every four windowed, where the file has a window
-            // K-EXAONE: the same three of four, its window required
-            // MiMo-V2: the blocks its file lists
-            boolean windowed = c.architecture() == Architecture.GPT_OSS && l % 2 == 0
-                    || (c.architecture() == Architecture.AFMOE || c.architecture() == Architecture.EXAONE_MOE)
-                    && c.slidingWindow() > 0 && (l + 1) % 4 != 0
-                    || c.windows().stated() && c.windows().contains(l);
-            int first = windowed ? Math.max(0, position - c.slidingWindow() + 1) : 0;
+            // has a sink, a logit without a value that joins the softmax; AFMoE and K-EXAONE: three
+            // blocks of every four windowed (AFMoE's where the file has a window); MiMo-V2: the
+            // blocks its file lists, as the configuration says of each
+            int first = c.slidingWindow(l) > 0 ? Math.max(0, position - c.slidingWindow(l) + 1) : 0;
             // Llama 4: a rotated block attends within its chunk of positions
             if (c.pattern().rotatedChunk() > 0 && (pattern.unrotatedStep() == 0 || (l + 1) % pattern.unrotatedStep() != 0)) {
                 first = position / c.pattern().rotatedChunk() * c.pattern().rotatedChunk();

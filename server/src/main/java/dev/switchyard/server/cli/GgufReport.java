@@ -233,8 +233,7 @@ final class GgufReport {
             if (net.channelGates()) {
                 // Kimi-Linear: a decay per key channel, and latent attention that never rotates
                 m.put("delta_net_decay", "per key channel");
-                m.put("unrotated_blocks", java.util.stream.IntStream.range(0, c.layers())
-                        .filter(b -> c.attends(b) && !c.pattern().rotates(b)).boxed().toList());
+                m.put("unrotated_blocks", unrotatedAttentionBlocks(c));
             } else {
                 m.put("delta_net_value_heads_read_keys", net.tiledHeads() ? "tiled" : "grouped");
                 m.put("attention_output_gate", true);
@@ -250,8 +249,7 @@ final class GgufReport {
             m.put("mamba2_groups", scan.groups());
             m.put("recurrent_state_bytes_per_sequence", LoadedModel.recurrentStateBytes(c));
             // Granite 4.0-H's attention blocks have no rotary positions, as its converter states; Nemotron-H's never do
-            m.put("unrotated_blocks", java.util.stream.IntStream.range(0, c.layers())
-                    .filter(b -> c.attends(b) && !c.pattern().rotates(b)).boxed().toList());
+            m.put("unrotated_blocks", unrotatedAttentionBlocks(c));
             if (c.convolution().separatesFeedForward()) {
                 // Nemotron-H: the blocks that run an FFN (or routed experts) alone
                 m.put("feed_forward_blocks", c.convolution().feedForwardOnly());
@@ -380,6 +378,12 @@ final class GgufReport {
     }
 
     /** Quotes a string on one line: long ones cut, control characters escaped. */
+    /** The attention blocks that attend without rotary positions (Granite 4.0-H's, Nemotron-H's, Kimi-Linear's). */
+    private static java.util.List<Integer> unrotatedAttentionBlocks(ModelConfig c) {
+        return java.util.stream.IntStream.range(0, c.layers()).filter(b -> c.attends(b) && !c.pattern().rotates(b))
+                .boxed().toList();
+    }
+
     private static String quote(String s) {
         String cut = s.length() > 120 ? s.substring(0, 120) + "...(" + s.length() + " chars)" : s;
         StringBuilder sb = new StringBuilder("\"");
