@@ -25,8 +25,15 @@ final class LlamaFileType {
             case Q4_K -> 14; // Q4_K_S: every matrix in Q4_K
             case Q5_K -> 16; // Q5_K_S: every matrix in Q5_K
             case Q6_K -> 18;
+            case IQ2_XXS -> 19;
+            case IQ2_XS -> 20;
+            case IQ3_XXS -> 23;
+            case IQ1_S -> 24;
             case IQ4_NL -> 25;
+            case IQ3_S -> 26;
+            case IQ2_S -> 28;
             case IQ4_XS -> 30;
+            case IQ1_M -> 31;
             case BF16 -> 32;
             case MXFP4 -> 38; // MXFP4_MOE: the routed experts in MXFP4, the other matrices Q8_0
             default -> throw new IllegalArgumentException("no file type for " + type);

@@ -31,7 +31,8 @@ class TransformerMatchesReferenceTest {
         b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.F16, 1e-3));
         b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, GgmlType.BF16, 1e-3));
         for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
-            GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4}) {
+            GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4, GgmlType.IQ2_XXS, GgmlType.IQ2_XS,
+            GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.IQ1_S, GgmlType.IQ1_M}) {
             b.add(Arguments.of(GeneratedArchitecture.MIXTRAL, t, 3e-2));
         }
         b.add(Arguments.of(GeneratedArchitecture.QWEN2MOE, GgmlType.Q8_0, 3e-2));

@@ -152,7 +152,7 @@ class RandomModelGeneratorTest {
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL",
-        "IQ4_XS"})
+        "IQ4_XS", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void everySupportedTypeIsWrittenForMatricesWhileNormsStayF32(GgmlType type) throws Exception {
         Path out = dir.resolve(type + ".gguf");
         RandomModelGenerator.write(small(GeneratedArchitecture.MIXTRAL, type, 3), out);

@@ -17,7 +17,8 @@ import java.lang.foreign.MemorySegment;
  * thread-safe.
  */
 abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_1Dot, Q5_0Dot, Q5_1Dot,
-        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot, MXFP4Dot {
+        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot, MXFP4Dot, IQ2_XXSDot, IQ2_XSDot, IQ2_SDot,
+        IQ3_XXSDot, IQ3_SDot, IQ1_SDot, IQ1_MDot {
 
     private static final DotKernel F32 = new F32Dot();
     private static final DotKernel F16 = new F16Dot();
@@ -35,6 +36,13 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
     private static final DotKernel IQ4_NL = new IQ4_NLDot();
     private static final DotKernel IQ4_XS = new IQ4_XSDot();
     private static final DotKernel MXFP4 = new MXFP4Dot();
+    private static final DotKernel IQ2_XXS = new IQ2_XXSDot();
+    private static final DotKernel IQ2_XS = new IQ2_XSDot();
+    private static final DotKernel IQ2_S = new IQ2_SDot();
+    private static final DotKernel IQ3_XXS = new IQ3_XXSDot();
+    private static final DotKernel IQ3_S = new IQ3_SDot();
+    private static final DotKernel IQ1_S = new IQ1_SDot();
+    private static final DotKernel IQ1_M = new IQ1_MDot();
 
     /** The kernel for a type; throws for types without one. */
     static DotKernel forType(GgmlType type) {
@@ -55,6 +63,13 @@ abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Do
             case IQ4_NL -> IQ4_NL;
             case IQ4_XS -> IQ4_XS;
             case MXFP4 -> MXFP4;
+            case IQ2_XXS -> IQ2_XXS;
+            case IQ2_XS -> IQ2_XS;
+            case IQ2_S -> IQ2_S;
+            case IQ3_XXS -> IQ3_XXS;
+            case IQ3_S -> IQ3_S;
+            case IQ1_S -> IQ1_S;
+            case IQ1_M -> IQ1_M;
             default -> throw new UnsupportedOperationException("no CPU kernel for tensor type " + type);
         };
     }

@@ -24,6 +24,13 @@ public final class TensorCodecs {
         register(new Q6_KCodec());
         register(new IQ4_NLCodec());
         register(new IQ4_XSCodec());
+        register(new IQ2_XXSCodec());
+        register(new IQ2_XSCodec());
+        register(new IQ2_SCodec());
+        register(new IQ3_XXSCodec());
+        register(new IQ3_SCodec());
+        register(new IQ1_SCodec());
+        register(new IQ1_MCodec());
         register(new MXFP4Codec());
     }
 

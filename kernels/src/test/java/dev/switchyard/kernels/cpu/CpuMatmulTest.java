@@ -161,7 +161,7 @@ class CpuMatmulTest {
         assertThatThrownBy(() -> three.matmul(w, 0, x, out, 4)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> three.weight(GgmlType.Q8_0, data, new long[] {48, 4})).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> three.weight(GgmlType.Q8_0, data, new long[] {64, 4, 3})).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> three.weight(GgmlType.IQ2_XXS, data, new long[] {64, 1})).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> three.weight(GgmlType.TQ1_0, data, new long[] {256, 1})).isInstanceOf(UnsupportedOperationException.class);
     }
 
     /**

@@ -30,7 +30,8 @@ import picocli.CommandLine.TypeConversionException;
                 "             8 experts top-2, FFN 14336, context 4096 (11.6 GB in bf16)"})
 final class MakeModelCommand implements Callable<Integer> {
 
-    static final String DTYPES = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs, mxfp4";
+    static final String DTYPES = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs, mxfp4, "
+            + "iq3_s, iq3_xxs, iq2_s, iq2_xs, iq2_xxs, iq1_m, iq1_s";
 
     @Spec
     CommandSpec spec;

@@ -1,0 +1,101 @@
+package dev.switchyard.kernels.cpu;
+
+import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.PARTS;
+
+import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.kernels.format.IQGrid;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * IQ2_XXS rows (66-byte super-blocks of 256: f16 d, then per block of 32 four grid indices and a
+ * word of 7-bit signs and a 4-bit scale; see IQ2_XXSCodec). Each half-block is two grid points
+ * with their signs applied in one long each, joined into sixteen bytes and scaled by the block's
+ * {@code d * (0.5 + s) * 0.25}, computed as the codec computes it.
+ */
+final class IQ2_XXSDot extends DotKernel {
+
+    static final int QK = 256;
+    static final int BLOCK_BYTES = 66;
+    private static final long[] GRID = IQGrid.IQ2_XXS.packedTable();
+
+    @Override
+    GgmlType type() {
+        return GgmlType.IQ2_XXS;
+    }
+
+    private static int aux(MemorySegment w, long o, int ib) {
+        return w.get(Vec.LE_INT, o + 6 + 8 * ib);
+    }
+
+    private static float scale(float d, int aux) {
+        return d * (0.5f + (aux >>> 28)) * 0.25f;
+    }
+
+    /** Group l of block ib, signed bytes. */
+    private static long group(MemorySegment w, long o, int ib, int aux, int l) {
+        int index = Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + 2 + 8 * ib + l));
+        return IQLanes.signed(GRID[index], IQLanes.withParity((aux >>> (7 * l)) & 127));
+    }
+
+    private static ByteVector half(MemorySegment w, long o, int ib, int aux, int h) {
+        return IQLanes.pair(group(w, o, ib, aux, 2 * h), group(w, o, ib, aux, 2 * h + 1));
+    }
+
+    @Override
+    float dot(MemorySegment w, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = Vec.f16(w, o);
+            for (int ib = 0; ib < 8; ib++) {
+                int aux = aux(w, o, ib);
+                FloatVector db = FloatVector.broadcast(F, scale(d, aux));
+                int k = xo + b * QK + 32 * ib;
+                acc = Vec.foldScaled(half(w, o, ib, aux, 0), db, x, k, acc);
+                acc = Vec.foldScaled(half(w, o, ib, aux, 1), db, x, k + 16, acc);
+            }
+        }
+        return Vec.hsum(acc);
+    }
+
+    @Override
+    void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n) {
+        int unit = PARTS * stride;
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = Vec.f16(w, o);
+            for (int ib = 0; ib < 8; ib++) {
+                int aux = aux(w, o, ib);
+                FloatVector db = FloatVector.broadcast(F, scale(d, aux));
+                int k = dstOff + (16 * b + 2 * ib) * unit;
+                Vec.storeScaled(half(w, o, ib, aux, 0), db, dst, k, stride);
+                Vec.storeScaled(half(w, o, ib, aux, 1), db, dst, k + unit, stride);
+            }
+        }
+    }
+
+    @Override
+    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
+        float s = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = Vec.f16(w, o);
+            for (int ib = 0; ib < 8; ib++) {
+                int aux = aux(w, o, ib);
+                float db = scale(d, aux);
+                for (int l = 0; l < 4; l++) {
+                    long g = group(w, o, ib, aux, l);
+                    int k = xo + b * QK + 32 * ib + 8 * l;
+                    for (int j = 0; j < 8; j++) {
+                        s += db * IQLanes.lane(g, j) * x[k + j];
+                    }
+                }
+            }
+        }
+        return s;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.switchyard.kernels.cpu;
+
+import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.PARTS;
+
+import dev.switchyard.kernels.format.GgmlType;
+import dev.switchyard.kernels.format.IQGrid;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * IQ3_S rows (110-byte super-blocks of 256: f16 d, two 9-bit grid indices of four magnitudes and a
+ * sign byte per group of eight, a 4-bit scale per block of 32; see IQ3_SCodec). A group's two
+ * points are joined in one long, signed, and each block scaled by {@code d * (1 + 2 s)}.
+ */
+final class IQ3_SDot extends DotKernel {
+
+    static final int QK = 256;
+    static final int BLOCK_BYTES = 110;
+    private static final int QS = 2;
+    private static final int QH = 66;
+    private static final int SIGNS = 74;
+    private static final int SCALES = 106;
+    private static final long[] GRID = IQGrid.IQ3_S.packedTable();
+
+    @Override
+    GgmlType type() {
+        return GgmlType.IQ3_S;
+    }
+
+    private static int u8(MemorySegment w, long o) {
+        return Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o));
+    }
+
+    private static float scale(MemorySegment w, long o, float d, int ib) {
+        return d * (1 + 2 * ((u8(w, o + SCALES + ib / 2) >>> (4 * (ib & 1))) & 0x0F));
+    }
+
+    /** Group g (0..31), signed bytes: its first point in the low four. */
+    private static long group(MemorySegment w, long o, int g) {
+        int qh = u8(w, o + QH + g / 4);
+        int l = g & 3;
+        long first = GRID[u8(w, o + QS + 2 * g) | ((qh << (8 - 2 * l)) & 256)];
+        long second = GRID[u8(w, o + QS + 2 * g + 1) | ((qh << (7 - 2 * l)) & 256)];
+        return IQLanes.signed(first | second << 32, u8(w, o + SIGNS + g));
+    }
+
+    private static ByteVector half(MemorySegment w, long o, int u) {
+        return IQLanes.pair(group(w, o, 2 * u), group(w, o, 2 * u + 1));
+    }
+
+    @Override
+    float dot(MemorySegment w, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = Vec.f16(w, o);
+            for (int ib = 0; ib < 8; ib++) {
+                FloatVector db = FloatVector.broadcast(F, scale(w, o, d, ib));
+                int k = xo + b * QK + 32 * ib;
+                acc = Vec.foldScaled(half(w, o, 2 * ib), db, x, k, acc);
+                acc = Vec.foldScaled(half(w, o, 2 * ib + 1), db, x, k + 16, acc);
+            }
+        }
+        return Vec.hsum(acc);
+    }
+
+    @Override
+    void decodeChunks(MemorySegment w, long off, float[] dst, int dstOff, int stride, int n) {
+        int unit = PARTS * stride;
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = Vec.f16(w, o);
+            for (int ib = 0; ib < 8; ib++) {
+                FloatVector db = FloatVector.broadcast(F, scale(w, o, d, ib));
+                int k = dstOff + (16 * b + 2 * ib) * unit;
+                Vec.storeScaled(half(w, o, 2 * ib), db, dst, k, stride);
+                Vec.storeScaled(half(w, o, 2 * ib + 1), db, dst, k + unit, stride);
+            }
+        }
+    }
+
+    @Override
+    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
+        float s = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * BLOCK_BYTES;
+            float d = Vec.f16(w, o);
+            for (int g = 0; g < 32; g++) {
+                float db = scale(w, o, d, g / 4);
+                long v = group(w, o, g);
+                int k = xo + b * QK + 8 * g;
+                for (int j = 0; j < 8; j++) {
+                    s += db * IQLanes.lane(v, j) * x[k + j];
+                }
+            }
+        }
+        return s;
+    }
+}

@@ -1,0 +1,77 @@
+package dev.switchyard.kernels.cpu;
+
+import dev.switchyard.kernels.format.IQGrid;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * What the IQ1, IQ2 and IQ3 row kernels share: a group of eight values as one long of signed
+ * bytes (value j in byte j), built from a grid point's packed magnitudes and the group's sign
+ * bits without a branch, and two groups joined into the sixteen bytes the {@link Vec} helpers
+ * widen and scale.
+ */
+final class IQLanes {
+
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_128;
+    private static final long ONES = 0x0101010101010101L;
+    /** For each sign byte, 0xFF in byte j where bit j is set. */
+    private static final long[] SIGN_MASKS = new long[256];
+
+    static {
+        for (int s = 0; s < 256; s++) {
+            long m = 0;
+            for (int j = 0; j < 8; j++) {
+                if ((s & (1 << j)) != 0) {
+                    m |= 0xFFL << (8 * j);
+                }
+            }
+            SIGN_MASKS[s] = m;
+        }
+    }
+
+    private IQLanes() {
+    }
+
+    /**
+     * The eight magnitudes in {@code packed} (bytes 1..127) negated where the sign bit is set:
+     * {@code (m ^ 0xFF) + 1} per negated byte, which never carries into the next byte while the
+     * magnitude is not zero (no grid has a zero magnitude).
+     */
+    static long signed(long packed, int signs) {
+        long mask = SIGN_MASKS[signs];
+        return (packed ^ mask) + (mask & ONES);
+    }
+
+    /** A group's eight sign bits from its seven stored ones: the eighth makes the count even. */
+    static int withParity(int seven) {
+        return seven | (Integer.bitCount(seven) & 1) << 7;
+    }
+
+    /** Two groups as sixteen bytes: {@code lo}'s values first. */
+    static ByteVector pair(long lo, long hi) {
+        return LongVector.zero(LONGS).withLane(0, lo).withLane(1, hi).reinterpretAsBytes();
+    }
+
+    /** Byte j of a group, as a signed value. */
+    static int lane(long group, int j) {
+        return (byte) (group >>> (8 * j));
+    }
+
+    /**
+     * An IQ1 grid's points as eight times their values plus {@code shift} (+1 or -1) in each byte:
+     * eight times {@code value +- 1/8}, so the kernels scale the bytes by an eighth of the block's
+     * scale, which is exact (a power of two), and give the codec's values bit for bit.
+     */
+    static long[] shifted(IQGrid grid, int shift) {
+        long[] t = new long[grid.size()];
+        for (int e = 0; e < grid.size(); e++) {
+            long p = 0;
+            for (int j = grid.dim() - 1; j >= 0; j--) {
+                p = (p << 8) | ((8 * grid.value(e, j) + shift) & 0xFFL);
+            }
+            t[e] = p;
+        }
+        return t;
+    }
+}
