@@ -17,8 +17,9 @@ ARG RUNTIME_BASE=debian:bookworm-slim
 # 1. kernels: one fatbin per kernels/src/main/cuda/*.cu, for sm_80, sm_90, sm_90a and compute_90 PTX
 FROM ${CUDA_DEVEL_IMAGE} AS kernels
 WORKDIR /src
-COPY kernels/build-fatbin.sh kernels/build-fatbin.sh
+COPY kernels/build-fatbin.sh kernels/iq-grids.sh kernels/
 COPY kernels/src/main/cuda kernels/src/main/cuda
+COPY kernels/src/main/resources/dev/switchyard/kernels/format/iq-grids.txt kernels/src/main/resources/dev/switchyard/kernels/format/
 RUN bash kernels/build-fatbin.sh /fatbin
 
 # 2. jars, with those fatbins as resources, and a runtime holding exactly the modules they need

@@ -9,7 +9,9 @@
 set -euo pipefail
 
 OUT="${1:?usage: build-fatbin.sh OUT_DIR}"
-SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/src/main/cuda"
+KERNELS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SRC="$KERNELS/src/main/cuda"
+GRIDS="$KERNELS/src/main/resources/dev/switchyard/kernels/format/iq-grids.txt"
 
 find_nvcc() {
   local c
@@ -29,12 +31,17 @@ FLAGS=(-fatbin -O3 -std=c++17 -fmad=false --threads 0
        -gencode arch=compute_90,code=compute_90)
 
 mkdir -p "$OUT"
+# common.cuh includes the IQ grids, written from the file the Java codecs read.
+GENERATED="$(mktemp -d)"
+trap 'rm -rf "$GENERATED"' EXIT
+bash "$KERNELS/iq-grids.sh" "$GENERATED/iq_grids.inc"
+FLAGS+=(-I "$GENERATED")
 start=$(date +%s)
 built=0
 for cu in "$SRC"/*.cu; do
   name="$(basename "$cu" .cu)"
   bin="$OUT/$name.fatbin"
-  if [[ -f "$bin" && -z "$(find "$cu" "$SRC"/*.cuh -newer "$bin" -print -quit)" ]]; then
+  if [[ -f "$bin" && -z "$(find "$cu" "$SRC"/*.cuh "$GRIDS" -newer "$bin" -print -quit)" ]]; then
     continue
   fi
   "$NVCC_BIN" "${FLAGS[@]}" -o "$bin.tmp" "$cu"

@@ -38,6 +38,13 @@ int decode_host(int type, const uint8_t* row, int n, float* out) {
         case GGML_IQ4_NL: decode_row<GGML_IQ4_NL>(row, n, out); return 0;
         case GGML_IQ4_XS: decode_row<GGML_IQ4_XS>(row, n, out); return 0;
         case GGML_MXFP4: decode_row<GGML_MXFP4>(row, n, out); return 0;
+        case GGML_IQ2_XXS: decode_row<GGML_IQ2_XXS>(row, n, out); return 0;
+        case GGML_IQ2_XS: decode_row<GGML_IQ2_XS>(row, n, out); return 0;
+        case GGML_IQ2_S: decode_row<GGML_IQ2_S>(row, n, out); return 0;
+        case GGML_IQ3_XXS: decode_row<GGML_IQ3_XXS>(row, n, out); return 0;
+        case GGML_IQ3_S: decode_row<GGML_IQ3_S>(row, n, out); return 0;
+        case GGML_IQ1_S: decode_row<GGML_IQ1_S>(row, n, out); return 0;
+        case GGML_IQ1_M: decode_row<GGML_IQ1_M>(row, n, out); return 0;
         default: return -1;
     }
 }

@@ -22,7 +22,8 @@ typedef void (*MatmulHeads)(const uint8_t*, long long, long long, int, int, cons
 #define OTHER_FORMATS(X)                                                                           \
     X(GGML_Q4_1, q4_1) X(GGML_Q5_0, q5_0) X(GGML_Q5_1, q5_1) X(GGML_Q2_K, q2_k) X(GGML_Q3_K, q3_k)  \
     X(GGML_Q4_K, q4_k) X(GGML_Q5_K, q5_k) X(GGML_Q6_K, q6_k) X(GGML_IQ4_NL, iq4_nl) X(GGML_IQ4_XS, iq4_xs)  \
-    X(GGML_MXFP4, mxfp4)
+    X(GGML_MXFP4, mxfp4) X(GGML_IQ2_XXS, iq2_xxs) X(GGML_IQ2_XS, iq2_xs) X(GGML_IQ2_S, iq2_s)            \
+    X(GGML_IQ3_XXS, iq3_xxs) X(GGML_IQ3_S, iq3_s) X(GGML_IQ1_S, iq1_s) X(GGML_IQ1_M, iq1_m)
 
 // The matmul entry point of ggml type id `type`: generic (tile 0), or wide with a tile of 1 or 8
 // tokens; null where there is none.

@@ -24,6 +24,7 @@ int matmul_tc_host(int type, const uint8_t* w, long long rowBytes, int rows, int
         case GGML_Q8_0: host_launch(grid, block, [&] { matmul_tc_q8_0(w, rowBytes, rows, cols, x, out, tokens); }); return 0;
         case GGML_Q4_K: host_launch(grid, block, [&] { matmul_tc_q4_k(w, rowBytes, rows, cols, x, out, tokens); }); return 0;
         case GGML_IQ4_XS: host_launch(grid, block, [&] { matmul_tc_iq4_xs(w, rowBytes, rows, cols, x, out, tokens); }); return 0;
+        case GGML_IQ3_S: host_launch(grid, block, [&] { matmul_tc_iq3_s(w, rowBytes, rows, cols, x, out, tokens); }); return 0;
         case GGML_MXFP4: host_launch(grid, block, [&] { matmul_tc_mxfp4(w, rowBytes, rows, cols, x, out, tokens); }); return 0;
         default: return -1;
     }

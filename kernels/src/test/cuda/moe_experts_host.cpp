@@ -50,6 +50,8 @@ static void entries(int type, int wideTile, Entries* n) {
         PICK(GGML_Q4_K, q4_k)
         PICK(GGML_Q6_K, q6_k)
         PICK(GGML_IQ4_XS, iq4_xs)
+        PICK(GGML_IQ2_XXS, iq2_xxs)
+        PICK(GGML_IQ1_M, iq1_m)
         PICK(GGML_MXFP4, mxfp4)
         default: return;
     }

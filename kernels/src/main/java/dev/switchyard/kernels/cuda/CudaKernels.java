@@ -17,7 +17,8 @@ final class CudaKernels {
 
     private static final Set<GgmlType> TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS,
-            GgmlType.MXFP4);
+            GgmlType.MXFP4, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S,
+            GgmlType.IQ1_S, GgmlType.IQ1_M);
     /** The formats with 16-byte-load kernels (matmul_wide_, moe_*_wide_; gemv.cuh's dot_wide). */
     private static final Set<GgmlType> WIDE_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
             GgmlType.Q8_0, GgmlType.Q4_0);

@@ -12,10 +12,10 @@ class CudaWeightTest {
 
     @Test
     void formatsWithoutKernelsAreRefusedWhenTheWeightIsCreated() {
-        MemorySegment data = Arena.ofAuto().allocate(GgmlType.IQ2_XXS.byteSize(256));
-        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.IQ2_XXS, data, new long[] {256, 1}))
+        MemorySegment data = Arena.ofAuto().allocate(GgmlType.TQ1_0.byteSize(256));
+        assertThatThrownBy(() -> new CudaWeight(null, GgmlType.TQ1_0, data, new long[] {256, 1}))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("no kernels for IQ2_XXS");
+                .hasMessageContaining("no kernels for TQ1_0");
     }
 
     @Test

@@ -50,15 +50,24 @@ final class HostHarness {
         assumeTrue(cxx.isPresent(), "no C++ compiler (" + String.join(", ", COMPILERS) + ") on the PATH to build " + harness);
         assumeTrue(root.isPresent(), harness + " is not above " + Path.of("").toAbsolutePath());
         Path library = dir.resolve(Path.of(harness).getFileName().toString().replace(".cpp", ".so"));
+        // common.cuh includes the IQ grids, which the build writes from the codecs' copy of them.
+        Path generated = Files.createDirectories(dir.resolve("generated"));
+        run(List.of("bash", root.get().resolve("kernels/iq-grids.sh").toString(),
+                generated.resolve("iq_grids.inc").toString()), "writing the IQ grids for " + harness);
         List<String> command = new ArrayList<>(List.of(cxx.get(), "-O2", "-ffp-contract=off", "-shared", "-fPIC",
                 "-I", root.get().resolve("kernels/src/test/cuda/host").toString(),
-                "-I", root.get().resolve("kernels/src/main/cuda").toString()));
+                "-I", root.get().resolve("kernels/src/main/cuda").toString(),
+                "-I", generated.toString()));
         command.addAll(List.of(flags));
         command.addAll(List.of("-o", library.toString(), root.get().resolve(harness).toString()));
+        run(command, "building " + harness);
+        return SymbolLookup.libraryLookup(library, Arena.global());
+    }
+
+    private static void run(List<String> command, String what) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(180, TimeUnit.SECONDS) && p.exitValue() == 0)
-                .as("building %s:%n%s%n%s", harness, String.join(" ", command), out).isTrue();
-        return SymbolLookup.libraryLookup(library, Arena.global());
+                .as("%s:%n%s%n%s", what, String.join(" ", command), out).isTrue();
     }
 }

@@ -202,8 +202,10 @@ class RoutedExpertsOnHostTest {
     @Test
     void genericAndWideEntryPointsMatchTheHostPath() throws Throwable {
         // F32 both ways, Q8_0 through its wide kernels (blocks staged in shared memory), Q4_K generic,
-        // MXFP4 generic (gpt-oss's experts)
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.MXFP4}) {
+        // MXFP4 generic (gpt-oss's experts), IQ2_XXS and IQ1_M generic (the grid formats big MoE
+        // models are shared in)
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.MXFP4, GgmlType.IQ2_XXS,
+            GgmlType.IQ1_M}) {
             assertMatchesHostPath(type, ExpertFfnForm.SWIGLU, 51, new int[3]);
         }
     }

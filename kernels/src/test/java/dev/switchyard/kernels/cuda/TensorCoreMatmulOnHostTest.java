@@ -56,7 +56,7 @@ class TensorCoreMatmulOnHostTest {
     void partialTilesOfRowsAndTokensMatchTheCpuBackend() throws Throwable {
         int rows = 70;   // a whole tile of 64 rows and 6 more
         int cols = 256;  // whole 32-column steps, whole K-quant super-blocks
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.IQ4_XS,
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.IQ4_XS, GgmlType.IQ3_S,
             GgmlType.MXFP4}) {
             for (int tokens : new int[] {CudaKernels.TC_MIN_TOKENS + 1, 70}) {
                 assertThat(CudaKernels.tensorCores(true, cols, tokens, 0)).isTrue();
