@@ -7,14 +7,14 @@ import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * IQ1_M rows (56-byte super-blocks of 256: per group of eight the low eight bits of an 11-bit grid
  * index, a nibble with the top index bits and the shift's sign, a 3-bit scale per half-block, and
  * d spread over the scale words' top nibbles; see IQ1_MCodec). As {@link IQ1_SDot}: the shifted
- * values as whole bytes times an eighth of the half-block's {@code d * (2 s + 1)}.
+ * values as whole bytes times an eighth of the half-block's {@code d * (2 s + 1)}. The four scale
+ * words are one 64-bit load and the sixteen nibbles two, per super-block.
  */
 final class IQ1_MDot extends DotKernel {
 
@@ -22,42 +22,30 @@ final class IQ1_MDot extends DotKernel {
     static final int BLOCK_BYTES = 56;
     private static final int QH = 32;
     private static final int SC = 48;
-    private static final long[] UP = IQLanes.shifted(IQGrid.IQ1_S, 1);
-    private static final long[] DOWN = IQLanes.shifted(IQGrid.IQ1_S, -1);
+    /** Points shifted up, then shifted down: entry index + 2048 * shift bit. */
+    private static final long[] SHIFTED = IQLanes.shifted(IQGrid.IQ1_S);
 
     @Override
     GgmlType type() {
         return GgmlType.IQ1_M;
     }
 
-    private static int u8(MemorySegment w, long o) {
-        return Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o));
-    }
-
-    private static int sc(MemorySegment w, long o, int k) {
-        return Short.toUnsignedInt(w.get(Vec.LE_SHORT, o + SC + 2 * k));
-    }
-
-    private static float superScale(MemorySegment w, long o) {
-        int bits = (sc(w, o, 0) >>> 12) | (sc(w, o, 1) >>> 8 & 0xF0) | (sc(w, o, 2) >>> 4 & 0xF00) | (sc(w, o, 3) & 0xF000);
+    /** d, from bits 12..15 of each of the four scale words. */
+    private static float superScale(long sc) {
+        int bits = (int) ((sc >>> 12) & 0xF | (sc >>> 24) & 0xF0 | (sc >>> 36) & 0xF00 | (sc >>> 48) & 0xF000);
         return Float.float16ToFloat((short) bits);
     }
 
-    /** An eighth of half-block u's scale (u = 2 ib + h), for the bytes of {@link #group}. */
-    private static float scale(MemorySegment w, long o, float d, int u) {
-        int ib = u / 2;
-        return d * (2 * ((sc(w, o, ib / 2) >>> (6 * (ib & 1) + 3 * (u & 1))) & 7) + 1) * 0.125f;
+    /** An eighth of half-block u's scale: word u / 4, bits 6 (u / 2 % 2) + 3 (u % 2) .. + 2. */
+    private static float scale(long sc, float d, int u) {
+        int s = (int) (sc >>> (16 * (u >> 2) + 6 * ((u >> 1) & 1) + 3 * (u & 1))) & 7;
+        return d * (2 * s + 1) * 0.125f;
     }
 
-    /** Group g (0..31) as eight times its shifted values. */
-    private static long group(MemorySegment w, long o, int g) {
-        int nibble = u8(w, o + QH + g / 2) >>> (4 * (g & 1));
-        int index = u8(w, o + g) | (nibble & 7) << 8;
-        return (nibble & 8) != 0 ? DOWN[index] : UP[index];
-    }
-
-    private static ByteVector half(MemorySegment w, long o, int u) {
-        return IQLanes.pair(group(w, o, 2 * u), group(w, o, 2 * u + 1));
+    /** Group g (0..31) as eight times its shifted values; {@code qh} holds its nibble at bit 4 (g % 16). */
+    private static long group(MemorySegment w, long o, long qh, int g) {
+        int nibble = (int) (qh >>> (4 * (g & 15))) & 15;
+        return SHIFTED[Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + g)) | nibble << 8];
     }
 
     @Override
@@ -65,10 +53,13 @@ final class IQ1_MDot extends DotKernel {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = superScale(w, o);
+            long sc = w.get(Vec.LE_LONG, o + SC);
+            float d = superScale(sc);
             for (int u = 0; u < 16; u++) {
-                FloatVector dl = FloatVector.broadcast(F, scale(w, o, d, u));
-                acc = Vec.foldScaled(half(w, o, u), dl, x, xo + b * QK + 16 * u, acc);
+                long qh = w.get(Vec.LE_LONG, o + QH + 8 * (u >> 3));
+                FloatVector dl = FloatVector.broadcast(F, scale(sc, d, u));
+                acc = Vec.foldScaled(IQLanes.pair(group(w, o, qh, 2 * u), group(w, o, qh, 2 * u + 1)), dl, x,
+                        xo + b * QK + 16 * u, acc);
             }
         }
         return Vec.hsum(acc);
@@ -79,10 +70,13 @@ final class IQ1_MDot extends DotKernel {
         int unit = PARTS * stride;
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = superScale(w, o);
+            long sc = w.get(Vec.LE_LONG, o + SC);
+            float d = superScale(sc);
             for (int u = 0; u < 16; u++) {
-                FloatVector dl = FloatVector.broadcast(F, scale(w, o, d, u));
-                Vec.storeScaled(half(w, o, u), dl, dst, dstOff + (16 * b + u) * unit, stride);
+                long qh = w.get(Vec.LE_LONG, o + QH + 8 * (u >> 3));
+                FloatVector dl = FloatVector.broadcast(F, scale(sc, d, u));
+                Vec.storeScaled(IQLanes.pair(group(w, o, qh, 2 * u), group(w, o, qh, 2 * u + 1)), dl, dst,
+                        dstOff + (16 * b + u) * unit, stride);
             }
         }
     }
@@ -92,10 +86,11 @@ final class IQ1_MDot extends DotKernel {
         float s = 0f;
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = superScale(w, o);
+            long sc = w.get(Vec.LE_LONG, o + SC);
+            float d = superScale(sc);
             for (int g = 0; g < 32; g++) {
-                float dl = scale(w, o, d, g / 2);
-                long v = group(w, o, g);
+                float dl = scale(sc, d, g / 2);
+                long v = group(w, o, w.get(Vec.LE_LONG, o + QH + 8 * (g >> 4)), g);
                 int k = xo + b * QK + 8 * g;
                 for (int j = 0; j < 8; j++) {
                     s += dl * IQLanes.lane(v, j) * x[k + j];

@@ -13,8 +13,8 @@ import jdk.incubator.vector.FloatVector;
 /**
  * IQ1_S rows (50-byte super-blocks of 256: f16 d, per group of eight the low eight bits of an
  * 11-bit grid index, per block of 32 a word with the top index bits, a 3-bit scale and the shift's
- * sign; see IQ1_SCodec). The shifted values {@code 8 (grid +- 1/8)} are whole bytes (two tables,
- * one per shift), scaled by an eighth of the block's {@code d * (2 s + 1)}: a power of two, so the
+ * sign; see IQ1_SCodec). The shifted values {@code 8 (grid +- 1/8)} are whole bytes (one table
+ * over both shifts), scaled by an eighth of the block's {@code d * (2 s + 1)}: a power of two, so the
  * products are the codec's bit for bit.
  */
 final class IQ1_SDot extends DotKernel {
@@ -23,8 +23,8 @@ final class IQ1_SDot extends DotKernel {
     static final int BLOCK_BYTES = 50;
     private static final int QS = 2;
     private static final int QH = 34;
-    private static final long[] UP = IQLanes.shifted(IQGrid.IQ1_S, 1);
-    private static final long[] DOWN = IQLanes.shifted(IQGrid.IQ1_S, -1);
+    /** Points shifted up, then shifted down: entry index + 2048 * shift bit. */
+    private static final long[] SHIFTED = IQLanes.shifted(IQGrid.IQ1_S);
 
     @Override
     GgmlType type() {
@@ -43,7 +43,7 @@ final class IQ1_SDot extends DotKernel {
     /** Group l of block ib as eight times its shifted values. */
     private static long group(MemorySegment w, long o, int ib, int qh, int l) {
         int index = Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + QS + 4 * ib + l)) | ((qh >>> (3 * l)) & 7) << 8;
-        return (qh & 0x8000) != 0 ? DOWN[index] : UP[index];
+        return SHIFTED[index | (qh >>> 15) << 11];
     }
 
     private static ByteVector half(MemorySegment w, long o, int ib, int qh, int h) {

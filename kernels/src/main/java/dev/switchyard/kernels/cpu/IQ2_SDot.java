@@ -7,13 +7,13 @@ import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * IQ2_S rows (82-byte super-blocks of 256: f16 d, per group of eight the low eight bits of a
  * 10-bit grid index and a sign byte, two index bits per group in qh, a 4-bit scale per half-block;
- * see IQ2_SCodec). Each half-block is two signed grid points in sixteen bytes, scaled by its
+ * see IQ2_SCodec). Each block's four index bytes, four sign bytes, qh and scales are read once;
+ * each half-block is two signed grid points in sixteen bytes, scaled by its
  * {@code d * (0.5 + s) * 0.25}.
  */
 final class IQ2_SDot extends DotKernel {
@@ -35,19 +35,15 @@ final class IQ2_SDot extends DotKernel {
         return Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o));
     }
 
-    /** The scale of half-block u (0..15). */
-    private static float scale(MemorySegment w, long o, float d, int u) {
-        return d * (0.5f + ((u8(w, o + SCALES + u / 2) >>> (4 * (u & 1))) & 0x0F)) * 0.25f;
+    /** Half h's scale from block ib's scale byte. */
+    private static float scale(float d, int scales, int h) {
+        return d * (0.5f + ((scales >>> (4 * h)) & 0x0F)) * 0.25f;
     }
 
-    /** Group g (0..31), signed bytes. */
-    private static long group(MemorySegment w, long o, int g) {
-        int index = u8(w, o + QS + g) | ((u8(w, o + QH + g / 4) << (8 - 2 * (g & 3))) & 0x300);
-        return IQLanes.signed(GRID[index], u8(w, o + SIGNS + g));
-    }
-
-    private static ByteVector half(MemorySegment w, long o, int u) {
-        return IQLanes.pair(group(w, o, 2 * u), group(w, o, 2 * u + 1));
+    /** Group l of a block, signed bytes, from the block's index bytes, sign bytes and qh. */
+    private static long group(int qs, int signs, int qh, int l) {
+        int index = ((qs >>> (8 * l)) & 0xFF) | ((qh << (8 - 2 * l)) & 0x300);
+        return IQLanes.signed(GRID[index], (signs >>> (8 * l)) & 0xFF);
     }
 
     @Override
@@ -56,9 +52,16 @@ final class IQ2_SDot extends DotKernel {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
-            for (int u = 0; u < 16; u++) {
-                FloatVector db = FloatVector.broadcast(F, scale(w, o, d, u));
-                acc = Vec.foldScaled(half(w, o, u), db, x, xo + b * QK + 16 * u, acc);
+            for (int ib = 0; ib < 8; ib++) {
+                int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
+                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
+                int qh = u8(w, o + QH + ib);
+                int scales = u8(w, o + SCALES + ib);
+                int k = xo + b * QK + 32 * ib;
+                for (int h = 0; h < 2; h++) {
+                    acc = Vec.foldScaled(IQLanes.pair(group(qs, signs, qh, 2 * h), group(qs, signs, qh, 2 * h + 1)),
+                            FloatVector.broadcast(F, scale(d, scales, h)), x, k + 16 * h, acc);
+                }
             }
         }
         return Vec.hsum(acc);
@@ -70,9 +73,15 @@ final class IQ2_SDot extends DotKernel {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
-            for (int u = 0; u < 16; u++) {
-                FloatVector db = FloatVector.broadcast(F, scale(w, o, d, u));
-                Vec.storeScaled(half(w, o, u), db, dst, dstOff + (16 * b + u) * unit, stride);
+            for (int ib = 0; ib < 8; ib++) {
+                int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
+                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
+                int qh = u8(w, o + QH + ib);
+                int scales = u8(w, o + SCALES + ib);
+                for (int h = 0; h < 2; h++) {
+                    Vec.storeScaled(IQLanes.pair(group(qs, signs, qh, 2 * h), group(qs, signs, qh, 2 * h + 1)),
+                            FloatVector.broadcast(F, scale(d, scales, h)), dst, dstOff + (16 * b + 2 * ib + h) * unit, stride);
+                }
             }
         }
     }
@@ -83,12 +92,18 @@ final class IQ2_SDot extends DotKernel {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
-            for (int g = 0; g < 32; g++) {
-                float db = scale(w, o, d, g / 2);
-                long v = group(w, o, g);
-                int k = xo + b * QK + 8 * g;
-                for (int j = 0; j < 8; j++) {
-                    s += db * IQLanes.lane(v, j) * x[k + j];
+            for (int ib = 0; ib < 8; ib++) {
+                int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
+                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
+                int qh = u8(w, o + QH + ib);
+                int scales = u8(w, o + SCALES + ib);
+                for (int l = 0; l < 4; l++) {
+                    float db = scale(d, scales, l / 2);
+                    long v = group(qs, signs, qh, l);
+                    int k = xo + b * QK + 32 * ib + 8 * l;
+                    for (int j = 0; j < 8; j++) {
+                        s += db * IQLanes.lane(v, j) * x[k + j];
+                    }
                 }
             }
         }

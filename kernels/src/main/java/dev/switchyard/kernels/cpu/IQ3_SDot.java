@@ -7,13 +7,13 @@ import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * IQ3_S rows (110-byte super-blocks of 256: f16 d, two 9-bit grid indices of four magnitudes and a
- * sign byte per group of eight, a 4-bit scale per block of 32; see IQ3_SCodec). A group's two
- * points are joined in one long, signed, and each block scaled by {@code d * (1 + 2 s)}.
+ * sign byte per group of eight, a 4-bit scale per block of 32; see IQ3_SCodec). Each block's eight
+ * index bytes, four sign bytes and qh are read once; a group's two points are joined in one long,
+ * signed, and each block scaled by {@code d * (1 + 2 s)}.
  */
 final class IQ3_SDot extends DotKernel {
 
@@ -38,17 +38,11 @@ final class IQ3_SDot extends DotKernel {
         return d * (1 + 2 * ((u8(w, o + SCALES + ib / 2) >>> (4 * (ib & 1))) & 0x0F));
     }
 
-    /** Group g (0..31), signed bytes: its first point in the low four. */
-    private static long group(MemorySegment w, long o, int g) {
-        int qh = u8(w, o + QH + g / 4);
-        int l = g & 3;
-        long first = GRID[u8(w, o + QS + 2 * g) | ((qh << (8 - 2 * l)) & 256)];
-        long second = GRID[u8(w, o + QS + 2 * g + 1) | ((qh << (7 - 2 * l)) & 256)];
-        return IQLanes.signed(first | second << 32, u8(w, o + SIGNS + g));
-    }
-
-    private static ByteVector half(MemorySegment w, long o, int u) {
-        return IQLanes.pair(group(w, o, 2 * u), group(w, o, 2 * u + 1));
+    /** Group l of a block, signed bytes (its first point in the low four), from the block's index bytes, sign bytes and qh. */
+    private static long group(long qs, int signs, int qh, int l) {
+        long first = GRID[(int) (qs >>> (16 * l)) & 0xFF | ((qh << (8 - 2 * l)) & 256)];
+        long second = GRID[(int) (qs >>> (16 * l + 8)) & 0xFF | ((qh << (7 - 2 * l)) & 256)];
+        return IQLanes.signed(first | second << 32, (signs >>> (8 * l)) & 0xFF);
     }
 
     @Override
@@ -58,10 +52,13 @@ final class IQ3_SDot extends DotKernel {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
             for (int ib = 0; ib < 8; ib++) {
+                long qs = w.get(Vec.LE_LONG, o + QS + 8 * ib);
+                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
+                int qh = u8(w, o + QH + ib);
                 FloatVector db = FloatVector.broadcast(F, scale(w, o, d, ib));
                 int k = xo + b * QK + 32 * ib;
-                acc = Vec.foldScaled(half(w, o, 2 * ib), db, x, k, acc);
-                acc = Vec.foldScaled(half(w, o, 2 * ib + 1), db, x, k + 16, acc);
+                acc = Vec.foldScaled(IQLanes.pair(group(qs, signs, qh, 0), group(qs, signs, qh, 1)), db, x, k, acc);
+                acc = Vec.foldScaled(IQLanes.pair(group(qs, signs, qh, 2), group(qs, signs, qh, 3)), db, x, k + 16, acc);
             }
         }
         return Vec.hsum(acc);
@@ -74,10 +71,13 @@ final class IQ3_SDot extends DotKernel {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
             for (int ib = 0; ib < 8; ib++) {
+                long qs = w.get(Vec.LE_LONG, o + QS + 8 * ib);
+                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
+                int qh = u8(w, o + QH + ib);
                 FloatVector db = FloatVector.broadcast(F, scale(w, o, d, ib));
                 int k = dstOff + (16 * b + 2 * ib) * unit;
-                Vec.storeScaled(half(w, o, 2 * ib), db, dst, k, stride);
-                Vec.storeScaled(half(w, o, 2 * ib + 1), db, dst, k + unit, stride);
+                Vec.storeScaled(IQLanes.pair(group(qs, signs, qh, 0), group(qs, signs, qh, 1)), db, dst, k, stride);
+                Vec.storeScaled(IQLanes.pair(group(qs, signs, qh, 2), group(qs, signs, qh, 3)), db, dst, k + unit, stride);
             }
         }
     }
@@ -88,12 +88,17 @@ final class IQ3_SDot extends DotKernel {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
-            for (int g = 0; g < 32; g++) {
-                float db = scale(w, o, d, g / 4);
-                long v = group(w, o, g);
-                int k = xo + b * QK + 8 * g;
-                for (int j = 0; j < 8; j++) {
-                    s += db * IQLanes.lane(v, j) * x[k + j];
+            for (int ib = 0; ib < 8; ib++) {
+                long qs = w.get(Vec.LE_LONG, o + QS + 8 * ib);
+                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
+                int qh = u8(w, o + QH + ib);
+                float db = scale(w, o, d, ib);
+                for (int l = 0; l < 4; l++) {
+                    long v = group(qs, signs, qh, l);
+                    int k = xo + b * QK + 32 * ib + 8 * l;
+                    for (int j = 0; j < 8; j++) {
+                        s += db * IQLanes.lane(v, j) * x[k + j];
+                    }
                 }
             }
         }

@@ -50,7 +50,7 @@ final class IQLanes {
 
     /** Two groups as sixteen bytes: {@code lo}'s values first. */
     static ByteVector pair(long lo, long hi) {
-        return LongVector.zero(LONGS).withLane(0, lo).withLane(1, hi).reinterpretAsBytes();
+        return LongVector.broadcast(LONGS, lo).withLane(1, hi).reinterpretAsBytes();
     }
 
     /** Byte j of a group, as a signed value. */
@@ -59,18 +59,23 @@ final class IQLanes {
     }
 
     /**
-     * An IQ1 grid's points as eight times their values plus {@code shift} (+1 or -1) in each byte:
-     * eight times {@code value +- 1/8}, so the kernels scale the bytes by an eighth of the block's
-     * scale, which is exact (a power of two), and give the codec's values bit for bit.
+     * An IQ1 grid's points as eight times their shifted values, {@code 8 value + 1} in each byte for
+     * the points shifted up (entries 0 .. size - 1) and {@code 8 value - 1} for those shifted down
+     * (entries size .. 2 size - 1): a point and its shift bit pick one entry without a branch. The
+     * kernels scale the bytes by an eighth of the block's scale, which is exact (a power of two),
+     * so the products are the codec's bit for bit.
      */
-    static long[] shifted(IQGrid grid, int shift) {
-        long[] t = new long[grid.size()];
+    static long[] shifted(IQGrid grid) {
+        long[] t = new long[2 * grid.size()];
         for (int e = 0; e < grid.size(); e++) {
-            long p = 0;
+            long up = 0;
+            long down = 0;
             for (int j = grid.dim() - 1; j >= 0; j--) {
-                p = (p << 8) | ((8 * grid.value(e, j) + shift) & 0xFFL);
+                up = (up << 8) | ((8 * grid.value(e, j) + 1) & 0xFFL);
+                down = (down << 8) | ((8 * grid.value(e, j) - 1) & 0xFFL);
             }
-            t[e] = p;
+            t[e] = up;
+            t[grid.size() + e] = down;
         }
         return t;
     }
