@@ -333,7 +333,7 @@ final class GgufReport {
         for (GgufTensorInfo t : file.tensors()) {
             nameWidth = Math.max(nameWidth, t.name().length());
         }
-        String row = "  %-" + nameWidth + "s  %-6s  %-22s  %12s  %14s%s%n";
+        String row = "  %-" + nameWidth + "s  %-7s  %-22s  %12s  %14s%s%n";
         sb.append(String.format(Locale.ROOT, row, "name", "type", "shape", "bytes", "offset", file.isSplit() ? "  part" : ""));
         for (GgufTensorInfo t : file.tensors()) {
             sb.append(String.format(Locale.ROOT, row, t.name(), t.type().name(), Arrays.toString(t.dims()),
