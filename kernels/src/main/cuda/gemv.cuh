@@ -30,6 +30,7 @@
 #pragma once
 
 #include "common.cuh"
+#include "grid_decode.cuh"
 
 #define TOKEN_TILE 8
 

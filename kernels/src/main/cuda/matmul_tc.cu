@@ -18,6 +18,7 @@
 // Launch: block 128; grid (ceil(rows / TC_BM), ceil(T / TC_BN)).
 #include <mma.h>
 #include "common.cuh"
+#include "grid_decode.cuh"
 
 using namespace nvcuda;
 

@@ -8,6 +8,7 @@
 // (kernels: dev.switchyard.kernels.cuda.CudaDecodersOnHostTest builds and binds it.)
 #include <algorithm>
 #include "common.cuh"
+#include "grid_decode.cuh"
 
 template <int TYPE>
 static void decode_row(const uint8_t* row, int n, float* out) {

@@ -119,6 +119,22 @@ class MakeModelAndInspectTest {
     }
 
     @Test
+    void gridFormatModelsAreMadeInspectedAndGenerateWithHalfTheExpertsResident() throws Exception {
+        // IQ1_M and IQ2_XXS: the two layouts furthest apart (d spread over the scale words; seven
+        // sign bits with the eighth implied), each through make-model, inspect and generate
+        for (String dtype : new String[] {"iq1_m", "iq2_xxs"}) {
+            Path model = dir.resolve(dtype + ".gguf");
+            CliRun make = CliRun.of("make-model", "--arch", "qwen3moe", "--layers", "2", "--dtype", dtype, "-o",
+                    model.toString());
+            assertThat(make.exitCode()).as(make.err()).isZero();
+            assertThat(make.out()).contains(dtype);
+            CliRun inspect = CliRun.of("inspect", model.toString());
+            assertThat(inspect.out()).contains(dtype.toUpperCase(java.util.Locale.ROOT));
+            generatesFourTokens(model, "--expert-memory", "50%");
+        }
+    }
+
+    @Test
     void graniteMoeIsMadeAndInspectedWithItsMultipliersAndGenerates() throws Exception {
         Path model = dir.resolve("granite.gguf");
         JsonNode config = madeAndInspected(model, "--arch", "granitemoe", "--layers", "2");
@@ -315,9 +331,9 @@ class MakeModelAndInspectTest {
         CliRun arch = CliRun.of("make-model", "--arch", "gpt5", "-o", dir.resolve("x.gguf").toString());
         assertThat(arch.exitCode()).isEqualTo(1);
         assertThat(arch.err().strip()).contains("unknown architecture 'gpt5'").contains("mixtral").doesNotContain("\n");
-        CliRun dtype = CliRun.of("make-model", "--arch", "mixtral", "--dtype", "iq2_xxs", "-o", dir.resolve("x.gguf").toString());
+        CliRun dtype = CliRun.of("make-model", "--arch", "mixtral", "--dtype", "tq1_0", "-o", dir.resolve("x.gguf").toString());
         assertThat(dtype.exitCode()).isEqualTo(1);
-        assertThat(dtype.err()).contains("unsupported --dtype 'iq2_xxs'");
+        assertThat(dtype.err()).contains("unsupported --dtype 'tq1_0'");
         assertThat(dir.resolve("x.gguf")).doesNotExist();
     }
 
