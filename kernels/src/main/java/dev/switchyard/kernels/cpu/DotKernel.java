@@ -17,8 +17,7 @@ import java.lang.foreign.MemorySegment;
  * thread-safe.
  */
 abstract sealed class DotKernel permits F32Dot, F16Dot, BF16Dot, Q8_0Dot, Q4_0Dot, Q4_1Dot, Q5_0Dot, Q5_1Dot,
-        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot, MXFP4Dot, IQ2_XXSDot, IQ2_XSDot, IQ2_SDot,
-        IQ3_XXSDot, IQ3_SDot, IQ1_SDot, IQ1_MDot {
+        Q2_KDot, Q3_KDot, Q4_KDot, Q5_KDot, Q6_KDot, IQ4_NLDot, IQ4_XSDot, MXFP4Dot, GridDot {
 
     private static final DotKernel F32 = new F32Dot();
     private static final DotKernel F16 = new F16Dot();

@@ -16,7 +16,7 @@ import jdk.incubator.vector.FloatVector;
  * index bytes, four sign bytes and qh are read once; a group's two points are joined in one long,
  * signed, and each block scaled by {@code d * (1 + 2 s)}.
  */
-final class IQ3_SDot extends DotKernel {
+final class IQ3_SDot extends GridDot {
 
     static final int QK = 256;
     static final int BLOCK_BYTES = 110;
@@ -65,9 +65,9 @@ final class IQ3_SDot extends DotKernel {
         return Vec.hsum(acc);
     }
 
-    /** Four tokens of one row: each half-block decoded once, folded into the four tokens' sums in dot's order. */
+    /** Each half-block decoded once, folded into the four sums in dot's order. */
     @Override
-    void dot4(MemorySegment w, long off, float[] x, int xo, int xs, int n, float[] out, int oo, int os) {
+    void dots(MemorySegment w, long off, float[] x, int xo, int d1, int d2, int d3, int n, float[] out, int oo, int os) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -84,9 +84,9 @@ final class IQ3_SDot extends DotKernel {
                     ByteVector q = IQLanes.pair(group(qs, signs, qh, 2 * h), group(qs, signs, qh, 2 * h + 1));
                     int k = xo + b * QK + 32 * ib + 16 * h;
                     a0 = Vec.foldScaled(q, s, x, k, a0);
-                    a1 = Vec.foldScaled(q, s, x, k + xs, a1);
-                    a2 = Vec.foldScaled(q, s, x, k + 2 * xs, a2);
-                    a3 = Vec.foldScaled(q, s, x, k + 3 * xs, a3);
+                    a1 = Vec.foldScaled(q, s, x, k + d1, a1);
+                    a2 = Vec.foldScaled(q, s, x, k + d2, a2);
+                    a3 = Vec.foldScaled(q, s, x, k + d3, a3);
                 }
             }
         }
