@@ -3,14 +3,26 @@ package dev.switchyard.kernels.cpu;
 import java.lang.foreign.MemorySegment;
 
 /**
- * What the grid formats' row kernels (IQ1, IQ2, IQ3) share for few-token passes. Decoding a group
- * of eight values (a table lookup and its signs) costs more than folding it into a sum, so each
- * format's {@link #dots} decodes a half-block once for four sums; two or three tokens take it
- * too, the spare sums going to a token already counted. Each sum is bitwise its token's
- * {@link #dot} (the same FMAs in the same order).
+ * What the grid formats' row kernels (IQ1, IQ2, IQ3) share. Decoding a group of eight values (a
+ * table lookup and its signs) costs more than folding it into a sum, so each format's
+ * {@link #dots} decodes a half-block once for four sums; two or three tokens take it too, the
+ * spare sums going to a token already counted. Each sum is bitwise its token's {@link #dot} (the
+ * same FMAs in the same order). The scalar twin decodes group by group through
+ * {@link #groupAt} and {@link #groupScale}, which are not on a hot path.
  */
 abstract sealed class GridDot extends DotKernel permits IQ2_XXSDot, IQ2_XSDot, IQ2_SDot, IQ3_XXSDot, IQ3_SDot, IQ1_SDot,
         IQ1_MDot {
+
+    static final int QK = 256;
+
+    /** Bytes per super-block of 256 values. */
+    abstract int blockBytes();
+
+    /** Group g (0..31) of the super-block at byte o, value j as the signed byte j (eight times the value for IQ1). */
+    abstract long groupAt(MemorySegment w, long o, int g);
+
+    /** What group g's bytes are multiplied by, computed as the codec computes it. */
+    abstract float groupScale(MemorySegment w, long o, int g);
 
     /**
      * The dots of one row with the four vectors at {@code x[xo]}, {@code x[xo + d1]},
@@ -50,5 +62,23 @@ abstract sealed class GridDot extends DotKernel permits IQ2_XXSDot, IQ2_XSDot, I
     @Override
     final boolean decodesThreeTokensAtOnce() {
         return true;
+    }
+
+    /** The plain loop over the same decoding: group by group, value by value. */
+    @Override
+    final float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
+        float s = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long o = off + (long) b * blockBytes();
+            for (int g = 0; g < 32; g++) {
+                float scale = groupScale(w, o, g);
+                long v = groupAt(w, o, g);
+                int k = xo + b * QK + 8 * g;
+                for (int j = 0; j < 8; j++) {
+                    s += scale * IQLanes.lane(v, j) * x[k + j];
+                }
+            }
+        }
+        return s;
     }
 }

@@ -19,8 +19,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class IQ1_MDot extends GridDot {
 
-    static final int QK = 256;
-    static final int BLOCK_BYTES = 56;
+    private static final int BLOCK_BYTES = 56;
     private static final int QH = 32;
     private static final int SC = 48;
     /** Points shifted up, then shifted down: entry index + 2048 * shift bit. */
@@ -29,6 +28,11 @@ final class IQ1_MDot extends GridDot {
     @Override
     GgmlType type() {
         return GgmlType.IQ1_M;
+    }
+
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     /** d, from bits 12..15 of each of the four scale words. */
@@ -47,6 +51,17 @@ final class IQ1_MDot extends GridDot {
     private static long group(MemorySegment w, long o, long qh, int g) {
         int nibble = (int) (qh >>> (4 * (g & 15))) & 15;
         return SHIFTED[Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + g)) | nibble << 8];
+    }
+
+    @Override
+    long groupAt(MemorySegment w, long o, int g) {
+        return group(w, o, w.get(Vec.LE_LONG, o + QH + 8 * (g >> 4)), g);
+    }
+
+    @Override
+    float groupScale(MemorySegment w, long o, int g) {
+        long sc = w.get(Vec.LE_LONG, o + SC);
+        return scale(sc, superScale(sc), g >> 1);
     }
 
     @Override
@@ -108,24 +123,5 @@ final class IQ1_MDot extends GridDot {
                         dstOff + (16 * b + u) * unit, stride);
             }
         }
-    }
-
-    @Override
-    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
-        float s = 0f;
-        for (int b = 0; b < n / QK; b++) {
-            long o = off + (long) b * BLOCK_BYTES;
-            long sc = w.get(Vec.LE_LONG, o + SC);
-            float d = superScale(sc);
-            for (int g = 0; g < 32; g++) {
-                float dl = scale(sc, d, g / 2);
-                long v = group(w, o, w.get(Vec.LE_LONG, o + QH + 8 * (g >> 4)), g);
-                int k = xo + b * QK + 8 * g;
-                for (int j = 0; j < 8; j++) {
-                    s += dl * IQLanes.lane(v, j) * x[k + j];
-                }
-            }
-        }
-        return s;
     }
 }

@@ -19,8 +19,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class IQ1_SDot extends GridDot {
 
-    static final int QK = 256;
-    static final int BLOCK_BYTES = 50;
+    private static final int BLOCK_BYTES = 50;
     private static final int QS = 2;
     private static final int QH = 34;
     /** Points shifted up, then shifted down: entry index + 2048 * shift bit. */
@@ -29,6 +28,11 @@ final class IQ1_SDot extends GridDot {
     @Override
     GgmlType type() {
         return GgmlType.IQ1_S;
+    }
+
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     private static int qh(MemorySegment w, long o, int ib) {
@@ -48,6 +52,16 @@ final class IQ1_SDot extends GridDot {
 
     private static ByteVector half(MemorySegment w, long o, int ib, int qh, int h) {
         return IQLanes.pair(group(w, o, ib, qh, 2 * h), group(w, o, ib, qh, 2 * h + 1));
+    }
+
+    @Override
+    long groupAt(MemorySegment w, long o, int g) {
+        return group(w, o, g >> 2, qh(w, o, g >> 2), g & 3);
+    }
+
+    @Override
+    float groupScale(MemorySegment w, long o, int g) {
+        return scale(Vec.f16(w, o), qh(w, o, g >> 2));
     }
 
     @Override
@@ -110,26 +124,5 @@ final class IQ1_SDot extends GridDot {
                 Vec.storeScaled(half(w, o, ib, qh, 1), dl, dst, k + unit, stride);
             }
         }
-    }
-
-    @Override
-    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
-        float s = 0f;
-        for (int b = 0; b < n / QK; b++) {
-            long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            for (int ib = 0; ib < 8; ib++) {
-                int qh = qh(w, o, ib);
-                float dl = scale(d, qh);
-                for (int l = 0; l < 4; l++) {
-                    long g = group(w, o, ib, qh, l);
-                    int k = xo + b * QK + 32 * ib + 8 * l;
-                    for (int j = 0; j < 8; j++) {
-                        s += dl * IQLanes.lane(g, j) * x[k + j];
-                    }
-                }
-            }
-        }
-        return s;
     }
 }

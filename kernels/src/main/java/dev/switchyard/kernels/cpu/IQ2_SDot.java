@@ -19,8 +19,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class IQ2_SDot extends GridDot {
 
-    static final int QK = 256;
-    static final int BLOCK_BYTES = 82;
+    private static final int BLOCK_BYTES = 82;
     private static final int QS = 2;
     private static final int SIGNS = 34;
     private static final int QH = 66;
@@ -30,6 +29,11 @@ final class IQ2_SDot extends GridDot {
     @Override
     GgmlType type() {
         return GgmlType.IQ2_S;
+    }
+
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     private static int u8(MemorySegment w, long o) {
@@ -45,6 +49,17 @@ final class IQ2_SDot extends GridDot {
     private static long group(int qs, int signs, int qh, int l) {
         int index = ((qs >>> (8 * l)) & 0xFF) | ((qh << (8 - 2 * l)) & 0x300);
         return IQLanes.signed(GRID[index], (signs >>> (8 * l)) & 0xFF);
+    }
+
+    @Override
+    long groupAt(MemorySegment w, long o, int g) {
+        int ib = g >> 2;
+        return group(w.get(Vec.LE_INT, o + QS + 4 * ib), w.get(Vec.LE_INT, o + SIGNS + 4 * ib), u8(w, o + QH + ib), g & 3);
+    }
+
+    @Override
+    float groupScale(MemorySegment w, long o, int g) {
+        return scale(Vec.f16(w, o), u8(w, o + SCALES + (g >> 2)), (g >> 1) & 1);
     }
 
     @Override
@@ -117,29 +132,5 @@ final class IQ2_SDot extends GridDot {
                 }
             }
         }
-    }
-
-    @Override
-    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
-        float s = 0f;
-        for (int b = 0; b < n / QK; b++) {
-            long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            for (int ib = 0; ib < 8; ib++) {
-                int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
-                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
-                int qh = u8(w, o + QH + ib);
-                int scales = u8(w, o + SCALES + ib);
-                for (int l = 0; l < 4; l++) {
-                    float db = scale(d, scales, l / 2);
-                    long v = group(qs, signs, qh, l);
-                    int k = xo + b * QK + 32 * ib + 8 * l;
-                    for (int j = 0; j < 8; j++) {
-                        s += db * IQLanes.lane(v, j) * x[k + j];
-                    }
-                }
-            }
-        }
-        return s;
     }
 }

@@ -17,14 +17,18 @@ import jdk.incubator.vector.FloatVector;
  */
 final class IQ2_XSDot extends GridDot {
 
-    static final int QK = 256;
-    static final int BLOCK_BYTES = 74;
+    private static final int BLOCK_BYTES = 74;
     private static final int SCALES = 66;
     private static final long[] GRID = IQGrid.IQ2_XS.packedTable();
 
     @Override
     GgmlType type() {
         return GgmlType.IQ2_XS;
+    }
+
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     /** The scale of half-block u (0..15). */
@@ -41,6 +45,16 @@ final class IQ2_XSDot extends GridDot {
 
     private static ByteVector half(MemorySegment w, long o, int u) {
         return IQLanes.pair(group(w, o, 2 * u), group(w, o, 2 * u + 1));
+    }
+
+    @Override
+    long groupAt(MemorySegment w, long o, int g) {
+        return group(w, o, g);
+    }
+
+    @Override
+    float groupScale(MemorySegment w, long o, int g) {
+        return scale(w, o, Vec.f16(w, o), g >> 1);
     }
 
     @Override
@@ -94,23 +108,5 @@ final class IQ2_XSDot extends GridDot {
                 Vec.storeScaled(half(w, o, u), db, dst, dstOff + (16 * b + u) * unit, stride);
             }
         }
-    }
-
-    @Override
-    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
-        float s = 0f;
-        for (int b = 0; b < n / QK; b++) {
-            long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            for (int g = 0; g < 32; g++) {
-                float db = scale(w, o, d, g / 2);
-                long v = group(w, o, g);
-                int k = xo + b * QK + 8 * g;
-                for (int j = 0; j < 8; j++) {
-                    s += db * IQLanes.lane(v, j) * x[k + j];
-                }
-            }
-        }
-        return s;
     }
 }

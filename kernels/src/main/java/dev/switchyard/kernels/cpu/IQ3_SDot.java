@@ -18,8 +18,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class IQ3_SDot extends GridDot {
 
-    static final int QK = 256;
-    static final int BLOCK_BYTES = 110;
+    private static final int BLOCK_BYTES = 110;
     private static final int QS = 2;
     private static final int QH = 66;
     private static final int SIGNS = 74;
@@ -29,6 +28,11 @@ final class IQ3_SDot extends GridDot {
     @Override
     GgmlType type() {
         return GgmlType.IQ3_S;
+    }
+
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     private static int u8(MemorySegment w, long o) {
@@ -44,6 +48,17 @@ final class IQ3_SDot extends GridDot {
         long first = GRID[(int) (qs >>> (16 * l)) & 0xFF | ((qh << (8 - 2 * l)) & 256)];
         long second = GRID[(int) (qs >>> (16 * l + 8)) & 0xFF | ((qh << (7 - 2 * l)) & 256)];
         return IQLanes.signed(first | second << 32, (signs >>> (8 * l)) & 0xFF);
+    }
+
+    @Override
+    long groupAt(MemorySegment w, long o, int g) {
+        int ib = g >> 2;
+        return group(w.get(Vec.LE_LONG, o + QS + 8 * ib), w.get(Vec.LE_INT, o + SIGNS + 4 * ib), u8(w, o + QH + ib), g & 3);
+    }
+
+    @Override
+    float groupScale(MemorySegment w, long o, int g) {
+        return scale(w, o, Vec.f16(w, o), g >> 2);
     }
 
     @Override
@@ -112,28 +127,5 @@ final class IQ3_SDot extends GridDot {
                 Vec.storeScaled(IQLanes.pair(group(qs, signs, qh, 2), group(qs, signs, qh, 3)), db, dst, k + unit, stride);
             }
         }
-    }
-
-    @Override
-    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
-        float s = 0f;
-        for (int b = 0; b < n / QK; b++) {
-            long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            for (int ib = 0; ib < 8; ib++) {
-                long qs = w.get(Vec.LE_LONG, o + QS + 8 * ib);
-                int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
-                int qh = u8(w, o + QH + ib);
-                float db = scale(w, o, d, ib);
-                for (int l = 0; l < 4; l++) {
-                    long v = group(qs, signs, qh, l);
-                    int k = xo + b * QK + 32 * ib + 8 * l;
-                    for (int j = 0; j < 8; j++) {
-                        s += db * IQLanes.lane(v, j) * x[k + j];
-                    }
-                }
-            }
-        }
-        return s;
     }
 }

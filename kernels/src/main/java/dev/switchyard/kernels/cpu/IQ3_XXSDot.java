@@ -18,8 +18,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class IQ3_XXSDot extends GridDot {
 
-    static final int QK = 256;
-    static final int BLOCK_BYTES = 98;
+    private static final int BLOCK_BYTES = 98;
     private static final int QS = 2;
     private static final int AUX = 66;
     private static final long[] GRID = IQGrid.IQ3_XXS.packedTable();
@@ -27,6 +26,11 @@ final class IQ3_XXSDot extends GridDot {
     @Override
     GgmlType type() {
         return GgmlType.IQ3_XXS;
+    }
+
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     private static int aux(MemorySegment w, long o, int ib) {
@@ -47,6 +51,16 @@ final class IQ3_XXSDot extends GridDot {
 
     private static ByteVector half(MemorySegment w, long o, int ib, int aux, int h) {
         return IQLanes.pair(group(w, o, ib, aux, 2 * h), group(w, o, ib, aux, 2 * h + 1));
+    }
+
+    @Override
+    long groupAt(MemorySegment w, long o, int g) {
+        return group(w, o, g >> 2, aux(w, o, g >> 2), g & 3);
+    }
+
+    @Override
+    float groupScale(MemorySegment w, long o, int g) {
+        return scale(Vec.f16(w, o), aux(w, o, g >> 2));
     }
 
     @Override
@@ -109,26 +123,5 @@ final class IQ3_XXSDot extends GridDot {
                 Vec.storeScaled(half(w, o, ib, aux, 1), db, dst, k + unit, stride);
             }
         }
-    }
-
-    @Override
-    float dotScalar(MemorySegment w, long off, float[] x, int xo, int n) {
-        float s = 0f;
-        for (int b = 0; b < n / QK; b++) {
-            long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            for (int ib = 0; ib < 8; ib++) {
-                int aux = aux(w, o, ib);
-                float db = scale(d, aux);
-                for (int l = 0; l < 4; l++) {
-                    long g = group(w, o, ib, aux, l);
-                    int k = xo + b * QK + 32 * ib + 8 * l;
-                    for (int j = 0; j < 8; j++) {
-                        s += db * IQLanes.lane(g, j) * x[k + j];
-                    }
-                }
-            }
-        }
-        return s;
     }
 }
