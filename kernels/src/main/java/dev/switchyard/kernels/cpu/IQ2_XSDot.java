@@ -40,7 +40,7 @@ final class IQ2_XSDot extends GridDot {
     /** Group g (0..31), signed bytes. */
     private static long group(MemorySegment w, long o, int g) {
         int q = Short.toUnsignedInt(w.get(Vec.LE_SHORT, o + 2 + 2L * g));
-        return IQLanes.signed(GRID[q & 511], IQLanes.withParity(q >>> 9));
+        return IQLanes.signed(GRID[q & 511], IQGrid.evenSigns(q >>> 9));
     }
 
     private static ByteVector half(MemorySegment w, long o, int u) {

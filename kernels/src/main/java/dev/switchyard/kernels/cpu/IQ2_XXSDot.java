@@ -42,7 +42,7 @@ final class IQ2_XXSDot extends GridDot {
     /** Group l of block ib, signed bytes. */
     private static long group(MemorySegment w, long o, int ib, int aux, int l) {
         int index = Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + 2 + 8 * ib + l));
-        return IQLanes.signed(GRID[index], IQLanes.withParity((aux >>> (7 * l)) & 127));
+        return IQLanes.signed(GRID[index], IQGrid.evenSigns((aux >>> (7 * l)) & 127));
     }
 
     private static ByteVector half(MemorySegment w, long o, int ib, int aux, int h) {

@@ -46,7 +46,7 @@ final class IQ3_XXSDot extends GridDot {
         long q = o + QS + 8 * ib + 2 * l;
         long first = GRID[Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, q))];
         long second = GRID[Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, q + 1))];
-        return IQLanes.signed(first | second << 32, IQLanes.withParity((aux >>> (7 * l)) & 127));
+        return IQLanes.signed(first | second << 32, IQGrid.evenSigns((aux >>> (7 * l)) & 127));
     }
 
     private static ByteVector half(MemorySegment w, long o, int ib, int aux, int h) {

@@ -43,11 +43,6 @@ final class IQLanes {
         return (packed ^ mask) + (mask & ONES);
     }
 
-    /** A group's eight sign bits from its seven stored ones: the eighth makes the count even. */
-    static int withParity(int seven) {
-        return seven | (Integer.bitCount(seven) & 1) << 7;
-    }
-
     /** Two groups as sixteen bytes: {@code lo}'s values first. */
     static ByteVector pair(long lo, long hi) {
         return LongVector.broadcast(LONGS, lo).withLane(1, hi).reinterpretAsBytes();

@@ -57,6 +57,14 @@ final class Blocks {
         s.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
     }
 
+    /**
+     * Writes a 4-bit field: the low nibble of the byte (its high one cleared), or the high nibble
+     * (the low one kept). Fields written low then high fill the byte whatever it held before.
+     */
+    static void putNibble(MemorySegment s, long offset, boolean high, int value) {
+        putByte(s, offset, high ? (u8(s, offset) & 0x0F) | value << 4 : value);
+    }
+
     static float f16(MemorySegment s, long offset) {
         return Float.float16ToFloat(s.get(LE_SHORT, offset));
     }

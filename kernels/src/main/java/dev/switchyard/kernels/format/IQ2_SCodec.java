@@ -59,22 +59,18 @@ public final class IQ2_SCodec implements TensorCodec {
     @Override
     public void quantize(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
         QUANTIZER.quantize(src, srcOffset, dst, dstOffset, n, (out, block, h, code, points, signs) -> {
+            // Scale block h is half h % 2 of block h / 2: its groups' top index bits and its scale
+            // are that half's nibble of qh and of the scale byte.
             int ib = h / 2;
-            int half = h % 2;
-            long scale = block + SCALES + ib;
-            long qh = block + QH + ib;
-            int keptScale = half == 0 ? 0 : Blocks.u8(out, scale) & 0x0F;
-            int keptHigh = half == 0 ? 0 : Blocks.u8(out, qh) & 0x0F;
-            int high = keptHigh;
+            int top = 0;
             for (int p = 0; p < 2; p++) {
-                int l = 2 * half + p;
-                int g = 4 * ib + l;
+                int g = 2 * h + p;
                 Blocks.putByte(out, block + QS + g, points[p] & 0xFF);
                 Blocks.putByte(out, block + SIGNS + g, signs[g]);
-                high |= (points[p] >>> 8) << (2 * l);
+                top |= (points[p] >>> 8) << (2 * p);
             }
-            Blocks.putByte(out, qh, high);
-            Blocks.putByte(out, scale, keptScale | code << (4 * half));
+            Blocks.putNibble(out, block + QH + ib, h % 2 == 1, top);
+            Blocks.putNibble(out, block + SCALES + ib, h % 2 == 1, code);
         });
     }
 }

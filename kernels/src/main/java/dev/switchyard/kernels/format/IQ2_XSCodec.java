@@ -43,7 +43,7 @@ public final class IQ2_XSCodec implements TensorCodec {
                 for (int l = 0; l < 4; l++) {
                     int q = Blocks.u16(src, block + 2 + 8 * ib + 2 * l);
                     float db = IQ2_XXSCodec.blockScale(d, (scales >>> (4 * (l / 2))) & 0x0F);
-                    GRID.decodeSigned(q & 511, IQ2_XXSCodec.withParity(q >>> 9), 0, db, dst,
+                    GRID.decodeSigned(q & 511, IQGrid.evenSigns(q >>> 9), 0, db, dst,
                             dstOffset + b * QK_K + 32 * ib + 8 * l);
                 }
             }
@@ -54,10 +54,7 @@ public final class IQ2_XSCodec implements TensorCodec {
     public void quantize(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int n) {
         // Scale block h (16 values) is half h % 2 of block h / 2: groups 2 (h % 2) and 2 (h % 2) + 1.
         QUANTIZER.quantize(src, srcOffset, dst, dstOffset, n, (out, block, h, code, points, signs) -> {
-            int ib = h / 2;
-            long scale = block + SCALES + ib;
-            int kept = h % 2 == 0 ? 0 : Blocks.u8(out, scale) & 0x0F;
-            Blocks.putByte(out, scale, kept | code << (4 * (h % 2)));
+            Blocks.putNibble(out, block + SCALES + h / 2, h % 2 == 1, code);
             for (int p = 0; p < 2; p++) {
                 int g = 2 * h + p;
                 Blocks.putShort(out, block + 2 + 2L * g, points[p] | (signs[g] & 127) << 9);

@@ -37,11 +37,6 @@ public final class IQ2_XXSCodec implements TensorCodec {
         return d * (0.5f + s) * 0.25f;
     }
 
-    /** A group's eight sign bits from its seven stored ones: the eighth makes the count even. */
-    static int withParity(int seven) {
-        return seven | (Integer.bitCount(seven) & 1) << 7;
-    }
-
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOffset, int n) {
         Blocks.requireWholeBlocks(GgmlType.IQ2_XXS, n);
@@ -53,7 +48,7 @@ public final class IQ2_XXSCodec implements TensorCodec {
                 int aux = Blocks.u32(src, q + 4);
                 float db = blockScale(d, aux >>> 28);
                 for (int l = 0; l < 4; l++) {
-                    GRID.decodeSigned(Blocks.u8(src, q + l), withParity((aux >>> (7 * l)) & 127), 0, db, dst,
+                    GRID.decodeSigned(Blocks.u8(src, q + l), IQGrid.evenSigns((aux >>> (7 * l)) & 127), 0, db, dst,
                             dstOffset + b * QK_K + 32 * ib + 8 * l);
                 }
             }

@@ -74,9 +74,7 @@ public final class IQ3_SCodec implements TensorCodec {
             for (int l = 0; l < 4; l++) {
                 Blocks.putByte(out, block + SIGNS + 4 * ib + l, signs[4 * ib + l]);
             }
-            long scale = block + SCALES + ib / 2;
-            int kept = ib % 2 == 0 ? 0 : Blocks.u8(out, scale) & 0x0F;
-            Blocks.putByte(out, scale, kept | code << (4 * (ib % 2)));
+            Blocks.putNibble(out, block + SCALES + ib / 2, ib % 2 == 1, code);
         });
     }
 }

@@ -49,7 +49,7 @@ public final class IQ3_XXSCodec implements TensorCodec {
                 int aux = Blocks.u32(src, block + AUX + 4 * ib);
                 float db = blockScale(d, aux >>> 28);
                 for (int l = 0; l < 4; l++) {
-                    int signs = IQ2_XXSCodec.withParity((aux >>> (7 * l)) & 127);
+                    int signs = IQGrid.evenSigns((aux >>> (7 * l)) & 127);
                     long q = block + QS + 8 * ib + 2 * l;
                     int y = dstOffset + b * QK_K + 32 * ib + 8 * l;
                     GRID.decodeSigned(Blocks.u8(src, q), signs, 0, db, dst, y);

@@ -75,6 +75,14 @@ public final class IQGrid {
         return levels[levels.length - 1];
     }
 
+    /**
+     * A group's eight sign bits from the seven that IQ2_XXS, IQ2_XS and IQ3_XXS store: the eighth
+     * makes the count of negatives even.
+     */
+    public static int evenSigns(int seven) {
+        return seven | (Integer.bitCount(seven) & 1) << 7;
+    }
+
     /** Coordinate j of point {@code entry}. */
     public int value(int entry, int j) {
         return values[entry * dim + j];

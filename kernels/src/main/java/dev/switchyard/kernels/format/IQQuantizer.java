@@ -84,18 +84,9 @@ final class IQQuantizer {
         if (amax == 0f) {
             return 0f;
         }
-        float best = 0f;
-        float bestErr = Float.POSITIVE_INFINITY;
-        for (int i = 0; i < STEPS; i++) {
-            float s = amax / grid.maxLevel() * (FIRST_STEP + STEP * i);
-            float err = encode(grid, a, off, n, s, idx, t);
-            if (err < bestErr) {
-                bestErr = err;
-                best = s;
-            }
-        }
+        float best = bestTrial(amax / grid.maxLevel(), s -> encode(grid, a, off, n, s, idx, t));
         // Least squares for the points the best trial chose: often a little better.
-        encode(grid, a, off, n, best, idx, t);
+        float bestErr = encode(grid, a, off, n, best, idx, t);
         double num = 0;
         double den = 0;
         int dim = grid.dim();
@@ -162,11 +153,16 @@ final class IQQuantizer {
         if (amax == 0f) {
             return 0f;
         }
+        return bestTrial(amax / (1f + IQ1_DELTA), s -> encodeShifted(x, off, n, s, delta, idx, negative, t));
+    }
+
+    /** The trial scale {@code unit * (FIRST_STEP + STEP i)} with the least error; the first of equals. */
+    private static float bestTrial(float unit, ErrorAt error) {
         float best = 0f;
         float bestErr = Float.POSITIVE_INFINITY;
         for (int i = 0; i < STEPS; i++) {
-            float s = amax / (1f + IQ1_DELTA) * (FIRST_STEP + STEP * i);
-            float err = encodeShifted(x, off, n, s, delta, idx, negative, t);
+            float s = unit * (FIRST_STEP + STEP * i);
+            float err = error.at(s);
             if (err < bestErr) {
                 bestErr = err;
                 best = s;
