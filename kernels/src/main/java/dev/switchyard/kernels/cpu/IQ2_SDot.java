@@ -1,13 +1,13 @@
 package dev.switchyard.kernels.cpu;
 
 import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
 import static dev.switchyard.kernels.cpu.Vec.PARTS;
 
 import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -25,6 +25,7 @@ final class IQ2_SDot extends GridDot {
     private static final int QH = 66;
     private static final int SCALES = 74;
     private static final long[] GRID = IQGrid.IQ2_S.packedTable();
+    private static final float[] POINTS = IQLanes.floats(IQGrid.IQ2_S);
 
     @Override
     GgmlType type() {
@@ -45,10 +46,19 @@ final class IQ2_SDot extends GridDot {
         return d * (0.5f + ((scales >>> (4 * h)) & 0x0F)) * 0.25f;
     }
 
-    /** Group l of a block, signed bytes, from the block's index bytes, sign bytes and qh. */
+    /** Grid entry of group l of a block, from the block's index bytes and qh. */
+    private static int entry(int qs, int qh, int l) {
+        return ((qs >>> (8 * l)) & 0xFF) | ((qh << (8 - 2 * l)) & 0x300);
+    }
+
+    /** Sign byte of group l of a block. */
+    private static int signs(int signs, int l) {
+        return (signs >>> (8 * l)) & 0xFF;
+    }
+
+    /** Group l of a block, signed bytes (for the scalar twin). */
     private static long group(int qs, int signs, int qh, int l) {
-        int index = ((qs >>> (8 * l)) & 0xFF) | ((qh << (8 - 2 * l)) & 0x300);
-        return IQLanes.signed(GRID[index], (signs >>> (8 * l)) & 0xFF);
+        return IQLanes.signed(GRID[entry(qs, qh, l)], signs(signs, l));
     }
 
     @Override
@@ -68,15 +78,17 @@ final class IQ2_SDot extends GridDot {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
+            long qhs = w.get(Vec.LE_LONG, o + QH);
+            long scaleBytes = w.get(Vec.LE_LONG, o + SCALES);
             for (int ib = 0; ib < 8; ib++) {
                 int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
                 int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
-                int qh = u8(w, o + QH + ib);
-                int scales = u8(w, o + SCALES + ib);
+                int qh = (int) (qhs >>> (8 * ib)) & 0xFF;
+                int scales = (int) (scaleBytes >>> (8 * ib)) & 0xFF;
                 int k = xo + b * QK + 32 * ib;
                 for (int h = 0; h < 2; h++) {
-                    acc = Vec.foldScaled(IQLanes.pair(group(qs, signs, qh, 2 * h), group(qs, signs, qh, 2 * h + 1)),
-                            FloatVector.broadcast(F, scale(d, scales, h)), x, k + 16 * h, acc);
+                    acc = IQLanes.fold(POINTS, IQLanes.SIGNS, entry(qs, qh, 2 * h), signs(signs, 2 * h), entry(qs, qh, 2 * h + 1),
+                            signs(signs, 2 * h + 1), FloatVector.broadcast(F, scale(d, scales, h)), x, k + 16 * h, acc);
                 }
             }
         }
@@ -93,19 +105,28 @@ final class IQ2_SDot extends GridDot {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
+            long qhs = w.get(Vec.LE_LONG, o + QH);
+            long scaleBytes = w.get(Vec.LE_LONG, o + SCALES);
             for (int ib = 0; ib < 8; ib++) {
                 int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
                 int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
-                int qh = u8(w, o + QH + ib);
-                int scales = u8(w, o + SCALES + ib);
+                int qh = (int) (qhs >>> (8 * ib)) & 0xFF;
+                int scales = (int) (scaleBytes >>> (8 * ib)) & 0xFF;
                 for (int h = 0; h < 2; h++) {
-                    ByteVector q = IQLanes.pair(group(qs, signs, qh, 2 * h), group(qs, signs, qh, 2 * h + 1));
+                    int ea = entry(qs, qh, 2 * h);
+                    int sa = signs(signs, 2 * h);
+                    int eb = entry(qs, qh, 2 * h + 1);
+                    int sb = signs(signs, 2 * h + 1);
                     FloatVector s = FloatVector.broadcast(F, scale(d, scales, h));
                     int k = xo + b * QK + 32 * ib + 16 * h;
-                    a0 = Vec.foldScaled(q, s, x, k, a0);
-                    a1 = Vec.foldScaled(q, s, x, k + d1, a1);
-                    a2 = Vec.foldScaled(q, s, x, k + d2, a2);
-                    a3 = Vec.foldScaled(q, s, x, k + d3, a3);
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector v = IQLanes.part(POINTS, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s);
+                        int kp = k + p * L;
+                        a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
+                        a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
+                        a2 = v.fma(FloatVector.fromArray(F, x, kp + d2), a2);
+                        a3 = v.fma(FloatVector.fromArray(F, x, kp + d3), a3);
+                    }
                 }
             }
         }
@@ -121,14 +142,22 @@ final class IQ2_SDot extends GridDot {
         for (int b = 0; b < n / QK; b++) {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
+            long qhs = w.get(Vec.LE_LONG, o + QH);
+            long scaleBytes = w.get(Vec.LE_LONG, o + SCALES);
             for (int ib = 0; ib < 8; ib++) {
                 int qs = w.get(Vec.LE_INT, o + QS + 4 * ib);
                 int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
-                int qh = u8(w, o + QH + ib);
-                int scales = u8(w, o + SCALES + ib);
+                int qh = (int) (qhs >>> (8 * ib)) & 0xFF;
+                int scales = (int) (scaleBytes >>> (8 * ib)) & 0xFF;
                 for (int h = 0; h < 2; h++) {
-                    Vec.storeScaled(IQLanes.pair(group(qs, signs, qh, 2 * h), group(qs, signs, qh, 2 * h + 1)),
-                            FloatVector.broadcast(F, scale(d, scales, h)), dst, dstOff + (16 * b + 2 * ib + h) * unit, stride);
+                    int ea = entry(qs, qh, 2 * h);
+                    int sa = signs(signs, 2 * h);
+                    int eb = entry(qs, qh, 2 * h + 1);
+                    int sb = signs(signs, 2 * h + 1);
+                    FloatVector s = FloatVector.broadcast(F, scale(d, scales, h));
+                    for (int p = 0; p < PARTS; p++) {
+                        IQLanes.part(POINTS, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s).intoArray(dst, dstOff + (16 * b + 2 * ib + h) * unit + p * stride);
+                    }
                 }
             }
         }

@@ -1,13 +1,13 @@
 package dev.switchyard.kernels.cpu;
 
 import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
 import static dev.switchyard.kernels.cpu.Vec.PARTS;
 
 import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -20,6 +20,7 @@ final class IQ2_XSDot extends GridDot {
     private static final int BLOCK_BYTES = 74;
     private static final int SCALES = 66;
     private static final long[] GRID = IQGrid.IQ2_XS.packedTable();
+    private static final float[] POINTS = IQLanes.floats(IQGrid.IQ2_XS);
 
     @Override
     GgmlType type() {
@@ -37,14 +38,25 @@ final class IQ2_XSDot extends GridDot {
         return d * (0.5f + s) * 0.25f;
     }
 
-    /** Group g (0..31), signed bytes. */
-    private static long group(MemorySegment w, long o, int g) {
-        int q = Short.toUnsignedInt(w.get(Vec.LE_SHORT, o + 2 + 2L * g));
-        return IQLanes.signed(GRID[q & 511], IQGrid.evenSigns(q >>> 9));
+    /** The 16-bit words of half-block u's two groups, the first in the low half. */
+    private static int words(MemorySegment w, long o, int u) {
+        return w.get(Vec.LE_INT, o + 2 + 4L * u);
     }
 
-    private static ByteVector half(MemorySegment w, long o, int u) {
-        return IQLanes.pair(group(w, o, 2 * u), group(w, o, 2 * u + 1));
+    /** Grid entry of a group's word (its low 9 bits). */
+    private static int entry(int word) {
+        return word & 511;
+    }
+
+    /** The seven stored sign bits of a group's word (its top 7 bits; the eighth makes the count even). */
+    private static int seven(int word) {
+        return (word >>> 9) & 127;
+    }
+
+    /** Group g (0..31), signed bytes (for the scalar twin). */
+    private static long group(MemorySegment w, long o, int g) {
+        int word = words(w, o, g >> 1) >>> (16 * (g & 1));
+        return IQLanes.signed(GRID[entry(word)], IQGrid.evenSigns(seven(word)));
     }
 
     @Override
@@ -65,7 +77,9 @@ final class IQ2_XSDot extends GridDot {
             float d = Vec.f16(w, o);
             for (int u = 0; u < 16; u++) {
                 FloatVector db = FloatVector.broadcast(F, scale(w, o, d, u));
-                acc = Vec.foldScaled(half(w, o, u), db, x, xo + b * QK + 16 * u, acc);
+                int q = words(w, o, u);
+                acc = IQLanes.fold(POINTS, IQLanes.EVEN_SIGNS, entry(q), seven(q), entry(q >>> 16), seven(q >>> 16), db, x, xo + b * QK + 16 * u,
+                        acc);
             }
         }
         return Vec.hsum(acc);
@@ -82,13 +96,21 @@ final class IQ2_XSDot extends GridDot {
             long o = off + (long) b * BLOCK_BYTES;
             float d = Vec.f16(w, o);
             for (int u = 0; u < 16; u++) {
-                ByteVector q = half(w, o, u);
+                int q = words(w, o, u);
+                int ea = entry(q);
+                int sa = seven(q);
+                int eb = entry(q >>> 16);
+                int sb = seven(q >>> 16);
                 FloatVector s = FloatVector.broadcast(F, scale(w, o, d, u));
                 int k = xo + b * QK + 16 * u;
-                a0 = Vec.foldScaled(q, s, x, k, a0);
-                a1 = Vec.foldScaled(q, s, x, k + d1, a1);
-                a2 = Vec.foldScaled(q, s, x, k + d2, a2);
-                a3 = Vec.foldScaled(q, s, x, k + d3, a3);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector v = IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(s);
+                    int kp = k + p * L;
+                    a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
+                    a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
+                    a2 = v.fma(FloatVector.fromArray(F, x, kp + d2), a2);
+                    a3 = v.fma(FloatVector.fromArray(F, x, kp + d3), a3);
+                }
             }
         }
         out[oo] = Vec.hsum(a0);
@@ -105,7 +127,9 @@ final class IQ2_XSDot extends GridDot {
             float d = Vec.f16(w, o);
             for (int u = 0; u < 16; u++) {
                 FloatVector db = FloatVector.broadcast(F, scale(w, o, d, u));
-                Vec.storeScaled(half(w, o, u), db, dst, dstOff + (16 * b + u) * unit, stride);
+                int q = words(w, o, u);
+                IQLanes.store(POINTS, IQLanes.EVEN_SIGNS, entry(q), seven(q), entry(q >>> 16), seven(q >>> 16), db, dst, dstOff + (16 * b + u) * unit,
+                        stride);
             }
         }
     }

@@ -1,25 +1,25 @@
 package dev.switchyard.kernels.cpu;
 
 import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
 import static dev.switchyard.kernels.cpu.Vec.PARTS;
 
 import dev.switchyard.kernels.format.GgmlType;
 import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * IQ2_XXS rows (66-byte super-blocks of 256: f16 d, then per block of 32 four grid indices and a
  * word of 7-bit signs and a 4-bit scale; see IQ2_XXSCodec). Each half-block is two grid points
- * with their signs applied in one long each, joined into sixteen bytes and scaled by the block's
- * {@code d * (0.5 + s) * 0.25}, computed as the codec computes it.
+ * with their signs applied, as floats from the grid's float copy (see {@link IQLanes}), scaled by
+ * the block's {@code d * (0.5 + s) * 0.25}, computed as the codec computes it.
  */
 final class IQ2_XXSDot extends GridDot {
 
     private static final int BLOCK_BYTES = 66;
     private static final long[] GRID = IQGrid.IQ2_XXS.packedTable();
+    private static final float[] POINTS = IQLanes.floats(IQGrid.IQ2_XXS);
 
     @Override
     GgmlType type() {
@@ -39,14 +39,23 @@ final class IQ2_XXSDot extends GridDot {
         return d * (0.5f + (aux >>> 28)) * 0.25f;
     }
 
-    /** Group l of block ib, signed bytes. */
+    /** Group l of block ib, signed bytes (for the scalar twin). */
     private static long group(MemorySegment w, long o, int ib, int aux, int l) {
-        int index = Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + 2 + 8 * ib + l));
-        return IQLanes.signed(GRID[index], IQGrid.evenSigns((aux >>> (7 * l)) & 127));
+        return IQLanes.signed(GRID[entry(indices(w, o, ib), l)], IQGrid.evenSigns(seven(aux, l)));
     }
 
-    private static ByteVector half(MemorySegment w, long o, int ib, int aux, int h) {
-        return IQLanes.pair(group(w, o, ib, aux, 2 * h), group(w, o, ib, aux, 2 * h + 1));
+    private static int indices(MemorySegment w, long o, int ib) {
+        return w.get(Vec.LE_INT, o + 2 + 8 * ib);
+    }
+
+    /** Grid entry of group l, from the block's four index bytes. */
+    private static int entry(int indices, int l) {
+        return (indices >>> (8 * l)) & 0xFF;
+    }
+
+    /** The seven stored sign bits of group l, from the block's aux word. */
+    private static int seven(int aux, int l) {
+        return (aux >>> (7 * l)) & 127;
     }
 
     @Override
@@ -67,10 +76,12 @@ final class IQ2_XXSDot extends GridDot {
             float d = Vec.f16(w, o);
             for (int ib = 0; ib < 8; ib++) {
                 int aux = aux(w, o, ib);
+                int q = indices(w, o, ib);
                 FloatVector db = FloatVector.broadcast(F, scale(d, aux));
-                int k = xo + b * QK + 32 * ib;
-                acc = Vec.foldScaled(half(w, o, ib, aux, 0), db, x, k, acc);
-                acc = Vec.foldScaled(half(w, o, ib, aux, 1), db, x, k + 16, acc);
+                for (int h = 0; h < 2; h++) {
+                    acc = IQLanes.fold(POINTS, IQLanes.EVEN_SIGNS, entry(q, 2 * h), seven(aux, 2 * h), entry(q, 2 * h + 1),
+                            seven(aux, 2 * h + 1), db, x, xo + b * QK + 32 * ib + 16 * h, acc);
+                }
             }
         }
         return Vec.hsum(acc);
@@ -88,14 +99,22 @@ final class IQ2_XXSDot extends GridDot {
             float d = Vec.f16(w, o);
             for (int ib = 0; ib < 8; ib++) {
                 int aux = aux(w, o, ib);
+                int q = indices(w, o, ib);
                 FloatVector s = FloatVector.broadcast(F, scale(d, aux));
                 for (int h = 0; h < 2; h++) {
-                    ByteVector q = half(w, o, ib, aux, h);
+                    int ea = entry(q, 2 * h);
+                    int sa = seven(aux, 2 * h);
+                    int eb = entry(q, 2 * h + 1);
+                    int sb = seven(aux, 2 * h + 1);
                     int k = xo + b * QK + 32 * ib + 16 * h;
-                    a0 = Vec.foldScaled(q, s, x, k, a0);
-                    a1 = Vec.foldScaled(q, s, x, k + d1, a1);
-                    a2 = Vec.foldScaled(q, s, x, k + d2, a2);
-                    a3 = Vec.foldScaled(q, s, x, k + d3, a3);
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector v = IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(s);
+                        int kp = k + p * L;
+                        a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
+                        a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
+                        a2 = v.fma(FloatVector.fromArray(F, x, kp + d2), a2);
+                        a3 = v.fma(FloatVector.fromArray(F, x, kp + d3), a3);
+                    }
                 }
             }
         }
@@ -113,10 +132,11 @@ final class IQ2_XXSDot extends GridDot {
             float d = Vec.f16(w, o);
             for (int ib = 0; ib < 8; ib++) {
                 int aux = aux(w, o, ib);
+                int q = indices(w, o, ib);
                 FloatVector db = FloatVector.broadcast(F, scale(d, aux));
                 int k = dstOff + (16 * b + 2 * ib) * unit;
-                Vec.storeScaled(half(w, o, ib, aux, 0), db, dst, k, stride);
-                Vec.storeScaled(half(w, o, ib, aux, 1), db, dst, k + unit, stride);
+                IQLanes.store(POINTS, IQLanes.EVEN_SIGNS, entry(q, 0), seven(aux, 0), entry(q, 1), seven(aux, 1), db, dst, k, stride);
+                IQLanes.store(POINTS, IQLanes.EVEN_SIGNS, entry(q, 2), seven(aux, 2), entry(q, 3), seven(aux, 3), db, dst, k + unit, stride);
             }
         }
     }

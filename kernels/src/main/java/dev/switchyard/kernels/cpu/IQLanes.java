@@ -1,8 +1,14 @@
 package dev.switchyard.kernels.cpu;
 
+import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
+import static dev.switchyard.kernels.cpu.Vec.PARTS;
+
 import dev.switchyard.kernels.format.IQGrid;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,6 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * bytes (value j in byte j), built from a grid point's packed magnitudes and the group's sign
  * bits without a branch, and two groups joined into the sixteen bytes the {@link Vec} helpers
  * widen and scale.
+ *
+ * <p>The kernels of grids with eight-value points (IQ2_XXS, IQ2_XS, IQ2_S) take their values as
+ * floats instead: a point's eight magnitudes are one vector load from a float copy of the grid,
+ * its signs one load of +1 and -1 per sign bit, and their product the signed values, exactly
+ * (a sign is exact). That is a load and a multiply where the bytes take a lookup, a sign mask, two
+ * lane inserts and a widening per group: cheaper at every vector width, most of all where byte
+ * widening is slow (128-bit vectors).
  */
 final class IQLanes {
 
@@ -30,7 +43,78 @@ final class IQLanes {
         }
     }
 
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    /** Lanes 8..15 of a 16-lane vector: where the second point goes. */
+    private static final VectorMask<Float> SECOND_EIGHT = VectorMask.fromLong(F, L == 16 ? 0xFF00L : 0L);
+    /** For each sign byte, eight floats: -1 where bit j is set, else +1. */
+    static final float[] SIGNS = signFloats(256, s -> s);
+    /**
+     * For each seven sign bits, the eight signs of {@link IQGrid#evenSigns}: the formats that store
+     * seven index their signs here directly, with no parity to work out per group.
+     */
+    static final float[] EVEN_SIGNS = signFloats(128, IQGrid::evenSigns);
+
+    private static float[] signFloats(int count, java.util.function.IntUnaryOperator bitsOf) {
+        float[] t = new float[8 * count];
+        for (int s = 0; s < count; s++) {
+            int bits = bitsOf.applyAsInt(s);
+            for (int j = 0; j < 8; j++) {
+                t[8 * s + j] = (bits & (1 << j)) != 0 ? -1f : 1f;
+            }
+        }
+        return t;
+    }
+
     private IQLanes() {
+    }
+
+    /** An eight-value grid's points as floats, point e's values at {@code [8 e, 8 e + 8)}. */
+    static float[] floats(IQGrid grid) {
+        if (grid.dim() != 8) {
+            throw new IllegalArgumentException(grid.name() + " has points of " + grid.dim() + ", not 8");
+        }
+        float[] t = new float[8 * grid.size()];
+        for (int e = 0; e < grid.size(); e++) {
+            for (int j = 0; j < 8; j++) {
+                t[8 * e + j] = grid.value(e, j);
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Float lanes {@code [p L, p L + L)} (p a constant below {@link Vec#PARTS}) of sixteen values:
+     * point {@code a}'s eight with entry {@code sa}'s signs of {@code signs} ({@link #SIGNS} or
+     * {@link #EVEN_SIGNS}), then {@code b}'s with {@code sb}'s.
+     * With 16 lanes the two signed points are made in 8-lane halves and joined.
+     */
+    static FloatVector part(float[] grid, float[] signs, int a, int sa, int b, int sb, int p) {
+        if (L == 16) {
+            FloatVector lo = FloatVector.fromArray(F256, grid, 8 * a).mul(FloatVector.fromArray(F256, signs, 8 * sa));
+            FloatVector hi = FloatVector.fromArray(F256, grid, 8 * b).mul(FloatVector.fromArray(F256, signs, 8 * sb));
+            return ((FloatVector) lo.reinterpretShape(F, 0)).blend((FloatVector) hi.reinterpretShape(F, -1), SECOND_EIGHT);
+        }
+        boolean second = p >= PARTS / 2;
+        int q = (p % (PARTS / 2)) * L;
+        return FloatVector.fromArray(F, grid, 8 * (second ? b : a) + q)
+                .mul(FloatVector.fromArray(F, signs, 8 * (second ? sb : sa) + q));
+    }
+
+    /** Folds the sixteen values of {@link #part} times {@code s} against {@code x[k ..]} into acc. */
+    static FloatVector fold(float[] grid, float[] signs, int a, int sa, int b, int sb, FloatVector s, float[] x, int k,
+                            FloatVector acc) {
+        for (int p = 0; p < PARTS; p++) {
+            acc = part(grid, signs, a, sa, b, sb, p).mul(s).fma(FloatVector.fromArray(F, x, k + p * L), acc);
+        }
+        return acc;
+    }
+
+    /** Stores the sixteen values of {@link #part} times {@code s}: part p at {@code dst[k + p * stride ..]}. */
+    static void store(float[] grid, float[] signs, int a, int sa, int b, int sb, FloatVector s, float[] dst, int k,
+                      int stride) {
+        for (int p = 0; p < PARTS; p++) {
+            part(grid, signs, a, sa, b, sb, p).mul(s).intoArray(dst, k + p * stride);
+        }
     }
 
     /**

@@ -87,22 +87,19 @@ final class Q4_KDot extends DotKernel {
         int blocks = n / QK;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            float dmin = Vec.f16(w, o + 2);
+            int dd = w.get(Vec.LE_INT, o);
+            float d = Float.float16ToFloat((short) dd);
+            float dmin = Float.float16ToFloat((short) (dd >>> 16));
             long sc = scales(w, o + SCALES);
             long mn = mins(w, o + SCALES);
-            for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * lane(sc, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -(dmin * lane(mn, 2 * c)));
-                FloatVector d2 = FloatVector.broadcast(F, d * lane(sc, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -(dmin * lane(mn, 2 * c + 1)));
-                ByteVector q0 = Vec.load16(w, o + QS + 32L * c);
-                ByteVector q1 = Vec.load16(w, o + QS + 32L * c + 16);
-                int k = xo + b * QK + 64 * c;
-                acc = Vec.foldAffine(q0.and((byte) 0x0F), d1, m1, x, k, acc);
-                acc = Vec.foldAffine(q1.and((byte) 0x0F), d1, m1, x, k + 16, acc);
-                acc = Vec.foldAffine(Vec.bits(q0, 4, 0x0F0F0F0F), d2, m2, x, k + 32, acc);
-                acc = Vec.foldAffine(Vec.bits(q1, 4, 0x0F0F0F0F), d2, m2, x, k + 48, acc);
+            for (int j = 0; j < 8; j++) {
+                FloatVector dj = FloatVector.broadcast(F, d * lane(sc, j));
+                FloatVector mj = FloatVector.broadcast(F, -(dmin * lane(mn, j)));
+                int shift = 4 * (j & 1);
+                for (int h = 0; h < 2; h++) {
+                    ByteVector q = Vec.bits(Vec.load16(w, o + QS + 32L * (j >> 1) + 16 * h), shift, 0x0F0F0F0F);
+                    acc = Vec.foldAffine(q, dj, mj, x, xo + b * QK + 32 * j + 16 * h, acc);
+                }
             }
         }
         return Vec.hsum(acc);

@@ -49,11 +49,10 @@ final class Q8_0Dot extends DotKernel {
             long o = off + (long) b * BLOCK_BYTES;
             FloatVector d = FloatVector.broadcast(F, Vec.f16(w, o));
             for (int half = 0; half < 2; half++) {
-                ByteVector q = Vec.load16(w, o + 2 + 16 * half);
                 int k = xo + b * QK + 16 * half;
                 // as dot's foldScaled: per part, the scaled quants FMA'd into each vector's sum
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector wv = Vec.widen(q, p).mul(d);
+                    FloatVector wv = Vec.widenAt(w, o + 2 + 16 * half, p).mul(d);
                     int kp = k + p * Vec.L;
                     a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
@@ -86,18 +85,14 @@ final class Q8_0Dot extends DotKernel {
             FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
-                ByteVector q0 = Vec.load16(w, o0 + h);
-                ByteVector q1 = Vec.load16(w, o1 + h);
-                ByteVector q2 = Vec.load16(w, o2 + h);
-                ByteVector q3 = Vec.load16(w, o3 + h);
                 int k = xo + b * QK + 16 * half;
                 // as dot's foldScaled, for each row: the scaled quants FMA'd into its own sum
                 for (int p = 0; p < PARTS; p++) {
                     FloatVector xv = FloatVector.fromArray(F, x, k + p * L);
-                    a0 = Vec.widen(q0, p).mul(d0).fma(xv, a0);
-                    a1 = Vec.widen(q1, p).mul(d1).fma(xv, a1);
-                    a2 = Vec.widen(q2, p).mul(d2).fma(xv, a2);
-                    a3 = Vec.widen(q3, p).mul(d3).fma(xv, a3);
+                    a0 = Vec.widenAt(w, o0 + h, p).mul(d0).fma(xv, a0);
+                    a1 = Vec.widenAt(w, o1 + h, p).mul(d1).fma(xv, a1);
+                    a2 = Vec.widenAt(w, o2 + h, p).mul(d2).fma(xv, a2);
+                    a3 = Vec.widenAt(w, o3 + h, p).mul(d3).fma(xv, a3);
                 }
             }
         }
@@ -135,16 +130,12 @@ final class Q8_0Dot extends DotKernel {
             FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
-                ByteVector q0 = Vec.load16(w, o0 + h);
-                ByteVector q1 = Vec.load16(w, o1 + h);
-                ByteVector q2 = Vec.load16(w, o2 + h);
-                ByteVector q3 = Vec.load16(w, o3 + h);
                 int k = xo + b * QK + 16 * half;
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector w0 = Vec.widen(q0, p).mul(d0);
-                    FloatVector w1 = Vec.widen(q1, p).mul(d1);
-                    FloatVector w2 = Vec.widen(q2, p).mul(d2);
-                    FloatVector w3 = Vec.widen(q3, p).mul(d3);
+                    FloatVector w0 = Vec.widenAt(w, o0 + h, p).mul(d0);
+                    FloatVector w1 = Vec.widenAt(w, o1 + h, p).mul(d1);
+                    FloatVector w2 = Vec.widenAt(w, o2 + h, p).mul(d2);
+                    FloatVector w3 = Vec.widenAt(w, o3 + h, p).mul(d3);
                     int kp = k + p * L;
                     FloatVector xv = FloatVector.fromArray(F, x, kp);
                     a00 = w0.fma(xv, a00);
@@ -206,17 +197,13 @@ final class Q8_0Dot extends DotKernel {
             FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
-                ByteVector q0 = Vec.load16(w, o0 + h);
-                ByteVector q1 = Vec.load16(w, o1 + h);
-                ByteVector q2 = Vec.load16(w, o2 + h);
-                ByteVector q3 = Vec.load16(w, o3 + h);
                 int k = xo + b * QK + 16 * half;
                 for (int p = 0; p < PARTS; p++) {
                     // each row's part decoded once, then FMA'd into the sums of all four vectors
-                    FloatVector w0 = Vec.widen(q0, p).mul(d0);
-                    FloatVector w1 = Vec.widen(q1, p).mul(d1);
-                    FloatVector w2 = Vec.widen(q2, p).mul(d2);
-                    FloatVector w3 = Vec.widen(q3, p).mul(d3);
+                    FloatVector w0 = Vec.widenAt(w, o0 + h, p).mul(d0);
+                    FloatVector w1 = Vec.widenAt(w, o1 + h, p).mul(d1);
+                    FloatVector w2 = Vec.widenAt(w, o2 + h, p).mul(d2);
+                    FloatVector w3 = Vec.widenAt(w, o3 + h, p).mul(d3);
                     int kp = k + p * L;
                     FloatVector xv;
                     xv = FloatVector.fromArray(F, x, kp);
@@ -294,16 +281,12 @@ final class Q8_0Dot extends DotKernel {
             FloatVector d3 = FloatVector.broadcast(F, Vec.f16(w, o3));
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
-                ByteVector q0 = Vec.load16(w, o0 + h);
-                ByteVector q1 = Vec.load16(w, o1 + h);
-                ByteVector q2 = Vec.load16(w, o2 + h);
-                ByteVector q3 = Vec.load16(w, o3 + h);
                 int k = xo + b * QK + 16 * half;
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector w0 = Vec.widen(q0, p).mul(d0);
-                    FloatVector w1 = Vec.widen(q1, p).mul(d1);
-                    FloatVector w2 = Vec.widen(q2, p).mul(d2);
-                    FloatVector w3 = Vec.widen(q3, p).mul(d3);
+                    FloatVector w0 = Vec.widenAt(w, o0 + h, p).mul(d0);
+                    FloatVector w1 = Vec.widenAt(w, o1 + h, p).mul(d1);
+                    FloatVector w2 = Vec.widenAt(w, o2 + h, p).mul(d2);
+                    FloatVector w3 = Vec.widenAt(w, o3 + h, p).mul(d3);
                     int kp = k + p * L;
                     FloatVector xv;
                     xv = FloatVector.fromArray(F, x, kp);

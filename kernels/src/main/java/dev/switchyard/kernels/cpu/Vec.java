@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -112,58 +113,67 @@ final class Vec {
         return (q0 + q2) + (q1 + q3);
     }
 
-    /** Float lanes {@code [part * L, part * L + L)} of sixteen (signed) bytes; part must be a constant. */
+    /**
+     * Float lanes {@code [part * L, part * L + L)} of sixteen (signed) bytes. The helpers call it in a
+     * loop over the parts rather than once per part written out: each call site of a conversion
+     * costs the JIT thousands of IR nodes while it parses, and a kernel that spends its budget
+     * (C2's NodeCountInliningCutoff) gets the rest of its helpers called, not inlined, their vectors
+     * boxed on the heap: several times slower at 128 and 256 bits, where a unit has 4 or 2 parts.
+     */
     static FloatVector widen(ByteVector sixteen, int part) {
         return (FloatVector) sixteen.convertShape(VectorOperators.B2F, F, part);
     }
 
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+
+    /**
+     * Float lanes {@code [p L, p L + L)} of the sixteen signed bytes at {@code o}, loaded for that
+     * part alone (8 bytes below 512 bits): a conversion of a whole load, part 0 (or 1 of 8 bytes at
+     * 128 bits), which the JIT parses in far fewer nodes than a part of sixteen bytes.
+     */
+    static FloatVector widenAt(MemorySegment w, long o, int p) {
+        if (L == 16) {
+            return widen(load16(w, o), 0);
+        }
+        if (L == 8) {
+            return (FloatVector) ByteVector.fromMemorySegment(B8, w, o + 8L * p, LE).convertShape(VectorOperators.B2F, F, 0);
+        }
+        // four bytes as one int in every lane, each lane's byte shifted to the top and back down with its sign
+        IntVector four = IntVector.broadcast(I4, w.get(LE_INT, o + 4L * p));
+        return (FloatVector) four.lanewise(VectorOperators.LSHL, BYTE_TO_TOP).lanewise(VectorOperators.ASHR, 24)
+                .convertShape(VectorOperators.I2F, F, 0);
+    }
+
+    private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
+    private static final IntVector BYTE_TO_TOP = IntVector.fromArray(I4, new int[] {24, 16, 8, 0}, 0);
+
     /** Folds the unit {@code q * s} (16 widened bytes times a scale) against {@code x[k ..]} into acc. */
     static FloatVector foldScaled(ByteVector q, FloatVector s, float[] x, int k, FloatVector acc) {
-        acc = widen(q, 0).mul(s).fma(FloatVector.fromArray(F, x, k), acc);
-        if (PARTS > 1) {
-            acc = widen(q, 1).mul(s).fma(FloatVector.fromArray(F, x, k + L), acc);
-        }
-        if (PARTS > 2) {
-            acc = widen(q, 2).mul(s).fma(FloatVector.fromArray(F, x, k + 2 * L), acc);
-            acc = widen(q, 3).mul(s).fma(FloatVector.fromArray(F, x, k + 3 * L), acc);
+        for (int p = 0; p < PARTS; p++) {
+            acc = widen(q, p).mul(s).fma(FloatVector.fromArray(F, x, k + p * L), acc);
         }
         return acc;
     }
 
     /** Folds the unit {@code q * m + a} against {@code x[k ..]} into acc (one rounding per weight). */
     static FloatVector foldAffine(ByteVector q, FloatVector m, FloatVector a, float[] x, int k, FloatVector acc) {
-        acc = widen(q, 0).fma(m, a).fma(FloatVector.fromArray(F, x, k), acc);
-        if (PARTS > 1) {
-            acc = widen(q, 1).fma(m, a).fma(FloatVector.fromArray(F, x, k + L), acc);
-        }
-        if (PARTS > 2) {
-            acc = widen(q, 2).fma(m, a).fma(FloatVector.fromArray(F, x, k + 2 * L), acc);
-            acc = widen(q, 3).fma(m, a).fma(FloatVector.fromArray(F, x, k + 3 * L), acc);
+        for (int p = 0; p < PARTS; p++) {
+            acc = widen(q, p).fma(m, a).fma(FloatVector.fromArray(F, x, k + p * L), acc);
         }
         return acc;
     }
 
     /** Stores the unit {@code q * s}: its vector p (of 16 / L) at {@code dst[k + p * stride ..]}. */
     static void storeScaled(ByteVector q, FloatVector s, float[] dst, int k, int stride) {
-        widen(q, 0).mul(s).intoArray(dst, k);
-        if (PARTS > 1) {
-            widen(q, 1).mul(s).intoArray(dst, k + stride);
-        }
-        if (PARTS > 2) {
-            widen(q, 2).mul(s).intoArray(dst, k + 2 * stride);
-            widen(q, 3).mul(s).intoArray(dst, k + 3 * stride);
+        for (int p = 0; p < PARTS; p++) {
+            widen(q, p).mul(s).intoArray(dst, k + p * stride);
         }
     }
 
     /** Stores the unit {@code q * m + a}: its vector p at {@code dst[k + p * stride ..]}. */
     static void storeAffine(ByteVector q, FloatVector m, FloatVector a, float[] dst, int k, int stride) {
-        widen(q, 0).fma(m, a).intoArray(dst, k);
-        if (PARTS > 1) {
-            widen(q, 1).fma(m, a).intoArray(dst, k + stride);
-        }
-        if (PARTS > 2) {
-            widen(q, 2).fma(m, a).intoArray(dst, k + 2 * stride);
-            widen(q, 3).fma(m, a).intoArray(dst, k + 3 * stride);
+        for (int p = 0; p < PARTS; p++) {
+            widen(q, p).fma(m, a).intoArray(dst, k + p * stride);
         }
     }
 
