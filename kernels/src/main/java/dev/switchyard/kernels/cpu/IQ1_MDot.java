@@ -1,29 +1,26 @@
 package dev.switchyard.kernels.cpu;
 
 import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
 import static dev.switchyard.kernels.cpu.Vec.PARTS;
 
 import dev.switchyard.kernels.format.GgmlType;
-import dev.switchyard.kernels.format.IQGrid;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * IQ1_M rows (56-byte super-blocks of 256: per group of eight the low eight bits of an 11-bit grid
  * index, a nibble with the top index bits and the shift's sign, a 3-bit scale per half-block, and
  * d spread over the scale words' top nibbles; see IQ1_MCodec). As {@link IQ1_SDot}: the shifted
- * values as whole bytes times an eighth of the half-block's {@code d * (2 s + 1)}. The four scale
- * words are one 64-bit load and the sixteen nibbles two, per super-block.
+ * values, from its int table of nibbles ({@link IQ1_SDot#values}), times an eighth of the
+ * half-block's {@code d * (2 s + 1)}. The four scale words are one 64-bit load and the sixteen
+ * nibbles two, per super-block; a half-block's two index bytes are one 16-bit load.
  */
 final class IQ1_MDot extends GridDot {
 
     private static final int BLOCK_BYTES = 56;
     private static final int QH = 32;
     private static final int SC = 48;
-    /** Points shifted up, then shifted down: entry index + 2048 * shift bit. */
-    private static final long[] SHIFTED = IQLanes.shifted(IQGrid.IQ1_S);
 
     @Override
     GgmlType type() {
@@ -47,15 +44,29 @@ final class IQ1_MDot extends GridDot {
         return d * (2 * s + 1) * 0.125f;
     }
 
-    /** Group g (0..31) as eight times its shifted values; {@code qh} holds its nibble at bit 4 (g % 16). */
-    private static long group(MemorySegment w, long o, long qh, int g) {
-        int nibble = (int) (qh >>> (4 * (g & 15))) & 15;
-        return SHIFTED[Byte.toUnsignedInt(w.get(ValueLayout.JAVA_BYTE, o + g)) | nibble << 8];
+    /** The nibbles of the eight half-blocks of one half of a super-block (h = u / 8). */
+    private static long qh(MemorySegment w, long o, int h) {
+        return w.get(Vec.LE_LONG, o + QH + 8 * h);
+    }
+
+    /** Half-block u's two low index bytes, group 2 u in the low one. */
+    private static int indexPair(MemorySegment w, long o, int u) {
+        return w.get(Vec.LE_SHORT, o + 2 * u);
+    }
+
+    /**
+     * The table entry ({@link IQ1_SDot#SHIFTED}, {@link IQ1_SDot#NIBBLES}) of group g, from its
+     * index byte and its nibble (at bit 4 (g % 16) of {@code qh}): the nibble's shift bit lands on
+     * the entry's 2048.
+     */
+    private static int entry(int indexByte, long qh, int g) {
+        return indexByte & 0xFF | ((int) (qh >>> (4 * (g & 15))) & 15) << 8;
     }
 
     @Override
     long groupAt(MemorySegment w, long o, int g) {
-        return group(w, o, w.get(Vec.LE_LONG, o + QH + 8 * (g >> 4)), g);
+        int pair = indexPair(w, o, g >> 1);
+        return IQ1_SDot.SHIFTED[entry(pair >>> (8 * (g & 1)), qh(w, o, g >> 4), g)];
     }
 
     @Override
@@ -72,16 +83,25 @@ final class IQ1_MDot extends GridDot {
             long sc = w.get(Vec.LE_LONG, o + SC);
             float d = superScale(sc);
             for (int u = 0; u < 16; u++) {
-                long qh = w.get(Vec.LE_LONG, o + QH + 8 * (u >> 3));
-                FloatVector dl = FloatVector.broadcast(F, scale(sc, d, u));
-                acc = Vec.foldScaled(IQLanes.pair(group(w, o, qh, 2 * u), group(w, o, qh, 2 * u + 1)), dl, x,
-                        xo + b * QK + 16 * u, acc);
+                long qh = qh(w, o, u >> 3);
+                int pair = indexPair(w, o, u);
+                int first = IQ1_SDot.NIBBLES[entry(pair, qh, 2 * u)];
+                int second = IQ1_SDot.NIBBLES[entry(pair >>> 8, qh, 2 * u + 1)];
+                FloatVector s = FloatVector.broadcast(F, scale(sc, d, u));
+                int k = xo + b * QK + 16 * u;
+                for (int p = 0; p < PARTS; p++) {
+                    acc = IQ1_SDot.values(first, second, p).mul(s).fma(FloatVector.fromArray(F, x, k + p * L), acc);
+                }
             }
         }
         return Vec.hsum(acc);
     }
 
-    /** Each half-block decoded once, folded into the four sums in dot's order. */
+    /**
+     * Each half-block decoded once, folded into the four sums in dot's order. The sums are reduced
+     * by one call site of {@link IQ1_SDot#sum} in a loop: four written out outgrow the JIT's
+     * inlining budget.
+     */
     @Override
     void dots(MemorySegment w, long off, float[] x, int xo, int d1, int d2, int d3, int n, float[] out, int oo, int os) {
         FloatVector a0 = FloatVector.zero(F);
@@ -93,20 +113,25 @@ final class IQ1_MDot extends GridDot {
             long sc = w.get(Vec.LE_LONG, o + SC);
             float d = superScale(sc);
             for (int u = 0; u < 16; u++) {
-                long qh = w.get(Vec.LE_LONG, o + QH + 8 * (u >> 3));
-                ByteVector q = IQLanes.pair(group(w, o, qh, 2 * u), group(w, o, qh, 2 * u + 1));
+                long qh = qh(w, o, u >> 3);
+                int pair = indexPair(w, o, u);
+                int first = IQ1_SDot.NIBBLES[entry(pair, qh, 2 * u)];
+                int second = IQ1_SDot.NIBBLES[entry(pair >>> 8, qh, 2 * u + 1)];
                 FloatVector s = FloatVector.broadcast(F, scale(sc, d, u));
                 int k = xo + b * QK + 16 * u;
-                a0 = Vec.foldScaled(q, s, x, k, a0);
-                a1 = Vec.foldScaled(q, s, x, k + d1, a1);
-                a2 = Vec.foldScaled(q, s, x, k + d2, a2);
-                a3 = Vec.foldScaled(q, s, x, k + d3, a3);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector v = IQ1_SDot.values(first, second, p).mul(s);
+                    int kp = k + p * L;
+                    a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
+                    a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
+                    a2 = v.fma(FloatVector.fromArray(F, x, kp + d2), a2);
+                    a3 = v.fma(FloatVector.fromArray(F, x, kp + d3), a3);
+                }
             }
         }
-        out[oo] = Vec.hsum(a0);
-        out[oo + os] = Vec.hsum(a1);
-        out[oo + 2 * os] = Vec.hsum(a2);
-        out[oo + 3 * os] = Vec.hsum(a3);
+        for (int t = 0; t < 4; t++) {
+            out[oo + t * os] = IQ1_SDot.sum(t == 0 ? a0 : t == 1 ? a1 : t == 2 ? a2 : a3);
+        }
     }
 
     @Override
@@ -117,10 +142,15 @@ final class IQ1_MDot extends GridDot {
             long sc = w.get(Vec.LE_LONG, o + SC);
             float d = superScale(sc);
             for (int u = 0; u < 16; u++) {
-                long qh = w.get(Vec.LE_LONG, o + QH + 8 * (u >> 3));
-                FloatVector dl = FloatVector.broadcast(F, scale(sc, d, u));
-                Vec.storeScaled(IQLanes.pair(group(w, o, qh, 2 * u), group(w, o, qh, 2 * u + 1)), dl, dst,
-                        dstOff + (16 * b + u) * unit, stride);
+                long qh = qh(w, o, u >> 3);
+                int pair = indexPair(w, o, u);
+                int first = IQ1_SDot.NIBBLES[entry(pair, qh, 2 * u)];
+                int second = IQ1_SDot.NIBBLES[entry(pair >>> 8, qh, 2 * u + 1)];
+                FloatVector s = FloatVector.broadcast(F, scale(sc, d, u));
+                int k = dstOff + (16 * b + u) * unit;
+                for (int p = 0; p < PARTS; p++) {
+                    IQ1_SDot.values(first, second, p).mul(s).intoArray(dst, k + p * stride);
+                }
             }
         }
     }

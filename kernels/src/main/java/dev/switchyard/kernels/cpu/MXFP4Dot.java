@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cpu;
 
 import static dev.switchyard.kernels.cpu.Vec.F;
+import static dev.switchyard.kernels.cpu.Vec.L;
 import static dev.switchyard.kernels.cpu.Vec.PARTS;
 
 import dev.switchyard.kernels.format.GgmlType;
@@ -8,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * MXFP4 rows (17-byte blocks of 32: an E8M0 exponent e, 16 bytes of FP4 nibble pairs; value j in
@@ -21,6 +23,12 @@ final class MXFP4Dot extends DotKernel {
 
     static final int QK = 32;
     static final int BLOCK_BYTES = 17;
+
+    /** Each lane's partner 8, 4, 2 and 1 lanes away (masked to a lane of the vector: unused where too few). */
+    private static final VectorShuffle<Float> XOR8 = VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    private static final VectorShuffle<Float> XOR4 = VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    private static final VectorShuffle<Float> XOR2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    private static final VectorShuffle<Float> XOR1 = VectorShuffle.fromOp(F, i -> i ^ 1);
 
     @Override
     GgmlType type() {
@@ -50,6 +58,9 @@ final class MXFP4Dot extends DotKernel {
      * Four vectors against one row, each block's levels decoded once for all four: gpt-oss's
      * experts in a decode batch see a few tokens each, and the default dot4x4 comes through here.
      * Per vector the same operations in the same order as {@link #dot}, so bitwise its result.
+     * The two nibble halves and the parts of each are loops, so that the JIT parses one lookup and
+     * one widening, and the four sums are reduced by one call site of {@link #sum}: written out,
+     * they outgrow its inlining budget and the vectors get boxed.
      */
     @Override
     void dot4(MemorySegment w, long off, float[] x, int xo, int xs, int n, float[] out, int oo, int os) {
@@ -62,21 +73,28 @@ final class MXFP4Dot extends DotKernel {
             long o = off + (long) b * BLOCK_BYTES;
             FloatVector d = FloatVector.broadcast(F, halfScale(w, o));
             ByteVector q = Vec.load16(w, o + 1);
-            ByteVector low = Vec.mxfp4Levels(q.and((byte) 0x0F));
-            ByteVector high = Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F));
-            int k = xo + b * QK;
-            a0 = Vec.foldScaled(high, d, x, k + 16, Vec.foldScaled(low, d, x, k, a0));
-            a1 = Vec.foldScaled(high, d, x, k + xs + 16, Vec.foldScaled(low, d, x, k + xs, a1));
-            a2 = Vec.foldScaled(high, d, x, k + 2 * xs + 16, Vec.foldScaled(low, d, x, k + 2 * xs, a2));
-            a3 = Vec.foldScaled(high, d, x, k + 3 * xs + 16, Vec.foldScaled(low, d, x, k + 3 * xs, a3));
+            for (int h = 0; h < 2; h++) {
+                ByteVector levels = levels(q, h);
+                int k = xo + b * QK + 16 * h;
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector v = Vec.widen(levels, p).mul(d);
+                    int kp = k + p * L;
+                    a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
+                    a1 = v.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                    a2 = v.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
+                    a3 = v.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
+                }
+            }
         }
-        out[oo] = Vec.hsum(a0);
-        out[oo + os] = Vec.hsum(a1);
-        out[oo + 2 * os] = Vec.hsum(a2);
-        out[oo + 3 * os] = Vec.hsum(a3);
+        for (int t = 0; t < 4; t++) {
+            out[oo + t * os] = sum(t == 0 ? a0 : t == 1 ? a1 : t == 2 ? a2 : a3);
+        }
     }
 
-    /** As {@link #dot4} for two vectors, row by row: an expert with two or three tokens decodes once for two. */
+    /**
+     * As {@link #dot4} for two vectors, row by row: an expert with two or three tokens decodes once
+     * for two. The sums are reduced from {@code tile}.
+     */
     @Override
     void dot4x2(MemorySegment w, long off, long rowBytes, float[] x, int xo, int xs, int n, float[] out, int oo, int os,
                 float[] tile) {
@@ -89,15 +107,45 @@ final class MXFP4Dot extends DotKernel {
                 long o = row + (long) b * BLOCK_BYTES;
                 FloatVector d = FloatVector.broadcast(F, halfScale(w, o));
                 ByteVector q = Vec.load16(w, o + 1);
-                ByteVector low = Vec.mxfp4Levels(q.and((byte) 0x0F));
-                ByteVector high = Vec.mxfp4Levels(Vec.bits(q, 4, 0x0F0F0F0F));
-                int k = xo + b * QK;
-                a0 = Vec.foldScaled(high, d, x, k + 16, Vec.foldScaled(low, d, x, k, a0));
-                a1 = Vec.foldScaled(high, d, x, k + xs + 16, Vec.foldScaled(low, d, x, k + xs, a1));
+                for (int h = 0; h < 2; h++) {
+                    ByteVector levels = levels(q, h);
+                    int k = xo + b * QK + 16 * h;
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector v = Vec.widen(levels, p).mul(d);
+                        int kp = k + p * L;
+                        a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
+                        a1 = v.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                    }
+                }
             }
-            out[oo + i] = Vec.hsum(a0);
-            out[oo + os + i] = Vec.hsum(a1);
+            a0.intoArray(tile, 0);
+            a1.intoArray(tile, L);
+            out[oo + i] = Vec.hsum(tile, 0);
+            out[oo + os + i] = Vec.hsum(tile, L);
         }
+    }
+
+    /**
+     * {@link Vec#hsum}: the same additions in the same order (lane 0 ends as
+     * {@code (q0 + q2) + (q1 + q3)}, q the halves added down to four lanes), by adding lanes to
+     * their partners 8, 4, 2 and 1 apart. In place of Vec.hsum for {@link #dot4}'s four sums:
+     * Vec.hsum takes its halves by shape changes whose slicing the JIT, deep in the inlining, may
+     * leave as calls, boxing the vectors.
+     */
+    private static float sum(FloatVector v) {
+        if (L == 16) {
+            v = v.add(v.rearrange(XOR8));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(XOR4));
+        }
+        v = v.add(v.rearrange(XOR2));
+        return v.add(v.rearrange(XOR1)).lane(0);
+    }
+
+    /** The levels of the low nibbles (h = 0: values 0..15 of the block) or the high ones (h = 1: 16..31). */
+    private static ByteVector levels(ByteVector q, int h) {
+        return Vec.mxfp4Levels(Vec.bits(q, 4 * h, 0x0F0F0F0F));
     }
 
     @Override
