@@ -1,6 +1,8 @@
 package dev.switchyard.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * What the grid formats' row kernels (IQ1, IQ2, IQ3) share. Decoding a group of eight values (a
@@ -30,6 +32,29 @@ abstract sealed class GridDot extends DotKernel permits IQ2_XXSDot, IQ2_XSDot, I
      */
     abstract void dots(MemorySegment w, long off, float[] x, int xo, int d1, int d2, int d3, int n, float[] out, int oo,
                        int os);
+
+    /** Lane i to lane i - n (mod L): brings the upper half, quarter or eighth of a vector down. */
+    private static final VectorShuffle<Float> DOWN_8 = VectorShuffle.iota(Vec.F, 8 % Vec.L, 1, true);
+    private static final VectorShuffle<Float> DOWN_4 = VectorShuffle.iota(Vec.F, 4 % Vec.L, 1, true);
+    private static final VectorShuffle<Float> DOWN_2 = VectorShuffle.iota(Vec.F, 2, 1, true);
+
+    /**
+     * {@link Vec#hsum} by the same additions in the same order, so the same result: at each step
+     * lane i plus the lane that many places above it, brought down by a constant shuffle, where
+     * {@link Vec#hsum} adds a vector's halves. Those halves (of 512 and 256 bits) cost the JIT so
+     * many IR nodes while it parses a kernel that, in a process that has run many kernels, some
+     * vectors of {@link #dots} were boxed.
+     */
+    static float hsum(FloatVector v) {
+        if (Vec.L == 16) {
+            v = v.add(v.rearrange(DOWN_8));
+        }
+        if (Vec.L >= 8) {
+            v = v.add(v.rearrange(DOWN_4));
+        }
+        v = v.add(v.rearrange(DOWN_2));
+        return v.lane(0) + v.lane(1);
+    }
 
     @Override
     final void dot4(MemorySegment w, long off, float[] x, int xo, int xs, int n, float[] out, int oo, int os) {

@@ -14,7 +14,7 @@ import jdk.incubator.vector.FloatVector;
  * IQ2_S rows (82-byte super-blocks of 256: f16 d, per group of eight the low eight bits of a
  * 10-bit grid index and a sign byte, two index bits per group in qh, a 4-bit scale per half-block;
  * see IQ2_SCodec). Each block's four index bytes, four sign bytes, qh and scales are read once;
- * each half-block is two signed grid points in sixteen bytes, scaled by its
+ * each half-block is two signed grid points (see {@link IQLanes#part}), scaled by its
  * {@code d * (0.5 + s) * 0.25}.
  */
 final class IQ2_SDot extends GridDot {
@@ -85,14 +85,21 @@ final class IQ2_SDot extends GridDot {
                 int signs = w.get(Vec.LE_INT, o + SIGNS + 4 * ib);
                 int qh = (int) (qhs >>> (8 * ib)) & 0xFF;
                 int scales = (int) (scaleBytes >>> (8 * ib)) & 0xFF;
-                int k = xo + b * QK + 32 * ib;
                 for (int h = 0; h < 2; h++) {
-                    acc = IQLanes.fold(POINTS, IQLanes.SIGNS, entry(qs, qh, 2 * h), signs(signs, 2 * h), entry(qs, qh, 2 * h + 1),
-                            signs(signs, 2 * h + 1), FloatVector.broadcast(F, scale(d, scales, h)), x, k + 16 * h, acc);
+                    int ea = entry(qs, qh, 2 * h);
+                    int sa = signs(signs, 2 * h);
+                    int eb = entry(qs, qh, 2 * h + 1);
+                    int sb = signs(signs, 2 * h + 1);
+                    FloatVector s = FloatVector.broadcast(F, scale(d, scales, h));
+                    int k = xo + b * QK + 32 * ib + 16 * h;
+                    for (int p = 0; p < PARTS; p++) {
+                        acc = IQLanes.part(POINTS, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s)
+                                .fma(FloatVector.fromArray(F, x, k + p * L), acc);
+                    }
                 }
             }
         }
-        return Vec.hsum(acc);
+        return hsum(acc);
     }
 
     /** Each half-block decoded once, folded into the four sums in dot's order. */
@@ -120,7 +127,7 @@ final class IQ2_SDot extends GridDot {
                     FloatVector s = FloatVector.broadcast(F, scale(d, scales, h));
                     int k = xo + b * QK + 32 * ib + 16 * h;
                     for (int p = 0; p < PARTS; p++) {
-                        FloatVector v = IQLanes.part(POINTS, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s);
+                        FloatVector v = IQLanes.partOfSums(POINTS, GRID, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s);
                         int kp = k + p * L;
                         a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
                         a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
@@ -130,10 +137,9 @@ final class IQ2_SDot extends GridDot {
                 }
             }
         }
-        out[oo] = Vec.hsum(a0);
-        out[oo + os] = Vec.hsum(a1);
-        out[oo + 2 * os] = Vec.hsum(a2);
-        out[oo + 3 * os] = Vec.hsum(a3);
+        for (int t = 0; t < 4; t++) {
+            out[oo + t * os] = hsum(t == 0 ? a0 : t == 1 ? a1 : t == 2 ? a2 : a3);
+        }
     }
 
     @Override
@@ -155,8 +161,10 @@ final class IQ2_SDot extends GridDot {
                     int eb = entry(qs, qh, 2 * h + 1);
                     int sb = signs(signs, 2 * h + 1);
                     FloatVector s = FloatVector.broadcast(F, scale(d, scales, h));
+                    int k = dstOff + (16 * b + 2 * ib + h) * unit;
                     for (int p = 0; p < PARTS; p++) {
-                        IQLanes.part(POINTS, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s).intoArray(dst, dstOff + (16 * b + 2 * ib + h) * unit + p * stride);
+                        IQLanes.part(POINTS, IQLanes.SIGNS, ea, sa, eb, sb, p).mul(s)
+                                .intoArray(dst, k + p * stride);
                     }
                 }
             }

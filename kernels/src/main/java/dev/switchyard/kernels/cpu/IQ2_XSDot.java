@@ -13,7 +13,7 @@ import jdk.incubator.vector.FloatVector;
 /**
  * IQ2_XS rows (74-byte super-blocks of 256: f16 d, a u16 per group of eight holding a 9-bit grid
  * index and 7-bit signs, a 4-bit scale per half-block; see IQ2_XSCodec). Each half-block is two
- * signed grid points in sixteen bytes, scaled by its {@code d * (0.5 + s) * 0.25}.
+ * signed grid points (see {@link IQLanes#part}), scaled by its {@code d * (0.5 + s) * 0.25}.
  */
 final class IQ2_XSDot extends GridDot {
 
@@ -78,11 +78,18 @@ final class IQ2_XSDot extends GridDot {
             for (int u = 0; u < 16; u++) {
                 FloatVector db = FloatVector.broadcast(F, scale(w, o, d, u));
                 int q = words(w, o, u);
-                acc = IQLanes.fold(POINTS, IQLanes.EVEN_SIGNS, entry(q), seven(q), entry(q >>> 16), seven(q >>> 16), db, x, xo + b * QK + 16 * u,
-                        acc);
+                int ea = entry(q);
+                int sa = seven(q);
+                int eb = entry(q >>> 16);
+                int sb = seven(q >>> 16);
+                int k = xo + b * QK + 16 * u;
+                for (int p = 0; p < PARTS; p++) {
+                    acc = IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(db)
+                            .fma(FloatVector.fromArray(F, x, k + p * L), acc);
+                }
             }
         }
-        return Vec.hsum(acc);
+        return hsum(acc);
     }
 
     /** Each half-block decoded once, folded into the four sums in dot's order. */
@@ -104,7 +111,7 @@ final class IQ2_XSDot extends GridDot {
                 FloatVector s = FloatVector.broadcast(F, scale(w, o, d, u));
                 int k = xo + b * QK + 16 * u;
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector v = IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(s);
+                    FloatVector v = IQLanes.partOfSums(POINTS, GRID, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(s);
                     int kp = k + p * L;
                     a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
                     a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
@@ -113,10 +120,9 @@ final class IQ2_XSDot extends GridDot {
                 }
             }
         }
-        out[oo] = Vec.hsum(a0);
-        out[oo + os] = Vec.hsum(a1);
-        out[oo + 2 * os] = Vec.hsum(a2);
-        out[oo + 3 * os] = Vec.hsum(a3);
+        for (int t = 0; t < 4; t++) {
+            out[oo + t * os] = hsum(t == 0 ? a0 : t == 1 ? a1 : t == 2 ? a2 : a3);
+        }
     }
 
     @Override
@@ -128,8 +134,15 @@ final class IQ2_XSDot extends GridDot {
             for (int u = 0; u < 16; u++) {
                 FloatVector db = FloatVector.broadcast(F, scale(w, o, d, u));
                 int q = words(w, o, u);
-                IQLanes.store(POINTS, IQLanes.EVEN_SIGNS, entry(q), seven(q), entry(q >>> 16), seven(q >>> 16), db, dst, dstOff + (16 * b + u) * unit,
-                        stride);
+                int ea = entry(q);
+                int sa = seven(q);
+                int eb = entry(q >>> 16);
+                int sb = seven(q >>> 16);
+                int k = dstOff + (16 * b + u) * unit;
+                for (int p = 0; p < PARTS; p++) {
+                    IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(db)
+                            .intoArray(dst, k + p * stride);
+                }
             }
         }
     }

@@ -79,12 +79,19 @@ final class IQ2_XXSDot extends GridDot {
                 int q = indices(w, o, ib);
                 FloatVector db = FloatVector.broadcast(F, scale(d, aux));
                 for (int h = 0; h < 2; h++) {
-                    acc = IQLanes.fold(POINTS, IQLanes.EVEN_SIGNS, entry(q, 2 * h), seven(aux, 2 * h), entry(q, 2 * h + 1),
-                            seven(aux, 2 * h + 1), db, x, xo + b * QK + 32 * ib + 16 * h, acc);
+                    int ea = entry(q, 2 * h);
+                    int sa = seven(aux, 2 * h);
+                    int eb = entry(q, 2 * h + 1);
+                    int sb = seven(aux, 2 * h + 1);
+                    int k = xo + b * QK + 32 * ib + 16 * h;
+                    for (int p = 0; p < PARTS; p++) {
+                        acc = IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(db)
+                                .fma(FloatVector.fromArray(F, x, k + p * L), acc);
+                    }
                 }
             }
         }
-        return Vec.hsum(acc);
+        return hsum(acc);
     }
 
     /** Each half-block decoded once, folded into the four sums in dot's order. */
@@ -108,7 +115,7 @@ final class IQ2_XXSDot extends GridDot {
                     int sb = seven(aux, 2 * h + 1);
                     int k = xo + b * QK + 32 * ib + 16 * h;
                     for (int p = 0; p < PARTS; p++) {
-                        FloatVector v = IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(s);
+                        FloatVector v = IQLanes.partOfSums(POINTS, GRID, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(s);
                         int kp = k + p * L;
                         a0 = v.fma(FloatVector.fromArray(F, x, kp), a0);
                         a1 = v.fma(FloatVector.fromArray(F, x, kp + d1), a1);
@@ -118,10 +125,9 @@ final class IQ2_XXSDot extends GridDot {
                 }
             }
         }
-        out[oo] = Vec.hsum(a0);
-        out[oo + os] = Vec.hsum(a1);
-        out[oo + 2 * os] = Vec.hsum(a2);
-        out[oo + 3 * os] = Vec.hsum(a3);
+        for (int t = 0; t < 4; t++) {
+            out[oo + t * os] = hsum(t == 0 ? a0 : t == 1 ? a1 : t == 2 ? a2 : a3);
+        }
     }
 
     @Override
@@ -134,9 +140,17 @@ final class IQ2_XXSDot extends GridDot {
                 int aux = aux(w, o, ib);
                 int q = indices(w, o, ib);
                 FloatVector db = FloatVector.broadcast(F, scale(d, aux));
-                int k = dstOff + (16 * b + 2 * ib) * unit;
-                IQLanes.store(POINTS, IQLanes.EVEN_SIGNS, entry(q, 0), seven(aux, 0), entry(q, 1), seven(aux, 1), db, dst, k, stride);
-                IQLanes.store(POINTS, IQLanes.EVEN_SIGNS, entry(q, 2), seven(aux, 2), entry(q, 3), seven(aux, 3), db, dst, k + unit, stride);
+                for (int h = 0; h < 2; h++) {
+                    int ea = entry(q, 2 * h);
+                    int sa = seven(aux, 2 * h);
+                    int eb = entry(q, 2 * h + 1);
+                    int sb = seven(aux, 2 * h + 1);
+                    int k = dstOff + (16 * b + 2 * ib + h) * unit;
+                    for (int p = 0; p < PARTS; p++) {
+                        IQLanes.part(POINTS, IQLanes.EVEN_SIGNS, ea, sa, eb, sb, p).mul(db)
+                                .intoArray(dst, k + p * stride);
+                    }
+                }
             }
         }
     }

@@ -7,22 +7,25 @@ import static dev.switchyard.kernels.cpu.Vec.PARTS;
 import dev.switchyard.kernels.format.IQGrid;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * What the IQ1, IQ2 and IQ3 row kernels share: a group of eight values as one long of signed
  * bytes (value j in byte j), built from a grid point's packed magnitudes and the group's sign
  * bits without a branch, and two groups joined into the sixteen bytes the {@link Vec} helpers
- * widen and scale.
+ * widen and scale, or widened a vector's worth at a time ({@link #widen}).
  *
  * <p>The kernels of grids with eight-value points (IQ2_XXS, IQ2_XS, IQ2_S) take their values as
  * floats instead: a point's eight magnitudes are one vector load from a float copy of the grid,
  * its signs one load of +1 and -1 per sign bit, and their product the signed values, exactly
- * (a sign is exact). That is a load and a multiply where the bytes take a lookup, a sign mask, two
- * lane inserts and a widening per group: cheaper at every vector width, most of all where byte
- * widening is slow (128-bit vectors).
+ * (a sign is exact). That is a load and a multiply where the bytes take a lookup, a sign mask and
+ * a widening per group; only their four-token sums at 128 bits widen bytes ({@link #partOfSums}).
+ * The IQ3 grids' four-value points are bytes at every width: as floats they measured no faster at
+ * 256 bits, where a vector takes two points' loads joined, and slower at 128.
  */
 final class IQLanes {
 
@@ -100,21 +103,25 @@ final class IQLanes {
                 .mul(FloatVector.fromArray(F, signs, 8 * (second ? sb : sa) + q));
     }
 
-    /** Folds the sixteen values of {@link #part} times {@code s} against {@code x[k ..]} into acc. */
-    static FloatVector fold(float[] grid, float[] signs, int a, int sa, int b, int sb, FloatVector s, float[] x, int k,
-                            FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            acc = part(grid, signs, a, sa, b, sb, p).mul(s).fma(FloatVector.fromArray(F, x, k + p * L), acc);
+    /**
+     * {@link #part} for the kernels that fold each part into four sums: at 128 bits widened from the
+     * points' bytes ({@code packed}, {@link IQGrid#packedTable}) instead, which measured 1.5 to 1.75
+     * times faster there. Folded into one sum it measured slower for two of the three grids, so
+     * single sums take {@link #part}.
+     */
+    static FloatVector partOfSums(float[] grid, long[] packed, float[] signs, int a, int sa, int b, int sb, int p) {
+        if (L == 4) {
+            return widen(signed(packed[a], signBits(signs, sa)), signed(packed[b], signBits(signs, sb)), p);
         }
-        return acc;
+        return part(grid, signs, a, sa, b, sb, p);
     }
 
-    /** Stores the sixteen values of {@link #part} times {@code s}: part p at {@code dst[k + p * stride ..]}. */
-    static void store(float[] grid, float[] signs, int a, int sa, int b, int sb, FloatVector s, float[] dst, int k,
-                      int stride) {
-        for (int p = 0; p < PARTS; p++) {
-            part(grid, signs, a, sa, b, sb, p).mul(s).intoArray(dst, k + p * stride);
-        }
+    /**
+     * The eight sign bits of entry s of a sign table: s itself in {@link #SIGNS}, s with its parity
+     * bit in {@link #EVEN_SIGNS} (a constant comparison once inlined).
+     */
+    private static int signBits(float[] signs, int s) {
+        return signs == EVEN_SIGNS ? IQGrid.evenSigns(s) : s;
     }
 
     /**
@@ -130,6 +137,30 @@ final class IQLanes {
     /** Two groups as sixteen bytes: {@code lo}'s values first. */
     static ByteVector pair(long lo, long hi) {
         return LongVector.broadcast(LONGS, lo).withLane(1, hi).reinterpretAsBytes();
+    }
+
+    private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
+    private static final IntVector BYTE_TO_TOP = IntVector.fromArray(I4, new int[] {24, 16, 8, 0}, 0);
+
+    /**
+     * Float lanes {@code [p L, p L + L)} of the sixteen signed bytes of two groups, {@code lo}'s
+     * first. Below 512 bits only the group that part p lies in is converted, as part 0 (at 256 bits
+     * the group broadcast to sixteen bytes, at 128 its half as four int lanes): the JIT parses that
+     * in far fewer nodes than a part p of the two groups joined, and it takes no joining.
+     */
+    static FloatVector widen(long lo, long hi, int p) {
+        if (L == 16) {
+            return Vec.widen(pair(lo, hi), 0);
+        }
+        long group = p < PARTS / 2 ? lo : hi;
+        if (L == 8) {
+            return (FloatVector) LongVector.broadcast(LONGS, group).reinterpretAsBytes()
+                    .convertShape(VectorOperators.B2F, F, 0);
+        }
+        // four bytes as one int in every lane, each lane's byte shifted to the top and back down with its sign
+        IntVector four = IntVector.broadcast(I4, (int) (group >>> (32 * (p & 1))));
+        return (FloatVector) four.lanewise(VectorOperators.LSHL, BYTE_TO_TOP).lanewise(VectorOperators.ASHR, 24)
+                .convertShape(VectorOperators.I2F, F, 0);
     }
 
     /** Byte j of a group, as a signed value. */
