@@ -39,15 +39,28 @@ final class IQ4_XSDot extends DotKernel {
         return ((u8(w, o + SCALES_L + ib / 2) >>> (4 * (ib & 1))) & 0x0F) | (((high >>> (2 * ib)) & 3) << 4);
     }
 
+    /**
+     * Block ib's scale from the super-block's first eight bytes (d, the high bits, the low nibbles)
+     * read with one get. The vector kernels take it so: the scalar reads were two more segment
+     * accesses, each hundreds of IR nodes while the JIT parses, and with them the single dot passed
+     * its node budget at 256 and 128 bits (its final hsum called, not inlined, its vector boxed).
+     */
+    private static int scale(long head, int ib) {
+        int high = (int) (head >>> (8 * SCALES_H));
+        int low = (int) (head >>> (8 * SCALES_L));
+        return ((low >>> (4 * ib)) & 0x0F) | (((high >>> (2 * ib)) & 3) << 4);
+    }
+
     @Override
     float dot(MemorySegment w, long off, float[] x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);
         int blocks = n / QK;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
+            long head = w.get(Vec.LE_LONG, o);
+            float d = Float.float16ToFloat((short) head);
             for (int ib = 0; ib < 8; ib++) {
-                FloatVector dl = FloatVector.broadcast(F, d * (scale(w, o, ib) - 32));
+                FloatVector dl = FloatVector.broadcast(F, d * (scale(head, ib) - 32));
                 ByteVector q = Vec.load16(w, o + QS + 16 * ib);
                 int k = xo + b * QK + 32 * ib;
                 acc = Vec.foldScaled(Vec.iq4Levels(q.and((byte) 0x0F)), dl, x, k, acc);
@@ -63,9 +76,10 @@ final class IQ4_XSDot extends DotKernel {
         int unit = PARTS * stride;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
+            long head = w.get(Vec.LE_LONG, o);
+            float d = Float.float16ToFloat((short) head);
             for (int ib = 0; ib < 8; ib++) {
-                FloatVector dl = FloatVector.broadcast(F, d * (scale(w, o, ib) - 32));
+                FloatVector dl = FloatVector.broadcast(F, d * (scale(head, ib) - 32));
                 ByteVector q = Vec.load16(w, o + QS + 16 * ib);
                 int k = dstOff + (16 * b + 2 * ib) * unit;
                 Vec.storeScaled(Vec.iq4Levels(q.and((byte) 0x0F)), dl, dst, k, stride);

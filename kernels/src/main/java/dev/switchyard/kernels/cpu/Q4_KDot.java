@@ -11,8 +11,11 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * Q4_K rows (144-byte super-blocks of 256: f16 d and dmin, twelve bytes packing eight 6-bit scales
- * and mins, 128 bytes of nibbles; value = d * sc[j] * q - dmin * m[j] for sub-block j). Per 64-value
- * chunk: two 16-byte loads whose low nibbles are one sub-block and high nibbles the next; each
+ * and mins, 128 bytes of nibbles; value = d * sc[j] * q - dmin * m[j] for sub-block j). Sub-block
+ * j is the low (even j) or high (odd j) nibbles of the 32 bytes of chunk j / 2: the dot walks the
+ * sub-blocks, each as two 16-byte loads shifted and masked, the decoder the chunks, each 16-byte
+ * half giving a piece of both sub-blocks. Both are loops with one or two call sites of each vector
+ * helper, not written-out repetition, which keeps them within what the JIT inlines whole. Each
  * 16-value piece is widened and turned into weights with one FMA, {@code q * (d * sc) - dmin * m}
  * (the product is exact, so this rounds once, exactly as the reference's multiply-then-subtract).
  */
@@ -111,8 +114,9 @@ final class Q4_KDot extends DotKernel {
         int unit = PARTS * stride;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            float d = Vec.f16(w, o);
-            float dmin = Vec.f16(w, o + 2);
+            int dd = w.get(Vec.LE_INT, o);
+            float d = Float.float16ToFloat((short) dd);
+            float dmin = Float.float16ToFloat((short) (dd >>> 16));
             long sc = scales(w, o + SCALES);
             long mn = mins(w, o + SCALES);
             for (int c = 0; c < 4; c++) {
@@ -120,13 +124,13 @@ final class Q4_KDot extends DotKernel {
                 FloatVector m1 = FloatVector.broadcast(F, -(dmin * lane(mn, 2 * c)));
                 FloatVector d2 = FloatVector.broadcast(F, d * lane(sc, 2 * c + 1));
                 FloatVector m2 = FloatVector.broadcast(F, -(dmin * lane(mn, 2 * c + 1)));
-                ByteVector q0 = Vec.load16(w, o + QS + 32L * c);
-                ByteVector q1 = Vec.load16(w, o + QS + 32L * c + 16);
                 int k = dstOff + (16 * b + 4 * c) * unit;
-                Vec.storeAffine(q0.and((byte) 0x0F), d1, m1, dst, k, stride);
-                Vec.storeAffine(q1.and((byte) 0x0F), d1, m1, dst, k + unit, stride);
-                Vec.storeAffine(Vec.bits(q0, 4, 0x0F0F0F0F), d2, m2, dst, k + 2 * unit, stride);
-                Vec.storeAffine(Vec.bits(q1, 4, 0x0F0F0F0F), d2, m2, dst, k + 3 * unit, stride);
+                // each half of the chunk's bytes: its low nibbles to sub-block 2c, its high to 2c + 1
+                for (int h = 0; h < 2; h++) {
+                    ByteVector q = Vec.load16(w, o + QS + 32L * c + 16 * h);
+                    Vec.storeAffine(q.and((byte) 0x0F), d1, m1, dst, k + h * unit, stride);
+                    Vec.storeAffine(Vec.bits(q, 4, 0x0F0F0F0F), d2, m2, dst, k + (2 + h) * unit, stride);
+                }
             }
         }
     }

@@ -22,19 +22,26 @@ final class Q5_0Dot extends DotKernel {
     private static final int QH = 2;
     private static final int QS = 6;
 
+    /*
+     * Keeping the single dot within C2's node budget: past it, its final hsum was called, not
+     * inlined, and its vector boxed (at 256 and 128 bits). It reads d and qh with one 8-byte get
+     * (each segment access costs hundreds of IR nodes while the JIT parses), and below 512 bits
+     * folds the two halves of a block in a loop of two with one call site of foldScaled, whose
+     * conversions cost thousands. At 512 bits, where two fit, they stay written out: C2 compiles
+     * that to faster code than the loop.
+     */
+
     @Override
     GgmlType type() {
         return GgmlType.Q5_0;
     }
 
-    /** A Q5 block's first 16 levels, 0..31: the low nibbles, plus 16 where bits 0..15 of qh are set. */
-    static ByteVector lowLevels(ByteVector q, int qh) {
-        return q.and((byte) 0x0F).or(Vec.sixteens(qh));
-    }
-
-    /** A Q5 block's last 16 levels: the high nibbles, plus 16 where bits 16..31 of qh are set. */
-    static ByteVector highLevels(ByteVector q, int qh) {
-        return Vec.bits(q, 4, 0x0F0F0F0F).or(Vec.sixteens(qh >>> 16));
+    /**
+     * Half h of a Q5 block's levels, 0..31: its first 16 (h = 0) are the low nibbles plus 16 where
+     * bits 0..15 of qh are set, its last 16 the high nibbles plus bits 16..31.
+     */
+    static ByteVector levels(ByteVector q, int qh, int h) {
+        return Vec.bits(q, 4 * h, 0x0F0F0F0F).or(Vec.sixteens(qh >>> (16 * h)));
     }
 
     @Override
@@ -43,12 +50,21 @@ final class Q5_0Dot extends DotKernel {
         int blocks = n / QK;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, Vec.f16(w, o));
-            int qh = w.get(Vec.LE_INT, o + QH);
+            long head = w.get(Vec.LE_LONG, o);
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat((short) head));
+            int qh = (int) (head >>> (8 * QH));
             ByteVector q = Vec.load16(w, o + QS);
             int k = xo + b * QK;
-            acc = Vec.foldScaled(lowLevels(q, qh).sub((byte) 16), d, x, k, acc);
-            acc = Vec.foldScaled(highLevels(q, qh).sub((byte) 16), d, x, k + 16, acc);
+            if (PARTS == 1) {
+                acc = Vec.foldScaled(levels(q, qh, 0).sub((byte) 16), d, x, k, acc);
+                acc = Vec.foldScaled(levels(q, qh, 1).sub((byte) 16), d, x, k + 16, acc);
+            } else {
+                ByteVector lo = levels(q, qh, 0).sub((byte) 16);
+                ByteVector hi = levels(q, qh, 1).sub((byte) 16);
+                for (int h = 0; h < 2; h++) {
+                    acc = Vec.foldScaled(h == 0 ? lo : hi, d, x, k + 16 * h, acc);
+                }
+            }
         }
         return Vec.hsum(acc);
     }
@@ -59,12 +75,13 @@ final class Q5_0Dot extends DotKernel {
         int unit = PARTS * stride;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, Vec.f16(w, o));
-            int qh = w.get(Vec.LE_INT, o + QH);
+            long head = w.get(Vec.LE_LONG, o);
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat((short) head));
+            int qh = (int) (head >>> (8 * QH));
             ByteVector q = Vec.load16(w, o + QS);
             int k = dstOff + 2 * b * unit;
-            Vec.storeScaled(lowLevels(q, qh).sub((byte) 16), d, dst, k, stride);
-            Vec.storeScaled(highLevels(q, qh).sub((byte) 16), d, dst, k + unit, stride);
+            Vec.storeScaled(levels(q, qh, 0).sub((byte) 16), d, dst, k, stride);
+            Vec.storeScaled(levels(q, qh, 1).sub((byte) 16), d, dst, k + unit, stride);
         }
     }
 

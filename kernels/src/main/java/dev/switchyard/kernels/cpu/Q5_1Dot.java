@@ -22,6 +22,11 @@ final class Q5_1Dot extends DotKernel {
     private static final int QH = 4;
     private static final int QS = 8;
 
+    /*
+     * As Q5_0Dot, within C2's node budget: d, m and qh read with one 8-byte get, and below 512 bits
+     * the two halves of a block folded in a loop of two with one call site of foldAffine.
+     */
+
     @Override
     GgmlType type() {
         return GgmlType.Q5_1;
@@ -33,13 +38,22 @@ final class Q5_1Dot extends DotKernel {
         int blocks = n / QK;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, Vec.f16(w, o));
-            FloatVector m = FloatVector.broadcast(F, Vec.f16(w, o + 2));
-            int qh = w.get(Vec.LE_INT, o + QH);
+            long head = w.get(Vec.LE_LONG, o);
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat((short) head));
+            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat((short) (head >>> 16)));
+            int qh = (int) (head >>> (8 * QH));
             ByteVector q = Vec.load16(w, o + QS);
             int k = xo + b * QK;
-            acc = Vec.foldAffine(Q5_0Dot.lowLevels(q, qh), d, m, x, k, acc);
-            acc = Vec.foldAffine(Q5_0Dot.highLevels(q, qh), d, m, x, k + 16, acc);
+            if (PARTS == 1) {
+                acc = Vec.foldAffine(Q5_0Dot.levels(q, qh, 0), d, m, x, k, acc);
+                acc = Vec.foldAffine(Q5_0Dot.levels(q, qh, 1), d, m, x, k + 16, acc);
+            } else {
+                ByteVector lo = Q5_0Dot.levels(q, qh, 0);
+                ByteVector hi = Q5_0Dot.levels(q, qh, 1);
+                for (int h = 0; h < 2; h++) {
+                    acc = Vec.foldAffine(h == 0 ? lo : hi, d, m, x, k + 16 * h, acc);
+                }
+            }
         }
         return Vec.hsum(acc);
     }
@@ -50,13 +64,14 @@ final class Q5_1Dot extends DotKernel {
         int unit = PARTS * stride;
         for (int b = 0; b < blocks; b++) {
             long o = off + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, Vec.f16(w, o));
-            FloatVector m = FloatVector.broadcast(F, Vec.f16(w, o + 2));
-            int qh = w.get(Vec.LE_INT, o + QH);
+            long head = w.get(Vec.LE_LONG, o);
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat((short) head));
+            FloatVector m = FloatVector.broadcast(F, Float.float16ToFloat((short) (head >>> 16)));
+            int qh = (int) (head >>> (8 * QH));
             ByteVector q = Vec.load16(w, o + QS);
             int k = dstOff + 2 * b * unit;
-            Vec.storeAffine(Q5_0Dot.lowLevels(q, qh), d, m, dst, k, stride);
-            Vec.storeAffine(Q5_0Dot.highLevels(q, qh), d, m, dst, k + unit, stride);
+            Vec.storeAffine(Q5_0Dot.levels(q, qh, 0), d, m, dst, k, stride);
+            Vec.storeAffine(Q5_0Dot.levels(q, qh, 1), d, m, dst, k + unit, stride);
         }
     }
 

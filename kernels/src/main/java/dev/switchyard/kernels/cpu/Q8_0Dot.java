@@ -9,15 +9,53 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q8_0 rows (34-byte blocks: f16 d, 32 int8 quants; x = d * q). Each half block is one 16-byte
- * load, widened to floats and scaled by d (exact: 11 x 8 significant bits), then FMA'd with x.
+ * Q8_0 rows (34-byte blocks: f16 d, 32 int8 quants; x = d * q). Each half block is sixteen quants,
+ * widened to floats and scaled by d (exact: 11 x 8 significant bits), then FMA'd with x. The single
+ * dot loads them as one 16-byte vector; the multi-row and multi-token kernels take them a part (one
+ * float vector's worth) at a time: at 256 and 512 bits from a load of that part alone
+ * ({@link Vec#widenAt}), at 128 bits by a byte shuffle of one 16-byte load ({@link #part}).
  */
 final class Q8_0Dot extends DotKernel {
 
     static final int QK = 32;
     static final int BLOCK_BYTES = 34;
+
+    /*
+     * The multi-row and multi-token kernels walk a unit's parts as PAIRS pairs of PAIR (1 x 1, 1 x 2
+     * or 2 x 2 at 512, 256 and 128 bits), not in one loop of PARTS: C2 unrolls a loop of two or
+     * three trips whole unless its body is large, one of four only if its body is tiny, and the
+     * loop of four parts it left rolled at 128 bits redid its address arithmetic and range checks
+     * at every part (dot4Rows four times slower per row than at 256 bits instead of two).
+     */
+    private static final int PAIR = Math.min(PARTS, 2);
+    private static final int PAIRS = PARTS / PAIR;
+
+    /** Byte 4j + i is j: plus 4p, the shuffle that puts quant 4p + j in every byte of int lane j. */
+    private static final ByteVector SPREAD = ByteVector.fromArray(Vec.B16,
+            new byte[] {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3}, 0);
+
+    /** The sixteen quants at {@code o} as one vector for {@link #part} at 128 bits; null (unused) wider. */
+    private static ByteVector unit(MemorySegment w, long o) {
+        return L == 4 ? Vec.load16(w, o) : null;
+    }
+
+    /**
+     * Part p of the sixteen quants at {@code o} widened to floats. At 128 bits a part is four bytes
+     * of {@code q} (the same sixteen, loaded once by {@link #unit}): one byte shuffle puts quant
+     * 4p + j in all four bytes of int lane j, an arithmetic shift brings it down with its sign, and
+     * the ints convert exactly. That takes no segment access per part (each one an address and a
+     * range check), and parses in fewer nodes than a conversion of part p of sixteen bytes.
+     */
+    private static FloatVector part(MemorySegment w, long o, ByteVector q, int p) {
+        if (L == 4) {
+            return (FloatVector) SPREAD.add((byte) (4 * p)).selectFrom(q).reinterpretAsInts()
+                    .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+        }
+        return Vec.widenAt(w, o, p);
+    }
 
     @Override
     GgmlType type() {
@@ -50,21 +88,33 @@ final class Q8_0Dot extends DotKernel {
             FloatVector d = FloatVector.broadcast(F, Vec.f16(w, o));
             for (int half = 0; half < 2; half++) {
                 int k = xo + b * QK + 16 * half;
+                long h = o + 2 + 16 * half;
+                ByteVector q = unit(w, h);
                 // as dot's foldScaled: per part, the scaled quants FMA'd into each vector's sum
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector wv = Vec.widenAt(w, o + 2 + 16 * half, p).mul(d);
-                    int kp = k + p * Vec.L;
-                    a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
-                    a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
-                    a2 = wv.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
-                    a3 = wv.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
+                for (int pa = 0; pa < PAIRS; pa++) {
+                    for (int pb = 0; pb < PAIR; pb++) {
+                        int p = 2 * pa + pb;
+                        FloatVector wv = part(w, h, q, p).mul(d);
+                        int kp = k + p * Vec.L;
+                        a0 = wv.fma(FloatVector.fromArray(F, x, kp), a0);
+                        a1 = wv.fma(FloatVector.fromArray(F, x, kp + xs), a1);
+                        a2 = wv.fma(FloatVector.fromArray(F, x, kp + 2 * xs), a2);
+                        a3 = wv.fma(FloatVector.fromArray(F, x, kp + 3 * xs), a3);
+                    }
                 }
             }
         }
-        out[oo] = Vec.hsum(a0);
-        out[oo + os] = Vec.hsum(a1);
-        out[oo + 2 * os] = Vec.hsum(a2);
-        out[oo + 3 * os] = Vec.hsum(a3);
+        // one hsum call site, the sums moved down a place each time: four written-out calls passed
+        // C2's node budget (a vector passed to a call that is not inlined gets boxed); two loops of
+        // two, which C2 unrolls whole, where it left a loop of four rolled
+        for (int ta = 0; ta < 2; ta++) {
+            for (int tb = 0; tb < 2; tb++) {
+                out[oo + (2 * ta + tb) * os] = Vec.hsum(a0);
+                a0 = a1;
+                a1 = a2;
+                a2 = a3;
+            }
+        }
     }
 
     @Override
@@ -86,13 +136,20 @@ final class Q8_0Dot extends DotKernel {
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
                 int k = xo + b * QK + 16 * half;
+                ByteVector q0 = unit(w, o0 + h);
+                ByteVector q1 = unit(w, o1 + h);
+                ByteVector q2 = unit(w, o2 + h);
+                ByteVector q3 = unit(w, o3 + h);
                 // as dot's foldScaled, for each row: the scaled quants FMA'd into its own sum
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(F, x, k + p * L);
-                    a0 = Vec.widenAt(w, o0 + h, p).mul(d0).fma(xv, a0);
-                    a1 = Vec.widenAt(w, o1 + h, p).mul(d1).fma(xv, a1);
-                    a2 = Vec.widenAt(w, o2 + h, p).mul(d2).fma(xv, a2);
-                    a3 = Vec.widenAt(w, o3 + h, p).mul(d3).fma(xv, a3);
+                for (int pa = 0; pa < PAIRS; pa++) {
+                    for (int pb = 0; pb < PAIR; pb++) {
+                        int p = 2 * pa + pb;
+                        FloatVector xv = FloatVector.fromArray(F, x, k + p * L);
+                        a0 = part(w, o0 + h, q0, p).mul(d0).fma(xv, a0);
+                        a1 = part(w, o1 + h, q1, p).mul(d1).fma(xv, a1);
+                        a2 = part(w, o2 + h, q2, p).mul(d2).fma(xv, a2);
+                        a3 = part(w, o3 + h, q3, p).mul(d3).fma(xv, a3);
+                    }
                 }
             }
         }
@@ -131,22 +188,29 @@ final class Q8_0Dot extends DotKernel {
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
                 int k = xo + b * QK + 16 * half;
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector w0 = Vec.widenAt(w, o0 + h, p).mul(d0);
-                    FloatVector w1 = Vec.widenAt(w, o1 + h, p).mul(d1);
-                    FloatVector w2 = Vec.widenAt(w, o2 + h, p).mul(d2);
-                    FloatVector w3 = Vec.widenAt(w, o3 + h, p).mul(d3);
-                    int kp = k + p * L;
-                    FloatVector xv = FloatVector.fromArray(F, x, kp);
-                    a00 = w0.fma(xv, a00);
-                    a10 = w1.fma(xv, a10);
-                    a20 = w2.fma(xv, a20);
-                    a30 = w3.fma(xv, a30);
-                    xv = FloatVector.fromArray(F, x, kp + xs);
-                    a01 = w0.fma(xv, a01);
-                    a11 = w1.fma(xv, a11);
-                    a21 = w2.fma(xv, a21);
-                    a31 = w3.fma(xv, a31);
+                ByteVector q0 = unit(w, o0 + h);
+                ByteVector q1 = unit(w, o1 + h);
+                ByteVector q2 = unit(w, o2 + h);
+                ByteVector q3 = unit(w, o3 + h);
+                for (int pa = 0; pa < PAIRS; pa++) {
+                    for (int pb = 0; pb < PAIR; pb++) {
+                        int p = 2 * pa + pb;
+                        FloatVector w0 = part(w, o0 + h, q0, p).mul(d0);
+                        FloatVector w1 = part(w, o1 + h, q1, p).mul(d1);
+                        FloatVector w2 = part(w, o2 + h, q2, p).mul(d2);
+                        FloatVector w3 = part(w, o3 + h, q3, p).mul(d3);
+                        int kp = k + p * L;
+                        FloatVector xv = FloatVector.fromArray(F, x, kp);
+                        a00 = w0.fma(xv, a00);
+                        a10 = w1.fma(xv, a10);
+                        a20 = w2.fma(xv, a20);
+                        a30 = w3.fma(xv, a30);
+                        xv = FloatVector.fromArray(F, x, kp + xs);
+                        a01 = w0.fma(xv, a01);
+                        a11 = w1.fma(xv, a11);
+                        a21 = w2.fma(xv, a21);
+                        a31 = w3.fma(xv, a31);
+                    }
                 }
             }
         }
@@ -198,34 +262,41 @@ final class Q8_0Dot extends DotKernel {
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
                 int k = xo + b * QK + 16 * half;
-                for (int p = 0; p < PARTS; p++) {
-                    // each row's part decoded once, then FMA'd into the sums of all four vectors
-                    FloatVector w0 = Vec.widenAt(w, o0 + h, p).mul(d0);
-                    FloatVector w1 = Vec.widenAt(w, o1 + h, p).mul(d1);
-                    FloatVector w2 = Vec.widenAt(w, o2 + h, p).mul(d2);
-                    FloatVector w3 = Vec.widenAt(w, o3 + h, p).mul(d3);
-                    int kp = k + p * L;
-                    FloatVector xv;
-                    xv = FloatVector.fromArray(F, x, kp);
-                    a00 = w0.fma(xv, a00);
-                    a10 = w1.fma(xv, a10);
-                    a20 = w2.fma(xv, a20);
-                    a30 = w3.fma(xv, a30);
-                    xv = FloatVector.fromArray(F, x, kp + xs);
-                    a01 = w0.fma(xv, a01);
-                    a11 = w1.fma(xv, a11);
-                    a21 = w2.fma(xv, a21);
-                    a31 = w3.fma(xv, a31);
-                    xv = FloatVector.fromArray(F, x, kp + 2 * xs);
-                    a02 = w0.fma(xv, a02);
-                    a12 = w1.fma(xv, a12);
-                    a22 = w2.fma(xv, a22);
-                    a32 = w3.fma(xv, a32);
-                    xv = FloatVector.fromArray(F, x, kp + 3 * xs);
-                    a03 = w0.fma(xv, a03);
-                    a13 = w1.fma(xv, a13);
-                    a23 = w2.fma(xv, a23);
-                    a33 = w3.fma(xv, a33);
+                ByteVector q0 = unit(w, o0 + h);
+                ByteVector q1 = unit(w, o1 + h);
+                ByteVector q2 = unit(w, o2 + h);
+                ByteVector q3 = unit(w, o3 + h);
+                for (int pa = 0; pa < PAIRS; pa++) {
+                    for (int pb = 0; pb < PAIR; pb++) {
+                        int p = 2 * pa + pb;
+                        // each row's part decoded once, then FMA'd into the sums of all four vectors
+                        FloatVector w0 = part(w, o0 + h, q0, p).mul(d0);
+                        FloatVector w1 = part(w, o1 + h, q1, p).mul(d1);
+                        FloatVector w2 = part(w, o2 + h, q2, p).mul(d2);
+                        FloatVector w3 = part(w, o3 + h, q3, p).mul(d3);
+                        int kp = k + p * L;
+                        FloatVector xv;
+                        xv = FloatVector.fromArray(F, x, kp);
+                        a00 = w0.fma(xv, a00);
+                        a10 = w1.fma(xv, a10);
+                        a20 = w2.fma(xv, a20);
+                        a30 = w3.fma(xv, a30);
+                        xv = FloatVector.fromArray(F, x, kp + xs);
+                        a01 = w0.fma(xv, a01);
+                        a11 = w1.fma(xv, a11);
+                        a21 = w2.fma(xv, a21);
+                        a31 = w3.fma(xv, a31);
+                        xv = FloatVector.fromArray(F, x, kp + 2 * xs);
+                        a02 = w0.fma(xv, a02);
+                        a12 = w1.fma(xv, a12);
+                        a22 = w2.fma(xv, a22);
+                        a32 = w3.fma(xv, a32);
+                        xv = FloatVector.fromArray(F, x, kp + 3 * xs);
+                        a03 = w0.fma(xv, a03);
+                        a13 = w1.fma(xv, a13);
+                        a23 = w2.fma(xv, a23);
+                        a33 = w3.fma(xv, a33);
+                    }
                 }
             }
         }
@@ -282,28 +353,35 @@ final class Q8_0Dot extends DotKernel {
             for (int half = 0; half < 2; half++) {
                 int h = 2 + 16 * half;
                 int k = xo + b * QK + 16 * half;
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector w0 = Vec.widenAt(w, o0 + h, p).mul(d0);
-                    FloatVector w1 = Vec.widenAt(w, o1 + h, p).mul(d1);
-                    FloatVector w2 = Vec.widenAt(w, o2 + h, p).mul(d2);
-                    FloatVector w3 = Vec.widenAt(w, o3 + h, p).mul(d3);
-                    int kp = k + p * L;
-                    FloatVector xv;
-                    xv = FloatVector.fromArray(F, x, kp);
-                    a00 = w0.fma(xv, a00);
-                    a10 = w1.fma(xv, a10);
-                    a20 = w2.fma(xv, a20);
-                    a30 = w3.fma(xv, a30);
-                    xv = FloatVector.fromArray(F, x, kp + xs);
-                    a01 = w0.fma(xv, a01);
-                    a11 = w1.fma(xv, a11);
-                    a21 = w2.fma(xv, a21);
-                    a31 = w3.fma(xv, a31);
-                    xv = FloatVector.fromArray(F, x, kp + 2 * xs);
-                    a02 = w0.fma(xv, a02);
-                    a12 = w1.fma(xv, a12);
-                    a22 = w2.fma(xv, a22);
-                    a32 = w3.fma(xv, a32);
+                ByteVector q0 = unit(w, o0 + h);
+                ByteVector q1 = unit(w, o1 + h);
+                ByteVector q2 = unit(w, o2 + h);
+                ByteVector q3 = unit(w, o3 + h);
+                for (int pa = 0; pa < PAIRS; pa++) {
+                    for (int pb = 0; pb < PAIR; pb++) {
+                        int p = 2 * pa + pb;
+                        FloatVector w0 = part(w, o0 + h, q0, p).mul(d0);
+                        FloatVector w1 = part(w, o1 + h, q1, p).mul(d1);
+                        FloatVector w2 = part(w, o2 + h, q2, p).mul(d2);
+                        FloatVector w3 = part(w, o3 + h, q3, p).mul(d3);
+                        int kp = k + p * L;
+                        FloatVector xv;
+                        xv = FloatVector.fromArray(F, x, kp);
+                        a00 = w0.fma(xv, a00);
+                        a10 = w1.fma(xv, a10);
+                        a20 = w2.fma(xv, a20);
+                        a30 = w3.fma(xv, a30);
+                        xv = FloatVector.fromArray(F, x, kp + xs);
+                        a01 = w0.fma(xv, a01);
+                        a11 = w1.fma(xv, a11);
+                        a21 = w2.fma(xv, a21);
+                        a31 = w3.fma(xv, a31);
+                        xv = FloatVector.fromArray(F, x, kp + 2 * xs);
+                        a02 = w0.fma(xv, a02);
+                        a12 = w1.fma(xv, a12);
+                        a22 = w2.fma(xv, a22);
+                        a32 = w3.fma(xv, a32);
+                    }
                 }
             }
         }
