@@ -26,9 +26,9 @@ final class Q8_0Dot extends DotKernel {
     /*
      * The multi-row and multi-token kernels walk a unit's parts as PAIRS pairs of PAIR (1 x 1, 1 x 2
      * or 2 x 2 at 512, 256 and 128 bits), not in one loop of PARTS: C2 unrolls a loop of two or
-     * three trips whole unless its body is large, one of four only if its body is tiny, and the
-     * loop of four parts it left rolled at 128 bits redid its address arithmetic and range checks
-     * at every part (dot4Rows four times slower per row than at 256 bits instead of two).
+     * three trips whole unless its body is large, one of four only if its body is tiny. Left
+     * rolled, the loop of four parts at 128 bits redid its index arithmetic (and, loading per part,
+     * its range checks) at every part: dot4Rows took four times its 256-bit time per row, not two.
      */
     private static final int PAIR = Math.min(PARTS, 2);
     private static final int PAIRS = PARTS / PAIR;

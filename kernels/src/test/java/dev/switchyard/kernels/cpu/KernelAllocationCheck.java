@@ -21,7 +21,9 @@ public final class KernelAllocationCheck {
 
     /** Calls of each entry point before measuring: past the JIT's thresholds for its C2 compile. */
     private static final int WARM_CALLS = 25_000;
-    private static final int MEASURED_CALLS = 2_000;
+    /** Matmul calls before measuring: each calls its kernel eight times or more. */
+    private static final int WARM_MATMULS = 4_000;
+    private static final int MEASURED_CALLS = 1_000;
 
     private KernelAllocationCheck() {
     }
@@ -68,15 +70,44 @@ public final class KernelAllocationCheck {
         measure(type + ".dot4x4", () -> k.dot4x4(w, 0, rowBytes, x, 0, cols, cols, out, 0, 4, tile), allocating);
         measure(type + ".decodeChunks", () -> k.decodeChunks(w, 0, decoded, 0, Vec.L, cols), allocating);
         measure(type + ".decodeChunks(panel)", () -> k.decodeChunks(w, 0, decoded, 0, 4 * Vec.L, cols), allocating);
+        allocating.addAll(checkMatmul(type, cols));
+        return allocating;
+    }
+
+    /**
+     * The backend's matmul over the type, one thread (the calling one), at the token counts that
+     * take each of its paths: one token, passes of two to four tokens over four rows, and the
+     * decoded panels of many tokens. It calls the kernels from its own compiled loops, which is
+     * where production calls them from.
+     */
+    static List<String> checkMatmul(GgmlType type, int cols) {
+        int rows = 32;
+        MemorySegment w = Arena.ofAuto().allocate(type.byteSize((long) rows * cols));
+        TensorCodecs.forType(type).quantize(gaussian(type.ordinal() + 7, rows * cols), 0, w, 0, rows * cols);
+        List<String> allocating = new ArrayList<>();
+        try (CpuBackend b = new CpuBackend(1)) {
+            var weight = b.weight(type, w, new long[] {cols, rows});
+            for (int tokens : new int[] {1, 2, 3, 4, 5, 7, 16, 18}) {
+                CpuMatrix xs = (CpuMatrix) b.allocate(tokens, cols);
+                System.arraycopy(gaussian(tokens, tokens * cols), 0, xs.data(), 0, tokens * cols);
+                CpuMatrix out = (CpuMatrix) b.allocate(tokens, rows);
+                measure(type + ".matmul(" + tokens + " tokens)", () -> b.matmul(weight, 0, xs, out, tokens), WARM_MATMULS,
+                        allocating);
+            }
+        }
         return allocating;
     }
 
     private static void measure(String name, Call call, List<String> allocating) {
+        measure(name, call, WARM_CALLS, allocating);
+    }
+
+    private static void measure(String name, Call call, int warmCalls, List<String> allocating) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long bytes = Long.MAX_VALUE;
         // a second try after more calls, in case the first measurement caught a compile being replaced
         for (int attempt = 0; attempt < 2 && bytes > 0; attempt++) {
-            for (int i = 0; i < WARM_CALLS; i++) {
+            for (int i = 0; i < warmCalls; i++) {
                 call.run();
             }
             long before = threads.getCurrentThreadAllocatedBytes();
