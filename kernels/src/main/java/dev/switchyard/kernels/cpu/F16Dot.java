@@ -11,8 +11,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,10 +26,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The kernels pass no vector to a method of this code and get none back: the JIT boxes such a
  * vector on the heap at every call it declines to inline (its node budget spent, or the method
  * compiled on its own before the caller's profile was ripe). So the widening is written out in
- * each kernel, {@link #dot}, {@link #rows} and {@link #decodeChunks} (a helper that stored its
- * floats instead would box nothing, but a call per chunk that the JIT declines made
- * decodeChunks four times slower), {@link #dot} sums its lanes itself, and the four-row kernels
- * store their sums for {@link Vec#hsum(float[], int)}.
+ * {@link #dot}, {@link #rows} and {@link #decodeChunks} (a helper storing its floats would box
+ * nothing, but where the JIT declined it, a call per chunk made decodeChunks four times slower),
+ * {@link #dot} sums its lanes itself, and the four-row kernels store their sums for
+ * {@link Vec#hsum(float[], int)}.
  */
 final class F16Dot extends DotKernel {
 

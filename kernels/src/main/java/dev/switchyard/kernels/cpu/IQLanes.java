@@ -7,7 +7,6 @@ import static dev.switchyard.kernels.cpu.Vec.PARTS;
 import dev.switchyard.kernels.format.IQGrid;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -139,13 +138,10 @@ final class IQLanes {
         return LongVector.broadcast(LONGS, lo).withLane(1, hi).reinterpretAsBytes();
     }
 
-    private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
-    private static final IntVector BYTE_TO_TOP = IntVector.fromArray(I4, new int[] {24, 16, 8, 0}, 0);
-
     /**
      * Float lanes {@code [p L, p L + L)} of the sixteen signed bytes of two groups, {@code lo}'s
-     * first. Below 512 bits only the group that part p lies in is converted, as part 0 (at 256 bits
-     * the group broadcast to sixteen bytes, at 128 its half as four int lanes): the JIT parses that
+     * first. Below 512 bits only the part's own bytes are converted (a group at 256 bits, half a
+     * group at 128), moved to the bottom of a vector and converted as part 0: the JIT parses that
      * in far fewer nodes than a part p of the two groups joined, and it takes no joining.
      */
     static FloatVector widen(long lo, long hi, int p) {
@@ -153,14 +149,9 @@ final class IQLanes {
             return Vec.widen(pair(lo, hi), 0);
         }
         long group = p < PARTS / 2 ? lo : hi;
-        if (L == 8) {
-            return (FloatVector) LongVector.broadcast(LONGS, group).reinterpretAsBytes()
-                    .convertShape(VectorOperators.B2F, F, 0);
-        }
-        // four bytes as one int in every lane, each lane's byte shifted to the top and back down with its sign
-        IntVector four = IntVector.broadcast(I4, (int) (group >>> (32 * (p & 1))));
-        return (FloatVector) four.lanewise(VectorOperators.LSHL, BYTE_TO_TOP).lanewise(VectorOperators.ASHR, 24)
-                .convertShape(VectorOperators.I2F, F, 0);
+        long bytes = L == 8 ? group : group >>> (32 * (p & 1));
+        return (FloatVector) LongVector.broadcast(LONGS, bytes).reinterpretAsBytes()
+                .convertShape(VectorOperators.B2F, F, 0);
     }
 
     /** Byte j of a group, as a signed value. */
