@@ -62,4 +62,4 @@ USER switchyard
 EXPOSE 8080 50051
 HEALTHCHECK --interval=15s --timeout=3s --start-period=120s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8080/health || exit 1
-ENTRYPOINT ["/opt/switchyard/jre/bin/java", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-jar", "/opt/switchyard/switchyard.jar", "serve"]
+ENTRYPOINT ["/opt/switchyard/jre/bin/java", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,dev.switchyard.kernels.cpu.*::dot*", "-XX:CompileCommand=dontinline,dev.switchyard.kernels.cpu.*::decodeChunks", "-jar", "/opt/switchyard/switchyard.jar", "serve"]
