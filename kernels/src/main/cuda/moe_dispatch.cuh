@@ -131,6 +131,133 @@ MOE_HD void moe_route_token(const float* logits, int E, int k, int normalize, fl
     moe_token_weights(probs, experts, k, normalize, weights);
 }
 
+// ---- one token: sigmoid scores, selection bias and expert groups (ExpertSelector) ------------------
+//
+// DeepSeek-V3's routing and its kin (Kimi-K2, GLM-4.5, MiniMax-M2, Ling 2.0, ERNIE 4.5, ...): scores are
+// each expert's sigmoid (or the softmax); the experts are ranked by score plus the layer's selection
+// bias, only within the best `groups_used` of `groups` equal groups (a group scored by its two best
+// selection values); they are weighted by their unbiased scores, renormalized over the chosen ones
+// where the model does (the sum floored at the smallest normal half, as llama.cpp floors it), and
+// scaled. Bit for bit ExpertSelector's choices and weights given the same scores.
+
+// The most expert groups a device routing rule takes: the kept groups are one 64-bit mask.
+#define MOE_MAX_GROUPS 64
+// ExpertSelector.MIN_WEIGHT_SUM: the floor under the sum that renormalizes a ranked token's weights.
+#define MOE_MIN_WEIGHT_SUM 6.103515625e-5
+
+// scores[0..E) = 1 / (1 + exp(-logit)), in double, rounded to float (ExpertSelector.scores).
+MOE_HD void moe_sigmoid(const float* logits, int E, float* scores) {
+    for (int e = 0; e < E; e++) {
+        scores[e] = (float)(1.0 / (1.0 + exp((double)(-logits[e]))));
+    }
+}
+
+// The value that ranks expert e: its score plus its selection bias (a float sum), or the score alone.
+MOE_HD float moe_selection(const float* scores, const float* bias, int e) {
+    return bias != NULL ? scores[e] + bias[e] : scores[e];
+}
+
+// The groups whose experts may be chosen, as bits of a mask (bit g: group g). Each group is scored by
+// the sum of its two best selection values; the best `used` groups are kept, equal scores to the lower
+// group index. Every group where `used` is `groups` (no limit).
+MOE_HD uint64_t moe_kept_groups(const float* scores, const float* bias, int E, int groups, int used) {
+    if (used >= groups) {
+        return groups >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << groups) - 1);
+    }
+    int per_group = E / groups;
+    float group_scores[MOE_MAX_GROUPS];
+    for (int g = 0; g < groups; g++) {
+        float first = -INFINITY;
+        float second = -INFINITY;
+        for (int e = g * per_group; e < (g + 1) * per_group; e++) {
+            float v = moe_selection(scores, bias, e);
+            if (v > first) {
+                second = first;
+                first = v;
+            } else if (v > second) {
+                second = v;
+            }
+        }
+        group_scores[g] = first + second;
+    }
+    uint64_t kept = 0;
+    for (int n = 0; n < used; n++) {
+        int best = -1;
+        for (int g = 0; g < groups; g++) {
+            if (!((kept >> g) & 1) && (best < 0 || group_scores[g] > group_scores[best])) {
+                best = g;
+            }
+        }
+        kept |= (uint64_t)1 << best;
+    }
+    return kept;
+}
+
+// experts[0..k) and weights[0..k) of a token ranked by selection value within the kept groups: k passes
+// of "not yet chosen, and an allowed expert before one outside the kept groups, then the strictly larger
+// selection value", so equal ones go to the lower index. Weights are the chosen experts' scores, summed
+// in double in slot order and, with `normalize`, each divided by max(sum, MOE_MIN_WEIGHT_SUM) in double.
+MOE_HD void moe_select_ranked(const float* scores, const float* bias, int E, int k, int groups, int used,
+                              int normalize, int* experts, float* weights) {
+    uint64_t kept = moe_kept_groups(scores, bias, E, groups, used);
+    int per_group = E / groups;
+    double sum = 0.0;
+    for (int j = 0; j < k; j++) {
+        int best = -1;
+        bool best_allowed = false;
+        float best_value = 0.f;
+        for (int e = 0; e < E; e++) {
+            bool chosen = false;
+            for (int q = 0; q < j; q++) {
+                chosen = chosen || experts[q] == e;
+            }
+            if (chosen) {
+                continue;
+            }
+            bool allowed = (kept >> (e / per_group)) & 1;
+            float value = moe_selection(scores, bias, e);
+            if (best < 0 || (allowed != best_allowed ? allowed : value > best_value)) {
+                best = e;
+                best_allowed = allowed;
+                best_value = value;
+            }
+        }
+        experts[j] = best;
+        weights[j] = scores[best];
+        sum += scores[best];
+    }
+    if (normalize) {
+        // Math.max: NaN stays NaN
+        double divisor = sum != sum || sum > MOE_MIN_WEIGHT_SUM ? sum : MOE_MIN_WEIGHT_SUM;
+        for (int j = 0; j < k; j++) {
+            weights[j] = (float)((double)weights[j] / divisor);
+        }
+    }
+}
+
+// One token's routing under a model's rule: scores (E) by softmax or, with `sigmoid`, each expert's
+// sigmoid; the chosen experts and weights (k), by plain top-k where there is no bias (bias NULL) and no
+// group limit (used == groups), else ranked; each weight then times `scale` (a float product, which
+// leaves it as it is for 1).
+MOE_HD void moe_route_token_rule(const float* logits, const float* bias, int E, int k, int sigmoid, int groups,
+                                 int used, int normalize, float scale, float* scores, int* experts,
+                                 float* weights) {
+    if (sigmoid) {
+        moe_sigmoid(logits, E, scores);
+    } else {
+        moe_softmax(logits, E, scores);
+    }
+    if (bias == NULL && used >= groups) {
+        moe_select_topk(scores, E, k, experts);
+        moe_token_weights(scores, experts, k, normalize, weights);
+    } else {
+        moe_select_ranked(scores, bias, E, k, groups, used, normalize, experts, weights);
+    }
+    for (int j = 0; j < k; j++) {
+        weights[j] *= scale;
+    }
+}
+
 // ---- one capacity group ---------------------------------------------------------------------------
 
 // DispatchPlan.capacity.

@@ -2,10 +2,13 @@
 // grouped FFN). The rules and the work of each phase are in moe_dispatch.cuh, shared with the host
 // build the tests compare with the engine's DispatchPlan; this file only launches them.
 //
-// moe_route:        logits (T, E) -> probs (T, E), topk (T, k) experts, topk_weights (T, k), per token
-//                   as RouterSelection does (softmax over all experts, top-k, renormalized when
-//                   `normalize`). One thread per token, sequential over E so the double sum adds in
-//                   the CPU's order. Launch: grid (ceil(T / 128)), block 128.
+// moe_route:        logits (T, E) -> probs (T, E) scores, topk (T, k) experts, topk_weights (T, k), per
+//                   token as the engine's ExpertSelector does: softmax (or, with `sigmoid`, each
+//                   expert's sigmoid), then plain top-k renormalized when `normalize`; or, with a
+//                   selection bias (E values; NULL for none) or groups_used < groups, the experts ranked
+//                   by score plus bias within the best groups; weights times `scale`. One thread per
+//                   token, sequential over E so the double sums add in the CPU's order.
+//                   Launch: grid (ceil(T / 128)), block 128.
 // moe_dispatch:     one capacity group per block: rows[group_starts[g] .. group_starts[g + 1]) of the
 //                   step, planned with capacity C = max(1, ceil(gamma * n * k / E)) in `mode`
 //                   (MOE_OVERFLOW_*) -> out_experts (T, k), out_weights (T, k) for the group's rows,
@@ -16,12 +19,13 @@
 //                   with (-1, 0) to a multiple of `align`. Launch: grid (1), block 256.
 #include "moe_dispatch.cuh"
 
-extern "C" __global__ void moe_route(const float* __restrict__ logits, int tokens, int E, int k, int normalize,
-                                     float* __restrict__ probs, int* __restrict__ topk,
+extern "C" __global__ void moe_route(const float* __restrict__ logits, const float* __restrict__ bias, int tokens,
+                                     int E, int k, int sigmoid, int groups, int groups_used, int normalize,
+                                     float scale, float* __restrict__ probs, int* __restrict__ topk,
                                      float* __restrict__ topk_weights) {
     for (int t = blockIdx.x * blockDim.x + threadIdx.x; t < tokens; t += gridDim.x * blockDim.x) {
-        moe_route_token(logits + (size_t)t * E, E, k, normalize, probs + (size_t)t * E, topk + (size_t)t * k,
-                        topk_weights + (size_t)t * k);
+        moe_route_token_rule(logits + (size_t)t * E, bias, E, k, sigmoid, groups, groups_used, normalize, scale,
+                             probs + (size_t)t * E, topk + (size_t)t * k, topk_weights + (size_t)t * k);
     }
 }
 

@@ -20,6 +20,16 @@ void moe_host_route(const float* logits, int tokens, int E, int k, int normalize
     }
 }
 
+// moe_route under a model's routing rule: per token, scores (E), its k experts and weights (k).
+void moe_host_route_rule(const float* logits, const float* bias, int tokens, int E, int k, int sigmoid, int groups,
+                         int groups_used, int normalize, float scale, float* scores, int* topk,
+                         float* topk_weights) {
+    for (int t = 0; t < tokens; t++) {
+        moe_route_token_rule(logits + (size_t)t * E, bias, E, k, sigmoid, groups, groups_used, normalize, scale,
+                             scores + (size_t)t * E, topk + (size_t)t * k, topk_weights + (size_t)t * k);
+    }
+}
+
 // moe_route's second half alone, from given probabilities: top-k experts and weights.
 void moe_host_topk(const float* probs, int tokens, int E, int k, int normalize, int* topk, float* topk_weights) {
     for (int t = 0; t < tokens; t++) {

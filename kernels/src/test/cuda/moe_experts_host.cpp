@@ -67,9 +67,12 @@ extern "C" {
 // `wide` picks the 16-byte-load entry points (a tile of 1 token for single-token steps, else 8),
 // as CudaKernels does when the rows and addresses allow. The expert FFN's form: stacked biases
 // gate and up (E, ffn), down (E, dim), null where none, and `clamped` for gpt-oss's SwiGLU; the
-// _form_ entries where it has either, as CudaKernels picks. Returns 0, or -1 for a missing entry.
+// _form_ entries where it has either, as CudaKernels picks. The routing rule as moe_route takes it:
+// a selection bias (E values, null for none), sigmoid scores, groups, the groups used, the weights'
+// scale. Returns 0, or -1 for a missing entry.
 int moe_layer_host(int type, int wide, const float* logits, const float* h, float* x, int tokens, int E, int k,
-                   int normalize, const uint8_t* gate, const uint8_t* up, long long gateMatrixBytes,
+                   int normalize, const float* bias, int sigmoid, int groups, int groups_used, float scale,
+                   const uint8_t* gate, const uint8_t* up, long long gateMatrixBytes,
                    long long gateRowBytes, const uint8_t* down, long long downMatrixBytes, long long downRowBytes,
                    int dim, int ffn, const float* gateBias, const float* upBias, const float* downBias, int clamped,
                    float alpha, float limit, int* chosen) {
@@ -88,7 +91,10 @@ int moe_layer_host(int type, int wide, const float* logits, const float* h, floa
         y((size_t)assignments * dim);
     std::vector<int> plan(2 + 2 * slots + assignments);
     host_launch(dim3{(unsigned)((tokens + 127) / 128), 1, 1}, dim3{128, 1, 1},
-                [&] { moe_route(logits, tokens, E, k, normalize, probs.data(), chosen, weights.data()); });
+                [&] {
+                    moe_route(logits, bias, tokens, E, k, sigmoid, groups, groups_used, normalize, scale, probs.data(),
+                              chosen, weights.data());
+                });
     host_launch(dim3{1, 1, 1}, dim3{32, 1, 1}, [&] { moe_plan(chosen, assignments, E, slots, plan.data()); });
     host_launch(dim3{(unsigned)((ffn + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), (unsigned)(slots * tiles), 1},
                 dim3{32, ROWS_PER_BLOCK, 1}, [&] {

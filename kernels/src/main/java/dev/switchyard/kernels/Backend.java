@@ -282,8 +282,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * One MoE layer's routed experts for a step of {@code tokens} tokens, routed on the device: per
-     * token, softmax over the router logits (T, E) -> the top-k experts (equal probabilities to the
-     * lower index) -> their weights, renormalized to sum to 1 when {@code normalize} -> for each chosen
+     * token, the router logits (T, E) -> its k experts and their weights as {@code routing} says
+     * (softmax top-k, equal probabilities to the lower index, renormalized where asked; or sigmoid
+     * scores ranked with a selection bias within the best expert groups, scaled) -> for each chosen
      * expert e its FFN in the given {@code form}, {@code down_e(silu(gate_e h) * up_e h)} for
      * {@link ExpertFfnForm#SWIGLU}, or with expert e's bias rows added to each projection and gpt-oss's
      * clamped SwiGLU between them -> {@code x[t] += weight * out}, the token's experts added in
@@ -297,7 +298,7 @@ public interface Backend extends AutoCloseable {
      * @throws UnsupportedOperationException where {@link #routesOnDevice()} is false
      */
     default void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
-                               ExpertFfnForm form, int k, boolean normalize, FloatMatrix x, int tokens, int slot) {
+                               ExpertFfnForm form, TopKRouting routing, FloatMatrix x, int tokens, int slot) {
         throw new UnsupportedOperationException(name() + " routes on the host");
     }
 

@@ -278,4 +278,22 @@ public final class OpChecks {
         tokens(tokens, h, x);
         tokens(tokens, routerLogits, routerLogits);
     }
+
+    /**
+     * As above, with the routing rule: its k within 1..E, a selection bias of E values where it has
+     * one, and E experts that split into its equal groups.
+     */
+    public static void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
+                                     ExpertFfnForm form, TopKRouting routing, FloatMatrix x, int tokens) {
+        routedExperts(routerLogits, h, gate, up, down, form, routing.k(), x, tokens);
+        int experts = gate.count();
+        if (routing.selectionBias() != null && routing.selectionBias().length != experts) {
+            throw new IllegalArgumentException("a selection bias of " + routing.selectionBias().length
+                    + " values for " + experts + " experts");
+        }
+        if (experts % routing.groupCount() != 0) {
+            throw new IllegalArgumentException(experts + " experts do not fall into " + routing.groupCount()
+                    + " equal groups");
+        }
+    }
 }

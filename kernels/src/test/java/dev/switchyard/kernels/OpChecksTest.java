@@ -63,6 +63,37 @@ class OpChecksTest {
     }
 
     @Test
+    void routingRulesTakeABiasPerExpertAndGroupsThatSplitTheExperts() {
+        Weight gate = stack(F, D, E);
+        Weight up = stack(F, D, E);
+        Weight down = stack(D, F, E);
+        FloatMatrix logits = cpu.allocate(3, E);
+        FloatMatrix h = cpu.allocate(3, D);
+        FloatMatrix x = cpu.allocate(3, D);
+        TopKRouting deepSeek = new TopKRouting(2, true, new float[E], 2, 1, true, 2.5f);
+        assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, deepSeek, x, 3))
+                .doesNotThrowAnyException();
+        TopKRouting longBias = new TopKRouting(2, true, new float[E + 1], 1, 1, true, 1f);
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, longBias, x, 3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a selection bias of 5 values for 4 experts");
+        TopKRouting threeGroups = new TopKRouting(2, true, null, 3, 2, true, 1f);
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, threeGroups, x, 3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("4 experts do not fall into 3 equal groups");
+        assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU,
+                TopKRouting.softmax(5, true), x, 3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("top 5 of 4");
+        assertThatThrownBy(() -> new TopKRouting(2, true, null, 2, 3, true, 1f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1 to 2 of 2 groups, not 3");
+        assertThatThrownBy(() -> new TopKRouting(2, true, null, 1, 1, true, 0f))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("finite and positive");
+    }
+
+    @Test
     void routedExpertsBiasesStackARowPerExpert() {
         Weight gate = stack(F, D, E);
         Weight up = stack(F, D, E);

@@ -6,6 +6,7 @@ import dev.switchyard.engine.kv.KvCache;
 import dev.switchyard.engine.lora.LoraTarget;
 import dev.switchyard.engine.model.Architecture;
 import dev.switchyard.engine.model.DeltaNet;
+import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.model.LatentAttention;
 import dev.switchyard.engine.model.LayerPattern;
 import dev.switchyard.engine.model.Mamba2;
@@ -26,6 +27,7 @@ import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import java.util.Arrays;
 import java.util.List;
@@ -42,6 +44,9 @@ import java.util.List;
  * Not thread-safe: one step at a time per instance.
  */
 public final class Transformer implements AutoCloseable {
+
+    /** The most expert groups the device's routing takes (the CUDA kernels keep the kept groups in 64 bits). */
+    private static final int MAX_DEVICE_GROUPS = 64;
 
     private final ModelConfig config;
     private final ModelWeights weights;
@@ -78,10 +83,12 @@ public final class Transformer implements AutoCloseable {
     private final float[] routerRow;
     private final float[] routerProbabilities;
     private final ExpertSelector selector;
-    /** Whether some layer ranks experts with a selection bias (then only the host routes). */
+    /** Whether some layer ranks experts with a selection bias. */
     private final boolean selectionBiased;
     /** Each routed layer's expert FFN as the device-routed experts take it (gpt-oss: biases, clamped SwiGLU). */
     private final ExpertFfnForm[] expertForms;
+    /** Each routed layer's routing as the device-routed experts take it: the model's rule, the layer's own bias. */
+    private final TopKRouting[] deviceRoutings;
     private final int[] chosenExperts;
     private final float[] chosenWeights;
     private final ExpertBuckets buckets;
@@ -237,8 +244,11 @@ public final class Transformer implements AutoCloseable {
         this.selector = new ExpertSelector(config.routing(), experts);
         this.selectionBiased = weights.hasSelectionBias();
         this.expertForms = new ExpertFfnForm[Math.max(0, config.routedLayers())];
+        this.deviceRoutings = new TopKRouting[expertForms.length];
         for (int l = 0; l < expertForms.length; l++) {
-            expertForms[l] = ExpertFfn.form(weights.layer(config.blockOfRoutedLayer(l)).expertBiases());
+            LayerWeights layer = weights.layer(config.blockOfRoutedLayer(l));
+            expertForms[l] = ExpertFfn.form(layer.expertBiases());
+            deviceRoutings[l] = deviceRouting(config, layer.selectionBias());
         }
         this.chosenExperts = new int[maxTokens * k];
         this.chosenWeights = new float[maxTokens * k];
@@ -1008,7 +1018,7 @@ public final class Transformer implements AutoCloseable {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
             backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(), expertForms[layer],
-                    config.expertUsedCount(), config.normalizeTopK(), sum, t, layer);
+                    deviceRoutings[layer], sum, t, layer);
             routedOnDevice = true;
         } else {
             hostRoutedExperts(block, layer, w, batch, t);
@@ -1043,13 +1053,25 @@ public final class Transformer implements AutoCloseable {
      * adapter the step's rows apply, no trace watching each layer's routing as it happens (load metrics read it once the step is done), and steps small
      * enough that running each (token, expert) pair on its own reads little more than bucketing
      * would (at most half the experts' worth of pairs: decode of a batch or two). gpt-oss's biased,
-     * clamped experts go as their layer's {@link ExpertFfnForm}.
+     * clamped experts go as their layer's {@link ExpertFfnForm}, DeepSeek-V3's routing (sigmoid
+     * scores, a selection bias, expert groups, scaled weights) as its {@link TopKRouting}; experts
+     * without a gate (Nemotron-H) and weights on the experts' inputs (Llama 4) stay on the host.
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null && !expertsAdapted()
-                && !config.architecture().squaresRelu()
-                && config.routing().isPlainSoftmax() && !selectionBiased
+                && !config.architecture().squaresRelu() && unitWeights == null
+                && config.routing().groupCount() <= MAX_DEVICE_GROUPS
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
+    }
+
+    /**
+     * The model's routing for the device, with one routed layer's selection bias (null for none): the
+     * same scores, choices and weights as {@link ExpertSelector} and the weight scale give on the host.
+     */
+    private static TopKRouting deviceRouting(ModelConfig config, float[] selectionBias) {
+        ExpertRouting r = config.routing();
+        return new TopKRouting(Math.max(1, config.expertUsedCount()), r.gating() == ExpertRouting.Gating.SIGMOID,
+                selectionBias, r.groupCount(), r.groupsUsed(), config.normalizeTopK(), (float) r.weightScale());
     }
 
     /**

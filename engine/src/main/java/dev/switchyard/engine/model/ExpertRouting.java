@@ -56,10 +56,7 @@ public record ExpertRouting(Gating gating, int groupCount, int groupsUsed, doubl
         return groupsUsed < groupCount;
     }
 
-    /**
-     * Whether this is plain softmax top-k with unscaled weights, the routing that the device's fused
-     * routing kernel and every routing-agnostic path assume.
-     */
+    /** Whether this is plain softmax top-k with unscaled weights (Mixtral's, Qwen-MoE's, OLMoE's). */
     public boolean isPlainSoftmax() {
         return gating == Gating.SOFTMAX && !groupLimited() && weightScale == 1.0;
     }

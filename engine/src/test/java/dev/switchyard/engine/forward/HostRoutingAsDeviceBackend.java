@@ -1,5 +1,6 @@
 package dev.switchyard.engine.forward;
 
+import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertFfnForm;
@@ -9,6 +10,7 @@ import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
 import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
@@ -18,8 +20,9 @@ import java.util.List;
 
 /**
  * A CPU backend that claims to route on the device, doing {@link #routedExperts} with plain host
- * ops one (token, expert) pair at a time, exactly as the method's contract reads (the expert FFN
- * in the form given: biases by offset and the clamped SwiGLU for gpt-oss): so the engine's
+ * ops one (token, expert) pair at a time, exactly as the method's contract reads (the routing rule
+ * given, through the host's own {@link ExpertSelector}; the expert FFN in the form given: biases by
+ * offset and the clamped SwiGLU for gpt-oss): so the engine's
  * choice between host and device routing, and what it passes, can be tested where no GPU is.
  * Counts the calls, the tokens they covered and the read-backs; keeps each slot's chosen experts.
  */
@@ -54,7 +57,8 @@ final class HostRoutingAsDeviceBackend implements Backend {
 
     @Override
     public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
-                              ExpertFfnForm form, int k, boolean normalize, FloatMatrix x, int tokens, int slot) {
+                              ExpertFfnForm form, TopKRouting routing, FloatMatrix x, int tokens, int slot) {
+        int k = routing.k();
         calls++;
         if (slots.length <= slot) {
             slots = Arrays.copyOf(slots, slot + 1);
@@ -73,10 +77,15 @@ final class HostRoutingAsDeviceBackend implements Backend {
         float[] probabilities = new float[experts];
         int[] chosen = new int[k];
         float[] weights = new float[k];
+        ExpertSelector selector = new ExpertSelector(new ExpertRouting(routing.sigmoid() ? ExpertRouting.Gating.SIGMOID
+                : ExpertRouting.Gating.SOFTMAX, routing.groupCount(), routing.groupsUsed(), routing.weightScale()), experts);
         for (int t = 0; t < tokens; t++) {
             routerLogits.readRow(t, logits);
-            RouterSelection.softmax(logits, experts, probabilities);
-            RouterSelection.topK(probabilities, experts, k, normalize, chosen, weights, 0);
+            selector.scores(logits, probabilities);
+            selector.select(probabilities, routing.selectionBias(), k, routing.normalize(), chosen, weights, 0);
+            for (int j = 0; j < k; j++) {
+                weights[j] *= routing.weightScale();
+            }
             System.arraycopy(chosen, 0, slots[slot], t * k, k);
             for (int e = 0; e < experts; e++) { // the token's experts in ascending index
                 for (int j = 0; j < k; j++) {

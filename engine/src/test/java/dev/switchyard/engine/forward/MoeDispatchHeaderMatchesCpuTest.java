@@ -3,6 +3,7 @@ package dev.switchyard.engine.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.switchyard.engine.model.ExpertRouting;
 import dev.switchyard.engine.moe.CapacityScope;
 import dev.switchyard.engine.moe.DispatchConfig;
 import dev.switchyard.engine.moe.OverflowMode;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * bit ({@link dev.switchyard.engine.moe.DispatchPlan}), the same per-expert (row, weight) lists in the
  * same order ({@link ExpertBuckets}), the same figures per group; and its router softmax is within one
  * float ulp of {@link RouterSelection#softmax} (double exp differs across libraries in the last bit),
- * with the same top-k. Every step runs with one thread and with many, played in descending order, so a
+ * with the same top-k, as are its sigmoid scores, selection biases and expert groups to
+ * {@link ExpertSelector}'s. Every step runs with one thread and with many, played in descending order, so a
  * phase that read another thread's output of the same phase would differ. Skipped, with the reason,
  * where no C++ compiler or no source tree is at hand.
  */
@@ -162,6 +164,91 @@ class MoeDispatchHeaderMatchesCpuTest {
         assertThat(values).isGreaterThan(100_000);
         // where the libraries' double exp agree in the rounding to float, which is nearly always
         assertThat((double) exact / values).as("bit-identical probabilities").isGreaterThan(0.999);
+    }
+
+    /**
+     * DeepSeek-V3's routing and its kin on the device: sigmoid (or softmax) scores within an ulp of
+     * {@link ExpertSelector#scores}, and from the same scores the same experts and bit-identical
+     * weights as {@link ExpertSelector#select} and the host's weight scale give, over random rules
+     * (1 to 8 groups, any number used, with and without a bias, renormalized or not, scaled or not)
+     * and steps whose logits and biases come from a handful of values, so that equal scores, equal
+     * ranks and equal group scores are common.
+     */
+    @Test
+    void routingRulesChooseAndWeighBitForBitAsTheHostsSelector() {
+        SplittableRandom random = new SplittableRandom(2026);
+        long values = 0;
+        long exact = 0;
+        long rankedTokens = 0;
+        long movedByRanking = 0;
+        for (int s = 0; s < ROUTED_STEPS; s++) {
+            int groups = new int[] {1, 2, 4, 8}[random.nextInt(4)];
+            int experts = groups * (1 + random.nextInt(Math.max(1, 64 / groups)));
+            int used = 1 + random.nextInt(groups);
+            int k = 1 + random.nextInt(Math.min(8, experts));
+            boolean sigmoid = random.nextInt(4) != 0;
+            boolean normalize = random.nextBoolean();
+            float scale = new float[] {1f, 2.5f, 2.826f, 16f}[random.nextInt(4)];
+            boolean coarse = random.nextInt(3) == 0;
+            float[] bias = random.nextInt(5) == 0 ? null : new float[experts];
+            if (bias != null) {
+                for (int e = 0; e < experts; e++) {
+                    bias[e] = coarse ? 0.125f * random.nextInt(3) : (float) (random.nextGaussian() * 0.3);
+                }
+            }
+            int tokens = 1 + random.nextInt(16);
+            float[] logits = new float[tokens * experts];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = coarse ? 0.5f * (random.nextInt(5) - 2) : (float) (random.nextGaussian() * 2);
+            }
+            float[] scores = new float[tokens * experts];
+            int[] chosen = new int[tokens * k];
+            float[] weights = new float[tokens * k];
+            library.routeRule(logits, bias, tokens, experts, k, sigmoid, groups, used, normalize, scale, scores, chosen,
+                    weights);
+            ExpertRouting rule = new ExpertRouting(sigmoid ? ExpertRouting.Gating.SIGMOID : ExpertRouting.Gating.SOFTMAX,
+                    groups, used, scale);
+            String what = "step " + s + ": " + rule + ", " + experts + " experts, top-" + k + (bias != null ? ", biased" : "")
+                    + (normalize ? ", renormalized" : "");
+            ExpertSelector selector = new ExpertSelector(rule, experts);
+            float[] row = new float[experts];
+            float[] cpuScores = new float[tokens * experts];
+            float[] deviceRow = new float[experts];
+            int[] cpuChosen = new int[tokens * k];
+            float[] cpuWeights = new float[tokens * k];
+            int[] plain = new int[k];
+            float[] plainWeights = new float[k];
+            for (int t = 0; t < tokens; t++) {
+                System.arraycopy(logits, t * experts, row, 0, experts);
+                float[] cpuRow = new float[experts];
+                selector.scores(row, cpuRow);
+                System.arraycopy(cpuRow, 0, cpuScores, t * experts, experts);
+                // the choice from the device's own scores: the same experts, the same weights
+                System.arraycopy(scores, t * experts, deviceRow, 0, experts);
+                selector.select(deviceRow, bias, k, normalize, cpuChosen, cpuWeights, t * k);
+                for (int j = 0; j < k; j++) {
+                    cpuWeights[t * k + j] *= scale;
+                }
+                if (bias != null || used < groups) {
+                    rankedTokens++;
+                    RouterSelection.topK(deviceRow, experts, k, false, plain, plainWeights, 0);
+                    for (int j = 0; j < k; j++) {
+                        if (plain[j] != cpuChosen[t * k + j]) {
+                            movedByRanking++;
+                            break;
+                        }
+                    }
+                }
+            }
+            exact += RoutingPlan.probabilitiesWithinAnUlp(scores, cpuScores, what);
+            values += scores.length;
+            assertThat(chosen).as("%s: chosen experts", what).containsExactly(cpuChosen);
+            RoutingPlan.assertSameBits(weights, cpuWeights, what + ": weights");
+        }
+        assertThat(values).isGreaterThan(50_000);
+        assertThat((double) exact / values).as("bit-identical scores").isGreaterThan(0.999);
+        assertThat((double) movedByRanking / rankedTokens).as("ranked tokens whose experts differ from the best scores'")
+                .isGreaterThan(0.2);
     }
 
     private static void check(RoutingStep step) {

@@ -34,6 +34,7 @@ final class MoeDispatchHostLibrary implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final MethodHandle route;
+    private final MethodHandle routeRule;
     private final MethodHandle topK;
     private final MethodHandle dispatch;
     private final MethodHandle expertLists;
@@ -43,6 +44,8 @@ final class MoeDispatchHostLibrary implements AutoCloseable {
         Linker linker = Linker.nativeLinker();
         route = linker.downcallHandle(lookup.findOrThrow("moe_host_route"), FunctionDescriptor.ofVoid(
                 ADDRESS, INT, INT, INT, INT, ADDRESS, ADDRESS, ADDRESS));
+        routeRule = linker.downcallHandle(lookup.findOrThrow("moe_host_route_rule"), FunctionDescriptor.ofVoid(
+                ADDRESS, ADDRESS, INT, INT, INT, INT, INT, INT, INT, FLOAT, ADDRESS, ADDRESS, ADDRESS));
         topK = linker.downcallHandle(lookup.findOrThrow("moe_host_topk"), FunctionDescriptor.ofVoid(
                 ADDRESS, INT, INT, INT, INT, ADDRESS, ADDRESS));
         dispatch = linker.downcallHandle(lookup.findOrThrow("moe_host_dispatch"), FunctionDescriptor.ofVoid(
@@ -120,6 +123,27 @@ final class MoeDispatchHostLibrary implements AutoCloseable {
             MemorySegment.copy(p, FLOAT, 0, probabilities, 0, tokens * experts);
             MemorySegment.copy(e, INT, 0, topKOut, 0, tokens * k);
             MemorySegment.copy(w, FLOAT, 0, weightsOut, 0, tokens * k);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * moe_route under a routing rule: scores (T, E), each token's k experts and weights (T, k) of
+     * logits (T, E); {@code bias} (E values) or null.
+     */
+    void routeRule(float[] logits, float[] bias, int tokens, int experts, int k, boolean sigmoid, int groups,
+                   int groupsUsed, boolean normalize, float scale, float[] scores, int[] chosen, float[] weights) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(FLOAT, (long) tokens * experts);
+            MemorySegment e = a.allocate(INT, (long) tokens * k);
+            MemorySegment w = a.allocate(FLOAT, (long) tokens * k);
+            MemorySegment b = bias != null ? a.allocateFrom(FLOAT, bias) : MemorySegment.NULL;
+            routeRule.invokeExact(a.allocateFrom(FLOAT, logits), b, tokens, experts, k, sigmoid ? 1 : 0, groups,
+                    groupsUsed, normalize ? 1 : 0, scale, s, e, w);
+            MemorySegment.copy(s, FLOAT, 0, scores, 0, tokens * experts);
+            MemorySegment.copy(e, INT, 0, chosen, 0, tokens * k);
+            MemorySegment.copy(w, FLOAT, 0, weights, 0, tokens * k);
         } catch (Throwable t) {
             throw rethrow(t);
         }

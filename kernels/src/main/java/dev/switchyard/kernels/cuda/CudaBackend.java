@@ -12,6 +12,7 @@ import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.SequenceRuns;
 import dev.switchyard.kernels.StateShape;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -721,15 +722,15 @@ public final class CudaBackend implements Backend {
     /** Routing and the experts queued on the stream with no host sync; see {@link CudaRoutedExperts}. */
     @Override
     public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
-                              ExpertFfnForm form, int k, boolean normalize, FloatMatrix x, int tokens, int slot) {
+                              ExpertFfnForm form, TopKRouting routing, FloatMatrix x, int tokens, int slot) {
         CudaMatrix cl = matrix(routerLogits);
         CudaMatrix ch = matrix(h);
         CudaMatrix cx = matrix(x);
         CudaWeight cg = weight(gate);
         CudaWeight cu = weight(up);
         CudaWeight cd = weight(down);
-        OpChecks.routedExperts(cl, ch, cg, cu, cd, form, k, cx, tokens);
-        CudaRoutedExperts.checkLimits(cg, cu, k, tokens);
+        OpChecks.routedExperts(cl, ch, cg, cu, cd, form, routing, cx, tokens);
+        CudaRoutedExperts.checkLimits(cg, cu, routing, tokens);
         if (slot < 0) {
             throw new IllegalArgumentException("routing slot " + slot);
         }
@@ -737,7 +738,7 @@ public final class CudaBackend implements Backend {
         if (routedExperts == null) {
             routedExperts = new CudaRoutedExperts(ctx, kernels, constants);
         }
-        routedExperts.run(cl, ch, cg, cu, cd, form, k, normalize, cx, tokens, slot);
+        routedExperts.run(cl, ch, cg, cu, cd, form, routing, cx, tokens, slot);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.KvCacheType;
+import dev.switchyard.kernels.TopKRouting;
 
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -28,6 +29,8 @@ final class CudaKernels {
     /** moe_experts.cu: the most experts moe_plan counts in shared memory, and the largest top-k of moe_combine. */
     static final int MOE_MAX_EXPERTS = 1024;
     static final int MOE_MAX_K = 32;
+    /** moe_dispatch.cuh's MOE_MAX_GROUPS: expert groups a routing rule on the device may have. */
+    static final int MOE_MAX_GROUPS = 64;
     /** attention.cu: the largest key and value head widths its shared memory and registers hold. */
     static final int ATTENTION_MAX_HEAD_DIM_K = 576;
     static final int ATTENTION_MAX_HEAD_DIM_V = 512;
@@ -389,10 +392,11 @@ final class CudaKernels {
     }
 
     /** moe_route.cu: router logits (T, E) -> probabilities (T, E), plain top-k experts and weights (T, k). */
-    void moeRoute(long logits, int tokens, int experts, int k, boolean normalize, long probs, long topk,
+    void moeRoute(long logits, long bias, int tokens, int experts, TopKRouting routing, long probs, long topk,
                   long topkWeights) {
-        args.reset().ptr(logits).i32(tokens).i32(experts).i32(k).i32(normalize ? 1 : 0).ptr(probs).ptr(topk)
-                .ptr(topkWeights);
+        args.reset().ptr(logits).ptr(bias).i32(tokens).i32(experts).i32(routing.k()).i32(routing.sigmoid() ? 1 : 0)
+                .i32(routing.groupCount()).i32(routing.groupsUsed()).i32(routing.normalize() ? 1 : 0)
+                .f32(routing.weightScale()).ptr(probs).ptr(topk).ptr(topkWeights);
         ctx.launch(fn(CudaModule.MOE_ROUTE, "moe_route"), ceilDiv(tokens, 128), 1, 128, 1, args);
     }
 

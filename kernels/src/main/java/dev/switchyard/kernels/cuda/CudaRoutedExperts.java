@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.ExpertFfnForm;
+import dev.switchyard.kernels.TopKRouting;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -10,7 +11,8 @@ import java.util.Arrays;
  * so that a decode step can be queued (and later captured as one CUDA graph) without the host seeing
  * the routing. T tokens, top-k of E experts, model dimension D, expert FFN width F:
  * <pre>
- *   moe_route    router logits (T, E) -> top-k experts and weights (T, k)       moe_route.cu
+ *   moe_route    router logits (T, E) -> k experts and weights (T, k) by the     moe_route.cu
+ *                model's {@link TopKRouting}
  *   moe_plan     -> the chosen experts in ascending order, each with its tokens   moe_experts.cu
  *   moe_gate_up  h (T, D) -> act (T k, F) = silu(gate_e h_t) * (up_e h_t), by expert
  *                (gpt-oss: biases added, then the clamped SwiGLU)
@@ -46,7 +48,8 @@ final class CudaRoutedExperts {
     }
 
     /** The checks beyond {@code OpChecks.routedExperts} that the kernels' limits add. */
-    static void checkLimits(CudaWeight gate, CudaWeight up, int k, int tokens) {
+    static void checkLimits(CudaWeight gate, CudaWeight up, TopKRouting routing, int tokens) {
+        int k = routing.k();
         if (gate.type() != up.type()) {
             throw new IllegalArgumentException("routed experts read gate and up in one pass, so they share a type; got "
                     + gate + " and " + up);
@@ -54,6 +57,10 @@ final class CudaRoutedExperts {
         if (gate.count() > CudaKernels.MOE_MAX_EXPERTS || k > CudaKernels.MOE_MAX_K) {
             throw new IllegalArgumentException("routed experts on CUDA take up to " + CudaKernels.MOE_MAX_EXPERTS
                     + " experts and top-" + CudaKernels.MOE_MAX_K + ", got top-" + k + " of " + gate.count());
+        }
+        if (routing.groupCount() > CudaKernels.MOE_MAX_GROUPS) {
+            throw new IllegalArgumentException("routing on CUDA takes up to " + CudaKernels.MOE_MAX_GROUPS
+                    + " expert groups, got " + routing.groupCount());
         }
         long slots = Math.min(gate.count(), (long) tokens * k);
         if (tokens > CudaKernels.MAX_GRID_Y || slots * tileCount(tokens) > CudaKernels.MAX_GRID_Y) {
@@ -67,11 +74,12 @@ final class CudaRoutedExperts {
     }
 
     /** Queues the layer; the arguments are checked by the backend (OpChecks and {@link #checkLimits}). */
-    void run(CudaMatrix logits, CudaMatrix h, CudaWeight gate, CudaWeight up, CudaWeight down, ExpertFfnForm form, int k,
-             boolean normalize, CudaMatrix x, int tokens, int slot) {
+    void run(CudaMatrix logits, CudaMatrix h, CudaWeight gate, CudaWeight up, CudaWeight down, ExpertFfnForm form,
+             TopKRouting routing, CudaMatrix x, int tokens, int slot) {
         if (tokens == 0) {
             return;
         }
+        int k = routing.k();
         int experts = gate.count();
         int dim = gate.cols();
         int ffn = gate.rows();
@@ -87,8 +95,9 @@ final class CudaRoutedExperts {
         long gateBias = biased ? constants.fixedVector(form.gateBias()) : 0;
         long upBias = biased ? constants.fixedVector(form.upBias()) : 0;
         long downBias = biased ? constants.fixedVector(form.downBias()) : 0;
-        // route: softmax, top-k, weights
-        kernels.moeRoute(logits.pointer(), tokens, experts, k, normalize, probs, ids, weights);
+        // route: scores, the chosen experts, their weights (the selection bias compared with the layer's array)
+        long bias = routing.selectionBias() != null ? constants.vector(routing.selectionBias()) : 0;
+        kernels.moeRoute(logits.pointer(), bias, tokens, experts, routing, probs, ids, weights);
         // plan: the chosen experts, each with its tokens
         kernels.moePlan(ids, assignments, experts, slots, steps);
         // gate and up in one pass, biases, SiLU-mul or the clamped SwiGLU

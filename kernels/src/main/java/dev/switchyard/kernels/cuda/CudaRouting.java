@@ -1,6 +1,7 @@
 package dev.switchyard.kernels.cuda;
 
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.TopKRouting;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
@@ -97,7 +98,8 @@ public final class CudaRouting implements AutoCloseable {
                     + " experts, at most " + maxTokens);
         }
         ctx.makeCurrent();
-        kernels.moeRoute(m.pointer(), tokens, experts, k, normalize, probabilities, topK, topKWeights);
+        kernels.moeRoute(m.pointer(), 0, tokens, experts, TopKRouting.softmax(k, normalize), probabilities, topK,
+                topKWeights);
         routedTokens = tokens;
         dispatchedGroups = -1;
     }

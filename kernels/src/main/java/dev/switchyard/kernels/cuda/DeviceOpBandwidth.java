@@ -3,6 +3,7 @@ package dev.switchyard.kernels.cuda;
 import dev.switchyard.kernels.Backend;
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.Arena;
@@ -140,7 +141,7 @@ public final class DeviceOpBandwidth {
         FloatMatrix h = cuda.allocate(tokens, DIM);
         FloatMatrix x = cuda.allocate(tokens, DIM);
         double seconds = perCall(cuda, () -> cuda.routedExperts(logits, h, experts[0], experts[1], experts[2],
-                ExpertFfnForm.SWIGLU, TOP_K, true, x, tokens, 0));
+                ExpertFfnForm.SWIGLU, TopKRouting.softmax(TOP_K, true), x, tokens, 0));
         long bytes = TOP_K * (2 * type.byteSize((long) FFN * DIM) + type.byteSize((long) DIM * FFN));
         report(type, "routed experts, top-" + TOP_K + " of " + EXPERTS, tokens, bytes, seconds, deviceGbs);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.RopeSpec;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -219,7 +220,7 @@ class CpuOpsTest {
     void routedExpertsRunOnTheHostPathOnly() {
         assertThat(one.routesOnDevice()).isFalse();
         CpuMatrix m = (CpuMatrix) one.allocate(1, 8);
-        assertThatThrownBy(() -> one.routedExperts(m, m, null, null, null, ExpertFfnForm.SWIGLU, 2, true, m, 1, 0))
+        assertThatThrownBy(() -> one.routedExperts(m, m, null, null, null, ExpertFfnForm.SWIGLU, TopKRouting.softmax(2, true), m, 1, 0))
                 .isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("cpu routes on the host");
     }

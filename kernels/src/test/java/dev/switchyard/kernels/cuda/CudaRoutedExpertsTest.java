@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Device-routed experts against the host path written out with CPU backend ops, as the engine runs
  * it: softmax of the router logits, a plain top-k (equal probabilities to the lower expert),
- * renormalized weights when asked, then expert after expert in ascending order: gather the expert's
+ * renormalized weights when asked (or DeepSeek-V3's sigmoid scores ranked with a selection bias
+ * within the best expert groups, scaled), then expert after expert in ascending order: gather the expert's
  * tokens, gate and up matmuls of matrix e, SiLU-mul, down matmul, scatter-add into the residual;
  * in gpt-oss's form, expert e's bias rows added after each matmul and the clamped SwiGLU for SiLU-mul.
  * The sums of the matmuls run in another order, so the tolerance is the matmul tests' 1e-5 of the
@@ -32,6 +34,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * checked by {@link WideKernelChoiceTest}.
  */
 class CudaRoutedExpertsTest extends AgainstCpuTest {
+
+    /** Softmax top-2, renormalized: Mixtral's routing. */
+    private static final TopKRouting TOP2 = TopKRouting.softmax(2, true);
 
     static final GgmlType[] TYPES = {GgmlType.BF16, GgmlType.Q8_0, GgmlType.F32, GgmlType.MXFP4};
 
@@ -114,6 +119,23 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
 
     @ParameterizedTest
     @MethodSource("tiledTypes")
+    void deepSeekV3RoutingMatchesTheHostPath(GgmlType type) {
+        // 64 experts in 8 groups, the best 4 kept, top-6 of sigmoid scores ranked with a selection bias,
+        // weights renormalized and scaled by 2.5; then ERNIE 4.5's softmax ranked with a bias
+        Shape shape = new Shape("DeepSeek-V3-like", 64, 6, 256, 128, true, true);
+        Experts w = Experts.of(type, shape, 8000);
+        float[] bias = GpuTests.gaussian(8001, shape.experts(), 0.5f);
+        TopKRouting deepSeek = new TopKRouting(6, true, bias, 8, 4, true, 2.5f);
+        TopKRouting ernie = new TopKRouting(6, false, bias, 1, 1, true, 1f);
+        for (int tokens : new int[] {1, 3, 8}) {
+            float[] logits = GpuTests.gaussian(300 + tokens, (tokens + 1) * shape.experts(), 1f);
+            assertMatchesHostPath(w, logits, tokens, deepSeek, type + ", " + deepSeek + ", " + tokens + " tokens");
+            assertMatchesHostPath(w, logits, tokens, ernie, type + ", " + ernie + ", " + tokens + " tokens");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("tiledTypes")
     void anExpertWithMoreTokensThanOneTileServesThemAll(GgmlType type) {
         Shape shape = new Shape("tiled", 8, 2, 256, 256, true, true);
         Experts w = Experts.of(type, shape, 4000);
@@ -142,7 +164,8 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
             float[] logits = GpuTests.gaussian(70 + slot, tokens * shape.experts(), 2f);
             expected[slot] = sortedPerToken(route(logits, tokens, shape.experts(), shape.k(), true).experts(), shape.k());
             FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens, shape.experts());
-            cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), SWIGLU, shape.k(), true, xg, tokens, slot);
+            cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), SWIGLU, TopKRouting.softmax(shape.k(), true), xg,
+                    tokens, slot);
         }
         int[] read = new int[5 * tokens * shape.k()];
         cuda.readRoutedExperts(5, tokens, shape.k(), read);
@@ -180,7 +203,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         float[] x = GpuTests.gaussian(52, (tokens + 1) * shape.dim(), 1f);
         float[] expected = hostPath(w, h, x, r, tokens);
         float[] higher = hostPath(w, h, x, new Routing(new int[] {2, 6, 0, 5}, r.weights()), tokens);
-        float[] actual = Arrays.copyOf(device(w, logits, h, x, true, tokens), tokens * shape.dim());
+        float[] actual = Arrays.copyOf(device(w, logits, h, x, TopKRouting.softmax(shape.k(), true), tokens), tokens * shape.dim());
         GpuTests.assertClose(actual, expected, 1e-5, "ties to the lower expert");
         assertThat(relativeError(actual, higher)).as("the higher experts give another result").isGreaterThan(1e-2);
     }
@@ -192,26 +215,38 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         FloatMatrix logits = cuda.allocate(2, 4);
         FloatMatrix h = cuda.allocate(2, 256);
         FloatMatrix x = cuda.allocate(2, 256);
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), SWIGLU, 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.gateG(), SWIGLU, TOP2, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("down CudaWeight[F32 64 x 256 x 4]");
-        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), SWIGLU, 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 5), h, w.gateG(), w.upG(), w.downG(), SWIGLU, TOP2, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("logits CudaMatrix[2 x 5]");
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU, 5, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU,
+                TopKRouting.softmax(5, true), x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("top 5 of 4");
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU, 2, true, x, 3, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU, TOP2, x, 3, 0))
                 .isInstanceOf(IllegalArgumentException.class);
         Weight upBf16 = cuda.weight(GgmlType.BF16, GpuTests.weights(GgmlType.BF16, 6001, 64, 256, 4), new long[] {256, 64, 4});
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), SWIGLU, 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), upBf16, w.downG(), SWIGLU, TOP2, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("share a type");
         ExpertFfnForm shortDownBias = ExpertFfnForm.clampedSwiglu(new float[4 * 64], new float[4 * 64], new float[4 * 64],
                 1.702f, 7f);
-        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), shortDownBias, 2, true, x, 2, 0))
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), shortDownBias, TOP2, x, 2, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("got 256, 256 and 256");
+        TopKRouting shortBias = new TopKRouting(2, true, new float[3], 1, 1, true, 1f);
+        assertThatThrownBy(() -> cuda.routedExperts(logits, h, w.gateG(), w.upG(), w.downG(), SWIGLU, shortBias, x, 2, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a selection bias of 3 values for 4 experts");
+        Shape many = new Shape("128 groups", 128, 2, 256, 64, true, true);
+        Experts w128 = Experts.of(GgmlType.F32, many, 6002);
+        TopKRouting groups128 = new TopKRouting(2, true, null, 128, 4, true, 1f);
+        assertThatThrownBy(() -> cuda.routedExperts(cuda.allocate(2, 128), h, w128.gateG(), w128.upG(), w128.downG(),
+                SWIGLU, groups128, x, 2, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("up to 64 expert groups, got 128");
     }
 
     @Test
@@ -246,11 +281,15 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
     }
 
     private static void assertMatchesHostPath(Experts w, float[] logits, int tokens, boolean normalize, String what) {
+        assertMatchesHostPath(w, logits, tokens, TopKRouting.softmax(w.shape().k(), normalize), what);
+    }
+
+    private static void assertMatchesHostPath(Experts w, float[] logits, int tokens, TopKRouting routing, String what) {
         Shape s = w.shape();
         float[] h = GpuTests.gaussian(tokens * 3L + 1, (tokens + 1) * s.dim(), 1f);
         float[] x = GpuTests.gaussian(tokens * 3L + 2, (tokens + 1) * s.dim(), 1f);
-        float[] expected = hostPath(w, h, x, route(logits, tokens, s.experts(), s.k(), normalize), tokens);
-        float[] actual = device(w, logits, h, x, normalize, tokens);
+        float[] expected = hostPath(w, h, x, route(logits, tokens, s.experts(), routing), tokens);
+        float[] actual = device(w, logits, h, x, routing, tokens);
         int n = tokens * s.dim();
         GpuTests.assertClose(Arrays.copyOf(actual, n), expected, 1e-5, what);
         assertThat(Arrays.copyOfRange(actual, n, n + s.dim())).as(what + ": the row past the step")
@@ -258,32 +297,71 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
     }
 
     /** The CUDA backend's routed experts over T + 1 rows of logits, h and x; all T + 1 rows of x after. */
-    private static float[] device(Experts w, float[] logits, float[] h, float[] x, boolean normalize, int tokens) {
+    private static float[] device(Experts w, float[] logits, float[] h, float[] x, TopKRouting routing, int tokens) {
         Shape s = w.shape();
         FloatMatrix lg = GpuTests.matrix(cuda, logits, tokens + 1, s.experts());
         FloatMatrix hg = GpuTests.matrix(cuda, h, tokens + 1, s.dim());
         FloatMatrix xg = GpuTests.matrix(cuda, x, tokens + 1, s.dim());
-        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), w.form(), s.k(), normalize, xg, tokens, 0);
+        cuda.routedExperts(lg, hg, w.gateG(), w.upG(), w.downG(), w.form(), routing, xg, tokens, 0);
         return GpuTests.read(xg, tokens + 1);
     }
 
-    /** CPU backend softmax, then the k largest probabilities, equal ones to the lower index. */
     private static Routing route(float[] logits, int tokens, int experts, int k, boolean normalize) {
-        FloatMatrix probabilities = GpuTests.matrix(cpu, logits, tokens, experts);
-        cpu.softmax(probabilities, tokens);
-        float[] p = GpuTests.read(probabilities, tokens);
+        return route(logits, tokens, experts, TopKRouting.softmax(k, normalize));
+    }
+
+    /**
+     * CPU backend softmax (or each logit's sigmoid), then the k largest scores, equal ones to the lower
+     * index; or, under a ranked rule, the k largest of score plus bias within the best groups (a group
+     * scored by its two best).
+     */
+    private static Routing route(float[] logits, int tokens, int experts, TopKRouting routing) {
+        int k = routing.k();
+        float[] p;
+        if (routing.sigmoid()) {
+            p = new float[tokens * experts];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = (float) (1 / (1 + Math.exp(-logits[i])));
+            }
+        } else {
+            FloatMatrix probabilities = GpuTests.matrix(cpu, logits, tokens, experts);
+            cpu.softmax(probabilities, tokens);
+            p = GpuTests.read(probabilities, tokens);
+        }
+        float[] bias = routing.selectionBias() != null ? routing.selectionBias() : new float[experts];
+        int per = experts / routing.groupCount();
         int[] chosen = new int[tokens * k];
         float[] weights = new float[tokens * k];
         for (int t = 0; t < tokens; t++) {
+            float[] rank = new float[experts];
+            for (int e = 0; e < experts; e++) {
+                rank[e] = p[t * experts + e] + bias[e];
+            }
+            float[] groupScore = new float[routing.groupCount()];
+            for (int g = 0; g < groupScore.length; g++) {
+                float[] members = Arrays.copyOfRange(rank, g * per, (g + 1) * per);
+                Arrays.sort(members);
+                groupScore[g] = per > 1 ? members[per - 1] + members[per - 2] : members[0];
+            }
+            boolean[] kept = new boolean[groupScore.length];
+            for (int n = 0; n < routing.groupsUsed(); n++) {
+                int best = -1;
+                for (int g = 0; g < groupScore.length; g++) {
+                    if (!kept[g] && (best < 0 || groupScore[g] > groupScore[best])) {
+                        best = g;
+                    }
+                }
+                kept[best] = true;
+            }
             double sum = 0;
             for (int j = 0; j < k; j++) {
                 int best = -1;
                 for (int e = 0; e < experts; e++) {
-                    boolean taken = false;
+                    boolean taken = !kept[e / per];
                     for (int q = 0; q < j; q++) {
                         taken |= chosen[t * k + q] == e;
                     }
-                    if (!taken && (best < 0 || p[t * experts + e] > p[t * experts + best])) {
+                    if (!taken && (best < 0 || rank[e] > rank[best])) {
                         best = e;
                     }
                 }
@@ -291,10 +369,9 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
                 weights[t * k + j] = p[t * experts + best];
                 sum += weights[t * k + j];
             }
-            if (normalize) {
-                for (int j = 0; j < k; j++) {
-                    weights[t * k + j] = (float) (weights[t * k + j] / sum);
-                }
+            for (int j = 0; j < k; j++) {
+                float w = routing.normalize() ? (float) (weights[t * k + j] / sum) : weights[t * k + j];
+                weights[t * k + j] = w * routing.weightScale();
             }
         }
         return new Routing(chosen, weights);

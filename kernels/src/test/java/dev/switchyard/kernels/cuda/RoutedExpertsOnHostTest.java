@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchyard.kernels.ExpertFfnForm;
 import dev.switchyard.kernels.FloatMatrix;
+import dev.switchyard.kernels.TopKRouting;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.cpu.CpuBackend;
 import dev.switchyard.kernels.format.GgmlType;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A MoE layer routed on the device ({@code moe_route}, then {@code moe_experts.cu}: plan, gate/up
  * with SiLU, down, combine) run on the host, threads as fibers, against the host path written out
- * with CPU backend ops: per token, softmax over the router, the top-k experts (renormalized), and
+ * with CPU backend ops: per token, softmax over the router, the top-k experts (renormalized), or
+ * DeepSeek-V3's sigmoid scores ranked with a selection bias within the best groups, scaled; and
  * for each chosen expert in ascending order {@code x += w * down(silu(gate h) * up h)}; in gpt-oss's
  * form, {@code x += w * (down(swigluClamped(gate h + gb_e, up h + ub_e)) + db_e)}, op by op as the
  * engine's ExpertFfn runs it. Generic and 16-byte-load entry points (Q8_0's through shared memory),
@@ -57,7 +59,7 @@ class RoutedExpertsOnHostTest {
         ValueLayout a = ValueLayout.ADDRESS;
         ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT;
         layer = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("moe_layer_host"), FunctionDescriptor.of(
-                i, i, i, a, a, a, i, i, i, i, a, a, l, l, a, l, l, i, i, a, a, a, i, f, f, a));
+                i, i, i, a, a, a, i, i, i, i, a, i, i, i, f, a, a, l, l, a, l, l, i, i, a, a, a, i, f, f, a));
         cpu = new CpuBackend(2);
     }
 
@@ -74,36 +76,28 @@ class RoutedExpertsOnHostTest {
      * bounds: gate above the limit, up above it, up below minus it.
      */
     private static float[] hostPath(GgmlType type, MemorySegment gate, MemorySegment up, MemorySegment down,
-                                    ExpertFfnForm form, float[] logits, float[] h, float[] x, int tokens, int[] chosen,
-                                    int[] clamps) {
+                                    ExpertFfnForm form, TopKRouting routing, float[] logits, float[] h, float[] x,
+                                    int tokens, int[] chosen, int[] clamps) {
         Weight wg = cpu.weight(type, gate, new long[] {DIM, FFN, E});
         Weight wu = cpu.weight(type, up, new long[] {DIM, FFN, E});
         Weight wd = cpu.weight(type, down, new long[] {FFN, DIM, E});
         FloatMatrix xs = GpuTests.matrix(cpu, x, tokens, DIM);
         float[] row = new float[DIM];
         for (int t = 0; t < tokens; t++) {
-            double[] p = new double[E];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int e = 0; e < E; e++) {
-                max = Math.max(max, logits[t * E + e]);
-            }
-            double sum = 0;
-            for (int e = 0; e < E; e++) {
-                p[e] = Math.exp(logits[t * E + e] - max);
-                sum += p[e];
-            }
+            double[] p = scores(routing, logits, t);
+            boolean[] allowed = keptGroups(routing, p);
             boolean[] taken = new boolean[E];
             double total = 0;
             for (int j = 0; j < K; j++) {
                 int best = -1;
                 for (int e = 0; e < E; e++) {
-                    if (!taken[e] && (best < 0 || p[e] > p[best])) {
+                    if (!taken[e] && allowed[e] && (best < 0 || rank(routing, p, e) > rank(routing, p, best))) {
                         best = e;
                     }
                 }
                 taken[best] = true;
                 chosen[t * K + j] = best;
-                total += p[best] / sum;
+                total += p[best];
             }
             System.arraycopy(h, t * DIM, row, 0, DIM);
             FloatMatrix in = GpuTests.matrix(cpu, row, 1, DIM);
@@ -130,11 +124,69 @@ class RoutedExpertsOnHostTest {
                 if (form.biased()) {
                     cpu.addBias(y, form.downBias(), e * DIM, 1);
                 }
-                float w = (float) (p[e] / sum / total);
+                float w = (float) ((routing.normalize() ? p[e] / total : p[e]) * routing.weightScale());
                 cpu.scatterAddRows(y, new int[] {t}, new float[] {w}, xs, 1);
             }
         }
         return GpuTests.read(xs, tokens);
+    }
+
+    /** A token's scores in double: the softmax of its logits, or each one's sigmoid. */
+    private static double[] scores(TopKRouting routing, float[] logits, int t) {
+        double[] p = new double[E];
+        if (routing.sigmoid()) {
+            for (int e = 0; e < E; e++) {
+                p[e] = 1 / (1 + Math.exp(-logits[t * E + e]));
+            }
+            return p;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int e = 0; e < E; e++) {
+            max = Math.max(max, logits[t * E + e]);
+        }
+        double sum = 0;
+        for (int e = 0; e < E; e++) {
+            p[e] = Math.exp(logits[t * E + e] - max);
+            sum += p[e];
+        }
+        for (int e = 0; e < E; e++) {
+            p[e] /= sum;
+        }
+        return p;
+    }
+
+    /** What ranks expert e: its score plus its selection bias. */
+    private static double rank(TopKRouting routing, double[] p, int e) {
+        return routing.selectionBias() != null ? p[e] + routing.selectionBias()[e] : p[e];
+    }
+
+    /** The experts of the best groups, each group scored by its two best ranks. */
+    private static boolean[] keptGroups(TopKRouting routing, double[] p) {
+        int per = E / routing.groupCount();
+        double[] groupScore = new double[routing.groupCount()];
+        for (int g = 0; g < groupScore.length; g++) {
+            double[] ranks = new double[per];
+            for (int i = 0; i < per; i++) {
+                ranks[i] = rank(routing, p, g * per + i);
+            }
+            Arrays.sort(ranks);
+            groupScore[g] = per > 1 ? ranks[per - 1] + ranks[per - 2] : ranks[0];
+        }
+        boolean[] kept = new boolean[groupScore.length];
+        for (int n = 0; n < routing.groupsUsed(); n++) {
+            int best = -1;
+            for (int g = 0; g < groupScore.length; g++) {
+                if (!kept[g] && (best < 0 || groupScore[g] > groupScore[best])) {
+                    best = g;
+                }
+            }
+            kept[best] = true;
+        }
+        boolean[] allowed = new boolean[E];
+        for (int e = 0; e < E; e++) {
+            allowed[e] = kept[e / per];
+        }
+        return allowed;
     }
 
     private static void countClamps(float[] g, float[] u, int[] clamps) {
@@ -147,8 +199,8 @@ class RoutedExpertsOnHostTest {
 
     /** The layer through moe_layer_host; returns x after it, the chosen experts into {@code chosenOut}. */
     private static float[] device(GgmlType type, boolean wide, MemorySegment gate, MemorySegment up,
-                                  MemorySegment down, ExpertFfnForm form, float[] logits, float[] h, float[] x,
-                                  int tokens, int[] chosenOut) throws Throwable {
+                                  MemorySegment down, ExpertFfnForm form, TopKRouting routing, float[] logits,
+                                  float[] h, float[] x, int tokens, int[] chosenOut) throws Throwable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment xs = a.allocate((long) tokens * DIM * 4, 64);
             MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
@@ -161,8 +213,11 @@ class RoutedExpertsOnHostTest {
             MemorySegment gb = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.gateBias()) : MemorySegment.NULL;
             MemorySegment ub = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.upBias()) : MemorySegment.NULL;
             MemorySegment db = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.downBias()) : MemorySegment.NULL;
+            MemorySegment bias = routing.selectionBias() != null
+                    ? a.allocateFrom(ValueLayout.JAVA_FLOAT, routing.selectionBias()) : MemorySegment.NULL;
             int rc = (int) layer.invokeExact(type.id(), wide ? 1 : 0, a.allocateFrom(ValueLayout.JAVA_FLOAT, logits),
-                    hs, xs, tokens, E, K, 1, g, u, type.byteSize((long) FFN * DIM), type.byteSize(DIM), d,
+                    hs, xs, tokens, E, K, routing.normalize() ? 1 : 0, bias, routing.sigmoid() ? 1 : 0,
+                    routing.groupCount(), routing.groupsUsed(), routing.weightScale(), g, u, type.byteSize((long) FFN * DIM), type.byteSize(DIM), d,
                     type.byteSize((long) DIM * FFN), type.byteSize(FFN), DIM, FFN, gb, ub, db, form.clamped() ? 1 : 0,
                     form.alpha(), form.limit(), ids);
             assertThat(rc).isZero();
@@ -180,6 +235,11 @@ class RoutedExpertsOnHostTest {
     /** The layer on both paths, in {@code form}, for 1 and 3 tokens; the clamps counted over every run. */
     private static void assertMatchesHostPath(GgmlType type, ExpertFfnForm form, long seed, int[] clamps)
             throws Throwable {
+        assertMatchesHostPath(type, form, TopKRouting.softmax(K, true), seed, clamps);
+    }
+
+    private static void assertMatchesHostPath(GgmlType type, ExpertFfnForm form, TopKRouting routing, long seed,
+                                              int[] clamps) throws Throwable {
         for (boolean wide : widths(type)) {
             for (int tokens : new int[] {1, 3}) {
                 MemorySegment gate = GpuTests.weights(type, seed, FFN, DIM, E);
@@ -189,10 +249,11 @@ class RoutedExpertsOnHostTest {
                 float[] h = GpuTests.gaussian(seed + 4 + tokens, tokens * DIM, 1f);
                 float[] x = GpuTests.gaussian(seed + 5 + tokens, tokens * DIM, 1f);
                 int[] expectedChosen = new int[tokens * K];
-                float[] expected = hostPath(type, gate, up, down, form, logits, h, x, tokens, expectedChosen, clamps);
+                float[] expected = hostPath(type, gate, up, down, form, routing, logits, h, x, tokens, expectedChosen,
+                        clamps);
                 int[] chosen = new int[tokens * K];
-                float[] actual = device(type, wide, gate, up, down, form, logits, h, x, tokens, chosen);
-                String what = type + (wide ? " wide" : "") + ", " + form + ", " + tokens + " tokens";
+                float[] actual = device(type, wide, gate, up, down, form, routing, logits, h, x, tokens, chosen);
+                String what = type + (wide ? " wide" : "") + ", " + form + ", " + routing + ", " + tokens + " tokens";
                 assertThat(sorted(chosen, tokens)).as(what + ": chosen experts").containsExactly(sorted(expectedChosen, tokens));
                 GpuTests.assertClose(actual, expected, 1e-5, what);
             }
@@ -234,6 +295,20 @@ class RoutedExpertsOnHostTest {
         float[] db = GpuTests.gaussian(83, E * DIM, 4f);
         assertMatchesHostPath(GgmlType.Q8_0, new ExpertFfnForm(gb, ub, db, false, 0f, 0f), 91, new int[3]);
         assertMatchesHostPath(GgmlType.MXFP4, new ExpertFfnForm(null, null, null, true, ALPHA, LIMIT), 95, new int[3]);
+    }
+
+    @Test
+    void sigmoidScoresRankedWithABiasInTheBestGroupsMatchTheHostPath() throws Throwable {
+        // DeepSeek-V3's routing on 8 experts in 4 groups of 2, the best 2 groups kept, weights scaled;
+        // the bias (sigma 0.5 against sigmoid scores in 0..1) moves the choice away from the best scores
+        float[] bias = GpuTests.gaussian(101, E, 0.5f);
+        TopKRouting deepSeek = new TopKRouting(K, true, bias, 4, 2, true, 2.5f);
+        assertMatchesHostPath(GgmlType.Q8_0, ExpertFfnForm.SWIGLU, deepSeek, 103, new int[3]);
+        // ERNIE 4.5's: softmax ranked with a bias, no groups; and sigmoid scores unnormalized, unbiased
+        assertMatchesHostPath(GgmlType.F32, ExpertFfnForm.SWIGLU, new TopKRouting(K, false, bias, 1, 1, true, 1f), 107,
+                new int[3]);
+        assertMatchesHostPath(GgmlType.Q4_K, ExpertFfnForm.SWIGLU, new TopKRouting(K, true, null, 1, 1, false, 1f), 109,
+                new int[3]);
     }
 
     /** Each token's k experts in ascending order (the kernels and the host path may list them differently). */
