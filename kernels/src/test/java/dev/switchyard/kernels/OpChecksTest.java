@@ -18,10 +18,23 @@ class OpChecksTest {
     private static final int D = 8;
     private static final int F = 16;
     private static CpuBackend cpu;
+    /** A well-formed layer of E experts for a step of 3 tokens: stacked gate, up and down, router logits, h and x. */
+    private static Weight gate;
+    private static Weight up;
+    private static Weight down;
+    private static FloatMatrix logits;
+    private static FloatMatrix h;
+    private static FloatMatrix x;
 
     @BeforeAll
     static void start() {
         cpu = new CpuBackend(1);
+        gate = stack(F, D, E);
+        up = stack(F, D, E);
+        down = stack(D, F, E);
+        logits = cpu.allocate(3, E);
+        h = cpu.allocate(3, D);
+        x = cpu.allocate(3, D);
     }
 
     @AfterAll
@@ -35,12 +48,6 @@ class OpChecksTest {
 
     @Test
     void routedExpertsTakeLogitsOfEveryExpertAndStacksThatChain() {
-        Weight gate = stack(F, D, E);
-        Weight up = stack(F, D, E);
-        Weight down = stack(D, F, E);
-        FloatMatrix logits = cpu.allocate(3, E);
-        FloatMatrix h = cpu.allocate(3, D);
-        FloatMatrix x = cpu.allocate(3, D);
         assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, 2, x, 3)).doesNotThrowAnyException();
         // down with gate's shape: F x D where D x F belongs
         assertThatThrownBy(() -> OpChecks.routedExperts(logits, h, gate, up, gate, SWIGLU, 2, x, 3))
@@ -64,12 +71,6 @@ class OpChecksTest {
 
     @Test
     void routingRulesTakeABiasPerExpertAndGroupsThatSplitTheExperts() {
-        Weight gate = stack(F, D, E);
-        Weight up = stack(F, D, E);
-        Weight down = stack(D, F, E);
-        FloatMatrix logits = cpu.allocate(3, E);
-        FloatMatrix h = cpu.allocate(3, D);
-        FloatMatrix x = cpu.allocate(3, D);
         TopKRouting deepSeek = new TopKRouting(2, true, new float[E], 2, 1, true, 2.5f);
         assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, SWIGLU, deepSeek, x, 3))
                 .doesNotThrowAnyException();
@@ -95,12 +96,6 @@ class OpChecksTest {
 
     @Test
     void routedExpertsBiasesStackARowPerExpert() {
-        Weight gate = stack(F, D, E);
-        Weight up = stack(F, D, E);
-        Weight down = stack(D, F, E);
-        FloatMatrix logits = cpu.allocate(3, E);
-        FloatMatrix h = cpu.allocate(3, D);
-        FloatMatrix x = cpu.allocate(3, D);
         ExpertFfnForm gptOss = ExpertFfnForm.clampedSwiglu(new float[E * F], new float[E * F], new float[E * D], 1.702f, 7f);
         assertThatCode(() -> OpChecks.routedExperts(logits, h, gate, up, down, gptOss, 2, x, 3)).doesNotThrowAnyException();
         // down's bias as wide as an expert

@@ -329,35 +329,19 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
             p = GpuTests.read(probabilities, tokens);
         }
         float[] bias = routing.selectionBias() != null ? routing.selectionBias() : new float[experts];
-        int per = experts / routing.groupCount();
         int[] chosen = new int[tokens * k];
         float[] weights = new float[tokens * k];
         for (int t = 0; t < tokens; t++) {
-            float[] rank = new float[experts];
+            double[] rank = new double[experts];
             for (int e = 0; e < experts; e++) {
                 rank[e] = p[t * experts + e] + bias[e];
             }
-            float[] groupScore = new float[routing.groupCount()];
-            for (int g = 0; g < groupScore.length; g++) {
-                float[] members = Arrays.copyOfRange(rank, g * per, (g + 1) * per);
-                Arrays.sort(members);
-                groupScore[g] = per > 1 ? members[per - 1] + members[per - 2] : members[0];
-            }
-            boolean[] kept = new boolean[groupScore.length];
-            for (int n = 0; n < routing.groupsUsed(); n++) {
-                int best = -1;
-                for (int g = 0; g < groupScore.length; g++) {
-                    if (!kept[g] && (best < 0 || groupScore[g] > groupScore[best])) {
-                        best = g;
-                    }
-                }
-                kept[best] = true;
-            }
+            boolean[] allowed = GroupLimitReference.allowed(routing, rank);
             double sum = 0;
             for (int j = 0; j < k; j++) {
                 int best = -1;
                 for (int e = 0; e < experts; e++) {
-                    boolean taken = !kept[e / per];
+                    boolean taken = !allowed[e];
                     for (int q = 0; q < j; q++) {
                         taken |= chosen[t * k + q] == e;
                     }

@@ -162,31 +162,11 @@ class RoutedExpertsOnHostTest {
 
     /** The experts of the best groups, each group scored by its two best ranks. */
     private static boolean[] keptGroups(TopKRouting routing, double[] p) {
-        int per = E / routing.groupCount();
-        double[] groupScore = new double[routing.groupCount()];
-        for (int g = 0; g < groupScore.length; g++) {
-            double[] ranks = new double[per];
-            for (int i = 0; i < per; i++) {
-                ranks[i] = rank(routing, p, g * per + i);
-            }
-            Arrays.sort(ranks);
-            groupScore[g] = per > 1 ? ranks[per - 1] + ranks[per - 2] : ranks[0];
-        }
-        boolean[] kept = new boolean[groupScore.length];
-        for (int n = 0; n < routing.groupsUsed(); n++) {
-            int best = -1;
-            for (int g = 0; g < groupScore.length; g++) {
-                if (!kept[g] && (best < 0 || groupScore[g] > groupScore[best])) {
-                    best = g;
-                }
-            }
-            kept[best] = true;
-        }
-        boolean[] allowed = new boolean[E];
+        double[] ranks = new double[E];
         for (int e = 0; e < E; e++) {
-            allowed[e] = kept[e / per];
+            ranks[e] = rank(routing, p, e);
         }
-        return allowed;
+        return GroupLimitReference.allowed(routing, ranks);
     }
 
     private static void countClamps(float[] g, float[] u, int[] clamps) {
