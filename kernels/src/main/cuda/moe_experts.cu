@@ -21,7 +21,10 @@
 //              (+ upBias[e F + r]), act[p][r] = silu(g) * u as elementwise.cu's silu_mul
 //              (g / (expf(-g) + 1) * u), or, `clamped` (gpt-oss), as its swiglu_clamped:
 //              g' = min(g, limit), u' = clamp(u, -limit, limit), g' / (expf(-alpha g') + 1) * (u' + 1).
-//              The biases (E x F, a row per expert) are null where the model has none. One warp per
+//              The biases (E x F, a row per expert) are null where the model has none. Where the
+//              routing weights multiply the experts' inputs (Llama 4; `inputWeights`, moe_route's
+//              weights (A), not null), g and u are each multiplied by the assignment's weight before
+//              the biases: the projections of w h, rounded once more than the host's. One warp per
 //              row r of the expert, reading its gate and up rows in one pass against up to TILE of
 //              the expert's tokens (gemv.cuh, NR = 2).
 // moe_down_<type>: act (A, F) -> y (A, D), y rows by assignment: y[a][r] = down_e[r] . act[p]
@@ -29,7 +32,8 @@
 //              per row, likewise. Pair order makes a tile's act rows adjacent (rows p0 .. p0 + TILE),
 //              which saves the registers of TILE row addresses.
 //              The biased/clamped form is a twin of each entry, moe_gate_up_form_<type> and
-//              moe_down_form_<type> (biases null where absent, the activation chosen by `clamped`),
+//              moe_down_form_<type> (biases and input weights null where absent, the activation
+//              chosen by `clamped`),
 //              so that the plain entries stay as they were: the same choices made at run time in one
 //              kernel cost the plain path registers (nvcc -arch=sm_90 --resource-usage: Q8_0's wide
 //              8-token gate/up from 80 to 96, MXFP4's gate/up from 56 to 64).
@@ -44,7 +48,8 @@
 //
 // moe_combine: x[t] += w[a] * y[a] for token t's assignments a in ascending expert order, one fused
 //              multiply-add each (fmaf(y, w, x)), which is what the host path's scatter_add_rows does
-//              expert after expert: the residual gets the same roundings in the same order.
+//              expert after expert: the residual gets the same roundings in the same order. Weights
+//              null: each w is 1 (they weighed the inputs instead).
 //              Launch: grid (ceil(D / 256), T), block 256; k <= 32.
 #include "gemv.cuh"
 
@@ -141,7 +146,7 @@ __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __r
                             int tileCount, const uint8_t* __restrict__ gate, const uint8_t* __restrict__ up,
                             long long matrixBytes, long long rowBytes, int ffn, const float* __restrict__ gateBias,
                             const float* __restrict__ upBias, int clamped, float alpha, float limit,
-                            float* __restrict__ act) {
+                            const float* __restrict__ inputWeights, float* __restrict__ act) {
     __shared__ uint4 stage[ROWS_PER_BLOCK][2 * WideStage<TYPE>::CHUNKS];
     int e;
     int p0;
@@ -172,6 +177,12 @@ __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __r
             if (threadIdx.x == j) {
                 float a;
                 if constexpr (FORM) {
+                    if (inputWeights != nullptr) {
+                        // Llama 4: the routing weight multiplies the expert's input, so both projections
+                        float w = inputWeights[pair[j]];
+                        g *= w;
+                        u *= w;
+                    }
                     if (gateBias != nullptr) {
                         g += gateBias[(size_t)e * ffn + r];
                         u += upBias[(size_t)e * ffn + r];
@@ -263,7 +274,7 @@ extern "C" __global__ void moe_combine(float* x, int dim, const int* __restrict_
                 break;
             }
             order[count] = t * k + best;
-            orderWeights[count] = weights[(size_t)t * k + best];
+            orderWeights[count] = weights != nullptr ? weights[(size_t)t * k + best] : 1.f;
             count++;
             previous = bestExpert;
         }
@@ -288,7 +299,7 @@ extern "C" __global__ void moe_combine(float* x, int dim, const int* __restrict_
                                                   long long matrixBytes, long long rowBytes, int ffn,          \
                                                   float* act) {                                                \
         moe_gate_up<TYPE, WIDE, TILE, false>(h, dim, plan, slots, k, tileCount, gate, up, matrixBytes,         \
-                                             rowBytes, ffn, nullptr, nullptr, 0, 0.f, 0.f, act);               \
+                                             rowBytes, ffn, nullptr, nullptr, 0, 0.f, 0.f, nullptr, act);      \
     }                                                                                                          \
     extern "C" __global__ void moe_down_##name(const float* act, int ffn, const int* plan, int slots,          \
                                                int tileCount, const uint8_t* down, long long matrixBytes,      \
@@ -299,9 +310,10 @@ extern "C" __global__ void moe_combine(float* x, int dim, const int* __restrict_
     extern "C" __global__ void moe_gate_up_form_##name(                                                        \
         const float* h, int dim, const int* plan, int slots, int k, int tileCount, const uint8_t* gate,        \
         const uint8_t* up, long long matrixBytes, long long rowBytes, int ffn, const float* gateBias,          \
-        const float* upBias, int clamped, float alpha, float limit, float* act) {                              \
+        const float* upBias, int clamped, float alpha, float limit, const float* inputWeights, float* act) {   \
         moe_gate_up<TYPE, WIDE, TILE, true>(h, dim, plan, slots, k, tileCount, gate, up, matrixBytes,          \
-                                            rowBytes, ffn, gateBias, upBias, clamped, alpha, limit, act);      \
+                                            rowBytes, ffn, gateBias, upBias, clamped, alpha, limit,            \
+                                            inputWeights, act);                                                \
     }                                                                                                          \
     extern "C" __global__ void moe_down_form_##name(const float* act, int ffn, const int* plan, int slots,     \
                                                     int tileCount, const uint8_t* down, long long matrixBytes, \

@@ -16,7 +16,7 @@ typedef void (*GateUp)(const float*, int, const int*, int, int, int, const uint8
                        long long, int, float*);
 typedef void (*Down)(const float*, int, const int*, int, int, const uint8_t*, long long, long long, int, float*);
 typedef void (*GateUpForm)(const float*, int, const int*, int, int, int, const uint8_t*, const uint8_t*, long long,
-                           long long, int, const float*, const float*, int, float, float, float*);
+                           long long, int, const float*, const float*, int, float, float, const float*, float*);
 typedef void (*DownForm)(const float*, int, const int*, int, int, const uint8_t*, long long, long long, int,
                          const float*, float*);
 
@@ -69,10 +69,11 @@ extern "C" {
 // gate and up (E, ffn), down (E, dim), null where none, and `clamped` for gpt-oss's SwiGLU; the
 // _form_ entries where it has either, as CudaKernels picks. The routing rule as moe_route takes it:
 // a selection bias (E values, null for none), sigmoid scores, groups, the groups used, the weights'
-// scale. Returns 0, or -1 for a missing entry.
+// scale, and whether the weights multiply the experts' inputs (Llama 4) rather than their outputs.
+// Returns 0, or -1 for a missing entry.
 int moe_layer_host(int type, int wide, const float* logits, const float* h, float* x, int tokens, int E, int k,
                    int normalize, const float* bias, int sigmoid, int groups, int groups_used, float scale,
-                   const uint8_t* gate, const uint8_t* up, long long gateMatrixBytes,
+                   int weighs_inputs, const uint8_t* gate, const uint8_t* up, long long gateMatrixBytes,
                    long long gateRowBytes, const uint8_t* down, long long downMatrixBytes, long long downRowBytes,
                    int dim, int ffn, const float* gateBias, const float* upBias, const float* downBias, int clamped,
                    float alpha, float limit, int* chosen) {
@@ -82,7 +83,7 @@ int moe_layer_host(int type, int wide, const float* logits, const float* h, floa
     if (n.gateUp == nullptr) {
         return -1;
     }
-    bool gateUpForm = gateBias != nullptr || clamped;
+    bool gateUpForm = gateBias != nullptr || clamped || weighs_inputs;
     bool downForm = downBias != nullptr;
     int assignments = tokens * k;
     int slots = std::min(E, assignments);
@@ -100,7 +101,8 @@ int moe_layer_host(int type, int wide, const float* logits, const float* h, floa
                 dim3{32, ROWS_PER_BLOCK, 1}, [&] {
                     if (gateUpForm) {
                         n.gateUpForm(h, dim, plan.data(), slots, k, tiles, gate, up, gateMatrixBytes, gateRowBytes,
-                                     ffn, gateBias, upBias, clamped, alpha, limit, act.data());
+                                     ffn, gateBias, upBias, clamped, alpha, limit,
+                                     weighs_inputs ? weights.data() : nullptr, act.data());
                     } else {
                         n.gateUp(h, dim, plan.data(), slots, k, tiles, gate, up, gateMatrixBytes, gateRowBytes, ffn,
                                  act.data());
@@ -117,7 +119,7 @@ int moe_layer_host(int type, int wide, const float* logits, const float* h, floa
                     }
                 });
     host_launch(dim3{(unsigned)((dim + 255) / 256), (unsigned)tokens, 1}, dim3{256, 1, 1},
-                [&] { moe_combine(x, dim, chosen, weights.data(), k, E, y.data()); });
+                [&] { moe_combine(x, dim, chosen, weighs_inputs ? nullptr : weights.data(), k, E, y.data()); });
     return 0;
 }
 

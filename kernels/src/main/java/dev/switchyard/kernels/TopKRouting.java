@@ -11,7 +11,8 @@ package dev.switchyard.kernels;
  *       scored by the sum of its two best ranking values (equal groups to the lower index);</li>
  *   <li>weights: the chosen experts' scores, divided by their sum in double where {@code normalize}
  *       (a ranked token's sum floored at 6.1035e-5, the smallest normal half, as llama.cpp floors
- *       it), then times {@code weightScale} as floats.</li>
+ *       it), then times {@code weightScale} as floats; they weigh the chosen experts' outputs, or,
+ *       with {@code weighsInputs} (Llama 4), their inputs, the outputs then joining unweighted.</li>
  * </ol>
  * Plain softmax top-k is Mixtral's, Qwen-MoE's and OLMoE's; sigmoid scores with a selection bias in
  * expert groups are DeepSeek-V3's (also Kimi-K2's, GLM-4.5's, Ling 2.0's); softmax with a bias is
@@ -25,9 +26,10 @@ package dev.switchyard.kernels;
  * @param groupsUsed    groups a token's experts may come from, 1 to groupCount
  * @param normalize     whether the chosen weights are renormalized to sum to one
  * @param weightScale   the factor on the weights (1: unscaled)
+ * @param weighsInputs  whether the weights multiply the experts' inputs rather than their outputs
  */
 public record TopKRouting(int k, boolean sigmoid, float[] selectionBias, int groupCount, int groupsUsed,
-                          boolean normalize, float weightScale) {
+                          boolean normalize, float weightScale, boolean weighsInputs) {
 
     public TopKRouting {
         if (k < 1) {
@@ -41,6 +43,12 @@ public record TopKRouting(int k, boolean sigmoid, float[] selectionBias, int gro
             throw new IllegalArgumentException("the routing weights' scale must be finite and positive, got "
                     + weightScale);
         }
+    }
+
+    /** A rule whose weights multiply the chosen experts' outputs, as every family's but Llama 4's. */
+    public TopKRouting(int k, boolean sigmoid, float[] selectionBias, int groupCount, int groupsUsed, boolean normalize,
+                       float weightScale) {
+        this(k, sigmoid, selectionBias, groupCount, groupsUsed, normalize, weightScale, false);
     }
 
     /** Softmax top-k, renormalized when {@code normalize}, unscaled: Mixtral's and most models' routing. */
@@ -68,6 +76,7 @@ public record TopKRouting(int k, boolean sigmoid, float[] selectionBias, int gro
             s.append(", best ").append(groupsUsed).append(" of ").append(groupCount).append(" groups");
         }
         s.append(normalize ? ", renormalized" : "");
-        return weightScale != 1f ? s.append(", scaled by ").append(weightScale).toString() : s.toString();
+        s.append(weightScale != 1f ? ", scaled by " + weightScale : "");
+        return weighsInputs ? s.append(", weighing the experts' inputs").toString() : s.toString();
     }
 }

@@ -1054,12 +1054,12 @@ public final class Transformer implements AutoCloseable {
      * enough that running each (token, expert) pair on its own reads little more than bucketing
      * would (at most half the experts' worth of pairs: decode of a batch or two). gpt-oss's biased,
      * clamped experts go as their layer's {@link ExpertFfnForm}, DeepSeek-V3's routing (sigmoid
-     * scores, a selection bias, expert groups, scaled weights) as its {@link TopKRouting}; experts
-     * without a gate (Nemotron-H) and weights on the experts' inputs (Llama 4) stay on the host.
+     * scores, a selection bias, expert groups, scaled weights) and Llama 4's (weights on the experts'
+     * inputs) as their {@link TopKRouting}; experts without a gate (Nemotron-H) stay on the host.
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null && !expertsAdapted()
-                && !config.architecture().squaresRelu() && unitWeights == null
+                && !config.architecture().squaresRelu()
                 && config.routing().groupCount() <= MAX_DEVICE_GROUPS
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
@@ -1071,7 +1071,8 @@ public final class Transformer implements AutoCloseable {
     private static TopKRouting deviceRouting(ModelConfig config, float[] selectionBias) {
         ExpertRouting r = config.routing();
         return new TopKRouting(Math.max(1, config.expertUsedCount()), r.gating() == ExpertRouting.Gating.SIGMOID,
-                selectionBias, r.groupCount(), r.groupsUsed(), config.normalizeTopK(), (float) r.weightScale());
+                selectionBias, r.groupCount(), r.groupsUsed(), config.normalizeTopK(), (float) r.weightScale(),
+                config.architecture().weighsExpertInputs());
     }
 
     /**

@@ -68,11 +68,12 @@ class DeviceRoutingChoiceTest {
      * beyond it: DeepSeek-V3's sigmoid scores ranked with a selection bias within the best half of
      * four expert groups, weights scaled by 2.5 (DEEPSEEK2, BAILINGMOE2); sigmoid with a bias
      * (GLM4MOE, MINIMAX_M2); softmax ranked with a bias (ERNIE4_5_MOE); Granite's softmax with its
-     * weights scaled by the residual multiplier (GRANITE_MOE).
+     * weights scaled by the residual multiplier (GRANITE_MOE); Llama 4's sigmoid top-1 whose weight
+     * multiplies the expert's input (LLAMA4).
      */
     @ParameterizedTest
     @EnumSource(value = GeneratedArchitecture.class, names = {"MIXTRAL", "QWEN3MOE", "QWEN2MOE", "OLMOE", "DEEPSEEK", "DEEPSEEK2_LITE",
-            "GPT_OSS", "DEEPSEEK2", "BAILINGMOE2", "GLM4MOE", "MINIMAX_M2", "ERNIE4_5_MOE", "GRANITE_MOE"})
+            "GPT_OSS", "DEEPSEEK2", "BAILINGMOE2", "GLM4MOE", "MINIMAX_M2", "ERNIE4_5_MOE", "GRANITE_MOE", "LLAMA4"})
     void decodeStepsRouteOnTheDeviceAndGiveTheHostPathsTokens(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         Run host = run(file, false, null, m -> { });
@@ -113,13 +114,9 @@ class DeviceRoutingChoiceTest {
         assertThat(run.calls()).isZero();
     }
 
-    /**
-     * What the device's experts cannot compute stays on the host: Llama 4's routing weights, which
-     * multiply the experts' inputs rather than their outputs, and Nemotron-H's experts, squared ReLU
-     * without a gate.
-     */
+    /** What the device's experts cannot compute stays on the host: Nemotron-H's experts, squared ReLU without a gate. */
     @ParameterizedTest
-    @EnumSource(value = GeneratedArchitecture.class, names = {"LLAMA4", "NEMOTRON_H_MOE"})
+    @EnumSource(value = GeneratedArchitecture.class, names = {"NEMOTRON_H_MOE"})
     void expertsTheDeviceCannotComputeStayOnTheHost(GeneratedArchitecture arch) throws Exception {
         Path file = TinyModels.of(arch, GgmlType.Q8_0);
         Run host = run(file, false, null, m -> { });

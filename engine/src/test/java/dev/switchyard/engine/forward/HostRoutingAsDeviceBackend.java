@@ -91,6 +91,9 @@ final class HostRoutingAsDeviceBackend implements Backend {
                 for (int j = 0; j < k; j++) {
                     if (chosen[j] == e) {
                         cpu.gatherRows(h, new int[] {t}, in, 1);
+                        if (routing.weighsInputs()) {
+                            cpu.scaleRows(in, new float[] {weights[j]}, 1);
+                        }
                         cpu.matmul(gate, e, in, gateOut, 1);
                         cpu.matmul(up, e, in, upOut, 1);
                         if (form.biased()) {
@@ -106,7 +109,8 @@ final class HostRoutingAsDeviceBackend implements Backend {
                         if (form.biased()) {
                             cpu.addBias(out, form.downBias(), e * h.cols(), 1);
                         }
-                        cpu.scatterAddRows(out, new int[] {t}, new float[] {weights[j]}, x, 1);
+                        cpu.scatterAddRows(out, new int[] {t}, new float[] {routing.weighsInputs() ? 1f : weights[j]},
+                                x, 1);
                     }
                 }
             }

@@ -431,20 +431,21 @@ final class CudaKernels {
     /**
      * moe_experts.cu: act (T k, ffn) = silu(gate_e h_t) * (up_e h_t) for each planned (token, expert),
      * or with expert e's rows of the stacked biases added (where {@code gateBias} is not 0) and, where
-     * {@code clamped}, gpt-oss's clamped SwiGLU: the _form_ twin of the kernel, the plain one
-     * otherwise. gate and up are matrix 0 of their stacks, {@code matrixBytes} apart, rows of
-     * {@code rowBytes}.
+     * {@code clamped}, gpt-oss's clamped SwiGLU, and where {@code inputWeights} (the routing weights,
+     * one per assignment) is not 0, both projections times the assignment's weight (Llama 4): the
+     * _form_ twin of the kernel, the plain one otherwise. gate and up are matrix 0 of their stacks,
+     * {@code matrixBytes} apart, rows of {@code rowBytes}.
      */
     void moeGateUp(GgmlType type, boolean wide, long h, int dim, long plan, int slots, int k, int tokens, long gate,
                    long up, long matrixBytes, long rowBytes, int ffn, long gateBias, long upBias, boolean clamped,
-                   float alpha, float limit, long act) {
+                   float alpha, float limit, long inputWeights, long act) {
         int tile = tokenTile(wide, tokens);
         int tileCount = ceilDiv(tokens, tile);
-        boolean form = gateBias != 0 || clamped;
+        boolean form = gateBias != 0 || clamped || inputWeights != 0;
         args.reset().ptr(h).i32(dim).ptr(plan).i32(slots).i32(k).i32(tileCount).ptr(gate).ptr(up).i64(matrixBytes)
                 .i64(rowBytes).i32(ffn);
         if (form) {
-            args.ptr(gateBias).ptr(upBias).i32(clamped ? 1 : 0).f32(alpha).f32(limit);
+            args.ptr(gateBias).ptr(upBias).i32(clamped ? 1 : 0).f32(alpha).f32(limit).ptr(inputWeights);
         }
         args.ptr(act);
         ctx.launch(fn(CudaModule.MOE_EXPERTS, kernel(form ? "moe_gate_up_form_" : "moe_gate_up_", wide, tile, type)),
@@ -470,7 +471,7 @@ final class CudaKernels {
                 ceilDiv(dim, MATMUL_ROWS_PER_BLOCK), slots * tileCount, 32, MATMUL_ROWS_PER_BLOCK, args);
     }
 
-    /** moe_experts.cu: x[t] += w y for each of the token's k experts, in ascending expert order. */
+    /** moe_experts.cu: x[t] += w y for each of the token's k experts, in ascending expert order (weights 0: w = 1). */
     void moeCombine(long x, int dim, long topk, long weights, int k, int experts, long y, int tokens) {
         args.reset().ptr(x).i32(dim).ptr(topk).ptr(weights).i32(k).i32(experts).ptr(y);
         ctx.launch(fn(CudaModule.MOE_EXPERTS, "moe_combine"), ceilDiv(dim, 256), tokens, 256, 1, args);

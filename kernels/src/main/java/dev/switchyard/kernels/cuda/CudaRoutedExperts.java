@@ -15,7 +15,8 @@ import java.util.Arrays;
  *                model's {@link TopKRouting}
  *   moe_plan     -> the chosen experts in ascending order, each with its tokens   moe_experts.cu
  *   moe_gate_up  h (T, D) -> act (T k, F) = silu(gate_e h_t) * (up_e h_t), by expert
- *                (gpt-oss: biases added, then the clamped SwiGLU)
+ *                (gpt-oss: biases added, then the clamped SwiGLU; Llama 4: both projections
+ *                times the routing weight, which then weighs nothing more)
  *   moe_down     act -> y (T k, D) = down_e act (+ the expert's down bias), by (token, slot)
  *   moe_combine  x[t] += w y, the token's experts in ascending index (the host path's order)
  * </pre>
@@ -105,13 +106,13 @@ final class CudaRoutedExperts {
                 && up.matrix(0) % 16 == 0;
         kernels.moeGateUp(gate.type(), wideGateUp, h.pointer(), dim, steps, slots, k, tokens, gate.matrix(0),
                 up.matrix(0), gate.matrixBytes(), gate.rowBytes(), ffn, gateBias, upBias, form.clamped(), form.alpha(),
-                form.limit(), hidden);
+                form.limit(), routing.weighsInputs() ? weights : 0, hidden);
         // down, bias
         boolean wideDown = CudaKernels.wide(down.type(), down.rowBytes(), down.matrix(0), hidden);
         kernels.moeDown(down.type(), wideDown, hidden, ffn, steps, slots, tokens, down.matrix(0), down.matrixBytes(),
                 down.rowBytes(), dim, downBias, y);
-        // combine into the residual, experts in ascending order
-        kernels.moeCombine(x.pointer(), dim, ids, weights, k, experts, y, tokens);
+        // combine into the residual, experts in ascending order (unweighted where the weights weighed the inputs)
+        kernels.moeCombine(x.pointer(), dim, ids, routing.weighsInputs() ? 0 : weights, k, experts, y, tokens);
     }
 
     /**

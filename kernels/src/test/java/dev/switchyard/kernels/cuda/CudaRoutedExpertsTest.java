@@ -119,7 +119,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
 
     @ParameterizedTest
     @MethodSource("tiledTypes")
-    void deepSeekV3RoutingMatchesTheHostPath(GgmlType type) {
+    void routingRulesBeyondSoftmaxTopKMatchTheHostPath(GgmlType type) {
         // 64 experts in 8 groups, the best 4 kept, top-6 of sigmoid scores ranked with a selection bias,
         // weights renormalized and scaled by 2.5; then ERNIE 4.5's softmax ranked with a bias
         Shape shape = new Shape("DeepSeek-V3-like", 64, 6, 256, 128, true, true);
@@ -127,10 +127,13 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         float[] bias = GpuTests.gaussian(8001, shape.experts(), 0.5f);
         TopKRouting deepSeek = new TopKRouting(6, true, bias, 8, 4, true, 2.5f);
         TopKRouting ernie = new TopKRouting(6, false, bias, 1, 1, true, 1f);
+        // and Llama 4's: sigmoid top-1, unnormalized, the weight on the expert's input
+        TopKRouting llama4 = new TopKRouting(1, true, null, 1, 1, false, 1f, true);
         for (int tokens : new int[] {1, 3, 8}) {
             float[] logits = GpuTests.gaussian(300 + tokens, (tokens + 1) * shape.experts(), 1f);
-            assertMatchesHostPath(w, logits, tokens, deepSeek, type + ", " + deepSeek + ", " + tokens + " tokens");
-            assertMatchesHostPath(w, logits, tokens, ernie, type + ", " + ernie + ", " + tokens + " tokens");
+            for (TopKRouting routing : new TopKRouting[] {deepSeek, ernie, llama4}) {
+                assertMatchesHostPath(w, logits, tokens, routing, type + ", " + routing + ", " + tokens + " tokens");
+            }
         }
     }
 
@@ -288,7 +291,7 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
         Shape s = w.shape();
         float[] h = GpuTests.gaussian(tokens * 3L + 1, (tokens + 1) * s.dim(), 1f);
         float[] x = GpuTests.gaussian(tokens * 3L + 2, (tokens + 1) * s.dim(), 1f);
-        float[] expected = hostPath(w, h, x, route(logits, tokens, s.experts(), routing), tokens);
+        float[] expected = hostPath(w, h, x, route(logits, tokens, s.experts(), routing), tokens, routing.weighsInputs());
         float[] actual = device(w, logits, h, x, routing, tokens);
         int n = tokens * s.dim();
         GpuTests.assertClose(Arrays.copyOf(actual, n), expected, 1e-5, what);
@@ -363,6 +366,11 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
 
     /** The first T rows of x after the host path: expert after expert, in ascending order, with CPU backend ops. */
     private static float[] hostPath(Experts w, float[] h, float[] x, Routing routing, int tokens) {
+        return hostPath(w, h, x, routing, tokens, false);
+    }
+
+    /** As above; with {@code weighsInputs} (Llama 4) the weights scale the gathered inputs and the outputs join as they are. */
+    private static float[] hostPath(Experts w, float[] h, float[] x, Routing routing, int tokens, boolean weighsInputs) {
         Shape s = w.shape();
         FloatMatrix hc = GpuTests.matrix(cpu, h, tokens, s.dim());
         FloatMatrix xc = GpuTests.matrix(cpu, x, tokens, s.dim());
@@ -386,6 +394,10 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
                 continue;
             }
             cpu.gatherRows(hc, rows, in, n);
+            if (weighsInputs) {
+                cpu.scaleRows(in, weights, n);
+                Arrays.fill(weights, 0, n, 1f);
+            }
             cpu.matmul(w.gateC(), e, in, gate, n);
             cpu.matmul(w.upC(), e, in, up, n);
             ExpertFfnForm form = w.form();

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A MoE layer routed on the device ({@code moe_route}, then {@code moe_experts.cu}: plan, gate/up
  * with SiLU, down, combine) run on the host, threads as fibers, against the host path written out
  * with CPU backend ops: per token, softmax over the router, the top-k experts (renormalized), or
- * DeepSeek-V3's sigmoid scores ranked with a selection bias within the best groups, scaled; and
+ * DeepSeek-V3's sigmoid scores ranked with a selection bias within the best groups, scaled, or
+ * Llama 4's weights on the experts' inputs; and
  * for each chosen expert in ascending order {@code x += w * down(silu(gate h) * up h)}; in gpt-oss's
  * form, {@code x += w * (down(swigluClamped(gate h + gb_e, up h + ub_e)) + db_e)}, op by op as the
  * engine's ExpertFfn runs it. Generic and 16-byte-load entry points (Q8_0's through shared memory),
@@ -59,7 +60,7 @@ class RoutedExpertsOnHostTest {
         ValueLayout a = ValueLayout.ADDRESS;
         ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT;
         layer = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("moe_layer_host"), FunctionDescriptor.of(
-                i, i, i, a, a, a, i, i, i, i, a, i, i, i, f, a, a, l, l, a, l, l, i, i, a, a, a, i, f, f, a));
+                i, i, i, a, a, a, i, i, i, i, a, i, i, i, f, i, a, a, l, l, a, l, l, i, i, a, a, a, i, f, f, a));
         cpu = new CpuBackend(2);
     }
 
@@ -105,11 +106,19 @@ class RoutedExpertsOnHostTest {
                 if (!taken[e]) {
                     continue;
                 }
+                float w = (float) ((routing.normalize() ? p[e] / total : p[e]) * routing.weightScale());
+                FloatMatrix expertIn = in;
+                if (routing.weighsInputs()) {
+                    // Llama 4: the weight multiplies the expert's input, and its output joins unweighted
+                    expertIn = GpuTests.matrix(cpu, row, 1, DIM);
+                    cpu.scaleRows(expertIn, new float[] {w}, 1);
+                    w = 1f;
+                }
                 FloatMatrix g = cpu.allocate(1, FFN);
                 FloatMatrix u = cpu.allocate(1, FFN);
                 FloatMatrix y = cpu.allocate(1, DIM);
-                cpu.matmul(wg, e, in, g, 1);
-                cpu.matmul(wu, e, in, u, 1);
+                cpu.matmul(wg, e, expertIn, g, 1);
+                cpu.matmul(wu, e, expertIn, u, 1);
                 if (form.biased()) {
                     cpu.addBias(g, form.gateBias(), e * FFN, 1);
                     cpu.addBias(u, form.upBias(), e * FFN, 1);
@@ -124,7 +133,6 @@ class RoutedExpertsOnHostTest {
                 if (form.biased()) {
                     cpu.addBias(y, form.downBias(), e * DIM, 1);
                 }
-                float w = (float) ((routing.normalize() ? p[e] / total : p[e]) * routing.weightScale());
                 cpu.scatterAddRows(y, new int[] {t}, new float[] {w}, xs, 1);
             }
         }
@@ -197,7 +205,8 @@ class RoutedExpertsOnHostTest {
                     ? a.allocateFrom(ValueLayout.JAVA_FLOAT, routing.selectionBias()) : MemorySegment.NULL;
             int rc = (int) layer.invokeExact(type.id(), wide ? 1 : 0, a.allocateFrom(ValueLayout.JAVA_FLOAT, logits),
                     hs, xs, tokens, E, K, routing.normalize() ? 1 : 0, bias, routing.sigmoid() ? 1 : 0,
-                    routing.groupCount(), routing.groupsUsed(), routing.weightScale(), g, u, type.byteSize((long) FFN * DIM), type.byteSize(DIM), d,
+                    routing.groupCount(), routing.groupsUsed(), routing.weightScale(), routing.weighsInputs() ? 1 : 0,
+                    g, u, type.byteSize((long) FFN * DIM), type.byteSize(DIM), d,
                     type.byteSize((long) DIM * FFN), type.byteSize(FFN), DIM, FFN, gb, ub, db, form.clamped() ? 1 : 0,
                     form.alpha(), form.limit(), ids);
             assertThat(rc).isZero();
@@ -289,6 +298,15 @@ class RoutedExpertsOnHostTest {
                 new int[3]);
         assertMatchesHostPath(GgmlType.Q4_K, ExpertFfnForm.SWIGLU, new TopKRouting(K, true, null, 1, 1, false, 1f), 109,
                 new int[3]);
+    }
+
+    @Test
+    void llama4WeightsMultiplyTheExpertsInputsNotTheirOutputs() throws Throwable {
+        // sigmoid weights unnormalized (0 to 1), so weighing the inputs differs from weighing the outputs
+        // by the SiLU's curve; the wide and generic entries of F32 and Q8_0's wide ones
+        TopKRouting llama4 = new TopKRouting(K, true, null, 1, 1, false, 1f, true);
+        assertMatchesHostPath(GgmlType.F32, ExpertFfnForm.SWIGLU, llama4, 111, new int[3]);
+        assertMatchesHostPath(GgmlType.Q8_0, ExpertFfnForm.SWIGLU, llama4, 113, new int[3]);
     }
 
     /** Each token's k experts in ascending order (the kernels and the host path may list them differently). */
