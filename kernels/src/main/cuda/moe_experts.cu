@@ -37,6 +37,9 @@
 //              so that the plain entries stay as they were: the same choices made at run time in one
 //              kernel cost the plain path registers (nvcc -arch=sm_90 --resource-usage: Q8_0's wide
 //              8-token gate/up from 80 to 96, MXFP4's gate/up from 56 to 64).
+//              The _form_ twin also takes experts without a gate (Nemotron-H; gate null): act[p][r] =
+//              q * q, q = max(u, 0) by a compare, as elementwise.cu's relu_squared, and the up row is
+//              read alone.
 //              Launch of both (and their twins): block (32, ROWS_PER_BLOCK); grid
 //              (ceil(rows / ROWS_PER_BLOCK), S tiles) with tiles = ceil(T / TILE): block y serves slot
 //              y / tiles, its pairs (y % tiles) TILE .. + TILE; blocks past the step's n slots or pairs
@@ -141,6 +144,17 @@ __device__ __forceinline__ bool moe_tile(const int* __restrict__ plan, int slots
     return true;
 }
 
+// acc += NR weight rows . up to TILE activation rows, by the 16-byte-load dot (WIDE) or the generic one.
+template <int TYPE, bool WIDE, int NR, int TILE>
+__device__ __forceinline__ void moe_dot(const uint8_t* const (&rows)[NR], int cols, const float* __restrict__ x,
+                                        const int (&xrow)[TILE], int tiles, float (&acc)[NR][TILE], uint4* stage) {
+    if constexpr (WIDE) {
+        dot_wide<TYPE, NR, TILE>(rows, cols, x, cols, xrow, tiles, acc, stage);
+    } else {
+        dot_generic<TYPE, NR, TILE>(rows, cols, x, cols, xrow, tiles, acc);
+    }
+}
+
 template <int TYPE, bool WIDE, int TILE, bool FORM>
 __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __restrict__ plan, int slots, int k,
                             int tileCount, const uint8_t* __restrict__ gate, const uint8_t* __restrict__ up,
@@ -162,17 +176,28 @@ __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __r
         xrow[j] = pair[j] / k;
     }
     size_t offset = (size_t)e * matrixBytes + (size_t)r * rowBytes;
-    const uint8_t* rows[2] = {gate + offset, up + offset};
     float acc[2][TILE] = {};
-    if constexpr (WIDE) {
-        dot_wide<TYPE, 2, TILE>(rows, dim, h, dim, xrow, tiles, acc, stage[threadIdx.y]);
-    } else {
-        dot_generic<TYPE, 2, TILE>(rows, dim, h, dim, xrow, tiles, acc);
+    bool gated = true;
+    if constexpr (FORM) {
+        gated = gate != nullptr;
+    }
+    if (gated) {
+        const uint8_t* rows[2] = {gate + offset, up + offset};
+        moe_dot<TYPE, WIDE, 2, TILE>(rows, dim, h, xrow, tiles, acc, stage[threadIdx.y]);
+    } else if constexpr (FORM) {
+        // Nemotron-H: no gate, the up row alone
+        const uint8_t* rows[1] = {up + offset};
+        float upAcc[1][TILE] = {};
+        moe_dot<TYPE, WIDE, 1, TILE>(rows, dim, h, xrow, tiles, upAcc, stage[threadIdx.y]);
+#pragma unroll
+        for (int j = 0; j < TILE; j++) {
+            acc[1][j] = upAcc[0][j];
+        }
     }
 #pragma unroll
     for (int j = 0; j < TILE; j++) {
         if (j < tiles) {
-            float g = warp_sum(acc[0][j]);
+            float g = gated ? warp_sum(acc[0][j]) : 0.f;
             float u = warp_sum(acc[1][j]);
             if (threadIdx.x == j) {
                 float a;
@@ -187,7 +212,11 @@ __device__ void moe_gate_up(const float* __restrict__ h, int dim, const int* __r
                         g += gateBias[(size_t)e * ffn + r];
                         u += upBias[(size_t)e * ffn + r];
                     }
-                    if (clamped) {
+                    if (!gated) {
+                        // squared ReLU by a compare, as elementwise.cu's relu_squared: NaN stays NaN
+                        float q = u < 0.f ? 0.f : u;
+                        a = q * q;
+                    } else if (clamped) {
                         g = fminf(g, limit);
                         u = fmaxf(-limit, fminf(u, limit));
                         a = g / (expf(-alpha * g) + 1.f) * (u + 1.f);
@@ -223,11 +252,7 @@ __device__ void moe_down(const float* __restrict__ act, int ffn, const int* __re
     }
     const uint8_t* rows[1] = {down + (size_t)e * matrixBytes + (size_t)r * rowBytes};
     float acc[1][TILE] = {};
-    if constexpr (WIDE) {
-        dot_wide<TYPE, 1, TILE>(rows, ffn, act, ffn, xrow, tiles, acc, stage[threadIdx.y]);
-    } else {
-        dot_generic<TYPE, 1, TILE>(rows, ffn, act, ffn, xrow, tiles, acc);
-    }
+    moe_dot<TYPE, WIDE, 1, TILE>(rows, ffn, act, xrow, tiles, acc, stage[threadIdx.y]);
 #pragma unroll
     for (int j = 0; j < TILE; j++) {
         if (j < tiles) {

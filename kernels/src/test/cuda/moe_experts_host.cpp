@@ -70,6 +70,7 @@ extern "C" {
 // _form_ entries where it has either, as CudaKernels picks. The routing rule as moe_route takes it:
 // a selection bias (E values, null for none), sigmoid scores, groups, the groups used, the weights'
 // scale, and whether the weights multiply the experts' inputs (Llama 4) rather than their outputs.
+// A null gate: experts without one (Nemotron-H), the _form_ entry's squared ReLU of up.
 // Returns 0, or -1 for a missing entry.
 int moe_layer_host(int type, int wide, const float* logits, const float* h, float* x, int tokens, int E, int k,
                    int normalize, const float* bias, int sigmoid, int groups, int groups_used, float scale,
@@ -83,7 +84,7 @@ int moe_layer_host(int type, int wide, const float* logits, const float* h, floa
     if (n.gateUp == nullptr) {
         return -1;
     }
-    bool gateUpForm = gateBias != nullptr || clamped || weighs_inputs;
+    bool gateUpForm = gateBias != nullptr || clamped || weighs_inputs || gate == nullptr;
     bool downForm = downBias != nullptr;
     int assignments = tokens * k;
     int slots = std::min(E, assignments);

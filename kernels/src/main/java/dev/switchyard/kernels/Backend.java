@@ -287,11 +287,13 @@ public interface Backend extends AutoCloseable {
      * scores ranked with a selection bias within the best expert groups, scaled) -> for each chosen
      * expert e its FFN in the given {@code form}, {@code down_e(silu(gate_e h) * up_e h)} for
      * {@link ExpertFfnForm#SWIGLU}, or with expert e's bias rows added to each projection and gpt-oss's
-     * clamped SwiGLU between them -> {@code x[t] += weight * out}, the token's experts added in
-     * ascending expert index (the host path's order). gate and up (E matrices of F x D) and down (E of
-     * D x F) are the stacked expert weights, matrix e = expert e. Same results as routing on the host
-     * and running the experts op by op (matmul, addBias, the activation, matmul, addBias), within the
-     * weights' matmul tolerance. The chosen experts stay on the device in {@code slot} (the engine
+     * clamped SwiGLU between them, or {@code down_e(max(up_e h, 0)^2)} without a gate -> {@code x[t]
+     * += weight * out} (or the weight on h, and out added as it is, where the routing weighs inputs),
+     * the token's experts added in ascending expert index (the host path's order). gate and up (E
+     * matrices of F x D; gate null for {@link ExpertFfnForm#SQUARED_RELU}) and down (E of D x F) are
+     * the stacked expert weights, matrix e = expert e. Same results as routing on the host and running
+     * the experts op by op (matmul, addBias, the activation, matmul, addBias), within the weights'
+     * matmul tolerance. The chosen experts stay on the device in {@code slot} (the engine
      * passes the layer) until the next call with that slot, for {@link #readRoutedExperts}.
      *
      * @throws IllegalArgumentException when the shapes disagree (the message names them)

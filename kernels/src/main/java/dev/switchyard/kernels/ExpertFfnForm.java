@@ -7,6 +7,7 @@ package dev.switchyard.kernels;
  *   out = down_e act + downBias_e,   act = silu(g) * u                               (SWIGLU)
  *                                     act = g' sigmoid(alpha g') (u' + 1),          (clamped)
  *                                           g' = min(g, limit), u' = clamp(u, -limit, limit)
+ *   out = down_e act,                act = max(u, 0)^2, no gate at all             (SQUARED_RELU)
  * </pre>
  * The clamped form is gpt-oss's ({@link Backend#swigluClamped}); so are the biases. The biases are
  * stacked as a model file holds them, a row per expert: gate and up (E x F), down (E x D); all three
@@ -19,12 +20,16 @@ package dev.switchyard.kernels;
  * @param clamped  the clamped SwiGLU of gpt-oss, rather than silu(g) * u
  * @param alpha    the clamped form's sigmoid slope (unused otherwise)
  * @param limit    the clamped form's bound on g and |u| (unused otherwise)
+ * @param ungated  experts without a gate, whose activation is the squared ReLU of u (Nemotron-H)
  */
 public record ExpertFfnForm(float[] gateBias, float[] upBias, float[] downBias, boolean clamped, float alpha,
-                            float limit) {
+                            float limit, boolean ungated) {
 
     /** Mixtral, Qwen-MoE, DeepSeek-MoE, OLMoE: no biases, silu(gate h) * up h. */
     public static final ExpertFfnForm SWIGLU = new ExpertFfnForm(null, null, null, false, 0f, 0f);
+
+    /** Nemotron-H: no gate and no biases, down (max(up h, 0))^2. */
+    public static final ExpertFfnForm SQUARED_RELU = new ExpertFfnForm(null, null, null, false, 0f, 0f, true);
 
     public ExpertFfnForm {
         if ((gateBias == null) != (upBias == null) || (gateBias == null) != (downBias == null)) {
@@ -33,6 +38,14 @@ public record ExpertFfnForm(float[] gateBias, float[] upBias, float[] downBias, 
         if (clamped && !(limit > 0)) {
             throw new IllegalArgumentException("the clamped SwiGLU needs a positive limit, got " + limit);
         }
+        if (ungated && (gateBias != null || clamped)) {
+            throw new IllegalArgumentException("experts without a gate take neither biases nor the clamped SwiGLU");
+        }
+    }
+
+    /** A form of experts with a gate. */
+    public ExpertFfnForm(float[] gateBias, float[] upBias, float[] downBias, boolean clamped, float alpha, float limit) {
+        this(gateBias, upBias, downBias, clamped, alpha, limit, false);
     }
 
     /** gpt-oss: biased projections around the clamped SwiGLU. */
@@ -48,6 +61,9 @@ public record ExpertFfnForm(float[] gateBias, float[] upBias, float[] downBias, 
 
     @Override
     public String toString() {
+        if (ungated) {
+            return "squared ReLU without a gate";
+        }
         String activation = clamped ? "clamped SwiGLU (alpha " + alpha + ", limit " + limit + ")" : "SwiGLU";
         return biased() ? activation + " with biases of " + gateBias.length + ", " + upBias.length + " and "
                 + downBias.length + " values" : activation;

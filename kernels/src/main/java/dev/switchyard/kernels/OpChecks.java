@@ -250,14 +250,23 @@ public final class OpChecks {
 
     /**
      * {@link Backend#routedExperts} is well formed: router logits (T, E), h and x (T, D), gate and up
-     * stacks of E matrices F x D, down a stack of E matrices D x F, the form's biases (where it has
-     * them) E x F, E x F and E x D values, and 1 <= k <= E.
+     * stacks of E matrices F x D (gate null exactly where the form is ungated), down a stack of E
+     * matrices D x F, the form's biases (where it has them) E x F, E x F and E x D values, and
+     * 1 <= k <= E.
      */
     public static void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
                                      ExpertFfnForm form, int k, FloatMatrix x, int tokens) {
-        int experts = gate.count();
-        int dim = gate.cols();
-        int ffn = gate.rows();
+        if ((gate == null) != form.ungated()) {
+            throw new IllegalArgumentException(form.ungated() ? "experts without a gate take no gate weights, got "
+                    + gate : "routed experts in the form " + form + " need gate weights");
+        }
+        int experts = up.count();
+        int dim = up.cols();
+        int ffn = up.rows();
+        if (gate != null && (gate.count() != experts || gate.rows() != ffn || gate.cols() != dim)) {
+            throw new IllegalArgumentException("routed experts need gate and up of E x (F x D); got gate " + gate
+                    + ", up " + up);
+        }
         if (up.count() != experts || down.count() != experts || routerLogits.cols() != experts
                 || up.rows() != ffn || up.cols() != dim || down.rows() != dim || down.cols() != ffn
                 || h.cols() != dim || x.cols() != dim) {
@@ -286,7 +295,7 @@ public final class OpChecks {
     public static void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,
                                      ExpertFfnForm form, TopKRouting routing, FloatMatrix x, int tokens) {
         routedExperts(routerLogits, h, gate, up, down, form, routing.k(), x, tokens);
-        int experts = gate.count();
+        int experts = up.count();
         if (routing.selectionBias() != null && routing.selectionBias().length != experts) {
             throw new IllegalArgumentException("a selection bias of " + routing.selectionBias().length
                     + " values for " + experts + " experts");

@@ -247,7 +247,8 @@ public final class Transformer implements AutoCloseable {
         this.deviceRoutings = new TopKRouting[expertForms.length];
         for (int l = 0; l < expertForms.length; l++) {
             LayerWeights layer = weights.layer(config.blockOfRoutedLayer(l));
-            expertForms[l] = ExpertFfn.form(layer.expertBiases());
+            expertForms[l] = config.architecture().squaresRelu() ? ExpertFfnForm.SQUARED_RELU
+                    : ExpertFfn.form(layer.expertBiases());
             deviceRoutings[l] = deviceRouting(config, layer.selectionBias());
         }
         this.chosenExperts = new int[maxTokens * k];
@@ -1017,8 +1018,8 @@ public final class Transformer implements AutoCloseable {
         if (routesOnDevice(t)) {
             // no host round trip: nothing waits for the device mid-step, so the step's kernels
             // repeat from step to step and replay as graphs
-            backend.routedExperts(buf.router, buf.h, w.expertGate(), w.expertUp(), w.expertDown(), expertForms[layer],
-                    deviceRoutings[layer], sum, t, layer);
+            backend.routedExperts(buf.router, expertSource, w.expertGate(), w.expertUp(), w.expertDown(),
+                    expertForms[layer], deviceRoutings[layer], sum, t, layer);
             routedOnDevice = true;
         } else {
             hostRoutedExperts(block, layer, w, batch, t);
@@ -1055,11 +1056,11 @@ public final class Transformer implements AutoCloseable {
      * would (at most half the experts' worth of pairs: decode of a batch or two). gpt-oss's biased,
      * clamped experts go as their layer's {@link ExpertFfnForm}, DeepSeek-V3's routing (sigmoid
      * scores, a selection bias, expert groups, scaled weights) and Llama 4's (weights on the experts'
-     * inputs) as their {@link TopKRouting}; experts without a gate (Nemotron-H) stay on the host.
+     * inputs) as their {@link TopKRouting}, Nemotron-H's experts without a gate as
+     * {@link ExpertFfnForm#SQUARED_RELU} (Nemotron 3 Super's in their latent width).
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null && !expertsAdapted()
-                && !config.architecture().squaresRelu()
                 && config.routing().groupCount() <= MAX_DEVICE_GROUPS
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }

@@ -22,7 +22,7 @@ import java.util.List;
  * A CPU backend that claims to route on the device, doing {@link #routedExperts} with plain host
  * ops one (token, expert) pair at a time, exactly as the method's contract reads (the routing rule
  * given, through the host's own {@link ExpertSelector}; the expert FFN in the form given: biases by
- * offset and the clamped SwiGLU for gpt-oss): so the engine's
+ * offset and the clamped SwiGLU for gpt-oss, the ungated squared ReLU for Nemotron-H): so the engine's
  * choice between host and device routing, and what it passes, can be tested where no GPU is.
  * Counts the calls, the tokens they covered and the read-backs; keeps each slot's chosen experts.
  */
@@ -66,7 +66,7 @@ final class HostRoutingAsDeviceBackend implements Backend {
         slots[slot] = new int[tokens * k];
         largestStep = Math.max(largestStep, tokens);
         int experts = routerLogits.cols();
-        int ffn = gate.rows();
+        int ffn = up.rows();
         if (in == null || gateOut.cols() != ffn || in.cols() != h.cols()) {
             in = cpu.allocate(1, h.cols());
             gateOut = cpu.allocate(1, ffn);
@@ -93,6 +93,14 @@ final class HostRoutingAsDeviceBackend implements Backend {
                         cpu.gatherRows(h, new int[] {t}, in, 1);
                         if (routing.weighsInputs()) {
                             cpu.scaleRows(in, new float[] {weights[j]}, 1);
+                        }
+                        if (form.ungated()) {
+                            // Nemotron-H: down (max(up h, 0))^2
+                            cpu.matmul(up, e, in, upOut, 1);
+                            cpu.reluSquared(upOut, 1);
+                            cpu.matmul(down, e, upOut, out, 1);
+                            cpu.scatterAddRows(out, new int[] {t}, new float[] {weights[j]}, x, 1);
+                            continue;
                         }
                         cpu.matmul(gate, e, in, gateOut, 1);
                         cpu.matmul(up, e, in, upOut, 1);

@@ -726,7 +726,7 @@ public final class CudaBackend implements Backend {
         CudaMatrix cl = matrix(routerLogits);
         CudaMatrix ch = matrix(h);
         CudaMatrix cx = matrix(x);
-        CudaWeight cg = weight(gate);
+        CudaWeight cg = gate != null ? weight(gate) : null;
         CudaWeight cu = weight(up);
         CudaWeight cd = weight(down);
         OpChecks.routedExperts(cl, ch, cg, cu, cd, form, routing, cx, tokens);

@@ -432,8 +432,9 @@ final class CudaKernels {
      * moe_experts.cu: act (T k, ffn) = silu(gate_e h_t) * (up_e h_t) for each planned (token, expert),
      * or with expert e's rows of the stacked biases added (where {@code gateBias} is not 0) and, where
      * {@code clamped}, gpt-oss's clamped SwiGLU, and where {@code inputWeights} (the routing weights,
-     * one per assignment) is not 0, both projections times the assignment's weight (Llama 4): the
-     * _form_ twin of the kernel, the plain one otherwise. gate and up are matrix 0 of their stacks,
+     * one per assignment) is not 0, both projections times the assignment's weight (Llama 4), and
+     * where {@code gate} is 0, up alone and its squared ReLU (Nemotron-H): the _form_ twin of the
+     * kernel, the plain one otherwise. gate and up are matrix 0 of their stacks,
      * {@code matrixBytes} apart, rows of {@code rowBytes}.
      */
     void moeGateUp(GgmlType type, boolean wide, long h, int dim, long plan, int slots, int k, int tokens, long gate,
@@ -441,7 +442,7 @@ final class CudaKernels {
                    float alpha, float limit, long inputWeights, long act) {
         int tile = tokenTile(wide, tokens);
         int tileCount = ceilDiv(tokens, tile);
-        boolean form = gateBias != 0 || clamped || inputWeights != 0;
+        boolean form = gateBias != 0 || clamped || inputWeights != 0 || gate == 0;
         args.reset().ptr(h).i32(dim).ptr(plan).i32(slots).i32(k).i32(tileCount).ptr(gate).ptr(up).i64(matrixBytes)
                 .i64(rowBytes).i32(ffn);
         if (form) {

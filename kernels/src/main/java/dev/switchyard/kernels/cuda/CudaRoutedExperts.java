@@ -16,7 +16,8 @@ import java.util.Arrays;
  *   moe_plan     -> the chosen experts in ascending order, each with its tokens   moe_experts.cu
  *   moe_gate_up  h (T, D) -> act (T k, F) = silu(gate_e h_t) * (up_e h_t), by expert
  *                (gpt-oss: biases added, then the clamped SwiGLU; Llama 4: both projections
- *                times the routing weight, which then weighs nothing more)
+ *                times the routing weight, which then weighs nothing more; Nemotron-H: no gate,
+ *                act = max(up_e h_t, 0)^2)
  *   moe_down     act -> y (T k, D) = down_e act (+ the expert's down bias), by (token, slot)
  *   moe_combine  x[t] += w y, the token's experts in ascending index (the host path's order)
  * </pre>
@@ -51,19 +52,19 @@ final class CudaRoutedExperts {
     /** The checks beyond {@code OpChecks.routedExperts} that the kernels' limits add. */
     static void checkLimits(CudaWeight gate, CudaWeight up, TopKRouting routing, int tokens) {
         int k = routing.k();
-        if (gate.type() != up.type()) {
+        if (gate != null && gate.type() != up.type()) {
             throw new IllegalArgumentException("routed experts read gate and up in one pass, so they share a type; got "
                     + gate + " and " + up);
         }
-        if (gate.count() > CudaKernels.MOE_MAX_EXPERTS || k > CudaKernels.MOE_MAX_K) {
+        if (up.count() > CudaKernels.MOE_MAX_EXPERTS || k > CudaKernels.MOE_MAX_K) {
             throw new IllegalArgumentException("routed experts on CUDA take up to " + CudaKernels.MOE_MAX_EXPERTS
-                    + " experts and top-" + CudaKernels.MOE_MAX_K + ", got top-" + k + " of " + gate.count());
+                    + " experts and top-" + CudaKernels.MOE_MAX_K + ", got top-" + k + " of " + up.count());
         }
         if (routing.groupCount() > CudaKernels.MOE_MAX_GROUPS) {
             throw new IllegalArgumentException("routing on CUDA takes up to " + CudaKernels.MOE_MAX_GROUPS
                     + " expert groups, got " + routing.groupCount());
         }
-        long slots = Math.min(gate.count(), (long) tokens * k);
+        long slots = Math.min(up.count(), (long) tokens * k);
         if (tokens > CudaKernels.MAX_GRID_Y || slots * tileCount(tokens) > CudaKernels.MAX_GRID_Y) {
             throw new IllegalArgumentException("a step of " + tokens + " tokens is too large for routed experts on CUDA");
         }
@@ -81,9 +82,9 @@ final class CudaRoutedExperts {
             return;
         }
         int k = routing.k();
-        int experts = gate.count();
-        int dim = gate.cols();
-        int ffn = gate.rows();
+        int experts = up.count();
+        int dim = up.cols();
+        int ffn = up.rows();
         int assignments = tokens * k;
         int slots = Math.min(experts, assignments);
         long probs = probabilities.ensure(ctx, 4L * tokens * experts);
@@ -102,11 +103,13 @@ final class CudaRoutedExperts {
         // plan: the chosen experts, each with its tokens
         kernels.moePlan(ids, assignments, experts, slots, steps);
         // gate and up in one pass, biases, SiLU-mul or the clamped SwiGLU
-        boolean wideGateUp = CudaKernels.wide(gate.type(), gate.rowBytes(), gate.matrix(0), h.pointer())
-                && up.matrix(0) % 16 == 0;
-        kernels.moeGateUp(gate.type(), wideGateUp, h.pointer(), dim, steps, slots, k, tokens, gate.matrix(0),
-                up.matrix(0), gate.matrixBytes(), gate.rowBytes(), ffn, gateBias, upBias, form.clamped(), form.alpha(),
-                form.limit(), routing.weighsInputs() ? weights : 0, hidden);
+        // (an ungated expert reads its up row alone: the gate pointer goes as 0)
+        long gateRows = gate != null ? gate.matrix(0) : 0;
+        boolean wideGateUp = CudaKernels.wide(up.type(), up.rowBytes(), up.matrix(0), h.pointer())
+                && gateRows % 16 == 0;
+        kernels.moeGateUp(up.type(), wideGateUp, h.pointer(), dim, steps, slots, k, tokens, gateRows, up.matrix(0),
+                up.matrixBytes(), up.rowBytes(), ffn, gateBias, upBias, form.clamped(), form.alpha(), form.limit(),
+                routing.weighsInputs() ? weights : 0, hidden);
         // down, bias
         boolean wideDown = CudaKernels.wide(down.type(), down.rowBytes(), down.matrix(0), hidden);
         kernels.moeDown(down.type(), wideDown, hidden, ffn, steps, slots, tokens, down.matrix(0), down.matrixBytes(),

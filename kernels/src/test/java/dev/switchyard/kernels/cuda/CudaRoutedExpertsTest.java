@@ -135,6 +135,13 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
                 assertMatchesHostPath(w, logits, tokens, routing, type + ", " + routing + ", " + tokens + " tokens");
             }
         }
+        // Nemotron-H's experts, without a gate: the squared ReLU of up, its routing DeepSeek-V3's without groups
+        Experts ungated = Experts.of(type, shape, 8100, ExpertFfnForm.SQUARED_RELU);
+        TopKRouting nemotron = new TopKRouting(6, true, bias, 1, 1, true, 2.5f);
+        for (int tokens : new int[] {1, 3, 8}) {
+            float[] logits = GpuTests.gaussian(400 + tokens, (tokens + 1) * shape.experts(), 1f);
+            assertMatchesHostPath(ungated, logits, tokens, nemotron, type + ", squared ReLU, " + tokens + " tokens");
+        }
     }
 
     @ParameterizedTest
@@ -273,9 +280,11 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
             MemorySegment gate = GpuTests.weights(type, seed, s.ffn(), s.dim(), s.experts());
             MemorySegment up = GpuTests.weights(type, seed + 100, s.ffn(), s.dim(), s.experts());
             MemorySegment down = GpuTests.weights(type, seed + 200, s.dim(), s.ffn(), s.experts());
-            return new Experts(s, cpu.weight(type, gate, gateDims), cpu.weight(type, up, gateDims),
-                    cpu.weight(type, down, downDims), cuda.weight(type, gate, gateDims), cuda.weight(type, up, gateDims),
-                    cuda.weight(type, down, downDims), form);
+            // experts without a gate (Nemotron-H) have none to pass
+            boolean gated = !form.ungated();
+            return new Experts(s, gated ? cpu.weight(type, gate, gateDims) : null, cpu.weight(type, up, gateDims),
+                    cpu.weight(type, down, downDims), gated ? cuda.weight(type, gate, gateDims) : null,
+                    cuda.weight(type, up, gateDims), cuda.weight(type, down, downDims), form);
         }
     }
 
@@ -398,9 +407,16 @@ class CudaRoutedExpertsTest extends AgainstCpuTest {
                 cpu.scaleRows(in, weights, n);
                 Arrays.fill(weights, 0, n, 1f);
             }
+            ExpertFfnForm form = w.form();
+            if (form.ungated()) {
+                cpu.matmul(w.upC(), e, in, up, n);
+                cpu.reluSquared(up, n);
+                cpu.matmul(w.downC(), e, up, out, n);
+                cpu.scatterAddRows(out, rows, weights, xc, n);
+                continue;
+            }
             cpu.matmul(w.gateC(), e, in, gate, n);
             cpu.matmul(w.upC(), e, in, up, n);
-            ExpertFfnForm form = w.form();
             if (form.biased()) {
                 cpu.addBias(gate, form.gateBias(), e * s.ffn(), n);
                 cpu.addBias(up, form.upBias(), e * s.ffn(), n);

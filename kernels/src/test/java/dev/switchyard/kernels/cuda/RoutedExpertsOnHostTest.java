@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * DeepSeek-V3's sigmoid scores ranked with a selection bias within the best groups, scaled, or
  * Llama 4's weights on the experts' inputs; and
  * for each chosen expert in ascending order {@code x += w * down(silu(gate h) * up h)}; in gpt-oss's
- * form, {@code x += w * (down(swigluClamped(gate h + gb_e, up h + ub_e)) + db_e)}, op by op as the
- * engine's ExpertFfn runs it. Generic and 16-byte-load entry points (Q8_0's through shared memory),
+ * form, {@code x += w * (down(swigluClamped(gate h + gb_e, up h + ub_e)) + db_e)}; in Nemotron-H's,
+ * without a gate, {@code x += w * down(reluSquared(up h))}; op by op as the engine's ExpertFfn runs it. Generic and 16-byte-load entry points (Q8_0's through shared memory),
  * one token (the wide kernels' single-token tile) and several; the chosen experts read back as the
  * engine's load metrics read them.
  * Within 1e-5 of the residual's RMS. Skipped, with the reason, where no C++ compiler is at hand.
@@ -117,6 +117,14 @@ class RoutedExpertsOnHostTest {
                 FloatMatrix g = cpu.allocate(1, FFN);
                 FloatMatrix u = cpu.allocate(1, FFN);
                 FloatMatrix y = cpu.allocate(1, DIM);
+                if (form.ungated()) {
+                    // Nemotron-H: down (max(up h, 0))^2
+                    cpu.matmul(wu, e, expertIn, u, 1);
+                    cpu.reluSquared(u, 1);
+                    cpu.matmul(wd, e, u, y, 1);
+                    cpu.scatterAddRows(y, new int[] {t}, new float[] {w}, xs, 1);
+                    continue;
+                }
                 cpu.matmul(wg, e, expertIn, g, 1);
                 cpu.matmul(wu, e, expertIn, u, 1);
                 if (form.biased()) {
@@ -195,7 +203,7 @@ class RoutedExpertsOnHostTest {
             MemorySegment hs = a.allocate((long) tokens * DIM * 4, 64);
             MemorySegment.copy(h, 0, hs, ValueLayout.JAVA_FLOAT, 0, h.length);
             MemorySegment ids = a.allocate(ValueLayout.JAVA_INT, (long) tokens * K);
-            MemorySegment g = a.allocate(gate.byteSize(), 64).copyFrom(gate);
+            MemorySegment g = form.ungated() ? MemorySegment.NULL : a.allocate(gate.byteSize(), 64).copyFrom(gate);
             MemorySegment u = a.allocate(up.byteSize(), 64).copyFrom(up);
             MemorySegment d = a.allocate(down.byteSize(), 64).copyFrom(down);
             MemorySegment gb = form.biased() ? a.allocateFrom(ValueLayout.JAVA_FLOAT, form.gateBias()) : MemorySegment.NULL;
@@ -298,6 +306,15 @@ class RoutedExpertsOnHostTest {
                 new int[3]);
         assertMatchesHostPath(GgmlType.Q4_K, ExpertFfnForm.SWIGLU, new TopKRouting(K, true, null, 1, 1, false, 1f), 109,
                 new int[3]);
+    }
+
+    @Test
+    void expertsWithoutAGateTakeTheSquaredReluOfUpAlone() throws Throwable {
+        // Nemotron-H's experts, sigmoid-routed with a bias and scaled: the form entries read no gate row
+        TopKRouting nemotron = new TopKRouting(K, true, GpuTests.gaussian(115, E, 0.5f), 1, 1, true, 2.5f);
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K}) {
+            assertMatchesHostPath(type, ExpertFfnForm.SQUARED_RELU, nemotron, 117, new int[3]);
+        }
     }
 
     @Test
