@@ -25,7 +25,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ARCHIVE_DIR="$ROOT/out/gpu-check"
 ARCHIVE="$ARCHIVE_DIR/switchyard-gpu-check.tar.gz"
 MODULES=java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported,java.naming
-JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
+# the launcher's flags: the CPU kernels compiled on their own (this runtime has no jdk.management, so the
+# backend's own compiler directive cannot be added from inside the process)
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC
+  -XX:CompileCommand=quiet "-XX:CompileCommand=dontinline,dev.switchyard.kernels.cpu.*::dot*"
+  "-XX:CompileCommand=dontinline,dev.switchyard.kernels.cpu.*::decodeChunks")
 # The GPU tests: the kernel tests against the CPU backend, the stub-driver fallback, the expert
 # slots (pinned and staged copies, reuse ordered after readers), whole models in place and offloaded,
 # embeddings read back from the device, a draft model on it, and LoRA adapters applied there.

@@ -86,6 +86,8 @@ public final class CpuBackend implements Backend {
     private volatile boolean closed;
 
     public CpuBackend(int threads) {
+        // before any of this backend's loops is compiled: keep the kernels out of line in them
+        KernelInlining.ensure();
         this.pool = new WorkerPool(threads, "switchyard-cpu");
         this.scratch = new Scratch[threads];
         this.deltaNet = new CpuDeltaNet(pool);
