@@ -408,7 +408,7 @@ public final class CpuBackend implements Backend {
 
         @Override
         void row(int worker, int t) {
-            normalize(x, out, t * cols, cols, gamma, 0, eps);
+            normalize(x, out, t * cols, cols, gamma, 0, eps, scratch[worker].tile);
         }
     }
 
@@ -442,13 +442,17 @@ public final class CpuBackend implements Backend {
             // one gamma for every head, or (as long as the row) its own for each column
             boolean perColumn = gamma.length == cols;
             for (int h = t * cols, g = 0; h < (t + 1) * cols; h += headDim, g += headDim) {
-                normalize(x, x, h, headDim, gamma, perColumn ? g : 0, eps);
+                normalize(x, x, h, headDim, gamma, perColumn ? g : 0, eps, scratch[worker].tile);
             }
         }
     }
 
-    /** out[o + i] = x[o + i] / rms(x[o .. o + n)) * gamma[g + i]. */
-    private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, int g, float eps) {
+    /**
+     * out[o + i] = x[o + i] / rms(x[o .. o + n)) * gamma[g + i]. The sum of squares is stored in
+     * {@code tile} and summed from there (the same additions as {@link Vec#hsum(FloatVector)}): a
+     * vector handed to a call the JIT declines to inline, as it did inside a 4-token norm, is boxed.
+     */
+    private static void normalize(float[] x, float[] out, int o, int n, float[] gamma, int g, float eps, float[] tile) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         int bound = F.loopBound(n);
@@ -456,7 +460,8 @@ public final class CpuBackend implements Backend {
             FloatVector v = FloatVector.fromArray(F, x, o + i);
             acc = v.fma(v, acc);
         }
-        float ss = Vec.hsum(acc);
+        acc.intoArray(tile, 0);
+        float ss = Vec.hsum(tile, 0);
         for (; i < n; i++) {
             ss = Math.fma(x[o + i], x[o + i], ss);
         }

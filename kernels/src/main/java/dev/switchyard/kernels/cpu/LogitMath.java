@@ -3,7 +3,6 @@ package dev.switchyard.kernels.cpu;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -43,6 +42,14 @@ public final class LogitMath {
 
     /** Below this {@link #exp} is 0: e^-708 is just above the smallest normal double. */
     static final double LOWEST = -708.0;
+    /**
+     * Whether the vectors hold two doubles (128 bits). There lanes are zeroed by their bits rather
+     * than by a compare and a blend: x86 has no such intrinsic for two doubles, and boxed every lane
+     * (the constant folds, so each pass compiles one way only, and no vector merges two branches).
+     */
+    private static final boolean TWO_LANES = N == 2;
+    /** The bits of +infinity: a double's bits without its sign above these are NaN. */
+    private static final long INFINITY_BITS = Double.doubleToRawLongBits(Double.POSITIVE_INFINITY);
     private static final double LOG2E = 1.4426950408889634;
     /** 1.5 * 2^52: adding it rounds a double of magnitude below 2^51 to an integer. */
     private static final double ROUNDER = 6755399441055744.0;
@@ -147,14 +154,27 @@ public final class LogitMath {
             DoubleVector v = ((DoubleVector) FloatVector.fromArray(HALF, x, from + i)
                     .convertShape(VectorOperators.F2D, D, 0)).sub(shift);
             // exp(v), as exp(double) computes it
-            VectorMask<Double> zero = v.compare(VectorOperators.LT, LOWEST);
-            DoubleVector n = v.fma(LOG2E, ROUNDER).sub(ROUNDER);
+
+            DoubleVector rounded = v.fma(LOG2E, ROUNDER);
+            DoubleVector n = rounded.sub(ROUNDER);
             DoubleVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, v));
             DoubleVector p = r.fma(T13, T12).fma(r, T11).fma(r, T10).fma(r, T9).fma(r, T8).fma(r, T7).fma(r, T6)
                     .fma(r, T5).fma(r, T4).fma(r, T3).fma(r, T2).fma(r, T1).fma(r, T0);
-            LongVector bits = ((LongVector) n.convert(VectorOperators.D2L, 0)).add(1023L)
-                    .lanewise(VectorOperators.LSHL, 52);
-            acc = acc.add(p.mul(bits.reinterpretAsDoubles()).blend(0.0, zero));
+            // (long) n + 1023 << 52 without a double-to-long conversion, which AVX2 lacks: n sits in
+            // the low bits of n + ROUNDER (2^52 + 2^51), and the shift keeps only those
+            LongVector bits = rounded.reinterpretAsLongs().add(1023L).lanewise(VectorOperators.LSHL, 52);
+            DoubleVector e = p.mul(bits.reinterpretAsDoubles());
+            // lanes below LOWEST, and NaN, to +0 as exp(double) returns them
+            if (TWO_LANES) {
+                // by their bits: all ones where v - LOWEST has a clear sign bit and v is a number
+                LongVector below = v.sub(LOWEST).reinterpretAsLongs().lanewise(VectorOperators.LSHR, 63).neg();
+                LongVector nan = v.reinterpretAsLongs().and(Long.MAX_VALUE).neg().add(INFINITY_BITS)
+                        .lanewise(VectorOperators.LSHR, 63).neg();
+                e = e.reinterpretAsLongs().and(below.or(nan).not()).reinterpretAsDoubles();
+            } else {
+                e = e.blend(0.0, v.compare(VectorOperators.GE, LOWEST).not());
+            }
+            acc = acc.add(e);
         }
         double sum = acc.lane(0) + acc.lane(1); // the lanes in order
         if (N >= 4) {
@@ -181,15 +201,26 @@ public final class LogitMath {
             DoubleVector v = ((DoubleVector) FloatVector.fromArray(HALF, x, i)
                     .convertShape(VectorOperators.F2D, D, 0)).sub(shift).mul(scale);
             // exp(v), as exp(double) computes it
-            VectorMask<Double> zero = v.compare(VectorOperators.LT, LOWEST);
-            DoubleVector n = v.fma(LOG2E, ROUNDER).sub(ROUNDER);
+
+            DoubleVector rounded = v.fma(LOG2E, ROUNDER);
+            DoubleVector n = rounded.sub(ROUNDER);
             DoubleVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, v));
             DoubleVector p = r.fma(T13, T12).fma(r, T11).fma(r, T10).fma(r, T9).fma(r, T8).fma(r, T7).fma(r, T6)
                     .fma(r, T5).fma(r, T4).fma(r, T3).fma(r, T2).fma(r, T1).fma(r, T0);
-            LongVector bits = ((LongVector) n.convert(VectorOperators.D2L, 0)).add(1023L)
-                    .lanewise(VectorOperators.LSHL, 52);
-            FloatVector w = (FloatVector) p.mul(bits.reinterpretAsDoubles()).blend(0.0, zero)
-                    .convertShape(VectorOperators.D2F, HALF, 0);
+            // (long) n + 1023 << 52 without a double-to-long conversion, which AVX2 lacks: n sits in
+            // the low bits of n + ROUNDER (2^52 + 2^51), and the shift keeps only those
+            LongVector bits = rounded.reinterpretAsLongs().add(1023L).lanewise(VectorOperators.LSHL, 52);
+            DoubleVector e = p.mul(bits.reinterpretAsDoubles());
+            // lanes below LOWEST, and NaN, to +0 as exp(double) returns them (as in sumExp)
+            if (TWO_LANES) {
+                LongVector below = v.sub(LOWEST).reinterpretAsLongs().lanewise(VectorOperators.LSHR, 63).neg();
+                LongVector nan = v.reinterpretAsLongs().and(Long.MAX_VALUE).neg().add(INFINITY_BITS)
+                        .lanewise(VectorOperators.LSHR, 63).neg();
+                e = e.reinterpretAsLongs().and(below.or(nan).not()).reinterpretAsDoubles();
+            } else {
+                e = e.blend(0.0, v.compare(VectorOperators.GE, LOWEST).not());
+            }
+            FloatVector w = (FloatVector) e.convertShape(VectorOperators.D2F, HALF, 0);
             w.intoArray(out, i);
             acc = acc.add(w.convertShape(VectorOperators.F2D, D, 0));
         }

@@ -27,8 +27,7 @@ final class Q8KvWiden {
         for (int i = 0; i < n; ) {
             int group = (first + i) / KvQ8.GROUP;
             int end = Math.min(n, (group + 1) * KvQ8.GROUP - first);
-            FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(scales[so + group]));
-            i = scaled(q, qo, s, dst, d, i, end);
+            i = scaled(q, qo, Float.float16ToFloat(scales[so + group]), dst, d, i, end);
         }
     }
 
@@ -50,17 +49,10 @@ final class Q8KvWiden {
             int at = k * blockSize;
             for (; o + 16 <= blockSize; o += 16) {
                 ByteVector sixteen = ByteVector.fromArray(B16, q, qo + at + o);
-                // parts as constants, so that each conversion folds (see Vec)
-                Vec.widen(sixteen, 0).mul(FloatVector.fromArray(F, widenedScales, s + o)).intoArray(dst, at + o);
-                if (PARTS > 1) {
-                    Vec.widen(sixteen, 1).mul(FloatVector.fromArray(F, widenedScales, s + o + L))
-                            .intoArray(dst, at + o + L);
-                }
-                if (PARTS > 2) {
-                    Vec.widen(sixteen, 2).mul(FloatVector.fromArray(F, widenedScales, s + o + 2 * L))
-                            .intoArray(dst, at + o + 2 * L);
-                    Vec.widen(sixteen, 3).mul(FloatVector.fromArray(F, widenedScales, s + o + 3 * L))
-                            .intoArray(dst, at + o + 3 * L);
+                // one conversion call site in a loop over the parts (see Vec.widen)
+                for (int p = 0; p < PARTS; p++) {
+                    Vec.widen(sixteen, p).mul(FloatVector.fromArray(F, widenedScales, s + o + p * L))
+                            .intoArray(dst, at + o + p * L);
                 }
             }
             for (; o < blockSize; o++) {
@@ -69,21 +61,19 @@ final class Q8KvWiden {
         }
     }
 
-    /** dst[d + i] = q[qo + i] x s for i in [from, to); returns to. */
-    private static int scaled(byte[] q, int qo, FloatVector s, float[] dst, int d, int from, int to) {
+    /**
+     * dst[d + i] = q[qo + i] x scale for i in [from, to); returns to. The scale comes as a float and
+     * is broadcast here: a vector handed to a call the JIT does not inline is boxed.
+     */
+    private static int scaled(byte[] q, int qo, float scale, float[] dst, int d, int from, int to) {
+        FloatVector s = FloatVector.broadcast(F, scale);
         int i = from;
         for (; i + 16 <= to; i += 16) {
             ByteVector sixteen = ByteVector.fromArray(B16, q, qo + i);
-            Vec.widen(sixteen, 0).mul(s).intoArray(dst, d + i);
-            if (PARTS > 1) {
-                Vec.widen(sixteen, 1).mul(s).intoArray(dst, d + i + L);
-            }
-            if (PARTS > 2) {
-                Vec.widen(sixteen, 2).mul(s).intoArray(dst, d + i + 2 * L);
-                Vec.widen(sixteen, 3).mul(s).intoArray(dst, d + i + 3 * L);
+            for (int p = 0; p < PARTS; p++) {
+                Vec.widen(sixteen, p).mul(s).intoArray(dst, d + i + p * L);
             }
         }
-        float scale = s.lane(0);
         for (; i < to; i++) {
             dst[d + i] = q[qo + i] * scale;
         }

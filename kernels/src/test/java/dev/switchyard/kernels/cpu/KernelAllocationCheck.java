@@ -32,11 +32,14 @@ public final class KernelAllocationCheck {
      * Every format's kernels in turn; or, with the argument {@code mixed}, the backend's matmul over
      * Q4_K, then Q6_K, then Q4_K again, as a Q4_K_M file's layers call them, in a JVM without the
      * launcher's flags: the loops that meet both formats are what {@link KernelInlining}'s directive
-     * keeps from inlining both kernels (the state it reached is printed after "OK").
+     * keeps from inlining both kernels (the state it reached is printed after "OK"); or, with
+     * {@code ops}, the backend's other ops ({@link OpAllocationCheck}).
      */
     public static void main(String[] args) {
         List<String> allocating = new ArrayList<>();
-        if (args.length > 0 && args[0].equals("mixed")) {
+        if (args.length > 0 && args[0].equals("ops")) {
+            allocating.addAll(OpAllocationCheck.check());
+        } else if (args.length > 0 && args[0].equals("mixed")) {
             for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_K}) {
                 allocating.addAll(checkMatmul(type, 256));
             }
@@ -54,7 +57,7 @@ public final class KernelAllocationCheck {
         }
     }
 
-    private interface Call {
+    interface Call {
         void run();
     }
 
@@ -115,7 +118,7 @@ public final class KernelAllocationCheck {
         measure(name, call, WARM_CALLS, allocating);
     }
 
-    private static void measure(String name, Call call, int warmCalls, List<String> allocating) {
+    static void measure(String name, Call call, int warmCalls, List<String> allocating) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long bytes = Long.MAX_VALUE;
         // a second try after more calls, in case the first measurement caught a compile being replaced
@@ -134,7 +137,7 @@ public final class KernelAllocationCheck {
         }
     }
 
-    private static float[] gaussian(long seed, int n) {
+    static float[] gaussian(long seed, int n) {
         Random r = new Random(seed);
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {

@@ -27,6 +27,14 @@ class KernelAllocationTest {
         assertThat(output).as("child JVM output").contains("OK " + bits + "-bit");
     }
 
+    /** The backend's other ops (norms, RoPE, the KV cache and attention, activations, row moves) likewise. */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void compiledOpsAllocateNothingAtThisWidth(int bits) throws IOException, InterruptedException {
+        String output = runCheck(bits, "ops");
+        assertThat(output).as("child JVM output").contains("OK " + bits + "-bit");
+    }
+
     /**
      * A JVM started without the launcher's CompileCommand flags, as an application that embeds the
      * engine starts it: the first CPU backend adds {@link KernelInlining}'s directive, and the matmul

@@ -51,9 +51,14 @@ class LogitMathTest {
             float[] x = logits(n + 5, n);
             x[n / 2] = Float.NEGATIVE_INFINITY; // a masked token
             int from = 5;
+            if (n >= 17) {
+                // far below the rest (exp underflows to 0 past LOWEST), and NaN, which exp(double) takes as 0
+                x[from + n / 3] = -2000f;
+                x[n - 3] = Float.NaN;
+            }
             float max = Float.NEGATIVE_INFINITY;
             for (int i = from; i < from + n; i++) {
-                max = Math.max(max, x[i]);
+                max = Float.isNaN(x[i]) ? max : Math.max(max, x[i]);
             }
 
             int lanes = LogitMath.lanes();
