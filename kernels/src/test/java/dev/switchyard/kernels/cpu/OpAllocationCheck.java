@@ -4,6 +4,7 @@ import dev.switchyard.kernels.AttentionBatch;
 import dev.switchyard.kernels.FloatMatrix;
 import dev.switchyard.kernels.KvCacheType;
 import dev.switchyard.kernels.KvStorage;
+import dev.switchyard.kernels.RecurrentStates;
 import dev.switchyard.kernels.RopeSpec;
 import dev.switchyard.kernels.Weight;
 import dev.switchyard.kernels.format.GgmlType;
@@ -17,7 +18,7 @@ import java.util.List;
  * The CPU backend's ops besides the matmul, as a decode step and a prompt chunk call them, allocate
  * nothing once compiled: norms, RoPE in both layouts, the KV cache append and attention in each
  * cache type, the activations, the row gathers and scatters, the per-head products, the best rows
- * of logits. Run by {@link KernelAllocationCheck} with the argument {@code ops}, in a JVM of its own
+ * of logits and the sampler's whole-row passes, and the recurrent blocks' delta rule and scan. Run by {@link KernelAllocationCheck} with the argument {@code ops}, in a JVM of its own
  * at each vector width. One backend thread, so every op runs on the calling thread, whose allocated
  * bytes are counted.
  */
@@ -105,11 +106,34 @@ final class OpAllocationCheck {
         float[] ld = ((CpuMatrix) logits).data();
         measure("TopK.topK" + at, () -> TopK.topK(ld, 0, VOCAB, 8, ids1, values, 0), allocating);
         measure("LogitMath.sumExp" + at, () -> logZ[0] = LogitMath.sumExp(ld, 0, VOCAB, 1f), allocating);
+        // the sampler's whole-row passes: weights at a temperature, then the inverse-CDF walk
+        float[] sampleWeights = new float[VOCAB];
+        measure("LogitMath.expInto" + at, () -> logZ[0] = LogitMath.expInto(ld, VOCAB, 4.0, 1 / 0.7, sampleWeights),
+                allocating);
+        measure("LogitMath.walk" + at, () -> ids1[0] = LogitMath.walk(sampleWeights, VOCAB, 0.6 * logZ[0]),
+                allocating);
         measure("topRows" + at, () -> b.topRows(logits, t, 8, null, ids1, values, logZ), allocating);
+        // the recurrent blocks: Qwen3.5's gated delta rule (4 value heads on 2 key heads) and Mamba2's scan
+        int[] sequenceOf = new int[t];
+        float[] perHead = {-0.5f, -1f, -1.5f, -2f};
+        float[] dtBias = {0.1f, 0.2f, 0.3f, 0.4f};
+        try (RecurrentStates delta = b.allocateStates(1, 1, HEADS, 32, 32);
+             RecurrentStates scan = b.allocateStates(1, 1, HEADS, 16, 32)) {
+            FloatMatrix qkv = filled(b, t, 2 * 2 * 32 + HEADS * 32, 14);
+            FloatMatrix beta = filled(b, t, HEADS, 15);
+            FloatMatrix alpha = filled(b, t, HEADS, 16);
+            FloatMatrix deltaOut = b.allocate(t, HEADS * 32);
+            measure("gatedDeltaNet" + at, () -> b.gatedDeltaNet(delta, 0, sequenceOf, positions, qkv, beta, alpha, dtBias,
+                    perHead, 2, true, 1e-6f, deltaOut, t), allocating);
+            FloatMatrix xbc = filled(b, t, HEADS * 32 + 2 * 2 * 16, 17);
+            FloatMatrix dt = filled(b, t, HEADS, 18);
+            FloatMatrix scanOut = b.allocate(t, HEADS * 32);
+            measure("selectiveScan" + at, () -> b.selectiveScan(scan, 0, sequenceOf, positions, xbc, dt, dtBias, perHead,
+                    dtBias, 2, scanOut, t), allocating);
+        }
         for (KvCacheType type : KvCacheType.values()) {
             KvStorage kv = b.allocateKv(1, BLOCKS, BLOCK, KV_HEADS, KV_HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM, type);
             int[][] tables = {{0, 1, 2, 3, 4, 5, 6, 7}};
-            int[] sequenceOf = new int[t];
             AttentionBatch batch = new AttentionBatch(t, sequenceOf, positions, tables, HEADS, KV_HEADS, HEAD_DIM,
                     HEAD_DIM, 0.125f);
             for (int p = 0; p < 24; p += t) {
