@@ -18,7 +18,8 @@ import java.util.List;
  * The CPU backend's ops besides the matmul, as a decode step and a prompt chunk call them, allocate
  * nothing once compiled: norms, RoPE in both layouts, the KV cache append and attention in each
  * cache type, the activations, the row gathers and scatters, the per-head products, the best rows
- * of logits and the sampler's whole-row passes, and the recurrent blocks' delta rule and scan. Run by {@link KernelAllocationCheck} with the argument {@code ops}, in a JVM of its own
+ * of logits and the sampler's whole-row passes, and the recurrent blocks' delta rule, scan and short
+ * convolution. Run by {@link KernelAllocationCheck} with the argument {@code ops}, in a JVM of its own
  * at each vector width. One backend thread, so every op runs on the calling thread, whose allocated
  * bytes are counted.
  */
@@ -146,6 +147,15 @@ final class OpAllocationCheck {
             measure("storeKv " + type + at, () -> b.storeKv(kv, 0, k, v, slots, t), allocating);
             measure("attention " + type + at, () -> b.attention(q, kv, 0, batch, attended), allocating);
             kv.close();
+        }
+        // LFM2's short convolution over its cached rows (one head, no values), a kernel of 3 taps
+        try (KvStorage convRows = b.allocateKv(1, BLOCKS, BLOCK, 1, DIM, 0, KvCacheType.F32)) {
+            int[][] tables = {{0, 1, 2, 3, 4, 5, 6, 7}};
+            b.storeKv(convRows, 0, x, null, slots, t);
+            AttentionBatch rowsBatch = new AttentionBatch(t, new int[t], positions, tables, 1, 1, DIM, DIM, 1f);
+            float[] taps = KernelAllocationCheck.gaussian(19, 3 * DIM);
+            FloatMatrix convOut = b.allocate(t, DIM);
+            measure("shortConv" + at, () -> b.shortConv(convRows, 0, rowsBatch, taps, 3, convOut), allocating);
         }
     }
 
