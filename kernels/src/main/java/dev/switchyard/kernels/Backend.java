@@ -281,6 +281,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #routedExperts} takes this routing rule: every rule where {@link #routesOnDevice()},
+     * unless the backend's kernels limit it (CUDA's keep a token's expert groups in 64 bits).
+     */
+    default boolean routesOnDevice(TopKRouting routing) {
+        return routesOnDevice();
+    }
+
+    /**
      * One MoE layer's routed experts for a step of {@code tokens} tokens, routed on the device: per
      * token, the router logits (T, E) -> its k experts and their weights as {@code routing} says
      * (softmax top-k, equal probabilities to the lower index, renormalized where asked; or sigmoid

@@ -61,11 +61,6 @@ public record TopKRouting(int k, boolean sigmoid, float[] selectionBias, int gro
         return groupsUsed < groupCount;
     }
 
-    /** Whether experts are ranked by bias or within groups, rather than by their scores alone. */
-    public boolean ranked() {
-        return selectionBias != null || groupLimited();
-    }
-
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder(sigmoid ? "sigmoid" : "softmax").append(" top-").append(k);

@@ -45,12 +45,10 @@ import java.util.List;
  */
 public final class Transformer implements AutoCloseable {
 
-    /** The most expert groups the device's routing takes (the CUDA kernels keep the kept groups in 64 bits). */
-    private static final int MAX_DEVICE_GROUPS = 64;
-
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
+    /** Whether the backend routes on the device, every routed layer's rule included. */
     private final boolean deviceRouting;
     /** Whether this step's MoE layers routed on the device (then every layer did: the choice is per step). */
     private boolean routedOnDevice;
@@ -178,7 +176,6 @@ public final class Transformer implements AutoCloseable {
         this.config = weights.config();
         this.weights = weights;
         this.backend = backend;
-        this.deviceRouting = backend.routesOnDevice();
         this.maxTokens = maxTokens;
         this.maxSequences = maxSequences;
         this.buf = new StepBuffers(backend, config, maxTokens);
@@ -251,6 +248,7 @@ public final class Transformer implements AutoCloseable {
                     : ExpertFfn.form(layer.expertBiases());
             deviceRoutings[l] = deviceRouting(config, layer.selectionBias());
         }
+        this.deviceRouting = backend.routesOnDevice() && Arrays.stream(deviceRoutings).allMatch(backend::routesOnDevice);
         this.chosenExperts = new int[maxTokens * k];
         this.chosenWeights = new float[maxTokens * k];
         this.buckets = new ExpertBuckets(experts, maxTokens * k);
@@ -1061,7 +1059,6 @@ public final class Transformer implements AutoCloseable {
      */
     private boolean routesOnDevice(int t) {
         return deviceRouting && plan == null && offloaded == null && routingObserver == null && !expertsAdapted()
-                && config.routing().groupCount() <= MAX_DEVICE_GROUPS
                 && 2L * t * config.expertUsedCount() <= config.expertCount();
     }
 

@@ -154,7 +154,6 @@ public final class LogitMath {
             DoubleVector v = ((DoubleVector) FloatVector.fromArray(HALF, x, from + i)
                     .convertShape(VectorOperators.F2D, D, 0)).sub(shift);
             // exp(v), as exp(double) computes it
-
             DoubleVector rounded = v.fma(LOG2E, ROUNDER);
             DoubleVector n = rounded.sub(ROUNDER);
             DoubleVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, v));
@@ -201,7 +200,6 @@ public final class LogitMath {
             DoubleVector v = ((DoubleVector) FloatVector.fromArray(HALF, x, i)
                     .convertShape(VectorOperators.F2D, D, 0)).sub(shift).mul(scale);
             // exp(v), as exp(double) computes it
-
             DoubleVector rounded = v.fma(LOG2E, ROUNDER);
             DoubleVector n = rounded.sub(ROUNDER);
             DoubleVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, v));

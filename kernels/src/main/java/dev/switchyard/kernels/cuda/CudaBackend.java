@@ -719,6 +719,12 @@ public final class CudaBackend implements Backend {
         return true;
     }
 
+    /** Rules of up to MOE_MAX_GROUPS expert groups: the routing kernel keeps a token's kept groups in 64 bits. */
+    @Override
+    public boolean routesOnDevice(TopKRouting routing) {
+        return routing.groupCount() <= CudaKernels.MOE_MAX_GROUPS;
+    }
+
     /** Routing and the experts queued on the stream with no host sync; see {@link CudaRoutedExperts}. */
     @Override
     public void routedExperts(FloatMatrix routerLogits, FloatMatrix h, Weight gate, Weight up, Weight down,

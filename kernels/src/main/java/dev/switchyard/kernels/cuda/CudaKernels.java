@@ -391,7 +391,7 @@ final class CudaKernels {
         ctx.launch(fn(CudaModule.ATTENTION, "attention_combine"), heads, tokens, 128, 1, args);
     }
 
-    /** moe_route.cu: router logits (T, E) -> probabilities (T, E), plain top-k experts and weights (T, k). */
+    /** moe_route.cu: router logits (T, E) -> scores (T, E), each token's experts and weights (T, k) by {@code routing}. */
     void moeRoute(long logits, long bias, int tokens, int experts, TopKRouting routing, long probs, long topk,
                   long topkWeights) {
         args.reset().ptr(logits).ptr(bias).i32(tokens).i32(experts).i32(routing.k()).i32(routing.sigmoid() ? 1 : 0)
